@@ -1,0 +1,422 @@
+//! Signed requests, chain entries and signed tree heads, with their canonical encodings.
+//!
+//! An author signs a [`Request`] (what they want to happen). The node places it in the circle's
+//! chain as an [`Entry`] (sequence number, previous hash, time). The entry's bytes are a leaf of
+//! the circle's Merkle tree, and the node signs [`TreeHead`]s over that tree.
+
+use crate::codec::{DecodeError, Reader, Writer};
+use crate::keys::{Hash, KeyError, Nonce, PublicKey, SecretKey, Signature};
+
+/// The format version written into every request, entry and tree head.
+pub const FORMAT_VERSION: u16 = 1;
+pub const REQUEST_TAG: &str = "commons.ledger.request";
+pub const ENTRY_TAG: &str = "commons.ledger.entry";
+pub const TREE_HEAD_TAG: &str = "commons.ledger.tree-head";
+pub const MEMO_TAG: &str = "commons.ledger.memo";
+/// Longest memo a member may attach to a payment, in bytes of UTF-8.
+pub const MEMO_BYTES_MAX: usize = 1000;
+/// Longest circle name, unit name, slug or reference, in bytes.
+pub const NAME_BYTES_MAX: usize = 200;
+
+/// The settings fixed at a circle's genesis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircleSpec {
+    pub slug: String,
+    pub name: String,
+    pub unit_name: String,
+    pub unit_symbol: String,
+    pub decimals: u8,
+    pub default_floor_minor: i64,
+    pub default_ceiling_minor: i64,
+}
+
+/// Why a transfer happens, when it is more than a plain payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// A payment the payer chose to make.
+    Direct,
+    /// The payer accepts the payment request recorded in the entry with this hash.
+    AcceptsRequest(Hash),
+    /// This transfer undoes the transfer in the entry with this hash.
+    Reverses(Hash),
+    /// A payment for something recorded outside the ledger, e.g. `deal:42` in the market.
+    Reference(String),
+}
+
+/// What a request asks the ledger to do. The tag byte of each kind is fixed forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// Kind 1: the first entry of a circle.
+    Genesis { spec: CircleSpec, stewards: Vec<PublicKey>, node_key: PublicKey },
+    /// Kind 2: a steward opens an account for a member's key.
+    OpenAccount { account: PublicKey, floor_minor: i64, ceiling_minor: i64 },
+    /// Kind 3: a steward changes an account's floor and ceiling.
+    SetLimits { account: PublicKey, floor_minor: i64, ceiling_minor: i64 },
+    /// Kind 4: an account moves to a new key (signed by the old key, or a steward if it is lost).
+    RotateKey { old: PublicKey, new: PublicKey },
+    /// Kind 5: credit moves from payer to payee (signed by the payer, or a steward for a reversal).
+    Transfer { payer: PublicKey, payee: PublicKey, amount_minor: i64, memo_hash: Option<Hash>, cause: Cause },
+    /// Kind 6: the payee asks the payer for a payment; nothing moves until the payer accepts.
+    RequestPayment { payer: PublicKey, payee: PublicKey, amount_minor: i64, memo_hash: Option<Hash> },
+    /// Kind 7: the payer declines, or the payee withdraws, an open payment request.
+    CloseRequest { request: Hash },
+    /// Kind 8: an account at zero balance is closed.
+    CloseAccount { account: PublicKey },
+    /// Kind 9: a steward adds a steward key.
+    AddSteward { key: PublicKey },
+    /// Kind 10: a steward removes a steward key (never the last one).
+    RemoveSteward { key: PublicKey },
+}
+
+impl Body {
+    pub fn kind(&self) -> u8 {
+        match self {
+            Body::Genesis { .. } => 1,
+            Body::OpenAccount { .. } => 2,
+            Body::SetLimits { .. } => 3,
+            Body::RotateKey { .. } => 4,
+            Body::Transfer { .. } => 5,
+            Body::RequestPayment { .. } => 6,
+            Body::CloseRequest { .. } => 7,
+            Body::CloseAccount { .. } => 8,
+            Body::AddSteward { .. } => 9,
+            Body::RemoveSteward { .. } => 10,
+        }
+    }
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Body::Genesis { .. } => "genesis",
+            Body::OpenAccount { .. } => "open-account",
+            Body::SetLimits { .. } => "set-limits",
+            Body::RotateKey { .. } => "rotate-key",
+            Body::Transfer { cause: Cause::Reverses(_), .. } => "reversal",
+            Body::Transfer { cause: Cause::AcceptsRequest(_), .. } => "accept-request",
+            Body::Transfer { .. } => "transfer",
+            Body::RequestPayment { .. } => "request-payment",
+            Body::CloseRequest { .. } => "close-request",
+            Body::CloseAccount { .. } => "close-account",
+            Body::AddSteward { .. } => "add-steward",
+            Body::RemoveSteward { .. } => "remove-steward",
+        }
+    }
+}
+
+/// Account references carry a tag so that clearing accounts of partner circles (tag 2, reserved)
+/// can be added later without changing how member accounts (tag 1) are encoded.
+const ACCOUNT_MEMBER: u8 = 1;
+
+fn write_account(writer: &mut Writer, key: &PublicKey) {
+    writer.u8(ACCOUNT_MEMBER).fixed(key.as_bytes());
+}
+
+fn read_key(reader: &mut Reader<'_>) -> Result<PublicKey, DecodeError> {
+    PublicKey::from_bytes(reader.array()?).map_err(|error: KeyError| DecodeError::Invalid(error.to_string()))
+}
+
+fn read_account(reader: &mut Reader<'_>) -> Result<PublicKey, DecodeError> {
+    match reader.u8()? {
+        ACCOUNT_MEMBER => read_key(reader),
+        tag => Err(DecodeError::UnknownTag { what: "account", tag }),
+    }
+}
+
+fn write_option_hash(writer: &mut Writer, hash: &Option<Hash>) {
+    match hash {
+        None => writer.u8(0),
+        Some(hash) => writer.u8(1).fixed(&hash.0),
+    };
+}
+
+fn read_option_hash(reader: &mut Reader<'_>) -> Result<Option<Hash>, DecodeError> {
+    match reader.u8()? {
+        0 => Ok(None),
+        1 => Ok(Some(Hash(reader.array()?))),
+        tag => Err(DecodeError::UnknownTag { what: "option", tag }),
+    }
+}
+
+/// A request as its author signs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The circle's id (the hash of its genesis entry); all zeroes in the genesis request itself.
+    pub circle_id: Hash,
+    pub author: PublicKey,
+    pub nonce: Nonce,
+    pub body: Body,
+}
+
+impl Request {
+    /// The canonical bytes the author signs.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::with_tag(REQUEST_TAG);
+        w.u16(FORMAT_VERSION).fixed(&self.circle_id.0).fixed(self.author.as_bytes()).fixed(&self.nonce.0);
+        w.u8(self.body.kind());
+        match &self.body {
+            Body::Genesis { spec, stewards, node_key } => {
+                w.str(&spec.slug).str(&spec.name).str(&spec.unit_name).str(&spec.unit_symbol);
+                w.u8(spec.decimals).i64(spec.default_floor_minor).i64(spec.default_ceiling_minor);
+                w.u32(stewards.len() as u32);
+                for steward in stewards {
+                    w.fixed(steward.as_bytes());
+                }
+                w.fixed(node_key.as_bytes());
+            }
+            Body::OpenAccount { account, floor_minor, ceiling_minor }
+            | Body::SetLimits { account, floor_minor, ceiling_minor } => {
+                write_account(&mut w, account);
+                w.i64(*floor_minor).i64(*ceiling_minor);
+            }
+            Body::RotateKey { old, new } => {
+                write_account(&mut w, old);
+                w.fixed(new.as_bytes());
+            }
+            Body::Transfer { payer, payee, amount_minor, memo_hash, cause } => {
+                write_account(&mut w, payer);
+                write_account(&mut w, payee);
+                w.i64(*amount_minor);
+                write_option_hash(&mut w, memo_hash);
+                match cause {
+                    Cause::Direct => w.u8(0),
+                    Cause::AcceptsRequest(hash) => w.u8(1).fixed(&hash.0),
+                    Cause::Reverses(hash) => w.u8(2).fixed(&hash.0),
+                    Cause::Reference(text) => w.u8(3).str(text),
+                };
+            }
+            Body::RequestPayment { payer, payee, amount_minor, memo_hash } => {
+                write_account(&mut w, payer);
+                write_account(&mut w, payee);
+                w.i64(*amount_minor);
+                write_option_hash(&mut w, memo_hash);
+            }
+            Body::CloseRequest { request } => {
+                w.fixed(&request.0);
+            }
+            Body::CloseAccount { account } => write_account(&mut w, account),
+            Body::AddSteward { key } | Body::RemoveSteward { key } => {
+                w.fixed(key.as_bytes());
+            }
+        }
+        w.finish()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Request, DecodeError> {
+        let mut r = Reader::with_tag(bytes, REQUEST_TAG)?;
+        let version = r.u16()?;
+        if version != FORMAT_VERSION {
+            return Err(DecodeError::UnsupportedVersion(version));
+        }
+        let circle_id = Hash(r.array()?);
+        let author = read_key(&mut r)?;
+        let nonce = Nonce(r.array()?);
+        let body = match r.u8()? {
+            1 => {
+                let spec = CircleSpec {
+                    slug: r.string()?,
+                    name: r.string()?,
+                    unit_name: r.string()?,
+                    unit_symbol: r.string()?,
+                    decimals: r.u8()?,
+                    default_floor_minor: r.i64()?,
+                    default_ceiling_minor: r.i64()?,
+                };
+                let count = r.list_len()?;
+                let stewards = (0..count).map(|_| read_key(&mut r)).collect::<Result<Vec<_>, _>>()?;
+                let node_key = read_key(&mut r)?;
+                Body::Genesis { spec, stewards, node_key }
+            }
+            kind @ (2 | 3) => {
+                let account = read_account(&mut r)?;
+                let floor_minor = r.i64()?;
+                let ceiling_minor = r.i64()?;
+                if kind == 2 {
+                    Body::OpenAccount { account, floor_minor, ceiling_minor }
+                } else {
+                    Body::SetLimits { account, floor_minor, ceiling_minor }
+                }
+            }
+            4 => Body::RotateKey { old: read_account(&mut r)?, new: read_key(&mut r)? },
+            5 => {
+                let payer = read_account(&mut r)?;
+                let payee = read_account(&mut r)?;
+                let amount_minor = r.i64()?;
+                let memo_hash = read_option_hash(&mut r)?;
+                let cause = match r.u8()? {
+                    0 => Cause::Direct,
+                    1 => Cause::AcceptsRequest(Hash(r.array()?)),
+                    2 => Cause::Reverses(Hash(r.array()?)),
+                    3 => Cause::Reference(r.string()?),
+                    tag => return Err(DecodeError::UnknownTag { what: "cause", tag }),
+                };
+                Body::Transfer { payer, payee, amount_minor, memo_hash, cause }
+            }
+            6 => Body::RequestPayment {
+                payer: read_account(&mut r)?,
+                payee: read_account(&mut r)?,
+                amount_minor: r.i64()?,
+                memo_hash: read_option_hash(&mut r)?,
+            },
+            7 => Body::CloseRequest { request: Hash(r.array()?) },
+            8 => Body::CloseAccount { account: read_account(&mut r)? },
+            9 => Body::AddSteward { key: read_key(&mut r)? },
+            10 => Body::RemoveSteward { key: read_key(&mut r)? },
+            tag => return Err(DecodeError::UnknownTag { what: "entry kind", tag }),
+        };
+        r.finish()?;
+        Ok(Request { circle_id, author, nonce, body })
+    }
+
+    /// Encodes and signs the request with the author's key.
+    pub fn sign(self, key: &SecretKey) -> SignedRequest {
+        assert_eq!(key.public_key(), self.author, "a request must be signed by its author");
+        let bytes = self.encode();
+        let signature = key.sign(&bytes);
+        SignedRequest { request: self, bytes, signature }
+    }
+}
+
+/// A request with its canonical bytes and the author's signature over them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    pub request: Request,
+    pub bytes: Vec<u8>,
+    pub signature: Signature,
+}
+
+impl SignedRequest {
+    /// Decodes signed bytes received from outside (the signature is not checked here).
+    pub fn from_parts(bytes: Vec<u8>, signature: Signature) -> Result<SignedRequest, DecodeError> {
+        let request = Request::decode(&bytes)?;
+        Ok(SignedRequest { request, bytes, signature })
+    }
+    pub fn signature_is_valid(&self) -> bool {
+        self.request.author.verify(&self.bytes, &self.signature)
+    }
+}
+
+/// A signed request placed in a circle's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: u64,
+    pub prev_hash: Hash,
+    pub recorded_at_ms: i64,
+    pub signed: SignedRequest,
+}
+
+impl Entry {
+    /// The entry's canonical bytes: the data of its Merkle leaf.
+    pub fn encode(&self) -> Vec<u8> {
+        entry_bytes(self.seq, &self.prev_hash, self.recorded_at_ms, &self.signed.bytes, &self.signed.signature)
+    }
+    /// The entry hash = the RFC 9162 leaf hash of its bytes; the next entry's `prev_hash`.
+    pub fn hash(&self) -> Hash {
+        crate::merkle::leaf_hash(&self.encode())
+    }
+}
+
+/// Encodes an entry from its parts (used by the auditor, which may hold undecodable requests).
+pub fn entry_bytes(seq: u64, prev_hash: &Hash, recorded_at_ms: i64, request: &[u8], signature: &Signature) -> Vec<u8> {
+    let mut w = Writer::with_tag(ENTRY_TAG);
+    w.u16(FORMAT_VERSION).u64(seq).fixed(&prev_hash.0).i64(recorded_at_ms);
+    w.u32(request.len() as u32).fixed(request).fixed(&signature.0);
+    w.finish()
+}
+
+/// The node's signed statement of a circle's tree size and Merkle root at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeHead {
+    pub circle_id: Hash,
+    pub tree_size: u64,
+    pub root: Hash,
+    pub timestamp_ms: i64,
+    pub signature: Signature,
+}
+
+impl TreeHead {
+    pub fn signed_bytes(circle_id: &Hash, tree_size: u64, root: &Hash, timestamp_ms: i64) -> Vec<u8> {
+        let mut w = Writer::with_tag(TREE_HEAD_TAG);
+        w.u16(FORMAT_VERSION).fixed(&circle_id.0).u64(tree_size).fixed(&root.0).i64(timestamp_ms);
+        w.finish()
+    }
+    pub fn sign(node_key: &SecretKey, circle_id: Hash, tree_size: u64, root: Hash, timestamp_ms: i64) -> TreeHead {
+        let signature = node_key.sign(&Self::signed_bytes(&circle_id, tree_size, &root, timestamp_ms));
+        TreeHead { circle_id, tree_size, root, timestamp_ms, signature }
+    }
+    pub fn verify(&self, node_key: &PublicKey) -> bool {
+        node_key.verify(&Self::signed_bytes(&self.circle_id, self.tree_size, &self.root, self.timestamp_ms), &self.signature)
+    }
+}
+
+/// The salted commitment to a memo that a transfer or request carries instead of the memo text.
+pub fn memo_hash(salt: &[u8; 16], text: &str) -> Hash {
+    let mut w = Writer::with_tag(MEMO_TAG);
+    w.fixed(salt).str(text);
+    Hash::sha256(&[&w.finish()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_bodies(a: PublicKey, b: PublicKey) -> Vec<Body> {
+        let h = Hash([7; 32]);
+        vec![
+            Body::Genesis {
+                spec: CircleSpec {
+                    slug: "garden".into(),
+                    name: "Garden".into(),
+                    unit_name: "hours".into(),
+                    unit_symbol: "h".into(),
+                    decimals: 2,
+                    default_floor_minor: -2000,
+                    default_ceiling_minor: 5000,
+                },
+                stewards: vec![a],
+                node_key: b,
+            },
+            Body::OpenAccount { account: b, floor_minor: -1, ceiling_minor: 2 },
+            Body::SetLimits { account: b, floor_minor: -3, ceiling_minor: 4 },
+            Body::RotateKey { old: a, new: b },
+            Body::Transfer { payer: a, payee: b, amount_minor: 5, memo_hash: Some(h), cause: Cause::Direct },
+            Body::Transfer { payer: a, payee: b, amount_minor: 5, memo_hash: None, cause: Cause::AcceptsRequest(h) },
+            Body::Transfer { payer: a, payee: b, amount_minor: 5, memo_hash: None, cause: Cause::Reverses(h) },
+            Body::Transfer { payer: a, payee: b, amount_minor: 5, memo_hash: None, cause: Cause::Reference("deal:1".into()) },
+            Body::RequestPayment { payer: a, payee: b, amount_minor: 9, memo_hash: None },
+            Body::CloseRequest { request: h },
+            Body::CloseAccount { account: b },
+            Body::AddSteward { key: b },
+            Body::RemoveSteward { key: b },
+        ]
+    }
+
+    #[test]
+    fn every_kind_round_trips_and_any_flipped_byte_changes_the_meaning() {
+        let key = SecretKey::generate();
+        let other = SecretKey::generate().public_key();
+        for body in sample_bodies(key.public_key(), other) {
+            let request = Request { circle_id: Hash([1; 32]), author: key.public_key(), nonce: Nonce([2; 16]), body };
+            let signed = request.clone().sign(&key);
+            assert_eq!(Request::decode(&signed.bytes).as_ref(), Ok(&request));
+            assert!(signed.signature_is_valid());
+            for index in 0..signed.bytes.len() {
+                let mut bytes = signed.bytes.clone();
+                bytes[index] ^= 0x01;
+                let decoded = Request::decode(&bytes);
+                assert_ne!(decoded.as_ref(), Ok(&request), "byte {index} of {:?}", request.body);
+                assert!(!key.public_key().verify(&bytes, &signed.signature));
+            }
+            let mut longer = signed.bytes.clone();
+            longer.push(0);
+            assert!(Request::decode(&longer).is_err());
+        }
+    }
+
+    #[test]
+    fn tree_heads_sign_and_verify() {
+        let node = SecretKey::generate();
+        let head = TreeHead::sign(&node, Hash([1; 32]), 3, Hash([2; 32]), 1000);
+        assert!(head.verify(&node.public_key()));
+        let mut forged = head.clone();
+        forged.tree_size = 4;
+        assert!(!forged.verify(&node.public_key()));
+    }
+}

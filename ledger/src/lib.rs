@@ -1,0 +1,10 @@
+//! The signed mutual-credit ledger of a credit circle: its format, rules, proofs, audit and store.
+//!
+//! The pure core (`amount`, `keys`, `codec`, `entry`, `merkle`, `state`, `audit`, `export`) does no
+//! IO; `store` is the only module that touches a database.
+
+pub mod amount;
+pub mod codec;
+pub mod entry;
+pub mod keys;
+pub mod merkle;
