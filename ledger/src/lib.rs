@@ -4,7 +4,12 @@
 //! IO; `store` is the only module that touches a database.
 
 pub mod amount;
+pub mod audit;
 pub mod codec;
 pub mod entry;
+pub mod export;
 pub mod keys;
+pub mod memory;
 pub mod merkle;
+pub mod slug;
+pub mod state;
