@@ -7,7 +7,9 @@ use commons_ledger::merkle::{verify_consistency, verify_inclusion};
 use serde_json::Value;
 
 fn vector_files(kind: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/merkle-vectors").join(kind);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/merkle-vectors")
+        .join(kind);
     let mut files = Vec::new();
     for dir in std::fs::read_dir(&root).expect("vector folder exists") {
         let dir = dir.expect("readable").path();
@@ -23,11 +25,16 @@ fn vector_files(kind: &str) -> Vec<PathBuf> {
 }
 
 fn b64(value: &Value) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(value.as_str().unwrap_or_default()).expect("base64")
+    base64::engine::general_purpose::STANDARD
+        .decode(value.as_str().unwrap_or_default())
+        .expect("base64")
 }
 
 fn proof(value: &Value) -> Vec<Vec<u8>> {
-    value.as_array().map(|items| items.iter().map(b64).collect()).unwrap_or_default()
+    value
+        .as_array()
+        .map(|items| items.iter().map(b64).collect())
+        .unwrap_or_default()
 }
 
 fn load(path: &Path) -> Value {
@@ -37,7 +44,11 @@ fn load(path: &Path) -> Value {
 #[test]
 fn inclusion_vectors() {
     let files = vector_files("inclusion");
-    assert!(files.len() > 80, "expected the whole vector set, found {}", files.len());
+    assert!(
+        files.len() > 80,
+        "expected the whole vector set, found {}",
+        files.len()
+    );
     let (mut accepted, mut rejected) = (0, 0);
     for path in files {
         let v = load(&path);
@@ -50,15 +61,26 @@ fn inclusion_vectors() {
         );
         let want_err = v["wantErr"].as_bool().expect("wantErr");
         assert_eq!(result.is_err(), want_err, "{}: {result:?}", path.display());
-        if want_err { rejected += 1 } else { accepted += 1 }
+        if want_err {
+            rejected += 1
+        } else {
+            accepted += 1
+        }
     }
-    assert!(accepted >= 5 && rejected >= 50, "accepted {accepted}, rejected {rejected}");
+    assert!(
+        accepted >= 5 && rejected >= 50,
+        "accepted {accepted}, rejected {rejected}"
+    );
 }
 
 #[test]
 fn consistency_vectors() {
     let files = vector_files("consistency");
-    assert!(files.len() > 80, "expected the whole vector set, found {}", files.len());
+    assert!(
+        files.len() > 80,
+        "expected the whole vector set, found {}",
+        files.len()
+    );
     let (mut accepted, mut rejected) = (0, 0);
     for path in files {
         let v = load(&path);
@@ -71,7 +93,14 @@ fn consistency_vectors() {
         );
         let want_err = v["wantErr"].as_bool().expect("wantErr");
         assert_eq!(result.is_err(), want_err, "{}: {result:?}", path.display());
-        if want_err { rejected += 1 } else { accepted += 1 }
+        if want_err {
+            rejected += 1
+        } else {
+            accepted += 1
+        }
     }
-    assert!(accepted >= 5 && rejected >= 50, "accepted {accepted}, rejected {rejected}");
+    assert!(
+        accepted >= 5 && rejected >= 50,
+        "accepted {accepted}, rejected {rejected}"
+    );
 }

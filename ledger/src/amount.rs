@@ -44,10 +44,15 @@ impl Decimals {
     /// Parses text such as `-20` or `3.5` into minor units, refusing extra decimals.
     pub fn parse_minor(self, text: &str) -> Result<i64, AmountError> {
         let trimmed = text.trim();
-        let value: Decimal = trimmed.parse().map_err(|_| AmountError::NotANumber(trimmed.to_owned()))?;
+        let value: Decimal = trimmed
+            .parse()
+            .map_err(|_| AmountError::NotANumber(trimmed.to_owned()))?;
         let value = value.normalize();
         if value.scale() > u32::from(self.0) {
-            return Err(AmountError::TooManyDecimals { text: trimmed.to_owned(), decimals: self.0 });
+            return Err(AmountError::TooManyDecimals {
+                text: trimmed.to_owned(),
+                decimals: self.0,
+            });
         }
         let scaled = value
             .checked_mul(Decimal::from(10i64.pow(u32::from(self.0))))
@@ -100,10 +105,19 @@ mod tests {
         assert_eq!(two.parse_minor("1.50"), Ok(150));
         assert_eq!(two.format(-1850), "-18.50");
         assert_eq!(two.format(5), "0.05");
-        assert!(matches!(two.parse_minor("1.505"), Err(AmountError::TooManyDecimals { .. })));
-        assert!(matches!(two.parse_minor("abc"), Err(AmountError::NotANumber(_))));
+        assert!(matches!(
+            two.parse_minor("1.505"),
+            Err(AmountError::TooManyDecimals { .. })
+        ));
+        assert!(matches!(
+            two.parse_minor("abc"),
+            Err(AmountError::NotANumber(_))
+        ));
         assert_eq!(two.parse_positive("0"), Err(AmountError::NotPositive));
-        assert!(matches!(two.parse_minor("99999999999999999999"), Err(AmountError::TooLarge(_))));
+        assert!(matches!(
+            two.parse_minor("99999999999999999999"),
+            Err(AmountError::TooLarge(_))
+        ));
         let zero = Decimals::new(0).expect("valid");
         assert_eq!(zero.parse_minor("3"), Ok(3));
         assert_eq!(zero.format(3), "3");

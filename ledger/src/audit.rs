@@ -68,7 +68,14 @@ impl AuditReport {
 
 /// Audits a ledger. `progress` is called with the number of entries replayed so far.
 pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport {
-    let mut faults: Vec<Fault> = input.problems.iter().map(|what| Fault { entry: None, what: what.clone() }).collect();
+    let mut faults: Vec<Fault> = input
+        .problems
+        .iter()
+        .map(|what| Fault {
+            entry: None,
+            what: what.clone(),
+        })
+        .collect();
 
     // 1. Decode every request and compute every entry hash, in parallel.
     let decoded: Vec<Option<(Request, Hash)>> = input
@@ -76,8 +83,16 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
         .par_iter()
         .map(|raw| {
             let raw = raw.as_ref().ok()?;
-            let hash = merkle::leaf_hash(&entry_bytes(raw.seq, &raw.prev_hash, raw.recorded_at_ms, &raw.request, &raw.signature));
-            Request::decode(&raw.request).ok().map(|request| (request, hash))
+            let hash = merkle::leaf_hash(&entry_bytes(
+                raw.seq,
+                &raw.prev_hash,
+                raw.recorded_at_ms,
+                &raw.request,
+                &raw.signature,
+            ));
+            Request::decode(&raw.request)
+                .ok()
+                .map(|request| (request, hash))
         })
         .collect();
 
@@ -88,7 +103,8 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
         .zip(decoded.par_chunks(VERIFY_BATCH_ENTRIES))
         .flat_map_iter(|(raws, requests)| {
             let mut ok = vec![false; raws.len()];
-            let mut items: Vec<(PublicKey, &[u8], crate::keys::Signature)> = Vec::with_capacity(raws.len());
+            let mut items: Vec<(PublicKey, &[u8], crate::keys::Signature)> =
+                Vec::with_capacity(raws.len());
             let mut positions = Vec::with_capacity(raws.len());
             for (index, (raw, request)) in raws.iter().zip(requests).enumerate() {
                 if let (Ok(raw), Some((request, _))) = (raw, request) {
@@ -113,7 +129,12 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
         if position % 65_536 == 0 {
             progress(position);
         }
-        let mut fault = |what: String| faults.push(Fault { entry: Some(position), what });
+        let mut fault = |what: String| {
+            faults.push(Fault {
+                entry: Some(position),
+                what,
+            })
+        };
         let raw = match raw {
             Ok(raw) => raw,
             Err(why) => {
@@ -123,40 +144,70 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
                 continue;
             }
         };
-        let entry_hash = merkle::leaf_hash(&entry_bytes(raw.seq, &raw.prev_hash, raw.recorded_at_ms, &raw.request, &raw.signature));
+        let entry_hash = merkle::leaf_hash(&entry_bytes(
+            raw.seq,
+            &raw.prev_hash,
+            raw.recorded_at_ms,
+            &raw.request,
+            &raw.signature,
+        ));
         leaf_hashes.push(entry_hash);
         match previous {
-            None if raw.seq != 0 => fault(format!("the first entry has sequence number {}, not 0", raw.seq)),
-            Some((prev_seq, _)) if raw.seq == prev_seq => fault(format!("sequence number {} appears twice (duplicated entry)", raw.seq)),
-            Some((prev_seq, _)) if raw.seq < prev_seq => {
-                fault(format!("sequence number {} comes after {prev_seq} (entries out of order)", raw.seq))
-            }
-            Some((prev_seq, _)) if raw.seq > prev_seq + 1 => {
-                fault(format!("sequence number jumps from {prev_seq} to {} (entries missing)", raw.seq))
-            }
+            None if raw.seq != 0 => fault(format!(
+                "the first entry has sequence number {}, not 0",
+                raw.seq
+            )),
+            Some((prev_seq, _)) if raw.seq == prev_seq => fault(format!(
+                "sequence number {} appears twice (duplicated entry)",
+                raw.seq
+            )),
+            Some((prev_seq, _)) if raw.seq < prev_seq => fault(format!(
+                "sequence number {} comes after {prev_seq} (entries out of order)",
+                raw.seq
+            )),
+            Some((prev_seq, _)) if raw.seq > prev_seq + 1 => fault(format!(
+                "sequence number jumps from {prev_seq} to {} (entries missing)",
+                raw.seq
+            )),
             _ => {}
         }
         let expected_prev = previous.map_or(Hash::ZERO, |(_, hash)| hash);
         if raw.prev_hash != expected_prev {
-            fault(format!("its previous-entry hash {} does not match the entry before it ({})", raw.prev_hash.short(), expected_prev.short()));
+            fault(format!(
+                "its previous-entry hash {} does not match the entry before it ({})",
+                raw.prev_hash.short(),
+                expected_prev.short()
+            ));
         }
         if let Some(claimed) = raw.claimed_hash {
             if claimed != entry_hash {
-                fault(format!("its stated hash {} is not the hash of its contents {}", claimed.short(), entry_hash.short()));
+                fault(format!(
+                    "its stated hash {} is not the hash of its contents {}",
+                    claimed.short(),
+                    entry_hash.short()
+                ));
             }
         }
         previous = Some((raw.seq, entry_hash));
         let Some((request, _)) = decoded else {
-            let why = Request::decode(&raw.request).err().map(|e| e.to_string()).unwrap_or_default();
+            let why = Request::decode(&raw.request)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             fault(format!("its signed request cannot be decoded: {why}"));
             continue;
         };
         if !signature_ok[position as usize] {
-            fault(format!("the signature by {} does not verify", request.author.short()));
+            fault(format!(
+                "the signature by {} does not verify",
+                request.author.short()
+            ));
         }
         if let Some(memo) = &raw.memo {
             let committed = match &request.body {
-                Body::Transfer { memo_hash, .. } | Body::RequestPayment { memo_hash, .. } => *memo_hash,
+                Body::Transfer { memo_hash, .. } | Body::RequestPayment { memo_hash, .. } => {
+                    *memo_hash
+                }
                 _ => None,
             };
             if committed != Some(memo_hash(&memo.salt, &memo.text)) {
@@ -169,7 +220,11 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
                     seq: raw.seq,
                     prev_hash: raw.prev_hash,
                     recorded_at_ms: raw.recorded_at_ms,
-                    signed: crate::entry::SignedRequest { request: request.clone(), bytes: raw.request.clone(), signature: raw.signature },
+                    signed: crate::entry::SignedRequest {
+                        request: request.clone(),
+                        bytes: raw.request.clone(),
+                        signature: raw.signature,
+                    },
                 };
                 match CircleState::from_genesis(&entry, entry_hash) {
                     Ok(genesis) => state = Some(genesis),
@@ -178,7 +233,10 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
             }
             Some(state) => {
                 if let Err(refusal) = state.apply_request(request, position, entry_hash) {
-                    fault(format!("breaks the ledger rules ({}): {refusal}", request.body.kind_name()));
+                    fault(format!(
+                        "breaks the ledger rules ({}): {refusal}",
+                        request.body.kind_name()
+                    ));
                 }
             }
         }
@@ -188,17 +246,24 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
     // 4. Whole-ledger checks.
     let whole = |what: String| Fault { entry: None, what };
     match &state {
-        None => faults.push(whole("there is no readable genesis entry, so nothing else can be checked".into())),
+        None => faults.push(whole(
+            "there is no readable genesis entry, so nothing else can be checked".into(),
+        )),
         Some(state) => {
             let sum = state.balance_sum();
             if sum != 0 {
-                faults.push(whole(format!("balances sum to {}, not zero", state.money(sum))));
+                faults.push(whole(format!(
+                    "balances sum to {}, not zero",
+                    state.money(sum)
+                )));
             }
             let mut keys: Vec<&PublicKey> = state.accounts.keys().collect();
             keys.sort();
             for key in keys {
                 let account = &state.accounts[key];
-                if account.balance_minor < account.floor_minor || account.balance_minor > account.ceiling_minor {
+                if account.balance_minor < account.floor_minor
+                    || account.balance_minor > account.ceiling_minor
+                {
                     faults.push(whole(format!(
                         "account {} has balance {} outside its limits {} to {}",
                         key.short(),
@@ -217,15 +282,35 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
     let node_key = state.as_ref().map(|state| state.node_key);
     let circle_id = state.as_ref().map(|state| state.circle_id);
     if let Some(head) = &input.tree_head {
-        check_head("the signed tree head", head, node_key, circle_id, &mut faults);
+        check_head(
+            "the signed tree head",
+            head,
+            node_key,
+            circle_id,
+            &mut faults,
+        );
         if head.tree_size != leaf_hashes.len() as u64 {
-            faults.push(whole(format!("the signed tree head covers {} entries but the log has {}", head.tree_size, leaf_hashes.len())));
+            faults.push(whole(format!(
+                "the signed tree head covers {} entries but the log has {}",
+                head.tree_size,
+                leaf_hashes.len()
+            )));
         } else if head.root != root {
-            faults.push(whole(format!("the Merkle root {} of the entries is not the signed root {}", root.short(), head.root.short())));
+            faults.push(whole(format!(
+                "the Merkle root {} of the entries is not the signed root {}",
+                root.short(),
+                head.root.short()
+            )));
         }
     }
     if let Some(trusted) = &input.trusted_head {
-        check_head("the trusted tree head", trusted, node_key, circle_id, &mut faults);
+        check_head(
+            "the trusted tree head",
+            trusted,
+            node_key,
+            circle_id,
+            &mut faults,
+        );
         let size = trusted.tree_size as usize;
         if size == 0 || size > leaf_hashes.len() {
             faults.push(whole(format!(
@@ -235,7 +320,15 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
             )));
         } else {
             let proof = merkle::consistency_proof(&leaf_hashes, size);
-            if merkle::verify_consistency(trusted.tree_size, leaf_hashes.len() as u64, &proof, &trusted.root.0, &root.0).is_err() {
+            if merkle::verify_consistency(
+                trusted.tree_size,
+                leaf_hashes.len() as u64,
+                &proof,
+                &trusted.root.0,
+                &root.0,
+            )
+            .is_err()
+            {
                 faults.push(whole(format!(
                     "the first {size} entries no longer have the trusted root {}: history was changed",
                     trusted.root.short()
@@ -243,27 +336,55 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
             }
         }
     }
-    AuditReport { entries_checked: input.entries.len() as u64, faults, state, root, leaf_hashes }
+    AuditReport {
+        entries_checked: input.entries.len() as u64,
+        faults,
+        state,
+        root,
+        leaf_hashes,
+    }
 }
 
-fn check_head(label: &str, head: &TreeHead, node_key: Option<PublicKey>, circle_id: Option<Hash>, faults: &mut Vec<Fault>) {
+fn check_head(
+    label: &str,
+    head: &TreeHead,
+    node_key: Option<PublicKey>,
+    circle_id: Option<Hash>,
+    faults: &mut Vec<Fault>,
+) {
     let whole = |what: String| Fault { entry: None, what };
     if let Some(circle_id) = circle_id {
         if head.circle_id != circle_id {
-            faults.push(whole(format!("{label} is for another circle ({})", head.circle_id.short())));
+            faults.push(whole(format!(
+                "{label} is for another circle ({})",
+                head.circle_id.short()
+            )));
         }
     }
     if let Some(node_key) = node_key {
         if !head.verify(&node_key) {
-            faults.push(whole(format!("{label} is not signed by the circle's node key {}", node_key.short())));
+            faults.push(whole(format!(
+                "{label} is not signed by the circle's node key {}",
+                node_key.short()
+            )));
         }
     }
 }
 
 fn check_header(header: &HeaderLine, state: &CircleState, faults: &mut Vec<Fault>) {
-    let mut problem = |what: String| faults.push(Fault { entry: None, what: format!("header: {what}") });
-    if header.format != crate::export::EXPORT_FORMAT || header.version != crate::export::EXPORT_VERSION {
-        problem(format!("unknown export format {} version {}", header.format, header.version));
+    let mut problem = |what: String| {
+        faults.push(Fault {
+            entry: None,
+            what: format!("header: {what}"),
+        })
+    };
+    if header.format != crate::export::EXPORT_FORMAT
+        || header.version != crate::export::EXPORT_VERSION
+    {
+        problem(format!(
+            "unknown export format {} version {}",
+            header.format, header.version
+        ));
     }
     if header.circle_id != state.circle_id.to_hex() {
         problem("the circle id is not the hash of the genesis entry".into());

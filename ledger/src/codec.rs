@@ -41,7 +41,9 @@ pub struct Writer {
 
 impl Writer {
     pub fn with_tag(tag: &str) -> Self {
-        let mut writer = Writer { bytes: Vec::with_capacity(256) };
+        let mut writer = Writer {
+            bytes: Vec::with_capacity(256),
+        };
         writer.bytes.extend_from_slice(tag.as_bytes());
         writer.bytes.push(0);
         writer
@@ -73,7 +75,10 @@ impl Writer {
     }
     /// Variable-size bytes: a u32 length, then the bytes.
     pub fn bytes(&mut self, value: &[u8]) -> &mut Self {
-        assert!(value.len() <= FIELD_BYTES_MAX, "field longer than FIELD_BYTES_MAX");
+        assert!(
+            value.len() <= FIELD_BYTES_MAX,
+            "field longer than FIELD_BYTES_MAX"
+        );
         self.u32(value.len() as u32);
         self.bytes.extend_from_slice(value);
         self
@@ -103,7 +108,9 @@ impl<'a> Reader<'a> {
     }
     pub fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
         if self.bytes.len() < count {
-            return Err(DecodeError::Truncated { needed: count - self.bytes.len() });
+            return Err(DecodeError::Truncated {
+                needed: count - self.bytes.len(),
+            });
         }
         let (head, tail) = self.bytes.split_at(count);
         self.bytes = tail;
@@ -138,7 +145,9 @@ impl<'a> Reader<'a> {
     }
     pub fn string(&mut self) -> Result<String, DecodeError> {
         let raw = self.bytes()?;
-        std::str::from_utf8(raw).map(str::to_owned).map_err(|_| DecodeError::NotUtf8)
+        std::str::from_utf8(raw)
+            .map(str::to_owned)
+            .map_err(|_| DecodeError::NotUtf8)
     }
     pub fn list_len(&mut self) -> Result<usize, DecodeError> {
         let len = self.u32()? as usize;
@@ -163,7 +172,13 @@ mod tests {
     #[test]
     fn round_trip_and_strictness() {
         let mut writer = Writer::with_tag("t");
-        writer.u8(7).u16(0x0102).u64(9).i64(-2).str("héllo").fixed(&[1, 2]);
+        writer
+            .u8(7)
+            .u16(0x0102)
+            .u64(9)
+            .i64(-2)
+            .str("héllo")
+            .fixed(&[1, 2]);
         let bytes = writer.finish();
         assert_eq!(&bytes[..2], b"t\0");
         let mut reader = Reader::with_tag(&bytes, "t").expect("tag");

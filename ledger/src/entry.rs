@@ -47,17 +47,40 @@ pub enum Cause {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     /// Kind 1: the first entry of a circle.
-    Genesis { spec: CircleSpec, stewards: Vec<PublicKey>, node_key: PublicKey },
+    Genesis {
+        spec: CircleSpec,
+        stewards: Vec<PublicKey>,
+        node_key: PublicKey,
+    },
     /// Kind 2: a steward opens an account for a member's key.
-    OpenAccount { account: PublicKey, floor_minor: i64, ceiling_minor: i64 },
+    OpenAccount {
+        account: PublicKey,
+        floor_minor: i64,
+        ceiling_minor: i64,
+    },
     /// Kind 3: a steward changes an account's floor and ceiling.
-    SetLimits { account: PublicKey, floor_minor: i64, ceiling_minor: i64 },
+    SetLimits {
+        account: PublicKey,
+        floor_minor: i64,
+        ceiling_minor: i64,
+    },
     /// Kind 4: an account moves to a new key (signed by the old key, or a steward if it is lost).
     RotateKey { old: PublicKey, new: PublicKey },
     /// Kind 5: credit moves from payer to payee (signed by the payer, or a steward for a reversal).
-    Transfer { payer: PublicKey, payee: PublicKey, amount_minor: i64, memo_hash: Option<Hash>, cause: Cause },
+    Transfer {
+        payer: PublicKey,
+        payee: PublicKey,
+        amount_minor: i64,
+        memo_hash: Option<Hash>,
+        cause: Cause,
+    },
     /// Kind 6: the payee asks the payer for a payment; nothing moves until the payer accepts.
-    RequestPayment { payer: PublicKey, payee: PublicKey, amount_minor: i64, memo_hash: Option<Hash> },
+    RequestPayment {
+        payer: PublicKey,
+        payee: PublicKey,
+        amount_minor: i64,
+        memo_hash: Option<Hash>,
+    },
     /// Kind 7: the payer declines, or the payee withdraws, an open payment request.
     CloseRequest { request: Hash },
     /// Kind 8: an account at zero balance is closed.
@@ -89,8 +112,14 @@ impl Body {
             Body::OpenAccount { .. } => "open-account",
             Body::SetLimits { .. } => "set-limits",
             Body::RotateKey { .. } => "rotate-key",
-            Body::Transfer { cause: Cause::Reverses(_), .. } => "reversal",
-            Body::Transfer { cause: Cause::AcceptsRequest(_), .. } => "accept-request",
+            Body::Transfer {
+                cause: Cause::Reverses(_),
+                ..
+            } => "reversal",
+            Body::Transfer {
+                cause: Cause::AcceptsRequest(_),
+                ..
+            } => "accept-request",
             Body::Transfer { .. } => "transfer",
             Body::RequestPayment { .. } => "request-payment",
             Body::CloseRequest { .. } => "close-request",
@@ -110,13 +139,17 @@ fn write_account(writer: &mut Writer, key: &PublicKey) {
 }
 
 fn read_key(reader: &mut Reader<'_>) -> Result<PublicKey, DecodeError> {
-    PublicKey::from_bytes(reader.array()?).map_err(|error: KeyError| DecodeError::Invalid(error.to_string()))
+    PublicKey::from_bytes(reader.array()?)
+        .map_err(|error: KeyError| DecodeError::Invalid(error.to_string()))
 }
 
 fn read_account(reader: &mut Reader<'_>) -> Result<PublicKey, DecodeError> {
     match reader.u8()? {
         ACCOUNT_MEMBER => read_key(reader),
-        tag => Err(DecodeError::UnknownTag { what: "account", tag }),
+        tag => Err(DecodeError::UnknownTag {
+            what: "account",
+            tag,
+        }),
     }
 }
 
@@ -131,7 +164,10 @@ fn read_option_hash(reader: &mut Reader<'_>) -> Result<Option<Hash>, DecodeError
     match reader.u8()? {
         0 => Ok(None),
         1 => Ok(Some(Hash(reader.array()?))),
-        tag => Err(DecodeError::UnknownTag { what: "option", tag }),
+        tag => Err(DecodeError::UnknownTag {
+            what: "option",
+            tag,
+        }),
     }
 }
 
@@ -149,20 +185,40 @@ impl Request {
     /// The canonical bytes the author signs.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::with_tag(REQUEST_TAG);
-        w.u16(FORMAT_VERSION).fixed(&self.circle_id.0).fixed(self.author.as_bytes()).fixed(&self.nonce.0);
+        w.u16(FORMAT_VERSION)
+            .fixed(&self.circle_id.0)
+            .fixed(self.author.as_bytes())
+            .fixed(&self.nonce.0);
         w.u8(self.body.kind());
         match &self.body {
-            Body::Genesis { spec, stewards, node_key } => {
-                w.str(&spec.slug).str(&spec.name).str(&spec.unit_name).str(&spec.unit_symbol);
-                w.u8(spec.decimals).i64(spec.default_floor_minor).i64(spec.default_ceiling_minor);
+            Body::Genesis {
+                spec,
+                stewards,
+                node_key,
+            } => {
+                w.str(&spec.slug)
+                    .str(&spec.name)
+                    .str(&spec.unit_name)
+                    .str(&spec.unit_symbol);
+                w.u8(spec.decimals)
+                    .i64(spec.default_floor_minor)
+                    .i64(spec.default_ceiling_minor);
                 w.u32(stewards.len() as u32);
                 for steward in stewards {
                     w.fixed(steward.as_bytes());
                 }
                 w.fixed(node_key.as_bytes());
             }
-            Body::OpenAccount { account, floor_minor, ceiling_minor }
-            | Body::SetLimits { account, floor_minor, ceiling_minor } => {
+            Body::OpenAccount {
+                account,
+                floor_minor,
+                ceiling_minor,
+            }
+            | Body::SetLimits {
+                account,
+                floor_minor,
+                ceiling_minor,
+            } => {
                 write_account(&mut w, account);
                 w.i64(*floor_minor).i64(*ceiling_minor);
             }
@@ -170,7 +226,13 @@ impl Request {
                 write_account(&mut w, old);
                 w.fixed(new.as_bytes());
             }
-            Body::Transfer { payer, payee, amount_minor, memo_hash, cause } => {
+            Body::Transfer {
+                payer,
+                payee,
+                amount_minor,
+                memo_hash,
+                cause,
+            } => {
                 write_account(&mut w, payer);
                 write_account(&mut w, payee);
                 w.i64(*amount_minor);
@@ -182,7 +244,12 @@ impl Request {
                     Cause::Reference(text) => w.u8(3).str(text),
                 };
             }
-            Body::RequestPayment { payer, payee, amount_minor, memo_hash } => {
+            Body::RequestPayment {
+                payer,
+                payee,
+                amount_minor,
+                memo_hash,
+            } => {
                 write_account(&mut w, payer);
                 write_account(&mut w, payee);
                 w.i64(*amount_minor);
@@ -220,21 +287,38 @@ impl Request {
                     default_ceiling_minor: r.i64()?,
                 };
                 let count = r.list_len()?;
-                let stewards = (0..count).map(|_| read_key(&mut r)).collect::<Result<Vec<_>, _>>()?;
+                let stewards = (0..count)
+                    .map(|_| read_key(&mut r))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let node_key = read_key(&mut r)?;
-                Body::Genesis { spec, stewards, node_key }
+                Body::Genesis {
+                    spec,
+                    stewards,
+                    node_key,
+                }
             }
             kind @ (2 | 3) => {
                 let account = read_account(&mut r)?;
                 let floor_minor = r.i64()?;
                 let ceiling_minor = r.i64()?;
                 if kind == 2 {
-                    Body::OpenAccount { account, floor_minor, ceiling_minor }
+                    Body::OpenAccount {
+                        account,
+                        floor_minor,
+                        ceiling_minor,
+                    }
                 } else {
-                    Body::SetLimits { account, floor_minor, ceiling_minor }
+                    Body::SetLimits {
+                        account,
+                        floor_minor,
+                        ceiling_minor,
+                    }
                 }
             }
-            4 => Body::RotateKey { old: read_account(&mut r)?, new: read_key(&mut r)? },
+            4 => Body::RotateKey {
+                old: read_account(&mut r)?,
+                new: read_key(&mut r)?,
+            },
             5 => {
                 let payer = read_account(&mut r)?;
                 let payee = read_account(&mut r)?;
@@ -247,7 +331,13 @@ impl Request {
                     3 => Cause::Reference(r.string()?),
                     tag => return Err(DecodeError::UnknownTag { what: "cause", tag }),
                 };
-                Body::Transfer { payer, payee, amount_minor, memo_hash, cause }
+                Body::Transfer {
+                    payer,
+                    payee,
+                    amount_minor,
+                    memo_hash,
+                    cause,
+                }
             }
             6 => Body::RequestPayment {
                 payer: read_account(&mut r)?,
@@ -255,22 +345,48 @@ impl Request {
                 amount_minor: r.i64()?,
                 memo_hash: read_option_hash(&mut r)?,
             },
-            7 => Body::CloseRequest { request: Hash(r.array()?) },
-            8 => Body::CloseAccount { account: read_account(&mut r)? },
-            9 => Body::AddSteward { key: read_key(&mut r)? },
-            10 => Body::RemoveSteward { key: read_key(&mut r)? },
-            tag => return Err(DecodeError::UnknownTag { what: "entry kind", tag }),
+            7 => Body::CloseRequest {
+                request: Hash(r.array()?),
+            },
+            8 => Body::CloseAccount {
+                account: read_account(&mut r)?,
+            },
+            9 => Body::AddSteward {
+                key: read_key(&mut r)?,
+            },
+            10 => Body::RemoveSteward {
+                key: read_key(&mut r)?,
+            },
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "entry kind",
+                    tag,
+                })
+            }
         };
         r.finish()?;
-        Ok(Request { circle_id, author, nonce, body })
+        Ok(Request {
+            circle_id,
+            author,
+            nonce,
+            body,
+        })
     }
 
     /// Encodes and signs the request with the author's key.
     pub fn sign(self, key: &SecretKey) -> SignedRequest {
-        assert_eq!(key.public_key(), self.author, "a request must be signed by its author");
+        assert_eq!(
+            key.public_key(),
+            self.author,
+            "a request must be signed by its author"
+        );
         let bytes = self.encode();
         let signature = key.sign(&bytes);
-        SignedRequest { request: self, bytes, signature }
+        SignedRequest {
+            request: self,
+            bytes,
+            signature,
+        }
     }
 }
 
@@ -286,7 +402,11 @@ impl SignedRequest {
     /// Decodes signed bytes received from outside (the signature is not checked here).
     pub fn from_parts(bytes: Vec<u8>, signature: Signature) -> Result<SignedRequest, DecodeError> {
         let request = Request::decode(&bytes)?;
-        Ok(SignedRequest { request, bytes, signature })
+        Ok(SignedRequest {
+            request,
+            bytes,
+            signature,
+        })
     }
     pub fn signature_is_valid(&self) -> bool {
         self.request.author.verify(&self.bytes, &self.signature)
@@ -305,7 +425,13 @@ pub struct Entry {
 impl Entry {
     /// The entry's canonical bytes: the data of its Merkle leaf.
     pub fn encode(&self) -> Vec<u8> {
-        entry_bytes(self.seq, &self.prev_hash, self.recorded_at_ms, &self.signed.bytes, &self.signed.signature)
+        entry_bytes(
+            self.seq,
+            &self.prev_hash,
+            self.recorded_at_ms,
+            &self.signed.bytes,
+            &self.signed.signature,
+        )
     }
     /// The entry hash = the RFC 9162 leaf hash of its bytes; the next entry's `prev_hash`.
     pub fn hash(&self) -> Hash {
@@ -314,10 +440,21 @@ impl Entry {
 }
 
 /// Encodes an entry from its parts (used by the auditor, which may hold undecodable requests).
-pub fn entry_bytes(seq: u64, prev_hash: &Hash, recorded_at_ms: i64, request: &[u8], signature: &Signature) -> Vec<u8> {
+pub fn entry_bytes(
+    seq: u64,
+    prev_hash: &Hash,
+    recorded_at_ms: i64,
+    request: &[u8],
+    signature: &Signature,
+) -> Vec<u8> {
     let mut w = Writer::with_tag(ENTRY_TAG);
-    w.u16(FORMAT_VERSION).u64(seq).fixed(&prev_hash.0).i64(recorded_at_ms);
-    w.u32(request.len() as u32).fixed(request).fixed(&signature.0);
+    w.u16(FORMAT_VERSION)
+        .u64(seq)
+        .fixed(&prev_hash.0)
+        .i64(recorded_at_ms);
+    w.u32(request.len() as u32)
+        .fixed(request)
+        .fixed(&signature.0);
     w.finish()
 }
 
@@ -332,17 +469,51 @@ pub struct TreeHead {
 }
 
 impl TreeHead {
-    pub fn signed_bytes(circle_id: &Hash, tree_size: u64, root: &Hash, timestamp_ms: i64) -> Vec<u8> {
+    pub fn signed_bytes(
+        circle_id: &Hash,
+        tree_size: u64,
+        root: &Hash,
+        timestamp_ms: i64,
+    ) -> Vec<u8> {
         let mut w = Writer::with_tag(TREE_HEAD_TAG);
-        w.u16(FORMAT_VERSION).fixed(&circle_id.0).u64(tree_size).fixed(&root.0).i64(timestamp_ms);
+        w.u16(FORMAT_VERSION)
+            .fixed(&circle_id.0)
+            .u64(tree_size)
+            .fixed(&root.0)
+            .i64(timestamp_ms);
         w.finish()
     }
-    pub fn sign(node_key: &SecretKey, circle_id: Hash, tree_size: u64, root: Hash, timestamp_ms: i64) -> TreeHead {
-        let signature = node_key.sign(&Self::signed_bytes(&circle_id, tree_size, &root, timestamp_ms));
-        TreeHead { circle_id, tree_size, root, timestamp_ms, signature }
+    pub fn sign(
+        node_key: &SecretKey,
+        circle_id: Hash,
+        tree_size: u64,
+        root: Hash,
+        timestamp_ms: i64,
+    ) -> TreeHead {
+        let signature = node_key.sign(&Self::signed_bytes(
+            &circle_id,
+            tree_size,
+            &root,
+            timestamp_ms,
+        ));
+        TreeHead {
+            circle_id,
+            tree_size,
+            root,
+            timestamp_ms,
+            signature,
+        }
     }
     pub fn verify(&self, node_key: &PublicKey) -> bool {
-        node_key.verify(&Self::signed_bytes(&self.circle_id, self.tree_size, &self.root, self.timestamp_ms), &self.signature)
+        node_key.verify(
+            &Self::signed_bytes(
+                &self.circle_id,
+                self.tree_size,
+                &self.root,
+                self.timestamp_ms,
+            ),
+            &self.signature,
+        )
     }
 }
 
@@ -373,14 +544,51 @@ mod tests {
                 stewards: vec![a],
                 node_key: b,
             },
-            Body::OpenAccount { account: b, floor_minor: -1, ceiling_minor: 2 },
-            Body::SetLimits { account: b, floor_minor: -3, ceiling_minor: 4 },
+            Body::OpenAccount {
+                account: b,
+                floor_minor: -1,
+                ceiling_minor: 2,
+            },
+            Body::SetLimits {
+                account: b,
+                floor_minor: -3,
+                ceiling_minor: 4,
+            },
             Body::RotateKey { old: a, new: b },
-            Body::Transfer { payer: a, payee: b, amount_minor: 5, memo_hash: Some(h), cause: Cause::Direct },
-            Body::Transfer { payer: a, payee: b, amount_minor: 5, memo_hash: None, cause: Cause::AcceptsRequest(h) },
-            Body::Transfer { payer: a, payee: b, amount_minor: 5, memo_hash: None, cause: Cause::Reverses(h) },
-            Body::Transfer { payer: a, payee: b, amount_minor: 5, memo_hash: None, cause: Cause::Reference("deal:1".into()) },
-            Body::RequestPayment { payer: a, payee: b, amount_minor: 9, memo_hash: None },
+            Body::Transfer {
+                payer: a,
+                payee: b,
+                amount_minor: 5,
+                memo_hash: Some(h),
+                cause: Cause::Direct,
+            },
+            Body::Transfer {
+                payer: a,
+                payee: b,
+                amount_minor: 5,
+                memo_hash: None,
+                cause: Cause::AcceptsRequest(h),
+            },
+            Body::Transfer {
+                payer: a,
+                payee: b,
+                amount_minor: 5,
+                memo_hash: None,
+                cause: Cause::Reverses(h),
+            },
+            Body::Transfer {
+                payer: a,
+                payee: b,
+                amount_minor: 5,
+                memo_hash: None,
+                cause: Cause::Reference("deal:1".into()),
+            },
+            Body::RequestPayment {
+                payer: a,
+                payee: b,
+                amount_minor: 9,
+                memo_hash: None,
+            },
             Body::CloseRequest { request: h },
             Body::CloseAccount { account: b },
             Body::AddSteward { key: b },
@@ -393,7 +601,12 @@ mod tests {
         let key = SecretKey::generate();
         let other = SecretKey::generate().public_key();
         for body in sample_bodies(key.public_key(), other) {
-            let request = Request { circle_id: Hash([1; 32]), author: key.public_key(), nonce: Nonce([2; 16]), body };
+            let request = Request {
+                circle_id: Hash([1; 32]),
+                author: key.public_key(),
+                nonce: Nonce([2; 16]),
+                body,
+            };
             let signed = request.clone().sign(&key);
             assert_eq!(Request::decode(&signed.bytes).as_ref(), Ok(&request));
             assert!(signed.signature_is_valid());
@@ -401,7 +614,12 @@ mod tests {
                 let mut bytes = signed.bytes.clone();
                 bytes[index] ^= 0x01;
                 let decoded = Request::decode(&bytes);
-                assert_ne!(decoded.as_ref(), Ok(&request), "byte {index} of {:?}", request.body);
+                assert_ne!(
+                    decoded.as_ref(),
+                    Ok(&request),
+                    "byte {index} of {:?}",
+                    request.body
+                );
                 assert!(!key.public_key().verify(&bytes, &signed.signature));
             }
             let mut longer = signed.bytes.clone();

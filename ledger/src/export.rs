@@ -108,12 +108,18 @@ impl EntryLine {
             request: hex::encode(&raw.request),
             signature: raw.signature.to_hex(),
             hash: hash.to_hex(),
-            memo: raw.memo.as_ref().map(|memo| MemoLine { salt: hex::encode(memo.salt), text: memo.text.clone() }),
+            memo: raw.memo.as_ref().map(|memo| MemoLine {
+                salt: hex::encode(memo.salt),
+                text: memo.text.clone(),
+            }),
         }
     }
 
     pub fn to_raw(&self) -> Result<RawEntry, KeyError> {
-        let bad = |what: &str| KeyError::BadHex { expected: 0, found: what.to_owned() };
+        let bad = |what: &str| KeyError::BadHex {
+            expected: 0,
+            found: what.to_owned(),
+        };
         Ok(RawEntry {
             seq: self.seq,
             prev_hash: Hash::from_hex(&self.prev_hash)?,
@@ -123,7 +129,10 @@ impl EntryLine {
             claimed_hash: Some(Hash::from_hex(&self.hash)?),
             memo: match &self.memo {
                 None => None,
-                Some(memo) => Some(Memo { salt: decode_hex::<16>(&memo.salt)?, text: memo.text.clone() }),
+                Some(memo) => Some(Memo {
+                    salt: decode_hex::<16>(&memo.salt)?,
+                    text: memo.text.clone(),
+                }),
             },
         })
     }
@@ -168,7 +177,9 @@ pub fn parse_export(text: &str) -> ParsedExport {
     let lines: &[&str] = match lines.split_last() {
         Some((last, rest)) if last.is_empty() => rest,
         _ => {
-            parsed.problems.push("the export does not end with a newline (it may be cut short)".into());
+            parsed
+                .problems
+                .push("the export does not end with a newline (it may be cut short)".into());
             &lines
         }
     };
@@ -180,17 +191,31 @@ pub fn parse_export(text: &str) -> ParsedExport {
             Ok(Line::Header(header)) if is_first => parsed.header = Some(header),
             Ok(Line::TreeHead(head)) if is_last => match head.to_head() {
                 Ok(head) => parsed.tree_head = Some(head),
-                Err(error) => parsed.problems.push(format!("line {line_number} (tree head): {error}")),
+                Err(error) => parsed
+                    .problems
+                    .push(format!("line {line_number} (tree head): {error}")),
             },
-            Ok(Line::Entry(entry)) if !is_first && !is_last => {
-                parsed.entries.push(entry.to_raw().map_err(|error| format!("line {line_number}: {error}")))
-            }
+            Ok(Line::Entry(entry)) if !is_first && !is_last => parsed.entries.push(
+                entry
+                    .to_raw()
+                    .map_err(|error| format!("line {line_number}: {error}")),
+            ),
             Ok(_) => {
-                let what = if is_first { "a header" } else if is_last { "a tree head" } else { "an entry" };
-                if is_first || is_last {
-                    parsed.problems.push(format!("line {line_number} should be {what}"));
+                let what = if is_first {
+                    "a header"
+                } else if is_last {
+                    "a tree head"
                 } else {
-                    parsed.entries.push(Err(format!("line {line_number} should be {what}")));
+                    "an entry"
+                };
+                if is_first || is_last {
+                    parsed
+                        .problems
+                        .push(format!("line {line_number} should be {what}"));
+                } else {
+                    parsed
+                        .entries
+                        .push(Err(format!("line {line_number} should be {what}")));
                 }
             }
             Err(error) => {

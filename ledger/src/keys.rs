@@ -28,8 +28,15 @@ pub const SECRET_KEY_PREFIX: &str = "commons-secret-key-v1";
 
 /// Decodes exactly `N` bytes of strictly lowercase hex: one value has one spelling.
 pub fn decode_hex<const N: usize>(text: &str) -> Result<[u8; N], KeyError> {
-    let bad = || KeyError::BadHex { expected: N * 2, found: text.chars().take(80).collect() };
-    if text.len() != N * 2 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    let bad = || KeyError::BadHex {
+        expected: N * 2,
+        found: text.chars().take(80).collect(),
+    };
+    if text.len() != N * 2
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(bad());
     }
     let mut out = [0u8; N];
@@ -39,7 +46,11 @@ pub fn decode_hex<const N: usize>(text: &str) -> Result<[u8; N], KeyError> {
 
 /// Decodes strictly lowercase hex of any length.
 pub fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if text.len() % 2 != 0
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     hex::decode(text).ok()
@@ -78,8 +89,16 @@ macro_rules! fixed_bytes {
     };
 }
 
-fixed_bytes!(Hash, 32, "A SHA-256 digest: entry hashes, Merkle nodes, memo commitments, circle ids.");
-fixed_bytes!(Nonce, 16, "A per-author random value that makes every signed request unique.");
+fixed_bytes!(
+    Hash,
+    32,
+    "A SHA-256 digest: entry hashes, Merkle nodes, memo commitments, circle ids."
+);
+fixed_bytes!(
+    Nonce,
+    16,
+    "A per-author random value that makes every signed request unique."
+);
 fixed_bytes!(Signature, 64, "An ed25519 signature (R || s).");
 
 impl Hash {
@@ -110,7 +129,9 @@ pub struct PublicKey([u8; 32]);
 
 impl PublicKey {
     pub fn from_bytes(bytes: [u8; 32]) -> Result<PublicKey, KeyError> {
-        let point = CompressedEdwardsY(bytes).decompress().ok_or(KeyError::NotAPoint)?;
+        let point = CompressedEdwardsY(bytes)
+            .decompress()
+            .ok_or(KeyError::NotAPoint)?;
         if point.compress().0 != bytes {
             return Err(KeyError::NotAPoint);
         }
@@ -131,8 +152,11 @@ impl PublicKey {
     }
     /// Checks one signature under the ZIP-215 rules (the same rules batch verification uses).
     pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
-        let Ok(key) = VerificationKey::try_from(self.0) else { return false };
-        key.verify(&ed25519_zebra::Signature::from_bytes(&signature.0), message).is_ok()
+        let Ok(key) = VerificationKey::try_from(self.0) else {
+            return false;
+        };
+        key.verify(&ed25519_zebra::Signature::from_bytes(&signature.0), message)
+            .is_ok()
     }
 }
 
@@ -172,7 +196,11 @@ impl SecretKey {
         let public_bytes: [u8; 32] = VerificationKey::from(&signing).into();
         // A key derived from a seed by hashing is of large order unless SHA-512 is broken.
         let public = PublicKey::from_bytes(public_bytes).expect("derived keys are never weak");
-        SecretKey { seed: Zeroizing::new(seed), signing, public }
+        SecretKey {
+            seed: Zeroizing::new(seed),
+            signing,
+            public,
+        }
     }
     pub fn public_key(&self) -> PublicKey {
         self.public
@@ -220,7 +248,11 @@ pub fn verify_batch(items: &[(PublicKey, &[u8], Signature)]) -> Vec<usize> {
     let mut verifier = ed25519_zebra::batch::Verifier::new();
     for (key, message, signature) in items {
         let key_bytes = ed25519_zebra::VerificationKeyBytes::from(key.0);
-        verifier.queue((key_bytes, ed25519_zebra::Signature::from_bytes(&signature.0), message));
+        verifier.queue((
+            key_bytes,
+            ed25519_zebra::Signature::from_bytes(&signature.0),
+            message,
+        ));
     }
     if verifier.verify(OsRng).is_ok() {
         return Vec::new();

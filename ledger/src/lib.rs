@@ -13,3 +13,4 @@ pub mod memory;
 pub mod merkle;
 pub mod slug;
 pub mod state;
+pub mod store;

@@ -20,26 +20,52 @@ pub struct MemoryLedger {
 
 impl MemoryLedger {
     /// Creates a circle whose genesis is signed by `steward`.
-    pub fn create(spec: CircleSpec, steward: &SecretKey, clock_ms: i64) -> Result<MemoryLedger, Refusal> {
+    pub fn create(
+        spec: CircleSpec,
+        steward: &SecretKey,
+        clock_ms: i64,
+    ) -> Result<MemoryLedger, Refusal> {
         let node_key = SecretKey::generate();
         let signed = Request {
             circle_id: Hash::ZERO,
             author: steward.public_key(),
             nonce: Nonce::random(),
-            body: Body::Genesis { spec, stewards: vec![steward.public_key()], node_key: node_key.public_key() },
+            body: Body::Genesis {
+                spec,
+                stewards: vec![steward.public_key()],
+                node_key: node_key.public_key(),
+            },
         }
         .sign(steward);
-        let entry = Entry { seq: 0, prev_hash: Hash::ZERO, recorded_at_ms: clock_ms, signed };
+        let entry = Entry {
+            seq: 0,
+            prev_hash: Hash::ZERO,
+            recorded_at_ms: clock_ms,
+            signed,
+        };
         let hash = entry.hash();
         let state = CircleState::from_genesis(&entry, hash)?;
         let mut frontier = Frontier::default();
         frontier.push(hash);
-        Ok(MemoryLedger { state, entries: vec![entry], memos: vec![None], node_key, frontier, clock_ms })
+        Ok(MemoryLedger {
+            state,
+            entries: vec![entry],
+            memos: vec![None],
+            node_key,
+            frontier,
+            clock_ms,
+        })
     }
 
     /// Signs `body` as `author` for this circle.
     pub fn sign(&self, author: &SecretKey, body: Body) -> SignedRequest {
-        Request { circle_id: self.state.circle_id, author: author.public_key(), nonce: Nonce::random(), body }.sign(author)
+        Request {
+            circle_id: self.state.circle_id,
+            author: author.public_key(),
+            nonce: Nonce::random(),
+            body,
+        }
+        .sign(author)
     }
 
     /// Verifies and appends a signed request; a refusal changes nothing.
@@ -62,21 +88,35 @@ impl MemoryLedger {
     }
 
     pub fn tree_head(&self) -> TreeHead {
-        TreeHead::sign(&self.node_key, self.state.circle_id, self.frontier.size(), self.frontier.root(), self.clock_ms)
+        TreeHead::sign(
+            &self.node_key,
+            self.state.circle_id,
+            self.frontier.size(),
+            self.frontier.root(),
+            self.clock_ms,
+        )
     }
 
     pub fn raw_entries(&self) -> Vec<RawEntry> {
-        self.entries.iter().zip(&self.memos).map(|(entry, memo)| RawEntry::from_entry(entry, memo.clone())).collect()
+        self.entries
+            .iter()
+            .zip(&self.memos)
+            .map(|(entry, memo)| RawEntry::from_entry(entry, memo.clone()))
+            .collect()
     }
 
     /// The JSON Lines export of this ledger.
     pub fn export_text(&self) -> String {
         let mut text = line_text(&Line::Header(header_for(&self.state)));
         for raw in self.raw_entries() {
-            let hash = raw.claimed_hash.expect("entries from memory state their hash");
+            let hash = raw
+                .claimed_hash
+                .expect("entries from memory state their hash");
             text.push_str(&line_text(&Line::Entry(EntryLine::from_raw(&raw, &hash))));
         }
-        text.push_str(&line_text(&Line::TreeHead(TreeHeadLine::from_head(&self.tree_head()))));
+        text.push_str(&line_text(&Line::TreeHead(TreeHeadLine::from_head(
+            &self.tree_head(),
+        ))));
         text
     }
 }

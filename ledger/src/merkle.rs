@@ -90,7 +90,10 @@ fn inclusion_path(leaves: &[Hash], index: usize, proof: &mut Vec<Hash>) {
 
 /// The proof that the first `size1` leaves form a prefix of all `leaves` (RFC 9162 §2.1.4.1).
 pub fn consistency_proof(leaves: &[Hash], size1: usize) -> Vec<Hash> {
-    assert!(size1 >= 1 && size1 <= leaves.len(), "first tree must be a non-empty prefix");
+    assert!(
+        size1 >= 1 && size1 <= leaves.len(),
+        "first tree must be a non-empty prefix"
+    );
     let mut proof = Vec::new();
     if size1 < leaves.len() {
         subproof(size1, leaves, true, &mut proof);
@@ -117,11 +120,19 @@ fn subproof(m: usize, leaves: &[Hash], complete: bool, proof: &mut Vec<Hash>) {
 }
 
 fn as_hash(bytes: &[u8]) -> Result<Hash, ProofError> {
-    <[u8; 32]>::try_from(bytes).map(Hash).map_err(|_| ProofError::BadHashLength(bytes.len()))
+    <[u8; 32]>::try_from(bytes)
+        .map(Hash)
+        .map_err(|_| ProofError::BadHashLength(bytes.len()))
 }
 
 /// Checks that the leaf with hash `leaf` sits at `index` in the tree of `size` leaves with `root`.
-pub fn verify_inclusion<P: AsRef<[u8]>>(index: u64, size: u64, leaf: &[u8], proof: &[P], root: &[u8]) -> Result<(), ProofError> {
+pub fn verify_inclusion<P: AsRef<[u8]>>(
+    index: u64,
+    size: u64,
+    leaf: &[u8],
+    proof: &[P],
+    root: &[u8],
+) -> Result<(), ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
@@ -157,7 +168,13 @@ pub fn verify_inclusion<P: AsRef<[u8]>>(index: u64, size: u64, leaf: &[u8], proo
 
 /// Checks that the tree of `size1` leaves with `root1` is a prefix of the tree of `size2` leaves
 /// with `root2`.
-pub fn verify_consistency<P: AsRef<[u8]>>(size1: u64, size2: u64, proof: &[P], root1: &[u8], root2: &[u8]) -> Result<(), ProofError> {
+pub fn verify_consistency<P: AsRef<[u8]>>(
+    size1: u64,
+    size2: u64,
+    proof: &[P],
+    root1: &[u8],
+    root2: &[u8],
+) -> Result<(), ProofError> {
     if size1 == 0 {
         return Err(ProofError::EmptyFirstTree);
     }
@@ -168,11 +185,18 @@ pub fn verify_consistency<P: AsRef<[u8]>>(size1: u64, size2: u64, proof: &[P], r
         if !proof.is_empty() {
             return Err(ProofError::WrongLength);
         }
-        return if root1 == root2 { Ok(()) } else { Err(ProofError::RootMismatch) };
+        return if root1 == root2 {
+            Ok(())
+        } else {
+            Err(ProofError::RootMismatch)
+        };
     }
     let first_root = as_hash(root1)?;
     let second_root = as_hash(root2)?;
-    let mut path: Vec<Hash> = proof.iter().map(|p| as_hash(p.as_ref())).collect::<Result<_, _>>()?;
+    let mut path: Vec<Hash> = proof
+        .iter()
+        .map(|p| as_hash(p.as_ref()))
+        .collect::<Result<_, _>>()?;
     if size1.is_power_of_two() {
         path.insert(0, first_root);
     }
@@ -240,7 +264,9 @@ impl Frontier {
     }
     pub fn root(&self) -> Hash {
         let mut iter = self.peaks.iter().rev();
-        let Some(&(_, mut acc)) = iter.next() else { return empty_root() };
+        let Some(&(_, mut acc)) = iter.next() else {
+            return empty_root();
+        };
         for (_, left) in iter {
             acc = node_hash(left, &acc);
         }
@@ -253,7 +279,9 @@ mod tests {
     use super::*;
 
     fn leaves(n: usize) -> Vec<Hash> {
-        (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect()
+        (0..n)
+            .map(|i| leaf_hash(&(i as u64).to_be_bytes()))
+            .collect()
     }
 
     #[test]
@@ -275,19 +303,36 @@ mod tests {
             let tree_root = root(tree);
             for i in 0..n {
                 let proof = inclusion_proof(tree, i);
-                assert_eq!(verify_inclusion(i as u64, n as u64, &tree[i].0, &proof, &tree_root.0), Ok(()));
+                assert_eq!(
+                    verify_inclusion(i as u64, n as u64, &tree[i].0, &proof, &tree_root.0),
+                    Ok(())
+                );
                 if let Some(first) = proof.first() {
                     let mut bad = proof.clone();
                     bad[0] = node_hash(first, first);
-                    assert!(verify_inclusion(i as u64, n as u64, &tree[i].0, &bad, &tree_root.0).is_err());
+                    assert!(
+                        verify_inclusion(i as u64, n as u64, &tree[i].0, &bad, &tree_root.0)
+                            .is_err()
+                    );
                 }
             }
             for m in 1..=n {
                 let proof = consistency_proof(tree, m);
                 let old_root = root(&tree[..m]);
-                assert_eq!(verify_consistency(m as u64, n as u64, &proof, &old_root.0, &tree_root.0), Ok(()), "{m} {n}");
+                assert_eq!(
+                    verify_consistency(m as u64, n as u64, &proof, &old_root.0, &tree_root.0),
+                    Ok(()),
+                    "{m} {n}"
+                );
                 if m < n {
-                    assert!(verify_consistency(m as u64, n as u64, &proof, &tree_root.0, &old_root.0).is_err());
+                    assert!(verify_consistency(
+                        m as u64,
+                        n as u64,
+                        &proof,
+                        &tree_root.0,
+                        &old_root.0
+                    )
+                    .is_err());
                 }
             }
         }

@@ -28,7 +28,9 @@ impl FromStr for CircleSlug {
             && text.starts_with(|c: char| c.is_ascii_lowercase())
             && !text.ends_with('-')
             && !text.contains("--")
-            && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if ok {
             Ok(CircleSlug(text.to_owned()))
         } else {
@@ -52,7 +54,16 @@ mod tests {
         for good in ["garden", "bike-share", "c2"] {
             assert!(good.parse::<CircleSlug>().is_ok(), "{good}");
         }
-        for bad in ["", "a", "Garden", "2c", "a--b", "a-", "a b", "x".repeat(41).as_str()] {
+        for bad in [
+            "",
+            "a",
+            "Garden",
+            "2c",
+            "a--b",
+            "a-",
+            "a b",
+            "x".repeat(41).as_str(),
+        ] {
             assert!(bad.parse::<CircleSlug>().is_err(), "{bad}");
         }
     }

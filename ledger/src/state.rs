@@ -19,9 +19,17 @@ pub enum Refusal {
     #[error("The signature does not match this request and key. Sign it again with the author's secret key.")]
     BadSignature,
     #[error("Not enough credit: your balance is {balance}, your floor is {floor}, so you can pay at most {available}.")]
-    InsufficientCredit { balance: Money, floor: Money, available: Money },
+    InsufficientCredit {
+        balance: Money,
+        floor: Money,
+        available: Money,
+    },
     #[error("This payment would take the payee above their ceiling: their balance is {balance} and their ceiling is {ceiling}, so they can receive at most {room} now.")]
-    CeilingExceeded { balance: Money, ceiling: Money, room: Money },
+    CeilingExceeded {
+        balance: Money,
+        ceiling: Money,
+        room: Money,
+    },
     #[error("{0} is not a member with an open account in this circle. Check the key, or ask a steward to open an account.")]
     NotAMember(String),
     #[error("You cannot pay yourself: the payer and the payee are the same account.")]
@@ -31,13 +39,21 @@ pub enum Refusal {
     #[error("This request was already recorded as entry {seq}; it can never be applied twice.")]
     NonceReused { seq: u64 },
     #[error("Only {who} may {action}; this request is signed by {author}.")]
-    NotAuthorised { who: &'static str, action: &'static str, author: String },
+    NotAuthorised {
+        who: &'static str,
+        action: &'static str,
+        author: String,
+    },
     #[error("This request is for another circle (it names circle {found}, this is {expected}).")]
     WrongCircle { expected: String, found: String },
     #[error("Invalid limits: the floor must be zero or below and the ceiling zero or above (floor {floor}, ceiling {ceiling}).")]
     InvalidLimits { floor: Money, ceiling: Money },
     #[error("These limits would leave the balance outside them: the balance is {balance}, the new floor {floor} and ceiling {ceiling}. Settle the balance first or choose wider limits.")]
-    LimitsExcludeBalance { balance: Money, floor: Money, ceiling: Money },
+    LimitsExcludeBalance {
+        balance: Money,
+        floor: Money,
+        ceiling: Money,
+    },
     #[error("{0} already has an account in this circle (open, closed or rotated keys are never reused).")]
     AccountExists(String),
     #[error("The account can only be closed at a zero balance; its balance is {0}.")]
@@ -50,7 +66,9 @@ pub enum Refusal {
     NotReversible(String),
     #[error("The transfer {0} has already been reversed.")]
     AlreadyReversed(String),
-    #[error("A reversal must send the same amount back from the original payee to the original payer.")]
+    #[error(
+        "A reversal must send the same amount back from the original payee to the original payer."
+    )]
     ReversalMismatch,
     #[error("{0} is already a steward.")]
     AlreadySteward(String),
@@ -63,7 +81,10 @@ pub enum Refusal {
     #[error("A circle's first entry must be its genesis, and only its first.")]
     GenesisOutOfPlace,
     #[error("The entry does not continue the chain (expected sequence {expected_seq} after {expected_prev}).")]
-    ChainMismatch { expected_seq: u64, expected_prev: String },
+    ChainMismatch {
+        expected_seq: u64,
+        expected_prev: String,
+    },
     #[error("A reference is at most {NAME_BYTES_MAX} bytes long.")]
     ReferenceTooLong,
 }
@@ -135,27 +156,48 @@ impl CircleState {
     /// Starts a circle's state from its genesis entry (whose signature the caller verified).
     pub fn from_genesis(entry: &Entry, entry_hash: Hash) -> Result<CircleState, Refusal> {
         let request = &entry.signed.request;
-        let Body::Genesis { spec, stewards, node_key } = &request.body else {
+        let Body::Genesis {
+            spec,
+            stewards,
+            node_key,
+        } = &request.body
+        else {
             return Err(Refusal::GenesisOutOfPlace);
         };
         if entry.seq != 0 || entry.prev_hash != Hash::ZERO || request.circle_id != Hash::ZERO {
             return Err(Refusal::GenesisOutOfPlace);
         }
-        spec.slug.parse::<CircleSlug>().map_err(|error| Refusal::InvalidCircle(error.to_string()))?;
-        for (label, text) in [("name", &spec.name), ("unit name", &spec.unit_name), ("unit symbol", &spec.unit_symbol)] {
+        spec.slug
+            .parse::<CircleSlug>()
+            .map_err(|error| Refusal::InvalidCircle(error.to_string()))?;
+        for (label, text) in [
+            ("name", &spec.name),
+            ("unit name", &spec.unit_name),
+            ("unit symbol", &spec.unit_symbol),
+        ] {
             if text.trim().is_empty() || text.len() > NAME_BYTES_MAX {
-                return Err(Refusal::InvalidCircle(format!("the {label} must be 1 to {NAME_BYTES_MAX} bytes")));
+                return Err(Refusal::InvalidCircle(format!(
+                    "the {label} must be 1 to {NAME_BYTES_MAX} bytes"
+                )));
             }
         }
         if spec.decimals > DECIMALS_MAX {
-            return Err(Refusal::InvalidCircle(format!("a unit has at most {DECIMALS_MAX} decimal places")));
+            return Err(Refusal::InvalidCircle(format!(
+                "a unit has at most {DECIMALS_MAX} decimal places"
+            )));
         }
         let steward_set: BTreeSet<PublicKey> = stewards.iter().copied().collect();
         if steward_set.is_empty() || steward_set.len() != stewards.len() {
-            return Err(Refusal::InvalidCircle("list at least one steward, each once".into()));
+            return Err(Refusal::InvalidCircle(
+                "list at least one steward, each once".into(),
+            ));
         }
         if !steward_set.contains(&request.author) {
-            return Err(Refusal::NotAuthorised { who: "a steward", action: "create the circle", author: request.author.short() });
+            return Err(Refusal::NotAuthorised {
+                who: "a steward",
+                action: "create the circle",
+                author: request.author.short(),
+            });
         }
         let mut state = CircleState {
             circle_id: entry_hash,
@@ -180,7 +222,11 @@ impl CircleState {
 
     /// An amount of this circle's unit, for messages.
     pub fn money(&self, minor: i64) -> Money {
-        Money { minor, decimals: self.decimals(), unit: self.spec.unit_name.clone() }
+        Money {
+            minor,
+            decimals: self.decimals(),
+            unit: self.spec.unit_name.clone(),
+        }
     }
 
     pub fn is_steward(&self, key: &PublicKey) -> bool {
@@ -189,7 +235,10 @@ impl CircleState {
 
     /// The sum of all balances: zero after every entry, by construction.
     pub fn balance_sum(&self) -> i64 {
-        self.accounts.values().map(|account| account.balance_minor).sum()
+        self.accounts
+            .values()
+            .map(|account| account.balance_minor)
+            .sum()
     }
 
     /// The entry sequence number of an earlier request with this author and nonce.
@@ -205,8 +254,15 @@ impl CircleState {
     }
 
     fn check_limits(&self, floor_minor: i64, ceiling_minor: i64) -> Result<(), Refusal> {
-        if floor_minor > 0 || ceiling_minor < 0 || floor_minor < -MINOR_UNITS_MAX || ceiling_minor > MINOR_UNITS_MAX {
-            return Err(Refusal::InvalidLimits { floor: self.money(floor_minor), ceiling: self.money(ceiling_minor) });
+        if floor_minor > 0
+            || ceiling_minor < 0
+            || floor_minor < -MINOR_UNITS_MAX
+            || ceiling_minor > MINOR_UNITS_MAX
+        {
+            return Err(Refusal::InvalidLimits {
+                floor: self.money(floor_minor),
+                ceiling: self.money(ceiling_minor),
+            });
         }
         Ok(())
     }
@@ -221,16 +277,31 @@ impl CircleState {
         Ok(())
     }
 
-    fn require(&self, allowed: bool, who: &'static str, action: &'static str, author: &PublicKey) -> Result<(), Refusal> {
+    fn require(
+        &self,
+        allowed: bool,
+        who: &'static str,
+        action: &'static str,
+        author: &PublicKey,
+    ) -> Result<(), Refusal> {
         if allowed {
             Ok(())
         } else {
-            Err(Refusal::NotAuthorised { who, action, author: author.short() })
+            Err(Refusal::NotAuthorised {
+                who,
+                action,
+                author: author.short(),
+            })
         }
     }
 
     /// Checks that moving `amount_minor` from payer to payee keeps both within their limits.
-    fn check_transfer(&self, payer: &PublicKey, payee: &PublicKey, amount_minor: i64) -> Result<(), Refusal> {
+    fn check_transfer(
+        &self,
+        payer: &PublicKey,
+        payee: &PublicKey,
+        amount_minor: i64,
+    ) -> Result<(), Refusal> {
         if payer == payee {
             return Err(Refusal::PayerIsPayee);
         }
@@ -263,15 +334,27 @@ impl CircleState {
     /// the state is unchanged.
     pub fn apply_verified(&mut self, entry: &Entry, entry_hash: Hash) -> Result<(), Refusal> {
         if entry.seq != self.next_seq || entry.prev_hash != self.head {
-            return Err(Refusal::ChainMismatch { expected_seq: self.next_seq, expected_prev: self.head.to_hex() });
+            return Err(Refusal::ChainMismatch {
+                expected_seq: self.next_seq,
+                expected_prev: self.head.to_hex(),
+            });
         }
         self.apply_request(&entry.signed.request, entry.seq, entry_hash)
     }
 
     /// Places a signed request (whose signature the caller verified) at the end of the chain:
     /// on success returns the new entry and its hash, on refusal changes nothing.
-    pub fn place(&mut self, signed: SignedRequest, recorded_at_ms: i64) -> Result<(Entry, Hash), Refusal> {
-        let entry = Entry { seq: self.next_seq, prev_hash: self.head, recorded_at_ms, signed };
+    pub fn place(
+        &mut self,
+        signed: SignedRequest,
+        recorded_at_ms: i64,
+    ) -> Result<(Entry, Hash), Refusal> {
+        let entry = Entry {
+            seq: self.next_seq,
+            prev_hash: self.head,
+            recorded_at_ms,
+            signed,
+        };
         let hash = entry.hash();
         self.apply_verified(&entry, hash)?;
         Ok((entry, hash))
@@ -279,10 +362,18 @@ impl CircleState {
 
     /// Applies a request as entry `seq` with hash `entry_hash`, checking every rule but not the
     /// chain links (the auditor reports broken links itself and carries on).
-    pub fn apply_request(&mut self, request: &Request, seq: u64, entry_hash: Hash) -> Result<(), Refusal> {
+    pub fn apply_request(
+        &mut self,
+        request: &Request,
+        seq: u64,
+        entry_hash: Hash,
+    ) -> Result<(), Refusal> {
         let author = &request.author;
         if request.circle_id != self.circle_id {
-            return Err(Refusal::WrongCircle { expected: self.circle_id.to_hex(), found: request.circle_id.to_hex() });
+            return Err(Refusal::WrongCircle {
+                expected: self.circle_id.to_hex(),
+                found: request.circle_id.to_hex(),
+            });
         }
         if let Some(seq) = self.nonce_seq(author, &request.nonce) {
             return Err(Refusal::NonceReused { seq });
@@ -290,7 +381,11 @@ impl CircleState {
         let steward = self.is_steward(author);
         match &request.body {
             Body::Genesis { .. } => return Err(Refusal::GenesisOutOfPlace),
-            Body::OpenAccount { account, floor_minor, ceiling_minor } => {
+            Body::OpenAccount {
+                account,
+                floor_minor,
+                ceiling_minor,
+            } => {
                 self.require(steward, "a steward", "open an account", author)?;
                 if self.accounts.contains_key(account) {
                     return Err(Refusal::AccountExists(account.short()));
@@ -298,10 +393,19 @@ impl CircleState {
                 self.check_limits(*floor_minor, *ceiling_minor)?;
                 self.accounts.insert(
                     *account,
-                    Account { floor_minor: *floor_minor, ceiling_minor: *ceiling_minor, balance_minor: 0, status: AccountStatus::Open },
+                    Account {
+                        floor_minor: *floor_minor,
+                        ceiling_minor: *ceiling_minor,
+                        balance_minor: 0,
+                        status: AccountStatus::Open,
+                    },
                 );
             }
-            Body::SetLimits { account, floor_minor, ceiling_minor } => {
+            Body::SetLimits {
+                account,
+                floor_minor,
+                ceiling_minor,
+            } => {
                 self.require(steward, "a steward", "change limits", author)?;
                 self.check_limits(*floor_minor, *ceiling_minor)?;
                 let balance = self.open_account(account)?.balance_minor;
@@ -317,13 +421,21 @@ impl CircleState {
                 entry.ceiling_minor = *ceiling_minor;
             }
             Body::RotateKey { old, new } => {
-                self.require(author == old || steward, "the account's own key or a steward", "rotate a key", author)?;
+                self.require(
+                    author == old || steward,
+                    "the account's own key or a steward",
+                    "rotate a key",
+                    author,
+                )?;
                 let moved = self.open_account(old)?.clone();
                 if self.accounts.contains_key(new) {
                     return Err(Refusal::AccountExists(new.short()));
                 }
                 self.accounts.get_mut(old).expect("checked open").status = AccountStatus::Rotated;
-                self.accounts.get_mut(old).expect("checked open").balance_minor = 0;
+                self.accounts
+                    .get_mut(old)
+                    .expect("checked open")
+                    .balance_minor = 0;
                 self.accounts.insert(*new, moved);
                 // Payment requests follow the account to its new key.
                 for open in self.open_requests.values_mut() {
@@ -335,11 +447,19 @@ impl CircleState {
                     }
                 }
             }
-            Body::Transfer { payer, payee, amount_minor, memo_hash: _, cause } => {
+            Body::Transfer {
+                payer,
+                payee,
+                amount_minor,
+                memo_hash: _,
+                cause,
+            } => {
                 let mut reversed: Option<Hash> = None;
                 let mut accepted: Option<Hash> = None;
                 match cause {
-                    Cause::Direct => self.require(author == payer, "the payer", "sign a payment", author)?,
+                    Cause::Direct => {
+                        self.require(author == payer, "the payer", "sign a payment", author)?
+                    }
                     Cause::Reference(text) => {
                         self.require(author == payer, "the payer", "sign a payment", author)?;
                         if text.len() > NAME_BYTES_MAX {
@@ -347,20 +467,38 @@ impl CircleState {
                         }
                     }
                     Cause::AcceptsRequest(request_hash) => {
-                        self.require(author == payer, "the payer", "accept a payment request", author)?;
+                        self.require(
+                            author == payer,
+                            "the payer",
+                            "accept a payment request",
+                            author,
+                        )?;
                         let open = self
                             .open_requests
                             .get(request_hash)
                             .ok_or_else(|| Refusal::UnknownRequest(request_hash.to_hex()))?;
-                        if open.payer != *payer || open.payee != *payee || open.amount_minor != *amount_minor {
+                        if open.payer != *payer
+                            || open.payee != *payee
+                            || open.amount_minor != *amount_minor
+                        {
                             return Err(Refusal::RequestMismatch {
-                                expected: format!("{} from {} to {}", self.money(open.amount_minor), open.payer.short(), open.payee.short()),
+                                expected: format!(
+                                    "{} from {} to {}",
+                                    self.money(open.amount_minor),
+                                    open.payer.short(),
+                                    open.payee.short()
+                                ),
                             });
                         }
                         accepted = Some(*request_hash);
                     }
                     Cause::Reverses(original_hash) => {
-                        self.require(author == payer || steward, "the original payee or a steward", "reverse a payment", author)?;
+                        self.require(
+                            author == payer || steward,
+                            "the original payee or a steward",
+                            "reverse a payment",
+                            author,
+                        )?;
                         let original = self
                             .transfers
                             .get(original_hash)
@@ -368,15 +506,24 @@ impl CircleState {
                         if !original.reversible {
                             return Err(Refusal::AlreadyReversed(original_hash.to_hex()));
                         }
-                        if original.payee != *payer || original.payer != *payee || original.amount_minor != *amount_minor {
+                        if original.payee != *payer
+                            || original.payer != *payee
+                            || original.amount_minor != *amount_minor
+                        {
                             return Err(Refusal::ReversalMismatch);
                         }
                         reversed = Some(*original_hash);
                     }
                 }
                 self.check_transfer(payer, payee, *amount_minor)?;
-                self.accounts.get_mut(payer).expect("checked open").balance_minor -= amount_minor;
-                self.accounts.get_mut(payee).expect("checked open").balance_minor += amount_minor;
+                self.accounts
+                    .get_mut(payer)
+                    .expect("checked open")
+                    .balance_minor -= amount_minor;
+                self.accounts
+                    .get_mut(payee)
+                    .expect("checked open")
+                    .balance_minor += amount_minor;
                 if let Some(hash) = accepted {
                     self.open_requests.remove(&hash);
                 }
@@ -385,10 +532,20 @@ impl CircleState {
                 }
                 self.transfers.insert(
                     entry_hash,
-                    TransferRecord { payer: *payer, payee: *payee, amount_minor: *amount_minor, reversible: reversed.is_none() },
+                    TransferRecord {
+                        payer: *payer,
+                        payee: *payee,
+                        amount_minor: *amount_minor,
+                        reversible: reversed.is_none(),
+                    },
                 );
             }
-            Body::RequestPayment { payer, payee, amount_minor, memo_hash: _ } => {
+            Body::RequestPayment {
+                payer,
+                payee,
+                amount_minor,
+                memo_hash: _,
+            } => {
                 self.require(author == payee, "the payee", "request a payment", author)?;
                 if payer == payee {
                     return Err(Refusal::PayerIsPayee);
@@ -396,10 +553,19 @@ impl CircleState {
                 self.check_amount(*amount_minor)?;
                 self.open_account(payer)?;
                 self.open_account(payee)?;
-                self.open_requests
-                    .insert(entry_hash, OpenRequest { seq, payer: *payer, payee: *payee, amount_minor: *amount_minor });
+                self.open_requests.insert(
+                    entry_hash,
+                    OpenRequest {
+                        seq,
+                        payer: *payer,
+                        payee: *payee,
+                        amount_minor: *amount_minor,
+                    },
+                );
             }
-            Body::CloseRequest { request: request_hash } => {
+            Body::CloseRequest {
+                request: request_hash,
+            } => {
                 let open = self
                     .open_requests
                     .get(request_hash)
@@ -413,13 +579,20 @@ impl CircleState {
                 self.open_requests.remove(request_hash);
             }
             Body::CloseAccount { account } => {
-                self.require(author == account || steward, "the account's own key or a steward", "close an account", author)?;
+                self.require(
+                    author == account || steward,
+                    "the account's own key or a steward",
+                    "close an account",
+                    author,
+                )?;
                 let balance = self.open_account(account)?.balance_minor;
                 if balance != 0 {
                     return Err(Refusal::BalanceNotZero(self.money(balance)));
                 }
-                self.accounts.get_mut(account).expect("checked open").status = AccountStatus::Closed;
-                self.open_requests.retain(|_, open| open.payer != *account && open.payee != *account);
+                self.accounts.get_mut(account).expect("checked open").status =
+                    AccountStatus::Closed;
+                self.open_requests
+                    .retain(|_, open| open.payer != *account && open.payee != *account);
             }
             Body::AddSteward { key } => {
                 self.require(steward, "a steward", "add a steward", author)?;
@@ -448,9 +621,14 @@ impl CircleState {
     /// The accounts an entry's body changes, for stores that keep a table of balances.
     pub fn touched_accounts(body: &Body) -> Vec<PublicKey> {
         match body {
-            Body::Genesis { .. } | Body::AddSteward { .. } | Body::RemoveSteward { .. } | Body::CloseRequest { .. } => Vec::new(),
+            Body::Genesis { .. }
+            | Body::AddSteward { .. }
+            | Body::RemoveSteward { .. }
+            | Body::CloseRequest { .. } => Vec::new(),
             Body::RequestPayment { .. } => Vec::new(),
-            Body::OpenAccount { account, .. } | Body::SetLimits { account, .. } | Body::CloseAccount { account } => vec![*account],
+            Body::OpenAccount { account, .. }
+            | Body::SetLimits { account, .. }
+            | Body::CloseAccount { account } => vec![*account],
             Body::RotateKey { old, new } => vec![*old, *new],
             Body::Transfer { payer, payee, .. } => vec![*payer, *payee],
         }

@@ -29,9 +29,23 @@ fn busy_circle() -> Circle {
     let (a, b, d) = (&c.members[0], &c.members[1], &c.members[2]);
     c.ledger.submit(a, pay(a, b, 250)).expect("pay");
     let salt = [9u8; 16];
-    let body = Body::Transfer { payer: b.public_key(), payee: d.public_key(), amount_minor: 75, memo_hash: Some(memo_hash(&salt, "bread, thank you")), cause: Cause::Direct };
+    let body = Body::Transfer {
+        payer: b.public_key(),
+        payee: d.public_key(),
+        amount_minor: 75,
+        memo_hash: Some(memo_hash(&salt, "bread, thank you")),
+        cause: Cause::Direct,
+    };
     let signed = c.ledger.sign(b, body);
-    c.ledger.append(signed, Some(Memo { salt, text: "bread, thank you".into() })).expect("memo pay");
+    c.ledger
+        .append(
+            signed,
+            Some(Memo {
+                salt,
+                text: "bread, thank you".into(),
+            }),
+        )
+        .expect("memo pay");
     c.ledger.submit(d, pay(d, a, 10)).expect("pay");
     c
 }
@@ -66,9 +80,23 @@ fn changing_any_single_byte_of_an_entry_line_is_found_and_named() {
             bytes[position] = replacement;
             let tampered = String::from_utf8_lossy(&bytes);
             let report = audit_text(&tampered, None);
-            assert!(!report.passed(), "byte {} -> {:?} not detected", position - start, replacement as char);
-            let named = report.faults.iter().any(|f| f.entry == Some(5) || (position == end - 1 && f.entry.is_some()));
-            assert!(named, "byte {} -> {:?}: {:?}", position - start, replacement as char, report.faults);
+            assert!(
+                !report.passed(),
+                "byte {} -> {:?} not detected",
+                position - start,
+                replacement as char
+            );
+            let named = report
+                .faults
+                .iter()
+                .any(|f| f.entry == Some(5) || (position == end - 1 && f.entry.is_some()));
+            assert!(
+                named,
+                "byte {} -> {:?}: {:?}",
+                position - start,
+                replacement as char,
+                report.faults
+            );
         }
     }
 }
@@ -83,23 +111,45 @@ fn deleted_duplicated_and_reordered_entries_are_named() {
     let mut deleted = lines.clone();
     deleted.remove(5); // entry 4
     let report = audit_text(&join(deleted), None);
-    assert!(report.faults.iter().any(|f| f.entry == Some(4) && f.what.contains("missing")), "{:?}", report.faults);
+    assert!(
+        report
+            .faults
+            .iter()
+            .any(|f| f.entry == Some(4) && f.what.contains("missing")),
+        "{:?}",
+        report.faults
+    );
 
     let mut duplicated = lines.clone();
     duplicated.insert(6, lines[6]);
     let report = audit_text(&join(duplicated), None);
-    assert!(report.faults.iter().any(|f| f.entry == Some(6) && f.what.contains("twice")), "{:?}", report.faults);
+    assert!(
+        report
+            .faults
+            .iter()
+            .any(|f| f.entry == Some(6) && f.what.contains("twice")),
+        "{:?}",
+        report.faults
+    );
 
     let mut reordered = lines.clone();
     reordered.swap(5, 6);
     let report = audit_text(&join(reordered), None);
-    assert!(report.faults.iter().any(|f| f.entry == Some(4)), "{:?}", report.faults);
+    assert!(
+        report.faults.iter().any(|f| f.entry == Some(4)),
+        "{:?}",
+        report.faults
+    );
 
     // Deleting the last entry and re-signing nothing: the tree head no longer matches.
     let mut truncated = lines.clone();
     truncated.remove(lines.len() - 2);
     let report = audit_text(&join(truncated), None);
-    assert!(report.faults.iter().any(|f| f.what.contains("tree head")), "{:?}", report.faults);
+    assert!(
+        report.faults.iter().any(|f| f.what.contains("tree head")),
+        "{:?}",
+        report.faults
+    );
 }
 
 #[test]
@@ -119,7 +169,14 @@ fn an_erased_memo_still_verifies_but_a_changed_one_does_not() {
     assert!(audit_text(&erased, None).passed());
     let changed = text.replace("bread, thank you", "bread, thank yoU");
     let report = audit_text(&changed, None);
-    assert!(report.faults.iter().any(|f| f.entry == Some(5) && f.what.contains("memo")), "{:?}", report.faults);
+    assert!(
+        report
+            .faults
+            .iter()
+            .any(|f| f.entry == Some(5) && f.what.contains("memo")),
+        "{:?}",
+        report.faults
+    );
 }
 
 #[test]
@@ -140,16 +197,35 @@ fn a_trusted_old_head_proves_append_only() {
     let mut short = old_head;
     short.tree_size += 10;
     let report = audit_text(&c.ledger.export_text(), Some(short));
-    assert!(report.faults.iter().any(|f| f.what.contains("trusted")), "{:?}", report.faults);
+    assert!(
+        report.faults.iter().any(|f| f.what.contains("trusted")),
+        "{:?}",
+        report.faults
+    );
 }
 
 /// One random action in a circle.
 #[derive(Debug, Clone)]
 enum Action {
-    Pay { from: usize, to: usize, amount_minor: i64 },
-    Limits { who: usize, floor_minor: i64, ceiling_minor: i64 },
-    Reverse { back: usize },
-    Request { from: usize, to: usize, amount_minor: i64, accept: bool },
+    Pay {
+        from: usize,
+        to: usize,
+        amount_minor: i64,
+    },
+    Limits {
+        who: usize,
+        floor_minor: i64,
+        ceiling_minor: i64,
+    },
+    Reverse {
+        back: usize,
+    },
+    Request {
+        from: usize,
+        to: usize,
+        amount_minor: i64,
+        accept: bool,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -167,26 +243,63 @@ fn run(actions: &[Action]) -> MemoryLedger {
     let mut transfers = Vec::new();
     for action in actions {
         match *action {
-            Action::Pay { from, to, amount_minor } => {
+            Action::Pay {
+                from,
+                to,
+                amount_minor,
+            } => {
                 if let Ok(entry) = ledger.submit(&m[from], pay(&m[from], &m[to], amount_minor)) {
                     transfers.push((entry.hash(), from, to, amount_minor));
                 }
             }
-            Action::Limits { who, floor_minor, ceiling_minor } => {
-                let _ = ledger.submit(&steward, Body::SetLimits { account: m[who].public_key(), floor_minor, ceiling_minor });
+            Action::Limits {
+                who,
+                floor_minor,
+                ceiling_minor,
+            } => {
+                let _ = ledger.submit(
+                    &steward,
+                    Body::SetLimits {
+                        account: m[who].public_key(),
+                        floor_minor,
+                        ceiling_minor,
+                    },
+                );
             }
             Action::Reverse { back } => {
                 if let Some(&(hash, from, to, amount_minor)) = transfers.iter().rev().nth(back) {
-                    let body = Body::Transfer { payer: m[to].public_key(), payee: m[from].public_key(), amount_minor, memo_hash: None, cause: Cause::Reverses(hash) };
+                    let body = Body::Transfer {
+                        payer: m[to].public_key(),
+                        payee: m[from].public_key(),
+                        amount_minor,
+                        memo_hash: None,
+                        cause: Cause::Reverses(hash),
+                    };
                     let _ = ledger.submit(&m[to], body);
                 }
             }
-            Action::Request { from, to, amount_minor, accept } => {
-                let body = Body::RequestPayment { payer: m[from].public_key(), payee: m[to].public_key(), amount_minor, memo_hash: None };
+            Action::Request {
+                from,
+                to,
+                amount_minor,
+                accept,
+            } => {
+                let body = Body::RequestPayment {
+                    payer: m[from].public_key(),
+                    payee: m[to].public_key(),
+                    amount_minor,
+                    memo_hash: None,
+                };
                 if let Ok(entry) = ledger.submit(&m[to], body) {
                     let hash = entry.hash();
                     let reply = if accept {
-                        Body::Transfer { payer: m[from].public_key(), payee: m[to].public_key(), amount_minor, memo_hash: None, cause: Cause::AcceptsRequest(hash) }
+                        Body::Transfer {
+                            payer: m[from].public_key(),
+                            payee: m[to].public_key(),
+                            amount_minor,
+                            memo_hash: None,
+                            cause: Cause::AcceptsRequest(hash),
+                        }
                     } else {
                         Body::CloseRequest { request: hash }
                     };
@@ -197,7 +310,11 @@ fn run(actions: &[Action]) -> MemoryLedger {
         // After every step: zero-sum, and every balance within its limits.
         assert_eq!(ledger.state.balance_sum(), 0);
         for account in ledger.state.accounts.values() {
-            assert!(account.floor_minor <= account.balance_minor && account.balance_minor <= account.ceiling_minor, "{account:?}");
+            assert!(
+                account.floor_minor <= account.balance_minor
+                    && account.balance_minor <= account.ceiling_minor,
+                "{account:?}"
+            );
         }
     }
     ledger

@@ -11,17 +11,27 @@ use commons_ledger::state::Refusal;
 #[test]
 fn insufficient_credit_names_the_numbers_and_writes_nothing() {
     let mut c = circle(2);
-    c.ledger.submit(&c.members[0], pay(&c.members[0], &c.members[1], 1850)).expect("within limits");
+    c.ledger
+        .submit(&c.members[0], pay(&c.members[0], &c.members[1], 1850))
+        .expect("within limits");
     let before = c.ledger.entries.len();
-    let refusal = c.ledger.submit(&c.members[0], pay(&c.members[0], &c.members[1], 200)).expect_err("beyond floor");
+    let refusal = c
+        .ledger
+        .submit(&c.members[0], pay(&c.members[0], &c.members[1], 200))
+        .expect_err("beyond floor");
     assert!(matches!(refusal, Refusal::InsufficientCredit { .. }));
     assert_eq!(
         refusal.to_string(),
         "Not enough credit: your balance is -18.50 hours, your floor is -20.00 hours, so you can pay at most 1.50 hours."
     );
     assert_eq!(c.ledger.entries.len(), before);
-    assert_eq!(c.ledger.state.accounts[&c.members[0].public_key()].balance_minor, -1850);
-    c.ledger.submit(&c.members[0], pay(&c.members[0], &c.members[1], 150)).expect("exactly to the floor");
+    assert_eq!(
+        c.ledger.state.accounts[&c.members[0].public_key()].balance_minor,
+        -1850
+    );
+    c.ledger
+        .submit(&c.members[0], pay(&c.members[0], &c.members[1], 150))
+        .expect("exactly to the floor");
 }
 
 #[test]
@@ -31,9 +41,18 @@ fn ceiling_is_enforced() {
     for payer in [a, b] {
         c.ledger.submit(payer, pay(payer, rich, 2000)).expect("ok");
     }
-    let refusal = c.ledger.submit(d, pay(d, rich, 1500)).expect_err("over ceiling");
-    assert!(matches!(refusal, Refusal::CeilingExceeded { .. }), "{refusal}");
-    assert!(refusal.to_string().contains("at most 10.00 hours"), "{refusal}");
+    let refusal = c
+        .ledger
+        .submit(d, pay(d, rich, 1500))
+        .expect_err("over ceiling");
+    assert!(
+        matches!(refusal, Refusal::CeilingExceeded { .. }),
+        "{refusal}"
+    );
+    assert!(
+        refusal.to_string().contains("at most 10.00 hours"),
+        "{refusal}"
+    );
 }
 
 #[test]
@@ -41,28 +60,66 @@ fn basic_refusals() {
     let mut c = circle(2);
     let (a, b) = (&c.members[0], &c.members[1]);
     let stranger = SecretKey::generate();
-    assert_eq!(c.ledger.submit(a, pay(a, a, 1)).expect_err("self"), Refusal::PayerIsPayee);
-    assert!(matches!(c.ledger.submit(a, pay(a, b, 0)).expect_err("zero"), Refusal::AmountOutOfRange { .. }));
-    assert!(matches!(c.ledger.submit(a, pay(a, b, -5)).expect_err("negative"), Refusal::AmountOutOfRange { .. }));
-    assert!(matches!(c.ledger.submit(&stranger, pay(&stranger, a, 1)).expect_err("stranger"), Refusal::NotAMember(_)));
-    assert!(matches!(c.ledger.submit(a, pay(a, &stranger, 1)).expect_err("to stranger"), Refusal::NotAMember(_)));
+    assert_eq!(
+        c.ledger.submit(a, pay(a, a, 1)).expect_err("self"),
+        Refusal::PayerIsPayee
+    );
+    assert!(matches!(
+        c.ledger.submit(a, pay(a, b, 0)).expect_err("zero"),
+        Refusal::AmountOutOfRange { .. }
+    ));
+    assert!(matches!(
+        c.ledger.submit(a, pay(a, b, -5)).expect_err("negative"),
+        Refusal::AmountOutOfRange { .. }
+    ));
+    assert!(matches!(
+        c.ledger
+            .submit(&stranger, pay(&stranger, a, 1))
+            .expect_err("stranger"),
+        Refusal::NotAMember(_)
+    ));
+    assert!(matches!(
+        c.ledger
+            .submit(a, pay(a, &stranger, 1))
+            .expect_err("to stranger"),
+        Refusal::NotAMember(_)
+    ));
     // Someone else signing for the payer.
-    assert!(matches!(c.ledger.submit(b, pay(a, b, 1)).expect_err("not payer"), Refusal::NotAuthorised { .. }));
+    assert!(matches!(
+        c.ledger.submit(b, pay(a, b, 1)).expect_err("not payer"),
+        Refusal::NotAuthorised { .. }
+    ));
     // Only stewards open accounts and change limits.
-    let open = Body::OpenAccount { account: stranger.public_key(), floor_minor: -1, ceiling_minor: 1 };
-    assert!(matches!(c.ledger.submit(a, open).expect_err("member opens"), Refusal::NotAuthorised { .. }));
+    let open = Body::OpenAccount {
+        account: stranger.public_key(),
+        floor_minor: -1,
+        ceiling_minor: 1,
+    };
+    assert!(matches!(
+        c.ledger.submit(a, open).expect_err("member opens"),
+        Refusal::NotAuthorised { .. }
+    ));
     // A forged signature.
     let mut signed = c.ledger.sign(a, pay(a, b, 1));
     signed.signature.0[5] ^= 1;
-    assert_eq!(c.ledger.append(signed, None).expect_err("forged"), Refusal::BadSignature);
+    assert_eq!(
+        c.ledger.append(signed, None).expect_err("forged"),
+        Refusal::BadSignature
+    );
     // The same signed request twice.
     let signed = c.ledger.sign(a, pay(a, b, 1));
     let seq = c.ledger.append(signed.clone(), None).expect("first").seq;
-    assert_eq!(c.ledger.append(signed, None).expect_err("replay"), Refusal::NonceReused { seq });
+    assert_eq!(
+        c.ledger.append(signed, None).expect_err("replay"),
+        Refusal::NonceReused { seq }
+    );
     // A request for another circle.
     let other = circle(1);
     let foreign = other.ledger.sign(a, pay(a, b, 1));
-    assert!(matches!(c.ledger.append(foreign, None).expect_err("other circle"), Refusal::WrongCircle { .. }));
+    assert!(matches!(
+        c.ledger.append(foreign, None).expect_err("other circle"),
+        Refusal::WrongCircle { .. }
+    ));
 }
 
 #[test]
@@ -72,52 +129,167 @@ fn limits_requests_reversals_rotation_and_closing() {
     let steward = &c.steward;
     c.ledger.submit(a, pay(a, b, 1000)).expect("pay");
     // Limits that would exclude the balance are refused; wider ones are fine.
-    let narrow = Body::SetLimits { account: a.public_key(), floor_minor: -500, ceiling_minor: 100 };
-    assert!(matches!(c.ledger.submit(steward, narrow).expect_err("narrow"), Refusal::LimitsExcludeBalance { .. }));
-    let wide = Body::SetLimits { account: a.public_key(), floor_minor: -4000, ceiling_minor: 100 };
+    let narrow = Body::SetLimits {
+        account: a.public_key(),
+        floor_minor: -500,
+        ceiling_minor: 100,
+    };
+    assert!(matches!(
+        c.ledger.submit(steward, narrow).expect_err("narrow"),
+        Refusal::LimitsExcludeBalance { .. }
+    ));
+    let wide = Body::SetLimits {
+        account: a.public_key(),
+        floor_minor: -4000,
+        ceiling_minor: 100,
+    };
     c.ledger.submit(steward, wide).expect("wide");
-    let inverted = Body::SetLimits { account: a.public_key(), floor_minor: 5, ceiling_minor: 100 };
-    assert!(matches!(c.ledger.submit(steward, inverted).expect_err("positive floor"), Refusal::InvalidLimits { .. }));
+    let inverted = Body::SetLimits {
+        account: a.public_key(),
+        floor_minor: 5,
+        ceiling_minor: 100,
+    };
+    assert!(matches!(
+        c.ledger
+            .submit(steward, inverted)
+            .expect_err("positive floor"),
+        Refusal::InvalidLimits { .. }
+    ));
 
     // A payment request, accepted by the payer.
     let salt = [3u8; 16];
-    let request = Body::RequestPayment { payer: d.public_key(), payee: b.public_key(), amount_minor: 300, memo_hash: Some(memo_hash(&salt, "soup")) };
+    let request = Body::RequestPayment {
+        payer: d.public_key(),
+        payee: b.public_key(),
+        amount_minor: 300,
+        memo_hash: Some(memo_hash(&salt, "soup")),
+    };
     let signed = c.ledger.sign(b, request);
-    let request_hash = c.ledger.append(signed, Some(Memo { salt, text: "soup".into() })).expect("request").hash();
+    let request_hash = c
+        .ledger
+        .append(
+            signed,
+            Some(Memo {
+                salt,
+                text: "soup".into(),
+            }),
+        )
+        .expect("request")
+        .hash();
     assert!(c.ledger.state.open_requests.contains_key(&request_hash));
-    let wrong = Body::Transfer { payer: d.public_key(), payee: b.public_key(), amount_minor: 299, memo_hash: None, cause: Cause::AcceptsRequest(request_hash) };
-    assert!(matches!(c.ledger.submit(d, wrong).expect_err("wrong amount"), Refusal::RequestMismatch { .. }));
-    let accept = Body::Transfer { payer: d.public_key(), payee: b.public_key(), amount_minor: 300, memo_hash: None, cause: Cause::AcceptsRequest(request_hash) };
+    let wrong = Body::Transfer {
+        payer: d.public_key(),
+        payee: b.public_key(),
+        amount_minor: 299,
+        memo_hash: None,
+        cause: Cause::AcceptsRequest(request_hash),
+    };
+    assert!(matches!(
+        c.ledger.submit(d, wrong).expect_err("wrong amount"),
+        Refusal::RequestMismatch { .. }
+    ));
+    let accept = Body::Transfer {
+        payer: d.public_key(),
+        payee: b.public_key(),
+        amount_minor: 300,
+        memo_hash: None,
+        cause: Cause::AcceptsRequest(request_hash),
+    };
     c.ledger.submit(d, accept.clone()).expect("accept");
-    assert!(matches!(c.ledger.submit(d, accept).expect_err("twice"), Refusal::UnknownRequest(_)));
+    assert!(matches!(
+        c.ledger.submit(d, accept).expect_err("twice"),
+        Refusal::UnknownRequest(_)
+    ));
 
     // A declined request.
-    let request = Body::RequestPayment { payer: a.public_key(), payee: d.public_key(), amount_minor: 5, memo_hash: None };
+    let request = Body::RequestPayment {
+        payer: a.public_key(),
+        payee: d.public_key(),
+        amount_minor: 5,
+        memo_hash: None,
+    };
     let hash = c.ledger.submit(d, request).expect("request").hash();
-    c.ledger.submit(a, Body::CloseRequest { request: hash }).expect("decline");
+    c.ledger
+        .submit(a, Body::CloseRequest { request: hash })
+        .expect("decline");
     assert!(!c.ledger.state.open_requests.contains_key(&hash));
 
     // A reversal: b sends the 10.00 back; it cannot happen twice, nor be reversed itself.
     let original = c.ledger.entries[4].hash();
-    let reversal = Body::Transfer { payer: b.public_key(), payee: a.public_key(), amount_minor: 1000, memo_hash: None, cause: Cause::Reverses(original) };
-    let reversal_hash = c.ledger.submit(b, reversal.clone()).expect("reverse").hash();
-    assert!(matches!(c.ledger.submit(b, reversal).expect_err("again"), Refusal::AlreadyReversed(_)));
-    let undo = Body::Transfer { payer: a.public_key(), payee: b.public_key(), amount_minor: 1000, memo_hash: None, cause: Cause::Reverses(reversal_hash) };
-    assert!(matches!(c.ledger.submit(a, undo).expect_err("reverse a reversal"), Refusal::AlreadyReversed(_)));
+    let reversal = Body::Transfer {
+        payer: b.public_key(),
+        payee: a.public_key(),
+        amount_minor: 1000,
+        memo_hash: None,
+        cause: Cause::Reverses(original),
+    };
+    let reversal_hash = c
+        .ledger
+        .submit(b, reversal.clone())
+        .expect("reverse")
+        .hash();
+    assert!(matches!(
+        c.ledger.submit(b, reversal).expect_err("again"),
+        Refusal::AlreadyReversed(_)
+    ));
+    let undo = Body::Transfer {
+        payer: a.public_key(),
+        payee: b.public_key(),
+        amount_minor: 1000,
+        memo_hash: None,
+        cause: Cause::Reverses(reversal_hash),
+    };
+    assert!(matches!(
+        c.ledger.submit(a, undo).expect_err("reverse a reversal"),
+        Refusal::AlreadyReversed(_)
+    ));
     assert_eq!(c.ledger.state.accounts[&a.public_key()].balance_minor, 0);
 
     // Rotating a lost key by a steward: the balance moves to the new key, the old one is dead.
     let new_b = SecretKey::generate();
     let balance_b = c.ledger.state.accounts[&b.public_key()].balance_minor;
-    c.ledger.submit(steward, Body::RotateKey { old: b.public_key(), new: new_b.public_key() }).expect("rotate");
-    assert_eq!(c.ledger.state.accounts[&new_b.public_key()].balance_minor, balance_b);
-    assert!(matches!(c.ledger.submit(b, pay(b, a, 1)).expect_err("old key"), Refusal::NotAMember(_)));
-    c.ledger.submit(&new_b, pay(&new_b, a, 1)).expect("new key pays");
+    c.ledger
+        .submit(
+            steward,
+            Body::RotateKey {
+                old: b.public_key(),
+                new: new_b.public_key(),
+            },
+        )
+        .expect("rotate");
+    assert_eq!(
+        c.ledger.state.accounts[&new_b.public_key()].balance_minor,
+        balance_b
+    );
+    assert!(matches!(
+        c.ledger.submit(b, pay(b, a, 1)).expect_err("old key"),
+        Refusal::NotAMember(_)
+    ));
+    c.ledger
+        .submit(&new_b, pay(&new_b, a, 1))
+        .expect("new key pays");
 
     // Closing needs a zero balance.
-    assert!(matches!(c.ledger.submit(a, Body::CloseAccount { account: a.public_key() }).expect_err("non-zero"), Refusal::BalanceNotZero(_)));
+    assert!(matches!(
+        c.ledger
+            .submit(
+                a,
+                Body::CloseAccount {
+                    account: a.public_key()
+                }
+            )
+            .expect_err("non-zero"),
+        Refusal::BalanceNotZero(_)
+    ));
     c.ledger.submit(a, pay(a, &new_b, 1)).expect("settle");
-    c.ledger.submit(a, Body::CloseAccount { account: a.public_key() }).expect("close");
+    c.ledger
+        .submit(
+            a,
+            Body::CloseAccount {
+                account: a.public_key(),
+            },
+        )
+        .expect("close");
     assert_eq!(c.ledger.state.balance_sum(), 0);
 }
 
@@ -125,10 +297,24 @@ fn limits_requests_reversals_rotation_and_closing() {
 fn stewards_can_be_added_but_never_all_removed() {
     let mut c = circle(1);
     let steward = c.steward.public_key();
-    assert_eq!(c.ledger.submit(&c.steward, Body::RemoveSteward { key: steward }).expect_err("last"), Refusal::LastSteward);
+    assert_eq!(
+        c.ledger
+            .submit(&c.steward, Body::RemoveSteward { key: steward })
+            .expect_err("last"),
+        Refusal::LastSteward
+    );
     let second = SecretKey::generate();
-    c.ledger.submit(&c.steward, Body::AddSteward { key: second.public_key() }).expect("add");
-    c.ledger.submit(&second, Body::RemoveSteward { key: steward }).expect("remove first");
+    c.ledger
+        .submit(
+            &c.steward,
+            Body::AddSteward {
+                key: second.public_key(),
+            },
+        )
+        .expect("add");
+    c.ledger
+        .submit(&second, Body::RemoveSteward { key: steward })
+        .expect("remove first");
     assert!(!c.ledger.state.is_steward(&steward));
     let _ = Nonce::random();
 }

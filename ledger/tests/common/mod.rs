@@ -26,16 +26,34 @@ pub struct Circle {
 /// A circle in hours with 2 decimals and `count` members, each with floor -20 and ceiling 50.
 pub fn circle(count: usize) -> Circle {
     let steward = SecretKey::generate();
-    let mut ledger = MemoryLedger::create(spec(2, -2000, 5000), &steward, 1_700_000_000_000).expect("genesis");
+    let mut ledger =
+        MemoryLedger::create(spec(2, -2000, 5000), &steward, 1_700_000_000_000).expect("genesis");
     let members: Vec<SecretKey> = (0..count).map(|_| SecretKey::generate()).collect();
     for member in &members {
         ledger
-            .submit(&steward, Body::OpenAccount { account: member.public_key(), floor_minor: -2000, ceiling_minor: 5000 })
+            .submit(
+                &steward,
+                Body::OpenAccount {
+                    account: member.public_key(),
+                    floor_minor: -2000,
+                    ceiling_minor: 5000,
+                },
+            )
             .expect("open");
     }
-    Circle { ledger, steward, members }
+    Circle {
+        ledger,
+        steward,
+        members,
+    }
 }
 
 pub fn pay(payer: &SecretKey, payee: &SecretKey, amount_minor: i64) -> Body {
-    Body::Transfer { payer: payer.public_key(), payee: payee.public_key(), amount_minor, memo_hash: None, cause: Cause::Direct }
+    Body::Transfer {
+        payer: payer.public_key(),
+        payee: payee.public_key(),
+        amount_minor,
+        memo_hash: None,
+        cause: Cause::Direct,
+    }
 }

@@ -1,0 +1,441 @@
+//! Group commit: one writer task per circle serialises appends and writes each batch of
+//! concurrent requests in a single durable transaction.
+//!
+//! The writer owns the circle's [`CircleState`]. For each batch it verifies all signatures at
+//! once (ZIP-215 batch verification, in parallel), applies the requests in arrival order against
+//! the state (refused ones leave no trace), then commits the new entries, the touched accounts,
+//! memos and a freshly signed tree head in one transaction. The transaction first moves the
+//! circle's head with `UPDATE ... WHERE head_seq = <expected>`: if another process appended in
+//! between, nothing is written, the state is reloaded from the log and the batch is placed again.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use sqlx::{Any, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{columns_of, now_ms, status_text, Store, StoreError};
+use crate::entry::{Entry, SignedRequest, TreeHead};
+use crate::export::Memo;
+use crate::keys::{verify_batch, Hash, PublicKey, SecretKey, Signature};
+use crate::merkle::Frontier;
+use crate::state::{CircleState, Refusal};
+
+/// Rows per multi-row INSERT statement (13 parameters each, far below both backends' limits).
+const INSERT_ROWS_MAX: usize = 1_000;
+/// Times a batch is placed again after another process moved the circle's head.
+const CONFLICT_RETRIES_MAX: usize = 5;
+
+/// Limits of a circle's writer.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Appends that may wait for the writer; beyond this, appends are refused as busy.
+    pub queue_max: usize,
+    /// Most requests committed in one transaction.
+    pub batch_max: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            queue_max: 65_536,
+            batch_max: 4_096,
+        }
+    }
+}
+
+/// The result of a successful append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: u64,
+    pub hash: Hash,
+    /// True when this exact signed request had already been appended (nothing new was written).
+    pub duplicate: bool,
+}
+
+struct Job {
+    signed: SignedRequest,
+    memo: Option<Memo>,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct WriterHandle {
+    sender: mpsc::Sender<Job>,
+    queue_max: usize,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Job({})", self.signed.request.body.kind_name())
+    }
+}
+
+impl WriterHandle {
+    pub(crate) fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
+    pub(crate) async fn submit(
+        &self,
+        signed: SignedRequest,
+        memo: Option<Memo>,
+    ) -> Result<Appended, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .try_send(Job {
+                signed,
+                memo,
+                reply,
+            })
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => StoreError::Busy(self.queue_max),
+                mpsc::error::TrySendError::Closed(_) => {
+                    StoreError::Corrupt("the circle's writer has stopped".into())
+                }
+            })?;
+        answer.await.map_err(|_| {
+            StoreError::Corrupt("the circle's writer stopped before answering".into())
+        })?
+    }
+}
+
+/// Loads a circle's state and starts its writer.
+pub(crate) async fn spawn(
+    store: Store,
+    row_id: i64,
+    config: WriterConfig,
+) -> Result<WriterHandle, StoreError> {
+    let (state, frontier) = store.load_state(row_id).await?;
+    let seed: Vec<u8> = sqlx::query("SELECT node_secret FROM circles WHERE id = $1")
+        .bind(row_id)
+        .fetch_one(store.pool())
+        .await?
+        .try_get(0)?;
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("the node key is not 32 bytes".into()))?;
+    let node_key = SecretKey::from_seed(seed);
+    if node_key.public_key() != state.node_key {
+        return Err(StoreError::Corrupt(
+            "the stored node key is not the one named in the genesis entry".into(),
+        ));
+    }
+    let (sender, receiver) = mpsc::channel(config.queue_max);
+    let writer = Writer {
+        store,
+        row_id,
+        state,
+        frontier,
+        node_key,
+        last_recorded_ms: 0,
+        config: config.clone(),
+    };
+    tokio::spawn(writer.run(receiver));
+    Ok(WriterHandle {
+        sender,
+        queue_max: config.queue_max,
+    })
+}
+
+struct Writer {
+    store: Store,
+    row_id: i64,
+    state: CircleState,
+    frontier: Frontier,
+    node_key: SecretKey,
+    last_recorded_ms: i64,
+    config: WriterConfig,
+}
+
+enum WriteError {
+    /// Another process appended to this circle since the state was loaded.
+    Conflict,
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(error: sqlx::Error) -> Self {
+        WriteError::Database(error)
+    }
+}
+
+impl Writer {
+    async fn run(mut self, mut receiver: mpsc::Receiver<Job>) {
+        while let Some(first) = receiver.recv().await {
+            let mut jobs = vec![first];
+            while jobs.len() < self.config.batch_max {
+                match receiver.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            let jobs = verify_signatures(jobs).await;
+            if let Err(error) = self.commit(jobs).await {
+                tracing::error!(circle = self.row_id, %error, "the circle's writer stops after a storage error");
+                return;
+            }
+        }
+    }
+
+    /// Places and writes one batch, answering every job. Errors only when the state could not be
+    /// reloaded after a failed write (the writer then stops and the next append starts a new one).
+    async fn commit(&mut self, jobs: Vec<Job>) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now = now_ms().max(self.last_recorded_ms);
+            let head_before = self.state.next_seq - 1;
+            let mut placed: Vec<(usize, Entry, Hash)> = Vec::with_capacity(jobs.len());
+            let mut refused: Vec<(usize, Refusal)> = Vec::new();
+            for (index, job) in jobs.iter().enumerate() {
+                match self.state.place(job.signed.clone(), now) {
+                    Ok((entry, hash)) => {
+                        self.frontier.push(hash);
+                        placed.push((index, entry, hash));
+                    }
+                    Err(refusal) => refused.push((index, refusal)),
+                }
+            }
+            let result = if placed.is_empty() {
+                Ok(())
+            } else {
+                self.write(head_before, &placed, &jobs, now).await
+            };
+            match result {
+                Ok(()) => {
+                    self.last_recorded_ms = now;
+                    let mut answers: Vec<Option<Result<Appended, StoreError>>> =
+                        (0..jobs.len()).map(|_| None).collect();
+                    for (index, entry, hash) in &placed {
+                        answers[*index] = Some(Ok(Appended {
+                            seq: entry.seq,
+                            hash: *hash,
+                            duplicate: false,
+                        }));
+                    }
+                    for (index, refusal) in refused {
+                        answers[index] = Some(Err(refusal.into()));
+                    }
+                    for (job, answer) in jobs.into_iter().zip(answers) {
+                        let _ = job.reply.send(answer.expect("every job is answered"));
+                    }
+                    return Ok(());
+                }
+                Err(WriteError::Conflict) if attempt <= CONFLICT_RETRIES_MAX => {
+                    (self.state, self.frontier) = self.store.load_state(self.row_id).await?;
+                }
+                Err(error) => {
+                    let message = match error {
+                        WriteError::Conflict => {
+                            "another process keeps appending to this circle".to_owned()
+                        }
+                        WriteError::Database(error) => error.to_string(),
+                    };
+                    tracing::warn!(circle = self.row_id, %message, "a batch of appends failed; nothing was written");
+                    for job in jobs {
+                        let _ = job.reply.send(Err(StoreError::Corrupt(format!(
+                            "the append was not written: {message}"
+                        ))));
+                    }
+                    (self.state, self.frontier) = self.store.load_state(self.row_id).await?;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    async fn write(
+        &self,
+        head_before: u64,
+        placed: &[(usize, Entry, Hash)],
+        jobs: &[Job],
+        now: i64,
+    ) -> Result<(), WriteError> {
+        let mut tx = self.store.pool().begin().await?;
+        let moved = sqlx::query(
+            "UPDATE circles SET head_seq = $1, head_hash = $2 WHERE id = $3 AND head_seq = $4",
+        )
+        .bind((self.state.next_seq - 1) as i64)
+        .bind(self.state.head.0.to_vec())
+        .bind(self.row_id)
+        .bind(head_before as i64)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(WriteError::Conflict);
+        }
+        let entries: Vec<(Entry, Hash)> = placed
+            .iter()
+            .map(|(_, entry, hash)| (entry.clone(), *hash))
+            .collect();
+        insert_entries(&mut tx, self.row_id, &entries).await?;
+
+        let mut touched: BTreeMap<PublicKey, ()> = BTreeMap::new();
+        for (_, entry, _) in placed {
+            for key in CircleState::touched_accounts(&entry.signed.request.body) {
+                touched.insert(key, ());
+            }
+        }
+        let keys: Vec<PublicKey> = touched.into_keys().collect();
+        for chunk in keys.chunks(INSERT_ROWS_MAX) {
+            let mut sql = String::from("INSERT INTO accounts (circle, account_key, floor_minor, ceiling_minor, balance_minor, status) VALUES ");
+            push_placeholders(&mut sql, chunk.len(), 6);
+            sql.push_str(
+                " ON CONFLICT (circle, account_key) DO UPDATE SET floor_minor = excluded.floor_minor, ceiling_minor = excluded.ceiling_minor, balance_minor = excluded.balance_minor, status = excluded.status",
+            );
+            let mut query = sqlx::query(&sql);
+            for key in chunk {
+                let account = &self.state.accounts[key];
+                query = query
+                    .bind(self.row_id)
+                    .bind(key.as_bytes().to_vec())
+                    .bind(account.floor_minor)
+                    .bind(account.ceiling_minor)
+                    .bind(account.balance_minor)
+                    .bind(status_text(account.status));
+            }
+            query.execute(&mut *tx).await?;
+        }
+
+        let memos: Vec<(u64, &Memo)> = placed
+            .iter()
+            .filter_map(|(index, entry, _)| {
+                jobs[*index].memo.as_ref().map(|memo| (entry.seq, memo))
+            })
+            .collect();
+        for chunk in memos.chunks(INSERT_ROWS_MAX) {
+            let mut sql = String::from("INSERT INTO memos (circle, seq, salt, text) VALUES ");
+            push_placeholders(&mut sql, chunk.len(), 4);
+            let mut query = sqlx::query(&sql);
+            for (seq, memo) in chunk {
+                query = query
+                    .bind(self.row_id)
+                    .bind(*seq as i64)
+                    .bind(memo.salt.to_vec())
+                    .bind(memo.text.clone());
+            }
+            query.execute(&mut *tx).await?;
+        }
+
+        let head = TreeHead::sign(
+            &self.node_key,
+            self.state.circle_id,
+            self.frontier.size(),
+            self.frontier.root(),
+            now,
+        );
+        insert_tree_head(&mut tx, self.row_id, &head).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Verifies a batch's signatures on the blocking pool (in parallel chunks) and answers the jobs
+/// whose signature fails.
+async fn verify_signatures(jobs: Vec<Job>) -> Vec<Job> {
+    let checked = tokio::task::spawn_blocking(move || {
+        let ok: Vec<bool> = jobs
+            .par_chunks(256)
+            .flat_map_iter(|chunk| {
+                let items: Vec<(PublicKey, &[u8], Signature)> = chunk
+                    .iter()
+                    .map(|job| {
+                        (
+                            job.signed.request.author,
+                            job.signed.bytes.as_slice(),
+                            job.signed.signature,
+                        )
+                    })
+                    .collect();
+                let failed = verify_batch(&items);
+                (0..chunk.len()).map(move |index| !failed.contains(&index))
+            })
+            .collect();
+        (jobs, ok)
+    })
+    .await;
+    let (jobs, ok) = match checked {
+        Ok(checked) => checked,
+        Err(error) => panic!("signature verification panicked: {error}"),
+    };
+    let mut valid = Vec::with_capacity(jobs.len());
+    for (job, ok) in jobs.into_iter().zip(ok) {
+        if ok {
+            valid.push(job);
+        } else {
+            let _ = job.reply.send(Err(Refusal::BadSignature.into()));
+        }
+    }
+    valid
+}
+
+fn push_placeholders(sql: &mut String, rows: usize, columns: usize) {
+    use std::fmt::Write;
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push(',');
+            }
+            n += 1;
+            let _ = write!(sql, "${n}");
+        }
+        sql.push(')');
+    }
+}
+
+pub(crate) async fn insert_entries(
+    tx: &mut Transaction<'_, Any>,
+    row_id: i64,
+    entries: &[(Entry, Hash)],
+) -> Result<(), sqlx::Error> {
+    for chunk in entries.chunks(INSERT_ROWS_MAX) {
+        let mut sql = String::from(
+            "INSERT INTO entries (circle, seq, entry_hash, prev_hash, recorded_at_ms, kind, author, nonce, request, signature, payer, payee, amount_minor) VALUES ",
+        );
+        push_placeholders(&mut sql, chunk.len(), 13);
+        let mut query = sqlx::query(&sql);
+        for (entry, hash) in chunk {
+            let request = &entry.signed.request;
+            let (payer, payee, amount) = columns_of(&request.body);
+            query = query
+                .bind(row_id)
+                .bind(entry.seq as i64)
+                .bind(hash.0.to_vec())
+                .bind(entry.prev_hash.0.to_vec())
+                .bind(entry.recorded_at_ms)
+                .bind(i64::from(request.body.kind()))
+                .bind(request.author.as_bytes().to_vec())
+                .bind(request.nonce.0.to_vec())
+                .bind(entry.signed.bytes.clone())
+                .bind(entry.signed.signature.0.to_vec())
+                .bind(payer)
+                .bind(payee)
+                .bind(amount);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_tree_head(
+    tx: &mut Transaction<'_, Any>,
+    row_id: i64,
+    head: &TreeHead,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO tree_heads (circle, tree_size, root, timestamp_ms, signature) VALUES ($1, $2, $3, $4, $5)")
+        .bind(row_id)
+        .bind(head.tree_size as i64)
+        .bind(head.root.0.to_vec())
+        .bind(head.timestamp_ms)
+        .bind(head.signature.0.to_vec())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! The store contract, run against SQLite and PostgreSQL alike.
+
+use std::sync::Arc;
+
+use commons_ledger::entry::{memo_hash, Body, Cause};
+use commons_ledger::export::Memo;
+use commons_ledger::merkle;
+use commons_ledger::state::Refusal;
+use commons_ledger::store::{Store, StoreError};
+use commons_tests::{both_backends, make_circle};
+
+async fn balances(store: &Store, slug: &str) -> Vec<(String, i64)> {
+    let info = store.circle(slug).await.expect("circle");
+    let mut rows: Vec<(String, i64)> = store
+        .accounts(&info)
+        .await
+        .expect("accounts")
+        .into_iter()
+        .map(|a| (a.key.to_hex(), a.balance_minor))
+        .collect();
+    rows.sort();
+    rows
+}
+
+both_backends! {
+    payments_persist_and_the_state_reloads_from_the_log => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 3).await;
+        let (a, b) = (&c.members[0], &c.members[1]);
+        let appended = store.append("garden", c.pay(a, b, 250), None).await.expect("pay");
+        assert_eq!(appended.seq, 4);
+        assert!(!appended.duplicate);
+        let before = balances(&store, "garden").await;
+        assert!(before.contains(&(a.public_key().to_hex(), -250)));
+        assert!(before.contains(&(b.public_key().to_hex(), 250)));
+        store.close().await;
+
+        let store = Store::open(&url).await.expect("reopen");
+        assert_eq!(balances(&store, "garden").await, before);
+        let info = store.circle("garden").await.expect("circle");
+        assert_eq!(info.head_seq, 4);
+        let (state, _) = store.load_state(info.row_id).await.expect("state");
+        assert_eq!(state.accounts[&a.public_key()].balance_minor, -250);
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.passed(), "{:?}", report.faults);
+        // The writer starts again after a reopen and continues the chain.
+        assert_eq!(store.append("garden", c.pay(b, a, 50), None).await.expect("pay").seq, 5);
+    };
+
+    a_refusal_writes_nothing_and_a_retry_is_idempotent => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 2).await;
+        let (a, b) = (&c.members[0], &c.members[1]);
+        let error = store.append("garden", c.pay(a, b, 2001), None).await.expect_err("beyond floor");
+        assert!(matches!(error, StoreError::Refused(Refusal::InsufficientCredit { .. })), "{error}");
+        assert_eq!(error.to_string(), "Not enough credit: your balance is 0.00 hours, your floor is -20.00 hours, so you can pay at most 20.00 hours.");
+        assert_eq!(store.circle("garden").await.expect("circle").head_seq, 2);
+        let signed = c.pay(a, b, 100);
+        let first = store.append("garden", signed.clone(), None).await.expect("pay");
+        let again = store.append("garden", signed, None).await.expect("same request again");
+        assert_eq!((again.seq, again.duplicate), (first.seq, true));
+        assert!(balances(&store, "garden").await.contains(&(a.public_key().to_hex(), -100)));
+        let mut forged = c.pay(a, b, 100);
+        forged.signature.0[0] ^= 1;
+        assert!(matches!(store.append("garden", forged, None).await, Err(StoreError::Refused(Refusal::BadSignature))));
+        assert!(matches!(store.append("nowhere", c.pay(a, b, 1), None).await, Err(StoreError::NoSuchCircle(_))));
+    };
+
+    sixty_four_concurrent_payers_never_break_a_floor => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = Arc::new(make_circle(&store, "garden", 65).await);
+        // Member 0 sits at -17.00 of a -20.00 floor; 64 members pay each other and hammer member 0.
+        let payer = &c.members[0];
+        store.append("garden", c.pay(payer, &c.members[1], 1700), None).await.expect("to near the floor");
+        let mut tasks = Vec::new();
+        for worker in 1..=64usize {
+            let (store, c) = (store.clone(), Arc::clone(&c));
+            tasks.push(tokio::spawn(async move {
+                let mut accepted = 0;
+                for round in 0..4 {
+                    let payee = &c.members[1 + (worker + round) % 64];
+                    // The same account, signed by itself, spent from 64 places at once...
+                    if store.append("garden", c.pay(&c.members[0], payee, 10), None).await.is_ok() {
+                        accepted += 1;
+                    }
+                    // ...while everyone else trades among themselves.
+                    let other = &c.members[1 + (worker + round + 1) % 64];
+                    let me = &c.members[worker];
+                    if me.public_key() != other.public_key() {
+                        let _ = store.append("garden", c.pay(me, other, 1), None).await;
+                    }
+                }
+                accepted
+            }));
+        }
+        let mut accepted = 0;
+        for task in tasks {
+            accepted += task.await.expect("task");
+        }
+        assert_eq!(accepted, 30, "exactly 3.00 hours of room = 30 payments of 0.10");
+        let info = store.circle("garden").await.expect("circle");
+        let accounts = store.accounts(&info).await.expect("accounts");
+        assert_eq!(accounts.iter().map(|a| a.balance_minor).sum::<i64>(), 0);
+        for account in &accounts {
+            assert!(account.floor_minor <= account.balance_minor && account.balance_minor <= account.ceiling_minor);
+        }
+        assert_eq!(accounts.iter().find(|a| a.key == payer.public_key()).map(|a| a.balance_minor), Some(-2000));
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.passed(), "{:?}", report.faults);
+    };
+
+    two_stores_on_one_database_keep_one_chain => |url: String| async move {
+        let first = Store::open(&url).await.expect("open");
+        let c = make_circle(&first, "garden", 4).await;
+        let second = Store::open(&url).await.expect("open again");
+        for round in 0..20i64 {
+            let store = if round % 2 == 0 { &first } else { &second };
+            let (a, b) = (&c.members[(round % 4) as usize], &c.members[((round + 1) % 4) as usize]);
+            store.append("garden", c.pay(a, b, 10 + round), None).await.expect("pay from either process");
+        }
+        let report = second.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.passed(), "{:?}", report.faults);
+        assert_eq!(report.entries_checked, 25);
+    };
+
+    tree_heads_and_proofs => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 2).await;
+        let info = store.circle("garden").await.expect("circle");
+        let old_head = store.latest_tree_head(&info).await.expect("head");
+        assert_eq!(old_head.tree_size, 3);
+        for amount in 1..=6 {
+            store.append("garden", c.pay(&c.members[0], &c.members[1], amount), None).await.expect("pay");
+        }
+        let head = store.latest_tree_head(&info).await.expect("head");
+        assert_eq!(head.tree_size, 9);
+        let (state, _) = store.load_state(info.row_id).await.expect("state");
+        assert!(head.verify(&state.node_key));
+        let leaves = store.leaf_hashes(&info).await.expect("leaves");
+        for seq in 0..9u64 {
+            let proof = store.inclusion_proof(&info, seq, 9).await.expect("proof");
+            merkle::verify_inclusion(seq, 9, &leaves[seq as usize].0, &proof, &head.root.0).expect("included");
+        }
+        let proof = store.consistency_proof(&info, old_head.tree_size, head.tree_size).await.expect("proof");
+        merkle::verify_consistency(old_head.tree_size, head.tree_size, &proof, &old_head.root.0, &head.root.0).expect("consistent");
+        let report = store.audit("garden", Some(old_head), &|_| {}).await.expect("audit");
+        assert!(report.passed(), "{:?}", report.faults);
+    };
+
+    memos_are_kept_beside_the_chain_and_can_be_erased => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 2).await;
+        let (a, b) = (&c.members[0], &c.members[1]);
+        let salt = [4u8; 16];
+        let body = Body::Transfer { payer: a.public_key(), payee: b.public_key(), amount_minor: 300, memo_hash: Some(memo_hash(&salt, "jam jars")), cause: Cause::Direct };
+        let appended = store.append("garden", c.sign(a, body), Some(Memo { salt, text: "jam jars".into() })).await.expect("pay");
+        let info = store.circle("garden").await.expect("circle");
+        assert_eq!(store.entry(&info, appended.seq).await.expect("entry").memo.map(|m| m.text).as_deref(), Some("jam jars"));
+        assert!(store.erase_memo(&info, appended.seq).await.expect("erase"));
+        assert!(store.entry(&info, appended.seq).await.expect("entry").memo.is_none());
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.passed(), "{:?}", report.faults);
+    };
+
+    changing_stored_amounts_balances_or_requests_is_found => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 2).await;
+        let (a, b) = (&c.members[0], &c.members[1]);
+        let seq = store.append("garden", c.pay(a, b, 250), None).await.expect("pay").seq;
+        store.append("garden", c.pay(b, a, 50), None).await.expect("pay");
+        let pool = store.pool();
+        // Entries refuse changes; an operator who removes that protection is still caught.
+        assert!(sqlx::query("UPDATE entries SET amount_minor = 1 WHERE seq = $1").bind(seq as i64).execute(pool).await.is_err());
+        let drops: &[&str] = match store.backend() {
+            commons_ledger::store::Backend::Sqlite => &["DROP TRIGGER entries_no_update", "DROP TRIGGER entries_no_delete"],
+            commons_ledger::store::Backend::Postgres => &["DROP TRIGGER entries_no_update_or_delete ON entries"],
+        };
+        for statement in drops {
+            sqlx::query(statement).execute(pool).await.expect("drop trigger");
+        }
+        sqlx::query("UPDATE entries SET amount_minor = 25000 WHERE seq = $1").bind(seq as i64).execute(pool).await.expect("tamper amount");
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.faults.iter().any(|f| f.entry == Some(seq) && f.what.contains("amount")), "{:?}", report.faults);
+
+        sqlx::query("UPDATE accounts SET balance_minor = balance_minor + 100 WHERE account_key = $1")
+            .bind(b.public_key().as_bytes().to_vec())
+            .execute(pool)
+            .await
+            .expect("tamper balance");
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        let short = b.public_key().short();
+        assert!(report.faults.iter().any(|f| f.what.contains(&short) && f.what.contains("stored balance")), "{:?}", report.faults);
+
+        let info = store.circle("garden").await.expect("circle");
+        let mut request = store.entry(&info, seq).await.expect("entry").entry.signed.bytes;
+        let last = request.len() - 10;
+        request[last] ^= 1;
+        sqlx::query("UPDATE entries SET request = $1 WHERE seq = $2").bind(request).bind(seq as i64).execute(pool).await.expect("tamper request");
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.faults.iter().any(|f| f.entry == Some(seq) && (f.what.contains("signature") || f.what.contains("hash"))), "{:?}", report.faults);
+
+        sqlx::query("DELETE FROM entries WHERE seq = 1").execute(pool).await.expect("delete");
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.faults.iter().any(|f| f.entry == Some(1) && f.what.contains("missing")), "{:?}", report.faults);
+    };
+}
