@@ -1,1 +1,267 @@
-fn main() {}
+//! `commons`: the stewards' command line. A thin adapter: it parses arguments, reads key files,
+//! calls the ledger and its store, and prints tables or JSON. Exit codes: 0 success, 1 refused
+//! by the ledger rules or audit found faults, 2 could not run.
+
+mod bench;
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Keys, circles, payments and audits of a Commons ledger.
+#[derive(Debug, Parser)]
+#[command(name = "commons", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Database: a SQLite file path, a sqlite: URL, or a postgres:// URL.
+    #[arg(long, global = true, env = "COMMONS_DB", default_value = "commons.db")]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make a new secret key file (mode 0600) and print its public key.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create and list circles.
+    #[command(subcommand)]
+    Circle(CircleCommand),
+    /// Open accounts for members.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Change a member's floor and ceiling (a steward-signed entry).
+    Limits(LimitsArgs),
+    /// Pay a member.
+    Pay(PayArgs),
+    /// Ask a member to pay you; they accept or decline.
+    Request(RequestArgs),
+    /// Accept a payment request (entry SEQ): this signs the transfer.
+    Accept(RespondArgs),
+    /// Decline (as payer) or withdraw (as payee) a payment request.
+    Decline(RespondArgs),
+    /// Undo a transfer with a new, referencing transfer (nothing is ever edited or deleted).
+    Reverse(RespondArgs),
+    /// Show balances, floors and ceilings.
+    Balance {
+        slug: String,
+        /// Only this account.
+        pubkey: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the most recent entries.
+    Log {
+        slug: String,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the whole signed ledger as JSON Lines.
+    Export {
+        slug: String,
+        /// File to write (standard output when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Save the latest signed tree head, to check later that the log was only appended to.
+    Head {
+        slug: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a ledger: signatures, chain, rules, balances, Merkle root, tree heads.
+    Audit(AuditArgs),
+    /// Measure throughput.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CircleCommand {
+    /// Create a circle; the steward key signs its genesis entry.
+    Create(CreateCircleArgs),
+    /// List the circles on this node.
+    List,
+}
+
+#[derive(Debug, Args)]
+struct CreateCircleArgs {
+    slug: String,
+    #[arg(long)]
+    name: String,
+    /// The unit's name, e.g. hours.
+    #[arg(long)]
+    unit: String,
+    /// A short symbol for the unit (default: the unit's name).
+    #[arg(long)]
+    symbol: Option<String>,
+    #[arg(long, default_value_t = 2)]
+    decimals: u32,
+    /// Default floor (zero or negative), e.g. -20.
+    #[arg(long, allow_hyphen_values = true)]
+    floor: String,
+    /// Default ceiling (zero or positive), e.g. 50.
+    #[arg(long, allow_hyphen_values = true)]
+    ceiling: String,
+    #[arg(long)]
+    steward_key: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Open an account for a member's public key (signed by a steward).
+    Open {
+        slug: String,
+        #[arg(long)]
+        member: String,
+        #[arg(long, allow_hyphen_values = true)]
+        floor: Option<String>,
+        #[arg(long, allow_hyphen_values = true)]
+        ceiling: Option<String>,
+        #[arg(long)]
+        steward_key: PathBuf,
+    },
+    /// Close an account at zero balance (signed by the member or a steward).
+    Close {
+        slug: String,
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct LimitsArgs {
+    slug: String,
+    #[arg(long)]
+    member: String,
+    #[arg(long, allow_hyphen_values = true)]
+    floor: String,
+    #[arg(long, allow_hyphen_values = true)]
+    ceiling: String,
+    #[arg(long)]
+    steward_key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct PayArgs {
+    slug: String,
+    #[arg(long)]
+    from_key: PathBuf,
+    #[arg(long)]
+    to: String,
+    #[arg(long)]
+    amount: String,
+    #[arg(long)]
+    memo: Option<String>,
+    /// What the payment is for, outside the ledger (e.g. deal:42).
+    #[arg(long)]
+    reference: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct RequestArgs {
+    slug: String,
+    /// Your key: you are the one to be paid.
+    #[arg(long)]
+    key: PathBuf,
+    /// The member asked to pay.
+    #[arg(long)]
+    from: String,
+    #[arg(long)]
+    amount: String,
+    #[arg(long)]
+    memo: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct RespondArgs {
+    slug: String,
+    /// The sequence number of the entry (request or transfer).
+    seq: u64,
+    #[arg(long)]
+    key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    /// Audit this circle in the database.
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    slug: Option<String>,
+    /// Audit an export file instead, offline.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// A tree head saved earlier (`commons head`): the log must extend it.
+    #[arg(long)]
+    trusted_head: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Append throughput and audit speed of the ledger.
+    Ledger {
+        #[arg(long, default_value_t = 100_000)]
+        transfers: usize,
+        /// Requests in flight at once (like that many members paying at the same moment).
+        #[arg(long, default_value_t = 1024)]
+        concurrency: usize,
+        /// Bench on this PostgreSQL URL instead of a fresh temporary SQLite file.
+        #[arg(long)]
+        pg: Option<String>,
+    },
+}
+
+/// How a command ended, for the exit code.
+#[derive(Debug)]
+pub enum Outcome {
+    Done,
+    /// Audit found faults, or the ledger refused a request (already printed).
+    Faults,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("COMMONS_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Faults) => ExitCode::from(1),
+        Err(error) => {
+            let refused = error
+                .chain()
+                .any(|cause| matches!(cause.downcast_ref::<commons_ledger::store::StoreError>(), Some(commons_ledger::store::StoreError::Refused(_))));
+            eprintln!("error: {error}");
+            let mut said = error.to_string();
+            for cause in error.chain().skip(1) {
+                let text = cause.to_string();
+                if !said.contains(&text) {
+                    eprintln!("  because: {text}");
+                }
+                said = text;
+            }
+            if refused {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
+        }
+    }
+}
