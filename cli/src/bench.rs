@@ -21,9 +21,14 @@ pub async fn ledger(transfers: usize, concurrency: usize, pg: Option<String>) ->
     let dir = tempfile::tempdir().context("cannot make a temporary folder")?;
     let (location, backend) = match &pg {
         Some(url) => (url.clone(), "PostgreSQL"),
-        None => (dir.path().join("bench.db").to_string_lossy().into_owned(), "SQLite (WAL, synchronous=FULL)"),
+        None => (
+            dir.path().join("bench.db").to_string_lossy().into_owned(),
+            "SQLite (WAL, synchronous=FULL)",
+        ),
     };
-    let store = Store::open(&location).await.with_context(|| format!("cannot open {location}"))?;
+    let store = Store::open(&location)
+        .await
+        .with_context(|| format!("cannot open {location}"))?;
     let slug = format!("bench-{}", hex::encode(rand::random::<[u8; 4]>()));
     let steward = SecretKey::generate();
     let node = SecretKey::generate();
@@ -40,17 +45,36 @@ pub async fn ledger(transfers: usize, concurrency: usize, pg: Option<String>) ->
         circle_id: Hash::ZERO,
         author: steward.public_key(),
         nonce: Nonce::random(),
-        body: Body::Genesis { spec, stewards: vec![steward.public_key()], node_key: node.public_key() },
+        body: Body::Genesis {
+            spec,
+            stewards: vec![steward.public_key()],
+            node_key: node.public_key(),
+        },
     }
     .sign(&steward);
     let info = store.create_circle(genesis, &node).await?;
     let sign = |author: &SecretKey, body: Body| -> SignedRequest {
-        Request { circle_id: info.circle_id, author: author.public_key(), nonce: Nonce::random(), body }.sign(author)
+        Request {
+            circle_id: info.circle_id,
+            author: author.public_key(),
+            nonce: Nonce::random(),
+            body,
+        }
+        .sign(author)
     };
     let members: Vec<SecretKey> = (0..BENCH_MEMBERS).map(|_| SecretKey::generate()).collect();
     let opens: Vec<SignedRequest> = members
         .iter()
-        .map(|m| sign(&steward, Body::OpenAccount { account: m.public_key(), floor_minor: -100_000_000, ceiling_minor: 100_000_000 }))
+        .map(|m| {
+            sign(
+                &steward,
+                Body::OpenAccount {
+                    account: m.public_key(),
+                    floor_minor: -100_000_000,
+                    ceiling_minor: 100_000_000,
+                },
+            )
+        })
         .collect();
     submit_all(&store, &slug, opens, concurrency).await?;
 
@@ -76,13 +100,19 @@ pub async fn ledger(transfers: usize, concurrency: usize, pg: Option<String>) ->
     let started = Instant::now();
     let accepted = submit_all(&store, &slug, signed, concurrency).await?;
     let append_secs = started.elapsed().as_secs_f64();
-    anyhow::ensure!(accepted == transfers, "only {accepted} of {transfers} transfers were accepted");
+    anyhow::ensure!(
+        accepted == transfers,
+        "only {accepted} of {transfers} transfers were accepted"
+    );
 
     let info = store.circle(&slug).await?;
     let (header, raws, head) = store.export_parts(&info).await?;
     let mut text = line_text(&Line::Header(header));
     for raw in &raws {
-        text.push_str(&line_text(&Line::Entry(EntryLine::from_raw(raw, &raw.claimed_hash.unwrap_or(Hash::ZERO)))));
+        text.push_str(&line_text(&Line::Entry(EntryLine::from_raw(
+            raw,
+            &raw.claimed_hash.unwrap_or(Hash::ZERO),
+        ))));
     }
     text.push_str(&line_text(&Line::TreeHead(TreeHeadLine::from_head(&head))));
     store.close().await;
@@ -90,20 +120,38 @@ pub async fn ledger(transfers: usize, concurrency: usize, pg: Option<String>) ->
     let started = Instant::now();
     let parsed = parse_export(&text);
     let report = audit(
-        AuditInput { header: parsed.header, entries: parsed.entries, tree_head: parsed.tree_head, trusted_head: None, problems: parsed.problems },
+        AuditInput {
+            header: parsed.header,
+            entries: parsed.entries,
+            tree_head: parsed.tree_head,
+            trusted_head: None,
+            problems: parsed.problems,
+        },
         &|_| {},
     );
     let audit_secs = started.elapsed().as_secs_f64();
-    anyhow::ensure!(report.passed(), "the bench ledger failed its audit: {:?}", report.faults.first());
+    anyhow::ensure!(
+        report.passed(),
+        "the bench ledger failed its audit: {:?}",
+        report.faults.first()
+    );
 
     println!("backend: {backend}");
     println!("append: {:.0} transfers/s", transfers as f64 / append_secs);
-    println!("audit: {:.0} entries/s", report.entries_checked as f64 / audit_secs);
+    println!(
+        "audit: {:.0} entries/s",
+        report.entries_checked as f64 / audit_secs
+    );
     Ok(Outcome::Done)
 }
 
 /// Submits every request with `concurrency` in flight; returns how many were accepted.
-async fn submit_all(store: &Store, slug: &str, requests: Vec<SignedRequest>, concurrency: usize) -> Result<usize> {
+async fn submit_all(
+    store: &Store,
+    slug: &str,
+    requests: Vec<SignedRequest>,
+    concurrency: usize,
+) -> Result<usize> {
     let requests = Arc::new(std::sync::Mutex::new(requests.into_iter()));
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {

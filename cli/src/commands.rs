@@ -8,7 +8,9 @@ use anyhow::{bail, Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use commons_ledger::amount::Decimals;
 use commons_ledger::audit::{audit, AuditInput, AuditReport};
-use commons_ledger::entry::{memo_hash, Body, Cause, CircleSpec, Request, SignedRequest, TreeHead, MEMO_BYTES_MAX};
+use commons_ledger::entry::{
+    memo_hash, Body, Cause, CircleSpec, Request, SignedRequest, TreeHead, MEMO_BYTES_MAX,
+};
 use commons_ledger::export::{line_text, parse_export, EntryLine, Line, Memo, TreeHeadLine};
 use commons_ledger::keys::{Hash, Nonce, PublicKey, SecretKey};
 use commons_ledger::store::{CircleInfo, Store};
@@ -21,10 +23,16 @@ use crate::{AccountCommand, AuditArgs, BenchCommand, CircleCommand, Cli, Command
 pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Keygen { out } => keygen(&out),
-        Command::Bench(BenchCommand::Ledger { transfers, concurrency, pg }) => crate::bench::ledger(transfers, concurrency, pg).await,
+        Command::Bench(BenchCommand::Ledger {
+            transfers,
+            concurrency,
+            pg,
+        }) => crate::bench::ledger(transfers, concurrency, pg).await,
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
         command => {
-            let store = Store::open(&cli.db).await.with_context(|| format!("cannot open the database {}", cli.db))?;
+            let store = Store::open(&cli.db)
+                .await
+                .with_context(|| format!("cannot open the database {}", cli.db))?;
             let outcome = with_store(&store, command).await;
             store.close().await;
             outcome
@@ -38,7 +46,10 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             let steward = read_key(&args.steward_key)?;
             let decimals = Decimals::new(args.decimals)?;
             let spec = CircleSpec {
-                slug: args.slug.parse::<commons_ledger::slug::CircleSlug>()?.to_string(),
+                slug: args
+                    .slug
+                    .parse::<commons_ledger::slug::CircleSlug>()?
+                    .to_string(),
                 name: args.name,
                 unit_symbol: args.symbol.unwrap_or_else(|| args.unit.clone()),
                 unit_name: args.unit,
@@ -51,12 +62,22 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
                 circle_id: Hash::ZERO,
                 author: steward.public_key(),
                 nonce: Nonce::random(),
-                body: Body::Genesis { spec, stewards: vec![steward.public_key()], node_key: node_key.public_key() },
+                body: Body::Genesis {
+                    spec,
+                    stewards: vec![steward.public_key()],
+                    node_key: node_key.public_key(),
+                },
             }
             .sign(&steward);
             let info = store.create_circle(genesis, &node_key).await?;
-            println!("Created circle {} ({}), id {}", info.slug, info.name, info.circle_id);
-            println!("Tree heads are signed by node key {}", node_key.public_key());
+            println!(
+                "Created circle {} ({}), id {}",
+                info.slug, info.name, info.circle_id
+            );
+            println!(
+                "Tree heads are signed by node key {}",
+                node_key.public_key()
+            );
             Ok(Outcome::Done)
         }
         Command::Circle(CircleCommand::List) => {
@@ -65,7 +86,10 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
                 table.add_row(vec![
                     Cell::new(&info.slug),
                     Cell::new(&info.name),
-                    Cell::new(format!("{} ({}, {} decimals)", info.unit_name, info.unit_symbol, info.decimals)),
+                    Cell::new(format!(
+                        "{} ({}, {} decimals)",
+                        info.unit_name, info.unit_symbol, info.decimals
+                    )),
                     Cell::new(info.head_seq + 1).set_alignment(CellAlignment::Right),
                     Cell::new(info.circle_id.short()),
                 ]);
@@ -73,7 +97,13 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             println!("{table}");
             Ok(Outcome::Done)
         }
-        Command::Account(AccountCommand::Open { slug, member, floor, ceiling, steward_key }) => {
+        Command::Account(AccountCommand::Open {
+            slug,
+            member,
+            floor,
+            ceiling,
+            steward_key,
+        }) => {
             let info = store.circle(&slug).await?;
             let (state, _) = store.load_state(info.row_id).await?;
             let decimals = decimals(&info);
@@ -87,7 +117,15 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
                 None => state.spec.default_ceiling_minor,
             };
             let steward = read_key(&steward_key)?;
-            let signed = sign(&info, &steward, Body::OpenAccount { account, floor_minor, ceiling_minor });
+            let signed = sign(
+                &info,
+                &steward,
+                Body::OpenAccount {
+                    account,
+                    floor_minor,
+                    ceiling_minor,
+                },
+            );
             let appended = store.append(&slug, signed, None).await?;
             println!(
                 "Opened account {} in {} (floor {}, ceiling {}) as entry {}",
@@ -101,7 +139,13 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
         }
         Command::Account(AccountCommand::Close { slug, member, key }) => {
             let info = store.circle(&slug).await?;
-            let signed = sign(&info, &read_key(&key)?, Body::CloseAccount { account: parse_key(&member)? });
+            let signed = sign(
+                &info,
+                &read_key(&key)?,
+                Body::CloseAccount {
+                    account: parse_key(&member)?,
+                },
+            );
             let appended = store.append(&slug, signed, None).await?;
             println!("Closed account {member} as entry {}", appended.seq);
             Ok(Outcome::Done)
@@ -123,7 +167,9 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             let info = store.circle(&args.slug).await?;
             let payer = read_key(&args.from_key)?;
             let payee = parse_key(&args.to)?;
-            let amount_minor = decimals(&info).parse_positive(&args.amount).context("--amount")?;
+            let amount_minor = decimals(&info)
+                .parse_positive(&args.amount)
+                .context("--amount")?;
             let memo = args.memo.as_deref().map(new_memo).transpose()?;
             let cause = match args.reference {
                 Some(text) => Cause::Reference(text),
@@ -136,7 +182,9 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
                 memo_hash: memo.as_ref().map(|m| memo_hash(&m.salt, &m.text)),
                 cause,
             };
-            let appended = store.append(&args.slug, sign(&info, &payer, body), memo).await?;
+            let appended = store
+                .append(&args.slug, sign(&info, &payer, body), memo)
+                .await?;
             println!(
                 "Paid {} {} to {} as entry {} ({})",
                 decimals(&info).format(amount_minor),
@@ -150,7 +198,9 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
         Command::Request(args) => {
             let info = store.circle(&args.slug).await?;
             let payee = read_key(&args.key)?;
-            let amount_minor = decimals(&info).parse_positive(&args.amount).context("--amount")?;
+            let amount_minor = decimals(&info)
+                .parse_positive(&args.amount)
+                .context("--amount")?;
             let memo = args.memo.as_deref().map(new_memo).transpose()?;
             let body = Body::RequestPayment {
                 payer: parse_key(&args.from)?,
@@ -158,14 +208,25 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
                 amount_minor,
                 memo_hash: memo.as_ref().map(|m| memo_hash(&m.salt, &m.text)),
             };
-            let appended = store.append(&args.slug, sign(&info, &payee, body), memo).await?;
-            println!("Requested {} {} as entry {}; the payer accepts with `commons accept {} {}`", decimals(&info).format(amount_minor), info.unit_name, appended.seq, args.slug, appended.seq);
+            let appended = store
+                .append(&args.slug, sign(&info, &payee, body), memo)
+                .await?;
+            println!(
+                "Requested {} {} as entry {}; the payer accepts with `commons accept {} {}`",
+                decimals(&info).format(amount_minor),
+                info.unit_name,
+                appended.seq,
+                args.slug,
+                appended.seq
+            );
             Ok(Outcome::Done)
         }
         Command::Accept(args) => respond(store, args, Response::Accept).await,
         Command::Decline(args) => respond(store, args, Response::Decline).await,
         Command::Reverse(args) => respond(store, args, Response::Reverse).await,
-        Command::Balance { slug, pubkey, json } => balance(store, &slug, pubkey.as_deref(), json).await,
+        Command::Balance { slug, pubkey, json } => {
+            balance(store, &slug, pubkey.as_deref(), json).await
+        }
         Command::Log { slug, limit, json } => log(store, &slug, limit, json).await,
         Command::Export { slug, out } => export(store, &slug, out.as_deref()).await,
         Command::Head { slug, out } => {
@@ -177,10 +238,16 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
         }
         Command::Audit(args) => {
             let slug = args.slug.clone().context("name a circle or give --file")?;
-            let trusted = args.trusted_head.as_deref().map(read_tree_head).transpose()?;
+            let trusted = args
+                .trusted_head
+                .as_deref()
+                .map(read_tree_head)
+                .transpose()?;
             let info = store.circle(&slug).await?;
             let bar = progress_bar(info.head_seq + 1);
-            let report = store.audit(&slug, trusted, &|done| bar.set_position(done)).await?;
+            let report = store
+                .audit(&slug, trusted, &|done| bar.set_position(done))
+                .await?;
             bar.finish_and_clear();
             Ok(print_report(&report, args.json))
         }
@@ -201,27 +268,53 @@ enum Response {
 async fn respond(store: &Store, args: crate::RespondArgs, response: Response) -> Result<Outcome> {
     let info = store.circle(&args.slug).await?;
     let key = read_key(&args.key)?;
-    let target = store.entry(&info, args.seq).await.with_context(|| format!("there is no entry {} in {}", args.seq, args.slug))?;
+    let target = store
+        .entry(&info, args.seq)
+        .await
+        .with_context(|| format!("there is no entry {} in {}", args.seq, args.slug))?;
     let body = match (&response, &target.entry.signed.request.body) {
-        (Response::Accept, Body::RequestPayment { payer, payee, amount_minor, .. }) => Body::Transfer {
+        (
+            Response::Accept,
+            Body::RequestPayment {
+                payer,
+                payee,
+                amount_minor,
+                ..
+            },
+        ) => Body::Transfer {
             payer: *payer,
             payee: *payee,
             amount_minor: *amount_minor,
             memo_hash: None,
             cause: Cause::AcceptsRequest(target.hash),
         },
-        (Response::Decline, Body::RequestPayment { .. }) => Body::CloseRequest { request: target.hash },
-        (Response::Reverse, Body::Transfer { payer, payee, amount_minor, .. }) => Body::Transfer {
+        (Response::Decline, Body::RequestPayment { .. }) => Body::CloseRequest {
+            request: target.hash,
+        },
+        (
+            Response::Reverse,
+            Body::Transfer {
+                payer,
+                payee,
+                amount_minor,
+                ..
+            },
+        ) => Body::Transfer {
             payer: *payee,
             payee: *payer,
             amount_minor: *amount_minor,
             memo_hash: None,
             cause: Cause::Reverses(target.hash),
         },
-        (Response::Reverse, _) => bail!("entry {} is not a transfer, so it cannot be reversed", args.seq),
+        (Response::Reverse, _) => bail!(
+            "entry {} is not a transfer, so it cannot be reversed",
+            args.seq
+        ),
         _ => bail!("entry {} is not a payment request", args.seq),
     };
-    let appended = store.append(&args.slug, sign(&info, &key, body), None).await?;
+    let appended = store
+        .append(&args.slug, sign(&info, &key, body), None)
+        .await?;
     let verb = match response {
         Response::Accept => "Accepted and paid",
         Response::Decline => "Closed",
@@ -235,9 +328,17 @@ async fn balance(store: &Store, slug: &str, only: Option<&str>, json: bool) -> R
     let info = store.circle(slug).await?;
     let decimals = decimals(&info);
     let only = only.map(parse_key).transpose()?;
-    let accounts: Vec<_> = store.accounts(&info).await?.into_iter().filter(|a| only.is_none_or(|key| a.key == key)).collect();
+    let accounts: Vec<_> = store
+        .accounts(&info)
+        .await?
+        .into_iter()
+        .filter(|a| only.is_none_or(|key| a.key == key))
+        .collect();
     if only.is_some() && accounts.is_empty() {
-        bail!("{} has no account in {slug}", only.map(|k| k.to_string()).unwrap_or_default());
+        bail!(
+            "{} has no account in {slug}",
+            only.map(|k| k.to_string()).unwrap_or_default()
+        );
     }
     if json {
         let rows: Vec<_> = accounts
@@ -254,18 +355,31 @@ async fn balance(store: &Store, slug: &str, only: Option<&str>, json: bool) -> R
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({ "circle": slug, "unit": info.unit_name, "accounts": rows }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({ "circle": slug, "unit": info.unit_name, "accounts": rows })
+            )?
+        );
         return Ok(Outcome::Done);
     }
     let unit = &info.unit_name;
-    let mut table = new_table(&["Account", &format!("Balance ({unit})"), "Floor", "Ceiling", "Can spend", "Status"]);
+    let mut table = new_table(&[
+        "Account",
+        &format!("Balance ({unit})"),
+        "Floor",
+        "Ceiling",
+        "Can spend",
+        "Status",
+    ]);
     for a in &accounts {
         table.add_row(vec![
             Cell::new(a.key.to_hex()),
             Cell::new(decimals.format(a.balance_minor)).set_alignment(CellAlignment::Right),
             Cell::new(decimals.format(a.floor_minor)).set_alignment(CellAlignment::Right),
             Cell::new(decimals.format(a.ceiling_minor)).set_alignment(CellAlignment::Right),
-            Cell::new(decimals.format((a.balance_minor - a.floor_minor).max(0))).set_alignment(CellAlignment::Right),
+            Cell::new(decimals.format((a.balance_minor - a.floor_minor).max(0)))
+                .set_alignment(CellAlignment::Right),
             Cell::new(&a.status),
         ]);
     }
@@ -277,25 +391,68 @@ async fn balance(store: &Store, slug: &str, only: Option<&str>, json: bool) -> R
 fn describe(body: &Body, decimals: Decimals, unit: &str) -> String {
     let money = |minor: i64| format!("{} {unit}", decimals.format(minor));
     match body {
-        Body::Genesis { spec, stewards, .. } => format!("circle {} created, {} steward(s)", spec.name, stewards.len()),
-        Body::OpenAccount { account, floor_minor, ceiling_minor } => {
-            format!("account {} opened, floor {}, ceiling {}", account.short(), money(*floor_minor), money(*ceiling_minor))
+        Body::Genesis { spec, stewards, .. } => format!(
+            "circle {} created, {} steward(s)",
+            spec.name,
+            stewards.len()
+        ),
+        Body::OpenAccount {
+            account,
+            floor_minor,
+            ceiling_minor,
+        } => {
+            format!(
+                "account {} opened, floor {}, ceiling {}",
+                account.short(),
+                money(*floor_minor),
+                money(*ceiling_minor)
+            )
         }
-        Body::SetLimits { account, floor_minor, ceiling_minor } => {
-            format!("limits of {} set to {} … {}", account.short(), money(*floor_minor), money(*ceiling_minor))
+        Body::SetLimits {
+            account,
+            floor_minor,
+            ceiling_minor,
+        } => {
+            format!(
+                "limits of {} set to {} … {}",
+                account.short(),
+                money(*floor_minor),
+                money(*ceiling_minor)
+            )
         }
         Body::RotateKey { old, new } => format!("key {} replaced by {}", old.short(), new.short()),
-        Body::Transfer { payer, payee, amount_minor, cause, .. } => {
+        Body::Transfer {
+            payer,
+            payee,
+            amount_minor,
+            cause,
+            ..
+        } => {
             let why = match cause {
                 Cause::Direct => String::new(),
                 Cause::AcceptsRequest(hash) => format!(" (accepts request {})", hash.short()),
                 Cause::Reverses(hash) => format!(" (reverses {})", hash.short()),
                 Cause::Reference(text) => format!(" (for {text})"),
             };
-            format!("{} → {}: {}{why}", payer.short(), payee.short(), money(*amount_minor))
+            format!(
+                "{} → {}: {}{why}",
+                payer.short(),
+                payee.short(),
+                money(*amount_minor)
+            )
         }
-        Body::RequestPayment { payer, payee, amount_minor, .. } => {
-            format!("{} asks {} for {}", payee.short(), payer.short(), money(*amount_minor))
+        Body::RequestPayment {
+            payer,
+            payee,
+            amount_minor,
+            ..
+        } => {
+            format!(
+                "{} asks {} for {}",
+                payee.short(),
+                payer.short(),
+                money(*amount_minor)
+            )
         }
         Body::CloseRequest { request } => format!("request {} closed", request.short()),
         Body::CloseAccount { account } => format!("account {} closed", account.short()),
@@ -332,7 +489,15 @@ async fn log(store: &Store, slug: &str, limit: i64, json: bool) -> Result<Outcom
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(Outcome::Done);
     }
-    let mut table = new_table(&["Seq", "Recorded (UTC)", "Kind", "Signed by", "What", "Memo", "Hash"]);
+    let mut table = new_table(&[
+        "Seq",
+        "Recorded (UTC)",
+        "Kind",
+        "Signed by",
+        "What",
+        "Memo",
+        "Hash",
+    ]);
     for stored in &entries {
         let body = &stored.entry.signed.request.body;
         table.add_row(vec![
@@ -360,19 +525,34 @@ async fn export(store: &Store, slug: &str, out: Option<&Path>) -> Result<Outcome
     text.push_str(&line_text(&Line::TreeHead(TreeHeadLine::from_head(&head))));
     write_output(out, text.as_bytes())?;
     if let Some(path) = out {
-        eprintln!("Exported {} entries of {slug} to {}", raws.len(), path.display());
+        eprintln!(
+            "Exported {} entries of {slug} to {}",
+            raws.len(),
+            path.display()
+        );
     }
     Ok(Outcome::Done)
 }
 
 fn audit_file(args: &AuditArgs) -> Result<Outcome> {
     let path = args.file.as_deref().context("--file")?;
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the export {}", path.display()))?;
-    let trusted = args.trusted_head.as_deref().map(read_tree_head).transpose()?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the export {}", path.display()))?;
+    let trusted = args
+        .trusted_head
+        .as_deref()
+        .map(read_tree_head)
+        .transpose()?;
     let parsed = parse_export(&text);
     let bar = progress_bar(parsed.entries.len() as u64);
     let report = audit(
-        AuditInput { header: parsed.header, entries: parsed.entries, tree_head: parsed.tree_head, trusted_head: trusted, problems: parsed.problems },
+        AuditInput {
+            header: parsed.header,
+            entries: parsed.entries,
+            tree_head: parsed.tree_head,
+            trusted_head: trusted,
+            problems: parsed.problems,
+        },
         &|done| bar.set_position(done),
     );
     bar.finish_and_clear();
@@ -381,7 +561,11 @@ fn audit_file(args: &AuditArgs) -> Result<Outcome> {
 
 fn print_report(report: &AuditReport, json: bool) -> Outcome {
     if json {
-        let faults: Vec<_> = report.faults.iter().map(|f| json!({ "entry": f.entry, "what": f.what })).collect();
+        let faults: Vec<_> = report
+            .faults
+            .iter()
+            .map(|f| json!({ "entry": f.entry, "what": f.what }))
+            .collect();
         let value = json!({
             "ok": report.passed(),
             "entries": report.entries_checked,
@@ -389,7 +573,10 @@ fn print_report(report: &AuditReport, json: bool) -> Outcome {
             "accounts": report.state.as_ref().map(|s| s.accounts.len()),
             "faults": faults,
         });
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     } else if report.passed() {
         let accounts = report.state.as_ref().map_or(0, |s| s.accounts.len());
         println!(
@@ -398,7 +585,11 @@ fn print_report(report: &AuditReport, json: bool) -> Outcome {
             report.root.short()
         );
     } else {
-        println!("FAULTS: {} problem(s) in {} entries:", report.faults.len(), report.entries_checked);
+        println!(
+            "FAULTS: {} problem(s) in {} entries:",
+            report.faults.len(),
+            report.entries_checked
+        );
         for fault in &report.faults {
             println!("  {fault}");
         }
@@ -415,7 +606,9 @@ fn progress_bar(total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("auditing {bar:40} {pos}/{len} entries ({per_sec}, {eta} left)") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "auditing {bar:40} {pos}/{len} entries ({per_sec}, {eta} left)",
+    ) {
         bar.set_style(style);
     }
     bar
@@ -430,9 +623,12 @@ fn keygen(out: &Path) -> Result<Outcome> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(out)
-        .with_context(|| format!("cannot create {} (an existing key file is never overwritten)", out.display()))?;
+    let mut file = options.open(out).with_context(|| {
+        format!(
+            "cannot create {} (an existing key file is never overwritten)",
+            out.display()
+        )
+    })?;
     file.write_all(key.to_file_text().as_bytes())?;
     file.sync_all()?;
     println!("{}", key.public_key());
@@ -440,33 +636,53 @@ fn keygen(out: &Path) -> Result<Outcome> {
 }
 
 fn read_key(path: &Path) -> Result<SecretKey> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the key file {}", path.display()))?;
-    SecretKey::from_file_text(&text).with_context(|| format!("{} is not a usable key file", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    SecretKey::from_file_text(&text)
+        .with_context(|| format!("{} is not a usable key file", path.display()))
 }
 
 fn parse_key(text: &str) -> Result<PublicKey> {
-    text.parse::<PublicKey>().with_context(|| format!("{text:?} is not a member's public key (64 lowercase hex characters)"))
+    text.parse::<PublicKey>().with_context(|| {
+        format!("{text:?} is not a member's public key (64 lowercase hex characters)")
+    })
 }
 
 fn read_tree_head(path: &Path) -> Result<TreeHead> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the tree head {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the tree head {}", path.display()))?;
     match serde_json::from_str::<Line>(text.trim()) {
         Ok(Line::TreeHead(line)) => Ok(line.to_head()?),
-        _ => bail!("{} is not a tree head line (make one with `commons head SLUG --out FILE`)", path.display()),
+        _ => bail!(
+            "{} is not a tree head line (make one with `commons head SLUG --out FILE`)",
+            path.display()
+        ),
     }
 }
 
 fn new_memo(text: &str) -> Result<Memo> {
     if text.len() > MEMO_BYTES_MAX {
-        bail!("the memo is {} bytes long; the limit is {MEMO_BYTES_MAX}", text.len());
+        bail!(
+            "the memo is {} bytes long; the limit is {MEMO_BYTES_MAX}",
+            text.len()
+        );
     }
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
-    Ok(Memo { salt, text: text.to_owned() })
+    Ok(Memo {
+        salt,
+        text: text.to_owned(),
+    })
 }
 
 fn sign(info: &CircleInfo, author: &SecretKey, body: Body) -> SignedRequest {
-    Request { circle_id: info.circle_id, author: author.public_key(), nonce: Nonce::random(), body }.sign(author)
+    Request {
+        circle_id: info.circle_id,
+        author: author.public_key(),
+        nonce: Nonce::random(),
+        body,
+    }
+    .sign(author)
 }
 
 fn decimals(info: &CircleInfo) -> Decimals {
@@ -475,13 +691,19 @@ fn decimals(info: &CircleInfo) -> Decimals {
 
 fn new_table(headers: &[&str]) -> Table {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(headers.to_vec());
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(headers.to_vec());
     table
 }
 
 fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
     match out {
-        Some(path) => std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display())),
-        None => std::io::stdout().write_all(bytes).context("cannot write to standard output"),
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => std::io::stdout()
+            .write_all(bytes)
+            .context("cannot write to standard output"),
     }
 }

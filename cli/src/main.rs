@@ -231,10 +231,16 @@ pub enum Outcome {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("COMMONS_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COMMONS_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start: {error}");
@@ -245,9 +251,12 @@ fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Faults) => ExitCode::from(1),
         Err(error) => {
-            let refused = error
-                .chain()
-                .any(|cause| matches!(cause.downcast_ref::<commons_ledger::store::StoreError>(), Some(commons_ledger::store::StoreError::Refused(_))));
+            let refused = error.chain().any(|cause| {
+                matches!(
+                    cause.downcast_ref::<commons_ledger::store::StoreError>(),
+                    Some(commons_ledger::store::StoreError::Refused(_))
+                )
+            });
             eprintln!("error: {error}");
             let mut said = error.to_string();
             for cause in error.chain().skip(1) {

@@ -2,6 +2,7 @@
 //! signed tree head. Strict on input (lowercase hex, no unknown fields) so that any changed byte
 //! is either refused or changes a signed value.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::entry::{Entry, TreeHead};
@@ -183,50 +184,61 @@ pub fn parse_export(text: &str) -> ParsedExport {
             &lines
         }
     };
-    for (index, line) in lines.iter().enumerate() {
+    // Lines are independent, so they are parsed in parallel and then sorted into place.
+    let results: Vec<Result<Line, String>> = lines
+        .par_iter()
+        .map(|line| serde_json::from_str::<Line>(line).map_err(|error| error.to_string()))
+        .collect();
+    let entries: Vec<Option<Result<RawEntry, String>>> = results
+        .par_iter()
+        .enumerate()
+        .map(|(index, result)| {
+            let line_number = index + 1;
+            if index == 0 || index + 1 == lines.len() {
+                return None;
+            }
+            Some(match result {
+                Ok(Line::Entry(entry)) => entry
+                    .to_raw()
+                    .map_err(|error| format!("line {line_number}: {error}")),
+                Ok(_) => Err(format!("line {line_number} should be an entry")),
+                Err(error) => Err(format!(
+                    "line {line_number} is not a valid export line: {error}"
+                )),
+            })
+        })
+        .collect();
+    for (index, (result, entry)) in results.into_iter().zip(entries).enumerate() {
         let line_number = index + 1;
-        let is_first = index == 0;
-        let is_last = index + 1 == lines.len();
-        match serde_json::from_str::<Line>(line) {
-            Ok(Line::Header(header)) if is_first => parsed.header = Some(header),
-            Ok(Line::TreeHead(head)) if is_last => match head.to_head() {
+        if let Some(entry) = entry {
+            parsed.entries.push(entry);
+            continue;
+        }
+        let what = if index == 0 {
+            "a header"
+        } else {
+            "a tree head"
+        };
+        match result {
+            Ok(Line::Header(header)) if index == 0 => parsed.header = Some(header),
+            Ok(Line::TreeHead(head)) if index != 0 => match head.to_head() {
                 Ok(head) => parsed.tree_head = Some(head),
                 Err(error) => parsed
                     .problems
                     .push(format!("line {line_number} (tree head): {error}")),
             },
-            Ok(Line::Entry(entry)) if !is_first && !is_last => parsed.entries.push(
-                entry
-                    .to_raw()
-                    .map_err(|error| format!("line {line_number}: {error}")),
-            ),
-            Ok(_) => {
-                let what = if is_first {
-                    "a header"
-                } else if is_last {
-                    "a tree head"
-                } else {
-                    "an entry"
-                };
-                if is_first || is_last {
-                    parsed
-                        .problems
-                        .push(format!("line {line_number} should be {what}"));
-                } else {
-                    parsed
-                        .entries
-                        .push(Err(format!("line {line_number} should be {what}")));
-                }
-            }
-            Err(error) => {
-                let message = format!("line {line_number} is not a valid export line: {error}");
-                if is_first || is_last {
-                    parsed.problems.push(message);
-                } else {
-                    parsed.entries.push(Err(message));
-                }
-            }
+            Ok(_) => parsed
+                .problems
+                .push(format!("line {line_number} should be {what}")),
+            Err(error) => parsed.problems.push(format!(
+                "line {line_number} is not a valid export line: {error}"
+            )),
         }
+    }
+    if parsed.tree_head.is_none() && lines.len() < 2 {
+        parsed
+            .problems
+            .push("the export has no signed tree head line".into());
     }
     parsed
 }

@@ -85,8 +85,18 @@ pub enum Refusal {
         expected_seq: u64,
         expected_prev: String,
     },
+    #[error("The key {key} cannot be used: {why}")]
+    BadKey { key: String, why: String },
     #[error("A reference is at most {NAME_BYTES_MAX} bytes long.")]
     ReferenceTooLong,
+}
+
+/// Refuses keys that are not canonical points of large order as they enter a circle.
+fn check_key(key: &PublicKey) -> Result<(), Refusal> {
+    key.check_strong().map_err(|error| Refusal::BadKey {
+        key: key.short(),
+        why: error.to_string(),
+    })
 }
 
 /// Whether an account can still trade.
@@ -185,6 +195,9 @@ impl CircleState {
             return Err(Refusal::InvalidCircle(format!(
                 "a unit has at most {DECIMALS_MAX} decimal places"
             )));
+        }
+        for key in stewards.iter().chain([node_key]) {
+            check_key(key)?;
         }
         let steward_set: BTreeSet<PublicKey> = stewards.iter().copied().collect();
         if steward_set.is_empty() || steward_set.len() != stewards.len() {
@@ -390,6 +403,7 @@ impl CircleState {
                 if self.accounts.contains_key(account) {
                     return Err(Refusal::AccountExists(account.short()));
                 }
+                check_key(account)?;
                 self.check_limits(*floor_minor, *ceiling_minor)?;
                 self.accounts.insert(
                     *account,
@@ -431,6 +445,7 @@ impl CircleState {
                 if self.accounts.contains_key(new) {
                     return Err(Refusal::AccountExists(new.short()));
                 }
+                check_key(new)?;
                 self.accounts.get_mut(old).expect("checked open").status = AccountStatus::Rotated;
                 self.accounts
                     .get_mut(old)
@@ -596,6 +611,7 @@ impl CircleState {
             }
             Body::AddSteward { key } => {
                 self.require(steward, "a steward", "add a steward", author)?;
+                check_key(key)?;
                 if !self.stewards.insert(*key) {
                     return Err(Refusal::AlreadySteward(key.short()));
                 }

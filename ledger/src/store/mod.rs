@@ -234,7 +234,7 @@ impl Store {
         let mut frontier = merkle::Frontier::default();
         frontier.push(hash);
         let head = TreeHead::sign(node_key, hash, 1, frontier.root(), recorded_at_ms);
-        writer::insert_entries(&mut tx, row_id, &[(entry, hash)]).await?;
+        writer::insert_entries(&mut tx, self.backend, row_id, &[(entry, hash)]).await?;
         writer::insert_tree_head(&mut tx, row_id, &head).await?;
         tx.commit().await?;
         self.circle(&slug).await

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{columns_of, now_ms, status_text, Store, StoreError};
+use super::{columns_of, now_ms, status_text, Backend, Store, StoreError};
 use crate::entry::{Entry, SignedRequest, TreeHead};
 use crate::export::Memo;
 use crate::keys::{verify_batch, Hash, PublicKey, SecretKey, Signature};
@@ -23,6 +23,8 @@ use crate::state::{CircleState, Refusal};
 
 /// Rows per multi-row INSERT statement (13 parameters each, far below both backends' limits).
 const INSERT_ROWS_MAX: usize = 1_000;
+/// Verified batches waiting for the writer (one being written, one ready).
+const VERIFIED_BATCHES_MAX: usize = 1;
 /// Times a batch is placed again after another process moved the circle's head.
 const CONFLICT_RETRIES_MAX: usize = 5;
 
@@ -161,16 +163,15 @@ impl From<sqlx::Error> for WriteError {
 }
 
 impl Writer {
-    async fn run(mut self, mut receiver: mpsc::Receiver<Job>) {
-        while let Some(first) = receiver.recv().await {
-            let mut jobs = vec![first];
-            while jobs.len() < self.config.batch_max {
-                match receiver.try_recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => break,
-                }
+    /// Two stages run side by side: a verifier gathers waiting requests and checks their
+    /// signatures (on the blocking pool, all cores) while this task writes the previous batch.
+    async fn run(mut self, receiver: mpsc::Receiver<Job>) {
+        let (verified_tx, mut verified_rx) = mpsc::channel::<Vec<Job>>(VERIFIED_BATCHES_MAX);
+        tokio::spawn(verify_stage(receiver, verified_tx, self.config.batch_max));
+        while let Some(jobs) = verified_rx.recv().await {
+            if jobs.is_empty() {
+                continue;
             }
-            let jobs = verify_signatures(jobs).await;
             if let Err(error) = self.commit(jobs).await {
                 tracing::error!(circle = self.row_id, %error, "the circle's writer stops after a storage error");
                 return;
@@ -197,6 +198,7 @@ impl Writer {
                     Err(refusal) => refused.push((index, refusal)),
                 }
             }
+            let write_started = std::time::Instant::now();
             let result = if placed.is_empty() {
                 Ok(())
             } else {
@@ -204,6 +206,13 @@ impl Writer {
             };
             match result {
                 Ok(()) => {
+                    tracing::debug!(
+                        circle = self.row_id,
+                        placed = placed.len(),
+                        refused = refused.len(),
+                        write_ms = write_started.elapsed().as_millis() as u64,
+                        "committed a batch"
+                    );
                     self.last_recorded_ms = now;
                     let mut answers: Vec<Option<Result<Appended, StoreError>>> =
                         (0..jobs.len()).map(|_| None).collect();
@@ -270,7 +279,7 @@ impl Writer {
             .iter()
             .map(|(_, entry, hash)| (entry.clone(), *hash))
             .collect();
-        insert_entries(&mut tx, self.row_id, &entries).await?;
+        insert_entries(&mut tx, self.store.backend(), self.row_id, &entries).await?;
 
         let mut touched: BTreeMap<PublicKey, ()> = BTreeMap::new();
         for (_, entry, _) in placed {
@@ -281,7 +290,7 @@ impl Writer {
         let keys: Vec<PublicKey> = touched.into_keys().collect();
         for chunk in keys.chunks(INSERT_ROWS_MAX) {
             let mut sql = String::from("INSERT INTO accounts (circle, account_key, floor_minor, ceiling_minor, balance_minor, status) VALUES ");
-            push_placeholders(&mut sql, chunk.len(), 6);
+            push_placeholders(&mut sql, self.store.backend(), chunk.len(), 6);
             sql.push_str(
                 " ON CONFLICT (circle, account_key) DO UPDATE SET floor_minor = excluded.floor_minor, ceiling_minor = excluded.ceiling_minor, balance_minor = excluded.balance_minor, status = excluded.status",
             );
@@ -307,7 +316,7 @@ impl Writer {
             .collect();
         for chunk in memos.chunks(INSERT_ROWS_MAX) {
             let mut sql = String::from("INSERT INTO memos (circle, seq, salt, text) VALUES ");
-            push_placeholders(&mut sql, chunk.len(), 4);
+            push_placeholders(&mut sql, self.store.backend(), chunk.len(), 4);
             let mut query = sqlx::query(&sql);
             for (seq, memo) in chunk {
                 query = query
@@ -329,6 +338,34 @@ impl Writer {
         insert_tree_head(&mut tx, self.row_id, &head).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Gathers up to `batch_max` waiting jobs at a time, verifies them and passes them on.
+async fn verify_stage(
+    mut receiver: mpsc::Receiver<Job>,
+    verified: mpsc::Sender<Vec<Job>>,
+    batch_max: usize,
+) {
+    while let Some(first) = receiver.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < batch_max {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let started = std::time::Instant::now();
+        let count = jobs.len();
+        let jobs = verify_signatures(jobs).await;
+        tracing::debug!(
+            count,
+            verify_ms = started.elapsed().as_millis() as u64,
+            "verified a batch"
+        );
+        if verified.send(jobs).await.is_err() {
+            return;
+        }
     }
 }
 
@@ -371,7 +408,9 @@ async fn verify_signatures(jobs: Vec<Job>) -> Vec<Job> {
     valid
 }
 
-fn push_placeholders(sql: &mut String, rows: usize, columns: usize) {
+/// Appends `(…),(…)` value lists. SQLite gets anonymous `?` placeholders: with thousands of
+/// numbered `$n` parameters its parser and sqlx's binding spend quadratic time matching names.
+fn push_placeholders(sql: &mut String, backend: Backend, rows: usize, columns: usize) {
     use std::fmt::Write;
     let mut n = 0;
     for row in 0..rows {
@@ -384,7 +423,12 @@ fn push_placeholders(sql: &mut String, rows: usize, columns: usize) {
                 sql.push(',');
             }
             n += 1;
-            let _ = write!(sql, "${n}");
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${n}");
+                }
+            }
         }
         sql.push(')');
     }
@@ -392,6 +436,7 @@ fn push_placeholders(sql: &mut String, rows: usize, columns: usize) {
 
 pub(crate) async fn insert_entries(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     row_id: i64,
     entries: &[(Entry, Hash)],
 ) -> Result<(), sqlx::Error> {
@@ -399,7 +444,7 @@ pub(crate) async fn insert_entries(
         let mut sql = String::from(
             "INSERT INTO entries (circle, seq, entry_hash, prev_hash, recorded_at_ms, kind, author, nonce, request, signature, payer, payee, amount_minor) VALUES ",
         );
-        push_placeholders(&mut sql, chunk.len(), 13);
+        push_placeholders(&mut sql, backend, chunk.len(), 13);
         let mut query = sqlx::query(&sql);
         for (entry, hash) in chunk {
             let request = &entry.signed.request;
