@@ -1,0 +1,423 @@
+//! The `commons` command line as stewards use it: commands, outputs, exit codes and messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Run {
+    dir: tempfile::TempDir,
+    db: String,
+}
+
+impl Run {
+    fn sqlite() -> Run {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("commons.db").to_string_lossy().into_owned();
+        Run { dir, db }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn commons(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_commons"))
+            .args(args)
+            .env("COMMONS_DB", &self.db)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run commons")
+    }
+
+    /// Runs a command that must succeed and returns its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.commons(args);
+        assert!(
+            output.status.success(),
+            "commons {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8")
+    }
+
+    fn keygen(&self, name: &str) -> String {
+        let path = self.path(name);
+        self.ok(&["keygen", "--out", path.to_str().expect("path")])
+            .trim()
+            .to_owned()
+    }
+
+    /// A circle `garden` with a steward and two members, alice and bob.
+    fn garden(&self) -> (String, String) {
+        self.keygen("steward.key");
+        let alice = self.keygen("alice.key");
+        let bob = self.keygen("bob.key");
+        self.ok(&[
+            "circle",
+            "create",
+            "garden",
+            "--name",
+            "Garden Share",
+            "--unit",
+            "hours",
+            "--floor",
+            "-20",
+            "--ceiling",
+            "50",
+            "--steward-key",
+            "steward.key",
+        ]);
+        for member in [&alice, &bob] {
+            self.ok(&[
+                "account",
+                "open",
+                "garden",
+                "--member",
+                member,
+                "--steward-key",
+                "steward.key",
+            ]);
+        }
+        (alice, bob)
+    }
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exit code")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn keygen_writes_a_private_file_and_never_overwrites() {
+    let run = Run::sqlite();
+    let public = run.keygen("me.key");
+    assert_eq!(public.len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(run.path("me.key"))
+            .expect("file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(run.path("me.key")).expect("key file");
+    assert!(text.contains(&public));
+    let again = run.commons(&["keygen", "--out", "me.key"]);
+    assert_eq!(code(&again), 2);
+    assert!(stderr(&again).contains("never overwritten"));
+    assert_eq!(
+        std::fs::read_to_string(run.path("me.key")).expect("key file"),
+        text
+    );
+}
+
+#[test]
+fn pay_balance_log_and_the_limit_message() {
+    let run = Run::sqlite();
+    let (alice, bob) = run.garden();
+    let paid = run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "18.5",
+        "--memo",
+        "bike repair",
+    ]);
+    assert!(paid.starts_with("Paid 18.50 hours to"), "{paid}");
+
+    let refused = run.commons(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "2",
+    ]);
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains("Not enough credit: your balance is -18.50 hours, your floor is -20.00 hours, so you can pay at most 1.50 hours."),
+        "{}",
+        stderr(&refused)
+    );
+    let too_precise = run.commons(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "0.005",
+    ]);
+    assert_eq!(code(&too_precise), 2);
+    assert!(
+        stderr(&too_precise).contains("more decimal places than this circle uses (2)"),
+        "{}",
+        stderr(&too_precise)
+    );
+    let to_self = run.commons(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &alice,
+        "--amount",
+        "1",
+    ]);
+    assert_eq!(code(&to_self), 1);
+    assert!(stderr(&to_self).contains("cannot pay yourself"));
+    let bad_key = run.commons(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        "not-a-key",
+        "--amount",
+        "1",
+    ]);
+    assert_eq!(code(&bad_key), 2);
+    assert!(stderr(&bad_key).contains("is not a member's public key"));
+    let nowhere = run.commons(&["balance", "nowhere"]);
+    assert_eq!(code(&nowhere), 2);
+    assert!(stderr(&nowhere).contains("there is no circle called \"nowhere\""));
+
+    let table = run.ok(&["balance", "garden"]);
+    assert!(
+        table.contains("Balance (hours)") && table.contains("-18.50") && table.contains("18.50"),
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run.ok(&["balance", "garden", &alice, "--json"])).expect("json");
+    assert_eq!(json["accounts"][0]["balance"], "-18.50");
+    assert_eq!(json["accounts"][0]["can_spend"], "1.50");
+    assert_eq!(json["accounts"].as_array().map(Vec::len), Some(1));
+
+    let log = run.ok(&["log", "garden", "--limit", "2"]);
+    assert!(
+        log.contains("bike repair") && log.contains("transfer") && !log.contains("genesis"),
+        "{log}"
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&run.ok(&["log", "garden", "--json"])).expect("json");
+    assert_eq!(log.as_array().map(Vec::len), Some(4));
+    assert_eq!(log[0]["memo"], "bike repair");
+}
+
+#[test]
+fn requests_accept_decline_and_reverse() {
+    let run = Run::sqlite();
+    let (alice, _bob) = run.garden();
+    let asked = run.ok(&[
+        "request", "garden", "--key", "bob.key", "--from", &alice, "--amount", "3", "--memo",
+        "soup",
+    ]);
+    assert!(asked.contains("as entry 3"), "{asked}");
+    let wrong_payer = run.commons(&["accept", "garden", "3", "--key", "bob.key"]);
+    assert_eq!(code(&wrong_payer), 1, "{}", stderr(&wrong_payer));
+    assert!(run
+        .ok(&["accept", "garden", "3", "--key", "alice.key"])
+        .contains("as entry 4"));
+    run.ok(&[
+        "request", "garden", "--key", "bob.key", "--from", &alice, "--amount", "1",
+    ]);
+    assert!(run
+        .ok(&["decline", "garden", "5", "--key", "alice.key"])
+        .contains("Closed entry 5"));
+    assert!(run
+        .ok(&["reverse", "garden", "4", "--key", "bob.key"])
+        .contains("Reversed entry 4"));
+    let twice = run.commons(&["reverse", "garden", "4", "--key", "bob.key"]);
+    assert_eq!(code(&twice), 1);
+    assert!(stderr(&twice).contains("already been reversed"));
+    let json: serde_json::Value =
+        serde_json::from_str(&run.ok(&["balance", "garden", &alice, "--json"])).expect("json");
+    assert_eq!(json["accounts"][0]["balance"], "0.00");
+    assert!(run
+        .ok(&["audit", "garden"])
+        .starts_with("OK: 8 entries verified"));
+}
+
+fn tamper(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("export");
+    assert!(text.contains(from), "{from} not in export");
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+}
+
+#[test]
+fn export_audit_and_trusted_heads() {
+    let run = Run::sqlite();
+    let (_alice, bob) = run.garden();
+    run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "2.5",
+    ]);
+    run.ok(&["head", "garden", "--out", "head-old.json"]);
+    run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "1",
+    ]);
+    run.ok(&["export", "garden", "--out", "garden.jsonl"]);
+    assert!(run
+        .ok(&["audit", "--file", "garden.jsonl"])
+        .starts_with("OK: 5 entries verified"));
+    assert!(run
+        .ok(&[
+            "audit",
+            "--file",
+            "garden.jsonl",
+            "--trusted-head",
+            "head-old.json"
+        ])
+        .starts_with("OK"));
+    assert!(run
+        .ok(&["audit", "garden", "--trusted-head", "head-old.json"])
+        .starts_with("OK"));
+    let json: serde_json::Value =
+        serde_json::from_str(&run.ok(&["audit", "garden", "--json"])).expect("json");
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["entries"], 5);
+
+    // One changed amount in the signed request of entry 3: audit exits 1 and names it.
+    let export = run.path("garden.jsonl");
+    let text = std::fs::read_to_string(&export).expect("export");
+    let line = text.lines().nth(4).expect("entry 3").to_owned();
+    let amount_hex = format!("{:016x}", 250);
+    let forged = line.replacen(&amount_hex, &format!("{:016x}", 25000), 1);
+    assert_ne!(forged, line);
+    tamper(&export, &line, &forged);
+    let audit = run.commons(&["audit", "--file", "garden.jsonl"]);
+    assert_eq!(code(&audit), 1);
+    let out = String::from_utf8_lossy(&audit.stdout);
+    assert!(out.contains("FAULTS") && out.contains("entry 3:"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&String::from_utf8_lossy(
+        &run.commons(&["audit", "--file", "garden.jsonl", "--json"])
+            .stdout,
+    ))
+    .expect("json");
+    assert_eq!(json["ok"], false);
+    assert!(json["faults"]
+        .as_array()
+        .expect("faults")
+        .iter()
+        .any(|f| f["entry"] == 3));
+
+    // Cannot run: no such file, no such circle, a bad trusted head.
+    let missing = run.commons(&["audit", "--file", "nope.jsonl"]);
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("cannot read the export"));
+    assert_eq!(code(&run.commons(&["audit", "nowhere"])), 2);
+    std::fs::write(run.path("bad-head.json"), "hello").expect("write");
+    assert_eq!(
+        code(&run.commons(&["audit", "garden", "--trusted-head", "bad-head.json"])),
+        2
+    );
+    assert_eq!(code(&run.commons(&["audit"])), 2);
+}
+
+#[test]
+fn a_trusted_head_from_another_history_fails() {
+    let first = Run::sqlite();
+    let (_a, bob) = first.garden();
+    first.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "1",
+    ]);
+    first.ok(&["head", "garden", "--out", "head.json"]);
+    let second = Run::sqlite();
+    second.garden();
+    std::fs::copy(first.path("head.json"), second.path("head.json")).expect("copy");
+    let audit = second.commons(&["audit", "garden", "--trusted-head", "head.json"]);
+    assert_eq!(code(&audit), 1);
+    assert!(String::from_utf8_lossy(&audit.stdout).contains("trusted tree head"));
+}
+
+#[test]
+fn the_same_commands_work_on_postgresql() {
+    let admin = std::env::var("COMMONS_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let name = format!("commons_cli_{}", std::process::id());
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base.to_owned())
+        .expect("url");
+    let drop = format!("DROP DATABASE IF EXISTS {name}");
+    let create = format!("CREATE DATABASE {name}");
+    let created = Command::new("psql")
+        .args([admin.as_str(), "-q", "-c", &drop, "-c", &create])
+        .output()
+        .expect("psql is installed");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let mut run = Run::sqlite();
+    run.db = format!("{base}/{name}");
+    let (_alice, bob) = run.garden();
+    run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "4.25",
+    ]);
+    assert!(run.ok(&["balance", "garden"]).contains("4.25"));
+    assert!(run
+        .ok(&["audit", "garden"])
+        .starts_with("OK: 4 entries verified"));
+}
+
+#[test]
+fn bench_prints_both_figures() {
+    let run = Run::sqlite();
+    let out = run.ok(&[
+        "bench",
+        "ledger",
+        "--transfers",
+        "300",
+        "--concurrency",
+        "16",
+    ]);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("append: ") && l.ends_with(" transfers/s")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("audit: ") && l.ends_with(" entries/s")),
+        "{out}"
+    );
+}
