@@ -14,6 +14,8 @@ seeds and verifies every ed25519 signature; otherwise it says that it skipped th
 Run from the repository root:   python3 docs/verify_vectors.py
 Print the field table of every request as well:   python3 docs/verify_vectors.py --fields
 Print the export lines of the vector ledger:   python3 docs/verify_vectors.py --export
+Also run the RFC 9162 proof verifiers over the transparency-dev/merkle test vectors in
+tests/fixtures/merkle-vectors:   python3 docs/verify_vectors.py --ct-vectors
 """
 
 import hashlib
@@ -632,6 +634,36 @@ def export_lines(v, requests):
     return lines
 
 
+def ct_vectors():
+    """The proof verifiers against Certificate Transparency's test vectors (base64 hashes)."""
+    import base64
+
+    folder = VECTORS.parent.parent / "tests" / "fixtures" / "merkle-vectors"
+    b64 = lambda text: base64.b64decode(text or "")
+    counts = {}
+    for kind in ("inclusion", "consistency"):
+        files = sorted(folder.glob(f"{kind}/*/*.json"))
+        check(files, f"{kind} vectors found in {folder}")
+        accepted = rejected = 0
+        for path in files:
+            t = json.loads(path.read_text(encoding="utf-8"))
+            proof = [b64(p) for p in (t["proof"] or [])]
+            if kind == "inclusion":
+                ok = verify_inclusion(
+                    t["leafIdx"], t["treeSize"], b64(t["leafHash"]), proof, b64(t["root"])
+                )
+            else:
+                ok = verify_consistency(
+                    t["size1"], t["size2"], proof, b64(t["root1"]), b64(t["root2"])
+                )
+            check(ok != t["wantErr"], f"{path}: expected wantErr={t['wantErr']}")
+            accepted += ok
+            rejected += not ok
+        counts[kind] = (accepted, rejected)
+    print("transparency-dev/merkle vectors: "
+          + "; ".join(f"{k} {a} accepted, {r} rejected as expected" for k, (a, r) in counts.items()))
+
+
 def main():
     v = json.loads(VECTORS.read_text(encoding="utf-8"))
     show_fields = "--fields" in sys.argv
@@ -768,6 +800,9 @@ def main():
         check(valid(node_key, head_bytes, unhex(th["signature"], 64)), "tree head signature")
         print(f"verified {len(requests)} request signatures and the tree head signature "
               "(node key from genesis); public keys derive from the seeds")
+
+    if "--ct-vectors" in sys.argv:
+        ct_vectors()
 
     if "--export" in sys.argv:
         print()
