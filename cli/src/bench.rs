@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use commons_ledger::audit::{audit, AuditInput};
+use commons_ledger::audit::audit;
 use commons_ledger::entry::{Body, Cause, CircleSpec, Request, SignedRequest};
-use commons_ledger::export::{line_text, parse_export, EntryLine, Line, TreeHeadLine};
-use commons_ledger::keys::{Hash, Nonce, SecretKey};
+use commons_ledger::export::{export_text, parse_export};
+use commons_ledger::keys::{verify_batch, Nonce, PublicKey, SecretKey, Signature};
 use commons_ledger::store::Store;
 use rand::Rng;
 use rayon::prelude::*;
@@ -41,17 +41,7 @@ pub async fn ledger(transfers: usize, concurrency: usize, pg: Option<String>) ->
         default_floor_minor: -100_000_000,
         default_ceiling_minor: 100_000_000,
     };
-    let genesis = Request {
-        circle_id: Hash::ZERO,
-        author: steward.public_key(),
-        nonce: Nonce::random(),
-        body: Body::Genesis {
-            spec,
-            stewards: vec![steward.public_key()],
-            node_key: node.public_key(),
-        },
-    }
-    .sign(&steward);
+    let genesis = Request::genesis(spec, &steward, node.public_key());
     let info = store.create_circle(genesis, &node).await?;
     let sign = |author: &SecretKey, body: Body| -> SignedRequest {
         Request {
@@ -107,28 +97,12 @@ pub async fn ledger(transfers: usize, concurrency: usize, pg: Option<String>) ->
 
     let info = store.circle(&slug).await?;
     let (header, raws, head) = store.export_parts(&info).await?;
-    let mut text = line_text(&Line::Header(header));
-    for raw in &raws {
-        text.push_str(&line_text(&Line::Entry(EntryLine::from_raw(
-            raw,
-            &raw.claimed_hash.unwrap_or(Hash::ZERO),
-        ))));
-    }
-    text.push_str(&line_text(&Line::TreeHead(TreeHeadLine::from_head(&head))));
+    let text = export_text(header, &raws, &head);
     store.close().await;
 
     let started = Instant::now();
     let parsed = parse_export(&text);
-    let report = audit(
-        AuditInput {
-            header: parsed.header,
-            entries: parsed.entries,
-            tree_head: parsed.tree_head,
-            trusted_head: None,
-            problems: parsed.problems,
-        },
-        &|_| {},
-    );
+    let report = audit(parsed.into_audit_input(None), &|_| {});
     let audit_secs = started.elapsed().as_secs_f64();
     anyhow::ensure!(
         report.passed(),
@@ -136,7 +110,9 @@ pub async fn ledger(transfers: usize, concurrency: usize, pg: Option<String>) ->
         report.faults.first()
     );
 
+    let (sign_per_s, verify_per_s, batch_per_s) = crypto_baseline(&members);
     println!("backend: {backend}");
+    println!("ed25519 on one core: sign {sign_per_s:.0}/s, verify {verify_per_s:.0}/s, batch verify {batch_per_s:.0}/s");
     println!("append: {:.0} transfers/s", transfers as f64 / append_secs);
     println!(
         "audit: {:.0} entries/s",
@@ -173,4 +149,46 @@ async fn submit_all(
         accepted += task.await.context("a bench task failed")?;
     }
     Ok(accepted)
+}
+
+/// Signatures made, checked singly and checked in batches of 256 per second on one core: the
+/// ceiling the ledger's figures should be read against.
+fn crypto_baseline(members: &[SecretKey]) -> (f64, f64, f64) {
+    const SIGNATURES: usize = 4_096;
+    let messages: Vec<Vec<u8>> = (0..SIGNATURES)
+        .map(|i| (i as u64).to_be_bytes().repeat(24))
+        .collect();
+    let started = Instant::now();
+    let signed: Vec<(PublicKey, Signature)> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, message)| {
+            let key = &members[i % members.len()];
+            (key.public_key(), key.sign(message))
+        })
+        .collect();
+    let sign_per_s = SIGNATURES as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let valid = messages
+        .iter()
+        .zip(&signed)
+        .filter(|(message, (key, signature))| key.verify(message, signature))
+        .count();
+    let verify_per_s = SIGNATURES as f64 / started.elapsed().as_secs_f64();
+    let items: Vec<(PublicKey, &[u8], Signature)> = messages
+        .iter()
+        .zip(&signed)
+        .map(|(message, (key, signature))| (*key, message.as_slice(), *signature))
+        .collect();
+    let started = Instant::now();
+    let failed: usize = items
+        .chunks(256)
+        .map(|chunk| verify_batch(chunk).len())
+        .sum();
+    let batch_per_s = SIGNATURES as f64 / started.elapsed().as_secs_f64();
+    assert!(
+        valid == SIGNATURES && failed == 0,
+        "the baseline signatures must verify"
+    );
+    (sign_per_s, verify_per_s, batch_per_s)
 }

@@ -7,18 +7,21 @@ use std::time::{Duration, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use commons_ledger::amount::Decimals;
-use commons_ledger::audit::{audit, AuditInput, AuditReport};
+use commons_ledger::audit::{audit, AuditReport};
 use commons_ledger::entry::{
     memo_hash, Body, Cause, CircleSpec, Request, SignedRequest, TreeHead, MEMO_BYTES_MAX,
 };
-use commons_ledger::export::{line_text, parse_export, EntryLine, Line, Memo, TreeHeadLine};
-use commons_ledger::keys::{Hash, Nonce, PublicKey, SecretKey};
+use commons_ledger::export::{export_text, line_text, parse_export, Line, Memo, TreeHeadLine};
+use commons_ledger::keys::{Nonce, PublicKey, SecretKey};
 use commons_ledger::store::{CircleInfo, Store};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_core::{OsRng, RngCore};
 use serde_json::json;
 
-use crate::{AccountCommand, AuditArgs, BenchCommand, CircleCommand, Cli, Command, Outcome};
+use crate::{
+    AccountCommand, AuditArgs, BenchCommand, CircleCommand, Cli, Command, KeyCommand, Outcome,
+    StewardCommand,
+};
 
 pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
@@ -58,17 +61,7 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
                 default_ceiling_minor: decimals.parse_minor(&args.ceiling).context("--ceiling")?,
             };
             let node_key = SecretKey::generate();
-            let genesis = Request {
-                circle_id: Hash::ZERO,
-                author: steward.public_key(),
-                nonce: Nonce::random(),
-                body: Body::Genesis {
-                    spec,
-                    stewards: vec![steward.public_key()],
-                    node_key: node_key.public_key(),
-                },
-            }
-            .sign(&steward);
+            let genesis = Request::genesis(spec, &steward, node_key.public_key());
             let info = store.create_circle(genesis, &node_key).await?;
             println!(
                 "Created circle {} ({}), id {}",
@@ -148,6 +141,68 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             );
             let appended = store.append(&slug, signed, None).await?;
             println!("Closed account {member} as entry {}", appended.seq);
+            Ok(Outcome::Done)
+        }
+        Command::Steward(StewardCommand::Add {
+            slug,
+            member,
+            steward_key,
+        }) => {
+            let info = store.circle(&slug).await?;
+            let signed = sign(
+                &info,
+                &read_key(&steward_key)?,
+                Body::AddSteward {
+                    key: parse_key(&member)?,
+                },
+            );
+            let appended = store.append(&slug, signed, None).await?;
+            println!(
+                "{member} is now a steward of {slug} (entry {})",
+                appended.seq
+            );
+            Ok(Outcome::Done)
+        }
+        Command::Steward(StewardCommand::Remove {
+            slug,
+            member,
+            steward_key,
+        }) => {
+            let info = store.circle(&slug).await?;
+            let signed = sign(
+                &info,
+                &read_key(&steward_key)?,
+                Body::RemoveSteward {
+                    key: parse_key(&member)?,
+                },
+            );
+            let appended = store.append(&slug, signed, None).await?;
+            println!(
+                "{member} is no longer a steward of {slug} (entry {})",
+                appended.seq
+            );
+            Ok(Outcome::Done)
+        }
+        Command::Key(KeyCommand::Rotate {
+            slug,
+            old,
+            new,
+            key,
+        }) => {
+            let info = store.circle(&slug).await?;
+            let body = Body::RotateKey {
+                old: parse_key(&old)?,
+                new: parse_key(&new)?,
+            };
+            let appended = store
+                .append(&slug, sign(&info, &read_key(&key)?, body), None)
+                .await?;
+            println!(
+                "The account moved from {} to {} (entry {})",
+                &old[..8.min(old.len())],
+                new,
+                appended.seq
+            );
             Ok(Outcome::Done)
         }
         Command::Limits(args) => {
@@ -517,12 +572,7 @@ async fn log(store: &Store, slug: &str, limit: i64, json: bool) -> Result<Outcom
 async fn export(store: &Store, slug: &str, out: Option<&Path>) -> Result<Outcome> {
     let info = store.circle(slug).await?;
     let (header, raws, head) = store.export_parts(&info).await?;
-    let mut text = line_text(&Line::Header(header));
-    for raw in &raws {
-        let hash = raw.claimed_hash.unwrap_or(Hash::ZERO);
-        text.push_str(&line_text(&Line::Entry(EntryLine::from_raw(raw, &hash))));
-    }
-    text.push_str(&line_text(&Line::TreeHead(TreeHeadLine::from_head(&head))));
+    let text = export_text(header, &raws, &head);
     write_output(out, text.as_bytes())?;
     if let Some(path) = out {
         eprintln!(
@@ -545,16 +595,9 @@ fn audit_file(args: &AuditArgs) -> Result<Outcome> {
         .transpose()?;
     let parsed = parse_export(&text);
     let bar = progress_bar(parsed.entries.len() as u64);
-    let report = audit(
-        AuditInput {
-            header: parsed.header,
-            entries: parsed.entries,
-            tree_head: parsed.tree_head,
-            trusted_head: trusted,
-            problems: parsed.problems,
-        },
-        &|done| bar.set_position(done),
-    );
+    let report = audit(parsed.into_audit_input(trusted), &|done| {
+        bar.set_position(done)
+    });
     bar.finish_and_clear();
     Ok(print_report(&report, args.json))
 }

@@ -34,6 +34,12 @@ enum Command {
     /// Open accounts for members.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Add or remove steward keys.
+    #[command(subcommand)]
+    Steward(StewardCommand),
+    /// Move an account to a new key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Change a member's floor and ceiling (a steward-signed entry).
     Limits(LimitsArgs),
     /// Pay a member.
@@ -132,6 +138,42 @@ enum AccountCommand {
         slug: String,
         #[arg(long)]
         member: String,
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StewardCommand {
+    /// Make a key a steward of the circle (signed by a steward).
+    Add {
+        slug: String,
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        steward_key: PathBuf,
+    },
+    /// Remove a steward key (signed by a steward; never the last one).
+    Remove {
+        slug: String,
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        steward_key: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Move an account from its old key to a new one: signed by the old key, or by a steward
+    /// when the old key is lost. The balance and limits move with it.
+    Rotate {
+        slug: String,
+        #[arg(long)]
+        old: String,
+        #[arg(long)]
+        new: String,
+        /// The old key's file, or a steward's key file.
         #[arg(long)]
         key: PathBuf,
     },

@@ -373,6 +373,22 @@ impl Request {
         })
     }
 
+    /// The signed genesis request of a new circle with `steward` as its first steward and
+    /// `node_key` as the key that will sign its tree heads.
+    pub fn genesis(spec: CircleSpec, steward: &SecretKey, node_key: PublicKey) -> SignedRequest {
+        Request {
+            circle_id: Hash::ZERO,
+            author: steward.public_key(),
+            nonce: Nonce::random(),
+            body: Body::Genesis {
+                spec,
+                stewards: vec![steward.public_key()],
+                node_key,
+            },
+        }
+        .sign(steward)
+    }
+
     /// Encodes and signs the request with the author's key.
     pub fn sign(self, key: &SecretKey) -> SignedRequest {
         assert_eq!(

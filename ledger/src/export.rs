@@ -262,3 +262,35 @@ pub fn line_text(line: &Line) -> String {
     text.push('\n');
     text
 }
+
+/// The whole export text: header, one line per entry, the tree head.
+pub fn export_text(header: HeaderLine, entries: &[RawEntry], head: &TreeHead) -> String {
+    let mut text = line_text(&Line::Header(header));
+    for raw in entries {
+        let hash = raw.claimed_hash.unwrap_or_else(|| {
+            crate::merkle::leaf_hash(&crate::entry::entry_bytes(
+                raw.seq,
+                &raw.prev_hash,
+                raw.recorded_at_ms,
+                &raw.request,
+                &raw.signature,
+            ))
+        });
+        text.push_str(&line_text(&Line::Entry(EntryLine::from_raw(raw, &hash))));
+    }
+    text.push_str(&line_text(&Line::TreeHead(TreeHeadLine::from_head(head))));
+    text
+}
+
+impl ParsedExport {
+    /// What the auditor needs from this export, with an optional trusted older tree head.
+    pub fn into_audit_input(self, trusted_head: Option<TreeHead>) -> crate::audit::AuditInput {
+        crate::audit::AuditInput {
+            header: self.header,
+            entries: self.entries,
+            tree_head: self.tree_head,
+            trusted_head,
+            problems: self.problems,
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! benchmarks and tools that build a ledger to audit; the stores use the same [`CircleState`].
 
 use crate::entry::{Body, CircleSpec, Entry, Request, SignedRequest, TreeHead};
-use crate::export::{header_for, line_text, EntryLine, Line, Memo, RawEntry, TreeHeadLine};
+use crate::export::{export_text, header_for, Memo, RawEntry};
 use crate::keys::{Hash, Nonce, SecretKey};
 use crate::merkle::Frontier;
 use crate::state::{CircleState, Refusal};
@@ -26,17 +26,7 @@ impl MemoryLedger {
         clock_ms: i64,
     ) -> Result<MemoryLedger, Refusal> {
         let node_key = SecretKey::generate();
-        let signed = Request {
-            circle_id: Hash::ZERO,
-            author: steward.public_key(),
-            nonce: Nonce::random(),
-            body: Body::Genesis {
-                spec,
-                stewards: vec![steward.public_key()],
-                node_key: node_key.public_key(),
-            },
-        }
-        .sign(steward);
+        let signed = Request::genesis(spec, steward, node_key.public_key());
         let entry = Entry {
             seq: 0,
             prev_hash: Hash::ZERO,
@@ -107,16 +97,10 @@ impl MemoryLedger {
 
     /// The JSON Lines export of this ledger.
     pub fn export_text(&self) -> String {
-        let mut text = line_text(&Line::Header(header_for(&self.state)));
-        for raw in self.raw_entries() {
-            let hash = raw
-                .claimed_hash
-                .expect("entries from memory state their hash");
-            text.push_str(&line_text(&Line::Entry(EntryLine::from_raw(&raw, &hash))));
-        }
-        text.push_str(&line_text(&Line::TreeHead(TreeHeadLine::from_head(
+        export_text(
+            header_for(&self.state),
+            &self.raw_entries(),
             &self.tree_head(),
-        ))));
-        text
+        )
     }
 }

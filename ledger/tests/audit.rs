@@ -3,7 +3,7 @@
 mod common;
 
 use common::{circle, pay, Circle};
-use commons_ledger::audit::{audit, AuditInput, AuditReport};
+use commons_ledger::audit::{audit, AuditReport};
 use commons_ledger::entry::{memo_hash, Body, Cause};
 use commons_ledger::export::{parse_export, Memo};
 use commons_ledger::keys::SecretKey;
@@ -11,17 +11,7 @@ use commons_ledger::memory::MemoryLedger;
 use proptest::prelude::*;
 
 fn audit_text(text: &str, trusted: Option<commons_ledger::entry::TreeHead>) -> AuditReport {
-    let parsed = parse_export(text);
-    audit(
-        AuditInput {
-            header: parsed.header,
-            entries: parsed.entries,
-            tree_head: parsed.tree_head,
-            trusted_head: trusted,
-            problems: parsed.problems,
-        },
-        &|_| {},
-    )
+    audit(parse_export(text).into_audit_input(trusted), &|_| {})
 }
 
 fn busy_circle() -> Circle {

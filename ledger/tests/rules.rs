@@ -318,3 +318,34 @@ fn stewards_can_be_added_but_never_all_removed() {
     assert!(!c.ledger.state.is_steward(&steward));
     let _ = Nonce::random();
 }
+
+#[test]
+fn weak_keys_cannot_enter_a_circle() {
+    let mut c = circle(1);
+    // The identity point: anyone can forge signatures that verify under it with ZIP-215 rules.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let weak = commons_ledger::keys::PublicKey::from_raw(identity);
+    let open = Body::OpenAccount {
+        account: weak,
+        floor_minor: -1,
+        ceiling_minor: 1,
+    };
+    assert!(matches!(
+        c.ledger.submit(&c.steward, open).expect_err("weak"),
+        Refusal::BadKey { .. }
+    ));
+    let steward = Body::AddSteward { key: weak };
+    assert!(matches!(
+        c.ledger.submit(&c.steward, steward).expect_err("weak"),
+        Refusal::BadKey { .. }
+    ));
+    let rotate = Body::RotateKey {
+        old: c.members[0].public_key(),
+        new: weak,
+    };
+    assert!(matches!(
+        c.ledger.submit(&c.members[0], rotate).expect_err("weak"),
+        Refusal::BadKey { .. }
+    ));
+}

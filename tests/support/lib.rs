@@ -1,7 +1,7 @@
 //! Helpers shared by the end-to-end tests: fresh databases on both backends, and small circles.
 
 use commons_ledger::entry::{Body, Cause, CircleSpec, Request, SignedRequest};
-use commons_ledger::keys::{Hash, Nonce, SecretKey};
+use commons_ledger::keys::{Nonce, SecretKey};
 use commons_ledger::store::{CircleInfo, Store};
 
 /// The PostgreSQL server the tests use (a database per test is created on it).
@@ -122,17 +122,7 @@ impl StoreCircle {
 pub async fn make_circle(store: &Store, slug: &str, members: usize) -> StoreCircle {
     let steward = SecretKey::generate();
     let node = SecretKey::generate();
-    let genesis = Request {
-        circle_id: Hash::ZERO,
-        author: steward.public_key(),
-        nonce: Nonce::random(),
-        body: Body::Genesis {
-            spec: spec(slug),
-            stewards: vec![steward.public_key()],
-            node_key: node.public_key(),
-        },
-    }
-    .sign(&steward);
+    let genesis = Request::genesis(spec(slug), &steward, node.public_key());
     let info = store
         .create_circle(genesis, &node)
         .await
