@@ -15,9 +15,6 @@ use crate::keys::{verify_batch, Hash, PublicKey};
 use crate::merkle;
 use crate::state::CircleState;
 
-/// Entries verified per batch: large enough to amortise, small enough to split across cores.
-const VERIFY_BATCH_ENTRIES: usize = 256;
-
 /// One thing wrong with a ledger, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
@@ -97,10 +94,11 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
         .collect();
 
     // 2. Verify every signature, a batch per chunk, chunks in parallel.
+    let batch_size = crate::keys::batch_size_for(input.entries.len());
     let signature_ok: Vec<bool> = input
         .entries
-        .par_chunks(VERIFY_BATCH_ENTRIES)
-        .zip(decoded.par_chunks(VERIFY_BATCH_ENTRIES))
+        .par_chunks(batch_size)
+        .zip(decoded.par_chunks(batch_size))
         .flat_map_iter(|(raws, requests)| {
             let mut ok = vec![false; raws.len()];
             let mut items: Vec<(PublicKey, &[u8], crate::keys::Signature)> =

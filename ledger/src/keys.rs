@@ -255,31 +255,49 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// How many signatures to verify per batch so that `total` signatures keep every core busy:
+/// larger batches share more work (same-key terms coalesce), but there must be one per core.
+pub fn batch_size_for(total: usize) -> usize {
+    let per_core = total.div_ceil(rayon::current_num_threads().max(1));
+    per_core.clamp(64, 2048)
+}
+
 /// Verifies many (key, message, signature) triples at once; the same ZIP-215 rules as
 /// [`PublicKey::verify`], so a batch passes exactly when every member would pass alone.
 /// Returns the indices that fail (empty when all pass).
 pub fn verify_batch(items: &[(PublicKey, &[u8], Signature)]) -> Vec<usize> {
+    let mut failed = Vec::new();
+    verify_batch_into(items, 0, &mut failed);
+    failed
+}
+
+/// Below this many items a failed batch is checked one by one; above it, it is halved, so that
+/// one bad signature in a large batch costs a few small batches, not a thousand single checks.
+const BATCH_SPLIT_BELOW: usize = 32;
+
+fn verify_batch_into(items: &[(PublicKey, &[u8], Signature)], offset: usize, failed: &mut Vec<usize>) {
     if items.is_empty() {
-        return Vec::new();
+        return;
     }
     let mut verifier = ed25519_zebra::batch::Verifier::new();
     for (key, message, signature) in items {
         let key_bytes = ed25519_zebra::VerificationKeyBytes::from(key.0);
-        verifier.queue((
-            key_bytes,
-            ed25519_zebra::Signature::from_bytes(&signature.0),
-            message,
-        ));
+        verifier.queue((key_bytes, ed25519_zebra::Signature::from_bytes(&signature.0), message));
     }
     if verifier.verify(OsRng).is_ok() {
-        return Vec::new();
+        return;
     }
-    items
-        .iter()
-        .enumerate()
-        .filter(|(_, (key, message, signature))| !key.verify(message, signature))
-        .map(|(index, _)| index)
-        .collect()
+    if items.len() < BATCH_SPLIT_BELOW {
+        for (index, (key, message, signature)) in items.iter().enumerate() {
+            if !key.verify(message, signature) {
+                failed.push(offset + index);
+            }
+        }
+        return;
+    }
+    let (left, right) = items.split_at(items.len() / 2);
+    verify_batch_into(left, offset, failed);
+    verify_batch_into(right, offset + left.len(), failed);
 }
 
 #[cfg(test)]
@@ -321,5 +339,9 @@ mod tests {
         assert!(verify_batch(&items).is_empty());
         items[3].2 .0[0] ^= 1;
         assert_eq!(verify_batch(&items), vec![3]);
+        // A large batch with a few bad signatures is bisected down to exactly those.
+        let many: Vec<(PublicKey, &[u8], Signature)> = (0..100).map(|i| items[i % 5]).collect();
+        let expected: Vec<usize> = (0..100).filter(|i| i % 5 == 3).collect();
+        assert_eq!(verify_batch(&many), expected);
     }
 }

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{columns_of, now_ms, status_text, Backend, Store, StoreError};
 use crate::entry::{Entry, SignedRequest, TreeHead};
 use crate::export::Memo;
-use crate::keys::{verify_batch, Hash, PublicKey, SecretKey, Signature};
+use crate::keys::{batch_size_for, verify_batch, Hash, PublicKey, SecretKey, Signature};
 use crate::merkle::Frontier;
 use crate::state::{CircleState, Refusal};
 
@@ -374,7 +374,7 @@ async fn verify_stage(
 async fn verify_signatures(jobs: Vec<Job>) -> Vec<Job> {
     let checked = tokio::task::spawn_blocking(move || {
         let ok: Vec<bool> = jobs
-            .par_chunks(256)
+            .par_chunks(batch_size_for(jobs.len()))
             .flat_map_iter(|chunk| {
                 let items: Vec<(PublicKey, &[u8], Signature)> = chunk
                     .iter()
