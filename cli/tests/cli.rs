@@ -397,6 +397,10 @@ fn the_same_commands_work_on_postgresql() {
     assert!(run
         .ok(&["audit", "garden"])
         .starts_with("OK: 4 entries verified"));
+    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    let _ = Command::new("psql")
+        .args([admin.as_str(), "-q", "-c", &drop])
+        .output();
 }
 
 #[test]

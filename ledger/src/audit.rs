@@ -124,7 +124,7 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
     let mut previous: Option<(u64, Hash)> = None;
     for (position, (raw, decoded)) in input.entries.iter().zip(&decoded).enumerate() {
         let position = position as u64;
-        if position % 65_536 == 0 {
+        if position.is_multiple_of(65_536) {
             progress(position);
         }
         let mut fault = |what: String| {

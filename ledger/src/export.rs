@@ -176,7 +176,7 @@ pub fn parse_export(text: &str) -> ParsedExport {
     let mut parsed = ParsedExport::default();
     let lines: Vec<&str> = text.split('\n').collect();
     let lines: &[&str] = match lines.split_last() {
-        Some((last, rest)) if last.is_empty() => rest,
+        Some((&"", rest)) => rest,
         _ => {
             parsed
                 .problems

@@ -46,7 +46,7 @@ pub fn decode_hex<const N: usize>(text: &str) -> Result<[u8; N], KeyError> {
 
 /// Decodes strictly lowercase hex of any length.
 pub fn decode_hex_vec(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0
+    if !text.len().is_multiple_of(2)
         || !text
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -275,14 +275,22 @@ pub fn verify_batch(items: &[(PublicKey, &[u8], Signature)]) -> Vec<usize> {
 /// one bad signature in a large batch costs a few small batches, not a thousand single checks.
 const BATCH_SPLIT_BELOW: usize = 32;
 
-fn verify_batch_into(items: &[(PublicKey, &[u8], Signature)], offset: usize, failed: &mut Vec<usize>) {
+fn verify_batch_into(
+    items: &[(PublicKey, &[u8], Signature)],
+    offset: usize,
+    failed: &mut Vec<usize>,
+) {
     if items.is_empty() {
         return;
     }
     let mut verifier = ed25519_zebra::batch::Verifier::new();
     for (key, message, signature) in items {
         let key_bytes = ed25519_zebra::VerificationKeyBytes::from(key.0);
-        verifier.queue((key_bytes, ed25519_zebra::Signature::from_bytes(&signature.0), message));
+        verifier.queue((
+            key_bytes,
+            ed25519_zebra::Signature::from_bytes(&signature.0),
+            message,
+        ));
     }
     if verifier.verify(OsRng).is_ok() {
         return;

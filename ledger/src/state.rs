@@ -254,6 +254,28 @@ impl CircleState {
             .sum()
     }
 
+    /// Panics unless balances sum to zero and every `touched` account is within its limits.
+    /// The rules make both impossible to break; this runs after every batch of appends so that a
+    /// bug stops the writer before anything is committed, rather than corrupting the ledger.
+    pub fn assert_invariants<'a>(&self, touched: impl IntoIterator<Item = &'a PublicKey>) {
+        assert_eq!(
+            self.balance_sum(),
+            0,
+            "balances of circle {} no longer sum to zero",
+            self.spec.slug
+        );
+        for key in touched {
+            if let Some(account) = self.accounts.get(key) {
+                assert!(
+                    account.floor_minor <= account.balance_minor
+                        && account.balance_minor <= account.ceiling_minor,
+                    "account {} is outside its limits: {account:?}",
+                    key.short()
+                );
+            }
+        }
+    }
+
     /// The entry sequence number of an earlier request with this author and nonce.
     pub fn nonce_seq(&self, author: &PublicKey, nonce: &Nonce) -> Option<u64> {
         self.nonces.get(&(*author, *nonce)).copied()

@@ -15,6 +15,24 @@ pub fn pg_admin_url() -> String {
 pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL database to drop when the test ends.
+    pg_name: Option<String>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            // Best effort: a failed clean-up must not fail the test; FORCE ends open connections.
+            let _ = std::process::Command::new("psql")
+                .args([
+                    pg_admin_url().as_str(),
+                    "-q",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
+        }
+    }
 }
 
 impl TestDb {
@@ -24,6 +42,7 @@ impl TestDb {
         TestDb {
             url: path.to_string_lossy().into_owned(),
             _dir: Some(dir),
+            pg_name: None,
         }
     }
 
@@ -46,6 +65,7 @@ impl TestDb {
         TestDb {
             url: format!("{base}/{name}"),
             _dir: None,
+            pg_name: Some(name),
         }
     }
 }

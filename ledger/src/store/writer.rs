@@ -198,6 +198,11 @@ impl Writer {
                     Err(refusal) => refused.push((index, refusal)),
                 }
             }
+            let touched: Vec<PublicKey> = placed
+                .iter()
+                .flat_map(|(_, entry, _)| CircleState::touched_accounts(&entry.signed.request.body))
+                .collect();
+            self.state.assert_invariants(&touched);
             let write_started = std::time::Instant::now();
             let result = if placed.is_empty() {
                 Ok(())
