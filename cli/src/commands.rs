@@ -12,7 +12,8 @@ use commons_ledger::entry::{
     memo_hash, Body, Cause, CircleSpec, Request, SignedRequest, TreeHead, MEMO_BYTES_MAX,
 };
 use commons_ledger::export::{export_text, line_text, parse_export, Line, Memo, TreeHeadLine};
-use commons_ledger::keys::{Nonce, PublicKey, SecretKey};
+use commons_ledger::keys::{Hash, Nonce, PublicKey, SecretKey};
+use commons_ledger::merkle;
 use commons_ledger::store::{CircleInfo, Store};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_core::{OsRng, RngCore};
@@ -291,6 +292,7 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             write_output(out.as_deref(), text.as_bytes())?;
             Ok(Outcome::Done)
         }
+        Command::Prove { slug, entry, since } => prove(store, &slug, entry, since.as_deref()).await,
         Command::Audit(args) => {
             let slug = args.slug.clone().context("name a circle or give --file")?;
             let trusted = args
@@ -581,6 +583,81 @@ async fn export(store: &Store, slug: &str, out: Option<&Path>) -> Result<Outcome
             path.display()
         );
     }
+    Ok(Outcome::Done)
+}
+
+/// Prints an inclusion or consistency proof against the latest signed tree head, after checking
+/// it here with the same verifier an outside party would use.
+async fn prove(
+    store: &Store,
+    slug: &str,
+    entry: Option<u64>,
+    since: Option<&Path>,
+) -> Result<Outcome> {
+    let info = store.circle(slug).await?;
+    let head = store.latest_tree_head(&info).await?;
+    let hexes = |proof: &[Hash]| proof.iter().map(Hash::to_hex).collect::<Vec<_>>();
+    let value = match (entry, since) {
+        (Some(seq), _) => {
+            if seq >= head.tree_size {
+                bail!(
+                    "entry {seq} is not in the latest signed tree head ({} entries)",
+                    head.tree_size
+                );
+            }
+            let stored = store.entry(&info, seq).await?;
+            let proof = store.inclusion_proof(&info, seq, head.tree_size).await?;
+            merkle::verify_inclusion(seq, head.tree_size, &stored.hash.0, &proof, &head.root.0)
+                .context("the store produced an inclusion proof that does not verify")?;
+            json!({
+                "kind": "inclusion",
+                "entry": seq,
+                "entry_hash": stored.hash.to_hex(),
+                "tree_head": TreeHeadLine::from_head(&head),
+                "proof": hexes(&proof),
+            })
+        }
+        (None, Some(path)) => {
+            let old = read_tree_head(path)?;
+            if old.circle_id != info.circle_id {
+                bail!("{} is a tree head of another circle", path.display());
+            }
+            if old.tree_size == 0 || old.tree_size > head.tree_size {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({ "kind": "consistency", "consistent": false, "why": "the saved head is larger than today's log: entries were removed" })
+                    )?
+                );
+                return Ok(Outcome::Faults);
+            }
+            let proof = store
+                .consistency_proof(&info, old.tree_size, head.tree_size)
+                .await?;
+            let consistent = merkle::verify_consistency(
+                old.tree_size,
+                head.tree_size,
+                &proof,
+                &old.root.0,
+                &head.root.0,
+            )
+            .is_ok();
+            let value = json!({
+                "kind": "consistency",
+                "consistent": consistent,
+                "old_tree_head": TreeHeadLine::from_head(&old),
+                "tree_head": TreeHeadLine::from_head(&head),
+                "proof": hexes(&proof),
+            });
+            if !consistent {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+                return Ok(Outcome::Faults);
+            }
+            value
+        }
+        (None, None) => bail!("give --entry SEQ or --since FILE"),
+    };
+    println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(Outcome::Done)
 }
 

@@ -81,6 +81,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Merkle proofs against the latest signed tree head, as JSON: that an entry is in the log
+    /// (--entry), or that a tree head saved earlier is a prefix of today's log (--since).
+    Prove {
+        slug: String,
+        #[arg(long, required_unless_present = "since", conflicts_with = "since")]
+        entry: Option<u64>,
+        /// A tree head saved earlier with `commons head`.
+        #[arg(long)]
+        since: Option<PathBuf>,
+    },
     /// Verify a ledger: signatures, chain, rules, balances, Merkle root, tree heads.
     Audit(AuditArgs),
     /// Measure throughput.

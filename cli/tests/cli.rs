@@ -425,3 +425,153 @@ fn bench_prints_both_figures() {
         "{out}"
     );
 }
+
+#[test]
+fn stewards_and_key_rotation() {
+    let run = Run::sqlite();
+    let (alice, bob) = run.garden();
+    let second = run.keygen("second.key");
+    run.ok(&[
+        "steward",
+        "add",
+        "garden",
+        "--member",
+        &second,
+        "--steward-key",
+        "steward.key",
+    ]);
+    let not_steward = run.commons(&[
+        "steward",
+        "add",
+        "garden",
+        "--member",
+        &alice,
+        "--steward-key",
+        "bob.key",
+    ]);
+    assert_eq!(code(&not_steward), 1);
+    assert!(
+        stderr(&not_steward).contains("Only a steward may add a steward"),
+        "{}",
+        stderr(&not_steward)
+    );
+    let steward =
+        String::from_utf8_lossy(&std::fs::read(run.path("steward.key")).expect("key")).into_owned();
+    let steward_public = steward
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .expect("public key line")
+        .to_owned();
+    run.ok(&[
+        "steward",
+        "remove",
+        "garden",
+        "--member",
+        &steward_public,
+        "--steward-key",
+        "second.key",
+    ]);
+    let last = run.commons(&[
+        "steward",
+        "remove",
+        "garden",
+        "--member",
+        &second,
+        "--steward-key",
+        "second.key",
+    ]);
+    assert_eq!(code(&last), 1);
+    assert!(stderr(&last).contains("The last steward cannot be removed"));
+
+    // Alice lost her key: a steward moves her account, balance and all, to a new one.
+    run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "3",
+    ]);
+    let fresh = run.keygen("alice-new.key");
+    run.ok(&[
+        "key",
+        "rotate",
+        "garden",
+        "--old",
+        &alice,
+        "--new",
+        &fresh,
+        "--key",
+        "second.key",
+    ]);
+    let old = run.commons(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "1",
+    ]);
+    assert_eq!(code(&old), 1);
+    assert!(stderr(&old).contains("is not a member with an open account"));
+    run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice-new.key",
+        "--to",
+        &bob,
+        "--amount",
+        "1",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_str(&run.ok(&["balance", "garden", &fresh, "--json"])).expect("json");
+    assert_eq!(json["accounts"][0]["balance"], "-4.00");
+    assert!(run.ok(&["audit", "garden"]).starts_with("OK"));
+}
+
+#[test]
+fn proofs_of_inclusion_and_of_append_only_growth() {
+    let run = Run::sqlite();
+    let (_alice, bob) = run.garden();
+    run.ok(&["head", "garden", "--out", "old-head.json"]);
+    for amount in ["1", "2", "3"] {
+        run.ok(&[
+            "pay",
+            "garden",
+            "--from-key",
+            "alice.key",
+            "--to",
+            &bob,
+            "--amount",
+            amount,
+        ]);
+    }
+    let inclusion: serde_json::Value =
+        serde_json::from_str(&run.ok(&["prove", "garden", "--entry", "4"])).expect("json");
+    assert_eq!(inclusion["kind"], "inclusion");
+    assert_eq!(inclusion["tree_head"]["tree_size"], 6);
+    assert_eq!(inclusion["proof"].as_array().map(Vec::len), Some(2));
+    let consistency: serde_json::Value =
+        serde_json::from_str(&run.ok(&["prove", "garden", "--since", "old-head.json"]))
+            .expect("json");
+    assert_eq!(consistency["consistent"], true);
+    assert_eq!(consistency["old_tree_head"]["tree_size"], 3);
+    let missing = run.commons(&["prove", "garden", "--entry", "99"]);
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("not in the latest signed tree head"));
+
+    // A head from another ledger with the same size does not extend this one.
+    let other = Run::sqlite();
+    other.garden();
+    other.ok(&["head", "garden", "--out", "head.json"]);
+    std::fs::copy(other.path("head.json"), run.path("foreign.json")).expect("copy");
+    assert_eq!(
+        code(&run.commons(&["prove", "garden", "--since", "foreign.json"])),
+        2
+    );
+}
