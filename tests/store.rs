@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use commons_ledger::audit::audit;
 use commons_ledger::entry::{memo_hash, Body, Cause};
+use commons_ledger::export::parse_export;
 use commons_ledger::export::Memo;
 use commons_ledger::merkle;
 use commons_ledger::state::Refusal;
@@ -203,4 +205,39 @@ both_backends! {
         let report = store.audit("garden", None, &|_| {}).await.expect("audit");
         assert!(report.faults.iter().any(|f| f.entry == Some(1) && f.what.contains("missing")), "{:?}", report.faults);
     };
+
+    audits_and_exports_of_a_live_node_see_one_consistent_snapshot => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = Arc::new(make_circle(&store, "garden", 8).await);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut writers = Vec::new();
+        for worker in 0..8usize {
+            let (store, c, stop) = (store.clone(), Arc::clone(&c), Arc::clone(&stop));
+            writers.push(tokio::spawn(async move {
+                let mut round = 0usize;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (a, b) = (&c.members[worker], &c.members[(worker + 1 + round % 7) % 8]);
+                    let _ = store.append("garden", c.pay(a, b, 1 + (round % 5) as i64), None).await;
+                    round += 1;
+                }
+            }));
+        }
+        let info = store.circle("garden").await.expect("circle");
+        for _ in 0..5 {
+            let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+            assert!(report.passed(), "{:?}", report.faults);
+            let mut export = Vec::new();
+            let written = store.export_to(&info, &mut export).await.expect("export");
+            let text = String::from_utf8(export).expect("utf-8");
+            let report = audit(parse_export(&text).into_audit_input(None), &|_| {});
+            assert!(report.passed(), "{:?}", report.faults);
+            assert_eq!(report.entries_checked, written);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for writer in writers {
+            writer.await.expect("writer");
+        }
+        assert!(store.circle("garden").await.expect("circle").head_seq > 20);
+    };
+
 }

@@ -11,7 +11,7 @@ use commons_ledger::audit::{audit, AuditReport};
 use commons_ledger::entry::{
     memo_hash, Body, Cause, CircleSpec, Request, SignedRequest, TreeHead, MEMO_BYTES_MAX,
 };
-use commons_ledger::export::{export_text, line_text, parse_export, Line, Memo, TreeHeadLine};
+use commons_ledger::export::{line_text, parse_export, Line, Memo, TreeHeadLine};
 use commons_ledger::keys::{Hash, Nonce, PublicKey, SecretKey};
 use commons_ledger::merkle;
 use commons_ledger::store::{CircleInfo, Store};
@@ -573,16 +573,32 @@ async fn log(store: &Store, slug: &str, limit: i64, json: bool) -> Result<Outcom
 
 async fn export(store: &Store, slug: &str, out: Option<&Path>) -> Result<Outcome> {
     let info = store.circle(slug).await?;
-    let (header, raws, head) = store.export_parts(&info).await?;
-    let text = export_text(header, &raws, &head);
-    write_output(out, text.as_bytes())?;
-    if let Some(path) = out {
-        eprintln!(
-            "Exported {} entries of {slug} to {}",
-            raws.len(),
-            path.display()
-        );
-    }
+    let written = match out {
+        Some(path) => {
+            // Written beside the target and renamed at the end, so a failed export never leaves
+            // a truncated file that looks like a ledger with missing entries.
+            let partial = path.with_extension("partial");
+            let file = std::fs::File::create(&partial)
+                .with_context(|| format!("cannot write {}", partial.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let written = store.export_to(&info, &mut writer).await?;
+            writer
+                .into_inner()
+                .map_err(|error| error.into_error())?
+                .sync_all()?;
+            std::fs::rename(&partial, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("Exported {written} entries of {slug} to {}", path.display());
+            written
+        }
+        None => {
+            let mut writer = std::io::BufWriter::new(std::io::stdout());
+            let written = store.export_to(&info, &mut writer).await?;
+            writer.flush()?;
+            written
+        }
+    };
+    tracing::info!(entries = written, "export written");
     Ok(Outcome::Done)
 }
 

@@ -16,13 +16,17 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+use std::io::Write;
+
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row, Transaction};
 use thiserror::Error;
 use tokio::sync::Mutex;
 
 use crate::audit::{audit, AuditInput, AuditReport, Fault};
 use crate::entry::{Body, Entry, SignedRequest, TreeHead};
-use crate::export::{header_for, HeaderLine, Memo, RawEntry};
+use crate::export::{
+    header_for, line_text, EntryLine, HeaderLine, Line, Memo, RawEntry, TreeHeadLine,
+};
 use crate::keys::{Hash, PublicKey, SecretKey, Signature};
 use crate::merkle;
 use crate::state::{AccountStatus, CircleState, Refusal};
@@ -56,6 +60,8 @@ pub enum StoreError {
     Busy(usize),
     #[error("the stored ledger is inconsistent: {0}")]
     Corrupt(String),
+    #[error("cannot write the output: {0}")]
+    Io(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -246,14 +252,7 @@ impl Store {
 
     /// The circle with this slug.
     pub async fn circle(&self, slug: &str) -> Result<CircleInfo, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, slug, circle_id, name, unit_name, unit_symbol, decimals, head_seq FROM circles WHERE slug = $1",
-        )
-        .bind(slug)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NoSuchCircle(slug.to_owned()))?;
-        circle_from_row(&row)
+        read_circle(&mut *self.pool.acquire().await?, slug).await
     }
 
     /// Every circle on this node, by slug.
@@ -315,35 +314,7 @@ impl Store {
         &self,
         row_id: i64,
     ) -> Result<(CircleState, merkle::Frontier), StoreError> {
-        let mut state: Option<CircleState> = None;
-        let mut frontier = merkle::Frontier::default();
-        let mut from_seq = 0i64;
-        loop {
-            let page = self.entry_page(row_id, from_seq, READ_PAGE_ENTRIES).await?;
-            if page.is_empty() {
-                break;
-            }
-            from_seq += page.len() as i64;
-            for stored in page {
-                frontier.push(stored.hash);
-                match state.as_mut() {
-                    None => state = Some(CircleState::from_genesis(&stored.entry, stored.hash)?),
-                    Some(state) => {
-                        state
-                            .apply_verified(&stored.entry, stored.hash)
-                            .map_err(|refusal| {
-                                StoreError::Corrupt(format!(
-                                    "entry {} no longer applies: {refusal}",
-                                    stored.entry.seq
-                                ))
-                            })?
-                    }
-                }
-            }
-        }
-        let state =
-            state.ok_or_else(|| StoreError::Corrupt("the circle has no genesis entry".into()))?;
-        Ok((state, frontier))
+        replay(&mut *self.pool.acquire().await?, row_id).await
     }
 
     async fn entry_page(
@@ -352,17 +323,7 @@ impl Store {
         from_seq: i64,
         limit: i64,
     ) -> Result<Vec<StoredEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
-             FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq
-             WHERE e.circle = $1 AND e.seq >= $2 ORDER BY e.seq LIMIT $3",
-        )
-        .bind(row_id)
-        .bind(from_seq)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(stored_entry_from_row).collect()
+        read_entry_page(&mut *self.pool.acquire().await?, row_id, from_seq, limit).await
     }
 
     /// Entries of a circle from `from_seq` on, at most `limit` (capped at [`LIST_ENTRIES_MAX`]).
@@ -402,43 +363,14 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("entry {seq} is missing")))
     }
 
-    /// The stored accounts of a circle, or one account.
+    /// The stored accounts of a circle, richest first.
     pub async fn accounts(&self, info: &CircleInfo) -> Result<Vec<AccountRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT account_key, floor_minor, ceiling_minor, balance_minor, status FROM accounts WHERE circle = $1 ORDER BY balance_minor DESC, account_key",
-        )
-        .bind(info.row_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let key: Vec<u8> = row.try_get("account_key")?;
-                Ok(AccountRow {
-                    key: public_key(&key)?,
-                    floor_minor: row.try_get("floor_minor")?,
-                    ceiling_minor: row.try_get("ceiling_minor")?,
-                    balance_minor: row.try_get("balance_minor")?,
-                    status: row.try_get("status")?,
-                })
-            })
-            .collect()
+        read_accounts(&mut *self.pool.acquire().await?, info.row_id).await
     }
 
     /// The latest tree head the node signed for a circle.
     pub async fn latest_tree_head(&self, info: &CircleInfo) -> Result<TreeHead, StoreError> {
-        let row = sqlx::query(
-            "SELECT tree_size, root, timestamp_ms, signature FROM tree_heads WHERE circle = $1 ORDER BY tree_size DESC LIMIT 1",
-        )
-        .bind(info.row_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(TreeHead {
-            circle_id: info.circle_id,
-            tree_size: row.try_get::<i64, _>("tree_size")? as u64,
-            root: hash(&row.try_get::<Vec<u8>, _>("root")?)?,
-            timestamp_ms: row.try_get("timestamp_ms")?,
-            signature: signature(&row.try_get::<Vec<u8>, _>("signature")?)?,
-        })
+        read_tree_head(&mut *self.pool.acquire().await?, info).await
     }
 
     /// Erases a memo's text and salt; the entry, its hash and signature stay valid.
@@ -500,28 +432,75 @@ impl Store {
         ))
     }
 
-    /// Everything needed to audit or export a circle: header, raw entries, latest tree head.
+    /// A read-only transaction in which every read sees the same committed state (SQLite: a
+    /// WAL read snapshot from the first read; PostgreSQL: REPEATABLE READ), so that audits and
+    /// exports of a live node never see half of a batch.
+    async fn snapshot(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// Writes a circle's JSON Lines export to `out` from one consistent snapshot, streaming the
+    /// entries page by page; returns how many entries were written.
+    pub async fn export_to(
+        &self,
+        info: &CircleInfo,
+        out: &mut (dyn Write + Send),
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.snapshot().await?;
+        let head = read_tree_head(&mut tx, info).await?;
+        let (state, _) = replay(&mut tx, info.row_id).await?;
+        let io = |error: std::io::Error| StoreError::Io(error.to_string());
+        out.write_all(line_text(&Line::Header(header_for(&state))).as_bytes())
+            .map_err(io)?;
+        let mut written = 0u64;
+        loop {
+            let page =
+                read_entry_page(&mut tx, info.row_id, written as i64, READ_PAGE_ENTRIES).await?;
+            if page.is_empty() {
+                break;
+            }
+            for stored in page {
+                let raw = RawEntry::from_entry(&stored.entry, stored.memo);
+                out.write_all(
+                    line_text(&Line::Entry(EntryLine::from_raw(&raw, &stored.hash))).as_bytes(),
+                )
+                .map_err(io)?;
+                written += 1;
+            }
+        }
+        out.write_all(line_text(&Line::TreeHead(TreeHeadLine::from_head(&head))).as_bytes())
+            .map_err(io)?;
+        tx.rollback().await?;
+        Ok(written)
+    }
+
+    /// Everything needed to audit or export a circle, in memory, from one consistent snapshot.
     pub async fn export_parts(
         &self,
         info: &CircleInfo,
     ) -> Result<(HeaderLine, Vec<RawEntry>, TreeHead), StoreError> {
-        let head = self.latest_tree_head(info).await?;
-        let (state, _) = self.load_state(info.row_id).await?;
+        let mut tx = self.snapshot().await?;
+        let head = read_tree_head(&mut tx, info).await?;
+        let (state, _) = replay(&mut tx, info.row_id).await?;
         let mut raws = Vec::new();
-        let mut from_seq = 0i64;
         loop {
-            let page = self
-                .entry_page(info.row_id, from_seq, READ_PAGE_ENTRIES)
-                .await?;
+            let page =
+                read_entry_page(&mut tx, info.row_id, raws.len() as i64, READ_PAGE_ENTRIES).await?;
             if page.is_empty() {
                 break;
             }
-            from_seq += page.len() as i64;
             raws.extend(
                 page.into_iter()
                     .map(|stored| RawEntry::from_entry(&stored.entry, stored.memo)),
             );
         }
+        tx.rollback().await?;
         Ok((header_for(&state), raws, head))
     }
 
@@ -533,8 +512,11 @@ impl Store {
         trusted_head: Option<TreeHead>,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<AuditReport, StoreError> {
-        let info = self.circle(slug).await?;
-        let head = self.latest_tree_head(&info).await?;
+        // Everything is read from one snapshot, so a live node's appends cannot make a clean
+        // ledger look inconsistent (entries beyond the tree head, balances from a later batch).
+        let mut tx = self.snapshot().await?;
+        let info = read_circle(&mut tx, slug).await?;
+        let head = read_tree_head(&mut tx, &info).await?;
         let mut entries = Vec::new();
         let mut column_faults = Vec::new();
         let mut from_seq = 0i64;
@@ -547,7 +529,7 @@ impl Store {
             .bind(info.row_id)
             .bind(from_seq)
             .bind(READ_PAGE_ENTRIES)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
             if rows.is_empty() {
                 break;
@@ -577,8 +559,9 @@ impl Store {
             progress,
         );
         report.faults.extend(column_faults);
+        let stored = read_accounts(&mut tx, info.row_id).await?;
+        tx.rollback().await?;
         if let Some(state) = &report.state {
-            let stored = self.accounts(&info).await?;
             let mut seen = 0usize;
             for row in &stored {
                 match state.accounts.get(&row.key) {
@@ -637,6 +620,109 @@ impl Store {
         }
         Ok(report)
     }
+}
+
+async fn read_circle(conn: &mut AnyConnection, slug: &str) -> Result<CircleInfo, StoreError> {
+    let row = sqlx::query("SELECT id, slug, circle_id, name, unit_name, unit_symbol, decimals, head_seq FROM circles WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NoSuchCircle(slug.to_owned()))?;
+    circle_from_row(&row)
+}
+
+async fn read_entry_page(
+    conn: &mut AnyConnection,
+    row_id: i64,
+    from_seq: i64,
+    limit: i64,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
+         FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq
+         WHERE e.circle = $1 AND e.seq >= $2 ORDER BY e.seq LIMIT $3",
+    )
+    .bind(row_id)
+    .bind(from_seq)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(stored_entry_from_row).collect()
+}
+
+async fn read_accounts(
+    conn: &mut AnyConnection,
+    row_id: i64,
+) -> Result<Vec<AccountRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT account_key, floor_minor, ceiling_minor, balance_minor, status FROM accounts WHERE circle = $1 ORDER BY balance_minor DESC, account_key",
+    )
+    .bind(row_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let key: Vec<u8> = row.try_get("account_key")?;
+            Ok(AccountRow {
+                key: public_key(&key)?,
+                floor_minor: row.try_get("floor_minor")?,
+                ceiling_minor: row.try_get("ceiling_minor")?,
+                balance_minor: row.try_get("balance_minor")?,
+                status: row.try_get("status")?,
+            })
+        })
+        .collect()
+}
+
+async fn read_tree_head(
+    conn: &mut AnyConnection,
+    info: &CircleInfo,
+) -> Result<TreeHead, StoreError> {
+    let row = sqlx::query("SELECT tree_size, root, timestamp_ms, signature FROM tree_heads WHERE circle = $1 ORDER BY tree_size DESC LIMIT 1")
+        .bind(info.row_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(TreeHead {
+        circle_id: info.circle_id,
+        tree_size: row.try_get::<i64, _>("tree_size")? as u64,
+        root: hash(&row.try_get::<Vec<u8>, _>("root")?)?,
+        timestamp_ms: row.try_get("timestamp_ms")?,
+        signature: signature(&row.try_get::<Vec<u8>, _>("signature")?)?,
+    })
+}
+
+/// Replays a circle's stored log into its state and Merkle frontier, page by page.
+async fn replay(
+    conn: &mut AnyConnection,
+    row_id: i64,
+) -> Result<(CircleState, merkle::Frontier), StoreError> {
+    let mut state: Option<CircleState> = None;
+    let mut frontier = merkle::Frontier::default();
+    loop {
+        let page = read_entry_page(conn, row_id, frontier.size() as i64, READ_PAGE_ENTRIES).await?;
+        if page.is_empty() {
+            break;
+        }
+        for stored in page {
+            frontier.push(stored.hash);
+            match state.as_mut() {
+                None => state = Some(CircleState::from_genesis(&stored.entry, stored.hash)?),
+                Some(state) => {
+                    state
+                        .apply_verified(&stored.entry, stored.hash)
+                        .map_err(|refusal| {
+                            StoreError::Corrupt(format!(
+                                "entry {} no longer applies: {refusal}",
+                                stored.entry.seq
+                            ))
+                        })?
+                }
+            }
+        }
+    }
+    let state =
+        state.ok_or_else(|| StoreError::Corrupt("the circle has no genesis entry".into()))?;
+    Ok((state, frontier))
 }
 
 /// Compares the denormalised columns of a stored entry with its signed request.
