@@ -156,6 +156,15 @@ both_backends! {
         let salt = [4u8; 16];
         let body = Body::Transfer { payer: a.public_key(), payee: b.public_key(), amount_minor: 300, memo_hash: Some(memo_hash(&salt, "jam jars")), cause: Cause::Direct };
         let appended = store.append("garden", c.sign(a, body), Some(Memo { salt, text: "jam jars".into() })).await.expect("pay");
+        // A memo that is not the one the payer signed, or too long, is refused and nothing is written.
+        let body = Body::Transfer { payer: a.public_key(), payee: b.public_key(), amount_minor: 1, memo_hash: Some(memo_hash(&salt, "jam")), cause: Cause::Direct };
+        let wrong = store.append("garden", c.sign(a, body), Some(Memo { salt, text: "jam jars".into() })).await;
+        assert!(matches!(wrong, Err(StoreError::Refused(Refusal::MemoMismatch))), "{wrong:?}");
+        let long = "x".repeat(1001);
+        let body = Body::Transfer { payer: a.public_key(), payee: b.public_key(), amount_minor: 1, memo_hash: Some(memo_hash(&salt, &long)), cause: Cause::Direct };
+        let too_long = store.append("garden", c.sign(a, body), Some(Memo { salt, text: long })).await;
+        assert!(matches!(too_long, Err(StoreError::Refused(Refusal::MemoTooLong(1001)))), "{too_long:?}");
+        assert_eq!(store.circle("garden").await.expect("circle").head_seq, appended.seq);
         let info = store.circle("garden").await.expect("circle");
         assert_eq!(store.entry(&info, appended.seq).await.expect("entry").memo.map(|m| m.text).as_deref(), Some("jam jars"));
         assert!(store.erase_memo(&info, appended.seq).await.expect("erase"));
@@ -227,7 +236,7 @@ both_backends! {
             let report = store.audit("garden", None, &|_| {}).await.expect("audit");
             assert!(report.passed(), "{:?}", report.faults);
             let mut export = Vec::new();
-            let written = store.export_to(&info, &mut export).await.expect("export");
+            let written = store.export_to(&info, &mut export, true).await.expect("export");
             let text = String::from_utf8(export).expect("utf-8");
             let report = audit(parse_export(&text).into_audit_input(None), &|_| {});
             assert!(report.passed(), "{:?}", report.faults);

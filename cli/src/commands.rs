@@ -284,7 +284,11 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             balance(store, &slug, pubkey.as_deref(), json).await
         }
         Command::Log { slug, limit, json } => log(store, &slug, limit, json).await,
-        Command::Export { slug, out } => export(store, &slug, out.as_deref()).await,
+        Command::Export {
+            slug,
+            out,
+            without_memos,
+        } => export(store, &slug, out.as_deref(), !without_memos).await,
         Command::Head { slug, out } => {
             let info = store.circle(&slug).await?;
             let head = store.latest_tree_head(&info).await?;
@@ -571,7 +575,12 @@ async fn log(store: &Store, slug: &str, limit: i64, json: bool) -> Result<Outcom
     Ok(Outcome::Done)
 }
 
-async fn export(store: &Store, slug: &str, out: Option<&Path>) -> Result<Outcome> {
+async fn export(
+    store: &Store,
+    slug: &str,
+    out: Option<&Path>,
+    include_memos: bool,
+) -> Result<Outcome> {
     let info = store.circle(slug).await?;
     let written = match out {
         Some(path) => {
@@ -581,7 +590,7 @@ async fn export(store: &Store, slug: &str, out: Option<&Path>) -> Result<Outcome
             let file = std::fs::File::create(&partial)
                 .with_context(|| format!("cannot write {}", partial.display()))?;
             let mut writer = std::io::BufWriter::new(file);
-            let written = store.export_to(&info, &mut writer).await?;
+            let written = store.export_to(&info, &mut writer, include_memos).await?;
             writer
                 .into_inner()
                 .map_err(|error| error.into_error())?
@@ -593,7 +602,7 @@ async fn export(store: &Store, slug: &str, out: Option<&Path>) -> Result<Outcome
         }
         None => {
             let mut writer = std::io::BufWriter::new(std::io::stdout());
-            let written = store.export_to(&info, &mut writer).await?;
+            let written = store.export_to(&info, &mut writer, include_memos).await?;
             writer.flush()?;
             written
         }

@@ -71,6 +71,9 @@ enum Command {
     /// Write the whole signed ledger as JSON Lines.
     Export {
         slug: String,
+        /// Leave out memo texts (the export still verifies): for sharing beyond the circle.
+        #[arg(long)]
+        without_memos: bool,
         /// File to write (standard output when absent).
         #[arg(long)]
         out: Option<PathBuf>,

@@ -279,10 +279,37 @@ fn export_audit_and_trusted_heads() {
         "--amount",
         "1",
     ]);
+    run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "bob.key",
+        "--to",
+        &_alice,
+        "--amount",
+        "0.5",
+        "--memo",
+        "private note",
+    ]);
+    run.ok(&[
+        "export",
+        "garden",
+        "--out",
+        "public.jsonl",
+        "--without-memos",
+    ]);
+    let public = std::fs::read_to_string(run.path("public.jsonl")).expect("export");
+    assert!(!public.contains("private note"));
+    assert!(run
+        .ok(&["audit", "--file", "public.jsonl"])
+        .starts_with("OK: 6 entries verified"));
     run.ok(&["export", "garden", "--out", "garden.jsonl"]);
+    assert!(std::fs::read_to_string(run.path("garden.jsonl"))
+        .expect("export")
+        .contains("private note"));
     assert!(run
         .ok(&["audit", "--file", "garden.jsonl"])
-        .starts_with("OK: 5 entries verified"));
+        .starts_with("OK: 6 entries verified"));
     assert!(run
         .ok(&[
             "audit",
@@ -298,7 +325,7 @@ fn export_audit_and_trusted_heads() {
     let json: serde_json::Value =
         serde_json::from_str(&run.ok(&["audit", "garden", "--json"])).expect("json");
     assert_eq!(json["ok"], true);
-    assert_eq!(json["entries"], 5);
+    assert_eq!(json["entries"], 6);
 
     // One changed amount in the signed request of entry 3: audit exits 1 and names it.
     let export = run.path("garden.jsonl");

@@ -63,6 +63,7 @@ impl MemoryLedger {
         if !signed.signature_is_valid() {
             return Err(Refusal::BadSignature);
         }
+        crate::state::check_memo(&signed.request.body, memo.as_ref())?;
         self.clock_ms += 1;
         let (entry, hash) = self.state.place(signed, self.clock_ms)?;
         self.frontier.push(hash);

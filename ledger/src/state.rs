@@ -9,7 +9,10 @@ use std::collections::{BTreeSet, HashMap};
 use thiserror::Error;
 
 use crate::amount::{Decimals, Money, DECIMALS_MAX, MINOR_UNITS_MAX};
-use crate::entry::{Body, Cause, CircleSpec, Entry, Request, SignedRequest, NAME_BYTES_MAX};
+use crate::entry::{
+    memo_hash, Body, Cause, CircleSpec, Entry, Request, SignedRequest, MEMO_BYTES_MAX,
+    NAME_BYTES_MAX,
+};
 use crate::keys::{Hash, Nonce, PublicKey};
 use crate::slug::CircleSlug;
 
@@ -89,6 +92,27 @@ pub enum Refusal {
     BadKey { key: String, why: String },
     #[error("A reference is at most {NAME_BYTES_MAX} bytes long.")]
     ReferenceTooLong,
+    #[error("A memo is at most {MEMO_BYTES_MAX} bytes long; this one is {0}. Shorten it.")]
+    MemoTooLong(usize),
+    #[error("The memo text does not match the memo hash in the signed request, or the request has no memo. Sign the request again with this memo.")]
+    MemoMismatch,
+}
+
+/// Checks that a memo offered with a request is short enough and is the one the author signed
+/// (its salted hash is the request's `memo_hash`), so that stored memos always verify.
+pub fn check_memo(body: &Body, memo: Option<&crate::export::Memo>) -> Result<(), Refusal> {
+    let Some(memo) = memo else { return Ok(()) };
+    if memo.text.len() > MEMO_BYTES_MAX {
+        return Err(Refusal::MemoTooLong(memo.text.len()));
+    }
+    let committed = match body {
+        Body::Transfer { memo_hash, .. } | Body::RequestPayment { memo_hash, .. } => *memo_hash,
+        _ => None,
+    };
+    if committed != Some(memo_hash(&memo.salt, &memo.text)) {
+        return Err(Refusal::MemoMismatch);
+    }
+    Ok(())
 }
 
 /// Refuses keys that are not canonical points of large order as they enter a circle.

@@ -275,6 +275,7 @@ impl Store {
         signed: SignedRequest,
         memo: Option<Memo>,
     ) -> Result<Appended, StoreError> {
+        crate::state::check_memo(&signed.request.body, memo.as_ref())?;
         let handle = self.writer(slug).await?;
         let bytes = signed.bytes.clone();
         match handle.submit(signed, memo).await {
@@ -446,11 +447,14 @@ impl Store {
     }
 
     /// Writes a circle's JSON Lines export to `out` from one consistent snapshot, streaming the
-    /// entries page by page; returns how many entries were written.
+    /// entries page by page; returns how many entries were written. Without memos the export
+    /// still verifies completely (entries commit to memos by salted hash only), so it can be
+    /// shared beyond the circle without its members' private notes.
     pub async fn export_to(
         &self,
         info: &CircleInfo,
         out: &mut (dyn Write + Send),
+        include_memos: bool,
     ) -> Result<u64, StoreError> {
         let mut tx = self.snapshot().await?;
         let head = read_tree_head(&mut tx, info).await?;
@@ -466,7 +470,8 @@ impl Store {
                 break;
             }
             for stored in page {
-                let raw = RawEntry::from_entry(&stored.entry, stored.memo);
+                let raw =
+                    RawEntry::from_entry(&stored.entry, stored.memo.filter(|_| include_memos));
                 out.write_all(
                     line_text(&Line::Entry(EntryLine::from_raw(&raw, &stored.hash))).as_bytes(),
                 )
