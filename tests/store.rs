@@ -62,6 +62,12 @@ both_backends! {
         let again = store.append("garden", signed, None).await.expect("same request again");
         assert_eq!((again.seq, again.duplicate), (first.seq, true));
         assert!(balances(&store, "garden").await.contains(&(a.public_key().to_hex(), -100)));
+        // Signed bytes that are not the encoding of the request's contents are refused.
+        let mut mismatched = c.pay(a, b, 100);
+        if let Body::Transfer { amount_minor, .. } = &mut mismatched.request.body {
+            *amount_minor = 1;
+        }
+        assert!(matches!(store.append("garden", mismatched, None).await, Err(StoreError::Refused(Refusal::Malformed))));
         let mut forged = c.pay(a, b, 100);
         forged.signature.0[0] ^= 1;
         assert!(matches!(store.append("garden", forged, None).await, Err(StoreError::Refused(Refusal::BadSignature))));
@@ -185,7 +191,7 @@ both_backends! {
         let drops: &[&str] = match store.backend() {
             commons_ledger::store::Backend::Sqlite => &["DROP TRIGGER entries_no_update", "DROP TRIGGER entries_no_delete"],
             commons_ledger::store::Backend::Postgres => &["DROP TRIGGER entries_no_update_or_delete ON entries"],
-        };
+    };
         for statement in drops {
             sqlx::query(statement).execute(pool).await.expect("drop trigger");
         }
@@ -210,9 +216,20 @@ both_backends! {
         let report = store.audit("garden", None, &|_| {}).await.expect("audit");
         assert!(report.faults.iter().any(|f| f.entry == Some(seq) && (f.what.contains("signature") || f.what.contains("hash"))), "{:?}", report.faults);
 
+        sqlx::query("DELETE FROM tree_heads").execute(pool).await.expect("delete heads");
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit still runs");
+        assert!(report.faults.iter().any(|f| f.what.contains("no signed tree head")), "{:?}", report.faults);
+
         sqlx::query("DELETE FROM entries WHERE seq = 1").execute(pool).await.expect("delete");
         let report = store.audit("garden", None, &|_| {}).await.expect("audit");
         assert!(report.faults.iter().any(|f| f.entry == Some(1) && f.what.contains("missing")), "{:?}", report.faults);
+
+        // The circle's settings row is checked against its signed genesis: a changed number of
+        // decimals would make "2.5" mean 250.00; the store refuses to use it and audit names it.
+        sqlx::query("UPDATE circles SET decimals = 4").execute(pool).await.expect("tamper decimals");
+        assert!(matches!(store.circle("garden").await, Err(StoreError::Corrupt(_))));
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.faults.iter().any(|f| f.what.contains("decimals")), "{:?}", report.faults);
     };
 
     audits_and_exports_of_a_live_node_see_one_consistent_snapshot => |url: String| async move {

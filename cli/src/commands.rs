@@ -329,26 +329,23 @@ enum Response {
 async fn respond(store: &Store, args: crate::RespondArgs, response: Response) -> Result<Outcome> {
     let info = store.circle(&args.slug).await?;
     let key = read_key(&args.key)?;
-    let target = store
-        .entry(&info, args.seq)
-        .await
-        .with_context(|| format!("there is no entry {} in {}", args.seq, args.slug))?;
+    let target = store.entry(&info, args.seq).await?;
+    // The parties may have rotated keys since the entry was made: act on their accounts now.
+    let (state, _) = store.load_state(info.row_id).await?;
     let body = match (&response, &target.entry.signed.request.body) {
-        (
-            Response::Accept,
-            Body::RequestPayment {
-                payer,
-                payee,
-                amount_minor,
-                ..
-            },
-        ) => Body::Transfer {
-            payer: *payer,
-            payee: *payee,
-            amount_minor: *amount_minor,
-            memo_hash: None,
-            cause: Cause::AcceptsRequest(target.hash),
-        },
+        (Response::Accept, Body::RequestPayment { .. }) => {
+            let open = state
+                .open_requests
+                .get(&target.hash)
+                .with_context(|| format!("the payment request {} is no longer open (it was accepted, declined or withdrawn)", args.seq))?;
+            Body::Transfer {
+                payer: open.payer,
+                payee: open.payee,
+                amount_minor: open.amount_minor,
+                memo_hash: None,
+                cause: Cause::AcceptsRequest(target.hash),
+            }
+        }
         (Response::Decline, Body::RequestPayment { .. }) => Body::CloseRequest {
             request: target.hash,
         },
@@ -361,8 +358,8 @@ async fn respond(store: &Store, args: crate::RespondArgs, response: Response) ->
                 ..
             },
         ) => Body::Transfer {
-            payer: *payee,
-            payee: *payer,
+            payer: state.current_key(payee),
+            payee: state.current_key(payer),
             amount_minor: *amount_minor,
             memo_hash: None,
             cause: Cause::Reverses(target.hash),

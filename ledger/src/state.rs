@@ -21,6 +21,10 @@ use crate::slug::CircleSlug;
 pub enum Refusal {
     #[error("The signature does not match this request and key. Sign it again with the author's secret key.")]
     BadSignature,
+    #[error(
+        "The request's signed bytes are not the canonical encoding of its contents. Sign it again."
+    )]
+    Malformed,
     #[error("Not enough credit: your balance is {balance}, your floor is {floor}, so you can pay at most {available}.")]
     InsufficientCredit {
         balance: Money,
@@ -165,8 +169,10 @@ struct TransferRecord {
     payer: PublicKey,
     payee: PublicKey,
     amount_minor: i64,
-    /// Reversals and already reversed transfers cannot be reversed.
+    /// False once the transfer has been reversed.
     reversible: bool,
+    /// Reversals themselves are never reversed (pay again instead).
+    is_reversal: bool,
 }
 
 /// Everything the log implies about a circle at one point in its chain.
@@ -180,6 +186,8 @@ pub struct CircleState {
     pub open_requests: HashMap<Hash, OpenRequest>,
     nonces: HashMap<(PublicKey, Nonce), u64>,
     transfers: HashMap<Hash, TransferRecord>,
+    /// Each rotated key and the key its account moved to.
+    rotated_to: HashMap<PublicKey, PublicKey>,
     /// The sequence number the next entry must have.
     pub next_seq: u64,
     /// The hash of the last entry, which the next entry must name as its `prev_hash`.
@@ -245,6 +253,7 @@ impl CircleState {
             open_requests: HashMap::new(),
             nonces: HashMap::new(),
             transfers: HashMap::new(),
+            rotated_to: HashMap::new(),
             next_seq: 1,
             head: entry_hash,
         };
@@ -264,6 +273,16 @@ impl CircleState {
             decimals: self.decimals(),
             unit: self.spec.unit_name.clone(),
         }
+    }
+
+    /// The key an account has now: follows key rotations from `key` (each new key is unused when
+    /// it is rotated to, so the chain has no cycles).
+    pub fn current_key(&self, key: &PublicKey) -> PublicKey {
+        let mut key = *key;
+        while let Some(next) = self.rotated_to.get(&key) {
+            key = *next;
+        }
+        key
     }
 
     pub fn is_steward(&self, key: &PublicKey) -> bool {
@@ -492,6 +511,7 @@ impl CircleState {
                     return Err(Refusal::AccountExists(new.short()));
                 }
                 check_key(new)?;
+                self.rotated_to.insert(*old, *new);
                 self.accounts.get_mut(old).expect("checked open").status = AccountStatus::Rotated;
                 self.accounts
                     .get_mut(old)
@@ -564,11 +584,15 @@ impl CircleState {
                             .transfers
                             .get(original_hash)
                             .ok_or_else(|| Refusal::NotReversible(original_hash.to_hex()))?;
+                        if original.is_reversal {
+                            return Err(Refusal::NotReversible(original_hash.to_hex()));
+                        }
                         if !original.reversible {
                             return Err(Refusal::AlreadyReversed(original_hash.to_hex()));
                         }
-                        if original.payee != *payer
-                            || original.payer != *payee
+                        // The parties may have rotated keys since: match their accounts now.
+                        if self.current_key(&original.payee) != *payer
+                            || self.current_key(&original.payer) != *payee
                             || original.amount_minor != *amount_minor
                         {
                             return Err(Refusal::ReversalMismatch);
@@ -598,6 +622,7 @@ impl CircleState {
                         payee: *payee,
                         amount_minor: *amount_minor,
                         reversible: reversed.is_none(),
+                        is_reversal: reversed.is_some(),
                     },
                 );
             }

@@ -241,11 +241,16 @@ fn limits_requests_reversals_rotation_and_closing() {
     };
     assert!(matches!(
         c.ledger.submit(a, undo).expect_err("reverse a reversal"),
-        Refusal::AlreadyReversed(_)
+        Refusal::NotReversible(_)
     ));
     assert_eq!(c.ledger.state.accounts[&a.public_key()].balance_minor, 0);
 
     // Rotating a lost key by a steward: the balance moves to the new key, the old one is dead.
+    let to_b = c
+        .ledger
+        .submit(d, pay(d, b, 40))
+        .expect("pay b before the rotation")
+        .hash();
     let new_b = SecretKey::generate();
     let balance_b = c.ledger.state.accounts[&b.public_key()].balance_minor;
     c.ledger
@@ -268,6 +273,17 @@ fn limits_requests_reversals_rotation_and_closing() {
     c.ledger
         .submit(&new_b, pay(&new_b, a, 1))
         .expect("new key pays");
+    // A transfer to b's old key can still be reversed by b's new key.
+    let back = Body::Transfer {
+        payer: new_b.public_key(),
+        payee: d.public_key(),
+        amount_minor: 40,
+        memo_hash: None,
+        cause: Cause::Reverses(to_b),
+    };
+    c.ledger
+        .submit(&new_b, back)
+        .expect("reverse across a rotation");
 
     // Closing needs a zero balance.
     assert!(matches!(

@@ -58,6 +58,12 @@ pub enum StoreError {
         "the node is busy: {0} appends are already waiting for this circle; try again in a moment"
     )]
     Busy(usize),
+    #[error("there is no entry {0} in this circle")]
+    NoSuchEntry(u64),
+    #[error("the payment was not recorded: {0}. Nothing changed; try again")]
+    NotWritten(String),
+    #[error("the circle's writer stopped; try again")]
+    WriterStopped,
     #[error("the stored ledger is inconsistent: {0}")]
     Corrupt(String),
     #[error("cannot write the output: {0}")]
@@ -275,6 +281,9 @@ impl Store {
         signed: SignedRequest,
         memo: Option<Memo>,
     ) -> Result<Appended, StoreError> {
+        if signed.request.encode() != signed.bytes {
+            return Err(Refusal::Malformed.into());
+        }
         crate::state::check_memo(&signed.request.body, memo.as_ref())?;
         let handle = self.writer(slug).await?;
         let bytes = signed.bytes.clone();
@@ -356,12 +365,20 @@ impl Store {
         Ok(entries)
     }
 
+    pub(crate) async fn entry_in(&self, row_id: i64, seq: u64) -> Result<StoredEntry, StoreError> {
+        self.entry_page(row_id, seq as i64, 1)
+            .await?
+            .into_iter()
+            .find(|stored| stored.entry.seq == seq)
+            .ok_or(StoreError::NoSuchEntry(seq))
+    }
+
     pub async fn entry(&self, info: &CircleInfo, seq: u64) -> Result<StoredEntry, StoreError> {
         self.entry_page(info.row_id, seq as i64, 1)
             .await?
             .into_iter()
             .find(|stored| stored.entry.seq == seq)
-            .ok_or_else(|| StoreError::Corrupt(format!("entry {seq} is missing")))
+            .ok_or(StoreError::NoSuchEntry(seq))
     }
 
     /// The stored accounts of a circle, richest first.
@@ -520,8 +537,21 @@ impl Store {
         // Everything is read from one snapshot, so a live node's appends cannot make a clean
         // ledger look inconsistent (entries beyond the tree head, balances from a later batch).
         let mut tx = self.snapshot().await?;
-        let info = read_circle(&mut tx, slug).await?;
-        let head = read_tree_head(&mut tx, &info).await?;
+        let (info, mismatches) = read_circle_checked(&mut tx, slug).await?;
+        let head_hash: Vec<u8> = sqlx::query("SELECT head_hash FROM circles WHERE id = $1")
+            .bind(info.row_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        // A missing tree head is a finding about the ledger, not a reason the audit cannot run.
+        let head = read_tree_head(&mut tx, &info).await.ok();
+        let mut problems: Vec<String> = mismatches
+            .into_iter()
+            .map(|m| format!("circle settings: {m}"))
+            .collect();
+        if head.is_none() {
+            problems.push("no signed tree head is stored for this circle".to_owned());
+        }
         let mut entries = Vec::new();
         let mut column_faults = Vec::new();
         let mut from_seq = 0i64;
@@ -548,7 +578,12 @@ impl Store {
             for row in &rows {
                 let raw = raw_entry_from_row(row);
                 if let Ok(raw) = &raw {
-                    check_columns(row, raw, &mut column_faults)?;
+                    if let Err(error) = check_columns(row, raw, &mut column_faults) {
+                        column_faults.push(Fault {
+                            entry: Some(raw.seq),
+                            what: format!("its stored columns cannot be read: {error}"),
+                        });
+                    }
                 }
                 entries.push(raw.map_err(|error| error.to_string()));
             }
@@ -557,9 +592,9 @@ impl Store {
             AuditInput {
                 header: None,
                 entries,
-                tree_head: Some(head),
+                tree_head: head,
                 trusted_head,
-                problems: Vec::new(),
+                problems,
             },
             progress,
         );
@@ -612,6 +647,12 @@ impl Store {
                     ),
                 });
             }
+            if head_hash != state.head.0 {
+                report.faults.push(Fault {
+                    entry: None,
+                    what: "the circle's stored head hash is not the hash of its last entry".into(),
+                });
+            }
             if state.next_seq != info.head_seq + 1 {
                 report.faults.push(Fault {
                     entry: None,
@@ -627,13 +668,82 @@ impl Store {
     }
 }
 
+/// Reads a circle, taking its settings from its signed genesis entry (never from the editable
+/// row alone). A row that disagrees with the genesis is refused: amounts would be parsed with the
+/// wrong number of decimals, or payments sent to the wrong circle.
 async fn read_circle(conn: &mut AnyConnection, slug: &str) -> Result<CircleInfo, StoreError> {
-    let row = sqlx::query("SELECT id, slug, circle_id, name, unit_name, unit_symbol, decimals, head_seq FROM circles WHERE slug = $1")
+    let (info, mismatches) = read_circle_checked(conn, slug).await?;
+    if !mismatches.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "the circle's stored settings differ from its signed genesis entry ({}); run `commons audit {slug}`",
+            mismatches.join("; ")
+        )));
+    }
+    Ok(info)
+}
+
+/// The circle built from its genesis entry, and every way its stored row differs from it.
+async fn read_circle_checked(
+    conn: &mut AnyConnection,
+    slug: &str,
+) -> Result<(CircleInfo, Vec<String>), StoreError> {
+    let row = sqlx::query("SELECT id, slug, circle_id, name, unit_name, unit_symbol, decimals, head_seq, head_hash FROM circles WHERE slug = $1")
         .bind(slug)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NoSuchCircle(slug.to_owned()))?;
-    circle_from_row(&row)
+    let stored = circle_from_row(&row)?;
+    let genesis = read_entry_page(conn, stored.row_id, 0, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Corrupt("the circle has no genesis entry".into()))?;
+    let Body::Genesis { spec, .. } = &genesis.entry.signed.request.body else {
+        return Err(StoreError::Corrupt(
+            "the circle's first entry is not a genesis entry".into(),
+        ));
+    };
+    let signed = CircleInfo {
+        row_id: stored.row_id,
+        slug: spec.slug.clone(),
+        circle_id: genesis.entry.hash(),
+        name: spec.name.clone(),
+        unit_name: spec.unit_name.clone(),
+        unit_symbol: spec.unit_symbol.clone(),
+        decimals: spec.decimals.min(crate::amount::DECIMALS_MAX),
+        head_seq: stored.head_seq,
+    };
+    let mut mismatches = Vec::new();
+    let mut compare = |what: &str, found: String, expected: String| {
+        if found != expected {
+            mismatches.push(format!(
+                "{what} is {found:?} but the genesis says {expected:?}"
+            ));
+        }
+    };
+    compare("the slug", stored.slug.clone(), signed.slug.clone());
+    compare(
+        "the circle id",
+        stored.circle_id.to_hex(),
+        signed.circle_id.to_hex(),
+    );
+    compare("the name", stored.name.clone(), signed.name.clone());
+    compare(
+        "the unit",
+        stored.unit_name.clone(),
+        signed.unit_name.clone(),
+    );
+    compare(
+        "the unit symbol",
+        stored.unit_symbol.clone(),
+        signed.unit_symbol.clone(),
+    );
+    compare(
+        "the decimals",
+        stored.decimals.to_string(),
+        spec.decimals.to_string(),
+    );
+    Ok((signed, mismatches))
 }
 
 async fn read_entry_page(
@@ -804,7 +914,7 @@ fn circle_from_row(row: &AnyRow) -> Result<CircleInfo, StoreError> {
         name: row.try_get("name")?,
         unit_name: row.try_get("unit_name")?,
         unit_symbol: row.try_get("unit_symbol")?,
-        decimals: row.try_get::<i64, _>("decimals")? as u8,
+        decimals: u8::try_from(row.try_get::<i64, _>("decimals")?).unwrap_or(u8::MAX),
         head_seq: row.try_get::<i64, _>("head_seq")? as u64,
     })
 }
@@ -864,7 +974,9 @@ fn signature(bytes: &[u8]) -> Result<Signature, StoreError> {
 fn public_key(bytes: &[u8]) -> Result<PublicKey, StoreError> {
     let array = <[u8; 32]>::try_from(bytes)
         .map_err(|_| StoreError::Corrupt("a stored key is not 32 bytes".into()))?;
-    PublicKey::from_bytes(array).map_err(|error| StoreError::Corrupt(error.to_string()))
+    // Stored keys were checked when they entered the circle; a changed one shows up in the
+    // audit as an account no entry opened, so it is read as it is.
+    Ok(PublicKey::from_raw(array))
 }
 
 /// The status text stored for an account.

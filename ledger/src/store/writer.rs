@@ -92,13 +92,9 @@ impl WriterHandle {
             })
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => StoreError::Busy(self.queue_max),
-                mpsc::error::TrySendError::Closed(_) => {
-                    StoreError::Corrupt("the circle's writer has stopped".into())
-                }
+                mpsc::error::TrySendError::Closed(_) => StoreError::WriterStopped,
             })?;
-        answer.await.map_err(|_| {
-            StoreError::Corrupt("the circle's writer stopped before answering".into())
-        })?
+        answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 }
 
@@ -246,13 +242,32 @@ impl Writer {
                         }
                         WriteError::Database(error) => error.to_string(),
                     };
-                    tracing::warn!(circle = self.row_id, %message, "a batch of appends failed; nothing was written");
-                    for job in jobs {
-                        let _ = job.reply.send(Err(StoreError::Corrupt(format!(
-                            "the append was not written: {message}"
-                        ))));
-                    }
+                    tracing::warn!(circle = self.row_id, %message, "a batch of appends failed");
+                    // A failed COMMIT may still have been committed (a connection lost after the
+                    // server committed). The log is the truth: reload it and answer each job by
+                    // whether its exact request is there, so nobody pays twice by retrying.
                     (self.state, self.frontier) = self.store.load_state(self.row_id).await?;
+                    for job in jobs {
+                        let request = &job.signed.request;
+                        let landed = match self.state.nonce_seq(&request.author, &request.nonce) {
+                            Some(seq) => self
+                                .store
+                                .entry_in(self.row_id, seq)
+                                .await
+                                .ok()
+                                .filter(|stored| stored.entry.signed.bytes == job.signed.bytes),
+                            None => None,
+                        };
+                        let answer = match landed {
+                            Some(stored) => Ok(Appended {
+                                seq: stored.entry.seq,
+                                hash: stored.hash,
+                                duplicate: false,
+                            }),
+                            None => Err(StoreError::NotWritten(message.clone())),
+                        };
+                        let _ = job.reply.send(answer);
+                    }
                     return Ok(());
                 }
             }
