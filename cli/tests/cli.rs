@@ -602,3 +602,56 @@ fn proofs_of_inclusion_and_of_append_only_growth() {
         2
     );
 }
+
+#[test]
+fn accepting_and_reversing_follow_key_rotations() {
+    let run = Run::sqlite();
+    let (alice, bob) = run.garden();
+    run.ok(&[
+        "request", "garden", "--key", "bob.key", "--from", &alice, "--amount", "2",
+    ]);
+    run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "5",
+    ]);
+    // Alice and Bob both move to new keys after the request and the payment.
+    let alice_new = run.keygen("alice-new.key");
+    let bob_new = run.keygen("bob-new.key");
+    run.ok(&[
+        "key",
+        "rotate",
+        "garden",
+        "--old",
+        &alice,
+        "--new",
+        &alice_new,
+        "--key",
+        "alice.key",
+    ]);
+    run.ok(&[
+        "key", "rotate", "garden", "--old", &bob, "--new", &bob_new, "--key", "bob.key",
+    ]);
+    assert!(run
+        .ok(&["accept", "garden", "3", "--key", "alice-new.key"])
+        .contains("Accepted and paid entry 3"));
+    assert!(run
+        .ok(&["reverse", "garden", "4", "--key", "bob-new.key"])
+        .contains("Reversed entry 4"));
+    let again = run.commons(&["accept", "garden", "3", "--key", "alice-new.key"]);
+    assert_eq!(code(&again), 2);
+    assert!(
+        stderr(&again).contains("no longer open"),
+        "{}",
+        stderr(&again)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&run.ok(&["balance", "garden", &alice_new, "--json"])).expect("json");
+    assert_eq!(json["accounts"][0]["balance"], "-2.00");
+    assert!(run.ok(&["audit", "garden"]).starts_with("OK"));
+}
