@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use commons_ledger::audit::audit;
 use commons_ledger::entry::{Body, Cause, CircleSpec, Request, SignedRequest};
 use commons_ledger::export::{export_text, parse_export};
-use commons_ledger::keys::{verify_batch, Nonce, PublicKey, SecretKey, Signature};
+use commons_ledger::keys::{verify_batch, PublicKey, SecretKey, Signature};
 use commons_ledger::store::Store;
 use rand::Rng;
 use rayon::prelude::*;
@@ -44,13 +44,7 @@ pub async fn ledger(transfers: usize, concurrency: usize, pg: Option<String>) ->
     let genesis = Request::genesis(spec, &steward, node.public_key());
     let info = store.create_circle(genesis, &node).await?;
     let sign = |author: &SecretKey, body: Body| -> SignedRequest {
-        Request {
-            circle_id: info.circle_id,
-            author: author.public_key(),
-            nonce: Nonce::random(),
-            body,
-        }
-        .sign(author)
+        Request::signed(info.circle_id, author, body)
     };
     let members: Vec<SecretKey> = (0..BENCH_MEMBERS).map(|_| SecretKey::generate()).collect();
     let opens: Vec<SignedRequest> = members

@@ -12,7 +12,7 @@ use commons_ledger::entry::{
     memo_hash, Body, Cause, CircleSpec, Request, SignedRequest, TreeHead, MEMO_BYTES_MAX,
 };
 use commons_ledger::export::{line_text, parse_export, Line, Memo, TreeHeadLine};
-use commons_ledger::keys::{Hash, Nonce, PublicKey, SecretKey};
+use commons_ledger::keys::{Hash, PublicKey, SecretKey};
 use commons_ledger::merkle;
 use commons_ledger::store::{CircleInfo, Store};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -144,42 +144,32 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             println!("Closed account {member} as entry {}", appended.seq);
             Ok(Outcome::Done)
         }
-        Command::Steward(StewardCommand::Add {
-            slug,
-            member,
-            steward_key,
-        }) => {
+        Command::Steward(command) => {
+            let (slug, member, steward_key, adding) = match command {
+                StewardCommand::Add {
+                    slug,
+                    member,
+                    steward_key,
+                } => (slug, member, steward_key, true),
+                StewardCommand::Remove {
+                    slug,
+                    member,
+                    steward_key,
+                } => (slug, member, steward_key, false),
+            };
             let info = store.circle(&slug).await?;
-            let signed = sign(
-                &info,
-                &read_key(&steward_key)?,
-                Body::AddSteward {
-                    key: parse_key(&member)?,
-                },
-            );
-            let appended = store.append(&slug, signed, None).await?;
+            let key = parse_key(&member)?;
+            let body = if adding {
+                Body::AddSteward { key }
+            } else {
+                Body::RemoveSteward { key }
+            };
+            let appended = store
+                .append(&slug, sign(&info, &read_key(&steward_key)?, body), None)
+                .await?;
+            let now = if adding { "now" } else { "no longer" };
             println!(
-                "{member} is now a steward of {slug} (entry {})",
-                appended.seq
-            );
-            Ok(Outcome::Done)
-        }
-        Command::Steward(StewardCommand::Remove {
-            slug,
-            member,
-            steward_key,
-        }) => {
-            let info = store.circle(&slug).await?;
-            let signed = sign(
-                &info,
-                &read_key(&steward_key)?,
-                Body::RemoveSteward {
-                    key: parse_key(&member)?,
-                },
-            );
-            let appended = store.append(&slug, signed, None).await?;
-            println!(
-                "{member} is no longer a steward of {slug} (entry {})",
+                "{member} is {now} a steward of {slug} (entry {})",
                 appended.seq
             );
             Ok(Outcome::Done)
@@ -818,13 +808,7 @@ fn new_memo(text: &str) -> Result<Memo> {
 }
 
 fn sign(info: &CircleInfo, author: &SecretKey, body: Body) -> SignedRequest {
-    Request {
-        circle_id: info.circle_id,
-        author: author.public_key(),
-        nonce: Nonce::random(),
-        body,
-    }
-    .sign(author)
+    Request::signed(info.circle_id, author, body)
 }
 
 fn decimals(info: &CircleInfo) -> Decimals {

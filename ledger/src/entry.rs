@@ -373,6 +373,17 @@ impl Request {
         })
     }
 
+    /// Signs `body` as `author` for the circle `circle_id`, with a fresh random nonce.
+    pub fn signed(circle_id: Hash, author: &SecretKey, body: Body) -> SignedRequest {
+        Request {
+            circle_id,
+            author: author.public_key(),
+            nonce: Nonce::random(),
+            body,
+        }
+        .sign(author)
+    }
+
     /// The signed genesis request of a new circle with `steward` as its first steward and
     /// `node_key` as the key that will sign its tree heads.
     pub fn genesis(spec: CircleSpec, steward: &SecretKey, node_key: PublicKey) -> SignedRequest {

@@ -3,7 +3,7 @@
 
 use crate::entry::{Body, CircleSpec, Entry, Request, SignedRequest, TreeHead};
 use crate::export::{export_text, header_for, Memo, RawEntry};
-use crate::keys::{Hash, Nonce, SecretKey};
+use crate::keys::{Hash, SecretKey};
 use crate::merkle::Frontier;
 use crate::state::{CircleState, Refusal};
 
@@ -49,13 +49,7 @@ impl MemoryLedger {
 
     /// Signs `body` as `author` for this circle.
     pub fn sign(&self, author: &SecretKey, body: Body) -> SignedRequest {
-        Request {
-            circle_id: self.state.circle_id,
-            author: author.public_key(),
-            nonce: Nonce::random(),
-            body,
-        }
-        .sign(author)
+        Request::signed(self.state.circle_id, author, body)
     }
 
     /// Verifies and appends a signed request; a refusal changes nothing.

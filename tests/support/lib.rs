@@ -1,7 +1,7 @@
 //! Helpers shared by the end-to-end tests: fresh databases on both backends, and small circles.
 
 use commons_ledger::entry::{Body, Cause, CircleSpec, Request, SignedRequest};
-use commons_ledger::keys::{Nonce, SecretKey};
+use commons_ledger::keys::SecretKey;
 use commons_ledger::store::{CircleInfo, Store};
 
 /// The PostgreSQL server the tests use (a database per test is created on it).
@@ -119,13 +119,7 @@ pub struct StoreCircle {
 
 impl StoreCircle {
     pub fn sign(&self, author: &SecretKey, body: Body) -> SignedRequest {
-        Request {
-            circle_id: self.info.circle_id,
-            author: author.public_key(),
-            nonce: Nonce::random(),
-            body,
-        }
-        .sign(author)
+        Request::signed(self.info.circle_id, author, body)
     }
     pub fn pay(&self, payer: &SecretKey, payee: &SecretKey, amount_minor: i64) -> SignedRequest {
         let body = Body::Transfer {
