@@ -398,10 +398,3 @@ fn check_header(header: &HeaderLine, state: &CircleState, faults: &mut Vec<Fault
         problem("the steward keys differ from those the log establishes".into());
     }
 }
-
-impl Hash {
-    /// The first 12 hex characters, for messages.
-    pub fn short(&self) -> String {
-        self.to_hex()[..12].to_owned()
-    }
-}

@@ -103,6 +103,10 @@ fixed_bytes!(Signature, 64, "An ed25519 signature (R || s).");
 
 impl Hash {
     pub const ZERO: Hash = Hash([0u8; 32]);
+    /// The first 12 hex characters, for messages and tables.
+    pub fn short(&self) -> String {
+        self.to_hex()[..12].to_owned()
+    }
     pub fn sha256(parts: &[&[u8]]) -> Hash {
         let mut hasher = Sha256::new();
         for part in parts {

@@ -57,10 +57,7 @@ impl MemoryLedger {
         if !signed.signature_is_valid() {
             return Err(Refusal::BadSignature);
         }
-        if signed.request.encode() != signed.bytes {
-            return Err(Refusal::Malformed);
-        }
-        crate::state::check_memo(&signed.request.body, memo.as_ref())?;
+        crate::state::check_submission(&signed, memo.as_ref())?;
         self.clock_ms += 1;
         let (entry, hash) = self.state.place(signed, self.clock_ms)?;
         self.frontier.push(hash);

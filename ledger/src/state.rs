@@ -102,9 +102,17 @@ pub enum Refusal {
     MemoMismatch,
 }
 
-/// Checks that a memo offered with a request is short enough and is the one the author signed
-/// (its salted hash is the request's `memo_hash`), so that stored memos always verify.
-pub fn check_memo(body: &Body, memo: Option<&crate::export::Memo>) -> Result<(), Refusal> {
+/// Checks a submission before it reaches the chain: the signed bytes must be exactly the
+/// encoding of the request (so the rules judge what was signed), and a memo must be short enough
+/// and the one the author committed to (so stored memos always verify).
+pub fn check_submission(
+    signed: &SignedRequest,
+    memo: Option<&crate::export::Memo>,
+) -> Result<(), Refusal> {
+    if signed.request.encode() != signed.bytes {
+        return Err(Refusal::Malformed);
+    }
+    let body = &signed.request.body;
     let Some(memo) = memo else { return Ok(()) };
     if memo.text.len() > MEMO_BYTES_MAX {
         return Err(Refusal::MemoTooLong(memo.text.len()));

@@ -29,7 +29,7 @@ use crate::export::{
 };
 use crate::keys::{Hash, PublicKey, SecretKey, Signature};
 use crate::merkle;
-use crate::state::{AccountStatus, CircleState, Refusal};
+use crate::state::{CircleState, Refusal};
 
 pub use writer::{Appended, WriterConfig};
 
@@ -58,6 +58,8 @@ pub enum StoreError {
         "the node is busy: {0} appends are already waiting for this circle; try again in a moment"
     )]
     Busy(usize),
+    #[error("no such proof: {0}")]
+    NoSuchProof(String),
     #[error("there is no entry {0} in this circle")]
     NoSuchEntry(u64),
     #[error("the payment was not recorded: {0}. Nothing changed; try again")]
@@ -281,10 +283,7 @@ impl Store {
         signed: SignedRequest,
         memo: Option<Memo>,
     ) -> Result<Appended, StoreError> {
-        if signed.request.encode() != signed.bytes {
-            return Err(Refusal::Malformed.into());
-        }
-        crate::state::check_memo(&signed.request.body, memo.as_ref())?;
+        crate::state::check_submission(&signed, memo.as_ref())?;
         let handle = self.writer(slug).await?;
         let bytes = signed.bytes.clone();
         match handle.submit(signed, memo).await {
@@ -357,7 +356,7 @@ impl Store {
         info: &CircleInfo,
         limit: i64,
     ) -> Result<Vec<StoredEntry>, StoreError> {
-        let head = self.circle(&info.slug).await?.head_seq;
+        let head = self.latest_tree_head(info).await?.tree_size - 1;
         let limit = limit.clamp(1, LIST_ENTRIES_MAX);
         let from = (head as i64 + 1 - limit).max(0);
         let mut entries = self.entry_page(info.row_id, from, limit).await?;
@@ -421,8 +420,9 @@ impl Store {
     ) -> Result<Vec<Hash>, StoreError> {
         let leaves = self.leaf_hashes(info).await?;
         if seq >= tree_size || tree_size as usize > leaves.len() {
-            return Err(StoreError::Corrupt(format!(
-                "no entry {seq} in a tree of {tree_size}"
+            return Err(StoreError::NoSuchProof(format!(
+                "entry {seq} is not in a tree of {tree_size} entries (the log has {})",
+                leaves.len()
             )));
         }
         Ok(merkle::inclusion_proof(
@@ -440,8 +440,9 @@ impl Store {
     ) -> Result<Vec<Hash>, StoreError> {
         let leaves = self.leaf_hashes(info).await?;
         if size1 == 0 || size1 > size2 || size2 as usize > leaves.len() {
-            return Err(StoreError::Corrupt(format!(
-                "no consistency proof from {size1} to {size2}"
+            return Err(StoreError::NoSuchProof(format!(
+                "a consistency proof needs 1 <= {size1} <= {size2} <= {} entries",
+                leaves.len()
             )));
         }
         Ok(merkle::consistency_proof(
@@ -877,9 +878,6 @@ fn check_columns(row: &AnyRow, raw: &RawEntry, faults: &mut Vec<Fault>) -> Resul
     if stored_payer != payer || stored_payee != payee {
         fault("the stored payer or payee is not the one signed".into());
     }
-    if let Some(claimed) = raw.claimed_hash {
-        let _ = claimed; // compared by the auditor itself
-    }
     Ok(())
 }
 
@@ -977,9 +975,4 @@ fn public_key(bytes: &[u8]) -> Result<PublicKey, StoreError> {
     // Stored keys were checked when they entered the circle; a changed one shows up in the
     // audit as an account no entry opened, so it is read as it is.
     Ok(PublicKey::from_raw(array))
-}
-
-/// The status text stored for an account.
-pub(crate) fn status_text(status: AccountStatus) -> &'static str {
-    status.as_str()
 }

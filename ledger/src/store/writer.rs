@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{columns_of, now_ms, status_text, Backend, Store, StoreError};
+use super::{columns_of, now_ms, Backend, Store, StoreError};
 use crate::entry::{Entry, SignedRequest, TreeHead};
 use crate::export::Memo;
 use crate::keys::{batch_size_for, verify_batch, Hash, PublicKey, SecretKey, Signature};
@@ -323,7 +323,7 @@ impl Writer {
                     .bind(account.floor_minor)
                     .bind(account.ceiling_minor)
                     .bind(account.balance_minor)
-                    .bind(status_text(account.status));
+                    .bind(account.status.as_str());
             }
             query.execute(&mut *tx).await?;
         }
