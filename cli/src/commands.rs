@@ -33,6 +33,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             pg,
         }) => crate::bench::ledger(transfers, concurrency, pg).await,
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
+        Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
         command => {
             let store = Store::open(&cli.db)
                 .await
@@ -302,7 +303,7 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             bar.finish_and_clear();
             Ok(print_report(&report, args.json))
         }
-        Command::Keygen { .. } | Command::Bench(_) => unreachable_command(),
+        Command::Keygen { .. } | Command::Bench(_) | Command::Serve(_) => unreachable_command(),
     }
 }
 

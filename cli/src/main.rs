@@ -4,6 +4,7 @@
 
 mod bench;
 mod commands;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,6 +100,30 @@ enum Command {
     /// Measure throughput.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Serve the members' web space (pages and JSON API) until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// The address people use to reach this node, for invitation links (default: http://BIND).
+    #[arg(long)]
+    public_url: Option<String>,
+    /// First fill an empty database with a small living demo circle, and print its logins.
+    #[arg(long)]
+    demo: bool,
+    /// Mark cookies Secure (set this when the node is served over HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+    /// A session ends after this many hours without a request.
+    #[arg(long, default_value_t = 24)]
+    session_idle_hours: u32,
+    /// Login attempts allowed per minute, per address and per username.
+    #[arg(long, default_value_t = 10)]
+    login_attempts_per_minute: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,8 +312,13 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("COMMONS_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("COMMONS_LOG").unwrap_or_else(|_| {
+                if std::env::args().nth(1).as_deref() == Some("serve") {
+                    "info,sqlx=warn".into()
+                } else {
+                    "warn".into()
+                }
+            }),
         )
         .init();
     let cli = Cli::parse();

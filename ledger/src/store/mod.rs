@@ -23,7 +23,7 @@ use thiserror::Error;
 use tokio::sync::Mutex;
 
 use crate::audit::{audit, AuditInput, AuditReport, Fault};
-use crate::entry::{Body, Entry, SignedRequest, TreeHead};
+use crate::entry::{Body, Cause, Entry, SignedRequest, TreeHead};
 use crate::export::{
     header_for, line_text, EntryLine, HeaderLine, Line, Memo, RawEntry, TreeHeadLine,
 };
@@ -385,6 +385,115 @@ impl Store {
         read_accounts(&mut *self.pool.acquire().await?, info.row_id).await
     }
 
+    /// One account's stored row (under its current key), if the circle has it.
+    pub async fn account(
+        &self,
+        info: &CircleInfo,
+        key: &PublicKey,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT account_key, floor_minor, ceiling_minor, balance_minor, status FROM accounts WHERE circle = $1 AND account_key = $2",
+        )
+        .bind(info.row_id)
+        .bind(key.as_bytes().to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    /// The circle's current steward keys, from its genesis and steward entries (a few rows).
+    pub async fn stewards(
+        &self,
+        info: &CircleInfo,
+    ) -> Result<std::collections::BTreeSet<PublicKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, request FROM entries WHERE circle = $1 AND kind IN (1, 9, 10) ORDER BY seq",
+        )
+        .bind(info.row_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut stewards = std::collections::BTreeSet::new();
+        for row in &rows {
+            let bytes: Vec<u8> = row.try_get("request")?;
+            let request = crate::entry::Request::decode(&bytes).map_err(|error| {
+                StoreError::Corrupt(format!("an entry cannot be read: {error}"))
+            })?;
+            match request.body {
+                Body::Genesis { stewards: keys, .. } => stewards.extend(keys),
+                Body::AddSteward { key } => {
+                    stewards.insert(key);
+                }
+                Body::RemoveSteward { key } => {
+                    stewards.remove(&key);
+                }
+                _ => {}
+            }
+        }
+        Ok(stewards)
+    }
+
+    /// Transfers (and, with `with_requests`, payment requests) paid or received by any of `keys`
+    /// (an account's keys over time), newest first, before entry `before_seq` if given.
+    pub async fn account_entries(
+        &self,
+        info: &CircleInfo,
+        keys: &[PublicKey],
+        with_requests: bool,
+        before_seq: Option<u64>,
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = placeholders_from(4, keys.len());
+        let kinds = if with_requests { "5, 6" } else { "5" };
+        let sql = format!(
+            "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
+             FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq
+             WHERE e.circle = $1 AND e.seq < $2 AND e.kind IN ({kinds})
+               AND (e.payer IN ({list}) OR e.payee IN ({list}))
+             ORDER BY e.seq DESC LIMIT $3"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(info.row_id)
+            .bind(before_seq.map_or(i64::MAX, |seq| seq as i64))
+            .bind(limit.clamp(1, LIST_ENTRIES_MAX));
+        for key in keys {
+            query = query.bind(key.as_bytes().to_vec());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(stored_entry_from_row).collect()
+    }
+
+    /// Payment requests still open (neither accepted nor closed) that any of `keys` must pay or
+    /// will receive, oldest first, at most `limit`.
+    pub async fn open_requests(
+        &self,
+        info: &CircleInfo,
+        keys: &[PublicKey],
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = placeholders_from(3, keys.len());
+        let sql = format!(
+            "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
+             FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq
+             WHERE e.circle = $1 AND e.kind = 6 AND (e.payer IN ({list}) OR e.payee IN ({list}))
+               AND NOT EXISTS (SELECT 1 FROM entries c WHERE c.circle = e.circle AND c.refers_to = e.entry_hash)
+             ORDER BY e.seq LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(info.row_id)
+            .bind(limit.clamp(1, LIST_ENTRIES_MAX));
+        for key in keys {
+            query = query.bind(key.as_bytes().to_vec());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(stored_entry_from_row).collect()
+    }
+
     /// The latest tree head the node signed for a circle.
     pub async fn latest_tree_head(&self, info: &CircleInfo) -> Result<TreeHead, StoreError> {
         read_tree_head(&mut *self.pool.acquire().await?, info).await
@@ -558,7 +667,7 @@ impl Store {
         let mut from_seq = 0i64;
         loop {
             let rows = sqlx::query(
-                "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, e.kind, e.author, e.payer, e.payee, e.amount_minor, m.salt, m.text
+                "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, e.kind, e.author, e.payer, e.payee, e.amount_minor, e.refers_to, m.salt, m.text
                  FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq
                  WHERE e.circle = $1 AND e.seq >= $2 ORDER BY e.seq LIMIT $3",
             )
@@ -776,18 +885,26 @@ async fn read_accounts(
     .bind(row_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let key: Vec<u8> = row.try_get("account_key")?;
-            Ok(AccountRow {
-                key: public_key(&key)?,
-                floor_minor: row.try_get("floor_minor")?,
-                ceiling_minor: row.try_get("ceiling_minor")?,
-                balance_minor: row.try_get("balance_minor")?,
-                status: row.try_get("status")?,
-            })
-        })
-        .collect()
+    rows.iter().map(account_from_row).collect()
+}
+
+fn account_from_row(row: &AnyRow) -> Result<AccountRow, StoreError> {
+    let key: Vec<u8> = row.try_get("account_key")?;
+    Ok(AccountRow {
+        key: public_key(&key)?,
+        floor_minor: row.try_get("floor_minor")?,
+        ceiling_minor: row.try_get("ceiling_minor")?,
+        balance_minor: row.try_get("balance_minor")?,
+        status: row.try_get("status")?,
+    })
+}
+
+/// `$first, $first+1, ...` for an `IN (...)` list of `count` values (`count` >= 1).
+fn placeholders_from(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn read_tree_head(
@@ -864,10 +981,19 @@ fn check_columns(row: &AnyRow, raw: &RawEntry, faults: &mut Vec<Fault>) -> Resul
     if author != request.author.as_bytes() {
         fault("the stored author is not the signer".into());
     }
-    let (payer, payee, amount) = columns_of(&request.body);
+    let Columns {
+        payer,
+        payee,
+        amount_minor: amount,
+        refers_to,
+    } = columns_of(&request.body);
     let stored_payer: Option<Vec<u8>> = row.try_get("payer")?;
     let stored_payee: Option<Vec<u8>> = row.try_get("payee")?;
     let stored_amount: Option<i64> = row.try_get("amount_minor")?;
+    let stored_refers_to: Option<Vec<u8>> = row.try_get("refers_to")?;
+    if stored_refers_to != refers_to {
+        fault("the stored reference to an earlier entry is not the one signed".into());
+    }
     if stored_amount != amount {
         fault(format!(
             "the stored amount {} is not the signed amount {}",
@@ -881,26 +1007,49 @@ fn check_columns(row: &AnyRow, raw: &RawEntry, faults: &mut Vec<Fault>) -> Resul
     Ok(())
 }
 
-/// The payer, payee and amount columns stored beside an entry for queries.
-pub(crate) fn columns_of(body: &Body) -> (Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>) {
+/// The columns stored beside an entry for queries: who pays whom, how much, and the entry it
+/// refers to (the request it accepts or closes, or the transfer it reverses).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Columns {
+    pub payer: Option<Vec<u8>>,
+    pub payee: Option<Vec<u8>>,
+    pub amount_minor: Option<i64>,
+    pub refers_to: Option<Vec<u8>>,
+}
+
+pub(crate) fn columns_of(body: &Body) -> Columns {
     match body {
         Body::Transfer {
             payer,
             payee,
             amount_minor,
+            cause,
             ..
-        }
-        | Body::RequestPayment {
+        } => Columns {
+            payer: Some(payer.as_bytes().to_vec()),
+            payee: Some(payee.as_bytes().to_vec()),
+            amount_minor: Some(*amount_minor),
+            refers_to: match cause {
+                Cause::AcceptsRequest(hash) | Cause::Reverses(hash) => Some(hash.0.to_vec()),
+                Cause::Direct | Cause::Reference(_) => None,
+            },
+        },
+        Body::RequestPayment {
             payer,
             payee,
             amount_minor,
             ..
-        } => (
-            Some(payer.as_bytes().to_vec()),
-            Some(payee.as_bytes().to_vec()),
-            Some(*amount_minor),
-        ),
-        _ => (None, None, None),
+        } => Columns {
+            payer: Some(payer.as_bytes().to_vec()),
+            payee: Some(payee.as_bytes().to_vec()),
+            amount_minor: Some(*amount_minor),
+            refers_to: None,
+        },
+        Body::CloseRequest { request } => Columns {
+            refers_to: Some(request.0.to_vec()),
+            ..Columns::default()
+        },
+        _ => Columns::default(),
     }
 }
 

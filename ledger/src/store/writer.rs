@@ -14,14 +14,14 @@ use rayon::prelude::*;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{columns_of, now_ms, Backend, Store, StoreError};
+use super::{columns_of, now_ms, Backend, Columns, Store, StoreError};
 use crate::entry::{Entry, SignedRequest, TreeHead};
 use crate::export::Memo;
 use crate::keys::{batch_size_for, verify_batch, Hash, PublicKey, SecretKey, Signature};
 use crate::merkle::Frontier;
 use crate::state::{CircleState, Refusal};
 
-/// Rows per multi-row INSERT statement (13 parameters each, far below both backends' limits).
+/// Rows per multi-row INSERT statement (14 parameters each, far below both backends' limits).
 const INSERT_ROWS_MAX: usize = 1_000;
 /// Verified batches waiting for the writer (one being written, one ready).
 const VERIFIED_BATCHES_MAX: usize = 1;
@@ -462,13 +462,18 @@ pub(crate) async fn insert_entries(
 ) -> Result<(), sqlx::Error> {
     for chunk in entries.chunks(INSERT_ROWS_MAX) {
         let mut sql = String::from(
-            "INSERT INTO entries (circle, seq, entry_hash, prev_hash, recorded_at_ms, kind, author, nonce, request, signature, payer, payee, amount_minor) VALUES ",
+            "INSERT INTO entries (circle, seq, entry_hash, prev_hash, recorded_at_ms, kind, author, nonce, request, signature, payer, payee, amount_minor, refers_to) VALUES ",
         );
-        push_placeholders(&mut sql, backend, chunk.len(), 13);
+        push_placeholders(&mut sql, backend, chunk.len(), 14);
         let mut query = sqlx::query(&sql);
         for (entry, hash) in chunk {
             let request = &entry.signed.request;
-            let (payer, payee, amount) = columns_of(&request.body);
+            let Columns {
+                payer,
+                payee,
+                amount_minor,
+                refers_to,
+            } = columns_of(&request.body);
             query = query
                 .bind(row_id)
                 .bind(entry.seq as i64)
@@ -482,7 +487,8 @@ pub(crate) async fn insert_entries(
                 .bind(entry.signed.signature.0.to_vec())
                 .bind(payer)
                 .bind(payee)
-                .bind(amount);
+                .bind(amount_minor)
+                .bind(refers_to);
         }
         query.execute(&mut **tx).await?;
     }

@@ -1,0 +1,833 @@
+//! Persistence of the web space (people, sessions, memberships, invitations, circle settings):
+//! the only module of this crate that holds SQL. It shares the ledger store's database and runs
+//! the same portable SQL on SQLite and PostgreSQL through sqlx's `Any` driver.
+
+use commons_ledger::keys::PublicKey;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+/// Most members one directory query returns.
+pub const MEMBERS_PAGE_MAX: i64 = 200;
+/// Most invitations or join requests one list returns.
+pub const INVITATIONS_PAGE_MAX: i64 = 200;
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+/// A person with a login on this node.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub password_hash: String,
+    pub seal_salt: Vec<u8>,
+    pub language: Option<String>,
+    pub is_node_admin: bool,
+    pub created_at_ms: i64,
+}
+
+/// Where someone stands in a circle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStatus {
+    /// Asked to join, or was vouched for; a steward has not decided yet.
+    Pending,
+    Active,
+    Declined,
+    Left,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Pending => "pending",
+            MemberStatus::Active => "active",
+            MemberStatus::Declined => "declined",
+            MemberStatus::Left => "left",
+        }
+    }
+    fn parse(text: &str) -> MemberStatus {
+        match text {
+            "active" => MemberStatus::Active,
+            "declined" => MemberStatus::Declined,
+            "left" => MemberStatus::Left,
+            _ => MemberStatus::Pending,
+        }
+    }
+}
+
+/// A person's membership row in one circle.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub circle: i64,
+    pub user_id: i64,
+    pub status: MemberStatus,
+    pub account_key: PublicKey,
+    /// The account's signing key sealed under the member's password; `None` when the member
+    /// holds their own key and signs with the CLI.
+    pub sealed_key: Option<Vec<u8>>,
+    pub vouched_by: Option<i64>,
+    pub request_message: String,
+    pub agreements_version: i64,
+    pub created_at_ms: i64,
+}
+
+/// A member as the directory shows them.
+#[derive(Debug, Clone)]
+pub struct MemberCard {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub account_key: PublicKey,
+    pub status: MemberStatus,
+    pub request_message: String,
+    pub vouched_by_name: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// An invitation link's row (the link's secret itself is never stored).
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub id: i64,
+    pub circle: i64,
+    pub created_by: i64,
+    pub created_by_name: String,
+    pub by_steward: bool,
+    pub note: String,
+    pub account_key: Option<PublicKey>,
+    pub sealed_key: Option<Vec<u8>>,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub used_by: Option<i64>,
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// What stewards edit about a circle beyond its signed settings.
+#[derive(Debug, Clone)]
+pub struct CircleSettings {
+    pub description: String,
+    pub agreements: String,
+    pub agreements_version: i64,
+    pub members_may_invite: bool,
+    /// Whether people may ask to join from the circle's public page.
+    pub open_to_requests: bool,
+}
+
+/// A new membership to record.
+#[derive(Debug, Clone)]
+pub struct NewMembership {
+    pub circle: i64,
+    pub user_id: i64,
+    pub status: MemberStatus,
+    pub account_key: PublicKey,
+    pub sealed_key: Option<Vec<u8>>,
+    pub vouched_by: Option<i64>,
+    pub invitation: Option<i64>,
+    pub request_message: String,
+    pub agreements_version: i64,
+    pub now_ms: i64,
+}
+
+/// A new person to record.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub seal_salt: Vec<u8>,
+    pub language: Option<String>,
+    pub is_node_admin: bool,
+    pub now_ms: i64,
+}
+
+/// The web space's tables.
+#[derive(Debug, Clone)]
+pub struct NodeDb {
+    pool: AnyPool,
+}
+
+fn key_of(bytes: Vec<u8>) -> DbResult<PublicKey> {
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| sqlx::Error::Decode("a stored key is not 32 bytes".into()))?;
+    Ok(PublicKey::from_raw(bytes))
+}
+
+fn user_from_row(row: &AnyRow) -> DbResult<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        bio: row.try_get("bio")?,
+        password_hash: row.try_get("password_hash")?,
+        seal_salt: row.try_get("seal_salt")?,
+        language: row.try_get("language")?,
+        is_node_admin: row.try_get::<i64, _>("is_node_admin")? != 0,
+        created_at_ms: row.try_get("created_at_ms")?,
+    })
+}
+
+fn membership_from_row(row: &AnyRow) -> DbResult<Membership> {
+    Ok(Membership {
+        circle: row.try_get("circle")?,
+        user_id: row.try_get("user_id")?,
+        status: MemberStatus::parse(&row.try_get::<String, _>("status")?),
+        account_key: key_of(row.try_get("account_key")?)?,
+        sealed_key: row.try_get("sealed_key")?,
+        vouched_by: row.try_get("vouched_by")?,
+        request_message: row.try_get("request_message")?,
+        agreements_version: row.try_get("agreements_version")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+    })
+}
+
+fn card_from_row(row: &AnyRow) -> DbResult<MemberCard> {
+    Ok(MemberCard {
+        user_id: row.try_get("user_id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        bio: row.try_get("bio")?,
+        account_key: key_of(row.try_get("account_key")?)?,
+        status: MemberStatus::parse(&row.try_get::<String, _>("status")?),
+        request_message: row.try_get("request_message")?,
+        vouched_by_name: row.try_get("vouched_by_name")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+    })
+}
+
+fn invitation_from_row(row: &AnyRow) -> DbResult<Invitation> {
+    Ok(Invitation {
+        id: row.try_get("id")?,
+        circle: row.try_get("circle")?,
+        created_by: row.try_get("created_by")?,
+        created_by_name: row.try_get("created_by_name")?,
+        by_steward: row.try_get::<i64, _>("by_steward")? != 0,
+        note: row.try_get("note")?,
+        account_key: row
+            .try_get::<Option<Vec<u8>>, _>("account_key")?
+            .map(key_of)
+            .transpose()?,
+        sealed_key: row.try_get("sealed_key")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        expires_at_ms: row.try_get("expires_at_ms")?,
+        used_by: row.try_get("used_by")?,
+        revoked_at_ms: row.try_get("revoked_at_ms")?,
+    })
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, bio, password_hash, seal_salt, language, is_node_admin, created_at_ms";
+const MEMBERSHIP_COLUMNS: &str = "circle, user_id, status, account_key, sealed_key, vouched_by, request_message, agreements_version, created_at_ms";
+const CARD_SELECT: &str = "SELECT m.user_id, u.username, u.display_name, u.bio, m.account_key, m.status, m.request_message, v.display_name AS vouched_by_name, m.created_at_ms
+     FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN users v ON v.id = m.vouched_by";
+const INVITATION_SELECT: &str = "SELECT i.id, i.circle, i.created_by, u.display_name AS created_by_name, i.by_steward, i.note, i.account_key, i.sealed_key, i.created_at_ms, i.expires_at_ms, i.used_by, i.revoked_at_ms
+     FROM invitations i JOIN users u ON u.id = i.created_by";
+
+impl NodeDb {
+    pub fn new(pool: AnyPool) -> NodeDb {
+        NodeDb { pool }
+    }
+
+    /// The node's secret called `name`, made from `fresh` the first time it is asked for.
+    pub async fn node_secret(&self, name: &str, fresh: [u8; 32]) -> DbResult<Vec<u8>> {
+        sqlx::query(
+            "INSERT INTO node_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(fresh.to_vec())
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("SELECT value FROM node_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)
+    }
+
+    // ----- people -----
+
+    pub async fn user_count(&self) -> DbResult<i64> {
+        sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)
+    }
+
+    pub async fn create_user(&self, user: &NewUser) -> DbResult<i64> {
+        sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, seal_salt, language, is_node_admin, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(user.seal_salt.clone())
+        .bind(user.language.clone())
+        .bind(i64::from(user.is_node_admin))
+        .bind(user.now_ms)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)
+    }
+
+    pub async fn user(&self, id: i64) -> DbResult<Option<User>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND erased_at_ms IS NULL");
+        sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> DbResult<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1 AND erased_at_ms IS NULL"
+        );
+        sqlx::query(&sql)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    pub async fn update_profile(
+        &self,
+        user_id: i64,
+        display_name: &str,
+        bio: &str,
+        language: Option<&str>,
+    ) -> DbResult<()> {
+        sqlx::query("UPDATE users SET display_name = $1, bio = $2, language = $3 WHERE id = $4")
+            .bind(display_name)
+            .bind(bio)
+            .bind(language)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes a password: the new hash, the new seal salt and every membership's key resealed
+    /// under the new password, all in one transaction. Other sessions of the person end.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        seal_salt: &[u8],
+        resealed: &[(i64, Vec<u8>)],
+        keep_session: &[u8],
+    ) -> DbResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, seal_salt = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(seal_salt.to_vec())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        for (circle, sealed) in resealed {
+            sqlx::query(
+                "UPDATE memberships SET sealed_key = $1 WHERE circle = $2 AND user_id = $3",
+            )
+            .bind(sealed.clone())
+            .bind(*circle)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep_session.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    // ----- sessions -----
+
+    pub async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> DbResult<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at_ms, expires_at_ms, last_seen_ms) VALUES ($1, $2, $3, $4, $3)")
+            .bind(token_hash.to_vec())
+            .bind(user_id)
+            .bind(now_ms)
+            .bind(expires_at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The person behind a live session, moving its idle expiry forward to `expires_at_ms`.
+    pub async fn session_user(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> DbResult<Option<User>> {
+        let row = sqlx::query(
+            "SELECT user_id, expires_at_ms, last_seen_ms FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires: i64 = row.try_get("expires_at_ms")?;
+        if expires <= now_ms {
+            self.delete_session(token_hash).await?;
+            return Ok(None);
+        }
+        let last_seen: i64 = row.try_get("last_seen_ms")?;
+        // One write per minute at most keeps busy pages from writing on every request.
+        if now_ms - last_seen > 60_000 {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_ms = $1, expires_at_ms = $2 WHERE token_hash = $3",
+            )
+            .bind(now_ms)
+            .bind(expires_at_ms)
+            .bind(token_hash.to_vec())
+            .execute(&self.pool)
+            .await?;
+        }
+        self.user(row.try_get("user_id")?).await
+    }
+
+    pub async fn delete_session(&self, token_hash: &[u8]) -> DbResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.to_vec())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions; returns the hashes of those removed.
+    pub async fn purge_sessions(&self, now_ms: i64) -> DbResult<Vec<Vec<u8>>> {
+        let rows =
+            sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= $1 RETURNING token_hash")
+                .bind(now_ms)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|row| row.try_get(0)).collect()
+    }
+
+    /// The hashes of a person's live sessions.
+    pub async fn sessions_of(&self, user_id: i64) -> DbResult<Vec<Vec<u8>>> {
+        let rows = sqlx::query("SELECT token_hash FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| row.try_get(0)).collect()
+    }
+
+    // ----- API tokens -----
+
+    pub async fn create_api_token(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        label: &str,
+        now_ms: i64,
+    ) -> DbResult<()> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at_ms) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash.to_vec())
+            .bind(user_id)
+            .bind(label)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn api_token_user(&self, token_hash: &[u8], now_ms: i64) -> DbResult<Option<User>> {
+        let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1")
+            .bind(token_hash.to_vec())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        sqlx::query("UPDATE api_tokens SET last_used_ms = $1 WHERE token_hash = $2")
+            .bind(now_ms)
+            .bind(token_hash.to_vec())
+            .execute(&self.pool)
+            .await?;
+        self.user(row.try_get(0)?).await
+    }
+
+    // ----- circles -----
+
+    pub async fn circle_settings(&self, circle: i64) -> DbResult<Option<CircleSettings>> {
+        let row = sqlx::query("SELECT description, agreements, agreements_version, members_may_invite, open_to_requests FROM circle_settings WHERE circle = $1")
+            .bind(circle)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(CircleSettings {
+                description: row.try_get("description")?,
+                agreements: row.try_get("agreements")?,
+                agreements_version: row.try_get("agreements_version")?,
+                members_may_invite: row.try_get::<i64, _>("members_may_invite")? != 0,
+                open_to_requests: row.try_get::<i64, _>("open_to_requests")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    /// Saves a circle's settings; a change to the agreements' text starts a new version.
+    pub async fn save_circle_settings(
+        &self,
+        circle: i64,
+        settings: &CircleSettings,
+        now_ms: i64,
+    ) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO circle_settings (circle, description, agreements, agreements_version, members_may_invite, open_to_requests, updated_at_ms)
+             VALUES ($1, $2, $3, 1, $4, $6, $5)
+             ON CONFLICT (circle) DO UPDATE SET description = excluded.description,
+               agreements_version = CASE WHEN circle_settings.agreements = excluded.agreements
+                 THEN circle_settings.agreements_version ELSE circle_settings.agreements_version + 1 END,
+               agreements = excluded.agreements,
+               members_may_invite = excluded.members_may_invite,
+               open_to_requests = excluded.open_to_requests, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(circle)
+        .bind(&settings.description)
+        .bind(&settings.agreements)
+        .bind(i64::from(settings.members_may_invite))
+        .bind(now_ms)
+        .bind(i64::from(settings.open_to_requests))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    // ----- memberships -----
+
+    pub async fn create_membership(&self, new: &NewMembership) -> DbResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO memberships (circle, user_id, status, account_key, sealed_key, vouched_by, invitation, request_message, agreements_version, agreed_at_ms, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(new.circle)
+        .bind(new.user_id)
+        .bind(new.status.as_str())
+        .bind(new.account_key.as_bytes().to_vec())
+        .bind(new.sealed_key.clone())
+        .bind(new.vouched_by)
+        .bind(new.invitation)
+        .bind(&new.request_message)
+        .bind(new.agreements_version)
+        .bind(new.now_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO member_keys (circle, account_key, user_id) VALUES ($1, $2, $3)")
+            .bind(new.circle)
+            .bind(new.account_key.as_bytes().to_vec())
+            .bind(new.user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    pub async fn membership(&self, circle: i64, user_id: i64) -> DbResult<Option<Membership>> {
+        let sql = format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE circle = $1 AND user_id = $2"
+        );
+        sqlx::query(&sql)
+            .bind(circle)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(membership_from_row)
+            .transpose()
+    }
+
+    /// Circles (row ids) a person is an active member of, with their membership.
+    pub async fn memberships_of(&self, user_id: i64) -> DbResult<Vec<Membership>> {
+        let sql = format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE user_id = $1 ORDER BY created_at_ms"
+        );
+        sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(membership_from_row)
+            .collect()
+    }
+
+    /// Members of a circle with this status, by name; `search` filters names (case-insensitive).
+    pub async fn members(
+        &self,
+        circle: i64,
+        status: MemberStatus,
+        search: Option<&str>,
+        limit: i64,
+    ) -> DbResult<Vec<MemberCard>> {
+        let pattern = search
+            .map(|text| {
+                let escaped: String = text
+                    .to_lowercase()
+                    .chars()
+                    .flat_map(|c| match c {
+                        '%' | '_' | '\\' => vec!['\\', c],
+                        c => vec![c],
+                    })
+                    .collect();
+                format!("%{escaped}%")
+            })
+            .unwrap_or_else(|| "%".to_owned());
+        let sql = format!(
+            "{CARD_SELECT} WHERE m.circle = $1 AND m.status = $2
+               AND (LOWER(u.display_name) LIKE $3 ESCAPE '\\' OR u.username LIKE $3 ESCAPE '\\')
+             ORDER BY LOWER(u.display_name), u.id LIMIT $4"
+        );
+        sqlx::query(&sql)
+            .bind(circle)
+            .bind(status.as_str())
+            .bind(pattern)
+            .bind(limit.clamp(1, MEMBERS_PAGE_MAX))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(card_from_row)
+            .collect()
+    }
+
+    pub async fn member_by_username(
+        &self,
+        circle: i64,
+        username: &str,
+    ) -> DbResult<Option<MemberCard>> {
+        let sql = format!("{CARD_SELECT} WHERE m.circle = $1 AND u.username = $2");
+        sqlx::query(&sql)
+            .bind(circle)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(card_from_row)
+            .transpose()
+    }
+
+    /// Who holds (or held) a ledger key in a circle: names for the ledger pages.
+    pub async fn names_for_keys(
+        &self,
+        circle: i64,
+        keys: &[PublicKey],
+    ) -> DbResult<Vec<(PublicKey, String, String)>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (0..keys.len())
+            .map(|n| format!("${}", n + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT k.account_key, u.username, u.display_name FROM member_keys k JOIN users u ON u.id = k.user_id
+             WHERE k.circle = $1 AND k.account_key IN ({list})"
+        );
+        let mut query = sqlx::query(&sql).bind(circle);
+        for key in keys {
+            query = query.bind(key.as_bytes().to_vec());
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    key_of(row.try_get("account_key")?)?,
+                    row.try_get("username")?,
+                    row.try_get("display_name")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Every key a member's account has had in a circle.
+    pub async fn member_keys(&self, circle: i64, user_id: i64) -> DbResult<Vec<PublicKey>> {
+        sqlx::query("SELECT account_key FROM member_keys WHERE circle = $1 AND user_id = $2")
+            .bind(circle)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|row| key_of(row.try_get(0)?))
+            .collect()
+    }
+
+    /// Records a steward's decision on a pending membership.
+    pub async fn decide_membership(
+        &self,
+        circle: i64,
+        user_id: i64,
+        status: MemberStatus,
+        decided_by: i64,
+        now_ms: i64,
+    ) -> DbResult<bool> {
+        let done = sqlx::query(
+            "UPDATE memberships SET status = $1, decided_by = $2, decided_at_ms = $3 WHERE circle = $4 AND user_id = $5 AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(decided_by)
+        .bind(now_ms)
+        .bind(circle)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Moves a membership to a new key (after a ledger key rotation), remembering the old one.
+    pub async fn move_member_key(
+        &self,
+        circle: i64,
+        user_id: i64,
+        new_key: &PublicKey,
+        sealed_key: Option<Vec<u8>>,
+    ) -> DbResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE memberships SET account_key = $1, sealed_key = $2 WHERE circle = $3 AND user_id = $4",
+        )
+        .bind(new_key.as_bytes().to_vec())
+        .bind(sealed_key)
+        .bind(circle)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO member_keys (circle, account_key, user_id) VALUES ($1, $2, $3) ON CONFLICT (circle, account_key) DO NOTHING")
+            .bind(circle)
+            .bind(new_key.as_bytes().to_vec())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Records a key the member's account had before (e.g. an invitation's temporary key).
+    pub async fn remember_member_key(
+        &self,
+        circle: i64,
+        user_id: i64,
+        key: &PublicKey,
+    ) -> DbResult<()> {
+        sqlx::query("INSERT INTO member_keys (circle, account_key, user_id) VALUES ($1, $2, $3) ON CONFLICT (circle, account_key) DO NOTHING")
+            .bind(circle)
+            .bind(key.as_bytes().to_vec())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // ----- invitations -----
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_invitation(
+        &self,
+        circle: i64,
+        token_hash: &[u8],
+        created_by: i64,
+        by_steward: bool,
+        note: &str,
+        account: Option<(&PublicKey, Vec<u8>)>,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> DbResult<i64> {
+        sqlx::query(
+            "INSERT INTO invitations (circle, token_hash, created_by, by_steward, note, account_key, sealed_key, created_at_ms, expires_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(circle)
+        .bind(token_hash.to_vec())
+        .bind(created_by)
+        .bind(i64::from(by_steward))
+        .bind(note)
+        .bind(account.as_ref().map(|(key, _)| key.as_bytes().to_vec()))
+        .bind(account.map(|(_, sealed)| sealed))
+        .bind(now_ms)
+        .bind(expires_at_ms)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)
+    }
+
+    pub async fn invitation_by_token(&self, token_hash: &[u8]) -> DbResult<Option<Invitation>> {
+        let sql = format!("{INVITATION_SELECT} WHERE i.token_hash = $1");
+        sqlx::query(&sql)
+            .bind(token_hash.to_vec())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(invitation_from_row)
+            .transpose()
+    }
+
+    pub async fn invitation(&self, circle: i64, id: i64) -> DbResult<Option<Invitation>> {
+        let sql = format!("{INVITATION_SELECT} WHERE i.circle = $1 AND i.id = $2");
+        sqlx::query(&sql)
+            .bind(circle)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(invitation_from_row)
+            .transpose()
+    }
+
+    /// A circle's invitations, newest first; `created_by` limits them to one member's.
+    pub async fn invitations(
+        &self,
+        circle: i64,
+        created_by: Option<i64>,
+    ) -> DbResult<Vec<Invitation>> {
+        let sql = format!(
+            "{INVITATION_SELECT} WHERE i.circle = $1 AND ($2 = 0 OR i.created_by = $2) ORDER BY i.created_at_ms DESC, i.id DESC LIMIT $3"
+        );
+        sqlx::query(&sql)
+            .bind(circle)
+            .bind(created_by.unwrap_or(0))
+            .bind(INVITATIONS_PAGE_MAX)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(invitation_from_row)
+            .collect()
+    }
+
+    /// Marks an invitation used, if it still was unused (one person per link).
+    pub async fn use_invitation(&self, id: i64, user_id: i64, now_ms: i64) -> DbResult<bool> {
+        let done = sqlx::query(
+            "UPDATE invitations SET used_by = $1, used_at_ms = $2, sealed_key = NULL
+             WHERE id = $3 AND used_by IS NULL AND revoked_at_ms IS NULL AND expires_at_ms > $2",
+        )
+        .bind(user_id)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn revoke_invitation(&self, circle: i64, id: i64, now_ms: i64) -> DbResult<bool> {
+        let done = sqlx::query(
+            "UPDATE invitations SET revoked_at_ms = $1, sealed_key = NULL WHERE circle = $2 AND id = $3 AND used_by IS NULL AND revoked_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(circle)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,78 @@
+//! The one error type of the web edge: person-facing errors become 4xx pages with a message,
+//! internal errors an opaque 500 that is logged with the request id.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::services::ActionError;
+
+/// What went wrong while answering a request.
+#[derive(Debug)]
+pub enum AppError {
+    /// No such page, or a circle page the visitor is not a member of (the same answer, so that
+    /// outsiders learn nothing about a circle).
+    NotFound,
+    /// A logged-in member may not do this (e.g. a steward's page).
+    Forbidden,
+    /// The page needs a login.
+    LoginRequired,
+    /// A request that cannot be understood (its catalogue message id).
+    BadRequest(&'static str),
+    TooManyRequests,
+    /// Anything else: logged, never shown.
+    Internal(String),
+}
+
+/// Marks a response as an error for the error-page layer, which renders it in the visitor's
+/// language inside the site's layout.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorPage {
+    pub status: StatusCode,
+    pub message_id: &'static str,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, message_id) = match self {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "error-not-found"),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden"),
+            AppError::LoginRequired => (StatusCode::UNAUTHORIZED, "error-login-required"),
+            AppError::BadRequest(id) => (StatusCode::BAD_REQUEST, id),
+            AppError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "error-too-many"),
+            AppError::Internal(error) => {
+                tracing::error!(%error, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
+            }
+        };
+        let mut response = (status, message_id).into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorPage { status, message_id });
+        response
+    }
+}
+
+impl From<ActionError> for AppError {
+    fn from(error: ActionError) -> Self {
+        match error {
+            ActionError::NotFound => AppError::NotFound,
+            ActionError::Forbidden => AppError::Forbidden,
+            ActionError::Busy => AppError::TooManyRequests,
+            ActionError::InvitationGone => AppError::BadRequest("error-invitation-gone"),
+            ActionError::Invalid { message_id, .. } => AppError::BadRequest(message_id),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Internal(error.to_string())
+    }
+}
+
+impl From<commons_ledger::store::StoreError> for AppError {
+    fn from(error: commons_ledger::store::StoreError) -> Self {
+        AppError::from(ActionError::from(error))
+    }
+}

@@ -1,0 +1,304 @@
+//! The members' web space: server-rendered pages (axum + maud) over a node's circles.
+//!
+//! `routes` are thin handlers, `services` hold what people can do, `db` is the only SQL,
+//! `views` only render, `custody` seals keys, `session` knows who is asking, `i18n` translates.
+
+pub mod assets;
+pub mod custody;
+pub mod db;
+pub mod error;
+pub mod i18n;
+pub mod names;
+pub mod routes;
+pub mod services;
+pub mod session;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use commons_ledger::store::Store;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::custody::KdfCost;
+use crate::db::NodeDb;
+use crate::error::ErrorPage;
+use crate::i18n::Catalogues;
+use crate::services::{Keyring, Services};
+use crate::session::{LoginLimits, Visitor};
+
+/// How the web space runs.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address people use to reach the node (for invitation links).
+    pub public_url: String,
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub cookies_secure: bool,
+    /// A session ends after this long without a request.
+    pub session_idle_ms: i64,
+    /// Login attempts allowed per minute, per address and per username.
+    pub login_attempts_per_minute: u32,
+    /// Most time one request may take.
+    pub request_timeout_ms: u64,
+    /// Largest request body.
+    pub body_bytes_max: usize,
+    /// The cost of password hashing and key sealing.
+    pub kdf_cost: KdfCost,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            public_url: "http://127.0.0.1:8080".into(),
+            cookies_secure: false,
+            session_idle_ms: 24 * 3600 * 1000,
+            login_attempts_per_minute: 10,
+            request_timeout_ms: 30_000,
+            body_bytes_max: 256 * 1024,
+            kdf_cost: KdfCost::RECOMMENDED,
+        }
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    pub services: Services,
+    pub config: WebConfig,
+    pub catalogues: Arc<Catalogues>,
+    pub csrf_secret: Vec<u8>,
+    pub login_limits: LoginLimits,
+}
+
+impl AppState {
+    /// Builds the state over an open store (its database also holds the web space's tables).
+    pub async fn new(store: Store, config: WebConfig) -> anyhow::Result<Arc<AppState>> {
+        let db = NodeDb::new(store.pool().clone());
+        let csrf_secret = db
+            .node_secret("csrf", custody::random_secret())
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot read the node's CSRF secret: {error}"))?;
+        Ok(Arc::new(AppState {
+            services: Services {
+                store,
+                db,
+                keyring: Keyring::default(),
+                cost: config.kdf_cost,
+            },
+            login_limits: LoginLimits::new(config.login_attempts_per_minute),
+            catalogues: Catalogues::load(),
+            csrf_secret,
+            config,
+        }))
+    }
+}
+
+/// The content security policy: only this node's own styles and images, no scripts, no frames.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The whole application: pages, static files and the middleware around them.
+pub fn router(state: Arc<AppState>) -> Router {
+    let pages = Router::new()
+        .route("/", get(routes::front))
+        .route("/setup", get(routes::setup_form).post(routes::setup_submit))
+        .route("/login", get(routes::login_form).post(routes::login_submit))
+        .route("/logout", post(routes::logout))
+        .route("/language", post(routes::set_language))
+        .route("/settings", get(routes::settings))
+        .route("/settings/profile", post(routes::settings_profile))
+        .route("/settings/password", post(routes::settings_password))
+        .route(
+            "/join/{link}",
+            get(routes::join_form).post(routes::join_submit),
+        )
+        .route(
+            "/ask/{slug}",
+            get(routes::ask_form).post(routes::ask_submit),
+        )
+        .route("/pending/{slug}", get(routes::pending))
+        .route("/c/{slug}", get(routes::circle_home))
+        .route(
+            "/c/{slug}/pay",
+            get(routes::pay_form).post(routes::pay_submit),
+        )
+        .route(
+            "/c/{slug}/request",
+            get(routes::request_form).post(routes::request_submit),
+        )
+        .route(
+            "/c/{slug}/requests/{seq}/accept",
+            post(routes::accept_request),
+        )
+        .route(
+            "/c/{slug}/requests/{seq}/decline",
+            post(routes::decline_request),
+        )
+        .route("/c/{slug}/ledger", get(routes::ledger))
+        .route("/c/{slug}/statement", get(routes::statement))
+        .route("/c/{slug}/statement.csv", get(routes::statement_csv))
+        .route("/c/{slug}/members", get(routes::members))
+        .route("/c/{slug}/members/{username}", get(routes::member))
+        .route(
+            "/c/{slug}/invitations",
+            get(routes::invitations).post(routes::invite),
+        )
+        .route(
+            "/c/{slug}/invitations/{id}/revoke",
+            post(routes::revoke_invitation),
+        )
+        .route("/c/{slug}/steward", get(routes::steward))
+        .route("/c/{slug}/steward/limits", post(routes::steward_limits))
+        .route(
+            "/c/{slug}/steward/pending/{user}/{decision}",
+            post(routes::steward_decide),
+        )
+        .route(
+            "/c/{slug}/steward/settings",
+            get(routes::circle_settings).post(routes::circle_settings_submit),
+        )
+        .route("/c/{slug}/steward/audit", get(routes::audit))
+        .fallback(not_found)
+        .layer(middleware::from_fn(error_pages))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::visitor_layer,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, private"),
+        ));
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/static/{file}", get(assets::serve))
+        .merge(pages)
+        .with_state(state.clone())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+        ))
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(state.config.body_bytes_max))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(state.config.request_timeout_ms),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &Request| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+            },
+        ))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn not_found() -> error::AppError {
+    error::AppError::NotFound
+}
+
+/// Renders error responses as pages in the visitor's language; sends people who need to log
+/// in to the login page and back.
+async fn error_pages(request: Request, next: Next) -> Response {
+    let visitor = request.extensions().get::<Visitor>().cloned();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    let is_get = request.method() == axum::http::Method::GET;
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<ErrorPage>().copied() else {
+        return response;
+    };
+    let Some(v) = visitor else { return response };
+    if error.status == StatusCode::UNAUTHORIZED && error.message_id == "error-login-required" {
+        let next = if is_get { path } else { "/".into() };
+        let encoded: String = next
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        return Redirect::to(&format!("/login?next={encoded}")).into_response();
+    }
+    let title = v.tr.t(match error.status {
+        StatusCode::NOT_FOUND => "error-not-found-title",
+        StatusCode::FORBIDDEN => "error-forbidden-title",
+        StatusCode::INTERNAL_SERVER_ERROR => "error-internal-title",
+        _ => "error-title",
+    });
+    let markup = views::message_page(
+        &v,
+        &title,
+        &v.tr.t(error.message_id),
+        Some(("/", v.tr.t("nav-home"))),
+    );
+    (error.status, Html(markup.into_string())).into_response()
+}
+
+/// Serves the web space until `shutdown` completes, finishing requests in flight.
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let purge_state = state.clone();
+    let purger = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            if let Err(error) = purge_state.services.purge_sessions().await {
+                tracing::warn!(%error, "purging expired sessions failed");
+            }
+            purge_state.login_limits.shrink();
+        }
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    purger.abort();
+    result.map_err(|error| anyhow::anyhow!("the server stopped: {error}"))
+}

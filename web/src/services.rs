@@ -1,0 +1,1159 @@
+//! What people can do in the web space (set up a node, join, pay, request, invite, admit),
+//! as plain async functions over the ledger store and the node's tables. No HTTP here: the
+//! page handlers and the JSON API both call these, so both follow the same rules.
+
+#![allow(clippy::result_large_err)]
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use commons_ledger::amount::{AmountError, Decimals};
+use commons_ledger::entry::{memo_hash, Body, Cause, CircleSpec, Request, MEMO_BYTES_MAX};
+use commons_ledger::export::Memo;
+use commons_ledger::keys::{Hash, PublicKey, SecretKey};
+use commons_ledger::state::Refusal;
+use commons_ledger::store::{now_ms, Appended, CircleInfo, Store, StoreError, StoredEntry};
+use rand_core::{OsRng, RngCore};
+use thiserror::Error;
+
+use crate::custody::{
+    hash_password, new_seal_salt, random_secret, seal, unseal, verify_password, CustodyError,
+    KdfCost, Password, SealingKey,
+};
+use crate::db::{
+    CircleSettings, MemberCard, MemberStatus, Membership, NewMembership, NewUser, NodeDb, User,
+};
+use crate::names::{bounded_text, DisplayName, NameError, Username, NOTE_CHARS_MAX};
+
+/// How long an invitation link stays valid.
+pub const INVITATION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+/// The agreements a new circle starts with, until its stewards write their own.
+pub const DEFAULT_AGREEMENTS: &str = "We treat each other with care and respect.\n\
+We keep our promises, and say so early when we cannot.\n\
+We agree on value according to needs, not market prices.\n\
+We keep what we learn about each other in this circle to ourselves.\n\
+When something goes wrong, we talk to each other first, then to a steward.";
+
+/// Why an action did not happen. Nothing was written in any of these cases.
+#[derive(Debug, Error)]
+pub enum ActionError {
+    /// The ledger refused the entry (its message explains the numbers).
+    #[error("{0}")]
+    Refused(Refusal),
+    /// A form field is wrong; `message_id` names the catalogue message.
+    #[error("{field}: {message_id}")]
+    Invalid {
+        field: &'static str,
+        message_id: &'static str,
+    },
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    /// Signing needs the member's password again (the session's key is not in memory).
+    #[error("locked")]
+    Locked,
+    #[error("wrong username or password")]
+    WrongPassword,
+    #[error("this username is taken")]
+    UsernameTaken,
+    #[error("this person is already in the circle")]
+    AlreadyMember,
+    #[error("this invitation was used, revoked or has expired")]
+    InvitationGone,
+    /// The member holds their own key and signs with the CLI.
+    #[error("own key")]
+    OwnKey,
+    #[error("the node is busy; try again in a moment")]
+    Busy,
+    #[error("storage: {0}")]
+    Store(StoreError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("custody: {0}")]
+    Custody(#[from] CustodyError),
+}
+
+impl From<StoreError> for ActionError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Refused(refusal) => ActionError::Refused(refusal),
+            StoreError::Busy(_) => ActionError::Busy,
+            StoreError::NoSuchCircle(_) | StoreError::NoSuchEntry(_) => ActionError::NotFound,
+            other => ActionError::Store(other),
+        }
+    }
+}
+
+fn invalid(field: &'static str, message_id: &'static str) -> ActionError {
+    ActionError::Invalid { field, message_id }
+}
+
+fn name_error(field: &'static str) -> impl Fn(NameError) -> ActionError {
+    move |error| invalid(field, error.message_id())
+}
+
+/// Sealing keys of live sessions, by session token hash. They leave memory at logout, at
+/// expiry, and when the process stops.
+#[derive(Debug, Default, Clone)]
+pub struct Keyring(Arc<Mutex<HashMap<[u8; 32], SealingKey>>>);
+
+impl Keyring {
+    pub fn insert(&self, session: [u8; 32], key: SealingKey) {
+        self.lock().insert(session, key);
+    }
+    pub fn get(&self, session: &[u8; 32]) -> Option<SealingKey> {
+        self.lock().get(session).cloned()
+    }
+    pub fn remove(&self, session: &[u8]) {
+        if let Ok(session) = <[u8; 32]>::try_from(session) {
+            self.lock().remove(&session);
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], SealingKey>> {
+        // A panic while holding the lock leaves a map that is still consistent.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A person signing up (first run, joining, asking to join).
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub language: Option<String>,
+}
+
+/// A new circle's settings as typed.
+#[derive(Debug, Clone)]
+pub struct NewCircle {
+    pub slug: String,
+    pub name: String,
+    pub unit_name: String,
+    pub unit_symbol: String,
+    pub floor: String,
+    pub ceiling: String,
+}
+
+/// A member acting in a circle: who they are, their membership, and whether they steward.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: User,
+    pub circle: CircleInfo,
+    pub membership: Membership,
+    pub is_steward: bool,
+    /// The session whose sealing key may unlock the member's signing key.
+    pub session: Option<[u8; 32]>,
+}
+
+/// The web space's services.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub store: Store,
+    pub db: NodeDb,
+    pub keyring: Keyring,
+    pub cost: KdfCost,
+}
+
+/// A session opened by a login: its token (for the cookie) and its hash (stored).
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: [u8; 32],
+    pub token_hash: [u8; 32],
+    pub user_id: i64,
+}
+
+pub fn token_hash(token: &[u8]) -> [u8; 32] {
+    Hash::sha256(&[b"commons.web.token", token]).0
+}
+
+/// Parses an amount typed by a member in a circle's unit: positive, with at most the unit's
+/// decimal places.
+pub fn parse_amount(info: &CircleInfo, text: &str) -> Result<i64, ActionError> {
+    let decimals = Decimals::new(u32::from(info.decimals)).map_err(|_| ActionError::NotFound)?;
+    decimals
+        .parse_positive(text.trim())
+        .map_err(|error| match error {
+            AmountError::NotPositive => invalid("amount", "error-amount-not-positive"),
+            AmountError::TooManyDecimals { .. } => invalid("amount", "error-amount-decimals"),
+            _ => invalid("amount", "error-amount-invalid"),
+        })
+}
+
+fn parse_limit(decimals: Decimals, text: &str, field: &'static str) -> Result<i64, ActionError> {
+    decimals
+        .parse_minor(text.trim())
+        .map_err(|_| invalid(field, "error-amount-invalid"))
+}
+
+impl Services {
+    // ----- people and sessions -----
+
+    async fn new_user(
+        &self,
+        sign_up: &SignUp,
+        is_node_admin: bool,
+    ) -> Result<(User, SealingKey), ActionError> {
+        let username: Username = sign_up.username.parse().map_err(name_error("username"))?;
+        let display_name: DisplayName = sign_up
+            .display_name
+            .parse()
+            .map_err(name_error("display_name"))?;
+        let password = Password::new_choice(&sign_up.password)
+            .map_err(|_| invalid("password", "error-password-short"))?;
+        if self.db.user_by_username(username.as_str()).await?.is_some() {
+            return Err(ActionError::UsernameTaken);
+        }
+        let salt = new_seal_salt();
+        let cost = self.cost;
+        let (hash, sealing) = tokio::task::spawn_blocking(move || {
+            Ok::<_, CustodyError>((
+                hash_password(&password, cost)?,
+                SealingKey::derive(&password, &salt, cost)?,
+            ))
+        })
+        .await
+        .map_err(|error| CustodyError::Hashing(error.to_string()))??;
+        let id = self
+            .db
+            .create_user(&NewUser {
+                username: username.to_string(),
+                display_name: display_name.as_str().to_owned(),
+                password_hash: hash,
+                seal_salt: salt.to_vec(),
+                language: sign_up.language.clone(),
+                is_node_admin,
+                now_ms: now_ms(),
+            })
+            .await
+            .map_err(|error| match &error {
+                sqlx::Error::Database(db) if db.is_unique_violation() => ActionError::UsernameTaken,
+                _ => ActionError::Database(error),
+            })?;
+        let user = self.db.user(id).await?.ok_or(ActionError::NotFound)?;
+        Ok((user, sealing))
+    }
+
+    /// Checks a password and derives the person's sealing key (slow on purpose: argon2id).
+    pub async fn check_password(
+        &self,
+        user: &User,
+        password: &str,
+    ) -> Result<SealingKey, ActionError> {
+        let password = Password::typed(password).map_err(|_| ActionError::WrongPassword)?;
+        let phc = user.password_hash.clone();
+        let salt = user.seal_salt.clone();
+        let cost = self.cost;
+        tokio::task::spawn_blocking(move || {
+            if !verify_password(&phc, &password) {
+                return Err(ActionError::WrongPassword);
+            }
+            Ok(SealingKey::derive(&password, &salt, cost)?)
+        })
+        .await
+        .map_err(|error| CustodyError::Hashing(error.to_string()))?
+    }
+
+    /// Logs a person in: a fresh session (never one chosen by the browser) whose sealing key
+    /// waits in memory. An unknown username costs the same time as a wrong password.
+    pub async fn log_in(
+        &self,
+        username: &str,
+        password: &str,
+        session_ttl_ms: i64,
+    ) -> Result<NewSession, ActionError> {
+        let user = match username.parse::<Username>() {
+            Ok(name) => self.db.user_by_username(name.as_str()).await?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            // Spend the time a real check would, so timing does not reveal who has an account.
+            let _ = self.check_password(&self.decoy_user(), password).await;
+            return Err(ActionError::WrongPassword);
+        };
+        let sealing = self.check_password(&user, password).await?;
+        self.open_session(user.id, sealing, session_ttl_ms).await
+    }
+
+    fn decoy_user(&self) -> User {
+        User {
+            id: 0,
+            username: String::new(),
+            display_name: String::new(),
+            bio: String::new(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Ry5kXK7pDFyqq0dXrLmjQ3EPPOdUpT6bDvYe6U9QGo".to_owned(),
+            seal_salt: vec![0; 16],
+            language: None,
+            is_node_admin: false,
+            created_at_ms: 0,
+        }
+    }
+
+    pub async fn open_session(
+        &self,
+        user_id: i64,
+        sealing: SealingKey,
+        session_ttl_ms: i64,
+    ) -> Result<NewSession, ActionError> {
+        let token = random_secret();
+        let hash = token_hash(&token);
+        let now = now_ms();
+        self.db
+            .create_session(&hash, user_id, now, now + session_ttl_ms)
+            .await?;
+        self.keyring.insert(hash, sealing);
+        Ok(NewSession {
+            token,
+            token_hash: hash,
+            user_id,
+        })
+    }
+
+    pub async fn log_out(&self, session_hash: &[u8]) -> Result<(), ActionError> {
+        self.keyring.remove(session_hash);
+        self.db.delete_session(session_hash).await?;
+        Ok(())
+    }
+
+    /// Ends expired sessions and wipes their keys from memory.
+    pub async fn purge_sessions(&self) -> Result<usize, ActionError> {
+        let gone = self.db.purge_sessions(now_ms()).await?;
+        for hash in &gone {
+            self.keyring.remove(hash);
+        }
+        Ok(gone.len())
+    }
+
+    /// Unlocks signing for a session whose key is not in memory (e.g. after a restart).
+    pub async fn unlock(
+        &self,
+        user: &User,
+        session: [u8; 32],
+        password: &str,
+    ) -> Result<(), ActionError> {
+        let sealing = self.check_password(user, password).await?;
+        self.keyring.insert(session, sealing);
+        Ok(())
+    }
+
+    /// Changes a password: checks the current one, reseals every signing key under the new one
+    /// and ends the person's other sessions.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        session: [u8; 32],
+        current: &str,
+        new: &str,
+    ) -> Result<(), ActionError> {
+        let old_sealing = self
+            .check_password(user, current)
+            .await
+            .map_err(|_| invalid("current_password", "error-password-wrong"))?;
+        let new_password = Password::new_choice(new)
+            .map_err(|_| invalid("new_password", "error-password-short"))?;
+        let salt = new_seal_salt();
+        let cost = self.cost;
+        let (hash, new_sealing) = tokio::task::spawn_blocking(move || {
+            Ok::<_, CustodyError>((
+                hash_password(&new_password, cost)?,
+                SealingKey::derive(&new_password, &salt, cost)?,
+            ))
+        })
+        .await
+        .map_err(|error| CustodyError::Hashing(error.to_string()))??;
+        let mut resealed = Vec::new();
+        for membership in self.db.memberships_of(user.id).await? {
+            let Some(sealed) = &membership.sealed_key else {
+                continue;
+            };
+            let Some(info) = self.circle_by_row(membership.circle).await? else {
+                continue;
+            };
+            let secret = unseal(
+                &old_sealing,
+                &info.circle_id,
+                &membership.account_key,
+                sealed,
+            )?;
+            resealed.push((
+                membership.circle,
+                seal(&new_sealing, &info.circle_id, &secret),
+            ));
+        }
+        let others = self.db.sessions_of(user.id).await?;
+        self.db
+            .change_password(user.id, &hash, &salt, &resealed, &session)
+            .await?;
+        for other in others {
+            if other != session {
+                self.keyring.remove(&other);
+            }
+        }
+        self.keyring.insert(session, new_sealing);
+        Ok(())
+    }
+
+    // ----- circles -----
+
+    async fn circle_by_row(&self, row_id: i64) -> Result<Option<CircleInfo>, ActionError> {
+        Ok(self
+            .store
+            .circles()
+            .await?
+            .into_iter()
+            .find(|info| info.row_id == row_id))
+    }
+
+    /// Whether the node has anyone yet (the first visitor sets it up).
+    pub async fn is_new_node(&self) -> Result<bool, ActionError> {
+        Ok(self.db.user_count().await? == 0)
+    }
+
+    /// First run: the node's first person, who becomes node admin and steward of a first circle.
+    pub async fn set_up_node(
+        &self,
+        sign_up: &SignUp,
+        circle: &NewCircle,
+    ) -> Result<(User, SealingKey, CircleInfo), ActionError> {
+        if !self.is_new_node().await? {
+            return Err(ActionError::Forbidden);
+        }
+        let spec = self.circle_spec(circle)?;
+        if self.store.circle(&spec.slug).await.is_ok() {
+            return Err(invalid("slug", "error-slug-taken"));
+        }
+        let (user, sealing) = self.new_user(sign_up, true).await?;
+        let info = self.create_circle(&user, &sealing, spec).await?;
+        Ok((user, sealing, info))
+    }
+
+    fn circle_spec(&self, circle: &NewCircle) -> Result<CircleSpec, ActionError> {
+        let slug: commons_ledger::slug::CircleSlug = circle
+            .slug
+            .trim()
+            .parse()
+            .map_err(|_| invalid("slug", "error-slug-invalid"))?;
+        let name = circle.name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(invalid("name", "error-required"));
+        }
+        let unit_name = circle.unit_name.trim();
+        if unit_name.is_empty() || unit_name.len() > 60 {
+            return Err(invalid("unit_name", "error-required"));
+        }
+        let unit_symbol = circle.unit_symbol.trim();
+        if unit_symbol.is_empty() || unit_symbol.len() > 12 {
+            return Err(invalid("unit_symbol", "error-required"));
+        }
+        let decimals = Decimals::new(2).map_err(|_| ActionError::NotFound)?;
+        let floor = parse_limit(decimals, &circle.floor, "floor")?;
+        let ceiling = parse_limit(decimals, &circle.ceiling, "ceiling")?;
+        if floor > 0 {
+            return Err(invalid("floor", "error-floor-positive"));
+        }
+        if ceiling < 0 {
+            return Err(invalid("ceiling", "error-ceiling-negative"));
+        }
+        Ok(CircleSpec {
+            slug: slug.as_str().to_owned(),
+            name: name.to_owned(),
+            unit_name: unit_name.to_owned(),
+            unit_symbol: unit_symbol.to_owned(),
+            decimals: 2,
+            default_floor_minor: floor,
+            default_ceiling_minor: ceiling,
+        })
+    }
+
+    /// Creates a circle with `user` as its first steward and member: a fresh signing key for
+    /// the user in this circle (sealed), a fresh node key for its tree heads, the genesis and
+    /// the steward's own account, and default agreements.
+    pub async fn create_circle(
+        &self,
+        user: &User,
+        sealing: &SealingKey,
+        spec: CircleSpec,
+    ) -> Result<CircleInfo, ActionError> {
+        let member_key = SecretKey::generate();
+        let node_key = SecretKey::generate();
+        let (floor, ceiling) = (spec.default_floor_minor, spec.default_ceiling_minor);
+        let genesis = Request::genesis(spec, &member_key, node_key.public_key());
+        let info = self.store.create_circle(genesis, &node_key).await?;
+        let open = Request::signed(
+            info.circle_id,
+            &member_key,
+            Body::OpenAccount {
+                account: member_key.public_key(),
+                floor_minor: floor,
+                ceiling_minor: ceiling,
+            },
+        );
+        self.store.append(&info.slug, open, None).await?;
+        let now = now_ms();
+        self.db
+            .save_circle_settings(
+                info.row_id,
+                &CircleSettings {
+                    description: String::new(),
+                    agreements: DEFAULT_AGREEMENTS.to_owned(),
+                    agreements_version: 1,
+                    members_may_invite: true,
+                    open_to_requests: true,
+                },
+                now,
+            )
+            .await?;
+        self.db
+            .create_membership(&NewMembership {
+                circle: info.row_id,
+                user_id: user.id,
+                status: MemberStatus::Active,
+                account_key: member_key.public_key(),
+                sealed_key: Some(seal(sealing, &info.circle_id, &member_key)),
+                vouched_by: None,
+                invitation: None,
+                request_message: String::new(),
+                agreements_version: 1,
+                now_ms: now,
+            })
+            .await?;
+        Ok(self.store.circle(&info.slug).await?)
+    }
+
+    pub async fn settings(&self, info: &CircleInfo) -> Result<CircleSettings, ActionError> {
+        Ok(self
+            .db
+            .circle_settings(info.row_id)
+            .await?
+            .unwrap_or(CircleSettings {
+                description: String::new(),
+                agreements: DEFAULT_AGREEMENTS.to_owned(),
+                agreements_version: 1,
+                members_may_invite: true,
+                open_to_requests: false,
+            }))
+    }
+
+    pub async fn save_settings(
+        &self,
+        actor: &Actor,
+        description: &str,
+        agreements: &str,
+        members_may_invite: bool,
+        open_to_requests: bool,
+    ) -> Result<(), ActionError> {
+        require_steward(actor)?;
+        let description = bounded_text(description, crate::names::DESCRIPTION_CHARS_MAX)
+            .map_err(name_error("description"))?;
+        let agreements = bounded_text(agreements, crate::names::AGREEMENTS_CHARS_MAX)
+            .map_err(name_error("agreements"))?;
+        if agreements.is_empty() {
+            return Err(invalid("agreements", "error-required"));
+        }
+        let current = self.settings(&actor.circle).await?;
+        self.db
+            .save_circle_settings(
+                actor.circle.row_id,
+                &CircleSettings {
+                    description,
+                    agreements,
+                    agreements_version: current.agreements_version,
+                    members_may_invite,
+                    open_to_requests,
+                },
+                now_ms(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The member `user` acting in the circle `slug`, or `NotFound` when they are not an active
+    /// member (the same answer as for a circle that does not exist: nothing leaks).
+    pub async fn actor(
+        &self,
+        user: &User,
+        slug: &str,
+        session: Option<[u8; 32]>,
+    ) -> Result<Actor, ActionError> {
+        let info = self.store.circle(slug).await?;
+        let membership = self
+            .db
+            .membership(info.row_id, user.id)
+            .await?
+            .filter(|membership| membership.status == MemberStatus::Active)
+            .ok_or(ActionError::NotFound)?;
+        let is_steward = self
+            .store
+            .stewards(&info)
+            .await?
+            .contains(&membership.account_key);
+        Ok(Actor {
+            user: user.clone(),
+            circle: info,
+            membership,
+            is_steward,
+            session,
+        })
+    }
+
+    /// The circles a person is an active member of.
+    pub async fn my_circles(&self, user: &User) -> Result<Vec<CircleInfo>, ActionError> {
+        let active: BTreeSet<i64> = self
+            .db
+            .memberships_of(user.id)
+            .await?
+            .into_iter()
+            .filter(|membership| membership.status == MemberStatus::Active)
+            .map(|membership| membership.circle)
+            .collect();
+        Ok(self
+            .store
+            .circles()
+            .await?
+            .into_iter()
+            .filter(|info| active.contains(&info.row_id))
+            .collect())
+    }
+
+    // ----- signing -----
+
+    /// The actor's signing key, opened with their session's sealing key.
+    pub fn signing_key(&self, actor: &Actor) -> Result<SecretKey, ActionError> {
+        let sealed = actor
+            .membership
+            .sealed_key
+            .as_ref()
+            .ok_or(ActionError::OwnKey)?;
+        let session = actor.session.ok_or(ActionError::Locked)?;
+        let sealing = self.keyring.get(&session).ok_or(ActionError::Locked)?;
+        Ok(unseal(
+            &sealing,
+            &actor.circle.circle_id,
+            &actor.membership.account_key,
+            sealed,
+        )?)
+    }
+
+    async fn append_as(
+        &self,
+        actor: &Actor,
+        body: Body,
+        memo: Option<Memo>,
+    ) -> Result<Appended, ActionError> {
+        let key = self.signing_key(actor)?;
+        let signed = Request::signed(actor.circle.circle_id, &key, body);
+        Ok(self.store.append(&actor.circle.slug, signed, memo).await?)
+    }
+
+    fn memo(text: &str) -> Result<Option<Memo>, ActionError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.len() > MEMO_BYTES_MAX {
+            return Err(invalid("memo", "error-memo-long"));
+        }
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        Ok(Some(Memo {
+            salt,
+            text: text.to_owned(),
+        }))
+    }
+
+    /// The active member called `username` in the actor's circle.
+    pub async fn other_member(
+        &self,
+        actor: &Actor,
+        username: &str,
+        field: &'static str,
+    ) -> Result<MemberCard, ActionError> {
+        let username: Username = username
+            .parse()
+            .map_err(|_| invalid(field, "error-member-unknown"))?;
+        self.db
+            .member_by_username(actor.circle.row_id, username.as_str())
+            .await?
+            .filter(|card| card.status == MemberStatus::Active)
+            .ok_or(invalid(field, "error-member-unknown"))
+    }
+
+    // ----- payments -----
+
+    /// Pays another member of the circle, signed with the payer's key.
+    pub async fn pay(
+        &self,
+        actor: &Actor,
+        payee: &str,
+        amount: &str,
+        memo: &str,
+    ) -> Result<Appended, ActionError> {
+        let payee = self.other_member(actor, payee, "payee").await?;
+        let amount_minor = parse_amount(&actor.circle, amount)?;
+        let memo = Self::memo(memo)?;
+        let body = Body::Transfer {
+            payer: actor.membership.account_key,
+            payee: payee.account_key,
+            amount_minor,
+            memo_hash: memo.as_ref().map(|memo| memo_hash(&memo.salt, &memo.text)),
+            cause: Cause::Direct,
+        };
+        self.append_as(actor, body, memo).await
+    }
+
+    /// Asks another member to pay the actor; nothing moves until they accept.
+    pub async fn request_payment(
+        &self,
+        actor: &Actor,
+        payer: &str,
+        amount: &str,
+        memo: &str,
+    ) -> Result<Appended, ActionError> {
+        let payer = self.other_member(actor, payer, "payer").await?;
+        let amount_minor = parse_amount(&actor.circle, amount)?;
+        let memo = Self::memo(memo)?;
+        let body = Body::RequestPayment {
+            payer: payer.account_key,
+            payee: actor.membership.account_key,
+            amount_minor,
+            memo_hash: memo.as_ref().map(|memo| memo_hash(&memo.salt, &memo.text)),
+        };
+        self.append_as(actor, body, memo).await
+    }
+
+    /// An open payment request of the circle by its entry number, if the actor is part of it.
+    pub async fn open_request(
+        &self,
+        actor: &Actor,
+        seq: u64,
+    ) -> Result<(StoredEntry, PublicKey, PublicKey, i64), ActionError> {
+        let keys = self
+            .db
+            .member_keys(actor.circle.row_id, actor.user.id)
+            .await?;
+        let open = self
+            .store
+            .open_requests(
+                &actor.circle,
+                &keys,
+                commons_ledger::store::LIST_ENTRIES_MAX,
+            )
+            .await?;
+        let stored = open
+            .into_iter()
+            .find(|stored| stored.entry.seq == seq)
+            .ok_or(ActionError::NotFound)?;
+        let Body::RequestPayment {
+            payer,
+            payee,
+            amount_minor,
+            ..
+        } = stored.entry.signed.request.body
+        else {
+            return Err(ActionError::NotFound);
+        };
+        Ok((stored, payer, payee, amount_minor))
+    }
+
+    /// Accepts a payment request the actor must pay: a transfer that names the request.
+    pub async fn accept_request(&self, actor: &Actor, seq: u64) -> Result<Appended, ActionError> {
+        let (stored, payer, payee, amount_minor) = self.open_request(actor, seq).await?;
+        let keys = self
+            .db
+            .member_keys(actor.circle.row_id, actor.user.id)
+            .await?;
+        if !keys.contains(&payer) {
+            return Err(ActionError::Forbidden);
+        }
+        // The request follows both accounts through key rotations.
+        let payee_now = self.current_key(&actor.circle, &payee).await?;
+        let body = Body::Transfer {
+            payer: actor.membership.account_key,
+            payee: payee_now,
+            amount_minor,
+            memo_hash: None,
+            cause: Cause::AcceptsRequest(stored.hash),
+        };
+        self.append_as(actor, body, None).await
+    }
+
+    /// Declines (as payer) or withdraws (as payee) an open payment request.
+    pub async fn close_request(&self, actor: &Actor, seq: u64) -> Result<Appended, ActionError> {
+        let (stored, _, _, _) = self.open_request(actor, seq).await?;
+        self.append_as(
+            actor,
+            Body::CloseRequest {
+                request: stored.hash,
+            },
+            None,
+        )
+        .await
+    }
+
+    async fn current_key(
+        &self,
+        info: &CircleInfo,
+        key: &PublicKey,
+    ) -> Result<PublicKey, ActionError> {
+        let holder = self.db.names_for_keys(info.row_id, &[*key]).await?;
+        let Some((_, username, _)) = holder.into_iter().next() else {
+            return Ok(*key);
+        };
+        Ok(self
+            .db
+            .member_by_username(info.row_id, &username)
+            .await?
+            .map_or(*key, |card| card.account_key))
+    }
+
+    // ----- invitations and joining -----
+
+    /// Makes an invitation link. A steward's link opens the newcomer's account at once (for a
+    /// temporary key sealed under the link's secret, which joining replaces); a member's link
+    /// records their vouch and a steward admits the newcomer.
+    pub async fn invite(&self, actor: &Actor, note: &str) -> Result<String, ActionError> {
+        let note = bounded_text(note, NOTE_CHARS_MAX).map_err(name_error("note"))?;
+        let settings = self.settings(&actor.circle).await?;
+        if !actor.is_steward && !settings.members_may_invite {
+            return Err(ActionError::Forbidden);
+        }
+        let secret = random_secret();
+        let now = now_ms();
+        let account = if actor.is_steward {
+            let temporary = SecretKey::generate();
+            let spec = self.spec(&actor.circle).await?;
+            self.append_as(
+                actor,
+                Body::OpenAccount {
+                    account: temporary.public_key(),
+                    floor_minor: spec.default_floor_minor,
+                    ceiling_minor: spec.default_ceiling_minor,
+                },
+                None,
+            )
+            .await?;
+            let sealed = seal(
+                &SealingKey::from_link_secret(&secret),
+                &actor.circle.circle_id,
+                &temporary,
+            );
+            Some((temporary.public_key(), sealed))
+        } else {
+            None
+        };
+        self.db
+            .create_invitation(
+                actor.circle.row_id,
+                &token_hash(&secret),
+                actor.user.id,
+                actor.is_steward,
+                &note,
+                account.as_ref().map(|(key, sealed)| (key, sealed.clone())),
+                now,
+                now + INVITATION_TTL_MS,
+            )
+            .await?;
+        Ok(crate::session::encode_token(&secret))
+    }
+
+    async fn spec(&self, info: &CircleInfo) -> Result<CircleSpec, ActionError> {
+        let genesis = self.store.entry(info, 0).await?;
+        match genesis.entry.signed.request.body {
+            Body::Genesis { spec, .. } => Ok(spec),
+            _ => Err(ActionError::NotFound),
+        }
+    }
+
+    /// The invitation behind a link, if it can still be used, with its circle.
+    pub async fn invitation(
+        &self,
+        link: &str,
+    ) -> Result<(crate::db::Invitation, CircleInfo, [u8; 32]), ActionError> {
+        let secret = crate::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
+        let invitation = self
+            .db
+            .invitation_by_token(&token_hash(&secret))
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        if invitation.used_by.is_some()
+            || invitation.revoked_at_ms.is_some()
+            || invitation.expires_at_ms <= now_ms()
+        {
+            return Err(ActionError::InvitationGone);
+        }
+        let info = self
+            .circle_by_row(invitation.circle)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        Ok((invitation, info, secret))
+    }
+
+    /// Joins a circle through an invitation link, as a new person (`sign_up`) or as someone
+    /// already logged in (`existing` with their session's sealing key). The newcomer consented
+    /// to the agreements of version `agreements_version`. Returns the person and, for a new
+    /// person, their sealing key (to open a session).
+    pub async fn join(
+        &self,
+        link: &str,
+        sign_up: Option<&SignUp>,
+        existing: Option<(&User, SealingKey)>,
+        agreements_version: i64,
+    ) -> Result<(User, SealingKey, MemberStatus, CircleInfo), ActionError> {
+        let (invitation, info, secret) = self.invitation(link).await?;
+        let settings = self.settings(&info).await?;
+        if agreements_version != settings.agreements_version {
+            return Err(invalid("agree", "error-agreements-changed"));
+        }
+        let (user, sealing) = match (existing, sign_up) {
+            (Some((user, sealing)), _) => {
+                if self.db.membership(info.row_id, user.id).await?.is_some() {
+                    return Err(ActionError::AlreadyMember);
+                }
+                (user.clone(), sealing)
+            }
+            (None, Some(sign_up)) => self.new_user(sign_up, false).await?,
+            (None, None) => return Err(ActionError::Forbidden),
+        };
+        // Claim the link first: two people racing for one link cannot both use it.
+        if !self
+            .db
+            .use_invitation(invitation.id, user.id, now_ms())
+            .await?
+        {
+            return Err(ActionError::InvitationGone);
+        }
+        let member_key = SecretKey::generate();
+        let sealed = seal(&sealing, &info.circle_id, &member_key);
+        let now = now_ms();
+        let status = match (&invitation.account_key, &invitation.sealed_key) {
+            (Some(temporary_key), Some(sealed_temporary)) => {
+                let temporary = unseal(
+                    &SealingKey::from_link_secret(&secret),
+                    &info.circle_id,
+                    temporary_key,
+                    sealed_temporary,
+                )?;
+                // The account moves from the link's key, which its maker saw, to a key only
+                // the member can open.
+                let rotate = Request::signed(
+                    info.circle_id,
+                    &temporary,
+                    Body::RotateKey {
+                        old: *temporary_key,
+                        new: member_key.public_key(),
+                    },
+                );
+                self.store.append(&info.slug, rotate, None).await?;
+                self.db
+                    .create_membership(&NewMembership {
+                        circle: info.row_id,
+                        user_id: user.id,
+                        status: MemberStatus::Active,
+                        account_key: member_key.public_key(),
+                        sealed_key: Some(sealed),
+                        vouched_by: Some(invitation.created_by),
+                        invitation: Some(invitation.id),
+                        request_message: String::new(),
+                        agreements_version,
+                        now_ms: now,
+                    })
+                    .await?;
+                self.db
+                    .remember_member_key(info.row_id, user.id, temporary_key)
+                    .await?;
+                MemberStatus::Active
+            }
+            _ => {
+                self.db
+                    .create_membership(&NewMembership {
+                        circle: info.row_id,
+                        user_id: user.id,
+                        status: MemberStatus::Pending,
+                        account_key: member_key.public_key(),
+                        sealed_key: Some(sealed),
+                        vouched_by: Some(invitation.created_by),
+                        invitation: Some(invitation.id),
+                        request_message: String::new(),
+                        agreements_version,
+                        now_ms: now,
+                    })
+                    .await?;
+                MemberStatus::Pending
+            }
+        };
+        Ok((user, sealing, status, info))
+    }
+
+    /// Asks to join a circle that is open to requests; a steward decides.
+    pub async fn ask_to_join(
+        &self,
+        slug: &str,
+        sign_up: Option<&SignUp>,
+        existing: Option<(&User, SealingKey)>,
+        message: &str,
+        agreements_version: i64,
+    ) -> Result<(User, SealingKey, CircleInfo), ActionError> {
+        let info = self.store.circle(slug).await?;
+        let settings = self.settings(&info).await?;
+        if !settings.open_to_requests {
+            return Err(ActionError::NotFound);
+        }
+        if agreements_version != settings.agreements_version {
+            return Err(invalid("agree", "error-agreements-changed"));
+        }
+        let message = bounded_text(message, NOTE_CHARS_MAX).map_err(name_error("message"))?;
+        let (user, sealing) = match (existing, sign_up) {
+            (Some((user, sealing)), _) => {
+                if self.db.membership(info.row_id, user.id).await?.is_some() {
+                    return Err(ActionError::AlreadyMember);
+                }
+                (user.clone(), sealing)
+            }
+            (None, Some(sign_up)) => self.new_user(sign_up, false).await?,
+            (None, None) => return Err(ActionError::Forbidden),
+        };
+        let member_key = SecretKey::generate();
+        self.db
+            .create_membership(&NewMembership {
+                circle: info.row_id,
+                user_id: user.id,
+                status: MemberStatus::Pending,
+                account_key: member_key.public_key(),
+                sealed_key: Some(seal(&sealing, &info.circle_id, &member_key)),
+                vouched_by: None,
+                invitation: None,
+                request_message: message,
+                agreements_version,
+                now_ms: now_ms(),
+            })
+            .await?;
+        Ok((user, sealing, info))
+    }
+
+    /// A steward admits a pending member: a steward-signed entry opens their account.
+    pub async fn admit(&self, actor: &Actor, user_id: i64) -> Result<(), ActionError> {
+        require_steward(actor)?;
+        let pending = self
+            .db
+            .membership(actor.circle.row_id, user_id)
+            .await?
+            .filter(|membership| membership.status == MemberStatus::Pending)
+            .ok_or(ActionError::NotFound)?;
+        let spec = self.spec(&actor.circle).await?;
+        self.append_as(
+            actor,
+            Body::OpenAccount {
+                account: pending.account_key,
+                floor_minor: spec.default_floor_minor,
+                ceiling_minor: spec.default_ceiling_minor,
+            },
+            None,
+        )
+        .await?;
+        self.db
+            .decide_membership(
+                actor.circle.row_id,
+                user_id,
+                MemberStatus::Active,
+                actor.user.id,
+                now_ms(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn decline_member(&self, actor: &Actor, user_id: i64) -> Result<(), ActionError> {
+        require_steward(actor)?;
+        if !self
+            .db
+            .decide_membership(
+                actor.circle.row_id,
+                user_id,
+                MemberStatus::Declined,
+                actor.user.id,
+                now_ms(),
+            )
+            .await?
+        {
+            return Err(ActionError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Revokes an unused invitation; a steward's link also closes the account it opened.
+    pub async fn revoke_invitation(&self, actor: &Actor, id: i64) -> Result<(), ActionError> {
+        let invitation = self
+            .db
+            .invitation(actor.circle.row_id, id)
+            .await?
+            .ok_or(ActionError::NotFound)?;
+        if !actor.is_steward && invitation.created_by != actor.user.id {
+            return Err(ActionError::Forbidden);
+        }
+        if !self
+            .db
+            .revoke_invitation(actor.circle.row_id, id, now_ms())
+            .await?
+        {
+            return Err(ActionError::InvitationGone);
+        }
+        if let Some(account) = invitation.account_key {
+            if actor.is_steward {
+                self.append_as(actor, Body::CloseAccount { account }, None)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A steward sets one member's floor and ceiling (a signed ledger entry).
+    pub async fn set_limits(
+        &self,
+        actor: &Actor,
+        username: &str,
+        floor: &str,
+        ceiling: &str,
+    ) -> Result<Appended, ActionError> {
+        require_steward(actor)?;
+        let member = self.other_member_or_self(actor, username).await?;
+        let decimals =
+            Decimals::new(u32::from(actor.circle.decimals)).map_err(|_| ActionError::NotFound)?;
+        let floor_minor = parse_limit(decimals, floor, "floor")?;
+        let ceiling_minor = parse_limit(decimals, ceiling, "ceiling")?;
+        self.append_as(
+            actor,
+            Body::SetLimits {
+                account: member.account_key,
+                floor_minor,
+                ceiling_minor,
+            },
+            None,
+        )
+        .await
+    }
+
+    async fn other_member_or_self(
+        &self,
+        actor: &Actor,
+        username: &str,
+    ) -> Result<MemberCard, ActionError> {
+        self.other_member(actor, username, "member").await
+    }
+}
+
+fn require_steward(actor: &Actor) -> Result<(), ActionError> {
+    if actor.is_steward {
+        Ok(())
+    } else {
+        Err(ActionError::Forbidden)
+    }
+}

@@ -1,0 +1,468 @@
+//! Who is asking: session cookies, the CSRF check on every state-changing request, the
+//! visitor's language, and login rate limits.
+//!
+//! A session cookie holds 32 random bytes; the database keeps only their hash. Anonymous
+//! visitors get a random `commons_anon` cookie so their forms (login, joining) carry CSRF
+//! tokens too. A CSRF token is an HMAC of the cookie under a node secret: forms carry it in a
+//! hidden `csrf` field, scripts in an `x-csrf-token` header. Requests with an API token in
+//! `Authorization` carry no ambient credentials and need none.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use commons_ledger::store::now_ms;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::db::User;
+use crate::i18n::Tr;
+use crate::services::token_hash;
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "commons_session";
+pub const ANON_COOKIE: &str = "commons_anon";
+pub const LANG_COOKIE: &str = "commons_lang";
+pub const FLASH_COOKIE: &str = "commons_flash";
+/// Largest form body read for the CSRF check.
+pub const FORM_BYTES_MAX: usize = 64 * 1024;
+
+pub fn encode_token(bytes: &[u8; 32]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn decode_token(text: &str) -> Option<[u8; 32]> {
+    URL_SAFE_NO_PAD.decode(text.trim()).ok()?.try_into().ok()
+}
+
+/// The person (or anonymous visitor) behind a request, as the pages need them.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub user: Option<User>,
+    /// Hash of the session token, when logged in.
+    pub session: Option<[u8; 32]>,
+    /// Whether the request authenticated with an API token instead of a cookie.
+    pub by_api_token: bool,
+    pub csrf: String,
+    pub tr: Tr,
+    /// The flash message left by the previous request (after a redirect).
+    pub flash: Option<Flash>,
+}
+
+/// A short message shown once after a redirect: a catalogue id and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub id: String,
+    pub args: Vec<(String, String)>,
+}
+
+impl Flash {
+    pub fn new(id: &str, args: &[(&str, &str)]) -> Flash {
+        Flash {
+            id: id.to_owned(),
+            args: args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn encode(&self) -> String {
+        let mut pairs = vec![("id".to_owned(), self.id.clone())];
+        pairs.extend(self.args.iter().cloned());
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", percent(k), percent(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn decode(text: &str) -> Option<Flash> {
+        let mut id = None;
+        let mut args = Vec::new();
+        for pair in text.split('&').take(8) {
+            let (k, v) = pair.split_once('=')?;
+            let (k, v) = (unpercent(k)?, unpercent(v)?);
+            if k == "id" {
+                id = Some(v);
+            } else {
+                args.push((k, v));
+            }
+        }
+        let id = id?;
+        // Only catalogue ids of flash messages, never arbitrary text.
+        id.starts_with("flash-").then_some(Flash { id, args })
+    }
+
+    pub fn text(&self, tr: &Tr) -> String {
+        let args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        tr.ta(&self.id, &args)
+    }
+}
+
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn unpercent(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path /, and Secure when the node is served
+/// over HTTPS.
+pub fn set_cookie(name: &str, value: &str, max_age_s: Option<i64>, secure: bool) -> HeaderValue {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age_s {
+        text.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// The CSRF token for a cookie value: HMAC-SHA256 under the node's secret.
+pub fn csrf_token(secret: &[u8], cookie_value: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"commons.web.csrf");
+    mac.update(cookie_value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn tokens_match(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Keyed rate limits on login attempts: per client address and per username.
+#[derive(Debug)]
+pub struct LoginLimits {
+    by_address: DefaultKeyedRateLimiter<IpAddr>,
+    by_username: DefaultKeyedRateLimiter<String>,
+}
+
+impl LoginLimits {
+    /// `per_minute` attempts per address and per username, with a burst of the same size.
+    pub fn new(per_minute: u32) -> LoginLimits {
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("at least one"));
+        LoginLimits {
+            by_address: RateLimiter::keyed(quota),
+            by_username: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// Whether one more attempt is allowed now.
+    pub fn allow(&self, address: IpAddr, username: &str) -> bool {
+        let address_ok = self.by_address.check_key(&address).is_ok();
+        let username_ok = self
+            .by_username
+            .check_key(&username.trim().to_lowercase())
+            .is_ok();
+        address_ok && username_ok
+    }
+
+    /// Forgets idle keys so the maps stay small.
+    pub fn shrink(&self) {
+        self.by_address.retain_recent();
+        self.by_username.retain_recent();
+    }
+}
+
+/// Middleware: identifies the visitor, checks CSRF on state-changing requests, and sets the
+/// anonymous cookie or clears the flash cookie on the way out.
+pub async fn visitor_layer(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let now = now_ms();
+    let secure = state.config.cookies_secure;
+
+    // Who is it?
+    let mut user = None;
+    let mut session = None;
+    let mut by_api_token = false;
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    if let Some(token) = bearer {
+        let found = match decode_token(&token) {
+            Some(token) => state
+                .services
+                .db
+                .api_token_user(&token_hash(&token), now)
+                .await
+                .map_err(|error| tracing::error!(%error, "reading an API token failed"))
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        match found {
+            Some(found) => {
+                user = Some(found);
+                by_api_token = true;
+            }
+            None => {
+                return (StatusCode::UNAUTHORIZED, "unknown API token").into_response();
+            }
+        }
+    } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE).and_then(decode_token) {
+        let hash = token_hash(&token);
+        match state
+            .services
+            .db
+            .session_user(&hash, now, now + state.config.session_idle_ms)
+            .await
+        {
+            Ok(Some(found)) => {
+                user = Some(found);
+                session = Some(hash);
+            }
+            Ok(None) => state.services.keyring.remove(&hash),
+            Err(error) => {
+                tracing::error!(%error, "reading a session failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+    }
+
+    // What the CSRF token is bound to: the session cookie, else the anonymous cookie.
+    let mut new_anon = None;
+    let binding = match (session.is_some(), cookie(&parts.headers, SESSION_COOKIE)) {
+        (true, Some(value)) => value.to_owned(),
+        _ => match cookie(&parts.headers, ANON_COOKIE).and_then(decode_token) {
+            Some(token) => encode_token(&token),
+            None => {
+                let fresh = encode_token(&crate::custody::random_secret());
+                new_anon = Some(fresh.clone());
+                fresh
+            }
+        },
+    };
+    let csrf = csrf_token(&state.csrf_secret, &binding);
+
+    // State-changing requests must prove they come from our own pages.
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut body = body;
+    if unsafe_method && !by_api_token {
+        if let Some(site) = parts
+            .headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+        {
+            if site == "cross-site" {
+                return csrf_refusal(&state, &parts.headers, user.as_ref());
+            }
+        }
+        let from_header = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let presented = match from_header {
+            Some(token) => Some(token),
+            None => {
+                let is_form = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+                if is_form {
+                    let bytes = match to_bytes(body, FORM_BYTES_MAX).await {
+                        Ok(bytes) => bytes,
+                        Err(_) => {
+                            return (StatusCode::PAYLOAD_TOO_LARGE, "form too large")
+                                .into_response()
+                        }
+                    };
+                    let token = form_field(&bytes, "csrf");
+                    body = Body::from(bytes);
+                    token
+                } else {
+                    None
+                }
+            }
+        };
+        if !presented.is_some_and(|token| tokens_match(&token, &csrf)) {
+            return csrf_refusal(&state, &parts.headers, user.as_ref());
+        }
+    }
+
+    let language = state.catalogues.negotiate(
+        user.as_ref()
+            .and_then(|user| user.language.as_deref())
+            .or(cookie(&parts.headers, LANG_COOKIE)),
+        parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok()),
+    );
+    let flash = cookie(&parts.headers, FLASH_COOKIE).and_then(Flash::decode);
+    let had_flash = flash.is_some();
+    parts.extensions.insert(Visitor {
+        user,
+        session,
+        by_api_token,
+        csrf,
+        tr: state.catalogues.translator(&language),
+        flash,
+    });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(anon) = new_anon {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(ANON_COOKIE, &anon, None, secure),
+        );
+    }
+    if had_flash && !response.headers().contains_key("x-keep-flash") {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(FLASH_COOKIE, "", Some(0), secure),
+        );
+    }
+    response
+}
+
+fn csrf_refusal(state: &AppState, headers: &HeaderMap, user: Option<&User>) -> Response {
+    let language = state.catalogues.negotiate(
+        user.and_then(|user| user.language.as_deref()),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok()),
+    );
+    let tr = state.catalogues.translator(&language);
+    (StatusCode::FORBIDDEN, tr.t("error-csrf")).into_response()
+}
+
+/// One field of a URL-encoded form body.
+fn form_field(bytes: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| unpercent(&value.replace('+', " ")).unwrap_or_default())
+    })
+}
+
+/// A redirect that also leaves a flash message for the next page.
+pub fn redirect_with_flash(to: &str, flash: Flash, secure: bool) -> Response {
+    let mut response = axum::response::Redirect::to(to).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(FLASH_COOKIE, &flash.encode(), Some(60), secure),
+    );
+    response
+        .headers_mut()
+        .insert("x-keep-flash", HeaderValue::from_static("1"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_reject_garbage() {
+        let token = crate::custody::random_secret();
+        assert_eq!(decode_token(&encode_token(&token)), Some(token));
+        assert_eq!(decode_token("not a token"), None);
+        assert_eq!(decode_token(&encode_token(&token)[..20]), None);
+    }
+
+    #[test]
+    fn csrf_tokens_depend_on_secret_and_cookie() {
+        let a = csrf_token(b"secret one", "cookie");
+        assert_eq!(a, csrf_token(b"secret one", "cookie"));
+        assert_ne!(a, csrf_token(b"secret two", "cookie"));
+        assert_ne!(a, csrf_token(b"secret one", "cookie2"));
+        assert!(tokens_match(&a, &a.clone()));
+        assert!(!tokens_match(&a, &a[1..]));
+    }
+
+    #[test]
+    fn flashes_round_trip_and_only_carry_flash_ids() {
+        let flash = Flash::new("flash-paid", &[("amount", "2.50 h"), ("name", "Ana & Bo")]);
+        assert_eq!(Flash::decode(&flash.encode()), Some(flash));
+        assert_eq!(Flash::decode("id=error-x"), None);
+        assert_eq!(Flash::decode("id=%ZZ"), None);
+    }
+
+    #[test]
+    fn form_fields_are_found_and_decoded() {
+        assert_eq!(
+            form_field(b"a=1&csrf=ab%2Bc&b=2", "csrf"),
+            Some("ab+c".into())
+        );
+        assert_eq!(form_field(b"a=1", "csrf"), None);
+    }
+
+    #[test]
+    fn login_limits_stop_a_burst() {
+        let limits = LoginLimits::new(3);
+        let address: IpAddr = "127.0.0.1".parse().expect("address");
+        assert!((0..3).all(|_| limits.allow(address, "ana")));
+        assert!(!limits.allow(address, "ana"));
+        let other: IpAddr = "10.0.0.1".parse().expect("address");
+        assert!(!limits.allow(other, "ANA"), "the username is limited too");
+    }
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; commons_session=xyz"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&headers, "b"), None);
+    }
+}

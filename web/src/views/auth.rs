@@ -1,0 +1,327 @@
+//! Views of getting in: first-run setup, login, joining through an invitation, asking to join,
+//! and a person's own settings.
+
+use maud::{html, Markup};
+
+use super::{csrf_field, error_summary, layout, Field, FormErrors};
+use crate::db::CircleSettings;
+use crate::session::Visitor;
+
+/// What the setup form was filled with (to show it again with errors).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub circle_name: String,
+    #[serde(default)]
+    pub slug: String,
+    #[serde(default)]
+    pub unit_name: String,
+    #[serde(default)]
+    pub unit_symbol: String,
+    #[serde(default)]
+    pub floor: String,
+    #[serde(default)]
+    pub ceiling: String,
+}
+
+pub fn setup_page(v: &Visitor, form: &SetupForm, errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("setup-title");
+    layout(
+        v,
+        None,
+        &title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                p.lead { (tr.t("setup-lead")) }
+                (error_summary(v, errors))
+                form method="post" action="/setup" novalidate {
+                    (csrf_field(v))
+                    fieldset {
+                        legend { (tr.t("setup-you")) }
+                        (Field::new("display_name", tr.t("field-display-name"), "text", &form.display_name).autocomplete("name").render(errors))
+                        (Field::new("username", tr.t("field-username"), "text", &form.username).autocomplete("username").hint(tr.t("hint-username")).render(errors))
+                        (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
+                    }
+                    fieldset {
+                        legend { (tr.t("setup-circle")) }
+                        (Field::new("circle_name", tr.t("field-circle-name"), "text", &form.circle_name).render(errors))
+                        (Field::new("slug", tr.t("field-slug"), "text", &form.slug).hint(tr.t("hint-slug")).render(errors))
+                        (Field::new("unit_name", tr.t("field-unit-name"), "text", &form.unit_name).hint(tr.t("hint-unit-name")).render(errors))
+                        (Field::new("unit_symbol", tr.t("field-unit-symbol"), "text", &form.unit_symbol).hint(tr.t("hint-unit-symbol")).render(errors))
+                        (Field::new("floor", tr.t("field-floor"), "text", &form.floor).hint(tr.t("hint-floor")).render(errors))
+                        (Field::new("ceiling", tr.t("field-ceiling"), "text", &form.ceiling).hint(tr.t("hint-ceiling")).render(errors))
+                    }
+                    button.button type="submit" { (tr.t("setup-submit")) }
+                }
+            }
+        },
+    )
+}
+
+pub fn login_page(v: &Visitor, username: &str, errors: &FormErrors, next: &str) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("login-title");
+    layout(
+        v,
+        None,
+        &title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                (error_summary(v, errors))
+                form method="post" action="/login" novalidate {
+                    (csrf_field(v))
+                    input type="hidden" name="next" value=(next);
+                    (Field::new("username", tr.t("field-username"), "text", username).autocomplete("username").render(errors))
+                    (Field::new("password", tr.t("field-password"), "password", "").autocomplete("current-password").render(errors))
+                    button.button type="submit" { (tr.t("login-submit")) }
+                }
+                p.hint { (tr.t("login-forgot")) }
+            }
+        },
+    )
+}
+
+/// The sign-up part of joining forms, for someone without a login yet.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct JoinForm {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub agree: Option<String>,
+    #[serde(default)]
+    pub agreements_version: i64,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// The invitation page (`action` is `/join/<link>`) or the ask-to-join page.
+#[allow(clippy::too_many_arguments)]
+pub fn join_page(
+    v: &Visitor,
+    circle_name: &str,
+    settings: &CircleSettings,
+    invited_by: Option<&str>,
+    action: &str,
+    asking: bool,
+    form: &JoinForm,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.ta("join-title", &[("circle", circle_name)]);
+    html! {
+        (layout(v, None, &title, html! {
+            section.card.narrow {
+                h1 { (title) }
+                @if let Some(name) = invited_by {
+                    p.lead { (tr.ta("join-invited-by", &[("name", name)])) }
+                } @else {
+                    p.lead { (tr.t("join-ask-lead")) }
+                }
+                @if !settings.description.is_empty() {
+                    p { (settings.description) }
+                }
+                (error_summary(v, errors))
+                form method="post" action=(action) novalidate {
+                    (csrf_field(v))
+                    input type="hidden" name="agreements_version" value=(settings.agreements_version);
+                    section.agreements aria-labelledby="agreements-title" {
+                        h2 #agreements-title { (tr.t("join-agreements")) }
+                        div.agreements-text {
+                            @for line in settings.agreements.lines().filter(|line| !line.trim().is_empty()) {
+                                p { (line) }
+                            }
+                        }
+                    }
+                    @if let Some(user) = &v.user {
+                        p { (tr.ta("join-as", &[("name", &user.display_name)])) }
+                    } @else {
+                        fieldset {
+                            legend { (tr.t("join-about-you")) }
+                            (Field::new("display_name", tr.t("field-display-name"), "text", &form.display_name).autocomplete("name").render(errors))
+                            (Field::new("username", tr.t("field-username"), "text", &form.username).autocomplete("username").hint(tr.t("hint-username")).render(errors))
+                            (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
+                        }
+                        p.hint { (tr.t("join-have-login")) " " a href={"/login?next=" (action)} { (tr.t("nav-login")) } }
+                    }
+                    @if asking {
+                        (Field::new("message", tr.t("field-join-message"), "textarea", &form.message).optional().hint(tr.t("hint-join-message")).render(errors))
+                    }
+                    div.field.checkbox.has-error[errors.for_field("agree").is_some()] {
+                        @if let Some(error) = errors.for_field("agree") {
+                            p.field-error id="agree-error" { (error) }
+                        }
+                        input #agree type="checkbox" name="agree" value="yes" required
+                            aria-describedby=[errors.for_field("agree").map(|_| "agree-error")];
+                        label for="agree" { (tr.t("join-consent")) }
+                    }
+                    button.button type="submit" {
+                        @if asking { (tr.t("join-ask-submit")) } @else { (tr.t("join-submit")) }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// Shown after asking to join or joining through a member's invitation.
+pub fn pending_page(v: &Visitor, circle_name: &str) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("pending-title");
+    layout(
+        v,
+        None,
+        &title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                p { (tr.ta("pending-text", &[("circle", circle_name)])) }
+                p { a.button href="/" { (tr.t("nav-home")) } }
+            }
+        },
+    )
+}
+
+/// A person's circles (the node's front page once logged in).
+pub fn my_circles_page(v: &Visitor, circles: &[(String, String)], is_admin: bool) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("circles-title");
+    layout(
+        v,
+        None,
+        &title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                @if circles.is_empty() {
+                    p { (tr.t("circles-none")) }
+                } @else {
+                    ul.plain-list {
+                        @for (slug, name) in circles {
+                            li { a.big-link href={"/c/" (slug)} { (name) } }
+                        }
+                    }
+                }
+                @if is_admin {
+                    p.hint { (tr.t("circles-admin-hint")) }
+                }
+            }
+        },
+    )
+}
+
+/// The front page for someone not logged in.
+pub fn welcome_page(v: &Visitor) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("welcome-title");
+    layout(
+        v,
+        None,
+        &title,
+        html! {
+            section.hero {
+                h1 { (title) }
+                p.lead { (tr.t("welcome-lead")) }
+                p { a.button href="/login" { (tr.t("nav-login")) } }
+                p.hint { (tr.t("welcome-invite-hint")) }
+            }
+        },
+    )
+}
+
+/// What the settings forms were filled with.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub bio: String,
+    #[serde(default)]
+    pub language: String,
+}
+
+pub fn settings_page(
+    v: &Visitor,
+    profile: &ProfileForm,
+    profile_errors: &FormErrors,
+    password_errors: &FormErrors,
+    keys: &[(String, String)],
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("settings-title");
+    layout(
+        v,
+        None,
+        &title,
+        html! {
+            h1 { (title) }
+            section.card aria-labelledby="profile-title" {
+                h2 #profile-title { (tr.t("settings-profile")) }
+                (error_summary(v, profile_errors))
+                form method="post" action="/settings/profile" novalidate {
+                    (csrf_field(v))
+                    (Field::new("display_name", tr.t("field-display-name"), "text", &profile.display_name).autocomplete("name").render(profile_errors))
+                    (Field::new("bio", tr.t("field-bio"), "textarea", &profile.bio).optional().hint(tr.t("hint-bio")).render(profile_errors))
+                    div.field {
+                        label for="language" { (tr.t("field-language")) }
+                        select #language name="language" {
+                            option value="" selected[profile.language.is_empty()] { (tr.t("language-browser")) }
+                            @for (code, name) in crate::i18n::LANGUAGES {
+                                option value=(code) lang=(code) selected[profile.language == *code] { (name) }
+                            }
+                        }
+                    }
+                    button.button type="submit" { (tr.t("settings-save")) }
+                }
+            }
+            section.card aria-labelledby="password-title" {
+                h2 #password-title { (tr.t("settings-password")) }
+                p.hint { (tr.t("settings-password-hint")) }
+                (error_summary(v, password_errors))
+                form method="post" action="/settings/password" novalidate {
+                    (csrf_field(v))
+                    (Field::new("current_password", tr.t("field-current-password"), "password", "").autocomplete("current-password").render(password_errors))
+                    (Field::new("new_password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(password_errors))
+                    button.button type="submit" { (tr.t("settings-password-submit")) }
+                }
+            }
+            section.card aria-labelledby="keys-title" {
+                h2 #keys-title { (tr.t("settings-keys")) }
+                p.hint { (tr.t("settings-keys-hint")) }
+                @if keys.is_empty() {
+                    p { (tr.t("settings-keys-none")) }
+                } @else {
+                    dl.key-list {
+                        @for (circle, key) in keys {
+                            dt { (circle) }
+                            dd { code.key { (key) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Asks for the password again when the session's key is no longer in memory.
+pub fn unlock_form(v: &Visitor, errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    html! {
+        div.unlock {
+            p { (tr.t("unlock-text")) }
+            (Field::new("unlock_password", tr.t("field-password"), "password", "").autocomplete("current-password").render(errors))
+        }
+    }
+}

@@ -1,0 +1,582 @@
+//! Views of a circle for its members: home, paying and requesting, the ledger, statements,
+//! the members directory and invitations.
+
+use maud::{html, Markup};
+
+use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
+use crate::session::Visitor;
+
+/// How a circle's amounts are written.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub decimals: u8,
+    pub symbol: String,
+    pub name: String,
+}
+
+impl Unit {
+    /// `12.50 h`
+    pub fn money(&self, minor: i64) -> String {
+        format!("{} {}", self.number(minor), self.symbol)
+    }
+    /// `12.50`
+    pub fn number(&self, minor: i64) -> String {
+        rust_decimal::Decimal::new(minor, u32::from(self.decimals)).to_string()
+    }
+}
+
+/// One line of someone's activity.
+#[derive(Debug, Clone)]
+pub struct ActivityRow {
+    pub seq: u64,
+    pub recorded_at_ms: i64,
+    /// True when credit came in.
+    pub incoming: bool,
+    pub other_name: String,
+    pub amount_minor: i64,
+    pub memo: Option<String>,
+    pub kind: &'static str,
+}
+
+/// An open payment request.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub seq: u64,
+    pub recorded_at_ms: i64,
+    pub other_name: String,
+    pub amount_minor: i64,
+    pub memo: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HomeView {
+    pub unit: Unit,
+    pub balance_minor: i64,
+    pub floor_minor: i64,
+    pub ceiling_minor: i64,
+    pub recent: Vec<ActivityRow>,
+    /// Requests I am asked to pay.
+    pub to_pay: Vec<RequestRow>,
+    /// Requests I made that wait for the payer.
+    pub awaiting: Vec<RequestRow>,
+}
+
+pub fn home_page(v: &Visitor, nav: &CircleNav, home: &HomeView) -> Markup {
+    let tr = &v.tr;
+    let unit = &home.unit;
+    let can_spend = home.balance_minor - home.floor_minor;
+    let can_receive = home.ceiling_minor - home.balance_minor;
+    let span = (home.ceiling_minor - home.floor_minor).max(1) as f64;
+    // Positions on the gauge, in percent of its width (display only; amounts stay integers).
+    let zero_at = ((-home.floor_minor) as f64 / span * 100.0).clamp(0.0, 100.0);
+    let balance_at =
+        ((home.balance_minor - home.floor_minor) as f64 / span * 100.0).clamp(0.0, 100.0);
+    let (bar_from, bar_to) = if balance_at < zero_at {
+        (balance_at, zero_at)
+    } else {
+        (zero_at, balance_at)
+    };
+    let title = nav.name.clone();
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            h1 { (title) }
+            div.grid {
+                section.card.balance-card aria-labelledby="balance-title" {
+                    h2 #balance-title { (tr.t("home-balance")) }
+                    p.balance.negative[home.balance_minor < 0] { (unit.money(home.balance_minor)) }
+                    div.gauge aria-hidden="true" {
+                        div.gauge-bar.negative[home.balance_minor < 0]
+                            style=(format!("left:{bar_from:.2}%;width:{:.2}%", bar_to - bar_from)) {}
+                        div.gauge-zero style=(format!("left:{zero_at:.2}%")) {}
+                    }
+                    div.gauge-labels aria-hidden="true" {
+                        span { (unit.money(home.floor_minor)) }
+                        span { (unit.money(home.ceiling_minor)) }
+                    }
+                    dl.figures {
+                        div { dt { (tr.t("home-can-spend")) } dd { (unit.money(can_spend.max(0))) } }
+                        div { dt { (tr.t("home-can-receive")) } dd { (unit.money(can_receive.max(0))) } }
+                        div { dt { (tr.t("home-floor")) } dd { (unit.money(home.floor_minor)) } }
+                        div { dt { (tr.t("home-ceiling")) } dd { (unit.money(home.ceiling_minor)) } }
+                    }
+                    p.actions {
+                        a.button href={"/c/" (nav.slug) "/pay"} { (tr.t("nav-pay")) }
+                        a.button.secondary href={"/c/" (nav.slug) "/request"} { (tr.t("home-request")) }
+                    }
+                }
+                section.card aria-labelledby="requests-title" {
+                    h2 #requests-title { (tr.t("home-requests")) }
+                    @if home.to_pay.is_empty() && home.awaiting.is_empty() {
+                        p.empty { (tr.t("home-requests-none")) }
+                    }
+                    @if !home.to_pay.is_empty() {
+                        h3 { (tr.t("home-requests-to-pay")) }
+                        ul.request-list {
+                            @for row in &home.to_pay {
+                                li {
+                                    p {
+                                        strong { (row.other_name) }
+                                        " " (tr.ta("home-asks-you", &[("amount", &unit.money(row.amount_minor))]))
+                                    }
+                                    @if let Some(memo) = &row.memo { p.memo { (memo) } }
+                                    div.inline-actions {
+                                        form method="post" action={"/c/" (nav.slug) "/requests/" (row.seq) "/accept"} {
+                                            (csrf_field(v))
+                                            button.button.small type="submit" { (tr.ta("home-accept", &[("amount", &unit.money(row.amount_minor)), ("name", &row.other_name)])) }
+                                        }
+                                        form method="post" action={"/c/" (nav.slug) "/requests/" (row.seq) "/decline"} {
+                                            (csrf_field(v))
+                                            button.button.secondary.small type="submit" { (tr.ta("home-decline", &[("name", &row.other_name)])) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if !home.awaiting.is_empty() {
+                        h3 { (tr.t("home-requests-awaiting")) }
+                        ul.request-list {
+                            @for row in &home.awaiting {
+                                li {
+                                    p {
+                                        (tr.ta("home-you-asked", &[("amount", &unit.money(row.amount_minor)), ("name", &row.other_name)]))
+                                    }
+                                    @if let Some(memo) = &row.memo { p.memo { (memo) } }
+                                    form method="post" action={"/c/" (nav.slug) "/requests/" (row.seq) "/decline"} {
+                                        (csrf_field(v))
+                                        button.button.secondary.small type="submit" { (tr.ta("home-withdraw", &[("name", &row.other_name)])) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card aria-labelledby="activity-title" {
+                h2 #activity-title { (tr.t("home-activity")) }
+                (activity_table(v, unit, &home.recent, "activity-title"))
+                p { a href={"/c/" (nav.slug) "/statement"} { (tr.t("home-statement")) } }
+            }
+        },
+    )
+}
+
+fn activity_table(v: &Visitor, unit: &Unit, rows: &[ActivityRow], labelled_by: &str) -> Markup {
+    let tr = &v.tr;
+    html! {
+        @if rows.is_empty() {
+            p.empty { (tr.t("activity-none")) }
+        } @else {
+            div.table-wrap {
+                table aria-labelledby=(labelled_by) {
+                    thead {
+                        tr {
+                            th scope="col" { (tr.t("col-when")) }
+                            th scope="col" { (tr.t("col-who")) }
+                            th scope="col" { (tr.t("col-memo")) }
+                            th scope="col" class="num" { (tr.t("col-amount")) }
+                        }
+                    }
+                    tbody {
+                        @for row in rows {
+                            tr {
+                                td { (when(row.recorded_at_ms)) }
+                                td {
+                                    @if row.incoming { (tr.ta("activity-from", &[("name", &row.other_name)])) }
+                                    @else { (tr.ta("activity-to", &[("name", &row.other_name)])) }
+                                    @if row.kind == "reversal" { " " span.badge { (tr.t("kind-reversal")) } }
+                                }
+                                td { (row.memo.as_deref().unwrap_or("")) }
+                                td.num.amount.incoming[row.incoming] {
+                                    @if row.incoming { "+" } @else { "−" }
+                                    (unit.money(row.amount_minor))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the pay or request form was filled with.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PayForm {
+    /// The other member's username.
+    #[serde(default)]
+    pub member: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub memo: String,
+    #[serde(default)]
+    pub unlock_password: String,
+}
+
+/// The pay form (`requesting` false) or the request form (`requesting` true).
+#[allow(clippy::too_many_arguments)]
+pub fn pay_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    unit: &Unit,
+    can_spend_minor: i64,
+    requesting: bool,
+    members: &[(String, String)],
+    form: &PayForm,
+    errors: &FormErrors,
+    locked: bool,
+) -> Markup {
+    let tr = &v.tr;
+    let title = if requesting {
+        tr.t("request-title")
+    } else {
+        tr.t("pay-title")
+    };
+    let action = if requesting {
+        format!("/c/{}/request", nav.slug)
+    } else {
+        format!("/c/{}/pay", nav.slug)
+    };
+    html! {
+        (layout(v, Some(nav), &title, html! {
+            section.card.narrow {
+                h1 { (title) }
+                @if requesting {
+                    p.lead { (tr.t("request-lead")) }
+                } @else {
+                    p.lead { (tr.ta("pay-lead", &[("amount", &unit.money(can_spend_minor.max(0)))])) }
+                }
+                (error_summary(v, errors))
+                form method="post" action=(action) novalidate {
+                    (csrf_field(v))
+                    div.field.has-error[errors.for_field("member").is_some()] {
+                        label for="member" {
+                            @if requesting { (tr.t("field-payer")) } @else { (tr.t("field-payee")) }
+                        }
+                        p.hint id="member-hint" { (tr.t("hint-member")) }
+                        @if let Some(error) = errors.for_field("member") {
+                            p.field-error id="member-error" { (error) }
+                        }
+                        select #member name="member" required
+                            aria-describedby=(if errors.for_field("member").is_some() { "member-hint member-error" } else { "member-hint" })
+                            aria-invalid=[errors.for_field("member").map(|_| "true")] {
+                            option value="" { (tr.t("choose-member")) }
+                            @for (username, name) in members {
+                                option value=(username) selected[form.member == *username] { (name) " (" (username) ")" }
+                            }
+                        }
+                    }
+                    (Field::new("amount", tr.ta("field-amount", &[("unit", &unit.name)]), "text", &form.amount)
+                        .hint(tr.ta("hint-amount", &[("example", &unit.number(10i64.pow(u32::from(unit.decimals)) * 3 / 2))])).render(errors))
+                    (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("hint-memo")).render(errors))
+                    @if locked {
+                        (super::auth::unlock_form(v, errors))
+                    }
+                    button.button type="submit" {
+                        @if requesting { (tr.t("request-submit")) } @else { (tr.t("pay-submit")) }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// One line of the circle's ledger.
+#[derive(Debug, Clone)]
+pub struct LedgerRow {
+    pub seq: u64,
+    pub recorded_at_ms: i64,
+    pub kind: &'static str,
+    pub summary: String,
+    pub amount_minor: Option<i64>,
+    pub memo: Option<String>,
+    pub hash_hex: String,
+    pub signature_ok: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LedgerView {
+    pub unit: Unit,
+    pub rows: Vec<LedgerRow>,
+    pub tree_size: u64,
+    pub root_hex: String,
+    pub head_signature_ok: bool,
+    pub head_time_ms: i64,
+    /// The `before` value of the next (older) page, if any.
+    pub older: Option<u64>,
+    /// The `before` value of the newer page, if this is not the newest.
+    pub newer: Option<Option<u64>>,
+}
+
+pub fn ledger_page(v: &Visitor, nav: &CircleNav, ledger: &LedgerView) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("ledger-title");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            h1 { (title) }
+            section.card.tree-head aria-labelledby="head-title" {
+                h2 #head-title { (tr.t("ledger-head")) }
+                p { (tr.ta("ledger-head-text", &[("size", &ledger.tree_size.to_string()), ("time", &when(ledger.head_time_ms))])) }
+                p { (tr.t("ledger-root")) " " code.key { (ledger.root_hex) } }
+                @if ledger.head_signature_ok {
+                    p.verified { span aria-hidden="true" { "✓ " } (tr.t("ledger-head-verified")) }
+                } @else {
+                    p.unverified { span aria-hidden="true" { "✗ " } (tr.t("ledger-head-unverified")) }
+                }
+                p.hint { (tr.t("ledger-audit-hint")) }
+            }
+            section.card aria-labelledby="entries-title" {
+                h2 #entries-title { (tr.t("ledger-entries")) }
+                div.table-wrap {
+                    table aria-labelledby="entries-title" {
+                        thead {
+                            tr {
+                                th scope="col" class="num" { (tr.t("col-entry")) }
+                                th scope="col" { (tr.t("col-when")) }
+                                th scope="col" { (tr.t("col-what")) }
+                                th scope="col" { (tr.t("col-memo")) }
+                                th scope="col" class="num" { (tr.t("col-amount")) }
+                                th scope="col" { (tr.t("col-signature")) }
+                            }
+                        }
+                        tbody {
+                            @for row in &ledger.rows {
+                                tr {
+                                    td.num { (row.seq) }
+                                    td { (when(row.recorded_at_ms)) }
+                                    td { (row.summary) }
+                                    td { (row.memo.as_deref().unwrap_or("")) }
+                                    td.num { @if let Some(amount) = row.amount_minor { (ledger.unit.money(amount)) } }
+                                    td {
+                                        @if row.signature_ok {
+                                            span.verified { span aria-hidden="true" { "✓ " } (tr.t("ledger-signature-verified")) }
+                                        } @else {
+                                            span.unverified { span aria-hidden="true" { "✗ " } (tr.t("ledger-signature-bad")) }
+                                        }
+                                        br;
+                                        code.key.short title=(row.hash_hex) { (&row.hash_hex[..16]) "…" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                nav.pager aria-label=(tr.t("pager-label")) {
+                    @if let Some(newer) = ledger.newer {
+                        @match newer {
+                            Some(before) => a href={"/c/" (nav.slug) "/ledger?before=" (before)} { (tr.t("pager-newer")) },
+                            None => a href={"/c/" (nav.slug) "/ledger"} { (tr.t("pager-newer")) },
+                        }
+                    }
+                    @if let Some(before) = ledger.older {
+                        a href={"/c/" (nav.slug) "/ledger?before=" (before)} { (tr.t("pager-older")) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn statement_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    unit: &Unit,
+    rows: &[ActivityRow],
+    older: Option<u64>,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("statement-title");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            h1 #statement-title { (title) }
+            p { a.button.secondary href={"/c/" (nav.slug) "/statement.csv"} download { (tr.t("statement-csv")) } }
+            section.card {
+                (activity_table(v, unit, rows, "statement-title"))
+                @if let Some(before) = older {
+                    nav.pager aria-label=(tr.t("pager-label")) {
+                        a href={"/c/" (nav.slug) "/statement?before=" (before)} { (tr.t("pager-older")) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A member in the directory.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub is_steward: bool,
+}
+
+pub fn members_page(v: &Visitor, nav: &CircleNav, members: &[MemberRow], search: &str) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("members-title");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            h1 { (title) }
+            form.search-form method="get" action={"/c/" (nav.slug) "/members"} role="search" {
+                label for="q" { (tr.t("members-search")) }
+                input #q type="search" name="q" value=(search);
+                button.button.secondary type="submit" { (tr.t("members-search-submit")) }
+            }
+            @if members.is_empty() {
+                p.empty { (tr.t("members-none")) }
+            } @else {
+                ul.member-grid {
+                    @for member in members {
+                        li.card.member-card {
+                            h2 { a href={"/c/" (nav.slug) "/members/" (member.username)} { (member.display_name) } }
+                            @if member.is_steward { p { span.badge { (tr.t("badge-steward")) } } }
+                            @if !member.bio.is_empty() { p { (member.bio) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn member_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    member: &MemberRow,
+    joined_ms: i64,
+    vouched_by: Option<&str>,
+    is_me: bool,
+) -> Markup {
+    let tr = &v.tr;
+    let title = member.display_name.clone();
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                p.hint { "@" (member.username) }
+                @if member.is_steward { p { span.badge { (tr.t("badge-steward")) } } }
+                @if !member.bio.is_empty() { p { (member.bio) } }
+                p { (tr.ta("member-joined", &[("time", &when(joined_ms))])) }
+                @if let Some(name) = vouched_by {
+                    p { (tr.ta("member-vouched-by", &[("name", name)])) }
+                }
+                @if !is_me {
+                    p.actions {
+                        a.button href={"/c/" (nav.slug) "/pay?member=" (member.username)} { (tr.ta("member-pay", &[("name", &member.display_name)])) }
+                        a.button.secondary href={"/c/" (nav.slug) "/request?member=" (member.username)} { (tr.ta("member-request", &[("name", &member.display_name)])) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// An invitation as listed.
+#[derive(Debug, Clone)]
+pub struct InvitationRow {
+    pub id: i64,
+    pub note: String,
+    pub created_by: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    /// used, revoked, expired or open
+    pub state: &'static str,
+}
+
+pub fn invitations_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    may_invite: bool,
+    new_link: Option<&str>,
+    rows: &[InvitationRow],
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("invite-title");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            h1 { (title) }
+            @if let Some(link) = new_link {
+                section.card.highlight aria-labelledby="new-link-title" {
+                    h2 #new-link-title { (tr.t("invite-link-made")) }
+                    p { (tr.t("invite-link-text")) }
+                    label for="new-link" { (tr.t("invite-link-label")) }
+                    input #new-link.link-box type="text" readonly value=(link);
+                }
+            }
+            @if may_invite {
+                section.card.narrow aria-labelledby="invite-form-title" {
+                    h2 #invite-form-title { (tr.t("invite-new")) }
+                    @if nav.is_steward {
+                        p.hint { (tr.t("invite-steward-hint")) }
+                    } @else {
+                        p.hint { (tr.t("invite-member-hint")) }
+                    }
+                    (error_summary(v, errors))
+                    form method="post" action={"/c/" (nav.slug) "/invitations"} novalidate {
+                        (csrf_field(v))
+                        (Field::new("note", tr.t("field-invite-note"), "text", "").optional().hint(tr.t("hint-invite-note")).render(errors))
+                        button.button type="submit" { (tr.t("invite-submit")) }
+                    }
+                }
+            } @else {
+                p { (tr.t("invite-not-allowed")) }
+            }
+            section.card aria-labelledby="invite-list-title" {
+                h2 #invite-list-title { (tr.t("invite-list")) }
+                @if rows.is_empty() {
+                    p.empty { (tr.t("invite-none")) }
+                } @else {
+                    div.table-wrap {
+                        table aria-labelledby="invite-list-title" {
+                            thead { tr {
+                                th scope="col" { (tr.t("col-note")) }
+                                th scope="col" { (tr.t("col-made-by")) }
+                                th scope="col" { (tr.t("col-expires")) }
+                                th scope="col" { (tr.t("col-state")) }
+                                th scope="col" { span.visually-hidden { (tr.t("col-actions")) } }
+                            } }
+                            tbody {
+                                @for row in rows {
+                                    tr {
+                                        td { (row.note) }
+                                        td { (row.created_by) }
+                                        td { (when(row.expires_at_ms)) }
+                                        td { (tr.t(&format!("invite-state-{}", row.state))) }
+                                        td {
+                                            @if row.state == "open" {
+                                                form method="post" action={"/c/" (nav.slug) "/invitations/" (row.id) "/revoke"} {
+                                                    (csrf_field(v))
+                                                    button.button.secondary.small type="submit" { (tr.t("invite-revoke")) }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,295 @@
+//! Views: maud functions that turn what a page shows into HTML. They read no database and
+//! decide nothing; every text comes from the translation catalogue.
+
+pub mod auth;
+pub mod circle;
+pub mod steward;
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use crate::session::Visitor;
+
+/// The stylesheet's URL; its name carries a hash of its content, so it can be cached forever.
+pub fn stylesheet_path() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let hash = commons_ledger::keys::Hash::sha256(&[crate::assets::STYLESHEET.as_bytes()]);
+        format!("/static/app.{}.css", &hash.to_hex()[..12])
+    })
+}
+
+/// The circle a page belongs to, for the navigation.
+#[derive(Debug, Clone)]
+pub struct CircleNav {
+    pub slug: String,
+    pub name: String,
+    pub is_steward: bool,
+    /// Which item is the current page: home, pay, ledger, members, invite, steward.
+    pub current: &'static str,
+}
+
+/// A field's error, shown next to the field and in the summary at the top of the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// The errors of a submitted form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormErrors(pub Vec<FieldError>);
+
+impl FormErrors {
+    pub fn one(field: &'static str, message: String) -> FormErrors {
+        FormErrors(vec![FieldError { field, message }])
+    }
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| error.message.as_str())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The whole page: skip link, header with navigation, main landmark, footer with languages.
+pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup) -> Markup {
+    let tr = &v.tr;
+    let site = tr.t("site-name");
+    html! {
+        (DOCTYPE)
+        html lang=(tr.lang()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                title { (title) " · " (nav.map_or(site.as_str(), |n| n.name.as_str())) }
+                link rel="stylesheet" href=(stylesheet_path());
+                link rel="icon" href="/static/icon.svg" type="image/svg+xml";
+            }
+            body {
+                a.skip-link href="#main" { (tr.t("skip-to-content")) }
+                header.site-header {
+                    div.header-inner {
+                        a.brand href="/" {
+                            (PreEscaped(crate::assets::LOGO_SVG))
+                            span { (site) }
+                        }
+                        @if let Some(user) = &v.user {
+                            nav.user-nav aria-label=(tr.t("nav-account")) {
+                                a href="/settings" { (user.display_name) }
+                                form method="post" action="/logout" {
+                                    input type="hidden" name="csrf" value=(v.csrf);
+                                    button.link-button type="submit" { (tr.t("nav-logout")) }
+                                }
+                            }
+                        } @else {
+                            nav.user-nav aria-label=(tr.t("nav-account")) {
+                                a href="/login" { (tr.t("nav-login")) }
+                            }
+                        }
+                    }
+                    @if let Some(nav) = nav {
+                        nav.circle-nav aria-label=(tr.ta("nav-circle", &[("circle", &nav.name)])) {
+                            ul {
+                                (nav_item(nav, "home", &format!("/c/{}", nav.slug), &tr.t("nav-home")))
+                                (nav_item(nav, "pay", &format!("/c/{}/pay", nav.slug), &tr.t("nav-pay")))
+                                (nav_item(nav, "ledger", &format!("/c/{}/ledger", nav.slug), &tr.t("nav-ledger")))
+                                (nav_item(nav, "members", &format!("/c/{}/members", nav.slug), &tr.t("nav-members")))
+                                (nav_item(nav, "invite", &format!("/c/{}/invitations", nav.slug), &tr.t("nav-invite")))
+                                @if nav.is_steward {
+                                    (nav_item(nav, "steward", &format!("/c/{}/steward", nav.slug), &tr.t("nav-steward")))
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main tabindex="-1" {
+                    @if let Some(flash) = &v.flash {
+                        div.flash role="status" { (flash.text(tr)) }
+                    }
+                    (content)
+                }
+                footer.site-footer {
+                    form method="post" action="/language" class="language-form" {
+                        input type="hidden" name="csrf" value=(v.csrf);
+                        label for="language-select" { (tr.t("footer-language")) }
+                        select #language-select name="language" {
+                            @for (code, name) in crate::i18n::LANGUAGES {
+                                option value=(code) lang=(code) selected[*code == tr.lang()] { (name) }
+                            }
+                        }
+                        button.button.secondary.small type="submit" { (tr.t("footer-language-apply")) }
+                    }
+                    p { (tr.t("footer-promise")) }
+                }
+            }
+        }
+    }
+}
+
+fn nav_item(nav: &CircleNav, key: &str, href: &str, label: &str) -> Markup {
+    html! {
+        li {
+            @if nav.current == key {
+                a href=(href) aria-current="page" { (label) }
+            } @else {
+                a href=(href) { (label) }
+            }
+        }
+    }
+}
+
+/// The list of a form's errors, each linking to its field; focusable so it can be announced.
+pub fn error_summary(v: &Visitor, errors: &FormErrors) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                h2 #error-summary-title { (v.tr.t("error-summary-title")) }
+                ul {
+                    @for error in &errors.0 {
+                        li { a href={"#" (error.field)} { (error.message) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One labelled input with its hint and error, wired together with `aria-describedby`.
+#[derive(Debug)]
+pub struct Field<'a> {
+    pub name: &'static str,
+    pub label: String,
+    pub kind: &'static str,
+    pub value: &'a str,
+    pub hint: Option<String>,
+    pub autocomplete: Option<&'static str>,
+    pub required: bool,
+    pub extra: Option<Markup>,
+}
+
+impl<'a> Field<'a> {
+    pub fn new(name: &'static str, label: String, kind: &'static str, value: &'a str) -> Self {
+        Field {
+            name,
+            label,
+            kind,
+            value,
+            hint: None,
+            autocomplete: None,
+            required: true,
+            extra: None,
+        }
+    }
+    pub fn hint(mut self, hint: String) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+    pub fn autocomplete(mut self, value: &'static str) -> Self {
+        self.autocomplete = Some(value);
+        self
+    }
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+    pub fn render(&self, errors: &FormErrors) -> Markup {
+        let error = errors.for_field(self.name);
+        let hint_id = format!("{}-hint", self.name);
+        let error_id = format!("{}-error", self.name);
+        let mut described = Vec::new();
+        if self.hint.is_some() {
+            described.push(hint_id.clone());
+        }
+        if error.is_some() {
+            described.push(error_id.clone());
+        }
+        let described = (!described.is_empty()).then(|| described.join(" "));
+        html! {
+            div.field.has-error[error.is_some()] {
+                label for=(self.name) { (self.label) }
+                @if let Some(hint) = &self.hint {
+                    p.hint id=(hint_id) { (hint) }
+                }
+                @if let Some(error) = error {
+                    p.field-error id=(error_id) { (error) }
+                }
+                @if self.kind == "textarea" {
+                    textarea id=(self.name) name=(self.name) rows="5" required[self.required]
+                        aria-describedby=[described.as_deref()] aria-invalid=[error.map(|_| "true")] { (self.value) }
+                } @else {
+                    input id=(self.name) name=(self.name) type=(self.kind) value=(self.value)
+                        required[self.required] autocomplete=[self.autocomplete]
+                        inputmode=[(self.kind == "text" && self.name == "amount").then_some("decimal")]
+                        aria-describedby=[described.as_deref()] aria-invalid=[error.map(|_| "true")];
+                }
+                @if let Some(extra) = &self.extra { (extra) }
+            }
+        }
+    }
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf_field(v: &Visitor) -> Markup {
+    html! { input type="hidden" name="csrf" value=(v.csrf); }
+}
+
+/// A message page (errors, confirmations) inside the layout.
+pub fn message_page(v: &Visitor, title: &str, text: &str, back: Option<(&str, String)>) -> Markup {
+    layout(
+        v,
+        None,
+        title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                p { (text) }
+                @if let Some((href, label)) = back {
+                    p { a.button href=(href) { (label) } }
+                }
+            }
+        },
+    )
+}
+
+/// A date and time for people: `2026-11-26 09:12 UTC`.
+pub fn when(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(when(0), "1970-01-01 00:00 UTC");
+        assert_eq!(when(1_795_770_720_000), "2026-11-26 09:12 UTC");
+        assert_eq!(when(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+}

@@ -1,0 +1,227 @@
+//! Views for a circle's stewards: admitting people, members' limits, the circle's settings and
+//! agreements, and the audit.
+
+use maud::{html, Markup};
+
+use super::circle::Unit;
+use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
+use crate::db::CircleSettings;
+use crate::session::Visitor;
+
+/// Someone waiting to be admitted.
+#[derive(Debug, Clone)]
+pub struct PendingRow {
+    pub user_id: i64,
+    pub display_name: String,
+    pub username: String,
+    pub message: String,
+    pub vouched_by: Option<String>,
+    pub asked_at_ms: i64,
+}
+
+/// A member's account as stewards see it.
+#[derive(Debug, Clone)]
+pub struct AccountLine {
+    pub username: String,
+    pub display_name: String,
+    pub balance_minor: i64,
+    pub floor_minor: i64,
+    pub ceiling_minor: i64,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct LimitsForm {
+    #[serde(default)]
+    pub member: String,
+    #[serde(default)]
+    pub floor: String,
+    #[serde(default)]
+    pub ceiling: String,
+    #[serde(default)]
+    pub unlock_password: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn steward_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    unit: &Unit,
+    pending: &[PendingRow],
+    accounts: &[AccountLine],
+    limits: &LimitsForm,
+    errors: &FormErrors,
+    locked: bool,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("steward-title");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            h1 { (title) }
+            p.actions {
+                a.button.secondary href={"/c/" (nav.slug) "/steward/settings"} { (tr.t("steward-settings")) }
+                a.button.secondary href={"/c/" (nav.slug) "/steward/audit"} { (tr.t("steward-audit")) }
+            }
+            section.card aria-labelledby="pending-title" {
+                h2 #pending-title { (tr.t("steward-pending")) }
+                @if pending.is_empty() {
+                    p.empty { (tr.t("steward-pending-none")) }
+                } @else {
+                    ul.request-list {
+                        @for row in pending {
+                            li {
+                                p { strong { (row.display_name) } " (@" (row.username) ") · " (when(row.asked_at_ms)) }
+                                @if let Some(name) = &row.vouched_by {
+                                    p { (tr.ta("steward-vouched", &[("name", name)])) }
+                                }
+                                @if !row.message.is_empty() { p.memo { (row.message) } }
+                                div.inline-actions {
+                                    form method="post" action={"/c/" (nav.slug) "/steward/pending/" (row.user_id) "/admit"} {
+                                        (csrf_field(v))
+                                        button.button.small type="submit" { (tr.ta("steward-admit", &[("name", &row.display_name)])) }
+                                    }
+                                    form method="post" action={"/c/" (nav.slug) "/steward/pending/" (row.user_id) "/decline"} {
+                                        (csrf_field(v))
+                                        button.button.secondary.small type="submit" { (tr.ta("steward-decline", &[("name", &row.display_name)])) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card aria-labelledby="limits-title" {
+                h2 #limits-title { (tr.t("steward-limits")) }
+                p.hint { (tr.t("steward-limits-hint")) }
+                (error_summary(v, errors))
+                form method="post" action={"/c/" (nav.slug) "/steward/limits"} novalidate {
+                    (csrf_field(v))
+                    div.field.has-error[errors.for_field("member").is_some()] {
+                        label for="member" { (tr.t("field-member")) }
+                        @if let Some(error) = errors.for_field("member") {
+                            p.field-error id="member-error" { (error) }
+                        }
+                        select #member name="member" required aria-describedby=[errors.for_field("member").map(|_| "member-error")] {
+                            option value="" { (tr.t("choose-member")) }
+                            @for account in accounts {
+                                option value=(account.username) selected[limits.member == account.username] { (account.display_name) " (" (account.username) ")" }
+                            }
+                        }
+                    }
+                    (Field::new("floor", tr.t("field-floor"), "text", &limits.floor).hint(tr.t("hint-floor")).render(errors))
+                    (Field::new("ceiling", tr.t("field-ceiling"), "text", &limits.ceiling).hint(tr.t("hint-ceiling")).render(errors))
+                    @if locked { (super::auth::unlock_form(v, errors)) }
+                    button.button type="submit" { (tr.t("steward-limits-submit")) }
+                }
+                div.table-wrap {
+                    table aria-labelledby="limits-title" {
+                        thead { tr {
+                            th scope="col" { (tr.t("col-member")) }
+                            th scope="col" class="num" { (tr.t("home-balance")) }
+                            th scope="col" class="num" { (tr.t("home-floor")) }
+                            th scope="col" class="num" { (tr.t("home-ceiling")) }
+                        } }
+                        tbody {
+                            @for account in accounts {
+                                tr {
+                                    td { (account.display_name) }
+                                    td.num { (unit.money(account.balance_minor)) }
+                                    td.num { (unit.money(account.floor_minor)) }
+                                    td.num { (unit.money(account.ceiling_minor)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub agreements: String,
+    #[serde(default)]
+    pub members_may_invite: Option<String>,
+    #[serde(default)]
+    pub open_to_requests: Option<String>,
+}
+
+pub fn circle_settings_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    settings: &CircleSettings,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("steward-settings");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            section.card {
+                h1 { (title) }
+                (error_summary(v, errors))
+                form method="post" action={"/c/" (nav.slug) "/steward/settings"} novalidate {
+                    (csrf_field(v))
+                    (Field::new("description", tr.t("field-description"), "textarea", &settings.description).optional().hint(tr.t("hint-description")).render(errors))
+                    (Field::new("agreements", tr.t("field-agreements"), "textarea", &settings.agreements).hint(tr.t("hint-agreements")).render(errors))
+                    div.field.checkbox {
+                        input #members_may_invite type="checkbox" name="members_may_invite" value="yes" checked[settings.members_may_invite];
+                        label for="members_may_invite" { (tr.t("field-members-may-invite")) }
+                    }
+                    div.field.checkbox {
+                        input #open_to_requests type="checkbox" name="open_to_requests" value="yes" checked[settings.open_to_requests];
+                        label for="open_to_requests" { (tr.t("field-open-to-requests")) }
+                    }
+                    p.hint { (tr.ta("settings-ask-link", &[("path", &format!("/ask/{}", nav.slug))])) }
+                    button.button type="submit" { (tr.t("settings-save")) }
+                }
+            }
+        },
+    )
+}
+
+/// The result of an audit, for the page.
+#[derive(Debug, Clone)]
+pub struct AuditView {
+    pub entries: u64,
+    pub faults: Vec<(Option<u64>, String)>,
+    pub elapsed_ms: u64,
+}
+
+pub fn audit_page(v: &Visitor, nav: &CircleNav, audit: &AuditView) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("steward-audit");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            section.card {
+                h1 { (title) }
+                p { (tr.ta("audit-checked", &[("count", &audit.entries.to_string()), ("ms", &audit.elapsed_ms.to_string())])) }
+                @if audit.faults.is_empty() {
+                    p.verified { span aria-hidden="true" { "✓ " } (tr.t("audit-clean")) }
+                } @else {
+                    p.unverified { span aria-hidden="true" { "✗ " } (tr.tn("audit-faults", audit.faults.len() as i64)) }
+                    ul {
+                        @for (entry, what) in &audit.faults {
+                            li {
+                                @if let Some(seq) = entry { (tr.ta("audit-entry", &[("seq", &seq.to_string())])) ": " }
+                                (what)
+                            }
+                        }
+                    }
+                }
+                p.hint { (tr.t("audit-hint")) }
+            }
+        },
+    )
+}
