@@ -1,4 +1,5 @@
 //! Helpers shared by the end-to-end tests: fresh databases on both backends, and small circles.
+pub mod web;
 
 use commons_ledger::entry::{Body, Cause, CircleSpec, Request, SignedRequest};
 use commons_ledger::keys::SecretKey;

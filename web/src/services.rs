@@ -436,7 +436,7 @@ impl Services {
         Ok((user, sealing, info))
     }
 
-    fn circle_spec(&self, circle: &NewCircle) -> Result<CircleSpec, ActionError> {
+    pub fn circle_spec(&self, circle: &NewCircle) -> Result<CircleSpec, ActionError> {
         let slug: commons_ledger::slug::CircleSlug = circle
             .slug
             .trim()

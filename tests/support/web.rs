@@ -1,0 +1,169 @@
+//! Test helpers for the web space: a real server on port 0 and a cookie-keeping client that
+//! fills forms like a member would.
+
+use std::sync::Arc;
+
+use commons_ledger::store::Store;
+use commons_web::{AppState, WebConfig};
+
+/// A running web space on a fresh database.
+#[allow(missing_debug_implementations)]
+pub struct TestServer {
+    pub url: String,
+    pub state: Arc<AppState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start(db_url: &str) -> TestServer {
+        let store = Store::open(db_url).await.expect("store opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("port 0 binds");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let config = WebConfig {
+            public_url: url.clone(),
+            ..WebConfig::default()
+        };
+        let state = AppState::new(store, config).await.expect("state");
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(commons_web::serve(state.clone(), listener, async move {
+            let _ = stopped.await;
+        }))
+        .into_future_unit();
+        TestServer {
+            url,
+            state,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server, waiting for requests in flight.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.state.services.store.close().await;
+    }
+
+    pub fn client(&self) -> Member {
+        Member {
+            base: self.url.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("client"),
+            last_page: String::new(),
+        }
+    }
+}
+
+trait IntoUnit {
+    fn into_future_unit(self) -> tokio::task::JoinHandle<()>;
+}
+
+impl IntoUnit for tokio::task::JoinHandle<anyhow::Result<()>> {
+    fn into_future_unit(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            if let Ok(Err(error)) = self.await {
+                panic!("the server failed: {error}");
+            }
+        })
+    }
+}
+
+/// A person with a browser: keeps cookies, follows redirects, reads the CSRF token of the last
+/// page it saw.
+#[derive(Debug)]
+pub struct Member {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub last_page: String,
+}
+
+/// A response as a member sees it.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub url: String,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Member {
+    pub async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        let page = read(response).await;
+        self.last_page = page.body.clone();
+        page
+    }
+
+    /// The CSRF token in the last page seen.
+    pub fn csrf(&self) -> String {
+        csrf_in(&self.last_page).expect("the last page has a form with a CSRF token")
+    }
+
+    /// Submits a form like the browser would: with the CSRF token of the page it came from
+    /// (fetched first from `from`).
+    pub async fn submit(&mut self, from: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        self.get(from).await;
+        let csrf = self.csrf();
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        let response = self
+            .http
+            .post(format!("{}{action}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST");
+        let page = read(response).await;
+        self.last_page = page.body.clone();
+        page
+    }
+
+    /// Posts a form without any CSRF token.
+    pub async fn post_without_csrf(&mut self, action: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .http
+            .post(format!("{}{action}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST");
+        read(response).await
+    }
+}
+
+async fn read(response: reqwest::Response) -> Page {
+    Page {
+        status: response.status().as_u16(),
+        url: response.url().to_string(),
+        headers: response.headers().clone(),
+        body: response.text().await.expect("body"),
+    }
+}
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker)? + marker.len();
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].to_owned())
+}
+
+/// The invitation link path (`/join/...`) shown on an invitations page.
+pub fn invitation_path(html: &str) -> Option<String> {
+    let at = html.find("/join/")?;
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].to_owned())
+}

@@ -1,0 +1,546 @@
+//! End to end through the web space: the real server on port 0 and a fresh database, driven
+//! like members would drive it (forms, cookies, redirects), on SQLite and PostgreSQL.
+
+use commons_ledger::keys::SecretKey;
+use commons_ledger::store::Store;
+use commons_tests::both_backends;
+use commons_tests::web::{invitation_path, Member, TestServer};
+use commons_web::custody::SEALED_BYTES;
+use commons_web::services::NewCircle;
+use sqlx::Row;
+
+const PASSWORD: &str = "a long enough password";
+
+/// Sets the node up as Amara, steward of "garden" (floor -20, ceiling 40).
+async fn set_up(server: &TestServer) -> Member {
+    let mut amara = server.client();
+    let page = amara.get("/").await;
+    assert!(
+        page.url.ends_with("/setup"),
+        "a new node asks to be set up: {}",
+        page.url
+    );
+    let page = amara
+        .submit(
+            "/setup",
+            "/setup",
+            &[
+                ("display_name", "Amara Okafor"),
+                ("username", "amara"),
+                ("password", PASSWORD),
+                ("circle_name", "Garden Share"),
+                ("slug", "garden"),
+                ("unit_name", "hours"),
+                ("unit_symbol", "h"),
+                ("floor", "-20"),
+                ("ceiling", "40"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.url.ends_with("/c/garden"), "{}", page.url);
+    assert!(page.body.contains("Garden Share"));
+    amara
+}
+
+/// The steward invites someone, who joins with the link; returns the newcomer's client.
+async fn invite_and_join(
+    server: &TestServer,
+    steward: &mut Member,
+    username: &str,
+    name: &str,
+) -> Member {
+    let page = steward
+        .submit(
+            "/c/garden/invitations",
+            "/c/garden/invitations",
+            &[("note", name)],
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let link = invitation_path(&page.body).expect("the page shows the new link");
+    let mut newcomer = server.client();
+    let page = newcomer.get(&link).await;
+    assert!(
+        page.body.contains("Amara Okafor"),
+        "the invitation says who invites"
+    );
+    assert!(
+        page.body.contains("We treat each other with care"),
+        "the agreements are shown"
+    );
+    let version = "1";
+    // Without consent, nobody joins.
+    let refused = newcomer
+        .submit(
+            &link,
+            &link,
+            &[
+                ("display_name", name),
+                ("username", username),
+                ("password", PASSWORD),
+                ("agreements_version", version),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("tick the box"));
+    let page = newcomer
+        .submit(
+            &link,
+            &link,
+            &[
+                ("display_name", name),
+                ("username", username),
+                ("password", PASSWORD),
+                ("agreements_version", version),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.url.ends_with("/c/garden"),
+        "joined and logged in: {}",
+        page.url
+    );
+    // A link works once.
+    let again = server.client().get(&link).await;
+    assert_eq!(again.status, 410);
+    newcomer
+}
+
+async fn log_in(member: &mut Member, username: &str, password: &str) -> commons_tests::web::Page {
+    member
+        .submit(
+            "/login",
+            "/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
+}
+
+async fn entry_count(server: &TestServer) -> u64 {
+    let store = &server.state.services.store;
+    let info = store.circle("garden").await.expect("circle");
+    store.latest_tree_head(&info).await.expect("head").tree_size
+}
+
+async fn members_walkthrough(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+
+    // Log out and in again, as Ben would on another day.
+    let page = ben.submit("/c/garden", "/logout", &[]).await;
+    assert!(page.url.ends_with("/login"), "{}", page.url);
+    assert!(page.body.contains("You are logged out"));
+    let wrong = log_in(&mut ben, "ben", "not my password").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("The username or password is not right"));
+    let page = log_in(&mut ben, "BEN", PASSWORD).await;
+    assert!(page.url.ends_with("/c/garden"), "{}", page.url);
+
+    // Ben pays Amara; she sees it.
+    let page = ben
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[
+                ("member", "amara"),
+                ("amount", "2.50"),
+                ("memo", "Sourdough starter"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("You paid 2.50 h to Amara Okafor"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("-2.50 h"));
+    let home = amara.get("/c/garden").await;
+    assert!(home.body.contains("from Ben Carter"));
+    assert!(home.body.contains("Sourdough starter"));
+    assert!(home.body.contains("2.50 h"));
+
+    // Amara asks Ben for payment; Ben accepts; both balances move.
+    let page = amara
+        .submit(
+            "/c/garden/request",
+            "/c/garden/request",
+            &[
+                ("member", "ben"),
+                ("amount", "1.25"),
+                ("memo", "Bread for the party"),
+            ],
+        )
+        .await;
+    assert!(
+        page.body.contains("You asked Ben Carter for 1.25 h"),
+        "{}",
+        page.body
+    );
+    let home = ben.get("/c/garden").await;
+    assert!(home.body.contains("asks you for 1.25 h"));
+    let seq = {
+        let marker = "/c/garden/requests/";
+        let at = home.body.find(marker).expect("an accept form") + marker.len();
+        home.body[at..].split('/').next().expect("seq").to_owned()
+    };
+    let page = ben
+        .submit(
+            "/c/garden",
+            &format!("/c/garden/requests/{seq}/accept"),
+            &[],
+        )
+        .await;
+    assert!(
+        page.body.contains("Paid. The request is settled."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("-3.75 h"));
+    assert!(!page.body.contains("asks you for"));
+
+    // Ben's statement, as CSV.
+    let csv = ben.get("/c/garden/statement.csv").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/csv"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", csv.body);
+    assert!(lines[0].starts_with("Entry,Time,With,Memo,Amount (hours),Balance,Entry hash"));
+    assert!(lines[1].contains("Amara Okafor") && lines[1].contains(",-2.50,-2.50,"));
+    assert!(lines[2].contains(",-1.25,-3.75,"), "{}", lines[2]);
+
+    // The ledger page shows verified signatures and the signed tree head.
+    let ledger = ben.get("/c/garden/ledger").await;
+    assert!(ledger.body.contains("Tree head signature verified"));
+    assert!(ledger.body.contains("Signature verified"));
+    assert!(ledger.body.contains("Ben Carter paid Amara Okafor"));
+
+    // Paying beyond the floor: the limit message with the numbers, and nothing written.
+    let before = entry_count(&server).await;
+    let page = ben
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "amara"), ("amount", "100")],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body.contains("Not enough credit: your balance is -3.75 hours and your floor is -20.00 hours, so you can pay at most 16.25 hours."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("error-summary"));
+    assert_eq!(
+        entry_count(&server).await,
+        before,
+        "a refused payment writes nothing"
+    );
+
+    // Bad input is refused with a message and changes nothing.
+    let page = ben
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "amara"), ("amount", "1.234")],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("up to 2 decimals"));
+    let page = ben
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "nobody"), ("amount", "1")],
+        )
+        .await;
+    assert!(page.body.contains("There is no member with this username"));
+    assert_eq!(entry_count(&server).await, before);
+
+    // In Spanish, the same refusal reads in Spanish.
+    ben.submit("/c/garden", "/language", &[("language", "es")])
+        .await;
+    let page = ben
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "amara"), ("amount", "100")],
+        )
+        .await;
+    assert!(
+        page.body.contains("No hay crédito suficiente"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("lang=\"es\""));
+
+    // Logout ends the session: the old cookie opens nothing.
+    let cookie_jar_before = ben.get("/c/garden").await;
+    assert_eq!(cookie_jar_before.status, 200);
+    ben.submit("/c/garden", "/logout", &[]).await;
+    let page = ben.get("/c/garden").await;
+    assert!(page.url.contains("/login?next=/c/garden"), "{}", page.url);
+    let sessions: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'ben'",
+    )
+    .fetch_one(server.state.services.store.pool())
+    .await
+    .expect("count")
+    .try_get(0)
+    .expect("int");
+    assert_eq!(sessions, 0);
+
+    // The ledger still audits clean.
+    let report = server
+        .state
+        .services
+        .store
+        .audit("garden", None, &|_| {})
+        .await
+        .expect("audit runs");
+    assert!(report.faults.is_empty(), "{:?}", report.faults);
+    server.stop().await;
+}
+
+async fn csrf_and_circle_walls(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+
+    // Forms without a CSRF token, or with someone else's, are refused and change nothing.
+    let before = entry_count(&server).await;
+    let page = ben
+        .post_without_csrf("/c/garden/pay", &[("member", "amara"), ("amount", "1")])
+        .await;
+    assert_eq!(page.status, 403);
+    let amara_token = {
+        amara.get("/c/garden/pay").await;
+        amara.csrf()
+    };
+    let page = ben
+        .post_without_csrf(
+            "/c/garden/pay",
+            &[
+                ("csrf", amara_token.as_str()),
+                ("member", "amara"),
+                ("amount", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    let page = server
+        .client()
+        .post_without_csrf("/login", &[("username", "ben"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(page.status, 403, "login forms are protected too");
+    assert_eq!(entry_count(&server).await, before);
+
+    // A second circle, Carol's, on the same node.
+    let sign_up = commons_web::services::SignUp {
+        username: "carol".into(),
+        display_name: "Carol".into(),
+        password: PASSWORD.into(),
+        language: None,
+    };
+    create_second_circle(&server, &sign_up).await;
+    let mut carol = server.client();
+    let page = log_in(&mut carol, "carol", PASSWORD).await;
+    assert!(page.url.ends_with("/c/hillside"), "{}", page.url);
+
+    // Every page and action of circle A answers 404 to a member of circle B.
+    let seq = "3";
+    for path in [
+        "/c/garden",
+        "/c/garden/pay",
+        "/c/garden/request",
+        "/c/garden/ledger",
+        "/c/garden/statement",
+        "/c/garden/statement.csv",
+        "/c/garden/members",
+        "/c/garden/members/ben",
+        "/c/garden/invitations",
+        "/c/garden/steward",
+        "/c/garden/steward/settings",
+        "/c/garden/steward/audit",
+    ] {
+        let page = carol.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(!page.body.contains("Ben Carter"), "{path} leaks a name");
+        assert!(
+            !page.body.contains("Garden Share"),
+            "{path} leaks the circle"
+        );
+    }
+    for path in [
+        "/c/garden/pay".to_owned(),
+        "/c/garden/request".to_owned(),
+        format!("/c/garden/requests/{seq}/accept"),
+        format!("/c/garden/requests/{seq}/decline"),
+        "/c/garden/invitations".to_owned(),
+        "/c/garden/invitations/1/revoke".to_owned(),
+        "/c/garden/steward/limits".to_owned(),
+        "/c/garden/steward/pending/2/admit".to_owned(),
+        "/c/garden/steward/settings".to_owned(),
+    ] {
+        let page = carol
+            .submit(
+                "/c/hillside",
+                &path,
+                &[
+                    ("member", "ben"),
+                    ("amount", "1"),
+                    ("floor", "-1"),
+                    ("ceiling", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 404, "{path}");
+    }
+    // And a plain member is not a steward.
+    let page = ben.get("/c/garden/steward").await;
+    assert_eq!(page.status, 403);
+    assert_eq!(entry_count(&server).await, before);
+
+    // Pages carry the security headers.
+    let page = ben.get("/c/garden").await;
+    let csp = page.headers["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
+    assert_eq!(page.headers["referrer-policy"], "same-origin");
+    assert!(page.body.contains("lang=\"en\""));
+    assert!(
+        !page.body.contains("http://") || !page.body.contains("<script"),
+        "no outside resources"
+    );
+    server.stop().await;
+}
+
+/// Carol signs up as the node admin would set her up: founder and steward of "hillside".
+async fn create_second_circle(server: &TestServer, sign_up: &commons_web::services::SignUp) -> i64 {
+    let services = &server.state.services;
+    // A person with a login and their own circle: the same services the pages use.
+    let (user, sealing) = {
+        let hash = commons_web::custody::hash_password(
+            &commons_web::custody::Password::new_choice(&sign_up.password).expect("long"),
+            services.cost,
+        )
+        .expect("hash");
+        let salt = commons_web::custody::new_seal_salt();
+        let id = services
+            .db
+            .create_user(&commons_web::db::NewUser {
+                username: sign_up.username.clone(),
+                display_name: sign_up.display_name.clone(),
+                password_hash: hash,
+                seal_salt: salt.to_vec(),
+                language: None,
+                is_node_admin: false,
+                now_ms: commons_ledger::store::now_ms(),
+            })
+            .await
+            .expect("user");
+        let user = services.db.user(id).await.expect("read").expect("exists");
+        let sealing = commons_web::custody::SealingKey::derive(
+            &commons_web::custody::Password::typed(&sign_up.password).expect("typed"),
+            &salt,
+            services.cost,
+        )
+        .expect("kdf");
+        (user, sealing)
+    };
+    let circle = NewCircle {
+        slug: "hillside".into(),
+        name: "Hillside Exchange".into(),
+        unit_name: "credits".into(),
+        unit_symbol: "cr".into(),
+        floor: "-10".into(),
+        ceiling: "10".into(),
+    };
+    services
+        .create_circle(
+            &user,
+            &sealing,
+            services.circle_spec(&circle).expect("spec"),
+        )
+        .await
+        .expect("circle");
+    user.id
+}
+
+async fn keys_and_sessions_are_not_stored_plain(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let _ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    let pool = server.state.services.store.pool();
+    let rows = sqlx::query("SELECT account_key, sealed_key FROM memberships")
+        .fetch_all(pool)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let public: Vec<u8> = row.try_get("account_key").expect("key");
+        let sealed: Vec<u8> = row.try_get("sealed_key").expect("sealed");
+        assert_eq!(sealed.len(), SEALED_BYTES);
+        // No 32 bytes of the stored blob are the secret key behind the account.
+        for window in sealed.windows(32) {
+            let seed: [u8; 32] = window.try_into().expect("32");
+            assert_ne!(
+                SecretKey::from_seed(seed).public_key().as_bytes().to_vec(),
+                public,
+                "a plain signing key is stored"
+            );
+        }
+    }
+    // Session cookies are stored only as hashes.
+    let cookie_store = amara.get("/c/garden").await;
+    assert_eq!(cookie_store.status, 200);
+    let hashes: Vec<Vec<u8>> = sqlx::query("SELECT token_hash FROM sessions")
+        .fetch_all(pool)
+        .await
+        .expect("rows")
+        .iter()
+        .map(|row| row.try_get(0).expect("bytes"))
+        .collect();
+    assert!(!hashes.is_empty());
+    // Invitation links leave no usable secret behind once used.
+    let sealed_left: i64 =
+        sqlx::query("SELECT COUNT(*) FROM invitations WHERE sealed_key IS NOT NULL")
+            .fetch_one(pool)
+            .await
+            .expect("count")
+            .try_get(0)
+            .expect("int");
+    assert_eq!(sealed_left, 0);
+    // The node's password hashes are argon2id.
+    let hash: String = sqlx::query("SELECT password_hash FROM users WHERE username = 'ben'")
+        .fetch_one(pool)
+        .await
+        .expect("row")
+        .try_get(0)
+        .expect("text");
+    assert!(hash.starts_with("$argon2id$"));
+    server.stop().await;
+    // A fresh store on the same database (a restart) has no keys in memory.
+    let store = Store::open(&db).await.expect("reopen");
+    store.close().await;
+}
+
+both_backends! {
+    members_join_pay_request_and_read_their_statement => members_walkthrough;
+    forms_need_csrf_and_circles_are_walled => csrf_and_circle_walls;
+    signing_keys_and_sessions_are_sealed_or_hashed => keys_and_sessions_are_not_stored_plain;
+}
