@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod custody;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod names;

@@ -115,7 +115,7 @@ pub fn steward_page(
                     @if locked { (super::auth::unlock_form(v, errors)) }
                     button.button type="submit" { (tr.t("steward-limits-submit")) }
                 }
-                div.table-wrap {
+                div.table-wrap tabindex="0" role="group" aria-labelledby="limits-title" {
                     table aria-labelledby="limits-title" {
                         thead { tr {
                             th scope="col" { (tr.t("col-member")) }

@@ -1,0 +1,238 @@
+// Browser checks of the Commons web space in Debian's Chromium (never a downloaded browser):
+//   1. axe (wcag2a, wcag2aa, wcag21a, wcag21aa, best-practice) on every page of the demo, as a
+//      member and as a steward, in light and dark mode, desktop and 360 px wide;
+//   2. a keyboard-only walkthrough of paying a member (Tab, typing, Enter; no mouse);
+//   3. with SCREENSHOTS=dir, screenshots of the main pages (desktop and 360 px).
+// Usage: node check.mjs BASE_URL   (the server must run the demo: `commons serve --demo`).
+// Exits 1 on any violation, with each one listed.
+
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const base = process.argv[2];
+if (!base) {
+  console.error("usage: node check.mjs BASE_URL");
+  process.exit(2);
+}
+const screenshots = process.env.SCREENSHOTS || "";
+const password = "demo-password";
+const slug = "riverside";
+const failures = [];
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+});
+
+async function newPage(options = {}) {
+  const context = await browser.newContext({ javaScriptEnabled: false, ...options });
+  const page = await context.newPage();
+  // Promise 5: no request leaves the node.
+  page.on("request", (request) => {
+    const url = request.url();
+    if (!url.startsWith(base) && !url.startsWith("data:")) {
+      failures.push(`a request left the node: ${url}`);
+    }
+  });
+  return { context, page };
+}
+
+async function logIn(page, username) {
+  await page.goto(`${base}/login`);
+  await page.fill("#username", username);
+  await page.fill("#password", password);
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Log in')")]);
+}
+
+// axe needs JavaScript in the page; pages themselves are checked without it, so axe runs in a
+// separate context that allows scripts only for its own injection.
+async function axeCheck(url, cookies, label, options, expectedStatus = 200) {
+  const context = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, ...options });
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  const response = await page.goto(url);
+  if (!response || response.status() !== expectedStatus) {
+    failures.push(`${label} ${url}: HTTP ${response && response.status()}`);
+  }
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+    }),
+  );
+  for (const violation of result.violations) {
+    const nodes = violation.nodes.map((node) => node.target.join(" ")).slice(0, 5).join(" | ");
+    failures.push(`${label} ${url}: ${violation.id} (${violation.impact}): ${violation.help} — ${nodes}`);
+  }
+  await context.close();
+  return result.violations.length;
+}
+
+const memberPages = [
+  "/",
+  `/c/${slug}`,
+  `/c/${slug}/pay`,
+  `/c/${slug}/request`,
+  `/c/${slug}/ledger`,
+  `/c/${slug}/statement`,
+  `/c/${slug}/members`,
+  `/c/${slug}/members/ben`,
+  `/c/${slug}/invitations`,
+  "/settings",
+];
+const stewardPages = [
+  `/c/${slug}/steward`,
+  `/c/${slug}/steward/settings`,
+  `/c/${slug}/steward/audit`,
+  `/ask/${slug}`,
+];
+const publicPages = [["/", 200], ["/login", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
+
+let pagesChecked = 0;
+const variants = [
+  { name: "desktop light", options: { viewport: { width: 1280, height: 900 }, colorScheme: "light" } },
+  { name: "360px dark", options: { viewport: { width: 360, height: 800 }, colorScheme: "dark" } },
+];
+
+// Anonymous pages.
+for (const variant of variants) {
+  for (const [path, status] of publicPages) {
+    await axeCheck(`${base}${path}`, [], `anonymous ${variant.name}`, variant.options, status);
+    pagesChecked++;
+  }
+}
+
+// A member (ben) and a steward (amara).
+for (const [username, pages] of [["ben", memberPages], ["amara", [...memberPages, ...stewardPages]]]) {
+  const { context, page } = await newPage();
+  await logIn(page, username);
+  const cookies = await context.cookies();
+  for (const variant of variants) {
+    for (const path of pages) {
+      await axeCheck(`${base}${path}`, cookies, `${username} ${variant.name}`, variant.options);
+      pagesChecked++;
+    }
+  }
+  // Pages with errors shown (error summary, invalid fields) are pages too.
+  await page.goto(`${base}/c/${slug}/pay`);
+  await page.selectOption("#member", "amara" === username ? "ben" : "amara");
+  await page.fill("#amount", "500");
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Pay')")]);
+  const errorHtml = await page.content();
+  if (!errorHtml.includes("Not enough credit")) failures.push(`${username}: paying 500 did not show the limit message`);
+  const errorContext = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true });
+  const errorPage = await errorContext.newPage();
+  await errorPage.setContent(errorHtml.replace("<head>", `<head><base href="${base}/">`));
+  await errorPage.addScriptTag({ content: axeSource });
+  const errorResult = await errorPage.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+  );
+  for (const violation of errorResult.violations) {
+    const nodes = violation.nodes.map((node) => `${node.target.join(" ")} ${node.failureSummary || ""}`).slice(0, 3).join(" | ");
+    failures.push(`${username} pay-with-errors: ${violation.id}: ${violation.help} — ${nodes}`);
+  }
+  pagesChecked++;
+  await context.close();
+}
+
+// Keyboard only: Lena pays Jo 1.5 hours without touching the mouse, JavaScript off.
+{
+  const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });
+  await logIn(page, "lena");
+  await page.goto(`${base}/c/${slug}`);
+  const focused = async () =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? `${el.tagName.toLowerCase()}#${el.id}|${(el.textContent || "").trim().slice(0, 40)}|${el.getAttribute("href") || ""}` : "";
+    });
+  // The first Tab reaches the skip link, which is visible when focused.
+  await page.keyboard.press("Tab");
+  const first = await focused();
+  if (!first.includes("#main")) failures.push(`keyboard: the first Tab should reach the skip link, got ${first}`);
+  const skipVisible = await page.evaluate(() => document.activeElement.getBoundingClientRect().top >= 0);
+  if (!skipVisible) failures.push("keyboard: the skip link is not visible when focused");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  if (outline === "none") failures.push("keyboard: focus is not visible on the skip link");
+  // Tab to the "Pay" link of the circle navigation and follow it with Enter.
+  let found = false;
+  for (let i = 0; i < 30 && !found; i++) {
+    await page.keyboard.press("Tab");
+    const now = await focused();
+    if (now.includes(`/c/${slug}/pay`)) found = true;
+  }
+  if (!found) failures.push("keyboard: the Pay link cannot be reached with Tab");
+  await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  if (!page.url().endsWith(`/c/${slug}/pay`)) failures.push(`keyboard: Enter on Pay went to ${page.url()}`);
+  // Tab to the member select, choose Jo by typing, then the amount and memo, then Enter.
+  let onSelect = false;
+  for (let i = 0; i < 30 && !onSelect; i++) {
+    await page.keyboard.press("Tab");
+    onSelect = (await focused()).startsWith("select#member");
+  }
+  if (!onSelect) failures.push("keyboard: the member field cannot be reached with Tab");
+  await page.keyboard.type("Jo Mensah");
+  const chosen = await page.evaluate(() => document.querySelector("#member").value);
+  if (chosen !== "jo") failures.push(`keyboard: typing a name in the member list chose ${chosen}`);
+  await page.keyboard.press("Tab");
+  if (!(await focused()).startsWith("input#amount")) failures.push(`keyboard: after the member comes ${await focused()}`);
+  await page.keyboard.type("1.5");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Walked the dog");
+  await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  const after = await page.content();
+  if (!after.includes("You paid 1.5 h to Jo Mensah") && !after.includes("You paid 1.50 h to Jo Mensah")) {
+    failures.push("keyboard: the payment was not confirmed");
+  }
+  if (screenshots) {
+    mkdirSync(screenshots, { recursive: true });
+    await page.screenshot({ path: `${screenshots}/paid-desktop.png`, fullPage: true });
+  }
+  await context.close();
+}
+
+// Screenshots of the main pages.
+if (screenshots) {
+  mkdirSync(screenshots, { recursive: true });
+  for (const [width, suffix] of [[1280, "desktop"], [360, "mobile"]]) {
+    const { context, page } = await newPage({ viewport: { width, height: 900 }, colorScheme: "light" });
+    await page.goto(`${base}/login`);
+    await page.screenshot({ path: `${screenshots}/login-${suffix}.png`, fullPage: true });
+    await logIn(page, "amara");
+    for (const [path, name] of [
+      [`/c/${slug}`, "home"],
+      [`/c/${slug}/pay`, "pay"],
+      [`/c/${slug}/ledger`, "ledger"],
+      [`/c/${slug}/members`, "members"],
+      [`/c/${slug}/steward`, "steward"],
+    ]) {
+      await page.goto(`${base}${path}`);
+      await page.screenshot({ path: `${screenshots}/${name}-${suffix}.png`, fullPage: true });
+    }
+    await context.close();
+  }
+  const { context, page } = await newPage({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
+  await logIn(page, "amara");
+  await page.goto(`${base}/c/${slug}`);
+  await page.screenshot({ path: `${screenshots}/home-dark.png`, fullPage: true });
+  await context.close();
+}
+
+await browser.close();
+if (failures.length) {
+  console.error(`${failures.length} problem(s) in ${pagesChecked} page checks:`);
+  for (const failure of failures) console.error(`- ${failure}`);
+  process.exit(1);
+}
+console.log(`axe: 0 violations in ${pagesChecked} page checks; keyboard walkthrough passed`);

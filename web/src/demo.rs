@@ -1,0 +1,193 @@
+//! The demo circle `commons serve --demo` plants in an empty node, so a newcomer can click
+//! around at once: a steward, eleven members who joined through invitations, some history of
+//! payments and open payment requests. It goes through the same services as real use.
+
+use crate::services::{NewCircle, SignUp};
+use crate::AppState;
+
+/// The demo's members: username, display name, short bio.
+pub const DEMO_MEMBERS: &[(&str, &str, &str)] = &[
+    (
+        "amara",
+        "Amara Okafor",
+        "Steward. Bakes bread on Saturdays and teaches sourdough.",
+    ),
+    (
+        "ben",
+        "Ben Carter",
+        "Bike repairs, small carpentry, a van for moving day.",
+    ),
+    (
+        "chen",
+        "Chen Wei",
+        "Maths and physics tutoring for teenagers.",
+    ),
+    (
+        "dolores",
+        "Dolores Ruiz",
+        "Spanish conversation, sewing and alterations.",
+    ),
+    (
+        "emeka",
+        "Emeka Nwosu",
+        "Gardening help, seedlings in spring.",
+    ),
+    (
+        "fatima",
+        "Fátima Haddad",
+        "Lifts to the clinic on weekdays; I drive a small car.",
+    ),
+    (
+        "gus",
+        "Gus Lindqvist",
+        "Computer help for people who find it confusing.",
+    ),
+    (
+        "hana",
+        "Hana Sato",
+        "Childminding in the afternoons; first-aid trained.",
+    ),
+    (
+        "ivan",
+        "Ivan Petrov",
+        "Plumbing fixes, leaky taps, blocked drains.",
+    ),
+    ("jo", "Jo Mensah", "Dog walking and pet sitting."),
+    (
+        "kai",
+        "Kai Rivera",
+        "Tax forms and letters from the council, in plain words.",
+    ),
+    (
+        "lena",
+        "Lena Fischer",
+        "Soup on Thursdays for whoever needs it.",
+    ),
+];
+/// Everybody in the demo has this password (printed at start).
+pub const DEMO_PASSWORD: &str = "demo-password";
+pub const DEMO_SLUG: &str = "riverside";
+
+/// Fills an empty node with a demo circle: a steward, eleven members who joined through the
+/// steward's invitations, some payments between them, and a pending payment request. Everything
+/// goes through the same services (and signed ledger entries) as real use.
+pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
+    let services = &state.services;
+    if !services.is_new_node().await? {
+        return Ok(false);
+    }
+    let idle = state.config.session_idle_ms;
+    let (steward_name, steward_display, steward_bio) = DEMO_MEMBERS[0];
+    let (steward, sealing, info) = services
+        .set_up_node(
+            &SignUp {
+                username: steward_name.into(),
+                display_name: steward_display.into(),
+                password: DEMO_PASSWORD.into(),
+                language: None,
+            },
+            &NewCircle {
+                slug: DEMO_SLUG.into(),
+                name: "Riverside Time Bank".into(),
+                unit_name: "hours".into(),
+                unit_symbol: "h".into(),
+                floor: "-20".into(),
+                ceiling: "40".into(),
+            },
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    services
+        .db
+        .update_profile(steward.id, steward_display, steward_bio, None)
+        .await?;
+    let steward_session = services.open_session(steward.id, sealing, idle).await?;
+    let steward_actor = services
+        .actor(&steward, &info.slug, Some(steward_session.token_hash))
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let version = services
+        .settings(&info)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?
+        .agreements_version;
+    let mut actors = vec![steward_actor.clone()];
+    for (username, display, bio) in &DEMO_MEMBERS[1..] {
+        let link = services
+            .invite(&steward_actor, display)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let (user, sealing, _, _) = services
+            .join(
+                &link,
+                Some(&SignUp {
+                    username: (*username).into(),
+                    display_name: (*display).into(),
+                    password: DEMO_PASSWORD.into(),
+                    language: None,
+                }),
+                None,
+                version,
+            )
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        services
+            .db
+            .update_profile(user.id, display, bio, None)
+            .await?;
+        let session = services.open_session(user.id, sealing, idle).await?;
+        let actor = services
+            .actor(&user, &info.slug, Some(session.token_hash))
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        actors.push(actor);
+    }
+    // A little history: who helped whom.
+    let payments: &[(usize, usize, &str, &str)] = &[
+        (2, 1, "2", "Fixed my bike's brakes"),
+        (3, 0, "1.5", "Sourdough workshop"),
+        (4, 5, "3", "Lifts to the clinic this week"),
+        (0, 6, "1", "Set up the circle's printer"),
+        (7, 3, "2", "Hemmed two pairs of trousers"),
+        (8, 4, "2.5", "Dug the new vegetable bed"),
+        (9, 8, "1", "Fixed the kitchen tap"),
+        (10, 7, "4", "Childminding, Tuesday and Thursday"),
+        (11, 10, "1.5", "Help with the council letter"),
+        (5, 9, "2", "Walked Biscuit all week"),
+        (1, 2, "3", "Physics tutoring for Sam"),
+        (6, 11, "1", "Soup for the family"),
+        (3, 4, "0.75", "Tomato seedlings"),
+        (2, 0, "1", "Two loaves"),
+    ];
+    for (payer, payee, amount, memo) in payments {
+        services
+            .pay(&actors[*payer], DEMO_MEMBERS[*payee].0, amount, memo)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+    }
+    services
+        .request_payment(
+            &actors[1],
+            DEMO_MEMBERS[0].0,
+            "1.5",
+            "Tuned the bakery's delivery bike",
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    services
+        .request_payment(
+            &actors[0],
+            DEMO_MEMBERS[3].0,
+            "1",
+            "Bread for the Sunday lunch",
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    // The demo's own sessions were only for signing: end them and wipe their keys.
+    for actor in &actors {
+        if let Some(session) = actor.session {
+            services.log_out(&session).await?;
+        }
+    }
+    Ok(true)
+}
