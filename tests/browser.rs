@@ -43,6 +43,9 @@ async fn every_page_passes_axe_and_paying_works_by_keyboard() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
     server.stop().await;
-    assert!(output.status.success(), "browser checks failed:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "browser checks failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("0 violations"), "{stdout}");
 }

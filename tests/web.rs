@@ -539,7 +539,359 @@ async fn keys_and_sessions_are_not_stored_plain(db: String) {
     store.close().await;
 }
 
+/// The token shown once on the settings page after making one.
+fn token_in(html: &str) -> String {
+    let marker = "id=\"new-token\"";
+    let at = html.find(marker).expect("a new token is shown");
+    let rest = &html[at..];
+    let value = rest.find("value=\"").expect("value") + 7;
+    rest[value..value + rest[value..].find('"').expect("end")].to_owned()
+}
+
+async fn api(
+    member: &Member,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    csrf: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = member
+        .http
+        .request(method, format!("{}{path}", member.base));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(csrf) = csrf {
+        request = request.header("x-csrf-token", csrf);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("API call");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+async fn api_tokens_own_keys_and_walls(db: String) {
+    use reqwest::Method;
+    use serde_json::json;
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+
+    // Ben makes a token for the command line; it is shown once.
+    let page = ben
+        .submit("/settings", "/settings/tokens", &[("label", "my laptop")])
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let token = token_in(&page.body);
+    let (status, circles) = api(
+        &ben,
+        Method::GET,
+        "/api/v1/circles",
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(circles["circles"][0]["slug"], "garden");
+    let (status, circle) = api(
+        &ben,
+        Method::GET,
+        "/api/v1/circles/garden",
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(circle["me"]["floor_minor"], -2000);
+    assert_eq!(circle["decimals"], 2);
+    let (status, _) = api(
+        &ben,
+        Method::GET,
+        "/api/v1/circles",
+        Some("not-a-token"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = api(
+        &server.client(),
+        Method::GET,
+        "/api/v1/circles/garden",
+        None,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // With a token the node cannot sign for Ben (his key is sealed under his password).
+    let (status, answer) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/payments",
+        Some(&token),
+        None,
+        Some(json!({"member": "amara", "amount": "1"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(answer["error"]["code"], "sign_it_yourself");
+    // In his logged-in session it can, but only with the CSRF header.
+    let (status, _) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/payments",
+        None,
+        None,
+        Some(json!({"member": "amara", "amount": "1"})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    ben.get("/c/garden").await;
+    let csrf = ben.csrf();
+    let (status, paid) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/payments",
+        None,
+        Some(&csrf),
+        Some(json!({"member": "amara", "amount": "1", "memo": "By the API"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{paid}");
+    let (status, refused) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/payments",
+        None,
+        Some(&csrf),
+        Some(json!({"member": "amara", "amount": "500"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(refused["error"]["code"], "insufficient_credit");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("you can pay at most 19.00 hours"),
+        "{refused}"
+    );
+
+    // Ben moves his account to a key he holds; from then on he signs himself.
+    let own = SecretKey::generate();
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/own-key",
+            &[
+                ("circle", "garden"),
+                ("public_key", &own.public_key().to_hex()),
+                ("unlock_password", "wrong password"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "a wrong password moves nothing");
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/own-key",
+            &[
+                ("circle", "garden"),
+                ("public_key", &own.public_key().to_hex()),
+                ("unlock_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(page.body.contains("now uses your own key"), "{}", page.body);
+    let info = server
+        .state
+        .services
+        .store
+        .circle("garden")
+        .await
+        .expect("circle");
+    let amara_key: String = {
+        let (_, members) = api(
+            &ben,
+            Method::GET,
+            "/api/v1/circles/garden/members",
+            Some(&token),
+            None,
+            None,
+        )
+        .await;
+        members["members"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|m| m["username"] == "amara")
+            .expect("amara")["account_key"]
+            .as_str()
+            .expect("hex")
+            .to_owned()
+    };
+    let transfer = |key: &SecretKey, amount_minor: i64| {
+        commons_ledger::entry::Request::signed(
+            info.circle_id,
+            key,
+            commons_ledger::entry::Body::Transfer {
+                payer: key.public_key(),
+                payee: amara_key.parse().expect("key"),
+                amount_minor,
+                memo_hash: None,
+                cause: commons_ledger::entry::Cause::Direct,
+            },
+        )
+    };
+    let signed = transfer(&own, 150);
+    let body = json!({"request": hex::encode(&signed.bytes), "signature": hex::encode(signed.signature.0)});
+    let (status, appended) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/entries",
+        Some(&token),
+        None,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{appended}");
+    // The same signed request again is answered, not applied twice.
+    let (status, again) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/entries",
+        Some(&token),
+        None,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["seq"], appended["seq"]);
+    // Someone else's key, a broken signature, and a payment beyond the floor are refused.
+    let stranger = transfer(&SecretKey::generate(), 100);
+    let (status, answer) = api(&ben, Method::POST, "/api/v1/circles/garden/entries", Some(&token), None, Some(json!({"request": hex::encode(&stranger.bytes), "signature": hex::encode(stranger.signature.0)}))).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (403, Some("not_your_key"))
+    );
+    let forged = transfer(&own, 100);
+    let (status, answer) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/entries",
+        Some(&token),
+        None,
+        Some(json!({"request": hex::encode(&forged.bytes), "signature": hex::encode([7u8; 64])})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("bad_signature"))
+    );
+    let greedy = transfer(&own, 5000);
+    let (status, answer) = api(&ben, Method::POST, "/api/v1/circles/garden/entries", Some(&token), None, Some(json!({"request": hex::encode(&greedy.bytes), "signature": hex::encode(greedy.signature.0)}))).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("insufficient_credit"))
+    );
+    let (status, statement) = api(
+        &ben,
+        Method::GET,
+        "/api/v1/circles/garden/statement",
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        statement["entries"].as_array().expect("list").len(),
+        2,
+        "{statement}"
+    );
+
+    // A member of another circle gets 404 from every API route of this one.
+    create_second_circle(
+        &server,
+        &commons_web::services::SignUp {
+            username: "carol".into(),
+            display_name: "Carol".into(),
+            password: PASSWORD.into(),
+            language: None,
+        },
+    )
+    .await;
+    let mut carol = server.client();
+    log_in(&mut carol, "carol", PASSWORD).await;
+    let page = carol
+        .submit("/settings", "/settings/tokens", &[("label", "carol's")])
+        .await;
+    let carol_token = token_in(&page.body);
+    for path in [
+        "/api/v1/circles/garden",
+        "/api/v1/circles/garden/members",
+        "/api/v1/circles/garden/entries",
+        "/api/v1/circles/garden/entries/1/proof",
+        "/api/v1/circles/garden/statement",
+        "/api/v1/circles/garden/requests",
+    ] {
+        let (status, _) = api(&carol, Method::GET, path, Some(&carol_token), None, None).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    for path in [
+        "/api/v1/circles/garden/entries",
+        "/api/v1/circles/garden/payments",
+        "/api/v1/circles/garden/payment-requests",
+        "/api/v1/circles/garden/requests/3/accept",
+        "/api/v1/circles/garden/requests/3/decline",
+    ] {
+        let (status, _) = api(
+            &carol,
+            Method::POST,
+            path,
+            Some(&carol_token),
+            None,
+            Some(json!({"member": "ben", "amount": "1", "request": "00", "signature": "00"})),
+        )
+        .await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (_, circles) = api(
+        &carol,
+        Method::GET,
+        "/api/v1/circles",
+        Some(&carol_token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(circles["circles"].as_array().expect("list").len(), 1);
+    assert_eq!(circles["circles"][0]["slug"], "hillside");
+    let report = server
+        .state
+        .services
+        .store
+        .audit("garden", None, &|_| {})
+        .await
+        .expect("audit");
+    assert!(report.faults.is_empty(), "{:?}", report.faults);
+    server.stop().await;
+}
+
 both_backends! {
+    api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
     members_join_pay_request_and_read_their_statement => members_walkthrough;
     forms_need_csrf_and_circles_are_walled => csrf_and_circle_walls;
     signing_keys_and_sessions_are_sealed_or_hashed => keys_and_sessions_are_not_stored_plain;

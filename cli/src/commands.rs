@@ -34,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         }) => crate::bench::ledger(transfers, concurrency, pg).await,
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
         Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
+        Command::Pay(args) if args.server.is_some() => crate::remote::pay(&args).await,
         command => {
             let store = Store::open(&cli.db)
                 .await

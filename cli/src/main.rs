@@ -4,6 +4,7 @@
 
 mod bench;
 mod commands;
+mod remote;
 mod serve;
 
 use std::path::PathBuf;
@@ -231,10 +232,11 @@ struct LimitsArgs {
 }
 
 #[derive(Debug, Args)]
-struct PayArgs {
+pub struct PayArgs {
     slug: String,
     #[arg(long)]
     from_key: PathBuf,
+    /// The payee: a public key, or (with --server) a member's username.
     #[arg(long)]
     to: String,
     #[arg(long)]
@@ -244,6 +246,12 @@ struct PayArgs {
     /// What the payment is for, outside the ledger (e.g. deal:42).
     #[arg(long)]
     reference: Option<String>,
+    /// Pay through a node's JSON API (signing here, with your own key) instead of --db.
+    #[arg(long)]
+    server: Option<String>,
+    /// Your API token for --server (made on the node's settings page).
+    #[arg(long, env = "COMMONS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -340,7 +348,7 @@ fn main() -> ExitCode {
                 matches!(
                     cause.downcast_ref::<commons_ledger::store::StoreError>(),
                     Some(commons_ledger::store::StoreError::Refused(_))
-                )
+                ) || cause.downcast_ref::<remote::Refused>().is_some()
             });
             eprintln!("error: {error}");
             let mut said = error.to_string();

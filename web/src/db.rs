@@ -446,6 +446,36 @@ impl NodeDb {
         Ok(())
     }
 
+    /// A person's API tokens: (hash as hex, label, created, last used).
+    pub async fn api_tokens_of(
+        &self,
+        user_id: i64,
+    ) -> DbResult<Vec<(String, String, i64, Option<i64>)>> {
+        sqlx::query("SELECT token_hash, label, created_at_ms, last_used_ms FROM api_tokens WHERE user_id = $1 ORDER BY created_at_ms DESC")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    hex::encode(row.try_get::<Vec<u8>, _>(0)?),
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                ))
+            })
+            .collect()
+    }
+
+    pub async fn delete_api_token(&self, user_id: i64, token_hash: &[u8]) -> DbResult<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND token_hash = $2")
+            .bind(user_id)
+            .bind(token_hash.to_vec())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn api_token_user(&self, token_hash: &[u8], now_ms: i64) -> DbResult<Option<User>> {
         let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1")
             .bind(token_hash.to_vec())

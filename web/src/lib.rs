@@ -3,6 +3,7 @@
 //! `routes` are thin handlers, `services` hold what people can do, `db` is the only SQL,
 //! `views` only render, `custody` seals keys, `session` knows who is asking, `i18n` translates.
 
+pub mod api;
 pub mod assets;
 pub mod custody;
 pub mod db;
@@ -171,6 +172,31 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(routes::circle_settings).post(routes::circle_settings_submit),
         )
         .route("/c/{slug}/steward/audit", get(routes::audit))
+        .route("/settings/tokens", post(routes::create_token))
+        .route("/settings/tokens/{id}/revoke", post(routes::revoke_token))
+        .route("/settings/own-key", post(routes::register_own_key))
+        .route("/api/v1/circles", get(api::circles))
+        .route("/api/v1/circles/{slug}", get(api::circle))
+        .route("/api/v1/circles/{slug}/members", get(api::members))
+        .route(
+            "/api/v1/circles/{slug}/entries",
+            get(api::entries).post(api::submit_signed),
+        )
+        .route(
+            "/api/v1/circles/{slug}/entries/{seq}/proof",
+            get(api::proof),
+        )
+        .route("/api/v1/circles/{slug}/statement", get(api::statement))
+        .route("/api/v1/circles/{slug}/requests", get(api::requests))
+        .route(
+            "/api/v1/circles/{slug}/requests/{seq}/{answer}",
+            post(api::answer_request),
+        )
+        .route("/api/v1/circles/{slug}/payments", post(api::pay))
+        .route(
+            "/api/v1/circles/{slug}/payment-requests",
+            post(api::request_payment),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn(error_pages))
         .layer(middleware::from_fn_with_state(
@@ -184,6 +210,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(routes::healthz))
+        .route("/api/v1/openapi.json", get(api::openapi))
         .route("/static/{file}", get(assets::serve))
         .merge(pages)
         .with_state(state.clone())

@@ -1742,6 +1742,7 @@ pub async fn audit(State(state): AppState_, v: Visitor, Path(slug): Path<String>
 
 // ----- my settings -----
 
+#[allow(clippy::too_many_arguments)]
 async fn settings_markup(
     state: &AppState,
     v: &Visitor,
@@ -1749,12 +1750,23 @@ async fn settings_markup(
     profile: &ProfileForm,
     profile_errors: &FormErrors,
     password_errors: &FormErrors,
+    other_errors: &FormErrors,
+    new_token: Option<String>,
 ) -> Result<Markup, AppError> {
     let circles = state.services.my_circles(user).await?;
-    let mut keys = Vec::new();
+    let mut view = views::auth::SettingsView {
+        new_token,
+        tokens: state.services.db.api_tokens_of(user.id).await?,
+        ..Default::default()
+    };
     for info in circles {
         if let Some(membership) = state.services.db.membership(info.row_id, user.id).await? {
-            keys.push((info.name.clone(), membership.account_key.to_hex()));
+            view.keys.push((
+                info.slug.clone(),
+                info.name.clone(),
+                membership.account_key.to_hex(),
+                membership.sealed_key.is_none(),
+            ));
         }
     }
     Ok(views::auth::settings_page(
@@ -1762,8 +1774,148 @@ async fn settings_markup(
         profile,
         profile_errors,
         password_errors,
-        &keys,
+        other_errors,
+        &view,
     ))
+}
+
+fn profile_of(user: &User) -> ProfileForm {
+    ProfileForm {
+        display_name: user.display_name.clone(),
+        bio: user.bio.clone(),
+        language: user.language.clone().unwrap_or_default(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    label: String,
+}
+
+pub async fn create_token(
+    State(state): AppState_,
+    v: Visitor,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
+    let user = user_of(&v)?;
+    let none = FormErrors::default();
+    match state.services.create_api_token(user, &form.label).await {
+        Ok(token) => {
+            let mut response = page(
+                settings_markup(
+                    &state,
+                    &v,
+                    user,
+                    &profile_of(user),
+                    &none,
+                    &none,
+                    &none,
+                    Some(token),
+                )
+                .await?,
+            );
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+        Err(error) => {
+            let errors = form_errors(&v, error, "label")?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                settings_markup(
+                    &state,
+                    &v,
+                    user,
+                    &profile_of(user),
+                    &none,
+                    &none,
+                    &errors,
+                    None,
+                )
+                .await?,
+            ))
+        }
+    }
+}
+
+pub async fn revoke_token(
+    State(state): AppState_,
+    v: Visitor,
+    Path(id): Path<String>,
+) -> PageResult {
+    let user = user_of(&v)?;
+    let hash = hex::decode(&id).map_err(|_| AppError::NotFound)?;
+    if !state.services.db.delete_api_token(user.id, &hash).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_with_flash(
+        "/settings",
+        Flash::new("flash-token-revoked", &[]),
+        state.config.cookies_secure,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OwnKeyForm {
+    #[serde(default)]
+    circle: String,
+    #[serde(default)]
+    public_key: String,
+    #[serde(default)]
+    unlock_password: String,
+}
+
+pub async fn register_own_key(
+    State(state): AppState_,
+    v: Visitor,
+    Form(form): Form<OwnKeyForm>,
+) -> PageResult {
+    let user = user_of(&v)?;
+    let actor = actor_for(&state, &v, &form.circle).await?;
+    // Giving up the node-held key is serious: the password confirms it is really them.
+    let result = match state
+        .services
+        .check_password(user, &form.unlock_password)
+        .await
+    {
+        Ok(sealing) => {
+            if let Some(session) = v.session {
+                state.services.keyring.insert(session, sealing);
+            }
+            state
+                .services
+                .register_own_key(&actor, &form.public_key)
+                .await
+        }
+        Err(_) => Err(ActionError::WrongPassword),
+    };
+    match result {
+        Ok(_) => Ok(redirect_with_flash(
+            "/settings",
+            Flash::new("flash-own-key", &[("circle", &actor.circle.name)]),
+            state.config.cookies_secure,
+        )),
+        Err(error) => {
+            let errors = form_errors(&v, error, "public_key")?;
+            let none = FormErrors::default();
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                settings_markup(
+                    &state,
+                    &v,
+                    user,
+                    &profile_of(user),
+                    &none,
+                    &none,
+                    &errors,
+                    None,
+                )
+                .await?,
+            ))
+        }
+    }
 }
 
 pub async fn settings(State(state): AppState_, v: Visitor) -> PageResult {
@@ -1781,6 +1933,8 @@ pub async fn settings(State(state): AppState_, v: Visitor) -> PageResult {
             &profile,
             &FormErrors::default(),
             &FormErrors::default(),
+            &FormErrors::default(),
+            None,
         )
         .await?,
     ))
@@ -1827,7 +1981,17 @@ pub async fn settings_profile(
             }
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(&state, &v, user, &form, &errors, &FormErrors::default()).await?,
+                settings_markup(
+                    &state,
+                    &v,
+                    user,
+                    &form,
+                    &errors,
+                    &FormErrors::default(),
+                    &FormErrors::default(),
+                    None,
+                )
+                .await?,
             ))
         }
     }
@@ -1867,8 +2031,17 @@ pub async fn settings_password(
             };
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(&state, &v, user, &profile, &FormErrors::default(), &errors)
-                    .await?,
+                settings_markup(
+                    &state,
+                    &v,
+                    user,
+                    &profile,
+                    &FormErrors::default(),
+                    &errors,
+                    &FormErrors::default(),
+                    None,
+                )
+                .await?,
             ))
         }
     }

@@ -79,7 +79,9 @@ impl From<StoreError> for ActionError {
         match error {
             StoreError::Refused(refusal) => ActionError::Refused(refusal),
             StoreError::Busy(_) => ActionError::Busy,
-            StoreError::NoSuchCircle(_) | StoreError::NoSuchEntry(_) => ActionError::NotFound,
+            StoreError::NoSuchCircle(_)
+            | StoreError::NoSuchEntry(_)
+            | StoreError::NoSuchProof(_) => ActionError::NotFound,
             other => ActionError::Store(other),
         }
     }
@@ -1147,6 +1149,51 @@ impl Services {
         username: &str,
     ) -> Result<MemberCard, ActionError> {
         self.other_member(actor, username, "member").await
+    }
+}
+
+impl Services {
+    /// Makes an API token for the command line; returns the token (shown once).
+    pub async fn create_api_token(&self, user: &User, label: &str) -> Result<String, ActionError> {
+        let label = bounded_text(label, 80).map_err(name_error("label"))?;
+        if label.is_empty() {
+            return Err(invalid("label", "error-required"));
+        }
+        let token = random_secret();
+        self.db
+            .create_api_token(&token_hash(&token), user.id, &label, now_ms())
+            .await?;
+        Ok(crate::session::encode_token(&token))
+    }
+
+    /// Moves the actor's account to a key they hold themselves: a rotation signed with their
+    /// sealed key. From then on they sign with the command line; the node keeps no secret.
+    pub async fn register_own_key(
+        &self,
+        actor: &Actor,
+        public_key_hex: &str,
+    ) -> Result<Appended, ActionError> {
+        let new: PublicKey = public_key_hex
+            .trim()
+            .parse()
+            .map_err(|_| invalid("public_key", "error-public-key"))?;
+        if new == actor.membership.account_key {
+            return Err(invalid("public_key", "error-public-key"));
+        }
+        let appended = self
+            .append_as(
+                actor,
+                Body::RotateKey {
+                    old: actor.membership.account_key,
+                    new,
+                },
+                None,
+            )
+            .await?;
+        self.db
+            .move_member_key(actor.circle.row_id, actor.user.id, &new, None)
+            .await?;
+        Ok(appended)
     }
 }
 

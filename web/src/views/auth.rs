@@ -252,13 +252,26 @@ pub struct ProfileForm {
     pub language: String,
 }
 
+/// What the settings page shows beyond the forms.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsView {
+    /// (circle slug, circle name, my public key, whether I hold it myself)
+    pub keys: Vec<(String, String, String, bool)>,
+    /// (id, label, created, last used)
+    pub tokens: Vec<(String, String, i64, Option<i64>)>,
+    /// A token made just now, shown once.
+    pub new_token: Option<String>,
+}
+
 pub fn settings_page(
     v: &Visitor,
     profile: &ProfileForm,
     profile_errors: &FormErrors,
     password_errors: &FormErrors,
-    keys: &[(String, String)],
+    other_errors: &FormErrors,
+    view: &SettingsView,
 ) -> Markup {
+    let keys = &view.keys;
     let tr = &v.tr;
     let title = tr.t("settings-title");
     layout(
@@ -304,11 +317,57 @@ pub fn settings_page(
                     p { (tr.t("settings-keys-none")) }
                 } @else {
                     dl.key-list {
-                        @for (circle, key) in keys {
-                            dt { (circle) }
+                        @for (_, circle, key, own) in keys {
+                            dt { (circle) @if *own { " " span.badge { (tr.t("settings-own-key")) } } }
                             dd { code.key { (key) } }
                         }
                     }
+                }
+                (error_summary(v, other_errors))
+                h3 { (tr.t("settings-own-key-title")) }
+                p.hint { (tr.t("settings-own-key-hint")) }
+                form method="post" action="/settings/own-key" novalidate {
+                    (csrf_field(v))
+                    div.field {
+                        label for="circle" { (tr.t("field-circle")) }
+                        select #circle name="circle" {
+                            @for (slug, circle, _, own) in keys {
+                                @if !*own { option value=(slug) { (circle) } }
+                            }
+                        }
+                    }
+                    (Field::new("public_key", tr.t("field-public-key"), "text", "").hint(tr.t("hint-public-key")).render(other_errors))
+                    (Field::new("unlock_password", tr.t("field-password"), "password", "").autocomplete("current-password").hint(tr.t("hint-confirm-password")).render(other_errors))
+                    button.button.secondary type="submit" { (tr.t("settings-own-key-submit")) }
+                }
+            }
+            section.card aria-labelledby="tokens-title" {
+                h2 #tokens-title { (tr.t("settings-tokens")) }
+                p.hint { (tr.t("settings-tokens-hint")) }
+                @if let Some(token) = &view.new_token {
+                    div.highlight {
+                        label for="new-token" { (tr.t("settings-token-made")) }
+                        input #new-token.link-box type="text" readonly value=(token);
+                    }
+                }
+                @if !view.tokens.is_empty() {
+                    ul.request-list {
+                        @for (id, label, created, used) in &view.tokens {
+                            li {
+                                p { strong { (label) } " · " (tr.ta("settings-token-created", &[("time", &super::when(*created))])) }
+                                @if let Some(used) = used { p.hint { (tr.ta("settings-token-used", &[("time", &super::when(*used))])) } }
+                                form method="post" action={"/settings/tokens/" (id) "/revoke"} {
+                                    (csrf_field(v))
+                                    button.button.secondary.small type="submit" { (tr.ta("settings-token-revoke", &[("label", label)])) }
+                                }
+                            }
+                        }
+                    }
+                }
+                form method="post" action="/settings/tokens" novalidate {
+                    (csrf_field(v))
+                    (Field::new("label", tr.t("field-token-label"), "text", "").hint(tr.t("hint-token-label")).render(other_errors))
+                    button.button.secondary type="submit" { (tr.t("settings-token-submit")) }
                 }
             }
         },

@@ -1,0 +1,535 @@
+//! The JSON API under `/api/v1`: the same actions as the pages, for scripts and for the
+//! `commons` command line (`commons pay --server`). Authentication is an API token
+//! (`Authorization: Bearer ...`, made on the settings page) or the page session (then the
+//! `x-csrf-token` header is required). Described in `docs/openapi.json`, served at
+//! `/api/v1/openapi.json`.
+
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use commons_ledger::entry::{Body, SignedRequest};
+use commons_ledger::export::Memo;
+use commons_ledger::keys::{decode_hex, Hash, Signature};
+use commons_ledger::store::{StoredEntry, LIST_ENTRIES_MAX};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::db::MemberStatus;
+use crate::services::{ActionError, Actor};
+use crate::session::Visitor;
+use crate::AppState;
+
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+/// Most entries one API list returns.
+pub const API_PAGE_ENTRIES_MAX: i64 = 500;
+
+/// An API error: a status, a stable machine-readable code and a sentence for people.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(message = %self.message, "internal API error");
+        }
+        let message = if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            "Something went wrong on the node. Nothing was changed; try again.".to_owned()
+        } else {
+            self.message
+        };
+        (
+            self.status,
+            Json(json!({ "error": { "code": self.code, "message": message } })),
+        )
+            .into_response()
+    }
+}
+
+fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+impl From<ActionError> for ApiError {
+    fn from(error: ActionError) -> Self {
+        use commons_ledger::state::Refusal;
+        match error {
+            ActionError::Refused(refusal) => {
+                let code = match &refusal {
+                    Refusal::InsufficientCredit { .. } => "insufficient_credit",
+                    Refusal::CeilingExceeded { .. } => "ceiling_exceeded",
+                    Refusal::NotAMember(_) => "not_a_member",
+                    Refusal::BadSignature => "bad_signature",
+                    Refusal::NonceReused { .. } => "nonce_reused",
+                    Refusal::NotAuthorised { .. } => "not_authorised",
+                    Refusal::UnknownRequest(_) => "unknown_request",
+                    _ => "refused",
+                };
+                api_error(StatusCode::UNPROCESSABLE_ENTITY, code, refusal.to_string())
+            }
+            ActionError::Invalid { field, message_id } => api_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("{field}: {message_id}"),
+            ),
+            ActionError::NotFound => api_error(StatusCode::NOT_FOUND, "not_found", "Not found."),
+            ActionError::Forbidden => {
+                api_error(StatusCode::FORBIDDEN, "forbidden", "Not allowed.")
+            }
+            ActionError::Locked | ActionError::OwnKey => api_error(
+                StatusCode::CONFLICT,
+                "sign_it_yourself",
+                "The node cannot sign for you here: sign the request with your key and POST it to /entries (commons pay --server does this).",
+            ),
+            ActionError::Busy => api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The circle is busy; nothing was changed. Try again.",
+            ),
+            other => api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                other.to_string(),
+            ),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        api_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            error.to_string(),
+        )
+    }
+}
+
+impl From<commons_ledger::store::StoreError> for ApiError {
+    fn from(error: commons_ledger::store::StoreError) -> Self {
+        ApiError::from(ActionError::from(error))
+    }
+}
+
+type ApiResult = Result<Json<Value>, ApiError>;
+
+async fn actor(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, ApiError> {
+    let user = v.user.as_ref().ok_or_else(|| {
+        api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Send an API token (Authorization: Bearer ...) or log in.",
+        )
+    })?;
+    Ok(state.services.actor(user, slug, v.session).await?)
+}
+
+fn entry_json(stored: &StoredEntry) -> Value {
+    let request = &stored.entry.signed.request;
+    let mut value = json!({
+        "seq": stored.entry.seq,
+        "hash": stored.hash.to_hex(),
+        "recorded_at_ms": stored.entry.recorded_at_ms,
+        "kind": request.body.kind_name(),
+        "author": request.author.to_hex(),
+        "signature_valid": stored.entry.signed.signature_is_valid(),
+        "memo": stored.memo.as_ref().map(|memo| memo.text.clone()),
+    });
+    if let Body::Transfer {
+        payer,
+        payee,
+        amount_minor,
+        ..
+    }
+    | Body::RequestPayment {
+        payer,
+        payee,
+        amount_minor,
+        ..
+    } = &request.body
+    {
+        value["payer"] = json!(payer.to_hex());
+        value["payee"] = json!(payee.to_hex());
+        value["amount_minor"] = json!(amount_minor);
+    }
+    value
+}
+
+/// `GET /api/v1/openapi.json`
+pub async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// `GET /api/v1/circles`: the circles I am an active member of.
+pub async fn circles(State(state): State<Arc<AppState>>, v: Visitor) -> ApiResult {
+    let user = v.user.as_ref().ok_or_else(|| {
+        api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Send an API token or log in.",
+        )
+    })?;
+    let circles = state.services.my_circles(user).await?;
+    Ok(Json(json!({
+        "circles": circles.iter().map(|info| json!({
+            "slug": info.slug,
+            "name": info.name,
+            "circle_id": info.circle_id.to_hex(),
+        })).collect::<Vec<_>>()
+    })))
+}
+
+/// `GET /api/v1/circles/{slug}`: the circle and my account in it.
+pub async fn circle(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let info = &actor.circle;
+    let account = state
+        .services
+        .store
+        .account(info, &actor.membership.account_key)
+        .await?;
+    Ok(Json(json!({
+        "slug": info.slug,
+        "name": info.name,
+        "circle_id": info.circle_id.to_hex(),
+        "unit_name": info.unit_name,
+        "unit_symbol": info.unit_symbol,
+        "decimals": info.decimals,
+        "entries": info.head_seq + 1,
+        "me": {
+            "username": actor.user.username,
+            "account_key": actor.membership.account_key.to_hex(),
+            "holds_own_key": actor.membership.sealed_key.is_none(),
+            "is_steward": actor.is_steward,
+            "balance_minor": account.as_ref().map(|a| a.balance_minor),
+            "floor_minor": account.as_ref().map(|a| a.floor_minor),
+            "ceiling_minor": account.as_ref().map(|a| a.ceiling_minor),
+        }
+    })))
+}
+
+/// `GET /api/v1/circles/{slug}/members`
+pub async fn members(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let cards = state
+        .services
+        .db
+        .members(
+            actor.circle.row_id,
+            MemberStatus::Active,
+            None,
+            crate::db::MEMBERS_PAGE_MAX,
+        )
+        .await?;
+    Ok(Json(json!({
+        "members": cards.iter().map(|card| json!({
+            "username": card.username,
+            "display_name": card.display_name,
+            "account_key": card.account_key.to_hex(),
+        })).collect::<Vec<_>>()
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    before: Option<u64>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/circles/{slug}/entries?before=&limit=`: the circle's ledger, newest first.
+pub async fn entries(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let store = &state.services.store;
+    let head = store.latest_tree_head(&actor.circle).await?;
+    let limit = query.limit.unwrap_or(100).clamp(1, API_PAGE_ENTRIES_MAX) as u64;
+    let before = query.before.unwrap_or(head.tree_size).min(head.tree_size);
+    let from = before.saturating_sub(limit);
+    let mut page = if before > from {
+        store
+            .entries(&actor.circle, from, (before - from) as i64)
+            .await?
+    } else {
+        Vec::new()
+    };
+    page.retain(|stored| stored.entry.seq < before);
+    page.reverse();
+    Ok(Json(json!({
+        "entries": page.iter().map(entry_json).collect::<Vec<_>>(),
+        "next_before": (from > 0).then_some(from),
+        "tree_head": {
+            "tree_size": head.tree_size,
+            "root": head.root.to_hex(),
+            "timestamp_ms": head.timestamp_ms,
+            "signature": head.signature.to_hex(),
+        }
+    })))
+}
+
+/// `GET /api/v1/circles/{slug}/statement?before=&limit=`: my transfers, newest first.
+pub async fn statement(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let keys = state
+        .services
+        .db
+        .member_keys(actor.circle.row_id, actor.user.id)
+        .await?;
+    let limit = query.limit.unwrap_or(100).clamp(1, API_PAGE_ENTRIES_MAX);
+    let page = state
+        .services
+        .store
+        .account_entries(&actor.circle, &keys, false, query.before, limit)
+        .await?;
+    Ok(Json(json!({
+        "entries": page.iter().map(entry_json).collect::<Vec<_>>(),
+        "next_before": (page.len() as i64 == limit).then(|| page.last().map(|s| s.entry.seq)).flatten(),
+    })))
+}
+
+/// `GET /api/v1/circles/{slug}/requests`: open payment requests I am part of.
+pub async fn requests(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let keys = state
+        .services
+        .db
+        .member_keys(actor.circle.row_id, actor.user.id)
+        .await?;
+    let open = state
+        .services
+        .store
+        .open_requests(&actor.circle, &keys, LIST_ENTRIES_MAX)
+        .await?;
+    Ok(Json(json!({
+        "requests": open.iter().map(entry_json).collect::<Vec<_>>()
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PaymentBody {
+    /// The payee's (or, for a request, the payer's) username.
+    member: String,
+    amount: String,
+    #[serde(default)]
+    memo: String,
+}
+
+#[derive(Debug, Serialize)]
+struct AppendedJson {
+    seq: u64,
+    hash: String,
+    duplicate: bool,
+}
+
+fn appended(appended: commons_ledger::store::Appended) -> Json<Value> {
+    Json(json!(AppendedJson {
+        seq: appended.seq,
+        hash: appended.hash.to_hex(),
+        duplicate: appended.duplicate,
+    }))
+}
+
+/// `POST /api/v1/circles/{slug}/payments`: pay a member, signed by the node with my sealed key
+/// (only in a logged-in session, whose key is unsealed in memory).
+pub async fn pay(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Json(body): Json<PaymentBody>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    Ok(appended(
+        state
+            .services
+            .pay(&actor, &body.member, &body.amount, &body.memo)
+            .await?,
+    ))
+}
+
+/// `POST /api/v1/circles/{slug}/payment-requests`: ask a member to pay me.
+pub async fn request_payment(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Json(body): Json<PaymentBody>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    Ok(appended(
+        state
+            .services
+            .request_payment(&actor, &body.member, &body.amount, &body.memo)
+            .await?,
+    ))
+}
+
+/// `POST /api/v1/circles/{slug}/requests/{seq}/accept` and `.../decline`.
+pub async fn answer_request(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path((slug, seq, answer)): Path<(String, u64, String)>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let result = match answer.as_str() {
+        "accept" => state.services.accept_request(&actor, seq).await?,
+        "decline" => state.services.close_request(&actor, seq).await?,
+        _ => return Err(api_error(StatusCode::NOT_FOUND, "not_found", "Not found.")),
+    };
+    Ok(appended(result))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignedBody {
+    /// The canonical request bytes, hex.
+    request: String,
+    /// The author's ed25519 signature over them, hex.
+    signature: String,
+    /// The memo the request commits to, if any.
+    memo: Option<MemoBody>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MemoBody {
+    salt: String,
+    text: String,
+}
+
+/// `POST /api/v1/circles/{slug}/entries`: append a request I signed myself (members who hold
+/// their own key). The author must be my account's key in this circle.
+pub async fn submit_signed(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Json(body): Json<SignedBody>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let bad = |what: &str| {
+        api_error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            format!("{what} is not valid"),
+        )
+    };
+    let bytes =
+        commons_ledger::keys::decode_hex_vec(&body.request).ok_or_else(|| bad("request (hex)"))?;
+    let signature =
+        Signature(decode_hex::<64>(&body.signature).map_err(|_| bad("signature (128 hex)"))?);
+    let signed = SignedRequest::from_parts(bytes, signature).map_err(|_| bad("request"))?;
+    if signed.request.circle_id != actor.circle.circle_id {
+        return Err(api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_circle",
+            "This request is signed for another circle.",
+        ));
+    }
+    if signed.request.author != actor.membership.account_key {
+        return Err(api_error(
+            StatusCode::FORBIDDEN,
+            "not_your_key",
+            "The request must be signed by your own account key in this circle.",
+        ));
+    }
+    let memo = match body.memo {
+        Some(memo) => Some(Memo {
+            salt: decode_hex::<16>(&memo.salt).map_err(|_| bad("memo salt (32 hex)"))?,
+            text: memo.text,
+        }),
+        None => None,
+    };
+    let result = state
+        .services
+        .store
+        .append(&actor.circle.slug, signed, memo)
+        .await?;
+    Ok(appended(result))
+}
+
+/// `GET /api/v1/circles/{slug}/entries/{seq}/proof?tree_size=`: an inclusion proof.
+pub async fn proof(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path((slug, seq)): Path<(String, u64)>,
+    Query(query): Query<ProofQuery>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let store = &state.services.store;
+    let head = store.latest_tree_head(&actor.circle).await?;
+    let tree_size = query.tree_size.unwrap_or(head.tree_size);
+    let path: Vec<Hash> = store.inclusion_proof(&actor.circle, seq, tree_size).await?;
+    Ok(Json(json!({
+        "seq": seq,
+        "tree_size": tree_size,
+        "path": path.iter().map(|hash| hash.to_hex()).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProofQuery {
+    tree_size: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_api_route_is_documented_and_every_documented_path_exists() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).expect("valid JSON");
+        let documented: Vec<&String> = doc["paths"].as_object().expect("paths").keys().collect();
+        let source = include_str!("lib.rs");
+        let routes: Vec<&str> = source
+            .match_indices("\"/api/v1/")
+            .map(|(at, _)| {
+                let rest = &source[at + 1..];
+                &rest[..rest.find('"').unwrap_or(0)]
+            })
+            .filter(|path| *path != "/api/v1/openapi.json")
+            .collect();
+        assert!(routes.len() >= 10, "{routes:?}");
+        for route in &routes {
+            assert!(
+                documented.iter().any(|path| path == route),
+                "{route} is not in docs/openapi.json"
+            );
+        }
+        for path in documented {
+            assert!(
+                routes.contains(&path.as_str()),
+                "{path} is documented but not served"
+            );
+        }
+    }
+}
