@@ -655,3 +655,159 @@ fn accepting_and_reversing_follow_key_rotations() {
     assert_eq!(json["accounts"][0]["balance"], "-2.00");
     assert!(run.ok(&["audit", "garden"]).starts_with("OK"));
 }
+
+/// `commons pay --server`: a member who holds their own key pays through a running node's JSON
+/// API; the secret key never leaves this machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pay_through_a_node_with_my_own_key() {
+    use std::io::BufRead;
+    let run = Run::sqlite();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_commons"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .env("COMMONS_DB", &run.db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stdout = server.stdout.take().expect("stdout");
+    let first_line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("a line");
+        line
+    })
+    .await
+    .expect("join");
+    let url = first_line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("the address")
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first_line}");
+
+    // Ben logs in, makes a token and moves his account to a key made with `commons keygen`.
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let csrf_of = |html: &str| {
+        let marker = "name=\"csrf\" value=\"";
+        let at = html.find(marker).expect("csrf") + marker.len();
+        html[at..at + html[at..].find('"').expect("end")].to_owned()
+    };
+    let page = http
+        .get(format!("{url}/login"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    http.post(format!("{url}/login"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("username", "ben"),
+            ("password", "demo-password"),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    let page = http
+        .get(format!("{url}/settings"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    let made = http
+        .post(format!("{url}/settings/tokens"))
+        .form(&[("csrf", csrf_of(&page).as_str()), ("label", "laptop")])
+        .send()
+        .await
+        .expect("token")
+        .text()
+        .await
+        .expect("text");
+    let token = {
+        let at = made.find("id=\"new-token\"").expect("token shown");
+        let rest = &made[at..];
+        let value = rest.find("value=\"").expect("value") + 7;
+        rest[value..value + rest[value..].find('"').expect("end")].to_owned()
+    };
+    let key_file = run.path("ben.key");
+    let printed = run.ok(&["keygen", "--out", key_file.to_str().expect("path")]);
+    let public = printed
+        .split_whitespace()
+        .find(|word| word.len() == 64 && word.chars().all(|c| c.is_ascii_hexdigit()))
+        .expect("keygen prints the public key")
+        .to_owned();
+    let page = http
+        .get(format!("{url}/settings"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    let moved = http
+        .post(format!("{url}/settings/own-key"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("circle", "riverside"),
+            ("public_key", public.as_str()),
+            ("unlock_password", "demo-password"),
+        ])
+        .send()
+        .await
+        .expect("own key")
+        .text()
+        .await
+        .expect("text");
+    assert!(moved.contains("now uses your own key"), "{moved}");
+
+    let key_arg = key_file.to_str().expect("path").to_owned();
+    let pay = |amount: &'static str| {
+        let url = url.clone();
+        let token = token.clone();
+        let key_arg = key_arg.clone();
+        let db = run.db.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_commons"))
+                .args([
+                    "pay",
+                    "riverside",
+                    "--server",
+                    &url,
+                    "--from-key",
+                    &key_arg,
+                    "--to",
+                    "amara",
+                    "--amount",
+                    amount,
+                    "--memo",
+                    "From my own key",
+                ])
+                .env("COMMONS_TOKEN", &token)
+                .env("COMMONS_DB", db)
+                .output()
+                .expect("commons pay")
+        })
+    };
+    let paid = pay("1.5").await.expect("join");
+    assert!(paid.status.success(), "{}", stderr(&paid));
+    let said = String::from_utf8_lossy(&paid.stdout);
+    assert!(said.contains("Paid 1.50 hours to amara as entry"), "{said}");
+    let refused = pay("500").await.expect("join");
+    assert_eq!(code(&refused), 1, "a refusal exits 1");
+    assert!(
+        stderr(&refused).contains("Not enough credit"),
+        "{}",
+        stderr(&refused)
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
