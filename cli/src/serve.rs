@@ -27,10 +27,8 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<Outcome> {
         ..WebConfig::default()
     };
     let state = AppState::new(store, config.clone()).await?;
-    if args.demo {
-        if !demo::plant(&state).await.context("cannot plant the demo")? {
-            println!("The database is not empty: the demo is only planted in an empty one.");
-        }
+    if args.demo && !demo::plant(&state).await.context("cannot plant the demo")? {
+        println!("The database is not empty: the demo is only planted in an empty one.");
     }
     println!("Commons is serving at {}", config.public_url);
     if args.demo {

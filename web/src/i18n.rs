@@ -240,10 +240,10 @@ mod tests {
                 let mut rest = text.as_str();
                 while let Some(at) = rest.find(marker) {
                     rest = &rest[at + marker.len()..];
-                    let prefix = if marker.starts_with('"') {
-                        &marker[1..]
-                    } else {
+                    let prefix = if marker.starts_with('.') {
                         ""
+                    } else {
+                        marker.strip_prefix('"').unwrap_or("")
                     };
                     let end = rest.find('"').unwrap_or(0);
                     let id = format!("{prefix}{}", &rest[..end]);
