@@ -890,7 +890,232 @@ async fn api_tokens_own_keys_and_walls(db: String) {
     server.stop().await;
 }
 
+/// The one-time link shown on a page (`/join/...` or `/recover/...`).
+fn link_in(html: &str, prefix: &str) -> String {
+    let at = html.find(prefix).expect("a link is shown");
+    html[at..at + html[at..].find('"').expect("end")].to_owned()
+}
+
+async fn recovery_revocation_and_reconciliation(db: String) {
+    use reqwest::Method;
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+
+    // A refused join (the username is taken) leaves the link usable.
+    let page = amara
+        .submit(
+            "/c/garden/invitations",
+            "/c/garden/invitations",
+            &[("note", "Dee")],
+        )
+        .await;
+    let link = invitation_path(&page.body).expect("link");
+    let mut dee = server.client();
+    let fields = |username: &'static str| {
+        vec![
+            ("display_name", "Dee"),
+            ("username", username),
+            ("password", PASSWORD),
+            ("agreements_version", "1"),
+            ("agree", "yes"),
+        ]
+    };
+    let page = dee.submit(&link, &link, &fields("amara")).await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("This username is taken"));
+    let page = dee.submit(&link, &link, &fields("dee")).await;
+    assert!(
+        page.url.ends_with("/c/garden"),
+        "the link still worked: {}",
+        page.url
+    );
+
+    // Revoking an unused steward link closes the account it opened; the link stops working.
+    let before = entry_count(&server).await;
+    let page = amara
+        .submit(
+            "/c/garden/invitations",
+            "/c/garden/invitations",
+            &[("note", "Eve")],
+        )
+        .await;
+    let unused = invitation_path(&page.body).expect("link");
+    let revoke_form = {
+        let marker = "/c/garden/invitations/";
+        let at = page.body.find(&format!("{marker}")).expect("a revoke form");
+        let rest = &page.body[at..];
+        rest[..rest.find('"').expect("end")].to_owned()
+    };
+    let page = amara
+        .submit("/c/garden/invitations", &revoke_form, &[])
+        .await;
+    assert!(
+        page.body.contains("The invitation is revoked"),
+        "{}",
+        page.body
+    );
+    assert_eq!(server.client().get(&unused).await.status, 410);
+    assert_eq!(
+        entry_count(&server).await,
+        before + 2,
+        "open-account, then close-account"
+    );
+
+    // Dee forgets her password. Amara makes a recovery link; Dee chooses a new password.
+    let page = amara
+        .submit(
+            "/c/garden/steward",
+            "/c/garden/steward/recovery",
+            &[("member", "dee")],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let recover = link_in(&page.body, "/recover/");
+    let mut dee_again = server.client();
+    let page = dee_again.get(&recover).await;
+    assert!(page.body.contains("Choose a new password"));
+    let page = dee_again
+        .submit(&recover, &recover, &[("password", "short")])
+        .await;
+    assert_eq!(page.status, 422, "a too-short password changes nothing");
+    let page = dee_again
+        .submit(&recover, &recover, &[("password", "a brand new password")])
+        .await;
+    assert!(page.url.ends_with("/c/garden"), "{}", page.url);
+    assert!(page.body.contains("Your new password is set"));
+    assert_eq!(
+        server.client().get(&recover).await.status,
+        410,
+        "a recovery link works once"
+    );
+    // Her old session ended; the old password no longer works; the new one does, and signs.
+    let page = dee.get("/c/garden").await;
+    assert!(page.url.contains("/login"), "{}", page.url);
+    assert_eq!(log_in(&mut dee, "dee", PASSWORD).await.status, 401);
+    let page = log_in(&mut dee, "dee", "a brand new password").await;
+    assert!(page.url.ends_with("/c/garden"), "{}", page.url);
+    let page = dee
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "amara"), ("amount", "1")],
+        )
+        .await;
+    assert!(
+        page.body.contains("You paid 1.00 h to Amara Okafor"),
+        "{}",
+        page.body
+    );
+    let ledger = amara.get("/c/garden/ledger").await;
+    assert!(
+        ledger.body.contains("Dee moved to a new key"),
+        "the rotations are public"
+    );
+
+    // A steward's key can never be claimed as someone's own key.
+    let amara_key = {
+        let page = amara
+            .submit("/settings", "/settings/tokens", &[("label", "t")])
+            .await;
+        let token = token_in(&page.body);
+        let (_, circle) = api(
+            &amara,
+            Method::GET,
+            "/api/v1/circles/garden",
+            Some(&token),
+            None,
+            None,
+        )
+        .await;
+        circle["me"]["account_key"]
+            .as_str()
+            .expect("key")
+            .to_owned()
+    };
+    let page = dee
+        .submit(
+            "/settings",
+            "/settings/own-key",
+            &[
+                ("circle", "garden"),
+                ("public_key", &amara_key),
+                ("unlock_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("not a usable public key"));
+
+    // A member who rotates their own key outside the pages (API, command line) is followed.
+    let first = SecretKey::generate();
+    let page = dee
+        .submit(
+            "/settings",
+            "/settings/own-key",
+            &[
+                ("circle", "garden"),
+                ("public_key", &first.public_key().to_hex()),
+                ("unlock_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert!(page.body.contains("now uses your own key"));
+    let page = dee
+        .submit("/settings", "/settings/tokens", &[("label", "laptop")])
+        .await;
+    let token = token_in(&page.body);
+    let second = SecretKey::generate();
+    let info = server
+        .state
+        .services
+        .store
+        .circle("garden")
+        .await
+        .expect("circle");
+    let rotate = commons_ledger::entry::Request::signed(
+        info.circle_id,
+        &first,
+        commons_ledger::entry::Body::RotateKey {
+            old: first.public_key(),
+            new: second.public_key(),
+        },
+    );
+    let (status, _) = api(&dee, Method::POST, "/api/v1/circles/garden/entries", Some(&token), None, Some(serde_json::json!({"request": hex::encode(&rotate.bytes), "signature": hex::encode(rotate.signature.0)}))).await;
+    assert_eq!(status, 200);
+    let (status, circle) = api(
+        &dee,
+        Method::GET,
+        "/api/v1/circles/garden",
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(circle["me"]["account_key"], second.public_key().to_hex());
+    assert_eq!(
+        circle["me"]["balance_minor"], -100,
+        "the balance moved with the key"
+    );
+    let statement = dee.get("/c/garden/statement").await;
+    assert!(
+        statement.body.contains("to Amara Okafor"),
+        "older entries stay on the statement"
+    );
+
+    let report = server
+        .state
+        .services
+        .store
+        .audit("garden", None, &|_| {})
+        .await
+        .expect("audit");
+    assert!(report.faults.is_empty(), "{:?}", report.faults);
+    server.stop().await;
+}
+
 both_backends! {
+    recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
     members_join_pay_request_and_read_their_statement => members_walkthrough;
     forms_need_csrf_and_circles_are_walled => csrf_and_circle_walls;

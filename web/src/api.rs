@@ -93,6 +93,11 @@ impl From<ActionError> for ApiError {
                 "sign_it_yourself",
                 "The node cannot sign for you here: sign the request with your key and POST it to /entries (commons pay --server does this).",
             ),
+            ActionError::KeyLost => api_error(
+                StatusCode::CONFLICT,
+                "key_lost",
+                "Your key in this circle is sealed under an old password. Ask a steward of this circle for a recovery link.",
+            ),
             ActionError::Busy => api_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

@@ -717,6 +717,34 @@ impl NodeDb {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Puts an admitted membership back to pending (its ledger account could not be opened).
+    pub async fn undecide_membership(&self, circle: i64, user_id: i64) -> DbResult<()> {
+        sqlx::query(
+            "UPDATE memberships SET status = 'pending', decided_by = NULL, decided_at_ms = NULL WHERE circle = $1 AND user_id = $2 AND status = 'active'",
+        )
+        .bind(circle)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets a membership's status (e.g. `left` when the ledger account was closed).
+    pub async fn set_membership_status(
+        &self,
+        circle: i64,
+        user_id: i64,
+        status: MemberStatus,
+    ) -> DbResult<()> {
+        sqlx::query("UPDATE memberships SET status = $1 WHERE circle = $2 AND user_id = $3")
+            .bind(status.as_str())
+            .bind(circle)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Moves a membership to a new key (after a ledger key rotation), remembering the old one.
     pub async fn move_member_key(
         &self,
@@ -835,13 +863,13 @@ impl NodeDb {
             .collect()
     }
 
-    /// Marks an invitation used, if it still was unused (one person per link).
-    pub async fn use_invitation(&self, id: i64, user_id: i64, now_ms: i64) -> DbResult<bool> {
+    /// Claims an invitation for one joining (before anything is written): true if it was
+    /// still open. `finish_invitation` records who used it; `release_invitation` gives it back.
+    pub async fn claim_invitation(&self, id: i64, now_ms: i64) -> DbResult<bool> {
         let done = sqlx::query(
-            "UPDATE invitations SET used_by = $1, used_at_ms = $2, sealed_key = NULL
-             WHERE id = $3 AND used_by IS NULL AND revoked_at_ms IS NULL AND expires_at_ms > $2",
+            "UPDATE invitations SET used_at_ms = $1
+             WHERE id = $2 AND used_at_ms IS NULL AND used_by IS NULL AND revoked_at_ms IS NULL AND expires_at_ms > $1",
         )
-        .bind(user_id)
         .bind(now_ms)
         .bind(id)
         .execute(&self.pool)
@@ -849,9 +877,26 @@ impl NodeDb {
         Ok(done.rows_affected() == 1)
     }
 
+    pub async fn release_invitation(&self, id: i64) -> DbResult<()> {
+        sqlx::query("UPDATE invitations SET used_at_ms = NULL WHERE id = $1 AND used_by IS NULL")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn finish_invitation(&self, id: i64, user_id: i64) -> DbResult<()> {
+        sqlx::query("UPDATE invitations SET used_by = $1, sealed_key = NULL WHERE id = $2")
+            .bind(user_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn revoke_invitation(&self, circle: i64, id: i64, now_ms: i64) -> DbResult<bool> {
         let done = sqlx::query(
-            "UPDATE invitations SET revoked_at_ms = $1, sealed_key = NULL WHERE circle = $2 AND id = $3 AND used_by IS NULL AND revoked_at_ms IS NULL",
+            "UPDATE invitations SET revoked_at_ms = $1, sealed_key = NULL WHERE circle = $2 AND id = $3 AND used_at_ms IS NULL AND used_by IS NULL AND revoked_at_ms IS NULL",
         )
         .bind(now_ms)
         .bind(circle)
@@ -859,5 +904,99 @@ impl NodeDb {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    // ----- recoveries -----
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_recovery(
+        &self,
+        circle: i64,
+        user_id: i64,
+        token_hash: &[u8],
+        created_by: i64,
+        account_key: &PublicKey,
+        sealed_key: Vec<u8>,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO recoveries (circle, user_id, token_hash, created_by, account_key, sealed_key, created_at_ms, expires_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(circle)
+        .bind(user_id)
+        .bind(token_hash.to_vec())
+        .bind(created_by)
+        .bind(account_key.as_bytes().to_vec())
+        .bind(sealed_key)
+        .bind(now_ms)
+        .bind(expires_at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An unused, unexpired recovery: (id, circle, user, temporary key, sealed temporary key).
+    pub async fn recovery_by_token(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+    ) -> DbResult<Option<(i64, i64, i64, PublicKey, Vec<u8>)>> {
+        let row = sqlx::query(
+            "SELECT id, circle, user_id, account_key, sealed_key FROM recoveries
+             WHERE token_hash = $1 AND used_at_ms IS NULL AND expires_at_ms > $2 AND sealed_key IS NOT NULL",
+        )
+        .bind(token_hash.to_vec())
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("circle")?,
+                row.try_get("user_id")?,
+                key_of(row.try_get("account_key")?)?,
+                row.try_get("sealed_key")?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Claims a recovery link (once).
+    pub async fn use_recovery(&self, id: i64, now_ms: i64) -> DbResult<bool> {
+        let done = sqlx::query(
+            "UPDATE recoveries SET used_at_ms = $1, sealed_key = NULL WHERE id = $2 AND used_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets a new password after a recovery: new hash and seal salt; every session ends.
+    pub async fn reset_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        seal_salt: &[u8],
+    ) -> DbResult<Vec<Vec<u8>>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, seal_salt = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(seal_salt.to_vec())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash")
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<DbResult<Vec<Vec<u8>>>>()?;
+        tx.commit().await?;
+        Ok(ended)
     }
 }

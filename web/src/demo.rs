@@ -106,6 +106,16 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
         .actor(&steward, &info.slug, Some(steward_session.token_hash))
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
+    // The demo welcomes requests to join, so its "ask to join" page can be tried.
+    let mut settings = services
+        .settings(&info)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    settings.open_to_requests = true;
+    services
+        .db
+        .save_circle_settings(info.row_id, &settings, commons_ledger::store::now_ms())
+        .await?;
     let version = services
         .settings(&info)
         .await

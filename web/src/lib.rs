@@ -53,6 +53,8 @@ pub struct WebConfig {
     pub session_idle_ms: i64,
     /// Login attempts allowed per minute, per address and per username.
     pub login_attempts_per_minute: u32,
+    /// Sign-ups (new logins through joining or asking to join) per minute and address.
+    pub signups_per_minute: u32,
     /// Most time one request may take.
     pub request_timeout_ms: u64,
     /// Largest request body.
@@ -68,6 +70,7 @@ impl Default for WebConfig {
             cookies_secure: false,
             session_idle_ms: 24 * 3600 * 1000,
             login_attempts_per_minute: 10,
+            signups_per_minute: 5,
             request_timeout_ms: 30_000,
             body_bytes_max: 256 * 1024,
             kdf_cost: KdfCost::RECOMMENDED,
@@ -83,6 +86,8 @@ pub struct AppState {
     pub catalogues: Arc<Catalogues>,
     pub csrf_secret: Vec<u8>,
     pub login_limits: LoginLimits,
+    /// Sign-ups (joining, asking to join) per client address: each costs two argon2 runs.
+    pub signup_limits: LoginLimits,
 }
 
 impl AppState {
@@ -101,6 +106,7 @@ impl AppState {
                 cost: config.kdf_cost,
             },
             login_limits: LoginLimits::new(config.login_attempts_per_minute),
+            signup_limits: LoginLimits::new(config.signups_per_minute),
             catalogues: Catalogues::load(),
             csrf_secret,
             config,
@@ -172,6 +178,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(routes::circle_settings).post(routes::circle_settings_submit),
         )
         .route("/c/{slug}/steward/audit", get(routes::audit))
+        .route("/c/{slug}/steward/recovery", post(routes::steward_recovery))
+        .route(
+            "/recover/{link}",
+            get(routes::recover_form).post(routes::recover_submit),
+        )
         .route("/settings/tokens", post(routes::create_token))
         .route("/settings/tokens/{id}/revoke", post(routes::revoke_token))
         .route("/settings/own-key", post(routes::register_own_key))
@@ -252,10 +263,20 @@ pub fn router(state: Arc<AppState>) -> Router {
                     .get("x-request-id")
                     .and_then(|value| value.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+                tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()), id)
             },
         ))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The path as logs may show it: the secrets in invitation and recovery links are cut off.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/join/", "/recover/"] {
+        if path.starts_with(prefix) {
+            return format!("{prefix}…");
+        }
+    }
+    path.to_owned()
 }
 
 async fn not_found() -> error::AppError {
@@ -321,6 +342,7 @@ pub async fn serve(
                 tracing::warn!(%error, "purging expired sessions failed");
             }
             purge_state.login_limits.shrink();
+            purge_state.signup_limits.shrink();
         }
     });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -329,4 +351,16 @@ pub async fn serve(
         .await;
     purger.abort();
     result.map_err(|error| anyhow::anyhow!("the server stopped: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn link_secrets_never_reach_the_logs() {
+        assert_eq!(loggable_path("/join/abcdefSECRET"), "/join/…");
+        assert_eq!(loggable_path("/recover/abcdefSECRET"), "/recover/…");
+        assert_eq!(loggable_path("/c/garden/pay"), "/c/garden/pay");
+    }
 }

@@ -166,6 +166,7 @@ fn form_errors(
             FormErrors::one("unlock_password", tr.t("error-password-wrong"))
         }
         ActionError::OwnKey => FormErrors::one(amount_field, tr.t("error-own-key")),
+        ActionError::KeyLost => FormErrors::one(amount_field, tr.t("error-key-lost")),
         ActionError::UsernameTaken => FormErrors::one("username", tr.t("error-username-taken")),
         ActionError::AlreadyMember => FormErrors::one("agree", tr.t("error-already-member")),
         ActionError::Busy => FormErrors::one(amount_field, tr.t("error-busy")),
@@ -314,10 +315,40 @@ pub struct NextQuery {
 
 /// Only local paths are followed after login (no open redirects).
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // A local path only: no scheme or authority, no backslash, no whitespace or control
+    // characters (browsers drop tabs and newlines, so `/\t/evil.example` would become
+    // `//evil.example`).
+    let local = next.starts_with('/')
+        && !matches!(next.as_bytes().get(1), Some(b'/') | Some(b'\\'))
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    if local {
         next.to_owned()
     } else {
         "/".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next("/c/garden?x=1"), "/c/garden?x=1");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "evil.example",
+            "/ /evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
     }
 }
 
@@ -498,6 +529,7 @@ fn existing_member(
 
 pub async fn join_submit(
     State(state): AppState_,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
     v: Visitor,
     Path(link): Path<String>,
     Form(form): Form<JoinForm>,
@@ -530,6 +562,12 @@ pub async fn join_submit(
         )));
     }
     let existing = existing_member(&state, &v)?;
+    if existing.is_none() && !state.signup_limits.allow_address(address.ip()) {
+        return Ok(render_errors(FormErrors::one(
+            "username",
+            v.tr.t("error-too-many"),
+        )));
+    }
     let sign_up = sign_up_of(&v, &form);
     let result = state
         .services
@@ -585,6 +623,7 @@ pub async fn ask_form(State(state): AppState_, v: Visitor, Path(slug): Path<Stri
 
 pub async fn ask_submit(
     State(state): AppState_,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
     v: Visitor,
     Path(slug): Path<String>,
     Form(form): Form<JoinForm>,
@@ -616,6 +655,12 @@ pub async fn ask_submit(
         )));
     }
     let existing = existing_member(&state, &v)?;
+    if existing.is_none() && !state.signup_limits.allow_address(address.ip()) {
+        return Ok(render_errors(FormErrors::one(
+            "username",
+            v.tr.t("error-too-many"),
+        )));
+    }
     let sign_up = sign_up_of(&v, &form);
     match state
         .services
@@ -1278,7 +1323,25 @@ pub async fn statement_csv(
             tr.t("csv-hash"),
         ])
         .map_err(csv_error)?;
-    let mut balance = 0i64;
+    // The balance before the oldest line listed: today's balance minus everything listed
+    // (right even when the download is cut at its limit).
+    let current = state
+        .services
+        .store
+        .account(info, &actor.membership.account_key)
+        .await?
+        .map_or(0, |account| account.balance_minor);
+    let listed: i64 = rows
+        .iter()
+        .map(|row| {
+            if row.incoming {
+                row.amount_minor
+            } else {
+                -row.amount_minor
+            }
+        })
+        .sum();
+    let mut balance = current - listed;
     for (row, stored) in rows.iter().zip(entries.iter()) {
         let signed = if row.incoming {
             row.amount_minor
@@ -1290,8 +1353,8 @@ pub async fn statement_csv(
             .write_record([
                 row.seq.to_string(),
                 views::when(row.recorded_at_ms),
-                row.other_name.clone(),
-                row.memo.clone().unwrap_or_default(),
+                csv_text(&row.other_name),
+                csv_text(row.memo.as_deref().unwrap_or("")),
                 unit.number(signed),
                 unit.number(balance),
                 stored.hash.to_hex(),
@@ -1314,6 +1377,16 @@ pub async fn statement_csv(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// Text written by members, made safe for spreadsheets: a cell starting with `=`, `+`, `-`, `@`
+/// (or a tab or carriage return) would run as a formula, so it gets a leading apostrophe.
+fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -1493,7 +1566,21 @@ pub async fn revoke_invitation(
     Path((slug, id)): Path<(String, i64)>,
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
-    state.services.revoke_invitation(&actor, id).await?;
+    match state.services.revoke_invitation(&actor, id).await {
+        Ok(()) => {}
+        Err(ActionError::Locked) => {
+            return Ok(page(views::message_page(
+                &v,
+                &v.tr.t("unlock-title"),
+                &v.tr.t("unlock-relogin"),
+                Some((
+                    &format!("/login?next=/c/{slug}/invitations"),
+                    v.tr.t("nav-login"),
+                )),
+            )))
+        }
+        Err(error) => return Err(error.into()),
+    }
     Ok(redirect_with_flash(
         &format!("/c/{slug}/invitations"),
         Flash::new("flash-invitation-revoked", &[]),
@@ -1517,6 +1604,7 @@ async fn steward_page(
     actor: &Actor,
     limits: &LimitsForm,
     errors: &FormErrors,
+    recovery_link: Option<String>,
 ) -> Result<Markup, AppError> {
     let db = &state.services.db;
     let pending: Vec<PendingRow> = db
@@ -1569,6 +1657,7 @@ async fn steward_page(
         limits,
         errors,
         is_locked(state, v),
+        recovery_link.as_deref(),
     ))
 }
 
@@ -1581,6 +1670,7 @@ pub async fn steward(State(state): AppState_, v: Visitor, Path(slug): Path<Strin
             &actor,
             &LimitsForm::default(),
             &FormErrors::default(),
+            None,
         )
         .await?,
     ))
@@ -1611,7 +1701,7 @@ pub async fn steward_limits(
             let errors = form_errors(&v, error, "floor")?;
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                steward_page(&state, &v, &actor, &form, &errors).await?,
+                steward_page(&state, &v, &actor, &form, &errors, None).await?,
             ))
         }
     }
@@ -2042,6 +2132,136 @@ pub async fn settings_password(
                     None,
                 )
                 .await?,
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RecoveryForm {
+    #[serde(default)]
+    member: String,
+    #[serde(default)]
+    unlock_password: String,
+}
+
+pub async fn steward_recovery(
+    State(state): AppState_,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Form(form): Form<RecoveryForm>,
+) -> PageResult {
+    let actor = steward_actor(&state, &v, &slug).await?;
+    let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
+        Ok(()) => state.services.start_recovery(&actor, &form.member).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(token) => {
+            let link = format!(
+                "{}/recover/{token}",
+                state.config.public_url.trim_end_matches('/')
+            );
+            let markup = steward_page(
+                &state,
+                &v,
+                &actor,
+                &LimitsForm::default(),
+                &FormErrors::default(),
+                Some(link),
+            )
+            .await?;
+            let mut response = page(markup);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+        Err(error) => {
+            let errors = form_errors(&v, error, "member")?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                steward_page(&state, &v, &actor, &LimitsForm::default(), &errors, None).await?,
+            ))
+        }
+    }
+}
+
+pub async fn recover_form(
+    State(state): AppState_,
+    v: Visitor,
+    Path(link): Path<String>,
+) -> PageResult {
+    match state.services.recovery(&link).await {
+        Ok((user, info)) => Ok(page(views::auth::recover_page(
+            &v,
+            &user.display_name,
+            &info.name,
+            &format!("/recover/{link}"),
+            &FormErrors::default(),
+        ))),
+        Err(ActionError::InvitationGone) => Ok(page_with_status(
+            StatusCode::GONE,
+            views::message_page(
+                &v,
+                &v.tr.t("invitation-gone-title"),
+                &v.tr.t("error-invitation-gone"),
+                None,
+            ),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn recover_submit(
+    State(state): AppState_,
+    v: Visitor,
+    Path(link): Path<String>,
+    Form(form): Form<NewPasswordForm>,
+) -> PageResult {
+    let (user, info) = state
+        .services
+        .recovery(&link)
+        .await
+        .map_err(AppError::from)?;
+    match state.services.recover(&link, &form.password).await {
+        Ok((user, sealing, info)) => {
+            if let Some(old) = v.session {
+                state.services.log_out(&old).await?;
+            }
+            let session = state
+                .services
+                .open_session(user.id, sealing, state.config.session_idle_ms)
+                .await?;
+            let mut response = login_response(&state, &session.token, &format!("/c/{}", info.slug));
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(
+                    crate::session::FLASH_COOKIE,
+                    "id=flash-recovered",
+                    Some(60),
+                    state.config.cookies_secure,
+                ),
+            );
+            Ok(response)
+        }
+        Err(error) => {
+            let errors = form_errors(&v, error, "password")?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                views::auth::recover_page(
+                    &v,
+                    &user.display_name,
+                    &info.name,
+                    &format!("/recover/{link}"),
+                    &errors,
+                ),
             ))
         }
     }

@@ -64,6 +64,9 @@ pub enum ActionError {
     /// The member holds their own key and signs with the CLI.
     #[error("own key")]
     OwnKey,
+    /// The key is sealed under a password the person no longer has: a steward must help.
+    #[error("key lost")]
+    KeyLost,
     #[error("the node is busy; try again in a moment")]
     Busy,
     #[error("storage: {0}")]
@@ -200,11 +203,12 @@ fn parse_limit(decimals: Decimals, text: &str, field: &'static str) -> Result<i6
 impl Services {
     // ----- people and sessions -----
 
-    async fn new_user(
+    /// Checks a sign-up and does the slow hashing, without writing anything yet.
+    async fn prepare_user(
         &self,
         sign_up: &SignUp,
         is_node_admin: bool,
-    ) -> Result<(User, SealingKey), ActionError> {
+    ) -> Result<(NewUser, SealingKey), ActionError> {
         let username: Username = sign_up.username.parse().map_err(name_error("username"))?;
         let display_name: DisplayName = sign_up
             .display_name
@@ -225,9 +229,8 @@ impl Services {
         })
         .await
         .map_err(|error| CustodyError::Hashing(error.to_string()))??;
-        let id = self
-            .db
-            .create_user(&NewUser {
+        Ok((
+            NewUser {
                 username: username.to_string(),
                 display_name: display_name.as_str().to_owned(),
                 password_hash: hash,
@@ -235,14 +238,30 @@ impl Services {
                 language: sign_up.language.clone(),
                 is_node_admin,
                 now_ms: now_ms(),
-            })
+            },
+            sealing,
+        ))
+    }
+
+    async fn insert_user(&self, new: &NewUser) -> Result<User, ActionError> {
+        let id = self
+            .db
+            .create_user(new)
             .await
             .map_err(|error| match &error {
                 sqlx::Error::Database(db) if db.is_unique_violation() => ActionError::UsernameTaken,
                 _ => ActionError::Database(error),
             })?;
-        let user = self.db.user(id).await?.ok_or(ActionError::NotFound)?;
-        Ok((user, sealing))
+        self.db.user(id).await?.ok_or(ActionError::NotFound)
+    }
+
+    async fn new_user(
+        &self,
+        sign_up: &SignUp,
+        is_node_admin: bool,
+    ) -> Result<(User, SealingKey), ActionError> {
+        let (new, sealing) = self.prepare_user(sign_up, is_node_admin).await?;
+        Ok((self.insert_user(&new).await?, sealing))
     }
 
     /// Checks a password and derives the person's sealing key (slow on purpose: argon2id).
@@ -292,12 +311,25 @@ impl Services {
             username: String::new(),
             display_name: String::new(),
             bio: String::new(),
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Ry5kXK7pDFyqq0dXrLmjQ3EPPOdUpT6bDvYe6U9QGo".to_owned(),
+            password_hash: self.decoy_hash(),
             seal_salt: vec![0; 16],
             language: None,
             is_node_admin: false,
             created_at_ms: 0,
         }
+    }
+
+    /// A password hash made once with this node's costs, checked for unknown usernames.
+    fn decoy_hash(&self) -> String {
+        static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        DECOY
+            .get_or_init(|| {
+                Password::typed("decoy password")
+                    .ok()
+                    .and_then(|password| hash_password(&password, self.cost).ok())
+                    .unwrap_or_default()
+            })
+            .clone()
     }
 
     pub async fn open_session(
@@ -380,12 +412,15 @@ impl Services {
             let Some(info) = self.circle_by_row(membership.circle).await? else {
                 continue;
             };
-            let secret = unseal(
+            // A key sealed under an older password (after a recovery elsewhere) stays as it is.
+            let Ok(secret) = unseal(
                 &old_sealing,
                 &info.circle_id,
                 &membership.account_key,
                 sealed,
-            )?;
+            ) else {
+                continue;
+            };
             resealed.push((
                 membership.circle,
                 seal(&new_sealing, &info.circle_id, &secret),
@@ -509,7 +544,7 @@ impl Services {
                     agreements: DEFAULT_AGREEMENTS.to_owned(),
                     agreements_version: 1,
                     members_may_invite: true,
-                    open_to_requests: true,
+                    open_to_requests: false,
                 },
                 now,
             )
@@ -587,12 +622,38 @@ impl Services {
         session: Option<[u8; 32]>,
     ) -> Result<Actor, ActionError> {
         let info = self.store.circle(slug).await?;
-        let membership = self
+        let mut membership = self
             .db
             .membership(info.row_id, user.id)
             .await?
             .filter(|membership| membership.status == MemberStatus::Active)
             .ok_or(ActionError::NotFound)?;
+        // The ledger is the truth: keys rotated or accounts closed outside the web space (the
+        // command line, the API) are followed here before anything else is shown.
+        let mut status = self.account_status(&info, &membership.account_key).await?;
+        let mut hops = 0;
+        while status.as_deref() == Some("rotated") && hops < 64 {
+            let Some(next) = self
+                .store
+                .key_successor(&info, &membership.account_key)
+                .await?
+            else {
+                break;
+            };
+            self.db
+                .move_member_key(info.row_id, user.id, &next, None)
+                .await?;
+            membership.account_key = next;
+            membership.sealed_key = None;
+            status = self.account_status(&info, &next).await?;
+            hops += 1;
+        }
+        if status.as_deref() != Some("open") {
+            self.db
+                .set_membership_status(info.row_id, user.id, MemberStatus::Left)
+                .await?;
+            return Err(ActionError::NotFound);
+        }
         let is_steward = self
             .store
             .stewards(&info)
@@ -605,6 +666,14 @@ impl Services {
             is_steward,
             session,
         })
+    }
+
+    async fn account_status(
+        &self,
+        info: &CircleInfo,
+        key: &PublicKey,
+    ) -> Result<Option<String>, ActionError> {
+        Ok(self.store.account(info, key).await?.map(|row| row.status))
     }
 
     /// The circles a person is an active member of.
@@ -637,12 +706,17 @@ impl Services {
             .ok_or(ActionError::OwnKey)?;
         let session = actor.session.ok_or(ActionError::Locked)?;
         let sealing = self.keyring.get(&session).ok_or(ActionError::Locked)?;
-        Ok(unseal(
+        unseal(
             &sealing,
             &actor.circle.circle_id,
             &actor.membership.account_key,
             sealed,
-        )?)
+        )
+        .map_err(|error| match error {
+            // Sealed under a password the person no longer has (a recovery in another circle).
+            CustodyError::WrongKey => ActionError::KeyLost,
+            other => ActionError::Custody(other),
+        })
     }
 
     async fn append_as(
@@ -915,83 +989,97 @@ impl Services {
         if agreements_version != settings.agreements_version {
             return Err(invalid("agree", "error-agreements-changed"));
         }
-        let (user, sealing) = match (existing, sign_up) {
+        // Everything that can be checked is checked before the link is claimed, and nothing
+        // is written until it is: a refused join leaves no person, key or entry behind.
+        let (person, sealing) = match (existing, sign_up) {
             (Some((user, sealing)), _) => {
                 if self.db.membership(info.row_id, user.id).await?.is_some() {
                     return Err(ActionError::AlreadyMember);
                 }
-                (user.clone(), sealing)
+                (Ok(user.clone()), sealing)
             }
-            (None, Some(sign_up)) => self.new_user(sign_up, false).await?,
+            (None, Some(sign_up)) => {
+                let (new, sealing) = self.prepare_user(sign_up, false).await?;
+                (Err(new), sealing)
+            }
             (None, None) => return Err(ActionError::Forbidden),
         };
-        // Claim the link first: two people racing for one link cannot both use it.
-        if !self
-            .db
-            .use_invitation(invitation.id, user.id, now_ms())
-            .await?
-        {
+        // Claim the link: two people racing for one link cannot both use it.
+        if !self.db.claim_invitation(invitation.id, now_ms()).await? {
             return Err(ActionError::InvitationGone);
         }
         let member_key = SecretKey::generate();
         let sealed = seal(&sealing, &info.circle_id, &member_key);
-        let now = now_ms();
-        let status = match (&invitation.account_key, &invitation.sealed_key) {
+        let steward_link = match (&invitation.account_key, &invitation.sealed_key) {
             (Some(temporary_key), Some(sealed_temporary)) => {
+                Some((*temporary_key, sealed_temporary))
+            }
+            _ => None,
+        };
+        if let Some((temporary_key, sealed_temporary)) = steward_link {
+            // The account moves from the link's key, which its maker saw, to a key only the
+            // member can open.
+            let moved = async {
                 let temporary = unseal(
                     &SealingKey::from_link_secret(&secret),
                     &info.circle_id,
-                    temporary_key,
+                    &temporary_key,
                     sealed_temporary,
                 )?;
-                // The account moves from the link's key, which its maker saw, to a key only
-                // the member can open.
                 let rotate = Request::signed(
                     info.circle_id,
                     &temporary,
                     Body::RotateKey {
-                        old: *temporary_key,
+                        old: temporary_key,
                         new: member_key.public_key(),
                     },
                 );
                 self.store.append(&info.slug, rotate, None).await?;
-                self.db
-                    .create_membership(&NewMembership {
-                        circle: info.row_id,
-                        user_id: user.id,
-                        status: MemberStatus::Active,
-                        account_key: member_key.public_key(),
-                        sealed_key: Some(sealed),
-                        vouched_by: Some(invitation.created_by),
-                        invitation: Some(invitation.id),
-                        request_message: String::new(),
-                        agreements_version,
-                        now_ms: now,
-                    })
-                    .await?;
-                self.db
-                    .remember_member_key(info.row_id, user.id, temporary_key)
-                    .await?;
-                MemberStatus::Active
+                Ok::<_, ActionError>(())
             }
-            _ => {
-                self.db
-                    .create_membership(&NewMembership {
-                        circle: info.row_id,
-                        user_id: user.id,
-                        status: MemberStatus::Pending,
-                        account_key: member_key.public_key(),
-                        sealed_key: Some(sealed),
-                        vouched_by: Some(invitation.created_by),
-                        invitation: Some(invitation.id),
-                        request_message: String::new(),
-                        agreements_version,
-                        now_ms: now,
-                    })
-                    .await?;
-                MemberStatus::Pending
+            .await;
+            if let Err(error) = moved {
+                self.db.release_invitation(invitation.id).await?;
+                return Err(error);
             }
+        }
+        let user = match person {
+            Ok(user) => user,
+            Err(new) => match self.insert_user(&new).await {
+                Ok(user) => user,
+                Err(error) => {
+                    if steward_link.is_none() {
+                        self.db.release_invitation(invitation.id).await?;
+                    }
+                    return Err(error);
+                }
+            },
         };
+        let status = if steward_link.is_some() {
+            MemberStatus::Active
+        } else {
+            MemberStatus::Pending
+        };
+        self.db
+            .create_membership(&NewMembership {
+                circle: info.row_id,
+                user_id: user.id,
+                status,
+                account_key: member_key.public_key(),
+                sealed_key: Some(sealed),
+                vouched_by: Some(invitation.created_by),
+                invitation: Some(invitation.id),
+                request_message: String::new(),
+                agreements_version,
+                now_ms: now_ms(),
+            })
+            .await?;
+        if let Some((temporary_key, _)) = steward_link {
+            self.db
+                .remember_member_key(info.row_id, user.id, &temporary_key)
+                .await?;
+        }
+        self.db.finish_invitation(invitation.id, user.id).await?;
         Ok((user, sealing, status, info))
     }
 
@@ -1051,17 +1139,10 @@ impl Services {
             .filter(|membership| membership.status == MemberStatus::Pending)
             .ok_or(ActionError::NotFound)?;
         let spec = self.spec(&actor.circle).await?;
-        self.append_as(
-            actor,
-            Body::OpenAccount {
-                account: pending.account_key,
-                floor_minor: spec.default_floor_minor,
-                ceiling_minor: spec.default_ceiling_minor,
-            },
-            None,
-        )
-        .await?;
-        self.db
+        // Decide first (one steward wins a race between admitting and declining), then sign;
+        // if the entry cannot be written, the person is waiting again.
+        if !self
+            .db
             .decide_membership(
                 actor.circle.row_id,
                 user_id,
@@ -1069,7 +1150,27 @@ impl Services {
                 actor.user.id,
                 now_ms(),
             )
-            .await?;
+            .await?
+        {
+            return Err(ActionError::NotFound);
+        }
+        let opened = self
+            .append_as(
+                actor,
+                Body::OpenAccount {
+                    account: pending.account_key,
+                    floor_minor: spec.default_floor_minor,
+                    ceiling_minor: spec.default_ceiling_minor,
+                },
+                None,
+            )
+            .await;
+        if let Err(error) = opened {
+            self.db
+                .undecide_membership(actor.circle.row_id, user_id)
+                .await?;
+            return Err(error);
+        }
         Ok(())
     }
 
@@ -1101,18 +1202,33 @@ impl Services {
         if !actor.is_steward && invitation.created_by != actor.user.id {
             return Err(ActionError::Forbidden);
         }
+        if invitation.used_by.is_some() || invitation.revoked_at_ms.is_some() {
+            return Err(ActionError::InvitationGone);
+        }
+        // A link that opened an account is revoked by closing that account first (a steward's
+        // signature); only then does the link stop working. If the link was used meanwhile,
+        // the account has moved to the member's key and the close is refused.
+        if let Some(account) = invitation.account_key {
+            if !actor.is_steward {
+                return Err(ActionError::Forbidden);
+            }
+            match self
+                .append_as(actor, Body::CloseAccount { account }, None)
+                .await
+            {
+                Ok(_) => {}
+                Err(ActionError::Refused(Refusal::NotAMember(_))) => {
+                    return Err(ActionError::InvitationGone)
+                }
+                Err(error) => return Err(error),
+            }
+        }
         if !self
             .db
             .revoke_invitation(actor.circle.row_id, id, now_ms())
             .await?
         {
             return Err(ActionError::InvitationGone);
-        }
-        if let Some(account) = invitation.account_key {
-            if actor.is_steward {
-                self.append_as(actor, Body::CloseAccount { account }, None)
-                    .await?;
-            }
         }
         Ok(())
     }
@@ -1177,7 +1293,11 @@ impl Services {
             .trim()
             .parse()
             .map_err(|_| invalid("public_key", "error-public-key"))?;
-        if new == actor.membership.account_key {
+        // Without proof that the member holds the new key, a steward's key must never be
+        // accepted: the web grants the steward role by key.
+        if new == actor.membership.account_key
+            || self.store.stewards(&actor.circle).await?.contains(&new)
+        {
             return Err(invalid("public_key", "error-public-key"));
         }
         let appended = self
@@ -1194,6 +1314,149 @@ impl Services {
             .move_member_key(actor.circle.row_id, actor.user.id, &new, None)
             .await?;
         Ok(appended)
+    }
+}
+
+/// How long a recovery link stays valid.
+pub const RECOVERY_TTL_MS: i64 = 3 * 24 * 3600 * 1000;
+
+impl Services {
+    /// A steward helps a member who forgot their password: the account moves (a steward-signed
+    /// `rotate-key` entry, visible to all) to a temporary key sealed under a one-time link's
+    /// secret; the member follows the link and chooses a new password. Returns the link token.
+    pub async fn start_recovery(
+        &self,
+        actor: &Actor,
+        username: &str,
+    ) -> Result<String, ActionError> {
+        require_steward(actor)?;
+        let member = self.other_member(actor, username, "member").await?;
+        let temporary = SecretKey::generate();
+        self.append_as(
+            actor,
+            Body::RotateKey {
+                old: member.account_key,
+                new: temporary.public_key(),
+            },
+            None,
+        )
+        .await?;
+        self.db
+            .move_member_key(
+                actor.circle.row_id,
+                member.user_id,
+                &temporary.public_key(),
+                None,
+            )
+            .await?;
+        let secret = random_secret();
+        let now = now_ms();
+        self.db
+            .create_recovery(
+                actor.circle.row_id,
+                member.user_id,
+                &token_hash(&secret),
+                actor.user.id,
+                &temporary.public_key(),
+                seal(
+                    &SealingKey::from_link_secret(&secret),
+                    &actor.circle.circle_id,
+                    &temporary,
+                ),
+                now,
+                now + RECOVERY_TTL_MS,
+            )
+            .await?;
+        Ok(crate::session::encode_token(&secret))
+    }
+
+    /// The person and circle behind a recovery link, if it can still be used.
+    pub async fn recovery(&self, link: &str) -> Result<(User, CircleInfo), ActionError> {
+        let secret = crate::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
+        let (_, circle, user_id, _, _) = self
+            .db
+            .recovery_by_token(&token_hash(&secret), now_ms())
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let user = self
+            .db
+            .user(user_id)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let info = self
+            .circle_by_row(circle)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        Ok((user, info))
+    }
+
+    /// Follows a recovery link: sets the new password, moves the account on to a fresh key
+    /// sealed under it, and ends every other session. Keys in the person's other circles stay
+    /// sealed under the old password until their stewards help too.
+    pub async fn recover(
+        &self,
+        link: &str,
+        new_password: &str,
+    ) -> Result<(User, SealingKey, CircleInfo), ActionError> {
+        let secret = crate::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
+        let password = Password::new_choice(new_password)
+            .map_err(|_| invalid("password", "error-password-short"))?;
+        let (id, circle, user_id, temporary_key, sealed) = self
+            .db
+            .recovery_by_token(&token_hash(&secret), now_ms())
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let info = self
+            .circle_by_row(circle)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let temporary = unseal(
+            &SealingKey::from_link_secret(&secret),
+            &info.circle_id,
+            &temporary_key,
+            &sealed,
+        )?;
+        if !self.db.use_recovery(id, now_ms()).await? {
+            return Err(ActionError::InvitationGone);
+        }
+        let salt = new_seal_salt();
+        let cost = self.cost;
+        let (hash, sealing) = tokio::task::spawn_blocking(move || {
+            Ok::<_, CustodyError>((
+                hash_password(&password, cost)?,
+                SealingKey::derive(&password, &salt, cost)?,
+            ))
+        })
+        .await
+        .map_err(|error| CustodyError::Hashing(error.to_string()))??;
+        let member_key = SecretKey::generate();
+        self.store
+            .append(
+                &info.slug,
+                Request::signed(
+                    info.circle_id,
+                    &temporary,
+                    Body::RotateKey {
+                        old: temporary_key,
+                        new: member_key.public_key(),
+                    },
+                ),
+                None,
+            )
+            .await?;
+        self.db
+            .move_member_key(
+                info.row_id,
+                user_id,
+                &member_key.public_key(),
+                Some(seal(&sealing, &info.circle_id, &member_key)),
+            )
+            .await?;
+        for ended in self.db.reset_password(user_id, &hash, &salt).await? {
+            self.keyring.remove(&ended);
+        }
+        let user = self.db.user(user_id).await?.ok_or(ActionError::NotFound)?;
+        Ok((user, sealing, info))
     }
 }
 

@@ -34,8 +34,9 @@ pub const SESSION_COOKIE: &str = "commons_session";
 pub const ANON_COOKIE: &str = "commons_anon";
 pub const LANG_COOKIE: &str = "commons_lang";
 pub const FLASH_COOKIE: &str = "commons_flash";
-/// Largest form body read for the CSRF check.
-pub const FORM_BYTES_MAX: usize = 64 * 1024;
+/// Largest form body read for the CSRF check (the same as any request body: long agreements
+/// in a non-Latin script take up to 9 bytes a character once URL-encoded).
+pub const FORM_BYTES_MAX: usize = 256 * 1024;
 
 pub fn encode_token(bytes: &[u8; 32]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -205,6 +206,11 @@ impl LoginLimits {
             .check_key(&username.trim().to_lowercase())
             .is_ok();
         address_ok && username_ok
+    }
+
+    /// Whether one more attempt from this address alone is allowed now (sign-ups).
+    pub fn allow_address(&self, address: IpAddr) -> bool {
+        self.by_address.check_key(&address).is_ok()
     }
 
     /// Forgets idle keys so the maps stay small.

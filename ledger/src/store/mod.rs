@@ -432,6 +432,31 @@ impl Store {
         Ok(stewards)
     }
 
+    /// The key an account moved to from `key` (its `rotate-key` entry), if it moved.
+    pub async fn key_successor(
+        &self,
+        info: &CircleInfo,
+        key: &PublicKey,
+    ) -> Result<Option<PublicKey>, StoreError> {
+        let rows =
+            sqlx::query("SELECT request FROM entries WHERE circle = $1 AND kind = 4 ORDER BY seq")
+                .bind(info.row_id)
+                .fetch_all(&self.pool)
+                .await?;
+        for row in &rows {
+            let bytes: Vec<u8> = row.try_get("request")?;
+            let request = crate::entry::Request::decode(&bytes).map_err(|error| {
+                StoreError::Corrupt(format!("an entry cannot be read: {error}"))
+            })?;
+            if let Body::RotateKey { old, new } = request.body {
+                if old == *key {
+                    return Ok(Some(new));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Transfers (and, with `with_requests`, payment requests) paid or received by any of `keys`
     /// (an account's keys over time), newest first, before entry `before_seq` if given.
     pub async fn account_entries(

@@ -374,6 +374,36 @@ pub fn settings_page(
     )
 }
 
+/// The page a recovery link opens: choose a new password.
+pub fn recover_page(
+    v: &Visitor,
+    name: &str,
+    circle: &str,
+    action: &str,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("recover-title");
+    layout(
+        v,
+        None,
+        &title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                p.lead { (tr.ta("recover-lead", &[("name", name), ("circle", circle)])) }
+                p.hint { (tr.t("recover-hint")) }
+                (error_summary(v, errors))
+                form method="post" action=(action) novalidate {
+                    (csrf_field(v))
+                    (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
+                    button.button type="submit" { (tr.t("recover-submit")) }
+                }
+            }
+        },
+    )
+}
+
 /// Asks for the password again when the session's key is no longer in memory.
 pub fn unlock_form(v: &Visitor, errors: &FormErrors) -> Markup {
     let tr = &v.tr;

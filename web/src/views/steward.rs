@@ -51,6 +51,7 @@ pub fn steward_page(
     limits: &LimitsForm,
     errors: &FormErrors,
     locked: bool,
+    recovery_link: Option<&str>,
 ) -> Markup {
     let tr = &v.tr;
     let title = tr.t("steward-title");
@@ -63,6 +64,14 @@ pub fn steward_page(
             p.actions {
                 a.button.secondary href={"/c/" (nav.slug) "/steward/settings"} { (tr.t("steward-settings")) }
                 a.button.secondary href={"/c/" (nav.slug) "/steward/audit"} { (tr.t("steward-audit")) }
+            }
+            @if let Some(link) = recovery_link {
+                section.card.highlight aria-labelledby="recovery-link-title" {
+                    h2 #recovery-link-title { (tr.t("recovery-link-made")) }
+                    p { (tr.t("recovery-link-text")) }
+                    label for="recovery-link" { (tr.t("recovery-link-label")) }
+                    input #recovery-link.link-box type="text" readonly value=(link);
+                }
             }
             section.card aria-labelledby="pending-title" {
                 h2 #pending-title { (tr.t("steward-pending")) }
@@ -134,6 +143,23 @@ pub fn steward_page(
                             }
                         }
                     }
+                }
+            }
+            section.card aria-labelledby="recovery-title" {
+                h2 #recovery-title { (tr.t("recovery-title")) }
+                p.hint { (tr.t("recovery-hint")) }
+                form method="post" action={"/c/" (nav.slug) "/steward/recovery"} novalidate {
+                    (csrf_field(v))
+                    div.field {
+                        label for="recovery-member" { (tr.t("field-member")) }
+                        select #recovery-member name="member" required {
+                            option value="" { (tr.t("choose-member")) }
+                            @for account in accounts {
+                                option value=(account.username) { (account.display_name) " (" (account.username) ")" }
+                            }
+                        }
+                    }
+                    button.button.secondary type="submit" { (tr.t("recovery-submit")) }
                 }
             }
         },

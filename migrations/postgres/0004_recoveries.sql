@@ -1,0 +1,16 @@
+-- Recovery after a forgotten password: a steward moves the member's account to a temporary key
+-- (a steward-signed rotate-key entry) sealed under a one-time link's secret; following the link,
+-- the member chooses a new password and the account moves on to a key sealed under it.
+CREATE TABLE recoveries (
+    id BIGSERIAL PRIMARY KEY,
+    circle BIGINT NOT NULL REFERENCES circles (id),
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    token_hash BYTEA NOT NULL UNIQUE,
+    created_by BIGINT NOT NULL REFERENCES users (id),
+    account_key BYTEA NOT NULL,
+    sealed_key BYTEA,
+    created_at_ms BIGINT NOT NULL,
+    expires_at_ms BIGINT NOT NULL,
+    used_at_ms BIGINT
+);
+CREATE INDEX recoveries_by_user ON recoveries (circle, user_id);
