@@ -942,7 +942,7 @@ async fn recovery_revocation_and_reconciliation(db: String) {
     let unused = invitation_path(&page.body).expect("link");
     let revoke_form = {
         let marker = "/c/garden/invitations/";
-        let at = page.body.find(&format!("{marker}")).expect("a revoke form");
+        let at = page.body.find(marker).expect("a revoke form");
         let rest = &page.body[at..];
         rest[..rest.find('"').expect("end")].to_owned()
     };
