@@ -32,6 +32,11 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             concurrency,
             pg,
         }) => crate::bench::ledger(transfers, concurrency, pg).await,
+        Command::Bench(BenchCommand::Web {
+            connections,
+            seconds,
+            pg,
+        }) => crate::bench_web::web(connections, seconds, pg).await,
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
         Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
         Command::Pay(args) if args.server.is_some() => crate::remote::pay(&args).await,

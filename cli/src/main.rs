@@ -3,6 +3,7 @@
 //! by the ledger rules or audit found faults, 2 could not run.
 
 mod bench;
+mod bench_web;
 mod commands;
 mod remote;
 mod serve;
@@ -303,6 +304,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1024)]
         concurrency: usize,
         /// Bench on this PostgreSQL URL instead of a fresh temporary SQLite file.
+        #[arg(long)]
+        pg: Option<String>,
+    },
+    /// Pages, a static file and API payments under load on loopback (a demo node in-process).
+    Web {
+        /// Connections kept busy at once.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds per scenario.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Bench on this PostgreSQL URL (an empty database) instead of a fresh SQLite file.
         #[arg(long)]
         pg: Option<String>,
     },

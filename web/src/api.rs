@@ -141,7 +141,16 @@ async fn actor(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, ApiEr
     Ok(state.services.actor(user, slug, v.session).await?)
 }
 
-fn entry_json(stored: &StoredEntry) -> Value {
+fn entries_json(state: &AppState, entries: &[StoredEntry]) -> Vec<Value> {
+    let valid = state.services.verified.check(entries);
+    entries
+        .iter()
+        .zip(valid)
+        .map(|(stored, ok)| entry_json(stored, ok))
+        .collect()
+}
+
+fn entry_json(stored: &StoredEntry, signature_valid: bool) -> Value {
     let request = &stored.entry.signed.request;
     let mut value = json!({
         "seq": stored.entry.seq,
@@ -149,7 +158,7 @@ fn entry_json(stored: &StoredEntry) -> Value {
         "recorded_at_ms": stored.entry.recorded_at_ms,
         "kind": request.body.kind_name(),
         "author": request.author.to_hex(),
-        "signature_valid": stored.entry.signed.signature_is_valid(),
+        "signature_valid": signature_valid,
         "memo": stored.memo.as_ref().map(|memo| memo.text.clone()),
     });
     if let Body::Transfer {
@@ -288,7 +297,7 @@ pub async fn entries(
     page.retain(|stored| stored.entry.seq < before);
     page.reverse();
     Ok(Json(json!({
-        "entries": page.iter().map(entry_json).collect::<Vec<_>>(),
+        "entries": entries_json(&state, &page),
         "next_before": (from > 0).then_some(from),
         "tree_head": {
             "tree_size": head.tree_size,
@@ -319,7 +328,7 @@ pub async fn statement(
         .account_entries(&actor.circle, &keys, false, query.before, limit)
         .await?;
     Ok(Json(json!({
-        "entries": page.iter().map(entry_json).collect::<Vec<_>>(),
+        "entries": entries_json(&state, &page),
         "next_before": (page.len() as i64 == limit).then(|| page.last().map(|s| s.entry.seq)).flatten(),
     })))
 }
@@ -342,7 +351,7 @@ pub async fn requests(
         .open_requests(&actor.circle, &keys, LIST_ENTRIES_MAX)
         .await?;
     Ok(Json(json!({
-        "requests": open.iter().map(entry_json).collect::<Vec<_>>()
+        "requests": entries_json(&state, &open)
     })))
 }
 

@@ -104,6 +104,7 @@ impl AppState {
                 db,
                 keyring: Keyring::default(),
                 cost: config.kdf_cost,
+                verified: services::VerifiedSignatures::default(),
             },
             login_limits: LoginLimits::new(config.login_attempts_per_minute),
             signup_limits: LoginLimits::new(config.signups_per_minute),

@@ -1202,9 +1202,11 @@ pub async fn ledger(
     };
     let names = names(&state, info, &parties(&entries)).await?;
     let unit = unit_of(info);
+    let valid = state.services.verified.check(&entries);
     let rows = entries
         .iter()
-        .map(|stored| {
+        .zip(valid)
+        .map(|(stored, signature_ok)| {
             let request = &stored.entry.signed.request;
             let (summary, amount_minor) =
                 summary(&v, &request.body, &request.author, &names, &unit);
@@ -1216,7 +1218,7 @@ pub async fn ledger(
                 amount_minor,
                 memo: stored.memo.as_ref().map(|memo| memo.text.clone()),
                 hash_hex: stored.hash.to_hex(),
-                signature_ok: stored.entry.signed.signature_is_valid(),
+                signature_ok,
             }
         })
         .collect();

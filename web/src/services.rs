@@ -167,6 +167,62 @@ pub struct Services {
     pub db: NodeDb,
     pub keyring: Keyring,
     pub cost: KdfCost,
+    pub verified: VerifiedSignatures,
+}
+
+/// Most remembered verified signatures (32 bytes each) before the memory starts afresh.
+pub const VERIFIED_SIGNATURES_MAX: usize = 200_000;
+
+/// Signatures already checked on display, remembered by the hash of the exact signed bytes and
+/// signature: a stored entry changed in any way has a new hash and is checked again.
+#[derive(Debug, Default, Clone)]
+pub struct VerifiedSignatures(Arc<Mutex<std::collections::HashSet<[u8; 32]>>>);
+
+impl VerifiedSignatures {
+    /// Whether each entry's signature verifies (batch verification for the ones not seen yet).
+    pub fn check(&self, entries: &[StoredEntry]) -> Vec<bool> {
+        let keys: Vec<[u8; 32]> = entries
+            .iter()
+            .map(|stored| {
+                Hash::sha256(&[&stored.entry.signed.bytes, &stored.entry.signed.signature.0]).0
+            })
+            .collect();
+        let mut known = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let unknown: Vec<usize> = (0..entries.len())
+            .filter(|index| !known.contains(&keys[*index]))
+            .collect();
+        let items: Vec<(PublicKey, &[u8], commons_ledger::keys::Signature)> = unknown
+            .iter()
+            .map(|index| {
+                let signed = &entries[*index].entry.signed;
+                (
+                    signed.request.author,
+                    signed.bytes.as_slice(),
+                    signed.signature,
+                )
+            })
+            .collect();
+        let failed = if items.is_empty() {
+            Vec::new()
+        } else {
+            commons_ledger::keys::verify_batch(&items)
+        };
+        if known.len() + unknown.len() > VERIFIED_SIGNATURES_MAX {
+            known.clear();
+        }
+        let mut valid = vec![true; entries.len()];
+        for (position, index) in unknown.iter().enumerate() {
+            if failed.contains(&position) {
+                valid[*index] = false;
+            } else {
+                known.insert(keys[*index]);
+            }
+        }
+        valid
+    }
 }
 
 /// A session opened by a login: its token (for the cookie) and its hash (stored).
@@ -1465,5 +1521,45 @@ fn require_steward(actor: &Actor) -> Result<(), ActionError> {
         Ok(())
     } else {
         Err(ActionError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commons_ledger::entry::Entry;
+
+    fn stored(signed: commons_ledger::entry::SignedRequest) -> StoredEntry {
+        let entry = Entry {
+            seq: 1,
+            prev_hash: Hash::ZERO,
+            recorded_at_ms: 0,
+            signed,
+        };
+        StoredEntry {
+            hash: entry.hash(),
+            entry,
+            memo: None,
+        }
+    }
+
+    #[test]
+    fn remembered_signatures_never_hide_a_changed_entry() {
+        let key = SecretKey::generate();
+        let body = Body::CloseAccount {
+            account: key.public_key(),
+        };
+        let good = stored(Request::signed(Hash::ZERO, &key, body.clone()));
+        let verified = VerifiedSignatures::default();
+        assert_eq!(verified.check(std::slice::from_ref(&good)), vec![true]);
+        assert_eq!(
+            verified.check(std::slice::from_ref(&good)),
+            vec![true],
+            "from memory"
+        );
+        let mut forged = good.clone();
+        forged.entry.signed.signature.0[0] ^= 1;
+        let other = stored(Request::signed(Hash::ZERO, &key, body));
+        assert_eq!(verified.check(&[forged, other]), vec![false, true]);
     }
 }

@@ -1,0 +1,267 @@
+//! `commons bench web`: the web space under load on loopback. A demo node runs in this process
+//! on a fresh SQLite file; a load generator (also here: keep that in mind on a small machine)
+//! keeps a number of HTTP/1.1 connections busy and records every request's latency.
+//! Measured: a member's home page, the ledger page, the stylesheet (a static file of about the
+//! same size, for comparison), and payments through `/api/v1` (signed ahead of time by members
+//! who hold their own keys, so the figure is the node's work: checks, verification, writing).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use commons_ledger::entry::{Body, Cause, Request};
+use commons_ledger::keys::SecretKey;
+use commons_ledger::store::Store;
+use commons_web::{AppState, WebConfig};
+use serde_json::{json, Value};
+
+use crate::Outcome;
+
+/// What one run of a scenario measured.
+struct Figures {
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    latencies_us: Vec<u64>,
+    bytes: usize,
+}
+
+impl Figures {
+    fn print(&self, name: &str) {
+        let mut sorted = self.latencies_us.clone();
+        sorted.sort_unstable();
+        let at = |q: f64| -> f64 {
+            if sorted.is_empty() {
+                return 0.0;
+            }
+            let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+            sorted[index] as f64 / 1000.0
+        };
+        println!(
+            "{name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, {} bytes each",
+            self.requests as f64 / self.seconds,
+            at(0.50),
+            at(0.99),
+            self.errors,
+            self.bytes
+        );
+    }
+}
+
+/// Keeps `connections` requests in flight for `seconds`, each task repeating `make`.
+async fn hammer<F, Fut>(connections: usize, seconds: f64, make: F) -> Figures
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<usize, ()>> + Send,
+{
+    let make = Arc::new(make);
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..connections {
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut bytes = 0;
+            let mut round = 0;
+            while Instant::now() < deadline {
+                let begun = Instant::now();
+                match make(task, round).await {
+                    Ok(size) => {
+                        latencies.push(begun.elapsed().as_micros() as u64);
+                        bytes = size;
+                    }
+                    Err(()) => errors += 1,
+                }
+                round += 1;
+            }
+            (latencies, errors, bytes)
+        }));
+    }
+    let mut figures = Figures {
+        requests: 0,
+        errors: 0,
+        seconds: 0.0,
+        latencies_us: Vec::new(),
+        bytes: 0,
+    };
+    for task in tasks {
+        if let Ok((latencies, errors, bytes)) = task.await {
+            figures.requests += latencies.len();
+            figures.latencies_us.extend(latencies);
+            figures.errors += errors;
+            figures.bytes = figures.bytes.max(bytes);
+        }
+    }
+    figures.seconds = started.elapsed().as_secs_f64();
+    figures
+}
+
+fn csrf_of(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker)? + marker.len();
+    Some(html[at..at + html[at..].find('"')?].to_owned())
+}
+
+pub async fn web(connections: usize, seconds: f64, pg: Option<String>) -> Result<Outcome> {
+    let dir = tempfile::tempdir().context("cannot make a temporary folder")?;
+    let location = pg.unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
+    let store = Store::open(&location).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let config = WebConfig {
+        public_url: base.clone(),
+        login_attempts_per_minute: 1_000,
+        ..WebConfig::default()
+    };
+    let state = AppState::new(store, config).await?;
+    if !commons_web::demo::plant(&state).await? {
+        bail!("the bench database is not empty");
+    }
+    let server = tokio::spawn(commons_web::serve(
+        state.clone(),
+        listener,
+        std::future::pending::<()>(),
+    ));
+
+    // Every demo member moves to a key held here and gets an API token.
+    let services = &state.services;
+    let info = services.store.circle(commons_web::demo::DEMO_SLUG).await?;
+    let mut payers: Vec<(SecretKey, String, String)> = Vec::new();
+    for (username, _, _) in commons_web::demo::DEMO_MEMBERS {
+        let session = services
+            .log_in(username, commons_web::demo::DEMO_PASSWORD, 3_600_000)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let user = services.db.user(session.user_id).await?.context("user")?;
+        let actor = services
+            .actor(&user, &info.slug, Some(session.token_hash))
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let own = SecretKey::generate();
+        services
+            .register_own_key(&actor, &own.public_key().to_hex())
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let token = services
+            .create_api_token(&user, "bench")
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        payers.push((own, token, username.to_string()));
+    }
+
+    // Ben's browser session for the pages.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    let login_page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = csrf_of(&login_page).context("no CSRF token on the login page")?;
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "ben"),
+            ("password", commons_web::demo::DEMO_PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await?;
+    let stylesheet = commons_web::views::stylesheet_path().to_owned();
+    println!(
+        "web bench: {connections} connections, {seconds} s per scenario, load generator in the same process"
+    );
+    for (name, path) in [
+        ("home page", format!("/c/{}", info.slug)),
+        ("ledger page", format!("/c/{}/ledger", info.slug)),
+        ("static file (stylesheet)", stylesheet),
+    ] {
+        let client = client.clone();
+        let url = format!("{base}{path}");
+        let figures = hammer(connections, seconds, move |_, _| {
+            let client = client.clone();
+            let url = url.clone();
+            async move {
+                let response = client.get(&url).send().await.map_err(|_| ())?;
+                if !response.status().is_success() {
+                    return Err(());
+                }
+                Ok(response.bytes().await.map_err(|_| ())?.len())
+            }
+        })
+        .await;
+        figures.print(name);
+    }
+
+    // Payments: each member pays the next one 0.01 in turn, so balances stay near zero.
+    let per_task = 20_000usize.div_ceil(connections.max(1));
+    let mut prepared: Vec<Vec<(String, Value)>> = Vec::new();
+    let keys: Vec<_> = payers.iter().map(|(key, _, _)| key.public_key()).collect();
+    for task in 0..connections {
+        let mut list = Vec::with_capacity(per_task);
+        for round in 0..per_task {
+            let from = (task + round) % payers.len();
+            let to = (from + 1) % payers.len();
+            let (key, token, _) = &payers[from];
+            let signed = Request::signed(
+                info.circle_id,
+                key,
+                Body::Transfer {
+                    payer: key.public_key(),
+                    payee: keys[to],
+                    amount_minor: 1,
+                    memo_hash: None,
+                    cause: Cause::Direct,
+                },
+            );
+            list.push((
+                token.clone(),
+                json!({"request": hex::encode(&signed.bytes), "signature": hex::encode(signed.signature.0)}),
+            ));
+        }
+        prepared.push(list);
+    }
+    let prepared = Arc::new(prepared);
+    let api = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    let url = format!("{base}/api/v1/circles/{}/entries", info.slug);
+    let figures = hammer(connections, seconds, move |task, round| {
+        let api = api.clone();
+        let url = url.clone();
+        let prepared = prepared.clone();
+        async move {
+            let Some((token, body)) = prepared[task].get(round) else {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                return Err(());
+            };
+            let response = api
+                .post(&url)
+                .bearer_auth(token)
+                .json(body)
+                .send()
+                .await
+                .map_err(|_| ())?;
+            if !response.status().is_success() {
+                return Err(());
+            }
+            Ok(response.bytes().await.map_err(|_| ())?.len())
+        }
+    })
+    .await;
+    figures.print("payments through /api/v1 (pre-signed)");
+    let report = services.store.audit(&info.slug, None, &|_| {}).await?;
+    println!(
+        "audit after the bench: {} entries, {} faults",
+        report.entries_checked,
+        report.faults.len()
+    );
+    server.abort();
+    Ok(Outcome::Done)
+}
