@@ -413,6 +413,44 @@ async fn csrf_and_circle_walls(db: String) {
     assert_eq!(page.status, 403);
     assert_eq!(entry_count(&server).await, before);
 
+    // Only node admins start circles from the web.
+    assert_eq!(ben.get("/circles/new").await.status, 403);
+    let page = amara
+        .submit(
+            "/circles/new",
+            "/circles/new",
+            &[
+                ("circle_name", "Riverside Tools"),
+                ("slug", "tools"),
+                ("unit_name", "credits"),
+                ("unit_symbol", "cr"),
+                ("floor", "-5"),
+                ("ceiling", "5"),
+            ],
+        )
+        .await;
+    assert!(page.url.ends_with("/c/tools"), "{}", page.url);
+    assert!(page.body.contains("Riverside Tools is ready"));
+    let page = amara
+        .submit(
+            "/circles/new",
+            "/circles/new",
+            &[
+                ("circle_name", "Again"),
+                ("slug", "tools"),
+                ("unit_name", "credits"),
+                ("unit_symbol", "cr"),
+                ("floor", "-5"),
+                ("ceiling", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("already exists"));
+    assert_eq!(ben.get("/c/tools").await.status, 404);
+    let circles = amara.get("/circles").await;
+    assert!(circles.body.contains("Garden Share") && circles.body.contains("Riverside Tools"));
+
     // Pages carry the security headers.
     let page = ben.get("/c/garden").await;
     let csp = page.headers["content-security-policy"]

@@ -90,12 +90,14 @@ const memberPages = [
   `/c/${slug}/members/ben`,
   `/c/${slug}/invitations`,
   "/settings",
+  "/circles",
 ];
 const stewardPages = [
   `/c/${slug}/steward`,
   `/c/${slug}/steward/settings`,
   `/c/${slug}/steward/audit`,
   `/ask/${slug}`,
+  "/circles/new",
 ];
 const publicPages = [["/", 200], ["/login", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
 

@@ -125,6 +125,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/setup", get(routes::setup_form).post(routes::setup_submit))
         .route("/login", get(routes::login_form).post(routes::login_submit))
         .route("/logout", post(routes::logout))
+        .route("/circles", get(routes::my_circles))
+        .route(
+            "/circles/new",
+            get(routes::new_circle_form).post(routes::new_circle_submit),
+        )
         .route("/language", post(routes::set_language))
         .route("/settings", get(routes::settings))
         .route("/settings/profile", post(routes::settings_profile))

@@ -214,6 +214,83 @@ pub async fn front(State(state): AppState_, v: Visitor) -> PageResult {
     )))
 }
 
+pub async fn my_circles(State(state): AppState_, v: Visitor) -> PageResult {
+    let user = user_of(&v)?;
+    let circles = state.services.my_circles(user).await?;
+    let list: Vec<(String, String)> = circles.into_iter().map(|c| (c.slug, c.name)).collect();
+    Ok(page(views::auth::my_circles_page(
+        &v,
+        &list,
+        user.is_node_admin,
+    )))
+}
+
+pub async fn new_circle_form(State(state): AppState_, v: Visitor) -> PageResult {
+    let user = user_of(&v)?;
+    if !user.is_node_admin {
+        return Err(AppError::Forbidden);
+    }
+    let form = SetupForm {
+        unit_name: v.tr.t("default-unit-name"),
+        unit_symbol: v.tr.t("default-unit-symbol"),
+        floor: "-20".into(),
+        ceiling: "40".into(),
+        ..SetupForm::default()
+    };
+    Ok(page(views::auth::new_circle_page(
+        &v,
+        &form,
+        &FormErrors::default(),
+        is_locked(&state, &v),
+    )))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct NewCircleForm {
+    #[serde(flatten)]
+    circle: SetupForm,
+    #[serde(default)]
+    unlock_password: String,
+}
+
+pub async fn new_circle_submit(
+    State(state): AppState_,
+    v: Visitor,
+    Form(form): Form<NewCircleForm>,
+) -> PageResult {
+    let user = user_of(&v)?;
+    if !user.is_node_admin {
+        return Err(AppError::Forbidden);
+    }
+    let circle = NewCircle {
+        slug: form.circle.slug.clone(),
+        name: form.circle.circle_name.clone(),
+        unit_name: form.circle.unit_name.clone(),
+        unit_symbol: form.circle.unit_symbol.clone(),
+        floor: form.circle.floor.clone(),
+        ceiling: form.circle.ceiling.clone(),
+    };
+    let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
+        Ok(()) => state.services.start_circle(user, v.session, &circle).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(info) => Ok(redirect_with_flash(
+            &format!("/c/{}", info.slug),
+            Flash::new("flash-circle-started", &[("circle", &info.name)]),
+            state.config.cookies_secure,
+        )),
+        Err(error) => {
+            let errors = form_errors(&v, error, "floor")
+                .map(|errors| rename_field(errors, "name", "circle_name"))?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                views::auth::new_circle_page(&v, &form.circle, &errors, is_locked(&state, &v)),
+            ))
+        }
+    }
+}
+
 pub async fn healthz(State(state): AppState_) -> Response {
     match state.services.db.user_count().await {
         Ok(_) => (StatusCode::OK, "ok").into_response(),

@@ -259,6 +259,25 @@ fn parse_limit(decimals: Decimals, text: &str, field: &'static str) -> Result<i6
 impl Services {
     // ----- people and sessions -----
 
+    /// A new password's hash and the sealing key derived from it with a fresh salt (argon2id
+    /// twice, off the async threads).
+    async fn hash_and_seal(
+        &self,
+        password: Password,
+    ) -> Result<(String, [u8; crate::custody::SEAL_SALT_BYTES], SealingKey), ActionError> {
+        let salt = new_seal_salt();
+        let cost = self.cost;
+        let (hash, sealing) = tokio::task::spawn_blocking(move || {
+            Ok::<_, CustodyError>((
+                hash_password(&password, cost)?,
+                SealingKey::derive(&password, &salt, cost)?,
+            ))
+        })
+        .await
+        .map_err(|error| CustodyError::Hashing(error.to_string()))??;
+        Ok((hash, salt, sealing))
+    }
+
     /// Checks a sign-up and does the slow hashing, without writing anything yet.
     async fn prepare_user(
         &self,
@@ -275,16 +294,7 @@ impl Services {
         if self.db.user_by_username(username.as_str()).await?.is_some() {
             return Err(ActionError::UsernameTaken);
         }
-        let salt = new_seal_salt();
-        let cost = self.cost;
-        let (hash, sealing) = tokio::task::spawn_blocking(move || {
-            Ok::<_, CustodyError>((
-                hash_password(&password, cost)?,
-                SealingKey::derive(&password, &salt, cost)?,
-            ))
-        })
-        .await
-        .map_err(|error| CustodyError::Hashing(error.to_string()))??;
+        let (hash, salt, sealing) = self.hash_and_seal(password).await?;
         Ok((
             NewUser {
                 username: username.to_string(),
@@ -450,16 +460,7 @@ impl Services {
             .map_err(|_| invalid("current_password", "error-password-wrong"))?;
         let new_password = Password::new_choice(new)
             .map_err(|_| invalid("new_password", "error-password-short"))?;
-        let salt = new_seal_salt();
-        let cost = self.cost;
-        let (hash, new_sealing) = tokio::task::spawn_blocking(move || {
-            Ok::<_, CustodyError>((
-                hash_password(&new_password, cost)?,
-                SealingKey::derive(&new_password, &salt, cost)?,
-            ))
-        })
-        .await
-        .map_err(|error| CustodyError::Hashing(error.to_string()))??;
+        let (hash, salt, new_sealing) = self.hash_and_seal(new_password).await?;
         let mut resealed = Vec::new();
         for membership in self.db.memberships_of(user.id).await? {
             let Some(sealed) = &membership.sealed_key else {
@@ -527,6 +528,27 @@ impl Services {
         let (user, sealing) = self.new_user(sign_up, true).await?;
         let info = self.create_circle(&user, &sealing, spec).await?;
         Ok((user, sealing, info))
+    }
+
+    /// A node admin starts another circle on this node, as its first steward. Their signing
+    /// key for it is sealed with the sealing key of their live session.
+    pub async fn start_circle(
+        &self,
+        user: &User,
+        session: Option<[u8; 32]>,
+        circle: &NewCircle,
+    ) -> Result<CircleInfo, ActionError> {
+        if !user.is_node_admin {
+            return Err(ActionError::Forbidden);
+        }
+        let spec = self.circle_spec(circle)?;
+        if self.store.circle(&spec.slug).await.is_ok() {
+            return Err(invalid("slug", "error-slug-taken"));
+        }
+        let sealing = session
+            .and_then(|session| self.keyring.get(&session))
+            .ok_or(ActionError::Locked)?;
+        self.create_circle(user, &sealing, spec).await
     }
 
     pub fn circle_spec(&self, circle: &NewCircle) -> Result<CircleSpec, ActionError> {
@@ -1475,16 +1497,7 @@ impl Services {
         if !self.db.use_recovery(id, now_ms()).await? {
             return Err(ActionError::InvitationGone);
         }
-        let salt = new_seal_salt();
-        let cost = self.cost;
-        let (hash, sealing) = tokio::task::spawn_blocking(move || {
-            Ok::<_, CustodyError>((
-                hash_password(&password, cost)?,
-                SealingKey::derive(&password, &salt, cost)?,
-            ))
-        })
-        .await
-        .map_err(|error| CustodyError::Hashing(error.to_string()))??;
+        let (hash, salt, sealing) = self.hash_and_seal(password).await?;
         let member_key = SecretKey::generate();
         self.store
             .append(

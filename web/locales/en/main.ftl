@@ -330,3 +330,7 @@ recover-hint = Your account in this circle moves to a new key locked with your n
 recover-submit = Save my new password
 flash-recovered = Welcome back. Your new password is set.
 error-key-lost = Your key in this circle is locked with an old password. Ask a steward of this circle for a recovery link.
+nav-circles = Circles
+circles-new = Start a new circle
+circles-new-lead = A new credit circle on this node, with you as its first steward. Invite its members once it exists.
+flash-circle-started = { $circle } is ready. Invite its first members.

@@ -330,3 +330,7 @@ recover-hint = Tu cuenta en este círculo pasa a una llave nueva cerrada con tu 
 recover-submit = Guardar mi contraseña nueva
 flash-recovered = Bienvenida de nuevo. Tu contraseña nueva está lista.
 error-key-lost = Tu llave en este círculo está cerrada con una contraseña antigua. Pide un enlace de recuperación a la administración de este círculo.
+nav-circles = Círculos
+circles-new = Crear un círculo nuevo
+circles-new-lead = Un círculo de crédito nuevo en este nodo, contigo como primera administradora. Invita a sus miembros cuando exista.
+flash-circle-started = { $circle } está listo. Invita a sus primeros miembros.

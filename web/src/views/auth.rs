@@ -66,6 +66,35 @@ pub fn setup_page(v: &Visitor, form: &SetupForm, errors: &FormErrors) -> Markup 
     )
 }
 
+/// A node admin's form for another circle.
+pub fn new_circle_page(v: &Visitor, form: &SetupForm, errors: &FormErrors, locked: bool) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("circles-new");
+    layout(
+        v,
+        None,
+        &title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                p.lead { (tr.t("circles-new-lead")) }
+                (error_summary(v, errors))
+                form method="post" action="/circles/new" novalidate {
+                    (csrf_field(v))
+                    (Field::new("circle_name", tr.t("field-circle-name"), "text", &form.circle_name).render(errors))
+                    (Field::new("slug", tr.t("field-slug"), "text", &form.slug).hint(tr.t("hint-slug")).render(errors))
+                    (Field::new("unit_name", tr.t("field-unit-name"), "text", &form.unit_name).hint(tr.t("hint-unit-name")).render(errors))
+                    (Field::new("unit_symbol", tr.t("field-unit-symbol"), "text", &form.unit_symbol).hint(tr.t("hint-unit-symbol")).render(errors))
+                    (Field::new("floor", tr.t("field-floor"), "text", &form.floor).hint(tr.t("hint-floor")).render(errors))
+                    (Field::new("ceiling", tr.t("field-ceiling"), "text", &form.ceiling).hint(tr.t("hint-ceiling")).render(errors))
+                    @if locked { (unlock_form(v, errors)) }
+                    button.button type="submit" { (tr.t("setup-submit")) }
+                }
+            }
+        },
+    )
+}
+
 pub fn login_page(v: &Visitor, username: &str, errors: &FormErrors, next: &str) -> Markup {
     let tr = &v.tr;
     let title = tr.t("login-title");
@@ -216,6 +245,7 @@ pub fn my_circles_page(v: &Visitor, circles: &[(String, String)], is_admin: bool
                 }
                 @if is_admin {
                     p.hint { (tr.t("circles-admin-hint")) }
+                    p { a.button.secondary href="/circles/new" { (tr.t("circles-new")) } }
                 }
             }
         },

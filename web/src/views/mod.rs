@@ -79,6 +79,7 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                         }
                         @if let Some(user) = &v.user {
                             nav.user-nav aria-label=(tr.t("nav-account")) {
+                                a href="/circles" { (tr.t("nav-circles")) }
                                 a href="/settings" { (user.display_name) }
                                 form method="post" action="/logout" {
                                     input type="hidden" name="csrf" value=(v.csrf);
