@@ -8,6 +8,15 @@ use commons_web::{AppState, WebConfig};
 
 use crate::{Outcome, ServeArgs};
 
+/// Prints a line for the person who started the node. A closed stdout (a supervisor that
+/// stopped reading) must never stop the server, so write errors are ignored, unlike `println!`.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub async fn serve(db: &str, args: ServeArgs) -> Result<Outcome> {
     let store = Store::open(db)
         .await
@@ -28,11 +37,11 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<Outcome> {
     };
     let state = AppState::new(store, config.clone()).await?;
     if args.demo && !demo::plant(&state).await.context("cannot plant the demo")? {
-        println!("The database is not empty: the demo is only planted in an empty one.");
+        say!("The database is not empty: the demo is only planted in an empty one.");
     }
-    println!("Commons is serving at {}", config.public_url);
+    say!("Commons is serving at {}", config.public_url);
     if args.demo {
-        println!(
+        say!(
             "Demo circle \"{DEMO_SLUG}\": log in as any of {} with the password {DEMO_PASSWORD} (amara is a steward).",
             DEMO_MEMBERS
                 .iter()
@@ -41,7 +50,7 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<Outcome> {
                 .join(", ")
         );
     } else if state.services.is_new_node().await? {
-        println!("Open the address to set up the node and its first circle.");
+        say!("Open the address to set up the node and its first circle.");
     }
     commons_web::serve(state, listener, shutdown_signal()).await?;
     Ok(Outcome::Done)

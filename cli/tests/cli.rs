@@ -670,15 +670,19 @@ async fn pay_through_a_node_with_my_own_key() {
         .spawn()
         .expect("serve starts");
     let stdout = server.stdout.take().expect("stdout");
-    let first_line = tokio::task::spawn_blocking(move || {
+    // Read the first line (the address), then keep draining the rest in the background.
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(stdout);
         let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("a line");
-        line
-    })
-    .await
-    .expect("join");
+        let _ = reader.read_line(&mut line);
+        let _ = first_tx.send(line);
+        let mut rest = String::new();
+        while reader.read_line(&mut rest).map(|n| n > 0).unwrap_or(false) {
+            rest.clear();
+        }
+    });
+    let first_line = first_rx.await.expect("a first line");
     let url = first_line
         .trim()
         .rsplit(' ')
