@@ -149,6 +149,27 @@ for (const [username, pages] of [["ben", memberPages], ["amara", [...memberPages
   await context.close();
 }
 
+// Pages reached through one-time links: an invitation (opened by someone new) and a recovery
+// link (made for Kai, opened by Kai). Made through the forms, as a steward would.
+{
+  const { context, page } = await newPage();
+  await logIn(page, "amara");
+  await page.goto(`${base}/c/${slug}/invitations`);
+  await page.fill("#note", "A neighbour");
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Make a link')")]);
+  const invitation = await page.inputValue("#new-link");
+  await page.goto(`${base}/c/${slug}/steward`);
+  await page.selectOption("#recovery-member", "kai");
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Make a recovery link')")]);
+  const recovery = await page.inputValue("#recovery-link");
+  await context.close();
+  for (const variant of variants) {
+    await axeCheck(invitation, [], `newcomer ${variant.name}`, variant.options);
+    await axeCheck(recovery, [], `recovering member ${variant.name}`, variant.options);
+    pagesChecked += 2;
+  }
+}
+
 // Keyboard only: Lena pays Jo 1.5 hours without touching the mouse, JavaScript off.
 {
   const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });

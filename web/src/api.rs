@@ -217,11 +217,7 @@ pub async fn circle(
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let info = &actor.circle;
-    let account = state
-        .services
-        .store
-        .account(info, &actor.membership.account_key)
-        .await?;
+    let account = &actor.account;
     Ok(Json(json!({
         "slug": info.slug,
         "name": info.name,
@@ -235,9 +231,9 @@ pub async fn circle(
             "account_key": actor.membership.account_key.to_hex(),
             "holds_own_key": actor.membership.sealed_key.is_none(),
             "is_steward": actor.is_steward,
-            "balance_minor": account.as_ref().map(|a| a.balance_minor),
-            "floor_minor": account.as_ref().map(|a| a.floor_minor),
-            "ceiling_minor": account.as_ref().map(|a| a.ceiling_minor),
+            "balance_minor": account.balance_minor,
+            "floor_minor": account.floor_minor,
+            "ceiling_minor": account.ceiling_minor,
         }
     })))
 }
@@ -286,16 +282,8 @@ pub async fn entries(
     let head = store.latest_tree_head(&actor.circle).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, API_PAGE_ENTRIES_MAX) as u64;
     let before = query.before.unwrap_or(head.tree_size).min(head.tree_size);
+    let page = store.entries_before(&actor.circle, before, limit).await?;
     let from = before.saturating_sub(limit);
-    let mut page = if before > from {
-        store
-            .entries(&actor.circle, from, (before - from) as i64)
-            .await?
-    } else {
-        Vec::new()
-    };
-    page.retain(|stored| stored.entry.seq < before);
-    page.reverse();
     Ok(Json(json!({
         "entries": entries_json(&state, &page),
         "next_before": (from > 0).then_some(from),

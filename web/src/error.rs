@@ -19,35 +19,46 @@ pub enum AppError {
     /// A request that cannot be understood (its catalogue message id).
     BadRequest(&'static str),
     TooManyRequests,
+    /// The ledger refused an entry: shown with the ledger's numbers in the member's language.
+    Refused(commons_ledger::state::Refusal),
     /// Anything else: logged, never shown.
     Internal(String),
 }
 
 /// Marks a response as an error for the error-page layer, which renders it in the visitor's
 /// language inside the site's layout.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ErrorPage {
     pub status: StatusCode,
     pub message_id: &'static str,
+    /// For a ledger refusal: the refusal, rendered in the visitor's language.
+    pub refusal: Option<commons_ledger::state::Refusal>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let mut refusal = None;
         let (status, message_id) = match self {
             AppError::NotFound => (StatusCode::NOT_FOUND, "error-not-found"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden"),
             AppError::LoginRequired => (StatusCode::UNAUTHORIZED, "error-login-required"),
             AppError::BadRequest(id) => (StatusCode::BAD_REQUEST, id),
             AppError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "error-too-many"),
+            AppError::Refused(found) => {
+                refusal = Some(found);
+                (StatusCode::UNPROCESSABLE_ENTITY, "refused-title")
+            }
             AppError::Internal(error) => {
                 tracing::error!(%error, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
             }
         };
         let mut response = (status, message_id).into_response();
-        response
-            .extensions_mut()
-            .insert(ErrorPage { status, message_id });
+        response.extensions_mut().insert(ErrorPage {
+            status,
+            message_id,
+            refusal,
+        });
         response
     }
 }
@@ -60,7 +71,18 @@ impl From<ActionError> for AppError {
             ActionError::Busy => AppError::TooManyRequests,
             ActionError::InvitationGone => AppError::BadRequest("error-invitation-gone"),
             ActionError::Invalid { message_id, .. } => AppError::BadRequest(message_id),
-            other => AppError::Internal(other.to_string()),
+            ActionError::Refused(refusal) => AppError::Refused(refusal),
+            // Every other error a person can cause or fix says what to do.
+            ActionError::Locked => AppError::BadRequest("unlock-relogin"),
+            ActionError::KeyLost => AppError::BadRequest("error-key-lost"),
+            ActionError::OwnKey => AppError::BadRequest("error-own-key"),
+            ActionError::WrongPassword => AppError::BadRequest("error-password-wrong"),
+            ActionError::UsernameTaken => AppError::BadRequest("error-username-taken"),
+            ActionError::AlreadyMember => AppError::BadRequest("error-already-member"),
+            other
+            @ (ActionError::Store(_) | ActionError::Database(_) | ActionError::Custody(_)) => {
+                AppError::Internal(other.to_string())
+            }
         }
     }
 }

@@ -300,7 +300,7 @@ async fn error_pages(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| "/".into());
     let is_get = request.method() == axum::http::Method::GET;
     let response = next.run(request).await;
-    let Some(error) = response.extensions().get::<ErrorPage>().copied() else {
+    let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
         return response;
     };
     let Some(v) = visitor else { return response };
@@ -324,12 +324,16 @@ async fn error_pages(request: Request, next: Next) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR => "error-internal-title",
         _ => "error-title",
     });
-    let markup = views::message_page(
-        &v,
-        &title,
-        &v.tr.t(error.message_id),
-        Some(("/", v.tr.t("nav-home"))),
-    );
+    let text = match &error.refusal {
+        Some(refusal) => routes::refusal_text(&v, refusal),
+        None => v.tr.t(error.message_id),
+    };
+    let title = if error.refusal.is_some() {
+        v.tr.t("refused-title")
+    } else {
+        title
+    };
+    let markup = views::message_page(&v, &title, &text, Some(("/", v.tr.t("nav-home"))));
     (error.status, Html(markup.into_string())).into_response()
 }
 

@@ -409,7 +409,19 @@ fn safe_next(next: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{csv_text, safe_next};
+
+    #[test]
+    fn member_text_in_csv_never_runs_as_a_formula() {
+        assert_eq!(
+            csv_text("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_text(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(csv_text("Bread for Sunday"), "Bread for Sunday");
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_login() {
@@ -604,6 +616,44 @@ fn existing_member(
     }
 }
 
+/// What joining and asking to join check before anything else: consent to the agreements,
+/// and, for someone new, the sign-up limit. Gives the logged-in person, if any.
+#[allow(clippy::type_complexity)]
+fn joining_checks(
+    state: &AppState,
+    v: &Visitor,
+    address: SocketAddr,
+    form: &JoinForm,
+) -> Result<Result<Option<(User, crate::custody::SealingKey)>, FormErrors>, AppError> {
+    if form.agree.is_none() {
+        return Ok(Err(FormErrors::one("agree", v.tr.t("error-agree"))));
+    }
+    let existing = existing_member(state, v)?;
+    if existing.is_none() && !state.signup_limits.allow_address(address.ip()) {
+        return Ok(Err(FormErrors::one("username", v.tr.t("error-too-many"))));
+    }
+    Ok(Ok(existing))
+}
+
+/// After joining or asking: someone new gets a session; someone logged in goes on with a flash.
+async fn joined(
+    state: &AppState,
+    was_logged_in: bool,
+    user: User,
+    sealing: crate::custody::SealingKey,
+    to: &str,
+    flash: Flash,
+) -> PageResult {
+    if was_logged_in {
+        return Ok(redirect_with_flash(to, flash, state.config.cookies_secure));
+    }
+    let session = state
+        .services
+        .open_session(user.id, sealing, state.config.session_idle_ms)
+        .await?;
+    Ok(login_response(state, &session.token, to))
+}
+
 pub async fn join_submit(
     State(state): AppState_,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
@@ -632,19 +682,10 @@ pub async fn join_submit(
             ),
         )
     };
-    if form.agree.is_none() {
-        return Ok(render_errors(FormErrors::one(
-            "agree",
-            v.tr.t("error-agree"),
-        )));
-    }
-    let existing = existing_member(&state, &v)?;
-    if existing.is_none() && !state.signup_limits.allow_address(address.ip()) {
-        return Ok(render_errors(FormErrors::one(
-            "username",
-            v.tr.t("error-too-many"),
-        )));
-    }
+    let existing = match joining_checks(&state, &v, address, &form)? {
+        Ok(existing) => existing,
+        Err(errors) => return Ok(render_errors(errors)),
+    };
     let sign_up = sign_up_of(&v, &form);
     let result = state
         .services
@@ -663,18 +704,8 @@ pub async fn join_submit(
                 MemberStatus::Active => format!("/c/{}", info.slug),
                 _ => format!("/pending/{}", info.slug),
             };
-            if existing.is_some() {
-                return Ok(redirect_with_flash(
-                    &to,
-                    Flash::new("flash-joined", &[("circle", &info.name)]),
-                    state.config.cookies_secure,
-                ));
-            }
-            let session = state
-                .services
-                .open_session(user.id, sealing, state.config.session_idle_ms)
-                .await?;
-            Ok(login_response(&state, &session.token, &to))
+            let flash = Flash::new("flash-joined", &[("circle", &info.name)]);
+            joined(&state, existing.is_some(), user, sealing, &to, flash).await
         }
         Err(error) => Ok(render_errors(form_errors(&v, error, "agree")?)),
     }
@@ -725,19 +756,10 @@ pub async fn ask_submit(
             ),
         )
     };
-    if form.agree.is_none() {
-        return Ok(render_errors(FormErrors::one(
-            "agree",
-            v.tr.t("error-agree"),
-        )));
-    }
-    let existing = existing_member(&state, &v)?;
-    if existing.is_none() && !state.signup_limits.allow_address(address.ip()) {
-        return Ok(render_errors(FormErrors::one(
-            "username",
-            v.tr.t("error-too-many"),
-        )));
-    }
+    let existing = match joining_checks(&state, &v, address, &form)? {
+        Ok(existing) => existing,
+        Err(errors) => return Ok(render_errors(errors)),
+    };
     let sign_up = sign_up_of(&v, &form);
     match state
         .services
@@ -754,14 +776,8 @@ pub async fn ask_submit(
     {
         Ok((user, sealing, info)) => {
             let to = format!("/pending/{}", info.slug);
-            if existing.is_some() {
-                return Ok(Redirect::to(&to).into_response());
-            }
-            let session = state
-                .services
-                .open_session(user.id, sealing, state.config.session_idle_ms)
-                .await?;
-            Ok(login_response(&state, &session.token, &to))
+            let flash = Flash::new("flash-asked", &[("circle", &info.name)]);
+            joined(&state, existing.is_some(), user, sealing, &to, flash).await
         }
         Err(error) => Ok(render_errors(form_errors(&v, error, "agree")?)),
     }
@@ -867,11 +883,7 @@ pub async fn circle_home(
     let actor = actor_for(&state, &v, &slug).await?;
     let services = &state.services;
     let info = &actor.circle;
-    let account = services
-        .store
-        .account(info, &actor.membership.account_key)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let account = &actor.account;
     let keys = services.db.member_keys(info.row_id, actor.user.id).await?;
     let recent = services
         .store
@@ -943,14 +955,8 @@ async fn member_choices(
         .collect())
 }
 
-async fn can_spend(state: &AppState, actor: &Actor) -> Result<i64, AppError> {
-    let account = state
-        .services
-        .store
-        .account(&actor.circle, &actor.membership.account_key)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(account.balance_minor - account.floor_minor)
+fn can_spend(actor: &Actor) -> i64 {
+    actor.account.balance_minor - actor.account.floor_minor
 }
 
 #[derive(Debug, Deserialize)]
@@ -968,7 +974,7 @@ async fn pay_form_page(
     errors: &FormErrors,
 ) -> Result<Markup, AppError> {
     let members = member_choices(state, actor).await?;
-    let spend = can_spend(state, actor).await?;
+    let spend = can_spend(actor);
     Ok(views::circle::pay_page(
         v,
         &nav_for(actor, "pay"),
@@ -1261,13 +1267,9 @@ pub async fn ledger(
     let head = store.latest_tree_head(info).await?;
     let before = query.before.unwrap_or(head.tree_size).min(head.tree_size);
     let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
-    let mut entries = if before > from {
-        store.entries(info, from, (before - from) as i64).await?
-    } else {
-        Vec::new()
-    };
-    entries.retain(|stored| stored.entry.seq < before);
-    entries.reverse();
+    let entries = store
+        .entries_before(info, before, LEDGER_PAGE_ENTRIES)
+        .await?;
     let genesis = store.entry(info, 0).await?;
     let node_key = match &genesis.entry.signed.request.body {
         Body::Genesis { node_key, .. } => *node_key,
@@ -1404,12 +1406,7 @@ pub async fn statement_csv(
         .map_err(csv_error)?;
     // The balance before the oldest line listed: today's balance minus everything listed
     // (right even when the download is cut at its limit).
-    let current = state
-        .services
-        .store
-        .account(info, &actor.membership.account_key)
-        .await?
-        .map_or(0, |account| account.balance_minor);
+    let current = actor.account.balance_minor;
     let listed: i64 = rows
         .iter()
         .map(|row| {

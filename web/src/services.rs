@@ -155,6 +155,8 @@ pub struct Actor {
     pub user: User,
     pub circle: CircleInfo,
     pub membership: Membership,
+    /// The member's ledger account as stored when the request began.
+    pub account: commons_ledger::store::AccountRow,
     pub is_steward: bool,
     /// The session whose sealing key may unlock the member's signing key.
     pub session: Option<[u8; 32]>,
@@ -708,9 +710,9 @@ impl Services {
             .ok_or(ActionError::NotFound)?;
         // The ledger is the truth: keys rotated or accounts closed outside the web space (the
         // command line, the API) are followed here before anything else is shown.
-        let mut status = self.account_status(&info, &membership.account_key).await?;
+        let mut account = self.store.account(&info, &membership.account_key).await?;
         let mut hops = 0;
-        while status.as_deref() == Some("rotated") && hops < 64 {
+        while account.as_ref().is_some_and(|row| row.status == "rotated") && hops < 64 {
             let Some(next) = self
                 .store
                 .key_successor(&info, &membership.account_key)
@@ -723,15 +725,15 @@ impl Services {
                 .await?;
             membership.account_key = next;
             membership.sealed_key = None;
-            status = self.account_status(&info, &next).await?;
+            account = self.store.account(&info, &next).await?;
             hops += 1;
         }
-        if status.as_deref() != Some("open") {
+        let Some(account) = account.filter(|row| row.status == "open") else {
             self.db
                 .set_membership_status(info.row_id, user.id, MemberStatus::Left)
                 .await?;
             return Err(ActionError::NotFound);
-        }
+        };
         let is_steward = self
             .store
             .stewards(&info)
@@ -741,17 +743,10 @@ impl Services {
             user: user.clone(),
             circle: info,
             membership,
+            account,
             is_steward,
             session,
         })
-    }
-
-    async fn account_status(
-        &self,
-        info: &CircleInfo,
-        key: &PublicKey,
-    ) -> Result<Option<String>, ActionError> {
-        Ok(self.store.account(info, key).await?.map(|row| row.status))
     }
 
     /// The circles a person is an active member of.
@@ -1320,7 +1315,7 @@ impl Services {
         ceiling: &str,
     ) -> Result<Appended, ActionError> {
         require_steward(actor)?;
-        let member = self.other_member_or_self(actor, username).await?;
+        let member = self.other_member(actor, username, "member").await?;
         let decimals =
             Decimals::new(u32::from(actor.circle.decimals)).map_err(|_| ActionError::NotFound)?;
         let floor_minor = parse_limit(decimals, floor, "floor")?;
@@ -1335,14 +1330,6 @@ impl Services {
             None,
         )
         .await
-    }
-
-    async fn other_member_or_self(
-        &self,
-        actor: &Actor,
-        username: &str,
-    ) -> Result<MemberCard, ActionError> {
-        self.other_member(actor, username, "member").await
     }
 }
 

@@ -350,18 +350,33 @@ impl Store {
         .await
     }
 
+    /// Up to `limit` entries just before entry `before`, newest first (a page of the log read
+    /// backwards; `before` is usually the tree size).
+    pub async fn entries_before(
+        &self,
+        info: &CircleInfo,
+        before: u64,
+        limit: u64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let from = before.saturating_sub(limit);
+        if before <= from {
+            return Ok(Vec::new());
+        }
+        let mut entries = self.entries(info, from, (before - from) as i64).await?;
+        entries.retain(|stored| stored.entry.seq < before);
+        entries.reverse();
+        Ok(entries)
+    }
+
     /// The most recent entries of a circle, newest first.
     pub async fn recent_entries(
         &self,
         info: &CircleInfo,
         limit: i64,
     ) -> Result<Vec<StoredEntry>, StoreError> {
-        let head = self.latest_tree_head(info).await?.tree_size - 1;
-        let limit = limit.clamp(1, LIST_ENTRIES_MAX);
-        let from = (head as i64 + 1 - limit).max(0);
-        let mut entries = self.entry_page(info.row_id, from, limit).await?;
-        entries.reverse();
-        Ok(entries)
+        let size = self.latest_tree_head(info).await?.tree_size;
+        self.entries_before(info, size, limit.clamp(1, LIST_ENTRIES_MAX) as u64)
+            .await
     }
 
     pub(crate) async fn entry_in(&self, row_id: i64, seq: u64) -> Result<StoredEntry, StoreError> {

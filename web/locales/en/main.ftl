@@ -334,3 +334,4 @@ nav-circles = Circles
 circles-new = Start a new circle
 circles-new-lead = A new credit circle on this node, with you as its first steward. Invite its members once it exists.
 flash-circle-started = { $circle } is ready. Invite its first members.
+flash-asked = Your request to join { $circle } is with its stewards.

@@ -334,3 +334,4 @@ nav-circles = Círculos
 circles-new = Crear un círculo nuevo
 circles-new-lead = Un círculo de crédito nuevo en este nodo, contigo como primera administradora. Invita a sus miembros cuando exista.
 flash-circle-started = { $circle } está listo. Invita a sus primeros miembros.
+flash-asked = Tu solicitud para entrar en { $circle } está con la administración.
