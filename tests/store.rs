@@ -179,6 +179,38 @@ both_backends! {
         assert!(report.passed(), "{:?}", report.faults);
     };
 
+    remembered_reads_never_outlive_a_write => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 2).await;
+        let (a, b) = (&c.members[0], &c.members[1]);
+        let info = store.circle("garden").await.expect("circle");
+        let head = store.latest_tree_head(&info).await.expect("head");
+        // Every remembered read, read once so the store holds it.
+        assert_eq!(store.account(&info, &a.public_key()).await.expect("account").map(|row| row.balance_minor), Some(0));
+        assert!(store.account_entries(&info, &[a.public_key()], false, None, 10).await.expect("mine").is_empty());
+        let page = store.entries_before(&info, head.tree_size, 50).await.expect("page");
+        let appended = store.append("garden", c.pay(a, b, 250), None).await.expect("pay");
+        // Read right after the write: every answer already shows it.
+        let info = store.circle("garden").await.expect("circle");
+        assert_eq!(info.head_seq, appended.seq);
+        assert_eq!(store.account(&info, &a.public_key()).await.expect("account").map(|row| row.balance_minor), Some(-250));
+        let mine = store.account_entries(&info, &[a.public_key()], false, None, 10).await.expect("mine");
+        assert_eq!(mine.iter().map(|stored| stored.entry.seq).collect::<Vec<_>>(), vec![appended.seq]);
+        let head = store.latest_tree_head(&info).await.expect("head");
+        assert_eq!(head.tree_size, appended.seq + 1);
+        let newer = store.entries_before(&info, head.tree_size, 50).await.expect("page");
+        assert_eq!(newer.len(), page.len() + 1);
+        // Another process writing to the same database shows within the remembered time.
+        let other = Store::open(&url).await.expect("a second process");
+        other.append("garden", c.pay(b, a, 50), None).await.expect("pay from elsewhere");
+        tokio::time::sleep(std::time::Duration::from_millis(
+            commons_ledger::store::cache::READ_CACHE_TTL_MS + 100,
+        ))
+        .await;
+        assert_eq!(store.account(&info, &a.public_key()).await.expect("account").map(|row| row.balance_minor), Some(-200));
+        other.close().await;
+    };
+
     changing_stored_amounts_balances_or_requests_is_found => |url: String| async move {
         let store = Store::open(&url).await.expect("open");
         let c = make_circle(&store, "garden", 2).await;
@@ -226,8 +258,11 @@ both_backends! {
 
         // The circle's settings row is checked against its signed genesis: a changed number of
         // decimals would make "2.5" mean 250.00; the store refuses to use it and audit names it.
+        // (A store remembers what it read for up to a second; one opened now reads afresh.)
         sqlx::query("UPDATE circles SET decimals = 4").execute(pool).await.expect("tamper decimals");
-        assert!(matches!(store.circle("garden").await, Err(StoreError::Corrupt(_))));
+        let fresh = Store::open(&url).await.expect("open again");
+        assert!(matches!(fresh.circle("garden").await, Err(StoreError::Corrupt(_))));
+        fresh.close().await;
         let report = store.audit("garden", None, &|_| {}).await.expect("audit");
         assert!(report.faults.iter().any(|f| f.what.contains("decimals")), "{:?}", report.faults);
     };

@@ -104,7 +104,13 @@ fn csrf_of(html: &str) -> Option<String> {
     Some(html[at..at + html[at..].find('"')?].to_owned())
 }
 
-pub async fn web(connections: usize, seconds: f64, pg: Option<String>) -> Result<Outcome> {
+pub async fn web(
+    connections: usize,
+    seconds: f64,
+    pg: Option<String>,
+    only: Vec<String>,
+) -> Result<Outcome> {
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|one| one == name);
     let dir = tempfile::tempdir().context("cannot make a temporary folder")?;
     let location = pg.unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
     let store = Store::open(&location).await?;
@@ -177,11 +183,14 @@ pub async fn web(connections: usize, seconds: f64, pg: Option<String>) -> Result
     println!(
         "web bench: {connections} connections, {seconds} s per scenario, load generator in the same process"
     );
-    for (name, path) in [
-        ("home page", format!("/c/{}", info.slug)),
-        ("ledger page", format!("/c/{}/ledger", info.slug)),
-        ("static file (stylesheet)", stylesheet),
+    for (scenario, name, path) in [
+        ("home", "home page", format!("/c/{}", info.slug)),
+        ("ledger", "ledger page", format!("/c/{}/ledger", info.slug)),
+        ("static", "static file (stylesheet)", stylesheet),
     ] {
+        if !wanted(scenario) {
+            continue;
+        }
         let client = client.clone();
         let url = format!("{base}{path}");
         let figures = hammer(connections, seconds, move |_, _| {
@@ -199,7 +208,27 @@ pub async fn web(connections: usize, seconds: f64, pg: Option<String>) -> Result
         figures.print(name);
     }
 
-    // Payments: each member pays the next one 0.01 in turn, so balances stay near zero.
+    if wanted("payments") {
+        payments(&base, &info, &payers, connections, seconds).await?;
+    }
+    let report = services.store.audit(&info.slug, None, &|_| {}).await?;
+    println!(
+        "audit after the bench: {} entries, {} faults",
+        report.entries_checked,
+        report.faults.len()
+    );
+    server.abort();
+    Ok(Outcome::Done)
+}
+
+/// Payments: each member pays the next one 0.01 in turn, so balances stay near zero.
+async fn payments(
+    base: &str,
+    info: &commons_ledger::store::CircleInfo,
+    payers: &[(SecretKey, String, String)],
+    connections: usize,
+    seconds: f64,
+) -> Result<()> {
     let per_task = 20_000usize.div_ceil(connections.max(1));
     let mut prepared: Vec<Vec<(String, Value)>> = Vec::new();
     let keys: Vec<_> = payers.iter().map(|(key, _, _)| key.public_key()).collect();
@@ -256,12 +285,5 @@ pub async fn web(connections: usize, seconds: f64, pg: Option<String>) -> Result
     })
     .await;
     figures.print("payments through /api/v1 (pre-signed)");
-    let report = services.store.audit(&info.slug, None, &|_| {}).await?;
-    println!(
-        "audit after the bench: {} entries, {} faults",
-        report.entries_checked,
-        report.faults.len()
-    );
-    server.abort();
-    Ok(Outcome::Done)
+    Ok(())
 }

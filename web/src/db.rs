@@ -2,7 +2,10 @@
 //! the only module of this crate that holds SQL. It shares the ledger store's database and runs
 //! the same portable SQL on SQLite and PostgreSQL through sqlx's `Any` driver.
 
+use std::sync::Arc;
+
 use commons_ledger::keys::PublicKey;
+use commons_ledger::store::cache::{weigh_one, Generations, ReadCache};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -145,6 +148,35 @@ pub struct NewUser {
 #[derive(Debug, Clone)]
 pub struct NodeDb {
     pool: AnyPool,
+    reads: Arc<WebReads>,
+}
+
+/// Answers remembered per kind of read (sessions, people, memberships...).
+const CACHED_ANSWERS_MAX: u64 = 20_000;
+/// The one scope of the web space's tables: any write to them makes every remembered answer old.
+const WEB_SCOPE: i64 = 0;
+
+/// A live session's row.
+#[derive(Debug, Clone, Copy)]
+struct SessionRow {
+    user_id: i64,
+    expires_at_ms: i64,
+    last_seen_ms: i64,
+}
+
+/// What every page asks before it can answer (who is this, are they a member, what are the
+/// names on the page), remembered as the ledger's reads are (see
+/// [`commons_ledger::store::cache`]): each write below bumps the generation after it commits.
+#[derive(Debug)]
+struct WebReads {
+    generations: Generations,
+    sessions: ReadCache<Vec<u8>, Option<SessionRow>>,
+    tokens: ReadCache<Vec<u8>, Option<(i64, Option<i64>)>>,
+    users: ReadCache<i64, Option<User>>,
+    memberships: ReadCache<(i64, i64), Option<Membership>>,
+    member_keys: ReadCache<(i64, i64), Vec<PublicKey>>,
+    names: ReadCache<(i64, Vec<PublicKey>), Vec<(PublicKey, String, String)>>,
+    settings: ReadCache<i64, Option<CircleSettings>>,
 }
 
 fn key_of(bytes: Vec<u8>) -> DbResult<PublicKey> {
@@ -225,7 +257,30 @@ const INVITATION_SELECT: &str = "SELECT i.id, i.circle, i.created_by, u.display_
 
 impl NodeDb {
     pub fn new(pool: AnyPool) -> NodeDb {
-        NodeDb { pool }
+        NodeDb {
+            pool,
+            reads: Arc::new(WebReads {
+                generations: Generations::default(),
+                sessions: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+                tokens: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+                users: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+                memberships: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+                member_keys: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+                names: ReadCache::new(CACHED_ANSWERS_MAX, |names| names.len() as u64),
+                settings: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+            }),
+        }
+    }
+
+    /// Makes every remembered answer old: called after each write commits, before it answers.
+    fn changed(&self) {
+        self.reads.generations.bump(WEB_SCOPE);
+    }
+
+    /// The generation of the web space's tables: views that show names or profiles put it in
+    /// their cache key, so any change to them makes those views old.
+    pub fn generation(&self) -> u64 {
+        self.reads.generations.current(WEB_SCOPE)
     }
 
     /// The node's secret called `name`, made from `fresh` the first time it is asked for.
@@ -237,6 +292,7 @@ impl NodeDb {
         .bind(fresh.to_vec())
         .execute(&self.pool)
         .await?;
+        self.changed();
         sqlx::query("SELECT value FROM node_secrets WHERE name = $1")
             .bind(name)
             .fetch_one(&self.pool)
@@ -254,7 +310,7 @@ impl NodeDb {
     }
 
     pub async fn create_user(&self, user: &NewUser) -> DbResult<i64> {
-        sqlx::query(
+        let row = sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, seal_salt, language, is_node_admin, created_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
@@ -266,11 +322,19 @@ impl NodeDb {
         .bind(i64::from(user.is_node_admin))
         .bind(user.now_ms)
         .fetch_one(&self.pool)
-        .await?
-        .try_get(0)
+        .await?;
+        self.changed();
+        row.try_get(0)
     }
 
     pub async fn user(&self, id: i64) -> DbResult<Option<User>> {
+        self.reads
+            .users
+            .get_or_read(&self.reads.generations, WEB_SCOPE, id, || self.read_user(id))
+            .await
+    }
+
+    async fn read_user(&self, id: i64) -> DbResult<Option<User>> {
         let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND erased_at_ms IS NULL");
         sqlx::query(&sql)
@@ -309,6 +373,7 @@ impl NodeDb {
             .bind(user_id)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -344,7 +409,9 @@ impl NodeDb {
             .bind(keep_session.to_vec())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.changed();
+        Ok(())
     }
 
     // ----- sessions -----
@@ -363,6 +430,7 @@ impl NodeDb {
             .bind(expires_at_ms)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -373,21 +441,42 @@ impl NodeDb {
         now_ms: i64,
         expires_at_ms: i64,
     ) -> DbResult<Option<User>> {
-        let row = sqlx::query(
-            "SELECT user_id, expires_at_ms, last_seen_ms FROM sessions WHERE token_hash = $1",
-        )
-        .bind(token_hash.to_vec())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let expires: i64 = row.try_get("expires_at_ms")?;
-        if expires <= now_ms {
+        let found = self
+            .reads
+            .sessions
+            .get_or_read(
+                &self.reads.generations,
+                WEB_SCOPE,
+                token_hash.to_vec(),
+                || async {
+                    let row = sqlx::query(
+                        "SELECT user_id, expires_at_ms, last_seen_ms FROM sessions WHERE token_hash = $1",
+                    )
+                    .bind(token_hash.to_vec())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map(|row| -> DbResult<SessionRow> {
+                        Ok(SessionRow {
+                            user_id: row.try_get("user_id")?,
+                            expires_at_ms: row.try_get("expires_at_ms")?,
+                            last_seen_ms: row.try_get("last_seen_ms")?,
+                        })
+                    })
+                    .transpose()
+                },
+            )
+            .await?;
+        let Some(session) = found else {
+            return Ok(None);
+        };
+        if session.expires_at_ms <= now_ms {
             self.delete_session(token_hash).await?;
             return Ok(None);
         }
-        let last_seen: i64 = row.try_get("last_seen_ms")?;
-        // One write per minute at most keeps busy pages from writing on every request.
-        if now_ms - last_seen > 60_000 {
+        // One write per minute at most keeps busy pages from writing on every request. Moving a
+        // session's expiry changes nothing else anybody remembers, so it bumps no generation.
+        if now_ms - session.last_seen_ms > 60_000 {
+            let generation = self.generation();
             sqlx::query(
                 "UPDATE sessions SET last_seen_ms = $1, expires_at_ms = $2 WHERE token_hash = $3",
             )
@@ -396,8 +485,17 @@ impl NodeDb {
             .bind(token_hash.to_vec())
             .execute(&self.pool)
             .await?;
+            self.reads.sessions.put(
+                token_hash.to_vec(),
+                generation,
+                Some(SessionRow {
+                    expires_at_ms,
+                    last_seen_ms: now_ms,
+                    ..session
+                }),
+            );
         }
-        self.user(row.try_get("user_id")?).await
+        self.user(session.user_id).await
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> DbResult<()> {
@@ -405,6 +503,7 @@ impl NodeDb {
             .bind(token_hash.to_vec())
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -415,6 +514,7 @@ impl NodeDb {
                 .bind(now_ms)
                 .fetch_all(&self.pool)
                 .await?;
+        self.changed();
         rows.iter().map(|row| row.try_get(0)).collect()
     }
 
@@ -443,6 +543,7 @@ impl NodeDb {
             .bind(now_ms)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -473,30 +574,63 @@ impl NodeDb {
             .bind(token_hash.to_vec())
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn api_token_user(&self, token_hash: &[u8], now_ms: i64) -> DbResult<Option<User>> {
-        let row = sqlx::query("SELECT user_id, last_used_ms FROM api_tokens WHERE token_hash = $1")
-            .bind(token_hash.to_vec())
-            .fetch_optional(&self.pool)
+        let found = self
+            .reads
+            .tokens
+            .get_or_read(
+                &self.reads.generations,
+                WEB_SCOPE,
+                token_hash.to_vec(),
+                || async {
+                    let row = sqlx::query(
+                        "SELECT user_id, last_used_ms FROM api_tokens WHERE token_hash = $1",
+                    )
+                    .bind(token_hash.to_vec())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map(|row| -> DbResult<(i64, Option<i64>)> {
+                        Ok((row.try_get("user_id")?, row.try_get("last_used_ms")?))
+                    })
+                    .transpose()
+                },
+            )
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let last_used: Option<i64> = row.try_get("last_used_ms")?;
+        let Some((user_id, last_used)) = found else {
+            return Ok(None);
+        };
         // One write per minute at most: a busy script must not turn every call into a commit.
-        if last_used.is_none_or(|last| now_ms - last > 60_000) {
+        // Like a session's expiry, a token's last use changes nothing else remembered.
+        if last_used.is_none_or(|last: i64| now_ms - last > 60_000) {
+            let generation = self.generation();
             sqlx::query("UPDATE api_tokens SET last_used_ms = $1 WHERE token_hash = $2")
                 .bind(now_ms)
                 .bind(token_hash.to_vec())
                 .execute(&self.pool)
                 .await?;
+            self.reads
+                .tokens
+                .put(token_hash.to_vec(), generation, Some((user_id, Some(now_ms))));
         }
-        self.user(row.try_get("user_id")?).await
+        self.user(user_id).await
     }
 
     // ----- circles -----
 
     pub async fn circle_settings(&self, circle: i64) -> DbResult<Option<CircleSettings>> {
+        self.reads
+            .settings
+            .get_or_read(&self.reads.generations, WEB_SCOPE, circle, || {
+                self.read_circle_settings(circle)
+            })
+            .await
+    }
+
+    async fn read_circle_settings(&self, circle: i64) -> DbResult<Option<CircleSettings>> {
         let row = sqlx::query("SELECT description, agreements, agreements_version, members_may_invite, open_to_requests FROM circle_settings WHERE circle = $1")
             .bind(circle)
             .fetch_optional(&self.pool)
@@ -538,6 +672,7 @@ impl NodeDb {
         .bind(i64::from(settings.open_to_requests))
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(())
     }
 
@@ -567,10 +702,24 @@ impl NodeDb {
             .bind(new.user_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.changed();
+        Ok(())
     }
 
     pub async fn membership(&self, circle: i64, user_id: i64) -> DbResult<Option<Membership>> {
+        self.reads
+            .memberships
+            .get_or_read(
+                &self.reads.generations,
+                WEB_SCOPE,
+                (circle, user_id),
+                || self.read_membership(circle, user_id),
+            )
+            .await
+    }
+
+    async fn read_membership(&self, circle: i64, user_id: i64) -> DbResult<Option<Membership>> {
         let sql = format!(
             "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE circle = $1 AND user_id = $2"
         );
@@ -661,6 +810,22 @@ impl NodeDb {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
+        self.reads
+            .names
+            .get_or_read(
+                &self.reads.generations,
+                WEB_SCOPE,
+                (circle, keys.to_vec()),
+                || self.read_names_for_keys(circle, keys),
+            )
+            .await
+    }
+
+    async fn read_names_for_keys(
+        &self,
+        circle: i64,
+        keys: &[PublicKey],
+    ) -> DbResult<Vec<(PublicKey, String, String)>> {
         let list = (0..keys.len())
             .map(|n| format!("${}", n + 2))
             .collect::<Vec<_>>()
@@ -689,6 +854,18 @@ impl NodeDb {
 
     /// Every key a member's account has had in a circle.
     pub async fn member_keys(&self, circle: i64, user_id: i64) -> DbResult<Vec<PublicKey>> {
+        self.reads
+            .member_keys
+            .get_or_read(
+                &self.reads.generations,
+                WEB_SCOPE,
+                (circle, user_id),
+                || self.read_member_keys(circle, user_id),
+            )
+            .await
+    }
+
+    async fn read_member_keys(&self, circle: i64, user_id: i64) -> DbResult<Vec<PublicKey>> {
         sqlx::query("SELECT account_key FROM member_keys WHERE circle = $1 AND user_id = $2")
             .bind(circle)
             .bind(user_id)
@@ -718,6 +895,7 @@ impl NodeDb {
         .bind(user_id)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(done.rows_affected() == 1)
     }
 
@@ -730,6 +908,7 @@ impl NodeDb {
         .bind(user_id)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(())
     }
 
@@ -746,6 +925,7 @@ impl NodeDb {
             .bind(user_id)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -773,7 +953,9 @@ impl NodeDb {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.changed();
+        Ok(())
     }
 
     /// Records a key the member's account had before (e.g. an invitation's temporary key).
@@ -789,6 +971,7 @@ impl NodeDb {
             .bind(user_id)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -806,7 +989,7 @@ impl NodeDb {
         now_ms: i64,
         expires_at_ms: i64,
     ) -> DbResult<i64> {
-        sqlx::query(
+        let row = sqlx::query(
             "INSERT INTO invitations (circle, token_hash, created_by, by_steward, note, account_key, sealed_key, created_at_ms, expires_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -820,8 +1003,9 @@ impl NodeDb {
         .bind(now_ms)
         .bind(expires_at_ms)
         .fetch_one(&self.pool)
-        .await?
-        .try_get(0)
+        .await?;
+        self.changed();
+        row.try_get(0)
     }
 
     pub async fn invitation_by_token(&self, token_hash: &[u8]) -> DbResult<Option<Invitation>> {
@@ -878,6 +1062,7 @@ impl NodeDb {
         .bind(id)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(done.rows_affected() == 1)
     }
 
@@ -886,6 +1071,7 @@ impl NodeDb {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -895,6 +1081,7 @@ impl NodeDb {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        self.changed();
         Ok(())
     }
 
@@ -907,6 +1094,7 @@ impl NodeDb {
         .bind(id)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(done.rows_affected() == 1)
     }
 
@@ -938,6 +1126,7 @@ impl NodeDb {
         .bind(expires_at_ms)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(())
     }
 
@@ -976,6 +1165,7 @@ impl NodeDb {
         .bind(id)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(done.rows_affected() == 1)
     }
 
@@ -1001,6 +1191,7 @@ impl NodeDb {
             .map(|row| row.try_get(0))
             .collect::<DbResult<Vec<Vec<u8>>>>()?;
         tx.commit().await?;
+        self.changed();
         Ok(ended)
     }
 }

@@ -27,6 +27,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use commons_ledger::store::cache::ReadCache;
 use commons_ledger::store::Store;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -88,6 +89,37 @@ pub struct AppState {
     pub login_limits: LoginLimits,
     /// Sign-ups (joining, asking to join) per client address: each costs two argon2 runs.
     pub signup_limits: LoginLimits,
+    /// Rendered parts of pages that are the same for every member, remembered until they change.
+    pub views: Views,
+}
+
+/// Most kilobytes of rendered views remembered.
+pub const VIEWS_KIB_MAX: u64 = 64 * 1024;
+
+/// Rendered views remembered under the circle's generation (see
+/// [`commons_ledger::store::cache`]).
+#[derive(Debug)]
+pub struct Views {
+    /// The ledger page's body, by page, language and names.
+    pub ledger: ReadCache<LedgerViewKey, Arc<str>>,
+}
+
+/// Which ledger page body: the circle, the page, the reader's language, and the generation of
+/// the names shown in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LedgerViewKey {
+    pub row_id: i64,
+    pub before: Option<u64>,
+    pub language: String,
+    pub names_generation: u64,
+}
+
+impl Default for Views {
+    fn default() -> Self {
+        Views {
+            ledger: ReadCache::new(VIEWS_KIB_MAX, |body: &Arc<str>| body.len() as u64 / 1024),
+        }
+    }
 }
 
 impl AppState {
@@ -108,6 +140,7 @@ impl AppState {
             },
             login_limits: LoginLimits::new(config.login_attempts_per_minute),
             signup_limits: LoginLimits::new(config.signups_per_minute),
+            views: Views::default(),
             catalogues: Catalogues::load(),
             csrf_secret,
             config,

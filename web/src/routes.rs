@@ -17,11 +17,12 @@ use commons_ledger::entry::{Body, Cause};
 use commons_ledger::keys::PublicKey;
 use commons_ledger::state::Refusal;
 use commons_ledger::store::{now_ms, CircleInfo, StoredEntry};
-use maud::Markup;
+use maud::{Markup, PreEscaped};
 use serde::Deserialize;
 
 use crate::db::{MemberStatus, User};
 use crate::error::AppError;
+use crate::i18n::Tr;
 use crate::services::{parse_amount, ActionError, Actor, NewCircle, SignUp};
 use crate::session::{
     redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
@@ -33,7 +34,7 @@ use crate::views::circle::{
 };
 use crate::views::steward::{AccountLine, AuditView, LimitsForm, PendingRow, SettingsForm};
 use crate::views::{self, CircleNav, FormErrors};
-use crate::AppState;
+use crate::{AppState, LedgerViewKey};
 
 type AppState_ = State<Arc<AppState>>;
 type PageResult = Result<Response, AppError>;
@@ -1184,13 +1185,12 @@ pub struct BeforeQuery {
 }
 
 fn summary(
-    v: &Visitor,
+    tr: &Tr,
     body: &Body,
     author: &PublicKey,
     names: &HashMap<PublicKey, String>,
     unit: &Unit,
 ) -> (String, Option<i64>) {
-    let tr = &v.tr;
     let n = |key: &PublicKey| name_of(names, key);
     match body {
         Body::Genesis { .. } => (tr.t("kind-genesis"), None),
@@ -1263,9 +1263,37 @@ pub async fn ledger(
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
     let info = &actor.circle;
+    // The body is the same for every member reading this page in this language: remembered
+    // until the circle's next entry (or a change of names).
+    let key = LedgerViewKey {
+        row_id: info.row_id,
+        before: query.before,
+        language: v.tr.lang().to_owned(),
+        names_generation: state.services.db.generation(),
+    };
+    let body = state
+        .services
+        .store
+        .remembered(&state.views.ledger, info.row_id, key, || {
+            ledger_body(&state, &v.tr, info, query.before)
+        })
+        .await?;
+    Ok(page(views::circle::ledger_page(
+        &v,
+        &nav_for(&actor, "ledger"),
+        PreEscaped(body.to_string()),
+    )))
+}
+
+async fn ledger_body(
+    state: &AppState,
+    tr: &Tr,
+    info: &CircleInfo,
+    before: Option<u64>,
+) -> Result<Arc<str>, AppError> {
     let store = &state.services.store;
     let head = store.latest_tree_head(info).await?;
-    let before = query.before.unwrap_or(head.tree_size).min(head.tree_size);
+    let before = before.unwrap_or(head.tree_size).min(head.tree_size);
     let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
     let entries = store
         .entries_before(info, before, LEDGER_PAGE_ENTRIES)
@@ -1279,7 +1307,7 @@ pub async fn ledger(
             ))
         }
     };
-    let names = names(&state, info, &parties(&entries)).await?;
+    let names = names(state, info, &parties(&entries)).await?;
     let unit = unit_of(info);
     let valid = state.services.verified.check(&entries);
     let rows = entries
@@ -1288,7 +1316,7 @@ pub async fn ledger(
         .map(|(stored, signature_ok)| {
             let request = &stored.entry.signed.request;
             let (summary, amount_minor) =
-                summary(&v, &request.body, &request.author, &names, &unit);
+                summary(tr, &request.body, &request.author, &names, &unit);
             LedgerRow {
                 seq: stored.entry.seq,
                 recorded_at_ms: stored.entry.recorded_at_ms,
@@ -1306,7 +1334,7 @@ pub async fn ledger(
         rows,
         tree_size: head.tree_size,
         root_hex: head.root.to_hex(),
-        head_signature_ok: head.verify(&node_key),
+        head_signature_ok: state.services.verified.check_head(&head, &node_key),
         head_time_ms: head.timestamp_ms,
         older: (from > 0).then_some(from),
         newer: (before < head.tree_size).then(|| {
@@ -1314,11 +1342,9 @@ pub async fn ledger(
             (newer < head.tree_size).then_some(newer)
         }),
     };
-    Ok(page(views::circle::ledger_page(
-        &v,
-        &nav_for(&actor, "ledger"),
-        &view,
-    )))
+    Ok(views::circle::ledger_body(tr, &info.slug, &view)
+        .into_string()
+        .into())
 }
 
 pub async fn statement(

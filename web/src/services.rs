@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use commons_ledger::amount::{AmountError, Decimals};
-use commons_ledger::entry::{memo_hash, Body, Cause, CircleSpec, Request, MEMO_BYTES_MAX};
+use commons_ledger::entry::{memo_hash, Body, Cause, CircleSpec, Request, TreeHead, MEMO_BYTES_MAX};
 use commons_ledger::export::Memo;
 use commons_ledger::keys::{Hash, PublicKey, SecretKey};
 use commons_ledger::state::Refusal;
@@ -189,10 +189,7 @@ impl VerifiedSignatures {
                 Hash::sha256(&[&stored.entry.signed.bytes, &stored.entry.signed.signature.0]).0
             })
             .collect();
-        let mut known = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut known = self.lock();
         let unknown: Vec<usize> = (0..entries.len())
             .filter(|index| !known.contains(&keys[*index]))
             .collect();
@@ -224,6 +221,42 @@ impl VerifiedSignatures {
             }
         }
         valid
+    }
+
+    /// Whether a signed tree head verifies under the node's key, remembered the same way (the
+    /// ledger page shows the latest head on every visit; it changes only with new entries).
+    pub fn check_head(&self, head: &TreeHead, node_key: &PublicKey) -> bool {
+        let signed = TreeHead::signed_bytes(
+            &head.circle_id,
+            head.tree_size,
+            &head.root,
+            head.timestamp_ms,
+        );
+        let key = Hash::sha256(&[
+            b"commons.web.head",
+            node_key.as_bytes(),
+            &signed,
+            &head.signature.0,
+        ])
+        .0;
+        if self.lock().contains(&key) {
+            return true;
+        }
+        let valid = head.verify(node_key);
+        if valid {
+            let mut known = self.lock();
+            if known.len() >= VERIFIED_SIGNATURES_MAX {
+                known.clear();
+            }
+            known.insert(key);
+        }
+        valid
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<[u8; 32]>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -1561,5 +1594,19 @@ mod tests {
         forged.entry.signed.signature.0[0] ^= 1;
         let other = stored(Request::signed(Hash::ZERO, &key, body));
         assert_eq!(verified.check(&[forged, other]), vec![false, true]);
+    }
+
+    #[test]
+    fn remembered_tree_heads_never_hide_a_changed_head() {
+        let node = SecretKey::generate();
+        let head = TreeHead::sign(&node, Hash::ZERO, 3, Hash::sha256(&[b"root"]), 1_000);
+        let verified = VerifiedSignatures::default();
+        assert!(verified.check_head(&head, &node.public_key()));
+        assert!(verified.check_head(&head, &node.public_key()), "from memory");
+        let mut grown = head.clone();
+        grown.tree_size = 4;
+        assert!(!verified.check_head(&grown, &node.public_key()));
+        let stranger = SecretKey::generate();
+        assert!(!verified.check_head(&head, &stranger.public_key()));
     }
 }

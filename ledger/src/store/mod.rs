@@ -9,9 +9,11 @@
 // size on the error path is not worth a box.
 #![allow(clippy::result_large_err)]
 
+pub mod cache;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -30,6 +32,7 @@ use crate::export::{
 use crate::keys::{Hash, PublicKey, SecretKey, Signature};
 use crate::merkle;
 use crate::state::{CircleState, Refusal};
+use cache::{weigh_one, Generations, ReadCache};
 
 pub use writer::{Appended, WriterConfig};
 
@@ -138,6 +141,64 @@ pub struct Store {
     backend: Backend,
     writers: Arc<Mutex<HashMap<String, writer::WriterHandle>>>,
     config: WriterConfig,
+    reads: Arc<LedgerReads>,
+}
+
+/// Total weight of each cache of ledger reads (a page of entries weighs its length).
+const CACHED_ENTRIES_MAX: u64 = 50_000;
+/// Accounts, steward sets, key successors and circles remembered, per kind of read.
+const CACHED_ANSWERS_MAX: u64 = 20_000;
+
+/// Recent answers to the reads pages make on every request (see [`cache`]); the circle's row id
+/// is the scope each answer is valid for.
+#[derive(Debug)]
+struct LedgerReads {
+    generations: Generations,
+    /// Row ids of circles by slug (a circle's slug never changes).
+    rows: std::sync::Mutex<HashMap<String, i64>>,
+    circles: ReadCache<i64, CircleInfo>,
+    accounts: ReadCache<(i64, PublicKey), Option<AccountRow>>,
+    stewards: ReadCache<i64, BTreeSet<PublicKey>>,
+    successors: ReadCache<(i64, PublicKey), Option<PublicKey>>,
+    heads: ReadCache<i64, TreeHead>,
+    entries: ReadCache<(i64, u64), StoredEntry>,
+    pages: ReadCache<(i64, u64, u64), Vec<StoredEntry>>,
+    account_entries: ReadCache<(i64, Vec<PublicKey>, bool, Option<u64>, i64), Vec<StoredEntry>>,
+    open_requests: ReadCache<(i64, Vec<PublicKey>, i64), Vec<StoredEntry>>,
+}
+
+impl LedgerReads {
+    fn new() -> LedgerReads {
+        let weigh_list = |list: &Vec<StoredEntry>| list.len() as u64;
+        LedgerReads {
+            generations: Generations::default(),
+            rows: std::sync::Mutex::new(HashMap::new()),
+            circles: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+            accounts: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+            stewards: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+            successors: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+            heads: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+            entries: ReadCache::new(CACHED_ENTRIES_MAX, weigh_one),
+            pages: ReadCache::new(CACHED_ENTRIES_MAX, weigh_list),
+            account_entries: ReadCache::new(CACHED_ENTRIES_MAX, weigh_list),
+            open_requests: ReadCache::new(CACHED_ENTRIES_MAX, weigh_list),
+        }
+    }
+
+    fn row_of(&self, slug: &str) -> Option<i64> {
+        self.rows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(slug)
+            .copied()
+    }
+
+    fn learn_row(&self, slug: &str, row_id: i64) {
+        self.rows
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(slug.to_owned(), row_id);
+    }
 }
 
 impl Store {
@@ -180,6 +241,7 @@ impl Store {
             backend,
             writers: Arc::new(Mutex::new(HashMap::new())),
             config,
+            reads: Arc::new(LedgerReads::new()),
         })
     }
 
@@ -260,7 +322,43 @@ impl Store {
 
     /// The circle with this slug.
     pub async fn circle(&self, slug: &str) -> Result<CircleInfo, StoreError> {
-        read_circle(&mut *self.pool.acquire().await?, slug).await
+        let Some(row_id) = self.reads.row_of(slug) else {
+            // First sight of this slug: nothing to stamp an answer with yet.
+            let info = read_circle(&mut *self.pool.acquire().await?, slug).await?;
+            self.reads.learn_row(slug, info.row_id);
+            return Ok(info);
+        };
+        self.remembered(&self.reads.circles, row_id, row_id, || async {
+            read_circle(&mut *self.pool.acquire().await?, slug).await
+        })
+        .await
+    }
+
+    /// A read answered from memory when this process has not written to the circle since it was
+    /// made (and it is younger than [`cache::READ_CACHE_TTL_MS`]), else by `read`. Public so
+    /// that views derived only from a circle's ledger (a rendered page of it) can be remembered
+    /// under the same rule.
+    pub async fn remembered<K, V, E, Read, Fut>(
+        &self,
+        cache: &ReadCache<K, V>,
+        row_id: i64,
+        key: K,
+        read: Read,
+    ) -> Result<V, E>
+    where
+        K: Eq + std::hash::Hash + Clone,
+        V: Clone,
+        Read: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        cache
+            .get_or_read(&self.reads.generations, row_id, key, read)
+            .await
+    }
+
+    /// Marks every remembered read of a circle as out of date: called after each write to it.
+    pub(crate) fn changed(&self, row_id: i64) {
+        self.reads.generations.bump(row_id);
     }
 
     /// Every circle on this node, by slug.
@@ -362,10 +460,18 @@ impl Store {
         if before <= from {
             return Ok(Vec::new());
         }
-        let mut entries = self.entries(info, from, (before - from) as i64).await?;
-        entries.retain(|stored| stored.entry.seq < before);
-        entries.reverse();
-        Ok(entries)
+        self.remembered(
+            &self.reads.pages,
+            info.row_id,
+            (info.row_id, before, limit),
+            || async {
+                let mut entries = self.entries(info, from, (before - from) as i64).await?;
+                entries.retain(|stored| stored.entry.seq < before);
+                entries.reverse();
+                Ok(entries)
+            },
+        )
+        .await
     }
 
     /// The most recent entries of a circle, newest first.
@@ -388,11 +494,13 @@ impl Store {
     }
 
     pub async fn entry(&self, info: &CircleInfo, seq: u64) -> Result<StoredEntry, StoreError> {
-        self.entry_page(info.row_id, seq as i64, 1)
-            .await?
-            .into_iter()
-            .find(|stored| stored.entry.seq == seq)
-            .ok_or(StoreError::NoSuchEntry(seq))
+        self.remembered(
+            &self.reads.entries,
+            info.row_id,
+            (info.row_id, seq),
+            || self.entry_in(info.row_id, seq),
+        )
+        .await
     }
 
     /// The stored accounts of a circle, richest first.
@@ -406,28 +514,40 @@ impl Store {
         info: &CircleInfo,
         key: &PublicKey,
     ) -> Result<Option<AccountRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT account_key, floor_minor, ceiling_minor, balance_minor, status FROM accounts WHERE circle = $1 AND account_key = $2",
+        self.remembered(
+            &self.reads.accounts,
+            info.row_id,
+            (info.row_id, *key),
+            || async {
+                let row = sqlx::query(
+                    "SELECT account_key, floor_minor, ceiling_minor, balance_minor, status FROM accounts WHERE circle = $1 AND account_key = $2",
+                )
+                .bind(info.row_id)
+                .bind(key.as_bytes().to_vec())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(account_from_row).transpose()
+            },
         )
-        .bind(info.row_id)
-        .bind(key.as_bytes().to_vec())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(account_from_row).transpose()
+        .await
     }
 
     /// The circle's current steward keys, from its genesis and steward entries (a few rows).
-    pub async fn stewards(
-        &self,
-        info: &CircleInfo,
-    ) -> Result<std::collections::BTreeSet<PublicKey>, StoreError> {
+    pub async fn stewards(&self, info: &CircleInfo) -> Result<BTreeSet<PublicKey>, StoreError> {
+        self.remembered(&self.reads.stewards, info.row_id, info.row_id, || {
+            self.read_stewards(info)
+        })
+        .await
+    }
+
+    async fn read_stewards(&self, info: &CircleInfo) -> Result<BTreeSet<PublicKey>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, request FROM entries WHERE circle = $1 AND kind IN (1, 9, 10) ORDER BY seq",
         )
         .bind(info.row_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut stewards = std::collections::BTreeSet::new();
+        let mut stewards = BTreeSet::new();
         for row in &rows {
             let bytes: Vec<u8> = row.try_get("request")?;
             let request = crate::entry::Request::decode(&bytes).map_err(|error| {
@@ -449,6 +569,20 @@ impl Store {
 
     /// The key an account moved to from `key` (its `rotate-key` entry), if it moved.
     pub async fn key_successor(
+        &self,
+        info: &CircleInfo,
+        key: &PublicKey,
+    ) -> Result<Option<PublicKey>, StoreError> {
+        self.remembered(
+            &self.reads.successors,
+            info.row_id,
+            (info.row_id, *key),
+            || self.read_key_successor(info, key),
+        )
+        .await
+    }
+
+    async fn read_key_successor(
         &self,
         info: &CircleInfo,
         key: &PublicKey,
@@ -485,6 +619,23 @@ impl Store {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
+        self.remembered(
+            &self.reads.account_entries,
+            info.row_id,
+            (info.row_id, keys.to_vec(), with_requests, before_seq, limit),
+            || self.read_account_entries(info, keys, with_requests, before_seq, limit),
+        )
+        .await
+    }
+
+    async fn read_account_entries(
+        &self,
+        info: &CircleInfo,
+        keys: &[PublicKey],
+        with_requests: bool,
+        before_seq: Option<u64>,
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
         let list = placeholders_from(4, keys.len());
         let kinds = if with_requests { "5, 6" } else { "5" };
         let sql = format!(
@@ -516,6 +667,21 @@ impl Store {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
+        self.remembered(
+            &self.reads.open_requests,
+            info.row_id,
+            (info.row_id, keys.to_vec(), limit),
+            || self.read_open_requests(info, keys, limit),
+        )
+        .await
+    }
+
+    async fn read_open_requests(
+        &self,
+        info: &CircleInfo,
+        keys: &[PublicKey],
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
         let list = placeholders_from(3, keys.len());
         let sql = format!(
             "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
@@ -536,7 +702,10 @@ impl Store {
 
     /// The latest tree head the node signed for a circle.
     pub async fn latest_tree_head(&self, info: &CircleInfo) -> Result<TreeHead, StoreError> {
-        read_tree_head(&mut *self.pool.acquire().await?, info).await
+        self.remembered(&self.reads.heads, info.row_id, info.row_id, || async {
+            read_tree_head(&mut *self.pool.acquire().await?, info).await
+        })
+        .await
     }
 
     /// Erases a memo's text and salt; the entry, its hash and signature stay valid.
@@ -546,6 +715,7 @@ impl Store {
             .bind(seq as i64)
             .execute(&self.pool)
             .await?;
+        self.changed(info.row_id);
         Ok(done.rows_affected() > 0)
     }
 

@@ -215,6 +215,8 @@ impl Writer {
                         "committed a batch"
                     );
                     self.last_recorded_ms = now;
+                    // Before anyone hears of the new entries, nothing older is served from memory.
+                    self.store.changed(self.row_id);
                     let mut answers: Vec<Option<Result<Appended, StoreError>>> =
                         (0..jobs.len()).map(|_| None).collect();
                     for (index, entry, hash) in &placed {
@@ -233,6 +235,8 @@ impl Writer {
                     return Ok(());
                 }
                 Err(WriteError::Conflict) if attempt <= CONFLICT_RETRIES_MAX => {
+                    // Another process wrote: what this process remembers of the circle is old.
+                    self.store.changed(self.row_id);
                     (self.state, self.frontier) = self.store.load_state(self.row_id).await?;
                 }
                 Err(error) => {
@@ -246,6 +250,7 @@ impl Writer {
                     // A failed COMMIT may still have been committed (a connection lost after the
                     // server committed). The log is the truth: reload it and answer each job by
                     // whether its exact request is there, so nobody pays twice by retrying.
+                    self.store.changed(self.row_id);
                     (self.state, self.frontier) = self.store.load_state(self.row_id).await?;
                     for job in jobs {
                         let request = &job.signed.request;

@@ -4,6 +4,7 @@
 use maud::{html, Markup};
 
 use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
+use crate::i18n::Tr;
 use crate::session::Visitor;
 
 /// How a circle's amounts are written.
@@ -314,14 +315,16 @@ pub struct LedgerView {
     pub newer: Option<Option<u64>>,
 }
 
-pub fn ledger_page(v: &Visitor, nav: &CircleNav, ledger: &LedgerView) -> Markup {
-    let tr = &v.tr;
+/// The ledger page around its body (see [`ledger_body`]).
+pub fn ledger_page(v: &Visitor, nav: &CircleNav, body: Markup) -> Markup {
+    layout(v, Some(nav), &v.tr.t("ledger-title"), body)
+}
+
+/// The ledger page's content: the same for every member reading it in one language, so the
+/// node can remember it until the next entry.
+pub fn ledger_body(tr: &Tr, slug: &str, ledger: &LedgerView) -> Markup {
     let title = tr.t("ledger-title");
-    layout(
-        v,
-        Some(nav),
-        &title,
-        html! {
+    html! {
             h1 { (title) }
             section.card.tree-head aria-labelledby="head-title" {
                 h2 #head-title { (tr.t("ledger-head")) }
@@ -373,17 +376,16 @@ pub fn ledger_page(v: &Visitor, nav: &CircleNav, ledger: &LedgerView) -> Markup 
                 nav.pager aria-label=(tr.t("pager-label")) {
                     @if let Some(newer) = ledger.newer {
                         @match newer {
-                            Some(before) => a href={"/c/" (nav.slug) "/ledger?before=" (before)} { (tr.t("pager-newer")) },
-                            None => a href={"/c/" (nav.slug) "/ledger"} { (tr.t("pager-newer")) },
+                            Some(before) => a href={"/c/" (slug) "/ledger?before=" (before)} { (tr.t("pager-newer")) },
+                            None => a href={"/c/" (slug) "/ledger"} { (tr.t("pager-newer")) },
                         }
                     }
                     @if let Some(before) = ledger.older {
-                        a href={"/c/" (nav.slug) "/ledger?before=" (before)} { (tr.t("pager-older")) }
+                        a href={"/c/" (slug) "/ledger?before=" (before)} { (tr.t("pager-older")) }
                     }
                 }
             }
-        },
-    )
+    }
 }
 
 pub fn statement_page(
