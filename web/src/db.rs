@@ -156,6 +156,9 @@ const CACHED_ANSWERS_MAX: u64 = 20_000;
 /// The one scope of the web space's tables: any write to them makes every remembered answer old.
 const WEB_SCOPE: i64 = 0;
 
+/// A ledger key with the username and display name of the member who holds or held it.
+pub type KeyName = (PublicKey, String, String);
+
 /// A live session's row.
 #[derive(Debug, Clone, Copy)]
 struct SessionRow {
@@ -175,7 +178,7 @@ struct WebReads {
     users: ReadCache<i64, Option<User>>,
     memberships: ReadCache<(i64, i64), Option<Membership>>,
     member_keys: ReadCache<(i64, i64), Vec<PublicKey>>,
-    names: ReadCache<(i64, Vec<PublicKey>), Vec<(PublicKey, String, String)>>,
+    names: ReadCache<(i64, Vec<PublicKey>), Vec<KeyName>>,
     settings: ReadCache<i64, Option<CircleSettings>>,
 }
 
@@ -806,7 +809,7 @@ impl NodeDb {
         &self,
         circle: i64,
         keys: &[PublicKey],
-    ) -> DbResult<Vec<(PublicKey, String, String)>> {
+    ) -> DbResult<Vec<KeyName>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -825,7 +828,7 @@ impl NodeDb {
         &self,
         circle: i64,
         keys: &[PublicKey],
-    ) -> DbResult<Vec<(PublicKey, String, String)>> {
+    ) -> DbResult<Vec<KeyName>> {
         let list = (0..keys.len())
             .map(|n| format!("${}", n + 2))
             .collect::<Vec<_>>()

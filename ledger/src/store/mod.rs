@@ -149,6 +149,9 @@ const CACHED_ENTRIES_MAX: u64 = 50_000;
 /// Accounts, steward sets, key successors and circles remembered, per kind of read.
 const CACHED_ANSWERS_MAX: u64 = 20_000;
 
+/// (circle, the account's keys, with requests, before, limit).
+type AccountEntriesKey = (i64, Vec<PublicKey>, bool, Option<u64>, i64);
+
 /// Recent answers to the reads pages make on every request (see [`cache`]); the circle's row id
 /// is the scope each answer is valid for.
 #[derive(Debug)]
@@ -163,7 +166,7 @@ struct LedgerReads {
     heads: ReadCache<i64, TreeHead>,
     entries: ReadCache<(i64, u64), StoredEntry>,
     pages: ReadCache<(i64, u64, u64), Vec<StoredEntry>>,
-    account_entries: ReadCache<(i64, Vec<PublicKey>, bool, Option<u64>, i64), Vec<StoredEntry>>,
+    account_entries: ReadCache<AccountEntriesKey, Vec<StoredEntry>>,
     open_requests: ReadCache<(i64, Vec<PublicKey>, i64), Vec<StoredEntry>>,
 }
 
