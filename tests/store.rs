@@ -179,6 +179,34 @@ both_backends! {
         assert!(report.passed(), "{:?}", report.faults);
     };
 
+    a_batch_is_applied_in_order_each_request_on_its_own => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 2).await;
+        let (a, b) = (&c.members[0], &c.members[1]);
+        let first = c.pay(a, b, 1500);
+        let results = store
+            .append_many("garden", vec![
+                (first.clone(), None),
+                // Beyond the floor only because the first one went through.
+                (c.pay(a, b, 600), None),
+                (c.pay(b, a, 100), None),
+                (first, None),
+            ])
+            .await
+            .expect("batch");
+        assert_eq!(results.len(), 4);
+        let first_seq = results[0].as_ref().expect("first").seq;
+        assert!(matches!(results[1], Err(StoreError::Refused(Refusal::InsufficientCredit { .. }))), "{:?}", results[1]);
+        assert_eq!(results[2].as_ref().expect("third").seq, first_seq + 1);
+        let again = results[3].as_ref().expect("a retry is answered");
+        assert!(again.duplicate && again.seq == first_seq);
+        assert_eq!(balances(&store, "garden").await.iter().map(|(_, balance)| *balance).sum::<i64>(), 0);
+        let too_many = (0..=commons_ledger::store::APPEND_BATCH_MAX).map(|_| (c.pay(b, a, 1), None)).collect();
+        assert!(matches!(store.append_many("garden", too_many).await, Err(StoreError::BatchTooLarge(_))));
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.passed(), "{:?}", report.faults);
+    };
+
     remembered_reads_never_outlive_a_write => |url: String| async move {
         let store = Store::open(&url).await.expect("open");
         let c = make_circle(&store, "garden", 2).await;

@@ -844,6 +844,52 @@ async fn api_tokens_own_keys_and_walls(db: String) {
         (status, answer["error"]["code"].as_str()),
         (422, Some("insufficient_credit"))
     );
+    // A batch: each request is answered on its own, in order, as if posted one by one.
+    let wire = |signed: &commons_ledger::entry::SignedRequest| json!({"request": hex::encode(&signed.bytes), "signature": hex::encode(signed.signature.0)});
+    let batch = json!({"entries": [
+        wire(&transfer(&own, 20)),
+        wire(&signed),
+        wire(&stranger),
+        wire(&greedy),
+        wire(&transfer(&own, 30)),
+    ]});
+    let (status, answer) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/entries/batch",
+        Some(&token),
+        None,
+        Some(batch),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results.len(), 5, "{answer}");
+    assert!(results[0]["seq"].as_u64().is_some(), "{answer}");
+    assert_eq!(
+        (results[1]["duplicate"].as_bool(), &results[1]["seq"]),
+        (Some(true), &appended["seq"])
+    );
+    assert_eq!(results[2]["error"]["code"], "not_your_key");
+    assert_eq!(results[3]["error"]["code"], "insufficient_credit");
+    assert_eq!(
+        results[4]["seq"].as_u64(),
+        results[0]["seq"].as_u64().map(|seq| seq + 1),
+        "{answer}"
+    );
+    let (status, answer) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/entries/batch",
+        Some(&token),
+        None,
+        Some(json!({"entries": []})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("batch_size"))
+    );
     let (status, statement) = api(
         &ben,
         Method::GET,
@@ -856,7 +902,7 @@ async fn api_tokens_own_keys_and_walls(db: String) {
     assert_eq!(status, 200);
     assert_eq!(
         statement["entries"].as_array().expect("list").len(),
-        2,
+        4,
         "{statement}"
     );
 
@@ -890,6 +936,7 @@ async fn api_tokens_own_keys_and_walls(db: String) {
     }
     for path in [
         "/api/v1/circles/garden/entries",
+        "/api/v1/circles/garden/entries/batch",
         "/api/v1/circles/garden/payments",
         "/api/v1/circles/garden/payment-requests",
         "/api/v1/circles/garden/requests/3/accept",
@@ -901,7 +948,7 @@ async fn api_tokens_own_keys_and_walls(db: String) {
             path,
             Some(&carol_token),
             None,
-            Some(json!({"member": "ben", "amount": "1", "request": "00", "signature": "00"})),
+            Some(json!({"member": "ben", "amount": "1", "request": "00", "signature": "00", "entries": []})),
         )
         .await;
         assert_eq!(status, 404, "{path}");

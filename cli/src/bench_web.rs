@@ -27,21 +27,23 @@ struct Figures {
 }
 
 impl Figures {
-    fn print(&self, name: &str) {
+    /// The latency at quantile `q` (0..=1), in milliseconds.
+    fn quantile_ms(&self, q: f64) -> f64 {
         let mut sorted = self.latencies_us.clone();
         sorted.sort_unstable();
-        let at = |q: f64| -> f64 {
-            if sorted.is_empty() {
-                return 0.0;
-            }
-            let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-            sorted[index] as f64 / 1000.0
-        };
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+        sorted[index] as f64 / 1000.0
+    }
+
+    fn print(&self, name: &str) {
         println!(
             "{name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, {} bytes each",
             self.requests as f64 / self.seconds,
-            at(0.50),
-            at(0.99),
+            self.quantile_ms(0.50),
+            self.quantile_ms(0.99),
             self.errors,
             self.bytes
         );
@@ -211,6 +213,9 @@ pub async fn web(
     if wanted("payments") {
         payments(&base, &info, &payers, connections, seconds).await?;
     }
+    if wanted("batch") {
+        batched_payments(&base, &info, &payers, connections, seconds).await?;
+    }
     let report = services.store.audit(&info.slug, None, &|_| {}).await?;
     println!(
         "audit after the bench: {} entries, {} faults",
@@ -229,7 +234,8 @@ async fn payments(
     connections: usize,
     seconds: f64,
 ) -> Result<()> {
-    let per_task = 20_000usize.div_ceil(connections.max(1));
+    // Enough for 20,000 payments a second over the whole run.
+    let per_task = ((20_000.0 * seconds) as usize).div_ceil(connections.max(1));
     let mut prepared: Vec<Vec<(String, Value)>> = Vec::new();
     let keys: Vec<_> = payers.iter().map(|(key, _, _)| key.public_key()).collect();
     for task in 0..connections {
@@ -285,5 +291,95 @@ async fn payments(
     })
     .await;
     figures.print("payments through /api/v1 (pre-signed)");
+    Ok(())
+}
+
+/// Payments in batches of 100 through `/entries/batch`, each batch from one member to the others.
+async fn batched_payments(
+    base: &str,
+    info: &commons_ledger::store::CircleInfo,
+    payers: &[(SecretKey, String, String)],
+    connections: usize,
+    seconds: f64,
+) -> Result<()> {
+    const BATCH_PAYMENTS: usize = 100;
+    let batches_per_task =
+        ((40_000.0 * seconds) as usize).div_ceil(connections.max(1) * BATCH_PAYMENTS);
+    let keys: Vec<_> = payers.iter().map(|(key, _, _)| key.public_key()).collect();
+    // Batch `round` of connection `task` is paid by member `task + round`, so every member pays
+    // as much as they receive over the run and nobody reaches their floor.
+    let prepared: Vec<Vec<(String, Value)>> = (0..connections)
+        .map(|task| {
+            (0..batches_per_task)
+                .map(|round| {
+                    let from = (task + round) % payers.len();
+                    let (key, token, _) = &payers[from];
+                    let entries: Vec<Value> = (0..BATCH_PAYMENTS)
+                        .map(|index| {
+                            let step = 1 + (task + index) % (payers.len() - 1);
+                            let signed = Request::signed(
+                                info.circle_id,
+                                key,
+                                Body::Transfer {
+                                    payer: key.public_key(),
+                                    payee: keys[(from + step) % payers.len()],
+                                    amount_minor: 1,
+                                    memo_hash: None,
+                                    cause: Cause::Direct,
+                                },
+                            );
+                            json!({"request": hex::encode(&signed.bytes), "signature": hex::encode(signed.signature.0)})
+                        })
+                        .collect();
+                    (token.clone(), json!({ "entries": entries }))
+                })
+                .collect()
+        })
+        .collect();
+    let prepared = Arc::new(prepared);
+    let api = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    let url = format!("{base}/api/v1/circles/{}/entries/batch", info.slug);
+    let figures = hammer(connections, seconds, move |task, round| {
+        let api = api.clone();
+        let url = url.clone();
+        let prepared = prepared.clone();
+        async move {
+            let Some((token, body)) = prepared[task].get(round) else {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                return Err(());
+            };
+            let response = api
+                .post(&url)
+                .bearer_auth(token)
+                .json(body)
+                .send()
+                .await
+                .map_err(|_| ())?;
+            if !response.status().is_success() {
+                return Err(());
+            }
+            let answer: Value = response.json().await.map_err(|_| ())?;
+            let all_appended = answer["results"]
+                .as_array()
+                .is_some_and(|results| results.iter().all(|one| one.get("seq").is_some()));
+            if all_appended {
+                Ok(BATCH_PAYMENTS)
+            } else {
+                Err(())
+            }
+        }
+    })
+    .await;
+    let payments = figures.requests * BATCH_PAYMENTS;
+    println!(
+        "payments in batches of {BATCH_PAYMENTS} through /api/v1/.../entries/batch: {:.0} payments/s ({:.0} requests/s), p50 {:.2} ms, p99 {:.2} ms per batch, {} errors",
+        payments as f64 / figures.seconds,
+        figures.requests as f64 / figures.seconds,
+        figures.quantile_ms(0.50),
+        figures.quantile_ms(0.99),
+        figures.errors
+    );
     Ok(())
 }

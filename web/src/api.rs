@@ -36,21 +36,24 @@ pub struct ApiError {
     message: String,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// `{"error": {"code", "message"}}`, with internal details logged and kept from the client.
+    fn as_json(&self) -> Value {
         if self.status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(message = %self.message, "internal API error");
         }
         let message = if self.status == StatusCode::INTERNAL_SERVER_ERROR {
-            "Something went wrong on the node. Nothing was changed; try again.".to_owned()
+            "Something went wrong on the node. Nothing was changed; try again."
         } else {
-            self.message
+            self.message.as_str()
         };
-        (
-            self.status,
-            Json(json!({ "error": { "code": self.code, "message": message } })),
-        )
-            .into_response()
+        json!({ "error": { "code": self.code, "message": message } })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.as_json())).into_response()
     }
 }
 
@@ -431,15 +434,9 @@ pub struct MemoBody {
     text: String,
 }
 
-/// `POST /api/v1/circles/{slug}/entries`: append a request I signed myself (members who hold
-/// their own key). The author must be my account's key in this circle.
-pub async fn submit_signed(
-    State(state): State<Arc<AppState>>,
-    v: Visitor,
-    Path(slug): Path<String>,
-    Json(body): Json<SignedBody>,
-) -> ApiResult {
-    let actor = actor(&state, &v, &slug).await?;
+/// A signed request as the API receives it, checked against the actor: well-formed, for this
+/// circle, and authored by the actor's own account key.
+fn signed_of(actor: &Actor, body: SignedBody) -> Result<(SignedRequest, Option<Memo>), ApiError> {
     let bad = |what: &str| {
         api_error(
             StatusCode::BAD_REQUEST,
@@ -473,12 +470,88 @@ pub async fn submit_signed(
         }),
         None => None,
     };
+    Ok((signed, memo))
+}
+
+/// `POST /api/v1/circles/{slug}/entries`: append a request signed by the member's own key.
+pub async fn submit_signed(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Json(body): Json<SignedBody>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    let (signed, memo) = signed_of(&actor, body)?;
     let result = state
         .services
         .store
         .append(&actor.circle.slug, signed, memo)
         .await?;
     Ok(appended(result))
+}
+
+/// Most signed requests one batch takes (and the body limit applies as to any request).
+pub const ENTRIES_BATCH_MAX: usize = 500;
+
+#[derive(Debug, Deserialize)]
+pub struct SignedBatchBody {
+    entries: Vec<SignedBody>,
+}
+
+/// `POST /api/v1/circles/{slug}/entries/batch`: append up to [`ENTRIES_BATCH_MAX`] requests
+/// signed by the member's own key. Each is checked and applied on its own, in order, exactly as
+/// if posted one after another; the answer lists each one's entry or error, in the same order.
+pub async fn submit_signed_batch(
+    State(state): State<Arc<AppState>>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Json(body): Json<SignedBatchBody>,
+) -> ApiResult {
+    let actor = actor(&state, &v, &slug).await?;
+    if body.entries.is_empty() || body.entries.len() > ENTRIES_BATCH_MAX {
+        return Err(api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "batch_size",
+            format!("Send between 1 and {ENTRIES_BATCH_MAX} entries in one batch."),
+        ));
+    }
+    let parsed: Vec<Result<(SignedRequest, Option<Memo>), ApiError>> = body
+        .entries
+        .into_iter()
+        .map(|one| signed_of(&actor, one))
+        .collect();
+    let valid: Vec<(SignedRequest, Option<Memo>)> = parsed
+        .iter()
+        .filter_map(|one| one.as_ref().ok().cloned())
+        .collect();
+    let mut appended = state
+        .services
+        .store
+        .append_many(&actor.circle.slug, valid)
+        .await?
+        .into_iter();
+    let results: Vec<Value> = parsed
+        .into_iter()
+        .map(|one| {
+            let outcome = match one {
+                Err(error) => Err(error),
+                Ok(_) => match appended.next() {
+                    Some(Ok(done)) => Ok(done),
+                    Some(Err(error)) => Err(ApiError::from(error)),
+                    None => Err(ApiError::from(ActionError::Busy)),
+                },
+            };
+            match outcome {
+                Ok(done) => json!(AppendedJson {
+                    seq: done.seq,
+                    hash: done.hash.to_hex(),
+                    duplicate: done.duplicate,
+                }),
+                Err(error) => error.as_json(),
+            }
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })))
 }
 
 /// `GET /api/v1/circles/{slug}/entries/{seq}/proof?tree_size=`: an inclusion proof.

@@ -333,7 +333,9 @@ impl NodeDb {
     pub async fn user(&self, id: i64) -> DbResult<Option<User>> {
         self.reads
             .users
-            .get_or_read(&self.reads.generations, WEB_SCOPE, id, || self.read_user(id))
+            .get_or_read(&self.reads.generations, WEB_SCOPE, id, || {
+                self.read_user(id)
+            })
             .await
     }
 
@@ -615,9 +617,11 @@ impl NodeDb {
                 .bind(token_hash.to_vec())
                 .execute(&self.pool)
                 .await?;
-            self.reads
-                .tokens
-                .put(token_hash.to_vec(), generation, Some((user_id, Some(now_ms))));
+            self.reads.tokens.put(
+                token_hash.to_vec(),
+                generation,
+                Some((user_id, Some(now_ms))),
+            );
         }
         self.user(user_id).await
     }
@@ -805,11 +809,7 @@ impl NodeDb {
     }
 
     /// Who holds (or held) a ledger key in a circle: names for the ledger pages.
-    pub async fn names_for_keys(
-        &self,
-        circle: i64,
-        keys: &[PublicKey],
-    ) -> DbResult<Vec<KeyName>> {
+    pub async fn names_for_keys(&self, circle: i64, keys: &[PublicKey]) -> DbResult<Vec<KeyName>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -824,11 +824,7 @@ impl NodeDb {
             .await
     }
 
-    async fn read_names_for_keys(
-        &self,
-        circle: i64,
-        keys: &[PublicKey],
-    ) -> DbResult<Vec<KeyName>> {
+    async fn read_names_for_keys(&self, circle: i64, keys: &[PublicKey]) -> DbResult<Vec<KeyName>> {
         let list = (0..keys.len())
             .map(|n| format!("${}", n + 2))
             .collect::<Vec<_>>()

@@ -233,6 +233,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(api::entries).post(api::submit_signed),
         )
         .route(
+            "/api/v1/circles/{slug}/entries/batch",
+            post(api::submit_signed_batch),
+        )
+        .route(
             "/api/v1/circles/{slug}/entries/{seq}/proof",
             get(api::proof),
         )

@@ -8,7 +8,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use commons_ledger::amount::{AmountError, Decimals};
-use commons_ledger::entry::{memo_hash, Body, Cause, CircleSpec, Request, TreeHead, MEMO_BYTES_MAX};
+use commons_ledger::entry::{
+    memo_hash, Body, Cause, CircleSpec, Request, TreeHead, MEMO_BYTES_MAX,
+};
 use commons_ledger::export::Memo;
 use commons_ledger::keys::{Hash, PublicKey, SecretKey};
 use commons_ledger::state::Refusal;
@@ -1602,7 +1604,10 @@ mod tests {
         let head = TreeHead::sign(&node, Hash::ZERO, 3, Hash::sha256(&[b"root"]), 1_000);
         let verified = VerifiedSignatures::default();
         assert!(verified.check_head(&head, &node.public_key()));
-        assert!(verified.check_head(&head, &node.public_key()), "from memory");
+        assert!(
+            verified.check_head(&head, &node.public_key()),
+            "from memory"
+        );
         let mut grown = head.clone();
         grown.tree_size = 4;
         assert!(!verified.check_head(&grown, &node.public_key()));

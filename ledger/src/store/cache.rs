@@ -34,9 +34,13 @@ impl Generations {
         *self.lock().get(&scope).unwrap_or(&0)
     }
 
-    /// Marks everything read from `scope` so far as out of date (call it after the write commits).
-    pub fn bump(&self, scope: i64) {
-        *self.lock().entry(scope).or_insert(0) += 1;
+    /// Marks everything read from `scope` so far as out of date (call it after the write
+    /// commits); returns the new generation.
+    pub fn bump(&self, scope: i64) -> u64 {
+        let mut by_scope = self.lock();
+        let generation = by_scope.entry(scope).or_insert(0);
+        *generation += 1;
+        *generation
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, u64>> {
@@ -80,9 +84,7 @@ pub struct ReadCache<K, V> {
 
 impl<K, V> std::fmt::Debug for ReadCache<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReadCache")
-            .field("ttl", &self.ttl)
-            .finish()
+        f.debug_struct("ReadCache").field("ttl", &self.ttl).finish()
     }
 }
 
@@ -191,6 +193,9 @@ mod tests {
             cache.put(key, 0, vec![0; 10]);
         }
         let kept = (0..1_000).filter(|key| cache.get(key, 0).is_some()).count();
-        assert!(kept <= 10, "{kept} answers of weight 10 kept under a capacity of 100");
+        assert!(
+            kept <= 10,
+            "{kept} answers of weight 10 kept under a capacity of 100"
+        );
     }
 }

@@ -40,6 +40,8 @@ pub use writer::{Appended, WriterConfig};
 pub const READ_PAGE_ENTRIES: i64 = 10_000;
 /// Most entries one `entries` call returns.
 pub const LIST_ENTRIES_MAX: i64 = 1_000;
+/// Most requests one `append_many` call takes.
+pub const APPEND_BATCH_MAX: usize = 1_000;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +65,8 @@ pub enum StoreError {
     Busy(usize),
     #[error("no such proof: {0}")]
     NoSuchProof(String),
+    #[error("too many requests at once: send at most {0} in one batch")]
+    BatchTooLarge(usize),
     #[error("there is no entry {0} in this circle")]
     NoSuchEntry(u64),
     #[error("the payment was not recorded: {0}. Nothing changed; try again")]
@@ -364,6 +368,34 @@ impl Store {
         self.reads.generations.bump(row_id);
     }
 
+    /// After the writer committed a batch: every remembered read of the circle is old, but what
+    /// the writer knows for certain (its head, the accounts the batch touched, its stewards) is
+    /// remembered afresh, so the next pages and appends need no database read for them.
+    pub(crate) fn committed(
+        &self,
+        row_id: i64,
+        head_seq: u64,
+        accounts: Vec<AccountRow>,
+        stewards: &BTreeSet<PublicKey>,
+    ) {
+        let reads = &self.reads;
+        let known = reads
+            .circles
+            .get(&row_id, reads.generations.current(row_id));
+        let generation = reads.generations.bump(row_id);
+        if let Some(info) = known {
+            reads
+                .circles
+                .put(row_id, generation, CircleInfo { head_seq, ..info });
+        }
+        for account in accounts {
+            reads
+                .accounts
+                .put((row_id, account.key), generation, Some(account));
+        }
+        reads.stewards.put(row_id, generation, stewards.clone());
+    }
+
     /// Every circle on this node, by slug.
     pub async fn circles(&self) -> Result<Vec<CircleInfo>, StoreError> {
         let rows = sqlx::query(
@@ -387,7 +419,58 @@ impl Store {
         crate::state::check_submission(&signed, memo.as_ref())?;
         let handle = self.writer(slug).await?;
         let bytes = signed.bytes.clone();
-        match handle.submit(signed, memo).await {
+        let answer = handle.submit(signed, memo).await;
+        self.same_as_before(slug, &bytes, answer).await
+    }
+
+    /// Appends many signed requests to one circle at once (an API batch, an import): each is
+    /// checked and applied on its own, in order, as if appended one after another, and they
+    /// share the writer's transactions. At most [`APPEND_BATCH_MAX`].
+    pub async fn append_many(
+        &self,
+        slug: &str,
+        requests: Vec<(SignedRequest, Option<Memo>)>,
+    ) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
+        if requests.len() > APPEND_BATCH_MAX {
+            return Err(StoreError::BatchTooLarge(APPEND_BATCH_MAX));
+        }
+        let handle = self.writer(slug).await?;
+        let mut checked: Vec<Option<StoreError>> = Vec::with_capacity(requests.len());
+        let mut submitted = Vec::new();
+        let mut bytes = Vec::new();
+        for (signed, memo) in requests {
+            match crate::state::check_submission(&signed, memo.as_ref()) {
+                Ok(()) => {
+                    checked.push(None);
+                    bytes.push(signed.bytes.clone());
+                    submitted.push((signed, memo));
+                }
+                Err(refusal) => checked.push(Some(refusal.into())),
+            }
+        }
+        let mut answers = handle.submit_many(submitted).await.into_iter().zip(bytes);
+        let mut results = Vec::with_capacity(checked.len());
+        for refused in checked {
+            results.push(match refused {
+                Some(error) => Err(error),
+                None => match answers.next() {
+                    Some((answer, bytes)) => self.same_as_before(slug, &bytes, answer).await,
+                    None => Err(StoreError::WriterStopped),
+                },
+            });
+        }
+        Ok(results)
+    }
+
+    /// A request refused for reusing a nonce is answered with its earlier entry when it is the
+    /// very same signed request (a retry), so nobody pays twice by retrying.
+    async fn same_as_before(
+        &self,
+        slug: &str,
+        bytes: &[u8],
+        answer: Result<Appended, StoreError>,
+    ) -> Result<Appended, StoreError> {
+        match answer {
             Err(StoreError::Refused(Refusal::NonceReused { seq })) => {
                 let info = self.circle(slug).await?;
                 let earlier = self.entry(&info, seq).await?;
@@ -497,12 +580,9 @@ impl Store {
     }
 
     pub async fn entry(&self, info: &CircleInfo, seq: u64) -> Result<StoredEntry, StoreError> {
-        self.remembered(
-            &self.reads.entries,
-            info.row_id,
-            (info.row_id, seq),
-            || self.entry_in(info.row_id, seq),
-        )
+        self.remembered(&self.reads.entries, info.row_id, (info.row_id, seq), || {
+            self.entry_in(info.row_id, seq)
+        })
         .await
     }
 

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{columns_of, now_ms, Backend, Columns, Store, StoreError};
+use super::{columns_of, now_ms, AccountRow, Backend, Columns, Store, StoreError};
 use crate::entry::{Entry, SignedRequest, TreeHead};
 use crate::export::Memo;
 use crate::keys::{batch_size_for, verify_batch, Hash, PublicKey, SecretKey, Signature};
@@ -95,6 +95,39 @@ impl WriterHandle {
                 mpsc::error::TrySendError::Closed(_) => StoreError::WriterStopped,
             })?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Queues every request before waiting for any, so they share the writer's batches; the
+    /// answers come back in the same order. A request the queue has no room for is answered busy.
+    pub(crate) async fn submit_many(
+        &self,
+        requests: Vec<(SignedRequest, Option<Memo>)>,
+    ) -> Vec<Result<Appended, StoreError>> {
+        let mut answers = Vec::with_capacity(requests.len());
+        for (signed, memo) in requests {
+            let (reply, answer) = oneshot::channel();
+            answers.push(
+                self.sender
+                    .try_send(Job {
+                        signed,
+                        memo,
+                        reply,
+                    })
+                    .map(|()| answer)
+                    .map_err(|error| match error {
+                        mpsc::error::TrySendError::Full(_) => StoreError::Busy(self.queue_max),
+                        mpsc::error::TrySendError::Closed(_) => StoreError::WriterStopped,
+                    }),
+            );
+        }
+        let mut results = Vec::with_capacity(answers.len());
+        for answer in answers {
+            results.push(match answer {
+                Ok(answer) => answer.await.unwrap_or(Err(StoreError::WriterStopped)),
+                Err(error) => Err(error),
+            });
+        }
+        results
     }
 }
 
@@ -216,7 +249,24 @@ impl Writer {
                     );
                     self.last_recorded_ms = now;
                     // Before anyone hears of the new entries, nothing older is served from memory.
-                    self.store.changed(self.row_id);
+                    let accounts = touched
+                        .iter()
+                        .filter_map(|key| {
+                            self.state.accounts.get(key).map(|account| AccountRow {
+                                key: *key,
+                                floor_minor: account.floor_minor,
+                                ceiling_minor: account.ceiling_minor,
+                                balance_minor: account.balance_minor,
+                                status: account.status.as_str().to_owned(),
+                            })
+                        })
+                        .collect();
+                    self.store.committed(
+                        self.row_id,
+                        self.state.next_seq - 1,
+                        accounts,
+                        &self.state.stewards,
+                    );
                     let mut answers: Vec<Option<Result<Appended, StoreError>>> =
                         (0..jobs.len()).map(|_| None).collect();
                     for (index, entry, hash) in &placed {
@@ -372,7 +422,15 @@ async fn verify_stage(
     verified: mpsc::Sender<Vec<Job>>,
     batch_max: usize,
 ) {
-    while let Some(first) = receiver.recv().await {
+    loop {
+        // Wait until the writer can take a batch before gathering one: requests that arrive
+        // meanwhile join the next batch instead of waiting behind a small one already gathered.
+        let Ok(permit) = verified.reserve().await else {
+            return;
+        };
+        let Some(first) = receiver.recv().await else {
+            return;
+        };
         let mut jobs = vec![first];
         while jobs.len() < batch_max {
             match receiver.try_recv() {
@@ -388,9 +446,7 @@ async fn verify_stage(
             verify_ms = started.elapsed().as_millis() as u64,
             "verified a batch"
         );
-        if verified.send(jobs).await.is_err() {
-            return;
-        }
+        permit.send(jobs);
     }
 }
 
