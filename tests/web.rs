@@ -145,6 +145,13 @@ async fn members_walkthrough(db: String) {
     let page = log_in(&mut ben, "BEN", PASSWORD).await;
     assert!(page.url.ends_with("/c/garden"), "{}", page.url);
 
+    // Ben finds Amara by part of her name (the search works without JavaScript).
+    let found = ben.get("/c/garden/pay?find=okaf").await;
+    assert!(found.body.contains("value=\"amara\""), "{}", found.body);
+    let nobody = ben.get("/c/garden/pay?find=zebedee").await;
+    assert!(!nobody.body.contains("value=\"amara\""));
+    assert!(nobody.body.contains("matches “zebedee”"), "{}", nobody.body);
+
     // Ben pays Amara; she sees it.
     let page = ben
         .submit(

@@ -83,6 +83,7 @@ const memberPages = [
   "/",
   `/c/${slug}`,
   `/c/${slug}/pay`,
+  `/c/${slug}/pay?find=zebedee`,
   `/c/${slug}/request`,
   `/c/${slug}/ledger`,
   `/c/${slug}/statement`,
@@ -198,6 +199,16 @@ for (const [username, pages] of [["ben", memberPages], ["amara", [...memberPages
   if (!found) failures.push("keyboard: the Pay link cannot be reached with Tab");
   await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
   if (!page.url().endsWith(`/c/${slug}/pay`)) failures.push(`keyboard: Enter on Pay went to ${page.url()}`);
+  // Find Jo by part of her name: a search form that works without JavaScript.
+  let onFind = false;
+  for (let i = 0; i < 30 && !onFind; i++) {
+    await page.keyboard.press("Tab");
+    onFind = (await focused()).startsWith("input#find");
+  }
+  if (!onFind) failures.push("keyboard: the member search cannot be reached with Tab");
+  await page.keyboard.type("mensah");
+  await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  if (!page.url().includes("find=mensah")) failures.push(`keyboard: searching went to ${page.url()}`);
   // Tab to the member select, choose Jo by typing, then the amount and memo, then Enter.
   let onSelect = false;
   for (let i = 0; i < 30 && !onSelect; i++) {

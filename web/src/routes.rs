@@ -935,25 +935,41 @@ pub async fn circle_home(
     )))
 }
 
-/// Other active members, for the pay and request forms: (username, display name).
+/// Other active members for the pay and request forms, as (username, display name): those
+/// whose name matches `find`, at most [`crate::db::MEMBERS_PAGE_MAX`], and the member already
+/// chosen. The flag says whether more members match than are listed.
 async fn member_choices(
     state: &AppState,
     actor: &Actor,
-) -> Result<Vec<(String, String)>, AppError> {
-    Ok(state
-        .services
-        .db
+    find: &str,
+    chosen: &str,
+) -> Result<(Vec<(String, String)>, bool), AppError> {
+    let db = &state.services.db;
+    let find = find.trim();
+    let cards = db
         .members(
             actor.circle.row_id,
             MemberStatus::Active,
-            None,
+            (!find.is_empty()).then_some(find),
             crate::db::MEMBERS_PAGE_MAX,
         )
-        .await?
+        .await?;
+    let more = cards.len() as i64 >= crate::db::MEMBERS_PAGE_MAX;
+    let mut choices: Vec<(String, String)> = cards
         .into_iter()
         .filter(|card| card.user_id != actor.user.id)
         .map(|card| (card.username, card.display_name))
-        .collect())
+        .collect();
+    if !chosen.is_empty() && !choices.iter().any(|(username, _)| username == chosen) {
+        if let Some(card) = db
+            .member_by_username(actor.circle.row_id, chosen)
+            .await?
+            .filter(|card| card.status == MemberStatus::Active && card.user_id != actor.user.id)
+        {
+            choices.insert(0, (card.username, card.display_name));
+        }
+    }
+    Ok((choices, more))
 }
 
 fn can_spend(actor: &Actor) -> i64 {
@@ -964,6 +980,9 @@ fn can_spend(actor: &Actor) -> i64 {
 pub struct MemberQuery {
     #[serde(default)]
     member: String,
+    /// A name to narrow the list of members down to (the pay page's search).
+    #[serde(default)]
+    find: String,
 }
 
 async fn pay_form_page(
@@ -973,19 +992,24 @@ async fn pay_form_page(
     requesting: bool,
     form: &PayForm,
     errors: &FormErrors,
+    find: &str,
 ) -> Result<Markup, AppError> {
-    let members = member_choices(state, actor).await?;
+    let (members, more) = member_choices(state, actor, find, &form.member).await?;
     let spend = can_spend(actor);
     Ok(views::circle::pay_page(
         v,
         &nav_for(actor, "pay"),
-        &unit_of(&actor.circle),
-        spend,
-        requesting,
-        &members,
+        &views::circle::PayPage {
+            unit: unit_of(&actor.circle),
+            can_spend_minor: spend,
+            requesting,
+            members,
+            more_members: more,
+            find: find.trim().to_owned(),
+            locked: is_locked(state, v),
+        },
         form,
         errors,
-        is_locked(state, v),
     ))
 }
 
@@ -1001,7 +1025,16 @@ pub async fn pay_form(
         ..PayForm::default()
     };
     Ok(page(
-        pay_form_page(&state, &v, &actor, false, &form, &FormErrors::default()).await?,
+        pay_form_page(
+            &state,
+            &v,
+            &actor,
+            false,
+            &form,
+            &FormErrors::default(),
+            &query.find,
+        )
+        .await?,
     ))
 }
 
@@ -1017,7 +1050,16 @@ pub async fn request_form(
         ..PayForm::default()
     };
     Ok(page(
-        pay_form_page(&state, &v, &actor, true, &form, &FormErrors::default()).await?,
+        pay_form_page(
+            &state,
+            &v,
+            &actor,
+            true,
+            &form,
+            &FormErrors::default(),
+            &query.find,
+        )
+        .await?,
     ))
 }
 
@@ -1087,7 +1129,7 @@ async fn pay_or_request(
             Err(error) => errors = form_errors(&v, error, "amount")?,
         }
     }
-    let markup = pay_form_page(&state, &v, &actor, requesting, &form, &errors).await?;
+    let markup = pay_form_page(&state, &v, &actor, requesting, &form, &errors, "").await?;
     Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, markup))
 }
 

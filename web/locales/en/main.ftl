@@ -75,6 +75,8 @@ hint-invite-note = Optional. A note for yourself, like their name.
 hint-description = Shown to people who are invited or ask to join.
 hint-agreements = One agreement per line. Newcomers read and accept them when they join.
 
+pay-find-none = No member’s name matches “{ $text }”. Try part of a name, or clear the search.
+pay-find-more = Only the first { $count } members are listed: find the one you want by name.
 choose-member = Choose a member
 language-browser = As my browser says
 

@@ -75,6 +75,8 @@ hint-invite-note = Opcional. Una nota para ti, como su nombre.
 hint-description = Lo ven las personas invitadas o que piden entrar.
 hint-agreements = Un acuerdo por línea. Quien entra los lee y los acepta.
 
+pay-find-none = Ningún miembro se llama como “{ $text }”. Prueba con parte del nombre o borra la búsqueda.
+pay-find-more = Solo se muestran los primeros { $count } miembros: busca por nombre a quien quieras.
 choose-member = Elige un miembro
 language-browser = El de mi navegador
 

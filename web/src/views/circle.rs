@@ -222,18 +222,41 @@ pub struct PayForm {
 
 /// The pay form (`requesting` false) or the request form (`requesting` true).
 #[allow(clippy::too_many_arguments)]
+/// What the pay (or request) page shows besides the form's own values.
+#[derive(Debug, Clone)]
+pub struct PayPage {
+    pub unit: Unit,
+    pub can_spend_minor: i64,
+    /// Asking a member to pay me, rather than paying them.
+    pub requesting: bool,
+    /// The members to choose from: (username, display name).
+    pub members: Vec<(String, String)>,
+    /// More members match than are listed: the page asks to search by name.
+    pub more_members: bool,
+    /// The name searched for, if any.
+    pub find: String,
+    /// The member's key must be unlocked with their password to sign.
+    pub locked: bool,
+}
+
 pub fn pay_page(
     v: &Visitor,
     nav: &CircleNav,
-    unit: &Unit,
-    can_spend_minor: i64,
-    requesting: bool,
-    members: &[(String, String)],
+    pay: &PayPage,
     form: &PayForm,
     errors: &FormErrors,
-    locked: bool,
 ) -> Markup {
     let tr = &v.tr;
+    let PayPage {
+        unit,
+        can_spend_minor,
+        requesting,
+        members,
+        more_members,
+        find,
+        locked,
+    } = pay;
+    let (can_spend_minor, requesting, locked) = (*can_spend_minor, *requesting, *locked);
     let title = if requesting {
         tr.t("request-title")
     } else {
@@ -254,6 +277,16 @@ pub fn pay_page(
                     p.lead { (tr.ta("pay-lead", &[("amount", &unit.money(can_spend_minor.max(0)))])) }
                 }
                 (error_summary(v, errors))
+                form.search-form method="get" action=(action) role="search" {
+                    label for="find" { (tr.t("members-search")) }
+                    input #find type="search" name="find" value=(find);
+                    button.button.secondary type="submit" { (tr.t("members-search-submit")) }
+                }
+                @if !find.is_empty() && members.is_empty() {
+                    p.empty role="status" { (tr.ta("pay-find-none", &[("text", find)])) }
+                } @else if *more_members {
+                    p.hint role="status" { (tr.ta("pay-find-more", &[("count", &members.len().to_string())])) }
+                }
                 form method="post" action=(action) novalidate {
                     (csrf_field(v))
                     div.field.has-error[errors.for_field("member").is_some()] {
