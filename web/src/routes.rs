@@ -1019,23 +1019,7 @@ pub async fn pay_form(
     Path(slug): Path<String>,
     Query(query): Query<MemberQuery>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
-    let form = PayForm {
-        member: query.member,
-        ..PayForm::default()
-    };
-    Ok(page(
-        pay_form_page(
-            &state,
-            &v,
-            &actor,
-            false,
-            &form,
-            &FormErrors::default(),
-            &query.find,
-        )
-        .await?,
-    ))
+    blank_pay_form(&state, &v, &slug, query, false).await
 }
 
 pub async fn request_form(
@@ -1044,22 +1028,25 @@ pub async fn request_form(
     Path(slug): Path<String>,
     Query(query): Query<MemberQuery>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+    blank_pay_form(&state, &v, &slug, query, true).await
+}
+
+/// The pay (or request) form before anything is typed: the member may be chosen by a link.
+async fn blank_pay_form(
+    state: &AppState,
+    v: &Visitor,
+    slug: &str,
+    query: MemberQuery,
+    requesting: bool,
+) -> PageResult {
+    let actor = actor_for(state, v, slug).await?;
     let form = PayForm {
         member: query.member,
         ..PayForm::default()
     };
+    let errors = FormErrors::default();
     Ok(page(
-        pay_form_page(
-            &state,
-            &v,
-            &actor,
-            true,
-            &form,
-            &FormErrors::default(),
-            &query.find,
-        )
-        .await?,
+        pay_form_page(state, v, &actor, requesting, &form, &errors, &query.find).await?,
     ))
 }
 
