@@ -200,6 +200,13 @@ async fn members_walkthrough(db: String) {
         let at = home.body.find(marker).expect("an accept form") + marker.len();
         home.body[at..].split('/').next().expect("seq").to_owned()
     };
+    // Amara reads the ledger (the node remembers the page) before Ben accepts...
+    let rows_before = amara
+        .get("/c/garden/ledger")
+        .await
+        .body
+        .matches("Signature verified")
+        .count();
     let page = ben
         .submit(
             "/c/garden",
@@ -207,6 +214,14 @@ async fn members_walkthrough(db: String) {
             &[],
         )
         .await;
+    // ...and sees his payment there at once after.
+    let rows_after = amara
+        .get("/c/garden/ledger")
+        .await
+        .body
+        .matches("Signature verified")
+        .count();
+    assert_eq!(rows_after, rows_before + 1);
     assert!(
         page.body.contains("Paid. The request is settled."),
         "{}",
@@ -233,6 +248,36 @@ async fn members_walkthrough(db: String) {
     assert!(ledger.body.contains("Tree head signature verified"));
     assert!(ledger.body.contains("Signature verified"));
     assert!(ledger.body.contains("Ben Carter paid Amara Okafor"));
+    // The page is remembered until something in it changes: a new name shows at once to
+    // everyone.
+    let seen_by_amara = amara.get("/c/garden/ledger").await;
+    assert!(seen_by_amara.body.contains("Ben Carter paid Amara Okafor"));
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/profile",
+            &[("display_name", "Ben C."), ("bio", ""), ("language", "en")],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let renamed = amara.get("/c/garden/ledger").await;
+    assert!(
+        renamed.body.contains("Ben C. paid Amara Okafor"),
+        "{}",
+        renamed.body
+    );
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/profile",
+            &[
+                ("display_name", "Ben Carter"),
+                ("bio", ""),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
 
     // Paying beyond the floor: the limit message with the numbers, and nothing written.
     let before = entry_count(&server).await;

@@ -244,21 +244,7 @@ async fn payments(
             let from = (task + round) % payers.len();
             let to = (from + 1) % payers.len();
             let (key, token, _) = &payers[from];
-            let signed = Request::signed(
-                info.circle_id,
-                key,
-                Body::Transfer {
-                    payer: key.public_key(),
-                    payee: keys[to],
-                    amount_minor: 1,
-                    memo_hash: None,
-                    cause: Cause::Direct,
-                },
-            );
-            list.push((
-                token.clone(),
-                json!({"request": hex::encode(&signed.bytes), "signature": hex::encode(signed.signature.0)}),
-            ));
+            list.push((token.clone(), transfer_json(info, key, keys[to])));
         }
         prepared.push(list);
     }
@@ -317,18 +303,7 @@ async fn batched_payments(
                     let entries: Vec<Value> = (0..BATCH_PAYMENTS)
                         .map(|index| {
                             let step = 1 + (task + index) % (payers.len() - 1);
-                            let signed = Request::signed(
-                                info.circle_id,
-                                key,
-                                Body::Transfer {
-                                    payer: key.public_key(),
-                                    payee: keys[(from + step) % payers.len()],
-                                    amount_minor: 1,
-                                    memo_hash: None,
-                                    cause: Cause::Direct,
-                                },
-                            );
-                            json!({"request": hex::encode(&signed.bytes), "signature": hex::encode(signed.signature.0)})
+                            transfer_json(info, key, keys[(from + step) % payers.len()])
                         })
                         .collect();
                     (token.clone(), json!({ "entries": entries }))
@@ -382,4 +357,24 @@ async fn batched_payments(
         figures.errors
     );
     Ok(())
+}
+
+/// A transfer of 0.01 from `key` to `payee`, signed, as the API takes it.
+fn transfer_json(
+    info: &commons_ledger::store::CircleInfo,
+    key: &SecretKey,
+    payee: commons_ledger::keys::PublicKey,
+) -> Value {
+    let signed = Request::signed(
+        info.circle_id,
+        key,
+        Body::Transfer {
+            payer: key.public_key(),
+            payee,
+            amount_minor: 1,
+            memo_hash: None,
+            cause: Cause::Direct,
+        },
+    );
+    json!({"request": hex::encode(&signed.bytes), "signature": hex::encode(signed.signature.0)})
 }

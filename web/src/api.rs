@@ -515,27 +515,30 @@ pub async fn submit_signed_batch(
             format!("Send between 1 and {ENTRIES_BATCH_MAX} entries in one batch."),
         ));
     }
-    let parsed: Vec<Result<(SignedRequest, Option<Memo>), ApiError>> = body
-        .entries
-        .into_iter()
-        .map(|one| signed_of(&actor, one))
-        .collect();
-    let valid: Vec<(SignedRequest, Option<Memo>)> = parsed
-        .iter()
-        .filter_map(|one| one.as_ref().ok().cloned())
-        .collect();
+    // Malformed entries are answered here; the rest go to the ledger, in order.
+    let mut malformed: Vec<Option<ApiError>> = Vec::with_capacity(body.entries.len());
+    let mut valid: Vec<(SignedRequest, Option<Memo>)> = Vec::with_capacity(body.entries.len());
+    for one in body.entries {
+        match signed_of(&actor, one) {
+            Ok(signed) => {
+                valid.push(signed);
+                malformed.push(None);
+            }
+            Err(error) => malformed.push(Some(error)),
+        }
+    }
     let mut appended = state
         .services
         .store
         .append_many(&actor.circle.slug, valid)
         .await?
         .into_iter();
-    let results: Vec<Value> = parsed
+    let results: Vec<Value> = malformed
         .into_iter()
-        .map(|one| {
-            let outcome = match one {
-                Err(error) => Err(error),
-                Ok(_) => match appended.next() {
+        .map(|refused| {
+            let outcome = match refused {
+                Some(error) => Err(error),
+                None => match appended.next() {
                     Some(Ok(done)) => Ok(done),
                     Some(Err(error)) => Err(ApiError::from(error)),
                     None => Err(ApiError::from(ActionError::Busy)),
