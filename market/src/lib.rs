@@ -11,5 +11,5 @@ pub mod listing;
 pub mod markdown;
 pub mod matching;
 pub mod photo;
-// pub mod store;
+pub mod store;
 pub mod text;

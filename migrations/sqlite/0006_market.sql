@@ -75,6 +75,8 @@ CREATE TABLE market_deals (
     terms_amount_minor BIGINT,
     terms_proposed_by BIGINT,
     payment_seq BIGINT,
+    -- Bumped by every change: a change is saved only over the version it was decided on.
+    version BIGINT NOT NULL,
     created_at_ms BIGINT NOT NULL,
     updated_at_ms BIGINT NOT NULL
 );

@@ -1,0 +1,222 @@
+//! The market's store contract, run against SQLite and PostgreSQL alike: search gives the
+//! same results on both, event places hold under the rules, deals refuse stale changes,
+//! notifications respect mutes, and photos lose their metadata.
+
+use commons_ledger::store::Store;
+use commons_market::deal;
+use commons_market::event::{Answer, EventDetails, LocalTime, Place};
+use commons_market::index::{Filters, Search};
+use commons_market::listing::{ListingDraft, Side, Kind, Status, Title, Value};
+use commons_market::photo;
+use commons_market::store::{Market, MarketError, NewNotification, NotificationKind};
+use commons_market::text::Language;
+use commons_tests::{both_backends, make_circle};
+use sqlx::Row;
+
+const NOW_MS: i64 = 1_790_000_000_000;
+
+async fn person(store: &Store, name: &str) -> i64 {
+    sqlx::query(
+        "INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms)
+         VALUES ($1, $1, 'x', $2, 0) RETURNING id",
+    )
+    .bind(name)
+    .bind(vec![0u8; 16])
+    .fetch_one(store.pool())
+    .await
+    .expect("user")
+    .try_get(0)
+    .expect("id")
+}
+
+fn draft(side: Side, kind: Kind, title: &str, description: &str, category: &str, language: Language) -> ListingDraft {
+    ListingDraft {
+        side,
+        kind,
+        title: Title::parse(title).expect("title"),
+        description: description.into(),
+        category: category.into(),
+        tags: Vec::new(),
+        area: "Riverside".into(),
+        value: Value::ByAgreement,
+        availability: String::new(),
+        language,
+        expires_in_days: 30,
+        event: None,
+    }
+}
+
+fn search(text: &str, language: Language) -> Search {
+    Search {
+        text: text.into(),
+        language: Some(language),
+        limit: 10,
+        now_ms: NOW_MS,
+        ..Search::default()
+    }
+}
+
+both_backends! {
+    search_finds_listings_by_stemmed_words_with_the_same_ranking_on_both_backends => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let (ana, ben) = (person(&store, "ana").await, person(&store, "ben").await);
+        let market = Market::new(store.pool().clone());
+        let listings = [
+            (ana, draft(Side::Offer, Kind::Skill, "Gardening and pruning", "Hedges trimmed, roses pruned.", "home/gardening", Language::English)),
+            (ben, draft(Side::Need, Kind::Thing, "Garden hose", "Mine split in the frost.", "things/garden-plants", Language::English)),
+            (ana, draft(Side::Offer, Kind::Skill, "Clases de jardinería", "Aprende a cuidar tu huerto.", "learning/crafts", Language::Spanish)),
+            (ben, draft(Side::Offer, Kind::Thing, "Piano for free", "Upright, needs tuning.", "things/furniture", Language::English)),
+        ];
+        let mut ids = Vec::new();
+        for (owner, listing) in &listings {
+            ids.push(market.create_listing(circle, *owner, listing, NOW_MS).await.expect("create").id);
+        }
+        // "gardens" is stemmed to "garden"; the Spanish listing's "jardinería"/"huerto" join the
+        // same concept through the thesaurus. The order is fixed: more words, then BM25, then id.
+        let found = market.search(circle, &search("gardens", Language::English)).await.expect("search");
+        let found_ids: Vec<i64> = found.hits.iter().map(|h| h.id).collect();
+        assert_eq!(found.total, 3, "{found:?}");
+        // The Spanish class names its garden twice (title and description), then the short
+        // hose listing, then the gardener whose title holds the word once among others.
+        assert_eq!(found_ids, vec![ids[2], ids[1], ids[0]], "{found:?}");
+        let pruning = market.search(circle, &search("pruned", Language::English)).await.expect("search");
+        assert_eq!(pruning.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids[0]]);
+        let offers = Search { filters: Filters { side: Some(Side::Offer), ..Filters::default() }, ..search("", Language::English) };
+        let browse = market.search(circle, &offers).await.expect("browse");
+        assert_eq!(browse.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids[3], ids[2], ids[0]]);
+        // Paused listings leave search at once.
+        market.set_status(circle, ids[0], ana, Status::Paused, None, NOW_MS).await.expect("pause");
+        let pruning = market.search(circle, &search("pruned", Language::English)).await.expect("search");
+        assert!(pruning.hits.is_empty());
+        // Only the author changes a listing.
+        let stolen = market.set_status(circle, ids[1], ana, Status::Closed, None, NOW_MS).await;
+        assert!(matches!(stolen, Err(MarketError::NotYours)), "{stolen:?}");
+    };
+
+    another_processs_listings_reach_the_index_within_its_freshness => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let ana = person(&store, "ana").await;
+        let here = Market::new(store.pool().clone());
+        let elsewhere = Market::new(store.pool().clone());
+        assert_eq!(here.search(circle, &search("ladder", Language::English)).await.expect("search").total, 0);
+        elsewhere
+            .create_listing(circle, ana, &draft(Side::Offer, Kind::Thing, "Ladder to lend", "", "things/tools", Language::English), NOW_MS)
+            .await
+            .expect("create");
+        tokio::time::sleep(std::time::Duration::from_millis(commons_market::store::INDEX_FRESHNESS_MS + 100)).await;
+        assert_eq!(here.search(circle, &search("ladders", Language::English)).await.expect("search").total, 1);
+    };
+
+    the_third_going_to_an_event_for_two_waits_and_moves_up => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let people = [
+            person(&store, "host").await,
+            person(&store, "a").await,
+            person(&store, "b").await,
+            person(&store, "c").await,
+        ];
+        let market = Market::new(store.pool().clone());
+        let mut event = draft(Side::Offer, Kind::Event, "Repair café", "Bring broken things.", "events/repair-cafe", Language::English);
+        event.event = Some(EventDetails {
+            starts: LocalTime::parse("2026-12-05T10:00").expect("time"),
+            ends: LocalTime::parse("2026-12-05T13:00").expect("time"),
+            place: "Hall".into(),
+            online: false,
+            capacity: Some(2),
+        });
+        let listing = market.create_listing(circle, people[0], &event, NOW_MS).await.expect("create");
+        let mut places = Vec::new();
+        for (i, member) in people[1..].iter().enumerate() {
+            let outcome = market.respond(circle, listing.id, *member, Answer::Going, NOW_MS + i as i64).await.expect("answer");
+            places.push(outcome.place);
+        }
+        assert_eq!(places, vec![Some(Place::Going), Some(Place::Going), Some(Place::Waiting)]);
+        let full = market.listing(circle, listing.id).await.expect("read").expect("listing");
+        assert!(full.event_full());
+        let leaves = market.respond(circle, listing.id, people[1], Answer::NotGoing, NOW_MS + 10).await.expect("answer");
+        assert_eq!(leaves.promoted, vec![people[3]]);
+        let not_event = market
+            .create_listing(circle, people[0], &draft(Side::Offer, Kind::Thing, "Chair", "", "things/furniture", Language::English), NOW_MS)
+            .await
+            .expect("create");
+        let refused = market.respond(circle, not_event.id, people[1], Answer::Going, NOW_MS).await;
+        assert!(matches!(refused, Err(MarketError::NotAnEvent)), "{refused:?}");
+    };
+
+    deals_reopen_once_refuse_stale_changes_and_keep_their_conversation => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let (owner, helper) = (person(&store, "owner").await, person(&store, "helper").await);
+        let market = Market::new(store.pool().clone());
+        let need = market
+            .create_listing(circle, owner, &draft(Side::Need, Kind::Skill, "Bike repair", "", "repairs/bikes", Language::English), NOW_MS)
+            .await
+            .expect("create");
+        let (opened, new) = market.open_deal(circle, &need, helper, NOW_MS).await.expect("open");
+        assert!(new);
+        let (again, new_again) = market.open_deal(circle, &need, helper, NOW_MS).await.expect("open again");
+        assert!(!new_again);
+        assert_eq!(again.deal.id, opened.deal.id);
+        assert!(matches!(market.open_deal(circle, &need, owner, NOW_MS).await, Err(MarketError::Deal(deal::DealError::OwnListing))));
+        let proposed = opened.deal.propose(helper, "Two hours on Saturday", Some(200)).expect("terms");
+        let saved = market.save_deal(&opened, &proposed, NOW_MS).await.expect("save");
+        assert_eq!(saved.version, opened.version + 1);
+        // A change decided on the old version is refused.
+        let stale = market.save_deal(&opened, &opened.deal.cancel(owner).expect("cancel"), NOW_MS).await;
+        assert!(matches!(stale, Err(MarketError::Conflict)), "{stale:?}");
+        market.add_message(&saved, owner, "Saturday works!", NOW_MS).await.expect("message");
+        assert!(market.add_message(&saved, person(&store, "stranger").await, "hi", NOW_MS).await.is_err());
+        let messages = market.messages(saved.deal.id).await.expect("messages");
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].author, owner);
+        let agreed = market.save_deal(&saved, &saved.deal.agree(owner).expect("agree"), NOW_MS).await.expect("save");
+        let done = market.save_deal(&agreed, &agreed.deal.completed(owner, Some(9)).expect("complete"), NOW_MS).await.expect("save");
+        assert_eq!(done.deal.payment_seq, Some(9));
+        market.thank(&done, owner, "Brakes are silent now, thank you!", NOW_MS).await.expect("thanks");
+        let thanks = market.thanks_to(circle, helper).await.expect("thanks");
+        assert_eq!(thanks.len(), 1);
+        assert_eq!((thanks[0].author, thanks[0].to), (owner, helper));
+        assert_eq!(thanks[0].listing_title, "Bike repair");
+    };
+
+    notifications_count_unread_and_respect_mutes => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let ana = person(&store, "ana").await;
+        let market = Market::new(store.pool().clone());
+        let note = |kind| NewNotification { user: ana, circle, kind, listing: None, other_listing: None, deal: None };
+        assert!(market.notify(note(NotificationKind::Match), NOW_MS).await.expect("notify"));
+        assert!(market.notify(note(NotificationKind::Thanks), NOW_MS).await.expect("notify"));
+        assert_eq!(market.unread_count(ana).await.expect("count"), 2);
+        market.set_wanted(ana, &[NotificationKind::Thanks]).await.expect("mute");
+        assert!(!market.notify(note(NotificationKind::Match), NOW_MS).await.expect("notify"));
+        assert_eq!(market.mutes(ana).await.expect("mutes").len(), NotificationKind::ALL.len() - 1);
+        market.mark_read(ana, NOW_MS).await.expect("read");
+        assert_eq!(market.unread_count(ana).await.expect("count"), 0);
+        assert_eq!(market.notifications(ana, 10).await.expect("list").len(), 2);
+    };
+
+    photos_are_stored_without_their_metadata => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let (ana, ben) = (person(&store, "ana").await, person(&store, "ben").await);
+        let market = Market::new(store.pool().clone());
+        let listing = market
+            .create_listing(circle, ana, &draft(Side::Offer, Kind::Thing, "Blue bike", "", "things/sports-bikes", Language::English), NOW_MS)
+            .await
+            .expect("create");
+        let upload = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/photo-with-gps.jpg")).expect("fixture");
+        assert!(upload.windows(4).any(|w| w == b"Exif"), "the fixture carries EXIF");
+        assert!(upload.windows(10).any(|w| w == b"PhoneMaker"), "and the camera's maker");
+        let processed = photo::process(&upload).expect("process");
+        assert!(matches!(market.add_photo(circle, listing.id, ben, "A bike", &processed, NOW_MS).await, Err(MarketError::NotYours)));
+        let id = market.add_photo(circle, listing.id, ana, "A blue bike", &processed, NOW_MS).await.expect("add");
+        let stored = market.photo_bytes(circle, listing.id, id, false).await.expect("read").expect("photo");
+        assert!(!stored.windows(4).any(|w| w == b"Exif"));
+        assert!(!stored.windows(10).any(|w| w == b"PhoneMaker"));
+        assert_eq!(market.photos(listing.id).await.expect("photos")[0].alt, "A blue bike");
+    };
+}
