@@ -208,6 +208,35 @@ pub fn score_pair(
     })
 }
 
+/// The listings worth scoring for `meta`: those sharing its rarest words, and the newest in
+/// its category, each list bounded; sorted and unique.
+fn candidates(index: &Index, meta: &DocMeta, now_ms: i64) -> Vec<i64> {
+    let keep = |c: &DocMeta| eligible(meta, c, now_ms);
+    let mut candidates = index.sharing_words(meta.id, CANDIDATES_BY_WORDS_MAX, keep);
+    candidates.extend(index.newest(CANDIDATES_BY_CATEGORY_MAX, |c| {
+        keep(c) && c.category == meta.category && c.category != "other"
+    }));
+    candidates.sort_unstable();
+    candidates.dedup();
+    candidates
+}
+
+/// The members (owners) of the candidates [`matches`] would score for `listing`, so that a
+/// caller can look up where they stand before asking for the matches.
+pub fn candidate_owners(index: &Index, listing: i64, now_ms: i64) -> Vec<i64> {
+    let Some(meta) = index.meta(listing) else {
+        return Vec::new();
+    };
+    let mut owners: Vec<i64> = candidates(index, meta, now_ms)
+        .into_iter()
+        .filter_map(|id| index.meta(id).map(|m| m.owner))
+        .collect();
+    owners.push(meta.owner);
+    owners.sort_unstable();
+    owners.dedup();
+    owners
+}
+
 /// The listings that could answer `listing`, best first, at most `limit` (≤ [`MATCHES_MAX`]).
 /// `standing` tells where a member stands (for the balance boost); ties go to the newer
 /// listing, so the order is the same on every run.
@@ -224,13 +253,7 @@ pub fn matches(
     if !meta.is_live(now_ms) {
         return Vec::new();
     }
-    let keep = |c: &DocMeta| eligible(meta, c, now_ms);
-    let mut candidates = index.sharing_words(listing, CANDIDATES_BY_WORDS_MAX, keep);
-    candidates.extend(index.newest(CANDIDATES_BY_CATEGORY_MAX, |c| {
-        keep(c) && c.category == meta.category && c.category != "other"
-    }));
-    candidates.sort_unstable();
-    candidates.dedup();
+    let candidates = candidates(index, meta, now_ms);
     let mut found: Vec<Match> = candidates
         .into_iter()
         .filter_map(|candidate| {

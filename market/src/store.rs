@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use commons_ledger::store::cache::{weigh_one, Generations, ReadCache};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 use thiserror::Error;
@@ -321,11 +322,23 @@ struct Live {
     state: RwLock<LiveState>,
 }
 
+/// Most members whose unread count is remembered.
+pub const REMEMBERED_COUNTS_MAX: u64 = 100_000;
+
+/// Answers every page asks for, remembered per member until they change (see
+/// `commons_ledger::store::cache`: the scope is the member's user id).
+#[derive(Debug)]
+struct Reads {
+    generations: Generations,
+    unread: ReadCache<i64, i64>,
+}
+
 /// The market's persistence and each circle's live search index.
 #[derive(Debug, Clone)]
 pub struct Market {
     pool: AnyPool,
     live: Arc<Mutex<HashMap<i64, Arc<Live>>>>,
+    reads: Arc<Reads>,
 }
 
 fn now_ms() -> i64 {
@@ -338,7 +351,14 @@ fn now_ms() -> i64 {
 impl Market {
     /// The market over the node's database (migrations are run by the ledger store).
     pub fn new(pool: AnyPool) -> Market {
-        Market { pool, live: Arc::default() }
+        Market {
+            pool,
+            live: Arc::default(),
+            reads: Arc::new(Reads {
+                generations: Generations::default(),
+                unread: ReadCache::new(REMEMBERED_COUNTS_MAX, weigh_one),
+            }),
+        }
     }
 
     fn live(&self, circle: i64) -> Arc<Live> {
@@ -1132,6 +1152,7 @@ impl Market {
         .bind(now_ms)
         .execute(&self.pool)
         .await?;
+        self.reads.generations.bump(note.user);
         Ok(inserted.rows_affected() == 1)
     }
 
@@ -1162,12 +1183,20 @@ impl Market {
             .collect()
     }
 
+    /// How many notifications a member has not read (remembered: every page shows it).
     pub async fn unread_count(&self, user: i64) -> MarketResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at_ms IS NULL")
-            .bind(user)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get(0)?)
+        self.reads
+            .unread
+            .get_or_read(&self.reads.generations, user, user, || async move {
+                let row = sqlx::query(
+                    "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at_ms IS NULL",
+                )
+                .bind(user)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok::<i64, MarketError>(row.try_get(0)?)
+            })
+            .await
     }
 
     /// Marks all of a member's notifications read.
@@ -1177,6 +1206,7 @@ impl Market {
             .bind(user)
             .execute(&self.pool)
             .await?;
+        self.reads.generations.bump(user);
         Ok(())
     }
 

@@ -89,6 +89,15 @@ pub struct MemberCard {
     pub created_at_ms: i64,
 }
 
+/// An active member as other pages name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub account_key: PublicKey,
+}
+
 /// An invitation link's row (the link's secret itself is never stored).
 #[derive(Debug, Clone)]
 pub struct Invitation {
@@ -179,6 +188,7 @@ struct WebReads {
     memberships: ReadCache<(i64, i64), Option<Membership>>,
     member_keys: ReadCache<(i64, i64), Vec<PublicKey>>,
     names: ReadCache<(i64, Vec<PublicKey>), Vec<KeyName>>,
+    people: ReadCache<(i64, Vec<i64>), Vec<Person>>,
     settings: ReadCache<i64, Option<CircleSettings>>,
 }
 
@@ -270,6 +280,7 @@ impl NodeDb {
                 memberships: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
                 member_keys: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
                 names: ReadCache::new(CACHED_ANSWERS_MAX, |names| names.len() as u64),
+                people: ReadCache::new(CACHED_ANSWERS_MAX, |people| people.len() as u64),
                 settings: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             }),
         }
@@ -847,6 +858,53 @@ impl NodeDb {
                     row.try_get("username")?,
                     row.try_get("display_name")?,
                 ))
+            })
+            .collect()
+    }
+
+    /// The active members among `user_ids` in a circle, with their names and current account
+    /// keys (at most [`MEMBERS_PAGE_MAX`] ids are looked up).
+    pub async fn people(&self, circle: i64, user_ids: &[i64]) -> DbResult<Vec<Person>> {
+        let mut ids: Vec<i64> = user_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.truncate(MEMBERS_PAGE_MAX as usize);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.reads
+            .people
+            .get_or_read(&self.reads.generations, WEB_SCOPE, (circle, ids.clone()), || {
+                self.read_people(circle, ids.clone())
+            })
+            .await
+    }
+
+    async fn read_people(&self, circle: i64, ids: Vec<i64>) -> DbResult<Vec<Person>> {
+        let list = (0..ids.len())
+            .map(|n| format!("${}", n + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT m.user_id, u.username, u.display_name, m.account_key FROM memberships m
+             JOIN users u ON u.id = m.user_id
+             WHERE m.circle = $1 AND m.status = 'active' AND m.user_id IN ({list})"
+        );
+        let mut query = sqlx::query(&sql).bind(circle);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(Person {
+                    user_id: row.try_get("user_id")?,
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                    account_key: key_of(row.try_get("account_key")?)?,
+                })
             })
             .collect()
     }

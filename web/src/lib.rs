@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod market;
 pub mod names;
 pub mod routes;
 pub mod services;
@@ -132,6 +133,7 @@ impl AppState {
             .map_err(|error| anyhow::anyhow!("cannot read the node's CSRF secret: {error}"))?;
         Ok(Arc::new(AppState {
             services: Services {
+                market: commons_market::store::Market::new(store.pool().clone()),
                 store,
                 db,
                 keyring: Keyring::default(),

@@ -92,7 +92,7 @@ impl From<StoreError> for ActionError {
     }
 }
 
-fn invalid(field: &'static str, message_id: &'static str) -> ActionError {
+pub(crate) fn invalid(field: &'static str, message_id: &'static str) -> ActionError {
     ActionError::Invalid { field, message_id }
 }
 
@@ -168,6 +168,7 @@ pub struct Actor {
 #[derive(Debug, Clone)]
 pub struct Services {
     pub store: Store,
+    pub market: commons_market::store::Market,
     pub db: NodeDb,
     pub keyring: Keyring,
     pub cost: KdfCost,

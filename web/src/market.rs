@@ -1,0 +1,928 @@
+//! What members do in their circle's market — list, search, match, strike deals, answer events,
+//! add photos, read notifications — for pages and API alike. Every action goes through an
+//! `Actor` (an active member of the circle); the rules live in `commons_market`.
+
+use std::collections::HashMap;
+
+use commons_ledger::entry::{Body, Cause, Request};
+use commons_ledger::keys::{Hash, Nonce};
+use commons_ledger::store::now_ms;
+use commons_market::category::{Tree, TreeError};
+use commons_market::cycles::{self, Bounds, Found, Step};
+use commons_market::deal::{self, DealError};
+use commons_market::event::{self, Answer, CalendarEvent, LocalTime};
+use commons_market::index::{Page, Search};
+use commons_market::listing::{ListingDraft, ListingForm, Side, Status};
+use commons_market::matching::{self, Match, Standing};
+use commons_market::photo;
+use commons_market::store::{
+    Listing, MarketError, Message, NewNotification, Notification, NotificationKind, PhotoInfo,
+    StoredDeal, Thanks,
+};
+use commons_market::text::Language;
+
+use crate::db::Person;
+use crate::services::{invalid, parse_amount, ActionError, Actor, Services};
+
+/// A new listing notifies the authors of at most this many of its best matches.
+pub const NOTIFY_MATCHES_MAX: usize = 5;
+/// Only matches at least this good are worth a notification.
+pub const NOTIFY_SCORE_MIN: f32 = 0.30;
+/// Matches shown per listing on a page.
+pub const MATCHES_SHOWN: usize = 5;
+/// A trade cycle's links must be at least this good.
+pub const CYCLE_SCORE_MIN: f32 = 0.30;
+/// Needs each offer may serve in a cycle search.
+pub const CYCLE_LINKS_PER_OFFER: usize = 5;
+/// Listings per page of search results.
+pub const LISTINGS_PER_PAGE: usize = 20;
+/// Most events on the calendar page and in the circle's calendar file.
+pub const EVENTS_MAX: i64 = 200;
+
+impl From<MarketError> for ActionError {
+    fn from(error: MarketError) -> Self {
+        match error {
+            MarketError::NotFound => ActionError::NotFound,
+            MarketError::NotYours => ActionError::Forbidden,
+            MarketError::TooManyListings => invalid("title", "market-error-too-many"),
+            MarketError::Conflict => invalid("deal", "error-conflict"),
+            MarketError::NotAnEvent => invalid("answer", "event-error-not-event"),
+            MarketError::Deal(error) => invalid("deal", error.message_id()),
+            MarketError::Photo(error) => invalid("photo", error.message_id()),
+            MarketError::Db(error) => ActionError::Database(error),
+            MarketError::Corrupt(what) => ActionError::Database(sqlx::Error::Decode(what.into())),
+        }
+    }
+}
+
+impl From<DealError> for ActionError {
+    fn from(error: DealError) -> Self {
+        invalid("deal", error.message_id())
+    }
+}
+
+/// A listing form's raw fields, with the event's, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ListingInput {
+    #[serde(default)]
+    pub side: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default)]
+    pub area: String,
+    #[serde(default)]
+    pub value_kind: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub availability: String,
+    #[serde(default)]
+    pub expires_in_days: String,
+    #[serde(default)]
+    pub starts: String,
+    #[serde(default)]
+    pub ends: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub online: Option<String>,
+    #[serde(default)]
+    pub capacity: String,
+}
+
+impl ListingInput {
+    /// The form's fields as a stored listing has them (for editing).
+    pub fn of(listing: &Listing, decimals: u8) -> ListingInput {
+        let decimals = commons_ledger::amount::Decimals::new(u32::from(decimals)).ok();
+        let event = listing.event.as_ref();
+        ListingInput {
+            side: listing.side.as_str().into(),
+            kind: listing.kind.as_str().into(),
+            title: listing.title.clone(),
+            description: listing.description.clone(),
+            category: listing.category.clone(),
+            tags: listing.tags.join(" "),
+            area: listing.area.clone(),
+            value_kind: listing.value.kind().as_str().into(),
+            amount: listing
+                .value
+                .amount_minor()
+                .and_then(|a| decimals.map(|d| d.format(a)))
+                .unwrap_or_default(),
+            availability: listing.availability.clone(),
+            expires_in_days: String::new(),
+            starts: event.map(|e| e.starts.to_input()).unwrap_or_default(),
+            ends: event.map(|e| e.ends.to_input()).unwrap_or_default(),
+            place: event.map(|e| e.place.clone()).unwrap_or_default(),
+            online: event.filter(|e| e.online).map(|_| "on".into()),
+            capacity: event
+                .and_then(|e| e.capacity)
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A listing with what pages show beside it.
+#[derive(Debug, Clone)]
+pub struct ListingCard {
+    pub listing: Listing,
+    pub author: Option<Person>,
+    /// The first photo, if any (id).
+    pub photo: Option<PhotoInfo>,
+}
+
+/// One deal with the names and listing pages show with it.
+#[derive(Debug, Clone)]
+pub struct DealCard {
+    pub stored: StoredDeal,
+    pub listing: Option<Listing>,
+    pub other: Option<Person>,
+}
+
+/// A notification with what it is about, ready to show.
+#[derive(Debug, Clone)]
+pub struct NotificationCard {
+    pub notification: Notification,
+    pub circle_slug: String,
+    pub circle_name: String,
+    pub listing_title: Option<String>,
+    pub other_title: Option<String>,
+}
+
+/// A trade cycle as pages show it: each step's giver, receiver, offer and need.
+#[derive(Debug, Clone)]
+pub struct CycleStep {
+    pub giver: Person,
+    pub receiver: Person,
+    pub offer: Listing,
+    pub need: Listing,
+}
+
+fn deal_nonce(circle_id: &Hash, deal: i64, version: i64) -> Nonce {
+    let digest = Hash::sha256(&[
+        b"commons.market.deal-payment",
+        &circle_id.0,
+        &deal.to_be_bytes(),
+        &version.to_be_bytes(),
+    ]);
+    let mut nonce = [0u8; 16];
+    nonce.copy_from_slice(&digest.0[..16]);
+    Nonce(nonce)
+}
+
+impl Services {
+    /// The circle's categories (its own tree, or the defaults).
+    pub async fn category_tree(&self, circle: i64) -> Result<Tree, ActionError> {
+        Ok(match self.market.category_text(circle).await? {
+            Some(text) => Tree::parse(&text).unwrap_or_default(),
+            None => Tree::default(),
+        })
+    }
+
+    /// A steward replaces the circle's category tree.
+    pub async fn set_category_tree(&self, actor: &Actor, text: &str) -> Result<Result<(), TreeError>, ActionError> {
+        if !actor.is_steward {
+            return Err(ActionError::Forbidden);
+        }
+        let tree = match Tree::parse(text) {
+            Ok(tree) => tree,
+            Err(error) => return Ok(Err(error)),
+        };
+        self.market
+            .set_category_text(actor.circle.row_id, &tree.to_text(), now_ms())
+            .await?;
+        Ok(Ok(()))
+    }
+
+    /// Parses a listing form: every field error at once, as (field, catalogue id).
+    pub async fn parse_listing(
+        &self,
+        actor: &Actor,
+        input: &ListingInput,
+        language: Language,
+    ) -> Result<Result<ListingDraft, Vec<(&'static str, &'static str)>>, ActionError> {
+        let tree = self.category_tree(actor.circle.row_id).await?;
+        let mut errors: Vec<(&'static str, &'static str)> = Vec::new();
+        let amount_minor = match input.amount.trim() {
+            "" => None,
+            text => match parse_amount(&actor.circle, text) {
+                Ok(minor) => Some(minor),
+                Err(_) => {
+                    errors.push(("amount", "market-error-amount"));
+                    None
+                }
+            },
+        };
+        let event = if input.kind == "event" {
+            match event::EventDetails::parse(
+                &input.starts,
+                &input.ends,
+                &input.place,
+                input.online.is_some(),
+                &input.capacity,
+            ) {
+                Ok(details) => Some(details),
+                Err((field, error)) => {
+                    errors.push((field, error.message_id()));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let form = ListingForm {
+            side: input.side.clone(),
+            kind: input.kind.clone(),
+            title: input.title.clone(),
+            description: input.description.clone(),
+            category: input.category.clone(),
+            tags: input.tags.clone(),
+            area: input.area.clone(),
+            value_kind: input.value_kind.clone(),
+            amount_minor,
+            availability: input.availability.clone(),
+            expires_in_days: input.expires_in_days.clone(),
+        };
+        match form.parse(language, |path| tree.contains(path), event) {
+            Ok(draft) if errors.is_empty() => Ok(Ok(draft)),
+            Ok(_) => Ok(Err(errors)),
+            Err(field_errors) => {
+                for (field, error) in field_errors.0 {
+                    if !errors.iter().any(|(f, _)| *f == field) {
+                        errors.push((field, error.message_id()));
+                    }
+                }
+                Ok(Err(errors))
+            }
+        }
+    }
+
+    /// Publishes a listing and tells the members whose listings it matches.
+    pub async fn create_listing(&self, actor: &Actor, draft: &ListingDraft) -> Result<Listing, ActionError> {
+        let listing = self
+            .market
+            .create_listing(actor.circle.row_id, actor.user.id, draft, now_ms())
+            .await?;
+        self.notify_matches(actor, &listing).await?;
+        Ok(listing)
+    }
+
+    /// Replaces a listing's text; matches are notified again (only new pairs matter to people,
+    /// but a listing rewritten is a new chance).
+    pub async fn update_listing(&self, actor: &Actor, id: i64, draft: &ListingDraft) -> Result<Listing, ActionError> {
+        let listing = self
+            .market
+            .update_listing(actor.circle.row_id, id, actor.user.id, draft, now_ms())
+            .await?;
+        Ok(listing)
+    }
+
+    /// Pauses, reopens (renewing it) or closes one's own listing.
+    pub async fn set_listing_status(&self, actor: &Actor, id: i64, status: Status) -> Result<(), ActionError> {
+        let renew = (status == Status::Active).then_some(commons_market::listing::EXPIRY_DAYS_DEFAULT);
+        Ok(self
+            .market
+            .set_status(actor.circle.row_id, id, actor.user.id, status, renew, now_ms())
+            .await?)
+    }
+
+    async fn notify_matches(&self, actor: &Actor, listing: &Listing) -> Result<(), ActionError> {
+        let found = self.matches_for(actor, listing.id, NOTIFY_MATCHES_MAX).await?;
+        let now = now_ms();
+        for (found, other) in found.iter().filter(|(m, _)| m.score >= NOTIFY_SCORE_MIN) {
+            let circle = actor.circle.row_id;
+            self.market
+                .notify(
+                    NewNotification {
+                        user: other.owner,
+                        circle,
+                        kind: NotificationKind::Match,
+                        listing: Some(other.id),
+                        other_listing: Some(listing.id),
+                        deal: None,
+                    },
+                    now,
+                )
+                .await?;
+            self.market
+                .notify(
+                    NewNotification {
+                        user: actor.user.id,
+                        circle,
+                        kind: NotificationKind::Match,
+                        listing: Some(listing.id),
+                        other_listing: Some(found.id),
+                        deal: None,
+                    },
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A listing of the actor's circle. Paused and closed listings are shown to everyone who
+    /// has the link (with their status), so that deals keep their context.
+    pub async fn listing(&self, actor: &Actor, id: i64) -> Result<Listing, ActionError> {
+        self.market
+            .listing(actor.circle.row_id, id)
+            .await?
+            .ok_or(ActionError::NotFound)
+    }
+
+    /// The active members among `ids`, by user id.
+    pub async fn people_by_id(&self, actor: &Actor, ids: &[i64]) -> Result<HashMap<i64, Person>, ActionError> {
+        let mut people = HashMap::new();
+        for chunk in ids.chunks(crate::db::MEMBERS_PAGE_MAX as usize) {
+            for person in self.db.people(actor.circle.row_id, chunk).await? {
+                people.insert(person.user_id, person);
+            }
+        }
+        Ok(people)
+    }
+
+    /// Listings as cards: author and first photo.
+    pub async fn cards(&self, actor: &Actor, listings: Vec<Listing>) -> Result<Vec<ListingCard>, ActionError> {
+        let owners: Vec<i64> = listings.iter().map(|l| l.owner).collect();
+        let people = self.people_by_id(actor, &owners).await?;
+        let mut cards = Vec::with_capacity(listings.len());
+        for listing in listings {
+            let photo = self.market.photos(listing.id).await?.into_iter().next();
+            cards.push(ListingCard {
+                author: people.get(&listing.owner).cloned(),
+                photo,
+                listing,
+            });
+        }
+        Ok(cards)
+    }
+
+    /// Searches or browses the circle's live listings.
+    pub async fn search_listings(&self, actor: &Actor, search: &Search) -> Result<(Page, Vec<ListingCard>), ActionError> {
+        let page = self.market.search(actor.circle.row_id, search).await?;
+        let ids: Vec<i64> = page.hits.iter().map(|h| h.id).collect();
+        let listings = self.market.listings(actor.circle.row_id, &ids).await?;
+        let cards = self.cards(actor, listings).await?;
+        Ok((page, cards))
+    }
+
+    /// Where the members who would earn stand (balance and floor), for the balance boost.
+    async fn standings(&self, actor: &Actor, owners: &[i64]) -> Result<HashMap<i64, Standing>, ActionError> {
+        let people = self.people_by_id(actor, owners).await?;
+        let mut standings = HashMap::new();
+        for person in people.values() {
+            if let Some(account) = self.store.account(&actor.circle, &person.account_key).await? {
+                standings.insert(
+                    person.user_id,
+                    Standing {
+                        balance_minor: account.balance_minor,
+                        floor_minor: account.floor_minor,
+                    },
+                );
+            }
+        }
+        Ok(standings)
+    }
+
+    /// The best matches of a listing with the matched listings, best first.
+    pub async fn matches_for(&self, actor: &Actor, id: i64, limit: usize) -> Result<Vec<(Match, Listing)>, ActionError> {
+        let circle = actor.circle.row_id;
+        let now = now_ms();
+        let owners = self
+            .market
+            .with_index(circle, |index| matching::candidate_owners(index, id, now))
+            .await?;
+        let standings = self.standings(actor, &owners).await?;
+        let found = self
+            .market
+            .matches(circle, id, |owner| standings.get(&owner).copied(), now, limit)
+            .await?;
+        let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
+        let mut listings: HashMap<i64, Listing> = self
+            .market
+            .listings(circle, &ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        Ok(found
+            .into_iter()
+            .filter_map(|m| listings.remove(&m.id).map(|l| (m, l)))
+            .collect())
+    }
+
+    /// "Matches for you": each of the actor's live listings with its best matches.
+    pub async fn my_matches(&self, actor: &Actor) -> Result<Vec<(Listing, Vec<(Match, Listing)>)>, ActionError> {
+        let now = now_ms();
+        let mine = self.market.listings_of(actor.circle.row_id, actor.user.id).await?;
+        let mut all = Vec::new();
+        for listing in mine.into_iter().filter(|l| l.is_live(now)) {
+            let found = self.matches_for(actor, listing.id, MATCHES_SHOWN).await?;
+            all.push((listing, found));
+        }
+        Ok(all)
+    }
+
+    /// Small trade loops through the actor: each step is (giver, receiver, offer, need).
+    pub async fn trade_cycles(&self, actor: &Actor) -> Result<(Vec<Vec<CycleStep>>, bool), ActionError> {
+        let now = now_ms();
+        let me = actor.user.id;
+        let found: Found<i64, (i64, i64)> = self
+            .market
+            .with_index(actor.circle.row_id, |index| {
+                cycles::cycles_through(
+                    &me,
+                    |member: &i64| {
+                        let offers: Vec<i64> = index
+                            .metas()
+                            .filter(|m| m.owner == *member && m.side == Side::Offer && m.is_live(now))
+                            .map(|m| m.id)
+                            .collect();
+                        let mut steps = Vec::new();
+                        for offer in offers {
+                            for found in matching::matches(index, offer, |_| None, now, CYCLE_LINKS_PER_OFFER) {
+                                let Some(need) = index.meta(found.id) else { continue };
+                                if found.score >= CYCLE_SCORE_MIN
+                                    && !steps.iter().any(|s: &Step<i64, (i64, i64)>| s.to == need.owner)
+                                {
+                                    steps.push(Step { to: need.owner, via: (offer, found.id) });
+                                }
+                            }
+                        }
+                        steps
+                    },
+                    Bounds::default(),
+                )
+            })
+            .await?;
+        let mut member_ids: Vec<i64> = found.cycles.iter().flatten().map(|s| s.to).collect();
+        member_ids.push(me);
+        let people = self.people_by_id(actor, &member_ids).await?;
+        let listing_ids: Vec<i64> = found
+            .cycles
+            .iter()
+            .flatten()
+            .flat_map(|s| [s.via.0, s.via.1])
+            .collect();
+        let mut listings: HashMap<i64, Listing> = HashMap::new();
+        for chunk in listing_ids.chunks(commons_market::store::FETCH_IDS_MAX) {
+            for listing in self.market.listings(actor.circle.row_id, chunk).await? {
+                listings.insert(listing.id, listing);
+            }
+        }
+        let mut shown = Vec::new();
+        'cycles: for cycle in &found.cycles {
+            let mut giver = me;
+            let mut steps = Vec::new();
+            for step in cycle {
+                let (Some(g), Some(r), Some(offer), Some(need)) = (
+                    people.get(&giver),
+                    people.get(&step.to),
+                    listings.get(&step.via.0),
+                    listings.get(&step.via.1),
+                ) else {
+                    continue 'cycles;
+                };
+                steps.push(CycleStep {
+                    giver: g.clone(),
+                    receiver: r.clone(),
+                    offer: offer.clone(),
+                    need: need.clone(),
+                });
+                giver = step.to;
+            }
+            shown.push(steps);
+        }
+        Ok((shown, found.truncated))
+    }
+
+    /// The actor's own listings, every status, newest first.
+    pub async fn my_listings(&self, actor: &Actor) -> Result<Vec<Listing>, ActionError> {
+        Ok(self.market.listings_of(actor.circle.row_id, actor.user.id).await?)
+    }
+
+    /// Another member's live listings (their page).
+    pub async fn listings_by(&self, actor: &Actor, owner: i64) -> Result<Vec<Listing>, ActionError> {
+        let now = now_ms();
+        Ok(self
+            .market
+            .listings_of(actor.circle.row_id, owner)
+            .await?
+            .into_iter()
+            .filter(|l| l.is_live(now))
+            .collect())
+    }
+
+    // ----- deals -----
+
+    /// "I can help" / "I'm interested": opens (or finds) the actor's deal on a listing, with
+    /// an optional first message.
+    pub async fn open_deal(&self, actor: &Actor, listing_id: i64, message: &str) -> Result<StoredDeal, ActionError> {
+        let listing = self.listing(actor, listing_id).await?;
+        if !listing.is_live(now_ms()) {
+            return Err(invalid("deal", "deal-error-listing-closed"));
+        }
+        let (stored, new) = self
+            .market
+            .open_deal(actor.circle.row_id, &listing, actor.user.id, now_ms())
+            .await?;
+        let message = message.trim();
+        if !message.is_empty() {
+            self.post_message(actor, &stored, message).await?;
+        } else if new {
+            self.notify_deal(actor, &stored, NotificationKind::DealMessage).await?;
+        }
+        Ok(stored)
+    }
+
+    async fn notify_deal(&self, actor: &Actor, stored: &StoredDeal, kind: NotificationKind) -> Result<(), ActionError> {
+        self.market
+            .notify(
+                NewNotification {
+                    user: stored.deal.other_party(actor.user.id),
+                    circle: actor.circle.row_id,
+                    kind,
+                    listing: Some(stored.deal.listing_id),
+                    other_listing: None,
+                    deal: Some(stored.deal.id),
+                },
+                now_ms(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn post_message(&self, actor: &Actor, stored: &StoredDeal, text: &str) -> Result<(), ActionError> {
+        if text.chars().count() > deal::MESSAGE_CHARS_MAX {
+            return Err(invalid("message", "deal-error-message-long"));
+        }
+        self.market
+            .add_message(stored, actor.user.id, text, now_ms())
+            .await?;
+        self.notify_deal(actor, stored, NotificationKind::DealMessage).await
+    }
+
+    /// A deal the actor is part of; anyone else gets "not found".
+    pub async fn deal_for(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
+        self.market
+            .deal(actor.circle.row_id, id)
+            .await?
+            .filter(|d| d.deal.is_party(actor.user.id))
+            .ok_or(ActionError::NotFound)
+    }
+
+    /// A deal with its listing, the other member, conversation and thank-yous.
+    pub async fn deal_page(&self, actor: &Actor, id: i64) -> Result<(DealCard, Vec<Message>, Vec<Thanks>), ActionError> {
+        let stored = self.deal_for(actor, id).await?;
+        let messages = self.market.messages(id).await?;
+        let thanks = self.market.thanks_on(actor.circle.row_id, id).await?;
+        let card = self.deal_card(actor, stored).await?;
+        Ok((card, messages, thanks))
+    }
+
+    async fn deal_card(&self, actor: &Actor, stored: StoredDeal) -> Result<DealCard, ActionError> {
+        let other_id = stored.deal.other_party(actor.user.id);
+        let people = self.people_by_id(actor, &[other_id]).await?;
+        let listing = self.market.listing(actor.circle.row_id, stored.deal.listing_id).await?;
+        Ok(DealCard { other: people.get(&other_id).cloned(), listing, stored })
+    }
+
+    /// The actor's deals, most recent first.
+    pub async fn my_deals(&self, actor: &Actor) -> Result<Vec<DealCard>, ActionError> {
+        let deals = self.market.deals_of(actor.circle.row_id, actor.user.id).await?;
+        let mut cards = Vec::with_capacity(deals.len());
+        for stored in deals {
+            cards.push(self.deal_card(actor, stored).await?);
+        }
+        Ok(cards)
+    }
+
+    pub async fn deal_message(&self, actor: &Actor, id: i64, text: &str) -> Result<(), ActionError> {
+        let stored = self.deal_for(actor, id).await?;
+        if text.trim().is_empty() {
+            return Err(invalid("message", "deal-error-message-empty"));
+        }
+        self.post_message(actor, &stored, text.trim()).await
+    }
+
+    /// Proposes terms: a description and an amount in the circle's unit, or a gift.
+    pub async fn propose_terms(
+        &self,
+        actor: &Actor,
+        id: i64,
+        description: &str,
+        amount: &str,
+        gift: bool,
+    ) -> Result<StoredDeal, ActionError> {
+        let stored = self.deal_for(actor, id).await?;
+        let amount_minor = if gift {
+            None
+        } else {
+            Some(parse_amount(&actor.circle, amount).map_err(|_| invalid("amount", "deal-error-terms"))?)
+        };
+        let after = stored.deal.propose(actor.user.id, description, amount_minor)?;
+        let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
+        self.notify_deal(actor, &saved, NotificationKind::DealUpdate).await?;
+        Ok(saved)
+    }
+
+    pub async fn agree_terms(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
+        let stored = self.deal_for(actor, id).await?;
+        let after = stored.deal.agree(actor.user.id)?;
+        let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
+        self.notify_deal(actor, &saved, NotificationKind::DealUpdate).await?;
+        Ok(saved)
+    }
+
+    pub async fn cancel_deal(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
+        let stored = self.deal_for(actor, id).await?;
+        let after = stored.deal.cancel(actor.user.id)?;
+        let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
+        self.notify_deal(actor, &saved, NotificationKind::DealUpdate).await?;
+        Ok(saved)
+    }
+
+    /// The payer confirms the work is done: their signed transfer, which names the deal, moves
+    /// the agreed amount (nothing moves for a gift), and the deal is completed. The transfer's
+    /// nonce is derived from the deal and its version, so a repeated click submits the very
+    /// same signed request and the ledger answers it as a duplicate: nobody pays twice.
+    pub async fn complete_deal(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
+        let stored = self.deal_for(actor, id).await?;
+        let amount = stored.deal.may_complete(actor.user.id)?;
+        let payment_seq = match amount {
+            None => None,
+            Some(amount_minor) => {
+                let payee_id = stored.deal.payee();
+                let people = self.people_by_id(actor, &[payee_id]).await?;
+                let payee = people
+                    .get(&payee_id)
+                    .ok_or_else(|| invalid("deal", "deal-error-payee-gone"))?;
+                let key = self.signing_key(actor)?;
+                let signed = Request {
+                    circle_id: actor.circle.circle_id,
+                    author: key.public_key(),
+                    nonce: deal_nonce(&actor.circle.circle_id, stored.deal.id, stored.version),
+                    body: Body::Transfer {
+                        payer: actor.membership.account_key,
+                        payee: payee.account_key,
+                        amount_minor,
+                        memo_hash: None,
+                        cause: Cause::Reference(stored.deal.reference()),
+                    },
+                }
+                .sign(&key);
+                let appended = self.store.append(&actor.circle.slug, signed, None).await?;
+                Some(appended.seq)
+            }
+        };
+        let after = stored.deal.completed(actor.user.id, payment_seq)?;
+        let saved = match self.market.save_deal(&stored, &after, now_ms()).await {
+            Ok(saved) => saved,
+            // A repeated click already completed it with this very payment.
+            Err(MarketError::Conflict) => {
+                let now = self.deal_for(actor, id).await?;
+                if now.deal.status == deal::Status::Completed && now.deal.payment_seq == payment_seq {
+                    return Ok(now);
+                }
+                return Err(MarketError::Conflict.into());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        self.notify_deal(actor, &saved, NotificationKind::DealUpdate).await?;
+        Ok(saved)
+    }
+
+    /// Leaves a public thank-you on a completed deal.
+    pub async fn thank(&self, actor: &Actor, id: i64, text: &str) -> Result<(), ActionError> {
+        let stored = self.deal_for(actor, id).await?;
+        self.market.thank(&stored, actor.user.id, text, now_ms()).await?;
+        self.notify_deal(actor, &stored, NotificationKind::Thanks).await
+    }
+
+    /// Thank-yous a member received (their page).
+    pub async fn thanks_to(&self, actor: &Actor, member: i64) -> Result<Vec<Thanks>, ActionError> {
+        Ok(self.market.thanks_to(actor.circle.row_id, member).await?)
+    }
+
+    /// A member's completed deals (their page), with their listings.
+    pub async fn completed_deals(&self, actor: &Actor, member: i64) -> Result<Vec<(StoredDeal, Option<Listing>)>, ActionError> {
+        let mut out = Vec::new();
+        for stored in self.market.completed_deals_of(actor.circle.row_id, member).await? {
+            let listing = self.market.listing(actor.circle.row_id, stored.deal.listing_id).await?;
+            out.push((stored, listing));
+        }
+        Ok(out)
+    }
+
+    // ----- events -----
+
+    /// Answers an event; members who move up from the waiting list are told.
+    pub async fn rsvp(&self, actor: &Actor, id: i64, answer: Answer) -> Result<Option<event::Place>, ActionError> {
+        let listing = self.listing(actor, id).await?;
+        if !listing.is_live(now_ms()) {
+            return Err(invalid("answer", "event-error-closed"));
+        }
+        let outcome = self
+            .market
+            .respond(actor.circle.row_id, id, actor.user.id, answer, now_ms())
+            .await?;
+        for member in &outcome.promoted {
+            if *member == actor.user.id {
+                continue;
+            }
+            self.market
+                .notify(
+                    NewNotification {
+                        user: *member,
+                        circle: actor.circle.row_id,
+                        kind: NotificationKind::EventPlace,
+                        listing: Some(id),
+                        other_listing: None,
+                        deal: None,
+                    },
+                    now_ms(),
+                )
+                .await?;
+        }
+        Ok(outcome.place)
+    }
+
+    /// Everyone's answers to an event, with their names.
+    pub async fn rsvps(&self, actor: &Actor, id: i64) -> Result<Vec<(event::Rsvp, Option<Person>)>, ActionError> {
+        let rsvps = self.market.rsvps(id).await?;
+        let ids: Vec<i64> = rsvps.iter().map(|r| r.member).collect();
+        let people = self.people_by_id(actor, &ids).await?;
+        Ok(rsvps
+            .into_iter()
+            .map(|r| {
+                let person = people.get(&r.member).cloned();
+                (r, person)
+            })
+            .collect())
+    }
+
+    /// Upcoming events of the circle, soonest first.
+    pub async fn events(&self, actor: &Actor) -> Result<Vec<ListingCard>, ActionError> {
+        let from = LocalTime::from_ms(now_ms());
+        let listings = self
+            .market
+            .events(actor.circle.row_id, from, EVENTS_MAX)
+            .await?
+            .into_iter()
+            .filter(|l| l.status == Status::Active)
+            .collect();
+        self.cards(actor, listings).await
+    }
+
+    /// An iCalendar file of events (one, or the circle's upcoming ones).
+    pub fn calendar(&self, public_url: &str, actor: &Actor, events: &[Listing]) -> String {
+        let host = public_url
+            .split("://")
+            .nth(1)
+            .unwrap_or(public_url)
+            .trim_end_matches('/');
+        let calendar_events: Vec<CalendarEvent> = events
+            .iter()
+            .filter_map(|l| {
+                let details = l.event.as_ref()?;
+                Some(CalendarEvent {
+                    uid: format!("listing-{}@{host}", l.id),
+                    title: l.title.clone(),
+                    description: commons_market::markdown::plain_excerpt(&l.description, 1_000),
+                    place: details.place.clone(),
+                    url: format!(
+                        "{}/c/{}/market/{}",
+                        public_url.trim_end_matches('/'),
+                        actor.circle.slug,
+                        l.id
+                    ),
+                    starts: details.starts,
+                    ends: details.ends,
+                    stamp_ms: l.updated_at_ms,
+                    cancelled: l.status == Status::Closed,
+                })
+            })
+            .collect();
+        event::calendar(&actor.circle.name, &calendar_events)
+    }
+
+    // ----- photos -----
+
+    /// Adds a photo to one's listing: processed (resized, metadata dropped) before it is kept.
+    pub async fn add_photo(&self, actor: &Actor, listing: i64, alt: &str, bytes: &[u8]) -> Result<i64, ActionError> {
+        let alt = photo::parse_alt(alt).map_err(MarketError::from)?;
+        let found = self.listing(actor, listing).await?;
+        if found.owner != actor.user.id {
+            return Err(ActionError::Forbidden);
+        }
+        let bytes = bytes.to_vec();
+        let processed = tokio::task::spawn_blocking(move || photo::process(&bytes))
+            .await
+            .map_err(|error| ActionError::Database(sqlx::Error::Protocol(error.to_string())))?
+            .map_err(MarketError::from)?;
+        Ok(self
+            .market
+            .add_photo(actor.circle.row_id, listing, actor.user.id, &alt, &processed, now_ms())
+            .await?)
+    }
+
+    pub async fn delete_photo(&self, actor: &Actor, listing: i64, photo: i64) -> Result<(), ActionError> {
+        Ok(self
+            .market
+            .delete_photo(actor.circle.row_id, listing, actor.user.id, photo)
+            .await?)
+    }
+
+    // ----- notifications -----
+
+    /// A person's notifications in the circles they are still an active member of.
+    pub async fn notification_cards(&self, user: i64) -> Result<Vec<NotificationCard>, ActionError> {
+        let notes = self.market.notifications(user, commons_market::store::LIST_ROWS_MAX).await?;
+        let circles: HashMap<i64, commons_ledger::store::CircleInfo> = self
+            .store
+            .circles()
+            .await?
+            .into_iter()
+            .map(|c| (c.row_id, c))
+            .collect();
+        let mut member_of: HashMap<i64, bool> = HashMap::new();
+        let mut titles: HashMap<(i64, i64), String> = HashMap::new();
+        let mut cards = Vec::new();
+        for note in notes {
+            let Some(info) = circles.get(&note.circle) else { continue };
+            let active = match member_of.get(&note.circle) {
+                Some(active) => *active,
+                None => {
+                    let active = self
+                        .db
+                        .membership(note.circle, user)
+                        .await?
+                        .is_some_and(|m| m.status == crate::db::MemberStatus::Active);
+                    member_of.insert(note.circle, active);
+                    active
+                }
+            };
+            if !active {
+                continue;
+            }
+            let mut found_titles = [None, None];
+            for (slot, id) in [note.listing, note.other_listing].into_iter().enumerate() {
+                let Some(id) = id else { continue };
+                if let Some(title) = titles.get(&(note.circle, id)) {
+                    found_titles[slot] = Some(title.clone());
+                    continue;
+                }
+                if let Some(listing) = self.market.listing(note.circle, id).await? {
+                    titles.insert((note.circle, id), listing.title.clone());
+                    found_titles[slot] = Some(listing.title);
+                }
+            }
+            let [listing_title, other_title] = found_titles;
+            cards.push(NotificationCard {
+                circle_slug: info.slug.clone(),
+                circle_name: info.name.clone(),
+                listing_title,
+                other_title,
+                notification: note,
+            });
+        }
+        Ok(cards)
+    }
+
+    /// Reminds authors whose listings expire within a week (each reminder once).
+    pub async fn remind_expiring(&self) -> Result<usize, ActionError> {
+        let now = now_ms();
+        let before = now + commons_market::listing::RENEWAL_REMINDER_DAYS * commons_market::listing::DAY_MS;
+        let expiring = self.market.take_expiring(before, now).await?;
+        for listing in &expiring {
+            self.market
+                .notify(
+                    NewNotification {
+                        user: listing.owner,
+                        circle: listing.circle,
+                        kind: NotificationKind::Expiring,
+                        listing: Some(listing.id),
+                        other_listing: None,
+                        deal: None,
+                    },
+                    now,
+                )
+                .await?;
+        }
+        Ok(expiring.len())
+    }
+}
+
+/// Parses the `kind` values of the notification settings form.
+pub fn wanted_kinds(values: &[String]) -> Vec<NotificationKind> {
+    values.iter().filter_map(|v| NotificationKind::parse(v)).collect()
+}
