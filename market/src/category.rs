@@ -87,6 +87,19 @@ pub enum TreeError {
     TooMany,
 }
 
+impl TreeError {
+    /// The catalogue id explaining the error, and the line it is on (0 for none).
+    pub fn message(&self) -> (&'static str, usize) {
+        match self {
+            TreeError::BadPath { line } => ("categories-error-path", *line),
+            TreeError::Repeated { line, .. } => ("categories-error-repeated", *line),
+            TreeError::Orphan { line, .. } => ("categories-error-orphan", *line),
+            TreeError::LabelTooLong { line } => ("categories-error-label", *line),
+            TreeError::TooMany => ("categories-error-too-many", 0),
+        }
+    }
+}
+
 fn valid_segment(segment: &str) -> bool {
     !segment.is_empty()
         && segment.len() <= 40

@@ -57,7 +57,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError {
         status,
         code,
@@ -133,7 +133,7 @@ impl From<commons_ledger::store::StoreError> for ApiError {
 
 type ApiResult = Result<Json<Value>, ApiError>;
 
-async fn actor(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, ApiError> {
+pub(crate) async fn actor(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, ApiError> {
     let user = v.user.as_ref().ok_or_else(|| {
         api_error(
             StatusCode::UNAUTHORIZED,

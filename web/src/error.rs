@@ -98,3 +98,9 @@ impl From<commons_ledger::store::StoreError> for AppError {
         AppError::from(ActionError::from(error))
     }
 }
+
+impl From<commons_market::store::MarketError> for AppError {
+    fn from(error: commons_market::store::MarketError) -> Self {
+        AppError::from(ActionError::from(error))
+    }
+}

@@ -4,6 +4,7 @@
 //! `views` only render, `custody` seals keys, `session` knows who is asking, `i18n` translates.
 
 pub mod api;
+pub mod api_market;
 pub mod assets;
 pub mod custody;
 pub mod db;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod market;
+pub mod market_routes;
 pub mod names;
 pub mod routes;
 pub mod services;
@@ -21,7 +23,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -227,6 +229,51 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/settings/tokens", post(routes::create_token))
         .route("/settings/tokens/{id}/revoke", post(routes::revoke_token))
         .route("/settings/own-key", post(routes::register_own_key))
+        .route("/c/{slug}/market", get(market_routes::browse))
+        .route(
+            "/c/{slug}/market/new",
+            get(market_routes::new_form).post(market_routes::new_submit),
+        )
+        .route("/c/{slug}/market/mine", get(market_routes::mine))
+        .route("/c/{slug}/market/matches", get(market_routes::matches))
+        .route("/c/{slug}/market/{id}", get(market_routes::show))
+        .route(
+            "/c/{slug}/market/{id}/edit",
+            get(market_routes::edit_form).post(market_routes::edit_submit),
+        )
+        .route("/c/{slug}/market/{id}/status", post(market_routes::set_status))
+        .route("/c/{slug}/market/{id}/rsvp", post(market_routes::rsvp))
+        .route("/c/{slug}/market/{id}/event.ics", get(market_routes::event_ics))
+        .route("/c/{slug}/market/{id}/deals", post(market_routes::deal_open))
+        .route(
+            "/c/{slug}/market/{id}/photos",
+            post(market_routes::photo_upload).layer(DefaultBodyLimit::max(
+                market_routes::PHOTO_UPLOAD_BYTES_MAX,
+            )),
+        )
+        .route(
+            "/c/{slug}/market/{id}/photos/{photo}/delete",
+            post(market_routes::photo_delete),
+        )
+        .route(
+            "/c/{slug}/market/{id}/photos/{photo}/{size}",
+            get(market_routes::photo_file),
+        )
+        .route("/c/{slug}/events", get(market_routes::events))
+        .route("/c/{slug}/events.ics", get(market_routes::events_ics))
+        .route("/c/{slug}/deals", get(market_routes::deals))
+        .route("/c/{slug}/deals/{id}", get(market_routes::deal_show))
+        .route("/c/{slug}/deals/{id}/{action}", post(market_routes::deal_action))
+        .route(
+            "/c/{slug}/steward/categories",
+            get(market_routes::categories).post(market_routes::categories_submit),
+        )
+        .route("/notifications", get(market_routes::notifications))
+        .route("/notifications/read", post(market_routes::notifications_read))
+        .route(
+            "/settings/notifications",
+            post(market_routes::notification_settings),
+        )
         .route("/api/v1/circles", get(api::circles))
         .route("/api/v1/circles/{slug}", get(api::circle))
         .route("/api/v1/circles/{slug}/members", get(api::members))
@@ -250,10 +297,31 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/circles/{slug}/payments", post(api::pay))
         .route(
+            "/api/v1/circles/{slug}/listings",
+            get(api_market::listings).post(api_market::create_listing),
+        )
+        .route("/api/v1/circles/{slug}/listings/{id}", get(api_market::listing))
+        .route(
+            "/api/v1/circles/{slug}/listings/{id}/matches",
+            get(api_market::matches),
+        )
+        .route(
+            "/api/v1/circles/{slug}/listings/{id}/deals",
+            post(api_market::open_deal),
+        )
+        .route("/api/v1/circles/{slug}/deals", get(api_market::deals))
+        .route("/api/v1/circles/{slug}/deals/{id}", get(api_market::deal))
+        .route(
+            "/api/v1/circles/{slug}/deals/{id}/{action}",
+            post(api_market::deal_action),
+        )
+        .route(
             "/api/v1/circles/{slug}/payment-requests",
             post(api::request_payment),
         )
         .fallback(not_found)
+        // Extractors read at most the configured body; the photo route allows more (above).
+        .layer(DefaultBodyLimit::max(state.config.body_bytes_max))
         .layer(middleware::from_fn(error_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -295,7 +363,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
         ))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(state.config.body_bytes_max))
+        .layer(RequestBodyLimitLayer::new(
+            state
+                .config
+                .body_bytes_max
+                .max(market_routes::PHOTO_UPLOAD_BYTES_MAX),
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_millis(state.config.request_timeout_ms),

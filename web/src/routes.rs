@@ -36,8 +36,8 @@ use crate::views::steward::{AccountLine, AuditView, LimitsForm, PendingRow, Sett
 use crate::views::{self, CircleNav, FormErrors};
 use crate::{AppState, LedgerViewKey};
 
-type AppState_ = State<Arc<AppState>>;
-type PageResult = Result<Response, AppError>;
+pub(crate) type AppState_ = State<Arc<AppState>>;
+pub(crate) type PageResult = Result<Response, AppError>;
 
 /// Entries per page of the circle's ledger.
 pub const LEDGER_PAGE_ENTRIES: u64 = 50;
@@ -59,24 +59,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     }
 }
 
-fn page(markup: Markup) -> Response {
+pub(crate) fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()
 }
 
-fn page_with_status(status: StatusCode, markup: Markup) -> Response {
+pub(crate) fn page_with_status(status: StatusCode, markup: Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
-fn user_of(v: &Visitor) -> Result<&User, AppError> {
+pub(crate) fn user_of(v: &Visitor) -> Result<&User, AppError> {
     v.user.as_ref().ok_or(AppError::LoginRequired)
 }
 
-async fn actor_for(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, AppError> {
+pub(crate) async fn actor_for(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, AppError> {
     let user = user_of(v)?;
     Ok(state.services.actor(user, slug, v.session).await?)
 }
 
-fn nav_for(actor: &Actor, current: &'static str) -> CircleNav {
+pub(crate) fn nav_for(actor: &Actor, current: &'static str) -> CircleNav {
     CircleNav {
         slug: actor.circle.slug.clone(),
         name: actor.circle.name.clone(),
@@ -85,7 +85,7 @@ fn nav_for(actor: &Actor, current: &'static str) -> CircleNav {
     }
 }
 
-fn unit_of(info: &CircleInfo) -> Unit {
+pub(crate) fn unit_of(info: &CircleInfo) -> Unit {
     Unit {
         decimals: info.decimals,
         symbol: info.unit_symbol.clone(),
@@ -153,7 +153,7 @@ pub fn refusal_text(v: &Visitor, refusal: &Refusal) -> String {
 }
 
 /// Turns an action's error into form errors shown on the page, or a page-level error.
-fn form_errors(
+pub(crate) fn form_errors(
     v: &Visitor,
     error: ActionError,
     amount_field: &'static str,
@@ -176,7 +176,7 @@ fn form_errors(
 }
 
 /// When the session's key is not in memory, a password typed into the form unlocks it.
-async fn unlock_if_given(state: &AppState, v: &Visitor, password: &str) -> Result<(), ActionError> {
+pub(crate) async fn unlock_if_given(state: &AppState, v: &Visitor, password: &str) -> Result<(), ActionError> {
     if password.is_empty() {
         return Ok(());
     }
@@ -189,7 +189,7 @@ async fn unlock_if_given(state: &AppState, v: &Visitor, password: &str) -> Resul
     state.services.unlock(user, session, password).await
 }
 
-fn is_locked(state: &AppState, v: &Visitor) -> bool {
+pub(crate) fn is_locked(state: &AppState, v: &Visitor) -> bool {
     v.session
         .is_none_or(|session| state.services.keyring.get(&session).is_none())
 }
@@ -1253,13 +1253,20 @@ fn summary(
             cause,
             ..
         } => {
-            let id = match cause {
-                Cause::Reverses(_) => "kind-reversal-of",
-                Cause::AcceptsRequest(_) => "kind-accepted",
-                _ => "kind-transfer",
+            let (id, reference) = match cause {
+                Cause::Reverses(_) => ("kind-reversal-of", String::new()),
+                Cause::AcceptsRequest(_) => ("kind-accepted", String::new()),
+                Cause::Reference(text) => match text.strip_prefix("deal:") {
+                    Some(deal) => ("kind-for-deal", deal.to_owned()),
+                    None => ("kind-reference", text.clone()),
+                },
+                Cause::Direct => ("kind-transfer", String::new()),
             };
             (
-                tr.ta(id, &[("payer", &n(payer)), ("payee", &n(payee))]),
+                tr.ta(
+                    id,
+                    &[("payer", &n(payer)), ("payee", &n(payee)), ("reference", &reference)],
+                ),
                 Some(*amount_minor),
             )
         }
@@ -1583,6 +1590,26 @@ pub async fn member(
         display_name: card.display_name.clone(),
         bio: card.bio.clone(),
     };
+    let services = &state.services;
+    let listings = services.listings_by(&actor, card.user_id).await?;
+    let thanks = services.thanks_to(&actor, card.user_id).await?;
+    let completed = services.completed_deals(&actor, card.user_id).await?.len();
+    let authors: Vec<i64> = thanks.iter().map(|t| t.author).collect();
+    let people = services.people_by_id(&actor, &authors).await?;
+    let names = |id: i64| {
+        people
+            .get(&id)
+            .map_or_else(|| v.tr.t("member-former"), |p| p.display_name.clone())
+    };
+    let market = views::market::member_market(
+        &v,
+        &actor.circle.slug,
+        &listings,
+        &thanks,
+        completed,
+        &names,
+        &unit_of(&actor.circle),
+    );
     Ok(page(views::circle::member_page(
         &v,
         &nav_for(&actor, "members"),
@@ -1590,6 +1617,7 @@ pub async fn member(
         card.created_at_ms,
         card.vouched_by_name.as_deref(),
         is_me,
+        market,
     )))
 }
 
@@ -1721,7 +1749,7 @@ pub async fn revoke_invitation(
 
 // ----- stewards -----
 
-async fn steward_actor(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, AppError> {
+pub(crate) async fn steward_actor(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, AppError> {
     let actor = actor_for(state, v, slug).await?;
     if !actor.is_steward {
         return Err(AppError::Forbidden);

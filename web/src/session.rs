@@ -58,6 +58,8 @@ pub struct Visitor {
     pub tr: Tr,
     /// The flash message left by the previous request (after a redirect).
     pub flash: Option<Flash>,
+    /// Notifications the person has not read (0 when logged out).
+    pub unread: i64,
 }
 
 /// A short message shown once after a redirect: a catalogue id and its arguments.
@@ -323,7 +325,16 @@ pub async fn visitor_layer(
                     .get(header::CONTENT_TYPE)
                     .and_then(|value| value.to_str().ok())
                     .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
-                if is_form {
+                let is_multipart = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .is_some_and(|value| value.starts_with("multipart/form-data"));
+                if is_multipart {
+                    // Uploads (photos) carry the token in the form's action URL: the body is
+                    // too large to read twice, and the token is bound to this session anyway.
+                    parts.uri.query().and_then(|query| form_field(query.as_bytes(), "csrf"))
+                } else if is_form {
                     let bytes = match to_bytes(body, FORM_BYTES_MAX).await {
                         Ok(bytes) => bytes,
                         Err(_) => {
@@ -355,6 +366,16 @@ pub async fn visitor_layer(
     );
     let flash = cookie(&parts.headers, FLASH_COOKIE).and_then(Flash::decode);
     let had_flash = flash.is_some();
+    let unread = match &user {
+        Some(user) if !by_api_token => match state.services.market.unread_count(user.id).await {
+            Ok(count) => count,
+            Err(error) => {
+                tracing::warn!(%error, "reading the unread count failed");
+                0
+            }
+        },
+        _ => 0,
+    };
     parts.extensions.insert(Visitor {
         user,
         session,
@@ -362,6 +383,7 @@ pub async fn visitor_layer(
         csrf,
         tr: state.catalogues.translator(&language),
         flash,
+        unread,
     });
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(anon) = new_anon {

@@ -496,6 +496,7 @@ pub fn member_page(
     joined_ms: i64,
     vouched_by: Option<&str>,
     is_me: bool,
+    market: Markup,
 ) -> Markup {
     let tr = &v.tr;
     let title = member.display_name.clone();
@@ -520,6 +521,7 @@ pub fn member_page(
                     }
                 }
             }
+            div.grid.member-market { (market) }
         },
     )
 }

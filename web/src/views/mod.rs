@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod circle;
+pub mod market;
 pub mod steward;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -80,6 +81,13 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                         @if let Some(user) = &v.user {
                             nav.user-nav aria-label=(tr.t("nav-account")) {
                                 a href="/circles" { (tr.t("nav-circles")) }
+                                a.notifications-link href="/notifications" aria-current=[(title == tr.t("notifications-title")).then_some("page")] {
+                                    (tr.t("nav-notifications"))
+                                    @if v.unread > 0 {
+                                        " " span.count-badge aria-hidden="true" { (v.unread) }
+                                        span.visually-hidden { " " (tr.ta("nav-notifications-unread", &[("count", &v.unread.to_string())])) }
+                                    }
+                                }
                                 a href="/settings" { (user.display_name) }
                                 form method="post" action="/logout" {
                                     input type="hidden" name="csrf" value=(v.csrf);
@@ -97,6 +105,7 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                             ul {
                                 (nav_item(nav, "home", &format!("/c/{}", nav.slug), &tr.t("nav-home")))
                                 (nav_item(nav, "pay", &format!("/c/{}/pay", nav.slug), &tr.t("nav-pay")))
+                                (nav_item(nav, "market", &format!("/c/{}/market", nav.slug), &tr.t("nav-market")))
                                 (nav_item(nav, "ledger", &format!("/c/{}/ledger", nav.slug), &tr.t("nav-ledger")))
                                 (nav_item(nav, "members", &format!("/c/{}/members", nav.slug), &tr.t("nav-members")))
                                 (nav_item(nav, "invite", &format!("/c/{}/invitations", nav.slug), &tr.t("nav-invite")))
