@@ -4,111 +4,11 @@
 use commons_ledger::keys::SecretKey;
 use commons_ledger::store::Store;
 use commons_tests::both_backends;
-use commons_tests::web::{invitation_path, Member, TestServer};
+use commons_tests::web::{invitation_path, invite_and_join, set_up, Member, TestServer, PASSWORD};
 use commons_web::custody::SEALED_BYTES;
 use commons_web::services::NewCircle;
 use sqlx::Row;
 
-const PASSWORD: &str = "a long enough password";
-
-/// Sets the node up as Amara, steward of "garden" (floor -20, ceiling 40).
-async fn set_up(server: &TestServer) -> Member {
-    let mut amara = server.client();
-    let page = amara.get("/").await;
-    assert!(
-        page.url.ends_with("/setup"),
-        "a new node asks to be set up: {}",
-        page.url
-    );
-    let page = amara
-        .submit(
-            "/setup",
-            "/setup",
-            &[
-                ("display_name", "Amara Okafor"),
-                ("username", "amara"),
-                ("password", PASSWORD),
-                ("circle_name", "Garden Share"),
-                ("slug", "garden"),
-                ("unit_name", "hours"),
-                ("unit_symbol", "h"),
-                ("floor", "-20"),
-                ("ceiling", "40"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.url.ends_with("/c/garden"), "{}", page.url);
-    assert!(page.body.contains("Garden Share"));
-    amara
-}
-
-/// The steward invites someone, who joins with the link; returns the newcomer's client.
-async fn invite_and_join(
-    server: &TestServer,
-    steward: &mut Member,
-    username: &str,
-    name: &str,
-) -> Member {
-    let page = steward
-        .submit(
-            "/c/garden/invitations",
-            "/c/garden/invitations",
-            &[("note", name)],
-        )
-        .await;
-    assert_eq!(page.status, 200);
-    let link = invitation_path(&page.body).expect("the page shows the new link");
-    let mut newcomer = server.client();
-    let page = newcomer.get(&link).await;
-    assert!(
-        page.body.contains("Amara Okafor"),
-        "the invitation says who invites"
-    );
-    assert!(
-        page.body.contains("We treat each other with care"),
-        "the agreements are shown"
-    );
-    let version = "1";
-    // Without consent, nobody joins.
-    let refused = newcomer
-        .submit(
-            &link,
-            &link,
-            &[
-                ("display_name", name),
-                ("username", username),
-                ("password", PASSWORD),
-                ("agreements_version", version),
-            ],
-        )
-        .await;
-    assert_eq!(refused.status, 422);
-    assert!(refused.body.contains("tick the box"));
-    let page = newcomer
-        .submit(
-            &link,
-            &link,
-            &[
-                ("display_name", name),
-                ("username", username),
-                ("password", PASSWORD),
-                ("agreements_version", version),
-                ("agree", "yes"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    assert!(
-        page.url.ends_with("/c/garden"),
-        "joined and logged in: {}",
-        page.url
-    );
-    // A link works once.
-    let again = server.client().get(&link).await;
-    assert_eq!(again.status, 410);
-    newcomer
-}
 
 async fn log_in(member: &mut Member, username: &str, password: &str) -> commons_tests::web::Page {
     member

@@ -15,7 +15,7 @@ pub const CANDIDATES_BY_CATEGORY_MAX: usize = 200;
 /// Most matches one query returns.
 pub const MATCHES_MAX: usize = 50;
 /// Below this score a pair is not worth showing.
-pub const SCORE_MIN: f32 = 0.12;
+pub const SCORE_MIN: f32 = 0.25;
 
 /// The weights of the additive factors; they sum to 1, so a perfect pair scores 1 before the
 /// multipliers (availability, balance boost).

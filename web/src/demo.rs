@@ -1,6 +1,7 @@
 //! The demo circle `commons serve --demo` plants in an empty node, so a newcomer can click
 //! around at once: a steward, eleven members who joined through invitations, some history of
-//! payments and open payment requests. It goes through the same services as real use.
+//! payments and open payment requests, and a market with offers, needs, an event and a
+//! completed deal. It goes through the same services as real use.
 
 use crate::services::{NewCircle, SignUp};
 use crate::AppState;
@@ -193,6 +194,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
         )
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
+    plant_market(state, &actors).await?;
     // The demo's own sessions were only for signing: end them and wipe their keys.
     for actor in &actors {
         if let Some(session) = actor.session {
@@ -200,4 +202,72 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// The demo market: (member index, side, kind, title, description, category, tags, value, amount).
+const DEMO_LISTINGS: &[(usize, &str, &str, &str, &str, &str, &str, &str, &str)] = &[
+    (1, "offer", "skill", "I fix bicycles", "Punctures, brakes, gears and wobbly wheels. Bring it round on a **Saturday morning**; I have most common parts.", "repairs/bikes", "bikes repair", "per_hour", "1"),
+    (3, "offer", "skill", "Hemming and alterations", "Trousers too long, a zip that sticks, a seam that opened: I mend clothes by hand or machine.", "repairs/sewing", "sewing clothes", "per_hour", "1"),
+    (5, "offer", "skill", "Lifts to the clinic", "Weekday mornings, small car, room for a walking frame in the boot.", "transport/lifts", "lift car", "by_agreement", ""),
+    (4, "offer", "thing", "Tomato seedlings", "A dozen sturdy plants, three varieties. Free to a good garden.", "things/garden-plants", "seedlings garden", "gift", ""),
+    (6, "offer", "knowledge", "Computer help in plain words", "Email, video calls, getting photos off your phone. Patient, no jargon.", "learning/computers", "computer phone", "per_hour", "1"),
+    (0, "offer", "event", "Sourdough workshop", "Learn to keep a starter and bake your first loaf. Bring a jar.", "events/workshops", "bread baking", "fixed", "1.5"),
+    (2, "need", "skill", "Bike repair", "My back tyre keeps going flat and the brakes squeak.", "repairs/bikes", "bike", "by_agreement", ""),
+    (10, "need", "thing", "A ladder to borrow for a weekend", "To clear the gutters before winter.", "things/tools", "ladder", "gift", ""),
+    (11, "need", "knowledge", "Help with a council letter", "A form about the parking permit I do not understand.", "admin/paperwork", "forms", "by_agreement", ""),
+    (7, "need", "skill", "My trousers are too long", "Two pairs of school trousers to take up before term.", "repairs/sewing", "", "by_agreement", ""),
+];
+
+async fn plant_market(state: &AppState, actors: &[crate::services::Actor]) -> anyhow::Result<()> {
+    use commons_market::event::LocalTime;
+    use commons_market::text::Language;
+    let services = &state.services;
+    let in_three_days = LocalTime::from_ms(commons_ledger::store::now_ms() + 3 * 86_400_000);
+    let day = in_three_days.date();
+    let mut ids = Vec::new();
+    for (member, side, kind, title, description, category, tags, value, amount) in DEMO_LISTINGS {
+        let input = crate::market::ListingInput {
+            side: (*side).into(),
+            kind: (*kind).into(),
+            title: (*title).into(),
+            description: (*description).into(),
+            category: (*category).into(),
+            tags: (*tags).into(),
+            area: "Riverside".into(),
+            value_kind: (*value).into(),
+            amount: (*amount).into(),
+            starts: format!("{day}T10:00"),
+            ends: format!("{day}T13:00"),
+            place: "The community hall, 3 Mill Lane".into(),
+            capacity: "8".into(),
+            ..crate::market::ListingInput::default()
+        };
+        let actor = &actors[*member];
+        let draft = services
+            .parse_listing(actor, &input, Language::English)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?
+            .map_err(|errors| anyhow::anyhow!("demo listing {title}: {errors:?}"))?;
+        let listing = services
+            .create_listing(actor, &draft)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        ids.push(listing.id);
+    }
+    let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
+    // Chen needed a bike repair; Ben helped, was paid, and was thanked.
+    let (chen, ben) = (&actors[2], &actors[1]);
+    let deal = services.open_deal(ben, ids[6], "I can look at it on Saturday morning.").await.map_err(fail)?;
+    services.deal_message(chen, deal.deal.id, "Saturday is perfect, thank you!").await.map_err(fail)?;
+    services.propose_terms(ben, deal.deal.id, "New inner tube and brake pads, about an hour", "1", false).await.map_err(fail)?;
+    services.agree_terms(chen, deal.deal.id).await.map_err(fail)?;
+    services.complete_deal(chen, deal.deal.id).await.map_err(fail)?;
+    services.thank(chen, deal.deal.id, "Rides like new. Ben explained everything as he went.").await.map_err(fail)?;
+    // Hana asked Dolores about the trousers; they are still talking.
+    services.open_deal(&actors[3], ids[9], "I can take them up this week. How much shorter?").await.map_err(fail)?;
+    // Some are going to the workshop.
+    for member in [2, 3, 4, 7] {
+        services.rsvp(&actors[member], ids[5], commons_market::event::Answer::Going).await.map_err(fail)?;
+    }
+    Ok(())
 }

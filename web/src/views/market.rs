@@ -415,7 +415,7 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
             (error_summary(v, errors))
             article.listing {
                 p.listing-meta {
-                    span.badge { (side_label(tr, l.side)) }
+                    span.badge.side-offer[l.side == Side::Offer].side-need[l.side == Side::Need] { (side_label(tr, l.side)) }
                     " " span.badge.muted { (kind_label(tr, l.kind)) }
                     " " (status_badge(tr, l, p.now_ms))
                 }
