@@ -92,13 +92,28 @@ const memberPages = [
   `/c/${slug}/invitations`,
   "/settings",
   "/circles",
+  `/c/${slug}/market`,
+  `/c/${slug}/market?q=bicycle&side=offer`,
+  `/c/${slug}/market?q=zebedee`,
+  `/c/${slug}/market/new`,
+  `/c/${slug}/market/7`,
+  `/c/${slug}/market/6`,
+  `/c/${slug}/market/mine`,
+  `/c/${slug}/market/matches`,
+  `/c/${slug}/events`,
+  `/c/${slug}/deals`,
+  "/notifications",
 ];
+// Pages only Ben may see: his own listing (with its matches and photo form), its edit form,
+// and his deal with Chen.
+const benPages = [`/c/${slug}/market/1`, `/c/${slug}/market/1/edit`, `/c/${slug}/deals/1`];
 const stewardPages = [
   `/c/${slug}/steward`,
   `/c/${slug}/steward/settings`,
   `/c/${slug}/steward/audit`,
   `/ask/${slug}`,
   "/circles/new",
+  `/c/${slug}/steward/categories`,
 ];
 const publicPages = [["/", 200], ["/login", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
 
@@ -117,7 +132,7 @@ for (const variant of variants) {
 }
 
 // A member (ben) and a steward (amara).
-for (const [username, pages] of [["ben", memberPages], ["amara", [...memberPages, ...stewardPages]]]) {
+for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara", [...memberPages, ...stewardPages]]]) {
   const { context, page } = await newPage();
   await logIn(page, username);
   const cookies = await context.cookies();
@@ -145,6 +160,25 @@ for (const [username, pages] of [["ben", memberPages], ["amara", [...memberPages
   for (const violation of errorResult.violations) {
     const nodes = violation.nodes.map((node) => `${node.target.join(" ")} ${node.failureSummary || ""}`).slice(0, 3).join(" | ");
     failures.push(`${username} pay-with-errors: ${violation.id}: ${violation.help} — ${nodes}`);
+  }
+  pagesChecked++;
+  // The listing form with every kind of error shown.
+  await page.goto(`${base}/c/${slug}/market/new`);
+  await page.fill("#title", "");
+  await page.check("#value_kind-0");
+  await page.fill("#expires_in_days", "999");
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Publish')")]);
+  const listingErrors = await page.content();
+  if (!listingErrors.includes("Give your listing a title")) failures.push(`${username}: the listing form did not explain its errors`);
+  await errorPage.setContent(listingErrors.replace("<head>", `<head><base href="${base}/">`));
+  await errorPage.addScriptTag({ content: axeSource });
+  const listingResult = await errorPage.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+  );
+  for (const violation of listingResult.violations) {
+    const nodes = violation.nodes.map((node) => `${node.target.join(" ")} ${node.failureSummary || ""}`).slice(0, 3).join(" | ");
+    failures.push(`${username} listing-with-errors: ${violation.id}: ${violation.help} — ${nodes}`);
   }
   pagesChecked++;
   await context.close();
@@ -236,6 +270,44 @@ for (const [username, pages] of [["ben", memberPages], ["amara", [...memberPages
   await context.close();
 }
 
+// Keyboard only: Lena finds the ladder Kai needs in the market and offers help, JavaScript off.
+{
+  const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });
+  await logIn(page, "lena");
+  await page.goto(`${base}/c/${slug}/market`);
+  const focused = async () =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? `${el.tagName.toLowerCase()}#${el.id}|${(el.textContent || "").trim().slice(0, 40)}|${el.getAttribute("href") || ""}` : "";
+    });
+  const tabTo = async (predicate, what) => {
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press("Tab");
+      if (predicate(await focused())) return true;
+    }
+    failures.push(`keyboard (market): ${what} cannot be reached with Tab`);
+    return false;
+  };
+  if (await tabTo((f) => f.startsWith("input#q"), "the market search")) {
+    await page.keyboard.type("ladders");
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    if (!page.url().includes("q=ladders")) failures.push(`keyboard (market): searching went to ${page.url()}`);
+  }
+  if (await tabTo((f) => f.includes("A ladder to borrow"), "the found listing")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  }
+  if (await tabTo((f) => f.startsWith("textarea#message"), "the first message")) {
+    await page.keyboard.type("I have a ladder you can borrow this weekend.");
+  }
+  if (await tabTo((f) => f.startsWith("button#|I can help"), "the I can help button")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    if (!page.url().includes(`/c/${slug}/deals/`)) failures.push(`keyboard (market): I can help went to ${page.url()}`);
+    const html = await page.content();
+    if (!html.includes("I have a ladder you can borrow this weekend.")) failures.push("keyboard (market): the first message is not in the conversation");
+  }
+  await context.close();
+}
+
 // Screenshots of the main pages.
 if (screenshots) {
   mkdirSync(screenshots, { recursive: true });
@@ -250,6 +322,9 @@ if (screenshots) {
       [`/c/${slug}/ledger`, "ledger"],
       [`/c/${slug}/members`, "members"],
       [`/c/${slug}/steward`, "steward"],
+      [`/c/${slug}/market`, "market"],
+      [`/c/${slug}/market/6`, "event"],
+      [`/c/${slug}/market/new`, "listing-form"],
     ]) {
       await page.goto(`${base}${path}`);
       await page.screenshot({ path: `${screenshots}/${name}-${suffix}.png`, fullPage: true });

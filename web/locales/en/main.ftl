@@ -365,6 +365,7 @@ market-filter-any-kind = Any kind
 market-filter-category = Category
 market-filter-any-category = Any category
 market-filter-area = Area
+market-results = Listings
 market-count = { $count } listings
 market-found = { $count } listings for “{ $query }”
 market-none = Nothing here yet. Offer something, or say what you need: someone may be waiting for it.

@@ -365,6 +365,7 @@ market-filter-any-kind = Cualquier tipo
 market-filter-category = Categoría
 market-filter-any-category = Cualquier categoría
 market-filter-area = Zona
+market-results = Anuncios
 market-count = { $count } anuncios
 market-found = { $count } anuncios para “{ $query }”
 market-none = Aquí no hay nada todavía. Ofrece algo, o cuenta qué necesitas: puede que alguien lo esté esperando.

@@ -243,6 +243,7 @@ pub fn market_page(v: &Visitor, nav: &CircleNav, m: &MarketPage) -> Markup {
                     (tr.ta("market-found", &[("count", &m.page.total.to_string()), ("query", q.q.trim())]))
                 }
             }
+            h2.visually-hidden { (tr.t("market-results")) }
             @if m.cards.is_empty() {
                 p.empty { (tr.t("market-none")) }
             } @else {
@@ -605,6 +606,7 @@ pub fn my_listings_page(v: &Visitor, nav: &CircleNav, listings: &[Listing], tree
         html! {
             h1 { (title) }
             (market_tabs(v, &nav.slug, "mine"))
+            h2.visually-hidden { (tr.t("market-results")) }
             @if cards.is_empty() {
                 p.empty { (tr.t("market-mine-none")) }
             } @else {
