@@ -219,4 +219,30 @@ both_backends! {
         assert!(!stored.windows(10).any(|w| w == b"PhoneMaker"));
         assert_eq!(market.photos(listing.id).await.expect("photos")[0].alt, "A blue bike");
     };
+
+    imports_many_listings_in_chunks_and_holds_each_owner_to_the_cap => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let market = Market::new(store.pool().clone());
+        let mut owners = Vec::new();
+        for n in 0..6 {
+            owners.push(person(&store, &format!("owner{n}")).await);
+        }
+        let titles = ["Ladder to lend", "Bread baking", "Bicycle repairs", "Piano lessons"];
+        let rows: Vec<(i64, ListingDraft, i64)> = (0..1_200)
+            .map(|i| {
+                let title = titles[i % titles.len()];
+                (owners[i % owners.len()], draft(Side::Offer, Kind::Skill, title, "", "other", Language::English), NOW_MS + i as i64)
+            })
+            .collect();
+        assert_eq!(market.import_listings(circle, &rows).await.expect("import"), 1_200);
+        let found = market.search(circle, &search("ladders", Language::English)).await.expect("search");
+        assert_eq!(found.total, 300);
+        // Each owner now holds 200 open listings: one more is refused, and nothing is stored.
+        let more = vec![(owners[0], draft(Side::Offer, Kind::Skill, "One too many", "", "other", Language::English), NOW_MS)];
+        assert!(matches!(market.import_listings(circle, &more).await, Err(MarketError::TooManyListings)));
+        let refused = market.create_listing(circle, owners[1], &more[0].1, NOW_MS).await;
+        assert!(matches!(refused, Err(MarketError::TooManyListings)), "{refused:?}");
+        assert_eq!(market.search(circle, &search("many", Language::English)).await.expect("search").total, 0);
+    };
 }

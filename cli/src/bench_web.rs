@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use crate::Outcome;
 
 /// What one run of a scenario measured.
-struct Figures {
+pub(crate) struct Figures {
     requests: usize,
     errors: usize,
     seconds: f64,
@@ -28,7 +28,7 @@ struct Figures {
 
 impl Figures {
     /// The latency at quantile `q` (0..=1), in milliseconds.
-    fn quantile_ms(&self, q: f64) -> f64 {
+    pub(crate) fn quantile_ms(&self, q: f64) -> f64 {
         let mut sorted = self.latencies_us.clone();
         sorted.sort_unstable();
         if sorted.is_empty() {
@@ -38,7 +38,7 @@ impl Figures {
         sorted[index] as f64 / 1000.0
     }
 
-    fn print(&self, name: &str) {
+    pub(crate) fn print(&self, name: &str) {
         println!(
             "{name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, {} bytes each",
             self.requests as f64 / self.seconds,
@@ -51,7 +51,7 @@ impl Figures {
 }
 
 /// Keeps `connections` requests in flight for `seconds`, each task repeating `make`.
-async fn hammer<F, Fut>(connections: usize, seconds: f64, make: F) -> Figures
+pub(crate) async fn hammer<F, Fut>(connections: usize, seconds: f64, make: F) -> Figures
 where
     F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<usize, ()>> + Send,
@@ -98,6 +98,32 @@ where
     }
     figures.seconds = started.elapsed().as_secs_f64();
     figures
+}
+
+/// A cookie-keeping client logged in as a demo member.
+pub(crate) async fn logged_in_client(base: &str, username: &str, connections: usize) -> Result<reqwest::Client> {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(connections)
+        .build()?;
+    let login_page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = csrf_of(&login_page).context("no CSRF token on the login page")?;
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", commons_web::demo::DEMO_PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await?;
+    Ok(client)
 }
 
 fn csrf_of(html: &str) -> Option<String> {
@@ -160,27 +186,7 @@ pub async fn web(
     }
 
     // Ben's browser session for the pages.
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .pool_max_idle_per_host(connections)
-        .build()?;
-    let login_page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    let csrf = csrf_of(&login_page).context("no CSRF token on the login page")?;
-    client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", "ben"),
-            ("password", commons_web::demo::DEMO_PASSWORD),
-            ("next", "/"),
-        ])
-        .send()
-        .await?;
+    let client = logged_in_client(&base, "ben", connections).await?;
     let stylesheet = commons_web::views::stylesheet_path().to_owned();
     println!(
         "web bench: {connections} connections, {seconds} s per scenario, load generator in the same process"

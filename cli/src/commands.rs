@@ -38,6 +38,12 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             pg,
             only,
         }) => crate::bench_web::web(connections, seconds, pg, only).await,
+        Command::Bench(BenchCommand::Market {
+            listings,
+            connections,
+            seconds,
+            pg,
+        }) => crate::bench_market::market(listings, connections, seconds, pg).await,
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
         Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
         Command::Pay(args) if args.server.is_some() => crate::remote::pay(&args).await,

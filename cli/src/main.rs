@@ -3,6 +3,7 @@
 //! by the ledger rules or audit found faults, 2 could not run.
 
 mod bench;
+mod bench_market;
 mod bench_web;
 mod commands;
 mod remote;
@@ -321,6 +322,20 @@ enum BenchCommand {
         /// Run only these scenarios (home, ledger, static, payments, batch); all by default.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+    },
+    /// Search, matching, trade loops and market pages on a circle with many listings.
+    Market {
+        #[arg(long, default_value_t = 100_000)]
+        listings: usize,
+        /// Connections kept busy at once for the HTTP scenarios.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds per HTTP scenario.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Bench on this PostgreSQL URL (an empty database) instead of a fresh SQLite file.
+        #[arg(long)]
+        pg: Option<String>,
     },
 }
 

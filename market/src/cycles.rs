@@ -6,6 +6,10 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use crate::index::Index;
+use crate::listing::Side;
+use crate::matching;
+
 /// The fewest and most members in a suggested cycle.
 pub const CYCLE_MEMBERS_MIN: usize = 3;
 pub const CYCLE_MEMBERS_MAX: usize = 5;
@@ -149,6 +153,55 @@ where
     Found { cycles: state.found, truncated: state.truncated }
 }
 
+/// A link of a trade loop must match at least this well.
+pub const LINK_SCORE_MIN: f32 = 0.30;
+/// Needs each offer may serve in a loop search.
+pub const LINKS_PER_OFFER: usize = 5;
+/// A member's newest live offers considered (most members have a handful).
+pub const OFFERS_PER_MEMBER_MAX: usize = 8;
+/// Match queries one loop search may make in all: with [`EXPANSIONS_MAX`] this bounds the
+/// time of a search on the biggest circle.
+pub const MATCH_QUERIES_MAX: usize = 120;
+
+/// Trade loops through `member` in a circle's index: `A → B` when one of A's live offers
+/// matches one of B's live needs (score at least [`LINK_SCORE_MIN`], best
+/// [`LINKS_PER_OFFER`] per offer). Each step's `via` is (offer id, need id). At most
+/// [`MATCH_QUERIES_MAX`] match queries are made; `truncated` says when that bound was hit.
+pub fn trade_loops(index: &Index, member: i64, now_ms: i64, bounds: Bounds) -> Found<i64, (i64, i64)> {
+    let mut queries = 0usize;
+    let mut out_of_queries = false;
+    let mut found = cycles_through(
+        &member,
+        |giver: &i64| {
+            let mut offers: Vec<i64> = index
+                .owned_by(*giver)
+                .filter(|m| m.side == Side::Offer && m.is_live(now_ms))
+                .map(|m| m.id)
+                .collect();
+            offers.sort_unstable_by(|a, b| b.cmp(a));
+            offers.truncate(OFFERS_PER_MEMBER_MAX);
+            let mut steps: Vec<Step<i64, (i64, i64)>> = Vec::new();
+            for offer in offers {
+                if queries >= MATCH_QUERIES_MAX {
+                    out_of_queries = true;
+                    break;
+                }
+                queries += 1;
+                for found in matching::matches(index, offer, |_| None, now_ms, LINKS_PER_OFFER) {
+                    let Some(need) = index.meta(found.id) else { continue };
+                    if found.score >= LINK_SCORE_MIN && !steps.iter().any(|s| s.to == need.owner) {
+                        steps.push(Step { to: need.owner, via: (offer, found.id) });
+                    }
+                }
+            }
+            steps
+        },
+        bounds,
+    );
+    found.truncated |= out_of_queries;
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +256,31 @@ mod tests {
         assert!(found.truncated);
         assert!(asked <= 20, "asked {asked} times");
         assert!(found.cycles.iter().all(|c| c.len() == 3));
+    }
+
+    #[test]
+    fn a_loop_of_three_members_is_found_in_their_listings() {
+        use crate::index::tests::doc;
+        use crate::listing::Kind;
+        let mut index = Index::default();
+        // Owner 1 fixes bikes and needs bread; 2 bakes and needs a lift; 3 drives and needs a bike fixed.
+        let listings = [
+            (10, 1, Side::Offer, Kind::Skill, "I fix bicycles", "repairs/bikes"),
+            (11, 1, Side::Need, Kind::Thing, "Fresh bread each week", "food/baking-preserves"),
+            (20, 2, Side::Offer, Kind::Thing, "Homemade bread, baked weekly", "food/baking-preserves"),
+            (21, 2, Side::Need, Kind::Skill, "A lift to the hospital", "transport/lifts"),
+            (30, 3, Side::Offer, Kind::Skill, "Lifts to the hospital or clinic", "transport/lifts"),
+            (31, 3, Side::Need, Kind::Skill, "Bicycle repair", "repairs/bikes"),
+        ];
+        for (id, owner, side, kind, title, category) in listings {
+            let mut listing = doc(id, side, kind, title, category);
+            listing.meta.owner = owner;
+            index.upsert(listing);
+        }
+        let found = trade_loops(&index, 1, 0, Bounds::default());
+        assert_eq!(found.cycles.len(), 1, "{found:?}");
+        let steps: Vec<(i64, (i64, i64))> = found.cycles[0].iter().map(|s| (s.to, s.via)).collect();
+        assert_eq!(steps, vec![(3, (10, 31)), (2, (30, 21)), (1, (20, 11))]);
     }
 
     #[test]

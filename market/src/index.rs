@@ -117,6 +117,8 @@ pub struct Index {
     slots: Vec<Option<Slot>>,
     free: Vec<u32>,
     by_id: HashMap<i64, u32>,
+    /// Each member's listings (ids).
+    by_owner: HashMap<i64, Vec<i64>>,
     term_ids: HashMap<String, TermId>,
     /// Per term: (slot, weighted frequency).
     postings: Vec<Vec<(u32, u16)>>,
@@ -184,6 +186,7 @@ impl Index {
         self.length_total += u64::from(length);
         self.live_docs += 1;
         self.by_id.insert(input.meta.id, slot);
+        self.by_owner.entry(input.meta.owner).or_default().push(input.meta.id);
         self.slots[slot as usize] = Some(Slot { meta: input.meta, terms, tag_terms: tag_ids, length });
     }
 
@@ -198,17 +201,14 @@ impl Index {
             }
             self.length_total -= u64::from(old.length);
             self.live_docs -= 1;
-        }
-        self.free.push(slot);
-    }
-
-    /// Updates what changes without touching words (status, event fullness).
-    pub fn update_meta(&mut self, meta: DocMeta) {
-        if let Some(slot) = self.by_id.get(&meta.id) {
-            if let Some(entry) = self.slots[*slot as usize].as_mut() {
-                entry.meta = meta;
+            if let Some(owned) = self.by_owner.get_mut(&old.meta.owner) {
+                owned.retain(|listing| *listing != id);
+                if owned.is_empty() {
+                    self.by_owner.remove(&old.meta.owner);
+                }
             }
         }
+        self.free.push(slot);
     }
 
     pub fn meta(&self, id: i64) -> Option<&DocMeta> {
@@ -407,6 +407,15 @@ impl Index {
         ids.sort_unstable_by(|a, b| b.cmp(a));
         ids.truncate(limit);
         ids
+    }
+
+    /// A member's listings, whatever their status.
+    pub fn owned_by(&self, owner: i64) -> impl Iterator<Item = &DocMeta> {
+        self.by_owner
+            .get(&owner)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.meta(*id))
     }
 
     /// Every listing's metadata (for cycle search and tests).

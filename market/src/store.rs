@@ -31,6 +31,9 @@ pub const OPEN_LISTINGS_PER_MEMBER_MAX: i64 = 200;
 pub const LIST_ROWS_MAX: i64 = 200;
 /// Most ids one `listings` call fetches.
 pub const FETCH_IDS_MAX: usize = 100;
+/// Rows per transaction (and statement) of an import: 22 bound values each stays far below
+/// SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+pub const IMPORT_ROWS_MAX: usize = 500;
 
 pub type MarketResult<T> = Result<T, MarketError>;
 
@@ -500,6 +503,130 @@ impl Market {
         tx.commit().await?;
         self.written(circle, id).await?;
         self.listing(circle, id).await?.ok_or(MarketError::NotFound)
+    }
+
+    /// Imports many listings at once (a circle moving from another tool, a benchmark): in
+    /// transactions of [`IMPORT_ROWS_MAX`] rows, each owner still held to
+    /// [`OPEN_LISTINGS_PER_MEMBER_MAX`]. Nobody is notified. Returns how many were stored.
+    pub async fn import_listings(
+        &self,
+        circle: i64,
+        listings: &[(i64, ListingDraft, i64)],
+    ) -> MarketResult<usize> {
+        let mut stored = 0;
+        for chunk in listings.chunks(IMPORT_ROWS_MAX) {
+            let mut tx = self.pool.begin().await?;
+            let first = Self::next_change(&mut tx, circle).await?;
+            let mut counts: HashMap<i64, i64> = HashMap::new();
+            for (owner, _, _) in chunk {
+                if !counts.contains_key(owner) {
+                    let open: i64 = sqlx::query(
+                        "SELECT COUNT(*) FROM market_listings WHERE circle = $1 AND owner = $2 AND status <> 'closed'",
+                    )
+                    .bind(circle)
+                    .bind(*owner)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                    counts.insert(*owner, open);
+                }
+                let count = counts.entry(*owner).or_default();
+                *count += 1;
+                if *count > OPEN_LISTINGS_PER_MEMBER_MAX {
+                    return Err(MarketError::TooManyListings);
+                }
+            }
+            // Every row of the chunk shares the chunk's change number.
+            const COLUMNS: usize = 22;
+            let mut sql = String::from(
+                "INSERT INTO market_listings (circle, owner, side, kind, status, title, description, category,
+                     tags, area, value_kind, amount_minor, availability, language, created_at_ms,
+                     updated_at_ms, expires_at_ms, event_starts, event_ends, event_place, event_online,
+                     event_capacity, change_seq) VALUES ",
+            );
+            for row in 0..chunk.len() {
+                let base = row * COLUMNS;
+                let placeholders: Vec<String> = (1..=COLUMNS).map(|n| format!("${}", base + n)).collect();
+                if row > 0 {
+                    sql.push_str(", ");
+                }
+                // status is a literal; the 22 bound columns follow the list above.
+                sql.push_str(&format!(
+                    "({}, {}, {}, {}, 'active', {})",
+                    placeholders[0],
+                    placeholders[1],
+                    placeholders[2],
+                    placeholders[3],
+                    placeholders[4..].join(", ")
+                ));
+            }
+            let mut query = sqlx::query(&sql);
+            for (owner, draft, created_ms) in chunk {
+                let event = draft.event.as_ref();
+                query = query
+                    .bind(circle)
+                    .bind(*owner)
+                    .bind(draft.side.as_str())
+                    .bind(draft.kind.as_str())
+                    .bind(draft.title.as_str().to_string())
+                    .bind(draft.description.clone())
+                    .bind(draft.category.clone())
+                    .bind(draft.tags.join(" "))
+                    .bind(draft.area.clone())
+                    .bind(draft.value.kind().as_str())
+                    .bind(draft.value.amount_minor())
+                    .bind(draft.availability.clone())
+                    .bind(draft.language.code())
+                    .bind(*created_ms)
+                    .bind(*created_ms)
+                    .bind(*created_ms + draft.expires_in_days * DAY_MS)
+                    .bind(event.map(|e| e.starts.0))
+                    .bind(event.map(|e| e.ends.0))
+                    .bind(event.map(|e| e.place.clone()))
+                    .bind(event.map(|e| i64::from(e.online)))
+                    .bind(event.and_then(|e| e.capacity).map(i64::from))
+                    .bind(first);
+            }
+            query.execute(&mut *tx).await?;
+            tx.commit().await?;
+            stored += chunk.len();
+        }
+        // The index reads them on its next refresh (it may be loaded already).
+        let live = self.live(circle);
+        live.state.write().await.checked_at = None;
+        Ok(stored)
+    }
+
+    /// The first photo of each listing that has one.
+    pub async fn first_photos(&self, listings: &[i64]) -> MarketResult<HashMap<i64, PhotoInfo>> {
+        let listings = &listings[..listings.len().min(FETCH_IDS_MAX)];
+        if listings.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let placeholders: Vec<String> = (1..=listings.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, listing, position, alt, width, height FROM market_photos
+             WHERE listing IN ({}) ORDER BY position DESC, id DESC",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in listings {
+            query = query.bind(*id);
+        }
+        let mut first = HashMap::new();
+        for row in query.fetch_all(&self.pool).await? {
+            let photo = PhotoInfo {
+                id: row.try_get("id")?,
+                listing: row.try_get("listing")?,
+                position: row.try_get("position")?,
+                alt: row.try_get("alt")?,
+                width: row.try_get("width")?,
+                height: row.try_get("height")?,
+            };
+            // Rows come last-first, so the first photo is inserted last and stays.
+            first.insert(photo.listing, photo);
+        }
+        Ok(first)
     }
 
     /// Replaces what the author wrote; the listing runs again for its new expiry from now.

@@ -8,11 +8,11 @@ use commons_ledger::entry::{Body, Cause, Request};
 use commons_ledger::keys::{Hash, Nonce};
 use commons_ledger::store::now_ms;
 use commons_market::category::{Tree, TreeError};
-use commons_market::cycles::{self, Bounds, Found, Step};
+use commons_market::cycles::{self, Bounds, Found};
 use commons_market::deal::{self, DealError};
 use commons_market::event::{self, Answer, CalendarEvent, LocalTime};
 use commons_market::index::{Page, Search};
-use commons_market::listing::{ListingDraft, ListingForm, Side, Status};
+use commons_market::listing::{ListingDraft, ListingForm, Status};
 use commons_market::matching::{self, Match, Standing};
 use commons_market::photo;
 use commons_market::store::{
@@ -30,10 +30,6 @@ pub const NOTIFY_MATCHES_MAX: usize = 5;
 pub const NOTIFY_SCORE_MIN: f32 = 0.30;
 /// Matches shown per listing on a page.
 pub const MATCHES_SHOWN: usize = 5;
-/// A trade cycle's links must be at least this good.
-pub const CYCLE_SCORE_MIN: f32 = 0.30;
-/// Needs each offer may serve in a cycle search.
-pub const CYCLE_LINKS_PER_OFFER: usize = 5;
 /// Listings per page of search results.
 pub const LISTINGS_PER_PAGE: usize = 20;
 /// Most events on the calendar page and in the circle's calendar file.
@@ -354,16 +350,16 @@ impl Services {
     pub async fn cards(&self, actor: &Actor, listings: Vec<Listing>) -> Result<Vec<ListingCard>, ActionError> {
         let owners: Vec<i64> = listings.iter().map(|l| l.owner).collect();
         let people = self.people_by_id(actor, &owners).await?;
-        let mut cards = Vec::with_capacity(listings.len());
-        for listing in listings {
-            let photo = self.market.photos(listing.id).await?.into_iter().next();
-            cards.push(ListingCard {
+        let ids: Vec<i64> = listings.iter().map(|l| l.id).collect();
+        let mut photos = self.market.first_photos(&ids).await?;
+        Ok(listings
+            .into_iter()
+            .map(|listing| ListingCard {
                 author: people.get(&listing.owner).cloned(),
-                photo,
+                photo: photos.remove(&listing.id),
                 listing,
-            });
-        }
-        Ok(cards)
+            })
+            .collect())
     }
 
     /// Searches or browses the circle's live listings.
@@ -439,29 +435,7 @@ impl Services {
         let found: Found<i64, (i64, i64)> = self
             .market
             .with_index(actor.circle.row_id, |index| {
-                cycles::cycles_through(
-                    &me,
-                    |member: &i64| {
-                        let offers: Vec<i64> = index
-                            .metas()
-                            .filter(|m| m.owner == *member && m.side == Side::Offer && m.is_live(now))
-                            .map(|m| m.id)
-                            .collect();
-                        let mut steps = Vec::new();
-                        for offer in offers {
-                            for found in matching::matches(index, offer, |_| None, now, CYCLE_LINKS_PER_OFFER) {
-                                let Some(need) = index.meta(found.id) else { continue };
-                                if found.score >= CYCLE_SCORE_MIN
-                                    && !steps.iter().any(|s: &Step<i64, (i64, i64)>| s.to == need.owner)
-                                {
-                                    steps.push(Step { to: need.owner, via: (offer, found.id) });
-                                }
-                            }
-                        }
-                        steps
-                    },
-                    Bounds::default(),
-                )
+                cycles::trade_loops(index, me, now, Bounds::default())
             })
             .await?;
         let mut member_ids: Vec<i64> = found.cycles.iter().flatten().map(|s| s.to).collect();
