@@ -6,7 +6,7 @@ use commons_ledger::store::Store;
 use commons_market::deal;
 use commons_market::event::{Answer, EventDetails, LocalTime, Place};
 use commons_market::index::{Filters, Search};
-use commons_market::listing::{ListingDraft, Side, Kind, Status, Title, Value};
+use commons_market::listing::{Kind, ListingDraft, Side, Status, Title, Value};
 use commons_market::photo;
 use commons_market::store::{Market, MarketError, NewNotification, NotificationKind};
 use commons_market::text::Language;
@@ -29,7 +29,14 @@ async fn person(store: &Store, name: &str) -> i64 {
     .expect("id")
 }
 
-fn draft(side: Side, kind: Kind, title: &str, description: &str, category: &str, language: Language) -> ListingDraft {
+fn draft(
+    side: Side,
+    kind: Kind,
+    title: &str,
+    description: &str,
+    category: &str,
+    language: Language,
+) -> ListingDraft {
     ListingDraft {
         side,
         kind,
@@ -244,5 +251,26 @@ both_backends! {
         let refused = market.create_listing(circle, owners[1], &more[0].1, NOW_MS).await;
         assert!(matches!(refused, Err(MarketError::TooManyListings)), "{refused:?}");
         assert_eq!(market.search(circle, &search("many", Language::English)).await.expect("search").total, 0);
+    };
+
+    authors_are_reminded_once_of_listings_about_to_expire => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let ana = person(&store, "ana").await;
+        let market = Market::new(store.pool().clone());
+        let mut soon = draft(Side::Offer, Kind::Thing, "Spare chairs", "", "things/furniture", Language::English);
+        soon.expires_in_days = 2;
+        let soon = market.create_listing(circle, ana, &soon, NOW_MS).await.expect("create");
+        market
+            .create_listing(circle, ana, &draft(Side::Offer, Kind::Thing, "A table", "", "things/furniture", Language::English), NOW_MS)
+            .await
+            .expect("create");
+        let week = 7 * commons_market::listing::DAY_MS;
+        let first = market.take_expiring(NOW_MS + week, NOW_MS).await.expect("take");
+        assert_eq!(first.iter().map(|l| l.id).collect::<Vec<_>>(), vec![soon.id]);
+        assert!(market.take_expiring(NOW_MS + week, NOW_MS).await.expect("take").is_empty(), "once");
+        // Reopening renews it, and a later reminder comes again.
+        market.set_status(circle, soon.id, ana, Status::Active, Some(2), NOW_MS).await.expect("renew");
+        assert_eq!(market.take_expiring(NOW_MS + week, NOW_MS).await.expect("take").len(), 1);
     };
 }

@@ -9,7 +9,6 @@ use commons_web::custody::SEALED_BYTES;
 use commons_web::services::NewCircle;
 use sqlx::Row;
 
-
 async fn log_in(member: &mut Member, username: &str, password: &str) -> commons_tests::web::Page {
     member
         .submit(

@@ -9,7 +9,10 @@ use commons_tests::web::{invite_and_join, set_up, Member, Page, TestServer};
 
 /// The id in a `/c/garden/market/{id}` or `/deals/{id}` URL.
 fn id_in(url: &str, after: &str) -> String {
-    let at = url.find(after).unwrap_or_else(|| panic!("{after} in {url}")) + after.len();
+    let at = url
+        .find(after)
+        .unwrap_or_else(|| panic!("{after} in {url}"))
+        + after.len();
     url[at..]
         .chars()
         .take_while(|c| c.is_ascii_digit())
@@ -21,15 +24,22 @@ async fn post_listing(member: &mut Member, fields: &[(&str, &str)]) -> (Page, St
         .submit("/c/garden/market/new", "/c/garden/market/new", fields)
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("Your listing is published"), "{}", page.body);
+    assert!(
+        page.body.contains("Your listing is published"),
+        "{}",
+        page.body
+    );
     let id = id_in(&page.url, "/c/garden/market/");
     (page, id)
 }
 
 /// The JPEG with EXIF (camera maker, GPS) that phones write, from the fixtures.
 fn photo_with_exif() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/photo-with-gps.jpg"))
-        .expect("fixture")
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/photo-with-gps.jpg"
+    ))
+    .expect("fixture")
 }
 
 both_backends! {

@@ -22,11 +22,28 @@ use crate::bench_web::{hammer, logged_in_client};
 use crate::Outcome;
 
 const FIXTURE: &str = include_str!("../../market/tests/fixtures/matching.json");
-const AREAS: &[&str] = &["Riverside", "Old Town", "Hillcrest", "Northfield", "Harbour", "Online"];
+const AREAS: &[&str] = &[
+    "Riverside",
+    "Old Town",
+    "Hillcrest",
+    "Northfield",
+    "Harbour",
+    "Online",
+];
 /// Words that vary the titles, as members' own wording varies.
 const FLOURISHES: &[&str] = &[
-    "", "", "", "weekends", "evenings", "nearby", "quickly", "for neighbours", "any time",
-    "happy to help", "small jobs", "this month",
+    "",
+    "",
+    "",
+    "weekends",
+    "evenings",
+    "nearby",
+    "quickly",
+    "for neighbours",
+    "any time",
+    "happy to help",
+    "small jobs",
+    "this month",
 ];
 const DAY_MS: i64 = 86_400_000;
 /// Listings each bench member owns at most (the per-member cap is 200).
@@ -67,7 +84,11 @@ fn templates() -> Result<Vec<Template>> {
                 category: text("category"),
                 tags: item["tags"]
                     .as_array()
-                    .map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .map(|t| {
+                        t.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 value: ValueKind::parse(&text("value")).map_err(|e| anyhow::anyhow!("{e}"))?,
                 language: Language::from_tag(&text("language")),
@@ -77,7 +98,12 @@ fn templates() -> Result<Vec<Template>> {
     Ok(out)
 }
 
-pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Option<String>) -> Result<Outcome> {
+pub async fn market(
+    listings: usize,
+    connections: usize,
+    seconds: f64,
+    pg: Option<String>,
+) -> Result<Outcome> {
     let dir = tempfile::tempdir().context("cannot make a temporary folder")?;
     let location = pg.unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
     let store = Store::open(&location).await?;
@@ -123,11 +149,16 @@ pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Optio
         .map(|i| {
             let t = &templates[i % templates.len()];
             let flourish = FLOURISHES[rng.gen_range(0..FLOURISHES.len())];
-            let title = if flourish.is_empty() { t.title.clone() } else { format!("{}, {flourish}", t.title) };
+            let title = if flourish.is_empty() {
+                t.title.clone()
+            } else {
+                format!("{}, {flourish}", t.title)
+            };
             let draft = ListingDraft {
                 side: t.side,
                 kind: t.kind,
-                title: Title::parse(&title).unwrap_or_else(|_| Title::parse("A listing").expect("a title")),
+                title: Title::parse(&title)
+                    .unwrap_or_else(|_| Title::parse("A listing").expect("a title")),
                 description: t.description.clone(),
                 category: t.category.clone(),
                 tags: t.tags.clone(),
@@ -138,7 +169,11 @@ pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Optio
                 expires_in_days: 365,
                 event: None,
             };
-            (owners[i / LISTINGS_PER_OWNER], draft, now - rng.gen_range(0..300) * DAY_MS)
+            (
+                owners[i / LISTINGS_PER_OWNER],
+                draft,
+                now - rng.gen_range(0..300) * DAY_MS,
+            )
         })
         .collect();
     let stored = services.market.import_listings(circle, &rows).await?;
@@ -151,7 +186,14 @@ pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Optio
     let started = Instant::now();
     let loaded = services
         .market
-        .search(circle, &Search { limit: 1, now_ms: now, ..Search::default() })
+        .search(
+            circle,
+            &Search {
+                limit: 1,
+                now_ms: now,
+                ..Search::default()
+            },
+        )
         .await?;
     println!(
         "index load: {:.2} s for {} live listings",
@@ -167,7 +209,10 @@ pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Optio
             let words: Vec<&str> = t.title.split_whitespace().collect();
             [
                 (t.title.clone(), None),
-                (words.iter().take(2).copied().collect::<Vec<_>>().join(" "), Some(Side::Offer)),
+                (
+                    words.iter().take(2).copied().collect::<Vec<_>>().join(" "),
+                    Some(Side::Offer),
+                ),
             ]
         })
         .collect();
@@ -178,7 +223,10 @@ pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Optio
         let search = Search {
             text: text.clone(),
             language: Some(Language::English),
-            filters: Filters { side: *side, ..Filters::default() },
+            filters: Filters {
+                side: *side,
+                ..Filters::default()
+            },
             limit: 20,
             now_ms: now,
             ..Search::default()
@@ -206,7 +254,9 @@ pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Optio
         let begun = Instant::now();
         let found = services
             .market
-            .with_index(circle, |index| matching::matches(index, id, |_| None, now, 10))
+            .with_index(circle, |index| {
+                matching::matches(index, id, |_| None, now, 10)
+            })
             .await?;
         latencies.push(begun.elapsed().as_micros() as u64);
         matched += found.len();
@@ -226,7 +276,9 @@ pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Optio
         let begun = Instant::now();
         let found = services
             .market
-            .with_index(circle, |index| trade_loops(index, member, now, Bounds::default()))
+            .with_index(circle, |index| {
+                trade_loops(index, member, now, Bounds::default())
+            })
             .await?;
         latencies.push(begun.elapsed().as_micros() as u64);
         loops += found.cycles.len();
@@ -239,40 +291,50 @@ pub async fn market(listings: usize, connections: usize, seconds: f64, pg: Optio
     );
 
     // The pages and the API under load.
-    let server = tokio::spawn(commons_web::serve(state.clone(), listener, std::future::pending::<()>()));
+    let server = tokio::spawn(commons_web::serve(
+        state.clone(),
+        listener,
+        std::future::pending::<()>(),
+    ));
     let client = logged_in_client(&base, "ben", connections).await?;
     let slug = info.slug.clone();
     let words: Vec<String> = queries.iter().map(|(q, _)| q.clone()).collect();
-    println!("HTTP: {connections} connections, {seconds} s per scenario, load generator in the same process");
-    for scenario in ["search page", "browse page", "matches API"] {
-        let client = client.clone();
-        let base = base.clone();
-        let slug = slug.clone();
-        let words = words.clone();
-        let ids = ids.clone();
-        let figures = hammer(connections, seconds, move |task, round| {
+    for connections in [1, connections] {
+        println!("HTTP: {connections} connections, {seconds} s per scenario, load generator in the same process");
+        for scenario in ["search page", "browse page", "matches API"] {
             let client = client.clone();
-            let url = match scenario {
-                "search page" => format!(
-                    "{base}/c/{slug}/market?q={}",
-                    words[(task * 31 + round) % words.len()].replace(' ', "+").replace(['&', '#', '?'], "")
-                ),
-                "browse page" => format!("{base}/c/{slug}/market?page={}", 1 + (task + round) % 50),
-                _ => format!(
-                    "{base}/api/v1/circles/{slug}/listings/{}/matches",
-                    ids[(task * 7919 + round * 104_729) % ids.len()]
-                ),
-            };
-            async move {
-                let response = client.get(&url).send().await.map_err(|_| ())?;
-                if !response.status().is_success() {
-                    return Err(());
+            let base = base.clone();
+            let slug = slug.clone();
+            let words = words.clone();
+            let ids = ids.clone();
+            let figures = hammer(connections, seconds, move |task, round| {
+                let client = client.clone();
+                let url = match scenario {
+                    "search page" => format!(
+                        "{base}/c/{slug}/market?q={}",
+                        words[(task * 31 + round) % words.len()]
+                            .replace(' ', "+")
+                            .replace(['&', '#', '?'], "")
+                    ),
+                    "browse page" => {
+                        format!("{base}/c/{slug}/market?page={}", 1 + (task + round) % 50)
+                    }
+                    _ => format!(
+                        "{base}/api/v1/circles/{slug}/listings/{}/matches",
+                        ids[(task * 7919 + round * 104_729) % ids.len()]
+                    ),
+                };
+                async move {
+                    let response = client.get(&url).send().await.map_err(|_| ())?;
+                    if !response.status().is_success() {
+                        return Err(());
+                    }
+                    Ok(response.bytes().await.map_err(|_| ())?.len())
                 }
-                Ok(response.bytes().await.map_err(|_| ())?.len())
-            }
-        })
-        .await;
-        figures.print(scenario);
+            })
+            .await;
+            figures.print(scenario);
+        }
     }
     server.abort();
     Ok(Outcome::Done)

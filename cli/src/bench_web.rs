@@ -101,7 +101,11 @@ where
 }
 
 /// A cookie-keeping client logged in as a demo member.
-pub(crate) async fn logged_in_client(base: &str, username: &str, connections: usize) -> Result<reqwest::Client> {
+pub(crate) async fn logged_in_client(
+    base: &str,
+    username: &str,
+    connections: usize,
+) -> Result<reqwest::Client> {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .pool_max_idle_per_host(connections)

@@ -12,8 +12,15 @@ pub const DEFAULTS: &[(&str, &[&str])] = &[
     (
         "things",
         &[
-            "tools", "household", "clothes", "books-media", "kids", "garden-plants",
-            "sports-bikes", "electronics", "furniture",
+            "tools",
+            "household",
+            "clothes",
+            "books-media",
+            "kids",
+            "garden-plants",
+            "sports-bikes",
+            "electronics",
+            "furniture",
         ],
     ),
     ("food", &["meals", "produce", "baking-preserves"]),
@@ -21,7 +28,10 @@ pub const DEFAULTS: &[(&str, &[&str])] = &[
     ("care", &["childcare", "eldercare", "pets", "wellbeing"]),
     ("transport", &["lifts", "deliveries"]),
     ("repairs", &["bikes", "electronics", "sewing", "furniture"]),
-    ("learning", &["languages", "music", "tutoring", "computers", "crafts"]),
+    (
+        "learning",
+        &["languages", "music", "tutoring", "computers", "crafts"],
+    ),
     ("admin", &["paperwork", "translation", "writing"]),
     ("creative", &["art-design", "photography"]),
     ("events", &["workshops", "gatherings", "repair-cafe"]),
@@ -63,9 +73,15 @@ impl Default for Tree {
     fn default() -> Tree {
         let mut categories = Vec::new();
         for (top, leaves) in DEFAULTS {
-            categories.push(Category { path: top.to_string(), label: None });
+            categories.push(Category {
+                path: top.to_string(),
+                label: None,
+            });
             for leaf in *leaves {
-                categories.push(Category { path: format!("{top}/{leaf}"), label: None });
+                categories.push(Category {
+                    path: format!("{top}/{leaf}"),
+                    label: None,
+                });
             }
         }
         Tree(categories)
@@ -140,10 +156,16 @@ impl Tree {
                 return Err(TreeError::BadPath { line });
             }
             if categories.iter().any(|c| c.path == path) {
-                return Err(TreeError::Repeated { line, path: path.to_string() });
+                return Err(TreeError::Repeated {
+                    line,
+                    path: path.to_string(),
+                });
             }
             if segments.len() == 2 && !categories.iter().any(|c| c.path == segments[0]) {
-                return Err(TreeError::Orphan { line, path: path.to_string() });
+                return Err(TreeError::Orphan {
+                    line,
+                    path: path.to_string(),
+                });
             }
             let label = label.filter(|l| !l.is_empty());
             if label.is_some_and(|l| l.chars().count() > LABEL_CHARS_MAX) {
@@ -158,7 +180,10 @@ impl Tree {
             }
         }
         if !categories.iter().any(|c| c.path == "other") {
-            categories.push(Category { path: "other".into(), label: None });
+            categories.push(Category {
+                path: "other".into(),
+                label: None,
+            });
         }
         // Leaves follow their parent in display order, whatever order they were typed in.
         let mut ordered = Vec::with_capacity(categories.len());
@@ -205,14 +230,32 @@ mod tests {
     fn stewards_add_labelled_categories_and_mistakes_are_named_by_line() {
         let tree = Tree::parse("seeds = Seed library\nseeds/tomatoes = Tomatoes\nrepairs\n")
             .expect("parses");
-        assert_eq!(tree.get("seeds/tomatoes").and_then(|c| c.label.clone()), Some("Tomatoes".into()));
+        assert_eq!(
+            tree.get("seeds/tomatoes").and_then(|c| c.label.clone()),
+            Some("Tomatoes".into())
+        );
         assert!(tree.contains("other"), "other is always there");
-        assert_eq!(Tree::parse("a/b\n"), Err(TreeError::Orphan { line: 1, path: "a/b".into() }));
-        assert_eq!(Tree::parse("Big Things\n"), Err(TreeError::BadPath { line: 1 }));
-        assert_eq!(Tree::parse("a\na/b/c\n"), Err(TreeError::BadPath { line: 2 }));
+        assert_eq!(
+            Tree::parse("a/b\n"),
+            Err(TreeError::Orphan {
+                line: 1,
+                path: "a/b".into()
+            })
+        );
+        assert_eq!(
+            Tree::parse("Big Things\n"),
+            Err(TreeError::BadPath { line: 1 })
+        );
+        assert_eq!(
+            Tree::parse("a\na/b/c\n"),
+            Err(TreeError::BadPath { line: 2 })
+        );
         assert_eq!(
             Tree::parse("a\n\na\n"),
-            Err(TreeError::Repeated { line: 3, path: "a".into() })
+            Err(TreeError::Repeated {
+                line: 3,
+                path: "a".into()
+            })
         );
     }
 }

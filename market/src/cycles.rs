@@ -128,7 +128,9 @@ where
     F: FnMut(&M) -> Vec<Step<M, V>>,
 {
     let bounds = Bounds {
-        members_max: bounds.members_max.clamp(CYCLE_MEMBERS_MIN, CYCLE_MEMBERS_MAX),
+        members_max: bounds
+            .members_max
+            .clamp(CYCLE_MEMBERS_MIN, CYCLE_MEMBERS_MAX),
         ..bounds
     };
     let mut state = SearchState {
@@ -150,7 +152,10 @@ where
             break;
         }
     }
-    Found { cycles: state.found, truncated: state.truncated }
+    Found {
+        cycles: state.found,
+        truncated: state.truncated,
+    }
 }
 
 /// A link of a trade loop must match at least this well.
@@ -167,7 +172,12 @@ pub const MATCH_QUERIES_MAX: usize = 120;
 /// matches one of B's live needs (score at least [`LINK_SCORE_MIN`], best
 /// [`LINKS_PER_OFFER`] per offer). Each step's `via` is (offer id, need id). At most
 /// [`MATCH_QUERIES_MAX`] match queries are made; `truncated` says when that bound was hit.
-pub fn trade_loops(index: &Index, member: i64, now_ms: i64, bounds: Bounds) -> Found<i64, (i64, i64)> {
+pub fn trade_loops(
+    index: &Index,
+    member: i64,
+    now_ms: i64,
+    bounds: Bounds,
+) -> Found<i64, (i64, i64)> {
     let mut queries = 0usize;
     let mut out_of_queries = false;
     let mut found = cycles_through(
@@ -188,9 +198,14 @@ pub fn trade_loops(index: &Index, member: i64, now_ms: i64, bounds: Bounds) -> F
                 }
                 queries += 1;
                 for found in matching::matches(index, offer, |_| None, now_ms, LINKS_PER_OFFER) {
-                    let Some(need) = index.meta(found.id) else { continue };
+                    let Some(need) = index.meta(found.id) else {
+                        continue;
+                    };
                     if found.score >= LINK_SCORE_MIN && !steps.iter().any(|s| s.to == need.owner) {
-                        steps.push(Step { to: need.owner, via: (offer, found.id) });
+                        steps.push(Step {
+                            to: need.owner,
+                            via: (offer, found.id),
+                        });
                     }
                 }
             }
@@ -217,7 +232,11 @@ mod tests {
     }
 
     fn members(found: &Found<u32, ()>) -> Vec<Vec<u32>> {
-        found.cycles.iter().map(|c| c.iter().map(|s| s.to).collect()).collect()
+        found
+            .cycles
+            .iter()
+            .map(|c| c.iter().map(|s| s.to).collect())
+            .collect()
     }
 
     #[test]
@@ -232,9 +251,19 @@ mod tests {
     #[test]
     fn shorter_cycles_come_first_and_six_members_are_too_many() {
         let edges = [
-            (1, 2), (2, 3), (3, 4), (4, 1), // four members
-            (1, 5), (5, 6), (6, 1), // three members
-            (1, 7), (7, 8), (8, 9), (9, 10), (10, 11), (11, 1), // six members
+            (1, 2),
+            (2, 3),
+            (3, 4),
+            (4, 1), // four members
+            (1, 5),
+            (5, 6),
+            (6, 1), // three members
+            (1, 7),
+            (7, 8),
+            (8, 9),
+            (9, 10),
+            (10, 11),
+            (11, 1), // six members
         ];
         let found = cycles_through(&1, graph(&edges), Bounds::default());
         assert_eq!(members(&found), vec![vec![5, 6, 1], vec![2, 3, 4, 1]]);
@@ -248,9 +277,15 @@ mod tests {
             &0u32,
             |from: &u32| {
                 asked += 1;
-                (0..60).filter(|to| to != from).map(|to| Step { to, via: () }).collect()
+                (0..60)
+                    .filter(|to| to != from)
+                    .map(|to| Step { to, via: () })
+                    .collect()
             },
-            Bounds { expansions_max: 20, ..Bounds::default() },
+            Bounds {
+                expansions_max: 20,
+                ..Bounds::default()
+            },
         );
         assert_eq!(found.cycles.len(), CYCLES_MAX);
         assert!(found.truncated);
@@ -265,12 +300,54 @@ mod tests {
         let mut index = Index::default();
         // Owner 1 fixes bikes and needs bread; 2 bakes and needs a lift; 3 drives and needs a bike fixed.
         let listings = [
-            (10, 1, Side::Offer, Kind::Skill, "I fix bicycles", "repairs/bikes"),
-            (11, 1, Side::Need, Kind::Thing, "Fresh bread each week", "food/baking-preserves"),
-            (20, 2, Side::Offer, Kind::Thing, "Homemade bread, baked weekly", "food/baking-preserves"),
-            (21, 2, Side::Need, Kind::Skill, "A lift to the hospital", "transport/lifts"),
-            (30, 3, Side::Offer, Kind::Skill, "Lifts to the hospital or clinic", "transport/lifts"),
-            (31, 3, Side::Need, Kind::Skill, "Bicycle repair", "repairs/bikes"),
+            (
+                10,
+                1,
+                Side::Offer,
+                Kind::Skill,
+                "I fix bicycles",
+                "repairs/bikes",
+            ),
+            (
+                11,
+                1,
+                Side::Need,
+                Kind::Thing,
+                "Fresh bread each week",
+                "food/baking-preserves",
+            ),
+            (
+                20,
+                2,
+                Side::Offer,
+                Kind::Thing,
+                "Homemade bread, baked weekly",
+                "food/baking-preserves",
+            ),
+            (
+                21,
+                2,
+                Side::Need,
+                Kind::Skill,
+                "A lift to the hospital",
+                "transport/lifts",
+            ),
+            (
+                30,
+                3,
+                Side::Offer,
+                Kind::Skill,
+                "Lifts to the hospital or clinic",
+                "transport/lifts",
+            ),
+            (
+                31,
+                3,
+                Side::Need,
+                Kind::Skill,
+                "Bicycle repair",
+                "repairs/bikes",
+            ),
         ];
         for (id, owner, side, kind, title, category) in listings {
             let mut listing = doc(id, side, kind, title, category);

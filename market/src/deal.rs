@@ -40,9 +40,15 @@ impl Status {
         }
     }
     pub fn parse(text: &str) -> Option<Status> {
-        [Status::Open, Status::Proposed, Status::Agreed, Status::Completed, Status::Cancelled]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            Status::Open,
+            Status::Proposed,
+            Status::Agreed,
+            Status::Completed,
+            Status::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
     pub fn is_closed(self) -> bool {
         matches!(self, Status::Completed | Status::Cancelled)
@@ -209,7 +215,10 @@ impl Deal {
         if terms.proposed_by == actor {
             return Err(DealError::OwnTerms);
         }
-        Ok(Deal { status: Status::Agreed, ..self.clone() })
+        Ok(Deal {
+            status: Status::Agreed,
+            ..self.clone()
+        })
     }
 
     /// Checks the payer may now confirm the deal done; the caller then pays (unless a gift)
@@ -228,13 +237,20 @@ impl Deal {
     /// The deal after the payer confirmed it, with the payment's entry if there was one.
     pub fn completed(&self, actor: i64, payment_seq: Option<u64>) -> Result<Deal, DealError> {
         self.may_complete(actor)?;
-        Ok(Deal { status: Status::Completed, payment_seq, ..self.clone() })
+        Ok(Deal {
+            status: Status::Completed,
+            payment_seq,
+            ..self.clone()
+        })
     }
 
     /// Either member calls the deal off before it is completed.
     pub fn cancel(&self, actor: i64) -> Result<Deal, DealError> {
         self.check_open(actor)?;
-        Ok(Deal { status: Status::Cancelled, ..self.clone() })
+        Ok(Deal {
+            status: Status::Cancelled,
+            ..self.clone()
+        })
     }
 
     /// Checks a thank-you may be left: by a party, on a completed deal, short.
@@ -271,7 +287,9 @@ mod tests {
         // Owner needs help; helper answers "I can help": the owner pays.
         let deal = open(10, Side::Need, OWNER, HELPER).expect("opens");
         assert_eq!((deal.payer, deal.payee()), (OWNER, HELPER));
-        let proposed = deal.propose(HELPER, "Fix the brakes, 2 hours", Some(200)).expect("proposes");
+        let proposed = deal
+            .propose(HELPER, "Fix the brakes, 2 hours", Some(200))
+            .expect("proposes");
         assert_eq!(proposed.agree(HELPER), Err(DealError::OwnTerms));
         assert_eq!(proposed.may_complete(OWNER), Err(DealError::NotAgreed));
         let agreed = proposed.agree(OWNER).expect("agrees");
@@ -288,18 +306,29 @@ mod tests {
     fn on_an_offer_the_responder_pays_and_gifts_pay_nothing() {
         let deal = open(11, Side::Offer, OWNER, HELPER).expect("opens");
         assert_eq!(deal.payer, HELPER);
-        let gift = deal.propose(OWNER, "Take the high chair", None).expect("gift terms");
+        let gift = deal
+            .propose(OWNER, "Take the high chair", None)
+            .expect("gift terms");
         let agreed = gift.agree(HELPER).expect("agrees");
         assert_eq!(agreed.may_complete(HELPER), Ok(None));
     }
 
     #[test]
     fn strangers_own_listings_and_bad_terms_are_refused() {
-        assert_eq!(open(1, Side::Offer, OWNER, OWNER), Err(DealError::OwnListing));
+        assert_eq!(
+            open(1, Side::Offer, OWNER, OWNER),
+            Err(DealError::OwnListing)
+        );
         let deal = open(1, Side::Offer, OWNER, HELPER).expect("opens");
         assert_eq!(deal.propose(STRANGER, "x", None), Err(DealError::NotAParty));
-        assert_eq!(deal.propose(OWNER, "  ", None), Err(DealError::TermsInvalid));
-        assert_eq!(deal.propose(OWNER, "x", Some(0)), Err(DealError::TermsInvalid));
+        assert_eq!(
+            deal.propose(OWNER, "  ", None),
+            Err(DealError::TermsInvalid)
+        );
+        assert_eq!(
+            deal.propose(OWNER, "x", Some(0)),
+            Err(DealError::TermsInvalid)
+        );
         assert_eq!(deal.agree(HELPER), Err(DealError::NoTerms));
         let cancelled = deal.cancel(HELPER).expect("cancels");
         assert_eq!(cancelled.propose(OWNER, "x", None), Err(DealError::Closed));
@@ -312,7 +341,9 @@ mod tests {
             .propose(HELPER, "1 hour", Some(100))
             .and_then(|d| d.agree(OWNER))
             .expect("agreed");
-        let changed = agreed.propose(HELPER, "2 hours", Some(200)).expect("re-proposes");
+        let changed = agreed
+            .propose(HELPER, "2 hours", Some(200))
+            .expect("re-proposes");
         assert_eq!(changed.status, Status::Proposed);
         assert_eq!(changed.may_complete(OWNER), Err(DealError::NotAgreed));
     }

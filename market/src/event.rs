@@ -23,7 +23,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -32,7 +33,8 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
@@ -72,7 +74,9 @@ impl LocalTime {
         {
             return None;
         }
-        Some(LocalTime(days_from_civil(year, month, day) * 1440 + hour * 60 + minute))
+        Some(LocalTime(
+            days_from_civil(year, month, day) * 1440 + hour * 60 + minute,
+        ))
     }
 
     /// Reads a clock (milliseconds since the epoch) as a wall-clock time.
@@ -182,7 +186,13 @@ impl EventDetails {
                     .ok_or(("capacity", EventError::CapacityInvalid))?,
             ),
         };
-        Ok(EventDetails { starts, ends, place: place.to_string(), online, capacity })
+        Ok(EventDetails {
+            starts,
+            ends,
+            place: place.to_string(),
+            online,
+            capacity,
+        })
     }
 }
 
@@ -251,9 +261,19 @@ pub struct Outcome {
 /// Applies one answer. "Going" takes a free place, or joins the end of the waiting list when
 /// all are taken; leaving a place (maybe, not going) gives it to the first in line. A member
 /// who is already going or waiting keeps their spot when they answer "going" again.
-pub fn respond(rsvps: &[Rsvp], capacity: Option<u32>, member: i64, answer: Answer, now_ms: i64) -> Outcome {
+pub fn respond(
+    rsvps: &[Rsvp],
+    capacity: Option<u32>,
+    member: i64,
+    answer: Answer,
+    now_ms: i64,
+) -> Outcome {
     let previous = rsvps.iter().find(|r| r.member == member).copied();
-    let mut rest: Vec<Rsvp> = rsvps.iter().filter(|r| r.member != member).copied().collect();
+    let mut rest: Vec<Rsvp> = rsvps
+        .iter()
+        .filter(|r| r.member != member)
+        .copied()
+        .collect();
     let going = rest.iter().filter(|r| r.place == Place::Going).count();
     let has_room = |going: usize| capacity.is_none_or(|c| going < c as usize);
     let place = match answer {
@@ -263,13 +283,25 @@ pub fn respond(rsvps: &[Rsvp], capacity: Option<u32>, member: i64, answer: Answe
                 Some(r.place)
             }
             _ => {
-                let place = if has_room(going) { Place::Going } else { Place::Waiting };
-                rest.push(Rsvp { member, place, at_ms: now_ms });
+                let place = if has_room(going) {
+                    Place::Going
+                } else {
+                    Place::Waiting
+                };
+                rest.push(Rsvp {
+                    member,
+                    place,
+                    at_ms: now_ms,
+                });
                 Some(place)
             }
         },
         Answer::Maybe => {
-            rest.push(Rsvp { member, place: Place::Maybe, at_ms: now_ms });
+            rest.push(Rsvp {
+                member,
+                place: Place::Maybe,
+                at_ms: now_ms,
+            });
             Some(Place::Maybe)
         }
         Answer::NotGoing => None,
@@ -288,8 +320,16 @@ pub fn respond(rsvps: &[Rsvp], capacity: Option<u32>, member: i64, answer: Answe
         next.place = Place::Going;
         promoted.push(next.member);
     }
-    let place = if promoted.contains(&member) { Some(Place::Going) } else { place };
-    Outcome { rsvps: rest, place, promoted }
+    let place = if promoted.contains(&member) {
+        Some(Place::Going)
+    } else {
+        place
+    };
+    Outcome {
+        rsvps: rest,
+        place,
+        promoted,
+    }
 }
 
 /// One event as a calendar shows it.
@@ -357,7 +397,10 @@ pub fn calendar(calendar_name: &str, events: &[CalendarEvent]) -> String {
     ] {
         push_line(&mut out, line);
     }
-    push_line(&mut out, &format!("X-WR-CALNAME:{}", ical_text(calendar_name)));
+    push_line(
+        &mut out,
+        &format!("X-WR-CALNAME:{}", ical_text(calendar_name)),
+    );
     for event in events {
         push_line(&mut out, "BEGIN:VEVENT");
         push_line(&mut out, &format!("UID:{}", ical_text(&event.uid)));
@@ -366,7 +409,10 @@ pub fn calendar(calendar_name: &str, events: &[CalendarEvent]) -> String {
         push_line(&mut out, &format!("DTEND:{}", event.ends.to_ical()));
         push_line(&mut out, &format!("SUMMARY:{}", ical_text(&event.title)));
         if !event.description.is_empty() {
-            push_line(&mut out, &format!("DESCRIPTION:{}", ical_text(&event.description)));
+            push_line(
+                &mut out,
+                &format!("DESCRIPTION:{}", ical_text(&event.description)),
+            );
         }
         if !event.place.is_empty() {
             push_line(&mut out, &format!("LOCATION:{}", ical_text(&event.place)));
@@ -374,7 +420,11 @@ pub fn calendar(calendar_name: &str, events: &[CalendarEvent]) -> String {
         push_line(&mut out, &format!("URL:{}", event.url));
         push_line(
             &mut out,
-            if event.cancelled { "STATUS:CANCELLED" } else { "STATUS:CONFIRMED" },
+            if event.cancelled {
+                "STATUS:CANCELLED"
+            } else {
+                "STATUS:CONFIRMED"
+            },
         );
         push_line(&mut out, "END:VEVENT");
     }
@@ -392,8 +442,17 @@ mod tests {
         assert_eq!(t.to_input(), "2026-12-05T18:30");
         assert_eq!(t.to_ical(), "20261205T183000");
         assert_eq!(t.weekday(), 5, "a Saturday");
-        assert_eq!(LocalTime::parse("2024-02-29T00:00").map(|t| t.date()), Some("2024-02-29".into()));
-        for bad in ["2026-02-29T10:00", "2026-13-01T10:00", "2026-12-05T24:00", "tomorrow", "2026-12-05"] {
+        assert_eq!(
+            LocalTime::parse("2024-02-29T00:00").map(|t| t.date()),
+            Some("2024-02-29".into())
+        );
+        for bad in [
+            "2026-02-29T10:00",
+            "2026-13-01T10:00",
+            "2026-12-05T24:00",
+            "tomorrow",
+            "2026-12-05",
+        ] {
             assert_eq!(LocalTime::parse(bad), None, "{bad}");
         }
         assert_eq!(LocalTime::from_ms(0).to_input(), "1970-01-01T00:00");
@@ -413,7 +472,12 @@ mod tests {
         let leaves = respond(&again.rsvps, Some(2), 1, Answer::NotGoing, 60);
         assert_eq!(leaves.promoted, vec![3], "first in line first");
         assert_eq!(leaves.place, None);
-        let going: Vec<i64> = leaves.rsvps.iter().filter(|r| r.place == Place::Going).map(|r| r.member).collect();
+        let going: Vec<i64> = leaves
+            .rsvps
+            .iter()
+            .filter(|r| r.place == Place::Going)
+            .map(|r| r.member)
+            .collect();
         assert_eq!(going, vec![2, 3]);
     }
 
@@ -451,7 +515,10 @@ mod tests {
         for line in text.split("\r\n") {
             assert!(line.len() <= 75, "{} octets: {line}", line.len());
         }
-        assert!(!text.replace("\r\n", "").contains('\n'), "no bare line feeds");
+        assert!(
+            !text.replace("\r\n", "").contains('\n'),
+            "no bare line feeds"
+        );
         assert!(text.ends_with("END:VCALENDAR\r\n"));
     }
 }

@@ -119,6 +119,8 @@ pub struct Index {
     by_id: HashMap<i64, u32>,
     /// Each member's listings (ids).
     by_owner: HashMap<i64, Vec<i64>>,
+    /// Each category's listings (ids).
+    by_category: HashMap<String, Vec<i64>>,
     term_ids: HashMap<String, TermId>,
     /// Per term: (slot, weighted frequency).
     postings: Vec<Vec<(u32, u16)>>,
@@ -158,7 +160,11 @@ impl Index {
             }
         };
         add(self, text::analyze(&input.title, language), TITLE_WEIGHT);
-        add(self, text::analyze(&input.description, language), DESCRIPTION_WEIGHT);
+        add(
+            self,
+            text::analyze(&input.description, language),
+            DESCRIPTION_WEIGHT,
+        );
         let tag_terms: Vec<String> = input
             .tags
             .iter()
@@ -186,8 +192,20 @@ impl Index {
         self.length_total += u64::from(length);
         self.live_docs += 1;
         self.by_id.insert(input.meta.id, slot);
-        self.by_owner.entry(input.meta.owner).or_default().push(input.meta.id);
-        self.slots[slot as usize] = Some(Slot { meta: input.meta, terms, tag_terms: tag_ids, length });
+        self.by_owner
+            .entry(input.meta.owner)
+            .or_default()
+            .push(input.meta.id);
+        self.by_category
+            .entry(input.meta.category.clone())
+            .or_default()
+            .push(input.meta.id);
+        self.slots[slot as usize] = Some(Slot {
+            meta: input.meta,
+            terms,
+            tag_terms: tag_ids,
+            length,
+        });
     }
 
     /// Forgets a listing (it is not an error to forget one never added).
@@ -205,6 +223,12 @@ impl Index {
                 owned.retain(|listing| *listing != id);
                 if owned.is_empty() {
                     self.by_owner.remove(&old.meta.owner);
+                }
+            }
+            if let Some(listed) = self.by_category.get_mut(&old.meta.category) {
+                listed.retain(|listing| *listing != id);
+                if listed.is_empty() {
+                    self.by_category.remove(&old.meta.category);
                 }
             }
         }
@@ -373,36 +397,67 @@ impl Index {
 
     /// Listings sharing words with `id`, best first by the summed weight of the shared words,
     /// at most `limit`; those passing `keep` only.
-    pub fn sharing_words(&self, id: i64, limit: usize, keep: impl Fn(&DocMeta) -> bool) -> Vec<i64> {
+    pub fn sharing_words(
+        &self,
+        id: i64,
+        limit: usize,
+        keep: impl Fn(&DocMeta) -> bool,
+    ) -> Vec<i64> {
         let Some((vector, _)) = self.vector(id) else {
             return Vec::new();
         };
-        let mut score: HashMap<u32, f32> = HashMap::new();
+        // Words in more than a fifth of a big circle's listings say little about a match and
+        // cost the most to follow: they still count in the score, but find no candidates.
+        let common_df = if self.live_docs >= 1_000 {
+            self.live_docs / 5
+        } else {
+            usize::MAX
+        };
+        let mut score = vec![0f32; self.slots.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for (term, weight) in vector {
-            for &(slot, _) in &self.postings[term as usize] {
-                *score.entry(slot).or_default() += weight;
+            let postings = &self.postings[term as usize];
+            if postings.len() > common_df {
+                continue;
+            }
+            for &(slot, _) in postings {
+                let sum = &mut score[slot as usize];
+                if *sum == 0.0 {
+                    touched.push(slot);
+                }
+                *sum += weight.max(f32::MIN_POSITIVE);
             }
         }
-        let mut found: Vec<(f32, i64)> = score
+        let mut found: Vec<(f32, i64)> = touched
             .into_iter()
-            .filter_map(|(slot, s)| {
+            .filter_map(|slot| {
                 let meta = &self.slots[slot as usize].as_ref()?.meta;
-                (meta.id != id && keep(meta)).then_some((s, meta.id))
+                (meta.id != id && keep(meta)).then_some((score[slot as usize], meta.id))
             })
             .collect();
-        found.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-        found.truncate(limit);
+        let order = |a: &(f32, i64), b: &(f32, i64)| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1));
+        if found.len() > limit && limit > 0 {
+            found.select_nth_unstable_by(limit - 1, order);
+            found.truncate(limit);
+        }
+        found.sort_unstable_by(order);
         found.into_iter().map(|(_, id)| id).collect()
     }
 
-    /// Every listing passing `keep`, newest first, at most `limit` (candidates by category).
-    pub fn newest(&self, limit: usize, keep: impl Fn(&DocMeta) -> bool) -> Vec<i64> {
-        let mut ids: Vec<i64> = self
-            .slots
+    /// The newest listings of one category passing `keep`, at most `limit`.
+    pub fn newest_in_category(
+        &self,
+        category: &str,
+        limit: usize,
+        keep: impl Fn(&DocMeta) -> bool,
+    ) -> Vec<i64> {
+        let Some(listed) = self.by_category.get(category) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<i64> = listed
             .iter()
-            .flatten()
-            .filter(|s| keep(&s.meta))
-            .map(|s| s.meta.id)
+            .filter(|id| self.meta(**id).is_some_and(&keep))
+            .copied()
             .collect();
         ids.sort_unstable_by(|a, b| b.cmp(a));
         ids.truncate(limit);
@@ -453,7 +508,13 @@ pub(crate) mod tests {
 
     fn search(index: &Index, text: &str, filters: Filters) -> Vec<i64> {
         index
-            .search(&Search { text: text.into(), filters, limit: 10, now_ms: 0, ..Search::default() })
+            .search(&Search {
+                text: text.into(),
+                filters,
+                limit: 10,
+                now_ms: 0,
+                ..Search::default()
+            })
             .hits
             .iter()
             .map(|h| h.id)
@@ -463,28 +524,74 @@ pub(crate) mod tests {
     #[test]
     fn a_stemmed_word_finds_its_listing_and_more_words_rank_higher() {
         let mut index = Index::default();
-        index.upsert(doc(1, Side::Offer, Kind::Skill, "Gardening on weekends", "home/gardening"));
-        index.upsert(doc(2, Side::Offer, Kind::Thing, "Garden tools to lend", "things/tools"));
-        index.upsert(doc(3, Side::Need, Kind::Thing, "A sofa", "things/furniture"));
+        index.upsert(doc(
+            1,
+            Side::Offer,
+            Kind::Skill,
+            "Gardening on weekends",
+            "home/gardening",
+        ));
+        index.upsert(doc(
+            2,
+            Side::Offer,
+            Kind::Thing,
+            "Garden tools to lend",
+            "things/tools",
+        ));
+        index.upsert(doc(
+            3,
+            Side::Need,
+            Kind::Thing,
+            "A sofa",
+            "things/furniture",
+        ));
         assert_eq!(search(&index, "gardens", Filters::default()).len(), 2);
         assert_eq!(search(&index, "garden tool", Filters::default())[0], 2);
-        let offers_of_things = Filters { kind: Some(Kind::Thing), ..Filters::default() };
+        let offers_of_things = Filters {
+            kind: Some(Kind::Thing),
+            ..Filters::default()
+        };
         assert_eq!(search(&index, "garden", offers_of_things), vec![2]);
     }
 
     #[test]
     fn inactive_and_removed_listings_are_not_found_and_browse_is_newest_first() {
         let mut index = Index::default();
-        index.upsert(doc(1, Side::Offer, Kind::Skill, "Bread baking", "food/baking-preserves"));
-        let mut paused = doc(2, Side::Offer, Kind::Skill, "Bread for all", "food/baking-preserves");
+        index.upsert(doc(
+            1,
+            Side::Offer,
+            Kind::Skill,
+            "Bread baking",
+            "food/baking-preserves",
+        ));
+        let mut paused = doc(
+            2,
+            Side::Offer,
+            Kind::Skill,
+            "Bread for all",
+            "food/baking-preserves",
+        );
         paused.meta.status = Status::Paused;
         index.upsert(paused);
         index.upsert(doc(3, Side::Offer, Kind::Skill, "Sourdough bread", "food"));
         index.remove(3);
         assert_eq!(search(&index, "bread", Filters::default()), vec![1]);
-        let everything = Filters { include_inactive: true, ..Filters::default() };
+        let everything = Filters {
+            include_inactive: true,
+            ..Filters::default()
+        };
         assert_eq!(search(&index, "", everything), vec![2, 1]);
-        assert_eq!(search(&index, "", Filters { category: Some("food".into()), ..Filters::default() }), vec![1]);
+        assert_eq!(
+            search(
+                &index,
+                "",
+                Filters {
+                    category: Some("food".into()),
+                    ..Filters::default()
+                }
+            ),
+            vec![1]
+        );
         assert_eq!(index.len(), 2);
     }
 

@@ -267,7 +267,8 @@ impl ListingForm {
         let title = errors.note("title", Title::parse(&self.title));
         let description = errors.note(
             "description",
-            bounded(&self.description, DESCRIPTION_CHARS_MAX).ok_or(ListingError::DescriptionTooLong),
+            bounded(&self.description, DESCRIPTION_CHARS_MAX)
+                .ok_or(ListingError::DescriptionTooLong),
         );
         let tags = errors.note("tags", parse_tags(&self.tags));
         let area = errors.note(
@@ -295,8 +296,23 @@ impl ListingForm {
             }
         });
         let category = self.category.trim();
-        let category = if category_known(category) { category } else { "other" }.to_string();
-        match (side, kind, title, description, tags, area, availability, value, expires_in_days) {
+        let category = if category_known(category) {
+            category
+        } else {
+            "other"
+        }
+        .to_string();
+        match (
+            side,
+            kind,
+            title,
+            description,
+            tags,
+            area,
+            availability,
+            value,
+            expires_in_days,
+        ) {
             (
                 Some(side),
                 Some(kind),
@@ -347,7 +363,9 @@ mod tests {
 
     #[test]
     fn a_good_form_parses_with_tidy_fields() {
-        let draft = form().parse(Language::English, |_| true, None).expect("parses");
+        let draft = form()
+            .parse(Language::English, |_| true, None)
+            .expect("parses");
         assert_eq!(draft.title.as_str(), "I fix bicycles");
         assert_eq!(draft.tags, vec!["bikes", "repair"]);
         assert_eq!(draft.value, Value::PerHour { amount_minor: 100 });
@@ -362,7 +380,9 @@ mod tests {
         bad.amount_minor = None;
         bad.expires_in_days = "400".into();
         bad.tags = "a b c d e f g h i".into();
-        let errors = bad.parse(Language::English, |_| true, None).expect_err("refused");
+        let errors = bad
+            .parse(Language::English, |_| true, None)
+            .expect_err("refused");
         let fields: Vec<_> = errors.0.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, vec!["kind", "title", "tags", "amount", "expires"]);
     }
@@ -373,7 +393,9 @@ mod tests {
         gift.category = "nowhere".into();
         gift.value_kind = "gift".into();
         gift.amount_minor = None;
-        let draft = gift.parse(Language::English, |c| c == "repairs/bikes", None).expect("parses");
+        let draft = gift
+            .parse(Language::English, |c| c == "repairs/bikes", None)
+            .expect("parses");
         assert_eq!(draft.category, "other");
         assert_eq!(draft.value, Value::Gift);
     }

@@ -9,7 +9,19 @@ use pulldown_cmark::{html, Options, Parser};
 /// The tags a description may keep. Headings are not among them: a listing's page has its own
 /// heading outline, and a member's `# Title` becomes plain text instead of breaking it.
 const TAGS_ALLOWED: &[&str] = &[
-    "p", "br", "em", "strong", "del", "a", "ul", "ol", "li", "blockquote", "code", "pre", "hr",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "del",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "hr",
 ];
 
 /// Renders Markdown to safe HTML.
@@ -61,7 +73,10 @@ mod tests {
         let html = render("**Brakes**, *gears* and\n\n- tyres\n- [my page](https://example.org)");
         assert!(html.contains("<strong>Brakes</strong>"), "{html}");
         assert!(html.contains("<li>tyres</li>"), "{html}");
-        assert!(html.contains(r#"rel="nofollow noopener noreferrer""#), "{html}");
+        assert!(
+            html.contains(r#"rel="nofollow noopener noreferrer""#),
+            "{html}"
+        );
     }
 
     #[test]
@@ -71,7 +86,16 @@ mod tests {
              <img src=https://tracker.example/a.png>\n\n[click](javascript:alert(1))\n\n\
              <p style=\"color:red\" onclick=\"x()\">hi</p>\n\n<iframe src=\"https://e.example\"></iframe>\n\n# Heading",
         );
-        for banned in ["<script", "<img", "tracker.example", "javascript:", "style=", "onclick", "<iframe", "<h1"] {
+        for banned in [
+            "<script",
+            "<img",
+            "tracker.example",
+            "javascript:",
+            "style=",
+            "onclick",
+            "<iframe",
+            "<h1",
+        ] {
             assert!(!html.contains(banned), "{banned} survived: {html}");
         }
         assert!(html.contains("Heading"), "the heading's words stay: {html}");
@@ -79,7 +103,10 @@ mod tests {
 
     #[test]
     fn excerpts_are_plain_and_bounded() {
-        assert_eq!(plain_excerpt("**Bold** move\n\nnext", 100), "Bold move next");
+        assert_eq!(
+            plain_excerpt("**Bold** move\n\nnext", 100),
+            "Bold move next"
+        );
         assert_eq!(plain_excerpt("abcdefghij", 5), "abcd…");
     }
 }

@@ -91,7 +91,10 @@ pub struct Match {
 /// threshold applies to the boosted score of a pair that already relates).
 pub fn balance_boost(standing: Option<Standing>) -> f32 {
     match standing {
-        Some(Standing { balance_minor, floor_minor }) if balance_minor < 0 && floor_minor < 0 => {
+        Some(Standing {
+            balance_minor,
+            floor_minor,
+        }) if balance_minor < 0 && floor_minor < 0 => {
             let depth = (balance_minor as f64 / floor_minor as f64).clamp(0.0, 1.0) as f32;
             1.0 + BALANCE_BOOST_MAX * depth
         }
@@ -213,28 +216,16 @@ pub fn score_pair(
 fn candidates(index: &Index, meta: &DocMeta, now_ms: i64) -> Vec<i64> {
     let keep = |c: &DocMeta| eligible(meta, c, now_ms);
     let mut candidates = index.sharing_words(meta.id, CANDIDATES_BY_WORDS_MAX, keep);
-    candidates.extend(index.newest(CANDIDATES_BY_CATEGORY_MAX, |c| {
-        keep(c) && c.category == meta.category && c.category != "other"
-    }));
+    if meta.category != "other" {
+        candidates.extend(index.newest_in_category(
+            &meta.category,
+            CANDIDATES_BY_CATEGORY_MAX,
+            keep,
+        ));
+    }
     candidates.sort_unstable();
     candidates.dedup();
     candidates
-}
-
-/// The members (owners) of the candidates [`matches`] would score for `listing`, so that a
-/// caller can look up where they stand before asking for the matches.
-pub fn candidate_owners(index: &Index, listing: i64, now_ms: i64) -> Vec<i64> {
-    let Some(meta) = index.meta(listing) else {
-        return Vec::new();
-    };
-    let mut owners: Vec<i64> = candidates(index, meta, now_ms)
-        .into_iter()
-        .filter_map(|id| index.meta(id).map(|m| m.owner))
-        .collect();
-    owners.push(meta.owner);
-    owners.sort_unstable();
-    owners.dedup();
-    owners
 }
 
 /// The listings that could answer `listing`, best first, at most `limit` (≤ [`MATCHES_MAX`]).
@@ -247,14 +238,30 @@ pub fn matches(
     now_ms: i64,
     limit: usize,
 ) -> Vec<Match> {
+    finish(contenders(index, listing, now_ms, limit), standing, limit)
+}
+
+/// A candidate scored without the balance boost, with the member who would earn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Contender {
+    pub id: i64,
+    pub offer_owner: i64,
+    pub factors: Factors,
+}
+
+/// Step one of [`matches`], for callers that must look standings up (asynchronously) in
+/// between: every candidate that could still be among the best `limit` once boosted. Since the
+/// boost multiplies by at most `1 + BALANCE_BOOST_MAX`, a candidate whose unboosted score
+/// times that stays below the `limit`-th best unboosted score (or below [`SCORE_MIN`]) can
+/// never make it, and is dropped here.
+pub fn contenders(index: &Index, listing: i64, now_ms: i64, limit: usize) -> Vec<Contender> {
     let Some(meta) = index.meta(listing) else {
         return Vec::new();
     };
     if !meta.is_live(now_ms) {
         return Vec::new();
     }
-    let candidates = candidates(index, meta, now_ms);
-    let mut found: Vec<Match> = candidates
+    let mut scored: Vec<Contender> = candidates(index, meta, now_ms)
         .into_iter()
         .filter_map(|candidate| {
             let offer_owner = if meta.side == Side::Offer {
@@ -262,14 +269,60 @@ pub fn matches(
             } else {
                 index.meta(candidate)?.owner
             };
-            let factors = score_pair(index, listing, candidate, standing(offer_owner), now_ms)?;
+            let factors = score_pair(index, listing, candidate, None, now_ms)?;
+            Some(Contender {
+                id: candidate,
+                offer_owner,
+                factors,
+            })
+        })
+        .collect();
+    scored.sort_unstable_by(|a, b| {
+        b.factors
+            .total()
+            .total_cmp(&a.factors.total())
+            .then(b.id.cmp(&a.id))
+    });
+    let limit = limit.clamp(1, MATCHES_MAX);
+    let kth = scored.get(limit - 1).map_or(0.0, |c| c.factors.total());
+    let floor = kth.max(SCORE_MIN) / (1.0 + BALANCE_BOOST_MAX);
+    scored.retain(|c| c.factors.total() >= floor);
+    scored
+}
+
+/// Step two of [`matches`]: applies each earner's balance boost, keeps the pairs at or above
+/// [`SCORE_MIN`], and returns the best `limit`.
+pub fn finish(
+    contenders: Vec<Contender>,
+    standing: impl Fn(i64) -> Option<Standing>,
+    limit: usize,
+) -> Vec<Match> {
+    let mut found: Vec<Match> = contenders
+        .into_iter()
+        .filter_map(|c| {
+            let factors = Factors {
+                balance_boost: balance_boost(standing(c.offer_owner)),
+                ..c.factors
+            };
             let score = factors.total();
-            (score >= SCORE_MIN).then_some(Match { id: candidate, score, factors })
+            (score >= SCORE_MIN).then_some(Match {
+                id: c.id,
+                score,
+                factors,
+            })
         })
         .collect();
     found.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(b.id.cmp(&a.id)));
     found.truncate(limit.min(MATCHES_MAX));
     found
+}
+
+/// The members who would earn among the contenders (whose standings the boost needs).
+pub fn earners(contenders: &[Contender]) -> Vec<i64> {
+    let mut owners: Vec<i64> = contenders.iter().map(|c| c.offer_owner).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    owners
 }
 
 /// Whether a listing is a gift (shown with its matches: gifts match like any other value).
@@ -292,13 +345,31 @@ mod tests {
         let mut need = doc(1, Side::Need, Kind::Skill, "Bike repair", "repairs/bikes");
         need.description = "Flat tyre and squeaky brakes on my old bike.".into();
         index.upsert(need);
-        let mut fixer = doc(2, Side::Offer, Kind::Skill, "I fix bicycles", "repairs/bikes");
+        let mut fixer = doc(
+            2,
+            Side::Offer,
+            Kind::Skill,
+            "I fix bicycles",
+            "repairs/bikes",
+        );
         fixer.description = "Punctures, brakes, gears. Bring it round on Saturdays.".into();
         index.upsert(fixer);
-        let mut sale = doc(3, Side::Offer, Kind::Thing, "Bike for sale", "things/sports-bikes");
+        let mut sale = doc(
+            3,
+            Side::Offer,
+            Kind::Thing,
+            "Bike for sale",
+            "things/sports-bikes",
+        );
         sale.description = "A blue bike, good tyres, needs a new owner.".into();
         index.upsert(sale);
-        index.upsert(doc(4, Side::Offer, Kind::Skill, "Piano lessons", "learning/music"));
+        index.upsert(doc(
+            4,
+            Side::Offer,
+            Kind::Skill,
+            "Piano lessons",
+            "learning/music",
+        ));
         index
     }
 
@@ -317,8 +388,20 @@ mod tests {
     #[test]
     fn a_gift_offer_matches() {
         let mut index = Index::default();
-        index.upsert(doc(1, Side::Need, Kind::Thing, "Need a high chair for my toddler", "things/kids"));
-        let mut gift = doc(2, Side::Offer, Kind::Thing, "Free high chair", "things/kids");
+        index.upsert(doc(
+            1,
+            Side::Need,
+            Kind::Thing,
+            "Need a high chair for my toddler",
+            "things/kids",
+        ));
+        let mut gift = doc(
+            2,
+            Side::Offer,
+            Kind::Thing,
+            "Free high chair",
+            "things/kids",
+        );
         gift.meta.value = ValueKind::Gift;
         index.upsert(gift);
         let found = matches(&index, 1, |_| None, 0, 10);
@@ -329,19 +412,49 @@ mod tests {
     #[test]
     fn closed_paused_expired_own_and_same_side_listings_never_match() {
         let mut index = bike_circle();
-        let mut closed = doc(5, Side::Offer, Kind::Skill, "Bicycle repairs", "repairs/bikes");
+        let mut closed = doc(
+            5,
+            Side::Offer,
+            Kind::Skill,
+            "Bicycle repairs",
+            "repairs/bikes",
+        );
         closed.meta.status = Status::Closed;
         index.upsert(closed);
-        let mut paused = doc(6, Side::Offer, Kind::Skill, "Bicycle repairs", "repairs/bikes");
+        let mut paused = doc(
+            6,
+            Side::Offer,
+            Kind::Skill,
+            "Bicycle repairs",
+            "repairs/bikes",
+        );
         paused.meta.status = Status::Paused;
         index.upsert(paused);
-        let mut expired = doc(7, Side::Offer, Kind::Skill, "Bicycle repairs", "repairs/bikes");
+        let mut expired = doc(
+            7,
+            Side::Offer,
+            Kind::Skill,
+            "Bicycle repairs",
+            "repairs/bikes",
+        );
         expired.meta.expires_ms = 1_000;
         index.upsert(expired);
-        let mut own = doc(8, Side::Offer, Kind::Skill, "Bicycle repairs", "repairs/bikes");
+        let mut own = doc(
+            8,
+            Side::Offer,
+            Kind::Skill,
+            "Bicycle repairs",
+            "repairs/bikes",
+        );
         own.meta.owner = 1;
         index.upsert(own);
-        index.upsert(doc(9, Side::Need, Kind::Skill, "Bicycle repairs", "repairs/bikes"));
+        index.upsert(doc(
+            9,
+            Side::Need,
+            Kind::Skill,
+            "Bicycle repairs",
+            "repairs/bikes",
+        ));
         let found = ids(&matches(&index, 1, |_| None, 2_000, 10));
         for never in [5, 6, 7, 8, 9] {
             assert!(!found.contains(&never), "{never} matched: {found:?}");
@@ -357,27 +470,160 @@ mod tests {
     #[test]
     fn members_in_debit_are_lifted_but_unrelated_offers_stay_out() {
         let mut index = Index::default();
-        index.upsert(doc(1, Side::Need, Kind::Skill, "Help with my garden", "home/gardening"));
-        index.upsert(doc(2, Side::Offer, Kind::Skill, "Gardening help", "home/gardening"));
-        index.upsert(doc(3, Side::Offer, Kind::Skill, "Gardening help", "home/gardening"));
-        index.upsert(doc(4, Side::Offer, Kind::Skill, "Piano lessons", "learning/music"));
+        index.upsert(doc(
+            1,
+            Side::Need,
+            Kind::Skill,
+            "Help with my garden",
+            "home/gardening",
+        ));
+        index.upsert(doc(
+            2,
+            Side::Offer,
+            Kind::Skill,
+            "Gardening help",
+            "home/gardening",
+        ));
+        index.upsert(doc(
+            3,
+            Side::Offer,
+            Kind::Skill,
+            "Gardening help",
+            "home/gardening",
+        ));
+        index.upsert(doc(
+            4,
+            Side::Offer,
+            Kind::Skill,
+            "Piano lessons",
+            "learning/music",
+        ));
         let in_debit = |owner: i64| {
-            (owner == 2 || owner == 4).then_some(Standing { balance_minor: -900, floor_minor: -1000 })
+            (owner == 2 || owner == 4).then_some(Standing {
+                balance_minor: -900,
+                floor_minor: -1000,
+            })
         };
         let found = matches(&index, 1, in_debit, 0, 10);
-        assert_eq!(ids(&found), vec![2, 3], "equal offers: the one in debit first");
+        assert_eq!(
+            ids(&found),
+            vec![2, 3],
+            "equal offers: the one in debit first"
+        );
         assert!((found[0].factors.balance_boost - 1.18).abs() < 1e-4);
-        assert_eq!(balance_boost(Some(Standing { balance_minor: 50, floor_minor: -10 })), 1.0);
-        assert_eq!(balance_boost(Some(Standing { balance_minor: -50, floor_minor: 0 })), 1.0);
-        assert_eq!(balance_boost(Some(Standing { balance_minor: -50, floor_minor: -10 })), 1.2);
+        assert_eq!(
+            balance_boost(Some(Standing {
+                balance_minor: 50,
+                floor_minor: -10
+            })),
+            1.0
+        );
+        assert_eq!(
+            balance_boost(Some(Standing {
+                balance_minor: -50,
+                floor_minor: 0
+            })),
+            1.0
+        );
+        assert_eq!(
+            balance_boost(Some(Standing {
+                balance_minor: -50,
+                floor_minor: -10
+            })),
+            1.2
+        );
+    }
+
+    #[test]
+    fn pruning_before_the_boost_never_changes_the_result() {
+        // Against brute force: every candidate scored with its boost, sorted, cut.
+        let words = [
+            "bike", "repair", "garden", "bread", "lesson", "ladder", "lift", "sewing",
+        ];
+        let categories = [
+            "repairs/bikes",
+            "home/gardening",
+            "food/meals",
+            "learning/music",
+        ];
+        let mut index = Index::default();
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for id in 0..400i64 {
+            let title: Vec<&str> = (0..3).map(|_| words[next(8) as usize]).collect();
+            let side = if next(2) == 0 {
+                Side::Offer
+            } else {
+                Side::Need
+            };
+            let mut listing = doc(
+                id,
+                side,
+                Kind::Skill,
+                &title.join(" "),
+                categories[next(4) as usize],
+            );
+            listing.meta.owner = next(40) as i64;
+            index.upsert(listing);
+        }
+        let standing = |owner: i64| {
+            (owner % 3 == 0).then_some(Standing {
+                balance_minor: -(owner * 25),
+                floor_minor: -1000,
+            })
+        };
+        for listing in 0..400i64 {
+            let meta = index.meta(listing).expect("known").clone();
+            let mut brute: Vec<Match> = candidates(&index, &meta, 0)
+                .into_iter()
+                .filter_map(|c| {
+                    let owner = if meta.side == Side::Offer {
+                        meta.owner
+                    } else {
+                        index.meta(c)?.owner
+                    };
+                    let factors = score_pair(&index, listing, c, standing(owner), 0)?;
+                    let score = factors.total();
+                    (score >= SCORE_MIN).then_some(Match {
+                        id: c,
+                        score,
+                        factors,
+                    })
+                })
+                .collect();
+            brute.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(b.id.cmp(&a.id)));
+            brute.truncate(5);
+            assert_eq!(
+                matches(&index, listing, standing, 0, 5),
+                brute,
+                "listing {listing}"
+            );
+        }
     }
 
     #[test]
     fn matching_work_is_bounded_on_a_big_circle() {
         let mut index = Index::default();
-        index.upsert(doc(0, Side::Need, Kind::Thing, "A ladder to borrow", "things/tools"));
+        index.upsert(doc(
+            0,
+            Side::Need,
+            Kind::Thing,
+            "A ladder to borrow",
+            "things/tools",
+        ));
         for id in 1..5_000 {
-            index.upsert(doc(id, Side::Offer, Kind::Thing, "Ladder and tools to lend", "things/tools"));
+            index.upsert(doc(
+                id,
+                Side::Offer,
+                Kind::Thing,
+                "Ladder and tools to lend",
+                "things/tools",
+            ));
         }
         let found = matches(&index, 0, |_| None, 0, 500);
         assert_eq!(found.len(), MATCHES_MAX);

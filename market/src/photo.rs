@@ -146,7 +146,8 @@ pub mod tests {
         assert_eq!((processed.width, processed.height), (64, 48));
         let big = DynamicImage::new_rgb8(3200, 1000);
         let mut png = Vec::new();
-        big.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).expect("png");
+        big.write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("png");
         let processed = process(&png).expect("processes");
         assert_eq!((processed.width, processed.height), (1600, 500));
     }
@@ -154,7 +155,10 @@ pub mod tests {
     #[test]
     fn junk_and_oversized_uploads_and_missing_alt_text_are_refused() {
         assert_eq!(process(b"not an image").err(), Some(PhotoError::Unreadable));
-        assert_eq!(process(&vec![0u8; PHOTO_BYTES_MAX + 1]).err(), Some(PhotoError::TooLarge));
+        assert_eq!(
+            process(&vec![0u8; PHOTO_BYTES_MAX + 1]).err(),
+            Some(PhotoError::TooLarge)
+        );
         assert_eq!(parse_alt("  "), Err(PhotoError::AltMissing));
         assert_eq!(parse_alt(" A  red\nbike "), Ok("A red bike".into()));
         assert_eq!(parse_alt(&"x".repeat(301)), Err(PhotoError::AltTooLong));

@@ -138,8 +138,13 @@ fn listing_of(row: &AnyRow) -> MarketResult<Listing> {
     let event = match row.try_get::<Option<i64>, _>("event_starts")? {
         Some(starts) => Some(EventDetails {
             starts: LocalTime(starts),
-            ends: LocalTime(row.try_get::<Option<i64>, _>("event_ends")?.unwrap_or(starts)),
-            place: row.try_get::<Option<String>, _>("event_place")?.unwrap_or_default(),
+            ends: LocalTime(
+                row.try_get::<Option<i64>, _>("event_ends")?
+                    .unwrap_or(starts),
+            ),
+            place: row
+                .try_get::<Option<String>, _>("event_place")?
+                .unwrap_or_default(),
             online: row.try_get::<Option<i64>, _>("event_online")?.unwrap_or(0) != 0,
             capacity: row
                 .try_get::<Option<i64>, _>("event_capacity")?
@@ -157,7 +162,10 @@ fn listing_of(row: &AnyRow) -> MarketResult<Listing> {
         title: text("title")?,
         description: text("description")?,
         category: text("category")?,
-        tags: text("tags")?.split_whitespace().map(str::to_string).collect(),
+        tags: text("tags")?
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
         area: text("area")?,
         value: Value::new(value_kind, amount).map_err(|_| corrupt("amount_minor"))?,
         availability: text("availability")?,
@@ -180,7 +188,8 @@ pub struct StoredDeal {
     pub updated_at_ms: i64,
 }
 
-const DEAL_COLUMNS: &str = "id, circle, listing, owner, responder, payer, status, terms_description, \
+const DEAL_COLUMNS: &str =
+    "id, circle, listing, owner, responder, payer, status, terms_description, \
      terms_amount_minor, terms_proposed_by, payment_seq, version, created_at_ms, updated_at_ms";
 
 fn deal_of(row: &AnyRow) -> MarketResult<StoredDeal> {
@@ -284,7 +293,9 @@ impl NotificationKind {
         }
     }
     pub fn parse(text: &str) -> Option<NotificationKind> {
-        NotificationKind::ALL.into_iter().find(|k| k.as_str() == text)
+        NotificationKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 }
 
@@ -370,7 +381,11 @@ impl Market {
     }
 
     /// Runs `read` on the circle's index, brought up to date first if it may be stale.
-    pub async fn with_index<T>(&self, circle: i64, read: impl FnOnce(&Index) -> T) -> MarketResult<T> {
+    pub async fn with_index<T>(
+        &self,
+        circle: i64,
+        read: impl FnOnce(&Index) -> T,
+    ) -> MarketResult<T> {
         let live = self.live(circle);
         let freshness = Duration::from_millis(INDEX_FRESHNESS_MS);
         {
@@ -429,15 +444,28 @@ impl Market {
     /// Takes the circle's next change number. As the first write of a transaction it also
     /// serialises that transaction against every other market write to the circle (a row
     /// lock on PostgreSQL, the write lock on SQLite), which event places rely on.
-    async fn next_change(tx: &mut sqlx::Transaction<'_, sqlx::Any>, circle: i64) -> MarketResult<i64> {
+    async fn next_change(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        circle: i64,
+    ) -> MarketResult<i64> {
+        Self::next_changes(tx, circle, 1).await
+    }
+
+    /// Takes the circle's next `count` change numbers; returns the last.
+    async fn next_changes(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        circle: i64,
+        count: i64,
+    ) -> MarketResult<i64> {
         sqlx::query("INSERT INTO market_counters (circle, change_seq) VALUES ($1, 0) ON CONFLICT (circle) DO NOTHING")
             .bind(circle)
             .execute(&mut **tx)
             .await?;
         let row = sqlx::query(
-            "UPDATE market_counters SET change_seq = change_seq + 1 WHERE circle = $1 RETURNING change_seq",
+            "UPDATE market_counters SET change_seq = change_seq + $2 WHERE circle = $1 RETURNING change_seq",
         )
         .bind(circle)
+        .bind(count)
         .fetch_one(&mut **tx)
         .await?;
         Ok(row.try_get(0)?)
@@ -516,7 +544,8 @@ impl Market {
         let mut stored = 0;
         for chunk in listings.chunks(IMPORT_ROWS_MAX) {
             let mut tx = self.pool.begin().await?;
-            let first = Self::next_change(&mut tx, circle).await?;
+            let last = Self::next_changes(&mut tx, circle, chunk.len() as i64).await?;
+            let first = last - chunk.len() as i64 + 1;
             let mut counts: HashMap<i64, i64> = HashMap::new();
             for (owner, _, _) in chunk {
                 if !counts.contains_key(owner) {
@@ -536,7 +565,7 @@ impl Market {
                     return Err(MarketError::TooManyListings);
                 }
             }
-            // Every row of the chunk shares the chunk's change number.
+            // Each row takes its own change number, so an index refresh never pages past a row.
             const COLUMNS: usize = 22;
             let mut sql = String::from(
                 "INSERT INTO market_listings (circle, owner, side, kind, status, title, description, category,
@@ -546,7 +575,8 @@ impl Market {
             );
             for row in 0..chunk.len() {
                 let base = row * COLUMNS;
-                let placeholders: Vec<String> = (1..=COLUMNS).map(|n| format!("${}", base + n)).collect();
+                let placeholders: Vec<String> =
+                    (1..=COLUMNS).map(|n| format!("${}", base + n)).collect();
                 if row > 0 {
                     sql.push_str(", ");
                 }
@@ -561,7 +591,7 @@ impl Market {
                 ));
             }
             let mut query = sqlx::query(&sql);
-            for (owner, draft, created_ms) in chunk {
+            for (offset, (owner, draft, created_ms)) in chunk.iter().enumerate() {
                 let event = draft.event.as_ref();
                 query = query
                     .bind(circle)
@@ -585,7 +615,7 @@ impl Market {
                     .bind(event.map(|e| e.place.clone()))
                     .bind(event.map(|e| i64::from(e.online)))
                     .bind(event.and_then(|e| e.capacity).map(i64::from))
-                    .bind(first);
+                    .bind(first + offset as i64);
             }
             query.execute(&mut *tx).await?;
             tx.commit().await?;
@@ -743,19 +773,23 @@ impl Market {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        // By primary key only: with the circle in the WHERE clause SQLite's planner may pick
+        // a circle index and scan every listing of the circle. The circle is checked here.
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT {LISTING_COLUMNS} FROM market_listings l WHERE l.circle = $1 AND l.id IN ({})",
+            "SELECT {LISTING_COLUMNS} FROM market_listings l WHERE l.id IN ({})",
             placeholders.join(", ")
         );
-        let mut query = sqlx::query(&sql).bind(circle);
+        let mut query = sqlx::query(&sql);
         for id in ids {
             query = query.bind(*id);
         }
         let mut by_id: HashMap<i64, Listing> = HashMap::new();
         for row in query.fetch_all(&self.pool).await? {
             let listing = listing_of(&row)?;
-            by_id.insert(listing.id, listing);
+            if listing.circle == circle {
+                by_id.insert(listing.id, listing);
+            }
         }
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
@@ -788,12 +822,19 @@ impl Market {
         now_ms: i64,
         limit: usize,
     ) -> MarketResult<Vec<Match>> {
-        self.with_index(circle, |index| matching::matches(index, id, standing, now_ms, limit))
-            .await
+        self.with_index(circle, |index| {
+            matching::matches(index, id, standing, now_ms, limit)
+        })
+        .await
     }
 
     /// Upcoming events of the circle from `from` (wall-clock), soonest first.
-    pub async fn events(&self, circle: i64, from: LocalTime, limit: i64) -> MarketResult<Vec<Listing>> {
+    pub async fn events(
+        &self,
+        circle: i64,
+        from: LocalTime,
+        limit: i64,
+    ) -> MarketResult<Vec<Listing>> {
         let rows = sqlx::query(&format!(
             "SELECT {LISTING_COLUMNS} FROM market_listings l
              WHERE l.circle = $1 AND l.event_starts IS NOT NULL AND l.event_ends >= $2
@@ -850,7 +891,12 @@ impl Market {
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
-    pub async fn set_category_text(&self, circle: i64, tree: &str, now_ms: i64) -> MarketResult<()> {
+    pub async fn set_category_text(
+        &self,
+        circle: i64,
+        tree: &str,
+        now_ms: i64,
+    ) -> MarketResult<()> {
         sqlx::query(
             "INSERT INTO market_categories (circle, tree, updated_at_ms) VALUES ($1, $2, $3)
              ON CONFLICT (circle) DO UPDATE SET tree = excluded.tree, updated_at_ms = excluded.updated_at_ms",
@@ -911,13 +957,15 @@ impl Market {
             .execute(&mut *tx)
             .await?;
         for rsvp in &outcome.rsvps {
-            sqlx::query("INSERT INTO market_rsvps (listing, member, place, at_ms) VALUES ($1, $2, $3, $4)")
-                .bind(listing)
-                .bind(rsvp.member)
-                .bind(rsvp.place.as_str())
-                .bind(rsvp.at_ms)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO market_rsvps (listing, member, place, at_ms) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(listing)
+            .bind(rsvp.member)
+            .bind(rsvp.place.as_str())
+            .bind(rsvp.at_ms)
+            .execute(&mut *tx)
+            .await?;
         }
         // The listing changes too: fullness is part of how available it is.
         sqlx::query("UPDATE market_listings SET change_seq = $1 WHERE id = $2")
@@ -962,7 +1010,10 @@ impl Market {
         processed: &Processed,
         now_ms: i64,
     ) -> MarketResult<i64> {
-        let found = self.listing(circle, listing).await?.ok_or(MarketError::NotFound)?;
+        let found = self
+            .listing(circle, listing)
+            .await?
+            .ok_or(MarketError::NotFound)?;
         if found.owner != owner {
             return Err(MarketError::NotYours);
         }
@@ -1039,8 +1090,17 @@ impl Market {
     }
 
     /// Removes a photo from the author's listing.
-    pub async fn delete_photo(&self, circle: i64, listing: i64, owner: i64, photo: i64) -> MarketResult<()> {
-        let found = self.listing(circle, listing).await?.ok_or(MarketError::NotFound)?;
+    pub async fn delete_photo(
+        &self,
+        circle: i64,
+        listing: i64,
+        owner: i64,
+        photo: i64,
+    ) -> MarketResult<()> {
+        let found = self
+            .listing(circle, listing)
+            .await?
+            .ok_or(MarketError::NotFound)?;
         if found.owner != owner {
             return Err(MarketError::NotYours);
         }
@@ -1111,7 +1171,12 @@ impl Market {
 
     /// Saves a deal's next state over the version it was decided on; `Conflict` when the deal
     /// changed meanwhile (the caller shows it again).
-    pub async fn save_deal(&self, before: &StoredDeal, after: &Deal, now_ms: i64) -> MarketResult<StoredDeal> {
+    pub async fn save_deal(
+        &self,
+        before: &StoredDeal,
+        after: &Deal,
+        now_ms: i64,
+    ) -> MarketResult<StoredDeal> {
         let terms = after.terms.as_ref();
         let updated = sqlx::query(
             "UPDATE market_deals SET status = $1, terms_description = $2, terms_amount_minor = $3,
@@ -1153,7 +1218,11 @@ impl Market {
     }
 
     /// A member's completed deals (shown on their public page).
-    pub async fn completed_deals_of(&self, circle: i64, member: i64) -> MarketResult<Vec<StoredDeal>> {
+    pub async fn completed_deals_of(
+        &self,
+        circle: i64,
+        member: i64,
+    ) -> MarketResult<Vec<StoredDeal>> {
         Ok(self
             .deals_of(circle, member)
             .await?
@@ -1162,7 +1231,13 @@ impl Market {
             .collect())
     }
 
-    pub async fn add_message(&self, deal: &StoredDeal, author: i64, body: &str, now_ms: i64) -> MarketResult<i64> {
+    pub async fn add_message(
+        &self,
+        deal: &StoredDeal,
+        author: i64,
+        body: &str,
+        now_ms: i64,
+    ) -> MarketResult<i64> {
         deal.deal.may_message(author)?;
         let count: i64 = sqlx::query("SELECT COUNT(*) FROM market_messages WHERE deal = $1")
             .bind(deal.deal.id)
@@ -1206,7 +1281,13 @@ impl Market {
     }
 
     /// Leaves (or rewrites) one's thank-you on a completed deal.
-    pub async fn thank(&self, deal: &StoredDeal, author: i64, body: &str, now_ms: i64) -> MarketResult<()> {
+    pub async fn thank(
+        &self,
+        deal: &StoredDeal,
+        author: i64,
+        body: &str,
+        now_ms: i64,
+    ) -> MarketResult<()> {
         deal.deal.may_thank(author, body)?;
         sqlx::query(
             "INSERT INTO market_thanks (deal, author, body, created_at_ms) VALUES ($1, $2, $3, $4)
@@ -1223,8 +1304,12 @@ impl Market {
 
     /// Thank-yous a member received in a circle, newest first.
     pub async fn thanks_to(&self, circle: i64, member: i64) -> MarketResult<Vec<Thanks>> {
-        self.thanks_where(circle, "((d.owner = $2 OR d.responder = $2) AND t.author <> $2)", member)
-            .await
+        self.thanks_where(
+            circle,
+            "((d.owner = $2 OR d.responder = $2) AND t.author <> $2)",
+            member,
+        )
+        .await
     }
 
     /// Thank-yous on one deal.
@@ -1232,7 +1317,12 @@ impl Market {
         self.thanks_where(circle, "d.id = $2", deal).await
     }
 
-    async fn thanks_where(&self, circle: i64, condition: &str, value: i64) -> MarketResult<Vec<Thanks>> {
+    async fn thanks_where(
+        &self,
+        circle: i64,
+        condition: &str,
+        value: i64,
+    ) -> MarketResult<Vec<Thanks>> {
         let rows = sqlx::query(&format!(
             "SELECT t.deal, t.author, t.body, t.created_at_ms, d.owner, d.responder, l.title
              FROM market_thanks t JOIN market_deals d ON d.id = t.deal
@@ -1252,7 +1342,11 @@ impl Market {
                 Ok(Thanks {
                     deal: row.try_get("deal")?,
                     author,
-                    to: if author == owner { row.try_get("responder")? } else { owner },
+                    to: if author == owner {
+                        row.try_get("responder")?
+                    } else {
+                        owner
+                    },
                     listing_title: row.try_get("title")?,
                     body: row.try_get("body")?,
                     created_at_ms: row.try_get("created_at_ms")?,
@@ -1328,11 +1422,13 @@ impl Market {
 
     /// Marks all of a member's notifications read.
     pub async fn mark_read(&self, user: i64, now_ms: i64) -> MarketResult<()> {
-        sqlx::query("UPDATE notifications SET read_at_ms = $1 WHERE user_id = $2 AND read_at_ms IS NULL")
-            .bind(now_ms)
-            .bind(user)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE notifications SET read_at_ms = $1 WHERE user_id = $2 AND read_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(user)
+        .execute(&self.pool)
+        .await?;
         self.reads.generations.bump(user);
         Ok(())
     }
@@ -1357,7 +1453,10 @@ impl Market {
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        for kind in NotificationKind::ALL.into_iter().filter(|k| !wanted.contains(k)) {
+        for kind in NotificationKind::ALL
+            .into_iter()
+            .filter(|k| !wanted.contains(k))
+        {
             sqlx::query("INSERT INTO notification_mutes (user_id, kind) VALUES ($1, $2)")
                 .bind(user)
                 .bind(kind.as_str())

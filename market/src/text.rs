@@ -26,7 +26,13 @@ impl Language {
 
     /// From a BCP 47 tag's primary language (`es-MX` is Spanish); English otherwise.
     pub fn from_tag(tag: &str) -> Language {
-        match tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase().as_str() {
+        match tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "es" => Language::Spanish,
             _ => Language::English,
         }
@@ -58,17 +64,17 @@ impl Language {
 /// would otherwise make every listing look like every other.
 const ENGLISH_STOP_WORDS: &[&str] = &[
     "a", "about", "an", "and", "any", "anyone", "are", "as", "at", "be", "but", "by", "can",
-    "could", "do", "for", "from", "get", "have", "help", "i", "if", "im", "in", "into", "is",
-    "it", "its", "just", "looking", "me", "my", "need", "needed", "needs", "of", "offer",
-    "offering", "on", "or", "our", "please", "so", "some", "someone", "that", "the", "their",
-    "them", "there", "this", "to", "up", "us", "want", "wanted", "was", "we", "will", "with",
-    "would", "you", "your",
+    "could", "do", "for", "from", "get", "have", "help", "i", "if", "im", "in", "into", "is", "it",
+    "its", "just", "looking", "me", "my", "need", "needed", "needs", "of", "offer", "offering",
+    "on", "or", "our", "please", "so", "some", "someone", "that", "the", "their", "them", "there",
+    "this", "to", "up", "us", "want", "wanted", "was", "we", "will", "with", "would", "you",
+    "your",
 ];
 const SPANISH_STOP_WORDS: &[&str] = &[
     "a", "al", "alguien", "algun", "alguna", "ayuda", "ayudar", "busco", "como", "con", "de",
-    "del", "el", "ella", "en", "es", "esta", "este", "hay", "la", "las", "le", "lo", "los",
-    "me", "mi", "mis", "muy", "necesito", "no", "o", "ofrezco", "para", "pero", "por", "que",
-    "se", "si", "su", "sus", "te", "tu", "un", "una", "unos", "y", "ya", "yo",
+    "del", "el", "ella", "en", "es", "esta", "este", "hay", "la", "las", "le", "lo", "los", "me",
+    "mi", "mis", "muy", "necesito", "no", "o", "ofrezco", "para", "pero", "por", "que", "se", "si",
+    "su", "sus", "te", "tu", "un", "una", "unos", "y", "ya", "yo",
 ];
 
 /// Concepts people name in different words. Each group's words (in any language) become one
@@ -77,50 +83,310 @@ const SPANISH_STOP_WORDS: &[&str] = &[
 const THESAURUS: &[&[(Language, &str)]] = {
     use Language::{English as E, Spanish as S};
     &[
-        &[(E, "bicycle"), (E, "bike"), (E, "cycle"), (E, "cycling"), (S, "bicicleta"), (S, "bici")],
-        &[(E, "repair"), (E, "fix"), (E, "mend"), (S, "reparar"), (S, "arreglar"), (S, "reparación"), (S, "arreglo")],
-        &[(E, "lift"), (E, "ride"), (S, "llevar"), (S, "aventón"), (S, "viaje")],
-        &[(E, "car"), (E, "van"), (S, "coche"), (S, "carro"), (S, "auto")],
-        &[(E, "computer"), (E, "laptop"), (E, "pc"), (S, "ordenador"), (S, "computadora"), (S, "portátil")],
-        &[(E, "phone"), (E, "smartphone"), (E, "mobile"), (S, "teléfono"), (S, "móvil"), (S, "celular")],
-        &[(E, "tax"), (E, "taxes"), (S, "impuesto"), (S, "impuestos"), (S, "hacienda")],
-        &[(E, "paperwork"), (E, "form"), (E, "forms"), (E, "application"), (S, "papeleo"), (S, "trámite"), (S, "formulario")],
-        &[(E, "sew"), (E, "sewing"), (E, "hem"), (E, "hemming"), (E, "alteration"), (E, "tailor"), (S, "coser"), (S, "costura"), (S, "arreglos")],
-        &[(E, "clothes"), (E, "clothing"), (E, "trousers"), (E, "jeans"), (E, "dress"), (E, "shirt"), (S, "ropa"), (S, "pantalón"), (S, "pantalones")],
-        &[(E, "child"), (E, "children"), (E, "kid"), (E, "kids"), (E, "baby"), (E, "toddler"), (S, "niño"), (S, "niña"), (S, "niños"), (S, "bebé")],
-        &[(E, "childcare"), (E, "babysit"), (E, "babysitting"), (E, "babysitter"), (E, "nanny"), (S, "canguro"), (S, "niñera")],
-        &[(E, "garden"), (E, "gardening"), (E, "yard"), (E, "allotment"), (S, "jardín"), (S, "huerto"), (S, "jardinería")],
-        &[(E, "dog"), (E, "dogs"), (E, "puppy"), (S, "perro"), (S, "perros")],
-        &[(E, "cat"), (E, "cats"), (E, "kitten"), (S, "gato"), (S, "gatos")],
-        &[(E, "lesson"), (E, "lessons"), (E, "tutor"), (E, "tutoring"), (E, "teach"), (E, "class"), (E, "classes"), (S, "clase"), (S, "clases"), (S, "enseñar"), (S, "profesor")],
+        &[
+            (E, "bicycle"),
+            (E, "bike"),
+            (E, "cycle"),
+            (E, "cycling"),
+            (S, "bicicleta"),
+            (S, "bici"),
+        ],
+        &[
+            (E, "repair"),
+            (E, "fix"),
+            (E, "mend"),
+            (S, "reparar"),
+            (S, "arreglar"),
+            (S, "reparación"),
+            (S, "arreglo"),
+        ],
+        &[
+            (E, "lift"),
+            (E, "ride"),
+            (S, "llevar"),
+            (S, "aventón"),
+            (S, "viaje"),
+        ],
+        &[
+            (E, "car"),
+            (E, "van"),
+            (S, "coche"),
+            (S, "carro"),
+            (S, "auto"),
+        ],
+        &[
+            (E, "computer"),
+            (E, "laptop"),
+            (E, "pc"),
+            (S, "ordenador"),
+            (S, "computadora"),
+            (S, "portátil"),
+        ],
+        &[
+            (E, "phone"),
+            (E, "smartphone"),
+            (E, "mobile"),
+            (S, "teléfono"),
+            (S, "móvil"),
+            (S, "celular"),
+        ],
+        &[
+            (E, "tax"),
+            (E, "taxes"),
+            (S, "impuesto"),
+            (S, "impuestos"),
+            (S, "hacienda"),
+        ],
+        &[
+            (E, "paperwork"),
+            (E, "form"),
+            (E, "forms"),
+            (E, "application"),
+            (S, "papeleo"),
+            (S, "trámite"),
+            (S, "formulario"),
+        ],
+        &[
+            (E, "sew"),
+            (E, "sewing"),
+            (E, "hem"),
+            (E, "hemming"),
+            (E, "alteration"),
+            (E, "tailor"),
+            (S, "coser"),
+            (S, "costura"),
+            (S, "arreglos"),
+        ],
+        &[
+            (E, "clothes"),
+            (E, "clothing"),
+            (E, "trousers"),
+            (E, "jeans"),
+            (E, "dress"),
+            (E, "shirt"),
+            (S, "ropa"),
+            (S, "pantalón"),
+            (S, "pantalones"),
+        ],
+        &[
+            (E, "child"),
+            (E, "children"),
+            (E, "kid"),
+            (E, "kids"),
+            (E, "baby"),
+            (E, "toddler"),
+            (S, "niño"),
+            (S, "niña"),
+            (S, "niños"),
+            (S, "bebé"),
+        ],
+        &[
+            (E, "childcare"),
+            (E, "babysit"),
+            (E, "babysitting"),
+            (E, "babysitter"),
+            (E, "nanny"),
+            (S, "canguro"),
+            (S, "niñera"),
+        ],
+        &[
+            (E, "garden"),
+            (E, "gardening"),
+            (E, "yard"),
+            (E, "allotment"),
+            (S, "jardín"),
+            (S, "huerto"),
+            (S, "jardinería"),
+        ],
+        &[
+            (E, "dog"),
+            (E, "dogs"),
+            (E, "puppy"),
+            (S, "perro"),
+            (S, "perros"),
+        ],
+        &[
+            (E, "cat"),
+            (E, "cats"),
+            (E, "kitten"),
+            (S, "gato"),
+            (S, "gatos"),
+        ],
+        &[
+            (E, "lesson"),
+            (E, "lessons"),
+            (E, "tutor"),
+            (E, "tutoring"),
+            (E, "teach"),
+            (E, "class"),
+            (E, "classes"),
+            (S, "clase"),
+            (S, "clases"),
+            (S, "enseñar"),
+            (S, "profesor"),
+        ],
         &[(E, "english"), (S, "inglés")],
         &[(E, "spanish"), (S, "español"), (S, "castellano")],
         &[(E, "guitar"), (S, "guitarra")],
         &[(E, "piano"), (E, "keyboard"), (S, "teclado")],
-        &[(E, "move"), (E, "moving"), (E, "removal"), (E, "removals"), (S, "mudanza"), (S, "mudar")],
+        &[
+            (E, "move"),
+            (E, "moving"),
+            (E, "removal"),
+            (E, "removals"),
+            (S, "mudanza"),
+            (S, "mudar"),
+        ],
         &[(E, "ladder"), (E, "stepladder"), (S, "escalera")],
         &[(E, "drill"), (S, "taladro")],
-        &[(E, "cook"), (E, "cooking"), (E, "meal"), (E, "meals"), (E, "dinner"), (E, "lunch"), (S, "cocinar"), (S, "comida"), (S, "cena"), (S, "comidas")],
-        &[(E, "bake"), (E, "baking"), (E, "bread"), (E, "cake"), (S, "pan"), (S, "hornear"), (S, "pastel"), (S, "tarta")],
-        &[(E, "clean"), (E, "cleaning"), (S, "limpiar"), (S, "limpieza")],
-        &[(E, "paint"), (E, "painting"), (E, "decorate"), (E, "decorating"), (S, "pintar"), (S, "pintura")],
-        &[(E, "translate"), (E, "translation"), (E, "translator"), (S, "traducir"), (S, "traducción")],
-        &[(E, "elderly"), (E, "older"), (E, "grandmother"), (E, "grandfather"), (E, "senior"), (S, "mayores"), (S, "abuela"), (S, "abuelo")],
-        &[(E, "hospital"), (E, "clinic"), (E, "doctor"), (E, "appointment"), (S, "médico"), (S, "clínica"), (S, "cita")],
-        &[(E, "photo"), (E, "photos"), (E, "photograph"), (E, "photography"), (E, "camera"), (S, "foto"), (S, "fotos"), (S, "fotografía"), (S, "cámara")],
-        &[(E, "furniture"), (E, "chair"), (E, "table"), (E, "shelf"), (E, "shelves"), (E, "wardrobe"), (S, "mueble"), (S, "muebles"), (S, "silla"), (S, "mesa")],
+        &[
+            (E, "cook"),
+            (E, "cooking"),
+            (E, "meal"),
+            (E, "meals"),
+            (E, "dinner"),
+            (E, "lunch"),
+            (S, "cocinar"),
+            (S, "comida"),
+            (S, "cena"),
+            (S, "comidas"),
+        ],
+        &[
+            (E, "bake"),
+            (E, "baking"),
+            (E, "bread"),
+            (E, "cake"),
+            (S, "pan"),
+            (S, "hornear"),
+            (S, "pastel"),
+            (S, "tarta"),
+        ],
+        &[
+            (E, "clean"),
+            (E, "cleaning"),
+            (S, "limpiar"),
+            (S, "limpieza"),
+        ],
+        &[
+            (E, "paint"),
+            (E, "painting"),
+            (E, "decorate"),
+            (E, "decorating"),
+            (S, "pintar"),
+            (S, "pintura"),
+        ],
+        &[
+            (E, "translate"),
+            (E, "translation"),
+            (E, "translator"),
+            (S, "traducir"),
+            (S, "traducción"),
+        ],
+        &[
+            (E, "elderly"),
+            (E, "older"),
+            (E, "grandmother"),
+            (E, "grandfather"),
+            (E, "senior"),
+            (S, "mayores"),
+            (S, "abuela"),
+            (S, "abuelo"),
+        ],
+        &[
+            (E, "hospital"),
+            (E, "clinic"),
+            (E, "doctor"),
+            (E, "appointment"),
+            (S, "médico"),
+            (S, "clínica"),
+            (S, "cita"),
+        ],
+        &[
+            (E, "photo"),
+            (E, "photos"),
+            (E, "photograph"),
+            (E, "photography"),
+            (E, "camera"),
+            (S, "foto"),
+            (S, "fotos"),
+            (S, "fotografía"),
+            (S, "cámara"),
+        ],
+        &[
+            (E, "furniture"),
+            (E, "chair"),
+            (E, "table"),
+            (E, "shelf"),
+            (E, "shelves"),
+            (E, "wardrobe"),
+            (S, "mueble"),
+            (S, "muebles"),
+            (S, "silla"),
+            (S, "mesa"),
+        ],
         &[(E, "book"), (E, "books"), (S, "libro"), (S, "libros")],
-        &[(E, "vegetable"), (E, "vegetables"), (E, "veg"), (E, "produce"), (S, "verdura"), (S, "verduras"), (S, "hortalizas")],
-        &[(E, "seed"), (E, "seeds"), (E, "seedling"), (E, "seedlings"), (S, "semilla"), (S, "semillas")],
+        &[
+            (E, "vegetable"),
+            (E, "vegetables"),
+            (E, "veg"),
+            (E, "produce"),
+            (S, "verdura"),
+            (S, "verduras"),
+            (S, "hortalizas"),
+        ],
+        &[
+            (E, "seed"),
+            (E, "seeds"),
+            (E, "seedling"),
+            (E, "seedlings"),
+            (S, "semilla"),
+            (S, "semillas"),
+        ],
         &[(E, "cv"), (E, "resume"), (S, "currículum")],
-        &[(E, "letter"), (E, "letters"), (E, "writing"), (S, "carta"), (S, "cartas"), (S, "escribir")],
+        &[
+            (E, "letter"),
+            (E, "letters"),
+            (E, "writing"),
+            (S, "carta"),
+            (S, "cartas"),
+            (S, "escribir"),
+        ],
         &[(E, "wifi"), (E, "internet"), (E, "router"), (S, "internet")],
         &[(E, "massage"), (S, "masaje")],
         &[(E, "workshop"), (S, "taller")],
-        &[(E, "knit"), (E, "knitting"), (E, "crochet"), (S, "tejer"), (S, "punto"), (S, "ganchillo")],
-        &[(E, "plumbing"), (E, "plumber"), (E, "tap"), (E, "leak"), (E, "leaking"), (E, "dripping"), (S, "fontanero"), (S, "grifo"), (S, "fuga")],
-        &[(E, "electrician"), (E, "wiring"), (E, "socket"), (E, "light"), (S, "electricista"), (S, "enchufe")],
-        &[(E, "groceries"), (E, "shopping"), (S, "compra"), (S, "compras")],
+        &[
+            (E, "knit"),
+            (E, "knitting"),
+            (E, "crochet"),
+            (S, "tejer"),
+            (S, "punto"),
+            (S, "ganchillo"),
+        ],
+        &[
+            (E, "plumbing"),
+            (E, "plumber"),
+            (E, "tap"),
+            (E, "leak"),
+            (E, "leaking"),
+            (E, "dripping"),
+            (S, "fontanero"),
+            (S, "grifo"),
+            (S, "fuga"),
+        ],
+        &[
+            (E, "electrician"),
+            (E, "wiring"),
+            (E, "socket"),
+            (E, "light"),
+            (S, "electricista"),
+            (S, "enchufe"),
+        ],
+        &[
+            (E, "groceries"),
+            (E, "shopping"),
+            (S, "compra"),
+            (S, "compras"),
+        ],
     ]
 };
 
@@ -226,10 +492,22 @@ mod tests {
 
     #[test]
     fn words_are_stemmed_folded_and_stop_words_dropped() {
-        assert_eq!(analyze("I'm repairing the bikes!", Language::English), vec!["repair", "bicycl"]);
-        assert_eq!(analyze("Fix bicycles", Language::English), vec!["repair", "bicycl"]);
-        assert_eq!(analyze("Necesito arreglar mi bici", Language::Spanish), vec!["repair", "bicycl"]);
-        assert_eq!(analyze("canción Canciones", Language::Spanish), vec!["cancion", "cancion"]);
+        assert_eq!(
+            analyze("I'm repairing the bikes!", Language::English),
+            vec!["repair", "bicycl"]
+        );
+        assert_eq!(
+            analyze("Fix bicycles", Language::English),
+            vec!["repair", "bicycl"]
+        );
+        assert_eq!(
+            analyze("Necesito arreglar mi bici", Language::Spanish),
+            vec!["repair", "bicycl"]
+        );
+        assert_eq!(
+            analyze("canción Canciones", Language::Spanish),
+            vec!["cancion", "cancion"]
+        );
     }
 
     #[test]

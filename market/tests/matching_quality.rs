@@ -34,7 +34,11 @@ fn listing(value: &Value, id: i64, side: Side) -> DocInput {
         description: text("description"),
         tags: value["tags"]
             .as_array()
-            .map(|tags| tags.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
     }
 }
@@ -52,7 +56,11 @@ fn precision_at_3_stays_above_its_floor() {
     assert!(offers.len() >= 120 && needs.len() >= 40);
     let mut index = Index::default();
     for offer in offers {
-        index.upsert(listing(offer, number(offer["id"].as_str().expect("id")), Side::Offer));
+        index.upsert(listing(
+            offer,
+            number(offer["id"].as_str().expect("id")),
+            Side::Offer,
+        ));
     }
     for need in needs {
         let id = NEED_ID_BASE + number(need["id"].as_str().expect("id"));
@@ -67,7 +75,10 @@ fn precision_at_3_stays_above_its_floor() {
             .iter()
             .map(|e| number(e.as_str().expect("id")))
             .collect();
-        let top: Vec<i64> = matches(&index, id, |_| None, 0, 3).iter().map(|m| m.id).collect();
+        let top: Vec<i64> = matches(&index, id, |_| None, 0, 3)
+            .iter()
+            .map(|m| m.id)
+            .collect();
         let hits = top.iter().filter(|t| expected.contains(t)).count();
         let precision = hits as f64 / expected.len().min(3) as f64;
         precision_sum += precision;
@@ -87,5 +98,8 @@ fn precision_at_3_stays_above_its_floor() {
         needs.len(),
         misses.join("\n")
     );
-    assert!(mean >= PRECISION_AT_3_FLOOR, "precision@3 fell to {mean:.3}");
+    assert!(
+        mean >= PRECISION_AT_3_FLOOR,
+        "precision@3 fell to {mean:.3}"
+    );
 }

@@ -57,7 +57,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub(crate) fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn api_error(
+    status: StatusCode,
+    code: &'static str,
+    message: impl Into<String>,
+) -> ApiError {
     ApiError {
         status,
         code,

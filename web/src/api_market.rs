@@ -137,13 +137,29 @@ pub async fn listings(
     Query(query): Query<ListingsQuery>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
-    let invalid = |field: &str| api_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("{field}: unknown value"));
+    let invalid = |field: &str| {
+        api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{field}: unknown value"),
+        )
+    };
     let search = Search {
         text: query.q.clone(),
         language: Some(member_language(&v, query.language.as_deref())),
         filters: Filters {
-            side: query.side.as_deref().map(Side::parse).transpose().map_err(|_| invalid("side"))?,
-            kind: query.kind.as_deref().map(Kind::parse).transpose().map_err(|_| invalid("kind"))?,
+            side: query
+                .side
+                .as_deref()
+                .map(Side::parse)
+                .transpose()
+                .map_err(|_| invalid("side"))?,
+            kind: query
+                .kind
+                .as_deref()
+                .map(Kind::parse)
+                .transpose()
+                .map_err(|_| invalid("kind"))?,
             category: query.category.clone().filter(|c| !c.is_empty()),
             area: query.area.clone().filter(|a| !a.is_empty()),
             owner: None,
@@ -153,7 +169,12 @@ pub async fn listings(
         limit: query.limit.unwrap_or(20).min(PAGE_LIMIT_MAX),
         now_ms: now_ms(),
     };
-    let page = state.services.market.search(actor.circle.row_id, &search).await.map_err(crate::services::ActionError::from)?;
+    let page = state
+        .services
+        .market
+        .search(actor.circle.row_id, &search)
+        .await
+        .map_err(crate::services::ActionError::from)?;
     let ids: Vec<i64> = page.hits.iter().map(|h| h.id).collect();
     let listings = state
         .services
@@ -231,15 +252,25 @@ pub async fn create_listing(
         value_kind: body.value_kind.clone(),
         amount: body.amount.clone(),
         availability: body.availability.clone(),
-        expires_in_days: body.expires_in_days.map(|d| d.to_string()).unwrap_or_default(),
+        expires_in_days: body
+            .expires_in_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         starts: event.map(|e| e.starts.clone()).unwrap_or_default(),
         ends: event.map(|e| e.ends.clone()).unwrap_or_default(),
         place: event.map(|e| e.place.clone()).unwrap_or_default(),
         online: event.filter(|e| e.online).map(|_| "on".into()),
-        capacity: event.and_then(|e| e.capacity).map(|c| c.to_string()).unwrap_or_default(),
+        capacity: event
+            .and_then(|e| e.capacity)
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
     };
     let language = member_language(&v, body.language.as_deref());
-    let draft = match state.services.parse_listing(&actor, &input, language).await? {
+    let draft = match state
+        .services
+        .parse_listing(&actor, &input, language)
+        .await?
+    {
         Ok(draft) => draft,
         Err(errors) => {
             return Err(api_error(
@@ -254,7 +285,11 @@ pub async fn create_listing(
         }
     };
     let listing = state.services.create_listing(&actor, &draft).await?;
-    Ok((StatusCode::CREATED, Json(listing_json(&listing, actor.circle.decimals))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(listing_json(&listing, actor.circle.decimals)),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/circles/{slug}/listings/{id}`
@@ -282,7 +317,10 @@ pub async fn matches(
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     state.services.listing(&actor, id).await?;
-    let limit = query.limit.unwrap_or(10).min(commons_market::matching::MATCHES_MAX);
+    let limit = query
+        .limit
+        .unwrap_or(10)
+        .min(commons_market::matching::MATCHES_MAX);
     let found = state.services.matches_for(&actor, id, limit).await?;
     Ok(Json(json!({
         "listing": id,
@@ -303,7 +341,9 @@ pub async fn deals(
         .deals_of(actor.circle.row_id, actor.user.id)
         .await
         .map_err(crate::services::ActionError::from)?;
-    Ok(Json(json!({ "deals": deals.iter().map(|d| deal_json(d, None)).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "deals": deals.iter().map(|d| deal_json(d, None)).collect::<Vec<_>>() }),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

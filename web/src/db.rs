@@ -874,9 +874,12 @@ impl NodeDb {
         }
         self.reads
             .people
-            .get_or_read(&self.reads.generations, WEB_SCOPE, (circle, ids.clone()), || {
-                self.read_people(circle, ids.clone())
-            })
+            .get_or_read(
+                &self.reads.generations,
+                WEB_SCOPE,
+                (circle, ids.clone()),
+                || self.read_people(circle, ids.clone()),
+            )
             .await
     }
 

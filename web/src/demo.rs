@@ -257,17 +257,59 @@ async fn plant_market(state: &AppState, actors: &[crate::services::Actor]) -> an
     let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
     // Chen needed a bike repair; Ben helped, was paid, and was thanked.
     let (chen, ben) = (&actors[2], &actors[1]);
-    let deal = services.open_deal(ben, ids[6], "I can look at it on Saturday morning.").await.map_err(fail)?;
-    services.deal_message(chen, deal.deal.id, "Saturday is perfect, thank you!").await.map_err(fail)?;
-    services.propose_terms(ben, deal.deal.id, "New inner tube and brake pads, about an hour", "1", false).await.map_err(fail)?;
-    services.agree_terms(chen, deal.deal.id).await.map_err(fail)?;
-    services.complete_deal(chen, deal.deal.id).await.map_err(fail)?;
-    services.thank(chen, deal.deal.id, "Rides like new. Ben explained everything as he went.").await.map_err(fail)?;
+    let deal = services
+        .open_deal(ben, ids[6], "I can look at it on Saturday morning.")
+        .await
+        .map_err(fail)?;
+    services
+        .deal_message(chen, deal.deal.id, "Saturday is perfect, thank you!")
+        .await
+        .map_err(fail)?;
+    services
+        .propose_terms(
+            ben,
+            deal.deal.id,
+            "New inner tube and brake pads, about an hour",
+            "1",
+            false,
+        )
+        .await
+        .map_err(fail)?;
+    services
+        .agree_terms(chen, deal.deal.id)
+        .await
+        .map_err(fail)?;
+    services
+        .complete_deal(chen, deal.deal.id)
+        .await
+        .map_err(fail)?;
+    services
+        .thank(
+            chen,
+            deal.deal.id,
+            "Rides like new. Ben explained everything as he went.",
+        )
+        .await
+        .map_err(fail)?;
     // Hana asked Dolores about the trousers; they are still talking.
-    services.open_deal(&actors[3], ids[9], "I can take them up this week. How much shorter?").await.map_err(fail)?;
+    services
+        .open_deal(
+            &actors[3],
+            ids[9],
+            "I can take them up this week. How much shorter?",
+        )
+        .await
+        .map_err(fail)?;
     // Some are going to the workshop.
     for member in [2, 3, 4, 7] {
-        services.rsvp(&actors[member], ids[5], commons_market::event::Answer::Going).await.map_err(fail)?;
+        services
+            .rsvp(
+                &actors[member],
+                ids[5],
+                commons_market::event::Answer::Going,
+            )
+            .await
+            .map_err(fail)?;
     }
     Ok(())
 }

@@ -241,15 +241,23 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/c/{slug}/market/{id}/edit",
             get(market_routes::edit_form).post(market_routes::edit_submit),
         )
-        .route("/c/{slug}/market/{id}/status", post(market_routes::set_status))
+        .route(
+            "/c/{slug}/market/{id}/status",
+            post(market_routes::set_status),
+        )
         .route("/c/{slug}/market/{id}/rsvp", post(market_routes::rsvp))
-        .route("/c/{slug}/market/{id}/event.ics", get(market_routes::event_ics))
-        .route("/c/{slug}/market/{id}/deals", post(market_routes::deal_open))
+        .route(
+            "/c/{slug}/market/{id}/event.ics",
+            get(market_routes::event_ics),
+        )
+        .route(
+            "/c/{slug}/market/{id}/deals",
+            post(market_routes::deal_open),
+        )
         .route(
             "/c/{slug}/market/{id}/photos",
-            post(market_routes::photo_upload).layer(DefaultBodyLimit::max(
-                market_routes::PHOTO_UPLOAD_BYTES_MAX,
-            )),
+            post(market_routes::photo_upload)
+                .layer(DefaultBodyLimit::max(market_routes::PHOTO_UPLOAD_BYTES_MAX)),
         )
         .route(
             "/c/{slug}/market/{id}/photos/{photo}/delete",
@@ -263,13 +271,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/c/{slug}/events.ics", get(market_routes::events_ics))
         .route("/c/{slug}/deals", get(market_routes::deals))
         .route("/c/{slug}/deals/{id}", get(market_routes::deal_show))
-        .route("/c/{slug}/deals/{id}/{action}", post(market_routes::deal_action))
+        .route(
+            "/c/{slug}/deals/{id}/{action}",
+            post(market_routes::deal_action),
+        )
         .route(
             "/c/{slug}/steward/categories",
             get(market_routes::categories).post(market_routes::categories_submit),
         )
         .route("/notifications", get(market_routes::notifications))
-        .route("/notifications/read", post(market_routes::notifications_read))
+        .route(
+            "/notifications/read",
+            post(market_routes::notifications_read),
+        )
         .route(
             "/settings/notifications",
             post(market_routes::notification_settings),
@@ -300,7 +314,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/circles/{slug}/listings",
             get(api_market::listings).post(api_market::create_listing),
         )
-        .route("/api/v1/circles/{slug}/listings/{id}", get(api_market::listing))
+        .route(
+            "/api/v1/circles/{slug}/listings/{id}",
+            get(api_market::listing),
+        )
         .route(
             "/api/v1/circles/{slug}/listings/{id}/matches",
             get(api_market::matches),
@@ -462,6 +479,13 @@ pub async fn serve(
             tick.tick().await;
             if let Err(error) = purge_state.services.purge_sessions().await {
                 tracing::warn!(%error, "purging expired sessions failed");
+            }
+            match purge_state.services.remind_expiring().await {
+                Ok(0) => {}
+                Ok(reminded) => tracing::info!(reminded, "reminded authors of expiring listings"),
+                Err(error) => {
+                    tracing::warn!(%error, "reminding authors of expiring listings failed")
+                }
             }
             purge_state.login_limits.shrink();
             purge_state.signup_limits.shrink();

@@ -185,7 +185,11 @@ impl Services {
     }
 
     /// A steward replaces the circle's category tree.
-    pub async fn set_category_tree(&self, actor: &Actor, text: &str) -> Result<Result<(), TreeError>, ActionError> {
+    pub async fn set_category_tree(
+        &self,
+        actor: &Actor,
+        text: &str,
+    ) -> Result<Result<(), TreeError>, ActionError> {
         if !actor.is_steward {
             return Err(ActionError::Forbidden);
         }
@@ -263,7 +267,11 @@ impl Services {
     }
 
     /// Publishes a listing and tells the members whose listings it matches.
-    pub async fn create_listing(&self, actor: &Actor, draft: &ListingDraft) -> Result<Listing, ActionError> {
+    pub async fn create_listing(
+        &self,
+        actor: &Actor,
+        draft: &ListingDraft,
+    ) -> Result<Listing, ActionError> {
         let listing = self
             .market
             .create_listing(actor.circle.row_id, actor.user.id, draft, now_ms())
@@ -272,9 +280,14 @@ impl Services {
         Ok(listing)
     }
 
-    /// Replaces a listing's text; matches are notified again (only new pairs matter to people,
-    /// but a listing rewritten is a new chance).
-    pub async fn update_listing(&self, actor: &Actor, id: i64, draft: &ListingDraft) -> Result<Listing, ActionError> {
+    /// Replaces a listing's text. Matches are not notified again: people were told when it was
+    /// first published, and an edit should not make their notifications noisy.
+    pub async fn update_listing(
+        &self,
+        actor: &Actor,
+        id: i64,
+        draft: &ListingDraft,
+    ) -> Result<Listing, ActionError> {
         let listing = self
             .market
             .update_listing(actor.circle.row_id, id, actor.user.id, draft, now_ms())
@@ -283,16 +296,31 @@ impl Services {
     }
 
     /// Pauses, reopens (renewing it) or closes one's own listing.
-    pub async fn set_listing_status(&self, actor: &Actor, id: i64, status: Status) -> Result<(), ActionError> {
-        let renew = (status == Status::Active).then_some(commons_market::listing::EXPIRY_DAYS_DEFAULT);
+    pub async fn set_listing_status(
+        &self,
+        actor: &Actor,
+        id: i64,
+        status: Status,
+    ) -> Result<(), ActionError> {
+        let renew =
+            (status == Status::Active).then_some(commons_market::listing::EXPIRY_DAYS_DEFAULT);
         Ok(self
             .market
-            .set_status(actor.circle.row_id, id, actor.user.id, status, renew, now_ms())
+            .set_status(
+                actor.circle.row_id,
+                id,
+                actor.user.id,
+                status,
+                renew,
+                now_ms(),
+            )
             .await?)
     }
 
     async fn notify_matches(&self, actor: &Actor, listing: &Listing) -> Result<(), ActionError> {
-        let found = self.matches_for(actor, listing.id, NOTIFY_MATCHES_MAX).await?;
+        let found = self
+            .matches_for(actor, listing.id, NOTIFY_MATCHES_MAX)
+            .await?;
         let now = now_ms();
         for (found, other) in found.iter().filter(|(m, _)| m.score >= NOTIFY_SCORE_MIN) {
             let circle = actor.circle.row_id;
@@ -336,7 +364,11 @@ impl Services {
     }
 
     /// The active members among `ids`, by user id.
-    pub async fn people_by_id(&self, actor: &Actor, ids: &[i64]) -> Result<HashMap<i64, Person>, ActionError> {
+    pub async fn people_by_id(
+        &self,
+        actor: &Actor,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Person>, ActionError> {
         let mut people = HashMap::new();
         for chunk in ids.chunks(crate::db::MEMBERS_PAGE_MAX as usize) {
             for person in self.db.people(actor.circle.row_id, chunk).await? {
@@ -347,7 +379,11 @@ impl Services {
     }
 
     /// Listings as cards: author and first photo.
-    pub async fn cards(&self, actor: &Actor, listings: Vec<Listing>) -> Result<Vec<ListingCard>, ActionError> {
+    pub async fn cards(
+        &self,
+        actor: &Actor,
+        listings: Vec<Listing>,
+    ) -> Result<Vec<ListingCard>, ActionError> {
         let owners: Vec<i64> = listings.iter().map(|l| l.owner).collect();
         let people = self.people_by_id(actor, &owners).await?;
         let ids: Vec<i64> = listings.iter().map(|l| l.id).collect();
@@ -363,7 +399,11 @@ impl Services {
     }
 
     /// Searches or browses the circle's live listings.
-    pub async fn search_listings(&self, actor: &Actor, search: &Search) -> Result<(Page, Vec<ListingCard>), ActionError> {
+    pub async fn search_listings(
+        &self,
+        actor: &Actor,
+        search: &Search,
+    ) -> Result<(Page, Vec<ListingCard>), ActionError> {
         let page = self.market.search(actor.circle.row_id, search).await?;
         let ids: Vec<i64> = page.hits.iter().map(|h| h.id).collect();
         let listings = self.market.listings(actor.circle.row_id, &ids).await?;
@@ -372,11 +412,19 @@ impl Services {
     }
 
     /// Where the members who would earn stand (balance and floor), for the balance boost.
-    async fn standings(&self, actor: &Actor, owners: &[i64]) -> Result<HashMap<i64, Standing>, ActionError> {
+    async fn standings(
+        &self,
+        actor: &Actor,
+        owners: &[i64],
+    ) -> Result<HashMap<i64, Standing>, ActionError> {
         let people = self.people_by_id(actor, owners).await?;
         let mut standings = HashMap::new();
         for person in people.values() {
-            if let Some(account) = self.store.account(&actor.circle, &person.account_key).await? {
+            if let Some(account) = self
+                .store
+                .account(&actor.circle, &person.account_key)
+                .await?
+            {
                 standings.insert(
                     person.user_id,
                     Standing {
@@ -390,18 +438,22 @@ impl Services {
     }
 
     /// The best matches of a listing with the matched listings, best first.
-    pub async fn matches_for(&self, actor: &Actor, id: i64, limit: usize) -> Result<Vec<(Match, Listing)>, ActionError> {
+    pub async fn matches_for(
+        &self,
+        actor: &Actor,
+        id: i64,
+        limit: usize,
+    ) -> Result<Vec<(Match, Listing)>, ActionError> {
         let circle = actor.circle.row_id;
         let now = now_ms();
-        let owners = self
+        let contenders = self
             .market
-            .with_index(circle, |index| matching::candidate_owners(index, id, now))
+            .with_index(circle, |index| matching::contenders(index, id, now, limit))
             .await?;
-        let standings = self.standings(actor, &owners).await?;
-        let found = self
-            .market
-            .matches(circle, id, |owner| standings.get(&owner).copied(), now, limit)
+        let standings = self
+            .standings(actor, &matching::earners(&contenders))
             .await?;
+        let found = matching::finish(contenders, |owner| standings.get(&owner).copied(), limit);
         let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
         let mut listings: HashMap<i64, Listing> = self
             .market
@@ -417,9 +469,15 @@ impl Services {
     }
 
     /// "Matches for you": each of the actor's live listings with its best matches.
-    pub async fn my_matches(&self, actor: &Actor) -> Result<Vec<(Listing, Vec<(Match, Listing)>)>, ActionError> {
+    pub async fn my_matches(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(Listing, Vec<(Match, Listing)>)>, ActionError> {
         let now = now_ms();
-        let mine = self.market.listings_of(actor.circle.row_id, actor.user.id).await?;
+        let mine = self
+            .market
+            .listings_of(actor.circle.row_id, actor.user.id)
+            .await?;
         let mut all = Vec::new();
         for listing in mine.into_iter().filter(|l| l.is_live(now)) {
             let found = self.matches_for(actor, listing.id, MATCHES_SHOWN).await?;
@@ -429,7 +487,10 @@ impl Services {
     }
 
     /// Small trade loops through the actor: each step is (giver, receiver, offer, need).
-    pub async fn trade_cycles(&self, actor: &Actor) -> Result<(Vec<Vec<CycleStep>>, bool), ActionError> {
+    pub async fn trade_cycles(
+        &self,
+        actor: &Actor,
+    ) -> Result<(Vec<Vec<CycleStep>>, bool), ActionError> {
         let now = now_ms();
         let me = actor.user.id;
         let found: Found<i64, (i64, i64)> = self
@@ -481,11 +542,18 @@ impl Services {
 
     /// The actor's own listings, every status, newest first.
     pub async fn my_listings(&self, actor: &Actor) -> Result<Vec<Listing>, ActionError> {
-        Ok(self.market.listings_of(actor.circle.row_id, actor.user.id).await?)
+        Ok(self
+            .market
+            .listings_of(actor.circle.row_id, actor.user.id)
+            .await?)
     }
 
     /// Another member's live listings (their page).
-    pub async fn listings_by(&self, actor: &Actor, owner: i64) -> Result<Vec<Listing>, ActionError> {
+    pub async fn listings_by(
+        &self,
+        actor: &Actor,
+        owner: i64,
+    ) -> Result<Vec<Listing>, ActionError> {
         let now = now_ms();
         Ok(self
             .market
@@ -500,7 +568,12 @@ impl Services {
 
     /// "I can help" / "I'm interested": opens (or finds) the actor's deal on a listing, with
     /// an optional first message.
-    pub async fn open_deal(&self, actor: &Actor, listing_id: i64, message: &str) -> Result<StoredDeal, ActionError> {
+    pub async fn open_deal(
+        &self,
+        actor: &Actor,
+        listing_id: i64,
+        message: &str,
+    ) -> Result<StoredDeal, ActionError> {
         let listing = self.listing(actor, listing_id).await?;
         if !listing.is_live(now_ms()) {
             return Err(invalid("deal", "deal-error-listing-closed"));
@@ -513,12 +586,18 @@ impl Services {
         if !message.is_empty() {
             self.post_message(actor, &stored, message).await?;
         } else if new {
-            self.notify_deal(actor, &stored, NotificationKind::DealMessage).await?;
+            self.notify_deal(actor, &stored, NotificationKind::DealMessage)
+                .await?;
         }
         Ok(stored)
     }
 
-    async fn notify_deal(&self, actor: &Actor, stored: &StoredDeal, kind: NotificationKind) -> Result<(), ActionError> {
+    async fn notify_deal(
+        &self,
+        actor: &Actor,
+        stored: &StoredDeal,
+        kind: NotificationKind,
+    ) -> Result<(), ActionError> {
         self.market
             .notify(
                 NewNotification {
@@ -535,14 +614,20 @@ impl Services {
         Ok(())
     }
 
-    async fn post_message(&self, actor: &Actor, stored: &StoredDeal, text: &str) -> Result<(), ActionError> {
+    async fn post_message(
+        &self,
+        actor: &Actor,
+        stored: &StoredDeal,
+        text: &str,
+    ) -> Result<(), ActionError> {
         if text.chars().count() > deal::MESSAGE_CHARS_MAX {
             return Err(invalid("message", "deal-error-message-long"));
         }
         self.market
             .add_message(stored, actor.user.id, text, now_ms())
             .await?;
-        self.notify_deal(actor, stored, NotificationKind::DealMessage).await
+        self.notify_deal(actor, stored, NotificationKind::DealMessage)
+            .await
     }
 
     /// A deal the actor is part of; anyone else gets "not found".
@@ -555,7 +640,11 @@ impl Services {
     }
 
     /// A deal with its listing, the other member, conversation and thank-yous.
-    pub async fn deal_page(&self, actor: &Actor, id: i64) -> Result<(DealCard, Vec<Message>, Vec<Thanks>), ActionError> {
+    pub async fn deal_page(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(DealCard, Vec<Message>, Vec<Thanks>), ActionError> {
         let stored = self.deal_for(actor, id).await?;
         let messages = self.market.messages(id).await?;
         let thanks = self.market.thanks_on(actor.circle.row_id, id).await?;
@@ -566,13 +655,23 @@ impl Services {
     async fn deal_card(&self, actor: &Actor, stored: StoredDeal) -> Result<DealCard, ActionError> {
         let other_id = stored.deal.other_party(actor.user.id);
         let people = self.people_by_id(actor, &[other_id]).await?;
-        let listing = self.market.listing(actor.circle.row_id, stored.deal.listing_id).await?;
-        Ok(DealCard { other: people.get(&other_id).cloned(), listing, stored })
+        let listing = self
+            .market
+            .listing(actor.circle.row_id, stored.deal.listing_id)
+            .await?;
+        Ok(DealCard {
+            other: people.get(&other_id).cloned(),
+            listing,
+            stored,
+        })
     }
 
     /// The actor's deals, most recent first.
     pub async fn my_deals(&self, actor: &Actor) -> Result<Vec<DealCard>, ActionError> {
-        let deals = self.market.deals_of(actor.circle.row_id, actor.user.id).await?;
+        let deals = self
+            .market
+            .deals_of(actor.circle.row_id, actor.user.id)
+            .await?;
         let mut cards = Vec::with_capacity(deals.len());
         for stored in deals {
             cards.push(self.deal_card(actor, stored).await?);
@@ -580,7 +679,12 @@ impl Services {
         Ok(cards)
     }
 
-    pub async fn deal_message(&self, actor: &Actor, id: i64, text: &str) -> Result<(), ActionError> {
+    pub async fn deal_message(
+        &self,
+        actor: &Actor,
+        id: i64,
+        text: &str,
+    ) -> Result<(), ActionError> {
         let stored = self.deal_for(actor, id).await?;
         if text.trim().is_empty() {
             return Err(invalid("message", "deal-error-message-empty"));
@@ -601,11 +705,17 @@ impl Services {
         let amount_minor = if gift {
             None
         } else {
-            Some(parse_amount(&actor.circle, amount).map_err(|_| invalid("amount", "deal-error-terms"))?)
+            Some(
+                parse_amount(&actor.circle, amount)
+                    .map_err(|_| invalid("amount", "deal-error-terms"))?,
+            )
         };
-        let after = stored.deal.propose(actor.user.id, description, amount_minor)?;
+        let after = stored
+            .deal
+            .propose(actor.user.id, description, amount_minor)?;
         let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
-        self.notify_deal(actor, &saved, NotificationKind::DealUpdate).await?;
+        self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
+            .await?;
         Ok(saved)
     }
 
@@ -613,7 +723,8 @@ impl Services {
         let stored = self.deal_for(actor, id).await?;
         let after = stored.deal.agree(actor.user.id)?;
         let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
-        self.notify_deal(actor, &saved, NotificationKind::DealUpdate).await?;
+        self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
+            .await?;
         Ok(saved)
     }
 
@@ -621,7 +732,8 @@ impl Services {
         let stored = self.deal_for(actor, id).await?;
         let after = stored.deal.cancel(actor.user.id)?;
         let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
-        self.notify_deal(actor, &saved, NotificationKind::DealUpdate).await?;
+        self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
+            .await?;
         Ok(saved)
     }
 
@@ -664,22 +776,27 @@ impl Services {
             // A repeated click already completed it with this very payment.
             Err(MarketError::Conflict) => {
                 let now = self.deal_for(actor, id).await?;
-                if now.deal.status == deal::Status::Completed && now.deal.payment_seq == payment_seq {
+                if now.deal.status == deal::Status::Completed && now.deal.payment_seq == payment_seq
+                {
                     return Ok(now);
                 }
                 return Err(MarketError::Conflict.into());
             }
             Err(error) => return Err(error.into()),
         };
-        self.notify_deal(actor, &saved, NotificationKind::DealUpdate).await?;
+        self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
+            .await?;
         Ok(saved)
     }
 
     /// Leaves a public thank-you on a completed deal.
     pub async fn thank(&self, actor: &Actor, id: i64, text: &str) -> Result<(), ActionError> {
         let stored = self.deal_for(actor, id).await?;
-        self.market.thank(&stored, actor.user.id, text, now_ms()).await?;
-        self.notify_deal(actor, &stored, NotificationKind::Thanks).await
+        self.market
+            .thank(&stored, actor.user.id, text, now_ms())
+            .await?;
+        self.notify_deal(actor, &stored, NotificationKind::Thanks)
+            .await
     }
 
     /// Thank-yous a member received (their page).
@@ -688,10 +805,21 @@ impl Services {
     }
 
     /// A member's completed deals (their page), with their listings.
-    pub async fn completed_deals(&self, actor: &Actor, member: i64) -> Result<Vec<(StoredDeal, Option<Listing>)>, ActionError> {
+    pub async fn completed_deals(
+        &self,
+        actor: &Actor,
+        member: i64,
+    ) -> Result<Vec<(StoredDeal, Option<Listing>)>, ActionError> {
         let mut out = Vec::new();
-        for stored in self.market.completed_deals_of(actor.circle.row_id, member).await? {
-            let listing = self.market.listing(actor.circle.row_id, stored.deal.listing_id).await?;
+        for stored in self
+            .market
+            .completed_deals_of(actor.circle.row_id, member)
+            .await?
+        {
+            let listing = self
+                .market
+                .listing(actor.circle.row_id, stored.deal.listing_id)
+                .await?;
             out.push((stored, listing));
         }
         Ok(out)
@@ -700,7 +828,12 @@ impl Services {
     // ----- events -----
 
     /// Answers an event; members who move up from the waiting list are told.
-    pub async fn rsvp(&self, actor: &Actor, id: i64, answer: Answer) -> Result<Option<event::Place>, ActionError> {
+    pub async fn rsvp(
+        &self,
+        actor: &Actor,
+        id: i64,
+        answer: Answer,
+    ) -> Result<Option<event::Place>, ActionError> {
         let listing = self.listing(actor, id).await?;
         if !listing.is_live(now_ms()) {
             return Err(invalid("answer", "event-error-closed"));
@@ -731,7 +864,11 @@ impl Services {
     }
 
     /// Everyone's answers to an event, with their names.
-    pub async fn rsvps(&self, actor: &Actor, id: i64) -> Result<Vec<(event::Rsvp, Option<Person>)>, ActionError> {
+    pub async fn rsvps(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<Vec<(event::Rsvp, Option<Person>)>, ActionError> {
         let rsvps = self.market.rsvps(id).await?;
         let ids: Vec<i64> = rsvps.iter().map(|r| r.member).collect();
         let people = self.people_by_id(actor, &ids).await?;
@@ -792,7 +929,13 @@ impl Services {
     // ----- photos -----
 
     /// Adds a photo to one's listing: processed (resized, metadata dropped) before it is kept.
-    pub async fn add_photo(&self, actor: &Actor, listing: i64, alt: &str, bytes: &[u8]) -> Result<i64, ActionError> {
+    pub async fn add_photo(
+        &self,
+        actor: &Actor,
+        listing: i64,
+        alt: &str,
+        bytes: &[u8],
+    ) -> Result<i64, ActionError> {
         let alt = photo::parse_alt(alt).map_err(MarketError::from)?;
         let found = self.listing(actor, listing).await?;
         if found.owner != actor.user.id {
@@ -805,11 +948,23 @@ impl Services {
             .map_err(MarketError::from)?;
         Ok(self
             .market
-            .add_photo(actor.circle.row_id, listing, actor.user.id, &alt, &processed, now_ms())
+            .add_photo(
+                actor.circle.row_id,
+                listing,
+                actor.user.id,
+                &alt,
+                &processed,
+                now_ms(),
+            )
             .await?)
     }
 
-    pub async fn delete_photo(&self, actor: &Actor, listing: i64, photo: i64) -> Result<(), ActionError> {
+    pub async fn delete_photo(
+        &self,
+        actor: &Actor,
+        listing: i64,
+        photo: i64,
+    ) -> Result<(), ActionError> {
         Ok(self
             .market
             .delete_photo(actor.circle.row_id, listing, actor.user.id, photo)
@@ -819,8 +974,14 @@ impl Services {
     // ----- notifications -----
 
     /// A person's notifications in the circles they are still an active member of.
-    pub async fn notification_cards(&self, user: i64) -> Result<Vec<NotificationCard>, ActionError> {
-        let notes = self.market.notifications(user, commons_market::store::LIST_ROWS_MAX).await?;
+    pub async fn notification_cards(
+        &self,
+        user: i64,
+    ) -> Result<Vec<NotificationCard>, ActionError> {
+        let notes = self
+            .market
+            .notifications(user, commons_market::store::LIST_ROWS_MAX)
+            .await?;
         let circles: HashMap<i64, commons_ledger::store::CircleInfo> = self
             .store
             .circles()
@@ -832,7 +993,9 @@ impl Services {
         let mut titles: HashMap<(i64, i64), String> = HashMap::new();
         let mut cards = Vec::new();
         for note in notes {
-            let Some(info) = circles.get(&note.circle) else { continue };
+            let Some(info) = circles.get(&note.circle) else {
+                continue;
+            };
             let active = match member_of.get(&note.circle) {
                 Some(active) => *active,
                 None => {
@@ -875,7 +1038,8 @@ impl Services {
     /// Reminds authors whose listings expire within a week (each reminder once).
     pub async fn remind_expiring(&self) -> Result<usize, ActionError> {
         let now = now_ms();
-        let before = now + commons_market::listing::RENEWAL_REMINDER_DAYS * commons_market::listing::DAY_MS;
+        let before =
+            now + commons_market::listing::RENEWAL_REMINDER_DAYS * commons_market::listing::DAY_MS;
         let expiring = self.market.take_expiring(before, now).await?;
         for listing in &expiring {
             self.market
@@ -898,5 +1062,8 @@ impl Services {
 
 /// Parses the `kind` values of the notification settings form.
 pub fn wanted_kinds(values: &[String]) -> Vec<NotificationKind> {
-    values.iter().filter_map(|v| NotificationKind::parse(v)).collect()
+    values
+        .iter()
+        .filter_map(|v| NotificationKind::parse(v))
+        .collect()
 }

@@ -18,12 +18,14 @@ use serde::Deserialize;
 use crate::error::AppError;
 use crate::market::{wanted_kinds, ListingCard, ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
 use crate::routes::{
-    actor_for, form_errors, is_locked, nav_for, page, page_with_status, steward_actor,
-    unit_of, unlock_if_given, user_of, AppState_, PageResult,
+    actor_for, form_errors, is_locked, nav_for, page, page_with_status, steward_actor, unit_of,
+    unlock_if_given, user_of, AppState_, PageResult,
 };
 use crate::services::{ActionError, Actor};
 use crate::session::{redirect_with_flash, Flash, Visitor};
-use crate::views::market::{self as market_views, DealPage, ListingFormPage, ListingPage, MarketPage, MarketQuery};
+use crate::views::market::{
+    self as market_views, DealPage, ListingFormPage, ListingPage, MarketPage, MarketQuery,
+};
 use crate::views::{FieldError, FormErrors};
 use crate::AppState;
 
@@ -38,7 +40,10 @@ fn errors_of(v: &Visitor, errors: &[(&'static str, &'static str)]) -> FormErrors
     FormErrors(
         errors
             .iter()
-            .map(|(field, id)| FieldError { field, message: v.tr.t(id) })
+            .map(|(field, id)| FieldError {
+                field,
+                message: v.tr.t(id),
+            })
             .collect(),
     )
 }
@@ -108,7 +113,12 @@ async fn form_page(
     Ok(market_views::listing_form_page(
         v,
         &nav_for(actor, "market"),
-        &ListingFormPage { input, editing, tree: &tree, unit: &unit_of(&actor.circle) },
+        &ListingFormPage {
+            input,
+            editing,
+            tree: &tree,
+            unit: &unit_of(&actor.circle),
+        },
         errors,
     ))
 }
@@ -121,13 +131,21 @@ pub async fn new_form(
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
     let input = ListingInput {
-        side: Side::parse(&query.side).unwrap_or(Side::Offer).as_str().into(),
-        kind: Kind::parse(&query.kind).unwrap_or(Kind::Skill).as_str().into(),
+        side: Side::parse(&query.side)
+            .unwrap_or(Side::Offer)
+            .as_str()
+            .into(),
+        kind: Kind::parse(&query.kind)
+            .unwrap_or(Kind::Skill)
+            .as_str()
+            .into(),
         value_kind: "by_agreement".into(),
         category: "other".into(),
         ..ListingInput::default()
     };
-    Ok(page(form_page(&state, &v, &actor, &input, None, &FormErrors::default()).await?))
+    Ok(page(
+        form_page(&state, &v, &actor, &input, None, &FormErrors::default()).await?,
+    ))
 }
 
 pub async fn new_submit(
@@ -137,7 +155,11 @@ pub async fn new_submit(
     Form(input): Form<ListingInput>,
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
-    let errors = match state.services.parse_listing(&actor, &input, language_of(&v)).await? {
+    let errors = match state
+        .services
+        .parse_listing(&actor, &input, language_of(&v))
+        .await?
+    {
         Ok(draft) => match state.services.create_listing(&actor, &draft).await {
             Ok(listing) => {
                 return Ok(flash_to(
@@ -155,7 +177,11 @@ pub async fn new_submit(
     Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, markup))
 }
 
-async fn own_listing(state: &AppState, actor: &Actor, id: i64) -> Result<commons_market::store::Listing, AppError> {
+async fn own_listing(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<commons_market::store::Listing, AppError> {
     let listing = state.services.listing(actor, id).await?;
     if listing.owner != actor.user.id {
         return Err(AppError::Forbidden);
@@ -171,7 +197,9 @@ pub async fn edit_form(
     let actor = actor_for(&state, &v, &slug).await?;
     let listing = own_listing(&state, &actor, id).await?;
     let input = ListingInput::of(&listing, actor.circle.decimals);
-    Ok(page(form_page(&state, &v, &actor, &input, Some(id), &FormErrors::default()).await?))
+    Ok(page(
+        form_page(&state, &v, &actor, &input, Some(id), &FormErrors::default()).await?,
+    ))
 }
 
 pub async fn edit_submit(
@@ -182,10 +210,19 @@ pub async fn edit_submit(
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
     own_listing(&state, &actor, id).await?;
-    let errors = match state.services.parse_listing(&actor, &input, language_of(&v)).await? {
+    let errors = match state
+        .services
+        .parse_listing(&actor, &input, language_of(&v))
+        .await?
+    {
         Ok(draft) => match state.services.update_listing(&actor, id, &draft).await {
             Ok(_) => {
-                return Ok(flash_to(&state, &format!("/c/{slug}/market/{id}"), "flash-listing-saved", &[]))
+                return Ok(flash_to(
+                    &state,
+                    &format!("/c/{slug}/market/{id}"),
+                    "flash-listing-saved",
+                    &[],
+                ))
             }
             Err(error) => form_errors(&v, error, "title")?,
         },
@@ -207,8 +244,12 @@ pub async fn set_status(
     Form(form): Form<StatusForm>,
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
-    let status = Status::parse(&form.status).map_err(|_| AppError::BadRequest("market-error-choice"))?;
-    state.services.set_listing_status(&actor, id, status).await?;
+    let status =
+        Status::parse(&form.status).map_err(|_| AppError::BadRequest("market-error-choice"))?;
+    state
+        .services
+        .set_listing_status(&actor, id, status)
+        .await?;
     Ok(flash_to(
         &state,
         &format!("/c/{slug}/market/{id}"),
@@ -251,7 +292,12 @@ async fn listing_markup(
         .map(|(r, _)| r.place);
     let tree = services.category_tree(actor.circle.row_id).await?;
     let description_html = commons_market::markdown::render(&listing.description);
-    let card = services.cards(actor, vec![listing]).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let card = services
+        .cards(actor, vec![listing])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
     Ok(market_views::listing_page(
         v,
         &nav_for(actor, "market"),
@@ -278,11 +324,19 @@ pub async fn show(
     Path((slug, id)): Path<(String, i64)>,
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
-    Ok(page(listing_markup(&state, &v, &actor, id, &FormErrors::default()).await?))
+    Ok(page(
+        listing_markup(&state, &v, &actor, id, &FormErrors::default()).await?,
+    ))
 }
 
 /// Shows the listing again with a form error (photo, answer), as 422.
-async fn listing_with_error(state: &AppState, v: &Visitor, actor: &Actor, id: i64, error: ActionError) -> PageResult {
+async fn listing_with_error(
+    state: &AppState,
+    v: &Visitor,
+    actor: &Actor,
+    id: i64,
+    error: ActionError,
+) -> PageResult {
     let errors = form_errors(v, error, "photo")?;
     let markup = listing_markup(state, v, actor, id, &errors).await?;
     Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, markup))
@@ -307,7 +361,12 @@ pub async fn rsvp(
                 Some(place) => format!("event-you-{}", place.as_str()),
                 None => "event-you-not-going".into(),
             };
-            Ok(flash_to(&state, &format!("/c/{slug}/market/{id}"), &flash, &[]))
+            Ok(flash_to(
+                &state,
+                &format!("/c/{slug}/market/{id}"),
+                &flash,
+                &[],
+            ))
         }
         Err(error) => listing_with_error(&state, &v, &actor, id, error).await,
     }
@@ -316,7 +375,10 @@ pub async fn rsvp(
 fn calendar_response(text: String, file_name: &str) -> Response {
     let mut response = text.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -333,7 +395,9 @@ pub async fn event_ics(
     if listing.event.is_none() {
         return Err(AppError::NotFound);
     }
-    let text = state.services.calendar(&state.config.public_url, &actor, &[listing]);
+    let text = state
+        .services
+        .calendar(&state.config.public_url, &actor, &[listing]);
     Ok(calendar_response(text, &format!("{slug}-{id}.ics")))
 }
 
@@ -351,7 +415,11 @@ pub async fn events(State(state): AppState_, v: Visitor, Path(slug): Path<String
     )))
 }
 
-pub async fn events_ics(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
+pub async fn events_ics(
+    State(state): AppState_,
+    v: Visitor,
+    Path(slug): Path<String>,
+) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
     let events: Vec<_> = state
         .services
@@ -360,7 +428,9 @@ pub async fn events_ics(State(state): AppState_, v: Visitor, Path(slug): Path<St
         .into_iter()
         .map(|card: ListingCard| card.listing)
         .collect();
-    let text = state.services.calendar(&state.config.public_url, &actor, &events);
+    let text = state
+        .services
+        .calendar(&state.config.public_url, &actor, &events);
     Ok(calendar_response(text, &format!("{slug}-events.ics")))
 }
 
@@ -408,9 +478,19 @@ pub async fn photo_upload(
     {
         match field.name() {
             Some("photo") => {
-                bytes = Some(field.bytes().await.map_err(|_| AppError::BadRequest("photo-error-too-large"))?)
+                bytes = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|_| AppError::BadRequest("photo-error-too-large"))?,
+                )
             }
-            Some("alt") => alt = field.text().await.map_err(|_| AppError::BadRequest("photo-error-alt-missing"))?,
+            Some("alt") => {
+                alt = field
+                    .text()
+                    .await
+                    .map_err(|_| AppError::BadRequest("photo-error-alt-missing"))?
+            }
             _ => {}
         }
     }
@@ -420,7 +500,12 @@ pub async fn photo_upload(
         None => Err(crate::services::invalid("photo", "photo-error-missing")),
     };
     match result {
-        Ok(_) => Ok(flash_to(&state, &format!("/c/{slug}/market/{id}"), "flash-photo-added", &[])),
+        Ok(_) => Ok(flash_to(
+            &state,
+            &format!("/c/{slug}/market/{id}"),
+            "flash-photo-added",
+            &[],
+        )),
         Err(error) => listing_with_error(&state, &v, &actor, id, error).await,
     }
 }
@@ -432,7 +517,12 @@ pub async fn photo_delete(
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
     state.services.delete_photo(&actor, id, photo).await?;
-    Ok(flash_to(&state, &format!("/c/{slug}/market/{id}"), "flash-photo-deleted", &[]))
+    Ok(flash_to(
+        &state,
+        &format!("/c/{slug}/market/{id}"),
+        "flash-photo-deleted",
+        &[],
+    ))
 }
 
 pub async fn photo_file(
@@ -457,7 +547,10 @@ pub async fn photo_file(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
     // Members only: private, but a photo never changes under its id.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400, immutable"),
+    );
     Ok(response)
 }
 
@@ -487,7 +580,9 @@ pub async fn deal_open(
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
     match state.services.open_deal(&actor, id, &form.message).await {
-        Ok(stored) => Ok(Redirect::to(&format!("/c/{slug}/deals/{}", stored.deal.id)).into_response()),
+        Ok(stored) => {
+            Ok(Redirect::to(&format!("/c/{slug}/deals/{}", stored.deal.id)).into_response())
+        }
         Err(error) => listing_with_error(&state, &v, &actor, id, error).await,
     }
 }
@@ -495,7 +590,11 @@ pub async fn deal_open(
 pub async fn deals(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
     let deals = state.services.my_deals(&actor).await?;
-    Ok(page(market_views::deals_page(&v, &nav_for(&actor, "market"), &deals)))
+    Ok(page(market_views::deals_page(
+        &v,
+        &nav_for(&actor, "market"),
+        &deals,
+    )))
 }
 
 async fn deal_markup(
@@ -528,7 +627,9 @@ pub async fn deal_show(
     Path((slug, id)): Path<(String, i64)>,
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
-    Ok(page(deal_markup(&state, &v, &actor, id, &FormErrors::default()).await?))
+    Ok(page(
+        deal_markup(&state, &v, &actor, id, &FormErrors::default()).await?,
+    ))
 }
 
 pub async fn deal_action(
@@ -540,17 +641,35 @@ pub async fn deal_action(
     let actor = actor_for(&state, &v, &slug).await?;
     let services = &state.services;
     let (result, flash, field) = match action.as_str() {
-        "message" => (services.deal_message(&actor, id, &form.message).await, None, "message"),
+        "message" => (
+            services.deal_message(&actor, id, &form.message).await,
+            None,
+            "message",
+        ),
         "terms" => (
             services
-                .propose_terms(&actor, id, &form.description, &form.amount, form.gift.is_some())
+                .propose_terms(
+                    &actor,
+                    id,
+                    &form.description,
+                    &form.amount,
+                    form.gift.is_some(),
+                )
                 .await
                 .map(|_| ()),
             Some("flash-terms-proposed"),
             "description",
         ),
-        "agree" => (services.agree_terms(&actor, id).await.map(|_| ()), Some("flash-terms-agreed"), "deal"),
-        "cancel" => (services.cancel_deal(&actor, id).await.map(|_| ()), Some("flash-deal-cancelled"), "deal"),
+        "agree" => (
+            services.agree_terms(&actor, id).await.map(|_| ()),
+            Some("flash-terms-agreed"),
+            "deal",
+        ),
+        "cancel" => (
+            services.cancel_deal(&actor, id).await.map(|_| ()),
+            Some("flash-deal-cancelled"),
+            "deal",
+        ),
         "complete" => {
             let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
                 Ok(()) => services.complete_deal(&actor, id).await.map(|_| ()),
@@ -558,7 +677,11 @@ pub async fn deal_action(
             };
             (result, Some("flash-deal-completed"), "deal")
         }
-        "thanks" => (services.thank(&actor, id, &form.thanks).await, Some("flash-thanks-sent"), "thanks"),
+        "thanks" => (
+            services.thank(&actor, id, &form.thanks).await,
+            Some("flash-thanks-sent"),
+            "thanks",
+        ),
         _ => return Err(AppError::NotFound),
     };
     let to = format!("/c/{slug}/deals/{id}");
@@ -580,7 +703,12 @@ pub async fn deal_action(
 pub async fn notifications(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
     let cards = state.services.notification_cards(user.id).await?;
-    let muted = state.services.market.mutes(user.id).await.map_err(ActionError::from)?;
+    let muted = state
+        .services
+        .market
+        .mutes(user.id)
+        .await
+        .map_err(ActionError::from)?;
     Ok(page(market_views::notifications_page(&v, &cards, &muted)))
 }
 
@@ -592,7 +720,12 @@ pub async fn notifications_read(State(state): AppState_, v: Visitor) -> PageResu
         .mark_read(user.id, now_ms())
         .await
         .map_err(ActionError::from)?;
-    Ok(flash_to(&state, "/notifications", "flash-notifications-read", &[]))
+    Ok(flash_to(
+        &state,
+        "/notifications",
+        "flash-notifications-read",
+        &[],
+    ))
 }
 
 pub async fn notification_settings(
@@ -612,12 +745,21 @@ pub async fn notification_settings(
         .set_wanted(user.id, &wanted_kinds(&kinds))
         .await
         .map_err(ActionError::from)?;
-    Ok(flash_to(&state, "/notifications", "flash-settings-saved", &[]))
+    Ok(flash_to(
+        &state,
+        "/notifications",
+        "flash-settings-saved",
+        &[],
+    ))
 }
 
 // ----- stewards -----
 
-pub async fn categories(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
+pub async fn categories(
+    State(state): AppState_,
+    v: Visitor,
+    Path(slug): Path<String>,
+) -> PageResult {
     let actor = steward_actor(&state, &v, &slug).await?;
     let tree = state.services.category_tree(actor.circle.row_id).await?;
     Ok(page(market_views::categories_page(
@@ -642,11 +784,17 @@ pub async fn categories_submit(
 ) -> PageResult {
     let actor = steward_actor(&state, &v, &slug).await?;
     match state.services.set_category_tree(&actor, &form.tree).await? {
-        Ok(()) => Ok(flash_to(&state, &format!("/c/{slug}/steward/categories"), "flash-settings-saved", &[])),
+        Ok(()) => Ok(flash_to(
+            &state,
+            &format!("/c/{slug}/steward/categories"),
+            "flash-settings-saved",
+            &[],
+        )),
         Err(error) => {
             let (id, line) = error.message();
             let errors = FormErrors::one("tree", v.tr.ta(id, &[("line", &line.to_string())]));
-            let markup = market_views::categories_page(&v, &nav_for(&actor, "steward"), &form.tree, &errors);
+            let markup =
+                market_views::categories_page(&v, &nav_for(&actor, "steward"), &form.tree, &errors);
             Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, markup))
         }
     }

@@ -71,7 +71,11 @@ pub(crate) fn user_of(v: &Visitor) -> Result<&User, AppError> {
     v.user.as_ref().ok_or(AppError::LoginRequired)
 }
 
-pub(crate) async fn actor_for(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, AppError> {
+pub(crate) async fn actor_for(
+    state: &AppState,
+    v: &Visitor,
+    slug: &str,
+) -> Result<Actor, AppError> {
     let user = user_of(v)?;
     Ok(state.services.actor(user, slug, v.session).await?)
 }
@@ -176,7 +180,11 @@ pub(crate) fn form_errors(
 }
 
 /// When the session's key is not in memory, a password typed into the form unlocks it.
-pub(crate) async fn unlock_if_given(state: &AppState, v: &Visitor, password: &str) -> Result<(), ActionError> {
+pub(crate) async fn unlock_if_given(
+    state: &AppState,
+    v: &Visitor,
+    password: &str,
+) -> Result<(), ActionError> {
     if password.is_empty() {
         return Ok(());
     }
@@ -1265,7 +1273,11 @@ fn summary(
             (
                 tr.ta(
                     id,
-                    &[("payer", &n(payer)), ("payee", &n(payee)), ("reference", &reference)],
+                    &[
+                        ("payer", &n(payer)),
+                        ("payee", &n(payee)),
+                        ("reference", &reference),
+                    ],
                 ),
                 Some(*amount_minor),
             )
@@ -1749,7 +1761,11 @@ pub async fn revoke_invitation(
 
 // ----- stewards -----
 
-pub(crate) async fn steward_actor(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, AppError> {
+pub(crate) async fn steward_actor(
+    state: &AppState,
+    v: &Visitor,
+    slug: &str,
+) -> Result<Actor, AppError> {
     let actor = actor_for(state, v, slug).await?;
     if !actor.is_steward {
         return Err(AppError::Forbidden);

@@ -333,7 +333,10 @@ pub async fn visitor_layer(
                 if is_multipart {
                     // Uploads (photos) carry the token in the form's action URL: the body is
                     // too large to read twice, and the token is bound to this session anyway.
-                    parts.uri.query().and_then(|query| form_field(query.as_bytes(), "csrf"))
+                    parts
+                        .uri
+                        .query()
+                        .and_then(|query| form_field(query.as_bytes(), "csrf"))
                 } else if is_form {
                     let bytes = match to_bytes(body, FORM_BYTES_MAX).await {
                         Ok(bytes) => bytes,

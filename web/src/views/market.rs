@@ -21,7 +21,9 @@ use crate::session::Visitor;
 /// The label of a category: the circle's own, else the catalogue's.
 pub fn category_label(tr: &Tr, tree: &Tree, path: &str) -> String {
     match tree.get(path) {
-        Some(Category { label: Some(label), .. }) => label.clone(),
+        Some(Category {
+            label: Some(label), ..
+        }) => label.clone(),
         Some(category) => tr.t(&category.message_id()),
         None => tr.t("category-other"),
     }
@@ -42,7 +44,10 @@ fn kind_label(tr: &Tr, kind: Kind) -> String {
 pub fn value_text(tr: &Tr, unit: &Unit, value: Value) -> String {
     match value {
         Value::Fixed { amount_minor } => unit.money(amount_minor),
-        Value::PerHour { amount_minor } => tr.ta("market-value-per-hour-amount", &[("amount", &unit.money(amount_minor))]),
+        Value::PerHour { amount_minor } => tr.ta(
+            "market-value-per-hour-amount",
+            &[("amount", &unit.money(amount_minor))],
+        ),
         Value::ByAgreement => tr.t("market-value-by_agreement"),
         Value::Gift => tr.t("market-value-gift"),
     }
@@ -61,11 +66,31 @@ fn photo_href(slug: &str, listing: i64, photo: i64, thumb: bool) -> String {
 fn market_tabs(v: &Visitor, slug: &str, current: &str) -> Markup {
     let tr = &v.tr;
     let items = [
-        ("browse", format!("/c/{slug}/market"), tr.t("market-tab-browse")),
-        ("events", format!("/c/{slug}/events"), tr.t("market-tab-events")),
-        ("matches", format!("/c/{slug}/market/matches"), tr.t("market-tab-matches")),
-        ("mine", format!("/c/{slug}/market/mine"), tr.t("market-tab-mine")),
-        ("deals", format!("/c/{slug}/deals"), tr.t("market-tab-deals")),
+        (
+            "browse",
+            format!("/c/{slug}/market"),
+            tr.t("market-tab-browse"),
+        ),
+        (
+            "events",
+            format!("/c/{slug}/events"),
+            tr.t("market-tab-events"),
+        ),
+        (
+            "matches",
+            format!("/c/{slug}/market/matches"),
+            tr.t("market-tab-matches"),
+        ),
+        (
+            "mine",
+            format!("/c/{slug}/market/mine"),
+            tr.t("market-tab-mine"),
+        ),
+        (
+            "deals",
+            format!("/c/{slug}/deals"),
+            tr.t("market-tab-deals"),
+        ),
     ];
     html! {
         nav.tabs aria-label=(tr.t("market-tabs")) {
@@ -101,7 +126,14 @@ fn status_badge(tr: &Tr, listing: &Listing, now_ms: i64) -> Markup {
 }
 
 /// One listing as a card in a list.
-fn listing_card(v: &Visitor, slug: &str, tree: &Tree, unit: &Unit, card: &ListingCard, now_ms: i64) -> Markup {
+fn listing_card(
+    v: &Visitor,
+    slug: &str,
+    tree: &Tree,
+    unit: &Unit,
+    card: &ListingCard,
+    now_ms: i64,
+) -> Markup {
     let tr = &v.tr;
     let l = &card.listing;
     html! {
@@ -172,10 +204,17 @@ fn select_options(selected: &str, options: &[(String, String)]) -> Markup {
 }
 
 fn category_options(tr: &Tr, tree: &Tree, any: Option<String>) -> Vec<(String, String)> {
-    let mut options: Vec<(String, String)> = any.into_iter().map(|label| (String::new(), label)).collect();
+    let mut options: Vec<(String, String)> = any
+        .into_iter()
+        .map(|label| (String::new(), label))
+        .collect();
     for category in tree.categories() {
         let label = category_label(tr, tree, &category.path);
-        let label = if category.is_leaf() { format!("— {label}") } else { label };
+        let label = if category.is_leaf() {
+            format!("— {label}")
+        } else {
+            label
+        };
         options.push((category.path.clone(), label));
     }
     options
@@ -189,7 +228,13 @@ pub fn market_page(v: &Visitor, nav: &CircleNav, m: &MarketPage) -> Markup {
     let pages = m.page.total.div_ceil(m.per_page).max(1);
     let link = |page: usize| {
         let mut parts = vec![format!("page={page}")];
-        for (key, value) in [("q", &q.q), ("side", &q.side), ("kind", &q.kind), ("category", &q.category), ("area", &q.area)] {
+        for (key, value) in [
+            ("q", &q.q),
+            ("side", &q.side),
+            ("kind", &q.kind),
+            ("category", &q.category),
+            ("area", &q.area),
+        ] {
             if !value.is_empty() {
                 parts.push(format!("{key}={}", url_encode(value)));
             }
@@ -202,7 +247,11 @@ pub fn market_page(v: &Visitor, nav: &CircleNav, m: &MarketPage) -> Markup {
         ("need".into(), tr.t("market-side-needs")),
     ];
     let mut kinds = vec![(String::new(), tr.t("market-filter-any-kind"))];
-    kinds.extend(Kind::ALL.iter().map(|k| (k.as_str().to_string(), kind_label(tr, *k))));
+    kinds.extend(
+        Kind::ALL
+            .iter()
+            .map(|k| (k.as_str().to_string(), kind_label(tr, *k))),
+    );
     let title = tr.t("market-title");
     layout(
         v,
@@ -284,7 +333,13 @@ pub struct ListingFormPage<'a> {
     pub unit: &'a Unit,
 }
 
-fn radio_group(name: &'static str, legend: &str, selected: &str, options: &[(String, String)], errors: &FormErrors) -> Markup {
+fn radio_group(
+    name: &'static str,
+    legend: &str,
+    selected: &str,
+    options: &[(String, String)],
+    errors: &FormErrors,
+) -> Markup {
     let error = errors.for_field(name);
     html! {
         fieldset.radio-group #(name) aria-describedby=[error.map(|_| format!("{name}-error"))] {
@@ -303,11 +358,20 @@ fn radio_group(name: &'static str, legend: &str, selected: &str, options: &[(Str
     }
 }
 
-pub fn listing_form_page(v: &Visitor, nav: &CircleNav, f: &ListingFormPage, errors: &FormErrors) -> Markup {
+pub fn listing_form_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    f: &ListingFormPage,
+    errors: &FormErrors,
+) -> Markup {
     let tr = &v.tr;
     let slug = &nav.slug;
     let input = f.input;
-    let title = tr.t(if f.editing.is_some() { "market-edit-title" } else { "market-new-title" });
+    let title = tr.t(if f.editing.is_some() {
+        "market-edit-title"
+    } else {
+        "market-new-title"
+    });
     let action = match f.editing {
         Some(id) => format!("/c/{slug}/market/{id}/edit"),
         None => format!("/c/{slug}/market/new"),
@@ -322,7 +386,12 @@ pub fn listing_form_page(v: &Visitor, nav: &CircleNav, f: &ListingFormPage, erro
         .collect();
     let values: Vec<(String, String)> = ValueKind::ALL
         .iter()
-        .map(|k| (k.as_str().to_string(), tr.t(&format!("market-value-{}", k.as_str()))))
+        .map(|k| {
+            (
+                k.as_str().to_string(),
+                tr.t(&format!("market-value-{}", k.as_str())),
+            )
+        })
         .collect();
     let category_error = errors.for_field("category");
     layout(
@@ -404,9 +473,21 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
     let l = &p.card.listing;
     let live = l.is_live(p.now_ms);
     let base = listing_href(slug, l.id);
-    let going: Vec<&(Rsvp, Option<Person>)> = p.rsvps.iter().filter(|(r, _)| r.place == Place::Going).collect();
-    let waiting: Vec<&(Rsvp, Option<Person>)> = p.rsvps.iter().filter(|(r, _)| r.place == Place::Waiting).collect();
-    let maybe = p.rsvps.iter().filter(|(r, _)| r.place == Place::Maybe).count();
+    let going: Vec<&(Rsvp, Option<Person>)> = p
+        .rsvps
+        .iter()
+        .filter(|(r, _)| r.place == Place::Going)
+        .collect();
+    let waiting: Vec<&(Rsvp, Option<Person>)> = p
+        .rsvps
+        .iter()
+        .filter(|(r, _)| r.place == Place::Waiting)
+        .collect();
+    let maybe = p
+        .rsvps
+        .iter()
+        .filter(|(r, _)| r.place == Place::Maybe)
+        .count();
     layout(
         v,
         Some(nav),
@@ -592,12 +673,23 @@ fn match_list(v: &Visitor, slug: &str, unit: &Unit, matches: &[(Match, Listing)]
     }
 }
 
-pub fn my_listings_page(v: &Visitor, nav: &CircleNav, listings: &[Listing], tree: &Tree, unit: &Unit, now_ms: i64) -> Markup {
+pub fn my_listings_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    listings: &[Listing],
+    tree: &Tree,
+    unit: &Unit,
+    now_ms: i64,
+) -> Markup {
     let tr = &v.tr;
     let title = tr.t("market-mine-title");
     let cards: Vec<ListingCard> = listings
         .iter()
-        .map(|l| ListingCard { listing: l.clone(), author: None, photo: None })
+        .map(|l| ListingCard {
+            listing: l.clone(),
+            author: None,
+            photo: None,
+        })
         .collect();
     layout(
         v,
@@ -735,9 +827,23 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
     let slug = &nav.slug;
     let d = &p.card.stored.deal;
     let base = format!("/c/{slug}/deals/{}", d.id);
-    let other_name = p.card.other.as_ref().map_or("—".to_string(), |o| o.display_name.clone());
-    let name_of = |id: i64| if id == p.me { p.my_name.to_string() } else { other_name.clone() };
-    let listing_title = p.card.listing.as_ref().map_or("—".to_string(), |l| l.title.clone());
+    let other_name = p
+        .card
+        .other
+        .as_ref()
+        .map_or("—".to_string(), |o| o.display_name.clone());
+    let name_of = |id: i64| {
+        if id == p.me {
+            p.my_name.to_string()
+        } else {
+            other_name.clone()
+        }
+    };
+    let listing_title = p
+        .card
+        .listing
+        .as_ref()
+        .map_or("—".to_string(), |l| l.title.clone());
     let title = tr.ta("deal-title", &[("title", &listing_title)]);
     let i_pay = d.payer == p.me;
     let my_thanks = p.thanks.iter().find(|t| t.author == p.me);
@@ -860,13 +966,25 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
     )
 }
 
-pub fn events_page(v: &Visitor, nav: &CircleNav, events: &[ListingCard], tree: &Tree, unit: &Unit, now_ms: i64) -> Markup {
+pub fn events_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    events: &[ListingCard],
+    tree: &Tree,
+    unit: &Unit,
+    now_ms: i64,
+) -> Markup {
     let tr = &v.tr;
     let slug = &nav.slug;
     let title = tr.t("events-title");
     let mut days: Vec<(String, Vec<&ListingCard>)> = Vec::new();
     for card in events {
-        let day = card.listing.event.as_ref().map(|e| e.starts.date()).unwrap_or_default();
+        let day = card
+            .listing
+            .event
+            .as_ref()
+            .map(|e| e.starts.date())
+            .unwrap_or_default();
         match days.last_mut() {
             Some((last, cards)) if *last == day => cards.push(card),
             _ => days.push((day, vec![card])),
@@ -898,7 +1016,11 @@ pub fn events_page(v: &Visitor, nav: &CircleNav, events: &[ListingCard], tree: &
     )
 }
 
-pub fn notifications_page(v: &Visitor, cards: &[NotificationCard], muted: &[NotificationKind]) -> Markup {
+pub fn notifications_page(
+    v: &Visitor,
+    cards: &[NotificationCard],
+    muted: &[NotificationKind],
+) -> Markup {
     let tr = &v.tr;
     let title = tr.t("notifications-title");
     layout(
@@ -1020,5 +1142,70 @@ pub fn member_market(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use commons_market::category::Tree;
+    use commons_market::deal;
+    use commons_market::event::Place;
+    use commons_market::listing::{Kind, Status, ValueKind};
+    use commons_market::store::NotificationKind;
+
+    use crate::i18n::Catalogues;
+
+    /// Ids the views build from values (`market-kind-{kind}`...), which the source scan of the
+    /// catalogue test cannot see.
+    #[test]
+    fn every_id_built_from_a_value_is_in_the_catalogue() {
+        let english: BTreeSet<String> = Catalogues::ids("en").into_iter().collect();
+        let mut built: Vec<String> = Vec::new();
+        built.extend(
+            Kind::ALL
+                .iter()
+                .map(|k| format!("market-kind-{}", k.as_str())),
+        );
+        built.extend(
+            ValueKind::ALL
+                .iter()
+                .map(|k| format!("market-value-{}", k.as_str())),
+        );
+        built.extend(
+            Status::ALL
+                .iter()
+                .map(|s| format!("flash-listing-{}", s.as_str())),
+        );
+        built.extend(NotificationKind::ALL.iter().flat_map(|k| {
+            [
+                format!("notification-{}", k.as_str()),
+                format!("notification-kind-{}", k.as_str()),
+            ]
+        }));
+        built.extend((0..7).map(|d| format!("weekday-{d}")));
+        built.extend(Tree::default().categories().iter().map(|c| c.message_id()));
+        built.extend(
+            [Place::Going, Place::Maybe, Place::Waiting]
+                .iter()
+                .map(|p| format!("event-you-{}", p.as_str())),
+        );
+        built.extend(
+            [
+                deal::Status::Open,
+                deal::Status::Proposed,
+                deal::Status::Agreed,
+                deal::Status::Completed,
+                deal::Status::Cancelled,
+            ]
+            .iter()
+            .map(|s| format!("deal-status-{}", s.as_str())),
+        );
+        let missing: Vec<&String> = built.iter().filter(|id| !english.contains(*id)).collect();
+        assert!(
+            missing.is_empty(),
+            "missing from the catalogue: {missing:?}"
+        );
     }
 }
