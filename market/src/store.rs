@@ -395,7 +395,7 @@ impl Market {
             }
         }
         let mut state = live.state.write().await;
-        if !state.checked_at.is_some_and(|at| at.elapsed() < freshness) {
+        if state.checked_at.is_none_or(|at| at.elapsed() >= freshness) {
             self.refresh(circle, &mut state).await?;
         }
         Ok(read(&state.index))

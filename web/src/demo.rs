@@ -204,8 +204,22 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// The demo market: (member index, side, kind, title, description, category, tags, value, amount).
-const DEMO_LISTINGS: &[(usize, &str, &str, &str, &str, &str, &str, &str, &str)] = &[
+/// One demo listing: (member index, side, kind, title, description, category, tags, value,
+/// amount).
+type DemoListing = (
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// The demo market.
+const DEMO_LISTINGS: &[DemoListing] = &[
     (1, "offer", "skill", "I fix bicycles", "Punctures, brakes, gears and wobbly wheels. Bring it round on a **Saturday morning**; I have most common parts.", "repairs/bikes", "bikes repair", "per_hour", "1"),
     (3, "offer", "skill", "Hemming and alterations", "Trousers too long, a zip that sticks, a seam that opened: I mend clothes by hand or machine.", "repairs/sewing", "sewing clothes", "per_hour", "1"),
     (5, "offer", "skill", "Lifts to the clinic", "Weekday mornings, small car, room for a walking frame in the boot.", "transport/lifts", "lift car", "by_agreement", ""),
