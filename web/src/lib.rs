@@ -472,6 +472,27 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Load each circle's market index now, so the first search after a start is not slow.
+    let warm_state = state.clone();
+    tokio::spawn(async move {
+        match warm_state.services.store.circles().await {
+            Ok(circles) => {
+                for circle in circles {
+                    if let Err(error) = warm_state
+                        .services
+                        .market
+                        .with_index(circle.row_id, |_| ())
+                        .await
+                    {
+                        tracing::warn!(%error, circle = %circle.slug, "loading the market index failed");
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "listing circles to load their market indexes failed")
+            }
+        }
+    });
     let purge_state = state.clone();
     let purger = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(300));
