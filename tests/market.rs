@@ -45,6 +45,7 @@ fn draft(
         category: category.into(),
         tags: Vec::new(),
         area: "Riverside".into(),
+        location: None,
         value: Value::ByAgreement,
         availability: String::new(),
         language,

@@ -54,7 +54,15 @@ both_backends! {
             ("side", "offer"), ("kind", "skill"), ("title", "I fix bicycles"),
             ("description", "Punctures, **brakes**, gears."), ("category", "repairs/bikes"),
             ("tags", "bikes repair"), ("area", "Riverside"), ("value_kind", "per_hour"), ("amount", "1"),
+            ("location", "51.5074, -0.1278"),
         ]).await;
+        // A rough location only ranks: others never see it; its author does, rounded.
+        let seen = amara.get(&format!("/c/garden/market/{offer}")).await;
+        assert!(seen.body.contains("I fix bicycles") && !seen.body.contains("51.5"), "{}", seen.body);
+        let own = ben.get(&format!("/c/garden/market/{offer}/edit")).await;
+        assert!(own.body.contains("51.51, -0.13"), "{}", own.body);
+        let json = amara.get(&format!("/api/v1/circles/garden/listings/{offer}")).await;
+        assert!(json.status == 200 && !json.body.contains("51.5"), "{}", json.body);
         let (page, need) = post_listing(&mut cara, &[
             ("side", "need"), ("kind", "skill"), ("title", "Bike repair"),
             ("description", "My back tyre keeps going flat and the brakes squeak."),

@@ -163,6 +163,7 @@ pub async fn market(
                 category: t.category.clone(),
                 tags: t.tags.clone(),
                 area: AREAS[rng.gen_range(0..AREAS.len())].into(),
+                location: None,
                 value: Value::new(t.value, Some(100)).unwrap_or(Value::ByAgreement),
                 availability: String::new(),
                 language: t.language,

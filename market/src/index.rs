@@ -33,6 +33,7 @@ pub struct DocMeta {
     pub category: String,
     /// The area folded to lowercase, for comparison.
     pub area: String,
+    pub location: Option<crate::listing::Location>,
     pub value: ValueKind,
     pub language: Language,
     pub created_ms: i64,
@@ -493,6 +494,7 @@ pub(crate) mod tests {
                 status: Status::Active,
                 category: category.into(),
                 area: String::new(),
+                location: None,
                 value: ValueKind::ByAgreement,
                 language: Language::English,
                 created_ms: id,

@@ -45,6 +45,8 @@ pub enum ListingError {
     ExpiryInvalid,
     #[error("a fixed or hourly value needs an amount above zero")]
     AmountMissing,
+    #[error("the location is not a latitude and longitude")]
+    LocationInvalid,
 }
 
 impl ListingError {
@@ -60,6 +62,7 @@ impl ListingError {
             ListingError::ChoiceInvalid => "market-error-choice",
             ListingError::ExpiryInvalid => "market-error-expiry",
             ListingError::AmountMissing => "market-error-amount",
+            ListingError::LocationInvalid => "market-error-location",
         }
     }
 }
@@ -150,6 +153,64 @@ impl Value {
     }
 }
 
+/// A coarse position: latitude and longitude rounded to hundredths of a degree (about a
+/// kilometre), kept as integers. It is never shown to other members; it only ranks nearby
+/// matches higher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub lat_centi: i32,
+    pub lon_centi: i32,
+}
+
+impl Location {
+    /// Parses "51.507, -0.127" (or with a space instead of the comma) and rounds it.
+    pub fn parse(text: &str) -> Result<Option<Location>, ListingError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let parts: Vec<&str> = text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|p| !p.is_empty())
+            .collect();
+        let [lat, lon] = parts.as_slice() else {
+            return Err(ListingError::LocationInvalid);
+        };
+        let centi = |text: &str, max: i64| -> Result<i32, ListingError> {
+            let value: rust_decimal::Decimal =
+                text.parse().map_err(|_| ListingError::LocationInvalid)?;
+            let rounded = (value * rust_decimal::Decimal::from(100)).round();
+            let whole: i64 = rounded
+                .try_into()
+                .map_err(|_| ListingError::LocationInvalid)?;
+            if whole.abs() > max * 100 {
+                return Err(ListingError::LocationInvalid);
+            }
+            Ok(whole as i32)
+        };
+        Ok(Some(Location {
+            lat_centi: centi(lat, 90)?,
+            lon_centi: centi(lon, 180)?,
+        }))
+    }
+
+    /// "51.51, -0.13", as the form shows it back to its author.
+    pub fn to_text(self) -> String {
+        let show = |centi: i32| rust_decimal::Decimal::new(i64::from(centi), 2).to_string();
+        format!("{}, {}", show(self.lat_centi), show(self.lon_centi))
+    }
+
+    /// The distance to another location in kilometres (equirectangular: exact enough at the
+    /// scale of a town, and only used for ranking).
+    pub fn km_to(self, other: Location) -> f32 {
+        let degrees = |centi: i32| centi as f32 / 100.0;
+        let mean_lat = ((degrees(self.lat_centi) + degrees(other.lat_centi)) / 2.0).to_radians();
+        let x = (degrees(other.lon_centi) - degrees(self.lon_centi)).to_radians() * mean_lat.cos();
+        let y = (degrees(other.lat_centi) - degrees(self.lat_centi)).to_radians();
+        (x * x + y * y).sqrt() * 6371.0
+    }
+}
+
 /// Trims a text and bounds its length in characters; `None` when it is too long.
 fn bounded(text: &str, chars_max: usize) -> Option<String> {
     let trimmed = text.trim();
@@ -207,6 +268,7 @@ pub struct ListingDraft {
     pub category: String,
     pub tags: Vec<String>,
     pub area: String,
+    pub location: Option<Location>,
     pub value: Value,
     pub availability: String,
     /// The language the listing is written in (its words are stemmed in it).
@@ -226,6 +288,8 @@ pub struct ListingForm {
     pub category: String,
     pub tags: String,
     pub area: String,
+    /// "latitude, longitude", optional.
+    pub location: String,
     pub value_kind: String,
     /// Already parsed by the caller with the circle's decimals (the market knows no units).
     pub amount_minor: Option<i64>,
@@ -275,6 +339,7 @@ impl ListingForm {
             "area",
             bounded(&self.area, AREA_CHARS_MAX).ok_or(ListingError::AreaTooLong),
         );
+        let location = errors.note("location", Location::parse(&self.location));
         let availability = errors.note(
             "availability",
             bounded(&self.availability, AVAILABILITY_CHARS_MAX)
@@ -309,6 +374,7 @@ impl ListingForm {
             description,
             tags,
             area,
+            location,
             availability,
             value,
             expires_in_days,
@@ -320,6 +386,7 @@ impl ListingForm {
                 Some(description),
                 Some(tags),
                 Some(area),
+                Some(location),
                 Some(availability),
                 Some(value),
                 Some(expires_in_days),
@@ -331,6 +398,7 @@ impl ListingForm {
                 category,
                 tags,
                 area,
+                location,
                 value,
                 availability,
                 language,
@@ -385,6 +453,34 @@ mod tests {
             .expect_err("refused");
         let fields: Vec<_> = errors.0.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, vec!["kind", "title", "tags", "amount", "expires"]);
+    }
+
+    #[test]
+    fn coarse_locations_are_rounded_to_about_a_kilometre() {
+        let here = Location::parse(" 51.5074, -0.1278 ")
+            .expect("parses")
+            .expect("given");
+        assert_eq!(
+            here,
+            Location {
+                lat_centi: 5151,
+                lon_centi: -13
+            }
+        );
+        assert_eq!(here.to_text(), "51.51, -0.13");
+        assert_eq!(Location::parse(""), Ok(None));
+        for bad in ["91, 0", "0, 181", "north", "1, 2, 3", "51.5"] {
+            assert_eq!(
+                Location::parse(bad),
+                Err(ListingError::LocationInvalid),
+                "{bad}"
+            );
+        }
+        let there = Location::parse("51.52 -0.10")
+            .expect("parses")
+            .expect("given");
+        let km = here.km_to(there);
+        assert!((2.0..2.6).contains(&km), "{km} km");
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub struct Factors {
     pub kind: f32,
     /// Jaccard overlap of the tags (after stemming and the thesaurus).
     pub tags: f32,
-    /// 1 in the same area, 0.5 when either is online or says no area, 0 otherwise.
+    /// 1 in the same area; by distance when both gave a coarse location (1 within a
+    /// kilometre, falling to 0 at 20 km); 0.5 when either is online or says neither; else 0.
     pub area: f32,
     /// Newer listings are likelier still wanted: halves every 60 days of age.
     pub recency: f32,
@@ -121,14 +122,33 @@ fn category_fit(a: &str, b: &str) -> f32 {
     }
 }
 
-fn area_fit(a: &str, b: &str) -> f32 {
-    let loose = |x: &str| x.is_empty() || x == "online";
-    if !a.is_empty() && a == b {
-        1.0
-    } else if loose(a) || loose(b) {
-        0.5
+fn area_fit(a: &DocMeta, b: &DocMeta) -> f32 {
+    let online = |x: &str| x == "online";
+    if online(&a.area) || online(&b.area) {
+        return 0.5;
+    }
+    let by_name = if !a.area.is_empty() && a.area == b.area {
+        Some(1.0)
+    } else if !a.area.is_empty() && !b.area.is_empty() {
+        Some(0.0)
     } else {
-        0.0
+        None
+    };
+    let by_distance = match (a.location, b.location) {
+        (Some(x), Some(y)) => {
+            let km = x.km_to(y);
+            Some(if km <= 1.0 {
+                1.0
+            } else {
+                (1.0 - (km - 1.0) / 19.0).clamp(0.0, 1.0)
+            })
+        }
+        _ => None,
+    };
+    match (by_name, by_distance) {
+        (Some(name), Some(distance)) => name.max(distance),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => 0.5,
     }
 }
 
@@ -204,7 +224,7 @@ pub fn score_pair(
         category,
         kind: kind_fit(a.kind, b.kind),
         tags,
-        area: area_fit(&a.area, &b.area),
+        area: area_fit(a, b),
         recency: 0.5f32.powf(age_days / RECENCY_HALF_LIFE_DAYS),
         availability,
         balance_boost: balance_boost(offerer_standing),
@@ -604,6 +624,31 @@ mod tests {
                 "listing {listing}"
             );
         }
+    }
+
+    #[test]
+    fn nearby_listings_rank_higher_when_both_gave_a_coarse_location() {
+        use crate::listing::Location;
+        let at = |lat: i32, lon: i32| {
+            Some(Location {
+                lat_centi: lat,
+                lon_centi: lon,
+            })
+        };
+        let mut index = Index::default();
+        let mut need = doc(1, Side::Need, Kind::Skill, "Dog walking", "care/pets");
+        need.meta.location = at(5150, -12);
+        index.upsert(need);
+        for (id, location) in [(2, at(5190, -12)), (3, at(5151, -13)), (4, None)] {
+            let mut offer = doc(id, Side::Offer, Kind::Skill, "Dog walking", "care/pets");
+            offer.meta.created_ms = 1;
+            offer.meta.location = location;
+            index.upsert(offer);
+        }
+        let found = matches(&index, 1, |_| None, 1, 10);
+        assert_eq!(ids(&found), vec![3, 4, 2], "near, unknown, 44 km away");
+        assert!(found[0].factors.area > 0.95, "{:?}", found[0].factors);
+        assert_eq!(found[2].factors.area, 0.0);
     }
 
     #[test]

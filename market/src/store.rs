@@ -15,7 +15,7 @@ use tokio::sync::RwLock;
 use crate::deal::{self, Deal, DealError, Terms};
 use crate::event::{self, Answer, EventDetails, LocalTime, Place, Rsvp};
 use crate::index::{DocInput, DocMeta, Index, Page, Search};
-use crate::listing::{Kind, ListingDraft, Side, Status, Value, ValueKind, DAY_MS};
+use crate::listing::{Kind, ListingDraft, Location, Side, Status, Value, ValueKind, DAY_MS};
 use crate::matching::{self, Match, Standing};
 use crate::photo::{self, PhotoError, Processed};
 use crate::text::Language;
@@ -31,7 +31,7 @@ pub const OPEN_LISTINGS_PER_MEMBER_MAX: i64 = 200;
 pub const LIST_ROWS_MAX: i64 = 200;
 /// Most ids one `listings` call fetches.
 pub const FETCH_IDS_MAX: usize = 100;
-/// Rows per transaction (and statement) of an import: 22 bound values each stays far below
+/// Rows per transaction (and statement) of an import: 24 bound values each stays far below
 /// SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 pub const IMPORT_ROWS_MAX: usize = 500;
 
@@ -73,6 +73,8 @@ pub struct Listing {
     pub category: String,
     pub tags: Vec<String>,
     pub area: String,
+    /// Never shown to other members (see [`crate::listing::Location`]).
+    pub location: Option<Location>,
     pub value: Value,
     pub availability: String,
     pub language: Language,
@@ -103,6 +105,7 @@ impl Listing {
             status: self.status,
             category: self.category.clone(),
             area: self.area.trim().to_lowercase(),
+            location: self.location,
             value: self.value.kind(),
             language: self.language,
             created_ms: self.created_at_ms,
@@ -122,7 +125,7 @@ impl Listing {
 }
 
 const LISTING_COLUMNS: &str = "l.id, l.circle, l.owner, l.side, l.kind, l.status, l.title, l.description, \
-     l.category, l.tags, l.area, l.value_kind, l.amount_minor, l.availability, l.language, \
+     l.category, l.tags, l.area, l.lat_centi, l.lon_centi, l.value_kind, l.amount_minor, l.availability, l.language, \
      l.created_at_ms, l.updated_at_ms, l.expires_at_ms, l.event_starts, l.event_ends, l.event_place, \
      l.event_online, l.event_capacity, l.change_seq, \
      (SELECT COUNT(*) FROM market_rsvps r WHERE r.listing = l.id AND r.place = 'going') AS going";
@@ -167,6 +170,16 @@ fn listing_of(row: &AnyRow) -> MarketResult<Listing> {
             .map(str::to_string)
             .collect(),
         area: text("area")?,
+        location: match (
+            row.try_get::<Option<i64>, _>("lat_centi")?,
+            row.try_get::<Option<i64>, _>("lon_centi")?,
+        ) {
+            (Some(lat), Some(lon)) => Some(Location {
+                lat_centi: i32::try_from(lat).map_err(|_| corrupt("lat_centi"))?,
+                lon_centi: i32::try_from(lon).map_err(|_| corrupt("lon_centi"))?,
+            }),
+            _ => None,
+        },
         value: Value::new(value_kind, amount).map_err(|_| corrupt("amount_minor"))?,
         availability: text("availability")?,
         language: Language::from_tag(&text("language")?),
@@ -499,9 +512,9 @@ impl Market {
             "INSERT INTO market_listings (circle, owner, side, kind, status, title, description, category,
                  tags, area, value_kind, amount_minor, availability, language, created_at_ms,
                  updated_at_ms, expires_at_ms, event_starts, event_ends, event_place, event_online,
-                 event_capacity, change_seq)
+                 event_capacity, change_seq, lat_centi, lon_centi)
              VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15,
-                 $16, $17, $18, $19, $20, $21)
+                 $16, $17, $18, $19, $20, $21, $22, $23)
              RETURNING id",
         )
         .bind(circle)
@@ -525,6 +538,8 @@ impl Market {
         .bind(event.map(|e| i64::from(e.online)))
         .bind(event.and_then(|e| e.capacity).map(i64::from))
         .bind(change)
+        .bind(draft.location.map(|l| i64::from(l.lat_centi)))
+        .bind(draft.location.map(|l| i64::from(l.lon_centi)))
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;
@@ -566,12 +581,12 @@ impl Market {
                 }
             }
             // Each row takes its own change number, so an index refresh never pages past a row.
-            const COLUMNS: usize = 22;
+            const COLUMNS: usize = 24;
             let mut sql = String::from(
                 "INSERT INTO market_listings (circle, owner, side, kind, status, title, description, category,
                      tags, area, value_kind, amount_minor, availability, language, created_at_ms,
                      updated_at_ms, expires_at_ms, event_starts, event_ends, event_place, event_online,
-                     event_capacity, change_seq) VALUES ",
+                     event_capacity, change_seq, lat_centi, lon_centi) VALUES ",
             );
             for row in 0..chunk.len() {
                 let base = row * COLUMNS;
@@ -580,7 +595,7 @@ impl Market {
                 if row > 0 {
                     sql.push_str(", ");
                 }
-                // status is a literal; the 22 bound columns follow the list above.
+                // status is a literal; the 24 bound columns follow the list above.
                 sql.push_str(&format!(
                     "({}, {}, {}, {}, 'active', {})",
                     placeholders[0],
@@ -615,7 +630,9 @@ impl Market {
                     .bind(event.map(|e| e.place.clone()))
                     .bind(event.map(|e| i64::from(e.online)))
                     .bind(event.and_then(|e| e.capacity).map(i64::from))
-                    .bind(first + offset as i64);
+                    .bind(first + offset as i64)
+                    .bind(draft.location.map(|l| i64::from(l.lat_centi)))
+                    .bind(draft.location.map(|l| i64::from(l.lon_centi)));
             }
             query.execute(&mut *tx).await?;
             tx.commit().await?;
@@ -676,7 +693,8 @@ impl Market {
                  category = $5, tags = $6, area = $7, value_kind = $8, amount_minor = $9,
                  availability = $10, language = $11, updated_at_ms = $12, expires_at_ms = $13,
                  reminded_at_ms = NULL, event_starts = $14, event_ends = $15, event_place = $16,
-                 event_online = $17, event_capacity = $18, change_seq = $19
+                 event_online = $17, event_capacity = $18, change_seq = $19, lat_centi = $23,
+                 lon_centi = $24
              WHERE id = $20 AND circle = $21 AND owner = $22",
         )
         .bind(draft.side.as_str())
@@ -701,6 +719,8 @@ impl Market {
         .bind(id)
         .bind(circle)
         .bind(owner)
+        .bind(draft.location.map(|l| i64::from(l.lat_centi)))
+        .bind(draft.location.map(|l| i64::from(l.lon_centi)))
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {

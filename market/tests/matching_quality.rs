@@ -23,6 +23,7 @@ fn listing(value: &Value, id: i64, side: Side) -> DocInput {
             status: Status::Active,
             category: text("category"),
             area: text("area").to_lowercase(),
+            location: None,
             value: ValueKind::parse(&text("value")).expect("value"),
             language: Language::from_tag(&text("language")),
             created_ms: 0,

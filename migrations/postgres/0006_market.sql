@@ -22,6 +22,9 @@ CREATE TABLE market_listings (
     -- Space-separated.
     tags TEXT NOT NULL,
     area TEXT NOT NULL,
+    -- An optional coarse position, hundredths of a degree (about a kilometre); never shown.
+    lat_centi BIGINT,
+    lon_centi BIGINT,
     value_kind TEXT NOT NULL,
     amount_minor BIGINT,
     availability TEXT NOT NULL,

@@ -209,6 +209,9 @@ pub struct ListingBody {
     tags: Vec<String>,
     #[serde(default)]
     area: String,
+    /// "latitude, longitude", rounded to about a kilometre; never shown to others.
+    #[serde(default)]
+    location: String,
     value_kind: String,
     /// In the circle's unit, as text ("1.5").
     #[serde(default)]
@@ -249,6 +252,7 @@ pub async fn create_listing(
         category: body.category.clone(),
         tags: body.tags.join(" "),
         area: body.area.clone(),
+        location: body.location.clone(),
         value_kind: body.value_kind.clone(),
         amount: body.amount.clone(),
         availability: body.availability.clone(),

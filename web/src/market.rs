@@ -74,6 +74,9 @@ pub struct ListingInput {
     pub tags: String,
     #[serde(default)]
     pub area: String,
+    /// "latitude, longitude", optional and never shown to others.
+    #[serde(default)]
+    pub location: String,
     #[serde(default)]
     pub value_kind: String,
     #[serde(default)]
@@ -107,6 +110,7 @@ impl ListingInput {
             category: listing.category.clone(),
             tags: listing.tags.join(" "),
             area: listing.area.clone(),
+            location: listing.location.map(|l| l.to_text()).unwrap_or_default(),
             value_kind: listing.value.kind().as_str().into(),
             amount: listing
                 .value
@@ -247,6 +251,7 @@ impl Services {
             category: input.category.clone(),
             tags: input.tags.clone(),
             area: input.area.clone(),
+            location: input.location.clone(),
             value_kind: input.value_kind.clone(),
             amount_minor,
             availability: input.availability.clone(),

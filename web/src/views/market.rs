@@ -420,6 +420,8 @@ pub fn listing_form_page(
                     .hint(tr.t("market-field-tags-hint")).optional().render(errors))
                 (Field::new("area", tr.t("market-field-area"), "text", &input.area)
                     .hint(tr.t("market-field-area-hint")).optional().render(errors))
+                (Field::new("location", tr.t("market-field-location"), "text", &input.location)
+                    .hint(tr.t("market-field-location-hint")).optional().render(errors))
                 (radio_group("value_kind", &tr.t("market-field-value"), &input.value_kind, &values, errors))
                 (Field::new("amount", tr.ta("market-field-amount", &[("unit", &f.unit.name)]), "text", &input.amount)
                     .hint(tr.t("market-field-amount-hint")).optional().render(errors))

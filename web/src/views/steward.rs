@@ -64,6 +64,7 @@ pub fn steward_page(
             p.actions {
                 a.button.secondary href={"/c/" (nav.slug) "/steward/settings"} { (tr.t("steward-settings")) }
                 a.button.secondary href={"/c/" (nav.slug) "/steward/audit"} { (tr.t("steward-audit")) }
+                a.button.secondary href={"/c/" (nav.slug) "/steward/categories"} { (tr.t("steward-categories")) }
             }
             @if let Some(link) = recovery_link {
                 section.card.highlight aria-labelledby="recovery-link-title" {
