@@ -33,6 +33,16 @@ async fn post_listing(member: &mut Member, fields: &[(&str, &str)]) -> (Page, St
     (page, id)
 }
 
+/// The deal version a deal page's forms carry.
+fn version_in(html: &str) -> String {
+    let marker = "name=\"version\" value=\"";
+    let at = html.find(marker).expect("a version field") + marker.len();
+    html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect()
+}
+
 /// The JPEG with EXIF (camera maker, GPS) that phones write, from the fixtures.
 fn photo_with_exif() -> Vec<u8> {
     std::fs::read(concat!(
@@ -102,6 +112,17 @@ both_backends! {
         assert!(page.body.contains("Your proposal is sent"), "{}", page.body);
         let own = ben.submit(&deal_path, &format!("{deal_path}/agree"), &[]).await;
         assert_eq!(own.status, 422, "{}", own.body);
+        // Agreeing acts only on the terms the member saw: Cara's page shows version n; Ben
+        // changes the terms; Cara's click on the old page is refused.
+        cara.get(&deal_path).await;
+        let seen = version_in(&cara.last_page);
+        ben.submit(&deal_path, &format!("{deal_path}/terms"),
+            &[("description", "New inner tube and brake pads, and a chain"), ("amount", "1.5")]).await;
+        let stale = cara.http
+            .post(format!("{}{deal_path}/agree", server.url))
+            .form(&[("csrf", cara.csrf().as_str()), ("version", seen.as_str())])
+            .send().await.expect("POST");
+        assert_eq!(stale.status(), 422, "terms changed since the page was shown");
         let page = cara.submit(&deal_path, &format!("{deal_path}/agree"), &[]).await;
         assert!(page.body.contains("Agreed. The deal is on."), "{}", page.body);
         // Only the payer confirms.
@@ -157,6 +178,11 @@ both_backends! {
         let json: serde_json::Value = response.json().await.expect("json");
         assert_eq!(json["matches"][0]["listing"]["id"].as_i64().map(|id| id.to_string()), Some(offer.clone()));
         assert!(json["matches"][0]["score"].as_f64().is_some_and(|s| s > 0.0));
+        // Only a listing's author reads its matches.
+        let other = amara.http
+            .get(format!("{}/api/v1/circles/garden/listings/{need}/matches", server.url))
+            .send().await.expect("GET");
+        assert_eq!(other.status(), 403);
 
         // Closed listings leave search and take no deals.
         let page = ben.submit(&format!("/c/garden/market/{offer}"), &format!("/c/garden/market/{offer}/status"), &[("status", "closed")]).await;
@@ -203,6 +229,19 @@ both_backends! {
         assert!(page.body.contains("A place freed up: you are going to “Repair café, with soup”"), "{}", page.body);
         let page = dan.get(&path).await;
         assert!(page.body.contains("You are going."));
+        // Ben wants to come after all: the list is full again, so he waits; Amara adds a
+        // place, and he moves up and is told.
+        let page = ben.submit(&path, &rsvp, &[("answer", "going")]).await;
+        assert!(page.body.contains("you are on the waiting list"), "{}", page.body);
+        let page = amara.submit(&format!("{path}/edit"), &format!("{path}/edit"), &[
+            ("side", "offer"), ("kind", "event"), ("title", "Repair café, with soup"),
+            ("category", "events/repair-cafe"), ("value_kind", "gift"),
+            ("starts", "2031-05-10T10:00"), ("ends", "2031-05-10T13:00"),
+            ("place", "The hall, 3 Mill Lane"), ("capacity", "3"),
+        ]).await;
+        assert!(page.body.contains("3 of 3 taken"), "{}", page.body);
+        let page = ben.get("/notifications").await;
+        assert!(page.body.contains("A place freed up"), "{}", page.body);
 
         // The events calendar, and iCalendar files for one event and the circle.
         let page = amara.get("/c/garden/events").await;

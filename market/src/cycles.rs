@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::rc::Rc;
 
 use crate::index::Index;
 use crate::listing::Side;
@@ -18,6 +19,9 @@ pub const CYCLES_MAX: usize = 10;
 /// Most members whose "can serve" lists one search may ask for: this bounds the work on a
 /// big circle (each ask is a match query).
 pub const EXPANSIONS_MAX: usize = 300;
+/// Most steps the walk itself may take, over all rounds: a dense circle has far more paths
+/// of five members than anyone could look at.
+pub const WALK_STEPS_MAX: usize = 20_000;
 
 /// One step of a cycle: the member served next, and how (e.g. which offer meets which need).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +58,8 @@ impl Default for Bounds {
 
 struct SearchState<'a, M, V, F> {
     serves: F,
-    known: HashMap<M, Vec<Step<M, V>>>,
+    known: HashMap<M, Rc<Vec<Step<M, V>>>>,
+    walk_steps: usize,
     bounds: Bounds,
     found: Vec<Vec<Step<M, V>>>,
     truncated: bool,
@@ -67,22 +72,23 @@ where
     V: Clone,
     F: FnMut(&M) -> Vec<Step<M, V>>,
 {
-    fn neighbours(&mut self, member: &M) -> Option<Vec<Step<M, V>>> {
+    fn neighbours(&mut self, member: &M) -> Option<Rc<Vec<Step<M, V>>>> {
         if let Some(steps) = self.known.get(member) {
-            return Some(steps.clone());
+            return Some(Rc::clone(steps));
         }
         if self.known.len() >= self.bounds.expansions_max {
             self.truncated = true;
             return None;
         }
-        let steps = (self.serves)(member);
-        self.known.insert(member.clone(), steps.clone());
+        let steps = Rc::new((self.serves)(member));
+        self.known.insert(member.clone(), Rc::clone(&steps));
         Some(steps)
     }
 
     /// `path` holds the steps taken so far; `members` the members on it, the focal first.
     fn walk(&mut self, members: &mut Vec<M>, path: &mut Vec<Step<M, V>>) {
-        if self.found.len() >= self.bounds.cycles_max {
+        self.walk_steps += 1;
+        if self.found.len() >= self.bounds.cycles_max || self.walk_steps > WALK_STEPS_MAX {
             self.truncated = true;
             return;
         }
@@ -92,8 +98,8 @@ where
         let Some(steps) = self.neighbours(&last) else {
             return;
         };
-        for step in steps {
-            if self.found.len() >= self.bounds.cycles_max {
+        for step in steps.iter() {
+            if self.found.len() >= self.bounds.cycles_max || self.walk_steps > WALK_STEPS_MAX {
                 self.truncated = true;
                 return;
             }
@@ -101,7 +107,7 @@ where
                 // Only cycles of exactly this round's size: shorter ones came in earlier rounds.
                 if members.len() == self.bounds.members_max {
                     let mut cycle = path.clone();
-                    cycle.push(step);
+                    cycle.push(step.clone());
                     self.found.push(cycle);
                 }
                 continue;
@@ -110,7 +116,7 @@ where
                 continue;
             }
             members.push(step.to.clone());
-            path.push(step);
+            path.push(step.clone());
             self.walk(members, path);
             path.pop();
             members.pop();
@@ -136,6 +142,7 @@ where
     let mut state = SearchState {
         serves,
         known: HashMap::new(),
+        walk_steps: 0,
         bounds,
         found: Vec::new(),
         truncated: false,

@@ -306,30 +306,38 @@ pub fn respond(
         }
         Answer::NotGoing => None,
     };
-    // Fill free places from the waiting list, first come first served.
-    let mut promoted = Vec::new();
-    rest.sort_by_key(|r| (r.at_ms, r.member));
-    loop {
-        let going = rest.iter().filter(|r| r.place == Place::Going).count();
-        if !has_room(going) {
-            break;
-        }
-        let Some(next) = rest.iter_mut().find(|r| r.place == Place::Waiting) else {
-            break;
-        };
-        next.place = Place::Going;
-        promoted.push(next.member);
-    }
+    let (rsvps, promoted) = rebalance(rest, capacity);
     let place = if promoted.contains(&member) {
         Some(Place::Going)
     } else {
         place
     };
     Outcome {
-        rsvps: rest,
+        rsvps,
         place,
         promoted,
     }
+}
+
+/// Fills free places from the waiting list, first come first served (after an answer, or when
+/// the author raises the number of places). Nobody going loses their place when the number is
+/// lowered: the list simply waits until enough leave. Returns the answers and who moved up.
+pub fn rebalance(mut rsvps: Vec<Rsvp>, capacity: Option<u32>) -> (Vec<Rsvp>, Vec<i64>) {
+    let has_room = |going: usize| capacity.is_none_or(|c| going < c as usize);
+    let mut promoted = Vec::new();
+    rsvps.sort_by_key(|r| (r.at_ms, r.member));
+    loop {
+        let going = rsvps.iter().filter(|r| r.place == Place::Going).count();
+        if !has_room(going) {
+            break;
+        }
+        let Some(next) = rsvps.iter_mut().find(|r| r.place == Place::Waiting) else {
+            break;
+        };
+        next.place = Place::Going;
+        promoted.push(next.member);
+    }
+    (rsvps, promoted)
 }
 
 /// One event as a calendar shows it.
@@ -479,6 +487,20 @@ mod tests {
             .map(|r| r.member)
             .collect();
         assert_eq!(going, vec![2, 3]);
+    }
+
+    #[test]
+    fn more_places_move_the_line_and_fewer_take_no_place_away() {
+        let mut rsvps = Vec::new();
+        for member in 1..=4 {
+            rsvps = respond(&rsvps, Some(2), member, Answer::Going, member).rsvps;
+        }
+        let (more, promoted) = rebalance(rsvps.clone(), Some(3));
+        assert_eq!(promoted, vec![3]);
+        assert_eq!(more.iter().filter(|r| r.place == Place::Going).count(), 3);
+        let (fewer, promoted) = rebalance(more, Some(1));
+        assert!(promoted.is_empty());
+        assert_eq!(fewer.iter().filter(|r| r.place == Place::Going).count(), 3);
     }
 
     #[test]

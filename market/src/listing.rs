@@ -169,6 +169,9 @@ impl Location {
         if text.is_empty() {
             return Ok(None);
         }
+        if text.len() > 40 {
+            return Err(ListingError::LocationInvalid);
+        }
         let parts: Vec<&str> = text
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|p| !p.is_empty())
@@ -179,7 +182,10 @@ impl Location {
         let centi = |text: &str, max: i64| -> Result<i32, ListingError> {
             let value: rust_decimal::Decimal =
                 text.parse().map_err(|_| ListingError::LocationInvalid)?;
-            let rounded = (value * rust_decimal::Decimal::from(100)).round();
+            let rounded = value
+                .checked_mul(rust_decimal::Decimal::from(100))
+                .ok_or(ListingError::LocationInvalid)?
+                .round();
             let whole: i64 = rounded
                 .try_into()
                 .map_err(|_| ListingError::LocationInvalid)?;
@@ -469,7 +475,15 @@ mod tests {
         );
         assert_eq!(here.to_text(), "51.51, -0.13");
         assert_eq!(Location::parse(""), Ok(None));
-        for bad in ["91, 0", "0, 181", "north", "1, 2, 3", "51.5"] {
+        for bad in [
+            "91, 0",
+            "0, 181",
+            "north",
+            "1, 2, 3",
+            "51.5",
+            "79228162514264337593543950335,0",
+            "7922816251426433759354395033,0",
+        ] {
             assert_eq!(
                 Location::parse(bad),
                 Err(ListingError::LocationInvalid),

@@ -52,8 +52,9 @@ pub struct Factors {
     pub kind: f32,
     /// Jaccard overlap of the tags (after stemming and the thesaurus).
     pub tags: f32,
-    /// 1 in the same area; by distance when both gave a coarse location (1 within a
-    /// kilometre, falling to 0 at 20 km); 0.5 when either is online or says neither; else 0.
+    /// 1 in the same area; by distance when both gave a rough location, in two coarse bands
+    /// only (1 within 3 km, 0.5 within 10 km, else 0), so that scores reveal little about where
+    /// anyone is; 0.5 when either is online or says neither; else 0.
     pub area: f32,
     /// Newer listings are likelier still wanted: halves every 60 days of age.
     pub recency: f32,
@@ -137,16 +138,18 @@ fn area_fit(a: &DocMeta, b: &DocMeta) -> f32 {
     let by_distance = match (a.location, b.location) {
         (Some(x), Some(y)) => {
             let km = x.km_to(y);
-            Some(if km <= 1.0 {
+            Some(if km <= 3.0 {
                 1.0
+            } else if km <= 10.0 {
+                0.5
             } else {
-                (1.0 - (km - 1.0) / 19.0).clamp(0.0, 1.0)
+                0.0
             })
         }
         _ => None,
     };
     match (by_name, by_distance) {
-        (Some(name), Some(distance)) => name.max(distance),
+        (Some(name), Some(distance)) => f32::max(name, distance),
         (Some(one), None) | (None, Some(one)) => one,
         (None, None) => 0.5,
     }
@@ -647,7 +650,7 @@ mod tests {
         }
         let found = matches(&index, 1, |_| None, 1, 10);
         assert_eq!(ids(&found), vec![3, 4, 2], "near, unknown, 44 km away");
-        assert!(found[0].factors.area > 0.95, "{:?}", found[0].factors);
+        assert_eq!(found[0].factors.area, 1.0, "{:?}", found[0].factors);
         assert_eq!(found[2].factors.area, 0.0);
     }
 

@@ -11,8 +11,9 @@ use thiserror::Error;
 
 /// Largest upload, in bytes.
 pub const PHOTO_BYTES_MAX: usize = 8 * 1024 * 1024;
-/// Largest image accepted, in pixels on a side.
+/// Largest image accepted, in pixels on a side and in all.
 pub const PHOTO_SIDE_PIXELS_MAX: u32 = 12_000;
+pub const PHOTO_PIXELS_MAX: u64 = 40_000_000;
 /// Most memory one decode may take, in bytes.
 pub const DECODE_BYTES_MAX: u64 = 256 * 1024 * 1024;
 /// The long side of the stored photo and of its thumbnail, in pixels.
@@ -101,6 +102,11 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     limits.max_alloc = Some(DECODE_BYTES_MAX);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
+    // Rotating, resizing and re-encoding each copy the image: bound it before decoding.
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > PHOTO_PIXELS_MAX {
+        return Err(PhotoError::TooLarge);
+    }
     let orientation = decoder.orientation().map_err(|_| PhotoError::Unreadable)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Unreadable)?;
     image.apply_orientation(orientation);

@@ -429,7 +429,7 @@ impl Market {
             for row in &rows {
                 let listing = listing_of(row)?;
                 state.seen_seq = state.seen_seq.max(row.try_get("change_seq")?);
-                state.index.upsert(listing.doc());
+                Self::keep_in(&mut state.index, &listing);
             }
             if (rows.len() as i64) < REFRESH_ROWS_MAX {
                 break;
@@ -448,10 +448,20 @@ impl Market {
             return Ok(()); // Never loaded: the first read loads everything.
         }
         match self.listing(circle, id).await? {
-            Some(listing) => state.index.upsert(listing.doc()),
+            Some(listing) => Self::keep_in(&mut state.index, &listing),
             None => state.index.remove(id),
         }
         Ok(())
+    }
+
+    /// Closed listings leave the index (they are never found or matched, and would only
+    /// weigh on memory and on how rare words are); paused ones stay, to come back.
+    fn keep_in(index: &mut Index, listing: &Listing) {
+        if listing.status == Status::Closed {
+            index.remove(listing.id);
+        } else {
+            index.upsert(listing.doc());
+        }
     }
 
     /// Takes the circle's next change number. As the first write of a transaction it also
@@ -677,6 +687,7 @@ impl Market {
     }
 
     /// Replaces what the author wrote; the listing runs again for its new expiry from now.
+    /// Returns the listing and the members who moved up from an event's waiting list.
     pub async fn update_listing(
         &self,
         circle: i64,
@@ -684,7 +695,7 @@ impl Market {
         owner: i64,
         draft: &ListingDraft,
         now_ms: i64,
-    ) -> MarketResult<Listing> {
+    ) -> MarketResult<(Listing, Vec<i64>)> {
         let mut tx = self.pool.begin().await?;
         let change = Self::next_change(&mut tx, circle).await?;
         let event = draft.event.as_ref();
@@ -726,9 +737,72 @@ impl Market {
         if updated.rows_affected() != 1 {
             return Err(self.why_not_yours(circle, id).await);
         }
+        // More places move the waiting list on; an event no longer an event keeps no answers.
+        let promoted = match event {
+            Some(details) => {
+                let rsvps = Self::read_rsvps(&mut tx, id).await?;
+                let (rsvps, promoted) = event::rebalance(rsvps, details.capacity);
+                Self::write_rsvps(&mut tx, id, &rsvps).await?;
+                promoted
+            }
+            None => {
+                sqlx::query("DELETE FROM market_rsvps WHERE listing = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                Vec::new()
+            }
+        };
         tx.commit().await?;
         self.written(circle, id).await?;
-        self.listing(circle, id).await?.ok_or(MarketError::NotFound)
+        let listing = self
+            .listing(circle, id)
+            .await?
+            .ok_or(MarketError::NotFound)?;
+        Ok((listing, promoted))
+    }
+
+    async fn read_rsvps(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        listing: i64,
+    ) -> MarketResult<Vec<Rsvp>> {
+        let mut rsvps = Vec::new();
+        for row in sqlx::query("SELECT member, place, at_ms FROM market_rsvps WHERE listing = $1")
+            .bind(listing)
+            .fetch_all(&mut **tx)
+            .await?
+        {
+            rsvps.push(Rsvp {
+                member: row.try_get("member")?,
+                place: Place::parse(&row.try_get::<String, _>("place")?)
+                    .ok_or_else(|| corrupt("rsvp place"))?,
+                at_ms: row.try_get("at_ms")?,
+            });
+        }
+        Ok(rsvps)
+    }
+
+    async fn write_rsvps(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        listing: i64,
+        rsvps: &[Rsvp],
+    ) -> MarketResult<()> {
+        sqlx::query("DELETE FROM market_rsvps WHERE listing = $1")
+            .bind(listing)
+            .execute(&mut **tx)
+            .await?;
+        for rsvp in rsvps {
+            sqlx::query(
+                "INSERT INTO market_rsvps (listing, member, place, at_ms) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(listing)
+            .bind(rsvp.member)
+            .bind(rsvp.place.as_str())
+            .bind(rsvp.at_ms)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
     }
 
     async fn why_not_yours(&self, circle: i64, id: i64) -> MarketError {
@@ -752,6 +826,22 @@ impl Market {
     ) -> MarketResult<()> {
         let mut tx = self.pool.begin().await?;
         let change = Self::next_change(&mut tx, circle).await?;
+        if status != Status::Closed {
+            // Reopening a closed listing counts against the open-listings cap like a new one.
+            let open: i64 = sqlx::query(
+                "SELECT COUNT(*) FROM market_listings
+                 WHERE circle = $1 AND owner = $2 AND status <> 'closed' AND id <> $3",
+            )
+            .bind(circle)
+            .bind(owner)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            if open >= OPEN_LISTINGS_PER_MEMBER_MAX {
+                return Err(MarketError::TooManyListings);
+            }
+        }
         let updated = sqlx::query(
             "UPDATE market_listings SET status = $1, updated_at_ms = $2, change_seq = $3,
                  expires_at_ms = CASE WHEN $4 > 0 THEN $2 + $4 * $5 ELSE expires_at_ms END,
@@ -848,7 +938,8 @@ impl Market {
         .await
     }
 
-    /// Upcoming events of the circle from `from` (wall-clock), soonest first.
+    /// Upcoming events of the circle from `from` (wall-clock), soonest first, whatever their
+    /// status (calendars tell subscribers about cancelled ones).
     pub async fn events(
         &self,
         circle: i64,
@@ -858,7 +949,6 @@ impl Market {
         let rows = sqlx::query(&format!(
             "SELECT {LISTING_COLUMNS} FROM market_listings l
              WHERE l.circle = $1 AND l.event_starts IS NOT NULL AND l.event_ends >= $2
-               AND l.status <> 'closed'
              ORDER BY l.event_starts, l.id LIMIT $3"
         ))
         .bind(circle)
@@ -958,35 +1048,9 @@ impl Market {
         let capacity = row
             .try_get::<Option<i64>, _>("event_capacity")?
             .and_then(|c| u32::try_from(c).ok());
-        let mut rsvps = Vec::new();
-        for row in sqlx::query("SELECT member, place, at_ms FROM market_rsvps WHERE listing = $1")
-            .bind(listing)
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            rsvps.push(Rsvp {
-                member: row.try_get("member")?,
-                place: Place::parse(&row.try_get::<String, _>("place")?)
-                    .ok_or_else(|| corrupt("rsvp place"))?,
-                at_ms: row.try_get("at_ms")?,
-            });
-        }
+        let rsvps = Self::read_rsvps(&mut tx, listing).await?;
         let outcome = event::respond(&rsvps, capacity, member, answer, now_ms);
-        sqlx::query("DELETE FROM market_rsvps WHERE listing = $1")
-            .bind(listing)
-            .execute(&mut *tx)
-            .await?;
-        for rsvp in &outcome.rsvps {
-            sqlx::query(
-                "INSERT INTO market_rsvps (listing, member, place, at_ms) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(listing)
-            .bind(rsvp.member)
-            .bind(rsvp.place.as_str())
-            .bind(rsvp.at_ms)
-            .execute(&mut *tx)
-            .await?;
-        }
+        Self::write_rsvps(&mut tx, listing, &outcome.rsvps).await?;
         // The listing changes too: fullness is part of how available it is.
         sqlx::query("UPDATE market_listings SET change_seq = $1 WHERE id = $2")
             .bind(change)

@@ -45,8 +45,9 @@ CREATE INDEX market_listings_by_change ON market_listings (circle, change_seq);
 CREATE INDEX market_listings_by_owner ON market_listings (circle, owner);
 CREATE INDEX market_listings_by_event ON market_listings (circle, event_starts);
 
+-- AUTOINCREMENT: a photo's id is never reused, since its URL is cached as immutable.
 CREATE TABLE market_photos (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     listing BIGINT NOT NULL REFERENCES market_listings (id),
     position BIGINT NOT NULL,
     alt TEXT NOT NULL,

@@ -186,10 +186,11 @@ pub async fn listings(
     Ok(Json(json!({
         "total": page.total,
         "offset": search.offset,
-        "listings": page.hits.iter().zip(listings.iter()).map(|(hit, listing)| {
+        "listings": listings.iter().filter_map(|listing| {
+            let hit = page.hits.iter().find(|hit| hit.id == listing.id)?;
             let mut value = listing_json(listing, decimals);
             value["score"] = json!(hit.score);
-            value
+            Some(value)
         }).collect::<Vec<_>>(),
     })))
 }
@@ -320,7 +321,11 @@ pub async fn matches(
     Query(query): Query<MatchesQuery>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
-    state.services.listing(&actor, id).await?;
+    // A listing's matches are its author's, as on the pages: scores say something about
+    // other members' listings (how near, how fitting) that others need not read.
+    if state.services.listing(&actor, id).await?.owner != actor.user.id {
+        return Err(crate::services::ActionError::Forbidden.into());
+    }
     let limit = query
         .limit
         .unwrap_or(10)
@@ -363,6 +368,10 @@ pub struct DealBody {
     gift: bool,
     #[serde(default)]
     thanks: String,
+    /// For agree and complete: the deal's version the terms were read at (recommended; a
+    /// change since is refused with 409 instead of being agreed to unseen).
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 /// `POST /api/v1/circles/{slug}/listings/{id}/deals`
@@ -407,10 +416,10 @@ pub async fn deal_action(
                 .await?;
         }
         "agree" => {
-            services.agree_terms(&actor, id).await?;
+            services.agree_terms(&actor, id, body.version).await?;
         }
         "complete" => {
-            services.complete_deal(&actor, id).await?;
+            services.complete_deal(&actor, id, body.version).await?;
         }
         "cancel" => {
             services.cancel_deal(&actor, id).await?;

@@ -290,11 +290,11 @@ async fn plant_market(state: &AppState, actors: &[crate::services::Actor]) -> an
         .await
         .map_err(fail)?;
     services
-        .agree_terms(chen, deal.deal.id)
+        .agree_terms(chen, deal.deal.id, None)
         .await
         .map_err(fail)?;
     services
-        .complete_deal(chen, deal.deal.id)
+        .complete_deal(chen, deal.deal.id, None)
         .await
         .map_err(fail)?;
     services

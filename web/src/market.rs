@@ -167,12 +167,15 @@ pub struct CycleStep {
     pub need: Listing,
 }
 
-fn deal_nonce(circle_id: &Hash, deal: i64, version: i64) -> Nonce {
+/// The payment's nonce: derived from the circle and the deal alone. Every attempt to pay for
+/// a deal is then either the very same signed request (answered by the ledger as a duplicate)
+/// or, if the terms changed in between, refused for reusing the nonce: a deal is paid at most
+/// once, whatever the timing.
+fn deal_nonce(circle_id: &Hash, deal: i64) -> Nonce {
     let digest = Hash::sha256(&[
         b"commons.market.deal-payment",
         &circle_id.0,
         &deal.to_be_bytes(),
-        &version.to_be_bytes(),
     ]);
     let mut nonce = [0u8; 16];
     nonce.copy_from_slice(&digest.0[..16]);
@@ -293,10 +296,11 @@ impl Services {
         id: i64,
         draft: &ListingDraft,
     ) -> Result<Listing, ActionError> {
-        let listing = self
+        let (listing, promoted) = self
             .market
             .update_listing(actor.circle.row_id, id, actor.user.id, draft, now_ms())
             .await?;
+        self.tell_promoted(actor, id, &promoted).await?;
         Ok(listing)
     }
 
@@ -724,8 +728,18 @@ impl Services {
         Ok(saved)
     }
 
-    pub async fn agree_terms(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
+    /// Agrees to the terms shown at `seen_version` (when given): terms changed since are not
+    /// agreed to unseen.
+    pub async fn agree_terms(
+        &self,
+        actor: &Actor,
+        id: i64,
+        seen_version: Option<i64>,
+    ) -> Result<StoredDeal, ActionError> {
         let stored = self.deal_for(actor, id).await?;
+        if seen_version.is_some_and(|v| v != stored.version) {
+            return Err(MarketError::Conflict.into());
+        }
         let after = stored.deal.agree(actor.user.id)?;
         let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
         self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
@@ -746,8 +760,18 @@ impl Services {
     /// the agreed amount (nothing moves for a gift), and the deal is completed. The transfer's
     /// nonce is derived from the deal and its version, so a repeated click submits the very
     /// same signed request and the ledger answers it as a duplicate: nobody pays twice.
-    pub async fn complete_deal(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
+    pub async fn complete_deal(
+        &self,
+        actor: &Actor,
+        id: i64,
+        seen_version: Option<i64>,
+    ) -> Result<StoredDeal, ActionError> {
         let stored = self.deal_for(actor, id).await?;
+        if seen_version.is_some_and(|v| v != stored.version)
+            && stored.deal.status != deal::Status::Completed
+        {
+            return Err(MarketError::Conflict.into());
+        }
         let amount = stored.deal.may_complete(actor.user.id)?;
         let payment_seq = match amount {
             None => None,
@@ -761,7 +785,7 @@ impl Services {
                 let signed = Request {
                     circle_id: actor.circle.circle_id,
                     author: key.public_key(),
-                    nonce: deal_nonce(&actor.circle.circle_id, stored.deal.id, stored.version),
+                    nonce: deal_nonce(&actor.circle.circle_id, stored.deal.id),
                     body: Body::Transfer {
                         payer: actor.membership.account_key,
                         payee: payee.account_key,
@@ -776,18 +800,27 @@ impl Services {
             }
         };
         let after = stored.deal.completed(actor.user.id, payment_seq)?;
-        let saved = match self.market.save_deal(&stored, &after, now_ms()).await {
-            Ok(saved) => saved,
-            // A repeated click already completed it with this very payment.
-            Err(MarketError::Conflict) => {
-                let now = self.deal_for(actor, id).await?;
-                if now.deal.status == deal::Status::Completed && now.deal.payment_seq == payment_seq
-                {
-                    return Ok(now);
+        // Once money moved, the deal is completed with the terms it was agreed on, even if the
+        // other member re-proposed or called it off in the meantime.
+        let mut base = stored;
+        let mut attempts = 0;
+        let saved = loop {
+            match self.market.save_deal(&base, &after, now_ms()).await {
+                Ok(saved) => break saved,
+                Err(MarketError::Conflict) if attempts < 5 => {
+                    attempts += 1;
+                    let now = self.deal_for(actor, id).await?;
+                    if now.deal.status == deal::Status::Completed {
+                        // A repeated click recorded it already.
+                        return Ok(now);
+                    }
+                    if payment_seq.is_none() {
+                        return Err(MarketError::Conflict.into());
+                    }
+                    base = now;
                 }
-                return Err(MarketError::Conflict.into());
+                Err(error) => return Err(error.into()),
             }
-            Err(error) => return Err(error.into()),
         };
         self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
             .await?;
@@ -847,17 +880,25 @@ impl Services {
             .market
             .respond(actor.circle.row_id, id, actor.user.id, answer, now_ms())
             .await?;
-        for member in &outcome.promoted {
-            if *member == actor.user.id {
-                continue;
-            }
+        self.tell_promoted(actor, id, &outcome.promoted).await?;
+        Ok(outcome.place)
+    }
+
+    /// Tells members who moved up from an event's waiting list (not the one who acted).
+    async fn tell_promoted(
+        &self,
+        actor: &Actor,
+        listing: i64,
+        promoted: &[i64],
+    ) -> Result<(), ActionError> {
+        for member in promoted.iter().filter(|m| **m != actor.user.id) {
             self.market
                 .notify(
                     NewNotification {
                         user: *member,
                         circle: actor.circle.row_id,
                         kind: NotificationKind::EventPlace,
-                        listing: Some(id),
+                        listing: Some(listing),
                         other_listing: None,
                         deal: None,
                     },
@@ -865,7 +906,7 @@ impl Services {
                 )
                 .await?;
         }
-        Ok(outcome.place)
+        Ok(())
     }
 
     /// Everyone's answers to an event, with their names.
@@ -897,6 +938,19 @@ impl Services {
             .filter(|l| l.status == Status::Active)
             .collect();
         self.cards(actor, listings).await
+    }
+
+    /// Upcoming events for the circle's calendar file: open ones, and closed ones (which the
+    /// file marks cancelled, so subscribers' calendars drop them).
+    pub async fn calendar_events(&self, actor: &Actor) -> Result<Vec<Listing>, ActionError> {
+        let from = LocalTime::from_ms(now_ms());
+        Ok(self
+            .market
+            .events(actor.circle.row_id, from, EVENTS_MAX)
+            .await?
+            .into_iter()
+            .filter(|l| l.status != Status::Paused)
+            .collect())
     }
 
     /// An iCalendar file of events (one, or the circle's upcoming ones).
@@ -946,6 +1000,9 @@ impl Services {
         if found.owner != actor.user.id {
             return Err(ActionError::Forbidden);
         }
+        // One photo at a time: decoding and resizing take hundreds of megabytes at worst.
+        static PROCESSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+        let _slot = PROCESSING.acquire().await.map_err(|_| ActionError::Busy)?;
         let bytes = bytes.to_vec();
         let processed = tokio::task::spawn_blocking(move || photo::process(&bytes))
             .await

@@ -16,7 +16,7 @@ use commons_market::text::Language;
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::market::{wanted_kinds, ListingCard, ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
+use crate::market::{wanted_kinds, ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
 use crate::routes::{
     actor_for, form_errors, is_locked, nav_for, page, page_with_status, steward_actor, unit_of,
     unlock_if_given, user_of, AppState_, PageResult,
@@ -421,13 +421,7 @@ pub async fn events_ics(
     Path(slug): Path<String>,
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
-    let events: Vec<_> = state
-        .services
-        .events(&actor)
-        .await?
-        .into_iter()
-        .map(|card: ListingCard| card.listing)
-        .collect();
+    let events = state.services.calendar_events(&actor).await?;
     let text = state
         .services
         .calendar(&state.config.public_url, &actor, &events);
@@ -570,6 +564,9 @@ pub struct DealForm {
     thanks: String,
     #[serde(default)]
     unlock_password: String,
+    /// The deal's version the member saw (agree and complete only act on what was shown).
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 pub async fn deal_open(
@@ -661,7 +658,10 @@ pub async fn deal_action(
             "description",
         ),
         "agree" => (
-            services.agree_terms(&actor, id).await.map(|_| ()),
+            services
+                .agree_terms(&actor, id, form.version)
+                .await
+                .map(|_| ()),
             Some("flash-terms-agreed"),
             "deal",
         ),
@@ -672,7 +672,10 @@ pub async fn deal_action(
         ),
         "complete" => {
             let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
-                Ok(()) => services.complete_deal(&actor, id).await.map(|_| ()),
+                Ok(()) => services
+                    .complete_deal(&actor, id, form.version)
+                    .await
+                    .map(|_| ()),
                 Err(error) => Err(error),
             };
             (result, Some("flash-deal-completed"), "deal")

@@ -882,12 +882,14 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
                     @if d.status == deal::Status::Proposed && d.terms.as_ref().is_some_and(|t| t.proposed_by != p.me) {
                         form method="post" action={(base) "/agree"} {
                             (csrf_field(v))
+                            input type="hidden" name="version" value=(p.card.stored.version);
                             button.button type="submit" { (tr.t("deal-agree")) }
                         }
                     }
                     @if d.status == deal::Status::Agreed && i_pay {
                         form method="post" action={(base) "/complete"} {
                             (csrf_field(v))
+                            input type="hidden" name="version" value=(p.card.stored.version);
                             @if p.locked {
                                 (super::auth::unlock_form(v, errors))
                             }
