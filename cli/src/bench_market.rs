@@ -2,7 +2,8 @@
 //! SQLite file (or an empty PostgreSQL database); its circle gets `--listings` listings written
 //! from the matching fixture's 165 real-sounding offers and needs (varied area, age and
 //! wording) for 1,000 members. Measured: loading the search index, search and match latency
-//! in process, trade-loop search, and the market pages and matches API under HTTP load.
+//! in process, trade-loop search, and the market pages and matches API under HTTP load (as
+//! Ben, a demo member, asking for the matches of his own 200 listings).
 
 use std::time::Instant;
 
@@ -177,7 +178,21 @@ pub async fn market(
             )
         })
         .collect();
-    let stored = services.market.import_listings(circle, &rows).await?;
+    let mut stored = services.market.import_listings(circle, &rows).await?;
+    // Ben (who the HTTP scenarios log in as) gets 199 listings too: a listing's matches are its
+    // author's to read.
+    let ben = services
+        .db
+        .user_by_username("ben")
+        .await?
+        .context("the demo has ben")?
+        .id;
+    let bens: Vec<(i64, ListingDraft, i64)> = rows
+        .iter()
+        .take(199)
+        .map(|(_, draft, created)| (ben, draft.clone(), *created))
+        .collect();
+    stored += services.market.import_listings(circle, &bens).await?;
     println!(
         "market bench: {stored} listings for {owners_count} members written in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -248,6 +263,10 @@ pub async fn market(
         .market
         .with_index(circle, |index| index.metas().map(|m| m.id).collect())
         .await?;
+    let ben_ids: Vec<i64> = services
+        .market
+        .with_index(circle, |index| index.owned_by(ben).map(|m| m.id).collect())
+        .await?;
     let mut latencies = Vec::new();
     let mut matched = 0usize;
     for _ in 0..1_000 {
@@ -307,7 +326,7 @@ pub async fn market(
             let base = base.clone();
             let slug = slug.clone();
             let words = words.clone();
-            let ids = ids.clone();
+            let ids = ben_ids.clone();
             let figures = hammer(connections, seconds, move |task, round| {
                 let client = client.clone();
                 let url = match scenario {
