@@ -130,6 +130,79 @@ const LISTING_COLUMNS: &str = "l.id, l.circle, l.owner, l.side, l.kind, l.status
      l.event_online, l.event_capacity, l.change_seq, \
      (SELECT COUNT(*) FROM market_rsvps r WHERE r.listing = l.id AND r.place = 'going') AS going";
 
+/// The columns a member's draft fills, in the order [`bind_draft`] binds them (20).
+const DRAFT_COLUMNS: [&str; 20] = [
+    "side",
+    "kind",
+    "title",
+    "description",
+    "category",
+    "tags",
+    "area",
+    "value_kind",
+    "amount_minor",
+    "availability",
+    "language",
+    "updated_at_ms",
+    "expires_at_ms",
+    "event_starts",
+    "event_ends",
+    "event_place",
+    "event_online",
+    "event_capacity",
+    "lat_centi",
+    "lon_centi",
+];
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a draft's values for [`DRAFT_COLUMNS`], as written at `now_ms`. The one place that
+/// maps a listing's fields to its columns, for inserts, imports and updates alike.
+fn bind_draft<'q>(query: AnyQuery<'q>, draft: &ListingDraft, now_ms: i64) -> AnyQuery<'q> {
+    let event = draft.event.as_ref();
+    query
+        .bind(draft.side.as_str())
+        .bind(draft.kind.as_str())
+        .bind(draft.title.as_str().to_string())
+        .bind(draft.description.clone())
+        .bind(draft.category.clone())
+        .bind(draft.tags.join(" "))
+        .bind(draft.area.clone())
+        .bind(draft.value.kind().as_str())
+        .bind(draft.value.amount_minor())
+        .bind(draft.availability.clone())
+        .bind(draft.language.code())
+        .bind(now_ms)
+        .bind(now_ms + draft.expires_in_days * DAY_MS)
+        .bind(event.map(|e| e.starts.0))
+        .bind(event.map(|e| e.ends.0))
+        .bind(event.map(|e| e.place.clone()))
+        .bind(event.map(|e| i64::from(e.online)))
+        .bind(event.and_then(|e| e.capacity).map(i64::from))
+        .bind(draft.location.map(|l| i64::from(l.lat_centi)))
+        .bind(draft.location.map(|l| i64::from(l.lon_centi)))
+}
+
+/// `INSERT INTO market_listings` of `rows` new listings: per row circle, owner, created_at_ms,
+/// change_seq, then the draft's columns (24 values; status is 'active').
+fn insert_sql(rows: usize) -> String {
+    const VALUES_PER_ROW: usize = 4 + DRAFT_COLUMNS.len();
+    let mut sql = format!(
+        "INSERT INTO market_listings (circle, owner, created_at_ms, change_seq, {}, status) VALUES ",
+        DRAFT_COLUMNS.join(", ")
+    );
+    for row in 0..rows {
+        let placeholders: Vec<String> = (1..=VALUES_PER_ROW)
+            .map(|n| format!("${}", row * VALUES_PER_ROW + n))
+            .collect();
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("({}, 'active')", placeholders.join(", ")));
+    }
+    sql
+}
+
 fn corrupt(what: &str) -> MarketError {
     MarketError::Corrupt(what.to_string())
 }
@@ -517,41 +590,13 @@ impl Market {
         if open >= OPEN_LISTINGS_PER_MEMBER_MAX {
             return Err(MarketError::TooManyListings);
         }
-        let event = draft.event.as_ref();
-        let row = sqlx::query(
-            "INSERT INTO market_listings (circle, owner, side, kind, status, title, description, category,
-                 tags, area, value_kind, amount_minor, availability, language, created_at_ms,
-                 updated_at_ms, expires_at_ms, event_starts, event_ends, event_place, event_online,
-                 event_capacity, change_seq, lat_centi, lon_centi)
-             VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15,
-                 $16, $17, $18, $19, $20, $21, $22, $23)
-             RETURNING id",
-        )
-        .bind(circle)
-        .bind(owner)
-        .bind(draft.side.as_str())
-        .bind(draft.kind.as_str())
-        .bind(draft.title.as_str())
-        .bind(&draft.description)
-        .bind(&draft.category)
-        .bind(draft.tags.join(" "))
-        .bind(&draft.area)
-        .bind(draft.value.kind().as_str())
-        .bind(draft.value.amount_minor())
-        .bind(&draft.availability)
-        .bind(draft.language.code())
-        .bind(now_ms)
-        .bind(now_ms + draft.expires_in_days * DAY_MS)
-        .bind(event.map(|e| e.starts.0))
-        .bind(event.map(|e| e.ends.0))
-        .bind(event.map(|e| e.place.clone()))
-        .bind(event.map(|e| i64::from(e.online)))
-        .bind(event.and_then(|e| e.capacity).map(i64::from))
-        .bind(change)
-        .bind(draft.location.map(|l| i64::from(l.lat_centi)))
-        .bind(draft.location.map(|l| i64::from(l.lon_centi)))
-        .fetch_one(&mut *tx)
-        .await?;
+        let sql = format!("{} RETURNING id", insert_sql(1));
+        let query = sqlx::query(&sql)
+            .bind(circle)
+            .bind(owner)
+            .bind(now_ms)
+            .bind(change);
+        let row = bind_draft(query, draft, now_ms).fetch_one(&mut *tx).await?;
         let id: i64 = row.try_get(0)?;
         tx.commit().await?;
         self.written(circle, id).await?;
@@ -591,58 +636,15 @@ impl Market {
                 }
             }
             // Each row takes its own change number, so an index refresh never pages past a row.
-            const COLUMNS: usize = 24;
-            let mut sql = String::from(
-                "INSERT INTO market_listings (circle, owner, side, kind, status, title, description, category,
-                     tags, area, value_kind, amount_minor, availability, language, created_at_ms,
-                     updated_at_ms, expires_at_ms, event_starts, event_ends, event_place, event_online,
-                     event_capacity, change_seq, lat_centi, lon_centi) VALUES ",
-            );
-            for row in 0..chunk.len() {
-                let base = row * COLUMNS;
-                let placeholders: Vec<String> =
-                    (1..=COLUMNS).map(|n| format!("${}", base + n)).collect();
-                if row > 0 {
-                    sql.push_str(", ");
-                }
-                // status is a literal; the 24 bound columns follow the list above.
-                sql.push_str(&format!(
-                    "({}, {}, {}, {}, 'active', {})",
-                    placeholders[0],
-                    placeholders[1],
-                    placeholders[2],
-                    placeholders[3],
-                    placeholders[4..].join(", ")
-                ));
-            }
+            let sql = insert_sql(chunk.len());
             let mut query = sqlx::query(&sql);
             for (offset, (owner, draft, created_ms)) in chunk.iter().enumerate() {
-                let event = draft.event.as_ref();
                 query = query
                     .bind(circle)
                     .bind(*owner)
-                    .bind(draft.side.as_str())
-                    .bind(draft.kind.as_str())
-                    .bind(draft.title.as_str().to_string())
-                    .bind(draft.description.clone())
-                    .bind(draft.category.clone())
-                    .bind(draft.tags.join(" "))
-                    .bind(draft.area.clone())
-                    .bind(draft.value.kind().as_str())
-                    .bind(draft.value.amount_minor())
-                    .bind(draft.availability.clone())
-                    .bind(draft.language.code())
                     .bind(*created_ms)
-                    .bind(*created_ms)
-                    .bind(*created_ms + draft.expires_in_days * DAY_MS)
-                    .bind(event.map(|e| e.starts.0))
-                    .bind(event.map(|e| e.ends.0))
-                    .bind(event.map(|e| e.place.clone()))
-                    .bind(event.map(|e| i64::from(e.online)))
-                    .bind(event.and_then(|e| e.capacity).map(i64::from))
-                    .bind(first + offset as i64)
-                    .bind(draft.location.map(|l| i64::from(l.lat_centi)))
-                    .bind(draft.location.map(|l| i64::from(l.lon_centi)));
+                    .bind(first + offset as i64);
+                query = bind_draft(query, draft, *created_ms);
             }
             query.execute(&mut *tx).await?;
             tx.commit().await?;
@@ -699,41 +701,23 @@ impl Market {
         let mut tx = self.pool.begin().await?;
         let change = Self::next_change(&mut tx, circle).await?;
         let event = draft.event.as_ref();
-        let updated = sqlx::query(
-            "UPDATE market_listings SET side = $1, kind = $2, title = $3, description = $4,
-                 category = $5, tags = $6, area = $7, value_kind = $8, amount_minor = $9,
-                 availability = $10, language = $11, updated_at_ms = $12, expires_at_ms = $13,
-                 reminded_at_ms = NULL, event_starts = $14, event_ends = $15, event_place = $16,
-                 event_online = $17, event_capacity = $18, change_seq = $19, lat_centi = $23,
-                 lon_centi = $24
-             WHERE id = $20 AND circle = $21 AND owner = $22",
-        )
-        .bind(draft.side.as_str())
-        .bind(draft.kind.as_str())
-        .bind(draft.title.as_str())
-        .bind(&draft.description)
-        .bind(&draft.category)
-        .bind(draft.tags.join(" "))
-        .bind(&draft.area)
-        .bind(draft.value.kind().as_str())
-        .bind(draft.value.amount_minor())
-        .bind(&draft.availability)
-        .bind(draft.language.code())
-        .bind(now_ms)
-        .bind(now_ms + draft.expires_in_days * DAY_MS)
-        .bind(event.map(|e| e.starts.0))
-        .bind(event.map(|e| e.ends.0))
-        .bind(event.map(|e| e.place.clone()))
-        .bind(event.map(|e| i64::from(e.online)))
-        .bind(event.and_then(|e| e.capacity).map(i64::from))
-        .bind(change)
-        .bind(id)
-        .bind(circle)
-        .bind(owner)
-        .bind(draft.location.map(|l| i64::from(l.lat_centi)))
-        .bind(draft.location.map(|l| i64::from(l.lon_centi)))
-        .execute(&mut *tx)
-        .await?;
+        let set: Vec<String> = DRAFT_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(n, column)| format!("{column} = ${}", n + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE market_listings SET {}, reminded_at_ms = NULL, change_seq = $21
+             WHERE id = $22 AND circle = $23 AND owner = $24",
+            set.join(", ")
+        );
+        let updated = bind_draft(sqlx::query(&sql), draft, now_ms)
+            .bind(change)
+            .bind(id)
+            .bind(circle)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
         if updated.rows_affected() != 1 {
             return Err(self.why_not_yours(circle, id).await);
         }
