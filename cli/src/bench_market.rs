@@ -7,19 +7,18 @@
 
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
-use commons_ledger::store::{now_ms, Store};
+use anyhow::{Context, Result};
+use commons_ledger::store::now_ms;
 use commons_market::cycles::{trade_loops, Bounds};
 use commons_market::index::{Filters, Search};
 use commons_market::listing::{Kind, ListingDraft, Side, Title, Value, ValueKind};
 use commons_market::matching;
 use commons_market::text::Language;
 use commons_web::db::NewUser;
-use commons_web::{AppState, WebConfig};
 use rand::{Rng, SeedableRng};
 use serde_json::Value as Json;
 
-use crate::bench_web::{hammer, logged_in_client};
+use crate::bench_web::{hammer, logged_in_client, DemoNode};
 use crate::Outcome;
 
 const FIXTURE: &str = include_str!("../../market/tests/fixtures/matching.json");
@@ -105,20 +104,8 @@ pub async fn market(
     seconds: f64,
     pg: Option<String>,
 ) -> Result<Outcome> {
-    let dir = tempfile::tempdir().context("cannot make a temporary folder")?;
-    let location = pg.unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
-    let store = Store::open(&location).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let config = WebConfig {
-        public_url: base.clone(),
-        login_attempts_per_minute: 1_000,
-        ..WebConfig::default()
-    };
-    let state = AppState::new(store, config).await?;
-    if !commons_web::demo::plant(&state).await? {
-        bail!("the bench database is not empty");
-    }
+    let node = DemoNode::start(pg).await?;
+    let (state, listener, base) = (node.state.clone(), node.listener, node.base.clone());
     let services = &state.services;
     let info = services.store.circle(commons_web::demo::DEMO_SLUG).await?;
     let circle = info.row_id;

@@ -100,6 +100,42 @@ where
     figures
 }
 
+/// A demo node in this process, for the benches: a fresh SQLite file in a temporary folder
+/// (or an empty PostgreSQL database), the demo circle planted, a listener on a free port.
+pub(crate) struct DemoNode {
+    pub state: Arc<AppState>,
+    pub listener: tokio::net::TcpListener,
+    pub base: String,
+    /// Holds the temporary folder until the bench ends.
+    pub _dir: tempfile::TempDir,
+}
+
+impl DemoNode {
+    pub(crate) async fn start(pg: Option<String>) -> Result<DemoNode> {
+        let dir = tempfile::tempdir().context("cannot make a temporary folder")?;
+        let location =
+            pg.unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
+        let store = Store::open(&location).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let config = WebConfig {
+            public_url: base.clone(),
+            login_attempts_per_minute: 1_000,
+            ..WebConfig::default()
+        };
+        let state = AppState::new(store, config).await?;
+        if !commons_web::demo::plant(&state).await? {
+            bail!("the bench database is not empty");
+        }
+        Ok(DemoNode {
+            state,
+            listener,
+            base,
+            _dir: dir,
+        })
+    }
+}
+
 /// A cookie-keeping client logged in as a demo member.
 pub(crate) async fn logged_in_client(
     base: &str,
@@ -143,20 +179,8 @@ pub async fn web(
     only: Vec<String>,
 ) -> Result<Outcome> {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|one| one == name);
-    let dir = tempfile::tempdir().context("cannot make a temporary folder")?;
-    let location = pg.unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
-    let store = Store::open(&location).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let config = WebConfig {
-        public_url: base.clone(),
-        login_attempts_per_minute: 1_000,
-        ..WebConfig::default()
-    };
-    let state = AppState::new(store, config).await?;
-    if !commons_web::demo::plant(&state).await? {
-        bail!("the bench database is not empty");
-    }
+    let node = DemoNode::start(pg).await?;
+    let (state, listener, base) = (node.state.clone(), node.listener, node.base.clone());
     let server = tokio::spawn(commons_web::serve(
         state.clone(),
         listener,

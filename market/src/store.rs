@@ -264,6 +264,26 @@ fn listing_of(row: &AnyRow) -> MarketResult<Listing> {
     })
 }
 
+fn rsvp_of(row: &AnyRow) -> MarketResult<Rsvp> {
+    Ok(Rsvp {
+        member: row.try_get("member")?,
+        place: Place::parse(&row.try_get::<String, _>("place")?)
+            .ok_or_else(|| corrupt("rsvp place"))?,
+        at_ms: row.try_get("at_ms")?,
+    })
+}
+
+fn photo_of(row: &AnyRow) -> MarketResult<PhotoInfo> {
+    Ok(PhotoInfo {
+        id: row.try_get("id")?,
+        listing: row.try_get("listing")?,
+        position: row.try_get("position")?,
+        alt: row.try_get("alt")?,
+        width: row.try_get("width")?,
+        height: row.try_get("height")?,
+    })
+}
+
 /// A deal with its bookkeeping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredDeal {
@@ -674,14 +694,7 @@ impl Market {
         }
         let mut first = HashMap::new();
         for row in query.fetch_all(&self.pool).await? {
-            let photo = PhotoInfo {
-                id: row.try_get("id")?,
-                listing: row.try_get("listing")?,
-                position: row.try_get("position")?,
-                alt: row.try_get("alt")?,
-                width: row.try_get("width")?,
-                height: row.try_get("height")?,
-            };
+            let photo = photo_of(&row)?;
             // Rows come last-first, so the first photo is inserted last and stays.
             first.insert(photo.listing, photo);
         }
@@ -756,12 +769,7 @@ impl Market {
             .fetch_all(&mut **tx)
             .await?
         {
-            rsvps.push(Rsvp {
-                member: row.try_get("member")?,
-                place: Place::parse(&row.try_get::<String, _>("place")?)
-                    .ok_or_else(|| corrupt("rsvp place"))?,
-                at_ms: row.try_get("at_ms")?,
-            });
+            rsvps.push(rsvp_of(&row)?);
         }
         Ok(rsvps)
     }
@@ -1054,16 +1062,7 @@ impl Market {
         .bind(listing)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Rsvp {
-                    member: row.try_get("member")?,
-                    place: Place::parse(&row.try_get::<String, _>("place")?)
-                        .ok_or_else(|| corrupt("rsvp place"))?,
-                    at_ms: row.try_get("at_ms")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rsvp_of).collect()
     }
 
     // ----- photos -----
@@ -1122,18 +1121,7 @@ impl Market {
         .bind(listing)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(PhotoInfo {
-                    id: row.try_get("id")?,
-                    listing: row.try_get("listing")?,
-                    position: row.try_get("position")?,
-                    alt: row.try_get("alt")?,
-                    width: row.try_get("width")?,
-                    height: row.try_get("height")?,
-                })
-            })
-            .collect()
+        rows.iter().map(photo_of).collect()
     }
 
     /// A photo's JPEG bytes (full or thumbnail), if it belongs to a listing of the circle.
