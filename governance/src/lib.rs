@@ -1,0 +1,12 @@
+//! Governance of a credit circle: proposals, signed ballots, the decision methods, delegation,
+//! and the recount that anyone can run from the ballots alone.
+//!
+//! Everything here is pure (no database, clock or network) except `store`.
+
+pub mod blt;
+pub mod cardinal;
+pub mod irv;
+pub mod majority;
+pub mod ranked;
+pub mod schulze;
+pub mod stv;
