@@ -9,7 +9,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use commons_ledger::amount::Decimals;
 use commons_ledger::audit::{audit, AuditReport};
 use commons_ledger::entry::{
-    memo_hash, Body, Cause, CircleSpec, Request, SignedRequest, TreeHead, MEMO_BYTES_MAX,
+    memo_hash, Action, Body, Cause, CircleSpec, Request, SignedRequest, TreeHead, MEMO_BYTES_MAX,
 };
 use commons_ledger::export::{line_text, parse_export, Line, Memo, TreeHeadLine};
 use commons_ledger::keys::{Hash, PublicKey, SecretKey};
@@ -118,11 +118,11 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             let account = parse_key(&member)?;
             let floor_minor = match floor {
                 Some(text) => decimals.parse_minor(&text).context("--floor")?,
-                None => state.spec.default_floor_minor,
+                None => state.default_floor_minor,
             };
             let ceiling_minor = match ceiling {
                 Some(text) => decimals.parse_minor(&text).context("--ceiling")?,
-                None => state.spec.default_ceiling_minor,
+                None => state.default_ceiling_minor,
             };
             let steward = read_key(&steward_key)?;
             let signed = sign(
@@ -520,6 +520,45 @@ fn describe(body: &Body, decimals: Decimals, unit: &str) -> String {
         Body::CloseAccount { account } => format!("account {} closed", account.short()),
         Body::AddSteward { key } => format!("steward {} added", key.short()),
         Body::RemoveSteward { key } => format!("steward {} removed", key.short()),
+        Body::Enact {
+            proposal, actions, ..
+        } => {
+            let described: Vec<String> = actions
+                .iter()
+                .map(|action| match action {
+                    Action::SetDefaultLimits {
+                        floor_minor,
+                        ceiling_minor,
+                    } => format!(
+                        "default limits {} … {}",
+                        money(*floor_minor),
+                        money(*ceiling_minor)
+                    ),
+                    Action::SetLimits {
+                        account,
+                        floor_minor,
+                        ceiling_minor,
+                    } => format!(
+                        "limits of {} {} … {}",
+                        account.short(),
+                        money(*floor_minor),
+                        money(*ceiling_minor)
+                    ),
+                    Action::Admit { account } => format!("admit {}", account.short()),
+                    Action::Remove { account } => format!("remove {}", account.short()),
+                    Action::AddSteward { key } => format!("steward {} added", key.short()),
+                    Action::RemoveSteward { key } => format!("steward {} removed", key.short()),
+                    Action::SetDocument { document, hash } => {
+                        format!("document {document} is now {}", hash.short())
+                    }
+                })
+                .collect();
+            format!(
+                "proposal {} enacted: {}",
+                proposal.short(),
+                described.join("; ")
+            )
+        }
     }
 }
 

@@ -43,6 +43,125 @@ pub enum Cause {
     Reference(String),
 }
 
+/// Which circle document a [`Action::SetDocument`] commits to.
+pub const DOCUMENT_AGREEMENTS: u8 = 1;
+pub const DOCUMENT_POLICY: u8 = 2;
+/// At most this many actions in one enactment.
+pub const ACTIONS_MAX: usize = 16;
+
+/// One change a passed proposal makes to the circle. The tag byte of each is fixed forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Tag 1: new default floor and ceiling. Open accounts that were on the old defaults move to
+    /// the new ones (a balance already beyond a new limit becomes that account's limit, so no
+    /// balance is ever outside its limits); new accounts get them.
+    SetDefaultLimits {
+        floor_minor: i64,
+        ceiling_minor: i64,
+    },
+    /// Tag 2: one account's floor and ceiling.
+    SetLimits {
+        account: PublicKey,
+        floor_minor: i64,
+        ceiling_minor: i64,
+    },
+    /// Tag 3: admit a member: open an account for their key at the default limits.
+    Admit { account: PublicKey },
+    /// Tag 4: remove a member: the account can no longer pay or be paid; its balance stays.
+    Remove { account: PublicKey },
+    /// Tag 5: appoint a steward.
+    AddSteward { key: PublicKey },
+    /// Tag 6: remove a steward (never the last one).
+    RemoveSteward { key: PublicKey },
+    /// Tag 7: the circle's agreements or policy are now the document with this hash.
+    SetDocument { document: u8, hash: Hash },
+}
+
+impl Action {
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            Action::SetDefaultLimits {
+                floor_minor,
+                ceiling_minor,
+            } => {
+                w.u8(1).i64(*floor_minor).i64(*ceiling_minor);
+            }
+            Action::SetLimits {
+                account,
+                floor_minor,
+                ceiling_minor,
+            } => {
+                w.u8(2);
+                write_account(w, account);
+                w.i64(*floor_minor).i64(*ceiling_minor);
+            }
+            Action::Admit { account } => {
+                w.u8(3);
+                write_account(w, account);
+            }
+            Action::Remove { account } => {
+                w.u8(4);
+                write_account(w, account);
+            }
+            Action::AddSteward { key } => {
+                w.u8(5).fixed(key.as_bytes());
+            }
+            Action::RemoveSteward { key } => {
+                w.u8(6).fixed(key.as_bytes());
+            }
+            Action::SetDocument { document, hash } => {
+                w.u8(7).u8(*document).fixed(&hash.0);
+            }
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Action, DecodeError> {
+        Ok(match r.u8()? {
+            1 => Action::SetDefaultLimits {
+                floor_minor: r.i64()?,
+                ceiling_minor: r.i64()?,
+            },
+            2 => Action::SetLimits {
+                account: read_account(r)?,
+                floor_minor: r.i64()?,
+                ceiling_minor: r.i64()?,
+            },
+            3 => Action::Admit {
+                account: read_account(r)?,
+            },
+            4 => Action::Remove {
+                account: read_account(r)?,
+            },
+            5 => Action::AddSteward { key: read_key(r)? },
+            6 => Action::RemoveSteward { key: read_key(r)? },
+            7 => Action::SetDocument {
+                document: r.u8()?,
+                hash: Hash(r.array()?),
+            },
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "action",
+                    tag,
+                })
+            }
+        })
+    }
+
+    /// The canonical bytes of a list of actions (as in an enactment), for other records that
+    /// must bind exactly the same actions.
+    pub fn encode_list(actions: &[Action], w: &mut Writer) {
+        w.u32(actions.len() as u32);
+        for action in actions {
+            action.encode(w);
+        }
+    }
+
+    pub fn decode_list(r: &mut Reader<'_>) -> Result<Vec<Action>, DecodeError> {
+        let count = r.list_len()?;
+        (0..count).map(|_| Action::decode(r)).collect()
+    }
+}
+
 /// What a request asks the ledger to do. The tag byte of each kind is fixed forever.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -89,6 +208,14 @@ pub enum Body {
     AddSteward { key: PublicKey },
     /// Kind 10: a steward removes a steward key (never the last one).
     RemoveSteward { key: PublicKey },
+    /// Kind 11: the node applies what a passed proposal decided. Signed by the circle's node
+    /// key; `proposal` is the hash of the proposal's frozen definition and `board_root` the
+    /// Merkle root of its ballot board, so `commons audit` can recount the decision.
+    Enact {
+        proposal: Hash,
+        board_root: Hash,
+        actions: Vec<Action>,
+    },
 }
 
 impl Body {
@@ -104,6 +231,7 @@ impl Body {
             Body::CloseAccount { .. } => 8,
             Body::AddSteward { .. } => 9,
             Body::RemoveSteward { .. } => 10,
+            Body::Enact { .. } => 11,
         }
     }
     pub fn kind_name(&self) -> &'static str {
@@ -126,6 +254,7 @@ impl Body {
             Body::CloseAccount { .. } => "close-account",
             Body::AddSteward { .. } => "add-steward",
             Body::RemoveSteward { .. } => "remove-steward",
+            Body::Enact { .. } => "enact",
         }
     }
 }
@@ -262,6 +391,14 @@ impl Request {
             Body::AddSteward { key } | Body::RemoveSteward { key } => {
                 w.fixed(key.as_bytes());
             }
+            Body::Enact {
+                proposal,
+                board_root,
+                actions,
+            } => {
+                w.fixed(&proposal.0).fixed(&board_root.0);
+                Action::encode_list(actions, &mut w);
+            }
         }
         w.finish()
     }
@@ -356,6 +493,11 @@ impl Request {
             },
             10 => Body::RemoveSteward {
                 key: read_key(&mut r)?,
+            },
+            11 => Body::Enact {
+                proposal: Hash(r.array()?),
+                board_root: Hash(r.array()?),
+                actions: Action::decode_list(&mut r)?,
             },
             tag => {
                 return Err(DecodeError::UnknownTag {
@@ -620,6 +762,29 @@ mod tests {
             Body::CloseAccount { account: b },
             Body::AddSteward { key: b },
             Body::RemoveSteward { key: b },
+            Body::Enact {
+                proposal: h,
+                board_root: Hash([8; 32]),
+                actions: vec![
+                    Action::SetDefaultLimits {
+                        floor_minor: -5,
+                        ceiling_minor: 6,
+                    },
+                    Action::SetLimits {
+                        account: b,
+                        floor_minor: -1,
+                        ceiling_minor: 1,
+                    },
+                    Action::Admit { account: a },
+                    Action::Remove { account: b },
+                    Action::AddSteward { key: a },
+                    Action::RemoveSteward { key: b },
+                    Action::SetDocument {
+                        document: DOCUMENT_POLICY,
+                        hash: h,
+                    },
+                ],
+            },
         ]
     }
 

@@ -4,14 +4,14 @@
 //! [`CircleState::apply_verified`] runs when the node appends and when `commons audit` recounts,
 //! so the two can never disagree about what is allowed. No IO happens here.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use thiserror::Error;
 
 use crate::amount::{Decimals, Money, DECIMALS_MAX, MINOR_UNITS_MAX};
 use crate::entry::{
-    memo_hash, Body, Cause, CircleSpec, Entry, Request, SignedRequest, MEMO_BYTES_MAX,
-    NAME_BYTES_MAX,
+    memo_hash, Action, Body, Cause, CircleSpec, Entry, Request, SignedRequest, ACTIONS_MAX,
+    DOCUMENT_AGREEMENTS, DOCUMENT_POLICY, MEMO_BYTES_MAX, NAME_BYTES_MAX,
 };
 use crate::keys::{Hash, Nonce, PublicKey};
 use crate::slug::CircleSlug;
@@ -98,6 +98,14 @@ pub enum Refusal {
     ReferenceTooLong,
     #[error("A memo is at most {MEMO_BYTES_MAX} bytes long; this one is {0}. Shorten it.")]
     MemoTooLong(usize),
+    #[error(
+        "The proposal {proposal} was already enacted, as entry {seq}; a decision is applied once."
+    )]
+    AlreadyEnacted { proposal: String, seq: u64 },
+    #[error("An enactment carries 1 to {ACTIONS_MAX} actions; this one has {0}.")]
+    ActionCount(usize),
+    #[error("There is no circle document number {0} (1 is the agreements, 2 the policy).")]
+    UnknownDocument(u8),
     #[error("The memo text does not match the memo hash in the signed request, or the request has no memo. Sign the request again with this memo.")]
     MemoMismatch,
 }
@@ -142,6 +150,9 @@ pub enum AccountStatus {
     Closed,
     /// The account moved to another key; this key can no longer act.
     Rotated,
+    /// The circle decided to remove the member: the account can no longer pay or be paid, and
+    /// its balance stays part of the circle's sum.
+    Removed,
 }
 
 impl AccountStatus {
@@ -150,6 +161,7 @@ impl AccountStatus {
             AccountStatus::Open => "open",
             AccountStatus::Closed => "closed",
             AccountStatus::Rotated => "rotated",
+            AccountStatus::Removed => "removed",
         }
     }
 }
@@ -192,6 +204,13 @@ pub struct CircleState {
     pub stewards: BTreeSet<PublicKey>,
     pub accounts: HashMap<PublicKey, Account>,
     pub open_requests: HashMap<Hash, OpenRequest>,
+    /// The limits new accounts get: the genesis defaults until a passed proposal changes them.
+    pub default_floor_minor: i64,
+    pub default_ceiling_minor: i64,
+    /// The hash of each circle document (agreements, policy) a passed proposal set.
+    pub documents: BTreeMap<u8, Hash>,
+    /// Each enacted proposal (the hash of its definition) and its enactment's sequence number.
+    pub enacted: HashMap<Hash, u64>,
     nonces: HashMap<(PublicKey, Nonce), u64>,
     transfers: HashMap<Hash, TransferRecord>,
     /// Each rotated key and the key its account moved to.
@@ -259,6 +278,10 @@ impl CircleState {
             stewards: steward_set,
             accounts: HashMap::new(),
             open_requests: HashMap::new(),
+            default_floor_minor: spec.default_floor_minor,
+            default_ceiling_minor: spec.default_ceiling_minor,
+            documents: BTreeMap::new(),
+            enacted: HashMap::new(),
             nonces: HashMap::new(),
             transfers: HashMap::new(),
             rotated_to: HashMap::new(),
@@ -473,20 +496,7 @@ impl CircleState {
                 ceiling_minor,
             } => {
                 self.require(steward, "a steward", "open an account", author)?;
-                if self.accounts.contains_key(account) {
-                    return Err(Refusal::AccountExists(account.short()));
-                }
-                check_key(account)?;
-                self.check_limits(*floor_minor, *ceiling_minor)?;
-                self.accounts.insert(
-                    *account,
-                    Account {
-                        floor_minor: *floor_minor,
-                        ceiling_minor: *ceiling_minor,
-                        balance_minor: 0,
-                        status: AccountStatus::Open,
-                    },
-                );
+                self.open_new_account(account, *floor_minor, *ceiling_minor)?;
             }
             Body::SetLimits {
                 account,
@@ -494,18 +504,7 @@ impl CircleState {
                 ceiling_minor,
             } => {
                 self.require(steward, "a steward", "change limits", author)?;
-                self.check_limits(*floor_minor, *ceiling_minor)?;
-                let balance = self.open_account(account)?.balance_minor;
-                if balance < *floor_minor || balance > *ceiling_minor {
-                    return Err(Refusal::LimitsExcludeBalance {
-                        balance: self.money(balance),
-                        floor: self.money(*floor_minor),
-                        ceiling: self.money(*ceiling_minor),
-                    });
-                }
-                let entry = self.accounts.get_mut(account).expect("checked open");
-                entry.floor_minor = *floor_minor;
-                entry.ceiling_minor = *ceiling_minor;
+                self.set_limits(account, *floor_minor, *ceiling_minor)?;
             }
             Body::RotateKey { old, new } => {
                 self.require(
@@ -690,20 +689,40 @@ impl CircleState {
             }
             Body::AddSteward { key } => {
                 self.require(steward, "a steward", "add a steward", author)?;
-                check_key(key)?;
-                if !self.stewards.insert(*key) {
-                    return Err(Refusal::AlreadySteward(key.short()));
-                }
+                self.add_steward(key)?;
             }
             Body::RemoveSteward { key } => {
                 self.require(steward, "a steward", "remove a steward", author)?;
-                if !self.stewards.contains(key) {
-                    return Err(Refusal::NotASteward(key.short()));
+                self.remove_steward(key)?;
+            }
+            Body::Enact {
+                proposal,
+                board_root: _,
+                actions,
+            } => {
+                self.require(
+                    *author == self.node_key,
+                    "the circle's node key",
+                    "enact a decision",
+                    author,
+                )?;
+                if let Some(seq) = self.enacted.get(proposal) {
+                    return Err(Refusal::AlreadyEnacted {
+                        proposal: proposal.short(),
+                        seq: *seq,
+                    });
                 }
-                if self.stewards.len() == 1 {
-                    return Err(Refusal::LastSteward);
+                if actions.is_empty() || actions.len() > ACTIONS_MAX {
+                    return Err(Refusal::ActionCount(actions.len()));
                 }
-                self.stewards.remove(key);
+                // All or nothing: the actions apply to a copy, which replaces the state only when
+                // every one of them passed.
+                let mut next = self.clone();
+                for action in actions {
+                    next.apply_action(action)?;
+                }
+                next.enacted.insert(*proposal, seq);
+                *self = next;
             }
         }
         self.nonces.insert((*author, request.nonce), seq);
@@ -713,9 +732,140 @@ impl CircleState {
         Ok(())
     }
 
-    /// The accounts an entry's body changes, for stores that keep a table of balances.
-    pub fn touched_accounts(body: &Body) -> Vec<PublicKey> {
+    fn open_new_account(
+        &mut self,
+        account: &PublicKey,
+        floor_minor: i64,
+        ceiling_minor: i64,
+    ) -> Result<(), Refusal> {
+        if self.accounts.contains_key(account) {
+            return Err(Refusal::AccountExists(account.short()));
+        }
+        check_key(account)?;
+        self.check_limits(floor_minor, ceiling_minor)?;
+        self.accounts.insert(
+            *account,
+            Account {
+                floor_minor,
+                ceiling_minor,
+                balance_minor: 0,
+                status: AccountStatus::Open,
+            },
+        );
+        Ok(())
+    }
+
+    fn set_limits(
+        &mut self,
+        account: &PublicKey,
+        floor_minor: i64,
+        ceiling_minor: i64,
+    ) -> Result<(), Refusal> {
+        self.check_limits(floor_minor, ceiling_minor)?;
+        let balance = self.open_account(account)?.balance_minor;
+        if balance < floor_minor || balance > ceiling_minor {
+            return Err(Refusal::LimitsExcludeBalance {
+                balance: self.money(balance),
+                floor: self.money(floor_minor),
+                ceiling: self.money(ceiling_minor),
+            });
+        }
+        let entry = self.accounts.get_mut(account).expect("checked open");
+        entry.floor_minor = floor_minor;
+        entry.ceiling_minor = ceiling_minor;
+        Ok(())
+    }
+
+    fn add_steward(&mut self, key: &PublicKey) -> Result<(), Refusal> {
+        check_key(key)?;
+        if !self.stewards.insert(*key) {
+            return Err(Refusal::AlreadySteward(key.short()));
+        }
+        Ok(())
+    }
+
+    fn remove_steward(&mut self, key: &PublicKey) -> Result<(), Refusal> {
+        if !self.stewards.contains(key) {
+            return Err(Refusal::NotASteward(key.short()));
+        }
+        if self.stewards.len() == 1 {
+            return Err(Refusal::LastSteward);
+        }
+        self.stewards.remove(key);
+        Ok(())
+    }
+
+    /// One action of an enactment, checked by the same rules a steward's entry would be.
+    fn apply_action(&mut self, action: &Action) -> Result<(), Refusal> {
+        match action {
+            Action::SetDefaultLimits {
+                floor_minor,
+                ceiling_minor,
+            } => {
+                self.check_limits(*floor_minor, *ceiling_minor)?;
+                let old = (self.default_floor_minor, self.default_ceiling_minor);
+                for account in self.accounts.values_mut() {
+                    if account.status == AccountStatus::Open
+                        && (account.floor_minor, account.ceiling_minor) == old
+                    {
+                        account.floor_minor = (*floor_minor).min(account.balance_minor);
+                        account.ceiling_minor = (*ceiling_minor).max(account.balance_minor);
+                    }
+                }
+                self.default_floor_minor = *floor_minor;
+                self.default_ceiling_minor = *ceiling_minor;
+            }
+            Action::SetLimits {
+                account,
+                floor_minor,
+                ceiling_minor,
+            } => self.set_limits(account, *floor_minor, *ceiling_minor)?,
+            Action::Admit { account } => {
+                let (floor, ceiling) = (self.default_floor_minor, self.default_ceiling_minor);
+                self.open_new_account(account, floor, ceiling)?;
+            }
+            Action::Remove { account } => {
+                self.open_account(account)?;
+                self.accounts.get_mut(account).expect("checked open").status =
+                    AccountStatus::Removed;
+                self.open_requests
+                    .retain(|_, open| open.payer != *account && open.payee != *account);
+            }
+            Action::AddSteward { key } => self.add_steward(key)?,
+            Action::RemoveSteward { key } => self.remove_steward(key)?,
+            Action::SetDocument { document, hash } => {
+                if ![DOCUMENT_AGREEMENTS, DOCUMENT_POLICY].contains(document) {
+                    return Err(Refusal::UnknownDocument(*document));
+                }
+                self.documents.insert(*document, *hash);
+            }
+        }
+        Ok(())
+    }
+
+    /// The accounts an entry changed (call after applying it), for stores that keep a table of
+    /// balances and limits.
+    pub fn touched_accounts(&self, body: &Body) -> Vec<PublicKey> {
         match body {
+            Body::Enact { actions, .. } => {
+                let mut keys = Vec::new();
+                for action in actions {
+                    match action {
+                        Action::SetDefaultLimits { .. } => {
+                            keys.extend(self.accounts.keys().copied());
+                        }
+                        Action::SetLimits { account, .. }
+                        | Action::Admit { account }
+                        | Action::Remove { account } => keys.push(*account),
+                        Action::AddSteward { .. }
+                        | Action::RemoveSteward { .. }
+                        | Action::SetDocument { .. } => {}
+                    }
+                }
+                keys.sort_unstable();
+                keys.dedup();
+                keys
+            }
             Body::Genesis { .. }
             | Body::AddSteward { .. }
             | Body::RemoveSteward { .. }

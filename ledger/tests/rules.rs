@@ -365,3 +365,164 @@ fn weak_keys_cannot_enter_a_circle() {
         Refusal::BadKey { .. }
     ));
 }
+
+mod enactments {
+    use super::common::{circle, pay};
+    use commons_ledger::audit::{audit, AuditInput};
+    use commons_ledger::entry::{Action, Body, DOCUMENT_POLICY};
+    use commons_ledger::export::parse_export;
+    use commons_ledger::keys::{Hash, SecretKey};
+    use commons_ledger::state::{AccountStatus, Refusal};
+
+    fn enact(actions: Vec<Action>) -> Body {
+        Body::Enact {
+            proposal: Hash::sha256(&[format!("{actions:?}").as_bytes()]),
+            board_root: Hash([2; 32]),
+            actions,
+        }
+    }
+
+    #[test]
+    fn only_the_node_key_enacts_and_each_proposal_once() {
+        let mut c = circle(2);
+        let node = SecretKey::from_seed(*c.ledger.node_key.seed());
+        let body = enact(vec![Action::SetDefaultLimits {
+            floor_minor: -5000,
+            ceiling_minor: 8000,
+        }]);
+        let refusal = c
+            .ledger
+            .submit(&c.steward, body.clone())
+            .expect_err("a steward cannot enact");
+        assert!(
+            matches!(refusal, Refusal::NotAuthorised { .. }),
+            "{refusal}"
+        );
+        c.ledger
+            .submit(&node, body.clone())
+            .expect("the node enacts");
+        let refusal = c.ledger.submit(&node, body).expect_err("twice");
+        assert!(
+            matches!(refusal, Refusal::AlreadyEnacted { .. }),
+            "{refusal}"
+        );
+        let refusal = c.ledger.submit(&node, enact(vec![])).expect_err("empty");
+        assert_eq!(refusal, Refusal::ActionCount(0));
+    }
+
+    #[test]
+    fn new_default_limits_reach_accounts_on_the_old_defaults_and_new_members() {
+        let mut c = circle(3);
+        let node = SecretKey::from_seed(*c.ledger.node_key.seed());
+        let [a, b, own] = [&c.members[0], &c.members[1], &c.members[2]];
+        c.ledger.submit(a, pay(a, b, 1500)).expect("pay");
+        c.ledger
+            .submit(
+                &c.steward,
+                Body::SetLimits {
+                    account: own.public_key(),
+                    floor_minor: -100,
+                    ceiling_minor: 100,
+                },
+            )
+            .expect("own limits");
+        let newcomer = SecretKey::generate();
+        // A tighter floor than a's balance: a keeps the balance as floor, never outside.
+        c.ledger
+            .submit(
+                &node,
+                enact(vec![
+                    Action::SetDefaultLimits {
+                        floor_minor: -1000,
+                        ceiling_minor: 6000,
+                    },
+                    Action::Admit {
+                        account: newcomer.public_key(),
+                    },
+                ]),
+            )
+            .expect("enacted");
+        let state = &c.ledger.state;
+        let account = |k: &SecretKey| state.accounts[&k.public_key()].clone();
+        assert_eq!(
+            (account(a).floor_minor, account(a).ceiling_minor),
+            (-1500, 6000)
+        );
+        assert_eq!(
+            (account(b).floor_minor, account(b).ceiling_minor),
+            (-1000, 6000)
+        );
+        assert_eq!(
+            (account(own).floor_minor, account(own).ceiling_minor),
+            (-100, 100)
+        );
+        assert_eq!(
+            (
+                account(&newcomer).floor_minor,
+                account(&newcomer).ceiling_minor
+            ),
+            (-1000, 6000)
+        );
+        state.assert_invariants(state.accounts.keys());
+    }
+
+    #[test]
+    fn enactments_are_all_or_nothing_and_removed_members_cannot_trade() {
+        let mut c = circle(2);
+        let node = SecretKey::from_seed(*c.ledger.node_key.seed());
+        let [a, b] = [&c.members[0], &c.members[1]];
+        let before = c.ledger.state.stewards.clone();
+        let refusal = c
+            .ledger
+            .submit(
+                &node,
+                enact(vec![
+                    Action::AddSteward {
+                        key: a.public_key(),
+                    },
+                    Action::RemoveSteward {
+                        key: b.public_key(),
+                    },
+                ]),
+            )
+            .expect_err("b is no steward");
+        assert!(matches!(refusal, Refusal::NotASteward(_)), "{refusal}");
+        assert_eq!(c.ledger.state.stewards, before, "nothing applied");
+        c.ledger
+            .submit(
+                &node,
+                enact(vec![
+                    Action::Remove {
+                        account: b.public_key(),
+                    },
+                    Action::SetDocument {
+                        document: DOCUMENT_POLICY,
+                        hash: Hash([3; 32]),
+                    },
+                ]),
+            )
+            .expect("removed");
+        assert_eq!(
+            c.ledger.state.accounts[&b.public_key()].status,
+            AccountStatus::Removed
+        );
+        assert_eq!(c.ledger.state.documents[&DOCUMENT_POLICY], Hash([3; 32]));
+        let refusal = c.ledger.submit(a, pay(a, b, 100)).expect_err("removed");
+        assert!(matches!(refusal, Refusal::NotAMember(_)), "{refusal}");
+        let refusal = c
+            .ledger
+            .submit(
+                &node,
+                enact(vec![Action::SetDocument {
+                    document: 9,
+                    hash: Hash([3; 32]),
+                }]),
+            )
+            .expect_err("no such document");
+        assert_eq!(refusal, Refusal::UnknownDocument(9));
+        // The auditor replays enactments with the same rules.
+        let input: AuditInput = parse_export(&c.ledger.export_text()).into_audit_input(None);
+        let report = audit(input, &|_| {});
+        assert!(report.passed(), "{:?}", report.faults);
+    }
+}

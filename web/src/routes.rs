@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use commons_ledger::entry::{Body, Cause};
+use commons_ledger::entry::{Action, Body, Cause, DOCUMENT_AGREEMENTS};
 use commons_ledger::keys::PublicKey;
 use commons_ledger::state::Refusal;
 use commons_ledger::store::{now_ms, CircleInfo, StoredEntry};
@@ -880,6 +880,16 @@ fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
             }
             Body::Genesis { stewards, .. } => stewards.clone(),
             Body::CloseRequest { .. } => vec![stored.entry.signed.request.author],
+            Body::Enact { actions, .. } => actions
+                .iter()
+                .filter_map(|action| match action {
+                    Action::SetLimits { account, .. }
+                    | Action::Admit { account }
+                    | Action::Remove { account } => Some(*account),
+                    Action::AddSteward { key } | Action::RemoveSteward { key } => Some(*key),
+                    Action::SetDefaultLimits { .. } | Action::SetDocument { .. } => None,
+                })
+                .collect(),
         })
         .collect()
 }
@@ -1300,6 +1310,57 @@ fn summary(
         }
         Body::AddSteward { key } => (tr.ta("kind-add-steward", &[("name", &n(key))]), None),
         Body::RemoveSteward { key } => (tr.ta("kind-remove-steward", &[("name", &n(key))]), None),
+        Body::Enact { actions, .. } => {
+            let described: Vec<String> = actions
+                .iter()
+                .map(|action| describe_action(tr, action, &n, unit))
+                .collect();
+            (
+                tr.ta("kind-enact", &[("actions", &described.join("; "))]),
+                None,
+            )
+        }
+    }
+}
+
+/// One action of an enactment, in a sentence fragment a member reads on the ledger page.
+pub fn describe_action(
+    tr: &Tr,
+    action: &Action,
+    name: &dyn Fn(&PublicKey) -> String,
+    unit: &Unit,
+) -> String {
+    match action {
+        Action::SetDefaultLimits {
+            floor_minor,
+            ceiling_minor,
+        } => tr.ta(
+            "action-default-limits",
+            &[
+                ("floor", &unit.money(*floor_minor)),
+                ("ceiling", &unit.money(*ceiling_minor)),
+            ],
+        ),
+        Action::SetLimits {
+            account,
+            floor_minor,
+            ceiling_minor,
+        } => tr.ta(
+            "action-set-limits",
+            &[
+                ("name", &name(account)),
+                ("floor", &unit.money(*floor_minor)),
+                ("ceiling", &unit.money(*ceiling_minor)),
+            ],
+        ),
+        Action::Admit { account } => tr.ta("action-admit", &[("name", &name(account))]),
+        Action::Remove { account } => tr.ta("action-remove", &[("name", &name(account))]),
+        Action::AddSteward { key } => tr.ta("action-add-steward", &[("name", &name(key))]),
+        Action::RemoveSteward { key } => tr.ta("action-remove-steward", &[("name", &name(key))]),
+        Action::SetDocument { document, .. } if *document == DOCUMENT_AGREEMENTS => {
+            tr.t("action-agreements")
+        }
+        Action::SetDocument { .. } => tr.t("action-policy"),
     }
 }
 

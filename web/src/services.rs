@@ -1015,13 +1015,13 @@ impl Services {
         let now = now_ms();
         let account = if actor.is_steward {
             let temporary = SecretKey::generate();
-            let spec = self.spec(&actor.circle).await?;
+            let (floor_minor, ceiling_minor) = self.store.default_limits(&actor.circle).await?;
             self.append_as(
                 actor,
                 Body::OpenAccount {
                     account: temporary.public_key(),
-                    floor_minor: spec.default_floor_minor,
-                    ceiling_minor: spec.default_ceiling_minor,
+                    floor_minor,
+                    ceiling_minor,
                 },
                 None,
             )
@@ -1048,14 +1048,6 @@ impl Services {
             )
             .await?;
         Ok(crate::session::encode_token(&secret))
-    }
-
-    async fn spec(&self, info: &CircleInfo) -> Result<CircleSpec, ActionError> {
-        let genesis = self.store.entry(info, 0).await?;
-        match genesis.entry.signed.request.body {
-            Body::Genesis { spec, .. } => Ok(spec),
-            _ => Err(ActionError::NotFound),
-        }
     }
 
     /// The invitation behind a link, if it can still be used, with its circle.
@@ -1247,7 +1239,7 @@ impl Services {
             .await?
             .filter(|membership| membership.status == MemberStatus::Pending)
             .ok_or(ActionError::NotFound)?;
-        let spec = self.spec(&actor.circle).await?;
+        let (floor_minor, ceiling_minor) = self.store.default_limits(&actor.circle).await?;
         // Decide first (one steward wins a race between admitting and declining), then sign;
         // if the entry cannot be written, the person is waiting again.
         if !self
@@ -1268,8 +1260,8 @@ impl Services {
                 actor,
                 Body::OpenAccount {
                     account: pending.account_key,
-                    floor_minor: spec.default_floor_minor,
-                    ceiling_minor: spec.default_ceiling_minor,
+                    floor_minor,
+                    ceiling_minor,
                 },
                 None,
             )

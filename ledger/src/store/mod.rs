@@ -625,7 +625,7 @@ impl Store {
 
     async fn read_stewards(&self, info: &CircleInfo) -> Result<BTreeSet<PublicKey>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, request FROM entries WHERE circle = $1 AND kind IN (1, 9, 10) ORDER BY seq",
+            "SELECT seq, request FROM entries WHERE circle = $1 AND kind IN (1, 9, 10, 11) ORDER BY seq",
         )
         .bind(info.row_id)
         .fetch_all(&self.pool)
@@ -644,10 +644,59 @@ impl Store {
                 Body::RemoveSteward { key } => {
                     stewards.remove(&key);
                 }
+                Body::Enact { actions, .. } => {
+                    for action in actions {
+                        match action {
+                            crate::entry::Action::AddSteward { key } => {
+                                stewards.insert(key);
+                            }
+                            crate::entry::Action::RemoveSteward { key } => {
+                                stewards.remove(&key);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
                 _ => {}
             }
         }
         Ok(stewards)
+    }
+
+    /// The limits a new account gets now: the genesis defaults, or those of the latest
+    /// enactment that changed them.
+    pub async fn default_limits(&self, info: &CircleInfo) -> Result<(i64, i64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT request FROM entries WHERE circle = $1 AND kind IN (1, 11) ORDER BY seq",
+        )
+        .bind(info.row_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut limits = None;
+        for row in &rows {
+            let bytes: Vec<u8> = row.try_get("request")?;
+            let request = crate::entry::Request::decode(&bytes).map_err(|error| {
+                StoreError::Corrupt(format!("an entry cannot be read: {error}"))
+            })?;
+            match request.body {
+                Body::Genesis { spec, .. } => {
+                    limits = Some((spec.default_floor_minor, spec.default_ceiling_minor))
+                }
+                Body::Enact { actions, .. } => {
+                    for action in actions {
+                        if let crate::entry::Action::SetDefaultLimits {
+                            floor_minor,
+                            ceiling_minor,
+                        } = action
+                        {
+                            limits = Some((floor_minor, ceiling_minor));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        limits.ok_or_else(|| StoreError::Corrupt("the circle has no genesis entry".into()))
     }
 
     /// The key an account moved to from `key` (its `rotate-key` entry), if it moved.

@@ -229,7 +229,7 @@ impl Writer {
             }
             let touched: Vec<PublicKey> = placed
                 .iter()
-                .flat_map(|(_, entry, _)| CircleState::touched_accounts(&entry.signed.request.body))
+                .flat_map(|(_, entry, _)| self.state.touched_accounts(&entry.signed.request.body))
                 .collect();
             self.state.assert_invariants(&touched);
             let write_started = std::time::Instant::now();
@@ -358,7 +358,7 @@ impl Writer {
 
         let mut touched: BTreeMap<PublicKey, ()> = BTreeMap::new();
         for (_, entry, _) in placed {
-            for key in CircleState::touched_accounts(&entry.signed.request.body) {
+            for key in self.state.touched_accounts(&entry.signed.request.body) {
                 touched.insert(key, ());
             }
         }

@@ -157,6 +157,15 @@ kind-close-request = { $name } closed a payment request
 kind-close-account = The account of { $name } was closed
 kind-add-steward = { $name } became a steward
 kind-remove-steward = { $name } is no longer a steward
+kind-enact = A decision of the circle took effect: { $actions }
+action-default-limits = the default limits are now { $floor } to { $ceiling }
+action-set-limits = the limits of { $name } are now { $floor } to { $ceiling }
+action-admit = { $name } was admitted
+action-remove = { $name } was removed from the circle
+action-add-steward = { $name } became a steward
+action-remove-steward = { $name } is no longer a steward
+action-agreements = the circle's agreements changed
+action-policy = the circle's decision-making policy changed
 
 statement-title = Your statement
 statement-csv = Download as CSV

@@ -157,6 +157,15 @@ kind-close-request = { $name } cerró una solicitud de pago
 kind-close-account = Se cerró la cuenta de { $name }
 kind-add-steward = { $name } pasó a administrar
 kind-remove-steward = { $name } dejó de administrar
+kind-enact = Entró en vigor una decisión del círculo: { $actions }
+action-default-limits = los límites por defecto son ahora de { $floor } a { $ceiling }
+action-set-limits = los límites de { $name } son ahora de { $floor } a { $ceiling }
+action-admit = se admitió a { $name }
+action-remove = { $name } fue retirado del círculo
+action-add-steward = { $name } pasó a administrar
+action-remove-steward = { $name } dejó de administrar
+action-agreements = cambiaron los acuerdos del círculo
+action-policy = cambió la política de decisiones del círculo
 
 statement-title = Tu extracto
 statement-csv = Descargar en CSV
