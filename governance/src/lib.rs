@@ -3,10 +3,14 @@
 //!
 //! Everything here is pure (no database, clock or network) except `store`.
 
+pub mod ballot;
 pub mod blt;
 pub mod cardinal;
+pub mod delegation;
 pub mod irv;
 pub mod majority;
+pub mod proposal;
 pub mod ranked;
 pub mod schulze;
 pub mod stv;
+pub mod tally;
