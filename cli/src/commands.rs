@@ -45,6 +45,13 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             pg,
         }) => crate::bench_market::market(listings, connections, seconds, pg).await,
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
+        Command::Tally(args) => match (&args.file, &args.blt, args.method) {
+            (Some(file), _, _) => crate::tally::tally_file(file, args.json),
+            (None, Some(blt), Some(method)) => {
+                crate::tally::tally_blt(blt, method, args.seats, args.json)
+            }
+            _ => anyhow::bail!("give --file, or --blt with --method"),
+        },
         Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
         Command::Pay(args) if args.server.is_some() => crate::remote::pay(&args).await,
         command => {
@@ -316,7 +323,9 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             bar.finish_and_clear();
             Ok(print_report(&report, args.json))
         }
-        Command::Keygen { .. } | Command::Bench(_) | Command::Serve(_) => unreachable_command(),
+        Command::Keygen { .. } | Command::Bench(_) | Command::Serve(_) | Command::Tally(_) => {
+            unreachable_command()
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod bench_web;
 mod commands;
 mod remote;
 mod serve;
+mod tally;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,6 +101,8 @@ enum Command {
     },
     /// Verify a ledger: signatures, chain, rules, balances, Merkle root, tree heads.
     Audit(AuditArgs),
+    /// Recount a vote from its signed ballots (an export), or count a BLT ballot file.
+    Tally(TallyArgs),
     /// Measure throughput.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -291,6 +294,25 @@ struct AuditArgs {
     /// A tree head saved earlier (`commons head`): the log must extend it.
     #[arg(long)]
     trusted_head: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "blt"])))]
+pub struct TallyArgs {
+    /// A ballot export (`commons export ballots`): verify every signature and recount, offline.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// A BLT file of ranked ballots (OpenSTV, Loomio, election records).
+    #[arg(long, requires = "method")]
+    blt: Option<PathBuf>,
+    /// How to count the BLT file.
+    #[arg(long, value_enum)]
+    method: Option<tally::BltMethod>,
+    /// Seats for STV (default: the BLT file's own).
+    #[arg(long)]
+    seats: Option<usize>,
     #[arg(long)]
     json: bool,
 }

@@ -7,6 +7,7 @@ pub mod ballot;
 pub mod blt;
 pub mod cardinal;
 pub mod delegation;
+pub mod export;
 pub mod irv;
 pub mod majority;
 pub mod proposal;

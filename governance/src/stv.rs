@@ -201,7 +201,7 @@ pub fn count(candidates: usize, seats: usize, ballots: &[RankedBallot], lot: &Lo
             elected: elected_now,
             tie_breaks,
         });
-        let continuing_left = state.iter().any(|s| *s == State::Continuing);
+        let continuing_left = state.contains(&State::Continuing);
         if elected.len() >= seats || !continuing_left || valid_votes == 0 {
             break;
         }

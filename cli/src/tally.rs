@@ -1,0 +1,491 @@
+//! `commons tally`: recount a vote from signed ballots (an export) or count a BLT file, and
+//! print the round-by-round table, the pairwise matrix or the stages, as text or JSON.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use commons_governance::blt::{self, Election};
+use commons_governance::export;
+use commons_governance::irv::{self, IrvCount};
+use commons_governance::ranked::{Candidate, TieBreak};
+use commons_governance::schulze::{self, SchulzeCount};
+use commons_governance::stv::{self, format_votes, StvCount};
+use commons_governance::tally::{recount, Count, Outcome as VoteOutcome, Recount};
+use serde_json::json;
+
+use crate::Outcome;
+
+/// Which count to run on a BLT file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BltMethod {
+    Irv,
+    Schulze,
+    Stv,
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn name(names: &[String], candidate: Candidate) -> String {
+    names
+        .get(usize::from(candidate))
+        .cloned()
+        .unwrap_or_else(|| format!("option {}", candidate + 1))
+}
+
+fn tie_note(names: &[String], tie: &TieBreak) -> String {
+    match tie {
+        TieBreak::PreviousRound {
+            tied,
+            chosen,
+            round,
+        } => format!(
+            "tie between {} settled by round {round}: {}",
+            tied.iter()
+                .map(|c| name(names, *c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            name(names, *chosen)
+        ),
+        TieBreak::Lot { tied, chosen } => format!(
+            "tie between {} settled by the lot: {}",
+            tied.iter()
+                .map(|c| name(names, *c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            name(names, *chosen)
+        ),
+    }
+}
+
+fn right(text: impl ToString) -> Cell {
+    Cell::new(text.to_string()).set_alignment(CellAlignment::Right)
+}
+
+/// The round-by-round table of an instant-runoff count.
+pub fn irv_table(names: &[String], count: &IrvCount) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec![Cell::new("Candidate")];
+    header.extend((1..=count.rounds.len()).map(|r| right(format!("R{r}"))));
+    table.set_header(header);
+    for candidate in 0..count.candidates {
+        let mut row = vec![Cell::new(name(names, candidate as Candidate))];
+        row.extend(
+            count
+                .rounds
+                .iter()
+                .map(|round| match round.tallies[candidate] {
+                    Some(votes) => right(votes),
+                    None => right("—"),
+                }),
+        );
+        table.add_row(row);
+    }
+    let mut exhausted = vec![Cell::new("Exhausted")];
+    exhausted.extend(count.rounds.iter().map(|round| right(round.exhausted)));
+    table.add_row(exhausted);
+    let mut out = table.to_string();
+    for (index, round) in count.rounds.iter().enumerate() {
+        if let Some(excluded) = round.excluded {
+            out.push_str(&format!(
+                "\nRound {}: {} excluded",
+                index + 1,
+                name(names, excluded)
+            ));
+            if let Some(tie) = &round.tie_break {
+                out.push_str(&format!(" ({})", tie_note(names, tie)));
+            }
+        }
+    }
+    out
+}
+
+/// The pairwise matrix and ranking of a Schulze count.
+pub fn schulze_table(names: &[String], count: &SchulzeCount) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec![Cell::new("Preferred over →")];
+    header.extend((0..count.candidates).map(|c| right(format!("{}", c + 1))));
+    table.set_header(header);
+    for a in 0..count.candidates {
+        let mut row = vec![Cell::new(format!(
+            "{} {}",
+            a + 1,
+            name(names, a as Candidate)
+        ))];
+        row.extend((0..count.candidates).map(|b| {
+            if a == b {
+                right("—")
+            } else {
+                right(count.pairwise[a][b])
+            }
+        }));
+        table.add_row(row);
+    }
+    let mut out = table.to_string();
+    out.push_str("\nRanking (strongest paths):");
+    for (rank, group) in count.ranking.iter().enumerate() {
+        let names: Vec<String> = group.iter().map(|c| name(names, *c)).collect();
+        out.push_str(&format!("\n  {}. {}", rank + 1, names.join(" = ")));
+    }
+    if let Some(winner) = count.condorcet_winner {
+        out.push_str(&format!(
+            "\nCondorcet winner: {} (beats every other option head to head)",
+            name(names, winner)
+        ));
+    }
+    if let Some(tie) = &count.tie_break {
+        out.push_str(&format!("\n{}", tie_note(names, tie)));
+    }
+    out
+}
+
+/// The stages of an STV count.
+pub fn stv_table(names: &[String], count: &StvCount) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec![Cell::new("Candidate")];
+    header.extend((1..=count.stages.len()).map(|s| right(format!("S{s}"))));
+    table.set_header(header);
+    for candidate in 0..count.candidates {
+        let mut row = vec![Cell::new(name(names, candidate as Candidate))];
+        row.extend(
+            count
+                .stages
+                .iter()
+                .map(|stage| match stage.tallies[candidate] {
+                    Some(votes) => right(format_votes(votes)),
+                    None => right("—"),
+                }),
+        );
+        table.add_row(row);
+    }
+    let mut lost = vec![Cell::new("Non-transferable")];
+    lost.extend(
+        count
+            .stages
+            .iter()
+            .map(|stage| right(format_votes(stage.non_transferable))),
+    );
+    table.add_row(lost);
+    let mut out = format!(
+        "{} seats, {} valid votes, quota {}\n{table}",
+        count.seats,
+        count.valid_votes,
+        format_votes(count.quota)
+    );
+    for (index, stage) in count.stages.iter().enumerate() {
+        let what = match &stage.action {
+            stv::StageAction::FirstPreferences => "first preferences".to_owned(),
+            stv::StageAction::Surplus {
+                from,
+                transfer_value,
+            } => format!(
+                "surplus of {} transferred at {}",
+                name(names, *from),
+                format_votes(*transfer_value)
+            ),
+            stv::StageAction::Exclusion { excluded } => {
+                format!("{} excluded", name(names, *excluded))
+            }
+        };
+        out.push_str(&format!("\nStage {}: {what}", index + 1));
+        if !stage.elected.is_empty() {
+            let elected: Vec<String> = stage.elected.iter().map(|c| name(names, *c)).collect();
+            out.push_str(&format!("; elected: {}", elected.join(", ")));
+        }
+        for tie in &stage.tie_breaks {
+            out.push_str(&format!(" ({})", tie_note(names, tie)));
+        }
+    }
+    out
+}
+
+/// `commons tally --blt FILE --method M`.
+pub fn tally_blt(
+    path: &Path,
+    method: BltMethod,
+    seats: Option<usize>,
+    json: bool,
+) -> Result<Outcome> {
+    let election: Election = blt::parse(&read(path)?)
+        .with_context(|| format!("{} is not a BLT file", path.display()))?;
+    let ballots = election.counted_ballots();
+    let lot = election.lot();
+    let names = &election.candidates;
+    let cast: u64 = election.ballots.iter().map(|b| b.weight).sum();
+    let started = std::time::Instant::now();
+    let (body, winners, json_count) = match method {
+        BltMethod::Irv => {
+            let count = irv::count(names.len(), &ballots, &lot);
+            (
+                irv_table(names, &count),
+                count.winner.into_iter().collect::<Vec<_>>(),
+                serde_json::to_value(&count)?,
+            )
+        }
+        BltMethod::Schulze => {
+            let count = schulze::count(names.len(), &ballots, &lot);
+            (
+                schulze_table(names, &count),
+                count.winner.into_iter().collect(),
+                serde_json::to_value(&count)?,
+            )
+        }
+        BltMethod::Stv => {
+            let seats = seats.unwrap_or(election.seats);
+            if seats == 0 || seats > stv::SEATS_MAX || seats >= names.len() {
+                bail!(
+                    "--seats must be 1 to {} and fewer than the {} candidates",
+                    stv::SEATS_MAX,
+                    names.len()
+                );
+            }
+            let count = stv::count(names.len(), seats, &ballots, &lot);
+            (
+                stv_table(names, &count),
+                count.elected.clone(),
+                serde_json::to_value(&count)?,
+            )
+        }
+    };
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let winner_names: Vec<String> = winners.iter().map(|c| name(names, *c)).collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "title": election.title,
+                "candidates": names,
+                "ballots": cast,
+                "method": format!("{method:?}").to_lowercase(),
+                "count": json_count,
+                "winners": winner_names,
+            }))?
+        );
+    } else {
+        println!("{} — {cast} ballots", election.title);
+        println!("{body}");
+        match winner_names.as_slice() {
+            [] => println!("No winner: no ballot counted for any candidate."),
+            [one] => println!("Winner: {one}"),
+            many => println!("Elected: {}", many.join(", ")),
+        }
+        println!("(counted in {elapsed_ms:.1} ms)");
+    }
+    Ok(Outcome::Done)
+}
+
+fn outcome_text(names: &[String], outcome: &VoteOutcome) -> String {
+    match outcome {
+        VoteOutcome::NoQuorum => "no quorum: too few members took part".into(),
+        VoteOutcome::Passed => "passed".into(),
+        VoteOutcome::Rejected => "rejected".into(),
+        VoteOutcome::Blocked => "blocked by an objection".into(),
+        VoteOutcome::Chosen { options } => format!(
+            "chosen: {}",
+            options
+                .iter()
+                .map(|c| name(names, *c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        VoteOutcome::NoWinner => "no winner: no ballot counted for any option".into(),
+    }
+}
+
+fn count_text(names: &[String], count: &Count) -> String {
+    match count {
+        Count::Majority(c) => format!("yes {}, no {}, abstain {}", c.yes, c.no, c.abstain),
+        Count::Consent(c) => {
+            let mut out = format!(
+                "agree {}, stand aside {}, objections {}",
+                c.agree,
+                c.stand_aside,
+                c.objections.len()
+            );
+            for (weight, reason) in &c.objections {
+                out.push_str(&format!("\n  objection ({weight}): {reason}"));
+            }
+            out
+        }
+        Count::Approval(c) => {
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED);
+            table.set_header(vec![Cell::new("Option"), right("Approvals")]);
+            for (option, approvals) in c.approvals.iter().enumerate() {
+                table.add_row(vec![
+                    Cell::new(name(names, option as Candidate)),
+                    right(approvals),
+                ]);
+            }
+            table.to_string()
+        }
+        Count::Score(c) => {
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED);
+            let mut header = vec![Cell::new("Option"), right("Total"), right("Mean")];
+            header.extend((0..=5).map(|s| right(format!("{s}"))));
+            table.set_header(header);
+            for option in 0..c.totals.len() {
+                let mean = c.mean_hundredths(option);
+                let mut row = vec![
+                    Cell::new(name(names, option as Candidate)),
+                    right(c.totals[option]),
+                    right(format!("{}.{:02}", mean / 100, mean % 100)),
+                ];
+                row.extend(c.distribution[option].iter().map(right));
+                table.add_row(row);
+            }
+            table.to_string()
+        }
+        Count::Irv(c) => irv_table(names, c),
+        Count::Schulze(c) => schulze_table(names, c),
+        Count::Stv(c) => stv_table(names, c),
+    }
+}
+
+/// Prints a recount; returns whether it is clean (no problems, and the recorded decision, if
+/// any, matches).
+pub fn print_recount(
+    recount: &Recount,
+    names: &[String],
+    title: &str,
+    recorded: Option<&commons_governance::tally::Decision>,
+    json: bool,
+) -> Result<bool> {
+    let decision = recount.decision();
+    let matches = recorded.map(|r| *r == decision);
+    let clean = recount.problems.is_empty() && matches != Some(false);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "title": title,
+                "options": names,
+                "decision": decision,
+                "recorded": recorded,
+                "matches_recorded": matches,
+                "problems": recount.problems,
+                "superseded": recount.superseded,
+                "delegations": recount.flows.iter().map(|flow| json!({
+                    "from": flow.from.to_hex(),
+                    "path": flow.path.iter().map(|k| k.to_hex()).collect::<Vec<_>>(),
+                    "counted": flow.counted,
+                })).collect::<Vec<_>>(),
+                "count": recount.count,
+                "outcome": recount.outcome,
+            }))?
+        );
+        return Ok(clean);
+    }
+    println!("{title}");
+    println!(
+        "{} ballots on the board (root {}), {} superseded by a later ballot; {} of {} members took part",
+        recount.board.leaves.len(),
+        recount.board.root().to_hex(),
+        recount.superseded,
+        recount.participation,
+        recount.electorate
+    );
+    for flow in &recount.flows {
+        let path: Vec<String> = flow.path.iter().map(|k| k.short()).collect();
+        println!(
+            "delegation: {} → {}{}",
+            flow.from.short(),
+            path.join(" → "),
+            if flow.counted {
+                ""
+            } else {
+                " (not counted: no ballot at the end, or a cycle)"
+            }
+        );
+    }
+    println!("{}", count_text(names, &recount.count));
+    println!("Outcome: {}", outcome_text(names, &recount.outcome));
+    for problem in &recount.problems {
+        println!(
+            "INVALID {} {}{}: {}",
+            problem.record,
+            problem.index + 1,
+            problem
+                .voter
+                .as_ref()
+                .map(|v| format!(" by {}", &v[..12.min(v.len())]))
+                .unwrap_or_default(),
+            problem.what
+        );
+    }
+    match matches {
+        Some(true) => println!("The recount matches the recorded decision."),
+        Some(false) => println!(
+            "MISMATCH: the recorded decision was {}",
+            serde_json::to_string(&recorded)?
+        ),
+        None => println!("No recorded decision to compare with."),
+    }
+    Ok(clean)
+}
+
+/// `commons tally --file BALLOTS.jsonl`.
+pub fn tally_file(path: &Path, json: bool) -> Result<Outcome> {
+    let parsed = export::parse(&read(path)?)
+        .with_context(|| format!("{} is not a ballot export", path.display()))?;
+    let mut ballots = Vec::with_capacity(parsed.ballots.len());
+    // Where each readable ballot was in the file, so problems name the file's positions.
+    let mut ballot_lines = Vec::with_capacity(parsed.ballots.len());
+    let mut delegation_lines = Vec::with_capacity(parsed.delegations.len());
+    let mut unreadable = Vec::new();
+    for (index, ballot) in parsed.ballots.into_iter().enumerate() {
+        match ballot {
+            Ok(ballot) => {
+                ballots.push(ballot);
+                ballot_lines.push(index);
+            }
+            Err(why) => unreadable.push(commons_governance::tally::Problem {
+                record: "ballot",
+                index,
+                voter: None,
+                what: format!("it cannot be read: {why}"),
+            }),
+        }
+    }
+    let mut delegations = Vec::with_capacity(parsed.delegations.len());
+    for (index, delegation) in parsed.delegations.into_iter().enumerate() {
+        match delegation {
+            Ok(delegation) => {
+                delegations.push(delegation);
+                delegation_lines.push(index);
+            }
+            Err(why) => unreadable.push(commons_governance::tally::Problem {
+                record: "delegation",
+                index,
+                voter: None,
+                what: format!("it cannot be read: {why}"),
+            }),
+        }
+    }
+    let mut result = recount(&parsed.definition, &ballots, &delegations);
+    for problem in &mut result.problems {
+        problem.index = match problem.record {
+            "ballot" => ballot_lines[problem.index],
+            _ => delegation_lines[problem.index],
+        };
+    }
+    result.problems.splice(0..0, unreadable);
+    let clean = print_recount(
+        &result,
+        &parsed.definition.options,
+        &parsed.definition.title,
+        parsed.decision.as_ref(),
+        json,
+    )?;
+    Ok(if clean {
+        Outcome::Done
+    } else {
+        Outcome::Faults
+    })
+}
