@@ -44,6 +44,9 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             seconds,
             pg,
         }) => crate::bench_market::market(listings, connections, seconds, pg).await,
+        Command::Bench(BenchCommand::Governance { ballots, blt }) => {
+            crate::bench_governance::governance(ballots, &blt)
+        }
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
         Command::Tally(args) => match (&args.file, &args.blt, args.method) {
             (Some(file), _, _) => crate::tally::tally_file(file, args.json),

@@ -3,6 +3,7 @@
 //! by the ledger rules or audit found faults, 2 could not run.
 
 mod bench;
+mod bench_governance;
 mod bench_market;
 mod bench_web;
 mod commands;
@@ -344,6 +345,17 @@ enum BenchCommand {
         /// Run only these scenarios (home, ledger, static, payments, batch); all by default.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
+    },
+    /// Counting a real election from its BLT file, and verifying and recounting signed ballots.
+    Governance {
+        #[arg(long, default_value_t = 1_000_000)]
+        ballots: usize,
+        /// The BLT file to count (run from the repository root for the default).
+        #[arg(
+            long,
+            default_value = "governance/tests/fixtures/elections/2011-San_Francisco-Mayor.blt"
+        )]
+        blt: PathBuf,
     },
     /// Search, matching, trade loops and market pages on a circle with many listings.
     Market {
