@@ -65,7 +65,10 @@ pub fn governance(ballots: usize, blt_path: &Path) -> Result<Outcome> {
 
     // 2. A million signed ballots.
     let started = Instant::now();
-    let keys: Vec<SecretKey> = (0..ballots).into_par_iter().map(|_| SecretKey::generate()).collect();
+    let keys: Vec<SecretKey> = (0..ballots)
+        .into_par_iter()
+        .map(|_| SecretKey::generate())
+        .collect();
     let mut electorate: Vec<PublicKey> = keys.par_iter().map(|k| k.public_key()).collect();
     electorate.par_sort_unstable();
     let definition = Definition {
@@ -76,7 +79,9 @@ pub fn governance(ballots: usize, blt_path: &Path) -> Result<Outcome> {
         body_hash: body_hash(""),
         author: electorate[0],
         method: Method::Irv,
-        options: (0..BENCH_OPTIONS).map(|i| format!("Candidate {i}")).collect(),
+        options: (0..BENCH_OPTIONS)
+            .map(|i| format!("Candidate {i}"))
+            .collect(),
         quorum_percent: 10,
         threshold_percent: 50,
         opens_at_ms: 0,
@@ -130,7 +135,10 @@ pub fn governance(ballots: usize, blt_path: &Path) -> Result<Outcome> {
     let started = Instant::now();
     let result = recount(&definition, &signed, &[]);
     let seconds = started.elapsed().as_secs_f64();
-    anyhow::ensure!(result.problems.is_empty(), "the bench ballots must all be valid");
+    anyhow::ensure!(
+        result.problems.is_empty(),
+        "the bench ballots must all be valid"
+    );
     println!(
         "verified and recounted {ballots} signed ballots (IRV, {BENCH_OPTIONS} options, board root {}) in {seconds:.2} s: {:.0} ballots/s",
         result.board.root().short(),

@@ -423,6 +423,42 @@ impl Store {
         self.same_as_before(slug, &bytes, answer).await
     }
 
+    /// Applies a passed proposal's actions as an enactment signed by the circle's node key
+    /// (which never leaves the store). The nonce is derived from the proposal's hash, so
+    /// enacting the same decision again is the same signed request and answers as a duplicate.
+    pub async fn enact(
+        &self,
+        info: &CircleInfo,
+        proposal: Hash,
+        board_root: Hash,
+        actions: Vec<crate::entry::Action>,
+    ) -> Result<Appended, StoreError> {
+        let seed: Vec<u8> = sqlx::query("SELECT node_secret FROM circles WHERE id = $1")
+            .bind(info.row_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let seed: [u8; 32] = seed
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("the node key is not 32 bytes".into()))?;
+        let node_key = SecretKey::from_seed(seed);
+        let digest = Hash::sha256(&[b"commons.ledger.enact-nonce", &proposal.0]);
+        let mut nonce = [0u8; 16];
+        nonce.copy_from_slice(&digest.0[..16]);
+        let signed = crate::entry::Request {
+            circle_id: info.circle_id,
+            author: node_key.public_key(),
+            nonce: crate::keys::Nonce(nonce),
+            body: Body::Enact {
+                proposal,
+                board_root,
+                actions,
+            },
+        }
+        .sign(&node_key);
+        self.append(&info.slug, signed, None).await
+    }
+
     /// Appends many signed requests to one circle at once (an API batch, an import): each is
     /// checked and applied on its own, in order, as if appended one after another, and they
     /// share the writer's transactions. At most [`APPEND_BATCH_MAX`].

@@ -1,0 +1,894 @@
+//! Persistence of governance (policies, proposals, discussion, frozen rounds, signed ballots
+//! and delegations) over the node's database, with the same portable SQL on SQLite and
+//! PostgreSQL. The close of a round recounts here, with the same [`recount`] that
+//! `commons tally` runs offline.
+
+use commons_ledger::codec::{Reader, Writer};
+use commons_ledger::entry::Action;
+use commons_ledger::keys::{Hash, PublicKey, Signature};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+use thiserror::Error;
+
+use crate::ballot::SignedBallot;
+use crate::delegation::{Scope, SignedDelegation};
+use crate::policy::{Policy, Status};
+use crate::proposal::{Definition, Method};
+use crate::tally::{recount, Decision, Recount};
+
+/// Most rows one list query returns (proposals, comments).
+pub const LIST_ROWS_MAX: i64 = 200;
+/// Most comments on one proposal.
+pub const COMMENTS_PER_PROPOSAL_MAX: i64 = 2_000;
+/// Longest comment, in characters.
+pub const COMMENT_CHARS_MAX: usize = 5_000;
+/// Longest proposal body, in characters.
+pub const BODY_CHARS_MAX: usize = 20_000;
+/// Most ballots one member may cast in one round (changing their mind included).
+pub const BALLOTS_PER_VOTER_MAX: i64 = 50;
+/// Most delegation records one member may sign in a day.
+pub const DELEGATIONS_PER_DAY_MAX: i64 = 50;
+
+pub type GovernanceResult<T> = Result<T, GovernanceError>;
+
+#[derive(Debug, Error)]
+pub enum GovernanceError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored governance data is malformed: {0}")]
+    Corrupt(String),
+    #[error("no such proposal in this circle")]
+    NotFound,
+    #[error("someone changed this proposal at the same moment; look again and retry")]
+    Conflict,
+    #[error("voting on this round has closed; ballots are no longer accepted")]
+    VotingClosed,
+    #[error("you already voted at this very moment; wait a second and vote again")]
+    SameMoment,
+    #[error(
+        "you have changed your vote {BALLOTS_PER_VOTER_MAX} times in this round; that is the most"
+    )]
+    TooManyBallots,
+    #[error("this proposal already has {COMMENTS_PER_PROPOSAL_MAX} comments")]
+    TooManyComments,
+    #[error("you made {DELEGATIONS_PER_DAY_MAX} delegation changes today; try again tomorrow")]
+    TooManyDelegations,
+}
+
+/// The texts a proposal's set-document actions commit to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Documents {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreements: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
+}
+
+/// What an author writes: everything but the lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalDraft {
+    pub title: String,
+    pub body: String,
+    pub method: Method,
+    pub options: Vec<String>,
+    pub quorum_percent: u8,
+    pub threshold_percent: u8,
+    pub delegation: bool,
+    pub hide_results: bool,
+    pub actions: Vec<Action>,
+    pub documents: Documents,
+}
+
+/// A stored proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    pub id: i64,
+    pub circle: i64,
+    pub number: i64,
+    pub author: i64,
+    pub draft: ProposalDraft,
+    pub status: Status,
+    /// The latest voting round (0 before the first vote).
+    pub round: u32,
+    pub discussion_opened_at_ms: Option<i64>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub enacted_seq: Option<i64>,
+}
+
+/// A frozen voting round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Round {
+    pub proposal: i64,
+    pub round: u32,
+    pub definition: Definition,
+    pub definition_hash: Hash,
+    pub ballot_count: i64,
+    pub decision: Option<Decision>,
+    pub closed_at_ms: Option<i64>,
+}
+
+impl Round {
+    pub fn is_open(&self, now_ms: i64) -> bool {
+        self.decision.is_none() && now_ms <= self.definition.closes_at_ms
+    }
+}
+
+/// A discussion comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: i64,
+    pub proposal: i64,
+    pub parent: Option<i64>,
+    pub author: i64,
+    pub body: String,
+    pub created_at_ms: i64,
+}
+
+fn method_from(name: &str, seats: i64) -> Option<Method> {
+    Some(match name {
+        "majority" => Method::Majority,
+        "consent" => Method::Consent,
+        "approval" => Method::Approval,
+        "score" => Method::Score,
+        "irv" => Method::Irv,
+        "schulze" => Method::Schulze,
+        "stv" => Method::Stv {
+            seats: u16::try_from(seats).ok()?,
+        },
+        _ => return None,
+    })
+}
+
+fn encode_actions(actions: &[Action]) -> Vec<u8> {
+    let mut w = Writer::with_tag("commons.governance.actions");
+    Action::encode_list(actions, &mut w);
+    w.finish()
+}
+
+fn decode_actions(bytes: &[u8]) -> Result<Vec<Action>, GovernanceError> {
+    let mut r = Reader::with_tag(bytes, "commons.governance.actions")
+        .map_err(|e| GovernanceError::Corrupt(e.to_string()))?;
+    let actions =
+        Action::decode_list(&mut r).map_err(|e| GovernanceError::Corrupt(e.to_string()))?;
+    r.finish()
+        .map_err(|e| GovernanceError::Corrupt(e.to_string()))?;
+    Ok(actions)
+}
+
+fn keys_bytes(keys: &[PublicKey]) -> Vec<u8> {
+    keys.iter().flat_map(|k| k.as_bytes().to_vec()).collect()
+}
+
+fn keys_from(bytes: &[u8]) -> Result<Vec<PublicKey>, GovernanceError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(GovernanceError::Corrupt(
+            "an electorate is not whole keys".into(),
+        ));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|chunk| PublicKey::from_raw(chunk.try_into().expect("32 bytes")))
+        .collect())
+}
+
+fn hash_from(bytes: Vec<u8>) -> Result<Hash, GovernanceError> {
+    Ok(Hash(bytes.try_into().map_err(|_| {
+        GovernanceError::Corrupt("a hash is not 32 bytes".into())
+    })?))
+}
+
+fn signature_from(bytes: Vec<u8>) -> Result<Signature, GovernanceError> {
+    Ok(Signature(bytes.try_into().map_err(|_| {
+        GovernanceError::Corrupt("a signature is not 64 bytes".into())
+    })?))
+}
+
+const PROPOSAL_COLUMNS: &str = "id, circle, number, author, title, body, method, seats, options, quorum_percent, threshold_percent, delegation, hide_results, actions, documents, status, round, discussion_opened_at_ms, created_at_ms, updated_at_ms, enacted_seq";
+
+fn proposal_from(row: &AnyRow) -> GovernanceResult<Proposal> {
+    let corrupt = |what: &str| GovernanceError::Corrupt(what.to_owned());
+    let method: String = row.try_get("method")?;
+    let seats: i64 = row.try_get("seats")?;
+    let options: String = row.try_get("options")?;
+    let documents: String = row.try_get("documents")?;
+    let status: String = row.try_get("status")?;
+    let percent = |name: &str| -> GovernanceResult<u8> {
+        u8::try_from(row.try_get::<i64, _>(name)?).map_err(|_| corrupt("a percentage"))
+    };
+    let round: i64 = row.try_get("round")?;
+    Ok(Proposal {
+        id: row.try_get("id")?,
+        circle: row.try_get("circle")?,
+        number: row.try_get("number")?,
+        author: row.try_get("author")?,
+        draft: ProposalDraft {
+            title: row.try_get("title")?,
+            body: row.try_get("body")?,
+            method: method_from(&method, seats).ok_or_else(|| corrupt("a method"))?,
+            options: serde_json::from_str(&options).map_err(|_| corrupt("options"))?,
+            quorum_percent: percent("quorum_percent")?,
+            threshold_percent: percent("threshold_percent")?,
+            delegation: row.try_get::<i64, _>("delegation")? != 0,
+            hide_results: row.try_get::<i64, _>("hide_results")? != 0,
+            actions: decode_actions(&row.try_get::<Vec<u8>, _>("actions")?)?,
+            documents: serde_json::from_str(&documents).map_err(|_| corrupt("documents"))?,
+        },
+        status: Status::parse(&status).ok_or_else(|| corrupt("a status"))?,
+        round: u32::try_from(round).map_err(|_| corrupt("a round"))?,
+        discussion_opened_at_ms: row.try_get("discussion_opened_at_ms")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+        enacted_seq: row.try_get("enacted_seq")?,
+    })
+}
+
+fn round_from(row: &AnyRow) -> GovernanceResult<Round> {
+    let definition_bytes: Vec<u8> = row.try_get("definition")?;
+    let electorate = keys_from(&row.try_get::<Vec<u8>, _>("electorate")?)?;
+    let definition = Definition::decode(&definition_bytes, electorate)
+        .map_err(|e| GovernanceError::Corrupt(format!("a definition: {e}")))?;
+    let decision: Option<String> = row.try_get("decision")?;
+    let round: i64 = row.try_get("round")?;
+    Ok(Round {
+        proposal: row.try_get("proposal")?,
+        round: u32::try_from(round).map_err(|_| GovernanceError::Corrupt("a round".into()))?,
+        definition_hash: hash_from(row.try_get("definition_hash")?)?,
+        definition,
+        ballot_count: row.try_get("ballot_count")?,
+        decision: decision
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|_| GovernanceError::Corrupt("a decision".into()))?,
+        closed_at_ms: row.try_get("closed_at_ms")?,
+    })
+}
+
+fn ballot_from(row: &AnyRow) -> GovernanceResult<SignedBallot> {
+    SignedBallot::from_parts(
+        row.try_get("bytes")?,
+        signature_from(row.try_get("signature")?)?,
+    )
+    .map_err(|e| GovernanceError::Corrupt(format!("a stored ballot: {e}")))
+}
+
+const ROUND_COLUMNS: &str = "proposal, round, definition, definition_hash, electorate, ballot_count, decision, closed_at_ms";
+
+/// The governance tables of one node.
+#[derive(Debug, Clone)]
+pub struct Governance {
+    pool: AnyPool,
+}
+
+impl Governance {
+    pub fn new(pool: AnyPool) -> Governance {
+        Governance { pool }
+    }
+
+    // ----- policy -----
+
+    /// The circle's policy (the default until a proposal changes it).
+    pub async fn policy(&self, circle: i64) -> GovernanceResult<Policy> {
+        let row = sqlx::query("SELECT policy FROM governance_policies WHERE circle = $1")
+            .bind(circle)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(Policy::default()),
+            Some(row) => serde_json::from_str(&row.try_get::<String, _>(0)?)
+                .map_err(|_| GovernanceError::Corrupt("a policy".into())),
+        }
+    }
+
+    pub async fn set_policy(
+        &self,
+        circle: i64,
+        policy: &Policy,
+        now_ms: i64,
+    ) -> GovernanceResult<()> {
+        sqlx::query(
+            "INSERT INTO governance_policies (circle, policy, updated_at_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (circle) DO UPDATE SET policy = excluded.policy, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(circle)
+        .bind(serde_json::to_string(policy).expect("policies serialise"))
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    // ----- proposals -----
+
+    /// Stores a new draft with the circle's next number.
+    pub async fn create(
+        &self,
+        circle: i64,
+        author: i64,
+        draft: &ProposalDraft,
+        now_ms: i64,
+    ) -> GovernanceResult<Proposal> {
+        for _ in 0..5 {
+            let mut tx = self.pool.begin().await?;
+            let number: i64 =
+                sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 FROM proposals WHERE circle = $1")
+                    .bind(circle)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+            let seats = match draft.method {
+                Method::Stv { seats } => i64::from(seats),
+                _ => 1,
+            };
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO proposals (circle, number, author, title, body, method, seats, options, quorum_percent, threshold_percent, delegation, hide_results, actions, documents, status, round, created_at_ms, updated_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'draft', 0, $15, $15)
+                 ON CONFLICT (circle, number) DO NOTHING RETURNING {PROPOSAL_COLUMNS}"
+            ))
+            .bind(circle)
+            .bind(number)
+            .bind(author)
+            .bind(&draft.title)
+            .bind(&draft.body)
+            .bind(draft.method.name())
+            .bind(seats)
+            .bind(serde_json::to_string(&draft.options).expect("options serialise"))
+            .bind(i64::from(draft.quorum_percent))
+            .bind(i64::from(draft.threshold_percent))
+            .bind(i64::from(draft.delegation))
+            .bind(i64::from(draft.hide_results))
+            .bind(encode_actions(&draft.actions))
+            .bind(serde_json::to_string(&draft.documents).expect("documents serialise"))
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = inserted {
+                let proposal = proposal_from(&row)?;
+                tx.commit().await?;
+                return Ok(proposal);
+            }
+            tx.rollback().await?;
+        }
+        Err(GovernanceError::Conflict)
+    }
+
+    /// Replaces a proposal's draft, only while it is still `status` (the caller checked who
+    /// may edit and when).
+    pub async fn update(
+        &self,
+        id: i64,
+        status: Status,
+        draft: &ProposalDraft,
+        now_ms: i64,
+    ) -> GovernanceResult<()> {
+        let seats = match draft.method {
+            Method::Stv { seats } => i64::from(seats),
+            _ => 1,
+        };
+        let updated = sqlx::query(
+            "UPDATE proposals SET title = $1, body = $2, method = $3, seats = $4, options = $5, quorum_percent = $6, threshold_percent = $7, delegation = $8, hide_results = $9, actions = $10, documents = $11, updated_at_ms = $12
+             WHERE id = $13 AND status = $14",
+        )
+        .bind(&draft.title)
+        .bind(&draft.body)
+        .bind(draft.method.name())
+        .bind(seats)
+        .bind(serde_json::to_string(&draft.options).expect("options serialise"))
+        .bind(i64::from(draft.quorum_percent))
+        .bind(i64::from(draft.threshold_percent))
+        .bind(i64::from(draft.delegation))
+        .bind(i64::from(draft.hide_results))
+        .bind(encode_actions(&draft.actions))
+        .bind(serde_json::to_string(&draft.documents).expect("documents serialise"))
+        .bind(now_ms)
+        .bind(id)
+        .bind(status.as_str())
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(GovernanceError::Conflict);
+        }
+        Ok(())
+    }
+
+    /// Moves a proposal from one status to another (compare-and-set).
+    pub async fn set_status(
+        &self,
+        id: i64,
+        from: Status,
+        to: Status,
+        now_ms: i64,
+    ) -> GovernanceResult<()> {
+        let updated = sqlx::query(
+            "UPDATE proposals SET status = $1, updated_at_ms = $2,
+               discussion_opened_at_ms = CASE WHEN $1 = 'discussion' THEN $2 ELSE discussion_opened_at_ms END
+             WHERE id = $3 AND status = $4",
+        )
+        .bind(to.as_str())
+        .bind(now_ms)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(GovernanceError::Conflict);
+        }
+        Ok(())
+    }
+
+    pub async fn proposal(&self, circle: i64, number: i64) -> GovernanceResult<Option<Proposal>> {
+        let row = sqlx::query(&format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE circle = $1 AND number = $2"
+        ))
+        .bind(circle)
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(proposal_from).transpose()
+    }
+
+    /// A circle's proposals in these statuses, newest first.
+    pub async fn proposals(
+        &self,
+        circle: i64,
+        statuses: &[Status],
+        limit: i64,
+    ) -> GovernanceResult<Vec<Proposal>> {
+        let list: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        let rows = sqlx::query(&format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE circle = $1 AND status IN ({}) ORDER BY number DESC LIMIT $2",
+            list.join(", ")
+        ))
+        .bind(circle)
+        .bind(limit.clamp(1, LIST_ROWS_MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(proposal_from).collect()
+    }
+
+    // ----- rounds -----
+
+    /// Freezes a round: stores its definition and moves the proposal (from `from`) to voting.
+    pub async fn open_round(
+        &self,
+        proposal: &Proposal,
+        from: Status,
+        definition: &Definition,
+        now_ms: i64,
+    ) -> GovernanceResult<Round> {
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE proposals SET status = 'voting', round = $1, updated_at_ms = $2 WHERE id = $3 AND status = $4 AND round = $5",
+        )
+        .bind(i64::from(definition.round))
+        .bind(now_ms)
+        .bind(proposal.id)
+        .bind(from.as_str())
+        .bind(i64::from(proposal.round))
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(GovernanceError::Conflict);
+        }
+        let hash = definition.hash();
+        sqlx::query(
+            "INSERT INTO proposal_rounds (proposal, round, definition, definition_hash, electorate, opens_at_ms, closes_at_ms, ballot_count)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+        )
+        .bind(proposal.id)
+        .bind(i64::from(definition.round))
+        .bind(definition.encode())
+        .bind(hash.0.to_vec())
+        .bind(keys_bytes(&definition.electorate))
+        .bind(definition.opens_at_ms)
+        .bind(definition.closes_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Round {
+            proposal: proposal.id,
+            round: definition.round,
+            definition: definition.clone(),
+            definition_hash: hash,
+            ballot_count: 0,
+            decision: None,
+            closed_at_ms: None,
+        })
+    }
+
+    pub async fn round(&self, proposal: i64, round: u32) -> GovernanceResult<Option<Round>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ROUND_COLUMNS} FROM proposal_rounds WHERE proposal = $1 AND round = $2"
+        ))
+        .bind(proposal)
+        .bind(i64::from(round))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(round_from).transpose()
+    }
+
+    /// Every round of a proposal, first first.
+    pub async fn rounds(&self, proposal: i64) -> GovernanceResult<Vec<Round>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ROUND_COLUMNS} FROM proposal_rounds WHERE proposal = $1 ORDER BY round"
+        ))
+        .bind(proposal)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(round_from).collect()
+    }
+
+    /// The round with this definition hash, with its proposal.
+    pub async fn round_by_hash(&self, hash: &Hash) -> GovernanceResult<Option<(Proposal, Round)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ROUND_COLUMNS} FROM proposal_rounds WHERE definition_hash = $1"
+        ))
+        .bind(hash.0.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let round = round_from(&row)?;
+        let row = sqlx::query(&format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE id = $1"
+        ))
+        .bind(round.proposal)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some((proposal_from(&row)?, round)))
+    }
+
+    /// Open rounds whose voting time is over: (circle, proposal number), oldest first.
+    pub async fn due(&self, now_ms: i64) -> GovernanceResult<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT p.circle, p.number FROM proposal_rounds r JOIN proposals p ON p.id = r.proposal
+             WHERE r.decision IS NULL AND r.closes_at_ms < $1 ORDER BY r.closes_at_ms LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(LIST_ROWS_MAX)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
+    /// Open rounds closing within `reminder_ms` that have not had their reminder, each marked
+    /// as reminded in the same statement that finds it (so each reminder goes once).
+    pub async fn take_reminders(
+        &self,
+        circle: i64,
+        reminder_ms: i64,
+        now_ms: i64,
+    ) -> GovernanceResult<Vec<Round>> {
+        let rows = sqlx::query(&format!(
+            "UPDATE proposal_rounds SET reminded_at_ms = $1
+             WHERE reminded_at_ms IS NULL AND decision IS NULL AND closes_at_ms >= $1 AND closes_at_ms - $2 <= $1
+               AND proposal IN (SELECT id FROM proposals WHERE circle = $3)
+             RETURNING {ROUND_COLUMNS}"
+        ))
+        .bind(now_ms)
+        .bind(reminder_ms)
+        .bind(circle)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(round_from).collect()
+    }
+
+    // ----- ballots -----
+
+    /// Accepts a signed ballot into an open round; returns its receipt. The caller checked the
+    /// ballot (signature, electorate, choice) and set its time from the node's clock.
+    pub async fn cast(&self, ballot: &SignedBallot, now_ms: i64) -> GovernanceResult<Hash> {
+        let hash = ballot.ballot.proposal.0.to_vec();
+        let voter = ballot.ballot.voter.as_bytes().to_vec();
+        let mut tx = self.pool.begin().await?;
+        // Moving the round's count serialises ballots with the close: once the close has
+        // written the decision, no ballot gets in.
+        let open = sqlx::query(
+            "UPDATE proposal_rounds SET ballot_count = ballot_count + 1
+             WHERE definition_hash = $1 AND decision IS NULL AND closes_at_ms >= $2 AND opens_at_ms <= $2",
+        )
+        .bind(&hash)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        if open.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(GovernanceError::VotingClosed);
+        }
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(MAX(cast_at_ms), 0) FROM ballots WHERE definition_hash = $1 AND voter = $2",
+        )
+        .bind(&hash)
+        .bind(&voter)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (count, latest): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        if count >= BALLOTS_PER_VOTER_MAX {
+            tx.rollback().await?;
+            return Err(GovernanceError::TooManyBallots);
+        }
+        if count > 0 && latest >= ballot.ballot.cast_at_ms {
+            tx.rollback().await?;
+            return Err(GovernanceError::SameMoment);
+        }
+        let receipt = ballot.receipt();
+        sqlx::query(
+            "INSERT INTO ballots (definition_hash, voter, cast_at_ms, bytes, signature, receipt, received_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&hash)
+        .bind(&voter)
+        .bind(ballot.ballot.cast_at_ms)
+        .bind(ballot.bytes.clone())
+        .bind(ballot.signature.0.to_vec())
+        .bind(receipt.0.to_vec())
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(receipt)
+    }
+
+    /// Every ballot of a round, in the order received.
+    pub async fn ballots(&self, definition_hash: &Hash) -> GovernanceResult<Vec<SignedBallot>> {
+        let rows = sqlx::query(
+            "SELECT bytes, signature FROM ballots WHERE definition_hash = $1 ORDER BY id",
+        )
+        .bind(definition_hash.0.to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ballot_from).collect()
+    }
+
+    /// A voter's ballots in a round, latest first.
+    pub async fn ballots_of(
+        &self,
+        definition_hash: &Hash,
+        voter: &PublicKey,
+    ) -> GovernanceResult<Vec<SignedBallot>> {
+        let rows = sqlx::query(
+            "SELECT bytes, signature FROM ballots WHERE definition_hash = $1 AND voter = $2 ORDER BY cast_at_ms DESC",
+        )
+        .bind(definition_hash.0.to_vec())
+        .bind(voter.as_bytes().to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ballot_from).collect()
+    }
+
+    // ----- delegations -----
+
+    /// Stores a signed delegation (checked by the caller).
+    pub async fn delegate(&self, circle: i64, signed: &SignedDelegation) -> GovernanceResult<()> {
+        let record = &signed.delegation;
+        let day_ago = record.made_at_ms - 86_400_000;
+        let recent: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM delegations WHERE circle = $1 AND delegator = $2 AND made_at_ms > $3",
+        )
+        .bind(circle)
+        .bind(record.delegator.as_bytes().to_vec())
+        .bind(day_ago)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        if recent >= DELEGATIONS_PER_DAY_MAX {
+            return Err(GovernanceError::TooManyDelegations);
+        }
+        sqlx::query(
+            "INSERT INTO delegations (circle, delegator, delegate, scope_proposal, made_at_ms, bytes, signature)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(circle)
+        .bind(record.delegator.as_bytes().to_vec())
+        .bind(record.delegate.map(|k| k.as_bytes().to_vec()))
+        .bind(match record.scope {
+            Scope::Standing => None,
+            Scope::Proposal(number) => Some(number as i64),
+        })
+        .bind(record.made_at_ms)
+        .bind(signed.bytes.clone())
+        .bind(signed.signature.0.to_vec())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The delegation records that can matter for a proposal: standing ones and its own, made
+    /// before `until_ms`.
+    pub async fn delegations(
+        &self,
+        circle: i64,
+        proposal_number: i64,
+        until_ms: i64,
+    ) -> GovernanceResult<Vec<SignedDelegation>> {
+        let rows = sqlx::query(
+            "SELECT bytes, signature FROM delegations
+             WHERE circle = $1 AND (scope_proposal IS NULL OR scope_proposal = $2) AND made_at_ms <= $3 ORDER BY id",
+        )
+        .bind(circle)
+        .bind(proposal_number)
+        .bind(until_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                SignedDelegation::from_parts(
+                    row.try_get("bytes")?,
+                    signature_from(row.try_get("signature")?)?,
+                )
+                .map_err(|e| GovernanceError::Corrupt(format!("a stored delegation: {e}")))
+            })
+            .collect()
+    }
+
+    // ----- the close -----
+
+    /// Closes a round whose time is over: recounts its ballots and delegations, records the
+    /// decision, and moves the proposal to closed. Returns `None` when another process closed it
+    /// first.
+    pub async fn close(
+        &self,
+        proposal: &Proposal,
+        round: u32,
+        now_ms: i64,
+    ) -> GovernanceResult<Option<Recount>> {
+        let mut tx = self.pool.begin().await?;
+        // Take the round (the same row every ballot moves) before reading its ballots.
+        let taken = sqlx::query(
+            "UPDATE proposal_rounds SET closed_at_ms = $1 WHERE proposal = $2 AND round = $3 AND decision IS NULL AND closes_at_ms < $1",
+        )
+        .bind(now_ms)
+        .bind(proposal.id)
+        .bind(i64::from(round))
+        .execute(&mut *tx)
+        .await?;
+        if taken.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {ROUND_COLUMNS} FROM proposal_rounds WHERE proposal = $1 AND round = $2"
+        ))
+        .bind(proposal.id)
+        .bind(i64::from(round))
+        .fetch_one(&mut *tx)
+        .await?;
+        let stored = round_from(&row)?;
+        let rows = sqlx::query(
+            "SELECT bytes, signature FROM ballots WHERE definition_hash = $1 ORDER BY id",
+        )
+        .bind(stored.definition_hash.0.to_vec())
+        .fetch_all(&mut *tx)
+        .await?;
+        let ballots: Vec<SignedBallot> = rows.iter().map(ballot_from).collect::<Result<_, _>>()?;
+        let rows = sqlx::query(
+            "SELECT bytes, signature FROM delegations
+             WHERE circle = $1 AND (scope_proposal IS NULL OR scope_proposal = $2) AND made_at_ms <= $3 ORDER BY id",
+        )
+        .bind(proposal.circle)
+        .bind(proposal.number)
+        .bind(stored.definition.closes_at_ms)
+        .fetch_all(&mut *tx)
+        .await?;
+        let delegations: Vec<SignedDelegation> = rows
+            .iter()
+            .map(|row| {
+                SignedDelegation::from_parts(
+                    row.try_get("bytes")?,
+                    signature_from(row.try_get("signature")?)?,
+                )
+                .map_err(|e| GovernanceError::Corrupt(format!("a stored delegation: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let result = recount(&stored.definition, &ballots, &delegations);
+        if !result.problems.is_empty() {
+            // The node checked every ballot on the way in; a stored ballot that fails now was
+            // changed behind the node's back.
+            tx.rollback().await?;
+            return Err(GovernanceError::Corrupt(format!(
+                "{} stored ballots or delegations no longer verify: {}",
+                result.problems.len(),
+                result.problems[0].what
+            )));
+        }
+        let decision = serde_json::to_string(&result.decision()).expect("decisions serialise");
+        sqlx::query("UPDATE proposal_rounds SET decision = $1 WHERE proposal = $2 AND round = $3")
+            .bind(decision)
+            .bind(proposal.id)
+            .bind(i64::from(round))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE proposals SET status = 'closed', updated_at_ms = $1 WHERE id = $2 AND status = 'voting'")
+            .bind(now_ms)
+            .bind(proposal.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(result))
+    }
+
+    /// Records the ledger entry that enacted a proposal.
+    pub async fn set_enacted(&self, id: i64, seq: u64, now_ms: i64) -> GovernanceResult<()> {
+        sqlx::query(
+            "UPDATE proposals SET status = 'enacted', enacted_seq = $1, updated_at_ms = $2 WHERE id = $3 AND status = 'closed'",
+        )
+        .bind(seq as i64)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    // ----- discussion -----
+
+    pub async fn add_comment(
+        &self,
+        proposal: i64,
+        parent: Option<i64>,
+        author: i64,
+        body: &str,
+        now_ms: i64,
+    ) -> GovernanceResult<i64> {
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM proposal_comments WHERE proposal = $1")
+            .bind(proposal)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        if count >= COMMENTS_PER_PROPOSAL_MAX {
+            return Err(GovernanceError::TooManyComments);
+        }
+        if let Some(parent) = parent {
+            let found =
+                sqlx::query("SELECT 1 FROM proposal_comments WHERE id = $1 AND proposal = $2")
+                    .bind(parent)
+                    .bind(proposal)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if found.is_none() {
+                return Err(GovernanceError::NotFound);
+            }
+        }
+        let row = sqlx::query(
+            "INSERT INTO proposal_comments (proposal, parent, author, body, created_at_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(proposal)
+        .bind(parent)
+        .bind(author)
+        .bind(body)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// A proposal's comments, oldest first.
+    pub async fn comments(&self, proposal: i64) -> GovernanceResult<Vec<Comment>> {
+        let rows = sqlx::query(
+            "SELECT id, proposal, parent, author, body, created_at_ms FROM proposal_comments WHERE proposal = $1 ORDER BY id LIMIT $2",
+        )
+        .bind(proposal)
+        .bind(COMMENTS_PER_PROPOSAL_MAX)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Comment {
+                    id: row.try_get("id")?,
+                    proposal: row.try_get("proposal")?,
+                    parent: row.try_get("parent")?,
+                    author: row.try_get("author")?,
+                    body: row.try_get("body")?,
+                    created_at_ms: row.try_get("created_at_ms")?,
+                })
+            })
+            .collect()
+    }
+}
