@@ -1,0 +1,191 @@
+//! The governance store's contract, on SQLite and PostgreSQL alike: proposals are numbered per
+//! circle and move forward only from the status they were read in; ballots are accepted only
+//! while their round is open, never twice at one moment, and never changed; the close recounts
+//! and records the decision once; a passed proposal's enactment changes the ledger and audits.
+
+use commons_governance::ballot::{Ballot, Choice};
+use commons_governance::delegation::{Delegation, Scope};
+use commons_governance::majority::Position;
+use commons_governance::policy::{Policy, Status};
+use commons_governance::proposal::{body_hash, Definition, Method};
+use commons_governance::store::{Documents, Governance, GovernanceError, ProposalDraft};
+use commons_governance::tally::Outcome;
+use commons_ledger::entry::Action;
+use commons_ledger::keys::PublicKey;
+use commons_ledger::store::Store;
+use commons_tests::{both_backends, make_circle};
+use sqlx::Row;
+
+const NOW_MS: i64 = 1_790_000_000_000;
+const HOUR_MS: i64 = 3_600_000;
+
+async fn person(store: &Store, name: &str) -> i64 {
+    sqlx::query(
+        "INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms)
+         VALUES ($1, $1, 'x', $2, 0) RETURNING id",
+    )
+    .bind(name)
+    .bind(vec![0u8; 16])
+    .fetch_one(store.pool())
+    .await
+    .expect("user")
+    .try_get(0)
+    .expect("id")
+}
+
+fn draft(title: &str) -> ProposalDraft {
+    ProposalDraft {
+        title: title.into(),
+        body: "Newcomers need more room to start trading.".into(),
+        method: Method::Majority,
+        options: vec![],
+        quorum_percent: 50,
+        threshold_percent: 50,
+        delegation: true,
+        hide_results: false,
+        actions: vec![Action::SetDefaultLimits {
+            floor_minor: -5000,
+            ceiling_minor: 5000,
+        }],
+        documents: Documents::default(),
+    }
+}
+
+both_backends! {
+    proposals_are_numbered_per_circle_and_move_forward_only_from_what_was_read => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let garden = make_circle(&store, "garden", 0).await.info.row_id;
+        let river = make_circle(&store, "river", 0).await.info.row_id;
+        let ana = person(&store, "ana").await;
+        let governance = Governance::new(store.pool().clone());
+        let first = governance.create(garden, ana, &draft("First"), NOW_MS).await.expect("create");
+        let second = governance.create(garden, ana, &draft("Second"), NOW_MS).await.expect("create");
+        let other = governance.create(river, ana, &draft("Elsewhere"), NOW_MS).await.expect("create");
+        assert_eq!((first.number, second.number, other.number), (1, 2, 1));
+        assert_eq!(first.status, Status::Draft);
+        assert_eq!(first.draft, draft("First"));
+        governance.set_status(first.id, Status::Draft, Status::Discussion, NOW_MS).await.expect("discuss");
+        let again = governance.set_status(first.id, Status::Draft, Status::Discussion, NOW_MS).await;
+        assert!(matches!(again, Err(GovernanceError::Conflict)));
+        let stale = governance.update(first.id, Status::Draft, &draft("Edited"), NOW_MS).await;
+        assert!(matches!(stale, Err(GovernanceError::Conflict)), "not a draft any more");
+        governance.update(first.id, Status::Discussion, &draft("Edited"), NOW_MS).await.expect("edit in discussion");
+        let read = governance.proposal(garden, 1).await.expect("read").expect("found");
+        assert_eq!(read.draft.title, "Edited");
+        assert_eq!(read.discussion_opened_at_ms, Some(NOW_MS));
+        let listed = governance.proposals(garden, &[Status::Discussion, Status::Draft], 10).await.expect("list");
+        assert_eq!(listed.iter().map(|p| p.number).collect::<Vec<_>>(), vec![2, 1]);
+        assert!(governance.proposal(river, 2).await.expect("read").is_none());
+        // The policy is the default until a proposal changes it.
+        assert_eq!(governance.policy(garden).await.expect("policy"), Policy::default());
+        let stricter = Policy { quorum_percent: 60, ..Policy::default() };
+        governance.set_policy(garden, &stricter, NOW_MS).await.expect("set");
+        assert_eq!(governance.policy(garden).await.expect("policy"), stricter);
+        // Threaded discussion.
+        let root = governance.add_comment(first.id, None, ana, "Why 50?", NOW_MS).await.expect("comment");
+        governance.add_comment(first.id, Some(root), ana, "Because rent.", NOW_MS).await.expect("reply");
+        let foreign = governance.add_comment(second.id, Some(root), ana, "Lost", NOW_MS).await;
+        assert!(matches!(foreign, Err(GovernanceError::NotFound)), "a reply stays in its proposal");
+        let comments = governance.comments(first.id).await.expect("comments");
+        assert_eq!(comments.len(), 2);
+        assert_eq!(comments[1].parent, Some(root));
+    };
+
+    ballots_count_only_while_the_round_is_open_and_the_close_decides_once => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "garden", 4).await;
+        let ana = person(&store, "ana").await;
+        let governance = Governance::new(store.pool().clone());
+        let proposal = governance.create(circle.info.row_id, ana, &draft("Floor"), NOW_MS).await.expect("create");
+        governance.set_status(proposal.id, Status::Draft, Status::Discussion, NOW_MS).await.expect("discuss");
+        let mut electorate: Vec<PublicKey> = circle.members.iter().map(|k| k.public_key()).collect();
+        electorate.sort_unstable();
+        let definition = Definition {
+            circle_id: circle.info.circle_id,
+            proposal_id: proposal.number as u64,
+            round: 1,
+            title: proposal.draft.title.clone(),
+            body_hash: body_hash(&proposal.draft.body),
+            author: circle.members[0].public_key(),
+            method: Method::Majority,
+            options: vec![],
+            quorum_percent: 50,
+            threshold_percent: 50,
+            opens_at_ms: NOW_MS,
+            closes_at_ms: NOW_MS + HOUR_MS,
+            electorate,
+            delegation: true,
+            hide_results: false,
+            actions: proposal.draft.actions.clone(),
+        };
+        let proposal = governance.proposal(circle.info.row_id, 1).await.expect("read").expect("found");
+        let round = governance.open_round(&proposal, Status::Discussion, &definition, NOW_MS).await.expect("open");
+        let twice = governance.open_round(&proposal, Status::Discussion, &definition, NOW_MS).await;
+        assert!(matches!(twice, Err(GovernanceError::Conflict)));
+        let vote = |member: usize, at: i64, position: Position| {
+            let key = &circle.members[member];
+            Ballot::new(&definition, key.public_key(), at, Choice::Majority(position)).sign(key)
+        };
+        governance.cast(&vote(0, NOW_MS + 10, Position::No), NOW_MS + 10).await.expect("cast");
+        let same = governance.cast(&vote(0, NOW_MS + 10, Position::Yes), NOW_MS + 10).await;
+        assert!(matches!(same, Err(GovernanceError::SameMoment)));
+        let receipt = governance.cast(&vote(0, NOW_MS + 20, Position::Yes), NOW_MS + 20).await.expect("changed mind");
+        governance.cast(&vote(1, NOW_MS + 30, Position::No), NOW_MS + 30).await.expect("cast");
+        // Member 2 delegates to member 0.
+        let delegation = Delegation {
+            circle_id: circle.info.circle_id,
+            delegator: circle.members[2].public_key(),
+            delegate: Some(circle.members[0].public_key()),
+            scope: Scope::Proposal(1),
+            made_at_ms: NOW_MS + 40,
+        }
+        .sign(&circle.members[2]);
+        governance.delegate(circle.info.row_id, &delegation).await.expect("delegate");
+        // Signed records never change.
+        let tampered = sqlx::query("UPDATE ballots SET cast_at_ms = 0").execute(store.pool()).await;
+        assert!(tampered.is_err(), "ballots are append-only");
+        let removed = sqlx::query("DELETE FROM delegations").execute(store.pool()).await;
+        assert!(removed.is_err(), "delegations are append-only");
+        assert_eq!(governance.ballots(&round.definition_hash).await.expect("ballots").len(), 3);
+        let mine = governance.ballots_of(&round.definition_hash, &circle.members[0].public_key()).await.expect("mine");
+        assert_eq!(mine[0].receipt(), receipt, "latest first");
+        // Reminders go once.
+        let reminded = governance.take_reminders(circle.info.row_id, 2 * HOUR_MS, NOW_MS + 50).await.expect("remind");
+        assert_eq!(reminded.len(), 1);
+        assert!(governance.take_reminders(circle.info.row_id, 2 * HOUR_MS, NOW_MS + 60).await.expect("again").is_empty());
+        // Not due before its time; closed once after it.
+        assert!(governance.close(&proposal, 1, NOW_MS + 100).await.expect("early").is_none());
+        assert!(governance.due(NOW_MS + 100).await.expect("due").is_empty());
+        let after = NOW_MS + HOUR_MS + 1;
+        assert_eq!(governance.due(after).await.expect("due"), vec![(circle.info.row_id, 1)]);
+        let late = governance.cast(&vote(3, after, Position::No), after).await;
+        assert!(matches!(late, Err(GovernanceError::VotingClosed)));
+        let recount = governance.close(&proposal, 1, after).await.expect("close").expect("closed now");
+        assert_eq!(recount.outcome, Outcome::Passed, "{:?}", recount.count);
+        assert_eq!(recount.participation, 3);
+        assert!(governance.close(&proposal, 1, after).await.expect("again").is_none());
+        let stored = governance.round(proposal.id, 1).await.expect("round").expect("found");
+        assert_eq!(stored.decision, Some(recount.decision()));
+        let closed = governance.proposal(circle.info.row_id, 1).await.expect("read").expect("found");
+        assert_eq!(closed.status, Status::Closed);
+        let (found, _) = governance.round_by_hash(&round.definition_hash).await.expect("by hash").expect("found");
+        assert_eq!(found.id, proposal.id);
+
+        // The enactment: the node key signs it, the ledger applies it, the audit passes.
+        let appended = store
+            .enact(&circle.info, round.definition_hash, recount.board.root(), definition.actions.clone())
+            .await
+            .expect("enacted");
+        let again = store
+            .enact(&circle.info, round.definition_hash, recount.board.root(), definition.actions.clone())
+            .await
+            .expect("same request");
+        assert!(again.duplicate && again.seq == appended.seq);
+        governance.set_enacted(proposal.id, appended.seq, after).await.expect("mark");
+        assert_eq!(store.default_limits(&circle.info).await.expect("limits"), (-5000, 5000));
+        let account = store.account(&circle.info, &circle.members[1].public_key()).await.expect("account").expect("open");
+        assert_eq!(account.floor_minor, -5000, "accounts on the old defaults follow");
+        let report = store.audit(&circle.info.slug, None, &|_| {}).await.expect("audit");
+        assert!(report.passed(), "{:?}", report.faults);
+    };
+}
