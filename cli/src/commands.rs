@@ -6,6 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use commons_governance::audit::{check_enactment, Backing, Enactment};
 use commons_ledger::amount::Decimals;
 use commons_ledger::audit::{audit, AuditReport};
 use commons_ledger::entry::{
@@ -48,13 +49,15 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             crate::bench_governance::governance(ballots, &blt)
         }
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
-        Command::Tally(args) => match (&args.file, &args.blt, args.method) {
-            (Some(file), _, _) => crate::tally::tally_file(file, args.json),
-            (None, Some(blt), Some(method)) => {
-                crate::tally::tally_blt(blt, method, args.seats, args.json)
+        Command::Tally(args) if args.proposal.is_none() => {
+            match (&args.file, &args.blt, args.method) {
+                (Some(file), _, _) => crate::tally::tally_file(file, args.json),
+                (None, Some(blt), Some(method)) => {
+                    crate::tally::tally_blt(blt, method, args.seats, args.json)
+                }
+                _ => anyhow::bail!("give a proposal, --file, or --blt with --method"),
             }
-            _ => anyhow::bail!("give --file, or --blt with --method"),
-        },
+        }
         Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
         Command::Pay(args) if args.server.is_some() => crate::remote::pay(&args).await,
         command => {
@@ -298,11 +301,29 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             balance(store, &slug, pubkey.as_deref(), json).await
         }
         Command::Log { slug, limit, json } => log(store, &slug, limit, json).await,
-        Command::Export {
+        Command::Export(crate::ExportArgs {
+            what: None,
             slug,
             out,
             without_memos,
-        } => export(store, &slug, out.as_deref(), !without_memos).await,
+        }) => {
+            let slug = slug.context("name a circle")?;
+            export(store, &slug, out.as_deref(), !without_memos).await
+        }
+        Command::Export(crate::ExportArgs {
+            what:
+                Some(crate::ExportWhat::Ballots {
+                    proposal,
+                    round,
+                    blt,
+                    out,
+                }),
+            ..
+        }) => crate::tally::export_ballots(store, &proposal, round, blt, out.as_deref()).await,
+        Command::Tally(args) => {
+            let proposal = args.proposal.as_deref().context("name a proposal")?;
+            crate::tally::tally_store(store, proposal, args.round, args.json).await
+        }
         Command::Head { slug, out } => {
             let info = store.circle(&slug).await?;
             let head = store.latest_tree_head(&info).await?;
@@ -320,15 +341,14 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
                 .transpose()?;
             let info = store.circle(&slug).await?;
             let bar = progress_bar(info.head_seq + 1);
-            let report = store
+            let mut report = store
                 .audit(&slug, trusted, &|done| bar.set_position(done))
                 .await?;
             bar.finish_and_clear();
+            check_enactments_in_store(store, &info, &mut report).await?;
             Ok(print_report(&report, args.json))
         }
-        Command::Keygen { .. } | Command::Bench(_) | Command::Serve(_) | Command::Tally(_) => {
-            unreachable_command()
-        }
+        Command::Keygen { .. } | Command::Bench(_) | Command::Serve(_) => unreachable_command(),
     }
 }
 
@@ -748,12 +768,120 @@ fn audit_file(args: &AuditArgs) -> Result<Outcome> {
         .map(read_tree_head)
         .transpose()?;
     let parsed = parse_export(&text);
+    let enactments: Vec<Enactment> = parsed
+        .entries
+        .iter()
+        .flatten()
+        .filter_map(|raw| {
+            let request = Request::decode(&raw.request).ok()?;
+            Enactment::from_request(raw.seq, raw.recorded_at_ms, &request)
+        })
+        .collect();
+    let mut exports = Vec::new();
+    for path in &args.ballots {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the ballot export {}", path.display()))?;
+        let export = commons_governance::export::parse(&text)
+            .with_context(|| format!("{} is not a ballot export", path.display()))?;
+        exports.push(export);
+    }
     let bar = progress_bar(parsed.entries.len() as u64);
-    let report = audit(parsed.into_audit_input(trusted), &|done| {
+    let mut report = audit(parsed.into_audit_input(trusted), &|done| {
         bar.set_position(done)
     });
     bar.finish_and_clear();
+    let circle_id = report.state.as_ref().map(|state| state.circle_id);
+    for enactment in &enactments {
+        let Some(circle_id) = circle_id else { break };
+        let backing = exports
+            .iter()
+            .find(|export| export.definition.hash() == enactment.proposal);
+        let checked = match backing {
+            None => check_enactment(&circle_id, enactment, None)
+                .map_err(|what| format!("{what} (give its ballot export with --ballots)")),
+            Some(export) => {
+                // A record that cannot be read fails the recount: it is left out, so the board
+                // no longer matches.
+                let ballots: Vec<_> = export.ballots.iter().flatten().cloned().collect();
+                let delegations: Vec<_> = export.delegations.iter().flatten().cloned().collect();
+                let unreadable = export.ballots.iter().filter(|b| b.is_err()).count()
+                    + export.delegations.iter().filter(|d| d.is_err()).count();
+                if unreadable > 0 {
+                    Err(format!(
+                        "{unreadable} records of its ballot export cannot be read"
+                    ))
+                } else {
+                    check_enactment(
+                        &circle_id,
+                        enactment,
+                        Some(Backing {
+                            definition: &export.definition,
+                            ballots: &ballots,
+                            delegations: &delegations,
+                        }),
+                    )
+                }
+            }
+        };
+        if let Err(what) = checked {
+            report.faults.push(commons_ledger::audit::Fault {
+                entry: Some(enactment.seq),
+                what,
+            });
+        }
+    }
     Ok(print_report(&report, args.json))
+}
+
+/// Every enactment (kind 11) in the circle must be backed by a proposal in the store whose
+/// recount passes with exactly the enacted board; each that is not becomes a fault.
+async fn check_enactments_in_store(
+    store: &Store,
+    info: &commons_ledger::store::CircleInfo,
+    report: &mut AuditReport,
+) -> Result<()> {
+    let governance = commons_governance::store::Governance::new(store.pool().clone());
+    let mut from = 0;
+    loop {
+        let page = store.entries_of_kind(info, 11, from, 500).await?;
+        let Some(last) = page.last() else { break };
+        from = last.entry.seq + 1;
+        for stored in &page {
+            let Some(enactment) = Enactment::from_request(
+                stored.entry.seq,
+                stored.entry.recorded_at_ms,
+                &stored.entry.signed.request,
+            ) else {
+                continue;
+            };
+            let found = governance.round_by_hash(&enactment.proposal).await?;
+            let checked = match found {
+                None => check_enactment(&info.circle_id, &enactment, None),
+                Some((proposal, round)) => {
+                    let ballots = governance.ballots(&round.definition_hash).await?;
+                    let delegations = governance
+                        .delegations(info.row_id, proposal.number, round.definition.closes_at_ms)
+                        .await?;
+                    check_enactment(
+                        &info.circle_id,
+                        &enactment,
+                        Some(Backing {
+                            definition: &round.definition,
+                            ballots: &ballots,
+                            delegations: &delegations,
+                        }),
+                    )
+                }
+            };
+            if let Err(what) = checked {
+                report.faults.push(commons_ledger::audit::Fault {
+                    entry: Some(enactment.seq),
+                    what,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn print_report(report: &AuditReport, json: bool) -> Outcome {

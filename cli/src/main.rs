@@ -74,16 +74,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the whole signed ledger as JSON Lines.
-    Export {
-        slug: String,
-        /// Leave out memo texts (the export still verifies): for sharing beyond the circle.
-        #[arg(long)]
-        without_memos: bool,
-        /// File to write (standard output when absent).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    /// Write the whole signed ledger as JSON Lines (`export SLUG`), or a vote's signed ballots
+    /// (`export ballots SLUG/NUMBER`).
+    Export(ExportArgs),
     /// Save the latest signed tree head, to check later that the log was only appended to.
     Head {
         slug: String,
@@ -295,13 +288,57 @@ struct AuditArgs {
     /// A tree head saved earlier (`commons head`): the log must extend it.
     #[arg(long)]
     trusted_head: Option<PathBuf>,
+    /// With --file: ballot exports (`commons export ballots`) of the proposals the ledger
+    /// enacted; each enactment is recounted from them. Repeat for several proposals.
+    #[arg(long, requires = "file")]
+    ballots: Vec<PathBuf>,
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["file", "blt"])))]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    what: Option<ExportWhat>,
+    /// The circle whose ledger to export.
+    #[arg(required = true)]
+    slug: Option<String>,
+    /// Leave out memo texts (the export still verifies): for sharing beyond the circle.
+    #[arg(long)]
+    without_memos: bool,
+    /// File to write (standard output when absent).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// A vote's definition, signed ballots, delegations and recorded decision, for
+    /// `commons tally --file` (or, with --blt, its counted ranked ballots for other software).
+    Ballots {
+        /// The proposal: SLUG/NUMBER, e.g. garden/3 (just the number when the node has one circle).
+        proposal: String,
+        /// Which voting round (default: the latest).
+        #[arg(long)]
+        round: Option<u32>,
+        /// Write the counted ranked ballots as BLT instead (ranked votes only).
+        #[arg(long)]
+        blt: bool,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["proposal", "file", "blt"])))]
 pub struct TallyArgs {
+    /// Recount a proposal from the database: SLUG/NUMBER, e.g. garden/3 (just the number when
+    /// the node has one circle).
+    proposal: Option<String>,
+    /// Which voting round (default: the latest).
+    #[arg(long, requires = "proposal")]
+    round: Option<u32>,
     /// A ballot export (`commons export ballots`): verify every signature and recount, offline.
     #[arg(long)]
     file: Option<PathBuf>,

@@ -489,3 +489,126 @@ pub fn tally_file(path: &Path, json: bool) -> Result<Outcome> {
         Outcome::Faults
     })
 }
+
+/// Finds a proposal by `SLUG/NUMBER` (or `NUMBER` on a node with one circle) and one of its
+/// rounds (the latest by default).
+async fn find_round(
+    store: &commons_ledger::store::Store,
+    reference: &str,
+    round: Option<u32>,
+) -> Result<(
+    commons_ledger::store::CircleInfo,
+    commons_governance::store::Proposal,
+    commons_governance::store::Round,
+)> {
+    let (slug, number) = match reference.split_once('/') {
+        Some((slug, number)) => (slug.to_owned(), number),
+        None => {
+            let circles = store.circles().await?;
+            match circles.as_slice() {
+                [only] => (only.slug.clone(), reference),
+                _ => bail!("this node has {} circles: name the proposal as SLUG/NUMBER, e.g. garden/{reference}", circles.len()),
+            }
+        }
+    };
+    let number: i64 = number
+        .parse()
+        .with_context(|| format!("{number:?} is not a proposal number"))?;
+    let info = store.circle(&slug).await?;
+    let governance = commons_governance::store::Governance::new(store.pool().clone());
+    let proposal = governance
+        .proposal(info.row_id, number)
+        .await?
+        .with_context(|| format!("circle {slug} has no proposal {number}"))?;
+    let wanted = round.unwrap_or(proposal.round);
+    if wanted == 0 {
+        bail!("proposal {slug}/{number} has not been put to a vote yet");
+    }
+    let found = governance
+        .round(proposal.id, wanted)
+        .await?
+        .with_context(|| format!("proposal {slug}/{number} has no round {wanted}"))?;
+    Ok((info, proposal, found))
+}
+
+async fn round_records(
+    store: &commons_ledger::store::Store,
+    info: &commons_ledger::store::CircleInfo,
+    proposal: &commons_governance::store::Proposal,
+    round: &commons_governance::store::Round,
+) -> Result<(
+    Vec<commons_governance::ballot::SignedBallot>,
+    Vec<commons_governance::delegation::SignedDelegation>,
+)> {
+    let governance = commons_governance::store::Governance::new(store.pool().clone());
+    let ballots = governance.ballots(&round.definition_hash).await?;
+    let delegations = governance
+        .delegations(info.row_id, proposal.number, round.definition.closes_at_ms)
+        .await?;
+    Ok((ballots, delegations))
+}
+
+/// `commons tally SLUG/NUMBER`: recount a proposal's round from the database.
+pub async fn tally_store(
+    store: &commons_ledger::store::Store,
+    reference: &str,
+    round: Option<u32>,
+    json: bool,
+) -> Result<Outcome> {
+    let (info, proposal, round) = find_round(store, reference, round).await?;
+    let (ballots, delegations) = round_records(store, &info, &proposal, &round).await?;
+    let result = recount(&round.definition, &ballots, &delegations);
+    if round.decision.is_none() && !json {
+        println!("Voting on this round is still open: this is the running count.");
+    }
+    let clean = print_recount(
+        &result,
+        &round.definition.options,
+        &format!(
+            "{}/{} round {}: {}",
+            info.slug, proposal.number, round.round, round.definition.title
+        ),
+        round.decision.as_ref(),
+        json,
+    )?;
+    Ok(if clean {
+        Outcome::Done
+    } else {
+        Outcome::Faults
+    })
+}
+
+/// `commons export ballots SLUG/NUMBER`: everything needed to recount a round offline.
+pub async fn export_ballots(
+    store: &commons_ledger::store::Store,
+    reference: &str,
+    round: Option<u32>,
+    blt: bool,
+    out: Option<&Path>,
+) -> Result<Outcome> {
+    let (info, proposal, round) = find_round(store, reference, round).await?;
+    let (ballots, delegations) = round_records(store, &info, &proposal, &round).await?;
+    let text = if blt {
+        if !round.definition.method.is_ranked() {
+            bail!(
+                "BLT holds ranked ballots; this vote is decided by {}",
+                round.definition.method.name()
+            );
+        }
+        let result = recount(&round.definition, &ballots, &delegations);
+        blt::write(&export::to_blt(&round.definition, &result.counted))
+    } else {
+        export::write(
+            &round.definition,
+            &ballots,
+            &delegations,
+            round.decision.as_ref(),
+        )
+    };
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(Outcome::Done)
+}

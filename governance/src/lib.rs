@@ -3,6 +3,7 @@
 //!
 //! Everything here is pure (no database, clock or network) except `store`.
 
+pub mod audit;
 pub mod ballot;
 pub mod blt;
 pub mod cardinal;

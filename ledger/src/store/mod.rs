@@ -570,6 +570,29 @@ impl Store {
         .await
     }
 
+    /// Entries of one kind, from `from_seq` on, at most `limit` (capped at
+    /// [`LIST_ENTRIES_MAX`]); e.g. every enactment (kind 11), a page at a time.
+    pub async fn entries_of_kind(
+        &self,
+        info: &CircleInfo,
+        kind: u8,
+        from_seq: u64,
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
+             FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq
+             WHERE e.circle = $1 AND e.kind = $2 AND e.seq >= $3 ORDER BY e.seq LIMIT $4",
+        )
+        .bind(info.row_id)
+        .bind(i64::from(kind))
+        .bind(from_seq as i64)
+        .bind(limit.clamp(1, LIST_ENTRIES_MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_entry_from_row).collect()
+    }
+
     /// Up to `limit` entries just before entry `before`, newest first (a page of the log read
     /// backwards; `before` is usually the tree size).
     pub async fn entries_before(
