@@ -195,7 +195,7 @@ both_backends! {
         let circle = make_circle(&store, "market", 0).await.info.row_id;
         let ana = person(&store, "ana").await;
         let market = Market::new(store.pool().clone());
-        let note = |kind| NewNotification { user: ana, circle, kind, listing: None, other_listing: None, deal: None };
+        let note = |kind| NewNotification { user: ana, circle, kind, listing: None, other_listing: None, deal: None, proposal: None };
         assert!(market.notify(note(NotificationKind::Match), NOW_MS).await.expect("notify"));
         assert!(market.notify(note(NotificationKind::Thanks), NOW_MS).await.expect("notify"));
         assert_eq!(market.unread_count(ana).await.expect("count"), 2);

@@ -377,16 +377,25 @@ pub enum NotificationKind {
     EventPlace,
     /// One of your listings expires soon.
     Expiring,
+    /// Voting opened on a proposal of your circle.
+    VoteOpen,
+    /// Voting on a proposal closes soon and you have not voted.
+    VoteReminder,
+    /// A proposal you could vote on was decided.
+    Decided,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 9] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
         NotificationKind::Thanks,
         NotificationKind::EventPlace,
         NotificationKind::Expiring,
+        NotificationKind::VoteOpen,
+        NotificationKind::VoteReminder,
+        NotificationKind::Decided,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -396,6 +405,9 @@ impl NotificationKind {
             NotificationKind::Thanks => "thanks",
             NotificationKind::EventPlace => "event_place",
             NotificationKind::Expiring => "expiring",
+            NotificationKind::VoteOpen => "vote_open",
+            NotificationKind::VoteReminder => "vote_reminder",
+            NotificationKind::Decided => "decided",
         }
     }
     pub fn parse(text: &str) -> Option<NotificationKind> {
@@ -414,6 +426,8 @@ pub struct Notification {
     pub listing: Option<i64>,
     pub other_listing: Option<i64>,
     pub deal: Option<i64>,
+    /// The proposal's number in its circle (governance notifications).
+    pub proposal: Option<i64>,
     pub created_at_ms: i64,
     pub read: bool,
 }
@@ -427,6 +441,8 @@ pub struct NewNotification {
     pub listing: Option<i64>,
     pub other_listing: Option<i64>,
     pub deal: Option<i64>,
+    /// The proposal's number in its circle (governance notifications).
+    pub proposal: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -1416,8 +1432,8 @@ impl Market {
     /// Notifies a member, unless they turned that kind off. Returns whether it was stored.
     pub async fn notify(&self, note: NewNotification, now_ms: i64) -> MarketResult<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, created_at_ms)
-             SELECT $1, $2, $3, $4, $5, $6, $7
+            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms)
+             SELECT $1, $2, $3, $4, $5, $6, $8, $7
              WHERE NOT EXISTS (SELECT 1 FROM notification_mutes WHERE user_id = $1 AND kind = $3)",
         )
         .bind(note.user)
@@ -1427,6 +1443,7 @@ impl Market {
         .bind(note.other_listing)
         .bind(note.deal)
         .bind(now_ms)
+        .bind(note.proposal)
         .execute(&self.pool)
         .await?;
         self.reads.generations.bump(note.user);
@@ -1436,7 +1453,7 @@ impl Market {
     /// A member's notifications, newest first.
     pub async fn notifications(&self, user: i64, limit: i64) -> MarketResult<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT id, circle, kind, listing, other_listing, deal, created_at_ms, read_at_ms
+            "SELECT id, circle, kind, listing, other_listing, deal, proposal, created_at_ms, read_at_ms
              FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(user)
@@ -1452,6 +1469,7 @@ impl Market {
                         .ok_or_else(|| corrupt("notification kind"))?,
                     listing: row.try_get("listing")?,
                     other_listing: row.try_get("other_listing")?,
+                    proposal: row.try_get("proposal")?,
                     deal: row.try_get("deal")?,
                     created_at_ms: row.try_get("created_at_ms")?,
                     read: row.try_get::<Option<i64>, _>("read_at_ms")?.is_some(),

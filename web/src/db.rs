@@ -11,6 +11,8 @@ use sqlx::{AnyPool, Row};
 
 /// Most members one directory query returns.
 pub const MEMBERS_PAGE_MAX: i64 = 200;
+/// Most members one circle's electorate (and one notification round) holds.
+pub const ACTIVE_MEMBERS_MAX: i64 = 100_000;
 /// Most invitations or join requests one list returns.
 pub const INVITATIONS_PAGE_MAX: i64 = 200;
 
@@ -38,6 +40,8 @@ pub enum MemberStatus {
     Active,
     Declined,
     Left,
+    /// The circle decided to remove them (a passed proposal).
+    Removed,
 }
 
 impl MemberStatus {
@@ -47,6 +51,7 @@ impl MemberStatus {
             MemberStatus::Active => "active",
             MemberStatus::Declined => "declined",
             MemberStatus::Left => "left",
+            MemberStatus::Removed => "removed",
         }
     }
     fn parse(text: &str) -> MemberStatus {
@@ -54,6 +59,7 @@ impl MemberStatus {
             "active" => MemberStatus::Active,
             "declined" => MemberStatus::Declined,
             "left" => MemberStatus::Left,
+            "removed" => MemberStatus::Removed,
             _ => MemberStatus::Pending,
         }
     }
@@ -910,6 +916,48 @@ impl NodeDb {
                 })
             })
             .collect()
+    }
+
+    /// Every active member of a circle with their current account key, at most
+    /// [`ACTIVE_MEMBERS_MAX`] (a vote's electorate, who to notify).
+    pub async fn active_members(&self, circle: i64) -> DbResult<Vec<Person>> {
+        sqlx::query(
+            "SELECT m.user_id, u.username, u.display_name, m.account_key FROM memberships m
+             JOIN users u ON u.id = m.user_id
+             WHERE m.circle = $1 AND m.status = 'active' ORDER BY m.user_id LIMIT $2",
+        )
+        .bind(circle)
+        .bind(ACTIVE_MEMBERS_MAX)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Person {
+                user_id: row.try_get("user_id")?,
+                username: row.try_get("username")?,
+                display_name: row.try_get("display_name")?,
+                account_key: key_of(row.try_get("account_key")?)?,
+            })
+        })
+        .collect()
+    }
+
+    /// The person whose membership holds this account key, and their name (any status).
+    pub async fn member_by_key(
+        &self,
+        circle: i64,
+        key: &PublicKey,
+    ) -> DbResult<Option<(i64, String)>> {
+        let row = sqlx::query(
+            "SELECT m.user_id, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.circle = $1 AND m.account_key = $2",
+        )
+        .bind(circle)
+        .bind(key.as_bytes().to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((row.try_get("user_id")?, row.try_get("display_name")?)))
+            .transpose()
     }
 
     /// Every key a member's account has had in a circle.

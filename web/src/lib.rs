@@ -10,6 +10,7 @@ pub mod custody;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod governance;
 pub mod i18n;
 pub mod market;
 pub mod market_routes;
@@ -136,6 +137,7 @@ impl AppState {
         Ok(Arc::new(AppState {
             services: Services {
                 market: commons_market::store::Market::new(store.pool().clone()),
+                governance: commons_governance::store::Governance::new(store.pool().clone()),
                 store,
                 db,
                 keyring: Keyring::default(),

@@ -342,6 +342,7 @@ impl Services {
                         listing: Some(other.id),
                         other_listing: Some(listing.id),
                         deal: None,
+                        proposal: None,
                     },
                     now,
                 )
@@ -355,6 +356,7 @@ impl Services {
                         listing: Some(listing.id),
                         other_listing: Some(found.id),
                         deal: None,
+                        proposal: None,
                     },
                     now,
                 )
@@ -616,6 +618,7 @@ impl Services {
                     listing: Some(stored.deal.listing_id),
                     other_listing: None,
                     deal: Some(stored.deal.id),
+                    proposal: None,
                 },
                 now_ms(),
             )
@@ -901,6 +904,7 @@ impl Services {
                         listing: Some(listing),
                         other_listing: None,
                         deal: None,
+                        proposal: None,
                     },
                     now_ms(),
                 )
@@ -1085,7 +1089,14 @@ impl Services {
                     found_titles[slot] = Some(listing.title);
                 }
             }
-            let [listing_title, other_title] = found_titles;
+            let [mut listing_title, other_title] = found_titles;
+            if let Some(number) = note.proposal {
+                listing_title = self
+                    .governance
+                    .proposal(note.circle, number)
+                    .await?
+                    .map(|p| p.draft.title);
+            }
             cards.push(NotificationCard {
                 circle_slug: info.slug.clone(),
                 circle_name: info.name.clone(),
@@ -1113,6 +1124,7 @@ impl Services {
                         listing: Some(listing.id),
                         other_listing: None,
                         deal: None,
+                        proposal: None,
                     },
                     now,
                 )

@@ -169,6 +169,7 @@ pub struct Actor {
 pub struct Services {
     pub store: Store,
     pub market: commons_market::store::Market,
+    pub governance: commons_governance::store::Governance,
     pub db: NodeDb,
     pub keyring: Keyring,
     pub cost: KdfCost,

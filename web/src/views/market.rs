@@ -1046,6 +1046,7 @@ pub fn notifications_page(
                     @for card in cards {
                         @let n = &card.notification;
                         @let href = match (n.deal, n.other_listing, n.listing) {
+                            _ if n.proposal.is_some() => format!("/c/{}/proposals/{}", card.circle_slug, n.proposal.unwrap_or(0)),
                             (Some(deal), _, _) => format!("/c/{}/deals/{deal}", card.circle_slug),
                             (None, Some(other), _) => format!("/c/{}/market/{other}", card.circle_slug),
                             (None, None, Some(listing)) => format!("/c/{}/market/{listing}", card.circle_slug),

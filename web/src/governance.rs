@@ -1,0 +1,1258 @@
+//! What members do to decide together — propose, discuss, vote, delegate — and what the node
+//! does when voting closes (count, record, enact the decision in the ledger, tell everyone),
+//! for pages and API alike. The rules live in `commons_governance`; this is the glue.
+
+use std::collections::{HashMap, HashSet};
+
+use commons_governance::ballot::{verify_receipt, Ballot, Choice, SignedBallot};
+use commons_governance::delegation::{choices, Delegation, Scope};
+use commons_governance::majority::{Position, Stance, REASON_CHARS_MAX};
+use commons_governance::policy::{
+    agreements_hash, check_step, Policy, Proposers, Status, Step, StepError,
+};
+use commons_governance::proposal::{
+    body_hash, Definition, Method, OPTIONS_MAX, OPTION_CHARS_MAX, TITLE_CHARS_MAX,
+};
+use commons_governance::store::{
+    Comment, Documents, GovernanceError, Proposal, ProposalDraft, Round, BODY_CHARS_MAX,
+    COMMENT_CHARS_MAX,
+};
+use commons_governance::tally::{recount, Outcome, Recount};
+use commons_ledger::amount::Decimals;
+use commons_ledger::entry::{Action, DOCUMENT_AGREEMENTS, DOCUMENT_POLICY};
+use commons_ledger::keys::{Hash, PublicKey};
+use commons_ledger::store::{now_ms, CircleInfo};
+use commons_market::store::{NewNotification, NotificationKind};
+
+use crate::db::{MemberStatus, Person};
+use crate::services::{invalid, ActionError, Actor, Services};
+
+/// Proposals per list on the proposals page.
+pub const PROPOSALS_LISTED: i64 = 50;
+/// Running results are counted on a page only below this many ballots; above it the page
+/// shows the count of ballots until the close.
+pub const LIVE_COUNT_BALLOTS_MAX: i64 = 20_000;
+
+impl From<GovernanceError> for ActionError {
+    fn from(error: GovernanceError) -> Self {
+        match error {
+            GovernanceError::NotFound => ActionError::NotFound,
+            GovernanceError::Conflict => invalid("proposal", "error-conflict"),
+            GovernanceError::VotingClosed => invalid("ballot", "ballot-error-closed"),
+            GovernanceError::SameMoment => invalid("ballot", "ballot-error-same-moment"),
+            GovernanceError::TooManyBallots => invalid("ballot", "ballot-error-too-many"),
+            GovernanceError::TooManyComments => invalid("comment", "comment-error-too-many"),
+            GovernanceError::TooManyDelegations => invalid("delegate", "delegation-error-too-many"),
+            GovernanceError::Db(error) => ActionError::Database(error),
+            GovernanceError::Corrupt(what) => {
+                ActionError::Database(sqlx::Error::Decode(what.into()))
+            }
+        }
+    }
+}
+
+impl From<StepError> for ActionError {
+    fn from(error: StepError) -> Self {
+        match error {
+            StepError::NotTheAuthor => ActionError::Forbidden,
+            StepError::WrongStatus(_) => invalid("proposal", "proposal-error-status"),
+            StepError::DiscussionTooShort { .. } => {
+                invalid("proposal", "proposal-error-discussion-short")
+            }
+            StepError::NotBlocked => invalid("proposal", "proposal-error-not-blocked"),
+        }
+    }
+}
+
+/// A proposal form's fields as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ProposalInput {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub method: String,
+    /// One option per line.
+    #[serde(default)]
+    pub options: String,
+    #[serde(default)]
+    pub seats: String,
+    #[serde(default)]
+    pub quorum: String,
+    #[serde(default)]
+    pub threshold: String,
+    pub hide_results: Option<String>,
+    pub delegation: Option<String>,
+    /// none, default-limits, member-limits, admit, remove, add-steward, remove-steward,
+    /// agreements, policy.
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub action_floor: String,
+    #[serde(default)]
+    pub action_ceiling: String,
+    /// A member's username.
+    #[serde(default)]
+    pub action_member: String,
+    #[serde(default)]
+    pub action_text: String,
+    #[serde(default)]
+    pub policy_proposers: String,
+    #[serde(default)]
+    pub policy_discussion_hours: String,
+    #[serde(default)]
+    pub policy_voting_hours: String,
+    #[serde(default)]
+    pub policy_quorum: String,
+    #[serde(default)]
+    pub policy_threshold: String,
+    #[serde(default)]
+    pub policy_reminder_hours: String,
+    pub policy_delegation: Option<String>,
+    pub policy_hide_results: Option<String>,
+}
+
+/// The kinds of action the proposal form offers.
+pub const ACTION_KINDS: [&str; 9] = [
+    "none",
+    "default-limits",
+    "member-limits",
+    "admit",
+    "remove",
+    "add-steward",
+    "remove-steward",
+    "agreements",
+    "policy",
+];
+
+/// The decision methods the form offers, in order.
+pub const METHODS: [&str; 7] = [
+    "majority", "consent", "approval", "score", "irv", "schulze", "stv",
+];
+
+fn percent(text: &str, default: u8, field: &'static str) -> Result<u8, ActionError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(default);
+    }
+    text.parse::<u8>()
+        .ok()
+        .filter(|p| *p <= 100)
+        .ok_or_else(|| invalid(field, "proposal-error-percent"))
+}
+
+fn hours(text: &str, default: u32, field: &'static str) -> Result<u32, ActionError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(default);
+    }
+    text.parse::<u32>()
+        .map_err(|_| invalid(field, "proposal-error-hours"))
+}
+
+impl ProposalInput {
+    /// The form filled in from a stored proposal (for editing).
+    pub fn from_proposal(
+        proposal: &Proposal,
+        decimals: Decimals,
+        names: &HashMap<PublicKey, String>,
+    ) -> ProposalInput {
+        let d = &proposal.draft;
+        let mut input = ProposalInput {
+            title: d.title.clone(),
+            body: d.body.clone(),
+            method: d.method.name().to_owned(),
+            options: d.options.join("\n"),
+            seats: match d.method {
+                Method::Stv { seats } => seats.to_string(),
+                _ => String::new(),
+            },
+            quorum: d.quorum_percent.to_string(),
+            threshold: d.threshold_percent.to_string(),
+            hide_results: d.hide_results.then(|| "on".into()),
+            delegation: d.delegation.then(|| "on".into()),
+            action: "none".into(),
+            ..ProposalInput::default()
+        };
+        let member = |key: &PublicKey| names.get(key).cloned().unwrap_or_default();
+        match d.actions.first() {
+            Some(Action::SetDefaultLimits {
+                floor_minor,
+                ceiling_minor,
+            }) => {
+                input.action = "default-limits".into();
+                input.action_floor = decimals.format(*floor_minor);
+                input.action_ceiling = decimals.format(*ceiling_minor);
+            }
+            Some(Action::SetLimits {
+                account,
+                floor_minor,
+                ceiling_minor,
+            }) => {
+                input.action = "member-limits".into();
+                input.action_member = member(account);
+                input.action_floor = decimals.format(*floor_minor);
+                input.action_ceiling = decimals.format(*ceiling_minor);
+            }
+            Some(Action::Admit { account }) => {
+                input.action = "admit".into();
+                input.action_member = member(account);
+            }
+            Some(Action::Remove { account }) => {
+                input.action = "remove".into();
+                input.action_member = member(account);
+            }
+            Some(Action::AddSteward { key }) => {
+                input.action = "add-steward".into();
+                input.action_member = member(key);
+            }
+            Some(Action::RemoveSteward { key }) => {
+                input.action = "remove-steward".into();
+                input.action_member = member(key);
+            }
+            Some(Action::SetDocument { document, .. }) if *document == DOCUMENT_AGREEMENTS => {
+                input.action = "agreements".into();
+                input.action_text = d.documents.agreements.clone().unwrap_or_default();
+            }
+            Some(Action::SetDocument { .. }) => {
+                input.action = "policy".into();
+            }
+            None => {}
+        }
+        if let Some(policy) = &d.documents.policy {
+            input.fill_policy(policy);
+        }
+        input
+    }
+
+    /// Fills the policy fields (the circle's current policy, as a starting point).
+    pub fn fill_policy(&mut self, policy: &Policy) {
+        self.policy_proposers = match policy.proposers {
+            Proposers::Members => "members".into(),
+            Proposers::Stewards => "stewards".into(),
+        };
+        self.policy_discussion_hours = policy.discussion_hours_min.to_string();
+        self.policy_voting_hours = policy.voting_hours.to_string();
+        self.policy_quorum = policy.quorum_percent.to_string();
+        self.policy_threshold = policy.threshold_percent.to_string();
+        self.policy_reminder_hours = policy.reminder_hours.to_string();
+        self.policy_delegation = policy.delegation.then(|| "on".into());
+        self.policy_hide_results = policy.hide_results.then(|| "on".into());
+    }
+}
+
+/// The parts of a ballot form: `position`, `stance`, `reason`, `approve-N`, `score-N`, `rank-N`.
+pub fn parse_choice(
+    method: &Method,
+    options: usize,
+    fields: &[(String, String)],
+) -> Result<Choice, ActionError> {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.trim())
+    };
+    let choice = match method {
+        Method::Majority => Choice::Majority(match field("position") {
+            Some("yes") => Position::Yes,
+            Some("no") => Position::No,
+            Some("abstain") => Position::Abstain,
+            _ => return Err(invalid("position", "ballot-error-choose")),
+        }),
+        Method::Consent => Choice::Consent(match field("stance") {
+            Some("agree") => Stance::Agree,
+            Some("stand-aside") => Stance::StandAside,
+            Some("object") => {
+                let reason = field("reason").unwrap_or_default();
+                if reason.is_empty() || reason.chars().count() > REASON_CHARS_MAX {
+                    return Err(invalid("reason", "ballot-error-reason"));
+                }
+                Stance::Object {
+                    reason: reason.to_owned(),
+                }
+            }
+            _ => return Err(invalid("stance", "ballot-error-choose")),
+        }),
+        Method::Approval => Choice::Approval(
+            (0..options)
+                .filter(|i| field(&format!("approve-{i}")).is_some())
+                .map(|i| i as u16)
+                .collect(),
+        ),
+        Method::Score => {
+            let mut scores = Vec::with_capacity(options);
+            for i in 0..options {
+                let score = match field(&format!("score-{i}")) {
+                    None | Some("") => 0,
+                    Some(text) => text
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|s| *s <= commons_governance::cardinal::SCORE_MAX)
+                        .ok_or_else(|| invalid("score-0", "ballot-error-score"))?,
+                };
+                scores.push(score);
+            }
+            Choice::Score(scores)
+        }
+        Method::Irv | Method::Schulze | Method::Stv { .. } => {
+            let mut ranked: Vec<(usize, u16)> = Vec::new();
+            for i in 0..options {
+                match field(&format!("rank-{i}")) {
+                    None | Some("") => {}
+                    Some(text) => {
+                        let rank = text
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|r| (1..=options).contains(r))
+                            .ok_or_else(|| invalid("rank-0", "ballot-error-rank"))?;
+                        ranked.push((rank, i as u16));
+                    }
+                }
+            }
+            ranked.sort_unstable();
+            if ranked.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+                return Err(invalid("rank-0", "ballot-error-rank-repeated"));
+            }
+            if ranked.is_empty() {
+                return Err(invalid("rank-0", "ballot-error-rank-none"));
+            }
+            Choice::Ranked(ranked.into_iter().map(|(_, option)| option).collect())
+        }
+    };
+    choice
+        .check(method, options)
+        .map_err(|_| invalid("ballot", "ballot-error-choose"))?;
+    Ok(choice)
+}
+
+/// A round as a page shows it: its definition, and its count when it may be shown.
+#[derive(Debug, Clone)]
+pub struct RoundView {
+    pub round: Round,
+    /// The count (at the close, or running when results are not hidden).
+    pub recount: Option<Recount>,
+    /// Running results are hidden until the close.
+    pub hidden: bool,
+}
+
+/// My ballot in a round, with its receipt and, once the board is published, its proof.
+#[derive(Debug, Clone)]
+pub struct MyBallot {
+    pub ballot: SignedBallot,
+    pub receipt: Hash,
+    /// (index, board size, proof, board root, verified) once the round closed.
+    pub inclusion: Option<(usize, usize, Vec<Hash>, Hash, bool)>,
+}
+
+/// Everything the proposal page shows.
+#[derive(Debug, Clone)]
+pub struct ProposalView {
+    pub proposal: Proposal,
+    pub author: Option<Person>,
+    pub rounds: Vec<RoundView>,
+    pub comments: Vec<(Comment, String)>,
+    pub my_ballot: Option<MyBallot>,
+    /// Whether I am in the latest round's electorate.
+    pub eligible: bool,
+    /// Who my vote goes to on this proposal when I do not vote (and whether by a standing
+    /// delegation).
+    pub my_delegate: Option<(Person, bool)>,
+    pub policy: Policy,
+    /// Names of members by account key (ballot and action pages).
+    pub names: HashMap<PublicKey, String>,
+    pub now_ms: i64,
+}
+
+/// The proposals page.
+#[derive(Debug, Clone, Default)]
+pub struct ProposalLists {
+    pub voting: Vec<Proposal>,
+    pub discussion: Vec<Proposal>,
+    pub decided: Vec<Proposal>,
+    pub my_drafts: Vec<Proposal>,
+}
+
+impl Services {
+    async fn proposal_of(&self, actor: &Actor, number: i64) -> Result<Proposal, ActionError> {
+        let proposal = self
+            .governance
+            .proposal(actor.circle.row_id, number)
+            .await?
+            .ok_or(ActionError::NotFound)?;
+        // A draft is its author's alone.
+        if proposal.status == Status::Draft && proposal.author != actor.user.id {
+            return Err(ActionError::NotFound);
+        }
+        Ok(proposal)
+    }
+
+    pub async fn governance_policy(&self, actor: &Actor) -> Result<Policy, ActionError> {
+        Ok(self.governance.policy(actor.circle.row_id).await?)
+    }
+
+    pub async fn proposal_lists(&self, actor: &Actor) -> Result<ProposalLists, ActionError> {
+        let circle = actor.circle.row_id;
+        let g = &self.governance;
+        let drafts = g
+            .proposals(circle, &[Status::Draft], PROPOSALS_LISTED)
+            .await?;
+        Ok(ProposalLists {
+            voting: g
+                .proposals(circle, &[Status::Voting], PROPOSALS_LISTED)
+                .await?,
+            discussion: g
+                .proposals(circle, &[Status::Discussion], PROPOSALS_LISTED)
+                .await?,
+            decided: g
+                .proposals(
+                    circle,
+                    &[Status::Closed, Status::Enacted, Status::Withdrawn],
+                    PROPOSALS_LISTED,
+                )
+                .await?,
+            my_drafts: drafts
+                .into_iter()
+                .filter(|p| p.author == actor.user.id)
+                .collect(),
+        })
+    }
+
+    async fn member_key(
+        &self,
+        actor: &Actor,
+        username: &str,
+        status: MemberStatus,
+    ) -> Result<PublicKey, ActionError> {
+        let username = username.trim().trim_start_matches('@');
+        match self
+            .db
+            .member_by_username(actor.circle.row_id, username)
+            .await?
+        {
+            Some(card) if card.status == status => Ok(card.account_key),
+            _ => Err(invalid(
+                "action_member",
+                if status == MemberStatus::Pending {
+                    "proposal-error-no-pending-member"
+                } else {
+                    "proposal-error-no-member"
+                },
+            )),
+        }
+    }
+
+    /// Parses a proposal form into a draft, checking every field.
+    pub async fn parse_proposal(
+        &self,
+        actor: &Actor,
+        input: &ProposalInput,
+    ) -> Result<ProposalDraft, ActionError> {
+        let policy = self.governance_policy(actor).await?;
+        let title = input.title.trim().to_owned();
+        if title.is_empty() || title.chars().count() > TITLE_CHARS_MAX {
+            return Err(invalid("title", "proposal-error-title"));
+        }
+        let body = input.body.trim().to_owned();
+        if body.chars().count() > BODY_CHARS_MAX {
+            return Err(invalid("body", "proposal-error-body"));
+        }
+        let mut method = match input.method.as_str() {
+            "" | "majority" => Method::Majority,
+            "consent" => Method::Consent,
+            "approval" => Method::Approval,
+            "score" => Method::Score,
+            "irv" => Method::Irv,
+            "schulze" => Method::Schulze,
+            "stv" => Method::Stv { seats: 1 },
+            _ => return Err(invalid("method", "proposal-error-method")),
+        };
+        let options: Vec<String> = if method.has_options() {
+            let options: Vec<String> = input
+                .options
+                .lines()
+                .map(|line| line.trim().to_owned())
+                .filter(|line| !line.is_empty())
+                .collect();
+            let distinct: HashSet<&String> = options.iter().collect();
+            if options.len() < 2
+                || options.len() > OPTIONS_MAX
+                || distinct.len() != options.len()
+                || options.iter().any(|o| o.chars().count() > OPTION_CHARS_MAX)
+            {
+                return Err(invalid("options", "proposal-error-options"));
+            }
+            options
+        } else {
+            Vec::new()
+        };
+        if let Method::Stv { .. } = method {
+            let seats = input
+                .seats
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|s| *s >= 1 && usize::from(*s) < options.len())
+                .ok_or_else(|| invalid("seats", "proposal-error-seats"))?;
+            method = Method::Stv { seats };
+        }
+        let quorum_percent = percent(&input.quorum, policy.quorum_percent, "quorum")?;
+        let threshold_percent = percent(&input.threshold, policy.threshold_percent, "threshold")?;
+        let decimals =
+            Decimals::new(u32::from(actor.circle.decimals)).map_err(|_| ActionError::NotFound)?;
+        let limit = |text: &str, field: &'static str| -> Result<i64, ActionError> {
+            decimals
+                .parse_minor(text.trim())
+                .map_err(|_| invalid(field, "error-amount-invalid"))
+        };
+        let mut documents = Documents::default();
+        let action = match input.action.as_str() {
+            "" | "none" => None,
+            "default-limits" => Some(Action::SetDefaultLimits {
+                floor_minor: limit(&input.action_floor, "action_floor")?,
+                ceiling_minor: limit(&input.action_ceiling, "action_ceiling")?,
+            }),
+            "member-limits" => Some(Action::SetLimits {
+                account: self
+                    .member_key(actor, &input.action_member, MemberStatus::Active)
+                    .await?,
+                floor_minor: limit(&input.action_floor, "action_floor")?,
+                ceiling_minor: limit(&input.action_ceiling, "action_ceiling")?,
+            }),
+            "admit" => Some(Action::Admit {
+                account: self
+                    .member_key(actor, &input.action_member, MemberStatus::Pending)
+                    .await?,
+            }),
+            "remove" => Some(Action::Remove {
+                account: self
+                    .member_key(actor, &input.action_member, MemberStatus::Active)
+                    .await?,
+            }),
+            "add-steward" => Some(Action::AddSteward {
+                key: self
+                    .member_key(actor, &input.action_member, MemberStatus::Active)
+                    .await?,
+            }),
+            "remove-steward" => Some(Action::RemoveSteward {
+                key: self
+                    .member_key(actor, &input.action_member, MemberStatus::Active)
+                    .await?,
+            }),
+            "agreements" => {
+                let text = input.action_text.trim().to_owned();
+                if text.is_empty() || text.chars().count() > BODY_CHARS_MAX {
+                    return Err(invalid("action_text", "proposal-error-agreements"));
+                }
+                let hash = agreements_hash(&text);
+                documents.agreements = Some(text);
+                Some(Action::SetDocument {
+                    document: DOCUMENT_AGREEMENTS,
+                    hash,
+                })
+            }
+            "policy" => {
+                let new = Policy {
+                    proposers: match input.policy_proposers.as_str() {
+                        "stewards" => Proposers::Stewards,
+                        _ => Proposers::Members,
+                    },
+                    discussion_hours_min: hours(
+                        &input.policy_discussion_hours,
+                        policy.discussion_hours_min,
+                        "policy_discussion_hours",
+                    )?,
+                    voting_hours: hours(
+                        &input.policy_voting_hours,
+                        policy.voting_hours,
+                        "policy_voting_hours",
+                    )?,
+                    quorum_percent: percent(
+                        &input.policy_quorum,
+                        policy.quorum_percent,
+                        "policy_quorum",
+                    )?,
+                    threshold_percent: percent(
+                        &input.policy_threshold,
+                        policy.threshold_percent,
+                        "policy_threshold",
+                    )?,
+                    delegation: input.policy_delegation.is_some(),
+                    hide_results: input.policy_hide_results.is_some(),
+                    reminder_hours: hours(
+                        &input.policy_reminder_hours,
+                        policy.reminder_hours,
+                        "policy_reminder_hours",
+                    )?,
+                };
+                new.check()
+                    .map_err(|_| invalid("policy_voting_hours", "proposal-error-hours"))?;
+                let hash = new.hash();
+                documents.policy = Some(new);
+                Some(Action::SetDocument {
+                    document: DOCUMENT_POLICY,
+                    hash,
+                })
+            }
+            _ => return Err(invalid("action", "proposal-error-action")),
+        };
+        if let Some(
+            Action::SetDefaultLimits {
+                floor_minor,
+                ceiling_minor,
+            }
+            | Action::SetLimits {
+                floor_minor,
+                ceiling_minor,
+                ..
+            },
+        ) = &action
+        {
+            if *floor_minor > 0 {
+                return Err(invalid("action_floor", "proposal-error-floor"));
+            }
+            if *ceiling_minor < 0 {
+                return Err(invalid("action_ceiling", "proposal-error-ceiling"));
+            }
+        }
+        if action.is_some() && method.has_options() {
+            return Err(invalid("action", "proposal-error-action-method"));
+        }
+        Ok(ProposalDraft {
+            title,
+            body,
+            method,
+            options,
+            quorum_percent,
+            threshold_percent,
+            delegation: policy.delegation && input.delegation.is_some(),
+            hide_results: input.hide_results.is_some(),
+            actions: action.into_iter().collect(),
+            documents,
+        })
+    }
+
+    pub async fn create_proposal(
+        &self,
+        actor: &Actor,
+        input: &ProposalInput,
+    ) -> Result<Proposal, ActionError> {
+        let policy = self.governance_policy(actor).await?;
+        if policy.proposers == Proposers::Stewards && !actor.is_steward {
+            return Err(invalid("title", "proposal-error-proposers"));
+        }
+        let draft = self.parse_proposal(actor, input).await?;
+        Ok(self
+            .governance
+            .create(actor.circle.row_id, actor.user.id, &draft, now_ms())
+            .await?)
+    }
+
+    /// Edits a proposal: its author, before the vote (or to amend a blocked consent proposal).
+    pub async fn edit_proposal(
+        &self,
+        actor: &Actor,
+        number: i64,
+        input: &ProposalInput,
+    ) -> Result<Proposal, ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        if proposal.author != actor.user.id {
+            return Err(ActionError::Forbidden);
+        }
+        if !self.may_edit(&proposal).await? {
+            return Err(invalid("title", "proposal-error-status"));
+        }
+        let mut draft = self.parse_proposal(actor, input).await?;
+        if proposal.round > 0 {
+            // An amendment for a new round keeps the method and options the vote was about.
+            draft.method = proposal.draft.method;
+            draft.options = proposal.draft.options.clone();
+        }
+        self.governance
+            .update(proposal.id, proposal.status, &draft, now_ms())
+            .await?;
+        self.proposal_of(actor, number).await
+    }
+
+    /// Whether the author may still edit: before the vote, or a consent proposal blocked in
+    /// its last round.
+    pub async fn may_edit(&self, proposal: &Proposal) -> Result<bool, ActionError> {
+        Ok(match proposal.status {
+            Status::Draft | Status::Discussion => true,
+            Status::Closed => self.last_outcome(proposal).await? == Some(Outcome::Blocked),
+            _ => false,
+        })
+    }
+
+    async fn last_outcome(&self, proposal: &Proposal) -> Result<Option<Outcome>, ActionError> {
+        if proposal.round == 0 {
+            return Ok(None);
+        }
+        let round = self.governance.round(proposal.id, proposal.round).await?;
+        Ok(round
+            .and_then(|r| r.decision)
+            .and_then(|d| serde_json::from_value(d.outcome).ok()))
+    }
+
+    /// The members who may vote now: active members whose ledger account is open.
+    async fn electorate(&self, info: &CircleInfo) -> Result<Vec<Person>, ActionError> {
+        let open: HashSet<PublicKey> = self
+            .store
+            .accounts(info)
+            .await?
+            .into_iter()
+            .filter(|a| a.status == "open")
+            .map(|a| a.key)
+            .collect();
+        let mut members: Vec<Person> = self
+            .db
+            .active_members(info.row_id)
+            .await?
+            .into_iter()
+            .filter(|p| open.contains(&p.account_key))
+            .collect();
+        members.sort_by_key(|p| p.account_key);
+        Ok(members)
+    }
+
+    /// Takes a step of the lifecycle: start the discussion, open voting (or a new round),
+    /// withdraw.
+    pub async fn proposal_step(
+        &self,
+        actor: &Actor,
+        number: i64,
+        step: Step,
+    ) -> Result<Proposal, ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        let policy = self.governance_policy(actor).await?;
+        let now = now_ms();
+        let outcome = self.last_outcome(&proposal).await?;
+        let to = check_step(
+            step,
+            proposal.status,
+            proposal.author == actor.user.id,
+            outcome.as_ref(),
+            proposal.discussion_opened_at_ms,
+            &policy,
+            now,
+        )?;
+        if to != Status::Voting {
+            self.governance
+                .set_status(proposal.id, proposal.status, to, now)
+                .await?;
+            return self.proposal_of(actor, number).await;
+        }
+        let members = self.electorate(&actor.circle).await?;
+        let definition = Definition {
+            circle_id: actor.circle.circle_id,
+            proposal_id: proposal.number as u64,
+            round: proposal.round + 1,
+            title: proposal.draft.title.clone(),
+            body_hash: body_hash(&proposal.draft.body),
+            author: actor.membership.account_key,
+            method: proposal.draft.method,
+            options: proposal.draft.options.clone(),
+            quorum_percent: proposal.draft.quorum_percent,
+            threshold_percent: proposal.draft.threshold_percent,
+            opens_at_ms: now,
+            closes_at_ms: now + policy.voting_ms(),
+            electorate: members.iter().map(|p| p.account_key).collect(),
+            delegation: proposal.draft.delegation && policy.delegation,
+            hide_results: proposal.draft.hide_results,
+            actions: proposal.draft.actions.clone(),
+        };
+        definition
+            .check()
+            .map_err(|_| invalid("proposal", "proposal-error-definition"))?;
+        self.governance
+            .open_round(&proposal, proposal.status, &definition, now)
+            .await?;
+        for member in &members {
+            self.notify_proposal(
+                member.user_id,
+                &actor.circle,
+                proposal.number,
+                NotificationKind::VoteOpen,
+                now,
+            )
+            .await?;
+        }
+        self.proposal_of(actor, number).await
+    }
+
+    async fn notify_proposal(
+        &self,
+        user: i64,
+        info: &CircleInfo,
+        number: i64,
+        kind: NotificationKind,
+        now: i64,
+    ) -> Result<(), ActionError> {
+        self.market
+            .notify(
+                NewNotification {
+                    user,
+                    circle: info.row_id,
+                    kind,
+                    listing: None,
+                    other_listing: None,
+                    deal: None,
+                    proposal: Some(number),
+                },
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn comment(
+        &self,
+        actor: &Actor,
+        number: i64,
+        parent: Option<i64>,
+        body: &str,
+    ) -> Result<i64, ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        let body = body.trim();
+        if body.is_empty() || body.chars().count() > COMMENT_CHARS_MAX {
+            return Err(invalid("comment", "comment-error-length"));
+        }
+        if matches!(proposal.status, Status::Draft | Status::Withdrawn) {
+            return Err(invalid("comment", "comment-error-closed"));
+        }
+        Ok(self
+            .governance
+            .add_comment(proposal.id, parent, actor.user.id, body, now_ms())
+            .await?)
+    }
+
+    /// Casts the member's ballot in the proposal's open round, signed with their key; returns
+    /// the receipt.
+    pub async fn vote(
+        &self,
+        actor: &Actor,
+        number: i64,
+        fields: &[(String, String)],
+    ) -> Result<Hash, ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        let now = now_ms();
+        let round = match self.governance.round(proposal.id, proposal.round).await? {
+            Some(round) if proposal.status == Status::Voting && round.is_open(now) => round,
+            _ => return Err(invalid("ballot", "ballot-error-closed")),
+        };
+        let definition = &round.definition;
+        if definition
+            .electorate
+            .binary_search(&actor.membership.account_key)
+            .is_err()
+        {
+            return Err(invalid("ballot", "ballot-error-not-eligible"));
+        }
+        let choice = parse_choice(&definition.method, definition.option_count(), fields)?;
+        let key = self.signing_key(actor)?;
+        let mut cast_at = now;
+        for _ in 0..3 {
+            let ballot =
+                Ballot::new(definition, key.public_key(), cast_at, choice.clone()).sign(&key);
+            match self.governance.cast(&ballot, now_ms()).await {
+                Err(GovernanceError::SameMoment) => cast_at += 1,
+                other => return Ok(other?),
+            }
+        }
+        Err(GovernanceError::SameMoment.into())
+    }
+
+    /// The delegation records of the circle that matter for a proposal now.
+    async fn delegates_now(
+        &self,
+        info: &CircleInfo,
+        number: i64,
+    ) -> Result<HashMap<PublicKey, PublicKey>, ActionError> {
+        let records = self
+            .governance
+            .delegations(info.row_id, number, i64::MAX)
+            .await?;
+        let records: Vec<&Delegation> = records.iter().map(|r| &r.delegation).collect();
+        Ok(choices(&records, number as u64))
+    }
+
+    /// Delegates the member's vote (standing, or for one proposal) to another member, or
+    /// revokes it (`to` empty).
+    pub async fn delegate(
+        &self,
+        actor: &Actor,
+        proposal: Option<i64>,
+        to: &str,
+    ) -> Result<(), ActionError> {
+        let policy = self.governance_policy(actor).await?;
+        if !policy.delegation {
+            return Err(invalid("delegate", "delegation-error-off"));
+        }
+        if let Some(number) = proposal {
+            let found = self.proposal_of(actor, number).await?;
+            if !found.draft.delegation {
+                return Err(invalid("delegate", "delegation-error-off"));
+            }
+        }
+        let me = actor.membership.account_key;
+        let delegate = if to.trim().is_empty() {
+            None
+        } else {
+            let key = self
+                .member_key(actor, to, MemberStatus::Active)
+                .await
+                .map_err(|_| invalid("delegate", "proposal-error-no-member"))?;
+            if key == me {
+                return Err(invalid("delegate", "delegation-error-self"));
+            }
+            // No cycles: following the delegate's own delegations must never lead back here.
+            let current = self
+                .delegates_now(&actor.circle, proposal.unwrap_or(0))
+                .await?;
+            let mut at = key;
+            let mut steps = 0;
+            while let Some(next) = current.get(&at) {
+                if *next == me {
+                    return Err(invalid("delegate", "delegation-error-cycle"));
+                }
+                at = *next;
+                steps += 1;
+                if steps > 10_000 {
+                    break;
+                }
+            }
+            Some(key)
+        };
+        let signing = self.signing_key(actor)?;
+        let record = Delegation {
+            circle_id: actor.circle.circle_id,
+            delegator: me,
+            delegate,
+            scope: proposal.map_or(Scope::Standing, |n| Scope::Proposal(n as u64)),
+            made_at_ms: now_ms(),
+        }
+        .sign(&signing);
+        self.governance
+            .delegate(actor.circle.row_id, &record)
+            .await?;
+        Ok(())
+    }
+
+    /// Who the member's vote goes to: for a proposal (its own delegation first), or standing.
+    pub async fn my_delegate(
+        &self,
+        actor: &Actor,
+        proposal: Option<i64>,
+    ) -> Result<Option<(Person, bool)>, ActionError> {
+        let records = self
+            .governance
+            .delegations(actor.circle.row_id, proposal.unwrap_or(0), i64::MAX)
+            .await?;
+        let me = actor.membership.account_key;
+        let mine: Vec<&Delegation> = records
+            .iter()
+            .map(|r| &r.delegation)
+            .filter(|d| d.delegator == me)
+            .collect();
+        let chosen = choices(&mine, proposal.unwrap_or(0) as u64);
+        let Some(key) = chosen.get(&me) else {
+            return Ok(None);
+        };
+        let standing = !mine.iter().any(|d| {
+            proposal.is_some() && d.scope == Scope::Proposal(proposal.unwrap_or(0) as u64)
+        });
+        let people = self.db.active_members(actor.circle.row_id).await?;
+        Ok(people
+            .into_iter()
+            .find(|p| p.account_key == *key)
+            .map(|p| (p, standing)))
+    }
+
+    /// Everything the proposal page shows.
+    pub async fn proposal_view(
+        &self,
+        actor: &Actor,
+        number: i64,
+    ) -> Result<ProposalView, ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        let now = now_ms();
+        let info = &actor.circle;
+        let people = self.db.active_members(info.row_id).await?;
+        let mut names: HashMap<PublicKey, String> = people
+            .iter()
+            .map(|p| (p.account_key, p.display_name.clone()))
+            .collect();
+        let by_id: HashMap<i64, &Person> = people.iter().map(|p| (p.user_id, p)).collect();
+        let mut rounds = Vec::new();
+        for round in self.governance.rounds(proposal.id).await? {
+            let closed = round.decision.is_some();
+            let hidden = !closed && round.definition.hide_results;
+            let recount = if (closed || !hidden) && round.ballot_count <= LIVE_COUNT_BALLOTS_MAX {
+                let ballots = self.governance.ballots(&round.definition_hash).await?;
+                let delegations = self
+                    .governance
+                    .delegations(info.row_id, proposal.number, round.definition.closes_at_ms)
+                    .await?;
+                Some(recount(&round.definition, &ballots, &delegations))
+            } else {
+                None
+            };
+            rounds.push(RoundView {
+                round,
+                recount,
+                hidden,
+            });
+        }
+        let me = actor.membership.account_key;
+        let mut my_ballot = None;
+        let mut eligible = false;
+        if let Some(last) = rounds.last() {
+            eligible = last.round.definition.electorate.binary_search(&me).is_ok();
+            let mine = self
+                .governance
+                .ballots_of(&last.round.definition_hash, &me)
+                .await?;
+            if let Some(ballot) = mine.into_iter().next() {
+                let receipt = ballot.receipt();
+                let inclusion = match (&last.round.decision, &last.recount) {
+                    (Some(_), Some(count)) => count.board.proof(&receipt).map(|(index, proof)| {
+                        let size = count.board.leaves.len();
+                        let root = count.board.root();
+                        let verified = verify_receipt(&receipt, index, size, &proof, &root);
+                        (index, size, proof, root, verified)
+                    }),
+                    _ => None,
+                };
+                my_ballot = Some(MyBallot {
+                    ballot,
+                    receipt,
+                    inclusion,
+                });
+            }
+        }
+        // Names for keys in actions that are not active members (pending, removed).
+        for action in &proposal.draft.actions {
+            if let Action::Admit { account } | Action::Remove { account } = action {
+                if !names.contains_key(account) {
+                    if let Some((_, name)) = self.db.member_by_key(info.row_id, account).await? {
+                        names.insert(*account, name);
+                    }
+                }
+            }
+        }
+        let comments = self
+            .governance
+            .comments(proposal.id)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let name = by_id
+                    .get(&c.author)
+                    .map_or_else(|| "—".to_owned(), |p| p.display_name.clone());
+                (c, name)
+            })
+            .collect();
+        Ok(ProposalView {
+            author: by_id.get(&proposal.author).map(|p| (*p).clone()),
+            my_delegate: if proposal.draft.delegation {
+                self.my_delegate(actor, Some(number)).await?
+            } else {
+                None
+            },
+            policy: self.governance_policy(actor).await?,
+            proposal,
+            rounds,
+            comments,
+            my_ballot,
+            eligible,
+            names,
+            now_ms: now,
+        })
+    }
+
+    /// Closes every round whose time is over, records its decision, enacts passed proposals
+    /// in the ledger, and tells the electorate. Returns how many rounds closed.
+    pub async fn close_due_votes(&self) -> Result<usize, ActionError> {
+        let now = now_ms();
+        let mut closed = 0;
+        let circles: HashMap<i64, CircleInfo> = self
+            .store
+            .circles()
+            .await?
+            .into_iter()
+            .map(|c| (c.row_id, c))
+            .collect();
+        for (circle, number) in self.governance.due(now).await? {
+            let Some(info) = circles.get(&circle) else {
+                continue;
+            };
+            let Some(proposal) = self.governance.proposal(circle, number).await? else {
+                continue;
+            };
+            let Some(result) = self
+                .governance
+                .close(&proposal, proposal.round, now)
+                .await?
+            else {
+                continue;
+            };
+            closed += 1;
+            if result.outcome == Outcome::Passed && !proposal.draft.actions.is_empty() {
+                if let Err(error) = self.enact(info, &proposal, &result).await {
+                    tracing::warn!(%error, circle = %info.slug, proposal = number, "a passed proposal could not be enacted");
+                }
+            }
+            let round = self.governance.round(proposal.id, proposal.round).await?;
+            if let Some(round) = round {
+                let people = self.db.active_members(circle).await?;
+                for person in people.iter().filter(|p| {
+                    round
+                        .definition
+                        .electorate
+                        .binary_search(&p.account_key)
+                        .is_ok()
+                }) {
+                    self.notify_proposal(
+                        person.user_id,
+                        info,
+                        number,
+                        NotificationKind::Decided,
+                        now,
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Applies a passed proposal: the ledger entry first (signed by the node key), then what
+    /// the web space keeps beside the ledger (memberships, agreements, policy).
+    async fn enact(
+        &self,
+        info: &CircleInfo,
+        proposal: &Proposal,
+        result: &Recount,
+    ) -> Result<(), ActionError> {
+        let appended = self
+            .store
+            .enact(
+                info,
+                result.definition_hash,
+                result.board.root(),
+                proposal.draft.actions.clone(),
+            )
+            .await?;
+        let now = now_ms();
+        for action in &proposal.draft.actions {
+            match action {
+                Action::Admit { account } => {
+                    if let Some(member) = self.member_with_key(info, account).await? {
+                        self.db
+                            .decide_membership(
+                                info.row_id,
+                                member,
+                                MemberStatus::Active,
+                                proposal.author,
+                                now,
+                            )
+                            .await?;
+                    }
+                }
+                Action::Remove { account } => {
+                    if let Some(member) = self.member_with_key(info, account).await? {
+                        self.db
+                            .set_membership_status(info.row_id, member, MemberStatus::Removed)
+                            .await?;
+                    }
+                }
+                Action::SetDocument { document, .. } if *document == DOCUMENT_AGREEMENTS => {
+                    if let Some(text) = &proposal.draft.documents.agreements {
+                        let mut settings = self
+                            .db
+                            .circle_settings(info.row_id)
+                            .await?
+                            .unwrap_or_else(|| crate::db::CircleSettings {
+                                description: String::new(),
+                                agreements: String::new(),
+                                agreements_version: 0,
+                                members_may_invite: true,
+                                open_to_requests: false,
+                            });
+                        settings.agreements = text.clone();
+                        self.db
+                            .save_circle_settings(info.row_id, &settings, now)
+                            .await?;
+                    }
+                }
+                Action::SetDocument { .. } => {
+                    if let Some(policy) = &proposal.draft.documents.policy {
+                        self.governance.set_policy(info.row_id, policy, now).await?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.governance
+            .set_enacted(proposal.id, appended.seq, now)
+            .await?;
+        Ok(())
+    }
+
+    async fn member_with_key(
+        &self,
+        info: &CircleInfo,
+        key: &PublicKey,
+    ) -> Result<Option<i64>, ActionError> {
+        Ok(self
+            .db
+            .member_by_key(info.row_id, key)
+            .await?
+            .map(|(user, _)| user))
+    }
+
+    /// Reminds members who have not voted, once per round, as its close comes near.
+    pub async fn remind_voters(&self) -> Result<usize, ActionError> {
+        let now = now_ms();
+        let mut reminded = 0;
+        for info in self.store.circles().await? {
+            let policy = self.governance.policy(info.row_id).await?;
+            let rounds = self
+                .governance
+                .take_reminders(info.row_id, policy.reminder_ms(), now)
+                .await?;
+            for round in rounds {
+                let voted: HashSet<PublicKey> = self
+                    .governance
+                    .ballots(&round.definition_hash)
+                    .await?
+                    .into_iter()
+                    .map(|b| b.ballot.voter)
+                    .collect();
+                let number = round.definition.proposal_id as i64;
+                for person in self.db.active_members(info.row_id).await? {
+                    if voted.contains(&person.account_key)
+                        || round
+                            .definition
+                            .electorate
+                            .binary_search(&person.account_key)
+                            .is_err()
+                    {
+                        continue;
+                    }
+                    self.notify_proposal(
+                        person.user_id,
+                        &info,
+                        number,
+                        NotificationKind::VoteReminder,
+                        now,
+                    )
+                    .await?;
+                    reminded += 1;
+                }
+            }
+        }
+        Ok(reminded)
+    }
+}
