@@ -841,45 +841,11 @@ async fn check_enactments_in_store(
     report: &mut AuditReport,
 ) -> Result<()> {
     let governance = commons_governance::store::Governance::new(store.pool().clone());
-    let mut from = 0;
-    loop {
-        let page = store.entries_of_kind(info, 11, from, 500).await?;
-        let Some(last) = page.last() else { break };
-        from = last.entry.seq + 1;
-        for stored in &page {
-            let Some(enactment) = Enactment::from_request(
-                stored.entry.seq,
-                stored.entry.recorded_at_ms,
-                &stored.entry.signed.request,
-            ) else {
-                continue;
-            };
-            let found = governance.round_by_hash(&enactment.proposal).await?;
-            let checked = match found {
-                None => check_enactment(&info.circle_id, &enactment, None),
-                Some((proposal, round)) => {
-                    let ballots = governance.ballots(&round.definition_hash).await?;
-                    let delegations = governance
-                        .delegations(info.row_id, proposal.number, round.definition.closes_at_ms)
-                        .await?;
-                    check_enactment(
-                        &info.circle_id,
-                        &enactment,
-                        Some(Backing {
-                            definition: &round.definition,
-                            ballots: &ballots,
-                            delegations: &delegations,
-                        }),
-                    )
-                }
-            };
-            if let Err(what) = checked {
-                report.faults.push(commons_ledger::audit::Fault {
-                    entry: Some(enactment.seq),
-                    what,
-                });
-            }
-        }
+    for (seq, what) in governance.audit_enactments(store, info).await? {
+        report.faults.push(commons_ledger::audit::Fault {
+            entry: Some(seq),
+            what,
+        });
     }
     Ok(())
 }

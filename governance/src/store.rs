@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 use thiserror::Error;
 
+use crate::audit::{check_enactment, Backing, Enactment};
 use crate::ballot::SignedBallot;
 use crate::delegation::{Scope, SignedDelegation};
 use crate::policy::{Policy, Status};
@@ -891,4 +892,85 @@ impl Governance {
             })
             .collect()
     }
+
+    // ----- audit -----
+
+    /// The audit of every enactment (kind 11) in a circle's ledger: each must be backed by a
+    /// proposal in this store whose recount passes with exactly the enacted board. Returns one
+    /// (entry, what is wrong) per enactment that is not.
+    pub async fn audit_enactments(
+        &self,
+        ledger: &commons_ledger::store::Store,
+        info: &commons_ledger::store::CircleInfo,
+    ) -> Result<Vec<(u64, String)>, AuditError> {
+        let mut faults = Vec::new();
+        let mut from = 0;
+        loop {
+            let page = ledger.entries_of_kind(info, 11, from, 500).await?;
+            let Some(last) = page.last() else { break };
+            from = last.entry.seq + 1;
+            for stored in &page {
+                let Some(enactment) = Enactment::from_request(
+                    stored.entry.seq,
+                    stored.entry.recorded_at_ms,
+                    &stored.entry.signed.request,
+                ) else {
+                    continue;
+                };
+                let checked = match self.round_by_hash(&enactment.proposal).await? {
+                    None => check_enactment(&info.circle_id, &enactment, None),
+                    Some((proposal, round)) => {
+                        let ballots = self.ballots(&round.definition_hash).await?;
+                        let delegations = self
+                            .delegations(
+                                info.row_id,
+                                proposal.number,
+                                round.definition.closes_at_ms,
+                            )
+                            .await?;
+                        check_enactment(
+                            &info.circle_id,
+                            &enactment,
+                            Some(Backing {
+                                definition: &round.definition,
+                                ballots: &ballots,
+                                delegations: &delegations,
+                            }),
+                        )
+                    }
+                };
+                if let Err(what) = checked {
+                    faults.push((enactment.seq, what));
+                }
+            }
+        }
+        Ok(faults)
+    }
+
+    /// Recounts a stored round from its ballots and delegations; returns the recount and the
+    /// decision recorded at its close (if it closed).
+    pub async fn recount_round(
+        &self,
+        circle: i64,
+        proposal: &Proposal,
+        round: &Round,
+    ) -> GovernanceResult<(Recount, Option<Decision>)> {
+        let ballots = self.ballots(&round.definition_hash).await?;
+        let delegations = self
+            .delegations(circle, proposal.number, round.definition.closes_at_ms)
+            .await?;
+        Ok((
+            recount(&round.definition, &ballots, &delegations),
+            round.decision.clone(),
+        ))
+    }
+}
+
+/// Why the enactment audit could not run.
+#[derive(Debug, Error)]
+pub enum AuditError {
+    #[error("{0}")]
+    Ledger(#[from] commons_ledger::store::StoreError),
+    #[error("{0}")]
+    Governance(#[from] GovernanceError),
 }

@@ -21,7 +21,7 @@ use commons_governance::tally::{recount, Outcome, Recount};
 use commons_ledger::amount::Decimals;
 use commons_ledger::entry::{Action, DOCUMENT_AGREEMENTS, DOCUMENT_POLICY};
 use commons_ledger::keys::{Hash, PublicKey};
-use commons_ledger::store::{now_ms, CircleInfo};
+use commons_ledger::store::CircleInfo;
 use commons_market::store::{NewNotification, NotificationKind};
 
 use crate::db::{MemberStatus, Person};
@@ -290,7 +290,7 @@ pub fn parse_choice(
                         .parse::<u8>()
                         .ok()
                         .filter(|s| *s <= commons_governance::cardinal::SCORE_MAX)
-                        .ok_or_else(|| invalid("score-0", "ballot-error-score"))?,
+                        .ok_or_else(|| invalid("score", "ballot-error-score"))?,
                 };
                 scores.push(score);
             }
@@ -306,17 +306,17 @@ pub fn parse_choice(
                             .parse::<usize>()
                             .ok()
                             .filter(|r| (1..=options).contains(r))
-                            .ok_or_else(|| invalid("rank-0", "ballot-error-rank"))?;
+                            .ok_or_else(|| invalid("rank", "ballot-error-rank"))?;
                         ranked.push((rank, i as u16));
                     }
                 }
             }
             ranked.sort_unstable();
             if ranked.windows(2).any(|pair| pair[0].0 == pair[1].0) {
-                return Err(invalid("rank-0", "ballot-error-rank-repeated"));
+                return Err(invalid("rank", "ballot-error-rank-repeated"));
             }
             if ranked.is_empty() {
-                return Err(invalid("rank-0", "ballot-error-rank-none"));
+                return Err(invalid("rank", "ballot-error-rank-none"));
             }
             Choice::Ranked(ranked.into_iter().map(|(_, option)| option).collect())
         }
@@ -645,7 +645,12 @@ impl Services {
         let draft = self.parse_proposal(actor, input).await?;
         Ok(self
             .governance
-            .create(actor.circle.row_id, actor.user.id, &draft, now_ms())
+            .create(
+                actor.circle.row_id,
+                actor.user.id,
+                &draft,
+                self.store.now_ms(),
+            )
             .await?)
     }
 
@@ -670,7 +675,7 @@ impl Services {
             draft.options = proposal.draft.options.clone();
         }
         self.governance
-            .update(proposal.id, proposal.status, &draft, now_ms())
+            .update(proposal.id, proposal.status, &draft, self.store.now_ms())
             .await?;
         self.proposal_of(actor, number).await
     }
@@ -726,7 +731,7 @@ impl Services {
     ) -> Result<Proposal, ActionError> {
         let proposal = self.proposal_of(actor, number).await?;
         let policy = self.governance_policy(actor).await?;
-        let now = now_ms();
+        let now = self.store.now_ms();
         let outcome = self.last_outcome(&proposal).await?;
         let to = check_step(
             step,
@@ -823,7 +828,13 @@ impl Services {
         }
         Ok(self
             .governance
-            .add_comment(proposal.id, parent, actor.user.id, body, now_ms())
+            .add_comment(
+                proposal.id,
+                parent,
+                actor.user.id,
+                body,
+                self.store.now_ms(),
+            )
             .await?)
     }
 
@@ -836,7 +847,7 @@ impl Services {
         fields: &[(String, String)],
     ) -> Result<Hash, ActionError> {
         let proposal = self.proposal_of(actor, number).await?;
-        let now = now_ms();
+        let now = self.store.now_ms();
         let round = match self.governance.round(proposal.id, proposal.round).await? {
             Some(round) if proposal.status == Status::Voting && round.is_open(now) => round,
             _ => return Err(invalid("ballot", "ballot-error-closed")),
@@ -855,7 +866,7 @@ impl Services {
         for _ in 0..3 {
             let ballot =
                 Ballot::new(definition, key.public_key(), cast_at, choice.clone()).sign(&key);
-            match self.governance.cast(&ballot, now_ms()).await {
+            match self.governance.cast(&ballot, self.store.now_ms()).await {
                 Err(GovernanceError::SameMoment) => cast_at += 1,
                 other => return Ok(other?),
             }
@@ -930,7 +941,7 @@ impl Services {
             delegator: me,
             delegate,
             scope: proposal.map_or(Scope::Standing, |n| Scope::Proposal(n as u64)),
-            made_at_ms: now_ms(),
+            made_at_ms: self.store.now_ms(),
         }
         .sign(&signing);
         self.governance
@@ -969,15 +980,50 @@ impl Services {
             .map(|p| (p, standing)))
     }
 
+    /// A round's signed ballots and the delegations that count in it.
+    pub async fn round_records(
+        &self,
+        actor: &Actor,
+        proposal: &Proposal,
+        round: &Round,
+    ) -> Result<
+        (
+            Vec<SignedBallot>,
+            Vec<commons_governance::delegation::SignedDelegation>,
+        ),
+        ActionError,
+    > {
+        let ballots = self.governance.ballots(&round.definition_hash).await?;
+        let delegations = self
+            .governance
+            .delegations(
+                actor.circle.row_id,
+                proposal.number,
+                round.definition.closes_at_ms,
+            )
+            .await?;
+        Ok((ballots, delegations))
+    }
+
     /// Everything the proposal page shows.
     pub async fn proposal_view(
         &self,
         actor: &Actor,
         number: i64,
     ) -> Result<ProposalView, ActionError> {
-        let proposal = self.proposal_of(actor, number).await?;
-        let now = now_ms();
+        let mut proposal = self.proposal_of(actor, number).await?;
+        let now = self.store.now_ms();
         let info = &actor.circle;
+        if proposal.status == Status::Voting {
+            let due = self
+                .governance
+                .round(proposal.id, proposal.round)
+                .await?
+                .is_some_and(|r| r.decision.is_none() && now > r.definition.closes_at_ms);
+            if due && self.close_round(info, &proposal).await? {
+                proposal = self.proposal_of(actor, number).await?;
+            }
+        }
         let people = self.db.active_members(info.row_id).await?;
         let mut names: HashMap<PublicKey, String> = people
             .iter()
@@ -1074,7 +1120,7 @@ impl Services {
     /// Closes every round whose time is over, records its decision, enacts passed proposals
     /// in the ledger, and tells the electorate. Returns how many rounds closed.
     pub async fn close_due_votes(&self) -> Result<usize, ActionError> {
-        let now = now_ms();
+        let now = self.store.now_ms();
         let mut closed = 0;
         let circles: HashMap<i64, CircleInfo> = self
             .store
@@ -1087,44 +1133,51 @@ impl Services {
             let Some(info) = circles.get(&circle) else {
                 continue;
             };
-            let Some(proposal) = self.governance.proposal(circle, number).await? else {
-                continue;
-            };
-            let Some(result) = self
-                .governance
-                .close(&proposal, proposal.round, now)
-                .await?
-            else {
-                continue;
-            };
-            closed += 1;
-            if result.outcome == Outcome::Passed && !proposal.draft.actions.is_empty() {
-                if let Err(error) = self.enact(info, &proposal, &result).await {
-                    tracing::warn!(%error, circle = %info.slug, proposal = number, "a passed proposal could not be enacted");
-                }
-            }
-            let round = self.governance.round(proposal.id, proposal.round).await?;
-            if let Some(round) = round {
-                let people = self.db.active_members(circle).await?;
-                for person in people.iter().filter(|p| {
-                    round
-                        .definition
-                        .electorate
-                        .binary_search(&p.account_key)
-                        .is_ok()
-                }) {
-                    self.notify_proposal(
-                        person.user_id,
-                        info,
-                        number,
-                        NotificationKind::Decided,
-                        now,
-                    )
-                    .await?;
+            if let Some(proposal) = self.governance.proposal(circle, number).await? {
+                if self.close_round(info, &proposal).await? {
+                    closed += 1;
                 }
             }
         }
         Ok(closed)
+    }
+
+    /// Closes a proposal's open round if its time is over (another process may have done it
+    /// first); enacts it when it passed; tells the electorate. Returns whether this call closed it.
+    pub async fn close_round(
+        &self,
+        info: &CircleInfo,
+        proposal: &Proposal,
+    ) -> Result<bool, ActionError> {
+        let now = self.store.now_ms();
+        let Some(result) = self.governance.close(proposal, proposal.round, now).await? else {
+            return Ok(false);
+        };
+        if result.outcome == Outcome::Passed && !proposal.draft.actions.is_empty() {
+            if let Err(error) = self.enact(info, proposal, &result).await {
+                tracing::warn!(%error, circle = %info.slug, proposal = proposal.number, "a passed proposal could not be enacted");
+            }
+        }
+        if let Some(round) = self.governance.round(proposal.id, proposal.round).await? {
+            let people = self.db.active_members(info.row_id).await?;
+            for person in people.iter().filter(|p| {
+                round
+                    .definition
+                    .electorate
+                    .binary_search(&p.account_key)
+                    .is_ok()
+            }) {
+                self.notify_proposal(
+                    person.user_id,
+                    info,
+                    proposal.number,
+                    NotificationKind::Decided,
+                    now,
+                )
+                .await?;
+            }
+        }
+        Ok(true)
     }
 
     /// Applies a passed proposal: the ledger entry first (signed by the node key), then what
@@ -1144,7 +1197,7 @@ impl Services {
                 proposal.draft.actions.clone(),
             )
             .await?;
-        let now = now_ms();
+        let now = self.store.now_ms();
         for action in &proposal.draft.actions {
             match action {
                 Action::Admit { account } => {
@@ -1214,7 +1267,7 @@ impl Services {
 
     /// Reminds members who have not voted, once per round, as its close comes near.
     pub async fn remind_voters(&self) -> Result<usize, ActionError> {
-        let now = now_ms();
+        let now = self.store.now_ms();
         let mut reminded = 0;
         for info in self.store.circles().await? {
             let policy = self.governance.policy(info.row_id).await?;

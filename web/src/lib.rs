@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod governance;
+pub mod governance_routes;
 pub mod i18n;
 pub mod market;
 pub mod market_routes;
@@ -271,6 +272,40 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/c/{slug}/events", get(market_routes::events))
         .route("/c/{slug}/events.ics", get(market_routes::events_ics))
+        .route("/c/{slug}/proposals", get(governance_routes::list))
+        .route(
+            "/c/{slug}/proposals/new",
+            get(governance_routes::new_form).post(governance_routes::new_submit),
+        )
+        .route("/c/{slug}/proposals/{number}", get(governance_routes::show))
+        .route(
+            "/c/{slug}/proposals/{number}/edit",
+            get(governance_routes::edit_form).post(governance_routes::edit_submit),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/step/{name}",
+            post(governance_routes::step),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/comments",
+            post(governance_routes::comment),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/ballot",
+            post(governance_routes::ballot),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/delegate",
+            post(governance_routes::delegate_for_proposal),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/ballots.jsonl",
+            get(governance_routes::ballots_export),
+        )
+        .route(
+            "/c/{slug}/delegation",
+            get(governance_routes::delegation).post(governance_routes::delegation_submit),
+        )
         .route("/c/{slug}/deals", get(market_routes::deals))
         .route("/c/{slug}/deals/{id}", get(market_routes::deal_show))
         .route(
@@ -503,6 +538,11 @@ pub async fn serve(
             if let Err(error) = purge_state.services.purge_sessions().await {
                 tracing::warn!(%error, "purging expired sessions failed");
             }
+            match purge_state.services.remind_voters().await {
+                Ok(0) => {}
+                Ok(reminded) => tracing::info!(reminded, "reminded members who have not voted"),
+                Err(error) => tracing::warn!(%error, "reminding voters failed"),
+            }
             match purge_state.services.remind_expiring().await {
                 Ok(0) => {}
                 Ok(reminded) => tracing::info!(reminded, "reminded authors of expiring listings"),
@@ -514,11 +554,26 @@ pub async fn serve(
             purge_state.signup_limits.shrink();
         }
     });
+    // Votes close on time: every half minute, rounds whose time is over are counted, recorded
+    // and (when they pass) enacted.
+    let close_state = state.clone();
+    let closer = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            match close_state.services.close_due_votes().await {
+                Ok(0) => {}
+                Ok(closed) => tracing::info!(closed, "closed votes whose time was over"),
+                Err(error) => tracing::warn!(%error, "closing votes failed"),
+            }
+        }
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     purger.abort();
+    closer.abort();
     result.map_err(|error| anyhow::anyhow!("the server stopped: {error}"))
 }
 

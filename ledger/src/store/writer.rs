@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{columns_of, now_ms, AccountRow, Backend, Columns, Store, StoreError};
+use super::{columns_of, AccountRow, Backend, Columns, Store, StoreError};
 use crate::entry::{Entry, SignedRequest, TreeHead};
 use crate::export::Memo;
 use crate::keys::{batch_size_for, verify_batch, Hash, PublicKey, SecretKey, Signature};
@@ -214,7 +214,7 @@ impl Writer {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let now = now_ms().max(self.last_recorded_ms);
+            let now = self.store.now_ms().max(self.last_recorded_ms);
             let head_before = self.state.next_seq - 1;
             let mut placed: Vec<(usize, Entry, Hash)> = Vec::with_capacity(jobs.len());
             let mut refused: Vec<(usize, Refusal)> = Vec::new();

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod circle;
+pub mod governance;
 pub mod market;
 pub mod steward;
 
@@ -106,6 +107,7 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                                 (nav_item(nav, "home", &format!("/c/{}", nav.slug), &tr.t("nav-home")))
                                 (nav_item(nav, "pay", &format!("/c/{}/pay", nav.slug), &tr.t("nav-pay")))
                                 (nav_item(nav, "market", &format!("/c/{}/market", nav.slug), &tr.t("nav-market")))
+                                (nav_item(nav, "decisions", &format!("/c/{}/proposals", nav.slug), &tr.t("nav-decisions")))
                                 (nav_item(nav, "ledger", &format!("/c/{}/ledger", nav.slug), &tr.t("nav-ledger")))
                                 (nav_item(nav, "members", &format!("/c/{}/members", nav.slug), &tr.t("nav-members")))
                                 (nav_item(nav, "invite", &format!("/c/{}/invitations", nav.slug), &tr.t("nav-invite")))

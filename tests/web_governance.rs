@@ -1,0 +1,224 @@
+//! End to end through the circle's decisions, on SQLite and PostgreSQL: the real server on
+//! port 0 and a fresh database, driven like members would. A proposal to raise the default
+//! floor is discussed, voted on (one member by delegation, one changing their mind), closes,
+//! and the new floor is in force in the ledger, which audits, with a recount that matches. A
+//! consent proposal with one objection does not pass and can be amended for a second round.
+//! Outsiders cannot vote, and a ballot after the close is refused.
+
+use commons_governance::export;
+use commons_governance::policy::Status;
+use commons_governance::store::Governance;
+use commons_governance::tally::{recount, Outcome};
+use commons_tests::both_backends;
+use commons_tests::web::{invite_and_join, set_up, Member, Page, TestServer};
+
+const HOUR_MS: i64 = 3_600_000;
+
+async fn step(member: &mut Member, number: u32, name: &str) -> Page {
+    let path = format!("/c/garden/proposals/{number}");
+    member
+        .submit(&path, &format!("{path}/step/{name}"), &[])
+        .await
+}
+
+async fn vote(member: &mut Member, number: u32, fields: &[(&str, &str)]) -> Page {
+    let path = format!("/c/garden/proposals/{number}");
+    member
+        .submit(&path, &format!("{path}/ballot"), fields)
+        .await
+}
+
+both_backends! {
+    a_passed_proposal_raises_the_default_floor_by_itself_and_everything_recounts => |url: String| async move {
+        let server = TestServer::start(&url).await;
+        let store = server.state.services.store.clone();
+        let mut amara = set_up(&server).await;
+        let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
+        let mut cai = invite_and_join(&server, &mut amara, "cai", "Cai Moreno").await;
+        let mut dee = invite_and_join(&server, &mut amara, "dee", "Dee Okoro").await;
+
+        // Propose: every default account may go down to -50 hours.
+        let page = amara
+            .submit(
+                "/c/garden/proposals/new",
+                "/c/garden/proposals/new",
+                &[
+                    ("title", "Raise the default floor to -50 hours"),
+                    ("body", "Newcomers run out of room to **start trading**."),
+                    ("method", "majority"),
+                    ("action", "default-limits"),
+                    ("action_floor", "-50"),
+                    ("action_ceiling", "40"),
+                    ("delegation", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.url.ends_with("/c/garden/proposals/1"), "{}", page.url);
+        assert!(page.body.contains("Your proposal is saved"), "{}", page.body);
+        assert!(page.body.contains("<strong>start trading</strong>"), "Markdown is rendered");
+        assert!(page.body.contains("the default limits are now -50.00 h to 40.00 h"), "{}", page.body);
+        // A draft is its author's alone.
+        assert_eq!(bea.get("/c/garden/proposals/1").await.status, 404);
+        let page = step(&mut amara, 1, "discuss").await;
+        assert!(page.body.contains("The discussion is open"), "{}", page.body);
+        // Only the author moves it on.
+        assert_eq!(step(&mut bea, 1, "vote").await.status, 403);
+
+        // Discussion, threaded.
+        let page = bea
+            .submit("/c/garden/proposals/1", "/c/garden/proposals/1/comments", &[("comment", "Yes please: I am stuck at -20.")])
+            .await;
+        assert_eq!(page.status, 200);
+        let id_at = page.body.find("id=\"comment-").expect("a comment") + "id=\"comment-".len();
+        let comment_id: String = page.body[id_at..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        let page = amara
+            .submit("/c/garden/proposals/1", "/c/garden/proposals/1/comments", &[("parent", comment_id.as_str()), ("body", "Same for the bakery crew.")])
+            .await;
+        assert!(page.body.contains("Same for the bakery crew."), "{}", page.body);
+
+        // Voting opens only after the circle's minimum discussion time.
+        let page = step(&mut amara, 1, "vote").await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("has not lasted long enough"), "{}", page.body);
+        store.advance_clock(49 * HOUR_MS);
+        let page = step(&mut amara, 1, "vote").await;
+        assert!(page.body.contains("Voting is open"), "{}", page.body);
+        assert!(page.body.contains("4 members can vote"), "{}", page.body);
+
+        // Someone who joins after voting opened is not in the frozen electorate.
+        let mut eve = invite_and_join(&server, &mut amara, "eve", "Eve Sato").await;
+        let page = vote(&mut eve, 1, &[("position", "yes")]).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("cannot vote in this round") || page.body.contains("cannot vote"), "{}", page.body);
+        // Nobody outside the circle votes, even with a token of their own.
+        let mut outsider = server.client();
+        let refused = outsider.post_without_csrf("/c/garden/proposals/1/ballot", &[("position", "yes")]).await;
+        assert_ne!(refused.status, 200);
+
+        // Votes: Amara yes; Bea no, then changes her mind; Cai delegates to Amara; Dee no.
+        let page = vote(&mut amara, 1, &[("position", "yes")]).await;
+        assert!(page.body.contains("Your vote is signed and counted"), "{}", page.body);
+        assert!(page.body.contains("Your receipt"), "{}", page.body);
+        vote(&mut bea, 1, &[("position", "no")]).await;
+        let page = vote(&mut bea, 1, &[("position", "yes")]).await;
+        assert!(page.body.contains("Your vote: Yes"), "{}", page.body);
+        let page = cai
+            .submit("/c/garden/proposals/1", "/c/garden/proposals/1/delegate", &[("delegate", "amara")])
+            .await;
+        assert!(page.body.contains("Your delegation is saved"), "{}", page.body);
+        assert!(page.body.contains("goes to Amara Okafor"), "{}", page.body);
+        // No cycles: Amara cannot delegate back to Cai.
+        let page = amara
+            .submit("/c/garden/proposals/1", "/c/garden/proposals/1/delegate", &[("delegate", "cai")])
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("circle of delegations"), "{}", page.body);
+        vote(&mut dee, 1, &[("position", "no")]).await;
+        // An invalid ballot changes nothing.
+        let page = vote(&mut dee, 1, &[("position", "perhaps")]).await;
+        assert_eq!(page.status, 422);
+
+        // The vote closes; the first member to look sees the decision, in force.
+        store.advance_clock(8 * 24 * HOUR_MS);
+        let page = dee.get("/c/garden/proposals/1").await;
+        assert!(page.body.contains("Passed"), "{}", page.body);
+        assert!(page.body.contains("This decision is in force"), "{}", page.body);
+        assert!(page.body.contains("4 of 4 members took part"), "{}", page.body);
+        assert!(page.body.contains("1 votes came through delegation") || page.body.contains("votes came through delegation"), "{}", page.body);
+        assert!(page.body.contains("Your ballot is on the published ballot board"), "{}", page.body);
+        // A ballot after the close is refused.
+        let page = vote(&mut dee, 1, &[("position", "yes")]).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("closed"), "{}", page.body);
+
+        // In the ledger: the enactment, and the new floor lets Bea pay 30 hours.
+        let ledger = amara.get("/c/garden/ledger").await;
+        assert!(ledger.body.contains("A decision of the circle took effect"), "{}", ledger.body);
+        let page = bea
+            .submit("/c/garden/pay", "/c/garden/pay", &[("member", "amara"), ("amount", "30")])
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let info = store.circle("garden").await.expect("circle");
+        assert_eq!(store.default_limits(&info).await.expect("limits"), (-5000, 4000));
+
+        // `commons audit`: the ledger, and every enactment recounted from the store.
+        let report = store.audit("garden", None, &|_| {}).await.expect("audit");
+        assert!(report.passed(), "{:?}", report.faults);
+        let governance = Governance::new(store.pool().clone());
+        let faults = governance.audit_enactments(&store, &info).await.expect("enactments");
+        assert!(faults.is_empty(), "{faults:?}");
+        // `commons tally garden/1`: the recount from the store matches the recorded decision.
+        let proposal = governance.proposal(info.row_id, 1).await.expect("read").expect("found");
+        assert_eq!(proposal.status, Status::Enacted);
+        let round = governance.round(proposal.id, 1).await.expect("round").expect("found");
+        let (counted, recorded) = governance.recount_round(info.row_id, &proposal, &round).await.expect("recount");
+        assert_eq!(Some(counted.decision()), recorded);
+        assert_eq!(counted.outcome, Outcome::Passed);
+        assert_eq!(counted.superseded, 1, "Bea's first ballot is on the board, not counted");
+        // `commons tally --file`: a member downloads the signed ballots and recounts offline.
+        let download = bea.get("/c/garden/proposals/1/ballots.jsonl?round=1").await;
+        assert_eq!(download.status, 200);
+        let parsed = export::parse(&download.body).expect("an export");
+        let ballots: Vec<_> = parsed.ballots.into_iter().map(|b| b.expect("readable")).collect();
+        let delegations: Vec<_> = parsed.delegations.into_iter().map(|d| d.expect("readable")).collect();
+        let offline = recount(&parsed.definition, &ballots, &delegations);
+        assert!(offline.problems.is_empty());
+        assert_eq!(Some(offline.decision()), parsed.decision);
+        server.stop().await;
+    };
+
+    a_consent_proposal_with_one_objection_does_not_pass_and_can_be_amended => |url: String| async move {
+        let server = TestServer::start(&url).await;
+        let store = server.state.services.store.clone();
+        let mut amara = set_up(&server).await;
+        let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
+        let mut cai = invite_and_join(&server, &mut amara, "cai", "Cai Moreno").await;
+        let page = amara
+            .submit(
+                "/c/garden/proposals/new",
+                "/c/garden/proposals/new",
+                &[
+                    ("title", "Adopt the new watering rota"),
+                    ("body", "Two people each week, in turn."),
+                    ("method", "consent"),
+                    ("action", "none"),
+                ],
+            )
+            .await;
+        assert!(page.url.ends_with("/c/garden/proposals/1"), "{}", page.body);
+        step(&mut amara, 1, "discuss").await;
+        store.advance_clock(49 * HOUR_MS);
+        step(&mut amara, 1, "vote").await;
+        vote(&mut amara, 1, &[("stance", "agree")]).await;
+        // An objection needs its reason.
+        let page = vote(&mut cai, 1, &[("stance", "object"), ("reason", "")]).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("needs a reason"), "{}", page.body);
+        vote(&mut cai, 1, &[("stance", "object"), ("reason", "Not before the harvest is in.")]).await;
+        vote(&mut bea, 1, &[("stance", "stand-aside")]).await;
+        store.advance_clock(8 * 24 * HOUR_MS);
+        let page = amara.get("/c/garden/proposals/1").await;
+        assert!(page.body.contains("Stopped by an objection"), "{}", page.body);
+        assert!(page.body.contains("Not before the harvest is in."), "{}", page.body);
+        // The author amends it and asks again: round 2, with round 1 kept on the record.
+        let page = amara
+            .submit(
+                "/c/garden/proposals/1/edit",
+                "/c/garden/proposals/1/edit",
+                &[
+                    ("title", "Adopt the new watering rota after the harvest"),
+                    ("body", "Two people each week, in turn, from October."),
+                    ("method", "consent"),
+                    ("action", "none"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page = step(&mut amara, 1, "round").await;
+        assert!(page.body.contains("Voting is open"), "{}", page.body);
+        assert!(page.body.contains("Round 2: running results"), "{}", page.body);
+        assert!(page.body.contains("Round 1: result"), "{}", page.body);
+        server.stop().await;
+    };
+}
