@@ -103,6 +103,12 @@ const memberPages = [
   `/c/${slug}/events`,
   `/c/${slug}/deals`,
   "/notifications",
+  `/c/${slug}/proposals`,
+  `/c/${slug}/proposals/1`,
+  `/c/${slug}/proposals/2`,
+  `/c/${slug}/proposals/3`,
+  `/c/${slug}/proposals/new`,
+  `/c/${slug}/delegation`,
 ];
 // Pages only Ben may see: his own listing (with its matches and photo form), its edit form,
 // and his deal with Chen.
@@ -179,6 +185,25 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   for (const violation of listingResult.violations) {
     const nodes = violation.nodes.map((node) => `${node.target.join(" ")} ${node.failureSummary || ""}`).slice(0, 3).join(" | ");
     failures.push(`${username} listing-with-errors: ${violation.id}: ${violation.help} — ${nodes}`);
+  }
+  pagesChecked++;
+  // The proposal form with its errors shown.
+  await page.goto(`${base}/c/${slug}/proposals/new`);
+  await page.fill("#title", "");
+  await page.check("#method-irv");
+  await page.fill("#options", "Only one");
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Save the proposal')")]);
+  const proposalErrors = await page.content();
+  if (!proposalErrors.includes("Give the proposal a title")) failures.push(`${username}: the proposal form did not explain its errors`);
+  await errorPage.setContent(proposalErrors.replace("<head>", `<head><base href="${base}/">`));
+  await errorPage.addScriptTag({ content: axeSource });
+  const proposalResult = await errorPage.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+  );
+  for (const violation of proposalResult.violations) {
+    const nodes = violation.nodes.map((node) => `${node.target.join(" ")} ${node.failureSummary || ""}`).slice(0, 3).join(" | ");
+    failures.push(`${username} proposal-with-errors: ${violation.id}: ${violation.help} — ${nodes}`);
   }
   pagesChecked++;
   await context.close();
@@ -308,6 +333,47 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   await context.close();
 }
 
+// Keyboard only: Lena ranks the venues of the spring skill-share and casts her vote, JavaScript
+// off: a rank select per option, no dragging.
+{
+  const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });
+  await logIn(page, "lena");
+  await page.goto(`${base}/c/${slug}/proposals`);
+  const focused = async () =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? `${el.tagName.toLowerCase()}#${el.id}|${(el.textContent || "").trim().slice(0, 60)}|${el.getAttribute("href") || ""}` : "";
+    });
+  const tabTo = async (predicate, what) => {
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press("Tab");
+      if (predicate(await focused())) return true;
+    }
+    failures.push(`keyboard (vote): ${what} cannot be reached with Tab`);
+    return false;
+  };
+  if (await tabTo((f) => f.includes("spring skill-share"), "the proposal in the list")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  }
+  // Rank the library first and the park second.
+  if (await tabTo((f) => f.startsWith("select#rank-0"), "the first rank select")) {
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("ArrowDown");
+  }
+  const ranks = await page.evaluate(() => [0, 1, 2].map((i) => document.querySelector(`#rank-${i}`).value));
+  if (ranks.join(",") !== ",2,1") failures.push(`keyboard (vote): the ranks chosen were ${ranks}`);
+  if (await tabTo((f) => f.startsWith("button#|Sign and cast my vote"), "the vote button")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    const html = await page.content();
+    if (!html.includes("Your vote is signed and counted")) failures.push("keyboard (vote): the vote was not confirmed");
+    if (!html.includes("1. The library")) failures.push("keyboard (vote): the receipt does not show the ranking");
+  }
+  await context.close();
+}
+
 // Screenshots of the main pages.
 if (screenshots) {
   mkdirSync(screenshots, { recursive: true });
@@ -325,6 +391,9 @@ if (screenshots) {
       [`/c/${slug}/market`, "market"],
       [`/c/${slug}/market/6`, "event"],
       [`/c/${slug}/market/new`, "listing-form"],
+      [`/c/${slug}/proposals`, "proposals"],
+      [`/c/${slug}/proposals/1`, "proposal-decided"],
+      [`/c/${slug}/proposals/2`, "proposal-voting"],
     ]) {
       await page.goto(`${base}${path}`);
       await page.screenshot({ path: `${screenshots}/${name}-${suffix}.png`, fullPage: true });

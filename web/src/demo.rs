@@ -195,6 +195,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     plant_market(state, &actors).await?;
+    plant_governance(state, &actors).await?;
     // The demo's own sessions were only for signing: end them and wipe their keys.
     for actor in &actors {
         if let Some(session) = actor.session {
@@ -325,5 +326,203 @@ async fn plant_market(state: &AppState, actors: &[crate::services::Actor]) -> an
             .await
             .map_err(fail)?;
     }
+    Ok(())
+}
+
+fn input(title: &str, body: &str, method: &str, options: &str) -> crate::governance::ProposalInput {
+    crate::governance::ProposalInput {
+        title: title.into(),
+        body: body.into(),
+        method: method.into(),
+        options: options.into(),
+        delegation: Some("on".into()),
+        action: "none".into(),
+        ..crate::governance::ProposalInput::default()
+    }
+}
+
+/// The demo's decisions: one decided and in force (its vote planted in the past week), a
+/// ranked-choice vote under way, and a proposal in discussion.
+async fn plant_governance(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> anyhow::Result<()> {
+    use commons_governance::ballot::{Ballot, Choice};
+    use commons_governance::majority::Position;
+    use commons_governance::policy::{Policy, Status, Step};
+    use commons_governance::proposal::{body_hash, Definition};
+    let services = &state.services;
+    let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
+    let info = &actors[0].circle;
+    let now = services.store.now_ms();
+    // The demo decides briskly: no minimum discussion, three days to vote.
+    let policy = Policy {
+        discussion_hours_min: 0,
+        voting_hours: 72,
+        ..Policy::default()
+    };
+    services
+        .governance
+        .set_policy(info.row_id, &policy, now)
+        .await?;
+
+    // 1. Decided last week: more room below zero for everyone.
+    let mut floor = input(
+        "Let everyone go down to -30 hours",
+        "Several of us ran into the -20 floor while waiting for a big job to be paid back. More room below zero makes it easier to say yes to help.",
+        "majority",
+        "",
+    );
+    floor.action = "default-limits".into();
+    floor.action_floor = "-30".into();
+    floor.action_ceiling = "40".into();
+    let proposal = services
+        .create_proposal(&actors[0], &floor)
+        .await
+        .map_err(fail)?;
+    services
+        .proposal_step(&actors[0], proposal.number, Step::StartDiscussion)
+        .await
+        .map_err(fail)?;
+    services
+        .comment(
+            &actors[4],
+            proposal.number,
+            None,
+            "Yes: I had to turn down a week of gardening work because of the floor.",
+        )
+        .await
+        .map_err(fail)?;
+    let proposal = services
+        .governance
+        .proposal(info.row_id, proposal.number)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo proposal"))?;
+    let day = 86_400_000;
+    let mut electorate: Vec<_> = actors.iter().map(|a| a.membership.account_key).collect();
+    electorate.sort_unstable();
+    let definition = Definition {
+        circle_id: info.circle_id,
+        proposal_id: proposal.number as u64,
+        round: 1,
+        title: proposal.draft.title.clone(),
+        body_hash: body_hash(&proposal.draft.body),
+        author: actors[0].membership.account_key,
+        method: proposal.draft.method,
+        options: vec![],
+        quorum_percent: proposal.draft.quorum_percent,
+        threshold_percent: proposal.draft.threshold_percent,
+        opens_at_ms: now - 6 * day,
+        closes_at_ms: now - 3 * day,
+        electorate,
+        delegation: true,
+        hide_results: false,
+        actions: proposal.draft.actions.clone(),
+    };
+    services
+        .governance
+        .open_round(&proposal, Status::Discussion, &definition, now - 6 * day)
+        .await?;
+    for (index, actor) in actors.iter().enumerate() {
+        if index % 4 == 3 {
+            continue; // not everyone votes
+        }
+        let position = if index % 5 == 4 {
+            Position::No
+        } else {
+            Position::Yes
+        };
+        let key = services.signing_key(actor).map_err(fail)?;
+        let cast_at = now - 5 * day + index as i64 * 3_600_000;
+        let ballot = Ballot::new(
+            &definition,
+            key.public_key(),
+            cast_at,
+            Choice::Majority(position),
+        )
+        .sign(&key);
+        services.governance.cast(&ballot, cast_at).await?;
+    }
+    let proposal = services
+        .governance
+        .proposal(info.row_id, proposal.number)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo proposal"))?;
+    services.close_round(info, &proposal).await.map_err(fail)?;
+
+    // 2. Voting now: where the spring skill-share meets (ranked choice).
+    let venue = services
+        .create_proposal(
+            &actors[2],
+            &input(
+                "Where should the spring skill-share be held?",
+                "We need a place for about forty people, with tables and a kettle. Rank the places you could get to.",
+                "irv",
+                "The community hall\nRiverside park (with the gazebo)\nThe library's meeting room",
+            ),
+        )
+        .await
+        .map_err(fail)?;
+    services
+        .proposal_step(&actors[2], venue.number, Step::StartDiscussion)
+        .await
+        .map_err(fail)?;
+    services
+        .proposal_step(&actors[2], venue.number, Step::OpenVoting)
+        .await
+        .map_err(fail)?;
+    let rankings: &[&[(&str, &str)]] = &[
+        &[("rank-0", "1"), ("rank-2", "2")],
+        &[("rank-1", "1"), ("rank-0", "2")],
+        &[("rank-2", "1"), ("rank-0", "2"), ("rank-1", "3")],
+        &[("rank-0", "1")],
+        &[("rank-1", "1"), ("rank-2", "2")],
+    ];
+    for (actor, ranking) in actors.iter().skip(1).zip(rankings) {
+        let fields: Vec<(String, String)> = ranking
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        services
+            .vote(actor, venue.number, &fields)
+            .await
+            .map_err(fail)?;
+    }
+
+    // 3. In discussion: a monthly repair café.
+    let cafe = services
+        .create_proposal(
+            &actors[1],
+            &input(
+                "Start a monthly repair café",
+                "Once a month, bring what is broken and we fix it together: bikes, clothes, lamps, phones. Hours go to whoever fixes.",
+                "consent",
+                "",
+            ),
+        )
+        .await
+        .map_err(fail)?;
+    services
+        .proposal_step(&actors[1], cafe.number, Step::StartDiscussion)
+        .await
+        .map_err(fail)?;
+    let first = services
+        .comment(
+            &actors[3],
+            cafe.number,
+            None,
+            "Lovely idea. I can bring my sewing machine.",
+        )
+        .await
+        .map_err(fail)?;
+    services
+        .comment(
+            &actors[8],
+            cafe.number,
+            Some(first),
+            "And I can do taps and small plumbing.",
+        )
+        .await
+        .map_err(fail)?;
     Ok(())
 }

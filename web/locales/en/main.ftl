@@ -792,6 +792,7 @@ flash-delegation-saved = Your delegation is saved.
 vote-title = Your vote
 vote-closes = Voting closes { $when }. You can change your vote until then: your latest vote counts.
 vote-round-facts = Round { $round }: opened { $opened }, closes { $closes }. { $electorate } members can vote; { $ballots } ballots so far.
+vote-round-facts-closed = Round { $round }: opened { $opened }, closed { $closes }. { $electorate } members could vote; { $ballots } ballots were cast.
 vote-majority-legend = Do you support this proposal?
 vote-consent-legend = Can you consent to this proposal?
 vote-approval-legend = Tick every option you approve of

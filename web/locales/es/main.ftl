@@ -792,6 +792,7 @@ flash-delegation-saved = Tu delegación está guardada.
 vote-title = Tu voto
 vote-closes = La votación cierra el { $when }. Puedes cambiar tu voto hasta entonces: cuenta el último.
 vote-round-facts = Ronda { $round }: abrió el { $opened }, cierra el { $closes }. Pueden votar { $electorate } miembros; { $ballots } papeletas hasta ahora.
+vote-round-facts-closed = Ronda { $round }: abrió el { $opened }, cerró el { $closes }. Podían votar { $electorate } miembros; se emitieron { $ballots } papeletas.
 vote-majority-legend = ¿Apoyas esta propuesta?
 vote-consent-legend = ¿Puedes dar tu consentimiento a esta propuesta?
 vote-approval-legend = Marca todas las opciones que apruebas

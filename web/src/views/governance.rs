@@ -835,7 +835,7 @@ pub fn proposal_page(
             @if let Some(round) = last {
                 section aria-labelledby="vote-section-title" {
                     h2 #vote-section-title { (tr.t("proposal-vote-section")) }
-                    p.hint { (tr.ta("vote-round-facts", &[
+                    p.hint { (tr.ta(if round.round.decision.is_some() { "vote-round-facts-closed" } else { "vote-round-facts" }, &[
                         ("round", &round.round.round.to_string()),
                         ("opened", &when(round.round.definition.opens_at_ms)),
                         ("closes", &when(round.round.definition.closes_at_ms)),
@@ -948,7 +948,11 @@ fn delegate_form(
     };
     html! {
         section.card aria-labelledby="delegate-title" {
-            h3 #delegate-title { (tr.t(if proposal.is_some() { "delegate-title-proposal" } else { "delegate-title-standing" })) }
+            @if proposal.is_some() {
+                h3 #delegate-title { (tr.t("delegate-title-proposal")) }
+            } @else {
+                h2 #delegate-title { (tr.t("delegate-title-standing")) }
+            }
             @match current {
                 Some((person, true)) => p { (tr.ta("delegate-current-standing", &[("name", &person.display_name)])) },
                 Some((person, false)) => p { (tr.ta("delegate-current", &[("name", &person.display_name)])) },
