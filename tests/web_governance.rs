@@ -118,6 +118,26 @@ both_backends! {
         // An invalid ballot changes nothing.
         let page = vote(&mut dee, 1, &[("position", "perhaps")]).await;
         assert_eq!(page.status, 422);
+        // The JSON API: the running count, a ballot by choice, and signed bytes that do not
+        // decode are refused.
+        let json: serde_json::Value = serde_json::from_str(&dee.get("/api/v1/circles/garden/proposals/1").await.body).expect("json");
+        assert_eq!(json["rounds"][0]["count"]["count"]["yes"], 3, "{json}");
+        assert_eq!(json["eligible"], true);
+        dee.get("/c/garden/proposals/1").await;
+        let csrf = dee.csrf();
+        let api = |body: serde_json::Value| {
+            dee.http
+                .post(format!("{}/api/v1/circles/garden/proposals/1/ballot", server.url))
+                .header("x-csrf-token", csrf.clone())
+                .json(&body)
+                .send()
+        };
+        let answer = api(serde_json::json!({"choice": {"position": "no"}})).await.expect("POST");
+        assert_eq!(answer.status(), 201);
+        let receipt: serde_json::Value = answer.json().await.expect("json");
+        assert_eq!(receipt["receipt"].as_str().map(str::len), Some(64));
+        let forged = api(serde_json::json!({"signed": {"bytes": "00", "signature": "0".repeat(128)}})).await.expect("POST");
+        assert_eq!(forged.status(), 422);
 
         // The vote closes; the first member to look sees the decision, in force.
         store.advance_clock(8 * 24 * HOUR_MS);
@@ -155,7 +175,7 @@ both_backends! {
         let (counted, recorded) = governance.recount_round(info.row_id, &proposal, &round).await.expect("recount");
         assert_eq!(Some(counted.decision()), recorded);
         assert_eq!(counted.outcome, Outcome::Passed);
-        assert_eq!(counted.superseded, 1, "Bea's first ballot is on the board, not counted");
+        assert_eq!(counted.superseded, 2, "Bea's and Dee's first ballots are on the board, not counted");
         // `commons tally --file`: a member downloads the signed ballots and recounts offline.
         let download = bea.get("/c/garden/proposals/1/ballots.jsonl?round=1").await;
         assert_eq!(download.status, 200);

@@ -60,6 +60,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
         Command::Pay(args) if args.server.is_some() => crate::remote::pay(&args).await,
+        Command::Vote(args) => crate::remote::vote(&args).await,
         command => {
             let store = Store::open(&cli.db)
                 .await
@@ -348,7 +349,9 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
             check_enactments_in_store(store, &info, &mut report).await?;
             Ok(print_report(&report, args.json))
         }
-        Command::Keygen { .. } | Command::Bench(_) | Command::Serve(_) => unreachable_command(),
+        Command::Keygen { .. } | Command::Bench(_) | Command::Serve(_) | Command::Vote(_) => {
+            unreachable_command()
+        }
     }
 }
 

@@ -97,6 +97,8 @@ enum Command {
     Audit(AuditArgs),
     /// Recount a vote from its signed ballots (an export), or count a BLT ballot file.
     Tally(TallyArgs),
+    /// Vote on a proposal through a node's JSON API, signing the ballot here with your own key.
+    Vote(VoteArgs),
     /// Measure throughput.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -294,6 +296,25 @@ struct AuditArgs {
     ballots: Vec<PathBuf>,
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VoteArgs {
+    /// The proposal: SLUG/NUMBER, e.g. garden/3.
+    proposal: String,
+    /// Majority: yes|no|abstain. Consent: agree|stand-aside|object:REASON. Approval: 1,3.
+    /// Score: 5,0,3 (one per option). Ranked: 2,1,3 (option numbers, first choice first).
+    #[arg(long)]
+    choice: String,
+    /// Your secret key file (the key of your account in the circle).
+    #[arg(long)]
+    key: PathBuf,
+    /// The node, e.g. https://commons.example.org.
+    #[arg(long)]
+    server: String,
+    /// Your API token (made on the node's settings page).
+    #[arg(long, env = "COMMONS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use commons_ledger::entry::{memo_hash, Body, Cause, Request};
 use commons_ledger::keys::{Hash, PublicKey};
 use serde_json::{json, Value};
 
-use crate::{Outcome, PayArgs};
+use crate::{Outcome, PayArgs, VoteArgs};
 
 /// The refusal an API answer carries, so the exit code can tell "refused" (1) from "could not
 /// run" (2).
@@ -161,6 +161,141 @@ pub async fn pay(args: &PayArgs) -> Result<Outcome> {
         args.to,
         appended["seq"],
         appended["hash"].as_str().unwrap_or("")
+    );
+    Ok(Outcome::Done)
+}
+
+/// Reads `--choice` for a method: majority `yes|no|abstain`; consent `agree|stand-aside|object:REASON`;
+/// approval `1,3` (option numbers); score `5,0,3` (one per option); ranked `2,1,3` (option
+/// numbers, first choice first).
+pub fn parse_vote_choice(
+    method: &str,
+    options: usize,
+    text: &str,
+) -> Result<commons_governance::ballot::Choice> {
+    use commons_governance::ballot::Choice;
+    use commons_governance::majority::{Position, Stance};
+    let text = text.trim();
+    let numbers = |text: &str| -> Result<Vec<u16>> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let n: usize = t
+                    .parse()
+                    .with_context(|| format!("{t:?} is not an option number"))?;
+                if n == 0 || n > options {
+                    bail!("option {n} does not exist (1 to {options})");
+                }
+                Ok((n - 1) as u16)
+            })
+            .collect()
+    };
+    Ok(match method {
+        "majority" => Choice::Majority(match text {
+            "yes" => Position::Yes,
+            "no" => Position::No,
+            "abstain" => Position::Abstain,
+            _ => bail!("a majority vote is yes, no or abstain"),
+        }),
+        "consent" => Choice::Consent(match text.split_once(':') {
+            None if text == "agree" => Stance::Agree,
+            None if text == "stand-aside" => Stance::StandAside,
+            Some(("object", reason)) => Stance::Object {
+                reason: reason.trim().to_owned(),
+            },
+            _ => bail!("a consent vote is agree, stand-aside or object:REASON"),
+        }),
+        "approval" => {
+            let mut list = numbers(text)?;
+            list.sort_unstable();
+            Choice::Approval(list)
+        }
+        "score" => Choice::Score(
+            text.split(',')
+                .map(|t| {
+                    t.trim()
+                        .parse::<u8>()
+                        .with_context(|| format!("{t:?} is not a score"))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        "irv" | "schulze" | "stv" => Choice::Ranked(numbers(text)?),
+        other => bail!("the node answered an unknown method {other:?}"),
+    })
+}
+
+/// `commons vote SLUG/NUMBER --server URL --key FILE --choice C`: signs a ballot here with the
+/// member's own key and posts the signed bytes; prints the receipt.
+pub async fn vote(args: &VoteArgs) -> Result<Outcome> {
+    let (slug, number) = args
+        .proposal
+        .split_once('/')
+        .context("name the proposal as SLUG/NUMBER, e.g. garden/3")?;
+    let api = Api {
+        base: args.server.clone(),
+        token: args
+            .token
+            .clone()
+            .context("--token or COMMONS_TOKEN (make one on the node's settings page)")?,
+        http: reqwest::Client::new(),
+    };
+    let key_text = std::fs::read_to_string(&args.key)
+        .with_context(|| format!("cannot read the key file {}", args.key.display()))?;
+    let key = commons_ledger::keys::SecretKey::from_file_text(&key_text)
+        .with_context(|| format!("{} is not a secret key file", args.key.display()))?;
+    let proposal = api
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/circles/{slug}/proposals/{number}"),
+            None,
+        )
+        .await?;
+    let round = proposal["rounds"]
+        .as_array()
+        .and_then(|rounds| rounds.last())
+        .context("this proposal has not been put to a vote")?;
+    let definition_hex = round["definition"]
+        .as_str()
+        .context("the round's definition")?;
+    let definition_hash = Hash::sha256(&[&hex::decode(definition_hex).context("definition hex")?]);
+    if definition_hash.to_hex() != round["definition_hash"].as_str().unwrap_or_default() {
+        bail!("the node's definition does not hash to the round it names");
+    }
+    let method = proposal["method"].as_str().unwrap_or_default();
+    let options = proposal["options"].as_array().map_or(0, Vec::len);
+    let choice = parse_vote_choice(method, options, &args.choice)?;
+    let circle_id = Hash::from_hex(
+        api.call(
+            reqwest::Method::GET,
+            &format!("/api/v1/circles/{slug}"),
+            None,
+        )
+        .await?["circle_id"]
+            .as_str()
+            .context("the circle's id")?,
+    )?;
+    let ballot = commons_governance::ballot::Ballot {
+        circle_id,
+        proposal: definition_hash,
+        voter: key.public_key(),
+        cast_at_ms: commons_ledger::store::now_ms(),
+        choice,
+    }
+    .sign(&key);
+    let answer = api
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/circles/{slug}/proposals/{number}/ballot"),
+            Some(json!({ "signed": {
+                "bytes": hex::encode(&ballot.bytes),
+                "signature": ballot.signature.to_hex(),
+            }})),
+        )
+        .await?;
+    println!(
+        "Your vote is signed and counted. Receipt: {}",
+        answer["receipt"].as_str().unwrap_or_default()
     );
     Ok(Outcome::Done)
 }

@@ -55,9 +55,10 @@ async function logIn(page, username) {
 }
 
 // axe needs JavaScript in the page; pages themselves are checked without it, so axe runs in a
-// separate context that allows scripts only for its own injection.
+// separate context that allows scripts only for its own injection, with reduced motion (so no
+// colour is measured halfway through a transition).
 async function axeCheck(url, cookies, label, options, expectedStatus = 200) {
-  const context = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, ...options });
+  const context = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, reducedMotion: "reduce", ...options });
   await context.addCookies(cookies);
   const page = await context.newPage();
   const response = await page.goto(url);
@@ -155,7 +156,7 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Pay')")]);
   const errorHtml = await page.content();
   if (!errorHtml.includes("Not enough credit")) failures.push(`${username}: paying 500 did not show the limit message`);
-  const errorContext = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true });
+  const errorContext = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, reducedMotion: "reduce" });
   const errorPage = await errorContext.newPage();
   await errorPage.setContent(errorHtml.replace("<head>", `<head><base href="${base}/">`));
   await errorPage.addScriptTag({ content: axeSource });

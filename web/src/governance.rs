@@ -2,6 +2,8 @@
 //! does when voting closes (count, record, enact the decision in the ledger, tell everyone),
 //! for pages and API alike. The rules live in `commons_governance`; this is the glue.
 
+#![allow(clippy::result_large_err)]
+
 use std::collections::{HashMap, HashSet};
 
 use commons_governance::ballot::{verify_receipt, Ballot, Choice, SignedBallot};
@@ -27,6 +29,8 @@ use commons_market::store::{NewNotification, NotificationKind};
 use crate::db::{MemberStatus, Person};
 use crate::services::{invalid, ActionError, Actor, Services};
 
+/// How far a ballot signed outside the node may say it was cast from the node's clock.
+pub const SIGNED_BALLOT_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 /// Proposals per list on the proposals page.
 pub const PROPOSALS_LISTED: i64 = 50;
 /// Running results are counted on a page only below this many ballots; above it the page
@@ -872,6 +876,52 @@ impl Services {
             }
         }
         Err(GovernanceError::SameMoment.into())
+    }
+
+    /// Accepts a ballot the member signed themselves (a member who holds their own key, through
+    /// the API): it must be theirs, for the open round's definition, cast within
+    /// [`SIGNED_BALLOT_CLOCK_SKEW_MS`] of the node's clock, with a valid choice and signature.
+    pub async fn cast_signed(
+        &self,
+        actor: &Actor,
+        number: i64,
+        bytes: Vec<u8>,
+        signature: commons_ledger::keys::Signature,
+    ) -> Result<Hash, ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        let now = self.store.now_ms();
+        let round = match self.governance.round(proposal.id, proposal.round).await? {
+            Some(round) if proposal.status == Status::Voting && round.is_open(now) => round,
+            _ => return Err(invalid("ballot", "ballot-error-closed")),
+        };
+        let signed = SignedBallot::from_parts(bytes, signature)
+            .map_err(|_| invalid("ballot", "ballot-error-malformed"))?;
+        let ballot = &signed.ballot;
+        if ballot.voter != actor.membership.account_key {
+            return Err(invalid("ballot", "ballot-error-not-yours"));
+        }
+        if ballot.circle_id != actor.circle.circle_id || ballot.proposal != round.definition_hash {
+            return Err(invalid("ballot", "ballot-error-other-proposal"));
+        }
+        if round
+            .definition
+            .electorate
+            .binary_search(&ballot.voter)
+            .is_err()
+        {
+            return Err(invalid("ballot", "ballot-error-not-eligible"));
+        }
+        if (ballot.cast_at_ms - now).abs() > SIGNED_BALLOT_CLOCK_SKEW_MS {
+            return Err(invalid("ballot", "ballot-error-clock"));
+        }
+        ballot
+            .choice
+            .check(&round.definition.method, round.definition.option_count())
+            .map_err(|_| invalid("ballot", "ballot-error-choose"))?;
+        if !signed.signature_is_valid() {
+            return Err(invalid("ballot", "ballot-error-signature"));
+        }
+        Ok(self.governance.cast(&signed, now).await?)
     }
 
     /// The delegation records of the circle that matter for a proposal now.

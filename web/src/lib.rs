@@ -4,6 +4,7 @@
 //! `views` only render, `custody` seals keys, `session` knows who is asking, `i18n` translates.
 
 pub mod api;
+pub mod api_governance;
 pub mod api_market;
 pub mod assets;
 pub mod custody;
@@ -362,6 +363,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/circles/{slug}/listings/{id}/deals",
             post(api_market::open_deal),
+        )
+        .route(
+            "/api/v1/circles/{slug}/proposals",
+            get(api_governance::list),
+        )
+        .route(
+            "/api/v1/circles/{slug}/proposals/{number}",
+            get(api_governance::show),
+        )
+        .route(
+            "/api/v1/circles/{slug}/proposals/{number}/ballot",
+            post(api_governance::ballot),
+        )
+        .route(
+            "/api/v1/circles/{slug}/proposals/{number}/ballots",
+            get(api_governance::ballots),
         )
         .route("/api/v1/circles/{slug}/deals", get(api_market::deals))
         .route("/api/v1/circles/{slug}/deals/{id}", get(api_market::deal))

@@ -290,7 +290,7 @@ fn bars(rows: &[(String, u64)], total: u64) -> Markup {
     html! {
         div.bar-chart aria-hidden="true" {
             @for (label, value) in rows {
-                @let width = if total == 0 { 0 } else { value * 100 / total };
+                @let width = (value * 100).checked_div(total).unwrap_or(0);
                 div.bar-row {
                     span.bar-label { (label) }
                     span.bar-track { span.bar style={"width:" (width) "%"} {} }
@@ -302,11 +302,9 @@ fn bars(rows: &[(String, u64)], total: u64) -> Markup {
 }
 
 fn share(value: u64, total: u64) -> String {
-    if total == 0 {
-        "—".to_owned()
-    } else {
-        let tenths = (value * 1000 + total / 2) / total;
-        format!("{}.{} %", tenths / 10, tenths % 10)
+    match (value * 1000 + total / 2).checked_div(total) {
+        None => "—".to_owned(),
+        Some(tenths) => format!("{}.{} %", tenths / 10, tenths % 10),
     }
 }
 
