@@ -5,12 +5,15 @@
 //! consent proposal with one objection does not pass and can be amended for a second round.
 //! Outsiders cannot vote, and a ballot after the close is refused.
 
+use commons_governance::ballot::{Ballot, Choice};
 use commons_governance::export;
+use commons_governance::majority::Position;
 use commons_governance::policy::Status;
 use commons_governance::store::Governance;
 use commons_governance::tally::{recount, Outcome};
+use commons_ledger::keys::{Hash, SecretKey};
 use commons_tests::both_backends;
-use commons_tests::web::{invite_and_join, set_up, Member, Page, TestServer};
+use commons_tests::web::{invite_and_join, set_up, Member, Page, TestServer, PASSWORD};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -82,6 +85,16 @@ both_backends! {
         assert_eq!(page.status, 422);
         assert!(page.body.contains("has not lasted long enough"), "{}", page.body);
         store.advance_clock(49 * HOUR_MS);
+        // Dee moves her account to a key she holds herself, before voting opens.
+        let dee_key = SecretKey::generate();
+        let page = dee
+            .submit(
+                "/settings",
+                "/settings/own-key",
+                &[("circle", "garden"), ("public_key", &dee_key.public_key().to_hex()), ("unlock_password", PASSWORD)],
+            )
+            .await;
+        assert!(page.body.contains("now uses your own key"), "{}", page.body);
         let page = step(&mut amara, 1, "vote").await;
         assert!(page.body.contains("Voting is open"), "{}", page.body);
         assert!(page.body.contains("4 members can vote"), "{}", page.body);
@@ -96,7 +109,8 @@ both_backends! {
         let refused = outsider.post_without_csrf("/c/garden/proposals/1/ballot", &[("position", "yes")]).await;
         assert_ne!(refused.status, 200);
 
-        // Votes: Amara yes; Bea no, then changes her mind; Cai delegates to Amara; Dee no.
+        // Votes: Amara yes; Bea no, then changes her mind; Cai delegates to Amara; Dee, who holds
+        // her own key, signs "no" on her own machine and sends the signed bytes.
         let page = vote(&mut amara, 1, &[("position", "yes")]).await;
         assert!(page.body.contains("Your vote is signed and counted"), "{}", page.body);
         assert!(page.body.contains("Your receipt"), "{}", page.body);
@@ -114,30 +128,55 @@ both_backends! {
             .await;
         assert_eq!(page.status, 422);
         assert!(page.body.contains("circle of delegations"), "{}", page.body);
-        vote(&mut dee, 1, &[("position", "no")]).await;
+        // The page cannot sign for a member who holds their own key; it says how to vote.
+        let page = vote(&mut dee, 1, &[("position", "no")]).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("commons vote"), "{}", page.body);
         // An invalid ballot changes nothing.
         let page = vote(&mut dee, 1, &[("position", "perhaps")]).await;
         assert_eq!(page.status, 422);
-        // The JSON API: the running count, a ballot by choice, and signed bytes that do not
-        // decode are refused.
+        // The JSON API: the running count, a ballot signed with one's own key (what `commons
+        // vote` sends), a ballot by choice, and signed bytes that do not decode.
         let json: serde_json::Value = serde_json::from_str(&dee.get("/api/v1/circles/garden/proposals/1").await.body).expect("json");
         assert_eq!(json["rounds"][0]["count"]["count"]["yes"], 3, "{json}");
         assert_eq!(json["eligible"], true);
-        dee.get("/c/garden/proposals/1").await;
-        let csrf = dee.csrf();
-        let api = |body: serde_json::Value| {
-            dee.http
+        let definition_hash = Hash::from_hex(json["rounds"][0]["definition_hash"].as_str().expect("hash")).expect("hex");
+        let circle: serde_json::Value = serde_json::from_str(&dee.get("/api/v1/circles/garden").await.body).expect("json");
+        let circle_id = Hash::from_hex(circle["circle_id"].as_str().expect("id")).expect("hex");
+        let signed_by = |key: &SecretKey, position: Position| {
+            Ballot {
+                circle_id,
+                proposal: definition_hash,
+                voter: key.public_key(),
+                cast_at_ms: store.now_ms(),
+                choice: Choice::Majority(position),
+            }
+            .sign(key)
+        };
+        let post = |member: &Member, body: serde_json::Value| {
+            let csrf = commons_tests::web::csrf_in(&member.last_page).expect("a page with a form");
+            member
+                .http
                 .post(format!("{}/api/v1/circles/garden/proposals/1/ballot", server.url))
-                .header("x-csrf-token", csrf.clone())
+                .header("x-csrf-token", csrf)
                 .json(&body)
                 .send()
         };
-        let answer = api(serde_json::json!({"choice": {"position": "no"}})).await.expect("POST");
+        dee.get("/c/garden/proposals/1").await;
+        let ballot = signed_by(&dee_key, Position::No);
+        let answer = post(&dee, serde_json::json!({"signed": {"bytes": hex::encode(&ballot.bytes), "signature": ballot.signature.to_hex()}})).await.expect("POST");
         assert_eq!(answer.status(), 201);
         let receipt: serde_json::Value = answer.json().await.expect("json");
-        assert_eq!(receipt["receipt"].as_str().map(str::len), Some(64));
-        let forged = api(serde_json::json!({"signed": {"bytes": "00", "signature": "0".repeat(128)}})).await.expect("POST");
+        assert_eq!(receipt["receipt"].as_str(), Some(ballot.receipt().to_hex().as_str()));
+        // A ballot signed with someone else's key is not Dee's.
+        let stranger = signed_by(&SecretKey::generate(), Position::Yes);
+        let refused = post(&dee, serde_json::json!({"signed": {"bytes": hex::encode(&stranger.bytes), "signature": stranger.signature.to_hex()}})).await.expect("POST");
+        assert_eq!(refused.status(), 422);
+        let forged = post(&dee, serde_json::json!({"signed": {"bytes": "00", "signature": "0".repeat(128)}})).await.expect("POST");
         assert_eq!(forged.status(), 422);
+        bea.get("/c/garden/proposals/1").await;
+        let answer = post(&bea, serde_json::json!({"choice": {"position": "yes"}})).await.expect("POST");
+        assert_eq!(answer.status(), 201);
 
         // The vote closes; the first member to look sees the decision, in force.
         store.advance_clock(8 * 24 * HOUR_MS);
@@ -148,7 +187,7 @@ both_backends! {
         assert!(page.body.contains("1 votes came through delegation") || page.body.contains("votes came through delegation"), "{}", page.body);
         assert!(page.body.contains("Your ballot is on the published ballot board"), "{}", page.body);
         // A ballot after the close is refused.
-        let page = vote(&mut dee, 1, &[("position", "yes")]).await;
+        let page = vote(&mut bea, 1, &[("position", "no")]).await;
         assert_eq!(page.status, 422);
         assert!(page.body.contains("closed"), "{}", page.body);
 
@@ -175,7 +214,7 @@ both_backends! {
         let (counted, recorded) = governance.recount_round(info.row_id, &proposal, &round).await.expect("recount");
         assert_eq!(Some(counted.decision()), recorded);
         assert_eq!(counted.outcome, Outcome::Passed);
-        assert_eq!(counted.superseded, 2, "Bea's and Dee's first ballots are on the board, not counted");
+        assert_eq!(counted.superseded, 2, "Bea's first two ballots are on the board, not counted");
         // `commons tally --file`: a member downloads the signed ballots and recounts offline.
         let download = bea.get("/c/garden/proposals/1/ballots.jsonl?round=1").await;
         assert_eq!(download.status, 200);

@@ -299,3 +299,38 @@ pub async fn vote(args: &VoteArgs) -> Result<Outcome> {
     );
     Ok(Outcome::Done)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_vote_choice;
+    use commons_governance::ballot::Choice;
+    use commons_governance::majority::{Position, Stance};
+
+    #[test]
+    fn choices_read_as_the_help_says() {
+        assert_eq!(
+            parse_vote_choice("majority", 0, "abstain").expect("ok"),
+            Choice::Majority(Position::Abstain)
+        );
+        assert_eq!(
+            parse_vote_choice("consent", 0, "object: not yet").expect("ok"),
+            Choice::Consent(Stance::Object {
+                reason: "not yet".into()
+            })
+        );
+        assert_eq!(
+            parse_vote_choice("approval", 3, "3,1").expect("ok"),
+            Choice::Approval(vec![0, 2])
+        );
+        assert_eq!(
+            parse_vote_choice("score", 3, "5,0,3").expect("ok"),
+            Choice::Score(vec![5, 0, 3])
+        );
+        assert_eq!(
+            parse_vote_choice("irv", 3, "2, 1").expect("ok"),
+            Choice::Ranked(vec![1, 0])
+        );
+        assert!(parse_vote_choice("irv", 3, "4").is_err());
+        assert!(parse_vote_choice("majority", 0, "maybe").is_err());
+    }
+}

@@ -865,6 +865,9 @@ impl Services {
             return Err(invalid("ballot", "ballot-error-not-eligible"));
         }
         let choice = parse_choice(&definition.method, definition.option_count(), fields)?;
+        if actor.membership.sealed_key.is_none() {
+            return Err(invalid("ballot", "ballot-error-own-key"));
+        }
         let key = self.signing_key(actor)?;
         let mut cast_at = now;
         for _ in 0..3 {

@@ -825,6 +825,7 @@ ballot-error-reason = An objection needs a reason (up to 2,000 characters), so t
 ballot-error-same-moment = Your vote arrived twice at the same moment. Look at your receipt, then vote again if you need to.
 ballot-error-too-many = You have changed your vote 50 times in this round; that is the most.
 ballot-error-score = Each score is a whole number from 0 to 5.
+ballot-error-own-key = You hold your own key: vote with the command line, `commons vote CIRCLE/NUMBER --choice … --key YOUR-KEY-FILE --server THIS-NODE`.
 ballot-error-malformed = The signed ballot cannot be read: sign it again with `commons vote`.
 ballot-error-not-yours = This ballot is signed for another member's key. Sign it with your own key.
 ballot-error-other-proposal = This ballot is for another proposal or round. Sign it again for the round that is open.

@@ -825,6 +825,7 @@ ballot-error-reason = Una objeción necesita una razón (hasta 2000 caracteres),
 ballot-error-same-moment = Tu voto llegó dos veces en el mismo instante. Mira tu recibo y vuelve a votar si hace falta.
 ballot-error-too-many = Has cambiado tu voto 50 veces en esta ronda; es el máximo.
 ballot-error-score = Cada puntuación es un número entero de 0 a 5.
+ballot-error-own-key = Tienes tu propia clave: vota con la línea de órdenes, `commons vote CÍRCULO/NÚMERO --choice … --key TU-ARCHIVO-DE-CLAVE --server ESTE-NODO`.
 ballot-error-malformed = No se puede leer la papeleta firmada: fírmala de nuevo con `commons vote`.
 ballot-error-not-yours = Esta papeleta está firmada para la clave de otro miembro. Fírmala con tu propia clave.
 ballot-error-other-proposal = Esta papeleta es de otra propuesta o ronda. Fírmala de nuevo para la ronda abierta.
