@@ -255,8 +255,15 @@ both_backends! {
         assert_eq!(page.status, 422);
         assert!(page.body.contains("needs a reason"), "{}", page.body);
         vote(&mut cai, 1, &[("stance", "object"), ("reason", "Not before the harvest is in.")]).await;
+        // A day before the close, whoever has not voted is reminded, once.
+        store.advance_clock(6 * 24 * HOUR_MS + 2 * HOUR_MS);
+        assert_eq!(server.state.services.remind_voters().await.expect("remind"), 1);
+        assert_eq!(server.state.services.remind_voters().await.expect("again"), 0);
+        let notes = bea.get("/notifications").await;
+        assert!(notes.body.contains("closes soon, and you have not voted yet"), "{}", notes.body);
+        assert!(notes.body.contains("/c/garden/proposals/1"), "{}", notes.body);
         vote(&mut bea, 1, &[("stance", "stand-aside")]).await;
-        store.advance_clock(8 * 24 * HOUR_MS);
+        store.advance_clock(2 * 24 * HOUR_MS);
         let page = amara.get("/c/garden/proposals/1").await;
         assert!(page.body.contains("Stopped by an objection"), "{}", page.body);
         assert!(page.body.contains("Not before the harvest is in."), "{}", page.body);
