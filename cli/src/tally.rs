@@ -556,8 +556,10 @@ pub async fn tally_store(
     json: bool,
 ) -> Result<Outcome> {
     let (info, proposal, round) = find_round(store, reference, round).await?;
-    let (ballots, delegations) = round_records(store, &info, &proposal, &round).await?;
-    let result = recount(&round.definition, &ballots, &delegations);
+    let governance = commons_governance::store::Governance::new(store.pool().clone());
+    let (result, _) = governance
+        .recount_round(info.row_id, &proposal, &round)
+        .await?;
     if round.decision.is_none() && !json {
         println!("Voting on this round is still open: this is the running count.");
     }

@@ -255,6 +255,22 @@ fn ballot_from(row: &AnyRow) -> GovernanceResult<SignedBallot> {
     .map_err(|e| GovernanceError::Corrupt(format!("a stored ballot: {e}")))
 }
 
+fn delegation_from(row: &AnyRow) -> GovernanceResult<SignedDelegation> {
+    SignedDelegation::from_parts(
+        row.try_get("bytes")?,
+        signature_from(row.try_get("signature")?)?,
+    )
+    .map_err(|e| GovernanceError::Corrupt(format!("a stored delegation: {e}")))
+}
+
+/// A round's ballots in the order received.
+const BALLOTS_OF_ROUND: &str =
+    "SELECT bytes, signature FROM ballots WHERE definition_hash = $1 ORDER BY id";
+/// The delegation records that can matter for a proposal: standing ones and its own, made by a
+/// time.
+const DELEGATIONS_FOR_PROPOSAL: &str = "SELECT bytes, signature FROM delegations
+     WHERE circle = $1 AND (scope_proposal IS NULL OR scope_proposal = $2) AND made_at_ms <= $3 ORDER BY id";
+
 const ROUND_COLUMNS: &str = "proposal, round, definition, definition_hash, electorate, ballot_count, decision, closed_at_ms";
 
 /// The governance tables of one node.
@@ -639,12 +655,10 @@ impl Governance {
 
     /// Every ballot of a round, in the order received.
     pub async fn ballots(&self, definition_hash: &Hash) -> GovernanceResult<Vec<SignedBallot>> {
-        let rows = sqlx::query(
-            "SELECT bytes, signature FROM ballots WHERE definition_hash = $1 ORDER BY id",
-        )
-        .bind(definition_hash.0.to_vec())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(BALLOTS_OF_ROUND)
+            .bind(definition_hash.0.to_vec())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(ballot_from).collect()
     }
 
@@ -709,24 +723,13 @@ impl Governance {
         proposal_number: i64,
         until_ms: i64,
     ) -> GovernanceResult<Vec<SignedDelegation>> {
-        let rows = sqlx::query(
-            "SELECT bytes, signature FROM delegations
-             WHERE circle = $1 AND (scope_proposal IS NULL OR scope_proposal = $2) AND made_at_ms <= $3 ORDER BY id",
-        )
-        .bind(circle)
-        .bind(proposal_number)
-        .bind(until_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                SignedDelegation::from_parts(
-                    row.try_get("bytes")?,
-                    signature_from(row.try_get("signature")?)?,
-                )
-                .map_err(|e| GovernanceError::Corrupt(format!("a stored delegation: {e}")))
-            })
-            .collect()
+        let rows = sqlx::query(DELEGATIONS_FOR_PROPOSAL)
+            .bind(circle)
+            .bind(proposal_number)
+            .bind(until_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(delegation_from).collect()
     }
 
     // ----- the close -----
@@ -762,32 +765,19 @@ impl Governance {
         .fetch_one(&mut *tx)
         .await?;
         let stored = round_from(&row)?;
-        let rows = sqlx::query(
-            "SELECT bytes, signature FROM ballots WHERE definition_hash = $1 ORDER BY id",
-        )
-        .bind(stored.definition_hash.0.to_vec())
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = sqlx::query(BALLOTS_OF_ROUND)
+            .bind(stored.definition_hash.0.to_vec())
+            .fetch_all(&mut *tx)
+            .await?;
         let ballots: Vec<SignedBallot> = rows.iter().map(ballot_from).collect::<Result<_, _>>()?;
-        let rows = sqlx::query(
-            "SELECT bytes, signature FROM delegations
-             WHERE circle = $1 AND (scope_proposal IS NULL OR scope_proposal = $2) AND made_at_ms <= $3 ORDER BY id",
-        )
-        .bind(proposal.circle)
-        .bind(proposal.number)
-        .bind(stored.definition.closes_at_ms)
-        .fetch_all(&mut *tx)
-        .await?;
-        let delegations: Vec<SignedDelegation> = rows
-            .iter()
-            .map(|row| {
-                SignedDelegation::from_parts(
-                    row.try_get("bytes")?,
-                    signature_from(row.try_get("signature")?)?,
-                )
-                .map_err(|e| GovernanceError::Corrupt(format!("a stored delegation: {e}")))
-            })
-            .collect::<Result<_, _>>()?;
+        let rows = sqlx::query(DELEGATIONS_FOR_PROPOSAL)
+            .bind(proposal.circle)
+            .bind(proposal.number)
+            .bind(stored.definition.closes_at_ms)
+            .fetch_all(&mut *tx)
+            .await?;
+        let delegations: Vec<SignedDelegation> =
+            rows.iter().map(delegation_from).collect::<Result<_, _>>()?;
         let result = recount(&stored.definition, &ballots, &delegations);
         if !result.problems.is_empty() {
             // The node checked every ballot on the way in; a stored ballot that fails now was

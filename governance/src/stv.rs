@@ -66,6 +66,29 @@ pub struct StvCount {
     pub elected: Vec<Candidate>,
 }
 
+/// Of `among` (not empty), the one with the most (or fewest) `votes`, a tie settled by the
+/// previous stages and then the lot.
+fn pick(
+    among: &[Candidate],
+    votes: impl Fn(Candidate) -> u64,
+    end: Pick,
+    history: &[Vec<Option<u64>>],
+    lot: &Lot,
+) -> (Candidate, Option<TieBreak>) {
+    let values = among.iter().map(|c| votes(*c));
+    let target = match end {
+        Pick::Most => values.max(),
+        Pick::Fewest => values.min(),
+    }
+    .expect("someone to pick from");
+    let tied: Vec<Candidate> = among
+        .iter()
+        .copied()
+        .filter(|c| votes(*c) == target)
+        .collect();
+    break_tie(&tied, history, end, lot)
+}
+
 /// A parcel of identical ballots: preferences, where they stand, how many, value of each.
 #[derive(Debug, Clone)]
 struct Parcel {
@@ -143,17 +166,8 @@ pub fn count(candidates: usize, seats: usize, ballots: &[RankedBallot], lot: &Lo
             .map(|c| c as Candidate)
             .collect();
         while !reaching.is_empty() && elected.len() < seats {
-            let most = reaching
-                .iter()
-                .map(|c| total(&piles[usize::from(*c)]))
-                .max()
-                .expect("non-empty");
-            let tied: Vec<Candidate> = reaching
-                .iter()
-                .copied()
-                .filter(|c| total(&piles[usize::from(*c)]) == most)
-                .collect();
-            let (chosen, tie) = break_tie(&tied, &history, Pick::Most, lot);
+            let votes = |c: Candidate| total(&piles[usize::from(c)]);
+            let (chosen, tie) = pick(&reaching, votes, Pick::Most, &history, lot);
             tie_breaks.extend(tie);
             state[usize::from(chosen)] = State::Elected;
             elected.push(chosen);
@@ -174,17 +188,8 @@ pub fn count(candidates: usize, seats: usize, ballots: &[RankedBallot], lot: &Lo
         {
             let mut rest = continuing.clone();
             while !rest.is_empty() {
-                let most = rest
-                    .iter()
-                    .map(|c| total(&piles[usize::from(*c)]))
-                    .max()
-                    .expect("non-empty");
-                let tied: Vec<Candidate> = rest
-                    .iter()
-                    .copied()
-                    .filter(|c| total(&piles[usize::from(*c)]) == most)
-                    .collect();
-                let (chosen, tie) = break_tie(&tied, &history, Pick::Most, lot);
+                let votes = |c: Candidate| total(&piles[usize::from(c)]);
+                let (chosen, tie) = pick(&rest, votes, Pick::Most, &history, lot);
                 tie_breaks.extend(tie);
                 state[usize::from(chosen)] = State::Elected;
                 elected.push(chosen);
@@ -213,13 +218,16 @@ pub fn count(candidates: usize, seats: usize, ballots: &[RankedBallot], lot: &Lo
             .filter(|(_, surplus)| *surplus > 0)
             .collect();
         let stage_tie;
-        if let Some(largest) = surpluses.iter().map(|(_, s)| *s).max() {
-            let tied: Vec<Candidate> = surpluses
-                .iter()
-                .filter(|(_, s)| *s == largest)
-                .map(|(c, _)| *c)
-                .collect();
-            let (from, tie) = break_tie(&tied, &history, Pick::Most, lot);
+        if !surpluses.is_empty() {
+            let with_surplus: Vec<Candidate> = surpluses.iter().map(|(c, _)| *c).collect();
+            let surplus_of = |c: Candidate| {
+                surpluses
+                    .iter()
+                    .find(|(d, _)| *d == c)
+                    .map_or(0, |(_, s)| *s)
+            };
+            let (from, tie) = pick(&with_surplus, surplus_of, Pick::Most, &history, lot);
+            let largest = surplus_of(from);
             stage_tie = tie;
             pending.retain(|c| *c != from);
             let from_index = usize::from(from);
@@ -249,17 +257,8 @@ pub fn count(candidates: usize, seats: usize, ballots: &[RankedBallot], lot: &Lo
             };
         } else {
             pending.clear();
-            let fewest = continuing
-                .iter()
-                .map(|c| total(&piles[usize::from(*c)]))
-                .min()
-                .expect("continuing candidates remain");
-            let tied: Vec<Candidate> = continuing
-                .iter()
-                .copied()
-                .filter(|c| total(&piles[usize::from(*c)]) == fewest)
-                .collect();
-            let (excluded, tie) = break_tie(&tied, &history, Pick::Fewest, lot);
+            let votes = |c: Candidate| total(&piles[usize::from(c)]);
+            let (excluded, tie) = pick(&continuing, votes, Pick::Fewest, &history, lot);
             stage_tie = tie;
             let index = usize::from(excluded);
             state[index] = State::Excluded;

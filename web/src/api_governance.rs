@@ -12,7 +12,6 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use commons_governance::export;
 use commons_governance::store::Proposal;
 use commons_ledger::keys::{decode_hex_vec, Signature};
 use serde::Deserialize;
@@ -182,29 +181,10 @@ pub async fn ballots(
     Query(query): Query<RoundQuery>,
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &v, &slug).await?;
-    let view = state.services.proposal_view(&actor, number).await?;
-    let wanted = query.round.unwrap_or(view.proposal.round);
-    let round = view
-        .rounds
-        .iter()
-        .find(|r| r.round.round == wanted && r.round.decision.is_some())
-        .ok_or_else(|| {
-            api_error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "No closed round with that number.",
-            )
-        })?;
-    let (ballots, delegations) = state
+    let (text, _) = state
         .services
-        .round_records(&actor, &view.proposal, &round.round)
+        .round_export(&actor, number, query.round)
         .await?;
-    let text = export::write(
-        &round.round.definition,
-        &ballots,
-        &delegations,
-        round.round.decision.as_ref(),
-    );
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

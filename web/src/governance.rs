@@ -1058,6 +1058,32 @@ impl Services {
         Ok((ballots, delegations))
     }
 
+    /// A closed round's export (JSON Lines: definition, signed ballots, delegations, recorded
+    /// decision) and the round's number; `round` defaults to the latest.
+    pub async fn round_export(
+        &self,
+        actor: &Actor,
+        number: i64,
+        round: Option<u32>,
+    ) -> Result<(String, u32), ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        let wanted = round.unwrap_or(proposal.round);
+        let found = match self.governance.round(proposal.id, wanted).await? {
+            Some(found) if found.decision.is_some() => found,
+            _ => return Err(ActionError::NotFound),
+        };
+        let (ballots, delegations) = self.round_records(actor, &proposal, &found).await?;
+        Ok((
+            commons_governance::export::write(
+                &found.definition,
+                &ballots,
+                &delegations,
+                found.decision.as_ref(),
+            ),
+            wanted,
+        ))
+    }
+
     /// Everything the proposal page shows.
     pub async fn proposal_view(
         &self,
@@ -1360,5 +1386,63 @@ impl Services {
             }
         }
         Ok(reminded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_ballot_form_reads_into_its_choice() {
+        let choice = |method: Method, pairs: &[(&str, &str)]| {
+            parse_choice(&method, 3, &fields(pairs)).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            choice(Method::Majority, &[("position", "no")]),
+            Ok(Choice::Majority(Position::No))
+        );
+        assert_eq!(
+            choice(
+                Method::Consent,
+                &[("stance", "object"), ("reason", " Too soon ")]
+            ),
+            Ok(Choice::Consent(Stance::Object {
+                reason: "Too soon".into()
+            }))
+        );
+        assert!(choice(Method::Consent, &[("stance", "object")]).is_err());
+        assert_eq!(
+            choice(
+                Method::Approval,
+                &[("approve-2", "on"), ("approve-0", "on")]
+            ),
+            Ok(Choice::Approval(vec![0, 2]))
+        );
+        assert_eq!(
+            choice(Method::Approval, &[]),
+            Ok(Choice::Approval(vec![])),
+            "approving nothing is a valid ballot"
+        );
+        assert_eq!(
+            choice(Method::Score, &[("score-0", "5"), ("score-2", "1")]),
+            Ok(Choice::Score(vec![5, 0, 1]))
+        );
+        assert!(choice(Method::Score, &[("score-0", "6")]).is_err());
+        // Ranks may skip numbers; they must not repeat; at least one.
+        assert_eq!(
+            choice(Method::Irv, &[("rank-0", "3"), ("rank-2", "1")]),
+            Ok(Choice::Ranked(vec![2, 0]))
+        );
+        assert!(choice(Method::Schulze, &[("rank-0", "1"), ("rank-1", "1")]).is_err());
+        assert!(choice(Method::Stv { seats: 2 }, &[]).is_err());
+        assert!(choice(Method::Irv, &[("rank-1", "9")]).is_err());
     }
 }

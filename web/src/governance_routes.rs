@@ -8,7 +8,6 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use commons_governance::export;
 use commons_governance::policy::{Proposers, Step};
 use serde::Deserialize;
 
@@ -421,23 +420,10 @@ pub async fn ballots_export(
     Query(query): Query<RoundQuery>,
 ) -> Result<Response, AppError> {
     let actor = actor_for(&state, &v, &slug).await?;
-    let view = state.services.proposal_view(&actor, number).await?;
-    let wanted = query.round.unwrap_or(view.proposal.round);
-    let round = view
-        .rounds
-        .iter()
-        .find(|r| r.round.round == wanted && r.round.decision.is_some())
-        .ok_or(AppError::NotFound)?;
-    let (ballots, delegations) = state
+    let (text, wanted) = state
         .services
-        .round_records(&actor, &view.proposal, &round.round)
+        .round_export(&actor, number, query.round)
         .await?;
-    let text = export::write(
-        &round.round.definition,
-        &ballots,
-        &delegations,
-        round.round.decision.as_ref(),
-    );
     let mut response = text.into_response();
     let headers = response.headers_mut();
     headers.insert(
