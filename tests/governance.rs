@@ -127,6 +127,9 @@ both_backends! {
             Ballot::new(&definition, key.public_key(), at, Choice::Majority(position)).sign(key)
         };
         governance.cast(&vote(0, NOW_MS + 10, Position::No), NOW_MS + 10).await.expect("cast");
+        // A ballot whose own time is outside the round is refused, whatever the node's clock.
+        let future = governance.cast(&vote(2, NOW_MS + HOUR_MS + 5, Position::Yes), NOW_MS + 10).await;
+        assert!(matches!(future, Err(GovernanceError::VotingClosed)));
         let same = governance.cast(&vote(0, NOW_MS + 10, Position::Yes), NOW_MS + 10).await;
         assert!(matches!(same, Err(GovernanceError::SameMoment)));
         let receipt = governance.cast(&vote(0, NOW_MS + 20, Position::Yes), NOW_MS + 20).await.expect("changed mind");

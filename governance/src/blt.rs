@@ -20,6 +20,10 @@ use crate::ranked::{Candidate, Lot, Mark, RankedBallot, CANDIDATES_MAX, MARKS_MA
 
 /// At most this many ballot lines in one file (ten times San Francisco's 2011 mayoral race).
 pub const BALLOT_LINES_MAX: usize = 2_000_000;
+/// The largest weight of one ballot line, and of all of them together: counts (STV works in
+/// 1/100,000 of a vote) stay far from overflowing 64 bits.
+pub const WEIGHT_MAX: u64 = 1_000_000_000;
+pub const TOTAL_WEIGHT_MAX: u64 = 1_000_000_000_000;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum BltError {
@@ -155,6 +159,7 @@ pub fn parse(text: &str) -> Result<Election, BltError> {
     let mut ballots = Vec::new();
     let mut ended = false;
     let mut first = true;
+    let mut total_weight: u64 = 0;
     for (number, line) in lines.by_ref() {
         if first && line.starts_with('-') && !line.starts_with("- ") && line != "-" {
             first = false;
@@ -178,7 +183,20 @@ pub fn parse(text: &str) -> Result<Election, BltError> {
         let weight: u64 = tokens
             .next()
             .and_then(|t| t.parse().ok())
-            .ok_or_else(|| line_error(number, "a ballot line starts with its weight"))?;
+            .filter(|w| *w <= WEIGHT_MAX)
+            .ok_or_else(|| {
+                line_error(
+                    number,
+                    format!("a ballot line starts with its weight, 0 to {WEIGHT_MAX}"),
+                )
+            })?;
+        total_weight += weight;
+        if total_weight > TOTAL_WEIGHT_MAX {
+            return Err(line_error(
+                number,
+                format!("the weights add up to more than {TOTAL_WEIGHT_MAX}"),
+            ));
+        }
         let mut marks = Vec::new();
         let mut closed = false;
         for token in tokens {
@@ -321,6 +339,7 @@ mod tests {
             ("2 1\n1 1 0\n0\n\"a\"\n", "every candidate"),
             ("2 1\n1 1 0\n0\nbob\n\"b\"\n", "quoted"),
             ("2 3\n", "seats"),
+            ("2 1\n99999999999 1 0\n0\n\"a\"\n\"b\"\n", "weight"),
         ] {
             let error = parse(text).expect_err(text).to_string();
             assert!(error.contains(needle), "{text:?}: {error}");

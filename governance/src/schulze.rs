@@ -88,25 +88,26 @@ pub fn count(candidates: usize, ballots: &[RankedBallot], lot: &Lot) -> SchulzeC
         }
     }
 
-    // Wins: how many options each option ranks above. The relation is transitive, so sorting by
-    // wins orders the groups, and two options are in one group exactly when neither is above.
-    let wins: Vec<usize> = (0..n)
-        .map(|a| {
-            (0..n)
-                .filter(|b| strongest[a][*b] > strongest[*b][a])
-                .count()
-        })
-        .collect();
-    let mut order: Vec<Candidate> = (0..n as Candidate).collect();
-    order.sort_by_key(|c| (std::cmp::Reverse(wins[usize::from(*c)]), *c));
+    // The ranking: the options no remaining option beats form the first group, then the same
+    // among the rest, and so on. (The relation "a beats b" is transitive, but "tied" is not,
+    // so counting wins would not give Schulze's winner set.)
+    let beats = |a: usize, b: usize| strongest[a][b] > strongest[b][a];
+    let mut remaining: Vec<usize> = (0..n).collect();
     let mut ranking: Vec<Vec<Candidate>> = Vec::new();
-    for candidate in order {
-        match ranking.last_mut() {
-            Some(group) if wins[usize::from(group[0])] == wins[usize::from(candidate)] => {
-                group.push(candidate)
-            }
-            _ => ranking.push(vec![candidate]),
-        }
+    while !remaining.is_empty() {
+        let unbeaten: Vec<usize> = remaining
+            .iter()
+            .copied()
+            .filter(|a| !remaining.iter().any(|b| beats(*b, *a)))
+            .collect();
+        // A transitive relation always leaves someone unbeaten; guard anyway.
+        let group = if unbeaten.is_empty() {
+            remaining.clone()
+        } else {
+            unbeaten
+        };
+        remaining.retain(|a| !group.contains(a));
+        ranking.push(group.into_iter().map(|a| a as Candidate).collect());
     }
 
     let condorcet_winner = (0..n)
@@ -232,6 +233,15 @@ mod tests {
         let tie = count.tie_break.expect("tie");
         assert_eq!(count.winner, Some(tie.chosen()));
         assert_eq!(tie.chosen(), lot().draw(&[0, 1, 2])[0]);
+    }
+
+    /// a>c>b and b>a>c: only a→c is a strong link, so a and b are both unbeaten: a tie for
+    /// first that the lot settles openly (counting wins would have made a win silently).
+    #[test]
+    fn an_unbeaten_pair_is_a_tie_not_a_win() {
+        let count = count(3, &ballots(&[(1, &[0, 2, 1]), (1, &[1, 0, 2])]), &lot());
+        assert_eq!(count.ranking, vec![vec![0, 1], vec![2]]);
+        assert!(count.tie_break.is_some());
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub struct Proposal {
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     pub enacted_seq: Option<i64>,
+    /// Why a passed proposal could not take effect, if it could not.
+    pub enact_error: Option<String>,
 }
 
 /// A frozen voting round.
@@ -187,7 +189,7 @@ fn signature_from(bytes: Vec<u8>) -> Result<Signature, GovernanceError> {
     })?))
 }
 
-const PROPOSAL_COLUMNS: &str = "id, circle, number, author, title, body, method, seats, options, quorum_percent, threshold_percent, delegation, hide_results, actions, documents, status, round, discussion_opened_at_ms, created_at_ms, updated_at_ms, enacted_seq";
+const PROPOSAL_COLUMNS: &str = "id, circle, number, author, title, body, method, seats, options, quorum_percent, threshold_percent, delegation, hide_results, actions, documents, status, round, discussion_opened_at_ms, created_at_ms, updated_at_ms, enacted_seq, enact_error";
 
 fn proposal_from(row: &AnyRow) -> GovernanceResult<Proposal> {
     let corrupt = |what: &str| GovernanceError::Corrupt(what.to_owned());
@@ -223,6 +225,7 @@ fn proposal_from(row: &AnyRow) -> GovernanceResult<Proposal> {
         created_at_ms: row.try_get("created_at_ms")?,
         updated_at_ms: row.try_get("updated_at_ms")?,
         enacted_seq: row.try_get("enacted_seq")?,
+        enact_error: row.try_get("enact_error")?,
     })
 }
 
@@ -446,6 +449,19 @@ impl Governance {
         row.as_ref().map(proposal_from).transpose()
     }
 
+    /// One author's drafts in a circle, newest first.
+    pub async fn drafts_of(&self, circle: i64, author: i64) -> GovernanceResult<Vec<Proposal>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE circle = $1 AND author = $2 AND status = 'draft' ORDER BY number DESC LIMIT $3"
+        ))
+        .bind(circle)
+        .bind(author)
+        .bind(LIST_ROWS_MAX)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(proposal_from).collect()
+    }
+
     /// A circle's proposals in these statuses, newest first.
     pub async fn proposals(
         &self,
@@ -480,13 +496,16 @@ impl Governance {
     ) -> GovernanceResult<Round> {
         let mut tx = self.pool.begin().await?;
         let moved = sqlx::query(
-            "UPDATE proposals SET status = 'voting', round = $1, updated_at_ms = $2 WHERE id = $3 AND status = $4 AND round = $5",
+            "UPDATE proposals SET status = 'voting', round = $1, updated_at_ms = $2
+             WHERE id = $3 AND status = $4 AND round = $5 AND updated_at_ms = $6",
         )
         .bind(i64::from(definition.round))
         .bind(now_ms)
         .bind(proposal.id)
         .bind(from.as_str())
         .bind(i64::from(proposal.round))
+        // An edit that landed after the definition was built would not be what is voted on.
+        .bind(proposal.updated_at_ms)
         .execute(&mut *tx)
         .await?;
         if moved.rows_affected() != 1 {
@@ -607,12 +626,15 @@ impl Governance {
         let mut tx = self.pool.begin().await?;
         // Moving the round's count serialises ballots with the close: once the close has
         // written the decision, no ballot gets in.
+        // The node's clock and the ballot's own time must both fall within the round.
         let open = sqlx::query(
             "UPDATE proposal_rounds SET ballot_count = ballot_count + 1
-             WHERE definition_hash = $1 AND decision IS NULL AND closes_at_ms >= $2 AND opens_at_ms <= $2",
+             WHERE definition_hash = $1 AND decision IS NULL AND closes_at_ms >= $2 AND opens_at_ms <= $2
+               AND closes_at_ms >= $3 AND opens_at_ms <= $3",
         )
         .bind(&hash)
         .bind(now_ms)
+        .bind(ballot.ballot.cast_at_ms)
         .execute(&mut *tx)
         .await?;
         if open.rows_affected() != 1 {
@@ -803,6 +825,34 @@ impl Governance {
             .await?;
         tx.commit().await?;
         Ok(Some(result))
+    }
+
+    /// Closed proposals that carry actions and have not taken effect nor been refused (a crash or
+    /// a database fault between the close and the enactment): (circle, number), oldest first.
+    pub async fn unenacted(&self) -> GovernanceResult<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT circle, number FROM proposals
+             WHERE status = 'closed' AND enacted_seq IS NULL AND enact_error IS NULL AND actions <> $1
+             ORDER BY updated_at_ms LIMIT $2",
+        )
+        .bind(encode_actions(&[]))
+        .bind(LIST_ROWS_MAX)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
+    /// Records why a passed proposal could not take effect.
+    pub async fn set_enact_error(&self, id: i64, why: &str, now_ms: i64) -> GovernanceResult<()> {
+        sqlx::query("UPDATE proposals SET enact_error = $1, updated_at_ms = $2 WHERE id = $3 AND enacted_seq IS NULL")
+            .bind(why)
+            .bind(now_ms)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Records the ledger entry that enacted a proposal.

@@ -84,7 +84,8 @@ pub struct Counted {
 #[derive(Debug, Clone)]
 pub struct Recount {
     pub definition_hash: Hash,
-    /// Every valid ballot's receipt, in board order; its root is the published board root.
+    /// The receipts of every distinct valid ballot and of every delegation record the count
+    /// used, in board order; its root is the published board root.
     pub board: Board,
     pub problems: Vec<Problem>,
     pub counted: Vec<Counted>,
@@ -198,36 +199,37 @@ pub fn recount(
         }
     }
 
-    // 3. The board, and the latest ballot per voter.
+    // 3. The latest ballot per voter. (The same signed ballot given twice is one ballot.)
     let receipts: Vec<Hash> = valid
         .par_iter()
         .map(|b| receipt(&b.bytes, &b.signature))
         .collect();
-    let board = Board::new(
-        valid
-            .iter()
-            .zip(&receipts)
-            .map(|(b, r)| (b.ballot.cast_at_ms, *r))
-            .collect(),
-    );
-    let mut latest: HashMap<PublicKey, (i64, usize)> = HashMap::with_capacity(valid.len());
+    let mut seen_receipts: HashSet<Hash> = HashSet::with_capacity(valid.len());
+    let distinct: Vec<usize> = (0..valid.len())
+        .filter(|i| seen_receipts.insert(receipts[*i]))
+        .collect();
+    let mut latest_time: HashMap<PublicKey, i64> = HashMap::with_capacity(valid.len());
+    for &i in &distinct {
+        let at = valid[i].ballot.cast_at_ms;
+        let entry = latest_time.entry(valid[i].ballot.voter).or_insert(at);
+        *entry = (*entry).max(at);
+    }
+    // Each voter's ballots at their latest time: one counts; two different ones count neither.
+    let mut latest: HashMap<PublicKey, usize> = HashMap::with_capacity(latest_time.len());
     let mut same_moment: HashSet<PublicKey> = HashSet::new();
-    for (position, signed) in valid.iter().enumerate() {
-        let at = signed.ballot.cast_at_ms;
-        match latest.get(&signed.ballot.voter) {
-            Some((seen, _)) if *seen > at => {}
-            Some((seen, other)) if *seen == at => {
-                if receipts[*other] != receipts[position] {
-                    same_moment.insert(signed.ballot.voter);
-                }
-            }
-            _ => {
-                latest.insert(signed.ballot.voter, (at, position));
-            }
+    for &i in &distinct {
+        let voter = valid[i].ballot.voter;
+        if valid[i].ballot.cast_at_ms != latest_time[&voter] {
+            continue;
+        }
+        if latest.insert(voter, i).is_some() {
+            same_moment.insert(voter);
         }
     }
-    for voter in &same_moment {
-        let (at, _) = latest[voter];
+    let mut doubled: Vec<&PublicKey> = same_moment.iter().collect();
+    doubled.sort_unstable();
+    for voter in doubled {
+        let at = latest_time[voter];
         problems.push(Problem {
             record: "ballot",
             index: ballots
@@ -238,10 +240,11 @@ pub fn recount(
             what: "this voter has two different ballots cast at the same moment".into(),
         });
     }
-    let superseded = valid.len() - latest.len();
+    let superseded = distinct.len() - latest.len();
 
     // 4. Delegations.
     let mut usable = Vec::new();
+    let mut usable_signed: Vec<&SignedDelegation> = Vec::new();
     if definition.delegation {
         let items: Vec<(PublicKey, &[u8], Signature)> = delegations
             .iter()
@@ -265,10 +268,24 @@ pub fn recount(
                     voter: Some(record.delegator.to_hex()),
                     what: what.to_owned(),
                 }),
-                None => usable.push(record),
+                None => {
+                    usable.push(record);
+                    usable_signed.push(signed);
+                }
             }
         }
     }
+    // The board: every distinct valid ballot and every delegation record the count used.
+    let mut leaves: Vec<(i64, Hash)> = distinct
+        .iter()
+        .map(|i| (valid[*i].ballot.cast_at_ms, receipts[*i]))
+        .collect();
+    leaves.extend(
+        usable_signed
+            .iter()
+            .map(|d| (d.delegation.made_at_ms, receipt(&d.bytes, &d.signature))),
+    );
+    let board = Board::new(leaves);
     let voted: HashSet<PublicKey> = latest.keys().copied().collect();
     let delegates = choices(&usable, definition.proposal_id);
     let resolution = resolve(electorate, &voted, &delegates);
@@ -277,7 +294,7 @@ pub fn recount(
     let mut counted: Vec<Counted> = latest
         .iter()
         .filter(|(voter, _)| !same_moment.contains(*voter))
-        .map(|(voter, (_, position))| Counted {
+        .map(|(voter, position)| Counted {
             voter: *voter,
             receipt: receipts[*position],
             weight: resolution.weights.get(voter).copied().unwrap_or(1),
@@ -457,7 +474,7 @@ mod tests {
         let r = recount(&v.definition, &ballots, &[delegation]);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.superseded, 1);
-        assert_eq!(r.board.leaves.len(), 3);
+        assert_eq!(r.board.leaves.len(), 4, "three ballots and the delegation");
         assert_eq!(r.participation, 3);
         assert_eq!(
             r.count,
@@ -507,6 +524,56 @@ mod tests {
         assert!(whats[5].contains("majority"));
         assert!(r.counted.is_empty());
         assert_eq!(r.outcome, Outcome::NoQuorum);
+    }
+
+    #[test]
+    fn two_ballots_at_one_moment_matter_only_if_they_are_the_latest_whatever_the_order() {
+        let v = vote(Method::Majority, 2);
+        let yes = Choice::Majority(Position::Yes);
+        let no = Choice::Majority(Position::No);
+        let early_a = v.ballot(0, 1_100, yes.clone());
+        let early_b = v.ballot(0, 1_100, no.clone());
+        let later = v.ballot(0, 1_200, yes.clone());
+        for order in [
+            vec![early_a.clone(), early_b.clone(), later.clone()],
+            vec![later.clone(), early_b.clone(), early_a.clone()],
+        ] {
+            let r = recount(&v.definition, &order, &[]);
+            assert!(r.problems.is_empty(), "{:?}", r.problems);
+            assert_eq!(r.counted.len(), 1);
+            assert_eq!(r.superseded, 2);
+        }
+        // At the latest moment, two different ballots: named, and neither counts.
+        let clash = recount(
+            &v.definition,
+            &[early_a, later, v.ballot(0, 1_200, no)],
+            &[],
+        );
+        assert_eq!(clash.problems.len(), 1);
+        assert!(clash.counted.is_empty());
+        // The same signed ballot twice is one ballot.
+        let once = v.ballot(1, 1_300, yes);
+        let twice = recount(&v.definition, &[once.clone(), once], &[]);
+        assert!(twice.problems.is_empty());
+        assert_eq!(twice.board.leaves.len(), 1);
+    }
+
+    #[test]
+    fn the_board_commits_to_the_delegations_the_count_used() {
+        let v = vote(Method::Majority, 3);
+        let ballots = vec![v.ballot(0, 1_100, Choice::Majority(Position::Yes))];
+        let delegation = Delegation {
+            circle_id: v.definition.circle_id,
+            delegator: v.keys[1].public_key(),
+            delegate: Some(v.keys[0].public_key()),
+            scope: Scope::Standing,
+            made_at_ms: 500,
+        }
+        .sign(&v.keys[1]);
+        let with = recount(&v.definition, &ballots, &[delegation]);
+        let without = recount(&v.definition, &ballots, &[]);
+        assert_ne!(with.board.root(), without.board.root());
+        assert_eq!(with.board.leaves.len(), 2);
     }
 
     #[test]

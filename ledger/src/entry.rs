@@ -67,7 +67,8 @@ pub enum Action {
     },
     /// Tag 3: admit a member: open an account for their key at the default limits.
     Admit { account: PublicKey },
-    /// Tag 4: remove a member: the account can no longer pay or be paid; its balance stays.
+    /// Tag 4: remove a member: the account can no longer pay or be paid; its balance stays; a
+    /// steward key of that account stops being a steward (never the last one).
     Remove { account: PublicKey },
     /// Tag 5: appoint a steward.
     AddSteward { key: PublicKey },

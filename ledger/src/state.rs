@@ -826,6 +826,10 @@ impl CircleState {
             }
             Action::Remove { account } => {
                 self.open_account(account)?;
+                // A removed member is no steward either (never the last one).
+                if self.stewards.contains(account) {
+                    self.remove_steward(account)?;
+                }
                 self.accounts.get_mut(account).expect("checked open").status =
                     AccountStatus::Removed;
                 self.open_requests

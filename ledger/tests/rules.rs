@@ -509,6 +509,26 @@ mod enactments {
         assert_eq!(c.ledger.state.documents[&DOCUMENT_POLICY], Hash([3; 32]));
         let refusal = c.ledger.submit(a, pay(a, b, 100)).expect_err("removed");
         assert!(matches!(refusal, Refusal::NotAMember(_)), "{refusal}");
+        // A removed member's key is no steward any more.
+        let steward_key = c.steward.public_key();
+        c.ledger
+            .submit(
+                &node,
+                enact(vec![Action::AddSteward {
+                    key: a.public_key(),
+                }]),
+            )
+            .expect("a steward");
+        c.ledger
+            .submit(
+                &node,
+                enact(vec![Action::Remove {
+                    account: a.public_key(),
+                }]),
+            )
+            .expect("removed");
+        assert!(!c.ledger.state.is_steward(&a.public_key()));
+        assert!(c.ledger.state.is_steward(&steward_key));
         let refusal = c
             .ledger
             .submit(

@@ -38,6 +38,8 @@ CREATE TABLE proposals (
     updated_at_ms BIGINT NOT NULL,
     -- The ledger entry that enacted it.
     enacted_seq BIGINT,
+    -- Why a passed proposal could not take effect (the ledger's refusal), if it could not.
+    enact_error TEXT,
     UNIQUE (circle, number)
 );
 CREATE INDEX proposals_by_status ON proposals (circle, status, number);

@@ -399,9 +399,7 @@ impl Services {
     pub async fn proposal_lists(&self, actor: &Actor) -> Result<ProposalLists, ActionError> {
         let circle = actor.circle.row_id;
         let g = &self.governance;
-        let drafts = g
-            .proposals(circle, &[Status::Draft], PROPOSALS_LISTED)
-            .await?;
+        let drafts = g.drafts_of(circle, actor.user.id).await?;
         Ok(ProposalLists {
             voting: g
                 .proposals(circle, &[Status::Voting], PROPOSALS_LISTED)
@@ -416,10 +414,7 @@ impl Services {
                     PROPOSALS_LISTED,
                 )
                 .await?,
-            my_drafts: drafts
-                .into_iter()
-                .filter(|p| p.author == actor.user.id)
-                .collect(),
+            my_drafts: drafts,
         })
     }
 
@@ -869,7 +864,17 @@ impl Services {
             return Err(invalid("ballot", "ballot-error-own-key"));
         }
         let key = self.signing_key(actor)?;
-        let mut cast_at = now;
+        // After my latest ballot, even one signed on a machine whose clock runs a little ahead.
+        let latest = self
+            .governance
+            .ballots_of(&round.definition_hash, &actor.membership.account_key)
+            .await?
+            .first()
+            .map_or(i64::MIN, |b| b.ballot.cast_at_ms);
+        let mut cast_at = now.max(latest.saturating_add(1));
+        if cast_at > definition.closes_at_ms {
+            return Err(invalid("ballot", "ballot-error-closed"));
+        }
         for _ in 0..3 {
             let ballot =
                 Ballot::new(definition, key.public_key(), cast_at, choice.clone()).sign(&key);
@@ -916,6 +921,11 @@ impl Services {
         }
         if (ballot.cast_at_ms - now).abs() > SIGNED_BALLOT_CLOCK_SKEW_MS {
             return Err(invalid("ballot", "ballot-error-clock"));
+        }
+        if ballot.cast_at_ms < round.definition.opens_at_ms
+            || ballot.cast_at_ms > round.definition.closes_at_ms
+        {
+            return Err(invalid("ballot", "ballot-error-closed"));
         }
         ballot
             .choice
@@ -970,20 +980,37 @@ impl Services {
             if key == me {
                 return Err(invalid("delegate", "delegation-error-self"));
             }
-            // No cycles: following the delegate's own delegations must never lead back here.
-            let current = self
-                .delegates_now(&actor.circle, proposal.unwrap_or(0))
-                .await?;
-            let mut at = key;
-            let mut steps = 0;
-            while let Some(next) = current.get(&at) {
-                if *next == me {
-                    return Err(invalid("delegate", "delegation-error-cycle"));
+            // No cycles: following the delegate's own delegations must never lead back here —
+            // for this proposal, or (for a standing delegation) for any proposal open now.
+            let scopes: Vec<i64> = match proposal {
+                Some(number) => vec![number],
+                None => {
+                    let mut open: Vec<i64> = self
+                        .governance
+                        .proposals(
+                            actor.circle.row_id,
+                            &[Status::Discussion, Status::Voting],
+                            PROPOSALS_LISTED,
+                        )
+                        .await?
+                        .iter()
+                        .map(|p| p.number)
+                        .collect();
+                    open.push(0);
+                    open
                 }
-                at = *next;
-                steps += 1;
-                if steps > 10_000 {
-                    break;
+            };
+            for scope in scopes {
+                let current = self.delegates_now(&actor.circle, scope).await?;
+                let mut at = key;
+                for _ in 0..=current.len() {
+                    match current.get(&at) {
+                        Some(next) if *next == me => {
+                            return Err(invalid("delegate", "delegation-error-cycle"));
+                        }
+                        Some(next) => at = *next,
+                        None => break,
+                    }
                 }
             }
             Some(key)
@@ -1212,9 +1239,29 @@ impl Services {
             let Some(info) = circles.get(&circle) else {
                 continue;
             };
+            // One round that cannot close (a stored record changed behind the node's back)
+            // must not hold up every other vote on the node.
+            let result = match self.governance.proposal(circle, number).await {
+                Ok(Some(proposal)) => self.close_round(info, &proposal).await,
+                Ok(None) => Ok(false),
+                Err(error) => Err(error.into()),
+            };
+            match result {
+                Ok(true) => closed += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::error!(%error, circle = %info.slug, proposal = number, "a vote could not be closed");
+                }
+            }
+        }
+        // Passed proposals that a crash or a fault kept from taking effect.
+        for (circle, number) in self.governance.unenacted().await? {
+            let Some(info) = circles.get(&circle) else {
+                continue;
+            };
             if let Some(proposal) = self.governance.proposal(circle, number).await? {
-                if self.close_round(info, &proposal).await? {
-                    closed += 1;
+                if let Err(error) = self.enact_passed(info, &proposal).await {
+                    tracing::error!(%error, circle = %info.slug, proposal = number, "a passed proposal could not take effect yet");
                 }
             }
         }
@@ -1232,10 +1279,8 @@ impl Services {
         let Some(result) = self.governance.close(proposal, proposal.round, now).await? else {
             return Ok(false);
         };
-        if result.outcome == Outcome::Passed && !proposal.draft.actions.is_empty() {
-            if let Err(error) = self.enact(info, proposal, &result).await {
-                tracing::warn!(%error, circle = %info.slug, proposal = proposal.number, "a passed proposal could not be enacted");
-            }
+        if result.outcome == Outcome::Passed {
+            self.enact_passed(info, proposal).await?;
         }
         if let Some(round) = self.governance.round(proposal.id, proposal.round).await? {
             let people = self.db.active_members(info.row_id).await?;
@@ -1259,25 +1304,62 @@ impl Services {
         Ok(true)
     }
 
-    /// Applies a passed proposal: the ledger entry first (signed by the node key), then what
-    /// the web space keeps beside the ledger (memberships, agreements, policy).
+    /// Applies a passed proposal whose last round closed, if it carries actions: the ledger's
+    /// refusal is recorded on the proposal (and shown); a fault leaves it to be tried again.
+    async fn enact_passed(
+        &self,
+        info: &CircleInfo,
+        proposal: &Proposal,
+    ) -> Result<(), ActionError> {
+        let Some(round) = self.governance.round(proposal.id, proposal.round).await? else {
+            return Ok(());
+        };
+        let Some(decision) = &round.decision else {
+            return Ok(());
+        };
+        let passed = serde_json::from_value::<Outcome>(decision.outcome.clone())
+            .is_ok_and(|o| o == Outcome::Passed);
+        if !passed || round.definition.actions.is_empty() {
+            return Ok(());
+        }
+        match self.enact(info, proposal, &round).await {
+            Ok(()) => Ok(()),
+            Err(ActionError::Refused(refusal)) => {
+                tracing::warn!(%refusal, circle = %info.slug, proposal = proposal.number, "a passed proposal was refused by the ledger");
+                self.governance
+                    .set_enact_error(proposal.id, &refusal.to_string(), self.store.now_ms())
+                    .await?;
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Applies a passed proposal: the ledger entry first (signed by the node key, with the
+    /// actions of the frozen round), then what the web space keeps beside the ledger
+    /// (memberships, and the agreements or policy whose hashes the actions name).
     async fn enact(
         &self,
         info: &CircleInfo,
         proposal: &Proposal,
-        result: &Recount,
+        round: &Round,
     ) -> Result<(), ActionError> {
+        let board_root = Hash::from_hex(
+            &round
+                .decision
+                .as_ref()
+                .map(|d| d.board_root.clone())
+                .unwrap_or_default(),
+        )
+        .map_err(|_| ActionError::Database(sqlx::Error::Decode("a board root".into())))?;
+        let actions = round.definition.actions.clone();
         let appended = self
             .store
-            .enact(
-                info,
-                result.definition_hash,
-                result.board.root(),
-                proposal.draft.actions.clone(),
-            )
+            .enact(info, round.definition_hash, board_root, actions.clone())
             .await?;
         let now = self.store.now_ms();
-        for action in &proposal.draft.actions {
+        let documents = &proposal.draft.documents;
+        for action in &actions {
             match action {
                 Action::Admit { account } => {
                     if let Some(member) = self.member_with_key(info, account).await? {
@@ -1299,8 +1381,13 @@ impl Services {
                             .await?;
                     }
                 }
-                Action::SetDocument { document, .. } if *document == DOCUMENT_AGREEMENTS => {
-                    if let Some(text) = &proposal.draft.documents.agreements {
+                Action::SetDocument { document, hash } if *document == DOCUMENT_AGREEMENTS => {
+                    // Only the very text the vote committed to.
+                    if let Some(text) = documents
+                        .agreements
+                        .as_ref()
+                        .filter(|text| agreements_hash(text) == *hash)
+                    {
                         let mut settings = self
                             .db
                             .circle_settings(info.row_id)
@@ -1318,8 +1405,8 @@ impl Services {
                             .await?;
                     }
                 }
-                Action::SetDocument { .. } => {
-                    if let Some(policy) = &proposal.draft.documents.policy {
+                Action::SetDocument { hash, .. } => {
+                    if let Some(policy) = documents.policy.as_ref().filter(|p| p.hash() == *hash) {
                         self.governance.set_policy(info.row_id, policy, now).await?;
                     }
                 }

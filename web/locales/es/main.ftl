@@ -756,6 +756,7 @@ proposal-changes-lead = Si se aprueba, esto entra en vigor por sí solo y se esc
 proposal-new-agreements = Leer los acuerdos propuestos
 proposal-rules = Quórum { $quorum } % · umbral { $threshold } %
 proposal-enacted = Esta decisión está en vigor: la aplicó el asiento { $seq } del libro.
+proposal-enact-refused = Se aprobó, pero el libro se negó a aplicarla: { $why }
 proposal-see-ledger = Ver el libro
 proposal-edit = Editar
 proposal-step-discuss = Abrir el debate

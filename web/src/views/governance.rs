@@ -805,6 +805,9 @@ pub fn proposal_page(
                     ("quorum", &proposal.draft.quorum_percent.to_string()),
                     ("threshold", &proposal.draft.threshold_percent.to_string()),
                 ])) }
+                @if let Some(why) = &proposal.enact_error {
+                    p.field-error { (tr.ta("proposal-enact-refused", &[("why", why)])) }
+                }
                 @if proposal.status == Status::Enacted {
                     p.ok { (tr.ta("proposal-enacted", &[("seq", &proposal.enacted_seq.unwrap_or(0).to_string())]))
                         " " a href={"/c/" (slug) "/ledger"} { (tr.t("proposal-see-ledger")) } }
