@@ -837,6 +837,18 @@ impl Services {
             .await?)
     }
 
+    /// The proposal's round that takes ballots now, and the time it was looked at.
+    async fn open_round_of(&self, actor: &Actor, number: i64) -> Result<(Round, i64), ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        let now = self.store.now_ms();
+        match self.governance.round(proposal.id, proposal.round).await? {
+            Some(round) if proposal.status == Status::Voting && round.is_open(now) => {
+                Ok((round, now))
+            }
+            _ => Err(invalid("ballot", "ballot-error-closed")),
+        }
+    }
+
     /// Casts the member's ballot in the proposal's open round, signed with their key; returns
     /// the receipt.
     pub async fn vote(
@@ -845,12 +857,7 @@ impl Services {
         number: i64,
         fields: &[(String, String)],
     ) -> Result<Hash, ActionError> {
-        let proposal = self.proposal_of(actor, number).await?;
-        let now = self.store.now_ms();
-        let round = match self.governance.round(proposal.id, proposal.round).await? {
-            Some(round) if proposal.status == Status::Voting && round.is_open(now) => round,
-            _ => return Err(invalid("ballot", "ballot-error-closed")),
-        };
+        let (round, now) = self.open_round_of(actor, number).await?;
         let definition = &round.definition;
         if definition
             .electorate
@@ -896,12 +903,7 @@ impl Services {
         bytes: Vec<u8>,
         signature: commons_ledger::keys::Signature,
     ) -> Result<Hash, ActionError> {
-        let proposal = self.proposal_of(actor, number).await?;
-        let now = self.store.now_ms();
-        let round = match self.governance.round(proposal.id, proposal.round).await? {
-            Some(round) if proposal.status == Status::Voting && round.is_open(now) => round,
-            _ => return Err(invalid("ballot", "ballot-error-closed")),
-        };
+        let (round, now) = self.open_round_of(actor, number).await?;
         let signed = SignedBallot::from_parts(bytes, signature)
             .map_err(|_| invalid("ballot", "ballot-error-malformed"))?;
         let ballot = &signed.ballot;
