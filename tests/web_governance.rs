@@ -186,6 +186,9 @@ both_backends! {
         assert!(page.body.contains("4 of 4 members took part"), "{}", page.body);
         assert!(page.body.contains("1 votes came through delegation") || page.body.contains("votes came through delegation"), "{}", page.body);
         assert!(page.body.contains("Your ballot is on the published ballot board"), "{}", page.body);
+        assert!(page.body.contains("Cai Moreno → Amara Okafor"), "how the delegated vote flowed: {}", page.body);
+        let list = dee.get("/c/garden/proposals").await;
+        assert!(list.body.contains("<strong>Passed</strong>"), "{}", list.body);
         // A ballot after the close is refused.
         let page = vote(&mut bea, 1, &[("position", "no")]).await;
         assert_eq!(page.status, 422);

@@ -560,6 +560,45 @@ impl Governance {
         rows.iter().map(round_from).collect()
     }
 
+    /// For these proposals (at most [`LIST_ROWS_MAX`]), their latest round's closing time and
+    /// recorded decision, by proposal id: what a list of proposals shows.
+    pub async fn latest_rounds(
+        &self,
+        ids: &[i64],
+    ) -> GovernanceResult<std::collections::HashMap<i64, (i64, Option<Decision>)>> {
+        let ids: Vec<i64> = ids.iter().copied().take(LIST_ROWS_MAX as usize).collect();
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let list = (0..ids.len())
+            .map(|n| format!("${}", n + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT r.proposal, r.closes_at_ms, r.decision FROM proposal_rounds r
+             JOIN proposals p ON p.id = r.proposal AND p.round = r.round
+             WHERE r.proposal IN ({list})"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let decision: Option<String> = row.try_get("decision")?;
+                let decision = decision
+                    .map(|text| serde_json::from_str(&text))
+                    .transpose()
+                    .map_err(|_| GovernanceError::Corrupt("a decision".into()))?;
+                Ok((
+                    row.try_get::<i64, _>("proposal")?,
+                    (row.try_get::<i64, _>("closes_at_ms")?, decision),
+                ))
+            })
+            .collect()
+    }
+
     /// The round with this definition hash, with its proposal.
     pub async fn round_by_hash(&self, hash: &Hash) -> GovernanceResult<Option<(Proposal, Round)>> {
         let row = sqlx::query(&format!(

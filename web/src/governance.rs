@@ -376,6 +376,8 @@ pub struct ProposalLists {
     pub discussion: Vec<Proposal>,
     pub decided: Vec<Proposal>,
     pub my_drafts: Vec<Proposal>,
+    /// Per proposal id: its latest round's closing time and outcome (once decided).
+    pub rounds: HashMap<i64, (i64, Option<Outcome>)>,
 }
 
 impl Services {
@@ -400,7 +402,7 @@ impl Services {
         let circle = actor.circle.row_id;
         let g = &self.governance;
         let drafts = g.drafts_of(circle, actor.user.id).await?;
-        Ok(ProposalLists {
+        let mut lists = ProposalLists {
             voting: g
                 .proposals(circle, &[Status::Voting], PROPOSALS_LISTED)
                 .await?,
@@ -415,7 +417,24 @@ impl Services {
                 )
                 .await?,
             my_drafts: drafts,
-        })
+            rounds: HashMap::new(),
+        };
+        let ids: Vec<i64> = lists
+            .voting
+            .iter()
+            .chain(&lists.decided)
+            .map(|p| p.id)
+            .collect();
+        lists.rounds = g
+            .latest_rounds(&ids)
+            .await?
+            .into_iter()
+            .map(|(id, (closes, decision))| {
+                let outcome = decision.and_then(|d| serde_json::from_value(d.outcome).ok());
+                (id, (closes, outcome))
+            })
+            .collect();
+        Ok(lists)
     }
 
     async fn member_key(

@@ -62,6 +62,7 @@ fn proposal_list(
     title_id: &str,
     list: &[Proposal],
     empty_id: &str,
+    rounds: &std::collections::HashMap<i64, (i64, Option<Outcome>)>,
 ) -> Markup {
     let tr = &v.tr;
     let heading = format!("{title_id}-title");
@@ -80,7 +81,12 @@ fn proposal_list(
                             " "
                             span.badge { (status_label(tr, p.status)) }
                             p.hint {
-                                (method_label(tr, &p.draft.method)) " · " (when(p.updated_at_ms))
+                                (method_label(tr, &p.draft.method)) " · "
+                                @match (p.status, rounds.get(&p.id)) {
+                                    (Status::Voting, Some((closes, _))) => (tr.ta("proposals-closes", &[("when", &when(*closes))])),
+                                    (_, Some((_, Some(outcome)))) => strong { (outcome_text(tr, outcome, &p.draft.options)) },
+                                    _ => (when(p.updated_at_ms)),
+                                }
                             }
                         }
                     }
@@ -114,12 +120,12 @@ pub fn proposals_page(
                 }
             }
             p.lead { (tr.t("proposals-lead")) }
-            (proposal_list(v, slug, "proposals-voting", &lists.voting, "proposals-voting-none"))
-            (proposal_list(v, slug, "proposals-discussion", &lists.discussion, "proposals-discussion-none"))
+            (proposal_list(v, slug, "proposals-voting", &lists.voting, "proposals-voting-none", &lists.rounds))
+            (proposal_list(v, slug, "proposals-discussion", &lists.discussion, "proposals-discussion-none", &lists.rounds))
             @if !lists.my_drafts.is_empty() {
-                (proposal_list(v, slug, "proposals-drafts", &lists.my_drafts, "proposals-drafts-none"))
+                (proposal_list(v, slug, "proposals-drafts", &lists.my_drafts, "proposals-drafts-none", &lists.rounds))
             }
-            (proposal_list(v, slug, "proposals-decided", &lists.decided, "proposals-decided-none"))
+            (proposal_list(v, slug, "proposals-decided", &lists.decided, "proposals-decided-none", &lists.rounds))
         },
     )
 }
@@ -355,7 +361,12 @@ fn tie_note(tr: &Tr, options: &[String], tie: &TieBreak) -> String {
     }
 }
 
-fn results(v: &Visitor, view: &RoundView, recount: &Recount) -> Markup {
+fn results(
+    v: &Visitor,
+    view: &RoundView,
+    recount: &Recount,
+    names: &std::collections::HashMap<PublicKey, String>,
+) -> Markup {
     let tr = &v.tr;
     let options = &view.round.definition.options;
     let caption = tr.ta(
@@ -548,6 +559,19 @@ fn results(v: &Visitor, view: &RoundView, recount: &Recount) -> Markup {
             details {
                 summary { (tr.ta("results-delegations", &[("count", &recount.flows.iter().filter(|f| f.counted).count().to_string())])) }
                 p.hint { (tr.t("results-delegations-hint")) }
+                ul.flows {
+                    @for flow in &recount.flows {
+                        @let name = |key: &PublicKey| names.get(key).cloned().unwrap_or_else(|| key.short());
+                        @let path = std::iter::once(name(&flow.from))
+                            .chain(flow.path.iter().map(name))
+                            .collect::<Vec<_>>()
+                            .join(" → ");
+                        li {
+                            (path)
+                            @if !flow.counted { " " span.hint { (tr.t("results-flow-lost")) } }
+                        }
+                    }
+                }
             }
         }
     }
@@ -870,7 +894,7 @@ pub fn proposal_page(
                     @if round.hidden {
                         p { (tr.t("results-hidden")) }
                     } @else if let Some(recount) = &round.recount {
-                        (results(v, round, recount))
+                        (results(v, round, recount, &view.names))
                     }
                     @if let Some(decision) = &round.round.decision {
                         p.hint { (tr.t("results-board")) " " code.hash { (decision.board_root) } }
