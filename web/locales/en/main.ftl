@@ -756,6 +756,7 @@ proposal-changes-none = Nothing changes by itself when this passes.
 proposal-changes-lead = If it passes, this takes effect by itself and is written into the ledger:
 proposal-new-agreements = Read the proposed agreements
 proposal-rules = Quorum { $quorum } % · threshold { $threshold } %
+proposal-rules-quorum = Quorum { $quorum } %
 proposal-enacted = This decision is in force: ledger entry { $seq } applied it.
 proposal-enact-refused = It passed, but the ledger refused to apply it: { $why }
 proposal-see-ledger = See the ledger

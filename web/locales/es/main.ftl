@@ -756,6 +756,7 @@ proposal-changes-none = Nada cambia por sí solo si se aprueba.
 proposal-changes-lead = Si se aprueba, esto entra en vigor por sí solo y se escribe en el libro:
 proposal-new-agreements = Leer los acuerdos propuestos
 proposal-rules = Quórum { $quorum } % · umbral { $threshold } %
+proposal-rules-quorum = Quórum { $quorum } %
 proposal-enacted = Esta decisión está en vigor: la aplicó el asiento { $seq } del libro.
 proposal-enact-refused = Se aprobó, pero el libro se negó a aplicarla: { $why }
 proposal-see-ledger = Ver el libro

@@ -825,10 +825,16 @@ pub fn proposal_page(
                         (policy_list(tr, policy))
                     }
                 }
-                p.hint { (tr.ta("proposal-rules", &[
-                    ("quorum", &proposal.draft.quorum_percent.to_string()),
-                    ("threshold", &proposal.draft.threshold_percent.to_string()),
-                ])) }
+                @if proposal.draft.method == Method::Majority {
+                    p.hint { (tr.ta("proposal-rules", &[
+                        ("quorum", &proposal.draft.quorum_percent.to_string()),
+                        ("threshold", &proposal.draft.threshold_percent.to_string()),
+                    ])) }
+                } @else {
+                    p.hint { (tr.ta("proposal-rules-quorum", &[
+                        ("quorum", &proposal.draft.quorum_percent.to_string()),
+                    ])) }
+                }
                 @if let Some(why) = &proposal.enact_error {
                     p.field-error { (tr.ta("proposal-enact-refused", &[("why", why)])) }
                 }
