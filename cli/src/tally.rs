@@ -64,29 +64,52 @@ fn right(text: impl ToString) -> Cell {
     Cell::new(text.to_string()).set_alignment(CellAlignment::Right)
 }
 
-/// The round-by-round table of an instant-runoff count.
-pub fn irv_table(names: &[String], count: &IrvCount) -> String {
+/// A table of each candidate's votes per round (or stage), with a last row of what left the
+/// count: `columns` holds each round's tallies (`None` once a candidate is out) and `last` its
+/// total for that row.
+fn rounds_table(
+    names: &[String],
+    candidates: usize,
+    labels: &[String],
+    columns: &[(Vec<Option<String>>, String)],
+    last_label: &str,
+) -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     let mut header = vec![Cell::new("Candidate")];
-    header.extend((1..=count.rounds.len()).map(|r| right(format!("R{r}"))));
+    header.extend(labels.iter().map(right));
     table.set_header(header);
-    for candidate in 0..count.candidates {
+    for candidate in 0..candidates {
         let mut row = vec![Cell::new(name(names, candidate as Candidate))];
         row.extend(
-            count
-                .rounds
+            columns
                 .iter()
-                .map(|round| match round.tallies[candidate] {
-                    Some(votes) => right(votes),
-                    None => right("—"),
-                }),
+                .map(|(tallies, _)| right(tallies[candidate].as_deref().unwrap_or("—"))),
         );
         table.add_row(row);
     }
-    let mut exhausted = vec![Cell::new("Exhausted")];
-    exhausted.extend(count.rounds.iter().map(|round| right(round.exhausted)));
-    table.add_row(exhausted);
+    let mut last = vec![Cell::new(last_label)];
+    last.extend(columns.iter().map(|(_, total)| right(total)));
+    table.add_row(last);
+    table
+}
+
+/// The round-by-round table of an instant-runoff count.
+pub fn irv_table(names: &[String], count: &IrvCount) -> String {
+    let labels: Vec<String> = (1..=count.rounds.len()).map(|r| format!("R{r}")).collect();
+    let columns: Vec<(Vec<Option<String>>, String)> = count
+        .rounds
+        .iter()
+        .map(|round| {
+            let tallies = round
+                .tallies
+                .iter()
+                .map(|t| t.map(|v| v.to_string()))
+                .collect();
+            (tallies, round.exhausted.to_string())
+        })
+        .collect();
+    let table = rounds_table(names, count.candidates, &labels, &columns, "Exhausted");
     let mut out = table.to_string();
     for (index, round) in count.rounds.iter().enumerate() {
         if let Some(excluded) = round.excluded {
@@ -145,32 +168,22 @@ pub fn schulze_table(names: &[String], count: &SchulzeCount) -> String {
 
 /// The stages of an STV count.
 pub fn stv_table(names: &[String], count: &StvCount) -> String {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
-    let mut header = vec![Cell::new("Candidate")];
-    header.extend((1..=count.stages.len()).map(|s| right(format!("S{s}"))));
-    table.set_header(header);
-    for candidate in 0..count.candidates {
-        let mut row = vec![Cell::new(name(names, candidate as Candidate))];
-        row.extend(
-            count
-                .stages
-                .iter()
-                .map(|stage| match stage.tallies[candidate] {
-                    Some(votes) => right(format_votes(votes)),
-                    None => right("—"),
-                }),
-        );
-        table.add_row(row);
-    }
-    let mut lost = vec![Cell::new("Non-transferable")];
-    lost.extend(
-        count
-            .stages
-            .iter()
-            .map(|stage| right(format_votes(stage.non_transferable))),
+    let labels: Vec<String> = (1..=count.stages.len()).map(|s| format!("S{s}")).collect();
+    let columns: Vec<(Vec<Option<String>>, String)> = count
+        .stages
+        .iter()
+        .map(|stage| {
+            let tallies = stage.tallies.iter().map(|t| t.map(format_votes)).collect();
+            (tallies, format_votes(stage.non_transferable))
+        })
+        .collect();
+    let table = rounds_table(
+        names,
+        count.candidates,
+        &labels,
+        &columns,
+        "Non-transferable",
     );
-    table.add_row(lost);
     let mut out = format!(
         "{} seats, {} valid votes, quota {}\n{table}",
         count.seats,

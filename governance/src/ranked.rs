@@ -112,6 +112,17 @@ impl RankedBallot {
     }
 }
 
+/// Plain rankings with weights, for tests: `(weight, order)`.
+#[cfg(test)]
+pub(crate) fn weighted(spec: &[(u64, &[Candidate])]) -> Vec<RankedBallot> {
+    spec.iter()
+        .map(|(weight, order)| RankedBallot {
+            weight: *weight,
+            ..RankedBallot::ranking(order)
+        })
+        .collect()
+}
+
 /// Identical preference lists merged, their weights summed, in a stable order (first seen
 /// first): counting each distinct list once is what makes large elections fast.
 pub fn merge_preferences(ballots: &[RankedBallot]) -> Vec<(Vec<Candidate>, u64)> {

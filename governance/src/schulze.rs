@@ -152,12 +152,7 @@ mod tests {
     }
 
     fn ballots(spec: &[(u64, &[Candidate])]) -> Vec<RankedBallot> {
-        spec.iter()
-            .map(|(weight, order)| RankedBallot {
-                weight: *weight,
-                ..RankedBallot::ranking(order)
-            })
-            .collect()
+        crate::ranked::weighted(spec)
     }
 
     /// The example from Schulze's paper (and Wikipedia): 45 voters, 5 options A–E; the

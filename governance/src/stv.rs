@@ -297,12 +297,7 @@ mod tests {
     }
 
     fn ballots(spec: &[(u64, &[Candidate])]) -> Vec<RankedBallot> {
-        spec.iter()
-            .map(|(weight, order)| RankedBallot {
-                weight: *weight,
-                ..RankedBallot::ranking(order)
-            })
-            .collect()
+        crate::ranked::weighted(spec)
     }
 
     #[test]

@@ -108,6 +108,7 @@ const memberPages = [
   `/c/${slug}/proposals/1`,
   `/c/${slug}/proposals/2`,
   `/c/${slug}/proposals/3`,
+  `/c/${slug}/proposals/4`,
   `/c/${slug}/proposals/new`,
   `/c/${slug}/delegation`,
 ];

@@ -342,7 +342,7 @@ fn input(title: &str, body: &str, method: &str, options: &str) -> crate::governa
 }
 
 /// The demo's decisions: one decided and in force (its vote planted in the past week), a
-/// ranked-choice vote under way, and a proposal in discussion.
+/// ranked-choice vote under way, a proposal in discussion, and an election of two stewards.
 async fn plant_governance(
     state: &AppState,
     actors: &[crate::services::Actor],
@@ -524,5 +524,44 @@ async fn plant_governance(
         )
         .await
         .map_err(fail)?;
+
+    // 4. Voting now: two stewards for the coming year (single transferable vote).
+    let mut stewards = input(
+        "Who should be our two stewards next year?",
+        "Stewards welcome newcomers and keep the circle's limits fair. Rank the people you would trust with it.",
+        "stv",
+        "Amara Okafor\nDolores Ruiz\nGus Lindqvist\nHana Sato",
+    );
+    stewards.seats = "2".into();
+    let election = services
+        .create_proposal(&actors[9], &stewards)
+        .await
+        .map_err(fail)?;
+    services
+        .proposal_step(&actors[9], election.number, Step::StartDiscussion)
+        .await
+        .map_err(fail)?;
+    services
+        .proposal_step(&actors[9], election.number, Step::OpenVoting)
+        .await
+        .map_err(fail)?;
+    let rankings: &[&[(&str, &str)]] = &[
+        &[("rank-0", "1"), ("rank-1", "2")],
+        &[("rank-0", "1"), ("rank-3", "2")],
+        &[("rank-1", "1"), ("rank-2", "2"), ("rank-0", "3")],
+        &[("rank-3", "1"), ("rank-1", "2")],
+        &[("rank-0", "1"), ("rank-2", "2")],
+        &[("rank-2", "1"), ("rank-3", "2")],
+    ];
+    for (actor, ranking) in actors.iter().skip(4).zip(rankings) {
+        let fields: Vec<(String, String)> = ranking
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        services
+            .vote(actor, election.number, &fields)
+            .await
+            .map_err(fail)?;
+    }
     Ok(())
 }

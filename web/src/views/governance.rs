@@ -7,7 +7,7 @@ use commons_governance::policy::{Policy, Proposers, Status};
 use commons_governance::proposal::Method;
 use commons_governance::ranked::{Candidate, TieBreak};
 use commons_governance::store::{Comment, Proposal};
-use commons_governance::stv::format_votes;
+use commons_governance::stv::{format_votes, StageAction};
 use commons_governance::tally::{Count, Outcome, Recount};
 use commons_ledger::keys::PublicKey;
 use maud::{html, Markup, PreEscaped};
@@ -338,6 +338,42 @@ fn simple_table(tr: &Tr, caption: &str, rows: &[(String, u64)], total: u64) -> M
     }
 }
 
+/// Each option's votes per round (or stage), and a last row of what left the count. Each
+/// column: its label, the tallies (`None` once an option is out), and the last row's value.
+fn rounds_table(
+    tr: &Tr,
+    caption: &str,
+    options: &[String],
+    columns: &[(String, Vec<Option<String>>, String)],
+    last_label: &str,
+) -> Markup {
+    html! {
+        div.table-wrap {
+            table {
+                caption { (caption) }
+                thead { tr {
+                    th scope="col" { (tr.t("results-option")) }
+                    @for (label, _, _) in columns { th scope="col" class="num" { (label) } }
+                } }
+                tbody {
+                    @for (i, option) in options.iter().enumerate() {
+                        tr {
+                            th scope="row" { (option) }
+                            @for (_, tallies, _) in columns {
+                                td.num { (tallies.get(i).cloned().flatten().unwrap_or_else(|| "—".to_owned())) }
+                            }
+                        }
+                    }
+                    tr {
+                        th scope="row" { (last_label) }
+                        @for (_, _, last) in columns { td.num { (last) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn option_name(options: &[String], c: Candidate) -> String {
     options
         .get(usize::from(c))
@@ -461,29 +497,17 @@ fn results(
             let final_total = last.map_or(0, |r| r.continuing_total());
             html! {
                 (bars(&final_rows, final_total))
-                div.table-wrap {
-                    table {
-                        caption { (caption) " — " (tr.t("results-rounds")) }
-                        thead { tr {
-                            th scope="col" { (tr.t("results-option")) }
-                            @for r in 1..=c.rounds.len() { th scope="col" class="num" { (tr.ta("results-round-n", &[("round", &r.to_string())])) } }
-                        } }
-                        tbody {
-                            @for i in 0..c.candidates {
-                                tr {
-                                    th scope="row" { (option_name(options, i as Candidate)) }
-                                    @for r in &c.rounds {
-                                        td.num { @match r.tallies[i] { Some(n) => (n), None => "—" } }
-                                    }
-                                }
-                            }
-                            tr {
-                                th scope="row" { (tr.t("results-exhausted")) }
-                                @for r in &c.rounds { td.num { (r.exhausted) } }
-                            }
-                        }
-                    }
-                }
+                (rounds_table(
+                    tr,
+                    &format!("{caption} — {}", tr.t("results-rounds")),
+                    options,
+                    &c.rounds.iter().enumerate().map(|(n, r)| (
+                        tr.ta("results-round-n", &[("round", &(n + 1).to_string())]),
+                        r.tallies.iter().map(|t| t.map(|v| v.to_string())).collect(),
+                        r.exhausted.to_string(),
+                    )).collect::<Vec<_>>(),
+                    &tr.t("results-exhausted"),
+                ))
                 ol.round-notes {
                     @for (n, r) in c.rounds.iter().enumerate() {
                         @if let Some(out) = r.excluded {
@@ -526,22 +550,37 @@ fn results(
         Count::Stv(c) => {
             html! {
                 p { (tr.ta("results-quota", &[("quota", &format_votes(c.quota)), ("seats", &c.seats.to_string())])) }
-                div.table-wrap {
-                    table {
-                        caption { (caption) " — " (tr.t("results-stages")) }
-                        thead { tr {
-                            th scope="col" { (tr.t("results-option")) }
-                            @for s in 1..=c.stages.len() { th scope="col" class="num" { (tr.ta("results-stage-n", &[("stage", &s.to_string())])) } }
-                        } }
-                        tbody {
-                            @for i in 0..c.candidates {
-                                tr {
-                                    th scope="row" { (option_name(options, i as Candidate)) }
-                                    @for s in &c.stages {
-                                        td.num { @match s.tallies[i] { Some(n) => (format_votes(n)), None => "—" } }
-                                    }
-                                }
+                (rounds_table(
+                    tr,
+                    &format!("{caption} — {}", tr.t("results-stages")),
+                    options,
+                    &c.stages.iter().enumerate().map(|(n, st)| (
+                        tr.ta("results-stage-n", &[("stage", &(n + 1).to_string())]),
+                        st.tallies.iter().map(|t| t.map(format_votes)).collect(),
+                        format_votes(st.non_transferable),
+                    )).collect::<Vec<_>>(),
+                    &tr.t("results-non-transferable"),
+                ))
+                ol.round-notes {
+                    @for (n, stage) in c.stages.iter().enumerate() {
+                        @let number = (n + 1).to_string();
+                        li {
+                            @match &stage.action {
+                                StageAction::FirstPreferences => (tr.ta("results-stage-first", &[("stage", &number)])),
+                                StageAction::Surplus { from, transfer_value } => (tr.ta("results-stage-surplus", &[
+                                    ("stage", &number),
+                                    ("option", &option_name(options, *from)),
+                                    ("value", &format_votes(*transfer_value)),
+                                ])),
+                                StageAction::Exclusion { excluded } => (tr.ta("results-stage-excluded", &[
+                                    ("stage", &number),
+                                    ("option", &option_name(options, *excluded)),
+                                ])),
                             }
+                            @if !stage.elected.is_empty() {
+                                " " (tr.ta("results-stage-elected", &[("options", &stage.elected.iter().map(|c| option_name(options, *c)).collect::<Vec<_>>().join(", "))]))
+                            }
+                            @for tie in &stage.tie_breaks { " " (tie_note(tr, options, tie)) }
                         }
                     }
                 }
