@@ -316,7 +316,7 @@ fn share(value: u64, total: u64) -> String {
 
 fn simple_table(tr: &Tr, caption: &str, rows: &[(String, u64)], total: u64) -> Markup {
     html! {
-        div.table-wrap {
+        div.table-wrap tabindex="0" role="region" aria-label=(caption) {
             table {
                 caption { (caption) }
                 thead { tr {
@@ -338,7 +338,8 @@ fn simple_table(tr: &Tr, caption: &str, rows: &[(String, u64)], total: u64) -> M
     }
 }
 
-/// Each option's votes per round (or stage), and a last row of what left the count. Each
+/// Each option's votes per round (or stage), and a last row of what left the count. The
+/// table may scroll sideways on a phone, so its region takes keyboard focus. Each
 /// column: its label, the tallies (`None` once an option is out), and the last row's value.
 fn rounds_table(
     tr: &Tr,
@@ -348,7 +349,7 @@ fn rounds_table(
     last_label: &str,
 ) -> Markup {
     html! {
-        div.table-wrap {
+        div.table-wrap tabindex="0" role="region" aria-label=(caption) {
             table {
                 caption { (caption) }
                 thead { tr {
@@ -460,7 +461,7 @@ fn results(
         }
         Count::Score(c) => {
             html! {
-                div.table-wrap {
+                div.table-wrap tabindex="0" role="region" aria-label=(caption) {
                     table {
                         caption { (caption) }
                         thead { tr {
@@ -525,7 +526,7 @@ fn results(
                         li { (group.iter().map(|o| option_name(options, *o)).collect::<Vec<_>>().join(" = ")) }
                     }
                 }
-                div.table-wrap {
+                div.table-wrap tabindex="0" role="region" aria-label=(format!("{caption} — {}", tr.t("results-pairwise"))) {
                     table {
                         caption { (caption) " — " (tr.t("results-pairwise")) }
                         thead { tr {
