@@ -33,6 +33,15 @@ async fn person(store: &Store, name: &str) -> i64 {
     .expect("id")
 }
 
+/// A policy that votes for an hour with no minimum discussion.
+fn hourly() -> Policy {
+    Policy {
+        discussion_hours_min: 0,
+        voting_hours: 1,
+        ..Policy::default()
+    }
+}
+
 fn draft(title: &str) -> ProposalDraft {
     ProposalDraft {
         title: title.into(),
@@ -117,10 +126,13 @@ both_backends! {
             delegation: true,
             hide_results: false,
             actions: proposal.draft.actions.clone(),
+            policy_hash: hourly().hash(),
+            discussed_since_ms: NOW_MS,
         };
         let proposal = governance.proposal(circle.info.row_id, 1).await.expect("read").expect("found");
-        let round = governance.open_round(&proposal, Status::Discussion, &definition, NOW_MS).await.expect("open");
-        let twice = governance.open_round(&proposal, Status::Discussion, &definition, NOW_MS).await;
+        let round = governance.open_round(&proposal, Status::Discussion, &definition, &hourly(), NOW_MS).await.expect("open");
+        assert_eq!(round.policy, hourly(), "the round keeps the policy it was frozen under");
+        let twice = governance.open_round(&proposal, Status::Discussion, &definition, &hourly(), NOW_MS).await;
         assert!(matches!(twice, Err(GovernanceError::Conflict)));
         let vote = |member: usize, at: i64, position: Position| {
             let key = &circle.members[member];
@@ -190,5 +202,80 @@ both_backends! {
         assert_eq!(account.floor_minor, -5000, "accounts on the old defaults follow");
         let report = store.audit(&circle.info.slug, None, &|_| {}).await.expect("audit");
         assert!(report.passed(), "{:?}", report.faults);
+    };
+
+    a_pause_ends_a_vote_without_a_count_and_every_step_is_in_the_history => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "garden", 3).await;
+        let ana = person(&store, "ana").await;
+        let bo = person(&store, "bo").await;
+        let cy = person(&store, "cy").await;
+        let governance = Governance::new(store.pool().clone());
+        let garden = circle.info.row_id;
+        let proposal = governance.create(garden, ana, &draft("Floor"), NOW_MS).await.expect("create");
+        governance.set_status(proposal.id, Status::Draft, Status::Discussion, NOW_MS).await.expect("discuss");
+        // An edit in discussion restarts its minimum time.
+        governance.update(proposal.id, Status::Discussion, &draft("Floor, amended"), NOW_MS + 10).await.expect("edit");
+        governance.record_edit(proposal.id, ana, NOW_MS + 10).await.expect("history");
+        let edited = governance.proposal(garden, 1).await.expect("read").expect("found");
+        assert_eq!(edited.discussion_opened_at_ms, Some(NOW_MS + 10));
+        // Members ask; each once.
+        assert_eq!(governance.request_pause(proposal.id, bo, "Too fast", NOW_MS + 20).await.expect("ask").len(), 1);
+        assert_eq!(governance.request_pause(proposal.id, bo, "Again", NOW_MS + 21).await.expect("again").len(), 1);
+        assert_eq!(governance.request_pause(proposal.id, cy, "Unclear", NOW_MS + 22).await.expect("ask").len(), 2);
+        // Voting opens; a ballot is cast; then a pause ends the round without a count.
+        let mut electorate: Vec<PublicKey> = circle.members.iter().map(|k| k.public_key()).collect();
+        electorate.sort_unstable();
+        let definition = Definition {
+            circle_id: circle.info.circle_id,
+            proposal_id: 1,
+            round: 1,
+            title: edited.draft.title.clone(),
+            body_hash: body_hash(&edited.draft.body),
+            author: circle.members[0].public_key(),
+            method: Method::Majority,
+            options: vec![],
+            quorum_percent: 30,
+            threshold_percent: 50,
+            opens_at_ms: NOW_MS + 100,
+            closes_at_ms: NOW_MS + 100 + HOUR_MS,
+            electorate,
+            delegation: false,
+            hide_results: false,
+            actions: vec![],
+            policy_hash: hourly().hash(),
+            discussed_since_ms: NOW_MS + 10,
+        };
+        let round = governance.open_round(&edited, Status::Discussion, &definition, &hourly(), NOW_MS + 100).await.expect("open");
+        let key = &circle.members[1];
+        let ballot = |at: i64| Ballot::new(&definition, key.public_key(), at, Choice::Majority(Position::Yes)).sign(key);
+        governance.cast(&ballot(NOW_MS + 200), NOW_MS + 200).await.expect("cast");
+        let voting = governance.proposal(garden, 1).await.expect("read").expect("found");
+        governance.pause(&voting, Some(ana), "A member raised a safety concern", NOW_MS + 300).await.expect("pause");
+        let paused = governance.proposal(garden, 1).await.expect("read").expect("found");
+        assert_eq!((paused.status, paused.paused_from), (Status::Paused, Some(Status::Voting)));
+        assert!(governance.pause_requests(proposal.id).await.expect("requests").is_empty(), "a pause clears the requests");
+        let late = governance.cast(&ballot(NOW_MS + 400), NOW_MS + 400).await;
+        assert!(matches!(late, Err(GovernanceError::VotingClosed)), "no ballot after a pause");
+        let after = NOW_MS + 2 * HOUR_MS;
+        assert!(governance.due(after).await.expect("due").is_empty(), "a paused round is never counted");
+        assert!(governance.close(&paused, 1, after).await.expect("close").is_none());
+        let stored = governance.round(round.proposal, 1).await.expect("round").expect("found");
+        assert_eq!(stored.cancelled_at_ms, Some(NOW_MS + 300));
+        assert!(!stored.is_open(NOW_MS + 301));
+        // A second pause of the same proposal changes nothing.
+        assert!(matches!(governance.pause(&voting, Some(ana), "again", NOW_MS + 310).await, Err(GovernanceError::Conflict)));
+        // Lifted back to discussion: the minimum time starts again.
+        governance.set_status(proposal.id, Status::Paused, Status::Discussion, NOW_MS + 500).await.expect("lift");
+        let lifted = governance.proposal(garden, 1).await.expect("read").expect("found");
+        assert_eq!((lifted.status, lifted.paused_from, lifted.discussion_opened_at_ms), (Status::Discussion, None, Some(NOW_MS + 500)));
+        let history = governance.events(proposal.id).await.expect("history");
+        let kinds: Vec<_> = history.iter().map(|e| (e.kind, e.actor)).collect();
+        use commons_governance::store::EventKind;
+        assert_eq!(kinds, vec![(EventKind::Edited, Some(ana)), (EventKind::Paused, Some(ana)), (EventKind::Resumed, None)]);
+        assert_eq!(history[1].reason, "A member raised a safety concern");
+        let (commenters, voters) = governance.participants(proposal.id).await.expect("participants");
+        assert!(commenters.is_empty());
+        assert_eq!(voters, vec![key.public_key()], "voters of every round, ended ones included");
     };
 }

@@ -178,8 +178,11 @@ both_backends! {
         let answer = post(&bea, serde_json::json!({"choice": {"position": "yes"}})).await.expect("POST");
         assert_eq!(answer.status(), 201);
 
-        // The vote closes; the first member to look sees the decision, in force.
+        // The vote closes: a page view changes nothing; the node's job closes it.
         store.advance_clock(8 * 24 * HOUR_MS);
+        let page = dee.get("/c/garden/proposals/1").await;
+        assert!(!page.body.contains("Passed"), "a page view never closes a vote: {}", page.body);
+        assert_eq!(server.state.services.close_due_votes().await.expect("close"), 1);
         let page = dee.get("/c/garden/proposals/1").await;
         assert!(page.body.contains("Passed"), "{}", page.body);
         assert!(page.body.contains("This decision is in force"), "{}", page.body);
@@ -267,10 +270,12 @@ both_backends! {
         assert!(notes.body.contains("/c/garden/proposals/1"), "{}", notes.body);
         vote(&mut bea, 1, &[("stance", "stand-aside")]).await;
         store.advance_clock(2 * 24 * HOUR_MS);
+        server.state.services.close_due_votes().await.expect("close");
         let page = amara.get("/c/garden/proposals/1").await;
         assert!(page.body.contains("Stopped by an objection"), "{}", page.body);
         assert!(page.body.contains("Not before the harvest is in."), "{}", page.body);
-        // The author amends it and asks again: round 2, with round 1 kept on the record.
+        // The author amends it; the circle reads the new text for the minimum time; round 2,
+        // with round 1 kept on the record. Everyone who voted is told that it changed.
         let page = amara
             .submit(
                 "/c/garden/proposals/1/edit",
@@ -284,10 +289,240 @@ both_backends! {
             )
             .await;
         assert_eq!(page.status, 200, "{}", page.body);
+        let notes = cai.get("/notifications").await;
+        assert!(notes.body.contains("changed: read it again before the vote"), "{}", notes.body);
         let page = step(&mut amara, 1, "round").await;
+        assert!(page.body.contains("back in discussion"), "{}", page.body);
+        let page = step(&mut amara, 1, "vote").await;
+        assert_eq!(page.status, 422, "the amended text is read for the minimum time first");
+        store.advance_clock(49 * HOUR_MS);
+        let page = step(&mut amara, 1, "vote").await;
         assert!(page.body.contains("Voting is open"), "{}", page.body);
         assert!(page.body.contains("Round 2: running results"), "{}", page.body);
         assert!(page.body.contains("Round 1: result"), "{}", page.body);
         server.stop().await;
     };
+
+    nobody_can_seize_power_with_a_proposal_set_to_pass_on_one_vote => |url: String| async move {
+        let server = TestServer::start(&url).await;
+        let store = server.state.services.store.clone();
+        let mut amara = set_up(&server).await;
+        let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
+        let _cai = invite_and_join(&server, &mut amara, "cai", "Cai Moreno").await;
+        let _dee = invite_and_join(&server, &mut amara, "dee", "Dee Okoro").await;
+        let seize = |quorum: &'static str, threshold: &'static str| {
+            vec![
+                ("title", "Make Bea a steward"),
+                ("body", "Trust me."),
+                ("method", "majority"),
+                ("action", "add-steward"),
+                ("action_member", "bea"),
+                ("quorum", quorum),
+                ("threshold", threshold),
+            ]
+        };
+        // Quorum 0 and threshold 0 would let her own ballot decide: refused, nothing saved.
+        let page = bea.submit("/c/garden/proposals/new", "/c/garden/proposals/new", &seize("0", "66")).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("The quorum can only be raised"), "{}", page.body);
+        let page = bea.submit("/c/garden/proposals/new", "/c/garden/proposals/new", &seize("50", "0")).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("The threshold can only be raised"), "{}", page.body);
+        // Left empty, a steward appointment carries the circle's higher bar.
+        let page = bea.submit("/c/garden/proposals/new", "/c/garden/proposals/new", &seize("", "")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.url.ends_with("/c/garden/proposals/1"), "{}", page.url);
+        assert!(page.body.contains("Quorum 50 % · threshold 66 %"), "{}", page.body);
+        step(&mut bea, 1, "discuss").await;
+        store.advance_clock(49 * HOUR_MS);
+        let page = step(&mut bea, 1, "vote").await;
+        assert!(page.body.contains("Voting is open"), "{}", page.body);
+        // Her own "yes" alone is one of four: no quorum, nothing changes.
+        vote(&mut bea, 1, &[("position", "yes")]).await;
+        store.advance_clock(8 * 24 * HOUR_MS);
+        assert_eq!(server.state.services.close_due_votes().await.expect("close"), 1);
+        let page = bea.get("/c/garden/proposals/1").await;
+        assert!(page.body.contains("too few members took part"), "{}", page.body);
+        assert!(!page.body.contains("This decision is in force"), "{}", page.body);
+        assert_eq!(bea.get("/c/garden/steward").await.status, 403, "Bea is not a steward");
+        let info = store.circle("garden").await.expect("circle");
+        assert_eq!(store.stewards(&info).await.expect("stewards").len(), 1);
+        server.stop().await;
+    };
+
+    a_proposal_is_paused_by_a_steward_or_by_enough_members_and_every_pause_is_public => |url: String| async move {
+        let server = TestServer::start(&url).await;
+        let store = server.state.services.store.clone();
+        let mut amara = set_up(&server).await;
+        let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
+        let mut cai = invite_and_join(&server, &mut amara, "cai", "Cai Moreno").await;
+        let mut dee = invite_and_join(&server, &mut amara, "dee", "Dee Okoro").await;
+        let mut eve = invite_and_join(&server, &mut amara, "eve", "Eve Sato").await;
+        let page = bea
+            .submit(
+                "/c/garden/proposals/new",
+                "/c/garden/proposals/new",
+                &[("title", "Close the market on Sundays"), ("body", "Rest."), ("method", "majority"), ("action", "none")],
+            )
+            .await;
+        assert!(page.url.ends_with("/c/garden/proposals/1"), "{}", page.body);
+        step(&mut bea, 1, "discuss").await;
+        cai.submit("/c/garden/proposals/1", "/c/garden/proposals/1/comments", &[("comment", "Why Sundays?")]).await;
+        // Editing in discussion restarts its minimum time and tells who took part.
+        store.advance_clock(47 * HOUR_MS);
+        let page = bea
+            .submit(
+                "/c/garden/proposals/1/edit",
+                "/c/garden/proposals/1/edit",
+                &[("title", "Close the market on Sundays and Mondays"), ("body", "Rest, twice."), ("method", "majority"), ("action", "none")],
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("changed the text; the discussion time started again"), "{}", page.body);
+        let notes = cai.get("/notifications").await;
+        assert!(notes.body.contains("changed: read it again before the vote"), "{}", notes.body);
+        store.advance_clock(2 * HOUR_MS);
+        let page = step(&mut bea, 1, "vote").await;
+        assert_eq!(page.status, 422, "49 hours after the first text, but only 2 after the change: {}", page.body);
+
+        // Members ask to pause: a reason is required; three requests pause it.
+        let page = cai.submit("/c/garden/proposals/1", "/c/garden/proposals/1/pause", &[("reason", "")]).await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("Say why"), "{}", page.body);
+        let page = cai.submit("/c/garden/proposals/1", "/c/garden/proposals/1/pause", &[("reason", "Traders were not asked.")]).await;
+        assert!(page.body.contains("1 of the 3 members needed have asked"), "{}", page.body);
+        let page = cai.submit("/c/garden/proposals/1", "/c/garden/proposals/1/pause", &[("reason", "Again")]).await;
+        assert!(page.body.contains("1 of the 3 members needed have asked"), "asking twice counts once: {}", page.body);
+        dee.submit("/c/garden/proposals/1", "/c/garden/proposals/1/pause", &[("reason", "Sunday is market day for many.")]).await;
+        let page = eve.submit("/c/garden/proposals/1", "/c/garden/proposals/1/pause", &[("reason", "Let us talk first.")]).await;
+        assert!(page.body.contains("The proposal is paused"), "{}", page.body);
+        assert!(page.body.contains("Sunday is market day for many."), "the reasons are public: {}", page.body);
+        assert!(page.body.contains("paused at the request of members"), "{}", page.body);
+        assert!(!page.body.contains("Dee Okoro"), "requesters are not named: {}", page.body);
+        let notes = bea.get("/notifications").await;
+        assert!(notes.body.contains("was paused"), "the author is told: {}", notes.body);
+        // Only stewards lift a pause; an author cannot vote on a paused proposal.
+        assert_eq!(cai.submit("/c/garden/proposals/1", "/c/garden/proposals/1/resume", &[]).await.status, 403);
+        assert_eq!(step(&mut bea, 1, "vote").await.status, 422);
+        let page = amara.submit("/c/garden/proposals/1", "/c/garden/proposals/1/resume", &[]).await;
+        assert!(page.body.contains("The pause is lifted"), "{}", page.body);
+        assert!(page.body.contains("the pause was lifted"), "{}", page.body);
+
+        // A steward pauses a vote: its round ends without a count.
+        store.advance_clock(49 * HOUR_MS);
+        let page = step(&mut bea, 1, "vote").await;
+        assert!(page.body.contains("Voting is open"), "{}", page.body);
+        vote(&mut cai, 1, &[("position", "yes")]).await;
+        let page = amara.submit("/c/garden/proposals/1", "/c/garden/proposals/1/pause", &[("reason", "A member reported harassment in this thread.")]).await;
+        assert!(page.body.contains("The proposal is paused"), "{}", page.body);
+        assert!(page.body.contains("paused by Amara Okafor"), "{}", page.body);
+        assert!(page.body.contains("the ballots of round 1 will not be counted"), "{}", page.body);
+        let page = vote(&mut dee, 1, &[("position", "no")]).await;
+        assert_eq!(page.status, 422, "no ballot while paused");
+        store.advance_clock(8 * 24 * HOUR_MS);
+        assert_eq!(server.state.services.close_due_votes().await.expect("close"), 0, "a paused round is never counted");
+        let page = amara.submit("/c/garden/proposals/1", "/c/garden/proposals/1/resume", &[]).await;
+        assert!(page.body.contains("ended by a pause"), "{}", page.body);
+        let info = store.circle("garden").await.expect("circle");
+        let governance = Governance::new(store.pool().clone());
+        let proposal = governance.proposal(info.row_id, 1).await.expect("read").expect("found");
+        assert_eq!(proposal.status, Status::Discussion, "by the default policy, a paused vote goes back to discussion");
+        server.stop().await;
+    };
+
+    a_steward_pause_and_a_members_request_stay_within_the_circle => |url: String| async move {
+        let server = TestServer::start(&url).await;
+        let mut amara = set_up(&server).await;
+        let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
+        bea.submit(
+            "/c/garden/proposals/new",
+            "/c/garden/proposals/new",
+            &[("title", "Plant an orchard"), ("body", "Apples."), ("method", "majority"), ("action", "none")],
+        )
+        .await;
+        step(&mut bea, 1, "discuss").await;
+        // A stranger (no member of the circle) reaches nothing, CSRF token or not.
+        let mut stranger = server.client();
+        stranger.get("/login").await;
+        let page = stranger.submit("/login", "/c/garden/proposals/1/pause", &[("reason", "spam")]).await;
+        assert!(page.url.contains("/login"), "asked to log in: {} {}", page.status, page.url);
+        // Without the CSRF token, nothing is paused.
+        let page = amara.post_without_csrf("/c/garden/proposals/1/pause", &[("reason", "x")]).await;
+        assert_eq!(page.status, 403);
+        let page = bea.get("/c/garden/proposals/1").await;
+        assert!(!page.body.contains("This proposal is paused"), "{}", page.body);
+        server.stop().await;
+    };
+
+    a_node_never_enacts_a_round_frozen_against_the_policy_and_the_audit_catches_one_that_was => |url: String| async move {
+        // A patched node froze a steward appointment with quorum 0 and threshold 0, and a voter
+        // list of one key it holds: the ballots are valid and the recount passes it.
+        let server = TestServer::start(&url).await;
+        let store = server.state.services.store.clone();
+        let mut amara = set_up(&server).await;
+        let page = amara
+            .submit(
+                "/c/garden/proposals/new",
+                "/c/garden/proposals/new",
+                &[("title", "Appoint the node's friend"), ("body", "."), ("method", "majority"), ("action", "none")],
+            )
+            .await;
+        assert!(page.url.ends_with("/c/garden/proposals/1"), "{}", page.body);
+        step(&mut amara, 1, "discuss").await;
+        let info = store.circle("garden").await.expect("circle");
+        let governance = Governance::new(store.pool().clone());
+        let proposal = governance.proposal(info.row_id, 1).await.expect("read").expect("found");
+        let friend = SecretKey::generate();
+        let now = store.now_ms();
+        let policy = commons_governance::policy::Policy::default();
+        let definition = commons_governance::proposal::Definition {
+            circle_id: info.circle_id,
+            proposal_id: 1,
+            round: 1,
+            title: proposal.draft.title.clone(),
+            body_hash: commons_governance::proposal::body_hash(&proposal.draft.body),
+            author: friend.public_key(),
+            method: commons_governance::proposal::Method::Majority,
+            options: vec![],
+            quorum_percent: 0,
+            threshold_percent: 0,
+            opens_at_ms: now,
+            closes_at_ms: now + HOUR_MS,
+            electorate: vec![friend.public_key()],
+            delegation: false,
+            hide_results: false,
+            actions: vec![commons_ledger::entry::Action::AddSteward { key: friend.public_key() }],
+            policy_hash: policy.hash(),
+            discussed_since_ms: now,
+        };
+        let round = governance.open_round(&proposal, Status::Discussion, &definition, &policy, now).await.expect("open");
+        let ballot = Ballot::new(&definition, friend.public_key(), now + 1, Choice::Majority(Position::Yes)).sign(&friend);
+        governance.cast(&ballot, now + 1).await.expect("cast");
+        store.advance_clock(2 * HOUR_MS);
+        assert_eq!(server.state.services.close_due_votes().await.expect("close"), 1);
+        // The honest node checks the policy before it writes: nothing is enacted.
+        let closed = governance.proposal(info.row_id, 1).await.expect("read").expect("found");
+        assert_eq!(closed.status, Status::Closed);
+        let why = closed.enact_error.clone().expect("refused");
+        assert!(why.contains("breaks the policy in force when voting opened"), "{why}");
+        assert_eq!(store.stewards(&info).await.expect("stewards").len(), 1);
+        let page = amara.get("/c/garden/proposals/1").await;
+        assert!(page.body.contains("breaks the policy"), "the refusal is shown: {}", page.body);
+        // A patched node that enacts it anyway is caught by the audit.
+        let decision = round_decision(&governance, proposal.id).await;
+        store.enact(&info, round.definition_hash, decision, definition.actions.clone()).await.expect("the ledger alone cannot tell");
+        let faults = governance.audit_enactments(&store, &info).await.expect("audit");
+        assert_eq!(faults.len(), 1, "{faults:?}");
+        assert!(faults[0].1.contains("quorum is 0 %, below the 50 % the policy asks for steward-level actions"), "{faults:?}");
+        server.stop().await;
+    };
+}
+
+async fn round_decision(governance: &Governance, proposal: i64) -> Hash {
+    let round = governance
+        .round(proposal, 1)
+        .await
+        .expect("round")
+        .expect("found");
+    Hash::from_hex(&round.decision.expect("decided").board_root).expect("hex")
 }

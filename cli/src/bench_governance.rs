@@ -90,6 +90,8 @@ pub fn governance(ballots: usize, blt_path: &Path) -> Result<Outcome> {
         delegation: false,
         hide_results: false,
         actions: vec![],
+        policy_hash: commons_governance::policy::Policy::default().hash(),
+        discussed_since_ms: 0,
     };
     let definition_hash = definition.hash();
     let signed: Vec<SignedBallot> = keys

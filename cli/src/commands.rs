@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-use commons_governance::audit::{check_enactment, Backing, Enactment};
+use commons_governance::audit::{check_enactment, genesis_defaults, Backing, Enactment, History};
 use commons_ledger::amount::Decimals;
 use commons_ledger::audit::{audit, AuditReport};
 use commons_ledger::entry::{
@@ -771,15 +771,21 @@ fn audit_file(args: &AuditArgs) -> Result<Outcome> {
         .map(read_tree_head)
         .transpose()?;
     let parsed = parse_export(&text);
-    let enactments: Vec<Enactment> = parsed
-        .entries
-        .iter()
-        .flatten()
-        .filter_map(|raw| {
-            let request = Request::decode(&raw.request).ok()?;
-            Enactment::from_request(raw.seq, raw.recorded_at_ms, &request)
-        })
-        .collect();
+    // The genesis entry (the default limits) and the enactments: what the ledger says about
+    // its decisions.
+    let mut genesis = None;
+    let mut enactments: Vec<Enactment> = Vec::new();
+    for raw in parsed.entries.iter().flatten() {
+        let Ok(request) = Request::decode(&raw.request) else {
+            continue;
+        };
+        if let Some(enactment) = Enactment::from_request(raw.seq, raw.recorded_at_ms, &request) {
+            enactments.push(enactment);
+        } else if raw.seq == 0 {
+            genesis = genesis_defaults(&request);
+        }
+    }
+    let history = genesis.map(|defaults| History::new(defaults, &enactments));
     let mut exports = Vec::new();
     for path in &args.ballots {
         let text = std::fs::read_to_string(path)
@@ -795,12 +801,14 @@ fn audit_file(args: &AuditArgs) -> Result<Outcome> {
     bar.finish_and_clear();
     let circle_id = report.state.as_ref().map(|state| state.circle_id);
     for enactment in &enactments {
-        let Some(circle_id) = circle_id else { break };
+        let (Some(circle_id), Some(history)) = (circle_id, history.as_ref()) else {
+            break;
+        };
         let backing = exports
             .iter()
             .find(|export| export.definition.hash() == enactment.proposal);
         let checked = match backing {
-            None => check_enactment(&circle_id, enactment, None)
+            None => check_enactment(&circle_id, history, enactment, None)
                 .map_err(|what| format!("{what} (give its ballot export with --ballots)")),
             Some(export) => {
                 // A record that cannot be read fails the recount: it is left out, so the board
@@ -816,9 +824,11 @@ fn audit_file(args: &AuditArgs) -> Result<Outcome> {
                 } else {
                     check_enactment(
                         &circle_id,
+                        history,
                         enactment,
                         Some(Backing {
                             definition: &export.definition,
+                            policy: &export.policy,
                             ballots: &ballots,
                             delegations: &delegations,
                         }),

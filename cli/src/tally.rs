@@ -443,6 +443,26 @@ pub fn print_recount(
     Ok(clean)
 }
 
+/// A definition that breaks the policy it names is a problem of the count. Without the ledger
+/// the circle's default limits are unknown, so one member's limits count as within them here;
+/// `commons audit` judges them against the ledger.
+fn policy_problem(
+    definition: &commons_governance::proposal::Definition,
+    policy: &commons_governance::policy::Policy,
+) -> Option<commons_governance::tally::Problem> {
+    let unknown = commons_governance::policy::DefaultLimits {
+        floor_minor: i64::MIN,
+        ceiling_minor: i64::MAX,
+    };
+    let breach = policy.admits(definition, unknown).err()?;
+    Some(commons_governance::tally::Problem {
+        record: "definition",
+        index: 0,
+        voter: None,
+        what: format!("it breaks the policy it names: {breach}"),
+    })
+}
+
 /// `commons tally --file BALLOTS.jsonl`.
 pub fn tally_file(path: &Path, json: bool) -> Result<Outcome> {
     let parsed = export::parse(&read(path)?)
@@ -489,6 +509,9 @@ pub fn tally_file(path: &Path, json: bool) -> Result<Outcome> {
         };
     }
     result.problems.splice(0..0, unreadable);
+    result
+        .problems
+        .extend(policy_problem(&parsed.definition, &parsed.policy));
     let clean = print_recount(
         &result,
         &parsed.definition.options,
@@ -570,9 +593,12 @@ pub async fn tally_store(
 ) -> Result<Outcome> {
     let (info, proposal, round) = find_round(store, reference, round).await?;
     let governance = commons_governance::store::Governance::new(store.pool().clone());
-    let (result, _) = governance
+    let (mut result, _) = governance
         .recount_round(info.row_id, &proposal, &round)
         .await?;
+    result
+        .problems
+        .extend(policy_problem(&round.definition, &round.policy));
     if round.decision.is_none() && !json {
         println!("Voting on this round is still open: this is the running count.");
     }
@@ -615,6 +641,7 @@ pub async fn export_ballots(
     } else {
         export::write(
             &round.definition,
+            &round.policy,
             &ballots,
             &delegations,
             round.decision.as_ref(),

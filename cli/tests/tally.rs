@@ -8,6 +8,7 @@ use commons_governance::ballot::{Ballot, Choice, SignedBallot};
 use commons_governance::delegation::{Delegation, Scope, SignedDelegation};
 use commons_governance::export;
 use commons_governance::majority::Position;
+use commons_governance::policy::Policy;
 use commons_governance::proposal::{body_hash, Definition, Method};
 use commons_governance::tally::recount;
 use commons_ledger::entry::Action;
@@ -82,6 +83,7 @@ fn a_file_that_is_not_blt_cannot_run() {
 
 struct Vote {
     definition: Definition,
+    policy: Policy,
     ballots: Vec<SignedBallot>,
     delegations: Vec<SignedDelegation>,
 }
@@ -92,6 +94,12 @@ fn vote() -> Vote {
     let keys: Vec<SecretKey> = (0..5).map(|_| SecretKey::generate()).collect();
     let mut electorate: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
     electorate.sort_unstable();
+    // A circle that votes for an hour, with no minimum discussion.
+    let policy = Policy {
+        discussion_hours_min: 0,
+        voting_hours: 1,
+        ..Policy::default()
+    };
     let definition = Definition {
         circle_id: Hash([7; 32]),
         proposal_id: 1,
@@ -104,7 +112,7 @@ fn vote() -> Vote {
         quorum_percent: 50,
         threshold_percent: 50,
         opens_at_ms: 1_000,
-        closes_at_ms: 9_000,
+        closes_at_ms: 1_000 + 3_600_000,
         electorate,
         delegation: true,
         hide_results: false,
@@ -112,6 +120,8 @@ fn vote() -> Vote {
             floor_minor: -5000,
             ceiling_minor: 5000,
         }],
+        policy_hash: policy.hash(),
+        discussed_since_ms: 1_000,
     };
     let cast = |i: usize, at: i64, position: Position| {
         Ballot::new(
@@ -138,6 +148,7 @@ fn vote() -> Vote {
     .sign(&keys[3])];
     Vote {
         definition,
+        policy,
         ballots,
         delegations,
     }
@@ -148,6 +159,7 @@ fn write_export(vote: &Vote, dir: &tempfile::TempDir, text: Option<String>) -> S
     let text = text.unwrap_or_else(|| {
         export::write(
             &vote.definition,
+            &vote.policy,
             &vote.ballots,
             &vote.delegations,
             Some(&counted.decision()),
@@ -182,6 +194,7 @@ fn a_changed_recorded_decision_is_a_mismatch() {
     let dir = tempfile::tempdir().expect("dir");
     let honest = export::write(
         &vote.definition,
+        &vote.policy,
         &vote.ballots,
         &vote.delegations,
         Some(&recount(&vote.definition, &vote.ballots, &vote.delegations).decision()),
@@ -192,6 +205,26 @@ fn a_changed_recorded_decision_is_a_mismatch() {
     let output = commons(&["tally", "--file", &path]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stdout).contains("MISMATCH"));
+}
+
+#[test]
+fn a_definition_that_breaks_the_policy_it_names_makes_tally_exit_1() {
+    // A node patched to skip the check froze a quorum of 0 for a steward-level action: every
+    // ballot is valid and signed, but the recount refuses the definition.
+    let mut vote = vote();
+    vote.definition.quorum_percent = 0;
+    vote.definition.actions = vec![Action::AddSteward {
+        key: vote.definition.author,
+    }];
+    let resigned: Vec<SignedBallot> = Vec::new();
+    vote.ballots = resigned;
+    vote.delegations.clear();
+    let dir = tempfile::tempdir().expect("dir");
+    let path = write_export(&vote, &dir, None);
+    let output = commons(&["tally", "--file", &path]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("INVALID definition 1: it breaks the policy it names: its quorum is 0 %, below the 50 % the policy asks for steward-level actions"), "{text}");
 }
 
 proptest! {
@@ -217,7 +250,7 @@ proptest! {
             target.bytes[index] ^= 1 << bit;
         }
         let dir = tempfile::tempdir().expect("dir");
-        let text = export::write(&vote.definition, &vote.ballots, &vote.delegations, Some(&decision));
+        let text = export::write(&vote.definition, &vote.policy, &vote.ballots, &vote.delegations, Some(&decision));
         let path = write_export(&vote, &dir, Some(text));
         let output = commons(&["tally", "--file", &path]);
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -19,6 +19,7 @@ use crate::cardinal::SCORE_MAX;
 use crate::majority::{Position, Stance, REASON_CHARS_MAX};
 use crate::proposal::{Definition, Method, FORMAT_VERSION};
 use crate::ranked::Candidate;
+use commons_ledger::codec::FIELD_BYTES_MAX;
 
 pub const BALLOT_TAG: &str = "commons.governance.ballot";
 
@@ -101,7 +102,8 @@ impl Choice {
             Choice::Majority(_) => Ok(()),
             Choice::Consent(Stance::Object { reason }) => {
                 let chars = reason.trim().chars().count();
-                if chars == 0 || chars > REASON_CHARS_MAX {
+                // Bounded in bytes too: the canonical encoding holds at most FIELD_BYTES_MAX.
+                if chars == 0 || chars > REASON_CHARS_MAX || reason.len() > FIELD_BYTES_MAX {
                     Err(ChoiceError::Reason)
                 } else {
                     Ok(())
@@ -444,6 +446,16 @@ mod tests {
         );
         assert_eq!(
             Choice::Consent(Stance::Object { reason: " ".into() }).check(&Method::Consent, 0),
+            Err(ChoiceError::Reason)
+        );
+    }
+
+    #[test]
+    fn an_objection_of_two_thousand_four_byte_characters_is_refused_before_it_is_encoded() {
+        // 2,000 characters but 8,000 bytes: more than one field of the encoding holds.
+        let reason = "𝄞".repeat(REASON_CHARS_MAX);
+        assert_eq!(
+            Choice::Consent(Stance::Object { reason }).check(&Method::Consent, 0),
             Err(ChoiceError::Reason)
         );
     }

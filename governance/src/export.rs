@@ -2,12 +2,13 @@
 //! counted ranked ballots as BLT for other counting software (OpenSTV, Loomio).
 //!
 //! ```text
-//! {"type":"proposal","definition":"<hex of the canonical definition>","electorate":["<hex key>",…],"title":"…","method":"irv","options":["…"]}
+//! {"type":"proposal","definition":"<hex of the canonical definition>","electorate":["<hex key>",…],"policy":{…},"title":"…","method":"irv","options":["…"]}
 //! {"type":"ballot","bytes":"<hex>","signature":"<hex>"}            one per ballot on the board
 //! {"type":"delegation","bytes":"<hex>","signature":"<hex>"}        one per delegation record
 //! {"type":"decision",…}                                            what the node recorded at the close
 //! ```
-//! Only `definition`, `electorate` and the signed records are trusted by the recount; `title`,
+//! Only `definition`, `electorate`, `policy` (whose hash the definition names) and the signed
+//! records are trusted by the recount; `title`,
 //! `method` and `options` are there for people reading the file and must agree with the
 //! definition.
 
@@ -18,6 +19,7 @@ use thiserror::Error;
 use crate::ballot::{Choice, SignedBallot};
 use crate::blt::Election;
 use crate::delegation::SignedDelegation;
+use crate::policy::Policy;
 use crate::proposal::Definition;
 use crate::ranked::RankedBallot;
 use crate::tally::{Counted, Decision};
@@ -41,6 +43,7 @@ enum Line {
     Proposal {
         definition: String,
         electorate: Vec<String>,
+        policy: Policy,
         title: String,
         method: String,
         options: Vec<String>,
@@ -61,6 +64,8 @@ enum Line {
 #[derive(Debug, Clone)]
 pub struct BallotExport {
     pub definition: Definition,
+    /// The policy the definition was voted under (its hash is the definition's `policy_hash`).
+    pub policy: Policy,
     pub ballots: Vec<Result<SignedBallot, String>>,
     pub delegations: Vec<Result<SignedDelegation, String>>,
     pub decision: Option<Decision>,
@@ -69,6 +74,7 @@ pub struct BallotExport {
 /// Writes the export of one vote.
 pub fn write(
     definition: &Definition,
+    policy: &Policy,
     ballots: &[SignedBallot],
     delegations: &[SignedDelegation],
     decision: Option<&Decision>,
@@ -81,6 +87,7 @@ pub fn write(
     push(&Line::Proposal {
         definition: hex::encode(definition.encode()),
         electorate: definition.electorate.iter().map(|k| k.to_hex()).collect(),
+        policy: policy.clone(),
         title: definition.title.clone(),
         method: definition.method.name().to_owned(),
         options: definition.options.clone(),
@@ -112,6 +119,7 @@ fn signed_parts(bytes: &str, signature: &str) -> Result<(Vec<u8>, Signature), St
 /// Parses an export.
 pub fn parse(text: &str) -> Result<BallotExport, ExportError> {
     let mut definition = None;
+    let mut policy_found = None;
     let mut ballots = Vec::new();
     let mut delegations = Vec::new();
     let mut decision = None;
@@ -129,6 +137,7 @@ pub fn parse(text: &str) -> Result<BallotExport, ExportError> {
             Line::Proposal {
                 definition: bytes,
                 electorate,
+                policy,
                 title,
                 method,
                 options,
@@ -157,7 +166,13 @@ pub fn parse(text: &str) -> Result<BallotExport, ExportError> {
                             .into(),
                     ));
                 }
+                if policy.hash() != parsed.policy_hash {
+                    return Err(error(
+                        "the policy given is not the one the signed definition names".into(),
+                    ));
+                }
                 definition = Some(parsed);
+                policy_found = Some(policy);
             }
             Line::Ballot { bytes, signature } => ballots.push(
                 signed_parts(&bytes, &signature).and_then(|(bytes, signature)| {
@@ -174,6 +189,7 @@ pub fn parse(text: &str) -> Result<BallotExport, ExportError> {
     }
     Ok(BallotExport {
         definition: definition.ok_or(ExportError::NoProposal)?,
+        policy: policy_found.ok_or(ExportError::NoProposal)?,
         ballots,
         delegations,
         decision,
@@ -233,7 +249,13 @@ mod tests {
             })
             .collect();
         let first = recount(&definition, &ballots, &[]);
-        let text = write(&definition, &ballots, &[], Some(&first.decision()));
+        let text = write(
+            &definition,
+            &Policy::default(),
+            &ballots,
+            &[],
+            Some(&first.decision()),
+        );
         let parsed = parse(&text).expect("parses");
         assert_eq!(parsed.definition, definition);
         let again: Vec<SignedBallot> = parsed.ballots.into_iter().map(|b| b.expect("ok")).collect();
@@ -249,9 +271,13 @@ mod tests {
     fn a_doctored_title_or_a_broken_record_is_caught() {
         let key = SecretKey::generate();
         let definition = sample(Method::Majority, &[key.public_key()]);
-        let text = write(&definition, &[], &[], None);
+        let text = write(&definition, &Policy::default(), &[], &[], None);
         let doctored = text.replace("Raise the default floor", "Lower the default floor");
         assert!(parse(&doctored).is_err());
+        let lenient = text.replace("\"quorum_percent\":30", "\"quorum_percent\":0");
+        assert_ne!(lenient, text);
+        let error = parse(&lenient).expect_err("another policy");
+        assert!(error.to_string().contains("policy"), "{error}");
         let broken = format!(
             "{text}{{\"type\":\"ballot\",\"bytes\":\"00\",\"signature\":\"{}\"}}\n",
             "0".repeat(128)

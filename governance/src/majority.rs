@@ -13,6 +13,8 @@
 
 use serde::Serialize;
 
+use crate::policy::THRESHOLD_PERCENT_MIN;
+
 /// At most this many characters in an objection's reason.
 pub const REASON_CHARS_MAX: usize = 2_000;
 
@@ -64,10 +66,13 @@ impl MajorityCount {
     pub fn voted(&self) -> u64 {
         self.yes + self.no + self.abstain
     }
-    /// Whether yes is more than `threshold_percent` of yes + no.
+    /// Whether yes is more than `threshold_percent` of yes + no, and never less than more yes
+    /// than no: a threshold below [`THRESHOLD_PERCENT_MIN`] counts as that minimum, whatever a
+    /// definition says.
     pub fn passes(&self, threshold_percent: u8) -> bool {
+        let threshold = threshold_percent.max(THRESHOLD_PERCENT_MIN);
         let decided = u128::from(self.yes) + u128::from(self.no);
-        decided > 0 && u128::from(self.yes) * 100 > u128::from(threshold_percent) * decided
+        decided > 0 && u128::from(self.yes) * 100 > u128::from(threshold) * decided
     }
 }
 
@@ -122,6 +127,14 @@ mod tests {
         // Only abstentions, or nothing: nothing passes.
         assert!(!MajorityCount::count([(Position::Abstain, 5)]).passes(50));
         assert!(!MajorityCount::default().passes(0));
+    }
+
+    #[test]
+    fn one_yes_never_beats_any_number_of_no_whatever_the_threshold() {
+        let count = MajorityCount::count([(Position::Yes, 1), (Position::No, 9)]);
+        assert!(!count.passes(0));
+        assert!(!MajorityCount::count([(Position::Yes, 5), (Position::No, 5)]).passes(0));
+        assert!(MajorityCount::count([(Position::Yes, 6), (Position::No, 5)]).passes(0));
     }
 
     #[test]

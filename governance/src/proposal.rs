@@ -18,7 +18,9 @@ use crate::stv::SEATS_MAX;
 
 pub const PROPOSAL_TAG: &str = "commons.governance.proposal";
 pub const ELECTORATE_TAG: &str = "commons.governance.electorate";
-pub const FORMAT_VERSION: u16 = 1;
+/// Version 2 (the first to be kept): definitions name the policy they are voted under and when
+/// their text last changed.
+pub const FORMAT_VERSION: u16 = 2;
 /// At most this many options in one vote (ballots encode them as a list).
 pub const OPTIONS_MAX: usize = 64;
 /// Longest option label and title, in characters.
@@ -116,7 +118,7 @@ pub enum DefinitionError {
     Seats,
     #[error("quorum and threshold are percentages from 0 to 100")]
     Percent,
-    #[error("voting must close after it opens")]
+    #[error("voting must close after it opens, and open after the text was put to discussion")]
     Times,
     #[error("the electorate must list each member once, in order, and at most {ELECTORATE_MAX}")]
     Electorate,
@@ -154,6 +156,12 @@ pub struct Definition {
     pub hide_results: bool,
     /// What the circle's ledger does when the proposal passes.
     pub actions: Vec<Action>,
+    /// The hash of the circle's policy in force when voting opened (see `Policy::hash`); the
+    /// recount and the audit check the definition against it.
+    pub policy_hash: Hash,
+    /// When the text voted on was put to discussion as it stands (an edit restarts it): voting
+    /// may open only the policy's minimum discussion time later.
+    pub discussed_since_ms: i64,
 }
 
 /// The hash of a sorted electorate, under its own domain tag.
@@ -205,7 +213,7 @@ impl Definition {
         if self.quorum_percent > 100 || self.threshold_percent > 100 {
             return Err(DefinitionError::Percent);
         }
-        if self.closes_at_ms <= self.opens_at_ms {
+        if self.closes_at_ms <= self.opens_at_ms || self.discussed_since_ms > self.opens_at_ms {
             return Err(DefinitionError::Times);
         }
         if self.electorate.len() > ELECTORATE_MAX
@@ -245,6 +253,7 @@ impl Definition {
             .u8(u8::from(self.delegation))
             .u8(u8::from(self.hide_results));
         Action::encode_list(&self.actions, &mut w);
+        w.fixed(&self.policy_hash.0).i64(self.discussed_since_ms);
         w.finish()
     }
 
@@ -289,6 +298,8 @@ impl Definition {
         let delegation = flag(&mut r)?;
         let hide_results = flag(&mut r)?;
         let actions = Action::decode_list(&mut r)?;
+        let policy_hash = Hash(r.array()?);
+        let discussed_since_ms = r.i64()?;
         r.finish()?;
         Ok(Definition {
             circle_id,
@@ -307,6 +318,8 @@ impl Definition {
             delegation,
             hide_results,
             actions,
+            policy_hash,
+            discussed_since_ms,
         })
     }
 
@@ -358,6 +371,8 @@ pub(crate) mod tests {
             delegation: true,
             hide_results: false,
             actions: vec![],
+            policy_hash: crate::policy::Policy::default().hash(),
+            discussed_since_ms: 0,
         }
     }
 
@@ -383,6 +398,12 @@ pub(crate) mod tests {
         assert!(Definition::decode(&bytes, changed.electorate.clone()).is_err());
         let mut changed = definition.clone();
         changed.actions.clear();
+        assert_ne!(changed.hash(), base);
+        let mut changed = definition.clone();
+        changed.policy_hash = Hash([3; 32]);
+        assert_ne!(changed.hash(), base);
+        let mut changed = definition.clone();
+        changed.discussed_since_ms += 1;
         assert_ne!(changed.hash(), base);
     }
 

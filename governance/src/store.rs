@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 use thiserror::Error;
 
-use crate::audit::{check_enactment, Backing, Enactment};
+use crate::audit::{check_enactment, genesis_defaults, Backing, Enactment, History};
 use crate::ballot::SignedBallot;
 use crate::delegation::{Scope, SignedDelegation};
 use crate::policy::{Policy, Status};
@@ -30,6 +30,10 @@ pub const BODY_CHARS_MAX: usize = 20_000;
 pub const BALLOTS_PER_VOTER_MAX: i64 = 50;
 /// Most delegation records one member may sign in a day.
 pub const DELEGATIONS_PER_DAY_MAX: i64 = 50;
+/// Longest reason for a pause, in characters.
+pub const PAUSE_REASON_CHARS_MAX: usize = 1_000;
+/// Most history events listed for one proposal.
+pub const EVENTS_LISTED_MAX: i64 = 500;
 
 pub type GovernanceResult<T> = Result<T, GovernanceError>;
 
@@ -55,6 +59,51 @@ pub enum GovernanceError {
     TooManyComments,
     #[error("you made {DELEGATIONS_PER_DAY_MAX} delegation changes today; try again tomorrow")]
     TooManyDelegations,
+}
+
+/// What happened in a proposal's life beyond its steps: its text changed during the
+/// discussion, it was paused, the pause was lifted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Edited,
+    Paused,
+    Resumed,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Edited => "edited",
+            EventKind::Paused => "paused",
+            EventKind::Resumed => "resumed",
+        }
+    }
+    fn parse(text: &str) -> Option<EventKind> {
+        Some(match text {
+            "edited" => EventKind::Edited,
+            "paused" => EventKind::Paused,
+            "resumed" => EventKind::Resumed,
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of a proposal's public history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventKind,
+    /// Who did it; `None` when members' requests together paused it.
+    pub actor: Option<i64>,
+    pub reason: String,
+    pub at_ms: i64,
+}
+
+/// A member's request to pause a proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseRequest {
+    pub requester: i64,
+    pub reason: String,
+    pub at_ms: i64,
 }
 
 /// The texts a proposal's set-document actions commit to.
@@ -99,6 +148,8 @@ pub struct Proposal {
     pub enacted_seq: Option<i64>,
     /// Why a passed proposal could not take effect, if it could not.
     pub enact_error: Option<String>,
+    /// While paused: the status it was paused from.
+    pub paused_from: Option<Status>,
 }
 
 /// A frozen voting round.
@@ -108,14 +159,20 @@ pub struct Round {
     pub round: u32,
     pub definition: Definition,
     pub definition_hash: Hash,
+    /// The policy in force when the round opened (the definition names its hash).
+    pub policy: Policy,
     pub ballot_count: i64,
     pub decision: Option<Decision>,
     pub closed_at_ms: Option<i64>,
+    /// When a pause ended the round without a count.
+    pub cancelled_at_ms: Option<i64>,
 }
 
 impl Round {
     pub fn is_open(&self, now_ms: i64) -> bool {
-        self.decision.is_none() && now_ms <= self.definition.closes_at_ms
+        self.decision.is_none()
+            && self.cancelled_at_ms.is_none()
+            && now_ms <= self.definition.closes_at_ms
     }
 }
 
@@ -189,7 +246,7 @@ fn signature_from(bytes: Vec<u8>) -> Result<Signature, GovernanceError> {
     })?))
 }
 
-const PROPOSAL_COLUMNS: &str = "id, circle, number, author, title, body, method, seats, options, quorum_percent, threshold_percent, delegation, hide_results, actions, documents, status, round, discussion_opened_at_ms, created_at_ms, updated_at_ms, enacted_seq, enact_error";
+const PROPOSAL_COLUMNS: &str = "id, circle, number, author, title, body, method, seats, options, quorum_percent, threshold_percent, delegation, hide_results, actions, documents, status, round, discussion_opened_at_ms, created_at_ms, updated_at_ms, enacted_seq, enact_error, paused_from";
 
 fn proposal_from(row: &AnyRow) -> GovernanceResult<Proposal> {
     let corrupt = |what: &str| GovernanceError::Corrupt(what.to_owned());
@@ -226,6 +283,10 @@ fn proposal_from(row: &AnyRow) -> GovernanceResult<Proposal> {
         updated_at_ms: row.try_get("updated_at_ms")?,
         enacted_seq: row.try_get("enacted_seq")?,
         enact_error: row.try_get("enact_error")?,
+        paused_from: row
+            .try_get::<Option<String>, _>("paused_from")?
+            .map(|text| Status::parse(&text).ok_or_else(|| corrupt("a paused status")))
+            .transpose()?,
     })
 }
 
@@ -236,17 +297,23 @@ fn round_from(row: &AnyRow) -> GovernanceResult<Round> {
         .map_err(|e| GovernanceError::Corrupt(format!("a definition: {e}")))?;
     let decision: Option<String> = row.try_get("decision")?;
     let round: i64 = row.try_get("round")?;
+    let policy: Option<String> = row.try_get("policy")?;
+    let policy = policy
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| GovernanceError::Corrupt("a round's policy".into()))?;
     Ok(Round {
         proposal: row.try_get("proposal")?,
         round: u32::try_from(round).map_err(|_| GovernanceError::Corrupt("a round".into()))?,
         definition_hash: hash_from(row.try_get("definition_hash")?)?,
         definition,
+        policy,
         ballot_count: row.try_get("ballot_count")?,
         decision: decision
             .map(|text| serde_json::from_str(&text))
             .transpose()
             .map_err(|_| GovernanceError::Corrupt("a decision".into()))?,
         closed_at_ms: row.try_get("closed_at_ms")?,
+        cancelled_at_ms: row.try_get("cancelled_at_ms")?,
     })
 }
 
@@ -274,7 +341,39 @@ const BALLOTS_OF_ROUND: &str =
 const DELEGATIONS_FOR_PROPOSAL: &str = "SELECT bytes, signature FROM delegations
      WHERE circle = $1 AND (scope_proposal IS NULL OR scope_proposal = $2) AND made_at_ms <= $3 ORDER BY id";
 
-const ROUND_COLUMNS: &str = "proposal, round, definition, definition_hash, electorate, ballot_count, decision, closed_at_ms";
+const ROUND_COLUMNS: &str = "proposal, round, definition, definition_hash, electorate, policy, ballot_count, decision, closed_at_ms, cancelled_at_ms";
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    proposal: i64,
+    kind: EventKind,
+    actor: Option<i64>,
+    reason: &str,
+    now_ms: i64,
+) -> GovernanceResult<()> {
+    sqlx::query(
+        "INSERT INTO proposal_events (proposal, kind, actor, reason, at_ms) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(proposal)
+    .bind(kind.as_str())
+    .bind(actor)
+    .bind(reason)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn clear_pause_requests(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    proposal: i64,
+) -> GovernanceResult<()> {
+    sqlx::query("DELETE FROM proposal_pause_requests WHERE proposal = $1")
+        .bind(proposal)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
 
 /// The governance tables of one node.
 #[derive(Debug, Clone)]
@@ -375,7 +474,7 @@ impl Governance {
     }
 
     /// Replaces a proposal's draft, only while it is still `status` (the caller checked who
-    /// may edit and when).
+    /// may edit and when). An edit during the discussion restarts its minimum time.
     pub async fn update(
         &self,
         id: i64,
@@ -388,7 +487,8 @@ impl Governance {
             _ => 1,
         };
         let updated = sqlx::query(
-            "UPDATE proposals SET title = $1, body = $2, method = $3, seats = $4, options = $5, quorum_percent = $6, threshold_percent = $7, delegation = $8, hide_results = $9, actions = $10, documents = $11, updated_at_ms = $12
+            "UPDATE proposals SET title = $1, body = $2, method = $3, seats = $4, options = $5, quorum_percent = $6, threshold_percent = $7, delegation = $8, hide_results = $9, actions = $10, documents = $11, updated_at_ms = $12,
+               discussion_opened_at_ms = CASE WHEN status = 'discussion' THEN $12 ELSE discussion_opened_at_ms END
              WHERE id = $13 AND status = $14",
         )
         .bind(&draft.title)
@@ -413,7 +513,8 @@ impl Governance {
         Ok(())
     }
 
-    /// Moves a proposal from one status to another (compare-and-set).
+    /// Moves a proposal from one status to another (compare-and-set). Moving to discussion
+    /// starts its minimum time; leaving a pause records that it was lifted.
     pub async fn set_status(
         &self,
         id: i64,
@@ -421,8 +522,9 @@ impl Governance {
         to: Status,
         now_ms: i64,
     ) -> GovernanceResult<()> {
+        let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
-            "UPDATE proposals SET status = $1, updated_at_ms = $2,
+            "UPDATE proposals SET status = $1, updated_at_ms = $2, paused_from = NULL,
                discussion_opened_at_ms = CASE WHEN $1 = 'discussion' THEN $2 ELSE discussion_opened_at_ms END
              WHERE id = $3 AND status = $4",
         )
@@ -430,12 +532,195 @@ impl Governance {
         .bind(now_ms)
         .bind(id)
         .bind(from.as_str())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(GovernanceError::Conflict);
         }
+        if from == Status::Paused {
+            let reason = if to == Status::Withdrawn {
+                "withdrawn"
+            } else {
+                ""
+            };
+            insert_event(&mut tx, id, EventKind::Resumed, None, reason, now_ms).await?;
+            clear_pause_requests(&mut tx, id).await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Pauses a proposal in discussion or voting, with a public reason; `actor` is the steward
+    /// who paused it (`None`: members' requests together). A paused vote's round ends without
+    /// a count, serialised with its ballots on the round's row (the close may have come first:
+    /// then nothing changes and the answer is a conflict).
+    pub async fn pause(
+        &self,
+        proposal: &Proposal,
+        actor: Option<i64>,
+        reason: &str,
+        now_ms: i64,
+    ) -> GovernanceResult<()> {
+        let mut tx = self.pool.begin().await?;
+        if proposal.status == Status::Voting {
+            let ended = sqlx::query(
+                "UPDATE proposal_rounds SET cancelled_at_ms = $1
+                 WHERE proposal = $2 AND round = $3 AND decision IS NULL AND cancelled_at_ms IS NULL AND closed_at_ms IS NULL AND closes_at_ms >= $1",
+            )
+            .bind(now_ms)
+            .bind(proposal.id)
+            .bind(i64::from(proposal.round))
+            .execute(&mut *tx)
+            .await?;
+            if ended.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Err(GovernanceError::Conflict);
+            }
+        }
+        let moved = sqlx::query(
+            "UPDATE proposals SET status = 'paused', paused_from = $1, updated_at_ms = $2
+             WHERE id = $3 AND status = $1 AND status IN ('discussion', 'voting')",
+        )
+        .bind(proposal.status.as_str())
+        .bind(now_ms)
+        .bind(proposal.id)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(GovernanceError::Conflict);
+        }
+        insert_event(
+            &mut tx,
+            proposal.id,
+            EventKind::Paused,
+            actor,
+            reason,
+            now_ms,
+        )
+        .await?;
+        clear_pause_requests(&mut tx, proposal.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a member's request to pause (once per member; asking again changes nothing);
+    /// returns every open request, oldest first.
+    pub async fn request_pause(
+        &self,
+        proposal: i64,
+        requester: i64,
+        reason: &str,
+        now_ms: i64,
+    ) -> GovernanceResult<Vec<PauseRequest>> {
+        sqlx::query(
+            "INSERT INTO proposal_pause_requests (proposal, requester, reason, at_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (proposal, requester) DO NOTHING",
+        )
+        .bind(proposal)
+        .bind(requester)
+        .bind(reason)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        self.pause_requests(proposal).await
+    }
+
+    /// The open requests to pause a proposal, oldest first.
+    pub async fn pause_requests(&self, proposal: i64) -> GovernanceResult<Vec<PauseRequest>> {
+        let rows = sqlx::query(
+            "SELECT requester, reason, at_ms FROM proposal_pause_requests WHERE proposal = $1 ORDER BY at_ms, requester LIMIT $2",
+        )
+        .bind(proposal)
+        .bind(i64::from(crate::policy::PAUSERS_MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PauseRequest {
+                    requester: row.try_get("requester")?,
+                    reason: row.try_get("reason")?,
+                    at_ms: row.try_get("at_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records that the text changed during the discussion.
+    pub async fn record_edit(
+        &self,
+        proposal: i64,
+        actor: i64,
+        now_ms: i64,
+    ) -> GovernanceResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_event(
+            &mut tx,
+            proposal,
+            EventKind::Edited,
+            Some(actor),
+            "",
+            now_ms,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A proposal's history, oldest first.
+    pub async fn events(&self, proposal: i64) -> GovernanceResult<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT kind, actor, reason, at_ms FROM proposal_events WHERE proposal = $1 ORDER BY id LIMIT $2",
+        )
+        .bind(proposal)
+        .bind(EVENTS_LISTED_MAX)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                Ok(Event {
+                    kind: EventKind::parse(&kind)
+                        .ok_or_else(|| GovernanceError::Corrupt("an event kind".into()))?,
+                    actor: row.try_get("actor")?,
+                    reason: row.try_get("reason")?,
+                    at_ms: row.try_get("at_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Everyone who took part in a proposal so far: its commenters and, by account key, the
+    /// voters of every round.
+    pub async fn participants(
+        &self,
+        proposal: i64,
+    ) -> GovernanceResult<(Vec<i64>, Vec<PublicKey>)> {
+        let commenters =
+            sqlx::query("SELECT DISTINCT author FROM proposal_comments WHERE proposal = $1")
+                .bind(proposal)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<Vec<i64>, _>>()?;
+        let voters = sqlx::query(
+            "SELECT DISTINCT b.voter FROM ballots b JOIN proposal_rounds r ON r.definition_hash = b.definition_hash WHERE r.proposal = $1",
+        )
+        .bind(proposal)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let bytes: Vec<u8> = row.try_get(0)?;
+            let raw: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| GovernanceError::Corrupt("a voter key".into()))?;
+            Ok(PublicKey::from_raw(raw))
+        })
+        .collect::<GovernanceResult<Vec<_>>>()?;
+        Ok((commenters, voters))
     }
 
     pub async fn proposal(&self, circle: i64, number: i64) -> GovernanceResult<Option<Proposal>> {
@@ -492,11 +777,12 @@ impl Governance {
         proposal: &Proposal,
         from: Status,
         definition: &Definition,
+        policy: &Policy,
         now_ms: i64,
     ) -> GovernanceResult<Round> {
         let mut tx = self.pool.begin().await?;
         let moved = sqlx::query(
-            "UPDATE proposals SET status = 'voting', round = $1, updated_at_ms = $2
+            "UPDATE proposals SET status = 'voting', round = $1, updated_at_ms = $2, paused_from = NULL
              WHERE id = $3 AND status = $4 AND round = $5 AND updated_at_ms = $6",
         )
         .bind(i64::from(definition.round))
@@ -514,27 +800,34 @@ impl Governance {
         }
         let hash = definition.hash();
         sqlx::query(
-            "INSERT INTO proposal_rounds (proposal, round, definition, definition_hash, electorate, opens_at_ms, closes_at_ms, ballot_count)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+            "INSERT INTO proposal_rounds (proposal, round, definition, definition_hash, electorate, policy, opens_at_ms, closes_at_ms, ballot_count)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
         )
         .bind(proposal.id)
         .bind(i64::from(definition.round))
         .bind(definition.encode())
         .bind(hash.0.to_vec())
         .bind(keys_bytes(&definition.electorate))
+        .bind(serde_json::to_string(policy).expect("policies serialise"))
         .bind(definition.opens_at_ms)
         .bind(definition.closes_at_ms)
         .execute(&mut *tx)
         .await?;
+        if from == Status::Paused {
+            insert_event(&mut tx, proposal.id, EventKind::Resumed, None, "", now_ms).await?;
+            clear_pause_requests(&mut tx, proposal.id).await?;
+        }
         tx.commit().await?;
         Ok(Round {
             proposal: proposal.id,
             round: definition.round,
             definition: definition.clone(),
             definition_hash: hash,
+            policy: policy.clone(),
             ballot_count: 0,
             decision: None,
             closed_at_ms: None,
+            cancelled_at_ms: None,
         })
     }
 
@@ -622,7 +915,7 @@ impl Governance {
     pub async fn due(&self, now_ms: i64) -> GovernanceResult<Vec<(i64, i64)>> {
         let rows = sqlx::query(
             "SELECT p.circle, p.number FROM proposal_rounds r JOIN proposals p ON p.id = r.proposal
-             WHERE r.decision IS NULL AND r.closes_at_ms < $1 ORDER BY r.closes_at_ms LIMIT $2",
+             WHERE r.decision IS NULL AND r.cancelled_at_ms IS NULL AND r.closes_at_ms < $1 ORDER BY r.closes_at_ms LIMIT $2",
         )
         .bind(now_ms)
         .bind(LIST_ROWS_MAX)
@@ -643,7 +936,7 @@ impl Governance {
     ) -> GovernanceResult<Vec<Round>> {
         let rows = sqlx::query(&format!(
             "UPDATE proposal_rounds SET reminded_at_ms = $1
-             WHERE reminded_at_ms IS NULL AND decision IS NULL AND closes_at_ms >= $1 AND closes_at_ms - $2 <= $1
+             WHERE reminded_at_ms IS NULL AND decision IS NULL AND cancelled_at_ms IS NULL AND closes_at_ms >= $1 AND closes_at_ms - $2 <= $1
                AND proposal IN (SELECT id FROM proposals WHERE circle = $3)
              RETURNING {ROUND_COLUMNS}"
         ))
@@ -668,7 +961,7 @@ impl Governance {
         // The node's clock and the ballot's own time must both fall within the round.
         let open = sqlx::query(
             "UPDATE proposal_rounds SET ballot_count = ballot_count + 1
-             WHERE definition_hash = $1 AND decision IS NULL AND closes_at_ms >= $2 AND opens_at_ms <= $2
+             WHERE definition_hash = $1 AND decision IS NULL AND cancelled_at_ms IS NULL AND closes_at_ms >= $2 AND opens_at_ms <= $2
                AND closes_at_ms >= $3 AND opens_at_ms <= $3",
         )
         .bind(&hash)
@@ -807,7 +1100,7 @@ impl Governance {
         let mut tx = self.pool.begin().await?;
         // Take the round (the same row every ballot moves) before reading its ballots.
         let taken = sqlx::query(
-            "UPDATE proposal_rounds SET closed_at_ms = $1 WHERE proposal = $2 AND round = $3 AND decision IS NULL AND closes_at_ms < $1",
+            "UPDATE proposal_rounds SET closed_at_ms = $1 WHERE proposal = $2 AND round = $3 AND decision IS NULL AND cancelled_at_ms IS NULL AND closes_at_ms < $1",
         )
         .bind(now_ms)
         .bind(proposal.id)
@@ -974,53 +1267,69 @@ impl Governance {
 
     // ----- audit -----
 
-    /// The audit of every enactment (kind 11) in a circle's ledger: each must be backed by a
-    /// proposal in this store whose recount passes with exactly the enacted board. Returns one
-    /// (entry, what is wrong) per enactment that is not.
-    pub async fn audit_enactments(
+    /// What the circle's ledger says about its decisions: the genesis defaults and every
+    /// enactment (which policy was in force when, the default limits over time).
+    pub async fn history(
         &self,
         ledger: &commons_ledger::store::Store,
         info: &commons_ledger::store::CircleInfo,
-    ) -> Result<Vec<(u64, String)>, AuditError> {
-        let mut faults = Vec::new();
+    ) -> Result<(History, Vec<Enactment>), AuditError> {
+        let genesis = ledger.entry(info, 0).await?;
+        let mut enactments = Vec::new();
         let mut from = 0;
         loop {
             let page = ledger.entries_of_kind(info, 11, from, 500).await?;
             let Some(last) = page.last() else { break };
             from = last.entry.seq + 1;
-            for stored in &page {
-                let Some(enactment) = Enactment::from_request(
+            enactments.extend(page.iter().filter_map(|stored| {
+                Enactment::from_request(
                     stored.entry.seq,
                     stored.entry.recorded_at_ms,
                     &stored.entry.signed.request,
-                ) else {
-                    continue;
-                };
-                let checked = match self.round_by_hash(&enactment.proposal).await? {
-                    None => check_enactment(&info.circle_id, &enactment, None),
-                    Some((proposal, round)) => {
-                        let ballots = self.ballots(&round.definition_hash).await?;
-                        let delegations = self
-                            .delegations(
-                                info.row_id,
-                                proposal.number,
-                                round.definition.closes_at_ms,
-                            )
-                            .await?;
-                        check_enactment(
-                            &info.circle_id,
-                            &enactment,
-                            Some(Backing {
-                                definition: &round.definition,
-                                ballots: &ballots,
-                                delegations: &delegations,
-                            }),
-                        )
-                    }
-                };
-                if let Err(what) = checked {
-                    faults.push((enactment.seq, what));
+                )
+            }));
+        }
+        let defaults = genesis_defaults(&genesis.entry.signed.request).ok_or_else(|| {
+            GovernanceError::Corrupt("the ledger does not start with a genesis entry".into())
+        })?;
+        let history = History::new(defaults, &enactments);
+        Ok((history, enactments))
+    }
+
+    /// The audit of every enactment (kind 11) in a circle's ledger: each must be backed by a
+    /// proposal in this store that keeps the policy in force when its voting opened and whose
+    /// recount passes with exactly the enacted board. Returns one (entry, what is wrong) per
+    /// enactment that is not.
+    pub async fn audit_enactments(
+        &self,
+        ledger: &commons_ledger::store::Store,
+        info: &commons_ledger::store::CircleInfo,
+    ) -> Result<Vec<(u64, String)>, AuditError> {
+        let (history, enactments) = self.history(ledger, info).await?;
+        let mut faults = Vec::new();
+        for enactment in &enactments {
+            let checked = match self.round_by_hash(&enactment.proposal).await? {
+                None => check_enactment(&info.circle_id, &history, enactment, None),
+                Some((proposal, round)) => {
+                    let ballots = self.ballots(&round.definition_hash).await?;
+                    let delegations = self
+                        .delegations(info.row_id, proposal.number, round.definition.closes_at_ms)
+                        .await?;
+                    check_enactment(
+                        &info.circle_id,
+                        &history,
+                        enactment,
+                        Some(Backing {
+                            definition: &round.definition,
+                            policy: &round.policy,
+                            ballots: &ballots,
+                            delegations: &delegations,
+                        }),
+                    )
                 }
+            };
+            if let Err(what) = checked {
+                faults.push((enactment.seq, what));
             }
         }
         Ok(faults)

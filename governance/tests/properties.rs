@@ -3,6 +3,7 @@
 
 use commons_governance::ballot::{Ballot, Choice, SignedBallot};
 use commons_governance::export;
+use commons_governance::policy::Policy;
 use commons_governance::proposal::{body_hash, Definition, Method};
 use commons_governance::ranked::{Candidate, Lot, RankedBallot};
 use commons_governance::tally::recount;
@@ -89,6 +90,8 @@ fn signed_vote(method: Method, choices: &[Choice]) -> Vote {
         delegation: false,
         hide_results: false,
         actions: vec![],
+        policy_hash: Policy::default().hash(),
+        discussed_since_ms: 0,
     };
     let ballots = keys
         .iter()
@@ -130,7 +133,10 @@ proptest! {
         prop_assert_eq!(first.decision(), second.decision());
         prop_assert_eq!(&first.count, &second.count);
 
-        let text = export::write(&vote.definition, &shuffled, &[], Some(&first.decision()));
+        let text = export::write(
+            &vote.definition,
+            &Policy::default(),
+            &shuffled, &[], Some(&first.decision()));
         let parsed = export::parse(&text).expect("our export parses");
         let ballots: Vec<SignedBallot> = parsed.ballots.into_iter().map(|b| b.expect("readable")).collect();
         let again = recount(&parsed.definition, &ballots, &[]);

@@ -383,10 +383,14 @@ pub enum NotificationKind {
     VoteReminder,
     /// A proposal you could vote on was decided.
     Decided,
+    /// A proposal you commented on or voted on changed its text (its discussion restarts).
+    ProposalChanged,
+    /// A proposal you wrote, commented on or voted on was paused (or the pause was lifted).
+    ProposalPaused,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 9] = [
+    pub const ALL: [NotificationKind; 11] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
@@ -396,6 +400,8 @@ impl NotificationKind {
         NotificationKind::VoteOpen,
         NotificationKind::VoteReminder,
         NotificationKind::Decided,
+        NotificationKind::ProposalChanged,
+        NotificationKind::ProposalPaused,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -408,6 +414,8 @@ impl NotificationKind {
             NotificationKind::VoteOpen => "vote_open",
             NotificationKind::VoteReminder => "vote_reminder",
             NotificationKind::Decided => "decided",
+            NotificationKind::ProposalChanged => "proposal_changed",
+            NotificationKind::ProposalPaused => "proposal_paused",
         }
     }
     pub fn parse(text: &str) -> Option<NotificationKind> {

@@ -172,7 +172,13 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     ];
     for (payer, payee, amount, memo) in payments {
         services
-            .pay(&actors[*payer], DEMO_MEMBERS[*payee].0, amount, memo)
+            .pay(
+                &actors[*payer],
+                DEMO_MEMBERS[*payee].0,
+                amount,
+                memo,
+                &crate::services::IdempotencyKey::generate(),
+            )
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
     }
@@ -182,6 +188,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
             DEMO_MEMBERS[0].0,
             "1.5",
             "Tuned the bakery's delivery bike",
+            &crate::services::IdempotencyKey::generate(),
         )
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -191,6 +198,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
             DEMO_MEMBERS[3].0,
             "1",
             "Bread for the Sunday lunch",
+            &crate::services::IdempotencyKey::generate(),
         )
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -355,16 +363,15 @@ async fn plant_governance(
     let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
     let info = &actors[0].circle;
     let now = services.store.now_ms();
-    // The demo decides briskly: no minimum discussion, three days to vote.
-    let policy = Policy {
-        discussion_hours_min: 0,
-        voting_hours: 72,
-        ..Policy::default()
+    let day = 86_400_000;
+    // The circle decides under the default policy (the ledger says which policy is in force,
+    // so the demo cannot simply pick another): its discussions are planted in the past.
+    let policy = Policy::default();
+    let discussed_since = |proposal: i64, at_ms: i64| {
+        services
+            .governance
+            .set_status(proposal, Status::Draft, Status::Discussion, at_ms)
     };
-    services
-        .governance
-        .set_policy(info.row_id, &policy, now)
-        .await?;
 
     // 1. Decided last week: more room below zero for everyone.
     let mut floor = input(
@@ -380,10 +387,7 @@ async fn plant_governance(
         .create_proposal(&actors[0], &floor)
         .await
         .map_err(fail)?;
-    services
-        .proposal_step(&actors[0], proposal.number, Step::StartDiscussion)
-        .await
-        .map_err(fail)?;
+    discussed_since(proposal.id, now - 11 * day).await?;
     services
         .comment(
             &actors[4],
@@ -398,7 +402,6 @@ async fn plant_governance(
         .proposal(info.row_id, proposal.number)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo proposal"))?;
-    let day = 86_400_000;
     let mut electorate: Vec<_> = actors.iter().map(|a| a.membership.account_key).collect();
     electorate.sort_unstable();
     let definition = Definition {
@@ -412,16 +415,24 @@ async fn plant_governance(
         options: vec![],
         quorum_percent: proposal.draft.quorum_percent,
         threshold_percent: proposal.draft.threshold_percent,
-        opens_at_ms: now - 6 * day,
-        closes_at_ms: now - 3 * day,
+        opens_at_ms: now - 9 * day,
+        closes_at_ms: now - 2 * day,
         electorate,
         delegation: true,
         hide_results: false,
         actions: proposal.draft.actions.clone(),
+        policy_hash: policy.hash(),
+        discussed_since_ms: now - 11 * day,
     };
     services
         .governance
-        .open_round(&proposal, Status::Discussion, &definition, now - 6 * day)
+        .open_round(
+            &proposal,
+            Status::Discussion,
+            &definition,
+            &policy,
+            now - 9 * day,
+        )
         .await?;
     for (index, actor) in actors.iter().enumerate() {
         if index % 4 == 3 {
@@ -433,7 +444,7 @@ async fn plant_governance(
             Position::Yes
         };
         let key = services.signing_key(actor).map_err(fail)?;
-        let cast_at = now - 5 * day + index as i64 * 3_600_000;
+        let cast_at = now - 8 * day + index as i64 * 3_600_000;
         let ballot = Ballot::new(
             &definition,
             key.public_key(),
@@ -463,10 +474,7 @@ async fn plant_governance(
         )
         .await
         .map_err(fail)?;
-    services
-        .proposal_step(&actors[2], venue.number, Step::StartDiscussion)
-        .await
-        .map_err(fail)?;
+    discussed_since(venue.id, now - 3 * day).await?;
     services
         .proposal_step(&actors[2], venue.number, Step::OpenVoting)
         .await
@@ -537,10 +545,7 @@ async fn plant_governance(
         .create_proposal(&actors[9], &stewards)
         .await
         .map_err(fail)?;
-    services
-        .proposal_step(&actors[9], election.number, Step::StartDiscussion)
-        .await
-        .map_err(fail)?;
+    discussed_since(election.id, now - 4 * day).await?;
     services
         .proposal_step(&actors[9], election.number, Step::OpenVoting)
         .await

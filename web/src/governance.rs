@@ -10,14 +10,15 @@ use commons_governance::ballot::{verify_receipt, Ballot, Choice, SignedBallot};
 use commons_governance::delegation::{choices, Delegation, Scope};
 use commons_governance::majority::{Position, Stance, REASON_CHARS_MAX};
 use commons_governance::policy::{
-    agreements_hash, check_step, Policy, Proposers, Status, Step, StepError,
+    after_pause, agreements_hash, check_step, AfterPause, Bar, DefaultLimits, Policy, PolicyError,
+    Proposers, Status, Step, StepError,
 };
 use commons_governance::proposal::{
     body_hash, Definition, Method, OPTIONS_MAX, OPTION_CHARS_MAX, TITLE_CHARS_MAX,
 };
 use commons_governance::store::{
-    Comment, Documents, GovernanceError, Proposal, ProposalDraft, Round, BODY_CHARS_MAX,
-    COMMENT_CHARS_MAX,
+    AuditError, Comment, Documents, Event, GovernanceError, Proposal, ProposalDraft, Round,
+    BODY_CHARS_MAX, COMMENT_CHARS_MAX, PAUSE_REASON_CHARS_MAX,
 };
 use commons_governance::tally::{recount, Outcome, Recount};
 use commons_ledger::amount::Decimals;
@@ -51,6 +52,15 @@ impl From<GovernanceError> for ActionError {
             GovernanceError::Corrupt(what) => {
                 ActionError::Database(sqlx::Error::Decode(what.into()))
             }
+        }
+    }
+}
+
+impl From<AuditError> for ActionError {
+    fn from(error: AuditError) -> Self {
+        match error {
+            AuditError::Ledger(error) => error.into(),
+            AuditError::Governance(error) => error.into(),
         }
     }
 }
@@ -115,6 +125,15 @@ pub struct ProposalInput {
     pub policy_reminder_hours: String,
     pub policy_delegation: Option<String>,
     pub policy_hide_results: Option<String>,
+    #[serde(default)]
+    pub policy_steward_quorum: String,
+    #[serde(default)]
+    pub policy_steward_threshold: String,
+    #[serde(default)]
+    pub policy_pausers: String,
+    /// discussion or new-round.
+    #[serde(default)]
+    pub policy_after_pause: String,
 }
 
 /// The kinds of action the proposal form offers.
@@ -144,6 +163,45 @@ fn percent(text: &str, default: u8, field: &'static str) -> Result<u8, ActionErr
         .ok()
         .filter(|p| *p <= 100)
         .ok_or_else(|| invalid(field, "proposal-error-percent"))
+}
+
+/// A proposal's quorum or threshold: blank is the policy's minimum; the author may only raise
+/// it.
+fn at_least(text: &str, minimum: u8, field: &'static str) -> Result<u8, ActionError> {
+    let value = percent(text, minimum, field)?;
+    if value < minimum {
+        return Err(invalid(
+            field,
+            if field == "quorum" {
+                "proposal-error-quorum-below"
+            } else {
+                "proposal-error-threshold-below"
+            },
+        ));
+    }
+    Ok(value)
+}
+
+fn count(text: &str, default: u32, field: &'static str) -> Result<u32, ActionError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(default);
+    }
+    text.parse::<u32>()
+        .map_err(|_| invalid(field, "proposal-error-pausers"))
+}
+
+/// The form field and message for a policy the form would set that is not acceptable.
+fn policy_error(error: PolicyError) -> ActionError {
+    match error {
+        PolicyError::Hours => invalid("policy_voting_hours", "proposal-error-hours"),
+        PolicyError::Percent => invalid("policy_quorum", "proposal-error-percent"),
+        PolicyError::Threshold => invalid("policy_threshold", "proposal-error-policy-threshold"),
+        PolicyError::StewardBarLower => {
+            invalid("policy_steward_quorum", "proposal-error-policy-steward-bar")
+        }
+        PolicyError::Pausers => invalid("policy_pausers", "proposal-error-pausers"),
+    }
 }
 
 fn hours(text: &str, default: u32, field: &'static str) -> Result<u32, ActionError> {
@@ -243,6 +301,13 @@ impl ProposalInput {
         self.policy_reminder_hours = policy.reminder_hours.to_string();
         self.policy_delegation = policy.delegation.then(|| "on".into());
         self.policy_hide_results = policy.hide_results.then(|| "on".into());
+        self.policy_steward_quorum = policy.steward_quorum_percent.to_string();
+        self.policy_steward_threshold = policy.steward_threshold_percent.to_string();
+        self.policy_pausers = policy.pausers_min.to_string();
+        self.policy_after_pause = match policy.after_pause {
+            AfterPause::Discussion => "discussion".into(),
+            AfterPause::NewRound => "new-round".into(),
+        };
     }
 }
 
@@ -364,9 +429,27 @@ pub struct ProposalView {
     /// delegation).
     pub my_delegate: Option<(Person, bool)>,
     pub policy: Policy,
+    /// The proposal's history (edits in discussion, pauses, their lifting), with who did each
+    /// (`None`: members' requests together, or a member no longer active).
+    pub history: Vec<(Event, Option<String>)>,
+    /// How many members asked to pause it so far, and whether I did.
+    pub pause_asked: u32,
+    pub i_asked_pause: bool,
     /// Names of members by account key (ballot and action pages).
     pub names: HashMap<PublicKey, String>,
     pub now_ms: i64,
+}
+
+/// At most this many members' reasons make up the public reason of a pause they asked for.
+pub const PAUSE_REASONS_SHOWN: usize = 10;
+
+/// What a request to pause did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseOutcome {
+    /// The proposal is paused.
+    Paused,
+    /// The member's request is recorded: `count` of the `needed` members have asked.
+    Asked { count: u32, needed: u32 },
 }
 
 /// The proposals page.
@@ -407,7 +490,11 @@ impl Services {
                 .proposals(circle, &[Status::Voting], PROPOSALS_LISTED)
                 .await?,
             discussion: g
-                .proposals(circle, &[Status::Discussion], PROPOSALS_LISTED)
+                .proposals(
+                    circle,
+                    &[Status::Discussion, Status::Paused],
+                    PROPOSALS_LISTED,
+                )
                 .await?,
             decided: g
                 .proposals(
@@ -515,8 +602,6 @@ impl Services {
                 .ok_or_else(|| invalid("seats", "proposal-error-seats"))?;
             method = Method::Stv { seats };
         }
-        let quorum_percent = percent(&input.quorum, policy.quorum_percent, "quorum")?;
-        let threshold_percent = percent(&input.threshold, policy.threshold_percent, "threshold")?;
         let decimals =
             Decimals::new(u32::from(actor.circle.decimals)).map_err(|_| ActionError::NotFound)?;
         let limit = |text: &str, field: &'static str| -> Result<i64, ActionError> {
@@ -596,6 +681,16 @@ impl Services {
                         policy.threshold_percent,
                         "policy_threshold",
                     )?,
+                    steward_quorum_percent: percent(
+                        &input.policy_steward_quorum,
+                        policy.steward_quorum_percent,
+                        "policy_steward_quorum",
+                    )?,
+                    steward_threshold_percent: percent(
+                        &input.policy_steward_threshold,
+                        policy.steward_threshold_percent,
+                        "policy_steward_threshold",
+                    )?,
                     delegation: input.policy_delegation.is_some(),
                     hide_results: input.policy_hide_results.is_some(),
                     reminder_hours: hours(
@@ -603,9 +698,19 @@ impl Services {
                         policy.reminder_hours,
                         "policy_reminder_hours",
                     )?,
+                    pausers_min: count(
+                        &input.policy_pausers,
+                        policy.pausers_min,
+                        "policy_pausers",
+                    )?,
+                    after_pause: match input.policy_after_pause.as_str() {
+                        "" => policy.after_pause,
+                        "new-round" => AfterPause::NewRound,
+                        "discussion" => AfterPause::Discussion,
+                        _ => return Err(invalid("policy_after_pause", "proposal-error-action")),
+                    },
                 };
-                new.check()
-                    .map_err(|_| invalid("policy_voting_hours", "proposal-error-hours"))?;
+                new.check().map_err(policy_error)?;
                 let hash = new.hash();
                 documents.policy = Some(new);
                 Some(Action::SetDocument {
@@ -637,6 +742,10 @@ impl Services {
         if action.is_some() && method.has_options() {
             return Err(invalid("action", "proposal-error-action-method"));
         }
+        let actions: Vec<Action> = action.into_iter().collect();
+        let bar = self.bar(actor, &policy, &actions).await?;
+        let quorum_percent = at_least(&input.quorum, bar.quorum_percent, "quorum")?;
+        let threshold_percent = at_least(&input.threshold, bar.threshold_percent, "threshold")?;
         Ok(ProposalDraft {
             title,
             body,
@@ -646,9 +755,28 @@ impl Services {
             threshold_percent,
             delegation: policy.delegation && input.delegation.is_some(),
             hide_results: input.hide_results.is_some(),
-            actions: action.into_iter().collect(),
+            actions,
             documents,
         })
+    }
+
+    /// The circle's default limits now, as the bar for steward-level actions judges them.
+    async fn default_limits(&self, info: &CircleInfo) -> Result<DefaultLimits, ActionError> {
+        let (floor_minor, ceiling_minor) = self.store.default_limits(info).await?;
+        Ok(DefaultLimits {
+            floor_minor,
+            ceiling_minor,
+        })
+    }
+
+    /// The least quorum and threshold a proposal carrying these actions must have now.
+    pub async fn bar(
+        &self,
+        actor: &Actor,
+        policy: &Policy,
+        actions: &[Action],
+    ) -> Result<Bar, ActionError> {
+        Ok(policy.bar(actions, self.default_limits(&actor.circle).await?))
     }
 
     pub async fn create_proposal(
@@ -692,10 +820,55 @@ impl Services {
             draft.method = proposal.draft.method;
             draft.options = proposal.draft.options.clone();
         }
+        if draft == proposal.draft {
+            return Ok(proposal);
+        }
+        let now = self.store.now_ms();
+        // In discussion, the store restarts the minimum discussion time with the edit.
         self.governance
-            .update(proposal.id, proposal.status, &draft, self.store.now_ms())
+            .update(proposal.id, proposal.status, &draft, now)
             .await?;
+        if proposal.status != Status::Draft {
+            self.governance
+                .record_edit(proposal.id, actor.user.id, now)
+                .await?;
+            self.notify_participants(
+                &actor.circle,
+                &proposal,
+                Some(actor.user.id),
+                NotificationKind::ProposalChanged,
+            )
+            .await?;
+        }
         self.proposal_of(actor, number).await
+    }
+
+    /// Tells everyone who took part in a proposal (its author, commenters, voters of every
+    /// round), but `except` (who caused it), that something happened to it.
+    async fn notify_participants(
+        &self,
+        info: &CircleInfo,
+        proposal: &Proposal,
+        except: Option<i64>,
+        kind: NotificationKind,
+    ) -> Result<(), ActionError> {
+        let (commenters, voters) = self.governance.participants(proposal.id).await?;
+        let voters: HashSet<PublicKey> = voters.into_iter().collect();
+        let mut users: HashSet<i64> = commenters.into_iter().collect();
+        users.insert(proposal.author);
+        for person in self.db.active_members(info.row_id).await? {
+            if voters.contains(&person.account_key) {
+                users.insert(person.user_id);
+            }
+        }
+        let now = self.store.now_ms();
+        let mut users: Vec<i64> = users.into_iter().filter(|u| Some(*u) != except).collect();
+        users.sort_unstable();
+        for user in users {
+            self.notify_proposal(user, info, proposal.number, kind, now)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Whether the author may still edit: before the vote, or a consent proposal blocked in
@@ -766,42 +939,93 @@ impl Services {
                 .await?;
             return self.proposal_of(actor, number).await;
         }
-        let members = self.electorate(&actor.circle).await?;
+        let round = self
+            .freeze_round(&actor.circle, &proposal, proposal.status, now)
+            .await?;
+        self.notify_vote_open(&actor.circle, &proposal, &round, now)
+            .await?;
+        self.proposal_of(actor, number).await
+    }
+
+    /// Freezes the proposal's next round and opens voting (from `from`: discussion, or a
+    /// paused vote that resumes): the electorate, the policy in force and its bar (a quorum or
+    /// threshold below it is raised to it), the time the text was put to discussion.
+    async fn freeze_round(
+        &self,
+        info: &CircleInfo,
+        proposal: &Proposal,
+        from: Status,
+        now: i64,
+    ) -> Result<Round, ActionError> {
+        let policy = self.governance.policy(info.row_id).await?;
+        let defaults = self.default_limits(info).await?;
+        let bar = policy.bar(&proposal.draft.actions, defaults);
+        let author = self
+            .db
+            .membership(info.row_id, proposal.author)
+            .await?
+            .ok_or(ActionError::NotFound)?
+            .account_key;
+        let members = self.electorate(info).await?;
         let definition = Definition {
-            circle_id: actor.circle.circle_id,
+            circle_id: info.circle_id,
             proposal_id: proposal.number as u64,
             round: proposal.round + 1,
             title: proposal.draft.title.clone(),
             body_hash: body_hash(&proposal.draft.body),
-            author: actor.membership.account_key,
+            author,
             method: proposal.draft.method,
             options: proposal.draft.options.clone(),
-            quorum_percent: proposal.draft.quorum_percent,
-            threshold_percent: proposal.draft.threshold_percent,
+            quorum_percent: proposal.draft.quorum_percent.max(bar.quorum_percent),
+            threshold_percent: proposal.draft.threshold_percent.max(bar.threshold_percent),
             opens_at_ms: now,
             closes_at_ms: now + policy.voting_ms(),
             electorate: members.iter().map(|p| p.account_key).collect(),
             delegation: proposal.draft.delegation && policy.delegation,
             hide_results: proposal.draft.hide_results,
             actions: proposal.draft.actions.clone(),
+            policy_hash: policy.hash(),
+            discussed_since_ms: proposal.discussion_opened_at_ms.unwrap_or(now).min(now),
         };
         definition
             .check()
             .map_err(|_| invalid("proposal", "proposal-error-definition"))?;
-        self.governance
-            .open_round(&proposal, proposal.status, &definition, now)
-            .await?;
-        for member in &members {
-            self.notify_proposal(
-                member.user_id,
-                &actor.circle,
-                proposal.number,
-                NotificationKind::VoteOpen,
-                now,
-            )
-            .await?;
+        if let Err(breach) = policy.admits(&definition, defaults) {
+            tracing::warn!(%breach, circle = %info.slug, proposal = proposal.number, "a definition would break the policy");
+            return Err(invalid("proposal", "proposal-error-breaks-policy"));
         }
-        self.proposal_of(actor, number).await
+        Ok(self
+            .governance
+            .open_round(proposal, from, &definition, &policy, now)
+            .await?)
+    }
+
+    /// Tells the round's electorate that voting opened.
+    async fn notify_vote_open(
+        &self,
+        info: &CircleInfo,
+        proposal: &Proposal,
+        round: &Round,
+        now: i64,
+    ) -> Result<(), ActionError> {
+        for member in self.db.active_members(info.row_id).await? {
+            if round
+                .definition
+                .electorate
+                .binary_search(&member.account_key)
+                .is_ok()
+            {
+                self.notify_proposal(
+                    member.user_id,
+                    info,
+                    proposal.number,
+                    NotificationKind::VoteOpen,
+                    now,
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn notify_proposal(
@@ -841,7 +1065,7 @@ impl Services {
         if body.is_empty() || body.chars().count() > COMMENT_CHARS_MAX {
             return Err(invalid("comment", "comment-error-length"));
         }
-        if matches!(proposal.status, Status::Draft | Status::Withdrawn) {
+        if !proposal.status.accepts_comments() {
             return Err(invalid("comment", "comment-error-closed"));
         }
         Ok(self
@@ -854,6 +1078,104 @@ impl Services {
                 self.store.now_ms(),
             )
             .await?)
+    }
+
+    /// Pauses a proposal in discussion or voting, with a public reason: a steward at once; a
+    /// member asks, and the policy's number of members' requests together pause it (members
+    /// cannot pause when the policy leaves it to stewards). A paused vote's round ends without
+    /// a count. Everyone who took part is told.
+    pub async fn pause_proposal(
+        &self,
+        actor: &Actor,
+        number: i64,
+        reason: &str,
+    ) -> Result<PauseOutcome, ActionError> {
+        let proposal = self.proposal_of(actor, number).await?;
+        if !proposal.status.may_pause() {
+            return Err(invalid("reason", "proposal-error-pause-status"));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > PAUSE_REASON_CHARS_MAX {
+            return Err(invalid("reason", "proposal-error-pause-reason"));
+        }
+        let now = self.store.now_ms();
+        if actor.is_steward {
+            self.governance
+                .pause(&proposal, Some(actor.user.id), reason, now)
+                .await?;
+        } else {
+            let policy = self.governance_policy(actor).await?;
+            if policy.pausers_min == 0 {
+                return Err(invalid("reason", "proposal-error-pause-stewards"));
+            }
+            let requests = self
+                .governance
+                .request_pause(proposal.id, actor.user.id, reason, now)
+                .await?;
+            let count = requests.len() as u32;
+            if count < policy.pausers_min {
+                return Ok(PauseOutcome::Asked {
+                    count,
+                    needed: policy.pausers_min,
+                });
+            }
+            let reasons: Vec<&str> = requests
+                .iter()
+                .take(PAUSE_REASONS_SHOWN)
+                .map(|r| r.reason.as_str())
+                .collect();
+            self.governance
+                .pause(&proposal, None, &reasons.join("\n\n"), now)
+                .await?;
+        }
+        self.notify_participants(
+            &actor.circle,
+            &proposal,
+            Some(actor.user.id),
+            NotificationKind::ProposalPaused,
+        )
+        .await?;
+        Ok(PauseOutcome::Paused)
+    }
+
+    /// Lifts a pause (stewards only): a paused discussion goes back to discussion, its minimum
+    /// time starting again; a paused vote follows the policy (back to discussion, or a new
+    /// round of voting on the same text).
+    pub async fn resume_proposal(&self, actor: &Actor, number: i64) -> Result<(), ActionError> {
+        if !actor.is_steward {
+            return Err(ActionError::Forbidden);
+        }
+        let proposal = self.proposal_of(actor, number).await?;
+        let Some(paused_from) = proposal
+            .paused_from
+            .filter(|_| proposal.status == Status::Paused)
+        else {
+            return Err(invalid("proposal", "proposal-error-status"));
+        };
+        let policy = self.governance_policy(actor).await?;
+        let now = self.store.now_ms();
+        match after_pause(paused_from, &policy) {
+            Status::Voting => {
+                let round = self
+                    .freeze_round(&actor.circle, &proposal, Status::Paused, now)
+                    .await?;
+                self.notify_vote_open(&actor.circle, &proposal, &round, now)
+                    .await?;
+            }
+            to => {
+                self.governance
+                    .set_status(proposal.id, Status::Paused, to, now)
+                    .await?;
+                self.notify_participants(
+                    &actor.circle,
+                    &proposal,
+                    Some(actor.user.id),
+                    NotificationKind::ProposalPaused,
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     /// The proposal's round that takes ballots now, and the time it was looked at.
@@ -1124,6 +1446,7 @@ impl Services {
         Ok((
             commons_governance::export::write(
                 &found.definition,
+                &found.policy,
                 &ballots,
                 &delegations,
                 found.decision.as_ref(),
@@ -1138,19 +1461,10 @@ impl Services {
         actor: &Actor,
         number: i64,
     ) -> Result<ProposalView, ActionError> {
-        let mut proposal = self.proposal_of(actor, number).await?;
+        // A page view changes nothing: votes close in the background job.
+        let proposal = self.proposal_of(actor, number).await?;
         let now = self.store.now_ms();
         let info = &actor.circle;
-        if proposal.status == Status::Voting {
-            let due = self
-                .governance
-                .round(proposal.id, proposal.round)
-                .await?
-                .is_some_and(|r| r.decision.is_none() && now > r.definition.closes_at_ms);
-            if due && self.close_round(info, &proposal).await? {
-                proposal = self.proposal_of(actor, number).await?;
-            }
-        }
         let people = self.db.active_members(info.row_id).await?;
         let mut names: HashMap<PublicKey, String> = people
             .iter()
@@ -1226,8 +1540,25 @@ impl Services {
                 (c, name)
             })
             .collect();
+        let history = self
+            .governance
+            .events(proposal.id)
+            .await?
+            .into_iter()
+            .map(|event| {
+                let name = event
+                    .actor
+                    .and_then(|id| by_id.get(&id))
+                    .map(|p| p.display_name.clone());
+                (event, name)
+            })
+            .collect();
+        let pause_requests = self.governance.pause_requests(proposal.id).await?;
         Ok(ProposalView {
             author: by_id.get(&proposal.author).map(|p| (*p).clone()),
+            history,
+            pause_asked: pause_requests.len() as u32,
+            i_asked_pause: pause_requests.iter().any(|r| r.requester == actor.user.id),
             my_delegate: if proposal.draft.delegation {
                 self.my_delegate(actor, Some(number)).await?
             } else {
@@ -1341,6 +1672,16 @@ impl Services {
         let passed = serde_json::from_value::<Outcome>(decision.outcome.clone())
             .is_ok_and(|o| o == Outcome::Passed);
         if !passed || round.definition.actions.is_empty() {
+            return Ok(());
+        }
+        // What the audit will check, checked before anything is written: the definition keeps
+        // the policy the ledger had in force when voting opened.
+        let (history, _) = self.governance.history(&self.store, info).await?;
+        if let Err(why) = history.check_policy(&round.definition, &round.policy, u64::MAX) {
+            tracing::error!(%why, circle = %info.slug, proposal = proposal.number, "a passed proposal breaks the policy and is not enacted");
+            self.governance
+                .set_enact_error(proposal.id, &why, self.store.now_ms())
+                .await?;
             return Ok(());
         }
         match self.enact(info, proposal, &round).await {

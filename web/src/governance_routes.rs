@@ -12,7 +12,7 @@ use commons_governance::policy::{Proposers, Step};
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::governance::ProposalInput;
+use crate::governance::{PauseOutcome, ProposalInput};
 use crate::routes::{
     actor_for, form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given,
     AppState_, PageResult,
@@ -198,6 +198,7 @@ async fn proposal_markup(
             may_edit,
             locked: is_locked(state, v),
             members: &members,
+            is_steward: actor.is_steward,
         },
         errors,
     ))
@@ -236,7 +237,7 @@ pub async fn step(
     let (step, flash) = match name.as_str() {
         "discuss" => (Step::StartDiscussion, "flash-proposal-discussion"),
         "vote" => (Step::OpenVoting, "flash-proposal-voting"),
-        "round" => (Step::NewRound, "flash-proposal-voting"),
+        "round" => (Step::NewRound, "flash-proposal-amend-discussion"),
         "withdraw" => (Step::Withdraw, "flash-proposal-withdrawn"),
         _ => return Err(AppError::NotFound),
     };
@@ -280,6 +281,59 @@ pub async fn comment(
             Ok(Redirect::to(&format!("/c/{slug}/proposals/{number}#comment-{id}")).into_response())
         }
         Err(error) => with_error(&state, &v, &actor, number, error, "comment").await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PauseForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// A steward pauses a proposal at once; a member asks, and enough members' requests pause it.
+pub async fn pause(
+    State(state): AppState_,
+    v: Visitor,
+    Path((slug, number)): Path<(String, i64)>,
+    Form(form): Form<PauseForm>,
+) -> PageResult {
+    let actor = actor_for(&state, &v, &slug).await?;
+    let to = format!("/c/{slug}/proposals/{number}");
+    match state
+        .services
+        .pause_proposal(&actor, number, &form.reason)
+        .await
+    {
+        Ok(PauseOutcome::Paused) => Ok(flash_to(&state, &to, "flash-proposal-paused")),
+        Ok(PauseOutcome::Asked { count, needed }) => Ok(redirect_with_flash(
+            &to,
+            Flash::new(
+                "flash-proposal-pause-asked",
+                &[
+                    ("count", &count.to_string()),
+                    ("needed", &needed.to_string()),
+                ],
+            ),
+            state.config.cookies_secure,
+        )),
+        Err(error) => with_error(&state, &v, &actor, number, error, "reason").await,
+    }
+}
+
+/// A steward lifts a pause.
+pub async fn resume(
+    State(state): AppState_,
+    v: Visitor,
+    Path((slug, number)): Path<(String, i64)>,
+) -> PageResult {
+    let actor = actor_for(&state, &v, &slug).await?;
+    match state.services.resume_proposal(&actor, number).await {
+        Ok(()) => Ok(flash_to(
+            &state,
+            &format!("/c/{slug}/proposals/{number}"),
+            "flash-proposal-resumed",
+        )),
+        Err(error) => with_error(&state, &v, &actor, number, error, "proposal").await,
     }
 }
 

@@ -292,6 +292,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(governance_routes::comment),
         )
         .route(
+            "/c/{slug}/proposals/{number}/pause",
+            post(governance_routes::pause),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/resume",
+            post(governance_routes::resume),
+        )
+        .route(
             "/c/{slug}/proposals/{number}/ballot",
             post(governance_routes::ballot),
         )

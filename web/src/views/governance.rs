@@ -3,10 +3,10 @@
 
 use commons_governance::ballot::Choice;
 use commons_governance::majority::Stance;
-use commons_governance::policy::{Policy, Proposers, Status};
+use commons_governance::policy::{after_pause, AfterPause, Policy, Proposers, Status};
 use commons_governance::proposal::Method;
 use commons_governance::ranked::{Candidate, TieBreak};
-use commons_governance::store::{Comment, Proposal};
+use commons_governance::store::{Comment, EventKind, Proposal};
 use commons_governance::stv::{format_votes, StageAction};
 use commons_governance::tally::{Count, Outcome, Recount};
 use commons_ledger::keys::PublicKey;
@@ -231,9 +231,15 @@ pub fn proposal_form_page(
                         .hint(tr.t("proposal-field-seats-hint")).optional().render(errors))
                 }
                 (Field::new("quorum", tr.t("proposal-field-quorum"), "number", &input.quorum)
-                    .hint(tr.ta("proposal-field-quorum-hint", &[("default", &p.policy.quorum_percent.to_string())])).optional().render(errors))
+                    .hint(tr.ta("proposal-field-quorum-hint", &[
+                        ("default", &p.policy.quorum_percent.to_string()),
+                        ("steward", &p.policy.steward_quorum_percent.to_string()),
+                    ])).optional().render(errors))
                 (Field::new("threshold", tr.t("proposal-field-threshold"), "number", &input.threshold)
-                    .hint(tr.ta("proposal-field-threshold-hint", &[("default", &p.policy.threshold_percent.to_string())])).optional().render(errors))
+                    .hint(tr.ta("proposal-field-threshold-hint", &[
+                        ("default", &p.policy.threshold_percent.to_string()),
+                        ("steward", &p.policy.steward_threshold_percent.to_string()),
+                    ])).optional().render(errors))
                 (checkbox("hide_results", input.hide_results.is_some(), tr.t("proposal-field-hide-results")))
                 @if p.policy.delegation {
                     (checkbox("delegation", input.delegation.is_some() || p.editing.is_none(), tr.t("proposal-field-delegation")))
@@ -271,6 +277,15 @@ pub fn proposal_form_page(
                     (Field::new("policy_reminder_hours", tr.t("policy-reminder-hours"), "number", &input.policy_reminder_hours).optional().render(errors))
                     (Field::new("policy_quorum", tr.t("policy-quorum"), "number", &input.policy_quorum).optional().render(errors))
                     (Field::new("policy_threshold", tr.t("policy-threshold"), "number", &input.policy_threshold).optional().render(errors))
+                    (Field::new("policy_steward_quorum", tr.t("policy-steward-quorum"), "number", &input.policy_steward_quorum)
+                        .hint(tr.t("policy-steward-hint")).optional().render(errors))
+                    (Field::new("policy_steward_threshold", tr.t("policy-steward-threshold"), "number", &input.policy_steward_threshold).optional().render(errors))
+                    (Field::new("policy_pausers", tr.t("policy-pausers"), "number", &input.policy_pausers).optional().render(errors))
+                    fieldset.inline {
+                        legend { (tr.t("policy-after-pause")) }
+                        (radio("policy_after_pause", "discussion", input.policy_after_pause != "new-round", tr.t("policy-after-pause-discussion"), None))
+                        (radio("policy_after_pause", "new-round", input.policy_after_pause == "new-round", tr.t("policy-after-pause-new-round"), None))
+                    }
                     (checkbox("policy_delegation", input.policy_delegation.is_some(), tr.t("policy-delegation")))
                     (checkbox("policy_hide_results", input.policy_hide_results.is_some(), tr.t("policy-hide-results")))
                 }
@@ -795,6 +810,7 @@ pub struct ProposalPage<'a> {
     pub may_edit: bool,
     pub locked: bool,
     pub members: &'a [Person],
+    pub is_steward: bool,
 }
 
 pub fn proposal_page(
@@ -814,9 +830,19 @@ pub fn proposal_page(
     let last = view.rounds.last();
     let voting_open =
         proposal.status == Status::Voting && last.is_some_and(|r| r.round.is_open(view.now_ms));
-    let discussion_open = matches!(
-        proposal.status,
-        Status::Discussion | Status::Voting | Status::Closed
+    let discussion_open = proposal.status.accepts_comments() && proposal.status != Status::Enacted;
+    // Once voting opened, the frozen definition's rules are the ones that count.
+    let (quorum, threshold) = last.map_or(
+        (
+            proposal.draft.quorum_percent,
+            proposal.draft.threshold_percent,
+        ),
+        |r| {
+            (
+                r.round.definition.quorum_percent,
+                r.round.definition.threshold_percent,
+            )
+        },
     );
     let step = |name: &str, label: String, secondary: bool| {
         html! {
@@ -867,12 +893,12 @@ pub fn proposal_page(
                 }
                 @if proposal.draft.method == Method::Majority {
                     p.hint { (tr.ta("proposal-rules", &[
-                        ("quorum", &proposal.draft.quorum_percent.to_string()),
-                        ("threshold", &proposal.draft.threshold_percent.to_string()),
+                        ("quorum", &quorum.to_string()),
+                        ("threshold", &threshold.to_string()),
                     ])) }
                 } @else {
                     p.hint { (tr.ta("proposal-rules-quorum", &[
-                        ("quorum", &proposal.draft.quorum_percent.to_string()),
+                        ("quorum", &quorum.to_string()),
                     ])) }
                 }
                 @if let Some(why) = &proposal.enact_error {
@@ -896,6 +922,7 @@ pub fn proposal_page(
                             (step("withdraw", tr.t("proposal-step-withdraw"), true))
                         },
                         Status::Closed if p.may_edit => (step("round", tr.t("proposal-step-round"), false)),
+                        Status::Paused => (step("withdraw", tr.t("proposal-step-withdraw"), true)),
                         _ => {},
                     }
                 }
@@ -903,6 +930,7 @@ pub fn proposal_page(
                     p.hint { (tr.ta("proposal-discussion-min", &[("hours", &view.policy.discussion_hours_min.to_string())])) }
                 }
             }
+            (pause_section(v, p, &base, errors))
             @if let Some(round) = last {
                 section aria-labelledby="vote-section-title" {
                     h2 #vote-section-title { (tr.t("proposal-vote-section")) }
@@ -937,6 +965,9 @@ pub fn proposal_page(
                     @if let Some(outcome) = outcome_of(round) {
                         p.outcome { strong { (outcome_text(tr, &outcome, &round.round.definition.options)) } }
                     }
+                    @if round.round.cancelled_at_ms.is_some() {
+                        p.notice { (tr.t("round-cancelled")) }
+                    }
                     @if round.hidden {
                         p { (tr.t("results-hidden")) }
                     } @else if let Some(recount) = &round.recount {
@@ -949,6 +980,7 @@ pub fn proposal_page(
                     }
                 }
             }
+            (history_section(v, view))
             section aria-labelledby="discussion-title" {
                 h2 #discussion-title { (tr.t("discussion-title")) }
                 @if view.comments.is_empty() { p.empty { (tr.t("discussion-none")) } }
@@ -963,6 +995,97 @@ pub fn proposal_page(
             }
         },
     )
+}
+
+/// The pause: a paused proposal's notice and reason, the steward's button to lift it, or the
+/// form to pause it (stewards) or ask for a pause (members, where the policy lets them).
+fn pause_section(v: &Visitor, p: &ProposalPage, base: &str, errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    let view = p.view;
+    let proposal = &view.proposal;
+    let policy = &view.policy;
+    let needed = policy.pausers_min.to_string();
+    let asked = view.pause_asked.to_string();
+    let last_pause = view
+        .history
+        .iter()
+        .rev()
+        .find(|(event, _)| event.kind == EventKind::Paused);
+    html! {
+        @if proposal.status == Status::Paused {
+            section.card.paused aria-labelledby="paused-title" {
+                h2 #paused-title { (status_label(tr, Status::Paused)) }
+                @if let Some((event, _)) = last_pause {
+                    p { (tr.ta("paused-notice", &[("when", &when(event.at_ms))])) }
+                    @if proposal.paused_from == Some(Status::Voting) {
+                        p { (tr.ta("paused-notice-vote", &[("round", &proposal.round.to_string())])) }
+                    }
+                    p { strong { (tr.t("paused-reason")) } }
+                    blockquote.pause-reason { @for line in event.reason.lines() { (line) br; } }
+                }
+                @if p.is_steward {
+                    form.stack method="post" action={(base) "/resume"} {
+                        (csrf_field(v))
+                        p.hint { (tr.t(if after_pause(proposal.paused_from.unwrap_or(Status::Discussion), policy) == Status::Voting { "resume-to-vote" } else { "resume-to-discussion" })) }
+                        button.button type="submit" { (tr.t("resume-button")) }
+                    }
+                }
+            }
+        } @else if proposal.status.may_pause() && (p.is_steward || policy.pausers_min > 0) {
+            details.card.pause open[errors.for_field("reason").is_some()] {
+                summary { (tr.t("pause-title")) }
+                @if p.is_steward {
+                    p { (tr.t("pause-lead-steward")) }
+                } @else if view.i_asked_pause {
+                    p { (tr.ta("pause-asked", &[("count", &asked), ("needed", &needed)])) }
+                } @else {
+                    p { (tr.ta("pause-lead-member", &[("count", &asked), ("needed", &needed)])) }
+                }
+                @if p.is_steward || !view.i_asked_pause {
+                    form.stack method="post" action={(base) "/pause"} {
+                        (csrf_field(v))
+                        (Field::new("reason", tr.t("pause-field-reason"), "textarea", "").render(errors))
+                        button.button.secondary type="submit" {
+                            (tr.t(if p.is_steward { "pause-button-steward" } else { "pause-button-member" }))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The proposal's public history: edits that restarted the discussion, pauses, their lifting.
+fn history_section(v: &Visitor, view: &ProposalView) -> Markup {
+    let tr = &v.tr;
+    html! {
+        @if !view.history.is_empty() {
+            section aria-labelledby="history-title" {
+                h2 #history-title { (tr.t("history-title")) }
+                ul.history {
+                    @for (event, name) in &view.history {
+                        @let at = when(event.at_ms);
+                        @let name = name.clone().unwrap_or_else(|| "—".into());
+                        li {
+                            @match (event.kind, event.actor) {
+                                (EventKind::Edited, _) => (tr.ta("history-edited", &[("when", &at), ("name", &name)])),
+                                (EventKind::Paused, Some(_)) => {
+                                    (tr.ta("history-paused", &[("when", &at), ("name", &name)]))
+                                    " " q { (event.reason) }
+                                },
+                                (EventKind::Paused, None) => {
+                                    (tr.ta("history-paused-members", &[("when", &at)]))
+                                    " " q { (event.reason) }
+                                },
+                                (EventKind::Resumed, _) if event.reason == "withdrawn" => (tr.ta("history-withdrawn", &[("when", &at)])),
+                                (EventKind::Resumed, _) => (tr.ta("history-resumed", &[("when", &at)])),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn policy_list(tr: &Tr, policy: &Policy) -> Markup {
@@ -991,6 +1114,22 @@ fn policy_list(tr: &Tr, policy: &Policy) -> Markup {
         (
             tr.t("policy-threshold"),
             format!("{} %", policy.threshold_percent),
+        ),
+        (
+            tr.t("policy-steward-quorum"),
+            format!("{} %", policy.steward_quorum_percent),
+        ),
+        (
+            tr.t("policy-steward-threshold"),
+            format!("{} %", policy.steward_threshold_percent),
+        ),
+        (tr.t("policy-pausers"), policy.pausers_min.to_string()),
+        (
+            tr.t("policy-after-pause"),
+            tr.t(match policy.after_pause {
+                AfterPause::Discussion => "policy-after-pause-discussion",
+                AfterPause::NewRound => "policy-after-pause-new-round",
+            }),
         ),
         (tr.t("policy-delegation"), yes_no(policy.delegation)),
         (tr.t("policy-hide-results"), yes_no(policy.hide_results)),
@@ -1085,6 +1224,7 @@ pub fn built_ids() -> Vec<String> {
         "draft",
         "discussion",
         "voting",
+        "paused",
         "closed",
         "enacted",
         "withdrawn",
