@@ -554,6 +554,14 @@ async fn api(
     if let Some(csrf) = csrf {
         request = request.header("x-csrf-token", csrf);
     }
+    // A well-behaved client: every call that moves money carries a fresh Idempotency-Key
+    // (the tests of the key itself send their own, or none).
+    if path.ends_with("/payments") || path.ends_with("/payment-requests") {
+        request = request.header(
+            "idempotency-key",
+            format!("test-{}", hex::encode(rand::random::<[u8; 12]>())),
+        );
+    }
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -1150,10 +1158,186 @@ async fn recovery_revocation_and_reconciliation(db: String) {
     server.stop().await;
 }
 
+/// Posts the pay form as a browser would, with the CSRF token and idempotency key given.
+async fn post_payment(member: &Member, csrf: &str, key: &str, amount: &str, memo: &str) -> u16 {
+    member
+        .http
+        .post(format!("{}/c/garden/pay", member.base))
+        .form(&[
+            ("csrf", csrf),
+            ("idempotency_key", key),
+            ("member", "amara"),
+            ("amount", amount),
+            ("memo", memo),
+        ])
+        .send()
+        .await
+        .expect("POST")
+        .status()
+        .as_u16()
+}
+
+async fn a_retried_payment_never_pays_twice(db: String) {
+    use reqwest::Method;
+    use serde_json::json;
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    let balance = |server: &TestServer| {
+        let store = server.state.services.store.clone();
+        async move {
+            let info = store.circle("garden").await.expect("circle");
+            let accounts = store.accounts(&info).await.expect("accounts");
+            accounts.iter().map(|a| a.balance_minor.abs()).sum::<i64>() / 2
+        }
+    };
+
+    // The same form sent twice (a double click, a reload after a time-out): one payment.
+    let page = ben.get("/c/garden/pay").await;
+    let key = commons_tests::web::hidden_in(&page.body, "idempotency_key")
+        .expect("the form carries a key");
+    let csrf = ben.csrf();
+    let before = entry_count(&server).await;
+    assert_eq!(
+        post_payment(&ben, &csrf, &key, "2", "Seeds, thank you").await,
+        200
+    );
+    assert_eq!(
+        post_payment(&ben, &csrf, &key, "2", "Seeds, thank you").await,
+        200,
+        "the retry is answered, not refused"
+    );
+    assert_eq!(entry_count(&server).await, before + 1);
+    assert_eq!(balance(&server).await, 200);
+    // A retry racing the first: still one payment.
+    let page = ben.get("/c/garden/pay").await;
+    let key = commons_tests::web::hidden_in(&page.body, "idempotency_key").expect("key");
+    assert_ne!(key, "", "every form gets its own key");
+    let (first, second) = tokio::join!(
+        post_payment(&ben, &csrf, &key, "1", ""),
+        post_payment(&ben, &csrf, &key, "1", "")
+    );
+    assert_eq!((first, second), (200, 200));
+    assert_eq!(entry_count(&server).await, before + 2);
+    assert_eq!(balance(&server).await, 300);
+    // The same key with other details pays nothing more and says why.
+    let page = ben
+        .http
+        .post(format!("{}/c/garden/pay", ben.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("idempotency_key", key.as_str()),
+            ("member", "amara"),
+            ("amount", "5"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(page.status().as_u16(), 422);
+    let text = page.text().await.expect("body");
+    assert!(
+        text.contains("This form was already sent, with other details"),
+        "{text}"
+    );
+    assert_eq!(entry_count(&server).await, before + 2);
+    // Without a key (a form from before, or doctored), nothing is sent.
+    assert_eq!(post_payment(&ben, &csrf, "", "1", "").await, 422);
+    assert_eq!(post_payment(&ben, &csrf, "short", "1", "").await, 422);
+    // Two forms are two payments: a member may pay the same twice on purpose.
+    ben.submit(
+        "/c/garden/pay",
+        "/c/garden/pay",
+        &[("member", "amara"), ("amount", "1")],
+    )
+    .await;
+    ben.submit(
+        "/c/garden/pay",
+        "/c/garden/pay",
+        &[("member", "amara"), ("amount", "1")],
+    )
+    .await;
+    assert_eq!(entry_count(&server).await, before + 4);
+
+    // The API: the Idempotency-Key header is required and answers the first entry.
+    ben.get("/c/garden").await;
+    let csrf = ben.csrf();
+    let call = |key: Option<&'static str>| {
+        let mut request = ben
+            .http
+            .request(
+                Method::POST,
+                format!("{}/api/v1/circles/garden/payments", ben.base),
+            )
+            .header("x-csrf-token", csrf.clone())
+            .json(&json!({"member": "amara", "amount": "0.5"}));
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        async move {
+            let response = request.send().await.expect("POST");
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.expect("json");
+            (status, body)
+        }
+    };
+    let (status, refused) = call(None).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["code"], "idempotency_key");
+    let (status, first) = call(Some("0f9d6c3e-retry-of-one-payment")).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = call(Some("0f9d6c3e-retry-of-one-payment")).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        (again["seq"].clone(), again["hash"].clone()),
+        (first["seq"].clone(), first["hash"].clone())
+    );
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(entry_count(&server).await, before + 5);
+
+    // Accepting one payment request twice at the same moment pays once.
+    amara
+        .submit(
+            "/c/garden/request",
+            "/c/garden/request",
+            &[("member", "ben"), ("amount", "1")],
+        )
+        .await;
+    let home = ben.get("/c/garden").await;
+    let marker = "/c/garden/requests/";
+    let at = home.body.find(marker).expect("an accept form") + marker.len();
+    let seq = home.body[at..].split('/').next().expect("seq").to_owned();
+    let csrf = ben.csrf();
+    let accept = || {
+        ben.http
+            .post(format!("{}/c/garden/requests/{seq}/accept", ben.base))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+    };
+    let before_accept = entry_count(&server).await;
+    let (one, two) = tokio::join!(accept(), accept());
+    let _ = (one.expect("POST"), two.expect("POST"));
+    assert_eq!(
+        entry_count(&server).await,
+        before_accept + 1,
+        "one transfer for one request"
+    );
+    let report = server
+        .state
+        .services
+        .store
+        .audit("garden", None, &|_| {})
+        .await
+        .expect("audit");
+    assert!(report.faults.is_empty(), "{:?}", report.faults);
+    let _ = api;
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
     members_join_pay_request_and_read_their_statement => members_walkthrough;
     forms_need_csrf_and_circles_are_walled => csrf_and_circle_walls;
     signing_keys_and_sessions_are_sealed_or_hashed => keys_and_sessions_are_not_stored_plain;
+    a_retried_payment_or_request_answer_never_pays_twice => a_retried_payment_never_pays_twice;
 }

@@ -9,7 +9,7 @@ use std::fmt;
 
 use rayon::prelude::*;
 
-use crate::entry::{entry_bytes, memo_hash, Body, Request, TreeHead};
+use crate::entry::{entry_bytes, memo_hash, Body, Request, TreeHead, MEMO_BYTES_MAX};
 use crate::export::{HeaderLine, RawEntry};
 use crate::keys::{verify_batch, Hash, PublicKey};
 use crate::merkle;
@@ -208,7 +208,13 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
                 }
                 _ => None,
             };
-            if committed != Some(memo_hash(&memo.salt, &memo.text)) {
+            if memo.text.len() > MEMO_BYTES_MAX {
+                // Never hashed: no honest node stores a longer memo (format §7).
+                fault(format!(
+                    "its memo text is {} bytes long, more than the limit of {MEMO_BYTES_MAX}",
+                    memo.text.len()
+                ));
+            } else if committed != Some(memo_hash(&memo.salt, &memo.text)) {
                 fault("its memo text does not match the memo hash the author signed".into());
             }
         }

@@ -688,9 +688,13 @@ impl TreeHead {
 }
 
 /// The salted commitment to a memo that a transfer or request carries instead of the memo text.
+/// Total: a text of any length hashes (its length as a `u32`, then its bytes), though the rules
+/// and the auditor refuse memos longer than [`MEMO_BYTES_MAX`].
 pub fn memo_hash(salt: &[u8; 16], text: &str) -> Hash {
     let mut w = Writer::with_tag(MEMO_TAG);
-    w.fixed(salt).str(text);
+    w.fixed(salt)
+        .u32(u32::try_from(text.len()).unwrap_or(u32::MAX))
+        .fixed(text.as_bytes());
     Hash::sha256(&[&w.finish()])
 }
 

@@ -323,3 +323,43 @@ proptest! {
         prop_assert_eq!(state.balance_sum(), 0);
     }
 }
+
+#[test]
+fn a_memo_longer_than_the_limit_is_a_fault_and_never_stops_the_audit() {
+    // A hostile exporter pads the memo beyond every limit (5,000 bytes and 100,000 bytes); the
+    // auditor names the entry and carries on.
+    let c = busy_circle();
+    let text = c.ledger.export_text();
+    for length in [1_001, 5_000, 100_000] {
+        let long = "x".repeat(length);
+        let tampered = text.replace("bread, thank you", &long);
+        assert_ne!(tampered, text);
+        let report = audit_text(&tampered, None);
+        assert!(!report.passed());
+        let fault = report
+            .faults
+            .iter()
+            .find(|f| f.what.contains("memo text is"))
+            .expect("the long memo is named");
+        assert_eq!(fault.entry, Some(5), "{:?}", report.faults);
+        assert!(
+            fault.what.contains(&format!("{length} bytes long")),
+            "{}",
+            fault.what
+        );
+        assert_eq!(
+            report.entries_checked,
+            c.ledger.entries.len() as u64,
+            "the audit went on"
+        );
+    }
+}
+
+#[test]
+fn the_memo_commitment_hashes_any_text_without_panicking() {
+    let salt = [1u8; 16];
+    assert_ne!(
+        memo_hash(&salt, &"y".repeat(10_000)),
+        memo_hash(&salt, &"y".repeat(10_001))
+    );
+}

@@ -119,6 +119,13 @@ impl Member {
         self.get(from).await;
         let csrf = self.csrf();
         let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        // The form's idempotency key travels too, as a browser would send it.
+        let key = hidden_in(&self.last_page, "idempotency_key");
+        if let Some(key) = key.as_deref() {
+            if !fields.iter().any(|(name, _)| *name == "idempotency_key") {
+                form.push(("idempotency_key", key));
+            }
+        }
         form.extend_from_slice(fields);
         let response = self
             .http
@@ -152,6 +159,14 @@ async fn read(response: reqwest::Response) -> Page {
         headers: response.headers().clone(),
         body: response.text().await.expect("body"),
     }
+}
+
+/// The value of the first hidden field called `name` in a page.
+pub fn hidden_in(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
 }
 
 pub fn csrf_in(html: &str) -> Option<String> {

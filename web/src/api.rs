@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use commons_ledger::entry::{Body, SignedRequest};
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::db::MemberStatus;
-use crate::services::{ActionError, Actor};
+use crate::services::{ActionError, Actor, IdempotencyKey};
 use crate::session::Visitor;
 use crate::AppState;
 
@@ -380,15 +380,33 @@ pub async fn pay(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     Path(slug): Path<String>,
+    headers: HeaderMap,
     Json(body): Json<PaymentBody>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
+    let attempt = idempotency_key(&headers)?;
     Ok(appended(
         state
             .services
-            .pay(&actor, &body.member, &body.amount, &body.memo)
+            .pay(&actor, &body.member, &body.amount, &body.memo, &attempt)
             .await?,
     ))
+}
+
+/// The `Idempotency-Key` header every call that moves money must carry: a retry with the same
+/// key answers the first result (the same entry) and never writes twice.
+fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
+    let refused = |message: &str| api_error(StatusCode::BAD_REQUEST, "idempotency_key", message);
+    let value = headers.get("idempotency-key").ok_or_else(|| {
+        refused("Send an Idempotency-Key header (16 to 64 letters, digits, - or _), the same for every retry of this payment.")
+    })?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim_matches('"').parse().ok())
+        .ok_or_else(|| {
+            refused("The Idempotency-Key header must be 16 to 64 letters, digits, - or _.")
+        })
 }
 
 /// `POST /api/v1/circles/{slug}/payment-requests`: ask a member to pay me.
@@ -396,13 +414,15 @@ pub async fn request_payment(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     Path(slug): Path<String>,
+    headers: HeaderMap,
     Json(body): Json<PaymentBody>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
+    let attempt = idempotency_key(&headers)?;
     Ok(appended(
         state
             .services
-            .request_payment(&actor, &body.member, &body.amount, &body.memo)
+            .request_payment(&actor, &body.member, &body.amount, &body.memo, &attempt)
             .await?,
     ))
 }

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use crate::db::{MemberStatus, User};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::services::{parse_amount, ActionError, Actor, NewCircle, SignUp};
+use crate::services::{parse_amount, ActionError, Actor, IdempotencyKey, NewCircle, SignUp};
 use crate::session::{
     redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
 };
@@ -131,6 +131,7 @@ pub fn refusal_text(v: &Visitor, refusal: &Refusal) -> String {
             tr.ta("refusal-amount-out-of-range", &[("max", max)])
         }
         Refusal::UnknownRequest(_) => tr.t("refusal-unknown-request"),
+        Refusal::NonceReused { seq } => tr.ta("refusal-already-sent", &[("seq", &seq.to_string())]),
         Refusal::InvalidLimits { floor, ceiling } => tr.ta(
             "refusal-invalid-limits",
             &[
@@ -1060,6 +1061,7 @@ async fn blank_pay_form(
     let actor = actor_for(state, v, slug).await?;
     let form = PayForm {
         member: query.member,
+        idempotency_key: IdempotencyKey::generate().as_str().to_owned(),
         ..PayForm::default()
     };
     let errors = FormErrors::default();
@@ -1077,6 +1079,14 @@ async fn pay_or_request(
 ) -> PageResult {
     let actor = actor_for(&state, &v, &slug).await?;
     let mut errors = FormErrors::default();
+    // A form from before this version, or a doctored key: a fresh form, nothing sent.
+    let attempt: Result<IdempotencyKey, _> = form.idempotency_key.parse();
+    if attempt.is_err() {
+        errors.0.push(views::FieldError {
+            field: "amount",
+            message: v.tr.t("error-form-stale"),
+        });
+    }
     if form.member.trim().is_empty() {
         errors.0.push(views::FieldError {
             field: "member",
@@ -1096,16 +1106,16 @@ async fn pay_or_request(
             errors = form_errors(&v, error, "amount")?;
         }
     }
-    if errors.is_empty() {
+    if let (true, Ok(attempt)) = (errors.is_empty(), &attempt) {
         let result = if requesting {
             state
                 .services
-                .request_payment(&actor, &form.member, &form.amount, &form.memo)
+                .request_payment(&actor, &form.member, &form.amount, &form.memo, attempt)
                 .await
         } else {
             state
                 .services
-                .pay(&actor, &form.member, &form.amount, &form.memo)
+                .pay(&actor, &form.member, &form.amount, &form.memo, attempt)
                 .await
         };
         match result {
@@ -1133,6 +1143,10 @@ async fn pay_or_request(
             }
             Err(error) => errors = form_errors(&v, error, "amount")?,
         }
+    }
+    let mut form = form;
+    if attempt.is_err() {
+        form.idempotency_key = IdempotencyKey::generate().as_str().to_owned();
     }
     let markup = pay_form_page(&state, &v, &actor, requesting, &form, &errors, "").await?;
     Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, markup))

@@ -12,7 +12,7 @@ use commons_ledger::entry::{
     memo_hash, Body, Cause, CircleSpec, Request, TreeHead, MEMO_BYTES_MAX,
 };
 use commons_ledger::export::Memo;
-use commons_ledger::keys::{Hash, PublicKey, SecretKey};
+use commons_ledger::keys::{Hash, Nonce, PublicKey, SecretKey};
 use commons_ledger::state::Refusal;
 use commons_ledger::store::{now_ms, Appended, CircleInfo, Store, StoreError, StoredEntry};
 use rand_core::{OsRng, RngCore};
@@ -94,6 +94,81 @@ impl From<StoreError> for ActionError {
 
 pub(crate) fn invalid(field: &'static str, message_id: &'static str) -> ActionError {
     ActionError::Invalid { field, message_id }
+}
+
+/// Longest and shortest idempotency key a client may send.
+pub const IDEMPOTENCY_KEY_CHARS_MAX: usize = 64;
+pub const IDEMPOTENCY_KEY_CHARS_MIN: usize = 16;
+
+/// A client's key for one attempt at an action (a hidden field of the pay and request forms,
+/// the `Idempotency-Key` header of the API): 16 to 64 letters, digits, `-` or `_`. Every retry
+/// of the attempt carries the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl std::str::FromStr for IdempotencyKey {
+    type Err = ActionError;
+    fn from_str(text: &str) -> Result<IdempotencyKey, ActionError> {
+        let text = text.trim();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if (IDEMPOTENCY_KEY_CHARS_MIN..=IDEMPOTENCY_KEY_CHARS_MAX).contains(&text.len())
+            && text.chars().all(allowed)
+        {
+            Ok(IdempotencyKey(text.to_owned()))
+        } else {
+            Err(invalid("idempotency_key", "error-form-stale"))
+        }
+    }
+}
+
+impl IdempotencyKey {
+    /// A fresh key (32 hex characters) for a new form.
+    pub fn generate() -> IdempotencyKey {
+        let mut bytes = [0u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        IdempotencyKey(hex::encode(bytes))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The nonce of the request this attempt signs: the same circle, author, action and key
+    /// always give the same nonce.
+    fn nonce(&self, actor: &Actor, action: &str) -> Nonce {
+        let digest = Hash::sha256(&[
+            b"commons.web.idempotency",
+            &actor.circle.circle_id.0,
+            actor.membership.account_key.as_bytes(),
+            action.as_bytes(),
+            &[0],
+            self.0.as_bytes(),
+        ]);
+        nonce_of(&digest)
+    }
+}
+
+fn nonce_of(digest: &Hash) -> Nonce {
+    let mut nonce = [0u8; 16];
+    nonce.copy_from_slice(&digest.0[..16]);
+    Nonce(nonce)
+}
+
+/// The nonce of an answer (accept, close) to one payment request.
+fn answer_nonce(circle_id: &Hash, answer: &str, request: &Hash) -> Nonce {
+    nonce_of(&Hash::sha256(&[
+        b"commons.web.request-answer",
+        &circle_id.0,
+        answer.as_bytes(),
+        &request.0,
+    ]))
+}
+
+/// A memo's salt for a request signed by `key` with `nonce`: fixed for a retry, unguessable
+/// without the signing key.
+fn memo_salt(key: &SecretKey, nonce: &Nonce) -> [u8; 16] {
+    let digest = Hash::sha256(&[b"commons.web.memo-salt", key.seed(), &nonce.0]);
+    let mut salt = [0u8; 16];
+    salt.copy_from_slice(&digest.0[..16]);
+    salt
 }
 
 fn name_error(field: &'static str) -> impl Fn(NameError) -> ActionError {
@@ -840,7 +915,35 @@ impl Services {
         Ok(self.store.append(&actor.circle.slug, signed, memo).await?)
     }
 
-    fn memo(text: &str) -> Result<Option<Memo>, ActionError> {
+    /// Signs and appends a request with a nonce the caller derived (from the client's
+    /// idempotency key, or from what the request answers): a retry is then the very same
+    /// signed request, which the ledger answers with the first entry and never writes twice.
+    /// The memo's salt is derived from the signing key and the nonce, so a retry commits to
+    /// the same memo while nobody without the key can guess the salt.
+    async fn append_once(
+        &self,
+        actor: &Actor,
+        nonce: Nonce,
+        memo_text: Option<String>,
+        body: impl FnOnce(Option<Hash>) -> Body,
+    ) -> Result<Appended, ActionError> {
+        let key = self.signing_key(actor)?;
+        let memo = memo_text.map(|text| Memo {
+            salt: memo_salt(&key, &nonce),
+            text,
+        });
+        let body = body(memo.as_ref().map(|m| memo_hash(&m.salt, &m.text)));
+        let signed = Request {
+            circle_id: actor.circle.circle_id,
+            author: key.public_key(),
+            nonce,
+            body,
+        }
+        .sign(&key);
+        Ok(self.store.append(&actor.circle.slug, signed, memo).await?)
+    }
+
+    fn memo(text: &str) -> Result<Option<String>, ActionError> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(None);
@@ -848,12 +951,7 @@ impl Services {
         if text.len() > MEMO_BYTES_MAX {
             return Err(invalid("memo", "error-memo-long"));
         }
-        let mut salt = [0u8; 16];
-        OsRng.fill_bytes(&mut salt);
-        Ok(Some(Memo {
-            salt,
-            text: text.to_owned(),
-        }))
+        Ok(Some(text.to_owned()))
     }
 
     /// The active member called `username` in the actor's circle.
@@ -875,45 +973,51 @@ impl Services {
 
     // ----- payments -----
 
-    /// Pays another member of the circle, signed with the payer's key.
+    /// Pays another member of the circle, signed with the payer's key. The same idempotency
+    /// key always answers the first payment and never pays twice.
     pub async fn pay(
         &self,
         actor: &Actor,
         payee: &str,
         amount: &str,
         memo: &str,
+        attempt: &IdempotencyKey,
     ) -> Result<Appended, ActionError> {
-        let payee = self.other_member(actor, payee, "payee").await?;
+        let payee = self.other_member(actor, payee, "member").await?;
         let amount_minor = parse_amount(&actor.circle, amount)?;
         let memo = Self::memo(memo)?;
-        let body = Body::Transfer {
+        let nonce = attempt.nonce(actor, "pay");
+        self.append_once(actor, nonce, memo, |memo_hash| Body::Transfer {
             payer: actor.membership.account_key,
             payee: payee.account_key,
             amount_minor,
-            memo_hash: memo.as_ref().map(|memo| memo_hash(&memo.salt, &memo.text)),
+            memo_hash,
             cause: Cause::Direct,
-        };
-        self.append_as(actor, body, memo).await
+        })
+        .await
     }
 
-    /// Asks another member to pay the actor; nothing moves until they accept.
+    /// Asks another member to pay the actor; nothing moves until they accept. The same
+    /// idempotency key always answers the first request.
     pub async fn request_payment(
         &self,
         actor: &Actor,
         payer: &str,
         amount: &str,
         memo: &str,
+        attempt: &IdempotencyKey,
     ) -> Result<Appended, ActionError> {
-        let payer = self.other_member(actor, payer, "payer").await?;
+        let payer = self.other_member(actor, payer, "member").await?;
         let amount_minor = parse_amount(&actor.circle, amount)?;
         let memo = Self::memo(memo)?;
-        let body = Body::RequestPayment {
+        let nonce = attempt.nonce(actor, "request");
+        self.append_once(actor, nonce, memo, |memo_hash| Body::RequestPayment {
             payer: payer.account_key,
             payee: actor.membership.account_key,
             amount_minor,
-            memo_hash: memo.as_ref().map(|memo| memo_hash(&memo.salt, &memo.text)),
-        };
-        self.append_as(actor, body, memo).await
+            memo_hash,
+        })
+        .await
     }
 
     /// An open payment request of the circle by its entry number, if the actor is part of it.
@@ -962,26 +1066,26 @@ impl Services {
         }
         // The request follows both accounts through key rotations.
         let payee_now = self.current_key(&actor.circle, &payee).await?;
-        let body = Body::Transfer {
+        // Accepting one request is always the same signed transfer: a second click, a retry or
+        // a second tab is answered with the first payment.
+        let nonce = answer_nonce(&actor.circle.circle_id, "accept", &stored.hash);
+        self.append_once(actor, nonce, None, |_| Body::Transfer {
             payer: actor.membership.account_key,
             payee: payee_now,
             amount_minor,
             memo_hash: None,
             cause: Cause::AcceptsRequest(stored.hash),
-        };
-        self.append_as(actor, body, None).await
+        })
+        .await
     }
 
     /// Declines (as payer) or withdraws (as payee) an open payment request.
     pub async fn close_request(&self, actor: &Actor, seq: u64) -> Result<Appended, ActionError> {
         let (stored, _, _, _) = self.open_request(actor, seq).await?;
-        self.append_as(
-            actor,
-            Body::CloseRequest {
-                request: stored.hash,
-            },
-            None,
-        )
+        let nonce = answer_nonce(&actor.circle.circle_id, "close", &stored.hash);
+        self.append_once(actor, nonce, None, |_| Body::CloseRequest {
+            request: stored.hash,
+        })
         .await
     }
 

@@ -218,6 +218,10 @@ pub struct PayForm {
     pub memo: String,
     #[serde(default)]
     pub unlock_password: String,
+    /// The attempt's idempotency key (kept when the form is shown again with an error, so a
+    /// retry never pays twice).
+    #[serde(default)]
+    pub idempotency_key: String,
 }
 
 /// The pay form (`requesting` false) or the request form (`requesting` true).
@@ -289,6 +293,7 @@ pub fn pay_page(
                 }
                 form method="post" action=(action) novalidate {
                     (csrf_field(v))
+                    input type="hidden" name="idempotency_key" value=(form.idempotency_key);
                     div.field.has-error[errors.for_field("member").is_some()] {
                         label for="member" {
                             @if requesting { (tr.t("field-payer")) } @else { (tr.t("field-payee")) }
