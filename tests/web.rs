@@ -583,7 +583,11 @@ async fn api_tokens_own_keys_and_walls(db: String) {
 
     // Ben makes a token for the command line; it is shown once.
     let page = ben
-        .submit("/settings", "/settings/tokens", &[("label", "my laptop")])
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "my laptop"), ("scope", "act")],
+        )
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
     let token = token_in(&page.body);
@@ -879,7 +883,11 @@ async fn api_tokens_own_keys_and_walls(db: String) {
     let mut carol = server.client();
     log_in(&mut carol, "carol", PASSWORD).await;
     let page = carol
-        .submit("/settings", "/settings/tokens", &[("label", "carol's")])
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "carol's"), ("scope", "act")],
+        )
         .await;
     let carol_token = token_in(&page.body);
     for path in [
@@ -1105,7 +1113,11 @@ async fn recovery_revocation_and_reconciliation(db: String) {
         .await;
     assert!(page.body.contains("now uses your own key"));
     let page = dee
-        .submit("/settings", "/settings/tokens", &[("label", "laptop")])
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "laptop"), ("scope", "act")],
+        )
         .await;
     let token = token_in(&page.body);
     let second = SecretKey::generate();
@@ -1333,6 +1345,244 @@ async fn a_retried_payment_never_pays_twice(db: String) {
     server.stop().await;
 }
 
+async fn api_tokens_are_keys_to_the_api_and_nothing_more(db: String) {
+    use reqwest::Method;
+    use serde_json::json;
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    // Amara, the node's admin, starts a second circle.
+    let page = amara
+        .submit(
+            "/circles/new",
+            "/circles/new",
+            &[
+                ("circle_name", "River Swap"),
+                ("slug", "river"),
+                ("unit_name", "hours"),
+                ("unit_symbol", "h"),
+                ("floor", "-10"),
+                ("ceiling", "10"),
+            ],
+        )
+        .await;
+    assert!(page.url.ends_with("/c/river"), "{} {}", page.url, page.body);
+
+    // A token made without asking for more only reads.
+    let page = ben
+        .submit("/settings", "/settings/tokens", &[("label", "phone")])
+        .await;
+    let read = token_in(&page.body);
+    assert!(page.body.contains("Read only"), "{}", page.body);
+    assert!(
+        page.body.contains("expires"),
+        "the expiry is shown: {}",
+        page.body
+    );
+    let (status, _) = api(
+        &ben,
+        Method::GET,
+        "/api/v1/circles/garden",
+        Some(&read),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, refused) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/payments",
+        Some(&read),
+        None,
+        Some(json!({"member": "amara", "amount": "1"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["error"]["code"], "token_scope");
+
+    // A token opens no page: not the circle, not the settings, and it can never mint, list or
+    // revoke tokens.
+    let with_token = |path: &str, method: Method| {
+        ben.http
+            .request(method, format!("{}{path}", ben.base))
+            .bearer_auth(&read)
+            .form(&[("label", "minted"), ("scope", "act")])
+            .send()
+    };
+    for (path, method) in [
+        ("/c/garden", Method::GET),
+        ("/c/garden/pay", Method::GET),
+        ("/settings", Method::GET),
+        ("/settings/tokens", Method::POST),
+        ("/circles", Method::GET),
+        ("/notifications", Method::GET),
+    ] {
+        let answer = with_token(path, method.clone()).await.expect("request");
+        assert_eq!(answer.status().as_u16(), 401, "{method} {path}");
+        let body: serde_json::Value = answer.json().await.expect("the API's error envelope");
+        assert_eq!(body["error"]["code"], "token_not_for_pages");
+    }
+    let page = ben.get("/settings").await;
+    assert_eq!(
+        page.body.matches("/revoke\"").count(),
+        1,
+        "nothing was minted: {}",
+        page.body
+    );
+
+    // A token bound to one circle opens no other.
+    let page = amara
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[
+                ("label", "garden only"),
+                ("scope", "act"),
+                ("circle", "garden"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert!(page.body.contains("Only in Garden Share"), "{}", page.body);
+    let garden_only = token_in(&page.body);
+    let (status, circles) = api(
+        &amara,
+        Method::GET,
+        "/api/v1/circles",
+        Some(&garden_only),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        circles["circles"].as_array().map(Vec::len),
+        Some(1),
+        "{circles}"
+    );
+    let (status, _) = api(
+        &amara,
+        Method::GET,
+        "/api/v1/circles/river",
+        Some(&garden_only),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = api(
+        &amara,
+        Method::GET,
+        "/api/v1/circles/river/entries",
+        Some(&garden_only),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = api(
+        &amara,
+        Method::GET,
+        "/api/v1/circles/garden/entries",
+        Some(&garden_only),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A circle one is not in, and lifetimes outside 1 to 365 days, are refused.
+    for fields in [
+        [
+            ("label", "x"),
+            ("scope", "act"),
+            ("circle", "river"),
+            ("days", "30"),
+        ],
+        [
+            ("label", "x"),
+            ("scope", "act"),
+            ("circle", ""),
+            ("days", "0"),
+        ],
+        [
+            ("label", "x"),
+            ("scope", "act"),
+            ("circle", ""),
+            ("days", "366"),
+        ],
+        [
+            ("label", "x"),
+            ("scope", "admin"),
+            ("circle", ""),
+            ("days", "30"),
+        ],
+    ] {
+        let page = ben.submit("/settings", "/settings/tokens", &fields).await;
+        assert_eq!(page.status, 422, "{fields:?}");
+    }
+
+    // An expired token opens nothing.
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "old"), ("scope", "act")],
+        )
+        .await;
+    let old = token_in(&page.body);
+    sqlx::query("UPDATE api_tokens SET expires_at_ms = 1 WHERE label = 'old'")
+        .execute(server.state.services.store.pool())
+        .await
+        .expect("age it");
+    let (status, answer) = api(&ben, Method::GET, "/api/v1/circles", Some(&old), None, None).await;
+    assert_eq!(status, 401, "{answer}");
+
+    // A password change revokes every token.
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "laptop"), ("scope", "act")],
+        )
+        .await;
+    let laptop = token_in(&page.body);
+    let (status, _) = api(
+        &ben,
+        Method::GET,
+        "/api/v1/circles",
+        Some(&laptop),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a different long password"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for token in [&read, &laptop] {
+        let (status, _) = api(
+            &ben,
+            Method::GET,
+            "/api/v1/circles",
+            Some(token),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, 401, "revoked with the password change");
+    }
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
@@ -1340,4 +1590,5 @@ both_backends! {
     forms_need_csrf_and_circles_are_walled => csrf_and_circle_walls;
     signing_keys_and_sessions_are_sealed_or_hashed => keys_and_sessions_are_not_stored_plain;
     a_retried_payment_or_request_answer_never_pays_twice => a_retried_payment_never_pays_twice;
+    api_tokens_read_or_act_in_one_circle_or_all_expire_and_open_no_page => api_tokens_are_keys_to_the_api_and_nothing_more;
 }

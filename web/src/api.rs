@@ -145,7 +145,14 @@ pub(crate) async fn actor(state: &AppState, v: &Visitor, slug: &str) -> Result<A
             "Send an API token (Authorization: Bearer ...) or log in.",
         )
     })?;
-    Ok(state.services.actor(user, slug, v.session).await?)
+    let actor = state.services.actor(user, slug, v.session).await?;
+    // A token bound to one circle opens no other: the same answer as for a stranger.
+    if v.token
+        .is_some_and(|grant| grant.circle.is_some_and(|c| c != actor.circle.row_id))
+    {
+        return Err(ActionError::NotFound.into());
+    }
+    Ok(actor)
 }
 
 fn entries_json(state: &AppState, entries: &[StoredEntry]) -> Vec<Value> {
@@ -206,7 +213,14 @@ pub async fn circles(State(state): State<Arc<AppState>>, v: Visitor) -> ApiResul
             "Send an API token or log in.",
         )
     })?;
-    let circles = state.services.my_circles(user).await?;
+    let bound = v.token.and_then(|grant| grant.circle);
+    let circles: Vec<_> = state
+        .services
+        .my_circles(user)
+        .await?
+        .into_iter()
+        .filter(|info| bound.is_none_or(|circle| circle == info.row_id))
+        .collect();
     Ok(Json(json!({
         "circles": circles.iter().map(|info| json!({
             "slug": info.slug,

@@ -32,6 +32,65 @@ pub struct User {
     pub created_at_ms: i64,
 }
 
+/// What an API token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Read only: GET and HEAD.
+    Read,
+    /// Read and act: every API call.
+    Act,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Act => "act",
+        }
+    }
+    pub fn parse(text: &str) -> Option<TokenScope> {
+        match text {
+            "read" => Some(TokenScope::Read),
+            "act" => Some(TokenScope::Act),
+            _ => None,
+        }
+    }
+}
+
+/// What a valid API token grants: whose it is, its scope, and the one circle it is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub user_id: i64,
+    pub scope: TokenScope,
+    /// The circle's row id, when the token is bound to one circle.
+    pub circle: Option<i64>,
+    pub expires_at_ms: i64,
+}
+
+/// An API token as its owner's settings page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    /// The token's hash, hex: what revoking names.
+    pub id: String,
+    pub label: String,
+    pub scope: TokenScope,
+    /// The bound circle's row id.
+    pub circle: Option<i64>,
+    pub created_at_ms: i64,
+    pub last_used_ms: Option<i64>,
+    pub expires_at_ms: i64,
+}
+
+/// What a new API token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewToken<'a> {
+    pub user_id: i64,
+    pub label: &'a str,
+    pub scope: TokenScope,
+    pub circle: Option<i64>,
+    pub expires_at_ms: i64,
+}
+
 /// Where someone stands in a circle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberStatus {
@@ -189,7 +248,7 @@ struct SessionRow {
 struct WebReads {
     generations: Generations,
     sessions: ReadCache<Vec<u8>, Option<SessionRow>>,
-    tokens: ReadCache<Vec<u8>, Option<(i64, Option<i64>)>>,
+    tokens: ReadCache<Vec<u8>, Option<(TokenGrant, Option<i64>)>>,
     users: ReadCache<i64, Option<User>>,
     memberships: ReadCache<(i64, i64), Option<Membership>>,
     member_keys: ReadCache<(i64, i64), Vec<PublicKey>>,
@@ -554,38 +613,41 @@ impl NodeDb {
     pub async fn create_api_token(
         &self,
         token_hash: &[u8],
-        user_id: i64,
-        label: &str,
+        token: NewToken<'_>,
         now_ms: i64,
     ) -> DbResult<()> {
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at_ms) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at_ms, scope, circle, expires_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(token_hash.to_vec())
-            .bind(user_id)
-            .bind(label)
+            .bind(token.user_id)
+            .bind(token.label)
             .bind(now_ms)
+            .bind(token.scope.as_str())
+            .bind(token.circle)
+            .bind(token.expires_at_ms)
             .execute(&self.pool)
             .await?;
         self.changed();
         Ok(())
     }
 
-    /// A person's API tokens: (hash as hex, label, created, last used).
-    pub async fn api_tokens_of(
-        &self,
-        user_id: i64,
-    ) -> DbResult<Vec<(String, String, i64, Option<i64>)>> {
-        sqlx::query("SELECT token_hash, label, created_at_ms, last_used_ms FROM api_tokens WHERE user_id = $1 ORDER BY created_at_ms DESC")
+    /// A person's API tokens, newest first.
+    pub async fn api_tokens_of(&self, user_id: i64) -> DbResult<Vec<TokenRow>> {
+        sqlx::query("SELECT token_hash, label, scope, circle, created_at_ms, last_used_ms, expires_at_ms FROM api_tokens WHERE user_id = $1 ORDER BY created_at_ms DESC")
             .bind(user_id)
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(|row| {
-                Ok((
-                    hex::encode(row.try_get::<Vec<u8>, _>(0)?),
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                ))
+                let scope: String = row.try_get("scope")?;
+                Ok(TokenRow {
+                    id: hex::encode(row.try_get::<Vec<u8>, _>("token_hash")?),
+                    label: row.try_get("label")?,
+                    scope: TokenScope::parse(&scope).unwrap_or(TokenScope::Read),
+                    circle: row.try_get("circle")?,
+                    created_at_ms: row.try_get("created_at_ms")?,
+                    last_used_ms: row.try_get("last_used_ms")?,
+                    expires_at_ms: row.try_get("expires_at_ms")?,
+                })
             })
             .collect()
     }
@@ -600,7 +662,22 @@ impl NodeDb {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn api_token_user(&self, token_hash: &[u8], now_ms: i64) -> DbResult<Option<User>> {
+    /// Revokes every API token of a person (a password change, a recovery); returns how many.
+    pub async fn delete_api_tokens_of(&self, user_id: i64) -> DbResult<u64> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(done.rows_affected())
+    }
+
+    /// The person and grant of a token that has not expired.
+    pub async fn api_token_user(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+    ) -> DbResult<Option<(User, TokenGrant)>> {
         let found = self
             .reads
             .tokens
@@ -610,21 +687,32 @@ impl NodeDb {
                 token_hash.to_vec(),
                 || async {
                     let row = sqlx::query(
-                        "SELECT user_id, last_used_ms FROM api_tokens WHERE token_hash = $1",
+                        "SELECT user_id, scope, circle, expires_at_ms, last_used_ms FROM api_tokens WHERE token_hash = $1",
                     )
                     .bind(token_hash.to_vec())
                     .fetch_optional(&self.pool)
                     .await?;
-                    row.map(|row| -> DbResult<(i64, Option<i64>)> {
-                        Ok((row.try_get("user_id")?, row.try_get("last_used_ms")?))
+                    row.map(|row| -> DbResult<(TokenGrant, Option<i64>)> {
+                        let scope: String = row.try_get("scope")?;
+                        let grant = TokenGrant {
+                            user_id: row.try_get("user_id")?,
+                            // An unknown scope grants the least.
+                            scope: TokenScope::parse(&scope).unwrap_or(TokenScope::Read),
+                            circle: row.try_get("circle")?,
+                            expires_at_ms: row.try_get("expires_at_ms")?,
+                        };
+                        Ok((grant, row.try_get("last_used_ms")?))
                     })
                     .transpose()
                 },
             )
             .await?;
-        let Some((user_id, last_used)) = found else {
+        let Some((grant, last_used)) = found else {
             return Ok(None);
         };
+        if now_ms >= grant.expires_at_ms {
+            return Ok(None);
+        }
         // One write per minute at most: a busy script must not turn every call into a commit.
         // Like a session's expiry, a token's last use changes nothing else remembered.
         if last_used.is_none_or(|last: i64| now_ms - last > 60_000) {
@@ -634,13 +722,11 @@ impl NodeDb {
                 .bind(token_hash.to_vec())
                 .execute(&self.pool)
                 .await?;
-            self.reads.tokens.put(
-                token_hash.to_vec(),
-                generation,
-                Some((user_id, Some(now_ms))),
-            );
+            self.reads
+                .tokens
+                .put(token_hash.to_vec(), generation, Some((grant, Some(now_ms))));
         }
-        self.user(user_id).await
+        Ok(self.user(grant.user_id).await?.map(|user| (user, grant)))
     }
 
     // ----- circles -----

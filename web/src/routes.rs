@@ -23,7 +23,9 @@ use serde::Deserialize;
 use crate::db::{MemberStatus, User};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::services::{parse_amount, ActionError, Actor, IdempotencyKey, NewCircle, SignUp};
+use crate::services::{
+    parse_amount, ActionError, Actor, IdempotencyKey, NewCircle, SignUp, TokenRequest,
+};
 use crate::session::{
     redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
 };
@@ -2094,9 +2096,25 @@ async fn settings_markup(
     new_token: Option<String>,
 ) -> Result<Markup, AppError> {
     let circles = state.services.my_circles(user).await?;
+    let tokens = state
+        .services
+        .db
+        .api_tokens_of(user.id)
+        .await?
+        .into_iter()
+        .map(|token| {
+            let circle = token.circle.map(|row| {
+                circles
+                    .iter()
+                    .find(|info| info.row_id == row)
+                    .map_or_else(|| "—".to_owned(), |info| info.name.clone())
+            });
+            (token, circle)
+        })
+        .collect();
     let mut view = views::auth::SettingsView {
         new_token,
-        tokens: state.services.db.api_tokens_of(user.id).await?,
+        tokens,
         ..Default::default()
     };
     for info in circles {
@@ -2127,20 +2145,14 @@ fn profile_of(user: &User) -> ProfileForm {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    label: String,
-}
-
 pub async fn create_token(
     State(state): AppState_,
     v: Visitor,
-    Form(form): Form<TokenForm>,
+    Form(form): Form<TokenRequest>,
 ) -> PageResult {
     let user = user_of(&v)?;
     let none = FormErrors::default();
-    match state.services.create_api_token(user, &form.label).await {
+    match state.services.create_api_token(user, &form).await {
         Ok(token) => {
             let mut response = page(
                 settings_markup(

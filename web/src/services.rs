@@ -23,7 +23,8 @@ use crate::custody::{
     KdfCost, Password, SealingKey,
 };
 use crate::db::{
-    CircleSettings, MemberCard, MemberStatus, Membership, NewMembership, NewUser, NodeDb, User,
+    CircleSettings, MemberCard, MemberStatus, Membership, NewMembership, NewToken, NewUser, NodeDb,
+    TokenScope, User,
 };
 use crate::names::{bounded_text, DisplayName, NameError, Username, NOTE_CHARS_MAX};
 
@@ -559,8 +560,8 @@ impl Services {
         Ok(())
     }
 
-    /// Changes a password: checks the current one, reseals every signing key under the new one
-    /// and ends the person's other sessions.
+    /// Changes a password: checks the current one, reseals every signing key under the new one,
+    /// ends the person's other sessions and revokes every API token.
     pub async fn change_password(
         &self,
         user: &User,
@@ -601,6 +602,8 @@ impl Services {
         self.db
             .change_password(user.id, &hash, &salt, &resealed, &session)
             .await?;
+        // Whoever had a token made with the old password loses it too.
+        self.db.delete_api_tokens_of(user.id).await?;
         for other in others {
             if other != session {
                 self.keyring.remove(&other);
@@ -1467,15 +1470,55 @@ impl Services {
 }
 
 impl Services {
-    /// Makes an API token for the command line; returns the token (shown once).
-    pub async fn create_api_token(&self, user: &User, label: &str) -> Result<String, ActionError> {
-        let label = bounded_text(label, 80).map_err(name_error("label"))?;
+    /// Makes an API token for the command line; returns the token (shown once). It may read
+    /// or read and act, in every circle of the person or one, and expires after `days`
+    /// (1 to [`TOKEN_DAYS_MAX`]).
+    pub async fn create_api_token(
+        &self,
+        user: &User,
+        request: &TokenRequest,
+    ) -> Result<String, ActionError> {
+        let label = bounded_text(&request.label, 80).map_err(name_error("label"))?;
         if label.is_empty() {
             return Err(invalid("label", "error-required"));
         }
+        // Unless asked for more, a token only reads.
+        let scope = match request.scope.trim() {
+            "" => TokenScope::Read,
+            text => TokenScope::parse(text).ok_or_else(|| invalid("scope", "error-token-scope"))?,
+        };
+        let days = match request.days.trim() {
+            "" => TOKEN_DAYS_DEFAULT,
+            text => text
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=TOKEN_DAYS_MAX).contains(d))
+                .ok_or_else(|| invalid("days", "error-token-days"))?,
+        };
+        let circle = match request.circle.trim() {
+            "" => None,
+            slug => Some(
+                self.actor(user, slug, None)
+                    .await
+                    .map_err(|_| invalid("circle", "error-token-circle"))?
+                    .circle
+                    .row_id,
+            ),
+        };
         let token = random_secret();
+        let now = now_ms();
         self.db
-            .create_api_token(&token_hash(&token), user.id, &label, now_ms())
+            .create_api_token(
+                &token_hash(&token),
+                NewToken {
+                    user_id: user.id,
+                    label: &label,
+                    scope,
+                    circle,
+                    expires_at_ms: now + days * DAY_MS,
+                },
+                now,
+            )
             .await?;
         Ok(crate::session::encode_token(&token))
     }
@@ -1513,6 +1556,28 @@ impl Services {
             .await?;
         Ok(appended)
     }
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// A token lives this many days unless its maker chooses otherwise.
+pub const TOKEN_DAYS_DEFAULT: i64 = 90;
+/// The longest a token may live.
+pub const TOKEN_DAYS_MAX: i64 = 365;
+
+/// The settings form that makes an API token.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TokenRequest {
+    #[serde(default)]
+    pub label: String,
+    /// `read` or `act`.
+    #[serde(default)]
+    pub scope: String,
+    /// A circle's slug, or empty for every circle.
+    #[serde(default)]
+    pub circle: String,
+    /// Days until it expires (empty: [`TOKEN_DAYS_DEFAULT`]).
+    #[serde(default)]
+    pub days: String,
 }
 
 /// How long a recovery link stays valid.

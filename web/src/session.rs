@@ -25,7 +25,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::db::User;
+use crate::db::{TokenGrant, TokenScope, User};
 use crate::i18n::Tr;
 use crate::services::token_hash;
 use crate::AppState;
@@ -52,8 +52,9 @@ pub struct Visitor {
     pub user: Option<User>,
     /// Hash of the session token, when logged in.
     pub session: Option<[u8; 32]>,
-    /// Whether the request authenticated with an API token instead of a cookie.
-    pub by_api_token: bool,
+    /// What the API token grants, when the request authenticated with one instead of a
+    /// cookie (only ever under `/api/v1`).
+    pub token: Option<TokenGrant>,
     pub csrf: String,
     pub tr: Tr,
     /// The flash message left by the previous request (after a redirect).
@@ -236,7 +237,7 @@ pub async fn visitor_layer(
     // Who is it?
     let mut user = None;
     let mut session = None;
-    let mut by_api_token = false;
+    let mut token_grant = None;
     let bearer = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -244,26 +245,47 @@ pub async fn visitor_layer(
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::to_owned);
     if let Some(token) = bearer {
+        // A token is a key to the API, nothing more: never to a page, never to the settings
+        // that make tokens; read-only tokens only read.
+        if !parts.uri.path().starts_with("/api/v1/") {
+            return token_refusal(
+                StatusCode::UNAUTHORIZED,
+                "token_not_for_pages",
+                "API tokens work only under /api/v1. Log in to use the pages.",
+            );
+        }
         let found = match decode_token(&token) {
-            Some(token) => state
+            Some(token) => match state
                 .services
                 .db
                 .api_token_user(&token_hash(&token), now)
                 .await
-                .map_err(|error| tracing::error!(%error, "reading an API token failed"))
-                .ok()
-                .flatten(),
+            {
+                Ok(found) => found,
+                Err(error) => {
+                    tracing::error!(%error, "reading an API token failed");
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+            },
             None => None,
         };
-        match found {
-            Some(found) => {
-                user = Some(found);
-                by_api_token = true;
-            }
-            None => {
-                return (StatusCode::UNAUTHORIZED, "unknown API token").into_response();
-            }
+        let Some((found, grant)) = found else {
+            return token_refusal(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "This API token is unknown, revoked or expired. Make a new one on your settings page.",
+            );
+        };
+        let reading = matches!(parts.method, Method::GET | Method::HEAD);
+        if grant.scope == TokenScope::Read && !reading {
+            return token_refusal(
+                StatusCode::FORBIDDEN,
+                "token_scope",
+                "This API token may only read. Make a token that may act to do this.",
+            );
         }
+        user = Some(found);
+        token_grant = Some(grant);
     } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE).and_then(decode_token) {
         let hash = token_hash(&token);
         match state
@@ -302,7 +324,7 @@ pub async fn visitor_layer(
     // State-changing requests must prove they come from our own pages.
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let mut body = body;
-    if unsafe_method && !by_api_token {
+    if unsafe_method && token_grant.is_none() {
         if let Some(site) = parts
             .headers
             .get("sec-fetch-site")
@@ -370,19 +392,21 @@ pub async fn visitor_layer(
     let flash = cookie(&parts.headers, FLASH_COOKIE).and_then(Flash::decode);
     let had_flash = flash.is_some();
     let unread = match &user {
-        Some(user) if !by_api_token => match state.services.market.unread_count(user.id).await {
-            Ok(count) => count,
-            Err(error) => {
-                tracing::warn!(%error, "reading the unread count failed");
-                0
+        Some(user) if token_grant.is_none() => {
+            match state.services.market.unread_count(user.id).await {
+                Ok(count) => count,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the unread count failed");
+                    0
+                }
             }
-        },
+        }
         _ => 0,
     };
     parts.extensions.insert(Visitor {
         user,
         session,
-        by_api_token,
+        token: token_grant,
         csrf,
         tr: state.catalogues.translator(&language),
         flash,
@@ -402,6 +426,15 @@ pub async fn visitor_layer(
         );
     }
     response
+}
+
+/// A refused API token, in the API's error envelope.
+fn token_refusal(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
 }
 
 fn csrf_refusal(state: &AppState, headers: &HeaderMap, user: Option<&User>) -> Response {

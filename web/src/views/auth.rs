@@ -3,8 +3,8 @@
 
 use maud::{html, Markup};
 
-use super::{csrf_field, error_summary, layout, Field, FormErrors};
-use crate::db::CircleSettings;
+use super::{csrf_field, error_summary, layout, radio, Field, FormErrors};
+use crate::db::{CircleSettings, TokenRow, TokenScope};
 use crate::session::Visitor;
 
 /// What the setup form was filled with (to show it again with errors).
@@ -287,8 +287,8 @@ pub struct ProfileForm {
 pub struct SettingsView {
     /// (circle slug, circle name, my public key, whether I hold it myself)
     pub keys: Vec<(String, String, String, bool)>,
-    /// (id, label, created, last used)
-    pub tokens: Vec<(String, String, i64, Option<i64>)>,
+    /// My API tokens, with the name of the circle each is bound to (if any).
+    pub tokens: Vec<(TokenRow, Option<String>)>,
     /// A token made just now, shown once.
     pub new_token: Option<String>,
 }
@@ -382,21 +382,56 @@ pub fn settings_page(
                 }
                 @if !view.tokens.is_empty() {
                     ul.request-list {
-                        @for (id, label, created, used) in &view.tokens {
+                        @for (token, circle) in &view.tokens {
                             li {
-                                p { strong { (label) } " · " (tr.ta("settings-token-created", &[("time", &super::when(*created))])) }
-                                @if let Some(used) = used { p.hint { (tr.ta("settings-token-used", &[("time", &super::when(*used))])) } }
-                                form method="post" action={"/settings/tokens/" (id) "/revoke"} {
+                                p {
+                                    strong { (token.label) } " · "
+                                    (tr.t(match token.scope { TokenScope::Read => "token-scope-read", TokenScope::Act => "token-scope-act" }))
+                                    " · "
+                                    @match circle {
+                                        Some(name) => (tr.ta("token-circle-one", &[("circle", name)])),
+                                        None => (tr.t("token-circle-all")),
+                                    }
+                                }
+                                p.hint {
+                                    (tr.ta("settings-token-created", &[("time", &super::when(token.created_at_ms))]))
+                                    " · "
+                                    (tr.ta("settings-token-expires", &[("time", &super::when(token.expires_at_ms))]))
+                                }
+                                @if let Some(used) = token.last_used_ms { p.hint { (tr.ta("settings-token-used", &[("time", &super::when(used))])) } }
+                                form method="post" action={"/settings/tokens/" (token.id) "/revoke"} {
                                     (csrf_field(v))
-                                    button.button.secondary.small type="submit" { (tr.ta("settings-token-revoke", &[("label", label)])) }
+                                    button.button.secondary.small type="submit" { (tr.ta("settings-token-revoke", &[("label", &token.label)])) }
                                 }
                             }
                         }
                     }
                 }
-                form method="post" action="/settings/tokens" novalidate {
+                form.stack method="post" action="/settings/tokens" novalidate {
                     (csrf_field(v))
                     (Field::new("label", tr.t("field-token-label"), "text", "").hint(tr.t("hint-token-label")).render(other_errors))
+                    fieldset.inline #scope {
+                        legend { (tr.t("token-scope")) }
+                        (radio("scope", "read", true, tr.t("token-scope-read"), None))
+                        (radio("scope", "act", false, tr.t("token-scope-act"), Some(tr.t("token-scope-act-hint"))))
+                    }
+                    div.field {
+                        label for="circle" { (tr.t("token-circle")) }
+                        select #circle name="circle" {
+                            option value="" { (tr.t("token-circle-all")) }
+                            @for (slug, name, _, _) in &view.keys {
+                                option value=(slug) { (name) }
+                            }
+                        }
+                    }
+                    div.field {
+                        label for="days" { (tr.t("token-days")) }
+                        select #days name="days" {
+                            option value="30" { (tr.ta("token-days-n", &[("days", "30")])) }
+                            option value="90" selected { (tr.ta("token-days-n", &[("days", "90")])) }
+                            option value="365" { (tr.ta("token-days-n", &[("days", "365")])) }
+                        }
+                    }
                     button.button.secondary type="submit" { (tr.t("settings-token-submit")) }
                 }
             }

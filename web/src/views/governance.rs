@@ -13,7 +13,7 @@ use commons_ledger::keys::PublicKey;
 use maud::{html, Markup, PreEscaped};
 
 use super::circle::Unit;
-use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
+use super::{csrf_field, error_summary, layout, radio, when, CircleNav, Field, FormErrors};
 use crate::db::Person;
 use crate::governance::{
     MyBallot, ProposalInput, ProposalLists, ProposalView, RoundView, ACTION_KINDS, METHODS,
@@ -128,27 +128,6 @@ pub fn proposals_page(
             (proposal_list(v, slug, "proposals-decided", &lists.decided, "proposals-decided-none", &lists.rounds))
         },
     )
-}
-
-fn radio(
-    name: &'static str,
-    value: &str,
-    checked: bool,
-    label: String,
-    hint: Option<String>,
-) -> Markup {
-    let id = format!("{name}-{value}");
-    let hint_id = format!("{id}-hint");
-    html! {
-        div.field.radio {
-            input type="radio" id=(id) name=(name) value=(value) checked[checked]
-                aria-describedby=[hint.as_ref().map(|_| hint_id.clone())];
-            label for=(id) { (label) }
-            @if let Some(hint) = hint {
-                p.hint id=(hint_id) { (hint) }
-            }
-        }
-    }
 }
 
 fn checkbox(name: &'static str, checked: bool, label: String) -> Markup {

@@ -305,3 +305,25 @@ mod tests {
         assert_eq!(when(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 }
+
+/// One radio button with its label (and an optional hint), for a fieldset of choices.
+pub(crate) fn radio(
+    name: &'static str,
+    value: &str,
+    checked: bool,
+    label: String,
+    hint: Option<String>,
+) -> Markup {
+    let id = format!("{name}-{value}");
+    let hint_id = format!("{id}-hint");
+    html! {
+        div.field.radio {
+            input type="radio" id=(id) name=(name) value=(value) checked[checked]
+                aria-describedby=[hint.as_ref().map(|_| hint_id.clone())];
+            label for=(id) { (label) }
+            @if let Some(hint) = hint {
+                p.hint id=(hint_id) { (hint) }
+            }
+        }
+    }
+}
