@@ -1040,10 +1040,10 @@ async fn recovery_revocation_and_reconciliation(db: String) {
         410,
         "a recovery link works once"
     );
-    // Her old session ended; the old password no longer works; the new one does, and signs.
+    // Her old session ended; the new password works, and signs. (The old one would take the
+    // account back whole: see a_stewards_recovery_reaches_only_their_own_circle.)
     let page = dee.get("/c/garden").await;
     assert!(page.url.contains("/login"), "{}", page.url);
-    assert_eq!(log_in(&mut dee, "dee", PASSWORD).await.status, 401);
     let page = log_in(&mut dee, "dee", "a brand new password").await;
     assert!(page.url.ends_with("/c/garden"), "{}", page.url);
     let page = dee
@@ -1583,6 +1583,313 @@ async fn api_tokens_are_keys_to_the_api_and_nothing_more(db: String) {
     server.stop().await;
 }
 
+/// A steward of `slug` makes a recovery link for `member`; returns the link's path.
+async fn recovery_link(steward: &mut Member, slug: &str, member: &str) -> String {
+    let page = steward
+        .submit(
+            &format!("/c/{slug}/steward"),
+            &format!("/c/{slug}/steward/recovery"),
+            &[("member", member)],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    link_in(&page.body, "/recover/")
+}
+
+async fn recovery_reaches_only_its_circle(db: String) {
+    use reqwest::Method;
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    // Amara starts a second circle, River Swap, and Ben joins it too.
+    amara
+        .submit(
+            "/circles/new",
+            "/circles/new",
+            &[
+                ("circle_name", "River Swap"),
+                ("slug", "river"),
+                ("unit_name", "hours"),
+                ("unit_symbol", "h"),
+                ("floor", "-10"),
+                ("ceiling", "10"),
+            ],
+        )
+        .await;
+    let page = amara
+        .submit(
+            "/c/river/invitations",
+            "/c/river/invitations",
+            &[("note", "Ben")],
+        )
+        .await;
+    let river_link = invitation_path(&page.body).expect("link");
+    let page = ben
+        .submit(
+            &river_link,
+            &river_link,
+            &[("agreements_version", "1"), ("agree", "yes")],
+        )
+        .await;
+    assert!(page.url.ends_with("/c/river"), "{} {}", page.url, page.body);
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "laptop"), ("scope", "act")],
+        )
+        .await;
+    let token = token_in(&page.body);
+
+    // Node admins are out of reach of any circle's stewards.
+    let page = amara
+        .submit(
+            "/c/garden/steward",
+            "/c/garden/steward/recovery",
+            &[("member", "amara")],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body.contains("No circle&#39;s steward can recover")
+            || page.body.contains("No circle's steward can recover"),
+        "{}",
+        page.body
+    );
+
+    // Garden's steward makes a link for Ben. Whoever follows it gets Garden, and nothing else.
+    let link = recovery_link(&mut amara, "garden", "ben").await;
+    let mut holder = server.client();
+    let page = holder
+        .submit(&link, &link, &[("password", "the holder's password")])
+        .await;
+    assert!(page.url.ends_with("/c/garden"), "{}", page.url);
+    assert_eq!(holder.get("/c/garden/pay").await.status, 200);
+    for path in [
+        "/c/river",
+        "/c/river/market",
+        "/c/river/ledger",
+        "/c/river/proposals",
+        "/api/v1/circles/river",
+    ] {
+        assert_eq!(holder.get(path).await.status, 404, "{path}");
+    }
+    let circles = holder.get("/circles").await;
+    assert!(!circles.body.contains("River Swap"), "{}", circles.body);
+    let settings = holder.get("/settings").await;
+    assert!(!settings.body.contains("River Swap"), "{}", settings.body);
+    assert!(
+        settings
+            .body
+            .contains("opens only the circles that recovered it"),
+        "{}",
+        settings.body
+    );
+    let notes = holder.get("/notifications").await;
+    assert!(!notes.body.contains("River Swap"), "{}", notes.body);
+    let page = holder
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "mine now"), ("scope", "act")],
+        )
+        .await;
+    assert_eq!(page.status, 422, "no tokens for a recovered login");
+    assert_eq!(holder.get("/circles/new").await.status, 403);
+    let page = amara
+        .submit(
+            "/c/river/invitations",
+            "/c/river/invitations",
+            &[("note", "again")],
+        )
+        .await;
+    let another = invitation_path(&page.body).expect("link");
+    let page = holder
+        .submit(
+            &another,
+            &another,
+            &[("agreements_version", "1"), ("agree", "yes")],
+        )
+        .await;
+    assert_eq!(page.status, 422, "joins no other circle in Ben's name");
+    // Every session and token of Ben's ended.
+    assert!(ben.get("/c/garden").await.url.contains("/login"));
+    let (status, _) = api(
+        &ben,
+        Method::GET,
+        "/api/v1/circles",
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // The real Ben logs in with the password he had: the account is his again, whole, and
+    // whoever held the link is logged out.
+    let page = log_in(&mut ben, "ben", PASSWORD).await;
+    assert!(
+        page.body.contains("Your account is yours again"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Amara Okafor"),
+        "who made the recovery: {}",
+        page.body
+    );
+    assert!(
+        holder.get("/c/garden").await.url.contains("/login"),
+        "the holder is out"
+    );
+    assert_eq!(
+        log_in(&mut holder, "ben", "the holder's password")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(ben.get("/c/river").await.status, 200);
+    let notes = ben.get("/notifications").await;
+    assert_eq!(
+        notes
+            .body
+            .matches("A steward recovered your account")
+            .count(),
+        2,
+        "told in every circle: {}",
+        notes.body
+    );
+    let settings = ben.get("/settings").await;
+    assert!(
+        settings.body.contains("Garden Share: by Amara Okafor"),
+        "{}",
+        settings.body
+    );
+    // His key in Garden moved on under the holder's password: Garden's stewards must help.
+    let page = ben
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "amara"), ("amount", "1")],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+
+    // A real recovery: Ben forgot his password. Garden's link restricts him to Garden; River's
+    // stewards then confirm him with the password he chose, and everything opens again.
+    let link = recovery_link(&mut amara, "garden", "ben").await;
+    let mut ben = server.client();
+    let page = ben
+        .submit(&link, &link, &[("password", "my new password")])
+        .await;
+    assert!(page.url.ends_with("/c/garden"), "{}", page.url);
+    assert!(
+        page.body.contains("Your new password is set"),
+        "{}",
+        page.body
+    );
+    let page = ben
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "amara"), ("amount", "1")],
+        )
+        .await;
+    assert!(page.body.contains("You paid 1.00 h"), "{}", page.body);
+    assert_eq!(ben.get("/c/river").await.status, 404);
+    let link = recovery_link(&mut amara, "river", "ben").await;
+    let page = ben.get(&link).await;
+    assert!(page.body.contains("Confirm it is you"), "{}", page.body);
+    let page = ben
+        .submit(&link, &link, &[("password", "a wrong password")])
+        .await;
+    assert_eq!(page.status, 422, "a wrong password opens nothing");
+    let page = ben
+        .submit(&link, &link, &[("password", "my new password")])
+        .await;
+    assert!(page.url.ends_with("/c/river"), "{}", page.url);
+    assert_eq!(ben.get("/c/garden").await.status, 200);
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "laptop"), ("scope", "act")],
+        )
+        .await;
+    assert_eq!(
+        page.status, 200,
+        "every circle helped him back: his account is whole"
+    );
+    server.stop().await;
+}
+
+async fn password_checks_are_limited_everywhere(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    // Guessing through the password-change form is limited like a login.
+    let mut refused_at = None;
+    for attempt in 1..=12 {
+        let page = ben
+            .submit(
+                "/settings",
+                "/settings/password",
+                &[
+                    ("current_password", "a wrong guess"),
+                    ("new_password", "whatever it is long"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        if page.body.contains("Too many password attempts") {
+            refused_at = Some(attempt);
+            break;
+        }
+        assert!(
+            page.body.contains("is not right") || page.body.contains("wrong"),
+            "{}",
+            page.body
+        );
+    }
+    assert_eq!(refused_at, Some(11), "ten checks a minute, then none");
+    // Now even the right password waits, and so does every other door: giving up the node-held
+    // key, and logging in.
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "whatever it is long"),
+            ],
+        )
+        .await;
+    assert!(
+        page.body.contains("Too many password attempts"),
+        "{}",
+        page.body
+    );
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/own-key",
+            &[
+                ("circle", "garden"),
+                ("public_key", &SecretKey::generate().public_key().to_hex()),
+                ("unlock_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(
+        page.body.contains("Too many password attempts"),
+        "{}",
+        page.body
+    );
+    let mut again = server.client();
+    assert_eq!(log_in(&mut again, "ben", PASSWORD).await.status, 429);
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
@@ -1591,4 +1898,6 @@ both_backends! {
     signing_keys_and_sessions_are_sealed_or_hashed => keys_and_sessions_are_not_stored_plain;
     a_retried_payment_or_request_answer_never_pays_twice => a_retried_payment_never_pays_twice;
     api_tokens_read_or_act_in_one_circle_or_all_expire_and_open_no_page => api_tokens_are_keys_to_the_api_and_nothing_more;
+    a_stewards_recovery_reaches_only_their_own_circle => recovery_reaches_only_its_circle;
+    every_password_check_is_limited_per_person_and_address => password_checks_are_limited_everywhere;
 }

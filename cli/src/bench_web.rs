@@ -191,9 +191,16 @@ pub async fn web(
     let services = &state.services;
     let info = services.store.circle(commons_web::demo::DEMO_SLUG).await?;
     let mut payers: Vec<(SecretKey, String, String)> = Vec::new();
-    for (username, _, _) in commons_web::demo::DEMO_MEMBERS {
+    for (index, (username, _, _)) in commons_web::demo::DEMO_MEMBERS.iter().enumerate() {
+        // Each member logs in as from their own (documentation) address, as they would.
+        let from = std::net::IpAddr::from([192, 0, 2, index as u8]);
         let session = services
-            .log_in(username, commons_web::demo::DEMO_PASSWORD, 3_600_000)
+            .log_in(
+                username,
+                commons_web::demo::DEMO_PASSWORD,
+                3_600_000,
+                Some(from),
+            )
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         let user = services.db.user(session.user_id).await?.context("user")?;
@@ -207,7 +214,15 @@ pub async fn web(
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         let token = services
-            .create_api_token(&user, "bench")
+            .create_api_token(
+                &user,
+                &commons_web::services::TokenRequest {
+                    label: "bench".into(),
+                    scope: "act".into(),
+                    circle: info.slug.clone(),
+                    days: "1".into(),
+                },
+            )
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         payers.push((own, token, username.to_string()));
@@ -245,7 +260,18 @@ pub async fn web(
     }
 
     if wanted("payments") {
-        payments(&base, &info, &payers, connections, seconds).await?;
+        payments(
+            &base,
+            &info,
+            &payers,
+            connections,
+            seconds,
+            "payments through /api/v1 (pre-signed)",
+        )
+        .await?;
+    }
+    if wanted("unlocks") {
+        payments_under_bad_unlocks(&state, &base, &info, &payers, connections, seconds).await?;
     }
     if wanted("batch") {
         batched_payments(&base, &info, &payers, connections, seconds).await?;
@@ -267,6 +293,7 @@ async fn payments(
     payers: &[(SecretKey, String, String)],
     connections: usize,
     seconds: f64,
+    label: &str,
 ) -> Result<()> {
     // Enough for 20,000 payments a second over the whole run.
     let per_task = ((20_000.0 * seconds) as usize).div_ceil(connections.max(1));
@@ -310,7 +337,72 @@ async fn payments(
         }
     })
     .await;
-    figures.print("payments through /api/v1 (pre-signed)");
+    figures.print(label);
+    Ok(())
+}
+
+/// Bad unlocks hammering the node at once (each a wrong password, from its own address).
+const BAD_UNLOCKERS: usize = 200;
+
+/// Payments while [`BAD_UNLOCKERS`] tasks check wrong passwords as fast as the node lets them:
+/// argon2 runs on its own bounded pool, so the ledger's signature checks never wait behind it.
+async fn payments_under_bad_unlocks(
+    state: &Arc<AppState>,
+    base: &str,
+    info: &commons_ledger::store::CircleInfo,
+    payers: &[(SecretKey, String, String)],
+    connections: usize,
+    seconds: f64,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let user = state
+        .services
+        .db
+        .user_by_username("ben")
+        .await?
+        .context("the demo has ben")?;
+    let stop = Arc::new(AtomicBool::new(false));
+    // Checked (a wrong password found wrong), busy (the argon2 queue was full), limited.
+    let counts = Arc::new([
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    ]);
+    let mut guessers = Vec::with_capacity(BAD_UNLOCKERS);
+    for n in 0..BAD_UNLOCKERS {
+        let (state, user, stop, counts) =
+            (state.clone(), user.clone(), stop.clone(), counts.clone());
+        let from = std::net::IpAddr::from([10, 9, (n >> 8) as u8, n as u8]);
+        guessers.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let slot = match state
+                    .services
+                    .verify_password(&user, "a wrong guess", Some(from))
+                    .await
+                {
+                    Err(commons_web::services::ActionError::Busy) => 1,
+                    Err(commons_web::services::ActionError::TooManyAttempts) => 2,
+                    _ => 0,
+                };
+                counts[slot].fetch_add(1, Ordering::Relaxed);
+                if slot != 0 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        }));
+    }
+    let label = format!("payments while {BAD_UNLOCKERS} bad unlocks run");
+    payments(base, info, payers, connections, seconds, &label).await?;
+    stop.store(true, Ordering::Relaxed);
+    for guesser in guessers {
+        let _ = guesser.await;
+    }
+    println!(
+        "bad unlocks meanwhile: {} checked by argon2, {} answered busy, {} refused by the limits",
+        counts[0].load(Ordering::Relaxed),
+        counts[1].load(Ordering::Relaxed),
+        counts[2].load(Ordering::Relaxed)
+    );
     Ok(())
 }
 

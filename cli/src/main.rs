@@ -400,7 +400,7 @@ enum BenchCommand {
         /// Bench on this PostgreSQL URL (an empty database) instead of a fresh SQLite file.
         #[arg(long)]
         pg: Option<String>,
-        /// Run only these scenarios (home, ledger, static, payments, batch); all by default.
+        /// Run only these scenarios (home, ledger, static, payments, unlocks, batch); all by default.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

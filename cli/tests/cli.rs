@@ -729,7 +729,11 @@ async fn pay_through_a_node_with_my_own_key() {
         .expect("text");
     let made = http
         .post(format!("{url}/settings/tokens"))
-        .form(&[("csrf", csrf_of(&page).as_str()), ("label", "laptop")])
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("label", "laptop"),
+            ("scope", "act"),
+        ])
         .send()
         .await
         .expect("token")

@@ -387,10 +387,13 @@ pub enum NotificationKind {
     ProposalChanged,
     /// A proposal you wrote, commented on or voted on was paused (or the pause was lifted).
     ProposalPaused,
+    /// A circle's stewards recovered your account (told in every circle you belong to; it
+    /// cannot be turned off).
+    AccountRecovered,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 11] = [
+    pub const ALL: [NotificationKind; 12] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
@@ -402,6 +405,7 @@ impl NotificationKind {
         NotificationKind::Decided,
         NotificationKind::ProposalChanged,
         NotificationKind::ProposalPaused,
+        NotificationKind::AccountRecovered,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -416,7 +420,12 @@ impl NotificationKind {
             NotificationKind::Decided => "decided",
             NotificationKind::ProposalChanged => "proposal_changed",
             NotificationKind::ProposalPaused => "proposal_paused",
+            NotificationKind::AccountRecovered => "account_recovered",
         }
+    }
+    /// Whether a member may turn this kind off (a recovery of their account, never).
+    pub fn may_mute(self) -> bool {
+        self != NotificationKind::AccountRecovered
     }
     pub fn parse(text: &str) -> Option<NotificationKind> {
         NotificationKind::ALL
@@ -1442,7 +1451,7 @@ impl Market {
         let inserted = sqlx::query(
             "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms)
              SELECT $1, $2, $3, $4, $5, $6, $8, $7
-             WHERE NOT EXISTS (SELECT 1 FROM notification_mutes WHERE user_id = $1 AND kind = $3)",
+             WHERE $9 = 0 OR NOT EXISTS (SELECT 1 FROM notification_mutes WHERE user_id = $1 AND kind = $3)",
         )
         .bind(note.user)
         .bind(note.circle)
@@ -1452,6 +1461,7 @@ impl Market {
         .bind(note.deal)
         .bind(now_ms)
         .bind(note.proposal)
+        .bind(i64::from(note.kind.may_mute()))
         .execute(&self.pool)
         .await?;
         self.reads.generations.bump(note.user);

@@ -105,6 +105,11 @@ impl From<ActionError> for ApiError {
                 "key_lost",
                 "Your key in this circle is sealed under an old password. Ask a steward of this circle for a recovery link.",
             ),
+            ActionError::TooManyAttempts => api_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many password checks from here or for this person: wait a minute.",
+            ),
             ActionError::Busy => api_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

@@ -30,6 +30,22 @@ pub struct User {
     pub language: Option<String>,
     pub is_node_admin: bool,
     pub created_at_ms: i64,
+    /// After a circle's stewards recovered the account: the login reaches only the circles
+    /// that recovered it (see [`NodeDb::recovery_circles`]), never node administration or API
+    /// tokens, until the person proves their prior password.
+    pub recovery_restricted: bool,
+    /// The password hash and seal salt from before the first unsettled recovery.
+    pub prior_password: Option<(String, Vec<u8>)>,
+    /// When the last recovery was used, until the person has been told at a login.
+    pub recovery_notice_at_ms: Option<i64>,
+}
+
+impl User {
+    /// Whether this login may administer the node: an admin whose account no circle steward
+    /// has recovered.
+    pub fn is_admin(&self) -> bool {
+        self.is_node_admin && !self.recovery_restricted
+    }
 }
 
 /// What an API token may do.
@@ -264,6 +280,26 @@ fn key_of(bytes: Vec<u8>) -> DbResult<PublicKey> {
     Ok(PublicKey::from_raw(bytes))
 }
 
+/// Ends every session and API token of a person, in a transaction; returns the sessions'
+/// hashes (their sealing keys must leave memory too).
+async fn end_everything(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+) -> DbResult<Vec<Vec<u8>>> {
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash")
+        .bind(user_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<Vec<Vec<u8>>, _>>()?;
+    sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(ended)
+}
+
 fn user_from_row(row: &AnyRow) -> DbResult<User> {
     Ok(User {
         id: row.try_get("id")?,
@@ -275,6 +311,15 @@ fn user_from_row(row: &AnyRow) -> DbResult<User> {
         language: row.try_get("language")?,
         is_node_admin: row.try_get::<i64, _>("is_node_admin")? != 0,
         created_at_ms: row.try_get("created_at_ms")?,
+        recovery_restricted: row.try_get::<i64, _>("recovery_restricted")? != 0,
+        prior_password: match (
+            row.try_get::<Option<String>, _>("prior_password_hash")?,
+            row.try_get::<Option<Vec<u8>>, _>("prior_seal_salt")?,
+        ) {
+            (Some(hash), Some(salt)) => Some((hash, salt)),
+            _ => None,
+        },
+        recovery_notice_at_ms: row.try_get("recovery_notice_at_ms")?,
     })
 }
 
@@ -326,7 +371,7 @@ fn invitation_from_row(row: &AnyRow) -> DbResult<Invitation> {
     })
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, bio, password_hash, seal_salt, language, is_node_admin, created_at_ms";
+const USER_COLUMNS: &str = "id, username, display_name, bio, password_hash, seal_salt, language, is_node_admin, created_at_ms, recovery_restricted, prior_password_hash, prior_seal_salt, recovery_notice_at_ms";
 const MEMBERSHIP_COLUMNS: &str = "circle, user_id, status, account_key, sealed_key, vouched_by, request_message, agreements_version, created_at_ms";
 const CARD_SELECT: &str = "SELECT m.user_id, u.username, u.display_name, u.bio, m.account_key, m.status, m.request_message, v.display_name AS vouched_by_name, m.created_at_ms
      FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN users v ON v.id = m.vouched_by";
@@ -1363,29 +1408,127 @@ impl NodeDb {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Sets a new password after a recovery: new hash and seal salt; every session ends.
-    pub async fn reset_password(
+    /// Records a recovery the person followed in `circle`: the first unsettled recovery keeps
+    /// the password they had (their way to take the account back) and restricts the login to
+    /// the circles that recovered it; `new_password` (hash, seal salt) replaces the current one
+    /// (none when they confirmed their current password instead). Once every circle they are
+    /// an active member of has recovered them, nothing is restricted any more. Every session
+    /// and API token ends; the hashes of the ended sessions are returned.
+    pub async fn record_recovery(
         &self,
         user_id: i64,
-        password_hash: &str,
-        seal_salt: &[u8],
+        circle: i64,
+        new_password: Option<(&str, &[u8])>,
+        now_ms: i64,
     ) -> DbResult<Vec<Vec<u8>>> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, seal_salt = $2 WHERE id = $3")
-            .bind(password_hash)
-            .bind(seal_salt.to_vec())
+        sqlx::query(
+            "UPDATE users SET prior_password_hash = password_hash, prior_seal_salt = seal_salt, recovery_restricted = 1
+             WHERE id = $1 AND recovery_restricted = 0",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some((hash, salt)) = new_password {
+            sqlx::query("UPDATE users SET password_hash = $1, seal_salt = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(salt.to_vec())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO recovery_circles (user_id, circle) VALUES ($1, $2) ON CONFLICT (user_id, circle) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(circle)
+        .execute(&mut *tx)
+        .await?;
+        let whole = sqlx::query(
+            "UPDATE users SET recovery_restricted = 0, prior_password_hash = NULL, prior_seal_salt = NULL
+             WHERE id = $1 AND NOT EXISTS (
+               SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.status = 'active'
+                 AND m.circle NOT IN (SELECT r.circle FROM recovery_circles r WHERE r.user_id = $1))",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if whole.rows_affected() == 1 {
+            sqlx::query("DELETE FROM recovery_circles WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE users SET recovery_notice_at_ms = $1 WHERE id = $2")
+            .bind(now_ms)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash")
-            .bind(user_id)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<DbResult<Vec<Vec<u8>>>>()?;
+        let ended = end_everything(&mut tx, user_id).await?;
         tx.commit().await?;
         self.changed();
         Ok(ended)
+    }
+
+    /// The person proved the password they had before a recovery: it is theirs again, the
+    /// account is whole, and every session and token (the recovered login's too) ends.
+    pub async fn take_back(&self, user_id: i64) -> DbResult<Vec<Vec<u8>>> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = prior_password_hash, seal_salt = prior_seal_salt,
+               prior_password_hash = NULL, prior_seal_salt = NULL, recovery_restricted = 0
+             WHERE id = $1 AND prior_password_hash IS NOT NULL",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        sqlx::query("DELETE FROM recovery_circles WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = end_everything(&mut tx, user_id).await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(ended)
+    }
+
+    /// The circles a restricted login may reach (those whose stewards recovered it).
+    pub async fn recovery_circles(&self, user_id: i64) -> DbResult<Vec<i64>> {
+        sqlx::query("SELECT circle FROM recovery_circles WHERE user_id = $1 ORDER BY circle")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect()
+    }
+
+    /// The person has been told about their last recovery.
+    pub async fn clear_recovery_notice(&self, user_id: i64) -> DbResult<()> {
+        sqlx::query("UPDATE users SET recovery_notice_at_ms = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// The recoveries of a person's account that were followed, newest first: (circle row,
+    /// the steward's display name, when it was used).
+    pub async fn recoveries_of(&self, user_id: i64) -> DbResult<Vec<(i64, String, i64)>> {
+        sqlx::query(
+            "SELECT r.circle, u.display_name, r.used_at_ms FROM recoveries r JOIN users u ON u.id = r.created_by
+             WHERE r.user_id = $1 AND r.used_at_ms IS NOT NULL ORDER BY r.used_at_ms DESC LIMIT 50",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect()
     }
 }

@@ -68,7 +68,7 @@ impl From<ActionError> for AppError {
         match error {
             ActionError::NotFound => AppError::NotFound,
             ActionError::Forbidden => AppError::Forbidden,
-            ActionError::Busy => AppError::TooManyRequests,
+            ActionError::Busy | ActionError::TooManyAttempts => AppError::TooManyRequests,
             ActionError::InvitationGone => AppError::BadRequest("error-invitation-gone"),
             ActionError::Invalid { message_id, .. } => AppError::BadRequest(message_id),
             ActionError::Refused(refusal) => AppError::Refused(refusal),

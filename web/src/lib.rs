@@ -14,6 +14,7 @@ pub mod error;
 pub mod governance;
 pub mod governance_routes;
 pub mod i18n;
+pub mod limits;
 pub mod market;
 pub mod market_routes;
 pub mod names;
@@ -46,8 +47,9 @@ use crate::custody::KdfCost;
 use crate::db::NodeDb;
 use crate::error::ErrorPage;
 use crate::i18n::Catalogues;
+use crate::limits::PasswordLimits;
 use crate::services::{Keyring, Services};
-use crate::session::{LoginLimits, Visitor};
+use crate::session::Visitor;
 
 /// How the web space runs.
 #[derive(Debug, Clone)]
@@ -92,9 +94,8 @@ pub struct AppState {
     pub config: WebConfig,
     pub catalogues: Arc<Catalogues>,
     pub csrf_secret: Vec<u8>,
-    pub login_limits: LoginLimits,
     /// Sign-ups (joining, asking to join) per client address: each costs two argon2 runs.
-    pub signup_limits: LoginLimits,
+    pub signup_limits: PasswordLimits,
     /// Rendered parts of pages that are the same for every member, remembered until they change.
     pub views: Views,
 }
@@ -145,9 +146,10 @@ impl AppState {
                 keyring: Keyring::default(),
                 cost: config.kdf_cost,
                 verified: services::VerifiedSignatures::default(),
+                password_limits: Arc::new(PasswordLimits::new(config.login_attempts_per_minute)),
+                argon2: limits::Argon2Pool::for_this_machine(),
             },
-            login_limits: LoginLimits::new(config.login_attempts_per_minute),
-            signup_limits: LoginLimits::new(config.signups_per_minute),
+            signup_limits: PasswordLimits::new(config.signups_per_minute),
             views: Views::default(),
             catalogues: Catalogues::load(),
             csrf_secret,
@@ -575,7 +577,7 @@ pub async fn serve(
                     tracing::warn!(%error, "reminding authors of expiring listings failed")
                 }
             }
-            purge_state.login_limits.shrink();
+            purge_state.services.password_limits.shrink();
             purge_state.signup_limits.shrink();
         }
     });

@@ -1042,8 +1042,9 @@ impl Services {
     /// A person's notifications in the circles they are still an active member of.
     pub async fn notification_cards(
         &self,
-        user: i64,
+        person: &crate::db::User,
     ) -> Result<Vec<NotificationCard>, ActionError> {
+        let user = person.id;
         let notes = self
             .market
             .notifications(user, commons_market::store::LIST_ROWS_MAX)
@@ -1062,6 +1063,10 @@ impl Services {
             let Some(info) = circles.get(&note.circle) else {
                 continue;
             };
+            // A login a circle's stewards recovered sees nothing of the person's other circles.
+            if !self.may_reach(person, note.circle).await? {
+                continue;
+            }
             let active = match member_of.get(&note.circle) {
                 Some(active) => *active,
                 None => {

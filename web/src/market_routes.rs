@@ -705,7 +705,7 @@ pub async fn deal_action(
 
 pub async fn notifications(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
-    let cards = state.services.notification_cards(user.id).await?;
+    let cards = state.services.notification_cards(user).await?;
     let muted = state
         .services
         .market

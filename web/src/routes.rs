@@ -24,7 +24,7 @@ use crate::db::{MemberStatus, User};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::services::{
-    parse_amount, ActionError, Actor, IdempotencyKey, NewCircle, SignUp, TokenRequest,
+    parse_amount, ActionError, Actor, IdempotencyKey, LoginNotice, NewCircle, SignUp, TokenRequest,
 };
 use crate::session::{
     redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
@@ -178,6 +178,9 @@ pub(crate) fn form_errors(
         ActionError::UsernameTaken => FormErrors::one("username", tr.t("error-username-taken")),
         ActionError::AlreadyMember => FormErrors::one("agree", tr.t("error-already-member")),
         ActionError::Busy => FormErrors::one(amount_field, tr.t("error-busy")),
+        ActionError::TooManyAttempts => {
+            FormErrors::one("unlock_password", tr.t("error-too-many-logins"))
+        }
         other => return Err(AppError::from(other)),
     })
 }
@@ -197,7 +200,10 @@ pub(crate) async fn unlock_if_given(
     if state.services.keyring.get(&session).is_some() {
         return Ok(());
     }
-    state.services.unlock(user, session, password).await
+    state
+        .services
+        .unlock(user, session, password, v.address)
+        .await
 }
 
 pub(crate) fn is_locked(state: &AppState, v: &Visitor) -> bool {
@@ -222,7 +228,7 @@ pub async fn front(State(state): AppState_, v: Visitor) -> PageResult {
     Ok(page(views::auth::my_circles_page(
         &v,
         &list,
-        user.is_node_admin,
+        user.is_admin(),
     )))
 }
 
@@ -233,13 +239,13 @@ pub async fn my_circles(State(state): AppState_, v: Visitor) -> PageResult {
     Ok(page(views::auth::my_circles_page(
         &v,
         &list,
-        user.is_node_admin,
+        user.is_admin(),
     )))
 }
 
 pub async fn new_circle_form(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
-    if !user.is_node_admin {
+    if !user.is_admin() {
         return Err(AppError::Forbidden);
     }
     let form = SetupForm {
@@ -271,7 +277,7 @@ pub async fn new_circle_submit(
     Form(form): Form<NewCircleForm>,
 ) -> PageResult {
     let user = user_of(&v)?;
-    if !user.is_node_admin {
+    if !user.is_admin() {
         return Err(AppError::Forbidden);
     }
     let circle = NewCircle {
@@ -360,6 +366,7 @@ pub async fn setup_submit(
                 &state,
                 &session.token,
                 &format!("/c/{}", info.slug),
+                None,
             ))
         }
         Err(error) => {
@@ -382,8 +389,12 @@ fn rename_field(mut errors: FormErrors, from: &str, to: &'static str) -> FormErr
     errors
 }
 
-fn login_response(state: &AppState, token: &[u8; 32], to: &str) -> Response {
-    let mut response = Redirect::to(to).into_response();
+/// The answer to a login: the session cookie, the way on, and what to tell the person.
+fn login_response(state: &AppState, token: &[u8; 32], to: &str, flash: Option<Flash>) -> Response {
+    let mut response = match flash {
+        Some(flash) => redirect_with_flash(to, flash, state.config.cookies_secure),
+        None => Redirect::to(to).into_response(),
+    };
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(
@@ -479,16 +490,14 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> PageResult {
     let next = safe_next(&form.next);
-    if !state.login_limits.allow(address.ip(), &form.username) {
-        let errors = FormErrors::one("username", v.tr.t("error-too-many-logins"));
-        return Ok(page_with_status(
-            StatusCode::TOO_MANY_REQUESTS,
-            views::auth::login_page(&v, &form.username, &errors, &next),
-        ));
-    }
     match state
         .services
-        .log_in(&form.username, &form.password, state.config.session_idle_ms)
+        .log_in(
+            &form.username,
+            &form.password,
+            state.config.session_idle_ms,
+            Some(address.ip()),
+        )
         .await
     {
         Ok(session) => {
@@ -496,12 +505,41 @@ pub async fn login_submit(
             if let Some(old) = v.session {
                 state.services.log_out(&old).await?;
             }
-            Ok(login_response(&state, &session.token, &next))
+            let flash = session.notice.as_ref().map(|notice| {
+                let (id, circle, steward, at_ms) = match notice {
+                    LoginNotice::Recovered {
+                        circle,
+                        steward,
+                        at_ms,
+                    } => ("flash-login-recovered", circle, steward, at_ms),
+                    LoginNotice::TookBack {
+                        circle,
+                        steward,
+                        at_ms,
+                    } => ("flash-login-took-back", circle, steward, at_ms),
+                };
+                Flash::new(
+                    id,
+                    &[
+                        ("circle", circle),
+                        ("steward", steward),
+                        ("when", &views::when(*at_ms)),
+                    ],
+                )
+            });
+            Ok(login_response(&state, &session.token, &next, flash))
         }
         Err(ActionError::WrongPassword) => {
             let errors = FormErrors::one("password", v.tr.t("error-login-failed"));
             Ok(page_with_status(
                 StatusCode::UNAUTHORIZED,
+                views::auth::login_page(&v, &form.username, &errors, &next),
+            ))
+        }
+        Err(ActionError::TooManyAttempts) => {
+            let errors = FormErrors::one("username", v.tr.t("error-too-many-logins"));
+            Ok(page_with_status(
+                StatusCode::TOO_MANY_REQUESTS,
                 views::auth::login_page(&v, &form.username, &errors, &next),
             ))
         }
@@ -663,7 +701,7 @@ async fn joined(
         .services
         .open_session(user.id, sealing, state.config.session_idle_ms)
         .await?;
-    Ok(login_response(state, &session.token, to))
+    Ok(login_response(state, &session.token, to, None))
 }
 
 pub async fn join_submit(
@@ -2115,6 +2153,8 @@ async fn settings_markup(
     let mut view = views::auth::SettingsView {
         new_token,
         tokens,
+        recoveries: state.services.recoveries_of(user).await?,
+        restricted: user.recovery_restricted,
         ..Default::default()
     };
     for info in circles {
@@ -2229,7 +2269,7 @@ pub async fn register_own_key(
     // Giving up the node-held key is serious: the password confirms it is really them.
     let result = match state
         .services
-        .check_password(user, &form.unlock_password)
+        .verify_password(user, &form.unlock_password, v.address)
         .await
     {
         Ok(sealing) => {
@@ -2241,6 +2281,7 @@ pub async fn register_own_key(
                 .register_own_key(&actor, &form.public_key)
                 .await
         }
+        Err(ActionError::TooManyAttempts) => Err(ActionError::TooManyAttempts),
         Err(_) => Err(ActionError::WrongPassword),
     };
     match result {
@@ -2366,7 +2407,13 @@ pub async fn settings_password(
     let session = v.session.ok_or(AppError::LoginRequired)?;
     match state
         .services
-        .change_password(user, session, &form.current_password, &form.new_password)
+        .change_password(
+            user,
+            session,
+            &form.current_password,
+            &form.new_password,
+            v.address,
+        )
         .await
     {
         Ok(()) => Ok(redirect_with_flash(
@@ -2455,11 +2502,12 @@ pub async fn recover_form(
     Path(link): Path<String>,
 ) -> PageResult {
     match state.services.recovery(&link).await {
-        Ok((user, info)) => Ok(page(views::auth::recover_page(
+        Ok((user, info, confirm_current)) => Ok(page(views::auth::recover_page(
             &v,
             &user.display_name,
             &info.name,
             &format!("/recover/{link}"),
+            confirm_current,
             &FormErrors::default(),
         ))),
         Err(ActionError::InvitationGone) => Ok(page_with_status(
@@ -2487,12 +2535,16 @@ pub async fn recover_submit(
     Path(link): Path<String>,
     Form(form): Form<NewPasswordForm>,
 ) -> PageResult {
-    let (user, info) = state
+    let (user, info, confirm_current) = state
         .services
         .recovery(&link)
         .await
         .map_err(AppError::from)?;
-    match state.services.recover(&link, &form.password).await {
+    match state
+        .services
+        .recover(&link, &form.password, v.address)
+        .await
+    {
         Ok((user, sealing, info)) => {
             if let Some(old) = v.session {
                 state.services.log_out(&old).await?;
@@ -2501,17 +2553,12 @@ pub async fn recover_submit(
                 .services
                 .open_session(user.id, sealing, state.config.session_idle_ms)
                 .await?;
-            let mut response = login_response(&state, &session.token, &format!("/c/{}", info.slug));
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(
-                    crate::session::FLASH_COOKIE,
-                    "id=flash-recovered",
-                    Some(60),
-                    state.config.cookies_secure,
-                ),
-            );
-            Ok(response)
+            Ok(login_response(
+                &state,
+                &session.token,
+                &format!("/c/{}", info.slug),
+                Some(Flash::new("flash-recovered", &[])),
+            ))
         }
         Err(error) => {
             let errors = form_errors(&v, error, "password")?;
@@ -2522,6 +2569,7 @@ pub async fn recover_submit(
                     &user.display_name,
                     &info.name,
                     &format!("/recover/{link}"),
+                    confirm_current,
                     &errors,
                 ),
             ))

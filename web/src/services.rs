@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use commons_ledger::amount::{AmountError, Decimals};
@@ -72,6 +73,9 @@ pub enum ActionError {
     KeyLost,
     #[error("the node is busy; try again in a moment")]
     Busy,
+    /// Too many password checks from this address, or for this person, in the last minute.
+    #[error("too many attempts; wait a minute")]
+    TooManyAttempts,
     #[error("storage: {0}")]
     Store(StoreError),
     #[error("database: {0}")]
@@ -250,6 +254,10 @@ pub struct Services {
     pub keyring: Keyring,
     pub cost: KdfCost,
     pub verified: VerifiedSignatures,
+    /// Every password check, per client address and per person.
+    pub password_limits: Arc<crate::limits::PasswordLimits>,
+    /// Where argon2 runs: its own bounded pool, never the ledger writer's.
+    pub argon2: crate::limits::Argon2Pool,
 }
 
 /// Most remembered verified signatures (32 bytes each) before the memory starts afresh.
@@ -346,6 +354,27 @@ pub struct NewSession {
     pub token: [u8; 32],
     pub token_hash: [u8; 32],
     pub user_id: i64,
+    /// What the person must be told as they come in (a recovery of their account).
+    pub notice: Option<LoginNotice>,
+}
+
+/// What a person is told when they log in after a circle's stewards recovered their account:
+/// where, by whom, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginNotice {
+    /// Their account was recovered since they last logged in.
+    Recovered {
+        circle: String,
+        steward: String,
+        at_ms: i64,
+    },
+    /// They logged in with the password they had before a recovery: the account is whole and
+    /// theirs again, and whoever held the recovery link is logged out.
+    TookBack {
+        circle: String,
+        steward: String,
+        at_ms: i64,
+    },
 }
 
 pub fn token_hash(token: &[u8]) -> [u8; 32] {
@@ -382,14 +411,16 @@ impl Services {
     ) -> Result<(String, [u8; crate::custody::SEAL_SALT_BYTES], SealingKey), ActionError> {
         let salt = new_seal_salt();
         let cost = self.cost;
-        let (hash, sealing) = tokio::task::spawn_blocking(move || {
-            Ok::<_, CustodyError>((
-                hash_password(&password, cost)?,
-                SealingKey::derive(&password, &salt, cost)?,
-            ))
-        })
-        .await
-        .map_err(|error| CustodyError::Hashing(error.to_string()))??;
+        let (hash, sealing) = self
+            .argon2
+            .run(move || {
+                Ok::<_, CustodyError>((
+                    hash_password(&password, cost)?,
+                    SealingKey::derive(&password, &salt, cost)?,
+                ))
+            })
+            .await
+            .map_err(|_| ActionError::Busy)??;
         Ok((hash, salt, sealing))
     }
 
@@ -445,24 +476,37 @@ impl Services {
         Ok((self.insert_user(&new).await?, sealing))
     }
 
-    /// Checks a password and derives the person's sealing key (slow on purpose: argon2id).
-    pub async fn check_password(
-        &self,
-        user: &User,
-        password: &str,
-    ) -> Result<SealingKey, ActionError> {
+    /// Checks a person's password and derives their sealing key, on the argon2 pool. Not
+    /// limited by itself: every caller outside this module goes through
+    /// [`Services::verify_password`] (or [`Services::log_in`]).
+    async fn check_password(&self, user: &User, password: &str) -> Result<SealingKey, ActionError> {
         let password = Password::typed(password).map_err(|_| ActionError::WrongPassword)?;
         let phc = user.password_hash.clone();
         let salt = user.seal_salt.clone();
         let cost = self.cost;
-        tokio::task::spawn_blocking(move || {
-            if !verify_password(&phc, &password) {
-                return Err(ActionError::WrongPassword);
-            }
-            Ok(SealingKey::derive(&password, &salt, cost)?)
-        })
-        .await
-        .map_err(|error| CustodyError::Hashing(error.to_string()))?
+        self.argon2
+            .run(move || {
+                if !verify_password(&phc, &password) {
+                    return Err(ActionError::WrongPassword);
+                }
+                Ok(SealingKey::derive(&password, &salt, cost)?)
+            })
+            .await
+            .map_err(|_| ActionError::Busy)?
+    }
+
+    /// Checks a person's password (to unlock their key, change the password, give up the
+    /// node-held key, confirm a recovery), within the limits per client address and per person.
+    pub async fn verify_password(
+        &self,
+        user: &User,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<SealingKey, ActionError> {
+        if !self.password_limits.allow(from, Some(&user.username)) {
+            return Err(ActionError::TooManyAttempts);
+        }
+        self.check_password(user, password).await
     }
 
     /// Logs a person in: a fresh session (never one chosen by the browser) whose sealing key
@@ -472,18 +516,78 @@ impl Services {
         username: &str,
         password: &str,
         session_ttl_ms: i64,
+        from: Option<IpAddr>,
     ) -> Result<NewSession, ActionError> {
-        let user = match username.parse::<Username>() {
-            Ok(name) => self.db.user_by_username(name.as_str()).await?,
-            Err(_) => None,
+        // The name is parsed (and so bounded) before it touches the limits.
+        let name = username.parse::<Username>().ok();
+        if !self
+            .password_limits
+            .allow(from, name.as_ref().map(Username::as_str))
+        {
+            return Err(ActionError::TooManyAttempts);
+        }
+        let user = match &name {
+            Some(name) => self.db.user_by_username(name.as_str()).await?,
+            None => None,
         };
         let Some(user) = user else {
             // Spend the time a real check would, so timing does not reveal who has an account.
             let _ = self.check_password(&self.decoy_user(), password).await;
             return Err(ActionError::WrongPassword);
         };
-        let sealing = self.check_password(&user, password).await?;
-        self.open_session(user.id, sealing, session_ttl_ms).await
+        let (sealing, took_back) = match self.check_password(&user, password).await {
+            Ok(sealing) => (sealing, false),
+            Err(ActionError::WrongPassword) => {
+                // The password from before a recovery takes the whole account back.
+                let Some((hash, salt)) = user.prior_password.clone() else {
+                    return Err(ActionError::WrongPassword);
+                };
+                let prior = User {
+                    password_hash: hash,
+                    seal_salt: salt,
+                    ..user.clone()
+                };
+                let sealing = self.check_password(&prior, password).await?;
+                for ended in self.db.take_back(user.id).await? {
+                    self.keyring.remove(&ended);
+                }
+                (sealing, true)
+            }
+            Err(error) => return Err(error),
+        };
+        let mut session = self.open_session(user.id, sealing, session_ttl_ms).await?;
+        session.notice = self.login_notice(&user, took_back).await?;
+        Ok(session)
+    }
+
+    /// The notice of the person's last recovery, once (at the next login, or when they take
+    /// the account back).
+    async fn login_notice(
+        &self,
+        user: &User,
+        took_back: bool,
+    ) -> Result<Option<LoginNotice>, ActionError> {
+        if !took_back && user.recovery_notice_at_ms.is_none() {
+            return Ok(None);
+        }
+        self.db.clear_recovery_notice(user.id).await?;
+        let Some((circle, steward, at_ms)) = self.recoveries_of(user).await?.into_iter().next()
+        else {
+            return Ok(None);
+        };
+        Ok(Some(if took_back {
+            LoginNotice::TookBack {
+                circle,
+                steward,
+                at_ms,
+            }
+        } else {
+            LoginNotice::Recovered {
+                circle,
+                steward,
+                at_ms,
+            }
+        }))
     }
 
     fn decoy_user(&self) -> User {
@@ -497,6 +601,9 @@ impl Services {
             language: None,
             is_node_admin: false,
             created_at_ms: 0,
+            recovery_restricted: false,
+            prior_password: None,
+            recovery_notice_at_ms: None,
         }
     }
 
@@ -530,6 +637,7 @@ impl Services {
             token,
             token_hash: hash,
             user_id,
+            notice: None,
         })
     }
 
@@ -554,8 +662,9 @@ impl Services {
         user: &User,
         session: [u8; 32],
         password: &str,
+        from: Option<IpAddr>,
     ) -> Result<(), ActionError> {
-        let sealing = self.check_password(user, password).await?;
+        let sealing = self.verify_password(user, password, from).await?;
         self.keyring.insert(session, sealing);
         Ok(())
     }
@@ -568,11 +677,15 @@ impl Services {
         session: [u8; 32],
         current: &str,
         new: &str,
+        from: Option<IpAddr>,
     ) -> Result<(), ActionError> {
         let old_sealing = self
-            .check_password(user, current)
+            .verify_password(user, current, from)
             .await
-            .map_err(|_| invalid("current_password", "error-password-wrong"))?;
+            .map_err(|error| match error {
+                ActionError::WrongPassword => invalid("current_password", "error-password-wrong"),
+                other => other,
+            })?;
         let new_password = Password::new_choice(new)
             .map_err(|_| invalid("new_password", "error-password-short"))?;
         let (hash, salt, new_sealing) = self.hash_and_seal(new_password).await?;
@@ -655,7 +768,7 @@ impl Services {
         session: Option<[u8; 32]>,
         circle: &NewCircle,
     ) -> Result<CircleInfo, ActionError> {
-        if !user.is_node_admin {
+        if !user.is_admin() {
             return Err(ActionError::Forbidden);
         }
         let spec = self.circle_spec(circle)?;
@@ -817,6 +930,9 @@ impl Services {
         session: Option<[u8; 32]>,
     ) -> Result<Actor, ActionError> {
         let info = self.store.circle(slug).await?;
+        if !self.may_reach(user, info.row_id).await? {
+            return Err(ActionError::NotFound);
+        }
         let mut membership = self
             .db
             .membership(info.row_id, user.id)
@@ -864,8 +980,19 @@ impl Services {
         })
     }
 
-    /// The circles a person is an active member of.
+    /// Whether this login may reach a circle at all: every circle, unless a circle's stewards
+    /// recovered the account; then only the circles that recovered it.
+    pub async fn may_reach(&self, user: &User, circle: i64) -> Result<bool, ActionError> {
+        Ok(!user.recovery_restricted || self.db.recovery_circles(user.id).await?.contains(&circle))
+    }
+
+    /// The circles a person is an active member of (and this login may reach).
     pub async fn my_circles(&self, user: &User) -> Result<Vec<CircleInfo>, ActionError> {
+        let reachable = if user.recovery_restricted {
+            Some(self.db.recovery_circles(user.id).await?)
+        } else {
+            None
+        };
         let active: BTreeSet<i64> = self
             .db
             .memberships_of(user.id)
@@ -873,6 +1000,7 @@ impl Services {
             .into_iter()
             .filter(|membership| membership.status == MemberStatus::Active)
             .map(|membership| membership.circle)
+            .filter(|circle| reachable.as_ref().is_none_or(|list| list.contains(circle)))
             .collect();
         Ok(self
             .store
@@ -1205,6 +1333,10 @@ impl Services {
                 if self.db.membership(info.row_id, user.id).await?.is_some() {
                     return Err(ActionError::AlreadyMember);
                 }
+                // Whoever holds a recovery link must not join other circles in the person's name.
+                if user.recovery_restricted {
+                    return Err(invalid("agree", "error-join-recovered"));
+                }
                 (Ok(user.clone()), sealing)
             }
             (None, Some(sign_up)) => {
@@ -1314,6 +1446,10 @@ impl Services {
             (Some((user, sealing)), _) => {
                 if self.db.membership(info.row_id, user.id).await?.is_some() {
                     return Err(ActionError::AlreadyMember);
+                }
+                // Whoever holds a recovery link must not join other circles in the person's name.
+                if user.recovery_restricted {
+                    return Err(invalid("agree", "error-join-recovered"));
                 }
                 (user.clone(), sealing)
             }
@@ -1478,6 +1614,9 @@ impl Services {
         user: &User,
         request: &TokenRequest,
     ) -> Result<String, ActionError> {
+        if user.recovery_restricted {
+            return Err(invalid("label", "error-token-recovered"));
+        }
         let label = bounded_text(&request.label, 80).map_err(name_error("label"))?;
         if label.is_empty() {
             return Err(invalid("label", "error-required"));
@@ -1594,6 +1733,16 @@ impl Services {
     ) -> Result<String, ActionError> {
         require_steward(actor)?;
         let member = self.other_member(actor, username, "member").await?;
+        // A node admin's account reaches every circle's creation: no circle's steward may
+        // recover it.
+        let person = self
+            .db
+            .user(member.user_id)
+            .await?
+            .ok_or(ActionError::NotFound)?;
+        if person.is_node_admin {
+            return Err(invalid("member", "recovery-error-admin"));
+        }
         let temporary = SecretKey::generate();
         self.append_as(
             actor,
@@ -1633,8 +1782,10 @@ impl Services {
         Ok(crate::session::encode_token(&secret))
     }
 
-    /// The person and circle behind a recovery link, if it can still be used.
-    pub async fn recovery(&self, link: &str) -> Result<(User, CircleInfo), ActionError> {
+    /// The person and circle behind a recovery link, if it can still be used, and whether the
+    /// person confirms their current password (an account another circle already recovered)
+    /// instead of choosing a new one.
+    pub async fn recovery(&self, link: &str) -> Result<(User, CircleInfo, bool), ActionError> {
         let secret = crate::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
         let (_, circle, user_id, _, _) = self
             .db
@@ -1650,25 +1801,49 @@ impl Services {
             .circle_by_row(circle)
             .await?
             .ok_or(ActionError::InvitationGone)?;
-        Ok((user, info))
+        let confirm_current = user.recovery_restricted;
+        Ok((user, info, confirm_current))
     }
 
-    /// Follows a recovery link: sets the new password, moves the account on to a fresh key
-    /// sealed under it, and ends every other session. Keys in the person's other circles stay
-    /// sealed under the old password until their stewards help too.
+    /// Follows a recovery link. By construction it reaches only the circle whose stewards made
+    /// it: the account moves on to a fresh key sealed under the person's password (a new one,
+    /// or, if another circle already recovered them, their current one, confirmed), and the
+    /// login is restricted to the circles that recovered it until the person proves the
+    /// password they had before ([`Services::log_in`] takes the account back then). Every
+    /// session and API token ends, and the person is told in every circle they belong to.
     pub async fn recover(
         &self,
         link: &str,
-        new_password: &str,
+        password: &str,
+        from: Option<IpAddr>,
     ) -> Result<(User, SealingKey, CircleInfo), ActionError> {
         let secret = crate::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
-        let password = Password::new_choice(new_password)
-            .map_err(|_| invalid("password", "error-password-short"))?;
         let (id, circle, user_id, temporary_key, sealed) = self
             .db
             .recovery_by_token(&token_hash(&secret), now_ms())
             .await?
             .ok_or(ActionError::InvitationGone)?;
+        let person = self
+            .db
+            .user(user_id)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        // Checked before the link is used: a wrong or too-short password changes nothing.
+        let (new_password, sealing) = if person.recovery_restricted {
+            let sealing = self
+                .verify_password(&person, password, from)
+                .await
+                .map_err(|error| match error {
+                    ActionError::WrongPassword => invalid("password", "error-password-wrong"),
+                    other => other,
+                })?;
+            (None, sealing)
+        } else {
+            let password = Password::new_choice(password)
+                .map_err(|_| invalid("password", "error-password-short"))?;
+            let (hash, salt, sealing) = self.hash_and_seal(password).await?;
+            (Some((hash, salt)), sealing)
+        };
         let info = self
             .circle_by_row(circle)
             .await?
@@ -1682,7 +1857,6 @@ impl Services {
         if !self.db.use_recovery(id, now_ms()).await? {
             return Err(ActionError::InvitationGone);
         }
-        let (hash, salt, sealing) = self.hash_and_seal(password).await?;
         let member_key = SecretKey::generate();
         self.store
             .append(
@@ -1706,11 +1880,61 @@ impl Services {
                 Some(seal(&sealing, &info.circle_id, &member_key)),
             )
             .await?;
-        for ended in self.db.reset_password(user_id, &hash, &salt).await? {
+        let now = now_ms();
+        let new_password = new_password
+            .as_ref()
+            .map(|(hash, salt)| (hash.as_str(), salt.as_slice()));
+        for ended in self
+            .db
+            .record_recovery(user_id, info.row_id, new_password, now)
+            .await?
+        {
             self.keyring.remove(&ended);
         }
+        self.tell_of_recovery(user_id, now).await?;
         let user = self.db.user(user_id).await?.ok_or(ActionError::NotFound)?;
         Ok((user, sealing, info))
+    }
+
+    /// A notification in every circle the person belongs to: their account was recovered.
+    async fn tell_of_recovery(&self, user_id: i64, now: i64) -> Result<(), ActionError> {
+        for membership in self.db.memberships_of(user_id).await? {
+            if membership.status != MemberStatus::Active {
+                continue;
+            }
+            self.market
+                .notify(
+                    commons_market::store::NewNotification {
+                        user: user_id,
+                        circle: membership.circle,
+                        kind: commons_market::store::NotificationKind::AccountRecovered,
+                        listing: None,
+                        other_listing: None,
+                        deal: None,
+                        proposal: None,
+                    },
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The recoveries of a person's account: (circle name, the steward who made the link,
+    /// when it was followed), newest first.
+    pub async fn recoveries_of(
+        &self,
+        user: &User,
+    ) -> Result<Vec<(String, String, i64)>, ActionError> {
+        let mut named = Vec::new();
+        for (circle, steward, at_ms) in self.db.recoveries_of(user.id).await? {
+            let name = self
+                .circle_by_row(circle)
+                .await?
+                .map_or_else(|| "—".to_owned(), |info| info.name);
+            named.push((name, steward, at_ms));
+        }
+        Ok(named)
     }
 }
 

@@ -8,7 +8,6 @@
 //! `Authorization` carry no ambient credentials and need none.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
@@ -20,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use commons_ledger::store::now_ms;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -61,6 +59,8 @@ pub struct Visitor {
     pub flash: Option<Flash>,
     /// Notifications the person has not read (0 when logged out).
     pub unread: i64,
+    /// The client's address (what password checks are limited by), when the server knows it.
+    pub address: Option<IpAddr>,
 }
 
 /// A short message shown once after a redirect: a catalogue id and its arguments.
@@ -182,45 +182,6 @@ pub fn csrf_token(secret: &[u8], cookie_value: &str) -> String {
 
 fn tokens_match(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-/// Keyed rate limits on login attempts: per client address and per username.
-#[derive(Debug)]
-pub struct LoginLimits {
-    by_address: DefaultKeyedRateLimiter<IpAddr>,
-    by_username: DefaultKeyedRateLimiter<String>,
-}
-
-impl LoginLimits {
-    /// `per_minute` attempts per address and per username, with a burst of the same size.
-    pub fn new(per_minute: u32) -> LoginLimits {
-        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("at least one"));
-        LoginLimits {
-            by_address: RateLimiter::keyed(quota),
-            by_username: RateLimiter::keyed(quota),
-        }
-    }
-
-    /// Whether one more attempt is allowed now.
-    pub fn allow(&self, address: IpAddr, username: &str) -> bool {
-        let address_ok = self.by_address.check_key(&address).is_ok();
-        let username_ok = self
-            .by_username
-            .check_key(&username.trim().to_lowercase())
-            .is_ok();
-        address_ok && username_ok
-    }
-
-    /// Whether one more attempt from this address alone is allowed now (sign-ups).
-    pub fn allow_address(&self, address: IpAddr) -> bool {
-        self.by_address.check_key(&address).is_ok()
-    }
-
-    /// Forgets idle keys so the maps stay small.
-    pub fn shrink(&self) {
-        self.by_address.retain_recent();
-        self.by_username.retain_recent();
-    }
 }
 
 /// Middleware: identifies the visitor, checks CSRF on state-changing requests, and sets the
@@ -392,7 +353,9 @@ pub async fn visitor_layer(
     let flash = cookie(&parts.headers, FLASH_COOKIE).and_then(Flash::decode);
     let had_flash = flash.is_some();
     let unread = match &user {
-        Some(user) if token_grant.is_none() => {
+        // A login a circle's stewards recovered learns nothing of the other circles, not even
+        // how many notifications wait there.
+        Some(user) if token_grant.is_none() && !user.recovery_restricted => {
             match state.services.market.unread_count(user.id).await {
                 Ok(count) => count,
                 Err(error) => {
@@ -407,6 +370,10 @@ pub async fn visitor_layer(
         user,
         session,
         token: token_grant,
+        address: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip()),
         csrf,
         tr: state.catalogues.translator(&language),
         flash,
@@ -507,16 +474,6 @@ mod tests {
             Some("ab+c".into())
         );
         assert_eq!(form_field(b"a=1", "csrf"), None);
-    }
-
-    #[test]
-    fn login_limits_stop_a_burst() {
-        let limits = LoginLimits::new(3);
-        let address: IpAddr = "127.0.0.1".parse().expect("address");
-        assert!((0..3).all(|_| limits.allow(address, "ana")));
-        assert!(!limits.allow(address, "ana"));
-        let other: IpAddr = "10.0.0.1".parse().expect("address");
-        assert!(!limits.allow(other, "ANA"), "the username is limited too");
     }
 
     #[test]

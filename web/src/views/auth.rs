@@ -291,6 +291,10 @@ pub struct SettingsView {
     pub tokens: Vec<(TokenRow, Option<String>)>,
     /// A token made just now, shown once.
     pub new_token: Option<String>,
+    /// The recoveries of my account: (circle, steward, when), newest first.
+    pub recoveries: Vec<(String, String, i64)>,
+    /// Whether this login reaches only the circles that recovered it.
+    pub restricted: bool,
 }
 
 pub fn settings_page(
@@ -371,6 +375,20 @@ pub fn settings_page(
                     button.button.secondary type="submit" { (tr.t("settings-own-key-submit")) }
                 }
             }
+            @if !view.recoveries.is_empty() {
+                section.card aria-labelledby="recoveries-title" {
+                    h2 #recoveries-title { (tr.t("settings-recoveries")) }
+                    p.hint { (tr.t("settings-recoveries-hint")) }
+                    @if view.restricted {
+                        p.notice { (tr.t("settings-recovery-restricted")) }
+                    }
+                    ul {
+                        @for (circle, steward, at) in &view.recoveries {
+                            li { (tr.ta("settings-recovery", &[("circle", circle), ("steward", steward), ("when", &super::when(*at))])) }
+                        }
+                    }
+                }
+            }
             section.card aria-labelledby="tokens-title" {
                 h2 #tokens-title { (tr.t("settings-tokens")) }
                 p.hint { (tr.t("settings-tokens-hint")) }
@@ -445,10 +463,15 @@ pub fn recover_page(
     name: &str,
     circle: &str,
     action: &str,
+    confirm_current: bool,
     errors: &FormErrors,
 ) -> Markup {
     let tr = &v.tr;
-    let title = tr.t("recover-title");
+    let title = tr.t(if confirm_current {
+        "recover-confirm-title"
+    } else {
+        "recover-title"
+    });
     layout(
         v,
         None,
@@ -457,12 +480,20 @@ pub fn recover_page(
             section.card.narrow {
                 h1 { (title) }
                 p.lead { (tr.ta("recover-lead", &[("name", name), ("circle", circle)])) }
-                p.hint { (tr.t("recover-hint")) }
+                @if confirm_current {
+                    p.hint { (tr.ta("recover-confirm-hint", &[("circle", circle)])) }
+                } @else {
+                    p.hint { (tr.ta("recover-hint", &[("circle", circle)])) }
+                }
                 (error_summary(v, errors))
                 form method="post" action=(action) novalidate {
                     (csrf_field(v))
-                    (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
-                    button.button type="submit" { (tr.t("recover-submit")) }
+                    @if confirm_current {
+                        (Field::new("password", tr.t("field-current-recovery-password"), "password", "").autocomplete("current-password").render(errors))
+                    } @else {
+                        (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
+                    }
+                    button.button type="submit" { (tr.t(if confirm_current { "recover-confirm-submit" } else { "recover-submit" })) }
                 }
             }
         },

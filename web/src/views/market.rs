@@ -1046,6 +1046,7 @@ pub fn notifications_page(
                     @for card in cards {
                         @let n = &card.notification;
                         @let href = match (n.deal, n.other_listing, n.listing) {
+                            _ if n.kind == NotificationKind::AccountRecovered => "/settings#recoveries-title".to_owned(),
                             _ if n.proposal.is_some() => format!("/c/{}/proposals/{}", card.circle_slug, n.proposal.unwrap_or(0)),
                             (Some(deal), _, _) => format!("/c/{}/deals/{deal}", card.circle_slug),
                             (None, Some(other), _) => format!("/c/{}/market/{other}", card.circle_slug),
@@ -1071,7 +1072,7 @@ pub fn notifications_page(
                     (csrf_field(v))
                     fieldset {
                         legend { (tr.t("notifications-settings-legend")) }
-                        @for kind in NotificationKind::ALL {
+                        @for kind in NotificationKind::ALL.into_iter().filter(|k| k.may_mute()) {
                             div.field.checkbox {
                                 input type="checkbox" id={"kind-" (kind.as_str())} name="kind" value=(kind.as_str())
                                     checked[!muted.contains(&kind)];

@@ -294,18 +294,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_are_civil() {
-        assert_eq!(when(0), "1970-01-01 00:00 UTC");
-        assert_eq!(when(1_795_684_320_000), "2026-11-26 09:12 UTC");
-        assert_eq!(when(951_782_400_000), "2000-02-29 00:00 UTC");
-    }
-}
-
 /// One radio button with its label (and an optional hint), for a fieldset of choices.
 pub(crate) fn radio(
     name: &'static str,
@@ -325,5 +313,17 @@ pub(crate) fn radio(
                 p.hint id=(hint_id) { (hint) }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(when(0), "1970-01-01 00:00 UTC");
+        assert_eq!(when(1_795_684_320_000), "2026-11-26 09:12 UTC");
+        assert_eq!(when(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 }
