@@ -148,8 +148,8 @@ impl PasswordLimits {
     }
 }
 
-/// The pool argon2 runs on: as many threads as the machine has cores, its own (never tokio's
-/// blocking pool, which the ledger's writer verifies signatures on), with a bounded queue.
+/// The pool argon2 runs on: every core but one, its own (never tokio's blocking pool, which the
+/// ledger's writer verifies signatures on), with a bounded queue.
 #[derive(Debug, Clone)]
 pub struct Argon2Pool {
     pool: Arc<rayon::ThreadPool>,
@@ -180,9 +180,11 @@ impl Argon2Pool {
         }
     }
 
-    /// One argon2 pool per machine: threads = available cores.
+    /// One argon2 pool per machine: every core but one (at least one thread), so the ledger's
+    /// writer always has a core of its own however many password checks arrive.
     pub fn for_this_machine() -> Argon2Pool {
-        Argon2Pool::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Argon2Pool::new(cores.saturating_sub(1).max(1))
     }
 
     /// Runs `work` on the pool; `Argon2Busy` when the queue is full.
