@@ -344,6 +344,7 @@ async fn csrf_and_circle_walls(db: String) {
         "/c/garden/steward/limits".to_owned(),
         "/c/garden/steward/pending/2/admit".to_owned(),
         "/c/garden/steward/settings".to_owned(),
+        "/c/garden/steward/audit".to_owned(),
     ] {
         let page = carol
             .submit(
@@ -780,6 +781,40 @@ async fn api_tokens_own_keys_and_walls(db: String) {
     assert_eq!(status, 200);
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["seq"], appended["seq"]);
+    // No rotation onto a steward's key (the ledger's rule) or another member's (the node's).
+    let rotate_onto = |new: commons_ledger::keys::PublicKey| {
+        let signed = commons_ledger::entry::Request::signed(
+            info.circle_id,
+            &own,
+            commons_ledger::entry::Body::RotateKey {
+                old: own.public_key(),
+                new,
+            },
+        );
+        json!({"request": hex::encode(&signed.bytes), "signature": hex::encode(signed.signature.0)})
+    };
+    let amara_public: commons_ledger::keys::PublicKey = amara_key.parse().expect("key");
+    let (status, answer) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/entries",
+        Some(&token),
+        None,
+        Some(rotate_onto(amara_public)),
+    )
+    .await;
+    assert_eq!(status, 422, "onto a steward's key: {answer}");
+    let (status, answer) = api(
+        &ben,
+        Method::POST,
+        "/api/v1/circles/garden/entries/batch",
+        Some(&token),
+        None,
+        Some(json!({"entries": [rotate_onto(amara_public)]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][0]["error"]["code"], "invalid", "{answer}");
     // Someone else's key, a broken signature, and a payment beyond the floor are refused.
     let stranger = transfer(&SecretKey::generate(), 100);
     let (status, answer) = api(&ben, Method::POST, "/api/v1/circles/garden/entries", Some(&token), None, Some(json!({"request": hex::encode(&stranger.bytes), "signature": hex::encode(stranger.signature.0)}))).await;
@@ -1890,6 +1925,169 @@ async fn password_checks_are_limited_everywhere(db: String) {
     server.stop().await;
 }
 
+async fn audits_run_on_request_never_on_a_view(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    // Looking runs nothing.
+    let page = amara.get("/c/garden/steward/audit").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No audit has run"), "{}", page.body);
+    // A member who is not a steward can neither look nor run one.
+    assert_eq!(ben.get("/c/garden/steward/audit").await.status, 403);
+    assert_eq!(
+        ben.submit("/c/garden", "/c/garden/steward/audit", &[])
+            .await
+            .status,
+        403
+    );
+    // A steward runs it; asking again within the minute answers the same result.
+    let page = amara
+        .submit("/c/garden/steward/audit", "/c/garden/steward/audit", &[])
+        .await;
+    assert!(page.body.contains("The ledger is intact"), "{}", page.body);
+    assert!(
+        page.body.contains("asked for by Amara Okafor"),
+        "{}",
+        page.body
+    );
+    let first = page.body.clone();
+    let again = amara
+        .submit("/c/garden/steward/audit", "/c/garden/steward/audit", &[])
+        .await;
+    let when = |body: &str| {
+        body.split("Last audit: ")
+            .nth(1)
+            .map(|rest| rest[..20].to_owned())
+    };
+    assert_eq!(
+        when(&again.body),
+        when(&first),
+        "no second run within the minute"
+    );
+    server.stop().await;
+}
+
+async fn page_views_write_no_membership(db: String) {
+    use reqwest::Method;
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut cleo = invite_and_join(&server, &mut amara, "cleo", "Cleo Park").await;
+    let pool = server.state.services.store.pool().clone();
+    let status_of = |name: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let row = sqlx::query("SELECT m.status FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = $1")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .expect("membership");
+            row.try_get::<String, _>(0).expect("status")
+        }
+    };
+    // Cleo moves to a key she holds, then closes her account with it through the API.
+    let own = SecretKey::generate();
+    let page = cleo
+        .submit(
+            "/settings",
+            "/settings/own-key",
+            &[
+                ("circle", "garden"),
+                ("public_key", &own.public_key().to_hex()),
+                ("unlock_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(page.body.contains("now uses your own key"), "{}", page.body);
+    let page = cleo
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "cli"), ("scope", "act")],
+        )
+        .await;
+    let token = token_in(&page.body);
+    let info = server
+        .state
+        .services
+        .store
+        .circle("garden")
+        .await
+        .expect("circle");
+    let close = commons_ledger::entry::Request::signed(
+        info.circle_id,
+        &own,
+        commons_ledger::entry::Body::CloseAccount {
+            account: own.public_key(),
+        },
+    );
+    let (status, answer) = api(&cleo, Method::POST, "/api/v1/circles/garden/entries", Some(&token), None, Some(serde_json::json!({"request": hex::encode(&close.bytes), "signature": hex::encode(close.signature.0)}))).await;
+    assert_eq!(status, 200, "{answer}");
+    // Her pages answer 404 at once; looking writes nothing.
+    assert_eq!(cleo.get("/c/garden").await.status, 404);
+    assert_eq!(
+        status_of("cleo").await,
+        "active",
+        "a page view wrote nothing"
+    );
+    // The node's job brings the row up to date.
+    assert_eq!(
+        server
+            .state
+            .services
+            .reconcile_memberships()
+            .await
+            .expect("reconcile"),
+        1
+    );
+    assert_eq!(status_of("cleo").await, "left");
+    assert_eq!(
+        server
+            .state
+            .services
+            .reconcile_memberships()
+            .await
+            .expect("again"),
+        0
+    );
+
+    // An admission a crash interrupted (no account opened, decided long ago) goes back to
+    // pending; nobody is ever active without an open account.
+    sqlx::query("UPDATE memberships SET status = 'admitting', decided_at_ms = 1 WHERE user_id = (SELECT id FROM users WHERE username = 'cleo')")
+        .execute(&pool)
+        .await
+        .expect("interrupted");
+    let (user, circle): (i64, i64) = {
+        let row = sqlx::query("SELECT user_id, circle FROM memberships WHERE status = 'admitting'")
+            .fetch_one(&pool)
+            .await
+            .expect("row");
+        (
+            row.try_get(0).expect("user"),
+            row.try_get(1).expect("circle"),
+        )
+    };
+    let fresh = SecretKey::generate();
+    sqlx::query("UPDATE memberships SET account_key = $1 WHERE user_id = $2 AND circle = $3")
+        .bind(fresh.public_key().as_bytes().to_vec())
+        .bind(user)
+        .bind(circle)
+        .execute(&pool)
+        .await
+        .expect("a key with no account");
+    assert_eq!(
+        server
+            .state
+            .services
+            .reconcile_memberships()
+            .await
+            .expect("reconcile"),
+        1
+    );
+    assert_eq!(status_of("cleo").await, "pending");
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
@@ -1900,4 +2098,6 @@ both_backends! {
     api_tokens_read_or_act_in_one_circle_or_all_expire_and_open_no_page => api_tokens_are_keys_to_the_api_and_nothing_more;
     a_stewards_recovery_reaches_only_their_own_circle => recovery_reaches_only_its_circle;
     every_password_check_is_limited_per_person_and_address => password_checks_are_limited_everywhere;
+    the_stewards_audit_runs_on_request_never_on_a_view => audits_run_on_request_never_on_a_view;
+    a_page_view_writes_no_membership_and_the_node_reconciles => page_views_write_no_membership;
 }

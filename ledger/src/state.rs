@@ -63,6 +63,8 @@ pub enum Refusal {
     },
     #[error("{0} already has an account in this circle (open, closed or rotated keys are never reused).")]
     AccountExists(String),
+    #[error("{0} is a steward's key: no account can move onto it. Choose a key of your own.")]
+    RotateOntoSteward(String),
     #[error("The account can only be closed at a zero balance; its balance is {0}.")]
     BalanceNotZero(Money),
     #[error("No open payment request has the hash {0}: it may have been accepted, declined or never made.")]
@@ -516,6 +518,11 @@ impl CircleState {
                 let moved = self.open_account(old)?.clone();
                 if self.accounts.contains_key(new) {
                     return Err(Refusal::AccountExists(new.short()));
+                }
+                // Stewardship is held by key: an account moved onto a steward's key would let
+                // whoever moved it act as that steward, or the steward act as its owner.
+                if self.stewards.contains(new) {
+                    return Err(Refusal::RotateOntoSteward(new.short()));
                 }
                 check_key(new)?;
                 self.rotated_to.insert(*old, *new);

@@ -366,6 +366,45 @@ fn weak_keys_cannot_enter_a_circle() {
     ));
 }
 
+#[test]
+fn no_account_moves_onto_a_steward_key_on_any_path() {
+    // The web grants the steward role by key: an account moved onto a steward's key would be
+    // that steward. The rule is the ledger's, so the API and the command line refuse it too.
+    let mut c = circle(2);
+    let steward_key = c.steward.public_key();
+    let by_member = Body::RotateKey {
+        old: c.members[0].public_key(),
+        new: steward_key,
+    };
+    assert!(matches!(
+        c.ledger
+            .submit(&c.members[0], by_member)
+            .expect_err("refused"),
+        Refusal::RotateOntoSteward(_)
+    ));
+    let by_steward = Body::RotateKey {
+        old: c.members[1].public_key(),
+        new: steward_key,
+    };
+    assert!(matches!(
+        c.ledger
+            .submit(&c.steward, by_steward)
+            .expect_err("refused"),
+        Refusal::RotateOntoSteward(_)
+    ));
+    // Onto a fresh key of the member's own, it moves.
+    let own = SecretKey::generate();
+    c.ledger
+        .submit(
+            &c.members[0],
+            Body::RotateKey {
+                old: c.members[0].public_key(),
+                new: own.public_key(),
+            },
+        )
+        .expect("rotated");
+}
+
 mod enactments {
     use super::common::{circle, pay};
     use commons_ledger::audit::{audit, AuditInput};

@@ -516,6 +516,22 @@ fn signed_of(actor: &Actor, body: SignedBody) -> Result<(SignedRequest, Option<M
     Ok((signed, memo))
 }
 
+/// A signed key rotation may not move the account onto another member's key (a steward's, the
+/// ledger refuses too).
+async fn rotation_allowed(
+    state: &AppState,
+    actor: &Actor,
+    signed: &SignedRequest,
+) -> Result<(), ApiError> {
+    if let Body::RotateKey { new, .. } = &signed.request.body {
+        state
+            .services
+            .check_rotation_target(&actor.circle, new)
+            .await?;
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/circles/{slug}/entries`: append a request signed by the member's own key.
 pub async fn submit_signed(
     State(state): State<Arc<AppState>>,
@@ -525,11 +541,16 @@ pub async fn submit_signed(
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let (signed, memo) = signed_of(&actor, body)?;
+    rotation_allowed(&state, &actor, &signed).await?;
+    let rotates = matches!(signed.request.body, Body::RotateKey { .. });
     let result = state
         .services
         .store
         .append(&actor.circle.slug, signed, memo)
         .await?;
+    if rotates {
+        state.services.reconcile_member(&actor).await?;
+    }
     Ok(appended(result))
 }
 
@@ -562,7 +583,13 @@ pub async fn submit_signed_batch(
     let mut malformed: Vec<Option<ApiError>> = Vec::with_capacity(body.entries.len());
     let mut valid: Vec<(SignedRequest, Option<Memo>)> = Vec::with_capacity(body.entries.len());
     for one in body.entries {
-        match signed_of(&actor, one) {
+        let checked = match signed_of(&actor, one) {
+            Ok(signed) => rotation_allowed(&state, &actor, &signed.0)
+                .await
+                .map(|()| signed),
+            Err(error) => Err(error),
+        };
+        match checked {
             Ok(signed) => {
                 valid.push(signed);
                 malformed.push(None);
@@ -570,12 +597,18 @@ pub async fn submit_signed_batch(
             Err(error) => malformed.push(Some(error)),
         }
     }
+    let rotates = valid
+        .iter()
+        .any(|(signed, _)| matches!(signed.request.body, Body::RotateKey { .. }));
     let mut appended = state
         .services
         .store
         .append_many(&actor.circle.slug, valid)
         .await?
         .into_iter();
+    if rotates {
+        state.services.reconcile_member(&actor).await?;
+    }
     let results: Vec<Value> = malformed
         .into_iter()
         .map(|refused| {

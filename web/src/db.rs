@@ -117,6 +117,9 @@ pub enum MemberStatus {
     Left,
     /// The circle decided to remove them (a passed proposal).
     Removed,
+    /// A steward admitted them and the ledger account is being opened: not active until it is
+    /// (so nobody is ever active without an open account).
+    Admitting,
 }
 
 impl MemberStatus {
@@ -127,6 +130,7 @@ impl MemberStatus {
             MemberStatus::Declined => "declined",
             MemberStatus::Left => "left",
             MemberStatus::Removed => "removed",
+            MemberStatus::Admitting => "admitting",
         }
     }
     fn parse(text: &str) -> MemberStatus {
@@ -135,6 +139,7 @@ impl MemberStatus {
             "declined" => MemberStatus::Declined,
             "left" => MemberStatus::Left,
             "removed" => MemberStatus::Removed,
+            "admitting" => MemberStatus::Admitting,
             _ => MemberStatus::Pending,
         }
     }
@@ -902,6 +907,41 @@ impl NodeDb {
             .collect()
     }
 
+    /// The active and admitting memberships of a circle (what `reconcile_memberships` checks).
+    pub async fn memberships_in(&self, circle: i64) -> DbResult<Vec<Membership>> {
+        let sql = format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE circle = $1 AND status IN ('active', 'admitting') ORDER BY user_id"
+        );
+        sqlx::query(&sql)
+            .bind(circle)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(membership_from_row)
+            .collect()
+    }
+
+    /// Puts an admission a crash interrupted (decided before `before_ms`, no account opened)
+    /// back to pending.
+    pub async fn undo_stale_admission(
+        &self,
+        circle: i64,
+        user_id: i64,
+        before_ms: i64,
+    ) -> DbResult<bool> {
+        let done = sqlx::query(
+            "UPDATE memberships SET status = 'pending', decided_by = NULL, decided_at_ms = NULL
+             WHERE circle = $1 AND user_id = $2 AND status = 'admitting' AND decided_at_ms < $3",
+        )
+        .bind(circle)
+        .bind(user_id)
+        .bind(before_ms)
+        .execute(&self.pool)
+        .await?;
+        self.changed();
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Members of a circle with this status, by name; `search` filters names (case-insensitive).
     pub async fn members(
         &self,
@@ -1138,10 +1178,23 @@ impl NodeDb {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Puts an admitted membership back to pending (its ledger account could not be opened).
+    /// An admission whose ledger account is open: the member is active.
+    pub async fn finish_admission(&self, circle: i64, user_id: i64) -> DbResult<bool> {
+        let done = sqlx::query(
+            "UPDATE memberships SET status = 'active' WHERE circle = $1 AND user_id = $2 AND status = 'admitting'",
+        )
+        .bind(circle)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        self.changed();
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts an admission back to pending (its ledger account could not be opened).
     pub async fn undecide_membership(&self, circle: i64, user_id: i64) -> DbResult<()> {
         sqlx::query(
-            "UPDATE memberships SET status = 'pending', decided_by = NULL, decided_at_ms = NULL WHERE circle = $1 AND user_id = $2 AND status = 'active'",
+            "UPDATE memberships SET status = 'pending', decided_by = NULL, decided_at_ms = NULL WHERE circle = $1 AND user_id = $2 AND status = 'admitting'",
         )
         .bind(circle)
         .bind(user_id)

@@ -148,6 +148,7 @@ impl AppState {
                 verified: services::VerifiedSignatures::default(),
                 password_limits: Arc::new(PasswordLimits::new(config.login_attempts_per_minute)),
                 argon2: limits::Argon2Pool::for_this_machine(),
+                audits: Default::default(),
             },
             signup_limits: PasswordLimits::new(config.signups_per_minute),
             views: Views::default(),
@@ -226,7 +227,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/c/{slug}/steward/settings",
             get(routes::circle_settings).post(routes::circle_settings_submit),
         )
-        .route("/c/{slug}/steward/audit", get(routes::audit))
+        .route(
+            "/c/{slug}/steward/audit",
+            get(routes::audit).post(routes::run_audit),
+        )
         .route("/c/{slug}/steward/recovery", post(routes::steward_recovery))
         .route(
             "/recover/{link}",
@@ -576,6 +580,13 @@ pub async fn serve(
                 Err(error) => {
                     tracing::warn!(%error, "reminding authors of expiring listings failed")
                 }
+            }
+            match purge_state.services.reconcile_memberships().await {
+                Ok(0) => {}
+                Ok(changed) => {
+                    tracing::info!(changed, "memberships brought up to date with the ledger")
+                }
+                Err(error) => tracing::warn!(%error, "bringing memberships up to date failed"),
             }
             purge_state.services.password_limits.shrink();
             purge_state.signup_limits.shrink();

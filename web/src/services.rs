@@ -258,6 +258,33 @@ pub struct Services {
     pub password_limits: Arc<crate::limits::PasswordLimits>,
     /// Where argon2 runs: its own bounded pool, never the ledger writer's.
     pub argon2: crate::limits::Argon2Pool,
+    /// Each circle's last audit run from the stewards' page (a full audit reads the whole log,
+    /// so it runs on request, one at a time, at most once a minute, never on a page view).
+    pub audits: Arc<Mutex<HashMap<i64, AuditRun>>>,
+}
+
+/// An admission whose account is still not open after this long was interrupted (a crash)
+/// and goes back to pending.
+pub const ADMISSION_STALE_MS: i64 = 5 * 60 * 1000;
+
+/// A full audit is asked for at most this often per circle.
+pub const AUDIT_INTERVAL_MS: i64 = 60_000;
+
+/// A circle's audit run from the stewards' page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditRun {
+    Running { since_ms: i64 },
+    Done(AuditResult),
+}
+
+/// What an audit found, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditResult {
+    pub at_ms: i64,
+    pub by: String,
+    pub entries: u64,
+    pub faults: Vec<(Option<u64>, String)>,
+    pub elapsed_ms: u64,
 }
 
 /// Most remembered verified signatures (32 bytes each) before the memory starts afresh.
@@ -760,6 +787,58 @@ impl Services {
         Ok((user, sealing, info))
     }
 
+    /// The circle's last audit from the stewards' page, if any (stewards only).
+    pub fn last_audit(&self, actor: &Actor) -> Result<Option<AuditRun>, ActionError> {
+        require_steward(actor)?;
+        Ok(self
+            .audits
+            .lock()
+            .map_err(|_| ActionError::Busy)?
+            .get(&actor.circle.row_id)
+            .cloned())
+    }
+
+    /// A steward runs the circle's full audit: one at a time per circle, and a result younger
+    /// than [`AUDIT_INTERVAL_MS`] is the answer instead of a new run.
+    pub async fn run_audit(&self, actor: &Actor) -> Result<AuditResult, ActionError> {
+        require_steward(actor)?;
+        let now = now_ms();
+        {
+            let mut audits = self.audits.lock().map_err(|_| ActionError::Busy)?;
+            match audits.get(&actor.circle.row_id) {
+                Some(AuditRun::Running { .. }) => return Err(ActionError::Busy),
+                Some(AuditRun::Done(done)) if now - done.at_ms < AUDIT_INTERVAL_MS => {
+                    return Ok(done.clone())
+                }
+                _ => {}
+            }
+            audits.insert(actor.circle.row_id, AuditRun::Running { since_ms: now });
+        }
+        let started = std::time::Instant::now();
+        let report = self.store.audit(&actor.circle.slug, None, &|_| {}).await;
+        let mut audits = self.audits.lock().map_err(|_| ActionError::Busy)?;
+        let report = match report {
+            Ok(report) => report,
+            Err(error) => {
+                audits.remove(&actor.circle.row_id);
+                return Err(error.into());
+            }
+        };
+        let result = AuditResult {
+            at_ms: now,
+            by: actor.user.display_name.clone(),
+            entries: report.entries_checked,
+            faults: report
+                .faults
+                .iter()
+                .map(|fault| (fault.entry, fault.what.clone()))
+                .collect(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        audits.insert(actor.circle.row_id, AuditRun::Done(result.clone()));
+        Ok(result)
+    }
+
     /// A node admin starts another circle on this node, as its first steward. Their signing
     /// key for it is sealed with the sealing key of their live session.
     pub async fn start_circle(
@@ -940,7 +1019,8 @@ impl Services {
             .filter(|membership| membership.status == MemberStatus::Active)
             .ok_or(ActionError::NotFound)?;
         // The ledger is the truth: keys rotated or accounts closed outside the web space (the
-        // command line, the API) are followed here before anything else is shown.
+        // command line) are followed here, in memory, before anything else is shown. Nothing
+        // is written: the node's job (`reconcile_memberships`) brings the rows up to date.
         let mut account = self.store.account(&info, &membership.account_key).await?;
         let mut hops = 0;
         while account.as_ref().is_some_and(|row| row.status == "rotated") && hops < 64 {
@@ -951,18 +1031,12 @@ impl Services {
             else {
                 break;
             };
-            self.db
-                .move_member_key(info.row_id, user.id, &next, None)
-                .await?;
             membership.account_key = next;
             membership.sealed_key = None;
             account = self.store.account(&info, &next).await?;
             hops += 1;
         }
         let Some(account) = account.filter(|row| row.status == "open") else {
-            self.db
-                .set_membership_status(info.row_id, user.id, MemberStatus::Left)
-                .await?;
             return Err(ActionError::NotFound);
         };
         let is_steward = self
@@ -984,6 +1058,77 @@ impl Services {
     /// recovered the account; then only the circles that recovered it.
     pub async fn may_reach(&self, user: &User, circle: i64) -> Result<bool, ActionError> {
         Ok(!user.recovery_restricted || self.db.recovery_circles(user.id).await?.contains(&circle))
+    }
+
+    /// Brings memberships up to date with the ledger (the node's job, never a page view):
+    /// accounts moved to another key outside the web space are followed (the node forgets a
+    /// sealed key it no longer needs), members whose account was closed have left, and an
+    /// admission a crash interrupted is finished (its account is open) or undone. Returns how
+    /// many rows changed.
+    pub async fn reconcile_memberships(&self) -> Result<usize, ActionError> {
+        let mut changed = 0;
+        for info in self.store.circles().await? {
+            for membership in self.db.memberships_in(info.row_id).await? {
+                changed += self.reconcile(&info, &membership).await? as usize;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Brings one member's row up to date with the ledger at once (after they rotated their own
+    /// key through the API).
+    pub async fn reconcile_member(&self, actor: &Actor) -> Result<bool, ActionError> {
+        match self
+            .db
+            .membership(actor.circle.row_id, actor.user.id)
+            .await?
+        {
+            Some(membership) => self.reconcile(&actor.circle, &membership).await,
+            None => Ok(false),
+        }
+    }
+
+    async fn reconcile(
+        &self,
+        info: &CircleInfo,
+        membership: &Membership,
+    ) -> Result<bool, ActionError> {
+        let account = self.store.account(info, &membership.account_key).await?;
+        let status = account.as_ref().map(|row| row.status.as_str());
+        match (membership.status, status) {
+            (MemberStatus::Active, Some("rotated")) => {
+                let mut key = membership.account_key;
+                for _ in 0..64 {
+                    match self.store.key_successor(info, &key).await? {
+                        Some(next) => key = next,
+                        None => break,
+                    }
+                }
+                self.db
+                    .move_member_key(info.row_id, membership.user_id, &key, None)
+                    .await?;
+                Ok(true)
+            }
+            (MemberStatus::Active, Some("closed")) => {
+                self.db
+                    .set_membership_status(info.row_id, membership.user_id, MemberStatus::Left)
+                    .await?;
+                Ok(true)
+            }
+            (MemberStatus::Admitting, Some("open")) => Ok(self
+                .db
+                .finish_admission(info.row_id, membership.user_id)
+                .await?),
+            (MemberStatus::Admitting, None) => Ok(self
+                .db
+                .undo_stale_admission(
+                    info.row_id,
+                    membership.user_id,
+                    now_ms() - ADMISSION_STALE_MS,
+                )
+                .await?),
+            _ => Ok(false),
+        }
     }
 
     /// The circles a person is an active member of (and this login may reach).
@@ -1484,14 +1629,15 @@ impl Services {
             .filter(|membership| membership.status == MemberStatus::Pending)
             .ok_or(ActionError::NotFound)?;
         let (floor_minor, ceiling_minor) = self.store.default_limits(&actor.circle).await?;
-        // Decide first (one steward wins a race between admitting and declining), then sign;
-        // if the entry cannot be written, the person is waiting again.
+        // Claim the decision first (one steward wins a race between admitting and declining),
+        // then open the account, and only then is the member active: nobody is ever active
+        // without an open account. If the entry cannot be written, the person is waiting again.
         if !self
             .db
             .decide_membership(
                 actor.circle.row_id,
                 user_id,
-                MemberStatus::Active,
+                MemberStatus::Admitting,
                 actor.user.id,
                 now_ms(),
             )
@@ -1516,6 +1662,9 @@ impl Services {
                 .await?;
             return Err(error);
         }
+        self.db
+            .finish_admission(actor.circle.row_id, user_id)
+            .await?;
         Ok(())
     }
 
@@ -1664,6 +1813,22 @@ impl Services {
 
     /// Moves the actor's account to a key they hold themselves: a rotation signed with their
     /// sealed key. From then on they sign with the command line; the node keeps no secret.
+    /// A key no account may move onto: another member's (a pending member's key was made by
+    /// the node for them). A steward's key the ledger's own rule refuses on every path; it is
+    /// checked here too, so the form answers with a field error.
+    pub async fn check_rotation_target(
+        &self,
+        info: &CircleInfo,
+        new: &PublicKey,
+    ) -> Result<(), ActionError> {
+        if self.store.stewards(info).await?.contains(new)
+            || self.db.member_by_key(info.row_id, new).await?.is_some()
+        {
+            return Err(invalid("public_key", "error-public-key"));
+        }
+        Ok(())
+    }
+
     pub async fn register_own_key(
         &self,
         actor: &Actor,
@@ -1673,13 +1838,10 @@ impl Services {
             .trim()
             .parse()
             .map_err(|_| invalid("public_key", "error-public-key"))?;
-        // Without proof that the member holds the new key, a steward's key must never be
-        // accepted: the web grants the steward role by key.
-        if new == actor.membership.account_key
-            || self.store.stewards(&actor.circle).await?.contains(&new)
-        {
+        if new == actor.membership.account_key {
             return Err(invalid("public_key", "error-public-key"));
         }
+        self.check_rotation_target(&actor.circle, &new).await?;
         let appended = self
             .append_as(
                 actor,

@@ -232,6 +232,10 @@ steward-limits-submit = Set limits
 settings-ask-link = People can ask to join at { $path }.
 audit-checked = Checked { $count } entries in { $ms } ms: signatures, chain, tree head, balances and stored columns.
 audit-clean = The ledger is intact.
+audit-none = No audit has run since the node started. Run one: it reads the whole ledger.
+audit-running = An audit is running now. Look again in a moment.
+audit-when = Last audit: { $when }, asked for by { $name }.
+audit-run = Run an audit now
 audit-faults = { $count ->
     [one] One problem found:
    *[other] { $count } problems found:

@@ -232,6 +232,10 @@ steward-limits-submit = Fijar los límites
 settings-ask-link = Se puede pedir la entrada en { $path }.
 audit-checked = Se comprobaron { $count } asientos en { $ms } ms: firmas, cadena, cabeza de árbol, saldos y columnas guardadas.
 audit-clean = El libro está intacto.
+audit-none = No se ha hecho ninguna auditoría desde que arrancó el nodo. Haz una: lee todo el libro.
+audit-running = Hay una auditoría en marcha. Vuelve a mirar en un momento.
+audit-when = Última auditoría: { $when }, pedida por { $name }.
+audit-run = Auditar ahora
 audit-faults = { $count ->
     [one] Se encontró un problema:
    *[other] Se encontraron { $count } problemas:

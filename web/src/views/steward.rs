@@ -6,6 +6,7 @@ use maud::{html, Markup};
 use super::circle::Unit;
 use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 use crate::db::CircleSettings;
+use crate::services::AuditRun;
 use crate::session::Visitor;
 
 /// Someone waiting to be admitted.
@@ -215,15 +216,8 @@ pub fn circle_settings_page(
     )
 }
 
-/// The result of an audit, for the page.
-#[derive(Debug, Clone)]
-pub struct AuditView {
-    pub entries: u64,
-    pub faults: Vec<(Option<u64>, String)>,
-    pub elapsed_ms: u64,
-}
-
-pub fn audit_page(v: &Visitor, nav: &CircleNav, audit: &AuditView) -> Markup {
+/// The stewards' audit page: the last audit (if any) and the button that runs one.
+pub fn audit_page(v: &Visitor, nav: &CircleNav, last: Option<&AuditRun>) -> Markup {
     let tr = &v.tr;
     let title = tr.t("steward-audit");
     layout(
@@ -233,19 +227,30 @@ pub fn audit_page(v: &Visitor, nav: &CircleNav, audit: &AuditView) -> Markup {
         html! {
             section.card {
                 h1 { (title) }
-                p { (tr.ta("audit-checked", &[("count", &audit.entries.to_string()), ("ms", &audit.elapsed_ms.to_string())])) }
-                @if audit.faults.is_empty() {
-                    p.verified { span aria-hidden="true" { "✓ " } (tr.t("audit-clean")) }
-                } @else {
-                    p.unverified { span aria-hidden="true" { "✗ " } (tr.tn("audit-faults", audit.faults.len() as i64)) }
-                    ul {
-                        @for (entry, what) in &audit.faults {
-                            li {
-                                @if let Some(seq) = entry { (tr.ta("audit-entry", &[("seq", &seq.to_string())])) ": " }
-                                (what)
+                @match last {
+                    None => p { (tr.t("audit-none")) },
+                    Some(AuditRun::Running { .. }) => p { (tr.t("audit-running")) },
+                    Some(AuditRun::Done(audit)) => {
+                        p { (tr.ta("audit-when", &[("when", &super::when(audit.at_ms)), ("name", &audit.by)])) }
+                        p { (tr.ta("audit-checked", &[("count", &audit.entries.to_string()), ("ms", &audit.elapsed_ms.to_string())])) }
+                        @if audit.faults.is_empty() {
+                            p.verified { span aria-hidden="true" { "✓ " } (tr.t("audit-clean")) }
+                        } @else {
+                            p.unverified { span aria-hidden="true" { "✗ " } (tr.tn("audit-faults", audit.faults.len() as i64)) }
+                            ul {
+                                @for (entry, what) in &audit.faults {
+                                    li {
+                                        @if let Some(seq) = entry { (tr.ta("audit-entry", &[("seq", &seq.to_string())])) ": " }
+                                        (what)
+                                    }
+                                }
                             }
                         }
-                    }
+                    },
+                }
+                form method="post" action={"/c/" (nav.slug) "/steward/audit"} {
+                    (csrf_field(v))
+                    button.button type="submit" { (tr.t("audit-run")) }
                 }
                 p.hint { (tr.t("audit-hint")) }
             }
