@@ -2088,6 +2088,85 @@ async fn page_views_write_no_membership(db: String) {
     server.stop().await;
 }
 
+async fn setup_needs_the_printed_token_and_happens_once(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut first = server.client();
+    // A visitor without the address the console printed cannot take the node.
+    let page = first.get("/setup").await;
+    assert_eq!(page.status, 403);
+    assert!(
+        page.body
+            .contains("Open the address that commons serve printed"),
+        "{}",
+        page.body
+    );
+    let fields = |username: &'static str| {
+        vec![
+            ("display_name", "Someone"),
+            ("username", username),
+            ("password", PASSWORD),
+            ("circle_name", "Taken Circle"),
+            ("slug", "taken"),
+            ("unit_name", "hours"),
+            ("unit_symbol", "h"),
+            ("floor", "-20"),
+            ("ceiling", "40"),
+        ]
+    };
+    let mut guessed = fields("mallory");
+    guessed.push(("token", "00"));
+    let page = first.submit("/login", "/setup", &guessed).await;
+    assert_eq!(page.status, 403);
+    assert!(
+        server.state.services.is_new_node().await.expect("new"),
+        "nothing was written"
+    );
+    // Two people with the right address at the same moment: one node admin.
+    let path = server
+        .state
+        .services
+        .setup_path()
+        .await
+        .expect("path")
+        .expect("new node");
+    let token = path.trim_start_matches("/setup?token=").to_owned();
+    let mut a = server.client();
+    let mut b = server.client();
+    a.get(&path).await;
+    b.get(&path).await;
+    let post = |member: &Member, username: &'static str| {
+        let mut form: Vec<(String, String)> = fields(username)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        form.push(("token".into(), token.clone()));
+        form.push(("csrf".into(), member.csrf()));
+        member
+            .http
+            .post(format!("{}/setup", member.base))
+            .form(&form)
+            .send()
+    };
+    let (one, two) = tokio::join!(post(&a, "ana"), post(&b, "bo"));
+    let statuses = [
+        one.expect("POST").status().as_u16(),
+        two.expect("POST").status().as_u16(),
+    ];
+    assert!(statuses.contains(&403), "{statuses:?}");
+    let admins: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE is_node_admin = 1")
+        .fetch_one(server.state.services.store.pool())
+        .await
+        .expect("count")
+        .try_get(0)
+        .expect("count");
+    assert_eq!(admins, 1, "one node admin, whatever the timing");
+    assert_eq!(
+        server.state.services.setup_path().await.expect("path"),
+        None
+    );
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
@@ -2100,4 +2179,5 @@ both_backends! {
     every_password_check_is_limited_per_person_and_address => password_checks_are_limited_everywhere;
     the_stewards_audit_runs_on_request_never_on_a_view => audits_run_on_request_never_on_a_view;
     a_page_view_writes_no_membership_and_the_node_reconciles => page_views_write_no_membership;
+    a_new_node_is_set_up_once_and_only_with_the_printed_address => setup_needs_the_printed_token_and_happens_once;
 }

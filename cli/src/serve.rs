@@ -49,8 +49,11 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<Outcome> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-    } else if state.services.is_new_node().await? {
-        say!("Open the address to set up the node and its first circle.");
+    } else if let Some(path) = state.services.setup_path().await? {
+        say!(
+            "Set up the node and its first circle at {}{path} (this address works once; keep it to yourself).",
+            config.public_url
+        );
     }
     commons_web::serve(state, listener, shutdown_signal()).await?;
     Ok(Outcome::Done)

@@ -119,12 +119,14 @@ impl Member {
         self.get(from).await;
         let csrf = self.csrf();
         let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
-        // The form's idempotency key travels too, as a browser would send it.
-        let key = hidden_in(&self.last_page, "idempotency_key");
-        if let Some(key) = key.as_deref() {
-            if !fields.iter().any(|(name, _)| *name == "idempotency_key") {
-                form.push(("idempotency_key", key));
-            }
+        // The form's hidden fields travel too, as a browser would send them.
+        let hidden: Vec<(&str, String)> = ["idempotency_key", "token"]
+            .into_iter()
+            .filter(|name| !fields.iter().any(|(given, _)| given == name))
+            .filter_map(|name| hidden_in(&self.last_page, name).map(|value| (name, value)))
+            .collect();
+        for (name, value) in &hidden {
+            form.push((name, value.as_str()));
         }
         form.extend_from_slice(fields);
         let response = self
@@ -196,9 +198,20 @@ pub async fn set_up(server: &TestServer) -> Member {
         "a new node asks to be set up: {}",
         page.url
     );
+    assert_eq!(
+        page.status, 403,
+        "only with the address the console printed"
+    );
+    let path = server
+        .state
+        .services
+        .setup_path()
+        .await
+        .expect("setup path")
+        .expect("a new node");
     let page = amara
         .submit(
-            "/setup",
+            &path,
             "/setup",
             &[
                 ("display_name", "Amara Okafor"),

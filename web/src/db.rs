@@ -429,6 +429,33 @@ impl NodeDb {
             .try_get(0)
     }
 
+    /// The one-time setup token of a node nobody has set up yet (made once, kept until used).
+    pub async fn setup_token(&self, fresh: [u8; 32]) -> DbResult<Vec<u8>> {
+        self.node_secret("setup", fresh).await
+    }
+
+    /// Claims the setup token: exactly one caller with the right token wins, once.
+    pub async fn claim_setup(&self, token: &[u8]) -> DbResult<bool> {
+        let done = sqlx::query("DELETE FROM node_secrets WHERE name = 'setup' AND value = $1")
+            .bind(token.to_vec())
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a claimed setup token back (the setup could not be written).
+    pub async fn release_setup(&self, token: &[u8]) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO node_secrets (name, value) VALUES ('setup', $1) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(token.to_vec())
+        .execute(&self.pool)
+        .await?;
+        self.changed();
+        Ok(())
+    }
+
     // ----- people -----
 
     pub async fn user_count(&self) -> DbResult<i64> {

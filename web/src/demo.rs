@@ -79,8 +79,16 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     }
     let idle = state.config.session_idle_ms;
     let (steward_name, steward_display, steward_bio) = DEMO_MEMBERS[0];
+    // The demo sets the node up with the token a console would print.
+    let path = services
+        .setup_path()
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?
+        .ok_or_else(|| anyhow::anyhow!("the node is not new"))?;
+    let token = path.trim_start_matches("/setup?token=");
     let (steward, sealing, info) = services
         .set_up_node(
+            token,
             &SignUp {
                 username: steward_name.into(),
                 display_name: steward_display.into(),

@@ -319,15 +319,39 @@ pub async fn healthz(State(state): AppState_) -> Response {
     }
 }
 
-pub async fn setup_form(State(state): AppState_, v: Visitor) -> PageResult {
+#[derive(Debug, Deserialize)]
+pub struct SetupQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The page that sets up a new node, only for whoever has the one-time address `commons serve`
+/// printed on its console (a node exposed before setup cannot be taken by its first visitor).
+pub async fn setup_form(
+    State(state): AppState_,
+    v: Visitor,
+    Query(query): Query<SetupQuery>,
+) -> PageResult {
     if !state.services.is_new_node().await? {
         return Err(AppError::NotFound);
+    }
+    if !state.services.setup_token_is(&query.token).await? {
+        return Ok(page_with_status(
+            StatusCode::FORBIDDEN,
+            views::message_page(
+                &v,
+                &v.tr.t("setup-title"),
+                &v.tr.t("setup-needs-token"),
+                None,
+            ),
+        ));
     }
     let form = SetupForm {
         unit_name: v.tr.t("default-unit-name"),
         unit_symbol: v.tr.t("default-unit-symbol"),
         floor: "-20".into(),
         ceiling: "40".into(),
+        token: query.token,
         ..SetupForm::default()
     };
     Ok(page(views::auth::setup_page(
@@ -356,7 +380,11 @@ pub async fn setup_submit(
         floor: form.floor.clone(),
         ceiling: form.ceiling.clone(),
     };
-    match state.services.set_up_node(&sign_up, &circle).await {
+    match state
+        .services
+        .set_up_node(&form.token, &sign_up, &circle)
+        .await
+    {
         Ok((user, sealing, info)) => {
             let session = state
                 .services

@@ -769,22 +769,64 @@ impl Services {
         Ok(self.db.user_count().await? == 0)
     }
 
+    /// The path that sets up a node nobody has set up yet, with its one-time token (what
+    /// `commons serve` prints on its console); `None` once the node is set up.
+    pub async fn setup_path(&self) -> Result<Option<String>, ActionError> {
+        if !self.is_new_node().await? {
+            return Ok(None);
+        }
+        let token = self.db.setup_token(random_secret()).await?;
+        Ok(Some(format!("/setup?token={}", hex::encode(token))))
+    }
+
+    /// Whether `token` is this node's setup token (and the node is still new).
+    pub async fn setup_token_is(&self, token: &str) -> Result<bool, ActionError> {
+        let Ok(given) = hex::decode(token.trim()) else {
+            return Ok(false);
+        };
+        if !self.is_new_node().await? {
+            return Ok(false);
+        }
+        let known = self.db.setup_token(random_secret()).await?;
+        Ok(given.len() == known.len()
+            && bool::from(subtle::ConstantTimeEq::ct_eq(&given[..], &known[..])))
+    }
+
     /// First run: the node's first person, who becomes node admin and steward of a first circle.
+    /// Only with the one-time setup token the console printed, and only once, however many
+    /// arrive at the same moment: the token is claimed in one statement before anything is
+    /// written (and given back if the writing fails).
     pub async fn set_up_node(
         &self,
+        token: &str,
         sign_up: &SignUp,
         circle: &NewCircle,
     ) -> Result<(User, SealingKey, CircleInfo), ActionError> {
-        if !self.is_new_node().await? {
+        if !self.setup_token_is(token).await? {
             return Err(ActionError::Forbidden);
         }
         let spec = self.circle_spec(circle)?;
         if self.store.circle(&spec.slug).await.is_ok() {
             return Err(invalid("slug", "error-slug-taken"));
         }
-        let (user, sealing) = self.new_user(sign_up, true).await?;
-        let info = self.create_circle(&user, &sealing, spec).await?;
-        Ok((user, sealing, info))
+        let (new, sealing) = self.prepare_user(sign_up, true).await?;
+        let token = hex::decode(token.trim()).map_err(|_| ActionError::Forbidden)?;
+        if !self.db.claim_setup(&token).await? {
+            return Err(ActionError::Forbidden);
+        }
+        let written = async {
+            let user = self.insert_user(&new).await?;
+            let info = self.create_circle(&user, &sealing, spec).await?;
+            Ok::<_, ActionError>((user, info))
+        }
+        .await;
+        match written {
+            Ok((user, info)) => Ok((user, sealing, info)),
+            Err(error) => {
+                self.db.release_setup(&token).await?;
+                Err(error)
+            }
+        }
     }
 
     /// The circle's last audit from the stewards' page, if any (stewards only).

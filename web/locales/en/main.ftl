@@ -27,6 +27,7 @@ setup-lead = You are the first person here. Create your login and your community
 setup-you = You
 setup-circle = Your circle
 setup-submit = Create the circle
+setup-needs-token = This node is not set up yet. Open the address that commons serve printed on the node's console when it started: only whoever runs the node can set it up.
 default-unit-name = hours
 default-unit-symbol = h
 

@@ -27,6 +27,7 @@ setup-lead = Eres la primera persona aquí. Crea tu acceso y el primer círculo 
 setup-you = Tú
 setup-circle = Tu círculo
 setup-submit = Crear el círculo
+setup-needs-token = Este nodo aún no está configurado. Abre la dirección que commons serve mostró en la consola del nodo al arrancar: solo quien lo gestiona puede configurarlo.
 default-unit-name = horas
 default-unit-symbol = h
 

@@ -28,6 +28,9 @@ pub struct SetupForm {
     pub floor: String,
     #[serde(default)]
     pub ceiling: String,
+    /// The one-time setup token from the address `commons serve` printed.
+    #[serde(default)]
+    pub token: String,
 }
 
 pub fn setup_page(v: &Visitor, form: &SetupForm, errors: &FormErrors) -> Markup {
@@ -44,6 +47,7 @@ pub fn setup_page(v: &Visitor, form: &SetupForm, errors: &FormErrors) -> Markup 
                 (error_summary(v, errors))
                 form method="post" action="/setup" novalidate {
                     (csrf_field(v))
+                    input type="hidden" name="token" value=(form.token);
                     fieldset {
                         legend { (tr.t("setup-you")) }
                         (Field::new("display_name", tr.t("field-display-name"), "text", &form.display_name).autocomplete("name").render(errors))
