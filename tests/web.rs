@@ -2167,6 +2167,54 @@ async fn setup_needs_the_printed_token_and_happens_once(db: String) {
     server.stop().await;
 }
 
+async fn names_cannot_hide_or_imitate(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    // A name with a right-to-left override (it would read "Amara" then a reversed word) is
+    // refused at the door.
+    let page = amara
+        .submit(
+            "/c/garden/invitations",
+            "/c/garden/invitations",
+            &[("note", "x")],
+        )
+        .await;
+    let link = invitation_path(&page.body).expect("link");
+    let mut mallory = server.client();
+    let page = mallory
+        .submit(
+            &link,
+            &link,
+            &[
+                ("display_name", "Amara\u{202E}drawets"),
+                ("username", "mallory"),
+                ("password", PASSWORD),
+                ("agreements_version", "1"),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    // A name that only looks like the steward's (a Cyrillic А) gets in, and the stewards see it.
+    let _twin = invite_and_join(&server, &mut amara, "twin", "\u{0410}mara Okafor").await;
+    let page = amara.get("/c/garden/steward").await;
+    assert!(
+        page.body.contains("Names that look like a steward"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("(@twin) looks like Amara Okafor"),
+        "{}",
+        page.body
+    );
+    // An honest name is not flagged.
+    let _ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    let page = amara.get("/c/garden/steward").await;
+    assert!(!page.body.contains("(@ben)"), "{}", page.body);
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
@@ -2180,4 +2228,5 @@ both_backends! {
     the_stewards_audit_runs_on_request_never_on_a_view => audits_run_on_request_never_on_a_view;
     a_page_view_writes_no_membership_and_the_node_reconciles => page_views_write_no_membership;
     a_new_node_is_set_up_once_and_only_with_the_printed_address => setup_needs_the_printed_token_and_happens_once;
+    display_names_cannot_hide_text_and_look_alikes_are_shown_to_stewards => names_cannot_hide_or_imitate;
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
 
 pub const USERNAME_CHARS_MIN: usize = 2;
 pub const USERNAME_CHARS_MAX: usize = 32;
@@ -71,7 +72,57 @@ impl fmt::Display for Username {
     }
 }
 
-/// The name others see: 1-80 characters, no control characters, trimmed.
+/// Invisible format characters (Unicode category Cf) a name may not hold: bidirectional
+/// controls (which can make a name read backwards or hide what follows it), zero-width spaces,
+/// word joiners, the byte-order mark, tags. The zero-width joiner and non-joiner stay: Persian,
+/// Indic scripts and emoji need them.
+pub fn is_hidden_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}' | '\u{200E}' | '\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}'
+        | '\u{0600}'..='\u{0605}' | '\u{06DD}' | '\u{070F}' | '\u{08E2}')
+}
+
+/// Whether a character would reorder the text around it (a bidirectional control).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What a name looks like, for telling look-alikes apart: compatibility forms and accents
+/// folded, lowercase, letters that look like Latin ones in Cyrillic and Greek taken as those,
+/// digits that pass for letters too, and nothing but letters and digits kept. Two names with
+/// the same skeleton are easy to mistake for each other.
+pub fn skeleton(name: &str) -> String {
+    name.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .map(|c| if c == 'I' { 'l' } else { c })
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'а' | 'α' => 'a',
+            'в' | 'β' => 'b',
+            'с' | 'ϲ' => 'c',
+            'е' | 'ε' => 'e',
+            'һ' | 'η' => 'h',
+            'і' | 'ι' | 'ı' | '1' | 'l' | '|' | 'ӏ' => 'l',
+            'ј' => 'j',
+            'к' | 'κ' => 'k',
+            'м' | 'μ' => 'm',
+            'п' => 'n',
+            'о' | 'ο' | '0' | 'σ' => 'o',
+            'р' | 'ρ' => 'p',
+            'ѕ' | '5' => 's',
+            'т' | 'τ' => 't',
+            'у' | 'υ' | 'γ' => 'y',
+            'х' | 'χ' => 'x',
+            'ν' => 'v',
+            other => other,
+        })
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// The name others see: 1-80 characters, no control or hidden format characters, trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -86,7 +137,10 @@ impl FromStr for DisplayName {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         let count = text.chars().count();
-        if (1..=DISPLAY_NAME_CHARS_MAX).contains(&count) && !text.chars().any(char::is_control) {
+        if (1..=DISPLAY_NAME_CHARS_MAX).contains(&count)
+            && !text.chars().any(|c| c.is_control() || is_hidden_format(c))
+            && !skeleton(text).is_empty()
+        {
             Ok(DisplayName(text.to_owned()))
         } else {
             Err(NameError::DisplayNameInvalid)
@@ -94,7 +148,9 @@ impl FromStr for DisplayName {
     }
 }
 
-/// Free text with a length limit (bios, notes, messages); line breaks are kept.
+/// Free text with a length limit (bios, notes, messages); line breaks are kept, control
+/// characters and bidirectional controls (which could make the text around it read backwards)
+/// dropped.
 pub fn bounded_text(text: &str, chars_max: usize) -> Result<String, NameError> {
     let text = text.trim().replace("\r\n", "\n");
     if text.chars().count() > chars_max {
@@ -102,7 +158,7 @@ pub fn bounded_text(text: &str, chars_max: usize) -> Result<String, NameError> {
     }
     Ok(text
         .chars()
-        .filter(|c| *c == '\n' || !c.is_control())
+        .filter(|c| *c == '\n' || !(c.is_control() || is_bidi_control(*c)))
         .collect())
 }
 
@@ -131,5 +187,54 @@ mod tests {
         assert!("a\u{7}b".parse::<DisplayName>().is_err());
         assert_eq!(bounded_text("a\r\nb\u{0}", 10), Ok("a\nb".into()));
         assert_eq!(bounded_text(&"x".repeat(11), 10), Err(NameError::TooLong));
+    }
+
+    #[test]
+    fn display_names_refuse_bidi_controls_and_invisible_characters() {
+        // "Amara" followed by a right-to-left override and a reversed word.
+        for bad in [
+            "Amara\u{202E}nimda",
+            "\u{2067}Amara\u{2069}",
+            "Ama\u{200B}ra",
+            "\u{FEFF}Amara",
+            "Amara\u{E0041}",
+            "\u{200F}",
+            "   \u{00AD} ",
+        ] {
+            assert!(bad.parse::<DisplayName>().is_err(), "{bad:?}");
+        }
+        // Names in every script stay welcome, joiners included.
+        for good in [
+            "Amara Okafor",
+            "مریم‌جان",
+            "José",
+            "Ана",
+            "李小龍",
+            "👩‍👩‍👧 Family",
+        ] {
+            assert!(good.parse::<DisplayName>().is_ok(), "{good:?}");
+        }
+        assert_eq!(bounded_text("abc\u{202E}def", 20), Ok("abcdef".into()));
+    }
+
+    #[test]
+    fn look_alike_names_share_a_skeleton() {
+        let amara = skeleton("Amara Okafor");
+        for lookalike in [
+            "AMARA OKAFOR",
+            "Amara  Okafor.",
+            "Аmara Okafor",
+            "Amára Okafór",
+            "Amara 0kafor",
+            "Ａｍａｒａ Ｏｋａｆｏｒ",
+        ] {
+            assert_eq!(skeleton(lookalike), amara, "{lookalike}");
+        }
+        assert_ne!(skeleton("Amaru Okafor"), amara);
+        assert_eq!(
+            skeleton("BiIl"),
+            skeleton("Bill"),
+            "a capital I passes for an l"
+        );
     }
 }

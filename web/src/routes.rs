@@ -1966,11 +1966,13 @@ async fn steward_page(
             })
         })
         .collect();
+    let look_alikes = state.services.look_alikes(actor).await?;
     Ok(views::steward::steward_page(
         v,
         &nav_for(actor, "steward"),
         &unit_of(&actor.circle),
         &pending,
+        &look_alikes,
         &lines,
         limits,
         errors,

@@ -1710,6 +1710,44 @@ impl Services {
         Ok(())
     }
 
+    /// Members and people waiting to join whose display name looks like a steward's (the same
+    /// skeleton: case, accents, look-alike letters and spacing aside), for the stewards' page:
+    /// (their display name, their username, the steward's display name).
+    pub async fn look_alikes(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(String, String, String)>, ActionError> {
+        require_steward(actor)?;
+        let info = &actor.circle;
+        let stewards = self.store.stewards(info).await?;
+        let mut steward_names: Vec<(i64, String)> = Vec::new();
+        for key in &stewards {
+            if let Some((user, name)) = self.db.member_by_key(info.row_id, key).await? {
+                steward_names.push((user, name));
+            }
+        }
+        let mut found = Vec::new();
+        for status in [MemberStatus::Active, MemberStatus::Pending] {
+            for card in self
+                .db
+                .members(info.row_id, status, None, crate::db::MEMBERS_PAGE_MAX)
+                .await?
+            {
+                let shape = crate::names::skeleton(&card.display_name);
+                for (steward, name) in &steward_names {
+                    if *steward != card.user_id && crate::names::skeleton(name) == shape {
+                        found.push((
+                            card.display_name.clone(),
+                            card.username.clone(),
+                            name.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn decline_member(&self, actor: &Actor, user_id: i64) -> Result<(), ActionError> {
         require_steward(actor)?;
         if !self

@@ -48,6 +48,7 @@ pub fn steward_page(
     nav: &CircleNav,
     unit: &Unit,
     pending: &[PendingRow],
+    look_alikes: &[(String, String, String)],
     accounts: &[AccountLine],
     limits: &LimitsForm,
     errors: &FormErrors,
@@ -73,6 +74,17 @@ pub fn steward_page(
                     p { (tr.t("recovery-link-text")) }
                     label for="recovery-link" { (tr.t("recovery-link-label")) }
                     input #recovery-link.link-box type="text" readonly value=(link);
+                }
+            }
+            @if !look_alikes.is_empty() {
+                section.card.highlight aria-labelledby="look-alikes-title" {
+                    h2 #look-alikes-title { (tr.t("steward-look-alikes")) }
+                    p { (tr.t("steward-look-alikes-hint")) }
+                    ul {
+                        @for (name, username, steward) in look_alikes {
+                            li { (tr.ta("steward-look-alike", &[("name", name), ("username", username), ("steward", steward)])) }
+                        }
+                    }
                 }
             }
             section.card aria-labelledby="pending-title" {
