@@ -278,4 +278,29 @@ both_backends! {
         assert!(commenters.is_empty());
         assert_eq!(voters, vec![key.public_key()], "voters of every round, ended ones included");
     };
+
+    nobody_can_fill_a_discussion_for_everyone_else => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "garden", 1).await;
+        let (ana, bo) = (person(&store, "ana").await, person(&store, "bo").await);
+        let governance = Governance::new(store.pool().clone());
+        let proposal = governance.create(circle.info.row_id, ana, &draft("Floor"), NOW_MS).await.expect("create");
+        use commons_governance::store::{COMMENTS_PER_AUTHOR_PER_HOUR_MAX, COMMENTS_PER_PROPOSAL_MAX};
+        for n in 0..COMMENTS_PER_AUTHOR_PER_HOUR_MAX {
+            governance.add_comment(proposal.id, None, bo, "again", NOW_MS + n).await.expect("within the hour");
+        }
+        let flood = governance.add_comment(proposal.id, None, bo, "again", NOW_MS + 100).await;
+        assert!(matches!(flood, Err(GovernanceError::CommentingTooMuch)), "{flood:?}");
+        governance.add_comment(proposal.id, None, ana, "Others still speak.", NOW_MS + 101).await.expect("ana");
+        assert_eq!(governance.comments(proposal.id).await.expect("comments").len() as i64, COMMENTS_PER_AUTHOR_PER_HOUR_MAX + 1);
+        // The discussion's own cap, counted on the proposal's row.
+        sqlx::query("UPDATE proposals SET comment_count = $1 WHERE id = $2")
+            .bind(COMMENTS_PER_PROPOSAL_MAX)
+            .bind(proposal.id)
+            .execute(store.pool())
+            .await
+            .expect("fill");
+        let full = governance.add_comment(proposal.id, None, ana, "one more", NOW_MS + 200).await;
+        assert!(matches!(full, Err(GovernanceError::TooManyComments)), "{full:?}");
+    };
 }

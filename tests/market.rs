@@ -274,4 +274,35 @@ both_backends! {
         market.set_status(circle, soon.id, ana, Status::Active, Some(2), NOW_MS).await.expect("renew");
         assert_eq!(market.take_expiring(NOW_MS + week, NOW_MS).await.expect("take").len(), 1);
     };
+
+    neither_member_of_a_deal_can_fill_its_conversation_for_the_other => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "market", 0).await.info.row_id;
+        let (owner, helper) = (person(&store, "owner").await, person(&store, "helper").await);
+        let market = Market::new(store.pool().clone());
+        let need = market
+            .create_listing(circle, owner, &draft(Side::Need, Kind::Skill, "Sewing", "", "repairs/bikes", Language::English), NOW_MS)
+            .await
+            .expect("create");
+        let (deal, _) = market.open_deal(circle, &need, helper, NOW_MS).await.expect("open");
+        // An hour's worth of messages, then the flood stops; the other member still writes.
+        for n in 0..deal::MESSAGES_PER_AUTHOR_PER_HOUR_MAX {
+            market.add_message(&deal, helper, "spam", NOW_MS + n as i64).await.expect("within the hour's share");
+        }
+        let flood = market.add_message(&deal, helper, "spam", NOW_MS + 100).await;
+        assert!(matches!(flood, Err(MarketError::Deal(deal::DealError::MessagingTooMuch))), "{flood:?}");
+        market.add_message(&deal, owner, "Please stop.", NOW_MS + 101).await.expect("the other member writes");
+        // An hour later the helper may write again, up to their half of the conversation.
+        let later = NOW_MS + 3_600_000 + 1_000;
+        market.add_message(&deal, helper, "sorry", later).await.expect("a new hour");
+        // The conversation's own cap holds, counted on the deal's row.
+        sqlx::query("UPDATE market_deals SET message_count = $1 WHERE id = $2")
+            .bind(deal::MESSAGES_PER_DEAL_MAX as i64)
+            .bind(deal.deal.id)
+            .execute(store.pool())
+            .await
+            .expect("fill");
+        let full = market.add_message(&deal, owner, "one more", later + 1).await;
+        assert!(matches!(full, Err(MarketError::Deal(deal::DealError::ConversationFull))), "{full:?}");
+    };
 }

@@ -22,6 +22,10 @@ use crate::tally::{recount, Decision, Recount};
 pub const LIST_ROWS_MAX: i64 = 200;
 /// Most comments on one proposal.
 pub const COMMENTS_PER_PROPOSAL_MAX: i64 = 2_000;
+/// Most comments one member writes on one proposal (their share of the discussion).
+pub const COMMENTS_PER_AUTHOR_MAX: i64 = 200;
+/// Most comments one member writes on one proposal in an hour.
+pub const COMMENTS_PER_AUTHOR_PER_HOUR_MAX: i64 = 30;
 /// Longest comment, in characters.
 pub const COMMENT_CHARS_MAX: usize = 5_000;
 /// Longest proposal body, in characters.
@@ -57,6 +61,8 @@ pub enum GovernanceError {
     TooManyBallots,
     #[error("this proposal already has {COMMENTS_PER_PROPOSAL_MAX} comments")]
     TooManyComments,
+    #[error("you wrote {COMMENTS_PER_AUTHOR_PER_HOUR_MAX} comments on this proposal in the last hour, or {COMMENTS_PER_AUTHOR_MAX} in all")]
+    CommentingTooMuch,
     #[error("you made {DELEGATIONS_PER_DAY_MAX} delegation changes today; try again tomorrow")]
     TooManyDelegations,
 }
@@ -1202,6 +1208,9 @@ impl Governance {
 
     // ----- discussion -----
 
+    /// Adds a comment. In one transaction: the proposal's own row moves its count (only below
+    /// [`COMMENTS_PER_PROPOSAL_MAX`]; this also serialises writers), then the author's share is
+    /// checked ([`COMMENTS_PER_AUTHOR_MAX`] in all, [`COMMENTS_PER_AUTHOR_PER_HOUR_MAX`] an hour).
     pub async fn add_comment(
         &self,
         proposal: i64,
@@ -1210,22 +1219,41 @@ impl Governance {
         body: &str,
         now_ms: i64,
     ) -> GovernanceResult<i64> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM proposal_comments WHERE proposal = $1")
-            .bind(proposal)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        if count >= COMMENTS_PER_PROPOSAL_MAX {
+        let mut tx = self.pool.begin().await?;
+        let counted = sqlx::query(
+            "UPDATE proposals SET comment_count = comment_count + 1 WHERE id = $1 AND comment_count < $2",
+        )
+        .bind(proposal)
+        .bind(COMMENTS_PER_PROPOSAL_MAX)
+        .execute(&mut *tx)
+        .await?;
+        if counted.rows_affected() != 1 {
+            tx.rollback().await?;
             return Err(GovernanceError::TooManyComments);
+        }
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN created_at_ms > $3 THEN 1 ELSE 0 END), 0)
+             FROM proposal_comments WHERE proposal = $1 AND author = $2",
+        )
+        .bind(proposal)
+        .bind(author)
+        .bind(now_ms - 3_600_000)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (all, last_hour): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        if all >= COMMENTS_PER_AUTHOR_MAX || last_hour >= COMMENTS_PER_AUTHOR_PER_HOUR_MAX {
+            tx.rollback().await?;
+            return Err(GovernanceError::CommentingTooMuch);
         }
         if let Some(parent) = parent {
             let found =
                 sqlx::query("SELECT 1 FROM proposal_comments WHERE id = $1 AND proposal = $2")
                     .bind(parent)
                     .bind(proposal)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
             if found.is_none() {
+                tx.rollback().await?;
                 return Err(GovernanceError::NotFound);
             }
         }
@@ -1237,9 +1265,11 @@ impl Governance {
         .bind(author)
         .bind(body)
         .bind(now_ms)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get(0)?)
+        let id = row.try_get(0)?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// A proposal's comments, oldest first.

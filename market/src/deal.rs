@@ -14,6 +14,10 @@ pub const MESSAGE_CHARS_MAX: usize = 2_000;
 pub const THANKS_CHARS_MAX: usize = 280;
 /// Most messages one conversation keeps (older ones stay; new ones are refused past this).
 pub const MESSAGES_PER_DEAL_MAX: usize = 500;
+/// Each of the two members' share of a conversation: neither can fill it for the other.
+pub const MESSAGES_PER_AUTHOR_MAX: usize = MESSAGES_PER_DEAL_MAX / 2;
+/// Most messages one member writes in one deal in an hour.
+pub const MESSAGES_PER_AUTHOR_PER_HOUR_MAX: usize = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -98,6 +102,10 @@ pub enum DealError {
     NotThePayer,
     #[error("the terms need a description, and an amount above zero unless they are a gift")]
     TermsInvalid,
+    #[error("you wrote {MESSAGES_PER_AUTHOR_PER_HOUR_MAX} messages in this deal in the last hour, or {MESSAGES_PER_AUTHOR_MAX} in all")]
+    MessagingTooMuch,
+    #[error("this conversation is full ({MESSAGES_PER_DEAL_MAX} messages)")]
+    ConversationFull,
 }
 
 impl DealError {
@@ -111,6 +119,8 @@ impl DealError {
             DealError::NotAgreed => "deal-error-not-agreed",
             DealError::NotThePayer => "deal-error-not-the-payer",
             DealError::TermsInvalid => "deal-error-terms",
+            DealError::MessagingTooMuch => "deal-error-messaging-too-much",
+            DealError::ConversationFull => "deal-error-conversation-full",
         }
     }
 }

@@ -1320,6 +1320,9 @@ impl Market {
             .collect())
     }
 
+    /// Adds a message to a deal's conversation. In one transaction: the deal's own row moves
+    /// its count (only below the conversation's cap; this also serialises writers), then the
+    /// author's share is checked (half the conversation, and an hourly rate).
     pub async fn add_message(
         &self,
         deal: &StoredDeal,
@@ -1328,13 +1331,33 @@ impl Market {
         now_ms: i64,
     ) -> MarketResult<i64> {
         deal.deal.may_message(author)?;
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM market_messages WHERE deal = $1")
-            .bind(deal.deal.id)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        if count >= deal::MESSAGES_PER_DEAL_MAX as i64 {
-            return Err(DealError::Closed.into());
+        let mut tx = self.pool.begin().await?;
+        let counted = sqlx::query(
+            "UPDATE market_deals SET message_count = message_count + 1 WHERE id = $1 AND message_count < $2",
+        )
+        .bind(deal.deal.id)
+        .bind(deal::MESSAGES_PER_DEAL_MAX as i64)
+        .execute(&mut *tx)
+        .await?;
+        if counted.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(DealError::ConversationFull.into());
+        }
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN created_at_ms > $3 THEN 1 ELSE 0 END), 0)
+             FROM market_messages WHERE deal = $1 AND author = $2",
+        )
+        .bind(deal.deal.id)
+        .bind(author)
+        .bind(now_ms - 3_600_000)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (all, last_hour): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        if all >= deal::MESSAGES_PER_AUTHOR_MAX as i64
+            || last_hour >= deal::MESSAGES_PER_AUTHOR_PER_HOUR_MAX as i64
+        {
+            tx.rollback().await?;
+            return Err(DealError::MessagingTooMuch.into());
         }
         let row = sqlx::query(
             "INSERT INTO market_messages (deal, author, body, created_at_ms) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -1343,9 +1366,11 @@ impl Market {
         .bind(author)
         .bind(body)
         .bind(now_ms)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get(0)?)
+        let id = row.try_get(0)?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// A deal's conversation, oldest first.

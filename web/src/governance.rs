@@ -47,6 +47,7 @@ impl From<GovernanceError> for ActionError {
             GovernanceError::SameMoment => invalid("ballot", "ballot-error-same-moment"),
             GovernanceError::TooManyBallots => invalid("ballot", "ballot-error-too-many"),
             GovernanceError::TooManyComments => invalid("comment", "comment-error-too-many"),
+            GovernanceError::CommentingTooMuch => invalid("comment", "comment-error-too-much"),
             GovernanceError::TooManyDelegations => invalid("delegate", "delegation-error-too-many"),
             GovernanceError::Db(error) => ActionError::Database(error),
             GovernanceError::Corrupt(what) => {
