@@ -2215,6 +2215,123 @@ async fn names_cannot_hide_or_imitate(db: String) {
     server.stop().await;
 }
 
+async fn cookies_behind_https_are_host_only(db: String) {
+    let plain = TestServer::start(&db).await;
+    let answer = reqwest::get(format!("{}/login", plain.url))
+        .await
+        .expect("GET");
+    assert!(
+        answer.headers().get("strict-transport-security").is_none(),
+        "no HSTS over plain HTTP"
+    );
+    plain.stop().await;
+
+    let server = TestServer::start_with(&db, true).await;
+    let path = server
+        .state
+        .services
+        .setup_path()
+        .await
+        .expect("path")
+        .expect("new");
+    let token = path.trim_start_matches("/setup?token=").to_owned();
+    let sign_up = commons_web::services::SignUp {
+        username: "amara".into(),
+        display_name: "Amara Okafor".into(),
+        password: PASSWORD.into(),
+        language: None,
+    };
+    let circle = NewCircle {
+        slug: "garden".into(),
+        name: "Garden Share".into(),
+        unit_name: "hours".into(),
+        unit_symbol: "h".into(),
+        floor: "-20".into(),
+        ceiling: "40".into(),
+    };
+    server
+        .state
+        .services
+        .set_up_node(&token, &sign_up, &circle)
+        .await
+        .expect("set up");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = http
+        .get(format!("{}/login", server.url))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        page.headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000")
+    );
+    let anon = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("a cookie")
+        .to_owned();
+    assert!(
+        anon.starts_with("__Host-commons_anon=")
+            && anon.contains("; Secure")
+            && anon.contains("Path=/"),
+        "{anon}"
+    );
+    let anon_pair = anon.split(';').next().expect("pair").to_owned();
+    let body = page.text().await.expect("body");
+    let csrf = commons_tests::web::csrf_in(&body).expect("csrf");
+    let login = http
+        .post(format!("{}/login", server.url))
+        .header("cookie", &anon_pair)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "amara"),
+            ("password", PASSWORD),
+            ("next", "/settings"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    let session = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-commons_session="))
+        .expect("a host-only session cookie")
+        .to_owned();
+    assert!(session.contains("; Secure"), "{session}");
+    let pair = session.split(';').next().expect("pair");
+    let settings = http
+        .get(format!("{}/settings", server.url))
+        .header("cookie", pair)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(settings.status().as_u16(), 200);
+    assert!(settings
+        .text()
+        .await
+        .expect("body")
+        .contains("Amara Okafor"));
+    // The same session under the unprefixed name (a cookie a sibling site could have planted)
+    // is not read.
+    let value = pair.trim_start_matches("__Host-commons_session=");
+    let planted = http
+        .get(format!("{}/settings", server.url))
+        .header("cookie", format!("commons_session={value}"))
+        .send()
+        .await
+        .expect("GET");
+    assert_ne!(planted.status().as_u16(), 200);
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
@@ -2229,4 +2346,5 @@ both_backends! {
     a_page_view_writes_no_membership_and_the_node_reconciles => page_views_write_no_membership;
     a_new_node_is_set_up_once_and_only_with_the_printed_address => setup_needs_the_printed_token_and_happens_once;
     display_names_cannot_hide_text_and_look_alikes_are_shown_to_stewards => names_cannot_hide_or_imitate;
+    behind_https_cookies_are_host_only_and_hsts_is_sent => cookies_behind_https_are_host_only;
 }

@@ -257,7 +257,7 @@ both_backends! {
         server.stop().await;
     };
 
-    photos_come_back_without_their_metadata_and_uploads_need_the_csrf_token => |url: String| async move {
+    photos_come_back_without_their_metadata_and_uploads_need_a_single_use_token => |url: String| async move {
         let server = TestServer::start(&url).await;
         let mut amara = set_up(&server).await;
         let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
@@ -267,23 +267,39 @@ both_backends! {
         ]).await;
         let path = format!("/c/garden/market/{listing}");
         let http = ben.http.clone();
-        let upload = |csrf: Option<String>, alt: &str| {
+        let upload = |query: Option<String>, alt: &str| {
             let form = reqwest::multipart::Form::new()
                 .text("alt", alt.to_string())
                 .part("photo", reqwest::multipart::Part::bytes(photo_with_exif()).file_name("bike.jpg").mime_str("image/jpeg").expect("mime"));
-            let action = match csrf {
-                Some(token) => format!("{}{path}/photos?csrf={token}", server.url),
+            let action = match query {
+                Some(query) => format!("{}{path}/photos?{query}", server.url),
                 None => format!("{}{path}/photos", server.url),
             };
             http.post(action).multipart(form).send()
         };
+        let upload_token = |html: &str| {
+            let marker = "/photos?upload=";
+            let at = html.find(marker).expect("the photo form") + marker.len();
+            html[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect::<String>()
+        };
         let refused = upload(None, "A blue bike").await.expect("POST");
-        assert_eq!(refused.status(), 403, "an upload without the token is refused");
-        ben.get(&path).await;
+        assert_eq!(refused.status(), 403, "an upload without a token is refused");
+        let page = ben.get(&path).await;
+        // The session-wide CSRF token does not open uploads: it never travels in a URL.
         let csrf = ben.csrf();
-        let no_alt = upload(Some(csrf.clone()), " ").await.expect("POST");
+        let with_csrf = upload(Some(format!("csrf={csrf}")), "A blue bike").await.expect("POST");
+        assert_eq!(with_csrf.status(), 403);
+        let token = upload_token(&page.body);
+        let no_alt = upload(Some(format!("upload={token}")), " ").await.expect("POST");
         assert_eq!(no_alt.status(), 422, "alt text is required");
-        let done = upload(Some(csrf), "A small blue bike with stabilisers").await.expect("POST");
+        let used = upload(Some(format!("upload={token}")), "A small blue bike with stabilisers").await.expect("POST");
+        assert_eq!(used.status(), 403, "an upload token works once");
+        // Another member's token is not Ben's.
+        let amara_page = amara.get(&path).await;
+        assert!(!amara_page.body.contains("/photos?upload="), "only the owner gets the form");
+        let page = ben.get(&path).await;
+        let token = upload_token(&page.body);
+        let done = upload(Some(format!("upload={token}")), "A small blue bike with stabilisers").await.expect("POST");
         assert_eq!(done.status(), 200);
         let page = ben.get(&path).await;
         assert!(page.body.contains(r#"alt="A small blue bike with stabilisers""#), "{}", page.body);

@@ -17,6 +17,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(db_url: &str) -> TestServer {
+        TestServer::start_with(db_url, false).await
+    }
+
+    /// A server as it runs behind HTTPS (`--secure-cookies`).
+    pub async fn start_with(db_url: &str, cookies_secure: bool) -> TestServer {
         let store = Store::open(db_url).await.expect("store opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -24,6 +29,7 @@ impl TestServer {
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let config = WebConfig {
             public_url: url.clone(),
+            cookies_secure,
             ..WebConfig::default()
         };
         let state = AppState::new(store, config).await.expect("state");

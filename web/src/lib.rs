@@ -96,6 +96,8 @@ pub struct AppState {
     pub csrf_secret: Vec<u8>,
     /// Sign-ups (joining, asking to join) per client address: each costs two argon2 runs.
     pub signup_limits: PasswordLimits,
+    /// Single-use tokens of photo uploads.
+    pub upload_tokens: session::UploadTokens,
     /// Rendered parts of pages that are the same for every member, remembered until they change.
     pub views: Views,
 }
@@ -151,6 +153,7 @@ impl AppState {
                 audits: Default::default(),
             },
             signup_limits: PasswordLimits::new(config.signups_per_minute),
+            upload_tokens: session::UploadTokens::default(),
             views: Views::default(),
             catalogues: Catalogues::load(),
             csrf_secret,
@@ -446,6 +449,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+        ))
+        // Behind HTTPS, browsers remember to use it for a year.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            state
+                .config
+                .cookies_secure
+                .then(|| HeaderValue::from_static("max-age=31536000")),
         ))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(

@@ -313,6 +313,10 @@ async fn listing_markup(
             rsvps: &rsvps,
             my_place,
             now_ms: now_ms(),
+            upload_token: match (is_owner, v.session) {
+                (true, Some(session)) => Some(state.upload_tokens.issue(&session, now_ms())),
+                _ => None,
+            },
         },
         errors,
     ))

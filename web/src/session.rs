@@ -162,6 +162,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path /, and Secure when the node is served
 /// over HTTPS.
 pub fn set_cookie(name: &str, value: &str, max_age_s: Option<i64>, secure: bool) -> HeaderValue {
+    let name = cookie_name(name, secure);
     let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age_s {
         text.push_str(&format!("; Max-Age={age}"));
@@ -170,6 +171,62 @@ pub fn set_cookie(name: &str, value: &str, max_age_s: Option<i64>, secure: bool)
         text.push_str("; Secure");
     }
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// How long an upload token may wait for its upload.
+pub const UPLOAD_TOKEN_TTL_MS: i64 = 60 * 60 * 1000;
+/// Most upload tokens the node remembers at once (oldest forgotten first).
+pub const UPLOAD_TOKENS_MAX: usize = 10_000;
+
+/// Single-use tokens for uploads (photos): the upload's body is too large to read twice, so
+/// its token travels in the form's URL; a URL can leak (history, a shared link), so each token
+/// is bound to the session that got it, works once, and expires, instead of the session-wide
+/// CSRF token.
+#[derive(Debug, Default)]
+pub struct UploadTokens(std::sync::Mutex<std::collections::VecDeque<([u8; 32], [u8; 32], i64)>>);
+
+impl UploadTokens {
+    /// A new token for this session (hex), remembered until used or expired.
+    pub fn issue(&self, session: &[u8; 32], now_ms: i64) -> String {
+        let token = crate::custody::random_secret();
+        if let Ok(mut tokens) = self.0.lock() {
+            tokens.retain(|(_, _, expires)| *expires > now_ms);
+            while tokens.len() >= UPLOAD_TOKENS_MAX {
+                tokens.pop_front();
+            }
+            tokens.push_back((token_hash(&token), *session, now_ms + UPLOAD_TOKEN_TTL_MS));
+        }
+        hex::encode(token)
+    }
+
+    /// Uses a token once: whether it was issued to this session and has not expired.
+    pub fn take(&self, token: &str, session: &[u8; 32], now_ms: i64) -> bool {
+        let Ok(bytes) = hex::decode(token) else {
+            return false;
+        };
+        let hash = token_hash(&bytes);
+        let Ok(mut tokens) = self.0.lock() else {
+            return false;
+        };
+        let Some(at) = tokens.iter().position(|(known, owner, expires)| {
+            bool::from(known.ct_eq(&hash)) && owner == session && *expires > now_ms
+        }) else {
+            return false;
+        };
+        tokens.remove(at);
+        true
+    }
+}
+
+/// A cookie's name on the wire: behind HTTPS (`--secure-cookies`) with the `__Host-` prefix,
+/// which browsers accept only from this very host, over HTTPS, for the whole site: no sibling
+/// domain or plain-HTTP page can set or shadow it.
+pub fn cookie_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
 }
 
 /// The CSRF token for a cookie value: HMAC-SHA256 under the node's secret.
@@ -247,7 +304,9 @@ pub async fn visitor_layer(
         }
         user = Some(found);
         token_grant = Some(grant);
-    } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE).and_then(decode_token) {
+    } else if let Some(token) =
+        cookie(&parts.headers, &cookie_name(SESSION_COOKIE, secure)).and_then(decode_token)
+    {
         let hash = token_hash(&token);
         match state
             .services
@@ -269,9 +328,13 @@ pub async fn visitor_layer(
 
     // What the CSRF token is bound to: the session cookie, else the anonymous cookie.
     let mut new_anon = None;
-    let binding = match (session.is_some(), cookie(&parts.headers, SESSION_COOKIE)) {
+    let binding = match (
+        session.is_some(),
+        cookie(&parts.headers, &cookie_name(SESSION_COOKIE, secure)),
+    ) {
         (true, Some(value)) => value.to_owned(),
-        _ => match cookie(&parts.headers, ANON_COOKIE).and_then(decode_token) {
+        _ => match cookie(&parts.headers, &cookie_name(ANON_COOKIE, secure)).and_then(decode_token)
+        {
             Some(token) => encode_token(&token),
             None => {
                 let fresh = encode_token(&crate::custody::random_secret());
@@ -314,12 +377,19 @@ pub async fn visitor_layer(
                     .and_then(|value| value.to_str().ok())
                     .is_some_and(|value| value.starts_with("multipart/form-data"));
                 if is_multipart {
-                    // Uploads (photos) carry the token in the form's action URL: the body is
-                    // too large to read twice, and the token is bound to this session anyway.
-                    parts
+                    // Uploads (photos) carry a single-use upload token in the form's action
+                    // URL (the body is too large to read twice); it stands for the CSRF token.
+                    let upload = parts
                         .uri
                         .query()
-                        .and_then(|query| form_field(query.as_bytes(), "csrf"))
+                        .and_then(|query| form_field(query.as_bytes(), "upload"));
+                    let taken = match (upload, session) {
+                        (Some(token), Some(session)) => {
+                            state.upload_tokens.take(&token, &session, now)
+                        }
+                        _ => false,
+                    };
+                    taken.then(|| csrf.clone())
                 } else if is_form {
                     let bytes = match to_bytes(body, FORM_BYTES_MAX).await {
                         Ok(bytes) => bytes,
@@ -344,13 +414,13 @@ pub async fn visitor_layer(
     let language = state.catalogues.negotiate(
         user.as_ref()
             .and_then(|user| user.language.as_deref())
-            .or(cookie(&parts.headers, LANG_COOKIE)),
+            .or(cookie(&parts.headers, &cookie_name(LANG_COOKIE, secure))),
         parts
             .headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|value| value.to_str().ok()),
     );
-    let flash = cookie(&parts.headers, FLASH_COOKIE).and_then(Flash::decode);
+    let flash = cookie(&parts.headers, &cookie_name(FLASH_COOKIE, secure)).and_then(Flash::decode);
     let had_flash = flash.is_some();
     let unread = match &user {
         // A login a circle's stewards recovered learns nothing of the other circles, not even

@@ -467,6 +467,8 @@ pub struct ListingPage<'a> {
     pub rsvps: &'a [(Rsvp, Option<Person>)],
     pub my_place: Option<Place>,
     pub now_ms: i64,
+    /// The single-use token for the photo form (its owner's page only).
+    pub upload_token: Option<String>,
 }
 
 pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &FormErrors) -> Markup {
@@ -625,9 +627,9 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
                                 }
                             }
                         }
-                        @if p.photos.len() < commons_market::photo::PHOTOS_PER_LISTING_MAX {
+                        @if let (true, Some(upload)) = (p.photos.len() < commons_market::photo::PHOTOS_PER_LISTING_MAX, &p.upload_token) {
                             h3 { (tr.t("market-photo-add")) }
-                            form method="post" action={(base) "/photos?csrf=" (v.csrf)} enctype="multipart/form-data" {
+                            form method="post" action={(base) "/photos?upload=" (upload)} enctype="multipart/form-data" {
                                 div.field {
                                     label for="photo" { (tr.t("market-photo-file")) }
                                     p.hint #photo-hint { (tr.t("market-photo-file-hint")) }
