@@ -2332,6 +2332,133 @@ async fn cookies_behind_https_are_host_only(db: String) {
     server.stop().await;
 }
 
+async fn a_flood_of_requests_to_join_is_capped_and_declined_together(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    // Amara opens the circle to requests.
+    let info = server
+        .state
+        .services
+        .store
+        .circle("garden")
+        .await
+        .expect("circle");
+    let mut settings = server
+        .state
+        .services
+        .db
+        .circle_settings(info.row_id)
+        .await
+        .expect("read")
+        .expect("settings");
+    settings.open_to_requests = true;
+    server
+        .state
+        .services
+        .db
+        .save_circle_settings(info.row_id, &settings, 1)
+        .await
+        .expect("save");
+    // A bot filled the waiting room up to one place short of the cap (oldest first: flood-0).
+    let pool = server.state.services.store.pool().clone();
+    let cap = commons_web::services::PENDING_PER_CIRCLE_MAX;
+    for n in 0..cap - 1 {
+        let id: i64 = sqlx::query("INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms) VALUES ($1, $2, 'x', $3, $4) RETURNING id")
+            .bind(format!("flood-{n}"))
+            .bind(format!("Flood {n}"))
+            .bind(vec![0u8; 16])
+            .bind(1_000 + n)
+            .fetch_one(&pool)
+            .await
+            .expect("user")
+            .try_get(0)
+            .expect("id");
+        sqlx::query("INSERT INTO memberships (circle, user_id, status, account_key, agreements_version, agreed_at_ms, created_at_ms) VALUES ($1, $2, 'pending', $3, 1, 1, $4)")
+            .bind(info.row_id)
+            .bind(id)
+            .bind(SecretKey::generate().public_key().as_bytes().to_vec())
+            .bind(1_000 + n)
+            .execute(&pool)
+            .await
+            .expect("membership");
+    }
+    let ask = |username: &'static str| {
+        vec![
+            ("display_name", "Real Person"),
+            ("username", username),
+            ("password", PASSWORD),
+            ("agreements_version", "1"),
+            ("agree", "yes"),
+            ("message", "Hello!"),
+        ]
+    };
+    let mut real = server.client();
+    let page = real
+        .submit("/ask/garden", "/ask/garden", &ask("real"))
+        .await;
+    assert_eq!(page.status, 200, "the last place: {}", page.body);
+    let mut late = server.client();
+    let page = late
+        .submit("/ask/garden", "/ask/garden", &ask("late"))
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body.contains("Many people are already waiting"),
+        "{}",
+        page.body
+    );
+    // The stewards see the oldest first, and decline the flood in one go.
+    let page = amara.get("/c/garden/steward").await;
+    let first = page.body.find("Flood 0").expect("flood 0");
+    let later = page
+        .body
+        .find("Flood 1<")
+        .or_else(|| page.body.find("Flood 1 "))
+        .expect("flood 1");
+    assert!(first < later, "oldest first");
+    let ids: Vec<i64> = sqlx::query("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username LIKE 'flood-%'")
+        .fetch_all(&pool)
+        .await
+        .expect("ids")
+        .iter()
+        .map(|row| row.try_get(0).expect("id"))
+        .collect();
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), amara.csrf())];
+    form.extend(ids.iter().map(|id| ("user".to_owned(), id.to_string())));
+    let answer = amara
+        .http
+        .post(format!("{}/c/garden/steward/pending/decline", amara.base))
+        .form(&form)
+        .send()
+        .await
+        .expect("POST");
+    let body = answer.text().await.expect("body");
+    assert!(
+        body.contains(&format!("{} requests declined", cap - 1)),
+        "{body}"
+    );
+    assert!(
+        body.contains("Real Person"),
+        "the real request stays: {body}"
+    );
+    // A member who is not a steward declines nobody.
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    ben.get("/c/garden").await;
+    let form = vec![
+        ("csrf".to_owned(), ben.csrf()),
+        ("user".to_owned(), "1".to_owned()),
+    ];
+    let answer = ben
+        .http
+        .post(format!("{}/c/garden/steward/pending/decline", ben.base))
+        .form(&form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(answer.status().as_u16(), 403);
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
@@ -2347,4 +2474,5 @@ both_backends! {
     a_new_node_is_set_up_once_and_only_with_the_printed_address => setup_needs_the_printed_token_and_happens_once;
     display_names_cannot_hide_text_and_look_alikes_are_shown_to_stewards => names_cannot_hide_or_imitate;
     behind_https_cookies_are_host_only_and_hsts_is_sent => cookies_behind_https_are_host_only;
+    a_flood_of_requests_to_join_is_capped_shown_oldest_first_and_declined_together => a_flood_of_requests_to_join_is_capped_and_declined_together;
 }

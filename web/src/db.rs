@@ -969,7 +969,18 @@ impl NodeDb {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Members of a circle with this status, by name; `search` filters names (case-insensitive).
+    /// How many memberships of a circle have this status.
+    pub async fn count_with_status(&self, circle: i64, status: MemberStatus) -> DbResult<i64> {
+        sqlx::query("SELECT COUNT(*) FROM memberships WHERE circle = $1 AND status = $2")
+            .bind(circle)
+            .bind(status.as_str())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)
+    }
+
+    /// Members of a circle with this status, by name (people waiting: oldest first); `search`
+    /// filters names (case-insensitive).
     pub async fn members(
         &self,
         circle: i64,
@@ -990,10 +1001,15 @@ impl NodeDb {
                 format!("%{escaped}%")
             })
             .unwrap_or_else(|| "%".to_owned());
+        let order = if status == MemberStatus::Pending {
+            "m.created_at_ms, u.id"
+        } else {
+            "LOWER(u.display_name), u.id"
+        };
         let sql = format!(
             "{CARD_SELECT} WHERE m.circle = $1 AND m.status = $2
                AND (LOWER(u.display_name) LIKE $3 ESCAPE '\\' OR u.username LIKE $3 ESCAPE '\\')
-             ORDER BY LOWER(u.display_name), u.id LIMIT $4"
+             ORDER BY {order} LIMIT $4"
         );
         sqlx::query(&sql)
             .bind(circle)

@@ -223,6 +223,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/c/{slug}/steward", get(routes::steward))
         .route("/c/{slug}/steward/limits", post(routes::steward_limits))
         .route(
+            "/c/{slug}/steward/pending/decline",
+            post(routes::steward_decline_many),
+        )
+        .route(
             "/c/{slug}/steward/pending/{user}/{decision}",
             post(routes::steward_decide),
         )

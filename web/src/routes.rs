@@ -2027,6 +2027,27 @@ pub async fn steward_limits(
     }
 }
 
+/// A steward declines every checked request at once (a flood of requests to join).
+pub async fn steward_decline_many(
+    State(state): AppState_,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = steward_actor(&state, &v, &slug).await?;
+    let users: Vec<i64> = fields
+        .iter()
+        .filter(|(name, _)| name == "user")
+        .filter_map(|(_, value)| value.parse().ok())
+        .collect();
+    let declined = state.services.decline_members(&actor, &users).await?;
+    Ok(redirect_with_flash(
+        &format!("/c/{slug}/steward"),
+        Flash::new("flash-declined-many", &[("count", &declined.to_string())]),
+        state.config.cookies_secure,
+    ))
+}
+
 pub async fn steward_decide(
     State(state): AppState_,
     v: Visitor,

@@ -263,6 +263,9 @@ pub struct Services {
     pub audits: Arc<Mutex<HashMap<i64, AuditRun>>>,
 }
 
+/// Most people waiting to join one circle (asking, or vouched for by a member).
+pub const PENDING_PER_CIRCLE_MAX: i64 = 100;
+
 /// An admission whose account is still not open after this long was interrupted (a crash)
 /// and goes back to pending.
 pub const ADMISSION_STALE_MS: i64 = 5 * 60 * 1000;
@@ -1513,6 +1516,10 @@ impl Services {
         if agreements_version != settings.agreements_version {
             return Err(invalid("agree", "error-agreements-changed"));
         }
+        // A member's invitation makes someone wait for a steward: the waiting room has a cap.
+        if invitation.account_key.is_none() {
+            self.check_waiting_room(&info).await?;
+        }
         // Everything that can be checked is checked before the link is claimed, and nothing
         // is written until it is: a refused join leaves no person, key or entry behind.
         let (person, sealing) = match (existing, sign_up) {
@@ -1629,6 +1636,7 @@ impl Services {
             return Err(invalid("agree", "error-agreements-changed"));
         }
         let message = bounded_text(message, NOTE_CHARS_MAX).map_err(name_error("message"))?;
+        self.check_waiting_room(&info).await?;
         let (user, sealing) = match (existing, sign_up) {
             (Some((user, sealing)), _) => {
                 if self.db.membership(info.row_id, user.id).await?.is_some() {
@@ -1708,6 +1716,46 @@ impl Services {
             .finish_admission(actor.circle.row_id, user_id)
             .await?;
         Ok(())
+    }
+
+    /// Refuses a new request to join when [`PENDING_PER_CIRCLE_MAX`] people already wait: a
+    /// flood of requests must not bury the real ones, nor grow without end.
+    async fn check_waiting_room(&self, info: &CircleInfo) -> Result<(), ActionError> {
+        if self
+            .db
+            .count_with_status(info.row_id, MemberStatus::Pending)
+            .await?
+            >= PENDING_PER_CIRCLE_MAX
+        {
+            return Err(invalid("message", "error-waiting-room-full"));
+        }
+        Ok(())
+    }
+
+    /// Declines many people waiting to join at once (a flood of requests); returns how many.
+    pub async fn decline_members(
+        &self,
+        actor: &Actor,
+        user_ids: &[i64],
+    ) -> Result<usize, ActionError> {
+        require_steward(actor)?;
+        let mut declined = 0;
+        for user_id in user_ids.iter().take(PENDING_PER_CIRCLE_MAX as usize) {
+            if self
+                .db
+                .decide_membership(
+                    actor.circle.row_id,
+                    *user_id,
+                    MemberStatus::Declined,
+                    actor.user.id,
+                    now_ms(),
+                )
+                .await?
+            {
+                declined += 1;
+            }
+        }
+        Ok(declined)
     }
 
     /// Members and people waiting to join whose display name looks like a steward's (the same

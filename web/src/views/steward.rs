@@ -92,9 +92,14 @@ pub fn steward_page(
                 @if pending.is_empty() {
                     p.empty { (tr.t("steward-pending-none")) }
                 } @else {
+                    p.hint { (tr.t("steward-pending-oldest-first")) }
                     ul.request-list {
                         @for row in pending {
                             li {
+                                div.field.checkbox {
+                                    input type="checkbox" id={"select-" (row.user_id)} name="user" value=(row.user_id) form="decline-many";
+                                    label for={"select-" (row.user_id)} { (tr.ta("steward-select", &[("name", &row.display_name)])) }
+                                }
                                 p { strong { (row.display_name) } " (@" (row.username) ") · " (when(row.asked_at_ms)) }
                                 @if let Some(name) = &row.vouched_by {
                                     p { (tr.ta("steward-vouched", &[("name", name)])) }
@@ -112,6 +117,10 @@ pub fn steward_page(
                                 }
                             }
                         }
+                    }
+                    form #decline-many method="post" action={"/c/" (nav.slug) "/steward/pending/decline"} {
+                        (csrf_field(v))
+                        button.button.secondary type="submit" { (tr.t("steward-decline-selected")) }
                     }
                 }
             }
