@@ -155,6 +155,38 @@ both_backends! {
         assert!(report.passed(), "{:?}", report.faults);
     };
 
+    inclusion_proofs_come_from_stored_subtrees_for_every_entry_and_tree_size => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 2).await;
+        let info = store.circle("garden").await.expect("circle");
+        // Batches of varied sizes, so subtrees complete inside and across commits.
+        for batch in [1usize, 5, 2, 11, 3, 17] {
+            let requests: Vec<_> = (0..batch).map(|n| (c.pay(&c.members[0], &c.members[1], 1 + n as i64), None)).collect();
+            for result in store.append_many("garden", requests).await.expect("append") {
+                result.expect("paid");
+            }
+        }
+        let leaves = store.leaf_hashes(&info).await.expect("leaves");
+        let size = leaves.len() as u64;
+        assert_eq!(size, 3 + 39);
+        let check = |store: Store, leaves: Vec<commons_ledger::keys::Hash>, info: commons_ledger::store::CircleInfo| async move {
+            for tree_size in [1, 2, 7, 8, 9, 31, 32, 33, size] {
+                for seq in 0..tree_size {
+                    let proof = store.inclusion_proof(&info, seq, tree_size).await.expect("proof");
+                    assert_eq!(proof, merkle::inclusion_proof(&leaves[..tree_size as usize], seq as usize), "{seq} of {tree_size}");
+                }
+            }
+            assert!(store.inclusion_proof(&info, size, size).await.is_err());
+            assert!(store.inclusion_proof(&info, 0, size + 1).await.is_err());
+        };
+        check(store.clone(), leaves.clone(), info.clone()).await;
+        // A log written before subtrees were kept gets them when a store opens it.
+        sqlx::query("DELETE FROM merkle_subtrees").execute(store.pool()).await.expect("forget");
+        store.close().await;
+        let reopened = Store::open(&url).await.expect("reopen");
+        check(reopened, leaves, info).await;
+    };
+
     memos_are_kept_beside_the_chain_and_can_be_erased => |url: String| async move {
         let store = Store::open(&url).await.expect("open");
         let c = make_circle(&store, "garden", 2).await;

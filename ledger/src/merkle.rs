@@ -88,6 +88,68 @@ fn inclusion_path(leaves: &[Hash], index: usize, proof: &mut Vec<Hash>) {
     }
 }
 
+/// A perfect subtree of a log: the `2^level` leaves from `index * 2^level` on. Level 0 is one
+/// leaf. A store that keeps the hash of every perfect subtree (level 1 and up, written as the
+/// log grows) answers an inclusion proof with O(log n) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Subtree {
+    pub level: u32,
+    pub index: u64,
+}
+
+/// The perfect subtrees that make up the leaves `[start, start + len)`, largest first, when
+/// `start` is a multiple of the largest power of two not above `len` (true of every range the
+/// RFC 9162 recursion visits). Their root is `combine` of their hashes.
+pub fn decompose(start: u64, len: u64) -> Vec<Subtree> {
+    let mut parts = Vec::new();
+    let (mut at, mut left) = (start, len);
+    while left > 0 {
+        let level = 63 - left.leading_zeros();
+        parts.push(Subtree {
+            level,
+            index: at >> level,
+        });
+        at += 1 << level;
+        left -= 1 << level;
+    }
+    parts
+}
+
+/// The root of consecutive perfect subtrees, largest first (the RFC 9162 tree over them).
+pub fn combine(hashes: &[Hash]) -> Hash {
+    let mut iter = hashes.iter().rev();
+    let Some(&last) = iter.next() else {
+        return empty_root();
+    };
+    iter.fold(last, |acc, left| node_hash(left, &acc))
+}
+
+/// The subtrees whose roots make the audit path of leaf `index` in a tree of `size` leaves, in
+/// proof order: each entry is one proof hash, the `combine` of its subtrees.
+pub fn inclusion_plan(index: u64, size: u64) -> Vec<Vec<Subtree>> {
+    assert!(index < size, "leaf index outside the tree");
+    let mut plan = Vec::new();
+    let (mut start, mut n, mut m) = (0u64, size, index);
+    let mut steps = Vec::new();
+    while n > 1 {
+        let k = split_point(n as usize) as u64;
+        if m < k {
+            steps.push(decompose(start + k, n - k));
+            n = k;
+        } else {
+            steps.push(decompose(start, k));
+            start += k;
+            n -= k;
+            m -= k;
+        }
+    }
+    // The recursion adds the innermost sibling first.
+    while let Some(step) = steps.pop() {
+        plan.push(step);
+    }
+    plan
+}
+
 /// The proof that the first `size1` leaves form a prefix of all `leaves` (RFC 9162 §2.1.4.1).
 pub fn consistency_proof(leaves: &[Hash], size1: usize) -> Vec<Hash> {
     assert!(
@@ -251,16 +313,30 @@ impl Frontier {
         self.size
     }
     pub fn push(&mut self, leaf: Hash) {
+        self.push_collecting(leaf, &mut Vec::new());
+    }
+    /// Pushes a leaf and adds every perfect subtree it completes to `completed`, as
+    /// [`Subtree`]s with their hashes (what a store keeps to answer proofs without the leaves).
+    pub fn push_collecting(&mut self, leaf: Hash, completed: &mut Vec<(Subtree, Hash)>) {
         let mut node = (0u32, leaf);
+        let end = self.size + 1;
         while let Some(&(height, left)) = self.peaks.last() {
             if height != node.0 {
                 break;
             }
             self.peaks.pop();
             node = (height + 1, node_hash(&left, &node.1));
+            let level = height + 1;
+            completed.push((
+                Subtree {
+                    level,
+                    index: (end >> level) - 1,
+                },
+                node.1,
+            ));
         }
         self.peaks.push(node);
-        self.size += 1;
+        self.size = end;
     }
     pub fn root(&self) -> Hash {
         let mut iter = self.peaks.iter().rev();
@@ -334,6 +410,43 @@ mod tests {
                     )
                     .is_err());
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn inclusion_proofs_from_stored_subtrees_equal_proofs_from_the_leaves() {
+        for n in 1..=70usize {
+            let all = leaves(n);
+            let mut frontier = Frontier::default();
+            let mut stored = std::collections::HashMap::new();
+            for (i, leaf) in all.iter().enumerate() {
+                stored.insert(
+                    Subtree {
+                        level: 0,
+                        index: i as u64,
+                    },
+                    *leaf,
+                );
+                let mut completed = Vec::new();
+                frontier.push_collecting(*leaf, &mut completed);
+                stored.extend(completed);
+            }
+            assert_eq!(frontier.root(), root(&all));
+            for m in 0..n {
+                let from_plan: Vec<Hash> = inclusion_plan(m as u64, n as u64)
+                    .iter()
+                    .map(|parts| {
+                        let hashes: Vec<Hash> = parts.iter().map(|p| stored[p]).collect();
+                        combine(&hashes)
+                    })
+                    .collect();
+                assert_eq!(from_plan, inclusion_proof(&all, m), "leaf {m} of {n}");
+                let reads: usize = inclusion_plan(m as u64, n as u64)
+                    .iter()
+                    .map(Vec::len)
+                    .sum();
+                assert!(reads <= 2 * 64, "O(log n) reads");
             }
         }
     }

@@ -18,7 +18,7 @@ use super::{columns_of, AccountRow, Backend, Columns, Store, StoreError};
 use crate::entry::{Entry, SignedRequest, TreeHead};
 use crate::export::Memo;
 use crate::keys::{batch_size_for, verify_batch, Hash, PublicKey, SecretKey, Signature};
-use crate::merkle::Frontier;
+use crate::merkle::{Frontier, Subtree};
 use crate::state::{CircleState, Refusal};
 
 /// Rows per multi-row INSERT statement (14 parameters each, far below both backends' limits).
@@ -218,10 +218,11 @@ impl Writer {
             let head_before = self.state.next_seq - 1;
             let mut placed: Vec<(usize, Entry, Hash)> = Vec::with_capacity(jobs.len());
             let mut refused: Vec<(usize, Refusal)> = Vec::new();
+            let mut subtrees: Vec<(Subtree, Hash)> = Vec::new();
             for (index, job) in jobs.iter().enumerate() {
                 match self.state.place(job.signed.clone(), now) {
                     Ok((entry, hash)) => {
-                        self.frontier.push(hash);
+                        self.frontier.push_collecting(hash, &mut subtrees);
                         placed.push((index, entry, hash));
                     }
                     Err(refusal) => refused.push((index, refusal)),
@@ -236,7 +237,8 @@ impl Writer {
             let result = if placed.is_empty() {
                 Ok(())
             } else {
-                self.write(head_before, &placed, &jobs, now).await
+                self.write(head_before, &placed, &subtrees, &jobs, now)
+                    .await
             };
             match result {
                 Ok(()) => {
@@ -333,6 +335,7 @@ impl Writer {
         &self,
         head_before: u64,
         placed: &[(usize, Entry, Hash)],
+        subtrees: &[(Subtree, Hash)],
         jobs: &[Job],
         now: i64,
     ) -> Result<(), WriteError> {
@@ -355,6 +358,7 @@ impl Writer {
             .map(|(_, entry, hash)| (entry.clone(), *hash))
             .collect();
         insert_entries(&mut tx, self.store.backend(), self.row_id, &entries).await?;
+        insert_subtrees(&mut tx, self.store.backend(), self.row_id, subtrees).await?;
 
         let mut touched: BTreeMap<PublicKey, ()> = BTreeMap::new();
         for (_, entry, _) in placed {
@@ -550,6 +554,31 @@ pub(crate) async fn insert_entries(
                 .bind(payee)
                 .bind(amount_minor)
                 .bind(refers_to);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Stores perfect subtree hashes (an existing one is the same hash: kept).
+pub(crate) async fn insert_subtrees(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    row_id: i64,
+    subtrees: &[(Subtree, Hash)],
+) -> Result<(), sqlx::Error> {
+    for chunk in subtrees.chunks(INSERT_ROWS_MAX) {
+        let mut sql =
+            String::from("INSERT INTO merkle_subtrees (circle, level, idx, hash) VALUES ");
+        push_placeholders(&mut sql, backend, chunk.len(), 4);
+        sql.push_str(" ON CONFLICT (circle, level, idx) DO NOTHING");
+        let mut query = sqlx::query(&sql);
+        for (subtree, hash) in chunk {
+            query = query
+                .bind(row_id)
+                .bind(i64::from(subtree.level))
+                .bind(subtree.index as i64)
+                .bind(hash.0.to_vec());
         }
         query.execute(&mut **tx).await?;
     }
