@@ -183,7 +183,10 @@ pub const UPLOAD_TOKENS_MAX: usize = 10_000;
 /// is bound to the session that got it, works once, and expires, instead of the session-wide
 /// CSRF token.
 #[derive(Debug, Default)]
-pub struct UploadTokens(std::sync::Mutex<std::collections::VecDeque<([u8; 32], [u8; 32], i64)>>);
+pub struct UploadTokens(std::sync::Mutex<std::collections::VecDeque<UploadToken>>);
+
+/// (the token's hash, the session's hash, when it expires).
+type UploadToken = ([u8; 32], [u8; 32], i64);
 
 impl UploadTokens {
     /// A new token for this session (hex), remembered until used or expired.
