@@ -763,13 +763,31 @@ async fn prove(
 
 fn audit_file(args: &AuditArgs) -> Result<Outcome> {
     let path = args.file.as_deref().context("--file")?;
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the export {}", path.display()))?;
-    let trusted = args
-        .trusted_head
-        .as_deref()
-        .map(read_tree_head)
-        .transpose()?;
+    // Bytes that are not UTF-8 make their lines unreadable (faults), never stop the audit.
+    let mut input_faults: Vec<commons_ledger::audit::Fault> = bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| std::str::from_utf8(line).is_err())
+        .map(|(index, _)| commons_ledger::audit::Fault {
+            entry: None,
+            what: format!("line {} is not UTF-8 text", index + 1),
+        })
+        .collect();
+    let text = String::from_utf8_lossy(&bytes);
+    // A trusted head that cannot be read is a fault too: the audit goes on without it.
+    let trusted = match args.trusted_head.as_deref().map(read_tree_head) {
+        Some(Ok(head)) => Some(head),
+        Some(Err(error)) => {
+            input_faults.push(commons_ledger::audit::Fault {
+                entry: None,
+                what: format!("the trusted tree head cannot be used: {error:#}"),
+            });
+            None
+        }
+        None => None,
+    };
     let parsed = parse_export(&text);
     // The genesis entry (the default limits) and the enactments: what the ledger says about
     // its decisions.
@@ -799,6 +817,7 @@ fn audit_file(args: &AuditArgs) -> Result<Outcome> {
         bar.set_position(done)
     });
     bar.finish_and_clear();
+    report.faults.splice(0..0, input_faults);
     let circle_id = report.state.as_ref().map(|state| state.circle_id);
     for enactment in &enactments {
         let (Some(circle_id), Some(history)) = (circle_id, history.as_ref()) else {

@@ -365,6 +365,72 @@ fn export_audit_and_trusted_heads() {
 }
 
 #[test]
+fn no_hostile_export_stops_an_audit() {
+    let run = Run::sqlite();
+    let (alice, bob) = run.garden();
+    run.ok(&[
+        "pay",
+        "garden",
+        "--from-key",
+        "alice.key",
+        "--to",
+        &bob,
+        "--amount",
+        "1",
+        "--memo",
+        "a note",
+    ]);
+    run.ok(&["export", "garden", "--out", "garden.jsonl"]);
+    let _ = alice;
+    let clean = std::fs::read(run.path("garden.jsonl")).expect("export");
+    let text = String::from_utf8(clean.clone()).expect("utf-8");
+    let hostile = |name: &str, bytes: Vec<u8>, expected: &str| {
+        std::fs::write(run.path(name), bytes).expect("write");
+        let output = run.commons(&["audit", "--file", name]);
+        let said = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert_eq!(
+            code(&output),
+            1,
+            "{name}: a fault, never a crash or a refusal to run: {said} {}",
+            stderr(&output)
+        );
+        assert!(said.contains(expected), "{name}: {said}");
+    };
+    // A memo far beyond every limit (it used to panic the auditor).
+    hostile(
+        "long-memo.jsonl",
+        text.replace("a note", &"x".repeat(100_000)).into_bytes(),
+        "memo text is 100000 bytes long",
+    );
+    // Bytes that are not UTF-8.
+    let mut broken = clean.clone();
+    let at = text.find("a note").expect("memo");
+    broken[at] = 0xFF;
+    hostile("not-utf8.jsonl", broken, "is not UTF-8 text");
+    // Integers that are not integers: -0, 1.0, 1e0, a leading zero.
+    for (n, bad) in ["-0", "1.0", "1e0", "01"].iter().enumerate() {
+        let mutated = text.replacen("\"seq\":1,", &format!("\"seq\":{bad},"), 1);
+        assert_ne!(mutated, text);
+        hostile(
+            &format!("integer-{n}.jsonl"),
+            mutated.into_bytes(),
+            "cannot be read",
+        );
+    }
+    // A trusted head that is not a tree head: the audit still runs, and says so.
+    std::fs::write(run.path("head.json"), b"\xFFnot a head").expect("write");
+    let output = run.commons(&[
+        "audit",
+        "--file",
+        "garden.jsonl",
+        "--trusted-head",
+        "head.json",
+    ]);
+    assert_eq!(code(&output), 1);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("trusted tree head cannot be used"));
+}
+
+#[test]
 fn a_trusted_head_from_another_history_fails() {
     let first = Run::sqlite();
     let (_a, bob) = first.garden();
