@@ -477,6 +477,22 @@ pub struct MemoBody {
     text: String,
 }
 
+/// Decodes `bytes` as each JSON body the API reads; how many kinds it is (the fuzz target
+/// `api_bodies` and its corpus replay call this: no body may panic the decoder).
+pub fn decode_bodies(bytes: &[u8]) -> usize {
+    [
+        serde_json::from_slice::<PaymentBody>(bytes).is_ok(),
+        serde_json::from_slice::<SignedBody>(bytes).is_ok(),
+        serde_json::from_slice::<SignedBatchBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::api_governance::BallotBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::api_market::ListingBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::api_market::DealBody>(bytes).is_ok(),
+    ]
+    .into_iter()
+    .filter(|ok| *ok)
+    .count()
+}
+
 /// A signed request as the API receives it, checked against the actor: well-formed, for this
 /// circle, and authored by the actor's own account key.
 fn signed_of(actor: &Actor, body: SignedBody) -> Result<(SignedRequest, Option<Memo>), ApiError> {

@@ -1,0 +1,109 @@
+//! The bodies of the fuzz targets (`fuzz/fuzz_targets/`): each takes untrusted bytes to one
+//! decoder and must never panic, whatever the bytes. `tests/fuzz_corpora.rs` replays every
+//! kept corpus file through the same functions, so CI catches a regression without a fuzzer.
+
+use commons_governance::ballot::SignedBallot;
+use commons_governance::delegation::SignedDelegation;
+use commons_ledger::audit::audit;
+use commons_ledger::entry::SignedRequest;
+use commons_ledger::export::parse_export;
+use commons_ledger::keys::Signature;
+
+/// Splits fuzz input into a 64-byte signature and the rest (for signed records).
+fn signature_and_bytes(data: &[u8]) -> (Signature, Vec<u8>) {
+    let mut signature = [0u8; 64];
+    let take = data.len().min(64);
+    signature[..take].copy_from_slice(&data[..take]);
+    (Signature(signature), data[take..].to_vec())
+}
+
+/// A ledger export, parsed and audited (the offline auditor's whole path).
+pub fn export_audit(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let report = audit(parse_export(&text).into_audit_input(None), &|_| {});
+    let _ = report.passed();
+}
+
+/// Signed requests, ballots and delegations from their bytes.
+pub fn signed_records(data: &[u8]) {
+    let (signature, bytes) = signature_and_bytes(data);
+    if let Ok(signed) = SignedRequest::from_parts(bytes.clone(), signature) {
+        let _ = signed.signature_is_valid();
+        let _ = signed.request.encode();
+    }
+    if let Ok(ballot) = SignedBallot::from_parts(bytes.clone(), signature) {
+        let _ = ballot.receipt();
+    }
+    let _ = SignedDelegation::from_parts(bytes, signature);
+}
+
+/// A BLT ballot file, parsed, written back and counted when it parses.
+pub fn blt(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(election) = commons_governance::blt::parse(&text) {
+        let _ = commons_governance::blt::write(&election);
+        if election.candidates.len() <= 16 && election.ballots.len() <= 1_000 {
+            let lot = commons_governance::ranked::Lot {
+                seed: commons_ledger::keys::Hash([0; 32]),
+            };
+            let _ =
+                commons_governance::irv::count(election.candidates.len(), &election.ballots, &lot);
+        }
+    }
+}
+
+/// A ballot export (`commons tally --file`), parsed and recounted when it parses.
+pub fn ballot_export(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(export) = commons_governance::export::parse(&text) {
+        let ballots: Vec<_> = export.ballots.iter().flatten().cloned().collect();
+        let delegations: Vec<_> = export.delegations.iter().flatten().cloned().collect();
+        let _ = commons_governance::tally::recount(&export.definition, &ballots, &delegations);
+    }
+}
+
+/// Members' Markdown (descriptions, proposals, comments) rendered and cleaned.
+pub fn markdown(data: &[u8]) {
+    let _ = commons_market::markdown::render(&String::from_utf8_lossy(data));
+}
+
+/// A photo upload, decoded within bounds and re-encoded.
+pub fn photo(data: &[u8]) {
+    let _ = commons_market::photo::process(data);
+}
+
+/// The forms members type: amounts, display names, listing fields.
+pub fn forms(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for decimals in 0..=4 {
+        if let Ok(decimals) = commons_ledger::amount::Decimals::new(decimals) {
+            let _ = decimals.parse_minor(&text);
+        }
+    }
+    let _ = text.parse::<commons_web::names::DisplayName>();
+    let _ = text.parse::<commons_web::names::Username>();
+    let _ = commons_web::names::bounded_text(&text, 600);
+    let mut fields = text.split('\u{1f}').map(str::to_owned);
+    let mut next = || fields.next().unwrap_or_default();
+    let form = commons_market::listing::ListingForm {
+        side: next(),
+        kind: next(),
+        title: next(),
+        description: next(),
+        category: next(),
+        tags: next(),
+        area: next(),
+        location: next(),
+        value_kind: next(),
+        amount_minor: None,
+        availability: next(),
+        expires_in_days: next(),
+    };
+    let _ = form.parse(commons_market::text::Language::English, |_| true, None);
+}
+
+/// The JSON bodies the API reads (payments, signed entries, ballots): parsed from the bytes.
+pub fn api_bodies(data: &[u8]) {
+    let _ = serde_json::from_slice::<serde_json::Value>(data);
+    let _ = commons_web::api::decode_bodies(data);
+}
