@@ -253,9 +253,19 @@ impl Store {
             reads: Arc::new(LedgerReads::new()),
             clock_offset_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         };
-        // Logs written before subtree hashes were kept get them once.
-        for info in store.circles().await? {
-            store.ensure_subtrees(&info).await?;
+        // Logs written before subtree hashes were kept get them once. A damaged circle must not
+        // keep the store from opening (its audit has to run): it is only logged.
+        match store.circles().await {
+            Ok(circles) => {
+                for info in circles {
+                    if let Err(error) = store.ensure_subtrees(&info).await {
+                        tracing::warn!(circle = %info.slug, %error, "cannot store the Merkle subtrees of a circle");
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot list the circles to store their Merkle subtrees")
+            }
         }
         Ok(store)
     }
