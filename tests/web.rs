@@ -2459,6 +2459,114 @@ async fn a_flood_of_requests_to_join_is_capped_and_declined_together(db: String)
     server.stop().await;
 }
 
+async fn api_rejections_use_the_envelope(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "cli"), ("scope", "act")],
+        )
+        .await;
+    let token = token_in(&page.body);
+    let url = |path: &str| format!("{}{path}", server.url);
+    let envelope = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body: serde_json::Value = response.json().await.expect("a JSON body");
+        assert!(kind.starts_with("application/json"), "{kind}");
+        assert!(body["error"]["message"].is_string(), "{body}");
+        (
+            status,
+            body["error"]["code"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    let http = &ben.http;
+    let payments = url("/api/v1/circles/garden/payments");
+    let broken = http
+        .post(&payments)
+        .bearer_auth(&token)
+        .header("idempotency-key", "envelope-test-0001")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(envelope(broken).await, (400, "malformed".to_owned()));
+    let plain = http
+        .post(&payments)
+        .bearer_auth(&token)
+        .header("idempotency-key", "envelope-test-0002")
+        .body("member=amara")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        envelope(plain).await,
+        (415, "unsupported_media_type".to_owned())
+    );
+    let missing = http
+        .post(&payments)
+        .bearer_auth(&token)
+        .header("idempotency-key", "envelope-test-0003")
+        .json(&serde_json::json!({"amount": 5}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(envelope(missing).await, (422, "invalid".to_owned()));
+    let bad_path = http
+        .get(url("/api/v1/circles/garden/entries/not-a-number/proof"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(envelope(bad_path).await, (404, "not_found".to_owned()));
+    let nowhere = http
+        .get(url("/api/v1/nothing-here"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(envelope(nowhere).await, (404, "not_found".to_owned()));
+    let bad_query = http
+        .get(url("/api/v1/circles/garden/entries?limit=lots"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(envelope(bad_query).await, (400, "invalid_query".to_owned()));
+    for limit in ["0", "501", "-3"] {
+        let beyond = http
+            .get(url(&format!(
+                "/api/v1/circles/garden/entries?limit={limit}"
+            )))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(
+            envelope(beyond).await,
+            (400, "invalid_query".to_owned()),
+            "limit={limit}"
+        );
+    }
+    let within = http
+        .get(url("/api/v1/circles/garden/entries?limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(within.status().as_u16(), 200);
+    server.stop().await;
+}
+
 both_backends! {
     recovery_revocation_and_key_changes_outside_the_pages => recovery_revocation_and_reconciliation;
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
@@ -2475,4 +2583,5 @@ both_backends! {
     display_names_cannot_hide_text_and_look_alikes_are_shown_to_stewards => names_cannot_hide_or_imitate;
     behind_https_cookies_are_host_only_and_hsts_is_sent => cookies_behind_https_are_host_only;
     a_flood_of_requests_to_join_is_capped_shown_oldest_first_and_declined_together => a_flood_of_requests_to_join_is_capped_and_declined_together;
+    every_api_rejection_answers_the_json_envelope => api_rejections_use_the_envelope;
 }

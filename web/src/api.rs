@@ -69,6 +69,94 @@ pub(crate) fn api_error(
     }
 }
 
+/// A JSON body for the API: a body that is not JSON, lacks the expected fields, or is not sent
+/// as `application/json` answers the API's error envelope, never axum's plain text.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        use axum::extract::rejection::JsonRejection;
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(api_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON, with the header Content-Type: application/json.",
+            )),
+            Err(JsonRejection::JsonSyntaxError(error)) => Err(api_error(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                format!("The body is not valid JSON: {}", error.body_text()),
+            )),
+            Err(JsonRejection::JsonDataError(error)) => Err(api_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!(
+                    "The body does not have the expected fields: {}",
+                    error.body_text()
+                ),
+            )),
+            Err(other) => Err(api_error(other.status(), "malformed", other.body_text())),
+        }
+    }
+}
+
+/// Path parameters for the API: a part of the path that does not parse (a number that is not
+/// one) answers 404 in the API's error envelope.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(_) => Err(api_error(StatusCode::NOT_FOUND, "not_found", "Not found.")),
+        }
+    }
+}
+
+/// Query parameters for the API: one that does not parse answers 400 in the error envelope.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(error) => Err(api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("A query parameter is not valid: {}", error.body_text()),
+            )),
+        }
+    }
+}
+
 impl From<ActionError> for ApiError {
     fn from(error: ActionError) -> Self {
         use commons_ledger::state::Refusal;
@@ -239,7 +327,7 @@ pub async fn circles(State(state): State<Arc<AppState>>, v: Visitor) -> ApiResul
 pub async fn circle(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let info = &actor.circle;
@@ -268,7 +356,7 @@ pub async fn circle(
 pub async fn members(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let cards = state
@@ -296,17 +384,31 @@ pub struct PageQuery {
     limit: Option<i64>,
 }
 
+/// A page's `limit`: 1 to [`API_PAGE_ENTRIES_MAX`] (100 when not given); anything else is
+/// refused as the documented contract says, not quietly changed.
+fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(limit) if (1..=API_PAGE_ENTRIES_MAX).contains(&limit) => Ok(limit),
+        Some(_) => Err(api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("limit is from 1 to {API_PAGE_ENTRIES_MAX}."),
+        )),
+    }
+}
+
 /// `GET /api/v1/circles/{slug}/entries?before=&limit=`: the circle's ledger, newest first.
 pub async fn entries(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
-    Query(query): Query<PageQuery>,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let store = &state.services.store;
     let head = store.latest_tree_head(&actor.circle).await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, API_PAGE_ENTRIES_MAX) as u64;
+    let limit = page_limit(query.limit)? as u64;
     let before = query.before.unwrap_or(head.tree_size).min(head.tree_size);
     let page = store.entries_before(&actor.circle, before, limit).await?;
     let from = before.saturating_sub(limit);
@@ -326,8 +428,8 @@ pub async fn entries(
 pub async fn statement(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
-    Query(query): Query<PageQuery>,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let keys = state
@@ -335,7 +437,7 @@ pub async fn statement(
         .db
         .member_keys(actor.circle.row_id, actor.user.id)
         .await?;
-    let limit = query.limit.unwrap_or(100).clamp(1, API_PAGE_ENTRIES_MAX);
+    let limit = page_limit(query.limit)?;
     let page = state
         .services
         .store
@@ -351,7 +453,7 @@ pub async fn statement(
 pub async fn requests(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let keys = state
@@ -398,9 +500,9 @@ fn appended(appended: commons_ledger::store::Appended) -> Json<Value> {
 pub async fn pay(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     headers: HeaderMap,
-    Json(body): Json<PaymentBody>,
+    ApiJson(body): ApiJson<PaymentBody>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let attempt = idempotency_key(&headers)?;
@@ -432,9 +534,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
 pub async fn request_payment(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     headers: HeaderMap,
-    Json(body): Json<PaymentBody>,
+    ApiJson(body): ApiJson<PaymentBody>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let attempt = idempotency_key(&headers)?;
@@ -450,7 +552,7 @@ pub async fn request_payment(
 pub async fn answer_request(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path((slug, seq, answer)): Path<(String, u64, String)>,
+    ApiPath((slug, seq, answer)): ApiPath<(String, u64, String)>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let result = match answer.as_str() {
@@ -552,8 +654,8 @@ async fn rotation_allowed(
 pub async fn submit_signed(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
-    Json(body): Json<SignedBody>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<SignedBody>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let (signed, memo) = signed_of(&actor, body)?;
@@ -584,8 +686,8 @@ pub struct SignedBatchBody {
 pub async fn submit_signed_batch(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path(slug): Path<String>,
-    Json(body): Json<SignedBatchBody>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<SignedBatchBody>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     if body.entries.is_empty() || body.entries.len() > ENTRIES_BATCH_MAX {
@@ -653,8 +755,8 @@ pub async fn submit_signed_batch(
 pub async fn proof(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    Path((slug, seq)): Path<(String, u64)>,
-    Query(query): Query<ProofQuery>,
+    ApiPath((slug, seq)): ApiPath<(String, u64)>,
+    ApiQuery(query): ApiQuery<ProofQuery>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let store = &state.services.store;

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use commons_ledger::keys::{decode_hex_vec, Signature};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{actor, api_error, ApiError};
+use crate::api::{actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::governance::{RoundView, LIVE_COUNT_BALLOTS_MAX};
 use crate::AppState;
 
@@ -72,7 +72,7 @@ fn round_json(view: &RoundView) -> Value {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let lists = state.services.proposal_lists(&actor).await?;
@@ -90,7 +90,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path((slug, number)): Path<(String, i64)>,
+    ApiPath((slug, number)): ApiPath<(String, i64)>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let view = state.services.proposal_view(&actor, number).await?;
@@ -132,8 +132,8 @@ pub struct SignedBody {
 pub async fn ballot(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path((slug, number)): Path<(String, i64)>,
-    Json(body): Json<BallotBody>,
+    ApiPath((slug, number)): ApiPath<(String, i64)>,
+    ApiJson(body): ApiJson<BallotBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let actor = actor(&state, &v, &slug).await?;
     let receipt = match body.signed {
@@ -177,8 +177,8 @@ pub struct RoundQuery {
 pub async fn ballots(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path((slug, number)): Path<(String, i64)>,
-    Query(query): Query<RoundQuery>,
+    ApiPath((slug, number)): ApiPath<(String, i64)>,
+    ApiQuery(query): ApiQuery<RoundQuery>,
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &v, &slug).await?;
     let (text, _) = state

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,7 +19,7 @@ use commons_market::text::Language;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::{actor, api_error, ApiError};
+use crate::api::{actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::market::ListingInput;
 use crate::AppState;
 
@@ -133,8 +133,8 @@ fn member_language(v: &crate::session::Visitor, asked: Option<&str>) -> Language
 pub async fn listings(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path(slug): Path<String>,
-    Query(query): Query<ListingsQuery>,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ListingsQuery>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let invalid = |field: &str| {
@@ -240,8 +240,8 @@ pub struct EventBody {
 pub async fn create_listing(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path(slug): Path<String>,
-    Json(body): Json<ListingBody>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<ListingBody>,
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &v, &slug).await?;
     let event = body.event.as_ref();
@@ -301,7 +301,7 @@ pub async fn create_listing(
 pub async fn listing(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path((slug, id)): Path<(String, i64)>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let listing = state.services.listing(&actor, id).await?;
@@ -317,8 +317,8 @@ pub struct MatchesQuery {
 pub async fn matches(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path((slug, id)): Path<(String, i64)>,
-    Query(query): Query<MatchesQuery>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiQuery(query): ApiQuery<MatchesQuery>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     // A listing's matches are its author's, as on the pages: scores say something about
@@ -341,7 +341,7 @@ pub async fn matches(
 pub async fn deals(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let deals = state
@@ -378,8 +378,8 @@ pub struct DealBody {
 pub async fn open_deal(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path((slug, id)): Path<(String, i64)>,
-    Json(body): Json<DealBody>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiJson(body): ApiJson<DealBody>,
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &v, &slug).await?;
     let stored = state.services.open_deal(&actor, id, &body.message).await?;
@@ -390,7 +390,7 @@ pub async fn open_deal(
 pub async fn deal(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path((slug, id)): Path<(String, i64)>,
+    ApiPath((slug, id)): ApiPath<(String, i64)>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let (card, messages, _) = state.services.deal_page(&actor, id).await?;
@@ -403,8 +403,8 @@ pub async fn deal(
 pub async fn deal_action(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    Path((slug, id, action)): Path<(String, i64, String)>,
-    Json(body): Json<DealBody>,
+    ApiPath((slug, id, action)): ApiPath<(String, i64, String)>,
+    ApiJson(body): ApiJson<DealBody>,
 ) -> ApiResult {
     let actor = actor(&state, &v, &slug).await?;
     let services = &state.services;

@@ -497,8 +497,12 @@ pub fn loggable_path(path: &str) -> String {
     path.to_owned()
 }
 
-async fn not_found() -> error::AppError {
-    error::AppError::NotFound
+/// Nothing here: a page in the visitor's language, or, under `/api/`, the API's error envelope.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return api::api_error(StatusCode::NOT_FOUND, "not_found", "Not found.").into_response();
+    }
+    error::AppError::NotFound.into_response()
 }
 
 /// Renders error responses as pages in the visitor's language; sends people who need to log
