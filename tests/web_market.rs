@@ -105,6 +105,15 @@ both_backends! {
         let deal_path = format!("/c/garden/deals/{deal}");
         let page = cara.get(&deal_path).await;
         assert!(page.body.contains("I can look at it on Saturday."), "Cara reads Ben's message");
+        // Control and bidirectional characters never reach the other member; a message of
+        // nothing else, or too long, is refused (pages and API alike).
+        let page = ben.submit(&deal_path, &format!("{deal_path}/message"), &[("message", "Bring\u{7} the \u{202E}bike")]).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Bring the bike"), "{}", page.body);
+        let page = ben.submit(&deal_path, &format!("{deal_path}/message"), &[("message", "\u{7}\u{202E}")]).await;
+        assert_eq!(page.status, 422);
+        let page = ben.submit(&deal_path, &format!("{deal_path}/message"), &[("message", &"x".repeat(2_001))]).await;
+        assert_eq!(page.status, 422);
 
         // Ben proposes terms; he cannot agree to his own; Cara agrees.
         let page = ben.submit(&deal_path, &format!("{deal_path}/terms"),

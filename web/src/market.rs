@@ -632,11 +632,14 @@ impl Services {
         stored: &StoredDeal,
         text: &str,
     ) -> Result<(), ActionError> {
-        if text.chars().count() > deal::MESSAGE_CHARS_MAX {
-            return Err(invalid("message", "deal-error-message-long"));
+        // Control characters and bidirectional controls never reach the other member.
+        let text = crate::names::bounded_text(text, deal::MESSAGE_CHARS_MAX)
+            .map_err(|_| invalid("message", "deal-error-message-long"))?;
+        if text.is_empty() {
+            return Err(invalid("message", "deal-error-message-empty"));
         }
         self.market
-            .add_message(stored, actor.user.id, text, now_ms())
+            .add_message(stored, actor.user.id, &text, now_ms())
             .await?;
         self.notify_deal(actor, stored, NotificationKind::DealMessage)
             .await
