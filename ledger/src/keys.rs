@@ -122,6 +122,14 @@ impl Nonce {
         OsRng.fill_bytes(&mut bytes);
         Nonce(bytes)
     }
+    /// A nonce derived from its parts (the first 16 bytes of their SHA-256): the same parts
+    /// always give the same nonce, so a retried request is the very same signed request.
+    pub fn derived(parts: &[&[u8]]) -> Nonce {
+        let digest = Hash::sha256(parts);
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest.0[..16]);
+        Nonce(bytes)
+    }
 }
 
 /// An ed25519 public key that is a canonical encoding of a curve point of large order.

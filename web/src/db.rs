@@ -922,25 +922,24 @@ impl NodeDb {
 
     /// Circles (row ids) a person is an active member of, with their membership.
     pub async fn memberships_of(&self, user_id: i64) -> DbResult<Vec<Membership>> {
-        let sql = format!(
-            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE user_id = $1 ORDER BY created_at_ms"
-        );
-        sqlx::query(&sql)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(membership_from_row)
-            .collect()
+        self.memberships_where("user_id = $1 ORDER BY created_at_ms", user_id)
+            .await
     }
 
     /// The active and admitting memberships of a circle (what `reconcile_memberships` checks).
     pub async fn memberships_in(&self, circle: i64) -> DbResult<Vec<Membership>> {
-        let sql = format!(
-            "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE circle = $1 AND status IN ('active', 'admitting') ORDER BY user_id"
-        );
+        self.memberships_where(
+            "circle = $1 AND status IN ('active', 'admitting') ORDER BY user_id",
+            circle,
+        )
+        .await
+    }
+
+    /// Memberships matching a fixed condition on one bound id.
+    async fn memberships_where(&self, condition: &str, id: i64) -> DbResult<Vec<Membership>> {
+        let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE {condition}");
         sqlx::query(&sql)
-            .bind(circle)
+            .bind(id)
             .fetch_all(&self.pool)
             .await?
             .iter()

@@ -172,14 +172,11 @@ pub struct CycleStep {
 /// or, if the terms changed in between, refused for reusing the nonce: a deal is paid at most
 /// once, whatever the timing.
 fn deal_nonce(circle_id: &Hash, deal: i64) -> Nonce {
-    let digest = Hash::sha256(&[
+    Nonce::derived(&[
         b"commons.market.deal-payment",
         &circle_id.0,
         &deal.to_be_bytes(),
-    ]);
-    let mut nonce = [0u8; 16];
-    nonce.copy_from_slice(&digest.0[..16]);
-    Nonce(nonce)
+    ])
 }
 
 impl Services {

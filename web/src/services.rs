@@ -139,41 +139,31 @@ impl IdempotencyKey {
     /// The nonce of the request this attempt signs: the same circle, author, action and key
     /// always give the same nonce.
     fn nonce(&self, actor: &Actor, action: &str) -> Nonce {
-        let digest = Hash::sha256(&[
+        Nonce::derived(&[
             b"commons.web.idempotency",
             &actor.circle.circle_id.0,
             actor.membership.account_key.as_bytes(),
             action.as_bytes(),
             &[0],
             self.0.as_bytes(),
-        ]);
-        nonce_of(&digest)
+        ])
     }
-}
-
-fn nonce_of(digest: &Hash) -> Nonce {
-    let mut nonce = [0u8; 16];
-    nonce.copy_from_slice(&digest.0[..16]);
-    Nonce(nonce)
 }
 
 /// The nonce of an answer (accept, close) to one payment request.
 fn answer_nonce(circle_id: &Hash, answer: &str, request: &Hash) -> Nonce {
-    nonce_of(&Hash::sha256(&[
+    Nonce::derived(&[
         b"commons.web.request-answer",
         &circle_id.0,
         answer.as_bytes(),
         &request.0,
-    ]))
+    ])
 }
 
 /// A memo's salt for a request signed by `key` with `nonce`: fixed for a retry, unguessable
 /// without the signing key.
 fn memo_salt(key: &SecretKey, nonce: &Nonce) -> [u8; 16] {
-    let digest = Hash::sha256(&[b"commons.web.memo-salt", key.seed(), &nonce.0]);
-    let mut salt = [0u8; 16];
-    salt.copy_from_slice(&digest.0[..16]);
-    salt
+    Nonce::derived(&[b"commons.web.memo-salt", key.seed(), &nonce.0]).0
 }
 
 fn name_error(field: &'static str) -> impl Fn(NameError) -> ActionError {
