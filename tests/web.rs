@@ -2521,6 +2521,15 @@ async fn api_rejections_use_the_envelope(db: String) {
         .await
         .expect("POST");
     assert_eq!(envelope(missing).await, (422, "invalid".to_owned()));
+    // A body's fields given as an array (which serde alone would take) are refused.
+    let array = http
+        .post(url("/api/v1/circles/garden/listings/1/deals"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!([]))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(envelope(array).await, (422, "invalid".to_owned()));
     let bad_path = http
         .get(url("/api/v1/circles/garden/entries/not-a-number/proof"))
         .bearer_auth(&token)
@@ -2564,6 +2573,56 @@ async fn api_rejections_use_the_envelope(db: String) {
         .await
         .expect("GET");
     assert_eq!(within.status().as_u16(), 200);
+    // Numbers beyond what the document allows are refused, not wrapped or clamped.
+    for path in [
+        "/api/v1/circles/garden/entries?before=9223372036854775808",
+        "/api/v1/circles/garden/statement?before=-1",
+        "/api/v1/circles/garden/entries/0/proof?tree_size=-1",
+        "/api/v1/circles/garden/listings?limit=51",
+        "/api/v1/circles/garden/listings?offset=10001",
+        "/api/v1/circles/garden/listings?side=sideways",
+    ] {
+        let refused = http
+            .get(url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(
+            envelope(refused).await,
+            (400, "invalid_query".to_owned()),
+            "{path}"
+        );
+    }
+    // The refusals of layers that know no API answer the envelope too: a session call without
+    // its CSRF header, and a body over the node's limit.
+    let no_csrf = http
+        .post(url("/api/v1/circles/garden/listings/1/deals"))
+        .json(&serde_json::json!({"message": "hello"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(envelope(no_csrf).await, (403, "csrf".to_owned()));
+    // The document served is the one kept in docs/, generated from the code.
+    let served = http
+        .get(url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(served, include_str!("../docs/openapi.json"));
+    // (last: the node closes the connection without reading the body)
+    let huge = http
+        .post(url("/api/v1/circles/garden/entries"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 257 * 1024])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(envelope(huge).await, (413, "too_large".to_owned()));
     server.stop().await;
 }
 

@@ -3,7 +3,10 @@
 //! (`Authorization: Bearer ...`, made on the settings page) or the page session (then the
 //! `x-csrf-token` header is required). Described in `docs/openapi.json`, served at
 //! `/api/v1/openapi.json`.
-
+//!
+//! Every answer is a typed value (`…Json`) that derives both `Serialize` and
+//! [`utoipa::ToSchema`], and every handler carries its `#[utoipa::path]`: the OpenAPI
+//! document ([`crate::api_doc`]) is generated from them and cannot drift.
 #![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
@@ -17,14 +20,13 @@ use commons_ledger::export::Memo;
 use commons_ledger::keys::{decode_hex, Hash, Signature};
 use commons_ledger::store::{StoredEntry, LIST_ENTRIES_MAX};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::db::MemberStatus;
 use crate::services::{ActionError, Actor, IdempotencyKey};
 use crate::session::Visitor;
 use crate::AppState;
 
-pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
 /// Most entries one API list returns.
 pub const API_PAGE_ENTRIES_MAX: i64 = 500;
 
@@ -36,25 +38,91 @@ pub struct ApiError {
     message: String,
 }
 
+/// Every error answer of the API: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorEnvelope {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: insufficient_credit, ceiling_exceeded, not_a_member, bad_signature,
+    /// not_your_key, sign_it_yourself, unauthenticated, token_scope, not_found, forbidden,
+    /// busy, malformed, invalid, invalid_query, idempotency_key, ...
+    pub code: String,
+    /// A sentence for people, with the numbers.
+    pub message: String,
+}
+
+impl ErrorEnvelope {
+    /// The envelope of any error answer (the edge wraps plain rejections in it too).
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> ErrorEnvelope {
+        ErrorEnvelope {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
 impl ApiError {
-    /// `{"error": {"code", "message"}}`, with internal details logged and kept from the client.
-    fn as_json(&self) -> Value {
+    /// The envelope, with internal details logged and kept from the client.
+    fn envelope(&self) -> ErrorEnvelope {
         if self.status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(message = %self.message, "internal API error");
+            return ErrorEnvelope::new(
+                self.code,
+                "Something went wrong on the node. Nothing was changed; try again.",
+            );
         }
-        let message = if self.status == StatusCode::INTERNAL_SERVER_ERROR {
-            "Something went wrong on the node. Nothing was changed; try again."
-        } else {
-            self.message.as_str()
-        };
-        json!({ "error": { "code": self.code, "message": message } })
+        ErrorEnvelope::new(self.code, self.message.as_str())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.as_json())).into_response()
+        (self.status, Json(self.envelope())).into_response()
     }
+}
+
+/// Under `/api/`, wraps every error answer that is not already JSON (the refusals of layers
+/// that know nothing of the API: CSRF, a body over the limit, a timeout, a wrong method) in
+/// the error envelope, keeping the response's other headers.
+pub async fn envelope_layer(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !is_api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::FORBIDDEN => ("csrf", "Send the x-csrf-token header with every call that acts in a page session, or use an API token."),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This path does not take this method."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "The body is larger than the node takes."),
+        StatusCode::SERVICE_UNAVAILABLE => ("busy", "The node took too long or is busy; nothing was changed. Try again."),
+        StatusCode::NOT_FOUND => ("not_found", "Not found."),
+        _ => ("error", status.canonical_reason().unwrap_or("Something went wrong.")),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.remove(CONTENT_ENCODING);
+    parts.headers.insert(
+        CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::to_vec(&ErrorEnvelope::new(code, message)).unwrap_or_default();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 pub(crate) fn api_error(
@@ -83,18 +151,43 @@ where
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         use axum::extract::rejection::JsonRejection;
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(api_error(
+        if !sent_as_json(request.headers()) {
+            return Err(api_error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Send the body as JSON, with the header Content-Type: application/json.",
-            )),
-            Err(JsonRejection::JsonSyntaxError(error)) => Err(api_error(
-                StatusCode::BAD_REQUEST,
-                "malformed",
-                format!("The body is not valid JSON: {}", error.body_text()),
-            )),
+            ));
+        }
+        let bytes = match axum::body::Bytes::from_request(request, state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(api_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    "The body is larger than the node takes.",
+                ))
+            }
+            Err(rejection) => {
+                return Err(api_error(
+                    StatusCode::BAD_REQUEST,
+                    "malformed",
+                    rejection.body_text(),
+                ))
+            }
+        };
+        // Every body the API reads is an object; serde would also take a struct's fields as
+        // an array, which the document does not allow.
+        if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{')
+            && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+        {
+            return Err(api_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "The body must be a JSON object.",
+            ));
+        }
+        match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(value)) => Ok(ApiJson(value)),
             Err(JsonRejection::JsonDataError(error)) => Err(api_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
@@ -103,9 +196,26 @@ where
                     error.body_text()
                 ),
             )),
-            Err(other) => Err(api_error(other.status(), "malformed", other.body_text())),
+            Err(other) => Err(api_error(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                format!("The body is not valid JSON: {}", other.body_text()),
+            )),
         }
     }
+}
+
+/// Whether the body is declared JSON: `application/json` or `application/…+json`.
+fn sent_as_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+        .is_some_and(|essence| {
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        })
 }
 
 /// Path parameters for the API: a part of the path that does not parse (a number that is not
@@ -228,7 +338,7 @@ impl From<commons_ledger::store::StoreError> for ApiError {
     }
 }
 
-type ApiResult = Result<Json<Value>, ApiError>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
 
 pub(crate) async fn actor(state: &AppState, v: &Visitor, slug: &str) -> Result<Actor, ApiError> {
     let user = v.user.as_ref().ok_or_else(|| {
@@ -248,57 +358,107 @@ pub(crate) async fn actor(state: &AppState, v: &Visitor, slug: &str) -> Result<A
     Ok(actor)
 }
 
-fn entries_json(state: &AppState, entries: &[StoredEntry]) -> Vec<Value> {
+fn entries_json(state: &AppState, entries: &[StoredEntry]) -> Vec<EntryJson> {
     let valid = state.services.verified.check(entries);
     entries
         .iter()
         .zip(valid)
-        .map(|(stored, ok)| entry_json(stored, ok))
+        .map(|(stored, ok)| EntryJson::new(stored, ok))
         .collect()
 }
 
-fn entry_json(stored: &StoredEntry, signature_valid: bool) -> Value {
-    let request = &stored.entry.signed.request;
-    let mut value = json!({
-        "seq": stored.entry.seq,
-        "hash": stored.hash.to_hex(),
-        "recorded_at_ms": stored.entry.recorded_at_ms,
-        "kind": request.body.kind_name(),
-        "author": request.author.to_hex(),
-        "signature_valid": signature_valid,
-        "memo": stored.memo.as_ref().map(|memo| memo.text.clone()),
-    });
-    if let Body::Transfer {
-        payer,
-        payee,
-        amount_minor,
-        ..
-    }
-    | Body::RequestPayment {
-        payer,
-        payee,
-        amount_minor,
-        ..
-    } = &request.body
-    {
-        value["payer"] = json!(payer.to_hex());
-        value["payee"] = json!(payee.to_hex());
-        value["amount_minor"] = json!(amount_minor);
-    }
-    value
+/// One ledger entry.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Entry)]
+pub struct EntryJson {
+    /// Its position in the circle's log, from 0.
+    pub seq: u64,
+    /// The entry's hash, hex.
+    pub hash: String,
+    pub recorded_at_ms: i64,
+    /// genesis, open-account, set-limits, rotate-key, transfer, reversal, accept-request,
+    /// request-payment, close-request, close-account, add-steward, remove-steward, enact.
+    pub kind: String,
+    /// The author's account key, hex.
+    pub author: String,
+    /// Whether the node checked the author's signature and found it valid.
+    pub signature_valid: bool,
+    /// The memo's text, when the entry has one.
+    pub memo: Option<String>,
+    /// For transfers and payment requests: the payer's account key, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payer: Option<String>,
+    /// For transfers and payment requests: the payee's account key, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payee: Option<String>,
+    /// For transfers and payment requests: the amount in minor units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_minor: Option<i64>,
 }
 
-/// `GET /api/v1/openapi.json`
+impl EntryJson {
+    fn new(stored: &StoredEntry, signature_valid: bool) -> EntryJson {
+        let request = &stored.entry.signed.request;
+        let money = match &request.body {
+            Body::Transfer {
+                payer,
+                payee,
+                amount_minor,
+                ..
+            }
+            | Body::RequestPayment {
+                payer,
+                payee,
+                amount_minor,
+                ..
+            } => Some((payer.to_hex(), payee.to_hex(), *amount_minor)),
+            _ => None,
+        };
+        EntryJson {
+            seq: stored.entry.seq,
+            hash: stored.hash.to_hex(),
+            recorded_at_ms: stored.entry.recorded_at_ms,
+            kind: request.body.kind_name().to_owned(),
+            author: request.author.to_hex(),
+            signature_valid,
+            memo: stored.memo.as_ref().map(|memo| memo.text.clone()),
+            payer: money.as_ref().map(|(payer, _, _)| payer.clone()),
+            payee: money.as_ref().map(|(_, payee, _)| payee.clone()),
+            amount_minor: money.map(|(_, _, amount_minor)| amount_minor),
+        }
+    }
+}
+
+/// `GET /api/v1/openapi.json`: the document generated from this code.
 pub async fn openapi() -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
+        crate::api_doc::OPENAPI_JSON.as_str(),
     )
         .into_response()
 }
 
-/// `GET /api/v1/circles`: the circles I am an active member of.
-pub async fn circles(State(state): State<Arc<AppState>>, v: Visitor) -> ApiResult {
+/// The circles I am an active member of.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Circles)]
+pub struct CirclesJson {
+    pub circles: Vec<CircleSummaryJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CircleSummary)]
+pub struct CircleSummaryJson {
+    /// The circle's short name, used in every path.
+    pub slug: String,
+    pub name: String,
+    /// The circle's id (its genesis hash), hex.
+    pub circle_id: String,
+}
+
+/// The circles I am an active member of (only the token's circle for a token bound to one).
+#[utoipa::path(get, path = "/api/v1/circles", tag = "ledger",
+    responses((status = 200, description = "My circles.", body = CirclesJson)))]
+pub async fn circles(State(state): State<Arc<AppState>>, v: Visitor) -> ApiResult<CirclesJson> {
     let user = v.user.as_ref().ok_or_else(|| {
         api_error(
             StatusCode::UNAUTHORIZED,
@@ -314,50 +474,125 @@ pub async fn circles(State(state): State<Arc<AppState>>, v: Visitor) -> ApiResul
         .into_iter()
         .filter(|info| bound.is_none_or(|circle| circle == info.row_id))
         .collect();
-    Ok(Json(json!({
-        "circles": circles.iter().map(|info| json!({
-            "slug": info.slug,
-            "name": info.name,
-            "circle_id": info.circle_id.to_hex(),
-        })).collect::<Vec<_>>()
-    })))
+    Ok(Json(CirclesJson {
+        circles: circles
+            .iter()
+            .map(|info| CircleSummaryJson {
+                slug: info.slug.clone(),
+                name: info.name.clone(),
+                circle_id: info.circle_id.to_hex(),
+            })
+            .collect(),
+    }))
 }
 
-/// `GET /api/v1/circles/{slug}`: the circle and my account in it.
+/// A circle and my account in it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Circle)]
+pub struct CircleJson {
+    pub slug: String,
+    pub name: String,
+    /// The circle's id (its genesis hash), hex.
+    pub circle_id: String,
+    pub unit_name: String,
+    pub unit_symbol: String,
+    /// How many decimal places the unit has: `amount_minor` / 10^decimals units.
+    pub decimals: u8,
+    /// How many entries the circle's log has.
+    pub entries: u64,
+    pub me: MeJson,
+}
+
+/// My account in a circle.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Me)]
+pub struct MeJson {
+    pub username: String,
+    /// My account key in this circle, hex.
+    pub account_key: String,
+    /// Whether I sign with my own key (then the node cannot sign for me).
+    pub holds_own_key: bool,
+    pub is_steward: bool,
+    pub balance_minor: i64,
+    /// The lowest my balance may go.
+    pub floor_minor: i64,
+    /// The highest my balance may go.
+    pub ceiling_minor: i64,
+}
+
+/// The circle and my account in it.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}", tag = "ledger", params(SlugPath),
+    responses((status = 200, description = "The circle.", body = CircleJson)))]
 pub async fn circle(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> ApiResult {
+) -> ApiResult<CircleJson> {
     let actor = actor(&state, &v, &slug).await?;
     let info = &actor.circle;
     let account = &actor.account;
-    Ok(Json(json!({
-        "slug": info.slug,
-        "name": info.name,
-        "circle_id": info.circle_id.to_hex(),
-        "unit_name": info.unit_name,
-        "unit_symbol": info.unit_symbol,
-        "decimals": info.decimals,
-        "entries": info.head_seq + 1,
-        "me": {
-            "username": actor.user.username,
-            "account_key": actor.membership.account_key.to_hex(),
-            "holds_own_key": actor.membership.sealed_key.is_none(),
-            "is_steward": actor.is_steward,
-            "balance_minor": account.balance_minor,
-            "floor_minor": account.floor_minor,
-            "ceiling_minor": account.ceiling_minor,
-        }
-    })))
+    Ok(Json(CircleJson {
+        slug: info.slug.clone(),
+        name: info.name.clone(),
+        circle_id: info.circle_id.to_hex(),
+        unit_name: info.unit_name.clone(),
+        unit_symbol: info.unit_symbol.clone(),
+        decimals: info.decimals,
+        entries: info.head_seq + 1,
+        me: MeJson {
+            username: actor.user.username.clone(),
+            account_key: actor.membership.account_key.to_hex(),
+            holds_own_key: actor.membership.sealed_key.is_none(),
+            is_steward: actor.is_steward,
+            balance_minor: account.balance_minor,
+            floor_minor: account.floor_minor,
+            ceiling_minor: account.ceiling_minor,
+        },
+    }))
 }
 
-/// `GET /api/v1/circles/{slug}/members`
+/// The `{slug}` every circle path starts with.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SlugPath {
+    /// The circle's short name.
+    pub slug: String,
+}
+
+/// A circle's `{slug}` and an entry's `{seq}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SeqPath {
+    /// The circle's short name.
+    pub slug: String,
+    /// The entry's position in the circle's log.
+    pub seq: u64,
+}
+
+/// The circle's active members.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Members)]
+pub struct MembersJson {
+    pub members: Vec<MemberJson>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Member)]
+pub struct MemberJson {
+    pub username: String,
+    pub display_name: String,
+    /// Their account key in this circle, hex.
+    pub account_key: String,
+}
+
+/// The circle's active members.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/members", tag = "ledger", params(SlugPath),
+    responses((status = 200, description = "The members.", body = MembersJson)))]
 pub async fn members(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> ApiResult {
+) -> ApiResult<MembersJson> {
     let actor = actor(&state, &v, &slug).await?;
     let cards = state
         .services
@@ -369,19 +604,44 @@ pub async fn members(
             crate::db::MEMBERS_PAGE_MAX,
         )
         .await?;
-    Ok(Json(json!({
-        "members": cards.iter().map(|card| json!({
-            "username": card.username,
-            "display_name": card.display_name,
-            "account_key": card.account_key.to_hex(),
-        })).collect::<Vec<_>>()
-    })))
+    Ok(Json(MembersJson {
+        members: cards
+            .iter()
+            .map(|card| MemberJson {
+                username: card.username.clone(),
+                display_name: card.display_name.clone(),
+                account_key: card.account_key.to_hex(),
+            })
+            .collect(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A page of entries, newest first.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    before: Option<u64>,
+    /// Only entries before this sequence number.
+    #[param(minimum = 0)]
+    before: Option<i64>,
+    /// How many entries, 1 to 500 (100 when not given).
+    #[param(minimum = 1, maximum = 500, default = 100)]
     limit: Option<i64>,
+}
+
+/// A count or position from the query: 0 or more, as documented (the schema's integers are
+/// 64-bit signed, so a larger number is refused, not wrapped).
+fn non_negative(name: &str, value: Option<i64>) -> Result<Option<u64>, ApiError> {
+    value
+        .map(|value| {
+            u64::try_from(value).map_err(|_| {
+                api_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("{name} is 0 or more."),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// A page's `limit`: 1 to [`API_PAGE_ENTRIES_MAX`] (100 when not given); anything else is
@@ -398,39 +658,78 @@ fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
-/// `GET /api/v1/circles/{slug}/entries?before=&limit=`: the circle's ledger, newest first.
+/// A page of the circle's ledger, with the latest signed tree head.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Entries)]
+pub struct EntriesJson {
+    pub entries: Vec<EntryJson>,
+    /// Pass as `before` for the next (older) page; null on the last page.
+    pub next_before: Option<u64>,
+    pub tree_head: TreeHeadJson,
+}
+
+/// The node's signed summary of the whole log: any entry can be proven to be in it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TreeHead)]
+pub struct TreeHeadJson {
+    pub tree_size: u64,
+    /// The Merkle root over every entry, hex.
+    pub root: String,
+    pub timestamp_ms: i64,
+    /// The node's ed25519 signature over the head, hex.
+    pub signature: String,
+}
+
+/// The circle's ledger, newest first, with the latest signed tree head.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/entries", tag = "ledger",
+    params(SlugPath, PageQuery),
+    responses((status = 200, description = "A page of entries.", body = EntriesJson)))]
 pub async fn entries(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiQuery(query): ApiQuery<PageQuery>,
-) -> ApiResult {
+) -> ApiResult<EntriesJson> {
     let actor = actor(&state, &v, &slug).await?;
     let store = &state.services.store;
     let head = store.latest_tree_head(&actor.circle).await?;
     let limit = page_limit(query.limit)? as u64;
-    let before = query.before.unwrap_or(head.tree_size).min(head.tree_size);
+    let before = non_negative("before", query.before)?
+        .unwrap_or(head.tree_size)
+        .min(head.tree_size);
     let page = store.entries_before(&actor.circle, before, limit).await?;
     let from = before.saturating_sub(limit);
-    Ok(Json(json!({
-        "entries": entries_json(&state, &page),
-        "next_before": (from > 0).then_some(from),
-        "tree_head": {
-            "tree_size": head.tree_size,
-            "root": head.root.to_hex(),
-            "timestamp_ms": head.timestamp_ms,
-            "signature": head.signature.to_hex(),
-        }
-    })))
+    Ok(Json(EntriesJson {
+        entries: entries_json(&state, &page),
+        next_before: (from > 0).then_some(from),
+        tree_head: TreeHeadJson {
+            tree_size: head.tree_size,
+            root: head.root.to_hex(),
+            timestamp_ms: head.timestamp_ms,
+            signature: head.signature.to_hex(),
+        },
+    }))
 }
 
-/// `GET /api/v1/circles/{slug}/statement?before=&limit=`: my transfers, newest first.
+/// A page of my account's entries.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Statement)]
+pub struct StatementJson {
+    pub entries: Vec<EntryJson>,
+    /// Pass as `before` for the next (older) page; null on the last page.
+    pub next_before: Option<u64>,
+}
+
+/// My account's entries, newest first.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/statement", tag = "ledger",
+    params(SlugPath, PageQuery),
+    responses((status = 200, description = "A page of my entries.", body = StatementJson)))]
 pub async fn statement(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiQuery(query): ApiQuery<PageQuery>,
-) -> ApiResult {
+) -> ApiResult<StatementJson> {
     let actor = actor(&state, &v, &slug).await?;
     let keys = state
         .services
@@ -438,23 +737,36 @@ pub async fn statement(
         .member_keys(actor.circle.row_id, actor.user.id)
         .await?;
     let limit = page_limit(query.limit)?;
+    let before = non_negative("before", query.before)?;
     let page = state
         .services
         .store
-        .account_entries(&actor.circle, &keys, false, query.before, limit)
+        .account_entries(&actor.circle, &keys, false, before, limit)
         .await?;
-    Ok(Json(json!({
-        "entries": entries_json(&state, &page),
-        "next_before": (page.len() as i64 == limit).then(|| page.last().map(|s| s.entry.seq)).flatten(),
-    })))
+    Ok(Json(StatementJson {
+        entries: entries_json(&state, &page),
+        next_before: (page.len() as i64 == limit)
+            .then(|| page.last().map(|s| s.entry.seq))
+            .flatten(),
+    }))
 }
 
-/// `GET /api/v1/circles/{slug}/requests`: open payment requests I am part of.
+/// Open payment requests I am part of.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Requests)]
+pub struct RequestsJson {
+    /// The request-payment entries still open.
+    pub requests: Vec<EntryJson>,
+}
+
+/// Open payment requests I am part of (to pay or to be paid).
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/requests", tag = "ledger", params(SlugPath),
+    responses((status = 200, description = "Open requests.", body = RequestsJson)))]
 pub async fn requests(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> ApiResult {
+) -> ApiResult<RequestsJson> {
     let actor = actor(&state, &v, &slug).await?;
     let keys = state
         .services
@@ -466,52 +778,80 @@ pub async fn requests(
         .store
         .open_requests(&actor.circle, &keys, LIST_ENTRIES_MAX)
         .await?;
-    Ok(Json(json!({
-        "requests": entries_json(&state, &open)
-    })))
+    Ok(Json(RequestsJson {
+        requests: entries_json(&state, &open),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A payment or a payment request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = Payment)]
 pub struct PaymentBody {
     /// The payee's (or, for a request, the payer's) username.
     member: String,
+    /// In the circle's unit, as text ("12.50"); never a float.
     amount: String,
+    /// What it is for (at most 280 characters).
     #[serde(default)]
     memo: String,
 }
 
-#[derive(Debug, Serialize)]
-struct AppendedJson {
-    seq: u64,
-    hash: String,
-    duplicate: bool,
+/// The entry a call appended (or, for a retry, the entry the first call appended).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Appended)]
+pub struct AppendedJson {
+    pub seq: u64,
+    /// The entry's hash, hex.
+    pub hash: String,
+    /// True when this answers a retry: the entry was already there and nothing was written.
+    pub duplicate: bool,
 }
 
-fn appended(appended: commons_ledger::store::Appended) -> Json<Value> {
-    Json(json!(AppendedJson {
-        seq: appended.seq,
-        hash: appended.hash.to_hex(),
-        duplicate: appended.duplicate,
-    }))
+impl From<commons_ledger::store::Appended> for AppendedJson {
+    fn from(appended: commons_ledger::store::Appended) -> Self {
+        AppendedJson {
+            seq: appended.seq,
+            hash: appended.hash.to_hex(),
+            duplicate: appended.duplicate,
+        }
+    }
 }
 
-/// `POST /api/v1/circles/{slug}/payments`: pay a member, signed by the node with my sealed key
-/// (only in a logged-in session, whose key is unsealed in memory).
+/// The `Idempotency-Key` header, as the document describes it.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// 16 to 64 letters, digits, - or _; the same for every retry of one payment. A retry with
+    /// the same key answers the first entry (with "duplicate": true) and never writes twice.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 16,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9_-]{16,64}$"
+    )]
+    #[allow(dead_code)]
+    idempotency_key: String,
+}
+
+/// Pay a member. Session only: the node signs with my unsealed key; with a token the answer
+/// is 409 sign_it_yourself.
+#[utoipa::path(post, path = "/api/v1/circles/{slug}/payments", tag = "ledger",
+    params(SlugPath, IdempotencyHeader), request_body = PaymentBody,
+    responses((status = 200, description = "The payment's entry.", body = AppendedJson)))]
 pub async fn pay(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PaymentBody>,
-) -> ApiResult {
+) -> ApiResult<AppendedJson> {
     let actor = actor(&state, &v, &slug).await?;
     let attempt = idempotency_key(&headers)?;
-    Ok(appended(
-        state
-            .services
-            .pay(&actor, &body.member, &body.amount, &body.memo, &attempt)
-            .await?,
-    ))
+    let done = state
+        .services
+        .pay(&actor, &body.member, &body.amount, &body.memo, &attempt)
+        .await?;
+    Ok(Json(done.into()))
 }
 
 /// The `Idempotency-Key` header every call that moves money must carry: a retry with the same
@@ -530,51 +870,83 @@ fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
         })
 }
 
-/// `POST /api/v1/circles/{slug}/payment-requests`: ask a member to pay me.
+/// Ask a member to pay me (`member` is who is asked to pay). Session only, as for payments.
+#[utoipa::path(post, path = "/api/v1/circles/{slug}/payment-requests", tag = "ledger",
+    params(SlugPath, IdempotencyHeader), request_body = PaymentBody,
+    responses((status = 200, description = "The request's entry.", body = AppendedJson)))]
 pub async fn request_payment(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PaymentBody>,
-) -> ApiResult {
+) -> ApiResult<AppendedJson> {
     let actor = actor(&state, &v, &slug).await?;
     let attempt = idempotency_key(&headers)?;
-    Ok(appended(
-        state
-            .services
-            .request_payment(&actor, &body.member, &body.amount, &body.memo, &attempt)
-            .await?,
-    ))
+    let done = state
+        .services
+        .request_payment(&actor, &body.member, &body.amount, &body.memo, &attempt)
+        .await?;
+    Ok(Json(done.into()))
 }
 
-/// `POST /api/v1/circles/{slug}/requests/{seq}/accept` and `.../decline`.
+/// How to answer a payment request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Answer {
+    /// Pay it.
+    Accept,
+    /// Close it unpaid.
+    Decline,
+}
+
+/// A circle's `{slug}`, a request's `{seq}` and the `{answer}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AnswerPath {
+    /// The circle's short name.
+    pub slug: String,
+    /// The request's entry.
+    pub seq: u64,
+    #[param(inline)]
+    pub answer: Answer,
+}
+
+/// Accept (pay) or decline a payment request made to me. Session only for accept, as for
+/// payments.
+#[utoipa::path(post, path = "/api/v1/circles/{slug}/requests/{seq}/{answer}", tag = "ledger",
+    params(AnswerPath),
+    responses((status = 200, description = "The answer's entry.", body = AppendedJson)))]
 pub async fn answer_request(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    ApiPath((slug, seq, answer)): ApiPath<(String, u64, String)>,
-) -> ApiResult {
+    ApiPath(AnswerPath { slug, seq, answer }): ApiPath<AnswerPath>,
+) -> ApiResult<AppendedJson> {
     let actor = actor(&state, &v, &slug).await?;
-    let result = match answer.as_str() {
-        "accept" => state.services.accept_request(&actor, seq).await?,
-        "decline" => state.services.close_request(&actor, seq).await?,
-        _ => return Err(api_error(StatusCode::NOT_FOUND, "not_found", "Not found.")),
+    let result = match answer {
+        Answer::Accept => state.services.accept_request(&actor, seq).await?,
+        Answer::Decline => state.services.close_request(&actor, seq).await?,
     };
-    Ok(appended(result))
+    Ok(Json(result.into()))
 }
 
-#[derive(Debug, Deserialize)]
+/// A request signed by the member's own key (docs/ledger-format.md).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SignedRequest)]
 pub struct SignedBody {
     /// The canonical request bytes, hex.
     request: String,
-    /// The author's ed25519 signature over them, hex.
+    /// The author's ed25519 signature over them, 128 hex digits.
     signature: String,
     /// The memo the request commits to, if any.
     memo: Option<MemoBody>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A memo and the salt its commitment in the request was made with.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SignedMemo)]
 pub struct MemoBody {
+    /// 32 hex digits.
     salt: String,
     text: String,
 }
@@ -650,13 +1022,17 @@ async fn rotation_allowed(
     Ok(())
 }
 
-/// `POST /api/v1/circles/{slug}/entries`: append a request signed by the member's own key.
+/// Append a request I signed myself (members who hold their own key; `commons pay --server`).
+/// The author must be my account key in this circle.
+#[utoipa::path(post, path = "/api/v1/circles/{slug}/entries", tag = "ledger",
+    params(SlugPath), request_body = SignedBody,
+    responses((status = 200, description = "The entry.", body = AppendedJson)))]
 pub async fn submit_signed(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<SignedBody>,
-) -> ApiResult {
+) -> ApiResult<AppendedJson> {
     let actor = actor(&state, &v, &slug).await?;
     let (signed, memo) = signed_of(&actor, body)?;
     rotation_allowed(&state, &actor, &signed).await?;
@@ -669,26 +1045,48 @@ pub async fn submit_signed(
     if rotates {
         state.services.reconcile_member(&actor).await?;
     }
-    Ok(appended(result))
+    Ok(Json(result.into()))
 }
 
 /// Most signed requests one batch takes (and the body limit applies as to any request).
 pub const ENTRIES_BATCH_MAX: usize = 500;
 
-#[derive(Debug, Deserialize)]
+/// Up to 500 requests signed by the member's own key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SignedBatch)]
 pub struct SignedBatchBody {
+    /// 1 to 500 signed requests.
     entries: Vec<SignedBody>,
 }
 
-/// `POST /api/v1/circles/{slug}/entries/batch`: append up to [`ENTRIES_BATCH_MAX`] requests
-/// signed by the member's own key. Each is checked and applied on its own, in order, exactly as
-/// if posted one after another; the answer lists each one's entry or error, in the same order.
+/// Each batch entry's outcome, in the order sent.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BatchResults)]
+pub struct BatchResultsJson {
+    pub results: Vec<BatchResultJson>,
+}
+
+/// One batch entry's outcome: its entry, or why it was refused.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = BatchResult)]
+pub enum BatchResultJson {
+    Appended(AppendedJson),
+    Refused(ErrorEnvelope),
+}
+
+/// Append up to 500 requests signed by my own key. Each is checked and applied on its own, in
+/// order, exactly as if posted one after another; the answer lists each one's entry or error,
+/// in the same order.
+#[utoipa::path(post, path = "/api/v1/circles/{slug}/entries/batch", tag = "ledger",
+    params(SlugPath), request_body = SignedBatchBody,
+    responses((status = 200, description = "Each entry's outcome.", body = BatchResultsJson)))]
 pub async fn submit_signed_batch(
     State(state): State<Arc<AppState>>,
     v: Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<SignedBatchBody>,
-) -> ApiResult {
+) -> ApiResult<BatchResultsJson> {
     let actor = actor(&state, &v, &slug).await?;
     if body.entries.is_empty() || body.entries.len() > ENTRIES_BATCH_MAX {
         return Err(api_error(
@@ -727,7 +1125,7 @@ pub async fn submit_signed_batch(
     if rotates {
         state.services.reconcile_member(&actor).await?;
     }
-    let results: Vec<Value> = malformed
+    let results: Vec<BatchResultJson> = malformed
         .into_iter()
         .map(|refused| {
             let outcome = match refused {
@@ -739,69 +1137,51 @@ pub async fn submit_signed_batch(
                 },
             };
             match outcome {
-                Ok(done) => json!(AppendedJson {
-                    seq: done.seq,
-                    hash: done.hash.to_hex(),
-                    duplicate: done.duplicate,
-                }),
-                Err(error) => error.as_json(),
+                Ok(done) => BatchResultJson::Appended(done.into()),
+                Err(error) => BatchResultJson::Refused(error.envelope()),
             }
         })
         .collect();
-    Ok(Json(json!({ "results": results })))
+    Ok(Json(BatchResultsJson { results }))
 }
 
-/// `GET /api/v1/circles/{slug}/entries/{seq}/proof?tree_size=`: an inclusion proof.
+/// An inclusion proof: the entry is leaf `seq` of the tree of `tree_size` entries.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Proof)]
+pub struct ProofJson {
+    pub seq: u64,
+    pub tree_size: u64,
+    /// The audit path (RFC 6962), hex hashes, from the leaf up.
+    pub path: Vec<String>,
+}
+
+/// The proof that an entry is in the tree of a signed tree head.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/entries/{seq}/proof", tag = "ledger",
+    params(SeqPath, ProofQuery),
+    responses((status = 200, description = "The inclusion proof.", body = ProofJson)))]
 pub async fn proof(
     State(state): State<Arc<AppState>>,
     v: Visitor,
-    ApiPath((slug, seq)): ApiPath<(String, u64)>,
+    ApiPath(SeqPath { slug, seq }): ApiPath<SeqPath>,
     ApiQuery(query): ApiQuery<ProofQuery>,
-) -> ApiResult {
+) -> ApiResult<ProofJson> {
     let actor = actor(&state, &v, &slug).await?;
     let store = &state.services.store;
     let head = store.latest_tree_head(&actor.circle).await?;
-    let tree_size = query.tree_size.unwrap_or(head.tree_size);
+    let tree_size = non_negative("tree_size", query.tree_size)?.unwrap_or(head.tree_size);
     let path: Vec<Hash> = store.inclusion_proof(&actor.circle, seq, tree_size).await?;
-    Ok(Json(json!({
-        "seq": seq,
-        "tree_size": tree_size,
-        "path": path.iter().map(|hash| hash.to_hex()).collect::<Vec<_>>(),
-    })))
+    Ok(Json(ProofJson {
+        seq,
+        tree_size,
+        path: path.iter().map(|hash| hash.to_hex()).collect(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Which tree the proof is for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProofQuery {
-    tree_size: Option<u64>,
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_api_route_is_documented_and_every_documented_path_exists() {
-        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).expect("valid JSON");
-        let documented: Vec<&String> = doc["paths"].as_object().expect("paths").keys().collect();
-        let source = include_str!("lib.rs");
-        let routes: Vec<&str> = source
-            .match_indices("\"/api/v1/")
-            .map(|(at, _)| {
-                let rest = &source[at + 1..];
-                &rest[..rest.find('"').unwrap_or(0)]
-            })
-            .filter(|path| *path != "/api/v1/openapi.json")
-            .collect();
-        assert!(routes.len() >= 10, "{routes:?}");
-        for route in &routes {
-            assert!(
-                documented.iter().any(|path| path == route),
-                "{route} is not in docs/openapi.json"
-            );
-        }
-        for path in documented {
-            assert!(
-                routes.contains(&path.as_str()),
-                "{path} is documented but not served"
-            );
-        }
-    }
+    /// The tree head's size (default: the latest tree head).
+    #[param(minimum = 0)]
+    tree_size: Option<i64>,
 }

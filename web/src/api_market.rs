@@ -1,6 +1,6 @@
 //! The market's JSON API under `/api/v1/circles/{slug}/…`: listings (search, create, read,
-//! matches with their scores) and deals. The same services as the pages; documented in
-//! `docs/openapi.json`.
+//! matches with their scores) and deals. The same services as the pages; every answer is a
+//! typed value the OpenAPI document ([`crate::api_doc`]) is generated from.
 
 #![allow(clippy::result_large_err)]
 
@@ -16,106 +16,381 @@ use commons_market::listing::{Kind, Side};
 use commons_market::matching::Match;
 use commons_market::store::{Listing, Message, StoredDeal};
 use commons_market::text::Language;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::api::{actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery, SlugPath};
 use crate::market::ListingInput;
 use crate::AppState;
 
-type ApiResult = Result<Json<Value>, ApiError>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
 
-fn listing_json(listing: &Listing, decimals: u8) -> Value {
-    let decimals = commons_ledger::amount::Decimals::new(u32::from(decimals)).ok();
-    let amount = listing.value.amount_minor();
-    json!({
-        "id": listing.id,
-        "owner": listing.owner,
-        "side": listing.side.as_str(),
-        "kind": listing.kind.as_str(),
-        "status": listing.status.as_str(),
-        "title": listing.title,
-        "description": listing.description,
-        "category": listing.category,
-        "tags": listing.tags,
-        "area": listing.area,
-        "value_kind": listing.value.kind().as_str(),
-        "amount_minor": amount,
-        "amount": amount.and_then(|a| decimals.map(|d| d.format(a))),
-        "availability": listing.availability,
-        "language": listing.language.code(),
-        "created_at_ms": listing.created_at_ms,
-        "updated_at_ms": listing.updated_at_ms,
-        "expires_at_ms": listing.expires_at_ms,
-        "event": listing.event.as_ref().map(|e| json!({
-            "starts": e.starts.to_input(),
-            "ends": e.ends.to_input(),
-            "place": e.place,
-            "online": e.online,
-            "capacity": e.capacity,
-            "going": listing.going,
-        })),
-    })
+/// Whether a listing offers something or asks for it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Side)]
+pub enum SideJson {
+    Offer,
+    Need,
 }
 
-fn match_json(found: &Match, listing: &Listing, decimals: u8) -> Value {
-    let f = &found.factors;
-    json!({
-        "score": found.score,
-        "factors": {
-            "text": f.text,
-            "category": f.category,
-            "kind": f.kind,
-            "tags": f.tags,
-            "area": f.area,
-            "recency": f.recency,
-            "availability": f.availability,
-            "balance_boost": f.balance_boost,
-        },
-        "listing": listing_json(listing, decimals),
-    })
-}
-
-fn deal_json(stored: &StoredDeal, messages: Option<&[Message]>) -> Value {
-    let d = &stored.deal;
-    let mut value = json!({
-        "id": d.id,
-        "listing": d.listing_id,
-        "owner": d.owner,
-        "responder": d.responder,
-        "payer": d.payer,
-        "payee": d.payee(),
-        "status": d.status.as_str(),
-        "terms": d.terms.as_ref().map(|t| json!({
-            "description": t.description,
-            "amount_minor": t.amount_minor,
-            "gift": t.amount_minor.is_none(),
-            "proposed_by": t.proposed_by,
-        })),
-        "payment_seq": d.payment_seq,
-        "reference": d.reference(),
-        "created_at_ms": stored.created_at_ms,
-        "updated_at_ms": stored.updated_at_ms,
-    });
-    if let Some(messages) = messages {
-        value["messages"] = json!(messages
-            .iter()
-            .map(|m| json!({"id": m.id, "author": m.author, "body": m.body, "created_at_ms": m.created_at_ms}))
-            .collect::<Vec<_>>());
+impl From<Side> for SideJson {
+    fn from(side: Side) -> Self {
+        match side {
+            Side::Offer => SideJson::Offer,
+            Side::Need => SideJson::Need,
+        }
     }
-    value
 }
 
-#[derive(Debug, Default, Deserialize)]
+impl From<SideJson> for Side {
+    fn from(side: SideJson) -> Self {
+        match side {
+            SideJson::Offer => Side::Offer,
+            SideJson::Need => Side::Need,
+        }
+    }
+}
+
+/// What a listing is about.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = Kind)]
+pub enum KindJson {
+    Thing,
+    Skill,
+    Knowledge,
+    Event,
+}
+
+impl From<Kind> for KindJson {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Thing => KindJson::Thing,
+            Kind::Skill => KindJson::Skill,
+            Kind::Knowledge => KindJson::Knowledge,
+            Kind::Event => KindJson::Event,
+        }
+    }
+}
+
+impl From<KindJson> for Kind {
+    fn from(kind: KindJson) -> Self {
+        match kind {
+            KindJson::Thing => Kind::Thing,
+            KindJson::Skill => Kind::Skill,
+            KindJson::Knowledge => Kind::Knowledge,
+            KindJson::Event => Kind::Event,
+        }
+    }
+}
+
+/// Whether a listing is shown: active, paused by its author, or closed.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ListingStatus)]
+pub enum ListingStatusJson {
+    Active,
+    Paused,
+    Closed,
+}
+
+impl From<commons_market::listing::Status> for ListingStatusJson {
+    fn from(status: commons_market::listing::Status) -> Self {
+        use commons_market::listing::Status;
+        match status {
+            Status::Active => ListingStatusJson::Active,
+            Status::Paused => ListingStatusJson::Paused,
+            Status::Closed => ListingStatusJson::Closed,
+        }
+    }
+}
+
+/// How a listing is valued: a fixed amount, per hour, by agreement, or a gift.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ValueKind)]
+pub enum ValueKindJson {
+    Fixed,
+    PerHour,
+    ByAgreement,
+    Gift,
+}
+
+impl From<commons_market::listing::ValueKind> for ValueKindJson {
+    fn from(kind: commons_market::listing::ValueKind) -> Self {
+        use commons_market::listing::ValueKind;
+        match kind {
+            ValueKind::Fixed => ValueKindJson::Fixed,
+            ValueKind::PerHour => ValueKindJson::PerHour,
+            ValueKind::ByAgreement => ValueKindJson::ByAgreement,
+            ValueKind::Gift => ValueKindJson::Gift,
+        }
+    }
+}
+
+/// An offer or a need.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Listing)]
+pub struct ListingJson {
+    pub id: i64,
+    /// The author's member id.
+    pub owner: i64,
+    pub side: SideJson,
+    pub kind: KindJson,
+    pub status: ListingStatusJson,
+    pub title: String,
+    /// Markdown.
+    pub description: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub area: String,
+    pub value_kind: ValueKindJson,
+    /// For fixed and per-hour values.
+    pub amount_minor: Option<i64>,
+    /// The same amount in the circle's unit, as text.
+    pub amount: Option<String>,
+    pub availability: String,
+    /// The language it is written in (en, fr, de, es, ...).
+    pub language: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub expires_at_ms: i64,
+    /// For events.
+    pub event: Option<EventJson>,
+    /// How well it fits the search (search results only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+}
+
+/// When and where an event is.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Event)]
+pub struct EventJson {
+    /// Local time, YYYY-MM-DDTHH:MM.
+    pub starts: String,
+    /// Local time, YYYY-MM-DDTHH:MM.
+    pub ends: String,
+    pub place: String,
+    pub online: bool,
+    /// How many places; null for no limit.
+    pub capacity: Option<u32>,
+    /// How many members hold a place.
+    pub going: i64,
+}
+
+impl ListingJson {
+    fn new(listing: &Listing, decimals: u8) -> ListingJson {
+        let decimals = commons_ledger::amount::Decimals::new(u32::from(decimals)).ok();
+        let amount = listing.value.amount_minor();
+        ListingJson {
+            id: listing.id,
+            owner: listing.owner,
+            side: listing.side.into(),
+            kind: listing.kind.into(),
+            status: listing.status.into(),
+            title: listing.title.clone(),
+            description: listing.description.clone(),
+            category: listing.category.clone(),
+            tags: listing.tags.clone(),
+            area: listing.area.clone(),
+            value_kind: listing.value.kind().into(),
+            amount_minor: amount,
+            amount: amount.and_then(|a| decimals.map(|d| d.format(a))),
+            availability: listing.availability.clone(),
+            language: listing.language.code().to_owned(),
+            created_at_ms: listing.created_at_ms,
+            updated_at_ms: listing.updated_at_ms,
+            expires_at_ms: listing.expires_at_ms,
+            event: listing.event.as_ref().map(|e| EventJson {
+                starts: e.starts.to_input(),
+                ends: e.ends.to_input(),
+                place: e.place.clone(),
+                online: e.online,
+                capacity: e.capacity,
+                going: listing.going,
+            }),
+            score: None,
+        }
+    }
+}
+
+/// A listing that fits another, with its score and what it is made of.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Match)]
+pub struct MatchJson {
+    pub score: f32,
+    pub factors: FactorsJson,
+    pub listing: ListingJson,
+}
+
+/// What a match's score is made of, each from 0 to 1 (the boost from 1).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Factors)]
+pub struct FactorsJson {
+    pub text: f32,
+    pub category: f32,
+    pub kind: f32,
+    pub tags: f32,
+    pub area: f32,
+    pub recency: f32,
+    pub availability: f32,
+    /// More for the member who would earn and is furthest below zero.
+    pub balance_boost: f32,
+}
+
+impl MatchJson {
+    fn new(found: &Match, listing: &Listing, decimals: u8) -> MatchJson {
+        let f = &found.factors;
+        MatchJson {
+            score: found.score,
+            factors: FactorsJson {
+                text: f.text,
+                category: f.category,
+                kind: f.kind,
+                tags: f.tags,
+                area: f.area,
+                recency: f.recency,
+                availability: f.availability,
+                balance_boost: f.balance_boost,
+            },
+            listing: ListingJson::new(listing, decimals),
+        }
+    }
+}
+
+/// Where a deal stands.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = DealStatus)]
+pub enum DealStatusJson {
+    Open,
+    Proposed,
+    Agreed,
+    Completed,
+    Cancelled,
+}
+
+impl From<commons_market::deal::Status> for DealStatusJson {
+    fn from(status: commons_market::deal::Status) -> Self {
+        use commons_market::deal::Status;
+        match status {
+            Status::Open => DealStatusJson::Open,
+            Status::Proposed => DealStatusJson::Proposed,
+            Status::Agreed => DealStatusJson::Agreed,
+            Status::Completed => DealStatusJson::Completed,
+            Status::Cancelled => DealStatusJson::Cancelled,
+        }
+    }
+}
+
+/// A deal between a listing's author and a member who answered it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Deal)]
+pub struct DealJson {
+    pub id: i64,
+    /// The listing's id.
+    pub listing: i64,
+    /// The listing's author (member id).
+    pub owner: i64,
+    /// The member who answered (member id).
+    pub responder: i64,
+    pub payer: i64,
+    pub payee: i64,
+    pub status: DealStatusJson,
+    /// The terms on the table, once proposed.
+    pub terms: Option<TermsJson>,
+    /// The payment's entry, once completed.
+    pub payment_seq: Option<u64>,
+    /// The payment's reference (`deal:ID`), for `commons pay --reference`.
+    pub reference: String,
+    /// Send as `version` with agree and complete: a change since is refused, never agreed to
+    /// unseen.
+    pub version: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// The conversation (one deal read on its own only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<MessageJson>>,
+}
+
+/// What is proposed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Terms)]
+pub struct TermsJson {
+    pub description: String,
+    /// Null for a gift.
+    pub amount_minor: Option<i64>,
+    pub gift: bool,
+    /// Who proposed them (member id).
+    pub proposed_by: i64,
+}
+
+/// One message in a deal's conversation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DealMessage)]
+pub struct MessageJson {
+    pub id: i64,
+    /// Member id.
+    pub author: i64,
+    pub body: String,
+    pub created_at_ms: i64,
+}
+
+impl DealJson {
+    fn new(stored: &StoredDeal, messages: Option<&[Message]>) -> DealJson {
+        let d = &stored.deal;
+        DealJson {
+            id: d.id,
+            listing: d.listing_id,
+            owner: d.owner,
+            responder: d.responder,
+            payer: d.payer,
+            payee: d.payee(),
+            status: d.status.into(),
+            terms: d.terms.as_ref().map(|t| TermsJson {
+                description: t.description.clone(),
+                amount_minor: t.amount_minor,
+                gift: t.amount_minor.is_none(),
+                proposed_by: t.proposed_by,
+            }),
+            payment_seq: d.payment_seq,
+            reference: d.reference(),
+            version: stored.version,
+            created_at_ms: stored.created_at_ms,
+            updated_at_ms: stored.updated_at_ms,
+            messages: messages.map(|messages| {
+                messages
+                    .iter()
+                    .map(|m| MessageJson {
+                        id: m.id,
+                        author: m.author,
+                        body: m.body.clone(),
+                        created_at_ms: m.created_at_ms,
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// A search of the circle's live listings.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListingsQuery {
+    /// Words to look for (stemmed, in the query's language).
     #[serde(default)]
     q: String,
-    side: Option<String>,
-    kind: Option<String>,
+    side: Option<SideJson>,
+    kind: Option<KindJson>,
     category: Option<String>,
     area: Option<String>,
+    /// How many results to skip.
     #[serde(default)]
+    #[param(maximum = 10000)]
     offset: usize,
+    /// How many results, 1 to 50 (20 when not given).
+    #[param(minimum = 1, maximum = 50, default = 20)]
     limit: Option<usize>,
     /// The language the query is written in (default: the member's).
     language: Option<String>,
@@ -129,44 +404,64 @@ fn member_language(v: &crate::session::Visitor, asked: Option<&str>) -> Language
     )
 }
 
-/// `GET /api/v1/circles/{slug}/listings`
+/// A page of search results.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Listings)]
+pub struct ListingsJson {
+    /// How many listings match in all.
+    pub total: usize,
+    pub offset: usize,
+    /// Each with its `score`.
+    pub listings: Vec<ListingJson>,
+}
+
+/// A query parameter outside its documented range: refused, never quietly changed.
+fn out_of_range(name: &str, most: usize) -> ApiError {
+    api_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        format!("{name} is from 1 to {most}."),
+    )
+}
+
+/// Most results one search may skip.
+pub const SEARCH_OFFSET_MAX: usize = 10_000;
+
+/// Search the circle's live offers and needs, best first.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/listings", tag = "market",
+    params(SlugPath, ListingsQuery),
+    responses((status = 200, description = "The listings found.", body = ListingsJson)))]
 pub async fn listings(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiQuery(query): ApiQuery<ListingsQuery>,
-) -> ApiResult {
+) -> ApiResult<ListingsJson> {
     let actor = actor(&state, &v, &slug).await?;
-    let invalid = |field: &str| {
-        api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("{field}: unknown value"),
-        )
-    };
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
+        return Err(out_of_range("limit", PAGE_LIMIT_MAX));
+    }
+    if query.offset > SEARCH_OFFSET_MAX {
+        return Err(api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("offset is from 0 to {SEARCH_OFFSET_MAX}."),
+        ));
+    }
     let search = Search {
         text: query.q.clone(),
         language: Some(member_language(&v, query.language.as_deref())),
         filters: Filters {
-            side: query
-                .side
-                .as_deref()
-                .map(Side::parse)
-                .transpose()
-                .map_err(|_| invalid("side"))?,
-            kind: query
-                .kind
-                .as_deref()
-                .map(Kind::parse)
-                .transpose()
-                .map_err(|_| invalid("kind"))?,
+            side: query.side.map(Side::from),
+            kind: query.kind.map(Kind::from),
             category: query.category.clone().filter(|c| !c.is_empty()),
             area: query.area.clone().filter(|a| !a.is_empty()),
             owner: None,
             include_inactive: false,
         },
         offset: query.offset,
-        limit: query.limit.unwrap_or(20).min(PAGE_LIMIT_MAX),
+        limit,
         now_ms: now_ms(),
     };
     let page = state
@@ -183,23 +478,29 @@ pub async fn listings(
         .await
         .map_err(crate::services::ActionError::from)?;
     let decimals = actor.circle.decimals;
-    Ok(Json(json!({
-        "total": page.total,
-        "offset": search.offset,
-        "listings": listings.iter().filter_map(|listing| {
-            let hit = page.hits.iter().find(|hit| hit.id == listing.id)?;
-            let mut value = listing_json(listing, decimals);
-            value["score"] = json!(hit.score);
-            Some(value)
-        }).collect::<Vec<_>>(),
-    })))
+    Ok(Json(ListingsJson {
+        total: page.total,
+        offset: search.offset,
+        listings: listings
+            .iter()
+            .filter_map(|listing| {
+                let hit = page.hits.iter().find(|hit| hit.id == listing.id)?;
+                let mut found = ListingJson::new(listing, decimals);
+                found.score = Some(hit.score);
+                Some(found)
+            })
+            .collect(),
+    }))
 }
 
 /// A listing as the API takes it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewListing)]
 pub struct ListingBody {
+    #[schema(value_type = SideJson)]
     side: String,
+    #[schema(value_type = KindJson)]
     kind: String,
     title: String,
     #[serde(default)]
@@ -213,6 +514,7 @@ pub struct ListingBody {
     /// "latitude, longitude", rounded to about a kilometre; never shown to others.
     #[serde(default)]
     location: String,
+    #[schema(value_type = ValueKindJson)]
     value_kind: String,
     /// In the circle's unit, as text ("1.5").
     #[serde(default)]
@@ -221,13 +523,18 @@ pub struct ListingBody {
     availability: String,
     expires_in_days: Option<i64>,
     language: Option<String>,
+    /// For events.
     event: Option<EventBody>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// When and where an event is, as the API takes it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewEvent)]
 pub struct EventBody {
+    /// Local time, YYYY-MM-DDTHH:MM.
     starts: String,
+    /// Local time, YYYY-MM-DDTHH:MM.
     ends: String,
     #[serde(default)]
     place: String,
@@ -236,7 +543,10 @@ pub struct EventBody {
     capacity: Option<u32>,
 }
 
-/// `POST /api/v1/circles/{slug}/listings`
+/// Post an offer or a need.
+#[utoipa::path(post, path = "/api/v1/circles/{slug}/listings", tag = "market",
+    params(SlugPath), request_body = ListingBody,
+    responses((status = 201, description = "The listing.", body = ListingJson)))]
 pub async fn create_listing(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
@@ -292,57 +602,102 @@ pub async fn create_listing(
     let listing = state.services.create_listing(&actor, &draft).await?;
     Ok((
         StatusCode::CREATED,
-        Json(listing_json(&listing, actor.circle.decimals)),
+        Json(ListingJson::new(&listing, actor.circle.decimals)),
     )
         .into_response())
 }
 
-/// `GET /api/v1/circles/{slug}/listings/{id}`
+/// A circle's `{slug}` and a listing's or deal's `{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdPath {
+    /// The circle's short name.
+    pub slug: String,
+    /// The listing's or deal's id.
+    pub id: i64,
+}
+
+/// One listing.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/listings/{id}", tag = "market",
+    params(IdPath),
+    responses((status = 200, description = "The listing.", body = ListingJson)))]
 pub async fn listing(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    ApiPath((slug, id)): ApiPath<(String, i64)>,
-) -> ApiResult {
+    ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
+) -> ApiResult<ListingJson> {
     let actor = actor(&state, &v, &slug).await?;
     let listing = state.services.listing(&actor, id).await?;
-    Ok(Json(listing_json(&listing, actor.circle.decimals)))
+    Ok(Json(ListingJson::new(&listing, actor.circle.decimals)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// How many matches.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MatchesQuery {
+    /// 1 to 50 (10 when not given).
+    #[param(minimum = 1, maximum = 50, default = 10)]
     limit: Option<usize>,
 }
 
-/// `GET /api/v1/circles/{slug}/listings/{id}/matches`
+/// A listing's matches, best first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Matches)]
+pub struct MatchesJson {
+    /// The listing's id.
+    pub listing: i64,
+    pub matches: Vec<MatchJson>,
+}
+
+/// The listings that fit one of mine (its author only: scores say something about other
+/// members' listings that others need not read).
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/listings/{id}/matches", tag = "market",
+    params(IdPath, MatchesQuery),
+    responses(
+        (status = 200, description = "The matches.", body = MatchesJson),
+        (status = 403, description = "Not my listing (forbidden).", body = crate::api::ErrorEnvelope),
+    ))]
 pub async fn matches(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
     ApiQuery(query): ApiQuery<MatchesQuery>,
-) -> ApiResult {
+) -> ApiResult<MatchesJson> {
     let actor = actor(&state, &v, &slug).await?;
     // A listing's matches are its author's, as on the pages: scores say something about
     // other members' listings (how near, how fitting) that others need not read.
     if state.services.listing(&actor, id).await?.owner != actor.user.id {
         return Err(crate::services::ActionError::Forbidden.into());
     }
-    let limit = query
-        .limit
-        .unwrap_or(10)
-        .min(commons_market::matching::MATCHES_MAX);
+    let limit = query.limit.unwrap_or(10);
+    if !(1..=commons_market::matching::MATCHES_MAX).contains(&limit) {
+        return Err(out_of_range("limit", commons_market::matching::MATCHES_MAX));
+    }
     let found = state.services.matches_for(&actor, id, limit).await?;
-    Ok(Json(json!({
-        "listing": id,
-        "matches": found.iter().map(|(m, l)| match_json(m, l, actor.circle.decimals)).collect::<Vec<_>>(),
-    })))
+    Ok(Json(MatchesJson {
+        listing: id,
+        matches: found
+            .iter()
+            .map(|(m, l)| MatchJson::new(m, l, actor.circle.decimals))
+            .collect(),
+    }))
 }
 
-/// `GET /api/v1/circles/{slug}/deals`
+/// My deals.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Deals)]
+pub struct DealsJson {
+    pub deals: Vec<DealJson>,
+}
+
+/// The deals I am part of.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/deals", tag = "market", params(SlugPath),
+    responses((status = 200, description = "My deals.", body = DealsJson)))]
 pub async fn deals(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
     ApiPath(slug): ApiPath<String>,
-) -> ApiResult {
+) -> ApiResult<DealsJson> {
     let actor = actor(&state, &v, &slug).await?;
     let deals = state
         .services
@@ -350,14 +705,18 @@ pub async fn deals(
         .deals_of(actor.circle.row_id, actor.user.id)
         .await
         .map_err(crate::services::ActionError::from)?;
-    Ok(Json(
-        json!({ "deals": deals.iter().map(|d| deal_json(d, None)).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(DealsJson {
+        deals: deals.iter().map(|d| DealJson::new(d, None)).collect(),
+    }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// What a deal action takes: `message` to open a deal or write in it; `description`,
+/// `amount` and `gift` to propose terms; `version` to agree or complete; `thanks` to thank.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DealAction)]
 pub struct DealBody {
+    /// At most 2,000 characters.
     #[serde(default)]
     message: String,
     #[serde(default)]
@@ -374,59 +733,91 @@ pub struct DealBody {
     version: Option<i64>,
 }
 
-/// `POST /api/v1/circles/{slug}/listings/{id}/deals`
+/// Answer a listing: open a deal with its author, with a first `message`.
+#[utoipa::path(post, path = "/api/v1/circles/{slug}/listings/{id}/deals", tag = "market",
+    params(IdPath), request_body = DealBody,
+    responses((status = 201, description = "The deal.", body = DealJson)))]
 pub async fn open_deal(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    ApiPath((slug, id)): ApiPath<(String, i64)>,
+    ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
     ApiJson(body): ApiJson<DealBody>,
 ) -> Result<Response, ApiError> {
     let actor = actor(&state, &v, &slug).await?;
     let stored = state.services.open_deal(&actor, id, &body.message).await?;
-    Ok((StatusCode::CREATED, Json(deal_json(&stored, None))).into_response())
+    Ok((StatusCode::CREATED, Json(DealJson::new(&stored, None))).into_response())
 }
 
-/// `GET /api/v1/circles/{slug}/deals/{id}`
+/// One of my deals, with its conversation.
+#[utoipa::path(get, path = "/api/v1/circles/{slug}/deals/{id}", tag = "market",
+    params(IdPath),
+    responses((status = 200, description = "The deal.", body = DealJson)))]
 pub async fn deal(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    ApiPath((slug, id)): ApiPath<(String, i64)>,
-) -> ApiResult {
+    ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
+) -> ApiResult<DealJson> {
     let actor = actor(&state, &v, &slug).await?;
     let (card, messages, _) = state.services.deal_page(&actor, id).await?;
-    Ok(Json(deal_json(&card.stored, Some(&messages))))
+    Ok(Json(DealJson::new(&card.stored, Some(&messages))))
 }
 
-/// `POST /api/v1/circles/{slug}/deals/{id}/{action}`: message, terms, agree, complete,
-/// cancel, thanks. Completing pays from the member's sealed key (page session or token with
-/// an unlocked key); members who hold their own key pay with `commons pay` and a reference.
+/// What to do with a deal.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DealActionName {
+    Message,
+    Terms,
+    Agree,
+    Complete,
+    Cancel,
+    Thanks,
+}
+
+/// A circle's `{slug}`, a deal's `{id}` and the `{action}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DealActionPath {
+    /// The circle's short name.
+    pub slug: String,
+    /// The deal's id.
+    pub id: i64,
+    #[param(inline)]
+    pub action: DealActionName,
+}
+
+/// Act on a deal: message, terms, agree, complete, cancel, thanks. Completing pays from my
+/// sealed key (a page session); members who hold their own key pay with `commons pay` and
+/// the deal's reference.
+#[utoipa::path(post, path = "/api/v1/circles/{slug}/deals/{id}/{action}", tag = "market",
+    params(DealActionPath), request_body = DealBody,
+    responses((status = 200, description = "The deal after the action.", body = DealJson)))]
 pub async fn deal_action(
     State(state): State<Arc<AppState>>,
     v: crate::session::Visitor,
-    ApiPath((slug, id, action)): ApiPath<(String, i64, String)>,
+    ApiPath(DealActionPath { slug, id, action }): ApiPath<DealActionPath>,
     ApiJson(body): ApiJson<DealBody>,
-) -> ApiResult {
+) -> ApiResult<DealJson> {
     let actor = actor(&state, &v, &slug).await?;
     let services = &state.services;
-    match action.as_str() {
-        "message" => services.deal_message(&actor, id, &body.message).await?,
-        "terms" => {
+    match action {
+        DealActionName::Message => services.deal_message(&actor, id, &body.message).await?,
+        DealActionName::Terms => {
             services
                 .propose_terms(&actor, id, &body.description, &body.amount, body.gift)
                 .await?;
         }
-        "agree" => {
+        DealActionName::Agree => {
             services.agree_terms(&actor, id, body.version).await?;
         }
-        "complete" => {
+        DealActionName::Complete => {
             services.complete_deal(&actor, id, body.version).await?;
         }
-        "cancel" => {
+        DealActionName::Cancel => {
             services.cancel_deal(&actor, id).await?;
         }
-        "thanks" => services.thank(&actor, id, &body.thanks).await?,
-        _ => return Err(api_error(StatusCode::NOT_FOUND, "not_found", "Not found.")),
+        DealActionName::Thanks => services.thank(&actor, id, &body.thanks).await?,
     }
     let (card, messages, _) = services.deal_page(&actor, id).await?;
-    Ok(Json(deal_json(&card.stored, Some(&messages))))
+    Ok(Json(DealJson::new(&card.stored, Some(&messages))))
 }

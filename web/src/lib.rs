@@ -4,6 +4,7 @@
 //! `views` only render, `custody` seals keys, `session` knows who is asking, `i18n` translates.
 
 pub mod api;
+pub mod api_doc;
 pub mod api_governance;
 pub mod api_market;
 pub mod assets;
@@ -473,6 +474,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_millis(state.config.request_timeout_ms),
         ))
+        // Under /api/, the layers' own refusals (CSRF, too large, timeout) answer the envelope.
+        .layer(middleware::from_fn(api::envelope_layer))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(
             |request: &Request| {

@@ -1,0 +1,276 @@
+//! The API's OpenAPI document, generated from the handlers' `#[utoipa::path]` annotations and
+//! the answer types themselves, so it cannot drift from the code; served at
+//! `/api/v1/openapi.json` and kept as `docs/openapi.json` (a test keeps the two equal).
+//!
+//! The error answers every operation can give follow from what it reads, in one place
+//! ([`Rejections`]): the extractors ([`crate::api::ApiJson`], [`crate::api::ApiPath`],
+//! [`crate::api::ApiQuery`]), the session layer (tokens, CSRF) and the services' refusals.
+
+use std::sync::LazyLock;
+
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response};
+use utoipa::{Modify, OpenApi};
+
+/// The document as served, computed once.
+pub static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
+    let mut text = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    text.push('\n');
+    text
+});
+
+const DESCRIPTION: &str = "The members' JSON API of a Commons node. Authenticate with an API \
+token made on the settings page (`Authorization: Bearer TOKEN`) or with the page session cookie \
+plus the `x-csrf-token` header. Amounts are integers of minor units in answers and decimal \
+strings in requests; never floats. A member only ever sees circles they are an active member \
+of: every other circle answers 404. Calls that move money (payments, payment requests) need an \
+Idempotency-Key header: a retry with the same key answers the first entry and never pays twice. \
+Every error, including a malformed body, a wrong content type and a bad path, answers \
+`{\"error\": {\"code\", \"message\"}}`.";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Commons Platform API", version = "1", description = DESCRIPTION),
+    paths(
+        crate::api::circles,
+        crate::api::circle,
+        crate::api::members,
+        crate::api::entries,
+        crate::api::submit_signed,
+        crate::api::submit_signed_batch,
+        crate::api::proof,
+        crate::api::statement,
+        crate::api::requests,
+        crate::api::answer_request,
+        crate::api::pay,
+        crate::api::request_payment,
+        crate::api_market::listings,
+        crate::api_market::create_listing,
+        crate::api_market::listing,
+        crate::api_market::matches,
+        crate::api_market::open_deal,
+        crate::api_market::deals,
+        crate::api_market::deal,
+        crate::api_market::deal_action,
+        crate::api_governance::list,
+        crate::api_governance::show,
+        crate::api_governance::ballot,
+        crate::api_governance::ballots,
+    ),
+    components(schemas(crate::api::ErrorEnvelope)),
+    modifiers(&Security, &Rejections),
+    security(("token" = []), ("session" = [])),
+    tags(
+        (name = "ledger", description = "Circles, members, the signed ledger, payments and payment requests."),
+        (name = "market", description = "Offers, needs, events, their matches, and deals between members."),
+        (name = "decisions", description = "Proposals, their voting rounds, ballots and receipts."),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+/// The two ways to authenticate.
+#[derive(Debug)]
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.security_schemes.insert(
+            "token".into(),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token from the settings page. Read-only tokens answer 403 \
+                         (code token_scope) to anything but GET and HEAD; a token bound to one \
+                         circle sees only that circle (others answer 404); expired or revoked \
+                         tokens answer 401. Tokens work only under /api/v1.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.security_schemes.insert(
+            "session".into(),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "commons_session",
+                "The page session (`__Host-commons_session` behind HTTPS); every call but GET \
+                 and HEAD also needs the `x-csrf-token` header.",
+            ))),
+        );
+    }
+}
+
+/// The error answers, each a shared response whose body is the error envelope: the status,
+/// its name in `components.responses`, and which codes it carries.
+const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
+    ("400", "BadRequest", "The request is malformed: a body that is not JSON (code malformed), a query parameter that is not valid (invalid_query), or a missing or malformed Idempotency-Key header (idempotency_key)."),
+    ("401", "Unauthenticated", "No valid API token or session (code unauthenticated)."),
+    ("403", "Forbidden", "Not allowed: a read-only token (token_scope), a session call without the x-csrf-token header (csrf), an action this member may not take (forbidden, not_your_key)."),
+    ("404", "NotFound", "No such circle among mine, or no such item in it, or a path that does not parse (not_found)."),
+    ("409", "Conflict", "The node cannot do this now as asked: it cannot sign for this member here (sign_it_yourself, key_lost)."),
+    ("413", "PayloadTooLarge", "The body is larger than the node takes (too_large)."),
+    ("415", "UnsupportedMediaType", "The body is not sent as application/json (unsupported_media_type)."),
+    ("422", "Unprocessable", "The body has the wrong fields (invalid), or the circle's rules refuse the action (insufficient_credit, ceiling_exceeded, not_a_member, bad_signature, nonce_reused, wrong_circle, batch_size, refused, ...); the message says what happened, with the numbers, and what to do."),
+    ("503", "Busy", "The circle is busy; nothing was changed. Try again (busy)."),
+];
+
+/// Adds to every operation the error answers it can give, from what it reads: every call can
+/// be unauthenticated (401) or name a circle or item that is not mine (404); a query or header
+/// can be malformed (400); a body can be malformed, too large, of the wrong type or have the
+/// wrong fields (400, 413, 415, 422); a call that acts can be forbidden, conflict, be refused
+/// by the circle's rules or find the circle busy (403, 409, 422, 503).
+#[derive(Debug)]
+struct Rejections;
+
+impl Modify for Rejections {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, description) in ERROR_RESPONSES {
+            let mut response = Response::new(*description);
+            response.content.insert(
+                "application/json".into(),
+                Content::new(Some(Ref::from_schema_name("Error"))),
+            );
+            components
+                .responses
+                .insert((*name).into(), RefOr::T(response));
+        }
+        for item in openapi.paths.paths.values_mut() {
+            add_rejections(item);
+        }
+    }
+}
+
+fn add_rejections(item: &mut PathItem) {
+    if let Some(operation) = item.get.as_mut() {
+        add_statuses(operation, false);
+    }
+    if let Some(operation) = item.post.as_mut() {
+        add_statuses(operation, true);
+    }
+}
+
+fn add_statuses(operation: &mut Operation, acts: bool) {
+    let reads_parameters = operation.parameters.iter().flatten().any(|parameter| {
+        !matches!(
+            parameter.parameter_in,
+            utoipa::openapi::path::ParameterIn::Path
+        )
+    });
+    let reads_body = operation.request_body.is_some();
+    let mut statuses = vec!["401", "404"];
+    if reads_parameters || reads_body {
+        statuses.push("400");
+    }
+    if reads_body {
+        statuses.extend(["413", "415", "422"]);
+    }
+    if acts {
+        statuses.extend(["403", "409", "422", "503"]);
+    }
+    for status in statuses {
+        let name = ERROR_RESPONSES
+            .iter()
+            .find(|(code, _, _)| *code == status)
+            .map(|(_, name, _)| *name)
+            .expect("every status used has a shared response");
+        operation
+            .responses
+            .responses
+            .entry(status.into())
+            .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
+    }
+}
+
+/// Which `(method, path)` pairs the document describes, for the test that keeps it and the
+/// router in step.
+pub fn documented_operations() -> Vec<(String, String)> {
+    let doc = ApiDoc::openapi();
+    let mut found = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        if item.get.is_some() {
+            found.push(("GET".to_owned(), path.clone()));
+        }
+        if item.post.is_some() {
+            found.push(("POST".to_owned(), path.clone()));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The operations the router serves under `/api/v1` (read from its source: each
+    /// `.route("/api/v1/…", get(…).post(…))`), without the document itself.
+    fn served_operations() -> Vec<(String, String)> {
+        let source = include_str!("lib.rs");
+        let mut found = Vec::new();
+        for (at, _) in source.match_indices("\"/api/v1/") {
+            let rest = &source[at + 1..];
+            let path = &rest[..rest.find('"').expect("the path's end")];
+            let end = [".route(", ".fallback(", ".layer("]
+                .iter()
+                .filter_map(|next| rest.find(next))
+                .min()
+                .unwrap_or(rest.len());
+            let handlers = &rest[..end];
+            if path == "/api/v1/openapi.json" {
+                continue;
+            }
+            for (method, call) in [("GET", "get("), ("POST", "post(")] {
+                if handlers.contains(call) {
+                    found.push((method.to_owned(), path.to_owned()));
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_api_route_is_documented_and_every_documented_operation_is_served() {
+        let served = served_operations();
+        assert!(served.len() >= 20, "{served:?}");
+        let mut documented = documented_operations();
+        documented.sort();
+        assert_eq!(served, documented);
+    }
+
+    /// `docs/openapi.json` is the generated document, byte for byte. After changing the API,
+    /// refresh it with `UPDATE_OPENAPI=1 cargo test -p commons-web openapi`.
+    #[test]
+    fn docs_openapi_json_is_the_generated_document() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, OPENAPI_JSON.as_str()).expect("docs/openapi.json is writable");
+        }
+        let kept = std::fs::read_to_string(path).expect("docs/openapi.json exists");
+        assert!(
+            kept == *OPENAPI_JSON,
+            "docs/openapi.json differs from the generated document: run \
+             UPDATE_OPENAPI=1 cargo test -p commons-web openapi"
+        );
+    }
+
+    #[test]
+    fn every_operation_documents_the_error_envelope_for_401_and_404() {
+        let doc: serde_json::Value =
+            serde_json::from_str(&OPENAPI_JSON).expect("the document is JSON");
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("an item") {
+                for status in ["401", "404"] {
+                    assert!(
+                        operation["responses"][status]["$ref"].is_string(),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+        }
+    }
+}
