@@ -3,8 +3,8 @@
 //! `/api/v1/openapi.json` and kept as `docs/openapi.json` (a test keeps the two equal).
 //!
 //! The error answers every operation can give follow from what it reads, in one place
-//! ([`Rejections`]): the extractors ([`crate::api::ApiJson`], [`crate::api::ApiPath`],
-//! [`crate::api::ApiQuery`]), the session layer (tokens, CSRF) and the services' refusals.
+//! ([`Rejections`]): the extractors ([`crate::http::api::ApiJson`], [`crate::http::api::ApiPath`],
+//! [`crate::http::api::ApiQuery`]), the session layer (tokens, CSRF) and the services' refusals.
 
 use std::sync::LazyLock;
 
@@ -60,7 +60,7 @@ Every error, including a malformed body, a wrong content type and a bad path, an
         crate::api_governance::ballot,
         crate::api_governance::ballots,
     ),
-    components(schemas(crate::api::ErrorEnvelope)),
+    components(schemas(crate::http::api::ErrorEnvelope)),
     modifiers(&Security, &Rejections),
     security(("token" = []), ("session" = [])),
     tags(

@@ -19,11 +19,11 @@ use commons_ledger::keys::{decode_hex_vec, Signature};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery, SlugPath};
 use crate::governance::{RoundView, LIVE_COUNT_BALLOTS_MAX};
+use crate::http::api::{
+    actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, SlugPath,
+};
 use crate::AppState;
-
-type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Where a proposal is in its life.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -218,7 +218,7 @@ pub struct ProposalsJson {
     responses((status = 200, description = "The proposals.", body = ProposalsJson)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(slug): ApiPath<String>,
 ) -> ApiResult<ProposalsJson> {
     let actor = actor(&state, &v, &slug).await?;
@@ -291,7 +291,7 @@ pub struct NumberPath {
     responses((status = 200, description = "The proposal.", body = ProposalDetailJson)))]
 pub async fn show(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(NumberPath { slug, number }): ApiPath<NumberPath>,
 ) -> ApiResult<ProposalDetailJson> {
     let actor = actor(&state, &v, &slug).await?;
@@ -355,7 +355,7 @@ pub struct BallotReceiptJson {
     responses((status = 201, description = "The receipt.", body = BallotReceiptJson)))]
 pub async fn ballot(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(NumberPath { slug, number }): ApiPath<NumberPath>,
     ApiJson(body): ApiJson<BallotBody>,
 ) -> Result<(StatusCode, Json<BallotReceiptJson>), ApiError> {
@@ -411,7 +411,7 @@ pub struct RoundQuery {
         content_type = "application/jsonl", body = String)))]
 pub async fn ballots(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(NumberPath { slug, number }): ApiPath<NumberPath>,
     ApiQuery(query): ApiQuery<RoundQuery>,
 ) -> Result<Response, ApiError> {

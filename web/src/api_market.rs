@@ -19,11 +19,11 @@ use commons_market::text::Language;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery, SlugPath};
+use crate::http::api::{
+    actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, SlugPath,
+};
 use crate::market::ListingInput;
 use crate::AppState;
-
-type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Whether a listing offers something or asks for it.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -396,7 +396,7 @@ pub struct ListingsQuery {
     language: Option<String>,
 }
 
-fn member_language(v: &crate::session::Visitor, asked: Option<&str>) -> Language {
+fn member_language(v: &crate::http::session::Visitor, asked: Option<&str>) -> Language {
     Language::from_tag(
         asked
             .or(v.user.as_ref().and_then(|u| u.language.as_deref()))
@@ -433,7 +433,7 @@ pub const SEARCH_OFFSET_MAX: usize = 10_000;
     responses((status = 200, description = "The listings found.", body = ListingsJson)))]
 pub async fn listings(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiQuery(query): ApiQuery<ListingsQuery>,
 ) -> ApiResult<ListingsJson> {
@@ -549,7 +549,7 @@ pub struct EventBody {
     responses((status = 201, description = "The listing.", body = ListingJson)))]
 pub async fn create_listing(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<ListingBody>,
 ) -> Result<Response, ApiError> {
@@ -623,7 +623,7 @@ pub struct IdPath {
     responses((status = 200, description = "The listing.", body = ListingJson)))]
 pub async fn listing(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
 ) -> ApiResult<ListingJson> {
     let actor = actor(&state, &v, &slug).await?;
@@ -655,11 +655,11 @@ pub struct MatchesJson {
     params(IdPath, MatchesQuery),
     responses(
         (status = 200, description = "The matches.", body = MatchesJson),
-        (status = 403, description = "Not my listing (forbidden).", body = crate::api::ErrorEnvelope),
+        (status = 403, description = "Not my listing (forbidden).", body = crate::http::api::ErrorEnvelope),
     ))]
 pub async fn matches(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
     ApiQuery(query): ApiQuery<MatchesQuery>,
 ) -> ApiResult<MatchesJson> {
@@ -695,7 +695,7 @@ pub struct DealsJson {
     responses((status = 200, description = "My deals.", body = DealsJson)))]
 pub async fn deals(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(slug): ApiPath<String>,
 ) -> ApiResult<DealsJson> {
     let actor = actor(&state, &v, &slug).await?;
@@ -739,7 +739,7 @@ pub struct DealBody {
     responses((status = 201, description = "The deal.", body = DealJson)))]
 pub async fn open_deal(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
     ApiJson(body): ApiJson<DealBody>,
 ) -> Result<Response, ApiError> {
@@ -754,7 +754,7 @@ pub async fn open_deal(
     responses((status = 200, description = "The deal.", body = DealJson)))]
 pub async fn deal(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
 ) -> ApiResult<DealJson> {
     let actor = actor(&state, &v, &slug).await?;
@@ -794,7 +794,7 @@ pub struct DealActionPath {
     responses((status = 200, description = "The deal after the action.", body = DealJson)))]
 pub async fn deal_action(
     State(state): State<Arc<AppState>>,
-    v: crate::session::Visitor,
+    v: crate::http::session::Visitor,
     ApiPath(DealActionPath { slug, id, action }): ApiPath<DealActionPath>,
     ApiJson(body): ApiJson<DealBody>,
 ) -> ApiResult<DealJson> {

@@ -11,14 +11,14 @@ use axum::Form;
 use commons_governance::policy::{Proposers, Step};
 use serde::Deserialize;
 
-use crate::error::AppError;
 use crate::governance::{PauseOutcome, ProposalInput};
+use crate::http::error::AppError;
+use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::routes::{
     actor_for, form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given,
     AppState_, PageResult,
 };
 use crate::services::{ActionError, Actor};
-use crate::session::{redirect_with_flash, Flash, Visitor};
 use crate::views::governance::{self as views, ProposalFormPage, ProposalPage};
 use crate::views::FormErrors;
 use crate::AppState;

@@ -11,9 +11,10 @@ pub mod assets;
 pub mod custody;
 pub mod db;
 pub mod demo;
-pub mod error;
+
 pub mod governance;
 pub mod governance_routes;
+pub mod http;
 pub mod i18n;
 pub mod limits;
 pub mod market;
@@ -21,7 +22,7 @@ pub mod market_routes;
 pub mod names;
 pub mod routes;
 pub mod services;
-pub mod session;
+
 pub mod views;
 
 use std::net::SocketAddr;
@@ -46,11 +47,11 @@ use tower_http::trace::TraceLayer;
 
 use crate::custody::KdfCost;
 use crate::db::NodeDb;
-use crate::error::ErrorPage;
+use crate::http::error::ErrorPage;
+use crate::http::session::Visitor;
 use crate::i18n::Catalogues;
 use crate::limits::PasswordLimits;
 use crate::services::{Keyring, Services};
-use crate::session::Visitor;
 
 /// How the web space runs.
 #[derive(Debug, Clone)]
@@ -98,7 +99,7 @@ pub struct AppState {
     /// Sign-ups (joining, asking to join) per client address: each costs two argon2 runs.
     pub signup_limits: PasswordLimits,
     /// Single-use tokens of photo uploads.
-    pub upload_tokens: session::UploadTokens,
+    pub upload_tokens: http::session::UploadTokens,
     /// Rendered parts of pages that are the same for every member, remembered until they change.
     pub views: Views,
 }
@@ -154,7 +155,7 @@ impl AppState {
                 audits: Default::default(),
             },
             signup_limits: PasswordLimits::new(config.signups_per_minute),
-            upload_tokens: session::UploadTokens::default(),
+            upload_tokens: http::session::UploadTokens::default(),
             views: Views::default(),
             catalogues: Catalogues::load(),
             csrf_secret,
@@ -418,7 +419,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn(error_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            session::visitor_layer,
+            http::session::visitor_layer,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
@@ -475,7 +476,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             Duration::from_millis(state.config.request_timeout_ms),
         ))
         // Under /api/, the layers' own refusals (CSRF, too large, timeout) answer the envelope.
-        .layer(middleware::from_fn(api::envelope_layer))
+        .layer(middleware::from_fn(http::api::envelope_layer))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(
             |request: &Request| {
@@ -503,9 +504,10 @@ pub fn loggable_path(path: &str) -> String {
 /// Nothing here: a page in the visitor's language, or, under `/api/`, the API's error envelope.
 async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        return api::api_error(StatusCode::NOT_FOUND, "not_found", "Not found.").into_response();
+        return http::api::api_error(StatusCode::NOT_FOUND, "not_found", "Not found.")
+            .into_response();
     }
-    error::AppError::NotFound.into_response()
+    http::error::AppError::NotFound.into_response()
 }
 
 /// Renders error responses as pages in the visitor's language; sends people who need to log

@@ -15,14 +15,14 @@ use commons_market::listing::{Kind, Side, Status};
 use commons_market::text::Language;
 use serde::Deserialize;
 
-use crate::error::AppError;
+use crate::http::error::AppError;
+use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::market::{wanted_kinds, ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
 use crate::routes::{
     actor_for, form_errors, is_locked, nav_for, page, page_with_status, steward_actor, unit_of,
     unlock_if_given, user_of, AppState_, PageResult,
 };
 use crate::services::{ActionError, Actor};
-use crate::session::{redirect_with_flash, Flash, Visitor};
 use crate::views::market::{
     self as market_views, DealPage, ListingFormPage, ListingPage, MarketPage, MarketQuery,
 };

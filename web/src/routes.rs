@@ -21,13 +21,13 @@ use maud::{Markup, PreEscaped};
 use serde::Deserialize;
 
 use crate::db::{MemberStatus, User};
-use crate::error::AppError;
+use crate::http::error::AppError;
+use crate::http::session::{
+    redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
+};
 use crate::i18n::Tr;
 use crate::services::{
     parse_amount, ActionError, Actor, IdempotencyKey, LoginNotice, NewCircle, SignUp, TokenRequest,
-};
-use crate::session::{
-    redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
 };
 use crate::views::auth::{JoinForm, ProfileForm, SetupForm};
 use crate::views::circle::{
@@ -427,7 +427,7 @@ fn login_response(state: &AppState, token: &[u8; 32], to: &str, flash: Option<Fl
         header::SET_COOKIE,
         set_cookie(
             SESSION_COOKIE,
-            &crate::session::encode_token(token),
+            &crate::http::session::encode_token(token),
             None,
             state.config.cookies_secure,
         ),

@@ -1463,7 +1463,7 @@ impl Services {
                 now + INVITATION_TTL_MS,
             )
             .await?;
-        Ok(crate::session::encode_token(&secret))
+        Ok(crate::http::session::encode_token(&secret))
     }
 
     /// The invitation behind a link, if it can still be used, with its circle.
@@ -1471,7 +1471,7 @@ impl Services {
         &self,
         link: &str,
     ) -> Result<(crate::db::Invitation, CircleInfo, [u8; 32]), ActionError> {
-        let secret = crate::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
+        let secret = crate::http::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
         let invitation = self
             .db
             .invitation_by_token(&token_hash(&secret))
@@ -1926,7 +1926,7 @@ impl Services {
                 now,
             )
             .await?;
-        Ok(crate::session::encode_token(&token))
+        Ok(crate::http::session::encode_token(&token))
     }
 
     /// Moves the actor's account to a key they hold themselves: a rotation signed with their
@@ -2059,14 +2059,14 @@ impl Services {
                 now + RECOVERY_TTL_MS,
             )
             .await?;
-        Ok(crate::session::encode_token(&secret))
+        Ok(crate::http::session::encode_token(&secret))
     }
 
     /// The person and circle behind a recovery link, if it can still be used, and whether the
     /// person confirms their current password (an account another circle already recovered)
     /// instead of choosing a new one.
     pub async fn recovery(&self, link: &str) -> Result<(User, CircleInfo, bool), ActionError> {
-        let secret = crate::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
+        let secret = crate::http::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
         let (_, circle, user_id, _, _) = self
             .db
             .recovery_by_token(&token_hash(&secret), now_ms())
@@ -2097,7 +2097,7 @@ impl Services {
         password: &str,
         from: Option<IpAddr>,
     ) -> Result<(User, SealingKey, CircleInfo), ActionError> {
-        let secret = crate::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
+        let secret = crate::http::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
         let (id, circle, user_id, temporary_key, sealed) = self
             .db
             .recovery_by_token(&token_hash(&secret), now_ms())

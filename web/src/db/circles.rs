@@ -13,7 +13,10 @@ impl NodeDb {
             .await
     }
 
-    pub(super) async fn read_circle_settings(&self, circle: i64) -> DbResult<Option<CircleSettings>> {
+    pub(super) async fn read_circle_settings(
+        &self,
+        circle: i64,
+    ) -> DbResult<Option<CircleSettings>> {
         let row = sqlx::query("SELECT description, agreements, agreements_version, members_may_invite, open_to_requests FROM circle_settings WHERE circle = $1")
             .bind(circle)
             .fetch_optional(&self.pool)

@@ -79,7 +79,11 @@ impl NodeDb {
             .await
     }
 
-    pub(super) async fn read_names_for_keys(&self, circle: i64, keys: &[PublicKey]) -> DbResult<Vec<KeyName>> {
+    pub(super) async fn read_names_for_keys(
+        &self,
+        circle: i64,
+        keys: &[PublicKey],
+    ) -> DbResult<Vec<KeyName>> {
         let list = (0..keys.len())
             .map(|n| format!("${}", n + 2))
             .collect::<Vec<_>>()
@@ -211,7 +215,11 @@ impl NodeDb {
             .await
     }
 
-    pub(super) async fn read_member_keys(&self, circle: i64, user_id: i64) -> DbResult<Vec<PublicKey>> {
+    pub(super) async fn read_member_keys(
+        &self,
+        circle: i64,
+        user_id: i64,
+    ) -> DbResult<Vec<PublicKey>> {
         sqlx::query("SELECT account_key FROM member_keys WHERE circle = $1 AND user_id = $2")
             .bind(circle)
             .bind(user_id)

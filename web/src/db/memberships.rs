@@ -45,7 +45,11 @@ impl NodeDb {
             .await
     }
 
-    pub(super) async fn read_membership(&self, circle: i64, user_id: i64) -> DbResult<Option<Membership>> {
+    pub(super) async fn read_membership(
+        &self,
+        circle: i64,
+        user_id: i64,
+    ) -> DbResult<Option<Membership>> {
         let sql = format!(
             "SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE circle = $1 AND user_id = $2"
         );
@@ -75,7 +79,11 @@ impl NodeDb {
     }
 
     /// Memberships matching a fixed condition on one bound id.
-    pub(super) async fn memberships_where(&self, condition: &str, id: i64) -> DbResult<Vec<Membership>> {
+    pub(super) async fn memberships_where(
+        &self,
+        condition: &str,
+        id: i64,
+    ) -> DbResult<Vec<Membership>> {
         let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE {condition}");
         sqlx::query(&sql)
             .bind(id)

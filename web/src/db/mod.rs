@@ -16,15 +16,15 @@ pub const ACTIVE_MEMBERS_MAX: i64 = 100_000;
 /// Most invitations or join requests one list returns.
 pub const INVITATIONS_PAGE_MAX: i64 = 200;
 
+mod circles;
+mod invitations;
+mod members;
+mod memberships;
 mod node;
-mod users;
+mod recoveries;
 mod sessions;
 mod tokens;
-mod circles;
-mod memberships;
-mod members;
-mod invitations;
-mod recoveries;
+mod users;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 

@@ -5,7 +5,7 @@ use maud::{html, Markup};
 
 use super::{csrf_field, error_summary, layout, radio, Field, FormErrors};
 use crate::db::{CircleSettings, TokenRow, TokenScope};
-use crate::session::Visitor;
+use crate::http::session::Visitor;
 
 /// What the setup form was filled with (to show it again with errors).
 #[derive(Debug, Clone, Default, serde::Deserialize)]

@@ -4,8 +4,8 @@
 use maud::{html, Markup};
 
 use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
+use crate::http::session::Visitor;
 use crate::i18n::Tr;
-use crate::session::Visitor;
 
 /// How a circle's amounts are written.
 #[derive(Debug, Clone)]

@@ -18,8 +18,8 @@ use crate::db::Person;
 use crate::governance::{
     MyBallot, ProposalInput, ProposalLists, ProposalView, RoundView, ACTION_KINDS, METHODS,
 };
+use crate::http::session::Visitor;
 use crate::i18n::Tr;
-use crate::session::Visitor;
 
 fn status_label(tr: &Tr, status: Status) -> String {
     tr.t(&format!("proposal-status-{}", status.as_str()))

@@ -14,9 +14,9 @@ use maud::{html, Markup, PreEscaped};
 use super::circle::Unit;
 use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 use crate::db::Person;
+use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::market::{CycleStep, DealCard, ListingCard, ListingInput, NotificationCard};
-use crate::session::Visitor;
 
 /// The label of a category: the circle's own, else the catalogue's.
 pub fn category_label(tr: &Tr, tree: &Tree, path: &str) -> String {

@@ -9,7 +9,7 @@ pub mod steward;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::session::Visitor;
+use crate::http::session::Visitor;
 
 /// The stylesheet's URL; its name carries a hash of its content, so it can be cached forever.
 pub fn stylesheet_path() -> &'static str {

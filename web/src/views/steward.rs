@@ -6,8 +6,8 @@ use maud::{html, Markup};
 use super::circle::Unit;
 use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 use crate::db::CircleSettings;
+use crate::http::session::Visitor;
 use crate::services::AuditRun;
-use crate::session::Visitor;
 
 /// Someone waiting to be admitted.
 #[derive(Debug, Clone)]
