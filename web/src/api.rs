@@ -24,8 +24,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::MemberStatus;
 use crate::http::api::{
-    actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorEnvelope, SlugPath,
+    api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorEnvelope, SlugPath,
 };
+use crate::http::extract::ApiActor;
 use crate::http::session::Visitor;
 use crate::services::{ActionError, Actor, IdempotencyKey};
 use crate::AppState;
@@ -198,12 +199,7 @@ pub struct MeJson {
 /// The circle and my account in it.
 #[utoipa::path(get, path = "/api/v1/circles/{slug}", tag = "ledger", params(SlugPath),
     responses((status = 200, description = "The circle.", body = CircleJson)))]
-pub async fn circle(
-    State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
-) -> ApiResult<CircleJson> {
-    let actor = actor(&state, &v, &slug).await?;
+pub async fn circle(ApiActor(actor): ApiActor) -> ApiResult<CircleJson> {
     let info = &actor.circle;
     let account = &actor.account;
     Ok(Json(CircleJson {
@@ -257,10 +253,8 @@ pub struct MemberJson {
     responses((status = 200, description = "The members.", body = MembersJson)))]
 pub async fn members(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
 ) -> ApiResult<MembersJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let cards = state
         .services
         .db
@@ -353,11 +347,9 @@ pub struct TreeHeadJson {
     responses((status = 200, description = "A page of entries.", body = EntriesJson)))]
 pub async fn entries(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<EntriesJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let store = &state.services.store;
     let head = store.latest_tree_head(&actor.circle).await?;
     let limit = page_limit(query.limit)? as u64;
@@ -393,11 +385,9 @@ pub struct StatementJson {
     responses((status = 200, description = "A page of my entries.", body = StatementJson)))]
 pub async fn statement(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<StatementJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let keys = state
         .services
         .db
@@ -431,10 +421,8 @@ pub struct RequestsJson {
     responses((status = 200, description = "Open requests.", body = RequestsJson)))]
 pub async fn requests(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
 ) -> ApiResult<RequestsJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let keys = state
         .services
         .db
@@ -507,12 +495,10 @@ pub struct IdempotencyHeader {
     responses((status = 200, description = "The payment's entry.", body = AppendedJson)))]
 pub async fn pay(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PaymentBody>,
 ) -> ApiResult<AppendedJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let attempt = idempotency_key(&headers)?;
     let done = state
         .services
@@ -543,12 +529,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
     responses((status = 200, description = "The request's entry.", body = AppendedJson)))]
 pub async fn request_payment(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PaymentBody>,
 ) -> ApiResult<AppendedJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let attempt = idempotency_key(&headers)?;
     let done = state
         .services
@@ -586,10 +570,13 @@ pub struct AnswerPath {
     responses((status = 200, description = "The answer's entry.", body = AppendedJson)))]
 pub async fn answer_request(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(AnswerPath { slug, seq, answer }): ApiPath<AnswerPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(AnswerPath {
+        slug: _,
+        seq,
+        answer,
+    }): ApiPath<AnswerPath>,
 ) -> ApiResult<AppendedJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let result = match answer {
         Answer::Accept => state.services.accept_request(&actor, seq).await?,
         Answer::Decline => state.services.close_request(&actor, seq).await?,
@@ -625,9 +612,9 @@ pub fn decode_bodies(bytes: &[u8]) -> usize {
         serde_json::from_slice::<PaymentBody>(bytes).is_ok(),
         serde_json::from_slice::<SignedBody>(bytes).is_ok(),
         serde_json::from_slice::<SignedBatchBody>(bytes).is_ok(),
-        serde_json::from_slice::<crate::api_governance::BallotBody>(bytes).is_ok(),
-        serde_json::from_slice::<crate::api_market::ListingBody>(bytes).is_ok(),
-        serde_json::from_slice::<crate::api_market::DealBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::governance::api::BallotBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::market::api::ListingBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::market::api::DealBody>(bytes).is_ok(),
     ]
     .into_iter()
     .filter(|ok| *ok)
@@ -696,11 +683,9 @@ async fn rotation_allowed(
     responses((status = 200, description = "The entry.", body = AppendedJson)))]
 pub async fn submit_signed(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<SignedBody>,
 ) -> ApiResult<AppendedJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let (signed, memo) = signed_of(&actor, body)?;
     rotation_allowed(&state, &actor, &signed).await?;
     let rotates = matches!(signed.request.body, Body::RotateKey { .. });
@@ -750,11 +735,9 @@ pub enum BatchResultJson {
     responses((status = 200, description = "Each entry's outcome.", body = BatchResultsJson)))]
 pub async fn submit_signed_batch(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<SignedBatchBody>,
 ) -> ApiResult<BatchResultsJson> {
-    let actor = actor(&state, &v, &slug).await?;
     if body.entries.is_empty() || body.entries.len() > ENTRIES_BATCH_MAX {
         return Err(api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -828,11 +811,10 @@ pub struct ProofJson {
     responses((status = 200, description = "The inclusion proof.", body = ProofJson)))]
 pub async fn proof(
     State(state): State<Arc<AppState>>,
-    v: Visitor,
-    ApiPath(SeqPath { slug, seq }): ApiPath<SeqPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(SeqPath { slug: _, seq }): ApiPath<SeqPath>,
     ApiQuery(query): ApiQuery<ProofQuery>,
 ) -> ApiResult<ProofJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let store = &state.services.store;
     let head = store.latest_tree_head(&actor.circle).await?;
     let tree_size = non_negative("tree_size", query.tree_size)?.unwrap_or(head.tree_size);

@@ -5,20 +5,16 @@
 
 pub mod api;
 pub mod api_doc;
-pub mod api_governance;
-pub mod api_market;
 pub mod assets;
 pub mod custody;
 pub mod db;
 pub mod demo;
 
 pub mod governance;
-pub mod governance_routes;
 pub mod http;
 pub mod i18n;
 pub mod limits;
 pub mod market;
-pub mod market_routes;
 pub mod names;
 pub mod routes;
 pub mod services;
@@ -248,106 +244,110 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/settings/tokens", post(routes::create_token))
         .route("/settings/tokens/{id}/revoke", post(routes::revoke_token))
         .route("/settings/own-key", post(routes::register_own_key))
-        .route("/c/{slug}/market", get(market_routes::browse))
+        .route("/c/{slug}/market", get(market::routes::browse))
         .route(
             "/c/{slug}/market/new",
-            get(market_routes::new_form).post(market_routes::new_submit),
+            get(market::routes::new_form).post(market::routes::new_submit),
         )
-        .route("/c/{slug}/market/mine", get(market_routes::mine))
-        .route("/c/{slug}/market/matches", get(market_routes::matches))
-        .route("/c/{slug}/market/{id}", get(market_routes::show))
+        .route("/c/{slug}/market/mine", get(market::routes::mine))
+        .route("/c/{slug}/market/matches", get(market::routes::matches))
+        .route("/c/{slug}/market/{id}", get(market::routes::show))
         .route(
             "/c/{slug}/market/{id}/edit",
-            get(market_routes::edit_form).post(market_routes::edit_submit),
+            get(market::routes::edit_form).post(market::routes::edit_submit),
         )
         .route(
             "/c/{slug}/market/{id}/status",
-            post(market_routes::set_status),
+            post(market::routes::set_status),
         )
-        .route("/c/{slug}/market/{id}/rsvp", post(market_routes::rsvp))
+        .route("/c/{slug}/market/{id}/rsvp", post(market::routes::rsvp))
         .route(
             "/c/{slug}/market/{id}/event.ics",
-            get(market_routes::event_ics),
+            get(market::routes::event_ics),
         )
         .route(
             "/c/{slug}/market/{id}/deals",
-            post(market_routes::deal_open),
+            post(market::routes::deal_open),
         )
         .route(
             "/c/{slug}/market/{id}/photos",
-            post(market_routes::photo_upload)
-                .layer(DefaultBodyLimit::max(market_routes::PHOTO_UPLOAD_BYTES_MAX)),
+            post(market::routes::photo_upload).layer(DefaultBodyLimit::max(
+                market::routes::PHOTO_UPLOAD_BYTES_MAX,
+            )),
         )
         .route(
             "/c/{slug}/market/{id}/photos/{photo}/delete",
-            post(market_routes::photo_delete),
+            post(market::routes::photo_delete),
         )
         .route(
             "/c/{slug}/market/{id}/photos/{photo}/{size}",
-            get(market_routes::photo_file),
+            get(market::routes::photo_file),
         )
-        .route("/c/{slug}/events", get(market_routes::events))
-        .route("/c/{slug}/events.ics", get(market_routes::events_ics))
-        .route("/c/{slug}/proposals", get(governance_routes::list))
+        .route("/c/{slug}/events", get(market::routes::events))
+        .route("/c/{slug}/events.ics", get(market::routes::events_ics))
+        .route("/c/{slug}/proposals", get(governance::routes::list))
         .route(
             "/c/{slug}/proposals/new",
-            get(governance_routes::new_form).post(governance_routes::new_submit),
+            get(governance::routes::new_form).post(governance::routes::new_submit),
         )
-        .route("/c/{slug}/proposals/{number}", get(governance_routes::show))
+        .route(
+            "/c/{slug}/proposals/{number}",
+            get(governance::routes::show),
+        )
         .route(
             "/c/{slug}/proposals/{number}/edit",
-            get(governance_routes::edit_form).post(governance_routes::edit_submit),
+            get(governance::routes::edit_form).post(governance::routes::edit_submit),
         )
         .route(
             "/c/{slug}/proposals/{number}/step/{name}",
-            post(governance_routes::step),
+            post(governance::routes::step),
         )
         .route(
             "/c/{slug}/proposals/{number}/comments",
-            post(governance_routes::comment),
+            post(governance::routes::comment),
         )
         .route(
             "/c/{slug}/proposals/{number}/pause",
-            post(governance_routes::pause),
+            post(governance::routes::pause),
         )
         .route(
             "/c/{slug}/proposals/{number}/resume",
-            post(governance_routes::resume),
+            post(governance::routes::resume),
         )
         .route(
             "/c/{slug}/proposals/{number}/ballot",
-            post(governance_routes::ballot),
+            post(governance::routes::ballot),
         )
         .route(
             "/c/{slug}/proposals/{number}/delegate",
-            post(governance_routes::delegate_for_proposal),
+            post(governance::routes::delegate_for_proposal),
         )
         .route(
             "/c/{slug}/proposals/{number}/ballots.jsonl",
-            get(governance_routes::ballots_export),
+            get(governance::routes::ballots_export),
         )
         .route(
             "/c/{slug}/delegation",
-            get(governance_routes::delegation).post(governance_routes::delegation_submit),
+            get(governance::routes::delegation).post(governance::routes::delegation_submit),
         )
-        .route("/c/{slug}/deals", get(market_routes::deals))
-        .route("/c/{slug}/deals/{id}", get(market_routes::deal_show))
+        .route("/c/{slug}/deals", get(market::routes::deals))
+        .route("/c/{slug}/deals/{id}", get(market::routes::deal_show))
         .route(
             "/c/{slug}/deals/{id}/{action}",
-            post(market_routes::deal_action),
+            post(market::routes::deal_action),
         )
         .route(
             "/c/{slug}/steward/categories",
-            get(market_routes::categories).post(market_routes::categories_submit),
+            get(market::routes::categories).post(market::routes::categories_submit),
         )
-        .route("/notifications", get(market_routes::notifications))
+        .route("/notifications", get(market::routes::notifications))
         .route(
             "/notifications/read",
-            post(market_routes::notifications_read),
+            post(market::routes::notifications_read),
         )
         .route(
             "/settings/notifications",
-            post(market_routes::notification_settings),
+            post(market::routes::notification_settings),
         )
         .route("/api/v1/circles", get(api::circles))
         .route("/api/v1/circles/{slug}", get(api::circle))
@@ -373,41 +373,41 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/circles/{slug}/payments", post(api::pay))
         .route(
             "/api/v1/circles/{slug}/listings",
-            get(api_market::listings).post(api_market::create_listing),
+            get(market::api::listings).post(market::api::create_listing),
         )
         .route(
             "/api/v1/circles/{slug}/listings/{id}",
-            get(api_market::listing),
+            get(market::api::listing),
         )
         .route(
             "/api/v1/circles/{slug}/listings/{id}/matches",
-            get(api_market::matches),
+            get(market::api::matches),
         )
         .route(
             "/api/v1/circles/{slug}/listings/{id}/deals",
-            post(api_market::open_deal),
+            post(market::api::open_deal),
         )
         .route(
             "/api/v1/circles/{slug}/proposals",
-            get(api_governance::list),
+            get(governance::api::list),
         )
         .route(
             "/api/v1/circles/{slug}/proposals/{number}",
-            get(api_governance::show),
+            get(governance::api::show),
         )
         .route(
             "/api/v1/circles/{slug}/proposals/{number}/ballot",
-            post(api_governance::ballot),
+            post(governance::api::ballot),
         )
         .route(
             "/api/v1/circles/{slug}/proposals/{number}/ballots",
-            get(api_governance::ballots),
+            get(governance::api::ballots),
         )
-        .route("/api/v1/circles/{slug}/deals", get(api_market::deals))
-        .route("/api/v1/circles/{slug}/deals/{id}", get(api_market::deal))
+        .route("/api/v1/circles/{slug}/deals", get(market::api::deals))
+        .route("/api/v1/circles/{slug}/deals/{id}", get(market::api::deal))
         .route(
             "/api/v1/circles/{slug}/deals/{id}/{action}",
-            post(api_market::deal_action),
+            post(market::api::deal_action),
         )
         .route(
             "/api/v1/circles/{slug}/payment-requests",
@@ -469,7 +469,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             state
                 .config
                 .body_bytes_max
-                .max(market_routes::PHOTO_UPLOAD_BYTES_MAX),
+                .max(market::routes::PHOTO_UPLOAD_BYTES_MAX),
         ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

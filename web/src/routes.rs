@@ -7,9 +7,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header::{self, HeaderValue};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -22,6 +21,7 @@ use serde::Deserialize;
 
 use crate::db::{MemberStatus, User};
 use crate::http::error::AppError;
+use crate::http::extract::Steward;
 use crate::http::session::{
     redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
 };
@@ -50,17 +50,6 @@ pub const RECENT_ENTRIES: i64 = 8;
 /// Most lines in a downloaded statement.
 pub const STATEMENT_CSV_ENTRIES_MAX: usize = 100_000;
 
-impl<S: Send + Sync> FromRequestParts<S> for Visitor {
-    type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Visitor>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal("the visitor layer did not run".into()))
-    }
-}
-
 pub(crate) fn page(markup: Markup) -> Response {
     Html(markup.into_string()).into_response()
 }
@@ -71,15 +60,6 @@ pub(crate) fn page_with_status(status: StatusCode, markup: Markup) -> Response {
 
 pub(crate) fn user_of(v: &Visitor) -> Result<&User, AppError> {
     v.user.as_ref().ok_or(AppError::LoginRequired)
-}
-
-pub(crate) async fn actor_for(
-    state: &AppState,
-    v: &Visitor,
-    slug: &str,
-) -> Result<Actor, AppError> {
-    let user = user_of(v)?;
-    Ok(state.services.actor(user, slug, v.session).await?)
 }
 
 pub(crate) fn nav_for(actor: &Actor, current: &'static str) -> CircleNav {
@@ -963,12 +943,7 @@ fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
         .collect()
 }
 
-pub async fn circle_home(
-    State(state): AppState_,
-    v: Visitor,
-    Path(slug): Path<String>,
-) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let services = &state.services;
     let info = &actor.circle;
     let account = &actor.account;
@@ -1103,30 +1078,29 @@ async fn pay_form_page(
 pub async fn pay_form(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    actor: Actor,
     Query(query): Query<MemberQuery>,
 ) -> PageResult {
-    blank_pay_form(&state, &v, &slug, query, false).await
+    blank_pay_form(&state, &v, actor, query, false).await
 }
 
 pub async fn request_form(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    actor: Actor,
     Query(query): Query<MemberQuery>,
 ) -> PageResult {
-    blank_pay_form(&state, &v, &slug, query, true).await
+    blank_pay_form(&state, &v, actor, query, true).await
 }
 
 /// The pay (or request) form before anything is typed: the member may be chosen by a link.
 async fn blank_pay_form(
     state: &AppState,
     v: &Visitor,
-    slug: &str,
+    actor: Actor,
     query: MemberQuery,
     requesting: bool,
 ) -> PageResult {
-    let actor = actor_for(state, v, slug).await?;
     let form = PayForm {
         member: query.member,
         idempotency_key: IdempotencyKey::generate().as_str().to_owned(),
@@ -1141,11 +1115,11 @@ async fn blank_pay_form(
 async fn pay_or_request(
     state: Arc<AppState>,
     v: Visitor,
+    actor: Actor,
     slug: String,
     form: PayForm,
     requesting: bool,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let mut errors = FormErrors::default();
     // A form from before this version, or a doctored key: a fresh form, nothing sent.
     let attempt: Result<IdempotencyKey, _> = form.idempotency_key.parse();
@@ -1223,19 +1197,21 @@ async fn pay_or_request(
 pub async fn pay_submit(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path(slug): Path<String>,
     Form(form): Form<PayForm>,
 ) -> PageResult {
-    pay_or_request(state, v, slug, form, false).await
+    pay_or_request(state, v, actor, slug, form, false).await
 }
 
 pub async fn request_submit(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path(slug): Path<String>,
     Form(form): Form<PayForm>,
 ) -> PageResult {
-    pay_or_request(state, v, slug, form, true).await
+    pay_or_request(state, v, actor, slug, form, true).await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -1247,12 +1223,12 @@ pub struct UnlockForm {
 async fn answer_request(
     state: Arc<AppState>,
     v: Visitor,
+    actor: Actor,
     slug: String,
     seq: u64,
     form: UnlockForm,
     accept: bool,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) if accept => state.services.accept_request(&actor, seq).await,
         Ok(()) => state.services.close_request(&actor, seq).await,
@@ -1293,19 +1269,21 @@ async fn answer_request(
 pub async fn accept_request(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, seq)): Path<(String, u64)>,
     Form(form): Form<UnlockForm>,
 ) -> PageResult {
-    answer_request(state, v, slug, seq, form, true).await
+    answer_request(state, v, actor, slug, seq, form, true).await
 }
 
 pub async fn decline_request(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, seq)): Path<(String, u64)>,
     Form(form): Form<UnlockForm>,
 ) -> PageResult {
-    answer_request(state, v, slug, seq, form, false).await
+    answer_request(state, v, actor, slug, seq, form, false).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1449,10 +1427,9 @@ pub fn describe_action(
 pub async fn ledger(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    actor: Actor,
     Query(query): Query<BeforeQuery>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let info = &actor.circle;
     // The body is the same for every member reading this page in this language: remembered
     // until the circle's next entry (or a change of names).
@@ -1541,10 +1518,9 @@ async fn ledger_body(
 pub async fn statement(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    actor: Actor,
     Query(query): Query<BeforeQuery>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let info = &actor.circle;
     let keys = state
         .services
@@ -1570,12 +1546,7 @@ pub async fn statement(
     )))
 }
 
-pub async fn statement_csv(
-    State(state): AppState_,
-    v: Visitor,
-    Path(slug): Path<String>,
-) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn statement_csv(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let info = &actor.circle;
     let keys = state
         .services
@@ -1691,10 +1662,9 @@ pub struct SearchQuery {
 pub async fn members(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    actor: Actor,
     Query(query): Query<SearchQuery>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let stewards = state.services.store.stewards(&actor.circle).await?;
     let search = query.q.trim();
     let cards = state
@@ -1727,9 +1697,9 @@ pub async fn members(
 pub async fn member(
     State(state): AppState_,
     v: Visitor,
-    Path((slug, username)): Path<(String, String)>,
+    actor: Actor,
+    Path((_, username)): Path<(String, String)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let card = state
         .services
         .db
@@ -1756,7 +1726,7 @@ pub async fn member(
             .get(&id)
             .map_or_else(|| v.tr.t("member-former"), |p| p.display_name.clone())
     };
-    let market = views::market::member_market(
+    let market = crate::market::views::member_market(
         &v,
         &actor.circle.slug,
         &listings,
@@ -1829,12 +1799,7 @@ async fn invitations_page(
     ))
 }
 
-pub async fn invitations(
-    State(state): AppState_,
-    v: Visitor,
-    Path(slug): Path<String>,
-) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn invitations(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     Ok(page(
         invitations_page(&state, &v, &actor, None, &FormErrors::default()).await?,
     ))
@@ -1849,10 +1814,9 @@ pub struct InviteForm {
 pub async fn invite(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    actor: Actor,
     Form(form): Form<InviteForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     match state.services.invite(&actor, &form.note).await {
         Ok(token) => {
             let mut response = page(
@@ -1877,9 +1841,9 @@ pub async fn invite(
 pub async fn revoke_invitation(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, id)): Path<(String, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     match state.services.revoke_invitation(&actor, id).await {
         Ok(()) => {}
         Err(ActionError::Locked) => {
@@ -1903,18 +1867,6 @@ pub async fn revoke_invitation(
 }
 
 // ----- stewards -----
-
-pub(crate) async fn steward_actor(
-    state: &AppState,
-    v: &Visitor,
-    slug: &str,
-) -> Result<Actor, AppError> {
-    let actor = actor_for(state, v, slug).await?;
-    if !actor.is_steward {
-        return Err(AppError::Forbidden);
-    }
-    Ok(actor)
-}
 
 async fn steward_page(
     state: &AppState,
@@ -1981,8 +1933,7 @@ async fn steward_page(
     ))
 }
 
-pub async fn steward(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
+pub async fn steward(State(state): AppState_, v: Visitor, Steward(actor): Steward) -> PageResult {
     Ok(page(
         steward_page(
             &state,
@@ -1999,10 +1950,10 @@ pub async fn steward(State(state): AppState_, v: Visitor, Path(slug): Path<Strin
 pub async fn steward_limits(
     State(state): AppState_,
     v: Visitor,
+    Steward(actor): Steward,
     Path(slug): Path<String>,
     Form(form): Form<LimitsForm>,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => state
             .services
@@ -2030,11 +1981,10 @@ pub async fn steward_limits(
 /// A steward declines every checked request at once (a flood of requests to join).
 pub async fn steward_decline_many(
     State(state): AppState_,
-    v: Visitor,
+    Steward(actor): Steward,
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     let users: Vec<i64> = fields
         .iter()
         .filter(|(name, _)| name == "user")
@@ -2051,10 +2001,10 @@ pub async fn steward_decline_many(
 pub async fn steward_decide(
     State(state): AppState_,
     v: Visitor,
+    Steward(actor): Steward,
     Path((slug, user_id, decision)): Path<(String, i64, String)>,
     Form(form): Form<UnlockForm>,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     let result = match decision.as_str() {
         "admit" => match unlock_if_given(&state, &v, &form.unlock_password).await {
             Ok(()) => state.services.admit(&actor, user_id).await,
@@ -2092,9 +2042,8 @@ pub async fn steward_decide(
 pub async fn circle_settings(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    Steward(actor): Steward,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     let settings = state.services.settings(&actor.circle).await?;
     Ok(page(views::steward::circle_settings_page(
         &v,
@@ -2107,10 +2056,10 @@ pub async fn circle_settings(
 pub async fn circle_settings_submit(
     State(state): AppState_,
     v: Visitor,
+    Steward(actor): Steward,
     Path(slug): Path<String>,
     Form(form): Form<SettingsForm>,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     match state
         .services
         .save_settings(
@@ -2149,8 +2098,7 @@ pub async fn circle_settings_submit(
 
 /// The stewards' audit page: the last audit's result, and the button that runs one. A view
 /// never runs the audit itself.
-pub async fn audit(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
+pub async fn audit(State(state): AppState_, v: Visitor, Steward(actor): Steward) -> PageResult {
     let last = state.services.last_audit(&actor)?;
     Ok(page(views::steward::audit_page(
         &v,
@@ -2162,10 +2110,9 @@ pub async fn audit(State(state): AppState_, v: Visitor, Path(slug): Path<String>
 /// A steward runs the full audit (at most one at a time, once a minute per circle).
 pub async fn run_audit(
     State(state): AppState_,
-    v: Visitor,
+    Steward(actor): Steward,
     Path(slug): Path<String>,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     state.services.run_audit(&actor).await?;
     Ok(Redirect::to(&format!("/c/{slug}/steward/audit")).into_response())
 }
@@ -2315,7 +2262,7 @@ pub async fn register_own_key(
     Form(form): Form<OwnKeyForm>,
 ) -> PageResult {
     let user = user_of(&v)?;
-    let actor = actor_for(&state, &v, &form.circle).await?;
+    let actor = crate::http::extract::actor_named(&state, &v, &form.circle).await?;
     // Giving up the node-held key is serious: the password confirms it is really them.
     let result = match state
         .services
@@ -2507,10 +2454,9 @@ pub struct RecoveryForm {
 pub async fn steward_recovery(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    Steward(actor): Steward,
     Form(form): Form<RecoveryForm>,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => state.services.start_recovery(&actor, &form.member).await,
         Err(error) => Err(error),

@@ -3,4 +3,5 @@
 
 pub mod api;
 pub mod error;
+pub mod extract;
 pub mod session;

@@ -3,8 +3,6 @@
 
 pub mod auth;
 pub mod circle;
-pub mod governance;
-pub mod market;
 pub mod steward;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};

@@ -12,14 +12,14 @@ use commons_governance::tally::{Count, Outcome, Recount};
 use commons_ledger::keys::PublicKey;
 use maud::{html, Markup, PreEscaped};
 
-use super::circle::Unit;
-use super::{csrf_field, error_summary, layout, radio, when, CircleNav, Field, FormErrors};
 use crate::db::Person;
 use crate::governance::{
     MyBallot, ProposalInput, ProposalLists, ProposalView, RoundView, ACTION_KINDS, METHODS,
 };
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
+use crate::views::circle::Unit;
+use crate::views::{csrf_field, error_summary, layout, radio, when, CircleNav, Field, FormErrors};
 
 fn status_label(tr: &Tr, status: Status) -> String {
     tr.t(&format!("proposal-status-{}", status.as_str()))
@@ -734,7 +734,7 @@ fn vote_form(
                     }
                 },
             }
-            @if locked { (super::auth::unlock_form(v, errors)) }
+            @if locked { (crate::views::auth::unlock_form(v, errors)) }
             p.hint { (tr.t("vote-public")) }
             button.button type="submit" { (tr.t("vote-submit")) }
         }

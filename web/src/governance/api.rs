@@ -20,9 +20,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::governance::{RoundView, LIVE_COUNT_BALLOTS_MAX};
-use crate::http::api::{
-    actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, SlugPath,
-};
+use crate::http::api::{api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, SlugPath};
+use crate::http::extract::ApiActor;
 use crate::AppState;
 
 /// Where a proposal is in its life.
@@ -218,10 +217,8 @@ pub struct ProposalsJson {
     responses((status = 200, description = "The proposals.", body = ProposalsJson)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
 ) -> ApiResult<ProposalsJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let lists = state.services.proposal_lists(&actor).await?;
     let proposals = lists
         .voting
@@ -291,10 +288,9 @@ pub struct NumberPath {
     responses((status = 200, description = "The proposal.", body = ProposalDetailJson)))]
 pub async fn show(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(NumberPath { slug, number }): ApiPath<NumberPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(NumberPath { slug: _, number }): ApiPath<NumberPath>,
 ) -> ApiResult<ProposalDetailJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let view = state.services.proposal_view(&actor, number).await?;
     Ok(Json(ProposalDetailJson {
         proposal: ProposalJson::new(&view.proposal),
@@ -355,11 +351,10 @@ pub struct BallotReceiptJson {
     responses((status = 201, description = "The receipt.", body = BallotReceiptJson)))]
 pub async fn ballot(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(NumberPath { slug, number }): ApiPath<NumberPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(NumberPath { slug: _, number }): ApiPath<NumberPath>,
     ApiJson(body): ApiJson<BallotBody>,
 ) -> Result<(StatusCode, Json<BallotReceiptJson>), ApiError> {
-    let actor = actor(&state, &v, &slug).await?;
     let receipt = match body.signed {
         Some(signed) => {
             let bytes = decode_hex_vec(&signed.bytes).ok_or_else(|| {
@@ -411,11 +406,10 @@ pub struct RoundQuery {
         content_type = "application/jsonl", body = String)))]
 pub async fn ballots(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(NumberPath { slug, number }): ApiPath<NumberPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(NumberPath { slug: _, number }): ApiPath<NumberPath>,
     ApiQuery(query): ApiQuery<RoundQuery>,
 ) -> Result<Response, ApiError> {
-    let actor = actor(&state, &v, &slug).await?;
     let (text, _) = state
         .services
         .round_export(&actor, number, query.round)

@@ -11,15 +11,15 @@ use axum::Form;
 use commons_governance::policy::{Proposers, Step};
 use serde::Deserialize;
 
+use crate::governance::views::{self as views, ProposalFormPage, ProposalPage};
 use crate::governance::{PauseOutcome, ProposalInput};
 use crate::http::error::AppError;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::routes::{
-    actor_for, form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given,
-    AppState_, PageResult,
+    form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, AppState_,
+    PageResult,
 };
 use crate::services::{ActionError, Actor};
-use crate::views::governance::{self as views, ProposalFormPage, ProposalPage};
 use crate::views::FormErrors;
 use crate::AppState;
 
@@ -27,8 +27,7 @@ fn flash_to(state: &AppState, to: &str, id: &str) -> Response {
     redirect_with_flash(to, Flash::new(id, &[]), state.config.cookies_secure)
 }
 
-pub async fn list(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn list(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let services = &state.services;
     let lists = services.proposal_lists(&actor).await?;
     let policy = services.governance_policy(&actor).await?;
@@ -65,8 +64,7 @@ async fn form_markup(
     ))
 }
 
-pub async fn new_form(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn new_form(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let policy = state.services.governance_policy(&actor).await?;
     let mut input = ProposalInput {
         delegation: Some("on".into()),
@@ -90,10 +88,10 @@ pub async fn new_form(State(state): AppState_, v: Visitor, Path(slug): Path<Stri
 pub async fn new_submit(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path(slug): Path<String>,
     Form(input): Form<ProposalInput>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     match state.services.create_proposal(&actor, &input).await {
         Ok(proposal) => Ok(flash_to(
             &state,
@@ -111,9 +109,9 @@ pub async fn new_submit(
 pub async fn edit_form(
     State(state): AppState_,
     v: Visitor,
-    Path((slug, number)): Path<(String, i64)>,
+    actor: Actor,
+    Path((_, number)): Path<(String, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let view = state.services.proposal_view(&actor, number).await?;
     if view.proposal.author != actor.user.id || !state.services.may_edit(&view.proposal).await? {
         return Err(AppError::NotFound);
@@ -148,10 +146,10 @@ pub async fn edit_form(
 pub async fn edit_submit(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, number)): Path<(String, i64)>,
     Form(input): Form<ProposalInput>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     match state.services.edit_proposal(&actor, number, &input).await {
         Ok(_) => Ok(flash_to(
             &state,
@@ -207,9 +205,9 @@ async fn proposal_markup(
 pub async fn show(
     State(state): AppState_,
     v: Visitor,
-    Path((slug, number)): Path<(String, i64)>,
+    actor: Actor,
+    Path((_, number)): Path<(String, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     Ok(page(
         proposal_markup(&state, &v, &actor, number, &FormErrors::default()).await?,
     ))
@@ -231,9 +229,9 @@ async fn with_error(
 pub async fn step(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, number, name)): Path<(String, i64, String)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let (step, flash) = match name.as_str() {
         "discuss" => (Step::StartDiscussion, "flash-proposal-discussion"),
         "vote" => (Step::OpenVoting, "flash-proposal-voting"),
@@ -263,10 +261,10 @@ pub struct CommentForm {
 pub async fn comment(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, number)): Path<(String, i64)>,
     Form(form): Form<CommentForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let text = if form.parent.is_some() {
         &form.body
     } else {
@@ -294,10 +292,10 @@ pub struct PauseForm {
 pub async fn pause(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, number)): Path<(String, i64)>,
     Form(form): Form<PauseForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let to = format!("/c/{slug}/proposals/{number}");
     match state
         .services
@@ -324,9 +322,9 @@ pub async fn pause(
 pub async fn resume(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, number)): Path<(String, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     match state.services.resume_proposal(&actor, number).await {
         Ok(()) => Ok(flash_to(
             &state,
@@ -340,10 +338,10 @@ pub async fn resume(
 pub async fn ballot(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, number)): Path<(String, i64)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let password = fields
         .iter()
         .find(|(k, _)| k == "unlock_password")
@@ -374,10 +372,10 @@ pub struct DelegateForm {
 pub async fn delegate_for_proposal(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, number)): Path<(String, i64)>,
     Form(form): Form<DelegateForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => {
             state
@@ -424,12 +422,7 @@ async fn delegation_markup(
     ))
 }
 
-pub async fn delegation(
-    State(state): AppState_,
-    v: Visitor,
-    Path(slug): Path<String>,
-) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn delegation(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     Ok(page(
         delegation_markup(&state, &v, &actor, &FormErrors::default()).await?,
     ))
@@ -438,10 +431,10 @@ pub async fn delegation(
 pub async fn delegation_submit(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path(slug): Path<String>,
     Form(form): Form<DelegateForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => state.services.delegate(&actor, None, &form.delegate).await,
         Err(error) => Err(error),
@@ -469,11 +462,10 @@ pub struct RoundQuery {
 /// public to the circle's members.
 pub async fn ballots_export(
     State(state): AppState_,
-    v: Visitor,
+    actor: Actor,
     Path((slug, number)): Path<(String, i64)>,
     Query(query): Query<RoundQuery>,
 ) -> Result<Response, AppError> {
-    let actor = actor_for(&state, &v, &slug).await?;
     let (text, wanted) = state
         .services
         .round_export(&actor, number, query.round)

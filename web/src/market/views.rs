@@ -11,12 +11,12 @@ use commons_market::matching::Match;
 use commons_market::store::{Listing, Message, NotificationKind, PhotoInfo, Thanks};
 use maud::{html, Markup, PreEscaped};
 
-use super::circle::Unit;
-use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 use crate::db::Person;
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::market::{CycleStep, DealCard, ListingCard, ListingInput, NotificationCard};
+use crate::views::circle::Unit;
+use crate::views::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 
 /// The label of a category: the circle's own, else the catalogue's.
 pub fn category_label(tr: &Tr, tree: &Tree, path: &str) -> String {
@@ -893,7 +893,7 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
                             (csrf_field(v))
                             input type="hidden" name="version" value=(p.card.stored.version);
                             @if p.locked {
-                                (super::auth::unlock_form(v, errors))
+                                (crate::views::auth::unlock_form(v, errors))
                             }
                             button.button type="submit" {
                                 @match d.terms.as_ref().and_then(|t| t.amount_minor) {

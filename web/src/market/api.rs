@@ -19,9 +19,8 @@ use commons_market::text::Language;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::http::api::{
-    actor, api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, SlugPath,
-};
+use crate::http::api::{api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, SlugPath};
+use crate::http::extract::ApiActor;
 use crate::market::ListingInput;
 use crate::AppState;
 
@@ -434,10 +433,9 @@ pub const SEARCH_OFFSET_MAX: usize = 10_000;
 pub async fn listings(
     State(state): State<Arc<AppState>>,
     v: crate::http::session::Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
     ApiQuery(query): ApiQuery<ListingsQuery>,
 ) -> ApiResult<ListingsJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=PAGE_LIMIT_MAX).contains(&limit) {
         return Err(out_of_range("limit", PAGE_LIMIT_MAX));
@@ -550,10 +548,9 @@ pub struct EventBody {
 pub async fn create_listing(
     State(state): State<Arc<AppState>>,
     v: crate::http::session::Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<ListingBody>,
 ) -> Result<Response, ApiError> {
-    let actor = actor(&state, &v, &slug).await?;
     let event = body.event.as_ref();
     let input = ListingInput {
         side: body.side.clone(),
@@ -623,10 +620,9 @@ pub struct IdPath {
     responses((status = 200, description = "The listing.", body = ListingJson)))]
 pub async fn listing(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(IdPath { slug: _, id }): ApiPath<IdPath>,
 ) -> ApiResult<ListingJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let listing = state.services.listing(&actor, id).await?;
     Ok(Json(ListingJson::new(&listing, actor.circle.decimals)))
 }
@@ -659,11 +655,10 @@ pub struct MatchesJson {
     ))]
 pub async fn matches(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(IdPath { slug: _, id }): ApiPath<IdPath>,
     ApiQuery(query): ApiQuery<MatchesQuery>,
 ) -> ApiResult<MatchesJson> {
-    let actor = actor(&state, &v, &slug).await?;
     // A listing's matches are its author's, as on the pages: scores say something about
     // other members' listings (how near, how fitting) that others need not read.
     if state.services.listing(&actor, id).await?.owner != actor.user.id {
@@ -695,10 +690,8 @@ pub struct DealsJson {
     responses((status = 200, description = "My deals.", body = DealsJson)))]
 pub async fn deals(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(slug): ApiPath<String>,
+    ApiActor(actor): ApiActor,
 ) -> ApiResult<DealsJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let deals = state
         .services
         .market
@@ -739,11 +732,10 @@ pub struct DealBody {
     responses((status = 201, description = "The deal.", body = DealJson)))]
 pub async fn open_deal(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(IdPath { slug: _, id }): ApiPath<IdPath>,
     ApiJson(body): ApiJson<DealBody>,
 ) -> Result<Response, ApiError> {
-    let actor = actor(&state, &v, &slug).await?;
     let stored = state.services.open_deal(&actor, id, &body.message).await?;
     Ok((StatusCode::CREATED, Json(DealJson::new(&stored, None))).into_response())
 }
@@ -754,10 +746,9 @@ pub async fn open_deal(
     responses((status = 200, description = "The deal.", body = DealJson)))]
 pub async fn deal(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(IdPath { slug, id }): ApiPath<IdPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(IdPath { slug: _, id }): ApiPath<IdPath>,
 ) -> ApiResult<DealJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let (card, messages, _) = state.services.deal_page(&actor, id).await?;
     Ok(Json(DealJson::new(&card.stored, Some(&messages))))
 }
@@ -794,11 +785,14 @@ pub struct DealActionPath {
     responses((status = 200, description = "The deal after the action.", body = DealJson)))]
 pub async fn deal_action(
     State(state): State<Arc<AppState>>,
-    v: crate::http::session::Visitor,
-    ApiPath(DealActionPath { slug, id, action }): ApiPath<DealActionPath>,
+    ApiActor(actor): ApiActor,
+    ApiPath(DealActionPath {
+        slug: _,
+        id,
+        action,
+    }): ApiPath<DealActionPath>,
     ApiJson(body): ApiJson<DealBody>,
 ) -> ApiResult<DealJson> {
-    let actor = actor(&state, &v, &slug).await?;
     let services = &state.services;
     match action {
         DealActionName::Message => services.deal_message(&actor, id, &body.message).await?,

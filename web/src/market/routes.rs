@@ -16,16 +16,17 @@ use commons_market::text::Language;
 use serde::Deserialize;
 
 use crate::http::error::AppError;
+use crate::http::extract::Steward;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
-use crate::market::{wanted_kinds, ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
-use crate::routes::{
-    actor_for, form_errors, is_locked, nav_for, page, page_with_status, steward_actor, unit_of,
-    unlock_if_given, user_of, AppState_, PageResult,
-};
-use crate::services::{ActionError, Actor};
-use crate::views::market::{
+use crate::market::views::{
     self as market_views, DealPage, ListingFormPage, ListingPage, MarketPage, MarketQuery,
 };
+use crate::market::{wanted_kinds, ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
+use crate::routes::{
+    form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, user_of,
+    AppState_, PageResult,
+};
+use crate::services::{ActionError, Actor};
 use crate::views::{FieldError, FormErrors};
 use crate::AppState;
 
@@ -55,10 +56,9 @@ fn flash_to(state: &AppState, to: &str, id: &str, args: &[(&str, &str)]) -> Resp
 pub async fn browse(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    actor: Actor,
     Query(query): Query<MarketQuery>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let page_number = query.page.unwrap_or(1).clamp(1, 50);
     let search = Search {
         text: query.q.clone(),
@@ -126,10 +126,9 @@ async fn form_page(
 pub async fn new_form(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    actor: Actor,
     Query(query): Query<NewQuery>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let input = ListingInput {
         side: Side::parse(&query.side)
             .unwrap_or(Side::Offer)
@@ -151,10 +150,10 @@ pub async fn new_form(
 pub async fn new_submit(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path(slug): Path<String>,
     Form(input): Form<ListingInput>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let errors = match state
         .services
         .parse_listing(&actor, &input, language_of(&v))
@@ -192,9 +191,9 @@ async fn own_listing(
 pub async fn edit_form(
     State(state): AppState_,
     v: Visitor,
-    Path((slug, id)): Path<(String, i64)>,
+    actor: Actor,
+    Path((_, id)): Path<(String, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let listing = own_listing(&state, &actor, id).await?;
     let input = ListingInput::of(&listing, actor.circle.decimals);
     Ok(page(
@@ -205,10 +204,10 @@ pub async fn edit_form(
 pub async fn edit_submit(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, id)): Path<(String, i64)>,
     Form(input): Form<ListingInput>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     own_listing(&state, &actor, id).await?;
     let errors = match state
         .services
@@ -239,11 +238,10 @@ pub struct StatusForm {
 
 pub async fn set_status(
     State(state): AppState_,
-    v: Visitor,
+    actor: Actor,
     Path((slug, id)): Path<(String, i64)>,
     Form(form): Form<StatusForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let status =
         Status::parse(&form.status).map_err(|_| AppError::BadRequest("market-error-choice"))?;
     state
@@ -325,9 +323,9 @@ async fn listing_markup(
 pub async fn show(
     State(state): AppState_,
     v: Visitor,
-    Path((slug, id)): Path<(String, i64)>,
+    actor: Actor,
+    Path((_, id)): Path<(String, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     Ok(page(
         listing_markup(&state, &v, &actor, id, &FormErrors::default()).await?,
     ))
@@ -354,10 +352,10 @@ pub struct RsvpForm {
 pub async fn rsvp(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, id)): Path<(String, i64)>,
     Form(form): Form<RsvpForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let answer = Answer::parse(&form.answer).ok_or(AppError::BadRequest("event-error-answer"))?;
     match state.services.rsvp(&actor, id, answer).await {
         Ok(place) => {
@@ -391,10 +389,9 @@ fn calendar_response(text: String, file_name: &str) -> Response {
 
 pub async fn event_ics(
     State(state): AppState_,
-    v: Visitor,
+    actor: Actor,
     Path((slug, id)): Path<(String, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let listing = state.services.listing(&actor, id).await?;
     if listing.event.is_none() {
         return Err(AppError::NotFound);
@@ -405,8 +402,7 @@ pub async fn event_ics(
     Ok(calendar_response(text, &format!("{slug}-{id}.ics")))
 }
 
-pub async fn events(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn events(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let events = state.services.events(&actor).await?;
     let tree = state.services.category_tree(actor.circle.row_id).await?;
     Ok(page(market_views::events_page(
@@ -421,10 +417,9 @@ pub async fn events(State(state): AppState_, v: Visitor, Path(slug): Path<String
 
 pub async fn events_ics(
     State(state): AppState_,
-    v: Visitor,
+    actor: Actor,
     Path(slug): Path<String>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let events = state.services.calendar_events(&actor).await?;
     let text = state
         .services
@@ -432,8 +427,7 @@ pub async fn events_ics(
     Ok(calendar_response(text, &format!("{slug}-events.ics")))
 }
 
-pub async fn mine(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn mine(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let listings = state.services.my_listings(&actor).await?;
     let tree = state.services.category_tree(actor.circle.row_id).await?;
     Ok(page(market_views::my_listings_page(
@@ -446,8 +440,7 @@ pub async fn mine(State(state): AppState_, v: Visitor, Path(slug): Path<String>)
     )))
 }
 
-pub async fn matches(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn matches(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let mine = state.services.my_matches(&actor).await?;
     let (cycles, _truncated) = state.services.trade_cycles(&actor).await?;
     Ok(page(market_views::matches_page(
@@ -464,10 +457,10 @@ pub async fn matches(State(state): AppState_, v: Visitor, Path(slug): Path<Strin
 pub async fn photo_upload(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, id)): Path<(String, i64)>,
     mut multipart: Multipart,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let (mut bytes, mut alt) = (None, String::new());
     while let Some(field) = multipart
         .next_field()
@@ -510,10 +503,9 @@ pub async fn photo_upload(
 
 pub async fn photo_delete(
     State(state): AppState_,
-    v: Visitor,
+    actor: Actor,
     Path((slug, id, photo)): Path<(String, i64, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     state.services.delete_photo(&actor, id, photo).await?;
     Ok(flash_to(
         &state,
@@ -525,10 +517,9 @@ pub async fn photo_delete(
 
 pub async fn photo_file(
     State(state): AppState_,
-    v: Visitor,
-    Path((slug, id, photo, size)): Path<(String, i64, i64, String)>,
+    actor: Actor,
+    Path((_, id, photo, size)): Path<(String, i64, i64, String)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let thumb = match size.as_str() {
         "thumb.jpg" => true,
         "full.jpg" => false,
@@ -576,10 +567,10 @@ pub struct DealForm {
 pub async fn deal_open(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, id)): Path<(String, i64)>,
     Form(form): Form<DealForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     match state.services.open_deal(&actor, id, &form.message).await {
         Ok(stored) => {
             Ok(Redirect::to(&format!("/c/{slug}/deals/{}", stored.deal.id)).into_response())
@@ -588,8 +579,7 @@ pub async fn deal_open(
     }
 }
 
-pub async fn deals(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
+pub async fn deals(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let deals = state.services.my_deals(&actor).await?;
     Ok(page(market_views::deals_page(
         &v,
@@ -625,9 +615,9 @@ async fn deal_markup(
 pub async fn deal_show(
     State(state): AppState_,
     v: Visitor,
-    Path((slug, id)): Path<(String, i64)>,
+    actor: Actor,
+    Path((_, id)): Path<(String, i64)>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     Ok(page(
         deal_markup(&state, &v, &actor, id, &FormErrors::default()).await?,
     ))
@@ -636,10 +626,10 @@ pub async fn deal_show(
 pub async fn deal_action(
     State(state): AppState_,
     v: Visitor,
+    actor: Actor,
     Path((slug, id, action)): Path<(String, i64, String)>,
     Form(form): Form<DealForm>,
 ) -> PageResult {
-    let actor = actor_for(&state, &v, &slug).await?;
     let services = &state.services;
     let (result, flash, field) = match action.as_str() {
         "message" => (
@@ -765,9 +755,8 @@ pub async fn notification_settings(
 pub async fn categories(
     State(state): AppState_,
     v: Visitor,
-    Path(slug): Path<String>,
+    Steward(actor): Steward,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     let tree = state.services.category_tree(actor.circle.row_id).await?;
     Ok(page(market_views::categories_page(
         &v,
@@ -786,10 +775,10 @@ pub struct CategoriesForm {
 pub async fn categories_submit(
     State(state): AppState_,
     v: Visitor,
+    Steward(actor): Steward,
     Path(slug): Path<String>,
     Form(form): Form<CategoriesForm>,
 ) -> PageResult {
-    let actor = steward_actor(&state, &v, &slug).await?;
     match state.services.set_category_tree(&actor, &form.tree).await? {
         Ok(()) => Ok(flash_to(
             &state,

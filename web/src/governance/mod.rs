@@ -1,0 +1,11 @@
+//! Decisions: proposals, their discussion, pauses and voting rounds, ballots (signed by the node
+//! with a member's sealed key, or by the member), delegations, closing and enacting. `service`
+//! holds what members can do (over `commons_governance`), `routes` the pages, `api` the JSON
+//! API, `views` the markup.
+
+pub mod api;
+pub mod routes;
+pub mod service;
+pub mod views;
+
+pub use service::*;
