@@ -105,5 +105,5 @@ pub fn forms(data: &[u8]) {
 /// The JSON bodies the API reads (payments, signed entries, ballots): parsed from the bytes.
 pub fn api_bodies(data: &[u8]) {
     let _ = serde_json::from_slice::<serde_json::Value>(data);
-    let _ = commons_web::api::decode_bodies(data);
+    let _ = commons_web::api_doc::decode_bodies(data);
 }

@@ -8,6 +8,7 @@
 
 use std::sync::LazyLock;
 
+use axum::response::IntoResponse;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
@@ -35,18 +36,18 @@ Every error, including a malformed body, a wrong content type and a bad path, an
 #[openapi(
     info(title = "Commons Platform API", version = "1", description = DESCRIPTION),
     paths(
-        crate::api::circles,
-        crate::api::circle,
-        crate::api::members,
-        crate::api::entries,
-        crate::api::submit_signed,
-        crate::api::submit_signed_batch,
-        crate::api::proof,
-        crate::api::statement,
-        crate::api::requests,
-        crate::api::answer_request,
-        crate::api::pay,
-        crate::api::request_payment,
+        crate::ledger::api::circles,
+        crate::ledger::api::circle,
+        crate::ledger::api::members,
+        crate::ledger::api::entries,
+        crate::ledger::api::submit_signed,
+        crate::ledger::api::submit_signed_batch,
+        crate::ledger::api::proof,
+        crate::ledger::api::statement,
+        crate::ledger::api::requests,
+        crate::ledger::api::answer_request,
+        crate::ledger::api::pay,
+        crate::ledger::api::request_payment,
         crate::market::api::listings,
         crate::market::api::create_listing,
         crate::market::api::listing,
@@ -200,6 +201,31 @@ pub fn documented_operations() -> Vec<(String, String)> {
         }
     }
     found
+}
+
+/// `GET /api/v1/openapi.json`: the document generated from this code.
+pub async fn openapi() -> axum::response::Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI_JSON.as_str(),
+    )
+        .into_response()
+}
+
+/// Decodes `bytes` as each JSON body the API reads; how many kinds it is (the fuzz target
+/// `api_bodies` and its corpus replay call this: no body may panic the decoder).
+pub fn decode_bodies(bytes: &[u8]) -> usize {
+    [
+        serde_json::from_slice::<crate::ledger::api::PaymentBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::ledger::api::SignedBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::ledger::api::SignedBatchBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::governance::api::BallotBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::market::api::ListingBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::market::api::DealBody>(bytes).is_ok(),
+    ]
+    .into_iter()
+    .filter(|ok| *ok)
+    .count()
 }
 
 #[cfg(test)]

@@ -3,21 +3,23 @@
 //! `routes` are thin handlers, `services` hold what people can do, `db` is the only SQL,
 //! `views` only render, `custody` seals keys, `session` knows who is asking, `i18n` translates.
 
-pub mod api;
 pub mod api_doc;
 pub mod assets;
 pub mod custody;
 pub mod db;
 pub mod demo;
 
+pub mod account;
 pub mod governance;
 pub mod http;
 pub mod i18n;
+pub mod ledger;
 pub mod limits;
 pub mod market;
+pub mod membership;
 pub mod names;
-pub mod routes;
 pub mod services;
+pub mod steward;
 
 pub mod views;
 
@@ -166,84 +168,105 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// The whole application: pages, static files and the middleware around them.
 pub fn router(state: Arc<AppState>) -> Router {
     let pages = Router::new()
-        .route("/", get(routes::front))
-        .route("/setup", get(routes::setup_form).post(routes::setup_submit))
-        .route("/login", get(routes::login_form).post(routes::login_submit))
-        .route("/logout", post(routes::logout))
-        .route("/circles", get(routes::my_circles))
+        .route("/", get(account::routes::front))
+        .route(
+            "/setup",
+            get(account::routes::setup_form).post(account::routes::setup_submit),
+        )
+        .route(
+            "/login",
+            get(account::routes::login_form).post(account::routes::login_submit),
+        )
+        .route("/logout", post(account::routes::logout))
+        .route("/circles", get(account::routes::my_circles))
         .route(
             "/circles/new",
-            get(routes::new_circle_form).post(routes::new_circle_submit),
+            get(account::routes::new_circle_form).post(account::routes::new_circle_submit),
         )
-        .route("/language", post(routes::set_language))
-        .route("/settings", get(routes::settings))
-        .route("/settings/profile", post(routes::settings_profile))
-        .route("/settings/password", post(routes::settings_password))
+        .route("/language", post(account::routes::set_language))
+        .route("/settings", get(account::routes::settings))
+        .route("/settings/profile", post(account::routes::settings_profile))
+        .route(
+            "/settings/password",
+            post(account::routes::settings_password),
+        )
         .route(
             "/join/{link}",
-            get(routes::join_form).post(routes::join_submit),
+            get(membership::routes::join_form).post(membership::routes::join_submit),
         )
         .route(
             "/ask/{slug}",
-            get(routes::ask_form).post(routes::ask_submit),
+            get(membership::routes::ask_form).post(membership::routes::ask_submit),
         )
-        .route("/pending/{slug}", get(routes::pending))
-        .route("/c/{slug}", get(routes::circle_home))
+        .route("/pending/{slug}", get(membership::routes::pending))
+        .route("/c/{slug}", get(ledger::routes::circle_home))
         .route(
             "/c/{slug}/pay",
-            get(routes::pay_form).post(routes::pay_submit),
+            get(ledger::routes::pay_form).post(ledger::routes::pay_submit),
         )
         .route(
             "/c/{slug}/request",
-            get(routes::request_form).post(routes::request_submit),
+            get(ledger::routes::request_form).post(ledger::routes::request_submit),
         )
         .route(
             "/c/{slug}/requests/{seq}/accept",
-            post(routes::accept_request),
+            post(ledger::routes::accept_request),
         )
         .route(
             "/c/{slug}/requests/{seq}/decline",
-            post(routes::decline_request),
+            post(ledger::routes::decline_request),
         )
-        .route("/c/{slug}/ledger", get(routes::ledger))
-        .route("/c/{slug}/statement", get(routes::statement))
-        .route("/c/{slug}/statement.csv", get(routes::statement_csv))
-        .route("/c/{slug}/members", get(routes::members))
-        .route("/c/{slug}/members/{username}", get(routes::member))
+        .route("/c/{slug}/ledger", get(ledger::routes::ledger))
+        .route("/c/{slug}/statement", get(ledger::routes::statement))
+        .route(
+            "/c/{slug}/statement.csv",
+            get(ledger::routes::statement_csv),
+        )
+        .route("/c/{slug}/members", get(ledger::routes::members))
+        .route("/c/{slug}/members/{username}", get(ledger::routes::member))
         .route(
             "/c/{slug}/invitations",
-            get(routes::invitations).post(routes::invite),
+            get(membership::routes::invitations).post(membership::routes::invite),
         )
         .route(
             "/c/{slug}/invitations/{id}/revoke",
-            post(routes::revoke_invitation),
+            post(membership::routes::revoke_invitation),
         )
-        .route("/c/{slug}/steward", get(routes::steward))
-        .route("/c/{slug}/steward/limits", post(routes::steward_limits))
+        .route("/c/{slug}/steward", get(steward::routes::steward))
+        .route(
+            "/c/{slug}/steward/limits",
+            post(steward::routes::steward_limits),
+        )
         .route(
             "/c/{slug}/steward/pending/decline",
-            post(routes::steward_decline_many),
+            post(steward::routes::steward_decline_many),
         )
         .route(
             "/c/{slug}/steward/pending/{user}/{decision}",
-            post(routes::steward_decide),
+            post(steward::routes::steward_decide),
         )
         .route(
             "/c/{slug}/steward/settings",
-            get(routes::circle_settings).post(routes::circle_settings_submit),
+            get(steward::routes::circle_settings).post(steward::routes::circle_settings_submit),
         )
         .route(
             "/c/{slug}/steward/audit",
-            get(routes::audit).post(routes::run_audit),
+            get(steward::routes::audit).post(steward::routes::run_audit),
         )
-        .route("/c/{slug}/steward/recovery", post(routes::steward_recovery))
+        .route(
+            "/c/{slug}/steward/recovery",
+            post(steward::routes::steward_recovery),
+        )
         .route(
             "/recover/{link}",
-            get(routes::recover_form).post(routes::recover_submit),
+            get(account::routes::recover_form).post(account::routes::recover_submit),
         )
-        .route("/settings/tokens", post(routes::create_token))
-        .route("/settings/tokens/{id}/revoke", post(routes::revoke_token))
-        .route("/settings/own-key", post(routes::register_own_key))
+        .route("/settings/tokens", post(account::routes::create_token))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(account::routes::revoke_token),
+        )
+        .route("/settings/own-key", post(account::routes::register_own_key))
         .route("/c/{slug}/market", get(market::routes::browse))
         .route(
             "/c/{slug}/market/new",
@@ -349,28 +372,34 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/settings/notifications",
             post(market::routes::notification_settings),
         )
-        .route("/api/v1/circles", get(api::circles))
-        .route("/api/v1/circles/{slug}", get(api::circle))
-        .route("/api/v1/circles/{slug}/members", get(api::members))
+        .route("/api/v1/circles", get(ledger::api::circles))
+        .route("/api/v1/circles/{slug}", get(ledger::api::circle))
+        .route("/api/v1/circles/{slug}/members", get(ledger::api::members))
         .route(
             "/api/v1/circles/{slug}/entries",
-            get(api::entries).post(api::submit_signed),
+            get(ledger::api::entries).post(ledger::api::submit_signed),
         )
         .route(
             "/api/v1/circles/{slug}/entries/batch",
-            post(api::submit_signed_batch),
+            post(ledger::api::submit_signed_batch),
         )
         .route(
             "/api/v1/circles/{slug}/entries/{seq}/proof",
-            get(api::proof),
+            get(ledger::api::proof),
         )
-        .route("/api/v1/circles/{slug}/statement", get(api::statement))
-        .route("/api/v1/circles/{slug}/requests", get(api::requests))
+        .route(
+            "/api/v1/circles/{slug}/statement",
+            get(ledger::api::statement),
+        )
+        .route(
+            "/api/v1/circles/{slug}/requests",
+            get(ledger::api::requests),
+        )
         .route(
             "/api/v1/circles/{slug}/requests/{seq}/{answer}",
-            post(api::answer_request),
+            post(ledger::api::answer_request),
         )
-        .route("/api/v1/circles/{slug}/payments", post(api::pay))
+        .route("/api/v1/circles/{slug}/payments", post(ledger::api::pay))
         .route(
             "/api/v1/circles/{slug}/listings",
             get(market::api::listings).post(market::api::create_listing),
@@ -411,7 +440,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/api/v1/circles/{slug}/payment-requests",
-            post(api::request_payment),
+            post(ledger::api::request_payment),
         )
         .fallback(not_found)
         // Extractors read at most the configured body; the photo route allows more (above).
@@ -427,8 +456,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         ));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .route("/healthz", get(routes::healthz))
-        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/healthz", get(http::page::healthz))
+        .route("/api/v1/openapi.json", get(api_doc::openapi))
         .route("/static/{file}", get(assets::serve))
         .merge(pages)
         .with_state(state.clone())
@@ -546,7 +575,7 @@ async fn error_pages(request: Request, next: Next) -> Response {
         _ => "error-title",
     });
     let text = match &error.refusal {
-        Some(refusal) => routes::refusal_text(&v, refusal),
+        Some(refusal) => http::page::refusal_text(&v, refusal),
         None => v.tr.t(error.message_id),
     };
     let title = if error.refusal.is_some() {

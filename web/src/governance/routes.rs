@@ -14,11 +14,11 @@ use serde::Deserialize;
 use crate::governance::views::{self as views, ProposalFormPage, ProposalPage};
 use crate::governance::{PauseOutcome, ProposalInput};
 use crate::http::error::AppError;
-use crate::http::session::{redirect_with_flash, Flash, Visitor};
-use crate::routes::{
+use crate::http::page::{
     form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, AppState_,
     PageResult,
 };
+use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::services::{ActionError, Actor};
 use crate::views::FormErrors;
 use crate::AppState;

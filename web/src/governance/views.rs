@@ -281,7 +281,7 @@ fn describe_actions(v: &Visitor, view: &ProposalView, unit: &Unit) -> Vec<String
         .draft
         .actions
         .iter()
-        .map(|action| crate::routes::describe_action(&v.tr, action, &name, unit))
+        .map(|action| crate::ledger::routes::describe_action(&v.tr, action, &name, unit))
         .collect()
 }
 

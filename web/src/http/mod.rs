@@ -4,4 +4,5 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod page;
 pub mod session;

@@ -17,15 +17,15 @@ use serde::Deserialize;
 
 use crate::http::error::AppError;
 use crate::http::extract::Steward;
+use crate::http::page::{
+    form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, user_of,
+    AppState_, PageResult,
+};
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::market::views::{
     self as market_views, DealPage, ListingFormPage, ListingPage, MarketPage, MarketQuery,
 };
 use crate::market::{wanted_kinds, ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
-use crate::routes::{
-    form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, user_of,
-    AppState_, PageResult,
-};
 use crate::services::{ActionError, Actor};
 use crate::views::{FieldError, FormErrors};
 use crate::AppState;

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use commons_ledger::entry::{Body, SignedRequest};
 use commons_ledger::export::Memo;
@@ -103,15 +102,6 @@ impl EntryJson {
             amount_minor: money.map(|(_, _, amount_minor)| amount_minor),
         }
     }
-}
-
-/// `GET /api/v1/openapi.json`: the document generated from this code.
-pub async fn openapi() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        crate::api_doc::OPENAPI_JSON.as_str(),
-    )
-        .into_response()
 }
 
 /// The circles I am an active member of.
@@ -603,22 +593,6 @@ pub struct MemoBody {
     /// 32 hex digits.
     salt: String,
     text: String,
-}
-
-/// Decodes `bytes` as each JSON body the API reads; how many kinds it is (the fuzz target
-/// `api_bodies` and its corpus replay call this: no body may panic the decoder).
-pub fn decode_bodies(bytes: &[u8]) -> usize {
-    [
-        serde_json::from_slice::<PaymentBody>(bytes).is_ok(),
-        serde_json::from_slice::<SignedBody>(bytes).is_ok(),
-        serde_json::from_slice::<SignedBatchBody>(bytes).is_ok(),
-        serde_json::from_slice::<crate::governance::api::BallotBody>(bytes).is_ok(),
-        serde_json::from_slice::<crate::market::api::ListingBody>(bytes).is_ok(),
-        serde_json::from_slice::<crate::market::api::DealBody>(bytes).is_ok(),
-    ]
-    .into_iter()
-    .filter(|ok| *ok)
-    .count()
 }
 
 /// A signed request as the API receives it, checked against the actor: well-formed, for this

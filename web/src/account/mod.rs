@@ -1,0 +1,3 @@
+//! A person's account on the node: logging in, settings, tokens, recovery.
+
+pub mod routes;

@@ -1,0 +1,4 @@
+//! A circle's money: its home, payments and requests, the ledger, statements, members.
+
+pub mod api;
+pub mod routes;

@@ -1,0 +1,3 @@
+//! Becoming a member of a circle: invitations, asking to join, admission.
+
+pub mod routes;

@@ -1,0 +1,3 @@
+//! What a circle's stewards do: accounts and limits, admission, settings, audit, recovery.
+
+pub mod routes;

@@ -1,0 +1,324 @@
+//! Stewards' pages: the circle's accounts and limits, the waiting room, circle settings, the
+//! audit, and recovery links.
+
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::header::{self, HeaderValue};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use commons_ledger::keys::PublicKey;
+use maud::Markup;
+use serde::Deserialize;
+
+use crate::db::MemberStatus;
+use crate::http::error::AppError;
+use crate::http::extract::Steward;
+use crate::http::session::{redirect_with_flash, Flash, Visitor};
+use crate::services::{ActionError, Actor};
+use crate::views::steward::{AccountLine, LimitsForm, PendingRow, SettingsForm};
+use crate::views::{self, FormErrors};
+use crate::AppState;
+
+use crate::http::page::*;
+
+async fn steward_page(
+    state: &AppState,
+    v: &Visitor,
+    actor: &Actor,
+    limits: &LimitsForm,
+    errors: &FormErrors,
+    recovery_link: Option<String>,
+) -> Result<Markup, AppError> {
+    let db = &state.services.db;
+    let pending: Vec<PendingRow> = db
+        .members(
+            actor.circle.row_id,
+            MemberStatus::Pending,
+            None,
+            crate::db::MEMBERS_PAGE_MAX,
+        )
+        .await?
+        .into_iter()
+        .map(|card| PendingRow {
+            user_id: card.user_id,
+            display_name: card.display_name,
+            username: card.username,
+            message: card.request_message,
+            vouched_by: card.vouched_by_name,
+            asked_at_ms: card.created_at_ms,
+        })
+        .collect();
+    let cards = db
+        .members(
+            actor.circle.row_id,
+            MemberStatus::Active,
+            None,
+            crate::db::MEMBERS_PAGE_MAX,
+        )
+        .await?;
+    let accounts = state.services.store.accounts(&actor.circle).await?;
+    let by_key: HashMap<PublicKey, _> = accounts.iter().map(|row| (row.key, row)).collect();
+    let lines: Vec<AccountLine> = cards
+        .into_iter()
+        .filter_map(|card| {
+            let account = by_key.get(&card.account_key)?;
+            Some(AccountLine {
+                username: card.username,
+                display_name: card.display_name,
+                balance_minor: account.balance_minor,
+                floor_minor: account.floor_minor,
+                ceiling_minor: account.ceiling_minor,
+            })
+        })
+        .collect();
+    let look_alikes = state.services.look_alikes(actor).await?;
+    Ok(views::steward::steward_page(
+        v,
+        &nav_for(actor, "steward"),
+        &unit_of(&actor.circle),
+        &pending,
+        &look_alikes,
+        &lines,
+        limits,
+        errors,
+        is_locked(state, v),
+        recovery_link.as_deref(),
+    ))
+}
+
+pub async fn steward(State(state): AppState_, v: Visitor, Steward(actor): Steward) -> PageResult {
+    Ok(page(
+        steward_page(
+            &state,
+            &v,
+            &actor,
+            &LimitsForm::default(),
+            &FormErrors::default(),
+            None,
+        )
+        .await?,
+    ))
+}
+
+pub async fn steward_limits(
+    State(state): AppState_,
+    v: Visitor,
+    Steward(actor): Steward,
+    Path(slug): Path<String>,
+    Form(form): Form<LimitsForm>,
+) -> PageResult {
+    let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
+        Ok(()) => state
+            .services
+            .set_limits(&actor, &form.member, &form.floor, &form.ceiling)
+            .await
+            .map(|_| ()),
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/c/{slug}/steward"),
+            Flash::new("flash-limits-set", &[]),
+            state.config.cookies_secure,
+        )),
+        Err(error) => {
+            let errors = form_errors(&v, error, "floor")?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                steward_page(&state, &v, &actor, &form, &errors, None).await?,
+            ))
+        }
+    }
+}
+
+/// A steward declines every checked request at once (a flood of requests to join).
+pub async fn steward_decline_many(
+    State(state): AppState_,
+    Steward(actor): Steward,
+    Path(slug): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let users: Vec<i64> = fields
+        .iter()
+        .filter(|(name, _)| name == "user")
+        .filter_map(|(_, value)| value.parse().ok())
+        .collect();
+    let declined = state.services.decline_members(&actor, &users).await?;
+    Ok(redirect_with_flash(
+        &format!("/c/{slug}/steward"),
+        Flash::new("flash-declined-many", &[("count", &declined.to_string())]),
+        state.config.cookies_secure,
+    ))
+}
+
+pub async fn steward_decide(
+    State(state): AppState_,
+    v: Visitor,
+    Steward(actor): Steward,
+    Path((slug, user_id, decision)): Path<(String, i64, String)>,
+    Form(form): Form<UnlockForm>,
+) -> PageResult {
+    let result = match decision.as_str() {
+        "admit" => match unlock_if_given(&state, &v, &form.unlock_password).await {
+            Ok(()) => state.services.admit(&actor, user_id).await,
+            Err(error) => Err(error),
+        },
+        "decline" => state.services.decline_member(&actor, user_id).await,
+        _ => return Err(AppError::NotFound),
+    };
+    match result {
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/c/{slug}/steward"),
+            Flash::new(
+                if decision == "admit" {
+                    "flash-admitted"
+                } else {
+                    "flash-declined"
+                },
+                &[],
+            ),
+            state.config.cookies_secure,
+        )),
+        Err(ActionError::Locked) => Ok(page(views::message_page(
+            &v,
+            &v.tr.t("unlock-title"),
+            &v.tr.t("unlock-relogin"),
+            Some((
+                &format!("/login?next=/c/{slug}/steward"),
+                v.tr.t("nav-login"),
+            )),
+        ))),
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub async fn circle_settings(
+    State(state): AppState_,
+    v: Visitor,
+    Steward(actor): Steward,
+) -> PageResult {
+    let settings = state.services.settings(&actor.circle).await?;
+    Ok(page(views::steward::circle_settings_page(
+        &v,
+        &nav_for(&actor, "steward"),
+        &settings,
+        &FormErrors::default(),
+    )))
+}
+
+pub async fn circle_settings_submit(
+    State(state): AppState_,
+    v: Visitor,
+    Steward(actor): Steward,
+    Path(slug): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> PageResult {
+    match state
+        .services
+        .save_settings(
+            &actor,
+            &form.description,
+            &form.agreements,
+            form.members_may_invite.is_some(),
+            form.open_to_requests.is_some(),
+        )
+        .await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/c/{slug}/steward/settings"),
+            Flash::new("flash-settings-saved", &[]),
+            state.config.cookies_secure,
+        )),
+        Err(error) => {
+            let errors = form_errors(&v, error, "agreements")?;
+            let mut settings = state.services.settings(&actor.circle).await?;
+            settings.description = form.description;
+            settings.agreements = form.agreements;
+            settings.members_may_invite = form.members_may_invite.is_some();
+            settings.open_to_requests = form.open_to_requests.is_some();
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                views::steward::circle_settings_page(
+                    &v,
+                    &nav_for(&actor, "steward"),
+                    &settings,
+                    &errors,
+                ),
+            ))
+        }
+    }
+}
+
+/// The stewards' audit page: the last audit's result, and the button that runs one. A view
+/// never runs the audit itself.
+pub async fn audit(State(state): AppState_, v: Visitor, Steward(actor): Steward) -> PageResult {
+    let last = state.services.last_audit(&actor)?;
+    Ok(page(views::steward::audit_page(
+        &v,
+        &nav_for(&actor, "steward"),
+        last.as_ref(),
+    )))
+}
+
+/// A steward runs the full audit (at most one at a time, once a minute per circle).
+pub async fn run_audit(
+    State(state): AppState_,
+    Steward(actor): Steward,
+    Path(slug): Path<String>,
+) -> PageResult {
+    state.services.run_audit(&actor).await?;
+    Ok(Redirect::to(&format!("/c/{slug}/steward/audit")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RecoveryForm {
+    #[serde(default)]
+    member: String,
+    #[serde(default)]
+    unlock_password: String,
+}
+
+pub async fn steward_recovery(
+    State(state): AppState_,
+    v: Visitor,
+    Steward(actor): Steward,
+    Form(form): Form<RecoveryForm>,
+) -> PageResult {
+    let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
+        Ok(()) => state.services.start_recovery(&actor, &form.member).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(token) => {
+            let link = format!(
+                "{}/recover/{token}",
+                state.config.public_url.trim_end_matches('/')
+            );
+            let markup = steward_page(
+                &state,
+                &v,
+                &actor,
+                &LimitsForm::default(),
+                &FormErrors::default(),
+                Some(link),
+            )
+            .await?;
+            let mut response = page(markup);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+        Err(error) => {
+            let errors = form_errors(&v, error, "member")?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                steward_page(&state, &v, &actor, &LimitsForm::default(), &errors, None).await?,
+            ))
+        }
+    }
+}
