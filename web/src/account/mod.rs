@@ -1,3 +1,4 @@
 //! A person's account on the node: logging in, settings, tokens, recovery.
 
 pub mod routes;
+pub mod views;

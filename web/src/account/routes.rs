@@ -14,13 +14,13 @@ use axum::Form;
 use maud::Markup;
 use serde::Deserialize;
 
+use crate::account::views::{ProfileForm, SetupForm};
 use crate::db::User;
 use crate::http::error::AppError;
 use crate::http::session::{
     redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
 };
 use crate::services::{ActionError, LoginNotice, NewCircle, SignUp, TokenRequest};
-use crate::views::auth::{ProfileForm, SetupForm};
 use crate::views::{self, FormErrors};
 use crate::AppState;
 
@@ -31,14 +31,14 @@ pub async fn front(State(state): AppState_, v: Visitor) -> PageResult {
         return Ok(Redirect::to("/setup").into_response());
     }
     let Some(user) = &v.user else {
-        return Ok(page(views::auth::welcome_page(&v)));
+        return Ok(page(crate::account::views::welcome_page(&v)));
     };
     let circles = state.services.my_circles(user).await?;
     if circles.len() == 1 {
         return Ok(Redirect::to(&format!("/c/{}", circles[0].slug)).into_response());
     }
     let list: Vec<(String, String)> = circles.into_iter().map(|c| (c.slug, c.name)).collect();
-    Ok(page(views::auth::my_circles_page(
+    Ok(page(crate::account::views::my_circles_page(
         &v,
         &list,
         user.is_admin(),
@@ -49,7 +49,7 @@ pub async fn my_circles(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
     let circles = state.services.my_circles(user).await?;
     let list: Vec<(String, String)> = circles.into_iter().map(|c| (c.slug, c.name)).collect();
-    Ok(page(views::auth::my_circles_page(
+    Ok(page(crate::account::views::my_circles_page(
         &v,
         &list,
         user.is_admin(),
@@ -68,7 +68,7 @@ pub async fn new_circle_form(State(state): AppState_, v: Visitor) -> PageResult 
         ceiling: "40".into(),
         ..SetupForm::default()
     };
-    Ok(page(views::auth::new_circle_page(
+    Ok(page(crate::account::views::new_circle_page(
         &v,
         &form,
         &FormErrors::default(),
@@ -116,7 +116,12 @@ pub async fn new_circle_submit(
                 .map(|errors| rename_field(errors, "name", "circle_name"))?;
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                views::auth::new_circle_page(&v, &form.circle, &errors, is_locked(&state, &v)),
+                crate::account::views::new_circle_page(
+                    &v,
+                    &form.circle,
+                    &errors,
+                    is_locked(&state, &v),
+                ),
             ))
         }
     }
@@ -157,7 +162,7 @@ pub async fn setup_form(
         token: query.token,
         ..SetupForm::default()
     };
-    Ok(page(views::auth::setup_page(
+    Ok(page(crate::account::views::setup_page(
         &v,
         &form,
         &FormErrors::default(),
@@ -205,7 +210,7 @@ pub async fn setup_submit(
                 .map(|errors| rename_field(errors, "name", "circle_name"))?;
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                views::auth::setup_page(&v, &form, &errors),
+                crate::account::views::setup_page(&v, &form, &errors),
             ))
         }
     }
@@ -267,7 +272,7 @@ fn safe_next(next: &str) -> String {
 }
 
 pub async fn login_form(v: Visitor, Query(query): Query<NextQuery>) -> PageResult {
-    Ok(page(views::auth::login_page(
+    Ok(page(crate::account::views::login_page(
         &v,
         "",
         &FormErrors::default(),
@@ -335,14 +340,14 @@ pub async fn login_submit(
             let errors = FormErrors::one("password", v.tr.t("error-login-failed"));
             Ok(page_with_status(
                 StatusCode::UNAUTHORIZED,
-                views::auth::login_page(&v, &form.username, &errors, &next),
+                crate::account::views::login_page(&v, &form.username, &errors, &next),
             ))
         }
         Err(ActionError::TooManyAttempts) => {
             let errors = FormErrors::one("username", v.tr.t("error-too-many-logins"));
             Ok(page_with_status(
                 StatusCode::TOO_MANY_REQUESTS,
-                views::auth::login_page(&v, &form.username, &errors, &next),
+                crate::account::views::login_page(&v, &form.username, &errors, &next),
             ))
         }
         Err(error) => Err(error.into()),
@@ -438,7 +443,7 @@ async fn settings_markup(
             (token, circle)
         })
         .collect();
-    let mut view = views::auth::SettingsView {
+    let mut view = crate::account::views::SettingsView {
         new_token,
         tokens,
         recoveries: state.services.recoveries_of(user).await?,
@@ -455,7 +460,7 @@ async fn settings_markup(
             ));
         }
     }
-    Ok(views::auth::settings_page(
+    Ok(crate::account::views::settings_page(
         v,
         profile,
         profile_errors,
@@ -740,7 +745,7 @@ pub async fn recover_form(
     Path(link): Path<String>,
 ) -> PageResult {
     match state.services.recovery(&link).await {
-        Ok((user, info, confirm_current)) => Ok(page(views::auth::recover_page(
+        Ok((user, info, confirm_current)) => Ok(page(crate::account::views::recover_page(
             &v,
             &user.display_name,
             &info.name,
@@ -802,7 +807,7 @@ pub async fn recover_submit(
             let errors = form_errors(&v, error, "password")?;
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                views::auth::recover_page(
+                crate::account::views::recover_page(
                     &v,
                     &user.display_name,
                     &info.name,

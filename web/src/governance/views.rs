@@ -18,7 +18,7 @@ use crate::governance::{
 };
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
-use crate::views::circle::Unit;
+use crate::views::Unit;
 use crate::views::{csrf_field, error_summary, layout, radio, when, CircleNav, Field, FormErrors};
 
 fn status_label(tr: &Tr, status: Status) -> String {
@@ -734,7 +734,7 @@ fn vote_form(
                     }
                 },
             }
-            @if locked { (crate::views::auth::unlock_form(v, errors)) }
+            @if locked { (crate::views::unlock_form(v, errors)) }
             p.hint { (tr.t("vote-public")) }
             button.button type="submit" { (tr.t("vote-submit")) }
         }

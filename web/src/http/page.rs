@@ -18,7 +18,7 @@ use crate::db::User;
 use crate::http::error::AppError;
 use crate::http::session::Visitor;
 use crate::services::{ActionError, Actor};
-use crate::views::circle::Unit;
+use crate::views::Unit;
 use crate::views::{CircleNav, FormErrors};
 use crate::AppState;
 

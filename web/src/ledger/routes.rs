@@ -21,10 +21,11 @@ use crate::db::MemberStatus;
 use crate::http::error::AppError;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::i18n::Tr;
-use crate::services::{parse_amount, ActionError, Actor, IdempotencyKey};
-use crate::views::circle::{
-    ActivityRow, HomeView, LedgerRow, LedgerView, MemberRow, PayForm, RequestRow, Unit,
+use crate::ledger::views::{
+    ActivityRow, HomeView, LedgerRow, LedgerView, MemberRow, PayForm, RequestRow,
 };
+use crate::services::{parse_amount, ActionError, Actor, IdempotencyKey};
+use crate::views::Unit;
 use crate::views::{self, FormErrors};
 use crate::{AppState, LedgerViewKey};
 
@@ -171,7 +172,7 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
         to_pay,
         awaiting,
     };
-    Ok(page(views::circle::home_page(
+    Ok(page(crate::ledger::views::home_page(
         &v,
         &nav_for(&actor, "home"),
         &home,
@@ -239,10 +240,10 @@ async fn pay_form_page(
 ) -> Result<Markup, AppError> {
     let (members, more) = member_choices(state, actor, find, &form.member).await?;
     let spend = can_spend(actor);
-    Ok(views::circle::pay_page(
+    Ok(crate::ledger::views::pay_page(
         v,
         &nav_for(actor, "pay"),
-        &views::circle::PayPage {
+        &crate::ledger::views::PayPage {
             unit: unit_of(&actor.circle),
             can_spend_minor: spend,
             requesting,
@@ -621,7 +622,7 @@ pub async fn ledger(
             ledger_body(&state, &v.tr, info, query.before)
         })
         .await?;
-    Ok(page(views::circle::ledger_page(
+    Ok(page(crate::ledger::views::ledger_page(
         &v,
         &nav_for(&actor, "ledger"),
         PreEscaped(body.to_string()),
@@ -685,7 +686,7 @@ async fn ledger_body(
             (newer < head.tree_size).then_some(newer)
         }),
     };
-    Ok(views::circle::ledger_body(tr, &info.slug, &view)
+    Ok(crate::ledger::views::ledger_body(tr, &info.slug, &view)
         .into_string()
         .into())
 }
@@ -712,7 +713,7 @@ pub async fn statement(
         .then(|| entries.last().map(|stored| stored.entry.seq))
         .flatten();
     let rows = activity_rows(&entries, &keys, &names);
-    Ok(page(views::circle::statement_page(
+    Ok(page(crate::ledger::views::statement_page(
         &v,
         &nav_for(&actor, "home"),
         &unit_of(info),
@@ -861,7 +862,7 @@ pub async fn members(
             bio: card.bio,
         })
         .collect();
-    Ok(page(views::circle::members_page(
+    Ok(page(crate::ledger::views::members_page(
         &v,
         &nav_for(&actor, "members"),
         &rows,
@@ -910,7 +911,7 @@ pub async fn member(
         &names,
         &unit_of(&actor.circle),
     );
-    Ok(page(views::circle::member_page(
+    Ok(page(crate::ledger::views::member_page(
         &v,
         &nav_for(&actor, "members"),
         &row,

@@ -15,7 +15,7 @@ use crate::db::Person;
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::market::{CycleStep, DealCard, ListingCard, ListingInput, NotificationCard};
-use crate::views::circle::Unit;
+use crate::views::Unit;
 use crate::views::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 
 /// The label of a category: the circle's own, else the catalogue's.
@@ -893,7 +893,7 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
                             (csrf_field(v))
                             input type="hidden" name="version" value=(p.card.stored.version);
                             @if p.locked {
-                                (crate::views::auth::unlock_form(v, errors))
+                                (crate::views::unlock_form(v, errors))
                             }
                             button.button type="submit" {
                                 @match d.terms.as_ref().and_then(|t| t.amount_minor) {

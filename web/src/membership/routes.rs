@@ -14,12 +14,12 @@ use commons_ledger::store::now_ms;
 use maud::Markup;
 use serde::Deserialize;
 
+use crate::account::views::JoinForm;
 use crate::db::{MemberStatus, User};
 use crate::http::error::AppError;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
+use crate::ledger::views::InvitationRow;
 use crate::services::{ActionError, Actor, SignUp};
-use crate::views::auth::JoinForm;
-use crate::views::circle::InvitationRow;
 use crate::views::{self, FormErrors};
 use crate::AppState;
 
@@ -34,7 +34,7 @@ pub async fn join_form(
     match state.services.invitation(&link).await {
         Ok((invitation, info, _)) => {
             let settings = state.services.settings(&info).await?;
-            Ok(page(views::auth::join_page(
+            Ok(page(crate::account::views::join_page(
                 &v,
                 &info.name,
                 &settings,
@@ -136,7 +136,7 @@ pub async fn join_submit(
     let render_errors = |errors: FormErrors| {
         page_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            views::auth::join_page(
+            crate::account::views::join_page(
                 &v,
                 &info.name,
                 &settings,
@@ -183,7 +183,7 @@ pub async fn ask_form(State(state): AppState_, v: Visitor, Path(slug): Path<Stri
     if !settings.open_to_requests {
         return Err(AppError::NotFound);
     }
-    Ok(page(views::auth::join_page(
+    Ok(page(crate::account::views::join_page(
         &v,
         &info.name,
         &settings,
@@ -210,7 +210,7 @@ pub async fn ask_submit(
     let render_errors = |errors: FormErrors| {
         page_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            views::auth::join_page(
+            crate::account::views::join_page(
                 &v,
                 &info.name,
                 &settings,
@@ -261,7 +261,7 @@ pub async fn pending(State(state): AppState_, v: Visitor, Path(slug): Path<Strin
     if membership.status == MemberStatus::Active {
         return Ok(Redirect::to(&format!("/c/{slug}")).into_response());
     }
-    Ok(page(views::auth::pending_page(&v, &info.name)))
+    Ok(page(crate::account::views::pending_page(&v, &info.name)))
 }
 
 async fn invitations_page(
@@ -307,7 +307,7 @@ async fn invitations_page(
             state.config.public_url.trim_end_matches('/')
         )
     });
-    Ok(views::circle::invitations_page(
+    Ok(crate::ledger::views::invitations_page(
         v,
         &nav_for(actor, "invite"),
         may_invite,

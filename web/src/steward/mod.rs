@@ -1,3 +1,4 @@
 //! What a circle's stewards do: accounts and limits, admission, settings, audit, recovery.
 
 pub mod routes;
+pub mod views;

@@ -19,7 +19,7 @@ use crate::http::error::AppError;
 use crate::http::extract::Steward;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::services::{ActionError, Actor};
-use crate::views::steward::{AccountLine, LimitsForm, PendingRow, SettingsForm};
+use crate::steward::views::{AccountLine, LimitsForm, PendingRow, SettingsForm};
 use crate::views::{self, FormErrors};
 use crate::AppState;
 
@@ -76,7 +76,7 @@ async fn steward_page(
         })
         .collect();
     let look_alikes = state.services.look_alikes(actor).await?;
-    Ok(views::steward::steward_page(
+    Ok(crate::steward::views::steward_page(
         v,
         &nav_for(actor, "steward"),
         &unit_of(&actor.circle),
@@ -202,7 +202,7 @@ pub async fn circle_settings(
     Steward(actor): Steward,
 ) -> PageResult {
     let settings = state.services.settings(&actor.circle).await?;
-    Ok(page(views::steward::circle_settings_page(
+    Ok(page(crate::steward::views::circle_settings_page(
         &v,
         &nav_for(&actor, "steward"),
         &settings,
@@ -242,7 +242,7 @@ pub async fn circle_settings_submit(
             settings.open_to_requests = form.open_to_requests.is_some();
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                views::steward::circle_settings_page(
+                crate::steward::views::circle_settings_page(
                     &v,
                     &nav_for(&actor, "steward"),
                     &settings,
@@ -257,7 +257,7 @@ pub async fn circle_settings_submit(
 /// never runs the audit itself.
 pub async fn audit(State(state): AppState_, v: Visitor, Steward(actor): Steward) -> PageResult {
     let last = state.services.last_audit(&actor)?;
-    Ok(page(views::steward::audit_page(
+    Ok(page(crate::steward::views::audit_page(
         &v,
         &nav_for(&actor, "steward"),
         last.as_ref(),

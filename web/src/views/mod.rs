@@ -1,10 +1,6 @@
 //! Views: maud functions that turn what a page shows into HTML. They read no database and
 //! decide nothing; every text comes from the translation catalogue.
 
-pub mod auth;
-pub mod circle;
-pub mod steward;
-
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::http::session::Visitor;
@@ -310,6 +306,36 @@ pub(crate) fn radio(
             @if let Some(hint) = hint {
                 p.hint id=(hint_id) { (hint) }
             }
+        }
+    }
+}
+
+/// How a circle's amounts are written.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub decimals: u8,
+    pub symbol: String,
+    pub name: String,
+}
+
+impl Unit {
+    /// `12.50 h`
+    pub fn money(&self, minor: i64) -> String {
+        format!("{} {}", self.number(minor), self.symbol)
+    }
+    /// `12.50`
+    pub fn number(&self, minor: i64) -> String {
+        rust_decimal::Decimal::new(minor, u32::from(self.decimals)).to_string()
+    }
+}
+
+/// Asks for the password again when the session's key is no longer in memory.
+pub fn unlock_form(v: &Visitor, errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    html! {
+        div.unlock {
+            p { (tr.t("unlock-text")) }
+            (Field::new("unlock_password", tr.t("field-password"), "password", "").autocomplete("current-password").render(errors))
         }
     }
 }

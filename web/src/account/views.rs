@@ -3,9 +3,10 @@
 
 use maud::{html, Markup};
 
-use super::{csrf_field, error_summary, layout, radio, Field, FormErrors};
 use crate::db::{CircleSettings, TokenRow, TokenScope};
 use crate::http::session::Visitor;
+use crate::views::unlock_form;
+use crate::views::{csrf_field, error_summary, layout, radio, Field, FormErrors};
 
 /// What the setup form was filled with (to show it again with errors).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -388,7 +389,7 @@ pub fn settings_page(
                     }
                     ul {
                         @for (circle, steward, at) in &view.recoveries {
-                            li { (tr.ta("settings-recovery", &[("circle", circle), ("steward", steward), ("when", &super::when(*at))])) }
+                            li { (tr.ta("settings-recovery", &[("circle", circle), ("steward", steward), ("when", &crate::views::when(*at))])) }
                         }
                     }
                 }
@@ -416,11 +417,11 @@ pub fn settings_page(
                                     }
                                 }
                                 p.hint {
-                                    (tr.ta("settings-token-created", &[("time", &super::when(token.created_at_ms))]))
+                                    (tr.ta("settings-token-created", &[("time", &crate::views::when(token.created_at_ms))]))
                                     " · "
-                                    (tr.ta("settings-token-expires", &[("time", &super::when(token.expires_at_ms))]))
+                                    (tr.ta("settings-token-expires", &[("time", &crate::views::when(token.expires_at_ms))]))
                                 }
-                                @if let Some(used) = token.last_used_ms { p.hint { (tr.ta("settings-token-used", &[("time", &super::when(used))])) } }
+                                @if let Some(used) = token.last_used_ms { p.hint { (tr.ta("settings-token-used", &[("time", &crate::views::when(used))])) } }
                                 form method="post" action={"/settings/tokens/" (token.id) "/revoke"} {
                                     (csrf_field(v))
                                     button.button.secondary.small type="submit" { (tr.ta("settings-token-revoke", &[("label", &token.label)])) }
@@ -502,15 +503,4 @@ pub fn recover_page(
             }
         },
     )
-}
-
-/// Asks for the password again when the session's key is no longer in memory.
-pub fn unlock_form(v: &Visitor, errors: &FormErrors) -> Markup {
-    let tr = &v.tr;
-    html! {
-        div.unlock {
-            p { (tr.t("unlock-text")) }
-            (Field::new("unlock_password", tr.t("field-password"), "password", "").autocomplete("current-password").render(errors))
-        }
-    }
 }

@@ -3,11 +3,11 @@
 
 use maud::{html, Markup};
 
-use super::circle::Unit;
-use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 use crate::db::CircleSettings;
 use crate::http::session::Visitor;
 use crate::services::AuditRun;
+use crate::views::Unit;
+use crate::views::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 
 /// Someone waiting to be admitted.
 #[derive(Debug, Clone)]
@@ -144,7 +144,7 @@ pub fn steward_page(
                     }
                     (Field::new("floor", tr.t("field-floor"), "text", &limits.floor).hint(tr.t("hint-floor")).render(errors))
                     (Field::new("ceiling", tr.t("field-ceiling"), "text", &limits.ceiling).hint(tr.t("hint-ceiling")).render(errors))
-                    @if locked { (super::auth::unlock_form(v, errors)) }
+                    @if locked { (crate::views::unlock_form(v, errors)) }
                     button.button type="submit" { (tr.t("steward-limits-submit")) }
                 }
                 div.table-wrap tabindex="0" role="group" aria-labelledby="limits-title" {
@@ -252,7 +252,7 @@ pub fn audit_page(v: &Visitor, nav: &CircleNav, last: Option<&AuditRun>) -> Mark
                     None => p { (tr.t("audit-none")) },
                     Some(AuditRun::Running { .. }) => p { (tr.t("audit-running")) },
                     Some(AuditRun::Done(audit)) => {
-                        p { (tr.ta("audit-when", &[("when", &super::when(audit.at_ms)), ("name", &audit.by)])) }
+                        p { (tr.ta("audit-when", &[("when", &crate::views::when(audit.at_ms)), ("name", &audit.by)])) }
                         p { (tr.ta("audit-checked", &[("count", &audit.entries.to_string()), ("ms", &audit.elapsed_ms.to_string())])) }
                         @if audit.faults.is_empty() {
                             p.verified { span aria-hidden="true" { "✓ " } (tr.t("audit-clean")) }

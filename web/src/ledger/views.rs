@@ -3,28 +3,10 @@
 
 use maud::{html, Markup};
 
-use super::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
-
-/// How a circle's amounts are written.
-#[derive(Debug, Clone)]
-pub struct Unit {
-    pub decimals: u8,
-    pub symbol: String,
-    pub name: String,
-}
-
-impl Unit {
-    /// `12.50 h`
-    pub fn money(&self, minor: i64) -> String {
-        format!("{} {}", self.number(minor), self.symbol)
-    }
-    /// `12.50`
-    pub fn number(&self, minor: i64) -> String {
-        rust_decimal::Decimal::new(minor, u32::from(self.decimals)).to_string()
-    }
-}
+use crate::views::Unit;
+use crate::views::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 
 /// One line of someone's activity.
 #[derive(Debug, Clone)]
@@ -315,7 +297,7 @@ pub fn pay_page(
                         .hint(tr.ta("hint-amount", &[("example", &unit.number(10i64.pow(u32::from(unit.decimals)) * 3 / 2))])).render(errors))
                     (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("hint-memo")).render(errors))
                     @if locked {
-                        (super::auth::unlock_form(v, errors))
+                        (crate::views::unlock_form(v, errors))
                     }
                     button.button type="submit" {
                         @if requesting { (tr.t("request-submit")) } @else { (tr.t("pay-submit")) }
