@@ -2,4 +2,5 @@
 
 pub mod api;
 pub mod routes;
+pub mod service;
 pub mod views;

@@ -1,0 +1,813 @@
+//! What a person does with their account: setting up the node, logging in and out, sessions
+//! and unlocking, passwords, starting a circle, API tokens and an own key, and recovery.
+
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use commons_ledger::amount::Decimals;
+use commons_ledger::entry::{Body, CircleSpec, Request};
+use commons_ledger::keys::{PublicKey, SecretKey};
+use commons_ledger::store::{now_ms, Appended, CircleInfo};
+
+use crate::custody::{
+    hash_password, new_seal_salt, random_secret, seal, unseal, verify_password, CustodyError,
+    Password, SealingKey,
+};
+use crate::db::{CircleSettings, MemberStatus, NewMembership, NewToken, NewUser, TokenScope, User};
+use crate::names::{bounded_text, DisplayName, Username};
+
+use crate::services::*;
+
+impl Services {
+    // ----- people and sessions -----
+    /// A new password's hash and the sealing key derived from it with a fresh salt (argon2id
+    /// twice, off the async threads).
+    pub(crate) async fn hash_and_seal(
+        &self,
+        password: Password,
+    ) -> Result<(String, [u8; crate::custody::SEAL_SALT_BYTES], SealingKey), ActionError> {
+        let salt = new_seal_salt();
+        let cost = self.cost;
+        let (hash, sealing) = self
+            .argon2
+            .run(move || {
+                Ok::<_, CustodyError>((
+                    hash_password(&password, cost)?,
+                    SealingKey::derive(&password, &salt, cost)?,
+                ))
+            })
+            .await
+            .map_err(|_| ActionError::Busy)??;
+        Ok((hash, salt, sealing))
+    }
+
+    /// Checks a sign-up and does the slow hashing, without writing anything yet.
+    pub(crate) async fn prepare_user(
+        &self,
+        sign_up: &SignUp,
+        is_node_admin: bool,
+    ) -> Result<(NewUser, SealingKey), ActionError> {
+        let username: Username = sign_up.username.parse().map_err(name_error("username"))?;
+        let display_name: DisplayName = sign_up
+            .display_name
+            .parse()
+            .map_err(name_error("display_name"))?;
+        let password = Password::new_choice(&sign_up.password)
+            .map_err(|_| invalid("password", "error-password-short"))?;
+        if self.db.user_by_username(username.as_str()).await?.is_some() {
+            return Err(ActionError::UsernameTaken);
+        }
+        let (hash, salt, sealing) = self.hash_and_seal(password).await?;
+        Ok((
+            NewUser {
+                username: username.to_string(),
+                display_name: display_name.as_str().to_owned(),
+                password_hash: hash,
+                seal_salt: salt.to_vec(),
+                language: sign_up.language.clone(),
+                is_node_admin,
+                now_ms: now_ms(),
+            },
+            sealing,
+        ))
+    }
+
+    pub(crate) async fn insert_user(&self, new: &NewUser) -> Result<User, ActionError> {
+        let id = self
+            .db
+            .create_user(new)
+            .await
+            .map_err(|error| match &error {
+                sqlx::Error::Database(db) if db.is_unique_violation() => ActionError::UsernameTaken,
+                _ => ActionError::Database(error),
+            })?;
+        self.db.user(id).await?.ok_or(ActionError::NotFound)
+    }
+
+    pub(crate) async fn new_user(
+        &self,
+        sign_up: &SignUp,
+        is_node_admin: bool,
+    ) -> Result<(User, SealingKey), ActionError> {
+        let (new, sealing) = self.prepare_user(sign_up, is_node_admin).await?;
+        Ok((self.insert_user(&new).await?, sealing))
+    }
+
+    /// Checks a person's password and derives their sealing key, on the argon2 pool. Not
+    /// limited by itself: every caller outside this module goes through
+    /// [`Services::verify_password`] (or [`Services::log_in`]).
+    pub(crate) async fn check_password(
+        &self,
+        user: &User,
+        password: &str,
+    ) -> Result<SealingKey, ActionError> {
+        let password = Password::typed(password).map_err(|_| ActionError::WrongPassword)?;
+        let phc = user.password_hash.clone();
+        let salt = user.seal_salt.clone();
+        let cost = self.cost;
+        self.argon2
+            .run(move || {
+                if !verify_password(&phc, &password) {
+                    return Err(ActionError::WrongPassword);
+                }
+                Ok(SealingKey::derive(&password, &salt, cost)?)
+            })
+            .await
+            .map_err(|_| ActionError::Busy)?
+    }
+
+    /// Checks a person's password (to unlock their key, change the password, give up the
+    /// node-held key, confirm a recovery), within the limits per client address and per person.
+    pub async fn verify_password(
+        &self,
+        user: &User,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<SealingKey, ActionError> {
+        if !self.password_limits.allow(from, Some(&user.username)) {
+            return Err(ActionError::TooManyAttempts);
+        }
+        self.check_password(user, password).await
+    }
+
+    /// Logs a person in: a fresh session (never one chosen by the browser) whose sealing key
+    /// waits in memory. An unknown username costs the same time as a wrong password.
+    pub async fn log_in(
+        &self,
+        username: &str,
+        password: &str,
+        session_ttl_ms: i64,
+        from: Option<IpAddr>,
+    ) -> Result<NewSession, ActionError> {
+        // The name is parsed (and so bounded) before it touches the limits.
+        let name = username.parse::<Username>().ok();
+        if !self
+            .password_limits
+            .allow(from, name.as_ref().map(Username::as_str))
+        {
+            return Err(ActionError::TooManyAttempts);
+        }
+        let user = match &name {
+            Some(name) => self.db.user_by_username(name.as_str()).await?,
+            None => None,
+        };
+        let Some(user) = user else {
+            // Spend the time a real check would, so timing does not reveal who has an account.
+            let _ = self.check_password(&self.decoy_user(), password).await;
+            return Err(ActionError::WrongPassword);
+        };
+        let (sealing, took_back) = match self.check_password(&user, password).await {
+            Ok(sealing) => (sealing, false),
+            Err(ActionError::WrongPassword) => {
+                // The password from before a recovery takes the whole account back.
+                let Some((hash, salt)) = user.prior_password.clone() else {
+                    return Err(ActionError::WrongPassword);
+                };
+                let prior = User {
+                    password_hash: hash,
+                    seal_salt: salt,
+                    ..user.clone()
+                };
+                let sealing = self.check_password(&prior, password).await?;
+                for ended in self.db.take_back(user.id).await? {
+                    self.keyring.remove(&ended);
+                }
+                (sealing, true)
+            }
+            Err(error) => return Err(error),
+        };
+        let mut session = self.open_session(user.id, sealing, session_ttl_ms).await?;
+        session.notice = self.login_notice(&user, took_back).await?;
+        Ok(session)
+    }
+
+    /// The notice of the person's last recovery, once (at the next login, or when they take
+    /// the account back).
+    pub(crate) async fn login_notice(
+        &self,
+        user: &User,
+        took_back: bool,
+    ) -> Result<Option<LoginNotice>, ActionError> {
+        if !took_back && user.recovery_notice_at_ms.is_none() {
+            return Ok(None);
+        }
+        self.db.clear_recovery_notice(user.id).await?;
+        let Some((circle, steward, at_ms)) = self.recoveries_of(user).await?.into_iter().next()
+        else {
+            return Ok(None);
+        };
+        Ok(Some(if took_back {
+            LoginNotice::TookBack {
+                circle,
+                steward,
+                at_ms,
+            }
+        } else {
+            LoginNotice::Recovered {
+                circle,
+                steward,
+                at_ms,
+            }
+        }))
+    }
+
+    pub(crate) fn decoy_user(&self) -> User {
+        User {
+            id: 0,
+            username: String::new(),
+            display_name: String::new(),
+            bio: String::new(),
+            password_hash: self.decoy_hash(),
+            seal_salt: vec![0; 16],
+            language: None,
+            is_node_admin: false,
+            created_at_ms: 0,
+            recovery_restricted: false,
+            prior_password: None,
+            recovery_notice_at_ms: None,
+        }
+    }
+
+    /// A password hash made once with this node's costs, checked for unknown usernames.
+    pub(crate) fn decoy_hash(&self) -> String {
+        static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        DECOY
+            .get_or_init(|| {
+                Password::typed("decoy password")
+                    .ok()
+                    .and_then(|password| hash_password(&password, self.cost).ok())
+                    .unwrap_or_default()
+            })
+            .clone()
+    }
+
+    pub async fn open_session(
+        &self,
+        user_id: i64,
+        sealing: SealingKey,
+        session_ttl_ms: i64,
+    ) -> Result<NewSession, ActionError> {
+        let token = random_secret();
+        let hash = token_hash(&token);
+        let now = now_ms();
+        self.db
+            .create_session(&hash, user_id, now, now + session_ttl_ms)
+            .await?;
+        self.keyring.insert(hash, sealing);
+        Ok(NewSession {
+            token,
+            token_hash: hash,
+            user_id,
+            notice: None,
+        })
+    }
+
+    pub async fn log_out(&self, session_hash: &[u8]) -> Result<(), ActionError> {
+        self.keyring.remove(session_hash);
+        self.db.delete_session(session_hash).await?;
+        Ok(())
+    }
+
+    /// Ends expired sessions and wipes their keys from memory.
+    pub async fn purge_sessions(&self) -> Result<usize, ActionError> {
+        let gone = self.db.purge_sessions(now_ms()).await?;
+        for hash in &gone {
+            self.keyring.remove(hash);
+        }
+        Ok(gone.len())
+    }
+
+    /// Unlocks signing for a session whose key is not in memory (e.g. after a restart).
+    pub async fn unlock(
+        &self,
+        user: &User,
+        session: [u8; 32],
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<(), ActionError> {
+        let sealing = self.verify_password(user, password, from).await?;
+        self.keyring.insert(session, sealing);
+        Ok(())
+    }
+
+    /// Changes a password: checks the current one, reseals every signing key under the new one,
+    /// ends the person's other sessions and revokes every API token.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        session: [u8; 32],
+        current: &str,
+        new: &str,
+        from: Option<IpAddr>,
+    ) -> Result<(), ActionError> {
+        let old_sealing = self
+            .verify_password(user, current, from)
+            .await
+            .map_err(|error| match error {
+                ActionError::WrongPassword => invalid("current_password", "error-password-wrong"),
+                other => other,
+            })?;
+        let new_password = Password::new_choice(new)
+            .map_err(|_| invalid("new_password", "error-password-short"))?;
+        let (hash, salt, new_sealing) = self.hash_and_seal(new_password).await?;
+        let mut resealed = Vec::new();
+        for membership in self.db.memberships_of(user.id).await? {
+            let Some(sealed) = &membership.sealed_key else {
+                continue;
+            };
+            let Some(info) = self.circle_by_row(membership.circle).await? else {
+                continue;
+            };
+            // A key sealed under an older password (after a recovery elsewhere) stays as it is.
+            let Ok(secret) = unseal(
+                &old_sealing,
+                &info.circle_id,
+                &membership.account_key,
+                sealed,
+            ) else {
+                continue;
+            };
+            resealed.push((
+                membership.circle,
+                seal(&new_sealing, &info.circle_id, &secret),
+            ));
+        }
+        let others = self.db.sessions_of(user.id).await?;
+        self.db
+            .change_password(user.id, &hash, &salt, &resealed, &session)
+            .await?;
+        // Whoever had a token made with the old password loses it too.
+        self.db.delete_api_tokens_of(user.id).await?;
+        for other in others {
+            if other != session {
+                self.keyring.remove(&other);
+            }
+        }
+        self.keyring.insert(session, new_sealing);
+        Ok(())
+    }
+
+    /// Whether the node has anyone yet (the first visitor sets it up).
+    pub async fn is_new_node(&self) -> Result<bool, ActionError> {
+        Ok(self.db.user_count().await? == 0)
+    }
+
+    /// The path that sets up a node nobody has set up yet, with its one-time token (what
+    /// `commons serve` prints on its console); `None` once the node is set up.
+    pub async fn setup_path(&self) -> Result<Option<String>, ActionError> {
+        if !self.is_new_node().await? {
+            return Ok(None);
+        }
+        let token = self.db.setup_token(random_secret()).await?;
+        Ok(Some(format!("/setup?token={}", hex::encode(token))))
+    }
+
+    /// Whether `token` is this node's setup token (and the node is still new).
+    pub async fn setup_token_is(&self, token: &str) -> Result<bool, ActionError> {
+        let Ok(given) = hex::decode(token.trim()) else {
+            return Ok(false);
+        };
+        if !self.is_new_node().await? {
+            return Ok(false);
+        }
+        let known = self.db.setup_token(random_secret()).await?;
+        Ok(given.len() == known.len()
+            && bool::from(subtle::ConstantTimeEq::ct_eq(&given[..], &known[..])))
+    }
+
+    /// First run: the node's first person, who becomes node admin and steward of a first circle.
+    /// Only with the one-time setup token the console printed, and only once, however many
+    /// arrive at the same moment: the token is claimed in one statement before anything is
+    /// written (and given back if the writing fails).
+    pub async fn set_up_node(
+        &self,
+        token: &str,
+        sign_up: &SignUp,
+        circle: &NewCircle,
+    ) -> Result<(User, SealingKey, CircleInfo), ActionError> {
+        if !self.setup_token_is(token).await? {
+            return Err(ActionError::Forbidden);
+        }
+        let spec = self.circle_spec(circle)?;
+        if self.store.circle(&spec.slug).await.is_ok() {
+            return Err(invalid("slug", "error-slug-taken"));
+        }
+        let (new, sealing) = self.prepare_user(sign_up, true).await?;
+        let token = hex::decode(token.trim()).map_err(|_| ActionError::Forbidden)?;
+        if !self.db.claim_setup(&token).await? {
+            return Err(ActionError::Forbidden);
+        }
+        let written = async {
+            let user = self.insert_user(&new).await?;
+            let info = self.create_circle(&user, &sealing, spec).await?;
+            Ok::<_, ActionError>((user, info))
+        }
+        .await;
+        match written {
+            Ok((user, info)) => Ok((user, sealing, info)),
+            Err(error) => {
+                self.db.release_setup(&token).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// A node admin starts another circle on this node, as its first steward. Their signing
+    /// key for it is sealed with the sealing key of their live session.
+    pub async fn start_circle(
+        &self,
+        user: &User,
+        session: Option<[u8; 32]>,
+        circle: &NewCircle,
+    ) -> Result<CircleInfo, ActionError> {
+        if !user.is_admin() {
+            return Err(ActionError::Forbidden);
+        }
+        let spec = self.circle_spec(circle)?;
+        if self.store.circle(&spec.slug).await.is_ok() {
+            return Err(invalid("slug", "error-slug-taken"));
+        }
+        let sealing = session
+            .and_then(|session| self.keyring.get(&session))
+            .ok_or(ActionError::Locked)?;
+        self.create_circle(user, &sealing, spec).await
+    }
+
+    pub fn circle_spec(&self, circle: &NewCircle) -> Result<CircleSpec, ActionError> {
+        let slug: commons_ledger::slug::CircleSlug = circle
+            .slug
+            .trim()
+            .parse()
+            .map_err(|_| invalid("slug", "error-slug-invalid"))?;
+        let name = circle.name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(invalid("name", "error-required"));
+        }
+        let unit_name = circle.unit_name.trim();
+        if unit_name.is_empty() || unit_name.len() > 60 {
+            return Err(invalid("unit_name", "error-required"));
+        }
+        let unit_symbol = circle.unit_symbol.trim();
+        if unit_symbol.is_empty() || unit_symbol.len() > 12 {
+            return Err(invalid("unit_symbol", "error-required"));
+        }
+        let decimals = Decimals::new(2).map_err(|_| ActionError::NotFound)?;
+        let floor = parse_limit(decimals, &circle.floor, "floor")?;
+        let ceiling = parse_limit(decimals, &circle.ceiling, "ceiling")?;
+        if floor > 0 {
+            return Err(invalid("floor", "error-floor-positive"));
+        }
+        if ceiling < 0 {
+            return Err(invalid("ceiling", "error-ceiling-negative"));
+        }
+        Ok(CircleSpec {
+            slug: slug.as_str().to_owned(),
+            name: name.to_owned(),
+            unit_name: unit_name.to_owned(),
+            unit_symbol: unit_symbol.to_owned(),
+            decimals: 2,
+            default_floor_minor: floor,
+            default_ceiling_minor: ceiling,
+        })
+    }
+
+    /// Creates a circle with `user` as its first steward and member: a fresh signing key for
+    /// the user in this circle (sealed), a fresh node key for its tree heads, the genesis and
+    /// the steward's own account, and default agreements.
+    pub async fn create_circle(
+        &self,
+        user: &User,
+        sealing: &SealingKey,
+        spec: CircleSpec,
+    ) -> Result<CircleInfo, ActionError> {
+        let member_key = SecretKey::generate();
+        let node_key = SecretKey::generate();
+        let (floor, ceiling) = (spec.default_floor_minor, spec.default_ceiling_minor);
+        let genesis = Request::genesis(spec, &member_key, node_key.public_key());
+        let info = self.store.create_circle(genesis, &node_key).await?;
+        let open = Request::signed(
+            info.circle_id,
+            &member_key,
+            Body::OpenAccount {
+                account: member_key.public_key(),
+                floor_minor: floor,
+                ceiling_minor: ceiling,
+            },
+        );
+        self.store.append(&info.slug, open, None).await?;
+        let now = now_ms();
+        self.db
+            .save_circle_settings(
+                info.row_id,
+                &CircleSettings {
+                    description: String::new(),
+                    agreements: DEFAULT_AGREEMENTS.to_owned(),
+                    agreements_version: 1,
+                    members_may_invite: true,
+                    open_to_requests: false,
+                },
+                now,
+            )
+            .await?;
+        self.db
+            .create_membership(&NewMembership {
+                circle: info.row_id,
+                user_id: user.id,
+                status: MemberStatus::Active,
+                account_key: member_key.public_key(),
+                sealed_key: Some(seal(sealing, &info.circle_id, &member_key)),
+                vouched_by: None,
+                invitation: None,
+                request_message: String::new(),
+                agreements_version: 1,
+                now_ms: now,
+            })
+            .await?;
+        Ok(self.store.circle(&info.slug).await?)
+    }
+
+    /// The circles a person is an active member of (and this login may reach).
+    pub async fn my_circles(&self, user: &User) -> Result<Vec<CircleInfo>, ActionError> {
+        let reachable = if user.recovery_restricted {
+            Some(self.db.recovery_circles(user.id).await?)
+        } else {
+            None
+        };
+        let active: BTreeSet<i64> = self
+            .db
+            .memberships_of(user.id)
+            .await?
+            .into_iter()
+            .filter(|membership| membership.status == MemberStatus::Active)
+            .map(|membership| membership.circle)
+            .filter(|circle| reachable.as_ref().is_none_or(|list| list.contains(circle)))
+            .collect();
+        Ok(self
+            .store
+            .circles()
+            .await?
+            .into_iter()
+            .filter(|info| active.contains(&info.row_id))
+            .collect())
+    }
+
+    /// Makes an API token for the command line; returns the token (shown once). It may read
+    /// or read and act, in every circle of the person or one, and expires after `days`
+    /// (1 to [`TOKEN_DAYS_MAX`]).
+    pub async fn create_api_token(
+        &self,
+        user: &User,
+        request: &TokenRequest,
+    ) -> Result<String, ActionError> {
+        if user.recovery_restricted {
+            return Err(invalid("label", "error-token-recovered"));
+        }
+        let label = bounded_text(&request.label, 80).map_err(name_error("label"))?;
+        if label.is_empty() {
+            return Err(invalid("label", "error-required"));
+        }
+        // Unless asked for more, a token only reads.
+        let scope = match request.scope.trim() {
+            "" => TokenScope::Read,
+            text => TokenScope::parse(text).ok_or_else(|| invalid("scope", "error-token-scope"))?,
+        };
+        let days = match request.days.trim() {
+            "" => TOKEN_DAYS_DEFAULT,
+            text => text
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=TOKEN_DAYS_MAX).contains(d))
+                .ok_or_else(|| invalid("days", "error-token-days"))?,
+        };
+        let circle = match request.circle.trim() {
+            "" => None,
+            slug => Some(
+                self.actor(user, slug, None)
+                    .await
+                    .map_err(|_| invalid("circle", "error-token-circle"))?
+                    .circle
+                    .row_id,
+            ),
+        };
+        let token = random_secret();
+        let now = now_ms();
+        self.db
+            .create_api_token(
+                &token_hash(&token),
+                NewToken {
+                    user_id: user.id,
+                    label: &label,
+                    scope,
+                    circle,
+                    expires_at_ms: now + days * DAY_MS,
+                },
+                now,
+            )
+            .await?;
+        Ok(crate::http::session::encode_token(&token))
+    }
+
+    /// Moves the actor's account to a key they hold themselves: a rotation signed with their
+    /// sealed key. From then on they sign with the command line; the node keeps no secret.
+    /// A key no account may move onto: another member's (a pending member's key was made by
+    /// the node for them). A steward's key the ledger's own rule refuses on every path; it is
+    /// checked here too, so the form answers with a field error.
+    pub async fn check_rotation_target(
+        &self,
+        info: &CircleInfo,
+        new: &PublicKey,
+    ) -> Result<(), ActionError> {
+        if self.store.stewards(info).await?.contains(new)
+            || self.db.member_by_key(info.row_id, new).await?.is_some()
+        {
+            return Err(invalid("public_key", "error-public-key"));
+        }
+        Ok(())
+    }
+
+    pub async fn register_own_key(
+        &self,
+        actor: &Actor,
+        public_key_hex: &str,
+    ) -> Result<Appended, ActionError> {
+        let new: PublicKey = public_key_hex
+            .trim()
+            .parse()
+            .map_err(|_| invalid("public_key", "error-public-key"))?;
+        if new == actor.membership.account_key {
+            return Err(invalid("public_key", "error-public-key"));
+        }
+        self.check_rotation_target(&actor.circle, &new).await?;
+        let appended = self
+            .append_as(
+                actor,
+                Body::RotateKey {
+                    old: actor.membership.account_key,
+                    new,
+                },
+                None,
+            )
+            .await?;
+        self.db
+            .move_member_key(actor.circle.row_id, actor.user.id, &new, None)
+            .await?;
+        Ok(appended)
+    }
+
+    /// The person and circle behind a recovery link, if it can still be used, and whether the
+    /// person confirms their current password (an account another circle already recovered)
+    /// instead of choosing a new one.
+    pub async fn recovery(&self, link: &str) -> Result<(User, CircleInfo, bool), ActionError> {
+        let secret = crate::http::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
+        let (_, circle, user_id, _, _) = self
+            .db
+            .recovery_by_token(&token_hash(&secret), now_ms())
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let user = self
+            .db
+            .user(user_id)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let info = self
+            .circle_by_row(circle)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let confirm_current = user.recovery_restricted;
+        Ok((user, info, confirm_current))
+    }
+
+    /// Follows a recovery link. By construction it reaches only the circle whose stewards made
+    /// it: the account moves on to a fresh key sealed under the person's password (a new one,
+    /// or, if another circle already recovered them, their current one, confirmed), and the
+    /// login is restricted to the circles that recovered it until the person proves the
+    /// password they had before ([`Services::log_in`] takes the account back then). Every
+    /// session and API token ends, and the person is told in every circle they belong to.
+    pub async fn recover(
+        &self,
+        link: &str,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<(User, SealingKey, CircleInfo), ActionError> {
+        let secret = crate::http::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
+        let (id, circle, user_id, temporary_key, sealed) = self
+            .db
+            .recovery_by_token(&token_hash(&secret), now_ms())
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let person = self
+            .db
+            .user(user_id)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        // Checked before the link is used: a wrong or too-short password changes nothing.
+        let (new_password, sealing) = if person.recovery_restricted {
+            let sealing = self
+                .verify_password(&person, password, from)
+                .await
+                .map_err(|error| match error {
+                    ActionError::WrongPassword => invalid("password", "error-password-wrong"),
+                    other => other,
+                })?;
+            (None, sealing)
+        } else {
+            let password = Password::new_choice(password)
+                .map_err(|_| invalid("password", "error-password-short"))?;
+            let (hash, salt, sealing) = self.hash_and_seal(password).await?;
+            (Some((hash, salt)), sealing)
+        };
+        let info = self
+            .circle_by_row(circle)
+            .await?
+            .ok_or(ActionError::InvitationGone)?;
+        let temporary = unseal(
+            &SealingKey::from_link_secret(&secret),
+            &info.circle_id,
+            &temporary_key,
+            &sealed,
+        )?;
+        if !self.db.use_recovery(id, now_ms()).await? {
+            return Err(ActionError::InvitationGone);
+        }
+        let member_key = SecretKey::generate();
+        self.store
+            .append(
+                &info.slug,
+                Request::signed(
+                    info.circle_id,
+                    &temporary,
+                    Body::RotateKey {
+                        old: temporary_key,
+                        new: member_key.public_key(),
+                    },
+                ),
+                None,
+            )
+            .await?;
+        self.db
+            .move_member_key(
+                info.row_id,
+                user_id,
+                &member_key.public_key(),
+                Some(seal(&sealing, &info.circle_id, &member_key)),
+            )
+            .await?;
+        let now = now_ms();
+        let new_password = new_password
+            .as_ref()
+            .map(|(hash, salt)| (hash.as_str(), salt.as_slice()));
+        for ended in self
+            .db
+            .record_recovery(user_id, info.row_id, new_password, now)
+            .await?
+        {
+            self.keyring.remove(&ended);
+        }
+        self.tell_of_recovery(user_id, now).await?;
+        let user = self.db.user(user_id).await?.ok_or(ActionError::NotFound)?;
+        Ok((user, sealing, info))
+    }
+
+    /// A notification in every circle the person belongs to: their account was recovered.
+    pub(crate) async fn tell_of_recovery(&self, user_id: i64, now: i64) -> Result<(), ActionError> {
+        for membership in self.db.memberships_of(user_id).await? {
+            if membership.status != MemberStatus::Active {
+                continue;
+            }
+            self.market
+                .notify(
+                    commons_market::store::NewNotification {
+                        user: user_id,
+                        circle: membership.circle,
+                        kind: commons_market::store::NotificationKind::AccountRecovered,
+                        listing: None,
+                        other_listing: None,
+                        deal: None,
+                        proposal: None,
+                    },
+                    now,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The recoveries of a person's account: (circle name, the steward who made the link,
+    /// when it was followed), newest first.
+    pub async fn recoveries_of(
+        &self,
+        user: &User,
+    ) -> Result<Vec<(String, String, i64)>, ActionError> {
+        let mut named = Vec::new();
+        for (circle, steward, at_ms) in self.db.recoveries_of(user.id).await? {
+            let name = self
+                .circle_by_row(circle)
+                .await?
+                .map_or_else(|| "—".to_owned(), |info| info.name);
+            named.push((name, steward, at_ms));
+        }
+        Ok(named)
+    }
+}

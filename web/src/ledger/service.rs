@@ -1,0 +1,156 @@
+//! Moving money: paying, asking to be paid, and answering payment requests, each signed with
+//! the member's key and never twice.
+
+#![allow(clippy::result_large_err)]
+
+use commons_ledger::entry::{Body, Cause, MEMO_BYTES_MAX};
+use commons_ledger::keys::PublicKey;
+use commons_ledger::store::{Appended, CircleInfo, StoredEntry};
+
+use crate::services::*;
+
+impl Services {
+    pub(crate) fn memo(text: &str) -> Result<Option<String>, ActionError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.len() > MEMO_BYTES_MAX {
+            return Err(invalid("memo", "error-memo-long"));
+        }
+        Ok(Some(text.to_owned()))
+    }
+
+    // ----- payments -----
+    /// Pays another member of the circle, signed with the payer's key. The same idempotency
+    /// key always answers the first payment and never pays twice.
+    pub async fn pay(
+        &self,
+        actor: &Actor,
+        payee: &str,
+        amount: &str,
+        memo: &str,
+        attempt: &IdempotencyKey,
+    ) -> Result<Appended, ActionError> {
+        let payee = self.other_member(actor, payee, "member").await?;
+        let amount_minor = parse_amount(&actor.circle, amount)?;
+        let memo = Self::memo(memo)?;
+        let nonce = attempt.nonce(actor, "pay");
+        self.append_once(actor, nonce, memo, |memo_hash| Body::Transfer {
+            payer: actor.membership.account_key,
+            payee: payee.account_key,
+            amount_minor,
+            memo_hash,
+            cause: Cause::Direct,
+        })
+        .await
+    }
+
+    /// Asks another member to pay the actor; nothing moves until they accept. The same
+    /// idempotency key always answers the first request.
+    pub async fn request_payment(
+        &self,
+        actor: &Actor,
+        payer: &str,
+        amount: &str,
+        memo: &str,
+        attempt: &IdempotencyKey,
+    ) -> Result<Appended, ActionError> {
+        let payer = self.other_member(actor, payer, "member").await?;
+        let amount_minor = parse_amount(&actor.circle, amount)?;
+        let memo = Self::memo(memo)?;
+        let nonce = attempt.nonce(actor, "request");
+        self.append_once(actor, nonce, memo, |memo_hash| Body::RequestPayment {
+            payer: payer.account_key,
+            payee: actor.membership.account_key,
+            amount_minor,
+            memo_hash,
+        })
+        .await
+    }
+
+    /// An open payment request of the circle by its entry number, if the actor is part of it.
+    pub async fn open_request(
+        &self,
+        actor: &Actor,
+        seq: u64,
+    ) -> Result<(StoredEntry, PublicKey, PublicKey, i64), ActionError> {
+        let keys = self
+            .db
+            .member_keys(actor.circle.row_id, actor.user.id)
+            .await?;
+        let open = self
+            .store
+            .open_requests(
+                &actor.circle,
+                &keys,
+                commons_ledger::store::LIST_ENTRIES_MAX,
+            )
+            .await?;
+        let stored = open
+            .into_iter()
+            .find(|stored| stored.entry.seq == seq)
+            .ok_or(ActionError::NotFound)?;
+        let Body::RequestPayment {
+            payer,
+            payee,
+            amount_minor,
+            ..
+        } = stored.entry.signed.request.body
+        else {
+            return Err(ActionError::NotFound);
+        };
+        Ok((stored, payer, payee, amount_minor))
+    }
+
+    /// Accepts a payment request the actor must pay: a transfer that names the request.
+    pub async fn accept_request(&self, actor: &Actor, seq: u64) -> Result<Appended, ActionError> {
+        let (stored, payer, payee, amount_minor) = self.open_request(actor, seq).await?;
+        let keys = self
+            .db
+            .member_keys(actor.circle.row_id, actor.user.id)
+            .await?;
+        if !keys.contains(&payer) {
+            return Err(ActionError::Forbidden);
+        }
+        // The request follows both accounts through key rotations.
+        let payee_now = self.current_key(&actor.circle, &payee).await?;
+        // Accepting one request is always the same signed transfer: a second click, a retry or
+        // a second tab is answered with the first payment.
+        let nonce = answer_nonce(&actor.circle.circle_id, "accept", &stored.hash);
+        self.append_once(actor, nonce, None, |_| Body::Transfer {
+            payer: actor.membership.account_key,
+            payee: payee_now,
+            amount_minor,
+            memo_hash: None,
+            cause: Cause::AcceptsRequest(stored.hash),
+        })
+        .await
+    }
+
+    /// Declines (as payer) or withdraws (as payee) an open payment request.
+    pub async fn close_request(&self, actor: &Actor, seq: u64) -> Result<Appended, ActionError> {
+        let (stored, _, _, _) = self.open_request(actor, seq).await?;
+        let nonce = answer_nonce(&actor.circle.circle_id, "close", &stored.hash);
+        self.append_once(actor, nonce, None, |_| Body::CloseRequest {
+            request: stored.hash,
+        })
+        .await
+    }
+
+    pub(crate) async fn current_key(
+        &self,
+        info: &CircleInfo,
+        key: &PublicKey,
+    ) -> Result<PublicKey, ActionError> {
+        let holder = self.db.names_for_keys(info.row_id, &[*key]).await?;
+        let Some((_, username, _)) = holder.into_iter().next() else {
+            return Ok(*key);
+        };
+        Ok(self
+            .db
+            .member_by_username(info.row_id, &username)
+            .await?
+            .map_or(*key, |card| card.account_key))
+    }
+}

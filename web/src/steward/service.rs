@@ -1,0 +1,186 @@
+//! What a circle's stewards do: the audit, circle settings, members' limits, recovery links.
+
+#![allow(clippy::result_large_err)]
+
+use commons_ledger::amount::Decimals;
+use commons_ledger::entry::Body;
+use commons_ledger::keys::SecretKey;
+use commons_ledger::store::{now_ms, Appended};
+
+use crate::custody::{random_secret, seal, SealingKey};
+use crate::db::CircleSettings;
+use crate::names::bounded_text;
+
+use crate::services::*;
+
+impl Services {
+    /// The circle's last audit from the stewards' page, if any (stewards only).
+    pub fn last_audit(&self, actor: &Actor) -> Result<Option<AuditRun>, ActionError> {
+        require_steward(actor)?;
+        Ok(self
+            .audits
+            .lock()
+            .map_err(|_| ActionError::Busy)?
+            .get(&actor.circle.row_id)
+            .cloned())
+    }
+
+    /// A steward runs the circle's full audit: one at a time per circle, and a result younger
+    /// than [`AUDIT_INTERVAL_MS`] is the answer instead of a new run.
+    pub async fn run_audit(&self, actor: &Actor) -> Result<AuditResult, ActionError> {
+        require_steward(actor)?;
+        let now = now_ms();
+        {
+            let mut audits = self.audits.lock().map_err(|_| ActionError::Busy)?;
+            match audits.get(&actor.circle.row_id) {
+                Some(AuditRun::Running { .. }) => return Err(ActionError::Busy),
+                Some(AuditRun::Done(done)) if now - done.at_ms < AUDIT_INTERVAL_MS => {
+                    return Ok(done.clone())
+                }
+                _ => {}
+            }
+            audits.insert(actor.circle.row_id, AuditRun::Running { since_ms: now });
+        }
+        let started = std::time::Instant::now();
+        let report = self.store.audit(&actor.circle.slug, None, &|_| {}).await;
+        let mut audits = self.audits.lock().map_err(|_| ActionError::Busy)?;
+        let report = match report {
+            Ok(report) => report,
+            Err(error) => {
+                audits.remove(&actor.circle.row_id);
+                return Err(error.into());
+            }
+        };
+        let result = AuditResult {
+            at_ms: now,
+            by: actor.user.display_name.clone(),
+            entries: report.entries_checked,
+            faults: report
+                .faults
+                .iter()
+                .map(|fault| (fault.entry, fault.what.clone()))
+                .collect(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        audits.insert(actor.circle.row_id, AuditRun::Done(result.clone()));
+        Ok(result)
+    }
+
+    pub async fn save_settings(
+        &self,
+        actor: &Actor,
+        description: &str,
+        agreements: &str,
+        members_may_invite: bool,
+        open_to_requests: bool,
+    ) -> Result<(), ActionError> {
+        require_steward(actor)?;
+        let description = bounded_text(description, crate::names::DESCRIPTION_CHARS_MAX)
+            .map_err(name_error("description"))?;
+        let agreements = bounded_text(agreements, crate::names::AGREEMENTS_CHARS_MAX)
+            .map_err(name_error("agreements"))?;
+        if agreements.is_empty() {
+            return Err(invalid("agreements", "error-required"));
+        }
+        let current = self.settings(&actor.circle).await?;
+        self.db
+            .save_circle_settings(
+                actor.circle.row_id,
+                &CircleSettings {
+                    description,
+                    agreements,
+                    agreements_version: current.agreements_version,
+                    members_may_invite,
+                    open_to_requests,
+                },
+                now_ms(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A steward sets one member's floor and ceiling (a signed ledger entry).
+    pub async fn set_limits(
+        &self,
+        actor: &Actor,
+        username: &str,
+        floor: &str,
+        ceiling: &str,
+    ) -> Result<Appended, ActionError> {
+        require_steward(actor)?;
+        let member = self.other_member(actor, username, "member").await?;
+        let decimals =
+            Decimals::new(u32::from(actor.circle.decimals)).map_err(|_| ActionError::NotFound)?;
+        let floor_minor = parse_limit(decimals, floor, "floor")?;
+        let ceiling_minor = parse_limit(decimals, ceiling, "ceiling")?;
+        self.append_as(
+            actor,
+            Body::SetLimits {
+                account: member.account_key,
+                floor_minor,
+                ceiling_minor,
+            },
+            None,
+        )
+        .await
+    }
+
+    /// A steward helps a member who forgot their password: the account moves (a steward-signed
+    /// `rotate-key` entry, visible to all) to a temporary key sealed under a one-time link's
+    /// secret; the member follows the link and chooses a new password. Returns the link token.
+    pub async fn start_recovery(
+        &self,
+        actor: &Actor,
+        username: &str,
+    ) -> Result<String, ActionError> {
+        require_steward(actor)?;
+        let member = self.other_member(actor, username, "member").await?;
+        // A node admin's account reaches every circle's creation: no circle's steward may
+        // recover it.
+        let person = self
+            .db
+            .user(member.user_id)
+            .await?
+            .ok_or(ActionError::NotFound)?;
+        if person.is_node_admin {
+            return Err(invalid("member", "recovery-error-admin"));
+        }
+        let temporary = SecretKey::generate();
+        self.append_as(
+            actor,
+            Body::RotateKey {
+                old: member.account_key,
+                new: temporary.public_key(),
+            },
+            None,
+        )
+        .await?;
+        self.db
+            .move_member_key(
+                actor.circle.row_id,
+                member.user_id,
+                &temporary.public_key(),
+                None,
+            )
+            .await?;
+        let secret = random_secret();
+        let now = now_ms();
+        self.db
+            .create_recovery(
+                actor.circle.row_id,
+                member.user_id,
+                &token_hash(&secret),
+                actor.user.id,
+                &temporary.public_key(),
+                seal(
+                    &SealingKey::from_link_secret(&secret),
+                    &actor.circle.circle_id,
+                    &temporary,
+                ),
+                now,
+                now + RECOVERY_TTL_MS,
+            )
+            .await?;
+        Ok(crate::http::session::encode_token(&secret))
+    }
+}
