@@ -13,11 +13,13 @@ pub mod account;
 pub mod governance;
 pub mod http;
 pub mod i18n;
+pub mod jobs;
 pub mod ledger;
 pub mod limits;
 pub mod market;
 pub mod membership;
 pub mod names;
+pub mod notifications;
 pub mod services;
 pub mod steward;
 
@@ -363,14 +365,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/c/{slug}/steward/categories",
             get(market::routes::categories).post(market::routes::categories_submit),
         )
-        .route("/notifications", get(market::routes::notifications))
+        .route("/notifications", get(notifications::routes::notifications))
         .route(
             "/notifications/read",
-            post(market::routes::notifications_read),
+            post(notifications::routes::notifications_read),
         )
         .route(
             "/settings/notifications",
-            post(market::routes::notification_settings),
+            post(notifications::routes::notification_settings),
         )
         .route("/api/v1/circles", get(ledger::api::circles))
         .route("/api/v1/circles/{slug}", get(ledger::api::circle))
@@ -593,78 +595,12 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    // Load each circle's market index now, so the first search after a start is not slow.
-    let warm_state = state.clone();
-    tokio::spawn(async move {
-        match warm_state.services.store.circles().await {
-            Ok(circles) => {
-                for circle in circles {
-                    if let Err(error) = warm_state
-                        .services
-                        .market
-                        .with_index(circle.row_id, |_| ())
-                        .await
-                    {
-                        tracing::warn!(%error, circle = %circle.slug, "loading the market index failed");
-                    }
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "listing circles to load their market indexes failed")
-            }
-        }
-    });
-    let purge_state = state.clone();
-    let purger = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(300));
-        loop {
-            tick.tick().await;
-            if let Err(error) = purge_state.services.purge_sessions().await {
-                tracing::warn!(%error, "purging expired sessions failed");
-            }
-            match purge_state.services.remind_voters().await {
-                Ok(0) => {}
-                Ok(reminded) => tracing::info!(reminded, "reminded members who have not voted"),
-                Err(error) => tracing::warn!(%error, "reminding voters failed"),
-            }
-            match purge_state.services.remind_expiring().await {
-                Ok(0) => {}
-                Ok(reminded) => tracing::info!(reminded, "reminded authors of expiring listings"),
-                Err(error) => {
-                    tracing::warn!(%error, "reminding authors of expiring listings failed")
-                }
-            }
-            match purge_state.services.reconcile_memberships().await {
-                Ok(0) => {}
-                Ok(changed) => {
-                    tracing::info!(changed, "memberships brought up to date with the ledger")
-                }
-                Err(error) => tracing::warn!(%error, "bringing memberships up to date failed"),
-            }
-            purge_state.services.password_limits.shrink();
-            purge_state.signup_limits.shrink();
-        }
-    });
-    // Votes close on time: every half minute, rounds whose time is over are counted, recorded
-    // and (when they pass) enacted.
-    let close_state = state.clone();
-    let closer = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
-        loop {
-            tick.tick().await;
-            match close_state.services.close_due_votes().await {
-                Ok(0) => {}
-                Ok(closed) => tracing::info!(closed, "closed votes whose time was over"),
-                Err(error) => tracing::warn!(%error, "closing votes failed"),
-            }
-        }
-    });
+    let jobs = jobs::start(&state);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    purger.abort();
-    closer.abort();
+    jobs.stop();
     result.map_err(|error| anyhow::anyhow!("the server stopped: {error}"))
 }
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::governance::views::{self as views, ProposalFormPage, ProposalPage};
 use crate::governance::{PauseOutcome, ProposalInput};
 use crate::http::error::AppError;
+use crate::http::page::flash_to;
 use crate::http::page::{
     form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, AppState_,
     PageResult,
@@ -22,10 +23,6 @@ use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::services::{ActionError, Actor};
 use crate::views::FormErrors;
 use crate::AppState;
-
-fn flash_to(state: &AppState, to: &str, id: &str) -> Response {
-    redirect_with_flash(to, Flash::new(id, &[]), state.config.cookies_secure)
-}
 
 pub async fn list(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let services = &state.services;
@@ -97,6 +94,7 @@ pub async fn new_submit(
             &state,
             &format!("/c/{slug}/proposals/{}", proposal.number),
             "flash-proposal-saved",
+            &[],
         )),
         Err(error) => {
             let errors = form_errors(&v, error, "title")?;
@@ -155,6 +153,7 @@ pub async fn edit_submit(
             &state,
             &format!("/c/{slug}/proposals/{number}"),
             "flash-proposal-saved",
+            &[],
         )),
         Err(error) => {
             let amending = state
@@ -244,6 +243,7 @@ pub async fn step(
             &state,
             &format!("/c/{slug}/proposals/{number}"),
             flash,
+            &[],
         )),
         Err(error) => with_error(&state, &v, &actor, number, error, "proposal").await,
     }
@@ -302,7 +302,7 @@ pub async fn pause(
         .pause_proposal(&actor, number, &form.reason)
         .await
     {
-        Ok(PauseOutcome::Paused) => Ok(flash_to(&state, &to, "flash-proposal-paused")),
+        Ok(PauseOutcome::Paused) => Ok(flash_to(&state, &to, "flash-proposal-paused", &[])),
         Ok(PauseOutcome::Asked { count, needed }) => Ok(redirect_with_flash(
             &to,
             Flash::new(
@@ -330,6 +330,7 @@ pub async fn resume(
             &state,
             &format!("/c/{slug}/proposals/{number}"),
             "flash-proposal-resumed",
+            &[],
         )),
         Err(error) => with_error(&state, &v, &actor, number, error, "proposal").await,
     }
@@ -356,6 +357,7 @@ pub async fn ballot(
             &state,
             &format!("/c/{slug}/proposals/{number}#receipt-title"),
             "flash-vote-cast",
+            &[],
         )),
         Err(error) => with_error(&state, &v, &actor, number, error, "ballot").await,
     }
@@ -390,6 +392,7 @@ pub async fn delegate_for_proposal(
             &state,
             &format!("/c/{slug}/proposals/{number}"),
             "flash-delegation-saved",
+            &[],
         )),
         Err(error) => with_error(&state, &v, &actor, number, error, "delegate").await,
     }
@@ -444,6 +447,7 @@ pub async fn delegation_submit(
             &state,
             &format!("/c/{slug}/delegation"),
             "flash-delegation-saved",
+            &[],
         )),
         Err(error) => {
             let errors = form_errors(&v, error, "delegate")?;

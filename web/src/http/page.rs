@@ -181,3 +181,12 @@ pub struct UnlockForm {
     #[serde(default)]
     pub(crate) unlock_password: String,
 }
+
+/// A redirect that leaves a flash message (a catalogue id and its arguments) for the next page.
+pub(crate) fn flash_to(state: &AppState, to: &str, id: &str, args: &[(&str, &str)]) -> Response {
+    crate::http::session::redirect_with_flash(
+        to,
+        crate::http::session::Flash::new(id, args),
+        state.config.cookies_secure,
+    )
+}

@@ -17,15 +17,16 @@ use serde::Deserialize;
 
 use crate::http::error::AppError;
 use crate::http::extract::Steward;
+use crate::http::page::flash_to;
 use crate::http::page::{
-    form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, user_of,
-    AppState_, PageResult,
+    form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, AppState_,
+    PageResult,
 };
-use crate::http::session::{redirect_with_flash, Flash, Visitor};
+use crate::http::session::Visitor;
 use crate::market::views::{
     self as market_views, DealPage, ListingFormPage, ListingPage, MarketPage, MarketQuery,
 };
-use crate::market::{wanted_kinds, ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
+use crate::market::{ListingInput, LISTINGS_PER_PAGE, MATCHES_SHOWN};
 use crate::services::{ActionError, Actor};
 use crate::views::{FieldError, FormErrors};
 use crate::AppState;
@@ -47,10 +48,6 @@ fn errors_of(v: &Visitor, errors: &[(&'static str, &'static str)]) -> FormErrors
             })
             .collect(),
     )
-}
-
-fn flash_to(state: &AppState, to: &str, id: &str, args: &[(&str, &str)]) -> Response {
-    redirect_with_flash(to, Flash::new(id, args), state.config.cookies_secure)
 }
 
 pub async fn browse(
@@ -696,59 +693,6 @@ pub async fn deal_action(
 }
 
 // ----- notifications -----
-
-pub async fn notifications(State(state): AppState_, v: Visitor) -> PageResult {
-    let user = user_of(&v)?;
-    let cards = state.services.notification_cards(user).await?;
-    let muted = state
-        .services
-        .market
-        .mutes(user.id)
-        .await
-        .map_err(ActionError::from)?;
-    Ok(page(market_views::notifications_page(&v, &cards, &muted)))
-}
-
-pub async fn notifications_read(State(state): AppState_, v: Visitor) -> PageResult {
-    let user = user_of(&v)?;
-    state
-        .services
-        .market
-        .mark_read(user.id, now_ms())
-        .await
-        .map_err(ActionError::from)?;
-    Ok(flash_to(
-        &state,
-        "/notifications",
-        "flash-notifications-read",
-        &[],
-    ))
-}
-
-pub async fn notification_settings(
-    State(state): AppState_,
-    v: Visitor,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let user = user_of(&v)?;
-    let kinds: Vec<String> = fields
-        .into_iter()
-        .filter(|(name, _)| name == "kind")
-        .map(|(_, value)| value)
-        .collect();
-    state
-        .services
-        .market
-        .set_wanted(user.id, &wanted_kinds(&kinds))
-        .await
-        .map_err(ActionError::from)?;
-    Ok(flash_to(
-        &state,
-        "/notifications",
-        "flash-settings-saved",
-        &[],
-    ))
-}
 
 // ----- stewards -----
 

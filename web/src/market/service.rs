@@ -16,8 +16,7 @@ use commons_market::listing::{ListingDraft, ListingForm, Status};
 use commons_market::matching::{self, Match, Standing};
 use commons_market::photo;
 use commons_market::store::{
-    Listing, MarketError, Message, NewNotification, Notification, NotificationKind, PhotoInfo,
-    StoredDeal, Thanks,
+    Listing, MarketError, Message, NewNotification, NotificationKind, PhotoInfo, StoredDeal, Thanks,
 };
 use commons_market::text::Language;
 
@@ -146,16 +145,6 @@ pub struct DealCard {
     pub stored: StoredDeal,
     pub listing: Option<Listing>,
     pub other: Option<Person>,
-}
-
-/// A notification with what it is about, ready to show.
-#[derive(Debug, Clone)]
-pub struct NotificationCard {
-    pub notification: Notification,
-    pub circle_slug: String,
-    pub circle_name: String,
-    pub listing_title: Option<String>,
-    pub other_title: Option<String>,
 }
 
 /// A trade cycle as pages show it: each step's giver, receiver, offer and need.
@@ -573,7 +562,6 @@ impl Services {
     }
 
     // ----- deals -----
-
     /// "I can help" / "I'm interested": opens (or finds) the actor's deal on a listing, with
     /// an optional first message.
     pub async fn open_deal(
@@ -867,7 +855,6 @@ impl Services {
     }
 
     // ----- events -----
-
     /// Answers an event; members who move up from the waiting list are told.
     pub async fn rsvp(
         &self,
@@ -990,7 +977,6 @@ impl Services {
     }
 
     // ----- photos -----
-
     /// Adds a photo to one's listing: processed (resized, metadata dropped) before it is kept.
     pub async fn add_photo(
         &self,
@@ -1037,82 +1023,6 @@ impl Services {
             .await?)
     }
 
-    // ----- notifications -----
-
-    /// A person's notifications in the circles they are still an active member of.
-    pub async fn notification_cards(
-        &self,
-        person: &crate::db::User,
-    ) -> Result<Vec<NotificationCard>, ActionError> {
-        let user = person.id;
-        let notes = self
-            .market
-            .notifications(user, commons_market::store::LIST_ROWS_MAX)
-            .await?;
-        let circles: HashMap<i64, commons_ledger::store::CircleInfo> = self
-            .store
-            .circles()
-            .await?
-            .into_iter()
-            .map(|c| (c.row_id, c))
-            .collect();
-        let mut member_of: HashMap<i64, bool> = HashMap::new();
-        let mut titles: HashMap<(i64, i64), String> = HashMap::new();
-        let mut cards = Vec::new();
-        for note in notes {
-            let Some(info) = circles.get(&note.circle) else {
-                continue;
-            };
-            // A login a circle's stewards recovered sees nothing of the person's other circles.
-            if !self.may_reach(person, note.circle).await? {
-                continue;
-            }
-            let active = match member_of.get(&note.circle) {
-                Some(active) => *active,
-                None => {
-                    let active = self
-                        .db
-                        .membership(note.circle, user)
-                        .await?
-                        .is_some_and(|m| m.status == crate::db::MemberStatus::Active);
-                    member_of.insert(note.circle, active);
-                    active
-                }
-            };
-            if !active {
-                continue;
-            }
-            let mut found_titles = [None, None];
-            for (slot, id) in [note.listing, note.other_listing].into_iter().enumerate() {
-                let Some(id) = id else { continue };
-                if let Some(title) = titles.get(&(note.circle, id)) {
-                    found_titles[slot] = Some(title.clone());
-                    continue;
-                }
-                if let Some(listing) = self.market.listing(note.circle, id).await? {
-                    titles.insert((note.circle, id), listing.title.clone());
-                    found_titles[slot] = Some(listing.title);
-                }
-            }
-            let [mut listing_title, other_title] = found_titles;
-            if let Some(number) = note.proposal {
-                listing_title = self
-                    .governance
-                    .proposal(note.circle, number)
-                    .await?
-                    .map(|p| p.draft.title);
-            }
-            cards.push(NotificationCard {
-                circle_slug: info.slug.clone(),
-                circle_name: info.name.clone(),
-                listing_title,
-                other_title,
-                notification: note,
-            });
-        }
-        Ok(cards)
-    }
-
     /// Reminds authors whose listings expire within a week (each reminder once).
     pub async fn remind_expiring(&self) -> Result<usize, ActionError> {
         let now = now_ms();
@@ -1137,12 +1047,4 @@ impl Services {
         }
         Ok(expiring.len())
     }
-}
-
-/// Parses the `kind` values of the notification settings form.
-pub fn wanted_kinds(values: &[String]) -> Vec<NotificationKind> {
-    values
-        .iter()
-        .filter_map(|v| NotificationKind::parse(v))
-        .collect()
 }

@@ -1,0 +1,106 @@
+//! Every background job of the web space, started with the server and stopped with it: loading
+//! the market indexes at start, every 5 minutes purging expired sessions, reminding voters and
+//! the authors of expiring listings, bringing memberships up to date with the ledger and
+//! shrinking the password limiters, and every 30 seconds closing the votes whose time is over.
+//! No page view does any of this (a GET writes nothing).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::AppState;
+
+/// The running jobs.
+#[derive(Debug)]
+pub struct Jobs {
+    purger: JoinHandle<()>,
+    closer: JoinHandle<()>,
+}
+
+impl Jobs {
+    /// Stops every job (at the server's shutdown).
+    pub fn stop(self) {
+        self.purger.abort();
+        self.closer.abort();
+    }
+}
+
+/// Starts every job.
+pub fn start(state: &Arc<AppState>) -> Jobs {
+    warm_market_indexes(state.clone());
+    Jobs {
+        purger: tokio::spawn(every_five_minutes(state.clone())),
+        closer: tokio::spawn(close_due_votes(state.clone())),
+    }
+}
+
+/// Loads each circle's market index now, so the first search after a start is not slow.
+fn warm_market_indexes(state: Arc<AppState>) {
+    tokio::spawn(async move {
+        match state.services.store.circles().await {
+            Ok(circles) => {
+                for circle in circles {
+                    if let Err(error) = state
+                        .services
+                        .market
+                        .with_index(circle.row_id, |_| ())
+                        .await
+                    {
+                        tracing::warn!(%error, circle = %circle.slug, "loading the market index failed");
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "listing circles to load their market indexes failed")
+            }
+        }
+    });
+}
+
+/// Every 5 minutes: expired sessions go, voters and authors of expiring listings are reminded,
+/// memberships follow the ledger, and the password limiters forget old attempts.
+async fn every_five_minutes(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        if let Err(error) = state.services.purge_sessions().await {
+            tracing::warn!(%error, "purging expired sessions failed");
+        }
+        match state.services.remind_voters().await {
+            Ok(0) => {}
+            Ok(reminded) => tracing::info!(reminded, "reminded members who have not voted"),
+            Err(error) => tracing::warn!(%error, "reminding voters failed"),
+        }
+        match state.services.remind_expiring().await {
+            Ok(0) => {}
+            Ok(reminded) => tracing::info!(reminded, "reminded authors of expiring listings"),
+            Err(error) => {
+                tracing::warn!(%error, "reminding authors of expiring listings failed")
+            }
+        }
+        match state.services.reconcile_memberships().await {
+            Ok(0) => {}
+            Ok(changed) => {
+                tracing::info!(changed, "memberships brought up to date with the ledger")
+            }
+            Err(error) => tracing::warn!(%error, "bringing memberships up to date failed"),
+        }
+        state.services.password_limits.shrink();
+        state.signup_limits.shrink();
+    }
+}
+
+/// Votes close on time: every half minute, rounds whose time is over are counted, recorded and
+/// (when they pass) enacted.
+async fn close_due_votes(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        match state.services.close_due_votes().await {
+            Ok(0) => {}
+            Ok(closed) => tracing::info!(closed, "closed votes whose time was over"),
+            Err(error) => tracing::warn!(%error, "closing votes failed"),
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! A member's notifications as cards to show (whatever feature raised them), and the kinds
+//! they want.
+
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+
+use commons_market::store::{Notification, NotificationKind};
+
+use crate::services::{ActionError, Services};
+
+/// A notification with what it is about, ready to show.
+#[derive(Debug, Clone)]
+pub struct NotificationCard {
+    pub notification: Notification,
+    pub circle_slug: String,
+    pub circle_name: String,
+    pub listing_title: Option<String>,
+    pub other_title: Option<String>,
+}
+
+/// Parses the `kind` values of the notification settings form.
+pub fn wanted_kinds(values: &[String]) -> Vec<NotificationKind> {
+    values
+        .iter()
+        .filter_map(|v| NotificationKind::parse(v))
+        .collect()
+}
+
+impl Services {
+    // ----- notifications -----
+    /// A person's notifications in the circles they are still an active member of.
+    pub async fn notification_cards(
+        &self,
+        person: &crate::db::User,
+    ) -> Result<Vec<NotificationCard>, ActionError> {
+        let user = person.id;
+        let notes = self
+            .market
+            .notifications(user, commons_market::store::LIST_ROWS_MAX)
+            .await?;
+        let circles: HashMap<i64, commons_ledger::store::CircleInfo> = self
+            .store
+            .circles()
+            .await?
+            .into_iter()
+            .map(|c| (c.row_id, c))
+            .collect();
+        let mut member_of: HashMap<i64, bool> = HashMap::new();
+        let mut titles: HashMap<(i64, i64), String> = HashMap::new();
+        let mut cards = Vec::new();
+        for note in notes {
+            let Some(info) = circles.get(&note.circle) else {
+                continue;
+            };
+            // A login a circle's stewards recovered sees nothing of the person's other circles.
+            if !self.may_reach(person, note.circle).await? {
+                continue;
+            }
+            let active = match member_of.get(&note.circle) {
+                Some(active) => *active,
+                None => {
+                    let active = self
+                        .db
+                        .membership(note.circle, user)
+                        .await?
+                        .is_some_and(|m| m.status == crate::db::MemberStatus::Active);
+                    member_of.insert(note.circle, active);
+                    active
+                }
+            };
+            if !active {
+                continue;
+            }
+            let mut found_titles = [None, None];
+            for (slot, id) in [note.listing, note.other_listing].into_iter().enumerate() {
+                let Some(id) = id else { continue };
+                if let Some(title) = titles.get(&(note.circle, id)) {
+                    found_titles[slot] = Some(title.clone());
+                    continue;
+                }
+                if let Some(listing) = self.market.listing(note.circle, id).await? {
+                    titles.insert((note.circle, id), listing.title.clone());
+                    found_titles[slot] = Some(listing.title);
+                }
+            }
+            let [mut listing_title, other_title] = found_titles;
+            if let Some(number) = note.proposal {
+                listing_title = self
+                    .governance
+                    .proposal(note.circle, number)
+                    .await?
+                    .map(|p| p.draft.title);
+            }
+            cards.push(NotificationCard {
+                circle_slug: info.slug.clone(),
+                circle_name: info.name.clone(),
+                listing_title,
+                other_title,
+                notification: note,
+            });
+        }
+        Ok(cards)
+    }
+}
