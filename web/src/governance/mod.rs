@@ -4,8 +4,13 @@
 //! API, `views` the markup.
 
 pub mod api;
+pub mod closing;
+pub mod form;
 pub mod routes;
 pub mod service;
 pub mod views;
+pub mod voting;
 
+pub use form::*;
 pub use service::*;
+pub use voting::*;
