@@ -4,8 +4,10 @@
 //! `views` the markup.
 
 pub mod api;
+pub mod deals;
 pub mod routes;
 pub mod service;
 pub mod views;
 
+pub use deals::*;
 pub use service::*;

@@ -1,0 +1,208 @@
+//! Deal pages: my deals, and one deal with its conversation and next steps.
+
+use super::*;
+
+fn deal_status_label(tr: &Tr, status: deal::Status) -> String {
+    tr.t(&format!("deal-status-{}", status.as_str()))
+}
+
+pub fn deals_page(v: &Visitor, nav: &CircleNav, deals: &[DealCard]) -> Markup {
+    let tr = &v.tr;
+    let slug = &nav.slug;
+    let title = tr.t("deals-title");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            h1 { (title) }
+            (market_tabs(v, slug, "deals"))
+            @if deals.is_empty() {
+                p.empty { (tr.t("deals-none")) }
+            } @else {
+                div.table-wrap {
+                    table {
+                        caption.visually-hidden { (title) }
+                        thead { tr {
+                            th scope="col" { (tr.t("deals-listing")) }
+                            th scope="col" { (tr.t("deals-with")) }
+                            th scope="col" { (tr.t("deals-status")) }
+                            th scope="col" { (tr.t("deals-updated")) }
+                        } }
+                        tbody {
+                            @for card in deals {
+                                tr {
+                                    td { a href={"/c/" (slug) "/deals/" (card.stored.deal.id)} {
+                                        (card.listing.as_ref().map_or("—", |l| l.title.as_str()))
+                                    } }
+                                    td { (card.other.as_ref().map_or("—", |p| p.display_name.as_str())) }
+                                    td { (deal_status_label(tr, card.stored.deal.status)) }
+                                    td { (when(card.stored.updated_at_ms)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// What the deal page shows.
+#[derive(Debug)]
+pub struct DealPage<'a> {
+    pub card: &'a DealCard,
+    pub messages: &'a [Message],
+    pub thanks: &'a [Thanks],
+    pub me: i64,
+    pub my_name: &'a str,
+    pub unit: &'a Unit,
+    /// Signing needs the member's password again.
+    pub locked: bool,
+}
+
+pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    let slug = &nav.slug;
+    let d = &p.card.stored.deal;
+    let base = format!("/c/{slug}/deals/{}", d.id);
+    let other_name = p
+        .card
+        .other
+        .as_ref()
+        .map_or("—".to_string(), |o| o.display_name.clone());
+    let name_of = |id: i64| {
+        if id == p.me {
+            p.my_name.to_string()
+        } else {
+            other_name.clone()
+        }
+    };
+    let listing_title = p
+        .card
+        .listing
+        .as_ref()
+        .map_or("—".to_string(), |l| l.title.clone());
+    let title = tr.ta("deal-title", &[("title", &listing_title)]);
+    let i_pay = d.payer == p.me;
+    let my_thanks = p.thanks.iter().find(|t| t.author == p.me);
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            (market_tabs(v, slug, "deals"))
+            h1 { (title) }
+            (error_summary(v, errors))
+            p.lead {
+                (tr.ta("deal-with", &[("name", &other_name)]))
+                " · " span.badge { (deal_status_label(tr, d.status)) }
+            }
+            @if let Some(listing) = &p.card.listing {
+                p { a href=(listing_href(slug, listing.id)) { (tr.t("deal-see-listing")) } }
+            }
+            p.hint { (tr.t(if i_pay { "deal-you-pay" } else { "deal-you-are-paid" })) }
+            div.grid {
+                section.card aria-labelledby="terms-title" {
+                    h2 #terms-title { (tr.t("deal-terms")) }
+                    @match &d.terms {
+                        Some(terms) => {
+                            p { (terms.description) }
+                            p.amount { @match terms.amount_minor {
+                                Some(amount) => (p.unit.money(amount)),
+                                None => (tr.t("market-value-gift")),
+                            } }
+                            p.hint { (tr.ta("deal-proposed-by", &[("name", &name_of(terms.proposed_by))])) }
+                        }
+                        None => { p.empty { (tr.t("deal-no-terms")) } }
+                    }
+                    @if d.status == deal::Status::Proposed && d.terms.as_ref().is_some_and(|t| t.proposed_by != p.me) {
+                        form method="post" action={(base) "/agree"} {
+                            (csrf_field(v))
+                            input type="hidden" name="version" value=(p.card.stored.version);
+                            button.button type="submit" { (tr.t("deal-agree")) }
+                        }
+                    }
+                    @if d.status == deal::Status::Agreed && i_pay {
+                        form method="post" action={(base) "/complete"} {
+                            (csrf_field(v))
+                            input type="hidden" name="version" value=(p.card.stored.version);
+                            @if p.locked {
+                                (crate::views::unlock_form(v, errors))
+                            }
+                            button.button type="submit" {
+                                @match d.terms.as_ref().and_then(|t| t.amount_minor) {
+                                    Some(amount) => (tr.ta("deal-complete-pay", &[("amount", &p.unit.money(amount)), ("name", &other_name)])),
+                                    None => (tr.t("deal-complete-gift")),
+                                }
+                            }
+                        }
+                    }
+                    @if d.status == deal::Status::Agreed && !i_pay {
+                        p.hint { (tr.ta("deal-waiting-for-payer", &[("name", &other_name)])) }
+                    }
+                    @if d.status == deal::Status::Completed {
+                        @if let Some(seq) = d.payment_seq {
+                            p { a href={"/c/" (slug) "/ledger#entry-" (seq)} { (tr.ta("deal-paid-entry", &[("seq", &seq.to_string())])) } }
+                        }
+                    }
+                    @if !d.status.is_closed() {
+                        details.propose {
+                            summary { (tr.t(if d.terms.is_some() { "deal-propose-new" } else { "deal-propose" })) }
+                            form method="post" action={(base) "/terms"} {
+                                (csrf_field(v))
+                                (Field::new("description", tr.t("deal-terms-description"), "textarea", "")
+                                    .hint(tr.t("deal-terms-description-hint")).render(errors))
+                                (Field::new("amount", tr.ta("deal-terms-amount", &[("unit", &p.unit.name)]), "text", "")
+                                    .optional().render(errors))
+                                div.field.checkbox {
+                                    input #gift type="checkbox" name="gift";
+                                    label for="gift" { (tr.t("deal-terms-gift")) }
+                                }
+                                button.button.secondary type="submit" { (tr.t("deal-propose-send")) }
+                            }
+                        }
+                        form method="post" action={(base) "/cancel"} {
+                            (csrf_field(v))
+                            button.link-button type="submit" { (tr.t("deal-cancel")) }
+                        }
+                    }
+                }
+                section.card aria-labelledby="talk-title" {
+                    h2 #talk-title { (tr.t("deal-conversation")) }
+                    @if p.messages.is_empty() {
+                        p.empty { (tr.t("deal-no-messages")) }
+                    } @else {
+                        ol.messages {
+                            @for message in p.messages {
+                                li.message.mine[message.author == p.me] {
+                                    p.message-meta { strong { (name_of(message.author)) } " · " (when(message.created_at_ms)) }
+                                    p { (message.body) }
+                                }
+                            }
+                        }
+                    }
+                    form method="post" action={(base) "/message"} {
+                        (csrf_field(v))
+                        (Field::new("message", tr.t("deal-message"), "textarea", "").render(errors))
+                        button.button.secondary type="submit" { (tr.t("deal-send")) }
+                    }
+                }
+            }
+            @if d.status == deal::Status::Completed {
+                section.card aria-labelledby="thanks-title" {
+                    h2 #thanks-title { (tr.t("thanks-title")) }
+                    @for thanks in p.thanks {
+                        blockquote.thanks { p { (thanks.body) } footer { "— " (name_of(thanks.author)) } }
+                    }
+                    form method="post" action={(base) "/thanks"} {
+                        (csrf_field(v))
+                        (Field::new("thanks", tr.t("thanks-field"), "text", my_thanks.map_or("", |t| t.body.as_str()))
+                            .hint(tr.t("thanks-hint")).render(errors))
+                        button.button.secondary type="submit" { (tr.t("thanks-send")) }
+                    }
+                }
+            }
+        },
+    )
+}
