@@ -11,6 +11,61 @@ pub mod service;
 pub mod views;
 pub mod voting;
 
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
 pub use form::*;
 pub use service::*;
 pub use voting::*;
+
+/// The feature's pages and API calls.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/c/{slug}/proposals", get(routes::list))
+        .route(
+            "/c/{slug}/proposals/new",
+            get(routes::new_form).post(routes::new_submit),
+        )
+        .route("/c/{slug}/proposals/{number}", get(routes::show))
+        .route(
+            "/c/{slug}/proposals/{number}/edit",
+            get(routes::edit_form).post(routes::edit_submit),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/step/{name}",
+            post(routes::step),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/comments",
+            post(routes::comment),
+        )
+        .route("/c/{slug}/proposals/{number}/pause", post(routes::pause))
+        .route("/c/{slug}/proposals/{number}/resume", post(routes::resume))
+        .route("/c/{slug}/proposals/{number}/ballot", post(routes::ballot))
+        .route(
+            "/c/{slug}/proposals/{number}/delegate",
+            post(routes::delegate_for_proposal),
+        )
+        .route(
+            "/c/{slug}/proposals/{number}/ballots.jsonl",
+            get(routes::ballots_export),
+        )
+        .route(
+            "/c/{slug}/delegation",
+            get(routes::delegation).post(routes::delegation_submit),
+        )
+        .route("/api/v1/circles/{slug}/proposals", get(api::list))
+        .route("/api/v1/circles/{slug}/proposals/{number}", get(api::show))
+        .route(
+            "/api/v1/circles/{slug}/proposals/{number}/ballot",
+            post(api::ballot),
+        )
+        .route(
+            "/api/v1/circles/{slug}/proposals/{number}/ballots",
+            get(api::ballots),
+        )
+}
