@@ -40,9 +40,9 @@ Every error, including a malformed body, a wrong content type and a bad path, an
         crate::ledger::api::circle,
         crate::ledger::api::members,
         crate::ledger::api::entries,
-        crate::ledger::api::submit_signed,
-        crate::ledger::api::submit_signed_batch,
-        crate::ledger::api::proof,
+        crate::ledger::signed::submit_signed,
+        crate::ledger::signed::submit_signed_batch,
+        crate::ledger::signed::proof,
         crate::ledger::api::statement,
         crate::ledger::api::requests,
         crate::ledger::api::answer_request,
@@ -217,8 +217,8 @@ pub async fn openapi() -> axum::response::Response {
 pub fn decode_bodies(bytes: &[u8]) -> usize {
     [
         serde_json::from_slice::<crate::ledger::api::PaymentBody>(bytes).is_ok(),
-        serde_json::from_slice::<crate::ledger::api::SignedBody>(bytes).is_ok(),
-        serde_json::from_slice::<crate::ledger::api::SignedBatchBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::ledger::signed::SignedBody>(bytes).is_ok(),
+        serde_json::from_slice::<crate::ledger::signed::SignedBatchBody>(bytes).is_ok(),
         serde_json::from_slice::<crate::governance::api::BallotBody>(bytes).is_ok(),
         serde_json::from_slice::<crate::market::api::ListingBody>(bytes).is_ok(),
         serde_json::from_slice::<crate::market::api::DealBody>(bytes).is_ok(),

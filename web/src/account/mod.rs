@@ -1,7 +1,10 @@
 //! A person's account on the node: logging in, settings, tokens, recovery.
 
+pub mod recovery;
 pub mod routes;
 pub mod service;
+pub mod settings;
+pub mod tokens;
 pub mod views;
 
 use std::sync::Arc;
@@ -24,14 +27,14 @@ pub fn router() -> Router<Arc<AppState>> {
             get(routes::new_circle_form).post(routes::new_circle_submit),
         )
         .route("/language", post(routes::set_language))
-        .route("/settings", get(routes::settings))
-        .route("/settings/profile", post(routes::settings_profile))
-        .route("/settings/password", post(routes::settings_password))
+        .route("/settings", get(settings::settings))
+        .route("/settings/profile", post(settings::settings_profile))
+        .route("/settings/password", post(settings::settings_password))
         .route(
             "/recover/{link}",
             get(routes::recover_form).post(routes::recover_submit),
         )
-        .route("/settings/tokens", post(routes::create_token))
-        .route("/settings/tokens/{id}/revoke", post(routes::revoke_token))
-        .route("/settings/own-key", post(routes::register_own_key))
+        .route("/settings/tokens", post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/settings/own-key", post(settings::register_own_key))
 }

@@ -7,20 +7,18 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::header::{self, HeaderValue};
+use axum::http::header::{self};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use maud::Markup;
 use serde::Deserialize;
 
-use crate::account::views::{ProfileForm, SetupForm};
-use crate::db::User;
+use crate::account::views::SetupForm;
 use crate::http::error::AppError;
 use crate::http::session::{
     redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
 };
-use crate::services::{ActionError, LoginNotice, NewCircle, SignUp, TokenRequest};
+use crate::services::{ActionError, LoginNotice, NewCircle, SignUp};
 use crate::views::{self, FormErrors};
 use crate::AppState;
 
@@ -216,7 +214,7 @@ pub async fn setup_submit(
     }
 }
 
-fn rename_field(mut errors: FormErrors, from: &str, to: &'static str) -> FormErrors {
+pub(super) fn rename_field(mut errors: FormErrors, from: &str, to: &'static str) -> FormErrors {
     for error in &mut errors.0 {
         if error.field == from {
             error.field = to;
@@ -255,7 +253,7 @@ pub struct NextQuery {
 }
 
 /// Only local paths are followed after login (no open redirects).
-fn safe_next(next: &str) -> String {
+pub(super) fn safe_next(next: &str) -> String {
     // A local path only: no scheme or authority, no backslash, no whitespace or control
     // characters (browsers drop tabs and newlines, so `/\t/evil.example` would become
     // `//evil.example`).
@@ -413,330 +411,6 @@ pub async fn set_language(
         ),
     );
     Ok(response)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn settings_markup(
-    state: &AppState,
-    v: &Visitor,
-    user: &User,
-    profile: &ProfileForm,
-    profile_errors: &FormErrors,
-    password_errors: &FormErrors,
-    other_errors: &FormErrors,
-    new_token: Option<String>,
-) -> Result<Markup, AppError> {
-    let circles = state.services.my_circles(user).await?;
-    let tokens = state
-        .services
-        .db
-        .api_tokens_of(user.id)
-        .await?
-        .into_iter()
-        .map(|token| {
-            let circle = token.circle.map(|row| {
-                circles
-                    .iter()
-                    .find(|info| info.row_id == row)
-                    .map_or_else(|| "—".to_owned(), |info| info.name.clone())
-            });
-            (token, circle)
-        })
-        .collect();
-    let mut view = crate::account::views::SettingsView {
-        new_token,
-        tokens,
-        recoveries: state.services.recoveries_of(user).await?,
-        restricted: user.recovery_restricted,
-        ..Default::default()
-    };
-    for info in circles {
-        if let Some(membership) = state.services.db.membership(info.row_id, user.id).await? {
-            view.keys.push((
-                info.slug.clone(),
-                info.name.clone(),
-                membership.account_key.to_hex(),
-                membership.sealed_key.is_none(),
-            ));
-        }
-    }
-    Ok(crate::account::views::settings_page(
-        v,
-        profile,
-        profile_errors,
-        password_errors,
-        other_errors,
-        &view,
-    ))
-}
-
-fn profile_of(user: &User) -> ProfileForm {
-    ProfileForm {
-        display_name: user.display_name.clone(),
-        bio: user.bio.clone(),
-        language: user.language.clone().unwrap_or_default(),
-    }
-}
-
-pub async fn create_token(
-    State(state): AppState_,
-    v: Visitor,
-    Form(form): Form<TokenRequest>,
-) -> PageResult {
-    let user = user_of(&v)?;
-    let none = FormErrors::default();
-    match state.services.create_api_token(user, &form).await {
-        Ok(token) => {
-            let mut response = page(
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &profile_of(user),
-                    &none,
-                    &none,
-                    &none,
-                    Some(token),
-                )
-                .await?,
-            );
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(response)
-        }
-        Err(error) => {
-            let errors = form_errors(&v, error, "label")?;
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &profile_of(user),
-                    &none,
-                    &none,
-                    &errors,
-                    None,
-                )
-                .await?,
-            ))
-        }
-    }
-}
-
-pub async fn revoke_token(
-    State(state): AppState_,
-    v: Visitor,
-    Path(id): Path<String>,
-) -> PageResult {
-    let user = user_of(&v)?;
-    let hash = hex::decode(&id).map_err(|_| AppError::NotFound)?;
-    if !state.services.db.delete_api_token(user.id, &hash).await? {
-        return Err(AppError::NotFound);
-    }
-    Ok(redirect_with_flash(
-        "/settings",
-        Flash::new("flash-token-revoked", &[]),
-        state.config.cookies_secure,
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct OwnKeyForm {
-    #[serde(default)]
-    circle: String,
-    #[serde(default)]
-    public_key: String,
-    #[serde(default)]
-    unlock_password: String,
-}
-
-pub async fn register_own_key(
-    State(state): AppState_,
-    v: Visitor,
-    Form(form): Form<OwnKeyForm>,
-) -> PageResult {
-    let user = user_of(&v)?;
-    let actor = crate::http::extract::actor_named(&state, &v, &form.circle).await?;
-    // Giving up the node-held key is serious: the password confirms it is really them.
-    let result = match state
-        .services
-        .verify_password(user, &form.unlock_password, v.address)
-        .await
-    {
-        Ok(sealing) => {
-            if let Some(session) = v.session {
-                state.services.keyring.insert(session, sealing);
-            }
-            state
-                .services
-                .register_own_key(&actor, &form.public_key)
-                .await
-        }
-        Err(ActionError::TooManyAttempts) => Err(ActionError::TooManyAttempts),
-        Err(_) => Err(ActionError::WrongPassword),
-    };
-    match result {
-        Ok(_) => Ok(redirect_with_flash(
-            "/settings",
-            Flash::new("flash-own-key", &[("circle", &actor.circle.name)]),
-            state.config.cookies_secure,
-        )),
-        Err(error) => {
-            let errors = form_errors(&v, error, "public_key")?;
-            let none = FormErrors::default();
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &profile_of(user),
-                    &none,
-                    &none,
-                    &errors,
-                    None,
-                )
-                .await?,
-            ))
-        }
-    }
-}
-
-pub async fn settings(State(state): AppState_, v: Visitor) -> PageResult {
-    let user = user_of(&v)?;
-    let profile = ProfileForm {
-        display_name: user.display_name.clone(),
-        bio: user.bio.clone(),
-        language: user.language.clone().unwrap_or_default(),
-    };
-    Ok(page(
-        settings_markup(
-            &state,
-            &v,
-            user,
-            &profile,
-            &FormErrors::default(),
-            &FormErrors::default(),
-            &FormErrors::default(),
-            None,
-        )
-        .await?,
-    ))
-}
-
-pub async fn settings_profile(
-    State(state): AppState_,
-    v: Visitor,
-    Form(form): Form<ProfileForm>,
-) -> PageResult {
-    let user = user_of(&v)?;
-    let display_name = form.display_name.parse::<crate::names::DisplayName>();
-    let bio = crate::names::bounded_text(&form.bio, crate::names::BIO_CHARS_MAX);
-    let language = crate::i18n::LANGUAGES
-        .iter()
-        .find(|(code, _)| *code == form.language)
-        .map(|(code, _)| *code);
-    match (display_name, bio) {
-        (Ok(name), Ok(bio)) => {
-            state
-                .services
-                .db
-                .update_profile(user.id, name.as_str(), &bio, language)
-                .await?;
-            Ok(redirect_with_flash(
-                "/settings",
-                Flash::new("flash-profile-saved", &[]),
-                state.config.cookies_secure,
-            ))
-        }
-        (name, bio) => {
-            let mut errors = FormErrors::default();
-            if let Err(error) = name {
-                errors.0.push(views::FieldError {
-                    field: "display_name",
-                    message: v.tr.t(error.message_id()),
-                });
-            }
-            if let Err(error) = bio {
-                errors.0.push(views::FieldError {
-                    field: "bio",
-                    message: v.tr.t(error.message_id()),
-                });
-            }
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &form,
-                    &errors,
-                    &FormErrors::default(),
-                    &FormErrors::default(),
-                    None,
-                )
-                .await?,
-            ))
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    new_password: String,
-}
-
-pub async fn settings_password(
-    State(state): AppState_,
-    v: Visitor,
-    Form(form): Form<PasswordForm>,
-) -> PageResult {
-    let user = user_of(&v)?;
-    let session = v.session.ok_or(AppError::LoginRequired)?;
-    match state
-        .services
-        .change_password(
-            user,
-            session,
-            &form.current_password,
-            &form.new_password,
-            v.address,
-        )
-        .await
-    {
-        Ok(()) => Ok(redirect_with_flash(
-            "/settings",
-            Flash::new("flash-password-changed", &[]),
-            state.config.cookies_secure,
-        )),
-        Err(error) => {
-            let errors = form_errors(&v, error, "new_password")?;
-            let profile = ProfileForm {
-                display_name: user.display_name.clone(),
-                bio: user.bio.clone(),
-                language: user.language.clone().unwrap_or_default(),
-            };
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &profile,
-                    &FormErrors::default(),
-                    &errors,
-                    &FormErrors::default(),
-                    None,
-                )
-                .await?,
-            ))
-        }
-    }
 }
 
 pub async fn recover_form(

@@ -14,26 +14,22 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use commons_ledger::entry::{Body, SignedRequest};
-use commons_ledger::export::Memo;
-use commons_ledger::keys::{decode_hex, Hash, Signature};
+use commons_ledger::entry::Body;
 use commons_ledger::store::{StoredEntry, LIST_ENTRIES_MAX};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::MemberStatus;
-use crate::http::api::{
-    api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorEnvelope, SlugPath,
-};
+use crate::http::api::{api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, SlugPath};
 use crate::http::extract::ApiActor;
 use crate::http::session::Visitor;
-use crate::services::{ActionError, Actor, IdempotencyKey};
+use crate::services::IdempotencyKey;
 use crate::AppState;
 
 /// Most entries one API list returns.
 pub const API_PAGE_ENTRIES_MAX: i64 = 500;
 
-fn entries_json(state: &AppState, entries: &[StoredEntry]) -> Vec<EntryJson> {
+pub(super) fn entries_json(state: &AppState, entries: &[StoredEntry]) -> Vec<EntryJson> {
     let valid = state.services.verified.check(entries);
     entries
         .iter()
@@ -281,7 +277,7 @@ pub struct PageQuery {
 
 /// A count or position from the query: 0 or more, as documented (the schema's integers are
 /// 64-bit signed, so a larger number is refused, not wrapped).
-fn non_negative(name: &str, value: Option<i64>) -> Result<Option<u64>, ApiError> {
+pub(super) fn non_negative(name: &str, value: Option<i64>) -> Result<Option<u64>, ApiError> {
     value
         .map(|value| {
             u64::try_from(value).map_err(|_| {
@@ -297,7 +293,7 @@ fn non_negative(name: &str, value: Option<i64>) -> Result<Option<u64>, ApiError>
 
 /// A page's `limit`: 1 to [`API_PAGE_ENTRIES_MAX`] (100 when not given); anything else is
 /// refused as the documented contract says, not quietly changed.
-fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+pub(super) fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(100),
         Some(limit) if (1..=API_PAGE_ENTRIES_MAX).contains(&limit) => Ok(limit),
@@ -499,7 +495,7 @@ pub async fn pay(
 
 /// The `Idempotency-Key` header every call that moves money must carry: a retry with the same
 /// key answers the first result (the same entry) and never writes twice.
-fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
     let refused = |message: &str| api_error(StatusCode::BAD_REQUEST, "idempotency_key", message);
     let value = headers.get("idempotency-key").ok_or_else(|| {
         refused("Send an Idempotency-Key header (16 to 64 letters, digits, - or _), the same for every retry of this payment.")
@@ -572,239 +568,4 @@ pub async fn answer_request(
         Answer::Decline => state.services.close_request(&actor, seq).await?,
     };
     Ok(Json(result.into()))
-}
-
-/// A request signed by the member's own key (docs/ledger-format.md).
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = SignedRequest)]
-pub struct SignedBody {
-    /// The canonical request bytes, hex.
-    request: String,
-    /// The author's ed25519 signature over them, 128 hex digits.
-    signature: String,
-    /// The memo the request commits to, if any.
-    memo: Option<MemoBody>,
-}
-
-/// A memo and the salt its commitment in the request was made with.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = SignedMemo)]
-pub struct MemoBody {
-    /// 32 hex digits.
-    salt: String,
-    text: String,
-}
-
-/// A signed request as the API receives it, checked against the actor: well-formed, for this
-/// circle, and authored by the actor's own account key.
-fn signed_of(actor: &Actor, body: SignedBody) -> Result<(SignedRequest, Option<Memo>), ApiError> {
-    let bad = |what: &str| {
-        api_error(
-            StatusCode::BAD_REQUEST,
-            "malformed",
-            format!("{what} is not valid"),
-        )
-    };
-    let bytes =
-        commons_ledger::keys::decode_hex_vec(&body.request).ok_or_else(|| bad("request (hex)"))?;
-    let signature =
-        Signature(decode_hex::<64>(&body.signature).map_err(|_| bad("signature (128 hex)"))?);
-    let signed = SignedRequest::from_parts(bytes, signature).map_err(|_| bad("request"))?;
-    if signed.request.circle_id != actor.circle.circle_id {
-        return Err(api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "wrong_circle",
-            "This request is signed for another circle.",
-        ));
-    }
-    if signed.request.author != actor.membership.account_key {
-        return Err(api_error(
-            StatusCode::FORBIDDEN,
-            "not_your_key",
-            "The request must be signed by your own account key in this circle.",
-        ));
-    }
-    let memo = match body.memo {
-        Some(memo) => Some(Memo {
-            salt: decode_hex::<16>(&memo.salt).map_err(|_| bad("memo salt (32 hex)"))?,
-            text: memo.text,
-        }),
-        None => None,
-    };
-    Ok((signed, memo))
-}
-
-/// A signed key rotation may not move the account onto another member's key (a steward's, the
-/// ledger refuses too).
-async fn rotation_allowed(
-    state: &AppState,
-    actor: &Actor,
-    signed: &SignedRequest,
-) -> Result<(), ApiError> {
-    if let Body::RotateKey { new, .. } = &signed.request.body {
-        state
-            .services
-            .check_rotation_target(&actor.circle, new)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Append a request I signed myself (members who hold their own key; `commons pay --server`).
-/// The author must be my account key in this circle.
-#[utoipa::path(post, path = "/api/v1/circles/{slug}/entries", tag = "ledger",
-    params(SlugPath), request_body = SignedBody,
-    responses((status = 200, description = "The entry.", body = AppendedJson)))]
-pub async fn submit_signed(
-    State(state): State<Arc<AppState>>,
-    ApiActor(actor): ApiActor,
-    ApiJson(body): ApiJson<SignedBody>,
-) -> ApiResult<AppendedJson> {
-    let (signed, memo) = signed_of(&actor, body)?;
-    rotation_allowed(&state, &actor, &signed).await?;
-    let rotates = matches!(signed.request.body, Body::RotateKey { .. });
-    let result = state
-        .services
-        .store
-        .append(&actor.circle.slug, signed, memo)
-        .await?;
-    if rotates {
-        state.services.reconcile_member(&actor).await?;
-    }
-    Ok(Json(result.into()))
-}
-
-/// Most signed requests one batch takes (and the body limit applies as to any request).
-pub const ENTRIES_BATCH_MAX: usize = 500;
-
-/// Up to 500 requests signed by the member's own key.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = SignedBatch)]
-pub struct SignedBatchBody {
-    /// 1 to 500 signed requests.
-    entries: Vec<SignedBody>,
-}
-
-/// Each batch entry's outcome, in the order sent.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = BatchResults)]
-pub struct BatchResultsJson {
-    pub results: Vec<BatchResultJson>,
-}
-
-/// One batch entry's outcome: its entry, or why it was refused.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-#[schema(as = BatchResult)]
-pub enum BatchResultJson {
-    Appended(AppendedJson),
-    Refused(ErrorEnvelope),
-}
-
-/// Append up to 500 requests signed by my own key. Each is checked and applied on its own, in
-/// order, exactly as if posted one after another; the answer lists each one's entry or error,
-/// in the same order.
-#[utoipa::path(post, path = "/api/v1/circles/{slug}/entries/batch", tag = "ledger",
-    params(SlugPath), request_body = SignedBatchBody,
-    responses((status = 200, description = "Each entry's outcome.", body = BatchResultsJson)))]
-pub async fn submit_signed_batch(
-    State(state): State<Arc<AppState>>,
-    ApiActor(actor): ApiActor,
-    ApiJson(body): ApiJson<SignedBatchBody>,
-) -> ApiResult<BatchResultsJson> {
-    if body.entries.is_empty() || body.entries.len() > ENTRIES_BATCH_MAX {
-        return Err(api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "batch_size",
-            format!("Send between 1 and {ENTRIES_BATCH_MAX} entries in one batch."),
-        ));
-    }
-    // Malformed entries are answered here; the rest go to the ledger, in order.
-    let mut malformed: Vec<Option<ApiError>> = Vec::with_capacity(body.entries.len());
-    let mut valid: Vec<(SignedRequest, Option<Memo>)> = Vec::with_capacity(body.entries.len());
-    for one in body.entries {
-        let checked = match signed_of(&actor, one) {
-            Ok(signed) => rotation_allowed(&state, &actor, &signed.0)
-                .await
-                .map(|()| signed),
-            Err(error) => Err(error),
-        };
-        match checked {
-            Ok(signed) => {
-                valid.push(signed);
-                malformed.push(None);
-            }
-            Err(error) => malformed.push(Some(error)),
-        }
-    }
-    let rotates = valid
-        .iter()
-        .any(|(signed, _)| matches!(signed.request.body, Body::RotateKey { .. }));
-    let mut appended = state
-        .services
-        .store
-        .append_many(&actor.circle.slug, valid)
-        .await?
-        .into_iter();
-    if rotates {
-        state.services.reconcile_member(&actor).await?;
-    }
-    let results: Vec<BatchResultJson> = malformed
-        .into_iter()
-        .map(|refused| {
-            let outcome = match refused {
-                Some(error) => Err(error),
-                None => match appended.next() {
-                    Some(Ok(done)) => Ok(done),
-                    Some(Err(error)) => Err(ApiError::from(error)),
-                    None => Err(ApiError::from(ActionError::Busy)),
-                },
-            };
-            match outcome {
-                Ok(done) => BatchResultJson::Appended(done.into()),
-                Err(error) => BatchResultJson::Refused(error.envelope()),
-            }
-        })
-        .collect();
-    Ok(Json(BatchResultsJson { results }))
-}
-
-/// An inclusion proof: the entry is leaf `seq` of the tree of `tree_size` entries.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Proof)]
-pub struct ProofJson {
-    pub seq: u64,
-    pub tree_size: u64,
-    /// The audit path (RFC 6962), hex hashes, from the leaf up.
-    pub path: Vec<String>,
-}
-
-/// The proof that an entry is in the tree of a signed tree head.
-#[utoipa::path(get, path = "/api/v1/circles/{slug}/entries/{seq}/proof", tag = "ledger",
-    params(SeqPath, ProofQuery),
-    responses((status = 200, description = "The inclusion proof.", body = ProofJson)))]
-pub async fn proof(
-    State(state): State<Arc<AppState>>,
-    ApiActor(actor): ApiActor,
-    ApiPath(SeqPath { slug: _, seq }): ApiPath<SeqPath>,
-    ApiQuery(query): ApiQuery<ProofQuery>,
-) -> ApiResult<ProofJson> {
-    let store = &state.services.store;
-    let head = store.latest_tree_head(&actor.circle).await?;
-    let tree_size = non_negative("tree_size", query.tree_size)?.unwrap_or(head.tree_size);
-    let path: Vec<Hash> = store.inclusion_proof(&actor.circle, seq, tree_size).await?;
-    Ok(Json(ProofJson {
-        seq,
-        tree_size,
-        path: path.iter().map(|hash| hash.to_hex()).collect(),
-    }))
-}
-
-/// Which tree the proof is for.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ProofQuery {
-    /// The tree head's size (default: the latest tree head).
-    #[param(minimum = 0)]
-    tree_size: Option<i64>,
 }

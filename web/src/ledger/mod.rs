@@ -1,8 +1,10 @@
 //! A circle's money: its home, payments and requests, the ledger, statements, members.
 
 pub mod api;
+pub mod history;
 pub mod routes;
 pub mod service;
+pub mod signed;
 pub mod views;
 
 use std::sync::Arc;
@@ -32,9 +34,9 @@ pub fn router() -> Router<Arc<AppState>> {
             "/c/{slug}/requests/{seq}/decline",
             post(routes::decline_request),
         )
-        .route("/c/{slug}/ledger", get(routes::ledger))
-        .route("/c/{slug}/statement", get(routes::statement))
-        .route("/c/{slug}/statement.csv", get(routes::statement_csv))
+        .route("/c/{slug}/ledger", get(history::ledger))
+        .route("/c/{slug}/statement", get(history::statement))
+        .route("/c/{slug}/statement.csv", get(history::statement_csv))
         .route("/c/{slug}/members", get(routes::members))
         .route("/c/{slug}/members/{username}", get(routes::member))
         .route("/api/v1/circles", get(api::circles))
@@ -42,15 +44,15 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/v1/circles/{slug}/members", get(api::members))
         .route(
             "/api/v1/circles/{slug}/entries",
-            get(api::entries).post(api::submit_signed),
+            get(api::entries).post(signed::submit_signed),
         )
         .route(
             "/api/v1/circles/{slug}/entries/batch",
-            post(api::submit_signed_batch),
+            post(signed::submit_signed_batch),
         )
         .route(
             "/api/v1/circles/{slug}/entries/{seq}/proof",
-            get(api::proof),
+            get(signed::proof),
         )
         .route("/api/v1/circles/{slug}/statement", get(api::statement))
         .route("/api/v1/circles/{slug}/requests", get(api::requests))

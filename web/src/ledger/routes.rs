@@ -7,27 +7,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::Form;
-use commons_ledger::entry::{Action, Body, Cause, DOCUMENT_AGREEMENTS};
+use commons_ledger::entry::{Action, Body};
 use commons_ledger::keys::PublicKey;
 use commons_ledger::store::{CircleInfo, StoredEntry};
-use maud::{Markup, PreEscaped};
+use maud::Markup;
 use serde::Deserialize;
 
 use crate::db::MemberStatus;
 use crate::http::error::AppError;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
-use crate::i18n::Tr;
-use crate::ledger::views::{
-    ActivityRow, HomeView, LedgerRow, LedgerView, MemberRow, PayForm, RequestRow,
-};
+use crate::ledger::views::{ActivityRow, HomeView, MemberRow, PayForm, RequestRow};
 use crate::services::{parse_amount, ActionError, Actor, IdempotencyKey};
-use crate::views::Unit;
 use crate::views::{self, FormErrors};
-use crate::{AppState, LedgerViewKey};
+use crate::AppState;
 
 use crate::http::page::*;
 
@@ -41,7 +35,7 @@ pub const RECENT_ENTRIES: i64 = 8;
 pub const STATEMENT_CSV_ENTRIES_MAX: usize = 100_000;
 
 /// Names of the members behind ledger keys (keys nobody on this node holds show shortened).
-async fn names(
+pub(super) async fn names(
     state: &AppState,
     info: &CircleInfo,
     keys: &[PublicKey],
@@ -58,11 +52,11 @@ async fn names(
     Ok(map)
 }
 
-fn name_of(map: &HashMap<PublicKey, String>, key: &PublicKey) -> String {
+pub(super) fn name_of(map: &HashMap<PublicKey, String>, key: &PublicKey) -> String {
     map.get(key).cloned().unwrap_or_else(|| key.short())
 }
 
-fn activity_rows(
+pub(super) fn activity_rows(
     entries: &[StoredEntry],
     mine: &[PublicKey],
     names: &HashMap<PublicKey, String>,
@@ -95,7 +89,7 @@ fn activity_rows(
         .collect()
 }
 
-fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
+pub(super) fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
     entries
         .iter()
         .flat_map(|stored| match &stored.entry.signed.request.body {
@@ -182,7 +176,7 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
 /// Other active members for the pay and request forms, as (username, display name): those
 /// whose name matches `find`, at most [`crate::db::MEMBERS_PAGE_MAX`], and the member already
 /// chosen. The flag says whether more members match than are listed.
-async fn member_choices(
+pub(super) async fn member_choices(
     state: &AppState,
     actor: &Actor,
     find: &str,
@@ -216,7 +210,7 @@ async fn member_choices(
     Ok((choices, more))
 }
 
-fn can_spend(actor: &Actor) -> i64 {
+pub(super) fn can_spend(actor: &Actor) -> i64 {
     actor.account.balance_minor - actor.account.floor_minor
 }
 
@@ -229,7 +223,7 @@ pub struct MemberQuery {
     find: String,
 }
 
-async fn pay_form_page(
+pub(super) async fn pay_form_page(
     state: &AppState,
     v: &Visitor,
     actor: &Actor,
@@ -276,7 +270,7 @@ pub async fn request_form(
 }
 
 /// The pay (or request) form before anything is typed: the member may be chosen by a link.
-async fn blank_pay_form(
+pub(super) async fn blank_pay_form(
     state: &AppState,
     v: &Visitor,
     actor: Actor,
@@ -294,7 +288,7 @@ async fn blank_pay_form(
     ))
 }
 
-async fn pay_or_request(
+pub(super) async fn pay_or_request(
     state: Arc<AppState>,
     v: Visitor,
     actor: Actor,
@@ -396,7 +390,7 @@ pub async fn request_submit(
     pay_or_request(state, v, actor, slug, form, true).await
 }
 
-async fn answer_request(
+pub(super) async fn answer_request(
     state: Arc<AppState>,
     v: Visitor,
     actor: Actor,
@@ -460,373 +454,6 @@ pub async fn decline_request(
     Form(form): Form<UnlockForm>,
 ) -> PageResult {
     answer_request(state, v, actor, slug, seq, form, false).await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct BeforeQuery {
-    before: Option<u64>,
-}
-
-fn summary(
-    tr: &Tr,
-    body: &Body,
-    author: &PublicKey,
-    names: &HashMap<PublicKey, String>,
-    unit: &Unit,
-) -> (String, Option<i64>) {
-    let n = |key: &PublicKey| name_of(names, key);
-    match body {
-        Body::Genesis { .. } => (tr.t("kind-genesis"), None),
-        Body::OpenAccount { account, .. } => (
-            tr.ta(
-                "kind-open-account",
-                &[("name", &n(account)), ("steward", &n(author))],
-            ),
-            None,
-        ),
-        Body::SetLimits {
-            account,
-            floor_minor,
-            ceiling_minor,
-        } => (
-            tr.ta(
-                "kind-set-limits",
-                &[
-                    ("name", &n(account)),
-                    ("floor", &unit.money(*floor_minor)),
-                    ("ceiling", &unit.money(*ceiling_minor)),
-                ],
-            ),
-            None,
-        ),
-        Body::RotateKey { old, .. } => (tr.ta("kind-rotate-key", &[("name", &n(old))]), None),
-        Body::Transfer {
-            payer,
-            payee,
-            amount_minor,
-            cause,
-            ..
-        } => {
-            let (id, reference) = match cause {
-                Cause::Reverses(_) => ("kind-reversal-of", String::new()),
-                Cause::AcceptsRequest(_) => ("kind-accepted", String::new()),
-                Cause::Reference(text) => match text.strip_prefix("deal:") {
-                    Some(deal) => ("kind-for-deal", deal.to_owned()),
-                    None => ("kind-reference", text.clone()),
-                },
-                Cause::Direct => ("kind-transfer", String::new()),
-            };
-            (
-                tr.ta(
-                    id,
-                    &[
-                        ("payer", &n(payer)),
-                        ("payee", &n(payee)),
-                        ("reference", &reference),
-                    ],
-                ),
-                Some(*amount_minor),
-            )
-        }
-        Body::RequestPayment {
-            payer,
-            payee,
-            amount_minor,
-            ..
-        } => (
-            tr.ta(
-                "kind-request",
-                &[("payer", &n(payer)), ("payee", &n(payee))],
-            ),
-            Some(*amount_minor),
-        ),
-        Body::CloseRequest { .. } => (tr.ta("kind-close-request", &[("name", &n(author))]), None),
-        Body::CloseAccount { account } => {
-            (tr.ta("kind-close-account", &[("name", &n(account))]), None)
-        }
-        Body::AddSteward { key } => (tr.ta("kind-add-steward", &[("name", &n(key))]), None),
-        Body::RemoveSteward { key } => (tr.ta("kind-remove-steward", &[("name", &n(key))]), None),
-        Body::Enact { actions, .. } => {
-            let described: Vec<String> = actions
-                .iter()
-                .map(|action| describe_action(tr, action, &n, unit))
-                .collect();
-            (
-                tr.ta("kind-enact", &[("actions", &described.join("; "))]),
-                None,
-            )
-        }
-    }
-}
-
-/// One action of an enactment, in a sentence fragment a member reads on the ledger page.
-pub fn describe_action(
-    tr: &Tr,
-    action: &Action,
-    name: &dyn Fn(&PublicKey) -> String,
-    unit: &Unit,
-) -> String {
-    match action {
-        Action::SetDefaultLimits {
-            floor_minor,
-            ceiling_minor,
-        } => tr.ta(
-            "action-default-limits",
-            &[
-                ("floor", &unit.money(*floor_minor)),
-                ("ceiling", &unit.money(*ceiling_minor)),
-            ],
-        ),
-        Action::SetLimits {
-            account,
-            floor_minor,
-            ceiling_minor,
-        } => tr.ta(
-            "action-set-limits",
-            &[
-                ("name", &name(account)),
-                ("floor", &unit.money(*floor_minor)),
-                ("ceiling", &unit.money(*ceiling_minor)),
-            ],
-        ),
-        Action::Admit { account } => tr.ta("action-admit", &[("name", &name(account))]),
-        Action::Remove { account } => tr.ta("action-remove", &[("name", &name(account))]),
-        Action::AddSteward { key } => tr.ta("action-add-steward", &[("name", &name(key))]),
-        Action::RemoveSteward { key } => tr.ta("action-remove-steward", &[("name", &name(key))]),
-        Action::SetDocument { document, .. } if *document == DOCUMENT_AGREEMENTS => {
-            tr.t("action-agreements")
-        }
-        Action::SetDocument { .. } => tr.t("action-policy"),
-    }
-}
-
-pub async fn ledger(
-    State(state): AppState_,
-    v: Visitor,
-    actor: Actor,
-    Query(query): Query<BeforeQuery>,
-) -> PageResult {
-    let info = &actor.circle;
-    // The body is the same for every member reading this page in this language: remembered
-    // until the circle's next entry (or a change of names).
-    let key = LedgerViewKey {
-        row_id: info.row_id,
-        before: query.before,
-        language: v.tr.lang().to_owned(),
-        names_generation: state.services.db.generation(),
-    };
-    let body = state
-        .services
-        .store
-        .remembered(&state.views.ledger, info.row_id, key, || {
-            ledger_body(&state, &v.tr, info, query.before)
-        })
-        .await?;
-    Ok(page(crate::ledger::views::ledger_page(
-        &v,
-        &nav_for(&actor, "ledger"),
-        PreEscaped(body.to_string()),
-    )))
-}
-
-async fn ledger_body(
-    state: &AppState,
-    tr: &Tr,
-    info: &CircleInfo,
-    before: Option<u64>,
-) -> Result<Arc<str>, AppError> {
-    let store = &state.services.store;
-    let head = store.latest_tree_head(info).await?;
-    let before = before.unwrap_or(head.tree_size).min(head.tree_size);
-    let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
-    let entries = store
-        .entries_before(info, before, LEDGER_PAGE_ENTRIES)
-        .await?;
-    let genesis = store.entry(info, 0).await?;
-    let node_key = match &genesis.entry.signed.request.body {
-        Body::Genesis { node_key, .. } => *node_key,
-        _ => {
-            return Err(AppError::Internal(
-                "the first entry is not a genesis".into(),
-            ))
-        }
-    };
-    let names = names(state, info, &parties(&entries)).await?;
-    let unit = unit_of(info);
-    let valid = state.services.verified.check(&entries);
-    let rows = entries
-        .iter()
-        .zip(valid)
-        .map(|(stored, signature_ok)| {
-            let request = &stored.entry.signed.request;
-            let (summary, amount_minor) =
-                summary(tr, &request.body, &request.author, &names, &unit);
-            LedgerRow {
-                seq: stored.entry.seq,
-                recorded_at_ms: stored.entry.recorded_at_ms,
-                kind: request.body.kind_name(),
-                summary,
-                amount_minor,
-                memo: stored.memo.as_ref().map(|memo| memo.text.clone()),
-                hash_hex: stored.hash.to_hex(),
-                signature_ok,
-            }
-        })
-        .collect();
-    let view = LedgerView {
-        unit,
-        rows,
-        tree_size: head.tree_size,
-        root_hex: head.root.to_hex(),
-        head_signature_ok: state.services.verified.check_head(&head, &node_key),
-        head_time_ms: head.timestamp_ms,
-        older: (from > 0).then_some(from),
-        newer: (before < head.tree_size).then(|| {
-            let newer = before + LEDGER_PAGE_ENTRIES;
-            (newer < head.tree_size).then_some(newer)
-        }),
-    };
-    Ok(crate::ledger::views::ledger_body(tr, &info.slug, &view)
-        .into_string()
-        .into())
-}
-
-pub async fn statement(
-    State(state): AppState_,
-    v: Visitor,
-    actor: Actor,
-    Query(query): Query<BeforeQuery>,
-) -> PageResult {
-    let info = &actor.circle;
-    let keys = state
-        .services
-        .db
-        .member_keys(info.row_id, actor.user.id)
-        .await?;
-    let entries = state
-        .services
-        .store
-        .account_entries(info, &keys, false, query.before, STATEMENT_PAGE_ENTRIES)
-        .await?;
-    let names = names(&state, info, &parties(&entries)).await?;
-    let older = (entries.len() as i64 == STATEMENT_PAGE_ENTRIES)
-        .then(|| entries.last().map(|stored| stored.entry.seq))
-        .flatten();
-    let rows = activity_rows(&entries, &keys, &names);
-    Ok(page(crate::ledger::views::statement_page(
-        &v,
-        &nav_for(&actor, "home"),
-        &unit_of(info),
-        &rows,
-        older,
-    )))
-}
-
-pub async fn statement_csv(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
-    let info = &actor.circle;
-    let keys = state
-        .services
-        .db
-        .member_keys(info.row_id, actor.user.id)
-        .await?;
-    let mut entries = Vec::new();
-    let mut before = None;
-    loop {
-        let page = state
-            .services
-            .store
-            .account_entries(
-                info,
-                &keys,
-                false,
-                before,
-                commons_ledger::store::LIST_ENTRIES_MAX,
-            )
-            .await?;
-        let done = (page.len() as i64) < commons_ledger::store::LIST_ENTRIES_MAX;
-        before = page.last().map(|stored| stored.entry.seq);
-        entries.extend(page);
-        if done || entries.len() >= STATEMENT_CSV_ENTRIES_MAX {
-            break;
-        }
-    }
-    entries.reverse();
-    let names = names(&state, info, &parties(&entries)).await?;
-    let rows = activity_rows(&entries, &keys, &names);
-    let unit = unit_of(info);
-    let tr = &v.tr;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let csv_error = |error: csv::Error| AppError::Internal(error.to_string());
-    writer
-        .write_record([
-            tr.t("csv-entry"),
-            tr.t("csv-time"),
-            tr.t("csv-counterparty"),
-            tr.t("csv-memo"),
-            tr.ta("csv-amount", &[("unit", &unit.name)]),
-            tr.t("csv-balance"),
-            tr.t("csv-hash"),
-        ])
-        .map_err(csv_error)?;
-    // The balance before the oldest line listed: today's balance minus everything listed
-    // (right even when the download is cut at its limit).
-    let current = actor.account.balance_minor;
-    let listed: i64 = rows
-        .iter()
-        .map(|row| {
-            if row.incoming {
-                row.amount_minor
-            } else {
-                -row.amount_minor
-            }
-        })
-        .sum();
-    let mut balance = current - listed;
-    for (row, stored) in rows.iter().zip(entries.iter()) {
-        let signed = if row.incoming {
-            row.amount_minor
-        } else {
-            -row.amount_minor
-        };
-        balance += signed;
-        writer
-            .write_record([
-                row.seq.to_string(),
-                views::when(row.recorded_at_ms),
-                csv_text(&row.other_name),
-                csv_text(row.memo.as_deref().unwrap_or("")),
-                unit.number(signed),
-                unit.number(balance),
-                stored.hash.to_hex(),
-            ])
-            .map_err(csv_error)?;
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(|error| AppError::Internal(error.to_string()))?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}-statement.csv\"",
-        info.slug
-    )) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
-}
-
-/// Text written by members, made safe for spreadsheets: a cell starting with `=`, `+`, `-`, `@`
-/// (or a tab or carriage return) would run as a formula, so it gets a leading apostrophe.
-fn csv_text(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -920,21 +547,4 @@ pub async fn member(
         is_me,
         market,
     )))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_text;
-
-    #[test]
-    fn member_text_in_csv_never_runs_as_a_formula() {
-        assert_eq!(
-            csv_text("=HYPERLINK(\"http://x\")"),
-            "'=HYPERLINK(\"http://x\")"
-        );
-        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(csv_text(risky).starts_with('\''), "{risky:?}");
-        }
-        assert_eq!(csv_text("Bread for Sunday"), "Bread for Sunday");
-    }
 }

@@ -4,6 +4,7 @@
 //! `views` the markup.
 
 pub mod api;
+pub mod api_types;
 pub mod deals;
 pub mod routes;
 pub mod service;

@@ -9,7 +9,7 @@ pub(super) fn describe_actions(v: &Visitor, view: &ProposalView, unit: &Unit) ->
         .draft
         .actions
         .iter()
-        .map(|action| crate::ledger::routes::describe_action(&v.tr, action, &name, unit))
+        .map(|action| crate::ledger::history::describe_action(&v.tr, action, &name, unit))
         .collect()
 }
 

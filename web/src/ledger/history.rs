@@ -1,0 +1,414 @@
+//! The circle's history: the ledger (its body remembered per page, language and names), my
+//! statement and its CSV (member text never runs as a spreadsheet formula), and how an
+//! entry's action reads.
+
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::header::{self, HeaderValue};
+use axum::response::IntoResponse;
+use commons_ledger::entry::{Action, Body, Cause, DOCUMENT_AGREEMENTS};
+use commons_ledger::keys::PublicKey;
+use commons_ledger::store::CircleInfo;
+use maud::PreEscaped;
+use serde::Deserialize;
+
+use crate::http::error::AppError;
+use crate::http::session::Visitor;
+use crate::i18n::Tr;
+use crate::ledger::views::{LedgerRow, LedgerView};
+use crate::services::Actor;
+use crate::views::Unit;
+use crate::views::{self};
+use crate::{AppState, LedgerViewKey};
+
+use crate::http::page::*;
+
+use super::routes::*;
+
+#[derive(Debug, Deserialize)]
+pub struct BeforeQuery {
+    before: Option<u64>,
+}
+
+pub(super) fn summary(
+    tr: &Tr,
+    body: &Body,
+    author: &PublicKey,
+    names: &HashMap<PublicKey, String>,
+    unit: &Unit,
+) -> (String, Option<i64>) {
+    let n = |key: &PublicKey| name_of(names, key);
+    match body {
+        Body::Genesis { .. } => (tr.t("kind-genesis"), None),
+        Body::OpenAccount { account, .. } => (
+            tr.ta(
+                "kind-open-account",
+                &[("name", &n(account)), ("steward", &n(author))],
+            ),
+            None,
+        ),
+        Body::SetLimits {
+            account,
+            floor_minor,
+            ceiling_minor,
+        } => (
+            tr.ta(
+                "kind-set-limits",
+                &[
+                    ("name", &n(account)),
+                    ("floor", &unit.money(*floor_minor)),
+                    ("ceiling", &unit.money(*ceiling_minor)),
+                ],
+            ),
+            None,
+        ),
+        Body::RotateKey { old, .. } => (tr.ta("kind-rotate-key", &[("name", &n(old))]), None),
+        Body::Transfer {
+            payer,
+            payee,
+            amount_minor,
+            cause,
+            ..
+        } => {
+            let (id, reference) = match cause {
+                Cause::Reverses(_) => ("kind-reversal-of", String::new()),
+                Cause::AcceptsRequest(_) => ("kind-accepted", String::new()),
+                Cause::Reference(text) => match text.strip_prefix("deal:") {
+                    Some(deal) => ("kind-for-deal", deal.to_owned()),
+                    None => ("kind-reference", text.clone()),
+                },
+                Cause::Direct => ("kind-transfer", String::new()),
+            };
+            (
+                tr.ta(
+                    id,
+                    &[
+                        ("payer", &n(payer)),
+                        ("payee", &n(payee)),
+                        ("reference", &reference),
+                    ],
+                ),
+                Some(*amount_minor),
+            )
+        }
+        Body::RequestPayment {
+            payer,
+            payee,
+            amount_minor,
+            ..
+        } => (
+            tr.ta(
+                "kind-request",
+                &[("payer", &n(payer)), ("payee", &n(payee))],
+            ),
+            Some(*amount_minor),
+        ),
+        Body::CloseRequest { .. } => (tr.ta("kind-close-request", &[("name", &n(author))]), None),
+        Body::CloseAccount { account } => {
+            (tr.ta("kind-close-account", &[("name", &n(account))]), None)
+        }
+        Body::AddSteward { key } => (tr.ta("kind-add-steward", &[("name", &n(key))]), None),
+        Body::RemoveSteward { key } => (tr.ta("kind-remove-steward", &[("name", &n(key))]), None),
+        Body::Enact { actions, .. } => {
+            let described: Vec<String> = actions
+                .iter()
+                .map(|action| describe_action(tr, action, &n, unit))
+                .collect();
+            (
+                tr.ta("kind-enact", &[("actions", &described.join("; "))]),
+                None,
+            )
+        }
+    }
+}
+
+/// One action of an enactment, in a sentence fragment a member reads on the ledger page.
+pub fn describe_action(
+    tr: &Tr,
+    action: &Action,
+    name: &dyn Fn(&PublicKey) -> String,
+    unit: &Unit,
+) -> String {
+    match action {
+        Action::SetDefaultLimits {
+            floor_minor,
+            ceiling_minor,
+        } => tr.ta(
+            "action-default-limits",
+            &[
+                ("floor", &unit.money(*floor_minor)),
+                ("ceiling", &unit.money(*ceiling_minor)),
+            ],
+        ),
+        Action::SetLimits {
+            account,
+            floor_minor,
+            ceiling_minor,
+        } => tr.ta(
+            "action-set-limits",
+            &[
+                ("name", &name(account)),
+                ("floor", &unit.money(*floor_minor)),
+                ("ceiling", &unit.money(*ceiling_minor)),
+            ],
+        ),
+        Action::Admit { account } => tr.ta("action-admit", &[("name", &name(account))]),
+        Action::Remove { account } => tr.ta("action-remove", &[("name", &name(account))]),
+        Action::AddSteward { key } => tr.ta("action-add-steward", &[("name", &name(key))]),
+        Action::RemoveSteward { key } => tr.ta("action-remove-steward", &[("name", &name(key))]),
+        Action::SetDocument { document, .. } if *document == DOCUMENT_AGREEMENTS => {
+            tr.t("action-agreements")
+        }
+        Action::SetDocument { .. } => tr.t("action-policy"),
+    }
+}
+
+pub async fn ledger(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    Query(query): Query<BeforeQuery>,
+) -> PageResult {
+    let info = &actor.circle;
+    // The body is the same for every member reading this page in this language: remembered
+    // until the circle's next entry (or a change of names).
+    let key = LedgerViewKey {
+        row_id: info.row_id,
+        before: query.before,
+        language: v.tr.lang().to_owned(),
+        names_generation: state.services.db.generation(),
+    };
+    let body = state
+        .services
+        .store
+        .remembered(&state.views.ledger, info.row_id, key, || {
+            ledger_body(&state, &v.tr, info, query.before)
+        })
+        .await?;
+    Ok(page(crate::ledger::views::ledger_page(
+        &v,
+        &nav_for(&actor, "ledger"),
+        PreEscaped(body.to_string()),
+    )))
+}
+
+pub(super) async fn ledger_body(
+    state: &AppState,
+    tr: &Tr,
+    info: &CircleInfo,
+    before: Option<u64>,
+) -> Result<Arc<str>, AppError> {
+    let store = &state.services.store;
+    let head = store.latest_tree_head(info).await?;
+    let before = before.unwrap_or(head.tree_size).min(head.tree_size);
+    let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
+    let entries = store
+        .entries_before(info, before, LEDGER_PAGE_ENTRIES)
+        .await?;
+    let genesis = store.entry(info, 0).await?;
+    let node_key = match &genesis.entry.signed.request.body {
+        Body::Genesis { node_key, .. } => *node_key,
+        _ => {
+            return Err(AppError::Internal(
+                "the first entry is not a genesis".into(),
+            ))
+        }
+    };
+    let names = names(state, info, &parties(&entries)).await?;
+    let unit = unit_of(info);
+    let valid = state.services.verified.check(&entries);
+    let rows = entries
+        .iter()
+        .zip(valid)
+        .map(|(stored, signature_ok)| {
+            let request = &stored.entry.signed.request;
+            let (summary, amount_minor) =
+                summary(tr, &request.body, &request.author, &names, &unit);
+            LedgerRow {
+                seq: stored.entry.seq,
+                recorded_at_ms: stored.entry.recorded_at_ms,
+                kind: request.body.kind_name(),
+                summary,
+                amount_minor,
+                memo: stored.memo.as_ref().map(|memo| memo.text.clone()),
+                hash_hex: stored.hash.to_hex(),
+                signature_ok,
+            }
+        })
+        .collect();
+    let view = LedgerView {
+        unit,
+        rows,
+        tree_size: head.tree_size,
+        root_hex: head.root.to_hex(),
+        head_signature_ok: state.services.verified.check_head(&head, &node_key),
+        head_time_ms: head.timestamp_ms,
+        older: (from > 0).then_some(from),
+        newer: (before < head.tree_size).then(|| {
+            let newer = before + LEDGER_PAGE_ENTRIES;
+            (newer < head.tree_size).then_some(newer)
+        }),
+    };
+    Ok(crate::ledger::views::ledger_body(tr, &info.slug, &view)
+        .into_string()
+        .into())
+}
+
+pub async fn statement(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    Query(query): Query<BeforeQuery>,
+) -> PageResult {
+    let info = &actor.circle;
+    let keys = state
+        .services
+        .db
+        .member_keys(info.row_id, actor.user.id)
+        .await?;
+    let entries = state
+        .services
+        .store
+        .account_entries(info, &keys, false, query.before, STATEMENT_PAGE_ENTRIES)
+        .await?;
+    let names = names(&state, info, &parties(&entries)).await?;
+    let older = (entries.len() as i64 == STATEMENT_PAGE_ENTRIES)
+        .then(|| entries.last().map(|stored| stored.entry.seq))
+        .flatten();
+    let rows = activity_rows(&entries, &keys, &names);
+    Ok(page(crate::ledger::views::statement_page(
+        &v,
+        &nav_for(&actor, "home"),
+        &unit_of(info),
+        &rows,
+        older,
+    )))
+}
+
+pub async fn statement_csv(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
+    let info = &actor.circle;
+    let keys = state
+        .services
+        .db
+        .member_keys(info.row_id, actor.user.id)
+        .await?;
+    let mut entries = Vec::new();
+    let mut before = None;
+    loop {
+        let page = state
+            .services
+            .store
+            .account_entries(
+                info,
+                &keys,
+                false,
+                before,
+                commons_ledger::store::LIST_ENTRIES_MAX,
+            )
+            .await?;
+        let done = (page.len() as i64) < commons_ledger::store::LIST_ENTRIES_MAX;
+        before = page.last().map(|stored| stored.entry.seq);
+        entries.extend(page);
+        if done || entries.len() >= STATEMENT_CSV_ENTRIES_MAX {
+            break;
+        }
+    }
+    entries.reverse();
+    let names = names(&state, info, &parties(&entries)).await?;
+    let rows = activity_rows(&entries, &keys, &names);
+    let unit = unit_of(info);
+    let tr = &v.tr;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let csv_error = |error: csv::Error| AppError::Internal(error.to_string());
+    writer
+        .write_record([
+            tr.t("csv-entry"),
+            tr.t("csv-time"),
+            tr.t("csv-counterparty"),
+            tr.t("csv-memo"),
+            tr.ta("csv-amount", &[("unit", &unit.name)]),
+            tr.t("csv-balance"),
+            tr.t("csv-hash"),
+        ])
+        .map_err(csv_error)?;
+    // The balance before the oldest line listed: today's balance minus everything listed
+    // (right even when the download is cut at its limit).
+    let current = actor.account.balance_minor;
+    let listed: i64 = rows
+        .iter()
+        .map(|row| {
+            if row.incoming {
+                row.amount_minor
+            } else {
+                -row.amount_minor
+            }
+        })
+        .sum();
+    let mut balance = current - listed;
+    for (row, stored) in rows.iter().zip(entries.iter()) {
+        let signed = if row.incoming {
+            row.amount_minor
+        } else {
+            -row.amount_minor
+        };
+        balance += signed;
+        writer
+            .write_record([
+                row.seq.to_string(),
+                views::when(row.recorded_at_ms),
+                csv_text(&row.other_name),
+                csv_text(row.memo.as_deref().unwrap_or("")),
+                unit.number(signed),
+                unit.number(balance),
+                stored.hash.to_hex(),
+            ])
+            .map_err(csv_error)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|error| AppError::Internal(error.to_string()))?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}-statement.csv\"",
+        info.slug
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// Text written by members, made safe for spreadsheets: a cell starting with `=`, `+`, `-`, `@`
+/// (or a tab or carriage return) would run as a formula, so it gets a leading apostrophe.
+pub(super) fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_text;
+
+    #[test]
+    fn member_text_in_csv_never_runs_as_a_formula() {
+        assert_eq!(
+            csv_text("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        for risky in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_text(risky).starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(csv_text("Bread for Sunday"), "Bread for Sunday");
+    }
+}
