@@ -265,6 +265,35 @@ async fn members_walkthrough(db: String) {
     server.stop().await;
 }
 
+async fn malformed_forms_and_links_answer_the_error_page(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    // A form without its required field: the translated error page, never plain text.
+    let page = amara
+        .submit("/c/garden/market", "/c/garden/market/1/status", &[])
+        .await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("<html"), "{}", page.body);
+    assert!(
+        page.body.contains("This form could not be read"),
+        "{}",
+        page.body
+    );
+    // A link whose query does not parse.
+    let page = amara.get("/c/garden/ledger?before=yesterday").await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(
+        page.body.contains("This link could not be read"),
+        "{}",
+        page.body
+    );
+    // A path part that is not a number is a page that does not exist.
+    let page = amara.get("/c/garden/market/not-a-number").await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    assert!(page.body.contains("<html"), "{}", page.body);
+    server.stop().await;
+}
+
 async fn csrf_and_circle_walls(db: String) {
     let server = TestServer::start(&db).await;
     let mut amara = set_up(&server).await;
@@ -2631,6 +2660,7 @@ both_backends! {
     api_tokens_own_keys_and_circle_walls => api_tokens_own_keys_and_walls;
     members_join_pay_request_and_read_their_statement => members_walkthrough;
     forms_need_csrf_and_circles_are_walled => csrf_and_circle_walls;
+    a_malformed_form_or_link_answers_the_translated_error_page => malformed_forms_and_links_answer_the_error_page;
     signing_keys_and_sessions_are_sealed_or_hashed => keys_and_sessions_are_not_stored_plain;
     a_retried_payment_or_request_answer_never_pays_twice => a_retried_payment_never_pays_twice;
     api_tokens_read_or_act_in_one_circle_or_all_expire_and_open_no_page => api_tokens_are_keys_to_the_api_and_nothing_more;

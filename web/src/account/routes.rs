@@ -6,15 +6,15 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{self};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 
 use crate::account::views::SetupForm;
 use crate::http::error::AppError;
+use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::session::{
     redirect_with_flash, set_cookie, Flash, Visitor, LANG_COOKIE, SESSION_COOKIE,
 };
@@ -85,7 +85,7 @@ pub struct NewCircleForm {
 pub async fn new_circle_submit(
     State(state): AppState_,
     v: Visitor,
-    Form(form): Form<NewCircleForm>,
+    PageForm(form): PageForm<NewCircleForm>,
 ) -> PageResult {
     let user = user_of(&v)?;
     if !user.is_admin() {
@@ -136,7 +136,7 @@ pub struct SetupQuery {
 pub async fn setup_form(
     State(state): AppState_,
     v: Visitor,
-    Query(query): Query<SetupQuery>,
+    PageQuery(query): PageQuery<SetupQuery>,
 ) -> PageResult {
     if !state.services.is_new_node().await? {
         return Err(AppError::NotFound);
@@ -170,7 +170,7 @@ pub async fn setup_form(
 pub async fn setup_submit(
     State(state): AppState_,
     v: Visitor,
-    Form(form): Form<SetupForm>,
+    PageForm(form): PageForm<SetupForm>,
 ) -> PageResult {
     let sign_up = SignUp {
         username: form.username.clone(),
@@ -269,7 +269,7 @@ pub(super) fn safe_next(next: &str) -> String {
     }
 }
 
-pub async fn login_form(v: Visitor, Query(query): Query<NextQuery>) -> PageResult {
+pub async fn login_form(v: Visitor, PageQuery(query): PageQuery<NextQuery>) -> PageResult {
     Ok(page(crate::account::views::login_page(
         &v,
         "",
@@ -292,7 +292,7 @@ pub async fn login_submit(
     State(state): AppState_,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     v: Visitor,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> PageResult {
     let next = safe_next(&form.next);
     match state
@@ -378,7 +378,7 @@ pub async fn set_language(
     State(state): AppState_,
     v: Visitor,
     headers: axum::http::HeaderMap,
-    Form(form): Form<LanguageForm>,
+    PageForm(form): PageForm<LanguageForm>,
 ) -> PageResult {
     let language = crate::i18n::LANGUAGES
         .iter()
@@ -416,7 +416,7 @@ pub async fn set_language(
 pub async fn recover_form(
     State(state): AppState_,
     v: Visitor,
-    Path(link): Path<String>,
+    PagePath(link): PagePath<String>,
 ) -> PageResult {
     match state.services.recovery(&link).await {
         Ok((user, info, confirm_current)) => Ok(page(crate::account::views::recover_page(
@@ -449,8 +449,8 @@ pub struct NewPasswordForm {
 pub async fn recover_submit(
     State(state): AppState_,
     v: Visitor,
-    Path(link): Path<String>,
-    Form(form): Form<NewPasswordForm>,
+    PagePath(link): PagePath<String>,
+    PageForm(form): PageForm<NewPasswordForm>,
 ) -> PageResult {
     let (user, info, confirm_current) = state
         .services

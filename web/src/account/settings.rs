@@ -3,16 +3,16 @@
 
 #![allow(clippy::result_large_err)]
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
-use axum::Form;
 use maud::Markup;
 use serde::Deserialize;
 
 use crate::account::views::ProfileForm;
 use crate::db::User;
 use crate::http::error::AppError;
+use crate::http::extract::{PageForm, PagePath};
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::services::{ActionError, TokenRequest};
 use crate::views::{self, FormErrors};
@@ -86,7 +86,7 @@ pub(super) fn profile_of(user: &User) -> ProfileForm {
 pub async fn create_token(
     State(state): AppState_,
     v: Visitor,
-    Form(form): Form<TokenRequest>,
+    PageForm(form): PageForm<TokenRequest>,
 ) -> PageResult {
     let user = user_of(&v)?;
     let none = FormErrors::default();
@@ -133,7 +133,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): AppState_,
     v: Visitor,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> PageResult {
     let user = user_of(&v)?;
     let hash = hex::decode(&id).map_err(|_| AppError::NotFound)?;
@@ -160,7 +160,7 @@ pub struct OwnKeyForm {
 pub async fn register_own_key(
     State(state): AppState_,
     v: Visitor,
-    Form(form): Form<OwnKeyForm>,
+    PageForm(form): PageForm<OwnKeyForm>,
 ) -> PageResult {
     let user = user_of(&v)?;
     let actor = crate::http::extract::actor_named(&state, &v, &form.circle).await?;
@@ -234,7 +234,7 @@ pub async fn settings(State(state): AppState_, v: Visitor) -> PageResult {
 pub async fn settings_profile(
     State(state): AppState_,
     v: Visitor,
-    Form(form): Form<ProfileForm>,
+    PageForm(form): PageForm<ProfileForm>,
 ) -> PageResult {
     let user = user_of(&v)?;
     let display_name = form.display_name.parse::<crate::names::DisplayName>();
@@ -299,7 +299,7 @@ pub struct PasswordForm {
 pub async fn settings_password(
     State(state): AppState_,
     v: Visitor,
-    Form(form): Form<PasswordForm>,
+    PageForm(form): PageForm<PasswordForm>,
 ) -> PageResult {
     let user = user_of(&v)?;
     let session = v.session.ok_or(AppError::LoginRequired)?;

@@ -3,17 +3,17 @@
 
 #![allow(clippy::result_large_err)]
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use commons_governance::policy::{Proposers, Step};
 use serde::Deserialize;
 
 use crate::governance::views::{self as views, ProposalFormPage, ProposalPage};
 use crate::governance::{PauseOutcome, ProposalInput};
 use crate::http::error::AppError;
+use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::page::flash_to;
 use crate::http::page::{
     form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, AppState_,
@@ -86,8 +86,8 @@ pub async fn new_submit(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path(slug): Path<String>,
-    Form(input): Form<ProposalInput>,
+    PagePath(slug): PagePath<String>,
+    PageForm(input): PageForm<ProposalInput>,
 ) -> PageResult {
     match state.services.create_proposal(&actor, &input).await {
         Ok(proposal) => Ok(flash_to(
@@ -108,7 +108,7 @@ pub async fn edit_form(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((_, number)): Path<(String, i64)>,
+    PagePath((_, number)): PagePath<(String, i64)>,
 ) -> PageResult {
     let view = state.services.proposal_view(&actor, number).await?;
     if view.proposal.author != actor.user.id || !state.services.may_edit(&view.proposal).await? {
@@ -145,8 +145,8 @@ pub async fn edit_submit(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, number)): Path<(String, i64)>,
-    Form(input): Form<ProposalInput>,
+    PagePath((slug, number)): PagePath<(String, i64)>,
+    PageForm(input): PageForm<ProposalInput>,
 ) -> PageResult {
     match state.services.edit_proposal(&actor, number, &input).await {
         Ok(_) => Ok(flash_to(
@@ -205,7 +205,7 @@ pub async fn show(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((_, number)): Path<(String, i64)>,
+    PagePath((_, number)): PagePath<(String, i64)>,
 ) -> PageResult {
     Ok(page(
         proposal_markup(&state, &v, &actor, number, &FormErrors::default()).await?,
@@ -229,7 +229,7 @@ pub async fn step(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, number, name)): Path<(String, i64, String)>,
+    PagePath((slug, number, name)): PagePath<(String, i64, String)>,
 ) -> PageResult {
     let (step, flash) = match name.as_str() {
         "discuss" => (Step::StartDiscussion, "flash-proposal-discussion"),
@@ -262,8 +262,8 @@ pub async fn comment(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, number)): Path<(String, i64)>,
-    Form(form): Form<CommentForm>,
+    PagePath((slug, number)): PagePath<(String, i64)>,
+    PageForm(form): PageForm<CommentForm>,
 ) -> PageResult {
     let text = if form.parent.is_some() {
         &form.body
@@ -293,8 +293,8 @@ pub async fn pause(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, number)): Path<(String, i64)>,
-    Form(form): Form<PauseForm>,
+    PagePath((slug, number)): PagePath<(String, i64)>,
+    PageForm(form): PageForm<PauseForm>,
 ) -> PageResult {
     let to = format!("/c/{slug}/proposals/{number}");
     match state
@@ -323,7 +323,7 @@ pub async fn resume(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, number)): Path<(String, i64)>,
+    PagePath((slug, number)): PagePath<(String, i64)>,
 ) -> PageResult {
     match state.services.resume_proposal(&actor, number).await {
         Ok(()) => Ok(flash_to(
@@ -340,8 +340,8 @@ pub async fn ballot(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, number)): Path<(String, i64)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    PagePath((slug, number)): PagePath<(String, i64)>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let password = fields
         .iter()
@@ -375,8 +375,8 @@ pub async fn delegate_for_proposal(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, number)): Path<(String, i64)>,
-    Form(form): Form<DelegateForm>,
+    PagePath((slug, number)): PagePath<(String, i64)>,
+    PageForm(form): PageForm<DelegateForm>,
 ) -> PageResult {
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => {
@@ -435,8 +435,8 @@ pub async fn delegation_submit(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path(slug): Path<String>,
-    Form(form): Form<DelegateForm>,
+    PagePath(slug): PagePath<String>,
+    PageForm(form): PageForm<DelegateForm>,
 ) -> PageResult {
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => state.services.delegate(&actor, None, &form.delegate).await,
@@ -467,8 +467,8 @@ pub struct RoundQuery {
 pub async fn ballots_export(
     State(state): AppState_,
     actor: Actor,
-    Path((slug, number)): Path<(String, i64)>,
-    Query(query): Query<RoundQuery>,
+    PagePath((slug, number)): PagePath<(String, i64)>,
+    PageQuery(query): PageQuery<RoundQuery>,
 ) -> Result<Response, AppError> {
     let (text, wanted) = state
         .services

@@ -114,3 +114,65 @@ impl FromRequestParts<Arc<AppState>> for ApiActor {
             .map(ApiActor)
     }
 }
+
+/// A page's form body: one that cannot be read (a missing or mistyped field, a wrong content
+/// type) answers the error page in the visitor's language, never axum's plain text.
+#[derive(Debug)]
+pub struct PageForm<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for PageForm<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(axum::Form(value)) => Ok(PageForm(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::BadRequest("error-form-too-large"))
+            }
+            Err(_) => Err(AppError::BadRequest("error-bad-form")),
+        }
+    }
+}
+
+/// A page's query string: one that cannot be read answers the error page.
+#[derive(Debug)]
+pub struct PageQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PageQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| PageQuery(value))
+            .map_err(|_| AppError::BadRequest("error-bad-link"))
+    }
+}
+
+/// A page's path parameters: a part that does not parse (a number that is not one) is a page
+/// that does not exist.
+#[derive(Debug)]
+pub struct PagePath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PagePath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| PagePath(value))
+            .map_err(|_| AppError::NotFound)
+    }
+}

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::response::IntoResponse;
 use commons_ledger::entry::{Action, Body, Cause, DOCUMENT_AGREEMENTS};
@@ -17,6 +17,7 @@ use maud::PreEscaped;
 use serde::Deserialize;
 
 use crate::http::error::AppError;
+use crate::http::extract::PageQuery;
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::ledger::views::{LedgerRow, LedgerView};
@@ -171,7 +172,7 @@ pub async fn ledger(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Query(query): Query<BeforeQuery>,
+    PageQuery(query): PageQuery<BeforeQuery>,
 ) -> PageResult {
     let info = &actor.circle;
     // The body is the same for every member reading this page in this language: remembered
@@ -262,7 +263,7 @@ pub async fn statement(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Query(query): Query<BeforeQuery>,
+    PageQuery(query): PageQuery<BeforeQuery>,
 ) -> PageResult {
     let info = &actor.circle;
     let keys = state

@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Form;
 use commons_ledger::entry::{Action, Body};
 use commons_ledger::keys::PublicKey;
 use commons_ledger::store::{CircleInfo, StoredEntry};
@@ -17,6 +16,7 @@ use serde::Deserialize;
 
 use crate::db::MemberStatus;
 use crate::http::error::AppError;
+use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::ledger::views::{ActivityRow, HomeView, MemberRow, PayForm, RequestRow};
 use crate::services::{parse_amount, ActionError, Actor, IdempotencyKey};
@@ -255,7 +255,7 @@ pub async fn pay_form(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Query(query): Query<MemberQuery>,
+    PageQuery(query): PageQuery<MemberQuery>,
 ) -> PageResult {
     blank_pay_form(&state, &v, actor, query, false).await
 }
@@ -264,7 +264,7 @@ pub async fn request_form(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Query(query): Query<MemberQuery>,
+    PageQuery(query): PageQuery<MemberQuery>,
 ) -> PageResult {
     blank_pay_form(&state, &v, actor, query, true).await
 }
@@ -374,8 +374,8 @@ pub async fn pay_submit(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path(slug): Path<String>,
-    Form(form): Form<PayForm>,
+    PagePath(slug): PagePath<String>,
+    PageForm(form): PageForm<PayForm>,
 ) -> PageResult {
     pay_or_request(state, v, actor, slug, form, false).await
 }
@@ -384,8 +384,8 @@ pub async fn request_submit(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path(slug): Path<String>,
-    Form(form): Form<PayForm>,
+    PagePath(slug): PagePath<String>,
+    PageForm(form): PageForm<PayForm>,
 ) -> PageResult {
     pay_or_request(state, v, actor, slug, form, true).await
 }
@@ -440,8 +440,8 @@ pub async fn accept_request(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, seq)): Path<(String, u64)>,
-    Form(form): Form<UnlockForm>,
+    PagePath((slug, seq)): PagePath<(String, u64)>,
+    PageForm(form): PageForm<UnlockForm>,
 ) -> PageResult {
     answer_request(state, v, actor, slug, seq, form, true).await
 }
@@ -450,8 +450,8 @@ pub async fn decline_request(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, seq)): Path<(String, u64)>,
-    Form(form): Form<UnlockForm>,
+    PagePath((slug, seq)): PagePath<(String, u64)>,
+    PageForm(form): PageForm<UnlockForm>,
 ) -> PageResult {
     answer_request(state, v, actor, slug, seq, form, false).await
 }
@@ -466,7 +466,7 @@ pub async fn members(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Query(query): Query<SearchQuery>,
+    PageQuery(query): PageQuery<SearchQuery>,
 ) -> PageResult {
     let stewards = state.services.store.stewards(&actor.circle).await?;
     let search = query.q.trim();
@@ -501,7 +501,7 @@ pub async fn member(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((_, username)): Path<(String, String)>,
+    PagePath((_, username)): PagePath<(String, String)>,
 ) -> PageResult {
     let card = state
         .services

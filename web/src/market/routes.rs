@@ -3,11 +3,10 @@
 
 #![allow(clippy::result_large_err)]
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use commons_ledger::store::now_ms;
 use commons_market::event::Answer;
 use commons_market::index::{Filters, Search};
@@ -17,6 +16,7 @@ use serde::Deserialize;
 
 use crate::http::error::AppError;
 use crate::http::extract::Steward;
+use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::page::flash_to;
 use crate::http::page::{
     form_errors, is_locked, nav_for, page, page_with_status, unit_of, unlock_if_given, AppState_,
@@ -54,7 +54,7 @@ pub async fn browse(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Query(query): Query<MarketQuery>,
+    PageQuery(query): PageQuery<MarketQuery>,
 ) -> PageResult {
     let page_number = query.page.unwrap_or(1).clamp(1, 50);
     let search = Search {
@@ -124,7 +124,7 @@ pub async fn new_form(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Query(query): Query<NewQuery>,
+    PageQuery(query): PageQuery<NewQuery>,
 ) -> PageResult {
     let input = ListingInput {
         side: Side::parse(&query.side)
@@ -148,8 +148,8 @@ pub async fn new_submit(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path(slug): Path<String>,
-    Form(input): Form<ListingInput>,
+    PagePath(slug): PagePath<String>,
+    PageForm(input): PageForm<ListingInput>,
 ) -> PageResult {
     let errors = match state
         .services
@@ -189,7 +189,7 @@ pub async fn edit_form(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((_, id)): Path<(String, i64)>,
+    PagePath((_, id)): PagePath<(String, i64)>,
 ) -> PageResult {
     let listing = own_listing(&state, &actor, id).await?;
     let input = ListingInput::of(&listing, actor.circle.decimals);
@@ -202,8 +202,8 @@ pub async fn edit_submit(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, id)): Path<(String, i64)>,
-    Form(input): Form<ListingInput>,
+    PagePath((slug, id)): PagePath<(String, i64)>,
+    PageForm(input): PageForm<ListingInput>,
 ) -> PageResult {
     own_listing(&state, &actor, id).await?;
     let errors = match state
@@ -236,8 +236,8 @@ pub struct StatusForm {
 pub async fn set_status(
     State(state): AppState_,
     actor: Actor,
-    Path((slug, id)): Path<(String, i64)>,
-    Form(form): Form<StatusForm>,
+    PagePath((slug, id)): PagePath<(String, i64)>,
+    PageForm(form): PageForm<StatusForm>,
 ) -> PageResult {
     let status =
         Status::parse(&form.status).map_err(|_| AppError::BadRequest("market-error-choice"))?;
@@ -321,7 +321,7 @@ pub async fn show(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((_, id)): Path<(String, i64)>,
+    PagePath((_, id)): PagePath<(String, i64)>,
 ) -> PageResult {
     Ok(page(
         listing_markup(&state, &v, &actor, id, &FormErrors::default()).await?,
@@ -350,8 +350,8 @@ pub async fn rsvp(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, id)): Path<(String, i64)>,
-    Form(form): Form<RsvpForm>,
+    PagePath((slug, id)): PagePath<(String, i64)>,
+    PageForm(form): PageForm<RsvpForm>,
 ) -> PageResult {
     let answer = Answer::parse(&form.answer).ok_or(AppError::BadRequest("event-error-answer"))?;
     match state.services.rsvp(&actor, id, answer).await {
@@ -387,7 +387,7 @@ fn calendar_response(text: String, file_name: &str) -> Response {
 pub async fn event_ics(
     State(state): AppState_,
     actor: Actor,
-    Path((slug, id)): Path<(String, i64)>,
+    PagePath((slug, id)): PagePath<(String, i64)>,
 ) -> PageResult {
     let listing = state.services.listing(&actor, id).await?;
     if listing.event.is_none() {
@@ -415,7 +415,7 @@ pub async fn events(State(state): AppState_, v: Visitor, actor: Actor) -> PageRe
 pub async fn events_ics(
     State(state): AppState_,
     actor: Actor,
-    Path(slug): Path<String>,
+    PagePath(slug): PagePath<String>,
 ) -> PageResult {
     let events = state.services.calendar_events(&actor).await?;
     let text = state
@@ -455,7 +455,7 @@ pub async fn photo_upload(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, id)): Path<(String, i64)>,
+    PagePath((slug, id)): PagePath<(String, i64)>,
     mut multipart: Multipart,
 ) -> PageResult {
     let (mut bytes, mut alt) = (None, String::new());
@@ -501,7 +501,7 @@ pub async fn photo_upload(
 pub async fn photo_delete(
     State(state): AppState_,
     actor: Actor,
-    Path((slug, id, photo)): Path<(String, i64, i64)>,
+    PagePath((slug, id, photo)): PagePath<(String, i64, i64)>,
 ) -> PageResult {
     state.services.delete_photo(&actor, id, photo).await?;
     Ok(flash_to(
@@ -515,7 +515,7 @@ pub async fn photo_delete(
 pub async fn photo_file(
     State(state): AppState_,
     actor: Actor,
-    Path((_, id, photo, size)): Path<(String, i64, i64, String)>,
+    PagePath((_, id, photo, size)): PagePath<(String, i64, i64, String)>,
 ) -> PageResult {
     let thumb = match size.as_str() {
         "thumb.jpg" => true,
@@ -565,8 +565,8 @@ pub async fn deal_open(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, id)): Path<(String, i64)>,
-    Form(form): Form<DealForm>,
+    PagePath((slug, id)): PagePath<(String, i64)>,
+    PageForm(form): PageForm<DealForm>,
 ) -> PageResult {
     match state.services.open_deal(&actor, id, &form.message).await {
         Ok(stored) => {
@@ -613,7 +613,7 @@ pub async fn deal_show(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((_, id)): Path<(String, i64)>,
+    PagePath((_, id)): PagePath<(String, i64)>,
 ) -> PageResult {
     Ok(page(
         deal_markup(&state, &v, &actor, id, &FormErrors::default()).await?,
@@ -624,8 +624,8 @@ pub async fn deal_action(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, id, action)): Path<(String, i64, String)>,
-    Form(form): Form<DealForm>,
+    PagePath((slug, id, action)): PagePath<(String, i64, String)>,
+    PageForm(form): PageForm<DealForm>,
 ) -> PageResult {
     let services = &state.services;
     let (result, flash, field) = match action.as_str() {
@@ -720,8 +720,8 @@ pub async fn categories_submit(
     State(state): AppState_,
     v: Visitor,
     Steward(actor): Steward,
-    Path(slug): Path<String>,
-    Form(form): Form<CategoriesForm>,
+    PagePath(slug): PagePath<String>,
+    PageForm(form): PageForm<CategoriesForm>,
 ) -> PageResult {
     match state.services.set_category_tree(&actor, &form.tree).await? {
         Ok(()) => Ok(flash_to(

@@ -5,11 +5,10 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use commons_ledger::store::now_ms;
 use maud::Markup;
 use serde::Deserialize;
@@ -17,6 +16,7 @@ use serde::Deserialize;
 use crate::account::views::JoinForm;
 use crate::db::{MemberStatus, User};
 use crate::http::error::AppError;
+use crate::http::extract::{PageForm, PagePath};
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::ledger::views::InvitationRow;
 use crate::services::{ActionError, Actor, SignUp};
@@ -29,7 +29,7 @@ use crate::http::page::*;
 pub async fn join_form(
     State(state): AppState_,
     v: Visitor,
-    Path(link): Path<String>,
+    PagePath(link): PagePath<String>,
 ) -> PageResult {
     match state.services.invitation(&link).await {
         Ok((invitation, info, _)) => {
@@ -124,8 +124,8 @@ pub async fn join_submit(
     State(state): AppState_,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     v: Visitor,
-    Path(link): Path<String>,
-    Form(form): Form<JoinForm>,
+    PagePath(link): PagePath<String>,
+    PageForm(form): PageForm<JoinForm>,
 ) -> PageResult {
     let (invitation, info, _) = state
         .services
@@ -177,7 +177,11 @@ pub async fn join_submit(
     }
 }
 
-pub async fn ask_form(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
+pub async fn ask_form(
+    State(state): AppState_,
+    v: Visitor,
+    PagePath(slug): PagePath<String>,
+) -> PageResult {
     let info = state.services.store.circle(&slug).await?;
     let settings = state.services.settings(&info).await?;
     if !settings.open_to_requests {
@@ -199,8 +203,8 @@ pub async fn ask_submit(
     State(state): AppState_,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     v: Visitor,
-    Path(slug): Path<String>,
-    Form(form): Form<JoinForm>,
+    PagePath(slug): PagePath<String>,
+    PageForm(form): PageForm<JoinForm>,
 ) -> PageResult {
     let info = state.services.store.circle(&slug).await?;
     let settings = state.services.settings(&info).await?;
@@ -249,7 +253,11 @@ pub async fn ask_submit(
     }
 }
 
-pub async fn pending(State(state): AppState_, v: Visitor, Path(slug): Path<String>) -> PageResult {
+pub async fn pending(
+    State(state): AppState_,
+    v: Visitor,
+    PagePath(slug): PagePath<String>,
+) -> PageResult {
     let user = user_of(&v)?;
     let info = state.services.store.circle(&slug).await?;
     let membership = state
@@ -333,7 +341,7 @@ pub async fn invite(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Form(form): Form<InviteForm>,
+    PageForm(form): PageForm<InviteForm>,
 ) -> PageResult {
     match state.services.invite(&actor, &form.note).await {
         Ok(token) => {
@@ -360,7 +368,7 @@ pub async fn revoke_invitation(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    Path((slug, id)): Path<(String, i64)>,
+    PagePath((slug, id)): PagePath<(String, i64)>,
 ) -> PageResult {
     match state.services.revoke_invitation(&actor, id).await {
         Ok(()) => {}

@@ -3,9 +3,9 @@
 #![allow(clippy::result_large_err)]
 
 use axum::extract::State;
-use axum::Form;
 use commons_ledger::store::now_ms;
 
+use crate::http::extract::PageForm;
 use crate::http::page::{page, user_of, AppState_, PageResult};
 use crate::http::session::Visitor;
 use crate::notifications::wanted_kinds;
@@ -46,7 +46,7 @@ pub async fn notifications_read(State(state): AppState_, v: Visitor) -> PageResu
 pub async fn notification_settings(
     State(state): AppState_,
     v: Visitor,
-    Form(fields): Form<Vec<(String, String)>>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let user = user_of(&v)?;
     let kinds: Vec<String> = fields

@@ -5,11 +5,10 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use commons_ledger::keys::PublicKey;
 use maud::Markup;
 use serde::Deserialize;
@@ -17,6 +16,7 @@ use serde::Deserialize;
 use crate::db::MemberStatus;
 use crate::http::error::AppError;
 use crate::http::extract::Steward;
+use crate::http::extract::{PageForm, PagePath};
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::services::{ActionError, Actor};
 use crate::steward::views::{AccountLine, LimitsForm, PendingRow, SettingsForm};
@@ -108,8 +108,8 @@ pub async fn steward_limits(
     State(state): AppState_,
     v: Visitor,
     Steward(actor): Steward,
-    Path(slug): Path<String>,
-    Form(form): Form<LimitsForm>,
+    PagePath(slug): PagePath<String>,
+    PageForm(form): PageForm<LimitsForm>,
 ) -> PageResult {
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => state
@@ -139,8 +139,8 @@ pub async fn steward_limits(
 pub async fn steward_decline_many(
     State(state): AppState_,
     Steward(actor): Steward,
-    Path(slug): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    PagePath(slug): PagePath<String>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let users: Vec<i64> = fields
         .iter()
@@ -159,8 +159,8 @@ pub async fn steward_decide(
     State(state): AppState_,
     v: Visitor,
     Steward(actor): Steward,
-    Path((slug, user_id, decision)): Path<(String, i64, String)>,
-    Form(form): Form<UnlockForm>,
+    PagePath((slug, user_id, decision)): PagePath<(String, i64, String)>,
+    PageForm(form): PageForm<UnlockForm>,
 ) -> PageResult {
     let result = match decision.as_str() {
         "admit" => match unlock_if_given(&state, &v, &form.unlock_password).await {
@@ -214,8 +214,8 @@ pub async fn circle_settings_submit(
     State(state): AppState_,
     v: Visitor,
     Steward(actor): Steward,
-    Path(slug): Path<String>,
-    Form(form): Form<SettingsForm>,
+    PagePath(slug): PagePath<String>,
+    PageForm(form): PageForm<SettingsForm>,
 ) -> PageResult {
     match state
         .services
@@ -268,7 +268,7 @@ pub async fn audit(State(state): AppState_, v: Visitor, Steward(actor): Steward)
 pub async fn run_audit(
     State(state): AppState_,
     Steward(actor): Steward,
-    Path(slug): Path<String>,
+    PagePath(slug): PagePath<String>,
 ) -> PageResult {
     state.services.run_audit(&actor).await?;
     Ok(Redirect::to(&format!("/c/{slug}/steward/audit")).into_response())
@@ -286,7 +286,7 @@ pub async fn steward_recovery(
     State(state): AppState_,
     v: Visitor,
     Steward(actor): Steward,
-    Form(form): Form<RecoveryForm>,
+    PageForm(form): PageForm<RecoveryForm>,
 ) -> PageResult {
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => state.services.start_recovery(&actor, &form.member).await,
