@@ -462,6 +462,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn members_talk_about_a_proposal_from_discussion_on_and_after_it_is_decided() {
+        for status in [
+            Status::Discussion,
+            Status::Voting,
+            Status::Paused,
+            Status::Closed,
+            Status::Enacted,
+        ] {
+            assert!(status.accepts_comments(), "{status:?}");
+        }
+        for status in [Status::Draft, Status::Withdrawn] {
+            assert!(!status.accepts_comments(), "{status:?}");
+        }
+    }
+
+    #[test]
     fn the_lifecycle_goes_forward_only_by_its_author_and_after_the_discussion() {
         let policy = Policy::default();
         let hour = 3_600_000;

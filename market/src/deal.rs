@@ -196,7 +196,7 @@ impl Deal {
         description: &str,
         amount_minor: Option<i64>,
     ) -> Result<Deal, DealError> {
-        self.check_open(actor)?;
+        self.may_change(actor)?;
         let description = description.trim();
         if description.is_empty()
             || description.chars().count() > TERMS_CHARS_MAX
@@ -215,8 +215,14 @@ impl Deal {
         })
     }
 
-    /// The other member agrees to the proposed terms.
-    pub fn agree(&self, actor: i64) -> Result<Deal, DealError> {
+    /// Checks `actor` may put terms on the table or call the deal off: a party, before the deal
+    /// closed.
+    pub fn may_change(&self, actor: i64) -> Result<(), DealError> {
+        self.check_open(actor)
+    }
+
+    /// Checks `actor` may agree to the terms on the table: the party who did not propose them.
+    pub fn may_agree(&self, actor: i64) -> Result<(), DealError> {
         self.check_open(actor)?;
         let terms = self.terms.as_ref().ok_or(DealError::NoTerms)?;
         if self.status != Status::Proposed {
@@ -225,6 +231,12 @@ impl Deal {
         if terms.proposed_by == actor {
             return Err(DealError::OwnTerms);
         }
+        Ok(())
+    }
+
+    /// The other member agrees to the proposed terms.
+    pub fn agree(&self, actor: i64) -> Result<Deal, DealError> {
+        self.may_agree(actor)?;
         Ok(Deal {
             status: Status::Agreed,
             ..self.clone()
@@ -256,7 +268,7 @@ impl Deal {
 
     /// Either member calls the deal off before it is completed.
     pub fn cancel(&self, actor: i64) -> Result<Deal, DealError> {
-        self.check_open(actor)?;
+        self.may_change(actor)?;
         Ok(Deal {
             status: Status::Cancelled,
             ..self.clone()
@@ -291,6 +303,31 @@ mod tests {
     const OWNER: i64 = 1;
     const HELPER: i64 = 2;
     const STRANGER: i64 = 3;
+
+    #[test]
+    fn what_a_page_offers_is_exactly_what_the_deal_allows() {
+        let open_deal = open(10, Side::Offer, OWNER, HELPER).expect("opens");
+        let proposed = open_deal
+            .propose(OWNER, "A loaf", Some(100))
+            .expect("proposes");
+        let agreed = proposed.agree(HELPER).expect("agrees");
+        let done = agreed.completed(HELPER, Some(3)).expect("completes");
+        let cancelled = proposed.cancel(HELPER).expect("cancels");
+        for deal in [&open_deal, &proposed, &agreed, &done, &cancelled] {
+            for actor in [OWNER, HELPER, STRANGER] {
+                assert_eq!(deal.may_agree(actor).is_ok(), deal.agree(actor).is_ok());
+                assert_eq!(deal.may_change(actor).is_ok(), deal.cancel(actor).is_ok());
+                assert_eq!(
+                    deal.may_change(actor).is_ok(),
+                    deal.propose(actor, "Two loaves", Some(200)).is_ok()
+                );
+                assert_eq!(
+                    deal.may_complete(actor).is_ok(),
+                    deal.completed(actor, None).is_ok()
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_whole_path_of_a_deal_on_a_need() {

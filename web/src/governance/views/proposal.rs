@@ -200,7 +200,7 @@ pub fn proposal_page(
     let last = view.rounds.last();
     let voting_open =
         proposal.status == Status::Voting && last.is_some_and(|r| r.round.is_open(view.now_ms));
-    let discussion_open = proposal.status.accepts_comments() && proposal.status != Status::Enacted;
+    let discussion_open = proposal.status.accepts_comments();
     // Once voting opened, the frozen definition's rules are the ones that count.
     let (quorum, threshold) = last.map_or(
         (

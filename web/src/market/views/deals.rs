@@ -116,14 +116,14 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
                         }
                         None => { p.empty { (tr.t("deal-no-terms")) } }
                     }
-                    @if d.status == deal::Status::Proposed && d.terms.as_ref().is_some_and(|t| t.proposed_by != p.me) {
+                    @if d.may_agree(p.me).is_ok() {
                         form method="post" action={(base) "/agree"} {
                             (csrf_field(v))
                             input type="hidden" name="version" value=(p.card.stored.version);
                             button.button type="submit" { (tr.t("deal-agree")) }
                         }
                     }
-                    @if d.status == deal::Status::Agreed && i_pay {
+                    @if d.may_complete(p.me).is_ok() {
                         form method="post" action={(base) "/complete"} {
                             (csrf_field(v))
                             input type="hidden" name="version" value=(p.card.stored.version);
@@ -146,7 +146,7 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
                             p { a href={"/c/" (slug) "/ledger#entry-" (seq)} { (tr.ta("deal-paid-entry", &[("seq", &seq.to_string())])) } }
                         }
                     }
-                    @if !d.status.is_closed() {
+                    @if d.may_change(p.me).is_ok() {
                         details.propose {
                             summary { (tr.t(if d.terms.is_some() { "deal-propose-new" } else { "deal-propose" })) }
                             form method="post" action={(base) "/terms"} {
