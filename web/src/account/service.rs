@@ -98,11 +98,7 @@ impl Services {
     /// Checks a person's password and derives their sealing key, on the argon2 pool. Not
     /// limited by itself: every caller outside this module goes through
     /// [`Services::verify_password`] (or [`Services::log_in`]).
-    pub(crate) async fn check_password(
-        &self,
-        user: &User,
-        password: &str,
-    ) -> Result<SealingKey, ActionError> {
+    async fn check_password(&self, user: &User, password: &str) -> Result<SealingKey, ActionError> {
         let password = Password::typed(password).map_err(|_| ActionError::WrongPassword)?;
         let phc = user.password_hash.clone();
         let salt = user.seal_salt.clone();
