@@ -32,6 +32,36 @@ async fn vote(member: &mut Member, number: u32, fields: &[(&str, &str)]) -> Page
 }
 
 both_backends! {
+    a_withdrawn_proposal_takes_no_more_comments_and_shows_no_comment_form => |url: String| async move {
+        let server = TestServer::start(&url).await;
+        let mut amara = set_up(&server).await;
+        let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
+        let page = amara
+            .submit(
+                "/c/garden/proposals/new",
+                "/c/garden/proposals/new",
+                &[("title", "A tool library"), ("body", "Share our tools."), ("method", "majority")],
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        step(&mut amara, 1, "discuss").await;
+        let page = bea
+            .submit("/c/garden/proposals/1", "/c/garden/proposals/1/comments", &[("comment", "Count me in.")])
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page = step(&mut amara, 1, "withdraw").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        // The page offers no comment form, and a comment posted anyway is refused.
+        let page = bea.get("/c/garden/proposals/1").await;
+        assert!(page.body.contains("Count me in."), "{}", page.body);
+        assert!(!page.body.contains("/c/garden/proposals/1/comments"), "{}", page.body);
+        let page = bea
+            .submit("/c/garden/proposals/1", "/c/garden/proposals/1/comments", &[("comment", "Too late?")])
+            .await;
+        assert_ne!(page.status, 200, "{}", page.body);
+        assert!(!bea.get("/c/garden/proposals/1").await.body.contains("Too late?"));
+        server.stop().await;
+    };
     a_passed_proposal_raises_the_default_floor_by_itself_and_everything_recounts => |url: String| async move {
         let server = TestServer::start(&url).await;
         let store = server.state.services.store.clone();
