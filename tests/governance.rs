@@ -13,25 +13,10 @@ use commons_governance::tally::Outcome;
 use commons_ledger::entry::Action;
 use commons_ledger::keys::PublicKey;
 use commons_ledger::store::Store;
-use commons_tests::{both_backends, make_circle};
-use sqlx::Row;
+use commons_tests::{both_backends, make_circle, person};
 
 const NOW_MS: i64 = 1_790_000_000_000;
 const HOUR_MS: i64 = 3_600_000;
-
-async fn person(store: &Store, name: &str) -> i64 {
-    sqlx::query(
-        "INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms)
-         VALUES ($1, $1, 'x', $2, 0) RETURNING id",
-    )
-    .bind(name)
-    .bind(vec![0u8; 16])
-    .fetch_one(store.pool())
-    .await
-    .expect("user")
-    .try_get(0)
-    .expect("id")
-}
 
 /// A policy that votes for an hour with no minimum discussion.
 fn hourly() -> Policy {

@@ -1,6 +1,6 @@
 //! The market's store contract, run against SQLite and PostgreSQL alike: search gives the
-//! same results on both, event places hold under the rules, deals refuse stale changes,
-//! notifications respect mutes, and photos lose their metadata.
+//! same results on both, event places hold under the rules, deals refuse stale changes, and
+//! photos lose their metadata.
 
 use commons_ledger::store::Store;
 use commons_market::deal;
@@ -8,26 +8,11 @@ use commons_market::event::{Answer, EventDetails, LocalTime, Place};
 use commons_market::index::{Filters, Search};
 use commons_market::listing::{Kind, ListingDraft, Side, Status, Title, Value};
 use commons_market::photo;
-use commons_market::store::{Market, MarketError, NewNotification, NotificationKind};
+use commons_market::store::{Market, MarketError};
 use commons_market::text::Language;
-use commons_tests::{both_backends, make_circle};
-use sqlx::Row;
+use commons_tests::{both_backends, make_circle, person};
 
 const NOW_MS: i64 = 1_790_000_000_000;
-
-async fn person(store: &Store, name: &str) -> i64 {
-    sqlx::query(
-        "INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms)
-         VALUES ($1, $1, 'x', $2, 0) RETURNING id",
-    )
-    .bind(name)
-    .bind(vec![0u8; 16])
-    .fetch_one(store.pool())
-    .await
-    .expect("user")
-    .try_get(0)
-    .expect("id")
-}
 
 fn draft(
     side: Side,
@@ -188,23 +173,6 @@ both_backends! {
         assert_eq!(thanks.len(), 1);
         assert_eq!((thanks[0].author, thanks[0].to), (owner, helper));
         assert_eq!(thanks[0].listing_title, "Bike repair");
-    };
-
-    notifications_count_unread_and_respect_mutes => |url: String| async move {
-        let store = Store::open(&url).await.expect("open");
-        let circle = make_circle(&store, "market", 0).await.info.row_id;
-        let ana = person(&store, "ana").await;
-        let market = Market::new(store.pool().clone());
-        let note = |kind| NewNotification { user: ana, circle, kind, listing: None, other_listing: None, deal: None, proposal: None };
-        assert!(market.notify(note(NotificationKind::Match), NOW_MS).await.expect("notify"));
-        assert!(market.notify(note(NotificationKind::Thanks), NOW_MS).await.expect("notify"));
-        assert_eq!(market.unread_count(ana).await.expect("count"), 2);
-        market.set_wanted(ana, &[NotificationKind::Thanks]).await.expect("mute");
-        assert!(!market.notify(note(NotificationKind::Match), NOW_MS).await.expect("notify"));
-        assert_eq!(market.mutes(ana).await.expect("mutes").len(), NotificationKind::ALL.len() - 1);
-        market.mark_read(ana, NOW_MS).await.expect("read");
-        assert_eq!(market.unread_count(ana).await.expect("count"), 0);
-        assert_eq!(market.notifications(ana, 10).await.expect("list").len(), 2);
     };
 
     photos_are_stored_without_their_metadata => |url: String| async move {

@@ -64,7 +64,7 @@ both_backends! {
         assert!(balances(&store, "garden").await.contains(&(a.public_key().to_hex(), -100)));
         // Signed bytes that are not the encoding of the request's contents are refused.
         let mut mismatched = c.pay(a, b, 100);
-        if let Body::Transfer { amount_minor, .. } = &mut mismatched.request.body {
+        if let Body::Transfer { amount_minor, .. } = &mut mismatched.record.body {
             *amount_minor = 1;
         }
         assert!(matches!(store.append("garden", mismatched, None).await, Err(StoreError::Refused(Refusal::Malformed))));

@@ -24,7 +24,7 @@ async fn log_in(member: &mut Member, username: &str, password: &str) -> commons_
 }
 
 async fn entry_count(server: &TestServer) -> u64 {
-    let store = &server.state.services.store;
+    let store = &server.state.services.store();
     let info = store.circle("garden").await.expect("circle");
     store.latest_tree_head(&info).await.expect("head").tree_size
 }
@@ -246,7 +246,7 @@ async fn members_walkthrough(db: String) {
     let sessions: i64 = sqlx::query(
         "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'ben'",
     )
-    .fetch_one(server.state.services.store.pool())
+    .fetch_one(server.state.services.store().pool())
     .await
     .expect("count")
     .try_get(0)
@@ -257,7 +257,7 @@ async fn members_walkthrough(db: String) {
     let report = server
         .state
         .services
-        .store
+        .store()
         .audit("garden", None, &|_| {})
         .await
         .expect("audit runs");
@@ -455,12 +455,12 @@ async fn create_second_circle(server: &TestServer, sign_up: &commons_web::servic
     let (user, sealing) = {
         let hash = commons_web::custody::hash_password(
             &commons_web::custody::Password::new_choice(&sign_up.password).expect("long"),
-            services.cost,
+            services.kdf_cost(),
         )
         .expect("hash");
         let salt = commons_web::custody::new_seal_salt();
         let id = services
-            .db
+            .node_db()
             .create_user(&commons_web::db::NewUser {
                 username: sign_up.username.clone(),
                 display_name: sign_up.display_name.clone(),
@@ -472,11 +472,16 @@ async fn create_second_circle(server: &TestServer, sign_up: &commons_web::servic
             })
             .await
             .expect("user");
-        let user = services.db.user(id).await.expect("read").expect("exists");
+        let user = services
+            .node_db()
+            .user(id)
+            .await
+            .expect("read")
+            .expect("exists");
         let sealing = commons_web::custody::SealingKey::derive(
             &commons_web::custody::Password::typed(&sign_up.password).expect("typed"),
             &salt,
-            services.cost,
+            services.kdf_cost(),
         )
         .expect("kdf");
         (user, sealing)
@@ -504,7 +509,7 @@ async fn keys_and_sessions_are_not_stored_plain(db: String) {
     let server = TestServer::start(&db).await;
     let mut amara = set_up(&server).await;
     let _ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
-    let pool = server.state.services.store.pool();
+    let pool = server.state.services.store().pool();
     let rows = sqlx::query("SELECT account_key, sealed_key FROM memberships")
         .fetch_all(pool)
         .await
@@ -748,7 +753,7 @@ async fn api_tokens_own_keys_and_walls(db: String) {
     let info = server
         .state
         .services
-        .store
+        .store()
         .circle("garden")
         .await
         .expect("circle");
@@ -998,7 +1003,7 @@ async fn api_tokens_own_keys_and_walls(db: String) {
     let report = server
         .state
         .services
-        .store
+        .store()
         .audit("garden", None, &|_| {})
         .await
         .expect("audit");
@@ -1188,7 +1193,7 @@ async fn recovery_revocation_and_reconciliation(db: String) {
     let info = server
         .state
         .services
-        .store
+        .store()
         .circle("garden")
         .await
         .expect("circle");
@@ -1226,7 +1231,7 @@ async fn recovery_revocation_and_reconciliation(db: String) {
     let report = server
         .state
         .services
-        .store
+        .store()
         .audit("garden", None, &|_| {})
         .await
         .expect("audit");
@@ -1260,7 +1265,7 @@ async fn a_retried_payment_never_pays_twice(db: String) {
     let mut amara = set_up(&server).await;
     let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
     let balance = |server: &TestServer| {
-        let store = server.state.services.store.clone();
+        let store = server.state.services.store().clone();
         async move {
             let info = store.circle("garden").await.expect("circle");
             let accounts = store.accounts(&info).await.expect("accounts");
@@ -1400,7 +1405,7 @@ async fn a_retried_payment_never_pays_twice(db: String) {
     let report = server
         .state
         .services
-        .store
+        .store()
         .audit("garden", None, &|_| {})
         .await
         .expect("audit");
@@ -1596,7 +1601,7 @@ async fn api_tokens_are_keys_to_the_api_and_nothing_more(db: String) {
         .await;
     let old = token_in(&page.body);
     sqlx::query("UPDATE api_tokens SET expires_at_ms = 1 WHERE label = 'old'")
-        .execute(server.state.services.store.pool())
+        .execute(server.state.services.store().pool())
         .await
         .expect("age it");
     let (status, answer) = api(&ben, Method::GET, "/api/v1/circles", Some(&old), None, None).await;
@@ -2002,7 +2007,7 @@ async fn page_views_write_no_membership(db: String) {
     let server = TestServer::start(&db).await;
     let mut amara = set_up(&server).await;
     let mut cleo = invite_and_join(&server, &mut amara, "cleo", "Cleo Park").await;
-    let pool = server.state.services.store.pool().clone();
+    let pool = server.state.services.store().pool().clone();
     let status_of = |name: &'static str| {
         let pool = pool.clone();
         async move {
@@ -2039,7 +2044,7 @@ async fn page_views_write_no_membership(db: String) {
     let info = server
         .state
         .services
-        .store
+        .store()
         .circle("garden")
         .await
         .expect("circle");
@@ -2183,7 +2188,7 @@ async fn setup_needs_the_printed_token_and_happens_once(db: String) {
     ];
     assert!(statuses.contains(&403), "{statuses:?}");
     let admins: i64 = sqlx::query("SELECT COUNT(*) FROM users WHERE is_node_admin = 1")
-        .fetch_one(server.state.services.store.pool())
+        .fetch_one(server.state.services.store().pool())
         .await
         .expect("count")
         .try_get(0)
@@ -2368,14 +2373,14 @@ async fn a_flood_of_requests_to_join_is_capped_and_declined_together(db: String)
     let info = server
         .state
         .services
-        .store
+        .store()
         .circle("garden")
         .await
         .expect("circle");
     let mut settings = server
         .state
         .services
-        .db
+        .node_db()
         .circle_settings(info.row_id)
         .await
         .expect("read")
@@ -2384,12 +2389,12 @@ async fn a_flood_of_requests_to_join_is_capped_and_declined_together(db: String)
     server
         .state
         .services
-        .db
+        .node_db()
         .save_circle_settings(info.row_id, &settings, 1)
         .await
         .expect("save");
     // A bot filled the waiting room up to one place short of the cap (oldest first: flood-0).
-    let pool = server.state.services.store.pool().clone();
+    let pool = server.state.services.store().pool().clone();
     let cap = commons_web::services::PENDING_PER_CIRCLE_MAX;
     for n in 0..cap - 1 {
         let id: i64 = sqlx::query("INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms) VALUES ($1, $2, 'x', $3, $4) RETURNING id")

@@ -64,7 +64,7 @@ both_backends! {
     };
     a_passed_proposal_raises_the_default_floor_by_itself_and_everything_recounts => |url: String| async move {
         let server = TestServer::start(&url).await;
-        let store = server.state.services.store.clone();
+        let store = server.state.services.store().clone();
         let mut amara = set_up(&server).await;
         let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
         let mut cai = invite_and_join(&server, &mut amara, "cai", "Cai Moreno").await;
@@ -265,7 +265,7 @@ both_backends! {
 
     a_consent_proposal_with_one_objection_does_not_pass_and_can_be_amended => |url: String| async move {
         let server = TestServer::start(&url).await;
-        let store = server.state.services.store.clone();
+        let store = server.state.services.store().clone();
         let mut amara = set_up(&server).await;
         let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
         let mut cai = invite_and_join(&server, &mut amara, "cai", "Cai Moreno").await;
@@ -335,7 +335,7 @@ both_backends! {
 
     nobody_can_seize_power_with_a_proposal_set_to_pass_on_one_vote => |url: String| async move {
         let server = TestServer::start(&url).await;
-        let store = server.state.services.store.clone();
+        let store = server.state.services.store().clone();
         let mut amara = set_up(&server).await;
         let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
         let _cai = invite_and_join(&server, &mut amara, "cai", "Cai Moreno").await;
@@ -382,7 +382,7 @@ both_backends! {
 
     a_proposal_is_paused_by_a_steward_or_by_enough_members_and_every_pause_is_public => |url: String| async move {
         let server = TestServer::start(&url).await;
-        let store = server.state.services.store.clone();
+        let store = server.state.services.store().clone();
         let mut amara = set_up(&server).await;
         let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
         let mut cai = invite_and_join(&server, &mut amara, "cai", "Cai Moreno").await;
@@ -488,7 +488,7 @@ both_backends! {
         // A patched node froze a steward appointment with quorum 0 and threshold 0, and a voter
         // list of one key it holds: the ballots are valid and the recount passes it.
         let server = TestServer::start(&url).await;
-        let store = server.state.services.store.clone();
+        let store = server.state.services.store().clone();
         let mut amara = set_up(&server).await;
         let page = amara
             .submit(

@@ -120,7 +120,7 @@ pub fn governance(ballots: usize, blt_path: &Path) -> Result<Outcome> {
     let started = Instant::now();
     let items: Vec<(PublicKey, &[u8], commons_ledger::keys::Signature)> = signed
         .iter()
-        .map(|b| (b.ballot.voter, b.bytes.as_slice(), b.signature))
+        .map(|b| (b.record.voter, b.bytes.as_slice(), b.signature))
         .collect();
     let size = commons_ledger::keys::batch_size_for(items.len());
     let failed: usize = items

@@ -107,7 +107,10 @@ pub async fn market(
     let node = DemoNode::start(pg).await?;
     let (state, listener, base) = (node.state.clone(), node.listener, node.base.clone());
     let services = &state.services;
-    let info = services.store.circle(commons_web::demo::DEMO_SLUG).await?;
+    let info = services
+        .store()
+        .circle(commons_web::demo::DEMO_SLUG)
+        .await?;
     let circle = info.row_id;
 
     // Members to own the listings (they cannot log in: their password hash is no hash).
@@ -117,7 +120,7 @@ pub async fn market(
     for n in 0..owners_count {
         owners.push(
             services
-                .db
+                .node_db()
                 .create_user(&NewUser {
                     username: format!("bench{n}"),
                     display_name: format!("Bench member {n}"),
@@ -165,11 +168,11 @@ pub async fn market(
             )
         })
         .collect();
-    let mut stored = services.market.import_listings(circle, &rows).await?;
+    let mut stored = services.market().import_listings(circle, &rows).await?;
     // Ben (who the HTTP scenarios log in as) gets 199 listings too: a listing's matches are its
     // author's to read.
     let ben = services
-        .db
+        .node_db()
         .user_by_username("ben")
         .await?
         .context("the demo has ben")?
@@ -179,7 +182,7 @@ pub async fn market(
         .take(199)
         .map(|(_, draft, created)| (ben, draft.clone(), *created))
         .collect();
-    stored += services.market.import_listings(circle, &bens).await?;
+    stored += services.market().import_listings(circle, &bens).await?;
     println!(
         "market bench: {stored} listings for {owners_count} members written in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -188,7 +191,7 @@ pub async fn market(
     // Loading the index (the first search after start).
     let started = Instant::now();
     let loaded = services
-        .market
+        .market()
         .search(
             circle,
             &Search {
@@ -235,7 +238,7 @@ pub async fn market(
             ..Search::default()
         };
         let begun = Instant::now();
-        let page = services.market.search(circle, &search).await?;
+        let page = services.market().search(circle, &search).await?;
         latencies.push(begun.elapsed().as_micros() as u64);
         found_total += page.total;
     }
@@ -247,11 +250,11 @@ pub async fn market(
 
     // Matches for random listings.
     let ids: Vec<i64> = services
-        .market
+        .market()
         .with_index(circle, |index| index.metas().map(|m| m.id).collect())
         .await?;
     let ben_ids: Vec<i64> = services
-        .market
+        .market()
         .with_index(circle, |index| index.owned_by(ben).map(|m| m.id).collect())
         .await?;
     let mut latencies = Vec::new();
@@ -260,7 +263,7 @@ pub async fn market(
         let id = ids[rng.gen_range(0..ids.len())];
         let begun = Instant::now();
         let found = services
-            .market
+            .market()
             .with_index(circle, |index| {
                 matching::matches(index, id, |_| None, now, 10)
             })
@@ -282,7 +285,7 @@ pub async fn market(
         let member = owners[(n * 37) % owners.len()];
         let begun = Instant::now();
         let found = services
-            .market
+            .market()
             .with_index(circle, |index| {
                 trade_loops(index, member, now, Bounds::default())
             })

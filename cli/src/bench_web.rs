@@ -189,7 +189,10 @@ pub async fn web(
 
     // Every demo member moves to a key held here and gets an API token.
     let services = &state.services;
-    let info = services.store.circle(commons_web::demo::DEMO_SLUG).await?;
+    let info = services
+        .store()
+        .circle(commons_web::demo::DEMO_SLUG)
+        .await?;
     let mut payers: Vec<(SecretKey, String, String)> = Vec::new();
     for (index, (username, _, _)) in commons_web::demo::DEMO_MEMBERS.iter().enumerate() {
         // Each member logs in as from their own (documentation) address, as they would.
@@ -203,7 +206,11 @@ pub async fn web(
             )
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
-        let user = services.db.user(session.user_id).await?.context("user")?;
+        let user = services
+            .node_db()
+            .user(session.user_id)
+            .await?
+            .context("user")?;
         let actor = services
             .actor(&user, &info.slug, Some(session.token_hash))
             .await
@@ -276,7 +283,7 @@ pub async fn web(
     if wanted("batch") {
         batched_payments(&base, &info, &payers, connections, seconds).await?;
     }
-    let report = services.store.audit(&info.slug, None, &|_| {}).await?;
+    let report = services.store().audit(&info.slug, None, &|_| {}).await?;
     println!(
         "audit after the bench: {} entries, {} faults",
         report.entries_checked,
@@ -357,7 +364,7 @@ async fn payments_under_bad_unlocks(
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let user = state
         .services
-        .db
+        .node_db()
         .user_by_username("ben")
         .await?
         .context("the demo has ben")?;

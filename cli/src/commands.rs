@@ -371,7 +371,7 @@ async fn respond(store: &Store, args: crate::RespondArgs, response: Response) ->
     let target = store.entry(&info, args.seq).await?;
     // The parties may have rotated keys since the entry was made: act on their accounts now.
     let (state, _) = store.load_state(info.row_id).await?;
-    let body = match (&response, &target.entry.signed.request.body) {
+    let body = match (&response, &target.entry.signed.record.body) {
         (Response::Accept, Body::RequestPayment { .. }) => {
             let open = state
                 .open_requests
@@ -610,12 +610,12 @@ async fn log(store: &Store, slug: &str, limit: i64, json: bool) -> Result<Outcom
         let rows: Vec<_> = entries
             .iter()
             .map(|stored| {
-                let body = &stored.entry.signed.request.body;
+                let body = &stored.entry.signed.record.body;
                 json!({
                     "seq": stored.entry.seq,
                     "recorded_at": format_time(stored.entry.recorded_at_ms),
                     "kind": body.kind_name(),
-                    "author": stored.entry.signed.request.author.to_hex(),
+                    "author": stored.entry.signed.record.author.to_hex(),
                     "summary": describe(body, decimals, &info.unit_name),
                     "memo": stored.memo.as_ref().map(|m| m.text.clone()),
                     "hash": stored.hash.to_hex(),
@@ -635,12 +635,12 @@ async fn log(store: &Store, slug: &str, limit: i64, json: bool) -> Result<Outcom
         "Hash",
     ]);
     for stored in &entries {
-        let body = &stored.entry.signed.request.body;
+        let body = &stored.entry.signed.record.body;
         table.add_row(vec![
             Cell::new(stored.entry.seq).set_alignment(CellAlignment::Right),
             Cell::new(format_time(stored.entry.recorded_at_ms)),
             Cell::new(body.kind_name()),
-            Cell::new(stored.entry.signed.request.author.short()),
+            Cell::new(stored.entry.signed.record.author.short()),
             Cell::new(describe(body, decimals, &info.unit_name)),
             Cell::new(stored.memo.as_ref().map(|m| m.text.as_str()).unwrap_or("")),
             Cell::new(stored.hash.short()),

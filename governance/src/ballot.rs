@@ -13,6 +13,7 @@
 use commons_ledger::codec::{DecodeError, Reader, Writer};
 use commons_ledger::keys::{Hash, PublicKey, SecretKey, Signature};
 use commons_ledger::merkle;
+use commons_ledger::signed::{Signable, Signed};
 use thiserror::Error;
 
 use crate::cardinal::SCORE_MAX;
@@ -266,18 +267,7 @@ impl Ballot {
 
     /// Signs the ballot with the voter's key.
     pub fn sign(self, key: &SecretKey) -> SignedBallot {
-        assert_eq!(
-            key.public_key(),
-            self.voter,
-            "a ballot is signed by its voter"
-        );
-        let bytes = self.encode();
-        let signature = key.sign(&bytes);
-        SignedBallot {
-            ballot: self,
-            bytes,
-            signature,
-        }
+        Signed::sign(self, key)
     }
 
     /// A ballot for `definition`, cast now by `key`.
@@ -297,48 +287,27 @@ impl Ballot {
     }
 }
 
+impl Signable for Ballot {
+    const WHAT: &'static str = "ballot";
+    const CANONICAL_ONLY: bool = true;
+    fn encode(&self) -> Vec<u8> {
+        Ballot::encode(self)
+    }
+    fn decode(bytes: &[u8]) -> Result<Ballot, DecodeError> {
+        Ballot::decode(bytes)
+    }
+    fn signer(&self) -> &PublicKey {
+        &self.voter
+    }
+}
+
 /// A ballot with its canonical bytes and the voter's signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedBallot {
-    pub ballot: Ballot,
-    pub bytes: Vec<u8>,
-    pub signature: Signature,
-}
+pub type SignedBallot = Signed<Ballot>;
 
-impl SignedBallot {
-    /// Decodes signed bytes received from outside (the signature is not checked here; the
-    /// bytes must be the canonical encoding of what they decode to).
-    pub fn from_parts(bytes: Vec<u8>, signature: Signature) -> Result<SignedBallot, DecodeError> {
-        let ballot = Ballot::decode(&bytes)?;
-        if ballot.encode() != bytes {
-            return Err(DecodeError::UnknownTag {
-                what: "ballot (its bytes are not the canonical encoding)",
-                tag: 0,
-            });
-        }
-        Ok(SignedBallot {
-            ballot,
-            bytes,
-            signature,
-        })
-    }
-
-    pub fn signature_is_valid(&self) -> bool {
-        self.ballot.voter.verify(&self.bytes, &self.signature)
-    }
-
-    /// The receipt: the board's leaf hash of this signed ballot.
-    pub fn receipt(&self) -> Hash {
-        receipt(&self.bytes, &self.signature)
-    }
-}
-
-/// The receipt of signed ballot bytes: RFC 9162 leaf hash of bytes ‖ signature.
+/// The receipt of signed ballot bytes: RFC 9162 leaf hash of bytes ‖ signature (as
+/// [`Signed::receipt`]).
 pub fn receipt(bytes: &[u8], signature: &Signature) -> Hash {
-    let mut record = Vec::with_capacity(bytes.len() + 64);
-    record.extend_from_slice(bytes);
-    record.extend_from_slice(&signature.0);
-    merkle::leaf_hash(&record)
+    commons_ledger::signed::receipt(bytes, signature)
 }
 
 /// The ballot board: receipts in board order (time cast, then receipt).
@@ -478,7 +447,7 @@ mod tests {
         let board = Board::new(
             ballots
                 .iter()
-                .map(|b| (b.ballot.cast_at_ms, b.receipt()))
+                .map(|b| (b.record.cast_at_ms, b.receipt()))
                 .collect(),
         );
         let root = board.root();

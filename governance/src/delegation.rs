@@ -14,9 +14,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use commons_ledger::codec::{DecodeError, Reader, Writer};
-use commons_ledger::keys::{Hash, PublicKey, SecretKey, Signature};
+use commons_ledger::keys::{Hash, PublicKey, SecretKey};
 
 use crate::proposal::FORMAT_VERSION;
+use commons_ledger::signed::{Signable, Signed};
 
 pub const DELEGATION_TAG: &str = "commons.governance.delegation";
 
@@ -92,49 +93,28 @@ impl Delegation {
         })
     }
 
+    /// Signs the delegation with the delegator's key.
     pub fn sign(self, key: &SecretKey) -> SignedDelegation {
-        assert_eq!(key.public_key(), self.delegator, "signed by the delegator");
-        let bytes = self.encode();
-        let signature = key.sign(&bytes);
-        SignedDelegation {
-            delegation: self,
-            bytes,
-            signature,
-        }
+        Signed::sign(self, key)
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedDelegation {
-    pub delegation: Delegation,
-    pub bytes: Vec<u8>,
-    pub signature: Signature,
+impl Signable for Delegation {
+    const WHAT: &'static str = "delegation";
+    const CANONICAL_ONLY: bool = true;
+    fn encode(&self) -> Vec<u8> {
+        Delegation::encode(self)
+    }
+    fn decode(bytes: &[u8]) -> Result<Delegation, DecodeError> {
+        Delegation::decode(bytes)
+    }
+    fn signer(&self) -> &PublicKey {
+        &self.delegator
+    }
 }
 
-impl SignedDelegation {
-    pub fn from_parts(
-        bytes: Vec<u8>,
-        signature: Signature,
-    ) -> Result<SignedDelegation, DecodeError> {
-        let delegation = Delegation::decode(&bytes)?;
-        if delegation.encode() != bytes {
-            return Err(DecodeError::UnknownTag {
-                what: "delegation (its bytes are not the canonical encoding)",
-                tag: 0,
-            });
-        }
-        Ok(SignedDelegation {
-            delegation,
-            bytes,
-            signature,
-        })
-    }
-    pub fn signature_is_valid(&self) -> bool {
-        self.delegation
-            .delegator
-            .verify(&self.bytes, &self.signature)
-    }
-}
+/// A delegation with its canonical bytes and the delegator's signature.
+pub type SignedDelegation = Signed<Delegation>;
 
 /// How one member's vote travelled.
 #[derive(Debug, Clone, PartialEq, Eq)]

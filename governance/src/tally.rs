@@ -157,14 +157,14 @@ pub fn recount(
     // 1. Signatures, all at once.
     let items: Vec<(PublicKey, &[u8], Signature)> = ballots
         .iter()
-        .map(|b| (b.ballot.voter, b.bytes.as_slice(), b.signature))
+        .map(|b| (b.record.voter, b.bytes.as_slice(), b.signature))
         .collect();
     let signature_ok = verify_all(&items);
 
     // 2. Each ballot's own checks.
     let mut valid: Vec<&SignedBallot> = Vec::with_capacity(ballots.len());
     for (index, (signed, ok)) in ballots.iter().zip(signature_ok).enumerate() {
-        let ballot = &signed.ballot;
+        let ballot = &signed.record;
         let problem = if !ok {
             Some("its signature does not verify".to_owned())
         } else if ballot.circle_id != definition.circle_id {
@@ -210,16 +210,16 @@ pub fn recount(
         .collect();
     let mut latest_time: HashMap<PublicKey, i64> = HashMap::with_capacity(valid.len());
     for &i in &distinct {
-        let at = valid[i].ballot.cast_at_ms;
-        let entry = latest_time.entry(valid[i].ballot.voter).or_insert(at);
+        let at = valid[i].record.cast_at_ms;
+        let entry = latest_time.entry(valid[i].record.voter).or_insert(at);
         *entry = (*entry).max(at);
     }
     // Each voter's ballots at their latest time: one counts; two different ones count neither.
     let mut latest: HashMap<PublicKey, usize> = HashMap::with_capacity(latest_time.len());
     let mut same_moment: HashSet<PublicKey> = HashSet::new();
     for &i in &distinct {
-        let voter = valid[i].ballot.voter;
-        if valid[i].ballot.cast_at_ms != latest_time[&voter] {
+        let voter = valid[i].record.voter;
+        if valid[i].record.cast_at_ms != latest_time[&voter] {
             continue;
         }
         if latest.insert(voter, i).is_some() {
@@ -234,7 +234,7 @@ pub fn recount(
             record: "ballot",
             index: ballots
                 .iter()
-                .position(|b| b.ballot.voter == *voter && b.ballot.cast_at_ms == at)
+                .position(|b| b.record.voter == *voter && b.record.cast_at_ms == at)
                 .unwrap_or(0),
             voter: Some(voter.to_hex()),
             what: "this voter has two different ballots cast at the same moment".into(),
@@ -248,10 +248,10 @@ pub fn recount(
     if definition.delegation {
         let items: Vec<(PublicKey, &[u8], Signature)> = delegations
             .iter()
-            .map(|d| (d.delegation.delegator, d.bytes.as_slice(), d.signature))
+            .map(|d| (d.record.delegator, d.bytes.as_slice(), d.signature))
             .collect();
         for (index, (signed, ok)) in delegations.iter().zip(verify_all(&items)).enumerate() {
-            let record = &signed.delegation;
+            let record = &signed.record;
             let problem = if !ok {
                 Some("its signature does not verify")
             } else if record.circle_id != definition.circle_id {
@@ -278,12 +278,12 @@ pub fn recount(
     // The board: every distinct valid ballot and every delegation record the count used.
     let mut leaves: Vec<(i64, Hash)> = distinct
         .iter()
-        .map(|i| (valid[*i].ballot.cast_at_ms, receipts[*i]))
+        .map(|i| (valid[*i].record.cast_at_ms, receipts[*i]))
         .collect();
     leaves.extend(
         usable_signed
             .iter()
-            .map(|d| (d.delegation.made_at_ms, receipt(&d.bytes, &d.signature))),
+            .map(|d| (d.record.made_at_ms, receipt(&d.bytes, &d.signature))),
     );
     let board = Board::new(leaves);
     let voted: HashSet<PublicKey> = latest.keys().copied().collect();
@@ -298,7 +298,7 @@ pub fn recount(
             voter: *voter,
             receipt: receipts[*position],
             weight: resolution.weights.get(voter).copied().unwrap_or(1),
-            choice: valid[*position].ballot.choice.clone(),
+            choice: valid[*position].record.choice.clone(),
         })
         .collect();
     counted.sort_unstable_by_key(|c| c.voter);

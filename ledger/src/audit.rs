@@ -225,7 +225,7 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
                     prev_hash: raw.prev_hash,
                     recorded_at_ms: raw.recorded_at_ms,
                     signed: crate::entry::SignedRequest {
-                        request: request.clone(),
+                        record: request.clone(),
                         bytes: raw.request.clone(),
                         signature: raw.signature,
                     },

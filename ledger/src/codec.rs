@@ -31,6 +31,8 @@ pub enum DecodeError {
     NotUtf8,
     #[error("invalid value: {0}")]
     Invalid(String),
+    #[error("the {what}'s bytes are not the canonical encoding of what they hold")]
+    NotCanonical { what: &'static str },
 }
 
 /// Appends canonical encodings to a byte buffer.

@@ -6,6 +6,7 @@
 
 use crate::codec::{DecodeError, Reader, Writer};
 use crate::keys::{Hash, Nonce, PublicKey, SecretKey, Signature};
+use crate::signed::{Signable, Signed};
 
 /// The format version written into every request, entry and tree head.
 pub const FORMAT_VERSION: u16 = 1;
@@ -545,43 +546,28 @@ impl Request {
 
     /// Encodes and signs the request with the author's key.
     pub fn sign(self, key: &SecretKey) -> SignedRequest {
-        assert_eq!(
-            key.public_key(),
-            self.author,
-            "a request must be signed by its author"
-        );
-        let bytes = self.encode();
-        let signature = key.sign(&bytes);
-        SignedRequest {
-            request: self,
-            bytes,
-            signature,
-        }
+        Signed::sign(self, key)
+    }
+}
+
+impl Signable for Request {
+    const WHAT: &'static str = "request";
+    // The ledger refuses non-canonical bytes itself, with a sentence (`Refusal`), so that an
+    // auditor still reads and reports such an entry.
+    const CANONICAL_ONLY: bool = false;
+    fn encode(&self) -> Vec<u8> {
+        Request::encode(self)
+    }
+    fn decode(bytes: &[u8]) -> Result<Request, DecodeError> {
+        Request::decode(bytes)
+    }
+    fn signer(&self) -> &PublicKey {
+        &self.author
     }
 }
 
 /// A request with its canonical bytes and the author's signature over them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedRequest {
-    pub request: Request,
-    pub bytes: Vec<u8>,
-    pub signature: Signature,
-}
-
-impl SignedRequest {
-    /// Decodes signed bytes received from outside (the signature is not checked here).
-    pub fn from_parts(bytes: Vec<u8>, signature: Signature) -> Result<SignedRequest, DecodeError> {
-        let request = Request::decode(&bytes)?;
-        Ok(SignedRequest {
-            request,
-            bytes,
-            signature,
-        })
-    }
-    pub fn signature_is_valid(&self) -> bool {
-        self.request.author.verify(&self.bytes, &self.signature)
-    }
-}
+pub type SignedRequest = Signed<Request>;
 
 /// A signed request placed in a circle's chain.
 #[derive(Debug, Clone, PartialEq, Eq)]

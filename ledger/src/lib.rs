@@ -11,6 +11,7 @@ pub mod export;
 pub mod keys;
 pub mod memory;
 pub mod merkle;
+pub mod signed;
 pub mod slug;
 pub mod state;
 pub mod store;

@@ -119,10 +119,10 @@ pub fn check_submission(
     signed: &SignedRequest,
     memo: Option<&crate::export::Memo>,
 ) -> Result<(), Refusal> {
-    if signed.request.encode() != signed.bytes {
+    if signed.record.encode() != signed.bytes {
         return Err(Refusal::Malformed);
     }
-    let body = &signed.request.body;
+    let body = &signed.record.body;
     let Some(memo) = memo else { return Ok(()) };
     if memo.text.len() > MEMO_BYTES_MAX {
         return Err(Refusal::MemoTooLong(memo.text.len()));
@@ -226,7 +226,7 @@ pub struct CircleState {
 impl CircleState {
     /// Starts a circle's state from its genesis entry (whose signature the caller verified).
     pub fn from_genesis(entry: &Entry, entry_hash: Hash) -> Result<CircleState, Refusal> {
-        let request = &entry.signed.request;
+        let request = &entry.signed.record;
         let Body::Genesis {
             spec,
             stewards,
@@ -450,7 +450,7 @@ impl CircleState {
                 expected_prev: self.head.to_hex(),
             });
         }
-        self.apply_request(&entry.signed.request, entry.seq, entry_hash)
+        self.apply_request(&entry.signed.record, entry.seq, entry_hash)
     }
 
     /// Places a signed request (whose signature the caller verified) at the end of the chain:

@@ -105,7 +105,7 @@ fn vectors() -> Value {
         "memo": { "salt": hex::encode(memo_salt), "text": memo_text, "hash": memo_hash(&memo_salt, memo_text).to_hex() },
         "entries": entries.iter().map(|entry| json!({
             "seq": entry.seq,
-            "kind": entry.signed.request.body.kind_name(),
+            "kind": entry.signed.record.body.kind_name(),
             "request": hex::encode(&entry.signed.bytes),
             "signature": entry.signed.signature.to_hex(),
             "entry_bytes": hex::encode(entry.encode()),

@@ -29,7 +29,7 @@ pub fn signed_records(data: &[u8]) {
     let (signature, bytes) = signature_and_bytes(data);
     if let Ok(signed) = SignedRequest::from_parts(bytes.clone(), signature) {
         let _ = signed.signature_is_valid();
-        let _ = signed.request.encode();
+        let _ = signed.record.encode();
     }
     if let Ok(ballot) = SignedBallot::from_parts(bytes.clone(), signature) {
         let _ = ballot.receipt();

@@ -135,6 +135,22 @@ impl StoreCircle {
     }
 }
 
+/// A person row (no password anyone could type), for store tests that need a user id.
+pub async fn person(store: &Store, name: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(
+        "INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms)
+         VALUES ($1, $1, 'x', $2, 0) RETURNING id",
+    )
+    .bind(name)
+    .bind(vec![0u8; 16])
+    .fetch_one(store.pool())
+    .await
+    .expect("user")
+    .try_get(0)
+    .expect("id")
+}
+
 pub async fn make_circle(store: &Store, slug: &str, members: usize) -> StoreCircle {
     let steward = SecretKey::generate();
     let node = SecretKey::generate();

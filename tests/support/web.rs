@@ -30,6 +30,8 @@ impl TestServer {
         let config = WebConfig {
             public_url: url.clone(),
             cookies_secure,
+            // Sessions idle on the node's one clock, which governance tests advance by days.
+            session_idle_ms: 30 * 24 * 3600 * 1000,
             ..WebConfig::default()
         };
         let state = AppState::new(store, config).await.expect("state");
@@ -54,7 +56,7 @@ impl TestServer {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.state.services.store.close().await;
+        self.state.services.store().close().await;
     }
 
     pub fn client(&self) -> Member {

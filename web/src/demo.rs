@@ -3,6 +3,7 @@
 //! payments and open payment requests, and a market with offers, needs, an event and a
 //! completed deal. It goes through the same services as real use.
 
+use crate::ledger::form::TransferCommand;
 use crate::services::{NewCircle, SignUp};
 use crate::AppState;
 
@@ -123,7 +124,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     settings.open_to_requests = true;
     services
         .db
-        .save_circle_settings(info.row_id, &settings, commons_ledger::store::now_ms())
+        .save_circle_settings(info.row_id, &settings, services.now_ms())
         .await?;
     let version = services
         .settings(&info)
@@ -179,12 +180,13 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
         (2, 0, "1", "Two loaves"),
     ];
     for (payer, payee, amount, memo) in payments {
+        let command =
+            TransferCommand::parse(&actors[*payer].circle, DEMO_MEMBERS[*payee].0, amount, memo)
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
         services
             .pay(
                 &actors[*payer],
-                DEMO_MEMBERS[*payee].0,
-                amount,
-                memo,
+                &command,
                 &crate::services::IdempotencyKey::generate(),
             )
             .await
@@ -193,9 +195,13 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     services
         .request_payment(
             &actors[1],
-            DEMO_MEMBERS[0].0,
-            "1.5",
-            "Tuned the bakery's delivery bike",
+            &TransferCommand::parse(
+                &actors[1].circle,
+                DEMO_MEMBERS[0].0,
+                "1.5",
+                "Tuned the bakery's delivery bike",
+            )
+            .map_err(|error| anyhow::anyhow!("{error}"))?,
             &crate::services::IdempotencyKey::generate(),
         )
         .await
@@ -203,9 +209,13 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     services
         .request_payment(
             &actors[0],
-            DEMO_MEMBERS[3].0,
-            "1",
-            "Bread for the Sunday lunch",
+            &TransferCommand::parse(
+                &actors[0].circle,
+                DEMO_MEMBERS[3].0,
+                "1",
+                "Bread for the Sunday lunch",
+            )
+            .map_err(|error| anyhow::anyhow!("{error}"))?,
             &crate::services::IdempotencyKey::generate(),
         )
         .await
@@ -253,7 +263,7 @@ async fn plant_market(state: &AppState, actors: &[crate::services::Actor]) -> an
     use commons_market::event::LocalTime;
     use commons_market::text::Language;
     let services = &state.services;
-    let in_three_days = LocalTime::from_ms(commons_ledger::store::now_ms() + 3 * 86_400_000);
+    let in_three_days = LocalTime::from_ms(services.now_ms() + 3 * 86_400_000);
     let day = in_three_days.date();
     let mut ids = Vec::new();
     for (member, side, kind, title, description, category, tags, value, amount) in DEMO_LISTINGS {
@@ -370,7 +380,7 @@ async fn plant_governance(
     let services = &state.services;
     let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
     let info = &actors[0].circle;
-    let now = services.store.now_ms();
+    let now = services.now_ms();
     let day = 86_400_000;
     // The circle decides under the default policy (the ledger says which policy is in force,
     // so the demo cannot simply pick another): its discussions are planted in the past.

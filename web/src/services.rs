@@ -41,6 +41,9 @@ pub enum ActionError {
         field: &'static str,
         message_id: &'static str,
     },
+    /// Several form fields are wrong at once (a form parsed into a command).
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message_id)).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<FieldProblem>),
     #[error("not found")]
     NotFound,
     #[error("not allowed")]
@@ -84,6 +87,28 @@ impl From<StoreError> for ActionError {
             | StoreError::NoSuchEntry(_)
             | StoreError::NoSuchProof(_) => ActionError::NotFound,
             other => ActionError::Store(other),
+        }
+    }
+}
+
+/// One wrong form field: its name in the form, and the catalogue message that says why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub message_id: &'static str,
+}
+
+impl FieldProblem {
+    pub fn new(field: &'static str, message_id: &'static str) -> FieldProblem {
+        FieldProblem { field, message_id }
+    }
+}
+
+impl From<FieldProblem> for ActionError {
+    fn from(problem: FieldProblem) -> ActionError {
+        ActionError::Invalid {
+            field: problem.field,
+            message_id: problem.message_id,
         }
     }
 }
@@ -228,20 +253,20 @@ pub struct Actor {
 /// The web space's services.
 #[derive(Debug, Clone)]
 pub struct Services {
-    pub store: Store,
-    pub market: commons_market::store::Market,
-    pub governance: commons_governance::store::Governance,
-    pub db: NodeDb,
-    pub keyring: Keyring,
-    pub cost: KdfCost,
-    pub verified: VerifiedSignatures,
+    pub(crate) store: Store,
+    pub(crate) market: commons_market::store::Market,
+    pub(crate) governance: commons_governance::store::Governance,
+    pub(crate) db: NodeDb,
+    pub(crate) keyring: Keyring,
+    pub(crate) cost: KdfCost,
+    pub(crate) verified: VerifiedSignatures,
     /// Every password check, per client address and per person.
-    pub password_limits: Arc<crate::limits::PasswordLimits>,
+    pub(crate) password_limits: Arc<crate::limits::PasswordLimits>,
     /// Where argon2 runs: its own bounded pool, never the ledger writer's.
-    pub argon2: crate::limits::Argon2Pool,
+    pub(crate) argon2: crate::limits::Argon2Pool,
     /// Each circle's last audit run from the stewards' page (a full audit reads the whole log,
     /// so it runs on request, one at a time, at most once a minute, never on a page view).
-    pub audits: Arc<Mutex<HashMap<i64, AuditRun>>>,
+    pub(crate) audits: Arc<Mutex<HashMap<i64, AuditRun>>>,
 }
 
 /// Most people waiting to join one circle (asking, or vouched for by a member).
@@ -297,7 +322,7 @@ impl VerifiedSignatures {
             .map(|index| {
                 let signed = &entries[*index].entry.signed;
                 (
-                    signed.request.author,
+                    signed.record.author,
                     signed.bytes.as_slice(),
                     signed.signature,
                 )
@@ -416,7 +441,47 @@ pub(crate) fn parse_limit(
 }
 
 impl Services {
+    /// The ledger store, for tools outside the node's pages (the CLI's benchmarks, tests that
+    /// advance the clock). Pages and API calls go through the feature services instead
+    /// (`web/tests/architecture.rs` keeps handlers off it).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The market store, for the CLI's benchmarks (see [`Services::store`]).
+    pub fn market(&self) -> &commons_market::store::Market {
+        &self.market
+    }
+
+    /// The node's own tables, for the CLI's benchmarks (see [`Services::store`]).
+    pub fn node_db(&self) -> &NodeDb {
+        &self.db
+    }
+
+    /// How hard password hashing works on this node (tests that make accounts directly).
+    pub fn kdf_cost(&self) -> KdfCost {
+        self.cost
+    }
+
+    /// The one clock every feature reads: the store's (tests may advance it).
+    pub fn now_ms(&self) -> i64 {
+        self.store.now_ms()
+    }
+
     // ----- circles -----
+    /// Every active member of the actor's circle.
+    pub(crate) async fn active_people(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<crate::db::Person>, ActionError> {
+        Ok(self.db.active_members(actor.circle.row_id).await?)
+    }
+
+    /// The circle called `slug` on this node.
+    pub(crate) async fn circle(&self, slug: &str) -> Result<CircleInfo, ActionError> {
+        Ok(self.store.circle(slug).await?)
+    }
+
     pub(crate) async fn circle_by_row(
         &self,
         row_id: i64,
@@ -569,12 +634,9 @@ impl Services {
     pub async fn other_member(
         &self,
         actor: &Actor,
-        username: &str,
+        username: &Username,
         field: &'static str,
     ) -> Result<MemberCard, ActionError> {
-        let username: Username = username
-            .parse()
-            .map_err(|_| invalid(field, "error-member-unknown"))?;
         self.db
             .member_by_username(actor.circle.row_id, username.as_str())
             .await?

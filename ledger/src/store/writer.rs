@@ -69,7 +69,7 @@ pub(crate) struct WriterHandle {
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Job({})", self.signed.request.body.kind_name())
+        write!(f, "Job({})", self.signed.record.body.kind_name())
     }
 }
 
@@ -230,7 +230,7 @@ impl Writer {
             }
             let touched: Vec<PublicKey> = placed
                 .iter()
-                .flat_map(|(_, entry, _)| self.state.touched_accounts(&entry.signed.request.body))
+                .flat_map(|(_, entry, _)| self.state.touched_accounts(&entry.signed.record.body))
                 .collect();
             self.state.assert_invariants(&touched);
             let write_started = std::time::Instant::now();
@@ -305,7 +305,7 @@ impl Writer {
                     self.store.changed(self.row_id);
                     (self.state, self.frontier) = self.store.load_state(self.row_id).await?;
                     for job in jobs {
-                        let request = &job.signed.request;
+                        let request = &job.signed.record;
                         let landed = match self.state.nonce_seq(&request.author, &request.nonce) {
                             Some(seq) => self
                                 .store
@@ -362,7 +362,7 @@ impl Writer {
 
         let mut touched: BTreeMap<PublicKey, ()> = BTreeMap::new();
         for (_, entry, _) in placed {
-            for key in self.state.touched_accounts(&entry.signed.request.body) {
+            for key in self.state.touched_accounts(&entry.signed.record.body) {
                 touched.insert(key, ());
             }
         }
@@ -465,7 +465,7 @@ async fn verify_signatures(jobs: Vec<Job>) -> Vec<Job> {
                     .iter()
                     .map(|job| {
                         (
-                            job.signed.request.author,
+                            job.signed.record.author,
                             job.signed.bytes.as_slice(),
                             job.signed.signature,
                         )
@@ -532,7 +532,7 @@ pub(crate) async fn insert_entries(
         push_placeholders(&mut sql, backend, chunk.len(), 14);
         let mut query = sqlx::query(&sql);
         for (entry, hash) in chunk {
-            let request = &entry.signed.request;
+            let request = &entry.signed.record;
             let Columns {
                 payer,
                 payee,

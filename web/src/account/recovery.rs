@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use commons_ledger::entry::{Body, Request};
 use commons_ledger::keys::SecretKey;
-use commons_ledger::store::{now_ms, CircleInfo};
+use commons_ledger::store::CircleInfo;
 
 use crate::custody::{seal, unseal, Password, SealingKey};
 use crate::db::{MemberStatus, User};
@@ -22,7 +22,7 @@ impl Services {
         let secret = crate::http::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
         let (_, circle, user_id, _, _) = self
             .db
-            .recovery_by_token(&token_hash(&secret), now_ms())
+            .recovery_by_token(&token_hash(&secret), self.now_ms())
             .await?
             .ok_or(ActionError::InvitationGone)?;
         let user = self
@@ -53,7 +53,7 @@ impl Services {
         let secret = crate::http::session::decode_token(link).ok_or(ActionError::InvitationGone)?;
         let (id, circle, user_id, temporary_key, sealed) = self
             .db
-            .recovery_by_token(&token_hash(&secret), now_ms())
+            .recovery_by_token(&token_hash(&secret), self.now_ms())
             .await?
             .ok_or(ActionError::InvitationGone)?;
         let person = self
@@ -87,7 +87,7 @@ impl Services {
             &temporary_key,
             &sealed,
         )?;
-        if !self.db.use_recovery(id, now_ms()).await? {
+        if !self.db.use_recovery(id, self.now_ms()).await? {
             return Err(ActionError::InvitationGone);
         }
         let member_key = SecretKey::generate();
@@ -113,7 +113,7 @@ impl Services {
                 Some(seal(&sealing, &info.circle_id, &member_key)),
             )
             .await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let new_password = new_password
             .as_ref()
             .map(|(hash, salt)| (hash.as_str(), salt.as_slice()));
@@ -135,12 +135,12 @@ impl Services {
             if membership.status != MemberStatus::Active {
                 continue;
             }
-            self.market
+            self.db
                 .notify(
-                    commons_market::store::NewNotification {
+                    crate::notifications::NewNotification {
                         user: user_id,
                         circle: membership.circle,
-                        kind: commons_market::store::NotificationKind::AccountRecovered,
+                        kind: crate::notifications::NotificationKind::AccountRecovered,
                         listing: None,
                         other_listing: None,
                         deal: None,

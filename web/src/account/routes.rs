@@ -386,11 +386,7 @@ pub async fn set_language(
         .map(|(code, _)| *code)
         .ok_or(AppError::BadRequest("error-language"))?;
     if let Some(user) = &v.user {
-        state
-            .services
-            .db
-            .update_profile(user.id, &user.display_name, &user.bio, Some(language))
-            .await?;
+        state.services.set_language(user, language).await?;
     }
     // Back to the page the form was on (same site only).
     let back = headers

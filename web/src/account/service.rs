@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use commons_ledger::amount::Decimals;
 use commons_ledger::entry::{Body, CircleSpec, Request};
 use commons_ledger::keys::SecretKey;
-use commons_ledger::store::{now_ms, CircleInfo};
+use commons_ledger::store::CircleInfo;
 
 use crate::custody::{
     hash_password, new_seal_salt, random_secret, seal, unseal, verify_password, CustodyError,
@@ -68,7 +68,7 @@ impl Services {
                 seal_salt: salt.to_vec(),
                 language: sign_up.language.clone(),
                 is_node_admin,
-                now_ms: now_ms(),
+                now_ms: self.now_ms(),
             },
             sealing,
         ))
@@ -247,7 +247,7 @@ impl Services {
     ) -> Result<NewSession, ActionError> {
         let token = random_secret();
         let hash = token_hash(&token);
-        let now = now_ms();
+        let now = self.now_ms();
         self.db
             .create_session(&hash, user_id, now, now + session_ttl_ms)
             .await?;
@@ -268,7 +268,7 @@ impl Services {
 
     /// Ends expired sessions and wipes their keys from memory.
     pub async fn purge_sessions(&self) -> Result<usize, ActionError> {
-        let gone = self.db.purge_sessions(now_ms()).await?;
+        let gone = self.db.purge_sessions(self.now_ms()).await?;
         for hash in &gone {
             self.keyring.remove(hash);
         }
@@ -493,7 +493,7 @@ impl Services {
             },
         );
         self.store.append(&info.slug, open, None).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         self.db
             .save_circle_settings(
                 info.row_id,
@@ -547,5 +547,107 @@ impl Services {
             .into_iter()
             .filter(|info| active.contains(&info.row_id))
             .collect())
+    }
+}
+
+/// Who is behind a request, the keys unlocked in memory, and what a person keeps in settings.
+impl Services {
+    /// The person behind a live session, moving its idle expiry forward by `idle_ms`.
+    pub(crate) async fn session_user(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Option<User>, ActionError> {
+        Ok(self
+            .db
+            .session_user(token_hash, now_ms, now_ms + idle_ms)
+            .await?)
+    }
+
+    /// The person and the grant behind a live API token.
+    pub(crate) async fn api_token_user(
+        &self,
+        token_hash: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<(User, crate::db::TokenGrant)>, ActionError> {
+        Ok(self.db.api_token_user(token_hash, now_ms).await?)
+    }
+
+    /// The key a session unlocked (none after a restart, until the person unlocks again).
+    pub(crate) fn sealing_key(&self, session: &[u8; 32]) -> Option<SealingKey> {
+        self.keyring.get(session)
+    }
+
+    /// Keeps the key a session unlocked, in memory only.
+    pub(crate) fn keep_sealing_key(&self, session: [u8; 32], sealing: SealingKey) {
+        self.keyring.insert(session, sealing);
+    }
+
+    /// Forgets the key of a session that has ended.
+    pub(crate) fn forget_sealing_key(&self, session: &[u8]) {
+        self.keyring.remove(session);
+    }
+
+    /// Whether the node's database answers.
+    pub(crate) async fn healthy(&self) -> Result<(), ActionError> {
+        self.db.user_count().await?;
+        Ok(())
+    }
+
+    /// The person's name, introduction and language (`None` keeps the language).
+    pub(crate) async fn update_profile(
+        &self,
+        user: &User,
+        display_name: &DisplayName,
+        bio: &str,
+        language: Option<&str>,
+    ) -> Result<(), ActionError> {
+        self.db
+            .update_profile(user.id, display_name.as_str(), bio, language)
+            .await?;
+        Ok(())
+    }
+
+    /// The language the person reads the pages in.
+    pub(crate) async fn set_language(
+        &self,
+        user: &User,
+        language: &str,
+    ) -> Result<(), ActionError> {
+        self.db
+            .update_profile(user.id, &user.display_name, &user.bio, Some(language))
+            .await?;
+        Ok(())
+    }
+
+    /// The person's API tokens, newest first.
+    pub(crate) async fn api_tokens_of(
+        &self,
+        user: &User,
+    ) -> Result<Vec<crate::db::TokenRow>, ActionError> {
+        Ok(self.db.api_tokens_of(user.id).await?)
+    }
+
+    /// Revokes one of the person's own API tokens; another person's token is not found.
+    pub(crate) async fn revoke_api_token(
+        &self,
+        user: &User,
+        token_hash: &[u8],
+    ) -> Result<(), ActionError> {
+        if self.db.delete_api_token(user.id, token_hash).await? {
+            Ok(())
+        } else {
+            Err(ActionError::NotFound)
+        }
+    }
+
+    /// The person's membership of a circle, if any.
+    pub(crate) async fn membership_of(
+        &self,
+        info: &CircleInfo,
+        user: &User,
+    ) -> Result<Option<crate::db::Membership>, ActionError> {
+        Ok(self.db.membership(info.row_id, user.id).await?)
     }
 }

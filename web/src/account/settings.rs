@@ -34,8 +34,7 @@ pub(super) async fn settings_markup(
     let circles = state.services.my_circles(user).await?;
     let tokens = state
         .services
-        .db
-        .api_tokens_of(user.id)
+        .api_tokens_of(user)
         .await?
         .into_iter()
         .map(|token| {
@@ -56,7 +55,7 @@ pub(super) async fn settings_markup(
         ..Default::default()
     };
     for info in circles {
-        if let Some(membership) = state.services.db.membership(info.row_id, user.id).await? {
+        if let Some(membership) = state.services.membership_of(&info, user).await? {
             view.keys.push((
                 info.slug.clone(),
                 info.name.clone(),
@@ -137,9 +136,7 @@ pub async fn revoke_token(
 ) -> PageResult {
     let user = user_of(&v)?;
     let hash = hex::decode(&id).map_err(|_| AppError::NotFound)?;
-    if !state.services.db.delete_api_token(user.id, &hash).await? {
-        return Err(AppError::NotFound);
-    }
+    state.services.revoke_api_token(user, &hash).await?;
     Ok(redirect_with_flash(
         "/settings",
         Flash::new("flash-token-revoked", &[]),
@@ -172,7 +169,7 @@ pub async fn register_own_key(
     {
         Ok(sealing) => {
             if let Some(session) = v.session {
-                state.services.keyring.insert(session, sealing);
+                state.services.keep_sealing_key(session, sealing);
             }
             state
                 .services
@@ -247,8 +244,7 @@ pub async fn settings_profile(
         (Ok(name), Ok(bio)) => {
             state
                 .services
-                .db
-                .update_profile(user.id, name.as_str(), &bio, language)
+                .update_profile(user, &name, &bio, language)
                 .await?;
             Ok(redirect_with_flash(
                 "/settings",

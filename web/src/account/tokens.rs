@@ -4,7 +4,7 @@
 
 use commons_ledger::entry::Body;
 use commons_ledger::keys::PublicKey;
-use commons_ledger::store::{now_ms, Appended, CircleInfo};
+use commons_ledger::store::{Appended, CircleInfo};
 
 use crate::custody::random_secret;
 use crate::db::{NewToken, TokenScope, User};
@@ -52,7 +52,7 @@ impl Services {
             ),
         };
         let token = random_secret();
-        let now = now_ms();
+        let now = self.now_ms();
         self.db
             .create_api_token(
                 &token_hash(&token),

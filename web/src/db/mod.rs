@@ -21,6 +21,7 @@ mod invitations;
 mod members;
 mod memberships;
 mod node;
+pub mod notifications;
 mod recoveries;
 mod sessions;
 mod tokens;
@@ -211,6 +212,21 @@ pub struct Invitation {
     pub revoked_at_ms: Option<i64>,
 }
 
+impl Invitation {
+    /// Where the invitation stands at `now_ms`: `used`, `revoked`, `expired` or `open`.
+    pub fn state_at(&self, now_ms: i64) -> &'static str {
+        if self.used_by.is_some() {
+            "used"
+        } else if self.revoked_at_ms.is_some() {
+            "revoked"
+        } else if self.expires_at_ms <= now_ms {
+            "expired"
+        } else {
+            "open"
+        }
+    }
+}
+
 /// What stewards edit about a circle beyond its signed settings.
 #[derive(Debug, Clone)]
 pub struct CircleSettings {
@@ -286,6 +302,9 @@ struct WebReads {
     names: ReadCache<(i64, Vec<PublicKey>), Vec<KeyName>>,
     people: ReadCache<(i64, Vec<i64>), Vec<Person>>,
     settings: ReadCache<i64, Option<CircleSettings>>,
+    /// Each member's notifications change on their own: the scope is the member's user id.
+    notices: Generations,
+    unread: ReadCache<i64, i64>,
 }
 
 fn key_of(bytes: Vec<u8>) -> DbResult<PublicKey> {
@@ -407,6 +426,8 @@ impl NodeDb {
                 names: ReadCache::new(CACHED_ANSWERS_MAX, |names| names.len() as u64),
                 people: ReadCache::new(CACHED_ANSWERS_MAX, |people| people.len() as u64),
                 settings: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+                notices: Generations::default(),
+                unread: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             }),
         }
     }

@@ -5,13 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::notifications::NotificationKind;
 use commons_governance::policy::agreements_hash;
 use commons_governance::store::{Proposal, Round};
 use commons_governance::tally::Outcome;
 use commons_ledger::entry::{Action, DOCUMENT_AGREEMENTS};
 use commons_ledger::keys::{Hash, PublicKey};
 use commons_ledger::store::CircleInfo;
-use commons_market::store::NotificationKind;
 
 use crate::db::MemberStatus;
 use crate::services::{ActionError, Services};
@@ -20,7 +20,7 @@ impl Services {
     /// Closes every round whose time is over, records its decision, enacts passed proposals
     /// in the ledger, and tells the electorate. Returns how many rounds closed.
     pub async fn close_due_votes(&self) -> Result<usize, ActionError> {
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         let mut closed = 0;
         let circles: HashMap<i64, CircleInfo> = self
             .store
@@ -69,7 +69,7 @@ impl Services {
         info: &CircleInfo,
         proposal: &Proposal,
     ) -> Result<bool, ActionError> {
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         let Some(result) = self.governance.close(proposal, proposal.round, now).await? else {
             return Ok(false);
         };
@@ -122,7 +122,7 @@ impl Services {
         if let Err(why) = history.check_policy(&round.definition, &round.policy, u64::MAX) {
             tracing::error!(%why, circle = %info.slug, proposal = proposal.number, "a passed proposal breaks the policy and is not enacted");
             self.governance
-                .set_enact_error(proposal.id, &why, self.store.now_ms())
+                .set_enact_error(proposal.id, &why, self.now_ms())
                 .await?;
             return Ok(());
         }
@@ -131,7 +131,7 @@ impl Services {
             Err(ActionError::Refused(refusal)) => {
                 tracing::warn!(%refusal, circle = %info.slug, proposal = proposal.number, "a passed proposal was refused by the ledger");
                 self.governance
-                    .set_enact_error(proposal.id, &refusal.to_string(), self.store.now_ms())
+                    .set_enact_error(proposal.id, &refusal.to_string(), self.now_ms())
                     .await?;
                 Ok(())
             }
@@ -161,7 +161,7 @@ impl Services {
             .store
             .enact(info, round.definition_hash, board_root, actions.clone())
             .await?;
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         let documents = &proposal.draft.documents;
         for action in &actions {
             match action {
@@ -237,7 +237,7 @@ impl Services {
 
     /// Reminds members who have not voted, once per round, as its close comes near.
     pub async fn remind_voters(&self) -> Result<usize, ActionError> {
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         let mut reminded = 0;
         for info in self.store.circles().await? {
             let policy = self.governance.policy(info.row_id).await?;
@@ -251,7 +251,7 @@ impl Services {
                     .ballots(&round.definition_hash)
                     .await?
                     .into_iter()
-                    .map(|b| b.ballot.voter)
+                    .map(|b| b.record.voter)
                     .collect();
                 let number = round.definition.proposal_id as i64;
                 for person in self.db.active_members(info.row_id).await? {

@@ -111,18 +111,13 @@ pub async fn edit_form(
     PagePath((_, number)): PagePath<(String, i64)>,
 ) -> PageResult {
     let view = state.services.proposal_view(&actor, number).await?;
-    if view.proposal.author != actor.user.id || !state.services.may_edit(&view.proposal).await? {
+    if !state.services.may_edit(&actor, &view.proposal).await? {
         return Err(AppError::NotFound);
     }
     let decimals = commons_ledger::amount::Decimals::new(u32::from(actor.circle.decimals))
         .map_err(|_| AppError::NotFound)?;
     let mut names = view.names.clone();
-    for person in state
-        .services
-        .db
-        .active_members(actor.circle.row_id)
-        .await?
-    {
+    for person in state.services.active_people(&actor).await? {
         names.insert(person.account_key, person.username);
     }
     let input = ProposalInput::from_proposal(&view.proposal, decimals, &names);
@@ -178,8 +173,8 @@ async fn proposal_markup(
 ) -> Result<maud::Markup, AppError> {
     let services = &state.services;
     let view = services.proposal_view(actor, number).await?;
-    let may_edit = services.may_edit(&view.proposal).await?;
-    let members = services.db.active_members(actor.circle.row_id).await?;
+    let may_edit = services.may_edit(actor, &view.proposal).await?;
+    let members = services.active_people(actor).await?;
     let members: Vec<_> = members
         .into_iter()
         .filter(|p| p.user_id != actor.user.id)
@@ -408,8 +403,7 @@ async fn delegation_markup(
     let current = services.my_delegate(actor, None).await?;
     let policy = services.governance_policy(actor).await?;
     let members: Vec<_> = services
-        .db
-        .active_members(actor.circle.row_id)
+        .active_people(actor)
         .await?
         .into_iter()
         .filter(|p| p.user_id != actor.user.id)

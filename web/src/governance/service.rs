@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::notifications::{NewNotification, NotificationKind};
 use commons_governance::ballot::{verify_receipt, SignedBallot};
 use commons_governance::policy::{
     after_pause, check_step, DefaultLimits, Policy, Proposers, Status, Step, StepError,
@@ -19,7 +20,6 @@ use commons_governance::tally::{recount, Outcome, Recount};
 use commons_ledger::entry::Action;
 use commons_ledger::keys::{Hash, PublicKey};
 use commons_ledger::store::CircleInfo;
-use commons_market::store::{NewNotification, NotificationKind};
 
 use crate::db::{MemberStatus, Person};
 use crate::governance::*;
@@ -246,12 +246,7 @@ impl Services {
         let draft = self.parse_proposal(actor, input).await?;
         Ok(self
             .governance
-            .create(
-                actor.circle.row_id,
-                actor.user.id,
-                &draft,
-                self.store.now_ms(),
-            )
+            .create(actor.circle.row_id, actor.user.id, &draft, self.now_ms())
             .await?)
     }
 
@@ -266,7 +261,7 @@ impl Services {
         if proposal.author != actor.user.id {
             return Err(ActionError::Forbidden);
         }
-        if !self.may_edit(&proposal).await? {
+        if !self.may_edit(actor, &proposal).await? {
             return Err(invalid("title", "proposal-error-status"));
         }
         let mut draft = self.parse_proposal(actor, input).await?;
@@ -278,7 +273,7 @@ impl Services {
         if draft == proposal.draft {
             return Ok(proposal);
         }
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         // In discussion, the store restarts the minimum discussion time with the edit.
         self.governance
             .update(proposal.id, proposal.status, &draft, now)
@@ -316,7 +311,7 @@ impl Services {
                 users.insert(person.user_id);
             }
         }
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         let mut users: Vec<i64> = users.into_iter().filter(|u| Some(*u) != except).collect();
         users.sort_unstable();
         for user in users {
@@ -326,9 +321,12 @@ impl Services {
         Ok(())
     }
 
-    /// Whether the author may still edit: before the vote, or a consent proposal blocked in
-    /// its last round.
-    pub async fn may_edit(&self, proposal: &Proposal) -> Result<bool, ActionError> {
+    /// Whether the actor may edit the proposal: only its author, before the vote, or when a
+    /// consent proposal was blocked in its last round.
+    pub async fn may_edit(&self, actor: &Actor, proposal: &Proposal) -> Result<bool, ActionError> {
+        if proposal.author != actor.user.id {
+            return Ok(false);
+        }
         Ok(match proposal.status {
             Status::Draft | Status::Discussion => true,
             Status::Closed => self.last_outcome(proposal).await? == Some(Outcome::Blocked),
@@ -380,7 +378,7 @@ impl Services {
     ) -> Result<Proposal, ActionError> {
         let proposal = self.proposal_of(actor, number).await?;
         let policy = self.governance_policy(actor).await?;
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         let outcome = self.last_outcome(&proposal).await?;
         let to = check_step(
             step,
@@ -494,7 +492,7 @@ impl Services {
         kind: NotificationKind,
         now: i64,
     ) -> Result<(), ActionError> {
-        self.market
+        self.db
             .notify(
                 NewNotification {
                     user,
@@ -528,13 +526,7 @@ impl Services {
         }
         Ok(self
             .governance
-            .add_comment(
-                proposal.id,
-                parent,
-                actor.user.id,
-                body,
-                self.store.now_ms(),
-            )
+            .add_comment(proposal.id, parent, actor.user.id, body, self.now_ms())
             .await?)
     }
 
@@ -556,7 +548,7 @@ impl Services {
         if reason.is_empty() || reason.chars().count() > PAUSE_REASON_CHARS_MAX {
             return Err(invalid("reason", "proposal-error-pause-reason"));
         }
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         if actor.is_steward {
             self.governance
                 .pause(&proposal, Some(actor.user.id), reason, now)
@@ -611,7 +603,7 @@ impl Services {
             return Err(invalid("proposal", "proposal-error-status"));
         };
         let policy = self.governance_policy(actor).await?;
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         match after_pause(paused_from, &policy) {
             Status::Voting => {
                 let round = self
@@ -644,7 +636,7 @@ impl Services {
     ) -> Result<ProposalView, ActionError> {
         // A page view changes nothing: votes close in the background job.
         let proposal = self.proposal_of(actor, number).await?;
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         let info = &actor.circle;
         let people = self.db.active_members(info.row_id).await?;
         let mut names: HashMap<PublicKey, String> = people

@@ -33,7 +33,7 @@ impl Services {
         number: i64,
     ) -> Result<(Round, i64), ActionError> {
         let proposal = self.proposal_of(actor, number).await?;
-        let now = self.store.now_ms();
+        let now = self.now_ms();
         match self.governance.round(proposal.id, proposal.round).await? {
             Some(round) if proposal.status == Status::Voting && round.is_open(now) => {
                 Ok((round, now))
@@ -70,7 +70,7 @@ impl Services {
             .ballots_of(&round.definition_hash, &actor.membership.account_key)
             .await?
             .first()
-            .map_or(i64::MIN, |b| b.ballot.cast_at_ms);
+            .map_or(i64::MIN, |b| b.record.cast_at_ms);
         let mut cast_at = now.max(latest.saturating_add(1));
         if cast_at > definition.closes_at_ms {
             return Err(invalid("ballot", "ballot-error-closed"));
@@ -78,7 +78,7 @@ impl Services {
         for _ in 0..3 {
             let ballot =
                 Ballot::new(definition, key.public_key(), cast_at, choice.clone()).sign(&key);
-            match self.governance.cast(&ballot, self.store.now_ms()).await {
+            match self.governance.cast(&ballot, self.now_ms()).await {
                 Err(GovernanceError::SameMoment) => cast_at += 1,
                 other => return Ok(other?),
             }
@@ -99,7 +99,7 @@ impl Services {
         let (round, now) = self.open_round_of(actor, number).await?;
         let signed = SignedBallot::from_parts(bytes, signature)
             .map_err(|_| invalid("ballot", "ballot-error-malformed"))?;
-        let ballot = &signed.ballot;
+        let ballot = &signed.record;
         if ballot.voter != actor.membership.account_key {
             return Err(invalid("ballot", "ballot-error-not-yours"));
         }
@@ -142,7 +142,7 @@ impl Services {
             .governance
             .delegations(info.row_id, number, i64::MAX)
             .await?;
-        let records: Vec<&Delegation> = records.iter().map(|r| &r.delegation).collect();
+        let records: Vec<&Delegation> = records.iter().map(|r| &r.record).collect();
         Ok(choices(&records, number as u64))
     }
 
@@ -216,7 +216,7 @@ impl Services {
             delegator: me,
             delegate,
             scope: proposal.map_or(Scope::Standing, |n| Scope::Proposal(n as u64)),
-            made_at_ms: self.store.now_ms(),
+            made_at_ms: self.now_ms(),
         }
         .sign(&signing);
         self.governance
@@ -238,7 +238,7 @@ impl Services {
         let me = actor.membership.account_key;
         let mine: Vec<&Delegation> = records
             .iter()
-            .map(|r| &r.delegation)
+            .map(|r| &r.record)
             .filter(|d| d.delegator == me)
             .collect();
         let chosen = choices(&mine, proposal.unwrap_or(0) as u64);

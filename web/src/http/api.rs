@@ -270,10 +270,10 @@ impl From<ActionError> for ApiError {
                 };
                 api_error(StatusCode::UNPROCESSABLE_ENTITY, code, refusal.to_string())
             }
-            ActionError::Invalid { field, message_id } => api_error(
+            ActionError::Invalid { .. } | ActionError::Fields(_) => api_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
-                format!("{field}: {message_id}"),
+                error.to_string(),
             ),
             ActionError::NotFound => api_error(StatusCode::NOT_FOUND, "not_found", "Not found."),
             ActionError::Forbidden => {

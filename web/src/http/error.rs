@@ -71,6 +71,11 @@ impl From<ActionError> for AppError {
             ActionError::Busy | ActionError::TooManyAttempts => AppError::TooManyRequests,
             ActionError::InvitationGone => AppError::BadRequest("error-invitation-gone"),
             ActionError::Invalid { message_id, .. } => AppError::BadRequest(message_id),
+            ActionError::Fields(problems) => AppError::BadRequest(
+                problems
+                    .first()
+                    .map_or("error-bad-form", |problem| problem.message_id),
+            ),
             ActionError::Refused(refusal) => AppError::Refused(refusal),
             // Every other error a person can cause or fix says what to do.
             ActionError::Locked => AppError::BadRequest("unlock-relogin"),

@@ -124,6 +124,15 @@ pub(crate) fn form_errors(
     Ok(match error {
         ActionError::Refused(refusal) => FormErrors::one(amount_field, refusal_text(v, &refusal)),
         ActionError::Invalid { field, message_id } => FormErrors::one(field, tr.t(message_id)),
+        ActionError::Fields(problems) => FormErrors(
+            problems
+                .into_iter()
+                .map(|problem| crate::views::FieldError {
+                    field: problem.field,
+                    message: tr.t(problem.message_id),
+                })
+                .collect(),
+        ),
         ActionError::Locked => FormErrors::one("unlock_password", tr.t("error-locked")),
         ActionError::WrongPassword => {
             FormErrors::one("unlock_password", tr.t("error-password-wrong"))
@@ -152,7 +161,7 @@ pub(crate) async fn unlock_if_given(
     let (Some(user), Some(session)) = (&v.user, v.session) else {
         return Ok(());
     };
-    if state.services.keyring.get(&session).is_some() {
+    if state.services.sealing_key(&session).is_some() {
         return Ok(());
     }
     state
@@ -163,11 +172,11 @@ pub(crate) async fn unlock_if_given(
 
 pub(crate) fn is_locked(state: &AppState, v: &Visitor) -> bool {
     v.session
-        .is_none_or(|session| state.services.keyring.get(&session).is_none())
+        .is_none_or(|session| state.services.sealing_key(&session).is_none())
 }
 
 pub async fn healthz(State(state): AppState_) -> Response {
-    match state.services.db.user_count().await {
+    match state.services.healthy().await {
         Ok(_) => (StatusCode::OK, "ok").into_response(),
         Err(error) => {
             tracing::error!(%error, "health check failed");

@@ -18,7 +18,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use commons_ledger::store::now_ms;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -252,7 +251,7 @@ pub async fn visitor_layer(
     next: Next,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
-    let now = now_ms();
+    let now = state.services.now_ms();
     let secure = state.config.cookies_secure;
 
     // Who is it?
@@ -278,7 +277,6 @@ pub async fn visitor_layer(
         let found = match decode_token(&token) {
             Some(token) => match state
                 .services
-                .db
                 .api_token_user(&token_hash(&token), now)
                 .await
             {
@@ -313,15 +311,14 @@ pub async fn visitor_layer(
         let hash = token_hash(&token);
         match state
             .services
-            .db
-            .session_user(&hash, now, now + state.config.session_idle_ms)
+            .session_user(&hash, now, state.config.session_idle_ms)
             .await
         {
             Ok(Some(found)) => {
                 user = Some(found);
                 session = Some(hash);
             }
-            Ok(None) => state.services.keyring.remove(&hash),
+            Ok(None) => state.services.forget_sealing_key(&hash),
             Err(error) => {
                 tracing::error!(%error, "reading a session failed");
                 return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -429,7 +426,7 @@ pub async fn visitor_layer(
         // A login a circle's stewards recovered learns nothing of the other circles, not even
         // how many notifications wait there.
         Some(user) if token_grant.is_none() && !user.recovery_restricted => {
-            match state.services.market.unread_count(user.id).await {
+            match state.services.unread_count(user).await {
                 Ok(count) => count,
                 Err(error) => {
                     tracing::warn!(%error, "reading the unread count failed");

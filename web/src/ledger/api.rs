@@ -19,10 +19,10 @@ use commons_ledger::store::{StoredEntry, LIST_ENTRIES_MAX};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::MemberStatus;
 use crate::http::api::{api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, SlugPath};
 use crate::http::extract::ApiActor;
 use crate::http::session::Visitor;
+use crate::ledger::form::TransferCommand;
 use crate::services::IdempotencyKey;
 use crate::AppState;
 
@@ -30,7 +30,7 @@ use crate::AppState;
 pub const API_PAGE_ENTRIES_MAX: i64 = 500;
 
 pub(super) fn entries_json(state: &AppState, entries: &[StoredEntry]) -> Vec<EntryJson> {
-    let valid = state.services.verified.check(entries);
+    let valid = state.services.signatures_ok(entries);
     entries
         .iter()
         .zip(valid)
@@ -69,7 +69,7 @@ pub struct EntryJson {
 
 impl EntryJson {
     fn new(stored: &StoredEntry, signature_valid: bool) -> EntryJson {
-        let request = &stored.entry.signed.request;
+        let request = &stored.entry.signed.record;
         let money = match &request.body {
             Body::Transfer {
                 payer,
@@ -241,16 +241,13 @@ pub async fn members(
     State(state): State<Arc<AppState>>,
     ApiActor(actor): ApiActor,
 ) -> ApiResult<MembersJson> {
-    let cards = state
+    let cards: Vec<_> = state
         .services
-        .db
-        .members(
-            actor.circle.row_id,
-            MemberStatus::Active,
-            None,
-            crate::db::MEMBERS_PAGE_MAX,
-        )
-        .await?;
+        .directory(&actor, "")
+        .await?
+        .into_iter()
+        .map(|found| found.card)
+        .collect();
     Ok(Json(MembersJson {
         members: cards
             .iter()
@@ -336,16 +333,21 @@ pub async fn entries(
     ApiActor(actor): ApiActor,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<EntriesJson> {
-    let store = &state.services.store;
-    let head = store.latest_tree_head(&actor.circle).await?;
     let limit = page_limit(query.limit)? as u64;
-    let before = non_negative("before", query.before)?
-        .unwrap_or(head.tree_size)
-        .min(head.tree_size);
-    let page = store.entries_before(&actor.circle, before, limit).await?;
-    let from = before.saturating_sub(limit);
+    let before = non_negative("before", query.before)?;
+    let slice = state
+        .services
+        .ledger_slice(&actor.circle, before, limit)
+        .await?;
+    let head = slice.head;
+    let from = slice.before.saturating_sub(limit);
     Ok(Json(EntriesJson {
-        entries: entries_json(&state, &page),
+        entries: slice
+            .entries
+            .iter()
+            .zip(slice.signatures_ok)
+            .map(|(stored, ok)| EntryJson::new(stored, ok))
+            .collect(),
         next_before: (from > 0).then_some(from),
         tree_head: TreeHeadJson {
             tree_size: head.tree_size,
@@ -374,17 +376,12 @@ pub async fn statement(
     ApiActor(actor): ApiActor,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<StatementJson> {
-    let keys = state
-        .services
-        .db
-        .member_keys(actor.circle.row_id, actor.user.id)
-        .await?;
+    let keys = state.services.my_keys(&actor).await?;
     let limit = page_limit(query.limit)?;
     let before = non_negative("before", query.before)?;
     let page = state
         .services
-        .store
-        .account_entries(&actor.circle, &keys, false, before, limit)
+        .my_entries(&actor, &keys, before, limit)
         .await?;
     Ok(Json(StatementJson {
         entries: entries_json(&state, &page),
@@ -409,15 +406,10 @@ pub async fn requests(
     State(state): State<Arc<AppState>>,
     ApiActor(actor): ApiActor,
 ) -> ApiResult<RequestsJson> {
-    let keys = state
-        .services
-        .db
-        .member_keys(actor.circle.row_id, actor.user.id)
-        .await?;
+    let keys = state.services.my_keys(&actor).await?;
     let open = state
         .services
-        .store
-        .open_requests(&actor.circle, &keys, LIST_ENTRIES_MAX)
+        .my_open_requests(&actor, &keys, LIST_ENTRIES_MAX)
         .await?;
     Ok(Json(RequestsJson {
         requests: entries_json(&state, &open),
@@ -486,11 +478,9 @@ pub async fn pay(
     ApiJson(body): ApiJson<PaymentBody>,
 ) -> ApiResult<AppendedJson> {
     let attempt = idempotency_key(&headers)?;
-    let done = state
-        .services
-        .pay(&actor, &body.member, &body.amount, &body.memo, &attempt)
-        .await?;
-    Ok(Json(done.into()))
+    let command = TransferCommand::parse(&actor.circle, &body.member, &body.amount, &body.memo)?;
+    let done = state.services.pay(&actor, &command, &attempt).await?;
+    Ok(Json(done.appended.into()))
 }
 
 /// The `Idempotency-Key` header every call that moves money must carry: a retry with the same
@@ -520,11 +510,12 @@ pub async fn request_payment(
     ApiJson(body): ApiJson<PaymentBody>,
 ) -> ApiResult<AppendedJson> {
     let attempt = idempotency_key(&headers)?;
+    let command = TransferCommand::parse(&actor.circle, &body.member, &body.amount, &body.memo)?;
     let done = state
         .services
-        .request_payment(&actor, &body.member, &body.amount, &body.memo, &attempt)
+        .request_payment(&actor, &command, &attempt)
         .await?;
-    Ok(Json(done.into()))
+    Ok(Json(done.appended.into()))
 }
 
 /// How to answer a payment request.

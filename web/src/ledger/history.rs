@@ -181,11 +181,10 @@ pub async fn ledger(
         row_id: info.row_id,
         before: query.before,
         language: v.tr.lang().to_owned(),
-        names_generation: state.services.db.generation(),
+        names_generation: state.services.names_generation(),
     };
     let body = state
         .services
-        .store
         .remembered(&state.views.ledger, info.row_id, key, || {
             ledger_body(&state, &v.tr, info, query.before)
         })
@@ -203,30 +202,19 @@ pub(super) async fn ledger_body(
     info: &CircleInfo,
     before: Option<u64>,
 ) -> Result<Arc<str>, AppError> {
-    let store = &state.services.store;
-    let head = store.latest_tree_head(info).await?;
-    let before = before.unwrap_or(head.tree_size).min(head.tree_size);
-    let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
-    let entries = store
-        .entries_before(info, before, LEDGER_PAGE_ENTRIES)
+    let slice = state
+        .services
+        .ledger_slice(info, before, LEDGER_PAGE_ENTRIES)
         .await?;
-    let genesis = store.entry(info, 0).await?;
-    let node_key = match &genesis.entry.signed.request.body {
-        Body::Genesis { node_key, .. } => *node_key,
-        _ => {
-            return Err(AppError::Internal(
-                "the first entry is not a genesis".into(),
-            ))
-        }
-    };
-    let names = names(state, info, &parties(&entries)).await?;
+    let (head, before, entries) = (&slice.head, slice.before, &slice.entries);
+    let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
+    let names = state.services.key_names(info, &parties(entries)).await?;
     let unit = unit_of(info);
-    let valid = state.services.verified.check(&entries);
     let rows = entries
         .iter()
-        .zip(valid)
+        .zip(slice.signatures_ok.iter().copied())
         .map(|(stored, signature_ok)| {
-            let request = &stored.entry.signed.request;
+            let request = &stored.entry.signed.record;
             let (summary, amount_minor) =
                 summary(tr, &request.body, &request.author, &names, &unit);
             LedgerRow {
@@ -246,7 +234,7 @@ pub(super) async fn ledger_body(
         rows,
         tree_size: head.tree_size,
         root_hex: head.root.to_hex(),
-        head_signature_ok: state.services.verified.check_head(&head, &node_key),
+        head_signature_ok: slice.head_signature_ok,
         head_time_ms: head.timestamp_ms,
         older: (from > 0).then_some(from),
         newer: (before < head.tree_size).then(|| {
@@ -266,17 +254,12 @@ pub async fn statement(
     PageQuery(query): PageQuery<BeforeQuery>,
 ) -> PageResult {
     let info = &actor.circle;
-    let keys = state
-        .services
-        .db
-        .member_keys(info.row_id, actor.user.id)
-        .await?;
+    let keys = state.services.my_keys(&actor).await?;
     let entries = state
         .services
-        .store
-        .account_entries(info, &keys, false, query.before, STATEMENT_PAGE_ENTRIES)
+        .my_entries(&actor, &keys, query.before, STATEMENT_PAGE_ENTRIES)
         .await?;
-    let names = names(&state, info, &parties(&entries)).await?;
+    let names = state.services.key_names(info, &parties(&entries)).await?;
     let older = (entries.len() as i64 == STATEMENT_PAGE_ENTRIES)
         .then(|| entries.last().map(|stored| stored.entry.seq))
         .flatten();
@@ -292,34 +275,12 @@ pub async fn statement(
 
 pub async fn statement_csv(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let info = &actor.circle;
-    let keys = state
+    let keys = state.services.my_keys(&actor).await?;
+    let entries = state
         .services
-        .db
-        .member_keys(info.row_id, actor.user.id)
+        .my_statement(&actor, &keys, STATEMENT_CSV_ENTRIES_MAX)
         .await?;
-    let mut entries = Vec::new();
-    let mut before = None;
-    loop {
-        let page = state
-            .services
-            .store
-            .account_entries(
-                info,
-                &keys,
-                false,
-                before,
-                commons_ledger::store::LIST_ENTRIES_MAX,
-            )
-            .await?;
-        let done = (page.len() as i64) < commons_ledger::store::LIST_ENTRIES_MAX;
-        before = page.last().map(|stored| stored.entry.seq);
-        entries.extend(page);
-        if done || entries.len() >= STATEMENT_CSV_ENTRIES_MAX {
-            break;
-        }
-    }
-    entries.reverse();
-    let names = names(&state, info, &parties(&entries)).await?;
+    let names = state.services.key_names(info, &parties(&entries)).await?;
     let rows = activity_rows(&entries, &keys, &names);
     let unit = unit_of(info);
     let tr = &v.tr;

@@ -1,7 +1,9 @@
 //! A circle's money: its home, payments and requests, the ledger, statements, members.
 
 pub mod api;
+pub mod form;
 pub mod history;
+pub mod read;
 pub mod routes;
 pub mod service;
 pub mod signed;

@@ -10,16 +10,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use commons_ledger::entry::{Action, Body};
 use commons_ledger::keys::PublicKey;
-use commons_ledger::store::{CircleInfo, StoredEntry};
+use commons_ledger::store::StoredEntry;
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::db::MemberStatus;
 use crate::http::error::AppError;
 use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
+use crate::ledger::form::TransferCommand;
 use crate::ledger::views::{ActivityRow, HomeView, MemberRow, PayForm, RequestRow};
-use crate::services::{parse_amount, ActionError, Actor, IdempotencyKey};
+use crate::services::{ActionError, Actor, IdempotencyKey};
 use crate::views::{self, FormErrors};
 use crate::AppState;
 
@@ -34,24 +34,6 @@ pub const RECENT_ENTRIES: i64 = 8;
 /// Most lines in a downloaded statement.
 pub const STATEMENT_CSV_ENTRIES_MAX: usize = 100_000;
 
-/// Names of the members behind ledger keys (keys nobody on this node holds show shortened).
-pub(super) async fn names(
-    state: &AppState,
-    info: &CircleInfo,
-    keys: &[PublicKey],
-) -> Result<HashMap<PublicKey, String>, AppError> {
-    let mut unique: Vec<PublicKey> = keys.to_vec();
-    unique.sort();
-    unique.dedup();
-    let mut map: HashMap<PublicKey, String> = HashMap::new();
-    for chunk in unique.chunks(500) {
-        for (key, _, name) in state.services.db.names_for_keys(info.row_id, chunk).await? {
-            map.insert(key, name);
-        }
-    }
-    Ok(map)
-}
-
 pub(super) fn name_of(map: &HashMap<PublicKey, String>, key: &PublicKey) -> String {
     map.get(key).cloned().unwrap_or_else(|| key.short())
 }
@@ -64,7 +46,7 @@ pub(super) fn activity_rows(
     entries
         .iter()
         .filter_map(|stored| {
-            let body = &stored.entry.signed.request.body;
+            let body = &stored.entry.signed.record.body;
             let Body::Transfer {
                 payer,
                 payee,
@@ -92,19 +74,19 @@ pub(super) fn activity_rows(
 pub(super) fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
     entries
         .iter()
-        .flat_map(|stored| match &stored.entry.signed.request.body {
+        .flat_map(|stored| match &stored.entry.signed.record.body {
             Body::Transfer { payer, payee, .. } | Body::RequestPayment { payer, payee, .. } => {
                 vec![*payer, *payee]
             }
             Body::OpenAccount { account, .. }
             | Body::SetLimits { account, .. }
-            | Body::CloseAccount { account } => vec![*account, stored.entry.signed.request.author],
+            | Body::CloseAccount { account } => vec![*account, stored.entry.signed.record.author],
             Body::RotateKey { old, new } => vec![*old, *new],
             Body::AddSteward { key } | Body::RemoveSteward { key } => {
-                vec![*key, stored.entry.signed.request.author]
+                vec![*key, stored.entry.signed.record.author]
             }
             Body::Genesis { stewards, .. } => stewards.clone(),
-            Body::CloseRequest { .. } => vec![stored.entry.signed.request.author],
+            Body::CloseRequest { .. } => vec![stored.entry.signed.record.author],
             Body::Enact { actions, .. } => actions
                 .iter()
                 .filter_map(|action| match action {
@@ -123,15 +105,14 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
     let services = &state.services;
     let info = &actor.circle;
     let account = &actor.account;
-    let keys = services.db.member_keys(info.row_id, actor.user.id).await?;
+    let keys = services.my_keys(&actor).await?;
     let recent = services
-        .store
-        .account_entries(info, &keys, false, None, RECENT_ENTRIES)
+        .my_entries(&actor, &keys, None, RECENT_ENTRIES)
         .await?;
-    let open = services.store.open_requests(info, &keys, 100).await?;
+    let open = services.my_open_requests(&actor, &keys, 100).await?;
     let mut all_keys = parties(&recent);
     all_keys.extend(parties(&open));
-    let names = names(&state, info, &all_keys).await?;
+    let names = services.key_names(info, &all_keys).await?;
     let mut to_pay = Vec::new();
     let mut awaiting = Vec::new();
     for stored in &open {
@@ -140,7 +121,7 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
             payee,
             amount_minor,
             ..
-        } = &stored.entry.signed.request.body
+        } = &stored.entry.signed.record.body
         {
             let i_pay = keys.contains(payer);
             let row = RequestRow {
@@ -173,43 +154,6 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
     )))
 }
 
-/// Other active members for the pay and request forms, as (username, display name): those
-/// whose name matches `find`, at most [`crate::db::MEMBERS_PAGE_MAX`], and the member already
-/// chosen. The flag says whether more members match than are listed.
-pub(super) async fn member_choices(
-    state: &AppState,
-    actor: &Actor,
-    find: &str,
-    chosen: &str,
-) -> Result<(Vec<(String, String)>, bool), AppError> {
-    let db = &state.services.db;
-    let find = find.trim();
-    let cards = db
-        .members(
-            actor.circle.row_id,
-            MemberStatus::Active,
-            (!find.is_empty()).then_some(find),
-            crate::db::MEMBERS_PAGE_MAX,
-        )
-        .await?;
-    let more = cards.len() as i64 >= crate::db::MEMBERS_PAGE_MAX;
-    let mut choices: Vec<(String, String)> = cards
-        .into_iter()
-        .filter(|card| card.user_id != actor.user.id)
-        .map(|card| (card.username, card.display_name))
-        .collect();
-    if !chosen.is_empty() && !choices.iter().any(|(username, _)| username == chosen) {
-        if let Some(card) = db
-            .member_by_username(actor.circle.row_id, chosen)
-            .await?
-            .filter(|card| card.status == MemberStatus::Active && card.user_id != actor.user.id)
-        {
-            choices.insert(0, (card.username, card.display_name));
-        }
-    }
-    Ok((choices, more))
-}
-
 pub(super) fn can_spend(actor: &Actor) -> i64 {
     actor.account.balance_minor - actor.account.floor_minor
 }
@@ -232,7 +176,10 @@ pub(super) async fn pay_form_page(
     errors: &FormErrors,
     find: &str,
 ) -> Result<Markup, AppError> {
-    let (members, more) = member_choices(state, actor, find, &form.member).await?;
+    let (members, more) = state
+        .services
+        .member_choices(actor, find, &form.member)
+        .await?;
     let spend = can_spend(actor);
     Ok(crate::ledger::views::pay_page(
         v,
@@ -305,54 +252,37 @@ pub(super) async fn pay_or_request(
             message: v.tr.t("error-form-stale"),
         });
     }
-    if form.member.trim().is_empty() {
-        errors.0.push(views::FieldError {
-            field: "member",
-            message: v.tr.t("error-member-required"),
-        });
-    }
-    if form.amount.trim().is_empty() {
-        errors.0.push(views::FieldError {
-            field: "amount",
-            message: v.tr.t("error-amount-required"),
-        });
-    } else if let Err(error) = parse_amount(&actor.circle, &form.amount) {
-        errors.0.extend(form_errors(&v, error, "amount")?.0);
-    }
+    let command =
+        match TransferCommand::parse(&actor.circle, &form.member, &form.amount, &form.memo) {
+            Ok(command) => Some(command),
+            Err(error) => {
+                errors.0.extend(form_errors(&v, error, "amount")?.0);
+                None
+            }
+        };
     if errors.is_empty() {
         if let Err(error) = unlock_if_given(&state, &v, &form.unlock_password).await {
             errors = form_errors(&v, error, "amount")?;
         }
     }
-    if let (true, Ok(attempt)) = (errors.is_empty(), &attempt) {
+    if let (true, Ok(attempt), Some(command)) = (errors.is_empty(), &attempt, &command) {
         let result = if requesting {
             state
                 .services
-                .request_payment(&actor, &form.member, &form.amount, &form.memo, attempt)
+                .request_payment(&actor, command, attempt)
                 .await
         } else {
-            state
-                .services
-                .pay(&actor, &form.member, &form.amount, &form.memo, attempt)
-                .await
+            state.services.pay(&actor, command, attempt).await
         };
         match result {
-            Ok(_) => {
-                let name = state
-                    .services
-                    .db
-                    .member_by_username(actor.circle.row_id, &form.member.trim().to_lowercase())
-                    .await?
-                    .map(|card| card.display_name)
-                    .unwrap_or_default();
-                let amount = parse_amount(&actor.circle, &form.amount)
-                    .map(|minor| unit_of(&actor.circle).money(minor))
-                    .unwrap_or_default();
+            Ok(done) => {
+                let amount = unit_of(&actor.circle).money(command.amount_minor);
                 let id = if requesting {
                     "flash-requested"
                 } else {
                     "flash-paid"
                 };
+                let name = done.other.display_name;
                 return Ok(redirect_with_flash(
                     &format!("/c/{slug}"),
                     Flash::new(id, &[("amount", &amount), ("name", &name)]),
@@ -468,25 +398,17 @@ pub async fn members(
     actor: Actor,
     PageQuery(query): PageQuery<SearchQuery>,
 ) -> PageResult {
-    let stewards = state.services.store.stewards(&actor.circle).await?;
     let search = query.q.trim();
-    let cards = state
+    let rows: Vec<MemberRow> = state
         .services
-        .db
-        .members(
-            actor.circle.row_id,
-            MemberStatus::Active,
-            (!search.is_empty()).then_some(search),
-            crate::db::MEMBERS_PAGE_MAX,
-        )
-        .await?;
-    let rows: Vec<MemberRow> = cards
+        .directory(&actor, search)
+        .await?
         .into_iter()
-        .map(|card| MemberRow {
-            is_steward: stewards.contains(&card.account_key),
-            username: card.username,
-            display_name: card.display_name,
-            bio: card.bio,
+        .map(|found| MemberRow {
+            is_steward: found.is_steward,
+            username: found.card.username,
+            display_name: found.card.display_name,
+            bio: found.card.bio,
         })
         .collect();
     Ok(page(crate::ledger::views::members_page(
@@ -503,17 +425,11 @@ pub async fn member(
     actor: Actor,
     PagePath((_, username)): PagePath<(String, String)>,
 ) -> PageResult {
-    let card = state
-        .services
-        .db
-        .member_by_username(actor.circle.row_id, &username)
-        .await?
-        .filter(|card| card.status == MemberStatus::Active)
-        .ok_or(AppError::NotFound)?;
-    let stewards = state.services.store.stewards(&actor.circle).await?;
+    let found = state.services.active_member(&actor, &username).await?;
+    let card = found.card;
     let is_me = card.user_id == actor.user.id;
     let row = MemberRow {
-        is_steward: stewards.contains(&card.account_key),
+        is_steward: found.is_steward,
         username: card.username.clone(),
         display_name: card.display_name.clone(),
         bio: card.bio.clone(),

@@ -3,47 +3,47 @@
 
 #![allow(clippy::result_large_err)]
 
-use commons_ledger::entry::{Body, Cause, MEMO_BYTES_MAX};
+use commons_ledger::entry::{Body, Cause};
 use commons_ledger::keys::PublicKey;
 use commons_ledger::store::{Appended, CircleInfo, StoredEntry};
 
+use crate::db::MemberCard;
+use crate::ledger::form::TransferCommand;
 use crate::services::*;
 
-impl Services {
-    pub(crate) fn memo(text: &str) -> Result<Option<String>, ActionError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        if text.len() > MEMO_BYTES_MAX {
-            return Err(invalid("memo", "error-memo-long"));
-        }
-        Ok(Some(text.to_owned()))
-    }
+/// A payment or a payment request the ledger recorded, and the other member.
+#[derive(Debug)]
+pub struct Transferred {
+    pub appended: Appended,
+    pub other: MemberCard,
+}
 
+impl Services {
     // ----- payments -----
     /// Pays another member of the circle, signed with the payer's key. The same idempotency
     /// key always answers the first payment and never pays twice.
     pub async fn pay(
         &self,
         actor: &Actor,
-        payee: &str,
-        amount: &str,
-        memo: &str,
+        command: &TransferCommand,
         attempt: &IdempotencyKey,
-    ) -> Result<Appended, ActionError> {
-        let payee = self.other_member(actor, payee, "member").await?;
-        let amount_minor = parse_amount(&actor.circle, amount)?;
-        let memo = Self::memo(memo)?;
+    ) -> Result<Transferred, ActionError> {
+        let payee = self.other_member(actor, &command.member, "member").await?;
         let nonce = attempt.nonce(actor, "pay");
-        self.append_once(actor, nonce, memo, |memo_hash| Body::Transfer {
-            payer: actor.membership.account_key,
-            payee: payee.account_key,
-            amount_minor,
-            memo_hash,
-            cause: Cause::Direct,
+        let memo = command.memo.as_ref().map(|memo| memo.as_str().to_owned());
+        let appended = self
+            .append_once(actor, nonce, memo, |memo_hash| Body::Transfer {
+                payer: actor.membership.account_key,
+                payee: payee.account_key,
+                amount_minor: command.amount_minor,
+                memo_hash,
+                cause: Cause::Direct,
+            })
+            .await?;
+        Ok(Transferred {
+            appended,
+            other: payee,
         })
-        .await
     }
 
     /// Asks another member to pay the actor; nothing moves until they accept. The same
@@ -51,22 +51,24 @@ impl Services {
     pub async fn request_payment(
         &self,
         actor: &Actor,
-        payer: &str,
-        amount: &str,
-        memo: &str,
+        command: &TransferCommand,
         attempt: &IdempotencyKey,
-    ) -> Result<Appended, ActionError> {
-        let payer = self.other_member(actor, payer, "member").await?;
-        let amount_minor = parse_amount(&actor.circle, amount)?;
-        let memo = Self::memo(memo)?;
+    ) -> Result<Transferred, ActionError> {
+        let payer = self.other_member(actor, &command.member, "member").await?;
         let nonce = attempt.nonce(actor, "request");
-        self.append_once(actor, nonce, memo, |memo_hash| Body::RequestPayment {
-            payer: payer.account_key,
-            payee: actor.membership.account_key,
-            amount_minor,
-            memo_hash,
+        let memo = command.memo.as_ref().map(|memo| memo.as_str().to_owned());
+        let appended = self
+            .append_once(actor, nonce, memo, |memo_hash| Body::RequestPayment {
+                payer: payer.account_key,
+                payee: actor.membership.account_key,
+                amount_minor: command.amount_minor,
+                memo_hash,
+            })
+            .await?;
+        Ok(Transferred {
+            appended,
+            other: payer,
         })
-        .await
     }
 
     /// An open payment request of the circle by its entry number, if the actor is part of it.
@@ -96,7 +98,7 @@ impl Services {
             payee,
             amount_minor,
             ..
-        } = stored.entry.signed.request.body
+        } = stored.entry.signed.record.body
         else {
             return Err(ActionError::NotFound);
         };

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use commons_ledger::entry::{Body, SignedRequest};
 use commons_ledger::export::Memo;
-use commons_ledger::keys::{decode_hex, Hash, Signature};
+use commons_ledger::keys::{decode_hex, Signature};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -62,14 +62,14 @@ pub(super) fn signed_of(
     let signature =
         Signature(decode_hex::<64>(&body.signature).map_err(|_| bad("signature (128 hex)"))?);
     let signed = SignedRequest::from_parts(bytes, signature).map_err(|_| bad("request"))?;
-    if signed.request.circle_id != actor.circle.circle_id {
+    if signed.record.circle_id != actor.circle.circle_id {
         return Err(api_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "wrong_circle",
             "This request is signed for another circle.",
         ));
     }
-    if signed.request.author != actor.membership.account_key {
+    if signed.record.author != actor.membership.account_key {
         return Err(api_error(
             StatusCode::FORBIDDEN,
             "not_your_key",
@@ -93,7 +93,7 @@ pub(super) async fn rotation_allowed(
     actor: &Actor,
     signed: &SignedRequest,
 ) -> Result<(), ApiError> {
-    if let Body::RotateKey { new, .. } = &signed.request.body {
+    if let Body::RotateKey { new, .. } = &signed.record.body {
         state
             .services
             .check_rotation_target(&actor.circle, new)
@@ -114,15 +114,12 @@ pub async fn submit_signed(
 ) -> ApiResult<AppendedJson> {
     let (signed, memo) = signed_of(&actor, body)?;
     rotation_allowed(&state, &actor, &signed).await?;
-    let rotates = matches!(signed.request.body, Body::RotateKey { .. });
     let result = state
         .services
-        .store
-        .append(&actor.circle.slug, signed, memo)
-        .await?;
-    if rotates {
-        state.services.reconcile_member(&actor).await?;
-    }
+        .append_own_signed(&actor, vec![(signed, memo)])
+        .await?
+        .pop()
+        .ok_or(ActionError::Busy)??;
     Ok(Json(result.into()))
 }
 
@@ -189,18 +186,11 @@ pub async fn submit_signed_batch(
             Err(error) => malformed.push(Some(error)),
         }
     }
-    let rotates = valid
-        .iter()
-        .any(|(signed, _)| matches!(signed.request.body, Body::RotateKey { .. }));
     let mut appended = state
         .services
-        .store
-        .append_many(&actor.circle.slug, valid)
+        .append_own_signed(&actor, valid)
         .await?
         .into_iter();
-    if rotates {
-        state.services.reconcile_member(&actor).await?;
-    }
     let results: Vec<BatchResultJson> = malformed
         .into_iter()
         .map(|refused| {
@@ -241,10 +231,11 @@ pub async fn proof(
     ApiPath(SeqPath { slug: _, seq }): ApiPath<SeqPath>,
     ApiQuery(query): ApiQuery<ProofQuery>,
 ) -> ApiResult<ProofJson> {
-    let store = &state.services.store;
-    let head = store.latest_tree_head(&actor.circle).await?;
-    let tree_size = non_negative("tree_size", query.tree_size)?.unwrap_or(head.tree_size);
-    let path: Vec<Hash> = store.inclusion_proof(&actor.circle, seq, tree_size).await?;
+    let tree_size = non_negative("tree_size", query.tree_size)?;
+    let (tree_size, path) = state
+        .services
+        .inclusion_proof(&actor.circle, seq, tree_size)
+        .await?;
     Ok(Json(ProofJson {
         seq,
         tree_size,

@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use commons_ledger::store::now_ms;
 use commons_market::index::{Filters, Search, PAGE_LIMIT_MAX};
 use commons_market::listing::{Kind, Side};
 use commons_market::text::Language;
@@ -111,21 +110,9 @@ pub async fn listings(
         },
         offset: query.offset,
         limit,
-        now_ms: now_ms(),
+        now_ms: state.services.now_ms(),
     };
-    let page = state
-        .services
-        .market
-        .search(actor.circle.row_id, &search)
-        .await
-        .map_err(crate::services::ActionError::from)?;
-    let ids: Vec<i64> = page.hits.iter().map(|h| h.id).collect();
-    let listings = state
-        .services
-        .market
-        .listings(actor.circle.row_id, &ids)
-        .await
-        .map_err(crate::services::ActionError::from)?;
+    let (page, listings) = state.services.search_listing_rows(&actor, &search).await?;
     let decimals = actor.circle.decimals;
     Ok(Json(ListingsJson {
         total: page.total,
@@ -343,12 +330,7 @@ pub async fn deals(
     State(state): State<Arc<AppState>>,
     ApiActor(actor): ApiActor,
 ) -> ApiResult<DealsJson> {
-    let deals = state
-        .services
-        .market
-        .deals_of(actor.circle.row_id, actor.user.id)
-        .await
-        .map_err(crate::services::ActionError::from)?;
+    let deals = state.services.deals_of(&actor).await?;
     Ok(Json(DealsJson {
         deals: deals.iter().map(|d| DealJson::new(d, None)).collect(),
     }))

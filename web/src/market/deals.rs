@@ -4,13 +4,11 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::notifications::{NewNotification, NotificationKind};
 use commons_ledger::entry::{Body, Cause, Request};
 use commons_ledger::keys::{Hash, Nonce};
-use commons_ledger::store::now_ms;
 use commons_market::deal::{self};
-use commons_market::store::{
-    Listing, MarketError, Message, NewNotification, NotificationKind, StoredDeal, Thanks,
-};
+use commons_market::store::{Listing, MarketError, Message, StoredDeal, Thanks};
 
 use crate::db::Person;
 use crate::services::{invalid, parse_amount, ActionError, Actor, Services};
@@ -46,12 +44,12 @@ impl Services {
         message: &str,
     ) -> Result<StoredDeal, ActionError> {
         let listing = self.listing(actor, listing_id).await?;
-        if !listing.is_live(now_ms()) {
+        if !listing.is_live(self.now_ms()) {
             return Err(invalid("deal", "deal-error-listing-closed"));
         }
         let (stored, new) = self
             .market
-            .open_deal(actor.circle.row_id, &listing, actor.user.id, now_ms())
+            .open_deal(actor.circle.row_id, &listing, actor.user.id, self.now_ms())
             .await?;
         let message = message.trim();
         if !message.is_empty() {
@@ -69,7 +67,7 @@ impl Services {
         stored: &StoredDeal,
         kind: NotificationKind,
     ) -> Result<(), ActionError> {
-        self.market
+        self.db
             .notify(
                 NewNotification {
                     user: stored.deal.other_party(actor.user.id),
@@ -80,7 +78,7 @@ impl Services {
                     deal: Some(stored.deal.id),
                     proposal: None,
                 },
-                now_ms(),
+                self.now_ms(),
             )
             .await?;
         Ok(())
@@ -99,7 +97,7 @@ impl Services {
             return Err(invalid("message", "deal-error-message-empty"));
         }
         self.market
-            .add_message(stored, actor.user.id, &text, now_ms())
+            .add_message(stored, actor.user.id, &text, self.now_ms())
             .await?;
         self.notify_deal(actor, stored, NotificationKind::DealMessage)
             .await
@@ -192,7 +190,10 @@ impl Services {
         let after = stored
             .deal
             .propose(actor.user.id, description, amount_minor)?;
-        let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
+        let saved = self
+            .market
+            .save_deal(&stored, &after, self.now_ms())
+            .await?;
         self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
             .await?;
         Ok(saved)
@@ -211,7 +212,10 @@ impl Services {
             return Err(MarketError::Conflict.into());
         }
         let after = stored.deal.agree(actor.user.id)?;
-        let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
+        let saved = self
+            .market
+            .save_deal(&stored, &after, self.now_ms())
+            .await?;
         self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
             .await?;
         Ok(saved)
@@ -220,7 +224,10 @@ impl Services {
     pub async fn cancel_deal(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
         let stored = self.deal_for(actor, id).await?;
         let after = stored.deal.cancel(actor.user.id)?;
-        let saved = self.market.save_deal(&stored, &after, now_ms()).await?;
+        let saved = self
+            .market
+            .save_deal(&stored, &after, self.now_ms())
+            .await?;
         self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
             .await?;
         Ok(saved)
@@ -275,7 +282,7 @@ impl Services {
         let mut base = stored;
         let mut attempts = 0;
         let saved = loop {
-            match self.market.save_deal(&base, &after, now_ms()).await {
+            match self.market.save_deal(&base, &after, self.now_ms()).await {
                 Ok(saved) => break saved,
                 Err(MarketError::Conflict) if attempts < 5 => {
                     attempts += 1;
@@ -301,7 +308,7 @@ impl Services {
     pub async fn thank(&self, actor: &Actor, id: i64, text: &str) -> Result<(), ActionError> {
         let stored = self.deal_for(actor, id).await?;
         self.market
-            .thank(&stored, actor.user.id, text, now_ms())
+            .thank(&stored, actor.user.id, text, self.now_ms())
             .await?;
         self.notify_deal(actor, &stored, NotificationKind::Thanks)
             .await

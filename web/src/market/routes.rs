@@ -7,7 +7,6 @@ use axum::extract::{Multipart, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use commons_ledger::store::now_ms;
 use commons_market::event::Answer;
 use commons_market::index::{Filters, Search};
 use commons_market::listing::{Kind, Side, Status};
@@ -70,7 +69,7 @@ pub async fn browse(
         },
         offset: (page_number - 1) * LISTINGS_PER_PAGE,
         limit: LISTINGS_PER_PAGE,
-        now_ms: now_ms(),
+        now_ms: state.services.now_ms(),
     };
     let (found, cards) = state.services.search_listings(&actor, &search).await?;
     let tree = state.services.category_tree(actor.circle.row_id).await?;
@@ -85,7 +84,7 @@ pub async fn browse(
             tree: &tree,
             unit: &unit,
             per_page: LISTINGS_PER_PAGE,
-            now_ms: now_ms(),
+            now_ms: state.services.now_ms(),
         },
     )))
 }
@@ -263,15 +262,14 @@ async fn listing_markup(
     let services = &state.services;
     let listing = services.listing(actor, id).await?;
     let is_owner = listing.owner == actor.user.id;
-    let photos = services.market.photos(id).await?;
+    let photos = services.listing_photos(&listing).await?;
     let matches = if is_owner {
         services.matches_for(actor, id, MATCHES_SHOWN).await?
     } else {
         Vec::new()
     };
     let my_deal = services
-        .market
-        .deals_of(actor.circle.row_id, actor.user.id)
+        .deals_of(actor)
         .await?
         .into_iter()
         .find(|d| d.deal.listing_id == id && !d.deal.status.is_closed())
@@ -307,9 +305,11 @@ async fn listing_markup(
             matches: &matches,
             rsvps: &rsvps,
             my_place,
-            now_ms: now_ms(),
+            now_ms: state.services.now_ms(),
             upload_token: match (is_owner, v.session) {
-                (true, Some(session)) => Some(state.upload_tokens.issue(&session, now_ms())),
+                (true, Some(session)) => {
+                    Some(state.upload_tokens.issue(&session, state.services.now_ms()))
+                }
                 _ => None,
             },
         },
@@ -408,7 +408,7 @@ pub async fn events(State(state): AppState_, v: Visitor, actor: Actor) -> PageRe
         &events,
         &tree,
         &unit_of(&actor.circle),
-        now_ms(),
+        state.services.now_ms(),
     )))
 }
 
@@ -433,7 +433,7 @@ pub async fn mine(State(state): AppState_, v: Visitor, actor: Actor) -> PageResu
         &listings,
         &tree,
         &unit_of(&actor.circle),
-        now_ms(),
+        state.services.now_ms(),
     )))
 }
 
@@ -522,13 +522,7 @@ pub async fn photo_file(
         "full.jpg" => false,
         _ => return Err(AppError::NotFound),
     };
-    let bytes = state
-        .services
-        .market
-        .photo_bytes(actor.circle.row_id, id, photo, thumb)
-        .await
-        .map_err(ActionError::from)?
-        .ok_or(AppError::NotFound)?;
+    let bytes = state.services.photo_bytes(&actor, id, photo, thumb).await?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));

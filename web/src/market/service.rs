@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use commons_ledger::store::now_ms;
+use crate::notifications::{NewNotification, NotificationKind};
 use commons_market::category::{Tree, TreeError};
 use commons_market::cycles::{self, Bounds, Found};
 use commons_market::deal::DealError;
@@ -13,7 +13,7 @@ use commons_market::index::{Page, Search};
 use commons_market::listing::{ListingDraft, ListingForm, Status};
 use commons_market::matching::{self, Match, Standing};
 use commons_market::photo;
-use commons_market::store::{Listing, MarketError, NewNotification, NotificationKind, PhotoInfo};
+use commons_market::store::{Listing, MarketError, PhotoInfo, StoredDeal};
 use commons_market::text::Language;
 
 use crate::db::Person;
@@ -167,7 +167,7 @@ impl Services {
             Err(error) => return Ok(Err(error)),
         };
         self.market
-            .set_category_text(actor.circle.row_id, &tree.to_text(), now_ms())
+            .set_category_text(actor.circle.row_id, &tree.to_text(), self.now_ms())
             .await?;
         Ok(Ok(()))
     }
@@ -244,7 +244,7 @@ impl Services {
     ) -> Result<Listing, ActionError> {
         let listing = self
             .market
-            .create_listing(actor.circle.row_id, actor.user.id, draft, now_ms())
+            .create_listing(actor.circle.row_id, actor.user.id, draft, self.now_ms())
             .await?;
         self.notify_matches(actor, &listing).await?;
         Ok(listing)
@@ -260,7 +260,7 @@ impl Services {
     ) -> Result<Listing, ActionError> {
         let (listing, promoted) = self
             .market
-            .update_listing(actor.circle.row_id, id, actor.user.id, draft, now_ms())
+            .update_listing(actor.circle.row_id, id, actor.user.id, draft, self.now_ms())
             .await?;
         self.tell_promoted(actor, id, &promoted).await?;
         Ok(listing)
@@ -283,7 +283,7 @@ impl Services {
                 actor.user.id,
                 status,
                 renew,
-                now_ms(),
+                self.now_ms(),
             )
             .await?)
     }
@@ -296,10 +296,10 @@ impl Services {
         let found = self
             .matches_for(actor, listing.id, NOTIFY_MATCHES_MAX)
             .await?;
-        let now = now_ms();
+        let now = self.now_ms();
         for (found, other) in found.iter().filter(|(m, _)| m.score >= NOTIFY_SCORE_MIN) {
             let circle = actor.circle.row_id;
-            self.market
+            self.db
                 .notify(
                     NewNotification {
                         user: other.owner,
@@ -313,7 +313,7 @@ impl Services {
                     now,
                 )
                 .await?;
-            self.market
+            self.db
                 .notify(
                     NewNotification {
                         user: actor.user.id,
@@ -381,11 +381,51 @@ impl Services {
         actor: &Actor,
         search: &Search,
     ) -> Result<(Page, Vec<ListingCard>), ActionError> {
+        let (page, listings) = self.search_listing_rows(actor, search).await?;
+        let cards = self.cards(actor, listings).await?;
+        Ok((page, cards))
+    }
+
+    /// A page of the circle's listings that match, without their authors and photos.
+    pub(crate) async fn search_listing_rows(
+        &self,
+        actor: &Actor,
+        search: &Search,
+    ) -> Result<(Page, Vec<Listing>), ActionError> {
         let page = self.market.search(actor.circle.row_id, search).await?;
         let ids: Vec<i64> = page.hits.iter().map(|h| h.id).collect();
         let listings = self.market.listings(actor.circle.row_id, &ids).await?;
-        let cards = self.cards(actor, listings).await?;
-        Ok((page, cards))
+        Ok((page, listings))
+    }
+
+    /// The photos of a listing (found through [`Services::listing`], which checks the circle).
+    pub(crate) async fn listing_photos(
+        &self,
+        listing: &Listing,
+    ) -> Result<Vec<PhotoInfo>, ActionError> {
+        Ok(self.market.photos(listing.id).await?)
+    }
+
+    /// The deals the actor takes part in, in their circle.
+    pub(crate) async fn deals_of(&self, actor: &Actor) -> Result<Vec<StoredDeal>, ActionError> {
+        Ok(self
+            .market
+            .deals_of(actor.circle.row_id, actor.user.id)
+            .await?)
+    }
+
+    /// A photo's JPEG bytes (the thumbnail or the full size), if it belongs to the circle.
+    pub(crate) async fn photo_bytes(
+        &self,
+        actor: &Actor,
+        listing: i64,
+        photo: i64,
+        thumb: bool,
+    ) -> Result<Vec<u8>, ActionError> {
+        self.market
+            .photo_bytes(actor.circle.row_id, listing, photo, thumb)
+            .await?
+            .ok_or(ActionError::NotFound)
     }
 
     /// Where the members who would earn stand (balance and floor), for the balance boost.
@@ -422,7 +462,7 @@ impl Services {
         limit: usize,
     ) -> Result<Vec<(Match, Listing)>, ActionError> {
         let circle = actor.circle.row_id;
-        let now = now_ms();
+        let now = self.now_ms();
         let contenders = self
             .market
             .with_index(circle, |index| matching::contenders(index, id, now, limit))
@@ -450,7 +490,7 @@ impl Services {
         &self,
         actor: &Actor,
     ) -> Result<Vec<(Listing, Vec<(Match, Listing)>)>, ActionError> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mine = self
             .market
             .listings_of(actor.circle.row_id, actor.user.id)
@@ -468,7 +508,7 @@ impl Services {
         &self,
         actor: &Actor,
     ) -> Result<(Vec<Vec<CycleStep>>, bool), ActionError> {
-        let now = now_ms();
+        let now = self.now_ms();
         let me = actor.user.id;
         let found: Found<i64, (i64, i64)> = self
             .market
@@ -531,7 +571,7 @@ impl Services {
         actor: &Actor,
         owner: i64,
     ) -> Result<Vec<Listing>, ActionError> {
-        let now = now_ms();
+        let now = self.now_ms();
         Ok(self
             .market
             .listings_of(actor.circle.row_id, owner)
@@ -550,12 +590,18 @@ impl Services {
         answer: Answer,
     ) -> Result<Option<event::Place>, ActionError> {
         let listing = self.listing(actor, id).await?;
-        if !listing.is_live(now_ms()) {
+        if !listing.is_live(self.now_ms()) {
             return Err(invalid("answer", "event-error-closed"));
         }
         let outcome = self
             .market
-            .respond(actor.circle.row_id, id, actor.user.id, answer, now_ms())
+            .respond(
+                actor.circle.row_id,
+                id,
+                actor.user.id,
+                answer,
+                self.now_ms(),
+            )
             .await?;
         self.tell_promoted(actor, id, &outcome.promoted).await?;
         Ok(outcome.place)
@@ -569,7 +615,7 @@ impl Services {
         promoted: &[i64],
     ) -> Result<(), ActionError> {
         for member in promoted.iter().filter(|m| **m != actor.user.id) {
-            self.market
+            self.db
                 .notify(
                     NewNotification {
                         user: *member,
@@ -580,7 +626,7 @@ impl Services {
                         deal: None,
                         proposal: None,
                     },
-                    now_ms(),
+                    self.now_ms(),
                 )
                 .await?;
         }
@@ -607,7 +653,7 @@ impl Services {
 
     /// Upcoming events of the circle, soonest first.
     pub async fn events(&self, actor: &Actor) -> Result<Vec<ListingCard>, ActionError> {
-        let from = LocalTime::from_ms(now_ms());
+        let from = LocalTime::from_ms(self.now_ms());
         let listings = self
             .market
             .events(actor.circle.row_id, from, EVENTS_MAX)
@@ -621,7 +667,7 @@ impl Services {
     /// Upcoming events for the circle's calendar file: open ones, and closed ones (which the
     /// file marks cancelled, so subscribers' calendars drop them).
     pub async fn calendar_events(&self, actor: &Actor) -> Result<Vec<Listing>, ActionError> {
-        let from = LocalTime::from_ms(now_ms());
+        let from = LocalTime::from_ms(self.now_ms());
         Ok(self
             .market
             .events(actor.circle.row_id, from, EVENTS_MAX)
@@ -693,7 +739,7 @@ impl Services {
                 actor.user.id,
                 &alt,
                 &processed,
-                now_ms(),
+                self.now_ms(),
             )
             .await?)
     }
@@ -712,12 +758,12 @@ impl Services {
 
     /// Reminds authors whose listings expire within a week (each reminder once).
     pub async fn remind_expiring(&self) -> Result<usize, ActionError> {
-        let now = now_ms();
+        let now = self.now_ms();
         let before =
             now + commons_market::listing::RENEWAL_REMINDER_DAYS * commons_market::listing::DAY_MS;
         let expiring = self.market.take_expiring(before, now).await?;
         for listing in &expiring {
-            self.market
+            self.db
                 .notify(
                     NewNotification {
                         user: listing.owner,

@@ -9,7 +9,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use commons_ledger::store::now_ms;
 use maud::Markup;
 use serde::Deserialize;
 
@@ -75,7 +74,7 @@ fn existing_member(
     let (Some(user), Some(session)) = (&v.user, v.session) else {
         return Ok(None);
     };
-    match state.services.keyring.get(&session) {
+    match state.services.sealing_key(&session) {
         Some(sealing) => Ok(Some((user.clone(), sealing))),
         // Restarted since login: log in again to unlock.
         None => Err(AppError::LoginRequired),
@@ -182,7 +181,7 @@ pub async fn ask_form(
     v: Visitor,
     PagePath(slug): PagePath<String>,
 ) -> PageResult {
-    let info = state.services.store.circle(&slug).await?;
+    let info = state.services.circle(&slug).await?;
     let settings = state.services.settings(&info).await?;
     if !settings.open_to_requests {
         return Err(AppError::NotFound);
@@ -206,7 +205,7 @@ pub async fn ask_submit(
     PagePath(slug): PagePath<String>,
     PageForm(form): PageForm<JoinForm>,
 ) -> PageResult {
-    let info = state.services.store.circle(&slug).await?;
+    let info = state.services.circle(&slug).await?;
     let settings = state.services.settings(&info).await?;
     if !settings.open_to_requests {
         return Err(AppError::NotFound);
@@ -259,11 +258,10 @@ pub async fn pending(
     PagePath(slug): PagePath<String>,
 ) -> PageResult {
     let user = user_of(&v)?;
-    let info = state.services.store.circle(&slug).await?;
+    let info = state.services.circle(&slug).await?;
     let membership = state
         .services
-        .db
-        .membership(info.row_id, user.id)
+        .membership_of(&info, user)
         .await?
         .ok_or(AppError::NotFound)?;
     if membership.status == MemberStatus::Active {
@@ -281,28 +279,13 @@ async fn invitations_page(
 ) -> Result<Markup, AppError> {
     let settings = state.services.settings(&actor.circle).await?;
     let may_invite = actor.is_steward || settings.members_may_invite;
-    let list = state
-        .services
-        .db
-        .invitations(
-            actor.circle.row_id,
-            (!actor.is_steward).then_some(actor.user.id),
-        )
-        .await?;
-    let now = now_ms();
+    let list = state.services.invitations_seen_by(actor).await?;
+    let now = state.services.now_ms();
     let rows: Vec<InvitationRow> = list
         .into_iter()
         .map(|invitation| InvitationRow {
             id: invitation.id,
-            state: if invitation.used_by.is_some() {
-                "used"
-            } else if invitation.revoked_at_ms.is_some() {
-                "revoked"
-            } else if invitation.expires_at_ms <= now {
-                "expired"
-            } else {
-                "open"
-            },
+            state: invitation.state_at(now),
             note: invitation.note,
             created_by: invitation.created_by_name,
             created_at_ms: invitation.created_at_ms,

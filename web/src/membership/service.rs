@@ -6,7 +6,7 @@
 use commons_ledger::entry::{Body, Request};
 use commons_ledger::keys::SecretKey;
 use commons_ledger::state::Refusal;
-use commons_ledger::store::{now_ms, CircleInfo};
+use commons_ledger::store::CircleInfo;
 
 use crate::custody::{random_secret, seal, unseal, SealingKey};
 use crate::db::{MemberStatus, Membership, NewMembership, User};
@@ -79,7 +79,7 @@ impl Services {
                 .undo_stale_admission(
                     info.row_id,
                     membership.user_id,
-                    now_ms() - ADMISSION_STALE_MS,
+                    self.now_ms() - ADMISSION_STALE_MS,
                 )
                 .await?),
             _ => Ok(false),
@@ -97,7 +97,7 @@ impl Services {
             return Err(ActionError::Forbidden);
         }
         let secret = random_secret();
-        let now = now_ms();
+        let now = self.now_ms();
         let account = if actor.is_steward {
             let temporary = SecretKey::generate();
             let (floor_minor, ceiling_minor) = self.store.default_limits(&actor.circle).await?;
@@ -148,7 +148,7 @@ impl Services {
             .ok_or(ActionError::InvitationGone)?;
         if invitation.used_by.is_some()
             || invitation.revoked_at_ms.is_some()
-            || invitation.expires_at_ms <= now_ms()
+            || invitation.expires_at_ms <= self.now_ms()
         {
             return Err(ActionError::InvitationGone);
         }
@@ -199,7 +199,11 @@ impl Services {
             (None, None) => return Err(ActionError::Forbidden),
         };
         // Claim the link: two people racing for one link cannot both use it.
-        if !self.db.claim_invitation(invitation.id, now_ms()).await? {
+        if !self
+            .db
+            .claim_invitation(invitation.id, self.now_ms())
+            .await?
+        {
             return Err(ActionError::InvitationGone);
         }
         let member_key = SecretKey::generate();
@@ -265,7 +269,7 @@ impl Services {
                 invitation: Some(invitation.id),
                 request_message: String::new(),
                 agreements_version,
-                now_ms: now_ms(),
+                now_ms: self.now_ms(),
             })
             .await?;
         if let Some((temporary_key, _)) = steward_link {
@@ -322,7 +326,7 @@ impl Services {
                 invitation: None,
                 request_message: message,
                 agreements_version,
-                now_ms: now_ms(),
+                now_ms: self.now_ms(),
             })
             .await?;
         Ok((user, sealing, info))
@@ -348,7 +352,7 @@ impl Services {
                 user_id,
                 MemberStatus::Admitting,
                 actor.user.id,
-                now_ms(),
+                self.now_ms(),
             )
             .await?
         {
@@ -407,7 +411,7 @@ impl Services {
                     *user_id,
                     MemberStatus::Declined,
                     actor.user.id,
-                    now_ms(),
+                    self.now_ms(),
                 )
                 .await?
             {
@@ -464,13 +468,27 @@ impl Services {
                 user_id,
                 MemberStatus::Declined,
                 actor.user.id,
-                now_ms(),
+                self.now_ms(),
             )
             .await?
         {
             return Err(ActionError::NotFound);
         }
         Ok(())
+    }
+
+    /// The circle's invitations a steward sees (all) or a member sees (their own), newest first.
+    pub(crate) async fn invitations_seen_by(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<crate::db::Invitation>, ActionError> {
+        Ok(self
+            .db
+            .invitations(
+                actor.circle.row_id,
+                (!actor.is_steward).then_some(actor.user.id),
+            )
+            .await?)
     }
 
     /// Revokes an unused invitation; a steward's link also closes the account it opened.
@@ -506,7 +524,7 @@ impl Services {
         }
         if !self
             .db
-            .revoke_invitation(actor.circle.row_id, id, now_ms())
+            .revoke_invitation(actor.circle.row_id, id, self.now_ms())
             .await?
         {
             return Err(ActionError::InvitationGone);

@@ -1,6 +1,7 @@
 //! A member's notifications (of deals, matches, events, proposals, recoveries): the page, the
 //! unread count, and which kinds they want.
 
+pub mod kind;
 pub mod routes;
 pub mod service;
 pub mod views;
@@ -12,6 +13,7 @@ use axum::Router;
 
 use crate::AppState;
 
+pub use kind::*;
 pub use service::*;
 
 /// The feature's pages and API calls.

@@ -3,25 +3,18 @@
 #![allow(clippy::result_large_err)]
 
 use axum::extract::State;
-use commons_ledger::store::now_ms;
 
 use crate::http::extract::PageForm;
 use crate::http::page::{page, user_of, AppState_, PageResult};
 use crate::http::session::Visitor;
 use crate::notifications::wanted_kinds;
-use crate::services::ActionError;
 
 use crate::http::page::*;
 
 pub async fn notifications(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
     let cards = state.services.notification_cards(user).await?;
-    let muted = state
-        .services
-        .market
-        .mutes(user.id)
-        .await
-        .map_err(ActionError::from)?;
+    let muted = state.services.muted_kinds(user).await?;
     Ok(page(crate::notifications::views::notifications_page(
         &v, &cards, &muted,
     )))
@@ -29,12 +22,7 @@ pub async fn notifications(State(state): AppState_, v: Visitor) -> PageResult {
 
 pub async fn notifications_read(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
-    state
-        .services
-        .market
-        .mark_read(user.id, now_ms())
-        .await
-        .map_err(ActionError::from)?;
+    state.services.mark_all_read(user).await?;
     Ok(flash_to(
         &state,
         "/notifications",
@@ -56,10 +44,8 @@ pub async fn notification_settings(
         .collect();
     state
         .services
-        .market
-        .set_wanted(user.id, &wanted_kinds(&kinds))
-        .await
-        .map_err(ActionError::from)?;
+        .set_wanted_kinds(user, &wanted_kinds(&kinds))
+        .await?;
     Ok(flash_to(
         &state,
         "/notifications",

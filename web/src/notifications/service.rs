@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use commons_market::store::{Notification, NotificationKind};
+use crate::notifications::{Notification, NotificationKind};
 
 use crate::services::{ActionError, Services};
 
@@ -28,7 +28,35 @@ pub fn wanted_kinds(values: &[String]) -> Vec<NotificationKind> {
 }
 
 impl Services {
-    // ----- notifications -----
+    /// How many of the person's notifications are unread.
+    pub(crate) async fn unread_count(&self, person: &crate::db::User) -> Result<i64, ActionError> {
+        Ok(self.db.unread_count(person.id).await?)
+    }
+
+    /// The kinds of notification the person has turned off.
+    pub(crate) async fn muted_kinds(
+        &self,
+        person: &crate::db::User,
+    ) -> Result<Vec<NotificationKind>, ActionError> {
+        Ok(self.db.mutes(person.id).await?)
+    }
+
+    /// Marks every notification of the person read, now.
+    pub(crate) async fn mark_all_read(&self, person: &crate::db::User) -> Result<(), ActionError> {
+        self.db.mark_read(person.id, self.now_ms()).await?;
+        Ok(())
+    }
+
+    /// Keeps only `wanted` among the kinds the person is notified of.
+    pub(crate) async fn set_wanted_kinds(
+        &self,
+        person: &crate::db::User,
+        wanted: &[NotificationKind],
+    ) -> Result<(), ActionError> {
+        self.db.set_wanted(person.id, wanted).await?;
+        Ok(())
+    }
+
     /// A person's notifications in the circles they are still an active member of.
     pub async fn notification_cards(
         &self,
@@ -36,8 +64,8 @@ impl Services {
     ) -> Result<Vec<NotificationCard>, ActionError> {
         let user = person.id;
         let notes = self
-            .market
-            .notifications(user, commons_market::store::LIST_ROWS_MAX)
+            .db
+            .notifications(user, crate::db::notifications::NOTIFICATIONS_LISTED_MAX)
             .await?;
         let circles: HashMap<i64, commons_ledger::store::CircleInfo> = self
             .store

@@ -1,6 +1,6 @@
 //! The notifications page.
 
-use commons_market::store::NotificationKind;
+use crate::notifications::NotificationKind;
 use maud::{html, Markup};
 
 use crate::http::session::Visitor;

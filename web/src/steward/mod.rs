@@ -1,5 +1,6 @@
 //! What a circle's stewards do: accounts and limits, admission, settings, audit, recovery.
 
+pub mod form;
 pub mod routes;
 pub mod service;
 pub mod views;

@@ -3,23 +3,20 @@
 
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use commons_ledger::keys::PublicKey;
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::db::MemberStatus;
 use crate::http::error::AppError;
 use crate::http::extract::Steward;
 use crate::http::extract::{PageForm, PagePath};
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::services::{ActionError, Actor};
-use crate::steward::views::{AccountLine, LimitsForm, PendingRow, SettingsForm};
+use crate::steward::form::{member_named, LimitsCommand};
+use crate::steward::views::{LimitsForm, SettingsForm};
 use crate::views::{self, FormErrors};
 use crate::AppState;
 
@@ -33,48 +30,7 @@ async fn steward_page(
     errors: &FormErrors,
     recovery_link: Option<String>,
 ) -> Result<Markup, AppError> {
-    let db = &state.services.db;
-    let pending: Vec<PendingRow> = db
-        .members(
-            actor.circle.row_id,
-            MemberStatus::Pending,
-            None,
-            crate::db::MEMBERS_PAGE_MAX,
-        )
-        .await?
-        .into_iter()
-        .map(|card| PendingRow {
-            user_id: card.user_id,
-            display_name: card.display_name,
-            username: card.username,
-            message: card.request_message,
-            vouched_by: card.vouched_by_name,
-            asked_at_ms: card.created_at_ms,
-        })
-        .collect();
-    let cards = db
-        .members(
-            actor.circle.row_id,
-            MemberStatus::Active,
-            None,
-            crate::db::MEMBERS_PAGE_MAX,
-        )
-        .await?;
-    let accounts = state.services.store.accounts(&actor.circle).await?;
-    let by_key: HashMap<PublicKey, _> = accounts.iter().map(|row| (row.key, row)).collect();
-    let lines: Vec<AccountLine> = cards
-        .into_iter()
-        .filter_map(|card| {
-            let account = by_key.get(&card.account_key)?;
-            Some(AccountLine {
-                username: card.username,
-                display_name: card.display_name,
-                balance_minor: account.balance_minor,
-                floor_minor: account.floor_minor,
-                ceiling_minor: account.ceiling_minor,
-            })
-        })
-        .collect();
+    let (pending, lines) = state.services.waiting_and_accounts(actor).await?;
     let look_alikes = state.services.look_alikes(actor).await?;
     Ok(crate::steward::views::steward_page(
         v,
@@ -112,11 +68,16 @@ pub async fn steward_limits(
     PageForm(form): PageForm<LimitsForm>,
 ) -> PageResult {
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
-        Ok(()) => state
-            .services
-            .set_limits(&actor, &form.member, &form.floor, &form.ceiling)
-            .await
-            .map(|_| ()),
+        Ok(()) => {
+            match LimitsCommand::parse(&actor.circle, &form.member, &form.floor, &form.ceiling) {
+                Ok(command) => state
+                    .services
+                    .set_limits(&actor, &command)
+                    .await
+                    .map(|_| ()),
+                Err(error) => Err(error),
+            }
+        }
         Err(error) => Err(error),
     };
     match result {
@@ -289,7 +250,10 @@ pub async fn steward_recovery(
     PageForm(form): PageForm<RecoveryForm>,
 ) -> PageResult {
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
-        Ok(()) => state.services.start_recovery(&actor, &form.member).await,
+        Ok(()) => match member_named(&form.member) {
+            Ok(member) => state.services.start_recovery(&actor, &member).await,
+            Err(problem) => Err(problem.into()),
+        },
         Err(error) => Err(error),
     };
     match result {

@@ -2,18 +2,76 @@
 
 #![allow(clippy::result_large_err)]
 
-use commons_ledger::amount::Decimals;
 use commons_ledger::entry::Body;
 use commons_ledger::keys::SecretKey;
-use commons_ledger::store::{now_ms, Appended};
+use commons_ledger::store::Appended;
 
 use crate::custody::{random_secret, seal, SealingKey};
-use crate::db::CircleSettings;
-use crate::names::bounded_text;
+use std::collections::HashMap;
+
+use commons_ledger::keys::PublicKey;
+
+use crate::db::{CircleSettings, MemberStatus};
+use crate::names::{bounded_text, Username};
+use crate::steward::form::LimitsCommand;
+use crate::steward::views::{AccountLine, PendingRow};
 
 use crate::services::*;
 
 impl Services {
+    /// The people waiting to join, and every active member's account with its limits, for the
+    /// stewards' page (stewards only).
+    pub(crate) async fn waiting_and_accounts(
+        &self,
+        actor: &Actor,
+    ) -> Result<(Vec<PendingRow>, Vec<AccountLine>), ActionError> {
+        require_steward(actor)?;
+        let pending: Vec<PendingRow> = self
+            .db
+            .members(
+                actor.circle.row_id,
+                MemberStatus::Pending,
+                None,
+                crate::db::MEMBERS_PAGE_MAX,
+            )
+            .await?
+            .into_iter()
+            .map(|card| PendingRow {
+                user_id: card.user_id,
+                display_name: card.display_name,
+                username: card.username,
+                message: card.request_message,
+                vouched_by: card.vouched_by_name,
+                asked_at_ms: card.created_at_ms,
+            })
+            .collect();
+        let cards = self
+            .db
+            .members(
+                actor.circle.row_id,
+                MemberStatus::Active,
+                None,
+                crate::db::MEMBERS_PAGE_MAX,
+            )
+            .await?;
+        let accounts = self.store.accounts(&actor.circle).await?;
+        let by_key: HashMap<PublicKey, _> = accounts.iter().map(|row| (row.key, row)).collect();
+        let lines: Vec<AccountLine> = cards
+            .into_iter()
+            .filter_map(|card| {
+                let account = by_key.get(&card.account_key)?;
+                Some(AccountLine {
+                    username: card.username,
+                    display_name: card.display_name,
+                    balance_minor: account.balance_minor,
+                    floor_minor: account.floor_minor,
+                    ceiling_minor: account.ceiling_minor,
+                })
+            })
+            .collect();
+        Ok((pending, lines))
+    }
+
     /// The circle's last audit from the stewards' page, if any (stewards only).
     pub fn last_audit(&self, actor: &Actor) -> Result<Option<AuditRun>, ActionError> {
         require_steward(actor)?;
@@ -29,7 +87,7 @@ impl Services {
     /// than [`AUDIT_INTERVAL_MS`] is the answer instead of a new run.
     pub async fn run_audit(&self, actor: &Actor) -> Result<AuditResult, ActionError> {
         require_steward(actor)?;
-        let now = now_ms();
+        let now = self.now_ms();
         {
             let mut audits = self.audits.lock().map_err(|_| ActionError::Busy)?;
             match audits.get(&actor.circle.row_id) {
@@ -93,7 +151,7 @@ impl Services {
                     members_may_invite,
                     open_to_requests,
                 },
-                now_ms(),
+                self.now_ms(),
             )
             .await?;
         Ok(())
@@ -103,22 +161,16 @@ impl Services {
     pub async fn set_limits(
         &self,
         actor: &Actor,
-        username: &str,
-        floor: &str,
-        ceiling: &str,
+        command: &LimitsCommand,
     ) -> Result<Appended, ActionError> {
         require_steward(actor)?;
-        let member = self.other_member(actor, username, "member").await?;
-        let decimals =
-            Decimals::new(u32::from(actor.circle.decimals)).map_err(|_| ActionError::NotFound)?;
-        let floor_minor = parse_limit(decimals, floor, "floor")?;
-        let ceiling_minor = parse_limit(decimals, ceiling, "ceiling")?;
+        let member = self.other_member(actor, &command.member, "member").await?;
         self.append_as(
             actor,
             Body::SetLimits {
                 account: member.account_key,
-                floor_minor,
-                ceiling_minor,
+                floor_minor: command.floor_minor,
+                ceiling_minor: command.ceiling_minor,
             },
             None,
         )
@@ -131,7 +183,7 @@ impl Services {
     pub async fn start_recovery(
         &self,
         actor: &Actor,
-        username: &str,
+        username: &Username,
     ) -> Result<String, ActionError> {
         require_steward(actor)?;
         let member = self.other_member(actor, username, "member").await?;
@@ -164,7 +216,7 @@ impl Services {
             )
             .await?;
         let secret = random_secret();
-        let now = now_ms();
+        let now = self.now_ms();
         self.db
             .create_recovery(
                 actor.circle.row_id,

@@ -39,7 +39,7 @@ pub(super) fn my_ballot_card(v: &Visitor, mine: &MyBallot, options: &[String]) -
     html! {
         section.card aria-labelledby="receipt-title" {
             h3 #receipt-title { (tr.t("receipt-title")) }
-            p { (tr.ta("receipt-your-vote", &[("choice", &choice_text(tr, &mine.ballot.ballot.choice, options))])) }
+            p { (tr.ta("receipt-your-vote", &[("choice", &choice_text(tr, &mine.ballot.record.choice, options))])) }
             p { (tr.t("receipt-label")) " " code.hash { (mine.receipt.to_hex()) } }
             @match &mine.inclusion {
                 Some((index, size, _, root, true)) => p.ok {

@@ -309,11 +309,11 @@ pub fn member_market(
 mod tests {
     use std::collections::BTreeSet;
 
+    use crate::notifications::NotificationKind;
     use commons_market::category::Tree;
     use commons_market::deal;
     use commons_market::event::Place;
     use commons_market::listing::{Kind, Status, ValueKind};
-    use commons_market::store::NotificationKind;
 
     use crate::i18n::Catalogues;
 

@@ -1,0 +1,126 @@
+//! A member's notifications and the kinds they turned off; the unread count every page shows
+//! is remembered per member until one of theirs changes.
+
+use sqlx::Row;
+
+use super::{DbResult, NodeDb};
+use crate::notifications::kind::{NewNotification, Notification, NotificationKind};
+
+/// Most notifications one list returns.
+pub const NOTIFICATIONS_LISTED_MAX: i64 = 200;
+
+impl NodeDb {
+    /// Notifies a member, unless they turned that kind off. Returns whether it was stored.
+    pub async fn notify(&self, note: NewNotification, now_ms: i64) -> DbResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms)
+             SELECT $1, $2, $3, $4, $5, $6, $8, $7
+             WHERE $9 = 0 OR NOT EXISTS (SELECT 1 FROM notification_mutes WHERE user_id = $1 AND kind = $3)",
+        )
+        .bind(note.user)
+        .bind(note.circle)
+        .bind(note.kind.as_str())
+        .bind(note.listing)
+        .bind(note.other_listing)
+        .bind(note.deal)
+        .bind(now_ms)
+        .bind(note.proposal)
+        .bind(i64::from(note.kind.may_mute()))
+        .execute(&self.pool)
+        .await?;
+        self.reads.notices.bump(note.user);
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    /// A member's notifications, newest first.
+    pub async fn notifications(&self, user: i64, limit: i64) -> DbResult<Vec<Notification>> {
+        let rows = sqlx::query(
+            "SELECT id, circle, kind, listing, other_listing, deal, proposal, created_at_ms, read_at_ms
+             FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(user)
+        .bind(limit.clamp(1, NOTIFICATIONS_LISTED_MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Notification {
+                    id: row.try_get("id")?,
+                    circle: row.try_get("circle")?,
+                    kind: NotificationKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(
+                        || sqlx::Error::Decode("an unknown notification kind".into()),
+                    )?,
+                    listing: row.try_get("listing")?,
+                    other_listing: row.try_get("other_listing")?,
+                    proposal: row.try_get("proposal")?,
+                    deal: row.try_get("deal")?,
+                    created_at_ms: row.try_get("created_at_ms")?,
+                    read: row.try_get::<Option<i64>, _>("read_at_ms")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// How many notifications a member has not read (remembered: every page shows it).
+    pub async fn unread_count(&self, user: i64) -> DbResult<i64> {
+        self.reads
+            .unread
+            .get_or_read(&self.reads.notices, user, user, || async move {
+                let row = sqlx::query(
+                    "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at_ms IS NULL",
+                )
+                .bind(user)
+                .fetch_one(&self.pool)
+                .await?;
+                row.try_get::<i64, _>(0)
+            })
+            .await
+    }
+
+    /// Marks all of a member's notifications read.
+    pub async fn mark_read(&self, user: i64, now_ms: i64) -> DbResult<()> {
+        sqlx::query(
+            "UPDATE notifications SET read_at_ms = $1 WHERE user_id = $2 AND read_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(user)
+        .execute(&self.pool)
+        .await?;
+        self.reads.notices.bump(user);
+        Ok(())
+    }
+
+    /// The kinds a member turned off.
+    pub async fn mutes(&self, user: i64) -> DbResult<Vec<NotificationKind>> {
+        let rows = sqlx::query("SELECT kind FROM notification_mutes WHERE user_id = $1")
+            .bind(user)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| r.try_get::<String, _>(0).ok())
+            .filter_map(|k| NotificationKind::parse(&k))
+            .collect())
+    }
+
+    /// Sets which kinds a member wants (every other kind is turned off).
+    pub async fn set_wanted(&self, user: i64, wanted: &[NotificationKind]) -> DbResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM notification_mutes WHERE user_id = $1")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        for kind in NotificationKind::ALL
+            .into_iter()
+            .filter(|k| !wanted.contains(k))
+        {
+            sqlx::query("INSERT INTO notification_mutes (user_id, kind) VALUES ($1, $2)")
+                .bind(user)
+                .bind(kind.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+//! The pay and request forms (and the API's payment body), parsed once into a command: the
+//! other member's username, an amount in minor units, and a memo.
+
+#![allow(clippy::result_large_err)]
+
+use commons_ledger::entry::MEMO_BYTES_MAX;
+use commons_ledger::store::CircleInfo;
+
+use crate::names::Username;
+use crate::services::{parse_amount, ActionError, FieldProblem};
+
+/// A memo as the ledger takes it: trimmed, at most [`MEMO_BYTES_MAX`] bytes, never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoText(String);
+
+impl MemoText {
+    /// A memo from what the member typed; `None` when they typed nothing.
+    pub fn parse(text: &str) -> Result<Option<MemoText>, FieldProblem> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.len() > MEMO_BYTES_MAX {
+            return Err(FieldProblem::new("memo", "error-memo-long"));
+        }
+        Ok(Some(MemoText(text.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A payment, or a request to be paid, as the member asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferCommand {
+    /// The other member: who is paid, or who is asked to pay.
+    pub member: Username,
+    /// Always positive, in the circle's minor units.
+    pub amount_minor: i64,
+    pub memo: Option<MemoText>,
+}
+
+impl TransferCommand {
+    /// Parses the form's three fields, collecting every field's problem under the form's own
+    /// field names (`member`, `amount`, `memo`).
+    pub fn parse(
+        circle: &CircleInfo,
+        member: &str,
+        amount: &str,
+        memo: &str,
+    ) -> Result<TransferCommand, ActionError> {
+        let mut problems = Vec::new();
+        let member = if member.trim().is_empty() {
+            Err(FieldProblem::new("member", "error-member-required"))
+        } else {
+            member
+                .parse::<Username>()
+                .map_err(|_| FieldProblem::new("member", "error-member-unknown"))
+        };
+        let amount_minor = if amount.trim().is_empty() {
+            Err(FieldProblem::new("amount", "error-amount-required"))
+        } else {
+            parse_amount(circle, amount).map_err(|error| match error {
+                ActionError::Invalid { field, message_id } => FieldProblem::new(field, message_id),
+                _ => FieldProblem::new("amount", "error-amount-invalid"),
+            })
+        };
+        let memo = MemoText::parse(memo);
+        let member = member.map_err(|problem| problems.push(problem));
+        let amount_minor = amount_minor.map_err(|problem| problems.push(problem));
+        let memo = memo.map_err(|problem| problems.push(problem));
+        match (member, amount_minor, memo) {
+            (Ok(member), Ok(amount_minor), Ok(memo)) => Ok(TransferCommand {
+                member,
+                amount_minor,
+                memo,
+            }),
+            _ => Err(ActionError::Fields(problems)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn circle() -> CircleInfo {
+        CircleInfo {
+            row_id: 1,
+            slug: "garden".into(),
+            name: "Garden".into(),
+            circle_id: commons_ledger::keys::Hash::ZERO,
+            unit_name: "hours".into(),
+            unit_symbol: "h".into(),
+            decimals: 2,
+            head_seq: 0,
+        }
+    }
+
+    fn problems(result: Result<TransferCommand, ActionError>) -> Vec<(&'static str, &'static str)> {
+        match result {
+            Err(ActionError::Fields(problems)) => problems
+                .into_iter()
+                .map(|problem| (problem.field, problem.message_id))
+                .collect(),
+            other => panic!("expected field problems, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_payment_form_parses_once_into_minor_units_and_a_trimmed_memo() {
+        let command =
+            TransferCommand::parse(&circle(), " Ana ", "1.5", "  bread ").expect("parses");
+        assert_eq!(command.member.as_str(), "ana");
+        assert_eq!(command.amount_minor, 150);
+        assert_eq!(command.memo.as_ref().map(MemoText::as_str), Some("bread"));
+    }
+
+    #[test]
+    fn every_wrong_field_is_named_by_the_forms_own_field_name() {
+        let long_memo = "x".repeat(MEMO_BYTES_MAX + 1);
+        assert_eq!(
+            problems(TransferCommand::parse(&circle(), "", "", &long_memo)),
+            vec![
+                ("member", "error-member-required"),
+                ("amount", "error-amount-required"),
+                ("memo", "error-memo-long"),
+            ]
+        );
+        assert_eq!(
+            problems(TransferCommand::parse(&circle(), "no such name!", "-2", "")),
+            vec![
+                ("member", "error-member-unknown"),
+                ("amount", "error-amount-not-positive"),
+            ]
+        );
+        assert_eq!(
+            problems(TransferCommand::parse(&circle(), "ana", "1.555", "")),
+            vec![("amount", "error-amount-decimals")]
+        );
+    }
+}

@@ -1,0 +1,286 @@
+//! The ledger feature's reading side: who is behind a key, a member's keys, entries and open
+//! requests, a page of the circle's ledger with its signatures checked, and the directory.
+
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+
+use commons_ledger::entry::{Body, SignedRequest, TreeHead};
+use commons_ledger::export::Memo;
+use commons_ledger::keys::{Hash, PublicKey};
+use commons_ledger::store::cache::ReadCache;
+use commons_ledger::store::{Appended, CircleInfo, StoreError, StoredEntry};
+
+use crate::db::{MemberCard, MemberStatus, MEMBERS_PAGE_MAX};
+use crate::services::*;
+
+/// A page of the circle's ledger, newest first, as the node verified it.
+pub(crate) struct LedgerSlice {
+    pub head: TreeHead,
+    /// Entries before this sequence number are on the page (at most the tree's size).
+    pub before: u64,
+    pub entries: Vec<StoredEntry>,
+    /// Whether each entry's signature verifies, in the order of `entries`.
+    pub signatures_ok: Vec<bool>,
+    /// The genesis names the node key that signs tree heads; this is its verdict on `head`.
+    pub head_signature_ok: bool,
+}
+
+/// One person in the directory, with whether they steward the circle.
+pub(crate) struct DirectoryCard {
+    pub card: MemberCard,
+    pub is_steward: bool,
+}
+
+impl Services {
+    /// Names of the members behind ledger keys (keys nobody on this node holds show shortened).
+    pub(crate) async fn key_names(
+        &self,
+        info: &CircleInfo,
+        keys: &[PublicKey],
+    ) -> Result<HashMap<PublicKey, String>, ActionError> {
+        let mut unique: Vec<PublicKey> = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        let mut map: HashMap<PublicKey, String> = HashMap::new();
+        for chunk in unique.chunks(500) {
+            for (key, _, name) in self.db.names_for_keys(info.row_id, chunk).await? {
+                map.insert(key, name);
+            }
+        }
+        Ok(map)
+    }
+
+    /// A rendered part of a page, remembered until the circle's next entry (the ledger's own
+    /// rule, [`commons_ledger::store::Store::remembered`]).
+    pub(crate) async fn remembered<K, V, E, Read, Fut>(
+        &self,
+        cache: &ReadCache<K, V>,
+        row_id: i64,
+        key: K,
+        read: Read,
+    ) -> Result<V, E>
+    where
+        K: Eq + std::hash::Hash + Clone,
+        V: Clone,
+        Read: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        self.store.remembered(cache, row_id, key, read).await
+    }
+
+    /// Changes whenever a member's name does: remembered pages that show names key on it.
+    pub(crate) fn names_generation(&self) -> u64 {
+        self.db.generation()
+    }
+
+    /// Every account key the member has held in the circle (a rotation keeps the old ones).
+    pub(crate) async fn my_keys(&self, actor: &Actor) -> Result<Vec<PublicKey>, ActionError> {
+        Ok(self
+            .db
+            .member_keys(actor.circle.row_id, actor.user.id)
+            .await?)
+    }
+
+    /// The member's transfers, newest first, older than `before`, at most `limit`.
+    pub(crate) async fn my_entries(
+        &self,
+        actor: &Actor,
+        keys: &[PublicKey],
+        before: Option<u64>,
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, ActionError> {
+        Ok(self
+            .store
+            .account_entries(&actor.circle, keys, false, before, limit)
+            .await?)
+    }
+
+    /// The member's transfers, oldest first, at most `entries_max` of the newest.
+    pub(crate) async fn my_statement(
+        &self,
+        actor: &Actor,
+        keys: &[PublicKey],
+        entries_max: usize,
+    ) -> Result<Vec<StoredEntry>, ActionError> {
+        let page_max = commons_ledger::store::LIST_ENTRIES_MAX;
+        let mut entries = Vec::new();
+        let mut before = None;
+        loop {
+            let page = self.my_entries(actor, keys, before, page_max).await?;
+            let done = (page.len() as i64) < page_max;
+            before = page.last().map(|stored| stored.entry.seq);
+            entries.extend(page);
+            if done || entries.len() >= entries_max {
+                break;
+            }
+        }
+        entries.reverse();
+        Ok(entries)
+    }
+
+    /// Payment requests still open that the member pays or is paid by, at most `limit`.
+    pub(crate) async fn my_open_requests(
+        &self,
+        actor: &Actor,
+        keys: &[PublicKey],
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, ActionError> {
+        Ok(self.store.open_requests(&actor.circle, keys, limit).await?)
+    }
+
+    /// Whether each entry's signature verifies (remembered: a page view never re-verifies).
+    pub(crate) fn signatures_ok(&self, entries: &[StoredEntry]) -> Vec<bool> {
+        self.verified.check(entries)
+    }
+
+    /// The entries before `before` (default: all), at most `limit`, with the latest tree head.
+    pub(crate) async fn ledger_slice(
+        &self,
+        info: &CircleInfo,
+        before: Option<u64>,
+        limit: u64,
+    ) -> Result<LedgerSlice, ActionError> {
+        let head = self.store.latest_tree_head(info).await?;
+        let before = before.unwrap_or(head.tree_size).min(head.tree_size);
+        let entries = self.store.entries_before(info, before, limit).await?;
+        let genesis = self.store.entry(info, 0).await?;
+        let Body::Genesis { node_key, .. } = &genesis.entry.signed.record.body else {
+            return Err(StoreError::Corrupt("the first entry is not a genesis".into()).into());
+        };
+        let head_signature_ok = self.verified.check_head(&head, node_key);
+        Ok(LedgerSlice {
+            signatures_ok: self.signatures_ok(&entries),
+            head,
+            before,
+            entries,
+            head_signature_ok,
+        })
+    }
+
+    /// The proof that entry `seq` is in the tree of `tree_size` entries (default: the latest).
+    pub(crate) async fn inclusion_proof(
+        &self,
+        info: &CircleInfo,
+        seq: u64,
+        tree_size: Option<u64>,
+    ) -> Result<(u64, Vec<Hash>), ActionError> {
+        let tree_size = match tree_size {
+            Some(size) => size,
+            None => self.store.latest_tree_head(info).await?.tree_size,
+        };
+        let path = self.store.inclusion_proof(info, seq, tree_size).await?;
+        Ok((tree_size, path))
+    }
+
+    /// Appends requests the member signed with their own key, each as if posted alone, and
+    /// brings their membership up to date when one rotates their key.
+    pub(crate) async fn append_own_signed(
+        &self,
+        actor: &Actor,
+        signed: Vec<(SignedRequest, Option<Memo>)>,
+    ) -> Result<Vec<Result<Appended, StoreError>>, ActionError> {
+        let rotates = signed
+            .iter()
+            .any(|(request, _)| matches!(request.record.body, Body::RotateKey { .. }));
+        let appended = self.store.append_many(&actor.circle.slug, signed).await?;
+        if rotates {
+            self.reconcile_member(actor).await?;
+        }
+        Ok(appended)
+    }
+
+    /// The circle's active members whose name matches `search` (all when empty), at most
+    /// [`MEMBERS_PAGE_MAX`], each with whether they steward the circle.
+    pub(crate) async fn directory(
+        &self,
+        actor: &Actor,
+        search: &str,
+    ) -> Result<Vec<DirectoryCard>, ActionError> {
+        let search = search.trim();
+        let stewards = self.store.stewards(&actor.circle).await?;
+        let cards = self
+            .db
+            .members(
+                actor.circle.row_id,
+                MemberStatus::Active,
+                (!search.is_empty()).then_some(search),
+                MEMBERS_PAGE_MAX,
+            )
+            .await?;
+        Ok(cards
+            .into_iter()
+            .map(|card| DirectoryCard {
+                is_steward: stewards.contains(&card.account_key),
+                card,
+            })
+            .collect())
+    }
+
+    /// An active member of the actor's circle by username, if there is one.
+    pub(crate) async fn find_active_member(
+        &self,
+        actor: &Actor,
+        username: &str,
+    ) -> Result<Option<MemberCard>, ActionError> {
+        Ok(self
+            .db
+            .member_by_username(actor.circle.row_id, username)
+            .await?
+            .filter(|card| card.status == MemberStatus::Active))
+    }
+
+    /// An active member of the actor's circle by username, with whether they steward it.
+    pub(crate) async fn active_member(
+        &self,
+        actor: &Actor,
+        username: &str,
+    ) -> Result<DirectoryCard, ActionError> {
+        let card = self
+            .find_active_member(actor, username)
+            .await?
+            .ok_or(ActionError::NotFound)?;
+        let stewards = self.store.stewards(&actor.circle).await?;
+        Ok(DirectoryCard {
+            is_steward: stewards.contains(&card.account_key),
+            card,
+        })
+    }
+
+    /// Other active members for the pay and request forms, as (username, display name): those
+    /// whose name matches `find`, at most [`MEMBERS_PAGE_MAX`], and the member already chosen.
+    /// The flag says whether more members match than are listed.
+    pub(crate) async fn member_choices(
+        &self,
+        actor: &Actor,
+        find: &str,
+        chosen: &str,
+    ) -> Result<(Vec<(String, String)>, bool), ActionError> {
+        let find = find.trim();
+        let cards = self
+            .db
+            .members(
+                actor.circle.row_id,
+                MemberStatus::Active,
+                (!find.is_empty()).then_some(find),
+                MEMBERS_PAGE_MAX,
+            )
+            .await?;
+        let more = cards.len() as i64 >= MEMBERS_PAGE_MAX;
+        let mut choices: Vec<(String, String)> = cards
+            .into_iter()
+            .filter(|card| card.user_id != actor.user.id)
+            .map(|card| (card.username, card.display_name))
+            .collect();
+        if !chosen.is_empty() && !choices.iter().any(|(username, _)| username == chosen) {
+            if let Some(card) = self
+                .find_active_member(actor, chosen)
+                .await?
+                .filter(|card| card.user_id != actor.user.id)
+            {
+                choices.insert(0, (card.username, card.display_name));
+            }
+        }
+        Ok((choices, more))
+    }
+}

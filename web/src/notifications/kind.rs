@@ -1,0 +1,102 @@
+//! What a member can be notified of (from every feature: deals, matches, events, decisions,
+//! recoveries), a stored notification, and one to store.
+
+/// What a notification is about. Members can turn each kind off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    /// A new listing matches one of yours.
+    Match,
+    /// Someone answered your listing, or wrote in one of your deals.
+    DealMessage,
+    /// Terms were proposed, agreed, or the deal completed or was called off.
+    DealUpdate,
+    /// Someone thanked you.
+    Thanks,
+    /// You moved up from an event's waiting list.
+    EventPlace,
+    /// One of your listings expires soon.
+    Expiring,
+    /// Voting opened on a proposal of your circle.
+    VoteOpen,
+    /// Voting on a proposal closes soon and you have not voted.
+    VoteReminder,
+    /// A proposal you could vote on was decided.
+    Decided,
+    /// A proposal you commented on or voted on changed its text (its discussion restarts).
+    ProposalChanged,
+    /// A proposal you wrote, commented on or voted on was paused (or the pause was lifted).
+    ProposalPaused,
+    /// A circle's stewards recovered your account (told in every circle you belong to; it
+    /// cannot be turned off).
+    AccountRecovered,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 12] = [
+        NotificationKind::Match,
+        NotificationKind::DealMessage,
+        NotificationKind::DealUpdate,
+        NotificationKind::Thanks,
+        NotificationKind::EventPlace,
+        NotificationKind::Expiring,
+        NotificationKind::VoteOpen,
+        NotificationKind::VoteReminder,
+        NotificationKind::Decided,
+        NotificationKind::ProposalChanged,
+        NotificationKind::ProposalPaused,
+        NotificationKind::AccountRecovered,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Match => "match",
+            NotificationKind::DealMessage => "deal_message",
+            NotificationKind::DealUpdate => "deal_update",
+            NotificationKind::Thanks => "thanks",
+            NotificationKind::EventPlace => "event_place",
+            NotificationKind::Expiring => "expiring",
+            NotificationKind::VoteOpen => "vote_open",
+            NotificationKind::VoteReminder => "vote_reminder",
+            NotificationKind::Decided => "decided",
+            NotificationKind::ProposalChanged => "proposal_changed",
+            NotificationKind::ProposalPaused => "proposal_paused",
+            NotificationKind::AccountRecovered => "account_recovered",
+        }
+    }
+    /// Whether a member may turn this kind off (a recovery of their account, never).
+    pub fn may_mute(self) -> bool {
+        self != NotificationKind::AccountRecovered
+    }
+    pub fn parse(text: &str) -> Option<NotificationKind> {
+        NotificationKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
+/// A notification for one member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub circle: i64,
+    pub kind: NotificationKind,
+    pub listing: Option<i64>,
+    pub other_listing: Option<i64>,
+    pub deal: Option<i64>,
+    /// The proposal's number in its circle (governance notifications).
+    pub proposal: Option<i64>,
+    pub created_at_ms: i64,
+    pub read: bool,
+}
+
+/// What to notify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewNotification {
+    pub user: i64,
+    pub circle: i64,
+    pub kind: NotificationKind,
+    pub listing: Option<i64>,
+    pub other_listing: Option<i64>,
+    pub deal: Option<i64>,
+    /// The proposal's number in its circle (governance notifications).
+    pub proposal: Option<i64>,
+}
