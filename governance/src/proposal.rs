@@ -72,6 +72,19 @@ impl Method {
             Method::Stv { .. } => "stv",
         }
     }
+    /// The method called `name` (as [`Method::name`] gives it), with `seats` for STV.
+    pub fn parse(name: &str, seats: u16) -> Option<Method> {
+        Some(match name {
+            "majority" => Method::Majority,
+            "consent" => Method::Consent,
+            "approval" => Method::Approval,
+            "score" => Method::Score,
+            "irv" => Method::Irv,
+            "schulze" => Method::Schulze,
+            "stv" => Method::Stv { seats },
+            _ => return None,
+        })
+    }
     /// Whether the vote is between options (rather than yes/no on the proposal).
     pub fn has_options(&self) -> bool {
         !matches!(self, Method::Majority | Method::Consent)

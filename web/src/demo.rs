@@ -131,10 +131,33 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?
         .agreements_version;
+    let actors = plant_members(state, &steward_actor, &info, version).await?;
+    plant_payments(state, &actors).await?;
+    plant_market(state, &actors).await?;
+    plant_governance(state, &actors).await?;
+    // The demo's own sessions were only for signing: end them and wipe their keys.
+    for actor in &actors {
+        if let Some(session) = actor.session {
+            services.log_out(&session).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// Every other demo member joins by the steward's invitation, with their introduction, and
+/// gets a session to sign with.
+async fn plant_members(
+    state: &AppState,
+    steward_actor: &crate::services::Actor,
+    info: &commons_ledger::store::CircleInfo,
+    version: i64,
+) -> anyhow::Result<Vec<crate::services::Actor>> {
+    let services = &state.services;
+    let idle = state.config.session_idle_ms;
     let mut actors = vec![steward_actor.clone()];
     for (username, display, bio) in &DEMO_MEMBERS[1..] {
         let link = services
-            .invite(&steward_actor, display)
+            .invite(steward_actor, display)
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         let (user, sealing, _, _) = services
@@ -162,7 +185,12 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         actors.push(actor);
     }
-    // A little history: who helped whom.
+    Ok(actors)
+}
+
+/// A little history: who helped whom, and two requests waiting for an answer.
+async fn plant_payments(state: &AppState, actors: &[crate::services::Actor]) -> anyhow::Result<()> {
+    let services = &state.services;
     let payments: &[(usize, usize, &str, &str)] = &[
         (2, 1, "2", "Fixed my bike's brakes"),
         (3, 0, "1.5", "Sourdough workshop"),
@@ -220,15 +248,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
         )
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
-    plant_market(state, &actors).await?;
-    plant_governance(state, &actors).await?;
-    // The demo's own sessions were only for signing: end them and wipe their keys.
-    for actor in &actors {
-        if let Some(session) = actor.session {
-            services.log_out(&session).await?;
-        }
-    }
-    Ok(true)
+    Ok(())
 }
 
 /// One demo listing: (member index, side, kind, title, description, category, tags, value,
@@ -367,23 +387,30 @@ fn input(title: &str, body: &str, method: &str, options: &str) -> crate::governa
     }
 }
 
-/// The demo's decisions: one decided and in force (its vote planted in the past week), a
-/// ranked-choice vote under way, a proposal in discussion, and an election of two stewards.
+/// The demo's decisions: one decided last week and in force, a ranked vote and an STV election
+/// under way, and one in discussion.
 async fn plant_governance(
     state: &AppState,
     actors: &[crate::services::Actor],
 ) -> anyhow::Result<()> {
+    plant_decided(state, actors).await?;
+    plant_venue_vote(state, actors).await?;
+    plant_discussion(state, actors).await?;
+    plant_election(state, actors).await
+}
+
+/// Decided last week (discussed and voted in the past, under the default policy the ledger
+/// holds): more room below zero for everyone.
+async fn plant_decided(state: &AppState, actors: &[crate::services::Actor]) -> anyhow::Result<()> {
     use commons_governance::ballot::{Ballot, Choice};
     use commons_governance::majority::Position;
-    use commons_governance::policy::{Policy, Status, Step};
+    use commons_governance::policy::{Policy, Status};
     use commons_governance::proposal::{body_hash, Definition};
     let services = &state.services;
     let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
-    let info = &actors[0].circle;
     let now = services.now_ms();
     let day = 86_400_000;
-    // The circle decides under the default policy (the ledger says which policy is in force,
-    // so the demo cannot simply pick another): its discussions are planted in the past.
+    let info = &actors[0].circle;
     let policy = Policy::default();
     let discussed_since = |proposal: i64, at_ms: i64| {
         services
@@ -391,7 +418,6 @@ async fn plant_governance(
             .set_status(proposal, Status::Draft, Status::Discussion, at_ms)
     };
 
-    // 1. Decided last week: more room below zero for everyone.
     let mut floor = input(
         "Let everyone go down to -30 hours",
         "Several of us ran into the -20 floor while waiting for a big job to be paid back. More room below zero makes it easier to say yes to help.",
@@ -478,8 +504,25 @@ async fn plant_governance(
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo proposal"))?;
     services.close_round(info, &proposal).await.map_err(fail)?;
+    Ok(())
+}
 
-    // 2. Voting now: where the spring skill-share meets (ranked choice).
+/// Voting now: where the spring skill-share meets (ranked choice).
+async fn plant_venue_vote(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> anyhow::Result<()> {
+    use commons_governance::policy::{Status, Step};
+    let services = &state.services;
+    let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
+    let now = services.now_ms();
+    let day = 86_400_000;
+    let discussed_since = |proposal: i64, at_ms: i64| {
+        services
+            .governance
+            .set_status(proposal, Status::Draft, Status::Discussion, at_ms)
+    };
+
     let venue = services
         .create_proposal(
             &actors[2],
@@ -504,18 +547,18 @@ async fn plant_governance(
         &[("rank-0", "1")],
         &[("rank-1", "1"), ("rank-2", "2")],
     ];
-    for (actor, ranking) in actors.iter().skip(1).zip(rankings) {
-        let fields: Vec<(String, String)> = ranking
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        services
-            .vote(actor, venue.number, &fields)
-            .await
-            .map_err(fail)?;
-    }
+    cast_rankings(services, &actors[1..], venue.number, rankings).await?;
+    Ok(())
+}
 
-    // 3. In discussion: a monthly repair café.
+/// In discussion: a monthly repair café.
+async fn plant_discussion(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> anyhow::Result<()> {
+    use commons_governance::policy::Step;
+    let services = &state.services;
+    let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
     let cafe = services
         .create_proposal(
             &actors[1],
@@ -550,8 +593,22 @@ async fn plant_governance(
         )
         .await
         .map_err(fail)?;
+    Ok(())
+}
 
-    // 4. Voting now: two stewards for the coming year (single transferable vote).
+/// Voting now: two stewards for the coming year (single transferable vote).
+async fn plant_election(state: &AppState, actors: &[crate::services::Actor]) -> anyhow::Result<()> {
+    use commons_governance::policy::{Status, Step};
+    let services = &state.services;
+    let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
+    let now = services.now_ms();
+    let day = 86_400_000;
+    let discussed_since = |proposal: i64, at_ms: i64| {
+        services
+            .governance
+            .set_status(proposal, Status::Draft, Status::Discussion, at_ms)
+    };
+
     let mut stewards = input(
         "Who should be our two stewards next year?",
         "Stewards welcome newcomers and keep the circle's limits fair. Rank the people you would trust with it.",
@@ -576,15 +633,26 @@ async fn plant_governance(
         &[("rank-0", "1"), ("rank-2", "2")],
         &[("rank-2", "1"), ("rank-3", "2")],
     ];
-    for (actor, ranking) in actors.iter().skip(4).zip(rankings) {
+    cast_rankings(services, &actors[4..], election.number, rankings).await?;
+    Ok(())
+}
+
+/// Each actor in turn ranks options (form fields `rank-N` = place) on a proposal.
+async fn cast_rankings(
+    services: &crate::services::Services,
+    actors: &[crate::services::Actor],
+    number: i64,
+    rankings: &[&[(&str, &str)]],
+) -> anyhow::Result<()> {
+    for (actor, ranking) in actors.iter().zip(rankings) {
         let fields: Vec<(String, String)> = ranking
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         services
-            .vote(actor, election.number, &fields)
+            .vote(actor, number, &fields)
             .await
-            .map_err(fail)?;
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
     }
     Ok(())
 }

@@ -167,6 +167,20 @@ impl AppState {
 /// The content security policy: only this node's own styles and images, no scripts, no frames.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Every operation of the JSON API, from the features' tables (the OpenAPI test compares them
+/// with the document).
+#[cfg(test)]
+pub(crate) fn api_routes() -> Vec<http::api::ApiRoute> {
+    [
+        ledger::api_routes(),
+        market::api_routes(),
+        governance::api_routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// The whole application: pages, static files and the middleware around them.
 pub fn router(state: Arc<AppState>) -> Router {
     let pages = Router::new()

@@ -3,18 +3,8 @@
 use super::*;
 
 pub(super) fn method_from(name: &str, seats: i64) -> Option<Method> {
-    Some(match name {
-        "majority" => Method::Majority,
-        "consent" => Method::Consent,
-        "approval" => Method::Approval,
-        "score" => Method::Score,
-        "irv" => Method::Irv,
-        "schulze" => Method::Schulze,
-        "stv" => Method::Stv {
-            seats: u16::try_from(seats).ok()?,
-        },
-        _ => return None,
-    })
+    let seats = if name == "stv" { u16::try_from(seats).ok()? } else { 0 };
+    Method::parse(name, seats)
 }
 
 pub(super) fn encode_actions(actions: &[Action]) -> Vec<u8> {

@@ -346,193 +346,13 @@ impl Services {
         input: &ProposalInput,
     ) -> Result<ProposalDraft, ActionError> {
         let policy = self.governance_policy(actor).await?;
-        let title = input.title.trim().to_owned();
-        if title.is_empty() || title.chars().count() > TITLE_CHARS_MAX {
-            return Err(invalid("title", "proposal-error-title"));
-        }
-        let body = input.body.trim().to_owned();
-        if body.chars().count() > BODY_CHARS_MAX {
-            return Err(invalid("body", "proposal-error-body"));
-        }
-        let mut method = match input.method.as_str() {
-            "" | "majority" => Method::Majority,
-            "consent" => Method::Consent,
-            "approval" => Method::Approval,
-            "score" => Method::Score,
-            "irv" => Method::Irv,
-            "schulze" => Method::Schulze,
-            "stv" => Method::Stv { seats: 1 },
-            _ => return Err(invalid("method", "proposal-error-method")),
-        };
-        let options: Vec<String> = if method.has_options() {
-            let options: Vec<String> = input
-                .options
-                .lines()
-                .map(|line| line.trim().to_owned())
-                .filter(|line| !line.is_empty())
-                .collect();
-            let distinct: HashSet<&String> = options.iter().collect();
-            if options.len() < 2
-                || options.len() > OPTIONS_MAX
-                || distinct.len() != options.len()
-                || options.iter().any(|o| o.chars().count() > OPTION_CHARS_MAX)
-            {
-                return Err(invalid("options", "proposal-error-options"));
-            }
-            options
-        } else {
-            Vec::new()
-        };
-        if let Method::Stv { .. } = method {
-            let seats = input
-                .seats
-                .trim()
-                .parse::<u16>()
-                .ok()
-                .filter(|s| *s >= 1 && usize::from(*s) < options.len())
-                .ok_or_else(|| invalid("seats", "proposal-error-seats"))?;
-            method = Method::Stv { seats };
-        }
-        let decimals =
-            Decimals::new(u32::from(actor.circle.decimals)).map_err(|_| ActionError::NotFound)?;
-        let limit = |text: &str, field: &'static str| -> Result<i64, ActionError> {
-            decimals
-                .parse_minor(text.trim())
-                .map_err(|_| invalid(field, "error-amount-invalid"))
-        };
+        let (title, body) = parse_title_and_body(input)?;
+        let (method, options) = parse_method(input)?;
         let mut documents = Documents::default();
-        let action = match input.action.as_str() {
-            "" | "none" => None,
-            "default-limits" => Some(Action::SetDefaultLimits {
-                floor_minor: limit(&input.action_floor, "action_floor")?,
-                ceiling_minor: limit(&input.action_ceiling, "action_ceiling")?,
-            }),
-            "member-limits" => Some(Action::SetLimits {
-                account: self
-                    .member_key(actor, &input.action_member, MemberStatus::Active)
-                    .await?,
-                floor_minor: limit(&input.action_floor, "action_floor")?,
-                ceiling_minor: limit(&input.action_ceiling, "action_ceiling")?,
-            }),
-            "admit" => Some(Action::Admit {
-                account: self
-                    .member_key(actor, &input.action_member, MemberStatus::Pending)
-                    .await?,
-            }),
-            "remove" => Some(Action::Remove {
-                account: self
-                    .member_key(actor, &input.action_member, MemberStatus::Active)
-                    .await?,
-            }),
-            "add-steward" => Some(Action::AddSteward {
-                key: self
-                    .member_key(actor, &input.action_member, MemberStatus::Active)
-                    .await?,
-            }),
-            "remove-steward" => Some(Action::RemoveSteward {
-                key: self
-                    .member_key(actor, &input.action_member, MemberStatus::Active)
-                    .await?,
-            }),
-            "agreements" => {
-                let text = input.action_text.trim().to_owned();
-                if text.is_empty() || text.chars().count() > BODY_CHARS_MAX {
-                    return Err(invalid("action_text", "proposal-error-agreements"));
-                }
-                let hash = agreements_hash(&text);
-                documents.agreements = Some(text);
-                Some(Action::SetDocument {
-                    document: DOCUMENT_AGREEMENTS,
-                    hash,
-                })
-            }
-            "policy" => {
-                let new = Policy {
-                    proposers: match input.policy_proposers.as_str() {
-                        "stewards" => Proposers::Stewards,
-                        _ => Proposers::Members,
-                    },
-                    discussion_hours_min: hours(
-                        &input.policy_discussion_hours,
-                        policy.discussion_hours_min,
-                        "policy_discussion_hours",
-                    )?,
-                    voting_hours: hours(
-                        &input.policy_voting_hours,
-                        policy.voting_hours,
-                        "policy_voting_hours",
-                    )?,
-                    quorum_percent: percent(
-                        &input.policy_quorum,
-                        policy.quorum_percent,
-                        "policy_quorum",
-                    )?,
-                    threshold_percent: percent(
-                        &input.policy_threshold,
-                        policy.threshold_percent,
-                        "policy_threshold",
-                    )?,
-                    steward_quorum_percent: percent(
-                        &input.policy_steward_quorum,
-                        policy.steward_quorum_percent,
-                        "policy_steward_quorum",
-                    )?,
-                    steward_threshold_percent: percent(
-                        &input.policy_steward_threshold,
-                        policy.steward_threshold_percent,
-                        "policy_steward_threshold",
-                    )?,
-                    delegation: input.policy_delegation.is_some(),
-                    hide_results: input.policy_hide_results.is_some(),
-                    reminder_hours: hours(
-                        &input.policy_reminder_hours,
-                        policy.reminder_hours,
-                        "policy_reminder_hours",
-                    )?,
-                    pausers_min: count(
-                        &input.policy_pausers,
-                        policy.pausers_min,
-                        "policy_pausers",
-                    )?,
-                    after_pause: match input.policy_after_pause.as_str() {
-                        "" => policy.after_pause,
-                        "new-round" => AfterPause::NewRound,
-                        "discussion" => AfterPause::Discussion,
-                        _ => return Err(invalid("policy_after_pause", "proposal-error-action")),
-                    },
-                };
-                new.check().map_err(policy_error)?;
-                let hash = new.hash();
-                documents.policy = Some(new);
-                Some(Action::SetDocument {
-                    document: DOCUMENT_POLICY,
-                    hash,
-                })
-            }
-            _ => return Err(invalid("action", "proposal-error-action")),
-        };
-        if let Some(
-            Action::SetDefaultLimits {
-                floor_minor,
-                ceiling_minor,
-            }
-            | Action::SetLimits {
-                floor_minor,
-                ceiling_minor,
-                ..
-            },
-        ) = &action
-        {
-            if *floor_minor > 0 {
-                return Err(invalid("action_floor", "proposal-error-floor"));
-            }
-            if *ceiling_minor < 0 {
-                return Err(invalid("action_ceiling", "proposal-error-ceiling"));
-            }
-        }
-        if action.is_some() && method.has_options() {
-            return Err(invalid("action", "proposal-error-action-method"));
-        }
+        let action = self
+            .parse_action(actor, input, &policy, &mut documents)
+            .await?;
+        check_action(action.as_ref(), &method)?;
         let actions: Vec<Action> = action.into_iter().collect();
         let bar = self.bar(actor, &policy, &actions).await?;
         let quorum_percent = at_least(&input.quorum, bar.quorum_percent, "quorum")?;
@@ -549,6 +369,70 @@ impl Services {
             actions,
             documents,
         })
+    }
+
+    /// The one action the form asks for, if any; a document it sets goes into `documents`.
+    async fn parse_action(
+        &self,
+        actor: &Actor,
+        input: &ProposalInput,
+        policy: &Policy,
+        documents: &mut Documents,
+    ) -> Result<Option<Action>, ActionError> {
+        let decimals =
+            Decimals::new(u32::from(actor.circle.decimals)).map_err(|_| ActionError::NotFound)?;
+        let limit = |text: &str, field: &'static str| -> Result<i64, ActionError> {
+            decimals
+                .parse_minor(text.trim())
+                .map_err(|_| invalid(field, "error-amount-invalid"))
+        };
+        let member = |status| self.member_key(actor, &input.action_member, status);
+        Ok(Some(match input.action.as_str() {
+            "" | "none" => return Ok(None),
+            "default-limits" => Action::SetDefaultLimits {
+                floor_minor: limit(&input.action_floor, "action_floor")?,
+                ceiling_minor: limit(&input.action_ceiling, "action_ceiling")?,
+            },
+            "member-limits" => Action::SetLimits {
+                account: member(MemberStatus::Active).await?,
+                floor_minor: limit(&input.action_floor, "action_floor")?,
+                ceiling_minor: limit(&input.action_ceiling, "action_ceiling")?,
+            },
+            "admit" => Action::Admit {
+                account: member(MemberStatus::Pending).await?,
+            },
+            "remove" => Action::Remove {
+                account: member(MemberStatus::Active).await?,
+            },
+            "add-steward" => Action::AddSteward {
+                key: member(MemberStatus::Active).await?,
+            },
+            "remove-steward" => Action::RemoveSteward {
+                key: member(MemberStatus::Active).await?,
+            },
+            "agreements" => {
+                let text = input.action_text.trim().to_owned();
+                if text.is_empty() || text.chars().count() > BODY_CHARS_MAX {
+                    return Err(invalid("action_text", "proposal-error-agreements"));
+                }
+                let hash = agreements_hash(&text);
+                documents.agreements = Some(text);
+                Action::SetDocument {
+                    document: DOCUMENT_AGREEMENTS,
+                    hash,
+                }
+            }
+            "policy" => {
+                let new = parse_policy(input, policy)?;
+                let hash = new.hash();
+                documents.policy = Some(new);
+                Action::SetDocument {
+                    document: DOCUMENT_POLICY,
+                    hash,
+                }
+            }
+            _ => return Err(invalid("action", "proposal-error-action")),
+        }))
     }
 
     /// The least quorum and threshold a proposal carrying these actions must have now.
@@ -618,4 +502,136 @@ mod tests {
         assert!(choice(Method::Stv { seats: 2 }, &[]).is_err());
         assert!(choice(Method::Irv, &[("rank-1", "9")]).is_err());
     }
+}
+
+/// The proposal's title (required) and body, trimmed and bounded.
+fn parse_title_and_body(input: &ProposalInput) -> Result<(String, String), ActionError> {
+    let title = input.title.trim().to_owned();
+    if title.is_empty() || title.chars().count() > TITLE_CHARS_MAX {
+        return Err(invalid("title", "proposal-error-title"));
+    }
+    let body = input.body.trim().to_owned();
+    if body.chars().count() > BODY_CHARS_MAX {
+        return Err(invalid("body", "proposal-error-body"));
+    }
+    Ok((title, body))
+}
+
+/// The voting method and, for a vote between options, its 2 to [`OPTIONS_MAX`] distinct
+/// options (one per line) and, for STV, fewer seats than options.
+fn parse_method(input: &ProposalInput) -> Result<(Method, Vec<String>), ActionError> {
+    let name = match input.method.as_str() {
+        "" => "majority",
+        name => name,
+    };
+    let method =
+        Method::parse(name, 1).ok_or_else(|| invalid("method", "proposal-error-method"))?;
+    if !method.has_options() {
+        return Ok((method, Vec::new()));
+    }
+    let options: Vec<String> = input
+        .options
+        .lines()
+        .map(|line| line.trim().to_owned())
+        .filter(|line| !line.is_empty())
+        .collect();
+    let distinct: HashSet<&String> = options.iter().collect();
+    if options.len() < 2
+        || options.len() > OPTIONS_MAX
+        || distinct.len() != options.len()
+        || options.iter().any(|o| o.chars().count() > OPTION_CHARS_MAX)
+    {
+        return Err(invalid("options", "proposal-error-options"));
+    }
+    if let Method::Stv { .. } = method {
+        let seats = input
+            .seats
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|s| *s >= 1 && usize::from(*s) < options.len())
+            .ok_or_else(|| invalid("seats", "proposal-error-seats"))?;
+        return Ok((Method::Stv { seats }, options));
+    }
+    Ok((method, options))
+}
+
+/// Limits proposed by vote keep a floor at or below zero and a ceiling at or above it, and an
+/// action is decided by a yes/no vote, never between options.
+fn check_action(action: Option<&Action>, method: &Method) -> Result<(), ActionError> {
+    if let Some(
+        Action::SetDefaultLimits {
+            floor_minor,
+            ceiling_minor,
+        }
+        | Action::SetLimits {
+            floor_minor,
+            ceiling_minor,
+            ..
+        },
+    ) = action
+    {
+        if *floor_minor > 0 {
+            return Err(invalid("action_floor", "proposal-error-floor"));
+        }
+        if *ceiling_minor < 0 {
+            return Err(invalid("action_ceiling", "proposal-error-ceiling"));
+        }
+    }
+    if action.is_some() && method.has_options() {
+        return Err(invalid("action", "proposal-error-action-method"));
+    }
+    Ok(())
+}
+
+/// A new policy from the form, each field left empty keeping the policy in force.
+fn parse_policy(input: &ProposalInput, policy: &Policy) -> Result<Policy, ActionError> {
+    let new = Policy {
+        proposers: match input.policy_proposers.as_str() {
+            "stewards" => Proposers::Stewards,
+            _ => Proposers::Members,
+        },
+        discussion_hours_min: hours(
+            &input.policy_discussion_hours,
+            policy.discussion_hours_min,
+            "policy_discussion_hours",
+        )?,
+        voting_hours: hours(
+            &input.policy_voting_hours,
+            policy.voting_hours,
+            "policy_voting_hours",
+        )?,
+        quorum_percent: percent(&input.policy_quorum, policy.quorum_percent, "policy_quorum")?,
+        threshold_percent: percent(
+            &input.policy_threshold,
+            policy.threshold_percent,
+            "policy_threshold",
+        )?,
+        steward_quorum_percent: percent(
+            &input.policy_steward_quorum,
+            policy.steward_quorum_percent,
+            "policy_steward_quorum",
+        )?,
+        steward_threshold_percent: percent(
+            &input.policy_steward_threshold,
+            policy.steward_threshold_percent,
+            "policy_steward_threshold",
+        )?,
+        delegation: input.policy_delegation.is_some(),
+        hide_results: input.policy_hide_results.is_some(),
+        reminder_hours: hours(
+            &input.policy_reminder_hours,
+            policy.reminder_hours,
+            "policy_reminder_hours",
+        )?,
+        pausers_min: count(&input.policy_pausers, policy.pausers_min, "policy_pausers")?,
+        after_pause: match input.policy_after_pause.as_str() {
+            "" => policy.after_pause,
+            "new-round" => AfterPause::NewRound,
+            "discussion" => AfterPause::Discussion,
+            _ => return Err(invalid("policy_after_pause", "proposal-error-action")),
+        },
+    };
+    new.check().map_err(policy_error)?;
+    Ok(new)
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::http::api::{api_router, ApiRoute};
 use crate::AppState;
 
 pub use form::*;
@@ -58,14 +59,21 @@ pub fn router() -> Router<Arc<AppState>> {
             "/c/{slug}/delegation",
             get(routes::delegation).post(routes::delegation_submit),
         )
-        .route("/api/v1/circles/{slug}/proposals", get(api::list))
-        .route("/api/v1/circles/{slug}/proposals/{number}", get(api::show))
-        .route(
+        .merge(api_router(api_routes()))
+}
+
+/// The decisions' JSON API: proposals, a ballot, and the signed ballots of a round.
+pub fn api_routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::get("/api/v1/circles/{slug}/proposals", api::list),
+        ApiRoute::get("/api/v1/circles/{slug}/proposals/{number}", api::show),
+        ApiRoute::post(
             "/api/v1/circles/{slug}/proposals/{number}/ballot",
-            post(api::ballot),
-        )
-        .route(
+            api::ballot,
+        ),
+        ApiRoute::get(
             "/api/v1/circles/{slug}/proposals/{number}/ballots",
-            get(api::ballots),
-        )
+            api::ballots,
+        ),
+    ]
 }

@@ -644,63 +644,9 @@ impl Services {
             .map(|p| (p.account_key, p.display_name.clone()))
             .collect();
         let by_id: HashMap<i64, &Person> = people.iter().map(|p| (p.user_id, p)).collect();
-        let mut rounds = Vec::new();
-        for round in self.governance.rounds(proposal.id).await? {
-            let closed = round.decision.is_some();
-            let hidden = !closed && round.definition.hide_results;
-            let recount = if (closed || !hidden) && round.ballot_count <= LIVE_COUNT_BALLOTS_MAX {
-                let ballots = self.governance.ballots(&round.definition_hash).await?;
-                let delegations = self
-                    .governance
-                    .delegations(info.row_id, proposal.number, round.definition.closes_at_ms)
-                    .await?;
-                Some(recount(&round.definition, &ballots, &delegations))
-            } else {
-                None
-            };
-            rounds.push(RoundView {
-                round,
-                recount,
-                hidden,
-            });
-        }
-        let me = actor.membership.account_key;
-        let mut my_ballot = None;
-        let mut eligible = false;
-        if let Some(last) = rounds.last() {
-            eligible = last.round.definition.electorate.binary_search(&me).is_ok();
-            let mine = self
-                .governance
-                .ballots_of(&last.round.definition_hash, &me)
-                .await?;
-            if let Some(ballot) = mine.into_iter().next() {
-                let receipt = ballot.receipt();
-                let inclusion = match (&last.round.decision, &last.recount) {
-                    (Some(_), Some(count)) => count.board.proof(&receipt).map(|(index, proof)| {
-                        let size = count.board.leaves.len();
-                        let root = count.board.root();
-                        let verified = verify_receipt(&receipt, index, size, &proof, &root);
-                        (index, size, proof, root, verified)
-                    }),
-                    _ => None,
-                };
-                my_ballot = Some(MyBallot {
-                    ballot,
-                    receipt,
-                    inclusion,
-                });
-            }
-        }
-        // Names for keys in actions that are not active members (pending, removed).
-        for action in &proposal.draft.actions {
-            if let Action::Admit { account } | Action::Remove { account } = action {
-                if !names.contains_key(account) {
-                    if let Some((_, name)) = self.db.member_by_key(info.row_id, account).await? {
-                        names.insert(*account, name);
-                    }
-                }
-            }
-        }
+        let rounds = self.round_views(info, &proposal).await?;
+        let (my_ballot, eligible) = self.my_ballot(actor, rounds.last()).await?;
+        self.name_action_keys(info, &proposal, &mut names).await?;
         let comments = self
             .governance
             .comments(proposal.id)
@@ -746,5 +692,91 @@ impl Services {
             names,
             now_ms: now,
         })
+    }
+
+    /// Each round of the proposal with its count, when it may be shown: a closed round's, or a
+    /// running one's unless results are hidden (and only up to [`LIVE_COUNT_BALLOTS_MAX`]).
+    async fn round_views(
+        &self,
+        info: &CircleInfo,
+        proposal: &Proposal,
+    ) -> Result<Vec<RoundView>, ActionError> {
+        let mut rounds = Vec::new();
+        for round in self.governance.rounds(proposal.id).await? {
+            let closed = round.decision.is_some();
+            let hidden = !closed && round.definition.hide_results;
+            let recount = if (closed || !hidden) && round.ballot_count <= LIVE_COUNT_BALLOTS_MAX {
+                let ballots = self.governance.ballots(&round.definition_hash).await?;
+                let delegations = self
+                    .governance
+                    .delegations(info.row_id, proposal.number, round.definition.closes_at_ms)
+                    .await?;
+                Some(recount(&round.definition, &ballots, &delegations))
+            } else {
+                None
+            };
+            rounds.push(RoundView {
+                round,
+                recount,
+                hidden,
+            });
+        }
+        Ok(rounds)
+    }
+
+    /// The actor's ballot in the last round (with its receipt, and once the round closed, the
+    /// proof that the receipt is on the board), and whether they may vote in it.
+    async fn my_ballot(
+        &self,
+        actor: &Actor,
+        last: Option<&RoundView>,
+    ) -> Result<(Option<MyBallot>, bool), ActionError> {
+        let Some(last) = last else {
+            return Ok((None, false));
+        };
+        let me = actor.membership.account_key;
+        let eligible = last.round.definition.electorate.binary_search(&me).is_ok();
+        let mine = self
+            .governance
+            .ballots_of(&last.round.definition_hash, &me)
+            .await?;
+        let Some(ballot) = mine.into_iter().next() else {
+            return Ok((None, eligible));
+        };
+        let receipt = ballot.receipt();
+        let inclusion = match (&last.round.decision, &last.recount) {
+            (Some(_), Some(count)) => count.board.proof(&receipt).map(|(index, proof)| {
+                let size = count.board.leaves.len();
+                let root = count.board.root();
+                let verified = verify_receipt(&receipt, index, size, &proof, &root);
+                (index, size, proof, root, verified)
+            }),
+            _ => None,
+        };
+        let my_ballot = MyBallot {
+            ballot,
+            receipt,
+            inclusion,
+        };
+        Ok((Some(my_ballot), eligible))
+    }
+
+    /// Names for keys in the proposal's actions that are not active members (pending, removed).
+    async fn name_action_keys(
+        &self,
+        info: &CircleInfo,
+        proposal: &Proposal,
+        names: &mut HashMap<PublicKey, String>,
+    ) -> Result<(), ActionError> {
+        for action in &proposal.draft.actions {
+            if let Action::Admit { account } | Action::Remove { account } = action {
+                if !names.contains_key(account) {
+                    if let Some((_, name)) = self.db.member_by_key(info.row_id, account).await? {
+                        names.insert(*account, name);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }

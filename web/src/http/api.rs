@@ -6,15 +6,19 @@
 #![allow(clippy::result_large_err)]
 
 use axum::extract::{Path, Query};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::{self, MethodRouter};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::session::Visitor;
 use crate::services::{ActionError, Actor};
 use crate::AppState;
+
+use std::sync::Arc;
 
 /// An API error: a status, a stable machine-readable code and a sentence for people.
 #[derive(Debug)]
@@ -351,4 +355,52 @@ pub(crate) async fn actor(state: &AppState, v: &Visitor, slug: &str) -> Result<A
 pub struct SlugPath {
     /// The circle's short name.
     pub slug: String,
+}
+
+/// One operation of the JSON API: its method, its path, and its handler. Each feature lists
+/// its operations in one table (`api_routes()` in its `mod.rs`); the router is built from the
+/// tables, and the OpenAPI test compares them with the document.
+pub struct ApiRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    handler: MethodRouter<Arc<AppState>>,
+}
+
+impl std::fmt::Debug for ApiRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+impl ApiRoute {
+    pub fn get<H, T>(path: &'static str, handler: H) -> ApiRoute
+    where
+        H: Handler<T, Arc<AppState>>,
+        T: 'static,
+    {
+        ApiRoute {
+            method: "GET",
+            path,
+            handler: routing::get(handler),
+        }
+    }
+
+    pub fn post<H, T>(path: &'static str, handler: H) -> ApiRoute
+    where
+        H: Handler<T, Arc<AppState>>,
+        T: 'static,
+    {
+        ApiRoute {
+            method: "POST",
+            path,
+            handler: routing::post(handler),
+        }
+    }
+}
+
+/// The router of a table of operations (two methods on one path share it).
+pub fn api_router(routes: Vec<ApiRoute>) -> Router<Arc<AppState>> {
+    routes.into_iter().fold(Router::new(), |router, route| {
+        router.route(route.path, route.handler)
+    })
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -243,6 +244,14 @@ fn tokens_match(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// Who a request comes from: a person by session cookie, or by API token (with its grant).
+#[derive(Debug, Default)]
+struct Who {
+    user: Option<User>,
+    session: Option<[u8; 32]>,
+    token_grant: Option<TokenGrant>,
+}
+
 /// Middleware: identifies the visitor, checks CSRF on state-changing requests, and sets the
 /// anonymous cookie or clears the flash cookie on the way out.
 pub async fn visitor_layer(
@@ -253,166 +262,19 @@ pub async fn visitor_layer(
     let (mut parts, body) = request.into_parts();
     let now = state.services.now_ms();
     let secure = state.config.cookies_secure;
-
-    // Who is it?
-    let mut user = None;
-    let mut session = None;
-    let mut token_grant = None;
-    let bearer = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    if let Some(token) = bearer {
-        // A token is a key to the API, nothing more: never to a page, never to the settings
-        // that make tokens; read-only tokens only read.
-        if !parts.uri.path().starts_with("/api/v1/") {
-            return token_refusal(
-                StatusCode::UNAUTHORIZED,
-                "token_not_for_pages",
-                "API tokens work only under /api/v1. Log in to use the pages.",
-            );
-        }
-        let found = match decode_token(&token) {
-            Some(token) => match state
-                .services
-                .api_token_user(&token_hash(&token), now)
-                .await
-            {
-                Ok(found) => found,
-                Err(error) => {
-                    tracing::error!(%error, "reading an API token failed");
-                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                }
-            },
-            None => None,
-        };
-        let Some((found, grant)) = found else {
-            return token_refusal(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "This API token is unknown, revoked or expired. Make a new one on your settings page.",
-            );
-        };
-        let reading = matches!(parts.method, Method::GET | Method::HEAD);
-        if grant.scope == TokenScope::Read && !reading {
-            return token_refusal(
-                StatusCode::FORBIDDEN,
-                "token_scope",
-                "This API token may only read. Make a token that may act to do this.",
-            );
-        }
-        user = Some(found);
-        token_grant = Some(grant);
-    } else if let Some(token) =
-        cookie(&parts.headers, &cookie_name(SESSION_COOKIE, secure)).and_then(decode_token)
-    {
-        let hash = token_hash(&token);
-        match state
-            .services
-            .session_user(&hash, now, state.config.session_idle_ms)
-            .await
-        {
-            Ok(Some(found)) => {
-                user = Some(found);
-                session = Some(hash);
-            }
-            Ok(None) => state.services.forget_sealing_key(&hash),
-            Err(error) => {
-                tracing::error!(%error, "reading a session failed");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
-        }
-    }
-
-    // What the CSRF token is bound to: the session cookie, else the anonymous cookie.
-    let mut new_anon = None;
-    let binding = match (
-        session.is_some(),
-        cookie(&parts.headers, &cookie_name(SESSION_COOKIE, secure)),
-    ) {
-        (true, Some(value)) => value.to_owned(),
-        _ => match cookie(&parts.headers, &cookie_name(ANON_COOKIE, secure)).and_then(decode_token)
-        {
-            Some(token) => encode_token(&token),
-            None => {
-                let fresh = encode_token(&crate::custody::random_secret());
-                new_anon = Some(fresh.clone());
-                fresh
-            }
-        },
+    let who = match who_is_it(&state, &parts, now).await {
+        Ok(who) => who,
+        Err(refusal) => return refusal,
     };
+    let (binding, new_anon) = csrf_binding(&parts.headers, who.session.is_some(), secure);
     let csrf = csrf_token(&state.csrf_secret, &binding);
-
-    // State-changing requests must prove they come from our own pages.
-    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let mut body = body;
-    if unsafe_method && token_grant.is_none() {
-        if let Some(site) = parts
-            .headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-        {
-            if site == "cross-site" {
-                return csrf_refusal(&state, &parts.headers, user.as_ref());
-            }
-        }
-        let from_header = parts
-            .headers
-            .get("x-csrf-token")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let presented = match from_header {
-            Some(token) => Some(token),
-            None => {
-                let is_form = parts
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|value| value.to_str().ok())
-                    .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
-                let is_multipart = parts
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|value| value.to_str().ok())
-                    .is_some_and(|value| value.starts_with("multipart/form-data"));
-                if is_multipart {
-                    // Uploads (photos) carry a single-use upload token in the form's action
-                    // URL (the body is too large to read twice); it stands for the CSRF token.
-                    let upload = parts
-                        .uri
-                        .query()
-                        .and_then(|query| form_field(query.as_bytes(), "upload"));
-                    let taken = match (upload, session) {
-                        (Some(token), Some(session)) => {
-                            state.upload_tokens.take(&token, &session, now)
-                        }
-                        _ => false,
-                    };
-                    taken.then(|| csrf.clone())
-                } else if is_form {
-                    let bytes = match to_bytes(body, FORM_BYTES_MAX).await {
-                        Ok(bytes) => bytes,
-                        Err(_) => {
-                            return (StatusCode::PAYLOAD_TOO_LARGE, "form too large")
-                                .into_response()
-                        }
-                    };
-                    let token = form_field(&bytes, "csrf");
-                    body = Body::from(bytes);
-                    token
-                } else {
-                    None
-                }
-            }
-        };
-        if !presented.is_some_and(|token| tokens_match(&token, &csrf)) {
-            return csrf_refusal(&state, &parts.headers, user.as_ref());
-        }
-    }
-
+    let body = match check_csrf(&state, &parts, body, &who, &csrf, now).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
     let language = state.catalogues.negotiate(
-        user.as_ref()
+        who.user
+            .as_ref()
             .and_then(|user| user.language.as_deref())
             .or(cookie(&parts.headers, &cookie_name(LANG_COOKIE, secure))),
         parts
@@ -422,24 +284,11 @@ pub async fn visitor_layer(
     );
     let flash = cookie(&parts.headers, &cookie_name(FLASH_COOKIE, secure)).and_then(Flash::decode);
     let had_flash = flash.is_some();
-    let unread = match &user {
-        // A login a circle's stewards recovered learns nothing of the other circles, not even
-        // how many notifications wait there.
-        Some(user) if token_grant.is_none() && !user.recovery_restricted => {
-            match state.services.unread_count(user).await {
-                Ok(count) => count,
-                Err(error) => {
-                    tracing::warn!(%error, "reading the unread count failed");
-                    0
-                }
-            }
-        }
-        _ => 0,
-    };
+    let unread = unread_count(&state, &who).await;
     parts.extensions.insert(Visitor {
-        user,
-        session,
-        token: token_grant,
+        user: who.user,
+        session: who.session,
+        token: who.token_grant,
         address: parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -463,6 +312,205 @@ pub async fn visitor_layer(
         );
     }
     response
+}
+
+/// The person behind the request's bearer token or session cookie (nobody without either), or
+/// the refusal of a token that is unknown, outside the API, or beyond its scope.
+async fn who_is_it(state: &AppState, parts: &Parts, now: i64) -> Result<Who, Response> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    if let Some(token) = bearer {
+        return token_holder(state, parts, token, now).await;
+    }
+    let secure = state.config.cookies_secure;
+    let Some(token) =
+        cookie(&parts.headers, &cookie_name(SESSION_COOKIE, secure)).and_then(decode_token)
+    else {
+        return Ok(Who::default());
+    };
+    let hash = token_hash(&token);
+    match state
+        .services
+        .session_user(&hash, now, state.config.session_idle_ms)
+        .await
+    {
+        Ok(Some(found)) => Ok(Who {
+            user: Some(found),
+            session: Some(hash),
+            token_grant: None,
+        }),
+        Ok(None) => {
+            state.services.forget_sealing_key(&hash);
+            Ok(Who::default())
+        }
+        Err(error) => {
+            tracing::error!(%error, "reading a session failed");
+            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    }
+}
+
+/// An API token's holder and grant. A token is a key to the API, nothing more: never to a
+/// page, never to the settings that make tokens; read-only tokens only read.
+async fn token_holder(
+    state: &AppState,
+    parts: &Parts,
+    token: &str,
+    now: i64,
+) -> Result<Who, Response> {
+    if !parts.uri.path().starts_with("/api/v1/") {
+        return Err(token_refusal(
+            StatusCode::UNAUTHORIZED,
+            "token_not_for_pages",
+            "API tokens work only under /api/v1. Log in to use the pages.",
+        ));
+    }
+    let found = match decode_token(token) {
+        Some(token) => match state
+            .services
+            .api_token_user(&token_hash(&token), now)
+            .await
+        {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::error!(%error, "reading an API token failed");
+                return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            }
+        },
+        None => None,
+    };
+    let Some((found, grant)) = found else {
+        return Err(token_refusal(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "This API token is unknown, revoked or expired. Make a new one on your settings page.",
+        ));
+    };
+    let reading = matches!(parts.method, Method::GET | Method::HEAD);
+    if grant.scope == TokenScope::Read && !reading {
+        return Err(token_refusal(
+            StatusCode::FORBIDDEN,
+            "token_scope",
+            "This API token may only read. Make a token that may act to do this.",
+        ));
+    }
+    Ok(Who {
+        user: Some(found),
+        session: None,
+        token_grant: Some(grant),
+    })
+}
+
+/// What the CSRF token is bound to: the session cookie, else the anonymous cookie (a fresh one,
+/// to set on the way out, when the visitor has none).
+fn csrf_binding(headers: &HeaderMap, has_session: bool, secure: bool) -> (String, Option<String>) {
+    if has_session {
+        if let Some(value) = cookie(headers, &cookie_name(SESSION_COOKIE, secure)) {
+            return (value.to_owned(), None);
+        }
+    }
+    match cookie(headers, &cookie_name(ANON_COOKIE, secure)).and_then(decode_token) {
+        Some(token) => (encode_token(&token), None),
+        None => {
+            let fresh = encode_token(&crate::custody::random_secret());
+            (fresh.clone(), Some(fresh))
+        }
+    }
+}
+
+/// State-changing requests must prove they come from our own pages (API tokens are exempt:
+/// no browser sends them by itself). Gives back the body (a form's was read to find its token).
+async fn check_csrf(
+    state: &AppState,
+    parts: &Parts,
+    body: Body,
+    who: &Who,
+    csrf: &str,
+    now: i64,
+) -> Result<Body, Response> {
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !unsafe_method || who.token_grant.is_some() {
+        return Ok(body);
+    }
+    let refuse = || csrf_refusal(state, &parts.headers, who.user.as_ref());
+    let site = parts
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if site == Some("cross-site") {
+        return Err(refuse());
+    }
+    let from_header = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let (presented, body) = match from_header {
+        Some(token) => (Some(token), body),
+        None => presented_in_body(state, parts, body, who, csrf, now).await?,
+    };
+    if presented.is_some_and(|token| tokens_match(&token, csrf)) {
+        Ok(body)
+    } else {
+        Err(refuse())
+    }
+}
+
+/// The CSRF token a form carries in its `csrf` field; for an upload (too large to read twice),
+/// the single-use upload token in the form's action URL stands for it.
+async fn presented_in_body(
+    state: &AppState,
+    parts: &Parts,
+    body: Body,
+    who: &Who,
+    csrf: &str,
+    now: i64,
+) -> Result<(Option<String>, Body), Response> {
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("multipart/form-data") {
+        let upload = parts
+            .uri
+            .query()
+            .and_then(|query| form_field(query.as_bytes(), "upload"));
+        let taken = match (upload, who.session) {
+            (Some(token), Some(session)) => state.upload_tokens.take(&token, &session, now),
+            _ => false,
+        };
+        return Ok((taken.then(|| csrf.to_owned()), body));
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Ok((None, body));
+    }
+    let bytes = match to_bytes(body, FORM_BYTES_MAX).await {
+        Ok(bytes) => bytes,
+        Err(_) => return Err((StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response()),
+    };
+    let token = form_field(&bytes, "csrf");
+    Ok((token, Body::from(bytes)))
+}
+
+/// How many notifications wait for the person. A login a circle's stewards recovered learns
+/// nothing of the other circles, not even how many notifications wait there.
+async fn unread_count(state: &AppState, who: &Who) -> i64 {
+    match &who.user {
+        Some(user) if who.token_grant.is_none() && !user.recovery_restricted => {
+            match state.services.unread_count(user).await {
+                Ok(count) => count,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the unread count failed");
+                    0
+                }
+            }
+        }
+        _ => 0,
+    }
 }
 
 /// A refused API token, in the API's error envelope.

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::http::api::{api_router, ApiRoute};
 use crate::AppState;
 
 /// The feature's pages and API calls.
@@ -41,30 +42,32 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/c/{slug}/statement.csv", get(history::statement_csv))
         .route("/c/{slug}/members", get(routes::members))
         .route("/c/{slug}/members/{username}", get(routes::member))
-        .route("/api/v1/circles", get(api::circles))
-        .route("/api/v1/circles/{slug}", get(api::circle))
-        .route("/api/v1/circles/{slug}/members", get(api::members))
-        .route(
-            "/api/v1/circles/{slug}/entries",
-            get(api::entries).post(signed::submit_signed),
-        )
-        .route(
+        .merge(api_router(api_routes()))
+}
+
+/// The ledger's JSON API: circles, members, entries (and signed ones), proofs, statements, requests and payments.
+pub fn api_routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::get("/api/v1/circles", api::circles),
+        ApiRoute::get("/api/v1/circles/{slug}", api::circle),
+        ApiRoute::get("/api/v1/circles/{slug}/members", api::members),
+        ApiRoute::get("/api/v1/circles/{slug}/entries", api::entries),
+        ApiRoute::post("/api/v1/circles/{slug}/entries", signed::submit_signed),
+        ApiRoute::post(
             "/api/v1/circles/{slug}/entries/batch",
-            post(signed::submit_signed_batch),
-        )
-        .route(
-            "/api/v1/circles/{slug}/entries/{seq}/proof",
-            get(signed::proof),
-        )
-        .route("/api/v1/circles/{slug}/statement", get(api::statement))
-        .route("/api/v1/circles/{slug}/requests", get(api::requests))
-        .route(
+            signed::submit_signed_batch,
+        ),
+        ApiRoute::get("/api/v1/circles/{slug}/entries/{seq}/proof", signed::proof),
+        ApiRoute::get("/api/v1/circles/{slug}/statement", api::statement),
+        ApiRoute::get("/api/v1/circles/{slug}/requests", api::requests),
+        ApiRoute::post(
             "/api/v1/circles/{slug}/requests/{seq}/{answer}",
-            post(api::answer_request),
-        )
-        .route("/api/v1/circles/{slug}/payments", post(api::pay))
-        .route(
+            api::answer_request,
+        ),
+        ApiRoute::post("/api/v1/circles/{slug}/payments", api::pay),
+        ApiRoute::post(
             "/api/v1/circles/{slug}/payment-requests",
-            post(api::request_payment),
-        )
+            api::request_payment,
+        ),
+    ]
 }

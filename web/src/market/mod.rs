@@ -16,6 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::http::api::{api_router, ApiRoute};
 use crate::AppState;
 
 pub use deals::*;
@@ -61,23 +62,22 @@ pub fn router() -> Router<Arc<AppState>> {
             "/c/{slug}/steward/categories",
             get(routes::categories).post(routes::categories_submit),
         )
-        .route(
-            "/api/v1/circles/{slug}/listings",
-            get(api::listings).post(api::create_listing),
-        )
-        .route("/api/v1/circles/{slug}/listings/{id}", get(api::listing))
-        .route(
-            "/api/v1/circles/{slug}/listings/{id}/matches",
-            get(api::matches),
-        )
-        .route(
-            "/api/v1/circles/{slug}/listings/{id}/deals",
-            post(api::open_deal),
-        )
-        .route("/api/v1/circles/{slug}/deals", get(api::deals))
-        .route("/api/v1/circles/{slug}/deals/{id}", get(api::deal))
-        .route(
+        .merge(api_router(api_routes()))
+}
+
+/// The market's JSON API: listings, their matches, and deals.
+pub fn api_routes() -> Vec<ApiRoute> {
+    vec![
+        ApiRoute::get("/api/v1/circles/{slug}/listings", api::listings),
+        ApiRoute::post("/api/v1/circles/{slug}/listings", api::create_listing),
+        ApiRoute::get("/api/v1/circles/{slug}/listings/{id}", api::listing),
+        ApiRoute::get("/api/v1/circles/{slug}/listings/{id}/matches", api::matches),
+        ApiRoute::post("/api/v1/circles/{slug}/listings/{id}/deals", api::open_deal),
+        ApiRoute::get("/api/v1/circles/{slug}/deals", api::deals),
+        ApiRoute::get("/api/v1/circles/{slug}/deals/{id}", api::deal),
+        ApiRoute::post(
             "/api/v1/circles/{slug}/deals/{id}/{action}",
-            post(api::deal_action),
-        )
+            api::deal_action,
+        ),
+    ]
 }

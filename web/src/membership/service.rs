@@ -4,12 +4,12 @@
 #![allow(clippy::result_large_err)]
 
 use commons_ledger::entry::{Body, Request};
-use commons_ledger::keys::SecretKey;
+use commons_ledger::keys::{PublicKey, SecretKey};
 use commons_ledger::state::Refusal;
 use commons_ledger::store::CircleInfo;
 
 use crate::custody::{random_secret, seal, unseal, SealingKey};
-use crate::db::{MemberStatus, Membership, NewMembership, User};
+use crate::db::{MemberStatus, Membership, NewMembership, NewUser, User};
 use crate::names::{bounded_text, NOTE_CHARS_MAX};
 
 use crate::services::*;
@@ -181,23 +181,7 @@ impl Services {
         }
         // Everything that can be checked is checked before the link is claimed, and nothing
         // is written until it is: a refused join leaves no person, key or entry behind.
-        let (person, sealing) = match (existing, sign_up) {
-            (Some((user, sealing)), _) => {
-                if self.db.membership(info.row_id, user.id).await?.is_some() {
-                    return Err(ActionError::AlreadyMember);
-                }
-                // Whoever holds a recovery link must not join other circles in the person's name.
-                if user.recovery_restricted {
-                    return Err(invalid("agree", "error-join-recovered"));
-                }
-                (Ok(user.clone()), sealing)
-            }
-            (None, Some(sign_up)) => {
-                let (new, sealing) = self.prepare_user(sign_up, false).await?;
-                (Err(new), sealing)
-            }
-            (None, None) => return Err(ActionError::Forbidden),
-        };
+        let (person, sealing) = self.who_joins(&info, existing, sign_up).await?;
         // Claim the link: two people racing for one link cannot both use it.
         if !self
             .db
@@ -215,27 +199,9 @@ impl Services {
             _ => None,
         };
         if let Some((temporary_key, sealed_temporary)) = steward_link {
-            // The account moves from the link's key, which its maker saw, to a key only the
-            // member can open.
-            let moved = async {
-                let temporary = unseal(
-                    &SealingKey::from_link_secret(&secret),
-                    &info.circle_id,
-                    &temporary_key,
-                    sealed_temporary,
-                )?;
-                let rotate = Request::signed(
-                    info.circle_id,
-                    &temporary,
-                    Body::RotateKey {
-                        old: temporary_key,
-                        new: member_key.public_key(),
-                    },
-                );
-                self.store.append(&info.slug, rotate, None).await?;
-                Ok::<_, ActionError>(())
-            }
-            .await;
+            let moved = self
+                .move_from_link_key(&info, &secret, temporary_key, sealed_temporary, &member_key)
+                .await;
             if let Err(error) = moved {
                 self.db.release_invitation(invitation.id).await?;
                 return Err(error);
@@ -281,6 +247,61 @@ impl Services {
         Ok((user, sealing, status, info))
     }
 
+    /// Who joins: the logged-in person (not yet a member, and not a login a recovery
+    /// restricted), or a new person to make from the sign-up (`Err`, not yet written).
+    async fn who_joins(
+        &self,
+        info: &CircleInfo,
+        existing: Option<(&User, SealingKey)>,
+        sign_up: Option<&SignUp>,
+    ) -> Result<(Result<User, NewUser>, SealingKey), ActionError> {
+        match (existing, sign_up) {
+            (Some((user, sealing)), _) => {
+                if self.db.membership(info.row_id, user.id).await?.is_some() {
+                    return Err(ActionError::AlreadyMember);
+                }
+                // Whoever holds a recovery link must not join other circles in the person's name.
+                if user.recovery_restricted {
+                    return Err(invalid("agree", "error-join-recovered"));
+                }
+                Ok((Ok(user.clone()), sealing))
+            }
+            (None, Some(sign_up)) => {
+                let (new, sealing) = self.prepare_user(sign_up, false).await?;
+                Ok((Err(new), sealing))
+            }
+            (None, None) => Err(ActionError::Forbidden),
+        }
+    }
+
+    /// A steward's link opened an account under a temporary key its maker saw: the account
+    /// moves (a signed rotation) to a key only the member can open.
+    async fn move_from_link_key(
+        &self,
+        info: &CircleInfo,
+        secret: &[u8; 32],
+        temporary_key: PublicKey,
+        sealed_temporary: &[u8],
+        member_key: &SecretKey,
+    ) -> Result<(), ActionError> {
+        let temporary = unseal(
+            &SealingKey::from_link_secret(secret),
+            &info.circle_id,
+            &temporary_key,
+            sealed_temporary,
+        )?;
+        let rotate = Request::signed(
+            info.circle_id,
+            &temporary,
+            Body::RotateKey {
+                old: temporary_key,
+                new: member_key.public_key(),
+            },
+        );
+        self.store.append(&info.slug, rotate, None).await?;
+        Ok(())
+    }
+
     /// Asks to join a circle that is open to requests; a steward decides.
     pub async fn ask_to_join(
         &self,
@@ -300,19 +321,9 @@ impl Services {
         }
         let message = bounded_text(message, NOTE_CHARS_MAX).map_err(name_error("message"))?;
         self.check_waiting_room(&info).await?;
-        let (user, sealing) = match (existing, sign_up) {
-            (Some((user, sealing)), _) => {
-                if self.db.membership(info.row_id, user.id).await?.is_some() {
-                    return Err(ActionError::AlreadyMember);
-                }
-                // Whoever holds a recovery link must not join other circles in the person's name.
-                if user.recovery_restricted {
-                    return Err(invalid("agree", "error-join-recovered"));
-                }
-                (user.clone(), sealing)
-            }
-            (None, Some(sign_up)) => self.new_user(sign_up, false).await?,
-            (None, None) => return Err(ActionError::Forbidden),
+        let (user, sealing) = match self.who_joins(&info, existing, sign_up).await? {
+            (Ok(user), sealing) => (user, sealing),
+            (Err(new), sealing) => (self.insert_user(&new).await?, sealing),
         };
         let member_key = SecretKey::generate();
         self.db
@@ -459,6 +470,7 @@ impl Services {
         Ok(found)
     }
 
+    /// A steward declines a person waiting to join: no account is ever opened for them.
     pub async fn decline_member(&self, actor: &Actor, user_id: i64) -> Result<(), ActionError> {
         require_steward(actor)?;
         if !self

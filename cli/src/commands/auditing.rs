@@ -1,0 +1,197 @@
+//! `commons audit`: of a node's own chain or of an export file, offline, with a progress bar and a report (and the enactments checked against the decisions).
+
+use super::*;
+
+/// `commons audit <circle>`: the node's own chain, replayed and checked against a trusted head.
+pub(super) async fn audit_store(store: &Store, args: AuditArgs) -> Result<Outcome> {
+    let slug = args.slug.clone().context("name a circle or give --file")?;
+    let trusted = args
+        .trusted_head
+        .as_deref()
+        .map(read_tree_head)
+        .transpose()?;
+    let info = store.circle(&slug).await?;
+    let bar = progress_bar(info.head_seq + 1);
+    let mut report = store
+        .audit(&slug, trusted, &|done| bar.set_position(done))
+        .await?;
+    bar.finish_and_clear();
+    check_enactments_in_store(store, &info, &mut report).await?;
+    Ok(print_report(&report, args.json))
+}
+
+pub(super) fn audit_file(args: &AuditArgs) -> Result<Outcome> {
+    let path = args.file.as_deref().context("--file")?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the export {}", path.display()))?;
+    // Bytes that are not UTF-8 make their lines unreadable (faults), never stop the audit.
+    let mut input_faults: Vec<commons_ledger::audit::Fault> = bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| std::str::from_utf8(line).is_err())
+        .map(|(index, _)| commons_ledger::audit::Fault {
+            entry: None,
+            what: format!("line {} is not UTF-8 text", index + 1),
+        })
+        .collect();
+    let text = String::from_utf8_lossy(&bytes);
+    // A trusted head that cannot be read is a fault too: the audit goes on without it.
+    let trusted = match args.trusted_head.as_deref().map(read_tree_head) {
+        Some(Ok(head)) => Some(head),
+        Some(Err(error)) => {
+            input_faults.push(commons_ledger::audit::Fault {
+                entry: None,
+                what: format!("the trusted tree head cannot be used: {error:#}"),
+            });
+            None
+        }
+        None => None,
+    };
+    let parsed = parse_export(&text);
+    // The genesis entry (the default limits) and the enactments: what the ledger says about
+    // its decisions.
+    let mut genesis = None;
+    let mut enactments: Vec<Enactment> = Vec::new();
+    for raw in parsed.entries.iter().flatten() {
+        let Ok(request) = Request::decode(&raw.request) else {
+            continue;
+        };
+        if let Some(enactment) = Enactment::from_request(raw.seq, raw.recorded_at_ms, &request) {
+            enactments.push(enactment);
+        } else if raw.seq == 0 {
+            genesis = genesis_defaults(&request);
+        }
+    }
+    let history = genesis.map(|defaults| History::new(defaults, &enactments));
+    let mut exports = Vec::new();
+    for path in &args.ballots {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the ballot export {}", path.display()))?;
+        let export = commons_governance::export::parse(&text)
+            .with_context(|| format!("{} is not a ballot export", path.display()))?;
+        exports.push(export);
+    }
+    let bar = progress_bar(parsed.entries.len() as u64);
+    let mut report = audit(parsed.into_audit_input(trusted), &|done| {
+        bar.set_position(done)
+    });
+    bar.finish_and_clear();
+    report.faults.splice(0..0, input_faults);
+    let circle_id = report.state.as_ref().map(|state| state.circle_id);
+    for enactment in &enactments {
+        let (Some(circle_id), Some(history)) = (circle_id, history.as_ref()) else {
+            break;
+        };
+        let backing = exports
+            .iter()
+            .find(|export| export.definition.hash() == enactment.proposal);
+        let checked = match backing {
+            None => check_enactment(&circle_id, history, enactment, None)
+                .map_err(|what| format!("{what} (give its ballot export with --ballots)")),
+            Some(export) => {
+                // A record that cannot be read fails the recount: it is left out, so the board
+                // no longer matches.
+                let ballots: Vec<_> = export.ballots.iter().flatten().cloned().collect();
+                let delegations: Vec<_> = export.delegations.iter().flatten().cloned().collect();
+                let unreadable = export.ballots.iter().filter(|b| b.is_err()).count()
+                    + export.delegations.iter().filter(|d| d.is_err()).count();
+                if unreadable > 0 {
+                    Err(format!(
+                        "{unreadable} records of its ballot export cannot be read"
+                    ))
+                } else {
+                    check_enactment(
+                        &circle_id,
+                        history,
+                        enactment,
+                        Some(Backing {
+                            definition: &export.definition,
+                            policy: &export.policy,
+                            ballots: &ballots,
+                            delegations: &delegations,
+                        }),
+                    )
+                }
+            }
+        };
+        if let Err(what) = checked {
+            report.faults.push(commons_ledger::audit::Fault {
+                entry: Some(enactment.seq),
+                what,
+            });
+        }
+    }
+    Ok(print_report(&report, args.json))
+}
+
+/// Every enactment (kind 11) in the circle must be backed by a proposal in the store whose
+/// recount passes with exactly the enacted board; each that is not becomes a fault.
+pub(super) async fn check_enactments_in_store(
+    store: &Store,
+    info: &commons_ledger::store::CircleInfo,
+    report: &mut AuditReport,
+) -> Result<()> {
+    let governance = commons_governance::store::Governance::new(store.pool().clone());
+    for (seq, what) in governance.audit_enactments(store, info).await? {
+        report.faults.push(commons_ledger::audit::Fault {
+            entry: Some(seq),
+            what,
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn print_report(report: &AuditReport, json: bool) -> Outcome {
+    if json {
+        let faults: Vec<_> = report
+            .faults
+            .iter()
+            .map(|f| json!({ "entry": f.entry, "what": f.what }))
+            .collect();
+        let value = json!({
+            "ok": report.passed(),
+            "entries": report.entries_checked,
+            "root": report.root.to_hex(),
+            "accounts": report.state.as_ref().map(|s| s.accounts.len()),
+            "faults": faults,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else if report.passed() {
+        let accounts = report.state.as_ref().map_or(0, |s| s.accounts.len());
+        println!(
+            "OK: {} entries verified (signatures, chain, rules, balances, Merkle root {}), {accounts} accounts sum to zero.",
+            report.entries_checked,
+            report.root.short()
+        );
+    } else {
+        println!(
+            "FAULTS: {} problem(s) in {} entries:",
+            report.faults.len(),
+            report.entries_checked
+        );
+        for fault in &report.faults {
+            println!("  {fault}");
+        }
+    }
+    if report.passed() {
+        Outcome::Done
+    } else {
+        Outcome::Faults
+    }
+}
+
+pub(super) fn progress_bar(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || total < 100_000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "auditing {bar:40} {pos}/{len} entries ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}

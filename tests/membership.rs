@@ -1,0 +1,255 @@
+//! Joining a circle, through the services: asking to join, being vouched for by a member,
+//! and a steward admitting or declining. On SQLite and PostgreSQL alike. One walkthrough over
+//! HTTP checks that the pay form's errors point at the form's own fields.
+
+use commons_ledger::store::Store;
+use commons_tests::both_backends;
+use commons_tests::node::{sign_up, Node, SLUG};
+use commons_tests::web::{set_up, TestServer};
+use commons_web::ledger::form::TransferCommand;
+use commons_web::services::{ActionError, IdempotencyKey};
+
+/// The circle takes requests to join (its description and agreements unchanged).
+async fn open_to_requests(node: &Node) {
+    let services = &node.state.services;
+    let settings = services
+        .settings(&node.steward.circle)
+        .await
+        .expect("settings");
+    services
+        .save_settings(
+            &node.steward,
+            &settings.description,
+            &settings.agreements,
+            true,
+            true,
+        )
+        .await
+        .expect("saved");
+}
+
+/// A member the steward invited (a steward's link opens the account at once).
+async fn member_by_steward(node: &Node, username: &str) -> commons_web::services::Actor {
+    let services = &node.state.services;
+    let link = services
+        .invite(&node.steward, username)
+        .await
+        .expect("invite");
+    let version = node.agreements_version().await;
+    let (user, sealing, status, _) = services
+        .join(&link, Some(&sign_up(username)), None, version)
+        .await
+        .expect("joins");
+    assert_eq!(status, commons_web::db::MemberStatus::Active);
+    node.act_as(&user, sealing).await.expect("active")
+}
+
+async fn asking_to_join_waits_for_a_steward(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let version = node.agreements_version().await;
+    let refused = services
+        .ask_to_join(SLUG, Some(&sign_up("ben")), None, "I bake bread", version)
+        .await;
+    assert!(
+        matches!(refused, Err(ActionError::NotFound)),
+        "a circle closed to requests hides the form: {refused:?}"
+    );
+
+    open_to_requests(&node).await;
+    let version = node.agreements_version().await;
+    let stale = services
+        .ask_to_join(
+            SLUG,
+            Some(&sign_up("ben")),
+            None,
+            "I bake bread",
+            version - 1,
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(ActionError::Invalid { field: "agree", .. })),
+        "{stale:?}"
+    );
+    let (ben, sealing, _) = services
+        .ask_to_join(SLUG, Some(&sign_up("ben")), None, "I bake bread", version)
+        .await
+        .expect("asks");
+    assert!(
+        matches!(
+            node.act_as(&ben, sealing.clone()).await,
+            Err(ActionError::NotFound)
+        ),
+        "someone waiting sees nothing of the circle"
+    );
+    services
+        .admit(&node.steward, ben.id)
+        .await
+        .expect("admitted");
+    let ben = node.act_as(&ben, sealing).await.expect("an active member");
+    assert_eq!(
+        (
+            ben.account.balance_minor,
+            ben.account.floor_minor,
+            ben.account.ceiling_minor
+        ),
+        (0, -2000, 4000),
+        "admitted with an open account at the circle's default limits"
+    );
+}
+
+async fn a_vouched_member_is_admitted_by_a_steward_only(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let cara = member_by_steward(&node, "cara").await;
+    let link = services
+        .invite(&cara, "Dan from the allotment")
+        .await
+        .expect("members may invite");
+    let version = node.agreements_version().await;
+    let (dan, sealing, status, _) = services
+        .join(&link, Some(&sign_up("dan")), None, version)
+        .await
+        .expect("joins");
+    assert_eq!(
+        status,
+        commons_web::db::MemberStatus::Pending,
+        "a member's invitation waits for a steward"
+    );
+    assert!(matches!(
+        node.act_as(&dan, sealing.clone()).await,
+        Err(ActionError::NotFound)
+    ));
+    assert!(
+        matches!(
+            services.admit(&cara, dan.id).await,
+            Err(ActionError::Forbidden)
+        ),
+        "a member who vouched cannot admit"
+    );
+    services
+        .admit(&node.steward, dan.id)
+        .await
+        .expect("a steward admits");
+    assert!(node.act_as(&dan, sealing).await.is_ok());
+    assert!(
+        matches!(
+            services.admit(&node.steward, dan.id).await,
+            Err(ActionError::NotFound)
+        ),
+        "admitting twice opens no second account"
+    );
+}
+
+async fn a_declined_member_never_gets_an_account(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let cara = member_by_steward(&node, "cara").await;
+    let link = services.invite(&cara, "Eve").await.expect("invite");
+    let version = node.agreements_version().await;
+    let (eve, sealing, _, _) = services
+        .join(&link, Some(&sign_up("eve")), None, version)
+        .await
+        .expect("joins");
+    assert!(
+        matches!(
+            services.decline_member(&cara, eve.id).await,
+            Err(ActionError::Forbidden)
+        ),
+        "a member cannot decline"
+    );
+    let accounts_before = services
+        .store()
+        .accounts(&node.steward.circle)
+        .await
+        .expect("accounts")
+        .len();
+    services
+        .decline_member(&node.steward, eve.id)
+        .await
+        .expect("declined");
+    assert!(matches!(
+        node.act_as(&eve, sealing).await,
+        Err(ActionError::NotFound)
+    ));
+    assert!(
+        matches!(
+            services.admit(&node.steward, eve.id).await,
+            Err(ActionError::NotFound)
+        ),
+        "a declined person cannot be admitted by a second click"
+    );
+    let accounts_after = services
+        .store()
+        .accounts(&node.steward.circle)
+        .await
+        .expect("accounts")
+        .len();
+    assert_eq!(accounts_before, accounts_after, "no account was opened");
+}
+
+async fn paying_an_unknown_member_names_the_member_field(db: String) {
+    let node = Node::start(&db).await;
+    let command = TransferCommand::parse(&node.steward.circle, "nobody", "1", "").expect("parses");
+    let refused = node
+        .state
+        .services
+        .pay(&node.steward, &command, &IdempotencyKey::generate())
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(ActionError::Invalid {
+                field: "member",
+                message_id: "error-member-unknown"
+            })
+        ),
+        "{refused:?}"
+    );
+    let store = Store::open(&db).await.expect("store");
+    let head = store.circle(SLUG).await.expect("circle").head_seq;
+    assert_eq!(head, node.steward.circle.head_seq, "nothing was written");
+}
+
+both_backends! {
+    asking_to_join_waits_in_the_waiting_room_until_a_steward_admits_with_an_open_account => asking_to_join_waits_for_a_steward;
+    a_member_vouched_for_by_another_is_admitted_by_a_steward_and_never_by_the_voucher => a_vouched_member_is_admitted_by_a_steward_only;
+    a_steward_declines_a_vouched_member_and_no_account_is_ever_opened => a_declined_member_never_gets_an_account;
+    paying_an_unknown_member_is_refused_on_the_member_field_and_writes_nothing => paying_an_unknown_member_names_the_member_field;
+}
+
+/// The pay page's error summary links each error to its field, by the form's own names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pay_pages_unknown_member_error_links_to_the_member_field() {
+    let db = commons_tests::TestDb::sqlite();
+    let server = TestServer::start(&db.url).await;
+    let mut steward = set_up(&server).await;
+    let page = steward
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "nobody"), ("amount", "1")],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("href=\"#member\""), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"member\""),
+        "the link has a field to land on"
+    );
+    assert!(!page.body.contains("#payee"));
+    let page = steward
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", ""), ("amount", ""), ("memo", &"x".repeat(1001))],
+        )
+        .await;
+    for field in ["#member", "#amount", "#memo"] {
+        assert!(
+            page.body.contains(&format!("href=\"{field}\"")),
+            "every wrong field is listed: {field}"
+        );
+    }
+    server.stop().await;
+}

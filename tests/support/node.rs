@@ -1,0 +1,90 @@
+//! A node driven through its services (no HTTP): a fresh database, the node set up with one
+//! circle and its steward, and people signed in to act, for per-feature service tests.
+
+use std::sync::Arc;
+
+use commons_ledger::store::Store;
+use commons_web::db::User;
+use commons_web::services::{Actor, NewCircle, SignUp};
+use commons_web::{AppState, WebConfig};
+
+/// The slug of the node's circle.
+pub const SLUG: &str = "riverside";
+/// Everyone's password in these tests.
+pub const PASSWORD: &str = "a long enough password";
+
+/// A node with one circle and its first steward, signed in.
+pub struct Node {
+    pub state: Arc<AppState>,
+    pub steward: Actor,
+}
+
+/// A sign-up as the forms send it.
+pub fn sign_up(username: &str) -> SignUp {
+    SignUp {
+        username: username.into(),
+        display_name: username.into(),
+        password: PASSWORD.into(),
+        language: None,
+    }
+}
+
+impl Node {
+    /// A fresh node on `db_url`, set up with its printed token by `amara`.
+    pub async fn start(db_url: &str) -> Node {
+        let store = Store::open(db_url).await.expect("store opens");
+        let state = AppState::new(store, WebConfig::default())
+            .await
+            .expect("state");
+        let services = &state.services;
+        let path = services
+            .setup_path()
+            .await
+            .expect("setup")
+            .expect("a new node");
+        let token = path.trim_start_matches("/setup?token=").to_owned();
+        let circle = NewCircle {
+            slug: SLUG.into(),
+            name: "Riverside".into(),
+            unit_name: "hours".into(),
+            unit_symbol: "h".into(),
+            floor: "-20".into(),
+            ceiling: "40".into(),
+        };
+        let (user, sealing, _) = services
+            .set_up_node(&token, &sign_up("amara"), &circle)
+            .await
+            .expect("set up");
+        let session = services
+            .open_session(user.id, sealing, 3_600_000)
+            .await
+            .expect("session");
+        let steward = services
+            .actor(&user, SLUG, Some(session.token_hash))
+            .await
+            .expect("the steward acts");
+        Node { state, steward }
+    }
+
+    /// The person acting in the circle with a fresh session (an error if they are not an
+    /// active member).
+    pub async fn act_as(
+        &self,
+        user: &User,
+        sealing: commons_web::custody::SealingKey,
+    ) -> Result<Actor, commons_web::services::ActionError> {
+        let services = &self.state.services;
+        let session = services.open_session(user.id, sealing, 3_600_000).await?;
+        services.actor(user, SLUG, Some(session.token_hash)).await
+    }
+
+    /// The circle's agreements version, which a joining person consents to.
+    pub async fn agreements_version(&self) -> i64 {
+        self.state
+            .services
+            .settings(&self.steward.circle)
+            .await
+            .expect("settings")
+            .agreements_version
+    }
+}
