@@ -193,6 +193,11 @@ fn steward_note(steward_level: bool) -> &'static str {
 }
 
 impl Policy {
+    /// Whether someone may put a proposal forward: every member, or only stewards.
+    pub fn may_propose(&self, is_steward: bool) -> bool {
+        self.proposers == Proposers::Members || is_steward
+    }
+
     pub fn check(&self) -> Result<(), PolicyError> {
         if self.discussion_hours_min > HOURS_MAX
             || self.voting_hours > HOURS_MAX
@@ -460,6 +465,18 @@ pub fn after_pause(paused_from: Status, policy: &Policy) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stewards_always_propose_and_members_only_when_the_policy_says_so() {
+        let open = Policy::default();
+        assert!(open.may_propose(false) && open.may_propose(true));
+        let closed = Policy {
+            proposers: Proposers::Stewards,
+            ..Policy::default()
+        };
+        assert!(!closed.may_propose(false));
+        assert!(closed.may_propose(true));
+    }
 
     #[test]
     fn members_talk_about_a_proposal_from_discussion_on_and_after_it_is_decided() {

@@ -14,6 +14,7 @@ pub const SLUG: &str = "riverside";
 pub const PASSWORD: &str = "a long enough password";
 
 /// A node with one circle and its first steward, signed in.
+#[derive(Debug)]
 pub struct Node {
     pub state: Arc<AppState>,
     pub steward: Actor,

@@ -3,7 +3,11 @@
 use super::*;
 
 pub(super) fn method_from(name: &str, seats: i64) -> Option<Method> {
-    let seats = if name == "stv" { u16::try_from(seats).ok()? } else { 0 };
+    let seats = if name == "stv" {
+        u16::try_from(seats).ok()?
+    } else {
+        0
+    };
     Method::parse(name, seats)
 }
 

@@ -86,15 +86,6 @@ impl Services {
         self.db.user(id).await?.ok_or(ActionError::NotFound)
     }
 
-    pub(crate) async fn new_user(
-        &self,
-        sign_up: &SignUp,
-        is_node_admin: bool,
-    ) -> Result<(User, SealingKey), ActionError> {
-        let (new, sealing) = self.prepare_user(sign_up, is_node_admin).await?;
-        Ok((self.insert_user(&new).await?, sealing))
-    }
-
     /// Checks a person's password and derives their sealing key, on the argon2 pool. Not
     /// limited by itself: every caller outside this module goes through
     /// [`Services::verify_password`] (or [`Services::log_in`]).

@@ -319,147 +319,207 @@ pub fn settings_page(
         &title,
         html! {
             h1 { (title) }
-            section.card aria-labelledby="profile-title" {
-                h2 #profile-title { (tr.t("settings-profile")) }
-                (error_summary(v, profile_errors))
-                form method="post" action="/settings/profile" novalidate {
-                    (csrf_field(v))
-                    (Field::new("display_name", tr.t("field-display-name"), "text", &profile.display_name).autocomplete("name").render(profile_errors))
-                    (Field::new("bio", tr.t("field-bio"), "textarea", &profile.bio).optional().hint(tr.t("hint-bio")).render(profile_errors))
-                    div.field {
-                        label for="language" { (tr.t("field-language")) }
-                        select #language name="language" {
-                            option value="" selected[profile.language.is_empty()] { (tr.t("language-browser")) }
-                            @for (code, name) in crate::i18n::LANGUAGES {
-                                option value=(code) lang=(code) selected[profile.language == *code] { (name) }
-                            }
-                        }
-                    }
-                    button.button type="submit" { (tr.t("settings-save")) }
-                }
-            }
-            section.card aria-labelledby="password-title" {
-                h2 #password-title { (tr.t("settings-password")) }
-                p.hint { (tr.t("settings-password-hint")) }
-                (error_summary(v, password_errors))
-                form method="post" action="/settings/password" novalidate {
-                    (csrf_field(v))
-                    (Field::new("current_password", tr.t("field-current-password"), "password", "").autocomplete("current-password").render(password_errors))
-                    (Field::new("new_password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(password_errors))
-                    button.button type="submit" { (tr.t("settings-password-submit")) }
-                }
-            }
-            section.card aria-labelledby="keys-title" {
-                h2 #keys-title { (tr.t("settings-keys")) }
-                p.hint { (tr.t("settings-keys-hint")) }
-                @if keys.is_empty() {
-                    p { (tr.t("settings-keys-none")) }
-                } @else {
-                    dl.key-list {
-                        @for (_, circle, key, own) in keys {
-                            dt { (circle) @if *own { " " span.badge { (tr.t("settings-own-key")) } } }
-                            dd { code.key { (key) } }
-                        }
-                    }
-                }
-                (error_summary(v, other_errors))
-                h3 { (tr.t("settings-own-key-title")) }
-                p.hint { (tr.t("settings-own-key-hint")) }
-                form method="post" action="/settings/own-key" novalidate {
-                    (csrf_field(v))
-                    div.field {
-                        label for="circle" { (tr.t("field-circle")) }
-                        select #circle name="circle" {
-                            @for (slug, circle, _, own) in keys {
-                                @if !*own { option value=(slug) { (circle) } }
-                            }
-                        }
-                    }
-                    (Field::new("public_key", tr.t("field-public-key"), "text", "").hint(tr.t("hint-public-key")).render(other_errors))
-                    (Field::new("unlock_password", tr.t("field-password"), "password", "").autocomplete("current-password").hint(tr.t("hint-confirm-password")).render(other_errors))
-                    button.button.secondary type="submit" { (tr.t("settings-own-key-submit")) }
-                }
-            }
+            (profile_section(v, profile, profile_errors))
+            (password_section(v, password_errors))
+            (keys_section(v, keys, other_errors))
             @if !view.recoveries.is_empty() {
-                section.card aria-labelledby="recoveries-title" {
-                    h2 #recoveries-title { (tr.t("settings-recoveries")) }
-                    p.hint { (tr.t("settings-recoveries-hint")) }
-                    @if view.restricted {
-                        p.notice { (tr.t("settings-recovery-restricted")) }
-                    }
-                    ul {
-                        @for (circle, steward, at) in &view.recoveries {
-                            li { (tr.ta("settings-recovery", &[("circle", circle), ("steward", steward), ("when", &crate::views::when(*at))])) }
-                        }
-                    }
-                }
+                (recoveries_section(v, view))
             }
-            section.card aria-labelledby="tokens-title" {
-                h2 #tokens-title { (tr.t("settings-tokens")) }
-                p.hint { (tr.t("settings-tokens-hint")) }
-                @if let Some(token) = &view.new_token {
-                    div.highlight {
-                        label for="new-token" { (tr.t("settings-token-made")) }
-                        input #new-token.link-box type="text" readonly value=(token);
-                    }
-                }
-                @if !view.tokens.is_empty() {
-                    ul.request-list {
-                        @for (token, circle) in &view.tokens {
-                            li {
-                                p {
-                                    strong { (token.label) } " · "
-                                    (tr.t(match token.scope { TokenScope::Read => "token-scope-read", TokenScope::Act => "token-scope-act" }))
-                                    " · "
-                                    @match circle {
-                                        Some(name) => (tr.ta("token-circle-one", &[("circle", name)])),
-                                        None => (tr.t("token-circle-all")),
-                                    }
-                                }
-                                p.hint {
-                                    (tr.ta("settings-token-created", &[("time", &crate::views::when(token.created_at_ms))]))
-                                    " · "
-                                    (tr.ta("settings-token-expires", &[("time", &crate::views::when(token.expires_at_ms))]))
-                                }
-                                @if let Some(used) = token.last_used_ms { p.hint { (tr.ta("settings-token-used", &[("time", &crate::views::when(used))])) } }
-                                form method="post" action={"/settings/tokens/" (token.id) "/revoke"} {
-                                    (csrf_field(v))
-                                    button.button.secondary.small type="submit" { (tr.ta("settings-token-revoke", &[("label", &token.label)])) }
-                                }
-                            }
-                        }
-                    }
-                }
-                form.stack method="post" action="/settings/tokens" novalidate {
-                    (csrf_field(v))
-                    (Field::new("label", tr.t("field-token-label"), "text", "").hint(tr.t("hint-token-label")).render(other_errors))
-                    fieldset.inline #scope {
-                        legend { (tr.t("token-scope")) }
-                        (radio("scope", "read", true, tr.t("token-scope-read"), None))
-                        (radio("scope", "act", false, tr.t("token-scope-act"), Some(tr.t("token-scope-act-hint"))))
-                    }
-                    div.field {
-                        label for="circle" { (tr.t("token-circle")) }
-                        select #circle name="circle" {
-                            option value="" { (tr.t("token-circle-all")) }
-                            @for (slug, name, _, _) in &view.keys {
-                                option value=(slug) { (name) }
-                            }
-                        }
-                    }
-                    div.field {
-                        label for="days" { (tr.t("token-days")) }
-                        select #days name="days" {
-                            option value="30" { (tr.ta("token-days-n", &[("days", "30")])) }
-                            option value="90" selected { (tr.ta("token-days-n", &[("days", "90")])) }
-                            option value="365" { (tr.ta("token-days-n", &[("days", "365")])) }
-                        }
-                    }
-                    button.button.secondary type="submit" { (tr.t("settings-token-submit")) }
-                }
-            }
+            (tokens_section(v, view, other_errors))
         },
     )
+}
+
+/// The profile card: display name, bio and language.
+fn profile_section(v: &Visitor, profile: &ProfileForm, profile_errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="profile-title" {
+            h2 #profile-title { (tr.t("settings-profile")) }
+            (error_summary(v, profile_errors))
+            form method="post" action="/settings/profile" novalidate {
+                (csrf_field(v))
+                (Field::new("display_name", tr.t("field-display-name"), "text", &profile.display_name).autocomplete("name").render(profile_errors))
+                (Field::new("bio", tr.t("field-bio"), "textarea", &profile.bio).optional().hint(tr.t("hint-bio")).render(profile_errors))
+                div.field {
+                    label for="language" { (tr.t("field-language")) }
+                    select #language name="language" {
+                        option value="" selected[profile.language.is_empty()] { (tr.t("language-browser")) }
+                        @for (code, name) in crate::i18n::LANGUAGES {
+                            option value=(code) lang=(code) selected[profile.language == *code] { (name) }
+                        }
+                    }
+                }
+                button.button type="submit" { (tr.t("settings-save")) }
+            }
+        }
+    }
+}
+
+/// The password card: the form to change one's password.
+fn password_section(v: &Visitor, password_errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="password-title" {
+            h2 #password-title { (tr.t("settings-password")) }
+            p.hint { (tr.t("settings-password-hint")) }
+            (error_summary(v, password_errors))
+            form method="post" action="/settings/password" novalidate {
+                (csrf_field(v))
+                (Field::new("current_password", tr.t("field-current-password"), "password", "").autocomplete("current-password").render(password_errors))
+                (Field::new("new_password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(password_errors))
+                button.button type="submit" { (tr.t("settings-password-submit")) }
+            }
+        }
+    }
+}
+
+/// The keys card: my key in each circle, and the form to hold one myself.
+fn keys_section(
+    v: &Visitor,
+    keys: &[(String, String, String, bool)],
+    other_errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="keys-title" {
+            h2 #keys-title { (tr.t("settings-keys")) }
+            p.hint { (tr.t("settings-keys-hint")) }
+            @if keys.is_empty() {
+                p { (tr.t("settings-keys-none")) }
+            } @else {
+                dl.key-list {
+                    @for (_, circle, key, own) in keys {
+                        dt { (circle) @if *own { " " span.badge { (tr.t("settings-own-key")) } } }
+                        dd { code.key { (key) } }
+                    }
+                }
+            }
+            (error_summary(v, other_errors))
+            h3 { (tr.t("settings-own-key-title")) }
+            p.hint { (tr.t("settings-own-key-hint")) }
+            form method="post" action="/settings/own-key" novalidate {
+                (csrf_field(v))
+                div.field {
+                    label for="circle" { (tr.t("field-circle")) }
+                    select #circle name="circle" {
+                        @for (slug, circle, _, own) in keys {
+                            @if !*own { option value=(slug) { (circle) } }
+                        }
+                    }
+                }
+                (Field::new("public_key", tr.t("field-public-key"), "text", "").hint(tr.t("hint-public-key")).render(other_errors))
+                (Field::new("unlock_password", tr.t("field-password"), "password", "").autocomplete("current-password").hint(tr.t("hint-confirm-password")).render(other_errors))
+                button.button.secondary type="submit" { (tr.t("settings-own-key-submit")) }
+            }
+        }
+    }
+}
+
+/// The recoveries card: when which steward recovered my account.
+fn recoveries_section(v: &Visitor, view: &SettingsView) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="recoveries-title" {
+            h2 #recoveries-title { (tr.t("settings-recoveries")) }
+            p.hint { (tr.t("settings-recoveries-hint")) }
+            @if view.restricted {
+                p.notice { (tr.t("settings-recovery-restricted")) }
+            }
+            ul {
+                @for (circle, steward, at) in &view.recoveries {
+                    li { (tr.ta("settings-recovery", &[("circle", circle), ("steward", steward), ("when", &crate::views::when(*at))])) }
+                }
+            }
+        }
+    }
+}
+
+/// The API tokens card: a token just made, my tokens and the form to make one.
+fn tokens_section(v: &Visitor, view: &SettingsView, other_errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="tokens-title" {
+            h2 #tokens-title { (tr.t("settings-tokens")) }
+            p.hint { (tr.t("settings-tokens-hint")) }
+            @if let Some(token) = &view.new_token {
+                div.highlight {
+                    label for="new-token" { (tr.t("settings-token-made")) }
+                    input #new-token.link-box type="text" readonly value=(token);
+                }
+            }
+            @if !view.tokens.is_empty() {
+                (token_list(v, view))
+            }
+            (token_form(v, view, other_errors))
+        }
+    }
+}
+
+/// My API tokens, each with its scope, circle, dates and revoke button.
+fn token_list(v: &Visitor, view: &SettingsView) -> Markup {
+    let tr = &v.tr;
+    html! {
+        ul.request-list {
+            @for (token, circle) in &view.tokens {
+                li {
+                    p {
+                        strong { (token.label) } " · "
+                        (tr.t(match token.scope { TokenScope::Read => "token-scope-read", TokenScope::Act => "token-scope-act" }))
+                        " · "
+                        @match circle {
+                            Some(name) => (tr.ta("token-circle-one", &[("circle", name)])),
+                            None => (tr.t("token-circle-all")),
+                        }
+                    }
+                    p.hint {
+                        (tr.ta("settings-token-created", &[("time", &crate::views::when(token.created_at_ms))]))
+                        " · "
+                        (tr.ta("settings-token-expires", &[("time", &crate::views::when(token.expires_at_ms))]))
+                    }
+                    @if let Some(used) = token.last_used_ms { p.hint { (tr.ta("settings-token-used", &[("time", &crate::views::when(used))])) } }
+                    form method="post" action={"/settings/tokens/" (token.id) "/revoke"} {
+                        (csrf_field(v))
+                        button.button.secondary.small type="submit" { (tr.ta("settings-token-revoke", &[("label", &token.label)])) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The form to make an API token: its label, scope, circle and lifetime.
+fn token_form(v: &Visitor, view: &SettingsView, other_errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    html! {
+        form.stack method="post" action="/settings/tokens" novalidate {
+            (csrf_field(v))
+            (Field::new("label", tr.t("field-token-label"), "text", "").hint(tr.t("hint-token-label")).render(other_errors))
+            fieldset.inline #scope {
+                legend { (tr.t("token-scope")) }
+                (radio("scope", "read", true, tr.t("token-scope-read"), None))
+                (radio("scope", "act", false, tr.t("token-scope-act"), Some(tr.t("token-scope-act-hint"))))
+            }
+            div.field {
+                label for="circle" { (tr.t("token-circle")) }
+                select #circle name="circle" {
+                    option value="" { (tr.t("token-circle-all")) }
+                    @for (slug, name, _, _) in &view.keys {
+                        option value=(slug) { (name) }
+                    }
+                }
+            }
+            div.field {
+                label for="days" { (tr.t("token-days")) }
+                select #days name="days" {
+                    option value="30" { (tr.ta("token-days-n", &[("days", "30")])) }
+                    option value="90" selected { (tr.ta("token-days-n", &[("days", "90")])) }
+                    option value="365" { (tr.ta("token-days-n", &[("days", "365")])) }
+                }
+            }
+            button.button.secondary type="submit" { (tr.t("settings-token-submit")) }
+        }
+    }
 }
 
 /// The page a recovery link opens: choose a new password.

@@ -446,63 +446,6 @@ impl Services {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn every_ballot_form_reads_into_its_choice() {
-        let choice = |method: Method, pairs: &[(&str, &str)]| {
-            parse_choice(&method, 3, &fields(pairs)).map_err(|e| e.to_string())
-        };
-        assert_eq!(
-            choice(Method::Majority, &[("position", "no")]),
-            Ok(Choice::Majority(Position::No))
-        );
-        assert_eq!(
-            choice(
-                Method::Consent,
-                &[("stance", "object"), ("reason", " Too soon ")]
-            ),
-            Ok(Choice::Consent(Stance::Object {
-                reason: "Too soon".into()
-            }))
-        );
-        assert!(choice(Method::Consent, &[("stance", "object")]).is_err());
-        assert_eq!(
-            choice(
-                Method::Approval,
-                &[("approve-2", "on"), ("approve-0", "on")]
-            ),
-            Ok(Choice::Approval(vec![0, 2]))
-        );
-        assert_eq!(
-            choice(Method::Approval, &[]),
-            Ok(Choice::Approval(vec![])),
-            "approving nothing is a valid ballot"
-        );
-        assert_eq!(
-            choice(Method::Score, &[("score-0", "5"), ("score-2", "1")]),
-            Ok(Choice::Score(vec![5, 0, 1]))
-        );
-        assert!(choice(Method::Score, &[("score-0", "6")]).is_err());
-        // Ranks may skip numbers; they must not repeat; at least one.
-        assert_eq!(
-            choice(Method::Irv, &[("rank-0", "3"), ("rank-2", "1")]),
-            Ok(Choice::Ranked(vec![2, 0]))
-        );
-        assert!(choice(Method::Schulze, &[("rank-0", "1"), ("rank-1", "1")]).is_err());
-        assert!(choice(Method::Stv { seats: 2 }, &[]).is_err());
-        assert!(choice(Method::Irv, &[("rank-1", "9")]).is_err());
-    }
-}
 
 /// The proposal's title (required) and body, trimmed and bounded.
 fn parse_title_and_body(input: &ProposalInput) -> Result<(String, String), ActionError> {
@@ -634,4 +577,62 @@ fn parse_policy(input: &ProposalInput, policy: &Policy) -> Result<Policy, Action
     };
     new.check().map_err(policy_error)?;
     Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_ballot_form_reads_into_its_choice() {
+        let choice = |method: Method, pairs: &[(&str, &str)]| {
+            parse_choice(&method, 3, &fields(pairs)).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            choice(Method::Majority, &[("position", "no")]),
+            Ok(Choice::Majority(Position::No))
+        );
+        assert_eq!(
+            choice(
+                Method::Consent,
+                &[("stance", "object"), ("reason", " Too soon ")]
+            ),
+            Ok(Choice::Consent(Stance::Object {
+                reason: "Too soon".into()
+            }))
+        );
+        assert!(choice(Method::Consent, &[("stance", "object")]).is_err());
+        assert_eq!(
+            choice(
+                Method::Approval,
+                &[("approve-2", "on"), ("approve-0", "on")]
+            ),
+            Ok(Choice::Approval(vec![0, 2]))
+        );
+        assert_eq!(
+            choice(Method::Approval, &[]),
+            Ok(Choice::Approval(vec![])),
+            "approving nothing is a valid ballot"
+        );
+        assert_eq!(
+            choice(Method::Score, &[("score-0", "5"), ("score-2", "1")]),
+            Ok(Choice::Score(vec![5, 0, 1]))
+        );
+        assert!(choice(Method::Score, &[("score-0", "6")]).is_err());
+        // Ranks may skip numbers; they must not repeat; at least one.
+        assert_eq!(
+            choice(Method::Irv, &[("rank-0", "3"), ("rank-2", "1")]),
+            Ok(Choice::Ranked(vec![2, 0]))
+        );
+        assert!(choice(Method::Schulze, &[("rank-0", "1"), ("rank-1", "1")]).is_err());
+        assert!(choice(Method::Stv { seats: 2 }, &[]).is_err());
+        assert!(choice(Method::Irv, &[("rank-1", "9")]).is_err());
+    }
 }

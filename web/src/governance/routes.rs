@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use commons_governance::policy::{Proposers, Step};
+use commons_governance::policy::Step;
 use serde::Deserialize;
 
 use crate::governance::views::{self as views, ProposalFormPage, ProposalPage};
@@ -28,7 +28,7 @@ pub async fn list(State(state): AppState_, v: Visitor, actor: Actor) -> PageResu
     let services = &state.services;
     let lists = services.proposal_lists(&actor).await?;
     let policy = services.governance_policy(&actor).await?;
-    let may_propose = policy.proposers == Proposers::Members || actor.is_steward;
+    let may_propose = policy.may_propose(actor.is_steward);
     Ok(page(views::proposals_page(
         &v,
         &nav_for(&actor, "decisions"),

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use crate::notifications::{NewNotification, NotificationKind};
 use commons_governance::ballot::{verify_receipt, SignedBallot};
 use commons_governance::policy::{
-    after_pause, check_step, DefaultLimits, Policy, Proposers, Status, Step, StepError,
+    after_pause, check_step, DefaultLimits, Policy, Status, Step, StepError,
 };
 use commons_governance::proposal::{body_hash, Definition};
 use commons_governance::store::{
@@ -240,7 +240,7 @@ impl Services {
         input: &ProposalInput,
     ) -> Result<Proposal, ActionError> {
         let policy = self.governance_policy(actor).await?;
-        if policy.proposers == Proposers::Stewards && !actor.is_steward {
+        if !policy.may_propose(actor.is_steward) {
             return Err(invalid("title", "proposal-error-proposers"));
         }
         let draft = self.parse_proposal(actor, input).await?;

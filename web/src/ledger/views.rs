@@ -47,6 +47,30 @@ pub struct HomeView {
 pub fn home_page(v: &Visitor, nav: &CircleNav, home: &HomeView) -> Markup {
     let tr = &v.tr;
     let unit = &home.unit;
+    let title = nav.name.clone();
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            h1 { (title) }
+            div.grid {
+                (balance_card(v, &nav.slug, home))
+                (requests_section(v, &nav.slug, home))
+            }
+            section.card aria-labelledby="activity-title" {
+                h2 #activity-title { (tr.t("home-activity")) }
+                (activity_table(v, unit, &home.recent, "activity-title"))
+                p { a href={"/c/" (nav.slug) "/statement"} { (tr.t("home-statement")) } }
+            }
+        },
+    )
+}
+
+/// The balance card: my balance on its gauge between floor and ceiling, and what I can spend.
+fn balance_card(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
+    let tr = &v.tr;
+    let unit = &home.unit;
     let can_spend = home.balance_minor - home.floor_minor;
     let can_receive = home.ceiling_minor - home.balance_minor;
     let span = (home.ceiling_minor - home.floor_minor).max(1) as f64;
@@ -59,94 +83,104 @@ pub fn home_page(v: &Visitor, nav: &CircleNav, home: &HomeView) -> Markup {
     } else {
         (zero_at, balance_at)
     };
-    let title = nav.name.clone();
-    layout(
-        v,
-        Some(nav),
-        &title,
-        html! {
-            h1 { (title) }
-            div.grid {
-                section.card.balance-card aria-labelledby="balance-title" {
-                    h2 #balance-title { (tr.t("home-balance")) }
-                    p.balance.negative[home.balance_minor < 0] { (unit.money(home.balance_minor)) }
-                    // An SVG drawn with attributes, not inline styles: the CSP allows no inline CSS.
-                    svg.gauge viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false" {
-                        rect.gauge-track x="0" y="0" width="100" height="10" rx="5" {}
-                        rect.gauge-bar.negative[home.balance_minor < 0] x=(format!("{bar_from:.2}")) y="0"
-                            width=(format!("{:.2}", (bar_to - bar_from).max(0.6))) height="10" {}
-                        rect.gauge-zero x=(format!("{:.2}", (zero_at - 0.4).max(0.0))) y="0" width="0.8" height="10" {}
+    html! {
+        section.card.balance-card aria-labelledby="balance-title" {
+            h2 #balance-title { (tr.t("home-balance")) }
+            p.balance.negative[home.balance_minor < 0] { (unit.money(home.balance_minor)) }
+            // An SVG drawn with attributes, not inline styles: the CSP allows no inline CSS.
+            svg.gauge viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false" {
+                rect.gauge-track x="0" y="0" width="100" height="10" rx="5" {}
+                rect.gauge-bar.negative[home.balance_minor < 0] x=(format!("{bar_from:.2}")) y="0"
+                    width=(format!("{:.2}", (bar_to - bar_from).max(0.6))) height="10" {}
+                rect.gauge-zero x=(format!("{:.2}", (zero_at - 0.4).max(0.0))) y="0" width="0.8" height="10" {}
+            }
+            div.gauge-labels aria-hidden="true" {
+                span { (unit.money(home.floor_minor)) }
+                span { (unit.money(home.ceiling_minor)) }
+            }
+            dl.figures {
+                div { dt { (tr.t("home-can-spend")) } dd { (unit.money(can_spend.max(0))) } }
+                div { dt { (tr.t("home-can-receive")) } dd { (unit.money(can_receive.max(0))) } }
+                div { dt { (tr.t("home-floor")) } dd { (unit.money(home.floor_minor)) } }
+                div { dt { (tr.t("home-ceiling")) } dd { (unit.money(home.ceiling_minor)) } }
+            }
+            p.actions {
+                a.button href={"/c/" (slug) "/pay"} { (tr.t("nav-pay")) }
+                a.button.secondary href={"/c/" (slug) "/request"} { (tr.t("home-request")) }
+            }
+        }
+    }
+}
+
+/// The requests card: requests I am asked to pay, and mine that wait for the payer.
+fn requests_section(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
+    let tr = &v.tr;
+    let unit = &home.unit;
+    html! {
+        section.card aria-labelledby="requests-title" {
+            h2 #requests-title { (tr.t("home-requests")) }
+            @if home.to_pay.is_empty() && home.awaiting.is_empty() {
+                p.empty { (tr.t("home-requests-none")) }
+            }
+            @if !home.to_pay.is_empty() {
+                h3 { (tr.t("home-requests-to-pay")) }
+                (to_pay_list(v, slug, unit, &home.to_pay))
+            }
+            @if !home.awaiting.is_empty() {
+                h3 { (tr.t("home-requests-awaiting")) }
+                (awaiting_list(v, slug, unit, &home.awaiting))
+            }
+        }
+    }
+}
+
+/// The requests I am asked to pay, each with accept and decline buttons.
+fn to_pay_list(v: &Visitor, slug: &str, unit: &Unit, rows: &[RequestRow]) -> Markup {
+    let tr = &v.tr;
+    html! {
+        ul.request-list {
+            @for row in rows {
+                li {
+                    p {
+                        strong { (row.other_name) }
+                        " " (tr.ta("home-asks-you", &[("amount", &unit.money(row.amount_minor))]))
                     }
-                    div.gauge-labels aria-hidden="true" {
-                        span { (unit.money(home.floor_minor)) }
-                        span { (unit.money(home.ceiling_minor)) }
-                    }
-                    dl.figures {
-                        div { dt { (tr.t("home-can-spend")) } dd { (unit.money(can_spend.max(0))) } }
-                        div { dt { (tr.t("home-can-receive")) } dd { (unit.money(can_receive.max(0))) } }
-                        div { dt { (tr.t("home-floor")) } dd { (unit.money(home.floor_minor)) } }
-                        div { dt { (tr.t("home-ceiling")) } dd { (unit.money(home.ceiling_minor)) } }
-                    }
-                    p.actions {
-                        a.button href={"/c/" (nav.slug) "/pay"} { (tr.t("nav-pay")) }
-                        a.button.secondary href={"/c/" (nav.slug) "/request"} { (tr.t("home-request")) }
-                    }
-                }
-                section.card aria-labelledby="requests-title" {
-                    h2 #requests-title { (tr.t("home-requests")) }
-                    @if home.to_pay.is_empty() && home.awaiting.is_empty() {
-                        p.empty { (tr.t("home-requests-none")) }
-                    }
-                    @if !home.to_pay.is_empty() {
-                        h3 { (tr.t("home-requests-to-pay")) }
-                        ul.request-list {
-                            @for row in &home.to_pay {
-                                li {
-                                    p {
-                                        strong { (row.other_name) }
-                                        " " (tr.ta("home-asks-you", &[("amount", &unit.money(row.amount_minor))]))
-                                    }
-                                    @if let Some(memo) = &row.memo { p.memo { (memo) } }
-                                    div.inline-actions {
-                                        form method="post" action={"/c/" (nav.slug) "/requests/" (row.seq) "/accept"} {
-                                            (csrf_field(v))
-                                            button.button.small type="submit" { (tr.ta("home-accept", &[("amount", &unit.money(row.amount_minor)), ("name", &row.other_name)])) }
-                                        }
-                                        form method="post" action={"/c/" (nav.slug) "/requests/" (row.seq) "/decline"} {
-                                            (csrf_field(v))
-                                            button.button.secondary.small type="submit" { (tr.ta("home-decline", &[("name", &row.other_name)])) }
-                                        }
-                                    }
-                                }
-                            }
+                    @if let Some(memo) = &row.memo { p.memo { (memo) } }
+                    div.inline-actions {
+                        form method="post" action={"/c/" (slug) "/requests/" (row.seq) "/accept"} {
+                            (csrf_field(v))
+                            button.button.small type="submit" { (tr.ta("home-accept", &[("amount", &unit.money(row.amount_minor)), ("name", &row.other_name)])) }
                         }
-                    }
-                    @if !home.awaiting.is_empty() {
-                        h3 { (tr.t("home-requests-awaiting")) }
-                        ul.request-list {
-                            @for row in &home.awaiting {
-                                li {
-                                    p {
-                                        (tr.ta("home-you-asked", &[("amount", &unit.money(row.amount_minor)), ("name", &row.other_name)]))
-                                    }
-                                    @if let Some(memo) = &row.memo { p.memo { (memo) } }
-                                    form method="post" action={"/c/" (nav.slug) "/requests/" (row.seq) "/decline"} {
-                                        (csrf_field(v))
-                                        button.button.secondary.small type="submit" { (tr.ta("home-withdraw", &[("name", &row.other_name)])) }
-                                    }
-                                }
-                            }
+                        form method="post" action={"/c/" (slug) "/requests/" (row.seq) "/decline"} {
+                            (csrf_field(v))
+                            button.button.secondary.small type="submit" { (tr.ta("home-decline", &[("name", &row.other_name)])) }
                         }
                     }
                 }
             }
-            section.card aria-labelledby="activity-title" {
-                h2 #activity-title { (tr.t("home-activity")) }
-                (activity_table(v, unit, &home.recent, "activity-title"))
-                p { a href={"/c/" (nav.slug) "/statement"} { (tr.t("home-statement")) } }
+        }
+    }
+}
+
+/// My requests that wait for the payer, each with its withdraw button.
+fn awaiting_list(v: &Visitor, slug: &str, unit: &Unit, rows: &[RequestRow]) -> Markup {
+    let tr = &v.tr;
+    html! {
+        ul.request-list {
+            @for row in rows {
+                li {
+                    p {
+                        (tr.ta("home-you-asked", &[("amount", &unit.money(row.amount_minor)), ("name", &row.other_name)]))
+                    }
+                    @if let Some(memo) = &row.memo { p.memo { (memo) } }
+                    form method="post" action={"/c/" (slug) "/requests/" (row.seq) "/decline"} {
+                        (csrf_field(v))
+                        button.button.secondary.small type="submit" { (tr.ta("home-withdraw", &[("name", &row.other_name)])) }
+                    }
+                }
             }
-        },
-    )
+        }
+    }
 }
 
 fn activity_table(v: &Visitor, unit: &Unit, rows: &[ActivityRow], labelled_by: &str) -> Markup {

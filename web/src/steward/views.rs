@@ -69,124 +69,172 @@ pub fn steward_page(
                 a.button.secondary href={"/c/" (nav.slug) "/steward/categories"} { (tr.t("steward-categories")) }
             }
             @if let Some(link) = recovery_link {
-                section.card.highlight aria-labelledby="recovery-link-title" {
-                    h2 #recovery-link-title { (tr.t("recovery-link-made")) }
-                    p { (tr.t("recovery-link-text")) }
-                    label for="recovery-link" { (tr.t("recovery-link-label")) }
-                    input #recovery-link.link-box type="text" readonly value=(link);
-                }
+                (recovery_link_card(v, link))
             }
             @if !look_alikes.is_empty() {
-                section.card.highlight aria-labelledby="look-alikes-title" {
-                    h2 #look-alikes-title { (tr.t("steward-look-alikes")) }
-                    p { (tr.t("steward-look-alikes-hint")) }
-                    ul {
-                        @for (name, username, steward) in look_alikes {
-                            li { (tr.ta("steward-look-alike", &[("name", name), ("username", username), ("steward", steward)])) }
-                        }
-                    }
-                }
+                (look_alikes_card(v, look_alikes))
             }
-            section.card aria-labelledby="pending-title" {
-                h2 #pending-title { (tr.t("steward-pending")) }
-                @if pending.is_empty() {
-                    p.empty { (tr.t("steward-pending-none")) }
-                } @else {
-                    p.hint { (tr.t("steward-pending-oldest-first")) }
-                    ul.request-list {
-                        @for row in pending {
-                            li {
-                                div.field.checkbox {
-                                    input type="checkbox" id={"select-" (row.user_id)} name="user" value=(row.user_id) form="decline-many";
-                                    label for={"select-" (row.user_id)} { (tr.ta("steward-select", &[("name", &row.display_name)])) }
-                                }
-                                p { strong { (row.display_name) } " (@" (row.username) ") · " (when(row.asked_at_ms)) }
-                                @if let Some(name) = &row.vouched_by {
-                                    p { (tr.ta("steward-vouched", &[("name", name)])) }
-                                }
-                                @if !row.message.is_empty() { p.memo { (row.message) } }
-                                div.inline-actions {
-                                    form method="post" action={"/c/" (nav.slug) "/steward/pending/" (row.user_id) "/admit"} {
-                                        (csrf_field(v))
-                                        button.button.small type="submit" { (tr.ta("steward-admit", &[("name", &row.display_name)])) }
-                                    }
-                                    form method="post" action={"/c/" (nav.slug) "/steward/pending/" (row.user_id) "/decline"} {
-                                        (csrf_field(v))
-                                        button.button.secondary.small type="submit" { (tr.ta("steward-decline", &[("name", &row.display_name)])) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    form #decline-many method="post" action={"/c/" (nav.slug) "/steward/pending/decline"} {
-                        (csrf_field(v))
-                        button.button.secondary type="submit" { (tr.t("steward-decline-selected")) }
-                    }
-                }
-            }
-            section.card aria-labelledby="limits-title" {
-                h2 #limits-title { (tr.t("steward-limits")) }
-                p.hint { (tr.t("steward-limits-hint")) }
-                (error_summary(v, errors))
-                form method="post" action={"/c/" (nav.slug) "/steward/limits"} novalidate {
-                    (csrf_field(v))
-                    div.field.has-error[errors.for_field("member").is_some()] {
-                        label for="member" { (tr.t("field-member")) }
-                        @if let Some(error) = errors.for_field("member") {
-                            p.field-error id="member-error" { (error) }
-                        }
-                        select #member name="member" required aria-describedby=[errors.for_field("member").map(|_| "member-error")] {
-                            option value="" { (tr.t("choose-member")) }
-                            @for account in accounts {
-                                option value=(account.username) selected[limits.member == account.username] { (account.display_name) " (" (account.username) ")" }
-                            }
-                        }
-                    }
-                    (Field::new("floor", tr.t("field-floor"), "text", &limits.floor).hint(tr.t("hint-floor")).render(errors))
-                    (Field::new("ceiling", tr.t("field-ceiling"), "text", &limits.ceiling).hint(tr.t("hint-ceiling")).render(errors))
-                    @if locked { (crate::views::unlock_form(v, errors)) }
-                    button.button type="submit" { (tr.t("steward-limits-submit")) }
-                }
-                div.table-wrap tabindex="0" role="group" aria-labelledby="limits-title" {
-                    table aria-labelledby="limits-title" {
-                        thead { tr {
-                            th scope="col" { (tr.t("col-member")) }
-                            th scope="col" class="num" { (tr.t("home-balance")) }
-                            th scope="col" class="num" { (tr.t("home-floor")) }
-                            th scope="col" class="num" { (tr.t("home-ceiling")) }
-                        } }
-                        tbody {
-                            @for account in accounts {
-                                tr {
-                                    td { (account.display_name) }
-                                    td.num { (unit.money(account.balance_minor)) }
-                                    td.num { (unit.money(account.floor_minor)) }
-                                    td.num { (unit.money(account.ceiling_minor)) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            section.card aria-labelledby="recovery-title" {
-                h2 #recovery-title { (tr.t("recovery-title")) }
-                p.hint { (tr.t("recovery-hint")) }
-                form method="post" action={"/c/" (nav.slug) "/steward/recovery"} novalidate {
-                    (csrf_field(v))
-                    div.field {
-                        label for="recovery-member" { (tr.t("field-member")) }
-                        select #recovery-member name="member" required {
-                            option value="" { (tr.t("choose-member")) }
-                            @for account in accounts {
-                                option value=(account.username) { (account.display_name) " (" (account.username) ")" }
-                            }
-                        }
-                    }
-                    button.button.secondary type="submit" { (tr.t("recovery-submit")) }
-                }
-            }
+            (pending_section(v, &nav.slug, pending))
+            (limits_section(v, &nav.slug, unit, accounts, limits, errors, locked))
+            (recovery_section(v, &nav.slug, accounts))
         },
     )
+}
+
+/// The card showing a recovery link just made, to pass on.
+fn recovery_link_card(v: &Visitor, link: &str) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card.highlight aria-labelledby="recovery-link-title" {
+            h2 #recovery-link-title { (tr.t("recovery-link-made")) }
+            p { (tr.t("recovery-link-text")) }
+            label for="recovery-link" { (tr.t("recovery-link-label")) }
+            input #recovery-link.link-box type="text" readonly value=(link);
+        }
+    }
+}
+
+/// The card warning of members whose names look alike.
+fn look_alikes_card(v: &Visitor, look_alikes: &[(String, String, String)]) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card.highlight aria-labelledby="look-alikes-title" {
+            h2 #look-alikes-title { (tr.t("steward-look-alikes")) }
+            p { (tr.t("steward-look-alikes-hint")) }
+            ul {
+                @for (name, username, steward) in look_alikes {
+                    li { (tr.ta("steward-look-alike", &[("name", name), ("username", username), ("steward", steward)])) }
+                }
+            }
+        }
+    }
+}
+
+/// The people waiting to be admitted, each with admit and decline buttons.
+fn pending_section(v: &Visitor, slug: &str, pending: &[PendingRow]) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="pending-title" {
+            h2 #pending-title { (tr.t("steward-pending")) }
+            @if pending.is_empty() {
+                p.empty { (tr.t("steward-pending-none")) }
+            } @else {
+                p.hint { (tr.t("steward-pending-oldest-first")) }
+                ul.request-list {
+                    @for row in pending {
+                        li {
+                            div.field.checkbox {
+                                input type="checkbox" id={"select-" (row.user_id)} name="user" value=(row.user_id) form="decline-many";
+                                label for={"select-" (row.user_id)} { (tr.ta("steward-select", &[("name", &row.display_name)])) }
+                            }
+                            p { strong { (row.display_name) } " (@" (row.username) ") · " (when(row.asked_at_ms)) }
+                            @if let Some(name) = &row.vouched_by {
+                                p { (tr.ta("steward-vouched", &[("name", name)])) }
+                            }
+                            @if !row.message.is_empty() { p.memo { (row.message) } }
+                            div.inline-actions {
+                                form method="post" action={"/c/" (slug) "/steward/pending/" (row.user_id) "/admit"} {
+                                    (csrf_field(v))
+                                    button.button.small type="submit" { (tr.ta("steward-admit", &[("name", &row.display_name)])) }
+                                }
+                                form method="post" action={"/c/" (slug) "/steward/pending/" (row.user_id) "/decline"} {
+                                    (csrf_field(v))
+                                    button.button.secondary.small type="submit" { (tr.ta("steward-decline", &[("name", &row.display_name)])) }
+                                }
+                            }
+                        }
+                    }
+                }
+                form #decline-many method="post" action={"/c/" (slug) "/steward/pending/decline"} {
+                    (csrf_field(v))
+                    button.button.secondary type="submit" { (tr.t("steward-decline-selected")) }
+                }
+            }
+        }
+    }
+}
+
+/// The members' limits card: the form to set a member's floor and ceiling, and the table of all.
+fn limits_section(
+    v: &Visitor,
+    slug: &str,
+    unit: &Unit,
+    accounts: &[AccountLine],
+    limits: &LimitsForm,
+    errors: &FormErrors,
+    locked: bool,
+) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="limits-title" {
+            h2 #limits-title { (tr.t("steward-limits")) }
+            p.hint { (tr.t("steward-limits-hint")) }
+            (error_summary(v, errors))
+            form method="post" action={"/c/" (slug) "/steward/limits"} novalidate {
+                (csrf_field(v))
+                div.field.has-error[errors.for_field("member").is_some()] {
+                    label for="member" { (tr.t("field-member")) }
+                    @if let Some(error) = errors.for_field("member") {
+                        p.field-error id="member-error" { (error) }
+                    }
+                    select #member name="member" required aria-describedby=[errors.for_field("member").map(|_| "member-error")] {
+                        option value="" { (tr.t("choose-member")) }
+                        @for account in accounts {
+                            option value=(account.username) selected[limits.member == account.username] { (account.display_name) " (" (account.username) ")" }
+                        }
+                    }
+                }
+                (Field::new("floor", tr.t("field-floor"), "text", &limits.floor).hint(tr.t("hint-floor")).render(errors))
+                (Field::new("ceiling", tr.t("field-ceiling"), "text", &limits.ceiling).hint(tr.t("hint-ceiling")).render(errors))
+                @if locked { (crate::views::unlock_form(v, errors)) }
+                button.button type="submit" { (tr.t("steward-limits-submit")) }
+            }
+            div.table-wrap tabindex="0" role="group" aria-labelledby="limits-title" {
+                table aria-labelledby="limits-title" {
+                    thead { tr {
+                        th scope="col" { (tr.t("col-member")) }
+                        th scope="col" class="num" { (tr.t("home-balance")) }
+                        th scope="col" class="num" { (tr.t("home-floor")) }
+                        th scope="col" class="num" { (tr.t("home-ceiling")) }
+                    } }
+                    tbody {
+                        @for account in accounts {
+                            tr {
+                                td { (account.display_name) }
+                                td.num { (unit.money(account.balance_minor)) }
+                                td.num { (unit.money(account.floor_minor)) }
+                                td.num { (unit.money(account.ceiling_minor)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The card to make a recovery link for a member who lost their password.
+fn recovery_section(v: &Visitor, slug: &str, accounts: &[AccountLine]) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="recovery-title" {
+            h2 #recovery-title { (tr.t("recovery-title")) }
+            p.hint { (tr.t("recovery-hint")) }
+            form method="post" action={"/c/" (slug) "/steward/recovery"} novalidate {
+                (csrf_field(v))
+                div.field {
+                    label for="recovery-member" { (tr.t("field-member")) }
+                    select #recovery-member name="member" required {
+                        option value="" { (tr.t("choose-member")) }
+                        @for account in accounts {
+                            option value=(account.username) { (account.display_name) " (" (account.username) ")" }
+                        }
+                    }
+                }
+                button.button.secondary type="submit" { (tr.t("recovery-submit")) }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]

@@ -214,6 +214,109 @@ pub fn proposal_page(
             )
         },
     );
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            (proposal_heading(tr, slug, view, &title))
+            (error_summary(v, errors))
+            div.proposal-body { (PreEscaped(commons_market::markdown::render(&proposal.draft.body))) }
+            @if !proposal.draft.options.is_empty() {
+                (options_section(tr, proposal))
+            }
+            (changes_section(tr, slug, proposal, &actions, quorum, threshold))
+            @if p.is_author {
+                (author_actions(v, p, &base))
+            }
+            (pause_section(v, p, &base, errors))
+            @if let Some(round) = last {
+                (vote_section(v, slug, p, round, voting_open, errors))
+            }
+            @for round in view.rounds.iter().rev() {
+                (round_results_section(v, slug, &base, view, round))
+            }
+            (history_section(v, view))
+            (discussion_section(v, slug, &base, view, discussion_open, errors))
+        },
+    )
+}
+
+/// The page's breadcrumb, title and the line of status, method, author and date.
+fn proposal_heading(tr: &Tr, slug: &str, view: &ProposalView, title: &str) -> Markup {
+    let proposal = &view.proposal;
+    html! {
+        p.breadcrumb { a href={"/c/" (slug) "/proposals"} { (tr.t("proposals-title")) } }
+        h1 { (title) }
+        p.meta {
+            span.badge { (status_label(tr, proposal.status)) }
+            " " (method_label(tr, &proposal.draft.method))
+            @if let Some(author) = &view.author { " · " (tr.ta("proposal-by", &[("name", &author.display_name)])) }
+            " · " (when(proposal.created_at_ms))
+        }
+    }
+}
+
+/// The section listing the proposal's options.
+fn options_section(tr: &Tr, proposal: &Proposal) -> Markup {
+    html! {
+        section aria-labelledby="options-title" {
+            h2 #options-title { (tr.t("proposal-options")) }
+            ol { @for option in &proposal.draft.options { li { (option) } } }
+        }
+    }
+}
+
+/// The card of what the proposal changes, the rules it is decided by, and its enactment.
+fn changes_section(
+    tr: &Tr,
+    slug: &str,
+    proposal: &Proposal,
+    actions: &[String],
+    quorum: u8,
+    threshold: u8,
+) -> Markup {
+    html! {
+        section.card aria-labelledby="changes-title" {
+            h2 #changes-title { (tr.t("proposal-changes")) }
+            @if actions.is_empty() {
+                p { (tr.t("proposal-changes-none")) }
+            } @else {
+                p { (tr.t("proposal-changes-lead")) }
+                ul { @for a in actions { li { (a) } } }
+                @if let Some(text) = &proposal.draft.documents.agreements {
+                    details { summary { (tr.t("proposal-new-agreements")) } div { (PreEscaped(commons_market::markdown::render(text))) } }
+                }
+                @if let Some(policy) = &proposal.draft.documents.policy {
+                    (policy_list(tr, policy))
+                }
+            }
+            @if proposal.draft.method == Method::Majority {
+                p.hint { (tr.ta("proposal-rules", &[
+                    ("quorum", &quorum.to_string()),
+                    ("threshold", &threshold.to_string()),
+                ])) }
+            } @else {
+                p.hint { (tr.ta("proposal-rules-quorum", &[
+                    ("quorum", &quorum.to_string()),
+                ])) }
+            }
+            @if let Some(why) = &proposal.enact_error {
+                p.field-error { (tr.ta("proposal-enact-refused", &[("why", why)])) }
+            }
+            @if proposal.status == Status::Enacted {
+                p.ok { (tr.ta("proposal-enacted", &[("seq", &proposal.enacted_seq.unwrap_or(0).to_string())]))
+                    " " a href={"/c/" (slug) "/ledger"} { (tr.t("proposal-see-ledger")) } }
+            }
+        }
+    }
+}
+
+/// The author's buttons to edit the proposal and move it to its next step.
+fn author_actions(v: &Visitor, p: &ProposalPage, base: &str) -> Markup {
+    let tr = &v.tr;
+    let view = p.view;
+    let proposal = &view.proposal;
     let step = |name: &str, label: String, secondary: bool| {
         html! {
             form method="post" action={(base) "/step/" (name)} {
@@ -226,145 +329,129 @@ pub fn proposal_page(
             }
         }
     };
-    layout(
-        v,
-        Some(nav),
-        &title,
-        html! {
-            p.breadcrumb { a href={"/c/" (slug) "/proposals"} { (tr.t("proposals-title")) } }
-            h1 { (title) }
-            p.meta {
-                span.badge { (status_label(tr, proposal.status)) }
-                " " (method_label(tr, &proposal.draft.method))
-                @if let Some(author) = &view.author { " · " (tr.ta("proposal-by", &[("name", &author.display_name)])) }
-                " · " (when(proposal.created_at_ms))
+    html! {
+        div.actions.author-actions {
+            @if p.may_edit { a.button.secondary href={(base) "/edit"} { (tr.t("proposal-edit")) } }
+            @match proposal.status {
+                Status::Draft => {
+                    (step("discuss", tr.t("proposal-step-discuss"), false))
+                    (step("withdraw", tr.t("proposal-step-withdraw"), true))
+                },
+                Status::Discussion => {
+                    (step("vote", tr.t("proposal-step-vote"), false))
+                    (step("withdraw", tr.t("proposal-step-withdraw"), true))
+                },
+                Status::Closed if p.may_edit => (step("round", tr.t("proposal-step-round"), false)),
+                Status::Paused => (step("withdraw", tr.t("proposal-step-withdraw"), true)),
+                _ => {},
             }
-            (error_summary(v, errors))
-            div.proposal-body { (PreEscaped(commons_market::markdown::render(&proposal.draft.body))) }
-            @if !proposal.draft.options.is_empty() {
-                section aria-labelledby="options-title" {
-                    h2 #options-title { (tr.t("proposal-options")) }
-                    ol { @for option in &proposal.draft.options { li { (option) } } }
-                }
-            }
-            section.card aria-labelledby="changes-title" {
-                h2 #changes-title { (tr.t("proposal-changes")) }
-                @if actions.is_empty() {
-                    p { (tr.t("proposal-changes-none")) }
+        }
+        @if proposal.status == Status::Discussion {
+            p.hint { (tr.ta("proposal-discussion-min", &[("hours", &view.policy.discussion_hours_min.to_string())])) }
+        }
+    }
+}
+
+/// The latest round's vote section: its facts, the vote form, my receipt and the delegation form.
+fn vote_section(
+    v: &Visitor,
+    slug: &str,
+    p: &ProposalPage,
+    round: &RoundView,
+    voting_open: bool,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let view = p.view;
+    let number = view.proposal.number;
+    html! {
+        section aria-labelledby="vote-section-title" {
+            h2 #vote-section-title { (tr.t("proposal-vote-section")) }
+            p.hint { (tr.ta(if round.round.decision.is_some() { "vote-round-facts-closed" } else { "vote-round-facts" }, &[
+                ("round", &round.round.round.to_string()),
+                ("opened", &when(round.round.definition.opens_at_ms)),
+                ("closes", &when(round.round.definition.closes_at_ms)),
+                ("electorate", &round.round.definition.electorate.len().to_string()),
+                ("ballots", &round.round.ballot_count.to_string()),
+            ])) }
+            @if voting_open {
+                @if view.eligible {
+                    (vote_form(v, slug, view, round, p.locked, errors))
                 } @else {
-                    p { (tr.t("proposal-changes-lead")) }
-                    ul { @for a in &actions { li { (a) } } }
-                    @if let Some(text) = &proposal.draft.documents.agreements {
-                        details { summary { (tr.t("proposal-new-agreements")) } div { (PreEscaped(commons_market::markdown::render(text))) } }
-                    }
-                    @if let Some(policy) = &proposal.draft.documents.policy {
-                        (policy_list(tr, policy))
-                    }
-                }
-                @if proposal.draft.method == Method::Majority {
-                    p.hint { (tr.ta("proposal-rules", &[
-                        ("quorum", &quorum.to_string()),
-                        ("threshold", &threshold.to_string()),
-                    ])) }
-                } @else {
-                    p.hint { (tr.ta("proposal-rules-quorum", &[
-                        ("quorum", &quorum.to_string()),
-                    ])) }
-                }
-                @if let Some(why) = &proposal.enact_error {
-                    p.field-error { (tr.ta("proposal-enact-refused", &[("why", why)])) }
-                }
-                @if proposal.status == Status::Enacted {
-                    p.ok { (tr.ta("proposal-enacted", &[("seq", &proposal.enacted_seq.unwrap_or(0).to_string())]))
-                        " " a href={"/c/" (slug) "/ledger"} { (tr.t("proposal-see-ledger")) } }
+                    p.notice { (tr.t("vote-not-eligible")) }
                 }
             }
-            @if p.is_author {
-                div.actions.author-actions {
-                    @if p.may_edit { a.button.secondary href={(base) "/edit"} { (tr.t("proposal-edit")) } }
-                    @match proposal.status {
-                        Status::Draft => {
-                            (step("discuss", tr.t("proposal-step-discuss"), false))
-                            (step("withdraw", tr.t("proposal-step-withdraw"), true))
-                        },
-                        Status::Discussion => {
-                            (step("vote", tr.t("proposal-step-vote"), false))
-                            (step("withdraw", tr.t("proposal-step-withdraw"), true))
-                        },
-                        Status::Closed if p.may_edit => (step("round", tr.t("proposal-step-round"), false)),
-                        Status::Paused => (step("withdraw", tr.t("proposal-step-withdraw"), true)),
-                        _ => {},
-                    }
-                }
-                @if proposal.status == Status::Discussion {
-                    p.hint { (tr.ta("proposal-discussion-min", &[("hours", &view.policy.discussion_hours_min.to_string())])) }
+            @if let Some(mine) = &view.my_ballot {
+                (my_ballot_card(v, mine, &round.round.definition.options))
+            }
+            @if voting_open && round.round.definition.delegation && view.eligible {
+                (delegate_form(v, slug, Some(number), view.my_delegate.as_ref(), p.members, errors))
+            }
+        }
+    }
+}
+
+/// One round's results card: its outcome, the count and how to check it.
+fn round_results_section(
+    v: &Visitor,
+    slug: &str,
+    base: &str,
+    view: &ProposalView,
+    round: &RoundView,
+) -> Markup {
+    let tr = &v.tr;
+    let number = view.proposal.number;
+    html! {
+        section.card.results aria-labelledby={"results-" (round.round.round)} {
+            h2 id={"results-" (round.round.round)} {
+                @if round.round.decision.is_some() { (tr.ta("results-title-final", &[("round", &round.round.round.to_string())])) }
+                @else { (tr.ta("results-title-running", &[("round", &round.round.round.to_string())])) }
+            }
+            @if let Some(outcome) = outcome_of(round) {
+                p.outcome { strong { (outcome_text(tr, &outcome, &round.round.definition.options)) } }
+            }
+            @if round.round.cancelled_at_ms.is_some() {
+                p.notice { (tr.t("round-cancelled")) }
+            }
+            @if round.hidden {
+                p { (tr.t("results-hidden")) }
+            } @else if let Some(recount) = &round.recount {
+                (results(v, round, recount, &view.names))
+            }
+            @if let Some(decision) = &round.round.decision {
+                p.hint { (tr.t("results-board")) " " code.hash { (decision.board_root) } }
+                p.hint { (tr.t("results-recount")) " " code { "commons tally " (slug) "/" (number) " --round " (round.round.round) } }
+                p { a href={(base) "/ballots.jsonl?round=" (round.round.round)} download { (tr.t("results-download")) } }
+            }
+        }
+    }
+}
+
+/// The discussion section: the comment thread and the form for a new comment.
+fn discussion_section(
+    v: &Visitor,
+    slug: &str,
+    base: &str,
+    view: &ProposalView,
+    discussion_open: bool,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let number = view.proposal.number;
+    html! {
+        section aria-labelledby="discussion-title" {
+            h2 #discussion-title { (tr.t("discussion-title")) }
+            @if view.comments.is_empty() { p.empty { (tr.t("discussion-none")) } }
+            (comment_thread(v, slug, number, &view.comments, None, discussion_open, 0))
+            @if discussion_open {
+                form.card.stack method="post" action={(base) "/comments"} {
+                    (csrf_field(v))
+                    (Field::new("comment", tr.t("comment-new"), "textarea", "").hint(tr.t("comment-hint")).render(errors))
+                    button.button type="submit" { (tr.t("comment-send")) }
                 }
             }
-            (pause_section(v, p, &base, errors))
-            @if let Some(round) = last {
-                section aria-labelledby="vote-section-title" {
-                    h2 #vote-section-title { (tr.t("proposal-vote-section")) }
-                    p.hint { (tr.ta(if round.round.decision.is_some() { "vote-round-facts-closed" } else { "vote-round-facts" }, &[
-                        ("round", &round.round.round.to_string()),
-                        ("opened", &when(round.round.definition.opens_at_ms)),
-                        ("closes", &when(round.round.definition.closes_at_ms)),
-                        ("electorate", &round.round.definition.electorate.len().to_string()),
-                        ("ballots", &round.round.ballot_count.to_string()),
-                    ])) }
-                    @if voting_open {
-                        @if view.eligible {
-                            (vote_form(v, slug, view, round, p.locked, errors))
-                        } @else {
-                            p.notice { (tr.t("vote-not-eligible")) }
-                        }
-                    }
-                    @if let Some(mine) = &view.my_ballot {
-                        (my_ballot_card(v, mine, &round.round.definition.options))
-                    }
-                    @if voting_open && round.round.definition.delegation && view.eligible {
-                        (delegate_form(v, slug, Some(number), view.my_delegate.as_ref(), p.members, errors))
-                    }
-                }
-            }
-            @for round in view.rounds.iter().rev() {
-                section.card.results aria-labelledby={"results-" (round.round.round)} {
-                    h2 id={"results-" (round.round.round)} {
-                        @if round.round.decision.is_some() { (tr.ta("results-title-final", &[("round", &round.round.round.to_string())])) }
-                        @else { (tr.ta("results-title-running", &[("round", &round.round.round.to_string())])) }
-                    }
-                    @if let Some(outcome) = outcome_of(round) {
-                        p.outcome { strong { (outcome_text(tr, &outcome, &round.round.definition.options)) } }
-                    }
-                    @if round.round.cancelled_at_ms.is_some() {
-                        p.notice { (tr.t("round-cancelled")) }
-                    }
-                    @if round.hidden {
-                        p { (tr.t("results-hidden")) }
-                    } @else if let Some(recount) = &round.recount {
-                        (results(v, round, recount, &view.names))
-                    }
-                    @if let Some(decision) = &round.round.decision {
-                        p.hint { (tr.t("results-board")) " " code.hash { (decision.board_root) } }
-                        p.hint { (tr.t("results-recount")) " " code { "commons tally " (slug) "/" (number) " --round " (round.round.round) } }
-                        p { a href={(base) "/ballots.jsonl?round=" (round.round.round)} download { (tr.t("results-download")) } }
-                    }
-                }
-            }
-            (history_section(v, view))
-            section aria-labelledby="discussion-title" {
-                h2 #discussion-title { (tr.t("discussion-title")) }
-                @if view.comments.is_empty() { p.empty { (tr.t("discussion-none")) } }
-                (comment_thread(v, slug, number, &view.comments, None, discussion_open, 0))
-                @if discussion_open {
-                    form.card.stack method="post" action={(base) "/comments"} {
-                        (csrf_field(v))
-                        (Field::new("comment", tr.t("comment-new"), "textarea", "").hint(tr.t("comment-hint")).render(errors))
-                        button.button type="submit" { (tr.t("comment-send")) }
-                    }
-                }
-            }
-        },
-    )
+        }
+    }
 }
 
 /// The pause: a paused proposal's notice and reason, the steward's button to lift it, or the

@@ -1,6 +1,11 @@
 //! A round's results: bars and the same numbers in a table, each method's count, ties.
 
 use super::*;
+use commons_governance::cardinal::{ApprovalCount, ScoreCount};
+use commons_governance::irv::IrvCount;
+use commons_governance::majority::{ConsentCount, MajorityCount};
+use commons_governance::schulze::SchulzeCount;
+use commons_governance::stv::StvCount;
 
 pub(super) fn describe_actions(v: &Visitor, view: &ProposalView, unit: &Unit) -> Vec<String> {
     let names = &view.names;
@@ -133,182 +138,13 @@ pub(super) fn results(
         &[("round", &view.round.round.to_string())],
     );
     let body = match &recount.count {
-        Count::Majority(c) => {
-            let rows = vec![
-                (tr.t("position-yes"), c.yes),
-                (tr.t("position-no"), c.no),
-                (tr.t("position-abstain"), c.abstain),
-            ];
-            html! {
-                (bars(&rows, c.voted()))
-                (simple_table(tr, &caption, &rows, c.voted()))
-                p.hint { (tr.ta("results-threshold", &[
-                    ("threshold", &view.round.definition.threshold_percent.to_string()),
-                    ("share", &share(c.yes, c.yes + c.no)),
-                ])) }
-            }
-        }
-        Count::Consent(c) => {
-            let objections: u64 = c.objections.iter().map(|(w, _)| *w).sum();
-            let rows = vec![
-                (tr.t("stance-agree"), c.agree),
-                (tr.t("stance-stand-aside"), c.stand_aside),
-                (tr.t("stance-object"), objections),
-            ];
-            html! {
-                (bars(&rows, c.voted()))
-                (simple_table(tr, &caption, &rows, c.voted()))
-                @if !c.objections.is_empty() {
-                    h4 { (tr.t("results-objections")) }
-                    ul.objections {
-                        @for (_, reason) in &c.objections {
-                            li { (reason) }
-                        }
-                    }
-                }
-            }
-        }
-        Count::Approval(c) => {
-            let rows: Vec<(String, u64)> = c
-                .approvals
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (option_name(options, i as Candidate), *n))
-                .collect();
-            html! {
-                (bars(&rows, c.ballots))
-                (simple_table(tr, &caption, &rows, c.ballots))
-                @if let Some(tie) = &c.tie_break { p.hint { (tie_note(tr, options, tie)) } }
-            }
-        }
-        Count::Score(c) => {
-            html! {
-                div.table-wrap tabindex="0" role="region" aria-label=(caption) {
-                    table {
-                        caption { (caption) }
-                        thead { tr {
-                            th scope="col" { (tr.t("results-option")) }
-                            th scope="col" class="num" { (tr.t("results-mean")) }
-                            @for s in 0..=5 { th scope="col" class="num" { (s) } }
-                        } }
-                        tbody {
-                            @for i in 0..c.totals.len() {
-                                @let mean = c.mean_hundredths(i);
-                                tr {
-                                    th scope="row" { (option_name(options, i as Candidate)) }
-                                    td.num { (format!("{}.{:02}", mean / 100, mean % 100)) }
-                                    @for n in c.distribution[i] { td.num { (n) } }
-                                }
-                            }
-                        }
-                    }
-                }
-                @if let Some(tie) = &c.tie_break { p.hint { (tie_note(tr, options, tie)) } }
-            }
-        }
-        Count::Irv(c) => {
-            let last = c.rounds.last();
-            let final_rows: Vec<(String, u64)> = last
-                .map(|r| {
-                    r.tallies
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, t)| t.map(|t| (option_name(options, i as Candidate), t)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let final_total = last.map_or(0, |r| r.continuing_total());
-            html! {
-                (bars(&final_rows, final_total))
-                (rounds_table(
-                    tr,
-                    &format!("{caption} — {}", tr.t("results-rounds")),
-                    options,
-                    &c.rounds.iter().enumerate().map(|(n, r)| (
-                        tr.ta("results-round-n", &[("round", &(n + 1).to_string())]),
-                        r.tallies.iter().map(|t| t.map(|v| v.to_string())).collect(),
-                        r.exhausted.to_string(),
-                    )).collect::<Vec<_>>(),
-                    &tr.t("results-exhausted"),
-                ))
-                ol.round-notes {
-                    @for (n, r) in c.rounds.iter().enumerate() {
-                        @if let Some(out) = r.excluded {
-                            li { (tr.ta("results-excluded", &[("round", &(n + 1).to_string()), ("option", &option_name(options, out))]))
-                                @if let Some(tie) = &r.tie_break { " " (tie_note(tr, options, tie)) } }
-                        }
-                    }
-                }
-            }
-        }
-        Count::Schulze(c) => {
-            html! {
-                ol.ranking {
-                    @for group in &c.ranking {
-                        li { (group.iter().map(|o| option_name(options, *o)).collect::<Vec<_>>().join(" = ")) }
-                    }
-                }
-                div.table-wrap tabindex="0" role="region" aria-label=(format!("{caption} — {}", tr.t("results-pairwise"))) {
-                    table {
-                        caption { (caption) " — " (tr.t("results-pairwise")) }
-                        thead { tr {
-                            th scope="col" { (tr.t("results-preferred-over")) }
-                            @for i in 0..c.candidates { th scope="col" class="num" { (option_name(options, i as Candidate)) } }
-                        } }
-                        tbody {
-                            @for a in 0..c.candidates {
-                                tr {
-                                    th scope="row" { (option_name(options, a as Candidate)) }
-                                    @for b in 0..c.candidates {
-                                        td.num { @if a == b { "—" } @else { (c.pairwise[a][b]) } }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                @if let Some(tie) = &c.tie_break { p.hint { (tie_note(tr, options, tie)) } }
-            }
-        }
-        Count::Stv(c) => {
-            html! {
-                p { (tr.ta("results-quota", &[("quota", &format_votes(c.quota)), ("seats", &c.seats.to_string())])) }
-                (rounds_table(
-                    tr,
-                    &format!("{caption} — {}", tr.t("results-stages")),
-                    options,
-                    &c.stages.iter().enumerate().map(|(n, st)| (
-                        tr.ta("results-stage-n", &[("stage", &(n + 1).to_string())]),
-                        st.tallies.iter().map(|t| t.map(format_votes)).collect(),
-                        format_votes(st.non_transferable),
-                    )).collect::<Vec<_>>(),
-                    &tr.t("results-non-transferable"),
-                ))
-                ol.round-notes {
-                    @for (n, stage) in c.stages.iter().enumerate() {
-                        @let number = (n + 1).to_string();
-                        li {
-                            @match &stage.action {
-                                StageAction::FirstPreferences => (tr.ta("results-stage-first", &[("stage", &number)])),
-                                StageAction::Surplus { from, transfer_value } => (tr.ta("results-stage-surplus", &[
-                                    ("stage", &number),
-                                    ("option", &option_name(options, *from)),
-                                    ("value", &format_votes(*transfer_value)),
-                                ])),
-                                StageAction::Exclusion { excluded } => (tr.ta("results-stage-excluded", &[
-                                    ("stage", &number),
-                                    ("option", &option_name(options, *excluded)),
-                                ])),
-                            }
-                            @if !stage.elected.is_empty() {
-                                " " (tr.ta("results-stage-elected", &[("options", &stage.elected.iter().map(|c| option_name(options, *c)).collect::<Vec<_>>().join(", "))]))
-                            }
-                            @for tie in &stage.tie_breaks { " " (tie_note(tr, options, tie)) }
-                        }
-                    }
-                }
-            }
-        }
+        Count::Majority(c) => majority_results(tr, view, &caption, c),
+        Count::Consent(c) => consent_results(tr, &caption, c),
+        Count::Approval(c) => approval_results(tr, options, &caption, c),
+        Count::Score(c) => score_results(tr, options, &caption, c),
+        Count::Irv(c) => irv_results(tr, options, &caption, c),
+        Count::Schulze(c) => schulze_results(tr, options, &caption, c),
+        Count::Stv(c) => stv_results(tr, options, &caption, c),
     };
     html! {
         (body)
@@ -318,20 +154,221 @@ pub(super) fn results(
             ("quorum", &view.round.definition.quorum_percent.to_string()),
         ])) }
         @if !recount.flows.is_empty() {
-            details {
-                summary { (tr.ta("results-delegations", &[("count", &recount.flows.iter().filter(|f| f.counted).count().to_string())])) }
-                p.hint { (tr.t("results-delegations-hint")) }
-                ul.flows {
-                    @for flow in &recount.flows {
-                        @let name = |key: &PublicKey| names.get(key).cloned().unwrap_or_else(|| key.short());
-                        @let path = std::iter::once(name(&flow.from))
-                            .chain(flow.path.iter().map(name))
-                            .collect::<Vec<_>>()
-                            .join(" → ");
-                        li {
-                            (path)
-                            @if !flow.counted { " " span.hint { (tr.t("results-flow-lost")) } }
+            (delegation_flows(tr, recount, names))
+        }
+    }
+}
+
+/// A majority vote's yes, no and abstain: bars, table and the threshold reached.
+fn majority_results(tr: &Tr, view: &RoundView, caption: &str, c: &MajorityCount) -> Markup {
+    let rows = vec![
+        (tr.t("position-yes"), c.yes),
+        (tr.t("position-no"), c.no),
+        (tr.t("position-abstain"), c.abstain),
+    ];
+    html! {
+        (bars(&rows, c.voted()))
+        (simple_table(tr, caption, &rows, c.voted()))
+        p.hint { (tr.ta("results-threshold", &[
+            ("threshold", &view.round.definition.threshold_percent.to_string()),
+            ("share", &share(c.yes, c.yes + c.no)),
+        ])) }
+    }
+}
+
+/// A consent round's stances: bars, table and the objections' reasons.
+fn consent_results(tr: &Tr, caption: &str, c: &ConsentCount) -> Markup {
+    let objections: u64 = c.objections.iter().map(|(w, _)| *w).sum();
+    let rows = vec![
+        (tr.t("stance-agree"), c.agree),
+        (tr.t("stance-stand-aside"), c.stand_aside),
+        (tr.t("stance-object"), objections),
+    ];
+    html! {
+        (bars(&rows, c.voted()))
+        (simple_table(tr, caption, &rows, c.voted()))
+        @if !c.objections.is_empty() {
+            h4 { (tr.t("results-objections")) }
+            ul.objections {
+                @for (_, reason) in &c.objections {
+                    li { (reason) }
+                }
+            }
+        }
+    }
+}
+
+/// An approval vote's approvals per option: bars, table and any tie-break.
+fn approval_results(tr: &Tr, options: &[String], caption: &str, c: &ApprovalCount) -> Markup {
+    let rows: Vec<(String, u64)> = c
+        .approvals
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (option_name(options, i as Candidate), *n))
+        .collect();
+    html! {
+        (bars(&rows, c.ballots))
+        (simple_table(tr, caption, &rows, c.ballots))
+        @if let Some(tie) = &c.tie_break { p.hint { (tie_note(tr, options, tie)) } }
+    }
+}
+
+/// A score vote's table of each option's mean and score distribution, and any tie-break.
+fn score_results(tr: &Tr, options: &[String], caption: &str, c: &ScoreCount) -> Markup {
+    html! {
+        div.table-wrap tabindex="0" role="region" aria-label=(caption) {
+            table {
+                caption { (caption) }
+                thead { tr {
+                    th scope="col" { (tr.t("results-option")) }
+                    th scope="col" class="num" { (tr.t("results-mean")) }
+                    @for s in 0..=5 { th scope="col" class="num" { (s) } }
+                } }
+                tbody {
+                    @for i in 0..c.totals.len() {
+                        @let mean = c.mean_hundredths(i);
+                        tr {
+                            th scope="row" { (option_name(options, i as Candidate)) }
+                            td.num { (format!("{}.{:02}", mean / 100, mean % 100)) }
+                            @for n in c.distribution[i] { td.num { (n) } }
                         }
+                    }
+                }
+            }
+        }
+        @if let Some(tie) = &c.tie_break { p.hint { (tie_note(tr, options, tie)) } }
+    }
+}
+
+/// An instant-runoff count: the final round's bars, the rounds table and who left when.
+fn irv_results(tr: &Tr, options: &[String], caption: &str, c: &IrvCount) -> Markup {
+    let last = c.rounds.last();
+    let final_rows: Vec<(String, u64)> = last
+        .map(|r| {
+            r.tallies
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| t.map(|t| (option_name(options, i as Candidate), t)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let final_total = last.map_or(0, |r| r.continuing_total());
+    html! {
+        (bars(&final_rows, final_total))
+        (rounds_table(
+            tr,
+            &format!("{caption} — {}", tr.t("results-rounds")),
+            options,
+            &c.rounds.iter().enumerate().map(|(n, r)| (
+                tr.ta("results-round-n", &[("round", &(n + 1).to_string())]),
+                r.tallies.iter().map(|t| t.map(|v| v.to_string())).collect(),
+                r.exhausted.to_string(),
+            )).collect::<Vec<_>>(),
+            &tr.t("results-exhausted"),
+        ))
+        ol.round-notes {
+            @for (n, r) in c.rounds.iter().enumerate() {
+                @if let Some(out) = r.excluded {
+                    li { (tr.ta("results-excluded", &[("round", &(n + 1).to_string()), ("option", &option_name(options, out))]))
+                        @if let Some(tie) = &r.tie_break { " " (tie_note(tr, options, tie)) } }
+                }
+            }
+        }
+    }
+}
+
+/// A Schulze count: the ranking, the pairwise preferences table and any tie-break.
+fn schulze_results(tr: &Tr, options: &[String], caption: &str, c: &SchulzeCount) -> Markup {
+    html! {
+        ol.ranking {
+            @for group in &c.ranking {
+                li { (group.iter().map(|o| option_name(options, *o)).collect::<Vec<_>>().join(" = ")) }
+            }
+        }
+        div.table-wrap tabindex="0" role="region" aria-label=(format!("{caption} — {}", tr.t("results-pairwise"))) {
+            table {
+                caption { (caption) " — " (tr.t("results-pairwise")) }
+                thead { tr {
+                    th scope="col" { (tr.t("results-preferred-over")) }
+                    @for i in 0..c.candidates { th scope="col" class="num" { (option_name(options, i as Candidate)) } }
+                } }
+                tbody {
+                    @for a in 0..c.candidates {
+                        tr {
+                            th scope="row" { (option_name(options, a as Candidate)) }
+                            @for b in 0..c.candidates {
+                                td.num { @if a == b { "—" } @else { (c.pairwise[a][b]) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(tie) = &c.tie_break { p.hint { (tie_note(tr, options, tie)) } }
+    }
+}
+
+/// A single-transferable-vote count: the quota, the stages table and each stage's notes.
+fn stv_results(tr: &Tr, options: &[String], caption: &str, c: &StvCount) -> Markup {
+    html! {
+        p { (tr.ta("results-quota", &[("quota", &format_votes(c.quota)), ("seats", &c.seats.to_string())])) }
+        (rounds_table(
+            tr,
+            &format!("{caption} — {}", tr.t("results-stages")),
+            options,
+            &c.stages.iter().enumerate().map(|(n, st)| (
+                tr.ta("results-stage-n", &[("stage", &(n + 1).to_string())]),
+                st.tallies.iter().map(|t| t.map(format_votes)).collect(),
+                format_votes(st.non_transferable),
+            )).collect::<Vec<_>>(),
+            &tr.t("results-non-transferable"),
+        ))
+        ol.round-notes {
+            @for (n, stage) in c.stages.iter().enumerate() {
+                @let number = (n + 1).to_string();
+                li {
+                    @match &stage.action {
+                        StageAction::FirstPreferences => (tr.ta("results-stage-first", &[("stage", &number)])),
+                        StageAction::Surplus { from, transfer_value } => (tr.ta("results-stage-surplus", &[
+                            ("stage", &number),
+                            ("option", &option_name(options, *from)),
+                            ("value", &format_votes(*transfer_value)),
+                        ])),
+                        StageAction::Exclusion { excluded } => (tr.ta("results-stage-excluded", &[
+                            ("stage", &number),
+                            ("option", &option_name(options, *excluded)),
+                        ])),
+                    }
+                    @if !stage.elected.is_empty() {
+                        " " (tr.ta("results-stage-elected", &[("options", &stage.elected.iter().map(|c| option_name(options, *c)).collect::<Vec<_>>().join(", "))]))
+                    }
+                    @for tie in &stage.tie_breaks { " " (tie_note(tr, options, tie)) }
+                }
+            }
+        }
+    }
+}
+
+/// The delegations' flows: whose votes went through whom, and which were lost.
+fn delegation_flows(
+    tr: &Tr,
+    recount: &Recount,
+    names: &std::collections::HashMap<PublicKey, String>,
+) -> Markup {
+    html! {
+        details {
+            summary { (tr.ta("results-delegations", &[("count", &recount.flows.iter().filter(|f| f.counted).count().to_string())])) }
+            p.hint { (tr.t("results-delegations-hint")) }
+            ul.flows {
+                @for flow in &recount.flows {
+                    @let name = |key: &PublicKey| names.get(key).cloned().unwrap_or_else(|| key.short());
+                    @let path = std::iter::once(name(&flow.from))
+                        .chain(flow.path.iter().map(name))
+                        .collect::<Vec<_>>()
+                        .join(" → ");
+                    li {
+                        (path)
+                        @if !flow.counted { " " span.hint { (tr.t("results-flow-lost")) } }
                     }
                 }
             }

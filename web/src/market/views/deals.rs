@@ -105,104 +105,158 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
             div.grid {
                 section.card aria-labelledby="terms-title" {
                     h2 #terms-title { (tr.t("deal-terms")) }
-                    @match &d.terms {
-                        Some(terms) => {
-                            p { (terms.description) }
-                            p.amount { @match terms.amount_minor {
-                                Some(amount) => (p.unit.money(amount)),
-                                None => (tr.t("market-value-gift")),
-                            } }
-                            p.hint { (tr.ta("deal-proposed-by", &[("name", &name_of(terms.proposed_by))])) }
-                        }
-                        None => { p.empty { (tr.t("deal-no-terms")) } }
-                    }
-                    @if d.may_agree(p.me).is_ok() {
-                        form method="post" action={(base) "/agree"} {
-                            (csrf_field(v))
-                            input type="hidden" name="version" value=(p.card.stored.version);
-                            button.button type="submit" { (tr.t("deal-agree")) }
-                        }
-                    }
-                    @if d.may_complete(p.me).is_ok() {
-                        form method="post" action={(base) "/complete"} {
-                            (csrf_field(v))
-                            input type="hidden" name="version" value=(p.card.stored.version);
-                            @if p.locked {
-                                (crate::views::unlock_form(v, errors))
-                            }
-                            button.button type="submit" {
-                                @match d.terms.as_ref().and_then(|t| t.amount_minor) {
-                                    Some(amount) => (tr.ta("deal-complete-pay", &[("amount", &p.unit.money(amount)), ("name", &other_name)])),
-                                    None => (tr.t("deal-complete-gift")),
-                                }
-                            }
-                        }
-                    }
-                    @if d.status == deal::Status::Agreed && !i_pay {
-                        p.hint { (tr.ta("deal-waiting-for-payer", &[("name", &other_name)])) }
-                    }
-                    @if d.status == deal::Status::Completed {
-                        @if let Some(seq) = d.payment_seq {
-                            p { a href={"/c/" (slug) "/ledger#entry-" (seq)} { (tr.ta("deal-paid-entry", &[("seq", &seq.to_string())])) } }
-                        }
-                    }
-                    @if d.may_change(p.me).is_ok() {
-                        details.propose {
-                            summary { (tr.t(if d.terms.is_some() { "deal-propose-new" } else { "deal-propose" })) }
-                            form method="post" action={(base) "/terms"} {
-                                (csrf_field(v))
-                                (Field::new("description", tr.t("deal-terms-description"), "textarea", "")
-                                    .hint(tr.t("deal-terms-description-hint")).render(errors))
-                                (Field::new("amount", tr.ta("deal-terms-amount", &[("unit", &p.unit.name)]), "text", "")
-                                    .optional().render(errors))
-                                div.field.checkbox {
-                                    input #gift type="checkbox" name="gift";
-                                    label for="gift" { (tr.t("deal-terms-gift")) }
-                                }
-                                button.button.secondary type="submit" { (tr.t("deal-propose-send")) }
-                            }
-                        }
-                        form method="post" action={(base) "/cancel"} {
-                            (csrf_field(v))
-                            button.link-button type="submit" { (tr.t("deal-cancel")) }
-                        }
-                    }
+                    (terms_text(tr, p, &name_of))
+                    (terms_actions(v, slug, p, &base, &other_name, i_pay, errors))
                 }
-                section.card aria-labelledby="talk-title" {
-                    h2 #talk-title { (tr.t("deal-conversation")) }
-                    @if p.messages.is_empty() {
-                        p.empty { (tr.t("deal-no-messages")) }
-                    } @else {
-                        ol.messages {
-                            @for message in p.messages {
-                                li.message.mine[message.author == p.me] {
-                                    p.message-meta { strong { (name_of(message.author)) } " · " (when(message.created_at_ms)) }
-                                    p { (message.body) }
-                                }
-                            }
-                        }
-                    }
-                    form method="post" action={(base) "/message"} {
-                        (csrf_field(v))
-                        (Field::new("message", tr.t("deal-message"), "textarea", "").render(errors))
-                        button.button.secondary type="submit" { (tr.t("deal-send")) }
-                    }
-                }
+                (conversation_section(v, p, &base, &name_of, errors))
             }
             @if d.status == deal::Status::Completed {
-                section.card aria-labelledby="thanks-title" {
-                    h2 #thanks-title { (tr.t("thanks-title")) }
-                    @for thanks in p.thanks {
-                        blockquote.thanks { p { (thanks.body) } footer { "— " (name_of(thanks.author)) } }
-                    }
-                    form method="post" action={(base) "/thanks"} {
-                        (csrf_field(v))
-                        (Field::new("thanks", tr.t("thanks-field"), "text", my_thanks.map_or("", |t| t.body.as_str()))
-                            .hint(tr.t("thanks-hint")).render(errors))
-                        button.button.secondary type="submit" { (tr.t("thanks-send")) }
-                    }
-                }
+                (thanks_section(v, p, &base, my_thanks, &name_of, errors))
             }
         },
     )
+}
+
+/// The deal's current terms: what, for how much, proposed by whom (or that there are none).
+fn terms_text(tr: &Tr, p: &DealPage, name_of: &impl Fn(i64) -> String) -> Markup {
+    let d = &p.card.stored.deal;
+    html! {
+        @match &d.terms {
+            Some(terms) => {
+                p { (terms.description) }
+                p.amount { @match terms.amount_minor {
+                    Some(amount) => (p.unit.money(amount)),
+                    None => (tr.t("market-value-gift")),
+                } }
+                p.hint { (tr.ta("deal-proposed-by", &[("name", &name_of(terms.proposed_by))])) }
+            }
+            None => { p.empty { (tr.t("deal-no-terms")) } }
+        }
+    }
+}
+
+/// The deal's next steps: agree, complete and pay, the payment entry, propose terms or cancel.
+fn terms_actions(
+    v: &Visitor,
+    slug: &str,
+    p: &DealPage,
+    base: &str,
+    other_name: &str,
+    i_pay: bool,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let d = &p.card.stored.deal;
+    html! {
+        @if d.may_agree(p.me).is_ok() {
+            form method="post" action={(base) "/agree"} {
+                (csrf_field(v))
+                input type="hidden" name="version" value=(p.card.stored.version);
+                button.button type="submit" { (tr.t("deal-agree")) }
+            }
+        }
+        @if d.may_complete(p.me).is_ok() {
+            form method="post" action={(base) "/complete"} {
+                (csrf_field(v))
+                input type="hidden" name="version" value=(p.card.stored.version);
+                @if p.locked {
+                    (crate::views::unlock_form(v, errors))
+                }
+                button.button type="submit" {
+                    @match d.terms.as_ref().and_then(|t| t.amount_minor) {
+                        Some(amount) => (tr.ta("deal-complete-pay", &[("amount", &p.unit.money(amount)), ("name", other_name)])),
+                        None => (tr.t("deal-complete-gift")),
+                    }
+                }
+            }
+        }
+        @if d.status == deal::Status::Agreed && !i_pay {
+            p.hint { (tr.ta("deal-waiting-for-payer", &[("name", other_name)])) }
+        }
+        @if d.status == deal::Status::Completed {
+            @if let Some(seq) = d.payment_seq {
+                p { a href={"/c/" (slug) "/ledger#entry-" (seq)} { (tr.ta("deal-paid-entry", &[("seq", &seq.to_string())])) } }
+            }
+        }
+        @if d.may_change(p.me).is_ok() {
+            details.propose {
+                summary { (tr.t(if d.terms.is_some() { "deal-propose-new" } else { "deal-propose" })) }
+                form method="post" action={(base) "/terms"} {
+                    (csrf_field(v))
+                    (Field::new("description", tr.t("deal-terms-description"), "textarea", "")
+                        .hint(tr.t("deal-terms-description-hint")).render(errors))
+                    (Field::new("amount", tr.ta("deal-terms-amount", &[("unit", &p.unit.name)]), "text", "")
+                        .optional().render(errors))
+                    div.field.checkbox {
+                        input #gift type="checkbox" name="gift";
+                        label for="gift" { (tr.t("deal-terms-gift")) }
+                    }
+                    button.button.secondary type="submit" { (tr.t("deal-propose-send")) }
+                }
+            }
+            form method="post" action={(base) "/cancel"} {
+                (csrf_field(v))
+                button.link-button type="submit" { (tr.t("deal-cancel")) }
+            }
+        }
+    }
+}
+
+/// The deal's conversation: its messages and the form to send one.
+fn conversation_section(
+    v: &Visitor,
+    p: &DealPage,
+    base: &str,
+    name_of: &impl Fn(i64) -> String,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="talk-title" {
+            h2 #talk-title { (tr.t("deal-conversation")) }
+            @if p.messages.is_empty() {
+                p.empty { (tr.t("deal-no-messages")) }
+            } @else {
+                ol.messages {
+                    @for message in p.messages {
+                        li.message.mine[message.author == p.me] {
+                            p.message-meta { strong { (name_of(message.author)) } " · " (when(message.created_at_ms)) }
+                            p { (message.body) }
+                        }
+                    }
+                }
+            }
+            form method="post" action={(base) "/message"} {
+                (csrf_field(v))
+                (Field::new("message", tr.t("deal-message"), "textarea", "").render(errors))
+                button.button.secondary type="submit" { (tr.t("deal-send")) }
+            }
+        }
+    }
+}
+
+/// A completed deal's thanks, and the form to write mine.
+fn thanks_section(
+    v: &Visitor,
+    p: &DealPage,
+    base: &str,
+    my_thanks: Option<&Thanks>,
+    name_of: &impl Fn(i64) -> String,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="thanks-title" {
+            h2 #thanks-title { (tr.t("thanks-title")) }
+            @for thanks in p.thanks {
+                blockquote.thanks { p { (thanks.body) } footer { "— " (name_of(thanks.author)) } }
+            }
+            form method="post" action={(base) "/thanks"} {
+                (csrf_field(v))
+                (Field::new("thanks", tr.t("thanks-field"), "text", my_thanks.map_or("", |t| t.body.as_str()))
+                    .hint(tr.t("thanks-hint")).render(errors))
+                button.button.secondary type="submit" { (tr.t("thanks-send")) }
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Listing pages: the market, the listing form, one listing with its matches, mine, my matches.
 
 use super::*;
+use commons_market::event::EventDetails;
 
 pub fn market_page(v: &Visitor, nav: &CircleNav, m: &MarketPage) -> Markup {
     let tr = &v.tr;
@@ -198,19 +199,7 @@ pub fn listing_form_page(
                     .hint(tr.t("market-field-availability-hint")).optional().render(errors))
                 (Field::new("expires_in_days", tr.t("market-field-expires"), "number", &input.expires_in_days)
                     .hint(tr.t("market-field-expires-hint")).optional().render(errors))
-                fieldset.event-fields {
-                    legend { (tr.t("market-event-fields")) }
-                    p.hint { (tr.t("market-event-fields-hint")) }
-                    (Field::new("starts", tr.t("market-field-starts"), "datetime-local", &input.starts).optional().render(errors))
-                    (Field::new("ends", tr.t("market-field-ends"), "datetime-local", &input.ends).optional().render(errors))
-                    (Field::new("place", tr.t("market-field-place"), "text", &input.place).optional().render(errors))
-                    div.field.checkbox {
-                        input #online type="checkbox" name="online" checked[input.online.is_some()];
-                        label for="online" { (tr.t("market-field-online")) }
-                    }
-                    (Field::new("capacity", tr.t("market-field-capacity"), "number", &input.capacity)
-                        .hint(tr.t("market-field-capacity-hint")).optional().render(errors))
-                }
+                (event_fields(tr, input, errors))
                 p.actions {
                     button.button type="submit" { (tr.t(if f.editing.is_some() { "market-save" } else { "market-publish" })) }
                     a href={"/c/" (slug) "/market"} { (tr.t("cancel")) }
@@ -218,6 +207,25 @@ pub fn listing_form_page(
             }
         },
     )
+}
+
+/// The listing form's fieldset for events: when, where, online and how many places.
+fn event_fields(tr: &Tr, input: &ListingInput, errors: &FormErrors) -> Markup {
+    html! {
+        fieldset.event-fields {
+            legend { (tr.t("market-event-fields")) }
+            p.hint { (tr.t("market-event-fields-hint")) }
+            (Field::new("starts", tr.t("market-field-starts"), "datetime-local", &input.starts).optional().render(errors))
+            (Field::new("ends", tr.t("market-field-ends"), "datetime-local", &input.ends).optional().render(errors))
+            (Field::new("place", tr.t("market-field-place"), "text", &input.place).optional().render(errors))
+            div.field.checkbox {
+                input #online type="checkbox" name="online" checked[input.online.is_some()];
+                label for="online" { (tr.t("market-field-online")) }
+            }
+            (Field::new("capacity", tr.t("market-field-capacity"), "number", &input.capacity)
+                .hint(tr.t("market-field-capacity-hint")).optional().render(errors))
+        }
+    }
 }
 
 /// Everything the listing page shows.
@@ -246,21 +254,6 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
     let l = &p.card.listing;
     let live = l.is_live(p.now_ms);
     let base = listing_href(slug, l.id);
-    let going: Vec<&(Rsvp, Option<Person>)> = p
-        .rsvps
-        .iter()
-        .filter(|(r, _)| r.place == Place::Going)
-        .collect();
-    let waiting: Vec<&(Rsvp, Option<Person>)> = p
-        .rsvps
-        .iter()
-        .filter(|(r, _)| r.place == Place::Waiting)
-        .collect();
-    let maybe = p
-        .rsvps
-        .iter()
-        .filter(|(r, _)| r.place == Place::Maybe)
-        .count();
     layout(
         v,
         Some(nav),
@@ -276,143 +269,14 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
                 }
                 h1 { (l.title) }
                 @if !p.photos.is_empty() {
-                    ul.photo-strip {
-                        @for photo in p.photos {
-                            li {
-                                a href=(photo_href(slug, l.id, photo.id, false)) {
-                                    img src=(photo_href(slug, l.id, photo.id, true)) alt=(photo.alt) loading="lazy";
-                                }
-                                @if p.is_owner {
-                                    form method="post" action={(base) "/photos/" (photo.id) "/delete"} {
-                                        (csrf_field(v))
-                                        button.link-button type="submit" { (tr.ta("market-photo-delete", &[("alt", &photo.alt)])) }
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    (photo_strip(v, slug, p, &base))
                 }
-                div.grid {
-                    div.listing-description {
-                        @if l.description.trim().is_empty() {
-                            p.empty { (tr.t("market-no-description")) }
-                        } @else {
-                            (PreEscaped(p.description_html))
-                        }
-                    }
-                    section.card aria-labelledby="facts-title" {
-                        h2 #facts-title.visually-hidden { (tr.t("market-facts")) }
-                        dl.facts {
-                            div { dt { (tr.t("market-field-value")) } dd { (value_text(tr, p.unit, l.value)) } }
-                            div { dt { (tr.t("market-field-category")) } dd { (category_label(tr, p.tree, &l.category)) } }
-                            @if !l.area.is_empty() { div { dt { (tr.t("market-field-area")) } dd { (l.area) } } }
-                            @if !l.availability.is_empty() { div { dt { (tr.t("market-field-availability")) } dd { (l.availability) } } }
-                            @if !l.tags.is_empty() {
-                                div { dt { (tr.t("market-field-tags")) } dd { @for tag in &l.tags { span.tag { (tag) } " " } } }
-                            }
-                            @if let Some(author) = &p.card.author {
-                                div { dt { (tr.t("market-author")) } dd { a href={"/c/" (slug) "/members/" (author.username)} { (author.display_name) } } }
-                            }
-                            div { dt { (tr.t("market-posted")) } dd { (when(l.created_at_ms)) } }
-                            div { dt { (tr.t("market-expires")) } dd { (when(l.expires_at_ms)) } }
-                        }
-                        @if !p.is_owner && live {
-                            form method="post" action={(base) "/deals"} {
-                                (csrf_field(v))
-                                div.field {
-                                    label for="message" { (tr.t("deal-first-message")) }
-                                    textarea #message name="message" rows="3" {}
-                                }
-                                button.button type="submit" {
-                                    (tr.t(if l.side == Side::Need { "deal-can-help" } else { "deal-interested" }))
-                                }
-                            }
-                        }
-                        @if let Some(deal) = p.my_deal {
-                            p { a href={"/c/" (slug) "/deals/" (deal)} { (tr.t("deal-open-yours")) } }
-                        }
-                    }
-                }
+                (listing_details(v, slug, p, &base, live))
                 @if let Some(event) = &l.event {
-                    section.card.event-card aria-labelledby="event-title" {
-                        h2 #event-title { (tr.t("event-title")) }
-                        dl.facts {
-                            div { dt { (tr.t("market-field-starts")) } dd { (event.starts.date()) " " (event.starts.clock()) } }
-                            div { dt { (tr.t("market-field-ends")) } dd { (event.ends.date()) " " (event.ends.clock()) } }
-                            div { dt { (tr.t("market-field-place")) } dd {
-                                @if event.online { (tr.t("event-online")) " " }
-                                (event.place)
-                            } }
-                            div { dt { (tr.t("event-places")) } dd {
-                                @match event.capacity {
-                                    Some(capacity) => (tr.ta("event-places-taken", &[("going", &going.len().to_string()), ("capacity", &capacity.to_string())])),
-                                    None => (tr.ta("event-going-count", &[("going", &going.len().to_string())])),
-                                }
-                                @if maybe > 0 { " · " (tr.ta("event-maybe-count", &[("count", &maybe.to_string())])) }
-                                @if !waiting.is_empty() { " · " (tr.ta("event-waiting-count", &[("count", &waiting.len().to_string())])) }
-                            } }
-                        }
-                        @if let Some(place) = p.my_place {
-                            p.flash role="status" { (tr.t(&format!("event-you-{}", place.as_str()))) }
-                        }
-                        @if live {
-                            form.inline-actions method="post" action={(base) "/rsvp"} {
-                                (csrf_field(v))
-                                button.button type="submit" name="answer" value="going" { (tr.t("event-answer-going")) }
-                                button.button.secondary type="submit" name="answer" value="maybe" { (tr.t("event-answer-maybe")) }
-                                @if p.my_place.is_some() {
-                                    button.button.secondary type="submit" name="answer" value="not_going" { (tr.t("event-answer-not-going")) }
-                                }
-                            }
-                        }
-                        p { a href={(base) "/event.ics"} { (tr.t("event-add-to-calendar")) } }
-                        @if !going.is_empty() {
-                            h3 { (tr.t("event-who-goes")) }
-                            ul.inline-list { @for (_, person) in &going { li { (person.as_ref().map_or("—", |p| p.display_name.as_str())) } } }
-                        }
-                        @if !waiting.is_empty() {
-                            h3 { (tr.t("event-waiting-list")) }
-                            ol.inline-list { @for (_, person) in &waiting { li { (person.as_ref().map_or("—", |p| p.display_name.as_str())) } } }
-                        }
-                    }
+                    (event_card(v, p, &base, event, live))
                 }
                 @if p.is_owner {
-                    section.card aria-labelledby="manage-title" {
-                        h2 #manage-title { (tr.t("market-manage")) }
-                        div.inline-actions {
-                            a.button.secondary href={(base) "/edit"} { (tr.t("market-edit")) }
-                            form method="post" action={(base) "/status"} {
-                                (csrf_field(v))
-                                @if l.status == Status::Active && l.expires_at_ms > p.now_ms {
-                                    button.button.secondary type="submit" name="status" value="paused" { (tr.t("market-pause")) }
-                                } @else {
-                                    button.button.secondary type="submit" name="status" value="active" { (tr.t("market-reopen")) }
-                                }
-                            }
-                            @if l.status != Status::Closed {
-                                form method="post" action={(base) "/status"} {
-                                    (csrf_field(v))
-                                    button.button.secondary type="submit" name="status" value="closed" { (tr.t("market-close")) }
-                                }
-                            }
-                        }
-                        @if let (true, Some(upload)) = (p.photos.len() < commons_market::photo::PHOTOS_PER_LISTING_MAX, &p.upload_token) {
-                            h3 { (tr.t("market-photo-add")) }
-                            form method="post" action={(base) "/photos?upload=" (upload)} enctype="multipart/form-data" {
-                                div.field {
-                                    label for="photo" { (tr.t("market-photo-file")) }
-                                    p.hint #photo-hint { (tr.t("market-photo-file-hint")) }
-                                    input #photo type="file" name="photo" accept="image/jpeg,image/png,image/webp" required aria-describedby="photo-hint";
-                                }
-                                div.field {
-                                    label for="alt" { (tr.t("market-photo-alt")) }
-                                    p.hint #alt-hint { (tr.t("market-photo-alt-hint")) }
-                                    input #alt type="text" name="alt" required aria-describedby="alt-hint";
-                                }
-                                button.button.secondary type="submit" { (tr.t("market-photo-upload")) }
-                            }
-                        }
-                    }
+                    (manage_section(v, p, &base))
                     section aria-labelledby="matches-title" {
                         h2 #matches-title { (tr.t("market-matches-for-this")) }
                         (match_list(v, slug, p.unit, p.matches))
@@ -421,6 +285,191 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
             }
         },
     )
+}
+
+/// The listing's photos, each with its delete button for the owner.
+fn photo_strip(v: &Visitor, slug: &str, p: &ListingPage, base: &str) -> Markup {
+    let tr = &v.tr;
+    let l = &p.card.listing;
+    html! {
+        ul.photo-strip {
+            @for photo in p.photos {
+                li {
+                    a href=(photo_href(slug, l.id, photo.id, false)) {
+                        img src=(photo_href(slug, l.id, photo.id, true)) alt=(photo.alt) loading="lazy";
+                    }
+                    @if p.is_owner {
+                        form method="post" action={(base) "/photos/" (photo.id) "/delete"} {
+                            (csrf_field(v))
+                            button.link-button type="submit" { (tr.ta("market-photo-delete", &[("alt", &photo.alt)])) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The listing's description beside its facts card, with the form to start a deal.
+fn listing_details(v: &Visitor, slug: &str, p: &ListingPage, base: &str, live: bool) -> Markup {
+    let tr = &v.tr;
+    let l = &p.card.listing;
+    html! {
+        div.grid {
+            div.listing-description {
+                @if l.description.trim().is_empty() {
+                    p.empty { (tr.t("market-no-description")) }
+                } @else {
+                    (PreEscaped(p.description_html))
+                }
+            }
+            section.card aria-labelledby="facts-title" {
+                h2 #facts-title.visually-hidden { (tr.t("market-facts")) }
+                dl.facts {
+                    div { dt { (tr.t("market-field-value")) } dd { (value_text(tr, p.unit, l.value)) } }
+                    div { dt { (tr.t("market-field-category")) } dd { (category_label(tr, p.tree, &l.category)) } }
+                    @if !l.area.is_empty() { div { dt { (tr.t("market-field-area")) } dd { (l.area) } } }
+                    @if !l.availability.is_empty() { div { dt { (tr.t("market-field-availability")) } dd { (l.availability) } } }
+                    @if !l.tags.is_empty() {
+                        div { dt { (tr.t("market-field-tags")) } dd { @for tag in &l.tags { span.tag { (tag) } " " } } }
+                    }
+                    @if let Some(author) = &p.card.author {
+                        div { dt { (tr.t("market-author")) } dd { a href={"/c/" (slug) "/members/" (author.username)} { (author.display_name) } } }
+                    }
+                    div { dt { (tr.t("market-posted")) } dd { (when(l.created_at_ms)) } }
+                    div { dt { (tr.t("market-expires")) } dd { (when(l.expires_at_ms)) } }
+                }
+                @if !p.is_owner && live {
+                    form method="post" action={(base) "/deals"} {
+                        (csrf_field(v))
+                        div.field {
+                            label for="message" { (tr.t("deal-first-message")) }
+                            textarea #message name="message" rows="3" {}
+                        }
+                        button.button type="submit" {
+                            (tr.t(if l.side == Side::Need { "deal-can-help" } else { "deal-interested" }))
+                        }
+                    }
+                }
+                @if let Some(deal) = p.my_deal {
+                    p { a href={"/c/" (slug) "/deals/" (deal)} { (tr.t("deal-open-yours")) } }
+                }
+            }
+        }
+    }
+}
+
+/// An event's card: when and where, the places taken, the answer buttons and who goes.
+fn event_card(
+    v: &Visitor,
+    p: &ListingPage,
+    base: &str,
+    event: &EventDetails,
+    live: bool,
+) -> Markup {
+    let tr = &v.tr;
+    let going: Vec<&(Rsvp, Option<Person>)> = p
+        .rsvps
+        .iter()
+        .filter(|(r, _)| r.place == Place::Going)
+        .collect();
+    let waiting: Vec<&(Rsvp, Option<Person>)> = p
+        .rsvps
+        .iter()
+        .filter(|(r, _)| r.place == Place::Waiting)
+        .collect();
+    let maybe = p
+        .rsvps
+        .iter()
+        .filter(|(r, _)| r.place == Place::Maybe)
+        .count();
+    html! {
+        section.card.event-card aria-labelledby="event-title" {
+            h2 #event-title { (tr.t("event-title")) }
+            dl.facts {
+                div { dt { (tr.t("market-field-starts")) } dd { (event.starts.date()) " " (event.starts.clock()) } }
+                div { dt { (tr.t("market-field-ends")) } dd { (event.ends.date()) " " (event.ends.clock()) } }
+                div { dt { (tr.t("market-field-place")) } dd {
+                    @if event.online { (tr.t("event-online")) " " }
+                    (event.place)
+                } }
+                div { dt { (tr.t("event-places")) } dd {
+                    @match event.capacity {
+                        Some(capacity) => (tr.ta("event-places-taken", &[("going", &going.len().to_string()), ("capacity", &capacity.to_string())])),
+                        None => (tr.ta("event-going-count", &[("going", &going.len().to_string())])),
+                    }
+                    @if maybe > 0 { " · " (tr.ta("event-maybe-count", &[("count", &maybe.to_string())])) }
+                    @if !waiting.is_empty() { " · " (tr.ta("event-waiting-count", &[("count", &waiting.len().to_string())])) }
+                } }
+            }
+            @if let Some(place) = p.my_place {
+                p.flash role="status" { (tr.t(&format!("event-you-{}", place.as_str()))) }
+            }
+            @if live {
+                form.inline-actions method="post" action={(base) "/rsvp"} {
+                    (csrf_field(v))
+                    button.button type="submit" name="answer" value="going" { (tr.t("event-answer-going")) }
+                    button.button.secondary type="submit" name="answer" value="maybe" { (tr.t("event-answer-maybe")) }
+                    @if p.my_place.is_some() {
+                        button.button.secondary type="submit" name="answer" value="not_going" { (tr.t("event-answer-not-going")) }
+                    }
+                }
+            }
+            p { a href={(base) "/event.ics"} { (tr.t("event-add-to-calendar")) } }
+            @if !going.is_empty() {
+                h3 { (tr.t("event-who-goes")) }
+                ul.inline-list { @for (_, person) in &going { li { (person.as_ref().map_or("—", |p| p.display_name.as_str())) } } }
+            }
+            @if !waiting.is_empty() {
+                h3 { (tr.t("event-waiting-list")) }
+                ol.inline-list { @for (_, person) in &waiting { li { (person.as_ref().map_or("—", |p| p.display_name.as_str())) } } }
+            }
+        }
+    }
+}
+
+/// The owner's card to edit, pause, reopen or close the listing and add photos.
+fn manage_section(v: &Visitor, p: &ListingPage, base: &str) -> Markup {
+    let tr = &v.tr;
+    let l = &p.card.listing;
+    html! {
+        section.card aria-labelledby="manage-title" {
+            h2 #manage-title { (tr.t("market-manage")) }
+            div.inline-actions {
+                a.button.secondary href={(base) "/edit"} { (tr.t("market-edit")) }
+                form method="post" action={(base) "/status"} {
+                    (csrf_field(v))
+                    @if l.status == Status::Active && l.expires_at_ms > p.now_ms {
+                        button.button.secondary type="submit" name="status" value="paused" { (tr.t("market-pause")) }
+                    } @else {
+                        button.button.secondary type="submit" name="status" value="active" { (tr.t("market-reopen")) }
+                    }
+                }
+                @if l.status != Status::Closed {
+                    form method="post" action={(base) "/status"} {
+                        (csrf_field(v))
+                        button.button.secondary type="submit" name="status" value="closed" { (tr.t("market-close")) }
+                    }
+                }
+            }
+            @if let (true, Some(upload)) = (p.photos.len() < commons_market::photo::PHOTOS_PER_LISTING_MAX, &p.upload_token) {
+                h3 { (tr.t("market-photo-add")) }
+                form method="post" action={(base) "/photos?upload=" (upload)} enctype="multipart/form-data" {
+                    div.field {
+                        label for="photo" { (tr.t("market-photo-file")) }
+                        p.hint #photo-hint { (tr.t("market-photo-file-hint")) }
+                        input #photo type="file" name="photo" accept="image/jpeg,image/png,image/webp" required aria-describedby="photo-hint";
+                    }
+                    div.field {
+                        label for="alt" { (tr.t("market-photo-alt")) }
+                        p.hint #alt-hint { (tr.t("market-photo-alt-hint")) }
+                        input #alt type="text" name="alt" required aria-describedby="alt-hint";
+                    }
+                    button.button.secondary type="submit" { (tr.t("market-photo-upload")) }
+                }
+            }
+        }
+    }
 }
 
 fn match_list(v: &Visitor, slug: &str, unit: &Unit, matches: &[(Match, Listing)]) -> Markup {
