@@ -190,7 +190,6 @@ async fn plant_members(
 
 /// A little history: who helped whom, and two requests waiting for an answer.
 async fn plant_payments(state: &AppState, actors: &[crate::services::Actor]) -> anyhow::Result<()> {
-    let services = &state.services;
     let payments: &[(usize, usize, &str, &str)] = &[
         (2, 1, "2", "Fixed my bike's brakes"),
         (3, 0, "1.5", "Sourdough workshop"),
@@ -208,47 +207,49 @@ async fn plant_payments(state: &AppState, actors: &[crate::services::Actor]) -> 
         (2, 0, "1", "Two loaves"),
     ];
     for (payer, payee, amount, memo) in payments {
-        let command =
-            TransferCommand::parse(&actors[*payer].circle, DEMO_MEMBERS[*payee].0, amount, memo)
-                .map_err(|error| anyhow::anyhow!("{error}"))?;
-        services
-            .pay(
-                &actors[*payer],
-                &command,
-                &crate::services::IdempotencyKey::generate(),
-            )
-            .await
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        transfer(state, &actors[*payer], *payee, amount, memo, false).await?;
     }
-    services
-        .request_payment(
-            &actors[1],
-            &TransferCommand::parse(
-                &actors[1].circle,
-                DEMO_MEMBERS[0].0,
-                "1.5",
-                "Tuned the bakery's delivery bike",
-            )
-            .map_err(|error| anyhow::anyhow!("{error}"))?,
-            &crate::services::IdempotencyKey::generate(),
-        )
-        .await
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
-    services
-        .request_payment(
-            &actors[0],
-            &TransferCommand::parse(
-                &actors[0].circle,
-                DEMO_MEMBERS[3].0,
-                "1",
-                "Bread for the Sunday lunch",
-            )
-            .map_err(|error| anyhow::anyhow!("{error}"))?,
-            &crate::services::IdempotencyKey::generate(),
-        )
-        .await
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    // Two requests still waiting for an answer.
+    transfer(
+        state,
+        &actors[1],
+        0,
+        "1.5",
+        "Tuned the bakery's delivery bike",
+        true,
+    )
+    .await?;
+    transfer(
+        state,
+        &actors[0],
+        3,
+        "1",
+        "Bread for the Sunday lunch",
+        true,
+    )
+    .await?;
     Ok(())
+}
+
+/// A demo member pays another demo member (by index), or asks them to pay.
+async fn transfer(
+    state: &AppState,
+    actor: &crate::services::Actor,
+    other: usize,
+    amount: &str,
+    memo: &str,
+    requesting: bool,
+) -> anyhow::Result<()> {
+    let services = &state.services;
+    let command = TransferCommand::parse(&actor.circle, DEMO_MEMBERS[other].0, amount, memo)
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let attempt = crate::services::IdempotencyKey::generate();
+    let done = if requesting {
+        services.request_payment(actor, &command, &attempt).await
+    } else {
+        services.pay(actor, &command, &attempt).await
+    };
+    done.map(|_| ()).map_err(|error| anyhow::anyhow!("{error}"))
 }
 
 /// One demo listing: (member index, side, kind, title, description, category, tags, value,
@@ -412,11 +413,6 @@ async fn plant_decided(state: &AppState, actors: &[crate::services::Actor]) -> a
     let day = 86_400_000;
     let info = &actors[0].circle;
     let policy = Policy::default();
-    let discussed_since = |proposal: i64, at_ms: i64| {
-        services
-            .governance
-            .set_status(proposal, Status::Draft, Status::Discussion, at_ms)
-    };
 
     let mut floor = input(
         "Let everyone go down to -30 hours",
@@ -431,7 +427,7 @@ async fn plant_decided(state: &AppState, actors: &[crate::services::Actor]) -> a
         .create_proposal(&actors[0], &floor)
         .await
         .map_err(fail)?;
-    discussed_since(proposal.id, now - 11 * day).await?;
+    discussed_since(services, proposal.id, now - 11 * day).await?;
     services
         .comment(
             &actors[4],
@@ -512,16 +508,11 @@ async fn plant_venue_vote(
     state: &AppState,
     actors: &[crate::services::Actor],
 ) -> anyhow::Result<()> {
-    use commons_governance::policy::{Status, Step};
+    use commons_governance::policy::Step;
     let services = &state.services;
     let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
     let now = services.now_ms();
     let day = 86_400_000;
-    let discussed_since = |proposal: i64, at_ms: i64| {
-        services
-            .governance
-            .set_status(proposal, Status::Draft, Status::Discussion, at_ms)
-    };
 
     let venue = services
         .create_proposal(
@@ -535,7 +526,7 @@ async fn plant_venue_vote(
         )
         .await
         .map_err(fail)?;
-    discussed_since(venue.id, now - 3 * day).await?;
+    discussed_since(services, venue.id, now - 3 * day).await?;
     services
         .proposal_step(&actors[2], venue.number, Step::OpenVoting)
         .await
@@ -598,16 +589,11 @@ async fn plant_discussion(
 
 /// Voting now: two stewards for the coming year (single transferable vote).
 async fn plant_election(state: &AppState, actors: &[crate::services::Actor]) -> anyhow::Result<()> {
-    use commons_governance::policy::{Status, Step};
+    use commons_governance::policy::Step;
     let services = &state.services;
     let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
     let now = services.now_ms();
     let day = 86_400_000;
-    let discussed_since = |proposal: i64, at_ms: i64| {
-        services
-            .governance
-            .set_status(proposal, Status::Draft, Status::Discussion, at_ms)
-    };
 
     let mut stewards = input(
         "Who should be our two stewards next year?",
@@ -620,7 +606,7 @@ async fn plant_election(state: &AppState, actors: &[crate::services::Actor]) -> 
         .create_proposal(&actors[9], &stewards)
         .await
         .map_err(fail)?;
-    discussed_since(election.id, now - 4 * day).await?;
+    discussed_since(services, election.id, now - 4 * day).await?;
     services
         .proposal_step(&actors[9], election.number, Step::OpenVoting)
         .await
@@ -634,6 +620,20 @@ async fn plant_election(state: &AppState, actors: &[crate::services::Actor]) -> 
         &[("rank-2", "1"), ("rank-3", "2")],
     ];
     cast_rankings(services, &actors[4..], election.number, rankings).await?;
+    Ok(())
+}
+
+/// A demo proposal went to discussion at `at_ms` (in the past: the demo's history).
+async fn discussed_since(
+    services: &crate::services::Services,
+    proposal: i64,
+    at_ms: i64,
+) -> anyhow::Result<()> {
+    use commons_governance::policy::Status;
+    services
+        .governance
+        .set_status(proposal, Status::Draft, Status::Discussion, at_ms)
+        .await?;
     Ok(())
 }
 

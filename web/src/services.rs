@@ -113,6 +113,44 @@ impl From<FieldProblem> for ActionError {
     }
 }
 
+/// Who a form names in its `member` field: a username, or the field's problem.
+pub fn member_named(text: &str) -> Result<Username, FieldProblem> {
+    if text.trim().is_empty() {
+        return Err(FieldProblem::new("member", "error-member-required"));
+    }
+    text.parse()
+        .map_err(|_| FieldProblem::new("member", "error-member-unknown"))
+}
+
+/// Three parsed fields of a form, or every one's problem at once.
+pub fn all_fields<A, B, C>(
+    a: Result<A, FieldProblem>,
+    b: Result<B, FieldProblem>,
+    c: Result<C, FieldProblem>,
+) -> Result<(A, B, C), ActionError> {
+    match (a, b, c) {
+        (Ok(a), Ok(b), Ok(c)) => Ok((a, b, c)),
+        (a, b, c) => Err(ActionError::Fields(
+            [a.err(), b.err(), c.err()].into_iter().flatten().collect(),
+        )),
+    }
+}
+
+/// A circle of two decimals ("hours"), for unit tests of forms.
+#[cfg(test)]
+pub(crate) fn circle_for_tests() -> CircleInfo {
+    CircleInfo {
+        row_id: 1,
+        slug: "garden".into(),
+        name: "Garden".into(),
+        circle_id: commons_ledger::keys::Hash::ZERO,
+        unit_name: "hours".into(),
+        unit_symbol: "h".into(),
+        decimals: 2,
+        head_seq: 0,
+    }
+}
+
 pub(crate) fn invalid(field: &'static str, message_id: &'static str) -> ActionError {
     ActionError::Invalid { field, message_id }
 }
@@ -475,6 +513,17 @@ impl Services {
         actor: &Actor,
     ) -> Result<Vec<crate::db::Person>, ActionError> {
         Ok(self.db.active_members(actor.circle.row_id).await?)
+    }
+
+    /// Every circle on this node, by its row id.
+    pub(crate) async fn circles_by_row(&self) -> Result<HashMap<i64, CircleInfo>, ActionError> {
+        Ok(self
+            .store
+            .circles()
+            .await?
+            .into_iter()
+            .map(|info| (info.row_id, info))
+            .collect())
     }
 
     /// The circle called `slug` on this node.

@@ -423,15 +423,7 @@ pub async fn recover_form(
             confirm_current,
             &FormErrors::default(),
         ))),
-        Err(ActionError::InvitationGone) => Ok(page_with_status(
-            StatusCode::GONE,
-            views::message_page(
-                &v,
-                &v.tr.t("invitation-gone-title"),
-                &v.tr.t("error-invitation-gone"),
-                None,
-            ),
-        )),
+        Err(ActionError::InvitationGone) => Ok(link_gone_page(&v)),
         Err(error) => Err(error.into()),
     }
 }

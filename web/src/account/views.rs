@@ -6,7 +6,7 @@ use maud::{html, Markup};
 use crate::db::{CircleSettings, TokenRow, TokenScope};
 use crate::http::session::Visitor;
 use crate::views::unlock_form;
-use crate::views::{csrf_field, error_summary, layout, radio, Field, FormErrors};
+use crate::views::{csrf_field, error_summary, layout, narrow_page, radio, Field, FormErrors};
 
 /// What the setup form was filled with (to show it again with errors).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -37,35 +37,31 @@ pub struct SetupForm {
 pub fn setup_page(v: &Visitor, form: &SetupForm, errors: &FormErrors) -> Markup {
     let tr = &v.tr;
     let title = tr.t("setup-title");
-    layout(
+    narrow_page(
         v,
-        None,
         &title,
         html! {
-            section.card.narrow {
-                h1 { (title) }
-                p.lead { (tr.t("setup-lead")) }
-                (error_summary(v, errors))
-                form method="post" action="/setup" novalidate {
-                    (csrf_field(v))
-                    input type="hidden" name="token" value=(form.token);
-                    fieldset {
-                        legend { (tr.t("setup-you")) }
-                        (Field::new("display_name", tr.t("field-display-name"), "text", &form.display_name).autocomplete("name").render(errors))
-                        (Field::new("username", tr.t("field-username"), "text", &form.username).autocomplete("username").hint(tr.t("hint-username")).render(errors))
-                        (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
-                    }
-                    fieldset {
-                        legend { (tr.t("setup-circle")) }
-                        (Field::new("circle_name", tr.t("field-circle-name"), "text", &form.circle_name).render(errors))
-                        (Field::new("slug", tr.t("field-slug"), "text", &form.slug).hint(tr.t("hint-slug")).render(errors))
-                        (Field::new("unit_name", tr.t("field-unit-name"), "text", &form.unit_name).hint(tr.t("hint-unit-name")).render(errors))
-                        (Field::new("unit_symbol", tr.t("field-unit-symbol"), "text", &form.unit_symbol).hint(tr.t("hint-unit-symbol")).render(errors))
-                        (Field::new("floor", tr.t("field-floor"), "text", &form.floor).hint(tr.t("hint-floor")).render(errors))
-                        (Field::new("ceiling", tr.t("field-ceiling"), "text", &form.ceiling).hint(tr.t("hint-ceiling")).render(errors))
-                    }
-                    button.button type="submit" { (tr.t("setup-submit")) }
+            p.lead { (tr.t("setup-lead")) }
+            (error_summary(v, errors))
+            form method="post" action="/setup" novalidate {
+                (csrf_field(v))
+                input type="hidden" name="token" value=(form.token);
+                fieldset {
+                    legend { (tr.t("setup-you")) }
+                    (Field::new("display_name", tr.t("field-display-name"), "text", &form.display_name).autocomplete("name").render(errors))
+                    (Field::new("username", tr.t("field-username"), "text", &form.username).autocomplete("username").hint(tr.t("hint-username")).render(errors))
+                    (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
                 }
+                fieldset {
+                    legend { (tr.t("setup-circle")) }
+                    (Field::new("circle_name", tr.t("field-circle-name"), "text", &form.circle_name).render(errors))
+                    (Field::new("slug", tr.t("field-slug"), "text", &form.slug).hint(tr.t("hint-slug")).render(errors))
+                    (Field::new("unit_name", tr.t("field-unit-name"), "text", &form.unit_name).hint(tr.t("hint-unit-name")).render(errors))
+                    (Field::new("unit_symbol", tr.t("field-unit-symbol"), "text", &form.unit_symbol).hint(tr.t("hint-unit-symbol")).render(errors))
+                    (Field::new("floor", tr.t("field-floor"), "text", &form.floor).hint(tr.t("hint-floor")).render(errors))
+                    (Field::new("ceiling", tr.t("field-ceiling"), "text", &form.ceiling).hint(tr.t("hint-ceiling")).render(errors))
+                }
+                button.button type="submit" { (tr.t("setup-submit")) }
             }
         },
     )
@@ -75,26 +71,22 @@ pub fn setup_page(v: &Visitor, form: &SetupForm, errors: &FormErrors) -> Markup 
 pub fn new_circle_page(v: &Visitor, form: &SetupForm, errors: &FormErrors, locked: bool) -> Markup {
     let tr = &v.tr;
     let title = tr.t("circles-new");
-    layout(
+    narrow_page(
         v,
-        None,
         &title,
         html! {
-            section.card.narrow {
-                h1 { (title) }
-                p.lead { (tr.t("circles-new-lead")) }
-                (error_summary(v, errors))
-                form method="post" action="/circles/new" novalidate {
-                    (csrf_field(v))
-                    (Field::new("circle_name", tr.t("field-circle-name"), "text", &form.circle_name).render(errors))
-                    (Field::new("slug", tr.t("field-slug"), "text", &form.slug).hint(tr.t("hint-slug")).render(errors))
-                    (Field::new("unit_name", tr.t("field-unit-name"), "text", &form.unit_name).hint(tr.t("hint-unit-name")).render(errors))
-                    (Field::new("unit_symbol", tr.t("field-unit-symbol"), "text", &form.unit_symbol).hint(tr.t("hint-unit-symbol")).render(errors))
-                    (Field::new("floor", tr.t("field-floor"), "text", &form.floor).hint(tr.t("hint-floor")).render(errors))
-                    (Field::new("ceiling", tr.t("field-ceiling"), "text", &form.ceiling).hint(tr.t("hint-ceiling")).render(errors))
-                    @if locked { (unlock_form(v, errors)) }
-                    button.button type="submit" { (tr.t("setup-submit")) }
-                }
+            p.lead { (tr.t("circles-new-lead")) }
+            (error_summary(v, errors))
+            form method="post" action="/circles/new" novalidate {
+                (csrf_field(v))
+                (Field::new("circle_name", tr.t("field-circle-name"), "text", &form.circle_name).render(errors))
+                (Field::new("slug", tr.t("field-slug"), "text", &form.slug).hint(tr.t("hint-slug")).render(errors))
+                (Field::new("unit_name", tr.t("field-unit-name"), "text", &form.unit_name).hint(tr.t("hint-unit-name")).render(errors))
+                (Field::new("unit_symbol", tr.t("field-unit-symbol"), "text", &form.unit_symbol).hint(tr.t("hint-unit-symbol")).render(errors))
+                (Field::new("floor", tr.t("field-floor"), "text", &form.floor).hint(tr.t("hint-floor")).render(errors))
+                (Field::new("ceiling", tr.t("field-ceiling"), "text", &form.ceiling).hint(tr.t("hint-ceiling")).render(errors))
+                @if locked { (unlock_form(v, errors)) }
+                button.button type="submit" { (tr.t("setup-submit")) }
             }
         },
     )
@@ -103,23 +95,19 @@ pub fn new_circle_page(v: &Visitor, form: &SetupForm, errors: &FormErrors, locke
 pub fn login_page(v: &Visitor, username: &str, errors: &FormErrors, next: &str) -> Markup {
     let tr = &v.tr;
     let title = tr.t("login-title");
-    layout(
+    narrow_page(
         v,
-        None,
         &title,
         html! {
-            section.card.narrow {
-                h1 { (title) }
-                (error_summary(v, errors))
-                form method="post" action="/login" novalidate {
-                    (csrf_field(v))
-                    input type="hidden" name="next" value=(next);
-                    (Field::new("username", tr.t("field-username"), "text", username).autocomplete("username").render(errors))
-                    (Field::new("password", tr.t("field-password"), "password", "").autocomplete("current-password").render(errors))
-                    button.button type="submit" { (tr.t("login-submit")) }
-                }
-                p.hint { (tr.t("login-forgot")) }
+            (error_summary(v, errors))
+            form method="post" action="/login" novalidate {
+                (csrf_field(v))
+                input type="hidden" name="next" value=(next);
+                (Field::new("username", tr.t("field-username"), "text", username).autocomplete("username").render(errors))
+                (Field::new("password", tr.t("field-password"), "password", "").autocomplete("current-password").render(errors))
+                button.button type="submit" { (tr.t("login-submit")) }
             }
+            p.hint { (tr.t("login-forgot")) }
         },
     )
 }
@@ -155,75 +143,70 @@ pub fn join_page(
 ) -> Markup {
     let tr = &v.tr;
     let title = tr.ta("join-title", &[("circle", circle_name)]);
-    html! {
-        (layout(v, None, &title, html! {
-            section.card.narrow {
-                h1 { (title) }
-                @if let Some(name) = invited_by {
-                    p.lead { (tr.ta("join-invited-by", &[("name", name)])) }
+    narrow_page(
+        v,
+        &title,
+        html! {
+            @if let Some(name) = invited_by {
+                p.lead { (tr.ta("join-invited-by", &[("name", name)])) }
+            } @else {
+                p.lead { (tr.t("join-ask-lead")) }
+            }
+            @if !settings.description.is_empty() {
+                p { (settings.description) }
+            }
+            (error_summary(v, errors))
+            form method="post" action=(action) novalidate {
+                (csrf_field(v))
+                input type="hidden" name="agreements_version" value=(settings.agreements_version);
+                section.agreements aria-labelledby="agreements-title" {
+                    h2 #agreements-title { (tr.t("join-agreements")) }
+                    div.agreements-text {
+                        @for line in settings.agreements.lines().filter(|line| !line.trim().is_empty()) {
+                            p { (line) }
+                        }
+                    }
+                }
+                @if let Some(user) = &v.user {
+                    p { (tr.ta("join-as", &[("name", &user.display_name)])) }
                 } @else {
-                    p.lead { (tr.t("join-ask-lead")) }
+                    fieldset {
+                        legend { (tr.t("join-about-you")) }
+                        (Field::new("display_name", tr.t("field-display-name"), "text", &form.display_name).autocomplete("name").render(errors))
+                        (Field::new("username", tr.t("field-username"), "text", &form.username).autocomplete("username").hint(tr.t("hint-username")).render(errors))
+                        (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
+                    }
+                    p.hint { (tr.t("join-have-login")) " " a href={"/login?next=" (action)} { (tr.t("nav-login")) } }
                 }
-                @if !settings.description.is_empty() {
-                    p { (settings.description) }
+                @if asking {
+                    (Field::new("message", tr.t("field-join-message"), "textarea", &form.message).optional().hint(tr.t("hint-join-message")).render(errors))
                 }
-                (error_summary(v, errors))
-                form method="post" action=(action) novalidate {
-                    (csrf_field(v))
-                    input type="hidden" name="agreements_version" value=(settings.agreements_version);
-                    section.agreements aria-labelledby="agreements-title" {
-                        h2 #agreements-title { (tr.t("join-agreements")) }
-                        div.agreements-text {
-                            @for line in settings.agreements.lines().filter(|line| !line.trim().is_empty()) {
-                                p { (line) }
-                            }
-                        }
+                div.field.checkbox.has-error[errors.for_field("agree").is_some()] {
+                    @if let Some(error) = errors.for_field("agree") {
+                        p.field-error id="agree-error" { (error) }
                     }
-                    @if let Some(user) = &v.user {
-                        p { (tr.ta("join-as", &[("name", &user.display_name)])) }
-                    } @else {
-                        fieldset {
-                            legend { (tr.t("join-about-you")) }
-                            (Field::new("display_name", tr.t("field-display-name"), "text", &form.display_name).autocomplete("name").render(errors))
-                            (Field::new("username", tr.t("field-username"), "text", &form.username).autocomplete("username").hint(tr.t("hint-username")).render(errors))
-                            (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
-                        }
-                        p.hint { (tr.t("join-have-login")) " " a href={"/login?next=" (action)} { (tr.t("nav-login")) } }
-                    }
-                    @if asking {
-                        (Field::new("message", tr.t("field-join-message"), "textarea", &form.message).optional().hint(tr.t("hint-join-message")).render(errors))
-                    }
-                    div.field.checkbox.has-error[errors.for_field("agree").is_some()] {
-                        @if let Some(error) = errors.for_field("agree") {
-                            p.field-error id="agree-error" { (error) }
-                        }
-                        input #agree type="checkbox" name="agree" value="yes" required
-                            aria-describedby=[errors.for_field("agree").map(|_| "agree-error")];
-                        label for="agree" { (tr.t("join-consent")) }
-                    }
-                    button.button type="submit" {
-                        @if asking { (tr.t("join-ask-submit")) } @else { (tr.t("join-submit")) }
-                    }
+                    input #agree type="checkbox" name="agree" value="yes" required
+                        aria-describedby=[errors.for_field("agree").map(|_| "agree-error")];
+                    label for="agree" { (tr.t("join-consent")) }
+                }
+                button.button type="submit" {
+                    @if asking { (tr.t("join-ask-submit")) } @else { (tr.t("join-submit")) }
                 }
             }
-        }))
-    }
+        },
+    )
 }
 
 /// Shown after asking to join or joining through a member's invitation.
 pub fn pending_page(v: &Visitor, circle_name: &str) -> Markup {
     let tr = &v.tr;
     let title = tr.t("pending-title");
-    layout(
+    narrow_page(
         v,
-        None,
         &title,
         html! {
-            section.card.narrow {
-                h1 { (title) }
-                p { (tr.ta("pending-text", &[("circle", circle_name)])) }
-                p { a.button href="/" { (tr.t("nav-home")) } }
-            }
+            p { (tr.ta("pending-text", &[("circle", circle_name)])) }
+            p { a.button href="/" { (tr.t("nav-home")) } }
         },
     )
 }
@@ -232,26 +215,22 @@ pub fn pending_page(v: &Visitor, circle_name: &str) -> Markup {
 pub fn my_circles_page(v: &Visitor, circles: &[(String, String)], is_admin: bool) -> Markup {
     let tr = &v.tr;
     let title = tr.t("circles-title");
-    layout(
+    narrow_page(
         v,
-        None,
         &title,
         html! {
-            section.card.narrow {
-                h1 { (title) }
-                @if circles.is_empty() {
-                    p { (tr.t("circles-none")) }
-                } @else {
-                    ul.plain-list {
-                        @for (slug, name) in circles {
-                            li { a.big-link href={"/c/" (slug)} { (name) } }
-                        }
+            @if circles.is_empty() {
+                p { (tr.t("circles-none")) }
+            } @else {
+                ul.plain-list {
+                    @for (slug, name) in circles {
+                        li { a.big-link href={"/c/" (slug)} { (name) } }
                     }
                 }
-                @if is_admin {
-                    p.hint { (tr.t("circles-admin-hint")) }
-                    p { a.button.secondary href="/circles/new" { (tr.t("circles-new")) } }
-                }
+            }
+            @if is_admin {
+                p.hint { (tr.t("circles-admin-hint")) }
+                p { a.button.secondary href="/circles/new" { (tr.t("circles-new")) } }
             }
         },
     )
@@ -537,29 +516,25 @@ pub fn recover_page(
     } else {
         "recover-title"
     });
-    layout(
+    narrow_page(
         v,
-        None,
         &title,
         html! {
-            section.card.narrow {
-                h1 { (title) }
-                p.lead { (tr.ta("recover-lead", &[("name", name), ("circle", circle)])) }
+            p.lead { (tr.ta("recover-lead", &[("name", name), ("circle", circle)])) }
+            @if confirm_current {
+                p.hint { (tr.ta("recover-confirm-hint", &[("circle", circle)])) }
+            } @else {
+                p.hint { (tr.ta("recover-hint", &[("circle", circle)])) }
+            }
+            (error_summary(v, errors))
+            form method="post" action=(action) novalidate {
+                (csrf_field(v))
                 @if confirm_current {
-                    p.hint { (tr.ta("recover-confirm-hint", &[("circle", circle)])) }
+                    (Field::new("password", tr.t("field-current-recovery-password"), "password", "").autocomplete("current-password").render(errors))
                 } @else {
-                    p.hint { (tr.ta("recover-hint", &[("circle", circle)])) }
+                    (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
                 }
-                (error_summary(v, errors))
-                form method="post" action=(action) novalidate {
-                    (csrf_field(v))
-                    @if confirm_current {
-                        (Field::new("password", tr.t("field-current-recovery-password"), "password", "").autocomplete("current-password").render(errors))
-                    } @else {
-                        (Field::new("password", tr.t("field-new-password"), "password", "").autocomplete("new-password").hint(tr.t("hint-password")).render(errors))
-                    }
-                    button.button type="submit" { (tr.t(if confirm_current { "recover-confirm-submit" } else { "recover-submit" })) }
-                }
+                button.button type="submit" { (tr.t(if confirm_current { "recover-confirm-submit" } else { "recover-submit" })) }
             }
         },
     )

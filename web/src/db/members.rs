@@ -149,14 +149,7 @@ impl NodeDb {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|row| {
-                Ok(Person {
-                    user_id: row.try_get("user_id")?,
-                    username: row.try_get("username")?,
-                    display_name: row.try_get("display_name")?,
-                    account_key: key_of(row.try_get("account_key")?)?,
-                })
-            })
+            .map(person_from_row)
             .collect()
     }
 
@@ -173,14 +166,7 @@ impl NodeDb {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|row| {
-            Ok(Person {
-                user_id: row.try_get("user_id")?,
-                username: row.try_get("username")?,
-                display_name: row.try_get("display_name")?,
-                account_key: key_of(row.try_get("account_key")?)?,
-            })
-        })
+        .map(person_from_row)
         .collect()
     }
 
@@ -229,4 +215,13 @@ impl NodeDb {
             .map(|row| key_of(row.try_get(0)?))
             .collect()
     }
+}
+
+fn person_from_row(row: &AnyRow) -> DbResult<Person> {
+    Ok(Person {
+        user_id: row.try_get("user_id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        account_key: key_of(row.try_get("account_key")?)?,
+    })
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::result_large_err)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::notifications::NotificationKind;
 use commons_governance::policy::agreements_hash;
@@ -22,13 +22,7 @@ impl Services {
     pub async fn close_due_votes(&self) -> Result<usize, ActionError> {
         let now = self.now_ms();
         let mut closed = 0;
-        let circles: HashMap<i64, CircleInfo> = self
-            .store
-            .circles()
-            .await?
-            .into_iter()
-            .map(|c| (c.row_id, c))
-            .collect();
+        let circles = self.circles_by_row().await?;
         for (circle, number) in self.governance.due(now).await? {
             let Some(info) = circles.get(&circle) else {
                 continue;

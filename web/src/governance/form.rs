@@ -446,7 +446,6 @@ impl Services {
     }
 }
 
-
 /// The proposal's title (required) and body, trimmed and bounded.
 fn parse_title_and_body(input: &ProposalInput) -> Result<(String, String), ActionError> {
     let title = input.title.trim().to_owned();

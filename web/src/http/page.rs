@@ -170,6 +170,19 @@ pub(crate) async fn unlock_if_given(
         .await
 }
 
+/// A link that was used, revoked or has expired (410 Gone, in words).
+pub(crate) fn link_gone_page(v: &Visitor) -> Response {
+    page_with_status(
+        StatusCode::GONE,
+        crate::views::message_page(
+            v,
+            &v.tr.t("invitation-gone-title"),
+            &v.tr.t("error-invitation-gone"),
+            None,
+        ),
+    )
+}
+
 pub(crate) fn is_locked(state: &AppState, v: &Visitor) -> bool {
     v.session
         .is_none_or(|session| state.services.sealing_key(&session).is_none())

@@ -23,7 +23,7 @@ use crate::http::api::{api_error, ApiError, ApiJson, ApiPath, ApiQuery, ApiResul
 use crate::http::extract::ApiActor;
 use crate::http::session::Visitor;
 use crate::ledger::form::TransferCommand;
-use crate::services::IdempotencyKey;
+use crate::services::{Actor, IdempotencyKey};
 use crate::AppState;
 
 /// Most entries one API list returns.
@@ -477,9 +477,27 @@ pub async fn pay(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PaymentBody>,
 ) -> ApiResult<AppendedJson> {
-    let attempt = idempotency_key(&headers)?;
+    transfer(&state, &actor, &headers, &body, false).await
+}
+
+/// A payment, or a request to be paid, from the API's body and its `Idempotency-Key`.
+async fn transfer(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    body: &PaymentBody,
+    requesting: bool,
+) -> ApiResult<AppendedJson> {
+    let attempt = idempotency_key(headers)?;
     let command = TransferCommand::parse(&actor.circle, &body.member, &body.amount, &body.memo)?;
-    let done = state.services.pay(&actor, &command, &attempt).await?;
+    let done = if requesting {
+        state
+            .services
+            .request_payment(actor, &command, &attempt)
+            .await?
+    } else {
+        state.services.pay(actor, &command, &attempt).await?
+    };
     Ok(Json(done.appended.into()))
 }
 
@@ -509,13 +527,7 @@ pub async fn request_payment(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PaymentBody>,
 ) -> ApiResult<AppendedJson> {
-    let attempt = idempotency_key(&headers)?;
-    let command = TransferCommand::parse(&actor.circle, &body.member, &body.amount, &body.memo)?;
-    let done = state
-        .services
-        .request_payment(&actor, &command, &attempt)
-        .await?;
-    Ok(Json(done.appended.into()))
+    transfer(&state, &actor, &headers, &body, true).await
 }
 
 /// How to answer a payment request.

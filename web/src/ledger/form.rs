@@ -7,7 +7,7 @@ use commons_ledger::entry::MEMO_BYTES_MAX;
 use commons_ledger::store::CircleInfo;
 
 use crate::names::Username;
-use crate::services::{parse_amount, ActionError, FieldProblem};
+use crate::services::{all_fields, member_named, parse_amount, ActionError, FieldProblem};
 
 /// A memo as the ledger takes it: trimmed, at most [`MEMO_BYTES_MAX`] bytes, never empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,14 +50,7 @@ impl TransferCommand {
         amount: &str,
         memo: &str,
     ) -> Result<TransferCommand, ActionError> {
-        let mut problems = Vec::new();
-        let member = if member.trim().is_empty() {
-            Err(FieldProblem::new("member", "error-member-required"))
-        } else {
-            member
-                .parse::<Username>()
-                .map_err(|_| FieldProblem::new("member", "error-member-unknown"))
-        };
+        let member = member_named(member);
         let amount_minor = if amount.trim().is_empty() {
             Err(FieldProblem::new("amount", "error-amount-required"))
         } else {
@@ -66,18 +59,12 @@ impl TransferCommand {
                 _ => FieldProblem::new("amount", "error-amount-invalid"),
             })
         };
-        let memo = MemoText::parse(memo);
-        let member = member.map_err(|problem| problems.push(problem));
-        let amount_minor = amount_minor.map_err(|problem| problems.push(problem));
-        let memo = memo.map_err(|problem| problems.push(problem));
-        match (member, amount_minor, memo) {
-            (Ok(member), Ok(amount_minor), Ok(memo)) => Ok(TransferCommand {
-                member,
-                amount_minor,
-                memo,
-            }),
-            _ => Err(ActionError::Fields(problems)),
-        }
+        let (member, amount_minor, memo) = all_fields(member, amount_minor, MemoText::parse(memo))?;
+        Ok(TransferCommand {
+            member,
+            amount_minor,
+            memo,
+        })
     }
 }
 
@@ -86,16 +73,7 @@ mod tests {
     use super::*;
 
     fn circle() -> CircleInfo {
-        CircleInfo {
-            row_id: 1,
-            slug: "garden".into(),
-            name: "Garden".into(),
-            circle_id: commons_ledger::keys::Hash::ZERO,
-            unit_name: "hours".into(),
-            unit_symbol: "h".into(),
-            decimals: 2,
-            head_seq: 0,
-        }
+        crate::services::circle_for_tests()
     }
 
     fn problems(result: Result<TransferCommand, ActionError>) -> Vec<(&'static str, &'static str)> {

@@ -7,7 +7,7 @@
 use crate::notifications::{NewNotification, NotificationKind};
 use commons_ledger::entry::{Body, Cause, Request};
 use commons_ledger::keys::{Hash, Nonce};
-use commons_market::deal::{self};
+use commons_market::deal::{self, Deal};
 use commons_market::store::{Listing, MarketError, Message, StoredDeal, Thanks};
 
 use crate::db::Person;
@@ -190,10 +190,18 @@ impl Services {
         let after = stored
             .deal
             .propose(actor.user.id, description, amount_minor)?;
-        let saved = self
-            .market
-            .save_deal(&stored, &after, self.now_ms())
-            .await?;
+        self.save_and_tell(actor, &stored, &after).await
+    }
+
+    /// Saves a deal's change (refused if the deal moved on since `stored`) and tells the other
+    /// party.
+    async fn save_and_tell(
+        &self,
+        actor: &Actor,
+        stored: &StoredDeal,
+        after: &Deal,
+    ) -> Result<StoredDeal, ActionError> {
+        let saved = self.market.save_deal(stored, after, self.now_ms()).await?;
         self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
             .await?;
         Ok(saved)
@@ -212,25 +220,13 @@ impl Services {
             return Err(MarketError::Conflict.into());
         }
         let after = stored.deal.agree(actor.user.id)?;
-        let saved = self
-            .market
-            .save_deal(&stored, &after, self.now_ms())
-            .await?;
-        self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
-            .await?;
-        Ok(saved)
+        self.save_and_tell(actor, &stored, &after).await
     }
 
     pub async fn cancel_deal(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
         let stored = self.deal_for(actor, id).await?;
         let after = stored.deal.cancel(actor.user.id)?;
-        let saved = self
-            .market
-            .save_deal(&stored, &after, self.now_ms())
-            .await?;
-        self.notify_deal(actor, &saved, NotificationKind::DealUpdate)
-            .await?;
-        Ok(saved)
+        self.save_and_tell(actor, &stored, &after).await
     }
 
     /// The payer confirms the work is done: their signed transfer, which names the deal, moves

@@ -44,17 +44,18 @@ pub async fn join_form(
                 &FormErrors::default(),
             )))
         }
-        Err(ActionError::InvitationGone) => Ok(page_with_status(
-            StatusCode::GONE,
-            views::message_page(
-                &v,
-                &v.tr.t("invitation-gone-title"),
-                &v.tr.t("error-invitation-gone"),
-                None,
-            ),
-        )),
+        Err(ActionError::InvitationGone) => Ok(link_gone_page(&v)),
         Err(error) => Err(error.into()),
     }
+}
+
+/// The logged-in person joining, with the key their session unlocked, as the services take it.
+fn unlocked(
+    existing: &Option<(User, crate::custody::SealingKey)>,
+) -> Option<(&User, crate::custody::SealingKey)> {
+    existing
+        .as_ref()
+        .map(|(user, sealing)| (user, sealing.clone()))
 }
 
 fn sign_up_of(v: &Visitor, form: &JoinForm) -> SignUp {
@@ -157,9 +158,7 @@ pub async fn join_submit(
         .join(
             &link,
             existing.is_none().then_some(&sign_up),
-            existing
-                .as_ref()
-                .map(|(user, sealing)| (user, sealing.clone())),
+            unlocked(&existing),
             form.agreements_version,
         )
         .await;
@@ -235,9 +234,7 @@ pub async fn ask_submit(
         .ask_to_join(
             &slug,
             existing.is_none().then_some(&sign_up),
-            existing
-                .as_ref()
-                .map(|(user, sealing)| (user, sealing.clone())),
+            unlocked(&existing),
             &form.message,
             form.agreements_version,
         )

@@ -67,13 +67,7 @@ impl Services {
             .db
             .notifications(user, crate::db::notifications::NOTIFICATIONS_LISTED_MAX)
             .await?;
-        let circles: HashMap<i64, commons_ledger::store::CircleInfo> = self
-            .store
-            .circles()
-            .await?
-            .into_iter()
-            .map(|c| (c.row_id, c))
-            .collect();
+        let circles = self.circles_by_row().await?;
         let mut member_of: HashMap<i64, bool> = HashMap::new();
         let mut titles: HashMap<(i64, i64), String> = HashMap::new();
         let mut cards = Vec::new();

@@ -6,16 +6,7 @@ use commons_ledger::amount::Decimals;
 use commons_ledger::store::CircleInfo;
 
 use crate::names::Username;
-use crate::services::{ActionError, FieldProblem};
-
-/// Who a steward acts on: a username, or the form's `member` field is wrong.
-pub fn member_named(text: &str) -> Result<Username, FieldProblem> {
-    if text.trim().is_empty() {
-        return Err(FieldProblem::new("member", "error-member-required"));
-    }
-    text.parse()
-        .map_err(|_| FieldProblem::new("member", "error-member-unknown"))
-}
+use crate::services::{all_fields, member_named, ActionError, FieldProblem};
 
 /// One member's new floor and ceiling, in the circle's minor units.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,18 +32,16 @@ impl LimitsCommand {
                 .parse_minor(text.trim())
                 .map_err(|_| FieldProblem::new(field, "error-amount-invalid"))
         };
-        let mut problems = Vec::new();
-        let member = member_named(member).map_err(|problem| problems.push(problem));
-        let floor_minor = limit(floor, "floor").map_err(|problem| problems.push(problem));
-        let ceiling_minor = limit(ceiling, "ceiling").map_err(|problem| problems.push(problem));
-        match (member, floor_minor, ceiling_minor) {
-            (Ok(member), Ok(floor_minor), Ok(ceiling_minor)) => Ok(LimitsCommand {
-                member,
-                floor_minor,
-                ceiling_minor,
-            }),
-            _ => Err(ActionError::Fields(problems)),
-        }
+        let (member, floor_minor, ceiling_minor) = all_fields(
+            member_named(member),
+            limit(floor, "floor"),
+            limit(ceiling, "ceiling"),
+        )?;
+        Ok(LimitsCommand {
+            member,
+            floor_minor,
+            ceiling_minor,
+        })
     }
 }
 
@@ -61,16 +50,7 @@ mod tests {
     use super::*;
 
     fn circle() -> CircleInfo {
-        CircleInfo {
-            row_id: 1,
-            slug: "garden".into(),
-            name: "Garden".into(),
-            circle_id: commons_ledger::keys::Hash::ZERO,
-            unit_name: "hours".into(),
-            unit_symbol: "h".into(),
-            decimals: 2,
-            head_seq: 0,
-        }
+        crate::services::circle_for_tests()
     }
 
     #[test]

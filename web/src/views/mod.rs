@@ -243,8 +243,9 @@ pub fn csrf_field(v: &Visitor) -> Markup {
     html! { input type="hidden" name="csrf" value=(v.csrf); }
 }
 
-/// A message page (errors, confirmations) inside the layout.
-pub fn message_page(v: &Visitor, title: &str, text: &str, back: Option<(&str, String)>) -> Markup {
+/// A page of one narrow card under its heading, outside any circle (setting up, logging in,
+/// joining, messages).
+pub fn narrow_page(v: &Visitor, title: &str, content: Markup) -> Markup {
     layout(
         v,
         None,
@@ -252,10 +253,21 @@ pub fn message_page(v: &Visitor, title: &str, text: &str, back: Option<(&str, St
         html! {
             section.card.narrow {
                 h1 { (title) }
-                p { (text) }
-                @if let Some((href, label)) = back {
-                    p { a.button href=(href) { (label) } }
-                }
+                (content)
+            }
+        },
+    )
+}
+
+/// A message page (errors, confirmations) inside the layout.
+pub fn message_page(v: &Visitor, title: &str, text: &str, back: Option<(&str, String)>) -> Markup {
+    narrow_page(
+        v,
+        title,
+        html! {
+            p { (text) }
+            @if let Some((href, label)) = back {
+                p { a.button href=(href) { (label) } }
             }
         },
     )
