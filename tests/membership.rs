@@ -28,22 +28,6 @@ async fn open_to_requests(node: &Node) {
         .expect("saved");
 }
 
-/// A member the steward invited (a steward's link opens the account at once).
-async fn member_by_steward(node: &Node, username: &str) -> commons_web::services::Actor {
-    let services = &node.state.services;
-    let link = services
-        .invite(&node.steward, username)
-        .await
-        .expect("invite");
-    let version = node.agreements_version().await;
-    let (user, sealing, status, _) = services
-        .join(&link, Some(&sign_up(username)), None, version)
-        .await
-        .expect("joins");
-    assert_eq!(status, commons_web::db::MemberStatus::Active);
-    node.act_as(&user, sealing).await.expect("active")
-}
-
 async fn asking_to_join_waits_for_a_steward(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
@@ -101,7 +85,7 @@ async fn asking_to_join_waits_for_a_steward(db: String) {
 async fn a_vouched_member_is_admitted_by_a_steward_only(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
-    let cara = member_by_steward(&node, "cara").await;
+    let cara = node.member("cara").await;
     let link = services
         .invite(&cara, "Dan from the allotment")
         .await
@@ -144,7 +128,7 @@ async fn a_vouched_member_is_admitted_by_a_steward_only(db: String) {
 async fn a_declined_member_never_gets_an_account(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
-    let cara = member_by_steward(&node, "cara").await;
+    let cara = node.member("cara").await;
     let link = services.invite(&cara, "Eve").await.expect("invite");
     let version = node.agreements_version().await;
     let (eve, sealing, _, _) = services

@@ -84,6 +84,8 @@ pub struct Filters {
     pub owner: Option<i64>,
     /// Paused, closed and expired listings too (a member's own listings page).
     pub include_inactive: bool,
+    /// Owners whose listings this searcher does not see (blocks and mutes).
+    pub hidden_owners: std::collections::BTreeSet<i64>,
 }
 
 /// One search's request.
@@ -261,6 +263,7 @@ impl Index {
             && filters.side.is_none_or(|s| s == meta.side)
             && filters.kind.is_none_or(|k| k == meta.kind)
             && filters.owner.is_none_or(|o| o == meta.owner)
+            && !filters.hidden_owners.contains(&meta.owner)
             && filters.category.as_deref().is_none_or(|c| {
                 meta.category == c
                     || (meta.category.len() > c.len()

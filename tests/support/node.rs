@@ -88,4 +88,20 @@ impl Node {
             .expect("settings")
             .agreements_version
     }
+
+    /// A member the steward invited (a steward's link opens the account at once), acting.
+    pub async fn member(&self, username: &str) -> Actor {
+        let services = &self.state.services;
+        let link = services
+            .invite(&self.steward, username)
+            .await
+            .expect("invite");
+        let version = self.agreements_version().await;
+        let (user, sealing, status, _) = services
+            .join(&link, Some(&sign_up(username)), None, version)
+            .await
+            .expect("joins");
+        assert_eq!(status, commons_web::db::MemberStatus::Active);
+        self.act_as(&user, sealing).await.expect("active")
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod api_doc;
 pub mod assets;
+pub mod blocks;
 pub mod custody;
 pub mod db;
 pub mod demo;
@@ -191,6 +192,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(market::router())
         .merge(governance::router())
         .merge(notifications::router())
+        .merge(blocks::router())
         .fallback(not_found)
         // Extractors read at most the configured body; the photo route allows more (market).
         .layer(DefaultBodyLimit::max(state.config.body_bytes_max))

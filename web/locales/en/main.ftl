@@ -1013,3 +1013,25 @@ policy-delegation = Members may delegate their votes
 policy-hide-results = Hide running results by default
 policy-yes = Yes
 policy-no = No
+
+## Blocks and mutes
+block-title = Boundaries
+block-private = Only you will ever know what you choose here.
+block-mute-means = Muting { $name } hides their listings, events and comments from you. You can still deal with each other.
+block-block-means = Blocking { $name } keeps you apart: neither of you sees the other's listings, events, comments or messages, and neither can start a deal with the other.
+block-mute = Mute { $name }
+block-block = Block { $name }
+block-muted = You muted { $name }: their listings, events and comments are hidden from you.
+block-unmute = Unmute { $name }
+block-blocked = You blocked { $name }: neither of you sees the other's listings, events, comments or messages.
+block-unblock = Unblock { $name }
+block-error-too-many = You have blocked or muted as many people as one person can. Undo one in your settings first.
+settings-blocks = People you blocked or muted
+settings-blocks-none = You have not blocked or muted anyone.
+settings-blocked = blocked
+settings-muted = muted
+settings-blocks-undo = Undo for { $name }
+flash-blocked = Blocked. You will not see each other any more.
+flash-muted = Muted. Their listings and comments are hidden from you.
+flash-unblocked = Undone.
+deal-error-messages-closed = Messages in this deal are closed.

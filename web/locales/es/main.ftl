@@ -1013,3 +1013,25 @@ policy-delegation = Los miembros pueden delegar su voto
 policy-hide-results = Ocultar los resultados parciales por defecto
 policy-yes = Sí
 policy-no = No
+
+## Bloqueos y silencios
+block-title = Límites
+block-private = Solo tú sabrás lo que elijas aquí.
+block-mute-means = Silenciar a { $name } oculta sus anuncios, eventos y comentarios para ti. Podéis seguir haciendo tratos.
+block-block-means = Bloquear a { $name } os separa: ninguno ve los anuncios, eventos, comentarios o mensajes del otro, y ninguno puede iniciar un trato con el otro.
+block-mute = Silenciar a { $name }
+block-block = Bloquear a { $name }
+block-muted = Has silenciado a { $name }: sus anuncios, eventos y comentarios están ocultos para ti.
+block-unmute = Dejar de silenciar a { $name }
+block-blocked = Has bloqueado a { $name }: ninguno ve los anuncios, eventos, comentarios o mensajes del otro.
+block-unblock = Desbloquear a { $name }
+block-error-too-many = Has bloqueado o silenciado a tantas personas como se puede. Deshaz alguno en tu configuración primero.
+settings-blocks = Personas que bloqueaste o silenciaste
+settings-blocks-none = No has bloqueado ni silenciado a nadie.
+settings-blocked = bloqueada
+settings-muted = silenciada
+settings-blocks-undo = Deshacer para { $name }
+flash-blocked = Bloqueada. Ya no os veréis.
+flash-muted = Silenciada. Sus anuncios y comentarios están ocultos para ti.
+flash-unblocked = Hecho.
+deal-error-messages-closed = Los mensajes de este trato están cerrados.

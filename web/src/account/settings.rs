@@ -51,6 +51,12 @@ pub(super) async fn settings_markup(
         new_token,
         tokens,
         recoveries: state.services.recoveries_of(user).await?,
+        // A login a circle's stewards recovered learns nothing of other circles' people.
+        blocks: if user.recovery_restricted {
+            Vec::new()
+        } else {
+            state.services.my_blocks(user).await?
+        },
         restricted: user.recovery_restricted,
         ..Default::default()
     };

@@ -279,6 +279,8 @@ pub struct SettingsView {
     pub recoveries: Vec<(String, String, i64)>,
     /// Whether this login reaches only the circles that recovered it.
     pub restricted: bool,
+    /// Whom I blocked or muted.
+    pub blocks: Vec<crate::db::BlockRow>,
 }
 
 pub fn settings_page(
@@ -305,6 +307,7 @@ pub fn settings_page(
                 (recoveries_section(v, view))
             }
             (tokens_section(v, view, other_errors))
+            (crate::blocks::views::blocks_section(v, &view.blocks))
         },
     )
 }

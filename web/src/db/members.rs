@@ -84,10 +84,7 @@ impl NodeDb {
         circle: i64,
         keys: &[PublicKey],
     ) -> DbResult<Vec<KeyName>> {
-        let list = (0..keys.len())
-            .map(|n| format!("${}", n + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = super::placeholders(keys.len(), 2);
         let sql = format!(
             "SELECT k.account_key, u.username, u.display_name FROM member_keys k JOIN users u ON u.id = k.user_id
              WHERE k.circle = $1 AND k.account_key IN ({list})"
@@ -132,10 +129,7 @@ impl NodeDb {
     }
 
     pub(super) async fn read_people(&self, circle: i64, ids: Vec<i64>) -> DbResult<Vec<Person>> {
-        let list = (0..ids.len())
-            .map(|n| format!("${}", n + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = super::placeholders(ids.len(), 2);
         let sql = format!(
             "SELECT m.user_id, u.username, u.display_name, m.account_key FROM memberships m
              JOIN users u ON u.id = m.user_id

@@ -16,6 +16,7 @@ pub const ACTIVE_MEMBERS_MAX: i64 = 100_000;
 /// Most invitations or join requests one list returns.
 pub const INVITATIONS_PAGE_MAX: i64 = 200;
 
+mod blocks;
 mod circles;
 mod invitations;
 mod members;
@@ -28,6 +29,16 @@ mod tokens;
 mod users;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
+
+pub use blocks::{BlockKind, BlockRow, BLOCKS_PER_PERSON_MAX};
+
+/// `$first, $first+1, …`: `count` numbered parameters for an `IN (…)` list.
+fn placeholders(count: usize, first: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A person with a login on this node.
 #[derive(Debug, Clone)]
@@ -302,6 +313,7 @@ struct WebReads {
     names: ReadCache<(i64, Vec<PublicKey>), Vec<KeyName>>,
     people: ReadCache<(i64, Vec<i64>), Vec<Person>>,
     settings: ReadCache<i64, Option<CircleSettings>>,
+    hidden: ReadCache<i64, std::collections::BTreeSet<i64>>,
     /// Each member's notifications change on their own: the scope is the member's user id.
     notices: Generations,
     unread: ReadCache<i64, i64>,
@@ -426,6 +438,7 @@ impl NodeDb {
                 names: ReadCache::new(CACHED_ANSWERS_MAX, |names| names.len() as u64),
                 people: ReadCache::new(CACHED_ANSWERS_MAX, |people| people.len() as u64),
                 settings: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+                hidden: ReadCache::new(CACHED_ANSWERS_MAX, |hidden| hidden.len() as u64 + 1),
                 notices: Generations::default(),
                 unread: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             }),

@@ -647,11 +647,14 @@ impl Services {
         let rounds = self.round_views(info, &proposal).await?;
         let (my_ballot, eligible) = self.my_ballot(actor, rounds.last()).await?;
         self.name_action_keys(info, &proposal, &mut names).await?;
+        // Comments of people hidden from the actor (blocked or muted, or who blocked them).
+        let hidden = self.hidden_from(actor).await?;
         let comments = self
             .governance
             .comments(proposal.id)
             .await?
             .into_iter()
+            .filter(|c| !hidden.contains(&c.author))
             .map(|c| {
                 let name = by_id
                     .get(&c.author)

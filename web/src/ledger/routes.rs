@@ -454,6 +454,18 @@ pub async fn member(
         &names,
         &unit_of(&actor.circle),
     );
+    let boundaries = if is_me {
+        None
+    } else {
+        let current = services.my_block_of(&actor, card.user_id).await?;
+        Some(crate::blocks::views::block_controls(
+            &v,
+            &actor.circle.slug,
+            &card.username,
+            &card.display_name,
+            current,
+        ))
+    };
     Ok(page(crate::ledger::views::member_page(
         &v,
         &nav_for(&actor, "members"),
@@ -462,5 +474,6 @@ pub async fn member(
         card.vouched_by_name.as_deref(),
         is_me,
         market,
+        boundaries,
     )))
 }

@@ -510,6 +510,7 @@ pub fn members_page(v: &Visitor, nav: &CircleNav, members: &[MemberRow], search:
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn member_page(
     v: &Visitor,
     nav: &CircleNav,
@@ -518,6 +519,7 @@ pub fn member_page(
     vouched_by: Option<&str>,
     is_me: bool,
     market: Markup,
+    boundaries: Option<Markup>,
 ) -> Markup {
     let tr = &v.tr;
     let title = member.display_name.clone();
@@ -543,6 +545,7 @@ pub fn member_page(
                 }
             }
             div.grid.member-market { (market) }
+            @if let Some(boundaries) = boundaries { (boundaries) }
         },
     )
 }

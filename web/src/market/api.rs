@@ -107,6 +107,8 @@ pub async fn listings(
             area: query.area.clone().filter(|a| !a.is_empty()),
             owner: None,
             include_inactive: false,
+            // Whom the searcher does not see is the service's to add.
+            hidden_owners: Default::default(),
         },
         offset: query.offset,
         limit,

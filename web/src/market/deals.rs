@@ -96,6 +96,10 @@ impl Services {
         if text.is_empty() {
             return Err(invalid("message", "deal-error-message-empty"));
         }
+        let other = stored.deal.other_party(actor.user.id);
+        if self.db.blocked_between(actor.user.id, other).await? {
+            return Err(invalid("message", "deal-error-messages-closed"));
+        }
         self.market
             .add_message(stored, actor.user.id, &text, self.now_ms())
             .await?;

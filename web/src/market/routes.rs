@@ -66,6 +66,8 @@ pub async fn browse(
             area: Some(query.area.trim().to_string()).filter(|a| !a.is_empty()),
             owner: None,
             include_inactive: false,
+            // Whom the searcher does not see is the service's to add.
+            hidden_owners: Default::default(),
         },
         offset: (page_number - 1) * LISTINGS_PER_PAGE,
         limit: LISTINGS_PER_PAGE,

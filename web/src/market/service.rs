@@ -333,11 +333,17 @@ impl Services {
 
     /// A listing of the actor's circle. Paused and closed listings are shown to everyone who
     /// has the link (with their status), so that deals keep their context.
+    /// A listing of the actor's circle; one across a block (either way) is not there for them.
     pub async fn listing(&self, actor: &Actor, id: i64) -> Result<Listing, ActionError> {
-        self.market
+        let listing = self
+            .market
             .listing(actor.circle.row_id, id)
             .await?
-            .ok_or(ActionError::NotFound)
+            .ok_or(ActionError::NotFound)?;
+        if listing.owner != actor.user.id {
+            self.refuse_if_blocked(actor, listing.owner).await?;
+        }
+        Ok(listing)
     }
 
     /// The active members among `ids`, by user id.
@@ -392,7 +398,9 @@ impl Services {
         actor: &Actor,
         search: &Search,
     ) -> Result<(Page, Vec<Listing>), ActionError> {
-        let page = self.market.search(actor.circle.row_id, search).await?;
+        let mut search = search.clone();
+        search.filters.hidden_owners = self.hidden_from(actor).await?;
+        let page = self.market.search(actor.circle.row_id, &search).await?;
         let ids: Vec<i64> = page.hits.iter().map(|h| h.id).collect();
         let listings = self.market.listings(actor.circle.row_id, &ids).await?;
         Ok((page, listings))
@@ -471,6 +479,7 @@ impl Services {
             .standings(actor, &matching::earners(&contenders))
             .await?;
         let found = matching::finish(contenders, |owner| standings.get(&owner).copied(), limit);
+        let hidden = self.hidden_from(actor).await?;
         let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
         let mut listings: HashMap<i64, Listing> = self
             .market
@@ -482,6 +491,7 @@ impl Services {
         Ok(found
             .into_iter()
             .filter_map(|m| listings.remove(&m.id).map(|l| (m, l)))
+            .filter(|(_, listing)| !hidden.contains(&listing.owner))
             .collect())
     }
 
@@ -531,8 +541,17 @@ impl Services {
                 listings.insert(listing.id, listing);
             }
         }
+        let hidden = self.hidden_from(actor).await?;
         let mut shown = Vec::new();
         'cycles: for cycle in &found.cycles {
+            // A loop through someone hidden from the actor, or joining two people who blocked
+            // one another, is not offered.
+            let members: Vec<i64> = cycle.iter().map(|step| step.to).collect();
+            if members.iter().any(|member| hidden.contains(member))
+                || self.blocks_among(&members).await?
+            {
+                continue;
+            }
             let mut giver = me;
             let mut steps = Vec::new();
             for step in cycle {
@@ -572,12 +591,14 @@ impl Services {
         owner: i64,
     ) -> Result<Vec<Listing>, ActionError> {
         let now = self.now_ms();
+        let hidden = self.hidden_from(actor).await?;
         Ok(self
             .market
             .listings_of(actor.circle.row_id, owner)
             .await?
             .into_iter()
             .filter(|l| l.is_live(now))
+            .filter(|l| !hidden.contains(&l.owner))
             .collect())
     }
 
@@ -654,12 +675,13 @@ impl Services {
     /// Upcoming events of the circle, soonest first.
     pub async fn events(&self, actor: &Actor) -> Result<Vec<ListingCard>, ActionError> {
         let from = LocalTime::from_ms(self.now_ms());
+        let hidden = self.hidden_from(actor).await?;
         let listings = self
             .market
             .events(actor.circle.row_id, from, EVENTS_MAX)
             .await?
             .into_iter()
-            .filter(|l| l.status == Status::Active)
+            .filter(|l| l.status == Status::Active && !hidden.contains(&l.owner))
             .collect();
         self.cards(actor, listings).await
     }
@@ -668,12 +690,13 @@ impl Services {
     /// file marks cancelled, so subscribers' calendars drop them).
     pub async fn calendar_events(&self, actor: &Actor) -> Result<Vec<Listing>, ActionError> {
         let from = LocalTime::from_ms(self.now_ms());
+        let hidden = self.hidden_from(actor).await?;
         Ok(self
             .market
             .events(actor.circle.row_id, from, EVENTS_MAX)
             .await?
             .into_iter()
-            .filter(|l| l.status != Status::Paused)
+            .filter(|l| l.status != Status::Paused && !hidden.contains(&l.owner))
             .collect())
     }
 
