@@ -58,7 +58,7 @@ fn warm_market_indexes(state: Arc<AppState>) {
     });
 }
 
-/// Every 5 minutes: expired sessions go, voters and authors of expiring listings are reminded,
+/// Every 5 minutes: expired sessions and security activity older than 90 days go, voters and authors of expiring listings are reminded,
 /// memberships follow the ledger, and the password limiters forget old attempts.
 async fn every_five_minutes(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
@@ -66,6 +66,9 @@ async fn every_five_minutes(state: Arc<AppState>) {
         tick.tick().await;
         if let Err(error) = state.services.purge_sessions().await {
             tracing::warn!(%error, "purging expired sessions failed");
+        }
+        if let Err(error) = state.services.purge_security_activity().await {
+            tracing::warn!(%error, "forgetting old security activity failed");
         }
         match state.services.remind_voters().await {
             Ok(0) => {}

@@ -1035,3 +1035,19 @@ flash-blocked = Blocked. You will not see each other any more.
 flash-muted = Muted. Their listings and comments are hidden from you.
 flash-unblocked = Undone.
 deal-error-messages-closed = Messages in this deal are closed.
+
+## Security activity
+security-title = Security activity
+security-hint = Logins, password and key changes, tokens and recoveries of your account over the last { $days } days. Places are shown coarsely (the network, never the exact address). If something here was not you, change your password and tell a steward.
+security-none = Nothing yet.
+security-login = Logged in
+security-login-new-place = Logged in from a new place
+security-login-failed = A wrong password was typed
+security-took-back = The account was taken back with the password from before a recovery
+security-password-changed = Password changed
+security-token-created = API token made
+security-token-revoked = API token revoked
+security-own-key = Own signing key registered
+security-recovered = A steward of { $circle } started a recovery of your account
+security-recovery-finished = A new password was chosen with a recovery link
+security-place-unknown = unknown place

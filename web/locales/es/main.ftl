@@ -1035,3 +1035,19 @@ flash-blocked = Bloqueada. Ya no os veréis.
 flash-muted = Silenciada. Sus anuncios y comentarios están ocultos para ti.
 flash-unblocked = Hecho.
 deal-error-messages-closed = Los mensajes de este trato están cerrados.
+
+## Actividad de seguridad
+security-title = Actividad de seguridad
+security-hint = Entradas, cambios de contraseña y de claves, tokens y recuperaciones de tu cuenta en los últimos { $days } días. Los lugares se muestran de forma aproximada (la red, nunca la dirección exacta). Si algo de esto no fuiste tú, cambia tu contraseña y avisa a una persona administradora.
+security-none = Nada todavía.
+security-login = Entrada
+security-login-new-place = Entrada desde un lugar nuevo
+security-login-failed = Se escribió una contraseña incorrecta
+security-took-back = Se recuperó la cuenta con la contraseña de antes de una recuperación
+security-password-changed = Contraseña cambiada
+security-token-created = Token de la API creado
+security-token-revoked = Token de la API anulado
+security-own-key = Clave de firma propia registrada
+security-recovered = Una persona administradora de { $circle } inició la recuperación de tu cuenta
+security-recovery-finished = Se eligió una contraseña nueva con un enlace de recuperación
+security-place-unknown = lugar desconocido

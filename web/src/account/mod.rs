@@ -1,5 +1,6 @@
 //! A person's account on the node: logging in, settings, tokens, recovery.
 
+pub mod activity;
 pub mod recovery;
 pub mod routes;
 pub mod service;

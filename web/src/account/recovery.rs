@@ -125,6 +125,13 @@ impl Services {
             self.keyring.remove(&ended);
         }
         self.tell_of_recovery(user_id, now).await?;
+        self.record(
+            user_id,
+            crate::account::activity::SecurityEvent::RecoveryFinished,
+            None,
+            &info.name,
+        )
+        .await;
         let user = self.db.user(user_id).await?.ok_or(ActionError::NotFound)?;
         Ok((user, sealing, info))
     }

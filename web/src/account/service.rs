@@ -18,6 +18,7 @@ use crate::custody::{
 use crate::db::{CircleSettings, MemberStatus, NewMembership, NewUser, User};
 use crate::names::{DisplayName, Username};
 
+use crate::account::activity::SecurityEvent;
 use crate::services::*;
 
 impl Services {
@@ -150,6 +151,8 @@ impl Services {
             Err(ActionError::WrongPassword) => {
                 // The password from before a recovery takes the whole account back.
                 let Some((hash, salt)) = user.prior_password.clone() else {
+                    self.record(user.id, SecurityEvent::LoginFailed, from, "")
+                        .await;
                     return Err(ActionError::WrongPassword);
                 };
                 let prior = User {
@@ -157,7 +160,16 @@ impl Services {
                     seal_salt: salt,
                     ..user.clone()
                 };
-                let sealing = self.check_password(&prior, password).await?;
+                let sealing = match self.check_password(&prior, password).await {
+                    Err(ActionError::WrongPassword) => {
+                        self.record(user.id, SecurityEvent::LoginFailed, from, "")
+                            .await;
+                        return Err(ActionError::WrongPassword);
+                    }
+                    other => other?,
+                };
+                self.record(user.id, SecurityEvent::TookBack, from, "")
+                    .await;
                 for ended in self.db.take_back(user.id).await? {
                     self.keyring.remove(&ended);
                 }
@@ -167,6 +179,7 @@ impl Services {
         };
         let mut session = self.open_session(user.id, sealing, session_ttl_ms).await?;
         session.notice = self.login_notice(&user, took_back).await?;
+        self.record_login(user.id, from).await;
         Ok(session)
     }
 
@@ -333,6 +346,8 @@ impl Services {
             }
         }
         self.keyring.insert(session, new_sealing);
+        self.record(user.id, SecurityEvent::PasswordChanged, from, "")
+            .await;
         Ok(())
     }
 
@@ -627,6 +642,8 @@ impl Services {
         token_hash: &[u8],
     ) -> Result<(), ActionError> {
         if self.db.delete_api_token(user.id, token_hash).await? {
+            self.record(user.id, SecurityEvent::TokenRevoked, None, "")
+                .await;
             Ok(())
         } else {
             Err(ActionError::NotFound)

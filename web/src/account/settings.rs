@@ -51,6 +51,7 @@ pub(super) async fn settings_markup(
         new_token,
         tokens,
         recoveries: state.services.recoveries_of(user).await?,
+        activity: state.services.security_activity(user).await?,
         // A login a circle's stewards recovered learns nothing of other circles' people.
         blocks: if user.recovery_restricted {
             Vec::new()

@@ -10,6 +10,7 @@ use crate::custody::random_secret;
 use crate::db::{NewToken, TokenScope, User};
 use crate::names::bounded_text;
 
+use crate::account::activity::SecurityEvent;
 use crate::services::*;
 
 impl Services {
@@ -66,6 +67,8 @@ impl Services {
                 now,
             )
             .await?;
+        self.record(user.id, SecurityEvent::TokenCreated, None, &label)
+            .await;
         Ok(crate::http::session::encode_token(&token))
     }
 
@@ -113,6 +116,13 @@ impl Services {
         self.db
             .move_member_key(actor.circle.row_id, actor.user.id, &new, None)
             .await?;
+        self.record(
+            actor.user.id,
+            SecurityEvent::OwnKey,
+            None,
+            &actor.circle.name,
+        )
+        .await;
         Ok(appended)
     }
 }

@@ -281,6 +281,8 @@ pub struct SettingsView {
     pub restricted: bool,
     /// Whom I blocked or muted.
     pub blocks: Vec<crate::db::BlockRow>,
+    /// What happened to my account lately.
+    pub activity: Vec<crate::account::activity::ActivityLine>,
 }
 
 pub fn settings_page(
@@ -308,8 +310,40 @@ pub fn settings_page(
             }
             (tokens_section(v, view, other_errors))
             (crate::blocks::views::blocks_section(v, &view.blocks))
+            (activity_section(v, &view.activity))
         },
     )
+}
+
+/// The account's security activity: what happened, from where (coarse), when.
+fn activity_section(v: &Visitor, activity: &[crate::account::activity::ActivityLine]) -> Markup {
+    let tr = &v.tr;
+    let days = crate::account::activity::SECURITY_EVENTS_KEPT_DAYS.to_string();
+    html! {
+        section.card aria-labelledby="security-title" {
+            h2 #security-title { (tr.t("security-title")) }
+            p.hint { (tr.ta("security-hint", &[("days", &days)])) }
+            @if activity.is_empty() {
+                p { (tr.t("security-none")) }
+            } @else {
+                ul.plain-list.activity {
+                    @for line in activity {
+                        li {
+                            strong { (tr.ta(line.message_id, &[("circle", &line.detail)])) }
+                            br;
+                            span.hint {
+                                (crate::views::when(line.at_ms)) " · "
+                                @match &line.place {
+                                    Some(place) => { (place) },
+                                    None => { (tr.t("security-place-unknown")) },
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The profile card: display name, bio and language.

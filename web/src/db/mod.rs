@@ -24,6 +24,7 @@ mod memberships;
 mod node;
 pub mod notifications;
 mod recoveries;
+mod security;
 mod sessions;
 mod tokens;
 mod users;
@@ -31,6 +32,7 @@ mod users;
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
 pub use blocks::{BlockKind, BlockRow, BLOCKS_PER_PERSON_MAX};
+pub use security::{SecurityEventRow, SECURITY_EVENTS_LISTED_MAX};
 
 /// `$first, $first+1, …`: `count` numbered parameters for an `IN (…)` list.
 fn placeholders(count: usize, first: usize) -> String {

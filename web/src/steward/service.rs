@@ -233,6 +233,13 @@ impl Services {
                 now + RECOVERY_TTL_MS,
             )
             .await?;
+        self.record(
+            member.user_id,
+            crate::account::activity::SecurityEvent::Recovered,
+            None,
+            &actor.circle.name,
+        )
+        .await;
         Ok(crate::http::session::encode_token(&secret))
     }
 }
