@@ -123,7 +123,7 @@ const stewardPages = [
   "/circles/new",
   `/c/${slug}/steward/categories`,
 ];
-const publicPages = [["/", 200], ["/login", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
+const publicPages = [["/", 200], ["/login", 200], ["/privacy", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
 
 let pagesChecked = 0;
 const variants = [

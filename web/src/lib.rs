@@ -21,6 +21,7 @@ pub mod market;
 pub mod membership;
 pub mod names;
 pub mod notifications;
+pub mod privacy;
 pub mod services;
 pub mod steward;
 
@@ -193,6 +194,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(governance::router())
         .merge(notifications::router())
         .merge(blocks::router())
+        .merge(privacy::router())
         .fallback(not_found)
         // Extractors read at most the configured body; the photo route allows more (market).
         .layer(DefaultBodyLimit::max(state.config.body_bytes_max))

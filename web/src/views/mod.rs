@@ -129,6 +129,7 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                         }
                         button.button.secondary.small type="submit" { (tr.t("footer-language-apply")) }
                     }
+                    p { a href="/privacy" { (tr.t("footer-privacy")) } }
                     p { (tr.t("footer-promise")) }
                 }
             }
