@@ -237,3 +237,80 @@ async fn the_pay_pages_unknown_member_error_links_to_the_member_field() {
     }
     server.stop().await;
 }
+
+/// A public form sent back at once, or with the field no person sees filled in, changes
+/// nothing; the same form sent at a person's pace joins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_form_sent_back_at_once_or_with_the_hidden_field_filled_makes_no_account() {
+    use commons_tests::web::{csrf_in, hidden_in, invitation_path};
+    let db = commons_tests::TestDb::sqlite();
+    let server =
+        TestServer::start_configured(&db.url, |config| config.form_fill_ms_min = 3_000).await;
+    let mut amara = set_up(&server).await;
+    let page = amara
+        .submit(
+            "/c/garden/invitations",
+            "/c/garden/invitations",
+            &[("note", "Dan")],
+        )
+        .await;
+    let link = invitation_path(&page.body).expect("a link");
+    let mut dan = server.client();
+    let send = |dan: &commons_tests::web::Member, html: &str, honey: &str| {
+        let form = vec![
+            ("csrf".to_owned(), csrf_in(html).expect("csrf")),
+            (
+                "stamp".to_owned(),
+                hidden_in(html, "stamp").expect("a stamp"),
+            ),
+            ("display_name".to_owned(), "Dan".to_owned()),
+            ("username".to_owned(), "dan".to_owned()),
+            ("password".to_owned(), "a long enough password".to_owned()),
+            ("agreements_version".to_owned(), "1".to_owned()),
+            ("agree".to_owned(), "yes".to_owned()),
+            ("website".to_owned(), honey.to_owned()),
+        ];
+        dan.http
+            .post(format!("{}{link}", dan.base))
+            .form(&form)
+            .send()
+    };
+    let shown = dan.get(&link).await.body;
+    let at_once = send(&dan, &shown, "").await.expect("POST");
+    assert_eq!(at_once.status(), 422);
+    assert!(at_once
+        .text()
+        .await
+        .expect("body")
+        .contains("sent very quickly"));
+    server.state.services.store().advance_clock(5_000);
+    let honey = send(&dan, &shown, "http://spam.example")
+        .await
+        .expect("POST");
+    assert_eq!(
+        honey.status(),
+        422,
+        "the hidden field filled in: refused even at a person's pace"
+    );
+    let accounts = server
+        .state
+        .services
+        .node_db()
+        .user_count()
+        .await
+        .expect("count");
+    assert_eq!(accounts, 1, "nobody but amara has an account");
+    let person = send(&dan, &shown, "").await.expect("POST");
+    assert!(person.status().is_success(), "{}", person.status());
+    assert_eq!(
+        server
+            .state
+            .services
+            .node_db()
+            .user_count()
+            .await
+            .expect("count"),
+        2
+    );
+    server.stop().await;
+}

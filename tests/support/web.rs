@@ -22,18 +22,25 @@ impl TestServer {
 
     /// A server as it runs behind HTTPS (`--secure-cookies`).
     pub async fn start_with(db_url: &str, cookies_secure: bool) -> TestServer {
+        TestServer::start_configured(db_url, |config| config.cookies_secure = cookies_secure).await
+    }
+
+    /// A server with its configuration changed by `change` (after the tests' defaults).
+    pub async fn start_configured(db_url: &str, change: impl FnOnce(&mut WebConfig)) -> TestServer {
         let store = Store::open(db_url).await.expect("store opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("port 0 binds");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let config = WebConfig {
+        let mut config = WebConfig {
             public_url: url.clone(),
-            cookies_secure,
             // Sessions idle on the node's one clock, which governance tests advance by days.
             session_idle_ms: 30 * 24 * 3600 * 1000,
+            // Test clients fill public forms faster than people; one test keeps the minimum.
+            form_fill_ms_min: 0,
             ..WebConfig::default()
         };
+        change(&mut config);
         let state = AppState::new(store, config).await.expect("state");
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(commons_web::serve(state.clone(), listener, async move {
@@ -128,7 +135,7 @@ impl Member {
         let csrf = self.csrf();
         let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
         // The form's hidden fields travel too, as a browser would send them.
-        let hidden: Vec<(&str, String)> = ["idempotency_key", "token"]
+        let hidden: Vec<(&str, String)> = ["idempotency_key", "token", "stamp"]
             .into_iter()
             .filter(|name| !fields.iter().any(|(given, _)| given == name))
             .filter_map(|name| hidden_in(&self.last_page, name).map(|value| (name, value)))

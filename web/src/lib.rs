@@ -74,6 +74,9 @@ pub struct WebConfig {
     pub body_bytes_max: usize,
     /// The cost of password hashing and key sealing.
     pub kdf_cost: KdfCost,
+    /// A public form (joining, asking to join) sent back sooner than this after it was shown is
+    /// asked for again: people take longer, scripts do not.
+    pub form_fill_ms_min: i64,
 }
 
 impl Default for WebConfig {
@@ -87,6 +90,7 @@ impl Default for WebConfig {
             request_timeout_ms: 30_000,
             body_bytes_max: 256 * 1024,
             kdf_cost: KdfCost::RECOMMENDED,
+            form_fill_ms_min: 3_000,
         }
     }
 }

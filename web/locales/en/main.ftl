@@ -1101,3 +1101,5 @@ privacy-notifications-who = Only you.
 privacy-notifications-kept = As long as your account exists.
 privacy-rights = You can change your name and introduction at any time in your settings. Ask a steward of your circle for anything else about your data.
 footer-privacy = Your data
+join-honeypot = Leave this empty
+error-form-too-quick = That was sent very quickly, so the node could not tell it came from a person. Check the form and send it again.

@@ -1101,3 +1101,5 @@ privacy-notifications-who = Solo tú.
 privacy-notifications-kept = Mientras exista tu cuenta.
 privacy-rights = Puedes cambiar tu nombre y tu presentación cuando quieras en tu configuración. Para cualquier otra cosa sobre tus datos, pregunta a una persona administradora de tu círculo.
 footer-privacy = Tus datos
+join-honeypot = Deja esto vacío
+error-form-too-quick = Se envió muy deprisa y el nodo no pudo saber si venía de una persona. Revisa el formulario y envíalo de nuevo.

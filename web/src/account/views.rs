@@ -127,6 +127,12 @@ pub struct JoinForm {
     pub agreements_version: i64,
     #[serde(default)]
     pub message: String,
+    /// When the form was shown, signed by the node (`http::bots`).
+    #[serde(default)]
+    pub stamp: String,
+    /// The honeypot: people leave it empty.
+    #[serde(default)]
+    pub website: String,
 }
 
 /// The invitation page (`action` is `/join/<link>`) or the ask-to-join page.
@@ -158,7 +164,12 @@ pub fn join_page(
             (error_summary(v, errors))
             form method="post" action=(action) novalidate {
                 (csrf_field(v))
+                input type="hidden" name="stamp" value=(form.stamp);
                 input type="hidden" name="agreements_version" value=(settings.agreements_version);
+                div.honeypot aria-hidden="true" {
+                    label for="website" { (tr.t("join-honeypot")) }
+                    input #website type="text" name="website" value="" tabindex="-1" autocomplete="off";
+                }
                 section.agreements aria-labelledby="agreements-title" {
                     h2 #agreements-title { (tr.t("join-agreements")) }
                     div.agreements-text {

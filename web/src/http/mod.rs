@@ -2,6 +2,7 @@
 //! the API (`api`), and who is asking (`session`: cookies, tokens, CSRF, language, flash).
 
 pub mod api;
+pub mod bots;
 pub mod error;
 pub mod extract;
 pub mod page;

@@ -23,6 +23,7 @@ use crate::views::{self, FormErrors};
 use crate::AppState;
 
 use crate::account::routes::login_response;
+use crate::http::bots::{check_stamp, issue_stamp, Stamp};
 use crate::http::page::*;
 
 pub async fn join_form(
@@ -40,12 +41,22 @@ pub async fn join_form(
                 Some(&invitation.created_by_name),
                 &format!("/join/{link}"),
                 false,
-                &JoinForm::default(),
+                &stamped(&state, &JoinForm::default()),
                 &FormErrors::default(),
             )))
         }
         Err(ActionError::InvitationGone) => Ok(link_gone_page(&v)),
         Err(error) => Err(error.into()),
+    }
+}
+
+/// The form as shown (again): a fresh stamp of when, the password and the honeypot empty.
+fn stamped(state: &AppState, form: &JoinForm) -> JoinForm {
+    JoinForm {
+        stamp: issue_stamp(&state.csrf_secret, state.services.now_ms()),
+        password: String::new(),
+        website: String::new(),
+        ..form.clone()
     }
 }
 
@@ -91,6 +102,19 @@ fn joining_checks(
     address: SocketAddr,
     form: &JoinForm,
 ) -> Result<Result<Option<(User, crate::custody::SealingKey)>, FormErrors>, AppError> {
+    // A script fills the field no person sees, or sends the form back at once.
+    let stamp = check_stamp(
+        &state.csrf_secret,
+        &form.stamp,
+        state.services.now_ms(),
+        state.config.form_fill_ms_min,
+    );
+    if !form.website.is_empty() || stamp == Stamp::Refused {
+        return Ok(Err(FormErrors::one(
+            "agree",
+            v.tr.t("error-form-too-quick"),
+        )));
+    }
     if form.agree.is_none() {
         return Ok(Err(FormErrors::one("agree", v.tr.t("error-agree"))));
     }
@@ -143,7 +167,7 @@ pub async fn join_submit(
                 Some(&invitation.created_by_name),
                 &format!("/join/{link}"),
                 false,
-                &form,
+                &stamped(&state, &form),
                 &errors,
             ),
         )
@@ -192,7 +216,7 @@ pub async fn ask_form(
         None,
         &format!("/ask/{slug}"),
         true,
-        &JoinForm::default(),
+        &stamped(&state, &JoinForm::default()),
         &FormErrors::default(),
     )))
 }
@@ -219,7 +243,7 @@ pub async fn ask_submit(
                 None,
                 &format!("/ask/{slug}"),
                 true,
-                &form,
+                &stamped(&state, &form),
                 &errors,
             ),
         )
