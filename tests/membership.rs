@@ -200,6 +200,7 @@ both_backends! {
     a_member_vouched_for_by_another_is_admitted_by_a_steward_and_never_by_the_voucher => a_vouched_member_is_admitted_by_a_steward_only;
     a_steward_declines_a_vouched_member_and_no_account_is_ever_opened => a_declined_member_never_gets_an_account;
     paying_an_unknown_member_is_refused_on_the_member_field_and_writes_nothing => paying_an_unknown_member_names_the_member_field;
+    a_member_who_asked_to_join_posts_three_listings_a_day_during_their_first_week => a_member_who_asked_to_join_starts_in_the_sandbox;
 }
 
 /// The pay page's error summary links each error to its field, by the form's own names.
@@ -313,4 +314,86 @@ async fn a_join_form_sent_back_at_once_or_with_the_hidden_field_filled_makes_no_
         2
     );
     server.stop().await;
+}
+
+async fn a_member_who_asked_to_join_starts_in_the_sandbox(db: String) {
+    use commons_web::membership::sandbox::{SandboxLimit, SANDBOX_DAYS};
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    open_to_requests(&node).await;
+    let version = node.agreements_version().await;
+    let (ben, sealing, _) = services
+        .ask_to_join(SLUG, Some(&sign_up("ben")), None, "Hello", version)
+        .await
+        .expect("asks");
+    services
+        .admit(&node.steward, ben.id)
+        .await
+        .expect("admitted");
+    let ben = node.act_as(&ben, sealing).await.expect("active");
+    let input = |n: usize| commons_web::market::ListingInput {
+        side: "offer".into(),
+        kind: "skill".into(),
+        title: format!("Help number {n}"),
+        description: "Anything you need.".into(),
+        category: "repairs/bikes".into(),
+        value_kind: "gift".into(),
+        ..commons_web::market::ListingInput::default()
+    };
+    let post = |n: usize| {
+        let input = input(n);
+        let ben = &ben;
+        async move {
+            let draft = services
+                .parse_listing(ben, &input, commons_market::text::Language::English)
+                .await
+                .expect("parses")
+                .expect("valid");
+            services.create_listing(ben, &draft).await
+        }
+    };
+    for n in 0..SandboxLimit::Listings.per_day() as usize {
+        post(n).await.expect("within the day's allowance");
+    }
+    let refused = post(99).await;
+    assert!(
+        matches!(refused, Err(ActionError::Sandboxed(SandboxLimit::Listings))),
+        "{refused:?}"
+    );
+    let cara = node.member("cara").await;
+    for n in 0..5 {
+        post_as(&node, &cara, n).await;
+    }
+    // A day later the allowance is new; after the first week there is none.
+    services.store().advance_clock(24 * 3_600_000 + 1);
+    post(100).await.expect("a new day");
+    services
+        .store()
+        .advance_clock(SANDBOX_DAYS * 24 * 3_600_000);
+    for n in 200..206 {
+        post(n).await.expect("out of the sandbox");
+    }
+}
+
+/// An invited member posts without the sandbox's allowance.
+async fn post_as(node: &Node, actor: &commons_web::services::Actor, n: usize) {
+    let services = &node.state.services;
+    let input = commons_web::market::ListingInput {
+        side: "need".into(),
+        kind: "skill".into(),
+        title: format!("Need number {n}"),
+        description: "Anything.".into(),
+        category: "repairs/bikes".into(),
+        value_kind: "gift".into(),
+        ..commons_web::market::ListingInput::default()
+    };
+    let draft = services
+        .parse_listing(actor, &input, commons_market::text::Language::English)
+        .await
+        .expect("parses")
+        .expect("valid");
+    services
+        .create_listing(actor, &draft)
+        .await
+        .expect("no sandbox for the invited");
 }

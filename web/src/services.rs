@@ -46,6 +46,9 @@ pub enum ActionError {
     Fields(Vec<FieldProblem>),
     #[error("not found")]
     NotFound,
+    /// A new member in the sandbox used the day's allowance of this kind of post.
+    #[error("the sandbox's daily allowance is used")]
+    Sandboxed(crate::membership::sandbox::SandboxLimit),
     #[error("not allowed")]
     Forbidden,
     /// Signing needs the member's password again (the session's key is not in memory).

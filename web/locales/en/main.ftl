@@ -1103,3 +1103,6 @@ privacy-rights = You can change your name and introduction at any time in your s
 footer-privacy = Your data
 join-honeypot = Leave this empty
 error-form-too-quick = That was sent very quickly, so the node could not tell it came from a person. Check the form and send it again.
+sandbox-listings = During your first week, members who asked to join post up to 3 offers or needs a day, so that nobody can flood a circle on arrival. You have posted 3 today: try again tomorrow. This limit ends after 7 days.
+sandbox-messages = During your first week, members who asked to join write up to 20 deal messages a day. You have written 20 today: try again tomorrow. This limit ends after 7 days.
+sandbox-comments = During your first week, members who asked to join write up to 10 comments a day on proposals. You have written 10 today: try again tomorrow. This limit ends after 7 days.

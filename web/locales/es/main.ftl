@@ -1103,3 +1103,6 @@ privacy-rights = Puedes cambiar tu nombre y tu presentación cuando quieras en t
 footer-privacy = Tus datos
 join-honeypot = Deja esto vacío
 error-form-too-quick = Se envió muy deprisa y el nodo no pudo saber si venía de una persona. Revisa el formulario y envíalo de nuevo.
+sandbox-listings = Durante su primera semana, quienes pidieron unirse publican hasta 3 ofertas o necesidades al día, para que nadie pueda inundar un círculo al llegar. Hoy ya publicaste 3: vuelve a intentarlo mañana. Este límite termina a los 7 días.
+sandbox-messages = Durante su primera semana, quienes pidieron unirse escriben hasta 20 mensajes de tratos al día. Hoy ya escribiste 20: vuelve a intentarlo mañana. Este límite termina a los 7 días.
+sandbox-comments = Durante su primera semana, quienes pidieron unirse escriben hasta 10 comentarios al día en propuestas. Hoy ya escribiste 10: vuelve a intentarlo mañana. Este límite termina a los 7 días.

@@ -524,6 +524,8 @@ impl Services {
         if !proposal.status.accepts_comments() {
             return Err(invalid("comment", "comment-error-closed"));
         }
+        self.check_sandbox(actor, crate::membership::sandbox::SandboxLimit::Comments)
+            .await?;
         Ok(self
             .governance
             .add_comment(proposal.id, parent, actor.user.id, body, self.now_ms())

@@ -298,6 +298,15 @@ impl From<ActionError> for ApiError {
                 "too_many_attempts",
                 "Too many password checks from here or for this person: wait a minute.",
             ),
+            ActionError::Sandboxed(limit) => api_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "sandbox",
+                format!(
+                    "New members who asked to join post at most {} of these a day during their first {} days. Try again tomorrow.",
+                    limit.per_day(),
+                    crate::membership::sandbox::SANDBOX_DAYS
+                ),
+            ),
             ActionError::Busy => api_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

@@ -19,6 +19,8 @@ pub enum AppError {
     /// A request that cannot be understood (its catalogue message id).
     BadRequest(&'static str),
     TooManyRequests,
+    /// A new member's daily allowance is used (the catalogue message says which and what to do).
+    Sandboxed(&'static str),
     /// The ledger refused an entry: shown with the ledger's numbers in the member's language.
     Refused(commons_ledger::state::Refusal),
     /// Anything else: logged, never shown.
@@ -44,6 +46,7 @@ impl IntoResponse for AppError {
             AppError::LoginRequired => (StatusCode::UNAUTHORIZED, "error-login-required"),
             AppError::BadRequest(id) => (StatusCode::BAD_REQUEST, id),
             AppError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "error-too-many"),
+            AppError::Sandboxed(id) => (StatusCode::TOO_MANY_REQUESTS, id),
             AppError::Refused(found) => {
                 refusal = Some(found);
                 (StatusCode::UNPROCESSABLE_ENTITY, "refused-title")
@@ -69,6 +72,7 @@ impl From<ActionError> for AppError {
             ActionError::NotFound => AppError::NotFound,
             ActionError::Forbidden => AppError::Forbidden,
             ActionError::Busy | ActionError::TooManyAttempts => AppError::TooManyRequests,
+            ActionError::Sandboxed(limit) => AppError::Sandboxed(limit.message_id()),
             ActionError::InvitationGone => AppError::BadRequest("error-invitation-gone"),
             ActionError::Invalid { message_id, .. } => AppError::BadRequest(message_id),
             ActionError::Fields(problems) => AppError::BadRequest(
@@ -107,5 +111,30 @@ impl From<commons_ledger::store::StoreError> for AppError {
 impl From<commons_market::store::MarketError> for AppError {
     fn from(error: commons_market::store::MarketError) -> Self {
         AppError::from(ActionError::from(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::membership::sandbox::SandboxLimit;
+
+    #[test]
+    fn a_used_sandbox_allowance_answers_429_with_the_message_that_says_what_to_do() {
+        for limit in [
+            SandboxLimit::Listings,
+            SandboxLimit::Messages,
+            SandboxLimit::Comments,
+        ] {
+            let response = AppError::from(ActionError::Sandboxed(limit)).into_response();
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            let page = response
+                .extensions()
+                .get::<ErrorPage>()
+                .expect("an error page");
+            assert_eq!(page.message_id, limit.message_id());
+        }
+        let api = crate::http::api::ApiError::from(ActionError::Sandboxed(SandboxLimit::Listings));
+        assert_eq!(api.envelope().error.code, "sandbox");
     }
 }

@@ -100,6 +100,8 @@ impl Services {
         if self.db.blocked_between(actor.user.id, other).await? {
             return Err(invalid("message", "deal-error-messages-closed"));
         }
+        self.check_sandbox(actor, crate::membership::sandbox::SandboxLimit::Messages)
+            .await?;
         self.market
             .add_message(stored, actor.user.id, &text, self.now_ms())
             .await?;

@@ -17,6 +17,7 @@ use commons_market::store::{Listing, MarketError, PhotoInfo, StoredDeal};
 use commons_market::text::Language;
 
 use crate::db::Person;
+use crate::membership::sandbox::SandboxLimit;
 use crate::services::{invalid, parse_amount, ActionError, Actor, Services};
 
 /// A new listing notifies the authors of at most this many of its best matches.
@@ -242,6 +243,7 @@ impl Services {
         actor: &Actor,
         draft: &ListingDraft,
     ) -> Result<Listing, ActionError> {
+        self.check_sandbox(actor, SandboxLimit::Listings).await?;
         let listing = self
             .market
             .create_listing(actor.circle.row_id, actor.user.id, draft, self.now_ms())

@@ -1,6 +1,7 @@
 //! Becoming a member of a circle: invitations, asking to join, admission.
 
 pub mod routes;
+pub mod sandbox;
 pub mod service;
 
 use std::sync::Arc;
