@@ -6,6 +6,7 @@
 pub mod api;
 pub mod api_types;
 pub mod deals;
+pub mod events;
 pub mod routes;
 pub mod service;
 pub mod views;
