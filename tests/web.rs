@@ -1748,6 +1748,13 @@ async fn recovery_reaches_only_its_circle(db: String) {
     let settings = holder.get("/settings").await;
     assert!(!settings.body.contains("River Swap"), "{}", settings.body);
     assert!(
+        !settings
+            .body
+            .contains("A new password was chosen with a recovery link"),
+        "the recovered login does not read the person's security activity: {}",
+        settings.body
+    );
+    assert!(
         settings
             .body
             .contains("opens only the circles that recovered it"),

@@ -51,8 +51,13 @@ pub(super) async fn settings_markup(
         new_token,
         tokens,
         recoveries: state.services.recoveries_of(user).await?,
-        activity: state.services.security_activity(user).await?,
-        // A login a circle's stewards recovered learns nothing of other circles' people.
+        // A login a circle's stewards recovered learns nothing of the person's other circles:
+        // not their activity (token labels, keys in other circles), nor whom they blocked.
+        activity: if user.recovery_restricted {
+            Vec::new()
+        } else {
+            state.services.security_activity(user).await?
+        },
         blocks: if user.recovery_restricted {
             Vec::new()
         } else {
