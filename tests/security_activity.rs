@@ -107,7 +107,41 @@ async fn a_recovery_is_recorded_for_the_recovered_person(db: String) {
     );
 }
 
+async fn a_flood_of_wrong_passwords_keeps_only_the_latest_events(db: String) {
+    use commons_web::db::SECURITY_EVENTS_PER_PERSON_MAX;
+    use sqlx::Row;
+    let node = Node::start(&db).await;
+    let ben = node.member("ben").await;
+    let db = node.state.services.node_db();
+    for n in 0..SECURITY_EVENTS_PER_PERSON_MAX + 20 {
+        db.record_security_event(ben.user.id, "login_failed", Some("203.0.113.0/24"), "", n)
+            .await
+            .expect("recorded");
+    }
+    let row =
+        sqlx::query("SELECT COUNT(*), MIN(created_at_ms) FROM security_events WHERE user_id = $1")
+            .bind(ben.user.id)
+            .fetch_one(node.state.services.store().pool())
+            .await
+            .expect("count");
+    let kept: i64 = row.try_get(0).expect("a count");
+    let oldest: i64 = row.try_get(1).expect("a time");
+    assert_eq!(kept, SECURITY_EVENTS_PER_PERSON_MAX);
+    assert_eq!(oldest, 20, "the oldest go first");
+    let amaras = node
+        .state
+        .services
+        .security_activity(&node.steward.user)
+        .await
+        .expect("read");
+    assert!(
+        amaras.is_empty(),
+        "another person's events are untouched by the trim"
+    );
+}
+
 both_backends! {
+    a_flood_of_wrong_passwords_keeps_only_the_latest_500_events_of_that_person => a_flood_of_wrong_passwords_keeps_only_the_latest_events;
     logins_failed_passwords_and_tokens_are_recorded_coarsely_for_the_person_alone_for_90_days => logins_and_tokens_are_recorded_for_the_person_alone;
     a_stewards_recovery_is_recorded_in_the_recovered_persons_activity => a_recovery_is_recorded_for_the_recovered_person;
 }

@@ -32,7 +32,7 @@ mod users;
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
 pub use blocks::{BlockKind, BlockRow, BLOCKS_PER_PERSON_MAX};
-pub use security::{SecurityEventRow, SECURITY_EVENTS_LISTED_MAX};
+pub use security::{SecurityEventRow, SECURITY_EVENTS_LISTED_MAX, SECURITY_EVENTS_PER_PERSON_MAX};
 
 /// `$first, $first+1, …`: `count` numbered parameters for an `IN (…)` list.
 fn placeholders(count: usize, first: usize) -> String {

@@ -17,6 +17,9 @@ pub struct SecurityEventRow {
 
 /// Most events one person's page lists.
 pub const SECURITY_EVENTS_LISTED_MAX: i64 = 50;
+/// Most events kept for one person (the oldest go first), so that someone typing wrong
+/// passwords at an account cannot grow its activity without bound.
+pub const SECURITY_EVENTS_PER_PERSON_MAX: i64 = 500;
 
 impl NodeDb {
     /// Records one event of a person's account.
@@ -37,6 +40,14 @@ impl NodeDb {
         .bind(place)
         .bind(detail)
         .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "DELETE FROM security_events WHERE user_id = $1 AND id NOT IN
+             (SELECT id FROM security_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2)",
+        )
+        .bind(user_id)
+        .bind(SECURITY_EVENTS_PER_PERSON_MAX)
         .execute(&self.pool)
         .await?;
         Ok(())
