@@ -174,6 +174,17 @@ async fn a_block_keeps_two_members_apart_both_ways(db: String) {
     );
     assert_eq!(seen_by_amara.len(), 2);
 
+    // Only the one who blocked can undo it: ben's undo finds nothing of his, and the block
+    // stays.
+    assert!(matches!(
+        services.unblock(&ben.user, cara.user.id).await,
+        Err(ActionError::NotFound)
+    ));
+    assert!(
+        !market_of(&node, &cara).await.contains(&bens),
+        "still blocked"
+    );
+
     // Private: ben is told nothing, and undoing restores everything.
     assert_eq!(
         services

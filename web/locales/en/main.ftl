@@ -1034,7 +1034,7 @@ settings-blocks-undo = Undo for { $name }
 flash-blocked = Blocked. You will not see each other any more.
 flash-muted = Muted. Their listings and comments are hidden from you.
 flash-unblocked = Undone.
-deal-error-messages-closed = Messages in this deal are closed.
+deal-error-messages-closed = Messages in this deal are closed. What was agreed stays on this page, and a payment already due can still be made.
 
 ## Security activity
 security-title = Security activity

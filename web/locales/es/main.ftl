@@ -1034,7 +1034,7 @@ settings-blocks-undo = Deshacer para { $name }
 flash-blocked = Bloqueada. Ya no os veréis.
 flash-muted = Silenciada. Sus anuncios y comentarios están ocultos para ti.
 flash-unblocked = Hecho.
-deal-error-messages-closed = Los mensajes de este trato están cerrados.
+deal-error-messages-closed = Los mensajes de este trato están cerrados. Lo acordado sigue en esta página, y un pago pendiente aún se puede hacer.
 
 ## Actividad de seguridad
 security-title = Actividad de seguridad

@@ -79,8 +79,15 @@ impl Services {
         Ok(())
     }
 
-    /// Whether a trade loop through these people joins two who blocked one another.
-    pub(crate) async fn blocks_among(&self, people: &[i64]) -> Result<bool, ActionError> {
-        Ok(!self.db.blocks_among(people).await?.is_empty())
+    /// The pairs among these people where one blocked the other, read once for a page of
+    /// trade loops.
+    pub(crate) async fn blocks_among(
+        &self,
+        people: &[i64],
+    ) -> Result<BTreeSet<(i64, i64)>, ActionError> {
+        let mut unique = people.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        Ok(self.db.blocks_among(&unique).await?.into_iter().collect())
     }
 }

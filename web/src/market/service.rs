@@ -544,14 +544,16 @@ impl Services {
             }
         }
         let hidden = self.hidden_from(actor).await?;
+        let blocked = self.blocks_among(&member_ids).await?;
         let mut shown = Vec::new();
         'cycles: for cycle in &found.cycles {
             // A loop through someone hidden from the actor, or joining two people who blocked
             // one another, is not offered.
             let members: Vec<i64> = cycle.iter().map(|step| step.to).collect();
-            if members.iter().any(|member| hidden.contains(member))
-                || self.blocks_among(&members).await?
-            {
+            let joins_a_block = blocked
+                .iter()
+                .any(|(a, b)| members.contains(a) && members.contains(b));
+            if joins_a_block || members.iter().any(|member| hidden.contains(member)) {
                 continue;
             }
             let mut giver = me;
