@@ -11,6 +11,7 @@ pub mod delegation;
 pub mod export;
 pub mod irv;
 pub mod majority;
+pub mod moderation;
 pub mod policy;
 pub mod proposal;
 pub mod ranked;

@@ -86,6 +86,8 @@ pub struct Filters {
     pub include_inactive: bool,
     /// Owners whose listings this searcher does not see (blocks and mutes).
     pub hidden_owners: std::collections::BTreeSet<i64>,
+    /// Listings this searcher does not see (hidden by a moderator, or held for review).
+    pub hidden_listings: std::collections::BTreeSet<i64>,
 }
 
 /// One search's request.
@@ -264,6 +266,7 @@ impl Index {
             && filters.kind.is_none_or(|k| k == meta.kind)
             && filters.owner.is_none_or(|o| o == meta.owner)
             && !filters.hidden_owners.contains(&meta.owner)
+            && !filters.hidden_listings.contains(&meta.id)
             && filters.category.as_deref().is_none_or(|c| {
                 meta.category == c
                     || (meta.category.len() > c.len()

@@ -9,6 +9,7 @@ pub mod blocks;
 pub mod custody;
 pub mod db;
 pub mod demo;
+pub mod moderation;
 
 pub mod account;
 pub mod governance;
@@ -198,6 +199,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(governance::router())
         .merge(notifications::router())
         .merge(blocks::router())
+        .merge(moderation::router())
         .merge(privacy::router())
         .fallback(not_found)
         // Extractors read at most the configured body; the photo route allows more (market).
@@ -331,9 +333,10 @@ async fn error_pages(request: Request, next: Next) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR => "error-internal-title",
         _ => "error-title",
     });
-    let text = match &error.refusal {
-        Some(refusal) => http::page::refusal_text(&v, refusal),
-        None => v.tr.t(error.message_id),
+    let text = match (&error.refusal, error.until_ms) {
+        (Some(refusal), _) => http::page::refusal_text(&v, refusal),
+        (None, Some(until)) => v.tr.ta(error.message_id, &[("until", &views::when(until))]),
+        (None, None) => v.tr.t(error.message_id),
     };
     let title = if error.refusal.is_some() {
         v.tr.t("refused-title")

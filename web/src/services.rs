@@ -51,6 +51,10 @@ pub enum ActionError {
     Sandboxed(crate::membership::sandbox::SandboxLimit),
     #[error("not allowed")]
     Forbidden,
+    /// The circle's moderators suspended the member until then (ms): they sign and post
+    /// nothing new there.
+    #[error("suspended")]
+    Suspended(i64),
     /// Signing needs the member's password again (the session's key is not in memory).
     #[error("locked")]
     Locked,
@@ -623,6 +627,8 @@ impl Services {
     // ----- signing -----
     /// The actor's signing key, opened with their session's sealing key.
     pub fn signing_key(&self, actor: &Actor) -> Result<SecretKey, ActionError> {
+        // A member the circle's moderators suspended signs nothing new there.
+        self.check_not_suspended(actor)?;
         let sealed = actor
             .membership
             .sealed_key

@@ -67,6 +67,29 @@ impl Governance {
         Ok(id)
     }
 
+    /// One comment by its id, if its proposal is in the circle.
+    pub async fn comment(&self, circle: i64, id: i64) -> GovernanceResult<Option<Comment>> {
+        let row = sqlx::query(
+            "SELECT c.id, c.proposal, c.parent, c.author, c.body, c.created_at_ms FROM proposal_comments c
+             JOIN proposals p ON p.id = c.proposal WHERE c.id = $1 AND p.circle = $2",
+        )
+        .bind(id)
+        .bind(circle)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Comment {
+                id: row.try_get("id")?,
+                proposal: row.try_get("proposal")?,
+                parent: row.try_get("parent")?,
+                author: row.try_get("author")?,
+                body: row.try_get("body")?,
+                created_at_ms: row.try_get("created_at_ms")?,
+            })
+        })
+        .transpose()
+    }
+
     /// A proposal's comments, oldest first.
     pub async fn comments(&self, proposal: i64) -> GovernanceResult<Vec<Comment>> {
         let rows = sqlx::query(

@@ -447,4 +447,19 @@ impl Store {
         .await?;
         rows.iter().map(circle_from_row).collect()
     }
+
+    /// The circle's node key, for the node's signatures over the circle's other logs (the
+    /// moderation log's heads). Each such log signs under its own domain tag, so nothing it
+    /// signs can be read as a ledger tree head or entry.
+    pub async fn node_secret(&self, info: &CircleInfo) -> Result<SecretKey, StoreError> {
+        let seed: Vec<u8> = sqlx::query("SELECT node_secret FROM circles WHERE id = $1")
+            .bind(info.row_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let seed: [u8; 32] = seed
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("the node key is not 32 bytes".into()))?;
+        Ok(SecretKey::from_seed(seed))
+    }
 }

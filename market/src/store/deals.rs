@@ -191,6 +191,30 @@ impl Market {
             .collect()
     }
 
+    /// One message by its id, with its deal's id, if its deal is in the circle.
+    pub async fn message(&self, circle: i64, id: i64) -> MarketResult<Option<(i64, Message)>> {
+        let row = sqlx::query(
+            "SELECT m.id, m.deal, m.author, m.body, m.created_at_ms FROM market_messages m
+             JOIN market_deals d ON d.id = m.deal WHERE m.id = $1 AND d.circle = $2",
+        )
+        .bind(id)
+        .bind(circle)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok((
+                row.try_get("deal")?,
+                Message {
+                    id: row.try_get("id")?,
+                    author: row.try_get("author")?,
+                    body: row.try_get("body")?,
+                    created_at_ms: row.try_get("created_at_ms")?,
+                },
+            ))
+        })
+        .transpose()
+    }
+
     /// Leaves (or rewrites) one's thank-you on a completed deal.
     pub async fn thank(
         &self,

@@ -152,6 +152,7 @@ impl Services {
                         other_listing: None,
                         deal: None,
                         proposal: None,
+                        moderation: None,
                     },
                     now,
                 )

@@ -21,6 +21,8 @@ mod circles;
 mod invitations;
 mod members;
 mod memberships;
+mod moderation;
+mod modlog;
 mod node;
 pub mod notifications;
 mod recoveries;
@@ -32,6 +34,11 @@ mod users;
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
 pub use blocks::{BlockKind, BlockRow, BLOCKS_PER_PERSON_MAX};
+pub use moderation::{
+    CaseRow, CaseTimes, HiddenItems, HiddenState, ModeratorRow, MyReportRow, NewCase, NoteRow,
+    ReportRow, CASES_LISTED_MAX, REPORTS_PER_DAY_MAX,
+};
+pub use modlog::{LogAppend, LogRow, LOG_PAGE_MAX};
 pub use security::{SecurityEventRow, SECURITY_EVENTS_LISTED_MAX, SECURITY_EVENTS_PER_PERSON_MAX};
 
 /// `$first, $first+1, …`: `count` numbered parameters for an `IN (…)` list.
@@ -183,6 +190,10 @@ pub struct Membership {
     pub request_message: String,
     pub agreements_version: i64,
     pub created_at_ms: i64,
+    /// Suspended by a moderator until then: the member signs nothing new in the circle.
+    pub suspended_until_ms: Option<i64>,
+    /// Limited by a moderator until then: the member's new posts wait for review.
+    pub limited_until_ms: Option<i64>,
 }
 
 /// A member as the directory shows them.
@@ -316,6 +327,7 @@ struct WebReads {
     people: ReadCache<(i64, Vec<i64>), Vec<Person>>,
     settings: ReadCache<i64, Option<CircleSettings>>,
     hidden: ReadCache<i64, std::collections::BTreeSet<i64>>,
+    moderated: ReadCache<i64, Arc<HiddenItems>>,
     /// Each member's notifications change on their own: the scope is the member's user id.
     notices: Generations,
     unread: ReadCache<i64, i64>,
@@ -382,6 +394,8 @@ fn membership_from_row(row: &AnyRow) -> DbResult<Membership> {
         request_message: row.try_get("request_message")?,
         agreements_version: row.try_get("agreements_version")?,
         created_at_ms: row.try_get("created_at_ms")?,
+        suspended_until_ms: row.try_get("suspended_until_ms")?,
+        limited_until_ms: row.try_get("limited_until_ms")?,
     })
 }
 
@@ -420,7 +434,7 @@ fn invitation_from_row(row: &AnyRow) -> DbResult<Invitation> {
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, bio, password_hash, seal_salt, language, is_node_admin, created_at_ms, recovery_restricted, prior_password_hash, prior_seal_salt, recovery_notice_at_ms";
-const MEMBERSHIP_COLUMNS: &str = "circle, user_id, status, account_key, sealed_key, vouched_by, request_message, agreements_version, created_at_ms";
+const MEMBERSHIP_COLUMNS: &str = "circle, user_id, status, account_key, sealed_key, vouched_by, request_message, agreements_version, created_at_ms, suspended_until_ms, limited_until_ms";
 const CARD_SELECT: &str = "SELECT m.user_id, u.username, u.display_name, u.bio, m.account_key, m.status, m.request_message, v.display_name AS vouched_by_name, m.created_at_ms
      FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN users v ON v.id = m.vouched_by";
 const INVITATION_SELECT: &str = "SELECT i.id, i.circle, i.created_by, u.display_name AS created_by_name, i.by_steward, i.note, i.account_key, i.sealed_key, i.created_at_ms, i.expires_at_ms, i.used_by, i.revoked_at_ms
@@ -441,6 +455,7 @@ impl NodeDb {
                 people: ReadCache::new(CACHED_ANSWERS_MAX, |people| people.len() as u64),
                 settings: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
                 hidden: ReadCache::new(CACHED_ANSWERS_MAX, |hidden| hidden.len() as u64 + 1),
+                moderated: ReadCache::new(CACHED_ANSWERS_MAX, |items| items.len() as u64 + 1),
                 notices: Generations::default(),
                 unread: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             }),

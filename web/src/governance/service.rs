@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::notifications::{NewNotification, NotificationKind};
 use commons_governance::ballot::{verify_receipt, SignedBallot};
+use commons_governance::moderation::TargetKind;
 use commons_governance::policy::{
     after_pause, check_step, DefaultLimits, Policy, Status, Step, StepError,
 };
@@ -239,6 +240,7 @@ impl Services {
         actor: &Actor,
         input: &ProposalInput,
     ) -> Result<Proposal, ActionError> {
+        self.check_not_suspended(actor)?;
         let policy = self.governance_policy(actor).await?;
         if !policy.may_propose(actor.is_steward) {
             return Err(invalid("title", "proposal-error-proposers"));
@@ -502,6 +504,7 @@ impl Services {
                     other_listing: None,
                     deal: None,
                     proposal: Some(number),
+                    moderation: None,
                 },
                 now,
             )
@@ -524,12 +527,15 @@ impl Services {
         if !proposal.status.accepts_comments() {
             return Err(invalid("comment", "comment-error-closed"));
         }
-        self.check_sandbox(actor, crate::membership::sandbox::SandboxLimit::Comments)
+        self.check_may_post(actor, crate::membership::sandbox::SandboxLimit::Comments)
             .await?;
-        Ok(self
+        let id = self
             .governance
             .add_comment(proposal.id, parent, actor.user.id, body, self.now_ms())
-            .await?)
+            .await?;
+        self.hold_if_needed(actor, TargetKind::Comment, id, body)
+            .await?;
+        Ok(id)
     }
 
     /// Pauses a proposal in discussion or voting, with a public reason: a steward at once; a
@@ -651,12 +657,14 @@ impl Services {
         self.name_action_keys(info, &proposal, &mut names).await?;
         // Comments of people hidden from the actor (blocked or muted, or who blocked them).
         let hidden = self.hidden_from(actor).await?;
+        let moderated = self.moderated_filter(actor).await?;
         let comments = self
             .governance
             .comments(proposal.id)
             .await?
             .into_iter()
             .filter(|c| !hidden.contains(&c.author))
+            .filter(|c| !moderated.hides(TargetKind::Comment, c.id))
             .map(|c| {
                 let name = by_id
                     .get(&c.author)

@@ -307,6 +307,14 @@ impl From<ActionError> for ApiError {
                     crate::membership::sandbox::SANDBOX_DAYS
                 ),
             ),
+            ActionError::Suspended(until) => api_error(
+                StatusCode::FORBIDDEN,
+                "suspended",
+                format!(
+                    "The circle's moderators suspended you until {}: you can read, but not pay, post or vote there. You may appeal from the circle's moderation page.",
+                    crate::views::when(until)
+                ),
+            ),
             ActionError::Busy => api_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

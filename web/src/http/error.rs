@@ -21,6 +21,8 @@ pub enum AppError {
     TooManyRequests,
     /// A new member's daily allowance is used (the catalogue message says which and what to do).
     Sandboxed(&'static str),
+    /// The circle's moderators suspended the member until then (ms).
+    Suspended(i64),
     /// The ledger refused an entry: shown with the ledger's numbers in the member's language.
     Refused(commons_ledger::state::Refusal),
     /// Anything else: logged, never shown.
@@ -35,11 +37,14 @@ pub struct ErrorPage {
     pub message_id: &'static str,
     /// For a ledger refusal: the refusal, rendered in the visitor's language.
     pub refusal: Option<commons_ledger::state::Refusal>,
+    /// For a suspension: when it ends.
+    pub until_ms: Option<i64>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut refusal = None;
+        let mut until_ms = None;
         let (status, message_id) = match self {
             AppError::NotFound => (StatusCode::NOT_FOUND, "error-not-found"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden"),
@@ -47,6 +52,10 @@ impl IntoResponse for AppError {
             AppError::BadRequest(id) => (StatusCode::BAD_REQUEST, id),
             AppError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "error-too-many"),
             AppError::Sandboxed(id) => (StatusCode::TOO_MANY_REQUESTS, id),
+            AppError::Suspended(until) => {
+                until_ms = Some(until);
+                (StatusCode::FORBIDDEN, "moderation-suspended")
+            }
             AppError::Refused(found) => {
                 refusal = Some(found);
                 (StatusCode::UNPROCESSABLE_ENTITY, "refused-title")
@@ -61,6 +70,7 @@ impl IntoResponse for AppError {
             status,
             message_id,
             refusal,
+            until_ms,
         });
         response
     }
@@ -73,6 +83,7 @@ impl From<ActionError> for AppError {
             ActionError::Forbidden => AppError::Forbidden,
             ActionError::Busy | ActionError::TooManyAttempts => AppError::TooManyRequests,
             ActionError::Sandboxed(limit) => AppError::Sandboxed(limit.message_id()),
+            ActionError::Suspended(until) => AppError::Suspended(until),
             ActionError::InvitationGone => AppError::BadRequest("error-invitation-gone"),
             ActionError::Invalid { message_id, .. } => AppError::BadRequest(message_id),
             ActionError::Fields(problems) => AppError::BadRequest(

@@ -89,6 +89,25 @@ impl FromRequestParts<Arc<AppState>> for Steward {
     }
 }
 
+/// A moderator of the circle of the path's `{slug}` (a steward, or a member a proposal
+/// appointed); any other member gets 403.
+#[derive(Debug)]
+pub struct Moderator(pub Actor);
+
+impl FromRequestParts<Arc<AppState>> for Moderator {
+    type Rejection = AppError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let actor = Actor::from_request_parts(parts, state).await?;
+        if !state.services.is_moderator(&actor).await? {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Moderator(actor))
+    }
+}
+
 /// A member acting through the JSON API in the circle of the path's `{slug}`: refusals are the
 /// API's envelope (401 without a token or session, 404 for a circle that is not theirs, or not
 /// the one their token is bound to).

@@ -3,6 +3,7 @@
 
 #![allow(clippy::result_large_err)]
 
+use commons_governance::moderation::TargetKind;
 use std::collections::HashMap;
 
 use commons_ledger::entry::{Body, SignedRequest, TreeHead};
@@ -208,11 +209,18 @@ impl Services {
                 MEMBERS_PAGE_MAX,
             )
             .await?;
+        let moderated = self.moderated_filter(actor).await?;
         Ok(cards
             .into_iter()
-            .map(|card| DirectoryCard {
-                is_steward: stewards.contains(&card.account_key),
-                card,
+            .map(|mut card| {
+                // A profile a moderator hid keeps its name, not its words.
+                if moderated.hides(TargetKind::Profile, card.user_id) {
+                    card.bio.clear();
+                }
+                DirectoryCard {
+                    is_steward: stewards.contains(&card.account_key),
+                    card,
+                }
             })
             .collect())
     }
@@ -236,10 +244,17 @@ impl Services {
         actor: &Actor,
         username: &str,
     ) -> Result<DirectoryCard, ActionError> {
-        let card = self
+        let mut card = self
             .find_active_member(actor, username)
             .await?
             .ok_or(ActionError::NotFound)?;
+        if self
+            .moderated_filter(actor)
+            .await?
+            .hides(TargetKind::Profile, card.user_id)
+        {
+            card.bio.clear();
+        }
         let stewards = self.store.stewards(&actor.circle).await?;
         Ok(DirectoryCard {
             is_steward: stewards.contains(&card.account_key),

@@ -546,6 +546,14 @@ pub fn member_page(
             }
             div.grid.member-market { (market) }
             @if let Some(boundaries) = boundaries { (boundaries) }
+            @if !is_me {
+                p.report {
+                    (crate::moderation::views::report_link(v, &nav.slug, commons_governance::moderation::TargetKind::Member, &member.username))
+                    @if !member.bio.is_empty() {
+                        " · " (crate::moderation::views::report_link(v, &nav.slug, commons_governance::moderation::TargetKind::Profile, &member.username))
+                    }
+                }
+            }
         },
     )
 }

@@ -109,6 +109,7 @@ pub async fn listings(
             include_inactive: false,
             // Whom the searcher does not see is the service's to add.
             hidden_owners: Default::default(),
+            hidden_listings: Default::default(),
         },
         offset: query.offset,
         limit,

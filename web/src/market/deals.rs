@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::notifications::{NewNotification, NotificationKind};
+use commons_governance::moderation::TargetKind;
 use commons_ledger::entry::{Body, Cause, Request};
 use commons_ledger::keys::{Hash, Nonce};
 use commons_market::deal::{self, Deal};
@@ -43,6 +44,7 @@ impl Services {
         listing_id: i64,
         message: &str,
     ) -> Result<StoredDeal, ActionError> {
+        self.check_not_suspended(actor)?;
         let listing = self.listing(actor, listing_id).await?;
         if !listing.is_live(self.now_ms()) {
             return Err(invalid("deal", "deal-error-listing-closed"));
@@ -77,6 +79,7 @@ impl Services {
                     other_listing: None,
                     deal: Some(stored.deal.id),
                     proposal: None,
+                    moderation: None,
                 },
                 self.now_ms(),
             )
@@ -100,11 +103,19 @@ impl Services {
         if self.db.blocked_between(actor.user.id, other).await? {
             return Err(invalid("message", "deal-error-messages-closed"));
         }
-        self.check_sandbox(actor, crate::membership::sandbox::SandboxLimit::Messages)
+        self.check_may_post(actor, crate::membership::sandbox::SandboxLimit::Messages)
             .await?;
-        self.market
+        let id = self
+            .market
             .add_message(stored, actor.user.id, &text, self.now_ms())
             .await?;
+        // A held message reaches the other member only once a moderator lets it through.
+        if self
+            .hold_if_needed(actor, TargetKind::Message, id, &text)
+            .await?
+        {
+            return Ok(());
+        }
         self.notify_deal(actor, stored, NotificationKind::DealMessage)
             .await
     }
@@ -125,7 +136,14 @@ impl Services {
         id: i64,
     ) -> Result<(DealCard, Vec<Message>, Vec<Thanks>), ActionError> {
         let stored = self.deal_for(actor, id).await?;
-        let messages = self.market.messages(id).await?;
+        let moderated = self.moderated_filter(actor).await?;
+        let messages = self
+            .market
+            .messages(id)
+            .await?
+            .into_iter()
+            .filter(|m| !moderated.hides(TargetKind::Message, m.id))
+            .collect();
         let thanks = self.market.thanks_on(actor.circle.row_id, id).await?;
         let card = self.deal_card(actor, stored).await?;
         Ok((card, messages, thanks))

@@ -3,6 +3,7 @@
 
 #![allow(clippy::result_large_err)]
 
+use commons_governance::moderation::TargetKind;
 use commons_market::event::{self, Answer, CalendarEvent, LocalTime};
 use commons_market::listing::Status;
 use commons_market::store::Listing;
@@ -56,6 +57,7 @@ impl Services {
                         other_listing: None,
                         deal: None,
                         proposal: None,
+                        moderation: None,
                     },
                     self.now_ms(),
                 )
@@ -86,12 +88,14 @@ impl Services {
     pub async fn events(&self, actor: &Actor) -> Result<Vec<ListingCard>, ActionError> {
         let from = LocalTime::from_ms(self.now_ms());
         let hidden = self.hidden_from(actor).await?;
+        let moderated = self.moderated_filter(actor).await?;
         let listings = self
             .market
             .events(actor.circle.row_id, from, EVENTS_MAX)
             .await?
             .into_iter()
             .filter(|l| l.status == Status::Active && !hidden.contains(&l.owner))
+            .filter(|l| !moderated.hides(TargetKind::Listing, l.id))
             .collect();
         self.cards(actor, listings).await
     }
@@ -101,12 +105,14 @@ impl Services {
     pub async fn calendar_events(&self, actor: &Actor) -> Result<Vec<Listing>, ActionError> {
         let from = LocalTime::from_ms(self.now_ms());
         let hidden = self.hidden_from(actor).await?;
+        let moderated = self.moderated_filter(actor).await?;
         Ok(self
             .market
             .events(actor.circle.row_id, from, EVENTS_MAX)
             .await?
             .into_iter()
             .filter(|l| l.status != Status::Paused && !hidden.contains(&l.owner))
+            .filter(|l| !moderated.hides(TargetKind::Listing, l.id))
             .collect())
     }
 

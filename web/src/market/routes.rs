@@ -68,6 +68,7 @@ pub async fn browse(
             include_inactive: false,
             // Whom the searcher does not see is the service's to add.
             hidden_owners: Default::default(),
+            hidden_listings: Default::default(),
         },
         offset: (page_number - 1) * LISTINGS_PER_PAGE,
         limit: LISTINGS_PER_PAGE,

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::notifications::{NewNotification, NotificationKind};
+use commons_governance::moderation::TargetKind;
 use commons_market::category::{Tree, TreeError};
 use commons_market::cycles::{self, Bounds, Found};
 use commons_market::deal::DealError;
@@ -243,12 +244,19 @@ impl Services {
         actor: &Actor,
         draft: &ListingDraft,
     ) -> Result<Listing, ActionError> {
-        self.check_sandbox(actor, SandboxLimit::Listings).await?;
+        self.check_may_post(actor, SandboxLimit::Listings).await?;
         let listing = self
             .market
             .create_listing(actor.circle.row_id, actor.user.id, draft, self.now_ms())
             .await?;
-        self.notify_matches(actor, &listing).await?;
+        // A held listing is matched once a moderator lets it through, not before.
+        let text = format!("{}\n\n{}", listing.title, listing.description);
+        if !self
+            .hold_if_needed(actor, TargetKind::Listing, listing.id, &text)
+            .await?
+        {
+            self.notify_matches(actor, &listing).await?;
+        }
         Ok(listing)
     }
 
@@ -260,11 +268,15 @@ impl Services {
         id: i64,
         draft: &ListingDraft,
     ) -> Result<Listing, ActionError> {
+        self.check_not_suspended(actor)?;
         let (listing, promoted) = self
             .market
             .update_listing(actor.circle.row_id, id, actor.user.id, draft, self.now_ms())
             .await?;
         self.tell_promoted(actor, id, &promoted).await?;
+        let text = format!("{}\n\n{}", listing.title, listing.description);
+        self.hold_if_needed(actor, TargetKind::Listing, listing.id, &text)
+            .await?;
         Ok(listing)
     }
 
@@ -311,6 +323,7 @@ impl Services {
                         other_listing: Some(listing.id),
                         deal: None,
                         proposal: None,
+                        moderation: None,
                     },
                     now,
                 )
@@ -325,6 +338,7 @@ impl Services {
                         other_listing: Some(found.id),
                         deal: None,
                         proposal: None,
+                        moderation: None,
                     },
                     now,
                 )
@@ -344,6 +358,15 @@ impl Services {
             .ok_or(ActionError::NotFound)?;
         if listing.owner != actor.user.id {
             self.refuse_if_blocked(actor, listing.owner).await?;
+            // A hidden or held listing is there for its author and the moderators only.
+            if self
+                .moderated_filter(actor)
+                .await?
+                .hides(TargetKind::Listing, listing.id)
+                && !self.is_moderator(actor).await?
+            {
+                return Err(ActionError::NotFound);
+            }
         }
         Ok(listing)
     }
@@ -402,6 +425,7 @@ impl Services {
     ) -> Result<(Page, Vec<Listing>), ActionError> {
         let mut search = search.clone();
         search.filters.hidden_owners = self.hidden_from(actor).await?;
+        search.filters.hidden_listings = self.moderated_filter(actor).await?.hidden_listings();
         let page = self.market.search(actor.circle.row_id, &search).await?;
         let ids: Vec<i64> = page.hits.iter().map(|h| h.id).collect();
         let listings = self.market.listings(actor.circle.row_id, &ids).await?;
@@ -482,6 +506,7 @@ impl Services {
             .await?;
         let found = matching::finish(contenders, |owner| standings.get(&owner).copied(), limit);
         let hidden = self.hidden_from(actor).await?;
+        let moderated = self.moderated_filter(actor).await?;
         let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
         let mut listings: HashMap<i64, Listing> = self
             .market
@@ -494,6 +519,7 @@ impl Services {
             .into_iter()
             .filter_map(|m| listings.remove(&m.id).map(|l| (m, l)))
             .filter(|(_, listing)| !hidden.contains(&listing.owner))
+            .filter(|(_, listing)| !moderated.hides(TargetKind::Listing, listing.id))
             .collect())
     }
 
@@ -537,10 +563,14 @@ impl Services {
             .flatten()
             .flat_map(|s| [s.via.0, s.via.1])
             .collect();
+        // A listing a moderator hid or holds is not there, so no loop goes through it.
+        let moderated = self.moderated_filter(actor).await?;
         let mut listings: HashMap<i64, Listing> = HashMap::new();
         for chunk in listing_ids.chunks(commons_market::store::FETCH_IDS_MAX) {
             for listing in self.market.listings(actor.circle.row_id, chunk).await? {
-                listings.insert(listing.id, listing);
+                if !moderated.hides(TargetKind::Listing, listing.id) {
+                    listings.insert(listing.id, listing);
+                }
             }
         }
         let hidden = self.hidden_from(actor).await?;
@@ -596,6 +626,7 @@ impl Services {
     ) -> Result<Vec<Listing>, ActionError> {
         let now = self.now_ms();
         let hidden = self.hidden_from(actor).await?;
+        let moderated = self.moderated_filter(actor).await?;
         Ok(self
             .market
             .listings_of(actor.circle.row_id, owner)
@@ -603,6 +634,7 @@ impl Services {
             .into_iter()
             .filter(|l| l.is_live(now))
             .filter(|l| !hidden.contains(&l.owner))
+            .filter(|l| !moderated.hides(TargetKind::Listing, l.id))
             .collect())
     }
 
@@ -670,6 +702,7 @@ impl Services {
                         other_listing: None,
                         deal: None,
                         proposal: None,
+                        moderation: None,
                     },
                     now,
                 )

@@ -97,6 +97,8 @@ mod tests {
             request_message: String::new(),
             agreements_version: 1,
             created_at_ms,
+            suspended_until_ms: None,
+            limited_until_ms: None,
         }
     }
 

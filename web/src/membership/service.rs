@@ -91,6 +91,7 @@ impl Services {
     /// temporary key sealed under the link's secret, which joining replaces); a member's link
     /// records their vouch and a steward admits the newcomer.
     pub async fn invite(&self, actor: &Actor, note: &str) -> Result<String, ActionError> {
+        self.check_not_suspended(actor)?;
         let note = bounded_text(note, NOTE_CHARS_MAX).map_err(name_error("note"))?;
         let settings = self.settings(&actor.circle).await?;
         if !actor.is_steward && !settings.members_may_invite {

@@ -29,10 +29,19 @@ pub enum NotificationKind {
     /// A circle's stewards recovered your account (told in every circle you belong to; it
     /// cannot be turned off).
     AccountRecovered,
+    /// A moderator acted on something of yours, or on you (what, why, and how to appeal; it
+    /// cannot be turned off).
+    Moderated,
+    /// A report you made was looked at: the outcome.
+    ReportOutcome,
+    /// Something new waits in the moderators' queue (moderators only).
+    ModerationQueue,
+    /// You are invited to a repair conversation, or its agreement changed.
+    Repair,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 12] = [
+    pub const ALL: [NotificationKind; 16] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
@@ -45,6 +54,10 @@ impl NotificationKind {
         NotificationKind::ProposalChanged,
         NotificationKind::ProposalPaused,
         NotificationKind::AccountRecovered,
+        NotificationKind::Moderated,
+        NotificationKind::ReportOutcome,
+        NotificationKind::ModerationQueue,
+        NotificationKind::Repair,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,11 +73,18 @@ impl NotificationKind {
             NotificationKind::ProposalChanged => "proposal_changed",
             NotificationKind::ProposalPaused => "proposal_paused",
             NotificationKind::AccountRecovered => "account_recovered",
+            NotificationKind::Moderated => "moderated",
+            NotificationKind::ReportOutcome => "report_outcome",
+            NotificationKind::ModerationQueue => "moderation_queue",
+            NotificationKind::Repair => "repair",
         }
     }
     /// Whether a member may turn this kind off (a recovery of their account, never).
     pub fn may_mute(self) -> bool {
-        self != NotificationKind::AccountRecovered
+        !matches!(
+            self,
+            NotificationKind::AccountRecovered | NotificationKind::Moderated
+        )
     }
     pub fn parse(text: &str) -> Option<NotificationKind> {
         NotificationKind::ALL
@@ -84,6 +104,8 @@ pub struct Notification {
     pub deal: Option<i64>,
     /// The proposal's number in its circle (governance notifications).
     pub proposal: Option<i64>,
+    /// The case, log action or repair conversation (moderation notifications).
+    pub moderation: Option<i64>,
     pub created_at_ms: i64,
     pub read: bool,
 }
@@ -99,4 +121,6 @@ pub struct NewNotification {
     pub deal: Option<i64>,
     /// The proposal's number in its circle (governance notifications).
     pub proposal: Option<i64>,
+    /// The case, log action or repair conversation (moderation notifications).
+    pub moderation: Option<i64>,
 }

@@ -34,6 +34,10 @@ pub fn notifications_page(
                         @let n = &card.notification;
                         @let href = match (n.deal, n.other_listing, n.listing) {
                             _ if n.kind == NotificationKind::AccountRecovered => "/settings#recoveries-title".to_owned(),
+                            _ if n.kind == NotificationKind::Moderated => format!("/c/{}/moderation/actions/{}", card.circle_slug, n.moderation.unwrap_or(0)),
+                            _ if n.kind == NotificationKind::ReportOutcome => format!("/c/{}/moderation#my-reports", card.circle_slug),
+                            _ if n.kind == NotificationKind::ModerationQueue => format!("/c/{}/moderation/cases/{}", card.circle_slug, n.moderation.unwrap_or(0)),
+                            _ if n.kind == NotificationKind::Repair => format!("/c/{}/repairs/{}", card.circle_slug, n.moderation.unwrap_or(0)),
                             _ if n.proposal.is_some() => format!("/c/{}/proposals/{}", card.circle_slug, n.proposal.unwrap_or(0)),
                             (Some(deal), _, _) => format!("/c/{}/deals/{deal}", card.circle_slug),
                             (None, Some(other), _) => format!("/c/{}/market/{other}", card.circle_slug),

@@ -129,7 +129,12 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                         }
                         button.button.secondary.small type="submit" { (tr.t("footer-language-apply")) }
                     }
-                    p { a href="/privacy" { (tr.t("footer-privacy")) } }
+                    p {
+                        a href="/privacy" { (tr.t("footer-privacy")) }
+                        @if let Some(nav) = nav {
+                            " · " a href={"/c/" (nav.slug) "/moderation"} { (tr.t("footer-moderation")) }
+                        }
+                    }
                     p { (tr.t("footer-promise")) }
                 }
             }
@@ -288,7 +293,7 @@ pub fn when(ms: i64) -> String {
 }
 
 /// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -148,6 +148,9 @@ pub(super) fn comment_thread(
                 li.comment id={"comment-" (comment.id)} {
                     p.comment-meta { strong { (name) } " · " (when(comment.created_at_ms)) }
                     div.comment-body { (PreEscaped(commons_market::markdown::render(&comment.body))) }
+                    @if v.user.as_ref().is_some_and(|me| me.id != comment.author) {
+                        p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Comment, &comment.id.to_string())) }
+                    }
                     @if open {
                         details.reply {
                             summary { (tr.t("comment-reply")) }
@@ -222,6 +225,9 @@ pub fn proposal_page(
             (proposal_heading(tr, slug, view, &title))
             (error_summary(v, errors))
             div.proposal-body { (PreEscaped(commons_market::markdown::render(&proposal.draft.body))) }
+            @if !p.is_author {
+                p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Proposal, &proposal.number.to_string())) }
+            }
             @if !proposal.draft.options.is_empty() {
                 (options_section(tr, proposal))
             }

@@ -108,7 +108,7 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
                     (terms_text(tr, p, &name_of))
                     (terms_actions(v, slug, p, &base, &other_name, i_pay, errors))
                 }
-                (conversation_section(v, p, &base, &name_of, errors))
+                (conversation_section(v, p, slug, &base, &name_of, errors))
             }
             @if d.status == deal::Status::Completed {
                 (thanks_section(v, p, &base, my_thanks, &name_of, errors))
@@ -206,6 +206,7 @@ fn terms_actions(
 fn conversation_section(
     v: &Visitor,
     p: &DealPage,
+    slug: &str,
     base: &str,
     name_of: &impl Fn(i64) -> String,
     errors: &FormErrors,
@@ -222,6 +223,9 @@ fn conversation_section(
                         li.message.mine[message.author == p.me] {
                             p.message-meta { strong { (name_of(message.author)) } " · " (when(message.created_at_ms)) }
                             p { (message.body) }
+                            @if message.author != p.me {
+                                p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Message, &message.id.to_string())) }
+                            }
                         }
                     }
                 }

@@ -275,6 +275,9 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
                 @if let Some(event) = &l.event {
                     (event_card(v, p, &base, event, live))
                 }
+                @if !p.is_owner {
+                    p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Listing, &l.id.to_string())) }
+                }
                 @if p.is_owner {
                     (manage_section(v, p, &base))
                     section aria-labelledby="matches-title" {
