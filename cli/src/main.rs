@@ -282,8 +282,15 @@ struct RespondArgs {
 #[derive(Debug, Args)]
 struct AuditArgs {
     /// Audit this circle in the database.
-    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    #[arg(required_unless_present_any = ["file", "moderation"], conflicts_with_all = ["file", "moderation"])]
     slug: Option<String>,
+    /// Verify a circle's moderation log instead (downloaded from its moderation page), offline.
+    #[arg(long, conflicts_with = "file")]
+    moderation: Option<PathBuf>,
+    /// With --moderation: a head you kept earlier, as SIZE:ROOT (shown on the moderation
+    /// page); the log must still begin with exactly those actions.
+    #[arg(long, requires = "moderation")]
+    kept_head: Option<String>,
     /// Audit an export file instead, offline.
     #[arg(long)]
     file: Option<PathBuf>,

@@ -195,3 +195,100 @@ pub(super) fn progress_bar(total: u64) -> ProgressBar {
     }
     bar
 }
+
+/// `commons audit --moderation FILE`: a circle's moderation log, offline: every action signed
+/// by its moderator and chained in order, every head signed by the circle's node key over the
+/// actions before it, and (with --kept-head) the log still beginning with a head kept earlier.
+/// A file that cannot be read, or holds anything else, is a fault, never a crash.
+pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
+    use commons_governance::moderation::{verify_log, KeptHead, LogFault};
+    let path = args.moderation.as_deref().context("--moderation")?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the moderation log {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut faults = Vec::new();
+    let kept = match args.kept_head.as_deref().map(parse_kept_head) {
+        Some(Ok(kept)) => Some(kept),
+        Some(Err(what)) => {
+            faults.push(LogFault { line: 0, what });
+            None
+        }
+        None => None,
+    };
+    let mut report = verify_log(
+        &text,
+        kept.map(|(tree_size, root)| KeptHead { tree_size, root }),
+    );
+    faults.append(&mut report.faults);
+    if std::str::from_utf8(&bytes).is_err() {
+        faults.push(LogFault {
+            line: 0,
+            what: "the file is not UTF-8 text".into(),
+        });
+    }
+    report.faults = faults;
+    if args.json {
+        let faults: Vec<_> = report
+            .faults
+            .iter()
+            .map(|f| json!({ "line": f.line, "what": f.what }))
+            .collect();
+        let by_kind: serde_json::Map<String, serde_json::Value> = report
+            .by_kind
+            .iter()
+            .map(|(kind, count)| (kind.as_str().to_owned(), json!(count)))
+            .collect();
+        let value = json!({
+            "ok": report.is_clean(),
+            "circle": report.slug,
+            "actions": report.actions,
+            "heads": report.heads,
+            "root": report.root.to_hex(),
+            "by_kind": by_kind,
+            "faults": faults,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else if report.is_clean() {
+        println!(
+            "OK: the moderation log of {} verifies: {} actions, each signed by its moderator and chained, under {} signed heads (root {}).",
+            report.slug,
+            report.actions,
+            report.heads,
+            report.root.short()
+        );
+    } else {
+        println!(
+            "FAULTS: {} problem(s) in the moderation log:",
+            report.faults.len()
+        );
+        for fault in &report.faults {
+            if fault.line == 0 {
+                println!("  - {}", fault.what);
+            } else {
+                println!("  - line {}: {}", fault.line, fault.what);
+            }
+        }
+    }
+    Ok(if report.is_clean() {
+        Outcome::Done
+    } else {
+        Outcome::Faults
+    })
+}
+
+/// `SIZE:ROOT`, as the moderation page shows a head.
+fn parse_kept_head(text: &str) -> std::result::Result<(u64, commons_ledger::keys::Hash), String> {
+    let (size, root) = text
+        .trim()
+        .split_once(':')
+        .ok_or_else(|| "the kept head is not SIZE:ROOT".to_owned())?;
+    let size = size
+        .parse()
+        .map_err(|_| "the kept head's size is not a number".to_owned())?;
+    let root = commons_ledger::keys::Hash::from_hex(root)
+        .map_err(|_| "the kept head's root is not 64 hex digits".to_owned())?;
+    Ok((size, root))
+}

@@ -57,6 +57,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             crate::bench_governance::governance(ballots, &blt)
         }
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
+        Command::Audit(args) if args.moderation.is_some() => audit_moderation(&args),
         Command::Tally(args) if args.proposal.is_none() => {
             match (&args.file, &args.blt, args.method) {
                 (Some(file), _, _) => crate::tally::tally_file(file, args.json),

@@ -1,0 +1,618 @@
+//! Moderation, through the services on both backends and once through the pages: a report
+//! reaches the queue, a hide removes the item for everyone else, the log shows the action and
+//! verifies offline, the reporter learns the outcome, the author sees why and appeals, and a
+//! different moderator restores it; a suspended member signs and posts nothing and keeps their
+//! balance; a limited member's posts and a new member's links wait for a moderator; nobody
+//! moderates without the role or beyond their circle.
+
+use commons_governance::moderation::{verify_log, ActionKind, KeptHead};
+use commons_market::index::Search;
+use commons_market::text::Language;
+use commons_tests::both_backends;
+use commons_tests::node::{sign_up, Node, SLUG};
+use commons_tests::web::{invite_and_join, set_up, TestServer};
+use commons_web::ledger::form::TransferCommand;
+use commons_web::market::ListingInput;
+use commons_web::moderation::service::{ActCommand, ReportCommand};
+use commons_web::notifications::NotificationKind;
+use commons_web::services::{ActionError, Actor, IdempotencyKey};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+async fn post(
+    node: &Node,
+    actor: &Actor,
+    title: &str,
+    description: &str,
+) -> Result<i64, ActionError> {
+    let services = &node.state.services;
+    let input = ListingInput {
+        side: "offer".into(),
+        kind: "skill".into(),
+        title: title.into(),
+        description: description.into(),
+        category: "repairs/bikes".into(),
+        tags: "bikes".into(),
+        value_kind: "per_hour".into(),
+        amount: "1".into(),
+        ..ListingInput::default()
+    };
+    let draft = services
+        .parse_listing(actor, &input, Language::English)
+        .await
+        .expect("parses")
+        .expect("valid");
+    Ok(services.create_listing(actor, &draft).await?.id)
+}
+
+async fn market_of(node: &Node, actor: &Actor) -> Vec<i64> {
+    let search = Search {
+        limit: 50,
+        ..Search::default()
+    };
+    let (_, cards) = node
+        .state
+        .services
+        .search_listings(actor, &search)
+        .await
+        .expect("search");
+    cards.into_iter().map(|card| card.listing.id).collect()
+}
+
+/// The member as the next request would find them (restrictions are read per request).
+async fn again(node: &Node, actor: &Actor) -> Actor {
+    node.state
+        .services
+        .actor(&actor.user, SLUG, actor.session)
+        .await
+        .expect("still a member")
+}
+
+fn act(kind: ActionKind, reason: &str, ends_at_ms: Option<i64>) -> ActCommand {
+    ActCommand {
+        kind,
+        agreements: vec![1],
+        reason: reason.into(),
+        ends_at_ms,
+    }
+}
+
+async fn kinds_notified(node: &Node, actor: &Actor) -> Vec<NotificationKind> {
+    node.state
+        .services
+        .node_db()
+        .notifications(actor.user.id, 50)
+        .await
+        .expect("notifications")
+        .into_iter()
+        .map(|n| n.kind)
+        .collect()
+}
+
+/// The only open case in the queue.
+async fn only_case(node: &Node, moderator: &Actor) -> i64 {
+    let queue = node.state.services.queue(moderator).await.expect("queue");
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    queue[0].case.id
+}
+
+async fn hide_and_appeal(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let amara = &node.steward;
+    let (ben, cara, dora) = (
+        node.member("ben").await,
+        node.member("cara").await,
+        node.member("dora").await,
+    );
+    let listing = post(&node, &ben, "Bikes fixed", "Cheap, call me")
+        .await
+        .expect("posted");
+    let target = services
+        .report_target(
+            &cara,
+            commons_governance::moderation::TargetKind::Listing,
+            &listing.to_string(),
+        )
+        .await
+        .expect("cara can report what she sees");
+    assert_eq!(target.subject_id, Some(ben.user.id));
+    let report = ReportCommand {
+        agreements: vec![3],
+        note: "This is an advert.".into(),
+    };
+    services
+        .report(&cara, &target, &report)
+        .await
+        .expect("reported");
+    services
+        .report(&cara, &target, &report)
+        .await
+        .expect("twice is once");
+    services
+        .report(&dora, &target, &report)
+        .await
+        .expect("dora too");
+    assert!(!services.is_moderator(&cara).await.expect("role"));
+    assert!(
+        matches!(
+            services
+                .report_target(
+                    &ben,
+                    commons_governance::moderation::TargetKind::Listing,
+                    &listing.to_string()
+                )
+                .await,
+            Err(ActionError::Invalid { .. })
+        ),
+        "nobody reports their own listing"
+    );
+    let case = only_case(&node, amara).await;
+    let view = services.case_view(amara, case).await.expect("case");
+    assert_eq!(
+        (view.case.reports, view.case.snapshot.as_str()),
+        (2, "Bikes fixed\n\nCheap, call me")
+    );
+    assert!(view.actions.contains(&ActionKind::Hide));
+
+    let hide = services
+        .act(
+            amara,
+            case,
+            &act(ActionKind::Hide, "Adverts are not for this circle.", None),
+        )
+        .await
+        .expect("hidden");
+    assert_eq!(hide, 0);
+    assert!(
+        !market_of(&node, &cara).await.contains(&listing),
+        "gone from the market"
+    );
+    assert!(matches!(
+        services.listing(&cara, listing).await,
+        Err(ActionError::NotFound)
+    ));
+    assert!(
+        services.listing(&ben, listing).await.is_ok(),
+        "its author still has it"
+    );
+    assert!(
+        services.queue(amara).await.expect("queue").is_empty(),
+        "the case is closed"
+    );
+    let reports = services.my_reports(&cara).await.expect("reports");
+    assert_eq!(reports[0].outcome.as_deref(), Some("hide"));
+    assert!(kinds_notified(&node, &cara)
+        .await
+        .contains(&NotificationKind::ReportOutcome));
+    assert!(kinds_notified(&node, &ben)
+        .await
+        .contains(&NotificationKind::Moderated));
+    let log = services.moderation_log(&cara, None).await.expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action.kind, ActionKind::Hide);
+    assert_eq!(log[0].moderator_name.as_deref(), Some("amara"));
+    assert!(!log[0].about_reader && !log[0].may_appeal);
+
+    // The author sees why and appeals; the moderator who hid it may not hear the appeal.
+    let seen = services.logged_action(&ben, 0).await.expect("ben reads it");
+    assert!(seen.about_reader && seen.may_appeal);
+    let head = services
+        .moderation_head(&cara)
+        .await
+        .expect("head")
+        .expect("one");
+    services
+        .appeal(&ben, 0, "It is a gift to the circle, not an advert.")
+        .await
+        .expect("appealed");
+    assert!(
+        services.appeal(&ben, 0, "Again").await.is_err(),
+        "one appeal per action"
+    );
+    assert!(
+        services.appeal(&cara, 0, "Me too").await.is_err(),
+        "only its member appeals"
+    );
+    let appeal = only_case(&node, amara).await;
+    assert!(
+        !services
+            .case_view(amara, appeal)
+            .await
+            .expect("case")
+            .may_act
+    );
+    assert!(matches!(
+        services
+            .act(
+                amara,
+                appeal,
+                &act(ActionKind::Restore, "I change my mind.", None)
+            )
+            .await,
+        Err(ActionError::Forbidden)
+    ));
+    services
+        .node_db()
+        .appoint_moderator(
+            amara.circle.row_id,
+            dora.user.id,
+            1,
+            amara.user.id,
+            services.now_ms(),
+        )
+        .await
+        .expect("appointed");
+    let view = services
+        .case_view(&dora, appeal)
+        .await
+        .expect("dora reads the appeal");
+    assert_eq!(view.actions, [ActionKind::Uphold, ActionKind::Restore]);
+    services
+        .act(
+            &dora,
+            appeal,
+            &act(ActionKind::Restore, "A gift is welcome here.", None),
+        )
+        .await
+        .expect("restored");
+    assert!(
+        market_of(&node, &cara).await.contains(&listing),
+        "back for everyone"
+    );
+
+    // The log verifies offline, and still begins with the head cara kept.
+    let export = services.moderation_export(&cara).await.expect("export");
+    let kept = KeptHead {
+        tree_size: head.tree_size,
+        root: head.root,
+    };
+    let report = verify_log(&export, Some(kept));
+    assert!(report.is_clean(), "{:?}", report.faults);
+    assert_eq!(report.actions, 2);
+    let restore = services.logged_action(&cara, 1).await.expect("second");
+    assert_eq!(
+        (restore.action.kind, restore.action.refers_to),
+        (ActionKind::Restore, Some(0))
+    );
+}
+
+async fn suspension(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let amara = &node.steward;
+    let (ben, cara) = (node.member("ben").await, node.member("cara").await);
+    let pay = |actor: Actor, amount: &'static str| async move {
+        let command = TransferCommand::parse(&actor.circle, "cara", amount, "").expect("parses");
+        services
+            .pay(&actor, &command, &IdempotencyKey::generate())
+            .await
+    };
+    pay(ben.clone(), "3").await.expect("paid");
+    let target = services
+        .report_target(
+            &cara,
+            commons_governance::moderation::TargetKind::Member,
+            "ben",
+        )
+        .await
+        .expect("target");
+    services
+        .report(
+            &cara,
+            &target,
+            &ReportCommand {
+                agreements: vec![1],
+                note: "Threats.".into(),
+            },
+        )
+        .await
+        .expect("reported");
+    let case = only_case(&node, amara).await;
+    let ends = services.now_ms() + 7 * DAY_MS;
+    services
+        .act(
+            amara,
+            case,
+            &act(ActionKind::Suspend, "Threats in messages.", Some(ends)),
+        )
+        .await
+        .expect("suspended");
+
+    let ben_now = again(&node, &ben).await;
+    assert!(
+        matches!(pay(ben_now.clone(), "1").await, Err(ActionError::Suspended(until)) if until == ends)
+    );
+    assert!(matches!(
+        post(&node, &ben_now, "Anything", "at all").await,
+        Err(ActionError::Suspended(_))
+    ));
+    assert!(matches!(
+        services.invite(&ben_now, "").await,
+        Err(ActionError::Suspended(_))
+    ));
+    let account = services
+        .store()
+        .account(&amara.circle, &ben.membership.account_key)
+        .await
+        .expect("read")
+        .expect("open");
+    assert_eq!(account.balance_minor, -300, "the balance stays as it was");
+    assert!(
+        market_of(&node, &ben_now).await.is_empty(),
+        "reading still works"
+    );
+
+    services.store().advance_clock(8 * DAY_MS);
+    let ben_later = again(&node, &ben).await;
+    pay(ben_later, "1").await.expect("the suspension ended");
+}
+
+async fn limit_and_links(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let amara = &node.steward;
+    let (ben, cara) = (node.member("ben").await, node.member("cara").await);
+    let target = services
+        .report_target(
+            &cara,
+            commons_governance::moderation::TargetKind::Member,
+            "ben",
+        )
+        .await
+        .expect("target");
+    services
+        .report(
+            &cara,
+            &target,
+            &ReportCommand {
+                agreements: vec![],
+                note: "Spam.".into(),
+            },
+        )
+        .await
+        .expect("reported");
+    let case = only_case(&node, amara).await;
+    let ends = services.now_ms() + 3 * DAY_MS;
+    services
+        .act(
+            amara,
+            case,
+            &act(ActionKind::Limit, "Many adverts.", Some(ends)),
+        )
+        .await
+        .expect("limited");
+    let ben = again(&node, &ben).await;
+    let held = post(&node, &ben, "Bike lights", "Fitted for you")
+        .await
+        .expect("posted");
+    assert!(
+        !market_of(&node, &cara).await.contains(&held),
+        "held from others"
+    );
+    assert!(
+        market_of(&node, &ben).await.contains(&held),
+        "its author sees it"
+    );
+    let case = only_case(&node, amara).await;
+    let view = services.case_view(amara, case).await.expect("held case");
+    assert_eq!(view.case.origin, "held");
+    services
+        .act(amara, case, &act(ActionKind::Restore, "Fine.", None))
+        .await
+        .expect("let through");
+    assert!(market_of(&node, &cara).await.contains(&held));
+
+    // Someone who asked to join (in the sandbox) posting a link is held too.
+    let settings = services.settings(&amara.circle).await.expect("settings");
+    services
+        .save_settings(
+            amara,
+            &settings.description,
+            &settings.agreements,
+            true,
+            true,
+        )
+        .await
+        .expect("open to requests");
+    let version = node.agreements_version().await;
+    let (eve, sealing, _) = services
+        .ask_to_join(SLUG, Some(&sign_up("eve")), None, "Hello", version)
+        .await
+        .expect("asks");
+    services.admit(amara, eve.id).await.expect("admitted");
+    let eve = node.act_as(&eve, sealing).await.expect("active");
+    let plain = post(&node, &eve, "Sourdough", "Fresh on Fridays")
+        .await
+        .expect("posted");
+    let linked = post(&node, &eve, "Sourdough", "Order at https://example.org")
+        .await
+        .expect("posted");
+    let seen = market_of(&node, &cara).await;
+    assert!(seen.contains(&plain) && !seen.contains(&linked), "{seen:?}");
+}
+
+async fn roles(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (ben, cara) = (node.member("ben").await, node.member("cara").await);
+    let target = services
+        .report_target(
+            &cara,
+            commons_governance::moderation::TargetKind::Member,
+            "ben",
+        )
+        .await
+        .expect("target");
+    services
+        .report(
+            &cara,
+            &target,
+            &ReportCommand {
+                agreements: vec![],
+                note: "Rude.".into(),
+            },
+        )
+        .await
+        .expect("reported");
+    let case = only_case(&node, &node.steward).await;
+    assert!(!services.is_moderator(&ben).await.expect("role"));
+    assert!(
+        services
+            .appoint_moderator(&node.steward, "cara", 1)
+            .await
+            .is_err(),
+        "no such proposal passed"
+    );
+    assert!(matches!(
+        services.appoint_moderator(&ben, "ben", 1).await,
+        Err(ActionError::Forbidden)
+    ));
+    // The member a case is about never decides it, even as a steward-appointed moderator.
+    services
+        .node_db()
+        .appoint_moderator(
+            node.steward.circle.row_id,
+            ben.user.id,
+            1,
+            node.steward.user.id,
+            services.now_ms(),
+        )
+        .await
+        .expect("appointed");
+    assert!(services.is_moderator(&ben).await.expect("role"));
+    assert!(!services.case_view(&ben, case).await.expect("case").may_act);
+    assert!(matches!(
+        services
+            .act(&ben, case, &act(ActionKind::Dismiss, "Nothing here.", None))
+            .await,
+        Err(ActionError::Forbidden)
+    ));
+}
+
+both_backends! {
+    a_hidden_listing_is_gone_for_others_and_an_appeal_to_another_moderator_restores_it => hide_and_appeal;
+    a_suspended_member_signs_and_posts_nothing_and_keeps_their_balance => suspension;
+    a_limited_members_posts_and_a_new_members_links_wait_for_a_moderator => limit_and_links;
+    moderation_is_for_moderators_and_appointment_needs_a_passed_proposal => roles;
+}
+
+/// Someone who belongs to another circle of the node (`tools`), not to `garden`.
+async fn member_of_another_circle(
+    server: &TestServer,
+    amara: &mut commons_tests::web::Member,
+) -> commons_tests::web::Member {
+    let fields = [
+        ("circle_name", "Riverside Tools"),
+        ("slug", "tools"),
+        ("unit_name", "credits"),
+        ("unit_symbol", "cr"),
+        ("floor", "-5"),
+        ("ceiling", "5"),
+    ];
+    amara.submit("/circles/new", "/circles/new", &fields).await;
+    let page = amara
+        .submit(
+            "/c/tools/invitations",
+            "/c/tools/invitations",
+            &[("note", "Zed")],
+        )
+        .await;
+    let link = commons_tests::web::invitation_path(&page.body).expect("a link");
+    let mut zed = server.client();
+    let joined = zed
+        .submit(
+            &link,
+            &link,
+            &[
+                ("display_name", "Zed"),
+                ("username", "zed"),
+                ("password", commons_tests::node::PASSWORD),
+                ("agreements_version", "1"),
+                ("agree", "yes"),
+            ],
+        )
+        .await;
+    assert!(joined.url.ends_with("/c/tools"), "{}", joined.url);
+    zed
+}
+
+/// Through the pages: the report form, the queue and the log are walled by role and circle,
+/// and the forms carry CSRF tokens.
+#[tokio::test]
+async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_should() {
+    let db = commons_tests::TestDb::sqlite();
+    let server = TestServer::start(&db.url).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Adeyemi").await;
+    let mut cara = invite_and_join(&server, &mut amara, "cara", "Cara Lind").await;
+    let form = cara.get("/c/garden/report/member/ben").await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body.contains("agreement_1"),
+        "the agreements are offered"
+    );
+    let unsigned = cara
+        .post_without_csrf("/c/garden/report/member/ben", &[("note", "x")])
+        .await;
+    assert_eq!(
+        unsigned.status, 403,
+        "no report without the form's CSRF token"
+    );
+    let sent = cara
+        .submit(
+            "/c/garden/report/member/ben",
+            "/c/garden/report/member/ben",
+            &[("agreement_1", "on"), ("note", "He shouts at people.")],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(sent.url.contains("/c/garden/moderation"), "{}", sent.url);
+    assert!(
+        !sent.body.contains("He shouts"),
+        "the reporter's words are for moderators"
+    );
+    assert_eq!(ben.get("/c/garden/moderation/queue").await.status, 403);
+    assert_eq!(ben.get("/c/garden/moderation/cases/1").await.status, 403);
+    assert_eq!(
+        cara.get("/c/garden/report/member/cara").await.status,
+        400,
+        "not oneself"
+    );
+    let queue = amara.get("/c/garden/moderation/queue").await;
+    assert!(
+        queue.body.contains("Ben Adeyemi"),
+        "the queue names who it is about"
+    );
+    let case = amara.get("/c/garden/moderation/cases/1").await;
+    assert!(case.body.contains("He shouts") && case.body.contains("Cara Lind"));
+    let acted = amara
+        .submit(
+            "/c/garden/moderation/cases/1",
+            "/c/garden/moderation/cases/1/act",
+            &[
+                ("kind", "warn"),
+                ("agreement_1", "on"),
+                ("reason", "Please speak kindly."),
+            ],
+        )
+        .await;
+    assert_eq!(acted.status, 200, "{}", acted.body);
+    let log = ben.get("/c/garden/moderation").await;
+    assert!(
+        log.body.contains("Please speak kindly."),
+        "the log shows the action and why"
+    );
+    assert!(
+        !log.body.contains("Cara Lind"),
+        "the log never names the reporter"
+    );
+    let action = ben.get("/c/garden/moderation/actions/0").await;
+    assert!(action.body.contains("statement"), "its member may appeal");
+    let export = cara.get("/c/garden/moderation/export").await;
+    assert!(verify_log(&export.body, None).is_clean());
+    let mut zed = member_of_another_circle(&server, &mut amara).await;
+    assert_eq!(zed.get("/c/garden/moderation").await.status, 404);
+    assert_eq!(zed.get("/c/garden/moderation/export").await.status, 404);
+    assert_eq!(zed.get("/c/garden/report/member/ben").await.status, 404);
+}
