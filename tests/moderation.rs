@@ -490,11 +490,170 @@ async fn roles(db: String) {
     ));
 }
 
+async fn repair(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let amara = &node.steward;
+    let (ben, cara, dora) = (
+        node.member("ben").await,
+        node.member("cara").await,
+        node.member("dora").await,
+    );
+    let target = services
+        .report_target(
+            &cara,
+            commons_governance::moderation::TargetKind::Member,
+            "ben",
+        )
+        .await
+        .expect("target");
+    services
+        .report(
+            &cara,
+            &target,
+            &ReportCommand {
+                agreements: vec![5],
+                note: "He was harsh with me.".into(),
+            },
+        )
+        .await
+        .expect("reported");
+    let case = only_case(&node, amara).await;
+    assert!(
+        services
+            .open_repair(&ben, case, "", "About me")
+            .await
+            .is_err(),
+        "not by the member concerned"
+    );
+    let id = services
+        .open_repair(
+            amara,
+            case,
+            "cara",
+            "What happened at the market on Saturday",
+        )
+        .await
+        .expect("opened");
+    assert!(kinds_notified(&node, &ben)
+        .await
+        .contains(&NotificationKind::Repair));
+    assert!(
+        matches!(
+            services.repair_view(&dora, id).await,
+            Err(ActionError::NotFound)
+        ),
+        "private"
+    );
+    let invited = services
+        .repair_view(&ben, id)
+        .await
+        .expect("ben is invited");
+    assert!(invited.messages.is_empty() && !invited.takes_part());
+    assert!(
+        services.repair_message(&ben, id, "Hello").await.is_err(),
+        "only after joining"
+    );
+    services.answer_repair(&ben, id, true).await.expect("joins");
+    services
+        .answer_repair(&cara, id, true)
+        .await
+        .expect("joins");
+    services
+        .repair_message(&ben, id, "I was tired; I am sorry.")
+        .await
+        .expect("writes");
+    assert_eq!(
+        services
+            .repair_view(&cara, id)
+            .await
+            .expect("view")
+            .messages
+            .len(),
+        1
+    );
+    assert!(
+        services
+            .write_repair_agreement(&ben, id, "x", "y")
+            .await
+            .is_err(),
+        "the facilitator writes it"
+    );
+    services
+        .write_repair_agreement(
+            amara,
+            id,
+            "Ben apologises; Cara and Ben meet at the next market.",
+            "Ben and Cara talked and agreed how to go on.",
+        )
+        .await
+        .expect("written");
+    services
+        .consent_repair(&ben, id, 1)
+        .await
+        .expect("ben consents");
+    assert!(
+        services.conclude_repair(amara, id).await.is_err(),
+        "cara has not consented"
+    );
+    services
+        .write_repair_agreement(
+            amara,
+            id,
+            "Ben apologises; they meet at the next market with a friend.",
+            "Ben and Cara talked and agreed how to go on.",
+        )
+        .await
+        .expect("rewritten");
+    assert!(
+        services.consent_repair(&cara, id, 1).await.is_err(),
+        "an older text is not consented to"
+    );
+    services
+        .consent_repair(&cara, id, 2)
+        .await
+        .expect("cara consents");
+    assert!(
+        !services
+            .repair_view(amara, id)
+            .await
+            .expect("view")
+            .may_conclude,
+        "ben's consent was to the old text"
+    );
+    services
+        .consent_repair(&ben, id, 2)
+        .await
+        .expect("ben consents again");
+    let seq = services
+        .conclude_repair(amara, id)
+        .await
+        .expect("concluded");
+    let logged = services
+        .logged_action(&dora, seq as i64)
+        .await
+        .expect("in the log");
+    assert_eq!(logged.action.kind, ActionKind::RepairAgreed);
+    assert_eq!(
+        logged.action.reason,
+        "Ben and Cara talked and agreed how to go on."
+    );
+    assert!(
+        services.queue(amara).await.expect("queue").is_empty(),
+        "the case is closed"
+    );
+    assert!(
+        services.repair_message(&ben, id, "More").await.is_err(),
+        "a concluded conversation is closed"
+    );
+}
+
 both_backends! {
     a_hidden_listing_is_gone_for_others_and_an_appeal_to_another_moderator_restores_it => hide_and_appeal;
     a_suspended_member_signs_and_posts_nothing_and_keeps_their_balance => suspension;
     a_limited_members_posts_and_a_new_members_links_wait_for_a_moderator => limit_and_links;
     moderation_is_for_moderators_and_appointment_needs_a_passed_proposal => roles;
+    a_repair_conversation_is_private_by_consent_and_its_agreement_outline_enters_the_log => repair;
 }
 
 /// Someone who belongs to another circle of the node (`tools`), not to `garden`.

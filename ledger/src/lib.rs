@@ -14,4 +14,5 @@ pub mod merkle;
 pub mod signed;
 pub mod slug;
 pub mod state;
+pub mod statement;
 pub mod store;

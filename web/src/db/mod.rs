@@ -26,6 +26,7 @@ mod modlog;
 mod node;
 pub mod notifications;
 mod recoveries;
+mod repairs;
 mod security;
 mod sessions;
 mod tokens;
@@ -39,6 +40,7 @@ pub use moderation::{
     ReportRow, CASES_LISTED_MAX, REPORTS_PER_DAY_MAX,
 };
 pub use modlog::{LogAppend, LogRow, LOG_PAGE_MAX};
+pub use repairs::{RepairMessage, RepairPerson, RepairRow, REPAIR_PEOPLE_MAX};
 pub use security::{SecurityEventRow, SECURITY_EVENTS_LISTED_MAX, SECURITY_EVENTS_PER_PERSON_MAX};
 
 /// `$first, $first+1, …`: `count` numbered parameters for an `IN (…)` list.

@@ -5,6 +5,9 @@
 
 pub mod form;
 pub mod log;
+pub mod moderators;
+pub mod repair;
+pub mod repair_routes;
 pub mod routes;
 pub mod rules;
 pub mod service;
@@ -47,4 +50,23 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/c/{slug}/moderation/cases/{id}/act", post(routes::act))
         .route("/c/{slug}/moderation/moderators", post(routes::moderators))
         .route("/c/{slug}/moderation/policy", post(routes::policy))
+        .route(
+            "/c/{slug}/moderation/cases/{id}/repair",
+            post(repair_routes::open_repair),
+        )
+        .route("/c/{slug}/repairs/{id}", get(repair_routes::repair))
+        .route("/c/{slug}/repairs/{id}/answer", post(repair_routes::answer))
+        .route(
+            "/c/{slug}/repairs/{id}/message",
+            post(repair_routes::message),
+        )
+        .route(
+            "/c/{slug}/repairs/{id}/agreement",
+            post(repair_routes::agreement),
+        )
+        .route(
+            "/c/{slug}/repairs/{id}/consent",
+            post(repair_routes::consent),
+        )
+        .route("/c/{slug}/repairs/{id}/end", post(repair_routes::end))
 }

@@ -107,6 +107,7 @@ pub async fn moderation_home(
         head: services.moderation_head(&actor).await?,
         summary: services.moderation_summary(&actor).await?,
         my_reports: services.my_reports(&actor).await?,
+        repairs: services.my_repairs(&actor).await?,
         open_cases: if is_moderator {
             services.queue(&actor).await?.len()
         } else {

@@ -5,7 +5,7 @@ use commons_governance::moderation::{ActionKind, LogHead};
 use maud::{html, Markup};
 
 use super::{kind_label, target_label};
-use crate::db::{ModeratorRow, MyReportRow};
+use crate::db::{ModeratorRow, MyReportRow, RepairRow};
 use crate::http::session::Visitor;
 use crate::moderation::log::LoggedAction;
 use crate::moderation::rules::MonthSummary;
@@ -18,6 +18,8 @@ pub struct ModerationHome {
     pub head: Option<LogHead>,
     pub summary: Vec<MonthSummary>,
     pub my_reports: Vec<MyReportRow>,
+    /// The open repair conversations the reader facilitates or was invited to.
+    pub repairs: Vec<RepairRow>,
     pub is_moderator: bool,
     pub is_steward: bool,
     /// The members a proposal appointed, and whether the log names moderators.
@@ -56,6 +58,16 @@ pub fn moderation_page(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> M
                 }
             }
             p.lead { (tr.t("moderation-lead")) }
+            @if !home.repairs.is_empty() {
+                section.card aria-labelledby="my-repairs" {
+                    h2 #my-repairs { (tr.t("repair-my")) }
+                    ul.plain-list {
+                        @for repair in &home.repairs {
+                            li { a href={"/c/" (nav.slug) "/repairs/" (repair.id)} { (repair.topic) } " · " (when(repair.opened_at_ms)) }
+                        }
+                    }
+                }
+            }
             (my_reports(v, &home.my_reports))
             (summary(v, &home.summary))
             (log_list(v, nav, home))

@@ -3,9 +3,11 @@
 
 mod log;
 mod queue;
+mod repair;
 
 pub use log::{moderation_page, ModerationHome};
 pub use queue::{case_page, queue_page};
+pub use repair::repair_page;
 
 use commons_governance::moderation::{ActionKind, TargetKind};
 use maud::{html, Markup};

@@ -89,6 +89,9 @@ pub fn case_page(
             } @else {
                 p.notice { (tr.t("moderation-case-closed")) }
             }
+            @if view.may_act && view.case.origin != "appeal" {
+                (repair_form(v, &base, errors))
+            }
             (case_notes(v, view, &base, errors))
             p { a href={"/c/" (nav.slug) "/moderation/queue"} { (tr.t("moderation-back-to-queue")) } }
         },
@@ -202,6 +205,22 @@ fn case_notes(v: &Visitor, view: &CaseView, base: &str, errors: &FormErrors) -> 
                 (csrf_field(v))
                 (Field::new("note", tr.t("moderation-note"), "textarea", "").render(errors))
                 button.button.secondary type="submit" { (tr.t("moderation-note-add")) }
+            }
+        }
+    }
+}
+
+fn repair_form(v: &Visitor, base: &str, errors: &FormErrors) -> Markup {
+    let tr = &v.tr;
+    html! {
+        section.card aria-labelledby="repair-open-title" {
+            h2 #repair-open-title { (tr.t("repair-open")) }
+            p { (tr.t("repair-open-lead")) }
+            form method="post" action={(base) "/repair"} {
+                (csrf_field(v))
+                (Field::new("people", tr.t("repair-people"), "text", "").hint(tr.t("repair-people-hint")).optional().render(errors))
+                (Field::new("topic", tr.t("repair-topic"), "textarea", "").render(errors))
+                button.button.secondary type="submit" { (tr.t("repair-open-send")) }
             }
         }
     }

@@ -1,0 +1,256 @@
+//! A member's statement: their own entries in one circle, each with an RFC 9162 inclusion
+//! proof against a tree head the circle's node key signed, and the genesis entry (which names
+//! that node key) with its own proof. [`verify_statement`] checks it offline with nothing else:
+//! a member proves their history without anyone else's entries, and any changed byte is found.
+
+use serde::{Deserialize, Serialize};
+
+use crate::entry::{entry_bytes, memo_hash, Body, Request, TreeHead};
+use crate::export::{EntryLine, RawEntry, TreeHeadLine};
+use crate::keys::{Hash, PublicKey};
+use crate::merkle::{leaf_hash, verify_inclusion};
+use crate::store::StoredEntry;
+
+pub const STATEMENT_FORMAT: &str = "commons-ledger-statement";
+pub const STATEMENT_VERSION: u16 = 1;
+/// Most entries one statement holds.
+pub const STATEMENT_ENTRIES_MAX: usize = 1_000_000;
+
+/// An entry with its inclusion proof (hex hashes, from the leaf up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvedEntry {
+    pub entry: EntryLine,
+    pub proof: Vec<String>,
+}
+
+/// A member's statement of one circle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    pub format: String,
+    pub version: u16,
+    pub slug: String,
+    pub circle_id: String,
+    /// The member's account keys (more than one if they rotated their key).
+    pub accounts: Vec<String>,
+    pub tree_head: TreeHeadLine,
+    pub genesis: ProvedEntry,
+    /// The member's entries, oldest first.
+    pub entries: Vec<ProvedEntry>,
+}
+
+/// An entry of the store with its proof, as a statement holds it.
+pub fn proved(stored: &StoredEntry, proof: &[Hash]) -> ProvedEntry {
+    let raw = RawEntry::from_entry(&stored.entry, stored.memo.clone());
+    ProvedEntry {
+        entry: EntryLine::from_raw(&raw, &stored.hash),
+        proof: proof.iter().map(Hash::to_hex).collect(),
+    }
+}
+
+/// What [`verify_statement`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatementReport {
+    pub slug: String,
+    pub entries_checked: u64,
+    /// Transfers received minus transfers paid by the statement's accounts, in minor units.
+    pub net_minor: i128,
+    pub faults: Vec<String>,
+}
+
+impl StatementReport {
+    pub fn is_clean(&self) -> bool {
+        self.faults.is_empty()
+    }
+}
+
+/// One entry read and checked: its request, if it could be read, and whether it is in the tree.
+fn check_entry(
+    proved: &ProvedEntry,
+    circle_id: &Hash,
+    head: &TreeHead,
+    faults: &mut Vec<String>,
+) -> Option<(Request, Vec<u8>, Hash)> {
+    let seq = proved.entry.seq;
+    let raw = match proved.entry.to_raw() {
+        Ok(raw) => raw,
+        Err(error) => {
+            faults.push(format!("entry {seq}: it cannot be read ({error})"));
+            return None;
+        }
+    };
+    let request = match Request::decode(&raw.request) {
+        Ok(request) => request,
+        Err(error) => {
+            faults.push(format!("entry {seq}: its request cannot be read ({error})"));
+            return None;
+        }
+    };
+    if !request.author.verify(&raw.request, &raw.signature) {
+        faults.push(format!(
+            "entry {seq}: its author's signature does not verify (it was changed)"
+        ));
+    }
+    if request.circle_id != *circle_id {
+        faults.push(format!("entry {seq}: it belongs to another circle"));
+    }
+    let leaf = leaf_hash(&entry_bytes(
+        seq,
+        &raw.prev_hash,
+        raw.recorded_at_ms,
+        &raw.request,
+        &raw.signature,
+    ));
+    if raw.claimed_hash.is_some_and(|claimed| claimed != leaf) {
+        faults.push(format!(
+            "entry {seq}: its stated hash is not the hash of its bytes"
+        ));
+    }
+    let proof: Result<Vec<Hash>, _> = proved.proof.iter().map(|h| Hash::from_hex(h)).collect();
+    let included = proof.is_ok_and(|proof| {
+        verify_inclusion(seq, head.tree_size, &leaf.0, &proof, &head.root.0).is_ok()
+    });
+    if !included {
+        faults.push(format!(
+            "entry {seq}: its proof does not place it in the signed tree head"
+        ));
+    }
+    if let (
+        Some(memo),
+        Body::Transfer {
+            memo_hash: committed,
+            ..
+        },
+    ) = (&raw.memo, &request.body)
+    {
+        if *committed != Some(memo_hash(&memo.salt, &memo.text)) {
+            faults.push(format!(
+                "entry {seq}: its memo is not the one the entry commits to"
+            ));
+        }
+    }
+    Some((request, raw.request, leaf))
+}
+
+/// Checks a statement offline: the genesis entry at 0 (naming the node key) in the tree, the
+/// tree head signed by that key, and each entry signed by its author, of this circle, in the
+/// tree at its place, with its memo as committed, and about one of the statement's accounts.
+/// Never panics, whatever the input.
+pub fn verify_statement(text: &str) -> StatementReport {
+    let mut report = StatementReport::default();
+    let statement: Statement = match serde_json::from_str(text) {
+        Ok(statement) => statement,
+        Err(error) => {
+            report
+                .faults
+                .push(format!("the statement cannot be read: {error}"));
+            return report;
+        }
+    };
+    report.slug = statement.slug.clone();
+    if statement.format != STATEMENT_FORMAT || statement.version != STATEMENT_VERSION {
+        report.faults.push(format!(
+            "not a statement this tool reads ({} {})",
+            statement.format, statement.version
+        ));
+        return report;
+    }
+    if statement.entries.len() > STATEMENT_ENTRIES_MAX {
+        report
+            .faults
+            .push(format!("more than {STATEMENT_ENTRIES_MAX} entries"));
+        return report;
+    }
+    let (Ok(circle_id), Ok(head)) = (
+        Hash::from_hex(&statement.circle_id),
+        statement.tree_head.to_head(),
+    ) else {
+        report
+            .faults
+            .push("the circle id or the tree head cannot be read".into());
+        return report;
+    };
+    let accounts: Vec<PublicKey> = statement
+        .accounts
+        .iter()
+        .filter_map(|k| k.parse().ok())
+        .collect();
+    if accounts.len() != statement.accounts.len() || accounts.is_empty() {
+        report
+            .faults
+            .push("the statement's accounts are not keys".into());
+    }
+    if head.circle_id != circle_id {
+        report
+            .faults
+            .push("the tree head is another circle's".into());
+    }
+    check_genesis(&statement.genesis, &circle_id, &head, &mut report.faults);
+    for proved in &statement.entries {
+        report.entries_checked += 1;
+        let Some((request, bytes, _)) = check_entry(proved, &circle_id, &head, &mut report.faults)
+        else {
+            continue;
+        };
+        let about_member = accounts
+            .iter()
+            .any(|key| bytes.windows(32).any(|w| w == key.as_bytes()));
+        if !about_member {
+            report.faults.push(format!(
+                "entry {}: it is not about the statement's accounts",
+                proved.entry.seq
+            ));
+        }
+        if let Body::Transfer {
+            payer,
+            payee,
+            amount_minor,
+            ..
+        } = request.body
+        {
+            let amount = i128::from(amount_minor);
+            if accounts.contains(&payee) {
+                report.net_minor += amount;
+            }
+            if accounts.contains(&payer) {
+                report.net_minor -= amount;
+            }
+        }
+    }
+    report
+}
+
+fn check_genesis(
+    genesis: &ProvedEntry,
+    circle_id: &Hash,
+    head: &TreeHead,
+    faults: &mut Vec<String>,
+) {
+    if genesis.entry.seq != 0 {
+        faults.push("the genesis entry is not entry 0".into());
+        return;
+    }
+    let before = faults.len();
+    // The genesis request names no circle (the circle's id is the genesis entry's hash).
+    let Some((request, _, leaf)) = check_entry(genesis, &Hash::ZERO, head, faults) else {
+        return;
+    };
+    if leaf != *circle_id {
+        faults.push("the genesis entry is not the one the circle's id names".into());
+    }
+    match request.body {
+        Body::Genesis { node_key, .. } if faults.len() == before => {
+            if !head.verify(&node_key) {
+                faults.push(
+                    "the tree head is not signed by the node key the genesis entry names".into(),
+                );
+            }
+        }
+        Body::Genesis { .. } => {}
+        _ => faults.push("entry 0 is not a genesis entry".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
