@@ -282,8 +282,12 @@ struct RespondArgs {
 #[derive(Debug, Args)]
 struct AuditArgs {
     /// Audit this circle in the database.
-    #[arg(required_unless_present_any = ["file", "moderation"], conflicts_with_all = ["file", "moderation"])]
+    #[arg(required_unless_present_any = ["file", "moderation", "statement"], conflicts_with_all = ["file", "moderation", "statement"])]
     slug: Option<String>,
+    /// Verify a member's statement instead (`ledger/SLUG/statement.json` in their takeout),
+    /// offline: each entry signed, in the circle's signed tree, and about the member.
+    #[arg(long, conflicts_with_all = ["file", "moderation"])]
+    statement: Option<PathBuf>,
     /// Verify a circle's moderation log instead (downloaded from its moderation page), offline.
     #[arg(long, conflicts_with = "file")]
     moderation: Option<PathBuf>,

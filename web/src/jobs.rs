@@ -58,8 +58,9 @@ fn warm_market_indexes(state: Arc<AppState>) {
     });
 }
 
-/// Every 5 minutes: expired sessions and security activity older than 90 days go, voters and authors of expiring listings are reminded,
-/// memberships follow the ledger, and the password limiters forget old attempts.
+/// Every 5 minutes: expired sessions and security activity older than 90 days go, accounts
+/// whose erasure's grace period ended are erased, voters and authors of expiring listings are
+/// reminded, memberships follow the ledger, and the password limiters forget old attempts.
 async fn every_five_minutes(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
@@ -69,6 +70,13 @@ async fn every_five_minutes(state: Arc<AppState>) {
         }
         if let Err(error) = state.services.purge_security_activity().await {
             tracing::warn!(%error, "forgetting old security activity failed");
+        }
+        match state.services.erase_due().await {
+            Ok(0) => {}
+            Ok(erased) => {
+                tracing::info!(erased, "accounts erased at the end of their grace period")
+            }
+            Err(error) => tracing::warn!(%error, "erasing accounts failed"),
         }
         match state.services.remind_voters().await {
             Ok(0) => {}

@@ -160,6 +160,7 @@ impl AppState {
                 password_limits: Arc::new(PasswordLimits::new(config.login_attempts_per_minute)),
                 argon2: limits::Argon2Pool::for_this_machine(),
                 audits: Default::default(),
+                takeouts: Default::default(),
             },
             signup_limits: PasswordLimits::new(config.signups_per_minute),
             upload_tokens: http::session::UploadTokens::default(),

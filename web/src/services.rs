@@ -312,6 +312,8 @@ pub struct Services {
     /// Each circle's last audit run from the stewards' page (a full audit reads the whole log,
     /// so it runs on request, one at a time, at most once a minute, never on a page view).
     pub(crate) audits: Arc<Mutex<HashMap<i64, AuditRun>>>,
+    /// When each person last took their data out (a takeout reads a lot; bounded).
+    pub(crate) takeouts: Arc<Mutex<std::collections::BTreeMap<i64, i64>>>,
 }
 
 /// Most people waiting to join one circle (asking, or vouched for by a member).

@@ -292,3 +292,48 @@ fn parse_kept_head(text: &str) -> std::result::Result<(u64, commons_ledger::keys
         .map_err(|_| "the kept head's root is not 64 hex digits".to_owned())?;
     Ok((size, root))
 }
+
+/// `commons audit --statement FILE`: a member's statement from their takeout, offline: the
+/// genesis entry names the node key that signed the tree head, and each entry is signed by its
+/// author, in that tree at its place, with its memo as committed, and about the member.
+pub(super) fn audit_statement(args: &AuditArgs) -> Result<Outcome> {
+    use commons_ledger::statement::verify_statement;
+    let path = args.statement.as_deref().context("--statement")?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the statement {}", path.display()))?;
+    let mut report = verify_statement(&String::from_utf8_lossy(&bytes));
+    if std::str::from_utf8(&bytes).is_err() {
+        report.faults.push("the file is not UTF-8 text".into());
+    }
+    if args.json {
+        let value = json!({
+            "ok": report.is_clean(),
+            "circle": report.slug,
+            "entries": report.entries_checked,
+            "net_minor": report.net_minor.to_string(),
+            "faults": report.faults,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else if report.is_clean() {
+        println!(
+            "OK: the statement of {} verifies: {} entries, each signed and in the circle's signed tree; they move the balance by {} (minor units).",
+            report.slug, report.entries_checked, report.net_minor
+        );
+    } else {
+        println!(
+            "FAULTS: {} problem(s) in the statement:",
+            report.faults.len()
+        );
+        for fault in &report.faults {
+            println!("  - {fault}");
+        }
+    }
+    Ok(if report.is_clean() {
+        Outcome::Done
+    } else {
+        Outcome::Faults
+    })
+}

@@ -58,6 +58,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
         Command::Audit(args) if args.moderation.is_some() => audit_moderation(&args),
+        Command::Audit(args) if args.statement.is_some() => audit_statement(&args),
         Command::Tally(args) if args.proposal.is_none() => {
             match (&args.file, &args.blt, args.method) {
                 (Some(file), _, _) => crate::tally::tally_file(file, args.json),

@@ -21,9 +21,11 @@ use crate::tally::{recount, Decision, Recount};
 mod audit;
 mod ballots;
 mod discussion;
+mod erasure;
 mod proposals;
 mod rounds;
 mod rows;
+mod takeout;
 
 use rows::*;
 

@@ -20,6 +20,7 @@ use crate::photo::{self, PhotoError, Processed};
 use crate::text::Language;
 
 mod deals;
+mod erasure;
 mod events;
 mod listings;
 mod photos;

@@ -322,6 +322,11 @@ pub fn settings_page(
             (tokens_section(v, view, other_errors))
             (crate::blocks::views::blocks_section(v, &view.blocks))
             (activity_section(v, &view.activity))
+            section.card aria-labelledby="your-data-title" {
+                h2 #your-data-title { (tr.t("data-title")) }
+                p { (tr.t("settings-data-lead")) }
+                p { a.button.secondary href="/settings/data" { (tr.t("settings-data-link")) } }
+            }
         },
     )
 }

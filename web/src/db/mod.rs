@@ -18,6 +18,7 @@ pub const INVITATIONS_PAGE_MAX: i64 = 200;
 
 mod blocks;
 mod circles;
+mod erasure;
 mod invitations;
 mod members;
 mod memberships;

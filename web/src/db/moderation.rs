@@ -665,3 +665,34 @@ impl NodeDb {
         Ok(done.rows_affected() == 1)
     }
 }
+
+impl NodeDb {
+    /// The reports a member made in a circle, for their takeout: (what, agreements, their
+    /// words, when, the outcome).
+    pub async fn reports_made(
+        &self,
+        circle: i64,
+        reporter: i64,
+    ) -> DbResult<Vec<(String, String, String, i64, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT c.target_kind, r.agreements, r.note, r.created_at_ms, c.outcome
+             FROM moderation_reports r JOIN moderation_cases c ON c.id = r.case_id
+             WHERE c.circle = $1 AND r.reporter_id = $2 ORDER BY r.created_at_ms LIMIT 100000",
+        )
+        .bind(circle)
+        .bind(reporter)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("target_kind")?,
+                    row.try_get("agreements")?,
+                    row.try_get("note")?,
+                    row.try_get("created_at_ms")?,
+                    row.try_get("outcome")?,
+                ))
+            })
+            .collect()
+    }
+}

@@ -1,12 +1,16 @@
-//! The privacy page: every piece of personal data the node keeps, what it is for, who sees it
-//! and how long it is kept, in plain words, for anyone (logged in or not).
+//! Privacy: the page that says, in plain words, every piece of personal data the node keeps,
+//! what for, who sees it and how long (for anyone); and the person's own data page: taking
+//! everything out (`takeout.rs`), leaving a circle and erasing the account (`erasure.rs`).
 
+pub mod erasure;
+pub mod routes;
+pub mod takeout;
 pub mod views;
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::http::page::{page, AppState_, PageResult};
@@ -15,7 +19,13 @@ use crate::AppState;
 
 /// The feature's pages.
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/privacy", get(privacy))
+    Router::new()
+        .route("/privacy", get(privacy))
+        .route("/settings/data", get(routes::data))
+        .route("/settings/data/takeout", post(routes::takeout))
+        .route("/settings/data/erase", post(routes::erase))
+        .route("/settings/data/erase/cancel", post(routes::cancel_erasure))
+        .route("/c/{slug}/leave", post(routes::leave))
 }
 
 async fn privacy(State(_state): AppState_, v: Visitor) -> PageResult {

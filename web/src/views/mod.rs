@@ -329,7 +329,7 @@ pub(crate) fn radio(
 }
 
 /// How a circle's amounts are written.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
     pub decimals: u8,
     pub symbol: String,

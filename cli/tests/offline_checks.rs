@@ -1,0 +1,180 @@
+//! `commons audit --statement` and `commons audit --moderation`: a member's statement and a
+//! circle's moderation log verify offline (exit 0), any change is a fault (exit 1), and no file
+//! makes the command crash.
+
+use std::process::Command;
+
+use commons_governance::moderation::{
+    export_lines, Action, ActionKind, LogHead, TargetKind, NO_PREVIOUS,
+};
+use commons_ledger::entry::{Body, Cause, CircleSpec, Entry};
+use commons_ledger::export::TreeHeadLine;
+use commons_ledger::keys::{Hash, SecretKey};
+use commons_ledger::memory::MemoryLedger;
+use commons_ledger::merkle::{inclusion_proof, Frontier};
+use commons_ledger::signed::Signed;
+use commons_ledger::statement::{proved, Statement, STATEMENT_FORMAT, STATEMENT_VERSION};
+use commons_ledger::store::StoredEntry;
+
+fn audit(args: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_commons"))
+        .arg("audit")
+        .args(args)
+        .output()
+        .expect("run commons");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+fn statement() -> String {
+    let steward = SecretKey::generate();
+    let spec = CircleSpec {
+        slug: "garden".into(),
+        name: "Garden Share".into(),
+        unit_name: "hours".into(),
+        unit_symbol: "h".into(),
+        decimals: 2,
+        default_floor_minor: -2000,
+        default_ceiling_minor: 5000,
+    };
+    let mut ledger = MemoryLedger::create(spec, &steward, 1_700_000_000_000).expect("genesis");
+    let (ana, ben) = (SecretKey::generate(), SecretKey::generate());
+    for key in [&ana, &ben] {
+        ledger
+            .submit(
+                &steward,
+                Body::OpenAccount {
+                    account: key.public_key(),
+                    floor_minor: -2000,
+                    ceiling_minor: 5000,
+                },
+            )
+            .expect("open");
+    }
+    ledger
+        .submit(
+            &ana,
+            Body::Transfer {
+                payer: ana.public_key(),
+                payee: ben.public_key(),
+                amount_minor: 300,
+                memo_hash: None,
+                cause: Cause::Direct,
+            },
+        )
+        .expect("paid");
+    let leaves: Vec<Hash> = ledger.entries.iter().map(Entry::hash).collect();
+    let prove = |seq: usize| {
+        let entry = &ledger.entries[seq];
+        proved(
+            &StoredEntry {
+                entry: entry.clone(),
+                hash: entry.hash(),
+                memo: None,
+            },
+            &inclusion_proof(&leaves, seq),
+        )
+    };
+    let statement = Statement {
+        format: STATEMENT_FORMAT.into(),
+        version: STATEMENT_VERSION,
+        slug: "garden".into(),
+        circle_id: ledger.state.circle_id.to_hex(),
+        accounts: vec![ana.public_key().to_hex()],
+        tree_head: TreeHeadLine::from_head(&ledger.tree_head()),
+        genesis: prove(0),
+        entries: vec![prove(3)],
+    };
+    serde_json::to_string_pretty(&statement).expect("json")
+}
+
+fn moderation_log() -> (String, String) {
+    let (node, moderator) = (SecretKey::generate(), SecretKey::generate());
+    let circle_id = Hash([3; 32]);
+    let mut actions = Vec::new();
+    let mut heads = Vec::new();
+    let mut frontier = Frontier::default();
+    for (seq, kind) in [ActionKind::Warn, ActionKind::Hide].into_iter().enumerate() {
+        let action = Action {
+            circle_id,
+            seq: seq as u64,
+            previous: actions
+                .last()
+                .map_or(NO_PREVIOUS, |a: &Signed<Action>| a.receipt()),
+            recorded_at_ms: 1_000 + seq as i64,
+            moderator: moderator.public_key(),
+            kind,
+            target: TargetKind::Listing,
+            target_id: 9,
+            subject: None,
+            agreements: vec![1],
+            reason: format!("reason {seq}"),
+            ends_at_ms: None,
+            refers_to: None,
+        };
+        let signed = Signed::sign(action, &moderator);
+        frontier.push(signed.receipt());
+        heads.push(LogHead::sign(
+            &node,
+            circle_id,
+            frontier.size(),
+            frontier.root(),
+            1_000 + seq as i64,
+        ));
+        actions.push(signed);
+    }
+    let kept = format!("{}:{}", frontier.size(), frontier.root().to_hex());
+    (
+        export_lines(&circle_id, "garden", &node.public_key(), &actions, &heads),
+        kept,
+    )
+}
+
+#[test]
+fn a_statement_verifies_offline_and_a_changed_one_does_not() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("statement.json");
+    let text = statement();
+    std::fs::write(&path, &text).expect("write");
+    let (code, out) = audit(&["--statement", path.to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK") && out.contains("-300"), "{out}");
+    std::fs::write(&path, text.replacen("\"seq\": 3", "\"seq\": 2", 1)).expect("write");
+    let (code, out) = audit(&["--statement", path.to_str().expect("path")]);
+    assert_eq!(code, 1, "{out}");
+    for hostile in [&b"\xff\xfe not json"[..], b"{}", b"[]", b""] {
+        std::fs::write(&path, hostile).expect("write");
+        let (code, _) = audit(&["--statement", path.to_str().expect("path")]);
+        assert_eq!(code, 1, "a hostile file is a fault, never a crash");
+    }
+}
+
+#[test]
+fn a_moderation_log_verifies_offline_against_a_kept_head_and_a_rewritten_one_does_not() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("log.jsonl");
+    let (text, kept) = moderation_log();
+    std::fs::write(&path, &text).expect("write");
+    let file = path.to_str().expect("path");
+    let (code, out) = audit(&["--moderation", file, "--kept-head", &kept]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2 actions"), "{out}");
+    let without_last: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(&path, without_last.join("\n")).expect("write");
+    let (code, out) = audit(&["--moderation", file, "--kept-head", &kept]);
+    assert_eq!(
+        code, 1,
+        "a removed action is found with the kept head: {out}"
+    );
+    // One hex digit of the first action's signed bytes (near its end: the reason) changed.
+    let at = text.find("\",\"signature\"").expect("an action") - 3;
+    let mut rewritten = text.clone().into_bytes();
+    rewritten[at] = if rewritten[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&path, &rewritten).expect("write");
+    let (code, out) = audit(&["--moderation", file]);
+    assert_eq!(code, 1, "a rewritten action is found: {out}");
+    let (code, _) = audit(&["--moderation", file, "--kept-head", "nonsense"]);
+    assert_eq!(code, 1, "an unreadable kept head is a fault");
+}

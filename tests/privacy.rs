@@ -1,0 +1,406 @@
+//! Taking one's data out and erasing it, through the services on both backends and once
+//! through the pages: the takeout holds every kind of the member's data and nothing of anyone
+//! else's, its ledger statement verifies offline and fails after any changed byte; erasure
+//! waits its grace period, deletes personal data from every table (read directly), keeps the
+//! ledger verifying and other members' statements valid, and never settles a balance silently.
+
+use std::io::Read;
+
+use commons_ledger::statement::verify_statement;
+use commons_market::text::Language;
+use commons_tests::both_backends;
+use commons_tests::node::{Node, PASSWORD, SLUG};
+use commons_tests::web::{invite_and_join, set_up, TestServer};
+use commons_web::ledger::form::TransferCommand;
+use commons_web::market::ListingInput;
+use commons_web::moderation::service::ReportCommand;
+use commons_web::privacy::takeout::Archive;
+use commons_web::services::{ActionError, Actor, IdempotencyKey};
+use sqlx::Row;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+async fn pay(node: &Node, from: &Actor, to: &str, amount: &str, memo: &str) {
+    let command = TransferCommand::parse(&from.circle, to, amount, memo).expect("parses");
+    node.state
+        .services
+        .pay(from, &command, &IdempotencyKey::generate())
+        .await
+        .expect("paid");
+}
+
+async fn post(node: &Node, actor: &Actor, title: &str) -> i64 {
+    let services = &node.state.services;
+    let input = ListingInput {
+        side: "offer".into(),
+        kind: "skill".into(),
+        title: title.into(),
+        description: format!("{title}, gladly."),
+        category: "repairs/bikes".into(),
+        tags: "bikes".into(),
+        value_kind: "per_hour".into(),
+        amount: "1".into(),
+        ..ListingInput::default()
+    };
+    let draft = services
+        .parse_listing(actor, &input, Language::English)
+        .await
+        .expect("parses")
+        .expect("valid");
+    services
+        .create_listing(actor, &draft)
+        .await
+        .expect("posted")
+        .id
+}
+
+fn text_of(archive: &Archive, path: &str) -> String {
+    String::from_utf8(
+        archive
+            .file(path)
+            .unwrap_or_else(|| panic!("{path} is in the takeout"))
+            .to_vec(),
+    )
+    .expect("text")
+}
+
+/// A small circle's life: ben and cara trade, talk in a deal, comment and report.
+async fn lived_in(node: &Node) -> (Actor, Actor) {
+    let services = &node.state.services;
+    let (ben, cara) = (node.member("ben").await, node.member("cara").await);
+    let caras = post(node, &cara, "Cara mends sweaters").await;
+    let bens = post(node, &ben, "Ben fixes bicycles").await;
+    let deal = services
+        .open_deal(&ben, caras, "Ben asks about the sweater")
+        .await
+        .expect("deal");
+    services
+        .deal_message(&cara, deal.deal.id, "Cara whispers a secret")
+        .await
+        .expect("message");
+    pay(node, &ben, "cara", "3", "for the sweater").await;
+    pay(node, &cara, "ben", "1", "Cara's own note").await;
+    let target = services
+        .report_target(
+            &ben,
+            commons_governance::moderation::TargetKind::Listing,
+            &caras.to_string(),
+        )
+        .await
+        .expect("target");
+    services
+        .report(
+            &ben,
+            &target,
+            &ReportCommand {
+                agreements: vec![1],
+                note: "Ben's report words".into(),
+            },
+        )
+        .await
+        .expect("reported");
+    assert!(bens > 0);
+    (ben, cara)
+}
+
+async fn takeout(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (ben, _cara) = lived_in(&node).await;
+    let archive = services.takeout(&ben.user).await.expect("takeout");
+    let dir = format!("circles/{SLUG}");
+    for path in [
+        "README.txt".to_owned(),
+        "profile.json".into(),
+        "security-activity.csv".into(),
+        "notifications.json".into(),
+        "blocks.json".into(),
+        format!("{dir}/membership.json"),
+        format!("{dir}/listings.json"),
+        format!("{dir}/listings.csv"),
+        format!("{dir}/deals.json"),
+        format!("{dir}/my-deal-messages.csv"),
+        format!("{dir}/proposals.json"),
+        format!("{dir}/comments.csv"),
+        format!("{dir}/ballots.json"),
+        format!("{dir}/delegations.json"),
+        format!("{dir}/invitations.json"),
+        format!("{dir}/reports-i-made.json"),
+        format!("{dir}/moderation-about-me.json"),
+        format!("{dir}/ledger/statement.json"),
+        format!("{dir}/ledger/transfers.csv"),
+    ] {
+        assert!(
+            archive.file(&path).is_some(),
+            "{path} missing: {:?}",
+            archive.paths()
+        );
+    }
+    assert!(text_of(&archive, &format!("{dir}/listings.json")).contains("Ben fixes bicycles"));
+    assert!(text_of(&archive, &format!("{dir}/my-deal-messages.csv"))
+        .contains("Ben asks about the sweater"));
+    assert!(text_of(&archive, &format!("{dir}/reports-i-made.json")).contains("Ben's report words"));
+    let transfers = text_of(&archive, &format!("{dir}/ledger/transfers.csv"));
+    assert!(transfers.contains("for the sweater"), "his own note");
+    assert!(
+        transfers.contains("Cara's own note"),
+        "the note of a payment to him, as a bank statement shows it"
+    );
+    // Nothing of anyone else's: cara's listing, message and notes are hers.
+    let everything: String = archive
+        .paths()
+        .iter()
+        .filter(|p| !p.ends_with(".jpg"))
+        .map(|p| text_of(&archive, p))
+        .collect();
+    for theirs in ["Cara mends sweaters", "Cara whispers a secret"] {
+        assert!(!everything.contains(theirs), "{theirs:?} is not ben's");
+    }
+    // The statement verifies offline, adds up to the balance, and any changed byte is found.
+    let statement = text_of(&archive, &format!("{dir}/ledger/statement.json"));
+    let report = verify_statement(&statement);
+    assert!(report.is_clean(), "{:?}", report.faults);
+    assert_eq!((report.entries_checked, report.net_minor), (2, -200));
+    let changed = statement.replacen("for the sweater", "for the sweatee", 1);
+    assert!(!verify_statement(&changed).is_clean());
+    // The ZIP opens with any unzip tool.
+    let bytes = archive.zip().expect("zip");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let mut profile = String::new();
+    zip.by_name("profile.json")
+        .expect("profile")
+        .read_to_string(&mut profile)
+        .expect("read");
+    assert!(profile.contains("\"username\": \"ben\""));
+    assert!(
+        matches!(
+            services.takeout(&ben.user).await,
+            Err(ActionError::TooManyAttempts)
+        ),
+        "one takeout every few minutes"
+    );
+}
+
+async fn count(node: &Node, sql: &str, user: i64) -> i64 {
+    sqlx::query(sql)
+        .bind(user)
+        .fetch_one(node.state.services.store().pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .try_get(0)
+        .expect("a count")
+}
+
+async fn erasure(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (ben, cara) = lived_in(&node).await;
+    let ben_id = ben.user.id;
+    // Ben's balance is -2: erasure is refused until it is zero, never settled silently.
+    assert!(services
+        .request_erasure(&ben.user, PASSWORD, None)
+        .await
+        .is_err());
+    pay(&node, &cara, "ben", "2", "").await;
+    assert!(services
+        .request_erasure(&ben.user, "wrong password", None)
+        .await
+        .is_err());
+    assert!(
+        services
+            .request_erasure(&node.steward.user, PASSWORD, None)
+            .await
+            .is_err(),
+        "a circle's last steward hands on first"
+    );
+    services
+        .request_erasure(&ben.user, PASSWORD, None)
+        .await
+        .expect("asked");
+    assert_eq!(
+        services.erase_due().await.expect("job"),
+        0,
+        "the grace period runs"
+    );
+    services
+        .cancel_erasure(&ben.user)
+        .await
+        .expect("changed mind");
+    services
+        .request_erasure(&ben.user, PASSWORD, None)
+        .await
+        .expect("asked again");
+    // Cara reports ben's listing: his reported words are kept until the report is resolved.
+    let bens = services.listings_by(&cara, ben_id).await.expect("listings")[0].id;
+    let target = services
+        .report_target(
+            &cara,
+            commons_governance::moderation::TargetKind::Listing,
+            &bens.to_string(),
+        )
+        .await
+        .expect("target");
+    services
+        .report(
+            &cara,
+            &target,
+            &ReportCommand {
+                agreements: vec![],
+                note: "Odd.".into(),
+            },
+        )
+        .await
+        .expect("reported");
+    services.store().advance_clock(15 * DAY_MS);
+    assert_eq!(
+        services.erase_due().await.expect("job"),
+        0,
+        "an open report about ben waits"
+    );
+    let case = services
+        .queue(&node.steward)
+        .await
+        .expect("queue")
+        .into_iter()
+        .find(|item| item.case.subject_id == Some(ben_id))
+        .expect("the case about ben")
+        .case
+        .id;
+    let dismiss = commons_web::moderation::service::ActCommand {
+        kind: commons_governance::moderation::ActionKind::Dismiss,
+        agreements: vec![],
+        reason: "Nothing wrong.".into(),
+        ends_at_ms: None,
+    };
+    services
+        .act(&node.steward, case, &dismiss)
+        .await
+        .expect("dismissed");
+    assert_eq!(
+        services.erase_due().await.expect("job"),
+        1,
+        "erased once resolved"
+    );
+    // Read the tables directly: nothing personal of ben's is left.
+    for (sql, left) in [
+        ("SELECT COUNT(*) FROM users WHERE id = $1 AND (display_name <> '' OR bio <> '' OR password_hash <> '' OR username = 'ben')", 0),
+        ("SELECT COUNT(*) FROM sessions WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM memberships WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM member_keys WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM notifications WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM security_events WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM moderation_reports WHERE reporter_id = $1", 0),
+        ("SELECT COUNT(*) FROM market_listings WHERE owner = $1 AND (title <> '' OR description <> '')", 0),
+        ("SELECT COUNT(*) FROM market_messages WHERE author = $1 AND body <> ''", 0),
+        ("SELECT COUNT(*) FROM proposal_comments WHERE author = $1 AND body <> ''", 0),
+    ] {
+        assert_eq!(count(&node, sql, ben_id).await, left, "{sql}");
+    }
+    // Ben's memo is gone, cara's stays; the ledger still verifies, and so does cara's statement.
+    let memos: Vec<String> = sqlx::query("SELECT text FROM memos")
+        .fetch_all(services.store().pool())
+        .await
+        .expect("memos")
+        .iter()
+        .map(|row| row.try_get(0).expect("text"))
+        .collect();
+    assert!(
+        !memos.iter().any(|m| m == "for the sweater")
+            && memos.iter().any(|m| m == "Cara's own note"),
+        "{memos:?}"
+    );
+    let audit = services
+        .store()
+        .audit(SLUG, None, &|_| {})
+        .await
+        .expect("audit");
+    assert!(audit.passed(), "{:?}", audit.faults);
+    services.store().advance_clock(DAY_MS);
+    let archive = services.takeout(&cara.user).await.expect("cara's takeout");
+    let report = verify_statement(&text_of(
+        &archive,
+        &format!("circles/{SLUG}/ledger/statement.json"),
+    ));
+    assert!(report.is_clean(), "{:?}", report.faults);
+    assert!(
+        services
+            .node_db()
+            .user(ben_id)
+            .await
+            .expect("read")
+            .is_none(),
+        "nobody logs in as ben"
+    );
+}
+
+async fn leaving(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (ben, cara) = (node.member("ben").await, node.member("cara").await);
+    pay(&node, &ben, "cara", "1", "").await;
+    assert!(
+        services.leave_circle(&ben).await.is_err(),
+        "not with a balance"
+    );
+    pay(&node, &cara, "ben", "1", "").await;
+    let ben = services
+        .actor(&ben.user, SLUG, ben.session)
+        .await
+        .expect("member");
+    services.leave_circle(&ben).await.expect("left");
+    assert!(matches!(
+        services.actor(&ben.user, SLUG, ben.session).await,
+        Err(ActionError::NotFound)
+    ));
+    assert!(
+        services.leave_circle(&node.steward).await.is_err(),
+        "the last steward stays"
+    );
+}
+
+both_backends! {
+    a_takeout_holds_all_of_the_members_data_and_nothing_of_anyone_elses_and_its_statement_verifies => takeout;
+    erasure_waits_its_grace_period_then_leaves_nothing_personal_and_every_ledger_verifies => erasure;
+    a_member_leaves_a_circle_only_at_a_zero_balance_and_never_as_its_last_steward => leaving;
+}
+
+/// Through the pages: the data page, a takeout download, and erasure asked and called off.
+#[tokio::test]
+async fn the_data_page_downloads_a_takeout_and_asks_for_erasure_with_the_password() {
+    let db = commons_tests::TestDb::sqlite();
+    let server = TestServer::start(&db.url).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Adeyemi").await;
+    let page = ben.get("/settings/data").await;
+    assert_eq!(page.status, 200);
+    let zip = ben
+        .submit("/settings/data", "/settings/data/takeout", &[])
+        .await;
+    assert_eq!(zip.status, 200);
+    assert_eq!(zip.headers["content-type"], "application/zip");
+    let unsigned = ben.post_without_csrf("/settings/data/takeout", &[]).await;
+    assert_eq!(unsigned.status, 403);
+    let wrong = ben
+        .submit(
+            "/settings/data",
+            "/settings/data/erase",
+            &[("password", "nope")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    let asked = ben
+        .submit(
+            "/settings/data",
+            "/settings/data/erase",
+            &[("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.body.contains("erase/cancel"));
+    let kept = ben
+        .submit("/settings/data", "/settings/data/erase/cancel", &[])
+        .await;
+    assert!(!kept.body.contains("erase/cancel"));
+    let stranger = server.client().get("/settings/data").await;
+    assert!(stranger.url.contains("/login"), "{}", stranger.url);
+}

@@ -1,0 +1,131 @@
+//! Erasing a person from the web space's tables: asking (with a grace period), changing one's
+//! mind, the accounts due, and the erasure itself, table by table in one transaction: what
+//! they wrote and who they were go; the signed records stay, no longer linked to them.
+
+use sqlx::Row;
+
+use super::{DbResult, NodeDb};
+
+/// Most erasures one run of the job carries out.
+pub const ERASURES_PER_RUN_MAX: i64 = 100;
+
+impl NodeDb {
+    /// Asks for the person's account to be erased (at the end of the grace period).
+    pub async fn request_erasure(&self, user_id: i64, now_ms: i64) -> DbResult<()> {
+        sqlx::query(
+            "UPDATE users SET erase_requested_at_ms = $2 WHERE id = $1 AND erased_at_ms IS NULL",
+        )
+        .bind(user_id)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// The person changed their mind.
+    pub async fn cancel_erasure(&self, user_id: i64) -> DbResult<()> {
+        sqlx::query("UPDATE users SET erase_requested_at_ms = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// When the person asked to be erased, if they did.
+    pub async fn erasure_requested(&self, user_id: i64) -> DbResult<Option<i64>> {
+        let row = sqlx::query("SELECT erase_requested_at_ms FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?.flatten())
+    }
+
+    /// The accounts whose erasure was asked before `asked_before_ms` (their grace ended).
+    pub async fn erasures_due(&self, asked_before_ms: i64) -> DbResult<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT id FROM users WHERE erase_requested_at_ms IS NOT NULL AND erase_requested_at_ms <= $1
+             AND erased_at_ms IS NULL ORDER BY erase_requested_at_ms LIMIT $2",
+        )
+        .bind(asked_before_ms)
+        .bind(ERASURES_PER_RUN_MAX)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| row.try_get(0)).collect()
+    }
+
+    /// Whether a moderation case about the person is still open (their reported words are
+    /// kept until it is resolved).
+    pub async fn open_cases_about(&self, user_id: i64) -> DbResult<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM moderation_cases WHERE subject_id = $1 AND status = 'open'",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_get(0)
+    }
+
+    /// How many people administer the node.
+    pub async fn node_admin_count(&self) -> DbResult<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM users WHERE is_node_admin = 1 AND erased_at_ms IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_get(0)
+    }
+
+    /// Erases the person from the web space's tables in one transaction. Their circle keys,
+    /// signed entries, ballots and delegations stay as pseudonymous records: the rows that
+    /// linked a key to this person (memberships, member keys) are deleted.
+    pub async fn erase_person(&self, user_id: i64, now_ms: i64) -> DbResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM api_tokens WHERE user_id = $1",
+            "DELETE FROM notifications WHERE user_id = $1",
+            "DELETE FROM notification_mutes WHERE user_id = $1",
+            "DELETE FROM member_blocks WHERE user_id = $1 OR other_id = $1",
+            "DELETE FROM security_events WHERE user_id = $1",
+            "DELETE FROM recovery_circles WHERE user_id = $1",
+            "DELETE FROM recoveries WHERE user_id = $1",
+            "DELETE FROM member_keys WHERE user_id = $1",
+            "DELETE FROM memberships WHERE user_id = $1",
+            "DELETE FROM moderators WHERE user_id = $1",
+            "DELETE FROM moderation_reports WHERE reporter_id = $1",
+            "DELETE FROM repair_people WHERE user_id = $1",
+            "UPDATE repair_messages SET body = '' WHERE author_id = $1",
+            "UPDATE moderation_people SET subject_id = NULL WHERE subject_id = $1",
+            "UPDATE moderation_people SET moderator_id = NULL WHERE moderator_id = $1",
+            "UPDATE moderation_cases SET subject_id = NULL, snapshot = '', statement = '' WHERE subject_id = $1",
+            "UPDATE moderation_hidden SET author_id = NULL WHERE author_id = $1",
+            "UPDATE invitations SET note = '' WHERE created_by = $1",
+        ] {
+            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "UPDATE invitations SET revoked_at_ms = $2 WHERE created_by = $1 AND used_by IS NULL AND revoked_at_ms IS NULL",
+        )
+        .bind(user_id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE users SET username = $2, display_name = '', bio = '', password_hash = '', seal_salt = $3,
+                language = NULL, prior_password_hash = NULL, prior_seal_salt = NULL, recovery_restricted = 0,
+                is_node_admin = 0, erase_requested_at_ms = NULL, erased_at_ms = $4
+             WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(format!("erased-{user_id}"))
+        .bind(Vec::<u8>::new())
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(())
+    }
+}
