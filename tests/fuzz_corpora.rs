@@ -61,3 +61,13 @@ fn the_forms_corpus_never_panics() {
 fn the_api_bodies_corpus_never_panics() {
     replay("api_bodies", fuzz::api_bodies);
 }
+
+#[test]
+fn the_moderation_log_corpus_never_panics() {
+    replay("moderation_log", fuzz::moderation_log);
+}
+
+#[test]
+fn the_statement_corpus_never_panics() {
+    replay("statement", fuzz::statement);
+}

@@ -430,6 +430,17 @@ async fn limit_and_links(db: String) {
         .expect("posted");
     let seen = market_of(&node, &cara).await;
     assert!(seen.contains(&plain) && !seen.contains(&linked), "{seen:?}");
+    post(&node, &eve, "Rye loaves", "See www.example.org")
+        .await
+        .expect("posted");
+    let signals = services.signals(amara).await.expect("signals");
+    assert!(
+        signals.contains(&commons_web::moderation::signals::Signal::NewMemberLinks {
+            member: eve.user.id,
+            held: 2
+        }),
+        "{signals:?}"
+    );
 }
 
 async fn roles(db: String) {
@@ -648,12 +659,56 @@ async fn repair(db: String) {
     );
 }
 
+async fn signals(db: String) {
+    use commons_web::moderation::signals::Signal;
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let ben = node.member("ben").await;
+    for name in ["cara", "dora", "eli"] {
+        let reporter = node.member(name).await;
+        let target = services
+            .report_target(
+                &reporter,
+                commons_governance::moderation::TargetKind::Member,
+                "ben",
+            )
+            .await
+            .expect("target");
+        services
+            .report(
+                &reporter,
+                &target,
+                &ReportCommand {
+                    agreements: vec![],
+                    note: "Pushy.".into(),
+                },
+            )
+            .await
+            .expect("reported");
+    }
+    let found = services.signals(&node.steward).await.expect("signals");
+    assert!(
+        found.contains(&Signal::ReportedBySeveral {
+            member: ben.user.id,
+            reporters: 3
+        }),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|s| !matches!(s, Signal::InvitationBurst { .. })),
+        "one steward's invitations over time are no burst: {found:?}"
+    );
+}
+
 both_backends! {
     a_hidden_listing_is_gone_for_others_and_an_appeal_to_another_moderator_restores_it => hide_and_appeal;
     a_suspended_member_signs_and_posts_nothing_and_keeps_their_balance => suspension;
     a_limited_members_posts_and_a_new_members_links_wait_for_a_moderator => limit_and_links;
     moderation_is_for_moderators_and_appointment_needs_a_passed_proposal => roles;
     a_repair_conversation_is_private_by_consent_and_its_agreement_outline_enters_the_log => repair;
+    a_member_reported_by_three_people_is_a_signal_for_moderators => signals;
 }
 
 /// Someone who belongs to another circle of the node (`tools`), not to `garden`.

@@ -111,10 +111,24 @@ const memberPages = [
   `/c/${slug}/proposals/4`,
   `/c/${slug}/proposals/new`,
   `/c/${slug}/delegation`,
+  `/c/${slug}/moderation`,
+  `/c/${slug}/moderation/actions/0`,
+  `/c/${slug}/report/member/chen`,
+  `/c/${slug}/report/listing/7`,
+  "/settings/data",
 ];
 // Pages only Ben may see: his own listing (with its matches and photo form), its edit form,
 // and his deal with Chen.
 const benPages = [`/c/${slug}/market/1`, `/c/${slug}/market/1/edit`, `/c/${slug}/deals/1`];
+// Moderation pages only moderators (amara, a steward) may see, and the repair conversation she
+// facilitates.
+const moderatorPages = [
+  `/c/${slug}/moderation/queue`,
+  `/c/${slug}/moderation/cases/4`,
+  `/c/${slug}/moderation/cases/1`,
+  `/c/${slug}/moderation/cases/2`,
+  `/c/${slug}/repairs/1`,
+];
 const stewardPages = [
   `/c/${slug}/steward`,
   `/c/${slug}/steward/settings`,
@@ -122,6 +136,7 @@ const stewardPages = [
   `/ask/${slug}`,
   "/circles/new",
   `/c/${slug}/steward/categories`,
+  ...moderatorPages,
 ];
 const publicPages = [["/", 200], ["/login", 200], ["/privacy", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
 
@@ -137,6 +152,20 @@ for (const variant of variants) {
     await axeCheck(`${base}${path}`, [], `anonymous ${variant.name}`, variant.options, status);
     pagesChecked++;
   }
+}
+
+// The moderation and data pages in Spanish too, as a steward (every text from the catalogue).
+{
+  const { context, page } = await newPage();
+  await logIn(page, "amara");
+  const cookies = [...(await context.cookies()), { name: "commons_lang", value: "es", url: base }];
+  for (const variant of variants) {
+    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", ...moderatorPages]) {
+      await axeCheck(`${base}${path}`, cookies, `amara (es) ${variant.name}`, variant.options);
+      pagesChecked++;
+    }
+  }
+  await context.close();
 }
 
 // A member (ben) and a steward (amara).
@@ -297,6 +326,37 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   await context.close();
 }
 
+// Keyboard only: Ben reports a member, naming an agreement and saying what happened.
+{
+  const { context, page } = await newPage({ viewport: { width: 360, height: 800 } });
+  await logIn(page, "ben");
+  await page.goto(`${base}/c/${slug}/report/member/jo`);
+  const focused = async () => page.evaluate(() => {
+    const el = document.activeElement;
+    return el ? `${el.tagName.toLowerCase()}#${el.id}|${(el.textContent || "").trim().slice(0, 40)}` : "";
+  });
+  let onBox = false;
+  for (let i = 0; i < 40 && !onBox; i++) {
+    await page.keyboard.press("Tab");
+    onBox = (await focused()).startsWith("input#agreement_2");
+  }
+  if (!onBox) failures.push("keyboard (report): the agreements cannot be reached with Tab");
+  await page.keyboard.press("Space");
+  let onNote = false;
+  for (let i = 0; i < 10 && !onNote; i++) {
+    await page.keyboard.press("Tab");
+    onNote = (await focused()).startsWith("textarea#note");
+  }
+  if (!onNote) failures.push("keyboard (report): the note cannot be reached with Tab");
+  await page.keyboard.type("Shouted at a newcomer at the market.");
+  await page.keyboard.press("Tab");
+  if (!(await focused()).includes("Send the report")) failures.push(`keyboard (report): after the note comes ${await focused()}`);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  if (!page.url().includes(`/c/${slug}/moderation`)) failures.push(`keyboard (report): sending went to ${page.url()}`);
+  if (!(await page.content()).includes("waiting for a moderator")) failures.push("keyboard (report): the report is not listed as waiting");
+  await context.close();
+}
+
 // Keyboard only: Lena finds the ladder Kai needs in the market and offers help, JavaScript off.
 {
   const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });
@@ -396,6 +456,12 @@ if (screenshots) {
       [`/c/${slug}/proposals`, "proposals"],
       [`/c/${slug}/proposals/1`, "proposal-decided"],
       [`/c/${slug}/proposals/2`, "proposal-voting"],
+      [`/c/${slug}/moderation`, "moderation-log"],
+      [`/c/${slug}/moderation/queue`, "moderation-queue"],
+      [`/c/${slug}/moderation/cases/4`, "moderation-case"],
+      [`/c/${slug}/report/member/chen`, "report-form"],
+      [`/c/${slug}/repairs/1`, "repair"],
+      ["/settings/data", "takeout"],
     ]) {
       await page.goto(`${base}${path}`);
       await page.screenshot({ path: `${screenshots}/${name}-${suffix}.png`, fullPage: true });

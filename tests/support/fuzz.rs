@@ -107,3 +107,22 @@ pub fn api_bodies(data: &[u8]) {
     let _ = serde_json::from_slice::<serde_json::Value>(data);
     let _ = commons_web::api_doc::decode_bodies(data);
 }
+
+/// A circle's moderation log export, checked offline (`commons audit --moderation`), and a
+/// moderation action from its bytes.
+pub fn moderation_log(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let report = commons_governance::moderation::verify_log(&text, None);
+    let _ = report.is_clean();
+    let (signature, bytes) = signature_and_bytes(data);
+    if let Ok(action) = commons_governance::moderation::SignedAction::from_parts(bytes, signature) {
+        let _ = action.signature_is_valid();
+        let _ = action.record.encode();
+    }
+}
+
+/// A member's ledger statement from a takeout, checked offline (`commons audit --statement`).
+pub fn statement(data: &[u8]) {
+    let report = commons_ledger::statement::verify_statement(&String::from_utf8_lossy(data));
+    let _ = report.is_clean();
+}

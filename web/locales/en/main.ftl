@@ -1232,7 +1232,10 @@ moderation-now-held = held for review
 moderation-snapshot = As it was reported
 moderation-appealed-action = The action appealed
 moderation-appeal-words = The member's words
-moderation-case-reports = { $count } reports
+moderation-case-reports = { $count ->
+    [one] 1 report
+   *[other] { $count } reports
+}
 moderation-act = Act
 moderation-take = Take this case
 moderation-release = Give it back
@@ -1353,3 +1356,8 @@ privacy-moderation-what = The reports you make (what, which agreements, your wor
 privacy-moderation-why = So the circle can keep its agreements and repair harm.
 privacy-moderation-who = Your reports: the circle's moderators only, never the person you reported. Actions: the whole circle, naming members by their circle key. Repair conversations: only the people in them.
 privacy-moderation-kept = Actions stay in the circle's signed log for good; when you erase your account, nothing in it names you any more.
+signals-title = Worth a look
+signals-hint = Patterns, not proof: nothing happens by itself. Talk to the people first.
+signal-burst = { $count } people joined this week through invitations that go back to { $name }.
+signal-reported = { $count } different members reported { $name } this month.
+signal-links = { $name } joined this week and { $count } of their posts with links were held.

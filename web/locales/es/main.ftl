@@ -1232,7 +1232,10 @@ moderation-now-held = retenido para revisar
 moderation-snapshot = Tal como se avisó
 moderation-appealed-action = La acción apelada
 moderation-appeal-words = Las palabras del miembro
-moderation-case-reports = { $count } avisos
+moderation-case-reports = { $count ->
+    [one] 1 aviso
+   *[other] { $count } avisos
+}
 moderation-act = Actuar
 moderation-take = Llevar este caso
 moderation-release = Devolverlo
@@ -1353,3 +1356,8 @@ privacy-moderation-what = Los avisos que envías (qué, qué acuerdos, tus palab
 privacy-moderation-why = Para que el círculo cumpla sus acuerdos y repare el daño.
 privacy-moderation-who = Tus avisos: solo quienes moderan el círculo, nunca la persona sobre la que avisas. Las acciones: todo el círculo, que nombra a los miembros por su clave del círculo. Las conversaciones de reparación: solo quienes participan.
 privacy-moderation-kept = Las acciones se quedan para siempre en el registro firmado del círculo; cuando borras tu cuenta, nada en él te nombra ya.
+signals-title = Merece una mirada
+signals-hint = Patrones, no pruebas: nada pasa por sí solo. Habla primero con las personas.
+signal-burst = { $count } personas se unieron esta semana con invitaciones que vienen de { $name }.
+signal-reported = { $count } miembros distintos avisaron sobre { $name } este mes.
+signal-links = { $name } se unió esta semana y se retuvieron { $count } de sus publicaciones con enlaces.

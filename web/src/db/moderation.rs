@@ -696,3 +696,42 @@ impl NodeDb {
             .collect()
     }
 }
+
+impl NodeDb {
+    /// How many different members reported each member of the circle since a time.
+    pub async fn reporters_per_subject(
+        &self,
+        circle: i64,
+        since_ms: i64,
+    ) -> DbResult<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT c.subject_id, COUNT(DISTINCT r.reporter_id) AS reporters
+             FROM moderation_reports r JOIN moderation_cases c ON c.id = r.case_id
+             WHERE c.circle = $1 AND r.created_at_ms >= $2 AND c.subject_id IS NOT NULL
+             GROUP BY c.subject_id",
+        )
+        .bind(circle)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("subject_id")?, row.try_get("reporters")?)))
+            .collect()
+    }
+
+    /// How many posts of each member were held for review since a time.
+    pub async fn held_per_author(&self, circle: i64, since_ms: i64) -> DbResult<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT subject_id, COUNT(*) AS held FROM moderation_cases
+             WHERE circle = $1 AND origin = 'held' AND opened_at_ms >= $2 AND subject_id IS NOT NULL
+             GROUP BY subject_id",
+        )
+        .bind(circle)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("subject_id")?, row.try_get("held")?)))
+            .collect()
+    }
+}

@@ -11,6 +11,7 @@ pub mod repair_routes;
 pub mod routes;
 pub mod rules;
 pub mod service;
+pub mod signals;
 pub mod views;
 
 use std::sync::Arc;

@@ -21,6 +21,7 @@ use crate::http::extract::{Moderator, PageForm, PagePath, PageQuery, Steward};
 use crate::http::page::*;
 use crate::http::session::Visitor;
 use crate::moderation::form::{act_command, report_command};
+use crate::moderation::signals::Signal;
 use crate::moderation::views::{self, ModerationHome};
 use crate::services::{ActionError, Actor};
 use crate::views::FormErrors;
@@ -206,9 +207,21 @@ pub async fn appeal(
 }
 
 pub async fn queue(State(state): AppState_, v: Visitor, Moderator(actor): Moderator) -> PageResult {
-    let items = state.services.queue(&actor).await?;
+    let services = &state.services;
+    let items = services.queue(&actor).await?;
+    let signals = services.signals(&actor).await?;
+    let people: Vec<i64> = signals
+        .iter()
+        .map(|signal| match signal {
+            Signal::InvitationBurst { root, .. } => *root,
+            Signal::ReportedBySeveral { member, .. } | Signal::NewMemberLinks { member, .. } => {
+                *member
+            }
+        })
+        .collect();
+    let names = services.people_by_id(&actor, &people).await?;
     let nav = nav_for(&actor, "");
-    Ok(page(views::queue_page(&v, &nav, &items)))
+    Ok(page(views::queue_page(&v, &nav, &items, &signals, &names)))
 }
 
 async fn case_markup(

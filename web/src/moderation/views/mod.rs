@@ -6,7 +6,7 @@ mod queue;
 mod repair;
 
 pub use log::{moderation_page, ModerationHome};
-pub use queue::{case_page, queue_page};
+pub use queue::{case_page, queue_page, Names};
 pub use repair::repair_page;
 
 use commons_governance::moderation::{ActionKind, TargetKind};

@@ -8,13 +8,46 @@ use super::{agreement_boxes, cited_agreements, kind_label, target_label};
 use crate::db::HiddenState;
 use crate::http::session::Visitor;
 use crate::moderation::service::{CaseView, QueueItem};
+use crate::moderation::signals::Signal;
 use crate::views::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
 
 fn target_of(kind: &str) -> TargetKind {
     TargetKind::parse(kind).unwrap_or(TargetKind::Member)
 }
 
-pub fn queue_page(v: &Visitor, nav: &CircleNav, items: &[QueueItem]) -> Markup {
+/// A signal in words, with the names of the people it is about.
+fn signal_text(v: &Visitor, signal: &Signal, names: &Names) -> String {
+    let name = |id: &i64| {
+        names
+            .get(id)
+            .map_or_else(|| "—".to_owned(), |p| p.display_name.clone())
+    };
+    match signal {
+        Signal::InvitationBurst { root, joined } => v.tr.ta(
+            "signal-burst",
+            &[("name", &name(root)), ("count", &joined.to_string())],
+        ),
+        Signal::ReportedBySeveral { member, reporters } => v.tr.ta(
+            "signal-reported",
+            &[("name", &name(member)), ("count", &reporters.to_string())],
+        ),
+        Signal::NewMemberLinks { member, held } => v.tr.ta(
+            "signal-links",
+            &[("name", &name(member)), ("count", &held.to_string())],
+        ),
+    }
+}
+
+/// The people signals name, by user id.
+pub type Names = std::collections::HashMap<i64, crate::db::Person>;
+
+pub fn queue_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    items: &[QueueItem],
+    signals: &[Signal],
+    names: &Names,
+) -> Markup {
     let tr = &v.tr;
     let title = tr.t("moderation-queue");
     layout(
@@ -24,10 +57,19 @@ pub fn queue_page(v: &Visitor, nav: &CircleNav, items: &[QueueItem]) -> Markup {
         html! {
             h1 { (title) }
             p.lead { (tr.t("moderation-queue-lead")) }
+            @if !signals.is_empty() {
+                section.card aria-labelledby="signals-title" {
+                    h2 #signals-title { (tr.t("signals-title")) }
+                    p.hint { (tr.t("signals-hint")) }
+                    ul.plain-list {
+                        @for signal in signals { li { (signal_text(v, signal, names)) } }
+                    }
+                }
+            }
             @if items.is_empty() {
                 p.empty { (tr.t("moderation-queue-empty")) }
             } @else {
-                div.table-wrap {
+                div.table-wrap tabindex="0" role="region" aria-label=(title) {
                     table {
                         caption.visually-hidden { (title) }
                         thead { tr {
@@ -131,7 +173,7 @@ fn case_reports(v: &Visitor, view: &CaseView) -> Markup {
     html! {
         @if !view.reports.is_empty() {
             section.card aria-labelledby="reports-title" {
-                h2 #reports-title { (tr.ta("moderation-case-reports", &[("count", &view.reports.len().to_string())])) }
+                h2 #reports-title { (tr.tn("moderation-case-reports", view.reports.len() as i64)) }
                 ul.plain-list {
                     @for report in &view.reports {
                         li {
