@@ -830,3 +830,38 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
     assert_eq!(zed.get("/c/garden/moderation/export").await.status, 404);
     assert_eq!(zed.get("/c/garden/report/member/ben").await.status, 404);
 }
+
+/// A flood of writes is slowed to a person's pace: per person, and per address across accounts.
+#[tokio::test]
+async fn a_flood_of_writes_is_refused_per_person_with_a_page_that_says_so() {
+    let db = commons_tests::TestDb::sqlite();
+    let server = TestServer::start_configured(&db.url, |config| config.writes_per_minute = 4).await;
+    let mut amara = set_up(&server).await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let page = amara
+            .submit("/settings/data", "/settings/data/erase/cancel", &[])
+            .await;
+        statuses.push(page.status);
+    }
+    assert_eq!(statuses[0], 200);
+    assert_eq!(
+        statuses.last(),
+        Some(&429),
+        "at most 4 writes a minute here: {statuses:?}"
+    );
+    let refused = amara
+        .submit("/settings/data", "/settings/data/erase/cancel", &[])
+        .await;
+    assert_eq!(refused.status, 429);
+    assert!(
+        refused.body.contains("Too many"),
+        "a page in words: {}",
+        refused.body
+    );
+    assert_eq!(
+        amara.get("/settings/data").await.status,
+        200,
+        "reading is never limited"
+    );
+}

@@ -121,6 +121,7 @@ impl DemoNode {
         let config = WebConfig {
             public_url: base.clone(),
             login_attempts_per_minute: 1_000,
+            writes_per_minute: 1_000_000,
             ..WebConfig::default()
         };
         let state = AppState::new(store, config).await?;

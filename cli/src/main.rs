@@ -126,6 +126,10 @@ pub struct ServeArgs {
     /// Login attempts allowed per minute, per address and per username.
     #[arg(long, default_value_t = 10)]
     login_attempts_per_minute: u32,
+    /// Writes (posts, payments, reports, messages: every request but a read) allowed per
+    /// minute and person; an address gets five times as many.
+    #[arg(long, default_value_t = 120)]
+    writes_per_minute: u32,
 }
 
 #[derive(Debug, Subcommand)]

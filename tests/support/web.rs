@@ -38,6 +38,8 @@ impl TestServer {
             session_idle_ms: 30 * 24 * 3600 * 1000,
             // Test clients fill public forms faster than people; one test keeps the minimum.
             form_fill_ms_min: 0,
+            // Test clients write faster than people; one test keeps a small limit.
+            writes_per_minute: 1_000_000,
             ..WebConfig::default()
         };
         change(&mut config);

@@ -99,6 +99,7 @@ async fn every_five_minutes(state: Arc<AppState>) {
         }
         state.services.password_limits.shrink();
         state.signup_limits.shrink();
+        state.write_limits.shrink();
     }
 }
 

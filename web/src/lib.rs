@@ -69,6 +69,9 @@ pub struct WebConfig {
     pub login_attempts_per_minute: u32,
     /// Sign-ups (new logins through joining or asking to join) per minute and address.
     pub signups_per_minute: u32,
+    /// Writes (every request but GET and HEAD) per minute and person; an address gets
+    /// `limits::ADDRESS_PEOPLE` times as many.
+    pub writes_per_minute: u32,
     /// Most time one request may take.
     pub request_timeout_ms: u64,
     /// Largest request body.
@@ -88,6 +91,7 @@ impl Default for WebConfig {
             session_idle_ms: 24 * 3600 * 1000,
             login_attempts_per_minute: 10,
             signups_per_minute: 5,
+            writes_per_minute: 120,
             request_timeout_ms: 30_000,
             body_bytes_max: 256 * 1024,
             kdf_cost: KdfCost::RECOMMENDED,
@@ -105,6 +109,8 @@ pub struct AppState {
     pub csrf_secret: Vec<u8>,
     /// Sign-ups (joining, asking to join) per client address: each costs two argon2 runs.
     pub signup_limits: PasswordLimits,
+    /// Every write, per person and per address.
+    pub write_limits: crate::limits::WriteLimits,
     /// Single-use tokens of photo uploads.
     pub upload_tokens: http::session::UploadTokens,
     /// Rendered parts of pages that are the same for every member, remembered until they change.
@@ -163,6 +169,7 @@ impl AppState {
                 takeouts: Default::default(),
             },
             signup_limits: PasswordLimits::new(config.signups_per_minute),
+            write_limits: crate::limits::WriteLimits::new(config.writes_per_minute),
             upload_tokens: http::session::UploadTokens::default(),
             views: Views::default(),
             catalogues: Catalogues::load(),

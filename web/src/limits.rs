@@ -99,6 +99,47 @@ impl Limiter {
     }
 }
 
+/// An address's writes per minute are this many times a person's: a household or an office
+/// shares one address, while one person never needs more than their own allowance.
+pub const ADDRESS_PEOPLE: u32 = 5;
+
+/// Limits on every write (each request that is not a GET or HEAD): per person and per client
+/// address, both bounded in memory. A script that floods a circle with posts, reports or
+/// messages is slowed to a person's pace, whichever account or address it uses.
+#[derive(Debug)]
+pub struct WriteLimits {
+    by_person: Limiter,
+    by_address: Limiter,
+}
+
+impl WriteLimits {
+    pub fn new(per_person_per_minute: u32) -> WriteLimits {
+        WriteLimits {
+            by_person: Limiter::new(per_person_per_minute, LIMITER_KEYS_MAX),
+            by_address: Limiter::new(
+                per_person_per_minute.saturating_mul(ADDRESS_PEOPLE),
+                LIMITER_KEYS_MAX,
+            ),
+        }
+    }
+
+    /// Whether one more write is allowed now from this address (a request with no known
+    /// address pays as one shared address) by this person (if logged in).
+    pub fn allow(&self, address: Option<IpAddr>, person: Option<i64>) -> bool {
+        let address = address.map_or(LimitKey::Overflow, LimitKey::address);
+        if !self.by_address.allow(address) {
+            return false;
+        }
+        person.is_none_or(|id| self.by_person.allow(LimitKey::Person(id.to_string())))
+    }
+
+    /// Forgets idle keys so the maps stay small.
+    pub fn shrink(&self) {
+        self.by_address.shrink();
+        self.by_person.shrink();
+    }
+}
+
 /// Limits on password checks (logins, unlocking a key, changing a password, confirming a
 /// recovery): per client address and per person. The person's bucket is charged only once the
 /// address's bucket allowed the attempt, and holds [`PERSON_ADDRESSES`] addresses' worth, so
@@ -303,5 +344,30 @@ mod tests {
         for task in running {
             assert!(task.await.expect("join").is_ok());
         }
+    }
+
+    #[test]
+    fn writes_are_limited_per_person_and_per_address() {
+        let limits = WriteLimits::new(2);
+        let home: IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(limits.allow(Some(home), Some(1)));
+        assert!(limits.allow(Some(home), Some(1)));
+        assert!(
+            !limits.allow(Some(home), Some(1)),
+            "a person's third write in the minute"
+        );
+        assert!(
+            limits.allow(Some(home), Some(2)),
+            "another person at the same address"
+        );
+        let flood = WriteLimits::new(1);
+        let from: IpAddr = "198.51.100.1".parse().unwrap();
+        let allowed = (0..20)
+            .filter(|id| flood.allow(Some(from), Some(*id)))
+            .count();
+        assert_eq!(
+            allowed, ADDRESS_PEOPLE as usize,
+            "many accounts from one address share its allowance"
+        );
     }
 }

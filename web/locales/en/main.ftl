@@ -1361,3 +1361,4 @@ signals-hint = Patterns, not proof: nothing happens by itself. Talk to the peopl
 signal-burst = { $count } people joined this week through invitations that go back to { $name }.
 signal-reported = { $count } different members reported { $name } this month.
 signal-links = { $name } joined this week and { $count } of their posts with links were held.
+moderation-summary-table = The month-by-month figures, as a table

@@ -1361,3 +1361,4 @@ signals-hint = Patrones, no pruebas: nada pasa por sí solo. Habla primero con l
 signal-burst = { $count } personas se unieron esta semana con invitaciones que vienen de { $name }.
 signal-reported = { $count } miembros distintos avisaron sobre { $name } este mes.
 signal-links = { $name } se unió esta semana y se retuvieron { $count } de sus publicaciones con enlaces.
+moderation-summary-table = Las cifras de cada mes, en una tabla

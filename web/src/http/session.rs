@@ -272,6 +272,18 @@ pub async fn visitor_layer(
         Ok(body) => body,
         Err(refusal) => return refusal,
     };
+    let address = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let is_write = !matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let too_many_writes = is_write
+        && !state
+            .write_limits
+            .allow(address, who.user.as_ref().map(|user| user.id));
     let language = state.catalogues.negotiate(
         who.user
             .as_ref()
@@ -289,16 +301,17 @@ pub async fn visitor_layer(
         user: who.user,
         session: who.session,
         token: who.token_grant,
-        address: parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip()),
+        address,
         csrf,
         tr: state.catalogues.translator(&language),
         flash,
         unread,
     });
-    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let mut response = if too_many_writes {
+        too_many_writes_page(&parts)
+    } else {
+        next.run(Request::from_parts(parts, body)).await
+    };
     if let Some(anon) = new_anon {
         response.headers_mut().append(
             header::SET_COOKIE,
@@ -312,6 +325,24 @@ pub async fn visitor_layer(
         );
     }
     response
+}
+
+/// The answer to one write too many: the API's envelope under `/api/`, else a page in the
+/// visitor's language (429 either way; nothing was done).
+fn too_many_writes_page(parts: &Parts) -> Response {
+    let Some(v) = parts.extensions.get::<Visitor>() else {
+        return crate::http::error::AppError::TooManyRequests.into_response();
+    };
+    if parts.uri.path().starts_with("/api/") {
+        return crate::http::error::AppError::TooManyRequests.into_response();
+    }
+    let markup =
+        crate::views::message_page(v, &v.tr.t("error-title"), &v.tr.t("error-too-many"), None);
+    (
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        axum::response::Html(markup.into_string()),
+    )
+        .into_response()
 }
 
 /// The person behind the request's bearer token or session cookie (nobody without either), or

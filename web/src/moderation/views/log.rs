@@ -112,7 +112,7 @@ fn summary(v: &Visitor, months: &[MonthSummary]) -> Markup {
             @if months.is_empty() {
                 p { (tr.t("moderation-summary-none")) }
             } @else {
-                div.table-wrap tabindex="0" role="region" aria-label=(tr.t("moderation-summary")) {
+                div.table-wrap tabindex="0" role="region" aria-label=(tr.t("moderation-summary-table")) {
                     table {
                         caption.visually-hidden { (tr.t("moderation-summary")) }
                         thead { tr {
