@@ -383,6 +383,52 @@ async fn limit_and_links(db: String) {
         .await
         .expect("limited");
     let ben = again(&node, &ben).await;
+    // A held message: the other member of the deal neither reads it nor reaches it by number.
+    let caras = post(&node, &cara, "Garden help wanted", "Weeding on Sundays")
+        .await
+        .expect("posted");
+    let deal = services
+        .open_deal(&ben, caras, "Buy my lights at www.example.org")
+        .await
+        .expect("deal");
+    let message = services
+        .market()
+        .messages(deal.deal.id)
+        .await
+        .expect("messages")[0]
+        .id;
+    let (_, seen, _) = services
+        .deal_page(&cara, deal.deal.id)
+        .await
+        .expect("deal page");
+    assert!(seen.is_empty(), "held from cara: {seen:?}");
+    assert!(matches!(
+        services
+            .report_target(
+                &cara,
+                commons_governance::moderation::TargetKind::Message,
+                &message.to_string()
+            )
+            .await,
+        Err(ActionError::NotFound)
+    ));
+    let held_message = services
+        .queue(amara)
+        .await
+        .expect("queue")
+        .into_iter()
+        .find(|item| item.case.target_kind == "message")
+        .expect("the held message waits")
+        .case
+        .id;
+    services
+        .act(
+            amara,
+            held_message,
+            &act(ActionKind::Hide, "An advert.", None),
+        )
+        .await
+        .expect("kept hidden");
     let held = post(&node, &ben, "Bike lights", "Fitted for you")
         .await
         .expect("posted");
@@ -702,6 +748,112 @@ async fn signals(db: String) {
     );
 }
 
+async fn appeal_by_vote(db: String) {
+    use commons_governance::policy::Step;
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let amara = &node.steward;
+    let (ben, cara, dora) = (
+        node.member("ben").await,
+        node.member("cara").await,
+        node.member("dora").await,
+    );
+    services
+        .set_moderation_policy(amara, true, true)
+        .await
+        .expect("appeals by vote");
+    let listing = post(&node, &ben, "Bikes fixed", "Cheap, call me")
+        .await
+        .expect("posted");
+    let target = services
+        .report_target(
+            &cara,
+            commons_governance::moderation::TargetKind::Listing,
+            &listing.to_string(),
+        )
+        .await
+        .expect("target");
+    services
+        .report(
+            &cara,
+            &target,
+            &ReportCommand {
+                agreements: vec![3],
+                note: "An advert.".into(),
+            },
+        )
+        .await
+        .expect("reported");
+    let case = only_case(&node, amara).await;
+    services
+        .act(
+            amara,
+            case,
+            &act(ActionKind::Hide, "Looks like an advert.", None),
+        )
+        .await
+        .expect("hidden");
+    let (appeal, number) = services
+        .appeal(&ben, 0, "It is my own work.")
+        .await
+        .expect("appealed");
+    let number = number.expect("the appeal is a proposal");
+    assert!(
+        !services
+            .case_view(&dora, appeal)
+            .await
+            .map(|v| v.may_act)
+            .unwrap_or(false),
+        "nobody but the circle decides it"
+    );
+    // The circle discusses, votes and decides; the node writes the decision into the log.
+    services.store().advance_clock(49 * 3600 * 1000);
+    let ben = again(&node, &ben).await;
+    services
+        .proposal_step(&ben, number, Step::OpenVoting)
+        .await
+        .expect("voting opens");
+    for voter in [&ben, &cara, &dora, amara] {
+        let position = if voter.user.id == cara.user.id {
+            "no"
+        } else {
+            "yes"
+        };
+        services
+            .vote(
+                voter,
+                number,
+                &[("position".to_owned(), position.to_owned())],
+            )
+            .await
+            .expect("voted");
+    }
+    assert_eq!(
+        services.settle_appeals_by_vote().await.expect("settle"),
+        0,
+        "not before the vote closes"
+    );
+    services.store().advance_clock(15 * DAY_MS);
+    services.close_due_votes().await.expect("closed");
+    assert_eq!(services.settle_appeals_by_vote().await.expect("settle"), 1);
+    let decided = services.logged_action(&cara, 1).await.expect("in the log");
+    assert_eq!(
+        (decided.action.kind, decided.action.refers_to),
+        (ActionKind::Restore, Some(0))
+    );
+    assert!(
+        decided.moderator_name.is_none(),
+        "signed by the node for the circle"
+    );
+    assert!(
+        market_of(&node, &cara).await.contains(&listing),
+        "shown again by the circle's decision"
+    );
+    let export = services.moderation_export(&cara).await.expect("export");
+    assert!(verify_log(&export, None).is_clean());
+    assert!(services.queue(amara).await.expect("queue").is_empty());
+}
+
 both_backends! {
     a_hidden_listing_is_gone_for_others_and_an_appeal_to_another_moderator_restores_it => hide_and_appeal;
     a_suspended_member_signs_and_posts_nothing_and_keeps_their_balance => suspension;
@@ -709,6 +861,7 @@ both_backends! {
     moderation_is_for_moderators_and_appointment_needs_a_passed_proposal => roles;
     a_repair_conversation_is_private_by_consent_and_its_agreement_outline_enters_the_log => repair;
     a_member_reported_by_three_people_is_a_signal_for_moderators => signals;
+    an_appeal_the_circle_decides_by_vote_is_settled_by_the_node_in_the_log => appeal_by_vote;
 }
 
 /// Someone who belongs to another circle of the node (`tools`), not to `garden`.

@@ -104,7 +104,8 @@ async fn every_five_minutes(state: Arc<AppState>) {
 }
 
 /// Votes close on time: every half minute, rounds whose time is over are counted, recorded and
-/// (when they pass) enacted.
+/// (when they pass) enacted, and appeals the circles decided by vote are settled in the
+/// moderation log.
 async fn close_due_votes(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
@@ -113,6 +114,11 @@ async fn close_due_votes(state: Arc<AppState>) {
             Ok(0) => {}
             Ok(closed) => tracing::info!(closed, "closed votes whose time was over"),
             Err(error) => tracing::warn!(%error, "closing votes failed"),
+        }
+        match state.services.settle_appeals_by_vote().await {
+            Ok(0) => {}
+            Ok(settled) => tracing::info!(settled, "appeals settled by the circles' votes"),
+            Err(error) => tracing::warn!(%error, "settling appeals by vote failed"),
         }
     }
 }

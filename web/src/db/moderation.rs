@@ -43,6 +43,8 @@ pub struct CaseRow {
     pub closed_at_ms: Option<i64>,
     pub outcome: Option<String>,
     pub outcome_seq: Option<i64>,
+    /// The proposal by which the circle decides an appeal, when its policy says so.
+    pub proposal_number: Option<i64>,
     /// How many members reported it.
     pub reports: i64,
 }
@@ -131,7 +133,7 @@ pub struct CaseTimes {
 
 const CASE_SELECT: &str = "SELECT c.id, c.circle, c.origin, c.target_kind, c.target_id, c.subject_id, c.snapshot, c.statement,
         c.appeal_of, c.excluded_moderator, c.status, c.assigned_to, c.opened_at_ms, c.first_response_at_ms,
-        c.closed_at_ms, c.outcome, c.outcome_seq,
+        c.closed_at_ms, c.outcome, c.outcome_seq, c.proposal_number,
         (SELECT COUNT(*) FROM moderation_reports r WHERE r.case_id = c.id) AS reports
      FROM moderation_cases c";
 
@@ -154,6 +156,7 @@ fn case_from_row(row: &AnyRow) -> DbResult<CaseRow> {
         closed_at_ms: row.try_get("closed_at_ms")?,
         outcome: row.try_get("outcome")?,
         outcome_seq: row.try_get("outcome_seq")?,
+        proposal_number: row.try_get("proposal_number")?,
         reports: row.try_get("reports")?,
     })
 }
@@ -733,5 +736,53 @@ impl NodeDb {
         rows.iter()
             .map(|row| Ok((row.try_get("subject_id")?, row.try_get("held")?)))
             .collect()
+    }
+}
+
+impl NodeDb {
+    /// Whether the circle's appeals go to the whole circle as a proposal.
+    pub async fn appeals_by_vote(&self, circle: i64) -> DbResult<bool> {
+        let row = sqlx::query("SELECT appeals_by_vote FROM circle_settings WHERE circle = $1")
+            .bind(circle)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<i64, _>(0)? != 0,
+            None => false,
+        })
+    }
+
+    /// Sets whether appeals go to the circle by vote (the settings row must exist).
+    pub async fn save_appeals_by_vote(&self, circle: i64, by_vote: bool) -> DbResult<()> {
+        sqlx::query("UPDATE circle_settings SET appeals_by_vote = $2 WHERE circle = $1")
+            .bind(circle)
+            .bind(i64::from(by_vote))
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Links an appeal to the proposal the circle decides it by (or unlinks it).
+    pub async fn set_case_proposal(&self, case_id: i64, number: Option<i64>) -> DbResult<()> {
+        sqlx::query("UPDATE moderation_cases SET proposal_number = $2 WHERE id = $1")
+            .bind(case_id)
+            .bind(number)
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Every open appeal a circle decides by vote, on the whole node.
+    pub async fn appeals_in_vote(&self) -> DbResult<Vec<CaseRow>> {
+        let sql = format!(
+            "{CASE_SELECT} WHERE c.status = 'open' AND c.origin = 'appeal' AND c.proposal_number IS NOT NULL ORDER BY c.id LIMIT $1"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(CASES_LISTED_MAX)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(case_from_row).collect()
     }
 }

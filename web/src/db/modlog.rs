@@ -34,7 +34,8 @@ pub struct LogAppend<'a> {
     pub action: &'a SignedAction,
     pub head: &'a LogHead,
     pub subject_id: Option<i64>,
-    pub moderator_id: i64,
+    /// `None` for the node (an appeal the circle decided by vote).
+    pub moderator_id: Option<i64>,
     /// The case the action closes, with what reporters are told.
     pub closes: Option<i64>,
 }

@@ -11,6 +11,7 @@ use commons_governance::moderation::{
 use commons_ledger::keys::{PublicKey, Signature};
 use commons_ledger::merkle::Frontier;
 use commons_ledger::signed::Signed;
+use commons_ledger::store::CircleInfo;
 
 use crate::db::{LogAppend, LogRow, NewCase};
 use crate::moderation::rules::{self, ActionTimes, MonthSummary, Origin};
@@ -37,6 +38,14 @@ pub struct ActionDraft {
     pub refers_to: Option<u64>,
 }
 
+/// Who signs an action: a moderator's circle key (and who they are), or the node's key for
+/// what the circle decided by vote (nobody).
+#[derive(Clone, Copy)]
+pub(crate) struct Signer<'a> {
+    pub key: &'a commons_ledger::keys::SecretKey,
+    pub moderator_id: Option<i64>,
+}
+
 /// An action of the log as members read it.
 #[derive(Debug, Clone)]
 pub struct LoggedAction {
@@ -50,7 +59,7 @@ pub struct LoggedAction {
     pub may_appeal: bool,
 }
 
-fn signed_of(row: &LogRow) -> Result<SignedAction, ActionError> {
+pub(crate) fn signed_of(row: &LogRow) -> Result<SignedAction, ActionError> {
     let signature: [u8; 64] = row.signature.clone().try_into().map_err(|_| {
         ActionError::Store(commons_ledger::store::StoreError::Corrupt(
             "a moderation signature is not 64 bytes".into(),
@@ -74,8 +83,27 @@ impl Services {
         closes: Option<i64>,
     ) -> Result<u64, ActionError> {
         let key = self.signing_key(actor)?;
-        let node = self.store.node_secret(&actor.circle).await?;
-        let circle = actor.circle.row_id;
+        let by = Signer {
+            key: &key,
+            moderator_id: Some(actor.user.id),
+        };
+        self.append_signed(&actor.circle, by, draft, subject_id, closes)
+            .await
+    }
+
+    /// Signs the action with `by.key` (a moderator's, or the node's for what the circle
+    /// decided by vote) onto the end of the circle's log; see [`Services::append_action`].
+    pub(crate) async fn append_signed(
+        &self,
+        info: &CircleInfo,
+        by: Signer<'_>,
+        draft: &ActionDraft,
+        subject_id: Option<i64>,
+        closes: Option<i64>,
+    ) -> Result<u64, ActionError> {
+        let key = by.key;
+        let node = self.store.node_secret(info).await?;
+        let circle = info.row_id;
         let _one_at_a_time = APPEND_LOCK.lock().await;
         for _ in 0..APPEND_ATTEMPTS_MAX {
             let receipts = self.db.log_receipts(circle).await?;
@@ -85,7 +113,7 @@ impl Services {
             }
             let now = self.now_ms();
             let action = Action {
-                circle_id: actor.circle.circle_id,
+                circle_id: info.circle_id,
                 seq: receipts.len() as u64,
                 previous: receipts.last().copied().unwrap_or(NO_PREVIOUS),
                 recorded_at_ms: now,
@@ -99,15 +127,9 @@ impl Services {
                 ends_at_ms: draft.ends_at_ms,
                 refers_to: draft.refers_to,
             };
-            let signed = Signed::sign(action, &key);
+            let signed = Signed::sign(action, key);
             frontier.push(signed.receipt());
-            let head = LogHead::sign(
-                &node,
-                actor.circle.circle_id,
-                frontier.size(),
-                frontier.root(),
-                now,
-            );
+            let head = LogHead::sign(&node, info.circle_id, frontier.size(), frontier.root(), now);
             let appended = self
                 .db
                 .append_log(&LogAppend {
@@ -115,7 +137,7 @@ impl Services {
                     action: &signed,
                     head: &head,
                     subject_id,
-                    moderator_id: actor.user.id,
+                    moderator_id: by.moderator_id,
                     closes,
                 })
                 .await?;
@@ -242,7 +264,7 @@ impl Services {
         actor: &Actor,
         seq: i64,
         statement: &str,
-    ) -> Result<i64, ActionError> {
+    ) -> Result<(i64, Option<i64>), ActionError> {
         let statement = rules::parse_text(statement, "statement", true, rules::NOTE_CHARS_MAX)?;
         let row = self
             .db
@@ -283,17 +305,28 @@ impl Services {
                 now,
             )
             .await?;
+        let by_vote = if self.db.appeals_by_vote(actor.circle.row_id).await? {
+            self.appeal_to_circle(actor, case_id, &action, &statement)
+                .await?
+        } else {
+            None
+        };
         for moderator in self.moderator_ids(actor).await? {
             if Some(moderator) == row.moderator_id || moderator == actor.user.id {
                 continue;
             }
             self.db
                 .notify(
-                    moderation_note(moderator, actor, NotificationKind::ModerationQueue, case_id),
+                    moderation_note(
+                        moderator,
+                        actor.circle.row_id,
+                        NotificationKind::ModerationQueue,
+                        case_id,
+                    ),
                     now,
                 )
                 .await?;
         }
-        Ok(case_id)
+        Ok((case_id, by_vote))
     }
 }

@@ -13,6 +13,7 @@ pub mod rules;
 pub mod service;
 pub mod signals;
 pub mod views;
+pub mod vote;
 
 use std::sync::Arc;
 

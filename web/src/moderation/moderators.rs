@@ -66,6 +66,7 @@ impl Services {
         &self,
         actor: &Actor,
         names_shown: bool,
+        appeals_by_vote: bool,
     ) -> Result<(), ActionError> {
         crate::services::require_steward(actor)?;
         let circle = actor.circle.row_id;
@@ -76,17 +77,22 @@ impl Services {
                 .await?;
         }
         self.db.save_moderation_policy(circle, names_shown).await?;
+        self.db
+            .save_appeals_by_vote(circle, appeals_by_vote)
+            .await?;
         Ok(())
     }
 
-    /// Who moderates the circle besides its stewards, and whether the log names them.
+    /// Who moderates the circle besides its stewards, whether the log names them, and whether
+    /// appeals go to the circle by vote.
     pub async fn moderation_setup(
         &self,
         actor: &Actor,
-    ) -> Result<(Vec<crate::db::ModeratorRow>, bool), ActionError> {
+    ) -> Result<(Vec<crate::db::ModeratorRow>, bool, bool), ActionError> {
         let circle = actor.circle.row_id;
         let names_shown = self.db.moderation_policy(circle).await?;
-        Ok((self.db.moderators(circle).await?, names_shown))
+        let by_vote = self.db.appeals_by_vote(circle).await?;
+        Ok((self.db.moderators(circle).await?, names_shown, by_vote))
     }
 
     /// Whether the action was already appealed.

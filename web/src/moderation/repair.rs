@@ -113,7 +113,7 @@ impl Services {
         for person in people {
             self.db
                 .notify(
-                    moderation_note(person, actor, NotificationKind::Repair, id),
+                    moderation_note(person, actor.circle.row_id, NotificationKind::Repair, id),
                     now,
                 )
                 .await?;
@@ -223,7 +223,7 @@ impl Services {
                 .notify(
                     moderation_note(
                         person.user_id,
-                        actor,
+                        actor.circle.row_id,
                         NotificationKind::Repair,
                         view.repair.id,
                     ),

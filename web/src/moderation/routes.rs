@@ -190,10 +190,14 @@ pub async fn appeal(
     PageForm(form): PageForm<AppealForm>,
 ) -> PageResult {
     match state.services.appeal(&actor, seq, &form.statement).await {
-        Ok(_) => Ok(flash_to(
+        Ok((_, by_vote)) => Ok(flash_to(
             &state,
             &format!("/c/{slug}/moderation/actions/{seq}"),
-            "flash-appealed",
+            if by_vote.is_some() {
+                "flash-appealed-vote"
+            } else {
+                "flash-appealed"
+            },
             &[],
         )),
         Err(error) => {
@@ -382,6 +386,8 @@ pub async fn moderators(
 pub struct PolicyForm {
     #[serde(default)]
     names_shown: Option<String>,
+    #[serde(default)]
+    appeals_by_vote: Option<String>,
 }
 
 pub async fn policy(
@@ -392,7 +398,11 @@ pub async fn policy(
 ) -> PageResult {
     state
         .services
-        .set_moderation_policy(&actor, form.names_shown.is_some())
+        .set_moderation_policy(
+            &actor,
+            form.names_shown.is_some(),
+            form.appeals_by_vote.is_some(),
+        )
         .await?;
     Ok(flash_to(
         &state,

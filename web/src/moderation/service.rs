@@ -187,6 +187,13 @@ impl Services {
         if subject == actor.user.id {
             return Err(invalid("note", "moderation-error-own"));
         }
+        // An item a moderator hid or holds is not there for others, even by its number: its
+        // words would show on the report form.
+        if matches!(kind, TargetKind::Message | TargetKind::Comment)
+            && self.moderated_filter(actor).await?.hides(kind, id)
+        {
+            return Err(ActionError::NotFound);
+        }
         let subject_name = self
             .people_by_id(actor, &[subject])
             .await?
@@ -267,7 +274,12 @@ impl Services {
             }
             self.db
                 .notify(
-                    moderation_note(moderator, actor, NotificationKind::ModerationQueue, case_id),
+                    moderation_note(
+                        moderator,
+                        actor.circle.row_id,
+                        NotificationKind::ModerationQueue,
+                        case_id,
+                    ),
                     now,
                 )
                 .await?;
@@ -371,6 +383,7 @@ impl Services {
             appealed.as_ref().map(|a| a.action.kind),
         );
         let may_act = case.is_open
+            && case.proposal_number.is_none()
             && case.subject_id != Some(actor.user.id)
             && case.excluded_moderator != Some(actor.user.id);
         Ok(CaseView {
@@ -473,26 +486,23 @@ impl Services {
         let seq = self
             .append_action(actor, &draft, case.subject_id, Some(case.id))
             .await?;
-        self.apply_effect(
-            actor,
-            case,
-            command,
-            view.appealed.as_ref().map(|a| a.action.kind),
-        )
-        .await?;
-        self.tell_outcome(actor, case, command.kind, seq).await?;
+        let circle = actor.circle.row_id;
+        let appealed = view.appealed.as_ref().map(|a| a.action.kind);
+        self.apply_effect(circle, case, command.kind, command.ends_at_ms, appealed)
+            .await?;
+        self.tell_outcome(circle, case, command.kind, seq).await?;
         Ok(seq)
     }
 
     /// What an action changes, beyond the log.
-    async fn apply_effect(
+    pub(crate) async fn apply_effect(
         &self,
-        actor: &Actor,
+        circle: i64,
         case: &CaseRow,
-        command: &ActCommand,
+        kind: ActionKind,
+        ends_at_ms: Option<i64>,
         appealed: Option<ActionKind>,
     ) -> Result<(), ActionError> {
-        let circle = actor.circle.row_id;
         let now = self.now_ms();
         let membership = match case.subject_id {
             Some(subject) => self.db.membership(circle, subject).await?,
@@ -501,7 +511,7 @@ impl Services {
         let restrictions = membership
             .as_ref()
             .map(|m| (m.suspended_until_ms, m.limited_until_ms));
-        match (command.kind, appealed) {
+        match (kind, appealed) {
             (ActionKind::Hide, _) => {
                 self.db
                     .set_hidden(
@@ -524,9 +534,9 @@ impl Services {
                 else {
                     return Ok(());
                 };
-                let (suspended, limited) = match (command.kind, appealed) {
-                    (ActionKind::Suspend, _) => (command.ends_at_ms, limited),
-                    (ActionKind::Limit, _) => (suspended, command.ends_at_ms),
+                let (suspended, limited) = match (kind, appealed) {
+                    (ActionKind::Suspend, _) => (ends_at_ms, limited),
+                    (ActionKind::Limit, _) => (suspended, ends_at_ms),
                     (_, Some(ActionKind::Suspend)) => (None, limited),
                     (_, Some(ActionKind::Limit)) => (suspended, None),
                     _ => (suspended, limited),
@@ -542,9 +552,9 @@ impl Services {
 
     /// Tells the member concerned what was done (a sanction or its undoing), and the
     /// reporters the outcome of their report.
-    async fn tell_outcome(
+    pub(crate) async fn tell_outcome(
         &self,
-        actor: &Actor,
+        circle: i64,
         case: &CaseRow,
         kind: ActionKind,
         seq: u64,
@@ -554,7 +564,7 @@ impl Services {
             if kind != ActionKind::Dismiss {
                 self.db
                     .notify(
-                        moderation_note(subject, actor, NotificationKind::Moderated, seq as i64),
+                        moderation_note(subject, circle, NotificationKind::Moderated, seq as i64),
                         now,
                     )
                     .await?;
@@ -564,7 +574,7 @@ impl Services {
             for reporter in self.db.case_reporters(case.id).await? {
                 self.db
                     .notify(
-                        moderation_note(reporter, actor, NotificationKind::ReportOutcome, case.id),
+                        moderation_note(reporter, circle, NotificationKind::ReportOutcome, case.id),
                         now,
                     )
                     .await?;
@@ -696,13 +706,13 @@ impl ModeratedFilter {
 /// A moderation notification for one member.
 pub(crate) fn moderation_note(
     user: i64,
-    actor: &Actor,
+    circle: i64,
     kind: NotificationKind,
     moderation: i64,
 ) -> NewNotification {
     NewNotification {
         user,
-        circle: actor.circle.row_id,
+        circle,
         kind,
         listing: None,
         other_listing: None,

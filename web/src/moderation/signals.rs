@@ -90,7 +90,20 @@ impl Services {
                 joined_at_ms: m.created_at_ms,
             })
             .collect();
-        let mut signals = invitation_bursts(&members, now);
+        // A steward's own invitations are how a circle starts; bursts are about members' trees.
+        let stewards = self.store.stewards(&actor.circle).await?;
+        let steward_ids: Vec<i64> = self
+            .db
+            .memberships_in(circle)
+            .await?
+            .into_iter()
+            .filter(|m| stewards.contains(&m.account_key))
+            .map(|m| m.user_id)
+            .collect();
+        let mut signals: Vec<Signal> = invitation_bursts(&members, now)
+            .into_iter()
+            .filter(|signal| !matches!(signal, Signal::InvitationBurst { root, .. } if steward_ids.contains(root)))
+            .collect();
         for (member, reporters) in self
             .db
             .reporters_per_subject(circle, now - REPORT_WINDOW_DAYS * DAY_MS)

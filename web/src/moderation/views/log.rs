@@ -23,7 +23,7 @@ pub struct ModerationHome {
     pub is_moderator: bool,
     pub is_steward: bool,
     /// The members a proposal appointed, and whether the log names moderators.
-    pub setup: (Vec<ModeratorRow>, bool),
+    pub setup: (Vec<ModeratorRow>, bool, bool),
     pub open_cases: usize,
     /// The page of older actions, if any.
     pub older: Option<u64>,
@@ -207,7 +207,7 @@ fn verify(v: &Visitor, nav: &CircleNav, head: Option<&LogHead>) -> Markup {
 
 fn who_moderates(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> Markup {
     let tr = &v.tr;
-    let (appointed, names_shown) = &home.setup;
+    let (appointed, names_shown, by_vote) = &home.setup;
     let errors = FormErrors::default();
     html! {
         section.card aria-labelledby="who-title" {
@@ -235,6 +235,7 @@ fn who_moderates(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> Markup 
                 }
             }
             p { (tr.t(if *names_shown { "moderation-names-shown" } else { "moderation-names-hidden" })) }
+            p { (tr.t(if *by_vote { "moderation-appeals-vote" } else { "moderation-appeals-moderator" })) }
             @if home.is_steward {
                 details {
                     summary { (tr.t("moderation-appoint")) }
@@ -249,6 +250,10 @@ fn who_moderates(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> Markup 
                         div.field.checkbox {
                             input #names_shown type="checkbox" name="names_shown" checked[*names_shown];
                             label for="names_shown" { (tr.t("moderation-names-shown-label")) }
+                        }
+                        div.field.checkbox {
+                            input #appeals_by_vote type="checkbox" name="appeals_by_vote" checked[*by_vote];
+                            label for="appeals_by_vote" { (tr.t("moderation-appeals-vote-label")) }
                         }
                         button.button.secondary type="submit" { (tr.t("moderation-policy-save")) }
                     }

@@ -102,9 +102,13 @@ pub fn report_page(
                 h1 { (title) }
                 (error_summary(v, errors))
                 p.lead { (tr.t("moderation-report-lead")) }
-                figure.reported {
-                    blockquote { @for line in snapshot.lines() { (line) br; } }
-                    figcaption { (target.subject_name) }
+                @if target.kind == TargetKind::Member {
+                    p { strong { (target.subject_name) } }
+                } @else {
+                    figure.reported {
+                        blockquote { @for line in snapshot.lines() { (line) br; } }
+                        figcaption { (target.subject_name) }
+                    }
                 }
                 form method="post" {
                     (csrf_field(v))

@@ -163,6 +163,11 @@ fn case_context(v: &Visitor, view: &CaseView) -> Markup {
                 (cited_agreements(&view.agreements, &appealed.action.agreements))
                 h3 { (tr.t("moderation-appeal-words")) }
                 blockquote { (case.statement) }
+                @if let Some(number) = case.proposal_number {
+                    p.notice {
+                        a href={"../../proposals/" (number)} { (tr.ta("moderation-appeal-by-vote", &[("number", &number.to_string())])) }
+                    }
+                }
             }
         }
     }
