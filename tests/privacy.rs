@@ -125,6 +125,8 @@ async fn takeout(db: String) {
         format!("{dir}/ballots.json"),
         format!("{dir}/delegations.json"),
         format!("{dir}/invitations.json"),
+        format!("{dir}/news.json"),
+        format!("{dir}/news-comments.csv"),
         format!("{dir}/reports-i-made.json"),
         format!("{dir}/moderation-about-me.json"),
         format!("{dir}/ledger/statement.json"),

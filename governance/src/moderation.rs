@@ -124,16 +124,22 @@ pub enum TargetKind {
     Profile,
     /// A member's conduct as a whole.
     Member,
+    /// A news post.
+    News,
+    /// A comment on a news post.
+    NewsComment,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 6] = [
+    pub const ALL: [TargetKind; 8] = [
         TargetKind::Listing,
         TargetKind::Message,
         TargetKind::Proposal,
         TargetKind::Comment,
         TargetKind::Profile,
         TargetKind::Member,
+        TargetKind::News,
+        TargetKind::NewsComment,
     ];
 
     fn tag(self) -> u8 {
@@ -144,6 +150,8 @@ impl TargetKind {
             TargetKind::Comment => 4,
             TargetKind::Profile => 5,
             TargetKind::Member => 6,
+            TargetKind::News => 7,
+            TargetKind::NewsComment => 8,
         }
     }
 
@@ -159,6 +167,8 @@ impl TargetKind {
             TargetKind::Comment => "comment",
             TargetKind::Profile => "profile",
             TargetKind::Member => "member",
+            TargetKind::News => "news",
+            TargetKind::NewsComment => "news_comment",
         }
     }
 
@@ -173,7 +183,12 @@ impl TargetKind {
     pub fn can_hide(self) -> bool {
         matches!(
             self,
-            TargetKind::Listing | TargetKind::Message | TargetKind::Comment | TargetKind::Profile
+            TargetKind::Listing
+                | TargetKind::Message
+                | TargetKind::Comment
+                | TargetKind::Profile
+                | TargetKind::News
+                | TargetKind::NewsComment
         )
     }
 }

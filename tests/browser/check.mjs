@@ -111,6 +111,8 @@ const memberPages = [
   `/c/${slug}/proposals/4`,
   `/c/${slug}/proposals/new`,
   `/c/${slug}/delegation`,
+  `/c/${slug}/news`,
+  `/c/${slug}/news/2`,
   `/c/${slug}/moderation`,
   `/c/${slug}/moderation/actions/0`,
   `/c/${slug}/report/member/chen`,
@@ -136,6 +138,8 @@ const stewardPages = [
   `/ask/${slug}`,
   "/circles/new",
   `/c/${slug}/steward/categories`,
+  `/c/${slug}/news/new`,
+  `/c/${slug}/news/2/edit`,
   ...moderatorPages,
 ];
 const publicPages = [["/", 200], ["/login", 200], ["/privacy", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
@@ -160,7 +164,7 @@ for (const variant of variants) {
   await logIn(page, "amara");
   const cookies = [...(await context.cookies()), { name: "commons_lang", value: "es", url: base }];
   for (const variant of variants) {
-    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", ...moderatorPages]) {
+    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", `/c/${slug}/news`, `/c/${slug}/news/2`, `/c/${slug}/news/new`, ...moderatorPages]) {
       await axeCheck(`${base}${path}`, cookies, `amara (es) ${variant.name}`, variant.options);
       pagesChecked++;
     }
@@ -462,6 +466,8 @@ if (screenshots) {
       [`/c/${slug}/report/member/chen`, "report-form"],
       [`/c/${slug}/repairs/1`, "repair"],
       ["/settings/data", "takeout"],
+      [`/c/${slug}/news`, "news"],
+      [`/c/${slug}/news/2`, "news-post"],
     ]) {
       await page.goto(`${base}${path}`);
       await page.screenshot({ path: `${screenshots}/${name}-${suffix}.png`, fullPage: true });

@@ -135,6 +135,9 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     plant_payments(state, &actors).await?;
     plant_market(state, &actors).await?;
     plant_governance(state, &actors).await?;
+    plant_news(state, &actors)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
     plant_moderation(state, &actors)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -763,5 +766,43 @@ async fn plant_moderation(
             )
             .await?;
     }
+    Ok(())
+}
+
+/// The circle's news: a pinned announcement with comments, and an older post.
+async fn plant_news(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> Result<(), crate::services::ActionError> {
+    use crate::news::rules::NewsCommand;
+    let services = &state.services;
+    let post = |title: &str, body: &str, pinned: bool, announce: bool| {
+        NewsCommand::parse(title, body, pinned, announce)
+            .map_err(crate::services::ActionError::Fields)
+    };
+    let welcome = post(
+        "Welcome to our new space",
+        "We moved our time bank here from the mailing list. Everything you post stays in the circle.",
+        false,
+        false,
+    )?;
+    services.publish_news(&actors[0], &welcome).await?;
+    let cafe = post(
+        "Repair café this Saturday",
+        "Bring what is broken: **bikes, lamps, jumpers**. Ben and Dolores will be there from 10:00 at the community hall.\n\n- tea and cake by Chen\n- an hour of help counts as an hour",
+        true,
+        true,
+    )?;
+    let repair_cafe = services.publish_news(&actors[0], &cafe).await?;
+    services
+        .comment_news(
+            &actors[1],
+            repair_cafe,
+            "I'll bring my toolbox and a spare pump.",
+        )
+        .await?;
+    services
+        .comment_news(&actors[2], repair_cafe, "Lemon cake it is!")
+        .await?;
     Ok(())
 }

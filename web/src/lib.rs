@@ -10,6 +10,7 @@ pub mod custody;
 pub mod db;
 pub mod demo;
 pub mod moderation;
+pub mod news;
 
 pub mod account;
 pub mod governance;
@@ -208,6 +209,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(notifications::router())
         .merge(blocks::router())
         .merge(moderation::router())
+        .merge(news::router())
         .merge(privacy::router())
         .fallback(not_found)
         // Extractors read at most the configured body; the photo route allows more (market).

@@ -1367,3 +1367,54 @@ moderation-appeals-vote = Appeals go to the whole circle as a proposal; its deci
 moderation-appeals-moderator = Appeals go to a different moderator.
 moderation-appeals-vote-label = Let the whole circle decide appeals by vote
 moderation-appeal-by-vote = The circle decides this appeal by proposal #{ $number }.
+
+## News
+nav-news = News
+news-title = News
+news-new = Write news
+news-none = No news yet. When stewards post news, it appears here.
+news-none-post = No news yet. Share what is happening: a workshop, a change, a thank-you.
+news-pinned = Pinned
+news-comments-count = { $count ->
+    [one] 1 comment
+   *[other] { $count } comments
+}
+news-older = Older news
+news-held = This post waits for a moderator before others see it.
+news-withdrawn = This post was withdrawn.
+news-comments = Comments
+news-comments-none = No comments yet.
+news-comment = Your comment
+news-comment-send = Comment
+news-back = Back to the news
+news-edit = Change this post
+news-pin = Pin to the top
+news-unpin = Unpin
+news-withdraw = Withdraw
+news-field-title = Title
+news-field-body = Text
+news-field-body-hint = Markdown works: **bold**, *italic*, lists, links.
+news-field-pinned = Pin it to the top of the news
+news-field-announce = Announce it: notify every member
+news-publish = Publish
+news-save = Save
+news-members-may-post = Let members post news (stewards always can)
+news-settings-save = Save
+news-error-title = Give the post a title.
+news-error-title-long = Keep the title under 140 characters.
+news-error-body = Write the post's text.
+news-error-body-long = Keep the text under 20,000 characters.
+news-error-comment = Write a few words.
+news-error-comment-long = Keep the comment under 4,000 characters.
+news-error-too-many = You published 10 posts today: more tomorrow.
+news-error-withdrawn = This post was withdrawn: it takes no more comments.
+news-error-comments-full = This post has as many comments as it can hold.
+flash-news-published = Published.
+flash-news-withdrawn = The post was withdrawn.
+notification-news = News: “{ $title }”
+notification-kind-news = a steward announces news
+moderation-target-news = a news post
+moderation-target-news_comment = a comment on news
+moderation-report-news = Report this post
+moderation-report-news_comment = Report this comment
+flash-commented = Your comment is there.

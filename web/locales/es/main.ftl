@@ -1367,3 +1367,54 @@ moderation-appeals-vote = Las apelaciones van a todo el círculo como propuesta;
 moderation-appeals-moderator = Las apelaciones van a otra persona moderadora.
 moderation-appeals-vote-label = Que todo el círculo decida las apelaciones por votación
 moderation-appeal-by-vote = El círculo decide esta apelación con la propuesta #{ $number }.
+
+## Noticias
+nav-news = Noticias
+news-title = Noticias
+news-new = Escribir una noticia
+news-none = Aún no hay noticias. Cuando las personas administradoras publiquen, aparecerán aquí.
+news-none-post = Aún no hay noticias. Cuenta lo que pasa: un taller, un cambio, un agradecimiento.
+news-pinned = Fijada
+news-comments-count = { $count ->
+    [one] 1 comentario
+   *[other] { $count } comentarios
+}
+news-older = Noticias anteriores
+news-held = Esta noticia espera a quien modera antes de que otras personas la vean.
+news-withdrawn = Esta noticia se retiró.
+news-comments = Comentarios
+news-comments-none = Aún no hay comentarios.
+news-comment = Tu comentario
+news-comment-send = Comentar
+news-back = Volver a las noticias
+news-edit = Cambiar esta noticia
+news-pin = Fijar arriba
+news-unpin = Dejar de fijar
+news-withdraw = Retirar
+news-field-title = Título
+news-field-body = Texto
+news-field-body-hint = Puedes usar Markdown: **negrita**, *cursiva*, listas, enlaces.
+news-field-pinned = Fijarla arriba de las noticias
+news-field-announce = Anunciarla: avisar a todos los miembros
+news-publish = Publicar
+news-save = Guardar
+news-members-may-post = Dejar que los miembros publiquen noticias (quienes administran siempre pueden)
+news-settings-save = Guardar
+news-error-title = Ponle un título a la noticia.
+news-error-title-long = El título debe tener menos de 140 caracteres.
+news-error-body = Escribe el texto de la noticia.
+news-error-body-long = El texto debe tener menos de 20.000 caracteres.
+news-error-comment = Escribe unas palabras.
+news-error-comment-long = El comentario debe tener menos de 4.000 caracteres.
+news-error-too-many = Hoy publicaste 10 noticias: más mañana.
+news-error-withdrawn = Esta noticia se retiró: no admite más comentarios.
+news-error-comments-full = Esta noticia tiene todos los comentarios que puede tener.
+flash-news-published = Publicada.
+flash-news-withdrawn = La noticia se retiró.
+notification-news = Noticia: «{ $title }»
+notification-kind-news = alguien que administra anuncia una noticia
+moderation-target-news = una noticia
+moderation-target-news_comment = un comentario en una noticia
+moderation-report-news = Avisar sobre esta noticia
+moderation-report-news_comment = Avisar sobre este comentario
+flash-commented = Tu comentario ya está.

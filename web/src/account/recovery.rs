@@ -153,6 +153,7 @@ impl Services {
                         deal: None,
                         proposal: None,
                         moderation: None,
+                        news: None,
                     },
                     now,
                 )

@@ -24,6 +24,7 @@ mod members;
 mod memberships;
 mod moderation;
 mod modlog;
+pub mod news;
 mod node;
 pub mod notifications;
 mod recoveries;

@@ -505,6 +505,7 @@ impl Services {
                     deal: None,
                     proposal: Some(number),
                     moderation: None,
+                    news: None,
                 },
                 now,
             )

@@ -80,6 +80,7 @@ impl Services {
                     deal: Some(stored.deal.id),
                     proposal: None,
                     moderation: None,
+                    news: None,
                 },
                 self.now_ms(),
             )

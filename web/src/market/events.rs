@@ -58,6 +58,7 @@ impl Services {
                         deal: None,
                         proposal: None,
                         moderation: None,
+                        news: None,
                     },
                     self.now_ms(),
                 )

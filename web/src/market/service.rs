@@ -324,6 +324,7 @@ impl Services {
                         deal: None,
                         proposal: None,
                         moderation: None,
+                        news: None,
                     },
                     now,
                 )
@@ -339,6 +340,7 @@ impl Services {
                         deal: None,
                         proposal: None,
                         moderation: None,
+                        news: None,
                     },
                     now,
                 )
@@ -703,6 +705,7 @@ impl Services {
                         deal: None,
                         proposal: None,
                         moderation: None,
+                        news: None,
                     },
                     now,
                 )

@@ -71,6 +71,7 @@ impl Services {
                 self.governance
                     .comments_written_since(circle, me, since)
                     .await?
+                    + self.db.news_comments_since(circle, me, since).await?
             }
         };
         if posted >= limit.per_day() {

@@ -170,6 +170,33 @@ impl Services {
                     format!("/c/{slug}/proposals/{}", proposal.number),
                 )
             }
+            TargetKind::News => {
+                let post = self.news_page(actor, target_id(id)?).await?.post;
+                let text = format!("{}\n\n{}", post.title, post.body);
+                (
+                    post.id,
+                    post.author_id,
+                    text,
+                    format!("/c/{slug}/news/{}", post.id),
+                )
+            }
+            TargetKind::NewsComment => {
+                let comment = self
+                    .db
+                    .news_comment(actor.circle.row_id, target_id(id)?)
+                    .await?
+                    .ok_or(ActionError::NotFound)?;
+                let post = self.news_page(actor, comment.post).await?;
+                if !post.comments.iter().any(|c| c.id == comment.id) {
+                    return Err(ActionError::NotFound);
+                }
+                (
+                    comment.id,
+                    comment.author_id,
+                    comment.body,
+                    format!("/c/{slug}/news/{}", comment.post),
+                )
+            }
             TargetKind::Profile | TargetKind::Member => {
                 let member = self.active_member(actor, id).await?.card;
                 let text = match kind {
@@ -189,8 +216,10 @@ impl Services {
         }
         // An item a moderator hid or holds is not there for others, even by its number: its
         // words would show on the report form.
-        if matches!(kind, TargetKind::Message | TargetKind::Comment)
-            && self.moderated_filter(actor).await?.hides(kind, id)
+        if matches!(
+            kind,
+            TargetKind::Message | TargetKind::Comment | TargetKind::NewsComment
+        ) && self.moderated_filter(actor).await?.hides(kind, id)
         {
             return Err(ActionError::NotFound);
         }
@@ -719,5 +748,6 @@ pub(crate) fn moderation_note(
         deal: None,
         proposal: None,
         moderation: Some(moderation),
+        news: None,
     }
 }

@@ -38,10 +38,12 @@ pub enum NotificationKind {
     ModerationQueue,
     /// You are invited to a repair conversation, or its agreement changed.
     Repair,
+    /// A steward announced news to every member.
+    News,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 16] = [
+    pub const ALL: [NotificationKind; 17] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
@@ -58,6 +60,7 @@ impl NotificationKind {
         NotificationKind::ReportOutcome,
         NotificationKind::ModerationQueue,
         NotificationKind::Repair,
+        NotificationKind::News,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -77,6 +80,7 @@ impl NotificationKind {
             NotificationKind::ReportOutcome => "report_outcome",
             NotificationKind::ModerationQueue => "moderation_queue",
             NotificationKind::Repair => "repair",
+            NotificationKind::News => "news",
         }
     }
     /// Whether a member may turn this kind off (a recovery of their account, never).
@@ -106,6 +110,8 @@ pub struct Notification {
     pub proposal: Option<i64>,
     /// The case, log action or repair conversation (moderation notifications).
     pub moderation: Option<i64>,
+    /// The news post (announcements).
+    pub news: Option<i64>,
     pub created_at_ms: i64,
     pub read: bool,
 }
@@ -123,4 +129,6 @@ pub struct NewNotification {
     pub proposal: Option<i64>,
     /// The case, log action or repair conversation (moderation notifications).
     pub moderation: Option<i64>,
+    /// The news post (announcements).
+    pub news: Option<i64>,
 }

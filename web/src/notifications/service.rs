@@ -107,6 +107,13 @@ impl Services {
                 }
             }
             let [mut listing_title, other_title] = found_titles;
+            if let Some(id) = note.news {
+                listing_title = self
+                    .db
+                    .news_post(note.circle, id)
+                    .await?
+                    .map(|post| post.title);
+            }
             if let Some(number) = note.proposal {
                 listing_title = self
                     .governance

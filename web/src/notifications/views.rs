@@ -37,6 +37,7 @@ pub fn notifications_page(
                             _ if n.kind == NotificationKind::Moderated => format!("/c/{}/moderation/actions/{}", card.circle_slug, n.moderation.unwrap_or(0)),
                             _ if n.kind == NotificationKind::ReportOutcome => format!("/c/{}/moderation#my-reports", card.circle_slug),
                             _ if n.kind == NotificationKind::ModerationQueue => format!("/c/{}/moderation/cases/{}", card.circle_slug, n.moderation.unwrap_or(0)),
+                            _ if n.kind == NotificationKind::News => format!("/c/{}/news/{}", card.circle_slug, n.news.unwrap_or(0)),
                             _ if n.kind == NotificationKind::Repair => format!("/c/{}/repairs/{}", card.circle_slug, n.moderation.unwrap_or(0)),
                             _ if n.proposal.is_some() => format!("/c/{}/proposals/{}", card.circle_slug, n.proposal.unwrap_or(0)),
                             (Some(deal), _, _) => format!("/c/{}/deals/{deal}", card.circle_slug),

@@ -166,6 +166,7 @@ impl Services {
         let now = self.now_ms();
         self.market.erase_author(user.id, now).await?;
         self.governance.erase_author(user.id).await?;
+        self.db.erase_news_author(user.id, now).await?;
         self.db.erase_person(user.id, now).await?;
         Ok(true)
     }

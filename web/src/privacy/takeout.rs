@@ -366,6 +366,22 @@ impl Services {
             &format!("{dir}/invitations.json"),
             &Value::Array(invitations),
         );
+        let (posts, comments) = self.db.news_written_by(info.row_id, user.id).await?;
+        let posts: Vec<Value> = posts
+            .iter()
+            .map(|p| json!({"id": p.id, "title": p.title, "body": p.body, "pinned": p.pinned,
+                "announced": p.announced, "withdrawn": p.withdrawn, "created_at_ms": p.created_at_ms}))
+            .collect();
+        archive.json(&format!("{dir}/news.json"), &Value::Array(posts));
+        let comments: Vec<Vec<String>> = comments
+            .into_iter()
+            .map(|c| vec![c.post.to_string(), c.created_at_ms.to_string(), c.body])
+            .collect();
+        archive.csv(
+            &format!("{dir}/news-comments.csv"),
+            &["post", "at_ms", "comment"],
+            &comments,
+        );
         Ok(())
     }
 

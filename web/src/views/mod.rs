@@ -100,6 +100,7 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                             ul {
                                 (nav_item(nav, "home", &format!("/c/{}", nav.slug), &tr.t("nav-home")))
                                 (nav_item(nav, "pay", &format!("/c/{}/pay", nav.slug), &tr.t("nav-pay")))
+                                (nav_item(nav, "news", &format!("/c/{}/news", nav.slug), &tr.t("nav-news")))
                                 (nav_item(nav, "market", &format!("/c/{}/market", nav.slug), &tr.t("nav-market")))
                                 (nav_item(nav, "decisions", &format!("/c/{}/proposals", nav.slug), &tr.t("nav-decisions")))
                                 (nav_item(nav, "ledger", &format!("/c/{}/ledger", nav.slug), &tr.t("nav-ledger")))
