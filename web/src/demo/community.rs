@@ -1,0 +1,148 @@
+//! The demo circle's community life: news with an announcement and comments, and moderation
+//! as a circle lives it (a hide appealed and restored, a warning, an open report, a repair).
+
+use crate::AppState;
+
+/// Moderation as a circle lives it: a listing reported and hidden, appealed and shown again
+/// by a second moderator (appointed by the circle's first proposal), a warning, and a report
+/// still waiting in the queue.
+pub(super) async fn plant_moderation(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> Result<(), crate::services::ActionError> {
+    use crate::moderation::service::{ActCommand, ReportCommand};
+    use commons_governance::moderation::{ActionKind, TargetKind};
+    let services = &state.services;
+    let (steward, ben, cara, dev) = (&actors[0], &actors[1], &actors[2], &actors[3]);
+    let act = |kind, reason: &str| ActCommand {
+        kind,
+        agreements: vec![3],
+        reason: reason.into(),
+        ends_at_ms: None,
+    };
+    let listing = services
+        .market
+        .listings_of(steward.circle.row_id, ben.user.id)
+        .await?[0]
+        .id;
+    let target = services
+        .report_target(cara, TargetKind::Listing, &listing.to_string())
+        .await?;
+    let report = ReportCommand {
+        agreements: vec![3],
+        note: "This reads like an advert from a shop.".into(),
+    };
+    services.report(cara, &target, &report).await?;
+    let case = services.queue(steward).await?[0].case.id;
+    let hide = act(ActionKind::Hide, "Hidden while we check: the circle agreed that offers are valued by need, not market prices.");
+    let seq = services.act(steward, case, &hide).await?;
+    services
+        .appeal(
+            ben,
+            seq as i64,
+            "It is my own work, priced in hours like everyone else's.",
+        )
+        .await?;
+    services
+        .db
+        .appoint_moderator(
+            steward.circle.row_id,
+            dev.user.id,
+            1,
+            steward.user.id,
+            services.now_ms(),
+        )
+        .await?;
+    let appeal = services.queue(dev).await?[0].case.id;
+    let restore = act(
+        ActionKind::Restore,
+        "Ben explained: his own work, valued in hours. Shown again, with thanks to both.",
+    );
+    services.act(dev, appeal, &restore).await?;
+    let member = services
+        .report_target(ben, TargetKind::Member, &dev.user.username)
+        .await?;
+    let words = ReportCommand {
+        agreements: vec![1],
+        note: "Sharp words in a deal message.".into(),
+    };
+    services.report(ben, &member, &words).await?;
+    let case = services.queue(steward).await?[0].case.id;
+    services
+        .act(
+            steward,
+            case,
+            &act(
+                ActionKind::Warn,
+                "Please keep messages kind, even when a deal goes wrong.",
+            ),
+        )
+        .await?;
+    if let Some(eve) = actors.get(4) {
+        let target = services
+            .report_target(eve, TargetKind::Member, &cara.user.username)
+            .await?;
+        let open = ReportCommand {
+            agreements: vec![2],
+            note: "Promised to come twice and did not say.".into(),
+        };
+        services.report(eve, &target, &open).await?;
+        // The steward offers the two a repair conversation; Chen has joined.
+        let case = services.queue(steward).await?[0].case.id;
+        let repair = services
+            .open_repair(
+                steward,
+                case,
+                &eve.user.username,
+                "Missed visits, and how to say so early next time",
+            )
+            .await?;
+        services.answer_repair(cara, repair, true).await?;
+        services
+            .repair_message(
+                cara,
+                repair,
+                "I am sorry. My mother was ill and I did not think to write.",
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// The circle's news: a pinned announcement with comments, and an older post.
+pub(super) async fn plant_news(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> Result<(), crate::services::ActionError> {
+    use crate::news::rules::NewsCommand;
+    let services = &state.services;
+    let post = |title: &str, body: &str, pinned: bool, announce: bool| {
+        NewsCommand::parse(title, body, pinned, announce)
+            .map_err(crate::services::ActionError::Fields)
+    };
+    let welcome = post(
+        "Welcome to our new space",
+        "We moved our time bank here from the mailing list. Everything you post stays in the circle.",
+        false,
+        false,
+    )?;
+    services.publish_news(&actors[0], &welcome).await?;
+    let cafe = post(
+        "Repair café this Saturday",
+        "Bring what is broken: **bikes, lamps, jumpers**. Ben and Dolores will be there from 10:00 at the community hall.\n\n- tea and cake by Chen\n- an hour of help counts as an hour",
+        true,
+        true,
+    )?;
+    let repair_cafe = services.publish_news(&actors[0], &cafe).await?;
+    services
+        .comment_news(
+            &actors[1],
+            repair_cafe,
+            "I'll bring my toolbox and a spare pump.",
+        )
+        .await?;
+    services
+        .comment_news(&actors[2], repair_cafe, "Lemon cake it is!")
+        .await?;
+    Ok(())
+}
