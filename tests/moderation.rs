@@ -538,13 +538,22 @@ async fn roles(db: String) {
         .await
         .expect("appointed");
     assert!(services.is_moderator(&ben).await.expect("role"));
-    assert!(!services.case_view(&ben, case).await.expect("case").may_act);
+    // The case about ben is not there for him: neither in his queue, nor by its number.
+    assert!(services.queue(&ben).await.expect("queue").is_empty());
+    assert!(matches!(
+        services.case_view(&ben, case).await,
+        Err(ActionError::NotFound)
+    ));
     assert!(matches!(
         services
             .act(&ben, case, &act(ActionKind::Dismiss, "Nothing here.", None))
             .await,
-        Err(ActionError::Forbidden)
+        Err(ActionError::NotFound)
     ));
+    assert!(services
+        .add_case_note(&ben, case, "About me")
+        .await
+        .is_err());
 }
 
 async fn repair(db: String) {
@@ -854,6 +863,90 @@ async fn appeal_by_vote(db: String) {
     assert!(services.queue(amara).await.expect("queue").is_empty());
 }
 
+async fn lifting_one_suspension(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let amara = &node.steward;
+    let (ben, cara, dora) = (
+        node.member("ben").await,
+        node.member("cara").await,
+        node.member("dora").await,
+    );
+    let suspend = |days: i64| {
+        act(
+            ActionKind::Suspend,
+            "Threats.",
+            Some(services.now_ms() + days * DAY_MS),
+        )
+    };
+    let report_ben = || async {
+        let target = services
+            .report_target(
+                &cara,
+                commons_governance::moderation::TargetKind::Member,
+                "ben",
+            )
+            .await
+            .expect("target");
+        services
+            .report(
+                &cara,
+                &target,
+                &ReportCommand {
+                    agreements: vec![],
+                    note: "Again.".into(),
+                },
+            )
+            .await
+            .expect("reported");
+        only_case(&node, amara).await
+    };
+    let first = report_ben().await;
+    services
+        .act(amara, first, &suspend(2))
+        .await
+        .expect("a short suspension");
+    services.store().advance_clock(3 * DAY_MS);
+    let second = report_ben().await;
+    let long_until = services.now_ms() + 30 * DAY_MS;
+    services
+        .act(amara, second, &suspend(30))
+        .await
+        .expect("a long suspension");
+    // Ben appeals the first, short one; a second moderator lifts it.
+    let ben = again(&node, &ben).await;
+    services
+        .appeal(&ben, 0, "That was a misunderstanding.")
+        .await
+        .expect("appealed");
+    services
+        .node_db()
+        .appoint_moderator(
+            amara.circle.row_id,
+            dora.user.id,
+            1,
+            amara.user.id,
+            services.now_ms(),
+        )
+        .await
+        .expect("appointed");
+    let appeal = only_case(&node, &dora).await;
+    services
+        .act(
+            &dora,
+            appeal,
+            &act(ActionKind::Lift, "Agreed: a misunderstanding.", None),
+        )
+        .await
+        .expect("lifted");
+    let ben = again(&node, &ben).await;
+    assert_eq!(
+        ben.membership.suspended_until_ms,
+        Some(long_until),
+        "the later suspension stands"
+    );
+}
+
 both_backends! {
     a_hidden_listing_is_gone_for_others_and_an_appeal_to_another_moderator_restores_it => hide_and_appeal;
     a_suspended_member_signs_and_posts_nothing_and_keeps_their_balance => suspension;
@@ -862,6 +955,7 @@ both_backends! {
     a_repair_conversation_is_private_by_consent_and_its_agreement_outline_enters_the_log => repair;
     a_member_reported_by_three_people_is_a_signal_for_moderators => signals;
     an_appeal_the_circle_decides_by_vote_is_settled_by_the_node_in_the_log => appeal_by_vote;
+    lifting_an_appealed_suspension_leaves_a_later_one_standing => lifting_one_suspension;
 }
 
 /// Someone who belongs to another circle of the node (`tools`), not to `garden`.

@@ -22,6 +22,7 @@ async fn titles(node: &Node, actor: &Actor) -> Vec<String> {
         .news(actor, None)
         .await
         .expect("news")
+        .0
         .into_iter()
         .map(|post| post.title)
         .collect()

@@ -228,10 +228,6 @@ async fn erasure(db: String) {
         .cancel_erasure(&ben.user)
         .await
         .expect("changed mind");
-    services
-        .request_erasure(&ben.user, PASSWORD, None)
-        .await
-        .expect("asked again");
     // Cara reports ben's listing: his reported words are kept until the report is resolved.
     let bens = services.listings_by(&cara, ben_id).await.expect("listings")[0].id;
     let target = services
@@ -253,6 +249,10 @@ async fn erasure(db: String) {
         )
         .await
         .expect("reported");
+    services
+        .request_erasure(&ben.user, PASSWORD, None)
+        .await
+        .expect("asked again");
     services.store().advance_clock(15 * DAY_MS);
     assert_eq!(
         services.erase_due().await.expect("job"),

@@ -15,6 +15,10 @@ pub const STATEMENT_FORMAT: &str = "commons-ledger-statement";
 pub const STATEMENT_VERSION: u16 = 1;
 /// Most entries one statement holds.
 pub const STATEMENT_ENTRIES_MAX: usize = 1_000_000;
+/// Most account keys one statement names (a member's keys over their rotations).
+pub const STATEMENT_ACCOUNTS_MAX: usize = 16;
+/// Most faults one check reports.
+pub const STATEMENT_FAULTS_MAX: usize = 100;
 
 /// An entry with its inclusion proof (hex hashes, from the leaf up).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,8 +139,10 @@ fn check_entry(
 
 /// Checks a statement offline: the genesis entry at 0 (naming the node key) in the tree, the
 /// tree head signed by that key, and each entry signed by its author, of this circle, in the
-/// tree at its place, with its memo as committed, and about one of the statement's accounts.
-/// Never panics, whatever the input.
+/// tree at its place, once and in order, with its memo as committed, and about one of the
+/// statement's accounts. It proves every entry shown is in the ledger; it cannot prove that
+/// none was left out (the net it reports is over the entries shown). Never panics, whatever
+/// the input.
 pub fn verify_statement(text: &str) -> StatementReport {
     let mut report = StatementReport::default();
     let statement: Statement = match serde_json::from_str(text) {
@@ -171,6 +177,12 @@ pub fn verify_statement(text: &str) -> StatementReport {
             .push("the circle id or the tree head cannot be read".into());
         return report;
     };
+    if statement.accounts.len() > STATEMENT_ACCOUNTS_MAX {
+        report
+            .faults
+            .push(format!("more than {STATEMENT_ACCOUNTS_MAX} accounts"));
+        return report;
+    }
     let accounts: Vec<PublicKey> = statement
         .accounts
         .iter()
@@ -187,8 +199,21 @@ pub fn verify_statement(text: &str) -> StatementReport {
             .push("the tree head is another circle's".into());
     }
     check_genesis(&statement.genesis, &circle_id, &head, &mut report.faults);
+    let mut last_seq = 0u64;
     for proved in &statement.entries {
         report.entries_checked += 1;
+        if report.faults.len() >= STATEMENT_FAULTS_MAX {
+            break;
+        }
+        // Each entry once, in the log's order: a repeated entry would count twice.
+        if proved.entry.seq <= last_seq {
+            report.faults.push(format!(
+                "entry {}: not after the entry before it (repeated or out of order)",
+                proved.entry.seq
+            ));
+            continue;
+        }
+        last_seq = proved.entry.seq;
         let Some((request, bytes, _)) = check_entry(proved, &circle_id, &head, &mut report.faults)
         else {
             continue;

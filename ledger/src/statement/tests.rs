@@ -125,9 +125,24 @@ fn an_entry_of_someone_else_is_found() {
         .unwrap()
         .clone();
     statement.entries.push(foreign);
+    statement.entries.sort_by_key(|e| e.entry.seq);
     let report = verify_statement(&serde_json::to_string(&statement).unwrap());
     assert!(
         report.faults.iter().any(|f| f.contains("not about")),
+        "{:?}",
+        report.faults
+    );
+}
+
+#[test]
+fn a_repeated_entry_is_found_so_no_payment_counts_twice() {
+    let f = fixture();
+    let mut statement: Statement = serde_json::from_str(&statement_of(&f, 0)).unwrap();
+    let again = statement.entries[1].clone();
+    statement.entries.push(again);
+    let report = verify_statement(&serde_json::to_string(&statement).unwrap());
+    assert!(
+        report.faults.iter().any(|f| f.contains("repeated")),
         "{:?}",
         report.faults
     );

@@ -56,12 +56,14 @@ impl NodeDb {
     }
 
     /// Whether a moderation case about the person is still open (their reported words are
-    /// kept until it is resolved).
-    pub async fn open_cases_about(&self, user_id: i64) -> DbResult<i64> {
+    /// kept until it is resolved). Reports opened after `opened_before_ms` do not count (nobody holds an erasure back by
+    /// reporting the person once they asked).
+    pub async fn open_cases_about(&self, user_id: i64, opened_before_ms: i64) -> DbResult<i64> {
         let row = sqlx::query(
-            "SELECT COUNT(*) FROM moderation_cases WHERE subject_id = $1 AND status = 'open'",
+            "SELECT COUNT(*) FROM moderation_cases WHERE subject_id = $1 AND status = 'open' AND opened_at_ms <= $2",
         )
         .bind(user_id)
+        .bind(opened_before_ms)
         .fetch_one(&self.pool)
         .await?;
         row.try_get(0)

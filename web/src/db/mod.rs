@@ -41,7 +41,7 @@ pub use moderation::{
     CaseRow, CaseTimes, HiddenItems, HiddenState, ModeratorRow, MyReportRow, NewCase, NoteRow,
     ReportRow, CASES_LISTED_MAX, REPORTS_PER_DAY_MAX,
 };
-pub use modlog::{LogAppend, LogRow, LOG_PAGE_MAX};
+pub use modlog::{Appended, LogAppend, LogRow, LOG_PAGE_MAX};
 pub use repairs::{RepairMessage, RepairPerson, RepairRow, REPAIR_PEOPLE_MAX};
 pub use security::{SecurityEventRow, SECURITY_EVENTS_LISTED_MAX, SECURITY_EVENTS_PER_PERSON_MAX};
 

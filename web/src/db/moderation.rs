@@ -301,6 +301,17 @@ impl NodeDb {
 
     /// Each reporter's past reports on closed cases: (that led to an action, all).
     pub async fn reporter_records(&self, reporters: &[i64]) -> DbResult<HashMap<i64, (i64, i64)>> {
+        let mut unique = reporters.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let mut records = HashMap::new();
+        for chunk in unique.chunks(500) {
+            records.extend(self.reporter_records_of(chunk).await?);
+        }
+        Ok(records)
+    }
+
+    async fn reporter_records_of(&self, reporters: &[i64]) -> DbResult<HashMap<i64, (i64, i64)>> {
         if reporters.is_empty() {
             return Ok(HashMap::new());
         }

@@ -14,6 +14,16 @@ pub const LOG_PAGE_MAX: i64 = 50;
 /// Most actions an export or a summary reads.
 pub const LOG_READ_MAX: i64 = 100_000;
 
+/// What became of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    Done,
+    /// Another action took the same place first: sign again on the new end.
+    PlaceTaken,
+    /// The case was closed meanwhile (another moderator acted): nothing was written.
+    CaseClosed,
+}
+
 /// One stored action, with the people behind it where still known.
 #[derive(Debug, Clone)]
 pub struct LogRow {
@@ -74,11 +84,28 @@ impl NodeDb {
     }
 
     /// Appends an action and its head, links it to its people and closes its case, in one
-    /// transaction. Answers false when another action took the same place first (the caller
-    /// signs again on the new end).
-    pub async fn append_log(&self, entry: &LogAppend<'_>) -> DbResult<bool> {
+    /// transaction; nothing is written unless all of it is.
+    pub async fn append_log(&self, entry: &LogAppend<'_>) -> DbResult<Appended> {
         let action = &entry.action.record;
         let mut tx = self.pool.begin().await?;
+        // The case closes first: a second moderator acting on the same case at the same
+        // moment finds it closed, and nothing of theirs is written.
+        if let Some(case_id) = entry.closes {
+            let closed = sqlx::query(
+                "UPDATE moderation_cases SET status = 'closed', closed_at_ms = $2, outcome = $3, outcome_seq = $4,
+                    first_response_at_ms = COALESCE(first_response_at_ms, $2)
+                 WHERE id = $1 AND status = 'open'",
+            )
+            .bind(case_id)
+            .bind(action.recorded_at_ms)
+            .bind(action.kind.as_str())
+            .bind(action.seq as i64)
+            .execute(&mut *tx)
+            .await?;
+            if closed.rows_affected() != 1 {
+                return Ok(Appended::CaseClosed);
+            }
+        }
         let inserted = sqlx::query(
             "INSERT INTO moderation_log (circle, seq, bytes, signature, receipt, kind, recorded_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (circle, seq) DO NOTHING",
@@ -93,7 +120,7 @@ impl NodeDb {
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
-            return Ok(false);
+            return Ok(Appended::PlaceTaken);
         }
         sqlx::query(
             "INSERT INTO moderation_heads (circle, tree_size, root, timestamp_ms, signature) VALUES ($1, $2, $3, $4, $5)",
@@ -115,22 +142,9 @@ impl NodeDb {
         .bind(entry.closes)
         .execute(&mut *tx)
         .await?;
-        if let Some(case_id) = entry.closes {
-            sqlx::query(
-                "UPDATE moderation_cases SET status = 'closed', closed_at_ms = $2, outcome = $3, outcome_seq = $4,
-                    first_response_at_ms = COALESCE(first_response_at_ms, $2)
-                 WHERE id = $1 AND status = 'open'",
-            )
-            .bind(case_id)
-            .bind(action.recorded_at_ms)
-            .bind(action.kind.as_str())
-            .bind(action.seq as i64)
-            .execute(&mut *tx)
-            .await?;
-        }
         tx.commit().await?;
         self.changed();
-        Ok(true)
+        Ok(Appended::Done)
     }
 
     /// A page of the log, newest first, from before `before` (or the end).
@@ -182,6 +196,36 @@ impl NodeDb {
             .await?;
         rows.iter()
             .map(|row| Ok((row.try_get("log_circle")?, log_from_row(row)?)))
+            .collect()
+    }
+
+    /// The kinds and times of the actions since a time, each with whether it decided an
+    /// appeal (for the monthly summary: no signed bytes read).
+    pub async fn log_kinds_since(
+        &self,
+        circle: i64,
+        since_ms: i64,
+    ) -> DbResult<Vec<(String, i64, bool)>> {
+        let rows = sqlx::query(
+            "SELECT l.kind, l.recorded_at_ms, c.origin FROM moderation_log l
+             LEFT JOIN moderation_people p ON p.circle = l.circle AND p.seq = l.seq
+             LEFT JOIN moderation_cases c ON c.id = p.case_id
+             WHERE l.circle = $1 AND l.recorded_at_ms >= $2 ORDER BY l.seq LIMIT $3",
+        )
+        .bind(circle)
+        .bind(since_ms)
+        .bind(LOG_READ_MAX)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let origin: Option<String> = row.try_get("origin")?;
+                Ok((
+                    row.try_get("kind")?,
+                    row.try_get("recorded_at_ms")?,
+                    origin.as_deref() == Some("appeal"),
+                ))
+            })
             .collect()
     }
 

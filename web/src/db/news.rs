@@ -110,12 +110,32 @@ impl NodeDb {
         row.as_ref().map(news_from_row).transpose()
     }
 
-    /// A page of the circle's news: pinned posts first, then the newest, before `before` (an
-    /// id) if given; withdrawn posts left out.
-    pub async fn news_page(&self, circle: i64, before: Option<i64>) -> DbResult<Vec<NewsRow>> {
+    /// A page of the circle's news, withdrawn posts left out: on the first page the pinned
+    /// posts, then the newest others; later pages the others before `before` (an id). Answers
+    /// the posts and the id to continue from, if there may be more.
+    pub async fn news_page(
+        &self,
+        circle: i64,
+        before: Option<i64>,
+    ) -> DbResult<(Vec<NewsRow>, Option<i64>)> {
+        let mut posts = Vec::new();
+        if before.is_none() {
+            let sql = format!(
+                "{NEWS_SELECT} WHERE n.circle = $1 AND n.withdrawn_at_ms IS NULL AND n.pinned = 1
+                 ORDER BY n.id DESC LIMIT $2"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(circle)
+                .bind(NEWS_PAGE_MAX)
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                posts.push(news_from_row(row)?);
+            }
+        }
         let sql = format!(
-            "{NEWS_SELECT} WHERE n.circle = $1 AND n.withdrawn_at_ms IS NULL AND n.id < $2
-             ORDER BY n.pinned DESC, n.created_at_ms DESC, n.id DESC LIMIT $3"
+            "{NEWS_SELECT} WHERE n.circle = $1 AND n.withdrawn_at_ms IS NULL AND n.pinned = 0 AND n.id < $2
+             ORDER BY n.id DESC LIMIT $3"
         );
         let rows = sqlx::query(&sql)
             .bind(circle)
@@ -123,7 +143,15 @@ impl NodeDb {
             .bind(NEWS_PAGE_MAX)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(news_from_row).collect()
+        let others = rows
+            .iter()
+            .map(news_from_row)
+            .collect::<DbResult<Vec<_>>>()?;
+        let more = (others.len() as i64 == NEWS_PAGE_MAX)
+            .then(|| others.last().map(|p| p.id))
+            .flatten();
+        posts.extend(others);
+        Ok((posts, more))
     }
 
     /// Changes a post's title and text.

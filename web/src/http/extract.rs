@@ -104,6 +104,8 @@ impl FromRequestParts<Arc<AppState>> for Moderator {
         if !state.services.is_moderator(&actor).await? {
             return Err(AppError::Forbidden);
         }
+        // A suspended moderator does not moderate until the suspension ends.
+        state.services.check_not_suspended(&actor)?;
         Ok(Moderator(actor))
     }
 }

@@ -458,6 +458,8 @@ impl Services {
         photo: i64,
         thumb: bool,
     ) -> Result<Vec<u8>, ActionError> {
+        // The listing's own walls first: blocks, and hidden or held listings.
+        self.listing(actor, listing).await?;
         self.market
             .photo_bytes(actor.circle.row_id, listing, photo, thumb)
             .await?

@@ -13,7 +13,7 @@ use commons_ledger::merkle::Frontier;
 use commons_ledger::signed::Signed;
 use commons_ledger::store::CircleInfo;
 
-use crate::db::{LogAppend, LogRow, NewCase};
+use crate::db::{Appended, LogAppend, LogRow, NewCase};
 use crate::moderation::rules::{self, ActionTimes, MonthSummary, Origin};
 use crate::moderation::service::moderation_note;
 use crate::notifications::NotificationKind;
@@ -141,8 +141,12 @@ impl Services {
                     closes,
                 })
                 .await?;
-            if appended {
-                return Ok(signed.record.seq);
+            match appended {
+                Appended::Done => return Ok(signed.record.seq),
+                Appended::CaseClosed => {
+                    return Err(crate::services::invalid("kind", "moderation-case-closed"))
+                }
+                Appended::PlaceTaken => {}
             }
         }
         Err(ActionError::Busy)
@@ -242,18 +246,19 @@ impl Services {
         let circle = actor.circle.row_id;
         let since = self.now_ms() - 366 * DAY_MS;
         let cases = self.db.case_times(circle, since).await?;
-        let rows = self.db.log_all(circle).await?;
-        let mut actions = Vec::new();
-        for row in rows.iter().filter(|r| r.recorded_at_ms >= since) {
-            let action = signed_of(row)?.record;
-            actions.push(ActionTimes {
-                kind: action.kind,
-                recorded_at_ms: action.recorded_at_ms,
-                on_appeal: matches!(action.kind, ActionKind::Uphold)
-                    || (action.refers_to.is_some()
-                        && matches!(action.kind, ActionKind::Restore | ActionKind::Lift)),
-            });
-        }
+        let actions: Vec<ActionTimes> = self
+            .db
+            .log_kinds_since(circle, since)
+            .await?
+            .into_iter()
+            .filter_map(|(kind, recorded_at_ms, on_appeal)| {
+                ActionKind::parse(&kind).map(|kind| ActionTimes {
+                    kind,
+                    recorded_at_ms,
+                    on_appeal,
+                })
+            })
+            .collect();
         Ok(rules::monthly_summary(&cases, &actions))
     }
 

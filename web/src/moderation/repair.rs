@@ -44,11 +44,15 @@ impl RepairView {
     }
 }
 
-/// Whether an agreement may be concluded: everyone invited answered, someone joined, the
-/// agreement is written, and everyone who joined consented to its current version.
-pub fn may_conclude(repair: &RepairRow, people: &[RepairPerson]) -> bool {
+/// Whether an agreement may be concluded: the member the case is about (`subject`) joined,
+/// everyone invited answered, someone joined, the agreement is written, and everyone who joined
+/// consented to its current version.
+pub fn may_conclude(repair: &RepairRow, people: &[RepairPerson], subject: Option<i64>) -> bool {
     let joined: Vec<&RepairPerson> = people.iter().filter(|p| p.answer == "joined").collect();
-    repair.status == "open"
+    // Nothing is agreed about someone without them.
+    let subject_agrees = subject.is_none_or(|id| joined.iter().any(|p| p.user_id == id));
+    subject_agrees
+        && repair.status == "open"
         && repair.agreement_version > 0
         && !repair.outline.is_empty()
         && people.iter().all(|p| p.answer != "invited")
@@ -69,14 +73,15 @@ impl Services {
         topic: &str,
     ) -> Result<i64, ActionError> {
         let topic = rules::parse_text(topic, "topic", true, NOTE_CHARS_MAX)?;
-        let case = self
-            .db
-            .case(actor.circle.row_id, case_id)
-            .await?
-            .filter(|case| case.is_open)
-            .ok_or(ActionError::NotFound)?;
-        if case.subject_id == Some(actor.user.id) {
-            return Err(ActionError::Forbidden);
+        // The same walls as acting on the case: not about the facilitator, not an appeal (of
+        // their own action or any other), not one the circle decides by vote.
+        let case = self.case_of(actor, case_id).await?;
+        let may_open = case.is_open
+            && case.origin != "appeal"
+            && case.proposal_number.is_none()
+            && case.excluded_moderator != Some(actor.user.id);
+        if !may_open {
+            return Err(ActionError::NotFound);
         }
         let mut people: Vec<i64> = case.subject_id.into_iter().collect();
         for name in usernames
@@ -130,6 +135,14 @@ impl Services {
             .await?
             .ok_or(ActionError::NotFound)?;
         let people = self.db.repair_people(repair.id).await?;
+        let subject = match repair.case_id {
+            Some(case) => self
+                .db
+                .case(actor.circle.row_id, case)
+                .await?
+                .and_then(|case| case.subject_id),
+            None => None,
+        };
         let me = people.iter().find(|p| p.user_id == actor.user.id);
         let is_facilitator = repair.facilitator_id == actor.user.id;
         if me.is_none() && !is_facilitator {
@@ -146,7 +159,7 @@ impl Services {
             i_consented: me.is_some_and(|p| {
                 p.consented_version == repair.agreement_version && repair.agreement_version > 0
             }),
-            may_conclude: is_facilitator && may_conclude(&repair, &people),
+            may_conclude: is_facilitator && may_conclude(&repair, &people, subject),
             is_facilitator,
             people,
             repair,
@@ -257,6 +270,10 @@ impl Services {
     /// into the moderation log, and the case closes.
     pub async fn conclude_repair(&self, actor: &Actor, id: i64) -> Result<u64, ActionError> {
         let view = self.repair_view(actor, id).await?;
+        // Only someone who still moderates signs into the log.
+        if !view.is_facilitator || !self.is_moderator(actor).await? {
+            return Err(ActionError::Forbidden);
+        }
         if !view.may_conclude {
             return Err(invalid("agreement", "repair-error-not-ready"));
         }
@@ -352,24 +369,41 @@ mod tests {
         }
     }
 
+    fn may_conclude_for(r: &RepairRow, people: &[RepairPerson]) -> bool {
+        may_conclude(r, people, None)
+    }
+
+    #[test]
+    fn nothing_is_agreed_about_a_member_who_did_not_join() {
+        let r = repair(1, "Outline.");
+        assert!(may_conclude(&r, &[person("joined", 1)], Some(1)));
+        assert!(
+            !may_conclude(&r, &[person("joined", 1)], Some(2)),
+            "the subject was not there"
+        );
+    }
+
     #[test]
     fn an_agreement_is_concluded_only_when_everyone_who_joined_consented_to_its_current_text() {
         let r = repair(2, "We talked it through.");
-        assert!(may_conclude(
+        assert!(may_conclude_for(
             &r,
             &[person("joined", 2), person("declined", 0)]
         ));
         assert!(
-            !may_conclude(&r, &[person("joined", 2), person("joined", 1)]),
+            !may_conclude_for(&r, &[person("joined", 2), person("joined", 1)]),
             "an older text"
         );
         assert!(
-            !may_conclude(&r, &[person("joined", 2), person("invited", 0)]),
+            !may_conclude_for(&r, &[person("joined", 2), person("invited", 0)]),
             "someone has not answered"
         );
-        assert!(!may_conclude(&r, &[person("declined", 0)]), "nobody joined");
         assert!(
-            !may_conclude(&repair(0, ""), &[person("joined", 0)]),
+            !may_conclude_for(&r, &[person("declined", 0)]),
+            "nobody joined"
+        );
+        assert!(
+            !may_conclude_for(&repair(0, ""), &[person("joined", 0)]),
             "nothing written"
         );
     }

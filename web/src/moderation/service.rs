@@ -331,7 +331,15 @@ impl Services {
     /// `Moderator`).
     pub async fn queue(&self, actor: &Actor) -> Result<Vec<QueueItem>, ActionError> {
         let circle = actor.circle.row_id;
-        let cases = self.db.open_cases(circle).await?;
+        // A moderator never reads the cases about themselves: who reported them, what they
+        // said, the other moderators' notes.
+        let cases: Vec<CaseRow> = self
+            .db
+            .open_cases(circle)
+            .await?
+            .into_iter()
+            .filter(|case| case.subject_id != Some(actor.user.id))
+            .collect();
         let reporters = self.db.reporters_of_open_cases(circle).await?;
         let all_reporters: Vec<i64> = reporters.iter().map(|(_, r)| *r).collect();
         let records = self.db.reporter_records(&all_reporters).await?;
@@ -384,10 +392,13 @@ impl Services {
     }
 
     /// One case of the actor's circle.
-    async fn case_of(&self, actor: &Actor, id: i64) -> Result<CaseRow, ActionError> {
+    /// A case of the actor's circle that is not about the actor (those are other moderators'
+    /// to read and decide).
+    pub(crate) async fn case_of(&self, actor: &Actor, id: i64) -> Result<CaseRow, ActionError> {
         self.db
             .case(actor.circle.row_id, id)
             .await?
+            .filter(|case| case.subject_id != Some(actor.user.id))
             .ok_or(ActionError::NotFound)
     }
 
@@ -516,7 +527,10 @@ impl Services {
             .append_action(actor, &draft, case.subject_id, Some(case.id))
             .await?;
         let circle = actor.circle.row_id;
-        let appealed = view.appealed.as_ref().map(|a| a.action.kind);
+        let appealed = view
+            .appealed
+            .as_ref()
+            .map(|a| (a.action.kind, a.action.ends_at_ms));
         self.apply_effect(circle, case, command.kind, command.ends_at_ms, appealed)
             .await?;
         self.tell_outcome(circle, case, command.kind, seq).await?;
@@ -530,7 +544,7 @@ impl Services {
         case: &CaseRow,
         kind: ActionKind,
         ends_at_ms: Option<i64>,
-        appealed: Option<ActionKind>,
+        appealed: Option<(ActionKind, Option<i64>)>,
     ) -> Result<(), ActionError> {
         let now = self.now_ms();
         let membership = match case.subject_id {
@@ -563,11 +577,15 @@ impl Services {
                 else {
                     return Ok(());
                 };
+                // Undoing clears only the restriction the appealed action set: a later,
+                // separate one stays.
                 let (suspended, limited) = match (kind, appealed) {
                     (ActionKind::Suspend, _) => (ends_at_ms, limited),
                     (ActionKind::Limit, _) => (suspended, ends_at_ms),
-                    (_, Some(ActionKind::Suspend)) => (None, limited),
-                    (_, Some(ActionKind::Limit)) => (suspended, None),
+                    (_, Some((ActionKind::Suspend, until))) if suspended == until => {
+                        (None, limited)
+                    }
+                    (_, Some((ActionKind::Limit, until))) if limited == until => (suspended, None),
                     _ => (suspended, limited),
                 };
                 self.db
@@ -700,7 +718,8 @@ impl Services {
 }
 
 /// What others do not see in a circle: items hidden by a moderator or held for review, except
-/// by their author.
+/// by their author (services let moderators through where they need to, as `Services::listing`
+/// does).
 #[derive(Debug, Clone)]
 pub struct ModeratedFilter {
     items: std::sync::Arc<crate::db::HiddenItems>,

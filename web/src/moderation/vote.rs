@@ -74,9 +74,12 @@ impl Services {
         };
         let proposal = match self.create_proposal(actor, &input).await {
             Ok(proposal) => proposal,
-            Err(ActionError::Invalid { .. } | ActionError::Fields(_) | ActionError::Forbidden) => {
-                return Ok(None)
-            }
+            Err(
+                ActionError::Invalid { .. }
+                | ActionError::Fields(_)
+                | ActionError::Forbidden
+                | ActionError::Suspended(_),
+            ) => return Ok(None),
             Err(other) => return Err(other),
         };
         self.proposal_step(actor, proposal.number, Step::StartDiscussion)
@@ -157,8 +160,14 @@ impl Services {
         let new_seq = self
             .append_signed(info, by, &draft, case.subject_id, Some(case.id))
             .await?;
-        self.apply_effect(info.row_id, case, kind, None, Some(appealed.kind))
-            .await?;
+        self.apply_effect(
+            info.row_id,
+            case,
+            kind,
+            None,
+            Some((appealed.kind, appealed.ends_at_ms)),
+        )
+        .await?;
         self.tell_outcome(info.row_id, case, kind, new_seq).await?;
         Ok(true)
     }

@@ -29,10 +29,7 @@ pub async fn news(
     PageQuery(query): PageQuery<NewsQuery>,
 ) -> PageResult {
     let services = &state.services;
-    let posts = services.news(&actor, query.before).await?;
-    let older = (posts.len() as i64 == crate::db::news::NEWS_PAGE_MAX)
-        .then(|| posts.last().map(|p| p.id))
-        .flatten();
+    let (posts, older) = services.news(&actor, query.before).await?;
     let may_post = services.may_post_news(&actor).await?;
     let members = services.members_may_post_news(&actor).await?;
     Ok(page(news_list_page(

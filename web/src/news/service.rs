@@ -118,22 +118,22 @@ impl Services {
         Ok(post)
     }
 
-    /// A page of the circle's news (pinned first), without what the actor does not see.
+    /// A page of the circle's news (pinned first), without what the actor does not see, and
+    /// where the next page starts, if there may be one.
     pub async fn news(
         &self,
         actor: &Actor,
         before: Option<i64>,
-    ) -> Result<Vec<NewsRow>, ActionError> {
+    ) -> Result<(Vec<NewsRow>, Option<i64>), ActionError> {
         let hidden = self.hidden_from(actor).await?;
         let moderated = self.moderated_filter(actor).await?;
-        Ok(self
-            .db
-            .news_page(actor.circle.row_id, before)
-            .await?
+        let (posts, more) = self.db.news_page(actor.circle.row_id, before).await?;
+        let posts = posts
             .into_iter()
             .filter(|post| !hidden.contains(&post.author_id))
             .filter(|post| !moderated.hides(TargetKind::News, post.id))
-            .collect())
+            .collect();
+        Ok((posts, more))
     }
 
     /// One post with its comments, as the actor may read it.

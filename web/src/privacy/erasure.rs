@@ -54,7 +54,12 @@ impl Services {
                 blocks.extend(self.leaving_blocks(info, &membership).await?);
             }
         }
-        if self.db.open_cases_about(user.id).await? > 0 {
+        let asked = self
+            .db
+            .erasure_requested(user.id)
+            .await?
+            .unwrap_or(i64::MAX);
+        if self.db.open_cases_about(user.id, asked).await? > 0 {
             blocks.push(ErasureBlock::OpenReport);
         }
         if user.is_node_admin && self.db.node_admin_count().await? <= 1 {
@@ -70,9 +75,8 @@ impl Services {
         membership: &Membership,
     ) -> Result<Vec<ErasureBlock>, ActionError> {
         let mut blocks = Vec::new();
-        if membership.status != MemberStatus::Active {
-            return Ok(blocks);
-        }
+        // A balance counts whatever the membership's status (a member who left may still have
+        // been paid through a request answered later).
         let account = self.store.account(info, &membership.account_key).await?;
         if let Some(account) = account.filter(|a| a.balance_minor != 0) {
             blocks.push(ErasureBlock::Balance {
@@ -82,7 +86,8 @@ impl Services {
             });
         }
         let stewards = self.store.stewards(info).await?;
-        if stewards.contains(&membership.account_key) && stewards.len() == 1 {
+        let active = membership.status == MemberStatus::Active;
+        if active && stewards.contains(&membership.account_key) && stewards.len() == 1 {
             blocks.push(ErasureBlock::LastSteward {
                 circle: info.name.clone(),
             });
