@@ -289,25 +289,14 @@ async fn suspension(db: String) {
             .await
     };
     pay(ben.clone(), "3").await.expect("paid");
-    let target = services
-        .report_target(
-            &cara,
-            commons_governance::moderation::TargetKind::Member,
-            "ben",
-        )
-        .await
-        .expect("target");
-    services
-        .report(
-            &cara,
-            &target,
-            &ReportCommand {
-                agreements: vec![1],
-                note: "Threats.".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::Member,
+        "ben",
+        vec![1],
+        "Threats.",
+    )
+    .await;
     let case = only_case(&node, amara).await;
     let ends = services.now_ms() + 7 * DAY_MS;
     services
@@ -353,25 +342,14 @@ async fn limit_and_links(db: String) {
     let services = &node.state.services;
     let amara = &node.steward;
     let (ben, cara) = (node.member("ben").await, node.member("cara").await);
-    let target = services
-        .report_target(
-            &cara,
-            commons_governance::moderation::TargetKind::Member,
-            "ben",
-        )
-        .await
-        .expect("target");
-    services
-        .report(
-            &cara,
-            &target,
-            &ReportCommand {
-                agreements: vec![],
-                note: "Spam.".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::Member,
+        "ben",
+        vec![],
+        "Spam.",
+    )
+    .await;
     let case = only_case(&node, amara).await;
     let ends = services.now_ms() + 3 * DAY_MS;
     services
@@ -493,25 +471,14 @@ async fn roles(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
     let (ben, cara) = (node.member("ben").await, node.member("cara").await);
-    let target = services
-        .report_target(
-            &cara,
-            commons_governance::moderation::TargetKind::Member,
-            "ben",
-        )
-        .await
-        .expect("target");
-    services
-        .report(
-            &cara,
-            &target,
-            &ReportCommand {
-                agreements: vec![],
-                note: "Rude.".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::Member,
+        "ben",
+        vec![],
+        "Rude.",
+    )
+    .await;
     let case = only_case(&node, &node.steward).await;
     assert!(!services.is_moderator(&ben).await.expect("role"));
     assert!(
@@ -565,25 +532,14 @@ async fn repair(db: String) {
         node.member("cara").await,
         node.member("dora").await,
     );
-    let target = services
-        .report_target(
-            &cara,
-            commons_governance::moderation::TargetKind::Member,
-            "ben",
-        )
-        .await
-        .expect("target");
-    services
-        .report(
-            &cara,
-            &target,
-            &ReportCommand {
-                agreements: vec![5],
-                note: "He was harsh with me.".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::Member,
+        "ben",
+        vec![5],
+        "He was harsh with me.",
+    )
+    .await;
     let case = only_case(&node, amara).await;
     assert!(
         services
@@ -721,25 +677,14 @@ async fn signals(db: String) {
     let ben = node.member("ben").await;
     for name in ["cara", "dora", "eli"] {
         let reporter = node.member(name).await;
-        let target = services
-            .report_target(
-                &reporter,
-                commons_governance::moderation::TargetKind::Member,
-                "ben",
-            )
-            .await
-            .expect("target");
-        services
-            .report(
-                &reporter,
-                &target,
-                &ReportCommand {
-                    agreements: vec![],
-                    note: "Pushy.".into(),
-                },
-            )
-            .await
-            .expect("reported");
+        node.report(
+            &reporter,
+            commons_governance::moderation::TargetKind::Member,
+            "ben",
+            vec![],
+            "Pushy.",
+        )
+        .await;
     }
     let found = services.signals(&node.steward).await.expect("signals");
     assert!(
@@ -774,25 +719,14 @@ async fn appeal_by_vote(db: String) {
     let listing = post(&node, &ben, "Bikes fixed", "Cheap, call me")
         .await
         .expect("posted");
-    let target = services
-        .report_target(
-            &cara,
-            commons_governance::moderation::TargetKind::Listing,
-            &listing.to_string(),
-        )
-        .await
-        .expect("target");
-    services
-        .report(
-            &cara,
-            &target,
-            &ReportCommand {
-                agreements: vec![3],
-                note: "An advert.".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::Listing,
+        &listing.to_string(),
+        vec![3],
+        "An advert.",
+    )
+    .await;
     let case = only_case(&node, amara).await;
     services
         .act(
@@ -880,25 +814,14 @@ async fn lifting_one_suspension(db: String) {
         )
     };
     let report_ben = || async {
-        let target = services
-            .report_target(
-                &cara,
-                commons_governance::moderation::TargetKind::Member,
-                "ben",
-            )
-            .await
-            .expect("target");
-        services
-            .report(
-                &cara,
-                &target,
-                &ReportCommand {
-                    agreements: vec![],
-                    note: "Again.".into(),
-                },
-            )
-            .await
-            .expect("reported");
+        node.report(
+            &cara,
+            commons_governance::moderation::TargetKind::Member,
+            "ben",
+            vec![],
+            "Again.",
+        )
+        .await;
         only_case(&node, amara).await
     };
     let first = report_ben().await;

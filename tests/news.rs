@@ -7,7 +7,7 @@ use commons_tests::both_backends;
 use commons_tests::node::Node;
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::db::BlockKind;
-use commons_web::moderation::service::{ActCommand, ReportCommand};
+use commons_web::moderation::service::ActCommand;
 use commons_web::news::rules::NewsCommand;
 use commons_web::notifications::NotificationKind;
 use commons_web::services::{ActionError, Actor};
@@ -141,25 +141,14 @@ async fn moderated_news(db: String) {
         .publish_news(&ben, &news("Cheap bikes", "Buy now!", false, false))
         .await
         .expect("published");
-    let target = services
-        .report_target(
-            &cara,
-            commons_governance::moderation::TargetKind::News,
-            &post.to_string(),
-        )
-        .await
-        .expect("a news post can be reported");
-    services
-        .report(
-            &cara,
-            &target,
-            &ReportCommand {
-                agreements: vec![3],
-                note: "An advert.".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::News,
+        &post.to_string(),
+        vec![3],
+        "An advert.",
+    )
+    .await;
     let case = services.queue(amara).await.expect("queue")[0].case.id;
     let hide = ActCommand {
         kind: commons_governance::moderation::ActionKind::Hide,
@@ -184,25 +173,14 @@ async fn moderated_news(db: String) {
         .publish_news(amara, &news("Garden day", "Sunday.", false, false))
         .await
         .expect("published");
-    let target = services
-        .report_target(
-            &cara,
-            commons_governance::moderation::TargetKind::Member,
-            "ben",
-        )
-        .await
-        .expect("target");
-    services
-        .report(
-            &cara,
-            &target,
-            &ReportCommand {
-                agreements: vec![],
-                note: "Spam.".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::Member,
+        "ben",
+        vec![],
+        "Spam.",
+    )
+    .await;
     let case = services.queue(amara).await.expect("queue")[0].case.id;
     let suspend = ActCommand {
         kind: commons_governance::moderation::ActionKind::Suspend,

@@ -13,7 +13,6 @@ use commons_tests::node::{Node, PASSWORD, SLUG};
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::ledger::form::TransferCommand;
 use commons_web::market::ListingInput;
-use commons_web::moderation::service::ReportCommand;
 use commons_web::privacy::takeout::Archive;
 use commons_web::services::{ActionError, Actor, IdempotencyKey};
 use sqlx::Row;
@@ -80,25 +79,14 @@ async fn lived_in(node: &Node) -> (Actor, Actor) {
         .expect("message");
     pay(node, &ben, "cara", "3", "for the sweater").await;
     pay(node, &cara, "ben", "1", "Cara's own note").await;
-    let target = services
-        .report_target(
-            &ben,
-            commons_governance::moderation::TargetKind::Listing,
-            &caras.to_string(),
-        )
-        .await
-        .expect("target");
-    services
-        .report(
-            &ben,
-            &target,
-            &ReportCommand {
-                agreements: vec![1],
-                note: "Ben's report words".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &ben,
+        commons_governance::moderation::TargetKind::Listing,
+        &caras.to_string(),
+        vec![1],
+        "Ben's report words",
+    )
+    .await;
     assert!(bens > 0);
     (ben, cara)
 }
@@ -230,25 +218,14 @@ async fn erasure(db: String) {
         .expect("changed mind");
     // Cara reports ben's listing: his reported words are kept until the report is resolved.
     let bens = services.listings_by(&cara, ben_id).await.expect("listings")[0].id;
-    let target = services
-        .report_target(
-            &cara,
-            commons_governance::moderation::TargetKind::Listing,
-            &bens.to_string(),
-        )
-        .await
-        .expect("target");
-    services
-        .report(
-            &cara,
-            &target,
-            &ReportCommand {
-                agreements: vec![],
-                note: "Odd.".into(),
-            },
-        )
-        .await
-        .expect("reported");
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::Listing,
+        &bens.to_string(),
+        vec![],
+        "Odd.",
+    )
+    .await;
     services
         .request_erasure(&ben.user, PASSWORD, None)
         .await

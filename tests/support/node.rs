@@ -104,4 +104,29 @@ impl Node {
         assert_eq!(status, commons_web::db::MemberStatus::Active);
         self.act_as(&user, sealing).await.expect("active")
     }
+
+    /// `reporter` reports an item (or a member, by username) naming these agreements, with a
+    /// note: answers the case the report joined.
+    pub async fn report(
+        &self,
+        reporter: &Actor,
+        kind: commons_governance::moderation::TargetKind,
+        id: &str,
+        agreements: Vec<u16>,
+        note: &str,
+    ) -> i64 {
+        let services = &self.state.services;
+        let target = services
+            .report_target(reporter, kind, id)
+            .await
+            .expect("a target the reporter may report");
+        let command = commons_web::moderation::service::ReportCommand {
+            agreements,
+            note: note.into(),
+        };
+        services
+            .report(reporter, &target, &command)
+            .await
+            .expect("reported")
+    }
 }

@@ -61,4 +61,65 @@ impl NodeDb {
         self.changed();
         Ok(())
     }
+
+    /// A yes-or-no setting of the circle (its default when the circle has no settings row).
+    pub async fn circle_flag(&self, circle: i64, flag: CircleFlag) -> DbResult<bool> {
+        let sql = format!(
+            "SELECT {} FROM circle_settings WHERE circle = $1",
+            flag.column()
+        );
+        let row = sqlx::query(&sql)
+            .bind(circle)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<i64, _>(0)? != 0,
+            None => flag.default(),
+        })
+    }
+
+    /// Sets a yes-or-no setting (the circle's settings row must exist).
+    pub async fn set_circle_flag(
+        &self,
+        circle: i64,
+        flag: CircleFlag,
+        value: bool,
+    ) -> DbResult<()> {
+        let sql = format!(
+            "UPDATE circle_settings SET {} = $2 WHERE circle = $1",
+            flag.column()
+        );
+        sqlx::query(&sql)
+            .bind(circle)
+            .bind(i64::from(value))
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(())
+    }
+}
+
+/// The yes-or-no settings of a circle, one `circle_settings` column each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CircleFlag {
+    /// The moderation log names the moderator of each action.
+    ModeratorNamesShown,
+    /// Appeals go to the whole circle as a proposal.
+    AppealsByVote,
+    /// Members, not only stewards, may post news.
+    MembersMayPostNews,
+}
+
+impl CircleFlag {
+    fn column(self) -> &'static str {
+        match self {
+            CircleFlag::ModeratorNamesShown => "moderator_names_shown",
+            CircleFlag::AppealsByVote => "appeals_by_vote",
+            CircleFlag::MembersMayPostNews => "members_may_post_news",
+        }
+    }
+
+    fn default(self) -> bool {
+        self == CircleFlag::ModeratorNamesShown
+    }
 }

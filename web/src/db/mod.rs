@@ -37,6 +37,7 @@ mod users;
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
 pub use blocks::{BlockKind, BlockRow, BLOCKS_PER_PERSON_MAX};
+pub use circles::CircleFlag;
 pub use moderation::{
     CaseRow, CaseTimes, HiddenItems, HiddenState, ModeratorRow, MyReportRow, NewCase, NoteRow,
     ReportRow, CASES_LISTED_MAX, REPORTS_PER_DAY_MAX,

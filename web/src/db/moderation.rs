@@ -653,31 +653,6 @@ impl NodeDb {
             })
             .collect()
     }
-
-    /// The circle's moderation policy: whether the log names its moderators.
-    pub async fn moderation_policy(&self, circle: i64) -> DbResult<bool> {
-        let row =
-            sqlx::query("SELECT moderator_names_shown FROM circle_settings WHERE circle = $1")
-                .bind(circle)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match row {
-            Some(row) => row.try_get::<i64, _>(0)? != 0,
-            None => true,
-        })
-    }
-
-    /// Saves the moderation policy (the circle's settings row must exist).
-    pub async fn save_moderation_policy(&self, circle: i64, names_shown: bool) -> DbResult<bool> {
-        let done =
-            sqlx::query("UPDATE circle_settings SET moderator_names_shown = $2 WHERE circle = $1")
-                .bind(circle)
-                .bind(i64::from(names_shown))
-                .execute(&self.pool)
-                .await?;
-        self.changed();
-        Ok(done.rows_affected() == 1)
-    }
 }
 
 impl NodeDb {
@@ -751,29 +726,6 @@ impl NodeDb {
 }
 
 impl NodeDb {
-    /// Whether the circle's appeals go to the whole circle as a proposal.
-    pub async fn appeals_by_vote(&self, circle: i64) -> DbResult<bool> {
-        let row = sqlx::query("SELECT appeals_by_vote FROM circle_settings WHERE circle = $1")
-            .bind(circle)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(row) => row.try_get::<i64, _>(0)? != 0,
-            None => false,
-        })
-    }
-
-    /// Sets whether appeals go to the circle by vote (the settings row must exist).
-    pub async fn save_appeals_by_vote(&self, circle: i64, by_vote: bool) -> DbResult<()> {
-        sqlx::query("UPDATE circle_settings SET appeals_by_vote = $2 WHERE circle = $1")
-            .bind(circle)
-            .bind(i64::from(by_vote))
-            .execute(&self.pool)
-            .await?;
-        self.changed();
-        Ok(())
-    }
-
     /// Links an appeal to the proposal the circle decides it by (or unlinks it).
     pub async fn set_case_proposal(&self, case_id: i64, number: Option<i64>) -> DbResult<()> {
         sqlx::query("UPDATE moderation_cases SET proposal_number = $2 WHERE id = $1")

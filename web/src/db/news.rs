@@ -272,30 +272,6 @@ impl NodeDb {
         row.try_get(0)
     }
 
-    /// Whether members (not only stewards) may post news in the circle.
-    pub async fn members_may_post_news(&self, circle: i64) -> DbResult<bool> {
-        let row =
-            sqlx::query("SELECT members_may_post_news FROM circle_settings WHERE circle = $1")
-                .bind(circle)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match row {
-            Some(row) => row.try_get::<i64, _>(0)? != 0,
-            None => false,
-        })
-    }
-
-    /// Sets whether members may post news (the settings row must exist).
-    pub async fn save_members_may_post_news(&self, circle: i64, allowed: bool) -> DbResult<()> {
-        sqlx::query("UPDATE circle_settings SET members_may_post_news = $2 WHERE circle = $1")
-            .bind(circle)
-            .bind(i64::from(allowed))
-            .execute(&self.pool)
-            .await?;
-        self.changed();
-        Ok(())
-    }
-
     /// Erases a person's news words (their posts withdrawn and emptied, their comments
     /// emptied).
     pub async fn erase_news_author(&self, user_id: i64, now_ms: i64) -> DbResult<()> {

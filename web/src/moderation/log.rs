@@ -158,7 +158,13 @@ impl Services {
         actor: &Actor,
         rows: Vec<LogRow>,
     ) -> Result<Vec<LoggedAction>, ActionError> {
-        let names_shown = self.db.moderation_policy(actor.circle.row_id).await?;
+        let names_shown = self
+            .db
+            .circle_flag(
+                actor.circle.row_id,
+                crate::db::CircleFlag::ModeratorNamesShown,
+            )
+            .await?;
         let ids: Vec<i64> = rows.iter().filter_map(|r| r.moderator_id).collect();
         let names = if names_shown {
             self.people_by_id(actor, &ids).await?
@@ -310,7 +316,11 @@ impl Services {
                 now,
             )
             .await?;
-        let by_vote = if self.db.appeals_by_vote(actor.circle.row_id).await? {
+        let by_vote = if self
+            .db
+            .circle_flag(actor.circle.row_id, crate::db::CircleFlag::AppealsByVote)
+            .await?
+        {
             self.appeal_to_circle(actor, case_id, &action, &statement)
                 .await?
         } else {

@@ -3,6 +3,7 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::db::CircleFlag;
 use crate::services::{invalid, ActionError, Actor, Services};
 
 impl Services {
@@ -70,15 +71,12 @@ impl Services {
     ) -> Result<(), ActionError> {
         crate::services::require_steward(actor)?;
         let circle = actor.circle.row_id;
-        if self.db.circle_settings(circle).await?.is_none() {
-            let settings = self.settings(&actor.circle).await?;
-            self.db
-                .save_circle_settings(circle, &settings, self.now_ms())
-                .await?;
-        }
-        self.db.save_moderation_policy(circle, names_shown).await?;
+        self.ensure_settings_row(&actor.circle).await?;
         self.db
-            .save_appeals_by_vote(circle, appeals_by_vote)
+            .set_circle_flag(circle, CircleFlag::ModeratorNamesShown, names_shown)
+            .await?;
+        self.db
+            .set_circle_flag(circle, CircleFlag::AppealsByVote, appeals_by_vote)
             .await?;
         Ok(())
     }
@@ -90,8 +88,14 @@ impl Services {
         actor: &Actor,
     ) -> Result<(Vec<crate::db::ModeratorRow>, bool, bool), ActionError> {
         let circle = actor.circle.row_id;
-        let names_shown = self.db.moderation_policy(circle).await?;
-        let by_vote = self.db.appeals_by_vote(circle).await?;
+        let names_shown = self
+            .db
+            .circle_flag(circle, CircleFlag::ModeratorNamesShown)
+            .await?;
+        let by_vote = self
+            .db
+            .circle_flag(circle, CircleFlag::AppealsByVote)
+            .await?;
         Ok((self.db.moderators(circle).await?, names_shown, by_vote))
     }
 

@@ -40,12 +40,24 @@ fn news_note(user: i64, circle: i64, post: i64) -> NewNotification {
 impl Services {
     /// Whether the circle lets members (not only stewards) publish news.
     pub async fn members_may_post_news(&self, actor: &Actor) -> Result<bool, ActionError> {
-        Ok(self.db.members_may_post_news(actor.circle.row_id).await?)
+        Ok(self
+            .db
+            .circle_flag(
+                actor.circle.row_id,
+                crate::db::CircleFlag::MembersMayPostNews,
+            )
+            .await?)
     }
 
     /// Whether the actor may publish news in their circle.
     pub async fn may_post_news(&self, actor: &Actor) -> Result<bool, ActionError> {
-        let members = self.db.members_may_post_news(actor.circle.row_id).await?;
+        let members = self
+            .db
+            .circle_flag(
+                actor.circle.row_id,
+                crate::db::CircleFlag::MembersMayPostNews,
+            )
+            .await?;
         Ok(rules::may_post(actor.is_steward, members))
     }
 
@@ -228,12 +240,10 @@ impl Services {
     ) -> Result<(), ActionError> {
         crate::services::require_steward(actor)?;
         let circle = actor.circle.row_id;
-        if self.db.circle_settings(circle).await?.is_none() {
-            let settings = self.settings(&actor.circle).await?;
-            self.db
-                .save_circle_settings(circle, &settings, self.now_ms())
-                .await?;
-        }
-        Ok(self.db.save_members_may_post_news(circle, allowed).await?)
+        self.ensure_settings_row(&actor.circle).await?;
+        Ok(self
+            .db
+            .set_circle_flag(circle, crate::db::CircleFlag::MembersMayPostNews, allowed)
+            .await?)
     }
 }
