@@ -566,18 +566,6 @@ impl Services {
             }))
     }
 
-    /// Makes sure the circle has its settings row (with the defaults), so that one setting can
-    /// be changed alone.
-    pub(crate) async fn ensure_settings_row(&self, info: &CircleInfo) -> Result<(), ActionError> {
-        if self.db.circle_settings(info.row_id).await?.is_none() {
-            let settings = self.settings(info).await?;
-            self.db
-                .save_circle_settings(info.row_id, &settings, self.now_ms())
-                .await?;
-        }
-        Ok(())
-    }
-
     /// The member `user` acting in the circle `slug`, or `NotFound` when they are not an active
     /// member (the same answer as for a circle that does not exist: nothing leaks).
     pub async fn actor(

@@ -19,6 +19,21 @@ use crate::steward::views::{AccountLine, PendingRow};
 use crate::services::*;
 
 impl Services {
+    /// Makes sure the circle has its settings row (with the defaults), so that one setting can
+    /// be changed alone.
+    pub(crate) async fn ensure_settings_row(
+        &self,
+        info: &commons_ledger::store::CircleInfo,
+    ) -> Result<(), ActionError> {
+        if self.db.circle_settings(info.row_id).await?.is_none() {
+            let settings = self.settings(info).await?;
+            self.db
+                .save_circle_settings(info.row_id, &settings, self.now_ms())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The people waiting to join, and every active member's account with its limits, for the
     /// stewards' page (stewards only).
     pub(crate) async fn waiting_and_accounts(
