@@ -2,56 +2,25 @@
 //! keeps two members apart both ways (market, matches, events, deals, messages, comments), a
 //! mute hides only from the one who muted, both are private, and undoing restores everything.
 
-use commons_market::index::Search;
-use commons_market::text::Language;
 use commons_tests::both_backends;
 use commons_tests::node::Node;
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::db::BlockKind;
 use commons_web::governance::ProposalInput;
-use commons_web::market::ListingInput;
 use commons_web::names::Username;
 use commons_web::services::{ActionError, Actor};
 
 /// A live listing: an offer or a need of a skill.
 async fn post(node: &Node, actor: &Actor, side: &str, title: &str) -> i64 {
-    let services = &node.state.services;
-    let input = ListingInput {
-        side: side.into(),
-        kind: "skill".into(),
-        title: title.into(),
-        description: format!("{title}, in the neighbourhood."),
-        category: "repairs/bikes".into(),
-        tags: "bikes repair".into(),
-        value_kind: "per_hour".into(),
-        amount: "1".into(),
-        ..ListingInput::default()
-    };
-    let draft = services
-        .parse_listing(actor, &input, Language::English)
-        .await
-        .expect("parses")
-        .expect("valid");
-    services
-        .create_listing(actor, &draft)
+    let description = format!("{title}, in the neighbourhood.");
+    node.try_post(actor, side, title, &description)
         .await
         .expect("posted")
-        .id
 }
 
 /// The listing ids a member finds when browsing the market.
 async fn market_of(node: &Node, actor: &Actor) -> Vec<i64> {
-    let search = Search {
-        limit: 50,
-        ..Search::default()
-    };
-    let (_, cards) = node
-        .state
-        .services
-        .search_listings(actor, &search)
-        .await
-        .expect("search");
-    cards.into_iter().map(|card| card.listing.id).collect()
+    node.market_ids(actor).await
 }
 
 fn username(text: &str) -> Username {

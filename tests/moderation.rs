@@ -6,13 +6,10 @@
 //! moderates without the role or beyond their circle.
 
 use commons_governance::moderation::{verify_log, ActionKind, KeptHead};
-use commons_market::index::Search;
-use commons_market::text::Language;
 use commons_tests::both_backends;
 use commons_tests::node::{sign_up, Node, SLUG};
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::ledger::form::TransferCommand;
-use commons_web::market::ListingInput;
 use commons_web::moderation::service::{ActCommand, ReportCommand};
 use commons_web::notifications::NotificationKind;
 use commons_web::services::{ActionError, Actor, IdempotencyKey};
@@ -25,38 +22,11 @@ async fn post(
     title: &str,
     description: &str,
 ) -> Result<i64, ActionError> {
-    let services = &node.state.services;
-    let input = ListingInput {
-        side: "offer".into(),
-        kind: "skill".into(),
-        title: title.into(),
-        description: description.into(),
-        category: "repairs/bikes".into(),
-        tags: "bikes".into(),
-        value_kind: "per_hour".into(),
-        amount: "1".into(),
-        ..ListingInput::default()
-    };
-    let draft = services
-        .parse_listing(actor, &input, Language::English)
-        .await
-        .expect("parses")
-        .expect("valid");
-    Ok(services.create_listing(actor, &draft).await?.id)
+    node.try_post(actor, "offer", title, description).await
 }
 
 async fn market_of(node: &Node, actor: &Actor) -> Vec<i64> {
-    let search = Search {
-        limit: 50,
-        ..Search::default()
-    };
-    let (_, cards) = node
-        .state
-        .services
-        .search_listings(actor, &search)
-        .await
-        .expect("search");
-    cards.into_iter().map(|card| card.listing.id).collect()
+    node.market_ids(actor).await
 }
 
 /// The member as the next request would find them (restrictions are read per request).

@@ -7,12 +7,10 @@
 use std::io::Read;
 
 use commons_ledger::statement::verify_statement;
-use commons_market::text::Language;
 use commons_tests::both_backends;
 use commons_tests::node::{Node, PASSWORD, SLUG};
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::ledger::form::TransferCommand;
-use commons_web::market::ListingInput;
 use commons_web::privacy::takeout::Archive;
 use commons_web::services::{ActionError, Actor, IdempotencyKey};
 use sqlx::Row;
@@ -29,28 +27,10 @@ async fn pay(node: &Node, from: &Actor, to: &str, amount: &str, memo: &str) {
 }
 
 async fn post(node: &Node, actor: &Actor, title: &str) -> i64 {
-    let services = &node.state.services;
-    let input = ListingInput {
-        side: "offer".into(),
-        kind: "skill".into(),
-        title: title.into(),
-        description: format!("{title}, gladly."),
-        category: "repairs/bikes".into(),
-        tags: "bikes".into(),
-        value_kind: "per_hour".into(),
-        amount: "1".into(),
-        ..ListingInput::default()
-    };
-    let draft = services
-        .parse_listing(actor, &input, Language::English)
-        .await
-        .expect("parses")
-        .expect("valid");
-    services
-        .create_listing(actor, &draft)
+    let description = format!("{title}, gladly.");
+    node.try_post(actor, "offer", title, &description)
         .await
         .expect("posted")
-        .id
 }
 
 fn text_of(archive: &Archive, path: &str) -> String {

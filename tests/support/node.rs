@@ -129,4 +129,47 @@ impl Node {
             .await
             .expect("reported")
     }
+
+    /// A live skill listing, offered or needed, as the listing form sends it.
+    pub async fn try_post(
+        &self,
+        actor: &Actor,
+        side: &str,
+        title: &str,
+        description: &str,
+    ) -> Result<i64, commons_web::services::ActionError> {
+        let services = &self.state.services;
+        let input = commons_web::market::ListingInput {
+            side: side.into(),
+            kind: "skill".into(),
+            title: title.into(),
+            description: description.into(),
+            category: "repairs/bikes".into(),
+            tags: "bikes repair".into(),
+            value_kind: "per_hour".into(),
+            amount: "1".into(),
+            ..commons_web::market::ListingInput::default()
+        };
+        let draft = services
+            .parse_listing(actor, &input, commons_market::text::Language::English)
+            .await
+            .expect("parses")
+            .expect("valid");
+        Ok(services.create_listing(actor, &draft).await?.id)
+    }
+
+    /// The listing ids a member finds when browsing the market.
+    pub async fn market_ids(&self, actor: &Actor) -> Vec<i64> {
+        let search = commons_market::index::Search {
+            limit: 50,
+            ..commons_market::index::Search::default()
+        };
+        let (_, cards) = self
+            .state
+            .services
+            .search_listings(actor, &search)
+            .await
+            .expect("search");
+        cards.into_iter().map(|card| card.listing.id).collect()
+    }
 }
