@@ -44,7 +44,8 @@ impl Decimals {
     /// Parses text such as `-20` or `3.5` into minor units, refusing extra decimals.
     pub fn parse_minor(self, text: &str) -> Result<i64, AmountError> {
         let trimmed = text.trim();
-        let value: Decimal = trimmed
+        let value: Decimal = decimal_point(trimmed, self.0)
+            .ok_or_else(|| AmountError::NotANumber(trimmed.to_owned()))?
             .parse()
             .map_err(|_| AmountError::NotANumber(trimmed.to_owned()))?;
         let value = value.normalize();
@@ -79,6 +80,22 @@ impl Decimals {
     }
 }
 
+/// The text with a decimal comma (as Spanish and many languages write it) read as a point:
+/// one comma, no point, and no more digits after it than the unit has decimals, so `1,000`
+/// is never read as one. `None` for a comma used any other way.
+fn decimal_point(text: &str, decimals: u8) -> Option<std::borrow::Cow<'_, str>> {
+    match text.split_once(',') {
+        None => Some(std::borrow::Cow::Borrowed(text)),
+        Some((_, after)) => {
+            let plain = !after.is_empty()
+                && after.len() <= usize::from(decimals)
+                && after.chars().all(|c| c.is_ascii_digit())
+                && !text.contains('.');
+            plain.then(|| std::borrow::Cow::Owned(text.replacen(',', ".", 1)))
+        }
+    }
+}
+
 /// An amount of a circle's unit, ready to be shown to a member: `-18.50 hours`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Money {
@@ -103,6 +120,16 @@ mod tests {
         assert_eq!(two.parse_minor("1.5"), Ok(150));
         assert_eq!(two.parse_minor("-20"), Ok(-2000));
         assert_eq!(two.parse_minor("1.50"), Ok(150));
+        // A decimal comma reads as a point, but never as a thousands separator.
+        assert_eq!(two.parse_minor("1,5"), Ok(150));
+        assert_eq!(two.parse_minor("-29,75"), Ok(-2975));
+        assert!(
+            two.parse_minor("1,000").is_err(),
+            "never one thousand read as one"
+        );
+        assert!(two.parse_minor("1,5.0").is_err());
+        assert!(two.parse_minor("1,").is_err());
+        assert!(two.parse_minor("1,2,3").is_err());
         assert_eq!(two.format(-1850), "-18.50");
         assert_eq!(two.format(5), "0.05");
         assert!(matches!(

@@ -93,6 +93,8 @@ mod tests {
         assert_eq!(command.member.as_str(), "ana");
         assert_eq!(command.amount_minor, 150);
         assert_eq!(command.memo.as_ref().map(MemoText::as_str), Some("bread"));
+        let comma = TransferCommand::parse(&circle(), "ana", "1,5", "").expect("a decimal comma");
+        assert_eq!(comma.amount_minor, 150, "Spanish readers write 1,5");
     }
 
     #[test]
