@@ -927,6 +927,23 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
         "the reporter's words are for moderators"
     );
     assert_eq!(ben.get("/c/garden/moderation/queue").await.status, 403);
+    for (action, fields) in [
+        (
+            "/c/garden/moderation/policy",
+            vec![("appeals_by_vote", "on")],
+        ),
+        (
+            "/c/garden/moderation/moderators",
+            vec![("member", "ben"), ("proposal", "1")],
+        ),
+        (
+            "/c/garden/moderation/cases/1/act",
+            vec![("kind", "dismiss"), ("reason", "mine")],
+        ),
+    ] {
+        let page = ben.submit("/c/garden/moderation", action, &fields).await;
+        assert_eq!(page.status, 403, "a member is refused {action}");
+    }
     assert_eq!(ben.get("/c/garden/moderation/cases/1").await.status, 403);
     assert_eq!(
         cara.get("/c/garden/report/member/cara").await.status,

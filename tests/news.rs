@@ -251,6 +251,19 @@ async fn news_is_published_read_and_commented_through_the_pages() {
         403,
         "members post only when allowed"
     );
+    let settings = ben
+        .submit(
+            "/c/garden/news",
+            "/c/garden/news/settings",
+            &[("members_may_post", "on")],
+        )
+        .await;
+    assert_eq!(settings.status, 403, "only stewards let members post news");
+    assert_eq!(
+        ben.get("/c/garden/news/new").await.status,
+        403,
+        "and nothing changed"
+    );
     let unsigned = ben
         .post_without_csrf(&format!("{post_path}/comments"), &[("comment", "x")])
         .await;
