@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use commons_ledger::codec::{DecodeError, Reader, Writer};
-use commons_ledger::keys::{Hash, PublicKey, SecretKey, Signature};
+use commons_ledger::keys::{decode_hex_vec, Hash, PublicKey, SecretKey, Signature};
 use commons_ledger::merkle::Frontier;
 use commons_ledger::signed::{Signable, Signed};
 
@@ -128,10 +128,14 @@ pub enum TargetKind {
     News,
     /// A comment on a news post.
     NewsComment,
+    /// A discussion thread's opening post.
+    Thread,
+    /// A reply in a discussion thread.
+    Reply,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 8] = [
+    pub const ALL: [TargetKind; 10] = [
         TargetKind::Listing,
         TargetKind::Message,
         TargetKind::Proposal,
@@ -140,6 +144,8 @@ impl TargetKind {
         TargetKind::Member,
         TargetKind::News,
         TargetKind::NewsComment,
+        TargetKind::Thread,
+        TargetKind::Reply,
     ];
 
     fn tag(self) -> u8 {
@@ -152,6 +158,8 @@ impl TargetKind {
             TargetKind::Member => 6,
             TargetKind::News => 7,
             TargetKind::NewsComment => 8,
+            TargetKind::Thread => 9,
+            TargetKind::Reply => 10,
         }
     }
 
@@ -169,6 +177,8 @@ impl TargetKind {
             TargetKind::Member => "member",
             TargetKind::News => "news",
             TargetKind::NewsComment => "news_comment",
+            TargetKind::Thread => "thread",
+            TargetKind::Reply => "reply",
         }
     }
 
@@ -189,6 +199,8 @@ impl TargetKind {
                 | TargetKind::Profile
                 | TargetKind::News
                 | TargetKind::NewsComment
+                | TargetKind::Thread
+                | TargetKind::Reply
         )
     }
 }
@@ -547,7 +559,7 @@ impl Check {
             return self.fault(line, format!("more than {LOG_ACTIONS_MAX} actions"));
         }
         let seq = self.frontier.size();
-        let bytes = hex::decode(&action.bytes).map_err(|_| "its bytes are not hex".to_owned());
+        let bytes = decode_hex_vec(&action.bytes).ok_or_else(|| "its bytes are not lowercase hex".to_owned());
         let signature = Signature::from_hex(&action.signature)
             .map_err(|_| "its signature is not hex".to_owned());
         let signed = bytes.and_then(|bytes| {

@@ -113,6 +113,11 @@ const memberPages = [
   `/c/${slug}/delegation`,
   `/c/${slug}/news`,
   `/c/${slug}/news/2`,
+  `/c/${slug}/discussions`,
+  `/c/${slug}/discussions?category=2`,
+  `/c/${slug}/discussions/1`,
+  `/c/${slug}/discussions/2`,
+  `/c/${slug}/discussions/new`,
   `/c/${slug}/moderation`,
   `/c/${slug}/moderation/actions/0`,
   `/c/${slug}/report/member/chen`,
@@ -140,6 +145,8 @@ const stewardPages = [
   `/c/${slug}/steward/categories`,
   `/c/${slug}/news/new`,
   `/c/${slug}/news/2/edit`,
+  `/c/${slug}/discussions/categories`,
+  `/c/${slug}/discussions/2/edit`,
   ...moderatorPages,
 ];
 const publicPages = [["/", 200], ["/login", 200], ["/privacy", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
@@ -164,7 +171,7 @@ for (const variant of variants) {
   await logIn(page, "amara");
   const cookies = [...(await context.cookies()), { name: "commons_lang", value: "es", url: base }];
   for (const variant of variants) {
-    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", `/c/${slug}/news`, `/c/${slug}/news/2`, `/c/${slug}/news/new`, ...moderatorPages]) {
+    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", `/c/${slug}/news`, `/c/${slug}/news/2`, `/c/${slug}/news/new`, `/c/${slug}`, `/c/${slug}/discussions`, `/c/${slug}/discussions/1`, `/c/${slug}/discussions/categories`, ...moderatorPages]) {
       await axeCheck(`${base}${path}`, cookies, `amara (es) ${variant.name}`, variant.options);
       pagesChecked++;
     }
@@ -361,6 +368,52 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   await context.close();
 }
 
+// Keyboard only: Amara posts news, then Ben replies in a discussion, JavaScript off.
+{
+  const { context, page } = await newPage({ viewport: { width: 360, height: 800 } });
+  const focused = async () =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? `${el.tagName.toLowerCase()}#${el.id}|${(el.textContent || "").trim().slice(0, 40)}|${el.getAttribute("href") || ""}` : "";
+    });
+  const tabTo = async (predicate, what) => {
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press("Tab");
+      if (predicate(await focused())) return true;
+    }
+    failures.push(`keyboard (news and replies): ${what} cannot be reached with Tab`);
+    return false;
+  };
+  await logIn(page, "amara");
+  await page.goto(`${base}/c/${slug}`);
+  if (await tabTo((f) => f.endsWith(`|/c/${slug}/news/new`), "Write news on the home")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  }
+  if (await tabTo((f) => f.startsWith("input#title"), "the news title")) {
+    await page.keyboard.type("Seed swap in March");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("Bring seeds in paper envelopes.");
+  }
+  if (await tabTo((f) => f.startsWith("button#|Publish"), "the publish button")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    if (!(await page.content()).includes("Bring seeds in paper envelopes.")) failures.push("keyboard (news): the post was not published");
+  }
+  await context.clearCookies();
+  await logIn(page, "ben");
+  await page.goto(`${base}/c/${slug}/discussions`);
+  if (await tabTo((f) => f.includes("A tool library"), "a discussion in the list")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  }
+  if (await tabTo((f) => f.startsWith("textarea#reply"), "the reply field")) {
+    await page.keyboard.type("I can look after it on Saturdays.");
+  }
+  if (await tabTo((f) => f.startsWith("button#|Reply"), "the reply button")) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    if (!(await page.content()).includes("I can look after it on Saturdays.")) failures.push("keyboard (replies): the reply is not in the thread");
+  }
+  await context.close();
+}
+
 // Keyboard only: Lena finds the ladder Kai needs in the market and offers help, JavaScript off.
 {
   const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });
@@ -468,6 +521,8 @@ if (screenshots) {
       ["/settings/data", "takeout"],
       [`/c/${slug}/news`, "news"],
       [`/c/${slug}/news/2`, "news-post"],
+      [`/c/${slug}/discussions`, "discussions"],
+      [`/c/${slug}/discussions/2`, "discussion"],
     ]) {
       await page.goto(`${base}${path}`);
       await page.screenshot({ path: `${screenshots}/${name}-${suffix}.png`, fullPage: true });

@@ -29,10 +29,20 @@ impl Jobs {
 /// Starts every job.
 pub fn start(state: &Arc<AppState>) -> Jobs {
     warm_market_indexes(state.clone());
+    seed_discussions(state.clone());
     Jobs {
         purger: tokio::spawn(every_five_minutes(state.clone())),
         closer: tokio::spawn(close_due_votes(state.clone())),
     }
+}
+
+/// Gives circles from before discussions their categories and "Introductions" thread.
+fn seed_discussions(state: Arc<AppState>) {
+    tokio::spawn(async move {
+        if let Err(error) = state.services.seed_missing_discussions().await {
+            tracing::warn!(%error, "seeding the discussions of older circles failed");
+        }
+    });
 }
 
 /// Loads each circle's market index now, so the first search after a start is not slow.

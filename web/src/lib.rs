@@ -8,12 +8,14 @@ pub mod assets;
 pub mod blocks;
 pub mod custody;
 pub mod db;
+pub mod discussions;
 pub mod demo;
 pub mod moderation;
 pub mod news;
 
 pub mod account;
 pub mod governance;
+pub mod home;
 pub mod http;
 pub mod i18n;
 pub mod jobs;
@@ -168,6 +170,7 @@ impl AppState {
                 argon2: limits::Argon2Pool::for_this_machine(),
                 audits: Default::default(),
                 takeouts: Default::default(),
+                pulses: home::service::pulses(),
             },
             signup_limits: PasswordLimits::new(config.signups_per_minute),
             write_limits: crate::limits::WriteLimits::new(config.writes_per_minute),
@@ -202,6 +205,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let pages = Router::new()
         .merge(account::router())
         .merge(membership::router())
+        .merge(home::router())
         .merge(ledger::router())
         .merge(steward::router())
         .merge(market::router())
@@ -210,6 +214,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(blocks::router())
         .merge(moderation::router())
         .merge(news::router())
+        .merge(discussions::router())
         .merge(privacy::router())
         .fallback(not_found)
         // Extractors read at most the configured body; the photo route allows more (market).

@@ -314,6 +314,8 @@ pub struct Services {
     pub(crate) audits: Arc<Mutex<HashMap<i64, AuditRun>>>,
     /// When each person last took their data out (a takeout reads a lot; bounded).
     pub(crate) takeouts: Arc<Mutex<std::collections::BTreeMap<i64, i64>>>,
+    /// Each circle's pulse for its home, while nothing in it changes.
+    pub(crate) pulses: crate::home::service::Pulses,
 }
 
 /// Most people waiting to join one circle (asking, or vouched for by a member).

@@ -3,6 +3,9 @@
 //! PostgreSQL. The close of a round recounts here, with the same [`recount`] that
 //! `commons tally` runs offline.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use commons_ledger::codec::{Reader, Writer};
 use commons_ledger::entry::Action;
 use commons_ledger::keys::{Hash, PublicKey, Signature};
@@ -252,11 +255,26 @@ async fn clear_pause_requests(
 #[derive(Debug, Clone)]
 pub struct Governance {
     pool: AnyPool,
+    /// Bumped after every change to a proposal's title, status or rounds in this process.
+    version: Arc<AtomicU64>,
 }
 
 impl Governance {
     pub fn new(pool: AnyPool) -> Governance {
-        Governance { pool }
+        Governance {
+            pool,
+            version: Arc::default(),
+        }
+    }
+
+    /// A number that changes whenever a proposal's draft, status or voting round changes
+    /// through this process: views built from the proposals are fresh while it stays.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    fn touched(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     // ----- policy -----

@@ -48,6 +48,7 @@ impl Governance {
             if let Some(row) = inserted {
                 let proposal = proposal_from(&row)?;
                 tx.commit().await?;
+                self.touched();
                 return Ok(proposal);
             }
             tx.rollback().await?;
@@ -92,6 +93,7 @@ impl Governance {
         if updated.rows_affected() != 1 {
             return Err(GovernanceError::Conflict);
         }
+        self.touched();
         Ok(())
     }
 
@@ -130,6 +132,7 @@ impl Governance {
             clear_pause_requests(&mut tx, id).await?;
         }
         tx.commit().await?;
+        self.touched();
         Ok(())
     }
 
@@ -184,6 +187,7 @@ impl Governance {
         .await?;
         clear_pause_requests(&mut tx, proposal.id).await?;
         tx.commit().await?;
+        self.touched();
         Ok(())
     }
 

@@ -50,6 +50,7 @@ impl Governance {
             clear_pause_requests(&mut tx, proposal.id).await?;
         }
         tx.commit().await?;
+        self.touched();
         Ok(Round {
             proposal: proposal.id,
             round: definition.round,
@@ -248,6 +249,7 @@ impl Governance {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.touched();
         Ok(Some(result))
     }
 
@@ -276,6 +278,7 @@ impl Governance {
             .bind(id)
             .execute(&self.pool)
             .await?;
+        self.touched();
         Ok(())
     }
 
@@ -289,6 +292,7 @@ impl Governance {
         .bind(id)
         .execute(&self.pool)
         .await?;
+        self.touched();
         Ok(())
     }
 }

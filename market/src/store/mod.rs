@@ -185,6 +185,9 @@ struct LiveState {
 #[derive(Debug, Default)]
 struct Live {
     state: RwLock<LiveState>,
+    /// Bumped by every change this process makes or reads to the circle's listings and
+    /// photos: views built from them are fresh while it stays the same.
+    version: std::sync::atomic::AtomicU64,
 }
 
 /// The market's persistence and each circle's live search index.
@@ -206,6 +209,22 @@ impl Market {
     fn live(&self, circle: i64) -> Arc<Live> {
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
         live.entry(circle).or_default().clone()
+    }
+
+    /// A number that changes whenever the circle's listings or photos do (as far as this
+    /// process knows: changes by others are seen within [`INDEX_FRESHNESS_MS`]).
+    pub async fn version(&self, circle: i64) -> MarketResult<u64> {
+        self.with_index(circle, |_| ()).await?;
+        Ok(self
+            .live(circle)
+            .version
+            .load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    fn touch(&self, circle: i64) {
+        self.live(circle)
+            .version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Runs `read` on the circle's index, brought up to date first if it may be stale.
@@ -241,6 +260,9 @@ impl Market {
             .bind(REFRESH_ROWS_MAX)
             .fetch_all(&self.pool)
             .await?;
+            if !rows.is_empty() {
+                self.touch(circle);
+            }
             for row in &rows {
                 let listing = listing_of(row)?;
                 state.seen_seq = state.seen_seq.max(row.try_get("change_seq")?);
@@ -257,6 +279,7 @@ impl Market {
     /// After this process wrote a listing: the index shows it at once. (The change number is
     /// not taken as seen: another process may hold a lower one not yet read.)
     async fn written(&self, circle: i64, id: i64) -> MarketResult<()> {
+        self.touch(circle);
         let live = self.live(circle);
         let mut state = live.state.write().await;
         if state.checked_at.is_none() {

@@ -45,6 +45,7 @@ impl Market {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.touch(circle);
         Ok(row.try_get(0)?)
     }
 
@@ -104,6 +105,7 @@ impl Market {
         if deleted.rows_affected() != 1 {
             return Err(MarketError::NotFound);
         }
+        self.touch(circle);
         Ok(())
     }
 }

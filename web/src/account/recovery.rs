@@ -154,6 +154,7 @@ impl Services {
                         proposal: None,
                         moderation: None,
                         news: None,
+                        thread: None,
                     },
                     now,
                 )

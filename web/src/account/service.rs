@@ -527,6 +527,8 @@ impl Services {
                 now_ms: now,
             })
             .await?;
+        self.seed_discussions(info.row_id, user.id, user.language.as_deref().unwrap_or("en"))
+            .await?;
         Ok(self.store.circle(&info.slug).await?)
     }
 

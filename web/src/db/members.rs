@@ -164,6 +164,32 @@ impl NodeDb {
         .collect()
     }
 
+    /// Members who became active since `since_ms`, newest first, with when they joined (the
+    /// steward's decision, or the invitation's use).
+    pub async fn newcomers(
+        &self,
+        circle: i64,
+        since_ms: i64,
+        limit: i64,
+    ) -> DbResult<Vec<(Person, i64)>> {
+        sqlx::query(
+            "SELECT m.user_id, u.username, u.display_name, m.account_key,
+                    COALESCE(m.decided_at_ms, m.created_at_ms) AS joined_at_ms
+             FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.circle = $1 AND m.status = 'active'
+               AND COALESCE(m.decided_at_ms, m.created_at_ms) >= $2
+             ORDER BY joined_at_ms DESC, m.user_id DESC LIMIT $3",
+        )
+        .bind(circle)
+        .bind(since_ms)
+        .bind(limit.clamp(1, MEMBERS_PAGE_MAX))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((person_from_row(row)?, row.try_get("joined_at_ms")?)))
+        .collect()
+    }
+
     /// The person whose membership holds this account key, and their name (any status).
     pub async fn member_by_key(
         &self,

@@ -18,6 +18,7 @@ pub const INVITATIONS_PAGE_MAX: i64 = 200;
 
 mod blocks;
 mod circles;
+pub mod discussions;
 mod erasure;
 mod invitations;
 mod members;
@@ -333,6 +334,7 @@ struct WebReads {
     settings: ReadCache<i64, Option<CircleSettings>>,
     hidden: ReadCache<i64, std::collections::BTreeSet<i64>>,
     moderated: ReadCache<i64, Arc<HiddenItems>>,
+    muted_threads: ReadCache<i64, std::collections::BTreeSet<i64>>,
     /// Each member's notifications change on their own: the scope is the member's user id.
     notices: Generations,
     unread: ReadCache<i64, i64>,
@@ -461,6 +463,7 @@ impl NodeDb {
                 settings: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
                 hidden: ReadCache::new(CACHED_ANSWERS_MAX, |hidden| hidden.len() as u64 + 1),
                 moderated: ReadCache::new(CACHED_ANSWERS_MAX, |items| items.len() as u64 + 1),
+                muted_threads: ReadCache::new(CACHED_ANSWERS_MAX, |muted| muted.len() as u64 + 1),
                 notices: Generations::default(),
                 unread: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             }),

@@ -13,8 +13,8 @@ impl NodeDb {
     /// Notifies a member, unless they turned that kind off. Returns whether it was stored.
     pub async fn notify(&self, note: NewNotification, now_ms: i64) -> DbResult<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms, moderation, news)
-             SELECT $1, $2, $3, $4, $5, $6, $8, $7, $10, $11
+            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms, moderation, news, thread)
+             SELECT $1, $2, $3, $4, $5, $6, $8, $7, $10, $11, $12
              WHERE $9 = 0 OR NOT EXISTS (SELECT 1 FROM notification_mutes WHERE user_id = $1 AND kind = $3)",
         )
         .bind(note.user)
@@ -28,6 +28,7 @@ impl NodeDb {
         .bind(i64::from(note.kind.may_mute()))
         .bind(note.moderation)
         .bind(note.news)
+        .bind(note.thread)
         .execute(&self.pool)
         .await?;
         self.reads.notices.bump(note.user);
@@ -37,7 +38,7 @@ impl NodeDb {
     /// A member's notifications, newest first.
     pub async fn notifications(&self, user: i64, limit: i64) -> DbResult<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT id, circle, kind, listing, other_listing, deal, proposal, moderation, news, created_at_ms, read_at_ms
+            "SELECT id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, created_at_ms, read_at_ms
              FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(user)
@@ -57,6 +58,7 @@ impl NodeDb {
                     proposal: row.try_get("proposal")?,
                     moderation: row.try_get("moderation")?,
                     news: row.try_get("news")?,
+                    thread: row.try_get("thread")?,
                     deal: row.try_get("deal")?,
                     created_at_ms: row.try_get("created_at_ms")?,
                     read: row.try_get::<Option<i64>, _>("read_at_ms")?.is_some(),

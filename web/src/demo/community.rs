@@ -146,3 +146,60 @@ pub(super) async fn plant_news(
         .await?;
     Ok(())
 }
+
+/// The circle's discussions: introductions in the opening thread, an idea that became a
+/// proposal's draft, a question with answers, followers and a mute.
+pub(super) async fn plant_discussions(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> Result<(), crate::services::ActionError> {
+    use crate::db::discussions::FollowMode;
+    use crate::discussions::rules::ThreadCommand;
+    let services = &state.services;
+    let categories = services.discussion_categories(&actors[0]).await?;
+    let list = services.threads(&actors[0], None, 0).await?;
+    if let Some(intro) = list.threads.first() {
+        let intro = intro.thread.id;
+        for (actor, text) in [
+            (&actors[1], "Hi all, I'm Ben. I fix bikes and I'm learning to bake bread. Happy to teach anyone to patch a tube."),
+            (&actors[2], "Chen here: I garden, bake too much cake, and would love help with my Spanish."),
+            (&actors[3], "Dolores. Sewing, mending, and a big pile of seeds to share in spring."),
+        ] {
+            services.reply_thread(actor, intro, text).await?;
+        }
+    }
+    let ideas = categories.get(1).or(categories.first()).map_or(0, |c| c.id);
+    let questions = categories.get(2).or(categories.first()).map_or(0, |c| c.id);
+    let thread = |category: i64, title: &str, body: &str| {
+        ThreadCommand::parse(&category.to_string(), title, body)
+            .map_err(crate::services::ActionError::Fields)
+    };
+    let tools = services
+        .start_thread(
+            &actors[1],
+            &thread(ideas, "A tool library in the community hall?", "We each own a drill we use twice a year. What if we kept **one shared set** at the hall, lent for credits?\n\n- who would look after it?\n- what would we need first?")?,
+        )
+        .await?;
+    services
+        .reply_thread(&actors[2], tools, "Yes please. I can give a shelf and a ladder.")
+        .await?;
+    services
+        .reply_thread(&actors[0], tools, "The hall committee would welcome it. Shall we turn this into a proposal once we know who looks after it?")
+        .await?;
+    services
+        .set_thread_follow(&actors[3], tools, Some(FollowMode::Follow))
+        .await?;
+    let compost = services
+        .start_thread(
+            &actors[2],
+            &thread(questions, "Who knows about compost bins?", "Mine smells. What am I doing wrong?")?,
+        )
+        .await?;
+    services
+        .reply_thread(&actors[3], compost, "More browns: dry leaves, cardboard. And turn it every week.")
+        .await?;
+    services
+        .set_thread_follow(&actors[1], compost, Some(FollowMode::Mute))
+        .await?;
+    Ok(())
+}

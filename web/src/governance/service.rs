@@ -506,6 +506,7 @@ impl Services {
                     proposal: Some(number),
                     moderation: None,
                     news: None,
+                    thread: None,
                 },
                 now,
             )

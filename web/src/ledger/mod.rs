@@ -1,4 +1,4 @@
-//! A circle's money: its home, payments and requests, the ledger, statements, members.
+//! A circle's money: the money on its home, payments and requests, the ledger, statements, members.
 
 pub mod api;
 pub mod form;
@@ -20,7 +20,6 @@ use crate::AppState;
 /// The feature's pages and API calls.
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/c/{slug}", get(routes::circle_home))
         .route(
             "/c/{slug}/pay",
             get(routes::pay_form).post(routes::pay_submit),

@@ -1,4 +1,4 @@
-//! The ledger pages of a circle: its home, paying and asking to be paid, answering requests,
+//! The ledger pages of a circle: the money on its home, paying and asking to be paid, answering requests,
 //! the ledger itself, my statement (and its CSV), and the members' directory.
 
 #![allow(clippy::result_large_err)]
@@ -30,7 +30,7 @@ pub const LEDGER_PAGE_ENTRIES: u64 = 50;
 /// Lines per page of a statement.
 pub const STATEMENT_PAGE_ENTRIES: i64 = 100;
 /// Lines on the home page's recent activity.
-pub const RECENT_ENTRIES: i64 = 8;
+pub const RECENT_ENTRIES: i64 = 4;
 /// Most lines in a downloaded statement.
 pub const STATEMENT_CSV_ENTRIES_MAX: usize = 100_000;
 
@@ -101,15 +101,17 @@ pub(super) fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
         .collect()
 }
 
-pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
+/// The member's money as the circle's home shows it: balance, limits, open requests and the
+/// last few movements.
+pub(crate) async fn money_view(state: &AppState, actor: &Actor) -> Result<HomeView, AppError> {
     let services = &state.services;
     let info = &actor.circle;
     let account = &actor.account;
-    let keys = services.my_keys(&actor).await?;
+    let keys = services.my_keys(actor).await?;
     let recent = services
-        .my_entries(&actor, &keys, None, RECENT_ENTRIES)
+        .my_entries(actor, &keys, None, RECENT_ENTRIES)
         .await?;
-    let open = services.my_open_requests(&actor, &keys, 100).await?;
+    let open = services.my_open_requests(actor, &keys, 100).await?;
     let mut all_keys = parties(&recent);
     all_keys.extend(parties(&open));
     let names = services.key_names(info, &all_keys).await?;
@@ -147,11 +149,7 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
         to_pay,
         awaiting,
     };
-    Ok(page(crate::ledger::views::home_page(
-        &v,
-        &nav_for(&actor, "home"),
-        &home,
-    )))
+    Ok(home)
 }
 
 pub(super) fn can_spend(actor: &Actor) -> i64 {

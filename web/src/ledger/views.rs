@@ -44,35 +44,10 @@ pub struct HomeView {
     pub awaiting: Vec<RequestRow>,
 }
 
-pub fn home_page(v: &Visitor, nav: &CircleNav, home: &HomeView) -> Markup {
-    let tr = &v.tr;
+/// My balance on its gauge between floor and ceiling (drawn with attributes, not inline
+/// styles: the CSP allows no inline CSS), with the floor and ceiling written under it.
+fn gauge(home: &HomeView) -> Markup {
     let unit = &home.unit;
-    let title = nav.name.clone();
-    layout(
-        v,
-        Some(nav),
-        &title,
-        html! {
-            h1 { (title) }
-            div.grid {
-                (balance_card(v, &nav.slug, home))
-                (requests_section(v, &nav.slug, home))
-            }
-            section.card aria-labelledby="activity-title" {
-                h2 #activity-title { (tr.t("home-activity")) }
-                (activity_table(v, unit, &home.recent, "activity-title"))
-                p { a href={"/c/" (nav.slug) "/statement"} { (tr.t("home-statement")) } }
-            }
-        },
-    )
-}
-
-/// The balance card: my balance on its gauge between floor and ceiling, and what I can spend.
-fn balance_card(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
-    let tr = &v.tr;
-    let unit = &home.unit;
-    let can_spend = home.balance_minor - home.floor_minor;
-    let can_receive = home.ceiling_minor - home.balance_minor;
     let span = (home.ceiling_minor - home.floor_minor).max(1) as f64;
     // Positions on the gauge, in percent of its width (display only; amounts stay integers).
     let zero_at = ((-home.floor_minor) as f64 / span * 100.0).clamp(0.0, 100.0);
@@ -84,36 +59,68 @@ fn balance_card(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
         (zero_at, balance_at)
     };
     html! {
-        section.card.balance-card aria-labelledby="balance-title" {
+        svg.gauge viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false" {
+            rect.gauge-track x="0" y="0" width="100" height="10" rx="5" {}
+            rect.gauge-bar.negative[home.balance_minor < 0] x=(format!("{bar_from:.2}")) y="0"
+                width=(format!("{:.2}", (bar_to - bar_from).max(0.6))) height="10" {}
+            rect.gauge-zero x=(format!("{:.2}", (zero_at - 0.4).max(0.0))) y="0" width="0.8" height="10" {}
+        }
+        div.gauge-labels aria-hidden="true" {
+            span { (unit.money(home.floor_minor)) }
+            span { (unit.money(home.ceiling_minor)) }
+        }
+    }
+}
+
+/// The home's money card: the balance, what I can spend, paying and asking, and my last few
+/// movements, smaller than the circle's news beside it.
+pub fn money_card(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
+    let tr = &v.tr;
+    let unit = &home.unit;
+    html! {
+        section.card.money-card aria-labelledby="balance-title" {
             h2 #balance-title { (tr.t("home-balance")) }
             p.balance.negative[home.balance_minor < 0] { (unit.money(home.balance_minor)) }
-            // An SVG drawn with attributes, not inline styles: the CSP allows no inline CSS.
-            svg.gauge viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false" {
-                rect.gauge-track x="0" y="0" width="100" height="10" rx="5" {}
-                rect.gauge-bar.negative[home.balance_minor < 0] x=(format!("{bar_from:.2}")) y="0"
-                    width=(format!("{:.2}", (bar_to - bar_from).max(0.6))) height="10" {}
-                rect.gauge-zero x=(format!("{:.2}", (zero_at - 0.4).max(0.0))) y="0" width="0.8" height="10" {}
-            }
-            div.gauge-labels aria-hidden="true" {
-                span { (unit.money(home.floor_minor)) }
-                span { (unit.money(home.ceiling_minor)) }
-            }
-            dl.figures {
-                div { dt { (tr.t("home-can-spend")) } dd { (unit.money(can_spend.max(0))) } }
-                div { dt { (tr.t("home-can-receive")) } dd { (unit.money(can_receive.max(0))) } }
-                div { dt { (tr.t("home-floor")) } dd { (unit.money(home.floor_minor)) } }
-                div { dt { (tr.t("home-ceiling")) } dd { (unit.money(home.ceiling_minor)) } }
+            (gauge(home))
+            p.hint {
+                (tr.ta("home-can-spend-sentence", &[
+                    ("spend", &unit.money((home.balance_minor - home.floor_minor).max(0))),
+                    ("receive", &unit.money((home.ceiling_minor - home.balance_minor).max(0))),
+                ]))
+                " "
+                (tr.ta("home-limits-sentence", &[
+                    ("floor", &unit.money(home.floor_minor)),
+                    ("ceiling", &unit.money(home.ceiling_minor)),
+                ]))
             }
             p.actions {
-                a.button href={"/c/" (slug) "/pay"} { (tr.t("nav-pay")) }
-                a.button.secondary href={"/c/" (slug) "/request"} { (tr.t("home-request")) }
+                a.button.small href={"/c/" (slug) "/pay"} { (tr.t("nav-pay")) }
+                a.button.secondary.small href={"/c/" (slug) "/request"} { (tr.t("home-request")) }
             }
+            @if !home.recent.is_empty() {
+                h3 { (tr.t("home-activity")) }
+                ul.recent-list {
+                    @for row in &home.recent {
+                        li {
+                            span {
+                                @if row.incoming { (tr.ta("activity-from", &[("name", &row.other_name)])) }
+                                @else { (tr.ta("activity-to", &[("name", &row.other_name)])) }
+                            }
+                            span.amount.incoming[row.incoming] {
+                                @if row.incoming { "+" } @else { "−" }
+                                (unit.money(row.amount_minor))
+                            }
+                        }
+                    }
+                }
+            }
+            p { a href={"/c/" (slug) "/statement"} { (tr.t("home-statement")) } }
         }
     }
 }
 
 /// The requests card: requests I am asked to pay, and mine that wait for the payer.
-fn requests_section(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
+pub fn requests_section(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
     let tr = &v.tr;
     let unit = &home.unit;
     html! {

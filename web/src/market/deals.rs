@@ -81,6 +81,7 @@ impl Services {
                     proposal: None,
                     moderation: None,
                     news: None,
+                    thread: None,
                 },
                 self.now_ms(),
             )

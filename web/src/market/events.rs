@@ -59,6 +59,7 @@ impl Services {
                         proposal: None,
                         moderation: None,
                         news: None,
+                        thread: None,
                     },
                     self.now_ms(),
                 )

@@ -325,6 +325,7 @@ impl Services {
                         proposal: None,
                         moderation: None,
                         news: None,
+                        thread: None,
                     },
                     now,
                 )
@@ -341,6 +342,7 @@ impl Services {
                         proposal: None,
                         moderation: None,
                         news: None,
+                        thread: None,
                     },
                     now,
                 )
@@ -708,6 +710,7 @@ impl Services {
                         proposal: None,
                         moderation: None,
                         news: None,
+                        thread: None,
                     },
                     now,
                 )

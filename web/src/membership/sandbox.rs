@@ -72,6 +72,7 @@ impl Services {
                     .comments_written_since(circle, me, since)
                     .await?
                     + self.db.news_comments_since(circle, me, since).await?
+                    + self.db.discussion_posts_since(circle, me, since).await?
             }
         };
         if posted >= limit.per_day() {

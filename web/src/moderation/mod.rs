@@ -12,6 +12,7 @@ pub mod routes;
 pub mod rules;
 pub mod service;
 pub mod signals;
+pub mod target;
 pub mod views;
 pub mod vote;
 

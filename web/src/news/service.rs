@@ -34,6 +34,7 @@ fn news_note(user: i64, circle: i64, post: i64) -> NewNotification {
         proposal: None,
         moderation: None,
         news: Some(post),
+        thread: None,
     }
 }
 

@@ -40,10 +40,12 @@ pub enum NotificationKind {
     Repair,
     /// A steward announced news to every member.
     News,
+    /// Someone replied in a discussion you follow.
+    Reply,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 17] = [
+    pub const ALL: [NotificationKind; 18] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
@@ -61,6 +63,7 @@ impl NotificationKind {
         NotificationKind::ModerationQueue,
         NotificationKind::Repair,
         NotificationKind::News,
+        NotificationKind::Reply,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -81,6 +84,7 @@ impl NotificationKind {
             NotificationKind::ModerationQueue => "moderation_queue",
             NotificationKind::Repair => "repair",
             NotificationKind::News => "news",
+            NotificationKind::Reply => "reply",
         }
     }
     /// Whether a member may turn this kind off (a recovery of their account, never).
@@ -112,6 +116,8 @@ pub struct Notification {
     pub moderation: Option<i64>,
     /// The news post (announcements).
     pub news: Option<i64>,
+    /// The discussion thread (replies).
+    pub thread: Option<i64>,
     pub created_at_ms: i64,
     pub read: bool,
 }
@@ -131,4 +137,6 @@ pub struct NewNotification {
     pub moderation: Option<i64>,
     /// The news post (announcements).
     pub news: Option<i64>,
+    /// The discussion thread (replies).
+    pub thread: Option<i64>,
 }

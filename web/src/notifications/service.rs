@@ -114,6 +114,13 @@ impl Services {
                     .await?
                     .map(|post| post.title);
             }
+            if let Some(id) = note.thread {
+                listing_title = self
+                    .db
+                    .thread(note.circle, id)
+                    .await?
+                    .map(|thread| thread.title);
+            }
             if let Some(number) = note.proposal {
                 listing_title = self
                     .governance

@@ -38,6 +38,7 @@ pub fn notifications_page(
                             _ if n.kind == NotificationKind::ReportOutcome => format!("/c/{}/moderation#my-reports", card.circle_slug),
                             _ if n.kind == NotificationKind::ModerationQueue => format!("/c/{}/moderation/cases/{}", card.circle_slug, n.moderation.unwrap_or(0)),
                             _ if n.kind == NotificationKind::News => format!("/c/{}/news/{}", card.circle_slug, n.news.unwrap_or(0)),
+                            _ if n.kind == NotificationKind::Reply => format!("/c/{}/discussions/{}#latest", card.circle_slug, n.thread.unwrap_or(0)),
                             _ if n.kind == NotificationKind::Repair => format!("/c/{}/repairs/{}", card.circle_slug, n.moderation.unwrap_or(0)),
                             _ if n.proposal.is_some() => format!("/c/{}/proposals/{}", card.circle_slug, n.proposal.unwrap_or(0)),
                             (Some(deal), _, _) => format!("/c/{}/deals/{deal}", card.circle_slug),

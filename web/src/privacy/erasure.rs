@@ -172,6 +172,7 @@ impl Services {
         self.market.erase_author(user.id, now).await?;
         self.governance.erase_author(user.id).await?;
         self.db.erase_news_author(user.id, now).await?;
+        self.db.erase_discussion_author(user.id, now).await?;
         self.db.erase_person(user.id, now).await?;
         Ok(true)
     }

@@ -382,6 +382,41 @@ impl Services {
             &["post", "at_ms", "comment"],
             &comments,
         );
+        self.takeout_discussions(user, info, dir, archive).await
+    }
+
+    async fn takeout_discussions(
+        &self,
+        user: &User,
+        info: &CircleInfo,
+        dir: &str,
+        archive: &mut Archive,
+    ) -> Result<(), ActionError> {
+        let (threads, replies, follows) = self.db.discussions_of(info.row_id, user.id).await?;
+        let threads: Vec<Value> = threads
+            .iter()
+            .map(|t| json!({"id": t.id, "category": t.category_name, "title": t.title, "body": t.body,
+                "withdrawn": t.withdrawn, "proposal_number": t.proposal_number, "created_at_ms": t.created_at_ms}))
+            .collect();
+        archive.json(&format!("{dir}/discussions.json"), &Value::Array(threads));
+        let replies: Vec<Vec<String>> = replies
+            .into_iter()
+            .map(|r| vec![r.thread.to_string(), r.created_at_ms.to_string(), r.body])
+            .collect();
+        archive.csv(
+            &format!("{dir}/discussion-replies.csv"),
+            &["thread", "at_ms", "reply"],
+            &replies,
+        );
+        let follows: Vec<Vec<String>> = follows
+            .into_iter()
+            .map(|(thread, mode)| vec![thread.to_string(), mode])
+            .collect();
+        archive.csv(
+            &format!("{dir}/discussions-followed.csv"),
+            &["thread", "mode"],
+            &follows,
+        );
         Ok(())
     }
 

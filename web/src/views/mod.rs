@@ -3,6 +3,8 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
+pub mod art;
+
 use crate::http::session::Visitor;
 
 /// The stylesheet's URL; its name carries a hash of its content, so it can be cached forever.
@@ -101,6 +103,7 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                                 (nav_item(nav, "home", &format!("/c/{}", nav.slug), &tr.t("nav-home")))
                                 (nav_item(nav, "pay", &format!("/c/{}/pay", nav.slug), &tr.t("nav-pay")))
                                 (nav_item(nav, "news", &format!("/c/{}/news", nav.slug), &tr.t("nav-news")))
+                                (nav_item(nav, "discussions", &format!("/c/{}/discussions", nav.slug), &tr.t("nav-discussions")))
                                 (nav_item(nav, "market", &format!("/c/{}/market", nav.slug), &tr.t("nav-market")))
                                 (nav_item(nav, "decisions", &format!("/c/{}/proposals", nav.slug), &tr.t("nav-decisions")))
                                 (nav_item(nav, "ledger", &format!("/c/{}/ledger", nav.slug), &tr.t("nav-ledger")))

@@ -1,0 +1,244 @@
+//! What a circle's home shows: its latest news, events soon, new offers and needs, decisions
+//! open for a vote or in discussion, active discussions, and new members. Read once per circle and remembered
+//! while nothing it shows changes, then narrowed for each reader (blocks, mutes, hidden items).
+
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+use commons_governance::moderation::TargetKind;
+use commons_governance::policy::Status as ProposalStatus;
+use commons_governance::store::Proposal;
+use commons_ledger::store::cache::ReadCache;
+use commons_market::event::LocalTime;
+use commons_market::index::Search;
+use commons_market::listing::{Kind, Status};
+use commons_market::store::Listing;
+
+use crate::db::discussions::ThreadRow;
+use crate::db::news::NewsRow;
+use crate::db::Person;
+use crate::market::service::ListingCard;
+use crate::services::{ActionError, Actor, Services};
+
+/// News posts on the home.
+pub const HOME_NEWS_MAX: usize = 3;
+/// Events on the home.
+pub const HOME_EVENTS_MAX: usize = 3;
+/// New offers and needs on the home.
+pub const HOME_LISTINGS_MAX: usize = 6;
+/// Decisions (voting and in discussion, each) on the home.
+pub const HOME_DECISIONS_MAX: usize = 4;
+/// Active discussions on the home.
+pub const HOME_DISCUSSIONS_MAX: usize = 4;
+/// New members on the home.
+pub const HOME_NEWCOMERS_MAX: usize = 8;
+/// Members who joined within this many days are new.
+pub const NEWCOMER_DAYS: i64 = 30;
+/// How many of each are read for the whole circle, so that a reader who blocked or muted some
+/// authors still sees a full home.
+const READ_FACTOR: usize = 3;
+/// Circles' pulses remembered at once.
+pub const PULSES_MAX: u64 = 4_096;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+const MINUTE_MS: i64 = 60 * 1000;
+
+/// What is happening in a circle, as read for everyone (before each reader's own filters).
+#[derive(Debug, Clone, Default)]
+pub struct CirclePulse {
+    pub news: Vec<NewsRow>,
+    pub events: Vec<ListingCard>,
+    pub listings: Vec<ListingCard>,
+    /// Proposals open for a vote, with when the vote closes, closing soonest first.
+    pub voting: Vec<(Proposal, i64)>,
+    pub discussing: Vec<Proposal>,
+    /// Members who joined lately, with when, newest first.
+    pub newcomers: Vec<(Person, i64)>,
+    /// Discussions, most recently active first.
+    pub discussions: Vec<ThreadRow>,
+    pub members_may_post_news: bool,
+}
+
+/// Which pulse: the circle, and the versions of everything it was read from. The minute
+/// makes events that began and votes that closed leave the home in time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PulseKey {
+    circle: i64,
+    web_generation: u64,
+    market_version: u64,
+    governance_version: u64,
+    minute: i64,
+}
+
+/// Remembered pulses.
+pub type Pulses = Arc<ReadCache<PulseKey, Arc<CirclePulse>>>;
+
+/// A new, empty memory of pulses.
+pub fn pulses() -> Pulses {
+    Arc::new(ReadCache::new(PULSES_MAX, |_| 1))
+}
+
+/// The home as one reader sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Pulse {
+    pub news: Vec<NewsRow>,
+    pub events: Vec<ListingCard>,
+    pub listings: Vec<ListingCard>,
+    pub voting: Vec<(Proposal, i64)>,
+    pub discussing: Vec<Proposal>,
+    pub newcomers: Vec<(Person, i64)>,
+    pub discussions: Vec<ThreadRow>,
+    pub may_post_news: bool,
+}
+
+impl Services {
+    /// What is happening in the actor's circle, as they may see it.
+    pub async fn pulse(&self, actor: &Actor) -> Result<Pulse, ActionError> {
+        let circle = self.circle_pulse(actor).await?;
+        let hidden = self.hidden_from(actor).await?;
+        let moderated = self.moderated_filter(actor).await?;
+        let muted = self.db.muted_threads(actor.user.id).await?;
+        let listing_seen = |card: &&ListingCard| {
+            !hidden.contains(&card.listing.owner)
+                && !moderated.hides(TargetKind::Listing, card.listing.id)
+        };
+        Ok(Pulse {
+            news: circle
+                .news
+                .iter()
+                .filter(|post| !hidden.contains(&post.author_id))
+                .filter(|post| !moderated.hides(TargetKind::News, post.id))
+                .take(HOME_NEWS_MAX)
+                .cloned()
+                .collect(),
+            events: (circle.events.iter().filter(listing_seen))
+                .take(HOME_EVENTS_MAX)
+                .cloned()
+                .collect(),
+            listings: (circle.listings.iter().filter(listing_seen))
+                .take(HOME_LISTINGS_MAX)
+                .cloned()
+                .collect(),
+            voting: circle.voting.clone(),
+            discussing: circle.discussing.clone(),
+            newcomers: (circle.newcomers.iter())
+                .filter(|(person, _)| !hidden.contains(&person.user_id))
+                .take(HOME_NEWCOMERS_MAX)
+                .cloned()
+                .collect(),
+            discussions: (circle.discussions.iter())
+                .filter(|t| !hidden.contains(&t.author_id) && !muted.contains(&t.id))
+                .filter(|t| !moderated.hides(TargetKind::Thread, t.id))
+                .take(HOME_DISCUSSIONS_MAX)
+                .cloned()
+                .collect(),
+            may_post_news: crate::news::rules::may_post(
+                actor.is_steward,
+                circle.members_may_post_news,
+            ),
+        })
+    }
+
+    /// The circle's pulse from memory, or read afresh when anything in it may have changed.
+    async fn circle_pulse(&self, actor: &Actor) -> Result<Arc<CirclePulse>, ActionError> {
+        let circle = actor.circle.row_id;
+        let now_ms = self.now_ms();
+        let key = PulseKey {
+            circle,
+            web_generation: self.db.generation(),
+            market_version: self.market.version(circle).await?,
+            governance_version: self.governance.version(),
+            minute: now_ms.div_euclid(MINUTE_MS),
+        };
+        if let Some(pulse) = self.pulses.get(&key, 0) {
+            return Ok(pulse);
+        }
+        let pulse = Arc::new(self.read_pulse(actor, now_ms).await?);
+        self.pulses.put(key, 0, pulse.clone());
+        Ok(pulse)
+    }
+
+    async fn read_pulse(&self, actor: &Actor, now_ms: i64) -> Result<CirclePulse, ActionError> {
+        let circle = actor.circle.row_id;
+        let (mut news, _) = self.db.news_page(circle, None).await?;
+        news.truncate(HOME_NEWS_MAX * READ_FACTOR);
+        let (voting, discussing) = self.open_decisions(circle).await?;
+        let mut discussions = self.db.threads(circle, None, 0).await?;
+        discussions.sort_by_key(|t| std::cmp::Reverse((t.active_at_ms, t.id)));
+        discussions.truncate(HOME_DISCUSSIONS_MAX * READ_FACTOR);
+        Ok(CirclePulse {
+            discussions,
+            news,
+            events: self.cards(actor, self.soon(circle, now_ms).await?).await?,
+            listings: self.cards(actor, self.newest(circle, now_ms).await?).await?,
+            voting,
+            discussing,
+            newcomers: self
+                .db
+                .newcomers(
+                    circle,
+                    now_ms - NEWCOMER_DAYS * DAY_MS,
+                    (HOME_NEWCOMERS_MAX * READ_FACTOR) as i64,
+                )
+                .await?,
+            members_may_post_news: self.members_may_post_news(actor).await?,
+        })
+    }
+
+    /// Open events that have not begun, soonest first.
+    async fn soon(&self, circle: i64, now_ms: i64) -> Result<Vec<Listing>, ActionError> {
+        let events = self
+            .market
+            .events(
+                circle,
+                LocalTime::from_ms(now_ms),
+                (HOME_EVENTS_MAX * READ_FACTOR) as i64,
+            )
+            .await?;
+        Ok(events
+            .into_iter()
+            .filter(|l| l.status == Status::Active)
+            .collect())
+    }
+
+    /// The newest live offers and needs that are not events.
+    async fn newest(&self, circle: i64, now_ms: i64) -> Result<Vec<Listing>, ActionError> {
+        let search = Search {
+            limit: HOME_LISTINGS_MAX * READ_FACTOR * 2,
+            now_ms,
+            ..Search::default()
+        };
+        let page = self.market.search(circle, &search).await?;
+        let ids: Vec<i64> = page.hits.iter().map(|hit| hit.id).collect();
+        let mut listings = self.market.listings(circle, &ids).await?;
+        listings.retain(|l| l.kind != Kind::Event);
+        listings.sort_by_key(|l| std::cmp::Reverse((l.created_at_ms, l.id)));
+        listings.truncate(HOME_LISTINGS_MAX * READ_FACTOR);
+        Ok(listings)
+    }
+
+    /// Proposals open for a vote (closing soonest first) and in discussion (newest first).
+    async fn open_decisions(
+        &self,
+        circle: i64,
+    ) -> Result<(Vec<(Proposal, i64)>, Vec<Proposal>), ActionError> {
+        let g = &self.governance;
+        let voting = g
+            .proposals(circle, &[ProposalStatus::Voting], HOME_DECISIONS_MAX as i64 * 4)
+            .await?;
+        let ids: Vec<i64> = voting.iter().map(|p| p.id).collect();
+        let rounds = g.latest_rounds(&ids).await?;
+        let mut voting: Vec<(Proposal, i64)> = voting
+            .into_iter()
+            .filter_map(|p| rounds.get(&p.id).map(|(closes, _)| (p, *closes)))
+            .collect();
+        voting.sort_by_key(|(p, closes)| (*closes, p.number));
+        voting.truncate(HOME_DECISIONS_MAX);
+        let mut discussing = g
+            .proposals(circle, &[ProposalStatus::Discussion], HOME_DECISIONS_MAX as i64)
+            .await?;
+        discussing.truncate(HOME_DECISIONS_MAX);
+        Ok((voting, discussing))
+    }
+}

@@ -1,0 +1,259 @@
+//! The circle's home page: what is happening first (news, events, new offers and needs,
+//! decisions, new members), the member's money smaller at the side. Each empty section invites
+//! the first step.
+
+use commons_market::listing::Side;
+use maud::{html, Markup};
+
+use crate::home::service::Pulse;
+use crate::http::session::Visitor;
+use crate::i18n::Tr;
+use crate::ledger::views::{money_card, requests_section, HomeView};
+use crate::market::service::ListingCard;
+use crate::views::art::{avatar, scene, Scene};
+use crate::views::{layout, when, CircleNav};
+
+/// The home page.
+pub fn home_page(v: &Visitor, nav: &CircleNav, pulse: &Pulse, money: &HomeView) -> Markup {
+    let tr = &v.tr;
+    let slug = &nav.slug;
+    let has_requests = !money.to_pay.is_empty() || !money.awaiting.is_empty();
+    layout(
+        v,
+        Some(nav),
+        &nav.name,
+        html! {
+            div.home-hero {
+                h1 { (nav.name) }
+                p.lead { (tr.ta("home-greeting", &[("name", &v.user.as_ref().map(|u| u.display_name.clone()).unwrap_or_default())])) }
+                p.hero-actions {
+                    a.button href={"/c/" (slug) "/market/new"} { (tr.t("home-act-offer")) }
+                    a.button.secondary href={"/c/" (slug) "/pay"} { (tr.t("nav-pay")) }
+                    @if pulse.may_post_news {
+                        a.button.secondary href={"/c/" (slug) "/news/new"} { (tr.t("news-new")) }
+                    }
+                }
+            }
+            div.home-layout {
+                div.home-main {
+                    (news_section(tr, slug, pulse))
+                    (discussions_section(tr, slug, pulse))
+                    (events_section(tr, slug, pulse))
+                    (listings_section(tr, slug, pulse))
+                }
+                div.home-side {
+                    (money_card(v, slug, money))
+                    @if has_requests { (requests_section(v, slug, money)) }
+                    (decisions_section(tr, slug, pulse))
+                    (newcomers_section(tr, slug, pulse))
+                }
+            }
+        },
+    )
+}
+
+/// An empty section: a drawing, a sentence, and the first thing to do.
+fn empty_state(picture: Scene, text: String, action: Option<(String, String)>) -> Markup {
+    html! {
+        div.empty-state {
+            (scene(picture))
+            p { (text) }
+            @if let Some((href, label)) = action {
+                a.button.small.secondary href=(href) { (label) }
+            }
+        }
+    }
+}
+
+fn section_head(id: &str, title: String, all: Option<(String, String)>) -> Markup {
+    html! {
+        div.section-head {
+            h2 id=(id) { (title) }
+            @if let Some((href, label)) = all { a href=(href) { (label) } }
+        }
+    }
+}
+
+fn news_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
+    html! {
+        section.card aria-labelledby="home-news" {
+            (section_head("home-news", tr.t("home-news"), Some((format!("/c/{slug}/news"), tr.t("home-news-all")))))
+            @if pulse.news.is_empty() {
+                (empty_state(Scene::News, tr.t("home-news-none"),
+                    pulse.may_post_news.then(|| (format!("/c/{slug}/news/new"), tr.t("home-news-first")))))
+            } @else {
+                ul.home-list {
+                    @for post in &pulse.news {
+                        li {
+                            a.home-item-title href={"/c/" (slug) "/news/" (post.id)} { (post.title) }
+                            p.meta {
+                                @if post.pinned { span.badge { (tr.t("news-pinned")) } " " }
+                                (post.author_name) " · " (when(post.created_at_ms))
+                                @if post.comment_count > 0 { " · " (tr.tn("news-comments-count", post.comment_count)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn discussions_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
+    html! {
+        section.card aria-labelledby="home-discussions" {
+            (section_head("home-discussions", tr.t("home-discussions"), Some((format!("/c/{slug}/discussions"), tr.t("home-discussions-all")))))
+            @if pulse.discussions.is_empty() {
+                (empty_state(Scene::Talk, tr.t("home-discussions-none"),
+                    Some((format!("/c/{slug}/discussions/new"), tr.t("discussion-start")))))
+            } @else {
+                ul.home-list {
+                    @for t in &pulse.discussions {
+                        li {
+                            a.home-item-title href={"/c/" (slug) "/discussions/" (t.id)} { (t.title) }
+                            p.meta {
+                                (t.author_name) " · " (tr.tn("discussion-replies-count", t.reply_count)) " · "
+                                (tr.ta("discussion-active", &[("when", &when(t.active_at_ms))]))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A calendar leaf: the day of the month over the month's short name.
+fn date_leaf(tr: &Tr, date: &str) -> Markup {
+    let mut parts = date.split('-').skip(1);
+    let month = parts.next().unwrap_or("1").trim_start_matches('0');
+    let day = parts.next().unwrap_or("1").trim_start_matches('0');
+    html! {
+        span.date-leaf aria-hidden="true" {
+            span.date-leaf-day { (day) }
+            span.date-leaf-month { (tr.t(&format!("month-short-{month}"))) }
+        }
+    }
+}
+
+fn events_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
+    html! {
+        section.card aria-labelledby="home-events" {
+            (section_head("home-events", tr.t("home-events"), Some((format!("/c/{slug}/events"), tr.t("home-events-all")))))
+            @if pulse.events.is_empty() {
+                (empty_state(Scene::Events, tr.t("home-events-none"),
+                    Some((format!("/c/{slug}/market/new?kind=event"), tr.t("home-events-first")))))
+            } @else {
+                ul.home-list.home-events {
+                    @for card in &pulse.events {
+                        @if let Some(event) = &card.listing.event {
+                            li {
+                                (date_leaf(tr, &event.starts.date()))
+                                div {
+                                    a.home-item-title href={"/c/" (slug) "/market/" (card.listing.id)} { (card.listing.title) }
+                                    p.meta {
+                                        (tr.t(&format!("weekday-{}", event.starts.weekday()))) " "
+                                        (event.starts.date()) " · " (event.starts.clock())
+                                        @if !event.place.is_empty() { " · " (event.place) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn listing_item(tr: &Tr, slug: &str, card: &ListingCard) -> Markup {
+    let l = &card.listing;
+    html! {
+        li.home-listing {
+            span.badge.side-offer[l.side == Side::Offer].side-need[l.side == Side::Need] {
+                (tr.t(if l.side == Side::Offer { "market-side-offer" } else { "market-side-need" }))
+            }
+            a.home-item-title href={"/c/" (slug) "/market/" (l.id)} { (l.title) }
+            @if let Some(author) = &card.author {
+                p.meta.person-line {
+                    (avatar(&author.username, &author.display_name, 24))
+                    (author.display_name)
+                }
+            }
+        }
+    }
+}
+
+fn listings_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
+    html! {
+        section.card aria-labelledby="home-market" {
+            (section_head("home-market", tr.t("home-market"), Some((format!("/c/{slug}/market"), tr.t("home-market-all")))))
+            @if pulse.listings.is_empty() {
+                (empty_state(Scene::Market, tr.t("home-market-none"),
+                    Some((format!("/c/{slug}/market/new"), tr.t("home-market-first")))))
+            } @else {
+                ul.home-listings {
+                    @for card in &pulse.listings { (listing_item(tr, slug, card)) }
+                }
+            }
+        }
+    }
+}
+
+fn decisions_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
+    html! {
+        section.card aria-labelledby="home-decisions" {
+            (section_head("home-decisions", tr.t("home-decisions"), Some((format!("/c/{slug}/proposals"), tr.t("home-decisions-all")))))
+            @if pulse.voting.is_empty() && pulse.discussing.is_empty() {
+                (empty_state(Scene::Decisions, tr.t("home-decisions-none"),
+                    Some((format!("/c/{slug}/proposals/new"), tr.t("home-decisions-first")))))
+            }
+            @if !pulse.voting.is_empty() {
+                h3 { (tr.t("home-decisions-voting")) }
+                ul.home-list {
+                    @for (p, closes_ms) in &pulse.voting {
+                        li {
+                            a.home-item-title href={"/c/" (slug) "/proposals/" (p.number)} { "#" (p.number) " " (p.draft.title) }
+                            p.meta { (tr.ta("proposals-closes", &[("when", &when(*closes_ms))])) }
+                        }
+                    }
+                }
+            }
+            @if !pulse.discussing.is_empty() {
+                h3 { (tr.t("home-decisions-discussing")) }
+                ul.home-list {
+                    @for p in &pulse.discussing {
+                        li {
+                            a.home-item-title href={"/c/" (slug) "/proposals/" (p.number)} { "#" (p.number) " " (p.draft.title) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn newcomers_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
+    html! {
+        section.card aria-labelledby="home-newcomers" {
+            (section_head("home-newcomers", tr.t("home-newcomers"), Some((format!("/c/{slug}/members"), tr.t("home-newcomers-all")))))
+            @if pulse.newcomers.is_empty() {
+                (empty_state(Scene::People, tr.t("home-newcomers-none"),
+                    Some((format!("/c/{slug}/members"), tr.t("home-newcomers-first")))))
+            } @else {
+                p.hint { (tr.t("home-newcomers-hint")) }
+                ul.people-list {
+                    @for (person, joined_ms) in &pulse.newcomers {
+                        li {
+                            (avatar(&person.username, &person.display_name, 40))
+                            div {
+                                a href={"/c/" (slug) "/members/" (person.username)} { (person.display_name) }
+                                p.meta { (tr.ta("home-joined", &[("when", &when(*joined_ms))])) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
