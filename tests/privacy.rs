@@ -95,6 +95,9 @@ async fn takeout(db: String) {
         format!("{dir}/invitations.json"),
         format!("{dir}/news.json"),
         format!("{dir}/news-comments.csv"),
+        format!("{dir}/discussions.json"),
+        format!("{dir}/discussion-replies.csv"),
+        format!("{dir}/discussions-followed.csv"),
         format!("{dir}/reports-i-made.json"),
         format!("{dir}/moderation-about-me.json"),
         format!("{dir}/ledger/statement.json"),
@@ -166,6 +169,34 @@ async fn erasure(db: String) {
     let services = &node.state.services;
     let (ben, cara) = lived_in(&node).await;
     let ben_id = ben.user.id;
+    // Ben also talks, follows, lists his skills and adds a photo.
+    let category = services.discussion_categories(&ben).await.expect("categories")[0].id;
+    let opening = commons_web::discussions::rules::ThreadCommand::parse(
+        &category.to_string(),
+        "Ben's question",
+        "Who has a pump?",
+    )
+    .expect("a thread");
+    let thread = services.start_thread(&ben, &opening).await.expect("started");
+    services
+        .reply_thread(&ben, thread, "Found one.")
+        .await
+        .expect("replied");
+    let extras = commons_web::people::rules::ProfileExtras::parse("bikes", "bread", "Brakes", false)
+        .expect("valid");
+    services
+        .save_profile_extras(&ben.user, &extras)
+        .await
+        .expect("saved");
+    let photo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/photo-with-gps.jpg"
+    ))
+    .expect("fixture");
+    services
+        .set_profile_photo(&ben.user, "Ben", &photo)
+        .await
+        .expect("photo");
     // Ben's balance is -2: erasure is refused until it is zero, never settled silently.
     assert!(services
         .request_erasure(&ben.user, PASSWORD, None)
@@ -252,6 +283,13 @@ async fn erasure(db: String) {
         ("SELECT COUNT(*) FROM market_listings WHERE owner = $1 AND (title <> '' OR description <> '')", 0),
         ("SELECT COUNT(*) FROM market_messages WHERE author = $1 AND body <> ''", 0),
         ("SELECT COUNT(*) FROM proposal_comments WHERE author = $1 AND body <> ''", 0),
+        ("SELECT COUNT(*) FROM discussion_threads WHERE author_id = $1 AND (title <> '' OR body <> '')", 0),
+        ("SELECT COUNT(*) FROM discussion_replies WHERE author_id = $1 AND body <> ''", 0),
+        ("SELECT COUNT(*) FROM discussion_reads WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM discussion_follows WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM user_tags WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM user_photos WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM users WHERE id = $1 AND ask_me_about <> ''", 0),
     ] {
         assert_eq!(count(&node, sql, ben_id).await, left, "{sql}");
     }

@@ -89,6 +89,8 @@ const memberPages = [
   `/c/${slug}/ledger`,
   `/c/${slug}/statement`,
   `/c/${slug}/members`,
+  `/c/${slug}/members?q=bike`,
+  `/c/${slug}/members?skill=sourdough`,
   `/c/${slug}/members/ben`,
   `/c/${slug}/invitations`,
   "/settings",

@@ -12,6 +12,7 @@ pub mod discussions;
 pub mod demo;
 pub mod moderation;
 pub mod news;
+pub mod people;
 
 pub mod account;
 pub mod governance;
@@ -215,6 +216,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(moderation::router())
         .merge(news::router())
         .merge(discussions::router())
+        .merge(people::router())
         .merge(privacy::router())
         .fallback(not_found)
         // Extractors read at most the configured body; the photo route allows more (market).

@@ -30,6 +30,7 @@ pub(super) async fn settings_markup(
     password_errors: &FormErrors,
     other_errors: &FormErrors,
     new_token: Option<String>,
+    photo_errors: &FormErrors,
 ) -> Result<Markup, AppError> {
     let circles = state.services.my_circles(user).await?;
     let tokens = state
@@ -64,6 +65,11 @@ pub(super) async fn settings_markup(
             state.services.my_blocks(user).await?
         },
         restricted: user.recovery_restricted,
+        photo_alt: state.services.my_profile_extras(user).await?.photo_alt,
+        upload_token: v
+            .session
+            .map(|session| state.upload_tokens.issue(&session, state.services.now_ms())),
+        photo_errors: photo_errors.clone(),
         ..Default::default()
     };
     for info in circles {
@@ -86,12 +92,33 @@ pub(super) async fn settings_markup(
     ))
 }
 
-pub(super) fn profile_of(user: &User) -> ProfileForm {
-    ProfileForm {
+/// The profile form as stored: name, introduction, language, skills, interests and "ask me
+/// about".
+pub(super) async fn profile_of(state: &AppState, user: &User) -> Result<ProfileForm, AppError> {
+    let extras = state.services.my_profile_extras(user).await?;
+    Ok(ProfileForm {
         display_name: user.display_name.clone(),
         bio: user.bio.clone(),
         language: user.language.clone().unwrap_or_default(),
-    }
+        skills: extras.skills.join(", "),
+        interests: extras.interests.join(", "),
+        ask_me_about: extras.ask_me_about,
+    })
+}
+
+/// The settings page again, with what was wrong with the photo just sent.
+pub(crate) async fn settings_with_photo_errors(
+    state: &AppState,
+    v: &Visitor,
+    user: &User,
+    photo_errors: FormErrors,
+) -> PageResult {
+    let none = FormErrors::default();
+    let profile = profile_of(state, user).await?;
+    Ok(page_with_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        settings_markup(state, v, user, &profile, &none, &none, &none, None, &photo_errors).await?,
+    ))
 }
 
 pub async fn create_token(
@@ -108,11 +135,12 @@ pub async fn create_token(
                     &state,
                     &v,
                     user,
-                    &profile_of(user),
+                    &profile_of(&state, user).await?,
                     &none,
                     &none,
                     &none,
                     Some(token),
+                    &FormErrors::default(),
                 )
                 .await?,
             );
@@ -129,11 +157,12 @@ pub async fn create_token(
                     &state,
                     &v,
                     user,
-                    &profile_of(user),
+                    &profile_of(&state, user).await?,
                     &none,
                     &none,
                     &errors,
                     None,
+                    &FormErrors::default(),
                 )
                 .await?,
             ))
@@ -206,11 +235,12 @@ pub async fn register_own_key(
                     &state,
                     &v,
                     user,
-                    &profile_of(user),
+                    &profile_of(&state, user).await?,
                     &none,
                     &none,
                     &errors,
                     None,
+                    &FormErrors::default(),
                 )
                 .await?,
             ))
@@ -220,11 +250,7 @@ pub async fn register_own_key(
 
 pub async fn settings(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
-    let profile = ProfileForm {
-        display_name: user.display_name.clone(),
-        bio: user.bio.clone(),
-        language: user.language.clone().unwrap_or_default(),
-    };
+    let profile = profile_of(&state, user).await?;
     Ok(page(
         settings_markup(
             &state,
@@ -235,6 +261,7 @@ pub async fn settings(State(state): AppState_, v: Visitor) -> PageResult {
             &FormErrors::default(),
             &FormErrors::default(),
             None,
+            &FormErrors::default(),
         )
         .await?,
     ))
@@ -252,19 +279,26 @@ pub async fn settings_profile(
         .iter()
         .find(|(code, _)| *code == form.language)
         .map(|(code, _)| *code);
-    match (display_name, bio) {
-        (Ok(name), Ok(bio)) => {
+    let extras = crate::people::rules::ProfileExtras::parse(
+        &form.skills,
+        &form.interests,
+        &form.ask_me_about,
+        false,
+    );
+    match (display_name, bio, extras) {
+        (Ok(name), Ok(bio), Ok(extras)) => {
             state
                 .services
                 .update_profile(user, &name, &bio, language)
                 .await?;
+            state.services.save_profile_extras(user, &extras).await?;
             Ok(redirect_with_flash(
                 "/settings",
                 Flash::new("flash-profile-saved", &[]),
                 state.config.cookies_secure,
             ))
         }
-        (name, bio) => {
+        (name, bio, extras) => {
             let mut errors = FormErrors::default();
             if let Err(error) = name {
                 errors.0.push(views::FieldError {
@@ -278,6 +312,12 @@ pub async fn settings_profile(
                     message: v.tr.t(error.message_id()),
                 });
             }
+            for problem in extras.err().unwrap_or_default() {
+                errors.0.push(views::FieldError {
+                    field: problem.field,
+                    message: v.tr.t(problem.message_id),
+                });
+            }
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 settings_markup(
@@ -289,6 +329,7 @@ pub async fn settings_profile(
                     &FormErrors::default(),
                     &FormErrors::default(),
                     None,
+                    &FormErrors::default(),
                 )
                 .await?,
             ))
@@ -329,11 +370,7 @@ pub async fn settings_password(
         )),
         Err(error) => {
             let errors = form_errors(&v, error, "new_password")?;
-            let profile = ProfileForm {
-                display_name: user.display_name.clone(),
-                bio: user.bio.clone(),
-                language: user.language.clone().unwrap_or_default(),
-            };
+            let profile = profile_of(&state, user).await?;
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 settings_markup(
@@ -345,6 +382,7 @@ pub async fn settings_password(
                     &errors,
                     &FormErrors::default(),
                     None,
+                    &FormErrors::default(),
                 )
                 .await?,
             ))

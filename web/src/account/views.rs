@@ -275,6 +275,14 @@ pub struct ProfileForm {
     pub bio: String,
     #[serde(default)]
     pub language: String,
+    /// Skills, comma-separated.
+    #[serde(default)]
+    pub skills: String,
+    /// Interests, comma-separated.
+    #[serde(default)]
+    pub interests: String,
+    #[serde(default)]
+    pub ask_me_about: String,
 }
 
 /// What the settings page shows beyond the forms.
@@ -294,6 +302,12 @@ pub struct SettingsView {
     pub blocks: Vec<crate::db::BlockRow>,
     /// What happened to my account lately.
     pub activity: Vec<crate::account::activity::ActivityLine>,
+    /// My photo's description, if I have one.
+    pub photo_alt: Option<String>,
+    /// The single-use token for the photo form.
+    pub upload_token: Option<String>,
+    /// What was wrong with the photo just sent.
+    pub photo_errors: FormErrors,
 }
 
 pub fn settings_page(
@@ -314,6 +328,7 @@ pub fn settings_page(
         html! {
             h1 { (title) }
             (profile_section(v, profile, profile_errors))
+            (photo_section(v, view))
             (password_section(v, password_errors))
             (keys_section(v, keys, other_errors))
             @if !view.recoveries.is_empty() {
@@ -373,6 +388,9 @@ fn profile_section(v: &Visitor, profile: &ProfileForm, profile_errors: &FormErro
                 (csrf_field(v))
                 (Field::new("display_name", tr.t("field-display-name"), "text", &profile.display_name).autocomplete("name").render(profile_errors))
                 (Field::new("bio", tr.t("field-bio"), "textarea", &profile.bio).optional().hint(tr.t("hint-bio")).render(profile_errors))
+                (Field::new("skills", tr.t("field-skills"), "text", &profile.skills).optional().hint(tr.t("hint-skills")).render(profile_errors))
+                (Field::new("interests", tr.t("field-interests"), "text", &profile.interests).optional().hint(tr.t("hint-interests")).render(profile_errors))
+                (Field::new("ask_me_about", tr.t("field-ask-me-about"), "text", &profile.ask_me_about).optional().hint(tr.t("hint-ask-me-about")).render(profile_errors))
                 div.field {
                     label for="language" { (tr.t("field-language")) }
                     select #language name="language" {
@@ -383,6 +401,50 @@ fn profile_section(v: &Visitor, profile: &ProfileForm, profile_errors: &FormErro
                     }
                 }
                 button.button type="submit" { (tr.t("settings-save")) }
+            }
+        }
+    }
+}
+
+/// The photo card: my photo (or my generated avatar), the form to change it, and removing it.
+fn photo_section(v: &Visitor, view: &SettingsView) -> Markup {
+    let tr = &v.tr;
+    let user = v.user.as_ref();
+    let (username, name) = user.map_or(("", ""), |u| (u.username.as_str(), u.display_name.as_str()));
+    html! {
+        section.card aria-labelledby="photo-title" {
+            h2 #photo-title { (tr.t("settings-photo")) }
+            div.profile-head {
+                @if let Some(alt) = &view.photo_alt {
+                    img.profile-photo src="/settings/photo/thumb.jpg" alt=(alt) width="112" height="112";
+                } @else {
+                    (crate::views::art::avatar(username, name, 96))
+                }
+                p.hint { (tr.t(if view.photo_alt.is_some() { "settings-photo-yours" } else { "settings-photo-none" })) }
+            }
+            (error_summary(v, &view.photo_errors))
+            @if let Some(upload) = &view.upload_token {
+                form.stack method="post" action={"/settings/photo?upload=" (upload)} enctype="multipart/form-data" {
+                    div.field.has-error[view.photo_errors.for_field("photo").is_some()] {
+                        label for="photo" { (tr.t("settings-photo-file")) }
+                        p.hint #photo-hint { (tr.t("market-photo-file-hint")) }
+                        @if let Some(error) = view.photo_errors.for_field("photo") { p.field-error #photo-error { (error) } }
+                        input #photo type="file" name="photo" accept="image/jpeg,image/png,image/webp" required aria-describedby="photo-hint";
+                    }
+                    div.field.has-error[view.photo_errors.for_field("alt").is_some()] {
+                        label for="alt" { (tr.t("settings-photo-alt")) }
+                        p.hint #alt-hint { (tr.t("settings-photo-alt-hint")) }
+                        @if let Some(error) = view.photo_errors.for_field("alt") { p.field-error #alt-error { (error) } }
+                        input #alt type="text" name="alt" required aria-describedby="alt-hint";
+                    }
+                    button.button.secondary type="submit" { (tr.t("settings-photo-upload")) }
+                }
+            }
+            @if view.photo_alt.is_some() {
+                form method="post" action="/settings/photo/remove" {
+                    (csrf_field(v))
+                    button.button.danger.small type="submit" { (tr.t("settings-photo-remove")) }
+                }
             }
         }
     }

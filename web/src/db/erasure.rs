@@ -104,6 +104,8 @@ impl NodeDb {
             "UPDATE moderation_cases SET subject_id = NULL, snapshot = '', statement = '' WHERE subject_id = $1",
             "UPDATE moderation_hidden SET author_id = NULL WHERE author_id = $1",
             "UPDATE invitations SET note = '' WHERE created_by = $1",
+            "DELETE FROM user_tags WHERE user_id = $1",
+            "DELETE FROM user_photos WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }
@@ -115,7 +117,7 @@ impl NodeDb {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE users SET username = $2, display_name = '', bio = '', password_hash = '', seal_salt = $3,
+            "UPDATE users SET username = $2, display_name = '', bio = '', ask_me_about = '', profile_public = 0, password_hash = '', seal_salt = $3,
                 language = NULL, prior_password_hash = NULL, prior_seal_salt = NULL, recovery_restricted = 0,
                 is_node_admin = 0, erase_requested_at_ms = NULL, erased_at_ms = $4
              WHERE id = $1",

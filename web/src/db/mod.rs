@@ -28,6 +28,7 @@ mod modlog;
 pub mod news;
 mod node;
 pub mod notifications;
+pub mod people;
 mod recoveries;
 mod repairs;
 mod security;

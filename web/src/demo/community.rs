@@ -203,3 +203,41 @@ pub(super) async fn plant_discussions(
         .await?;
     Ok(())
 }
+
+/// What the demo's people can do, care about and like to be asked about.
+const DEMO_PROFILES: &[(&str, &str, &str, &str)] = &[
+    ("amara", "sourdough, baking, facilitation", "community gardens, mutual aid", "How to keep a starter alive"),
+    ("ben", "bike repair, carpentry, moving", "sourdough, climbing", "Brakes that squeal"),
+    ("chen", "maths tutoring, physics, cake", "spanish, gardening", "Why the sky is blue"),
+    ("dolores", "spanish, sewing, mending", "seed saving, choirs", "Mending jeans so it doesn't show"),
+    ("emeka", "gardening, seedlings, composting", "beekeeping", "What to plant in March"),
+    ("fatima", "driving, arabic", "walking groups", ""),
+    ("gus", "computer help, phones, printers", "repair cafés", "Getting video calls to work"),
+    ("hana", "childminding, first aid", "origami", ""),
+    ("ivan", "plumbing, bike repair", "chess", "Leaky taps"),
+    ("jo", "dog walking, pet sitting", "birdwatching", ""),
+    ("kai", "tax forms, letters, english", "cooking", "Letters from the council"),
+    ("lena", "cooking, soup", "community kitchens", "Soup for a crowd"),
+];
+
+/// The demo's people: skills, interests and what to ask them about.
+pub(super) async fn plant_people(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> Result<(), crate::services::ActionError> {
+    use crate::people::rules::ProfileExtras;
+    for actor in actors {
+        if let Some((_, skills, interests, ask)) = DEMO_PROFILES
+            .iter()
+            .find(|(name, ..)| *name == actor.user.username)
+        {
+            let extras = ProfileExtras::parse(skills, interests, ask, false)
+                .map_err(crate::services::ActionError::Fields)?;
+            state
+                .services
+                .save_profile_extras(&actor.user, &extras)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -140,6 +140,9 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     community::plant_news(state, &actors)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
+    community::plant_people(state, &actors)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
     community::plant_discussions(state, &actors)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;

@@ -1,4 +1,4 @@
-//! A circle's money: the money on its home, payments and requests, the ledger, statements, members.
+//! A circle's money: the money on its home, payments and requests, the ledger, statements.
 
 pub mod api;
 pub mod form;
@@ -39,8 +39,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/c/{slug}/ledger", get(history::ledger))
         .route("/c/{slug}/statement", get(history::statement))
         .route("/c/{slug}/statement.csv", get(history::statement_csv))
-        .route("/c/{slug}/members", get(routes::members))
-        .route("/c/{slug}/members/{username}", get(routes::member))
         .merge(api_router(api_routes()))
 }
 

@@ -28,7 +28,8 @@ pub(crate) struct LedgerSlice {
 }
 
 /// One person in the directory, with whether they steward the circle.
-pub(crate) struct DirectoryCard {
+#[derive(Debug, Clone)]
+pub struct DirectoryCard {
     pub card: MemberCard,
     pub is_steward: bool,
 }

@@ -1,5 +1,5 @@
 //! The ledger pages of a circle: the money on its home, paying and asking to be paid, answering requests,
-//! the ledger itself, my statement (and its CSV), and the members' directory.
+//! the ledger itself, and my statement (and its CSV).
 
 #![allow(clippy::result_large_err)]
 
@@ -18,7 +18,7 @@ use crate::http::error::AppError;
 use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::ledger::form::TransferCommand;
-use crate::ledger::views::{ActivityRow, HomeView, MemberRow, PayForm, RequestRow};
+use crate::ledger::views::{ActivityRow, HomeView, PayForm, RequestRow};
 use crate::services::{ActionError, Actor, IdempotencyKey};
 use crate::views::{self, FormErrors};
 use crate::AppState;
@@ -384,94 +384,3 @@ pub async fn decline_request(
     answer_request(state, v, actor, slug, seq, form, false).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SearchQuery {
-    #[serde(default)]
-    q: String,
-}
-
-pub async fn members(
-    State(state): AppState_,
-    v: Visitor,
-    actor: Actor,
-    PageQuery(query): PageQuery<SearchQuery>,
-) -> PageResult {
-    let search = query.q.trim();
-    let rows: Vec<MemberRow> = state
-        .services
-        .directory(&actor, search)
-        .await?
-        .into_iter()
-        .map(|found| MemberRow {
-            is_steward: found.is_steward,
-            username: found.card.username,
-            display_name: found.card.display_name,
-            bio: found.card.bio,
-        })
-        .collect();
-    Ok(page(crate::ledger::views::members_page(
-        &v,
-        &nav_for(&actor, "members"),
-        &rows,
-        search,
-    )))
-}
-
-pub async fn member(
-    State(state): AppState_,
-    v: Visitor,
-    actor: Actor,
-    PagePath((_, username)): PagePath<(String, String)>,
-) -> PageResult {
-    let found = state.services.active_member(&actor, &username).await?;
-    let card = found.card;
-    let is_me = card.user_id == actor.user.id;
-    let row = MemberRow {
-        is_steward: found.is_steward,
-        username: card.username.clone(),
-        display_name: card.display_name.clone(),
-        bio: card.bio.clone(),
-    };
-    let services = &state.services;
-    let listings = services.listings_by(&actor, card.user_id).await?;
-    let thanks = services.thanks_to(&actor, card.user_id).await?;
-    let completed = services.completed_deals(&actor, card.user_id).await?.len();
-    let authors: Vec<i64> = thanks.iter().map(|t| t.author).collect();
-    let people = services.people_by_id(&actor, &authors).await?;
-    let names = |id: i64| {
-        people
-            .get(&id)
-            .map_or_else(|| v.tr.t("member-former"), |p| p.display_name.clone())
-    };
-    let market = crate::market::views::member_market(
-        &v,
-        &actor.circle.slug,
-        &listings,
-        &thanks,
-        completed,
-        &names,
-        &unit_of(&actor.circle),
-    );
-    let boundaries = if is_me {
-        None
-    } else {
-        let current = services.my_block_of(&actor, card.user_id).await?;
-        Some(crate::blocks::views::block_controls(
-            &v,
-            &actor.circle.slug,
-            &card.username,
-            &card.display_name,
-            current,
-        ))
-    };
-    Ok(page(crate::ledger::views::member_page(
-        &v,
-        &nav_for(&actor, "members"),
-        &row,
-        card.created_at_ms,
-        card.vouched_by_name.as_deref(),
-        is_me,
-        market,
-        boundaries,
-    )))
-}

@@ -1,5 +1,5 @@
 //! Views of a circle for its members: home, paying and requesting, the ledger, statements,
-//! the members directory and invitations.
+//! and invitations.
 
 use maud::{html, Markup};
 
@@ -105,6 +105,7 @@ pub fn money_card(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
                             span {
                                 @if row.incoming { (tr.ta("activity-from", &[("name", &row.other_name)])) }
                                 @else { (tr.ta("activity-to", &[("name", &row.other_name)])) }
+                                @if let Some(memo) = &row.memo { br; span.memo { (memo) } }
                             }
                             span.amount.incoming[row.incoming] {
                                 @if row.incoming { "+" } @else { "−" }
@@ -470,94 +471,6 @@ pub fn statement_page(
                 @if let Some(before) = older {
                     nav.pager aria-label=(tr.t("pager-label")) {
                         a href={"/c/" (nav.slug) "/statement?before=" (before)} { (tr.t("pager-older")) }
-                    }
-                }
-            }
-        },
-    )
-}
-
-/// A member in the directory.
-#[derive(Debug, Clone)]
-pub struct MemberRow {
-    pub username: String,
-    pub display_name: String,
-    pub bio: String,
-    pub is_steward: bool,
-}
-
-pub fn members_page(v: &Visitor, nav: &CircleNav, members: &[MemberRow], search: &str) -> Markup {
-    let tr = &v.tr;
-    let title = tr.t("members-title");
-    layout(
-        v,
-        Some(nav),
-        &title,
-        html! {
-            h1 { (title) }
-            form.search-form method="get" action={"/c/" (nav.slug) "/members"} role="search" {
-                label for="q" { (tr.t("members-search")) }
-                input #q type="search" name="q" value=(search);
-                button.button.secondary type="submit" { (tr.t("members-search-submit")) }
-            }
-            @if members.is_empty() {
-                p.empty { (tr.t("members-none")) }
-            } @else {
-                ul.member-grid {
-                    @for member in members {
-                        li.card.member-card {
-                            h2 { a href={"/c/" (nav.slug) "/members/" (member.username)} { (member.display_name) } }
-                            @if member.is_steward { p { span.badge { (tr.t("badge-steward")) } } }
-                            @if !member.bio.is_empty() { p { (member.bio) } }
-                        }
-                    }
-                }
-            }
-        },
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn member_page(
-    v: &Visitor,
-    nav: &CircleNav,
-    member: &MemberRow,
-    joined_ms: i64,
-    vouched_by: Option<&str>,
-    is_me: bool,
-    market: Markup,
-    boundaries: Option<Markup>,
-) -> Markup {
-    let tr = &v.tr;
-    let title = member.display_name.clone();
-    layout(
-        v,
-        Some(nav),
-        &title,
-        html! {
-            section.card.narrow {
-                h1 { (title) }
-                p.hint { "@" (member.username) }
-                @if member.is_steward { p { span.badge { (tr.t("badge-steward")) } } }
-                @if !member.bio.is_empty() { p { (member.bio) } }
-                p { (tr.ta("member-joined", &[("time", &when(joined_ms))])) }
-                @if let Some(name) = vouched_by {
-                    p { (tr.ta("member-vouched-by", &[("name", name)])) }
-                }
-                @if !is_me {
-                    p.actions {
-                        a.button href={"/c/" (nav.slug) "/pay?member=" (member.username)} { (tr.ta("member-pay", &[("name", &member.display_name)])) }
-                        a.button.secondary href={"/c/" (nav.slug) "/request?member=" (member.username)} { (tr.ta("member-request", &[("name", &member.display_name)])) }
-                    }
-                }
-            }
-            div.grid.member-market { (market) }
-            @if let Some(boundaries) = boundaries { (boundaries) }
-            @if !is_me {
-                p.report {
-                    (crate::moderation::views::report_link(v, &nav.slug, commons_governance::moderation::TargetKind::Member, &member.username))
-                    @if !member.bio.is_empty() {
-                        " · " (crate::moderation::views::report_link(v, &nav.slug, commons_governance::moderation::TargetKind::Profile, &member.username))
                     }
                 }
             }

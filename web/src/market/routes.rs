@@ -286,6 +286,11 @@ async fn listing_markup(
         .iter()
         .find(|(r, _)| r.member == actor.user.id)
         .map(|(r, _)| r.place);
+    let helpers = if listing.side == Side::Need && listing.is_live(services.now_ms()) {
+        services.helpers_for(actor, &listing).await?
+    } else {
+        Vec::new()
+    };
     let tree = services.category_tree(actor.circle.row_id).await?;
     let description_html = commons_market::markdown::render(&listing.description);
     let card = services
@@ -307,6 +312,7 @@ async fn listing_markup(
             my_deal,
             matches: &matches,
             rsvps: &rsvps,
+            helpers: &helpers,
             my_place,
             now_ms: state.services.now_ms(),
             upload_token: match (is_owner, v.session) {

@@ -82,7 +82,7 @@ impl Archive {
 
 const README: &str = "Your data from a Commons node / Tus datos de un nodo Commons\n\
 \n\
-profile.json, security-activity.json, notifications.json, blocks.json: you, across the node.\n\
+profile.json (with your skills and interests), photo.jpg (if you have one), security-activity.json,\nnotifications.json, blocks.json: you, across the node.\n\
 circles/<circle>/: what you wrote and signed in each circle (listings and photos, your deal\n\
 messages, proposals, comments, ballots, delegations, invitations, reports you made,\n\
 moderation actions about you), as JSON and, for tables, CSV.\n\
@@ -139,14 +139,20 @@ impl Services {
     }
 
     async fn takeout_person(&self, user: &User, archive: &mut Archive) -> Result<(), ActionError> {
+        let extras = self.db.profile_of(user.id).await?;
         archive.json(
             "profile.json",
             &json!({
                 "username": user.username, "display_name": user.display_name, "bio": user.bio,
                 "language": user.language, "created_at_ms": user.created_at_ms,
-                "is_node_admin": user.is_node_admin,
+                "is_node_admin": user.is_node_admin, "skills": extras.skills,
+                "interests": extras.interests, "ask_me_about": extras.ask_me_about,
+                "photo_description": extras.photo_alt,
             }),
         );
+        if let Some((photo, _)) = self.db.user_photo(user.id, false).await? {
+            archive.bytes("photo.jpg", photo);
+        }
         let events = self.db.security_events_of(user.id).await?;
         let rows: Vec<Vec<String>> = events
             .iter()

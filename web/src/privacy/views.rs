@@ -8,13 +8,15 @@ use crate::views::{csrf_field, layout};
 
 /// Each kind of personal data, by its catalogue prefix (`privacy-{kind}-title`, `-what`,
 /// `-why`, `-who`, `-kept`).
-pub const DATA_KINDS: [&str; 9] = [
+pub const DATA_KINDS: [&str; 11] = [
     "account",
+    "profile",
     "cookies",
     "keys",
     "ledger",
     "market",
     "decisions",
+    "talk",
     "notifications",
     "safety",
     "moderation",

@@ -75,46 +75,9 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                             (PreEscaped(crate::assets::LOGO_SVG))
                             span { (site) }
                         }
-                        @if let Some(user) = &v.user {
-                            nav.user-nav aria-label=(tr.t("nav-account")) {
-                                a href="/circles" { (tr.t("nav-circles")) }
-                                a.notifications-link href="/notifications" aria-current=[(title == tr.t("notifications-title")).then_some("page")] {
-                                    (tr.t("nav-notifications"))
-                                    @if v.unread > 0 {
-                                        " " span.count-badge aria-hidden="true" { (v.unread) }
-                                        span.visually-hidden { " " (tr.ta("nav-notifications-unread", &[("count", &v.unread.to_string())])) }
-                                    }
-                                }
-                                a href="/settings" { (user.display_name) }
-                                form method="post" action="/logout" {
-                                    input type="hidden" name="csrf" value=(v.csrf);
-                                    button.link-button type="submit" { (tr.t("nav-logout")) }
-                                }
-                            }
-                        } @else {
-                            nav.user-nav aria-label=(tr.t("nav-account")) {
-                                a href="/login" { (tr.t("nav-login")) }
-                            }
-                        }
+                        (account_nav(v, title))
                     }
-                    @if let Some(nav) = nav {
-                        nav.circle-nav aria-label=(tr.ta("nav-circle", &[("circle", &nav.name)])) {
-                            ul {
-                                (nav_item(nav, "home", &format!("/c/{}", nav.slug), &tr.t("nav-home")))
-                                (nav_item(nav, "pay", &format!("/c/{}/pay", nav.slug), &tr.t("nav-pay")))
-                                (nav_item(nav, "news", &format!("/c/{}/news", nav.slug), &tr.t("nav-news")))
-                                (nav_item(nav, "discussions", &format!("/c/{}/discussions", nav.slug), &tr.t("nav-discussions")))
-                                (nav_item(nav, "market", &format!("/c/{}/market", nav.slug), &tr.t("nav-market")))
-                                (nav_item(nav, "decisions", &format!("/c/{}/proposals", nav.slug), &tr.t("nav-decisions")))
-                                (nav_item(nav, "ledger", &format!("/c/{}/ledger", nav.slug), &tr.t("nav-ledger")))
-                                (nav_item(nav, "members", &format!("/c/{}/members", nav.slug), &tr.t("nav-members")))
-                                (nav_item(nav, "invite", &format!("/c/{}/invitations", nav.slug), &tr.t("nav-invite")))
-                                @if nav.is_steward {
-                                    (nav_item(nav, "steward", &format!("/c/{}/steward", nav.slug), &tr.t("nav-steward")))
-                                }
-                            }
-                        }
-                    }
+                    @if let Some(nav) = nav { (circle_nav(v, nav)) }
                 }
                 main #main tabindex="-1" {
                     @if let Some(flash) = &v.flash {
@@ -141,6 +104,97 @@ pub fn layout(v: &Visitor, nav: Option<&CircleNav>, title: &str, content: Markup
                     }
                     p { (tr.t("footer-promise")) }
                 }
+            }
+        }
+    }
+}
+
+/// The person's links: inline on wide screens; on narrow ones the notifications link and a
+/// menu (a `details` element: it opens without JavaScript) holding the rest.
+fn account_nav(v: &Visitor, title: &str) -> Markup {
+    let tr = &v.tr;
+    let Some(user) = &v.user else {
+        return html! {
+            nav.user-nav aria-label=(tr.t("nav-account")) {
+                a href="/login" { (tr.t("nav-login")) }
+            }
+        };
+    };
+    let notifications = html! {
+        a.notifications-link href="/notifications" aria-current=[(title == tr.t("notifications-title")).then_some("page")] {
+            (tr.t("nav-notifications"))
+            @if v.unread > 0 {
+                " " span.count-badge aria-hidden="true" { (v.unread) }
+                span.visually-hidden { " " (tr.ta("nav-notifications-unread", &[("count", &v.unread.to_string())])) }
+            }
+        }
+    };
+    let logout = html! {
+        form method="post" action="/logout" {
+            input type="hidden" name="csrf" value=(v.csrf);
+            button.link-button type="submit" { (tr.t("nav-logout")) }
+        }
+    };
+    html! {
+        nav.user-nav.wide-only aria-label=(tr.t("nav-account")) {
+            a href="/circles" { (tr.t("nav-circles")) }
+            (notifications)
+            a href="/settings" { (user.display_name) }
+            (logout)
+        }
+        nav.user-nav.narrow-only aria-label=(tr.t("nav-account")) {
+            (notifications)
+            details.menu.account-menu {
+                summary {
+                    (art::avatar(&user.username, &user.display_name, 32))
+                    span.visually-hidden { (tr.t("nav-account")) }
+                }
+                div.menu-panel {
+                    p.menu-name { (user.display_name) }
+                    a href="/settings" { (tr.t("nav-settings")) }
+                    a href="/circles" { (tr.t("nav-circles")) }
+                    (logout)
+                }
+            }
+        }
+    }
+}
+
+/// The circle's sections: a tab bar on wide screens; on narrow ones a menu naming the current
+/// section, which opens (without JavaScript) onto every section in two columns.
+fn circle_nav(v: &Visitor, nav: &CircleNav) -> Markup {
+    let tr = &v.tr;
+    let slug = &nav.slug;
+    let mut items = vec![
+        ("home", format!("/c/{slug}"), tr.t("nav-home")),
+        ("pay", format!("/c/{slug}/pay"), tr.t("nav-pay")),
+        ("news", format!("/c/{slug}/news"), tr.t("nav-news")),
+        ("discussions", format!("/c/{slug}/discussions"), tr.t("nav-discussions")),
+        ("market", format!("/c/{slug}/market"), tr.t("nav-market")),
+        ("decisions", format!("/c/{slug}/proposals"), tr.t("nav-decisions")),
+        ("ledger", format!("/c/{slug}/ledger"), tr.t("nav-ledger")),
+        ("members", format!("/c/{slug}/members"), tr.t("nav-members")),
+        ("invite", format!("/c/{slug}/invitations"), tr.t("nav-invite")),
+    ];
+    if nav.is_steward {
+        items.push(("steward", format!("/c/{slug}/steward"), tr.t("nav-steward")));
+    }
+    let current = items
+        .iter()
+        .find(|(key, ..)| *key == nav.current)
+        .map_or_else(|| nav.name.clone(), |(_, _, label)| label.clone());
+    let list = html! {
+        ul {
+            @for (key, href, label) in &items { (nav_item(nav, key, href, label)) }
+        }
+    };
+    let label = tr.ta("nav-circle", &[("circle", &nav.name)]);
+    html! {
+        nav.circle-nav.wide-nav aria-label=(label) { (list) }
+        nav.circle-nav.narrow-nav aria-label=(label) {
+            details.menu.circle-menu {
+                summary { span.circle-menu-current { (current) } span.circle-menu-more { (tr.t("nav-menu")) } }
+                div.menu-panel { (list) }
             }
         }
     }

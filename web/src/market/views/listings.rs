@@ -36,6 +36,9 @@ pub fn market_page(v: &Visitor, nav: &CircleNav, m: &MarketPage) -> Markup {
             .map(|k| (k.as_str().to_string(), kind_label(tr, *k))),
     );
     let title = tr.t("market-title");
+    let filtering = [&q.side, &q.kind, &q.category, &q.area]
+        .iter()
+        .any(|value| !value.trim().is_empty());
     layout(
         v,
         Some(nav),
@@ -44,29 +47,37 @@ pub fn market_page(v: &Visitor, nav: &CircleNav, m: &MarketPage) -> Markup {
             h1 { (title) }
             (market_tabs(v, slug, "browse"))
             form.search-form.market-search method="get" action={"/c/" (slug) "/market"} role="search" {
-                div.field.grow {
-                    label for="q" { (tr.t("market-search-label")) }
-                    input #q type="search" name="q" value=(q.q) autocomplete="off";
+                div.search-row {
+                    div.field.grow {
+                        label for="q" { (tr.t("market-search-label")) }
+                        input #q type="search" name="q" value=(q.q) autocomplete="off";
+                    }
+                    div.field { button.button type="submit" { (tr.t("market-search")) } }
                 }
-                div.field {
-                    label for="side" { (tr.t("market-filter-side")) }
-                    select #side name="side" { (select_options(&q.side, &sides)) }
-                }
-                div.field {
-                    label for="kind" { (tr.t("market-filter-kind")) }
-                    select #kind name="kind" { (select_options(&q.kind, &kinds)) }
-                }
-                div.field {
-                    label for="category" { (tr.t("market-filter-category")) }
-                    select #category name="category" {
-                        (select_options(&q.category, &category_options(tr, m.tree, Some(tr.t("market-filter-any-category")))))
+                // Open when a filter is set; on wide screens the stylesheet shows them anyway.
+                details.filters open[filtering] {
+                    summary { (tr.t("market-filters")) }
+                    div.filter-fields {
+                        div.field {
+                            label for="side" { (tr.t("market-filter-side")) }
+                            select #side name="side" { (select_options(&q.side, &sides)) }
+                        }
+                        div.field {
+                            label for="kind" { (tr.t("market-filter-kind")) }
+                            select #kind name="kind" { (select_options(&q.kind, &kinds)) }
+                        }
+                        div.field {
+                            label for="category" { (tr.t("market-filter-category")) }
+                            select #category name="category" {
+                                (select_options(&q.category, &category_options(tr, m.tree, Some(tr.t("market-filter-any-category")))))
+                            }
+                        }
+                        div.field {
+                            label for="area" { (tr.t("market-filter-area")) }
+                            input #area type="text" name="area" value=(q.area);
+                        }
                     }
                 }
-                div.field {
-                    label for="area" { (tr.t("market-filter-area")) }
-                    input #area type="text" name="area" value=(q.area);
-                }
-                div.field { button.button type="submit" { (tr.t("market-search")) } }
             }
             p role="status" {
                 @if q.q.trim().is_empty() {
@@ -242,6 +253,8 @@ pub struct ListingPage<'a> {
     /// For the owner: the best matches.
     pub matches: &'a [(Match, Listing)],
     pub rsvps: &'a [(Rsvp, Option<Person>)],
+    /// For a need: members whose skills answer it.
+    pub helpers: &'a [(Person, Vec<String>)],
     pub my_place: Option<Place>,
     pub now_ms: i64,
     /// The single-use token for the photo form (its owner's page only).
@@ -275,6 +288,7 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
                 @if let Some(event) = &l.event {
                     (event_card(v, p, &base, event, live))
                 }
+                (crate::people::views::helpers_box(v, slug, p.helpers))
                 @if !p.is_owner {
                     p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Listing, &l.id.to_string())) }
                 }
