@@ -887,7 +887,7 @@ async fn member_of_another_circle(
             ],
         )
         .await;
-    assert!(joined.url.ends_with("/c/tools"), "{}", joined.url);
+    assert!(joined.url.ends_with("/c/tools/welcome"), "{}", joined.url);
     zed
 }
 

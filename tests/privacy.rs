@@ -289,6 +289,7 @@ async fn erasure(db: String) {
         ("SELECT COUNT(*) FROM discussion_follows WHERE user_id = $1", 0),
         ("SELECT COUNT(*) FROM user_tags WHERE user_id = $1", 0),
         ("SELECT COUNT(*) FROM user_photos WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM first_steps WHERE user_id = $1", 0),
         ("SELECT COUNT(*) FROM users WHERE id = $1 AND ask_me_about <> ''", 0),
     ] {
         assert_eq!(count(&node, sql, ben_id).await, left, "{sql}");

@@ -1046,7 +1046,7 @@ async fn recovery_revocation_and_reconciliation(db: String) {
     assert!(page.body.contains("This username is taken"));
     let page = dee.submit(&link, &link, &fields("dee")).await;
     assert!(
-        page.url.ends_with("/c/garden"),
+        page.url.ends_with("/c/garden/welcome"),
         "the link still worked: {}",
         page.url
     );

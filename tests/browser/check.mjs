@@ -88,6 +88,7 @@ const memberPages = [
   `/c/${slug}/request`,
   `/c/${slug}/ledger`,
   `/c/${slug}/statement`,
+  `/c/${slug}/welcome`,
   `/c/${slug}/members`,
   `/c/${slug}/members?q=bike`,
   `/c/${slug}/members?skill=sourdough`,
@@ -173,7 +174,7 @@ for (const variant of variants) {
   await logIn(page, "amara");
   const cookies = [...(await context.cookies()), { name: "commons_lang", value: "es", url: base }];
   for (const variant of variants) {
-    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", `/c/${slug}/news`, `/c/${slug}/news/2`, `/c/${slug}/news/new`, `/c/${slug}`, `/c/${slug}/discussions`, `/c/${slug}/discussions/1`, `/c/${slug}/discussions/categories`, ...moderatorPages]) {
+    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", `/c/${slug}/news`, `/c/${slug}/news/2`, `/c/${slug}/news/new`, `/c/${slug}`, `/c/${slug}/welcome`, `/c/${slug}/invitations`, `/c/${slug}/discussions`, `/c/${slug}/discussions/1`, `/c/${slug}/discussions/categories`, ...moderatorPages]) {
       await axeCheck(`${base}${path}`, cookies, `amara (es) ${variant.name}`, variant.options);
       pagesChecked++;
     }

@@ -306,8 +306,8 @@ pub async fn invite_and_join(
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
-        page.url.ends_with("/c/garden"),
-        "joined and logged in: {}",
+        page.url.ends_with("/c/garden/welcome"),
+        "joined, logged in and welcomed: {}",
         page.url
     );
     // A link works once.

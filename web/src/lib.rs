@@ -12,6 +12,7 @@ pub mod discussions;
 pub mod demo;
 pub mod moderation;
 pub mod news;
+pub mod onboarding;
 pub mod people;
 
 pub mod account;
@@ -217,6 +218,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(news::router())
         .merge(discussions::router())
         .merge(people::router())
+        .merge(onboarding::router())
         .merge(privacy::router())
         .fallback(not_found)
         // Extractors read at most the configured body; the photo route allows more (market).

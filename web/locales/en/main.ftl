@@ -1599,3 +1599,34 @@ settings-photo-upload = Save the photo
 settings-photo-remove = Remove the photo
 flash-profile-photo-saved = Your photo is saved. Its location and camera details were removed.
 flash-profile-photo-removed = Your photo is removed.
+
+## Onboarding
+circle-welcome-title = Welcome to { $circle }
+welcome-greeting = We are glad you are here, { $name }. Here is how things work, and a few first steps.
+welcome-credit-title = How our credit works
+welcome-credit-1 = Here we count in { $unit }. Your balance is { $balance }: when you help someone, you receive credit; when someone helps you, you spend it.
+welcome-credit-2 = You can go down to { $floor } and up to { $ceiling }: going below zero is normal, it means the circle trusts you to give back.
+welcome-credit-3 = Everyone's balances add up to zero. Credit is made when we trade with each other, not borrowed from a bank, and nobody earns interest.
+welcome-agreements = Our agreements, in short
+welcome-agreements-none = The stewards have not written the circle's agreements yet.
+welcome-agreements-hint = By joining you agreed to these. If something goes wrong, anyone can report it and the moderators look at it with care.
+welcome-to-home = Go to the circle's home
+first-steps-title = Your first steps
+first-steps-welcome = How things work here
+first-steps-progress = { $done } of { $total } done.
+first-step-done = (done)
+first-step-profile = Add your skills, and a photo if you like
+first-step-offer = Offer something: a skill, a thing, an hour of help
+first-step-introduce = Say hello in the Introductions discussion
+first-step-news = Read the circle's news
+field-invite-uses = How many people can use it
+hint-invite-uses = One, or up to 100 for a group (each then asks to join, and a steward admits them).
+field-invite-days = Open for
+invite-days-option = { $days ->
+    [one] one day
+   *[other] { $days } days
+}
+invite-error-uses = Choose between 1 and 100 people.
+invite-error-days = Choose one of the offered lengths.
+invite-uses = { $used } of { $max } used
+col-uses = Used

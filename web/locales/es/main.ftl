@@ -1599,3 +1599,34 @@ settings-photo-upload = Guardar la foto
 settings-photo-remove = Quitar la foto
 flash-profile-photo-saved = Tu foto está guardada. Se quitaron su ubicación y los datos de la cámara.
 flash-profile-photo-removed = Tu foto se quitó.
+
+## Onboarding
+circle-welcome-title = Te damos la bienvenida a { $circle }
+welcome-greeting = Qué alegría tenerte aquí, { $name }. Así funcionan las cosas, y unos primeros pasos.
+welcome-credit-title = Cómo funciona nuestro crédito
+welcome-credit-1 = Aquí contamos en { $unit }. Tu saldo es { $balance }: cuando ayudas a alguien, recibes crédito; cuando alguien te ayuda, lo gastas.
+welcome-credit-2 = Puedes bajar hasta { $floor } y subir hasta { $ceiling }: estar por debajo de cero es normal, significa que el círculo confía en que devolverás.
+welcome-credit-3 = Los saldos de todo el mundo suman cero. El crédito nace cuando intercambiamos entre nosotros, no se pide prestado a un banco y nadie cobra intereses.
+welcome-agreements = Nuestros acuerdos, en breve
+welcome-agreements-none = Quienes administran aún no han escrito los acuerdos del círculo.
+welcome-agreements-hint = Al unirte aceptaste estos acuerdos. Si algo va mal, cualquiera puede avisar y quienes moderan lo miran con cuidado.
+welcome-to-home = Ir al inicio del círculo
+first-steps-title = Tus primeros pasos
+first-steps-welcome = Cómo funcionan las cosas aquí
+first-steps-progress = { $done } de { $total } hechos.
+first-step-done = (hecho)
+first-step-profile = Añade tus habilidades, y una foto si quieres
+first-step-offer = Ofrece algo: una habilidad, un objeto, una hora de ayuda
+first-step-introduce = Saluda en la conversación de Presentaciones
+first-step-news = Lee las noticias del círculo
+field-invite-uses = Cuántas personas pueden usarlo
+hint-invite-uses = Una, o hasta 100 para un grupo (cada persona pide unirse y alguien que administra la admite).
+field-invite-days = Abierto durante
+invite-days-option = { $days ->
+    [one] un día
+   *[other] { $days } días
+}
+invite-error-uses = Elige entre 1 y 100 personas.
+invite-error-days = Elige una de las duraciones ofrecidas.
+invite-uses = { $used } de { $max } usados
+col-uses = Usado

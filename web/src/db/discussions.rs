@@ -233,6 +233,11 @@ impl NodeDb {
         let category = first.unwrap_or_default();
         let thread = insert_thread(&mut tx, &NewThread { category, ..opening.clone() }, now_ms).await?;
         follow_unless_chosen(&mut tx, thread, opening.author_id).await?;
+        sqlx::query("UPDATE circle_settings SET introductions_thread = $2 WHERE circle = $1")
+            .bind(circle)
+            .bind(thread)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.changed();
         Ok(true)

@@ -106,6 +106,7 @@ impl NodeDb {
             "UPDATE invitations SET note = '' WHERE created_by = $1",
             "DELETE FROM user_tags WHERE user_id = $1",
             "DELETE FROM user_photos WHERE user_id = $1",
+            "DELETE FROM first_steps WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }

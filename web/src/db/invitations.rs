@@ -15,10 +15,11 @@ impl NodeDb {
         account: Option<(&PublicKey, Vec<u8>)>,
         now_ms: i64,
         expires_at_ms: i64,
+        max_uses: i64,
     ) -> DbResult<i64> {
         let row = sqlx::query(
-            "INSERT INTO invitations (circle, token_hash, created_by, by_steward, note, account_key, sealed_key, created_at_ms, expires_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO invitations (circle, token_hash, created_by, by_steward, note, account_key, sealed_key, created_at_ms, expires_at_ms, max_uses)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(circle)
         .bind(token_hash.to_vec())
@@ -29,6 +30,7 @@ impl NodeDb {
         .bind(account.map(|(_, sealed)| sealed))
         .bind(now_ms)
         .bind(expires_at_ms)
+        .bind(max_uses)
         .fetch_one(&self.pool)
         .await?;
         self.changed();
@@ -81,9 +83,12 @@ impl NodeDb {
     /// Claims an invitation for one joining (before anything is written): true if it was
     /// still open. `finish_invitation` records who used it; `release_invitation` gives it back.
     pub async fn claim_invitation(&self, id: i64, now_ms: i64) -> DbResult<bool> {
+        // A link for one is claimed by its use time; a link for several counts its uses.
         let done = sqlx::query(
-            "UPDATE invitations SET used_at_ms = $1
-             WHERE id = $2 AND used_at_ms IS NULL AND used_by IS NULL AND revoked_at_ms IS NULL AND expires_at_ms > $1",
+            "UPDATE invitations SET used_at_ms = CASE WHEN max_uses = 1 THEN $1 ELSE used_at_ms END,
+               use_count = use_count + 1
+             WHERE id = $2 AND revoked_at_ms IS NULL AND expires_at_ms > $1 AND used_by IS NULL
+               AND ((max_uses = 1 AND used_at_ms IS NULL) OR (max_uses > 1 AND use_count < max_uses))",
         )
         .bind(now_ms)
         .bind(id)
@@ -94,7 +99,11 @@ impl NodeDb {
     }
 
     pub async fn release_invitation(&self, id: i64) -> DbResult<()> {
-        sqlx::query("UPDATE invitations SET used_at_ms = NULL WHERE id = $1 AND used_by IS NULL")
+        sqlx::query(
+            "UPDATE invitations SET used_at_ms = CASE WHEN max_uses = 1 THEN NULL ELSE used_at_ms END,
+               use_count = use_count - 1
+             WHERE id = $1 AND used_by IS NULL AND use_count > 0",
+        )
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -102,10 +111,14 @@ impl NodeDb {
         Ok(())
     }
 
-    pub async fn finish_invitation(&self, id: i64, user_id: i64) -> DbResult<()> {
-        sqlx::query("UPDATE invitations SET used_by = $1, sealed_key = NULL WHERE id = $2")
+    pub async fn finish_invitation(&self, id: i64, user_id: i64, now_ms: i64) -> DbResult<()> {
+        sqlx::query(
+            "UPDATE invitations SET used_by = CASE WHEN max_uses = 1 THEN $1 ELSE NULL END,
+               sealed_key = NULL, used_at_ms = $3 WHERE id = $2",
+        )
             .bind(user_id)
             .bind(id)
+            .bind(now_ms)
             .execute(&self.pool)
             .await?;
         self.changed();
@@ -114,7 +127,8 @@ impl NodeDb {
 
     pub async fn revoke_invitation(&self, circle: i64, id: i64, now_ms: i64) -> DbResult<bool> {
         let done = sqlx::query(
-            "UPDATE invitations SET revoked_at_ms = $1, sealed_key = NULL WHERE circle = $2 AND id = $3 AND used_at_ms IS NULL AND used_by IS NULL AND revoked_at_ms IS NULL",
+            "UPDATE invitations SET revoked_at_ms = $1, sealed_key = NULL WHERE circle = $2 AND id = $3 AND used_by IS NULL AND revoked_at_ms IS NULL
+               AND (max_uses > 1 OR used_at_ms IS NULL)",
         )
         .bind(now_ms)
         .bind(circle)

@@ -24,6 +24,7 @@ mod invitations;
 mod members;
 mod memberships;
 mod moderation;
+mod onboarding;
 mod modlog;
 pub mod news;
 mod node;
@@ -241,12 +242,25 @@ pub struct Invitation {
     pub expires_at_ms: i64,
     pub used_by: Option<i64>,
     pub revoked_at_ms: Option<i64>,
+    /// How many people the link lets in, and how many it has.
+    pub max_uses: i64,
+    pub use_count: i64,
 }
 
 impl Invitation {
+    /// Whether the link is for several people (each asks to join; a steward admits them).
+    pub fn is_for_several(&self) -> bool {
+        self.max_uses > 1
+    }
+
+    /// Whether nobody more can use the link.
+    pub fn is_used_up(&self) -> bool {
+        self.used_by.is_some() || (self.is_for_several() && self.use_count >= self.max_uses)
+    }
+
     /// Where the invitation stands at `now_ms`: `used`, `revoked`, `expired` or `open`.
     pub fn state_at(&self, now_ms: i64) -> &'static str {
-        if self.used_by.is_some() {
+        if self.is_used_up() {
             "used"
         } else if self.revoked_at_ms.is_some() {
             "revoked"
@@ -438,6 +452,8 @@ fn invitation_from_row(row: &AnyRow) -> DbResult<Invitation> {
         expires_at_ms: row.try_get("expires_at_ms")?,
         used_by: row.try_get("used_by")?,
         revoked_at_ms: row.try_get("revoked_at_ms")?,
+        max_uses: row.try_get("max_uses")?,
+        use_count: row.try_get("use_count")?,
     })
 }
 
@@ -445,7 +461,7 @@ const USER_COLUMNS: &str = "id, username, display_name, bio, password_hash, seal
 const MEMBERSHIP_COLUMNS: &str = "circle, user_id, status, account_key, sealed_key, vouched_by, request_message, agreements_version, created_at_ms, suspended_until_ms, limited_until_ms";
 const CARD_SELECT: &str = "SELECT m.user_id, u.username, u.display_name, u.bio, m.account_key, m.status, m.request_message, v.display_name AS vouched_by_name, m.created_at_ms
      FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN users v ON v.id = m.vouched_by";
-const INVITATION_SELECT: &str = "SELECT i.id, i.circle, i.created_by, u.display_name AS created_by_name, i.by_steward, i.note, i.account_key, i.sealed_key, i.created_at_ms, i.expires_at_ms, i.used_by, i.revoked_at_ms
+const INVITATION_SELECT: &str = "SELECT i.id, i.circle, i.created_by, u.display_name AS created_by_name, i.by_steward, i.note, i.account_key, i.sealed_key, i.created_at_ms, i.expires_at_ms, i.used_by, i.revoked_at_ms, i.max_uses, i.use_count
      FROM invitations i JOIN users u ON u.id = i.created_by";
 
 impl NodeDb {

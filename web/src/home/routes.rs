@@ -14,5 +14,12 @@ use crate::services::Actor;
 pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let pulse = state.services.pulse(&actor).await?;
     let money = money_view(&state, &actor).await?;
-    Ok(page(home_page(&v, &nav_for(&actor, "home"), &pulse, &money)))
+    let steps = state.services.home_first_steps(&actor).await?;
+    Ok(page(home_page(
+        &v,
+        &nav_for(&actor, "home"),
+        &pulse,
+        &money,
+        steps.as_ref(),
+    )))
 }

@@ -19,6 +19,7 @@ use crate::db::discussions::ThreadRow;
 use crate::db::news::NewsRow;
 use crate::db::Person;
 use crate::market::service::ListingCard;
+use crate::onboarding::rules::FirstSteps;
 use crate::services::{ActionError, Actor, Services};
 
 /// News posts on the home.
@@ -71,12 +72,23 @@ pub struct PulseKey {
     minute: i64,
 }
 
-/// Remembered pulses.
-pub type Pulses = Arc<ReadCache<PulseKey, Arc<CirclePulse>>>;
+/// What the home remembers: each circle's pulse, and each newcomer's first steps (stamped like
+/// the pulse, and with the person).
+#[derive(Debug)]
+pub struct HomeMemory {
+    pulses: ReadCache<PulseKey, Arc<CirclePulse>>,
+    steps: ReadCache<(i64, PulseKey), Option<FirstSteps>>,
+}
+
+/// Remembered pulses and first steps.
+pub type Pulses = Arc<HomeMemory>;
 
 /// A new, empty memory of pulses.
 pub fn pulses() -> Pulses {
-    Arc::new(ReadCache::new(PULSES_MAX, |_| 1))
+    Arc::new(HomeMemory {
+        pulses: ReadCache::new(PULSES_MAX, |_| 1),
+        steps: ReadCache::new(PULSES_MAX * 16, |_| 1),
+    })
 }
 
 /// The home as one reader sees it.
@@ -140,23 +152,39 @@ impl Services {
         })
     }
 
-    /// The circle's pulse from memory, or read afresh when anything in it may have changed.
-    async fn circle_pulse(&self, actor: &Actor) -> Result<Arc<CirclePulse>, ActionError> {
+    /// The versions of everything the home reads, for the actor's circle, now.
+    async fn pulse_key(&self, actor: &Actor) -> Result<PulseKey, ActionError> {
         let circle = actor.circle.row_id;
-        let now_ms = self.now_ms();
-        let key = PulseKey {
+        Ok(PulseKey {
             circle,
             web_generation: self.db.generation(),
             market_version: self.market.version(circle).await?,
             governance_version: self.governance.version(),
-            minute: now_ms.div_euclid(MINUTE_MS),
-        };
-        if let Some(pulse) = self.pulses.get(&key, 0) {
+            minute: self.now_ms().div_euclid(MINUTE_MS),
+        })
+    }
+
+    /// The circle's pulse from memory, or read afresh when anything in it may have changed.
+    async fn circle_pulse(&self, actor: &Actor) -> Result<Arc<CirclePulse>, ActionError> {
+        let key = self.pulse_key(actor).await?;
+        if let Some(pulse) = self.pulses.pulses.get(&key, 0) {
             return Ok(pulse);
         }
-        let pulse = Arc::new(self.read_pulse(actor, now_ms).await?);
-        self.pulses.put(key, 0, pulse.clone());
+        let pulse = Arc::new(self.read_pulse(actor, self.now_ms()).await?);
+        self.pulses.pulses.put(key, 0, pulse.clone());
         Ok(pulse)
+    }
+
+    /// A newcomer's first steps for their home (`None` once they are all taken, or a month
+    /// after joining), remembered while nothing they are read from changes.
+    pub async fn home_first_steps(&self, actor: &Actor) -> Result<Option<FirstSteps>, ActionError> {
+        let key = (actor.user.id, self.pulse_key(actor).await?);
+        if let Some(steps) = self.pulses.steps.get(&key, 0) {
+            return Ok(steps);
+        }
+        let steps = self.welcome_on_home(actor).await?;
+        self.pulses.steps.put(key, 0, steps);
+        Ok(steps)
     }
 
     async fn read_pulse(&self, actor: &Actor, now_ms: i64) -> Result<CirclePulse, ActionError> {

@@ -10,11 +10,19 @@ use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::ledger::views::{money_card, requests_section, HomeView};
 use crate::market::service::ListingCard;
+use crate::onboarding::rules::FirstSteps;
+use crate::onboarding::views::first_steps_card;
 use crate::views::art::{avatar, scene, Scene};
 use crate::views::{layout, when, CircleNav};
 
 /// The home page.
-pub fn home_page(v: &Visitor, nav: &CircleNav, pulse: &Pulse, money: &HomeView) -> Markup {
+pub fn home_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    pulse: &Pulse,
+    money: &HomeView,
+    first_steps: Option<&FirstSteps>,
+) -> Markup {
     let tr = &v.tr;
     let slug = &nav.slug;
     let has_requests = !money.to_pay.is_empty() || !money.awaiting.is_empty();
@@ -36,6 +44,7 @@ pub fn home_page(v: &Visitor, nav: &CircleNav, pulse: &Pulse, money: &HomeView) 
             }
             div.home-layout {
                 div.home-main {
+                    @if let Some(steps) = first_steps { (first_steps_card(tr, slug, steps)) }
                     (news_section(tr, slug, pulse))
                     (discussions_section(tr, slug, pulse))
                     (events_section(tr, slug, pulse))

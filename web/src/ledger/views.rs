@@ -488,6 +488,9 @@ pub struct InvitationRow {
     pub expires_at_ms: i64,
     /// used, revoked, expired or open
     pub state: &'static str,
+    /// How many people used it, of how many it lets in.
+    pub use_count: i64,
+    pub max_uses: i64,
 }
 
 pub fn invitations_page(
@@ -526,6 +529,18 @@ pub fn invitations_page(
                     form method="post" action={"/c/" (nav.slug) "/invitations"} novalidate {
                         (csrf_field(v))
                         (Field::new("note", tr.t("field-invite-note"), "text", "").optional().hint(tr.t("hint-invite-note")).render(errors))
+                        @if nav.is_steward {
+                            (Field::new("uses", tr.t("field-invite-uses"), "number", "1").hint(tr.t("hint-invite-uses")).render(errors))
+                        }
+                        div.field.has-error[errors.for_field("days").is_some()] {
+                            label for="days" { (tr.t("field-invite-days")) }
+                            @if let Some(error) = errors.for_field("days") { p.field-error #days-error { (error) } }
+                            select #days name="days" aria-describedby=[errors.for_field("days").map(|_| "days-error")] {
+                                @for days in crate::onboarding::rules::INVITATION_DAYS {
+                                    option value=(days) { (tr.tn("invite-days-option", days)) }
+                                }
+                            }
+                        }
                         button.button type="submit" { (tr.t("invite-submit")) }
                     }
                 }
@@ -544,6 +559,7 @@ pub fn invitations_page(
                                 th scope="col" { (tr.t("col-made-by")) }
                                 th scope="col" { (tr.t("col-expires")) }
                                 th scope="col" { (tr.t("col-state")) }
+                                th scope="col" { (tr.t("col-uses")) }
                                 th scope="col" { span.visually-hidden { (tr.t("col-actions")) } }
                             } }
                             tbody {
@@ -553,6 +569,7 @@ pub fn invitations_page(
                                         td { (row.created_by) }
                                         td { (when(row.expires_at_ms)) }
                                         td { (tr.t(&format!("invite-state-{}", row.state))) }
+                                        td { (tr.ta("invite-uses", &[("used", &row.use_count.to_string()), ("max", &row.max_uses.to_string())])) }
                                         td {
                                             @if row.state == "open" {
                                                 form method="post" action={"/c/" (nav.slug) "/invitations/" (row.id) "/revoke"} {

@@ -189,7 +189,7 @@ pub async fn join_submit(
     match result {
         Ok((user, sealing, status, info)) => {
             let to = match status {
-                MemberStatus::Active => format!("/c/{}", info.slug),
+                MemberStatus::Active => format!("/c/{}/welcome", info.slug),
                 _ => format!("/pending/{}", info.slug),
             };
             let flash = Flash::new("flash-joined", &[("circle", &info.name)]);
@@ -311,6 +311,8 @@ async fn invitations_page(
             created_by: invitation.created_by_name,
             created_at_ms: invitation.created_at_ms,
             expires_at_ms: invitation.expires_at_ms,
+            use_count: invitation.use_count,
+            max_uses: invitation.max_uses,
         })
         .collect();
     let link = new_link.map(|token| {
@@ -339,6 +341,10 @@ pub async fn invitations(State(state): AppState_, v: Visitor, actor: Actor) -> P
 pub struct InviteForm {
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    uses: String,
+    #[serde(default)]
+    days: String,
 }
 
 pub async fn invite(
@@ -347,7 +353,11 @@ pub async fn invite(
     actor: Actor,
     PageForm(form): PageForm<InviteForm>,
 ) -> PageResult {
-    match state.services.invite(&actor, &form.note).await {
+    let made = match crate::onboarding::rules::InviteCommand::parse(&form.note, &form.uses, &form.days) {
+        Ok(command) => state.services.invite_with(&actor, &command).await,
+        Err(problems) => Err(ActionError::Fields(problems)),
+    };
+    match made {
         Ok(token) => {
             let mut response = page(
                 invitations_page(&state, &v, &actor, Some(token), &FormErrors::default()).await?,

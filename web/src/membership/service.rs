@@ -11,6 +11,7 @@ use commons_ledger::store::CircleInfo;
 use crate::custody::{random_secret, seal, unseal, SealingKey};
 use crate::db::{MemberStatus, Membership, NewMembership, NewUser, User};
 use crate::names::{bounded_text, NOTE_CHARS_MAX};
+use crate::onboarding::rules::InviteCommand;
 
 use crate::services::*;
 
@@ -91,15 +92,31 @@ impl Services {
     /// temporary key sealed under the link's secret, which joining replaces); a member's link
     /// records their vouch and a steward admits the newcomer.
     pub async fn invite(&self, actor: &Actor, note: &str) -> Result<String, ActionError> {
+        bounded_text(note, NOTE_CHARS_MAX).map_err(name_error("note"))?;
+        let command = InviteCommand::parse(note, "", "").map_err(ActionError::Fields)?;
+        self.invite_with(actor, &command).await
+    }
+
+    /// Makes an invitation link for one person or several, open for the command's days. A link
+    /// for several is a steward's only, and never opens accounts at once: each person asks to
+    /// join and a steward admits them (a link passed around must not let strangers straight in).
+    pub async fn invite_with(
+        &self,
+        actor: &Actor,
+        command: &InviteCommand,
+    ) -> Result<String, ActionError> {
         self.check_not_suspended(actor)?;
-        let note = bounded_text(note, NOTE_CHARS_MAX).map_err(name_error("note"))?;
+        let note = command.note.clone();
         let settings = self.settings(&actor.circle).await?;
         if !actor.is_steward && !settings.members_may_invite {
             return Err(ActionError::Forbidden);
         }
+        if command.uses_max > 1 && !actor.is_steward {
+            return Err(ActionError::Forbidden);
+        }
         let secret = random_secret();
         let now = self.now_ms();
-        let account = if actor.is_steward {
+        let account = if actor.is_steward && command.uses_max == 1 {
             let temporary = SecretKey::generate();
             let (floor_minor, ceiling_minor) = self.store.default_limits(&actor.circle).await?;
             self.append_as(
@@ -130,7 +147,8 @@ impl Services {
                 &note,
                 account.as_ref().map(|(key, sealed)| (key, sealed.clone())),
                 now,
-                now + INVITATION_TTL_MS,
+                command.expires_at_ms(now),
+                command.uses_max,
             )
             .await?;
         Ok(crate::http::session::encode_token(&secret))
@@ -147,7 +165,7 @@ impl Services {
             .invitation_by_token(&token_hash(&secret))
             .await?
             .ok_or(ActionError::InvitationGone)?;
-        if invitation.used_by.is_some()
+        if invitation.is_used_up()
             || invitation.revoked_at_ms.is_some()
             || invitation.expires_at_ms <= self.now_ms()
         {
@@ -244,7 +262,9 @@ impl Services {
                 .remember_member_key(info.row_id, user.id, &temporary_key)
                 .await?;
         }
-        self.db.finish_invitation(invitation.id, user.id).await?;
+        self.db
+            .finish_invitation(invitation.id, user.id, self.now_ms())
+            .await?;
         Ok((user, sealing, status, info))
     }
 

@@ -141,6 +141,8 @@ impl Services {
         let hidden = self.hidden_from(actor).await?;
         let moderated = self.moderated_filter(actor).await?;
         let (posts, more) = self.db.news_page(actor.circle.row_id, before).await?;
+        self.mark_first_step(actor, crate::onboarding::rules::Step::News)
+            .await?;
         let posts = posts
             .into_iter()
             .filter(|post| !hidden.contains(&post.author_id))
