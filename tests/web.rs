@@ -493,6 +493,7 @@ async fn create_second_circle(server: &TestServer, sign_up: &commons_web::servic
         unit_symbol: "cr".into(),
         floor: "-10".into(),
         ceiling: "10".into(),
+        time_zone: String::new(),
     };
     services
         .create_circle(
@@ -1700,7 +1701,7 @@ async fn recovery_reaches_only_its_circle(db: String) {
             &[("agreements_version", "1"), ("agree", "yes")],
         )
         .await;
-    assert!(page.url.ends_with("/c/river"), "{} {}", page.url, page.body);
+    assert!(page.url.ends_with("/c/river/welcome"), "{} {}", page.url, page.body);
     let page = ben
         .submit(
             "/settings",
@@ -2289,6 +2290,7 @@ async fn cookies_behind_https_are_host_only(db: String) {
         unit_symbol: "h".into(),
         floor: "-20".into(),
         ceiling: "40".into(),
+        time_zone: String::new(),
     };
     server
         .state

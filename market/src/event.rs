@@ -395,6 +395,12 @@ fn utc_stamp(ms: i64) -> String {
 
 /// An iCalendar file holding `events`, named `calendar_name`.
 pub fn calendar(calendar_name: &str, events: &[CalendarEvent]) -> String {
+    calendar_in_zone(calendar_name, None, events)
+}
+
+/// A calendar whose floating times are wall-clock times in `zone` (an IANA name), which it
+/// names (`X-WR-TIMEZONE`) so calendar programs place the events right.
+pub fn calendar_in_zone(calendar_name: &str, zone: Option<&str>, events: &[CalendarEvent]) -> String {
     let mut out = String::new();
     for line in [
         "BEGIN:VCALENDAR",
@@ -409,6 +415,9 @@ pub fn calendar(calendar_name: &str, events: &[CalendarEvent]) -> String {
         &mut out,
         &format!("X-WR-CALNAME:{}", ical_text(calendar_name)),
     );
+    if let Some(zone) = zone {
+        push_line(&mut out, &format!("X-WR-TIMEZONE:{}", ical_text(zone)));
+    }
     for event in events {
         push_line(&mut out, "BEGIN:VEVENT");
         push_line(&mut out, &format!("UID:{}", ical_text(&event.uid)));

@@ -51,6 +51,7 @@ impl Node {
             unit_symbol: "h".into(),
             floor: "-20".into(),
             ceiling: "40".into(),
+            time_zone: "Europe/London".into(),
         };
         let (user, sealing, _) = services
             .set_up_node(&token, &sign_up("amara"), &circle)

@@ -280,6 +280,7 @@ pub struct NewCircle {
     pub unit_symbol: String,
     pub floor: String,
     pub ceiling: String,
+    pub time_zone: String,
 }
 
 /// A member acting in a circle: who they are, their membership, and whether they steward.

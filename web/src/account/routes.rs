@@ -98,6 +98,7 @@ pub async fn new_circle_submit(
         unit_symbol: form.circle.unit_symbol.clone(),
         floor: form.circle.floor.clone(),
         ceiling: form.circle.ceiling.clone(),
+        time_zone: form.circle.time_zone.clone(),
     };
     let result = match unlock_if_given(&state, &v, &form.unlock_password).await {
         Ok(()) => state.services.start_circle(user, v.session, &circle).await,
@@ -185,6 +186,7 @@ pub async fn setup_submit(
         unit_symbol: form.unit_symbol.clone(),
         floor: form.floor.clone(),
         ceiling: form.ceiling.clone(),
+        time_zone: form.time_zone.clone(),
     };
     match state
         .services

@@ -393,6 +393,7 @@ impl Services {
             return Err(ActionError::Forbidden);
         }
         let spec = self.circle_spec(circle)?;
+        let zone = zone_choice(&circle.time_zone)?;
         if self.store.circle(&spec.slug).await.is_ok() {
             return Err(invalid("slug", "error-slug-taken"));
         }
@@ -404,6 +405,7 @@ impl Services {
         let written = async {
             let user = self.insert_user(&new).await?;
             let info = self.create_circle(&user, &sealing, spec).await?;
+            self.db.set_circle_time_zone(info.row_id, &zone).await?;
             Ok::<_, ActionError>((user, info))
         }
         .await;
@@ -428,13 +430,16 @@ impl Services {
             return Err(ActionError::Forbidden);
         }
         let spec = self.circle_spec(circle)?;
+        let zone = zone_choice(&circle.time_zone)?;
         if self.store.circle(&spec.slug).await.is_ok() {
             return Err(invalid("slug", "error-slug-taken"));
         }
         let sealing = session
             .and_then(|session| self.keyring.get(&session))
             .ok_or(ActionError::Locked)?;
-        self.create_circle(user, &sealing, spec).await
+        let info = self.create_circle(user, &sealing, spec).await?;
+        self.db.set_circle_time_zone(info.row_id, &zone).await?;
+        Ok(info)
     }
 
     pub fn circle_spec(&self, circle: &NewCircle) -> Result<CircleSpec, ActionError> {
@@ -660,4 +665,15 @@ impl Services {
     ) -> Result<Option<crate::db::Membership>, ActionError> {
         Ok(self.db.membership(info.row_id, user.id).await?)
     }
+}
+
+/// A new circle's time zone: the name chosen (checked), or UTC when none was.
+fn zone_choice(text: &str) -> Result<String, ActionError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok("UTC".to_owned());
+    }
+    crate::views::local::zone_named(text)
+        .map(|_| text.to_owned())
+        .ok_or(invalid("time_zone", "error-time-zone"))
 }

@@ -29,6 +29,9 @@ pub struct SetupForm {
     pub floor: String,
     #[serde(default)]
     pub ceiling: String,
+    /// The circle's time zone (an IANA name; empty means UTC).
+    #[serde(default)]
+    pub time_zone: String,
     /// The one-time setup token from the address `commons serve` printed.
     #[serde(default)]
     pub token: String,
@@ -60,6 +63,8 @@ pub fn setup_page(v: &Visitor, form: &SetupForm, errors: &FormErrors) -> Markup 
                     (Field::new("unit_symbol", tr.t("field-unit-symbol"), "text", &form.unit_symbol).hint(tr.t("hint-unit-symbol")).render(errors))
                     (Field::new("floor", tr.t("field-floor"), "text", &form.floor).hint(tr.t("hint-floor")).render(errors))
                     (Field::new("ceiling", tr.t("field-ceiling"), "text", &form.ceiling).hint(tr.t("hint-ceiling")).render(errors))
+                (crate::views::zone_field(tr, &form.time_zone, errors))
+                    (crate::views::zone_field(tr, &form.time_zone, errors))
                 }
                 button.button type="submit" { (tr.t("setup-submit")) }
             }
@@ -85,6 +90,7 @@ pub fn new_circle_page(v: &Visitor, form: &SetupForm, errors: &FormErrors, locke
                 (Field::new("unit_symbol", tr.t("field-unit-symbol"), "text", &form.unit_symbol).hint(tr.t("hint-unit-symbol")).render(errors))
                 (Field::new("floor", tr.t("field-floor"), "text", &form.floor).hint(tr.t("hint-floor")).render(errors))
                 (Field::new("ceiling", tr.t("field-ceiling"), "text", &form.ceiling).hint(tr.t("hint-ceiling")).render(errors))
+                (crate::views::zone_field(tr, &form.time_zone, errors))
                 @if locked { (unlock_form(v, errors)) }
                 button.button type="submit" { (tr.t("setup-submit")) }
             }

@@ -33,6 +33,35 @@ impl NodeDb {
         .transpose()
     }
 
+    /// A circle's time zone (an IANA name; `UTC` until stewards choose), remembered: every page
+    /// of the circle writes its times in it.
+    pub async fn circle_time_zone(&self, circle: i64) -> DbResult<String> {
+        self.reads
+            .zones
+            .get_or_read(&self.reads.generations, WEB_SCOPE, circle, || async move {
+                let row = sqlx::query("SELECT time_zone FROM circle_settings WHERE circle = $1")
+                    .bind(circle)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match row {
+                    Some(row) => row.try_get::<String, _>(0)?,
+                    None => "UTC".to_owned(),
+                })
+            })
+            .await
+    }
+
+    /// Sets a circle's time zone (the settings row must exist; the name was checked).
+    pub async fn set_circle_time_zone(&self, circle: i64, zone: &str) -> DbResult<()> {
+        sqlx::query("UPDATE circle_settings SET time_zone = $2 WHERE circle = $1")
+            .bind(circle)
+            .bind(zone)
+            .execute(&self.pool)
+            .await?;
+        self.changed();
+        Ok(())
+    }
+
     /// Saves a circle's settings; a change to the agreements' text starts a new version.
     pub async fn save_circle_settings(
         &self,

@@ -350,6 +350,7 @@ struct WebReads {
     hidden: ReadCache<i64, std::collections::BTreeSet<i64>>,
     moderated: ReadCache<i64, Arc<HiddenItems>>,
     muted_threads: ReadCache<i64, std::collections::BTreeSet<i64>>,
+    zones: ReadCache<i64, String>,
     /// Each member's notifications change on their own: the scope is the member's user id.
     notices: Generations,
     unread: ReadCache<i64, i64>,
@@ -481,6 +482,7 @@ impl NodeDb {
                 hidden: ReadCache::new(CACHED_ANSWERS_MAX, |hidden| hidden.len() as u64 + 1),
                 moderated: ReadCache::new(CACHED_ANSWERS_MAX, |items| items.len() as u64 + 1),
                 muted_threads: ReadCache::new(CACHED_ANSWERS_MAX, |muted| muted.len() as u64 + 1),
+                zones: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
                 notices: Generations::default(),
                 unread: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             }),

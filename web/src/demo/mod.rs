@@ -105,6 +105,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
                 unit_symbol: "h".into(),
                 floor: "-20".into(),
                 ceiling: "40".into(),
+                time_zone: "Europe/London".into(),
             },
         )
         .await

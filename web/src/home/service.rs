@@ -198,7 +198,8 @@ impl Services {
         Ok(CirclePulse {
             discussions,
             news,
-            events: self.cards(actor, self.soon(circle, now_ms).await?).await?,
+            events: (self.cards(actor, self.soon(circle, self.circle_now(&actor.circle).await?).await?))
+                .await?,
             listings: self.cards(actor, self.newest(circle, now_ms).await?).await?,
             voting,
             discussing,
@@ -215,12 +216,12 @@ impl Services {
     }
 
     /// Open events that have not begun, soonest first.
-    async fn soon(&self, circle: i64, now_ms: i64) -> Result<Vec<Listing>, ActionError> {
+    async fn soon(&self, circle: i64, from: LocalTime) -> Result<Vec<Listing>, ActionError> {
         let events = self
             .market
             .events(
                 circle,
-                LocalTime::from_ms(now_ms),
+                from,
                 (HOME_EVENTS_MAX * READ_FACTOR) as i64,
             )
             .await?;

@@ -307,10 +307,18 @@ pub async fn visitor_layer(
         flash,
         unread,
     });
+    let zone = match parts.uri.path().strip_prefix("/c/") {
+        Some(rest) => {
+            let slug = rest.split('/').next().unwrap_or_default();
+            state.services.zone_of_slug(slug).await
+        }
+        None => jiff::tz::TimeZone::UTC,
+    };
+    let local = crate::views::local::Local { language, zone };
     let mut response = if too_many_writes {
         too_many_writes_page(&parts)
     } else {
-        next.run(Request::from_parts(parts, body)).await
+        crate::views::local::scope(local, next.run(Request::from_parts(parts, body))).await
     };
     if let Some(anon) = new_anon {
         response.headers_mut().append(

@@ -336,7 +336,7 @@ pub fn pay_page(
                         }
                     }
                     (Field::new("amount", tr.ta("field-amount", &[("unit", &unit.name)]), "text", &form.amount)
-                        .hint(tr.ta("hint-amount", &[("example", &unit.number(10i64.pow(u32::from(unit.decimals)) * 3 / 2))])).render(errors))
+                        .hint(tr.ta("hint-amount", &[("example", &crate::views::local::number(&unit.number(10i64.pow(u32::from(unit.decimals)) * 3 / 2)))])).render(errors))
                     (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("hint-memo")).render(errors))
                     @if locked {
                         (crate::views::unlock_form(v, errors))

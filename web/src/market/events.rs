@@ -4,7 +4,7 @@
 #![allow(clippy::result_large_err)]
 
 use commons_governance::moderation::TargetKind;
-use commons_market::event::{self, Answer, CalendarEvent, LocalTime};
+use commons_market::event::{self, Answer, CalendarEvent};
 use commons_market::listing::Status;
 use commons_market::store::Listing;
 
@@ -88,7 +88,7 @@ impl Services {
 
     /// Upcoming events of the circle, soonest first.
     pub async fn events(&self, actor: &Actor) -> Result<Vec<ListingCard>, ActionError> {
-        let from = LocalTime::from_ms(self.now_ms());
+        let from = self.circle_now(&actor.circle).await?;
         let hidden = self.hidden_from(actor).await?;
         let moderated = self.moderated_filter(actor).await?;
         let listings = self
@@ -105,7 +105,7 @@ impl Services {
     /// Upcoming events for the circle's calendar file: open ones, and closed ones (which the
     /// file marks cancelled, so subscribers' calendars drop them).
     pub async fn calendar_events(&self, actor: &Actor) -> Result<Vec<Listing>, ActionError> {
-        let from = LocalTime::from_ms(self.now_ms());
+        let from = self.circle_now(&actor.circle).await?;
         let hidden = self.hidden_from(actor).await?;
         let moderated = self.moderated_filter(actor).await?;
         Ok(self
@@ -119,7 +119,13 @@ impl Services {
     }
 
     /// An iCalendar file of events (one, or the circle's upcoming ones).
-    pub fn calendar(&self, public_url: &str, actor: &Actor, events: &[Listing]) -> String {
+    pub fn calendar(
+        &self,
+        public_url: &str,
+        actor: &Actor,
+        events: &[Listing],
+        zone: &jiff::tz::TimeZone,
+    ) -> String {
         let host = public_url
             .split("://")
             .nth(1)
@@ -147,6 +153,6 @@ impl Services {
                 })
             })
             .collect();
-        event::calendar(&actor.circle.name, &calendar_events)
+        event::calendar_in_zone(&actor.circle.name, zone.iana_name(), &calendar_events)
     }
 }

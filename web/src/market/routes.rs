@@ -402,9 +402,10 @@ pub async fn event_ics(
     if listing.event.is_none() {
         return Err(AppError::NotFound);
     }
+    let zone = state.services.circle_zone(&actor.circle).await?;
     let text = state
         .services
-        .calendar(&state.config.public_url, &actor, &[listing]);
+        .calendar(&state.config.public_url, &actor, &[listing], &zone);
     Ok(calendar_response(text, &format!("{slug}-{id}.ics")))
 }
 
@@ -427,9 +428,10 @@ pub async fn events_ics(
     PagePath(slug): PagePath<String>,
 ) -> PageResult {
     let events = state.services.calendar_events(&actor).await?;
+    let zone = state.services.circle_zone(&actor.circle).await?;
     let text = state
         .services
-        .calendar(&state.config.public_url, &actor, &events);
+        .calendar(&state.config.public_url, &actor, &events, &zone);
     Ok(calendar_response(text, &format!("{slug}-events.ics")))
 }
 

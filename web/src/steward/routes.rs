@@ -164,10 +164,12 @@ pub async fn circle_settings(
     Steward(actor): Steward,
 ) -> PageResult {
     let settings = state.services.settings(&actor.circle).await?;
+    let zone = state.services.time_zone_name(&actor.circle).await?;
     Ok(page(crate::steward::views::circle_settings_page(
         &v,
         &nav_for(&actor, "steward"),
         &settings,
+        &zone,
         &FormErrors::default(),
     )))
 }
@@ -179,17 +181,30 @@ pub async fn circle_settings_submit(
     PagePath(slug): PagePath<String>,
     PageForm(form): PageForm<SettingsForm>,
 ) -> PageResult {
-    match state
-        .services
-        .save_settings(
-            &actor,
-            &form.description,
-            &form.agreements,
-            form.members_may_invite.is_some(),
-            form.open_to_requests.is_some(),
-        )
-        .await
-    {
+    let zone = match form.time_zone.trim() {
+        "" => "UTC",
+        name => name,
+    };
+    let saved = match crate::views::local::zone_named(zone) {
+        None => Err(crate::services::invalid("time_zone", "error-time-zone")),
+        Some(_) => {
+            state
+                .services
+                .save_settings(
+                    &actor,
+                    &form.description,
+                    &form.agreements,
+                    form.members_may_invite.is_some(),
+                    form.open_to_requests.is_some(),
+                )
+                .await
+        }
+    };
+    let saved = match saved {
+        Ok(()) => state.services.set_time_zone(&actor, zone).await,
+        Err(error) => Err(error),
+    };
+    match saved {
         Ok(()) => Ok(redirect_with_flash(
             &format!("/c/{slug}/steward/settings"),
             Flash::new("flash-settings-saved", &[]),
@@ -208,6 +223,7 @@ pub async fn circle_settings_submit(
                     &v,
                     &nav_for(&actor, "steward"),
                     &settings,
+                    &form.time_zone,
                     &errors,
                 ),
             ))

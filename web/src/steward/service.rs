@@ -19,6 +19,58 @@ use crate::steward::views::{AccountLine, PendingRow};
 use crate::services::*;
 
 impl Services {
+    /// A circle's time zone (UTC when it has none, or none the node knows).
+    pub async fn circle_zone(
+        &self,
+        info: &commons_ledger::store::CircleInfo,
+    ) -> Result<jiff::tz::TimeZone, ActionError> {
+        let name = self.db.circle_time_zone(info.row_id).await?;
+        Ok(crate::views::local::zone_named(&name).unwrap_or(jiff::tz::TimeZone::UTC))
+    }
+
+    /// The time zone of the circle with this slug, for writing its pages' times (UTC for
+    /// anything else).
+    pub async fn zone_of_slug(&self, slug: &str) -> jiff::tz::TimeZone {
+        match self.store.circle(slug).await {
+            Ok(info) => self
+                .circle_zone(&info)
+                .await
+                .unwrap_or(jiff::tz::TimeZone::UTC),
+            Err(_) => jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    /// The circle's wall-clock time now, as events are written (their times are the circle's).
+    pub(crate) async fn circle_now(
+        &self,
+        info: &commons_ledger::store::CircleInfo,
+    ) -> Result<commons_market::event::LocalTime, ActionError> {
+        let zone = self.circle_zone(info).await?;
+        let now = self.now_ms();
+        Ok(commons_market::event::LocalTime::from_ms(
+            now + crate::views::local::offset_ms_at(&zone, now),
+        ))
+    }
+
+    /// The circle's time zone's name, as stewards chose it.
+    pub async fn time_zone_name(
+        &self,
+        info: &commons_ledger::store::CircleInfo,
+    ) -> Result<String, ActionError> {
+        Ok(self.db.circle_time_zone(info.row_id).await?)
+    }
+
+    /// A steward sets the circle's time zone (an IANA name the node knows).
+    pub async fn set_time_zone(&self, actor: &Actor, name: &str) -> Result<(), ActionError> {
+        if !actor.is_steward {
+            return Err(ActionError::Forbidden);
+        }
+        let name = name.trim();
+        crate::views::local::zone_named(name).ok_or(invalid("time_zone", "error-time-zone"))?;
+        self.ensure_settings_row(&actor.circle).await?;
+        Ok(self.db.set_circle_time_zone(actor.circle.row_id, name).await?)
+    }
+
     /// Makes sure the circle has its settings row (with the defaults), so that one setting can
     /// be changed alone.
     pub(crate) async fn ensure_settings_row(

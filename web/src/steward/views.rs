@@ -247,12 +247,15 @@ pub struct SettingsForm {
     pub members_may_invite: Option<String>,
     #[serde(default)]
     pub open_to_requests: Option<String>,
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 pub fn circle_settings_page(
     v: &Visitor,
     nav: &CircleNav,
     settings: &CircleSettings,
+    time_zone: &str,
     errors: &FormErrors,
 ) -> Markup {
     let tr = &v.tr;
@@ -269,6 +272,7 @@ pub fn circle_settings_page(
                     (csrf_field(v))
                     (Field::new("description", tr.t("field-description"), "textarea", &settings.description).optional().hint(tr.t("hint-description")).render(errors))
                     (Field::new("agreements", tr.t("field-agreements"), "textarea", &settings.agreements).hint(tr.t("hint-agreements")).render(errors))
+                    (crate::views::zone_field(tr, time_zone, errors))
                     div.field.checkbox {
                         input #members_may_invite type="checkbox" name="members_may_invite" value="yes" checked[settings.members_may_invite];
                         label for="members_may_invite" { (tr.t("field-members-may-invite")) }

@@ -4,6 +4,7 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 pub mod art;
+pub mod local;
 
 use crate::http::session::Visitor;
 
@@ -239,6 +240,8 @@ pub struct Field<'a> {
     pub autocomplete: Option<&'static str>,
     pub required: bool,
     pub extra: Option<Markup>,
+    /// The id of a `datalist` of suggestions.
+    pub list: Option<&'static str>,
 }
 
 impl<'a> Field<'a> {
@@ -252,6 +255,7 @@ impl<'a> Field<'a> {
             autocomplete: None,
             required: true,
             extra: None,
+            list: None,
         }
     }
     pub fn hint(mut self, hint: String) -> Self {
@@ -292,7 +296,7 @@ impl<'a> Field<'a> {
                         aria-describedby=[described.as_deref()] aria-invalid=[error.map(|_| "true")] { (self.value) }
                 } @else {
                     input id=(self.name) name=(self.name) type=(self.kind) value=(self.value)
-                        required[self.required] autocomplete=[self.autocomplete]
+                        required[self.required] autocomplete=[self.autocomplete] list=[self.list]
                         inputmode=[(self.kind == "text" && self.name == "amount").then_some("decimal")]
                         aria-describedby=[described.as_deref()] aria-invalid=[error.map(|_| "true")];
                 }
@@ -300,6 +304,21 @@ impl<'a> Field<'a> {
             }
         }
     }
+}
+
+/// The time zone field: a text input suggesting every zone the node knows (a `datalist`, so it
+/// works without JavaScript).
+pub fn zone_field(tr: &crate::i18n::Tr, value: &str, errors: &FormErrors) -> Markup {
+    let mut field = Field::new("time_zone", tr.t("field-time-zone"), "text", value)
+        .optional()
+        .hint(tr.t("hint-time-zone"));
+    field.list = Some("time-zones");
+    field.extra = Some(html! {
+        datalist #time-zones {
+            @for name in local::zone_names() { option value=(name) {} }
+        }
+    });
+    field.render(errors)
 }
 
 /// The hidden CSRF field every form carries.
@@ -337,17 +356,10 @@ pub fn message_page(v: &Visitor, title: &str, text: &str, back: Option<(&str, St
     )
 }
 
-/// A date and time for people: `2026-11-26 09:12 UTC`.
+/// A date and time for people, in the circle's time zone and the reader's language:
+/// `26 Nov 2026, 09:12 UTC` (see [`local`]).
 pub fn when(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    local::when(ms)
 }
 
 /// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
@@ -397,7 +409,7 @@ pub struct Unit {
 impl Unit {
     /// `12.50 h`
     pub fn money(&self, minor: i64) -> String {
-        format!("{} {}", self.number(minor), self.symbol)
+        format!("{} {}", local::number(&self.number(minor)), self.symbol)
     }
     /// `12.50`
     pub fn number(&self, minor: i64) -> String {
@@ -422,8 +434,8 @@ mod tests {
 
     #[test]
     fn dates_are_civil() {
-        assert_eq!(when(0), "1970-01-01 00:00 UTC");
-        assert_eq!(when(1_795_684_320_000), "2026-11-26 09:12 UTC");
-        assert_eq!(when(951_782_400_000), "2000-02-29 00:00 UTC");
+        assert_eq!(when(0), "1 Jan 1970, 00:00 UTC");
+        assert_eq!(when(1_795_684_320_000), "26 Nov 2026, 09:12 UTC");
+        assert_eq!(when(951_782_400_000), "29 Feb 2000, 00:00 UTC");
     }
 }
