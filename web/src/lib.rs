@@ -131,6 +131,16 @@ pub const VIEWS_KIB_MAX: u64 = 64 * 1024;
 pub struct Views {
     /// The ledger page's body, by page, language and names.
     pub ledger: ReadCache<LedgerViewKey, Arc<str>>,
+    /// The circle's sections of the home, by what the reader sees and their language.
+    pub home: ReadCache<HomeViewKey, Arc<(String, String)>>,
+}
+
+/// Which home sections: a digest of the pulse's versions and the items the reader sees
+/// ([`home::service::Pulse::digest`]), and the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HomeViewKey {
+    pub digest: u64,
+    pub language: String,
 }
 
 /// Which ledger page body: the circle, the page, the reader's language, and the generation of
@@ -147,6 +157,14 @@ impl Default for Views {
     fn default() -> Self {
         Views {
             ledger: ReadCache::new(VIEWS_KIB_MAX, |body: &Arc<str>| body.len() as u64 / 1024),
+            // Keyed by the versions of everything they show: the time limit is only a bound.
+            home: ReadCache::with_ttl(
+                VIEWS_KIB_MAX,
+                |sections: &Arc<(String, String)>| {
+                    (sections.0.len() + sections.1.len()) as u64 / 1024 + 1
+                },
+                std::time::Duration::from_millis(home::service::PULSE_TTL_MS),
+            ),
         }
     }
 }

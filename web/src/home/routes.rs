@@ -5,7 +5,10 @@
 
 use axum::extract::State;
 
-use crate::home::views::home_page;
+use std::sync::Arc;
+
+use crate::home::views::{circle_sections, home_page};
+use crate::HomeViewKey;
 use crate::http::page::*;
 use crate::http::session::Visitor;
 use crate::ledger::routes::money_view;
@@ -13,12 +16,27 @@ use crate::services::Actor;
 
 pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let pulse = state.services.pulse(&actor).await?;
+    // The circle's sections are the same for every reader who sees the same items in the same
+    // language: rendered once, remembered under the versions they were read at.
+    let key = HomeViewKey {
+        digest: pulse.digest(),
+        language: v.tr.lang().to_owned(),
+    };
+    let sections = match state.views.home.get(&key, 0) {
+        Some(sections) => sections,
+        None => {
+            let sections = Arc::new(circle_sections(&v.tr, &actor.circle.slug, &pulse));
+            state.views.home.put(key, 0, sections.clone());
+            sections
+        }
+    };
     let money = money_view(&state, &actor).await?;
     let steps = state.services.home_first_steps(&actor).await?;
     Ok(page(home_page(
         &v,
         &nav_for(&actor, "home"),
-        &pulse,
+        pulse.may_post_news,
+        &sections,
         &money,
         steps.as_ref(),
     )))

@@ -41,6 +41,8 @@ pub const NEWCOMER_DAYS: i64 = 30;
 const READ_FACTOR: usize = 3;
 /// Circles' pulses remembered at once.
 pub const PULSES_MAX: u64 = 4_096;
+/// How long a remembered pulse serves at most (another process's writes show within this).
+pub const PULSE_TTL_MS: u64 = 10_000;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const MINUTE_MS: i64 = 60 * 1000;
@@ -85,9 +87,12 @@ pub type Pulses = Arc<HomeMemory>;
 
 /// A new, empty memory of pulses.
 pub fn pulses() -> Pulses {
+    // Keyed by every version they were read under, they are never stale for this process's
+    // writes; the time limit only bounds how long another process's writes go unseen.
+    let ttl = std::time::Duration::from_millis(PULSE_TTL_MS);
     Arc::new(HomeMemory {
-        pulses: ReadCache::new(PULSES_MAX, |_| 1),
-        steps: ReadCache::new(PULSES_MAX * 16, |_| 1),
+        pulses: ReadCache::with_ttl(PULSES_MAX, |_| 1, ttl),
+        steps: ReadCache::with_ttl(PULSES_MAX * 16, |_| 1, ttl),
     })
 }
 
@@ -102,12 +107,38 @@ pub struct Pulse {
     pub newcomers: Vec<(Person, i64)>,
     pub discussions: Vec<ThreadRow>,
     pub may_post_news: bool,
+    /// The versions it was read under.
+    pub key: Option<PulseKey>,
+}
+
+impl Pulse {
+    /// What distinguishes this reader's home from another's in the same circle at the same
+    /// versions: which items they see, and whether they may post news. Two readers with the
+    /// same digest see the same sections, so the sections are rendered once for both.
+    pub fn digest(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.key.hash(&mut hasher);
+        self.may_post_news.hash(&mut hasher);
+        for id in (self.news.iter().map(|n| n.id))
+            .chain(self.events.iter().map(|c| c.listing.id))
+            .chain(self.listings.iter().map(|c| c.listing.id))
+            .chain(self.voting.iter().map(|(p, _)| p.id))
+            .chain(self.discussing.iter().map(|p| p.id))
+            .chain(self.newcomers.iter().map(|(p, _)| p.user_id))
+            .chain(self.discussions.iter().map(|t| t.id))
+        {
+            id.hash(&mut hasher);
+            0xffu8.hash(&mut hasher);
+        }
+        hasher.finish()
+    }
 }
 
 impl Services {
     /// What is happening in the actor's circle, as they may see it.
     pub async fn pulse(&self, actor: &Actor) -> Result<Pulse, ActionError> {
-        let circle = self.circle_pulse(actor).await?;
+        let (key, circle) = self.circle_pulse(actor).await?;
         let hidden = self.hidden_from(actor).await?;
         let moderated = self.moderated_filter(actor).await?;
         let muted = self.db.muted_threads(actor.user.id).await?;
@@ -149,6 +180,7 @@ impl Services {
                 actor.is_steward,
                 circle.members_may_post_news,
             ),
+            key: Some(key),
         })
     }
 
@@ -165,14 +197,17 @@ impl Services {
     }
 
     /// The circle's pulse from memory, or read afresh when anything in it may have changed.
-    async fn circle_pulse(&self, actor: &Actor) -> Result<Arc<CirclePulse>, ActionError> {
+    async fn circle_pulse(
+        &self,
+        actor: &Actor,
+    ) -> Result<(PulseKey, Arc<CirclePulse>), ActionError> {
         let key = self.pulse_key(actor).await?;
         if let Some(pulse) = self.pulses.pulses.get(&key, 0) {
-            return Ok(pulse);
+            return Ok((key, pulse));
         }
         let pulse = Arc::new(self.read_pulse(actor, self.now_ms()).await?);
-        self.pulses.pulses.put(key, 0, pulse.clone());
-        Ok(pulse)
+        self.pulses.pulses.put(key.clone(), 0, pulse.clone());
+        Ok((key, pulse))
     }
 
     /// A newcomer's first steps for their home (`None` once they are all taken, or a month
@@ -191,16 +226,26 @@ impl Services {
         let circle = actor.circle.row_id;
         let (mut news, _) = self.db.news_page(circle, None).await?;
         news.truncate(HOME_NEWS_MAX * READ_FACTOR);
+        // The home shows titles: the texts stay out of memory (and out of every reader's copy).
+        news.iter_mut().for_each(|post| post.body.clear());
         let (voting, discussing) = self.open_decisions(circle).await?;
         let mut discussions = self.db.threads(circle, None, 0).await?;
         discussions.sort_by_key(|t| std::cmp::Reverse((t.active_at_ms, t.id)));
         discussions.truncate(HOME_DISCUSSIONS_MAX * READ_FACTOR);
+        discussions.iter_mut().for_each(|thread| thread.body.clear());
+        let (mut voting, mut discussing) = (voting, discussing);
+        voting.iter_mut().for_each(|(p, _)| p.draft.body.clear());
+        discussing.iter_mut().for_each(|p| p.draft.body.clear());
+        let mut events = self.cards(actor, self.soon(circle, self.circle_now(&actor.circle).await?).await?).await?;
+        let mut listings = self.cards(actor, self.newest(circle, now_ms).await?).await?;
+        for card in events.iter_mut().chain(listings.iter_mut()) {
+            card.listing.description.clear();
+        }
         Ok(CirclePulse {
+            events,
+            listings,
             discussions,
             news,
-            events: (self.cards(actor, self.soon(circle, self.circle_now(&actor.circle).await?).await?))
-                .await?,
-            listings: self.cards(actor, self.newest(circle, now_ms).await?).await?,
             voting,
             discussing,
             newcomers: self

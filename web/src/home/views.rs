@@ -3,7 +3,7 @@
 //! the first step.
 
 use commons_market::listing::Side;
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 
 use crate::home::service::Pulse;
 use crate::http::session::Visitor;
@@ -15,11 +15,28 @@ use crate::onboarding::views::first_steps_card;
 use crate::views::art::{avatar, scene, Scene};
 use crate::views::{layout, when, CircleNav};
 
-/// The home page.
+/// The parts of the home that are the circle's, the same for every reader who sees the same
+/// items: the main column and the side's decisions and newcomers (rendered once, remembered).
+pub fn circle_sections(tr: &Tr, slug: &str, pulse: &Pulse) -> (String, String) {
+    let main = html! {
+        (news_section(tr, slug, pulse))
+        (discussions_section(tr, slug, pulse))
+        (events_section(tr, slug, pulse))
+        (listings_section(tr, slug, pulse))
+    };
+    let side = html! {
+        (decisions_section(tr, slug, pulse))
+        (newcomers_section(tr, slug, pulse))
+    };
+    (main.into_string(), side.into_string())
+}
+
+/// The home page: the circle's sections (already rendered) around the reader's own parts.
 pub fn home_page(
     v: &Visitor,
     nav: &CircleNav,
-    pulse: &Pulse,
+    may_post_news: bool,
+    sections: &(String, String),
     money: &HomeView,
     first_steps: Option<&FirstSteps>,
 ) -> Markup {
@@ -37,7 +54,7 @@ pub fn home_page(
                 p.hero-actions {
                     a.button href={"/c/" (slug) "/market/new"} { (tr.t("home-act-offer")) }
                     a.button.secondary href={"/c/" (slug) "/pay"} { (tr.t("nav-pay")) }
-                    @if pulse.may_post_news {
+                    @if may_post_news {
                         a.button.secondary href={"/c/" (slug) "/news/new"} { (tr.t("news-new")) }
                     }
                 }
@@ -45,16 +62,12 @@ pub fn home_page(
             div.home-layout {
                 div.home-main {
                     @if let Some(steps) = first_steps { (first_steps_card(tr, slug, steps)) }
-                    (news_section(tr, slug, pulse))
-                    (discussions_section(tr, slug, pulse))
-                    (events_section(tr, slug, pulse))
-                    (listings_section(tr, slug, pulse))
+                    (PreEscaped(&sections.0))
                 }
                 div.home-side {
                     (money_card(v, slug, money))
                     @if has_requests { (requests_section(v, slug, money)) }
-                    (decisions_section(tr, slug, pulse))
-                    (newcomers_section(tr, slug, pulse))
+                    (PreEscaped(&sections.1))
                 }
             }
         },
