@@ -526,6 +526,8 @@ if (screenshots) {
       [`/c/${slug}/news/2`, "news-post"],
       [`/c/${slug}/discussions`, "discussions"],
       [`/c/${slug}/discussions/2`, "discussion"],
+      [`/c/${slug}/members/ben`, "profile"],
+      [`/c/${slug}/welcome`, "welcome"],
     ]) {
       await page.goto(`${base}${path}`);
       await page.screenshot({ path: `${screenshots}/${name}-${suffix}.png`, fullPage: true });
