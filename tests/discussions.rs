@@ -46,7 +46,11 @@ async fn a_discussion_becomes_a_proposal(db: String) {
     let id = services
         .start_thread(
             &ben,
-            &thread(category, "A tool library?", "One shared set of tools at the hall."),
+            &thread(
+                category,
+                "A tool library?",
+                "One shared set of tools at the hall.",
+            ),
         )
         .await
         .expect("started");
@@ -101,7 +105,10 @@ async fn every_circle_opens_with_introductions(db: String) {
     let intro = &list.threads[0].thread;
     assert_eq!(intro.title, "Introductions");
     assert!(intro.pinned);
-    assert_eq!(intro.author_id, node.steward.user.id, "opened by the founder");
+    assert_eq!(
+        intro.author_id, node.steward.user.id,
+        "opened by the founder"
+    );
     assert_eq!(list.threads[0].freshness, Freshness::Unopened);
     services
         .reply_thread(&ben, intro.id, "Hello, I'm Ben.")
@@ -141,7 +148,11 @@ async fn followers_hear_muters_do_not_and_readers_are_counted(db: String) {
         .await
         .expect("replied");
     assert_eq!(replies_told(&node, &ben).await, 2);
-    assert_eq!(replies_told(&node, &cara).await, 0, "muted, and never told of her own");
+    assert_eq!(
+        replies_told(&node, &cara).await,
+        0,
+        "muted, and never told of her own"
+    );
     assert_eq!(replies_told(&node, &dana).await, 0);
     // A reply never un-mutes.
     services
@@ -161,9 +172,17 @@ async fn followers_hear_muters_do_not_and_readers_are_counted(db: String) {
         .find(|t| t.thread.id == id)
         .expect("listed");
     assert_eq!(item.freshness, Freshness::NewReplies);
-    let before = services.thread_page(&dana, id).await.expect("page").seen_count;
+    let before = services
+        .thread_page(&dana, id)
+        .await
+        .expect("page")
+        .seen_count;
     let page = services.thread_page(&ben, id).await.expect("page");
-    assert_eq!(page.seen_count, before + 1, "Ben joins those who have seen it all");
+    assert_eq!(
+        page.seen_count,
+        before + 1,
+        "Ben joins those who have seen it all"
+    );
     let list = services.threads(&ben, None, 0).await.expect("threads");
     assert!(list
         .threads
@@ -343,10 +362,18 @@ async fn discussions_work_through_plain_forms() {
     assert!(started.body.contains("<em>seeds</em>"));
     let path = format!(
         "/c/garden{}",
-        started.url.split("/c/garden").nth(1).expect("a thread path")
+        started
+            .url
+            .split("/c/garden")
+            .nth(1)
+            .expect("a thread path")
     );
     let replied = amara
-        .submit(&path, &format!("{path}/replies"), &[("reply", "Yes! I have beans.")])
+        .submit(
+            &path,
+            &format!("{path}/replies"),
+            &[("reply", "Yes! I have beans.")],
+        )
         .await;
     assert_eq!(replied.status, 200);
     assert!(replied.body.contains("I have beans"));
@@ -367,7 +394,10 @@ async fn discussions_work_through_plain_forms() {
         403,
         "members do not edit categories"
     );
-    assert_eq!(amara.get("/c/garden/discussions/categories").await.status, 200);
+    assert_eq!(
+        amara.get("/c/garden/discussions/categories").await.status,
+        200
+    );
     let outside = server.client().get(&path).await;
     assert!(outside.url.contains("/login"), "{}", outside.url);
 }

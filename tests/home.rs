@@ -100,7 +100,10 @@ async fn a_home_leaves_out_what_its_reader_blocked_or_may_not_see(db: String) {
         "a blocked member is not offered to welcome"
     );
     let amara_sees = services.pulse(amara).await.expect("pulse");
-    assert_eq!(amara_sees.listings[0].listing.id, offer, "others still see it");
+    assert_eq!(
+        amara_sees.listings[0].listing.id, offer,
+        "others still see it"
+    );
     // A moderator hides the offer: others no longer see it on the home; its author does.
     node.report(
         amara,
@@ -160,7 +163,10 @@ async fn the_home_page_shows_the_circle_and_invites_the_first_steps() {
     assert!(home.body.contains("No news yet"), "{}", home.body);
     assert!(home.body.contains("Offer something"));
     assert!(home.body.contains("Make a proposal"));
-    assert!(home.body.contains("Ben Adeyemi"), "the newcomer is welcomed");
+    assert!(
+        home.body.contains("Ben Adeyemi"),
+        "the newcomer is welcomed"
+    );
     assert!(home.body.contains("Balance"), "the money stays");
     let published = amara
         .submit(

@@ -25,7 +25,11 @@ async fn post_event(node: &Node, title: &str, starts: LocalTime) {
         ..commons_web::market::ListingInput::default()
     };
     let draft = services
-        .parse_listing(&node.steward, &input, commons_market::text::Language::English)
+        .parse_listing(
+            &node.steward,
+            &input,
+            commons_market::text::Language::English,
+        )
         .await
         .expect("parses")
         .expect("valid");
@@ -46,8 +50,18 @@ async fn events_follow_the_circles_clock(db: String) {
     // Tokyo is nine hours ahead of UTC: an event that ended an hour ago there is over, though
     // on UTC's clock its end is still eight hours away.
     let tokyo_now_ms = services.now_ms() + 9 * HOUR_MS;
-    post_event(&node, "Ended an hour ago", LocalTime::from_ms(tokyo_now_ms - 3 * HOUR_MS)).await;
-    post_event(&node, "Later today", LocalTime::from_ms(tokyo_now_ms + 2 * HOUR_MS)).await;
+    post_event(
+        &node,
+        "Ended an hour ago",
+        LocalTime::from_ms(tokyo_now_ms - 3 * HOUR_MS),
+    )
+    .await;
+    post_event(
+        &node,
+        "Later today",
+        LocalTime::from_ms(tokyo_now_ms + 2 * HOUR_MS),
+    )
+    .await;
     let titles: Vec<String> = services
         .events(amara)
         .await
@@ -56,7 +70,12 @@ async fn events_follow_the_circles_clock(db: String) {
         .map(|card| card.listing.title)
         .collect();
     assert_eq!(titles, ["Later today"]);
-    let calendar = services.calendar("https://node.example", amara, &[], &services.circle_zone(&amara.circle).await.expect("zone"));
+    let calendar = services.calendar(
+        "https://node.example",
+        amara,
+        &[],
+        &services.circle_zone(&amara.circle).await.expect("zone"),
+    );
     assert!(calendar.contains("X-WR-TIMEZONE:Asia/Tokyo"), "{calendar}");
     // A zone the node does not know is refused; members do not choose it.
     assert!(services.set_time_zone(amara, "Mars/Olympus").await.is_err());
@@ -88,7 +107,11 @@ async fn times_follow_the_circles_zone_and_numbers_the_readers_language() {
         )
         .await;
     assert_eq!(refused.status, 422);
-    assert!(refused.body.contains("does not know that time zone"), "{}", refused.body);
+    assert!(
+        refused.body.contains("does not know that time zone"),
+        "{}",
+        refused.body
+    );
     let saved = amara
         .submit(
             "/c/garden/steward/settings",
@@ -117,5 +140,9 @@ async fn times_follow_the_circles_zone_and_numbers_the_readers_language() {
         .await;
     assert_eq!(spanish.status, 200);
     let home = ben.get("/c/garden").await;
-    assert!(home.body.contains("-1,50 h"), "a decimal comma: {}", home.body);
+    assert!(
+        home.body.contains("-1,50 h"),
+        "a decimal comma: {}",
+        home.body
+    );
 }

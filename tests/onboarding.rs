@@ -22,7 +22,11 @@ async fn a_newcomer_takes_the_first_steps(db: String) {
         .join(&link, Some(&sign_up("noor")), None, version)
         .await
         .expect("joins");
-    assert_eq!(status, MemberStatus::Active, "a steward's link for one opens the account");
+    assert_eq!(
+        status,
+        MemberStatus::Active,
+        "a steward's link for one opens the account"
+    );
     assert!(matches!(
         services
             .join(&link, Some(&sign_up("omar")), None, version)
@@ -32,7 +36,11 @@ async fn a_newcomer_takes_the_first_steps(db: String) {
     let noor = node.act_as(&noor, sealing).await.expect("acts");
     let steps = services.first_steps(&noor).await.expect("steps");
     assert_eq!(steps.count_done(), 0);
-    assert!(services.welcome_on_home(&noor).await.expect("home").is_some());
+    assert!(services
+        .welcome_on_home(&noor)
+        .await
+        .expect("home")
+        .is_some());
     // Skills, an offer, a hello in the Introductions thread, the news: every step is done.
     let extras = ProfileExtras::parse("knitting", "", "", false).expect("valid");
     services
@@ -51,7 +59,11 @@ async fn a_newcomer_takes_the_first_steps(db: String) {
     services.news(&noor, None).await.expect("read the news");
     let steps = services.first_steps(&noor).await.expect("steps");
     assert!(steps.all_done(), "{steps:?}");
-    assert!(services.welcome_on_home(&noor).await.expect("home").is_none());
+    assert!(services
+        .welcome_on_home(&noor)
+        .await
+        .expect("home")
+        .is_none());
     // Noor is among the new members on others' homes.
     let ben = node.member("ben").await;
     let pulse = services.pulse(&ben).await.expect("pulse");
@@ -116,7 +128,11 @@ async fn the_welcome_page_and_the_first_steps_through_the_pages() {
         )
         .await;
     assert_eq!(refused.status, 422);
-    assert!(refused.body.contains("between 1 and 100"), "{}", refused.body);
+    assert!(
+        refused.body.contains("between 1 and 100"),
+        "{}",
+        refused.body
+    );
     let made = amara
         .submit(
             "/c/garden/invitations",
@@ -130,7 +146,9 @@ async fn the_welcome_page_and_the_first_steps_through_the_pages() {
     let welcome = ben.get("/c/garden/welcome").await;
     assert_eq!(welcome.status, 200);
     assert!(welcome.body.contains("How our credit works"));
-    assert!(welcome.body.contains("Say hello in the Introductions discussion"));
+    assert!(welcome
+        .body
+        .contains("Say hello in the Introductions discussion"));
     let home = ben.get("/c/garden").await;
     assert!(home.body.contains("Your first steps"), "{}", home.body);
     assert!(home.body.contains("0 of 4 done"));

@@ -31,7 +31,10 @@ async fn skills_find_people(db: String) {
         node.member("dana").await,
     );
     services
-        .save_profile_extras(&ben.user, &extras("Bike repair, carpentry", "sourdough", "Fixing brakes"))
+        .save_profile_extras(
+            &ben.user,
+            &extras("Bike repair, carpentry", "sourdough", "Fixing brakes"),
+        )
         .await
         .expect("saved");
     services
@@ -42,7 +45,12 @@ async fn skills_find_people(db: String) {
         entries.into_iter().map(|e| e.found.card.username).collect()
     };
     // A search by part of a skill finds the people who list it (or are interested in it).
-    let found = names(services.people_directory(&dana, "bike", None).await.expect("dir"));
+    let found = names(
+        services
+            .people_directory(&dana, "bike", None)
+            .await
+            .expect("dir"),
+    );
     assert_eq!(found, ["ben", "cara"]);
     // The skill filter is exact and looks at skills only.
     let found = names(
@@ -52,7 +60,10 @@ async fn skills_find_people(db: String) {
             .expect("dir"),
     );
     assert_eq!(found, ["ben"]);
-    let profile = services.profile_extras(&dana, ben.user.id).await.expect("profile");
+    let profile = services
+        .profile_extras(&dana, ben.user.id)
+        .await
+        .expect("profile");
     assert_eq!(profile.skills, ["bike repair", "carpentry"]);
     assert_eq!(profile.ask_me_about, "Fixing brakes");
     // A need for bike repairs finds Ben, not its author, not Cara (interested, not skilled).
@@ -90,19 +101,31 @@ async fn photos_stay_in_the_circle(db: String) {
         services.member_photo(&cara, "ben", true).await,
         Err(ActionError::NotFound)
     ));
-    assert!(services
-        .set_profile_photo(&ben.user, " ", &photo_with_exif())
-        .await
-        .is_err(), "a photo needs its description");
+    assert!(
+        services
+            .set_profile_photo(&ben.user, " ", &photo_with_exif())
+            .await
+            .is_err(),
+        "a photo needs its description"
+    );
     services
         .set_profile_photo(&ben.user, "Ben smiling by his bike", &photo_with_exif())
         .await
         .expect("saved");
-    let bytes = services.member_photo(&cara, "ben", false).await.expect("photo");
+    let bytes = services
+        .member_photo(&cara, "ben", false)
+        .await
+        .expect("photo");
     assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
     assert!(!bytes.windows(4).any(|w| w == b"Exif"), "no EXIF block");
-    let profile = services.profile_extras(&cara, ben.user.id).await.expect("profile");
-    assert_eq!(profile.photo_alt.as_deref(), Some("Ben smiling by his bike"));
+    let profile = services
+        .profile_extras(&cara, ben.user.id)
+        .await
+        .expect("profile");
+    assert_eq!(
+        profile.photo_alt.as_deref(),
+        Some("Ben smiling by his bike")
+    );
     let username: commons_web::names::Username = "ben".parse().expect("a username");
     services
         .block(&cara, &username, BlockKind::Block)
@@ -112,7 +135,10 @@ async fn photos_stay_in_the_circle(db: String) {
         services.member_photo(&cara, "ben", true).await,
         Err(ActionError::NotFound)
     ));
-    services.remove_profile_photo(&ben.user).await.expect("removed");
+    services
+        .remove_profile_photo(&ben.user)
+        .await
+        .expect("removed");
     assert!(services.own_photo(&ben.user, true).await.is_err());
 }
 
@@ -141,9 +167,15 @@ async fn a_hidden_profile_keeps_only_its_name(db: String) {
         ends_at_ms: None,
     };
     services.act(amara, case, &hide).await.expect("hidden");
-    let seen = services.profile_extras(&cara, ben.user.id).await.expect("profile");
+    let seen = services
+        .profile_extras(&cara, ben.user.id)
+        .await
+        .expect("profile");
     assert!(seen.skills.is_empty() && seen.ask_me_about.is_empty());
-    let own = services.profile_extras(&ben, ben.user.id).await.expect("profile");
+    let own = services
+        .profile_extras(&ben, ben.user.id)
+        .await
+        .expect("profile");
     assert_eq!(own.skills, ["shouting"], "its owner still sees it");
     let listed = services
         .people_directory(&cara, "shouting", None)
@@ -172,7 +204,11 @@ async fn a_profile_is_written_in_settings_and_read_by_the_circle() {
         .submit(
             "/settings",
             "/settings/profile",
-            &[("display_name", "Ben Adeyemi"), ("bio", ""), ("skills", &too_long)],
+            &[
+                ("display_name", "Ben Adeyemi"),
+                ("bio", ""),
+                ("skills", &too_long),
+            ],
         )
         .await;
     assert_eq!(refused.status, 422);
@@ -197,17 +233,18 @@ async fn a_profile_is_written_in_settings_and_read_by_the_circle() {
     assert!(found.body.contains("Ben Adeyemi"), "{}", found.body);
     let by_skill = amara.get("/c/garden/members?skill=carpentry").await;
     assert!(by_skill.body.contains("Ben Adeyemi"));
-    assert!(!by_skill.body.contains("/c/garden/members/amara\""), "only those with the skill");
+    assert!(
+        !by_skill.body.contains("/c/garden/members/amara\""),
+        "only those with the skill"
+    );
     // The photo form: without its single-use token an upload is refused.
-    let form = reqwest::multipart::Form::new()
-        .text("alt", "Ben")
-        .part(
-            "photo",
-            reqwest::multipart::Part::bytes(photo_with_exif())
-                .file_name("ben.jpg")
-                .mime_str("image/jpeg")
-                .expect("mime"),
-        );
+    let form = reqwest::multipart::Form::new().text("alt", "Ben").part(
+        "photo",
+        reqwest::multipart::Part::bytes(photo_with_exif())
+            .file_name("ben.jpg")
+            .mime_str("image/jpeg")
+            .expect("mime"),
+    );
     let refused = ben
         .http
         .post(format!("{}/settings/photo", server.url))
@@ -241,14 +278,24 @@ async fn a_profile_is_written_in_settings_and_read_by_the_circle() {
         .expect("POST");
     assert_eq!(done.status(), 200);
     let profile = amara.get("/c/garden/members/ben").await;
-    assert!(profile.body.contains(r#"alt="Ben by the river""#), "{}", profile.body);
+    assert!(
+        profile.body.contains(r#"alt="Ben by the river""#),
+        "{}",
+        profile.body
+    );
     let photo = amara
         .http
-        .get(format!("{}/c/garden/members/ben/photo/thumb.jpg", server.url))
+        .get(format!(
+            "{}/c/garden/members/ben/photo/thumb.jpg",
+            server.url
+        ))
         .send()
         .await
         .expect("GET");
     assert_eq!(photo.status(), 200);
-    let outside = server.client().get("/c/garden/members/ben/photo/thumb.jpg").await;
+    let outside = server
+        .client()
+        .get("/c/garden/members/ben/photo/thumb.jpg")
+        .await;
     assert!(outside.url.contains("/login"), "{}", outside.url);
 }

@@ -170,20 +170,28 @@ async fn erasure(db: String) {
     let (ben, cara) = lived_in(&node).await;
     let ben_id = ben.user.id;
     // Ben also talks, follows, lists his skills and adds a photo.
-    let category = services.discussion_categories(&ben).await.expect("categories")[0].id;
+    let category = services
+        .discussion_categories(&ben)
+        .await
+        .expect("categories")[0]
+        .id;
     let opening = commons_web::discussions::rules::ThreadCommand::parse(
         &category.to_string(),
         "Ben's question",
         "Who has a pump?",
     )
     .expect("a thread");
-    let thread = services.start_thread(&ben, &opening).await.expect("started");
+    let thread = services
+        .start_thread(&ben, &opening)
+        .await
+        .expect("started");
     services
         .reply_thread(&ben, thread, "Found one.")
         .await
         .expect("replied");
-    let extras = commons_web::people::rules::ProfileExtras::parse("bikes", "bread", "Brakes", false)
-        .expect("valid");
+    let extras =
+        commons_web::people::rules::ProfileExtras::parse("bikes", "bread", "Brakes", false)
+            .expect("valid");
     services
         .save_profile_extras(&ben.user, &extras)
         .await

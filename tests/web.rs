@@ -1701,7 +1701,12 @@ async fn recovery_reaches_only_its_circle(db: String) {
             &[("agreements_version", "1"), ("agree", "yes")],
         )
         .await;
-    assert!(page.url.ends_with("/c/river/welcome"), "{} {}", page.url, page.body);
+    assert!(
+        page.url.ends_with("/c/river/welcome"),
+        "{} {}",
+        page.url,
+        page.body
+    );
     let page = ben
         .submit(
             "/settings",

@@ -559,7 +559,8 @@ impl Check {
             return self.fault(line, format!("more than {LOG_ACTIONS_MAX} actions"));
         }
         let seq = self.frontier.size();
-        let bytes = decode_hex_vec(&action.bytes).ok_or_else(|| "its bytes are not lowercase hex".to_owned());
+        let bytes = decode_hex_vec(&action.bytes)
+            .ok_or_else(|| "its bytes are not lowercase hex".to_owned());
         let signature = Signature::from_hex(&action.signature)
             .map_err(|_| "its signature is not hex".to_owned());
         let signed = bytes.and_then(|bytes| {

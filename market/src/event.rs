@@ -400,7 +400,11 @@ pub fn calendar(calendar_name: &str, events: &[CalendarEvent]) -> String {
 
 /// A calendar whose floating times are wall-clock times in `zone` (an IANA name), which it
 /// names (`X-WR-TIMEZONE`) so calendar programs place the events right.
-pub fn calendar_in_zone(calendar_name: &str, zone: Option<&str>, events: &[CalendarEvent]) -> String {
+pub fn calendar_in_zone(
+    calendar_name: &str,
+    zone: Option<&str>,
+    events: &[CalendarEvent],
+) -> String {
     let mut out = String::new();
     for line in [
         "BEGIN:VCALENDAR",

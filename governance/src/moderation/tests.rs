@@ -226,7 +226,11 @@ fn an_action_written_in_upper_case_hex_is_a_fault_not_the_same_log() {
     let start = export.find("\"bytes\":\"").unwrap() + "\"bytes\":\"".len();
     let end = start + export[start..].find('"').unwrap();
     let upper = export[start..end].to_ascii_uppercase();
-    assert_ne!(upper, export[start..end], "the fixture's bytes hold a letter");
+    assert_ne!(
+        upper,
+        export[start..end],
+        "the fixture's bytes hold a letter"
+    );
     let changed = format!("{}{}{}", &export[..start], upper, &export[end..]);
     assert!(!verify_log(&changed, None).is_clean());
 }

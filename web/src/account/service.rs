@@ -532,8 +532,12 @@ impl Services {
                 now_ms: now,
             })
             .await?;
-        self.seed_discussions(info.row_id, user.id, user.language.as_deref().unwrap_or("en"))
-            .await?;
+        self.seed_discussions(
+            info.row_id,
+            user.id,
+            user.language.as_deref().unwrap_or("en"),
+        )
+        .await?;
         Ok(self.store.circle(&info.slug).await?)
     }
 

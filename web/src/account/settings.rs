@@ -117,7 +117,18 @@ pub(crate) async fn settings_with_photo_errors(
     let profile = profile_of(state, user).await?;
     Ok(page_with_status(
         StatusCode::UNPROCESSABLE_ENTITY,
-        settings_markup(state, v, user, &profile, &none, &none, &none, None, &photo_errors).await?,
+        settings_markup(
+            state,
+            v,
+            user,
+            &profile,
+            &none,
+            &none,
+            &none,
+            None,
+            &photo_errors,
+        )
+        .await?,
     ))
 }
 

@@ -416,7 +416,8 @@ fn profile_section(v: &Visitor, profile: &ProfileForm, profile_errors: &FormErro
 fn photo_section(v: &Visitor, view: &SettingsView) -> Markup {
     let tr = &v.tr;
     let user = v.user.as_ref();
-    let (username, name) = user.map_or(("", ""), |u| (u.username.as_str(), u.display_name.as_str()));
+    let (username, name) =
+        user.map_or(("", ""), |u| (u.username.as_str(), u.display_name.as_str()));
     html! {
         section.card aria-labelledby="photo-title" {
             h2 #photo-title { (tr.t("settings-photo")) }

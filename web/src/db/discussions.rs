@@ -231,7 +231,15 @@ impl NodeDb {
             first.get_or_insert(id);
         }
         let category = first.unwrap_or_default();
-        let thread = insert_thread(&mut tx, &NewThread { category, ..opening.clone() }, now_ms).await?;
+        let thread = insert_thread(
+            &mut tx,
+            &NewThread {
+                category,
+                ..opening.clone()
+            },
+            now_ms,
+        )
+        .await?;
         follow_unless_chosen(&mut tx, thread, opening.author_id).await?;
         sqlx::query("UPDATE circle_settings SET introductions_thread = $2 WHERE circle = $1")
             .bind(circle)
@@ -325,12 +333,14 @@ impl NodeDb {
         if target != 1 {
             return Ok(false);
         }
-        sqlx::query("UPDATE discussion_threads SET category = $3 WHERE circle = $1 AND category = $2")
-            .bind(circle)
-            .bind(id)
-            .bind(move_to)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE discussion_threads SET category = $3 WHERE circle = $1 AND category = $2",
+        )
+        .bind(circle)
+        .bind(id)
+        .bind(move_to)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query("DELETE FROM discussion_categories WHERE circle = $1 AND id = $2")
             .bind(circle)
             .bind(id)
@@ -402,13 +412,15 @@ impl NodeDb {
 
     /// Changes a thread's title and opening text.
     pub async fn edit_thread(&self, id: i64, title: &str, body: &str, now_ms: i64) -> DbResult<()> {
-        sqlx::query("UPDATE discussion_threads SET title = $2, body = $3, updated_at_ms = $4 WHERE id = $1")
-            .bind(id)
-            .bind(title)
-            .bind(body)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE discussion_threads SET title = $2, body = $3, updated_at_ms = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(title)
+        .bind(body)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
         self.changed();
         Ok(())
     }
@@ -506,11 +518,13 @@ impl NodeDb {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        sqlx::query("UPDATE discussion_threads SET last_reply_id = $2 WHERE id = $1 AND last_reply_id < $2")
-            .bind(thread)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE discussion_threads SET last_reply_id = $2 WHERE id = $1 AND last_reply_id < $2",
+        )
+        .bind(thread)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         follow_unless_chosen(&mut tx, thread, author).await?;
         read_up_to(&mut tx, thread, author, id, now_ms).await?;
         tx.commit().await?;
@@ -645,11 +659,12 @@ impl NodeDb {
 
     /// How a member keeps up with a thread.
     pub async fn follow_mode(&self, thread: i64, user_id: i64) -> DbResult<Option<FollowMode>> {
-        let row = sqlx::query("SELECT mode FROM discussion_follows WHERE thread = $1 AND user_id = $2")
-            .bind(thread)
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT mode FROM discussion_follows WHERE thread = $1 AND user_id = $2")
+                .bind(thread)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(match row {
             Some(row) => FollowMode::parse(&row.try_get::<String, _>(0)?),
             None => None,
@@ -658,14 +673,16 @@ impl NodeDb {
 
     /// The members who follow a thread.
     pub async fn followers(&self, thread: i64) -> DbResult<Vec<i64>> {
-        sqlx::query("SELECT user_id FROM discussion_follows WHERE thread = $1 AND mode = 'follow' LIMIT $2")
-            .bind(thread)
-            .bind(super::ACTIVE_MEMBERS_MAX)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect()
+        sqlx::query(
+            "SELECT user_id FROM discussion_follows WHERE thread = $1 AND mode = 'follow' LIMIT $2",
+        )
+        .bind(thread)
+        .bind(super::ACTIVE_MEMBERS_MAX)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect()
     }
 
     /// The threads a member muted (remembered: the home reads it on every visit).

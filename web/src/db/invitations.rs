@@ -116,11 +116,11 @@ impl NodeDb {
             "UPDATE invitations SET used_by = CASE WHEN max_uses = 1 THEN $1 ELSE NULL END,
                sealed_key = NULL, used_at_ms = $3 WHERE id = $2",
         )
-            .bind(user_id)
-            .bind(id)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?;
+        .bind(user_id)
+        .bind(id)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
         self.changed();
         Ok(())
     }

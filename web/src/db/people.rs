@@ -108,7 +108,10 @@ impl NodeDb {
     }
 
     /// The skills and whether there is a photo, for each of these people.
-    pub async fn directory_extras(&self, user_ids: &[i64]) -> DbResult<HashMap<i64, DirectoryExtras>> {
+    pub async fn directory_extras(
+        &self,
+        user_ids: &[i64],
+    ) -> DbResult<HashMap<i64, DirectoryExtras>> {
         let ids = &user_ids[..user_ids.len().min(EXTRAS_IDS_MAX)];
         let mut extras: HashMap<i64, DirectoryExtras> = HashMap::new();
         if ids.is_empty() {
@@ -124,7 +127,11 @@ impl NodeDb {
         }
         for row in query.fetch_all(&self.pool).await? {
             let user: i64 = row.try_get("user_id")?;
-            extras.entry(user).or_default().skills.push(row.try_get("tag")?);
+            extras
+                .entry(user)
+                .or_default()
+                .skills
+                .push(row.try_get("tag")?);
         }
         let sql = format!("SELECT user_id FROM user_photos WHERE user_id IN ({list})");
         let mut query = sqlx::query(&sql);
@@ -193,7 +200,12 @@ impl NodeDb {
     }
 
     /// Keeps a person's photo (replacing any earlier one).
-    pub async fn save_user_photo(&self, user_id: i64, photo: &NewPhoto<'_>, now_ms: i64) -> DbResult<()> {
+    pub async fn save_user_photo(
+        &self,
+        user_id: i64,
+        photo: &NewPhoto<'_>,
+        now_ms: i64,
+    ) -> DbResult<()> {
         sqlx::query(
             "INSERT INTO user_photos (user_id, alt, full_jpeg, thumb_jpeg, width, height, updated_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -228,7 +240,11 @@ impl NodeDb {
     pub async fn user_photo(&self, user_id: i64, thumb: bool) -> DbResult<Option<(Vec<u8>, i64)>> {
         let column = if thumb { "thumb_jpeg" } else { "full_jpeg" };
         let sql = format!("SELECT {column}, updated_at_ms FROM user_photos WHERE user_id = $1");
-        let row = sqlx::query(&sql).bind(user_id).fetch_optional(&self.pool).await?;
-        row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
+        let row = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .transpose()
     }
 }

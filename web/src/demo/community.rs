@@ -181,7 +181,11 @@ pub(super) async fn plant_discussions(
         )
         .await?;
     services
-        .reply_thread(&actors[2], tools, "Yes please. I can give a shelf and a ladder.")
+        .reply_thread(
+            &actors[2],
+            tools,
+            "Yes please. I can give a shelf and a ladder.",
+        )
         .await?;
     services
         .reply_thread(&actors[0], tools, "The hall committee would welcome it. Shall we turn this into a proposal once we know who looks after it?")
@@ -192,11 +196,19 @@ pub(super) async fn plant_discussions(
     let compost = services
         .start_thread(
             &actors[2],
-            &thread(questions, "Who knows about compost bins?", "Mine smells. What am I doing wrong?")?,
+            &thread(
+                questions,
+                "Who knows about compost bins?",
+                "Mine smells. What am I doing wrong?",
+            )?,
         )
         .await?;
     services
-        .reply_thread(&actors[3], compost, "More browns: dry leaves, cardboard. And turn it every week.")
+        .reply_thread(
+            &actors[3],
+            compost,
+            "More browns: dry leaves, cardboard. And turn it every week.",
+        )
         .await?;
     services
         .set_thread_follow(&actors[1], compost, Some(FollowMode::Mute))
@@ -206,18 +218,58 @@ pub(super) async fn plant_discussions(
 
 /// What the demo's people can do, care about and like to be asked about.
 const DEMO_PROFILES: &[(&str, &str, &str, &str)] = &[
-    ("amara", "sourdough, baking, facilitation", "community gardens, mutual aid", "How to keep a starter alive"),
-    ("ben", "bike repair, carpentry, moving", "sourdough, climbing", "Brakes that squeal"),
-    ("chen", "maths tutoring, physics, cake", "spanish, gardening", "Why the sky is blue"),
-    ("dolores", "spanish, sewing, mending", "seed saving, choirs", "Mending jeans so it doesn't show"),
-    ("emeka", "gardening, seedlings, composting", "beekeeping", "What to plant in March"),
+    (
+        "amara",
+        "sourdough, baking, facilitation",
+        "community gardens, mutual aid",
+        "How to keep a starter alive",
+    ),
+    (
+        "ben",
+        "bike repair, carpentry, moving",
+        "sourdough, climbing",
+        "Brakes that squeal",
+    ),
+    (
+        "chen",
+        "maths tutoring, physics, cake",
+        "spanish, gardening",
+        "Why the sky is blue",
+    ),
+    (
+        "dolores",
+        "spanish, sewing, mending",
+        "seed saving, choirs",
+        "Mending jeans so it doesn't show",
+    ),
+    (
+        "emeka",
+        "gardening, seedlings, composting",
+        "beekeeping",
+        "What to plant in March",
+    ),
     ("fatima", "driving, arabic", "walking groups", ""),
-    ("gus", "computer help, phones, printers", "repair cafés", "Getting video calls to work"),
+    (
+        "gus",
+        "computer help, phones, printers",
+        "repair cafés",
+        "Getting video calls to work",
+    ),
     ("hana", "childminding, first aid", "origami", ""),
     ("ivan", "plumbing, bike repair", "chess", "Leaky taps"),
     ("jo", "dog walking, pet sitting", "birdwatching", ""),
-    ("kai", "tax forms, letters, english", "cooking", "Letters from the council"),
-    ("lena", "cooking, soup", "community kitchens", "Soup for a crowd"),
+    (
+        "kai",
+        "tax forms, letters, english",
+        "cooking",
+        "Letters from the council",
+    ),
+    (
+        "lena",
+        "cooking, soup",
+        "community kitchens",
+        "Soup for a crowd",
+    ),
 ];
 
 /// The demo's people: skills, interests and what to ask them about.

@@ -43,7 +43,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/c/{slug}/discussions/{id}/replies", post(routes::reply))
         .route("/c/{slug}/discussions/{id}/follow", post(routes::follow))
         .route("/c/{slug}/discussions/{id}/pin", post(routes::pin))
-        .route("/c/{slug}/discussions/{id}/withdraw", post(routes::withdraw))
+        .route(
+            "/c/{slug}/discussions/{id}/withdraw",
+            post(routes::withdraw),
+        )
         .route(
             "/c/{slug}/discussions/{id}/proposal",
             post(routes::to_proposal),

@@ -296,10 +296,7 @@ pub async fn to_proposal(
     actor: Actor,
     PagePath((slug, id)): PagePath<(String, i64)>,
 ) -> PageResult {
-    let number = state
-        .services
-        .thread_to_proposal(&actor, &v.tr, id)
-        .await?;
+    let number = state.services.thread_to_proposal(&actor, &v.tr, id).await?;
     Ok(flash_to(
         &state,
         &format!("/c/{slug}/proposals/{number}/edit"),
@@ -352,7 +349,12 @@ pub async fn add_category(
     PageForm(input): PageForm<CategoryInput>,
 ) -> PageResult {
     let result = match CategoryCommand::parse(&input.name, &input.description) {
-        Ok(command) => state.services.add_discussion_category(&actor, &command).await,
+        Ok(command) => {
+            state
+                .services
+                .add_discussion_category(&actor, &command)
+                .await
+        }
         Err(problems) => Err(ActionError::Fields(problems)),
     };
     match result {

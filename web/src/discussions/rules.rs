@@ -81,7 +81,11 @@ fn bounded(
 
 impl ThreadCommand {
     /// The thread form: a category (its id), a title and a text, both required and bounded.
-    pub fn parse(category: &str, title: &str, body: &str) -> Result<ThreadCommand, Vec<FieldProblem>> {
+    pub fn parse(
+        category: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<ThreadCommand, Vec<FieldProblem>> {
         let category = category
             .trim()
             .parse::<i64>()
@@ -143,11 +147,16 @@ impl CategoryCommand {
             "discussion-error-category-name",
             "discussion-error-category-name-long",
         );
-        let description = crate::names::bounded_text(description.trim(), CATEGORY_DESCRIPTION_CHARS_MAX)
-            .map_err(|_| FieldProblem::new("description", "discussion-error-category-description-long"));
+        let description =
+            crate::names::bounded_text(description.trim(), CATEGORY_DESCRIPTION_CHARS_MAX).map_err(
+                |_| FieldProblem::new("description", "discussion-error-category-description-long"),
+            );
         match (name, description) {
             (Ok(name), Ok(description)) => Ok(CategoryCommand { name, description }),
-            (name, description) => Err([name.err(), description.err()].into_iter().flatten().collect()),
+            (name, description) => Err([name.err(), description.err()]
+                .into_iter()
+                .flatten()
+                .collect()),
         }
     }
 }
@@ -180,14 +189,24 @@ mod tests {
 
     #[test]
     fn a_proposal_carries_the_opening_post_and_where_the_discussion_was() {
-        let body = proposal_body(" Let us fix bikes together. \n", "/c/garden/discussions/4", "From the discussion:");
-        assert_eq!(body, "Let us fix bikes together.\n\nFrom the discussion: /c/garden/discussions/4");
+        let body = proposal_body(
+            " Let us fix bikes together. \n",
+            "/c/garden/discussions/4",
+            "From the discussion:",
+        );
+        assert_eq!(
+            body,
+            "Let us fix bikes together.\n\nFrom the discussion: /c/garden/discussions/4"
+        );
     }
 
     #[test]
     fn a_thread_needs_a_category_a_title_and_a_text_and_names_every_wrong_field() {
         let thread = ThreadCommand::parse("2", " Repair café? ", "Who is in?").expect("valid");
-        assert_eq!((thread.category, thread.title.as_str()), (2, "Repair café?"));
+        assert_eq!(
+            (thread.category, thread.title.as_str()),
+            (2, "Repair café?")
+        );
         let fields: Vec<_> = ThreadCommand::parse("x", "", "")
             .unwrap_err()
             .iter()
@@ -204,11 +223,16 @@ mod tests {
     #[test]
     fn a_category_needs_a_name_and_keeps_its_description_short() {
         assert_eq!(
-            CategoryCommand::parse(" Ideas ", "What could we do?").unwrap().name,
+            CategoryCommand::parse(" Ideas ", "What could we do?")
+                .unwrap()
+                .name,
             "Ideas"
         );
         assert!(CategoryCommand::parse("", "x").is_err());
-        assert!(CategoryCommand::parse("Ideas", &"d".repeat(CATEGORY_DESCRIPTION_CHARS_MAX + 1)).is_err());
+        assert!(
+            CategoryCommand::parse("Ideas", &"d".repeat(CATEGORY_DESCRIPTION_CHARS_MAX + 1))
+                .is_err()
+        );
         assert!(CategoryCommand::parse(&"n".repeat(CATEGORY_NAME_CHARS_MAX + 1), "").is_err());
     }
 }

@@ -140,8 +140,12 @@ impl Services {
             let Some(first) = first else { continue };
             let language = self.db.user(first.user_id).await?.and_then(|u| u.language);
             self.ensure_settings_row(&info).await?;
-            self.seed_discussions(info.row_id, first.user_id, language.as_deref().unwrap_or("en"))
-                .await?;
+            self.seed_discussions(
+                info.row_id,
+                first.user_id,
+                language.as_deref().unwrap_or("en"),
+            )
+            .await?;
             seeded += 1;
         }
         Ok(seeded)
@@ -265,7 +269,12 @@ impl Services {
             .filter(|r| !moderated.hides(TargetKind::Reply, r.id))
             .collect();
         self.db
-            .mark_thread_read(thread.id, actor.user.id, thread.last_reply_id, self.now_ms())
+            .mark_thread_read(
+                thread.id,
+                actor.user.id,
+                thread.last_reply_id,
+                self.now_ms(),
+            )
             .await?;
         let (seen_by, seen_count) = self.db.seen_by(thread.id, thread.last_reply_id).await?;
         let seen_by = seen_by
@@ -355,7 +364,12 @@ impl Services {
     }
 
     /// Pins or unpins a thread (stewards).
-    pub async fn pin_thread(&self, actor: &Actor, id: i64, pinned: bool) -> Result<(), ActionError> {
+    pub async fn pin_thread(
+        &self,
+        actor: &Actor,
+        id: i64,
+        pinned: bool,
+    ) -> Result<(), ActionError> {
         if !rules::may_pin(actor.is_steward) {
             return Err(ActionError::Forbidden);
         }
@@ -439,7 +453,12 @@ impl Services {
             return Err(ActionError::Forbidden);
         }
         self.db
-            .update_discussion_category(actor.circle.row_id, id, &command.name, &command.description)
+            .update_discussion_category(
+                actor.circle.row_id,
+                id,
+                &command.name,
+                &command.description,
+            )
             .await?
             .then_some(())
             .ok_or(ActionError::NotFound)

@@ -279,7 +279,11 @@ pub fn thread_form_page(
     errors: &FormErrors,
 ) -> Markup {
     let tr = &v.tr;
-    let title = tr.t(if form.editing.is_some() { "discussion-edit" } else { "discussion-start" });
+    let title = tr.t(if form.editing.is_some() {
+        "discussion-edit"
+    } else {
+        "discussion-start"
+    });
     let action = match form.editing {
         Some(id) => format!("{}/{id}/edit", base(&nav.slug)),
         None => base(&nav.slug),

@@ -8,11 +8,11 @@ use axum::extract::State;
 use std::sync::Arc;
 
 use crate::home::views::{circle_sections, home_page};
-use crate::HomeViewKey;
 use crate::http::page::*;
 use crate::http::session::Visitor;
 use crate::ledger::routes::money_view;
 use crate::services::Actor;
+use crate::HomeViewKey;
 
 pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let pulse = state.services.pulse(&actor).await?;

@@ -232,12 +232,22 @@ impl Services {
         let mut discussions = self.db.threads(circle, None, 0).await?;
         discussions.sort_by_key(|t| std::cmp::Reverse((t.active_at_ms, t.id)));
         discussions.truncate(HOME_DISCUSSIONS_MAX * READ_FACTOR);
-        discussions.iter_mut().for_each(|thread| thread.body.clear());
+        discussions
+            .iter_mut()
+            .for_each(|thread| thread.body.clear());
         let (mut voting, mut discussing) = (voting, discussing);
         voting.iter_mut().for_each(|(p, _)| p.draft.body.clear());
         discussing.iter_mut().for_each(|p| p.draft.body.clear());
-        let mut events = self.cards(actor, self.soon(circle, self.circle_now(&actor.circle).await?).await?).await?;
-        let mut listings = self.cards(actor, self.newest(circle, now_ms).await?).await?;
+        let mut events = self
+            .cards(
+                actor,
+                self.soon(circle, self.circle_now(&actor.circle).await?)
+                    .await?,
+            )
+            .await?;
+        let mut listings = self
+            .cards(actor, self.newest(circle, now_ms).await?)
+            .await?;
         for card in events.iter_mut().chain(listings.iter_mut()) {
             card.listing.description.clear();
         }
@@ -264,11 +274,7 @@ impl Services {
     async fn soon(&self, circle: i64, from: LocalTime) -> Result<Vec<Listing>, ActionError> {
         let events = self
             .market
-            .events(
-                circle,
-                from,
-                (HOME_EVENTS_MAX * READ_FACTOR) as i64,
-            )
+            .events(circle, from, (HOME_EVENTS_MAX * READ_FACTOR) as i64)
             .await?;
         Ok(events
             .into_iter()
@@ -299,7 +305,11 @@ impl Services {
     ) -> Result<(Vec<(Proposal, i64)>, Vec<Proposal>), ActionError> {
         let g = &self.governance;
         let voting = g
-            .proposals(circle, &[ProposalStatus::Voting], HOME_DECISIONS_MAX as i64 * 4)
+            .proposals(
+                circle,
+                &[ProposalStatus::Voting],
+                HOME_DECISIONS_MAX as i64 * 4,
+            )
             .await?;
         let ids: Vec<i64> = voting.iter().map(|p| p.id).collect();
         let rounds = g.latest_rounds(&ids).await?;
@@ -310,7 +320,11 @@ impl Services {
         voting.sort_by_key(|(p, closes)| (*closes, p.number));
         voting.truncate(HOME_DECISIONS_MAX);
         let mut discussing = g
-            .proposals(circle, &[ProposalStatus::Discussion], HOME_DECISIONS_MAX as i64)
+            .proposals(
+                circle,
+                &[ProposalStatus::Discussion],
+                HOME_DECISIONS_MAX as i64,
+            )
             .await?;
         discussing.truncate(HOME_DECISIONS_MAX);
         Ok((voting, discussing))

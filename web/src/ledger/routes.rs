@@ -383,4 +383,3 @@ pub async fn decline_request(
 ) -> PageResult {
     answer_request(state, v, actor, slug, seq, form, false).await
 }
-

@@ -353,10 +353,11 @@ pub async fn invite(
     actor: Actor,
     PageForm(form): PageForm<InviteForm>,
 ) -> PageResult {
-    let made = match crate::onboarding::rules::InviteCommand::parse(&form.note, &form.uses, &form.days) {
-        Ok(command) => state.services.invite_with(&actor, &command).await,
-        Err(problems) => Err(ActionError::Fields(problems)),
-    };
+    let made =
+        match crate::onboarding::rules::InviteCommand::parse(&form.note, &form.uses, &form.days) {
+            Ok(command) => state.services.invite_with(&actor, &command).await,
+            Err(problems) => Err(ActionError::Fields(problems)),
+        };
     match made {
         Ok(token) => {
             let mut response = page(

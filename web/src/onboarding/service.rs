@@ -47,10 +47,7 @@ impl Services {
     }
 
     /// Whether the home still greets the actor with their first steps, and which are done.
-    pub async fn welcome_on_home(
-        &self,
-        actor: &Actor,
-    ) -> Result<Option<FirstSteps>, ActionError> {
+    pub async fn welcome_on_home(&self, actor: &Actor) -> Result<Option<FirstSteps>, ActionError> {
         let joined = actor.membership.created_at_ms;
         let now = self.now_ms();
         if now - joined >= rules::WELCOME_DAYS * 24 * 60 * 60 * 1000 {
@@ -73,7 +70,11 @@ impl Services {
     }
 
     /// Records a first step that nothing else records (once; later calls change nothing).
-    pub(crate) async fn mark_first_step(&self, actor: &Actor, step: Step) -> Result<(), ActionError> {
+    pub(crate) async fn mark_first_step(
+        &self,
+        actor: &Actor,
+        step: Step,
+    ) -> Result<(), ActionError> {
         let (circle, me) = (actor.circle.row_id, actor.user.id);
         if !self.db.first_step_done(circle, me, step).await? {
             self.db

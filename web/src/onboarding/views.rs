@@ -60,7 +60,11 @@ pub fn first_steps_card(tr: &Tr, slug: &str, steps: &FirstSteps) -> Markup {
 
 pub fn welcome_page(v: &Visitor, nav: &CircleNav, unit: &Unit, w: &Welcome) -> Markup {
     let tr = &v.tr;
-    let name = v.user.as_ref().map(|u| u.display_name.clone()).unwrap_or_default();
+    let name = v
+        .user
+        .as_ref()
+        .map(|u| u.display_name.clone())
+        .unwrap_or_default();
     let title = tr.ta("circle-welcome-title", &[("circle", &nav.name)]);
     layout(
         v,

@@ -33,7 +33,11 @@ pub async fn members(
     actor: Actor,
     PageQuery(query): PageQuery<DirectoryQuery>,
 ) -> PageResult {
-    let skill = query.skill.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let skill = query
+        .skill
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let entries = state
         .services
         .people_directory(&actor, &query.q, skill)
@@ -196,7 +200,10 @@ pub async fn photo_upload(
         )),
         Err(error) => {
             let errors = form_errors(&v, error, "photo")?;
-            Ok(crate::account::settings::settings_with_photo_errors(&state, &v, &user, errors).await?)
+            Ok(
+                crate::account::settings::settings_with_photo_errors(&state, &v, &user, errors)
+                    .await?,
+            )
         }
     }
 }

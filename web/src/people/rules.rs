@@ -125,7 +125,10 @@ pub fn skill_answers(skill: &str, need_tags: &[String], need_words: &BTreeSet<St
     let skill_words = words(&skill);
     !skill_words.is_empty()
         && skill_words.iter().all(|w| {
-            need_words.contains(w) || need_words.iter().any(|n| n.trim_end_matches('s') == w.trim_end_matches('s'))
+            need_words.contains(w)
+                || need_words
+                    .iter()
+                    .any(|n| n.trim_end_matches('s') == w.trim_end_matches('s'))
         })
 }
 
@@ -145,18 +148,30 @@ mod tests {
 
     #[test]
     fn tags_are_folded_split_on_commas_semicolons_and_lines_and_never_repeated() {
-        let tags = parse_tags(" Bike  Repair, sourdough;\nSpanish , bike repair,, ", "skills").unwrap();
+        let tags = parse_tags(
+            " Bike  Repair, sourdough;\nSpanish , bike repair,, ",
+            "skills",
+        )
+        .unwrap();
         assert_eq!(tags, ["bike repair", "sourdough", "spanish"]);
         assert!(parse_tags("", "skills").unwrap().is_empty());
     }
 
     #[test]
     fn too_many_or_too_long_tags_are_refused_with_the_field_named() {
-        let many: Vec<String> = (0..=TAGS_PER_KIND_MAX).map(|i| format!("skill {i}")).collect();
+        let many: Vec<String> = (0..=TAGS_PER_KIND_MAX)
+            .map(|i| format!("skill {i}"))
+            .collect();
         let error = parse_tags(&many.join(","), "skills").unwrap_err();
-        assert_eq!((error.field, error.message_id), ("skills", "profile-error-too-many-tags"));
+        assert_eq!(
+            (error.field, error.message_id),
+            ("skills", "profile-error-too-many-tags")
+        );
         let error = parse_tags(&"x".repeat(TAG_CHARS_MAX + 1), "interests").unwrap_err();
-        assert_eq!((error.field, error.message_id), ("interests", "profile-error-tag-long"));
+        assert_eq!(
+            (error.field, error.message_id),
+            ("interests", "profile-error-tag-long")
+        );
     }
 
     #[test]
@@ -181,7 +196,10 @@ mod tests {
         assert!(skill_answers("Bike repair", &tags, &need));
         assert!(skill_answers("bikes", &tags, &need));
         assert!(!skill_answers("sourdough", &tags, &need));
-        assert!(!skill_answers("car repair", &tags, &need), "every word must be there");
+        assert!(
+            !skill_answers("car repair", &tags, &need),
+            "every word must be there"
+        );
         let party = need_words("Help at the party", "", &[]);
         assert!(!skill_answers("art", &[], &party), "words stand whole");
     }

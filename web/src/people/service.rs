@@ -46,9 +46,9 @@ impl Services {
             let known: BTreeSet<i64> = found.iter().map(|f| f.card.user_id).collect();
             let everyone = self.directory(actor, "").await?;
             found.extend(
-                everyone
-                    .into_iter()
-                    .filter(|f| by_tag.contains(&f.card.user_id) && !known.contains(&f.card.user_id)),
+                everyone.into_iter().filter(|f| {
+                    by_tag.contains(&f.card.user_id) && !known.contains(&f.card.user_id)
+                }),
             );
             found.sort_by_key(|f| (f.card.display_name.to_lowercase(), f.card.user_id));
         }
@@ -66,13 +66,21 @@ impl Services {
                 }
                 DirectoryEntry { found, extras }
             })
-            .filter(|entry| skill.as_ref().is_none_or(|s| entry.extras.skills.contains(s)))
+            .filter(|entry| {
+                skill
+                    .as_ref()
+                    .is_none_or(|s| entry.extras.skills.contains(s))
+            })
             .collect())
     }
 
     /// A member's profile words as the actor may see them (none when a moderator hid the
     /// profile, except to its owner).
-    pub async fn profile_extras(&self, actor: &Actor, user_id: i64) -> Result<ProfileRow, ActionError> {
+    pub async fn profile_extras(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+    ) -> Result<ProfileRow, ActionError> {
         let mut profile = self.db.profile_of(user_id).await?;
         if user_id != actor.user.id
             && self
@@ -124,7 +132,10 @@ impl Services {
             width: i64::from(processed.width),
             height: i64::from(processed.height),
         };
-        Ok(self.db.save_user_photo(user.id, &new, self.now_ms()).await?)
+        Ok(self
+            .db
+            .save_user_photo(user.id, &new, self.now_ms())
+            .await?)
     }
 
     /// A person's own photo, for their settings.
@@ -184,7 +195,9 @@ impl Services {
             .skilled_members(actor.circle.row_id)
             .await?
             .into_iter()
-            .filter(|(user, _)| *user != need.owner && *user != actor.user.id && !hidden.contains(user))
+            .filter(|(user, _)| {
+                *user != need.owner && *user != actor.user.id && !hidden.contains(user)
+            })
             .filter_map(|(user, skills)| {
                 let answering: Vec<String> = skills
                     .into_iter()

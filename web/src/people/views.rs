@@ -13,7 +13,13 @@ use crate::views::{layout, when, CircleNav};
 
 /// Someone's face: their photo when they have one, else their generated avatar. Decorative
 /// next to their name (empty alt); the profile's own large photo carries its description.
-pub fn face(slug: &str, username: &str, display_name: &str, has_photo: bool, size_px: u32) -> Markup {
+pub fn face(
+    slug: &str,
+    username: &str,
+    display_name: &str,
+    has_photo: bool,
+    size_px: u32,
+) -> Markup {
     html! {
         @if has_photo {
             img.avatar src={"/c/" (slug) "/members/" (username) "/photo/thumb.jpg"} alt=""
@@ -177,7 +183,11 @@ pub fn member_page(
 }
 
 /// The "who could help" box on a need: members whose skills answer it.
-pub fn helpers_box(v: &Visitor, slug: &str, helpers: &[(crate::db::Person, Vec<String>)]) -> Markup {
+pub fn helpers_box(
+    v: &Visitor,
+    slug: &str,
+    helpers: &[(crate::db::Person, Vec<String>)],
+) -> Markup {
     let tr = &v.tr;
     html! {
         @if !helpers.is_empty() {

@@ -68,7 +68,10 @@ impl Services {
         let name = name.trim();
         crate::views::local::zone_named(name).ok_or(invalid("time_zone", "error-time-zone"))?;
         self.ensure_settings_row(&actor.circle).await?;
-        Ok(self.db.set_circle_time_zone(actor.circle.row_id, name).await?)
+        Ok(self
+            .db
+            .set_circle_time_zone(actor.circle.row_id, name)
+            .await?)
     }
 
     /// Makes sure the circle has its settings row (with the defaults), so that one setting can

@@ -104,10 +104,14 @@ mod tests {
     #[test]
     fn a_username_always_gets_the_same_colour() {
         assert_eq!(avatar_colour("amara"), avatar_colour("amara"));
-        let colours: std::collections::BTreeSet<&str> = ["amara", "ben", "chidi", "dolores", "eun", "farah"]
-            .iter()
-            .map(|name| avatar_colour(name))
-            .collect();
-        assert!(colours.len() > 2, "names spread over the palette: {colours:?}");
+        let colours: std::collections::BTreeSet<&str> =
+            ["amara", "ben", "chidi", "dolores", "eun", "farah"]
+                .iter()
+                .map(|name| avatar_colour(name))
+                .collect();
+        assert!(
+            colours.len() > 2,
+            "names spread over the palette: {colours:?}"
+        );
     }
 }

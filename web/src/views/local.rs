@@ -72,13 +72,13 @@ pub fn when_in(ms: i64, local: &Local) -> String {
         return ms.to_string();
     };
     let zoned = at.to_zoned(local.zone.clone());
-    let months = if local.language == "es" { MONTHS_ES } else { MONTHS_EN };
+    let months = if local.language == "es" {
+        MONTHS_ES
+    } else {
+        MONTHS_EN
+    };
     let month = months[(zoned.month() as usize).clamp(1, 12) - 1];
-    let abbreviation = local
-        .zone
-        .to_offset_info(at)
-        .abbreviation()
-        .to_string();
+    let abbreviation = local.zone.to_offset_info(at).abbreviation().to_string();
     format!(
         "{} {month} {}, {:02}:{:02} {abbreviation}",
         zoned.day(),
@@ -156,10 +156,19 @@ mod tests {
         // 2026-12-04 03:17 UTC.
         let ms = 1_796_354_220_000;
         assert_eq!(when_in(ms, &Local::default()), "4 Dec 2026, 03:17 UTC");
-        assert_eq!(when_in(ms, &local("es", "Europe/Madrid")), "4 dic 2026, 04:17 CET");
-        assert_eq!(when_in(ms, &local("en", "America/Bogota")), "3 Dec 2026, 22:17 -05");
+        assert_eq!(
+            when_in(ms, &local("es", "Europe/Madrid")),
+            "4 dic 2026, 04:17 CET"
+        );
+        assert_eq!(
+            when_in(ms, &local("en", "America/Bogota")),
+            "3 Dec 2026, 22:17 -05"
+        );
         // Summer time moves the clock: 2026-07-01 12:00 UTC is 14:00 in Madrid.
-        assert_eq!(when_in(1_782_907_200_000, &local("en", "Europe/Madrid")), "1 Jul 2026, 14:00 CEST");
+        assert_eq!(
+            when_in(1_782_907_200_000, &local("en", "Europe/Madrid")),
+            "1 Jul 2026, 14:00 CEST"
+        );
     }
 
     #[test]
@@ -172,7 +181,11 @@ mod tests {
         assert_eq!(number_in("29.75", "es"), "29,75");
         assert_eq!(number_in("29.75", "en"), "29.75");
         assert_eq!(number_in("-1234.50", "en"), "-1,234.50");
-        assert_eq!(number_in("1234.50", "es"), "1234,50", "four digits stay together");
+        assert_eq!(
+            number_in("1234.50", "es"),
+            "1234,50",
+            "four digits stay together"
+        );
         assert_eq!(number_in("12345.50", "es"), "12\u{a0}345,50");
         assert_eq!(number_in("1000000", "en"), "1,000,000");
         assert_eq!(number_in("abc", "es"), "abc");

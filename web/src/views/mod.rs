@@ -170,12 +170,24 @@ fn circle_nav(v: &Visitor, nav: &CircleNav) -> Markup {
         ("home", format!("/c/{slug}"), tr.t("nav-home")),
         ("pay", format!("/c/{slug}/pay"), tr.t("nav-pay")),
         ("news", format!("/c/{slug}/news"), tr.t("nav-news")),
-        ("discussions", format!("/c/{slug}/discussions"), tr.t("nav-discussions")),
+        (
+            "discussions",
+            format!("/c/{slug}/discussions"),
+            tr.t("nav-discussions"),
+        ),
         ("market", format!("/c/{slug}/market"), tr.t("nav-market")),
-        ("decisions", format!("/c/{slug}/proposals"), tr.t("nav-decisions")),
+        (
+            "decisions",
+            format!("/c/{slug}/proposals"),
+            tr.t("nav-decisions"),
+        ),
         ("ledger", format!("/c/{slug}/ledger"), tr.t("nav-ledger")),
         ("members", format!("/c/{slug}/members"), tr.t("nav-members")),
-        ("invite", format!("/c/{slug}/invitations"), tr.t("nav-invite")),
+        (
+            "invite",
+            format!("/c/{slug}/invitations"),
+            tr.t("nav-invite"),
+        ),
     ];
     if nav.is_steward {
         items.push(("steward", format!("/c/{slug}/steward"), tr.t("nav-steward")));
