@@ -7,3 +7,4 @@ pub mod error;
 pub mod extract;
 pub mod page;
 pub mod session;
+pub mod upload;

@@ -467,33 +467,9 @@ pub async fn photo_upload(
     v: Visitor,
     actor: Actor,
     PagePath((slug, id)): PagePath<(String, i64)>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
-    let (mut bytes, mut alt) = (None, String::new());
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| AppError::BadRequest("photo-error-unreadable"))?
-    {
-        match field.name() {
-            Some("photo") => {
-                bytes = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|_| AppError::BadRequest("photo-error-too-large"))?,
-                )
-            }
-            Some("alt") => {
-                alt = field
-                    .text()
-                    .await
-                    .map_err(|_| AppError::BadRequest("photo-error-alt-missing"))?
-            }
-            _ => {}
-        }
-    }
-    let bytes = bytes.filter(|b| !b.is_empty());
+    let (bytes, alt) = crate::http::upload::photo_form(multipart).await?;
     let result = match bytes {
         Some(bytes) => state.services.add_photo(&actor, id, &alt, &bytes).await,
         None => Err(crate::services::invalid("photo", "photo-error-missing")),

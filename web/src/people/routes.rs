@@ -157,37 +157,9 @@ pub async fn my_photo(
     Ok(jpeg(bytes))
 }
 
-pub async fn photo_upload(
-    State(state): AppState_,
-    v: Visitor,
-    mut multipart: Multipart,
-) -> PageResult {
+pub async fn photo_upload(State(state): AppState_, v: Visitor, multipart: Multipart) -> PageResult {
     let user = user_of(&v)?.clone();
-    let (mut bytes, mut alt) = (None, String::new());
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| AppError::BadRequest("photo-error-unreadable"))?
-    {
-        match field.name() {
-            Some("photo") => {
-                bytes = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|_| AppError::BadRequest("photo-error-too-large"))?,
-                )
-            }
-            Some("alt") => {
-                alt = field
-                    .text()
-                    .await
-                    .map_err(|_| AppError::BadRequest("photo-error-alt-missing"))?
-            }
-            _ => {}
-        }
-    }
-    let bytes = bytes.filter(|b| !b.is_empty());
+    let (bytes, alt) = crate::http::upload::photo_form(multipart).await?;
     let result = match bytes {
         Some(bytes) => state.services.set_profile_photo(&user, &alt, &bytes).await,
         None => Err(crate::services::invalid("photo", "photo-error-missing")),
