@@ -6,7 +6,6 @@ use commons_tests::both_backends;
 use commons_tests::node::Node;
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::db::BlockKind;
-use commons_web::governance::ProposalInput;
 use commons_web::names::Username;
 use commons_web::services::{ActionError, Actor};
 
@@ -90,26 +89,9 @@ async fn a_block_keeps_two_members_apart_both_ways(db: String) {
         .is_empty());
 
     // Comments: neither reads the other's.
-    let mut input = ProposalInput {
-        title: "A repair café".into(),
-        body: "Once a month.".into(),
-        method: "consent".into(),
-        action: "none".into(),
-        ..ProposalInput::default()
-    };
-    input.delegation = None;
-    let proposal = services
-        .create_proposal(amara, &input)
-        .await
-        .expect("proposed");
-    services
-        .proposal_step(
-            amara,
-            proposal.number,
-            commons_governance::policy::Step::StartDiscussion,
-        )
-        .await
-        .expect("discussion");
+    let proposal = node
+        .proposal_in_discussion(amara, "A repair café", "Once a month.")
+        .await;
     services
         .comment(&ben, proposal.number, None, "I can bring tools.")
         .await

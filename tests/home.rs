@@ -7,7 +7,6 @@ use commons_tests::both_backends;
 use commons_tests::node::Node;
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::db::BlockKind;
-use commons_web::governance::ProposalInput;
 use commons_web::names::Username;
 use commons_web::news::rules::NewsCommand;
 
@@ -39,26 +38,8 @@ async fn the_home_gathers_what_is_happening(db: String) {
         .try_post(&ben, "offer", "Bike repairs", "I fix bikes.")
         .await
         .expect("posted");
-    let mut input = ProposalInput {
-        title: "A repair café".into(),
-        body: "Once a month.".into(),
-        method: "consent".into(),
-        action: "none".into(),
-        ..ProposalInput::default()
-    };
-    input.delegation = None;
-    let proposal = services
-        .create_proposal(amara, &input)
-        .await
-        .expect("proposed");
-    services
-        .proposal_step(
-            amara,
-            proposal.number,
-            commons_governance::policy::Step::StartDiscussion,
-        )
-        .await
-        .expect("discussion");
+    node.proposal_in_discussion(amara, "A repair café", "Once a month.")
+        .await;
     let cara = node.member("cara").await;
     let pulse = services.pulse(&cara).await.expect("pulse");
     assert_eq!(pulse.news[0].title, "Seed swap on Sunday", "news at once");

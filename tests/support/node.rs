@@ -159,6 +159,37 @@ impl Node {
         Ok(services.create_listing(actor, &draft).await?.id)
     }
 
+    /// A consent proposal with no action, written by `actor` and opened for discussion.
+    pub async fn proposal_in_discussion(
+        &self,
+        actor: &Actor,
+        title: &str,
+        body: &str,
+    ) -> commons_governance::store::Proposal {
+        let services = &self.state.services;
+        let input = commons_web::governance::ProposalInput {
+            title: title.into(),
+            body: body.into(),
+            method: "consent".into(),
+            action: "none".into(),
+            delegation: None,
+            ..commons_web::governance::ProposalInput::default()
+        };
+        let proposal = services
+            .create_proposal(actor, &input)
+            .await
+            .expect("proposed");
+        services
+            .proposal_step(
+                actor,
+                proposal.number,
+                commons_governance::policy::Step::StartDiscussion,
+            )
+            .await
+            .expect("discussion");
+        proposal
+    }
+
     /// The listing ids a member finds when browsing the market.
     pub async fn market_ids(&self, actor: &Actor) -> Vec<i64> {
         let search = commons_market::index::Search {

@@ -148,6 +148,23 @@ impl FromStr for DisplayName {
     }
 }
 
+/// A form's required text, trimmed and bounded: `missing` names the catalogue message when it
+/// is empty, `long` when it has more than `chars_max` characters, both about `field`.
+pub fn required_text(
+    text: &str,
+    field: &'static str,
+    chars_max: usize,
+    missing: &'static str,
+    long: &'static str,
+) -> Result<String, crate::services::FieldProblem> {
+    let text = bounded_text(text.trim(), chars_max)
+        .map_err(|_| crate::services::FieldProblem::new(field, long))?;
+    if text.is_empty() {
+        return Err(crate::services::FieldProblem::new(field, missing));
+    }
+    Ok(text)
+}
+
 /// Free text with a length limit (bios, notes, messages); line breaks are kept, control
 /// characters and bidirectional controls (which could make the text around it read backwards)
 /// dropped.

@@ -2,6 +2,7 @@
 //! proposal, what is new to a reader, and the forms parsed into commands (every wrong field at
 //! once).
 
+use crate::names::required_text;
 use crate::services::FieldProblem;
 
 /// Longest title, in characters.
@@ -64,21 +65,6 @@ pub struct ThreadCommand {
     pub body: String,
 }
 
-fn bounded(
-    text: &str,
-    field: &'static str,
-    chars_max: usize,
-    missing: &'static str,
-    long: &'static str,
-) -> Result<String, FieldProblem> {
-    let text = crate::names::bounded_text(text.trim(), chars_max)
-        .map_err(|_| FieldProblem::new(field, long))?;
-    if text.is_empty() {
-        return Err(FieldProblem::new(field, missing));
-    }
-    Ok(text)
-}
-
 impl ThreadCommand {
     /// The thread form: a category (its id), a title and a text, both required and bounded.
     pub fn parse(
@@ -92,14 +78,14 @@ impl ThreadCommand {
             .ok()
             .filter(|id| *id > 0)
             .ok_or_else(|| FieldProblem::new("category", "discussion-error-category"));
-        let title = bounded(
+        let title = required_text(
             title,
             "title",
             TITLE_CHARS_MAX,
             "discussion-error-title",
             "discussion-error-title-long",
         );
-        let body = bounded(
+        let body = required_text(
             body,
             "body",
             BODY_CHARS_MAX,
@@ -122,7 +108,7 @@ impl ThreadCommand {
 
 /// A reply, parsed.
 pub fn parse_reply(text: &str) -> Result<String, FieldProblem> {
-    bounded(
+    required_text(
         text,
         "reply",
         REPLY_CHARS_MAX,
@@ -140,7 +126,7 @@ pub struct CategoryCommand {
 
 impl CategoryCommand {
     pub fn parse(name: &str, description: &str) -> Result<CategoryCommand, Vec<FieldProblem>> {
-        let name = bounded(
+        let name = required_text(
             name,
             "name",
             CATEGORY_NAME_CHARS_MAX,

@@ -31,7 +31,7 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
         }
     };
     let money = money_view(&state, &actor).await?;
-    let steps = state.services.home_first_steps(&actor).await?;
+    let steps = state.services.home_first_steps(&actor, &pulse).await?;
     Ok(page(home_page(
         &v,
         &nav_for(&actor, "home"),

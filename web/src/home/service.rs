@@ -212,8 +212,16 @@ impl Services {
 
     /// A newcomer's first steps for their home (`None` once they are all taken, or a month
     /// after joining), remembered while nothing they are read from changes.
-    pub async fn home_first_steps(&self, actor: &Actor) -> Result<Option<FirstSteps>, ActionError> {
-        let key = (actor.user.id, self.pulse_key(actor).await?);
+    pub async fn home_first_steps(
+        &self,
+        actor: &Actor,
+        pulse: &Pulse,
+    ) -> Result<Option<FirstSteps>, ActionError> {
+        // Stamped with the versions the pulse was read under (read once per request).
+        let Some(pulse_key) = pulse.key.clone() else {
+            return self.welcome_on_home(actor).await;
+        };
+        let key = (actor.user.id, pulse_key);
         if let Some(steps) = self.pulses.steps.get(&key, 0) {
             return Ok(steps);
         }

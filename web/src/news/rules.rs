@@ -1,6 +1,7 @@
 //! The rules of news, without IO: who may post, pin and announce, and the post and comment
 //! forms parsed into commands (every wrong field at once).
 
+use crate::names::required_text;
 use crate::services::FieldProblem;
 
 /// Longest title, in characters.
@@ -34,21 +35,6 @@ pub struct NewsCommand {
     pub announce: bool,
 }
 
-fn bounded(
-    text: &str,
-    field: &'static str,
-    chars_max: usize,
-    missing: &'static str,
-    long: &'static str,
-) -> Result<String, FieldProblem> {
-    let text = crate::names::bounded_text(text.trim(), chars_max)
-        .map_err(|_| FieldProblem::new(field, long))?;
-    if text.is_empty() {
-        return Err(FieldProblem::new(field, missing));
-    }
-    Ok(text)
-}
-
 impl NewsCommand {
     /// The news form: a title and a text (both required, bounded; control characters
     /// refused), and whether to pin and announce it.
@@ -58,14 +44,14 @@ impl NewsCommand {
         pinned: bool,
         announce: bool,
     ) -> Result<NewsCommand, Vec<FieldProblem>> {
-        let title = bounded(
+        let title = required_text(
             title,
             "title",
             TITLE_CHARS_MAX,
             "news-error-title",
             "news-error-title-long",
         );
-        let body = bounded(
+        let body = required_text(
             body,
             "body",
             BODY_CHARS_MAX,
@@ -86,7 +72,7 @@ impl NewsCommand {
 
 /// A comment, parsed.
 pub fn parse_comment(text: &str) -> Result<String, FieldProblem> {
-    bounded(
+    required_text(
         text,
         "comment",
         COMMENT_CHARS_MAX,
