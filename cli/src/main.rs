@@ -130,6 +130,18 @@ pub struct ServeArgs {
     /// minute and person; an address gets five times as many.
     #[arg(long, default_value_t = 120)]
     writes_per_minute: u32,
+    /// Send e-mail through this SMTP server: smtp://host:port, smtps://user:password@host, or
+    /// smtp://user:password@host:587?tls=required for STARTTLS. Without it the node sends no
+    /// mail.
+    #[arg(long, env = "COMMONS_SMTP_URL", hide_env_values = true)]
+    smtp: Option<String>,
+    /// The sender of the node's mail, e.g. "Riverside Commons <commons@example.org>"
+    /// (default: commons@ the public address's host).
+    #[arg(long, env = "COMMONS_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// The local hour (0-23, in each circle's time zone) the daily and weekly digests go out.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i8).range(0..=23))]
+    digest_hour: i8,
 }
 
 #[derive(Debug, Subcommand)]

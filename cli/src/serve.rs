@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use commons_ledger::store::Store;
 use commons_web::demo::{self, DEMO_MEMBERS, DEMO_PASSWORD, DEMO_SLUG};
+use commons_web::email::MailConfig;
 use commons_web::{AppState, WebConfig};
 
 use crate::{Outcome, ServeArgs};
@@ -25,11 +26,24 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<Outcome> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr().context("no local address")?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let mail = args.smtp.as_deref().map(|smtp| {
+        let from = args.mail_from.clone().unwrap_or_else(|| {
+            format!(
+                "Commons <commons@{}>",
+                commons_web::email::compose::host_of(&public_url)
+            )
+        });
+        let mut mail = MailConfig::new(smtp, &from);
+        mail.digest_hour = args.digest_hour;
+        mail
+    });
     let config = WebConfig {
-        public_url: args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{address}")),
+        public_url,
+        mail,
         cookies_secure: args.secure_cookies,
         session_idle_ms: i64::from(args.session_idle_hours) * 3600 * 1000,
         login_attempts_per_minute: args.login_attempts_per_minute,
@@ -41,6 +55,11 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<Outcome> {
         say!("The database is not empty: the demo is only planted in an empty one.");
     }
     say!("Commons is serving at {}", config.public_url);
+    if config.mail.is_some() {
+        say!("Mail goes out through the SMTP server given with --smtp.");
+    } else {
+        say!("No mail goes out (start with --smtp to send notifications and digests by e-mail).");
+    }
     if args.demo {
         say!(
             "Demo circle \"{DEMO_SLUG}\": log in as any of {} with the password {DEMO_PASSWORD} (amara is a steward).",

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: fresh databases on both backends, and small circles.
 pub mod fuzz;
 pub mod node;
+pub mod smtp;
 pub mod web;
 
 use commons_ledger::entry::{Body, Cause, CircleSpec, Request, SignedRequest};

@@ -1,12 +1,14 @@
 //! Every background job of the web space, started with the server and stopped with it: loading
 //! the market indexes at start, every 5 minutes purging expired sessions, reminding voters and
 //! the authors of expiring listings, bringing memberships up to date with the ledger and
-//! shrinking the password limiters, and every 30 seconds closing the votes whose time is over.
-//! No page view does any of this (a GET writes nothing).
+//! shrinking the password limiters, every 30 seconds closing the votes whose time is over, and,
+//! when the node sends mail, the mailer (notifications wanted at once, morning digests, the
+//! outbox). No page view does any of this (a GET writes nothing).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::AppState;
@@ -16,13 +18,19 @@ use crate::AppState;
 pub struct Jobs {
     purger: JoinHandle<()>,
     closer: JoinHandle<()>,
+    mailer: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
 impl Jobs {
-    /// Stops every job (at the server's shutdown).
-    pub fn stop(self) {
+    /// Stops every job (at the server's shutdown). The mailer finishes the mail it is sending
+    /// first, so no mail is sent twice or lost across a restart.
+    pub async fn stop(self) {
         self.purger.abort();
         self.closer.abort();
+        if let Some((stop, mailer)) = self.mailer {
+            let _ = stop.send(true);
+            let _ = mailer.await;
+        }
     }
 }
 
@@ -33,6 +41,54 @@ pub fn start(state: &Arc<AppState>) -> Jobs {
     Jobs {
         purger: tokio::spawn(every_five_minutes(state.clone())),
         closer: tokio::spawn(close_due_votes(state.clone())),
+        mailer: state.mail.is_some().then(|| {
+            let (stop, stopped) = watch::channel(false);
+            (stop, tokio::spawn(mailer(state.clone(), stopped)))
+        }),
+    }
+}
+
+/// The mailer: every tick, the notifications wanted at once become mails and the outbox is
+/// drained; every digest tick, the digests due are planned. Stops between two mails.
+async fn mailer(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let Some(mail) = state.mail.clone() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(mail.config.tick_ms.max(10)));
+    let digest_every = Duration::from_millis(mail.config.digest_tick_ms.max(10));
+    let mut digests_planned_at: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        if let Err(error) = state
+            .services
+            .mail_notifications(&mail.settings, &state.catalogues)
+            .await
+        {
+            tracing::warn!(%error, "mailing notifications failed");
+        }
+        if digests_planned_at.is_none_or(|at| at.elapsed() >= digest_every) {
+            digests_planned_at = Some(tokio::time::Instant::now());
+            match state
+                .services
+                .plan_digests(&mail.settings, &state.catalogues)
+                .await
+            {
+                Ok(0) => {}
+                Ok(planned) => tracing::info!(planned, "digests planned"),
+                Err(error) => tracing::warn!(%error, "planning digests failed"),
+            }
+        }
+        match mail.send_due(&state.services, &stop).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "mails sent"),
+            Err(error) => tracing::warn!(%error, "sending mail failed"),
+        }
     }
 }
 
@@ -106,6 +162,9 @@ async fn every_five_minutes(state: Arc<AppState>) {
                 tracing::info!(changed, "memberships brought up to date with the ledger")
             }
             Err(error) => tracing::warn!(%error, "bringing memberships up to date failed"),
+        }
+        if let Err(error) = state.services.purge_old_mail().await {
+            tracing::warn!(%error, "forgetting old mail failed");
         }
         state.services.password_limits.shrink();
         state.signup_limits.shrink();

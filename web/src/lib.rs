@@ -10,6 +10,7 @@ pub mod custody;
 pub mod db;
 pub mod demo;
 pub mod discussions;
+pub mod email;
 pub mod moderation;
 pub mod news;
 pub mod onboarding;
@@ -86,6 +87,8 @@ pub struct WebConfig {
     /// A public form (joining, asking to join) sent back sooner than this after it was shown is
     /// asked for again: people take longer, scripts do not.
     pub form_fill_ms_min: i64,
+    /// How the node sends mail; `None`: it sends none.
+    pub mail: Option<email::MailConfig>,
 }
 
 impl Default for WebConfig {
@@ -101,6 +104,7 @@ impl Default for WebConfig {
             body_bytes_max: 256 * 1024,
             kdf_cost: KdfCost::RECOMMENDED,
             form_fill_ms_min: 3_000,
+            mail: None,
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct AppState {
     pub upload_tokens: http::session::UploadTokens,
     /// Rendered parts of pages that are the same for every member, remembered until they change.
     pub views: Views,
+    /// The node's mail, when it sends any.
+    pub mail: Option<email::Mail>,
 }
 
 /// Most kilobytes of rendered views remembered.
@@ -177,7 +183,24 @@ impl AppState {
             .node_secret("csrf", custody::random_secret())
             .await
             .map_err(|error| anyhow::anyhow!("cannot read the node's CSRF secret: {error}"))?;
+        let mail = match &config.mail {
+            Some(mail_config) => {
+                let secret = db
+                    .node_secret("mail", custody::random_secret())
+                    .await
+                    .map_err(|error| {
+                        anyhow::anyhow!("cannot read the node's mail secret: {error}")
+                    })?;
+                Some(email::Mail::new(
+                    mail_config.clone(),
+                    &config.public_url,
+                    secret,
+                )?)
+            }
+            None => None,
+        };
         Ok(Arc::new(AppState {
+            mail,
             services: Services {
                 market: commons_market::store::Market::new(store.pool().clone()),
                 governance: commons_governance::store::Governance::new(store.pool().clone()),
@@ -226,6 +249,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(account::router())
         .merge(membership::router())
         .merge(home::router())
+        .merge(email::router())
         .merge(ledger::router())
         .merge(steward::router())
         .merge(market::router())
@@ -318,7 +342,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// The path as logs may show it: the secrets in invitation and recovery links are cut off.
 pub fn loggable_path(path: &str) -> String {
-    for prefix in ["/join/", "/recover/"] {
+    for prefix in ["/join/", "/recover/", "/email/"] {
         if path.starts_with(prefix) {
             return format!("{prefix}…");
         }
@@ -395,7 +419,7 @@ pub async fn serve(
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    jobs.stop();
+    jobs.stop().await;
     result.map_err(|error| anyhow::anyhow!("the server stopped: {error}"))
 }
 

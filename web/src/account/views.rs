@@ -335,6 +335,10 @@ pub fn settings_page(
             h1 { (title) }
             (profile_section(v, profile, profile_errors))
             (photo_section(v, view))
+            section.card aria-labelledby="email-link-title" {
+                h2 #email-link-title { (tr.t("email-title")) }
+                p { a.button.secondary href="/settings/email" { (tr.t("settings-email-link")) } }
+            }
             (password_section(v, password_errors))
             (keys_section(v, keys, other_errors))
             @if !view.recoveries.is_empty() {

@@ -107,6 +107,10 @@ impl NodeDb {
             "DELETE FROM user_tags WHERE user_id = $1",
             "DELETE FROM user_photos WHERE user_id = $1",
             "DELETE FROM first_steps WHERE user_id = $1",
+            "DELETE FROM email_addresses WHERE user_id = $1",
+            "DELETE FROM email_deliveries WHERE user_id = $1",
+            "DELETE FROM email_digests WHERE user_id = $1",
+            "DELETE FROM email_outbox WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }

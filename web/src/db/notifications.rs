@@ -9,6 +9,24 @@ use crate::notifications::kind::{NewNotification, Notification, NotificationKind
 /// Most notifications one list returns.
 pub const NOTIFICATIONS_LISTED_MAX: i64 = 200;
 
+fn notification_from_row(row: &sqlx::any::AnyRow) -> DbResult<Notification> {
+    Ok(Notification {
+        id: row.try_get("id")?,
+        circle: row.try_get("circle")?,
+        kind: NotificationKind::parse(&row.try_get::<String, _>("kind")?)
+            .ok_or_else(|| sqlx::Error::Decode("an unknown notification kind".into()))?,
+        listing: row.try_get("listing")?,
+        other_listing: row.try_get("other_listing")?,
+        proposal: row.try_get("proposal")?,
+        moderation: row.try_get("moderation")?,
+        news: row.try_get("news")?,
+        thread: row.try_get("thread")?,
+        deal: row.try_get("deal")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        read: row.try_get::<Option<i64>, _>("read_at_ms")?.is_some(),
+    })
+}
+
 impl NodeDb {
     /// Notifies a member, unless they turned that kind off. Returns whether it was stored.
     pub async fn notify(&self, note: NewNotification, now_ms: i64) -> DbResult<bool> {
@@ -45,26 +63,20 @@ impl NodeDb {
         .bind(limit.clamp(1, NOTIFICATIONS_LISTED_MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Notification {
-                    id: row.try_get("id")?,
-                    circle: row.try_get("circle")?,
-                    kind: NotificationKind::parse(&row.try_get::<String, _>("kind")?).ok_or_else(
-                        || sqlx::Error::Decode("an unknown notification kind".into()),
-                    )?,
-                    listing: row.try_get("listing")?,
-                    other_listing: row.try_get("other_listing")?,
-                    proposal: row.try_get("proposal")?,
-                    moderation: row.try_get("moderation")?,
-                    news: row.try_get("news")?,
-                    thread: row.try_get("thread")?,
-                    deal: row.try_get("deal")?,
-                    created_at_ms: row.try_get("created_at_ms")?,
-                    read: row.try_get::<Option<i64>, _>("read_at_ms")?.is_some(),
-                })
-            })
-            .collect()
+        rows.iter().map(notification_from_row).collect()
+    }
+
+    /// One notification and whose it is.
+    pub async fn notification(&self, id: i64) -> DbResult<Option<(i64, Notification)>> {
+        let row = sqlx::query(
+            "SELECT id, user_id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, created_at_ms, read_at_ms
+             FROM notifications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((row.try_get("user_id")?, notification_from_row(&row)?)))
+            .transpose()
     }
 
     /// How many notifications a member has not read (remembered: every page shows it).

@@ -32,27 +32,11 @@ pub fn notifications_page(
                 ul.notification-list {
                     @for card in cards {
                         @let n = &card.notification;
-                        @let href = match (n.deal, n.other_listing, n.listing) {
-                            _ if n.kind == NotificationKind::AccountRecovered => "/settings#recoveries-title".to_owned(),
-                            _ if n.kind == NotificationKind::Moderated => format!("/c/{}/moderation/actions/{}", card.circle_slug, n.moderation.unwrap_or(0)),
-                            _ if n.kind == NotificationKind::ReportOutcome => format!("/c/{}/moderation#my-reports", card.circle_slug),
-                            _ if n.kind == NotificationKind::ModerationQueue => format!("/c/{}/moderation/cases/{}", card.circle_slug, n.moderation.unwrap_or(0)),
-                            _ if n.kind == NotificationKind::News => format!("/c/{}/news/{}", card.circle_slug, n.news.unwrap_or(0)),
-                            _ if n.kind == NotificationKind::Reply => format!("/c/{}/discussions/{}#latest", card.circle_slug, n.thread.unwrap_or(0)),
-                            _ if n.kind == NotificationKind::Repair => format!("/c/{}/repairs/{}", card.circle_slug, n.moderation.unwrap_or(0)),
-                            _ if n.proposal.is_some() => format!("/c/{}/proposals/{}", card.circle_slug, n.proposal.unwrap_or(0)),
-                            (Some(deal), _, _) => format!("/c/{}/deals/{deal}", card.circle_slug),
-                            (None, Some(other), _) => format!("/c/{}/market/{other}", card.circle_slug),
-                            (None, None, Some(listing)) => format!("/c/{}/market/{listing}", card.circle_slug),
-                            _ => format!("/c/{}", card.circle_slug),
-                        };
+                        @let href = card.href();
                         li.notification.unread[!n.read] {
                             @if !n.read { span.badge { (tr.t("notifications-new")) } " " }
                             a href=(href) {
-                                (tr.ta(&format!("notification-{}", n.kind.as_str()), &[
-                                    ("title", card.listing_title.as_deref().unwrap_or("—")),
-                                    ("other", card.other_title.as_deref().unwrap_or("—")),
-                                ]))
+                                (card.sentence(tr))
                             }
                             p.hint { (card.circle_name) " · " (when(n.created_at_ms)) }
                         }
@@ -61,6 +45,7 @@ pub fn notifications_page(
             }
             section.card aria-labelledby="notify-settings-title" {
                 h2 #notify-settings-title { (tr.t("notifications-settings")) }
+                p { a href="/settings/email" { (tr.t("settings-email-link")) } }
                 form method="post" action="/settings/notifications" {
                     (csrf_field(v))
                     fieldset {

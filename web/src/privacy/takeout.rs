@@ -185,6 +185,18 @@ impl Services {
             .map(|b| json!({"other": b.other_name, "kind": b.kind.as_str(), "created_at_ms": b.created_at_ms}))
             .collect();
         archive.json("blocks.json", &Value::Array(blocks));
+        let email = self.email_settings(user).await?;
+        let deliveries: serde_json::Map<String, Value> = (email.deliveries.iter())
+            .map(|(kind, delivery)| (kind.as_str().to_owned(), json!(delivery.as_str())))
+            .collect();
+        archive.json(
+            "email.json",
+            &json!({
+                "address": email.address.as_ref().map(|a| a.address.clone()),
+                "verified_at_ms": email.address.as_ref().and_then(|a| a.verified_at_ms),
+                "deliveries": deliveries,
+            }),
+        );
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use crate::views::{csrf_field, layout};
 
 /// Each kind of personal data, by its catalogue prefix (`privacy-{kind}-title`, `-what`,
 /// `-why`, `-who`, `-kept`).
-pub const DATA_KINDS: [&str; 11] = [
+pub const DATA_KINDS: [&str; 12] = [
     "account",
     "profile",
     "cookies",
@@ -18,6 +18,7 @@ pub const DATA_KINDS: [&str; 11] = [
     "decisions",
     "talk",
     "notifications",
+    "email",
     "safety",
     "moderation",
 ];
