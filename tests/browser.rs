@@ -24,7 +24,11 @@ async fn every_page_passes_axe_and_paying_works_by_keyboard() {
         "playwright-core and axe-core are missing: run `npm ci --prefix tests/browser` (see .ci/run)"
     );
     let db = TestDb::sqlite();
-    let server = TestServer::start(&db.url).await;
+    // Mail on (to a port nothing listens on: the demo's members give no address, so nothing is
+    // sent), so the e-mail settings show their forms.
+    let mail = commons_web::email::MailConfig::new("smtp://127.0.0.1:9", "Demo <demo@example.org>");
+    let server =
+        TestServer::start_configured(&db.url, move |config| config.mail = Some(mail)).await;
     assert!(commons_web::demo::plant(&server.state).await.expect("demo"));
     let url = server.url.clone();
     let dir = browser_dir.clone();

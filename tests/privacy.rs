@@ -10,6 +10,7 @@ use commons_ledger::statement::verify_statement;
 use commons_tests::both_backends;
 use commons_tests::node::{Node, PASSWORD, SLUG};
 use commons_tests::web::{invite_and_join, set_up, TestServer};
+use commons_web::db::email::NewMail;
 use commons_web::ledger::form::TransferCommand;
 use commons_web::privacy::takeout::Archive;
 use commons_web::services::{ActionError, Actor, IdempotencyKey};
@@ -68,7 +69,32 @@ async fn lived_in(node: &Node) -> (Actor, Actor) {
     )
     .await;
     assert!(bens > 0);
+    give_address(node, &ben, "ben@example.org").await;
+    give_address(node, &cara, "cara@example.org").await;
     (ben, cara)
+}
+
+/// The member's verified address, a delivery choice, and a mail waiting in the outbox.
+async fn give_address(node: &Node, member: &Actor, address: &str) {
+    let db = node.state.services.node_db();
+    let now = node.state.services.now_ms();
+    let token = [member.user.id as u8; 32];
+    let mail = NewMail {
+        user_id: member.user.id,
+        purpose: "verify",
+        to_address: address.to_owned(),
+        message: format!("To: {address}\r\n\r\nhello"),
+    };
+    db.set_email_address(member.user.id, &token, now + 60_000, &mail, now)
+        .await
+        .expect("address");
+    assert_eq!(
+        db.verify_email(&token, now).await.expect("verify"),
+        Some(member.user.id)
+    );
+    db.set_email_deliveries(member.user.id, &[("news", "weekly")])
+        .await
+        .expect("deliveries");
 }
 
 async fn takeout(db: String) {
@@ -83,6 +109,7 @@ async fn takeout(db: String) {
         "security-activity.csv".into(),
         "notifications.json".into(),
         "blocks.json".into(),
+        "email.json".into(),
         format!("{dir}/membership.json"),
         format!("{dir}/listings.json"),
         format!("{dir}/listings.csv"),
@@ -110,6 +137,11 @@ async fn takeout(db: String) {
         );
     }
     assert!(text_of(&archive, &format!("{dir}/listings.json")).contains("Ben fixes bicycles"));
+    let email = text_of(&archive, "email.json");
+    assert!(
+        email.contains("ben@example.org") && email.contains(r#""news": "weekly""#),
+        "{email}"
+    );
     assert!(text_of(&archive, &format!("{dir}/my-deal-messages.csv"))
         .contains("Ben asks about the sweater"));
     assert!(text_of(&archive, &format!("{dir}/reports-i-made.json")).contains("Ben's report words"));
@@ -126,7 +158,11 @@ async fn takeout(db: String) {
         .filter(|p| !p.ends_with(".jpg"))
         .map(|p| text_of(&archive, p))
         .collect();
-    for theirs in ["Cara mends sweaters", "Cara whispers a secret"] {
+    for theirs in [
+        "Cara mends sweaters",
+        "Cara whispers a secret",
+        "cara@example.org",
+    ] {
         assert!(!everything.contains(theirs), "{theirs:?} is not ben's");
     }
     // The statement verifies offline, adds up to the balance, and any changed byte is found.
@@ -298,6 +334,9 @@ async fn erasure(db: String) {
         ("SELECT COUNT(*) FROM user_tags WHERE user_id = $1", 0),
         ("SELECT COUNT(*) FROM user_photos WHERE user_id = $1", 0),
         ("SELECT COUNT(*) FROM first_steps WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM email_addresses WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM email_deliveries WHERE user_id = $1", 0),
+        ("SELECT COUNT(*) FROM email_outbox WHERE user_id = $1 OR to_address = 'ben@example.org'", 0),
         ("SELECT COUNT(*) FROM users WHERE id = $1 AND ask_me_about <> ''", 0),
     ] {
         assert_eq!(count(&node, sql, ben_id).await, left, "{sql}");

@@ -95,6 +95,8 @@ const memberPages = [
   `/c/${slug}/members/ben`,
   `/c/${slug}/invitations`,
   "/settings",
+  "/settings/email",
+  "/email/verify/not-a-real-token",
   "/circles",
   `/c/${slug}/market`,
   `/c/${slug}/market?q=bicycle&side=offer`,

@@ -11,8 +11,47 @@ use crate::email::rules::{Delivery, Unsubscribe};
 use crate::email::service::{EmailSettings, MailSettings};
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
-use crate::notifications::NotificationCard;
+use crate::notifications::{NotificationCard, NotificationKind};
 use crate::views::{csrf_field, error_summary, layout, narrow_page, when, Field, FormErrors};
+
+/// The kinds of notification as the settings group them (every kind is in one group).
+pub const DELIVERY_GROUPS: [(&str, &[NotificationKind]); 4] = [
+    (
+        "market",
+        &[
+            NotificationKind::DealMessage,
+            NotificationKind::DealUpdate,
+            NotificationKind::Match,
+            NotificationKind::Thanks,
+            NotificationKind::EventPlace,
+            NotificationKind::Expiring,
+        ],
+    ),
+    (
+        "community",
+        &[NotificationKind::News, NotificationKind::Reply],
+    ),
+    (
+        "decisions",
+        &[
+            NotificationKind::VoteOpen,
+            NotificationKind::VoteReminder,
+            NotificationKind::Decided,
+            NotificationKind::ProposalChanged,
+            NotificationKind::ProposalPaused,
+        ],
+    ),
+    (
+        "safety",
+        &[
+            NotificationKind::Moderated,
+            NotificationKind::ReportOutcome,
+            NotificationKind::ModerationQueue,
+            NotificationKind::Repair,
+            NotificationKind::AccountRecovered,
+        ],
+    ),
+];
 
 /// The e-mail settings page.
 pub fn settings_page(
@@ -85,18 +124,23 @@ fn deliveries_section(v: &Visitor, settings: &EmailSettings) -> Markup {
         section.card aria-labelledby="email-deliveries-title" {
             h2 #email-deliveries-title { (tr.t("email-deliveries-title")) }
             p.hint { (tr.t("email-deliveries-hint")) }
-            form method="post" action="/settings/email/deliveries" {
+            form.deliveries method="post" action="/settings/email/deliveries" {
                 (csrf_field(v))
-                @for (kind, delivery) in &settings.deliveries {
-                    @if Delivery::may_choose(*kind) {
-                        div.field {
-                            label for={"delivery-" (kind.as_str())} {
-                                (tr.t(&format!("notification-kind-{}", kind.as_str())))
-                            }
-                            select id={"delivery-" (kind.as_str())} name=(kind.as_str()) {
-                                @for choice in Delivery::ALL {
-                                    option value=(choice.as_str()) selected[choice == *delivery] {
-                                        (tr.t(&format!("email-delivery-{}", choice.as_str())))
+                @for (group, kinds) in DELIVERY_GROUPS {
+                    fieldset {
+                        legend { (tr.t(&format!("email-group-{group}"))) }
+                        @for (kind, delivery) in settings.deliveries.iter().filter(|(k, _)| kinds.contains(k)) {
+                            @if Delivery::may_choose(*kind) {
+                                div.field {
+                                    label for={"delivery-" (kind.as_str())} {
+                                        (tr.t(&format!("email-kind-{}", kind.as_str())))
+                                    }
+                                    select id={"delivery-" (kind.as_str())} name=(kind.as_str()) {
+                                        @for choice in Delivery::ALL {
+                                            option value=(choice.as_str()) selected[choice == *delivery] {
+                                                (tr.t(&format!("email-delivery-{}", choice.as_str())))
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -147,10 +191,7 @@ fn scope_sentence(tr: &Tr, scope: Unsubscribe) -> String {
     match scope {
         Unsubscribe::Kind(kind) => tr.ta(
             "email-unsubscribe-kind",
-            &[(
-                "kind",
-                &tr.t(&format!("notification-kind-{}", kind.as_str())),
-            )],
+            &[("kind", &tr.t(&format!("email-kind-{}", kind.as_str())))],
         ),
         Unsubscribe::Digest(period) => {
             tr.t(&format!("email-unsubscribe-digest-{}", period.as_str()))
@@ -411,5 +452,22 @@ fn event_when(tr: &Tr, card: &crate::market::ListingCard) -> String {
             event.starts.clock()
         ),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DELIVERY_GROUPS;
+    use crate::notifications::NotificationKind;
+
+    #[test]
+    fn every_kind_of_notification_is_in_exactly_one_group() {
+        for kind in NotificationKind::ALL {
+            let groups = DELIVERY_GROUPS
+                .iter()
+                .filter(|(_, kinds)| kinds.contains(&kind))
+                .count();
+            assert_eq!(groups, 1, "{kind:?}");
+        }
     }
 }
