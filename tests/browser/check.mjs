@@ -148,13 +148,18 @@ const stewardPages = [
   `/ask/${slug}`,
   "/circles/new",
   `/c/${slug}/steward/categories`,
+  `/c/${slug}/steward/public`,
   `/c/${slug}/news/new`,
   `/c/${slug}/news/2/edit`,
   `/c/${slug}/discussions/categories`,
   `/c/${slug}/discussions/2/edit`,
   ...moderatorPages,
 ];
-const publicPages = [["/", 200], ["/login", 200], ["/privacy", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404]];
+const publicPages = [
+  ["/", 200], ["/login", 200], ["/privacy", 200], ["/nothing-here", 404], [`/c/${slug}/ledger-nope`, 404],
+  [`/p/${slug}`, 200], [`/p/${slug}/news/2`, 200], [`/p/${slug}/listings/6`, 200], [`/p/${slug}/people/ben`, 200],
+  [`/p/${slug}/people/chen`, 404], ["/p/nowhere", 404],
+];
 
 let pagesChecked = 0;
 const variants = [
@@ -168,6 +173,11 @@ for (const variant of variants) {
     await axeCheck(`${base}${path}`, [], `anonymous ${variant.name}`, variant.options, status);
     pagesChecked++;
   }
+  // The public page in Spanish: the stewards' Spanish texts and the translated frame.
+  for (const path of ["/", `/p/${slug}`, `/p/${slug}/listings/6`]) {
+    await axeCheck(`${base}${path}`, [{ name: "commons_lang", value: "es", url: base }], `anonymous (es) ${variant.name}`, variant.options);
+    pagesChecked++;
+  }
 }
 
 // The moderation and data pages in Spanish too, as a steward (every text from the catalogue).
@@ -176,7 +186,7 @@ for (const variant of variants) {
   await logIn(page, "amara");
   const cookies = [...(await context.cookies()), { name: "commons_lang", value: "es", url: base }];
   for (const variant of variants) {
-    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", `/c/${slug}/news`, `/c/${slug}/news/2`, `/c/${slug}/news/new`, `/c/${slug}`, `/c/${slug}/welcome`, `/c/${slug}/invitations`, `/c/${slug}/discussions`, `/c/${slug}/discussions/1`, `/c/${slug}/discussions/categories`, ...moderatorPages]) {
+    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", `/c/${slug}/news`, `/c/${slug}/news/2`, `/c/${slug}/news/new`, `/c/${slug}`, `/c/${slug}/welcome`, `/c/${slug}/invitations`, `/c/${slug}/discussions`, `/c/${slug}/discussions/1`, `/c/${slug}/discussions/categories`, "/settings/email", `/c/${slug}/steward/public`, ...moderatorPages]) {
       await axeCheck(`${base}${path}`, cookies, `amara (es) ${variant.name}`, variant.options);
       pagesChecked++;
     }
@@ -530,6 +540,8 @@ if (screenshots) {
       [`/c/${slug}/discussions/2`, "discussion"],
       [`/c/${slug}/members/ben`, "profile"],
       [`/c/${slug}/welcome`, "welcome"],
+      [`/p/${slug}`, "public-page"],
+      ["/settings/email", "email-settings"],
     ]) {
       await page.goto(`${base}${path}`);
       await page.screenshot({ path: `${screenshots}/${name}-${suffix}.png`, fullPage: true });

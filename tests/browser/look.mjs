@@ -1,5 +1,6 @@
 // Screenshots of chosen pages for a person to look at (not a test): node look.mjs BASE OUT PATH...
-// Logs in as the demo steward (amara). Desktop light and 360 px dark for each path.
+// Logs in as the demo steward (amara), or as AS=<username>, or not at all with AS=visitor.
+// Desktop light and 360 px dark for each path.
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 
@@ -15,10 +16,13 @@ for (const [name, options] of [
 ]) {
   const context = await browser.newContext({ javaScriptEnabled: false, ...options });
   const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill("#username", "amara");
-  await page.fill("#password", "demo-password");
-  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Log in')")]);
+  const as = process.env.AS || "amara";
+  if (as !== "visitor") {
+    await page.goto(`${base}/login`);
+    await page.fill("#username", as);
+    await page.fill("#password", "demo-password");
+    await Promise.all([page.waitForNavigation(), page.click("button[type=submit]:has-text('Log in')")]);
+  }
   for (const path of paths) {
     await page.goto(`${base}${path}`);
     const file = `${out}/${path.replace(/[^a-z0-9]+/gi, "_")}-${name}.png`;

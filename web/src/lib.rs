@@ -15,6 +15,7 @@ pub mod moderation;
 pub mod news;
 pub mod onboarding;
 pub mod people;
+pub mod public;
 
 pub mod account;
 pub mod governance;
@@ -250,6 +251,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(membership::router())
         .merge(home::router())
         .merge(email::router())
+        .merge(public::router())
         .merge(ledger::router())
         .merge(steward::router())
         .merge(market::router())

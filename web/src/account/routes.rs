@@ -29,7 +29,8 @@ pub async fn front(State(state): AppState_, v: Visitor) -> PageResult {
         return Ok(Redirect::to("/setup").into_response());
     }
     let Some(user) = &v.user else {
-        return Ok(page(crate::account::views::welcome_page(&v)));
+        let public = state.services.public_circles().await?;
+        return Ok(page(crate::account::views::welcome_page(&v, &public)));
     };
     let circles = state.services.my_circles(user).await?;
     if circles.len() == 1 {

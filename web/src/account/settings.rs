@@ -103,6 +103,7 @@ pub(super) async fn profile_of(state: &AppState, user: &User) -> Result<ProfileF
         skills: extras.skills.join(", "),
         interests: extras.interests.join(", "),
         ask_me_about: extras.ask_me_about,
+        profile_public: extras.public.then(|| "on".to_owned()),
     })
 }
 
@@ -294,7 +295,7 @@ pub async fn settings_profile(
         &form.skills,
         &form.interests,
         &form.ask_me_about,
-        false,
+        form.profile_public.is_some(),
     );
     match (display_name, bio, extras) {
         (Ok(name), Ok(bio), Ok(extras)) => {

@@ -254,7 +254,7 @@ pub fn my_circles_page(v: &Visitor, circles: &[(String, String)], is_admin: bool
 }
 
 /// The front page for someone not logged in.
-pub fn welcome_page(v: &Visitor) -> Markup {
+pub fn welcome_page(v: &Visitor, public: &[(commons_ledger::store::CircleInfo, String)]) -> Markup {
     let tr = &v.tr;
     let title = tr.t("welcome-title");
     layout(
@@ -268,6 +268,7 @@ pub fn welcome_page(v: &Visitor) -> Markup {
                 p { a.button href="/login" { (tr.t("nav-login")) } }
                 p.hint { (tr.t("welcome-invite-hint")) }
             }
+            (crate::public::views::public_circles_list(tr, public))
         },
     )
 }
@@ -289,6 +290,9 @@ pub struct ProfileForm {
     pub interests: String,
     #[serde(default)]
     pub ask_me_about: String,
+    /// "on" when the person shows their profile on the public pages of their circles.
+    #[serde(default)]
+    pub profile_public: Option<String>,
 }
 
 /// What the settings page shows beyond the forms.
@@ -401,6 +405,11 @@ fn profile_section(v: &Visitor, profile: &ProfileForm, profile_errors: &FormErro
                 (Field::new("skills", tr.t("field-skills"), "text", &profile.skills).optional().hint(tr.t("hint-skills")).render(profile_errors))
                 (Field::new("interests", tr.t("field-interests"), "text", &profile.interests).optional().hint(tr.t("hint-interests")).render(profile_errors))
                 (Field::new("ask_me_about", tr.t("field-ask-me-about"), "text", &profile.ask_me_about).optional().hint(tr.t("hint-ask-me-about")).render(profile_errors))
+                div.field.checkbox {
+                    input #profile_public type="checkbox" name="profile_public" value="on" checked[profile.profile_public.is_some()] aria-describedby="profile_public-hint";
+                    label for="profile_public" { (tr.t("field-profile-public")) }
+                    p.hint #profile_public-hint { (tr.t("hint-profile-public")) }
+                }
                 div.field {
                     label for="language" { (tr.t("field-language")) }
                     select #language name="language" {

@@ -111,6 +111,7 @@ impl NodeDb {
             "DELETE FROM email_deliveries WHERE user_id = $1",
             "DELETE FROM email_digests WHERE user_id = $1",
             "DELETE FROM email_outbox WHERE user_id = $1",
+            "DELETE FROM public_items WHERE shared_by = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }

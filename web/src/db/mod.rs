@@ -31,6 +31,7 @@ mod node;
 pub mod notifications;
 mod onboarding;
 pub mod people;
+pub mod public;
 mod recoveries;
 mod repairs;
 mod security;

@@ -113,7 +113,7 @@ pub(super) async fn plant_moderation(
 pub(super) async fn plant_news(
     state: &AppState,
     actors: &[crate::services::Actor],
-) -> Result<(), crate::services::ActionError> {
+) -> Result<i64, crate::services::ActionError> {
     use crate::news::rules::NewsCommand;
     let services = &state.services;
     let post = |title: &str, body: &str, pinned: bool, announce: bool| {
@@ -144,8 +144,54 @@ pub(super) async fn plant_news(
     services
         .comment_news(&actors[2], repair_cafe, "Lemon cake it is!")
         .await?;
+    Ok(repair_cafe)
+}
+
+/// The circle's public page: its stewards' words in English and Spanish, the repair café's
+/// news, and the events and a few offers their authors chose to share.
+pub(super) async fn plant_public_page(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+    news: i64,
+) -> Result<(), crate::services::ActionError> {
+    use crate::public::rules::{PublicPageCommand, Shared};
+    let services = &state.services;
+    let fields: Vec<(String, String)> = DEMO_PUBLIC_TEXTS
+        .iter()
+        .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+        .collect();
+    let command = PublicPageCommand::parse(true, &fields, &["en", "es"])
+        .map_err(crate::services::ActionError::Fields)?;
+    services.save_public_page(&actors[0], &command).await?;
+    services.share(&actors[0], Shared::News, news, true).await?;
+    let circle = actors[0].circle.row_id;
+    for id in 1..=12 {
+        let Some(listing) = services.market.listing(circle, id).await? else {
+            continue;
+        };
+        let Some(owner) = actors.iter().find(|a| a.user.id == listing.owner) else {
+            continue;
+        };
+        if listing.event.is_some() || id % 3 == 1 {
+            services.share(owner, Shared::Listing, id, true).await?;
+        }
+    }
     Ok(())
 }
+
+/// The demo's public page, field by field.
+const DEMO_PUBLIC_TEXTS: [(&str, &str); 10] = [
+    ("about_en", "We are neighbours along the river who trade **time** instead of money: an hour of help is worth an hour, whoever gives it. We started on a mailing list in 2019 and now meet here."),
+    ("about_es", "Somos vecinas y vecinos del río que intercambiamos **tiempo** en lugar de dinero: una hora de ayuda vale una hora, la dé quien la dé. Empezamos en una lista de correo en 2019 y ahora nos encontramos aquí."),
+    ("values_en", "- Everyone's hour is worth the same\n- We keep our promises, and say so early when we cannot\n- What we learn about each other stays in the circle"),
+    ("values_es", "- La hora de cada persona vale lo mismo\n- Cumplimos lo que prometemos, y avisamos pronto si no podemos\n- Lo que sabemos unas de otras se queda en el círculo"),
+    ("ways_en", "We decide together: anyone can propose, we talk it through, then vote. Stewards look after the ledger and the agreements, and change only what the circle decided."),
+    ("ways_es", "Decidimos juntas: cualquiera puede proponer, lo hablamos y luego votamos. Las personas administradoras cuidan el registro y los acuerdos, y solo cambian lo que el círculo decidió."),
+    ("collaborations_en", "- [Timebanking UK](https://timebanking.org)\n- The Riverside community hall"),
+    ("collaborations_es", "- [Timebanking UK](https://timebanking.org)\n- El centro comunitario de Riverside"),
+    ("involved_en", "Come to a repair café or an open evening and meet us, then ask to join below. A steward welcomes every newcomer."),
+    ("involved_es", "Ven a un café de reparación o a una tarde abierta y conócenos; luego pide entrar aquí abajo. Una persona administradora recibe a cada recién llegada."),
+];
 
 /// The circle's discussions: introductions in the opening thread, an idea that became a
 /// proposal's draft, a question with answers, followers and a mute.
@@ -283,7 +329,9 @@ pub(super) async fn plant_people(
             .iter()
             .find(|(name, ..)| *name == actor.user.username)
         {
-            let extras = ProfileExtras::parse(skills, interests, ask, false)
+            // Ben chose a public profile, so the public page can name him beside what he shares.
+            let public = actor.user.username == "ben";
+            let extras = ProfileExtras::parse(skills, interests, ask, public)
                 .map_err(crate::services::ActionError::Fields)?;
             state
                 .services

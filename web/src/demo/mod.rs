@@ -138,7 +138,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     plant_payments(state, &actors).await?;
     plant_market(state, &actors).await?;
     plant_governance(state, &actors).await?;
-    community::plant_news(state, &actors)
+    let repair_cafe = community::plant_news(state, &actors)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     community::plant_people(state, &actors)
@@ -148,6 +148,9 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     community::plant_moderation(state, &actors)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    community::plant_public_page(state, &actors, repair_cafe)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     // The demo's own sessions were only for signing: end them and wipe their keys.

@@ -146,7 +146,7 @@ fn discussions_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
 }
 
 /// A calendar leaf: the day of the month over the month's short name.
-fn date_leaf(tr: &Tr, date: &str) -> Markup {
+pub(crate) fn date_leaf(tr: &Tr, date: &str) -> Markup {
     let mut parts = date.split('-').skip(1);
     let month = parts.next().unwrap_or("1").trim_start_matches('0');
     let day = parts.next().unwrap_or("1").trim_start_matches('0');

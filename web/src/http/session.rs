@@ -307,7 +307,11 @@ pub async fn visitor_layer(
         flash,
         unread,
     });
-    let zone = match parts.uri.path().strip_prefix("/c/") {
+    let path = parts.uri.path();
+    let zone = match path
+        .strip_prefix("/c/")
+        .or_else(|| path.strip_prefix("/p/"))
+    {
         Some(rest) => {
             let slug = rest.split('/').next().unwrap_or_default();
             state.services.zone_of_slug(slug).await

@@ -293,6 +293,14 @@ async fn listing_markup(
     };
     let tree = services.category_tree(actor.circle.row_id).await?;
     let description_html = commons_market::markdown::render(&listing.description);
+    let public = services
+        .share_state(
+            actor,
+            crate::public::rules::Shared::Listing,
+            listing.id,
+            listing.owner,
+        )
+        .await?;
     let card = services
         .cards(actor, vec![listing])
         .await?
@@ -315,6 +323,7 @@ async fn listing_markup(
             helpers: &helpers,
             my_place,
             now_ms: state.services.now_ms(),
+            public,
             upload_token: match (is_owner, v.session) {
                 (true, Some(session)) => {
                     Some(state.upload_tokens.issue(&session, state.services.now_ms()))

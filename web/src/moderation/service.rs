@@ -599,6 +599,11 @@ pub struct ModeratedFilter {
 }
 
 impl ModeratedFilter {
+    /// What the public does not see: every hidden or held item (nobody is its author).
+    pub(crate) fn for_public(items: std::sync::Arc<crate::db::HiddenItems>) -> ModeratedFilter {
+        ModeratedFilter { items, viewer: 0 }
+    }
+
     /// Whether the viewer does not see this item.
     pub fn hides(&self, kind: TargetKind, id: i64) -> bool {
         self.items

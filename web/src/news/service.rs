@@ -21,6 +21,9 @@ pub struct NewsPage {
     pub may_pin: bool,
     /// The post waits for a moderator (its author sees it).
     pub held: bool,
+    /// Whether it is on the circle's public page, for whoever may share it (`None`: nothing
+    /// to offer).
+    pub public: Option<bool>,
 }
 
 fn news_note(user: i64, circle: i64, post: i64) -> NewNotification {
@@ -164,7 +167,16 @@ impl Services {
             .filter(|c| !hidden.contains(&c.author_id))
             .filter(|c| !moderated.hides(TargetKind::NewsComment, c.id))
             .collect();
+        let public = self
+            .share_state(
+                actor,
+                crate::public::rules::Shared::News,
+                post.id,
+                post.author_id,
+            )
+            .await?;
         Ok(NewsPage {
+            public,
             may_change: rules::may_change(actor.is_steward, post.author_id == actor.user.id),
             may_pin: rules::may_pin_or_announce(actor.is_steward),
             held: moderated.state(TargetKind::News, post.id).is_some(),

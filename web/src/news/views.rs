@@ -109,6 +109,9 @@ pub fn news_post_page(
                 @if page.may_change && !post.withdrawn {
                     (manage(v, page, &base))
                 }
+                @if let (Some(shared), false) = (page.public, post.withdrawn) {
+                    (crate::public::views::share_form(v, &nav.slug, crate::public::rules::Shared::News, post.id, shared))
+                }
             }
             section aria-labelledby="news-comments-title" {
                 h2 #news-comments-title { (tr.t("news-comments")) }

@@ -67,6 +67,7 @@ pub fn steward_page(
                 a.button.secondary href={"/c/" (nav.slug) "/steward/settings"} { (tr.t("steward-settings")) }
                 a.button.secondary href={"/c/" (nav.slug) "/steward/audit"} { (tr.t("steward-audit")) }
                 a.button.secondary href={"/c/" (nav.slug) "/steward/categories"} { (tr.t("steward-categories")) }
+                a.button.secondary href={"/c/" (nav.slug) "/steward/public"} { (tr.t("public-editor-title")) }
             }
             @if let Some(link) = recovery_link {
                 (recovery_link_card(v, link))

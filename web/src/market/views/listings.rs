@@ -259,6 +259,8 @@ pub struct ListingPage<'a> {
     pub now_ms: i64,
     /// The single-use token for the photo form (its owner's page only).
     pub upload_token: Option<String>,
+    /// Whether it is on the circle's public page, for its author (`None`: nothing to offer).
+    pub public: Option<bool>,
 }
 
 pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &FormErrors) -> Markup {
@@ -291,6 +293,9 @@ pub fn listing_page(v: &Visitor, nav: &CircleNav, p: &ListingPage, errors: &Form
                 (crate::people::views::helpers_box(v, slug, p.helpers))
                 @if !p.is_owner {
                     p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Listing, &l.id.to_string())) }
+                }
+                @if let (Some(shared), true) = (p.public, live) {
+                    (crate::public::views::share_form(v, slug, crate::public::rules::Shared::Listing, l.id, shared))
                 }
                 @if p.is_owner {
                     (manage_section(v, p, &base))
