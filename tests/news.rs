@@ -289,3 +289,159 @@ async fn news_is_published_read_and_commented_through_the_pages() {
     let stranger = server.client().get("/c/garden/news").await;
     assert!(stranger.url.contains("/login"), "{}", stranger.url);
 }
+
+/// Photos on a post: added by its author or a steward with a description, without their
+/// metadata, seen by members, refused to others, and public only with a post on the public
+/// page.
+#[tokio::test]
+async fn a_news_post_carries_photos_with_descriptions_for_members_only() {
+    let db = commons_tests::TestDb::sqlite();
+    let server = TestServer::start(&db.url).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Adeyemi").await;
+    let page = amara
+        .submit(
+            "/c/garden/news/new",
+            "/c/garden/news",
+            &[("title", "Harvest day"), ("body", "Look at the pumpkins.")],
+        )
+        .await;
+    let post: String = page
+        .url
+        .rsplit("/news/")
+        .next()
+        .expect("id")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let path = format!("/c/garden/news/{post}");
+    let fixture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/photo-with-gps.jpg"
+    ))
+    .expect("fixture");
+    let upload = |member: &commons_tests::web::Member, token: Option<String>, alt: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "photo",
+                reqwest::multipart::Part::bytes(fixture.clone())
+                    .file_name("p.jpg")
+                    .mime_str("image/jpeg")
+                    .expect("mime"),
+            )
+            .text("alt", alt);
+        let query = token.map(|t| format!("?upload={t}")).unwrap_or_default();
+        member
+            .http
+            .post(format!("{}{path}/photos{query}", server.url))
+            .multipart(form)
+            .send()
+    };
+    let token_in = |html: &str| {
+        let marker = "/photos?upload=";
+        html.find(marker).map(|at| {
+            html[at + marker.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_hexdigit())
+                .collect::<String>()
+        })
+    };
+    // A member who may not change the post gets no form, and no token of theirs opens it.
+    let bens_view = ben.get(&path).await;
+    assert!(
+        token_in(&bens_view.body).is_none(),
+        "only the author or a steward gets the form"
+    );
+    assert_eq!(
+        upload(&ben, None, "A pumpkin")
+            .await
+            .expect("POST")
+            .status(),
+        403
+    );
+    let page = amara.get(&path).await;
+    let token = token_in(&page.body).expect("the steward's photo form");
+    let no_alt = upload(&amara, Some(token), " ").await.expect("POST");
+    assert_eq!(no_alt.status(), 422, "a photo needs its description");
+    let page = amara.get(&path).await;
+    let token = token_in(&page.body).expect("a fresh token");
+    let done = upload(&amara, Some(token), "Three orange pumpkins on straw")
+        .await
+        .expect("POST");
+    assert_eq!(done.status(), 200);
+    let page = ben.get(&path).await;
+    assert!(
+        page.body
+            .contains(r#"alt="Three orange pumpkins on straw""#),
+        "{}",
+        page.body
+    );
+    let at = page
+        .body
+        .find(&format!("{path}/photos/"))
+        .expect("a photo link");
+    let photo_path: String = page.body[at..].chars().take_while(|c| *c != '"').collect();
+    let photo = ben
+        .http
+        .get(format!("{}{photo_path}", server.url))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(photo.status(), 200);
+    let bytes = photo.bytes().await.expect("bytes");
+    assert!(
+        bytes.starts_with(&[0xFF, 0xD8]) && !bytes.windows(4).any(|w| w == b"Exif"),
+        "a JPEG without EXIF"
+    );
+    // Nobody outside the circle sees it; the public page shows it only once the post is shared.
+    let outsider = server.client();
+    let response = outsider
+        .http
+        .get(format!("{}{photo_path}", server.url))
+        .send()
+        .await
+        .expect("GET");
+    assert!(response.url().path().starts_with("/login") || response.status() == 401);
+    let photo_id: String = photo_path
+        .rsplit("/photos/")
+        .next()
+        .expect("id")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let public_photo = format!("/p/garden/news/{post}/photos/{photo_id}.jpg");
+    let mut visitor = server.client();
+    assert_eq!(visitor.get(&public_photo).await.status, 404);
+    amara
+        .submit(
+            "/c/garden/steward/public",
+            "/c/garden/steward/public",
+            &[("enabled", "on")],
+        )
+        .await;
+    assert_eq!(
+        visitor.get(&public_photo).await.status,
+        404,
+        "the post is not shared"
+    );
+    amara
+        .submit(
+            &path,
+            "/c/garden/public/share",
+            &[("kind", "news"), ("item", &post), ("shared", "1")],
+        )
+        .await;
+    assert_eq!(visitor.get(&public_photo).await.status, 200);
+    let public_post = visitor.get(&format!("/p/garden/news/{post}")).await;
+    assert!(public_post
+        .body
+        .contains(r#"alt="Three orange pumpkins on straw""#));
+    // Ben cannot remove it; the steward can.
+    let delete = photo_path
+        .replace("/full.jpg", "/delete")
+        .replace("/thumb.jpg", "/delete");
+    assert_eq!(ben.submit(&path, &delete, &[]).await.status, 403);
+    assert_eq!(amara.submit(&path, &delete, &[]).await.status, 200);
+    assert!(!ben.get(&path).await.body.contains("Three orange pumpkins"));
+    server.stop().await;
+}

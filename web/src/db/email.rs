@@ -128,6 +128,14 @@ impl NodeDb {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        // Mail still waiting for the old address does not go there any more.
+        sqlx::query(
+            "DELETE FROM email_outbox WHERE user_id = $1 AND sent_at_ms IS NULL AND to_address <> $2",
+        )
+        .bind(user_id)
+        .bind(&mail.to_address)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO email_addresses (user_id, address, verified_at_ms, token_hash, token_expires_at_ms, created_at_ms)
              VALUES ($1, $2, NULL, $3, $4, $5)",

@@ -27,6 +27,7 @@ mod memberships;
 mod moderation;
 mod modlog;
 pub mod news;
+pub mod news_photos;
 mod node;
 pub mod notifications;
 mod onboarding;

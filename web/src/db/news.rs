@@ -288,6 +288,12 @@ impl NodeDb {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "DELETE FROM news_photos WHERE post IN (SELECT id FROM news_posts WHERE author_id = $1)",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.changed();
         Ok(())

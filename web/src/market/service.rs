@@ -658,14 +658,7 @@ impl Services {
         if found.owner != actor.user.id {
             return Err(ActionError::Forbidden);
         }
-        // One photo at a time: decoding and resizing take hundreds of megabytes at worst.
-        static PROCESSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-        let _slot = PROCESSING.acquire().await.map_err(|_| ActionError::Busy)?;
-        let bytes = bytes.to_vec();
-        let processed = tokio::task::spawn_blocking(move || photo::process(&bytes))
-            .await
-            .map_err(|error| ActionError::Database(sqlx::Error::Protocol(error.to_string())))?
-            .map_err(MarketError::from)?;
+        let processed = processed_photo(bytes).await?;
         Ok(self
             .market
             .add_photo(
@@ -718,4 +711,17 @@ impl Services {
         }
         Ok(expiring.len())
     }
+}
+
+/// A photo decoded, resized and re-encoded without its metadata, one at a time across the
+/// node (listings, profiles and news share the slot: decoding and resizing take hundreds of
+/// megabytes at worst).
+pub(crate) async fn processed_photo(bytes: &[u8]) -> Result<photo::Processed, ActionError> {
+    static PROCESSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _slot = PROCESSING.acquire().await.map_err(|_| ActionError::Busy)?;
+    let bytes = bytes.to_vec();
+    Ok(tokio::task::spawn_blocking(move || photo::process(&bytes))
+        .await
+        .map_err(|error| ActionError::Database(sqlx::Error::Protocol(error.to_string())))?
+        .map_err(MarketError::from)?)
 }

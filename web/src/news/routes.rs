@@ -131,13 +131,86 @@ pub async fn post(
     actor: Actor,
     PagePath((_, id)): PagePath<(String, i64)>,
 ) -> PageResult {
-    let page_data = state.services.news_page(&actor, id).await?;
+    let page_data = post_page_data(&state, &v, &actor, id).await?;
     Ok(page(news_post_page(
         &v,
         &nav_for(&actor, "news"),
         &page_data,
         &FormErrors::default(),
     )))
+}
+
+/// A post's page, with a fresh photo-form token for whoever may change it.
+async fn post_page_data(
+    state: &crate::AppState,
+    v: &Visitor,
+    actor: &Actor,
+    id: i64,
+) -> Result<crate::news::service::NewsPage, crate::http::error::AppError> {
+    let mut data = state.services.news_page(actor, id).await?;
+    if let (true, Some(session)) = (data.may_change, v.session) {
+        data.upload_token = Some(state.upload_tokens.issue(&session, state.services.now_ms()));
+    }
+    Ok(data)
+}
+
+pub async fn photo_upload(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    PagePath((slug, id)): PagePath<(String, i64)>,
+    multipart: axum::extract::Multipart,
+) -> PageResult {
+    let (bytes, alt) = crate::http::upload::photo_form(multipart).await?;
+    let result = match bytes {
+        Some(bytes) => {
+            state
+                .services
+                .add_news_photo(&actor, id, &alt, &bytes)
+                .await
+        }
+        None => Err(crate::services::invalid("photo", "photo-error-missing")),
+    };
+    match result {
+        Ok(_) => Ok(flash_to(
+            &state,
+            &format!("/c/{slug}/news/{id}"),
+            "flash-photo-added",
+            &[],
+        )),
+        Err(ActionError::Forbidden) => Err(crate::http::error::AppError::Forbidden),
+        Err(ActionError::NotFound) => Err(crate::http::error::AppError::NotFound),
+        Err(error) => {
+            let errors = form_errors(&v, error, "photo")?;
+            let data = post_page_data(&state, &v, &actor, id).await?;
+            let markup = news_post_page(&v, &nav_for(&actor, "news"), &data, &errors);
+            Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, markup))
+        }
+    }
+}
+
+pub async fn photo_delete(
+    State(state): AppState_,
+    actor: Actor,
+    PagePath((slug, id, photo)): PagePath<(String, i64, i64)>,
+) -> PageResult {
+    state.services.delete_news_photo(&actor, id, photo).await?;
+    Ok(flash_to(
+        &state,
+        &format!("/c/{slug}/news/{id}"),
+        "flash-photo-deleted",
+        &[],
+    ))
+}
+
+pub async fn photo_file(
+    State(state): AppState_,
+    actor: Actor,
+    PagePath((_, id, photo, size)): PagePath<(String, i64, i64, String)>,
+) -> PageResult {
+    let thumb = crate::people::routes::thumb_of(&size)?;
+    let bytes = state.services.news_photo(&actor, id, photo, thumb).await?;
+    Ok(crate::people::routes::jpeg(bytes))
 }
 
 pub async fn edit_form(
@@ -218,7 +291,7 @@ pub async fn comment(
         )),
         Err(error) => {
             let errors = form_errors(&v, error, "comment")?;
-            let data = state.services.news_page(&actor, id).await?;
+            let data = post_page_data(&state, &v, &actor, id).await?;
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 news_post_page(&v, &nav_for(&actor, "news"), &data, &errors),

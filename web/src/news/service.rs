@@ -24,6 +24,10 @@ pub struct NewsPage {
     /// Whether it is on the circle's public page, for whoever may share it (`None`: nothing
     /// to offer).
     pub public: Option<bool>,
+    pub photos: Vec<crate::db::news_photos::NewsPhoto>,
+    /// The single-use token of the photo form, for whoever may change the post (set by the
+    /// page's handler).
+    pub upload_token: Option<String>,
 }
 
 fn news_note(user: i64, circle: i64, post: i64) -> NewNotification {
@@ -111,7 +115,11 @@ impl Services {
     }
 
     /// A post of the actor's circle that the actor may see.
-    async fn visible_news(&self, actor: &Actor, id: i64) -> Result<NewsRow, ActionError> {
+    pub(super) async fn visible_news(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<NewsRow, ActionError> {
         let post = self
             .db
             .news_post(actor.circle.row_id, id)
@@ -177,6 +185,8 @@ impl Services {
             .await?;
         Ok(NewsPage {
             public,
+            photos: self.db.news_photos(post.id).await?,
+            upload_token: None,
             may_change: rules::may_change(actor.is_steward, post.author_id == actor.user.id),
             may_pin: rules::may_pin_or_announce(actor.is_steward),
             held: moderated.state(TargetKind::News, post.id).is_some(),

@@ -103,6 +103,7 @@ pub fn news_post_page(
                 @if page.held { p.notice { (tr.t("news-held")) } }
                 @if post.withdrawn { p.notice { (tr.t("news-withdrawn")) } }
                 div.proposal-body { (PreEscaped(commons_market::markdown::render(&post.body))) }
+                (photo_gallery(v, &base, page))
                 @if me != Some(post.author_id) {
                     p.report { (report_link(v, &nav.slug, TargetKind::News, &post.id.to_string())) }
                 }
@@ -214,4 +215,50 @@ pub fn news_form_page(
             }
         },
     )
+}
+
+/// A post's photos (each opens full size), with a remove button and the form to add one for
+/// whoever may change the post.
+fn photo_gallery(v: &Visitor, base: &str, page: &NewsPage) -> Markup {
+    let tr = &v.tr;
+    html! {
+        @if !page.photos.is_empty() {
+            ul.news-photos {
+                @for photo in &page.photos {
+                    li {
+                        a href={(base) "/photos/" (photo.id) "/full.jpg"} {
+                            img src={(base) "/photos/" (photo.id) "/thumb.jpg"} alt=(photo.alt) loading="lazy";
+                        }
+                        @if page.may_change {
+                            form method="post" action={(base) "/photos/" (photo.id) "/delete"} {
+                                (csrf_field(v))
+                                button.link-button type="submit" { (tr.ta("market-photo-delete", &[("alt", &photo.alt)])) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let (true, Some(upload)) = (
+            page.photos.len() < crate::db::news_photos::NEWS_PHOTOS_PER_POST_MAX as usize,
+            &page.upload_token,
+        ) {
+            details.news-photo-add {
+                summary { (tr.t("market-photo-add")) }
+                form method="post" action={(base) "/photos?upload=" (upload)} enctype="multipart/form-data" {
+                    div.field {
+                        label for="photo" { (tr.t("market-photo-file")) }
+                        p.hint #photo-hint { (tr.t("market-photo-file-hint")) }
+                        input #photo type="file" name="photo" accept="image/jpeg,image/png,image/webp" required aria-describedby="photo-hint";
+                    }
+                    div.field {
+                        label for="alt" { (tr.t("market-photo-alt")) }
+                        p.hint #alt-hint { (tr.t("market-photo-alt-hint")) }
+                        input #alt type="text" name="alt" required aria-describedby="alt-hint";
+                    }
+                    button.button.secondary type="submit" { (tr.t("market-photo-upload")) }
+                }
+            }
+        }
+    }
 }

@@ -114,7 +114,7 @@ pub async fn member(
 
 /// The JPEG answer for a photo: private to the circle's members, revalidated after a day (a
 /// person may change their photo under the same address).
-fn jpeg(bytes: Vec<u8>) -> axum::response::Response {
+pub(crate) fn jpeg(bytes: Vec<u8>) -> axum::response::Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
@@ -125,7 +125,7 @@ fn jpeg(bytes: Vec<u8>) -> axum::response::Response {
     response
 }
 
-fn thumb_of(size: &str) -> Result<bool, AppError> {
+pub(crate) fn thumb_of(size: &str) -> Result<bool, AppError> {
     match size {
         "thumb.jpg" => Ok(true),
         "full.jpg" => Ok(false),

@@ -118,13 +118,7 @@ impl Services {
         bytes: &[u8],
     ) -> Result<(), ActionError> {
         let alt = photo::parse_alt(alt).map_err(MarketError::from)?;
-        static PROCESSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-        let _slot = PROCESSING.acquire().await.map_err(|_| ActionError::Busy)?;
-        let bytes = bytes.to_vec();
-        let processed = tokio::task::spawn_blocking(move || photo::process(&bytes))
-            .await
-            .map_err(|error| ActionError::Database(sqlx::Error::Protocol(error.to_string())))?
-            .map_err(MarketError::from)?;
+        let processed = crate::market::service::processed_photo(bytes).await?;
         let new = NewPhoto {
             alt: &alt,
             full_jpeg: &processed.full_jpeg,

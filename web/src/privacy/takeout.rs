@@ -385,11 +385,25 @@ impl Services {
             &Value::Array(invitations),
         );
         let (posts, comments) = self.db.news_written_by(info.row_id, user.id).await?;
-        let posts: Vec<Value> = posts
-            .iter()
-            .map(|p| json!({"id": p.id, "title": p.title, "body": p.body, "pinned": p.pinned,
-                "announced": p.announced, "withdrawn": p.withdrawn, "created_at_ms": p.created_at_ms}))
-            .collect();
+        let mut post_values = Vec::new();
+        for p in &posts {
+            let mut photos = Vec::new();
+            for photo in self.db.news_photos(p.id).await? {
+                let file = format!("news-photos/{}-{}.jpg", p.id, photo.id);
+                if let Some(bytes) = self
+                    .db
+                    .news_photo_bytes((info.row_id, p.id, photo.id), false)
+                    .await?
+                {
+                    archive.bytes(&format!("{dir}/{file}"), bytes);
+                }
+                photos.push(json!({"file": file, "alt": photo.alt}));
+            }
+            post_values.push(json!({"id": p.id, "title": p.title, "body": p.body, "pinned": p.pinned,
+                "announced": p.announced, "withdrawn": p.withdrawn, "created_at_ms": p.created_at_ms,
+                "photos": photos}));
+        }
+        let posts = post_values;
         archive.json(&format!("{dir}/news.json"), &Value::Array(posts));
         let comments: Vec<Vec<String>> = comments
             .into_iter()

@@ -25,6 +25,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/p/{slug}/listings.atom", get(routes::listings_atom))
         .route("/p/{slug}/events.ics", get(routes::events_ics))
         .route("/p/{slug}/news/{id}", get(routes::news_post))
+        .route(
+            "/p/{slug}/news/{id}/photos/{photo}",
+            get(routes::news_photo),
+        )
         .route("/p/{slug}/listings/{id}", get(routes::listing))
         .route("/p/{slug}/people/{username}", get(routes::person))
         .route(

@@ -40,7 +40,29 @@ pub async fn news_post(
 ) -> PageResult {
     let info = state.services.public_circle(&slug).await?;
     let post = state.services.public_news_post(&info, id).await?;
-    Ok(page(views::public_news_page(&v, &info.name, &slug, &post)))
+    let photos = state.services.public_news_photos(post.id).await?;
+    Ok(page(views::public_news_page(
+        &v, &info.name, &slug, &post, &photos,
+    )))
+}
+
+pub async fn news_photo(
+    State(state): AppState_,
+    PagePath((slug, id, photo)): PagePath<(String, i64, String)>,
+) -> PageResult {
+    let photo: i64 = photo
+        .strip_suffix(".jpg")
+        .and_then(|id| id.parse().ok())
+        .ok_or(AppError::NotFound)?;
+    let bytes = state.services.public_news_photo(&slug, id, photo).await?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    Ok(response)
 }
 
 pub async fn listing(

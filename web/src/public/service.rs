@@ -120,6 +120,15 @@ impl Services {
             if !listing.is_live(now_ms) || listing.status == Status::Paused {
                 continue;
             }
+            // What someone who left the circle shared leaves its page with them.
+            let author_active = self
+                .db
+                .membership(info.row_id, listing.owner)
+                .await?
+                .is_some_and(|m| m.status == MemberStatus::Active);
+            if !author_active {
+                continue;
+            }
             match &listing.event {
                 Some(event) if event.ends >= today => events.push(listing),
                 Some(_) => {}

@@ -153,7 +153,13 @@ pub fn public_page(v: &Visitor, page: &PublicPage) -> Markup {
 }
 
 /// A news post shared publicly (the circle speaks; no author is named).
-pub fn public_news_page(v: &Visitor, circle_name: &str, slug: &str, post: &NewsRow) -> Markup {
+pub fn public_news_page(
+    v: &Visitor,
+    circle_name: &str,
+    slug: &str,
+    post: &NewsRow,
+    photos: &[crate::db::news_photos::NewsPhoto],
+) -> Markup {
     let tr = &v.tr;
     layout(
         v,
@@ -165,6 +171,13 @@ pub fn public_news_page(v: &Visitor, circle_name: &str, slug: &str, post: &NewsR
                 p.meta { (circle_name) " · " (when(post.created_at_ms)) }
                 h1 { (post.title) }
                 (markdown(&post.body))
+                @if !photos.is_empty() {
+                    ul.news-photos {
+                        @for photo in photos {
+                            li { img src={"/p/" (slug) "/news/" (post.id) "/photos/" (photo.id) ".jpg"} alt=(photo.alt) loading="lazy"; }
+                        }
+                    }
+                }
             }
             p.meta { (tr.t("public-shared-by-circle")) }
         },
