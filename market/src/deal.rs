@@ -57,6 +57,23 @@ impl Status {
     pub fn is_closed(self) -> bool {
         matches!(self, Status::Completed | Status::Cancelled)
     }
+
+    /// The steps a deal goes through, in order (a cancelled deal leaves them).
+    pub const STEPS: [Status; 4] = [
+        Status::Open,
+        Status::Proposed,
+        Status::Agreed,
+        Status::Completed,
+    ];
+
+    /// How many of the steps are done (`None` once called off): a completed deal has done
+    /// them all; any other is at the step after the last one done.
+    pub fn steps_done(self) -> Option<usize> {
+        match self {
+            Status::Completed => Some(Status::STEPS.len()),
+            other => Status::STEPS.iter().position(|step| *step == other),
+        }
+    }
 }
 
 /// What is proposed: what will be done, and for how much (or as a gift).
@@ -303,6 +320,14 @@ mod tests {
     const OWNER: i64 = 1;
     const HELPER: i64 = 2;
     const STRANGER: i64 = 3;
+
+    #[test]
+    fn a_deal_s_steps_are_done_in_order_and_a_called_off_deal_leaves_them() {
+        assert_eq!(Status::Open.steps_done(), Some(0));
+        assert_eq!(Status::Agreed.steps_done(), Some(2));
+        assert_eq!(Status::Completed.steps_done(), Some(Status::STEPS.len()));
+        assert_eq!(Status::Cancelled.steps_done(), None);
+    }
 
     #[test]
     fn what_a_page_offers_is_exactly_what_the_deal_allows() {

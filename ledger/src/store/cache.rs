@@ -125,7 +125,9 @@ impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
     }
 
     /// The answer from memory when it is still fresh for `scope`, else from `read` (and then
-    /// remembered, stamped with the generation taken before the read began).
+    /// remembered, stamped with the generation taken before the read began). When an answer
+    /// expires under load, one caller reads it again and the others wait for that read, instead
+    /// of all reading at once (a failed read lets the next waiter try).
     pub async fn get_or_read<E, Read, Fut>(
         &self,
         generations: &Generations,
@@ -138,12 +140,31 @@ impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
         Fut: std::future::Future<Output = Result<V, E>>,
     {
         let generation = generations.current(scope);
-        if let Some(value) = self.get(&key, generation) {
-            return Ok(value);
+        let ttl = self.ttl;
+        let fresh = |stamped: &Stamped<V>| {
+            stamped.generation == generation && stamped.read_at.elapsed() < ttl
+        };
+        if let Some(stamped) = self.answers.get(&key) {
+            if fresh(&stamped) {
+                return Ok(stamped.value);
+            }
+            // Only the stale answer goes: a fresh one another reader just put stays.
+            self.answers.remove_if(&key, |stamped| !fresh(stamped));
         }
-        let value = read().await?;
-        self.put(key, generation, value.clone());
-        Ok(value)
+        match self.answers.get_value_or_guard_async(&key).await {
+            Ok(stamped) if fresh(&stamped) => Ok(stamped.value),
+            // Read under another generation than ours: read for ourselves, remember nothing.
+            Ok(_) => read().await,
+            Err(guard) => {
+                let value = read().await?;
+                let _ = guard.insert(Stamped {
+                    generation,
+                    read_at: Instant::now(),
+                    value: value.clone(),
+                });
+                Ok(value)
+            }
+        }
     }
 
     /// Forgets one answer.
@@ -177,6 +198,38 @@ mod tests {
         // Another scope's writes leave it alone.
         generations.bump(8);
         assert_eq!(cache.get(&"balance", generations.current(7)), Some(12));
+    }
+
+    #[tokio::test]
+    async fn many_readers_of_an_expired_answer_read_it_once() {
+        let generations = Generations::default();
+        let cache: std::sync::Arc<ReadCache<u8, u64>> =
+            std::sync::Arc::new(ReadCache::new(100, weigh_one));
+        let reads = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let generations = std::sync::Arc::new(generations);
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let (cache, reads, generations) = (cache.clone(), reads.clone(), generations.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_read(&generations, 1, 7, || async {
+                        reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<u64, ()>(42)
+                    })
+                    .await
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.expect("joins"), Ok(42));
+        }
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // A write bumps the generation: the next reader reads afresh.
+        generations.bump(1);
+        let again = cache
+            .get_or_read(&generations, 1, 7, || async { Ok::<u64, ()>(43) })
+            .await;
+        assert_eq!(again, Ok(43));
     }
 
     #[test]

@@ -33,6 +33,7 @@ async fn steward_page(
 ) -> Result<Markup, AppError> {
     let (pending, lines) = state.services.waiting_and_accounts(actor).await?;
     let look_alikes = state.services.look_alikes(actor).await?;
+    let (public_on, _) = state.services.public_page_editor(actor).await?;
     Ok(crate::steward::views::steward_page(
         v,
         &nav_for(actor, "steward"),
@@ -44,6 +45,7 @@ async fn steward_page(
         errors,
         is_locked(state, v),
         recovery_link.as_deref(),
+        public_on,
     ))
 }
 

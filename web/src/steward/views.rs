@@ -54,6 +54,7 @@ pub fn steward_page(
     errors: &FormErrors,
     locked: bool,
     recovery_link: Option<&str>,
+    public_on: bool,
 ) -> Markup {
     let tr = &v.tr;
     let title = tr.t("steward-title");
@@ -63,12 +64,8 @@ pub fn steward_page(
         &title,
         html! {
             h1 { (title) }
-            p.actions {
-                a.button.secondary href={"/c/" (nav.slug) "/steward/settings"} { (tr.t("steward-settings")) }
-                a.button.secondary href={"/c/" (nav.slug) "/steward/audit"} { (tr.t("steward-audit")) }
-                a.button.secondary href={"/c/" (nav.slug) "/steward/categories"} { (tr.t("steward-categories")) }
-                a.button.secondary href={"/c/" (nav.slug) "/steward/public"} { (tr.t("public-editor-title")) }
-            }
+            p.lead { (tr.t("steward-lead")) }
+            (tools(v, &nav.slug, public_on))
             @if let Some(link) = recovery_link {
                 (recovery_link_card(v, link))
             }
@@ -80,6 +77,83 @@ pub fn steward_page(
             (recovery_section(v, &nav.slug, accounts))
         },
     )
+}
+
+/// An icon drawn for the project (24 px, in the text's colour).
+fn icon(paths: &str) -> Markup {
+    html! {
+        svg.tool-icon viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false"
+            fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" {
+            (maud::PreEscaped(paths))
+        }
+    }
+}
+
+/// The stewards' tools, each with what it is for.
+fn tools(v: &Visitor, slug: &str, public_on: bool) -> Markup {
+    let tr = &v.tr;
+    let tools: [(String, &str, String, String); 7] = [
+        (
+            format!("/c/{slug}/steward/settings"),
+            r#"<path d="M4 6h9M17 6h3M4 12h3M11 12h9M4 18h11M19 18h1"/><circle cx="15" cy="6" r="2"/><circle cx="9" cy="12" r="2"/><circle cx="17" cy="18" r="2"/>"#,
+            tr.t("steward-settings"),
+            tr.t("steward-tool-settings-hint"),
+        ),
+        (
+            format!("/c/{slug}/steward/public"),
+            r#"<circle cx="12" cy="12" r="9"/><path d="M3 12h18M12 3c3 3.5 3 14.5 0 18M12 3c-3 3.5-3 14.5 0 18"/>"#,
+            tr.t("public-editor-title"),
+            tr.t(if public_on {
+                "steward-tool-public-on"
+            } else {
+                "steward-tool-public-off"
+            }),
+        ),
+        (
+            format!("/c/{slug}/invitations"),
+            r#"<rect x="3" y="5" width="18" height="14" rx="2"/><path d="M3 7l9 6 9-6"/>"#,
+            tr.t("steward-tool-invitations"),
+            tr.t("steward-tool-invitations-hint"),
+        ),
+        (
+            format!("/c/{slug}/moderation"),
+            r#"<path d="M12 3l8 3v6c0 4.5-3.5 8-8 9-4.5-1-8-4.5-8-9V6z"/><path d="M9 12l2 2 4-4"/>"#,
+            tr.t("moderation-title"),
+            tr.t("steward-tool-moderation-hint"),
+        ),
+        (
+            format!("/c/{slug}/steward/audit"),
+            r#"<path d="M5 4h10l4 4v12H5z"/><path d="M9 13l2 2 4-4"/>"#,
+            tr.t("steward-audit"),
+            tr.t("steward-tool-audit-hint"),
+        ),
+        (
+            format!("/c/{slug}/steward/categories"),
+            r#"<path d="M3 12V4h8l10 10-8 8z"/><circle cx="7.5" cy="7.5" r="1.5"/>"#,
+            tr.t("steward-categories"),
+            tr.t("steward-tool-categories-hint"),
+        ),
+        (
+            format!("/c/{slug}/discussions/categories"),
+            r#"<path d="M4 5h16v10H9l-5 4z"/>"#,
+            tr.t("steward-tool-discussions"),
+            tr.t("steward-tool-discussions-hint"),
+        ),
+    ];
+    html! {
+        nav aria-label=(tr.t("steward-tools")) {
+            ul.tool-grid {
+                @for (href, paths, title, hint) in &tools {
+                    li {
+                        a.tool href=(href) {
+                            (icon(paths))
+                            span.tool-text { span.tool-title { (title) } span.hint { (hint) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The card showing a recovery link just made, to pass on.
@@ -171,6 +245,7 @@ fn limits_section(
             h2 #limits-title { (tr.t("steward-limits")) }
             p.hint { (tr.t("steward-limits-hint")) }
             (error_summary(v, errors))
+            div.limits-layout {
             form method="post" action={"/c/" (slug) "/steward/limits"} novalidate {
                 (csrf_field(v))
                 div.field.has-error[errors.for_field("member").is_some()] {
@@ -201,7 +276,7 @@ fn limits_section(
                     tbody {
                         @for account in accounts {
                             tr {
-                                td { (account.display_name) }
+                                td { span.person-cell { (crate::views::art::avatar(&account.username, &account.display_name, 28)) (account.display_name) } }
                                 td.num { (unit.money(account.balance_minor)) }
                                 td.num { (unit.money(account.floor_minor)) }
                                 td.num { (unit.money(account.ceiling_minor)) }
@@ -209,6 +284,7 @@ fn limits_section(
                         }
                     }
                 }
+            }
             }
         }
     }

@@ -101,6 +101,7 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
             @if let Some(listing) = &p.card.listing {
                 p { a href=(listing_href(slug, listing.id)) { (tr.t("deal-see-listing")) } }
             }
+            (steps(tr, d.status))
             p.hint { (tr.t(if i_pay { "deal-you-pay" } else { "deal-you-are-paid" })) }
             div.grid {
                 section.card aria-labelledby="terms-title" {
@@ -115,6 +116,27 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
             }
         },
     )
+}
+
+/// Where the deal is along its steps: talking, terms proposed, agreed, completed.
+fn steps(tr: &Tr, status: deal::Status) -> Markup {
+    html! {
+        @match status.steps_done() {
+            Some(current) => {
+                ol.steps aria-label=(tr.t("deal-steps")) {
+                    @for (index, step) in deal::Status::STEPS.iter().enumerate() {
+                        li.done[index < current].current[index == current]
+                            aria-current=[(index == current).then_some("step")] {
+                            span.step-mark aria-hidden="true" { @if index < current { "✓" } @else { (index + 1) } }
+                            span.step-label { (deal_status_label(tr, *step)) }
+                            @if index < current { span.visually-hidden { " " (tr.t("deal-step-done")) } }
+                        }
+                    }
+                }
+            }
+            None => { p.notice { (tr.t("deal-called-off")) } }
+        }
+    }
 }
 
 /// The deal's current terms: what, for how much, proposed by whom (or that there are none).
