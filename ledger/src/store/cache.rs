@@ -139,7 +139,30 @@ impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
         Read: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<V, E>>,
     {
-        let generation = generations.current(scope);
+        self.get_or_read_at(generations.current(scope), key, read)
+            .await
+    }
+
+    /// [`ReadCache::get_or_read`] for answers whose key already names every version they were
+    /// read under (they are stamped with generation 0, and only the time limit ends them).
+    pub async fn get_or_read_versioned<E, Read, Fut>(&self, key: K, read: Read) -> Result<V, E>
+    where
+        Read: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        self.get_or_read_at(0, key, read).await
+    }
+
+    async fn get_or_read_at<E, Read, Fut>(
+        &self,
+        generation: u64,
+        key: K,
+        read: Read,
+    ) -> Result<V, E>
+    where
+        Read: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
         let ttl = self.ttl;
         let fresh = |stamped: &Stamped<V>| {
             stamped.generation == generation && stamped.read_at.elapsed() < ttl

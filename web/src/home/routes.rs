@@ -22,14 +22,18 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
         digest: pulse.digest(),
         language: v.tr.lang().to_owned(),
     };
-    let sections = match state.views.home.get(&key, 0) {
-        Some(sections) => sections,
-        None => {
-            let sections = Arc::new(circle_sections(&v.tr, &actor.circle.slug, &pulse));
-            state.views.home.put(key, 0, sections.clone());
-            sections
-        }
-    };
+    let sections = state
+        .views
+        .home
+        .get_or_read_versioned(key, || async {
+            Ok::<_, std::convert::Infallible>(Arc::new(circle_sections(
+                &v.tr,
+                &actor.circle.slug,
+                &pulse,
+            )))
+        })
+        .await
+        .unwrap_or_else(|never| match never {});
     let money = money_view(&state, &actor).await?;
     let steps = state.services.home_first_steps(&actor, &pulse).await?;
     Ok(page(home_page(

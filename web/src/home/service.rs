@@ -202,11 +202,14 @@ impl Services {
         actor: &Actor,
     ) -> Result<(PulseKey, Arc<CirclePulse>), ActionError> {
         let key = self.pulse_key(actor).await?;
-        if let Some(pulse) = self.pulses.pulses.get(&key, 0) {
-            return Ok((key, pulse));
-        }
-        let pulse = Arc::new(self.read_pulse(actor, self.now_ms()).await?);
-        self.pulses.pulses.put(key.clone(), 0, pulse.clone());
+        // One reader reads an expired pulse again; the others wait for it.
+        let pulse = self
+            .pulses
+            .pulses
+            .get_or_read_versioned(key.clone(), || async {
+                Ok::<_, ActionError>(Arc::new(self.read_pulse(actor, self.now_ms()).await?))
+            })
+            .await?;
         Ok((key, pulse))
     }
 
@@ -222,12 +225,10 @@ impl Services {
             return self.welcome_on_home(actor).await;
         };
         let key = (actor.user.id, pulse_key);
-        if let Some(steps) = self.pulses.steps.get(&key, 0) {
-            return Ok(steps);
-        }
-        let steps = self.welcome_on_home(actor).await?;
-        self.pulses.steps.put(key, 0, steps);
-        Ok(steps)
+        self.pulses
+            .steps
+            .get_or_read_versioned(key, || self.welcome_on_home(actor))
+            .await
     }
 
     async fn read_pulse(&self, actor: &Actor, now_ms: i64) -> Result<CirclePulse, ActionError> {
