@@ -433,6 +433,11 @@ mod tests {
     fn link_secrets_never_reach_the_logs() {
         assert_eq!(loggable_path("/join/abcdefSECRET"), "/join/…");
         assert_eq!(loggable_path("/recover/abcdefSECRET"), "/recover/…");
+        assert_eq!(loggable_path("/email/verify/abcdefSECRET"), "/email/…");
+        assert_eq!(
+            loggable_path("/email/unsubscribe/7/digest-daily/SECRET"),
+            "/email/…"
+        );
         assert_eq!(loggable_path("/c/garden/pay"), "/c/garden/pay");
     }
 }

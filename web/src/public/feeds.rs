@@ -62,6 +62,19 @@ fn feed(
     feed.to_string()
 }
 
+/// One entry: an item's page, title, times and Markdown text.
+fn entry(url: String, title: &str, (created_ms, updated_ms): (i64, i64), markdown: &str) -> Entry {
+    Entry {
+        title: title.to_owned().into(),
+        id: url.clone(),
+        updated: atom_time(updated_ms),
+        published: Some(atom_time(created_ms)),
+        links: vec![link(url, "alternate")],
+        content: Some(html_content(markdown)),
+        ..Entry::default()
+    }
+}
+
 /// The circle's shared news as Atom.
 pub fn news_feed(
     public_url: &str,
@@ -70,19 +83,14 @@ pub fn news_feed(
     posts: &[NewsRow],
 ) -> String {
     let base = format!("{}/p/{}", public_url.trim_end_matches('/'), circle.slug);
-    let entries = posts
-        .iter()
-        .map(|post| {
-            let url = format!("{base}/news/{}", post.id);
-            Entry {
-                title: post.title.clone().into(),
-                id: url.clone(),
-                updated: atom_time(post.updated_at_ms),
-                published: Some(atom_time(post.created_at_ms)),
-                links: vec![link(url, "alternate")],
-                content: Some(html_content(&post.body)),
-                ..Entry::default()
-            }
+    let entries = (posts.iter())
+        .map(|p| {
+            entry(
+                format!("{base}/news/{}", p.id),
+                &p.title,
+                (p.created_at_ms, p.updated_at_ms),
+                &p.body,
+            )
         })
         .collect();
     feed(
@@ -102,19 +110,14 @@ pub fn listings_feed(
     listings: &[Listing],
 ) -> String {
     let base = format!("{}/p/{}", public_url.trim_end_matches('/'), circle.slug);
-    let entries = listings
-        .iter()
-        .map(|listing| {
-            let url = format!("{base}/listings/{}", listing.id);
-            Entry {
-                title: listing.title.clone().into(),
-                id: url.clone(),
-                updated: atom_time(listing.updated_at_ms),
-                published: Some(atom_time(listing.created_at_ms)),
-                links: vec![link(url, "alternate")],
-                content: Some(html_content(&listing.description)),
-                ..Entry::default()
-            }
+    let entries = (listings.iter())
+        .map(|l| {
+            entry(
+                format!("{base}/listings/{}", l.id),
+                &l.title,
+                (l.created_at_ms, l.updated_at_ms),
+                &l.description,
+            )
         })
         .collect();
     feed(

@@ -333,6 +333,27 @@ pub fn zone_field(tr: &crate::i18n::Tr, value: &str, errors: &FormErrors) -> Mar
     field.render(errors)
 }
 
+/// The form that uploads a photo with its description (for people who cannot see it), to
+/// `action` (which carries the single-use upload token in place of the CSRF field).
+pub fn photo_upload_form(v: &Visitor, action: &str) -> Markup {
+    let tr = &v.tr;
+    html! {
+        form method="post" action=(action) enctype="multipart/form-data" {
+            div.field {
+                label for="photo" { (tr.t("market-photo-file")) }
+                p.hint #photo-hint { (tr.t("market-photo-file-hint")) }
+                input #photo type="file" name="photo" accept="image/jpeg,image/png,image/webp" required aria-describedby="photo-hint";
+            }
+            div.field {
+                label for="alt" { (tr.t("market-photo-alt")) }
+                p.hint #alt-hint { (tr.t("market-photo-alt-hint")) }
+                input #alt type="text" name="alt" required aria-describedby="alt-hint";
+            }
+            button.button.secondary type="submit" { (tr.t("market-photo-upload")) }
+        }
+    }
+}
+
 /// The hidden CSRF field every form carries.
 pub fn csrf_field(v: &Visitor) -> Markup {
     html! { input type="hidden" name="csrf" value=(v.csrf); }

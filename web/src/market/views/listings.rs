@@ -476,19 +476,7 @@ fn manage_section(v: &Visitor, p: &ListingPage, base: &str) -> Markup {
             }
             @if let (true, Some(upload)) = (p.photos.len() < commons_market::photo::PHOTOS_PER_LISTING_MAX, &p.upload_token) {
                 h3 { (tr.t("market-photo-add")) }
-                form method="post" action={(base) "/photos?upload=" (upload)} enctype="multipart/form-data" {
-                    div.field {
-                        label for="photo" { (tr.t("market-photo-file")) }
-                        p.hint #photo-hint { (tr.t("market-photo-file-hint")) }
-                        input #photo type="file" name="photo" accept="image/jpeg,image/png,image/webp" required aria-describedby="photo-hint";
-                    }
-                    div.field {
-                        label for="alt" { (tr.t("market-photo-alt")) }
-                        p.hint #alt-hint { (tr.t("market-photo-alt-hint")) }
-                        input #alt type="text" name="alt" required aria-describedby="alt-hint";
-                    }
-                    button.button.secondary type="submit" { (tr.t("market-photo-upload")) }
-                }
+                (crate::views::photo_upload_form(v, &format!("{base}/photos?upload={upload}")))
             }
         }
     }
