@@ -686,7 +686,10 @@ member-listings-none = Nothing listed right now.
 member-thanks = Thank-yous
 member-thanks-none = No thank-yous yet.
 member-thanks-for = for “{ $title }”
-member-deals-completed = { $count } completed deals
+member-deals-completed = { $count ->
+    [one] 1 completed deal
+   *[other] { $count } completed deals
+}
 categories-title = Market categories
 categories-field = Categories, one per line
 categories-hint = Write “path = Label”, e.g. “seeds/tomatoes = Tomato seeds”. A path is one or two lowercase words joined by “/”; a category’s parent comes first. Default categories may leave out the label.

@@ -686,7 +686,10 @@ member-listings-none = Ahora mismo no hay nada publicado.
 member-thanks = Agradecimientos
 member-thanks-none = Aún no hay agradecimientos.
 member-thanks-for = por “{ $title }”
-member-deals-completed = { $count } tratos completados
+member-deals-completed = { $count ->
+    [one] 1 trato completado
+   *[other] { $count } tratos completados
+}
 categories-title = Categorías del mercado
 categories-field = Categorías, una por línea
 categories-hint = Escribe “ruta = Etiqueta”, como “semillas/tomates = Semillas de tomate”. Una ruta son una o dos palabras en minúsculas unidas por “/”; la categoría madre va primero. Las categorías predeterminadas pueden omitir la etiqueta.

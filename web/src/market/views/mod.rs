@@ -291,7 +291,7 @@ pub fn member_market(
         }
         section.card aria-labelledby="member-thanks-title" {
             h2 #member-thanks-title { (tr.t("member-thanks")) }
-            p.hint { (tr.ta("member-deals-completed", &[("count", &completed_deals.to_string())])) }
+            p.hint { (tr.tn("member-deals-completed", completed_deals as i64)) }
             @if thanks.is_empty() {
                 p.empty { (tr.t("member-thanks-none")) }
             }
