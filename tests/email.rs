@@ -435,3 +435,89 @@ async fn a_node_without_smtp_sends_no_mail_and_says_so() {
     assert_eq!(page.status, 404);
     server.stop().await;
 }
+
+/// Whoever holds a login the stewards recovered cannot move the account's mail elsewhere;
+/// the person hears of the recovery at their own address, at once.
+#[tokio::test]
+async fn a_recovered_login_cannot_move_the_mail_and_the_owner_is_told_by_mail() {
+    let db = commons_tests::TestDb::sqlite();
+    let sink = SmtpSink::start(0);
+    let (hour, _) = morning();
+    let server = start(&db.url, &sink, hour).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Adeyemi").await;
+    verify_address(&sink, &mut ben, "ben@example.org").await;
+    // Ben is in a second circle too, so a recovery by Garden's stewards restricts the login to
+    // Garden (in a single circle, a recovery gives the whole account back, by design).
+    amara
+        .submit(
+            "/circles/new",
+            "/circles/new",
+            &[
+                ("circle_name", "River Swap"),
+                ("slug", "river"),
+                ("unit_name", "hours"),
+                ("unit_symbol", "h"),
+                ("floor", "-10"),
+                ("ceiling", "10"),
+            ],
+        )
+        .await;
+    let page = amara
+        .submit(
+            "/c/river/invitations",
+            "/c/river/invitations",
+            &[("note", "Ben")],
+        )
+        .await;
+    let river_link = commons_tests::web::invitation_path(&page.body).expect("link");
+    let page = ben
+        .submit(
+            &river_link,
+            &river_link,
+            &[("agreements_version", "1"), ("agree", "yes")],
+        )
+        .await;
+    assert!(page.url.ends_with("/c/river/welcome"), "{}", page.url);
+    let page = amara
+        .submit(
+            "/c/garden/steward",
+            "/c/garden/steward/recovery",
+            &[("member", "ben")],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let at = page.body.find("/recover/").expect("a recovery link");
+    let link: String = page.body[at..]
+        .chars()
+        .take_while(|c| *c != '"' && *c != '<' && !c.is_whitespace())
+        .collect();
+    let mut holder = server.client();
+    let page = holder
+        .submit(&link, &link, &[("password", "the holder's password")])
+        .await;
+    assert!(page.url.ends_with("/c/garden"), "{}", page.url);
+    let moved = holder
+        .submit(
+            "/settings/email",
+            "/settings/email",
+            &[("email", "holder@example.org")],
+        )
+        .await;
+    assert_eq!(moved.status, 403);
+    let removed = holder
+        .submit("/settings/email", "/settings/email/remove", &[])
+        .await;
+    assert_eq!(removed.status, 403);
+    // Ben is told at his own address, at once, and nothing went to the holder's.
+    let mails = sink.wait_for(2).await;
+    let told = mails.last().expect("a mail");
+    assert_eq!(told.to, "ben@example.org");
+    assert!(told.subject.contains("recovered"), "{}", told.subject);
+    assert!(
+        told.header("List-Unsubscribe").is_none(),
+        "a recovery notice cannot be unsubscribed from"
+    );
+    assert!(sink.to("holder@example.org").is_empty());
+    server.stop().await;
+}

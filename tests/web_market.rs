@@ -171,7 +171,7 @@ both_backends! {
         let ben_page = amara.get("/c/garden/members/ben").await;
         assert!(ben_page.body.contains("Rides like new!"), "{}", ben_page.body);
         assert!(ben_page.body.contains("I fix bicycles"), "his listing shows on his page");
-        assert!(ben_page.body.contains("1 completed deals"));
+        assert!(ben_page.body.contains(">1 completed deal<"), "one deal, in the singular");
 
         // Search understands word forms: "repairing" finds "Bike repair", "bicycle" the offer.
         let found = amara.get("/c/garden/market?q=repairing").await;
