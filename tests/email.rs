@@ -449,36 +449,7 @@ async fn a_recovered_login_cannot_move_the_mail_and_the_owner_is_told_by_mail() 
     verify_address(&sink, &mut ben, "ben@example.org").await;
     // Ben is in a second circle too, so a recovery by Garden's stewards restricts the login to
     // Garden (in a single circle, a recovery gives the whole account back, by design).
-    amara
-        .submit(
-            "/circles/new",
-            "/circles/new",
-            &[
-                ("circle_name", "River Swap"),
-                ("slug", "river"),
-                ("unit_name", "hours"),
-                ("unit_symbol", "h"),
-                ("floor", "-10"),
-                ("ceiling", "10"),
-            ],
-        )
-        .await;
-    let page = amara
-        .submit(
-            "/c/river/invitations",
-            "/c/river/invitations",
-            &[("note", "Ben")],
-        )
-        .await;
-    let river_link = commons_tests::web::invitation_path(&page.body).expect("link");
-    let page = ben
-        .submit(
-            &river_link,
-            &river_link,
-            &[("agreements_version", "1"), ("agree", "yes")],
-        )
-        .await;
-    assert!(page.url.ends_with("/c/river/welcome"), "{}", page.url);
+    commons_tests::web::join_second_circle(&mut amara, &mut ben).await;
     let page = amara
         .submit(
             "/c/garden/steward",

@@ -4,7 +4,9 @@
 use commons_ledger::keys::SecretKey;
 use commons_ledger::store::Store;
 use commons_tests::both_backends;
-use commons_tests::web::{invitation_path, invite_and_join, set_up, Member, TestServer, PASSWORD};
+use commons_tests::web::{
+    invitation_path, invite_and_join, join_second_circle, set_up, Member, TestServer, PASSWORD,
+};
 use commons_web::custody::SEALED_BYTES;
 use commons_web::services::NewCircle;
 use sqlx::Row;
@@ -1672,41 +1674,7 @@ async fn recovery_reaches_only_its_circle(db: String) {
     let mut amara = set_up(&server).await;
     let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
     // Amara starts a second circle, River Swap, and Ben joins it too.
-    amara
-        .submit(
-            "/circles/new",
-            "/circles/new",
-            &[
-                ("circle_name", "River Swap"),
-                ("slug", "river"),
-                ("unit_name", "hours"),
-                ("unit_symbol", "h"),
-                ("floor", "-10"),
-                ("ceiling", "10"),
-            ],
-        )
-        .await;
-    let page = amara
-        .submit(
-            "/c/river/invitations",
-            "/c/river/invitations",
-            &[("note", "Ben")],
-        )
-        .await;
-    let river_link = invitation_path(&page.body).expect("link");
-    let page = ben
-        .submit(
-            &river_link,
-            &river_link,
-            &[("agreements_version", "1"), ("agree", "yes")],
-        )
-        .await;
-    assert!(
-        page.url.ends_with("/c/river/welcome"),
-        "{} {}",
-        page.url,
-        page.body
-    );
+    join_second_circle(&mut amara, &mut ben).await;
     let page = ben
         .submit(
             "/settings",

@@ -315,3 +315,43 @@ pub async fn invite_and_join(
     assert_eq!(again.status, 410);
     newcomer
 }
+
+/// The node's admin (`steward`) starts a second circle, "River Swap" (`river`), and invites
+/// `member`, who joins it too.
+pub async fn join_second_circle(steward: &mut Member, member: &mut Member) {
+    steward
+        .submit(
+            "/circles/new",
+            "/circles/new",
+            &[
+                ("circle_name", "River Swap"),
+                ("slug", "river"),
+                ("unit_name", "hours"),
+                ("unit_symbol", "h"),
+                ("floor", "-10"),
+                ("ceiling", "10"),
+            ],
+        )
+        .await;
+    let page = steward
+        .submit(
+            "/c/river/invitations",
+            "/c/river/invitations",
+            &[("note", "Ben")],
+        )
+        .await;
+    let river_link = invitation_path(&page.body).expect("an invitation link");
+    let page = member
+        .submit(
+            &river_link,
+            &river_link,
+            &[("agreements_version", "1"), ("agree", "yes")],
+        )
+        .await;
+    assert!(
+        page.url.ends_with("/c/river/welcome"),
+        "{} {}",
+        page.url,
+        page.body
+    );
+}
