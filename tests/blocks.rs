@@ -3,6 +3,7 @@
 //! mute hides only from the one who muted, both are private, and undoing restores everything.
 
 use commons_tests::both_backends;
+use commons_tests::full;
 use commons_tests::node::Node;
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::db::BlockKind;
@@ -128,7 +129,7 @@ async fn a_block_keeps_two_members_apart_both_ways(db: String) {
     // Only the one who blocked can undo it: ben's undo finds nothing of his, and the block
     // stays.
     assert!(matches!(
-        services.unblock(&ben.user, cara.user.id).await,
+        services.unblock(&full(&ben.user), cara.user.id).await,
         Err(ActionError::NotFound)
     ));
     assert!(
@@ -150,7 +151,7 @@ async fn a_block_keeps_two_members_apart_both_ways(db: String) {
         .expect("read")
         .is_empty());
     services
-        .unblock(&cara.user, ben.user.id)
+        .unblock(&full(&cara.user), ben.user.id)
         .await
         .expect("undone");
     assert!(market_of(&node, &cara).await.contains(&bens));
@@ -237,7 +238,9 @@ async fn nobody_blocks_themselves_or_a_stranger(db: String) {
         })
     ));
     assert!(matches!(
-        services.unblock(&ben.user, node.steward.user.id).await,
+        services
+            .unblock(&full(&ben.user), node.steward.user.id)
+            .await,
         Err(ActionError::NotFound)
     ));
 }

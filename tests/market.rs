@@ -6,7 +6,7 @@ use commons_ledger::store::Store;
 use commons_market::deal;
 use commons_market::event::{Answer, EventDetails, LocalTime, Place};
 use commons_market::index::{Filters, Search};
-use commons_market::listing::{Kind, ListingDraft, Side, Status, Title, Value};
+use commons_market::listing::{Kind, ListingDraft, Side, Status, Value};
 use commons_market::photo;
 use commons_market::store::{Market, MarketError};
 use commons_market::text::Language;
@@ -25,7 +25,7 @@ fn draft(
     ListingDraft {
         side,
         kind,
-        title: Title::parse(title).expect("title"),
+        title: commons_market::listing::listing_title(title).expect("title"),
         description: description.into(),
         category: category.into(),
         tags: Vec::new(),

@@ -8,6 +8,7 @@ use std::io::Read;
 
 use commons_ledger::statement::verify_statement;
 use commons_tests::both_backends;
+use commons_tests::full;
 use commons_tests::node::{Node, PASSWORD, SLUG};
 use commons_tests::web::{invite_and_join, set_up, TestServer};
 use commons_web::db::email::NewMail;
@@ -101,7 +102,7 @@ async fn takeout(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
     let (ben, _cara) = lived_in(&node).await;
-    let archive = services.takeout(&ben.user).await.expect("takeout");
+    let archive = services.takeout(&full(&ben.user)).await.expect("takeout");
     let dir = format!("circles/{SLUG}");
     for path in [
         "README.txt".to_owned(),
@@ -183,7 +184,7 @@ async fn takeout(db: String) {
     assert!(profile.contains("\"username\": \"ben\""));
     assert!(
         matches!(
-            services.takeout(&ben.user).await,
+            services.takeout(&full(&ben.user)).await,
             Err(ActionError::TooManyAttempts)
         ),
         "one takeout every few minutes"
@@ -243,23 +244,23 @@ async fn erasure(db: String) {
         .expect("photo");
     // Ben's balance is -2: erasure is refused until it is zero, never settled silently.
     assert!(services
-        .request_erasure(&ben.user, PASSWORD, None)
+        .request_erasure(&full(&ben.user), PASSWORD, None)
         .await
         .is_err());
     pay(&node, &cara, "ben", "2", "").await;
     assert!(services
-        .request_erasure(&ben.user, "wrong password", None)
+        .request_erasure(&full(&ben.user), "wrong password", None)
         .await
         .is_err());
     assert!(
         services
-            .request_erasure(&node.steward.user, PASSWORD, None)
+            .request_erasure(&full(&node.steward.user), PASSWORD, None)
             .await
             .is_err(),
         "a circle's last steward hands on first"
     );
     services
-        .request_erasure(&ben.user, PASSWORD, None)
+        .request_erasure(&full(&ben.user), PASSWORD, None)
         .await
         .expect("asked");
     assert_eq!(
@@ -268,7 +269,7 @@ async fn erasure(db: String) {
         "the grace period runs"
     );
     services
-        .cancel_erasure(&ben.user)
+        .cancel_erasure(&full(&ben.user))
         .await
         .expect("changed mind");
     // Cara reports ben's listing: his reported words are kept until the report is resolved.
@@ -282,7 +283,7 @@ async fn erasure(db: String) {
     )
     .await;
     services
-        .request_erasure(&ben.user, PASSWORD, None)
+        .request_erasure(&full(&ben.user), PASSWORD, None)
         .await
         .expect("asked again");
     services.store().advance_clock(15 * DAY_MS);
@@ -361,7 +362,10 @@ async fn erasure(db: String) {
         .expect("audit");
     assert!(audit.passed(), "{:?}", audit.faults);
     services.store().advance_clock(DAY_MS);
-    let archive = services.takeout(&cara.user).await.expect("cara's takeout");
+    let archive = services
+        .takeout(&full(&cara.user))
+        .await
+        .expect("cara's takeout");
     let report = verify_statement(&text_of(
         &archive,
         &format!("circles/{SLUG}/ledger/statement.json"),
@@ -384,7 +388,7 @@ async fn leaving(db: String) {
     let (ben, cara) = (node.member("ben").await, node.member("cara").await);
     pay(&node, &ben, "cara", "1", "").await;
     assert!(
-        services.leave_circle(&ben).await.is_err(),
+        services.leave_circle(&ben, &full(&ben.user)).await.is_err(),
         "not with a balance"
     );
     pay(&node, &cara, "ben", "1", "").await;
@@ -392,13 +396,19 @@ async fn leaving(db: String) {
         .actor(&ben.user, SLUG, ben.session)
         .await
         .expect("member");
-    services.leave_circle(&ben).await.expect("left");
+    services
+        .leave_circle(&ben, &full(&ben.user))
+        .await
+        .expect("left");
     assert!(matches!(
         services.actor(&ben.user, SLUG, ben.session).await,
         Err(ActionError::NotFound)
     ));
     assert!(
-        services.leave_circle(&node.steward).await.is_err(),
+        services
+            .leave_circle(&node.steward, &full(&node.steward.user))
+            .await
+            .is_err(),
         "the last steward stays"
     );
 }

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use commons_tests::both_backends;
+use commons_tests::full;
 use commons_tests::node::{Node, PASSWORD};
 use commons_web::services::TokenRequest;
 
@@ -39,11 +40,11 @@ async fn logins_and_tokens_are_recorded_for_the_person_alone(db: String) {
         ..TokenRequest::default()
     };
     services
-        .create_api_token(&ben.user, &request)
+        .create_api_token(&full(&ben.user), &request)
         .await
         .expect("a token");
     let lines = services
-        .security_activity(&ben.user)
+        .security_activity(&full(&ben.user))
         .await
         .expect("activity");
     let seen: Vec<(&str, Option<&str>)> = lines
@@ -62,7 +63,7 @@ async fn logins_and_tokens_are_recorded_for_the_person_alone(db: String) {
         "newest first; a place already seen is not new"
     );
     let amaras = services
-        .security_activity(&node.steward.user)
+        .security_activity(&full(&node.steward.user))
         .await
         .expect("activity");
     assert!(
@@ -80,7 +81,7 @@ async fn logins_and_tokens_are_recorded_for_the_person_alone(db: String) {
     node.state.services.store().advance_clock(91 * DAY_MS);
     services.purge_security_activity().await.expect("purged");
     assert!(services
-        .security_activity(&ben.user)
+        .security_activity(&full(&ben.user))
         .await
         .expect("activity")
         .is_empty());
@@ -96,7 +97,7 @@ async fn a_recovery_is_recorded_for_the_recovered_person(db: String) {
         .await
         .expect("a recovery link");
     let lines = services
-        .security_activity(&ben.user)
+        .security_activity(&full(&ben.user))
         .await
         .expect("activity");
     assert_eq!(lines.len(), 1);
@@ -131,7 +132,7 @@ async fn a_flood_of_wrong_passwords_keeps_only_the_latest_events(db: String) {
     let amaras = node
         .state
         .services
-        .security_activity(&node.steward.user)
+        .security_activity(&full(&node.steward.user))
         .await
         .expect("read");
     assert!(

@@ -5,25 +5,12 @@ use commons_ledger::keys::SecretKey;
 use commons_ledger::store::Store;
 use commons_tests::both_backends;
 use commons_tests::web::{
-    invitation_path, invite_and_join, join_second_circle, set_up, Member, TestServer, PASSWORD,
+    invitation_path, invite_and_join, join_second_circle, link_in, log_in, recovery_link, set_up,
+    Member, TestServer, PASSWORD,
 };
 use commons_web::custody::SEALED_BYTES;
 use commons_web::services::NewCircle;
 use sqlx::Row;
-
-async fn log_in(member: &mut Member, username: &str, password: &str) -> commons_tests::web::Page {
-    member
-        .submit(
-            "/login",
-            "/login",
-            &[
-                ("username", username),
-                ("password", password),
-                ("next", "/"),
-            ],
-        )
-        .await
-}
 
 async fn entry_count(server: &TestServer) -> u64 {
     let store = &server.state.services.store();
@@ -1014,12 +1001,6 @@ async fn api_tokens_own_keys_and_walls(db: String) {
     server.stop().await;
 }
 
-/// The one-time link shown on a page (`/join/...` or `/recover/...`).
-fn link_in(html: &str, prefix: &str) -> String {
-    let at = html.find(prefix).expect("a link is shown");
-    html[at..at + html[at..].find('"').expect("end")].to_owned()
-}
-
 async fn recovery_revocation_and_reconciliation(db: String) {
     use reqwest::Method;
     let server = TestServer::start(&db).await;
@@ -1135,6 +1116,23 @@ async fn recovery_revocation_and_reconciliation(db: String) {
         ledger.body.contains("Dee moved to a new key"),
         "the rotations are public"
     );
+    // Her login stays restricted to Garden until the 30 days in which her old password could
+    // take the account back are over; then it is whole again (keys and tokens included).
+    let page = dee
+        .submit("/settings", "/settings/tokens", &[("label", "t")])
+        .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    server
+        .state
+        .services
+        .store()
+        .advance_clock(30 * 24 * 3600 * 1000);
+    assert_eq!(
+        server.state.services.lift_recoveries().await.expect("lift"),
+        1
+    );
+    log_in(&mut dee, "dee", "a brand new password").await;
+    log_in(&mut amara, "amara", PASSWORD).await;
 
     // A steward's key can never be claimed as someone's own key.
     let amara_key = {
@@ -1656,18 +1654,6 @@ async fn api_tokens_are_keys_to_the_api_and_nothing_more(db: String) {
 }
 
 /// A steward of `slug` makes a recovery link for `member`; returns the link's path.
-async fn recovery_link(steward: &mut Member, slug: &str, member: &str) -> String {
-    let page = steward
-        .submit(
-            &format!("/c/{slug}/steward"),
-            &format!("/c/{slug}/steward/recovery"),
-            &[("member", member)],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    link_in(&page.body, "/recover/")
-}
-
 async fn recovery_reaches_only_its_circle(db: String) {
     use reqwest::Method;
     let server = TestServer::start(&db).await;
@@ -1744,7 +1730,7 @@ async fn recovery_reaches_only_its_circle(db: String) {
             &[("label", "mine now"), ("scope", "act")],
         )
         .await;
-    assert_eq!(page.status, 422, "no tokens for a recovered login");
+    assert_eq!(page.status, 403, "no tokens for a recovered login");
     assert_eq!(holder.get("/circles/new").await.status, 403);
     let page = amara
         .submit(
@@ -1859,6 +1845,8 @@ async fn recovery_reaches_only_its_circle(db: String) {
         .await;
     assert!(page.url.ends_with("/c/river"), "{}", page.url);
     assert_eq!(ben.get("/c/garden").await.status, 200);
+    // Every circle helped him back, but the account changes hands only once the 30 days in
+    // which his forgotten password could still take it back are over.
     let page = ben
         .submit(
             "/settings",
@@ -1866,10 +1854,25 @@ async fn recovery_reaches_only_its_circle(db: String) {
             &[("label", "laptop"), ("scope", "act")],
         )
         .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    server
+        .state
+        .services
+        .store()
+        .advance_clock(30 * 24 * 3600 * 1000);
     assert_eq!(
-        page.status, 200,
-        "every circle helped him back: his account is whole"
+        server.state.services.lift_recoveries().await.expect("lift"),
+        1
     );
+    log_in(&mut ben, "ben", "my new password").await;
+    let page = ben
+        .submit(
+            "/settings",
+            "/settings/tokens",
+            &[("label", "laptop"), ("scope", "act")],
+        )
+        .await;
+    assert_eq!(page.status, 200, "his account is whole");
     server.stop().await;
 }
 

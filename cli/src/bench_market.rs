@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use commons_ledger::store::now_ms;
 use commons_market::cycles::{trade_loops, Bounds};
 use commons_market::index::{Filters, Search};
-use commons_market::listing::{Kind, ListingDraft, Side, Title, Value, ValueKind};
+use commons_market::listing::{Kind, ListingDraft, Side, Value, ValueKind};
 use commons_market::matching;
 use commons_market::text::Language;
 use commons_web::db::NewUser;
@@ -148,8 +148,9 @@ pub async fn market(
             let draft = ListingDraft {
                 side: t.side,
                 kind: t.kind,
-                title: Title::parse(&title)
-                    .unwrap_or_else(|_| Title::parse("A listing").expect("a title")),
+                title: commons_market::listing::listing_title(&title).unwrap_or_else(|_| {
+                    commons_market::listing::listing_title("A listing").expect("a title")
+                }),
                 description: t.description.clone(),
                 category: t.category.clone(),
                 tags: t.tags.clone(),

@@ -223,7 +223,8 @@ pub async fn web(
             .map_err(|error| anyhow::anyhow!("{error}"))?;
         let token = services
             .create_api_token(
-                &user,
+                &commons_web::capability::FullAccount::of(&user)
+                    .map_err(|error| anyhow::anyhow!("{error}"))?,
                 &commons_web::services::TokenRequest {
                     label: "bench".into(),
                     scope: "act".into(),

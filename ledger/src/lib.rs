@@ -16,3 +16,4 @@ pub mod slug;
 pub mod state;
 pub mod statement;
 pub mod store;
+pub mod title;

@@ -223,23 +223,17 @@ fn bounded(text: &str, chars_max: usize) -> Option<String> {
     (trimmed.chars().count() <= chars_max).then(|| trimmed.to_string())
 }
 
-/// A listing's title: one line, 1-120 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Title(String);
+/// A listing's title: the one [`commons_ledger::title::Title`] of every crate, 1-120
+/// characters.
+pub use commons_ledger::title::Title;
 
-impl Title {
-    pub fn parse(text: &str) -> Result<Title, ListingError> {
-        let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if one_line.is_empty() {
-            return Err(ListingError::TitleMissing);
-        }
-        bounded(&one_line, TITLE_CHARS_MAX)
-            .map(Title)
-            .ok_or(ListingError::TitleTooLong)
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// A listing's title, parsed: one line, no control or bidirectional characters, 1 to
+/// [`TITLE_CHARS_MAX`] characters.
+pub fn listing_title(text: &str) -> Result<Title, ListingError> {
+    Title::parse(text, TITLE_CHARS_MAX).map_err(|error| match error {
+        commons_ledger::title::TitleError::Missing => ListingError::TitleMissing,
+        commons_ledger::title::TitleError::TooLong(_) => ListingError::TitleTooLong,
+    })
 }
 
 /// Parses tags typed as "bikes, repair #tools": split on commas, spaces and `#`, lowercased,
@@ -334,7 +328,7 @@ impl ListingForm {
         let mut errors = FieldErrors::default();
         let side = errors.note("side", Side::parse(&self.side));
         let kind = errors.note("kind", Kind::parse(&self.kind));
-        let title = errors.note("title", Title::parse(&self.title));
+        let title = errors.note("title", listing_title(&self.title));
         let description = errors.note(
             "description",
             bounded(&self.description, DESCRIPTION_CHARS_MAX)

@@ -74,6 +74,11 @@ impl TestDb {
     }
 }
 
+/// The account a test member holds whole (nobody recovered it).
+pub fn full(user: &commons_web::db::User) -> commons_web::capability::FullAccount {
+    commons_web::capability::FullAccount::of(user).expect("a login nobody recovered")
+}
+
 /// Runs the same async test body against SQLite and PostgreSQL, as two tests.
 #[macro_export]
 macro_rules! both_backends {

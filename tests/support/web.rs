@@ -355,3 +355,37 @@ pub async fn join_second_circle(steward: &mut Member, member: &mut Member) {
         page.body
     );
 }
+
+/// Logs in through the login form.
+pub async fn log_in(member: &mut Member, username: &str, password: &str) -> Page {
+    member
+        .submit(
+            "/login",
+            "/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
+}
+
+/// The one-time link shown on a page (`/join/...` or `/recover/...`).
+pub fn link_in(html: &str, prefix: &str) -> String {
+    let at = html.find(prefix).expect("a link is shown");
+    html[at..at + html[at..].find('"').expect("end")].to_owned()
+}
+
+/// A steward of `slug` makes a recovery link for `member`; returns its path.
+pub async fn recovery_link(steward: &mut Member, slug: &str, member: &str) -> String {
+    let page = steward
+        .submit(
+            &format!("/c/{slug}/steward"),
+            &format!("/c/{slug}/steward/recovery"),
+            &[("member", member)],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    link_in(&page.body, "/recover/")
+}

@@ -156,6 +156,11 @@ async fn every_five_minutes(state: Arc<AppState>) {
                 tracing::warn!(%error, "reminding authors of expiring listings failed")
             }
         }
+        match state.services.lift_recoveries().await {
+            Ok(0) => {}
+            Ok(lifted) => tracing::info!(lifted, "recovered logins whose take-back period ended"),
+            Err(error) => tracing::warn!(%error, "lifting recovered logins failed"),
+        }
         match state.services.reconcile_memberships().await {
             Ok(0) => {}
             Ok(changed) => {

@@ -6,6 +6,7 @@
 pub mod api_doc;
 pub mod assets;
 pub mod blocks;
+pub mod capability;
 pub mod custody;
 pub mod db;
 pub mod demo;
@@ -16,6 +17,7 @@ pub mod news;
 pub mod onboarding;
 pub mod people;
 pub mod public;
+pub mod reach;
 
 pub mod account;
 pub mod governance;

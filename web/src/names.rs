@@ -72,17 +72,7 @@ impl fmt::Display for Username {
     }
 }
 
-/// Invisible format characters (Unicode category Cf) a name may not hold: bidirectional
-/// controls (which can make a name read backwards or hide what follows it), zero-width spaces,
-/// word joiners, the byte-order mark, tags. The zero-width joiner and non-joiner stay: Persian,
-/// Indic scripts and emoji need them.
-pub fn is_hidden_format(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}' | '\u{200E}' | '\u{200F}'
-        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
-        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}'
-        | '\u{0600}'..='\u{0605}' | '\u{06DD}' | '\u{070F}' | '\u{08E2}')
-}
+pub use commons_ledger::title::is_hidden_format;
 
 /// Whether a character would reorder the text around it (a bidirectional control).
 fn is_bidi_control(c: char) -> bool {
@@ -163,6 +153,24 @@ pub fn required_text(
         return Err(crate::services::FieldProblem::new(field, missing));
     }
     Ok(text)
+}
+
+/// A form's title, parsed into the one [`commons_ledger::title::Title`] (one line, no control
+/// or bidirectional characters): `missing` names the catalogue message when nothing visible is
+/// left, `long` when it has more than `chars_max` characters, both about `field`.
+pub fn required_title(
+    text: &str,
+    field: &'static str,
+    chars_max: usize,
+    missing: &'static str,
+    long: &'static str,
+) -> Result<String, crate::services::FieldProblem> {
+    use commons_ledger::title::{Title, TitleError};
+    match Title::parse(text, chars_max) {
+        Ok(title) => Ok(title.into_string()),
+        Err(TitleError::Missing) => Err(crate::services::FieldProblem::new(field, missing)),
+        Err(TitleError::TooLong(_)) => Err(crate::services::FieldProblem::new(field, long)),
+    }
 }
 
 /// Free text with a length limit (bios, notes, messages); line breaks are kept, control

@@ -51,6 +51,10 @@ pub enum ActionError {
     Sandboxed(crate::membership::sandbox::SandboxLimit),
     #[error("not allowed")]
     Forbidden,
+    /// A login a recovery link gave may not change the account itself (see
+    /// [`crate::capability::FullAccount`]).
+    #[error("a recovered login cannot change the account")]
+    RecoveredLogin,
     /// The circle's moderators suspended the member until then (ms): they sign and post
     /// nothing new there.
     #[error("suspended")]

@@ -328,6 +328,7 @@ error-forbidden = Only stewards of this circle can do that.
 error-internal-title = Something went wrong on our side
 error-internal = Nothing was changed. Please try again in a moment.
 error-login-required = Please log in first.
+error-recovered-login = This login came from a recovery link, so it opens only the circles whose stewards recovered the account. Changing the account itself (password, e-mail, tokens, keys, profile, blocks, your data, joining or leaving circles) opens again 30 days after the recovery — or at once for the account's owner, by logging in with the password they had before.
 error-too-many = Too many requests at once. Please wait a moment and try again.
 error-too-many-logins = Too many password attempts from here or for this account. Wait a minute, then try again.
 error-csrf = This form has expired or did not come from this site. Go back, reload the page and try again.

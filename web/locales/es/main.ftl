@@ -328,6 +328,7 @@ error-forbidden = Solo la administración de este círculo puede hacer eso.
 error-internal-title = Algo falló por nuestra parte
 error-internal = No se cambió nada. Inténtalo de nuevo en un momento.
 error-login-required = Entra primero, por favor.
+error-recovered-login = Este acceso viene de un enlace de recuperación: solo abre los círculos cuya administración recuperó la cuenta. Los cambios de la propia cuenta (contraseña, correo, tokens, claves, perfil, bloqueos, tus datos, unirse o salir de círculos) se abren de nuevo 30 días después de la recuperación, o enseguida para quien es dueño de la cuenta, si entra con la contraseña que tenía antes.
 error-too-many = Demasiadas peticiones a la vez. Espera un momento y vuelve a intentarlo.
 error-too-many-logins = Demasiados intentos de contraseña desde aquí o para esta cuenta. Espera un minuto y vuelve a intentarlo.
 error-csrf = Este formulario caducó o no viene de este sitio. Vuelve atrás, recarga la página e inténtalo de nuevo.

@@ -4,9 +4,10 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::capability::FullAccount;
 use std::net::IpAddr;
 
-use crate::db::{SecurityEventRow, User};
+use crate::db::SecurityEventRow;
 use crate::services::*;
 
 /// How long a person's security activity is kept.
@@ -136,7 +137,10 @@ impl Services {
     }
 
     /// The person's latest security activity, newest first.
-    pub async fn security_activity(&self, user: &User) -> Result<Vec<ActivityLine>, ActionError> {
+    pub async fn security_activity(
+        &self,
+        user: &FullAccount,
+    ) -> Result<Vec<ActivityLine>, ActionError> {
         Ok(self
             .db
             .security_events_of(user.id)

@@ -14,6 +14,11 @@ use crate::db::{MemberStatus, User};
 
 use crate::services::*;
 
+/// How long after a recovery the password the person had before still takes the account back,
+/// and the recovered login stays restricted to the circles that recovered it (30 days): long
+/// enough for someone away or ill to notice the notice and the mail.
+pub const RECOVERY_TAKE_BACK_MS: i64 = 30 * 24 * 3600 * 1000;
+
 impl Services {
     /// The person and circle behind a recovery link, if it can still be used, and whether the
     /// person confirms their current password (an account another circle already recovered)
@@ -119,7 +124,13 @@ impl Services {
             .map(|(hash, salt)| (hash.as_str(), salt.as_slice()));
         for ended in self
             .db
-            .record_recovery(user_id, info.row_id, new_password, now)
+            .record_recovery(
+                user_id,
+                info.row_id,
+                new_password,
+                now,
+                now + RECOVERY_TAKE_BACK_MS,
+            )
             .await?
         {
             self.keyring.remove(&ended);
@@ -134,6 +145,12 @@ impl Services {
         .await;
         let user = self.db.user(user_id).await?.ok_or(ActionError::NotFound)?;
         Ok((user, sealing, info))
+    }
+
+    /// Lifts the restriction of recovered logins whose take-back period passed with no take-back
+    /// (every 5 minutes; see [`crate::db::NodeDb::lift_recoveries`]).
+    pub async fn lift_recoveries(&self) -> Result<u64, ActionError> {
+        Ok(self.db.lift_recoveries(self.now_ms()).await?)
     }
 
     /// A notification in every circle the person belongs to: their account was recovered.

@@ -34,7 +34,9 @@ pub async fn front(State(state): AppState_, v: Visitor) -> PageResult {
     };
     let circles = state.services.my_circles(user).await?;
     if circles.len() == 1 {
-        return Ok(Redirect::to(&format!("/c/{}", circles[0].slug)).into_response());
+        // What the login had to say (a recovery, an account taken back) shows there.
+        let to = format!("/c/{}", circles[0].slug);
+        return Ok(crate::http::session::redirect_keeping_flash(&to));
     }
     let list: Vec<(String, String)> = circles.into_iter().map(|c| (c.slug, c.name)).collect();
     Ok(page(crate::account::views::my_circles_page(

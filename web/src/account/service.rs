@@ -3,6 +3,7 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::capability::FullAccount;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -227,6 +228,7 @@ impl Services {
             recovery_restricted: false,
             prior_password: None,
             recovery_notice_at_ms: None,
+            recovery_lifts_at_ms: None,
         }
     }
 
@@ -296,7 +298,7 @@ impl Services {
     /// ends the person's other sessions and revokes every API token.
     pub async fn change_password(
         &self,
-        user: &User,
+        user: &FullAccount,
         session: [u8; 32],
         current: &str,
         new: &str,
@@ -615,7 +617,7 @@ impl Services {
     /// The person's name, introduction and language (`None` keeps the language).
     pub(crate) async fn update_profile(
         &self,
-        user: &User,
+        user: &FullAccount,
         display_name: &DisplayName,
         bio: &str,
         language: Option<&str>,
@@ -649,7 +651,7 @@ impl Services {
     /// Revokes one of the person's own API tokens; another person's token is not found.
     pub(crate) async fn revoke_api_token(
         &self,
-        user: &User,
+        user: &FullAccount,
         token_hash: &[u8],
     ) -> Result<(), ActionError> {
         if self.db.delete_api_token(user.id, token_hash).await? {

@@ -10,6 +10,7 @@ use maud::Markup;
 use serde::Deserialize;
 
 use crate::account::views::ProfileForm;
+use crate::capability::FullAccount;
 use crate::db::User;
 use crate::http::error::AppError;
 use crate::http::extract::{PageForm, PagePath};
@@ -48,23 +49,22 @@ pub(super) async fn settings_markup(
             (token, circle)
         })
         .collect();
+    // A login a circle's stewards recovered learns nothing of the person's other circles: not
+    // their activity (token labels, keys in other circles), nor whom they blocked.
+    let full = FullAccount::of(user).ok();
     let mut view = crate::account::views::SettingsView {
         new_token,
         tokens,
         recoveries: state.services.recoveries_of(user).await?,
-        // A login a circle's stewards recovered learns nothing of the person's other circles:
-        // not their activity (token labels, keys in other circles), nor whom they blocked.
-        activity: if user.recovery_restricted {
-            Vec::new()
-        } else {
-            state.services.security_activity(user).await?
+        activity: match &full {
+            Some(account) => state.services.security_activity(account).await?,
+            None => Vec::new(),
         },
-        blocks: if user.recovery_restricted {
-            Vec::new()
-        } else {
-            state.services.my_blocks(user).await?
+        blocks: match &full {
+            Some(account) => state.services.my_blocks(account).await?,
+            None => Vec::new(),
         },
-        restricted: user.recovery_restricted,
+        restricted: full.is_none(),
         photo_alt: state.services.my_profile_extras(user).await?.photo_alt,
         upload_token: v
             .session
@@ -136,11 +136,12 @@ pub(crate) async fn settings_with_photo_errors(
 pub async fn create_token(
     State(state): AppState_,
     v: Visitor,
+    account: FullAccount,
     PageForm(form): PageForm<TokenRequest>,
 ) -> PageResult {
-    let user = user_of(&v)?;
+    let user = account.user();
     let none = FormErrors::default();
-    match state.services.create_api_token(user, &form).await {
+    match state.services.create_api_token(&account, &form).await {
         Ok(token) => {
             let mut response = page(
                 settings_markup(
@@ -184,12 +185,11 @@ pub async fn create_token(
 
 pub async fn revoke_token(
     State(state): AppState_,
-    v: Visitor,
+    account: FullAccount,
     PagePath(id): PagePath<String>,
 ) -> PageResult {
-    let user = user_of(&v)?;
     let hash = hex::decode(&id).map_err(|_| AppError::NotFound)?;
-    state.services.revoke_api_token(user, &hash).await?;
+    state.services.revoke_api_token(&account, &hash).await?;
     Ok(redirect_with_flash(
         "/settings",
         Flash::new("flash-token-revoked", &[]),
@@ -210,9 +210,10 @@ pub struct OwnKeyForm {
 pub async fn register_own_key(
     State(state): AppState_,
     v: Visitor,
+    account: FullAccount,
     PageForm(form): PageForm<OwnKeyForm>,
 ) -> PageResult {
-    let user = user_of(&v)?;
+    let user = account.user();
     let actor = crate::http::extract::actor_named(&state, &v, &form.circle).await?;
     // Giving up the node-held key is serious: the password confirms it is really them.
     let result = match state
@@ -282,9 +283,10 @@ pub async fn settings(State(state): AppState_, v: Visitor) -> PageResult {
 pub async fn settings_profile(
     State(state): AppState_,
     v: Visitor,
+    account: FullAccount,
     PageForm(form): PageForm<ProfileForm>,
 ) -> PageResult {
-    let user = user_of(&v)?;
+    let user = account.user();
     let display_name = form.display_name.parse::<crate::names::DisplayName>();
     let bio = crate::names::bounded_text(&form.bio, crate::names::BIO_CHARS_MAX);
     let language = crate::i18n::LANGUAGES
@@ -301,7 +303,7 @@ pub async fn settings_profile(
         (Ok(name), Ok(bio), Ok(extras)) => {
             state
                 .services
-                .update_profile(user, &name, &bio, language)
+                .update_profile(&account, &name, &bio, language)
                 .await?;
             state.services.save_profile_extras(user, &extras).await?;
             Ok(redirect_with_flash(
@@ -360,14 +362,15 @@ pub struct PasswordForm {
 pub async fn settings_password(
     State(state): AppState_,
     v: Visitor,
+    account: FullAccount,
     PageForm(form): PageForm<PasswordForm>,
 ) -> PageResult {
-    let user = user_of(&v)?;
+    let user = account.user();
     let session = v.session.ok_or(AppError::LoginRequired)?;
     match state
         .services
         .change_password(
-            user,
+            &account,
             session,
             &form.current_password,
             &form.new_password,

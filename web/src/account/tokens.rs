@@ -2,12 +2,13 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::capability::FullAccount;
 use commons_ledger::entry::Body;
 use commons_ledger::keys::PublicKey;
 use commons_ledger::store::{Appended, CircleInfo};
 
 use crate::custody::random_secret;
-use crate::db::{NewToken, TokenScope, User};
+use crate::db::{NewToken, TokenScope};
 use crate::names::bounded_text;
 
 use crate::account::activity::SecurityEvent;
@@ -19,12 +20,9 @@ impl Services {
     /// (1 to [`TOKEN_DAYS_MAX`]).
     pub async fn create_api_token(
         &self,
-        user: &User,
+        user: &FullAccount,
         request: &TokenRequest,
     ) -> Result<String, ActionError> {
-        if user.recovery_restricted {
-            return Err(invalid("label", "error-token-recovered"));
-        }
         let label = bounded_text(&request.label, 80).map_err(name_error("label"))?;
         if label.is_empty() {
             return Err(invalid("label", "error-required"));

@@ -5,10 +5,10 @@
 use axum::extract::State;
 use serde::Deserialize;
 
+use crate::capability::FullAccount;
 use crate::db::BlockKind;
 use crate::http::error::AppError;
 use crate::http::extract::{PageForm, PagePath};
-use crate::http::session::Visitor;
 use crate::names::Username;
 use crate::services::Actor;
 
@@ -60,7 +60,10 @@ pub async fn block_member(
                 .await?;
             state
                 .services
-                .unblock(&actor.user, other.card.user_id)
+                .unblock(
+                    &crate::capability::FullAccount::of(&actor.user)?,
+                    other.card.user_id,
+                )
                 .await?;
             "flash-unblocked"
         }
@@ -78,10 +81,9 @@ pub struct UnblockForm {
 
 pub async fn unblock(
     State(state): AppState_,
-    v: Visitor,
+    account: FullAccount,
     PageForm(form): PageForm<UnblockForm>,
 ) -> PageResult {
-    let user = user_of(&v)?;
-    state.services.unblock(user, form.other).await?;
+    state.services.unblock(&account, form.other).await?;
     Ok(flash_to(&state, "/settings", "flash-unblocked", &[]))
 }

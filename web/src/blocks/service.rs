@@ -3,6 +3,7 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::capability::FullAccount;
 use std::collections::BTreeSet;
 
 use crate::db::{BlockKind, BlockRow, User};
@@ -33,7 +34,7 @@ impl Services {
 
     /// Undoes what the person chose about someone (a block or a mute); nothing to undo is not
     /// found.
-    pub async fn unblock(&self, user: &User, other_id: i64) -> Result<(), ActionError> {
+    pub async fn unblock(&self, user: &FullAccount, other_id: i64) -> Result<(), ActionError> {
         if self.db.remove_block(user.id, other_id).await? {
             Ok(())
         } else {

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use std::sync::Arc;
+
 use sqlx::Row;
 
 use super::{DbResult, NodeDb};
@@ -123,6 +125,31 @@ impl NodeDb {
                 rows.iter()
                     .map(|row| row.try_get::<i64, _>("id"))
                     .collect::<DbResult<BTreeSet<i64>>>()
+            })
+            .await
+    }
+
+    /// Every block or mute the person made or that names them: (who chose, about whom, kind).
+    /// A person has at most [`BLOCKS_PER_PERSON_MAX`] of their own; those about them number
+    /// at most the node's members, each with one row.
+    pub async fn blocks_touching(&self, user_id: i64) -> DbResult<Arc<Vec<(i64, i64, BlockKind)>>> {
+        self.reads
+            .touching
+            .get_or_read(&self.reads.generations, super::WEB_SCOPE, user_id, || async {
+                sqlx::query(
+                    "SELECT user_id, other_id, kind FROM member_blocks WHERE user_id = $1 OR other_id = $1",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| {
+                    let kind = BlockKind::parse(&row.try_get::<String, _>("kind")?)
+                        .ok_or_else(|| sqlx::Error::Decode("an unknown block kind".into()))?;
+                    Ok((row.try_get("user_id")?, row.try_get("other_id")?, kind))
+                })
+                .collect::<DbResult<Vec<_>>>()
+                .map(Arc::new)
             })
             .await
     }

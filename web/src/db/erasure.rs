@@ -124,7 +124,7 @@ impl NodeDb {
         .await?;
         sqlx::query(
             "UPDATE users SET username = $2, display_name = '', bio = '', ask_me_about = '', profile_public = 0, password_hash = '', seal_salt = $3,
-                language = NULL, prior_password_hash = NULL, prior_seal_salt = NULL, recovery_restricted = 0,
+                language = NULL, prior_password_hash = NULL, prior_seal_salt = NULL, recovery_restricted = 0, recovery_lifts_at_ms = NULL,
                 is_node_admin = 0, erase_requested_at_ms = NULL, erased_at_ms = $4
              WHERE id = $1",
         )

@@ -74,12 +74,14 @@ pub struct User {
     pub created_at_ms: i64,
     /// After a circle's stewards recovered the account: the login reaches only the circles
     /// that recovered it (see [`NodeDb::recovery_circles`]), never node administration or API
-    /// tokens, until the person proves their prior password.
+    /// tokens, until the person proves their prior password or the take-back period ends.
     pub recovery_restricted: bool,
     /// The password hash and seal salt from before the first unsettled recovery.
     pub prior_password: Option<(String, Vec<u8>)>,
     /// When the last recovery was used, until the person has been told at a login.
     pub recovery_notice_at_ms: Option<i64>,
+    /// When a restricted login's take-back period ends (30 days after the latest recovery).
+    pub recovery_lifts_at_ms: Option<i64>,
 }
 
 impl User {
@@ -351,6 +353,8 @@ struct WebReads {
     people: ReadCache<(i64, Vec<i64>), Vec<Person>>,
     settings: ReadCache<i64, Option<CircleSettings>>,
     hidden: ReadCache<i64, std::collections::BTreeSet<i64>>,
+    touching: ReadCache<i64, Arc<Vec<(i64, i64, BlockKind)>>>,
+    suspensions: ReadCache<i64, Arc<std::collections::BTreeMap<i64, i64>>>,
     moderated: ReadCache<i64, Arc<HiddenItems>>,
     muted_threads: ReadCache<i64, std::collections::BTreeSet<i64>>,
     zones: ReadCache<i64, String>,
@@ -406,6 +410,7 @@ fn user_from_row(row: &AnyRow) -> DbResult<User> {
             _ => None,
         },
         recovery_notice_at_ms: row.try_get("recovery_notice_at_ms")?,
+        recovery_lifts_at_ms: row.try_get("recovery_lifts_at_ms")?,
     })
 }
 
@@ -461,7 +466,7 @@ fn invitation_from_row(row: &AnyRow) -> DbResult<Invitation> {
     })
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, bio, password_hash, seal_salt, language, is_node_admin, created_at_ms, recovery_restricted, prior_password_hash, prior_seal_salt, recovery_notice_at_ms";
+const USER_COLUMNS: &str = "id, username, display_name, bio, password_hash, seal_salt, language, is_node_admin, created_at_ms, recovery_restricted, prior_password_hash, prior_seal_salt, recovery_notice_at_ms, recovery_lifts_at_ms";
 const MEMBERSHIP_COLUMNS: &str = "circle, user_id, status, account_key, sealed_key, vouched_by, request_message, agreements_version, created_at_ms, suspended_until_ms, limited_until_ms";
 const CARD_SELECT: &str = "SELECT m.user_id, u.username, u.display_name, u.bio, m.account_key, m.status, m.request_message, v.display_name AS vouched_by_name, m.created_at_ms
      FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN users v ON v.id = m.vouched_by";
@@ -483,6 +488,8 @@ impl NodeDb {
                 people: ReadCache::new(CACHED_ANSWERS_MAX, |people| people.len() as u64),
                 settings: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
                 hidden: ReadCache::new(CACHED_ANSWERS_MAX, |hidden| hidden.len() as u64 + 1),
+                touching: ReadCache::new(CACHED_ANSWERS_MAX, |rows| rows.len() as u64 + 1),
+                suspensions: ReadCache::new(CACHED_ANSWERS_MAX, |rows| rows.len() as u64 + 1),
                 moderated: ReadCache::new(CACHED_ANSWERS_MAX, |items| items.len() as u64 + 1),
                 muted_threads: ReadCache::new(CACHED_ANSWERS_MAX, |muted| muted.len() as u64 + 1),
                 zones: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),

@@ -573,6 +573,35 @@ impl NodeDb {
 
     // ----- limits and suspensions -----
 
+    /// The members of a circle with a suspension recorded, and until when (ms); compare with
+    /// the clock to know who is suspended now.
+    pub async fn suspensions(
+        &self,
+        circle: i64,
+    ) -> DbResult<Arc<std::collections::BTreeMap<i64, i64>>> {
+        self.reads
+            .suspensions
+            .get_or_read(
+                &self.reads.generations,
+                super::WEB_SCOPE,
+                circle,
+                || async {
+                    sqlx::query(
+                        "SELECT user_id, suspended_until_ms FROM memberships
+                     WHERE circle = $1 AND suspended_until_ms IS NOT NULL",
+                    )
+                    .bind(circle)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|row| Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?)))
+                    .collect::<DbResult<std::collections::BTreeMap<_, _>>>()
+                    .map(Arc::new)
+                },
+            )
+            .await
+    }
+
     /// Sets or clears a member's suspension and limit in a circle.
     pub async fn set_restrictions(
         &self,

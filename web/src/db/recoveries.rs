@@ -76,15 +76,17 @@ impl NodeDb {
     /// Records a recovery the person followed in `circle`: the first unsettled recovery keeps
     /// the password they had (their way to take the account back) and restricts the login to
     /// the circles that recovered it; `new_password` (hash, seal salt) replaces the current one
-    /// (none when they confirmed their current password instead). Once every circle they are
-    /// an active member of has recovered them, nothing is restricted any more. Every session
-    /// and API token ends; the hashes of the ended sessions are returned.
+    /// (none when they confirmed their current password instead). The restriction holds, and
+    /// the prior password takes the account back, until `lifts_at_ms` (the latest recovery's
+    /// take-back period), whatever circles the person is in: see [`NodeDb::lift_recoveries`].
+    /// Every session and API token ends; the hashes of the ended sessions are returned.
     pub async fn record_recovery(
         &self,
         user_id: i64,
         circle: i64,
         new_password: Option<(&str, &[u8])>,
         now_ms: i64,
+        lifts_at_ms: i64,
     ) -> DbResult<Vec<Vec<u8>>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -109,30 +111,50 @@ impl NodeDb {
         .bind(circle)
         .execute(&mut *tx)
         .await?;
-        let whole = sqlx::query(
-            "UPDATE users SET recovery_restricted = 0, prior_password_hash = NULL, prior_seal_salt = NULL
-             WHERE id = $1 AND NOT EXISTS (
-               SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.status = 'active'
-                 AND m.circle NOT IN (SELECT r.circle FROM recovery_circles r WHERE r.user_id = $1))",
+        sqlx::query(
+            "UPDATE users SET recovery_notice_at_ms = $1, recovery_lifts_at_ms = $2 WHERE id = $3",
         )
+        .bind(now_ms)
+        .bind(lifts_at_ms)
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-        if whole.rows_affected() == 1 {
-            sqlx::query("DELETE FROM recovery_circles WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("UPDATE users SET recovery_notice_at_ms = $1 WHERE id = $2")
-            .bind(now_ms)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
         let ended = end_everything(&mut tx, user_id).await?;
         tx.commit().await?;
         self.changed();
         Ok(ended)
+    }
+
+    /// Lifts the restriction of every recovered login whose take-back period is over and whose
+    /// every active circle recovered it: the account is whole, and the password from before
+    /// the recovery no longer takes it back. A login with a circle that did not recover it
+    /// stays restricted (that circle's stewards never opened it). Returns how many were lifted.
+    pub async fn lift_recoveries(&self, now_ms: i64) -> DbResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let lifted = sqlx::query(
+            "UPDATE users SET recovery_restricted = 0, prior_password_hash = NULL, prior_seal_salt = NULL,
+               recovery_lifts_at_ms = NULL
+             WHERE recovery_restricted = 1 AND COALESCE(recovery_lifts_at_ms, 0) <= $1
+               AND NOT EXISTS (
+                 SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.status = 'active'
+                   AND m.circle NOT IN (SELECT r.circle FROM recovery_circles r WHERE r.user_id = users.id))",
+        )
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if lifted > 0 {
+            sqlx::query(
+                "DELETE FROM recovery_circles WHERE user_id IN (SELECT id FROM users WHERE recovery_restricted = 0)",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        if lifted > 0 {
+            self.changed();
+        }
+        Ok(lifted)
     }
 
     /// The person proved the password they had before a recovery: it is theirs again, the
@@ -141,7 +163,8 @@ impl NodeDb {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET password_hash = prior_password_hash, seal_salt = prior_seal_salt,
-               prior_password_hash = NULL, prior_seal_salt = NULL, recovery_restricted = 0
+               prior_password_hash = NULL, prior_seal_salt = NULL, recovery_restricted = 0,
+               recovery_lifts_at_ms = NULL
              WHERE id = $1 AND prior_password_hash IS NOT NULL",
         )
         .bind(user_id)

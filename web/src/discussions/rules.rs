@@ -2,7 +2,7 @@
 //! proposal, what is new to a reader, and the forms parsed into commands (every wrong field at
 //! once).
 
-use crate::names::required_text;
+use crate::names::{required_text, required_title};
 use crate::services::FieldProblem;
 
 /// Longest title, in characters.
@@ -78,7 +78,7 @@ impl ThreadCommand {
             .ok()
             .filter(|id| *id > 0)
             .ok_or_else(|| FieldProblem::new("category", "discussion-error-category"));
-        let title = required_text(
+        let title = required_title(
             title,
             "title",
             TITLE_CHARS_MAX,

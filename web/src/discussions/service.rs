@@ -18,6 +18,7 @@ use crate::governance::ProposalInput;
 use crate::i18n::{Catalogues, Tr};
 use crate::membership::sandbox::SandboxLimit;
 use crate::notifications::{NewNotification, NotificationKind};
+use crate::reach::Channel;
 use crate::services::{invalid, ActionError, Actor, Services};
 
 /// A thread in a list, with what is new in it for the reader.
@@ -318,13 +319,18 @@ impl Services {
             .hold_if_needed(actor, TargetKind::Reply, reply, &body)
             .await?;
         if !held {
-            let hidden = self.hidden_from(actor).await?;
-            let now = self.now_ms();
+            let circle = actor.circle.row_id;
+            let outgoing = self
+                .outgoing(actor.user.id, circle, Some((TargetKind::Reply, reply)))
+                .await?;
             for follower in self.db.followers(thread.id).await? {
-                if follower != actor.user.id && !hidden.contains(&follower) {
-                    self.db
-                        .notify(reply_note(follower, actor.circle.row_id, thread.id), now)
-                        .await?;
+                if follower != actor.user.id {
+                    self.notify_from(
+                        &outgoing,
+                        Channel::Reply,
+                        reply_note(follower, circle, thread.id),
+                    )
+                    .await?;
                 }
             }
         }

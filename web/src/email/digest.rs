@@ -205,7 +205,10 @@ impl Services {
             if !wanted || notes.len() >= DIGEST_NOTES_MAX {
                 continue;
             }
-            if let Some(card) = self.notification_card(user, note, &mut lookups).await? {
+            if let Some(card) = self
+                .notification_card(user, note, crate::reach::Channel::Digest, &mut lookups)
+                .await?
+            {
                 notes.push(card);
             }
         }

@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use crate::capability::FullAccount;
 use crate::email::rules::{Delivery, EmailAddress};
 use crate::email::service::UnsubscribeLink;
 use crate::email::views;
@@ -48,9 +49,9 @@ pub struct AddressForm {
 pub async fn set_address(
     State(state): AppState_,
     v: Visitor,
+    account: FullAccount,
     PageForm(form): PageForm<AddressForm>,
 ) -> PageResult {
-    let user = user_of(&v)?;
     let mail = state.mail.as_ref().ok_or(AppError::NotFound)?;
     let address: EmailAddress = match form.email.parse() {
         Ok(address) => address,
@@ -58,7 +59,7 @@ pub async fn set_address(
     };
     match state
         .services
-        .set_email(user, &address, &mail.settings, &state.catalogues)
+        .set_email(&account, &address, &mail.settings, &state.catalogues)
         .await
     {
         Ok(()) => Ok(flash_to(
@@ -88,9 +89,8 @@ async fn refuse(
     Ok(page_with_status(StatusCode::BAD_REQUEST, markup))
 }
 
-pub async fn remove_address(State(state): AppState_, v: Visitor) -> PageResult {
-    let user = user_of(&v)?;
-    state.services.remove_email(user).await?;
+pub async fn remove_address(State(state): AppState_, account: FullAccount) -> PageResult {
+    state.services.remove_email(&account).await?;
     Ok(flash_to(
         &state,
         "/settings/email",
@@ -101,10 +101,10 @@ pub async fn remove_address(State(state): AppState_, v: Visitor) -> PageResult {
 
 pub async fn set_deliveries(
     State(state): AppState_,
-    v: Visitor,
+    account: FullAccount,
     PageForm(form): PageForm<HashMap<String, String>>,
 ) -> PageResult {
-    let user = user_of(&v)?;
+    let user = account.user();
     let mut deliveries = state.services.email_settings(user).await?.deliveries;
     for (kind, delivery) in deliveries.iter_mut() {
         if let Some(chosen) = form.get(kind.as_str()) {
@@ -117,7 +117,7 @@ pub async fn set_deliveries(
     }
     state
         .services
-        .set_email_deliveries(user, &deliveries)
+        .set_email_deliveries(&account, &deliveries)
         .await?;
     Ok(flash_to(
         &state,

@@ -6,6 +6,7 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::capability::FullAccount;
 use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
@@ -208,14 +209,11 @@ impl Services {
     /// the stewards recovered may not change where the account's mail goes.
     pub(crate) async fn set_email(
         &self,
-        person: &User,
+        person: &FullAccount,
         address: &EmailAddress,
         mail: &MailSettings,
         catalogues: &Arc<Catalogues>,
     ) -> Result<(), ActionError> {
-        if person.recovery_restricted {
-            return Err(ActionError::Forbidden);
-        }
         let now = self.now_ms();
         let (by_person, by_address) = self
             .db
@@ -263,10 +261,7 @@ impl Services {
     }
 
     /// Forgets the person's address (and mails to it not sent yet).
-    pub(crate) async fn remove_email(&self, person: &User) -> Result<(), ActionError> {
-        if person.recovery_restricted {
-            return Err(ActionError::Forbidden);
-        }
+    pub(crate) async fn remove_email(&self, person: &FullAccount) -> Result<(), ActionError> {
         self.db.remove_email_address(person.id).await?;
         Ok(())
     }
@@ -274,7 +269,7 @@ impl Services {
     /// Sets how each kind reaches the person.
     pub(crate) async fn set_email_deliveries(
         &self,
-        person: &User,
+        person: &FullAccount,
         deliveries: &[(NotificationKind, Delivery)],
     ) -> Result<(), ActionError> {
         let rows: Vec<(&str, &str)> = deliveries
@@ -392,7 +387,10 @@ impl Services {
             return Ok(None);
         };
         let kind = note.kind;
-        let Some(card) = self.notification_card(&user, note, lookups).await? else {
+        let Some(card) = self
+            .notification_card(&user, note, crate::reach::Channel::EmailNow, lookups)
+            .await?
+        else {
             return Ok(None);
         };
         let zone = match lookups.circle(card.notification.circle).cloned() {

@@ -448,10 +448,9 @@ impl Services {
 
 /// The proposal's title (required) and body, trimmed and bounded.
 fn parse_title_and_body(input: &ProposalInput) -> Result<(String, String), ActionError> {
-    let title = input.title.trim().to_owned();
-    if title.is_empty() || title.chars().count() > TITLE_CHARS_MAX {
-        return Err(invalid("title", "proposal-error-title"));
-    }
+    let title = commons_ledger::title::Title::parse(&input.title, TITLE_CHARS_MAX)
+        .map_err(|_| invalid("title", "proposal-error-title"))?
+        .into_string();
     let body = input.body.trim().to_owned();
     if body.chars().count() > BODY_CHARS_MAX {
         return Err(invalid("body", "proposal-error-body"));

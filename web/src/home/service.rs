@@ -20,6 +20,7 @@ use crate::db::news::NewsRow;
 use crate::db::Person;
 use crate::market::service::ListingCard;
 use crate::onboarding::rules::FirstSteps;
+use crate::reach::Channel;
 use crate::services::{ActionError, Actor, Services};
 
 /// News posts on the home.
@@ -139,19 +140,21 @@ impl Services {
     /// What is happening in the actor's circle, as they may see it.
     pub async fn pulse(&self, actor: &Actor) -> Result<Pulse, ActionError> {
         let (key, circle) = self.circle_pulse(actor).await?;
-        let hidden = self.hidden_from(actor).await?;
-        let moderated = self.moderated_filter(actor).await?;
+        let lens = self.reach_lens(&actor.user, actor.circle.row_id).await?;
         let muted = self.db.muted_threads(actor.user.id).await?;
+        let reaches =
+            |from: i64, item: Option<(TargetKind, i64)>| lens.delivers(Channel::Home, from, item);
         let listing_seen = |card: &&ListingCard| {
-            !hidden.contains(&card.listing.owner)
-                && !moderated.hides(TargetKind::Listing, card.listing.id)
+            reaches(
+                card.listing.owner,
+                Some((TargetKind::Listing, card.listing.id)),
+            )
         };
         Ok(Pulse {
             news: circle
                 .news
                 .iter()
-                .filter(|post| !hidden.contains(&post.author_id))
-                .filter(|post| !moderated.hides(TargetKind::News, post.id))
+                .filter(|post| reaches(post.author_id, Some((TargetKind::News, post.id))))
                 .take(HOME_NEWS_MAX)
                 .cloned()
                 .collect(),
@@ -166,13 +169,13 @@ impl Services {
             voting: circle.voting.clone(),
             discussing: circle.discussing.clone(),
             newcomers: (circle.newcomers.iter())
-                .filter(|(person, _)| !hidden.contains(&person.user_id))
+                .filter(|(person, _)| reaches(person.user_id, None))
                 .take(HOME_NEWCOMERS_MAX)
                 .cloned()
                 .collect(),
             discussions: (circle.discussions.iter())
-                .filter(|t| !hidden.contains(&t.author_id) && !muted.contains(&t.id))
-                .filter(|t| !moderated.hides(TargetKind::Thread, t.id))
+                .filter(|t| !muted.contains(&t.id))
+                .filter(|t| reaches(t.author_id, Some((TargetKind::Thread, t.id))))
                 .take(HOME_DISCUSSIONS_MAX)
                 .cloned()
                 .collect(),

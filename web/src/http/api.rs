@@ -283,6 +283,11 @@ impl From<ActionError> for ApiError {
             ActionError::Forbidden => {
                 api_error(StatusCode::FORBIDDEN, "forbidden", "Not allowed.")
             }
+            ActionError::RecoveredLogin => api_error(
+                StatusCode::FORBIDDEN,
+                "recovered_login",
+                "This login came from a recovery link: it cannot change the account itself until the take-back period ends.",
+            ),
             ActionError::Locked | ActionError::OwnKey => api_error(
                 StatusCode::CONFLICT,
                 "sign_it_yourself",

@@ -16,6 +16,8 @@ pub enum AppError {
     Forbidden,
     /// The page needs a login.
     LoginRequired,
+    /// A login a recovery link gave tried to change the account itself.
+    RecoveredLogin,
     /// A request that cannot be understood (its catalogue message id).
     BadRequest(&'static str),
     TooManyRequests,
@@ -49,6 +51,7 @@ impl IntoResponse for AppError {
             AppError::NotFound => (StatusCode::NOT_FOUND, "error-not-found"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden"),
             AppError::LoginRequired => (StatusCode::UNAUTHORIZED, "error-login-required"),
+            AppError::RecoveredLogin => (StatusCode::FORBIDDEN, "error-recovered-login"),
             AppError::BadRequest(id) => (StatusCode::BAD_REQUEST, id),
             AppError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "error-too-many"),
             AppError::Sandboxed(id) => (StatusCode::TOO_MANY_REQUESTS, id),
@@ -81,6 +84,7 @@ impl From<ActionError> for AppError {
         match error {
             ActionError::NotFound => AppError::NotFound,
             ActionError::Forbidden => AppError::Forbidden,
+            ActionError::RecoveredLogin => AppError::RecoveredLogin,
             ActionError::Busy | ActionError::TooManyAttempts => AppError::TooManyRequests,
             ActionError::Sandboxed(limit) => AppError::Sandboxed(limit.message_id()),
             ActionError::Suspended(until) => AppError::Suspended(until),

@@ -10,6 +10,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 
+use crate::capability::FullAccount;
 use crate::http::api::{api_error, ApiError};
 use crate::http::error::AppError;
 use crate::http::session::Visitor;
@@ -24,6 +25,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
             .get::<Visitor>()
             .cloned()
             .ok_or_else(|| AppError::Internal("the visitor layer did not run".into()))
+    }
+}
+
+/// A logged-in person who holds the whole account (see [`FullAccount`]): a visitor who is not
+/// logged in is sent to the login page, and a login a recovery link gave gets the translated
+/// refusal page (403). Every route that changes the account itself takes this extractor; a
+/// test walks the router's table to keep it so (`tests/recovery.rs`).
+impl<S: Send + Sync> FromRequestParts<S> for FullAccount {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let visitor = parts
+            .extensions
+            .get::<Visitor>()
+            .ok_or_else(|| AppError::Internal("the visitor layer did not run".into()))?;
+        let user = visitor.user.as_ref().ok_or(AppError::LoginRequired)?;
+        Ok(FullAccount::of(user)?)
     }
 }
 

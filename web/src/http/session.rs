@@ -594,6 +594,16 @@ fn form_field(bytes: &[u8], name: &str) -> Option<String> {
     })
 }
 
+/// A redirect that passes the flash message the visitor brought on to the next page (the front
+/// page sending a member of one circle to it, right after logging in).
+pub fn redirect_keeping_flash(to: &str) -> Response {
+    let mut response = axum::response::Redirect::to(to).into_response();
+    response
+        .headers_mut()
+        .insert("x-keep-flash", HeaderValue::from_static("1"));
+    response
+}
+
 /// A redirect that also leaves a flash message for the next page.
 pub fn redirect_with_flash(to: &str, flash: Flash, secure: bool) -> Response {
     let mut response = axum::response::Redirect::to(to).into_response();

@@ -12,7 +12,9 @@ use commons_ledger::keys::{Hash, PublicKey};
 use commons_ledger::store::cache::ReadCache;
 use commons_ledger::store::{Appended, CircleInfo, StoreError, StoredEntry};
 
+use crate::capability::Writer;
 use crate::db::{MemberCard, MemberStatus, MEMBERS_PAGE_MAX};
+use crate::reach::Channel;
 use crate::services::*;
 
 /// A page of the circle's ledger, newest first, as the node verified it.
@@ -176,20 +178,73 @@ impl Services {
     }
 
     /// Appends requests the member signed with their own key, each as if posted alone, and
-    /// brings their membership up to date when one rotates their key.
+    /// brings their membership up to date when one rotates their key. Only a [`Writer`] (a
+    /// member not suspended) appends; a payment or payment request to someone the reach rule
+    /// refuses (a block either way) is refused as if the account were not there.
     pub(crate) async fn append_own_signed(
         &self,
-        actor: &Actor,
+        writer: &Writer<'_>,
         signed: Vec<(SignedRequest, Option<Memo>)>,
-    ) -> Result<Vec<Result<Appended, StoreError>>, ActionError> {
+    ) -> Result<Vec<Result<Appended, ActionError>>, ActionError> {
+        let actor = writer.actor();
         let rotates = signed
             .iter()
             .any(|(request, _)| matches!(request.record.body, Body::RotateKey { .. }));
-        let appended = self.store.append_many(&actor.circle.slug, signed).await?;
+        let mut refused = Vec::with_capacity(signed.len());
+        let mut allowed = Vec::with_capacity(signed.len());
+        for (request, memo) in signed {
+            match self.reach_of_signed(actor, &request.record.body).await {
+                Ok(()) => {
+                    refused.push(None);
+                    allowed.push((request, memo));
+                }
+                Err(error) => refused.push(Some(error)),
+            }
+        }
+        let mut appended = self
+            .store
+            .append_many(&actor.circle.slug, allowed)
+            .await?
+            .into_iter();
         if rotates {
             self.reconcile_member(actor).await?;
         }
-        Ok(appended)
+        Ok(refused
+            .into_iter()
+            .map(|refusal| match refusal {
+                Some(error) => Err(error),
+                None => appended
+                    .next()
+                    .unwrap_or(Err(StoreError::Busy(0)))
+                    .map_err(ActionError::from),
+            })
+            .collect())
+    }
+
+    /// The reach rule for a request the member signed: a payment or a payment request names
+    /// another account, whose holder must be reachable.
+    async fn reach_of_signed(&self, actor: &Actor, body: &Body) -> Result<(), ActionError> {
+        let (channel, other) = match body {
+            Body::Transfer { payee, .. } => (Channel::Payment, payee),
+            Body::RequestPayment { payer, .. } => (Channel::PaymentRequest, payer),
+            _ => return Ok(()),
+        };
+        let holder = self
+            .db
+            .names_for_keys(actor.circle.row_id, &[*other])
+            .await?;
+        let Some((_, username, _)) = holder.into_iter().next() else {
+            return Ok(());
+        };
+        let Some(card) = self
+            .db
+            .member_by_username(actor.circle.row_id, &username)
+            .await?
+        else {
+            return Ok(());
+        };
+        self.reach_of(channel, actor, card.user_id, None).await?;
+        Ok(())
     }
 
     /// The circle's active members whose name matches `search` (all when empty), at most

@@ -9,6 +9,7 @@ use commons_ledger::store::{Appended, CircleInfo, StoredEntry};
 
 use crate::db::MemberCard;
 use crate::ledger::form::TransferCommand;
+use crate::reach::Channel;
 use crate::services::*;
 
 /// A payment or a payment request the ledger recorded, and the other member.
@@ -29,6 +30,8 @@ impl Services {
         attempt: &IdempotencyKey,
     ) -> Result<Transferred, ActionError> {
         let payee = self.other_member(actor, &command.member, "member").await?;
+        self.reach_of_member(Channel::Payment, actor, &payee)
+            .await?;
         let nonce = attempt.nonce(actor, "pay");
         let memo = command.memo.as_ref().map(|memo| memo.as_str().to_owned());
         let appended = self
@@ -55,6 +58,8 @@ impl Services {
         attempt: &IdempotencyKey,
     ) -> Result<Transferred, ActionError> {
         let payer = self.other_member(actor, &command.member, "member").await?;
+        self.reach_of_member(Channel::PaymentRequest, actor, &payer)
+            .await?;
         let nonce = attempt.nonce(actor, "request");
         let memo = command.memo.as_ref().map(|memo| memo.as_str().to_owned());
         let appended = self
@@ -138,6 +143,20 @@ impl Services {
             request: stored.hash,
         })
         .await
+    }
+
+    /// The reach rule for money addressed to another member: across a block the member is
+    /// not there, as for a name nobody has (the form says so on its member field).
+    async fn reach_of_member(
+        &self,
+        channel: Channel,
+        actor: &Actor,
+        other: &MemberCard,
+    ) -> Result<(), ActionError> {
+        match self.reach_of(channel, actor, other.user_id, None).await {
+            Err(ActionError::NotFound) => Err(invalid("member", "error-member-unknown")),
+            other => other.map(|_| ()),
+        }
     }
 
     pub(crate) async fn current_key(

@@ -116,7 +116,7 @@ pub async fn submit_signed(
     rotation_allowed(&state, &actor, &signed).await?;
     let result = state
         .services
-        .append_own_signed(&actor, vec![(signed, memo)])
+        .append_own_signed(&state.services.writer(&actor)?, vec![(signed, memo)])
         .await?
         .pop()
         .ok_or(ActionError::Busy)??;
@@ -186,9 +186,10 @@ pub async fn submit_signed_batch(
             Err(error) => malformed.push(Some(error)),
         }
     }
+    let writer = state.services.writer(&actor)?;
     let mut appended = state
         .services
-        .append_own_signed(&actor, valid)
+        .append_own_signed(&writer, valid)
         .await?
         .into_iter();
     let results: Vec<BatchResultJson> = malformed

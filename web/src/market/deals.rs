@@ -12,6 +12,7 @@ use commons_market::deal::{self, Deal};
 use commons_market::store::{Listing, MarketError, Message, StoredDeal, Thanks};
 
 use crate::db::Person;
+use crate::reach::Channel;
 use crate::services::{invalid, parse_amount, ActionError, Actor, Services};
 
 /// One deal with the names and listing pages show with it.
@@ -63,29 +64,34 @@ impl Services {
         Ok(stored)
     }
 
+    /// Tells the deal's other party, through the reach rule (a block either way, their mute or
+    /// a suspension leaves them untold).
     pub(crate) async fn notify_deal(
         &self,
         actor: &Actor,
         stored: &StoredDeal,
         kind: NotificationKind,
     ) -> Result<(), ActionError> {
-        self.db
-            .notify(
-                NewNotification {
-                    user: stored.deal.other_party(actor.user.id),
-                    circle: actor.circle.row_id,
-                    kind,
-                    listing: Some(stored.deal.listing_id),
-                    other_listing: None,
-                    deal: Some(stored.deal.id),
-                    proposal: None,
-                    moderation: None,
-                    news: None,
-                    thread: None,
-                },
-                self.now_ms(),
-            )
+        let outgoing = self
+            .outgoing(actor.user.id, actor.circle.row_id, None)
             .await?;
+        self.notify_from(
+            &outgoing,
+            Channel::DealMessage,
+            NewNotification {
+                user: stored.deal.other_party(actor.user.id),
+                circle: actor.circle.row_id,
+                kind,
+                listing: Some(stored.deal.listing_id),
+                other_listing: None,
+                deal: Some(stored.deal.id),
+                proposal: None,
+                moderation: None,
+                news: None,
+                thread: None,
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -102,8 +108,15 @@ impl Services {
             return Err(invalid("message", "deal-error-message-empty"));
         }
         let other = stored.deal.other_party(actor.user.id);
-        if self.db.blocked_between(actor.user.id, other).await? {
-            return Err(invalid("message", "deal-error-messages-closed"));
+        match self
+            .reach_of(Channel::DealMessage, actor, other, None)
+            .await
+        {
+            Err(ActionError::NotFound) => {
+                return Err(invalid("message", "deal-error-messages-closed"))
+            }
+            refused @ Err(_) => return refused.map(|_| ()),
+            Ok(_) => {}
         }
         self.check_may_post(actor, crate::membership::sandbox::SandboxLimit::Messages)
             .await?;

@@ -19,6 +19,7 @@ use commons_market::text::Language;
 
 use crate::db::Person;
 use crate::membership::sandbox::SandboxLimit;
+use crate::reach::Channel;
 use crate::services::{invalid, parse_amount, ActionError, Actor, Services};
 
 /// A new listing notifies the authors of at most this many of its best matches.
@@ -302,6 +303,8 @@ impl Services {
             .await?)
     }
 
+    /// Tells both owners of each good match, each through the reach rule (the new listing
+    /// reaches the other owner from the actor; theirs reaches the actor from them).
     pub(crate) async fn notify_matches(
         &self,
         actor: &Actor,
@@ -310,42 +313,35 @@ impl Services {
         let found = self
             .matches_for(actor, listing.id, NOTIFY_MATCHES_MAX)
             .await?;
-        let now = self.now_ms();
+        let circle = actor.circle.row_id;
+        let mine = self
+            .outgoing(
+                actor.user.id,
+                circle,
+                Some((TargetKind::Listing, listing.id)),
+            )
+            .await?;
+        let note = |user: i64, listing: i64, other_listing: i64| NewNotification {
+            user,
+            circle,
+            kind: NotificationKind::Match,
+            listing: Some(listing),
+            other_listing: Some(other_listing),
+            deal: None,
+            proposal: None,
+            moderation: None,
+            news: None,
+            thread: None,
+        };
         for (found, other) in found.iter().filter(|(m, _)| m.score >= NOTIFY_SCORE_MIN) {
-            let circle = actor.circle.row_id;
-            self.db
-                .notify(
-                    NewNotification {
-                        user: other.owner,
-                        circle,
-                        kind: NotificationKind::Match,
-                        listing: Some(other.id),
-                        other_listing: Some(listing.id),
-                        deal: None,
-                        proposal: None,
-                        moderation: None,
-                        news: None,
-                        thread: None,
-                    },
-                    now,
-                )
+            let note_to_other = note(other.owner, other.id, listing.id);
+            self.notify_from(&mine, Channel::Notification, note_to_other)
                 .await?;
-            self.db
-                .notify(
-                    NewNotification {
-                        user: actor.user.id,
-                        circle,
-                        kind: NotificationKind::Match,
-                        listing: Some(listing.id),
-                        other_listing: Some(found.id),
-                        deal: None,
-                        proposal: None,
-                        moderation: None,
-                        news: None,
-                        thread: None,
-                    },
-                    now,
-                )
+            let theirs = self
+                .outgoing(other.owner, circle, Some((TargetKind::Listing, found.id)))
+                .await?;
+            let note_to_me = note(actor.user.id, listing.id, found.id);
+            self.notify_from(&theirs, Channel::Notification, note_to_me)
                 .await?;
         }
         Ok(())

@@ -282,10 +282,9 @@ impl Services {
                     return Err(ActionError::AlreadyMember);
                 }
                 // Whoever holds a recovery link must not join other circles in the person's name.
-                if user.recovery_restricted {
-                    return Err(invalid("agree", "error-join-recovered"));
-                }
-                Ok((Ok(user.clone()), sealing))
+                let account = crate::capability::FullAccount::of(user)
+                    .map_err(|_| invalid("agree", "error-join-recovered"))?;
+                Ok((Ok(account.user().clone()), sealing))
             }
             (None, Some(sign_up)) => {
                 let (new, sealing) = self.prepare_user(sign_up, false).await?;

@@ -504,9 +504,18 @@ impl Services {
 
     /// Refuses anything new from a member the circle's moderators suspended.
     pub(crate) fn check_not_suspended(&self, actor: &Actor) -> Result<(), ActionError> {
+        self.writer(actor).map(|_| ())
+    }
+
+    /// The capability to write in the actor's circle: refused while the circle's moderators
+    /// suspend them (see [`crate::capability::Writer`]).
+    pub fn writer<'a>(
+        &self,
+        actor: &'a Actor,
+    ) -> Result<crate::capability::Writer<'a>, ActionError> {
         match actor.membership.suspended_until_ms {
             Some(until) if until > self.now_ms() => Err(ActionError::Suspended(until)),
-            _ => Ok(()),
+            _ => Ok(crate::capability::Writer::checked(actor)),
         }
     }
 

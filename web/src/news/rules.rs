@@ -1,7 +1,7 @@
 //! The rules of news, without IO: who may post, pin and announce, and the post and comment
 //! forms parsed into commands (every wrong field at once).
 
-use crate::names::required_text;
+use crate::names::{required_text, required_title};
 use crate::services::FieldProblem;
 
 /// Longest title, in characters.
@@ -44,7 +44,7 @@ impl NewsCommand {
         pinned: bool,
         announce: bool,
     ) -> Result<NewsCommand, Vec<FieldProblem>> {
-        let title = required_text(
+        let title = required_title(
             title,
             "title",
             TITLE_CHARS_MAX,

@@ -10,6 +10,7 @@ use crate::db::news::{NewNews, NewsCommentRow, NewsRow};
 use crate::membership::sandbox::SandboxLimit;
 use crate::news::rules::{self, NewsCommand};
 use crate::notifications::{NewNotification, NotificationKind};
+use crate::reach::Channel;
 use crate::services::{invalid, ActionError, Actor, Services};
 
 /// A post as a member reads it, with its comments.
@@ -102,12 +103,17 @@ impl Services {
             .hold_if_needed(actor, TargetKind::News, id, &text)
             .await?;
         if command.announce && !held {
-            let now = self.now_ms();
+            let outgoing = self
+                .outgoing(actor.user.id, circle, Some((TargetKind::News, id)))
+                .await?;
             for person in self.db.active_members(circle).await? {
                 if person.user_id != actor.user.id {
-                    self.db
-                        .notify(news_note(person.user_id, circle, id), now)
-                        .await?;
+                    self.notify_from(
+                        &outgoing,
+                        Channel::Announcement,
+                        news_note(person.user_id, circle, id),
+                    )
+                    .await?;
                 }
             }
         }

@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 
+use crate::capability::FullAccount;
 use crate::http::extract::PageForm;
 use crate::http::page::{page, user_of, AppState_, PageResult};
 use crate::http::session::Visitor;
@@ -20,8 +21,10 @@ pub async fn notifications(State(state): AppState_, v: Visitor) -> PageResult {
     )))
 }
 
-pub async fn notifications_read(State(state): AppState_, v: Visitor) -> PageResult {
-    let user = user_of(&v)?;
+/// Marking every notification read needs the whole account: a recovered login must not
+/// silence the notices of its own use (the recovery notice is one).
+pub async fn notifications_read(State(state): AppState_, account: FullAccount) -> PageResult {
+    let user = account.user();
     state.services.mark_all_read(user).await?;
     Ok(flash_to(
         &state,
@@ -33,10 +36,9 @@ pub async fn notifications_read(State(state): AppState_, v: Visitor) -> PageResu
 
 pub async fn notification_settings(
     State(state): AppState_,
-    v: Visitor,
+    account: FullAccount,
     PageForm(fields): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let user = user_of(&v)?;
     let kinds: Vec<String> = fields
         .into_iter()
         .filter(|(name, _)| name == "kind")
@@ -44,7 +46,7 @@ pub async fn notification_settings(
         .collect();
     state
         .services
-        .set_wanted_kinds(user, &wanted_kinds(&kinds))
+        .set_wanted_kinds(&account, &wanted_kinds(&kinds))
         .await?;
     Ok(flash_to(
         &state,

@@ -3,9 +3,13 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::capability::FullAccount;
 use std::collections::HashMap;
 
+use commons_governance::moderation::TargetKind;
+
 use crate::notifications::{Notification, NotificationKind};
+use crate::reach::{Channel, ReachLens};
 
 use crate::services::{ActionError, Services};
 
@@ -24,7 +28,17 @@ pub struct NotificationCard {
 pub(crate) struct CardLookups {
     circles: HashMap<i64, commons_ledger::store::CircleInfo>,
     member_of: HashMap<i64, bool>,
-    titles: HashMap<(i64, i64), String>,
+    titles: HashMap<(i64, i64), Titled>,
+    lenses: HashMap<i64, crate::reach::ReachLens>,
+}
+
+/// A title a notification names: the words, whose they are (none: the circle's own, as a
+/// proposal's title is) and the item that carries them, for the reach rule.
+#[derive(Debug, Clone)]
+struct Titled {
+    title: String,
+    author: Option<i64>,
+    item: (TargetKind, i64),
 }
 
 impl CardLookups {
@@ -116,7 +130,7 @@ impl Services {
     /// Keeps only `wanted` among the kinds the person is notified of.
     pub(crate) async fn set_wanted_kinds(
         &self,
-        person: &crate::db::User,
+        person: &FullAccount,
         wanted: &[NotificationKind],
     ) -> Result<(), ActionError> {
         self.db.set_wanted(person.id, wanted).await?;
@@ -138,25 +152,37 @@ impl Services {
         let mut lookups = CardLookups::over(self.circles_by_row().await?);
         let mut cards = Vec::new();
         for note in notes {
-            if let Some(card) = self.notification_card(person, note, &mut lookups).await? {
+            if let Some(card) = self
+                .notification_card(person, note, Channel::Notification, &mut lookups)
+                .await?
+            {
                 cards.push(card);
             }
         }
         Ok(cards)
     }
 
-    /// One notification as a card, or `None` when the person may no longer see its circle.
+    /// One notification as a card, or `None` when the person may no longer see its circle or
+    /// the reach rule stops it on `channel` now: the words it names are of someone blocked
+    /// either way, muted or suspended, or a moderator hid or holds them, or a recovered login
+    /// reads outside the circles that recovered it. Titles are read now, through the same rule,
+    /// so an edited title reaches nobody the rule would not let it reach.
     pub(crate) async fn notification_card(
         &self,
         person: &crate::db::User,
         note: Notification,
+        channel: Channel,
         lookups: &mut CardLookups,
     ) -> Result<Option<NotificationCard>, ActionError> {
         let Some(info) = lookups.circles.get(&note.circle).cloned() else {
             return Ok(None);
         };
-        // A login a circle's stewards recovered sees nothing of the person's other circles.
-        if !self.may_reach(person, note.circle).await? {
+        if !lookups.lenses.contains_key(&note.circle) {
+            let lens = self.reach_lens(person, note.circle).await?;
+            lookups.lenses.insert(note.circle, lens);
+        }
+        let lens = &lookups.lenses[&note.circle];
+        if !lens.delivers(channel, ReachLens::THE_CIRCLE, None) {
             return Ok(None);
         }
         let active = match lookups.member_of.get(&note.circle) {
@@ -174,57 +200,84 @@ impl Services {
         if !active {
             return Ok(None);
         }
-        let (listing_title, other_title) = self.titles_of(&note, &mut lookups.titles).await?;
+        let [first, second] = self.titles_of(&note, &mut lookups.titles).await?;
+        let lens = &lookups.lenses[&note.circle];
+        let reaches = |titled: &Option<Titled>| {
+            titled.as_ref().is_none_or(|t| {
+                lens.delivers(
+                    channel,
+                    t.author.unwrap_or(ReachLens::THE_CIRCLE),
+                    Some(t.item),
+                )
+            })
+        };
+        if !reaches(&first) || !reaches(&second) {
+            return Ok(None);
+        }
         Ok(Some(NotificationCard {
             circle_slug: info.slug.clone(),
             circle_name: info.name.clone(),
-            listing_title,
-            other_title,
+            listing_title: first.map(|t| t.title),
+            other_title: second.map(|t| t.title),
             notification: note,
         }))
     }
 
     /// The titles a notification names: its listing's (or news post's, thread's, proposal's)
-    /// and the other listing's.
+    /// and the other listing's, each with whose words they are.
     async fn titles_of(
         &self,
         note: &Notification,
-        titles: &mut HashMap<(i64, i64), String>,
-    ) -> Result<(Option<String>, Option<String>), ActionError> {
-        let mut found_titles = [None, None];
+        titles: &mut HashMap<(i64, i64), Titled>,
+    ) -> Result<[Option<Titled>; 2], ActionError> {
+        let mut found = [None, None];
         for (slot, id) in [note.listing, note.other_listing].into_iter().enumerate() {
             let Some(id) = id else { continue };
-            if let Some(title) = titles.get(&(note.circle, id)) {
-                found_titles[slot] = Some(title.clone());
+            if let Some(titled) = titles.get(&(note.circle, id)) {
+                found[slot] = Some(titled.clone());
                 continue;
             }
             if let Some(listing) = self.market.listing(note.circle, id).await? {
-                titles.insert((note.circle, id), listing.title.clone());
-                found_titles[slot] = Some(listing.title);
+                let titled = Titled {
+                    title: listing.title,
+                    author: Some(listing.owner),
+                    item: (TargetKind::Listing, id),
+                };
+                titles.insert((note.circle, id), titled.clone());
+                found[slot] = Some(titled);
             }
         }
-        let [mut listing_title, other_title] = found_titles;
         if let Some(id) = note.news {
-            listing_title = self
+            found[0] = self
                 .db
                 .news_post(note.circle, id)
                 .await?
-                .map(|post| post.title);
+                .map(|post| Titled {
+                    title: post.title,
+                    author: Some(post.author_id),
+                    item: (TargetKind::News, id),
+                });
         }
         if let Some(id) = note.thread {
-            listing_title = self
-                .db
-                .thread(note.circle, id)
-                .await?
-                .map(|thread| thread.title);
+            found[0] = self.db.thread(note.circle, id).await?.map(|thread| Titled {
+                title: thread.title,
+                author: Some(thread.author_id),
+                item: (TargetKind::Thread, id),
+            });
         }
         if let Some(number) = note.proposal {
-            listing_title = self
+            // A proposal is the circle's to decide: its title reaches every member unless a
+            // moderator hid it.
+            found[0] = self
                 .governance
                 .proposal(note.circle, number)
                 .await?
-                .map(|p| p.draft.title);
+                .map(|p| Titled {
+                    title: p.draft.title,
+                    author: None,
+                    item: (TargetKind::Proposal, number),
+                });
         }
-        Ok((listing_title, other_title))
+        Ok(found)
     }
 }

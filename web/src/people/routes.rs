@@ -10,6 +10,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
+use crate::capability::FullAccount;
 use crate::http::error::AppError;
 use crate::http::extract::{PagePath, PageQuery};
 use crate::http::page::*;
@@ -157,8 +158,13 @@ pub async fn my_photo(
     Ok(jpeg(bytes))
 }
 
-pub async fn photo_upload(State(state): AppState_, v: Visitor, multipart: Multipart) -> PageResult {
-    let user = user_of(&v)?.clone();
+pub async fn photo_upload(
+    State(state): AppState_,
+    v: Visitor,
+    account: FullAccount,
+    multipart: Multipart,
+) -> PageResult {
+    let user = account.user().clone();
     let (bytes, alt) = crate::http::upload::photo_form(multipart).await?;
     let result = match bytes {
         Some(bytes) => state.services.set_profile_photo(&user, &alt, &bytes).await,
@@ -180,8 +186,8 @@ pub async fn photo_upload(State(state): AppState_, v: Visitor, multipart: Multip
     }
 }
 
-pub async fn photo_remove(State(state): AppState_, v: Visitor) -> PageResult {
-    let user = user_of(&v)?;
+pub async fn photo_remove(State(state): AppState_, account: FullAccount) -> PageResult {
+    let user = account.user();
     state.services.remove_profile_photo(user).await?;
     Ok(redirect_with_flash(
         "/settings#photo-title",

@@ -6,6 +6,7 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::capability::FullAccount;
 use std::net::IpAddr;
 
 use commons_ledger::keys::PublicKey;
@@ -110,13 +111,10 @@ impl Services {
     /// administrator, and to a login a circle's stewards recovered.
     pub async fn request_erasure(
         &self,
-        user: &User,
+        user: &FullAccount,
         password: &str,
         from: Option<IpAddr>,
     ) -> Result<(), ActionError> {
-        if user.recovery_restricted {
-            return Err(ActionError::Forbidden);
-        }
         self.verify_password(user, password, from).await?;
         let refused = self
             .erasure_blocks(user)
@@ -134,7 +132,7 @@ impl Services {
     }
 
     /// The person changed their mind during the grace period.
-    pub async fn cancel_erasure(&self, user: &User) -> Result<(), ActionError> {
+    pub async fn cancel_erasure(&self, user: &FullAccount) -> Result<(), ActionError> {
         Ok(self.db.cancel_erasure(user.id).await?)
     }
 
@@ -201,8 +199,13 @@ impl Services {
     }
 
     /// A member leaves a circle: at a zero balance, and not as its last steward. Their
-    /// listings close; their signed entries stay.
-    pub async fn leave_circle(&self, actor: &Actor) -> Result<(), ActionError> {
+    /// listings close; their signed entries stay. Only the whole account leaves (`_account`:
+    /// a recovered login cannot take the person out of a circle).
+    pub async fn leave_circle(
+        &self,
+        actor: &Actor,
+        _account: &FullAccount,
+    ) -> Result<(), ActionError> {
         if !self
             .leaving_blocks(&actor.circle, &actor.membership)
             .await?

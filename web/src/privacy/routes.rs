@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
+use crate::capability::FullAccount;
 use crate::http::error::AppError;
 use crate::http::extract::PageForm;
 use crate::http::page::*;
@@ -40,9 +41,9 @@ pub async fn data(State(state): AppState_, v: Visitor) -> PageResult {
     Ok(page(data_markup(&state, &v, &FormErrors::default()).await?))
 }
 
-pub async fn takeout(State(state): AppState_, v: Visitor) -> PageResult {
-    let user = user_of(&v)?;
-    let archive = state.services.takeout(user).await?;
+pub async fn takeout(State(state): AppState_, account: FullAccount) -> PageResult {
+    let user = account.user();
+    let archive = state.services.takeout(&account).await?;
     let bytes = archive
         .zip()
         .map_err(|error| AppError::Internal(format!("writing a takeout: {error}")))?;
@@ -72,12 +73,12 @@ pub struct EraseForm {
 pub async fn erase(
     State(state): AppState_,
     v: Visitor,
+    account: FullAccount,
     PageForm(form): PageForm<EraseForm>,
 ) -> PageResult {
-    let user = user_of(&v)?;
     match state
         .services
-        .request_erasure(user, &form.password, v.address)
+        .request_erasure(&account, &form.password, v.address)
         .await
     {
         Ok(()) => Ok(flash_to(
@@ -96,9 +97,8 @@ pub async fn erase(
     }
 }
 
-pub async fn cancel_erasure(State(state): AppState_, v: Visitor) -> PageResult {
-    let user = user_of(&v)?;
-    state.services.cancel_erasure(user).await?;
+pub async fn cancel_erasure(State(state): AppState_, account: FullAccount) -> PageResult {
+    state.services.cancel_erasure(&account).await?;
     Ok(flash_to(
         &state,
         "/settings/data#erase-title",
@@ -107,8 +107,8 @@ pub async fn cancel_erasure(State(state): AppState_, v: Visitor) -> PageResult {
     ))
 }
 
-pub async fn leave(State(state): AppState_, actor: Actor) -> PageResult {
-    state.services.leave_circle(&actor).await?;
+pub async fn leave(State(state): AppState_, actor: Actor, account: FullAccount) -> PageResult {
+    state.services.leave_circle(&actor, &account).await?;
     Ok(flash_to(
         &state,
         "/circles",

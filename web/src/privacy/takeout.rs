@@ -6,6 +6,7 @@
 
 #![allow(clippy::result_large_err)]
 
+use crate::capability::FullAccount;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::Mutex;
@@ -120,10 +121,7 @@ impl Services {
     /// Everything about the person, as an archive. Refused to a login a circle's stewards
     /// recovered (until the person takes the account back), and more than once in
     /// [`TAKEOUT_INTERVAL_MS`].
-    pub async fn takeout(&self, user: &User) -> Result<Archive, ActionError> {
-        if user.recovery_restricted {
-            return Err(ActionError::Forbidden);
-        }
+    pub async fn takeout(&self, user: &FullAccount) -> Result<Archive, ActionError> {
         charge(&self.takeouts, user.id, self.now_ms())?;
         let mut archive = Archive::default();
         archive.bytes("README.txt", README.as_bytes().to_vec());
