@@ -33,10 +33,15 @@ pub fn sign_up(username: &str) -> SignUp {
 impl Node {
     /// A fresh node on `db_url`, set up with its printed token by `amara`.
     pub async fn start(db_url: &str) -> Node {
+        Node::start_configured(db_url, |_| {}).await
+    }
+
+    /// A fresh node whose configuration `change` adjusts (no jobs run: the test drives them).
+    pub async fn start_configured(db_url: &str, change: impl FnOnce(&mut WebConfig)) -> Node {
         let store = Store::open(db_url).await.expect("store opens");
-        let state = AppState::new(store, WebConfig::default())
-            .await
-            .expect("state");
+        let mut config = WebConfig::default();
+        change(&mut config);
+        let state = AppState::new(store, config).await.expect("state");
         let services = &state.services;
         let path = services
             .setup_path()

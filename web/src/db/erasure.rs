@@ -88,6 +88,7 @@ impl NodeDb {
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM api_tokens WHERE user_id = $1",
             "DELETE FROM notifications WHERE user_id = $1",
+            "UPDATE notifications SET from_user = NULL WHERE from_user = $1",
             "DELETE FROM notification_mutes WHERE user_id = $1",
             "DELETE FROM member_blocks WHERE user_id = $1 OR other_id = $1",
             "DELETE FROM security_events WHERE user_id = $1",

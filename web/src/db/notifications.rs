@@ -22,6 +22,7 @@ fn notification_from_row(row: &sqlx::any::AnyRow) -> DbResult<Notification> {
         news: row.try_get("news")?,
         thread: row.try_get("thread")?,
         deal: row.try_get("deal")?,
+        from_user: row.try_get("from_user")?,
         created_at_ms: row.try_get("created_at_ms")?,
         read: row.try_get::<Option<i64>, _>("read_at_ms")?.is_some(),
     })
@@ -30,9 +31,19 @@ fn notification_from_row(row: &sqlx::any::AnyRow) -> DbResult<Notification> {
 impl NodeDb {
     /// Notifies a member, unless they turned that kind off. Returns whether it was stored.
     pub async fn notify(&self, note: NewNotification, now_ms: i64) -> DbResult<bool> {
+        self.notify_from(note, None, now_ms).await
+    }
+
+    /// Notifies a member of something `from_user` did (see [`NodeDb::notify`]).
+    pub async fn notify_from(
+        &self,
+        note: NewNotification,
+        from_user: Option<i64>,
+        now_ms: i64,
+    ) -> DbResult<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms, moderation, news, thread)
-             SELECT $1, $2, $3, $4, $5, $6, $8, $7, $10, $11, $12
+            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms, moderation, news, thread, from_user)
+             SELECT $1, $2, $3, $4, $5, $6, $8, $7, $10, $11, $12, $13
              WHERE $9 = 0 OR NOT EXISTS (SELECT 1 FROM notification_mutes WHERE user_id = $1 AND kind = $3)",
         )
         .bind(note.user)
@@ -47,6 +58,7 @@ impl NodeDb {
         .bind(note.moderation)
         .bind(note.news)
         .bind(note.thread)
+        .bind(from_user)
         .execute(&self.pool)
         .await?;
         self.reads.notices.bump(note.user);
@@ -56,7 +68,7 @@ impl NodeDb {
     /// A member's notifications, newest first.
     pub async fn notifications(&self, user: i64, limit: i64) -> DbResult<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, created_at_ms, read_at_ms
+            "SELECT id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, from_user, created_at_ms, read_at_ms
              FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(user)
@@ -69,7 +81,7 @@ impl NodeDb {
     /// One notification and whose it is.
     pub async fn notification(&self, id: i64) -> DbResult<Option<(i64, Notification)>> {
         let row = sqlx::query(
-            "SELECT id, user_id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, created_at_ms, read_at_ms
+            "SELECT id, user_id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, from_user, created_at_ms, read_at_ms
              FROM notifications WHERE id = $1",
         )
         .bind(id)

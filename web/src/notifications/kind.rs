@@ -118,6 +118,8 @@ pub struct Notification {
     pub news: Option<i64>,
     /// The discussion thread (replies).
     pub thread: Option<i64>,
+    /// Who caused it, when a person did: the reach rule reads it again whenever it is shown.
+    pub from_user: Option<i64>,
     pub created_at_ms: i64,
     pub read: bool,
 }

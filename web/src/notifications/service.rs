@@ -182,7 +182,8 @@ impl Services {
             lookups.lenses.insert(note.circle, lens);
         }
         let lens = &lookups.lenses[&note.circle];
-        if !lens.delivers(channel, ReachLens::THE_CIRCLE, None) {
+        let from = note.from_user.unwrap_or(ReachLens::THE_CIRCLE);
+        if !lens.delivers(channel, from, None) {
             return Ok(None);
         }
         let active = match lookups.member_of.get(&note.circle) {

@@ -173,7 +173,8 @@ impl Services {
         if !outgoing.reach(channel, note.user).delivers() {
             return Ok(false);
         }
-        Ok(self.db.notify(note, self.now_ms()).await?)
+        let from = Some(outgoing.from);
+        Ok(self.db.notify_from(note, from, self.now_ms()).await?)
     }
 }
 

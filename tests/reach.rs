@@ -1,0 +1,497 @@
+//! The one reach rule, end to end on SQLite and PostgreSQL: for every channel that carries one
+//! person's words, money or attention to another, a block either way, a mute, a moderator's
+//! hide or hold and a suspension each stop it (the rule's table itself is tested in
+//! `web/src/reach/rules.rs`). `every_channel_has_an_end_to_end_test` fails when a channel is
+//! added without a test here that names it.
+
+use commons_governance::moderation::{ActionKind, TargetKind};
+use commons_tests::both_backends;
+use commons_tests::node::Node;
+use commons_web::db::discussions::FollowMode;
+use commons_web::db::BlockKind;
+use commons_web::discussions::rules::ThreadCommand;
+use commons_web::ledger::form::TransferCommand;
+use commons_web::moderation::service::ActCommand;
+use commons_web::names::Username;
+use commons_web::news::rules::NewsCommand;
+use commons_web::reach::Channel;
+use commons_web::services::{ActionError, Actor, IdempotencyKey};
+
+/// The test in this file that shows each channel asking the reach rule. A new channel does not
+/// compile here until someone names its test.
+fn covered_by(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Payment | Channel::PaymentRequest => {
+            "money_never_crosses_a_block_or_comes_from_a_suspended_member"
+        }
+        Channel::DealMessage => "a_deals_messages_reach_nobody_who_blocked_or_muted_the_writer",
+        Channel::Reply | Channel::Notification | Channel::Home => {
+            "a_thread_title_reaches_nobody_the_rule_stops_however_it_is_edited"
+        }
+        Channel::Announcement => "an_announcement_reaches_nobody_who_blocked_its_author",
+        Channel::EmailNow => "mail_at_once_asks_the_rule_when_it_is_written",
+        Channel::Digest => "digests_ask_the_rule_when_they_are_written",
+    }
+}
+
+#[test]
+fn every_channel_has_an_end_to_end_test() {
+    let source = include_str!("reach.rs");
+    for &channel in Channel::ALL {
+        let name = covered_by(channel);
+        assert!(
+            source.contains(&format!("    {name} => ")),
+            "{channel:?}: no test named {name} runs on both backends"
+        );
+    }
+}
+
+fn username(text: &str) -> Username {
+    text.parse().expect("a username")
+}
+
+async fn block(node: &Node, who: &Actor, whom: &str, kind: BlockKind) {
+    node.state
+        .services
+        .block(who, &username(whom), kind)
+        .await
+        .expect("blocked");
+}
+
+async fn unblock(node: &Node, who: &Actor, whom: &Actor) {
+    node.state
+        .services
+        .unblock(&commons_tests::full(&who.user), whom.user.id)
+        .await
+        .expect("undone");
+}
+
+/// The member as the next request would find them (restrictions are read per request).
+async fn again(node: &Node, actor: &Actor) -> Actor {
+    node.state
+        .services
+        .actor(&actor.user, commons_tests::node::SLUG, actor.session)
+        .await
+        .expect("still a member")
+}
+
+/// A moderator's action on the only open case about `target`, reported by `reporter`.
+async fn moderate(node: &Node, reporter: &Actor, kind: TargetKind, id: &str, action: ActionKind) {
+    let case = node
+        .report(reporter, kind, id, vec![1], "Not for here.")
+        .await;
+    let until = node.state.services.now_ms() + 7 * 24 * 3600 * 1000;
+    let command = ActCommand {
+        kind: action,
+        agreements: vec![1],
+        reason: "Against our agreements.".into(),
+        ends_at_ms: matches!(action, ActionKind::Suspend).then_some(until),
+    };
+    node.state
+        .services
+        .act(&node.steward, case, &command)
+        .await
+        .expect("acted");
+}
+
+async fn pay(node: &Node, from: &Actor, to: &str) -> Result<(), ActionError> {
+    let command = TransferCommand::parse(&from.circle, to, "1", "For the soup")?;
+    node.state
+        .services
+        .pay(from, &command, &IdempotencyKey::generate())
+        .await
+        .map(|_| ())
+}
+
+async fn ask(node: &Node, from: &Actor, to: &str) -> Result<(), ActionError> {
+    let command = TransferCommand::parse(
+        &from.circle,
+        to,
+        "1",
+        "You blocked me but I can still write to you",
+    )?;
+    node.state
+        .services
+        .request_payment(from, &command, &IdempotencyKey::generate())
+        .await
+        .map(|_| ())
+}
+
+fn not_there(result: Result<(), ActionError>) -> bool {
+    matches!(
+        result,
+        Err(ActionError::Invalid {
+            field: "member",
+            message_id: "error-member-unknown"
+        })
+    )
+}
+
+async fn money(db: String) {
+    let node = Node::start(&db).await;
+    let (gus, hana) = (node.member("gus").await, node.member("hana").await);
+    pay(&node, &gus, "hana")
+        .await
+        .expect("they pay each other before any block");
+    ask(&node, &gus, "hana").await.expect("and ask");
+
+    block(&node, &hana, "gus", BlockKind::Block).await;
+    assert!(
+        not_there(ask(&node, &gus, "hana").await),
+        "gus's request does not reach hana"
+    );
+    assert!(not_there(pay(&node, &gus, "hana").await), "nor his payment");
+    assert!(
+        not_there(pay(&node, &hana, "gus").await),
+        "a block works both ways"
+    );
+    unblock(&node, &hana, &gus).await;
+
+    // A mute keeps hana's attention, not the money: the payment is made.
+    block(&node, &hana, "gus", BlockKind::Mute).await;
+    pay(&node, &gus, "hana")
+        .await
+        .expect("a mute stops no payment");
+    unblock(&node, &hana, &gus).await;
+
+    moderate(&node, &hana, TargetKind::Member, "gus", ActionKind::Suspend).await;
+    let gus = again(&node, &gus).await;
+    assert!(matches!(
+        pay(&node, &gus, "hana").await,
+        Err(ActionError::Suspended(_))
+    ));
+    assert!(matches!(
+        ask(&node, &gus, "hana").await,
+        Err(ActionError::Suspended(_))
+    ));
+}
+
+async fn cards_of(node: &Node, actor: &Actor) -> String {
+    node.state
+        .services
+        .notification_cards(&actor.user)
+        .await
+        .expect("cards")
+        .iter()
+        .map(|card| format!("{:?}", card))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn home_of(node: &Node, actor: &Actor) -> String {
+    format!(
+        "{:?}",
+        node.state.services.pulse(actor).await.expect("pulse")
+    )
+}
+
+async fn start_thread(node: &Node, author: &Actor, title: &str) -> i64 {
+    let services = &node.state.services;
+    let category = services
+        .discussion_categories(author)
+        .await
+        .expect("categories")[0]
+        .id;
+    let command = ThreadCommand::parse(&category.to_string(), title, "Who has a spare rake?")
+        .expect("a thread");
+    services
+        .start_thread(author, &command)
+        .await
+        .expect("started")
+}
+
+async fn thread_titles(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (gus, hana) = (node.member("gus").await, node.member("hana").await);
+    let thread = start_thread(&node, &gus, "Garden tools").await;
+    services
+        .set_thread_follow(&hana, thread, Some(FollowMode::Follow))
+        .await
+        .expect("follows");
+    services
+        .reply_thread(&gus, thread, "I have two rakes.")
+        .await
+        .expect("reply");
+    assert!(
+        cards_of(&node, &hana).await.contains("Garden tools"),
+        "told of the reply"
+    );
+    assert!(home_of(&node, &hana).await.contains("Garden tools"));
+
+    // Blocked, gus turns his thread's title into a message to hana: it reaches her nowhere.
+    block(&node, &hana, "gus", BlockKind::Block).await;
+    let edited = ThreadCommand::parse("1", "You blocked me but I can still write to you", "Hello")
+        .expect("a command");
+    let category = services
+        .discussion_categories(&gus)
+        .await
+        .expect("categories")[0]
+        .id;
+    let edited = ThreadCommand { category, ..edited };
+    services
+        .edit_thread(&gus, thread, &edited)
+        .await
+        .expect("edited");
+    services
+        .reply_thread(&gus, thread, "Still here.")
+        .await
+        .expect("reply");
+    let words = "You blocked me";
+    assert!(
+        !cards_of(&node, &hana).await.contains(words),
+        "not in her notifications"
+    );
+    assert!(
+        !home_of(&node, &hana).await.contains(words),
+        "not on her home"
+    );
+    assert_eq!(
+        services
+            .node_db()
+            .unread_count(hana.user.id)
+            .await
+            .expect("count"),
+        1,
+        "the reply after the block was never stored"
+    );
+    unblock(&node, &hana, &gus).await;
+    assert!(
+        cards_of(&node, &hana).await.contains(words),
+        "undone, it shows again"
+    );
+
+    // A mute, a hold and a hide each stop it too.
+    block(&node, &hana, "gus", BlockKind::Mute).await;
+    assert!(!cards_of(&node, &hana).await.contains(words), "muted");
+    assert!(!home_of(&node, &hana).await.contains(words), "muted");
+    unblock(&node, &hana, &gus).await;
+    moderate(
+        &node,
+        &hana,
+        TargetKind::Thread,
+        &thread.to_string(),
+        ActionKind::Hide,
+    )
+    .await;
+    assert!(
+        !cards_of(&node, &hana).await.contains(words),
+        "hidden by a moderator"
+    );
+    assert!(
+        !home_of(&node, &hana).await.contains(words),
+        "hidden by a moderator"
+    );
+}
+
+async fn deal_messages(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (gus, hana) = (node.member("gus").await, node.member("hana").await);
+    let listing = node
+        .try_post(
+            &hana,
+            "offer",
+            "Soup on Sundays",
+            "A pot of soup for the street",
+        )
+        .await
+        .expect("posted");
+    let deal = services
+        .open_deal(&gus, listing, "Can I have some?")
+        .await
+        .expect("deal");
+    let unread = |node: &Node| {
+        let services = node.state.services.clone();
+        let user = hana.user.clone();
+        async move {
+            services
+                .node_db()
+                .unread_count(user.id)
+                .await
+                .expect("count")
+        }
+    };
+    assert_eq!(unread(&node).await, 1);
+    block(&node, &hana, "gus", BlockKind::Mute).await;
+    services
+        .deal_message(&gus, deal.deal.id, "Hello again")
+        .await
+        .expect("a muted member still writes in the deal");
+    assert_eq!(unread(&node).await, 1, "but hana's attention is not drawn");
+    unblock(&node, &hana, &gus).await;
+    block(&node, &hana, "gus", BlockKind::Block).await;
+    assert!(
+        services
+            .deal_message(&gus, deal.deal.id, "Hello?")
+            .await
+            .is_err(),
+        "a block closes the deal's messages"
+    );
+    assert_eq!(unread(&node).await, 1);
+    assert!(
+        cards_of(&node, &hana).await.is_empty(),
+        "and what gus wrote before no longer draws her attention"
+    );
+}
+
+async fn announcements(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (gus, hana) = (node.member("gus").await, node.member("hana").await);
+    block(&node, &hana, "amara", BlockKind::Block).await;
+    let news =
+        NewsCommand::parse("Seed swap on Saturday", "Bring seeds.", false, true).expect("news");
+    services
+        .publish_news(&node.steward, &news)
+        .await
+        .expect("announced");
+    assert!(
+        cards_of(&node, &gus).await.contains("Seed swap"),
+        "gus is told"
+    );
+    assert!(
+        !cards_of(&node, &hana).await.contains("Seed swap"),
+        "hana blocked amara"
+    );
+    assert_eq!(
+        services
+            .node_db()
+            .unread_count(hana.user.id)
+            .await
+            .expect("count"),
+        0
+    );
+}
+
+/// A node that writes mail (nothing is sent: no job runs), its digests due now, and hana with a
+/// verified address.
+async fn node_with_mail(db: &str) -> (Node, Actor) {
+    use commons_web::db::email::NewMail;
+    let london = jiff::tz::TimeZone::get("Europe/London").expect("a zone");
+    let hour = jiff::Timestamp::now().to_zoned(london).hour();
+    let node = Node::start_configured(db, |config| {
+        let mut mail = commons_web::email::MailConfig::new(
+            "smtp://127.0.0.1:9",
+            "Garden <garden@example.org>",
+        );
+        mail.digest_hour = hour;
+        config.mail = Some(mail);
+    })
+    .await;
+    let hana = node.member("hana").await;
+    let services = &node.state.services;
+    let now = services.now_ms();
+    let mail = NewMail {
+        user_id: hana.user.id,
+        purpose: "verify",
+        to_address: "hana@example.org".into(),
+        message: "Subject: verify\r\n\r\nverify".into(),
+    };
+    let db = services.node_db();
+    db.set_email_address(hana.user.id, b"token", now + 60_000, &mail, now)
+        .await
+        .expect("address");
+    db.verify_email(b"token", now).await.expect("verified");
+    (node, hana)
+}
+
+/// The plain-text parts of the mails waiting for hana.
+async fn mails_to_hana(node: &Node) -> Vec<String> {
+    let services = &node.state.services;
+    let outbox = services
+        .node_db()
+        .due_mails(services.now_ms() + 1, 50)
+        .await
+        .expect("outbox");
+    outbox
+        .iter()
+        .filter(|m| m.to_address == "hana@example.org")
+        .map(|m| {
+            let parsed = mailparse::parse_mail(m.message.as_bytes()).expect("a mail");
+            let mut text = parsed.get_body().unwrap_or_default();
+            for part in &parsed.subparts {
+                text.push_str(&part.get_body().unwrap_or_default());
+            }
+            text
+        })
+        .collect()
+}
+
+async fn mail_at_once(db: String) {
+    let (node, hana) = node_with_mail(&db).await;
+    let services = &node.state.services;
+    let (gus, ivo) = (node.member("gus").await, node.member("ivo").await);
+    let listing = node
+        .try_post(
+            &hana,
+            "offer",
+            "Soup on Sundays",
+            "A pot of soup for the street",
+        )
+        .await
+        .expect("posted");
+    // Two people write to hana (deal messages are mailed at once); she blocks one of them
+    // before the mailer comes by.
+    services
+        .open_deal(&gus, listing, "Can I have some?")
+        .await
+        .expect("deal");
+    services
+        .open_deal(&ivo, listing, "And me?")
+        .await
+        .expect("deal");
+    block(&node, &hana, "gus", BlockKind::Block).await;
+    let settings = &node.state.mail.as_ref().expect("mail is on").settings;
+    let queued = services
+        .mail_notifications(settings, &node.state.catalogues)
+        .await
+        .expect("mailed");
+    assert_eq!(queued, 1, "only ivo's message is mailed");
+    assert_eq!(
+        mails_to_hana(&node).await.len(),
+        2,
+        "the verification and ivo's message"
+    );
+}
+
+async fn digests(db: String) {
+    let (node, hana) = node_with_mail(&db).await;
+    let services = &node.state.services;
+    let (gus, ivo) = (node.member("gus").await, node.member("ivo").await);
+    let guss = start_thread(&node, &gus, "Gus corner").await;
+    let ivos = start_thread(&node, &ivo, "Ivo corner").await;
+    for thread in [guss, ivos] {
+        services
+            .set_thread_follow(&hana, thread, Some(FollowMode::Follow))
+            .await
+            .expect("follows");
+    }
+    services
+        .reply_thread(&gus, guss, "Rakes here.")
+        .await
+        .expect("reply");
+    services
+        .reply_thread(&ivo, ivos, "Hoes here.")
+        .await
+        .expect("reply");
+    block(&node, &hana, "gus", BlockKind::Block).await;
+    let settings = &node.state.mail.as_ref().expect("mail is on").settings;
+    let planned = services
+        .plan_digests(settings, &node.state.catalogues)
+        .await
+        .expect("digests");
+    assert!(planned >= 1, "hana's digest is due");
+    let mails = mails_to_hana(&node).await.join("\n----\n");
+    assert!(mails.contains("Ivo corner"), "{mails}");
+    assert!(!mails.contains("Gus corner"), "{mails}");
+}
+
+both_backends! {
+    money_never_crosses_a_block_or_comes_from_a_suspended_member => money;
+    a_thread_title_reaches_nobody_the_rule_stops_however_it_is_edited => thread_titles;
+    a_deals_messages_reach_nobody_who_blocked_or_muted_the_writer => deal_messages;
+    an_announcement_reaches_nobody_who_blocked_its_author => announcements;
+    mail_at_once_asks_the_rule_when_it_is_written => mail_at_once;
+    digests_ask_the_rule_when_they_are_written => digests;
+}
