@@ -373,7 +373,7 @@ pub async fn ballot(
             })?;
             state
                 .services
-                .cast_signed(&actor, number, bytes, signature)
+                .cast_signed(&state.services.writer(&actor)?, number, bytes, signature)
                 .await?
         }
         None => {

@@ -12,6 +12,7 @@ use commons_governance::store::{GovernanceError, Proposal, Round};
 use commons_ledger::keys::{Hash, PublicKey};
 use commons_ledger::store::CircleInfo;
 
+use crate::capability::Writer;
 use crate::db::{MemberStatus, Person};
 use crate::services::{invalid, ActionError, Actor, Services};
 
@@ -89,13 +90,16 @@ impl Services {
     /// Accepts a ballot the member signed themselves (a member who holds their own key, through
     /// the API): it must be theirs, for the open round's definition, cast within
     /// [`SIGNED_BALLOT_CLOCK_SKEW_MS`] of the node's clock, with a valid choice and signature.
+    /// Only a [`Writer`] casts: a suspended member's own signature counts no more than the
+    /// node's would.
     pub async fn cast_signed(
         &self,
-        actor: &Actor,
+        writer: &Writer<'_>,
         number: i64,
         bytes: Vec<u8>,
         signature: commons_ledger::keys::Signature,
     ) -> Result<Hash, ActionError> {
+        let actor = writer.actor();
         let (round, now) = self.open_round_of(actor, number).await?;
         let signed = SignedBallot::from_parts(bytes, signature)
             .map_err(|_| invalid("ballot", "ballot-error-malformed"))?;
