@@ -133,7 +133,7 @@ async fn hide_and_appeal(db: String) {
         )
         .await
         .expect("hidden");
-    assert_eq!(hide, 0);
+    assert_eq!(hide, commons_web::moderation::parties::Acted::Logged(0));
     assert!(
         !market_of(&node, &cara).await.contains(&listing),
         "gone from the market"

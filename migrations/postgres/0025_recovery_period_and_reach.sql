@@ -6,3 +6,14 @@ ALTER TABLE users ADD COLUMN recovery_lifts_at_ms BIGINT;
 -- Who caused a notification, when a person did (a deal's message, a reply, an announcement):
 -- the reach rule reads it again whenever the notification is shown or mailed.
 ALTER TABLE notifications ADD COLUMN from_user BIGINT;
+
+-- A limit or suspension of someone who moderates, proposed by one moderator and waiting for a
+-- second one's agreement (or a steward's own action). One per open case.
+CREATE TABLE moderation_pending (
+    case_id BIGINT PRIMARY KEY REFERENCES moderation_cases (id),
+    kind TEXT NOT NULL,
+    proposed_by BIGINT NOT NULL REFERENCES users (id),
+    ends_at_ms BIGINT,
+    reason TEXT NOT NULL,
+    proposed_at_ms BIGINT NOT NULL
+);

@@ -97,6 +97,7 @@ impl NodeDb {
             "DELETE FROM member_keys WHERE user_id = $1",
             "DELETE FROM memberships WHERE user_id = $1",
             "DELETE FROM moderators WHERE user_id = $1",
+            "DELETE FROM moderation_pending WHERE proposed_by = $1",
             "DELETE FROM moderation_reports WHERE reporter_id = $1",
             "DELETE FROM repair_people WHERE user_id = $1",
             "UPDATE repair_messages SET body = '' WHERE author_id = $1",

@@ -35,6 +35,7 @@ pub mod people;
 pub mod public;
 mod recoveries;
 mod repairs;
+pub mod second_opinions;
 mod security;
 mod sessions;
 mod tokens;

@@ -35,7 +35,11 @@ pub(super) async fn plant_moderation(
     services.report(cara, &target, &report).await?;
     let case = services.queue(steward).await?[0].case.id;
     let hide = act(ActionKind::Hide, "Hidden while we check: the circle agreed that offers are valued by need, not market prices.");
-    let seq = services.act(steward, case, &hide).await?;
+    let seq = services
+        .act(steward, case, &hide)
+        .await?
+        .seq()
+        .ok_or(crate::services::ActionError::Forbidden)?;
     services
         .appeal(
             ben,

@@ -316,10 +316,18 @@ impl Services {
                 now,
             )
             .await?;
+        // The circle hears it by vote when its policy says so, or when no moderator could:
+        // every one is suspended or a party to it (the stewards are moderators too).
+        let case = self
+            .db
+            .case(actor.circle.row_id, case_id)
+            .await?
+            .ok_or(ActionError::NotFound)?;
         let by_vote = if self
             .db
             .circle_flag(actor.circle.row_id, crate::db::CircleFlag::AppealsByVote)
             .await?
+            || !self.appeal_has_a_hearer(actor, &case).await?
         {
             self.appeal_to_circle(actor, case_id, &action, &statement)
                 .await?

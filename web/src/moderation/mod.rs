@@ -6,6 +6,7 @@
 pub mod form;
 pub mod log;
 pub mod moderators;
+pub mod parties;
 pub mod repair;
 pub mod repair_routes;
 pub mod routes;

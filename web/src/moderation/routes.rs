@@ -21,6 +21,7 @@ use crate::http::extract::{Moderator, PageForm, PagePath, PageQuery, Steward};
 use crate::http::page::*;
 use crate::http::session::Visitor;
 use crate::moderation::form::{act_command, report_command};
+use crate::moderation::parties::Acted;
 use crate::moderation::signals::Signal;
 use crate::moderation::views::{self, ModerationHome};
 use crate::services::{ActionError, Actor};
@@ -334,11 +335,17 @@ pub async fn act(
         Err(error) => Err(error),
     };
     match result {
-        Ok(seq) => Ok(flash_to(
+        Ok(Acted::Logged(seq)) => Ok(flash_to(
             &state,
             &format!("/c/{slug}/moderation/queue"),
             "flash-moderated",
             &[("seq", &seq.to_string())],
+        )),
+        Ok(Acted::AwaitingSecond) => Ok(flash_to(
+            &state,
+            &format!("/c/{slug}/moderation/queue"),
+            "flash-moderation-awaits-second",
+            &[],
         )),
         Err(error) => case_again(&state, &v, &actor, id, error).await,
     }

@@ -111,6 +111,44 @@ pub fn may_moderate(is_steward: bool, appointed: bool) -> bool {
     is_steward || appointed
 }
 
+/// The people a case concerns: a moderator who is one of them, or who blocked (or was blocked
+/// by) one of them, may not take or decide it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parties {
+    /// The member the case is about.
+    pub subject: Option<i64>,
+    /// Everyone who reported it.
+    pub reporters: Vec<i64>,
+    /// On an appeal: the moderator whose action is appealed.
+    pub appealed_moderator: Option<i64>,
+}
+
+impl Parties {
+    /// Everyone the case concerns.
+    pub fn people(&self) -> impl Iterator<Item = i64> + '_ {
+        self.subject
+            .into_iter()
+            .chain(self.reporters.iter().copied())
+            .chain(self.appealed_moderator)
+    }
+
+    /// Whether `moderator` is a party: one of the people the case concerns, or blocked either
+    /// way with one of them (`blocked_with`).
+    pub fn includes(&self, moderator: i64, blocked_with: impl Fn(i64) -> bool) -> bool {
+        self.people()
+            .any(|person| person == moderator || blocked_with(person))
+    }
+}
+
+/// Whether an action needs a second moderator's agreement before it is taken: limiting or
+/// suspending someone who moderates (a steward or an appointed moderator) takes two, unless a
+/// steward acts. One moderator alone can never silence the circle's care or its stewards.
+pub fn needs_second(kind: ActionKind, subject_moderates: bool, actor_is_steward: bool) -> bool {
+    matches!(kind, ActionKind::Limit | ActionKind::Suspend)
+        && subject_moderates
+        && !actor_is_steward
+}
+
 /// Where a case came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -301,6 +339,45 @@ pub fn monthly_summary(cases: &[CaseTimes], actions: &[ActionTimes]) -> Vec<Mont
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_moderator_who_reported_is_a_party_to_the_case() {
+        let parties = Parties {
+            subject: Some(1),
+            reporters: vec![2, 3],
+            appealed_moderator: None,
+        };
+        for party in [1, 2, 3] {
+            assert!(parties.includes(party, |_| false), "{party}");
+        }
+        assert!(!parties.includes(4, |_| false));
+    }
+
+    #[test]
+    fn a_moderator_blocked_with_someone_in_the_case_is_a_party() {
+        let parties = Parties {
+            subject: Some(1),
+            reporters: vec![2],
+            appealed_moderator: Some(5),
+        };
+        assert!(parties.includes(4, |person| person == 2));
+        assert!(
+            parties.includes(5, |_| false),
+            "the moderator whose action is appealed"
+        );
+    }
+
+    #[test]
+    fn limiting_or_suspending_a_moderator_takes_two_unless_a_steward_acts() {
+        for kind in [ActionKind::Limit, ActionKind::Suspend] {
+            assert!(needs_second(kind, true, false), "{kind:?}");
+            assert!(!needs_second(kind, true, true), "a steward: {kind:?}");
+            assert!(!needs_second(kind, false, false), "a member: {kind:?}");
+        }
+        for kind in [ActionKind::Warn, ActionKind::Hide, ActionKind::Dismiss] {
+            assert!(!needs_second(kind, true, false), "{kind:?}");
+        }
+    }
 
     #[test]
     fn agreements_are_numbered_by_line_without_the_writers_own_numbers() {

@@ -7,6 +7,7 @@ use commons_governance::moderation::{ActionKind, TargetKind};
 
 use crate::db::{CaseRow, HiddenState, NewCase, NoteRow, Person, ReportRow, REPORTS_PER_DAY_MAX};
 use crate::moderation::log::ActionDraft;
+use crate::moderation::parties::Acted;
 use crate::moderation::rules::{self, Agreement, CaseFacts, Origin};
 use crate::notifications::{NewNotification, NotificationKind};
 use crate::services::{invalid, ActionError, Actor, Services, DAY_MS};
@@ -62,8 +63,13 @@ pub struct CaseView {
     pub agreements: Vec<Agreement>,
     /// The action an appeal is about.
     pub appealed: Option<crate::moderation::log::LoggedAction>,
-    /// Whether this moderator may act (not the member concerned, not the one appealed).
+    /// Whether this moderator may act: the case is open and theirs to decide, and they are not
+    /// a party to it (see [`crate::moderation::rules::Parties`]).
     pub may_act: bool,
+    /// Whether this moderator is a party to the case (they may read it, not decide it).
+    pub party: bool,
+    /// A limit or suspension another moderator proposed, waiting for a second one.
+    pub pending: Option<crate::db::second_opinions::PendingAction>,
     pub assigned_name: Option<String>,
 }
 
@@ -294,10 +300,10 @@ impl Services {
             case.subject_id.is_some(),
             appealed.as_ref().map(|a| a.action.kind),
         );
-        let may_act = case.is_open
-            && case.proposal_number.is_none()
-            && case.subject_id != Some(actor.user.id)
-            && case.excluded_moderator != Some(actor.user.id);
+        let party = self
+            .is_party(actor.user.id, &self.case_parties(&case).await?)
+            .await?;
+        let may_act = case.is_open && case.proposal_number.is_none() && !party;
         Ok(CaseView {
             reports: self.db.case_reports(case.id).await?,
             notes: self.db.case_notes(case.id).await?,
@@ -311,6 +317,8 @@ impl Services {
             actions,
             appealed,
             may_act,
+            party,
+            pending: self.pending_of(&case).await?,
             case,
         })
     }
@@ -329,6 +337,7 @@ impl Services {
     /// Takes an open case (or gives it back).
     pub async fn assign_case(&self, actor: &Actor, id: i64, take: bool) -> Result<(), ActionError> {
         let case = self.case_of(actor, id).await?;
+        self.refuse_party(actor, &case).await?;
         let moderator = take.then_some(actor.user.id);
         if !self
             .db
@@ -349,6 +358,7 @@ impl Services {
     ) -> Result<(), ActionError> {
         let body = rules::parse_text(body, "note", true, rules::NOTE_CHARS_MAX)?;
         let case = self.case_of(actor, id).await?;
+        self.refuse_party(actor, &case).await?;
         if !self
             .db
             .add_note(case.id, actor.user.id, &body, self.now_ms())
@@ -367,7 +377,7 @@ impl Services {
         actor: &Actor,
         id: i64,
         command: &ActCommand,
-    ) -> Result<u64, ActionError> {
+    ) -> Result<Acted, ActionError> {
         let view = self.case_view(actor, id).await?;
         if !view.may_act {
             return Err(ActionError::Forbidden);
@@ -376,6 +386,11 @@ impl Services {
             return Err(invalid("kind", "moderation-error-action"));
         }
         let case = &view.case;
+        if !self.second_opinion(actor, case, command).await? {
+            self.tell_moderators(actor, case.id, case.subject_id)
+                .await?;
+            return Ok(Acted::AwaitingSecond);
+        }
         let target = TargetKind::parse(&case.target_kind).ok_or(ActionError::NotFound)?;
         let subject = match case.subject_id {
             Some(subject) => self.db.membership(actor.circle.row_id, subject).await?,
@@ -406,7 +421,8 @@ impl Services {
         self.apply_effect(circle, case, command.kind, command.ends_at_ms, appealed)
             .await?;
         self.tell_outcome(circle, case, command.kind, seq).await?;
-        Ok(seq)
+        self.db.clear_pending_action(case.id).await?;
+        Ok(Acted::Logged(seq))
     }
 
     /// What an action changes, beyond the log.

@@ -124,6 +124,19 @@ pub fn case_page(
             (error_summary(v, errors))
             (case_context(v, view))
             (case_reports(v, view))
+            @if let Some(pending) = &view.pending {
+                p.notice {
+                    (tr.ta("moderation-pending-second", &[
+                        ("name", pending.proposer_name.as_str()),
+                        ("action", &kind_label(v, pending.kind)),
+                        ("until", &pending.ends_at_ms.map(when).unwrap_or_default()),
+                        ("reason", pending.reason.as_str()),
+                    ]))
+                }
+            }
+            @if view.party && case.is_open {
+                p.notice { (tr.t("moderation-case-party")) }
+            }
             @if view.may_act {
                 (act_form(v, view, &base, errors, locked))
             } @else if case.is_open {

@@ -1,0 +1,145 @@
+//! Who may hear a case: a moderator who is a party to it (its subject, a reporter, the
+//! moderator whose action is appealed, or blocked either way with one of them) may not take,
+//! note or decide it; limiting or suspending someone who moderates waits for a second
+//! moderator unless a steward acts; and an appeal always has someone to hear it.
+
+#![allow(clippy::result_large_err)]
+
+use crate::db::second_opinions::PendingAction;
+use crate::db::{BlockKind, CaseRow};
+use crate::moderation::rules::{self, Parties};
+use crate::moderation::service::ActCommand;
+use crate::services::{ActionError, Actor, Services};
+
+/// What a moderator's decision did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acted {
+    /// The action is signed into the log at this number.
+    Logged(u64),
+    /// Limiting or suspending someone who moderates waits for a second moderator.
+    AwaitingSecond,
+}
+
+impl Acted {
+    /// The log's number of the action, if it was taken.
+    pub fn seq(self) -> Option<u64> {
+        match self {
+            Acted::Logged(seq) => Some(seq),
+            Acted::AwaitingSecond => None,
+        }
+    }
+}
+
+impl Services {
+    /// The people a case concerns.
+    pub(crate) async fn case_parties(&self, case: &CaseRow) -> Result<Parties, ActionError> {
+        Ok(Parties {
+            subject: case.subject_id,
+            reporters: self.db.case_reporters(case.id).await?,
+            appealed_moderator: case.excluded_moderator,
+        })
+    }
+
+    /// Whether `moderator` is a party to a case with these parties.
+    pub(crate) async fn is_party(
+        &self,
+        moderator: i64,
+        parties: &Parties,
+    ) -> Result<bool, ActionError> {
+        let blocks = self.db.blocks_touching(moderator).await?;
+        let blocked_with = |person: i64| {
+            blocks.iter().any(|&(chooser, other, kind)| {
+                kind == BlockKind::Block
+                    && ((chooser == moderator && other == person)
+                        || (chooser == person && other == moderator))
+            })
+        };
+        Ok(parties.includes(moderator, blocked_with))
+    }
+
+    /// Refuses a moderator who is a party to the case (see [`Parties`]).
+    pub(crate) async fn refuse_party(
+        &self,
+        actor: &Actor,
+        case: &CaseRow,
+    ) -> Result<(), ActionError> {
+        let parties = self.case_parties(case).await?;
+        if self.is_party(actor.user.id, &parties).await? {
+            return Err(ActionError::Forbidden);
+        }
+        Ok(())
+    }
+
+    /// Whether this person moderates the actor's circle (a steward or appointed).
+    pub(crate) async fn moderates(&self, actor: &Actor, user_id: i64) -> Result<bool, ActionError> {
+        Ok(self.moderator_ids(actor).await?.contains(&user_id))
+    }
+
+    /// Before an action is taken: limiting or suspending someone who moderates is taken only
+    /// with a second moderator's agreement (the same kind, proposed by another) or by a
+    /// steward; otherwise it is recorded as proposed and waits. Answers whether to go on.
+    pub(crate) async fn second_opinion(
+        &self,
+        actor: &Actor,
+        case: &CaseRow,
+        command: &ActCommand,
+    ) -> Result<bool, ActionError> {
+        let subject_moderates = match case.subject_id {
+            Some(subject) => self.moderates(actor, subject).await?,
+            None => false,
+        };
+        if !rules::needs_second(command.kind, subject_moderates, actor.is_steward) {
+            return Ok(true);
+        }
+        match self.db.pending_action(case.id).await? {
+            Some(pending)
+                if pending.kind == command.kind && pending.proposed_by != actor.user.id =>
+            {
+                self.db.clear_pending_action(case.id).await?;
+                Ok(true)
+            }
+            _ => {
+                self.db
+                    .propose_action(
+                        case.id,
+                        command.kind.as_str(),
+                        actor.user.id,
+                        command.ends_at_ms,
+                        &command.reason,
+                        self.now_ms(),
+                    )
+                    .await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// What waits on a case for a second moderator.
+    pub(crate) async fn pending_of(
+        &self,
+        case: &CaseRow,
+    ) -> Result<Option<PendingAction>, ActionError> {
+        Ok(self.db.pending_action(case.id).await?)
+    }
+
+    /// Whether anyone could hear an appeal of `appellant` against `appealed_moderator`'s
+    /// action: a moderator (steward or appointed) who is not suspended and not a party.
+    pub(crate) async fn appeal_has_a_hearer(
+        &self,
+        actor: &Actor,
+        case: &CaseRow,
+    ) -> Result<bool, ActionError> {
+        let parties = self.case_parties(case).await?;
+        let now = self.now_ms();
+        let suspensions = self.db.suspensions(actor.circle.row_id).await?;
+        for moderator in self.moderator_ids(actor).await? {
+            let suspended = suspensions
+                .get(&moderator)
+                .is_some_and(|until| *until > now);
+            if !suspended && !self.is_party(moderator, &parties).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
