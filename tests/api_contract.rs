@@ -1,7 +1,7 @@
 //! The JSON API keeps its documented contract: schemathesis (property-based testing from the
 //! OpenAPI document the node generates from its code and serves at `/api/v1/openapi.json`)
-//! runs against the web space on port 0 with the demo circle, as its steward with a token
-//! that may act, for a bounded time. The checks: no server error, only documented status codes
+//! runs against the web space on port 0 with the demo circle and the node's default write
+//! limit, as its steward with a token that may act, for a bounded time. The checks: no server error, only documented status codes
 //! and content types, answers that match their schemas and documented headers, and every
 //! request that breaks the schema refused with a 4xx. Any failure fails this test.
 //!
@@ -69,7 +69,12 @@ async fn steward_token(server: &TestServer) -> String {
 async fn schemathesis_finds_no_contract_failure_in_the_api() {
     let schemathesis = schemathesis();
     let db = TestDb::sqlite();
-    let server = TestServer::start(&db.url).await;
+    // The node's own write limit, as a real node runs: a write past it answers the documented
+    // 429 (rate_limited, Retry-After).
+    let server = TestServer::start_configured(&db.url, |config| {
+        config.writes_per_minute = commons_web::WebConfig::default().writes_per_minute;
+    })
+    .await;
     assert!(commons_web::demo::plant(&server.state).await.expect("demo"));
     let token = steward_token(&server).await;
     let max_time = std::env::var("SCHEMATHESIS_MAX_TIME").unwrap_or_else(|_| "150".into());

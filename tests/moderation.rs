@@ -990,7 +990,7 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
 
 /// A flood of writes is slowed to a person's pace: per person, and per address across accounts.
 #[tokio::test]
-async fn a_flood_of_writes_is_refused_per_person_with_a_page_that_says_so() {
+async fn a_flood_of_writes_is_refused_per_person_with_a_page_or_the_api_envelope_and_retry_after() {
     let db = commons_tests::TestDb::sqlite();
     let server = TestServer::start_configured(&db.url, |config| config.writes_per_minute = 4).await;
     let mut amara = set_up(&server).await;
@@ -1017,8 +1017,37 @@ async fn a_flood_of_writes_is_refused_per_person_with_a_page_that_says_so() {
         refused.body
     );
     assert_eq!(
+        refused
+            .headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("15"),
+        "4 writes a minute: one more frees up in 15 s"
+    );
+    assert_eq!(
         amara.get("/settings/data").await.status,
         200,
         "reading is never limited"
     );
+    // Through the API the refusal is the documented envelope.
+    let csrf = amara.csrf();
+    let response = amara
+        .http
+        .post(format!("{}/api/v1/circles/garden/payments", amara.base))
+        .header("x-csrf-token", csrf)
+        .header("idempotency-key", "flood-test-key-0001")
+        .json(&serde_json::json!({"member": "amara", "amount": "1"}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 429);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("15")
+    );
+    let answer: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(answer["error"]["code"], "rate_limited", "{answer}");
 }

@@ -286,11 +286,21 @@ async fn erasure(db: String) {
         .request_erasure(&full(&ben.user), PASSWORD, None)
         .await
         .expect("asked again");
+    let view = services.erasure_view(&full(&ben.user)).await.expect("view");
+    assert!(
+        view.blocks.is_empty() && !view.waiting,
+        "nothing tells ben a report about him is open"
+    );
     services.store().advance_clock(15 * DAY_MS);
     assert_eq!(
         services.erase_due().await.expect("job"),
         0,
         "an open report about ben waits"
+    );
+    let view = services.erasure_view(&full(&ben.user)).await.expect("view");
+    assert!(
+        view.blocks.is_empty() && view.waiting,
+        "past the grace period, the erasure waits, said neutrally"
     );
     let case = services
         .queue(&node.steward)

@@ -246,14 +246,24 @@ async fn thread_titles(db: String) {
         !home_of(&node, &hana).await.contains(words),
         "not on her home"
     );
+    let stored = services
+        .node_db()
+        .notifications(hana.user.id, 50)
+        .await
+        .expect("notes");
+    assert_eq!(
+        stored.len(),
+        1,
+        "the reply after the block was never stored"
+    );
     assert_eq!(
         services
             .node_db()
             .unread_count(hana.user.id)
             .await
             .expect("count"),
-        1,
-        "the reply after the block was never stored"
+        0,
+        "and what gus sent before no longer counts as waiting"
     );
     unblock(&node, &hana, &gus).await;
     assert!(
@@ -318,7 +328,24 @@ async fn deal_messages(db: String) {
         .deal_message(&gus, deal.deal.id, "Hello again")
         .await
         .expect("a muted member still writes in the deal");
-    assert_eq!(unread(&node).await, 1, "but hana's attention is not drawn");
+    let stored = |node: &Node| {
+        let services = node.state.services.clone();
+        let user = hana.user.clone();
+        async move {
+            services
+                .node_db()
+                .notifications(user.id, 50)
+                .await
+                .expect("notes")
+                .len()
+        }
+    };
+    assert_eq!(unread(&node).await, 0, "muting marks what gus sent as seen");
+    assert_eq!(
+        stored(&node).await,
+        1,
+        "and his new message draws no attention"
+    );
     unblock(&node, &hana, &gus).await;
     block(&node, &hana, "gus", BlockKind::Block).await;
     assert!(
@@ -328,7 +355,7 @@ async fn deal_messages(db: String) {
             .is_err(),
         "a block closes the deal's messages"
     );
-    assert_eq!(unread(&node).await, 1);
+    assert_eq!(stored(&node).await, 1);
     assert!(
         cards_of(&node, &hana).await.is_empty(),
         "and what gus wrote before no longer draws her attention"

@@ -6,7 +6,8 @@
 
 use commons_tests::both_backends;
 use commons_tests::web::{
-    invite_and_join, log_in, recovery_link, set_up, Member, TestServer, PASSWORD,
+    invite_and_join, join_second_circle, log_in, recovery_link, set_up, Member, TestServer,
+    PASSWORD,
 };
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -114,6 +115,28 @@ async fn the_restriction_lifts_only_after_the_take_back_period(db: String) {
     server.stop().await;
 }
 
+async fn a_circle_that_never_recovered_the_person_stays_closed_after_the_period(db: String) {
+    let server = TestServer::start(&db).await;
+    let mut amara = set_up(&server).await;
+    let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+    join_second_circle(&mut amara, &mut ben).await;
+    let mut holder = recovered_by_a_link_holder(&server, &mut amara).await;
+    server.state.services.store().advance_clock(30 * DAY_MS);
+    assert_eq!(
+        server.state.services.lift_recoveries().await.expect("lift"),
+        0,
+        "River never recovered Ben: the login stays restricted"
+    );
+    assert_eq!(holder.get("/c/river").await.status, 404);
+    assert_eq!(make_token(&mut holder).await, 403);
+    assert_eq!(
+        log_in(&mut ben, "ben", PASSWORD).await.status,
+        401,
+        "but the old password's take-back period is over"
+    );
+    server.stop().await;
+}
+
 /// Every path in the web crate's route tables (`.route("path", …)` in each feature's
 /// `mod.rs`), with whether it takes a POST.
 fn routes() -> Vec<(String, bool)> {
@@ -183,7 +206,8 @@ const ALLOWED: &[&str] = &[
 ];
 
 /// Circle routes that change the person's account rather than act in the circle.
-const ACCOUNT_ROUTES_UNDER_A_CIRCLE: &[&str] = &["/c/{slug}/leave"];
+const ACCOUNT_ROUTES_UNDER_A_CIRCLE: &[&str] =
+    &["/c/{slug}/leave", "/c/{slug}/members/{username}/block"];
 
 fn filled(path: &str) -> String {
     path.replace("{slug}", "garden")
@@ -220,7 +244,7 @@ async fn a_recovered_login_is_refused_every_account_change(db: String) {
     }
     for path in &walked {
         let page = holder
-            .submit("/settings", &filled(path), &[("x", "y")])
+            .submit("/settings", &filled(path), &[("choice", "mute")])
             .await;
         assert_eq!(page.status, 403, "{path}: {}", page.body);
         assert!(
@@ -236,4 +260,5 @@ both_backends! {
     a_one_circle_members_prior_password_takes_the_account_back_for_thirty_days => a_one_circle_members_prior_password_takes_the_account_back;
     a_recovered_login_stays_restricted_until_the_take_back_period_ends => the_restriction_lifts_only_after_the_take_back_period;
     every_state_changing_account_route_refuses_a_recovered_login => a_recovered_login_is_refused_every_account_change;
+    a_circle_that_never_recovered_the_person_stays_closed_after_the_take_back_period => a_circle_that_never_recovered_the_person_stays_closed_after_the_period;
 }

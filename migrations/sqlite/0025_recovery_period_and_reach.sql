@@ -1,6 +1,6 @@
 -- A recovered login stays restricted, and the person's prior password takes the account back,
 -- until this time (30 days after the latest recovery), whatever circles the person is in.
--- Rows from before have none: the next lift treats them as due.
+-- (Rows restricted before this migration: see the end of this file.)
 ALTER TABLE users ADD COLUMN recovery_lifts_at_ms BIGINT;
 
 -- Who caused a notification, when a person did (a deal's message, a reply, an announcement):
@@ -17,3 +17,7 @@ CREATE TABLE moderation_pending (
     reason TEXT NOT NULL,
     proposed_at_ms BIGINT NOT NULL
 );
+
+-- Logins restricted before this change get the full take-back period from now.
+UPDATE users SET recovery_lifts_at_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 2592000000
+WHERE recovery_restricted = 1;

@@ -116,6 +116,7 @@ const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
     ("413", "PayloadTooLarge", "The body is larger than the node takes (too_large)."),
     ("415", "UnsupportedMediaType", "The body is not sent as application/json (unsupported_media_type)."),
     ("422", "Unprocessable", "The body has the wrong fields (invalid), or the circle's rules refuse the action (insufficient_credit, ceiling_exceeded, not_a_member, bad_signature, nonce_reused, wrong_circle, batch_size, refused, ...); the message says what happened, with the numbers, and what to do."),
+    ("429", "TooManyRequests", "Too many writes from this person (or, before logging in, this address) in the last minute (rate_limited), too many password checks (too_many_attempts), or a new member's daily allowance is used (sandbox). Nothing was changed; Retry-After, when sent, says in how many seconds to try again."),
     ("503", "Busy", "The circle is busy; nothing was changed. Try again (busy)."),
 ];
 
@@ -130,12 +131,22 @@ struct Rejections;
 impl Modify for Rejections {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        for (_, name, description) in ERROR_RESPONSES {
+        for (status, name, description) in ERROR_RESPONSES {
             let mut response = Response::new(*description);
             response.content.insert(
                 "application/json".into(),
                 Content::new(Some(Ref::from_schema_name("Error"))),
             );
+            if *status == "429" {
+                let mut retry_after = utoipa::openapi::header::Header::new(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::Integer)
+                        .minimum(Some(0)),
+                );
+                retry_after.description =
+                    Some("In how many seconds to try again (sent when the node knows).".into());
+                response.headers.insert("Retry-After".into(), retry_after);
+            }
             components
                 .responses
                 .insert((*name).into(), RefOr::T(response));
@@ -171,7 +182,7 @@ fn add_statuses(operation: &mut Operation, acts: bool) {
         statuses.extend(["413", "415", "422"]);
     }
     if acts {
-        statuses.extend(["403", "409", "422", "503"]);
+        statuses.extend(["403", "409", "422", "429", "503"]);
     }
     for status in statuses {
         let name = ERROR_RESPONSES

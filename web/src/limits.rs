@@ -110,11 +110,13 @@ pub const ADDRESS_PEOPLE: u32 = 5;
 pub struct WriteLimits {
     by_person: Limiter,
     by_address: Limiter,
+    per_person_per_minute: u32,
 }
 
 impl WriteLimits {
     pub fn new(per_person_per_minute: u32) -> WriteLimits {
         WriteLimits {
+            per_person_per_minute,
             by_person: Limiter::new(per_person_per_minute, LIMITER_KEYS_MAX),
             by_address: Limiter::new(
                 per_person_per_minute.saturating_mul(ADDRESS_PEOPLE),
@@ -139,6 +141,12 @@ impl WriteLimits {
     pub fn shrink(&self) {
         self.by_address.shrink();
         self.by_person.shrink();
+    }
+
+    /// The seconds one more write takes to be allowed after a refusal (the allowance refills
+    /// evenly over the minute), rounded up: what `Retry-After` says.
+    pub fn retry_after_s(&self) -> u64 {
+        60_u64.div_ceil(u64::from(self.per_person_per_minute.max(1)))
     }
 }
 

@@ -627,12 +627,6 @@ impl Services {
         })
     }
 
-    /// Whether this login may reach a circle at all: every circle, unless a circle's stewards
-    /// recovered the account; then only the circles that recovered it.
-    pub async fn may_reach(&self, user: &User, circle: i64) -> Result<bool, ActionError> {
-        Ok(!user.recovery_restricted || self.db.recovery_circles(user.id).await?.contains(&circle))
-    }
-
     // ----- signing -----
     /// The actor's signing key, opened with their session's sealing key.
     pub fn signing_key(&self, actor: &Actor) -> Result<SecretKey, ActionError> {

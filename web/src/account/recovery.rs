@@ -188,6 +188,10 @@ impl Services {
     ) -> Result<Vec<(String, String, i64)>, ActionError> {
         let mut named = Vec::new();
         for (circle, steward, at_ms) in self.db.recoveries_of(user.id).await? {
+            // A recovered login reads only the recoveries of circles it reaches.
+            if !self.may_reach(user, circle).await? {
+                continue;
+            }
             let name = self
                 .circle_by_row(circle)
                 .await?

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::account::views::SetupForm;
+use crate::capability::FullAccount;
 use crate::http::error::AppError;
 use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::session::{
@@ -390,8 +391,10 @@ pub async fn set_language(
         .find(|(code, _)| *code == form.language)
         .map(|(code, _)| *code)
         .ok_or(AppError::BadRequest("error-language"))?;
-    if let Some(user) = &v.user {
-        state.services.set_language(user, language).await?;
+    // The account's own language (its mail's too) is the whole account's to change; a login
+    // a recovery link gave changes only this browser's pages (the cookie below).
+    if let Some(account) = v.user.as_ref().and_then(|user| FullAccount::of(user).ok()) {
+        state.services.set_language(&account, language).await?;
     }
     // Back to the page the form was on (same site only).
     let back = headers

@@ -150,8 +150,13 @@ impl Services {
         let (sealing, took_back) = match self.check_password(&user, password).await {
             Ok(sealing) => (sealing, false),
             Err(ActionError::WrongPassword) => {
-                // The password from before a recovery takes the whole account back.
-                let Some((hash, salt)) = user.prior_password.clone() else {
+                // The password from before a recovery takes the whole account back, until the
+                // take-back period ends (whether or not the job has come by since).
+                let in_period = user
+                    .recovery_lifts_at_ms
+                    .is_some_and(|lifts_at| lifts_at > self.now_ms());
+                let prior = user.prior_password.clone().filter(|_| in_period);
+                let Some((hash, salt)) = prior else {
                     self.record(user.id, SecurityEvent::LoginFailed, from, "")
                         .await;
                     return Err(ActionError::WrongPassword);
@@ -631,7 +636,7 @@ impl Services {
     /// The language the person reads the pages in.
     pub(crate) async fn set_language(
         &self,
-        user: &User,
+        user: &FullAccount,
         language: &str,
     ) -> Result<(), ActionError> {
         self.db
@@ -669,6 +674,10 @@ impl Services {
         info: &CircleInfo,
         user: &User,
     ) -> Result<Option<crate::db::Membership>, ActionError> {
+        // A login a recovery link gave learns nothing of circles that did not recover it.
+        if !self.may_reach(user, info.row_id).await? {
+            return Ok(None);
+        }
         Ok(self.db.membership(info.row_id, user.id).await?)
     }
 }

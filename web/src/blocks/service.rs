@@ -11,13 +11,16 @@ use crate::names::Username;
 use crate::services::*;
 
 impl Services {
-    /// Blocks or mutes another member of the actor's circle (never oneself).
+    /// Blocks or mutes another member of the actor's circle (never oneself). Blocks reach
+    /// across every circle, so only the whole account makes one: a recovered login cannot
+    /// turn a block into a mute.
     pub async fn block(
         &self,
         actor: &Actor,
         username: &Username,
         kind: BlockKind,
     ) -> Result<(), ActionError> {
+        FullAccount::of(&actor.user)?;
         let other = self.other_member(actor, username, "member").await?;
         if other.user_id == actor.user.id {
             return Err(ActionError::NotFound);
@@ -29,6 +32,10 @@ impl Services {
         {
             return Err(invalid("member", "block-error-too-many"));
         }
+        // What they sent before no longer counts as waiting (the reach rule hides it too).
+        self.db
+            .mark_read_from(actor.user.id, other.user_id, self.now_ms())
+            .await?;
         Ok(())
     }
 

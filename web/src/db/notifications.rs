@@ -120,6 +120,22 @@ impl NodeDb {
         Ok(())
     }
 
+    /// Marks read a member's notifications of what `from_user` did (they blocked or muted
+    /// them: what they sent no longer counts as waiting).
+    pub async fn mark_read_from(&self, user: i64, from_user: i64, now_ms: i64) -> DbResult<()> {
+        sqlx::query(
+            "UPDATE notifications SET read_at_ms = $1
+             WHERE user_id = $2 AND from_user = $3 AND read_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(user)
+        .bind(from_user)
+        .execute(&self.pool)
+        .await?;
+        self.reads.notices.bump(user);
+        Ok(())
+    }
+
     /// The kinds a member turned off.
     pub async fn mutes(&self, user: i64) -> DbResult<Vec<NotificationKind>> {
         let rows = sqlx::query("SELECT kind FROM notification_mutes WHERE user_id = $1")

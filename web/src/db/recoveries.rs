@@ -125,15 +125,24 @@ impl NodeDb {
         Ok(ended)
     }
 
-    /// Lifts the restriction of every recovered login whose take-back period is over and whose
-    /// every active circle recovered it: the account is whole, and the password from before
-    /// the recovery no longer takes it back. A login with a circle that did not recover it
-    /// stays restricted (that circle's stewards never opened it). Returns how many were lifted.
+    /// Ends the take-back period of every recovered login whose period is over: the password
+    /// from before the recovery no longer takes the account back, and the restriction lifts
+    /// where every active circle of the person recovered them. A login with a circle that did
+    /// not recover it stays restricted to the others (that circle's stewards never opened it).
+    /// Returns how many logins were lifted.
     pub async fn lift_recoveries(&self, now_ms: i64) -> DbResult<u64> {
         let mut tx = self.pool.begin().await?;
+        let ended = sqlx::query(
+            "UPDATE users SET prior_password_hash = NULL, prior_seal_salt = NULL
+             WHERE recovery_restricted = 1 AND COALESCE(recovery_lifts_at_ms, 0) <= $1
+               AND prior_password_hash IS NOT NULL",
+        )
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         let lifted = sqlx::query(
-            "UPDATE users SET recovery_restricted = 0, prior_password_hash = NULL, prior_seal_salt = NULL,
-               recovery_lifts_at_ms = NULL
+            "UPDATE users SET recovery_restricted = 0, recovery_lifts_at_ms = NULL
              WHERE recovery_restricted = 1 AND COALESCE(recovery_lifts_at_ms, 0) <= $1
                AND NOT EXISTS (
                  SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.status = 'active'
@@ -151,7 +160,7 @@ impl NodeDb {
             .await?;
         }
         tx.commit().await?;
-        if lifted > 0 {
+        if lifted + ended > 0 {
             self.changed();
         }
         Ok(lifted)

@@ -26,6 +26,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// For a 429: in how many seconds to try again, when the node knows (`Retry-After`).
+    retry_after_s: Option<u64>,
 }
 
 /// Every error answer of the API: `{"error": {"code", "message"}}`.
@@ -72,9 +74,24 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The same error, telling the client in how many seconds to try again.
+    pub(crate) fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after_s = Some(seconds);
+        self
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.envelope())).into_response()
+        let mut response = (self.status, Json(self.envelope())).into_response();
+        if let Some(seconds) = self.retry_after_s {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        response
     }
 }
 
@@ -124,6 +141,7 @@ pub(crate) fn api_error(
         status,
         code,
         message: message.into(),
+        retry_after_s: None,
     }
 }
 
@@ -302,7 +320,8 @@ impl From<ActionError> for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
                 "Too many password checks from here or for this person: wait a minute.",
-            ),
+            )
+            .retry_after(60),
             ActionError::Sandboxed(limit) => api_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "sandbox",

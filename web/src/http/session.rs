@@ -320,7 +320,7 @@ pub async fn visitor_layer(
     };
     let local = crate::views::local::Local { language, zone };
     let mut response = if too_many_writes {
-        too_many_writes_page(&parts)
+        too_many_writes_page(&parts, state.write_limits.retry_after_s())
     } else {
         crate::views::local::scope(local, next.run(Request::from_parts(parts, body))).await
     };
@@ -339,22 +339,33 @@ pub async fn visitor_layer(
     response
 }
 
-/// The answer to one write too many: the API's envelope under `/api/`, else a page in the
-/// visitor's language (429 either way; nothing was done).
-fn too_many_writes_page(parts: &Parts) -> Response {
-    let Some(v) = parts.extensions.get::<Visitor>() else {
-        return crate::http::error::AppError::TooManyRequests.into_response();
-    };
-    if parts.uri.path().starts_with("/api/") {
-        return crate::http::error::AppError::TooManyRequests.into_response();
-    }
-    let markup =
-        crate::views::message_page(v, &v.tr.t("error-title"), &v.tr.t("error-too-many"), None);
-    (
-        axum::http::StatusCode::TOO_MANY_REQUESTS,
-        axum::response::Html(markup.into_string()),
-    )
+/// The answer to one write too many: the API's envelope (code `rate_limited`) under `/api/`,
+/// else a page in the visitor's language; 429 either way, with `Retry-After` (the seconds one
+/// more write takes to be allowed), and nothing was done.
+fn too_many_writes_page(parts: &Parts, retry_after_s: u64) -> Response {
+    let mut response = if parts.uri.path().starts_with("/api/") {
+        crate::http::api::api_error(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many writes in the last minute from you (or, before logging in, from your \
+             address). Nothing was changed: wait a moment and try again.",
+        )
         .into_response()
+    } else if let Some(v) = parts.extensions.get::<Visitor>() {
+        let markup =
+            crate::views::message_page(v, &v.tr.t("error-title"), &v.tr.t("error-too-many"), None);
+        (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            axum::response::Html(markup.into_string()),
+        )
+            .into_response()
+    } else {
+        crate::http::error::AppError::TooManyRequests.into_response()
+    };
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+    response
 }
 
 /// The person behind the request's bearer token or session cookie (nobody without either), or

@@ -135,6 +135,24 @@ impl Services {
             .await
     }
 
+    /// A deal the actor is part of, to act on toward the other party on `channel` (terms, an
+    /// agreement, a payment, thanks): the reach rule refuses it across a block or from a
+    /// suspended member, as it refuses the deal's messages.
+    async fn deal_across(
+        &self,
+        actor: &Actor,
+        id: i64,
+        channel: Channel,
+    ) -> Result<StoredDeal, ActionError> {
+        let stored = self.deal_for(actor, id).await?;
+        let other = stored.deal.other_party(actor.user.id);
+        match self.reach_of(channel, actor, other, None).await {
+            Err(ActionError::NotFound) => Err(invalid("deal", "deal-error-messages-closed")),
+            refused @ Err(_) => refused.map(|_| stored),
+            Ok(_) => Ok(stored),
+        }
+    }
+
     /// A deal the actor is part of; anyone else gets "not found".
     pub async fn deal_for(&self, actor: &Actor, id: i64) -> Result<StoredDeal, ActionError> {
         self.market
@@ -217,7 +235,7 @@ impl Services {
         amount: &str,
         gift: bool,
     ) -> Result<StoredDeal, ActionError> {
-        let stored = self.deal_for(actor, id).await?;
+        let stored = self.deal_across(actor, id, Channel::DealMessage).await?;
         let amount_minor = if gift {
             None
         } else {
@@ -254,7 +272,7 @@ impl Services {
         id: i64,
         seen_version: Option<i64>,
     ) -> Result<StoredDeal, ActionError> {
-        let stored = self.deal_for(actor, id).await?;
+        let stored = self.deal_across(actor, id, Channel::DealMessage).await?;
         if seen_version.is_some_and(|v| v != stored.version) {
             return Err(MarketError::Conflict.into());
         }
@@ -278,6 +296,8 @@ impl Services {
         id: i64,
         seen_version: Option<i64>,
     ) -> Result<StoredDeal, ActionError> {
+        // What a deal already agreed is settled even across a later block: the payment
+        // carries no words, and owing must never be escaped by blocking.
         let stored = self.deal_for(actor, id).await?;
         if seen_version.is_some_and(|v| v != stored.version)
             && stored.deal.status != deal::Status::Completed
@@ -341,7 +361,7 @@ impl Services {
 
     /// Leaves a public thank-you on a completed deal.
     pub async fn thank(&self, actor: &Actor, id: i64, text: &str) -> Result<(), ActionError> {
-        let stored = self.deal_for(actor, id).await?;
+        let stored = self.deal_across(actor, id, Channel::DealMessage).await?;
         self.market
             .thank(&stored, actor.user.id, text, self.now_ms())
             .await?;

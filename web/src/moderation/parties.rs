@@ -32,10 +32,19 @@ impl Acted {
 
 impl Services {
     /// The people a case concerns.
+    /// The people a case concerns. An appeal concerns the people of the case it appeals too
+    /// (its reporters), besides the moderator whose action is appealed.
     pub(crate) async fn case_parties(&self, case: &CaseRow) -> Result<Parties, ActionError> {
+        let mut reporters = self.db.case_reporters(case.id).await?;
+        if let Some(seq) = case.appeal_of {
+            let appealed = self.db.log_entry(case.circle, seq).await?;
+            if let Some(original) = appealed.and_then(|row| row.case_id) {
+                reporters.extend(self.db.case_reporters(original).await?);
+            }
+        }
         Ok(Parties {
             subject: case.subject_id,
-            reporters: self.db.case_reporters(case.id).await?,
+            reporters,
             appealed_moderator: case.excluded_moderator,
         })
     }
@@ -76,8 +85,9 @@ impl Services {
     }
 
     /// Before an action is taken: limiting or suspending someone who moderates is taken only
-    /// with a second moderator's agreement (the same kind, proposed by another) or by a
-    /// steward; otherwise it is recorded as proposed and waits. Answers whether to go on.
+    /// with a second moderator's agreement (the same kind and end date, proposed by another
+    /// who still moderates and is no party) or by a steward; otherwise it is recorded as
+    /// proposed (replacing any earlier proposal) and waits. Answers whether to go on.
     pub(crate) async fn second_opinion(
         &self,
         actor: &Actor,
@@ -91,10 +101,24 @@ impl Services {
         if !rules::needs_second(command.kind, subject_moderates, actor.is_steward) {
             return Ok(true);
         }
-        match self.db.pending_action(case.id).await? {
-            Some(pending)
-                if pending.kind == command.kind && pending.proposed_by != actor.user.id =>
-            {
+        let pending = self.db.pending_action(case.id).await?;
+        let agrees = match &pending {
+            Some(pending) => {
+                pending.kind == command.kind
+                    && same_days(
+                        pending.ends_at_ms.map(|end| end - pending.proposed_at_ms),
+                        command.ends_at_ms.map(|end| end - self.now_ms()),
+                    )
+                    && pending.proposed_by != actor.user.id
+                    && self.moderates(actor, pending.proposed_by).await?
+                    && !self
+                        .is_party(pending.proposed_by, &self.case_parties(case).await?)
+                        .await?
+            }
+            None => false,
+        };
+        match pending {
+            Some(_) if agrees => {
                 self.db.clear_pending_action(case.id).await?;
                 Ok(true)
             }
@@ -141,5 +165,25 @@ impl Services {
             }
         }
         Ok(false)
+    }
+}
+
+/// Whether two durations (ms) come to the same number of whole days: the second moderator
+/// agrees to the same length of restriction, counted from their agreement.
+fn same_days(first_ms: Option<i64>, second_ms: Option<i64>) -> bool {
+    let days = |ms: i64| (ms + crate::services::DAY_MS / 2).div_euclid(crate::services::DAY_MS);
+    first_ms.map(days) == second_ms.map(days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::DAY_MS;
+
+    #[test]
+    fn agreeing_to_a_restriction_means_the_same_number_of_days() {
+        assert!(same_days(Some(7 * DAY_MS - 40), Some(7 * DAY_MS)));
+        assert!(!same_days(Some(DAY_MS), Some(365 * DAY_MS)));
+        assert!(!same_days(Some(DAY_MS), None));
     }
 }

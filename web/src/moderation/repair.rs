@@ -83,6 +83,8 @@ impl Services {
         if !may_open {
             return Err(ActionError::NotFound);
         }
+        // A party to the case (a reporter, or blocked with someone in it) facilitates nothing.
+        self.refuse_party(actor, &case).await?;
         let mut people: Vec<i64> = case.subject_id.into_iter().collect();
         for name in usernames
             .split([',', ' ', '\n'])
@@ -99,6 +101,12 @@ impl Services {
         }
         if people.is_empty() || people.len() > REPAIR_PEOPLE_MAX {
             return Err(invalid("people", "repair-error-people"));
+        }
+        // Nobody is put in one conversation with someone they blocked, or who blocked them.
+        let mut everyone = people.clone();
+        everyone.push(actor.user.id);
+        if !self.blocks_among(&everyone).await?.is_empty() {
+            return Err(invalid("people", "repair-error-blocked"));
         }
         let now = self.now_ms();
         let id = self
@@ -282,6 +290,9 @@ impl Services {
             Some(case_id) => self.db.case(actor.circle.row_id, case_id).await?,
             None => None,
         };
+        if let Some(case) = &case {
+            self.refuse_party(actor, case).await?;
+        }
         let target = case
             .as_ref()
             .and_then(|c| TargetKind::parse(&c.target_kind))

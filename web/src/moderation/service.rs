@@ -318,7 +318,10 @@ impl Services {
             appealed,
             may_act,
             party,
-            pending: self.pending_of(&case).await?,
+            pending: match case.is_open {
+                true => self.pending_of(&case).await?,
+                false => None,
+            },
             case,
         })
     }

@@ -38,11 +38,15 @@ pub enum ErasureBlock {
 }
 
 /// The data page's view of erasure.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ErasureView {
     pub requested_at_ms: Option<i64>,
     pub erase_on_ms: Option<i64>,
+    /// What the person must settle first (an open report about them is never among these:
+    /// it is not theirs to know of before a moderator acts).
     pub blocks: Vec<ErasureBlock>,
+    /// The grace period is over and the erasure waits (for an open case): said neutrally.
+    pub waiting: bool,
 }
 
 impl Services {
@@ -97,12 +101,19 @@ impl Services {
     }
 
     /// The data page's erasure section.
-    pub async fn erasure_view(&self, user: &User) -> Result<ErasureView, ActionError> {
+    pub async fn erasure_view(&self, user: &FullAccount) -> Result<ErasureView, ActionError> {
         let requested_at_ms = self.db.erasure_requested(user.id).await?;
+        let erase_on_ms = requested_at_ms.map(|at| at + ERASURE_GRACE_DAYS * DAY_MS);
+        let (reports, blocks): (Vec<_>, Vec<_>) = self
+            .erasure_blocks(user)
+            .await?
+            .into_iter()
+            .partition(|block| *block == ErasureBlock::OpenReport);
         Ok(ErasureView {
-            erase_on_ms: requested_at_ms.map(|at| at + ERASURE_GRACE_DAYS * DAY_MS),
+            waiting: !reports.is_empty() && erase_on_ms.is_some_and(|on| on <= self.now_ms()),
+            erase_on_ms,
             requested_at_ms,
-            blocks: self.erasure_blocks(user).await?,
+            blocks,
         })
     }
 

@@ -31,7 +31,11 @@ async fn data_markup(
         .into_iter()
         .map(|c| (c.slug, c.name))
         .collect();
-    let erasure = state.services.erasure_view(user).await?;
+    // A login a recovery link gave learns nothing of the person's other circles here.
+    let erasure = match FullAccount::of(user) {
+        Ok(account) => state.services.erasure_view(&account).await?,
+        Err(_) => crate::privacy::erasure::ErasureView::default(),
+    };
     Ok(crate::privacy::views::data_page(
         v, &circles, &erasure, errors,
     ))

@@ -136,7 +136,8 @@ fn block_text(v: &Visitor, block: &crate::privacy::erasure::ErasureBlock) -> Str
         ErasureBlock::LastSteward { circle } => {
             tr.ta("erasure-block-steward", &[("circle", circle)])
         }
-        ErasureBlock::OpenReport => tr.t("erasure-block-report"),
+        // Never shown (see `ErasureView::blocks`); kept for completeness of the match.
+        ErasureBlock::OpenReport => tr.t("erasure-waiting"),
         ErasureBlock::OnlyAdmin => tr.t("erasure-block-admin"),
     }
 }
@@ -157,7 +158,11 @@ fn erase_section(
                 }
             }
             @if let Some(on) = erasure.erase_on_ms {
-                p.notice { (tr.ta("erasure-scheduled", &[("date", &crate::views::when(on))])) }
+                @if erasure.waiting {
+                    p.notice { (tr.t("erasure-waiting")) }
+                } @else {
+                    p.notice { (tr.ta("erasure-scheduled", &[("date", &crate::views::when(on))])) }
+                }
                 form method="post" action="/settings/data/erase/cancel" {
                     (csrf_field(v))
                     button.button type="submit" { (tr.t("erasure-cancel")) }

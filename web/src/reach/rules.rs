@@ -16,6 +16,13 @@ macro_rules! channels {
             /// Every channel, in declaration order.
             pub const ALL: &'static [Channel] = &[$(Channel::$name,)+];
 
+            /// Whether the channel is read through a login (the node's pages), rather than
+            /// delivered to the person's own verified address (mail goes to the owner, never
+            /// to whoever holds a recovered login).
+            pub fn read_through_a_login(self) -> bool {
+                !matches!(self, Channel::EmailNow | Channel::Digest)
+            }
+
             /// Whether the sender addresses this one person (a payment, a message), or the
             /// node draws the person's attention to something (a notification, a digest).
             pub fn kind(self) -> ChannelKind {
@@ -125,8 +132,8 @@ impl Reach {
 
 /// The one reach rule. One's own things always reach oneself. Otherwise the first stop that
 /// applies decides: a block either way, a suspension of the sender, a mute by the recipient,
-/// a moderator's hold or hide on the item, a recovered login reading outside the circles that
-/// recovered it. On a direct channel a block or a suspension refuses the act; every other
+/// a moderator's hold or hide on the item, a recovered login reading (on the node's pages)
+/// outside the circles that recovered it. On a direct channel a block or a suspension refuses the act; every other
 /// stop, and every stop on an attention channel, keeps it quiet.
 pub fn reach(channel: Channel, facts: &Facts) -> Reach {
     if facts.same_person {
@@ -142,7 +149,7 @@ pub fn reach(channel: Channel, facts: &Facts) -> Reach {
         Stop::Hidden
     } else if facts.item == ItemState::Held {
         Stop::Held
-    } else if facts.recipient_login_outside_circle {
+    } else if facts.recipient_login_outside_circle && channel.read_through_a_login() {
         Stop::RecoveredLogin
     } else {
         return Reach::Deliver;
@@ -236,6 +243,9 @@ mod tests {
                 "{channel:?}"
             );
             for (what, facts, direct, attention) in rows() {
+                if facts.recipient_login_outside_circle && !channel.read_through_a_login() {
+                    continue;
+                }
                 let expected = match channel.kind() {
                     ChannelKind::Direct => direct,
                     ChannelKind::Attention => attention,
@@ -257,6 +267,22 @@ mod tests {
         };
         for &channel in Channel::ALL {
             assert_eq!(reach(channel, &own), Reach::Deliver, "{channel:?}");
+        }
+    }
+
+    #[test]
+    fn mail_reaches_the_owners_own_address_whatever_a_recovered_login_reaches() {
+        let outside = Facts {
+            recipient_login_outside_circle: true,
+            ..Facts::default()
+        };
+        for &channel in Channel::ALL {
+            let expected = if channel.read_through_a_login() {
+                Reach::Quiet(Stop::RecoveredLogin)
+            } else {
+                Reach::Deliver
+            };
+            assert_eq!(reach(channel, &outside), expected, "{channel:?}");
         }
     }
 

@@ -102,6 +102,12 @@ impl ReachLens {
 }
 
 impl Services {
+    /// Whether this login may reach a circle at all: every circle, unless a circle's stewards
+    /// recovered the account; then only the circles that recovered it.
+    pub async fn may_reach(&self, user: &User, circle: i64) -> Result<bool, ActionError> {
+        Ok(!user.recovery_restricted || self.db.recovery_circles(user.id).await?.contains(&circle))
+    }
+
     /// The reach lens of `reader` in `circle` (see [`ReachLens`]).
     pub(crate) async fn reach_lens(
         &self,
