@@ -1,11 +1,11 @@
-//! Photos members add to listings: decoded with bounds (bytes, pixels, memory), turned upright,
-//! resized and re-encoded as new JPEG files, so that nothing of the original file — EXIF, GPS
+//! Photos members add to listings: decoded with bounds (bytes, pixels, and the memory the
+//! decoded image takes at its bit depth), resized, turned upright and re-encoded as new JPEG
+//! files, so that nothing of the original file — EXIF, GPS
 //! position, camera serial, comments — reaches other members.
 
 use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use thiserror::Error;
 
@@ -14,8 +14,13 @@ pub const PHOTO_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Largest image accepted, in pixels on a side and in all.
 pub const PHOTO_SIDE_PIXELS_MAX: u32 = 12_000;
 pub const PHOTO_PIXELS_MAX: u64 = 40_000_000;
-/// Most memory one decode may take, in bytes.
-pub const DECODE_BYTES_MAX: u64 = 256 * 1024 * 1024;
+/// Most memory the decoded image may take, in bytes, at its own bit depth and channels (an
+/// 8-bit RGB photo of 32 megapixels; a 16-bit one of 16). Checked from the file's header,
+/// before anything is decoded.
+pub const DECODED_BYTES_MAX: u64 = 96 * 1024 * 1024;
+/// Most memory processing one photo takes in all, in bytes: the decoded image, the decoder's
+/// own buffers, the resized copies and the JPEG files (measured in `tests/photo_memory.rs`).
+pub const PROCESS_BYTES_MAX: u64 = DECODED_BYTES_MAX + 48 * 1024 * 1024;
 /// The long side of the stored photo and of its thumbnail, in pixels.
 pub const FULL_SIDE_PIXELS: u32 = 1600;
 pub const THUMB_SIDE_PIXELS: u32 = 480;
@@ -80,11 +85,14 @@ fn encode(image: &DynamicImage) -> Result<Vec<u8>, PhotoError> {
     Ok(out)
 }
 
+/// The image within `side` × `side`, its proportions kept. Shrinking averages each area of
+/// the original into one pixel (`thumbnail`), writing straight into the small image: no copy
+/// of the large one at higher precision is made.
 fn fit(image: &DynamicImage, side: u32) -> DynamicImage {
     if image.width() <= side && image.height() <= side {
         image.clone()
     } else {
-        image.resize(side, side, FilterType::Lanczos3)
+        image.thumbnail(side, side)
     }
 }
 
@@ -99,18 +107,22 @@ pub fn process(bytes: &[u8]) -> Result<Processed, PhotoError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(PHOTO_SIDE_PIXELS_MAX);
     limits.max_image_height = Some(PHOTO_SIDE_PIXELS_MAX);
-    limits.max_alloc = Some(DECODE_BYTES_MAX);
+    limits.max_alloc = Some(PROCESS_BYTES_MAX);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|_| PhotoError::Unreadable)?;
-    // Rotating, resizing and re-encoding each copy the image: bound it before decoding.
+    // Bound the decoded image (its bit depth and channels included) before decoding it.
     let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > PHOTO_PIXELS_MAX {
+    if u64::from(width) * u64::from(height) > PHOTO_PIXELS_MAX
+        || decoder.total_bytes() > DECODED_BYTES_MAX
+    {
         return Err(PhotoError::TooLarge);
     }
     let orientation = decoder.orientation().map_err(|_| PhotoError::Unreadable)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Unreadable)?;
-    image.apply_orientation(orientation);
-    let full = fit(&image, FULL_SIDE_PIXELS);
+    let image = DynamicImage::from_decoder(decoder).map_err(|_| PhotoError::Unreadable)?;
+    // Shrunk first, then turned upright: the turn copies only the small image.
+    let mut full = fit(&image, FULL_SIDE_PIXELS);
+    drop(image);
+    full.apply_orientation(orientation);
     let thumb = fit(&full, THUMB_SIDE_PIXELS);
     Ok(Processed {
         full_jpeg: encode(&full)?,
