@@ -17,7 +17,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for byte in bytes {
         crc ^= u32::from(*byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -42,7 +46,9 @@ fn png_bomb(side: u32) -> Vec<u8> {
     let exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0";
     chunk(&mut out, b"eXIf", exif);
     // A zlib stream with one stored block of one byte.
-    let idat = [0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01];
+    let idat = [
+        0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01,
+    ];
     chunk(&mut out, b"IDAT", &idat);
     chunk(&mut out, b"IEND", &[]);
     out
@@ -80,7 +86,10 @@ fn a_photo_never_takes_more_memory_than_its_budget() {
     GLOBAL.reset_peak_memory();
     let processed = photo::process(&jpeg).expect("accepted");
     let peak = GLOBAL.get_peak_memory() as u64;
-    println!("peak {} MiB for a {width}×{height} photo", peak / (1024 * 1024));
+    println!(
+        "peak {} MiB for a {width}×{height} photo",
+        peak / (1024 * 1024)
+    );
     assert!(
         peak <= PROCESS_BYTES_MAX,
         "{peak} bytes is over the budget of {PROCESS_BYTES_MAX}"
