@@ -86,8 +86,9 @@ async fn a_home_leaves_out_what_its_reader_blocked_or_may_not_see(db: String) {
         "others still see it"
     );
     // A moderator hides the offer: others no longer see it on the home; its author does.
+    let eli = node.member("eli").await;
     node.report(
-        amara,
+        &eli,
         commons_governance::moderation::TargetKind::Listing,
         &offer.to_string(),
         vec![],

@@ -70,10 +70,11 @@ async fn hide_and_appeal(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
     let amara = &node.steward;
-    let (ben, cara, dora) = (
+    let (ben, cara, dora, eve) = (
         node.member("ben").await,
         node.member("cara").await,
         node.member("dora").await,
+        node.member("eve").await,
     );
     let listing = post(&node, &ben, "Bikes fixed", "Cheap, call me")
         .await
@@ -172,6 +173,19 @@ async fn hide_and_appeal(db: String) {
         .await
         .expect("head")
         .expect("one");
+    for moderator in [&dora, &eve] {
+        services
+            .node_db()
+            .appoint_moderator(
+                amara.circle.row_id,
+                moderator.user.id,
+                1,
+                amara.user.id,
+                services.now_ms(),
+            )
+            .await
+            .expect("appointed");
+    }
     services
         .appeal(&ben, 0, "It is a gift to the circle, not an advert.")
         .await
@@ -202,25 +216,22 @@ async fn hide_and_appeal(db: String) {
             .await,
         Err(ActionError::Forbidden)
     ));
-    services
-        .node_db()
-        .appoint_moderator(
-            amara.circle.row_id,
-            dora.user.id,
-            1,
-            amara.user.id,
-            services.now_ms(),
-        )
-        .await
-        .expect("appointed");
     let view = services
         .case_view(&dora, appeal)
         .await
-        .expect("dora reads the appeal");
+        .expect("dora, a moderator too, reads the appeal");
+    assert!(
+        view.party && !view.may_act,
+        "but she reported the listing: she is a party to its appeal"
+    );
+    let view = services
+        .case_view(&eve, appeal)
+        .await
+        .expect("eve reads the appeal");
     assert_eq!(view.actions, [ActionKind::Uphold, ActionKind::Restore]);
     services
         .act(
-            &dora,
+            &eve,
             appeal,
             &act(ActionKind::Restore, "A gift is welcome here.", None),
         )

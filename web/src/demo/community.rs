@@ -40,13 +40,7 @@ pub(super) async fn plant_moderation(
         .await?
         .seq()
         .ok_or(crate::services::ActionError::Forbidden)?;
-    services
-        .appeal(
-            ben,
-            seq as i64,
-            "It is my own work, priced in hours like everyone else's.",
-        )
-        .await?;
+    // The circle's first proposal appointed Dev, so an appeal has someone to hear it.
     services
         .db
         .appoint_moderator(
@@ -55,6 +49,13 @@ pub(super) async fn plant_moderation(
             1,
             steward.user.id,
             services.now_ms(),
+        )
+        .await?;
+    services
+        .appeal(
+            ben,
+            seq as i64,
+            "It is my own work, priced in hours like everyone else's.",
         )
         .await?;
     let appeal = services.queue(dev).await?[0].case.id;
