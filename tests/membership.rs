@@ -201,6 +201,7 @@ both_backends! {
     a_steward_declines_a_vouched_member_and_no_account_is_ever_opened => a_declined_member_never_gets_an_account;
     paying_an_unknown_member_is_refused_on_the_member_field_and_writes_nothing => paying_an_unknown_member_names_the_member_field;
     a_member_who_asked_to_join_posts_three_listings_a_day_during_their_first_week => a_member_who_asked_to_join_starts_in_the_sandbox;
+    thirty_concurrent_posts_never_pass_the_sandboxs_daily_allowance => concurrent_posts_never_pass_the_sandbox_allowance;
 }
 
 /// The pay page's error summary links each error to its field, by the form's own names.
@@ -373,6 +374,55 @@ async fn a_member_who_asked_to_join_starts_in_the_sandbox(db: String) {
     for n in 200..206 {
         post(n).await.expect("out of the sandbox");
     }
+}
+
+async fn concurrent_posts_never_pass_the_sandbox_allowance(db: String) {
+    use commons_web::membership::sandbox::SandboxLimit;
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    open_to_requests(&node).await;
+    let version = node.agreements_version().await;
+    let (ben, sealing, _) = services
+        .ask_to_join(SLUG, Some(&sign_up("ben")), None, "Hello", version)
+        .await
+        .expect("asks");
+    services
+        .admit(&node.steward, ben.id)
+        .await
+        .expect("admitted");
+    let ben = node.act_as(&ben, sealing).await.expect("active");
+    // Thirty posts at once, as a script would send them.
+    let mut tasks = Vec::new();
+    for n in 0..30 {
+        let (state, ben) = (node.state.clone(), ben.clone());
+        tasks.push(tokio::spawn(async move {
+            let input = commons_web::market::ListingInput {
+                side: "offer".into(),
+                kind: "skill".into(),
+                title: format!("Flood number {n}"),
+                description: "Anything you need.".into(),
+                category: "repairs/bikes".into(),
+                value_kind: "gift".into(),
+                ..commons_web::market::ListingInput::default()
+            };
+            let draft = state
+                .services
+                .parse_listing(&ben, &input, commons_market::text::Language::English)
+                .await
+                .expect("parses")
+                .expect("valid");
+            state.services.create_listing(&ben, &draft).await.is_ok()
+        }));
+    }
+    let mut written = 0;
+    for task in tasks {
+        written += usize::from(task.await.expect("task"));
+    }
+    assert_eq!(
+        written as i64,
+        SandboxLimit::Listings.per_day(),
+        "thirty at once write the day's allowance, no more"
+    );
 }
 
 /// An invited member posts without the sandbox's allowance.

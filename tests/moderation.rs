@@ -247,6 +247,7 @@ async fn hide_and_appeal(db: String) {
     let kept = KeptHead {
         tree_size: head.tree_size,
         root: head.root,
+        node_key: None,
     };
     let report = verify_log(&export, Some(kept));
     assert!(report.is_clean(), "{:?}", report.faults);

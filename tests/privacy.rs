@@ -390,7 +390,97 @@ async fn erasure(db: String) {
             .is_none(),
         "nobody logs in as ben"
     );
+    // Read every column of every table: nothing of ben's is left but his pseudonymous key
+    // where the signed records keep it.
+    let key = ben.membership.account_key;
+    let text =
+        |what: &'static str, mark: &str, whole: bool| (what, mark.as_bytes().to_vec(), whole);
+    let marks = vec![
+        text("his name", "ben", true),
+        text("his listing", "Ben fixes bicycles", false),
+        text("his message", "Ben asks about the sweater", false),
+        text("his memo", "for the sweater", false),
+        text("his report", "Ben's report words", false),
+        text("his thread", "Who has a pump?", false),
+        text("his reply", "Found one.", false),
+        text("his address", "ben@example.org", false),
+        text("his skills", "Brakes", true),
+        ("his key", key.as_bytes().to_vec(), false),
+        text("his key in hex", &key.to_hex(), false),
+    ];
+    let left: Vec<String> = scan_every_table(&node, &marks)
+        .await
+        .into_iter()
+        .filter(|hit| {
+            let place = hit.split(':').next().unwrap_or("");
+            !(hit.ends_with("his key") && KEY_KEEP_LIST.contains(&place))
+        })
+        .collect();
+    assert!(left.is_empty(), "left after erasure: {left:#?}");
 }
+
+/// Every table of the schema, read whole: where any of `marks` (the person's words, names,
+/// address and key) is still found, as `table.column`.
+async fn scan_every_table(node: &Node, marks: &[(&str, Vec<u8>, bool)]) -> Vec<String> {
+    let store = node.state.services.store();
+    let pool = store.pool();
+    let tables_sql = match store.backend() {
+        commons_ledger::store::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name"
+        }
+        commons_ledger::store::Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%' ORDER BY table_name"
+        }
+    };
+    let tables: Vec<String> = sqlx::query(tables_sql)
+        .fetch_all(pool)
+        .await
+        .expect("tables")
+        .iter()
+        .map(|row| row.try_get(0).expect("name"))
+        .collect();
+    assert!(tables.len() > 40, "every table is read: {tables:?}");
+    let mut found = std::collections::BTreeSet::new();
+    for table in &tables {
+        let rows = sqlx::query(&format!("SELECT * FROM {table}"))
+            .fetch_all(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        for row in &rows {
+            for (index, column) in row.columns().iter().enumerate() {
+                use sqlx::Column;
+                let value: Option<Vec<u8>> = match row.try_get::<Option<String>, _>(index) {
+                    Ok(text) => text.map(String::into_bytes),
+                    Err(_) => row.try_get::<Option<Vec<u8>>, _>(index).ok().flatten(),
+                };
+                let Some(value) = value else { continue };
+                for (what, mark, whole) in marks {
+                    let hit = if *whole {
+                        value == *mark
+                    } else {
+                        value.windows(mark.len()).any(|w| w == mark.as_slice())
+                    };
+                    if hit {
+                        found.insert(format!("{table}.{}: {what}", column.name()));
+                    }
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// Where a person's circle key may stay after erasure, pseudonymous (docs/privacy.md): the
+/// signed records of the ledger, of votes and of moderation, which must keep verifying.
+const KEY_KEEP_LIST: &[&str] = &[
+    "entries.request",
+    "entries.author",
+    "accounts.account_key",
+    "ballots.voter",
+    "ballots.bytes",
+    "delegations.bytes",
+    "moderation_log.bytes",
+];
 
 async fn leaving(db: String) {
     let node = Node::start(&db).await;

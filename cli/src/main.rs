@@ -311,6 +311,10 @@ struct AuditArgs {
     /// page); the log must still begin with exactly those actions.
     #[arg(long, requires = "moderation")]
     kept_head: Option<String>,
+    /// With --moderation: the circle's ledger export (`commons export`), whose genesis pins
+    /// the node key the log must be signed by.
+    #[arg(long, requires = "moderation")]
+    ledger: Option<PathBuf>,
     /// Audit an export file instead, offline.
     #[arg(long)]
     file: Option<PathBuf>,

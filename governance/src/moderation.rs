@@ -501,15 +501,20 @@ impl LogReport {
     }
 }
 
-/// A head a member kept from an earlier day: the log must still hold that tree as its prefix.
+/// A head a member kept from an earlier day: the log must still hold that tree as its prefix,
+/// signed by the node key it names (when it names one: `SIZE:ROOT:NODEKEY`). A key is pinned
+/// from what the member kept or from the circle's ledger, never read from the file alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeptHead {
     pub tree_size: u64,
     pub root: Hash,
+    pub node_key: Option<PublicKey>,
 }
 
 /// The state of a check in progress, one line at a time.
 struct Check {
+    /// The node key pinned from outside the file, if any.
+    pinned_node_key: Option<PublicKey>,
     circle: Option<(Hash, PublicKey)>,
     frontier: Frontier,
     /// The receipt the next action must name (`None` after an unreadable action).
@@ -541,7 +546,16 @@ impl Check {
         let node_key = circle.node_key.parse::<PublicKey>();
         match (circle_id, node_key) {
             (Ok(id), Ok(key)) => {
-                self.circle = Some((id, key));
+                if self.pinned_node_key.is_some_and(|pinned| pinned != key) {
+                    self.fault(
+                        line,
+                        "the log names another node key than the circle's (the one you kept, or \
+                         its ledger's): it was signed again by someone else"
+                            .into(),
+                    );
+                }
+                // Heads are checked against the pinned key when there is one.
+                self.circle = Some((id, self.pinned_node_key.unwrap_or(key)));
                 self.slug = circle.slug;
             }
             _ => self.fault(
@@ -685,7 +699,19 @@ impl Check {
 /// under a head; and, if the member kept a head, the log still begins with that tree. Never
 /// panics, whatever the input.
 pub fn verify_log(text: &str, kept: Option<KeptHead>) -> LogReport {
+    verify_log_pinned(text, kept, kept.and_then(|kept| kept.node_key))
+}
+
+/// [`verify_log`] with the circle's node key pinned from outside the file (the member's kept
+/// head, or the genesis of the circle's ledger): a log signed by any other key fails, whatever
+/// key its own circle line names.
+pub fn verify_log_pinned(
+    text: &str,
+    kept: Option<KeptHead>,
+    node_key: Option<PublicKey>,
+) -> LogReport {
     let mut check = Check {
+        pinned_node_key: node_key,
         circle: None,
         frontier: Frontier::default(),
         previous: Some(NO_PREVIOUS),

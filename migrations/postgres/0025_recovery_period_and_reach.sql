@@ -21,3 +21,14 @@ CREATE TABLE moderation_pending (
 -- Logins restricted before this change get the full take-back period from now.
 UPDATE users SET recovery_lifts_at_ms = CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT) + 2592000000
 WHERE recovery_restricted = 1;
+
+-- What a member in the sandbox posted on each day of their membership, kind by kind: taken one
+-- at a time by a single statement, so concurrent posts never pass the day's allowance.
+CREATE TABLE sandbox_allowances (
+    circle BIGINT NOT NULL,
+    user_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    used BIGINT NOT NULL,
+    PRIMARY KEY (circle, user_id, kind, day)
+);

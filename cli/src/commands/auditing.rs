@@ -201,7 +201,7 @@ pub(super) fn progress_bar(total: u64) -> ProgressBar {
 /// actions before it, and (with --kept-head) the log still beginning with a head kept earlier.
 /// A file that cannot be read, or holds anything else, is a fault, never a crash.
 pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
-    use commons_governance::moderation::{verify_log, KeptHead, LogFault};
+    use commons_governance::moderation::{verify_log_pinned, KeptHead, LogFault};
     let path = args.moderation.as_deref().context("--moderation")?;
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the moderation log {}", path.display()))?;
@@ -215,10 +215,29 @@ pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
         }
         None => None,
     };
-    let mut report = verify_log(
-        &text,
-        kept.map(|(tree_size, root)| KeptHead { tree_size, root }),
-    );
+    let kept = kept.map(|(tree_size, root, node_key)| KeptHead {
+        tree_size,
+        root,
+        node_key,
+    });
+    let ledger_key = match args.ledger.as_deref().map(ledger_node_key) {
+        Some(Ok(key)) => Some(key),
+        Some(Err(what)) => {
+            faults.push(LogFault { line: 0, what });
+            None
+        }
+        None => None,
+    };
+    if let (Some(from_ledger), Some(Some(from_kept))) = (ledger_key, kept.map(|k| k.node_key)) {
+        if from_ledger != from_kept {
+            faults.push(LogFault {
+                line: 0,
+                what: "the node key in your kept head is not the one the ledger names".into(),
+            });
+        }
+    }
+    let pinned = ledger_key.or(kept.and_then(|k| k.node_key));
+    let mut report = verify_log_pinned(&text, kept, pinned);
     faults.append(&mut report.faults);
     if std::str::from_utf8(&bytes).is_err() {
         faults.push(LogFault {
@@ -279,18 +298,50 @@ pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
     })
 }
 
-/// `SIZE:ROOT`, as the moderation page shows a head.
-fn parse_kept_head(text: &str) -> std::result::Result<(u64, commons_ledger::keys::Hash), String> {
-    let (size, root) = text
-        .trim()
-        .split_once(':')
-        .ok_or_else(|| "the kept head is not SIZE:ROOT".to_owned())?;
+/// A kept head as the moderation page shows it: `SIZE:ROOT:NODEKEY` (or `SIZE:ROOT`, from
+/// before the page named the node key).
+type Kept = (
+    u64,
+    commons_ledger::keys::Hash,
+    Option<commons_ledger::keys::PublicKey>,
+);
+
+fn parse_kept_head(text: &str) -> std::result::Result<Kept, String> {
+    let mut parts = text.trim().split(':');
+    let (Some(size), Some(root)) = (parts.next(), parts.next()) else {
+        return Err("the kept head is not SIZE:ROOT:NODEKEY".to_owned());
+    };
     let size = size
         .parse()
         .map_err(|_| "the kept head's size is not a number".to_owned())?;
     let root = commons_ledger::keys::Hash::from_hex(root)
         .map_err(|_| "the kept head's root is not 64 hex digits".to_owned())?;
-    Ok((size, root))
+    let node_key = match parts.next() {
+        Some(key) => Some(
+            key.parse()
+                .map_err(|_| "the kept head's node key is not 64 hex digits".to_owned())?,
+        ),
+        None => None,
+    };
+    if parts.next().is_some() {
+        return Err("the kept head is not SIZE:ROOT:NODEKEY".to_owned());
+    }
+    Ok((size, root, node_key))
+}
+
+/// The node key the genesis of a circle's ledger export names (the first entry's), read
+/// without trusting anything else in the file.
+fn ledger_node_key(
+    path: &std::path::Path,
+) -> std::result::Result<commons_ledger::keys::PublicKey, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read the ledger {}: {error}", path.display()))?;
+    commons_ledger::export::genesis_node_key(&text).ok_or_else(|| {
+        format!(
+            "{} does not begin with a circle's genesis entry",
+            path.display()
+        )
+    })
 }
 
 /// `commons audit --statement FILE`: a member's statement from their takeout, offline: the

@@ -159,6 +159,7 @@ fn a_log_rebuilt_without_an_action_is_found_by_a_kept_head() {
     let kept = KeptHead {
         tree_size: 5,
         root: log.heads[4].root,
+        node_key: None,
     };
     // A new log, re-signed end to end by the node and a moderator, without the third action.
     let mut rebuilt = Log::new();
@@ -180,6 +181,7 @@ fn a_log_rebuilt_without_an_action_is_found_by_a_kept_head() {
     let earlier = KeptHead {
         tree_size: 2,
         root: log.heads[1].root,
+        node_key: None,
     };
     assert!(verify_log(&log.export(), Some(earlier)).is_clean());
 }
@@ -265,4 +267,37 @@ proptest! {
     fn no_bytes_panic_the_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = Action::decode(&bytes);
     }
+}
+
+#[test]
+fn a_log_forged_under_a_fresh_node_key_is_refused_when_the_key_is_pinned() {
+    let honest = five();
+    // A whole log invented: a fresh node key signs the heads, a throwaway key the actions.
+    let forged = Log::with(&[ActionKind::Suspend]);
+    assert!(
+        verify_log(&forged.export(), None).is_clean(),
+        "alone, a file vouches for the key it names"
+    );
+    let pinned = Some(honest.node.public_key());
+    let report = verify_log_pinned(&forged.export(), None, pinned);
+    assert!(
+        report
+            .faults
+            .iter()
+            .any(|f| f.what.contains("another node key")),
+        "{:?}",
+        report.faults
+    );
+    assert!(report
+        .faults
+        .iter()
+        .any(|f| f.what.contains("not signed by the circle's node key")));
+    // A kept head that names the node key pins it too; the honest log passes.
+    let kept = KeptHead {
+        tree_size: 5,
+        root: honest.heads[4].root,
+        node_key: pinned,
+    };
+    assert!(!verify_log(&forged.export(), Some(kept)).is_clean());
+    assert!(verify_log(&honest.export(), Some(kept)).is_clean());
 }

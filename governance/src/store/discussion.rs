@@ -112,24 +112,4 @@ impl Governance {
             })
             .collect()
     }
-
-    /// How many comments a member wrote on a circle's proposals since `since_ms` (the
-    /// sandbox's count).
-    pub async fn comments_written_since(
-        &self,
-        circle: i64,
-        author: i64,
-        since_ms: i64,
-    ) -> GovernanceResult<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) FROM proposal_comments c JOIN proposals p ON p.id = c.proposal
-             WHERE p.circle = $1 AND c.author = $2 AND c.created_at_ms >= $3",
-        )
-        .bind(circle)
-        .bind(author)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
-    }
 }

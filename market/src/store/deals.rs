@@ -289,24 +289,4 @@ impl Market {
             })
             .collect()
     }
-
-    /// How many deal messages a member wrote in a circle since `since_ms` (the sandbox's
-    /// count).
-    pub async fn messages_written_since(
-        &self,
-        circle: i64,
-        author: i64,
-        since_ms: i64,
-    ) -> MarketResult<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) FROM market_messages m JOIN market_deals d ON d.id = m.deal
-             WHERE d.circle = $1 AND m.author = $2 AND m.created_at_ms >= $3",
-        )
-        .bind(circle)
-        .bind(author)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
-    }
 }

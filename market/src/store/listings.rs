@@ -424,22 +424,4 @@ impl Market {
         .await?;
         Ok(())
     }
-
-    /// How many listings a member posted in a circle since `since_ms` (the sandbox's count).
-    pub async fn listings_posted_since(
-        &self,
-        circle: i64,
-        owner: i64,
-        since_ms: i64,
-    ) -> MarketResult<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) FROM market_listings WHERE circle = $1 AND owner = $2 AND created_at_ms >= $3",
-        )
-        .bind(circle)
-        .bind(owner)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
-    }
 }

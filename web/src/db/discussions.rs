@@ -700,27 +700,6 @@ impl NodeDb {
             })
             .await
     }
-
-    /// How many replies and threads a member wrote in a circle since a time (the sandbox).
-    pub async fn discussion_posts_since(
-        &self,
-        circle: i64,
-        author: i64,
-        since_ms: i64,
-    ) -> DbResult<i64> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM discussion_replies r JOIN discussion_threads t ON t.id = r.thread
-                     WHERE t.circle = $1 AND r.author_id = $2 AND r.created_at_ms > $3)
-                  + (SELECT COUNT(*) FROM discussion_threads
-                     WHERE circle = $1 AND author_id = $2 AND created_at_ms > $3)",
-        )
-        .bind(circle)
-        .bind(author)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        row.try_get(0)
-    }
 }
 
 impl NodeDb {

@@ -98,6 +98,7 @@ impl NodeDb {
             "DELETE FROM memberships WHERE user_id = $1",
             "DELETE FROM moderators WHERE user_id = $1",
             "DELETE FROM moderation_pending WHERE proposed_by = $1",
+            "DELETE FROM sandbox_allowances WHERE user_id = $1",
             "DELETE FROM moderation_reports WHERE reporter_id = $1",
             "DELETE FROM repair_people WHERE user_id = $1",
             "UPDATE repair_messages SET body = '' WHERE author_id = $1",
@@ -106,6 +107,8 @@ impl NodeDb {
             "UPDATE moderation_cases SET subject_id = NULL, snapshot = '', statement = '' WHERE subject_id = $1",
             "UPDATE moderation_hidden SET author_id = NULL WHERE author_id = $1",
             "UPDATE invitations SET note = '' WHERE created_by = $1",
+            // An invitation made for the person named them and held their first key.
+            "UPDATE invitations SET note = '', account_key = NULL, sealed_key = NULL, used_by = NULL WHERE used_by = $1",
             "DELETE FROM user_tags WHERE user_id = $1",
             "DELETE FROM user_photos WHERE user_id = $1",
             "DELETE FROM first_steps WHERE user_id = $1",

@@ -16,6 +16,7 @@ pub const ACTIVE_MEMBERS_MAX: i64 = 100_000;
 /// Most invitations or join requests one list returns.
 pub const INVITATIONS_PAGE_MAX: i64 = 200;
 
+mod allowances;
 mod blocks;
 mod circles;
 pub mod discussions;

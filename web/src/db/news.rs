@@ -253,25 +253,6 @@ impl NodeDb {
         row.as_ref().map(comment_from_row).transpose()
     }
 
-    /// How many news comments a member wrote in a circle since a time (the sandbox's count).
-    pub async fn news_comments_since(
-        &self,
-        circle: i64,
-        author: i64,
-        since_ms: i64,
-    ) -> DbResult<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) FROM news_comments c JOIN news_posts n ON n.id = c.post
-             WHERE n.circle = $1 AND c.author_id = $2 AND c.created_at_ms > $3",
-        )
-        .bind(circle)
-        .bind(author)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        row.try_get(0)
-    }
-
     /// Erases a person's news words (their posts withdrawn and emptied, their comments
     /// emptied).
     pub async fn erase_news_author(&self, user_id: i64, now_ms: i64) -> DbResult<()> {

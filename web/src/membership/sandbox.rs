@@ -1,7 +1,7 @@
 //! The sandbox new members start in: someone who asked to join (no member vouched for them with
 //! an invitation) posts a few listings, messages and comments a day during their first week, so
 //! that a script or a troll cannot flood a circle on the day they arrive. Pure rules; the
-//! counts come from the stores.
+//! allowances are kept in `sandbox_allowances`.
 
 #![allow(clippy::result_large_err)]
 
@@ -20,7 +20,16 @@ pub enum SandboxLimit {
 }
 
 impl SandboxLimit {
-    /// How many a member in the sandbox may post in any 24 hours.
+    /// Its name where allowances are kept.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SandboxLimit::Listings => "listings",
+            SandboxLimit::Messages => "messages",
+            SandboxLimit::Comments => "comments",
+        }
+    }
+
+    /// How many a member in the sandbox may post on each day of their membership.
     pub fn per_day(self) -> i64 {
         match self {
             SandboxLimit::Listings => 3,
@@ -48,8 +57,9 @@ pub fn in_sandbox(membership: &Membership, is_steward: bool, now_ms: i64) -> boo
 }
 
 impl Services {
-    /// Refuses one more post of this kind from a member in the sandbox who used the day's
-    /// allowance.
+    /// Takes one post of this kind from the day's allowance of a member in the sandbox, or
+    /// refuses it when the allowance is used. Days are counted from when they joined; the
+    /// count and the taking are one statement ([`crate::db::NodeDb::take_allowance`]).
     pub(crate) async fn check_sandbox(
         &self,
         actor: &Actor,
@@ -59,27 +69,27 @@ impl Services {
         if !in_sandbox(&actor.membership, actor.is_steward, now) {
             return Ok(());
         }
-        let (circle, me, since) = (actor.circle.row_id, actor.user.id, now - DAY_MS);
-        let posted = match limit {
-            SandboxLimit::Listings => self.market.listings_posted_since(circle, me, since).await?,
-            SandboxLimit::Messages => {
-                self.market
-                    .messages_written_since(circle, me, since)
-                    .await?
-            }
-            SandboxLimit::Comments => {
-                self.governance
-                    .comments_written_since(circle, me, since)
-                    .await?
-                    + self.db.news_comments_since(circle, me, since).await?
-                    + self.db.discussion_posts_since(circle, me, since).await?
-            }
-        };
-        if posted >= limit.per_day() {
+        let day = sandbox_day(&actor.membership, now);
+        if !self
+            .db
+            .take_allowance(
+                actor.circle.row_id,
+                actor.user.id,
+                limit.as_str(),
+                day,
+                limit.per_day(),
+            )
+            .await?
+        {
             return Err(ActionError::Sandboxed(limit));
         }
         Ok(())
     }
+}
+
+/// Which day of their membership it is for a member (0 on the day they joined).
+pub fn sandbox_day(membership: &Membership, now_ms: i64) -> i64 {
+    (now_ms - membership.created_at_ms).div_euclid(DAY_MS)
 }
 
 #[cfg(test)]

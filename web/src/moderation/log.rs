@@ -228,6 +228,15 @@ impl Services {
             .await?)
     }
 
+    /// The circle's node key, which signs the log's heads (members keep it with a head, so
+    /// that no file can bring its own).
+    pub async fn moderation_node_key(
+        &self,
+        actor: &Actor,
+    ) -> Result<commons_ledger::keys::PublicKey, ActionError> {
+        Ok(self.store.node_secret(&actor.circle).await?.public_key())
+    }
+
     /// The circle's log as JSON Lines, for `commons audit --moderation`.
     pub async fn moderation_export(&self, actor: &Actor) -> Result<String, ActionError> {
         let circle = &actor.circle;

@@ -107,6 +107,7 @@ pub async fn moderation_home(
         .flatten();
     let home = ModerationHome {
         head: services.moderation_head(&actor).await?,
+        node_key: Some(services.moderation_node_key(&actor).await?),
         summary: services.moderation_summary(&actor).await?,
         my_reports: services.my_reports(&actor).await?,
         repairs: services.my_repairs(&actor).await?,

@@ -16,6 +16,8 @@ use crate::views::{csrf_field, layout, when, CircleNav, Field, FormErrors};
 pub struct ModerationHome {
     pub log: Vec<LoggedAction>,
     pub head: Option<LogHead>,
+    /// The circle's node key, which signs every head (a member keeps it with the head).
+    pub node_key: Option<commons_ledger::keys::PublicKey>,
     pub summary: Vec<MonthSummary>,
     pub my_reports: Vec<MyReportRow>,
     /// The open repair conversations the reader facilitates or was invited to.
@@ -71,7 +73,7 @@ pub fn moderation_page(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> M
             (my_reports(v, &home.my_reports))
             (summary(v, &home.summary))
             (log_list(v, nav, home))
-            (verify(v, nav, home.head.as_ref()))
+            (verify(v, nav, home.head.as_ref(), home.node_key.as_ref()))
             (who_moderates(v, nav, home))
         },
     )
@@ -185,7 +187,12 @@ fn log_list(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> Markup {
     }
 }
 
-fn verify(v: &Visitor, nav: &CircleNav, head: Option<&LogHead>) -> Markup {
+fn verify(
+    v: &Visitor,
+    nav: &CircleNav,
+    head: Option<&LogHead>,
+    node_key: Option<&commons_ledger::keys::PublicKey>,
+) -> Markup {
     let tr = &v.tr;
     html! {
         section.card.tree-head aria-labelledby="verify-title" {
@@ -198,7 +205,7 @@ fn verify(v: &Visitor, nav: &CircleNav, head: Option<&LogHead>) -> Markup {
                     div { dt { (tr.t("moderation-when")) } dd { (when(head.timestamp_ms)) } }
                 }
                 p { (tr.t("moderation-verify-command")) }
-                pre { code { "commons audit --moderation " (nav.slug) "-moderation.jsonl --kept-head " (head.tree_size) ":" (head.root.to_hex()) } }
+                pre { code { "commons audit --moderation " (nav.slug) "-moderation.jsonl --kept-head " (head.tree_size) ":" (head.root.to_hex()) @if let Some(key) = node_key { ":" (key.to_hex()) } } }
             }
             p { a.button.secondary href={"/c/" (nav.slug) "/moderation/export"} download={(nav.slug) "-moderation.jsonl"} { (tr.t("moderation-download")) } }
         }
