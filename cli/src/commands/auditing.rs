@@ -271,8 +271,15 @@ pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
     } else if report.is_clean() {
+        let trusted = match (ledger_key, pinned) {
+            (Some(_), _) => "the node key the ledger names",
+            (None, Some(_)) => "the node key you kept",
+            (None, None) => {
+                "the node key the file names (nothing pinned it: keep the head with its key, or add --ledger)"
+            }
+        };
         println!(
-            "OK: the moderation log of {} verifies: {} actions, each signed by its moderator and chained, under {} signed heads (root {}).",
+            "OK: the moderation log of {} verifies: {} actions, each signed by its moderator and chained, under {} heads signed by {trusted} (root {}).",
             report.slug,
             report.actions,
             report.heads,
