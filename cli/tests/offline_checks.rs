@@ -178,3 +178,34 @@ fn a_moderation_log_verifies_offline_against_a_kept_head_and_a_rewritten_one_doe
     let (code, _) = audit(&["--moderation", file, "--kept-head", "nonsense"]);
     assert_eq!(code, 1, "an unreadable kept head is a fault");
 }
+
+#[test]
+fn a_moderation_log_signed_under_another_node_key_fails_against_the_key_kept() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("log.jsonl");
+    let file = path.to_str().expect("path");
+    let (honest, kept) = moderation_log();
+    let node_key = {
+        let line: serde_json::Value =
+            serde_json::from_str(honest.lines().next().expect("a circle line")).expect("json");
+        line["circle"]["node_key"]
+            .as_str()
+            .or_else(|| line["node_key"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("the circle line names its node key: {line}"))
+    };
+    let kept_with_key = format!("{kept}:{node_key}");
+    std::fs::write(&path, &honest).expect("write");
+    let (code, out) = audit(&["--moderation", file, "--kept-head", &kept_with_key]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("the node key you kept"), "{out}");
+    // Another log, every line re-signed under a fresh node key and a throwaway moderator key.
+    let (forged, _) = moderation_log();
+    std::fs::write(&path, &forged).expect("write");
+    let (code, out) = audit(&["--moderation", file]);
+    assert_eq!(code, 0, "alone, a file vouches only for itself: {out}");
+    assert!(out.contains("nothing pinned it"), "{out}");
+    let (code, out) = audit(&["--moderation", file, "--kept-head", &kept_with_key]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("another node key"), "{out}");
+}
