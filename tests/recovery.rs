@@ -127,6 +127,13 @@ async fn a_circle_that_never_recovered_the_person_stays_closed_after_the_period(
         0,
         "River never recovered Ben: the login stays restricted"
     );
+    // (Thirty idle days end the holder's session: they log in again with their password.)
+    assert_eq!(
+        log_in(&mut holder, "ben", "the holder's password")
+            .await
+            .status,
+        200
+    );
     assert_eq!(holder.get("/c/river").await.status, 404);
     assert_eq!(make_token(&mut holder).await, 403);
     assert_eq!(

@@ -120,15 +120,12 @@ fn check_entry(
             "entry {seq}: its proof does not place it in the signed tree head"
         ));
     }
-    if let (
-        Some(memo),
-        Body::Transfer {
-            memo_hash: committed,
-            ..
-        },
-    ) = (&raw.memo, &request.body)
-    {
-        if *committed != Some(memo_hash(&memo.salt, &memo.text)) {
+    let committed = match &request.body {
+        Body::Transfer { memo_hash, .. } | Body::RequestPayment { memo_hash, .. } => *memo_hash,
+        _ => None,
+    };
+    if let Some(memo) = &raw.memo {
+        if committed != Some(memo_hash(&memo.salt, &memo.text)) {
             faults.push(format!(
                 "entry {seq}: its memo is not the one the entry commits to"
             ));
@@ -137,10 +134,11 @@ fn check_entry(
     Some((request, raw.request, leaf))
 }
 
-/// Checks a statement offline: the genesis entry at 0 (naming the node key) in the tree, the
-/// tree head signed by that key, and each entry signed by its author, of this circle, in the
-/// tree at its place, once and in order, with its memo as committed, and about one of the
-/// statement's accounts. It proves every entry shown is in the ledger; it cannot prove that
+/// Checks a statement offline: the genesis entry at 0 (naming the node key and the circle's
+/// slug) in the tree, the tree head signed by that key, each entry signed by its author, of
+/// this circle, in the tree at its place, once and in order, with its memo (of a payment or a
+/// request) as committed, and about one of the statement's accounts, and each account opened,
+/// admitted or rotated to by an entry shown. It proves every entry shown is in the ledger; it cannot prove that
 /// none was left out (the net it reports is over the entries shown). Never panics, whatever
 /// the input.
 pub fn verify_statement(text: &str) -> StatementReport {
@@ -198,7 +196,13 @@ pub fn verify_statement(text: &str) -> StatementReport {
             .faults
             .push("the tree head is another circle's".into());
     }
-    check_genesis(&statement.genesis, &circle_id, &head, &mut report.faults);
+    let mut proven = check_genesis(
+        &statement.genesis,
+        &circle_id,
+        &head,
+        &statement.slug,
+        &mut report.faults,
+    );
     let mut last_seq = 0u64;
     for proved in &statement.entries {
         report.entries_checked += 1;
@@ -218,6 +222,7 @@ pub fn verify_statement(text: &str) -> StatementReport {
         else {
             continue;
         };
+        proven.extend(keys_opened_by(&request.body));
         let about_member = accounts
             .iter()
             .any(|key| bytes.windows(32).any(|w| w == key.as_bytes()));
@@ -243,37 +248,80 @@ pub fn verify_statement(text: &str) -> StatementReport {
             }
         }
     }
+    // Every account named is the member's: an entry shown opened it or rotated to it.
+    for key in &accounts {
+        if !proven.contains(key) {
+            report.faults.push(format!(
+                "the account {} is not opened, admitted or rotated to by any entry shown (it is not the member's)",
+                key.short()
+            ));
+        }
+    }
     report
 }
 
+/// The accounts an entry brings into being: opened, admitted, rotated to, or a founding
+/// steward's.
+fn keys_opened_by(body: &Body) -> Vec<PublicKey> {
+    match body {
+        Body::OpenAccount { account, .. } => vec![*account],
+        Body::RotateKey { new, .. } => vec![*new],
+        Body::Genesis { stewards, .. } => stewards.clone(),
+        Body::Enact { actions, .. } => actions
+            .iter()
+            .filter_map(|action| match action {
+                crate::entry::Action::Admit { account } => Some(*account),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Checks the genesis entry (the circle's id is its hash; it names the node key that signs
+/// the head, and the circle's slug); answers the founding stewards' keys.
 fn check_genesis(
     genesis: &ProvedEntry,
     circle_id: &Hash,
     head: &TreeHead,
+    slug: &str,
     faults: &mut Vec<String>,
-) {
+) -> Vec<PublicKey> {
     if genesis.entry.seq != 0 {
         faults.push("the genesis entry is not entry 0".into());
-        return;
+        return Vec::new();
     }
     let before = faults.len();
     // The genesis request names no circle (the circle's id is the genesis entry's hash).
     let Some((request, _, leaf)) = check_entry(genesis, &Hash::ZERO, head, faults) else {
-        return;
+        return Vec::new();
     };
     if leaf != *circle_id {
         faults.push("the genesis entry is not the one the circle's id names".into());
     }
-    match request.body {
-        Body::Genesis { node_key, .. } if faults.len() == before => {
-            if !head.verify(&node_key) {
+    match &request.body {
+        Body::Genesis {
+            node_key,
+            spec,
+            stewards,
+        } => {
+            if spec.slug != slug {
+                faults.push(format!(
+                    "the statement says it is of {slug:?}, but its circle is {:?}",
+                    spec.slug
+                ));
+            }
+            if faults.len() == before && !head.verify(node_key) {
                 faults.push(
                     "the tree head is not signed by the node key the genesis entry names".into(),
                 );
             }
+            stewards.clone()
         }
-        Body::Genesis { .. } => {}
-        _ => faults.push("entry 0 is not a genesis entry".into()),
+        _ => {
+            faults.push("entry 0 is not a genesis entry".into());
+            Vec::new()
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 // Browser checks of the Commons web space in Debian's Chromium (never a downloaded browser):
-//   1. axe (wcag2a, wcag2aa, wcag21a, wcag21aa, best-practice) on every page of the demo, as a
+//   1. axe (wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa with target-size, best-practice) on every page of the demo, as a
 //      member and as a steward, in light and dark mode, desktop and 360 px wide;
 //   2. a keyboard-only walkthrough of paying a member (Tab, typing, Enter; no mouse);
 //   3. with SCREENSHOTS=dir, screenshots of the main pages (desktop and 360 px).
@@ -69,7 +69,7 @@ async function axeCheck(url, cookies, label, options, expectedStatus = 200) {
   const result = await page.evaluate(async () =>
     // eslint-disable-next-line no-undef
     await axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
     }),
   );
   for (const violation of result.violations) {
@@ -218,7 +218,7 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   await errorPage.addScriptTag({ content: axeSource });
   const errorResult = await errorPage.evaluate(async () =>
     // eslint-disable-next-line no-undef
-    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } }),
   );
   for (const violation of errorResult.violations) {
     const nodes = violation.nodes.map((node) => `${node.target.join(" ")} ${node.failureSummary || ""}`).slice(0, 3).join(" | ");
@@ -237,7 +237,7 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   await errorPage.addScriptTag({ content: axeSource });
   const listingResult = await errorPage.evaluate(async () =>
     // eslint-disable-next-line no-undef
-    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } }),
   );
   for (const violation of listingResult.violations) {
     const nodes = violation.nodes.map((node) => `${node.target.join(" ")} ${node.failureSummary || ""}`).slice(0, 3).join(" | ");
@@ -256,7 +256,7 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   await errorPage.addScriptTag({ content: axeSource });
   const proposalResult = await errorPage.evaluate(async () =>
     // eslint-disable-next-line no-undef
-    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+    await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } }),
   );
   for (const violation of proposalResult.violations) {
     const nodes = violation.nodes.map((node) => `${node.target.join(" ")} ${node.failureSummary || ""}`).slice(0, 3).join(" | ");

@@ -200,6 +200,9 @@ impl Services {
             return Ok(None);
         }
         self.db.clear_recovery_notice(user.id).await?;
+        // Read again: a take-back has just made the account whole (the recoveries it lists are
+        // the ones this login may now read).
+        let user = &self.db.user(user.id).await?.ok_or(ActionError::NotFound)?;
         let Some((circle, steward, at_ms)) = self.recoveries_of(user).await?.into_iter().next()
         else {
             return Ok(None);
