@@ -85,7 +85,7 @@ fn statement() -> String {
         accounts: vec![ana.public_key().to_hex()],
         tree_head: TreeHeadLine::from_head(&ledger.tree_head()),
         genesis: prove(0),
-        entries: vec![prove(3)],
+        entries: vec![prove(1), prove(3)],
     };
     serde_json::to_string_pretty(&statement).expect("json")
 }

@@ -261,8 +261,8 @@ pub fn verify_statement(text: &str) -> StatementReport {
 }
 
 /// The accounts an entry brings into being: opened, admitted, rotated to, or a founding
-/// steward's.
-fn keys_opened_by(body: &Body) -> Vec<PublicKey> {
+/// steward's (a statement shows these entries to prove its accounts are the member's).
+pub fn keys_opened_by(body: &Body) -> Vec<PublicKey> {
     match body {
         Body::OpenAccount { account, .. } => vec![*account],
         Body::RotateKey { new, .. } => vec![*new],

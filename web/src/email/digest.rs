@@ -37,6 +37,8 @@ pub struct Digest {
     pub notes: Vec<NotificationCard>,
     pub events: Vec<ListingCard>,
     pub voting: Vec<(Proposal, i64)>,
+    /// The circle's latest signed heads, published in every digest.
+    pub heads: crate::ledger::read::PublishedHeads,
 }
 
 impl Digest {
@@ -214,6 +216,7 @@ impl Services {
         }
         let horizon = self.now_ms() + period.ahead_ms();
         let digest = Digest {
+            heads: self.published_heads(info).await?,
             circle: info.clone(),
             period,
             since_ms: since,

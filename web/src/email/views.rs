@@ -417,6 +417,17 @@ pub fn digest_letter(
             }
         });
     }
+    let heads = tr.ta(
+        "email-digest-heads",
+        &[
+            ("size", &digest.heads.ledger_size.to_string()),
+            ("root", &digest.heads.ledger_root.to_hex()),
+        ],
+    );
+    text.push_str(&format!("\n{heads}\n"));
+    sections.push(
+        html! { p style="color:#5c534a;font-size:0.875rem;overflow-wrap:anywhere" { (heads) } },
+    );
     text.push_str(&format!(
         "\n{base}\n\n-- \n{why}\n{}: {settings}\n{}: {unsubscribe}\n",
         tr.t("email-settings-link"),

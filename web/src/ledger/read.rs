@@ -29,6 +29,18 @@ pub(crate) struct LedgerSlice {
     pub head_signature_ok: bool,
 }
 
+/// The latest signed heads of a circle's ledger and moderation log, and the node key that signs
+/// them: published where many people see them (the public page, digests), so that a node that
+/// showed different members different logs would be caught comparing them.
+#[derive(Debug, Clone)]
+pub struct PublishedHeads {
+    pub node_key: PublicKey,
+    pub ledger_size: u64,
+    pub ledger_root: Hash,
+    /// The moderation log's size and root, once it has an action.
+    pub moderation: Option<(u64, Hash)>,
+}
+
 /// One person in the directory, with whether they steward the circle.
 #[derive(Debug, Clone)]
 pub struct DirectoryCard {
@@ -245,6 +257,25 @@ impl Services {
         };
         self.reach_of(channel, actor, card.user_id, None).await?;
         Ok(())
+    }
+
+    /// The circle's latest published heads (see [`PublishedHeads`]).
+    pub(crate) async fn published_heads(
+        &self,
+        info: &CircleInfo,
+    ) -> Result<PublishedHeads, ActionError> {
+        let head = self.store.latest_tree_head(info).await?;
+        let moderation = self
+            .db
+            .latest_log_head(info.row_id, info.circle_id)
+            .await?
+            .map(|head| (head.tree_size, head.root));
+        Ok(PublishedHeads {
+            node_key: self.store.node_secret(info).await?.public_key(),
+            ledger_size: head.tree_size,
+            ledger_root: head.root,
+            moderation,
+        })
     }
 
     /// The circle's active members whose name matches `search` (all when empty), at most

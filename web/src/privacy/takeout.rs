@@ -486,6 +486,39 @@ impl Services {
         Ok(())
     }
 
+    /// The entries up to `tree_size` that opened, admitted or rotated to one of `keys`.
+    async fn entries_opening(
+        &self,
+        info: &CircleInfo,
+        keys: &[PublicKey],
+        tree_size: u64,
+    ) -> Result<Vec<StoredEntry>, ActionError> {
+        let mut found = Vec::new();
+        for kind in [2u8, 4, 11] {
+            let mut from = 0;
+            loop {
+                let page = self
+                    .store
+                    .entries_of_kind(info, kind, from, LIST_ENTRIES_MAX)
+                    .await?;
+                let done = (page.len() as i64) < LIST_ENTRIES_MAX;
+                from = page.last().map_or(from, |stored| stored.entry.seq + 1);
+                found.extend(page.into_iter().filter(|stored| {
+                    stored.entry.seq < tree_size
+                        && commons_ledger::statement::keys_opened_by(
+                            &stored.entry.signed.record.body,
+                        )
+                        .iter()
+                        .any(|key| keys.contains(key))
+                }));
+                if done {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// The member's entries (transfers and payment requests) with inclusion proofs against
     /// the latest signed head, and the genesis entry that names the node key.
     async fn takeout_ledger(
@@ -510,7 +543,11 @@ impl Services {
                 break;
             }
         }
-        entries.reverse();
+        // The entries that made each of the member's keys theirs (opened, admitted, rotated
+        // to): the statement proves its accounts with them.
+        entries.extend(self.entries_opening(info, keys, head.tree_size).await?);
+        entries.sort_by_key(|stored| stored.entry.seq);
+        entries.dedup_by_key(|stored| stored.entry.seq);
         let genesis = self.store.entry(info, 0).await?;
         let mut proved_entries = Vec::with_capacity(entries.len());
         for stored in &entries {

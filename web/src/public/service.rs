@@ -38,6 +38,8 @@ pub struct PublicPage {
     pub listings: Vec<Listing>,
     /// Authors of what is shown who made their profile public (nobody else is named).
     pub people: HashMap<i64, PublicPerson>,
+    /// The latest signed heads, for anyone to compare with what they were shown.
+    pub heads: crate::ledger::read::PublishedHeads,
 }
 
 /// A public profile: what the member chose to show.
@@ -219,6 +221,7 @@ impl Services {
             }
         }
         Ok(PublicPage {
+            heads: self.published_heads(&info).await?,
             texts: self.db.public_texts(info.row_id).await?,
             description: settings.description,
             open_to_requests: settings.open_to_requests,

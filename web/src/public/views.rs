@@ -67,6 +67,26 @@ fn event_line(tr: &Tr, slug: &str, listing: &Listing) -> Markup {
 }
 
 /// A circle's public page.
+/// The circle's latest signed heads, for anyone to compare with what they were shown.
+fn published_heads(tr: &crate::i18n::Tr, heads: &crate::ledger::read::PublishedHeads) -> Markup {
+    html! {
+        section.card.tree-head aria-labelledby="public-heads" {
+            h2 #public-heads { (tr.t("public-heads")) }
+            p { (tr.t("public-heads-lead")) }
+            details {
+                summary { (tr.t("public-heads-show")) }
+                dl.facts {
+                    div { dt { (tr.ta("public-heads-ledger", &[("size", &heads.ledger_size.to_string())])) } dd { code.hash { (heads.ledger_root.to_hex()) } } }
+                    @if let Some((size, root)) = heads.moderation {
+                        div { dt { (tr.ta("public-heads-moderation", &[("size", &size.to_string())])) } dd { code.hash { (root.to_hex()) } } }
+                    }
+                    div { dt { (tr.t("public-heads-node-key")) } dd { code.hash { (heads.node_key.to_hex()) } } }
+                }
+            }
+        }
+    }
+}
+
 pub fn public_page(v: &Visitor, page: &PublicPage) -> Markup {
     let tr = &v.tr;
     let slug = &page.circle.slug;
@@ -112,6 +132,7 @@ pub fn public_page(v: &Visitor, page: &PublicPage) -> Markup {
                     }
                 }
                 div.home-side {
+                    (published_heads(tr, &page.heads))
                     section.card aria-labelledby="public-events" {
                         h2 #public-events { (tr.t("public-events")) }
                         @if page.events.is_empty() {
