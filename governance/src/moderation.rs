@@ -515,6 +515,8 @@ pub struct KeptHead {
 struct Check {
     /// The node key pinned from outside the file, if any.
     pinned_node_key: Option<PublicKey>,
+    /// An action was read and its own head has not followed yet.
+    head_due: bool,
     circle: Option<(Hash, PublicKey)>,
     frontier: Frontier,
     /// The receipt the next action must name (`None` after an unreadable action).
@@ -572,6 +574,17 @@ impl Check {
         if self.frontier.size() >= LOG_ACTIONS_MAX {
             return self.fault(line, format!("more than {LOG_ACTIONS_MAX} actions"));
         }
+        // The node signs a head at every action: each is followed by its own.
+        if self.head_due {
+            self.fault(
+                line,
+                format!(
+                    "action {} has no head of its own (a head was removed)",
+                    self.frontier.size().saturating_sub(1)
+                ),
+            );
+        }
+        self.head_due = true;
         let seq = self.frontier.size();
         let bytes = decode_hex_vec(&action.bytes)
             .ok_or_else(|| "its bytes are not lowercase hex".to_owned());
@@ -648,6 +661,7 @@ impl Check {
             return self.fault(line, "a head before the circle line".into());
         };
         self.heads += 1;
+        self.head_due = false;
         let (Ok(root), Ok(signature)) = (
             Hash::from_hex(&head.root),
             Signature::from_hex(&head.signature),
@@ -712,6 +726,7 @@ pub fn verify_log_pinned(
 ) -> LogReport {
     let mut check = Check {
         pinned_node_key: node_key,
+        head_due: false,
         circle: None,
         frontier: Frontier::default(),
         previous: Some(NO_PREVIOUS),
