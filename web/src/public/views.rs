@@ -132,7 +132,6 @@ pub fn public_page(v: &Visitor, page: &PublicPage) -> Markup {
                     }
                 }
                 div.home-side {
-                    (published_heads(tr, &page.heads))
                     section.card aria-labelledby="public-events" {
                         h2 #public-events { (tr.t("public-events")) }
                         @if page.events.is_empty() {
@@ -167,6 +166,7 @@ pub fn public_page(v: &Visitor, page: &PublicPage) -> Markup {
                         }
                         p.meta { a href={"/p/" (slug) "/listings.atom"} { (tr.t("public-listings-feed")) } }
                     }
+                    (published_heads(tr, &page.heads))
                 }
             }
         },
