@@ -317,21 +317,27 @@ async fn a_join_form_sent_back_at_once_or_with_the_hidden_field_filled_makes_no_
     server.stop().await;
 }
 
+/// Someone who asked to join (no vouch: the sandbox) and whom a steward admitted, acting.
+async fn asked_and_admitted(node: &Node, username: &str) -> commons_web::services::Actor {
+    let services = &node.state.services;
+    open_to_requests(node).await;
+    let version = node.agreements_version().await;
+    let (person, sealing, _) = services
+        .ask_to_join(SLUG, Some(&sign_up(username)), None, "Hello", version)
+        .await
+        .expect("asks");
+    services
+        .admit(&node.steward, person.id)
+        .await
+        .expect("admitted");
+    node.act_as(&person, sealing).await.expect("active")
+}
+
 async fn a_member_who_asked_to_join_starts_in_the_sandbox(db: String) {
     use commons_web::membership::sandbox::{SandboxLimit, SANDBOX_DAYS};
     let node = Node::start(&db).await;
     let services = &node.state.services;
-    open_to_requests(&node).await;
-    let version = node.agreements_version().await;
-    let (ben, sealing, _) = services
-        .ask_to_join(SLUG, Some(&sign_up("ben")), None, "Hello", version)
-        .await
-        .expect("asks");
-    services
-        .admit(&node.steward, ben.id)
-        .await
-        .expect("admitted");
-    let ben = node.act_as(&ben, sealing).await.expect("active");
+    let ben = asked_and_admitted(&node, "ben").await;
     let input = |n: usize| commons_web::market::ListingInput {
         side: "offer".into(),
         kind: "skill".into(),
@@ -379,18 +385,7 @@ async fn a_member_who_asked_to_join_starts_in_the_sandbox(db: String) {
 async fn concurrent_posts_never_pass_the_sandbox_allowance(db: String) {
     use commons_web::membership::sandbox::SandboxLimit;
     let node = Node::start(&db).await;
-    let services = &node.state.services;
-    open_to_requests(&node).await;
-    let version = node.agreements_version().await;
-    let (ben, sealing, _) = services
-        .ask_to_join(SLUG, Some(&sign_up("ben")), None, "Hello", version)
-        .await
-        .expect("asks");
-    services
-        .admit(&node.steward, ben.id)
-        .await
-        .expect("admitted");
-    let ben = node.act_as(&ben, sealing).await.expect("active");
+    let ben = asked_and_admitted(&node, "ben").await;
     // Thirty posts at once, as a script would send them.
     let mut tasks = Vec::new();
     for n in 0..30 {
