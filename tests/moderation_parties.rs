@@ -51,7 +51,7 @@ fn week(node: &Node) -> Option<i64> {
 async fn a_moderator_never_judges_a_case_they_are_part_of(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
-    let (ben, dolores, eli) = (
+    let (_ben, dolores, eli) = (
         node.member("ben").await,
         node.member("dolores").await,
         node.member("eli").await,
@@ -69,11 +69,17 @@ async fn a_moderator_never_judges_a_case_they_are_part_of(db: String) {
     assert!(view.party && !view.may_act);
     assert!(matches!(
         services.assign_case(&dolores, case, true).await,
-        Err(ActionError::Forbidden)
+        Err(ActionError::Invalid {
+            message_id: "moderation-case-party",
+            ..
+        })
     ));
     assert!(matches!(
         services.add_case_note(&dolores, case, "He is rude.").await,
-        Err(ActionError::Forbidden)
+        Err(ActionError::Invalid {
+            message_id: "moderation-case-party",
+            ..
+        })
     ));
     assert!(matches!(
         services

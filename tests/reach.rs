@@ -166,6 +166,27 @@ async fn money(db: String) {
     ));
 }
 
+/// How many of the member's notifications are unread.
+async fn unread(node: &Node, actor: &Actor) -> i64 {
+    node.state
+        .services
+        .node_db()
+        .unread_count(actor.user.id)
+        .await
+        .expect("count")
+}
+
+/// How many notifications the member has, read or not.
+async fn stored(node: &Node, actor: &Actor) -> usize {
+    node.state
+        .services
+        .node_db()
+        .notifications(actor.user.id, 50)
+        .await
+        .expect("notes")
+        .len()
+}
+
 async fn cards_of(node: &Node, actor: &Actor) -> String {
     node.state
         .services
@@ -246,22 +267,13 @@ async fn thread_titles(db: String) {
         !home_of(&node, &hana).await.contains(words),
         "not on her home"
     );
-    let stored = services
-        .node_db()
-        .notifications(hana.user.id, 50)
-        .await
-        .expect("notes");
     assert_eq!(
-        stored.len(),
+        stored(&node, &hana).await,
         1,
         "the reply after the block was never stored"
     );
     assert_eq!(
-        services
-            .node_db()
-            .unread_count(hana.user.id)
-            .await
-            .expect("count"),
+        unread(&node, &hana).await,
         0,
         "and what gus sent before no longer counts as waiting"
     );
@@ -311,38 +323,19 @@ async fn deal_messages(db: String) {
         .open_deal(&gus, listing, "Can I have some?")
         .await
         .expect("deal");
-    let unread = |node: &Node| {
-        let services = node.state.services.clone();
-        let user = hana.user.clone();
-        async move {
-            services
-                .node_db()
-                .unread_count(user.id)
-                .await
-                .expect("count")
-        }
-    };
-    assert_eq!(unread(&node).await, 1);
+    assert_eq!(unread(&node, &hana).await, 1);
     block(&node, &hana, "gus", BlockKind::Mute).await;
     services
         .deal_message(&gus, deal.deal.id, "Hello again")
         .await
         .expect("a muted member still writes in the deal");
-    let stored = |node: &Node| {
-        let services = node.state.services.clone();
-        let user = hana.user.clone();
-        async move {
-            services
-                .node_db()
-                .notifications(user.id, 50)
-                .await
-                .expect("notes")
-                .len()
-        }
-    };
-    assert_eq!(unread(&node).await, 0, "muting marks what gus sent as seen");
     assert_eq!(
-        stored(&node).await,
+        unread(&node, &hana).await,
+        0,
+        "muting marks what gus sent as seen"
+    );
+    assert_eq!(
+        stored(&node, &hana).await,
         1,
         "and his new message draws no attention"
     );
@@ -355,7 +348,7 @@ async fn deal_messages(db: String) {
             .is_err(),
         "a block closes the deal's messages"
     );
-    assert_eq!(stored(&node).await, 1);
+    assert_eq!(stored(&node, &hana).await, 1);
     assert!(
         cards_of(&node, &hana).await.is_empty(),
         "and what gus wrote before no longer draws her attention"
@@ -381,14 +374,7 @@ async fn announcements(db: String) {
         !cards_of(&node, &hana).await.contains("Seed swap"),
         "hana blocked amara"
     );
-    assert_eq!(
-        services
-            .node_db()
-            .unread_count(hana.user.id)
-            .await
-            .expect("count"),
-        0
-    );
+    assert_eq!(unread(&node, &hana).await, 0);
 }
 
 /// A node that writes mail (nothing is sent: no job runs), its digests due now, and hana with a

@@ -4,7 +4,7 @@
 //! (What a moderator's suspension is and does: `tests/moderation.rs`.)
 
 use commons_tests::both_backends;
-use commons_tests::web::{invite_and_join, set_up, Member, TestServer, PASSWORD};
+use commons_tests::web::{invite_and_join, set_up, token_in, Member, TestServer, PASSWORD};
 use commons_web::services::Actor;
 use serde_json::json;
 
@@ -79,10 +79,7 @@ async fn a_suspended_member_signs_nothing_through_the_api(db: String) {
             &[("label", "laptop"), ("scope", "act")],
         )
         .await;
-    let at = page.body.find("id=\"new-token\"").expect("a token");
-    let rest = &page.body[at..];
-    let start = rest.find("value=\"").expect("value") + 7;
-    let token = rest[start..start + rest[start..].find('"').expect("end")].to_owned();
+    let token = token_in(&page.body);
 
     let info = server
         .state

@@ -6,7 +6,7 @@ use commons_ledger::store::Store;
 use commons_tests::both_backends;
 use commons_tests::web::{
     invitation_path, invite_and_join, join_second_circle, link_in, log_in, recovery_link, set_up,
-    Member, TestServer, PASSWORD,
+    token_in, Member, TestServer, PASSWORD,
 };
 use commons_web::custody::SEALED_BYTES;
 use commons_web::services::NewCircle;
@@ -554,13 +554,6 @@ async fn keys_and_sessions_are_not_stored_plain(db: String) {
 }
 
 /// The token shown once on the settings page after making one.
-fn token_in(html: &str) -> String {
-    let marker = "id=\"new-token\"";
-    let at = html.find(marker).expect("a new token is shown");
-    let rest = &html[at..];
-    let value = rest.find("value=\"").expect("value") + 7;
-    rest[value..value + rest[value..].find('"').expect("end")].to_owned()
-}
 
 async fn api(
     member: &Member,

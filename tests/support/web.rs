@@ -389,3 +389,12 @@ pub async fn recovery_link(steward: &mut Member, slug: &str, member: &str) -> St
     assert_eq!(page.status, 200, "{}", page.body);
     link_in(&page.body, "/recover/")
 }
+
+/// The API token a settings page shows once, after it was made.
+pub fn token_in(html: &str) -> String {
+    let marker = "id=\"new-token\"";
+    let at = html.find(marker).expect("a new token is shown");
+    let rest = &html[at..];
+    let value = rest.find("value=\"").expect("value") + 7;
+    rest[value..value + rest[value..].find('"').expect("end")].to_owned()
+}

@@ -66,7 +66,8 @@ impl Services {
         Ok(parties.includes(moderator, blocked_with))
     }
 
-    /// Refuses a moderator who is a party to the case (see [`Parties`]).
+    /// Refuses a moderator who is a party to the case (see [`Parties`]), in words that say
+    /// why and who decides instead.
     pub(crate) async fn refuse_party(
         &self,
         actor: &Actor,
@@ -74,7 +75,7 @@ impl Services {
     ) -> Result<(), ActionError> {
         let parties = self.case_parties(case).await?;
         if self.is_party(actor.user.id, &parties).await? {
-            return Err(ActionError::Forbidden);
+            return Err(crate::services::invalid("note", "moderation-case-party"));
         }
         Ok(())
     }

@@ -261,10 +261,12 @@ fn case_notes(v: &Visitor, view: &CaseView, base: &str, errors: &FormErrors) -> 
                     p.comment-body { (note.body) }
                 }
             }
-            form method="post" action={(base) "/note"} {
-                (csrf_field(v))
-                (Field::new("note", tr.t("moderation-note"), "textarea", "").render(errors))
-                button.button.secondary type="submit" { (tr.t("moderation-note-add")) }
+            @if !view.party {
+                form method="post" action={(base) "/note"} {
+                    (csrf_field(v))
+                    (Field::new("note", tr.t("moderation-note"), "textarea", "").render(errors))
+                    button.button.secondary type="submit" { (tr.t("moderation-note-add")) }
+                }
             }
         }
     }
