@@ -202,6 +202,7 @@ both_backends! {
     paying_an_unknown_member_is_refused_on_the_member_field_and_writes_nothing => paying_an_unknown_member_names_the_member_field;
     a_member_who_asked_to_join_posts_three_listings_a_day_during_their_first_week => a_member_who_asked_to_join_starts_in_the_sandbox;
     thirty_concurrent_posts_never_pass_the_sandboxs_daily_allowance => concurrent_posts_never_pass_the_sandbox_allowance;
+    twelve_people_asking_at_once_for_the_last_three_places_never_pass_the_waiting_rooms_cap => concurrent_requests_never_pass_the_waiting_rooms_cap;
 }
 
 /// The pay page's error summary links each error to its field, by the form's own names.
@@ -418,6 +419,74 @@ async fn concurrent_posts_never_pass_the_sandbox_allowance(db: String) {
         SandboxLimit::Listings.per_day(),
         "thirty at once write the day's allowance, no more"
     );
+}
+
+/// Twelve people ask at once for the last three places in the waiting room: three wait, the
+/// others are told the room is full, and the room never holds more than its cap.
+async fn concurrent_requests_never_pass_the_waiting_rooms_cap(db: String) {
+    use sqlx::Row;
+    let node = Node::start(&db).await;
+    open_to_requests(&node).await;
+    let services = &node.state.services;
+    let (circle, pool) = (node.steward.circle.row_id, services.store().pool().clone());
+    let cap = commons_web::services::PENDING_PER_CIRCLE_MAX;
+    let waiting = || async {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM memberships WHERE circle = $1 AND status = 'pending'",
+        )
+        .bind(circle)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+        row.try_get::<i64, _>("n").expect("n")
+    };
+    for n in 0..cap - 3 {
+        let id: i64 = sqlx::query("INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms) VALUES ($1, $2, 'x', $3, $4) RETURNING id")
+            .bind(format!("flood-{n}"))
+            .bind(format!("Flood {n}"))
+            .bind(vec![0u8; 16])
+            .bind(1_000 + n)
+            .fetch_one(&pool)
+            .await
+            .expect("user")
+            .try_get(0)
+            .expect("id");
+        sqlx::query("INSERT INTO memberships (circle, user_id, status, account_key, agreements_version, agreed_at_ms, created_at_ms) VALUES ($1, $2, 'pending', $3, 1, 1, $4)")
+            .bind(circle)
+            .bind(id)
+            .bind(commons_ledger::keys::SecretKey::generate().public_key().as_bytes().to_vec())
+            .bind(1_000 + n)
+            .execute(&pool)
+            .await
+            .expect("membership");
+    }
+    assert_eq!(waiting().await, cap - 3);
+    let version = node.agreements_version().await;
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        let state = node.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let person = sign_up(&format!("asker{n}"));
+            match state
+                .services
+                .ask_to_join(SLUG, Some(&person), None, "Hello", version)
+                .await
+            {
+                Ok(_) => true,
+                Err(ActionError::Invalid {
+                    message_id: "error-waiting-room-full",
+                    ..
+                }) => false,
+                Err(other) => panic!("{other:?}"),
+            }
+        }));
+    }
+    let mut admitted = 0;
+    for task in tasks {
+        admitted += usize::from(task.await.expect("task"));
+    }
+    assert_eq!(admitted, 3, "the last three places, no more");
+    assert_eq!(waiting().await, cap);
 }
 
 /// An invited member posts without the sandbox's allowance.

@@ -174,17 +174,8 @@ async fn hide_and_appeal(db: String) {
         .expect("head")
         .expect("one");
     for moderator in [&dora, &eve] {
-        services
-            .node_db()
-            .appoint_moderator(
-                amara.circle.row_id,
-                moderator.user.id,
-                1,
-                amara.user.id,
-                services.now_ms(),
-            )
-            .await
-            .expect("appointed");
+        node.appoint_moderator(moderator, &[&cara, &dora, &eve])
+            .await;
     }
     services
         .appeal(&ben, 0, "It is a gift to the circle, not an advert.")
@@ -463,18 +454,7 @@ async fn roles(db: String) {
     .await;
     let case = only_case(&node, &node.steward).await;
     assert!(!services.is_moderator(&ben).await.expect("role"));
-    assert!(
-        services
-            .appoint_moderator(&node.steward, "cara", 1)
-            .await
-            .is_err(),
-        "no such proposal passed"
-    );
-    assert!(matches!(
-        services.appoint_moderator(&ben, "ben", 1).await,
-        Err(ActionError::Forbidden)
-    ));
-    // The member a case is about never decides it, even as a steward-appointed moderator.
+    // A row in the node's table gives no power: only an appointment the ledger records.
     services
         .node_db()
         .appoint_moderator(
@@ -485,8 +465,10 @@ async fn roles(db: String) {
             services.now_ms(),
         )
         .await
-        .expect("appointed");
-    assert!(services.is_moderator(&ben).await.expect("role"));
+        .expect("a row");
+    assert!(!services.is_moderator(&ben).await.expect("role"));
+    // The member a case is about never decides it, even as an appointed moderator.
+    node.appoint_moderator(&ben, &[&ben, &cara]).await;
     // The case about ben is not there for him: neither in his queue, nor by its number.
     assert!(services.queue(&ben).await.expect("queue").is_empty());
     assert!(matches!(
@@ -824,17 +806,7 @@ async fn lifting_one_suspension(db: String) {
         .appeal(&ben, 0, "That was a misunderstanding.")
         .await
         .expect("appealed");
-    services
-        .node_db()
-        .appoint_moderator(
-            amara.circle.row_id,
-            dora.user.id,
-            1,
-            amara.user.id,
-            services.now_ms(),
-        )
-        .await
-        .expect("appointed");
+    node.appoint_moderator(&dora, &[&cara, &dora]).await;
     let appeal = only_case(&node, &dora).await;
     services
         .act(
@@ -945,10 +917,6 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
             vec![("appeals_by_vote", "on")],
         ),
         (
-            "/c/garden/moderation/moderators",
-            vec![("member", "ben"), ("proposal", "1")],
-        ),
-        (
             "/c/garden/moderation/cases/1/act",
             vec![("kind", "dismiss"), ("reason", "mine")],
         ),
@@ -957,6 +925,20 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
         assert_eq!(page.status, 403, "a member is refused {action}");
     }
     assert_eq!(ben.get("/c/garden/moderation/cases/1").await.status, 403);
+    // Nobody appoints a moderator by a request of their own, a steward neither: only a passed
+    // proposal does (the ledger records it).
+    let appointed = amara
+        .submit(
+            "/c/garden/moderation",
+            "/c/garden/moderation/moderators",
+            &[("member", "ben"), ("proposal", "1")],
+        )
+        .await;
+    assert!(
+        matches!(appointed.status, 404 | 405),
+        "{}",
+        appointed.status
+    );
     assert_eq!(
         cara.get("/c/garden/report/member/cara").await.status,
         400,

@@ -21,20 +21,6 @@ fn act(kind: ActionKind, reason: &str, ends_at_ms: Option<i64>) -> ActCommand {
     }
 }
 
-async fn appoint(node: &Node, who: &Actor) {
-    let services = &node.state.services;
-    services
-        .node_db()
-        .appoint_moderator(
-            node.steward.circle.row_id,
-            who.user.id,
-            1,
-            node.steward.user.id,
-            services.now_ms(),
-        )
-        .await
-        .expect("appointed");
-}
 
 async fn again(node: &Node, actor: &Actor) -> Actor {
     node.state
@@ -51,13 +37,13 @@ fn week(node: &Node) -> Option<i64> {
 async fn a_moderator_never_judges_a_case_they_are_part_of(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
-    let (_ben, dolores, eli) = (
+    let (ben, dolores, eli) = (
         node.member("ben").await,
         node.member("dolores").await,
         node.member("eli").await,
     );
-    appoint(&node, &dolores).await;
-    appoint(&node, &eli).await;
+    node.appoint_moderator(&dolores, &[&ben, &dolores, &eli]).await;
+    node.appoint_moderator(&eli, &[&ben, &dolores, &eli]).await;
     // Dolores reports Ben, then tries to take and decide her own report.
     let case = node
         .report(&dolores, TargetKind::Member, "ben", vec![1], "Rude to me.")
@@ -124,8 +110,8 @@ async fn suspending_a_steward_takes_a_second_moderator(db: String) {
         node.member("dolores").await,
         node.member("eli").await,
     );
-    appoint(&node, &dolores).await;
-    appoint(&node, &eli).await;
+    node.appoint_moderator(&dolores, &[&cara, &dolores, &eli]).await;
+    node.appoint_moderator(&eli, &[&cara, &dolores, &eli]).await;
     let case = node
         .report(&cara, TargetKind::Member, "amara", vec![1], "Harsh words.")
         .await;

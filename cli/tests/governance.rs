@@ -122,6 +122,19 @@ fn a_stored_decision_recounts_exports_and_audits_and_tampering_is_named() {
     )
     .status
     .success());
+    // The demo's fifth proposal appointed its second moderator: its ballots back that entry.
+    let appointment = dir.path().join("appointment.jsonl");
+    let out = commons(
+        &db,
+        &[
+            "export",
+            "ballots",
+            "riverside/5",
+            "--out",
+            appointment.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success());
     let offline_audit = commons(
         &db,
         &[
@@ -130,6 +143,8 @@ fn a_stored_decision_recounts_exports_and_audits_and_tampering_is_named() {
             ledger.to_str().expect("path"),
             "--ballots",
             export.to_str().expect("path"),
+            "--ballots",
+            appointment.to_str().expect("path"),
         ],
     );
     assert!(

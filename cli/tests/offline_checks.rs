@@ -92,18 +92,33 @@ fn statement() -> String {
 
 fn moderation_log() -> (String, String) {
     let (node, moderator) = (SecretKey::generate(), SecretKey::generate());
-    let circle_id = Hash([3; 32]);
+    moderation_log_of(Hash([3; 32]), &node, &moderator, &[1_000, 1_001])
+}
+
+/// A log of the circle `circle_id` whose heads `node` signs: one action by `moderator` at each
+/// time (a warning, then hides).
+fn moderation_log_of(
+    circle_id: Hash,
+    node: &SecretKey,
+    moderator: &SecretKey,
+    times_ms: &[i64],
+) -> (String, String) {
     let mut actions = Vec::new();
     let mut heads = Vec::new();
     let mut frontier = Frontier::default();
-    for (seq, kind) in [ActionKind::Warn, ActionKind::Hide].into_iter().enumerate() {
+    for (seq, time_ms) in times_ms.iter().enumerate() {
+        let kind = if seq == 0 {
+            ActionKind::Warn
+        } else {
+            ActionKind::Hide
+        };
         let action = Action {
             circle_id,
             seq: seq as u64,
             previous: actions
                 .last()
                 .map_or(NO_PREVIOUS, |a: &Signed<Action>| a.receipt()),
-            recorded_at_ms: 1_000 + seq as i64,
+            recorded_at_ms: *time_ms,
             moderator: moderator.public_key(),
             kind,
             target: TargetKind::Listing,
@@ -114,14 +129,14 @@ fn moderation_log() -> (String, String) {
             ends_at_ms: None,
             refers_to: None,
         };
-        let signed = Signed::sign(action, &moderator);
+        let signed = Signed::sign(action, moderator);
         frontier.push(signed.receipt());
         heads.push(LogHead::sign(
-            &node,
+            node,
             circle_id,
             frontier.size(),
             frontier.root(),
-            1_000 + seq as i64,
+            *time_ms,
         ));
         actions.push(signed);
     }
@@ -208,4 +223,89 @@ fn a_moderation_log_signed_under_another_node_key_fails_against_the_key_kept() {
     let (code, out) = audit(&["--moderation", file, "--kept-head", &kept_with_key]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("another node key"), "{out}");
+}
+
+#[test]
+fn with_the_ledger_a_moderation_action_by_someone_whose_appointment_had_ended_is_a_fault() {
+    let steward = SecretKey::generate();
+    let spec = CircleSpec {
+        slug: "garden".into(),
+        name: "Garden Share".into(),
+        unit_name: "hours".into(),
+        unit_symbol: "h".into(),
+        decimals: 2,
+        default_floor_minor: -2000,
+        default_ceiling_minor: 5000,
+    };
+    let start_ms = 1_700_000_000_000;
+    let mut ledger = MemoryLedger::create(spec, &steward, start_ms).expect("genesis");
+    let node = SecretKey::from_seed(*ledger.node_key.seed());
+    let dora = SecretKey::generate();
+    ledger
+        .submit(
+            &steward,
+            Body::OpenAccount {
+                account: dora.public_key(),
+                floor_minor: -2000,
+                ceiling_minor: 5000,
+            },
+        )
+        .expect("open");
+    for (number, action) in [
+        commons_ledger::entry::Action::AppointModerator {
+            account: dora.public_key(),
+        },
+        commons_ledger::entry::Action::EndModerator {
+            account: dora.public_key(),
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ledger
+            .submit(
+                &node,
+                Body::Enact {
+                    proposal: Hash([number as u8 + 1; 32]),
+                    board_root: Hash([9; 32]),
+                    actions: vec![action],
+                },
+            )
+            .expect("enacted");
+    }
+    // Entries at start, +1 (open), +2 (appointed), +3 (ended).
+    let appointed_ms = ledger.entries[2].recorded_at_ms;
+    let ended_ms = ledger.entries[3].recorded_at_ms;
+    let dir = tempfile::tempdir().expect("dir");
+    let ledger_path = dir.path().join("garden.jsonl");
+    std::fs::write(&ledger_path, ledger.export_text()).expect("write");
+    let log_path = dir.path().join("log.jsonl");
+    let (ledger_file, log_file) = (
+        ledger_path.to_str().expect("path"),
+        log_path.to_str().expect("path"),
+    );
+    let circle_id = ledger.state.circle_id;
+    let (while_appointed, _) = moderation_log_of(circle_id, &node, &dora, &[appointed_ms]);
+    std::fs::write(&log_path, &while_appointed).expect("write");
+    let (code, out) = audit(&["--moderation", log_file, "--ledger", ledger_file]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("appointed moderator of its time"), "{out}");
+    let (after_the_end, _) =
+        moderation_log_of(circle_id, &node, &dora, &[appointed_ms, ended_ms]);
+    std::fs::write(&log_path, &after_the_end).expect("write");
+    let (code, out) = audit(&["--moderation", log_file, "--ledger", ledger_file]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("action 1: it is signed by")
+            && out.contains("neither a steward nor an appointed moderator"),
+        "{out}"
+    );
+    // A ledger that does not verify vouches for nobody.
+    let mut broken = ledger.export_text();
+    broken = broken.replacen("\"seq\":3", "\"seq\":4", 1);
+    std::fs::write(&ledger_path, broken).expect("write");
+    std::fs::write(&log_path, &while_appointed).expect("write");
+    let (code, out) = audit(&["--moderation", log_file, "--ledger", ledger_file]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("does not verify"), "{out}");
 }

@@ -511,10 +511,23 @@ pub struct KeptHead {
     pub node_key: Option<PublicKey>,
 }
 
+/// What a check trusts from outside the file: the node key (from a kept head or the circle's
+/// ledger) and, from the circle's audited ledger, its id and who held power when.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pins<'a> {
+    pub node_key: Option<PublicKey>,
+    pub circle_id: Option<Hash>,
+    /// With it, every action must be signed by a steward or an appointed moderator of its time,
+    /// or by the node key for what the circle decided by vote on an appeal.
+    pub authority: Option<&'a commons_ledger::authority::AuthorityTimeline>,
+}
+
 /// The state of a check in progress, one line at a time.
-struct Check {
+struct Check<'a> {
     /// The node key pinned from outside the file, if any.
     pinned_node_key: Option<PublicKey>,
+    pinned_circle_id: Option<Hash>,
+    authority: Option<&'a commons_ledger::authority::AuthorityTimeline>,
     /// An action was read and its own head has not followed yet.
     head_due: bool,
     circle: Option<(Hash, PublicKey)>,
@@ -533,7 +546,7 @@ struct Check {
 /// Most faults one check reports (the rest are counted in the last).
 pub const FAULTS_MAX: usize = 100;
 
-impl Check {
+impl Check<'_> {
     fn fault(&mut self, line: usize, what: String) {
         if self.faults.len() < FAULTS_MAX {
             self.faults.push(LogFault { line, what });
@@ -554,6 +567,12 @@ impl Check {
                         "the log names another node key than the circle's (the one you kept, or \
                          its ledger's): it was signed again by someone else"
                             .into(),
+                    );
+                }
+                if self.pinned_circle_id.is_some_and(|pinned| pinned != id) {
+                    self.fault(
+                        line,
+                        "the log is of another circle than the ledger you gave".into(),
                     );
                 }
                 // Heads are checked against the pinned key when there is one.
@@ -641,11 +660,39 @@ impl Check {
             );
         }
         self.last_time_ms = record.recorded_at_ms;
+        self.check_signer(line, record);
         *self.by_kind.entry(record.kind).or_default() += 1;
         let leaf = signed.receipt();
         self.previous = Some(leaf);
         self.frontier.push(leaf);
         self.check_kept(line);
+    }
+
+    /// The node key signs only what the circle decided on an appeal by vote (it upholds, lifts
+    /// or restores an earlier action); with the ledger's authority, every other action is
+    /// signed by someone who was a steward or an appointed moderator when it was recorded.
+    fn check_signer(&mut self, line: usize, record: &Action) {
+        let Some((_, node_key)) = self.circle else {
+            return;
+        };
+        let seq = record.seq;
+        if record.moderator == node_key {
+            let settles_appeal = record.refers_to.is_some_and(|earlier| earlier < seq)
+                && matches!(
+                    record.kind,
+                    ActionKind::Uphold | ActionKind::Lift | ActionKind::Restore
+                );
+            if !settles_appeal {
+                self.fault(line, format!("action {seq}: it is signed by the node's key, which only records how the circle decided an appeal by vote"));
+            }
+            return;
+        }
+        let Some(authority) = self.authority else {
+            return;
+        };
+        if !authority.may_moderate(&record.moderator, record.recorded_at_ms) {
+            self.fault(line, format!("action {seq}: it is signed by {}, who was neither a steward nor an appointed moderator of the circle at that time", record.moderator.short()));
+        }
     }
 
     fn check_kept(&mut self, line: usize) {
@@ -724,8 +771,23 @@ pub fn verify_log_pinned(
     kept: Option<KeptHead>,
     node_key: Option<PublicKey>,
 ) -> LogReport {
+    verify_log_with(
+        text,
+        kept,
+        Pins {
+            node_key,
+            ..Pins::default()
+        },
+    )
+}
+
+/// [`verify_log`] with what `pins` trusts from outside the file: the node key, and from the
+/// circle's audited ledger its id and who held power when each action was signed.
+pub fn verify_log_with(text: &str, kept: Option<KeptHead>, pins: Pins<'_>) -> LogReport {
     let mut check = Check {
-        pinned_node_key: node_key,
+        pinned_node_key: pins.node_key,
+        pinned_circle_id: pins.circle_id,
+        authority: pins.authority,
         head_due: false,
         circle: None,
         frontier: Frontier::default(),

@@ -134,11 +134,15 @@ pub struct DefaultLimits {
 }
 
 /// Whether an action gives or takes power or reaches one member beyond the common rules: a
-/// steward appointed or removed, a member removed, one member's limits beyond the defaults, or
+/// steward or moderator appointed or removed, a member removed, one member's limits beyond the defaults, or
 /// the policy replaced. Such proposals must clear the policy's higher bar.
 pub fn is_steward_level(action: &Action, defaults: DefaultLimits) -> bool {
     match action {
-        Action::AddSteward { .. } | Action::RemoveSteward { .. } | Action::Remove { .. } => true,
+        Action::AddSteward { .. }
+        | Action::RemoveSteward { .. }
+        | Action::Remove { .. }
+        | Action::AppointModerator { .. }
+        | Action::EndModerator { .. } => true,
         Action::SetLimits {
             floor_minor,
             ceiling_minor,

@@ -13,6 +13,7 @@ use crate::entry::{entry_bytes, memo_hash, Body, Request, TreeHead, MEMO_BYTES_M
 use crate::export::{HeaderLine, RawEntry};
 use crate::keys::{verify_batch, Hash, PublicKey};
 use crate::merkle;
+use crate::authority::{Authority, AuthorityTimeline};
 use crate::state::CircleState;
 
 /// One thing wrong with a ledger, and where.
@@ -55,6 +56,9 @@ pub struct AuditReport {
     pub root: Hash,
     /// The hash of every entry as found, in order (the Merkle leaves).
     pub leaf_hashes: Vec<Hash>,
+    /// Who held power when, from the entries that passed the rules: what the moderation log's
+    /// check asks of each action's signer.
+    pub authority: AuthorityTimeline,
 }
 
 impl AuditReport {
@@ -120,6 +124,7 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
 
     // 3. Replay in order.
     let mut state: Option<CircleState> = None;
+    let mut authority = AuthorityTimeline::default();
     let mut leaf_hashes = Vec::with_capacity(input.entries.len());
     let mut previous: Option<(u64, Hash)> = None;
     for (position, (raw, decoded)) in input.entries.iter().zip(&decoded).enumerate() {
@@ -231,18 +236,23 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
                     },
                 };
                 match CircleState::from_genesis(&entry, entry_hash) {
-                    Ok(genesis) => state = Some(genesis),
+                    Ok(genesis) => {
+                        authority.record(raw.recorded_at_ms, &Authority::of(&genesis));
+                        state = Some(genesis);
+                    }
                     Err(refusal) => fault(format!("is not a valid genesis entry: {refusal}")),
                 }
             }
-            Some(state) => {
-                if let Err(refusal) = state.apply_request(request, position, entry_hash) {
-                    fault(format!(
-                        "breaks the ledger rules ({}): {refusal}",
-                        request.body.kind_name()
-                    ));
+            Some(state) => match state.apply_request(request, position, entry_hash) {
+                Err(refusal) => fault(format!(
+                    "breaks the ledger rules ({}): {refusal}",
+                    request.body.kind_name()
+                )),
+                Ok(()) if changes_authority(&request.body) => {
+                    authority.record(raw.recorded_at_ms, &Authority::of(state));
                 }
-            }
+                Ok(()) => {}
+            },
         }
     }
     progress(input.entries.len() as u64);
@@ -346,7 +356,20 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
         state,
         root,
         leaf_hashes,
+        authority,
     }
+}
+
+/// Whether an entry of this kind can change who holds power (the rest are never looked at).
+fn changes_authority(body: &Body) -> bool {
+    matches!(
+        body,
+        Body::RotateKey { .. }
+            | Body::CloseAccount { .. }
+            | Body::AddSteward { .. }
+            | Body::RemoveSteward { .. }
+            | Body::Enact { .. }
+    )
 }
 
 fn check_head(

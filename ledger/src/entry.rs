@@ -77,6 +77,12 @@ pub enum Action {
     RemoveSteward { key: PublicKey },
     /// Tag 7: the circle's agreements or policy are now the document with this hash.
     SetDocument { document: u8, hash: Hash },
+    /// Tag 8: the member with this account key moderates the circle (besides its stewards):
+    /// their signed moderation actions count from this entry on. The appointment follows the
+    /// account when its key rotates, and ends when the account is removed or closed.
+    AppointModerator { account: PublicKey },
+    /// Tag 9: the member with this account key no longer moderates the circle.
+    EndModerator { account: PublicKey },
 }
 
 impl Action {
@@ -114,6 +120,14 @@ impl Action {
             Action::SetDocument { document, hash } => {
                 w.u8(7).u8(*document).fixed(&hash.0);
             }
+            Action::AppointModerator { account } => {
+                w.u8(8);
+                write_account(w, account);
+            }
+            Action::EndModerator { account } => {
+                w.u8(9);
+                write_account(w, account);
+            }
         }
     }
 
@@ -139,6 +153,12 @@ impl Action {
             7 => Action::SetDocument {
                 document: r.u8()?,
                 hash: Hash(r.array()?),
+            },
+            8 => Action::AppointModerator {
+                account: read_account(r)?,
+            },
+            9 => Action::EndModerator {
+                account: read_account(r)?,
             },
             tag => {
                 return Err(DecodeError::UnknownTag {
@@ -774,6 +794,8 @@ mod tests {
                         document: DOCUMENT_POLICY,
                         hash: h,
                     },
+                    Action::AppointModerator { account: a },
+                    Action::EndModerator { account: b },
                 ],
             },
         ]

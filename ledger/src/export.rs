@@ -243,24 +243,6 @@ pub fn parse_export(text: &str) -> ParsedExport {
     parsed
 }
 
-/// The node key the genesis entry of an export names (its first entry line's signed request),
-/// or `None` when the export does not begin with a readable genesis. Reads the signed bytes,
-/// never the header's copy of the key; `commons audit --file` checks the rest.
-pub fn genesis_node_key(text: &str) -> Option<crate::keys::PublicKey> {
-    let line = text.lines().nth(1)?;
-    let Ok(Line::Entry(entry)) = serde_json::from_str::<Line>(line) else {
-        return None;
-    };
-    let raw = entry.to_raw().ok()?;
-    if raw.seq != 0 {
-        return None;
-    }
-    match crate::entry::Request::decode(&raw.request).ok()?.body {
-        crate::entry::Body::Genesis { node_key, .. } => Some(node_key),
-        _ => None,
-    }
-}
-
 /// The header line describing a circle as its state stands.
 pub fn header_for(state: &crate::state::CircleState) -> HeaderLine {
     HeaderLine {

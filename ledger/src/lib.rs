@@ -5,6 +5,7 @@
 
 pub mod amount;
 pub mod audit;
+pub mod authority;
 pub mod codec;
 pub mod entry;
 pub mod export;

@@ -13,6 +13,7 @@ use crate::entry::{
     memo_hash, Action, Body, Cause, CircleSpec, Entry, Request, SignedRequest, ACTIONS_MAX,
     DOCUMENT_AGREEMENTS, DOCUMENT_POLICY, MEMO_BYTES_MAX, NAME_BYTES_MAX,
 };
+pub use crate::authority::Authority;
 use crate::keys::{Hash, Nonce, PublicKey};
 use crate::slug::CircleSlug;
 
@@ -85,6 +86,10 @@ pub enum Refusal {
     NotASteward(String),
     #[error("The last steward cannot be removed; add another steward first.")]
     LastSteward,
+    #[error("{0} already moderates this circle.")]
+    AlreadyModerator(String),
+    #[error("{0} is not one of the circle's appointed moderators.")]
+    NotAModerator(String),
     #[error("The circle settings are invalid: {0}")]
     InvalidCircle(String),
     #[error("A circle's first entry must be its genesis, and only its first.")]
@@ -204,6 +209,8 @@ pub struct CircleState {
     pub spec: CircleSpec,
     pub node_key: PublicKey,
     pub stewards: BTreeSet<PublicKey>,
+    /// The account keys a passed proposal appointed to moderate (the stewards moderate too).
+    pub moderators: BTreeSet<PublicKey>,
     pub accounts: HashMap<PublicKey, Account>,
     pub open_requests: HashMap<Hash, OpenRequest>,
     /// The limits new accounts get: the genesis defaults until a passed proposal changes them.
@@ -278,6 +285,7 @@ impl CircleState {
             spec: spec.clone(),
             node_key: *node_key,
             stewards: steward_set,
+            moderators: BTreeSet::new(),
             accounts: HashMap::new(),
             open_requests: HashMap::new(),
             default_floor_minor: spec.default_floor_minor,
@@ -320,6 +328,12 @@ impl CircleState {
 
     pub fn is_steward(&self, key: &PublicKey) -> bool {
         self.stewards.contains(key)
+    }
+
+    /// Whether a moderation action signed by this key counts now: a steward's, or an appointed
+    /// moderator's.
+    pub fn may_moderate(&self, key: &PublicKey) -> bool {
+        self.stewards.contains(key) || self.moderators.contains(key)
     }
 
     /// The sum of all balances: zero after every entry, by construction.
@@ -532,6 +546,10 @@ impl CircleState {
                     .expect("checked open")
                     .balance_minor = 0;
                 self.accounts.insert(*new, moved);
+                // An appointment to moderate follows the account; stewardship stays with its key.
+                if self.moderators.remove(old) {
+                    self.moderators.insert(*new);
+                }
                 // Payment requests follow the account to its new key.
                 for open in self.open_requests.values_mut() {
                     if open.payer == *old {
@@ -691,6 +709,7 @@ impl CircleState {
                 }
                 self.accounts.get_mut(account).expect("checked open").status =
                     AccountStatus::Closed;
+                self.moderators.remove(account);
                 self.open_requests
                     .retain(|_, open| open.payer != *account && open.payee != *account);
             }
@@ -839,6 +858,7 @@ impl CircleState {
                 }
                 self.accounts.get_mut(account).expect("checked open").status =
                     AccountStatus::Removed;
+                self.moderators.remove(account);
                 self.open_requests
                     .retain(|_, open| open.payer != *account && open.payee != *account);
             }
@@ -849,6 +869,17 @@ impl CircleState {
                     return Err(Refusal::UnknownDocument(*document));
                 }
                 self.documents.insert(*document, *hash);
+            }
+            Action::AppointModerator { account } => {
+                self.open_account(account)?;
+                if !self.moderators.insert(*account) {
+                    return Err(Refusal::AlreadyModerator(account.short()));
+                }
+            }
+            Action::EndModerator { account } => {
+                if !self.moderators.remove(account) {
+                    return Err(Refusal::NotAModerator(account.short()));
+                }
             }
         }
         Ok(())
@@ -870,7 +901,9 @@ impl CircleState {
                         | Action::Remove { account } => keys.push(*account),
                         Action::AddSteward { .. }
                         | Action::RemoveSteward { .. }
-                        | Action::SetDocument { .. } => {}
+                        | Action::SetDocument { .. }
+                        | Action::AppointModerator { .. }
+                        | Action::EndModerator { .. } => {}
                     }
                 }
                 keys.sort_unstable();

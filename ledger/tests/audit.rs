@@ -363,3 +363,76 @@ fn the_memo_commitment_hashes_any_text_without_panicking() {
         memo_hash(&salt, &"y".repeat(10_001))
     );
 }
+
+/// Every bit of a real export (payments, a memo, a rotation, an appointment to moderate)
+/// flipped in turn, and every line deleted: the audit fails each time. Exports name nothing
+/// for people only: the header's name and slug are checked against the genesis entry.
+#[test]
+fn every_bit_flip_and_every_deleted_line_of_an_export_is_found() {
+    use commons_ledger::entry::Action;
+    use commons_ledger::keys::Hash;
+    use rayon::prelude::*;
+    let mut c = busy_circle();
+    let node = SecretKey::from_seed(*c.ledger.node_key.seed());
+    let own = SecretKey::generate();
+    let old = c.members[2].public_key();
+    c.ledger
+        .submit(
+            &c.members[2],
+            Body::RotateKey {
+                old,
+                new: own.public_key(),
+            },
+        )
+        .expect("rotated");
+    c.ledger
+        .submit(
+            &node,
+            Body::Enact {
+                proposal: Hash([5; 32]),
+                board_root: Hash([6; 32]),
+                actions: vec![Action::AppointModerator {
+                    account: own.public_key(),
+                }],
+            },
+        )
+        .expect("appointed");
+    let text = c.ledger.export_text();
+    assert!(audit_text(&text, None).passed());
+    let bytes = text.as_bytes();
+    let passed: Vec<(usize, u8)> = (0..bytes.len() * 8)
+        .into_par_iter()
+        .filter_map(|flip| {
+            let (at, bit) = (flip / 8, flip % 8);
+            let mut changed = bytes.to_vec();
+            changed[at] ^= 1 << bit;
+            let changed = String::from_utf8_lossy(&changed);
+            audit_text(&changed, None)
+                .passed()
+                .then_some((at, bit as u8))
+        })
+        .collect();
+    let shown: Vec<String> = passed
+        .iter()
+        .take(20)
+        .map(|(at, bit)| format!("byte {at} ({:?}) bit {bit}", bytes[*at] as char))
+        .collect();
+    assert!(
+        passed.is_empty(),
+        "{} of {} flips still verify: {shown:?}",
+        passed.len(),
+        bytes.len() * 8
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    for gone in 0..lines.len() {
+        let mut kept = lines.clone();
+        kept.remove(gone);
+        let mut changed = kept.join("\n");
+        changed.push('\n');
+        assert!(
+            !audit_text(&changed, None).passed(),
+            "line {gone} deleted: {}",
+            lines[gone]
+        );
+    }
+}

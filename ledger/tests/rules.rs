@@ -585,3 +585,204 @@ mod enactments {
         assert!(report.passed(), "{:?}", report.faults);
     }
 }
+
+mod appointments {
+    use super::common::circle;
+    use commons_ledger::audit::audit;
+    use commons_ledger::authority::Authority;
+    use commons_ledger::entry::{Action, Body};
+    use commons_ledger::export::parse_export;
+    use commons_ledger::keys::{Hash, SecretKey};
+    use commons_ledger::state::Refusal;
+    use proptest::prelude::*;
+
+    /// An enactment of a proposal never enacted before (each call names a new one).
+    fn enact(actions: Vec<Action>) -> Body {
+        static PROPOSALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let number = PROPOSALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Body::Enact {
+            proposal: Hash::sha256(&[&number.to_le_bytes()]),
+            board_root: Hash([2; 32]),
+            actions,
+        }
+    }
+
+    fn appoint(key: &SecretKey) -> Body {
+        enact(vec![Action::AppointModerator {
+            account: key.public_key(),
+        }])
+    }
+
+    /// Who holds power as the stores read it (following accepted entries only), next to what
+    /// the checked state says.
+    fn followed(c: &super::common::Circle) -> Authority {
+        let mut authority = Authority::default();
+        for entry in &c.ledger.entries {
+            authority.follow(&entry.signed.record.body);
+        }
+        authority
+    }
+
+    #[test]
+    fn only_a_member_is_appointed_to_moderate_and_only_once() {
+        let mut c = circle(2);
+        let node = SecretKey::from_seed(*c.ledger.node_key.seed());
+        let stranger = SecretKey::generate();
+        let refusal = c
+            .ledger
+            .submit(&node, appoint(&stranger))
+            .expect_err("a stranger");
+        assert!(matches!(refusal, Refusal::NotAMember(_)), "{refusal}");
+        let refusal = c
+            .ledger
+            .submit(&c.steward, appoint(&c.members[0]))
+            .expect_err("a steward alone appoints nobody");
+        assert!(
+            matches!(refusal, Refusal::NotAuthorised { .. }),
+            "{refusal}"
+        );
+        c.ledger
+            .submit(&node, appoint(&c.members[0]))
+            .expect("appointed");
+        let member = c.members[0].public_key();
+        assert!(c.ledger.state.may_moderate(&member));
+        assert!(!c.ledger.state.is_steward(&member), "no steward for it");
+        let refusal = c
+            .ledger
+            .submit(&node, appoint(&c.members[0]))
+            .expect_err("twice");
+        assert_eq!(refusal, Refusal::AlreadyModerator(member.short()));
+        assert_eq!(
+            refusal.to_string(),
+            format!("{} already moderates this circle.", member.short())
+        );
+        let end = |key: &SecretKey| {
+            enact(vec![Action::EndModerator {
+                account: key.public_key(),
+            }])
+        };
+        let refusal = c
+            .ledger
+            .submit(&node, end(&c.members[1]))
+            .expect_err("never appointed");
+        assert!(matches!(refusal, Refusal::NotAModerator(_)), "{refusal}");
+        c.ledger.submit(&node, end(&c.members[0])).expect("ended");
+        assert!(!c.ledger.state.may_moderate(&member));
+        assert_eq!(followed(&c), Authority::of(&c.ledger.state));
+    }
+
+    #[test]
+    fn an_appointment_follows_the_account_to_a_new_key_and_ends_when_the_member_goes() {
+        let mut c = circle(3);
+        let node = SecretKey::from_seed(*c.ledger.node_key.seed());
+        let [a, b, d] = [&c.members[0], &c.members[1], &c.members[2]];
+        for member in [a, b, d] {
+            c.ledger.submit(&node, appoint(member)).expect("appointed");
+        }
+        let appointed_at_ms = c.ledger.entries.last().expect("entries").recorded_at_ms;
+        let own = SecretKey::generate();
+        c.ledger
+            .submit(
+                a,
+                Body::RotateKey {
+                    old: a.public_key(),
+                    new: own.public_key(),
+                },
+            )
+            .expect("rotated");
+        assert!(c.ledger.state.may_moderate(&own.public_key()));
+        assert!(!c.ledger.state.may_moderate(&a.public_key()));
+        c.ledger
+            .submit(
+                &node,
+                enact(vec![Action::Remove {
+                    account: b.public_key(),
+                }]),
+            )
+            .expect("removed");
+        assert!(!c.ledger.state.may_moderate(&b.public_key()));
+        c.ledger
+            .submit(
+                d,
+                Body::CloseAccount {
+                    account: d.public_key(),
+                },
+            )
+            .expect("left at zero");
+        assert!(!c.ledger.state.may_moderate(&d.public_key()));
+        assert_eq!(followed(&c), Authority::of(&c.ledger.state));
+        // The auditor replays the same rules and knows who moderated when.
+        let report = audit(
+            parse_export(&c.ledger.export_text()).into_audit_input(None),
+            &|_| {},
+        );
+        assert!(report.passed(), "{:?}", report.faults);
+        let timeline = &report.authority;
+        assert!(!timeline.may_moderate(&b.public_key(), appointed_at_ms - 3));
+        assert!(timeline.may_moderate(&b.public_key(), appointed_at_ms));
+        assert!(timeline.may_moderate(&a.public_key(), appointed_at_ms));
+        assert!(!timeline.may_moderate(&a.public_key(), i64::MAX));
+        assert!(timeline.may_moderate(&own.public_key(), i64::MAX));
+        assert!(!timeline.may_moderate(&d.public_key(), i64::MAX));
+        assert!(timeline.may_moderate(&c.steward.public_key(), i64::MAX));
+    }
+
+    /// One step of a random history: which action, on which member.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Appoint(usize),
+        End(usize),
+        Remove(usize),
+        Close(usize),
+        Rotate(usize),
+        AddSteward(usize),
+        RemoveSteward(usize),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let member = 0..4usize;
+        prop_oneof![
+            member.clone().prop_map(Step::Appoint),
+            member.clone().prop_map(Step::End),
+            member.clone().prop_map(Step::Remove),
+            member.clone().prop_map(Step::Close),
+            member.clone().prop_map(Step::Rotate),
+            member.clone().prop_map(Step::AddSteward),
+            member.prop_map(Step::RemoveSteward),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The stores read who holds power by following accepted entries; the ledger's state
+        /// decides it with every check. Whatever happens, refused or not, they agree.
+        #[test]
+        fn the_stores_reading_of_who_holds_power_agrees_with_the_ledger(steps in proptest::collection::vec(step(), 1..24)) {
+            let mut c = circle(4);
+            let node = SecretKey::from_seed(*c.ledger.node_key.seed());
+            let mut keys: Vec<SecretKey> = c.members.iter().map(|k| SecretKey::from_seed(*k.seed())).collect();
+            for step in steps {
+                let key = |i: usize| keys[i].public_key();
+                let (author, body) = match step {
+                    Step::Appoint(i) => (&node, enact(vec![Action::AppointModerator { account: key(i) }])),
+                    Step::End(i) => (&node, enact(vec![Action::EndModerator { account: key(i) }])),
+                    Step::Remove(i) => (&node, enact(vec![Action::Remove { account: key(i) }])),
+                    Step::Close(i) => (&keys[i], Body::CloseAccount { account: key(i) }),
+                    Step::AddSteward(i) => (&node, enact(vec![Action::AddSteward { key: key(i) }])),
+                    Step::RemoveSteward(i) => (&node, enact(vec![Action::RemoveSteward { key: key(i) }])),
+                    Step::Rotate(i) => {
+                        let new = SecretKey::generate();
+                        let body = Body::RotateKey { old: key(i), new: new.public_key() };
+                        if c.ledger.submit(&keys[i], body).is_ok() {
+                            keys[i] = new;
+                        }
+                        continue;
+                    }
+                };
+                let _ = c.ledger.submit(author, body);
+                prop_assert_eq!(followed(&c), Authority::of(&c.ledger.state));
+            }
+        }
+    }
+}

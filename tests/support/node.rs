@@ -111,6 +111,46 @@ impl Node {
         self.act_as(&user, sealing).await.expect("active")
     }
 
+    /// `member` is appointed to moderate by a proposal of the steward's that passed: decided
+    /// in the past (no clock moves, so everyone's session stays open), the steward and `voters`
+    /// voting yes, enacted into the ledger as any decision is.
+    pub async fn appoint_moderator(&self, member: &Actor, voters: &[&Actor]) {
+        self.decide(
+            "appoint-moderator",
+            member,
+            voters,
+            &format!("{} helps moderate", member.user.username),
+        )
+        .await;
+        let services = &self.state.services;
+        assert!(
+            services.is_moderator(member).await.expect("role"),
+            "the proposal passed and appointed {}",
+            member.user.username
+        );
+    }
+
+    /// A proposal of the steward's with this action about `member` (a form's action kind),
+    /// passed by the steward and `voters` and enacted.
+    pub async fn decide(&self, action: &str, member: &Actor, voters: &[&Actor], title: &str) {
+        let input = commons_web::governance::ProposalInput {
+            title: title.into(),
+            body: "Decided by the circle.".into(),
+            method: "majority".into(),
+            action: action.into(),
+            action_member: member.user.username.clone(),
+            delegation: None,
+            ..commons_web::governance::ProposalInput::default()
+        };
+        let mut everyone = vec![&self.steward];
+        everyone.extend(voters.iter().copied());
+        commons_web::demo::decide_in_the_past(&self.state, &everyone, &input, 10, None, |_| {
+            Some(commons_governance::majority::Position::Yes)
+        })
+        .await
+        .expect("decided");
+    }
+
     /// `reporter` reports an item (or a member, by username) naming these agreements, with a
     /// note: answers the case the report joined.
     pub async fn report(

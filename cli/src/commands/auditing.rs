@@ -201,7 +201,7 @@ pub(super) fn progress_bar(total: u64) -> ProgressBar {
 /// actions before it, and (with --kept-head) the log still beginning with a head kept earlier.
 /// A file that cannot be read, or holds anything else, is a fault, never a crash.
 pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
-    use commons_governance::moderation::{verify_log_pinned, KeptHead, LogFault};
+    use commons_governance::moderation::{verify_log_with, KeptHead, LogFault, Pins};
     let path = args.moderation.as_deref().context("--moderation")?;
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the moderation log {}", path.display()))?;
@@ -220,14 +220,15 @@ pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
         root,
         node_key,
     });
-    let ledger_key = match args.ledger.as_deref().map(ledger_node_key) {
-        Some(Ok(key)) => Some(key),
+    let ledger = match args.ledger.as_deref().map(audited_ledger) {
+        Some(Ok(ledger)) => Some(ledger),
         Some(Err(what)) => {
             faults.push(LogFault { line: 0, what });
             None
         }
         None => None,
     };
+    let ledger_key = ledger.as_ref().map(|ledger| ledger.node_key);
     if let (Some(from_ledger), Some(Some(from_kept))) = (ledger_key, kept.map(|k| k.node_key)) {
         if from_ledger != from_kept {
             faults.push(LogFault {
@@ -237,7 +238,12 @@ pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
         }
     }
     let pinned = ledger_key.or(kept.and_then(|k| k.node_key));
-    let mut report = verify_log_pinned(&text, kept, pinned);
+    let pins = Pins {
+        node_key: pinned,
+        circle_id: ledger.as_ref().map(|ledger| ledger.circle_id),
+        authority: ledger.as_ref().map(|ledger| &ledger.authority),
+    };
+    let mut report = verify_log_with(&text, kept, pins);
     faults.append(&mut report.faults);
     if std::str::from_utf8(&bytes).is_err() {
         faults.push(LogFault {
@@ -272,7 +278,9 @@ pub(super) fn audit_moderation(args: &AuditArgs) -> Result<Outcome> {
         );
     } else if report.is_clean() {
         let trusted = match (ledger_key, pinned) {
-            (Some(_), _) => "the node key the ledger names",
+            (Some(_), _) => {
+                "the node key the ledger names, and each signed by a steward or appointed moderator of its time by the ledger's record"
+            }
             (None, Some(_)) => "the node key you kept",
             (None, None) => {
                 "the node key the file names (nothing pinned it: keep the head with its key, or add --ledger)"
@@ -336,18 +344,38 @@ fn parse_kept_head(text: &str) -> std::result::Result<Kept, String> {
     Ok((size, root, node_key))
 }
 
-/// The node key the genesis of a circle's ledger export names (the first entry's), read
-/// without trusting anything else in the file.
-fn ledger_node_key(
-    path: &std::path::Path,
-) -> std::result::Result<commons_ledger::keys::PublicKey, String> {
+/// What a moderation log check takes from the circle's ledger, once the ledger itself verified.
+struct AuditedLedger {
+    node_key: commons_ledger::keys::PublicKey,
+    circle_id: commons_ledger::keys::Hash,
+    authority: commons_ledger::authority::AuthorityTimeline,
+}
+
+/// Audits a circle's ledger export in full (as `commons audit --file` does) and answers what
+/// its checked entries say: the node key, the circle's id, and who held power when. A ledger
+/// with any fault pins nothing: its record of who moderated cannot be trusted.
+fn audited_ledger(path: &std::path::Path) -> std::result::Result<AuditedLedger, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read the ledger {}: {error}", path.display()))?;
-    commons_ledger::export::genesis_node_key(&text).ok_or_else(|| {
+    let input = commons_ledger::export::parse_export(&text).into_audit_input(None);
+    let report = commons_ledger::audit::audit(input, &|_| {});
+    if let Some(fault) = report.faults.first() {
+        return Err(format!(
+            "the ledger {} does not verify ({} fault(s), the first: {fault}); run `commons audit --file` on it",
+            path.display(),
+            report.faults.len()
+        ));
+    }
+    let state = report.state.ok_or_else(|| {
         format!(
             "{} does not begin with a circle's genesis entry",
             path.display()
         )
+    })?;
+    Ok(AuditedLedger {
+        node_key: state.node_key,
+        circle_id: state.circle_id,
+        authority: report.authority,
     })
 }
 

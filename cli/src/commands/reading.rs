@@ -169,6 +169,12 @@ pub(super) fn describe(body: &Body, decimals: Decimals, unit: &str) -> String {
                     Action::Remove { account } => format!("remove {}", account.short()),
                     Action::AddSteward { key } => format!("steward {} added", key.short()),
                     Action::RemoveSteward { key } => format!("steward {} removed", key.short()),
+                    Action::AppointModerator { account } => {
+                        format!("{} appointed to moderate", account.short())
+                    }
+                    Action::EndModerator { account } => {
+                        format!("{} no longer moderates", account.short())
+                    }
                     Action::SetDocument { document, hash } => {
                         format!("document {document} is now {}", hash.short())
                     }

@@ -2,6 +2,7 @@
 //! removed, reordered, rewritten or unsigned action is found.
 
 use super::*;
+use commons_ledger::authority::{Authority, AuthorityTimeline};
 use proptest::prelude::*;
 
 struct Log {
@@ -24,13 +25,25 @@ impl Log {
     }
 
     fn append(&mut self, kind: ActionKind, reason: &str) {
+        let moderator = SecretKey::from_seed(*self.moderator.seed());
+        self.append_by(&moderator, kind, reason, None);
+    }
+
+    /// An action signed by `signer` (the node's key, say), naming an earlier one or not.
+    fn append_by(
+        &mut self,
+        signer: &SecretKey,
+        kind: ActionKind,
+        reason: &str,
+        refers_to: Option<u64>,
+    ) {
         let seq = self.actions.len() as u64;
         let action = Action {
             circle_id: self.circle_id,
             seq,
             previous: self.actions.last().map_or(NO_PREVIOUS, |a| a.receipt()),
             recorded_at_ms: 1_000 + seq as i64,
-            moderator: self.moderator.public_key(),
+            moderator: signer.public_key(),
             kind,
             target: TargetKind::Listing,
             target_id: 40 + seq,
@@ -38,9 +51,9 @@ impl Log {
             agreements: vec![1, 3],
             reason: reason.to_owned(),
             ends_at_ms: kind.has_end().then_some(9_000),
-            refers_to: None,
+            refers_to,
         };
-        self.actions.push(Signed::sign(action, &self.moderator));
+        self.actions.push(Signed::sign(action, signer));
         let mut frontier = Frontier::default();
         for action in &self.actions {
             frontier.push(action.receipt());
@@ -345,4 +358,99 @@ fn every_bit_flip_and_every_deleted_line_of_a_moderation_export_is_found() {
             lines[gone]
         );
     }
+}
+
+fn pins<'a>(log: &Log, authority: &'a AuthorityTimeline) -> Pins<'a> {
+    Pins {
+        node_key: Some(log.node.public_key()),
+        circle_id: Some(log.circle_id),
+        authority: Some(authority),
+    }
+}
+
+fn moderating(stewards: &[&SecretKey], moderators: &[&SecretKey]) -> Authority {
+    Authority {
+        stewards: stewards.iter().map(|k| k.public_key()).collect(),
+        moderators: moderators.iter().map(|k| k.public_key()).collect(),
+    }
+}
+
+#[test]
+fn with_the_ledgers_record_an_action_by_someone_who_no_longer_moderated_is_found() {
+    // Actions 0 and 1 are recorded at 1000 and 1001; the appointment ended at 1001.
+    let log = Log::with(&[ActionKind::Warn, ActionKind::Hide]);
+    let steward = SecretKey::generate();
+    let mut timeline = AuthorityTimeline::default();
+    timeline.record(0, &moderating(&[&steward], &[]));
+    timeline.record(500, &moderating(&[&steward], &[&log.moderator]));
+    timeline.record(1_001, &moderating(&[&steward], &[]));
+    let report = verify_log_with(&log.export(), None, pins(&log, &timeline));
+    assert_eq!(report.faults.len(), 1, "{:?}", report.faults);
+    assert!(
+        report.faults[0].what.starts_with("action 1: it is signed by")
+            && report.faults[0]
+                .what
+                .ends_with("who was neither a steward nor an appointed moderator of the circle at that time"),
+        "{:?}",
+        report.faults
+    );
+    // Without the ledger, the file alone cannot say who moderated.
+    assert!(verify_log(&log.export(), None).is_clean());
+    // Appointed all along, the same log verifies.
+    let mut always = AuthorityTimeline::default();
+    always.record(0, &moderating(&[&steward], &[&log.moderator]));
+    assert!(verify_log_with(&log.export(), None, pins(&log, &always)).is_clean());
+}
+
+#[test]
+fn an_action_signed_before_the_circle_began_or_by_a_stranger_is_found() {
+    let log = Log::with(&[ActionKind::Warn]);
+    let mut later = AuthorityTimeline::default();
+    later.record(5_000, &moderating(&[&log.moderator], &[]));
+    let report = verify_log_with(&log.export(), None, pins(&log, &later));
+    assert_eq!(report.faults.len(), 1, "{:?}", report.faults);
+    let mut others = AuthorityTimeline::default();
+    others.record(0, &moderating(&[&SecretKey::generate()], &[]));
+    let report = verify_log_with(&log.export(), None, pins(&log, &others));
+    assert_eq!(report.faults.len(), 1, "{:?}", report.faults);
+}
+
+#[test]
+fn the_node_key_signs_only_how_the_circle_decided_an_appeal() {
+    let mut log = Log::with(&[ActionKind::Hide]);
+    let node = SecretKey::from_seed(*log.node.seed());
+    log.append_by(&node, ActionKind::Restore, "The circle decided.", Some(0));
+    let mut timeline = AuthorityTimeline::default();
+    timeline.record(0, &moderating(&[&log.moderator], &[]));
+    assert!(verify_log_with(&log.export(), None, pins(&log, &timeline)).is_clean());
+    log.append_by(&node, ActionKind::Warn, "The node warns.", None);
+    log.append_by(&node, ActionKind::Uphold, "Names itself.", Some(3));
+    for report in [
+        verify_log(&log.export(), None),
+        verify_log_with(&log.export(), None, pins(&log, &timeline)),
+    ] {
+        let found: Vec<&str> = report.faults.iter().map(|f| f.what.as_str()).collect();
+        assert_eq!(
+            found,
+            [
+                "action 2: it is signed by the node's key, which only records how the circle decided an appeal by vote",
+                "action 3: it is signed by the node's key, which only records how the circle decided an appeal by vote",
+            ]
+        );
+    }
+}
+
+#[test]
+fn a_log_of_another_circle_than_the_ledgers_is_found() {
+    let log = five();
+    let timeline = AuthorityTimeline::default();
+    let mut pinned = pins(&log, &timeline);
+    pinned.authority = None;
+    assert!(verify_log_with(&log.export(), None, pinned).is_clean());
+    pinned.circle_id = Some(Hash([9; 32]));
+    let report = verify_log_with(&log.export(), None, pinned);
+    assert_eq!(
+        report.faults[0].what,
+        "the log is of another circle than the ledger you gave"
+    );
 }

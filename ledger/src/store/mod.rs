@@ -39,7 +39,7 @@ use crate::export::{
 };
 use crate::keys::{Hash, PublicKey, SecretKey, Signature};
 use crate::merkle;
-use crate::state::{CircleState, Refusal};
+use crate::state::{Authority, CircleState, Refusal};
 use cache::{weigh_one, Generations, ReadCache};
 
 pub use writer::{Appended, WriterConfig};
@@ -175,7 +175,7 @@ struct LedgerReads {
     rows: std::sync::Mutex<HashMap<String, i64>>,
     circles: ReadCache<i64, CircleInfo>,
     accounts: ReadCache<(i64, PublicKey), Option<AccountRow>>,
-    stewards: ReadCache<i64, BTreeSet<PublicKey>>,
+    authority: ReadCache<i64, Authority>,
     successors: ReadCache<(i64, PublicKey), Option<PublicKey>>,
     heads: ReadCache<i64, TreeHead>,
     entries: ReadCache<(i64, u64), StoredEntry>,
@@ -192,7 +192,7 @@ impl LedgerReads {
             rows: std::sync::Mutex::new(HashMap::new()),
             circles: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             accounts: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
-            stewards: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
+            authority: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             successors: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             heads: ReadCache::new(CACHED_ANSWERS_MAX, weigh_one),
             entries: ReadCache::new(CACHED_ENTRIES_MAX, weigh_one),
@@ -411,14 +411,14 @@ impl Store {
     }
 
     /// After the writer committed a batch: every remembered read of the circle is old, but what
-    /// the writer knows for certain (its head, the accounts the batch touched, its stewards) is
+    /// the writer knows for certain (its head, the accounts the batch touched, who holds power) is
     /// remembered afresh, so the next pages and appends need no database read for them.
     pub(crate) fn committed(
         &self,
         row_id: i64,
         head_seq: u64,
         accounts: Vec<AccountRow>,
-        stewards: &BTreeSet<PublicKey>,
+        authority: Authority,
     ) {
         let reads = &self.reads;
         let known = reads
@@ -435,7 +435,7 @@ impl Store {
                 .accounts
                 .put((row_id, account.key), generation, Some(account));
         }
-        reads.stewards.put(row_id, generation, stewards.clone());
+        reads.authority.put(row_id, generation, authority);
     }
 
     /// Every circle on this node, by slug.

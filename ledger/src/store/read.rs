@@ -133,53 +133,42 @@ impl Store {
 
     /// The circle's current steward keys, from its genesis and steward entries (a few rows).
     pub async fn stewards(&self, info: &CircleInfo) -> Result<BTreeSet<PublicKey>, StoreError> {
-        self.remembered(&self.reads.stewards, info.row_id, info.row_id, || {
-            self.read_stewards(info)
+        Ok(self.authority(info).await?.stewards)
+    }
+
+    /// The account keys a passed proposal appointed to moderate the circle, as they stand now
+    /// (the stewards moderate too; see [`Authority::may_moderate`]).
+    pub async fn moderators(&self, info: &CircleInfo) -> Result<BTreeSet<PublicKey>, StoreError> {
+        Ok(self.authority(info).await?.moderators)
+    }
+
+    /// Who holds power in the circle now: its stewards and appointed moderators.
+    pub async fn authority(&self, info: &CircleInfo) -> Result<Authority, StoreError> {
+        self.remembered(&self.reads.authority, info.row_id, info.row_id, || {
+            self.read_authority(info)
         })
         .await
     }
 
-    pub(super) async fn read_stewards(
-        &self,
-        info: &CircleInfo,
-    ) -> Result<BTreeSet<PublicKey>, StoreError> {
+    /// Replays the entries that change who holds power (genesis, key rotations, closings,
+    /// steward entries and enactments: a few rows) through [`Authority::follow`], the same rule
+    /// the ledger's state and the auditor apply.
+    pub(super) async fn read_authority(&self, info: &CircleInfo) -> Result<Authority, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, request FROM entries WHERE circle = $1 AND kind IN (1, 9, 10, 11) ORDER BY seq",
+            "SELECT seq, request FROM entries WHERE circle = $1 AND kind IN (1, 4, 8, 9, 10, 11) ORDER BY seq",
         )
         .bind(info.row_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut stewards = BTreeSet::new();
+        let mut authority = Authority::default();
         for row in &rows {
             let bytes: Vec<u8> = row.try_get("request")?;
             let request = crate::entry::Request::decode(&bytes).map_err(|error| {
                 StoreError::Corrupt(format!("an entry cannot be read: {error}"))
             })?;
-            match request.body {
-                Body::Genesis { stewards: keys, .. } => stewards.extend(keys),
-                Body::AddSteward { key } => {
-                    stewards.insert(key);
-                }
-                Body::RemoveSteward { key } => {
-                    stewards.remove(&key);
-                }
-                Body::Enact { actions, .. } => {
-                    for action in actions {
-                        match action {
-                            crate::entry::Action::AddSteward { key } => {
-                                stewards.insert(key);
-                            }
-                            crate::entry::Action::RemoveSteward { key } => {
-                                stewards.remove(&key);
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
+            authority.follow(&request.body);
         }
-        Ok(stewards)
+        Ok(authority)
     }
 
     /// The limits a new account gets now: the genesis defaults, or those of the latest

@@ -267,7 +267,7 @@ impl Writer {
                         self.row_id,
                         self.state.next_seq - 1,
                         accounts,
-                        &self.state.stewards,
+                        crate::state::Authority::of(&self.state),
                     );
                     let mut answers: Vec<Option<Result<Appended, StoreError>>> =
                         (0..jobs.len()).map(|_| None).collect();

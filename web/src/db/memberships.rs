@@ -2,13 +2,40 @@
 
 use super::*;
 
+/// The key space of the waiting room's PostgreSQL transaction locks (plus the circle's row id).
+const WAITING_ROOM_LOCK: i64 = 0x5741_4954_0000_0000;
+
 impl NodeDb {
     // ----- memberships -----
     pub async fn create_membership(&self, new: &NewMembership) -> DbResult<()> {
+        self.insert_membership(new, i64::MAX).await.map(|_| ())
+    }
+
+    /// Someone starts to wait for the stewards, unless `waiting_max` people already wait in
+    /// the circle: answers whether there was room. Exact under concurrent requests: the count
+    /// and the insert are one statement (SQLite runs it under its one write lock), and on
+    /// PostgreSQL a per-circle transaction lock orders the requests that race.
+    pub async fn create_waiting_membership(
+        &self,
+        new: &NewMembership,
+        waiting_max: i64,
+    ) -> DbResult<bool> {
+        debug_assert_eq!(new.status, MemberStatus::Pending);
+        self.insert_membership(new, waiting_max).await
+    }
+
+    async fn insert_membership(&self, new: &NewMembership, waiting_max: i64) -> DbResult<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        if waiting_max != i64::MAX && self.is_postgres() {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WAITING_ROOM_LOCK + new.circle)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let inserted = sqlx::query(
             "INSERT INTO memberships (circle, user_id, status, account_key, sealed_key, vouched_by, invitation, request_message, agreements_version, agreed_at_ms, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10
+             WHERE $3 <> 'pending' OR (SELECT COUNT(*) FROM memberships WHERE circle = $1 AND status = 'pending') < $11",
         )
         .bind(new.circle)
         .bind(new.user_id)
@@ -20,8 +47,13 @@ impl NodeDb {
         .bind(&new.request_message)
         .bind(new.agreements_version)
         .bind(new.now_ms)
+        .bind(waiting_max)
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         sqlx::query("INSERT INTO member_keys (circle, account_key, user_id) VALUES ($1, $2, $3)")
             .bind(new.circle)
             .bind(new.account_key.as_bytes().to_vec())
@@ -30,7 +62,7 @@ impl NodeDb {
             .await?;
         tx.commit().await?;
         self.changed();
-        Ok(())
+        Ok(true)
     }
 
     pub async fn membership(&self, circle: i64, user_id: i64) -> DbResult<Option<Membership>> {

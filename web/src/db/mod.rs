@@ -476,6 +476,16 @@ const INVITATION_SELECT: &str = "SELECT i.id, i.circle, i.created_by, u.display_
      FROM invitations i JOIN users u ON u.id = i.created_by";
 
 impl NodeDb {
+    /// Whether the node's database is PostgreSQL (else SQLite), for the few statements that
+    /// differ between them.
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.pool
+            .connect_options()
+            .database_url
+            .scheme()
+            .starts_with("postgres")
+    }
+
     pub fn new(pool: AnyPool) -> NodeDb {
         NodeDb {
             pool,

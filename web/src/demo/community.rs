@@ -4,7 +4,7 @@
 use crate::AppState;
 
 /// Moderation as a circle lives it: a listing reported and hidden, appealed and shown again
-/// by a second moderator (appointed by the circle's first proposal), a warning, and a report
+/// by a second moderator (appointed by the circle's proposal), a warning, and a report
 /// still waiting in the queue.
 pub(super) async fn plant_moderation(
     state: &AppState,
@@ -40,17 +40,6 @@ pub(super) async fn plant_moderation(
         .await?
         .seq()
         .ok_or(crate::services::ActionError::Forbidden)?;
-    // The circle's first proposal appointed Dev, so an appeal has someone to hear it.
-    services
-        .db
-        .appoint_moderator(
-            steward.circle.row_id,
-            dev.user.id,
-            1,
-            steward.user.id,
-            services.now_ms(),
-        )
-        .await?;
     services
         .appeal(
             ben,

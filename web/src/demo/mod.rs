@@ -407,7 +407,7 @@ fn input(title: &str, body: &str, method: &str, options: &str) -> crate::governa
 }
 
 /// The demo's decisions: one decided last week and in force, a ranked vote and an STV election
-/// under way, and one in discussion.
+/// under way, one in discussion, and the appointment of a second moderator.
 async fn plant_governance(
     state: &AppState,
     actors: &[crate::services::Actor],
@@ -415,23 +415,14 @@ async fn plant_governance(
     plant_decided(state, actors).await?;
     plant_venue_vote(state, actors).await?;
     plant_discussion(state, actors).await?;
-    plant_election(state, actors).await
+    plant_election(state, actors).await?;
+    plant_appointment(state, actors).await
 }
 
 /// Decided last week (discussed and voted in the past, under the default policy the ledger
 /// holds): more room below zero for everyone.
 async fn plant_decided(state: &AppState, actors: &[crate::services::Actor]) -> anyhow::Result<()> {
-    use commons_governance::ballot::{Ballot, Choice};
     use commons_governance::majority::Position;
-    use commons_governance::policy::{Policy, Status};
-    use commons_governance::proposal::{body_hash, Definition};
-    let services = &state.services;
-    let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
-    let now = services.now_ms();
-    let day = 86_400_000;
-    let info = &actors[0].circle;
-    let policy = Policy::default();
-
     let mut floor = input(
         "Let everyone go down to -30 hours",
         "Several of us ran into the -20 floor while waiting for a big job to be paid back. More room below zero makes it easier to say yes to help.",
@@ -441,26 +432,92 @@ async fn plant_decided(state: &AppState, actors: &[crate::services::Actor]) -> a
     floor.action = "default-limits".into();
     floor.action_floor = "-30".into();
     floor.action_ceiling = "40".into();
+    let comment = (
+        4,
+        "Yes: I had to turn down a week of gardening work because of the floor.",
+    );
+    let voters: Vec<&crate::services::Actor> = actors.iter().collect();
+    decide_in_the_past(state, &voters, &floor, 11, Some(comment), |index| {
+        if index % 4 == 3 {
+            None // not everyone votes
+        } else if index % 5 == 4 {
+            Some(Position::No)
+        } else {
+            Some(Position::Yes)
+        }
+    })
+    .await
+}
+
+/// Decided last week too: Dev moderates with the stewards (the ledger records the appointment,
+/// so the moderation log's check knows Dev's key).
+async fn plant_appointment(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> anyhow::Result<()> {
+    use commons_governance::majority::Position;
+    let mut appointment = input(
+        "Dev helps moderate the circle",
+        "Amara has been the only one looking at reports. Dev offered to help, and has done the circle's listening training at the community centre.",
+        "majority",
+        "",
+    );
+    appointment.action = "appoint-moderator".into();
+    appointment.action_member = actors[3].user.username.clone();
+    let voters: Vec<&crate::services::Actor> = actors.iter().collect();
+    decide_in_the_past(state, &voters, &appointment, 10, None, |index| {
+        (index % 4 != 3).then_some(Position::Yes)
+    })
+    .await
+}
+
+/// A majority proposal by `actors[0]`, discussed from `discussed_days_ago`, voted on for a
+/// week from two days later by the circle's active members (each actor as `position` says, or
+/// not at all; the rest not at all), then closed and enacted now through the same path as any
+/// vote: signed ballots, the count, the ledger's enactment. The demo's history is made so, and
+/// tests that need a decision without waiting a week.
+pub async fn decide_in_the_past(
+    state: &AppState,
+    actors: &[&crate::services::Actor],
+    draft: &crate::governance::ProposalInput,
+    discussed_days_ago: i64,
+    comment: Option<(usize, &str)>,
+    position: impl Fn(usize) -> Option<commons_governance::majority::Position>,
+) -> anyhow::Result<()> {
+    use commons_governance::ballot::{Ballot, Choice};
+    use commons_governance::policy::Status;
+    use commons_governance::proposal::{body_hash, Definition};
+    let services = &state.services;
+    let fail = |error: crate::services::ActionError| anyhow::anyhow!("{error}");
+    let now = services.now_ms();
+    let day = 86_400_000;
+    let discussed_since_ms = now - discussed_days_ago * day;
+    let opens_at_ms = discussed_since_ms + 2 * day;
+    let info = &actors[0].circle;
+    let policy = services.governance.policy(info.row_id).await?;
     let proposal = services
-        .create_proposal(&actors[0], &floor)
+        .create_proposal(actors[0], draft)
         .await
         .map_err(fail)?;
-    discussed_since(services, proposal.id, now - 11 * day).await?;
-    services
-        .comment(
-            &actors[4],
-            proposal.number,
-            None,
-            "Yes: I had to turn down a week of gardening work because of the floor.",
-        )
-        .await
-        .map_err(fail)?;
+    discussed_since(services, proposal.id, discussed_since_ms).await?;
+    if let Some((author, words)) = comment {
+        services
+            .comment(actors[author], proposal.number, None, words)
+            .await
+            .map_err(fail)?;
+    }
     let proposal = services
         .governance
         .proposal(info.row_id, proposal.number)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the demo proposal"))?;
-    let mut electorate: Vec<_> = actors.iter().map(|a| a.membership.account_key).collect();
+    let mut electorate: Vec<_> = services
+        .db
+        .active_members(info.row_id)
+        .await?
+        .into_iter()
+        .map(|member| member.account_key)
+        .collect();
     electorate.sort_unstable();
     let definition = Definition {
         circle_id: info.circle_id,
@@ -473,36 +530,25 @@ async fn plant_decided(state: &AppState, actors: &[crate::services::Actor]) -> a
         options: vec![],
         quorum_percent: proposal.draft.quorum_percent,
         threshold_percent: proposal.draft.threshold_percent,
-        opens_at_ms: now - 9 * day,
-        closes_at_ms: now - 2 * day,
+        opens_at_ms,
+        closes_at_ms: opens_at_ms + 7 * day,
         electorate,
         delegation: true,
         hide_results: false,
         actions: proposal.draft.actions.clone(),
         policy_hash: policy.hash(),
-        discussed_since_ms: now - 11 * day,
+        discussed_since_ms,
     };
     services
         .governance
-        .open_round(
-            &proposal,
-            Status::Discussion,
-            &definition,
-            &policy,
-            now - 9 * day,
-        )
+        .open_round(&proposal, Status::Discussion, &definition, &policy, opens_at_ms)
         .await?;
     for (index, actor) in actors.iter().enumerate() {
-        if index % 4 == 3 {
-            continue; // not everyone votes
-        }
-        let position = if index % 5 == 4 {
-            Position::No
-        } else {
-            Position::Yes
+        let Some(position) = position(index) else {
+            continue;
         };
         let key = services.signing_key(actor).map_err(fail)?;
-        let cast_at = now - 8 * day + index as i64 * 3_600_000;
+        let cast_at = opens_at_ms + day + index as i64 * 3_600_000;
         let ballot = Ballot::new(
             &definition,
             key.public_key(),

@@ -177,6 +177,26 @@ impl Services {
                         self.db
                             .set_membership_status(info.row_id, member, MemberStatus::Removed)
                             .await?;
+                        self.db.remove_moderator(info.row_id, member).await?;
+                    }
+                }
+                // The ledger decides who moderates; the table keeps which proposal did it.
+                Action::AppointModerator { account } => {
+                    if let Some(member) = self.member_with_key(info, account).await? {
+                        self.db
+                            .appoint_moderator(
+                                info.row_id,
+                                member,
+                                proposal.number,
+                                proposal.author,
+                                now,
+                            )
+                            .await?;
+                    }
+                }
+                Action::EndModerator { account } => {
+                    if let Some(member) = self.member_with_key(info, account).await? {
+                        self.db.remove_moderator(info.row_id, member).await?;
                     }
                 }
                 Action::SetDocument { document, hash } if *document == DOCUMENT_AGREEMENTS => {

@@ -79,7 +79,7 @@ pub struct ProposalInput {
 }
 
 /// The kinds of action the proposal form offers.
-pub const ACTION_KINDS: [&str; 9] = [
+pub const ACTION_KINDS: [&str; 11] = [
     "none",
     "default-limits",
     "member-limits",
@@ -87,6 +87,8 @@ pub const ACTION_KINDS: [&str; 9] = [
     "remove",
     "add-steward",
     "remove-steward",
+    "appoint-moderator",
+    "end-moderator",
     "agreements",
     "policy",
 ];
@@ -214,6 +216,14 @@ impl ProposalInput {
             Some(Action::RemoveSteward { key }) => {
                 input.action = "remove-steward".into();
                 input.action_member = member(key);
+            }
+            Some(Action::AppointModerator { account }) => {
+                input.action = "appoint-moderator".into();
+                input.action_member = member(account);
+            }
+            Some(Action::EndModerator { account }) => {
+                input.action = "end-moderator".into();
+                input.action_member = member(account);
             }
             Some(Action::SetDocument { document, .. }) if *document == DOCUMENT_AGREEMENTS => {
                 input.action = "agreements".into();
@@ -409,6 +419,12 @@ impl Services {
             },
             "remove-steward" => Action::RemoveSteward {
                 key: member(MemberStatus::Active).await?,
+            },
+            "appoint-moderator" => Action::AppointModerator {
+                account: member(MemberStatus::Active).await?,
+            },
+            "end-moderator" => Action::EndModerator {
+                account: member(MemberStatus::Active).await?,
             },
             "agreements" => {
                 let text = input.action_text.trim().to_owned();

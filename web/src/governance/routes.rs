@@ -61,10 +61,34 @@ async fn form_markup(
     ))
 }
 
-pub async fn new_form(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
+/// What a link may fill in on a new proposal: the kind of change and the member it is about
+/// (as the moderation page's "propose a member to moderate" does). Nothing else.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewProposalQuery {
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    member: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    PageQuery(query): PageQuery<NewProposalQuery>,
+) -> PageResult {
     let policy = state.services.governance_policy(&actor).await?;
+    let action = query
+        .action
+        .filter(|kind| crate::governance::form::ACTION_KINDS.contains(&kind.as_str()))
+        .unwrap_or_default();
     let mut input = ProposalInput {
         delegation: Some("on".into()),
+        action,
+        action_member: query
+            .member
+            .map(|name| name.chars().take(64).collect())
+            .unwrap_or_default(),
         ..ProposalInput::default()
     };
     input.fill_policy(&policy);

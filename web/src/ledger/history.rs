@@ -161,6 +161,12 @@ pub fn describe_action(
         Action::Remove { account } => tr.ta("action-remove", &[("name", &name(account))]),
         Action::AddSteward { key } => tr.ta("action-add-steward", &[("name", &name(key))]),
         Action::RemoveSteward { key } => tr.ta("action-remove-steward", &[("name", &name(key))]),
+        Action::AppointModerator { account } => {
+            tr.ta("action-appoint-moderator", &[("name", &name(account))])
+        }
+        Action::EndModerator { account } => {
+            tr.ta("action-end-moderator", &[("name", &name(account))])
+        }
         Action::SetDocument { document, .. } if *document == DOCUMENT_AGREEMENTS => {
             tr.t("action-agreements")
         }

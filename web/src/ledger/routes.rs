@@ -92,7 +92,9 @@ pub(super) fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
                 .filter_map(|action| match action {
                     Action::SetLimits { account, .. }
                     | Action::Admit { account }
-                    | Action::Remove { account } => Some(*account),
+                    | Action::Remove { account }
+                    | Action::AppointModerator { account }
+                    | Action::EndModerator { account } => Some(*account),
                     Action::AddSteward { key } | Action::RemoveSteward { key } => Some(*key),
                     Action::SetDefaultLimits { .. } | Action::SetDocument { .. } => None,
                 })

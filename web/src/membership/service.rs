@@ -243,20 +243,29 @@ impl Services {
         } else {
             MemberStatus::Pending
         };
-        self.db
-            .create_membership(&NewMembership {
-                circle: info.row_id,
-                user_id: user.id,
-                status,
-                account_key: member_key.public_key(),
-                sealed_key: Some(sealed),
-                vouched_by: Some(invitation.created_by),
-                invitation: Some(invitation.id),
-                request_message: String::new(),
-                agreements_version,
-                now_ms: self.now_ms(),
-            })
-            .await?;
+        let membership = NewMembership {
+            circle: info.row_id,
+            user_id: user.id,
+            status,
+            account_key: member_key.public_key(),
+            sealed_key: Some(sealed),
+            vouched_by: Some(invitation.created_by),
+            invitation: Some(invitation.id),
+            request_message: String::new(),
+            agreements_version,
+            now_ms: self.now_ms(),
+        };
+        if steward_link.is_some() {
+            self.db.create_membership(&membership).await?;
+        } else if !self
+            .db
+            .create_waiting_membership(&membership, PENDING_PER_CIRCLE_MAX)
+            .await?
+        {
+            // Others filled the waiting room since the check above: the link stays usable.
+            self.db.release_invitation(invitation.id).await?;
+            return Err(invalid("message", "error-waiting-room-full"));
+        }
         if let Some((temporary_key, _)) = steward_link {
             self.db
                 .remember_member_key(info.row_id, user.id, &temporary_key)
@@ -346,20 +355,27 @@ impl Services {
             (Err(new), sealing) => (self.insert_user(&new).await?, sealing),
         };
         let member_key = SecretKey::generate();
-        self.db
-            .create_membership(&NewMembership {
-                circle: info.row_id,
-                user_id: user.id,
-                status: MemberStatus::Pending,
-                account_key: member_key.public_key(),
-                sealed_key: Some(seal(&sealing, &info.circle_id, &member_key)),
-                vouched_by: None,
-                invitation: None,
-                request_message: message,
-                agreements_version,
-                now_ms: self.now_ms(),
-            })
-            .await?;
+        let waiting = NewMembership {
+            circle: info.row_id,
+            user_id: user.id,
+            status: MemberStatus::Pending,
+            account_key: member_key.public_key(),
+            sealed_key: Some(seal(&sealing, &info.circle_id, &member_key)),
+            vouched_by: None,
+            invitation: None,
+            request_message: message,
+            agreements_version,
+            now_ms: self.now_ms(),
+        };
+        // Exact under a flood: others may have filled the room since the check above (the
+        // person, if new, keeps the account they made and can ask again later).
+        if !self
+            .db
+            .create_waiting_membership(&waiting, PENDING_PER_CIRCLE_MAX)
+            .await?
+        {
+            return Err(invalid("message", "error-waiting-room-full"));
+        }
         Ok((user, sealing, info))
     }
 

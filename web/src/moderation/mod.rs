@@ -52,7 +52,6 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/c/{slug}/moderation/cases/{id}/note", post(routes::note))
         .route("/c/{slug}/moderation/cases/{id}/act", post(routes::act))
-        .route("/c/{slug}/moderation/moderators", post(routes::moderators))
         .route("/c/{slug}/moderation/policy", post(routes::policy))
         .route(
             "/c/{slug}/moderation/cases/{id}/repair",

@@ -4,7 +4,7 @@
 //! - moderators (`Moderator`: the circle's stewards and members a passed proposal appointed):
 //!   the queue, a case, taking it, notes, and acting — never on a case about themselves, and
 //!   never on the appeal of their own action;
-//! - stewards (`Steward`): appointing moderators and setting the moderation policy.
+//! - stewards (`Steward`): setting the moderation policy (appointments are made by proposal).
 
 #![allow(clippy::result_large_err)]
 
@@ -350,44 +350,6 @@ pub async fn act(
         )),
         Err(error) => case_again(&state, &v, &actor, id, error).await,
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct AppointForm {
-    #[serde(default)]
-    member: String,
-    #[serde(default)]
-    proposal: String,
-    #[serde(default)]
-    remove: Option<i64>,
-}
-
-pub async fn moderators(
-    State(state): AppState_,
-    Steward(actor): Steward,
-    PagePath(slug): PagePath<String>,
-    PageForm(form): PageForm<AppointForm>,
-) -> PageResult {
-    let services = &state.services;
-    if let Some(user_id) = form.remove {
-        services.remove_moderator(&actor, user_id).await?;
-    } else {
-        let number: i64 = form
-            .proposal
-            .trim()
-            .trim_start_matches('#')
-            .parse()
-            .map_err(|_| AppError::BadRequest("moderation-error-proposal"))?;
-        services
-            .appoint_moderator(&actor, &form.member, number)
-            .await?;
-    }
-    Ok(flash_to(
-        &state,
-        &format!("/c/{slug}/moderation#who-title"),
-        "flash-saved",
-        &[],
-    ))
 }
 
 #[derive(Debug, Deserialize)]

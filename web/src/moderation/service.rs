@@ -78,35 +78,31 @@ pub(crate) fn target_id(text: &str) -> Result<i64, ActionError> {
 }
 
 impl Services {
-    /// Whether the actor moderates their circle (a steward, or appointed by a proposal).
+    /// Whether the actor moderates their circle: a steward, or a member whose account the
+    /// ledger records as appointed by a passed proposal (the key that signs their actions).
     pub async fn is_moderator(&self, actor: &Actor) -> Result<bool, ActionError> {
         if actor.is_steward {
             return Ok(true);
         }
-        let appointed = self.db.moderators(actor.circle.row_id).await?;
+        let authority = self.store.authority(&actor.circle).await?;
         Ok(rules::may_moderate(
             false,
-            appointed.iter().any(|m| m.user_id == actor.user.id),
+            authority.moderators.contains(&actor.membership.account_key),
         ))
     }
 
-    /// The people who moderate the circle: its stewards and appointed members.
+    /// The people who moderate the circle: the active members whose account key the ledger
+    /// names as a steward's or an appointed moderator's.
     pub(crate) async fn moderator_ids(&self, actor: &Actor) -> Result<Vec<i64>, ActionError> {
-        let stewards = self.store.stewards(&actor.circle).await?;
-        let mut ids: Vec<i64> = self
+        let authority = self.store.authority(&actor.circle).await?;
+        Ok(self
             .db
             .active_members(actor.circle.row_id)
             .await?
             .into_iter()
-            .filter(|p| stewards.contains(&p.account_key))
+            .filter(|p| authority.may_moderate(&p.account_key))
             .map(|p| p.user_id)
-            .collect();
-        for appointed in self.db.moderators(actor.circle.row_id).await? {
-            if !ids.contains(&appointed.user_id) {
-                ids.push(appointed.user_id);
-            }
-        }
-        Ok(ids)
+            .collect())
     }
 
     /// The circle's agreements as numbered points.

@@ -9,7 +9,7 @@ use crate::db::{ModeratorRow, MyReportRow, RepairRow};
 use crate::http::session::Visitor;
 use crate::moderation::log::LoggedAction;
 use crate::moderation::rules::MonthSummary;
-use crate::views::{csrf_field, layout, when, CircleNav, Field, FormErrors};
+use crate::views::{csrf_field, layout, when, CircleNav};
 
 /// What the moderation page shows.
 #[derive(Debug)]
@@ -215,7 +215,6 @@ fn verify(
 fn who_moderates(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> Markup {
     let tr = &v.tr;
     let (appointed, names_shown, by_vote) = &home.setup;
-    let errors = FormErrors::default();
     html! {
         section.card aria-labelledby="who-title" {
             h2 #who-title { (tr.t("moderation-who")) }
@@ -230,12 +229,9 @@ fn who_moderates(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> Markup 
                             a href={"/c/" (nav.slug) "/proposals/" (moderator.proposal_number)} {
                                 (tr.ta("moderation-appointed-by", &[("number", &moderator.proposal_number.to_string())]))
                             }
-                            @if home.is_steward {
-                                form.inline method="post" action={"/c/" (nav.slug) "/moderation/moderators"} {
-                                    (csrf_field(v))
-                                    input type="hidden" name="remove" value=(moderator.user_id);
-                                    button.link-button type="submit" { (tr.ta("moderation-unappoint", &[("name", &moderator.display_name)])) }
-                                }
+                            " · "
+                            a href={"/c/" (nav.slug) "/proposals/new?action=end-moderator&member=" (moderator.username)} {
+                                (tr.ta("moderation-unappoint", &[("name", &moderator.display_name)]))
                             }
                         }
                     }
@@ -243,15 +239,10 @@ fn who_moderates(v: &Visitor, nav: &CircleNav, home: &ModerationHome) -> Markup 
             }
             p { (tr.t(if *names_shown { "moderation-names-shown" } else { "moderation-names-hidden" })) }
             p { (tr.t(if *by_vote { "moderation-appeals-vote" } else { "moderation-appeals-moderator" })) }
+            p { a.button.secondary href={"/c/" (nav.slug) "/proposals/new?action=appoint-moderator"} { (tr.t("moderation-appoint")) } }
             @if home.is_steward {
                 details {
-                    summary { (tr.t("moderation-appoint")) }
-                    form method="post" action={"/c/" (nav.slug) "/moderation/moderators"} {
-                        (csrf_field(v))
-                        (Field::new("member", tr.t("moderation-appoint-member"), "text", "").render(&errors))
-                        (Field::new("proposal", tr.t("moderation-appoint-proposal"), "text", "").hint(tr.t("moderation-appoint-proposal-hint")).render(&errors))
-                        button.button.secondary type="submit" { (tr.t("moderation-appoint-send")) }
-                    }
+                    summary { (tr.t("moderation-policy")) }
                     form method="post" action={"/c/" (nav.slug) "/moderation/policy"} {
                         (csrf_field(v))
                         div.field.checkbox {
