@@ -5,7 +5,7 @@
 //! balance; a limited member's posts and a new member's links wait for a moderator; nobody
 //! moderates without the role or beyond their circle.
 
-use commons_governance::moderation::{verify_log, ActionKind, KeptHead};
+use commons_governance::moderation::{verify_log, verify_log_with, ActionKind, KeptHead, Pins};
 use commons_tests::both_backends;
 use commons_tests::node::{sign_up, Node, SLUG};
 use commons_tests::web::{invite_and_join, set_up, TestServer};
@@ -57,6 +57,36 @@ async fn kinds_notified(node: &Node, actor: &Actor) -> Vec<NotificationKind> {
         .into_iter()
         .map(|n| n.kind)
         .collect()
+}
+
+/// The circle's moderation log checks clean against its own ledger, as `commons audit
+/// --moderation LOG --ledger LEDGER` does: every action signed by someone the ledger names as a
+/// steward or an appointed moderator at the action's time (the node's key only for how the
+/// circle decided an appeal).
+async fn checks_against_the_ledger(node: &Node, reader: &Actor) {
+    let services = &node.state.services;
+    let export = services.moderation_export(reader).await.expect("export");
+    let mut ledger = Vec::new();
+    services
+        .store()
+        .export_to(&node.steward.circle, &mut ledger, false)
+        .await
+        .expect("ledger");
+    let text = String::from_utf8(ledger).expect("utf-8");
+    let audited = commons_ledger::audit::audit(
+        commons_ledger::export::parse_export(&text).into_audit_input(None),
+        &|_| {},
+    );
+    assert!(audited.passed(), "{:?}", audited.faults);
+    let state = audited.state.as_ref().expect("state");
+    let pins = Pins {
+        node_key: Some(state.node_key),
+        circle_id: Some(state.circle_id),
+        authority: Some(&audited.authority),
+    };
+    let report = verify_log_with(&export, None, pins);
+    assert!(report.is_clean(), "{:?}", report.faults);
+    assert!(report.actions > 0);
 }
 
 /// The only open case in the queue.
@@ -234,6 +264,7 @@ async fn hide_and_appeal(db: String) {
     );
 
     // The log verifies offline, and still begins with the head cara kept.
+    checks_against_the_ledger(&node, &cara).await;
     let export = services.moderation_export(&cara).await.expect("export");
     let kept = KeptHead {
         tree_size: head.tree_size,
@@ -485,6 +516,21 @@ async fn roles(db: String) {
         .add_case_note(&ben, case, "About me")
         .await
         .is_err());
+    // The page lists the appointment with the proposal that made it.
+    let (appointed, _, _) = services.moderation_setup(&cara).await.expect("setup");
+    assert_eq!(
+        appointed
+            .iter()
+            .map(|m| m.username.as_str())
+            .collect::<Vec<_>>(),
+        ["ben"]
+    );
+    // Another passed proposal ends it, and the page no longer lists him.
+    node.decide("end-moderator", &ben, &[&ben, &cara], "Ben steps back")
+        .await;
+    assert!(!services.is_moderator(&ben).await.expect("role"));
+    let (appointed, _, _) = services.moderation_setup(&cara).await.expect("setup");
+    assert!(appointed.is_empty(), "{appointed:?}");
 }
 
 async fn repair(db: String) {
@@ -758,6 +804,7 @@ async fn appeal_by_vote(db: String) {
     );
     let export = services.moderation_export(&cara).await.expect("export");
     assert!(verify_log(&export, None).is_clean());
+    checks_against_the_ledger(&node, &cara).await;
     assert!(services.queue(amara).await.expect("queue").is_empty());
 }
 
@@ -939,6 +986,29 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
         "{}",
         appointed.status
     );
+    // The moderation page offers a proposal instead, its form already set to appoint.
+    let page = amara.get("/c/garden/moderation").await;
+    assert!(
+        page.body
+            .contains("/c/garden/proposals/new?action=appoint-moderator"),
+        "{}",
+        page.body
+    );
+    let form = amara
+        .get("/c/garden/proposals/new?action=appoint-moderator&member=ben")
+        .await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body.contains(r#"value="appoint-moderator" checked"#)
+            && form.body.contains(r#"value="ben""#),
+        "{}",
+        form.body
+    );
+    let form = amara
+        .get("/c/garden/proposals/new?action=%3Cscript%3E")
+        .await;
+    assert_eq!(form.status, 200, "an unknown kind fills in nothing");
+    assert!(!form.body.contains("<script>"));
     assert_eq!(
         cara.get("/c/garden/report/member/cara").await.status,
         400,

@@ -21,7 +21,6 @@ fn act(kind: ActionKind, reason: &str, ends_at_ms: Option<i64>) -> ActCommand {
     }
 }
 
-
 async fn again(node: &Node, actor: &Actor) -> Actor {
     node.state
         .services
@@ -42,7 +41,8 @@ async fn a_moderator_never_judges_a_case_they_are_part_of(db: String) {
         node.member("dolores").await,
         node.member("eli").await,
     );
-    node.appoint_moderator(&dolores, &[&ben, &dolores, &eli]).await;
+    node.appoint_moderator(&dolores, &[&ben, &dolores, &eli])
+        .await;
     node.appoint_moderator(&eli, &[&ben, &dolores, &eli]).await;
     // Dolores reports Ben, then tries to take and decide her own report.
     let case = node
@@ -110,7 +110,8 @@ async fn suspending_a_steward_takes_a_second_moderator(db: String) {
         node.member("dolores").await,
         node.member("eli").await,
     );
-    node.appoint_moderator(&dolores, &[&cara, &dolores, &eli]).await;
+    node.appoint_moderator(&dolores, &[&cara, &dolores, &eli])
+        .await;
     node.appoint_moderator(&eli, &[&cara, &dolores, &eli]).await;
     let case = node
         .report(&cara, TargetKind::Member, "amara", vec![1], "Harsh words.")

@@ -306,6 +306,49 @@ async fn thread_titles(db: String) {
     );
 }
 
+/// A notification about a thread a moderator later hid, or caused by a member later suspended,
+/// counts as unread for nobody: the count never points at what the rule keeps quiet.
+async fn unread_counts(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (gus, hana, ida) = (
+        node.member("gus").await,
+        node.member("hana").await,
+        node.member("ida").await,
+    );
+    let follow_a_reply = |title: &'static str| {
+        let (node, gus, hana) = (&node, &gus, &hana);
+        async move {
+            let thread = start_thread(node, gus, title).await;
+            services
+                .set_thread_follow(hana, thread, Some(FollowMode::Follow))
+                .await
+                .expect("follows");
+            services
+                .reply_thread(gus, thread, "Come and see.")
+                .await
+                .expect("reply");
+            thread
+        }
+    };
+    let thread = follow_a_reply("Garden tools").await;
+    assert_eq!(unread(&node, &hana).await, 1);
+    moderate(
+        &node,
+        &ida,
+        TargetKind::Thread,
+        &thread.to_string(),
+        ActionKind::Hide,
+    )
+    .await;
+    assert_eq!(unread(&node, &hana).await, 0, "hidden: nothing to count");
+    follow_a_reply("Seed swap").await;
+    assert_eq!(unread(&node, &hana).await, 1);
+    moderate(&node, &ida, TargetKind::Member, "gus", ActionKind::Suspend).await;
+    assert_eq!(unread(&node, &hana).await, 0, "suspended: quiet");
+    assert_eq!(cards_of(&node, &hana).await, "", "and nothing listed");
+}
+
 async fn deal_messages(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
@@ -507,4 +550,5 @@ both_backends! {
     an_announcement_reaches_nobody_who_blocked_its_author => announcements;
     mail_at_once_asks_the_rule_when_it_is_written => mail_at_once;
     digests_ask_the_rule_when_they_are_written => digests;
+    an_unread_count_never_counts_what_a_moderator_hid_or_a_suspended_member_caused => unread_counts;
 }

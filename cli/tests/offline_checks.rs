@@ -290,8 +290,7 @@ fn with_the_ledger_a_moderation_action_by_someone_whose_appointment_had_ended_is
     let (code, out) = audit(&["--moderation", log_file, "--ledger", ledger_file]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("appointed moderator of its time"), "{out}");
-    let (after_the_end, _) =
-        moderation_log_of(circle_id, &node, &dora, &[appointed_ms, ended_ms]);
+    let (after_the_end, _) = moderation_log_of(circle_id, &node, &dora, &[appointed_ms, ended_ms]);
     std::fs::write(&log_path, &after_the_end).expect("write");
     let (code, out) = audit(&["--moderation", log_file, "--ledger", ledger_file]);
     assert_eq!(code, 1, "{out}");

@@ -9,11 +9,11 @@ use std::fmt;
 
 use rayon::prelude::*;
 
+use crate::authority::{Authority, AuthorityTimeline};
 use crate::entry::{entry_bytes, memo_hash, Body, Request, TreeHead, MEMO_BYTES_MAX};
 use crate::export::{HeaderLine, RawEntry};
 use crate::keys::{verify_batch, Hash, PublicKey};
 use crate::merkle;
-use crate::authority::{Authority, AuthorityTimeline};
 use crate::state::CircleState;
 
 /// One thing wrong with a ledger, and where.

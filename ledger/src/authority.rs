@@ -111,13 +111,16 @@ impl AuthorityTimeline {
     /// The authority in force at this time (the last change at or before it), if the circle
     /// existed then.
     pub fn at(&self, at_ms: i64) -> Option<&Authority> {
-        let after = self.changes.partition_point(|(from_ms, _)| *from_ms <= at_ms);
+        let after = self
+            .changes
+            .partition_point(|(from_ms, _)| *from_ms <= at_ms);
         after.checked_sub(1).map(|index| &self.changes[index].1)
     }
 
     /// Whether this key could sign a moderation action at this time.
     pub fn may_moderate(&self, key: &PublicKey, at_ms: i64) -> bool {
-        self.at(at_ms).is_some_and(|authority| authority.may_moderate(key))
+        self.at(at_ms)
+            .is_some_and(|authority| authority.may_moderate(key))
     }
 
     /// How many times who holds power changed (the genesis counts as one).

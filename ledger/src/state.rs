@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use thiserror::Error;
 
 use crate::amount::{Decimals, Money, DECIMALS_MAX, MINOR_UNITS_MAX};
+pub use crate::authority::Authority;
 use crate::entry::{
     memo_hash, Action, Body, Cause, CircleSpec, Entry, Request, SignedRequest, ACTIONS_MAX,
     DOCUMENT_AGREEMENTS, DOCUMENT_POLICY, MEMO_BYTES_MAX, NAME_BYTES_MAX,
 };
-pub use crate::authority::Authority;
 use crate::keys::{Hash, Nonce, PublicKey};
 use crate::slug::CircleSlug;
 

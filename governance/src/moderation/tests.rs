@@ -387,10 +387,12 @@ fn with_the_ledgers_record_an_action_by_someone_who_no_longer_moderated_is_found
     let report = verify_log_with(&log.export(), None, pins(&log, &timeline));
     assert_eq!(report.faults.len(), 1, "{:?}", report.faults);
     assert!(
-        report.faults[0].what.starts_with("action 1: it is signed by")
-            && report.faults[0]
-                .what
-                .ends_with("who was neither a steward nor an appointed moderator of the circle at that time"),
+        report.faults[0]
+            .what
+            .starts_with("action 1: it is signed by")
+            && report.faults[0].what.ends_with(
+                "who was neither a steward nor an appointed moderator of the circle at that time"
+            ),
         "{:?}",
         report.faults
     );

@@ -136,6 +136,61 @@ impl NodeDb {
         Ok(())
     }
 
+    /// Marks read every notification about an item a moderator hid (its listing, news post,
+    /// thread or proposal), so no unread count points at something nobody is shown; answers
+    /// how many. Other kinds of item are never what a notification names.
+    pub async fn mark_read_about(
+        &self,
+        circle: i64,
+        target_kind: &str,
+        target_id: i64,
+        now_ms: i64,
+    ) -> DbResult<u64> {
+        let about = match target_kind {
+            "listing" => "(listing = $3 OR other_listing = $3)",
+            "news" => "news = $3",
+            "thread" => "thread = $3",
+            "proposal" => "proposal = $3",
+            _ => return Ok(0),
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE notifications SET read_at_ms = $1
+             WHERE circle = $2 AND {about} AND read_at_ms IS NULL RETURNING user_id"
+        ))
+        .bind(now_ms)
+        .bind(circle)
+        .bind(target_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            self.reads.notices.bump(row.try_get::<i64, _>("user_id")?);
+        }
+        Ok(rows.len() as u64)
+    }
+
+    /// Marks read every notification a member caused in a circle (they were suspended there:
+    /// the reach rule keeps their words quiet); answers how many.
+    pub async fn mark_read_from_in(
+        &self,
+        circle: i64,
+        from_user: i64,
+        now_ms: i64,
+    ) -> DbResult<u64> {
+        let rows = sqlx::query(
+            "UPDATE notifications SET read_at_ms = $1
+             WHERE circle = $2 AND from_user = $3 AND read_at_ms IS NULL RETURNING user_id",
+        )
+        .bind(now_ms)
+        .bind(circle)
+        .bind(from_user)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            self.reads.notices.bump(row.try_get::<i64, _>("user_id")?);
+        }
+        Ok(rows.len() as u64)
+    }
+
     /// The kinds a member turned off.
     pub async fn mutes(&self, user: i64) -> DbResult<Vec<NotificationKind>> {
         let rows = sqlx::query("SELECT kind FROM notification_mutes WHERE user_id = $1")

@@ -541,7 +541,13 @@ pub async fn decide_in_the_past(
     };
     services
         .governance
-        .open_round(&proposal, Status::Discussion, &definition, &policy, opens_at_ms)
+        .open_round(
+            &proposal,
+            Status::Discussion,
+            &definition,
+            &policy,
+            opens_at_ms,
+        )
         .await?;
     for (index, actor) in actors.iter().enumerate() {
         let Some(position) = position(index) else {

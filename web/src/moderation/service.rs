@@ -453,6 +453,10 @@ impl Services {
                         now,
                     )
                     .await?;
+                // Nobody keeps an unread count for what nobody is shown any more.
+                self.db
+                    .mark_read_about(circle, &case.target_kind, case.target_id, now)
+                    .await?;
             }
             (ActionKind::Restore, _) => {
                 self.db
@@ -478,6 +482,9 @@ impl Services {
                 self.db
                     .set_restrictions(circle, subject, suspended, limited)
                     .await?;
+                if kind == ActionKind::Suspend {
+                    self.db.mark_read_from_in(circle, subject, now).await?;
+                }
             }
             _ => {}
         }
