@@ -440,26 +440,7 @@ async fn concurrent_requests_never_pass_the_waiting_rooms_cap(db: String) {
         .expect("count");
         row.try_get::<i64, _>("n").expect("n")
     };
-    for n in 0..cap - 3 {
-        let id: i64 = sqlx::query("INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms) VALUES ($1, $2, 'x', $3, $4) RETURNING id")
-            .bind(format!("flood-{n}"))
-            .bind(format!("Flood {n}"))
-            .bind(vec![0u8; 16])
-            .bind(1_000 + n)
-            .fetch_one(&pool)
-            .await
-            .expect("user")
-            .try_get(0)
-            .expect("id");
-        sqlx::query("INSERT INTO memberships (circle, user_id, status, account_key, agreements_version, agreed_at_ms, created_at_ms) VALUES ($1, $2, 'pending', $3, 1, 1, $4)")
-            .bind(circle)
-            .bind(id)
-            .bind(commons_ledger::keys::SecretKey::generate().public_key().as_bytes().to_vec())
-            .bind(1_000 + n)
-            .execute(&pool)
-            .await
-            .expect("membership");
-    }
+    commons_tests::fill_waiting_room(&pool, circle, cap - 3).await;
     assert_eq!(waiting().await, cap - 3);
     let version = node.agreements_version().await;
     let mut tasks = Vec::new();

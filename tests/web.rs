@@ -2374,26 +2374,7 @@ async fn a_flood_of_requests_to_join_is_capped_and_declined_together(db: String)
     // A bot filled the waiting room up to one place short of the cap (oldest first: flood-0).
     let pool = server.state.services.store().pool().clone();
     let cap = commons_web::services::PENDING_PER_CIRCLE_MAX;
-    for n in 0..cap - 1 {
-        let id: i64 = sqlx::query("INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms) VALUES ($1, $2, 'x', $3, $4) RETURNING id")
-            .bind(format!("flood-{n}"))
-            .bind(format!("Flood {n}"))
-            .bind(vec![0u8; 16])
-            .bind(1_000 + n)
-            .fetch_one(&pool)
-            .await
-            .expect("user")
-            .try_get(0)
-            .expect("id");
-        sqlx::query("INSERT INTO memberships (circle, user_id, status, account_key, agreements_version, agreed_at_ms, created_at_ms) VALUES ($1, $2, 'pending', $3, 1, 1, $4)")
-            .bind(info.row_id)
-            .bind(id)
-            .bind(SecretKey::generate().public_key().as_bytes().to_vec())
-            .bind(1_000 + n)
-            .execute(&pool)
-            .await
-            .expect("membership");
-    }
+    commons_tests::fill_waiting_room(&pool, info.row_id, cap - 1).await;
     let ask = |username: &'static str| {
         vec![
             ("display_name", "Real Person"),

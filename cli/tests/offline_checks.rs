@@ -28,9 +28,9 @@ fn audit(args: &[&str]) -> (i32, String) {
     )
 }
 
-fn statement() -> String {
-    let steward = SecretKey::generate();
-    let spec = CircleSpec {
+/// The circle these checks use, in hours with two decimals.
+fn garden() -> CircleSpec {
+    CircleSpec {
         slug: "garden".into(),
         name: "Garden Share".into(),
         unit_name: "hours".into(),
@@ -38,7 +38,12 @@ fn statement() -> String {
         decimals: 2,
         default_floor_minor: -2000,
         default_ceiling_minor: 5000,
-    };
+    }
+}
+
+fn statement() -> String {
+    let steward = SecretKey::generate();
+    let spec = garden();
     let mut ledger = MemoryLedger::create(spec, &steward, 1_700_000_000_000).expect("genesis");
     let (ana, ben) = (SecretKey::generate(), SecretKey::generate());
     for key in [&ana, &ben] {
@@ -228,15 +233,7 @@ fn a_moderation_log_signed_under_another_node_key_fails_against_the_key_kept() {
 #[test]
 fn with_the_ledger_a_moderation_action_by_someone_whose_appointment_had_ended_is_a_fault() {
     let steward = SecretKey::generate();
-    let spec = CircleSpec {
-        slug: "garden".into(),
-        name: "Garden Share".into(),
-        unit_name: "hours".into(),
-        unit_symbol: "h".into(),
-        decimals: 2,
-        default_floor_minor: -2000,
-        default_ceiling_minor: 5000,
-    };
+    let spec = garden();
     let start_ms = 1_700_000_000_000;
     let mut ledger = MemoryLedger::create(spec, &steward, start_ms).expect("genesis");
     let node = SecretKey::from_seed(*ledger.node_key.seed());

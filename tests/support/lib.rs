@@ -184,3 +184,29 @@ pub async fn make_circle(store: &Store, slug: &str, members: usize) -> StoreCirc
     }
     circle
 }
+
+/// A bot's flood: `count` made-up people waiting to join the circle with row id `circle`
+/// (oldest first: `flood-0`), written straight into the database.
+pub async fn fill_waiting_room(pool: &sqlx::AnyPool, circle: i64, count: i64) {
+    use sqlx::Row;
+    for n in 0..count {
+        let id: i64 = sqlx::query("INSERT INTO users (username, display_name, password_hash, seal_salt, created_at_ms) VALUES ($1, $2, 'x', $3, $4) RETURNING id")
+            .bind(format!("flood-{n}"))
+            .bind(format!("Flood {n}"))
+            .bind(vec![0u8; 16])
+            .bind(1_000 + n)
+            .fetch_one(pool)
+            .await
+            .expect("user")
+            .try_get(0)
+            .expect("id");
+        sqlx::query("INSERT INTO memberships (circle, user_id, status, account_key, agreements_version, agreed_at_ms, created_at_ms) VALUES ($1, $2, 'pending', $3, 1, 1, $4)")
+            .bind(circle)
+            .bind(id)
+            .bind(SecretKey::generate().public_key().as_bytes().to_vec())
+            .bind(1_000 + n)
+            .execute(pool)
+            .await
+            .expect("membership");
+    }
+}

@@ -162,10 +162,7 @@ impl NodeDb {
         .bind(target_id)
         .fetch_all(&self.pool)
         .await?;
-        for row in &rows {
-            self.reads.notices.bump(row.try_get::<i64, _>("user_id")?);
-        }
-        Ok(rows.len() as u64)
+        self.forget_unread_of(&rows)
     }
 
     /// Marks read every notification a member caused in a circle (they were suspended there:
@@ -185,7 +182,12 @@ impl NodeDb {
         .bind(from_user)
         .fetch_all(&self.pool)
         .await?;
-        for row in &rows {
+        self.forget_unread_of(&rows)
+    }
+
+    /// The unread counts of the people these rows name (`user_id`) are old: answers how many.
+    fn forget_unread_of(&self, rows: &[sqlx::any::AnyRow]) -> DbResult<u64> {
+        for row in rows {
             self.reads.notices.bump(row.try_get::<i64, _>("user_id")?);
         }
         Ok(rows.len() as u64)
