@@ -145,8 +145,14 @@ both_backends! {
         assert!(page.body.contains("Your vote is signed and counted"), "{}", page.body);
         assert!(page.body.contains("Your receipt"), "{}", page.body);
         vote(&mut bea, 1, &[("position", "no")]).await;
+        // Bea finds her "no" in the form, to change it or leave it.
+        let page = bea.get("/c/garden/proposals/1").await;
+        assert!(page.body.contains("Change your vote") && page.body.contains("You voted: No."), "{}", page.body);
+        assert!(page.body.contains(r#"id="position-no" name="position" value="no" checked"#), "{}", page.body);
+        assert!(!page.body.contains(r#"value="yes" checked"#), "{}", page.body);
         let page = vote(&mut bea, 1, &[("position", "yes")]).await;
         assert!(page.body.contains("Your vote: Yes"), "{}", page.body);
+        assert!(page.body.contains(r#"id="position-yes" name="position" value="yes" checked"#), "{}", page.body);
         let page = cai
             .submit("/c/garden/proposals/1", "/c/garden/proposals/1/delegate", &[("delegate", "amara")])
             .await;

@@ -114,7 +114,9 @@ const memberPages = [
   `/c/${slug}/proposals/2`,
   `/c/${slug}/proposals/3`,
   `/c/${slug}/proposals/4`,
+  `/c/${slug}/proposals/5`,
   `/c/${slug}/proposals/new`,
+  `/c/${slug}/proposals/new?action=appoint-moderator`,
   `/c/${slug}/delegation`,
   `/c/${slug}/news`,
   `/c/${slug}/news/2`,
@@ -191,6 +193,40 @@ for (const variant of variants) {
       pagesChecked++;
     }
   }
+  await context.close();
+}
+
+// The result bars, drawn with the node's CSP in force (no inline style): each bar's length,
+// measured in the page, is its count's share of the chart's total.
+{
+  const context = await browser.newContext({ javaScriptEnabled: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await logIn(page, "ben");
+  let charts = 0;
+  for (const number of [1, 2]) {
+    await page.goto(`${base}/c/${slug}/proposals/${number}`);
+    const measured = await page.evaluate(() =>
+      [...document.querySelectorAll(".bar-chart")].map((chart) => ({
+        total: Number(chart.dataset.total),
+        rows: [...chart.querySelectorAll(".bar-row")].map((row) => ({
+          value: Number(row.querySelector(".bar-value").textContent),
+          track: row.querySelector(".bar-track").getBoundingClientRect().width,
+          bar: row.querySelector(".bar").getBoundingClientRect().width,
+        })),
+      })),
+    );
+    for (const chart of measured) {
+      charts++;
+      for (const row of chart.rows) {
+        const expected = chart.total ? Math.max(row.value ? 0.004 : 0, row.value / chart.total) : 0;
+        const drawn = row.track ? row.bar / row.track : -1;
+        if (Math.abs(drawn - expected) > 0.01) {
+          failures.push(`proposal ${number}: a bar of ${row.value} of ${chart.total} is drawn ${(drawn * 100).toFixed(1)} % long`);
+        }
+      }
+    }
+  }
+  if (charts === 0) failures.push("no result bars were found on proposals 1 and 2");
   await context.close();
 }
 

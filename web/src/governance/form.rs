@@ -593,6 +593,73 @@ fn parse_policy(input: &ProposalInput, policy: &Policy) -> Result<Policy, Action
     Ok(new)
 }
 
+/// A member's ballot as the vote form shows it again, so that changing a vote starts from it
+/// (the inverse of parsing the form).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BallotPrefill {
+    /// `yes`, `no` or `abstain` (majority).
+    pub position: Option<&'static str>,
+    /// `agree`, `stand-aside` or `object` (consent), and an objection's reason.
+    pub stance: Option<&'static str>,
+    pub reason: String,
+    /// Per option: approved, its score, its rank (1 first).
+    pub approved: Vec<bool>,
+    pub scores: Vec<u8>,
+    pub ranks: Vec<Option<usize>>,
+}
+
+impl BallotPrefill {
+    /// The form's values for `choice` over `options` options (none: an empty form).
+    pub fn of(choice: Option<&Choice>, options: usize) -> BallotPrefill {
+        let mut prefill = BallotPrefill {
+            approved: vec![false; options],
+            scores: vec![0; options],
+            ranks: vec![None; options],
+            ..BallotPrefill::default()
+        };
+        match choice {
+            None => {}
+            Some(Choice::Majority(position)) => {
+                prefill.position = Some(match position {
+                    Position::Yes => "yes",
+                    Position::No => "no",
+                    Position::Abstain => "abstain",
+                })
+            }
+            Some(Choice::Consent(stance)) => {
+                prefill.stance = Some(match stance {
+                    Stance::Agree => "agree",
+                    Stance::StandAside => "stand-aside",
+                    Stance::Object { reason } => {
+                        prefill.reason = reason.clone();
+                        "object"
+                    }
+                })
+            }
+            Some(Choice::Approval(list)) => {
+                for candidate in list {
+                    if let Some(slot) = prefill.approved.get_mut(usize::from(*candidate)) {
+                        *slot = true;
+                    }
+                }
+            }
+            Some(Choice::Score(scores)) => {
+                for (slot, score) in prefill.scores.iter_mut().zip(scores) {
+                    *slot = *score;
+                }
+            }
+            Some(Choice::Ranked(list)) => {
+                for (place, candidate) in list.iter().enumerate() {
+                    if let Some(slot) = prefill.ranks.get_mut(usize::from(*candidate)) {
+                        *slot = Some(place + 1);
+                    }
+                }
+            }
+        }
+        prefill
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,5 +715,55 @@ mod tests {
         assert!(choice(Method::Schulze, &[("rank-0", "1"), ("rank-1", "1")]).is_err());
         assert!(choice(Method::Stv { seats: 2 }, &[]).is_err());
         assert!(choice(Method::Irv, &[("rank-1", "9")]).is_err());
+    }
+
+    /// What the vote form sends back when nothing is changed.
+    fn sent(prefill: &BallotPrefill) -> Vec<(String, String)> {
+        let mut sent = Vec::new();
+        sent.extend(
+            prefill
+                .position
+                .map(|p| ("position".to_owned(), p.to_owned())),
+        );
+        sent.extend(prefill.stance.map(|p| ("stance".to_owned(), p.to_owned())));
+        sent.push(("reason".to_owned(), prefill.reason.clone()));
+        for (i, approved) in prefill.approved.iter().enumerate() {
+            if *approved {
+                sent.push((format!("approve-{i}"), "on".to_owned()));
+            }
+        }
+        for (i, score) in prefill.scores.iter().enumerate() {
+            sent.push((format!("score-{i}"), score.to_string()));
+        }
+        for (i, rank) in prefill.ranks.iter().enumerate() {
+            let rank = rank.map(|r| r.to_string()).unwrap_or_default();
+            sent.push((format!("rank-{i}"), rank));
+        }
+        sent
+    }
+
+    #[test]
+    fn a_ballot_shown_again_in_the_form_is_sent_back_as_the_same_choice() {
+        let ballots = [
+            (Method::Majority, Choice::Majority(Position::Abstain)),
+            (Method::Consent, Choice::Consent(Stance::StandAside)),
+            (
+                Method::Consent,
+                Choice::Consent(Stance::Object {
+                    reason: "Not before the spring.".into(),
+                }),
+            ),
+            (Method::Approval, Choice::Approval(vec![0, 2])),
+            (Method::Approval, Choice::Approval(vec![])),
+            (Method::Score, Choice::Score(vec![5, 0, 3])),
+            (Method::Irv, Choice::Ranked(vec![2, 0])),
+            (Method::Stv { seats: 2 }, Choice::Ranked(vec![1, 2, 0])),
+        ];
+        for (method, choice) in ballots {
+            let prefill = BallotPrefill::of(Some(&choice), 3);
+            let again = parse_choice(&method, 3, &sent(&prefill)).expect("parses");
+            assert_eq!(again, choice, "{method:?}");
+        }
+        assert_eq!(BallotPrefill::of(None, 2).ranks, vec![None, None]);
     }
 }

@@ -14,7 +14,8 @@ use maud::{html, Markup, PreEscaped};
 
 use crate::db::Person;
 use crate::governance::{
-    MyBallot, ProposalInput, ProposalLists, ProposalView, RoundView, ACTION_KINDS, METHODS,
+    BallotPrefill, MyBallot, ProposalInput, ProposalLists, ProposalView, RoundView, ACTION_KINDS,
+    METHODS,
 };
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
@@ -88,6 +89,13 @@ pub fn built_ids() -> Vec<String> {
     }
     for kind in ACTION_KINDS {
         ids.push(format!("action-kind-{kind}"));
+    }
+    for position in ["yes", "no", "abstain"] {
+        ids.push(format!("position-{position}"));
+    }
+    for stance in ["agree", "stand-aside", "object"] {
+        ids.push(format!("stance-{stance}"));
+        ids.push(format!("stance-{stance}-hint"));
     }
     ids
 }

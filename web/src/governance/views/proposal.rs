@@ -65,35 +65,44 @@ pub(super) fn vote_form(
     let d = &round.round.definition;
     let number = view.proposal.number;
     let n = d.options.len();
+    // A member who voted finds their ballot in the form, to change it or leave it.
+    let mine = view
+        .my_ballot
+        .as_ref()
+        .map(|mine| &mine.ballot.record.choice);
+    let prefill = BallotPrefill::of(mine, n);
     html! {
         form.card.stack #ballot method="post" action={"/c/" (slug) "/proposals/" (number) "/ballot"} {
             (csrf_field(v))
-            h3 { (tr.t("vote-title")) }
+            h3 { (tr.t(if mine.is_some() { "vote-change-title" } else { "vote-title" })) }
+            @if let Some(choice) = mine {
+                p.notice { (tr.ta("vote-yours", &[("choice", &choice_text(tr, choice, &d.options))])) }
+            }
             p.hint { (tr.ta("vote-closes", &[("when", &when(d.closes_at_ms))])) }
             @if let Some(error) = errors.for_field("ballot") { p.field-error { (error) } }
             @match d.method {
                 Method::Majority => fieldset #position {
                     legend { (tr.t("vote-majority-legend")) }
                     @if let Some(error) = errors.for_field("position") { p.field-error { (error) } }
-                    (radio("position", "yes", false, tr.t("position-yes"), None))
-                    (radio("position", "no", false, tr.t("position-no"), None))
-                    (radio("position", "abstain", false, tr.t("position-abstain"), None))
+                    @for position in ["yes", "no", "abstain"] {
+                        (radio("position", position, prefill.position == Some(position), tr.t(&format!("position-{position}")), None))
+                    }
                 },
                 Method::Consent => {
                     fieldset #stance {
                         legend { (tr.t("vote-consent-legend")) }
                         @if let Some(error) = errors.for_field("stance") { p.field-error { (error) } }
-                        (radio("stance", "agree", false, tr.t("stance-agree"), Some(tr.t("stance-agree-hint"))))
-                        (radio("stance", "stand-aside", false, tr.t("stance-stand-aside"), Some(tr.t("stance-stand-aside-hint"))))
-                        (radio("stance", "object", false, tr.t("stance-object"), Some(tr.t("stance-object-hint"))))
+                        @for stance in ["agree", "stand-aside", "object"] {
+                            (radio("stance", stance, prefill.stance == Some(stance), tr.t(&format!("stance-{stance}")), Some(tr.t(&format!("stance-{stance}-hint")))))
+                        }
                     }
-                    (Field::new("reason", tr.t("vote-reason"), "textarea", "").hint(tr.t("vote-reason-hint")).optional().render(errors))
+                    (Field::new("reason", tr.t("vote-reason"), "textarea", &prefill.reason).hint(tr.t("vote-reason-hint")).optional().render(errors))
                 },
                 Method::Approval => fieldset {
                     legend { (tr.t("vote-approval-legend")) }
                     @for i in 0..n {
                         div.field.checkbox {
-                            input type="checkbox" id={"approve-" (i)} name={"approve-" (i)};
+                            input type="checkbox" id={"approve-" (i)} name={"approve-" (i)} checked[prefill.approved[i]];
                             label for={"approve-" (i)} { (d.options[i]) }
                         }
                     }
@@ -105,7 +114,7 @@ pub(super) fn vote_form(
                         div.field.inline-select {
                             label for={"score-" (i)} { (d.options[i]) }
                             select id={"score-" (i)} name={"score-" (i)} {
-                                @for s in 0..=5u8 { option value=(s) { (s) } }
+                                @for s in 0..=5u8 { option value=(s) selected[prefill.scores[i] == s] { (s) } }
                             }
                         }
                     }
@@ -118,8 +127,8 @@ pub(super) fn vote_form(
                         div.field.inline-select {
                             label for={"rank-" (i)} { (d.options[i]) }
                             select id={"rank-" (i)} name={"rank-" (i)} {
-                                option value="" { (tr.t("vote-rank-none")) }
-                                @for r in 1..=n { option value=(r) { (tr.ta("vote-rank-n", &[("rank", &r.to_string())])) } }
+                                option value="" selected[prefill.ranks[i].is_none()] { (tr.t("vote-rank-none")) }
+                                @for r in 1..=n { option value=(r) selected[prefill.ranks[i] == Some(r)] { (tr.ta("vote-rank-n", &[("rank", &r.to_string())])) } }
                             }
                         }
                     }
@@ -127,7 +136,7 @@ pub(super) fn vote_form(
             }
             @if locked { (crate::views::unlock_form(v, errors)) }
             p.hint { (tr.t("vote-public")) }
-            button.button type="submit" { (tr.t("vote-submit")) }
+            button.button type="submit" { (tr.t(if mine.is_some() { "vote-change-submit" } else { "vote-submit" })) }
         }
     }
 }

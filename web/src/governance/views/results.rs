@@ -18,20 +18,35 @@ pub(super) fn describe_actions(v: &Visitor, view: &ProposalView, unit: &Unit) ->
         .collect()
 }
 
-/// A horizontal bar chart (decoration: the table beside it carries the same numbers).
+/// A horizontal bar chart (decoration: the table beside it carries the same numbers). Each bar
+/// is an SVG rectangle sized by its attributes, in thousandths of the track: the node's CSP
+/// allows no inline style, which would draw every bar full.
 pub(super) fn bars(rows: &[(String, u64)], total: u64) -> Markup {
     html! {
-        div.bar-chart aria-hidden="true" {
+        div.bar-chart aria-hidden="true" data-total=(total) {
             @for (label, value) in rows {
-                @let width = (value * 100).checked_div(total).unwrap_or(0);
                 div.bar-row {
                     span.bar-label { (label) }
-                    span.bar-track { span.bar style={"width:" (width) "%"} {} }
+                    svg.bar-track viewBox="0 0 1000 10" preserveAspectRatio="none" focusable="false" {
+                        rect.bar x="0" y="0" width=(bar_thousandths(*value, total)) height="10" {}
+                    }
                     span.bar-value { (value) }
                 }
             }
         }
     }
+}
+
+/// A bar's length in thousandths of its track: exact to a thousandth, and never so thin that
+/// a vote that counts cannot be seen.
+fn bar_thousandths(value: u64, total: u64) -> u64 {
+    if value == 0 {
+        return 0;
+    }
+    value
+        .saturating_mul(1000)
+        .checked_div(total)
+        .map_or(0, |length| length.clamp(4, 1000))
 }
 
 pub(super) fn share(value: u64, total: u64) -> String {
@@ -373,5 +388,21 @@ fn delegation_flows(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar_thousandths;
+
+    #[test]
+    fn a_bar_is_as_long_as_its_share_and_a_single_vote_still_shows() {
+        assert_eq!(bar_thousandths(3, 5), 600);
+        assert_eq!(bar_thousandths(2, 5), 400);
+        assert_eq!(bar_thousandths(5, 5), 1000);
+        assert_eq!(bar_thousandths(0, 5), 0);
+        assert_eq!(bar_thousandths(1, 10_000), 4, "thin, never invisible");
+        assert_eq!(bar_thousandths(0, 0), 0);
+        assert_eq!(bar_thousandths(7, 0), 0, "no total, no bar");
     }
 }
