@@ -32,6 +32,45 @@ async fn vote(member: &mut Member, number: u32, fields: &[(&str, &str)]) -> Page
 }
 
 both_backends! {
+    an_elections_running_count_is_shown_to_nobody_the_steward_neither_until_the_vote_closes => |url: String| async move {
+        let server = TestServer::start(&url).await;
+        let store = server.state.services.store().clone();
+        let mut amara = set_up(&server).await;
+        let mut bea = invite_and_join(&server, &mut amara, "bea", "Bea Lund").await;
+        // Bea does not tick "hide the running results": an election of people hides them anyway.
+        let page = bea
+            .submit(
+                "/c/garden/proposals/new",
+                "/c/garden/proposals/new",
+                &[("title", "Two stewards for next year"), ("body", "Rank the people you trust."), ("method", "stv"), ("seats", "2"), ("options", "Amara\nBea\nCai"), ("action", "none")],
+            )
+            .await;
+        assert!(page.url.ends_with("/c/garden/proposals/1"), "{}", page.body);
+        step(&mut bea, 1, "discuss").await;
+        store.advance_clock(49 * HOUR_MS);
+        step(&mut bea, 1, "vote").await;
+        vote(&mut bea, 1, &[("rank-1", "1"), ("rank-0", "2")]).await;
+        vote(&mut amara, 1, &[("rank-0", "1")]).await;
+        for member in [&mut amara, &mut bea] {
+            let page = member.get("/c/garden/proposals/1").await;
+            assert!(page.body.contains("The results stay hidden until voting closes."), "{}", page.body);
+            assert!(!page.body.contains("bar-chart") && !page.body.contains("Elected"), "{}", page.body);
+            let json: serde_json::Value = serde_json::from_str(&member.get("/api/v1/circles/garden/proposals/1").await.body).expect("json");
+            assert_eq!(json["rounds"][0]["results_hidden"], true, "{json}");
+            assert!(json["rounds"][0]["count"].is_null(), "{json}");
+        }
+        store.advance_clock(8 * 24 * HOUR_MS);
+        assert_eq!(server.state.services.close_due_votes().await.expect("close"), 1);
+        let page = amara.get("/c/garden/proposals/1").await;
+        assert!(!page.body.contains("The results stay hidden"), "{}", page.body);
+        // One plain sentence says who was elected; the quota and the steps sit behind a summary.
+        assert!(page.body.contains(r#"<p class="summary">Elected: Bea, Amara.</p>"#), "{}", page.body);
+        assert!(page.body.contains("How this was counted"), "{}", page.body);
+        assert!(page.body.contains("for each of 2 seats: 1."), "{}", page.body);
+        assert!(!page.body.contains(".00000"), "whole numbers read as whole numbers: {}", page.body);
+        server.stop().await;
+    };
+
     a_withdrawn_proposal_takes_no_more_comments_and_shows_no_comment_form => |url: String| async move {
         let server = TestServer::start(&url).await;
         let mut amara = set_up(&server).await;

@@ -18,4 +18,5 @@ pub mod ranked;
 pub mod schulze;
 pub mod store;
 pub mod stv;
+pub mod summary;
 pub mod tally;

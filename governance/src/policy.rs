@@ -197,6 +197,13 @@ fn steward_note(steward_level: bool) -> &'static str {
 }
 
 impl Policy {
+    /// Whether a proposal's running results stay hidden until its vote closes: when its author
+    /// asks, when the circle's policy says so (an author cannot show them then), and always for
+    /// an election of people (a running count would steer the votes still to come).
+    pub fn hides_results(&self, method: &Method, author_asks: bool) -> bool {
+        author_asks || self.hide_results || matches!(method, Method::Stv { .. })
+    }
+
     /// Whether someone may put a proposal forward: every member, or only stewards.
     pub fn may_propose(&self, is_steward: bool) -> bool {
         self.proposers == Proposers::Members || is_steward
@@ -469,6 +476,17 @@ pub fn after_pause(paused_from: Status, policy: &Policy) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_election_of_people_and_a_circle_that_says_so_hide_running_results() {
+        let mut policy = Policy::default();
+        assert!(!policy.hides_results(&Method::Majority, false));
+        assert!(policy.hides_results(&Method::Majority, true));
+        assert!(policy.hides_results(&Method::Stv { seats: 2 }, false));
+        assert!(!policy.hides_results(&Method::Irv, false));
+        policy.hide_results = true;
+        assert!(policy.hides_results(&Method::Approval, false));
+    }
 
     #[test]
     fn stewards_always_propose_and_members_only_when_the_policy_says_so() {

@@ -375,7 +375,7 @@ impl Services {
             quorum_percent,
             threshold_percent,
             delegation: policy.delegation && input.delegation.is_some(),
-            hide_results: input.hide_results.is_some(),
+            hide_results: policy.hides_results(&method, input.hide_results.is_some()),
             actions,
             documents,
         })

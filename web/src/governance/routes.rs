@@ -84,6 +84,7 @@ pub async fn new_form(
         .unwrap_or_default();
     let mut input = ProposalInput {
         delegation: Some("on".into()),
+        hide_results: policy.hide_results.then(|| "on".into()),
         action,
         action_member: query
             .member

@@ -112,6 +112,7 @@ fn rules_fields(tr: &Tr, p: &ProposalFormPage, errors: &FormErrors) -> Markup {
                 ("steward", &p.policy.steward_threshold_percent.to_string()),
             ])).optional().render(errors))
         (checkbox("hide_results", input.hide_results.is_some(), tr.t("proposal-field-hide-results")))
+        p.hint { (tr.t("proposal-field-hide-results-hint")) }
         @if p.policy.delegation {
             (checkbox("delegation", input.delegation.is_some() || p.editing.is_none(), tr.t("proposal-field-delegation")))
         }

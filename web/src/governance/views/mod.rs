@@ -7,7 +7,7 @@ use commons_governance::policy::{after_pause, AfterPause, Policy, Proposers, Sta
 use commons_governance::proposal::Method;
 use commons_governance::ranked::{Candidate, TieBreak};
 use commons_governance::store::{Comment, EventKind, Proposal};
-use commons_governance::stv::{format_votes, StageAction};
+use commons_governance::stv::StageAction;
 use commons_governance::tally::{Count, Outcome, Recount};
 use commons_ledger::keys::PublicKey;
 use maud::{html, Markup, PreEscaped};
@@ -89,6 +89,18 @@ pub fn built_ids() -> Vec<String> {
     }
     for kind in ACTION_KINDS {
         ids.push(format!("action-kind-{kind}"));
+    }
+    for summary in [
+        "empty",
+        "won",
+        "approved",
+        "scored",
+        "first",
+        "tied-first",
+        "elected",
+    ] {
+        ids.push(format!("summary-{summary}"));
+        ids.push(format!("summary-{summary}-running"));
     }
     for position in ["yes", "no", "abstain"] {
         ids.push(format!("position-{position}"));

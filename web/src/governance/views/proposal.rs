@@ -434,9 +434,12 @@ fn round_results_section(
                 (results(v, round, recount, &view.names))
             }
             @if let Some(decision) = &round.round.decision {
-                p.hint { (tr.t("results-board")) " " code.hash { (decision.board_root) } }
-                p.hint { (tr.t("results-recount")) " " code { "commons tally " (slug) "/" (number) " --round " (round.round.round) } }
-                p { a href={(base) "/ballots.jsonl?round=" (round.round.round)} download { (tr.t("results-download")) } }
+                details.count-detail {
+                    summary { (tr.t("results-check-yourself")) }
+                    p.hint { (tr.t("results-board")) " " code.hash { (decision.board_root) } }
+                    p.hint { (tr.t("results-recount")) " " code { "commons tally " (slug) "/" (number) " --round " (round.round.round) } }
+                    p { a href={(base) "/ballots.jsonl?round=" (round.round.round)} download { (tr.t("results-download")) } }
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ use commons_governance::irv::IrvCount;
 use commons_governance::majority::{ConsentCount, MajorityCount};
 use commons_governance::schulze::SchulzeCount;
 use commons_governance::stv::StvCount;
+use commons_governance::summary::{plain_votes, Summary};
 
 pub(super) fn describe_actions(v: &Visitor, view: &ProposalView, unit: &Unit) -> Vec<String> {
     let names = &view.names;
@@ -152,56 +153,159 @@ pub(super) fn results(
         "results-caption",
         &[("round", &view.round.round.to_string())],
     );
-    let body = match &recount.count {
+    // What anyone reads at a glance, then how it was counted for those who want to check.
+    let (glance, detail) = match &recount.count {
         Count::Majority(c) => majority_results(tr, view, &caption, c),
         Count::Consent(c) => consent_results(tr, &caption, c),
         Count::Approval(c) => approval_results(tr, options, &caption, c),
-        Count::Score(c) => score_results(tr, options, &caption, c),
+        Count::Score(c) => (html! {}, score_results(tr, options, &caption, c)),
         Count::Irv(c) => irv_results(tr, options, &caption, c),
-        Count::Schulze(c) => schulze_results(tr, options, &caption, c),
-        Count::Stv(c) => stv_results(tr, options, &caption, c),
+        Count::Schulze(c) => (html! {}, schulze_results(tr, options, &caption, c)),
+        Count::Stv(c) => (html! {}, stv_results(tr, options, &caption, c)),
     };
     html! {
-        (body)
+        p.summary { (summary_sentence(tr, &Summary::of(&recount.count), options, view.round.decision.is_none())) }
+        (glance)
         p.hint { (tr.ta("results-participation", &[
             ("took_part", &recount.participation.to_string()),
             ("electorate", &recount.electorate.to_string()),
             ("quorum", &view.round.definition.quorum_percent.to_string()),
         ])) }
-        @if !recount.flows.is_empty() {
-            (delegation_flows(tr, recount, names))
+        details.count-detail {
+            summary { (tr.t("results-how-counted")) }
+            (detail)
+            @if !recount.flows.is_empty() {
+                (delegation_flows(tr, recount, names))
+            }
         }
     }
 }
 
+/// The count in one sentence of the reader's language; while the vote is open, what it would
+/// come to if it closed now ("leads", never "won").
+fn summary_sentence(tr: &Tr, summary: &Summary, options: &[String], running: bool) -> String {
+    let name = |option: &Candidate| option_name(options, *option);
+    let key = |id: &str| {
+        if running {
+            format!("{id}-running")
+        } else {
+            id.to_owned()
+        }
+    };
+    let n = |value: &u64| value.to_string();
+    match summary {
+        Summary::Empty => tr.t(&key("summary-empty")),
+        Summary::Majority { yes, no, abstain } => tr.ta(
+            "summary-majority",
+            &[("yes", &n(yes)), ("no", &n(no)), ("abstain", &n(abstain))],
+        ),
+        Summary::Consent {
+            agree,
+            stand_aside,
+            objections,
+        } => tr.ta(
+            "summary-consent",
+            &[
+                ("agree", &n(agree)),
+                ("aside", &n(stand_aside)),
+                ("objections", &n(objections)),
+            ],
+        ),
+        Summary::Won {
+            option,
+            steps,
+            votes,
+            continuing,
+        } => tr.ta(
+            &key("summary-won"),
+            &[
+                ("option", &name(option)),
+                ("steps", &steps.to_string()),
+                ("votes", &n(votes)),
+                ("of", &n(continuing)),
+            ],
+        ),
+        Summary::Approved {
+            option,
+            approvals,
+            ballots,
+        } => tr.ta(
+            &key("summary-approved"),
+            &[
+                ("option", &name(option)),
+                ("approvals", &n(approvals)),
+                ("ballots", &n(ballots)),
+            ],
+        ),
+        Summary::Scored {
+            option,
+            mean_hundredths,
+        } => tr.ta(
+            &key("summary-scored"),
+            &[
+                ("option", &name(option)),
+                (
+                    "mean",
+                    &format!("{}.{:02}", mean_hundredths / 100, mean_hundredths % 100),
+                ),
+            ],
+        ),
+        Summary::First { option } => tr.ta(&key("summary-first"), &[("option", &name(option))]),
+        Summary::TiedFirst { options: tied } => tr.ta(
+            &key("summary-tied-first"),
+            &[(
+                "options",
+                &tied.iter().map(name).collect::<Vec<_>>().join(", "),
+            )],
+        ),
+        Summary::Elected {
+            options: elected,
+            stages,
+        } => tr.ta(
+            &key("summary-elected"),
+            &[
+                (
+                    "options",
+                    &elected.iter().map(name).collect::<Vec<_>>().join(", "),
+                ),
+                ("stages", &stages.to_string()),
+            ],
+        ),
+    }
+}
+
 /// A majority vote's yes, no and abstain: bars, table and the threshold reached.
-fn majority_results(tr: &Tr, view: &RoundView, caption: &str, c: &MajorityCount) -> Markup {
+fn majority_results(
+    tr: &Tr,
+    view: &RoundView,
+    caption: &str,
+    c: &MajorityCount,
+) -> (Markup, Markup) {
     let rows = vec![
         (tr.t("position-yes"), c.yes),
         (tr.t("position-no"), c.no),
         (tr.t("position-abstain"), c.abstain),
     ];
-    html! {
+    let glance = html! {
         (bars(&rows, c.voted()))
-        (simple_table(tr, caption, &rows, c.voted()))
         p.hint { (tr.ta("results-threshold", &[
             ("threshold", &view.round.definition.threshold_percent.to_string()),
             ("share", &share(c.yes, c.yes + c.no)),
         ])) }
-    }
+    };
+    (glance, simple_table(tr, caption, &rows, c.voted()))
 }
 
 /// A consent round's stances: bars, table and the objections' reasons.
-fn consent_results(tr: &Tr, caption: &str, c: &ConsentCount) -> Markup {
+fn consent_results(tr: &Tr, caption: &str, c: &ConsentCount) -> (Markup, Markup) {
     let objections: u64 = c.objections.iter().map(|(w, _)| *w).sum();
     let rows = vec![
         (tr.t("stance-agree"), c.agree),
         (tr.t("stance-stand-aside"), c.stand_aside),
         (tr.t("stance-object"), objections),
     ];
-    html! {
+    let glance = html! {
         (bars(&rows, c.voted()))
-        (simple_table(tr, caption, &rows, c.voted()))
         @if !c.objections.is_empty() {
             h4 { (tr.t("results-objections")) }
             ul.objections {
@@ -210,22 +314,28 @@ fn consent_results(tr: &Tr, caption: &str, c: &ConsentCount) -> Markup {
                 }
             }
         }
-    }
+    };
+    (glance, simple_table(tr, caption, &rows, c.voted()))
 }
 
 /// An approval vote's approvals per option: bars, table and any tie-break.
-fn approval_results(tr: &Tr, options: &[String], caption: &str, c: &ApprovalCount) -> Markup {
+fn approval_results(
+    tr: &Tr,
+    options: &[String],
+    caption: &str,
+    c: &ApprovalCount,
+) -> (Markup, Markup) {
     let rows: Vec<(String, u64)> = c
         .approvals
         .iter()
         .enumerate()
         .map(|(i, n)| (option_name(options, i as Candidate), *n))
         .collect();
-    html! {
-        (bars(&rows, c.ballots))
+    let detail = html! {
         (simple_table(tr, caption, &rows, c.ballots))
         @if let Some(tie) = &c.tie_break { p.hint { (tie_note(tr, options, tie)) } }
-    }
+    };
+    (bars(&rows, c.ballots), detail)
 }
 
 /// A score vote's table of each option's mean and score distribution, and any tie-break.
@@ -256,7 +366,7 @@ fn score_results(tr: &Tr, options: &[String], caption: &str, c: &ScoreCount) -> 
 }
 
 /// An instant-runoff count: the final round's bars, the rounds table and who left when.
-fn irv_results(tr: &Tr, options: &[String], caption: &str, c: &IrvCount) -> Markup {
+fn irv_results(tr: &Tr, options: &[String], caption: &str, c: &IrvCount) -> (Markup, Markup) {
     let last = c.rounds.last();
     let final_rows: Vec<(String, u64)> = last
         .map(|r| {
@@ -268,8 +378,7 @@ fn irv_results(tr: &Tr, options: &[String], caption: &str, c: &IrvCount) -> Mark
         })
         .unwrap_or_default();
     let final_total = last.map_or(0, |r| r.continuing_total());
-    html! {
-        (bars(&final_rows, final_total))
+    let detail = html! {
         (rounds_table(
             tr,
             &format!("{caption} — {}", tr.t("results-rounds")),
@@ -289,7 +398,8 @@ fn irv_results(tr: &Tr, options: &[String], caption: &str, c: &IrvCount) -> Mark
                 }
             }
         }
-    }
+    };
+    (bars(&final_rows, final_total), detail)
 }
 
 /// A Schulze count: the ranking, the pairwise preferences table and any tie-break.
@@ -326,15 +436,15 @@ fn schulze_results(tr: &Tr, options: &[String], caption: &str, c: &SchulzeCount)
 /// A single-transferable-vote count: the quota, the stages table and each stage's notes.
 fn stv_results(tr: &Tr, options: &[String], caption: &str, c: &StvCount) -> Markup {
     html! {
-        p { (tr.ta("results-quota", &[("quota", &format_votes(c.quota)), ("seats", &c.seats.to_string())])) }
+        p { (tr.ta("results-quota", &[("quota", &plain_votes(c.quota)), ("seats", &c.seats.to_string())])) }
         (rounds_table(
             tr,
             &format!("{caption} — {}", tr.t("results-stages")),
             options,
             &c.stages.iter().enumerate().map(|(n, st)| (
                 tr.ta("results-stage-n", &[("stage", &(n + 1).to_string())]),
-                st.tallies.iter().map(|t| t.map(format_votes)).collect(),
-                format_votes(st.non_transferable),
+                st.tallies.iter().map(|t| t.map(plain_votes)).collect(),
+                plain_votes(st.non_transferable),
             )).collect::<Vec<_>>(),
             &tr.t("results-non-transferable"),
         ))
@@ -347,7 +457,7 @@ fn stv_results(tr: &Tr, options: &[String], caption: &str, c: &StvCount) -> Mark
                         StageAction::Surplus { from, transfer_value } => (tr.ta("results-stage-surplus", &[
                             ("stage", &number),
                             ("option", &option_name(options, *from)),
-                            ("value", &format_votes(*transfer_value)),
+                            ("value", &plain_votes(*transfer_value)),
                         ])),
                         StageAction::Exclusion { excluded } => (tr.ta("results-stage-excluded", &[
                             ("stage", &number),
