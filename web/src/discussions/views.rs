@@ -12,7 +12,7 @@ use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::moderation::views::report_link;
 use crate::views::art::{avatar, scene, Scene};
-use crate::views::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
+use crate::views::{csrf_field, error_summary, layout, CircleNav, Field, FormErrors};
 
 fn base(slug: &str) -> String {
     format!("/c/{slug}/discussions")
@@ -59,7 +59,7 @@ fn thread_item(tr: &Tr, slug: &str, item: &ThreadItem) -> Markup {
                 p.meta {
                     (t.category_name) " · " (t.author_name) " · "
                     (tr.tn("discussion-replies-count", t.reply_count)) " · "
-                    (tr.ta("discussion-active", &[("when", &when(t.active_at_ms))]))
+                    (tr.ta("discussion-active", &[("when", &crate::views::ago::ago(t.active_at_ms))]))
                 }
             }
         }
@@ -212,7 +212,7 @@ pub fn thread_page(v: &Visitor, nav: &CircleNav, page: &ThreadPage, errors: &For
                 h1 { (t.title) }
                 p.meta.person-line {
                     (avatar(&t.author_username, &t.author_name, 32))
-                    span { (t.author_name) " · " (when(t.created_at_ms)) }
+                    span { (t.author_name) " · " (crate::views::ago::time_ago(t.created_at_ms)) }
                     @if t.pinned { span.badge { (tr.t("discussion-pinned")) } }
                 }
                 @if page.held { p.notice { (tr.t("discussion-held")) } }
@@ -239,7 +239,7 @@ pub fn thread_page(v: &Visitor, nav: &CircleNav, page: &ThreadPage, errors: &For
                         li.comment id={"reply-" (reply.id)} {
                             p.comment-meta.person-line {
                                 (avatar(&reply.author_username, &reply.author_name, 28))
-                                span { strong { (reply.author_name) } " · " (when(reply.created_at_ms)) }
+                                span { strong { (reply.author_name) } " · " (crate::views::ago::time_ago(reply.created_at_ms)) }
                             }
                             div.comment-body { (PreEscaped(commons_market::markdown::render(&reply.body))) }
                             @if me != Some(reply.author_id) {

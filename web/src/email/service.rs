@@ -193,7 +193,14 @@ pub(crate) fn local_for(
     zone: jiff::tz::TimeZone,
 ) -> (Tr, Local) {
     let language = catalogues.negotiate(user.language.as_deref(), None);
-    (catalogues.translator(&language), Local { language, zone })
+    (
+        catalogues.translator(&language),
+        Local {
+            language,
+            zone,
+            now_ms: None,
+        },
+    )
 }
 
 impl Services {

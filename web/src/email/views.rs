@@ -402,7 +402,7 @@ pub fn digest_letter(
     if !digest.events.is_empty() {
         text.push_str(&format!("\n== {} ==\n", tr.t("home-events")));
         for card in &digest.events {
-            let at = event_when(tr, card);
+            let at = event_when(card);
             text.push_str(&format!(
                 "* {} ({at})\n  {base}/market/{}\n",
                 card.listing.title, card.listing.id
@@ -412,7 +412,7 @@ pub fn digest_letter(
             h2 style="font-size:1.125rem;margin:1.25rem 0 0.5rem" { (tr.t("home-events")) }
             ul style="padding-left:1.25rem" {
                 @for card in &digest.events {
-                    li { (link(&format!("{base}/market/{}", card.listing.id), &card.listing.title)) " — " (event_when(tr, card)) }
+                    li { (link(&format!("{base}/market/{}", card.listing.id), &card.listing.title)) " — " (event_when(card)) }
                 }
             }
         });
@@ -454,14 +454,9 @@ pub fn digest_letter(
     }
 }
 
-fn event_when(tr: &Tr, card: &crate::market::ListingCard) -> String {
+fn event_when(card: &crate::market::ListingCard) -> String {
     match &card.listing.event {
-        Some(event) => format!(
-            "{} {} · {}",
-            tr.t(&format!("weekday-{}", event.starts.weekday())),
-            event.starts.date(),
-            event.starts.clock()
-        ),
+        Some(event) => crate::views::ago::wall_event(event.starts.as_ms()),
         None => String::new(),
     }
 }

@@ -174,8 +174,7 @@ fn events_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
                                 div {
                                     a.home-item-title href={"/c/" (slug) "/market/" (card.listing.id)} { (card.listing.title) }
                                     p.meta {
-                                        (tr.t(&format!("weekday-{}", event.starts.weekday()))) " "
-                                        (event.starts.date()) " · " (event.starts.clock())
+                                        (crate::views::ago::wall_event(event.starts.as_ms()))
                                         @if !event.place.is_empty() { " · " (event.place) }
                                     }
                                 }
@@ -270,7 +269,7 @@ fn newcomers_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
                             (avatar(&person.username, &person.display_name, 40))
                             div {
                                 a href={"/c/" (slug) "/members/" (person.username)} { (person.display_name) }
-                                p.meta { (tr.ta("home-joined", &[("when", &when(*joined_ms))])) }
+                                p.meta { (tr.ta("home-joined", &[("when", &crate::views::ago::date(*joined_ms))])) }
                             }
                         }
                     }

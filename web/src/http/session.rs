@@ -318,7 +318,11 @@ pub async fn visitor_layer(
         }
         None => jiff::tz::TimeZone::UTC,
     };
-    let local = crate::views::local::Local { language, zone };
+    let local = crate::views::local::Local {
+        language,
+        zone,
+        now_ms: Some(state.services.now_ms()),
+    };
     let mut response = if too_many_writes {
         too_many_writes_page(&parts, state.write_limits.retry_after_s())
     } else {

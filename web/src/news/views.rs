@@ -8,7 +8,7 @@ use crate::db::news::NewsRow;
 use crate::http::session::Visitor;
 use crate::moderation::views::report_link;
 use crate::news::service::NewsPage;
-use crate::views::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
+use crate::views::{csrf_field, error_summary, layout, CircleNav, Field, FormErrors};
 
 /// The first words of a post's text, for the list (Markdown shown as plain text).
 fn excerpt(body: &str) -> String {
@@ -55,7 +55,7 @@ pub fn news_list_page(
                     }
                     p.meta {
                         @if post.pinned { span.badge { (tr.t("news-pinned")) } " " }
-                        (post.author_name) " · " (when(post.created_at_ms))
+                        (post.author_name) " · " (crate::views::ago::time_ago(post.created_at_ms))
                         @if post.comment_count > 0 { " · " (tr.tn("news-comments-count", post.comment_count)) }
                     }
                     p { (excerpt(&post.body)) }
@@ -97,7 +97,7 @@ pub fn news_post_page(
             article.card.news-post {
                 p.meta {
                     @if post.pinned { span.badge { (tr.t("news-pinned")) } " " }
-                    (post.author_name) " · " (when(post.created_at_ms))
+                    (post.author_name) " · " (crate::views::ago::time_ago(post.created_at_ms))
                 }
                 h1 { (post.title) }
                 @if page.held { p.notice { (tr.t("news-held")) } }
@@ -120,7 +120,7 @@ pub fn news_post_page(
                 ul.comments {
                     @for comment in &page.comments {
                         li.comment id={"comment-" (comment.id)} {
-                            p.comment-meta { strong { (comment.author_name) } " · " (when(comment.created_at_ms)) }
+                            p.comment-meta { strong { (comment.author_name) } " · " (crate::views::ago::time_ago(comment.created_at_ms)) }
                             div.comment-body { (PreEscaped(commons_market::markdown::render(&comment.body))) }
                             @if me != Some(comment.author_id) {
                                 p.report { (report_link(v, &nav.slug, TargetKind::NewsComment, &comment.id.to_string())) }

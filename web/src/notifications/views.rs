@@ -5,7 +5,7 @@ use maud::{html, Markup};
 
 use crate::http::session::Visitor;
 use crate::notifications::NotificationCard;
-use crate::views::{csrf_field, layout, when};
+use crate::views::{csrf_field, layout};
 
 pub fn notifications_page(
     v: &Visitor,
@@ -38,7 +38,7 @@ pub fn notifications_page(
                             a href=(href) {
                                 (card.sentence(tr))
                             }
-                            p.hint { (card.circle_name) " · " (when(n.created_at_ms)) }
+                            p.hint { (card.circle_name) " · " (crate::views::ago::time_ago(n.created_at_ms)) }
                         }
                     }
                 }

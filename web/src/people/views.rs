@@ -9,7 +9,7 @@ use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::people::service::DirectoryEntry;
 use crate::views::art::avatar;
-use crate::views::{layout, when, CircleNav};
+use crate::views::{layout, CircleNav};
 
 /// Someone's face: their photo when they have one, else their generated avatar. Decorative
 /// next to their name (empty alt); the profile's own large photo carries its description.
@@ -157,7 +157,7 @@ pub fn member_page(
                         @for interest in &p.extras.interests { li { span.chip { (interest) } } }
                     }
                 }
-                p.meta { (tr.ta("member-joined", &[("time", &when(p.joined_ms))])) }
+                p.meta { (tr.ta("member-joined", &[("time", &crate::views::ago::date(p.joined_ms))])) }
                 @if let Some(name) = p.vouched_by {
                     p.meta { (tr.ta("member-vouched-by", &[("name", name)])) }
                 }

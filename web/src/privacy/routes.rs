@@ -51,7 +51,8 @@ pub async fn takeout(State(state): AppState_, account: FullAccount) -> PageResul
     let bytes = archive
         .zip()
         .map_err(|error| AppError::Internal(format!("writing a takeout: {error}")))?;
-    let day = crate::views::when(state.services.now_ms());
+    // A file name without spaces or words of any language: commons-ben-2026-12-07.zip.
+    let day = crate::views::ago::machine_time(state.services.now_ms());
     let name = format!(
         "attachment; filename=\"commons-{}-{}.zip\"",
         user.username,

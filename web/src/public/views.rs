@@ -56,8 +56,7 @@ fn event_line(tr: &Tr, slug: &str, listing: &Listing) -> Markup {
                 div {
                     a.home-item-title href={"/p/" (slug) "/listings/" (listing.id)} { (listing.title) }
                     p.meta {
-                        (tr.t(&format!("weekday-{}", event.starts.weekday()))) " "
-                        (event.starts.date()) " · " (event.starts.clock())
+                        (crate::views::ago::wall_event(event.starts.as_ms()))
                         @if !event.place.is_empty() && !event.online { " · " (event.place) }
                     }
                 }
@@ -232,8 +231,7 @@ pub fn public_listing_page(
                 h1 { (listing.title) }
                 @if let Some(event) = &listing.event {
                     p.lead {
-                        (tr.t(&format!("weekday-{}", event.starts.weekday()))) " "
-                        (event.starts.date()) " · " (event.starts.clock()) "–" (event.ends.clock())
+                        (crate::views::ago::wall_event(event.starts.as_ms())) "–" (event.ends.clock())
                         @if !event.place.is_empty() && !event.online { " · " (event.place) }
                     }
                 }

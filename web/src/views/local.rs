@@ -12,6 +12,16 @@ pub struct Local {
     /// A language code the catalogues know (`en`, `es`).
     pub language: String,
     pub zone: TimeZone,
+    /// The node's clock when the request came (what "5 minutes ago" counts from); the
+    /// system's clock when none was set.
+    pub now_ms: Option<i64>,
+}
+
+impl Local {
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
+            .unwrap_or_else(|| Timestamp::now().as_millisecond())
+    }
 }
 
 impl Default for Local {
@@ -19,6 +29,7 @@ impl Default for Local {
         Local {
             language: "en".to_owned(),
             zone: TimeZone::UTC,
+            now_ms: None,
         }
     }
 }
@@ -32,7 +43,7 @@ pub async fn scope<F: std::future::Future>(local: Local, work: F) -> F::Output {
     LOCAL.scope(local, work).await
 }
 
-fn with<R>(read: impl FnOnce(&Local) -> R) -> R {
+pub(super) fn with<R>(read: impl FnOnce(&Local) -> R) -> R {
     match LOCAL.try_with(|local| local.clone()) {
         Ok(local) => read(&local),
         Err(_) => read(&Local::default()),
@@ -148,6 +159,7 @@ mod tests {
         Local {
             language: language.to_owned(),
             zone: zone_named(zone).expect("a known zone"),
+            now_ms: None,
         }
     }
 

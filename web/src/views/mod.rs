@@ -3,6 +3,7 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
+pub mod ago;
 pub mod art;
 pub mod local;
 

@@ -29,9 +29,9 @@ pub(super) fn proposal_list(
                             p.hint {
                                 (method_label(tr, &p.draft.method)) " · "
                                 @match (p.status, rounds.get(&p.id)) {
-                                    (Status::Voting, Some((closes, _))) => (tr.ta("proposals-closes", &[("when", &when(*closes))])),
+                                    (Status::Voting, Some((closes, _))) => (tr.ta("proposals-closes", &[("when", &crate::views::ago::ago(*closes))])),
                                     (_, Some((_, Some(outcome)))) => strong { (outcome_text(tr, outcome, &p.draft.options)) },
-                                    _ => (when(p.updated_at_ms)),
+                                    _ => (crate::views::ago::time_ago(p.updated_at_ms)),
                                 }
                             }
                         }

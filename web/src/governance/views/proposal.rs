@@ -78,7 +78,7 @@ pub(super) fn vote_form(
             @if let Some(choice) = mine {
                 p.notice { (tr.ta("vote-yours", &[("choice", &choice_text(tr, choice, &d.options))])) }
             }
-            p.hint { (tr.ta("vote-closes", &[("when", &when(d.closes_at_ms))])) }
+            p.hint { (tr.ta("vote-closes", &[("when", &crate::views::ago::ago(d.closes_at_ms))])) }
             @if let Some(error) = errors.for_field("ballot") { p.field-error { (error) } }
             @match d.method {
                 Method::Majority => fieldset #position {
@@ -155,7 +155,7 @@ pub(super) fn comment_thread(
         ul.comments {
             @for (comment, name) in comments.iter().filter(|(c, _)| c.parent == parent) {
                 li.comment id={"comment-" (comment.id)} {
-                    p.comment-meta { strong { (name) } " · " (when(comment.created_at_ms)) }
+                    p.comment-meta { strong { (name) } " · " (crate::views::ago::time_ago(comment.created_at_ms)) }
                     div.comment-body { (PreEscaped(commons_market::markdown::render(&comment.body))) }
                     @if v.user.as_ref().is_some_and(|me| me.id != comment.author) {
                         p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Comment, &comment.id.to_string())) }
@@ -267,7 +267,7 @@ fn proposal_heading(tr: &Tr, slug: &str, view: &ProposalView, title: &str) -> Ma
             span.badge { (status_label(tr, proposal.status)) }
             " " (method_label(tr, &proposal.draft.method))
             @if let Some(author) = &view.author { " · " (tr.ta("proposal-by", &[("name", &author.display_name)])) }
-            " · " (when(proposal.created_at_ms))
+            " · " (crate::views::ago::time_ago(proposal.created_at_ms))
         }
     }
 }

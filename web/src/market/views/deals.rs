@@ -37,7 +37,7 @@ pub fn deals_page(v: &Visitor, nav: &CircleNav, deals: &[DealCard]) -> Markup {
                                     } }
                                     td { (card.other.as_ref().map_or("—", |p| p.display_name.as_str())) }
                                     td { (deal_status_label(tr, card.stored.deal.status)) }
-                                    td { (when(card.stored.updated_at_ms)) }
+                                    td { (crate::views::ago::time_ago(card.stored.updated_at_ms)) }
                                 }
                             }
                         }
@@ -243,7 +243,7 @@ fn conversation_section(
                 ol.messages {
                     @for message in p.messages {
                         li.message.mine[message.author == p.me] {
-                            p.message-meta { strong { (name_of(message.author)) } " · " (when(message.created_at_ms)) }
+                            p.message-meta { strong { (name_of(message.author)) } " · " (crate::views::ago::time_ago(message.created_at_ms)) }
                             p { (message.body) }
                             @if message.author != p.me {
                                 p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Message, &message.id.to_string())) }

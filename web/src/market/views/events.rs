@@ -40,10 +40,10 @@ pub fn events_page(
             @for (day, cards) in &days {
                 section aria-labelledby={"day-" (day)} {
                     h2 id={"day-" (day)} {
-                        @if let Some(time) = LocalTime::parse(&format!("{day}T00:00")) {
-                            (tr.t(&format!("weekday-{}", time.weekday()))) " "
+                        @match LocalTime::parse(&format!("{day}T00:00")) {
+                            Some(time) => (crate::views::ago::wall_day(time.as_ms())),
+                            None => (day),
                         }
-                        (day)
                     }
                     ul.listing-list { @for card in cards { (listing_card(v, slug, tree, unit, card, now_ms)) } }
                 }

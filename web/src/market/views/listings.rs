@@ -358,8 +358,8 @@ fn listing_details(v: &Visitor, slug: &str, p: &ListingPage, base: &str, live: b
                     @if let Some(author) = &p.card.author {
                         div { dt { (tr.t("market-author")) } dd { a href={"/c/" (slug) "/members/" (author.username)} { (author.display_name) } } }
                     }
-                    div { dt { (tr.t("market-posted")) } dd { (when(l.created_at_ms)) } }
-                    div { dt { (tr.t("market-expires")) } dd { (when(l.expires_at_ms)) } }
+                    div { dt { (tr.t("market-posted")) } dd { (crate::views::ago::time_ago(l.created_at_ms)) } }
+                    div { dt { (tr.t("market-expires")) } dd { (crate::views::ago::time_ago(l.expires_at_ms)) } }
                 }
                 @if !p.is_owner && live {
                     form method="post" action={(base) "/deals"} {
@@ -409,7 +409,7 @@ fn event_card(
         section.card.event-card aria-labelledby="event-title" {
             h2 #event-title { (tr.t("event-title")) }
             dl.facts {
-                div { dt { (tr.t("market-field-starts")) } dd { (event.starts.date()) " " (event.starts.clock()) } }
+                div { dt { (tr.t("market-field-starts")) } dd { (crate::views::ago::wall_event(event.starts.as_ms())) } }
                 div { dt { (tr.t("market-field-ends")) } dd { (event.ends.date()) " " (event.ends.clock()) } }
                 div { dt { (tr.t("market-field-place")) } dd {
                     @if event.online { (tr.t("event-online")) " " }

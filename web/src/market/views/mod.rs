@@ -16,7 +16,7 @@ use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::market::{CycleStep, DealCard, ListingCard, ListingInput};
 use crate::views::Unit;
-use crate::views::{csrf_field, error_summary, layout, when, CircleNav, Field, FormErrors};
+use crate::views::{csrf_field, error_summary, layout, CircleNav, Field, FormErrors};
 
 mod deals;
 mod events;
@@ -344,7 +344,6 @@ mod tests {
                 format!("notification-kind-{}", k.as_str()),
             ]
         }));
-        built.extend((0..7).map(|d| format!("weekday-{d}")));
         built.extend(Tree::default().categories().iter().map(|c| c.message_id()));
         built.extend(
             [Place::Going, Place::Maybe, Place::Waiting]
