@@ -82,6 +82,94 @@ async fn asking_to_join_waits_for_a_steward(db: String) {
     );
 }
 
+/// The kinds of the member's notifications, newest first.
+async fn kinds_of(node: &Node, user: i64) -> Vec<commons_web::notifications::NotificationKind> {
+    node.state
+        .services
+        .node_db()
+        .notifications(user, 50)
+        .await
+        .expect("notes")
+        .into_iter()
+        .map(|n| n.kind)
+        .collect()
+}
+
+async fn stewards_are_told_someone_waits(db: String) {
+    use commons_web::notifications::NotificationKind;
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let cara = node.member("cara").await;
+    open_to_requests(&node).await;
+    assert!(
+        services
+            .waiting_for_you(&node.steward)
+            .await
+            .expect("waiting")
+            .is_none(),
+        "nothing waits yet"
+    );
+    let version = node.agreements_version().await;
+    services
+        .ask_to_join(SLUG, Some(&sign_up("ben")), None, "I bake bread", version)
+        .await
+        .expect("asks");
+    assert!(kinds_of(&node, node.steward.user.id)
+        .await
+        .contains(&NotificationKind::JoinRequest));
+    assert!(
+        !kinds_of(&node, cara.user.id)
+            .await
+            .contains(&NotificationKind::JoinRequest),
+        "only stewards"
+    );
+    // A member's invitation makes someone wait too.
+    let link = services.invite(&cara, "Dan").await.expect("invites");
+    services
+        .join(&link, Some(&sign_up("dan")), None, version)
+        .await
+        .expect("joins");
+    let waiting = services
+        .waiting_for_you(&node.steward)
+        .await
+        .expect("waiting")
+        .expect("two wait");
+    assert_eq!((waiting.joins, waiting.cases), (2, 0));
+    assert!(services
+        .waiting_for_you(&cara)
+        .await
+        .expect("waiting")
+        .is_none());
+    // A report waits for the moderators (a steward moderates), never for the member it is about.
+    node.report(
+        &cara,
+        commons_governance::moderation::TargetKind::Member,
+        "amara",
+        vec![],
+        "Rude.",
+    )
+    .await;
+    let dora = node.member("dora").await;
+    node.report(
+        &dora,
+        commons_governance::moderation::TargetKind::Member,
+        "cara",
+        vec![],
+        "Rude too.",
+    )
+    .await;
+    let waiting = services
+        .waiting_for_you(&node.steward)
+        .await
+        .expect("waiting")
+        .expect("waits");
+    assert_eq!(
+        (waiting.joins, waiting.cases),
+        (2, 1),
+        "not the case about her"
+    );
+}
+
 async fn a_vouched_member_is_admitted_by_a_steward_only(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
@@ -202,6 +290,7 @@ both_backends! {
     paying_an_unknown_member_is_refused_on_the_member_field_and_writes_nothing => paying_an_unknown_member_names_the_member_field;
     a_member_who_asked_to_join_posts_three_listings_a_day_during_their_first_week => a_member_who_asked_to_join_starts_in_the_sandbox;
     thirty_concurrent_posts_never_pass_the_sandboxs_daily_allowance => concurrent_posts_never_pass_the_sandbox_allowance;
+    a_steward_is_told_when_someone_asks_to_join_and_sees_who_waits_on_their_home => stewards_are_told_someone_waits;
     twelve_people_asking_at_once_for_the_last_three_places_never_pass_the_waiting_rooms_cap => concurrent_requests_never_pass_the_waiting_rooms_cap;
 }
 

@@ -18,6 +18,7 @@ footer-promise = This node sends nothing to anyone else: no tracking, no adverts
 welcome-title = Welcome to the commons
 welcome-lead = A place for neighbours to offer what they can, ask for what they need, and pay each other in their circle's own credit.
 welcome-invite-hint = New here? Ask a member of your circle for an invitation link.
+welcome-invite-or-ask = New here? Ask a member of a circle for an invitation link, or open one of the circles below: those that welcome requests let you ask to join.
 circles-title = Your circles
 circles-none = You are not in a circle yet. An invitation link from a member will bring you in.
 circles-admin-hint = You look after this node.
@@ -1345,10 +1346,12 @@ moderation-error-appeal-closed = This action can no longer be appealed: it was a
 notification-moderated = A moderator acted on something of yours: see what, why, and how to appeal
 notification-report_outcome = A report you made was looked at
 notification-moderation_queue = Something new waits in the moderation queue
+notification-join_request = Someone asked to join the circle: their request waits for a steward
 notification-repair = You are invited to a repair conversation
 notification-kind-moderated = a moderator acts on something of mine (always on)
 notification-kind-report_outcome = a report I made is looked at
 notification-kind-moderation_queue = something waits in the moderation queue (moderators)
+notification-kind-join_request = someone asks to join (stewards)
 notification-kind-repair = I am invited to a repair conversation
 flash-repair-opened = The repair conversation is open. The people invited are told; each chooses whether to join.
 flash-repair-joined = You joined the conversation.
@@ -1804,3 +1807,13 @@ steward-tool-discussions-hint = Where conversations go.
 deal-steps = Where this deal is
 deal-step-done = (done)
 deal-called-off = This deal was called off: nothing was paid.
+home-waiting-title = Waiting for you
+home-waiting-joins = { $count ->
+    [one] One person asked to join: decide
+   *[other] { $count } people asked to join: decide
+}
+home-waiting-cases = { $count ->
+    [one] One case waits in the moderation queue
+   *[other] { $count } cases wait in the moderation queue
+}
+home-balance-below-zero = Below zero is normal here: it is what you received from the circle, and you give it back by helping others.

@@ -18,6 +18,7 @@ footer-promise = Este nodo no envía nada a nadie: sin rastreo, sin anuncios, si
 welcome-title = Bienvenida al procomún
 welcome-lead = Un lugar para que vecinas y vecinos ofrezcan lo que pueden, pidan lo que necesitan y se paguen con el crédito propio de su círculo.
 welcome-invite-hint = ¿Eres nueva? Pide un enlace de invitación a alguien de tu círculo.
+welcome-invite-or-ask = ¿Es tu primera vez? Pide un enlace de invitación a alguien de un círculo, o abre uno de los círculos de abajo: los que aceptan peticiones te dejan pedir unirte.
 circles-title = Tus círculos
 circles-none = Aún no estás en ningún círculo. Un enlace de invitación de un miembro te dará la entrada.
 circles-admin-hint = Tú cuidas de este nodo.
@@ -1345,10 +1346,12 @@ moderation-error-appeal-closed = Esta acción ya no se puede apelar: ya se apel�
 notification-moderated = Alguien que modera actuó sobre algo tuyo: mira qué, por qué y cómo apelar
 notification-report_outcome = Se revisó un aviso que enviaste
 notification-moderation_queue = Hay algo nuevo en la cola de moderación
+notification-join_request = Alguien pidió unirse al círculo: su petición espera a la administración
 notification-repair = Te invitan a una conversación de reparación
 notification-kind-moderated = alguien que modera actúa sobre algo mío (siempre activo)
 notification-kind-report_outcome = se revisa un aviso que envié
 notification-kind-moderation_queue = algo espera en la cola de moderación (moderación)
+notification-kind-join_request = alguien pide unirse (administración)
 notification-kind-repair = me invitan a una conversación de reparación
 flash-repair-opened = La conversación de reparación está abierta. Se avisa a las personas invitadas; cada una elige si participa.
 flash-repair-joined = Te uniste a la conversación.
@@ -1804,3 +1807,13 @@ steward-tool-discussions-hint = Dónde van las conversaciones.
 deal-steps = En qué punto está este acuerdo
 deal-step-done = (hecho)
 deal-called-off = Este acuerdo se canceló: no se pagó nada.
+home-waiting-title = Te esperan
+home-waiting-joins = { $count ->
+    [one] Una persona pidió unirse: decide
+   *[other] { $count } personas pidieron unirse: decide
+}
+home-waiting-cases = { $count ->
+    [one] Un caso espera en la cola de moderación
+   *[other] { $count } casos esperan en la cola de moderación
+}
+home-balance-below-zero = Estar por debajo de cero es normal aquí: es lo que recibiste del círculo, y lo devuelves ayudando a otras personas.

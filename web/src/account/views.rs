@@ -266,7 +266,7 @@ pub fn welcome_page(v: &Visitor, public: &[(commons_ledger::store::CircleInfo, S
                 h1 { (title) }
                 p.lead { (tr.t("welcome-lead")) }
                 p { a.button href="/login" { (tr.t("nav-login")) } }
-                p.hint { (tr.t("welcome-invite-hint")) }
+                p.hint { (tr.t(if public.is_empty() { "welcome-invite-hint" } else { "welcome-invite-or-ask" })) }
             }
             (crate::public::views::public_circles_list(tr, public))
         },

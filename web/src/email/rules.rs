@@ -64,7 +64,8 @@ impl Delivery {
             | K::Moderated
             | K::Repair
             | K::VoteReminder
-            | K::ModerationQueue => Delivery::Immediate,
+            | K::ModerationQueue
+            | K::JoinRequest => Delivery::Immediate,
             K::Match
             | K::Thanks
             | K::Expiring

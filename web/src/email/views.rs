@@ -47,6 +47,7 @@ pub const DELIVERY_GROUPS: [(&str, &[NotificationKind]); 4] = [
             NotificationKind::Moderated,
             NotificationKind::ReportOutcome,
             NotificationKind::ModerationQueue,
+            NotificationKind::JoinRequest,
             NotificationKind::Repair,
             NotificationKind::AccountRecovered,
         ],

@@ -36,6 +36,7 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
         .unwrap_or_else(|never| match never {});
     let money = money_view(&state, &actor).await?;
     let steps = state.services.home_first_steps(&actor, &pulse).await?;
+    let waiting = state.services.waiting_for_you(&actor).await?;
     Ok(page(home_page(
         &v,
         &nav_for(&actor, "home"),
@@ -43,5 +44,6 @@ pub async fn circle_home(State(state): AppState_, v: Visitor, actor: Actor) -> P
         &sections,
         &money,
         steps.as_ref(),
+        waiting,
     )))
 }

@@ -216,6 +216,28 @@ impl Services {
         Ok((key, pulse))
     }
 
+    /// What waits for the actor's decision, if they are a steward or a moderator: people who
+    /// asked to join, and cases in the moderation queue (never one about themselves). `None`
+    /// when nothing waits or they hold neither role.
+    pub async fn waiting_for_you(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<WaitingForYou>, ActionError> {
+        let joins = if actor.is_steward {
+            self.db
+                .count_with_status(actor.circle.row_id, crate::db::MemberStatus::Pending)
+                .await?
+        } else {
+            0
+        };
+        let cases = if self.is_moderator(actor).await? {
+            self.queue(actor).await?.len() as i64
+        } else {
+            0
+        };
+        Ok((joins > 0 || cases > 0).then_some(WaitingForYou { joins, cases }))
+    }
+
     /// A newcomer's first steps for their home (`None` once they are all taken, or a month
     /// after joining), remembered while nothing they are read from changes.
     pub async fn home_first_steps(
@@ -341,4 +363,13 @@ impl Services {
         discussing.truncate(HOME_DECISIONS_MAX);
         Ok((voting, discussing))
     }
+}
+
+/// What waits for a steward's or a moderator's decision (see [`Services::waiting_for_you`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitingForYou {
+    /// People who asked to join (stewards).
+    pub joins: i64,
+    /// Cases in the moderation queue (moderators).
+    pub cases: i64,
 }

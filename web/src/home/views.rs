@@ -5,7 +5,7 @@
 use commons_market::listing::Side;
 use maud::{html, Markup, PreEscaped};
 
-use crate::home::service::Pulse;
+use crate::home::service::{Pulse, WaitingForYou};
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::ledger::views::{money_card, requests_section, HomeView};
@@ -13,7 +13,7 @@ use crate::market::service::ListingCard;
 use crate::onboarding::rules::FirstSteps;
 use crate::onboarding::views::first_steps_card;
 use crate::views::art::{avatar, scene, Scene};
-use crate::views::{layout, when, CircleNav};
+use crate::views::{layout, CircleNav};
 
 /// The parts of the home that are the circle's, the same for every reader who sees the same
 /// items: the main column and the side's decisions and newcomers (rendered once, remembered).
@@ -39,6 +39,7 @@ pub fn home_page(
     sections: &(String, String),
     money: &HomeView,
     first_steps: Option<&FirstSteps>,
+    waiting: Option<WaitingForYou>,
 ) -> Markup {
     let tr = &v.tr;
     let slug = &nav.slug;
@@ -59,19 +60,40 @@ pub fn home_page(
                     }
                 }
             }
+            // On a phone the money comes first; on a wide screen it heads the side column.
             div.home-layout {
+                div.home-money {
+                    (money_card(v, slug, money))
+                    @if has_requests { (requests_section(v, slug, money)) }
+                }
                 div.home-main {
+                    @if let Some(waiting) = waiting { (waiting_card(tr, slug, waiting)) }
                     @if let Some(steps) = first_steps { (first_steps_card(tr, slug, steps)) }
                     (PreEscaped(&sections.0))
                 }
                 div.home-side {
-                    (money_card(v, slug, money))
-                    @if has_requests { (requests_section(v, slug, money)) }
                     (PreEscaped(&sections.1))
                 }
             }
         },
     )
+}
+
+/// What waits for a steward's or a moderator's decision, each with where to decide it.
+fn waiting_card(tr: &Tr, slug: &str, waiting: WaitingForYou) -> Markup {
+    html! {
+        section.card.waiting aria-labelledby="waiting-title" {
+            h2 #waiting-title { (tr.t("home-waiting-title")) }
+            ul.plain-list {
+                @if waiting.joins > 0 {
+                    li { a href={"/c/" (slug) "/steward#pending-title"} { (tr.tn("home-waiting-joins", waiting.joins)) } }
+                }
+                @if waiting.cases > 0 {
+                    li { a href={"/c/" (slug) "/moderation/queue"} { (tr.tn("home-waiting-cases", waiting.cases)) } }
+                }
+            }
+        }
+    }
 }
 
 /// An empty section: a drawing, a sentence, and the first thing to do.
@@ -110,7 +132,7 @@ fn news_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
                             a.home-item-title href={"/c/" (slug) "/news/" (post.id)} { (post.title) }
                             p.meta {
                                 @if post.pinned { span.badge { (tr.t("news-pinned")) } " " }
-                                (post.author_name) " · " (when(post.created_at_ms))
+                                (post.author_name) " · " (crate::views::ago::date(post.created_at_ms))
                                 @if post.comment_count > 0 { " · " (tr.tn("news-comments-count", post.comment_count)) }
                             }
                         }
@@ -135,7 +157,7 @@ fn discussions_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
                             a.home-item-title href={"/c/" (slug) "/discussions/" (t.id)} { (t.title) }
                             p.meta {
                                 (t.author_name) " · " (tr.tn("discussion-replies-count", t.reply_count)) " · "
-                                (tr.ta("discussion-active", &[("when", &when(t.active_at_ms))]))
+                                (tr.ta("discussion-active", &[("when", &crate::views::ago::date(t.active_at_ms))]))
                             }
                         }
                     }
@@ -235,7 +257,7 @@ fn decisions_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
                     @for (p, closes_ms) in &pulse.voting {
                         li {
                             a.home-item-title href={"/c/" (slug) "/proposals/" (p.number)} { "#" (p.number) " " (p.draft.title) }
-                            p.meta { (tr.ta("proposals-closes", &[("when", &when(*closes_ms))])) }
+                            p.meta { (tr.ta("proposals-closes", &[("when", &crate::views::ago::date(*closes_ms))])) }
                         }
                     }
                 }

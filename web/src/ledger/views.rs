@@ -82,6 +82,7 @@ pub fn money_card(v: &Visitor, slug: &str, home: &HomeView) -> Markup {
             h2 #balance-title { (tr.t("home-balance")) }
             p.balance.negative[home.balance_minor < 0] { (unit.money(home.balance_minor)) }
             (gauge(home))
+            @if home.balance_minor < 0 { p.hint { (tr.t("home-balance-below-zero")) } }
             p.hint {
                 (tr.ta("home-can-spend-sentence", &[
                     ("spend", &unit.money((home.balance_minor - home.floor_minor).max(0))),

@@ -265,6 +265,8 @@ impl Services {
             // Others filled the waiting room since the check above: the link stays usable.
             self.db.release_invitation(invitation.id).await?;
             return Err(invalid("message", "error-waiting-room-full"));
+        } else {
+            self.tell_stewards_someone_waits(&info, user.id).await?;
         }
         if let Some((temporary_key, _)) = steward_link {
             self.db
@@ -376,6 +378,7 @@ impl Services {
         {
             return Err(invalid("message", "error-waiting-room-full"));
         }
+        self.tell_stewards_someone_waits(&info, user.id).await?;
         Ok((user, sealing, info))
     }
 
@@ -425,6 +428,30 @@ impl Services {
         self.db
             .finish_admission(actor.circle.row_id, user_id)
             .await?;
+        Ok(())
+    }
+
+    /// Tells each of the circle's stewards that someone waits for them to decide, through the
+    /// reach rule (a steward who blocked the person is not told).
+    async fn tell_stewards_someone_waits(
+        &self,
+        info: &CircleInfo,
+        who: i64,
+    ) -> Result<(), ActionError> {
+        let stewards = self.store.stewards(info).await?;
+        let outgoing = self.outgoing(who, info.row_id, None).await?;
+        for person in self.db.active_members(info.row_id).await? {
+            if !stewards.contains(&person.account_key) {
+                continue;
+            }
+            let note = crate::notifications::NewNotification::about_the_circle(
+                person.user_id,
+                info.row_id,
+                crate::notifications::NotificationKind::JoinRequest,
+            );
+            self.notify_from(&outgoing, crate::reach::Channel::Notification, note)
+                .await?;
+        }
         Ok(())
     }
 

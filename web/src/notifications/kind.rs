@@ -36,6 +36,8 @@ pub enum NotificationKind {
     ReportOutcome,
     /// Something new waits in the moderators' queue (moderators only).
     ModerationQueue,
+    /// Someone asked to join the circle and waits for a steward (stewards only).
+    JoinRequest,
     /// You are invited to a repair conversation, or its agreement changed.
     Repair,
     /// A steward announced news to every member.
@@ -45,7 +47,7 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 18] = [
+    pub const ALL: [NotificationKind; 19] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
@@ -61,6 +63,7 @@ impl NotificationKind {
         NotificationKind::Moderated,
         NotificationKind::ReportOutcome,
         NotificationKind::ModerationQueue,
+        NotificationKind::JoinRequest,
         NotificationKind::Repair,
         NotificationKind::News,
         NotificationKind::Reply,
@@ -82,6 +85,7 @@ impl NotificationKind {
             NotificationKind::Moderated => "moderated",
             NotificationKind::ReportOutcome => "report_outcome",
             NotificationKind::ModerationQueue => "moderation_queue",
+            NotificationKind::JoinRequest => "join_request",
             NotificationKind::Repair => "repair",
             NotificationKind::News => "news",
             NotificationKind::Reply => "reply",
@@ -141,4 +145,22 @@ pub struct NewNotification {
     pub news: Option<i64>,
     /// The discussion thread (replies).
     pub thread: Option<i64>,
+}
+
+impl NewNotification {
+    /// A notification about the circle itself, naming no item.
+    pub fn about_the_circle(user: i64, circle: i64, kind: NotificationKind) -> NewNotification {
+        NewNotification {
+            user,
+            circle,
+            kind,
+            listing: None,
+            other_listing: None,
+            deal: None,
+            proposal: None,
+            moderation: None,
+            news: None,
+            thread: None,
+        }
+    }
 }

@@ -69,6 +69,7 @@ impl NotificationCard {
             NotificationKind::ModerationQueue => {
                 return format!("/c/{slug}/moderation/cases/{}", n.moderation.unwrap_or(0))
             }
+            NotificationKind::JoinRequest => return format!("/c/{slug}/steward#pending-title"),
             NotificationKind::News => return format!("/c/{slug}/news/{}", n.news.unwrap_or(0)),
             NotificationKind::Reply => {
                 return format!("/c/{slug}/discussions/{}#latest", n.thread.unwrap_or(0))
