@@ -65,6 +65,12 @@ async fn a_one_circle_members_prior_password_takes_the_account_back(db: String) 
         )
         .await;
     assert_eq!(page.status, 403, "the holder changes no password");
+    // Looking at the notifications clears nothing for the holder: Ben still finds the
+    // notice of the recovery unread.
+    let looked = holder.get("/notifications").await;
+    assert_eq!(looked.status, 200);
+    let again = holder.get("/notifications").await;
+    assert!(again.body.contains("notification unread"), "{}", again.body);
 
     // 29 days later the node lifts nothing, and Ben's own password takes his account back.
     server.state.services.store().advance_clock(29 * DAY_MS);

@@ -88,6 +88,10 @@ both_backends! {
                 "{}", page.body
             );
             assert!(page.body.contains("unread)"), "the header counts unread notifications");
+            assert!(page.body.contains("notification unread"), "shown as new the first time");
+            // Looking is reading: the count clears once the page was seen.
+            let again = member.get("/notifications").await;
+            assert!(!again.body.contains("unread)") && !again.body.contains("notification unread"), "{}", again.body);
             let read = member.submit("/notifications", "/notifications/read", &[]).await;
             assert!(!read.body.contains("unread)"), "marked read");
         }

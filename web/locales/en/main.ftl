@@ -1817,3 +1817,11 @@ home-waiting-cases = { $count ->
    *[other] { $count } cases wait in the moderation queue
 }
 home-balance-below-zero = Below zero is normal here: it is what you received from the circle, and you give it back by helping others.
+notifications-times = { $count ->
+    [one] (once)
+   *[other] ({ $count } times)
+}
+notifications-more-people = { $count ->
+    [one] and one more
+   *[other] and { $count } more
+}

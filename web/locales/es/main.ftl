@@ -1817,3 +1817,11 @@ home-waiting-cases = { $count ->
    *[other] { $count } casos esperan en la cola de moderación
 }
 home-balance-below-zero = Estar por debajo de cero es normal aquí: es lo que recibiste del círculo, y lo devuelves ayudando a otras personas.
+notifications-times = { $count ->
+    [one] (una vez)
+   *[other] ({ $count } veces)
+}
+notifications-more-people = { $count ->
+    [one] y una persona más
+   *[other] y { $count } personas más
+}

@@ -1,6 +1,7 @@
 //! A member's notifications (of deals, matches, events, proposals, recoveries): the page, the
 //! unread count, and which kinds they want.
 
+pub mod group;
 pub mod kind;
 pub mod routes;
 pub mod service;

@@ -12,13 +12,19 @@ use crate::notifications::wanted_kinds;
 
 use crate::http::page::*;
 
+/// The page shows what is new, then counts it as seen: the badge clears once the person has
+/// looked (a recovered login never clears the owner's notices, the recovery notice among them).
 pub async fn notifications(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
-    let cards = state.services.notification_cards(user).await?;
+    let groups = state.services.notification_groups(user).await?;
     let muted = state.services.muted_kinds(user).await?;
-    Ok(page(crate::notifications::views::notifications_page(
-        &v, &cards, &muted,
-    )))
+    let markup = crate::notifications::views::notifications_page(&v, &groups, &muted);
+    if groups.iter().any(|group| group.unread) {
+        if let Ok(account) = FullAccount::of(user) {
+            state.services.mark_all_read(account.user()).await?;
+        }
+    }
+    Ok(page(markup))
 }
 
 /// Marking every notification read needs the whole account: a recovered login must not

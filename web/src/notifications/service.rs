@@ -138,6 +138,31 @@ impl Services {
         Ok(())
     }
 
+    /// A person's notifications grouped by what they are about, with who acted.
+    pub async fn notification_groups(
+        &self,
+        person: &crate::db::User,
+    ) -> Result<Vec<crate::notifications::group::CardGroup>, ActionError> {
+        let cards = self.notification_cards(person).await?;
+        let mut names: HashMap<i64, Option<String>> = HashMap::new();
+        let mut named = Vec::with_capacity(cards.len());
+        for card in cards {
+            let name = match card.notification.from_user {
+                Some(id) => match names.get(&id) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = self.db.user(id).await?.map(|u| u.display_name);
+                        names.insert(id, name.clone());
+                        name
+                    }
+                },
+                None => None,
+            };
+            named.push((card, name));
+        }
+        Ok(crate::notifications::group::group(named))
+    }
+
     /// A person's notifications in the circles they are still an active member of.
     pub async fn notification_cards(
         &self,

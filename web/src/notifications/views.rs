@@ -4,14 +4,10 @@ use crate::notifications::NotificationKind;
 use maud::{html, Markup};
 
 use crate::http::session::Visitor;
-use crate::notifications::NotificationCard;
+use crate::notifications::group::CardGroup;
 use crate::views::{csrf_field, layout};
 
-pub fn notifications_page(
-    v: &Visitor,
-    cards: &[NotificationCard],
-    muted: &[NotificationKind],
-) -> Markup {
+pub fn notifications_page(v: &Visitor, groups: &[CardGroup], muted: &[NotificationKind]) -> Markup {
     let tr = &v.tr;
     let title = tr.t("notifications-title");
     layout(
@@ -20,25 +16,30 @@ pub fn notifications_page(
         &title,
         html! {
             h1 { (title) }
-            @if cards.iter().any(|c| !c.notification.read) {
+            @if groups.iter().any(|group| group.unread) {
                 form method="post" action="/notifications/read" {
                     (csrf_field(v))
                     button.button.secondary type="submit" { (tr.t("notifications-mark-read")) }
                 }
             }
-            @if cards.is_empty() {
+            @if groups.is_empty() {
                 p.empty { (tr.t("notifications-none")) }
             } @else {
                 ul.notification-list {
-                    @for card in cards {
-                        @let n = &card.notification;
-                        @let href = card.href();
-                        li.notification.unread[!n.read] {
-                            @if !n.read { span.badge { (tr.t("notifications-new")) } " " }
-                            a href=(href) {
-                                (card.sentence(tr))
+                    @for group in groups {
+                        @let card = &group.card;
+                        li.notification.unread[group.unread] {
+                            @if group.unread { span.badge { (tr.t("notifications-new")) } " " }
+                            a href=(card.href()) { (card.sentence(tr)) }
+                            @if group.count > 1 { " " span.count { (tr.tn("notifications-times", group.count as i64)) } }
+                            p.hint {
+                                @if !group.names.is_empty() {
+                                    (group.names.join(", "))
+                                    @if group.more_people > 0 { " " (tr.tn("notifications-more-people", group.more_people as i64)) }
+                                    " · "
+                                }
+                                (card.circle_name) " · " (crate::views::ago::time_ago(card.notification.created_at_ms))
                             }
-                            p.hint { (card.circle_name) " · " (crate::views::ago::time_ago(n.created_at_ms)) }
                         }
                     }
                 }
