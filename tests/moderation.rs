@@ -1021,6 +1021,9 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
     );
     let case = amara.get("/c/garden/moderation/cases/1").await;
     assert!(case.body.contains("He shouts") && case.body.contains("Cara Lind"));
+    // The agreement the report cites reads in its words, not as a number.
+    assert!(!case.body.contains("agreements 1"), "{}", case.body);
+    assert!(case.body.contains("nobody yet"), "{}", case.body);
     let acted = amara
         .submit(
             "/c/garden/moderation/cases/1",
@@ -1033,6 +1036,11 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
         )
         .await;
     assert_eq!(acted.status, 200, "{}", acted.body);
+    // The closed case says what was decided, linking to the action in the log.
+    let closed = amara.get("/c/garden/moderation/cases/1").await;
+    assert!(closed.body.contains("What was decided"), "{}", closed.body);
+    assert!(closed.body.contains(r#"href="../actions/"#), "{}", closed.body);
+    assert!(!closed.body.contains("Taken by"), "{}", closed.body);
     let log = ben.get("/c/garden/moderation").await;
     assert!(
         log.body.contains("Please speak kindly."),

@@ -1825,3 +1825,6 @@ notifications-more-people = { $count ->
     [one] and one more
    *[other] and { $count } more
 }
+moderation-nobody-yet = nobody yet
+moderation-outcome = What was decided
+moderation-decided-by = by { $name }

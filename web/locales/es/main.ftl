@@ -1825,3 +1825,6 @@ notifications-more-people = { $count ->
     [one] y una persona más
    *[other] y { $count } personas más
 }
+moderation-nobody-yet = nadie todavía
+moderation-outcome = Qué se decidió
+moderation-decided-by = por { $name }

@@ -74,6 +74,16 @@ pub struct ReportRow {
     pub created_at_ms: i64,
 }
 
+impl ReportRow {
+    /// The numbers of the agreements the report cites (an unreadable number is left out).
+    pub fn cited(&self) -> Vec<u16> {
+        self.agreements
+            .split(',')
+            .filter_map(|number| number.trim().parse().ok())
+            .collect()
+    }
+}
+
 /// A report as its reporter follows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MyReportRow {

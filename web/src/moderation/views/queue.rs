@@ -2,7 +2,7 @@
 //! reports, private notes, and the actions that fit it.
 
 use commons_governance::moderation::{ActionKind, TargetKind};
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 
 use super::{agreement_boxes, cited_agreements, kind_label, target_label};
 use crate::db::HiddenState;
@@ -166,10 +166,23 @@ fn case_context(v: &Visitor, view: &CaseView) -> Markup {
                 @if let Some(state) = view.hidden {
                     div { dt { (tr.t("moderation-now")) } dd { (tr.t(match state { HiddenState::Hidden => "moderation-now-hidden", HiddenState::Held => "moderation-now-held" })) } }
                 }
-                div { dt { (tr.t("moderation-assigned")) } dd { (view.assigned_name.as_deref().unwrap_or("—")) } }
+                @if case.is_open {
+                    div { dt { (tr.t("moderation-assigned")) } dd { @match &view.assigned_name { Some(name) => (name), None => (tr.t("moderation-nobody-yet")) } } }
+                } @else {
+                    @if let Some(outcome) = &case.outcome {
+                        div { dt { (tr.t("moderation-outcome")) } dd {
+                            @match case.outcome_seq {
+                                Some(seq) => a href={"../actions/" (seq)} { (tr.t(&format!("moderation-kind-{outcome}"))) },
+                                None => (tr.t(&format!("moderation-kind-{outcome}"))),
+                            }
+                            @if let Some(name) = &view.assigned_name { " · " (tr.ta("moderation-decided-by", &[("name", name)])) }
+                        } }
+                    }
+                }
             }
             h3 { (tr.t("moderation-snapshot")) }
-            blockquote.reported { @for line in case.snapshot.lines() { (line) br; } }
+            // The item as it was reported, rendered as its author wrote it (raw HTML dropped).
+            blockquote.reported { (PreEscaped(commons_market::markdown::render(&case.snapshot))) }
             @if let Some(appealed) = &view.appealed {
                 h3 { (tr.t("moderation-appealed-action")) }
                 p { (kind_label(v, appealed.action.kind)) " · " (when(appealed.action.recorded_at_ms)) }
@@ -196,10 +209,10 @@ fn case_reports(v: &Visitor, view: &CaseView) -> Markup {
                     @for report in &view.reports {
                         li {
                             strong { (report.reporter_name) } " · " (when(report.created_at_ms))
-                            @if !report.agreements.is_empty() {
-                                " · " (tr.ta("moderation-agreements-cited", &[("numbers", &report.agreements)]))
-                            }
                             @if !report.note.is_empty() { p { (report.note) } }
+                            @if !report.cited().is_empty() {
+                                (cited_agreements(&view.agreements, &report.cited()))
+                            }
                         }
                     }
                 }
