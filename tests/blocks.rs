@@ -261,7 +261,7 @@ async fn blocking_from_a_members_page_is_listed_in_settings_and_undone_there() {
     let mut amara = set_up(&server).await;
     let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Adler").await;
     let page = amara.get("/c/garden/members/ben").await;
-    assert!(page.body.contains("Boundaries"), "{}", page.body);
+    assert!(page.body.contains("Block or mute"), "{}", page.body);
     let page = amara
         .submit(
             "/c/garden/members/ben",

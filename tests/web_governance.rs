@@ -413,7 +413,7 @@ both_backends! {
         let page = bea.submit("/c/garden/proposals/new", "/c/garden/proposals/new", &seize("", "")).await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(page.url.ends_with("/c/garden/proposals/1"), "{}", page.url);
-        assert!(page.body.contains("Quorum 50 % · threshold 66 %"), "{}", page.body);
+        assert!(page.body.contains("Quorum 50\u{a0}% · threshold 66\u{a0}%"), "{}", page.body);
         step(&mut bea, 1, "discuss").await;
         store.advance_clock(49 * HOUR_MS);
         let page = step(&mut bea, 1, "vote").await;

@@ -234,13 +234,14 @@ pub fn proposal_page(
             (proposal_heading(tr, slug, view, &title))
             (error_summary(v, errors))
             div.proposal-body { (PreEscaped(commons_market::markdown::render(&proposal.draft.body))) }
-            @if !p.is_author {
-                p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Proposal, &proposal.number.to_string())) }
-            }
             @if !proposal.draft.options.is_empty() {
                 (options_section(tr, proposal))
             }
             (changes_section(tr, slug, proposal, &actions, quorum, threshold))
+            // After what the proposal says and does, never on a heading of its own.
+            @if !p.is_author {
+                p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Proposal, &proposal.number.to_string())) }
+            }
             @if p.is_author {
                 (author_actions(v, p, &base))
             }
