@@ -1039,7 +1039,11 @@ async fn the_moderation_pages_answer_members_moderators_and_strangers_as_they_sh
     // The closed case says what was decided, linking to the action in the log.
     let closed = amara.get("/c/garden/moderation/cases/1").await;
     assert!(closed.body.contains("What was decided"), "{}", closed.body);
-    assert!(closed.body.contains(r#"href="../actions/"#), "{}", closed.body);
+    assert!(
+        closed.body.contains(r#"href="../actions/"#),
+        "{}",
+        closed.body
+    );
     assert!(!closed.body.contains("Taken by"), "{}", closed.body);
     let log = ben.get("/c/garden/moderation").await;
     assert!(

@@ -25,6 +25,38 @@ async fn balances(store: &Store, slug: &str) -> Vec<(String, i64)> {
 }
 
 both_backends! {
+    a_page_of_one_kind_of_entry_reads_newest_first_and_pages_on_below_its_oldest => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let c = make_circle(&store, "garden", 2).await;
+        let (a, b) = (&c.members[0], &c.members[1]);
+        for n in 0..7 {
+            store.append("garden", c.pay(a, b, 10 + n), None).await.expect("pay");
+            if n % 3 == 0 {
+                let ask = c.sign(b, Body::RequestPayment { payer: a.public_key(), payee: b.public_key(), amount_minor: 5, memo_hash: None });
+                store.append("garden", ask, None).await.expect("ask");
+            }
+        }
+        let info = store.circle("garden").await.expect("circle");
+        let size = store.latest_tree_head(&info).await.expect("head").tree_size;
+        let mut seen = Vec::new();
+        let mut before = size;
+        loop {
+            let page = store.entries_of_kinds_before(&info, &[5], before, 3).await.expect("page");
+            assert!(page.len() <= 3);
+            assert!(page.iter().all(|stored| stored.entry.signed.record.body.kind() == 5));
+            assert!(page.windows(2).all(|pair| pair[0].entry.seq > pair[1].entry.seq), "newest first");
+            seen.extend(page.iter().map(|stored| stored.entry.seq));
+            match page.last() {
+                Some(last) if page.len() == 3 => before = last.entry.seq,
+                _ => break,
+            }
+        }
+        assert_eq!(seen.len(), 7, "every payment once: {seen:?}");
+        let requests = store.entries_of_kinds_before(&info, &[6, 7], size, 50).await.expect("requests");
+        assert_eq!(requests.len(), 3);
+        assert!(store.entries_of_kinds_before(&info, &[], size, 50).await.expect("none").is_empty());
+    };
+
     payments_persist_and_the_state_reloads_from_the_log => |url: String| async move {
         let store = Store::open(&url).await.expect("open");
         let c = make_circle(&store, "garden", 3).await;

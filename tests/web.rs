@@ -93,7 +93,7 @@ async fn members_walkthrough(db: String) {
         .get("/c/garden/ledger")
         .await
         .body
-        .matches("Signature verified")
+        .matches(r#"<li class="ledger-row">"#)
         .count();
     let page = ben
         .submit(
@@ -107,7 +107,7 @@ async fn members_walkthrough(db: String) {
         .get("/c/garden/ledger")
         .await
         .body
-        .matches("Signature verified")
+        .matches(r#"<li class="ledger-row">"#)
         .count();
     assert_eq!(rows_after, rows_before + 1);
     assert!(
@@ -131,11 +131,61 @@ async fn members_walkthrough(db: String) {
     assert!(lines[1].contains("Amara Okafor") && lines[1].contains(",-2.50,-2.50,"));
     assert!(lines[2].contains(",-1.25,-3.75,"), "{}", lines[2]);
 
-    // The ledger page shows verified signatures and the signed tree head.
+    // The ledger reads who and what, with one line saying all of it is signed; the signed
+    // tree head is a link away.
     let ledger = ben.get("/c/garden/ledger").await;
-    assert!(ledger.body.contains("Tree head signature verified"));
-    assert!(ledger.body.contains("Signature verified"));
+    assert!(
+        ledger
+            .body
+            .contains("entries are signed, each by its author"),
+        "{}",
+        ledger.body
+    );
     assert!(ledger.body.contains("Ben Carter paid Amara Okafor"));
+    let verify = ben.get("/c/garden/ledger/verify").await;
+    assert!(
+        verify.body.contains("Tree head signature verified"),
+        "{}",
+        verify.body
+    );
+    assert!(
+        verify.body.contains("commons audit --statement"),
+        "{}",
+        verify.body
+    );
+    // Filtered by member and by kind, with paging links that keep the filter.
+    let payments = ben.get("/c/garden/ledger?member=ben&kind=payments").await;
+    assert!(
+        payments.body.contains("Ben Carter paid Amara Okafor"),
+        "{}",
+        payments.body
+    );
+    assert!(
+        !payments.body.contains("asked"),
+        "requests are left out: {}",
+        payments.body
+    );
+    let decisions = ben.get("/c/garden/ledger?kind=decisions").await;
+    assert!(
+        decisions.body.contains("No entries match."),
+        "{}",
+        decisions.body
+    );
+    let accounts = ben.get("/c/garden/ledger?kind=accounts").await;
+    assert!(
+        !accounts.body.contains("Ben Carter paid"),
+        "{}",
+        accounts.body
+    );
+    let nobody = ben.get("/c/garden/ledger?member=nobody-here").await;
+    assert!(
+        nobody.body.contains("Nobody called nobody-here"),
+        "{}",
+        nobody.body
+    );
+    let bad = ben.get("/c/garden/ledger?kind=%3Cscript%3E").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(!bad.body.contains("<script>"));
     // The page is remembered until something in it changes: a new name shows at once to
     // everyone.
     let seen_by_amara = amara.get("/c/garden/ledger").await;

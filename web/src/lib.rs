@@ -158,6 +158,9 @@ pub struct HomeViewKey {
 pub struct LedgerViewKey {
     pub row_id: i64,
     pub before: Option<u64>,
+    pub kind: crate::ledger::form::LedgerKind,
+    /// The member whose entries alone are shown (their user id), if any.
+    pub member: Option<i64>,
     pub language: String,
     pub names_generation: u64,
 }

@@ -50,6 +50,36 @@ impl Store {
         rows.iter().map(stored_entry_from_row).collect()
     }
 
+    /// Up to `limit` entries of these kinds before entry `before`, newest first (a page of
+    /// the ledger filtered by kind: payments, requests, decisions...).
+    pub async fn entries_of_kinds_before(
+        &self,
+        info: &CircleInfo,
+        kinds: &[u8],
+        before: u64,
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = placeholders_from(4, kinds.len());
+        let sql = format!(
+            "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
+             FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq
+             WHERE e.circle = $1 AND e.seq < $2 AND e.kind IN ({list})
+             ORDER BY e.seq DESC LIMIT $3"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(info.row_id)
+            .bind(before.min(i64::MAX as u64) as i64)
+            .bind(limit.clamp(1, LIST_ENTRIES_MAX));
+        for kind in kinds {
+            query = query.bind(i64::from(*kind));
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(stored_entry_from_row).collect()
+    }
+
     /// Up to `limit` entries just before entry `before`, newest first (a page of the log read
     /// backwards; `before` is usually the tree size).
     pub async fn entries_before(

@@ -337,7 +337,13 @@ pub async fn entries(
     let before = non_negative("before", query.before)?;
     let slice = state
         .services
-        .ledger_slice(&actor.circle, before, limit)
+        .ledger_slice(
+            &actor.circle,
+            before,
+            limit,
+            crate::ledger::form::LedgerKind::All,
+            None,
+        )
         .await?;
     let head = slice.head;
     let from = slice.before.saturating_sub(limit);

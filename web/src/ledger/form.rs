@@ -9,6 +9,68 @@ use commons_ledger::store::CircleInfo;
 use crate::names::Username;
 use crate::services::{all_fields, member_named, parse_amount, ActionError, FieldProblem};
 
+/// Which entries the ledger page shows, by what they do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LedgerKind {
+    #[default]
+    All,
+    /// Payments (kind 5, reversals included).
+    Payments,
+    /// Payment requests, and their declining or withdrawing (kinds 6 and 7).
+    Requests,
+    /// What passed proposals enacted (kind 11).
+    Decisions,
+    /// Accounts and stewards: the circle's start, accounts opened, limits, keys, closings,
+    /// stewards added or removed (kinds 1 to 4, 8 to 10).
+    Accounts,
+}
+
+impl LedgerKind {
+    pub const ALL: [LedgerKind; 5] = [
+        LedgerKind::All,
+        LedgerKind::Payments,
+        LedgerKind::Requests,
+        LedgerKind::Decisions,
+        LedgerKind::Accounts,
+    ];
+
+    /// The kind a link or form names (`payments`...); an empty value is every kind.
+    pub fn parse(text: &str) -> Option<LedgerKind> {
+        match text.trim() {
+            "" => Some(LedgerKind::All),
+            text => LedgerKind::ALL
+                .into_iter()
+                .find(|kind| kind.as_str() == text),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerKind::All => "all",
+            LedgerKind::Payments => "payments",
+            LedgerKind::Requests => "requests",
+            LedgerKind::Decisions => "decisions",
+            LedgerKind::Accounts => "accounts",
+        }
+    }
+
+    /// The entry kinds shown (none: every kind).
+    pub fn entry_kinds(self) -> &'static [u8] {
+        match self {
+            LedgerKind::All => &[],
+            LedgerKind::Payments => &[5],
+            LedgerKind::Requests => &[6, 7],
+            LedgerKind::Decisions => &[11],
+            LedgerKind::Accounts => &[1, 2, 3, 4, 8, 9, 10],
+        }
+    }
+
+    /// Whether an entry of this kind is shown.
+    pub fn shows(self, kind: u8) -> bool {
+        self == LedgerKind::All || self.entry_kinds().contains(&kind)
+    }
+}
+
 /// A memo as the ledger takes it: trimmed, at most [`MEMO_BYTES_MAX`] bytes, never empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoText(String);
@@ -119,5 +181,28 @@ mod tests {
             problems(TransferCommand::parse(&circle(), "ana", "1.555", "")),
             vec![("amount", "error-amount-decimals")]
         );
+    }
+}
+
+#[cfg(test)]
+mod ledger_kind_tests {
+    use super::LedgerKind;
+
+    #[test]
+    fn every_entry_kind_is_in_exactly_one_filter() {
+        for kind in 1..=11u8 {
+            let filters: Vec<LedgerKind> = LedgerKind::ALL[1..]
+                .iter()
+                .copied()
+                .filter(|filter| filter.shows(kind))
+                .collect();
+            assert_eq!(filters.len(), 1, "kind {kind}: {filters:?}");
+            assert!(LedgerKind::All.shows(kind));
+        }
+        for filter in LedgerKind::ALL {
+            assert_eq!(LedgerKind::parse(filter.as_str()), Some(filter));
+        }
+        assert_eq!(LedgerKind::parse(""), Some(LedgerKind::All));
+        assert_eq!(LedgerKind::parse("<script>"), None);
     }
 }

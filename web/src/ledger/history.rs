@@ -20,6 +20,7 @@ use crate::http::error::AppError;
 use crate::http::extract::PageQuery;
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
+use crate::ledger::form::LedgerKind;
 use crate::ledger::views::{LedgerRow, LedgerView};
 use crate::services::Actor;
 use crate::views::Unit;
@@ -174,31 +175,106 @@ pub fn describe_action(
     }
 }
 
+/// What the ledger page's link or filter form asks for.
+#[derive(Debug, Deserialize)]
+pub struct LedgerQuery {
+    before: Option<u64>,
+    #[serde(default)]
+    member: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// The filter the page shows and its links carry.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerFilter {
+    pub kind: LedgerKind,
+    /// The username asked for, as typed (trimmed, bounded).
+    pub member: String,
+    /// The member it names, if any: (user id, display name, keys).
+    pub found: Option<(i64, String, Vec<PublicKey>)>,
+}
+
+impl LedgerFilter {
+    /// The query string the page's links keep (`&member=ben&kind=payments`).
+    pub fn link_query(&self) -> String {
+        let mut query = String::new();
+        if !self.member.is_empty() {
+            query.push_str("&member=");
+            query.push_str(&crate::market::views::url_encode(&self.member));
+        }
+        if self.kind != LedgerKind::All {
+            query.push_str("&kind=");
+            query.push_str(self.kind.as_str());
+        }
+        query
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.kind != LedgerKind::All || !self.member.is_empty()
+    }
+}
+
 pub async fn ledger(
     State(state): AppState_,
     v: Visitor,
     actor: Actor,
-    PageQuery(query): PageQuery<BeforeQuery>,
+    PageQuery(query): PageQuery<LedgerQuery>,
 ) -> PageResult {
     let info = &actor.circle;
+    let kind = LedgerKind::parse(&query.kind).ok_or(AppError::BadRequest("ledger-error-kind"))?;
+    let member: String = query.member.trim().chars().take(64).collect();
+    let found = match member.as_str() {
+        "" => None,
+        name => state.services.ledger_member(&actor, name).await?,
+    };
+    let filter = LedgerFilter {
+        kind,
+        member,
+        found,
+    };
     // The body is the same for every member reading this page in this language: remembered
     // until the circle's next entry (or a change of names).
     let key = LedgerViewKey {
         row_id: info.row_id,
         before: query.before,
+        kind: filter.kind,
+        member: filter.found.as_ref().map(|(id, _, _)| *id),
         language: v.tr.lang().to_owned(),
         names_generation: state.services.names_generation(),
     };
-    let body = state
-        .services
-        .remembered(&state.views.ledger, info.row_id, key, || {
-            ledger_body(&state, &v.tr, info, query.before)
-        })
-        .await?;
+    let body = if !filter.member.is_empty() && filter.found.is_none() {
+        // Nobody by that name: nothing to remember.
+        crate::ledger::views::ledger_nobody(&v.tr, &info.slug, &filter)
+            .into_string()
+            .into()
+    } else {
+        state
+            .services
+            .remembered(&state.views.ledger, info.row_id, key, || {
+                ledger_body(&state, &v.tr, info, query.before, &filter)
+            })
+            .await?
+    };
     Ok(page(crate::ledger::views::ledger_page(
         &v,
         &nav_for(&actor, "ledger"),
         PreEscaped(body.to_string()),
+    )))
+}
+
+/// How to check the ledger yourself: the signed tree head, its root, and the audit command.
+pub async fn ledger_verify(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
+    let info = &actor.circle;
+    let slice = state
+        .services
+        .ledger_slice(info, None, 1, LedgerKind::All, None)
+        .await?;
+    Ok(page(crate::ledger::views::verify_page(
+        &v,
+        &nav_for(&actor, "ledger"),
+        &slice.head,
+        slice.head_signature_ok,
     )))
 }
 
@@ -207,16 +283,17 @@ pub(super) async fn ledger_body(
     tr: &Tr,
     info: &CircleInfo,
     before: Option<u64>,
+    filter: &LedgerFilter,
 ) -> Result<Arc<str>, AppError> {
+    let keys = filter.found.as_ref().map(|(_, _, keys)| keys.as_slice());
     let slice = state
         .services
-        .ledger_slice(info, before, LEDGER_PAGE_ENTRIES)
+        .ledger_slice(info, before, LEDGER_PAGE_ENTRIES, filter.kind, keys)
         .await?;
     let (head, before, entries) = (&slice.head, slice.before, &slice.entries);
-    let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
     let names = state.services.key_names(info, &parties(entries)).await?;
     let unit = unit_of(info);
-    let rows = entries
+    let rows: Vec<LedgerRow> = entries
         .iter()
         .zip(slice.signatures_ok.iter().copied())
         .map(|(stored, signature_ok)| {
@@ -235,18 +312,31 @@ pub(super) async fn ledger_body(
             }
         })
         .collect();
+    // Unfiltered, pages are fixed stretches of the log; filtered, the next page starts below
+    // the oldest entry shown.
+    let (older, newer) = if filter.is_on() {
+        let full = rows.len() as u64 == LEDGER_PAGE_ENTRIES;
+        let older = rows.last().filter(|_| full).map(|row| row.seq);
+        (older, (before < head.tree_size).then_some(None))
+    } else {
+        let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
+        let newer = (before < head.tree_size).then(|| {
+            let newer = before + LEDGER_PAGE_ENTRIES;
+            (newer < head.tree_size).then_some(newer)
+        });
+        ((from > 0).then_some(from), newer)
+    };
     let view = LedgerView {
         unit,
+        all_verified: slice.head_signature_ok && rows.iter().all(|row| row.signature_ok),
         rows,
         tree_size: head.tree_size,
         root_hex: head.root.to_hex(),
         head_signature_ok: slice.head_signature_ok,
         head_time_ms: head.timestamp_ms,
-        older: (from > 0).then_some(from),
-        newer: (before < head.tree_size).then(|| {
-            let newer = before + LEDGER_PAGE_ENTRIES;
-            (newer < head.tree_size).then_some(newer)
-        }),
+        older,
+        newer,
+        filter: filter.clone(),
     };
     Ok(crate::ledger::views::ledger_body(tr, &info.slug, &view)
         .into_string()

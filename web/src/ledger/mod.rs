@@ -37,6 +37,7 @@ pub fn router() -> Router<Arc<AppState>> {
             post(routes::decline_request),
         )
         .route("/c/{slug}/ledger", get(history::ledger))
+        .route("/c/{slug}/ledger/verify", get(history::ledger_verify))
         .route("/c/{slug}/statement", get(history::statement))
         .route("/c/{slug}/statement.csv", get(history::statement_csv))
         .merge(api_router(api_routes()))

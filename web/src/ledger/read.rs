@@ -150,16 +150,35 @@ impl Services {
         self.verified.check(entries)
     }
 
-    /// The entries before `before` (default: all), at most `limit`, with the latest tree head.
+    /// The entries before `before` (default: all), at most `limit`, with the latest tree head;
+    /// only those of `kind`, and only a member's payments and requests when `member_keys`
+    /// names their keys.
     pub(crate) async fn ledger_slice(
         &self,
         info: &CircleInfo,
         before: Option<u64>,
         limit: u64,
+        kind: crate::ledger::form::LedgerKind,
+        member_keys: Option<&[PublicKey]>,
     ) -> Result<LedgerSlice, ActionError> {
         let head = self.store.latest_tree_head(info).await?;
         let before = before.unwrap_or(head.tree_size).min(head.tree_size);
-        let entries = self.store.entries_before(info, before, limit).await?;
+        let entries = match (member_keys, kind.entry_kinds()) {
+            (Some(keys), _) => {
+                let mut entries = self
+                    .store
+                    .account_entries(info, keys, true, Some(before), limit as i64)
+                    .await?;
+                entries.retain(|stored| kind.shows(stored.entry.signed.record.body.kind()));
+                entries
+            }
+            (None, []) => self.store.entries_before(info, before, limit).await?,
+            (None, kinds) => {
+                self.store
+                    .entries_of_kinds_before(info, kinds, before, limit as i64)
+                    .await?
+            }
+        };
         let genesis = self.store.entry(info, 0).await?;
         let Body::Genesis { node_key, .. } = &genesis.entry.signed.record.body else {
             return Err(StoreError::Corrupt("the first entry is not a genesis".into()).into());
@@ -323,6 +342,21 @@ impl Services {
             .member_by_username(actor.circle.row_id, username)
             .await?
             .filter(|card| card.status == MemberStatus::Active))
+    }
+
+    /// A member (or past member) of the actor's circle by username, with every key they held
+    /// there, for the ledger's filter: (user id, display name, keys).
+    pub(crate) async fn ledger_member(
+        &self,
+        actor: &Actor,
+        username: &str,
+    ) -> Result<Option<(i64, String, Vec<PublicKey>)>, ActionError> {
+        let circle = actor.circle.row_id;
+        let Some(card) = self.db.member_by_username(circle, username.trim()).await? else {
+            return Ok(None);
+        };
+        let keys = self.db.member_keys(circle, card.user_id).await?;
+        Ok(Some((card.user_id, card.display_name, keys)))
     }
 
     /// An active member of the actor's circle by username, with whether they steward it.

@@ -367,6 +367,8 @@ pub struct LedgerRow {
 #[derive(Debug, Clone)]
 pub struct LedgerView {
     pub unit: Unit,
+    /// The tree head and every entry on the page verify.
+    pub all_verified: bool,
     pub rows: Vec<LedgerRow>,
     pub tree_size: u64,
     pub root_hex: String,
@@ -376,6 +378,7 @@ pub struct LedgerView {
     pub older: Option<u64>,
     /// The `before` value of the newer page, if this is not the newest.
     pub newer: Option<Option<u64>>,
+    pub filter: crate::ledger::history::LedgerFilter,
 }
 
 /// The ledger page around its body (see [`ledger_body`]).
@@ -384,71 +387,132 @@ pub fn ledger_page(v: &Visitor, nav: &CircleNav, body: Markup) -> Markup {
 }
 
 /// The ledger page's content: the same for every member reading it in one language, so the
-/// node can remember it until the next entry.
+/// node can remember it until the next entry. It reads who, what, how much and when; that all
+/// of it is signed is one line, with the way to check it a link away.
 pub fn ledger_body(tr: &Tr, slug: &str, ledger: &LedgerView) -> Markup {
     let title = tr.t("ledger-title");
+    let keep = ledger.filter.link_query();
     html! {
+        h1 { (title) }
+        @if ledger.all_verified {
+            p.verified-line {
+                span aria-hidden="true" { "✓ " }
+                (tr.ta("ledger-all-signed", &[("size", &ledger.tree_size.to_string())])) " "
+                a href={"/c/" (slug) "/ledger/verify"} { (tr.t("ledger-how-to-check")) }
+            }
+        } @else {
+            p.notice.unverified {
+                span aria-hidden="true" { "✗ " }
+                (tr.t("ledger-not-all-signed")) " "
+                a href={"/c/" (slug) "/ledger/verify"} { (tr.t("ledger-how-to-check")) }
+            }
+        }
+        (filter_form(tr, slug, &ledger.filter))
+        section.card aria-labelledby="entries-title" {
+            h2 #entries-title { (tr.t("ledger-entries")) }
+            @if ledger.rows.is_empty() {
+                p.empty { (tr.t("ledger-none-match")) }
+            } @else {
+                ol.ledger-list {
+                    @for row in &ledger.rows {
+                        li.ledger-row {
+                            div.ledger-what {
+                                span { (row.summary) }
+                                @if let Some(memo) = &row.memo { span.memo { (memo) } }
+                                @if !row.signature_ok {
+                                    span.unverified { span aria-hidden="true" { "✗ " } (tr.ta("ledger-entry-bad", &[("seq", &row.seq.to_string())])) }
+                                }
+                            }
+                            span.ledger-amount { @if let Some(amount) = row.amount_minor { (ledger.unit.money(amount)) } }
+                            span.ledger-when { (crate::views::ago::time_date(row.recorded_at_ms)) }
+                        }
+                    }
+                }
+            }
+            nav.pager aria-label=(tr.t("pager-label")) {
+                @if let Some(newer) = ledger.newer {
+                    @match newer {
+                        Some(before) => a href={"/c/" (slug) "/ledger?before=" (before) (keep)} { (tr.t("pager-newer")) },
+                        None => a href={"/c/" (slug) "/ledger?" (keep.trim_start_matches('&'))} { (tr.t("pager-newer")) },
+                    }
+                }
+                @if let Some(before) = ledger.older {
+                    a href={"/c/" (slug) "/ledger?before=" (before) (keep)} { (tr.t("pager-older")) }
+                }
+            }
+        }
+    }
+}
+
+/// Choosing whose entries and which kind the ledger shows (a plain GET form).
+fn filter_form(tr: &Tr, slug: &str, filter: &crate::ledger::history::LedgerFilter) -> Markup {
+    use crate::ledger::form::LedgerKind;
+    html! {
+        form.card.filters method="get" action={"/c/" (slug) "/ledger"} {
+            div.field {
+                label for="member" { (tr.t("ledger-filter-member")) }
+                input #member type="text" name="member" value=(filter.member) autocomplete="off" aria-describedby="member-hint";
+                p.hint #member-hint { (tr.t("ledger-filter-member-hint")) }
+            }
+            div.field {
+                label for="kind" { (tr.t("ledger-filter-kind")) }
+                select #kind name="kind" {
+                    @for kind in LedgerKind::ALL {
+                        option value=(kind.as_str()) selected[filter.kind == kind] { (tr.t(&format!("ledger-kind-{}", kind.as_str()))) }
+                    }
+                }
+            }
+            button.button.secondary type="submit" { (tr.t("ledger-filter-show")) }
+            @if filter.is_on() { " " a href={"/c/" (slug) "/ledger"} { (tr.t("ledger-filter-clear")) } }
+        }
+    }
+}
+
+/// The ledger when the filter names nobody in the circle.
+pub fn ledger_nobody(tr: &Tr, slug: &str, filter: &crate::ledger::history::LedgerFilter) -> Markup {
+    html! {
+        h1 { (tr.t("ledger-title")) }
+        (filter_form(tr, slug, filter))
+        p.notice { (tr.ta("ledger-no-such-member", &[("name", &filter.member)])) }
+    }
+}
+
+/// How anyone can check the ledger: the signed tree head, its root and the audit command.
+pub fn verify_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    head: &commons_ledger::entry::TreeHead,
+    head_signature_ok: bool,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("ledger-verify-title");
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            p.breadcrumb { a href={"/c/" (nav.slug) "/ledger"} { (tr.t("ledger-title")) } }
             h1 { (title) }
+            p.lead { (tr.t("ledger-verify-lead")) }
             section.card.tree-head aria-labelledby="head-title" {
                 h2 #head-title { (tr.t("ledger-head")) }
-                p { (tr.ta("ledger-head-text", &[("size", &ledger.tree_size.to_string()), ("time", &when(ledger.head_time_ms))])) }
-                p { (tr.t("ledger-root")) " " code.key { (ledger.root_hex) } }
-                @if ledger.head_signature_ok {
+                p { (tr.ta("ledger-head-text", &[("size", &head.tree_size.to_string()), ("time", &when(head.timestamp_ms))])) }
+                p { (tr.t("ledger-root")) " " code.key { (head.root.to_hex()) } }
+                @if head_signature_ok {
                     p.verified { span aria-hidden="true" { "✓ " } (tr.t("ledger-head-verified")) }
                 } @else {
                     p.unverified { span aria-hidden="true" { "✗ " } (tr.t("ledger-head-unverified")) }
                 }
-                p.hint { (tr.t("ledger-audit-hint")) }
             }
-            section.card aria-labelledby="entries-title" {
-                h2 #entries-title { (tr.t("ledger-entries")) }
-                div.table-wrap tabindex="0" role="group" aria-labelledby="entries-title" {
-                    table aria-labelledby="entries-title" {
-                        thead {
-                            tr {
-                                th scope="col" class="num" { (tr.t("col-entry")) }
-                                th scope="col" { (tr.t("col-when")) }
-                                th scope="col" { (tr.t("col-what")) }
-                                th scope="col" { (tr.t("col-memo")) }
-                                th scope="col" class="num" { (tr.t("col-amount")) }
-                                th scope="col" { (tr.t("col-signature")) }
-                            }
-                        }
-                        tbody {
-                            @for row in &ledger.rows {
-                                tr {
-                                    td.num { (row.seq) }
-                                    td { (when(row.recorded_at_ms)) }
-                                    td { (row.summary) }
-                                    td { (row.memo.as_deref().unwrap_or("")) }
-                                    td.num { @if let Some(amount) = row.amount_minor { (ledger.unit.money(amount)) } }
-                                    td {
-                                        @if row.signature_ok {
-                                            span.verified { span aria-hidden="true" { "✓ " } (tr.t("ledger-signature-verified")) }
-                                        } @else {
-                                            span.unverified { span aria-hidden="true" { "✗ " } (tr.t("ledger-signature-bad")) }
-                                        }
-                                        br;
-                                        code.key.short title=(row.hash_hex) { (&row.hash_hex[..16]) "…" }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                nav.pager aria-label=(tr.t("pager-label")) {
-                    @if let Some(newer) = ledger.newer {
-                        @match newer {
-                            Some(before) => a href={"/c/" (slug) "/ledger?before=" (before)} { (tr.t("pager-newer")) },
-                            None => a href={"/c/" (slug) "/ledger"} { (tr.t("pager-newer")) },
-                        }
-                    }
-                    @if let Some(before) = ledger.older {
-                        a href={"/c/" (slug) "/ledger?before=" (before)} { (tr.t("pager-older")) }
-                    }
-                }
+            section.card aria-labelledby="audit-title" {
+                h2 #audit-title { (tr.t("ledger-verify-yourself")) }
+                p { (tr.t("ledger-audit-hint")) }
+                pre { code { "commons audit " (nav.slug) } }
+                p { (tr.t("ledger-verify-statement")) " " a href="/settings/data" { (tr.t("ledger-verify-your-data")) } }
+                pre { code { "commons audit --statement circles/" (nav.slug) "/ledger/statement.json" } }
             }
-    }
+        },
+    )
 }
 
 pub fn statement_page(
@@ -588,4 +652,18 @@ pub fn invitations_page(
             }
         },
     )
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    #[test]
+    fn every_ledger_filter_has_its_words_in_both_languages() {
+        for language in ["en", "es"] {
+            let ids = crate::i18n::Catalogues::ids(language);
+            for kind in crate::ledger::form::LedgerKind::ALL {
+                let id = format!("ledger-kind-{}", kind.as_str());
+                assert!(ids.contains(&id), "{language}: {id}");
+            }
+        }
+    }
 }
