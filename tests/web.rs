@@ -1071,6 +1071,11 @@ async fn recovery_revocation_and_reconciliation(db: String) {
     let page = dee.submit(&link, &link, &fields("amara")).await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("This username is taken"));
+    assert!(
+        page.body.contains(r#"name="agree" value="yes" required checked"#),
+        "sent back with an error, the consent stays given: {}",
+        page.body
+    );
     let page = dee.submit(&link, &link, &fields("dee")).await;
     assert!(
         page.url.ends_with("/c/garden/welcome"),

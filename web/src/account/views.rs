@@ -202,7 +202,10 @@ pub fn join_page(
                     @if let Some(error) = errors.for_field("agree") {
                         p.field-error id="agree-error" { (error) }
                     }
+                    // Sent back with an error, the consent stays given, unless the agreements
+                    // changed meanwhile (then they must be read again).
                     input #agree type="checkbox" name="agree" value="yes" required
+                        checked[form.agree.is_some() && form.agreements_version == settings.agreements_version]
                         aria-describedby=[errors.for_field("agree").map(|_| "agree-error")];
                     label for="agree" { (tr.t("join-consent")) }
                 }

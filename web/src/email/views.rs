@@ -72,7 +72,10 @@ pub fn settings_page(
             h1 { (title) }
             p.lead { (tr.t("email-lead")) }
             @if !mail_on {
+                // No dead end: where to be told instead, and the way back.
                 p.notice role="status" { (tr.t("email-off")) }
+                p { (tr.t("email-off-instead")) " " a href="/notifications" { (tr.t("email-off-notifications")) } }
+                p { a.button.secondary href="/settings" { (tr.t("email-off-back")) } }
             } @else {
                 (error_summary(v, errors))
                 (address_section(v, settings.address.as_ref(), typed, errors))
