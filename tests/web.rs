@@ -385,6 +385,8 @@ async fn csrf_and_circle_walls(db: String) {
         "/c/garden/pay",
         "/c/garden/request",
         "/c/garden/ledger",
+        "/c/garden/ledger/verify",
+        "/c/garden/ledger?member=ben&kind=payments",
         "/c/garden/statement",
         "/c/garden/statement.csv",
         "/c/garden/members",
