@@ -1074,7 +1074,8 @@ async fn recovery_revocation_and_reconciliation(db: String) {
     assert_eq!(page.status, 422);
     assert!(page.body.contains("This username is taken"));
     assert!(
-        page.body.contains(r#"name="agree" value="yes" required checked"#),
+        page.body
+            .contains(r#"name="agree" value="yes" required checked"#),
         "sent back with an error, the consent stays given: {}",
         page.body
     );

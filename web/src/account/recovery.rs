@@ -161,18 +161,11 @@ impl Services {
             }
             self.db
                 .notify(
-                    crate::notifications::NewNotification {
-                        user: user_id,
-                        circle: membership.circle,
-                        kind: crate::notifications::NotificationKind::AccountRecovered,
-                        listing: None,
-                        other_listing: None,
-                        deal: None,
-                        proposal: None,
-                        moderation: None,
-                        news: None,
-                        thread: None,
-                    },
+                    crate::notifications::NewNotification::about_the_circle(
+                        user_id,
+                        membership.circle,
+                        crate::notifications::NotificationKind::AccountRecovered,
+                    ),
                     now,
                 )
                 .await?;

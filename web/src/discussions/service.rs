@@ -74,16 +74,8 @@ fn default_categories(tr: &Tr) -> Vec<(String, String)> {
 
 fn reply_note(user: i64, circle: i64, thread: i64) -> NewNotification {
     NewNotification {
-        user,
-        circle,
-        kind: NotificationKind::Reply,
-        listing: None,
-        other_listing: None,
-        deal: None,
-        proposal: None,
-        moderation: None,
-        news: None,
         thread: Some(thread),
+        ..NewNotification::about_the_circle(user, circle, NotificationKind::Reply)
     }
 }
 

@@ -50,16 +50,12 @@ impl Services {
             self.db
                 .notify(
                     NewNotification {
-                        user: *member,
-                        circle: actor.circle.row_id,
-                        kind: NotificationKind::EventPlace,
                         listing: Some(listing),
-                        other_listing: None,
-                        deal: None,
-                        proposal: None,
-                        moderation: None,
-                        news: None,
-                        thread: None,
+                        ..NewNotification::about_the_circle(
+                            *member,
+                            actor.circle.row_id,
+                            NotificationKind::EventPlace,
+                        )
                     },
                     self.now_ms(),
                 )

@@ -690,16 +690,12 @@ impl Services {
             self.db
                 .notify(
                     NewNotification {
-                        user: listing.owner,
-                        circle: listing.circle,
-                        kind: NotificationKind::Expiring,
                         listing: Some(listing.id),
-                        other_listing: None,
-                        deal: None,
-                        proposal: None,
-                        moderation: None,
-                        news: None,
-                        thread: None,
+                        ..NewNotification::about_the_circle(
+                            listing.owner,
+                            listing.circle,
+                            NotificationKind::Expiring,
+                        )
                     },
                     now,
                 )

@@ -667,15 +667,7 @@ pub(crate) fn moderation_note(
     moderation: i64,
 ) -> NewNotification {
     NewNotification {
-        user,
-        circle,
-        kind,
-        listing: None,
-        other_listing: None,
-        deal: None,
-        proposal: None,
         moderation: Some(moderation),
-        news: None,
-        thread: None,
+        ..NewNotification::about_the_circle(user, circle, kind)
     }
 }
