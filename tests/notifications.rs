@@ -26,6 +26,20 @@ both_backends! {
         assert_eq!(market.notifications(ana, 10).await.expect("list").len(), 2);
     };
 
+    a_page_counts_as_seen_only_what_it_showed => |url: String| async move {
+        let store = Store::open(&url).await.expect("open");
+        let circle = make_circle(&store, "seen", 0).await.info.row_id;
+        let ana = person(&store, "ana").await;
+        let db = NodeDb::new(store.pool().clone());
+        let note = NewNotification::about_the_circle(ana, circle, NotificationKind::Thanks);
+        db.notify(note, NOW_MS).await.expect("notify");
+        let shown = db.notifications(ana, 10).await.expect("list")[0].id;
+        // One more arrives while the page is being written: it stays new.
+        db.notify(note, NOW_MS + 1).await.expect("notify");
+        db.mark_read_up_to(ana, shown, NOW_MS + 2).await.expect("seen");
+        assert_eq!(db.unread_count(ana).await.expect("count"), 1);
+    };
+
     a_recovery_notice_is_stored_even_when_every_kind_is_turned_off => |url: String| async move {
         let store = Store::open(&url).await.expect("open");
         let circle = make_circle(&store, "notices", 0).await.info.row_id;

@@ -2433,6 +2433,13 @@ async fn a_flood_of_requests_to_join_is_capped_and_declined_together(db: String)
     let pool = server.state.services.store().pool().clone();
     let cap = commons_web::services::PENDING_PER_CIRCLE_MAX;
     commons_tests::fill_waiting_room(&pool, info.row_id, cap - 1).await;
+    // Who waits is the stewards' to know: the ledger's filter does not tell a member.
+    let probe = amara.get("/c/garden/ledger?member=flood-0").await;
+    assert!(
+        probe.body.contains("Nobody called flood-0"),
+        "{}",
+        probe.body
+    );
     let ask = |username: &'static str| {
         vec![
             ("display_name", "Real Person"),

@@ -182,6 +182,22 @@ impl TargetKind {
         }
     }
 
+    /// Whether people read this kind of item rendered from Markdown (a moderator then sees it
+    /// rendered the same way); messages, profiles and names are read as plain text, and so
+    /// moderators see them, every character shown.
+    pub fn written_in_markdown(self) -> bool {
+        matches!(
+            self,
+            TargetKind::Listing
+                | TargetKind::Proposal
+                | TargetKind::Comment
+                | TargetKind::News
+                | TargetKind::NewsComment
+                | TargetKind::Thread
+                | TargetKind::Reply
+        )
+    }
+
     pub fn parse(text: &str) -> Option<TargetKind> {
         TargetKind::ALL
             .into_iter()

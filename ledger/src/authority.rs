@@ -4,7 +4,7 @@
 //! [`AuthorityTimeline`] the auditor builds whether each action's signer held that power at the
 //! action's time. No IO.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::entry::{Action, Body};
 use crate::keys::PublicKey;
@@ -12,18 +12,39 @@ use crate::keys::PublicKey;
 /// Who holds power in a circle at one point in its chain: its stewards, and the members a passed
 /// proposal appointed to moderate. Stores read it from the few entries that change it; the
 /// moderation log's check asks it who could sign an action at the action's time.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Authority {
     pub stewards: BTreeSet<PublicKey>,
     pub moderators: BTreeSet<PublicKey>,
+    /// Where each account moved (old key to new), so an end that names the key of when its
+    /// vote opened still finds the moderator. Not part of who holds power.
+    moved: BTreeMap<PublicKey, PublicKey>,
 }
 
+impl PartialEq for Authority {
+    fn eq(&self, other: &Authority) -> bool {
+        self.stewards == other.stewards && self.moderators == other.moderators
+    }
+}
+
+impl Eq for Authority {}
+
 impl Authority {
+    /// These stewards and appointed moderators.
+    pub fn new(stewards: BTreeSet<PublicKey>, moderators: BTreeSet<PublicKey>) -> Authority {
+        Authority {
+            stewards,
+            moderators,
+            moved: BTreeMap::new(),
+        }
+    }
+
     /// As a checked state holds it.
     pub fn of(state: &crate::state::CircleState) -> Authority {
         Authority {
             stewards: state.stewards.clone(),
             moderators: state.moderators.clone(),
+            moved: BTreeMap::new(),
         }
     }
 
@@ -46,6 +67,9 @@ impl Authority {
                 self.stewards.remove(key);
             }
             Body::RotateKey { old, new } => {
+                // Every move is kept (an appointment made after it may be ended by a vote that
+                // named the older key), as the ledger's state keeps them.
+                self.moved.insert(*old, *new);
                 if self.moderators.remove(old) {
                     self.moderators.insert(*new);
                 }
@@ -70,7 +94,11 @@ impl Authority {
                             self.moderators.insert(*account);
                         }
                         Action::EndModerator { account } => {
-                            self.moderators.remove(account);
+                            let mut account = *account;
+                            while let Some(next) = self.moved.get(&account) {
+                                account = *next;
+                            }
+                            self.moderators.remove(&account);
                         }
                         Action::SetDefaultLimits { .. }
                         | Action::SetLimits { .. }
@@ -136,8 +164,8 @@ mod tests {
 
     fn one(key: PublicKey) -> Authority {
         Authority {
-            stewards: BTreeSet::new(),
             moderators: [key].into_iter().collect(),
+            ..Authority::default()
         }
     }
 

@@ -877,7 +877,10 @@ impl CircleState {
                 }
             }
             Action::EndModerator { account } => {
-                if !self.moderators.remove(account) {
+                // The proposal names the key the account had when voting opened: a moderator
+                // who moves to a new key meanwhile is still the one it ends.
+                let account = self.current_key(account);
+                if !self.moderators.remove(&account) {
                     return Err(Refusal::NotAModerator(account.short()));
                 }
             }

@@ -725,6 +725,16 @@ mod appointments {
         assert!(timeline.may_moderate(&own.public_key(), i64::MAX));
         assert!(!timeline.may_moderate(&d.public_key(), i64::MAX));
         assert!(timeline.may_moderate(&c.steward.public_key(), i64::MAX));
+        // The vote to end a's appointment froze a's first key; a moved to another key since:
+        // the decision still ends it (a key change cannot escape a decision).
+        let end_by_first_key = enact(vec![Action::EndModerator {
+            account: a.public_key(),
+        }]);
+        c.ledger
+            .submit(&node, end_by_first_key)
+            .expect("ended through the rotation");
+        assert!(!c.ledger.state.may_moderate(&own.public_key()));
+        assert_eq!(followed(&c), Authority::of(&c.ledger.state));
     }
 
     /// One step of a random history: which action, on which member.
@@ -732,6 +742,9 @@ mod appointments {
     enum Step {
         Appoint(usize),
         End(usize),
+        /// Ends an appointment by the key the member had at first (a vote frozen before a
+        /// rotation).
+        EndFirst(usize),
         Remove(usize),
         Close(usize),
         Rotate(usize),
@@ -744,6 +757,7 @@ mod appointments {
         prop_oneof![
             member.clone().prop_map(Step::Appoint),
             member.clone().prop_map(Step::End),
+            member.clone().prop_map(Step::EndFirst),
             member.clone().prop_map(Step::Remove),
             member.clone().prop_map(Step::Close),
             member.clone().prop_map(Step::Rotate),
@@ -767,6 +781,7 @@ mod appointments {
                 let (author, body) = match step {
                     Step::Appoint(i) => (&node, enact(vec![Action::AppointModerator { account: key(i) }])),
                     Step::End(i) => (&node, enact(vec![Action::EndModerator { account: key(i) }])),
+                    Step::EndFirst(i) => (&node, enact(vec![Action::EndModerator { account: c.members[i].public_key() }])),
                     Step::Remove(i) => (&node, enact(vec![Action::Remove { account: key(i) }])),
                     Step::Close(i) => (&keys[i], Body::CloseAccount { account: key(i) }),
                     Step::AddSteward(i) => (&node, enact(vec![Action::AddSteward { key: key(i) }])),

@@ -369,10 +369,10 @@ fn pins<'a>(log: &Log, authority: &'a AuthorityTimeline) -> Pins<'a> {
 }
 
 fn moderating(stewards: &[&SecretKey], moderators: &[&SecretKey]) -> Authority {
-    Authority {
-        stewards: stewards.iter().map(|k| k.public_key()).collect(),
-        moderators: moderators.iter().map(|k| k.public_key()).collect(),
-    }
+    Authority::new(
+        stewards.iter().map(|k| k.public_key()).collect(),
+        moderators.iter().map(|k| k.public_key()).collect(),
+    )
 }
 
 #[test]

@@ -109,11 +109,19 @@ impl NodeDb {
 
     /// Marks all of a member's notifications read.
     pub async fn mark_read(&self, user: i64, now_ms: i64) -> DbResult<()> {
+        self.mark_read_up_to(user, i64::MAX, now_ms).await
+    }
+
+    /// Marks read a member's notifications up to the one numbered `newest_id` (what a page
+    /// showed them: one that arrived while it was being written stays new).
+    pub async fn mark_read_up_to(&self, user: i64, newest_id: i64, now_ms: i64) -> DbResult<()> {
         sqlx::query(
-            "UPDATE notifications SET read_at_ms = $1 WHERE user_id = $2 AND read_at_ms IS NULL",
+            "UPDATE notifications SET read_at_ms = $1
+             WHERE user_id = $2 AND id <= $3 AND read_at_ms IS NULL",
         )
         .bind(now_ms)
         .bind(user)
+        .bind(newest_id)
         .execute(&self.pool)
         .await?;
         self.reads.notices.bump(user);

@@ -230,7 +230,10 @@ impl Services {
         } else {
             0
         };
-        let cases = if self.is_moderator(actor).await? {
+        // A suspended moderator moderates nothing, and is not counted cases to do.
+        let moderating =
+            self.check_not_suspended(actor).is_ok() && self.is_moderator(actor).await?;
+        let cases = if moderating {
             self.queue(actor).await?.len() as i64
         } else {
             0

@@ -315,9 +315,7 @@ pub(super) async fn ledger_body(
     // Unfiltered, pages are fixed stretches of the log; filtered, the next page starts below
     // the oldest entry shown.
     let (older, newer) = if filter.is_on() {
-        let full = rows.len() as u64 == LEDGER_PAGE_ENTRIES;
-        let older = rows.last().filter(|_| full).map(|row| row.seq);
-        (older, (before < head.tree_size).then_some(None))
+        (slice.more, (before < head.tree_size).then_some(None))
     } else {
         let from = before.saturating_sub(LEDGER_PAGE_ENTRIES);
         let newer = (before < head.tree_size).then(|| {

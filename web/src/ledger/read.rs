@@ -27,6 +27,8 @@ pub(crate) struct LedgerSlice {
     pub signatures_ok: Vec<bool>,
     /// The genesis names the node key that signs tree heads; this is its verdict on `head`.
     pub head_signature_ok: bool,
+    /// A filtered page: the `before` of the next (older) page, if there may be more.
+    pub more: Option<u64>,
 }
 
 /// The latest signed heads of a circle's ledger and moderation log, and the node key that signs
@@ -163,20 +165,31 @@ impl Services {
     ) -> Result<LedgerSlice, ActionError> {
         let head = self.store.latest_tree_head(info).await?;
         let before = before.unwrap_or(head.tree_size).min(head.tree_size);
-        let entries = match (member_keys, kind.entry_kinds()) {
+        // A filtered page ends where its read ended: the next one starts below the oldest
+        // entry read (before any were left out), so nothing is ever skipped.
+        let next_below = |read: &[StoredEntry]| {
+            (read.len() as u64 == limit)
+                .then(|| read.last().map(|stored| stored.entry.seq))
+                .flatten()
+        };
+        let (entries, more) = match (member_keys, kind.entry_kinds()) {
             (Some(keys), _) => {
                 let mut entries = self
                     .store
                     .account_entries(info, keys, true, Some(before), limit as i64)
                     .await?;
+                let more = next_below(&entries);
                 entries.retain(|stored| kind.shows(stored.entry.signed.record.body.kind()));
-                entries
+                (entries, more)
             }
-            (None, []) => self.store.entries_before(info, before, limit).await?,
+            (None, []) => (self.store.entries_before(info, before, limit).await?, None),
             (None, kinds) => {
-                self.store
+                let entries = self
+                    .store
                     .entries_of_kinds_before(info, kinds, before, limit as i64)
-                    .await?
+                    .await?;
+                let more = next_below(&entries);
+                (entries, more)
             }
         };
         let genesis = self.store.entry(info, 0).await?;
@@ -185,6 +198,7 @@ impl Services {
         };
         let head_signature_ok = self.verified.check_head(&head, node_key);
         Ok(LedgerSlice {
+            more,
             signatures_ok: self.signatures_ok(&entries),
             head,
             before,
@@ -352,7 +366,19 @@ impl Services {
         username: &str,
     ) -> Result<Option<(i64, String, Vec<PublicKey>)>, ActionError> {
         let circle = actor.circle.row_id;
-        let Some(card) = self.db.member_by_username(circle, username.trim()).await? else {
+        // Only people who held an account here: whether someone asked to join, or was
+        // declined, is the stewards' to know.
+        let Some(card) = self
+            .db
+            .member_by_username(circle, username.trim())
+            .await?
+            .filter(|card| {
+                matches!(
+                    card.status,
+                    MemberStatus::Active | MemberStatus::Left | MemberStatus::Removed
+                )
+            })
+        else {
             return Ok(None);
         };
         let keys = self.db.member_keys(circle, card.user_id).await?;

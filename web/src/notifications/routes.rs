@@ -19,9 +19,10 @@ pub async fn notifications(State(state): AppState_, v: Visitor) -> PageResult {
     let groups = state.services.notification_groups(user).await?;
     let muted = state.services.muted_kinds(user).await?;
     let markup = crate::notifications::views::notifications_page(&v, &groups, &muted);
-    if groups.iter().any(|group| group.unread) {
+    let newest = groups.iter().map(|group| group.card.notification.id).max();
+    if let (Some(newest), true) = (newest, groups.iter().any(|group| group.unread)) {
         if let Ok(account) = FullAccount::of(user) {
-            state.services.mark_all_read(account.user()).await?;
+            state.services.mark_seen(&account, newest).await?;
         }
     }
     Ok(page(markup))

@@ -128,6 +128,19 @@ impl Services {
         Ok(())
     }
 
+    /// Counts as seen what a page showed the person: their notifications up to the newest
+    /// one it listed. Needs the whole account: a recovered login never clears the owner's.
+    pub(crate) async fn mark_seen(
+        &self,
+        person: &FullAccount,
+        newest_id: i64,
+    ) -> Result<(), ActionError> {
+        self.db
+            .mark_read_up_to(person.id, newest_id, self.now_ms())
+            .await?;
+        Ok(())
+    }
+
     /// Keeps only `wanted` among the kinds the person is notified of.
     pub(crate) async fn set_wanted_kinds(
         &self,

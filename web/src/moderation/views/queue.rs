@@ -181,8 +181,13 @@ fn case_context(v: &Visitor, view: &CaseView) -> Markup {
                 }
             }
             h3 { (tr.t("moderation-snapshot")) }
-            // The item as it was reported, rendered as its author wrote it (raw HTML dropped).
-            blockquote.reported { (PreEscaped(commons_market::markdown::render(&case.snapshot))) }
+            // The item as it was reported, as its readers saw it: rendered from Markdown (raw
+            // HTML dropped) where they read it so, else every character as typed.
+            @if target_of(&case.target_kind).written_in_markdown() {
+                blockquote.reported { (PreEscaped(commons_market::markdown::render(&case.snapshot))) }
+            } @else {
+                blockquote.reported { @for line in case.snapshot.lines() { (line) br; } }
+            }
             @if let Some(appealed) = &view.appealed {
                 h3 { (tr.t("moderation-appealed-action")) }
                 p { (kind_label(v, appealed.action.kind)) " · " (when(appealed.action.recorded_at_ms)) }
