@@ -449,16 +449,17 @@ async fn plant_decided(state: &AppState, actors: &[crate::services::Actor]) -> a
     .await
 }
 
-/// Decided last week too: Dev moderates with the stewards (the ledger records the appointment,
-/// so the moderation log's check knows Dev's key).
+/// Decided last week too: a second member moderates with the stewards (the ledger records the appointment,
+/// so the moderation log's check knows their key).
 async fn plant_appointment(
     state: &AppState,
     actors: &[crate::services::Actor],
 ) -> anyhow::Result<()> {
     use commons_governance::majority::Position;
+    let name = actors[3].user.display_name.clone();
     let mut appointment = input(
-        "Dev helps moderate the circle",
-        "Amara has been the only one looking at reports. Dev offered to help, and has done the circle's listening training at the community centre.",
+        &format!("{name} helps moderate the circle"),
+        &format!("Amara has been the only one looking at reports. {name} offered to help, and has done the circle's listening training at the community centre."),
         "majority",
         "",
     );

@@ -508,7 +508,7 @@ pub fn verify_page(
                 h2 #audit-title { (tr.t("ledger-verify-yourself")) }
                 p { (tr.t("ledger-audit-hint")) }
                 pre { code { "commons audit " (nav.slug) } }
-                p { (tr.t("ledger-verify-statement")) " " a href="/settings/data" { (tr.t("ledger-verify-your-data")) } }
+                p { (tr.t("ledger-verify-statement")) " " a href="/settings/data" { (tr.t("ledger-verify-your-data")) } (tr.t("ledger-verify-then-run")) }
                 pre { code { "commons audit --statement circles/" (nav.slug) "/ledger/statement.json" } }
             }
         },
