@@ -271,7 +271,7 @@ async fn blocking_from_a_members_page_is_listed_in_settings_and_undone_there() {
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("You blocked Ben Adler"), "{}", page.body);
-    let settings = amara.get("/settings").await;
+    let settings = amara.get("/settings/data").await;
     assert!(settings.body.contains("Ben Adler"), "listed in settings");
     let bens_view = ben.get("/c/garden/members/amara").await;
     assert!(

@@ -11,21 +11,7 @@ use commons_web::services::{ActionError, IdempotencyKey};
 
 /// The circle takes requests to join (its description and agreements unchanged).
 async fn open_to_requests(node: &Node) {
-    let services = &node.state.services;
-    let settings = services
-        .settings(&node.steward.circle)
-        .await
-        .expect("settings");
-    services
-        .save_settings(
-            &node.steward,
-            &settings.description,
-            &settings.agreements,
-            true,
-            true,
-        )
-        .await
-        .expect("saved");
+    node.open_to_requests().await;
 }
 
 async fn asking_to_join_waits_for_a_steward(db: String) {
@@ -409,18 +395,7 @@ async fn a_join_form_sent_back_at_once_or_with_the_hidden_field_filled_makes_no_
 
 /// Someone who asked to join (no vouch: the sandbox) and whom a steward admitted, acting.
 async fn asked_and_admitted(node: &Node, username: &str) -> commons_web::services::Actor {
-    let services = &node.state.services;
-    open_to_requests(node).await;
-    let version = node.agreements_version().await;
-    let (person, sealing, _) = services
-        .ask_to_join(SLUG, Some(&sign_up(username)), None, "Hello", version)
-        .await
-        .expect("asks");
-    services
-        .admit(&node.steward, person.id)
-        .await
-        .expect("admitted");
-    node.act_as(&person, sealing).await.expect("active")
+    node.newcomer(username).await
 }
 
 async fn a_member_who_asked_to_join_starts_in_the_sandbox(db: String) {

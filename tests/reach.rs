@@ -9,6 +9,8 @@ use commons_tests::both_backends;
 use commons_tests::node::Node;
 use commons_web::db::discussions::FollowMode;
 use commons_web::db::BlockKind;
+use commons_web::conversations::rules::{parse_recipients, MessageBody, StartCommand};
+use commons_web::conversations::service::Correspondent;
 use commons_web::discussions::rules::ThreadCommand;
 use commons_web::ledger::form::TransferCommand;
 use commons_web::moderation::service::ActCommand;
@@ -25,6 +27,9 @@ fn covered_by(channel: Channel) -> &'static str {
             "money_never_crosses_a_block_or_comes_from_a_suspended_member"
         }
         Channel::DealMessage => "a_deals_messages_reach_nobody_who_blocked_or_muted_the_writer",
+        Channel::PrivateMessage => {
+            "a_private_message_reaches_nobody_who_blocked_or_muted_the_writer_nor_from_a_suspended_one"
+        }
         Channel::Reply | Channel::Notification | Channel::Home => {
             "a_thread_title_reaches_nobody_the_rule_stops_however_it_is_edited"
         }
@@ -398,6 +403,84 @@ async fn deal_messages(db: String) {
     );
 }
 
+fn correspondent(actor: &Actor) -> Correspondent {
+    Correspondent::new(actor.clone(), &commons_tests::full(&actor.user)).expect("whole account")
+}
+
+async fn start_conversation(node: &Node, from: &Actor, to: &str, body: &str) -> Result<i64, ActionError> {
+    let command = StartCommand {
+        to: parse_recipients(to, &from.user.username).expect("people"),
+        body: MessageBody::parse(body).expect("words"),
+    };
+    node.state
+        .services
+        .start_conversation(&correspondent(from), &command)
+        .await
+}
+
+async fn say(node: &Node, from: &Actor, id: i64, body: &str) -> Result<(), ActionError> {
+    let body = MessageBody::parse(body).expect("words");
+    node.state
+        .services
+        .conversation_message(&correspondent(from), id, &body)
+        .await
+}
+
+/// What `reader` reads in a conversation.
+async fn read_in(node: &Node, reader: &Actor, id: i64) -> Vec<String> {
+    node.state
+        .services
+        .conversation_page(&correspondent(reader), id, None)
+        .await
+        .expect("their conversation")
+        .messages
+        .into_iter()
+        .map(|m| m.message.body)
+        .collect()
+}
+
+async fn private_messages(db: String) {
+    let node = Node::start(&db).await;
+    let (gus, hana, ida) = (
+        node.member("gus").await,
+        node.member("hana").await,
+        node.member("ida").await,
+    );
+    let id = start_conversation(&node, &gus, "hana, ida", "Soup on Sunday?").await.expect("started");
+    assert_eq!(unread(&node, &hana).await, 1);
+
+    // A mute: gus still writes, hana still reads, but nothing draws her attention.
+    block(&node, &hana, "gus", BlockKind::Mute).await;
+    assert_eq!(unread(&node, &hana).await, 0, "muting marks what gus sent as seen");
+    say(&node, &gus, id, "Bring bowls.").await.expect("a muted member still writes");
+    assert_eq!(stored(&node, &hana).await, 1, "and draws no attention");
+    assert!(read_in(&node, &hana, id).await.contains(&"Bring bowls.".to_owned()));
+    unblock(&node, &hana, &gus).await;
+
+    // A block: hana no longer reads gus (nor he her), ida still reads both; one to one, the
+    // conversation is closed both ways.
+    block(&node, &hana, "gus", BlockKind::Block).await;
+    say(&node, &hana, id, "I can bring bread.").await.expect("ida still reads her");
+    assert_eq!(read_in(&node, &hana, id).await, ["I can bring bread."]);
+    assert!(!read_in(&node, &gus, id).await.contains(&"I can bring bread.".to_owned()));
+    assert!(read_in(&node, &ida, id).await.contains(&"I can bring bread.".to_owned()));
+    assert!(
+        start_conversation(&node, &gus, "hana", "Why?").await.is_err(),
+        "no new conversation across a block"
+    );
+    assert!(start_conversation(&node, &hana, "gus", "Stop.").await.is_err(), "either way");
+    let pair = start_conversation(&node, &ida, "gus", "Hi there").await.expect("ida and gus");
+    say(&node, &gus, pair, "Gus here.").await.expect("gus answers");
+    unblock(&node, &hana, &gus).await;
+
+    // A suspension refuses what gus writes, and hides what he wrote from everyone else.
+    moderate(&node, &ida, TargetKind::Member, "gus", ActionKind::Suspend).await;
+    let suspended = again(&node, &gus).await;
+    assert!(say(&node, &suspended, pair, "Hello?").await.is_err());
+    assert!(start_conversation(&node, &suspended, "ida", "Hello?").await.is_err());
+    assert_eq!(read_in(&node, &ida, pair).await, ["Hi there"], "his words are not shown");
+}
+
 async fn announcements(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
@@ -547,6 +630,7 @@ both_backends! {
     money_never_crosses_a_block_or_comes_from_a_suspended_member => money;
     a_thread_title_reaches_nobody_the_rule_stops_however_it_is_edited => thread_titles;
     a_deals_messages_reach_nobody_who_blocked_or_muted_the_writer => deal_messages;
+    a_private_message_reaches_nobody_who_blocked_or_muted_the_writer_nor_from_a_suspended_one => private_messages;
     an_announcement_reaches_nobody_who_blocked_its_author => announcements;
     mail_at_once_asks_the_rule_when_it_is_written => mail_at_once;
     digests_ask_the_rule_when_they_are_written => digests;

@@ -47,7 +47,7 @@ async fn a_one_circle_members_prior_password_takes_the_account_back(db: String) 
         403,
         "no token for the holder"
     );
-    let settings = holder.get("/settings").await;
+    let settings = holder.get("/settings/advanced").await;
     assert!(
         !settings
             .body

@@ -1544,7 +1544,7 @@ async fn api_tokens_are_keys_to_the_api_and_nothing_more(db: String) {
         let body: serde_json::Value = answer.json().await.expect("the API's error envelope");
         assert_eq!(body["error"]["code"], "token_not_for_pages");
     }
-    let page = ben.get("/settings").await;
+    let page = ben.get("/settings/advanced").await;
     assert_eq!(
         page.body.matches("/revoke\"").count(),
         1,
@@ -1756,7 +1756,7 @@ async fn recovery_reaches_only_its_circle(db: String) {
     }
     let circles = holder.get("/circles").await;
     assert!(!circles.body.contains("River Swap"), "{}", circles.body);
-    let settings = holder.get("/settings").await;
+    let settings = holder.get("/settings/advanced").await;
     assert!(!settings.body.contains("River Swap"), "{}", settings.body);
     assert!(
         !settings
@@ -1765,13 +1765,14 @@ async fn recovery_reaches_only_its_circle(db: String) {
         "the recovered login does not read the person's security activity: {}",
         settings.body
     );
-    assert!(
-        settings
-            .body
-            .contains("opens only the circles that recovered it"),
-        "{}",
-        settings.body
-    );
+    for room in ["/settings/advanced", "/settings/account"] {
+        let page = holder.get(room).await;
+        assert!(
+            page.body.contains("opens only the circles that recovered it"),
+            "{room}: {}",
+            page.body
+        );
+    }
     let notes = holder.get("/notifications").await;
     assert!(!notes.body.contains("River Swap"), "{}", notes.body);
     let page = holder
@@ -1846,7 +1847,7 @@ async fn recovery_reaches_only_its_circle(db: String) {
         "told in every circle: {}",
         notes.body
     );
-    let settings = ben.get("/settings").await;
+    let settings = ben.get("/settings/account").await;
     assert!(
         settings.body.contains("Garden Share: by Amara Okafor"),
         "{}",

@@ -132,10 +132,13 @@ pub enum TargetKind {
     Thread,
     /// A reply in a discussion thread.
     Reply,
+    /// A message in a private conversation (reported with the messages the reporter chose to
+    /// show; moderators read nothing else of it).
+    ConversationMessage,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 10] = [
+    pub const ALL: [TargetKind; 11] = [
         TargetKind::Listing,
         TargetKind::Message,
         TargetKind::Proposal,
@@ -146,6 +149,7 @@ impl TargetKind {
         TargetKind::NewsComment,
         TargetKind::Thread,
         TargetKind::Reply,
+        TargetKind::ConversationMessage,
     ];
 
     fn tag(self) -> u8 {
@@ -160,6 +164,7 @@ impl TargetKind {
             TargetKind::NewsComment => 8,
             TargetKind::Thread => 9,
             TargetKind::Reply => 10,
+            TargetKind::ConversationMessage => 11,
         }
     }
 
@@ -179,6 +184,7 @@ impl TargetKind {
             TargetKind::NewsComment => "news_comment",
             TargetKind::Thread => "thread",
             TargetKind::Reply => "reply",
+            TargetKind::ConversationMessage => "conversation_message",
         }
     }
 
@@ -217,6 +223,7 @@ impl TargetKind {
                 | TargetKind::NewsComment
                 | TargetKind::Thread
                 | TargetKind::Reply
+                | TargetKind::ConversationMessage
         )
     }
 }

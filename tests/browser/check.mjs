@@ -1,7 +1,8 @@
 // Browser checks of the Commons web space in Debian's Chromium (never a downloaded browser):
 //   1. axe (wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa with target-size, best-practice) on every page of the demo, as a
 //      member and as a steward, in light and dark mode, desktop and 360 px wide;
-//   2. a keyboard-only walkthrough of paying a member (Tab, typing, Enter; no mouse);
+//   2. keyboard-only walkthroughs of paying a member, writing a message, and voting and
+//      changing the vote (Tab, typing, Enter; no mouse);
 //   3. with SCREENSHOTS=dir, screenshots of the main pages (desktop and 360 px).
 // Usage: node check.mjs BASE_URL   (the server must run the demo: `commons serve --demo`).
 // Exits 1 on any violation, with each one listed.
@@ -65,6 +66,17 @@ async function axeCheck(url, cookies, label, options, expectedStatus = 200) {
   if (!response || response.status() !== expectedStatus) {
     failures.push(`${label} ${url}: HTTP ${response && response.status()}`);
   }
+  // No literal Markdown or backticks in what a page says (a hint may show Markdown's syntax;
+  // code, forms and typed text are what people wrote).
+  const literal = await page.evaluate(() => {
+    const body = document.body.cloneNode(true);
+    for (const node of body.querySelectorAll(".hint, code, pre, textarea, input, script, style")) node.remove();
+    const text = body.textContent;
+    return ["`", "**"].filter((mark) => text.includes(mark));
+  });
+  if (literal.length > 0) {
+    failures.push(`${label} ${url}: literal ${literal.join(" and ")} in the page's text`);
+  }
   await page.addScriptTag({ content: axeSource });
   const result = await page.evaluate(async () =>
     // eslint-disable-next-line no-undef
@@ -98,6 +110,8 @@ const memberPages = [
   `/c/${slug}/members/ben`,
   `/c/${slug}/invitations`,
   "/settings",
+  "/settings/account",
+  "/settings/advanced",
   "/settings/email",
   "/email/verify/not-a-real-token",
   "/circles",
@@ -133,6 +147,10 @@ const memberPages = [
   `/c/${slug}/report/member/chen`,
   `/c/${slug}/report/listing/7`,
   "/settings/data",
+  `/c/${slug}/messages`,
+  `/c/${slug}/messages/new?to=chen`,
+  `/c/${slug}/messages/2`,
+  `/c/${slug}/messages/2/report`,
 ];
 // Pages only Ben may see: his own listing (with its matches and photo form), its edit form,
 // and his deal with Chen.
@@ -185,13 +203,19 @@ for (const variant of variants) {
   }
 }
 
-// The moderation and data pages in Spanish too, as a steward (every text from the catalogue).
+// Every page a member or a steward sees, in Spanish too (every text from the catalogue), in the
+// two other combinations of width and colour: with the English runs below, each page is checked
+// at 1280 and 360 px, light and dark, in both languages.
+const otherVariants = [
+  { name: "desktop dark", options: { viewport: { width: 1280, height: 900 }, colorScheme: "dark" } },
+  { name: "360px light", options: { viewport: { width: 360, height: 800 }, colorScheme: "light" } },
+];
 {
   const { context, page } = await newPage();
   await logIn(page, "amara");
   const cookies = [...(await context.cookies()), { name: "commons_lang", value: "es", url: base }];
-  for (const variant of variants) {
-    for (const path of [`/c/${slug}/moderation`, `/c/${slug}/report/member/chen`, "/settings/data", `/c/${slug}/news`, `/c/${slug}/news/2`, `/c/${slug}/news/new`, `/c/${slug}`, `/c/${slug}/welcome`, `/c/${slug}/invitations`, `/c/${slug}/discussions`, `/c/${slug}/discussions/1`, `/c/${slug}/discussions/categories`, "/settings/email", `/c/${slug}/steward/public`, ...moderatorPages]) {
+  for (const variant of otherVariants) {
+    for (const path of [...memberPages, ...stewardPages]) {
       await axeCheck(`${base}${path}`, cookies, `amara (es) ${variant.name}`, variant.options);
       pagesChecked++;
     }
@@ -387,6 +411,73 @@ for (const [username, pages] of [["ben", [...memberPages, ...benPages]], ["amara
   if (screenshots) {
     mkdirSync(screenshots, { recursive: true });
     await page.screenshot({ path: `${screenshots}/paid-desktop.png`, fullPage: true });
+  }
+  await context.close();
+}
+
+// Keyboard only, JavaScript off: a walk through a page's controls, by Tab alone.
+async function keyboardPage(user) {
+  const { context, page } = await newPage({ viewport: { width: 1280, height: 900 } });
+  await logIn(page, user);
+  const focused = async () =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? `${el.tagName.toLowerCase()}#${el.id}|${(el.textContent || "").trim().slice(0, 40)}|${el.getAttribute("href") || ""}` : "";
+    });
+  const tabTo = async (label, matches) => {
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press("Tab");
+      if (matches(await focused())) return true;
+    }
+    failures.push(`keyboard (${user}): ${label} cannot be reached with Tab`);
+    return false;
+  };
+  return { context, page, focused, tabTo };
+}
+
+// Keyboard only: Lena writes to Jo from Jo's page.
+{
+  const { context, page, tabTo } = await keyboardPage("lena");
+  await page.goto(`${base}/c/${slug}/members/jo`);
+  if (await tabTo("Write a message", (f) => f.includes("/messages/new?to=jo"))) {
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    const to = await page.evaluate(() => document.querySelector("#to").value);
+    if (to !== "jo") failures.push(`keyboard: the message form is not addressed to Jo (${to})`);
+    await tabTo("the message box", (f) => f.startsWith("textarea#body"));
+    await page.keyboard.type("Hello Jo, could you walk Biscuit on Friday?");
+    await tabTo("Send", (f) => f.startsWith("button#|Send"));
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    const sent = await page.content();
+    if (!page.url().includes("/messages/") || !sent.includes("could you walk Biscuit")) {
+      failures.push(`keyboard: the message was not sent (${page.url()})`);
+    }
+  }
+  await context.close();
+}
+
+// Keyboard only: Lena ranks the venues, casts her vote, and changes it.
+{
+  const { context, page, tabTo } = await keyboardPage("lena");
+  const rank = async (choices) => {
+    await page.goto(`${base}/c/${slug}/proposals/2`);
+    for (const [index, choice] of choices.entries()) {
+      if (!(await tabTo(`rank ${index}`, (f) => f.startsWith(`select#rank-${index}`)))) return false;
+      await page.keyboard.type(choice);
+    }
+    if (!(await tabTo("the vote button", (f) => f.startsWith("button#|Sign and cast")))) return false;
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    return true;
+  };
+  const ranked = () => page.evaluate(() => [0, 1, 2].map((i) => document.querySelector(`#rank-${i}`)?.value));
+  if (await rank(["Choice 1", "Choice 2"])) {
+    const after = await page.content();
+    if (!after.includes("Change your vote")) failures.push("keyboard: after voting, the page does not offer to change the vote");
+    const first = await ranked();
+    if (first[0] !== "1" || first[1] !== "2") failures.push(`keyboard: the ballot is not pre-filled with the vote cast (${first})`);
+    if (await rank(["Choice 2", "Choice 1"])) {
+      const second = await ranked();
+      if (second[0] !== "2" || second[1] !== "1") failures.push(`keyboard: the changed vote is not what the ballot shows (${second})`);
+    }
   }
   await context.close();
 }

@@ -111,6 +111,42 @@ impl Node {
         self.act_as(&user, sealing).await.expect("active")
     }
 
+    /// Opens the circle to people asking to join (a public page with "Ask to join").
+    pub async fn open_to_requests(&self) {
+        let services = &self.state.services;
+        let settings = services
+            .settings(&self.steward.circle)
+            .await
+            .expect("settings");
+        services
+            .save_settings(
+                &self.steward,
+                &settings.description,
+                &settings.agreements,
+                true,
+                true,
+            )
+            .await
+            .expect("saved");
+    }
+
+    /// Someone who asked to join (nobody vouched: the sandbox) and whom the steward admitted,
+    /// acting.
+    pub async fn newcomer(&self, username: &str) -> Actor {
+        let services = &self.state.services;
+        self.open_to_requests().await;
+        let version = self.agreements_version().await;
+        let (person, sealing, _) = services
+            .ask_to_join(SLUG, Some(&sign_up(username)), None, "Hello", version)
+            .await
+            .expect("asks");
+        services
+            .admit(&self.steward, person.id)
+            .await
+            .expect("admitted");
+        self.act_as(&person, sealing).await.expect("active")
+    }
+
     /// `member` is appointed to moderate by a proposal of the steward's that passed: decided
     /// in the past (no clock moves, so everyone's session stays open), the steward and `voters`
     /// voting yes, enacted into the ledger as any decision is.

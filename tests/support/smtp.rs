@@ -159,3 +159,48 @@ fn parse(raw: &[u8]) -> Received {
         headers,
     }
 }
+
+/// The member gives an address and follows the link mailed to it; answers the mail.
+pub async fn verify_address(
+    sink: &SmtpSink,
+    member: &mut crate::web::Member,
+    address: &str,
+) -> Received {
+    let page = member
+        .submit("/settings/email", "/settings/email", &[("email", address)])
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("sent a confirmation link to {address}")),
+        "{}",
+        page.body
+    );
+    let before = sink.to(address).len();
+    sink.wait_for(sink.received().len().max(1)).await;
+    let mail = loop {
+        let mails = sink.to(address);
+        if mails.len() > before {
+            break mails.last().cloned().expect("a mail");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(
+        mail.subject.contains("Confirm your e-mail address"),
+        "{}",
+        mail.subject
+    );
+    assert!(
+        mail.header("List-Unsubscribe").is_none(),
+        "a verification is not a list mail"
+    );
+    let link = mail.link(&member.base).expect("a link in the mail");
+    let path = link
+        .strip_prefix(&member.base)
+        .expect("a link to the node")
+        .to_owned();
+    let page = member.submit(&path, &path, &[]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Address confirmed"), "{}", page.body);
+    mail
+}

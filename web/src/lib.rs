@@ -10,6 +10,7 @@ pub mod capability;
 pub mod custody;
 pub mod db;
 pub mod demo;
+pub mod conversations;
 pub mod discussions;
 pub mod email;
 pub mod moderation;
@@ -265,6 +266,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(blocks::router())
         .merge(moderation::router())
         .merge(news::router())
+        .merge(conversations::router())
         .merge(discussions::router())
         .merge(people::router())
         .merge(onboarding::router())

@@ -5,6 +5,7 @@ pub mod recovery;
 pub mod routes;
 pub mod service;
 pub mod settings;
+pub mod settings_views;
 pub mod tokens;
 pub mod views;
 
@@ -29,6 +30,8 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/language", post(routes::set_language))
         .route("/settings", get(settings::settings))
+        .route("/settings/account", get(settings::settings_account))
+        .route("/settings/advanced", get(settings::settings_advanced))
         .route("/settings/profile", post(settings::settings_profile))
         .route("/settings/password", post(settings::settings_password))
         .route(

@@ -1,5 +1,6 @@
-//! The settings page: profile, password, API tokens (made, shown once, revoked), one's own
-//! key, and the recoveries that happened to the account.
+//! The settings rooms this feature serves: the profile (with the photo), the account (password,
+//! recoveries) and "Advanced" (keys, one's own key, API tokens made, shown once and revoked, the
+//! security log). The e-mail room belongs to `email`, the privacy room to `privacy`.
 
 #![allow(clippy::result_large_err)]
 
@@ -9,6 +10,7 @@ use axum::http::StatusCode;
 use maud::Markup;
 use serde::Deserialize;
 
+use crate::account::settings_views::{self, SettingsForms, SettingsRoom, SettingsView};
 use crate::account::views::ProfileForm;
 use crate::capability::FullAccount;
 use crate::db::User;
@@ -21,20 +23,46 @@ use crate::AppState;
 
 use crate::http::page::*;
 
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn settings_markup(
+/// A settings room, with what the person sent and what was wrong with it. Each room reads only
+/// what it shows.
+pub(super) async fn room_markup(
     state: &AppState,
     v: &Visitor,
     user: &User,
-    profile: &ProfileForm,
-    profile_errors: &FormErrors,
-    password_errors: &FormErrors,
-    other_errors: &FormErrors,
-    new_token: Option<String>,
-    photo_errors: &FormErrors,
+    room: SettingsRoom,
+    forms: &SettingsForms,
 ) -> Result<Markup, AppError> {
+    // A login a circle's stewards recovered learns nothing of the person's other circles: not
+    // their activity (token labels, keys in other circles), nor whom they blocked.
+    let full = FullAccount::of(user).ok();
+    let mut view = SettingsView {
+        restricted: full.is_none(),
+        ..Default::default()
+    };
+    match room {
+        SettingsRoom::Profile => {
+            view.photo_alt = state.services.my_profile_extras(user).await?.photo_alt;
+            view.upload_token = v
+                .session
+                .map(|session| state.upload_tokens.issue(&session, state.services.now_ms()));
+            let profile = match &forms.profile {
+                Some(typed) => typed.clone(),
+                None => profile_of(state, user).await?,
+            };
+            return Ok(settings_views::profile_room(v, &profile, forms, &view));
+        }
+        SettingsRoom::Account => {
+            view.recoveries = state.services.recoveries_of(user).await?;
+            return Ok(settings_views::account_room(v, forms, &view));
+        }
+        SettingsRoom::Notifications | SettingsRoom::Privacy => {
+            // Rooms of their own features (e-mail, privacy); never rendered here.
+            return Err(AppError::NotFound);
+        }
+        SettingsRoom::Advanced => {}
+    }
     let circles = state.services.my_circles(user).await?;
-    let tokens = state
+    view.tokens = state
         .services
         .api_tokens_of(user)
         .await?
@@ -49,29 +77,9 @@ pub(super) async fn settings_markup(
             (token, circle)
         })
         .collect();
-    // A login a circle's stewards recovered learns nothing of the person's other circles: not
-    // their activity (token labels, keys in other circles), nor whom they blocked.
-    let full = FullAccount::of(user).ok();
-    let mut view = crate::account::views::SettingsView {
-        new_token,
-        tokens,
-        recoveries: state.services.recoveries_of(user).await?,
-        activity: match &full {
-            Some(account) => state.services.security_activity(account).await?,
-            None => Vec::new(),
-        },
-        blocks: match &full {
-            Some(account) => state.services.my_blocks(account).await?,
-            None => Vec::new(),
-        },
-        restricted: full.is_none(),
-        photo_alt: state.services.my_profile_extras(user).await?.photo_alt,
-        upload_token: v
-            .session
-            .map(|session| state.upload_tokens.issue(&session, state.services.now_ms())),
-        photo_errors: photo_errors.clone(),
-        ..Default::default()
-    };
+    if let Some(account) = &full {
+        view.activity = state.services.security_activity(account).await?;
+    }
     for info in circles {
         if let Some(membership) = state.services.membership_of(&info, user).await? {
             view.keys.push((
@@ -82,13 +90,20 @@ pub(super) async fn settings_markup(
             ));
         }
     }
-    Ok(crate::account::views::settings_page(
-        v,
-        profile,
-        profile_errors,
-        password_errors,
-        other_errors,
-        &view,
+    Ok(settings_views::advanced_room(v, forms, &view))
+}
+
+/// A room shown again after a refused form.
+async fn room_again(
+    state: &AppState,
+    v: &Visitor,
+    user: &User,
+    room: SettingsRoom,
+    forms: SettingsForms,
+) -> PageResult {
+    Ok(page_with_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        room_markup(state, v, user, room, &forms).await?,
     ))
 }
 
@@ -107,30 +122,18 @@ pub(super) async fn profile_of(state: &AppState, user: &User) -> Result<ProfileF
     })
 }
 
-/// The settings page again, with what was wrong with the photo just sent.
+/// The profile room again, with what was wrong with the photo just sent.
 pub(crate) async fn settings_with_photo_errors(
     state: &AppState,
     v: &Visitor,
     user: &User,
     photo_errors: FormErrors,
 ) -> PageResult {
-    let none = FormErrors::default();
-    let profile = profile_of(state, user).await?;
-    Ok(page_with_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        settings_markup(
-            state,
-            v,
-            user,
-            &profile,
-            &none,
-            &none,
-            &none,
-            None,
-            &photo_errors,
-        )
-        .await?,
-    ))
+    let forms = SettingsForms {
+        photo_errors,
+        ..Default::default()
+    };
+    room_again(state, v, user, SettingsRoom::Profile, forms).await
 }
 
 pub async fn create_token(
@@ -140,45 +143,25 @@ pub async fn create_token(
     PageForm(form): PageForm<TokenRequest>,
 ) -> PageResult {
     let user = account.user();
-    let none = FormErrors::default();
     match state.services.create_api_token(&account, &form).await {
         Ok(token) => {
-            let mut response = page(
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &profile_of(&state, user).await?,
-                    &none,
-                    &none,
-                    &none,
-                    Some(token),
-                    &FormErrors::default(),
-                )
-                .await?,
-            );
+            let forms = SettingsForms {
+                new_token: Some(token),
+                ..Default::default()
+            };
+            let markup = room_markup(&state, &v, user, SettingsRoom::Advanced, &forms).await?;
+            let mut response = page(markup);
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
         Err(error) => {
-            let errors = form_errors(&v, error, "label")?;
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &profile_of(&state, user).await?,
-                    &none,
-                    &none,
-                    &errors,
-                    None,
-                    &FormErrors::default(),
-                )
-                .await?,
-            ))
+            let forms = SettingsForms {
+                advanced_errors: form_errors(&v, error, "label")?,
+                ..Default::default()
+            };
+            room_again(&state, &v, user, SettingsRoom::Advanced, forms).await
         }
     }
 }
@@ -191,7 +174,7 @@ pub async fn revoke_token(
     let hash = hex::decode(&id).map_err(|_| AppError::NotFound)?;
     state.services.revoke_api_token(&account, &hash).await?;
     Ok(redirect_with_flash(
-        "/settings",
+        SettingsRoom::Advanced.path(),
         Flash::new("flash-token-revoked", &[]),
         state.config.cookies_secure,
     ))
@@ -235,48 +218,44 @@ pub async fn register_own_key(
     };
     match result {
         Ok(_) => Ok(redirect_with_flash(
-            "/settings",
+            SettingsRoom::Advanced.path(),
             Flash::new("flash-own-key", &[("circle", &actor.circle.name)]),
             state.config.cookies_secure,
         )),
         Err(error) => {
-            let errors = form_errors(&v, error, "public_key")?;
-            let none = FormErrors::default();
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &profile_of(&state, user).await?,
-                    &none,
-                    &none,
-                    &errors,
-                    None,
-                    &FormErrors::default(),
-                )
-                .await?,
-            ))
+            let forms = SettingsForms {
+                advanced_errors: form_errors(&v, error, "public_key")?,
+                ..Default::default()
+            };
+            room_again(&state, &v, user, SettingsRoom::Advanced, forms).await
         }
     }
 }
 
+/// The profile room (the settings' first room).
 pub async fn settings(State(state): AppState_, v: Visitor) -> PageResult {
     let user = user_of(&v)?;
-    let profile = profile_of(&state, user).await?;
+    let forms = SettingsForms::default();
     Ok(page(
-        settings_markup(
-            &state,
-            &v,
-            user,
-            &profile,
-            &FormErrors::default(),
-            &FormErrors::default(),
-            &FormErrors::default(),
-            None,
-            &FormErrors::default(),
-        )
-        .await?,
+        room_markup(&state, &v, user, SettingsRoom::Profile, &forms).await?,
+    ))
+}
+
+/// The account room: password and recoveries.
+pub async fn settings_account(State(state): AppState_, v: Visitor) -> PageResult {
+    let user = user_of(&v)?;
+    let forms = SettingsForms::default();
+    Ok(page(
+        room_markup(&state, &v, user, SettingsRoom::Account, &forms).await?,
+    ))
+}
+
+/// The advanced room: keys, one's own key, API tokens, the security log.
+pub async fn settings_advanced(State(state): AppState_, v: Visitor) -> PageResult {
+    let user = user_of(&v)?;
+    let forms = SettingsForms::default();
+    Ok(page(
+        room_markup(&state, &v, user, SettingsRoom::Advanced, &forms).await?,
     ))
 }
 
@@ -332,21 +311,12 @@ pub async fn settings_profile(
                     message: v.tr.t(problem.message_id),
                 });
             }
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &form,
-                    &errors,
-                    &FormErrors::default(),
-                    &FormErrors::default(),
-                    None,
-                    &FormErrors::default(),
-                )
-                .await?,
-            ))
+            let forms = SettingsForms {
+                profile: Some(form),
+                profile_errors: errors,
+                ..Default::default()
+            };
+            room_again(&state, &v, user, SettingsRoom::Profile, forms).await
         }
     }
 }
@@ -379,28 +349,16 @@ pub async fn settings_password(
         .await
     {
         Ok(()) => Ok(redirect_with_flash(
-            "/settings",
+            SettingsRoom::Account.path(),
             Flash::new("flash-password-changed", &[]),
             state.config.cookies_secure,
         )),
         Err(error) => {
-            let errors = form_errors(&v, error, "new_password")?;
-            let profile = profile_of(&state, user).await?;
-            Ok(page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_markup(
-                    &state,
-                    &v,
-                    user,
-                    &profile,
-                    &FormErrors::default(),
-                    &errors,
-                    &FormErrors::default(),
-                    None,
-                    &FormErrors::default(),
-                )
-                .await?,
-            ))
+            let forms = SettingsForms {
+                password_errors: form_errors(&v, error, "new_password")?,
+                ..Default::default()
+            };
+            room_again(&state, &v, user, SettingsRoom::Account, forms).await
         }
     }
 }

@@ -85,5 +85,10 @@ pub async fn unblock(
     PageForm(form): PageForm<UnblockForm>,
 ) -> PageResult {
     state.services.unblock(&account, form.other).await?;
-    Ok(flash_to(&state, "/settings", "flash-unblocked", &[]))
+    Ok(flash_to(
+        &state,
+        crate::account::settings_views::SettingsRoom::Privacy.path(),
+        "flash-unblocked",
+        &[],
+    ))
 }

@@ -5,7 +5,7 @@ use maud::{html, Markup};
 
 use crate::db::{BlockKind, BlockRow};
 use crate::http::session::Visitor;
-use crate::views::{csrf_field, when};
+use crate::views::csrf_field;
 
 /// On another member's page: mute or block them, or undo what was chosen.
 pub fn block_controls(
@@ -74,7 +74,7 @@ pub fn blocks_section(v: &Visitor, blocks: &[BlockRow]) -> Markup {
                                 BlockKind::Block => tr.t("settings-blocked"),
                                 BlockKind::Mute => tr.t("settings-muted"),
                             };
-                            span { (row.other_name) " · " (kind) " · " (when(row.created_at_ms)) }
+                            span { (row.other_name) " · " (kind) " · " (crate::views::ago::time_ago(row.created_at_ms)) }
                             form.inline method="post" action="/settings/blocks/remove" {
                                 (csrf_field(v))
                                 input type="hidden" name="other" value=(row.other_id);

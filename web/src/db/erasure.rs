@@ -117,6 +117,10 @@ impl NodeDb {
             "DELETE FROM email_digests WHERE user_id = $1",
             "DELETE FROM email_outbox WHERE user_id = $1",
             "DELETE FROM public_items WHERE shared_by = $1",
+            // Their private messages go; the others keep what they wrote to each other.
+            "DELETE FROM conversation_messages WHERE author_id = $1",
+            "DELETE FROM conversation_people WHERE user_id = $1",
+            "UPDATE conversations SET started_by = NULL WHERE started_by = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }

@@ -19,6 +19,7 @@ pub const INVITATIONS_PAGE_MAX: i64 = 200;
 mod allowances;
 mod blocks;
 mod circles;
+pub mod conversations;
 pub mod discussions;
 pub mod email;
 mod erasure;

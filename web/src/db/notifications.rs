@@ -21,6 +21,7 @@ fn notification_from_row(row: &sqlx::any::AnyRow) -> DbResult<Notification> {
         moderation: row.try_get("moderation")?,
         news: row.try_get("news")?,
         thread: row.try_get("thread")?,
+        conversation: row.try_get("conversation")?,
         deal: row.try_get("deal")?,
         from_user: row.try_get("from_user")?,
         created_at_ms: row.try_get("created_at_ms")?,
@@ -42,8 +43,8 @@ impl NodeDb {
         now_ms: i64,
     ) -> DbResult<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms, moderation, news, thread, from_user)
-             SELECT $1, $2, $3, $4, $5, $6, $8, $7, $10, $11, $12, $13
+            "INSERT INTO notifications (user_id, circle, kind, listing, other_listing, deal, proposal, created_at_ms, moderation, news, thread, from_user, conversation)
+             SELECT $1, $2, $3, $4, $5, $6, $8, $7, $10, $11, $12, $13, $14
              WHERE $9 = 0 OR NOT EXISTS (SELECT 1 FROM notification_mutes WHERE user_id = $1 AND kind = $3)",
         )
         .bind(note.user)
@@ -59,6 +60,7 @@ impl NodeDb {
         .bind(note.news)
         .bind(note.thread)
         .bind(from_user)
+        .bind(note.conversation)
         .execute(&self.pool)
         .await?;
         self.reads.notices.bump(note.user);
@@ -68,7 +70,7 @@ impl NodeDb {
     /// A member's notifications, newest first.
     pub async fn notifications(&self, user: i64, limit: i64) -> DbResult<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, from_user, created_at_ms, read_at_ms
+            "SELECT id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, conversation, from_user, created_at_ms, read_at_ms
              FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(user)
@@ -81,7 +83,7 @@ impl NodeDb {
     /// One notification and whose it is.
     pub async fn notification(&self, id: i64) -> DbResult<Option<(i64, Notification)>> {
         let row = sqlx::query(
-            "SELECT id, user_id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, from_user, created_at_ms, read_at_ms
+            "SELECT id, user_id, circle, kind, listing, other_listing, deal, proposal, moderation, news, thread, conversation, from_user, created_at_ms, read_at_ms
              FROM notifications WHERE id = $1",
         )
         .bind(id)

@@ -335,3 +335,53 @@ pub(super) async fn plant_people(
     }
     Ok(())
 }
+
+/// The demo's private conversations: Chen and Ben arranging a repair, and a small group about
+/// the seed swap (so the messages pages have something to show).
+pub(super) async fn plant_conversations(
+    state: &AppState,
+    actors: &[crate::services::Actor],
+) -> Result<(), crate::services::ActionError> {
+    use crate::conversations::rules::{parse_recipients, MessageBody, StartCommand};
+    use crate::conversations::service::Correspondent;
+    let services = &state.services;
+    let by_name = |name: &str| actors.iter().find(|a| a.user.username == name);
+    let talks: [(&str, &str, &[(&str, &str)]); 2] = [
+        (
+            "chen",
+            "ben",
+            &[
+                ("chen", "Hi Ben, my bicycle's back brake squeals. Could you have a look this week?"),
+                ("ben", "Happy to! Thursday after six works for me.\nBring it to the repair café."),
+                ("chen", "Perfect, see you Thursday. I'll bring biscuits."),
+            ],
+        ),
+        (
+            "amara",
+            "ben, dolores",
+            &[
+                ("amara", "Could you two help set up the seed swap tables on Saturday at nine?"),
+                ("dolores", "Yes, count me in."),
+            ],
+        ),
+    ];
+    for (starter, to, lines) in talks {
+        let Some(from) = by_name(starter) else { continue };
+        let mut conversation = None;
+        for (author, text) in lines {
+            let Some(actor) = by_name(author) else { continue };
+            let who = Correspondent::new(actor.clone(), &crate::capability::FullAccount::of(&actor.user)?)?;
+            let body = MessageBody::parse(text).map_err(|id| crate::services::invalid("body", id))?;
+            match conversation {
+                None => {
+                    let to = parse_recipients(to, &from.user.username)
+                        .map_err(|id| crate::services::invalid("to", id))?;
+                    let command = StartCommand { to, body };
+                    conversation = Some(services.start_conversation(&who, &command).await?);
+                }
+                Some(id) => services.conversation_message(&who, id, &body).await?,
+            }
+        }
+    }
+    Ok(())
+}

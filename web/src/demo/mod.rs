@@ -147,6 +147,9 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     community::plant_discussions(state, &actors)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
+    community::plant_conversations(state, &actors)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
     community::plant_moderation(state, &actors)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;

@@ -75,6 +75,7 @@ fn default_categories(tr: &Tr) -> Vec<(String, String)> {
 fn reply_note(user: i64, circle: i64, thread: i64) -> NewNotification {
     NewNotification {
         thread: Some(thread),
+        conversation: None,
         ..NewNotification::about_the_circle(user, circle, NotificationKind::Reply)
     }
 }

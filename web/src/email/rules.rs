@@ -65,7 +65,8 @@ impl Delivery {
             | K::Repair
             | K::VoteReminder
             | K::ModerationQueue
-            | K::JoinRequest => Delivery::Immediate,
+            | K::JoinRequest
+            | K::Conversation => Delivery::Immediate,
             K::Match
             | K::Thanks
             | K::Expiring

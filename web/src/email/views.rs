@@ -12,7 +12,7 @@ use crate::email::service::{EmailSettings, MailSettings};
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::notifications::{NotificationCard, NotificationKind};
-use crate::views::{csrf_field, error_summary, layout, narrow_page, when, Field, FormErrors};
+use crate::views::{csrf_field, error_summary, narrow_page, when, Field, FormErrors};
 
 /// The kinds of notification as the settings group them (every kind is in one group).
 pub const DELIVERY_GROUPS: [(&str, &[NotificationKind]); 4] = [
@@ -29,7 +29,11 @@ pub const DELIVERY_GROUPS: [(&str, &[NotificationKind]); 4] = [
     ),
     (
         "community",
-        &[NotificationKind::News, NotificationKind::Reply],
+        &[
+            NotificationKind::Conversation,
+            NotificationKind::News,
+            NotificationKind::Reply,
+        ],
     ),
     (
         "decisions",
@@ -63,19 +67,15 @@ pub fn settings_page(
     errors: &FormErrors,
 ) -> Markup {
     let tr = &v.tr;
-    let title = tr.t("email-title");
-    layout(
+    crate::account::settings_views::room_page(
         v,
-        None,
-        &title,
+        crate::account::settings_views::SettingsRoom::Notifications,
         html! {
-            h1 { (title) }
             p.lead { (tr.t("email-lead")) }
             @if !mail_on {
                 // No dead end: where to be told instead, and the way back.
                 p.notice role="status" { (tr.t("email-off")) }
                 p { (tr.t("email-off-instead")) " " a href="/notifications" { (tr.t("email-off-notifications")) } }
-                p { a.button.secondary href="/settings" { (tr.t("email-off-back")) } }
             } @else {
                 (error_summary(v, errors))
                 (address_section(v, settings.address.as_ref(), typed, errors))

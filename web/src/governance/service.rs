@@ -507,6 +507,7 @@ impl Services {
                     moderation: None,
                     news: None,
                     thread: None,
+                    conversation: None,
                 },
                 now,
             )

@@ -89,6 +89,7 @@ impl Services {
                 moderation: None,
                 news: None,
                 thread: None,
+                conversation: None,
             },
         )
         .await?;

@@ -332,6 +332,7 @@ impl Services {
             moderation: None,
             news: None,
             thread: None,
+            conversation: None,
         };
         for (found, other) in found.iter().filter(|(m, _)| m.score >= NOTIFY_SCORE_MIN) {
             let note_to_other = note(other.owner, other.id, listing.id);

@@ -123,6 +123,9 @@ impl Services {
                     format!("/c/{slug}/discussions/{}", reply.thread),
                 )
             }
+            // Private messages are reported from their conversation, where the reporter
+            // chooses which to show (`Services::report_conversation`); never by number.
+            TargetKind::ConversationMessage => return Err(ActionError::NotFound),
             TargetKind::Profile | TargetKind::Member => {
                 let member = self.active_member(actor, id).await?.card;
                 let text = match kind {

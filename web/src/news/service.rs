@@ -43,6 +43,7 @@ fn news_note(user: i64, circle: i64, post: i64) -> NewNotification {
         moderation: None,
         news: Some(post),
         thread: None,
+        conversation: None,
     }
 }
 

@@ -88,6 +88,7 @@ mod tests {
                 moderation: None,
                 news: None,
                 thread: Some(thread),
+                conversation: None,
                 from_user: None,
                 created_at_ms: 1_000 - id,
                 read,

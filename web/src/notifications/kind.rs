@@ -44,10 +44,12 @@ pub enum NotificationKind {
     News,
     /// Someone replied in a discussion you follow.
     Reply,
+    /// A new message in one of your private conversations.
+    Conversation,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 19] = [
+    pub const ALL: [NotificationKind; 20] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
@@ -67,6 +69,7 @@ impl NotificationKind {
         NotificationKind::Repair,
         NotificationKind::News,
         NotificationKind::Reply,
+        NotificationKind::Conversation,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -89,6 +92,7 @@ impl NotificationKind {
             NotificationKind::Repair => "repair",
             NotificationKind::News => "news",
             NotificationKind::Reply => "reply",
+            NotificationKind::Conversation => "conversation",
         }
     }
     /// Whether a member may turn this kind off (a recovery of their account, never).
@@ -122,6 +126,8 @@ pub struct Notification {
     pub news: Option<i64>,
     /// The discussion thread (replies).
     pub thread: Option<i64>,
+    /// The private conversation (its new messages).
+    pub conversation: Option<i64>,
     /// Who caused it, when a person did: the reach rule reads it again whenever it is shown.
     pub from_user: Option<i64>,
     pub created_at_ms: i64,
@@ -145,6 +151,8 @@ pub struct NewNotification {
     pub news: Option<i64>,
     /// The discussion thread (replies).
     pub thread: Option<i64>,
+    /// The private conversation (its new messages).
+    pub conversation: Option<i64>,
 }
 
 impl NewNotification {
@@ -161,6 +169,7 @@ impl NewNotification {
             moderation: None,
             news: None,
             thread: None,
+            conversation: None,
         }
     }
 }

@@ -162,11 +162,12 @@ pub fn member_page(
                     p.meta { (tr.ta("member-vouched-by", &[("name", name)])) }
                 }
                 @if p.is_me {
-                    p { a href="/settings#profile-title" { (tr.t("profile-edit-mine")) } }
+                    p { a href="/settings" { (tr.t("profile-edit-mine")) } }
                 } @else {
                     p.actions {
                         a.button href={"/c/" (slug) "/pay?member=" (p.username)} { (tr.ta("member-pay", &[("name", p.display_name)])) }
                         a.button.secondary href={"/c/" (slug) "/request?member=" (p.username)} { (tr.ta("member-request", &[("name", p.display_name)])) }
+                        a.button.secondary href={"/c/" (slug) "/messages/new?to=" (p.username)} { (tr.t("profile-write")) }
                     }
                 }
             }

@@ -32,12 +32,16 @@ async fn data_markup(
         .map(|c| (c.slug, c.name))
         .collect();
     // A login a recovery link gave learns nothing of the person's other circles here.
-    let erasure = match FullAccount::of(user) {
-        Ok(account) => state.services.erasure_view(&account).await?,
-        Err(_) => crate::privacy::erasure::ErasureView::default(),
+    // Nor whom the person blocked or muted.
+    let (erasure, blocks) = match FullAccount::of(user) {
+        Ok(account) => (
+            state.services.erasure_view(&account).await?,
+            state.services.my_blocks(&account).await?,
+        ),
+        Err(_) => Default::default(),
     };
     Ok(crate::privacy::views::data_page(
-        v, &circles, &erasure, errors,
+        v, &circles, &blocks, &erasure, errors,
     ))
 }
 

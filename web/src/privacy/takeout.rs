@@ -85,7 +85,7 @@ const README: &str = "Your data from a Commons node / Tus datos de un nodo Commo
 \n\
 profile.json (with your skills and interests), photo.jpg (if you have one), security-activity.json,\nnotifications.json, blocks.json: you, across the node.\n\
 circles/<circle>/: what you wrote and signed in each circle (listings and photos, your deal\n\
-messages, proposals, comments, ballots, delegations, invitations, reports you made,\n\
+messages, your private messages (messages.json), proposals, comments, ballots, delegations, invitations, reports you made,\n\
 moderation actions about you), as JSON and, for tables, CSV.\n\
 circles/<circle>/ledger/statement.json: your ledger entries, each with a Merkle inclusion\n\
 proof against a tree head signed by the circle's node key. Check it offline with:\n\
@@ -224,7 +224,36 @@ impl Services {
         self.takeout_decisions(user, info, &keys, &dir, archive)
             .await?;
         self.takeout_moderation(user, info, &dir, archive).await?;
+        self.takeout_conversations(user, info, &dir, archive).await?;
         self.takeout_ledger(info, &keys, &dir, archive).await
+    }
+
+    /// The person's private conversations in the circle: with whom, and what they wrote.
+    async fn takeout_conversations(
+        &self,
+        user: &User,
+        info: &CircleInfo,
+        dir: &str,
+        archive: &mut Archive,
+    ) -> Result<(), ActionError> {
+        let mut values = Vec::new();
+        for (row, messages) in self.db.conversations_for_takeout(info.row_id, user.id).await? {
+            let with: Vec<String> = self
+                .db
+                .conversation_people(row.id)
+                .await?
+                .into_iter()
+                .filter(|p| p.user_id != user.id)
+                .map(|p| p.display_name)
+                .collect();
+            let mine: Vec<Value> = messages
+                .iter()
+                .map(|m| json!({"at_ms": m.created_at_ms, "body": m.body}))
+                .collect();
+            values.push(json!({"conversation": row.id, "with": with, "started_at_ms": row.created_at_ms, "my_messages": mine}));
+        }
+        archive.json(&format!("{dir}/messages.json"), &Value::Array(values));
+        Ok(())
     }
 
     async fn takeout_market(

@@ -78,18 +78,17 @@ mod tests {
 pub fn data_page(
     v: &Visitor,
     circles: &[(String, String)],
+    blocks: &[crate::db::BlockRow],
     erasure: &crate::privacy::erasure::ErasureView,
     errors: &crate::views::FormErrors,
 ) -> Markup {
     let tr = &v.tr;
-    let title = tr.t("data-title");
-    layout(
+    crate::account::settings_views::room_page(
         v,
-        None,
-        &title,
+        crate::account::settings_views::SettingsRoom::Privacy,
         html! {
-            h1 { (title) }
             (crate::views::error_summary(v, errors))
+            (crate::blocks::views::blocks_section(v, blocks))
             section.card aria-labelledby="takeout-title" {
                 h2 #takeout-title { (tr.t("data-takeout")) }
                 p { (tr.t("data-takeout-lead")) }
@@ -161,7 +160,7 @@ fn erase_section(
                 @if erasure.waiting {
                     p.notice { (tr.t("erasure-waiting")) }
                 } @else {
-                    p.notice { (tr.ta("erasure-scheduled", &[("date", &crate::views::when(on))])) }
+                    p.notice { (tr.ta("erasure-scheduled", &[("date", &crate::views::ago::date(on))])) }
                 }
                 form method="post" action="/settings/data/erase/cancel" {
                     (csrf_field(v))

@@ -41,6 +41,8 @@ channels! {
     PaymentRequest => Direct,
     /// Answering a listing (opening a deal) and every message in a deal.
     DealMessage => Direct,
+    /// Starting a private conversation, and every message in one.
+    PrivateMessage => Direct,
     /// A reply in a discussion or a comment on news or a proposal, as it reaches the people
     /// who follow it.
     Reply => Attention,

@@ -176,6 +176,11 @@ fn circle_nav(v: &Visitor, nav: &CircleNav) -> Markup {
             format!("/c/{slug}/discussions"),
             tr.t("nav-discussions"),
         ),
+        (
+            "messages",
+            format!("/c/{slug}/messages"),
+            tr.t("nav-messages"),
+        ),
         ("market", format!("/c/{slug}/market"), tr.t("nav-market")),
         (
             "decisions",
@@ -390,6 +395,16 @@ pub fn message_page(v: &Visitor, title: &str, text: &str, back: Option<(&str, St
     )
 }
 
+/// A sentence from the catalogue with its commands in `backticks` shown as code, never as
+/// literal backticks. Other text stays text (escaped).
+pub fn with_code(sentence: &str) -> Markup {
+    html! {
+        @for (index, part) in sentence.split('`').enumerate() {
+            @if index % 2 == 1 { code { (part) } } @else { (part) }
+        }
+    }
+}
+
 /// A date and time for people, in the circle's time zone and the reader's language:
 /// `26 Nov 2026, 09:12 UTC` (see [`local`]).
 pub fn when(ms: i64) -> String {
@@ -464,6 +479,15 @@ pub fn unlock_form(v: &Visitor, errors: &FormErrors) -> Markup {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_command_in_backticks_is_shown_as_code_and_no_backtick_remains() {
+        let shown = super::with_code("Run `commons audit` then <b>`x`</b>").into_string();
+        assert_eq!(
+            shown,
+            "Run <code>commons audit</code> then &lt;b&gt;<code>x</code>&lt;/b&gt;"
+        );
+    }
+
     use super::*;
 
     #[test]

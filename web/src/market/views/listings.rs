@@ -376,6 +376,9 @@ fn listing_details(v: &Visitor, slug: &str, p: &ListingPage, base: &str, live: b
                 @if let Some(deal) = p.my_deal {
                     p { a href={"/c/" (slug) "/deals/" (deal)} { (tr.t("deal-open-yours")) } }
                 }
+                @if let (false, Some(author)) = (p.is_owner, &p.card.author) {
+                    p { a href={"/c/" (slug) "/messages/new?to=" (author.username)} { (tr.ta("listing-write", &[("name", &author.display_name)])) } }
+                }
             }
         }
     }
