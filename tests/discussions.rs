@@ -311,7 +311,83 @@ async fn blocks_and_moderation_cover_discussions(db: String) {
     ));
 }
 
+async fn search_finds_what_the_reader_may_see(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (gus, hana, ida) = (
+        node.member("gus").await,
+        node.member("hana").await,
+        node.member("ida").await,
+    );
+    let category = first_category(&node, &gus).await;
+    let id = services
+        .start_thread(&gus, &thread(category, "Compost bins", "Who has a spare pallet?"))
+        .await
+        .expect("started");
+    services
+        .reply_thread(&hana, id, "I have pallets, and 50% off worms.")
+        .await
+        .expect("replied");
+    services
+        .reply_thread(&ida, id, "Pallets from the market on Fridays.")
+        .await
+        .expect("replied");
+    let found = services.search_discussions(&gus, "PALLET").await.expect("searched");
+    assert_eq!(found.threads.len(), 1, "the thread by its opening post, whatever the case");
+    assert_eq!(found.replies.len(), 2);
+    assert!(found.replies.iter().all(|(_, title)| title == "Compost bins"));
+    let found = services.search_discussions(&gus, "50%").await.expect("searched");
+    assert_eq!(found.replies.len(), 1, "a percent sign is a percent sign");
+    assert!(services.search_discussions(&gus, "5_%").await.expect("searched").replies.is_empty());
+
+    // Nothing by someone the reader blocked (or who blocked them), nor what a moderator hid.
+    services
+        .block(&gus, &"hana".parse().expect("name"), BlockKind::Block)
+        .await
+        .expect("blocked");
+    let found = services.search_discussions(&gus, "pallet").await.expect("searched");
+    assert_eq!(found.replies.len(), 1, "hana's reply is not found");
+    let theirs = services.search_discussions(&hana, "pallet").await.expect("searched");
+    assert!(theirs.threads.is_empty(), "nor gus's thread by hana");
+}
+
+async fn a_reply_is_changed_by_its_author_alone_and_moderators_read_what_it_said_body(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (gus, hana) = (node.member("gus").await, node.member("hana").await);
+    let category = first_category(&node, &gus).await;
+    let id = services
+        .start_thread(&gus, &thread(category, "Soup rota", "Who cooks on Sunday?"))
+        .await
+        .expect("started");
+    let reply = services
+        .reply_thread(&hana, id, "You are all hopeless cooks.")
+        .await
+        .expect("replied");
+    let case = node
+        .report(&gus, commons_governance::moderation::TargetKind::Reply, &reply.to_string(), vec![1], "Unkind.")
+        .await;
+    assert!(matches!(
+        services.edit_reply(&gus, reply, "Gus rewrote it").await,
+        Err(ActionError::NotFound)
+    ), "nobody changes someone else's reply");
+    services
+        .edit_reply(&hana, reply, "I can cook on Sunday.")
+        .await
+        .expect("changed");
+    let page = services.thread_page(&gus, id).await.expect("the thread");
+    let shown = page.replies.iter().find(|r| r.id == reply).expect("the reply");
+    assert_eq!(shown.body, "I can cook on Sunday.");
+    assert!(shown.edited_at_ms.is_some(), "shown as edited");
+    let view = services.case_view(&node.steward, case).await.expect("the case");
+    assert_eq!(view.earlier.len(), 1);
+    assert_eq!(view.earlier[0].body, "You are all hopeless cooks.");
+    assert!(view.case.snapshot.contains("hopeless"), "the case keeps what was reported");
+}
+
 both_backends! {
+    a_search_finds_threads_and_replies_the_reader_may_see_and_nothing_else => search_finds_what_the_reader_may_see;
+    a_reply_is_changed_by_its_author_alone_and_moderators_read_what_it_said => a_reply_is_changed_by_its_author_alone_and_moderators_read_what_it_said_body;
     a_member_starts_a_discussion_another_replies_and_follows_and_the_first_turns_it_into_a_proposal => a_discussion_becomes_a_proposal;
     every_circle_opens_with_three_categories_and_a_pinned_introductions_thread => every_circle_opens_with_introductions;
     followers_are_told_of_replies_muters_are_not_and_readers_are_counted_as_seen => followers_hear_muters_do_not_and_readers_are_counted;

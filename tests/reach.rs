@@ -34,6 +34,7 @@ fn covered_by(channel: Channel) -> &'static str {
             "a_thread_title_reaches_nobody_the_rule_stops_however_it_is_edited"
         }
         Channel::Announcement => "an_announcement_reaches_nobody_who_blocked_its_author",
+        Channel::Mention => "a_mention_reaches_nobody_who_blocked_or_muted_its_author",
         Channel::EmailNow => "mail_at_once_asks_the_rule_when_it_is_written",
         Channel::Digest => "digests_ask_the_rule_when_they_are_written",
     }
@@ -481,6 +482,63 @@ async fn private_messages(db: String) {
     assert_eq!(read_in(&node, &ida, pair).await, ["Hi there"], "his words are not shown");
 }
 
+/// The kinds of the notifications `actor` holds.
+async fn kinds_of(node: &Node, actor: &Actor) -> Vec<&'static str> {
+    node.state
+        .services
+        .node_db()
+        .notifications(actor.user.id, 50)
+        .await
+        .expect("notes")
+        .iter()
+        .map(|n| n.kind.as_str())
+        .collect()
+}
+
+async fn mentions(db: String) {
+    let node = Node::start(&db).await;
+    let services = &node.state.services;
+    let (gus, hana, ida) = (
+        node.member("gus").await,
+        node.member("hana").await,
+        node.member("ida").await,
+    );
+    let thread = start_thread(&node, &gus, "Soup rota").await;
+    services
+        .reply_thread(&gus, thread, "@hana and @ida, could you take Sunday?")
+        .await
+        .expect("replied");
+    assert_eq!(kinds_of(&node, &hana).await, ["mention"]);
+    assert_eq!(kinds_of(&node, &ida).await, ["mention"]);
+
+    block(&node, &hana, "gus", BlockKind::Block).await;
+    block(&node, &ida, "gus", BlockKind::Mute).await;
+    services
+        .reply_thread(&gus, thread, "@hana @ida please answer")
+        .await
+        .expect("replied");
+    assert_eq!(kinds_of(&node, &hana).await, ["mention"], "a blocked author's mention reaches nobody");
+    assert_eq!(kinds_of(&node, &ida).await, ["mention"], "nor a muted one's");
+    unblock(&node, &hana, &gus).await;
+
+    // The other way: gus blocked hana, and she mentions him in ida's thread.
+    let idas = start_thread(&node, &ida, "Bread rota").await;
+    block(&node, &gus, "hana", BlockKind::Block).await;
+    services
+        .reply_thread(&hana, idas, "@gus I can do Sunday")
+        .await
+        .expect("replied");
+    assert!(kinds_of(&node, &gus).await.is_empty(), "a block either way");
+    unblock(&node, &gus, &hana).await;
+
+    // A suspended member's mentions reach nobody either (nor do they post).
+    moderate(&node, &hana, TargetKind::Member, "gus", ActionKind::Suspend).await;
+    let suspended = again(&node, &gus).await;
+    assert!(services.reply_thread(&suspended, thread, "@ida?").await.is_err());
+    let mentions_of_ida = kinds_of(&node, &ida).await.into_iter().filter(|k| *k == "mention").count();
+    assert_eq!(mentions_of_ida, 1);
+}
+
 async fn announcements(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
@@ -632,6 +690,7 @@ both_backends! {
     a_deals_messages_reach_nobody_who_blocked_or_muted_the_writer => deal_messages;
     a_private_message_reaches_nobody_who_blocked_or_muted_the_writer_nor_from_a_suspended_one => private_messages;
     an_announcement_reaches_nobody_who_blocked_its_author => announcements;
+    a_mention_reaches_nobody_who_blocked_or_muted_its_author => mentions;
     mail_at_once_asks_the_rule_when_it_is_written => mail_at_once;
     digests_ask_the_rule_when_they_are_written => digests;
     an_unread_count_never_counts_what_a_moderator_hid_or_a_suspended_member_caused => unread_counts;

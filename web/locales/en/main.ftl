@@ -1929,3 +1929,25 @@ moderation-target-conversation_message = messages from a private conversation
 moderation-report-conversation_message = Report messages
 profile-write = Write a message
 listing-write = Write to { $name }
+appeal-proposal-title = Appeal of moderation action #{ $number }
+notification-mention = You were mentioned in “{ $title }”
+notification-kind-mention = someone mentions me by @name in a discussion
+email-kind-mention = Mentions of me in discussions
+discussion-edited = edited
+discussion-reply-edit = Edit your reply
+discussion-reply-edit-hint = Your reply will show as edited. The circle's moderators can still read what it said before.
+discussion-reply-save = Save the change
+discussion-error-edits = This reply was changed 50 times, the most it can be. Write a new reply instead.
+discussion-search = Search the discussions
+discussion-search-send = Search
+discussion-search-title = Discussions about “{ $words }”
+discussion-search-none = Nothing found. Try fewer or other words.
+discussion-search-threads = Threads
+discussion-search-replies = Replies
+discussion-search-short = Write at least 2 characters to search for.
+discussion-search-long = Search for at most 100 characters.
+moderation-earlier-versions = { $count ->
+    [one] Its author changed it once: what it said before
+   *[other] Its author changed it { $count } times: what it said before
+}
+moderation-version-until = As it read until { $when }:

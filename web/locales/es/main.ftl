@@ -1929,3 +1929,25 @@ moderation-target-conversation_message = mensajes de una conversación privada
 moderation-report-conversation_message = Avisar sobre mensajes
 profile-write = Escribir un mensaje
 listing-write = Escribir a { $name }
+appeal-proposal-title = Recurso contra la acción de moderación n.º { $number }
+notification-mention = Te mencionaron en «{ $title }»
+notification-kind-mention = alguien me menciona con @nombre en una conversación
+email-kind-mention = Menciones de mí en conversaciones
+discussion-edited = editado
+discussion-reply-edit = Editar tu respuesta
+discussion-reply-edit-hint = Tu respuesta aparecerá como editada. Quienes moderan el círculo aún pueden leer lo que decía antes.
+discussion-reply-save = Guardar el cambio
+discussion-error-edits = Esta respuesta se cambió 50 veces, el máximo. Escribe una respuesta nueva.
+discussion-search = Buscar en las conversaciones
+discussion-search-send = Buscar
+discussion-search-title = Conversaciones sobre «{ $words }»
+discussion-search-none = No se encontró nada. Prueba con menos palabras o con otras.
+discussion-search-threads = Temas
+discussion-search-replies = Respuestas
+discussion-search-short = Escribe al menos 2 caracteres para buscar.
+discussion-search-long = Busca como mucho 100 caracteres.
+moderation-earlier-versions = { $count ->
+    [one] Su autor lo cambió una vez: lo que decía antes
+   *[other] Su autor lo cambió { $count } veces: lo que decía antes
+}
+moderation-version-until = Tal como se leía hasta { $when }:

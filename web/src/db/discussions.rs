@@ -50,6 +50,8 @@ pub struct ThreadRow {
     pub proposal_number: Option<i64>,
     pub withdrawn: bool,
     pub created_at_ms: i64,
+    /// When its author last changed it, if they did.
+    pub edited_at_ms: Option<i64>,
 }
 
 /// A reply in a thread.
@@ -62,6 +64,8 @@ pub struct ReplyRow {
     pub author_username: String,
     pub body: String,
     pub created_at_ms: i64,
+    /// When its author last changed it, if they did.
+    pub edited_at_ms: Option<i64>,
 }
 
 /// How a member keeps up with a thread.
@@ -100,18 +104,18 @@ pub struct NewThread<'a> {
     pub pinned: bool,
 }
 
-const THREAD_SELECT: &str = "SELECT t.id, t.circle, t.category, c.name AS category_name,
+pub(super) const THREAD_SELECT: &str = "SELECT t.id, t.circle, t.category, c.name AS category_name,
         t.author_id, u.display_name AS author_name, u.username AS author_username, t.title, t.body,
         t.pinned, t.reply_count, t.last_reply_id, t.active_at_ms, t.proposal_number,
-        t.withdrawn_at_ms, t.created_at_ms
+        t.withdrawn_at_ms, t.created_at_ms, t.edited_at_ms
      FROM discussion_threads t JOIN users u ON u.id = t.author_id
      JOIN discussion_categories c ON c.id = t.category";
 
-const REPLY_SELECT: &str = "SELECT r.id, r.thread, r.author_id, u.display_name AS author_name,
-        u.username AS author_username, r.body, r.created_at_ms
+pub(super) const REPLY_SELECT: &str = "SELECT r.id, r.thread, r.author_id, u.display_name AS author_name,
+        u.username AS author_username, r.body, r.created_at_ms, r.edited_at_ms
      FROM discussion_replies r JOIN users u ON u.id = r.author_id";
 
-fn thread_from_row(row: &AnyRow) -> DbResult<ThreadRow> {
+pub(super) fn thread_from_row(row: &AnyRow) -> DbResult<ThreadRow> {
     Ok(ThreadRow {
         id: row.try_get("id")?,
         circle: row.try_get("circle")?,
@@ -129,10 +133,11 @@ fn thread_from_row(row: &AnyRow) -> DbResult<ThreadRow> {
         proposal_number: row.try_get("proposal_number")?,
         withdrawn: row.try_get::<Option<i64>, _>("withdrawn_at_ms")?.is_some(),
         created_at_ms: row.try_get("created_at_ms")?,
+        edited_at_ms: row.try_get("edited_at_ms")?,
     })
 }
 
-fn reply_from_row(row: &AnyRow) -> DbResult<ReplyRow> {
+pub(super) fn reply_from_row(row: &AnyRow) -> DbResult<ReplyRow> {
     Ok(ReplyRow {
         id: row.try_get("id")?,
         thread: row.try_get("thread")?,
@@ -141,6 +146,7 @@ fn reply_from_row(row: &AnyRow) -> DbResult<ReplyRow> {
         author_username: row.try_get("author_username")?,
         body: row.try_get("body")?,
         created_at_ms: row.try_get("created_at_ms")?,
+        edited_at_ms: row.try_get("edited_at_ms")?,
     })
 }
 
@@ -410,17 +416,28 @@ impl NodeDb {
             .collect()
     }
 
-    /// Changes a thread's title and opening text.
+    /// Changes a thread's title and opening text, keeping the earlier version (for the
+    /// moderators) in the same transaction.
     pub async fn edit_thread(&self, id: i64, title: &str, body: &str, now_ms: i64) -> DbResult<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE discussion_threads SET title = $2, body = $3, updated_at_ms = $4 WHERE id = $1",
+            "INSERT INTO discussion_versions (kind, item, title, body, replaced_at_ms)
+             SELECT 'thread', id, title, body, $2 FROM discussion_threads WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE discussion_threads SET title = $2, body = $3, updated_at_ms = $4, edited_at_ms = $4 WHERE id = $1",
         )
         .bind(id)
         .bind(title)
         .bind(body)
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.changed();
         Ok(())
     }

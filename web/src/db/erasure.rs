@@ -117,6 +117,9 @@ impl NodeDb {
             "DELETE FROM email_digests WHERE user_id = $1",
             "DELETE FROM email_outbox WHERE user_id = $1",
             "DELETE FROM public_items WHERE shared_by = $1",
+            // What their posts and replies said before they changed them.
+            "DELETE FROM discussion_versions WHERE (kind = 'reply' AND item IN (SELECT id FROM discussion_replies WHERE author_id = $1))
+                OR (kind = 'thread' AND item IN (SELECT id FROM discussion_threads WHERE author_id = $1))",
             // Their private messages go; the others keep what they wrote to each other.
             "DELETE FROM conversation_messages WHERE author_id = $1",
             "DELETE FROM conversation_people WHERE user_id = $1",

@@ -20,6 +20,7 @@ mod allowances;
 mod blocks;
 mod circles;
 pub mod conversations;
+pub mod discussion_edits;
 pub mod discussions;
 pub mod email;
 mod erasure;

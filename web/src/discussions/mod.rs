@@ -3,6 +3,7 @@
 //! starts with an "Introductions" thread. Reports, blocks, the sandbox and held posts cover
 //! threads and replies alike.
 
+pub mod edits;
 pub mod routes;
 pub mod rules;
 pub mod service;
@@ -41,6 +42,10 @@ pub fn router() -> Router<Arc<AppState>> {
             get(routes::edit_form).post(routes::edit),
         )
         .route("/c/{slug}/discussions/{id}/replies", post(routes::reply))
+        .route(
+            "/c/{slug}/discussions/{id}/replies/{reply}/edit",
+            get(routes::edit_reply_form).post(routes::edit_reply),
+        )
         .route("/c/{slug}/discussions/{id}/follow", post(routes::follow))
         .route("/c/{slug}/discussions/{id}/pin", post(routes::pin))
         .route(

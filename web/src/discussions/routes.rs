@@ -1,5 +1,6 @@
-//! Discussion pages. Who may do what: every active member (`Actor`) reads the circle's
-//! threads, starts threads, replies, follows and mutes; a thread's author or a steward changes
+//! Discussion pages. Who may do what: every active member (`Actor`) reads and searches the
+//! circle's threads, starts threads, replies, follows and mutes; a reply's author alone changes
+//! it (anyone else: "not found"); a thread's author or a steward changes
 //! or withdraws it and turns it into a proposal; stewards pin threads and edit the categories
 //! (`Steward`). The service refuses anyone else; every form is CSRF-protected by the visitor
 //! layer.
@@ -28,6 +29,9 @@ pub struct ListQuery {
     category: Option<i64>,
     #[serde(default)]
     page: i64,
+    /// Words to search the threads and replies for.
+    #[serde(default)]
+    q: String,
 }
 
 pub async fn list(
@@ -36,6 +40,18 @@ pub async fn list(
     actor: Actor,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> PageResult {
+    if !query.q.trim().is_empty() {
+        let results = match crate::discussions::edits::search_words(&query.q) {
+            Ok(words) => Ok(state.services.search_discussions(&actor, &words).await?),
+            Err(message_id) => Err(v.tr.t(message_id)),
+        };
+        return Ok(page(crate::discussions::views::search_page(
+            &v,
+            &nav_for(&actor, NAV),
+            &query.q,
+            &results,
+        )));
+    }
     let list = state
         .services
         .threads(&actor, query.category, query.page.max(0))
@@ -220,6 +236,59 @@ pub async fn reply(
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 thread_page(&v, &nav_for(&actor, NAV), &data, &errors),
+            ))
+        }
+    }
+}
+
+pub async fn edit_reply_form(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    PagePath((_, id, reply)): PagePath<(String, i64, i64)>,
+) -> PageResult {
+    let reply = state.services.own_reply(&actor, reply).await?;
+    if reply.thread != id {
+        return Err(crate::http::error::AppError::NotFound);
+    }
+    Ok(page(crate::discussions::views::reply_edit_page(
+        &v,
+        &nav_for(&actor, NAV),
+        &reply,
+        &reply.body,
+        &FormErrors::default(),
+    )))
+}
+
+pub async fn edit_reply(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    PagePath((slug, id, reply)): PagePath<(String, i64, i64)>,
+    PageForm(input): PageForm<ReplyInput>,
+) -> PageResult {
+    let own = state.services.own_reply(&actor, reply).await?;
+    if own.thread != id {
+        return Err(crate::http::error::AppError::NotFound);
+    }
+    match state.services.edit_reply(&actor, reply, &input.reply).await {
+        Ok(_) => Ok(flash_to(
+            &state,
+            &format!("/c/{slug}/discussions/{id}#reply-{reply}"),
+            "flash-saved",
+            &[],
+        )),
+        Err(error) => {
+            let errors = form_errors(&v, error, "reply")?;
+            Ok(page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::discussions::views::reply_edit_page(
+                    &v,
+                    &nav_for(&actor, NAV),
+                    &own,
+                    &input.reply,
+                    &errors,
+                ),
             ))
         }
     }

@@ -147,9 +147,47 @@ impl CategoryCommand {
     }
 }
 
+/// Most people one post or reply mentions (the rest are not told).
+pub const MENTIONS_PER_POST_MAX: usize = 10;
+
+/// The usernames a text mentions: `@name` at the start or after a space or punctuation (not
+/// inside an address like `ana@example.org`), each once, at most [`MENTIONS_PER_POST_MAX`].
+pub fn mentions(text: &str) -> Vec<crate::names::Username> {
+    let mut found: Vec<crate::names::Username> = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (at, c) in chars.iter().enumerate() {
+        if *c != '@' || at > 0 && (chars[at - 1].is_alphanumeric() || chars[at - 1] == '@') {
+            continue;
+        }
+        let name: String = chars[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            .collect();
+        let name = name.trim_end_matches(['.', '-']);
+        if let Ok(username) = name.parse::<crate::names::Username>() {
+            if !found.contains(&username) {
+                found.push(username);
+            }
+        }
+        if found.len() == MENTIONS_PER_POST_MAX {
+            break;
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_are_read_from_at_names_each_once_never_from_an_address() {
+        let found = mentions("Thanks @Chen and @dolores. Mail ana@example.org, @chen again, @x");
+        let names: Vec<&str> = found.iter().map(|u| u.as_str()).collect();
+        assert_eq!(names, ["chen", "dolores"], "an address and a one-letter name are no mention");
+        let many: String = (0..20).map(|n| format!("@pat{n} ")).collect();
+        assert_eq!(mentions(&many).len(), MENTIONS_PER_POST_MAX);
+    }
 
     #[test]
     fn authors_and_stewards_change_a_thread_and_only_stewards_pin() {

@@ -73,10 +73,14 @@ fn default_categories(tr: &Tr) -> Vec<(String, String)> {
 }
 
 fn reply_note(user: i64, circle: i64, thread: i64) -> NewNotification {
+    thread_note(user, circle, thread, NotificationKind::Reply)
+}
+
+fn thread_note(user: i64, circle: i64, thread: i64, kind: NotificationKind) -> NewNotification {
     NewNotification {
         thread: Some(thread),
         conversation: None,
-        ..NewNotification::about_the_circle(user, circle, NotificationKind::Reply)
+        ..NewNotification::about_the_circle(user, circle, kind)
     }
 }
 
@@ -216,8 +220,16 @@ impl Services {
             .await?
             .ok_or(invalid("body", "discussion-error-too-many"))?;
         let text = format!("{}\n\n{}", command.title, command.body);
-        self.hold_if_needed(actor, TargetKind::Thread, id, &text)
-            .await?;
+        if !self
+            .hold_if_needed(actor, TargetKind::Thread, id, &text)
+            .await?
+        {
+            let outgoing = self
+                .outgoing(actor.user.id, actor.circle.row_id, Some((TargetKind::Thread, id)))
+                .await?;
+            self.tell_mentioned(actor, id, &command.body, &outgoing, &[])
+                .await?;
+        }
         Ok(id)
     }
 
@@ -316,18 +328,50 @@ impl Services {
             let outgoing = self
                 .outgoing(actor.user.id, circle, Some((TargetKind::Reply, reply)))
                 .await?;
-            for follower in self.db.followers(thread.id).await? {
-                if follower != actor.user.id {
+            let followers = self.db.followers(thread.id).await?;
+            for follower in &followers {
+                if *follower != actor.user.id {
                     self.notify_from(
                         &outgoing,
                         Channel::Reply,
-                        reply_note(follower, circle, thread.id),
+                        reply_note(*follower, circle, thread.id),
                     )
                     .await?;
                 }
             }
+            self.tell_mentioned(actor, thread.id, &body, &outgoing, &followers)
+                .await?;
         }
         Ok(reply)
+    }
+
+    /// Tells the members a post mentions by `@name`, through the reach rule (a block either
+    /// way, their mute or a suspension leaves them untold), unless they are its author or were
+    /// told of it already (`told`: the thread's followers).
+    async fn tell_mentioned(
+        &self,
+        actor: &Actor,
+        thread: i64,
+        body: &str,
+        outgoing: &crate::reach::service::Outgoing,
+        told: &[i64],
+    ) -> Result<(), ActionError> {
+        for username in rules::mentions(body) {
+            let Some(member) = self.find_active_member(actor, username.as_str()).await? else {
+                continue;
+            };
+            if member.user_id == actor.user.id || told.contains(&member.user_id) {
+                continue;
+            }
+            let note = thread_note(
+                member.user_id,
+                actor.circle.row_id,
+                thread,
+                NotificationKind::Mention,
+            );
+            self.notify_from(outgoing, Channel::Mention, note).await?;
+        }
+        Ok(())
     }
 
     /// Follows, mutes, or goes back to the default for a thread the actor can see.

@@ -7,6 +7,8 @@ use maud::{html, Markup, PreEscaped};
 
 use crate::db::discussions::{CategoryRow, FollowMode};
 use crate::discussions::rules::Freshness;
+use crate::db::discussions::ReplyRow;
+use crate::discussions::edits::SearchResults;
 use crate::discussions::service::{ThreadItem, ThreadList, ThreadPage};
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
@@ -95,6 +97,7 @@ pub fn threads_page(
                 a.button href=(new_href) { (tr.t("discussion-start")) }
             }
             p.lead { (tr.t("discussion-lead")) }
+            (search_form(tr, slug, ""))
             (category_tabs(tr, slug, &list.categories, current.map(|c| c.id)))
             @if let Some(c) = current { @if !c.description.is_empty() { p.hint { (c.description) } } }
             @if list.threads.is_empty() {
@@ -212,7 +215,10 @@ pub fn thread_page(v: &Visitor, nav: &CircleNav, page: &ThreadPage, errors: &For
                 h1 { (t.title) }
                 p.meta.person-line {
                     (avatar(&t.author_username, &t.author_name, 32))
-                    span { (t.author_name) " · " (crate::views::ago::time_ago(t.created_at_ms)) }
+                    span {
+                        (t.author_name) " · " (crate::views::ago::time_ago(t.created_at_ms))
+                        @if let Some(at) = t.edited_at_ms { " · " (edited(tr, at)) }
+                    }
                     @if t.pinned { span.badge { (tr.t("discussion-pinned")) } }
                 }
                 @if page.held { p.notice { (tr.t("discussion-held")) } }
@@ -239,11 +245,16 @@ pub fn thread_page(v: &Visitor, nav: &CircleNav, page: &ThreadPage, errors: &For
                         li.comment id={"reply-" (reply.id)} {
                             p.comment-meta.person-line {
                                 (avatar(&reply.author_username, &reply.author_name, 28))
-                                span { strong { (reply.author_name) } " · " (crate::views::ago::time_ago(reply.created_at_ms)) }
+                                span {
+                                    strong { (reply.author_name) } " · " (crate::views::ago::time_ago(reply.created_at_ms))
+                                    @if let Some(at) = reply.edited_at_ms { " · " (edited(tr, at)) }
+                                }
                             }
                             div.comment-body { (PreEscaped(commons_market::markdown::render(&reply.body))) }
                             @if me != Some(reply.author_id) {
                                 p.report { (report_link(v, &nav.slug, TargetKind::Reply, &reply.id.to_string())) }
+                            } @else if !t.withdrawn {
+                                p.report { a href={(here) "/replies/" (reply.id) "/edit"} { (tr.t("discussion-reply-edit")) } }
                             }
                         }
                     }
@@ -369,6 +380,133 @@ pub fn categories_page(
                 }
             }
             p { a href=(base(slug)) { (tr.t("discussion-back")) } }
+        },
+    )
+}
+
+/// "edited", with when in the `<time>`'s title.
+fn edited(tr: &Tr, at_ms: i64) -> Markup {
+    html! {
+        time datetime=(crate::views::ago::machine_time(at_ms)) title=(crate::views::when(at_ms)) {
+            (tr.t("discussion-edited"))
+        }
+    }
+}
+
+/// The search box: words to find in every thread and reply of the circle.
+fn search_form(tr: &Tr, slug: &str, words: &str) -> Markup {
+    html! {
+        form.search-form role="search" method="get" action=(base(slug)) {
+            label for="q" { (tr.t("discussion-search")) }
+            div.search-row {
+                input #q type="search" name="q" value=(words) maxlength="100";
+                button.button.secondary type="submit" { (tr.t("discussion-search-send")) }
+            }
+        }
+    }
+}
+
+/// What a search found, or why it could not search.
+pub fn search_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    typed: &str,
+    results: &Result<SearchResults, String>,
+) -> Markup {
+    let tr = &v.tr;
+    let slug = &nav.slug;
+    let title = tr.ta("discussion-search-title", &[("words", typed.trim())]);
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            p.breadcrumb { a href=(base(slug)) { (tr.t("discussions-title")) } " › " }
+            h1 { (title) }
+            (search_form(tr, slug, typed))
+            @match results {
+                Err(message) => { p.notice role="status" { (message) } }
+                Ok(found) if found.threads.is_empty() && found.replies.is_empty() => {
+                    p.empty { (tr.t("discussion-search-none")) }
+                }
+                Ok(found) => {
+                    @if !found.threads.is_empty() {
+                        h2 { (tr.t("discussion-search-threads")) }
+                        ul.plain-list.search-results {
+                            @for t in &found.threads {
+                                li {
+                                    a href={(base(slug)) "/" (t.id)} { (t.title) }
+                                    p.hint { (t.author_name) " · " (crate::views::ago::ago(t.active_at_ms)) }
+                                }
+                            }
+                        }
+                    }
+                    @if !found.replies.is_empty() {
+                        h2 { (tr.t("discussion-search-replies")) }
+                        ul.plain-list.search-results {
+                            @for (reply, thread_title) in &found.replies {
+                                li {
+                                    a href={(base(slug)) "/" (reply.thread) "#reply-" (reply.id)} { (thread_title) }
+                                    p { (snippet(&reply.body, &found.words)) }
+                                    p.hint { (reply.author_name) " · " (crate::views::ago::ago(reply.created_at_ms)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A few words around where `words` first appear in `body` (plain text, at most ~160
+/// characters).
+fn snippet(body: &str, words: &str) -> String {
+    let lower = body.to_lowercase();
+    let chars: Vec<char> = body.chars().collect();
+    let at = lower
+        .find(&words.to_lowercase())
+        .map_or(0, |byte| lower[..byte].chars().count());
+    let start = at.saturating_sub(60);
+    let text: String = chars.iter().skip(start).take(160).collect();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match (start > 0, start + 160 < chars.len()) {
+        (true, true) => format!("… {text} …"),
+        (true, false) => format!("… {text}"),
+        (false, true) => format!("{text} …"),
+        (false, false) => text,
+    }
+}
+
+/// The form to change one's own reply.
+pub fn reply_edit_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    reply: &ReplyRow,
+    typed: &str,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("discussion-reply-edit");
+    let thread = format!("{}/{}", base(&nav.slug), reply.thread);
+    layout(
+        v,
+        Some(nav),
+        &title,
+        html! {
+            section.card.narrow {
+                h1 { (title) }
+                p.hint { (tr.t("discussion-reply-edit-hint")) }
+                (error_summary(v, errors))
+                form.stack method="post" action={(thread) "/replies/" (reply.id) "/edit"} {
+                    (csrf_field(v))
+                    (Field::new("reply", tr.t("discussion-reply"), "textarea", typed).hint(tr.t("discussion-reply-hint")).render(errors))
+                    div.actions {
+                        button.button type="submit" { (tr.t("discussion-reply-save")) }
+                        a.button.secondary href={(thread) "#reply-" (reply.id)} { (tr.t("conversation-cancel")) }
+                    }
+                }
+            }
         },
     )
 }

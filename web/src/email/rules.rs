@@ -66,7 +66,8 @@ impl Delivery {
             | K::VoteReminder
             | K::ModerationQueue
             | K::JoinRequest
-            | K::Conversation => Delivery::Immediate,
+            | K::Conversation
+            | K::Mention => Delivery::Immediate,
             K::Match
             | K::Thanks
             | K::Expiring

@@ -31,6 +31,7 @@ pub const DELIVERY_GROUPS: [(&str, &[NotificationKind]); 4] = [
         "community",
         &[
             NotificationKind::Conversation,
+            NotificationKind::Mention,
             NotificationKind::News,
             NotificationKind::Reply,
         ],
@@ -388,7 +389,7 @@ pub fn digest_letter(
             let closes = tr.ta("proposals-closes", &[("when", &when(*closes_ms))]);
             text.push_str(&format!(
                 "* #{} {} ({closes})\n  {base}/proposals/{}\n",
-                proposal.number, proposal.draft.title, proposal.number
+                proposal.number, crate::governance::titles::shown(tr, &proposal.draft.title), proposal.number
             ));
         }
         sections.push(html! {
@@ -396,7 +397,7 @@ pub fn digest_letter(
             ul style="padding-left:1.25rem" {
                 @for (proposal, closes_ms) in &digest.voting {
                     li {
-                        (link(&format!("{base}/proposals/{}", proposal.number), &format!("#{} {}", proposal.number, proposal.draft.title)))
+                        (link(&format!("{base}/proposals/{}", proposal.number), &format!("#{} {}", proposal.number, crate::governance::titles::shown(tr, &proposal.draft.title))))
                         " — " (tr.ta("proposals-closes", &[("when", &when(*closes_ms))]))
                     }
                 }

@@ -8,6 +8,7 @@ pub mod closing;
 pub mod form;
 pub mod routes;
 pub mod service;
+pub mod titles;
 pub mod views;
 pub mod voting;
 

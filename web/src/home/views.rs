@@ -256,7 +256,7 @@ fn decisions_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
                 ul.home-list {
                     @for (p, closes_ms) in &pulse.voting {
                         li {
-                            a.home-item-title href={"/c/" (slug) "/proposals/" (p.number)} { "#" (p.number) " " (p.draft.title) }
+                            a.home-item-title href={"/c/" (slug) "/proposals/" (p.number)} { "#" (p.number) " " (crate::governance::titles::shown(tr, &p.draft.title)) }
                             p.meta { (tr.ta("proposals-closes", &[("when", &crate::views::ago::date(*closes_ms))])) }
                         }
                     }
@@ -267,7 +267,7 @@ fn decisions_section(tr: &Tr, slug: &str, pulse: &Pulse) -> Markup {
                 ul.home-list {
                     @for p in &pulse.discussing {
                         li {
-                            a.home-item-title href={"/c/" (slug) "/proposals/" (p.number)} { "#" (p.number) " " (p.draft.title) }
+                            a.home-item-title href={"/c/" (slug) "/proposals/" (p.number)} { "#" (p.number) " " (crate::governance::titles::shown(tr, &p.draft.title)) }
                         }
                     }
                 }

@@ -71,6 +71,8 @@ pub struct CaseView {
     /// A limit or suspension another moderator proposed, waiting for a second one.
     pub pending: Option<crate::db::second_opinions::PendingAction>,
     pub assigned_name: Option<String>,
+    /// What a reported post or reply said before its author changed it, newest first.
+    pub earlier: Vec<crate::db::discussion_edits::VersionRow>,
 }
 
 pub(crate) fn target_id(text: &str) -> Result<i64, ActionError> {
@@ -289,6 +291,14 @@ impl Services {
         };
         let origin = Origin::parse(&case.origin).unwrap_or(Origin::Report);
         let target = TargetKind::parse(&case.target_kind).unwrap_or(TargetKind::Member);
+        let earlier = match target {
+            TargetKind::Thread | TargetKind::Reply => {
+                self.db
+                    .discussion_versions(target.as_str(), case.target_id)
+                    .await?
+            }
+            _ => Vec::new(),
+        };
         let actions = rules::actions_for(
             origin,
             target,
@@ -314,6 +324,7 @@ impl Services {
             appealed,
             may_act,
             party,
+            earlier,
             pending: match case.is_open {
                 true => self.pending_of(&case).await?,
                 false => None,

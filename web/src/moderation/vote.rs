@@ -60,7 +60,7 @@ impl Services {
         statement: &str,
     ) -> Result<Option<i64>, ActionError> {
         let input = ProposalInput {
-            title: format!("Appeal of moderation action #{}", action.seq),
+            title: crate::governance::titles::appeal_title(action.seq),
             body: format!(
                 "**{}**: {}\n\n{}\n\n---\n\nPassing this proposal undoes moderation action #{}; otherwise it stands.",
                 action.kind.as_str(),

@@ -46,10 +46,12 @@ pub enum NotificationKind {
     Reply,
     /// A new message in one of your private conversations.
     Conversation,
+    /// Someone mentioned you by `@name` in a discussion.
+    Mention,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 20] = [
+    pub const ALL: [NotificationKind; 21] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
@@ -70,6 +72,7 @@ impl NotificationKind {
         NotificationKind::News,
         NotificationKind::Reply,
         NotificationKind::Conversation,
+        NotificationKind::Mention,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,6 +96,7 @@ impl NotificationKind {
             NotificationKind::News => "news",
             NotificationKind::Reply => "reply",
             NotificationKind::Conversation => "conversation",
+            NotificationKind::Mention => "mention",
         }
     }
     /// Whether a member may turn this kind off (a recovery of their account, never).

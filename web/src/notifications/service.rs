@@ -71,7 +71,7 @@ impl NotificationCard {
             }
             NotificationKind::JoinRequest => return format!("/c/{slug}/steward#pending-title"),
             NotificationKind::News => return format!("/c/{slug}/news/{}", n.news.unwrap_or(0)),
-            NotificationKind::Reply => {
+            NotificationKind::Reply | NotificationKind::Mention => {
                 return format!("/c/{slug}/discussions/{}#latest", n.thread.unwrap_or(0))
             }
             NotificationKind::Conversation => {
@@ -96,11 +96,18 @@ impl NotificationCard {
 
     /// What happened, in one sentence of the reader's language.
     pub fn sentence(&self, tr: &crate::i18n::Tr) -> String {
+        // A title the node wrote (an appeal's) reads in the reader's language.
+        let shown = |title: &Option<String>| {
+            title.as_deref().map_or_else(
+                || "—".to_owned(),
+                |title| crate::governance::titles::shown(tr, title).into_owned(),
+            )
+        };
         tr.ta(
             &format!("notification-{}", self.notification.kind.as_str()),
             &[
-                ("title", self.listing_title.as_deref().unwrap_or("—")),
-                ("other", self.other_title.as_deref().unwrap_or("—")),
+                ("title", &shown(&self.listing_title)),
+                ("other", &shown(&self.other_title)),
             ],
         )
     }

@@ -46,6 +46,8 @@ channels! {
     /// A reply in a discussion or a comment on news or a proposal, as it reaches the people
     /// who follow it.
     Reply => Attention,
+    /// A mention of someone by `@name` in a discussion, as it reaches them.
+    Mention => Attention,
     /// A notification (the page, its unread count), with the title it names.
     Notification => Attention,
     /// A notification mailed at once.

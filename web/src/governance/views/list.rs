@@ -22,7 +22,7 @@ pub(super) fn proposal_list(
                     @for p in list {
                         li {
                             a href={"/c/" (slug) "/proposals/" (p.number)} {
-                                span.proposal-number { "#" (p.number) } " " (p.draft.title)
+                                span.proposal-number { "#" (p.number) } " " (crate::governance::titles::shown(&v.tr, &p.draft.title))
                             }
                             " "
                             span.badge { (status_label(tr, p.status)) }

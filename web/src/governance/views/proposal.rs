@@ -207,7 +207,10 @@ pub fn proposal_page(
     let proposal = &view.proposal;
     let number = proposal.number;
     let base = format!("/c/{slug}/proposals/{number}");
-    let title = format!("#{number} {}", proposal.draft.title);
+    let title = format!(
+        "#{number} {}",
+        crate::governance::titles::shown(&v.tr, &proposal.draft.title)
+    );
     let actions = describe_actions(v, view, p.unit);
     let last = view.rounds.last();
     let voting_open =

@@ -188,6 +188,18 @@ fn case_context(v: &Visitor, view: &CaseView) -> Markup {
             } @else {
                 blockquote.reported { @for line in case.snapshot.lines() { (line) br; } }
             }
+            @if !view.earlier.is_empty() {
+                details.earlier-versions {
+                    summary { (tr.tn("moderation-earlier-versions", view.earlier.len() as i64)) }
+                    @for version in &view.earlier {
+                        p.hint { (tr.ta("moderation-version-until", &[("when", &when(version.replaced_at_ms))])) }
+                        blockquote.reported {
+                            @if !version.title.is_empty() { strong { (version.title) } br; }
+                            (PreEscaped(commons_market::markdown::render(&version.body)))
+                        }
+                    }
+                }
+            }
             @if let Some(appealed) = &view.appealed {
                 h3 { (tr.t("moderation-appealed-action")) }
                 p { (kind_label(v, appealed.action.kind)) " · " (when(appealed.action.recorded_at_ms)) }
