@@ -71,7 +71,8 @@ hint-unit-name = What you count in, like hours or credits.
 hint-unit-symbol = A short sign, like h.
 hint-floor = How far below zero an account may go, like -20.
 hint-ceiling = How far above zero an account may go, like 40.
-hint-member = Only members of this circle are listed.
+hint-member = Start typing their name and choose them from the suggestions, or type their username.
+hint-member-many = Type their username, or their whole name as it shows on their page.
 hint-amount = For example { $example }.
 hint-memo = Optional. Only members of this circle can read it.
 hint-bio = Optional. What you enjoy doing, what you can help with.
@@ -80,8 +81,6 @@ hint-invite-note = Optional. A note for yourself, like their name.
 hint-description = Shown to people who are invited or ask to join.
 hint-agreements = One agreement per line. Newcomers read and accept them when they join.
 
-pay-find-none = No member’s name matches “{ $text }”. Try part of a name, or clear the search.
-pay-find-more = Only the first { $count } members are listed: find the one you want by name.
 choose-member = Choose a member
 language-browser = As my browser says
 
@@ -1951,3 +1950,4 @@ moderation-earlier-versions = { $count ->
    *[other] Its author changed it { $count } times: what it said before
 }
 moderation-version-until = As it read until { $when }:
+error-member-several = Several members have exactly this name. Type the username of the one you mean (it shows on their page).

@@ -71,7 +71,8 @@ hint-unit-name = Lo que contáis, como horas o créditos.
 hint-unit-symbol = Un signo corto, como h.
 hint-floor = Cuánto puede bajar una cuenta por debajo de cero, como -20.
 hint-ceiling = Cuánto puede subir una cuenta por encima de cero, como 40.
-hint-member = Solo aparecen miembros de este círculo.
+hint-member = Empieza a escribir su nombre y elígelo entre las sugerencias, o escribe su nombre de usuario.
+hint-member-many = Escribe su nombre de usuario, o su nombre completo tal como aparece en su página.
 hint-amount = Por ejemplo { $example }.
 hint-memo = Opcional. Solo los miembros de este círculo pueden leerlo.
 hint-bio = Opcional. Lo que te gusta hacer, en qué puedes ayudar.
@@ -80,8 +81,6 @@ hint-invite-note = Opcional. Una nota para ti, como su nombre.
 hint-description = Lo ven las personas invitadas o que piden entrar.
 hint-agreements = Un acuerdo por línea. Quien entra los lee y los acepta.
 
-pay-find-none = Ningún miembro se llama como “{ $text }”. Prueba con parte del nombre o borra la búsqueda.
-pay-find-more = Solo se muestran los primeros { $count } miembros: busca por nombre a quien quieras.
 choose-member = Elige un miembro
 language-browser = El de mi navegador
 
@@ -1951,3 +1950,4 @@ moderation-earlier-versions = { $count ->
    *[other] Su autor lo cambió { $count } veces: lo que decía antes
 }
 moderation-version-until = Tal como se leía hasta { $when }:
+error-member-several = Varios miembros tienen exactamente este nombre. Escribe el nombre de usuario de quien quieres (aparece en su página).

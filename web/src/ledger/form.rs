@@ -130,6 +130,35 @@ impl TransferCommand {
     }
 }
 
+/// Whom a typed payee (or payer) names, among the members whose names come close to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    /// This member's username.
+    Member(String),
+    /// Several members are called exactly so: the payer must choose one.
+    Several,
+    /// Nobody by that username or full name.
+    Nobody,
+}
+
+/// Reads what was typed in the one "who" field: a username (an `@` before it allowed), or a
+/// member's full name as shown, in any case. Never a part of a name: money goes only to whom
+/// the payer named exactly. `candidates` are (username, display name).
+pub fn named_member(typed: &str, candidates: &[(String, String)]) -> Named {
+    let typed = typed.trim().trim_start_matches('@');
+    let folded = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let wanted = folded(typed);
+    if let Some((username, _)) = candidates.iter().find(|(username, _)| *username == wanted) {
+        return Named::Member(username.clone());
+    }
+    let mut exact = candidates.iter().filter(|(_, name)| folded(name) == wanted);
+    match (exact.next(), exact.next()) {
+        (Some((username, _)), None) => Named::Member(username.clone()),
+        (Some(_), Some(_)) => Named::Several,
+        (None, _) => Named::Nobody,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +175,21 @@ mod tests {
                 .collect(),
             other => panic!("expected field problems, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_payee_is_named_by_username_or_by_their_whole_name_never_by_a_part() {
+        let members = vec![
+            ("jo".to_owned(), "Jo Mensah".to_owned()),
+            ("jo2".to_owned(), "Jo  Smith".to_owned()),
+            ("sam".to_owned(), "Sam Lee".to_owned()),
+            ("sam2".to_owned(), "Sam Lee".to_owned()),
+        ];
+        assert_eq!(named_member(" @jo ", &members), Named::Member("jo".into()));
+        assert_eq!(named_member("jo mensah", &members), Named::Member("jo".into()));
+        assert_eq!(named_member("Jo Smith", &members), Named::Member("jo2".into()));
+        assert_eq!(named_member("Mensah", &members), Named::Nobody, "a part of a name pays nobody");
+        assert_eq!(named_member("Sam Lee", &members), Named::Several);
     }
 
     #[test]

@@ -409,6 +409,32 @@ impl Services {
         })
     }
 
+    /// The username the pay or request form's "who" field names (see
+    /// [`crate::ledger::form::named_member`]); what was typed, unchanged, when it names
+    /// nobody (the form then says no member is called so); refused when several members
+    /// share the name typed.
+    pub(crate) async fn member_named(&self, actor: &Actor, typed: &str) -> Result<String, ActionError> {
+        let wanted = typed.trim().trim_start_matches('@');
+        if wanted.is_empty() {
+            return Ok(String::new());
+        }
+        let candidates: Vec<(String, String)> = self
+            .db
+            .members(actor.circle.row_id, MemberStatus::Active, Some(wanted), MEMBERS_PAGE_MAX)
+            .await?
+            .into_iter()
+            .filter(|card| card.user_id != actor.user.id)
+            .map(|card| (card.username, card.display_name))
+            .collect();
+        match crate::ledger::form::named_member(wanted, &candidates) {
+            crate::ledger::form::Named::Member(username) => Ok(username),
+            crate::ledger::form::Named::Several => {
+                Err(crate::services::invalid("member", "error-member-several"))
+            }
+            crate::ledger::form::Named::Nobody => Ok(wanted.to_owned()),
+        }
+    }
+
     /// Other active members for the pay and request forms, as (username, display name): those
     /// whose name matches `find`, at most [`MEMBERS_PAGE_MAX`], and the member already chosen.
     /// The flag says whether more members match than are listed.

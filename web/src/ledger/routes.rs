@@ -162,9 +162,6 @@ pub(super) fn can_spend(actor: &Actor) -> i64 {
 pub struct MemberQuery {
     #[serde(default)]
     member: String,
-    /// A name to narrow the list of members down to (the pay page's search).
-    #[serde(default)]
-    find: String,
 }
 
 pub(super) async fn pay_form_page(
@@ -174,11 +171,10 @@ pub(super) async fn pay_form_page(
     requesting: bool,
     form: &PayForm,
     errors: &FormErrors,
-    find: &str,
 ) -> Result<Markup, AppError> {
     let (members, more) = state
         .services
-        .member_choices(actor, find, &form.member)
+        .member_choices(actor, "", &form.member)
         .await?;
     let spend = can_spend(actor);
     Ok(crate::ledger::views::pay_page(
@@ -190,7 +186,6 @@ pub(super) async fn pay_form_page(
             requesting,
             members,
             more_members: more,
-            find: find.trim().to_owned(),
             locked: is_locked(state, v),
         },
         form,
@@ -231,7 +226,7 @@ pub(super) async fn blank_pay_form(
     };
     let errors = FormErrors::default();
     Ok(page(
-        pay_form_page(state, v, &actor, requesting, &form, &errors, &query.find).await?,
+        pay_form_page(state, v, &actor, requesting, &form, &errors).await?,
     ))
 }
 
@@ -252,8 +247,16 @@ pub(super) async fn pay_or_request(
             message: v.tr.t("error-form-stale"),
         });
     }
+    // The one "who" field: a username, or a member's whole name as shown.
+    let member = match state.services.member_named(&actor, &form.member).await {
+        Ok(username) => username,
+        Err(error) => {
+            errors.0.extend(form_errors(&v, error, "member")?.0);
+            form.member.clone()
+        }
+    };
     let command =
-        match TransferCommand::parse(&actor.circle, &form.member, &form.amount, &form.memo) {
+        match TransferCommand::parse(&actor.circle, &member, &form.amount, &form.memo) {
             Ok(command) => Some(command),
             Err(error) => {
                 errors.0.extend(form_errors(&v, error, "amount")?.0);
@@ -296,7 +299,7 @@ pub(super) async fn pay_or_request(
     if attempt.is_err() {
         form.idempotency_key = IdempotencyKey::generate().as_str().to_owned();
     }
-    let markup = pay_form_page(&state, &v, &actor, requesting, &form, &errors, "").await?;
+    let markup = pay_form_page(&state, &v, &actor, requesting, &form, &errors).await?;
     Ok(page_with_status(StatusCode::UNPROCESSABLE_ENTITY, markup))
 }
 

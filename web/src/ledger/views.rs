@@ -260,10 +260,8 @@ pub struct PayPage {
     pub requesting: bool,
     /// The members to choose from: (username, display name).
     pub members: Vec<(String, String)>,
-    /// More members match than are listed: the page asks to search by name.
+    /// More members than the suggestions list: the field says to type a whole name.
     pub more_members: bool,
-    /// The name searched for, if any.
-    pub find: String,
     /// The member's key must be unlocked with their password to sign.
     pub locked: bool,
 }
@@ -282,7 +280,6 @@ pub fn pay_page(
         requesting,
         members,
         more_members,
-        find,
         locked,
     } = pay;
     let (can_spend_minor, requesting, locked) = (*can_spend_minor, *requesting, *locked);
@@ -306,16 +303,6 @@ pub fn pay_page(
                     p.lead { (tr.ta("pay-lead", &[("amount", &unit.money(can_spend_minor.max(0)))])) }
                 }
                 (error_summary(v, errors))
-                form.search-form method="get" action=(action) role="search" {
-                    label for="find" { (tr.t("members-search")) }
-                    input #find type="search" name="find" value=(find);
-                    button.button.secondary type="submit" { (tr.t("members-search-submit")) }
-                }
-                @if !find.is_empty() && members.is_empty() {
-                    p.empty role="status" { (tr.ta("pay-find-none", &[("text", find)])) }
-                } @else if *more_members {
-                    p.hint role="status" { (tr.ta("pay-find-more", &[("count", &members.len().to_string())])) }
-                }
                 form method="post" action=(action) novalidate {
                     (csrf_field(v))
                     input type="hidden" name="idempotency_key" value=(form.idempotency_key);
@@ -323,16 +310,21 @@ pub fn pay_page(
                         label for="member" {
                             @if requesting { (tr.t("field-payer")) } @else { (tr.t("field-payee")) }
                         }
-                        p.hint id="member-hint" { (tr.t("hint-member")) }
+                        p.hint id="member-hint" {
+                            (tr.t(if *more_members { "hint-member-many" } else { "hint-member" }))
+                        }
                         @if let Some(error) = errors.for_field("member") {
                             p.field-error id="member-error" { (error) }
                         }
-                        select #member name="member" required
+                        // One field: type a name and the browser suggests the members (no
+                        // JavaScript); a username or a whole name is understood.
+                        input #member type="text" name="member" list="member-list" value=(form.member)
+                            required autocomplete="off" spellcheck="false"
                             aria-describedby=(if errors.for_field("member").is_some() { "member-hint member-error" } else { "member-hint" })
-                            aria-invalid=[errors.for_field("member").map(|_| "true")] {
-                            option value="" { (tr.t("choose-member")) }
+                            aria-invalid=[errors.for_field("member").map(|_| "true")];
+                        datalist #member-list {
                             @for (username, name) in members {
-                                option value=(username) selected[form.member == *username] { (name) " (" (username) ")" }
+                                option value=(username) { (name) }
                             }
                         }
                     }
