@@ -871,7 +871,46 @@ async fn lifting_one_suspension(db: String) {
     );
 }
 
+/// The kinds of notification a person holds.
+async fn notified(node: &Node, person: &Actor) -> Vec<NotificationKind> {
+    node.state
+        .services
+        .node_db()
+        .notifications(person.user.id, 50)
+        .await
+        .expect("notifications")
+        .iter()
+        .map(|n| n.kind)
+        .collect()
+}
+
+async fn moderators_are_told(db: String) {
+    let node = Node::start(&db).await;
+    let (gus, hana, ida) = (
+        node.member("gus").await,
+        node.member("hana").await,
+        node.member("ida").await,
+    );
+    node.appoint_moderator(&ida, &[&gus, &hana]).await;
+    let before = |person| async move { notified(&node, person).await.len() };
+    let (steward_before, ida_before, gus_before) =
+        (before(&node.steward).await, before(&ida).await, before(&gus).await);
+    node.report(&gus, commons_governance::moderation::TargetKind::Member, "hana", vec![1], "Rude at the swap.")
+        .await;
+    for (who, person, was) in [("the steward", &node.steward, steward_before), ("the appointed moderator", &ida, ida_before)] {
+        let now = notified(&node, person).await;
+        assert_eq!(now.len(), was + 1, "{who} is told once");
+        assert_eq!(now[0], NotificationKind::ModerationQueue, "{who}");
+    }
+    assert_eq!(notified(&node, &gus).await.len(), gus_before, "the reporter is not told a case waits");
+    assert!(
+        !notified(&node, &hana).await.contains(&NotificationKind::ModerationQueue),
+        "nor the member it is about"
+    );
+}
+
 both_backends! {
+    a_new_report_tells_every_moderator_and_nobody_else => moderators_are_told;
     a_hidden_listing_is_gone_for_others_and_an_appeal_to_another_moderator_restores_it => hide_and_appeal;
     a_suspended_member_signs_and_posts_nothing_and_keeps_their_balance => suspension;
     a_limited_members_posts_and_a_new_members_links_wait_for_a_moderator => limit_and_links;

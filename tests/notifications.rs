@@ -14,7 +14,7 @@ both_backends! {
         let circle = make_circle(&store, "market", 0).await.info.row_id;
         let ana = person(&store, "ana").await;
         let market = NodeDb::new(store.pool().clone());
-        let note = |kind| NewNotification { user: ana, circle, kind, listing: None, other_listing: None, deal: None, proposal: None, moderation: None, news: None, thread: None };
+        let note = |kind| NewNotification { user: ana, circle, kind, listing: None, other_listing: None, deal: None, proposal: None, moderation: None, news: None, thread: None, conversation: None };
         assert!(market.notify(note(NotificationKind::Match), NOW_MS).await.expect("notify"));
         assert!(market.notify(note(NotificationKind::Thanks), NOW_MS).await.expect("notify"));
         assert_eq!(market.unread_count(ana).await.expect("count"), 2);
@@ -46,7 +46,7 @@ both_backends! {
         let ana = person(&store, "ana").await;
         let db = NodeDb::new(store.pool().clone());
         db.set_wanted(ana, &[]).await.expect("mute all");
-        let note = |kind| NewNotification { user: ana, circle, kind, listing: None, other_listing: None, deal: None, proposal: None, moderation: None, news: None, thread: None };
+        let note = |kind| NewNotification { user: ana, circle, kind, listing: None, other_listing: None, deal: None, proposal: None, moderation: None, news: None, thread: None, conversation: None };
         assert!(!db.notify(note(NotificationKind::DealMessage), NOW_MS).await.expect("notify"));
         assert!(db.notify(note(NotificationKind::AccountRecovered), NOW_MS).await.expect("notify"));
         assert_eq!(db.unread_count(ana).await.expect("count"), 1);

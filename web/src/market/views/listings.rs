@@ -413,7 +413,7 @@ fn event_card(
             h2 #event-title { (tr.t("event-title")) }
             dl.facts {
                 div { dt { (tr.t("market-field-starts")) } dd { (crate::views::ago::wall_event(event.starts.as_ms())) } }
-                div { dt { (tr.t("market-field-ends")) } dd { (event.ends.date()) " " (event.ends.clock()) } }
+                div { dt { (tr.t("market-field-ends")) } dd { (crate::views::ago::wall_event(event.ends.as_ms())) } }
                 div { dt { (tr.t("market-field-place")) } dd {
                     @if event.online { (tr.t("event-online")) " " }
                     (event.place)
