@@ -892,9 +892,9 @@ async fn moderators_are_told(db: String) {
         node.member("ida").await,
     );
     node.appoint_moderator(&ida, &[&gus, &hana]).await;
-    let before = |person| async move { notified(&node, person).await.len() };
-    let (steward_before, ida_before, gus_before) =
-        (before(&node.steward).await, before(&ida).await, before(&gus).await);
+    let steward_before = notified(&node, &node.steward).await.len();
+    let ida_before = notified(&node, &ida).await.len();
+    let gus_before = notified(&node, &gus).await.len();
     node.report(&gus, commons_governance::moderation::TargetKind::Member, "hana", vec![1], "Rude at the swap.")
         .await;
     for (who, person, was) in [("the steward", &node.steward, steward_before), ("the appointed moderator", &ida, ida_before)] {
