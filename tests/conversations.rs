@@ -128,6 +128,10 @@ async fn recovered_login(db: String) {
         assert_eq!(page.status, 403, "{}", page.body);
         assert!(!page.body.contains("Welcome, Ben!"));
     }
+    // Nor learns who writes to him: no notification of a private message reaches that login.
+    let notes = holder.get("/notifications").await;
+    assert_eq!(notes.status, 200);
+    assert!(!notes.body.contains("New message in a private conversation"), "{}", notes.body);
     server.stop().await;
 }
 
@@ -191,9 +195,10 @@ async fn reporting(db: String) {
     assert!(matches!(refused, Err(ActionError::Invalid { field: "messages", .. })));
     let other = start(&node, &node.steward, "gus", "Gus, a word?").await.expect("another");
     let theirs = services
-        .reportable_messages(&correspondent(&node.steward), other)
+        .conversation_page(&correspondent(&node.steward), other, None)
         .await
-        .expect("read")[0]
+        .expect("read")
+        .messages[0]
         .message
         .id;
     let refused = services.report_conversation(&hanas, id, &[theirs], &command).await;

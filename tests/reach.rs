@@ -184,13 +184,7 @@ async fn unread(node: &Node, actor: &Actor) -> i64 {
 
 /// How many notifications the member has, read or not.
 async fn stored(node: &Node, actor: &Actor) -> usize {
-    node.state
-        .services
-        .node_db()
-        .notifications(actor.user.id, 50)
-        .await
-        .expect("notes")
-        .len()
+    kinds_of(node, actor).await.len()
 }
 
 async fn cards_of(node: &Node, actor: &Actor) -> String {

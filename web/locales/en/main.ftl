@@ -1898,7 +1898,7 @@ conversation-unmute = Unmute
 conversation-leave = Leave the conversation
 conversation-report = Report messages
 conversation-report-title = Report messages to the moderators
-conversation-report-lead = Tick the messages the moderators should read. They read only those, never the rest of the conversation. Choose messages of one person; you may add your own for context.
+conversation-report-lead = Tick the messages the moderators should read. They read only those, never the rest of the conversation. Choose messages of one person.
 conversation-report-choose = The messages to show
 conversation-closed-you-left = You left this conversation, so you cannot write in it any more.
 conversation-closed-alone = Everyone else left this conversation.
@@ -1951,3 +1951,4 @@ moderation-earlier-versions = { $count ->
 }
 moderation-version-until = As it read until { $when }:
 error-member-several = Several members have exactly this name. Type the username of the one you mean (it shows on their page).
+discussion-error-edits-thread = This thread was changed 50 times, the most it can be. Add a reply instead.

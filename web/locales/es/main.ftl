@@ -1898,7 +1898,7 @@ conversation-unmute = Dejar de silenciar
 conversation-leave = Dejar la conversación
 conversation-report = Avisar sobre mensajes
 conversation-report-title = Avisar a quienes moderan sobre unos mensajes
-conversation-report-lead = Marca los mensajes que deben leer quienes moderan. Leen solo esos, nunca el resto de la conversación. Elige mensajes de una persona; puedes añadir los tuyos para dar contexto.
+conversation-report-lead = Marca los mensajes que deben leer quienes moderan. Leen solo esos, nunca el resto de la conversación. Elige mensajes de una persona.
 conversation-report-choose = Los mensajes que se mostrarán
 conversation-closed-you-left = Dejaste esta conversación, así que ya no puedes escribir en ella.
 conversation-closed-alone = Todas las demás personas dejaron esta conversación.
@@ -1951,3 +1951,4 @@ moderation-earlier-versions = { $count ->
 }
 moderation-version-until = Tal como se leía hasta { $when }:
 error-member-several = Varios miembros tienen exactamente este nombre. Escribe el nombre de usuario de quien quieres (aparece en su página).
+discussion-error-edits-thread = Este tema se cambió 50 veces, el máximo. Añade una respuesta.

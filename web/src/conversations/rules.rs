@@ -46,13 +46,14 @@ pub fn parse_recipients(text: &str, writer: &str) -> Result<Vec<Username>, &'sta
     let mut people: Vec<Username> = Vec::new();
     for word in text.split([',', ' ', ';', '\n']).map(str::trim) {
         let word = word.trim_start_matches('@');
-        if word.is_empty() || word.eq_ignore_ascii_case(writer) {
+        if word.is_empty() {
             continue;
         }
-        let name: Username = word
-            .to_ascii_lowercase()
-            .parse()
-            .map_err(|_| "conversation-error-to-unknown")?;
+        // Compared once parsed (lower case), so no spelling of the writer's own name counts.
+        let name: Username = word.parse().map_err(|_| "conversation-error-to-unknown")?;
+        if name.as_str() == writer.to_lowercase() {
+            continue;
+        }
         if !people.contains(&name) {
             people.push(name);
         }
@@ -106,7 +107,8 @@ pub fn may_start(in_sandbox: bool, limited: bool, started_today: i64) -> Result<
 /// Which messages a report shows the moderators, checked against the messages the reporter
 /// can read: each chosen one must be among them, at least one written by someone else, and
 /// all of those by one person (the person the report is about). Answers that person and the
-/// chosen messages' ids, oldest first. `readable` holds (message id, author) pairs.
+/// chosen messages' ids, oldest first. `readable` holds (message id, author) pairs: what the
+/// reporter may show (others' messages only: a case never holds the reporter's own words).
 pub fn reported_messages(
     chosen: &[i64],
     readable: &[(i64, i64)],
@@ -150,6 +152,12 @@ mod tests {
     fn recipients_are_read_from_commas_or_spaces_each_once_and_never_the_writer() {
         let people = parse_recipients("@Chen, dolores  chen ben", "ben").expect("parsed");
         assert_eq!(names(&people), ["chen", "dolores"]);
+    }
+
+    #[test]
+    fn no_spelling_of_the_writers_own_name_counts_as_someone_else() {
+        // U+212A KELVIN SIGN lowercases to "k".
+        assert_eq!(parse_recipients("\u{212A}en, KEN", "ken"), Err("conversation-error-to-empty"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::conversations::rules::{self, MessageBody, StartCommand};
 use crate::db::conversations::{ConversationMessage, ConversationPerson, ConversationRow};
 use crate::moderation::service::{ReportCommand, ReportTarget};
 use crate::notifications::{NewNotification, NotificationKind};
-use crate::reach::{Channel, Reach, ReachLens, Stop};
+use crate::reach::{Channel, ItemState, Reach, ReachLens, Stop};
 use crate::services::{invalid, ActionError, Actor, Services, DAY_MS};
 
 /// A member who may read and write private conversations in their circle: a member of it,
@@ -62,6 +62,10 @@ pub struct ConversationView {
     pub older_before: Option<i64>,
     /// Why the reader cannot write here now, if they cannot (a catalogue message).
     pub closed: Option<&'static str>,
+    /// Whether the reader may mute or leave it (they are still in it).
+    pub may_leave: bool,
+    /// Whether there is something of someone else's to report.
+    pub may_report: bool,
 }
 
 /// A line of the reader's list of conversations.
@@ -75,11 +79,20 @@ pub struct ConversationLine {
     pub left: bool,
 }
 
-/// Whether a reader sees a message the rule answered `reach` for: what is delivered, or kept
-/// quiet only by the reader's own mute. Never what crosses a block, comes from a suspended
-/// member, or a moderator hid.
-fn shown(reach: Reach) -> bool {
-    matches!(reach, Reach::Deliver | Reach::Quiet(Stop::Muted))
+/// Whether a reader sees a message: what the rule delivers, or keeps quiet only by the
+/// reader's own mute. Never what crosses a block, comes from a suspended member, or a
+/// moderator hid or holds (whatever else applies).
+fn shown(lens: &ReachLens, message: &ConversationMessage) -> bool {
+    lens.facts(message.author_id, Some(item_of(message))).item == ItemState::Visible
+        && matches!(message_reach(lens, message), Reach::Deliver | Reach::Quiet(Stop::Muted))
+}
+
+/// Whether a reader may show a message to the moderators in a report: what they see, and
+/// what a block (theirs or the author's) or the author's suspension keeps from them now —
+/// they received it, or it was written to them; never what a moderator hid or holds.
+fn reportable(lens: &ReachLens, message: &ConversationMessage) -> bool {
+    lens.facts(message.author_id, Some(item_of(message))).item == ItemState::Visible
+        && !matches!(message_reach(lens, message), Reach::Quiet(Stop::Hidden | Stop::Held))
 }
 
 impl Services {
@@ -108,14 +121,17 @@ impl Services {
                 Some(member) => member,
                 None => return Err(invalid("to", "conversation-error-to-unknown")),
             };
+            // Across a block the person is "not there", as for a name nobody has: whom one is
+            // blocked by is never told.
             match self
                 .reach_of(Channel::PrivateMessage, actor, member.user_id, None)
                 .await
             {
                 Err(ActionError::NotFound) => {
-                    return Err(invalid("to", "conversation-error-unreachable"))
+                    return Err(invalid("to", "conversation-error-to-unknown"))
                 }
                 Err(other) => return Err(other),
+                Ok(_) if people.contains(&member.user_id) => {}
                 Ok(_) => people.push(member.user_id),
             }
         }
@@ -125,9 +141,11 @@ impl Services {
                 return Ok(id);
             }
             None => {
+                let limit = (now - DAY_MS, rules::CONVERSATIONS_STARTED_PER_DAY_MAX);
                 self.db
-                    .start_conversation(actor.circle.row_id, &people, command.body.as_str(), now)
+                    .start_conversation(actor.circle.row_id, &people, command.body.as_str(), now, limit)
                     .await?
+                    .ok_or_else(|| invalid("to", rules::StartRefusal::TooMany.message_id()))?
             }
         };
         let everyone = self.db.conversation_people(id).await?;
@@ -266,6 +284,7 @@ impl Services {
         me: &ConversationPerson,
         id: i64,
         before_id: Option<i64>,
+        purpose: Purpose,
     ) -> Result<(Vec<ConversationMessage>, Option<i64>), ActionError> {
         let lens = self.reach_lens(&actor.user, actor.circle.row_id).await?;
         let page = self.db.conversation_messages(id, before_id).await?;
@@ -274,7 +293,10 @@ impl Services {
         let messages = page
             .into_iter()
             .filter(|m| me.left_at_ms.is_none_or(|left| m.created_at_ms <= left))
-            .filter(|m| shown(message_reach(&lens, m)))
+            .filter(|m| match purpose {
+                Purpose::Read => shown(&lens, m),
+                Purpose::Report => reportable(&lens, m),
+            })
             .collect();
         Ok((messages, older_before))
     }
@@ -293,7 +315,9 @@ impl Services {
             .find(|p| p.user_id == actor.user.id)
             .cloned()
             .ok_or(ActionError::NotFound)?;
-        let (messages, older_before) = self.readable_messages(actor, &me, id, before_id).await?;
+        let (messages, older_before) = self
+            .readable_messages(actor, &me, id, before_id, Purpose::Read)
+            .await?;
         if let Some(newest) = messages.last() {
             self.db
                 .mark_conversation_read(id, actor.user.id, newest.id)
@@ -304,7 +328,7 @@ impl Services {
             .into_iter()
             .filter(|p| p.user_id != actor.user.id)
             .collect();
-        let messages = messages
+        let messages: Vec<ShownMessage> = messages
             .into_iter()
             .map(|message| ShownMessage {
                 mine: message.author_id == actor.user.id,
@@ -313,6 +337,8 @@ impl Services {
             })
             .collect();
         Ok(ConversationView {
+            may_leave: me.present(),
+            may_report: messages.iter().any(|m| !m.mine),
             row,
             others,
             me,
@@ -343,7 +369,7 @@ impl Services {
             let last = lasts
                 .iter()
                 .find(|m| m.id == row.last_message_id)
-                .filter(|m| shown(message_reach(&lens, m)))
+                .filter(|m| shown(&lens, m))
                 .filter(|m| me.left_at_ms.is_none_or(|left| m.created_at_ms <= left))
                 .cloned();
             lines.push(ConversationLine {
@@ -397,9 +423,16 @@ impl Services {
             .iter()
             .find(|p| p.user_id == actor.user.id)
             .ok_or(ActionError::NotFound)?;
-        // The messages the form offered: the newest page the reporter can read.
-        let (readable, _) = self.readable_messages(actor, me, id, None).await?;
-        let pairs: Vec<(i64, i64)> = readable.iter().map(|m| (m.id, m.author_id)).collect();
+        // The messages the form offered.
+        let (readable, _) = self
+            .readable_messages(actor, me, id, None, Purpose::Report)
+            .await?;
+        // Only others' messages are offered, so a case never holds the reporter's own words.
+        let pairs: Vec<(i64, i64)> = readable
+            .iter()
+            .filter(|m| m.author_id != actor.user.id)
+            .map(|m| (m.id, m.author_id))
+            .collect();
         let (subject, ids) = rules::reported_messages(chosen, &pairs, actor.user.id)
             .map_err(|message_id| invalid("messages", message_id))?;
         let ids: BTreeSet<i64> = ids.into_iter().collect();
@@ -439,23 +472,47 @@ impl Services {
         self.report(actor, &target, command).await
     }
 
-    /// The messages the member may choose from to report: the newest page they can read,
-    /// oldest first.
+    /// The messages the member may choose from to report: others' messages of the newest
+    /// page (see [`reportable`]), oldest first. Reading them here marks nothing read.
     pub async fn reportable_messages(
         &self,
         who: &Correspondent,
         id: i64,
     ) -> Result<Vec<ShownMessage>, ActionError> {
-        let view = self.conversation_page(who, id, None).await?;
-        Ok(view.messages)
+        let actor = who.actor();
+        let (_, people) = self.conversation_of(actor, id).await?;
+        let me = people
+            .iter()
+            .find(|p| p.user_id == actor.user.id)
+            .ok_or(ActionError::NotFound)?;
+        let (messages, _) = self
+            .readable_messages(actor, me, id, None, Purpose::Report)
+            .await?;
+        Ok(messages
+            .into_iter()
+            .filter(|m| m.author_id != actor.user.id)
+            .map(|message| ShownMessage {
+                mine: false,
+                new: false,
+                message,
+            })
+            .collect())
     }
+}
+
+/// Why messages are read: to show them, or to choose some for a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Read,
+    Report,
+}
+
+/// The item that carries a message's words, for the reach rule.
+fn item_of(message: &ConversationMessage) -> (TargetKind, i64) {
+    (TargetKind::ConversationMessage, message.id)
 }
 
 /// The rule's answer for a reader seeing one message.
 fn message_reach(lens: &ReachLens, message: &ConversationMessage) -> Reach {
-    lens.reach(
-        Channel::PrivateMessage,
-        message.author_id,
-        Some((TargetKind::ConversationMessage, message.id)),
-    )
+    lens.reach(Channel::PrivateMessage, message.author_id, Some(item_of(message)))
 }

@@ -197,7 +197,7 @@ fn conversation_controls(v: &Visitor, view: &ConversationView, here: &str) -> Ma
     html! {
         section.card.conversation-controls aria-labelledby="conversation-controls-title" {
             h2 #conversation-controls-title { (tr.t("conversation-controls")) }
-            @if view.me.present() {
+            @if view.may_leave {
                 form.inline method="post" action={(here) "/mute"} {
                     (csrf_field(v))
                     input type="hidden" name="muted" value=(if muted { "off" } else { "on" });
@@ -210,7 +210,7 @@ fn conversation_controls(v: &Visitor, view: &ConversationView, here: &str) -> Ma
                     button.button.secondary.small type="submit" { (tr.t("conversation-leave")) }
                 }
             }
-            @if view.messages.iter().any(|m| !m.mine) {
+            @if view.may_report {
                 a.button.secondary.small href={(here) "/report"} { (tr.t("conversation-report")) }
             }
             p.hint { (tr.t("conversation-controls-hint")) }

@@ -85,25 +85,37 @@ const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation, m.author_id, u.displa
 
 impl NodeDb {
     /// Starts a conversation between `people` (the starter first) with its first message, in
-    /// one transaction. Answers the conversation's id.
+    /// one transaction, unless the starter started `started_max` since `since_ms` already (the
+    /// count and the insert are one statement). Answers the conversation's id, or None.
     pub async fn start_conversation(
         &self,
         circle: i64,
         people: &[i64],
         body: &str,
         now_ms: i64,
-    ) -> DbResult<i64> {
-        let starter = people[0];
+        (since_ms, started_max): (i64, i64),
+    ) -> DbResult<Option<i64>> {
+        let Some(&starter) = people.first() else {
+            return Ok(None);
+        };
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO conversations (circle, started_by, active_at_ms, created_at_ms)
-             VALUES ($1, $2, $3, $3) RETURNING id",
+             SELECT $1, $2, $3, $3
+             WHERE (SELECT COUNT(*) FROM conversations
+                    WHERE circle = $1 AND started_by = $2 AND created_at_ms >= $4) < $5
+             RETURNING id",
         )
         .bind(circle)
         .bind(starter)
         .bind(now_ms)
-        .fetch_one(&mut *tx)
+        .bind(since_ms)
+        .bind(started_max)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
         let id: i64 = row.try_get(0)?;
         for &person in people {
             sqlx::query(
@@ -118,7 +130,7 @@ impl NodeDb {
         add_message(&mut tx, id, starter, body, now_ms).await?;
         tx.commit().await?;
         self.changed();
-        Ok(id)
+        Ok(Some(id))
     }
 
     /// Adds a message, unless the conversation holds [`CONVERSATION_MESSAGES_MAX`] already or

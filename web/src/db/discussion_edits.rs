@@ -63,17 +63,6 @@ impl NodeDb {
         Ok(true)
     }
 
-    /// How many times a thread's opening post was changed.
-    pub async fn thread_versions_count(&self, id: i64) -> DbResult<i64> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) FROM discussion_versions WHERE kind = 'thread' AND item = $1",
-        )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        row.try_get(0)
-    }
-
     /// The earlier versions of a post (`thread`) or reply (`reply`), newest first.
     pub async fn discussion_versions(&self, kind: &str, item: i64) -> DbResult<Vec<VersionRow>> {
         let rows = sqlx::query(

@@ -397,9 +397,13 @@ impl Services {
         if !rules::may_change(actor.is_steward, thread.author_id == actor.user.id) {
             return Err(ActionError::Forbidden);
         }
-        self.db
+        if !self
+            .db
             .edit_thread(thread.id, &command.title, &command.body, self.now_ms())
-            .await?;
+            .await?
+        {
+            return Err(invalid("body", "discussion-error-edits-thread"));
+        }
         let text = format!("{}\n\n{}", command.title, command.body);
         self.hold_if_needed(actor, TargetKind::Thread, thread.id, &text)
             .await?;

@@ -233,6 +233,15 @@ impl Services {
             let lens = self.reach_lens(person, note.circle).await?;
             lookups.lenses.insert(note.circle, lens);
         }
+        // Who writes to the person privately is theirs alone: a login a recovery gave (a
+        // steward's, perhaps) is not told of it, as it reads no private message. Mail goes to
+        // the owner's own address.
+        if note.kind == NotificationKind::Conversation
+            && person.recovery_restricted
+            && channel.read_through_a_login()
+        {
+            return Ok(None);
+        }
         let lens = &lookups.lenses[&note.circle];
         let from = note.from_user.unwrap_or(ReachLens::THE_CIRCLE);
         if !lens.delivers(channel, from, None) {
