@@ -53,7 +53,12 @@ async fn talking(db: String) {
     // From Chen's page, Ben writes to her.
     let profile = ben.get("/c/garden/members/chen").await;
     assert!(profile.body.contains("/c/garden/messages/new?to=chen"));
-    let id = write(&mut ben, "chen", "Could you show me how to graft the apple tree?").await;
+    let id = write(
+        &mut ben,
+        "chen",
+        "Could you show me how to graft the apple tree?",
+    )
+    .await;
     let path = format!("/c/garden/messages/{id}");
 
     // Chen is told by mail at once (the mail never carries the words) and on the page.
@@ -62,9 +67,17 @@ async fn talking(db: String) {
         .iter()
         .find(|m| m.to == "chen@example.org" && m.subject.contains("private conversation"))
         .expect("mailed at once");
-    assert!(!told.text.contains("graft"), "the words stay on the node: {}", told.text);
+    assert!(
+        !told.text.contains("graft"),
+        "the words stay on the node: {}",
+        told.text
+    );
     let notes = chen.get("/notifications").await;
-    assert!(notes.body.contains("New message in a private conversation"), "{}", notes.body);
+    assert!(
+        notes.body.contains("New message in a private conversation"),
+        "{}",
+        notes.body
+    );
     assert!(notes.body.contains("Ben Carter"), "who wrote is named");
 
     let page = chen.get(&path).await;
@@ -87,7 +100,9 @@ async fn talking(db: String) {
             assert_eq!(page.status, 404, "{who} {suffix}");
             assert!(!page.body.contains("graft"), "{who}");
         }
-        let page = member.submit("/c/garden/messages", &path, &[("body", "me too")]).await;
+        let page = member
+            .submit("/c/garden/messages", &path, &[("body", "me too")])
+            .await;
         assert_eq!(page.status, 404, "{who} cannot write in it");
     }
     // Another circle's member meets no such conversation, even by number.
@@ -95,15 +110,30 @@ async fn talking(db: String) {
     assert_eq!(dee.get(&path.replace("garden", "river")).await.status, 404);
 
     // Muting keeps it but tells nothing new; leaving ends it for the one who leaves.
-    chen.submit(&path, &format!("{path}/mute"), &[("muted", "on")]).await;
-    let before = chen.get("/notifications").await.body.matches("private conversation").count();
+    chen.submit(&path, &format!("{path}/mute"), &[("muted", "on")])
+        .await;
+    let before = chen
+        .get("/notifications")
+        .await
+        .body
+        .matches("private conversation")
+        .count();
     write(&mut ben, "chen", "Bring gloves.").await;
-    let after = chen.get("/notifications").await.body.matches("private conversation").count();
+    let after = chen
+        .get("/notifications")
+        .await
+        .body
+        .matches("private conversation")
+        .count();
     assert_eq!(before, after, "a muted conversation tells nothing new");
     chen.submit(&path, &format!("{path}/leave"), &[]).await;
     let page = ben.submit(&path, &path, &[("body", "Hello?")]).await;
     assert_eq!(page.status, 422);
-    assert!(page.body.contains("Everyone else left this conversation"), "{}", page.body);
+    assert!(
+        page.body.contains("Everyone else left this conversation"),
+        "{}",
+        page.body
+    );
     let page = chen.get(&path).await;
     assert!(page.body.contains("Bring gloves.") && !page.body.contains("Hello?"));
     server.stop().await;
@@ -131,7 +161,11 @@ async fn recovered_login(db: String) {
     // Nor learns who writes to him: no notification of a private message reaches that login.
     let notes = holder.get("/notifications").await;
     assert_eq!(notes.status, 200);
-    assert!(!notes.body.contains("New message in a private conversation"), "{}", notes.body);
+    assert!(
+        !notes.body.contains("New message in a private conversation"),
+        "{}",
+        notes.body
+    );
     server.stop().await;
 }
 
@@ -157,14 +191,25 @@ async fn reporting(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
     let (gus, hana) = (node.member("gus").await, node.member("hana").await);
-    let id = start(&node, &gus, "hana", "Hi Hana, about the soup pot.").await.expect("started");
+    let id = start(&node, &gus, "hana", "Hi Hana, about the soup pot.")
+        .await
+        .expect("started");
     let who = correspondent(&gus);
-    for body in ["You never answer, you are useless.", "Sorry, long day. Forget that."] {
+    for body in [
+        "You never answer, you are useless.",
+        "Sorry, long day. Forget that.",
+    ] {
         let body = MessageBody::parse(body).expect("words");
-        services.conversation_message(&who, id, &body).await.expect("sent");
+        services
+            .conversation_message(&who, id, &body)
+            .await
+            .expect("sent");
     }
     let hanas = correspondent(&hana);
-    let messages = services.reportable_messages(&hanas, id).await.expect("hers to choose from");
+    let messages = services
+        .reportable_messages(&hanas, id)
+        .await
+        .expect("hers to choose from");
     assert_eq!(messages.len(), 3);
     let rude = messages[1].message.id;
     let command = commons_web::moderation::service::ReportCommand {
@@ -182,18 +227,38 @@ async fn reporting(db: String) {
         .report_conversation(&hanas, id, &[rude], &command)
         .await
         .expect("reported");
-    let view = services.case_view(&node.steward, case).await.expect("the moderators' case");
-    assert!(view.case.snapshot.contains("you are useless"), "{}", view.case.snapshot);
+    let view = services
+        .case_view(&node.steward, case)
+        .await
+        .expect("the moderators' case");
+    assert!(
+        view.case.snapshot.contains("you are useless"),
+        "{}",
+        view.case.snapshot
+    );
     for unchosen in ["soup pot", "Forget that", "Please be kind"] {
-        assert!(!view.case.snapshot.contains(unchosen), "{unchosen} was not chosen");
+        assert!(
+            !view.case.snapshot.contains(unchosen),
+            "{unchosen} was not chosen"
+        );
     }
     assert_eq!(view.case.subject_id, Some(gus.user.id));
 
     // Refused: choosing nobody else's message, another conversation's message, the generic
     // report form for a private message, and someone outside the conversation.
-    let refused = services.report_conversation(&hanas, id, &[], &command).await;
-    assert!(matches!(refused, Err(ActionError::Invalid { field: "messages", .. })));
-    let other = start(&node, &node.steward, "gus", "Gus, a word?").await.expect("another");
+    let refused = services
+        .report_conversation(&hanas, id, &[], &command)
+        .await;
+    assert!(matches!(
+        refused,
+        Err(ActionError::Invalid {
+            field: "messages",
+            ..
+        })
+    ));
+    let other = start(&node, &node.steward, "gus", "Gus, a word?")
+        .await
+        .expect("another");
     let theirs = services
         .conversation_page(&correspondent(&node.steward), other, None)
         .await
@@ -201,10 +266,22 @@ async fn reporting(db: String) {
         .messages[0]
         .message
         .id;
-    let refused = services.report_conversation(&hanas, id, &[theirs], &command).await;
-    assert!(matches!(refused, Err(ActionError::Invalid { field: "messages", .. })));
     let refused = services
-        .report_target(&hana, commons_governance::moderation::TargetKind::ConversationMessage, &rude.to_string())
+        .report_conversation(&hanas, id, &[theirs], &command)
+        .await;
+    assert!(matches!(
+        refused,
+        Err(ActionError::Invalid {
+            field: "messages",
+            ..
+        })
+    ));
+    let refused = services
+        .report_target(
+            &hana,
+            commons_governance::moderation::TargetKind::ConversationMessage,
+            &rude.to_string(),
+        )
         .await;
     assert!(matches!(refused, Err(ActionError::NotFound)));
     let refused = services
@@ -227,16 +304,26 @@ async fn who_starts(db: String) {
         "nine people is too many"
     );
     let seven = names[..7].join(",");
-    start(&node, &gus, &seven, "Hello all seven").await.expect("eight people in all");
+    start(&node, &gus, &seven, "Hello all seven")
+        .await
+        .expect("eight people in all");
 
     // Someone who asked to join (nobody vouched) answers, but starts nothing in their first week.
     let newcomer = node.newcomer("ivy").await;
     let refused = start(&node, &newcomer, "gus", "Hi!").await;
     assert!(
-        matches!(refused, Err(ActionError::Invalid { message_id: "conversation-error-sandbox", .. })),
+        matches!(
+            refused,
+            Err(ActionError::Invalid {
+                message_id: "conversation-error-sandbox",
+                ..
+            })
+        ),
         "{refused:?}"
     );
-    let id = start(&node, &gus, "ivy", "Welcome, Ivy!").await.expect("gus writes first");
+    let id = start(&node, &gus, "ivy", "Welcome, Ivy!")
+        .await
+        .expect("gus writes first");
     let body = MessageBody::parse("Thank you!").expect("words");
     node.state
         .services
@@ -249,12 +336,22 @@ async fn takeout_and_erasure(db: String) {
     let node = Node::start(&db).await;
     let services = &node.state.services;
     let (gus, hana) = (node.member("gus").await, node.member("hana").await);
-    let id = start(&node, &gus, "hana", "My secret soup recipe: lentils.").await.expect("started");
+    let id = start(&node, &gus, "hana", "My secret soup recipe: lentils.")
+        .await
+        .expect("started");
     let body = MessageBody::parse("Hana's answer: add cumin.").expect("words");
-    services.conversation_message(&correspondent(&hana), id, &body).await.expect("sent");
+    services
+        .conversation_message(&correspondent(&hana), id, &body)
+        .await
+        .expect("sent");
 
-    let archive = services.takeout(&commons_tests::full(&gus.user)).await.expect("takeout");
-    let file = archive.file("circles/riverside/messages.json").expect("messages.json");
+    let archive = services
+        .takeout(&commons_tests::full(&gus.user))
+        .await
+        .expect("takeout");
+    let file = archive
+        .file("circles/riverside/messages.json")
+        .expect("messages.json");
     let text = String::from_utf8_lossy(file);
     assert!(text.contains("lentils") && text.contains("hana"), "{text}");
     assert!(!text.contains("cumin"), "nobody else's words: {text}");
@@ -264,8 +361,16 @@ async fn takeout_and_erasure(db: String) {
         .conversation_page(&correspondent(&hana), id, None)
         .await
         .expect("hana still has her conversation");
-    let words: Vec<&str> = view.messages.iter().map(|m| m.message.body.as_str()).collect();
-    assert_eq!(words, ["Hana's answer: add cumin."], "gus's words went with him");
+    let words: Vec<&str> = view
+        .messages
+        .iter()
+        .map(|m| m.message.body.as_str())
+        .collect();
+    assert_eq!(
+        words,
+        ["Hana's answer: add cumin."],
+        "gus's words went with him"
+    );
 }
 
 both_backends! {

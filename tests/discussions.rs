@@ -321,7 +321,10 @@ async fn search_finds_what_the_reader_may_see(db: String) {
     );
     let category = first_category(&node, &gus).await;
     let id = services
-        .start_thread(&gus, &thread(category, "Compost bins", "Who has a spare pallet?"))
+        .start_thread(
+            &gus,
+            &thread(category, "Compost bins", "Who has a spare pallet?"),
+        )
         .await
         .expect("started");
     services
@@ -332,22 +335,46 @@ async fn search_finds_what_the_reader_may_see(db: String) {
         .reply_thread(&ida, id, "Pallets from the market on Fridays.")
         .await
         .expect("replied");
-    let found = services.search_discussions(&gus, "PALLET").await.expect("searched");
-    assert_eq!(found.threads.len(), 1, "the thread by its opening post, whatever the case");
+    let found = services
+        .search_discussions(&gus, "PALLET")
+        .await
+        .expect("searched");
+    assert_eq!(
+        found.threads.len(),
+        1,
+        "the thread by its opening post, whatever the case"
+    );
     assert_eq!(found.replies.len(), 2);
-    assert!(found.replies.iter().all(|(_, title)| title == "Compost bins"));
-    let found = services.search_discussions(&gus, "50%").await.expect("searched");
+    assert!(found
+        .replies
+        .iter()
+        .all(|(_, title)| title == "Compost bins"));
+    let found = services
+        .search_discussions(&gus, "50%")
+        .await
+        .expect("searched");
     assert_eq!(found.replies.len(), 1, "a percent sign is a percent sign");
-    assert!(services.search_discussions(&gus, "5_%").await.expect("searched").replies.is_empty());
+    assert!(services
+        .search_discussions(&gus, "5_%")
+        .await
+        .expect("searched")
+        .replies
+        .is_empty());
 
     // Nothing by someone the reader blocked (or who blocked them), nor what a moderator hid.
     services
         .block(&gus, &"hana".parse().expect("name"), BlockKind::Block)
         .await
         .expect("blocked");
-    let found = services.search_discussions(&gus, "pallet").await.expect("searched");
+    let found = services
+        .search_discussions(&gus, "pallet")
+        .await
+        .expect("searched");
     assert_eq!(found.replies.len(), 1, "hana's reply is not found");
-    let theirs = services.search_discussions(&hana, "pallet").await.expect("searched");
+    let theirs = services
+        .search_discussions(&hana, "pallet")
+        .await
+        .expect("searched");
     assert!(theirs.threads.is_empty(), "nor gus's thread by hana");
 }
 
@@ -365,24 +392,43 @@ async fn a_reply_is_changed_by_its_author_alone_and_moderators_read_what_it_said
         .await
         .expect("replied");
     let case = node
-        .report(&gus, commons_governance::moderation::TargetKind::Reply, &reply.to_string(), vec![1], "Unkind.")
+        .report(
+            &gus,
+            commons_governance::moderation::TargetKind::Reply,
+            &reply.to_string(),
+            vec![1],
+            "Unkind.",
+        )
         .await;
-    assert!(matches!(
-        services.edit_reply(&gus, reply, "Gus rewrote it").await,
-        Err(ActionError::NotFound)
-    ), "nobody changes someone else's reply");
+    assert!(
+        matches!(
+            services.edit_reply(&gus, reply, "Gus rewrote it").await,
+            Err(ActionError::NotFound)
+        ),
+        "nobody changes someone else's reply"
+    );
     services
         .edit_reply(&hana, reply, "I can cook on Sunday.")
         .await
         .expect("changed");
     let page = services.thread_page(&gus, id).await.expect("the thread");
-    let shown = page.replies.iter().find(|r| r.id == reply).expect("the reply");
+    let shown = page
+        .replies
+        .iter()
+        .find(|r| r.id == reply)
+        .expect("the reply");
     assert_eq!(shown.body, "I can cook on Sunday.");
     assert!(shown.edited_at_ms.is_some(), "shown as edited");
-    let view = services.case_view(&node.steward, case).await.expect("the case");
+    let view = services
+        .case_view(&node.steward, case)
+        .await
+        .expect("the case");
     assert_eq!(view.earlier.len(), 1);
     assert_eq!(view.earlier[0].body, "You are all hopeless cooks.");
-    assert!(view.case.snapshot.contains("hopeless"), "the case keeps what was reported");
+    assert!(
+        view.case.snapshot.contains("hopeless"),
+        "the case keeps what was reported"
+    );
 }
 
 both_backends! {

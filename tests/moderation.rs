@@ -895,16 +895,31 @@ async fn moderators_are_told(db: String) {
     let steward_before = notified(&node, &node.steward).await.len();
     let ida_before = notified(&node, &ida).await.len();
     let gus_before = notified(&node, &gus).await.len();
-    node.report(&gus, commons_governance::moderation::TargetKind::Member, "hana", vec![1], "Rude at the swap.")
-        .await;
-    for (who, person, was) in [("the steward", &node.steward, steward_before), ("the appointed moderator", &ida, ida_before)] {
+    node.report(
+        &gus,
+        commons_governance::moderation::TargetKind::Member,
+        "hana",
+        vec![1],
+        "Rude at the swap.",
+    )
+    .await;
+    for (who, person, was) in [
+        ("the steward", &node.steward, steward_before),
+        ("the appointed moderator", &ida, ida_before),
+    ] {
         let now = notified(&node, person).await;
         assert_eq!(now.len(), was + 1, "{who} is told once");
         assert_eq!(now[0], NotificationKind::ModerationQueue, "{who}");
     }
-    assert_eq!(notified(&node, &gus).await.len(), gus_before, "the reporter is not told a case waits");
+    assert_eq!(
+        notified(&node, &gus).await.len(),
+        gus_before,
+        "the reporter is not told a case waits"
+    );
     assert!(
-        !notified(&node, &hana).await.contains(&NotificationKind::ModerationQueue),
+        !notified(&node, &hana)
+            .await
+            .contains(&NotificationKind::ModerationQueue),
         "nor the member it is about"
     );
 }

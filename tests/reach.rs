@@ -7,10 +7,10 @@
 use commons_governance::moderation::{ActionKind, TargetKind};
 use commons_tests::both_backends;
 use commons_tests::node::Node;
-use commons_web::db::discussions::FollowMode;
-use commons_web::db::BlockKind;
 use commons_web::conversations::rules::{parse_recipients, MessageBody, StartCommand};
 use commons_web::conversations::service::Correspondent;
+use commons_web::db::discussions::FollowMode;
+use commons_web::db::BlockKind;
 use commons_web::discussions::rules::ThreadCommand;
 use commons_web::ledger::form::TransferCommand;
 use commons_web::moderation::service::ActCommand;
@@ -402,7 +402,12 @@ fn correspondent(actor: &Actor) -> Correspondent {
     Correspondent::new(actor.clone(), &commons_tests::full(&actor.user)).expect("whole account")
 }
 
-async fn start_conversation(node: &Node, from: &Actor, to: &str, body: &str) -> Result<i64, ActionError> {
+async fn start_conversation(
+    node: &Node,
+    from: &Actor,
+    to: &str,
+    body: &str,
+) -> Result<i64, ActionError> {
     let command = StartCommand {
         to: parse_recipients(to, &from.user.username).expect("people"),
         body: MessageBody::parse(body).expect("words"),
@@ -441,39 +446,72 @@ async fn private_messages(db: String) {
         node.member("hana").await,
         node.member("ida").await,
     );
-    let id = start_conversation(&node, &gus, "hana, ida", "Soup on Sunday?").await.expect("started");
+    let id = start_conversation(&node, &gus, "hana, ida", "Soup on Sunday?")
+        .await
+        .expect("started");
     assert_eq!(unread(&node, &hana).await, 1);
 
     // A mute: gus still writes, hana still reads, but nothing draws her attention.
     block(&node, &hana, "gus", BlockKind::Mute).await;
-    assert_eq!(unread(&node, &hana).await, 0, "muting marks what gus sent as seen");
-    say(&node, &gus, id, "Bring bowls.").await.expect("a muted member still writes");
+    assert_eq!(
+        unread(&node, &hana).await,
+        0,
+        "muting marks what gus sent as seen"
+    );
+    say(&node, &gus, id, "Bring bowls.")
+        .await
+        .expect("a muted member still writes");
     assert_eq!(stored(&node, &hana).await, 1, "and draws no attention");
-    assert!(read_in(&node, &hana, id).await.contains(&"Bring bowls.".to_owned()));
+    assert!(read_in(&node, &hana, id)
+        .await
+        .contains(&"Bring bowls.".to_owned()));
     unblock(&node, &hana, &gus).await;
 
     // A block: hana no longer reads gus (nor he her), ida still reads both; one to one, the
     // conversation is closed both ways.
     block(&node, &hana, "gus", BlockKind::Block).await;
-    say(&node, &hana, id, "I can bring bread.").await.expect("ida still reads her");
+    say(&node, &hana, id, "I can bring bread.")
+        .await
+        .expect("ida still reads her");
     assert_eq!(read_in(&node, &hana, id).await, ["I can bring bread."]);
-    assert!(!read_in(&node, &gus, id).await.contains(&"I can bring bread.".to_owned()));
-    assert!(read_in(&node, &ida, id).await.contains(&"I can bring bread.".to_owned()));
+    assert!(!read_in(&node, &gus, id)
+        .await
+        .contains(&"I can bring bread.".to_owned()));
+    assert!(read_in(&node, &ida, id)
+        .await
+        .contains(&"I can bring bread.".to_owned()));
     assert!(
-        start_conversation(&node, &gus, "hana", "Why?").await.is_err(),
+        start_conversation(&node, &gus, "hana", "Why?")
+            .await
+            .is_err(),
         "no new conversation across a block"
     );
-    assert!(start_conversation(&node, &hana, "gus", "Stop.").await.is_err(), "either way");
-    let pair = start_conversation(&node, &ida, "gus", "Hi there").await.expect("ida and gus");
-    say(&node, &gus, pair, "Gus here.").await.expect("gus answers");
+    assert!(
+        start_conversation(&node, &hana, "gus", "Stop.")
+            .await
+            .is_err(),
+        "either way"
+    );
+    let pair = start_conversation(&node, &ida, "gus", "Hi there")
+        .await
+        .expect("ida and gus");
+    say(&node, &gus, pair, "Gus here.")
+        .await
+        .expect("gus answers");
     unblock(&node, &hana, &gus).await;
 
     // A suspension refuses what gus writes, and hides what he wrote from everyone else.
     moderate(&node, &ida, TargetKind::Member, "gus", ActionKind::Suspend).await;
     let suspended = again(&node, &gus).await;
     assert!(say(&node, &suspended, pair, "Hello?").await.is_err());
-    assert!(start_conversation(&node, &suspended, "ida", "Hello?").await.is_err());
-    assert_eq!(read_in(&node, &ida, pair).await, ["Hi there"], "his words are not shown");
+    assert!(start_conversation(&node, &suspended, "ida", "Hello?")
+        .await
+        .is_err());
+    assert_eq!(
+        read_in(&node, &ida, pair).await,
+        ["Hi there"],
+        "his words are not shown"
+    );
 }
 
 /// The kinds of the notifications `actor` holds.
@@ -511,8 +549,16 @@ async fn mentions(db: String) {
         .reply_thread(&gus, thread, "@hana @ida please answer")
         .await
         .expect("replied");
-    assert_eq!(kinds_of(&node, &hana).await, ["mention"], "a blocked author's mention reaches nobody");
-    assert_eq!(kinds_of(&node, &ida).await, ["mention"], "nor a muted one's");
+    assert_eq!(
+        kinds_of(&node, &hana).await,
+        ["mention"],
+        "a blocked author's mention reaches nobody"
+    );
+    assert_eq!(
+        kinds_of(&node, &ida).await,
+        ["mention"],
+        "nor a muted one's"
+    );
     unblock(&node, &hana, &gus).await;
 
     // The other way: gus blocked hana, and she mentions him in ida's thread.
@@ -528,8 +574,15 @@ async fn mentions(db: String) {
     // A suspended member's mentions reach nobody either (nor do they post).
     moderate(&node, &hana, TargetKind::Member, "gus", ActionKind::Suspend).await;
     let suspended = again(&node, &gus).await;
-    assert!(services.reply_thread(&suspended, thread, "@ida?").await.is_err());
-    let mentions_of_ida = kinds_of(&node, &ida).await.into_iter().filter(|k| *k == "mention").count();
+    assert!(services
+        .reply_thread(&suspended, thread, "@ida?")
+        .await
+        .is_err());
+    let mentions_of_ida = kinds_of(&node, &ida)
+        .await
+        .into_iter()
+        .filter(|k| *k == "mention")
+        .count();
     assert_eq!(mentions_of_ida, 1);
 }
 

@@ -37,13 +37,29 @@ async fn members_walkthrough(db: String) {
     // JavaScript), and a whole name is understood as well as a username; a part of a name
     // pays nobody.
     let form = ben.get("/c/garden/pay").await;
-    assert!(form.body.contains("<option value=\"amara\">Amara Okafor</option>"), "{}", form.body);
-    assert!(!form.body.contains("name=\"find\""), "no second control for the same choice");
+    assert!(
+        form.body
+            .contains("<option value=\"amara\">Amara Okafor</option>"),
+        "{}",
+        form.body
+    );
+    assert!(
+        !form.body.contains("name=\"find\""),
+        "no second control for the same choice"
+    );
     let part = ben
-        .submit("/c/garden/pay", "/c/garden/pay", &[("member", "Okafor"), ("amount", "1")])
+        .submit(
+            "/c/garden/pay",
+            "/c/garden/pay",
+            &[("member", "Okafor"), ("amount", "1")],
+        )
         .await;
     assert_eq!(part.status, 422);
-    assert!(part.body.contains("There is no member with this username"), "{}", part.body);
+    assert!(
+        part.body.contains("There is no member with this username"),
+        "{}",
+        part.body
+    );
 
     // Ben pays Amara; she sees it.
     let page = ben
@@ -1773,7 +1789,8 @@ async fn recovery_reaches_only_its_circle(db: String) {
     for room in ["/settings/advanced", "/settings/account"] {
         let page = holder.get(room).await;
         assert!(
-            page.body.contains("opens only the circles that recovered it"),
+            page.body
+                .contains("opens only the circles that recovered it"),
             "{room}: {}",
             page.body
         );

@@ -132,7 +132,12 @@ pub struct SettingsForms {
 }
 
 /// The profile room: how others see me (name, introduction, photo, language).
-pub fn profile_room(v: &Visitor, profile: &ProfileForm, forms: &SettingsForms, view: &SettingsView) -> Markup {
+pub fn profile_room(
+    v: &Visitor,
+    profile: &ProfileForm,
+    forms: &SettingsForms,
+    view: &SettingsView,
+) -> Markup {
     room_page(
         v,
         SettingsRoom::Profile,
@@ -465,4 +470,3 @@ fn token_form(v: &Visitor, view: &SettingsView, other_errors: &FormErrors) -> Ma
         }
     }
 }
-

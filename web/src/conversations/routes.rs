@@ -61,7 +61,12 @@ pub async fn new_form(
         to: &query.to,
         body: "",
     };
-    Ok(page(views::new_page(&v, &nav, &form, &FormErrors::default())))
+    Ok(page(views::new_page(
+        &v,
+        &nav,
+        &form,
+        &FormErrors::default(),
+    )))
 }
 
 #[derive(Debug, Default, Deserialize)]

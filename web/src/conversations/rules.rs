@@ -133,7 +133,12 @@ pub fn reported_messages(
             Some(_) => return Err("conversation-error-report-one-person"),
         }
     }
-    if ids.len() != chosen.iter().collect::<std::collections::BTreeSet<_>>().len() {
+    if ids.len()
+        != chosen
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    {
         return Err("conversation-error-report-unknown");
     }
     let subject = subject.ok_or("conversation-error-report-none")?;
@@ -157,12 +162,18 @@ mod tests {
     #[test]
     fn no_spelling_of_the_writers_own_name_counts_as_someone_else() {
         // U+212A KELVIN SIGN lowercases to "k".
-        assert_eq!(parse_recipients("\u{212A}en, KEN", "ken"), Err("conversation-error-to-empty"));
+        assert_eq!(
+            parse_recipients("\u{212A}en, KEN", "ken"),
+            Err("conversation-error-to-empty")
+        );
     }
 
     #[test]
     fn a_conversation_needs_someone_else() {
-        assert_eq!(parse_recipients(" , ben ", "ben"), Err("conversation-error-to-empty"));
+        assert_eq!(
+            parse_recipients(" , ben ", "ben"),
+            Err("conversation-error-to-empty")
+        );
     }
 
     #[test]
@@ -177,15 +188,24 @@ mod tests {
 
     #[test]
     fn a_name_that_cannot_be_a_username_is_refused() {
-        assert_eq!(parse_recipients("chen, <script>", "ben"), Err("conversation-error-to-unknown"));
+        assert_eq!(
+            parse_recipients("chen, <script>", "ben"),
+            Err("conversation-error-to-unknown")
+        );
     }
 
     #[test]
     fn a_message_is_trimmed_and_neither_empty_nor_too_long() {
         assert_eq!(MessageBody::parse("  hi  ").expect("ok").as_str(), "hi");
-        assert_eq!(MessageBody::parse(" \n "), Err("conversation-error-message-empty"));
+        assert_eq!(
+            MessageBody::parse(" \n "),
+            Err("conversation-error-message-empty")
+        );
         let long = "a".repeat(MESSAGE_CHARS_MAX + 1);
-        assert_eq!(MessageBody::parse(&long), Err("conversation-error-message-long"));
+        assert_eq!(
+            MessageBody::parse(&long),
+            Err("conversation-error-message-long")
+        );
     }
 
     #[test]
@@ -196,13 +216,19 @@ mod tests {
             may_start(false, false, CONVERSATIONS_STARTED_PER_DAY_MAX),
             Err(StartRefusal::TooMany)
         );
-        assert_eq!(may_start(false, false, CONVERSATIONS_STARTED_PER_DAY_MAX - 1), Ok(()));
+        assert_eq!(
+            may_start(false, false, CONVERSATIONS_STARTED_PER_DAY_MAX - 1),
+            Ok(())
+        );
     }
 
     #[test]
     fn a_report_shows_only_chosen_messages_the_reporter_can_read_about_one_person() {
         let readable = [(1, 10), (2, 20), (3, 10), (4, 30)];
-        assert_eq!(reported_messages(&[3, 1, 2], &readable, 20), Ok((10, vec![1, 2, 3])));
+        assert_eq!(
+            reported_messages(&[3, 1, 2], &readable, 20),
+            Ok((10, vec![1, 2, 3]))
+        );
         assert_eq!(
             reported_messages(&[1, 4], &readable, 20),
             Err("conversation-error-report-one-person")
@@ -217,6 +243,9 @@ mod tests {
             Err("conversation-error-report-unknown"),
             "a message the reporter cannot read is never copied into a case"
         );
-        assert_eq!(reported_messages(&[], &readable, 20), Err("conversation-error-report-none"));
+        assert_eq!(
+            reported_messages(&[], &readable, 20),
+            Err("conversation-error-report-none")
+        );
     }
 }

@@ -84,7 +84,10 @@ pub struct ConversationLine {
 /// moderator hid or holds (whatever else applies).
 fn shown(lens: &ReachLens, message: &ConversationMessage) -> bool {
     lens.facts(message.author_id, Some(item_of(message))).item == ItemState::Visible
-        && matches!(message_reach(lens, message), Reach::Deliver | Reach::Quiet(Stop::Muted))
+        && matches!(
+            message_reach(lens, message),
+            Reach::Deliver | Reach::Quiet(Stop::Muted)
+        )
 }
 
 /// Whether a reader may show a message to the moderators in a report: what they see, and
@@ -92,7 +95,10 @@ fn shown(lens: &ReachLens, message: &ConversationMessage) -> bool {
 /// they received it, or it was written to them; never what a moderator hid or holds.
 fn reportable(lens: &ReachLens, message: &ConversationMessage) -> bool {
     lens.facts(message.author_id, Some(item_of(message))).item == ItemState::Visible
-        && !matches!(message_reach(lens, message), Reach::Quiet(Stop::Hidden | Stop::Held))
+        && !matches!(
+            message_reach(lens, message),
+            Reach::Quiet(Stop::Hidden | Stop::Held)
+        )
 }
 
 impl Services {
@@ -106,7 +112,10 @@ impl Services {
         let actor = who.actor();
         self.check_not_suspended(actor)?;
         let now = self.now_ms();
-        let limited = actor.membership.limited_until_ms.is_some_and(|until| until > now);
+        let limited = actor
+            .membership
+            .limited_until_ms
+            .is_some_and(|until| until > now);
         let sandbox =
             crate::membership::sandbox::in_sandbox(&actor.membership, actor.is_steward, now);
         let started = self
@@ -135,7 +144,11 @@ impl Services {
                 Ok(_) => people.push(member.user_id),
             }
         }
-        let id = match self.db.conversation_between(actor.circle.row_id, &people).await? {
+        let id = match self
+            .db
+            .conversation_between(actor.circle.row_id, &people)
+            .await?
+        {
             Some(id) => {
                 self.write_in(actor, id, &command.body).await?;
                 return Ok(id);
@@ -143,7 +156,13 @@ impl Services {
             None => {
                 let limit = (now - DAY_MS, rules::CONVERSATIONS_STARTED_PER_DAY_MAX);
                 self.db
-                    .start_conversation(actor.circle.row_id, &people, command.body.as_str(), now, limit)
+                    .start_conversation(
+                        actor.circle.row_id,
+                        &people,
+                        command.body.as_str(),
+                        now,
+                        limit,
+                    )
                     .await?
                     .ok_or_else(|| invalid("to", rules::StartRefusal::TooMany.message_id()))?
             }
@@ -168,7 +187,12 @@ impl Services {
 
     /// Adds the message, if the rule lets it reach anyone still in the conversation, and tells
     /// those it reaches.
-    async fn write_in(&self, actor: &Actor, id: i64, body: &MessageBody) -> Result<(), ActionError> {
+    async fn write_in(
+        &self,
+        actor: &Actor,
+        id: i64,
+        body: &MessageBody,
+    ) -> Result<(), ActionError> {
         let everyone = self.db.conversation_people(id).await?;
         if let Some(reason) = self.closed_for(actor, &everyone).await? {
             return Err(invalid("body", reason));
@@ -202,10 +226,15 @@ impl Services {
         if others.is_empty() {
             return Ok(Some("conversation-closed-alone"));
         }
-        let outgoing = self.outgoing(actor.user.id, actor.circle.row_id, None).await?;
-        let reachable = others
-            .iter()
-            .any(|other| !matches!(outgoing.reach(Channel::PrivateMessage, *other), Reach::Refuse(_)));
+        let outgoing = self
+            .outgoing(actor.user.id, actor.circle.row_id, None)
+            .await?;
+        let reachable = others.iter().any(|other| {
+            !matches!(
+                outgoing.reach(Channel::PrivateMessage, *other),
+                Reach::Refuse(_)
+            )
+        });
         Ok((!reachable).then_some("conversation-closed-blocked"))
     }
 
@@ -221,7 +250,10 @@ impl Services {
             if person.user_id == actor.user.id || !person.present() {
                 continue;
             }
-            let membership = self.db.membership(actor.circle.row_id, person.user_id).await?;
+            let membership = self
+                .db
+                .membership(actor.circle.row_id, person.user_id)
+                .await?;
             if membership.is_some_and(|m| m.status == crate::db::MemberStatus::Active) {
                 here.push(person.user_id);
             }
@@ -237,7 +269,9 @@ impl Services {
         id: i64,
         everyone: &[ConversationPerson],
     ) -> Result<(), ActionError> {
-        let outgoing = self.outgoing(actor.user.id, actor.circle.row_id, None).await?;
+        let outgoing = self
+            .outgoing(actor.user.id, actor.circle.row_id, None)
+            .await?;
         let here = self.still_here(actor, everyone).await?;
         for person in everyone {
             if !here.contains(&person.user_id) || person.muted {
@@ -355,7 +389,10 @@ impl Services {
     ) -> Result<Vec<ConversationLine>, ActionError> {
         let actor = who.actor();
         let lens = self.reach_lens(&actor.user, actor.circle.row_id).await?;
-        let rows = self.db.conversations_of(actor.circle.row_id, actor.user.id).await?;
+        let rows = self
+            .db
+            .conversations_of(actor.circle.row_id, actor.user.id)
+            .await?;
         let lasts = self
             .db
             .last_conversation_messages(&rows.iter().map(|r| r.last_message_id).collect::<Vec<_>>())
@@ -376,7 +413,10 @@ impl Services {
                 unread: me.present() && last.as_ref().is_some_and(|m| m.id > me.last_read_id),
                 muted: me.muted,
                 left: !me.present(),
-                others: people.into_iter().filter(|p| p.user_id != actor.user.id).collect(),
+                others: people
+                    .into_iter()
+                    .filter(|p| p.user_id != actor.user.id)
+                    .collect(),
                 last,
                 row,
             });
@@ -400,7 +440,11 @@ impl Services {
 
     /// The member leaves a conversation: they keep what was said until then, and nothing new
     /// reaches them from it.
-    pub async fn leave_conversation(&self, who: &Correspondent, id: i64) -> Result<(), ActionError> {
+    pub async fn leave_conversation(
+        &self,
+        who: &Correspondent,
+        id: i64,
+    ) -> Result<(), ActionError> {
         self.conversation_of(who.actor(), id).await?;
         Ok(self
             .db
@@ -514,5 +558,9 @@ fn item_of(message: &ConversationMessage) -> (TargetKind, i64) {
 
 /// The rule's answer for a reader seeing one message.
 fn message_reach(lens: &ReachLens, message: &ConversationMessage) -> Reach {
-    lens.reach(Channel::PrivateMessage, message.author_id, Some(item_of(message)))
+    lens.reach(
+        Channel::PrivateMessage,
+        message.author_id,
+        Some(item_of(message)),
+    )
 }

@@ -151,16 +151,21 @@ impl NodeDb {
 
     /// A conversation of the circle.
     pub async fn conversation(&self, circle: i64, id: i64) -> DbResult<Option<ConversationRow>> {
-        let row = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.circle = $1 AND c.id = $2"))
-            .bind(circle)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "{CONVERSATION_SELECT} WHERE c.circle = $1 AND c.id = $2"
+        ))
+        .bind(circle)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(conversation_from_row).transpose()
     }
 
     /// The people of a conversation, in the order they were added (the starter first).
-    pub async fn conversation_people(&self, conversation: i64) -> DbResult<Vec<ConversationPerson>> {
+    pub async fn conversation_people(
+        &self,
+        conversation: i64,
+    ) -> DbResult<Vec<ConversationPerson>> {
         let rows = sqlx::query(
             "SELECT p.user_id, u.username, u.display_name, p.last_read_id, p.muted, p.left_at_ms
              FROM conversation_people p JOIN users u ON u.id = p.user_id
@@ -198,7 +203,10 @@ impl NodeDb {
         .bind(CONVERSATION_PAGE_MAX)
         .fetch_all(&self.pool)
         .await?;
-        let mut messages = rows.iter().map(message_from_row).collect::<DbResult<Vec<_>>>()?;
+        let mut messages = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<DbResult<Vec<_>>>()?;
         messages.reverse();
         Ok(messages)
     }
@@ -226,7 +234,10 @@ impl NodeDb {
 
     /// Messages by their ids, whatever their conversation (the last message of each listed
     /// conversation: at most [`CONVERSATIONS_LISTED_MAX`] ids).
-    pub async fn last_conversation_messages(&self, ids: &[i64]) -> DbResult<Vec<ConversationMessage>> {
+    pub async fn last_conversation_messages(
+        &self,
+        ids: &[i64],
+    ) -> DbResult<Vec<ConversationMessage>> {
         let ids: Vec<i64> = ids
             .iter()
             .copied()
@@ -236,7 +247,10 @@ impl NodeDb {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!("{MESSAGE_SELECT} WHERE m.id IN ({})", placeholders(ids.len(), 1));
+        let sql = format!(
+            "{MESSAGE_SELECT} WHERE m.id IN ({})",
+            placeholders(ids.len(), 1)
+        );
         let mut query = sqlx::query(&sql);
         for id in &ids {
             query = query.bind(*id);
@@ -246,7 +260,11 @@ impl NodeDb {
     }
 
     /// The conversations a person is or was in, in a circle, the most recently active first.
-    pub async fn conversations_of(&self, circle: i64, user_id: i64) -> DbResult<Vec<ConversationRow>> {
+    pub async fn conversations_of(
+        &self,
+        circle: i64,
+        user_id: i64,
+    ) -> DbResult<Vec<ConversationRow>> {
         let rows = sqlx::query(&format!(
             "{CONVERSATION_SELECT} JOIN conversation_people p ON p.conversation = c.id
              WHERE c.circle = $1 AND p.user_id = $2 ORDER BY c.active_at_ms DESC, c.id DESC LIMIT $3"
@@ -323,18 +341,25 @@ impl NodeDb {
         user_id: i64,
         muted: bool,
     ) -> DbResult<()> {
-        sqlx::query("UPDATE conversation_people SET muted = $3 WHERE conversation = $1 AND user_id = $2")
-            .bind(conversation)
-            .bind(user_id)
-            .bind(i64::from(muted))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE conversation_people SET muted = $3 WHERE conversation = $1 AND user_id = $2",
+        )
+        .bind(conversation)
+        .bind(user_id)
+        .bind(i64::from(muted))
+        .execute(&self.pool)
+        .await?;
         self.changed();
         Ok(())
     }
 
     /// The person leaves the conversation: nothing more reaches them from it.
-    pub async fn leave_conversation(&self, conversation: i64, user_id: i64, now_ms: i64) -> DbResult<()> {
+    pub async fn leave_conversation(
+        &self,
+        conversation: i64,
+        user_id: i64,
+        now_ms: i64,
+    ) -> DbResult<()> {
         sqlx::query(
             "UPDATE conversation_people SET left_at_ms = $3
              WHERE conversation = $1 AND user_id = $2 AND left_at_ms IS NULL",
@@ -418,11 +443,13 @@ async fn add_message(
         .bind(now_ms)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE conversation_people SET last_read_id = $3 WHERE conversation = $1 AND user_id = $2")
-        .bind(conversation)
-        .bind(author)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE conversation_people SET last_read_id = $3 WHERE conversation = $1 AND user_id = $2",
+    )
+    .bind(conversation)
+    .bind(author)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     Ok(Some(id))
 }

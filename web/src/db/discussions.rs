@@ -111,7 +111,8 @@ pub(super) const THREAD_SELECT: &str = "SELECT t.id, t.circle, t.category, c.nam
      FROM discussion_threads t JOIN users u ON u.id = t.author_id
      JOIN discussion_categories c ON c.id = t.category";
 
-pub(super) const REPLY_SELECT: &str = "SELECT r.id, r.thread, r.author_id, u.display_name AS author_name,
+pub(super) const REPLY_SELECT: &str =
+    "SELECT r.id, r.thread, r.author_id, u.display_name AS author_name,
         u.username AS author_username, r.body, r.created_at_ms, r.edited_at_ms
      FROM discussion_replies r JOIN users u ON u.id = r.author_id";
 
@@ -419,7 +420,13 @@ impl NodeDb {
     /// Changes a thread's title and opening text, keeping the earlier version (for the
     /// moderators) in the same transaction. Refused (false) after
     /// [`super::discussion_edits::VERSIONS_PER_ITEM_MAX`] changes.
-    pub async fn edit_thread(&self, id: i64, title: &str, body: &str, now_ms: i64) -> DbResult<bool> {
+    pub async fn edit_thread(
+        &self,
+        id: i64,
+        title: &str,
+        body: &str,
+        now_ms: i64,
+    ) -> DbResult<bool> {
         let mut tx = self.pool.begin().await?;
         let kept = sqlx::query(
             "INSERT INTO discussion_versions (kind, item, title, body, replaced_at_ms)

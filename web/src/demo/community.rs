@@ -351,8 +351,14 @@ pub(super) async fn plant_conversations(
             "chen",
             "ben",
             &[
-                ("chen", "Hi Ben, my bicycle's back brake squeals. Could you have a look this week?"),
-                ("ben", "Happy to! Thursday after six works for me.\nBring it to the repair café."),
+                (
+                    "chen",
+                    "Hi Ben, my bicycle's back brake squeals. Could you have a look this week?",
+                ),
+                (
+                    "ben",
+                    "Happy to! Thursday after six works for me.\nBring it to the repair café.",
+                ),
                 ("chen", "Perfect, see you Thursday. I'll bring biscuits."),
             ],
         ),
@@ -360,18 +366,29 @@ pub(super) async fn plant_conversations(
             "amara",
             "ben, dolores",
             &[
-                ("amara", "Could you two help set up the seed swap tables on Saturday at nine?"),
+                (
+                    "amara",
+                    "Could you two help set up the seed swap tables on Saturday at nine?",
+                ),
                 ("dolores", "Yes, count me in."),
             ],
         ),
     ];
     for (starter, to, lines) in talks {
-        let Some(from) = by_name(starter) else { continue };
+        let Some(from) = by_name(starter) else {
+            continue;
+        };
         let mut conversation = None;
         for (author, text) in lines {
-            let Some(actor) = by_name(author) else { continue };
-            let who = Correspondent::new(actor.clone(), &crate::capability::FullAccount::of(&actor.user)?)?;
-            let body = MessageBody::parse(text).map_err(|id| crate::services::invalid("body", id))?;
+            let Some(actor) = by_name(author) else {
+                continue;
+            };
+            let who = Correspondent::new(
+                actor.clone(),
+                &crate::capability::FullAccount::of(&actor.user)?,
+            )?;
+            let body =
+                MessageBody::parse(text).map_err(|id| crate::services::invalid("body", id))?;
             match conversation {
                 None => {
                     let to = parse_recipients(to, &from.user.username)

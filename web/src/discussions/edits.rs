@@ -115,6 +115,9 @@ mod tests {
     fn a_search_needs_two_characters_and_at_most_a_hundred() {
         assert_eq!(search_words(" a "), Err("discussion-search-short"));
         assert_eq!(search_words(" rake ").as_deref(), Ok("rake"));
-        assert_eq!(search_words(&"x".repeat(101)), Err("discussion-search-long"));
+        assert_eq!(
+            search_words(&"x".repeat(101)),
+            Err("discussion-search-long")
+        );
     }
 }

@@ -184,7 +184,11 @@ mod tests {
     fn mentions_are_read_from_at_names_each_once_never_from_an_address() {
         let found = mentions("Thanks @Chen and @dolores. Mail ana@example.org, @chen again, @x");
         let names: Vec<&str> = found.iter().map(|u| u.as_str()).collect();
-        assert_eq!(names, ["chen", "dolores"], "an address and a one-letter name are no mention");
+        assert_eq!(
+            names,
+            ["chen", "dolores"],
+            "an address and a one-letter name are no mention"
+        );
         let many: String = (0..20).map(|n| format!("@pat{n} ")).collect();
         assert_eq!(mentions(&many).len(), MENTIONS_PER_POST_MAX);
     }

@@ -225,7 +225,11 @@ impl Services {
             .await?
         {
             let outgoing = self
-                .outgoing(actor.user.id, actor.circle.row_id, Some((TargetKind::Thread, id)))
+                .outgoing(
+                    actor.user.id,
+                    actor.circle.row_id,
+                    Some((TargetKind::Thread, id)),
+                )
                 .await?;
             self.tell_mentioned(actor, id, &command.body, &outgoing, &[])
                 .await?;

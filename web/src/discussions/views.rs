@@ -5,10 +5,10 @@
 use commons_governance::moderation::TargetKind;
 use maud::{html, Markup, PreEscaped};
 
-use crate::db::discussions::{CategoryRow, FollowMode};
-use crate::discussions::rules::Freshness;
 use crate::db::discussions::ReplyRow;
+use crate::db::discussions::{CategoryRow, FollowMode};
 use crate::discussions::edits::SearchResults;
+use crate::discussions::rules::Freshness;
 use crate::discussions::service::{ThreadItem, ThreadList, ThreadPage};
 use crate::http::session::Visitor;
 use crate::i18n::Tr;

@@ -389,7 +389,9 @@ pub fn digest_letter(
             let closes = tr.ta("proposals-closes", &[("when", &when(*closes_ms))]);
             text.push_str(&format!(
                 "* #{} {} ({closes})\n  {base}/proposals/{}\n",
-                proposal.number, crate::governance::titles::shown(tr, &proposal.draft.title), proposal.number
+                proposal.number,
+                crate::governance::titles::shown(tr, &proposal.draft.title),
+                proposal.number
             ));
         }
         sections.push(html! {

@@ -34,8 +34,14 @@ mod tests {
         let (en, es) = (catalogues.translator("en"), catalogues.translator("es"));
         let stored = appeal_title(7);
         assert_eq!(shown(&en, &stored), "Appeal of moderation action #7");
-        assert_eq!(shown(&es, &stored), "Recurso contra la acción de moderación n.º 7");
-        for own in ["Appeal of moderation action #seven", "A new bench for the park"] {
+        assert_eq!(
+            shown(&es, &stored),
+            "Recurso contra la acción de moderación n.º 7"
+        );
+        for own in [
+            "Appeal of moderation action #seven",
+            "A new bench for the park",
+        ] {
             assert_eq!(shown(&es, own), own);
         }
     }

@@ -146,7 +146,12 @@ pub enum Named {
 /// the payer named exactly. `candidates` are (username, display name).
 pub fn named_member(typed: &str, candidates: &[(String, String)]) -> Named {
     let typed = typed.trim().trim_start_matches('@');
-    let folded = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let folded = |text: &str| {
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     let wanted = folded(typed);
     if let Some((username, _)) = candidates.iter().find(|(username, _)| *username == wanted) {
         return Named::Member(username.clone());
@@ -186,9 +191,19 @@ mod tests {
             ("sam2".to_owned(), "Sam Lee".to_owned()),
         ];
         assert_eq!(named_member(" @jo ", &members), Named::Member("jo".into()));
-        assert_eq!(named_member("jo mensah", &members), Named::Member("jo".into()));
-        assert_eq!(named_member("Jo Smith", &members), Named::Member("jo2".into()));
-        assert_eq!(named_member("Mensah", &members), Named::Nobody, "a part of a name pays nobody");
+        assert_eq!(
+            named_member("jo mensah", &members),
+            Named::Member("jo".into())
+        );
+        assert_eq!(
+            named_member("Jo Smith", &members),
+            Named::Member("jo2".into())
+        );
+        assert_eq!(
+            named_member("Mensah", &members),
+            Named::Nobody,
+            "a part of a name pays nobody"
+        );
         assert_eq!(named_member("Sam Lee", &members), Named::Several);
     }
 

@@ -413,14 +413,23 @@ impl Services {
     /// [`crate::ledger::form::named_member`]); what was typed, unchanged, when it names
     /// nobody (the form then says no member is called so); refused when several members
     /// share the name typed.
-    pub(crate) async fn member_named(&self, actor: &Actor, typed: &str) -> Result<String, ActionError> {
+    pub(crate) async fn member_named(
+        &self,
+        actor: &Actor,
+        typed: &str,
+    ) -> Result<String, ActionError> {
         let wanted = typed.trim().trim_start_matches('@');
         if wanted.is_empty() {
             return Ok(String::new());
         }
         let candidates: Vec<(String, String)> = self
             .db
-            .members(actor.circle.row_id, MemberStatus::Active, Some(wanted), MEMBERS_PAGE_MAX)
+            .members(
+                actor.circle.row_id,
+                MemberStatus::Active,
+                Some(wanted),
+                MEMBERS_PAGE_MAX,
+            )
             .await?
             .into_iter()
             .filter(|card| card.user_id != actor.user.id)

@@ -255,14 +255,13 @@ pub(super) async fn pay_or_request(
             form.member.clone()
         }
     };
-    let command =
-        match TransferCommand::parse(&actor.circle, &member, &form.amount, &form.memo) {
-            Ok(command) => Some(command),
-            Err(error) => {
-                errors.0.extend(form_errors(&v, error, "amount")?.0);
-                None
-            }
-        };
+    let command = match TransferCommand::parse(&actor.circle, &member, &form.amount, &form.memo) {
+        Ok(command) => Some(command),
+        Err(error) => {
+            errors.0.extend(form_errors(&v, error, "amount")?.0);
+            None
+        }
+    };
     if errors.is_empty() {
         if let Err(error) = unlock_if_given(&state, &v, &form.unlock_password).await {
             errors = form_errors(&v, error, "amount")?;

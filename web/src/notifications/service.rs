@@ -61,7 +61,9 @@ impl NotificationCard {
         let n = &self.notification;
         let slug = &self.circle_slug;
         match n.kind {
-            NotificationKind::AccountRecovered => return "/settings/account#recoveries-title".to_owned(),
+            NotificationKind::AccountRecovered => {
+                return "/settings/account#recoveries-title".to_owned()
+            }
             NotificationKind::Moderated => {
                 return format!("/c/{slug}/moderation/actions/{}", n.moderation.unwrap_or(0))
             }
@@ -75,10 +77,7 @@ impl NotificationCard {
                 return format!("/c/{slug}/discussions/{}#latest", n.thread.unwrap_or(0))
             }
             NotificationKind::Conversation => {
-                return format!(
-                    "/c/{slug}/messages/{}#latest",
-                    n.conversation.unwrap_or(0)
-                )
+                return format!("/c/{slug}/messages/{}#latest", n.conversation.unwrap_or(0))
             }
             NotificationKind::Repair => {
                 return format!("/c/{slug}/repairs/{}", n.moderation.unwrap_or(0))

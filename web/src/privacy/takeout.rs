@@ -224,7 +224,8 @@ impl Services {
         self.takeout_decisions(user, info, &keys, &dir, archive)
             .await?;
         self.takeout_moderation(user, info, &dir, archive).await?;
-        self.takeout_conversations(user, info, &dir, archive).await?;
+        self.takeout_conversations(user, info, &dir, archive)
+            .await?;
         self.takeout_ledger(info, &keys, &dir, archive).await
     }
 
@@ -237,7 +238,11 @@ impl Services {
         archive: &mut Archive,
     ) -> Result<(), ActionError> {
         let mut values = Vec::new();
-        for (row, messages) in self.db.conversations_for_takeout(info.row_id, user.id).await? {
+        for (row, messages) in self
+            .db
+            .conversations_for_takeout(info.row_id, user.id)
+            .await?
+        {
             let with: Vec<String> = self
                 .db
                 .conversation_people(row.id)
