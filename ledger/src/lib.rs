@@ -10,6 +10,7 @@ pub mod codec;
 pub mod entry;
 pub mod export;
 pub mod keys;
+pub mod link;
 pub mod memory;
 pub mod merkle;
 pub mod signed;
