@@ -98,11 +98,13 @@ impl Services {
             return Err(invalid("reply", "discussion-error-withdrawn"));
         }
         let body = rules::parse_reply(text)?;
+        // A limited member's change waits for a moderator before anyone reads it: held first,
+        // then written.
+        self.hold_if_needed(actor, TargetKind::Reply, reply.id, &body)
+            .await?;
         if !self.db.edit_reply(reply.id, &body, self.now_ms()).await? {
             return Err(invalid("reply", "discussion-error-edits"));
         }
-        self.hold_if_needed(actor, TargetKind::Reply, reply.id, &body)
-            .await?;
         Ok(reply)
     }
 }

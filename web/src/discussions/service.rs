@@ -401,6 +401,11 @@ impl Services {
         if !rules::may_change(actor.is_steward, thread.author_id == actor.user.id) {
             return Err(ActionError::Forbidden);
         }
+        // A limited member's change waits for a moderator before anyone reads it: held first,
+        // then written.
+        let text = format!("{}\n\n{}", command.title, command.body);
+        self.hold_if_needed(actor, TargetKind::Thread, thread.id, &text)
+            .await?;
         if !self
             .db
             .edit_thread(thread.id, &command.title, &command.body, self.now_ms())
@@ -408,9 +413,6 @@ impl Services {
         {
             return Err(invalid("body", "discussion-error-edits-thread"));
         }
-        let text = format!("{}\n\n{}", command.title, command.body);
-        self.hold_if_needed(actor, TargetKind::Thread, thread.id, &text)
-            .await?;
         Ok(())
     }
 
