@@ -1,5 +1,5 @@
-//! Discussions, continued: changing a reply (every earlier version of a post or reply kept for
-//! the moderators) and searching a circle's threads and replies.
+//! Discussions, continued: changing a thread's opening post or a reply (every earlier version
+//! kept for the moderators) and searching a circle's threads and replies.
 
 use sqlx::Row;
 
@@ -35,6 +35,44 @@ fn like_pattern(words: &str) -> String {
 }
 
 impl NodeDb {
+    /// Changes a thread's title and opening text, keeping the earlier version (for the
+    /// moderators) in the same transaction. Refused (false) after
+    /// [`VERSIONS_PER_ITEM_MAX`] changes.
+    pub async fn edit_thread(
+        &self,
+        id: i64,
+        title: &str,
+        body: &str,
+        now_ms: i64,
+    ) -> DbResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let kept = sqlx::query(
+            "INSERT INTO discussion_versions (kind, item, title, body, replaced_at_ms)
+             SELECT 'thread', id, title, body, $2 FROM discussion_threads WHERE id = $1
+               AND (SELECT COUNT(*) FROM discussion_versions WHERE kind = 'thread' AND item = $1) < $3",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .bind(VERSIONS_PER_ITEM_MAX)
+        .execute(&mut *tx)
+        .await?;
+        if kept.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE discussion_threads SET title = $2, body = $3, updated_at_ms = $4, edited_at_ms = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(title)
+        .bind(body)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(true)
+    }
+
     /// Changes a reply's words, keeping the earlier version in the same transaction. Refused
     /// (false) after [`VERSIONS_PER_ITEM_MAX`] changes.
     pub async fn edit_reply(&self, id: i64, body: &str, now_ms: i64) -> DbResult<bool> {

@@ -417,44 +417,6 @@ impl NodeDb {
             .collect()
     }
 
-    /// Changes a thread's title and opening text, keeping the earlier version (for the
-    /// moderators) in the same transaction. Refused (false) after
-    /// [`super::discussion_edits::VERSIONS_PER_ITEM_MAX`] changes.
-    pub async fn edit_thread(
-        &self,
-        id: i64,
-        title: &str,
-        body: &str,
-        now_ms: i64,
-    ) -> DbResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let kept = sqlx::query(
-            "INSERT INTO discussion_versions (kind, item, title, body, replaced_at_ms)
-             SELECT 'thread', id, title, body, $2 FROM discussion_threads WHERE id = $1
-               AND (SELECT COUNT(*) FROM discussion_versions WHERE kind = 'thread' AND item = $1) < $3",
-        )
-        .bind(id)
-        .bind(now_ms)
-        .bind(super::discussion_edits::VERSIONS_PER_ITEM_MAX)
-        .execute(&mut *tx)
-        .await?;
-        if kept.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE discussion_threads SET title = $2, body = $3, updated_at_ms = $4, edited_at_ms = $4 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(title)
-        .bind(body)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.changed();
-        Ok(true)
-    }
-
     /// Pins or unpins a thread.
     pub async fn pin_thread(&self, id: i64, pinned: bool) -> DbResult<()> {
         sqlx::query("UPDATE discussion_threads SET pinned = $2 WHERE id = $1")
