@@ -154,8 +154,8 @@ const memberPages = [
   `/c/${slug}/messages/2/report`,
 ];
 // Pages only Ben may see: his own listing (with its matches and photo form), its edit form,
-// and his deal with Chen.
-const benPages = [`/c/${slug}/market/1`, `/c/${slug}/market/1/edit`, `/c/${slug}/deals/1`];
+// his deal with Chen, the form to change his reply, and his conversation with Chen.
+const benPages = [`/c/${slug}/market/1`, `/c/${slug}/market/1/edit`, `/c/${slug}/deals/1`, `/c/${slug}/discussions/1/replies/1/edit`, `/c/${slug}/messages/1`, `/c/${slug}/messages/1/report`];
 // Moderation pages only moderators (amara, a steward) may see, and the repair conversation she
 // facilitates.
 const moderatorPages = [
