@@ -63,18 +63,7 @@ fn precision_at_3_stays_above_its_floor() {
     let offers = fixture["offers"].as_array().expect("offers");
     let needs = fixture["needs"].as_array().expect("needs");
     assert!(offers.len() >= 120 && needs.len() >= 40);
-    let mut index = Index::default();
-    for offer in offers {
-        index.upsert(listing(
-            offer,
-            number(offer["id"].as_str().expect("id")),
-            Side::Offer,
-        ));
-    }
-    for need in needs {
-        let id = NEED_ID_BASE + number(need["id"].as_str().expect("id"));
-        index.upsert(listing(need, id, Side::Need));
-    }
+    let index = circle_with(needs);
     let (mut precision_sum, mut first_right, mut misses) = (0.0, 0, Vec::new());
     for need in needs {
         let id = NEED_ID_BASE + number(need["id"].as_str().expect("id"));

@@ -291,23 +291,25 @@ impl Services {
         Ok(())
     }
 
-    /// A conversation of the actor's circle that the actor is (or was) in, with its people;
-    /// anyone else gets "not found".
+    /// A conversation of the actor's circle that the actor is (or was) in, with its people and
+    /// the actor's own place in it; anyone else gets "not found".
     async fn conversation_of(
         &self,
         actor: &Actor,
         id: i64,
-    ) -> Result<(ConversationRow, Vec<ConversationPerson>), ActionError> {
+    ) -> Result<(ConversationRow, Vec<ConversationPerson>, ConversationPerson), ActionError> {
         let row = self
             .db
             .conversation(actor.circle.row_id, id)
             .await?
             .ok_or(ActionError::NotFound)?;
         let people = self.db.conversation_people(id).await?;
-        if !people.iter().any(|p| p.user_id == actor.user.id) {
-            return Err(ActionError::NotFound);
-        }
-        Ok((row, people))
+        let me = people
+            .iter()
+            .find(|p| p.user_id == actor.user.id)
+            .cloned()
+            .ok_or(ActionError::NotFound)?;
+        Ok((row, people, me))
     }
 
     /// The messages of a conversation the reader may see (through the rule; up to when they
@@ -343,12 +345,7 @@ impl Services {
         before_id: Option<i64>,
     ) -> Result<ConversationView, ActionError> {
         let actor = who.actor();
-        let (row, people) = self.conversation_of(actor, id).await?;
-        let me = people
-            .iter()
-            .find(|p| p.user_id == actor.user.id)
-            .cloned()
-            .ok_or(ActionError::NotFound)?;
+        let (row, people, me) = self.conversation_of(actor, id).await?;
         let (messages, older_before) = self
             .readable_messages(actor, &me, id, before_id, Purpose::Read)
             .await?;
@@ -462,14 +459,10 @@ impl Services {
         command: &ReportCommand,
     ) -> Result<i64, ActionError> {
         let actor = who.actor();
-        let (_, people) = self.conversation_of(actor, id).await?;
-        let me = people
-            .iter()
-            .find(|p| p.user_id == actor.user.id)
-            .ok_or(ActionError::NotFound)?;
+        let (_, _, me) = self.conversation_of(actor, id).await?;
         // The messages the form offered.
         let (readable, _) = self
-            .readable_messages(actor, me, id, None, Purpose::Report)
+            .readable_messages(actor, &me, id, None, Purpose::Report)
             .await?;
         // Only others' messages are offered, so a case never holds the reporter's own words.
         let pairs: Vec<(i64, i64)> = readable
@@ -524,13 +517,9 @@ impl Services {
         id: i64,
     ) -> Result<Vec<ShownMessage>, ActionError> {
         let actor = who.actor();
-        let (_, people) = self.conversation_of(actor, id).await?;
-        let me = people
-            .iter()
-            .find(|p| p.user_id == actor.user.id)
-            .ok_or(ActionError::NotFound)?;
+        let (_, _, me) = self.conversation_of(actor, id).await?;
         let (messages, _) = self
-            .readable_messages(actor, me, id, None, Purpose::Report)
+            .readable_messages(actor, &me, id, None, Purpose::Report)
             .await?;
         Ok(messages
             .into_iter()
