@@ -207,12 +207,7 @@ pub fn audit(input: AuditInput, progress: &(dyn Fn(u64) + Sync)) -> AuditReport 
             ));
         }
         if let Some(memo) = &raw.memo {
-            let committed = match &request.body {
-                Body::Transfer { memo_hash, .. } | Body::RequestPayment { memo_hash, .. } => {
-                    *memo_hash
-                }
-                _ => None,
-            };
+            let committed = request.body.memo_hash();
             if memo.text.len() > MEMO_BYTES_MAX {
                 // Never hashed: no honest node stores a longer memo (format §7).
                 fault(format!(

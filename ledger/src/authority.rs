@@ -103,7 +103,9 @@ impl Authority {
                         Action::SetDefaultLimits { .. }
                         | Action::SetLimits { .. }
                         | Action::Admit { .. }
-                        | Action::SetDocument { .. } => {}
+                        | Action::SetDocument { .. }
+                        | Action::Link(_)
+                        | Action::SetLinkStatus { .. } => {}
                     }
                 }
             }
@@ -111,7 +113,10 @@ impl Authority {
             | Body::SetLimits { .. }
             | Body::Transfer { .. }
             | Body::RequestPayment { .. }
-            | Body::CloseRequest { .. } => {}
+            | Body::CloseRequest { .. }
+            | Body::Hold(_)
+            | Body::Settle { .. }
+            | Body::Arrive(_) => {}
         }
     }
 }

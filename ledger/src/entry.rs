@@ -5,6 +5,9 @@
 //! the circle's Merkle tree, and the node signs [`TreeHead`]s over that tree.
 
 use crate::codec::{DecodeError, Reader, Writer};
+use crate::crossing::{
+    read_option_hash, write_option_hash, Arrival, Hold, LinkStatus, LinkTerms, Settlement,
+};
 use crate::keys::{Hash, Nonce, PublicKey, SecretKey, Signature};
 use crate::signed::{Signable, Signed};
 
@@ -83,6 +86,13 @@ pub enum Action {
     AppointModerator { account: PublicKey },
     /// Tag 9: the member with this account key no longer moderates the circle.
     EndModerator { account: PublicKey },
+    /// Tag 10: link this circle with another on these terms (or change the terms of its link):
+    /// opens the connector account for the other circle, its floor and ceiling the limits of
+    /// the balance of trade.
+    Link(LinkTerms),
+    /// Tag 11: suspend, reopen or close the link with the circle `partner` (closing only at a
+    /// zero balance of trade, with nothing in flight).
+    SetLinkStatus { partner: Hash, status: LinkStatus },
 }
 
 impl Action {
@@ -128,6 +138,13 @@ impl Action {
                 w.u8(9);
                 write_account(w, account);
             }
+            Action::Link(terms) => {
+                w.u8(10);
+                terms.encode(w);
+            }
+            Action::SetLinkStatus { partner, status } => {
+                w.u8(11).fixed(&partner.0).u8(status.tag());
+            }
         }
     }
 
@@ -159,6 +176,11 @@ impl Action {
             },
             9 => Action::EndModerator {
                 account: read_account(r)?,
+            },
+            10 => Action::Link(LinkTerms::decode(r)?),
+            11 => Action::SetLinkStatus {
+                partner: Hash(r.array()?),
+                status: LinkStatus::from_tag(r.u8()?)?,
             },
             tag => {
                 return Err(DecodeError::UnknownTag {
@@ -238,6 +260,13 @@ pub enum Body {
         board_root: Hash,
         actions: Vec<Action>,
     },
+    /// Kind 12: a payment to a linked circle is held (signed by the paying member, or by the
+    /// node key when it passes through from another link).
+    Hold(Hold),
+    /// Kind 13: a hold ends, committed or released (signed by the node key).
+    Settle { hold: Hash, settlement: Settlement },
+    /// Kind 14: a payment arrives from a linked circle (signed by the node key).
+    Arrive(Arrival),
 }
 
 impl Body {
@@ -254,8 +283,21 @@ impl Body {
             Body::AddSteward { .. } => 9,
             Body::RemoveSteward { .. } => 10,
             Body::Enact { .. } => 11,
+            Body::Hold(_) => 12,
+            Body::Settle { .. } => 13,
+            Body::Arrive(_) => 14,
         }
     }
+    /// The salted memo commitment the entry carries, if its kind carries one.
+    pub fn memo_hash(&self) -> Option<Hash> {
+        match self {
+            Body::Transfer { memo_hash, .. } | Body::RequestPayment { memo_hash, .. } => *memo_hash,
+            Body::Hold(hold) => hold.memo_hash,
+            Body::Arrive(arrival) => arrival.memo_hash,
+            _ => None,
+        }
+    }
+
     pub fn kind_name(&self) -> &'static str {
         match self {
             Body::Genesis { .. } => "genesis",
@@ -277,6 +319,13 @@ impl Body {
             Body::AddSteward { .. } => "add-steward",
             Body::RemoveSteward { .. } => "remove-steward",
             Body::Enact { .. } => "enact",
+            Body::Hold(_) => "hold",
+            Body::Settle {
+                settlement: Settlement::Commit { .. },
+                ..
+            } => "settle-commit",
+            Body::Settle { .. } => "settle-release",
+            Body::Arrive(_) => "arrive",
         }
     }
 }
@@ -299,24 +348,6 @@ fn read_account(reader: &mut Reader<'_>) -> Result<PublicKey, DecodeError> {
         ACCOUNT_MEMBER => read_key(reader),
         tag => Err(DecodeError::UnknownTag {
             what: "account",
-            tag,
-        }),
-    }
-}
-
-fn write_option_hash(writer: &mut Writer, hash: &Option<Hash>) {
-    match hash {
-        None => writer.u8(0),
-        Some(hash) => writer.u8(1).fixed(&hash.0),
-    };
-}
-
-fn read_option_hash(reader: &mut Reader<'_>) -> Result<Option<Hash>, DecodeError> {
-    match reader.u8()? {
-        0 => Ok(None),
-        1 => Ok(Some(Hash(reader.array()?))),
-        tag => Err(DecodeError::UnknownTag {
-            what: "option",
             tag,
         }),
     }
@@ -421,6 +452,12 @@ impl Request {
                 w.fixed(&proposal.0).fixed(&board_root.0);
                 Action::encode_list(actions, &mut w);
             }
+            Body::Hold(hold) => hold.encode(&mut w),
+            Body::Settle { hold, settlement } => {
+                w.fixed(&hold.0);
+                settlement.encode(&mut w);
+            }
+            Body::Arrive(arrival) => arrival.encode(&mut w),
         }
         w.finish()
     }
@@ -521,6 +558,12 @@ impl Request {
                 board_root: Hash(r.array()?),
                 actions: Action::decode_list(&mut r)?,
             },
+            12 => Body::Hold(Hold::decode(&mut r)?),
+            13 => Body::Settle {
+                hold: Hash(r.array()?),
+                settlement: Settlement::decode(&mut r)?,
+            },
+            14 => Body::Arrive(Arrival::decode(&mut r)?),
             tag => {
                 return Err(DecodeError::UnknownTag {
                     what: "entry kind",
@@ -796,8 +839,65 @@ mod tests {
                     },
                     Action::AppointModerator { account: a },
                     Action::EndModerator { account: b },
+                    Action::Link(LinkTerms {
+                        partner: h,
+                        partner_node_key: b,
+                        address: "https://other.example/c/repair".into(),
+                        rate_here_minor: 100,
+                        rate_there_minor: 12,
+                        out_max_minor: 5000,
+                        in_max_minor: 6000,
+                        shares_market: true,
+                    }),
+                    Action::SetLinkStatus {
+                        partner: h,
+                        status: LinkStatus::Suspended,
+                    },
                 ],
             },
+            Body::Hold(Hold {
+                transfer: crate::crossing::TransferId([3; 16]),
+                source: crate::crossing::HoldSource::Member(a),
+                partner: h,
+                amount_minor: 250,
+                amount_there_minor: 30,
+                destination: Hash([9; 32]),
+                payee: b,
+                deadline_ms: 1_000_000,
+                memo_hash: Some(h),
+            }),
+            Body::Hold(Hold {
+                transfer: crate::crossing::TransferId([3; 16]),
+                source: crate::crossing::HoldSource::Link {
+                    partner: Hash([4; 32]),
+                    entry: Hash([5; 32]),
+                },
+                partner: h,
+                amount_minor: 250,
+                amount_there_minor: 30,
+                destination: h,
+                payee: b,
+                deadline_ms: 1_000_000,
+                memo_hash: None,
+            }),
+            Body::Settle {
+                hold: h,
+                settlement: Settlement::Commit {
+                    remote: Hash([6; 32]),
+                },
+            },
+            Body::Settle {
+                hold: h,
+                settlement: Settlement::Release,
+            },
+            Body::Arrive(Arrival {
+                transfer: crate::crossing::TransferId([3; 16]),
+                partner: h,
+                remote: Hash([6; 32]),
+                payee: a,
+                amount_minor: 30,
+                memo_hash: None,
+            }),
         ]
     }
 

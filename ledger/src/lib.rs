@@ -7,6 +7,7 @@ pub mod amount;
 pub mod audit;
 pub mod authority;
 pub mod codec;
+pub mod crossing;
 pub mod entry;
 pub mod export;
 pub mod keys;

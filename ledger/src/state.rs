@@ -115,7 +115,53 @@ pub enum Refusal {
     UnknownDocument(u8),
     #[error("The memo text does not match the memo hash in the signed request, or the request has no memo. Sign the request again with this memo.")]
     MemoMismatch,
+    #[error("This circle has no link with the circle {0}; its members can only pay circles it is linked with.")]
+    NoLink(String),
+    #[error("The link with the circle {partner} is {status}: no new payments pass it until a proposal opens it again.")]
+    LinkNotOpen {
+        partner: String,
+        status: &'static str,
+    },
+    #[error("A circle cannot link with itself.")]
+    LinkToItself,
+    #[error("The link with the circle {partner} can only close at a zero balance of trade with nothing in flight; its balance is {balance} and {in_flight} payments are on their way.")]
+    LinkNotSettled {
+        partner: String,
+        balance: Money,
+        in_flight: usize,
+    },
+    #[error("{0}")]
+    Link(#[from] crate::link::LinkError),
+    #[error("At the link's rate {amount} here is {expected} there, but the request says {found}. Ask again with the amount at today's rate.")]
+    RateMismatch {
+        amount: Money,
+        expected: i64,
+        found: i64,
+    },
+    #[error("This payment (transfer {transfer}) is already recorded, as entry {seq}; it can never be applied twice.")]
+    TransferKnown { transfer: String, seq: u64 },
+    #[error("There is no payment on its way out with the hold {0}.")]
+    UnknownHold(String),
+    #[error("The payment held as {0} has already settled.")]
+    HoldSettled(String),
+    #[error("This circle may owe at most {limit} across its link with the circle {partner}, and only {room} of that is left now. Pay less, or wait until trade flows back the other way.")]
+    TradeLimitOut {
+        partner: String,
+        limit: Money,
+        room: Money,
+    },
+    #[error("The circle {partner} may owe this one at most {limit}, and only {room} of that is left now. Ask for less, or wait until trade flows back the other way.")]
+    TradeLimitIn {
+        partner: String,
+        limit: Money,
+        room: Money,
+    },
+    #[error("Payments of {0} are still on their way out of this account; wait until they arrive or are released.")]
+    HoldsPending(Money),
 }
+
+mod links;
+pub use links::{HoldRecord, HoldState, LinkRecord};
 
 /// Checks a submission before it reaches the chain: the signed bytes must be exactly the
 /// encoding of the request (so the rules judge what was signed), and a memo must be short enough
@@ -224,6 +270,17 @@ pub struct CircleState {
     transfers: HashMap<Hash, TransferRecord>,
     /// Each rotated key and the key its account moved to.
     rotated_to: HashMap<PublicKey, PublicKey>,
+    /// Each linked circle (by its id) and the link's terms and status.
+    pub links: BTreeMap<Hash, LinkRecord>,
+    /// Each connector account key and the circle it links to.
+    connector_of: HashMap<PublicKey, Hash>,
+    /// Payments held on their way out, by the hash of their hold entry.
+    holds: HashMap<Hash, HoldRecord>,
+    /// Credit held on its way out of each account, and into each connector.
+    held_out: HashMap<PublicKey, i64>,
+    held_in: HashMap<PublicKey, i64>,
+    /// The entry of each cross-circle payment's hold or arrival, by its transfer id.
+    transfer_entries: HashMap<crate::crossing::TransferId, (u64, Hash)>,
     /// The sequence number the next entry must have.
     pub next_seq: u64,
     /// The hash of the last entry, which the next entry must name as its `prev_hash`.
@@ -295,6 +352,12 @@ impl CircleState {
             nonces: HashMap::new(),
             transfers: HashMap::new(),
             rotated_to: HashMap::new(),
+            links: BTreeMap::new(),
+            connector_of: HashMap::new(),
+            holds: HashMap::new(),
+            held_out: HashMap::new(),
+            held_in: HashMap::new(),
+            transfer_entries: HashMap::new(),
             next_seq: 1,
             head: entry_hash,
         };
@@ -371,9 +434,12 @@ impl CircleState {
         self.nonces.get(&(*author, *nonce)).copied()
     }
 
+    /// A member's open account (never a link's connector account, which nobody signs for).
     fn open_account(&self, key: &PublicKey) -> Result<&Account, Refusal> {
         match self.accounts.get(key) {
-            Some(account) if account.status == AccountStatus::Open => Ok(account),
+            Some(account) if account.status == AccountStatus::Open && !self.is_connector(key) => {
+                Ok(account)
+            }
             _ => Err(Refusal::NotAMember(key.short())),
         }
     }
@@ -433,7 +499,7 @@ impl CircleState {
         self.check_amount(amount_minor)?;
         let from = self.open_account(payer)?;
         let to = self.open_account(payee)?;
-        let available = from.balance_minor - from.floor_minor;
+        let available = from.balance_minor - self.held_out_minor(payer) - from.floor_minor;
         if amount_minor > available {
             return Err(Refusal::InsufficientCredit {
                 balance: self.money(from.balance_minor),
@@ -540,6 +606,7 @@ impl CircleState {
                 }
                 check_key(new)?;
                 self.rotated_to.insert(*old, *new);
+                self.move_holds(old, new);
                 self.accounts.get_mut(old).expect("checked open").status = AccountStatus::Rotated;
                 self.accounts
                     .get_mut(old)
@@ -707,6 +774,10 @@ impl CircleState {
                 if balance != 0 {
                     return Err(Refusal::BalanceNotZero(self.money(balance)));
                 }
+                let held = self.held_out_minor(account);
+                if held != 0 {
+                    return Err(Refusal::HoldsPending(self.money(held)));
+                }
                 self.accounts.get_mut(account).expect("checked open").status =
                     AccountStatus::Closed;
                 self.moderators.remove(account);
@@ -745,11 +816,14 @@ impl CircleState {
                 // every one of them passed.
                 let mut next = self.clone();
                 for action in actions {
-                    next.apply_action(action)?;
+                    next.apply_action(action, seq)?;
                 }
                 next.enacted.insert(*proposal, seq);
                 *self = next;
             }
+            Body::Hold(hold) => self.apply_hold(author, hold, seq, entry_hash)?,
+            Body::Settle { hold, settlement } => self.apply_settle(author, hold, settlement)?,
+            Body::Arrive(arrival) => self.apply_arrival(author, arrival, seq, entry_hash)?,
         }
         self.nonces.insert((*author, request.nonce), seq);
         self.next_seq = seq + 1;
@@ -789,7 +863,8 @@ impl CircleState {
     ) -> Result<(), Refusal> {
         self.check_limits(floor_minor, ceiling_minor)?;
         let balance = self.open_account(account)?.balance_minor;
-        if balance < floor_minor || balance > ceiling_minor {
+        let held = self.held_out_minor(account);
+        if balance - held < floor_minor || balance > ceiling_minor {
             return Err(Refusal::LimitsExcludeBalance {
                 balance: self.money(balance),
                 floor: self.money(floor_minor),
@@ -822,7 +897,7 @@ impl CircleState {
     }
 
     /// One action of an enactment, checked by the same rules a steward's entry would be.
-    fn apply_action(&mut self, action: &Action) -> Result<(), Refusal> {
+    fn apply_action(&mut self, action: &Action, seq: u64) -> Result<(), Refusal> {
         match action {
             Action::SetDefaultLimits {
                 floor_minor,
@@ -830,11 +905,13 @@ impl CircleState {
             } => {
                 self.check_limits(*floor_minor, *ceiling_minor)?;
                 let old = (self.default_floor_minor, self.default_ceiling_minor);
-                for account in self.accounts.values_mut() {
+                for (key, account) in self.accounts.iter_mut() {
                     if account.status == AccountStatus::Open
                         && (account.floor_minor, account.ceiling_minor) == old
+                        && !self.connector_of.contains_key(key)
                     {
-                        account.floor_minor = (*floor_minor).min(account.balance_minor);
+                        let held = self.held_out.get(key).copied().unwrap_or(0);
+                        account.floor_minor = (*floor_minor).min(account.balance_minor - held);
                         account.ceiling_minor = (*ceiling_minor).max(account.balance_minor);
                     }
                 }
@@ -870,6 +947,10 @@ impl CircleState {
                 }
                 self.documents.insert(*document, *hash);
             }
+            Action::Link(terms) => self.apply_link_terms(terms, seq)?,
+            Action::SetLinkStatus { partner, status } => {
+                self.apply_link_status(partner, *status)?
+            }
             Action::AppointModerator { account } => {
                 self.open_account(account)?;
                 if !self.moderators.insert(*account) {
@@ -902,6 +983,10 @@ impl CircleState {
                         Action::SetLimits { account, .. }
                         | Action::Admit { account }
                         | Action::Remove { account } => keys.push(*account),
+                        Action::Link(terms) => {
+                            keys.push(crate::crossing::connector_key(&terms.partner))
+                        }
+                        Action::SetLinkStatus { .. } => {}
                         Action::AddSteward { .. }
                         | Action::RemoveSteward { .. }
                         | Action::SetDocument { .. }
@@ -917,7 +1002,8 @@ impl CircleState {
             | Body::AddSteward { .. }
             | Body::RemoveSteward { .. }
             | Body::CloseRequest { .. } => Vec::new(),
-            Body::RequestPayment { .. } => Vec::new(),
+            Body::RequestPayment { .. } | Body::Hold(_) => Vec::new(),
+            Body::Settle { .. } | Body::Arrive(_) => self.touched_by_link_entry(body),
             Body::OpenAccount { account, .. }
             | Body::SetLimits { account, .. }
             | Body::CloseAccount { account } => vec![*account],

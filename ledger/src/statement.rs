@@ -5,6 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
+use crate::crossing::{HoldSource, Settlement};
 use crate::entry::{entry_bytes, memo_hash, Body, Request, TreeHead};
 use crate::export::{EntryLine, RawEntry, TreeHeadLine};
 use crate::keys::{Hash, PublicKey};
@@ -120,10 +123,7 @@ fn check_entry(
             "entry {seq}: its proof does not place it in the signed tree head"
         ));
     }
-    let committed = match &request.body {
-        Body::Transfer { memo_hash, .. } | Body::RequestPayment { memo_hash, .. } => *memo_hash,
-        _ => None,
-    };
+    let committed = request.body.memo_hash();
     if let Some(memo) = &raw.memo {
         if committed != Some(memo_hash(&memo.salt, &memo.text)) {
             faults.push(format!(
@@ -204,6 +204,8 @@ pub fn verify_statement(text: &str) -> StatementReport {
         &mut report.faults,
     );
     let mut last_seq = 0u64;
+    // The member's holds shown so far, with their amounts, so their settlements count.
+    let mut member_holds: HashMap<Hash, i64> = HashMap::new();
     for proved in &statement.entries {
         report.entries_checked += 1;
         if report.faults.len() >= STATEMENT_FAULTS_MAX {
@@ -218,35 +220,26 @@ pub fn verify_statement(text: &str) -> StatementReport {
             continue;
         }
         last_seq = proved.entry.seq;
-        let Some((request, bytes, _)) = check_entry(proved, &circle_id, &head, &mut report.faults)
+        let Some((request, bytes, leaf)) =
+            check_entry(proved, &circle_id, &head, &mut report.faults)
         else {
             continue;
         };
         proven.extend(keys_opened_by(&request.body));
-        let about_member = accounts
-            .iter()
-            .any(|key| bytes.windows(32).any(|w| w == key.as_bytes()));
+        // A settlement names the hold it ends, not the member: it is theirs when the hold is.
+        let settles_theirs = matches!(&request.body,
+            Body::Settle { hold, .. } if member_holds.contains_key(hold));
+        let about_member = settles_theirs
+            || accounts
+                .iter()
+                .any(|key| bytes.windows(32).any(|w| w == key.as_bytes()));
         if !about_member {
             report.faults.push(format!(
                 "entry {}: it is not about the statement's accounts",
                 proved.entry.seq
             ));
         }
-        if let Body::Transfer {
-            payer,
-            payee,
-            amount_minor,
-            ..
-        } = request.body
-        {
-            let amount = i128::from(amount_minor);
-            if accounts.contains(&payee) {
-                report.net_minor += amount;
-            }
-            if accounts.contains(&payer) {
-                report.net_minor -= amount;
-            }
-        }
+        report.net_minor += net_change(&request.body, &accounts, leaf, &mut member_holds);
     }
     // Every account named is the member's: an entry shown opened it or rotated to it.
     for key in &accounts {
@@ -258,6 +251,56 @@ pub fn verify_statement(text: &str) -> StatementReport {
         }
     }
     report
+}
+
+/// How an entry changes the balance of the statement's accounts (a hold changes nothing
+/// until it settles; its commitment moves the amount).
+fn net_change(
+    body: &Body,
+    accounts: &[PublicKey],
+    leaf: Hash,
+    member_holds: &mut HashMap<Hash, i64>,
+) -> i128 {
+    match body {
+        Body::Transfer {
+            payer,
+            payee,
+            amount_minor,
+            ..
+        } => {
+            let amount = i128::from(*amount_minor);
+            let mut net = 0;
+            if accounts.contains(payee) {
+                net += amount;
+            }
+            if accounts.contains(payer) {
+                net -= amount;
+            }
+            net
+        }
+        Body::Arrive(arrival) if accounts.contains(&arrival.payee) => {
+            i128::from(arrival.amount_minor)
+        }
+        Body::Hold(hold) => {
+            if let HoldSource::Member(payer) = &hold.source {
+                if accounts.contains(payer) {
+                    member_holds.insert(leaf, hold.amount_minor);
+                }
+            }
+            0
+        }
+        Body::Settle {
+            hold,
+            settlement: Settlement::Commit { .. },
+        } => member_holds
+            .remove(hold)
+            .map_or(0, |amount| -i128::from(amount)),
+        Body::Settle { hold, .. } => {
+            member_holds.remove(hold);
+            0
+        }
+        _ => 0,
+    }
 }
 
 /// The accounts an entry brings into being: opened, admitted, rotated to, or a founding

@@ -171,6 +171,7 @@ pub(crate) struct Columns {
 }
 
 pub(crate) fn columns_of(body: &Body) -> Columns {
+    use crate::crossing::{connector_key, HoldSource};
     match body {
         Body::Transfer {
             payer,
@@ -198,9 +199,24 @@ pub(crate) fn columns_of(body: &Body) -> Columns {
             amount_minor: Some(*amount_minor),
             refers_to: None,
         },
-        Body::CloseRequest { request } => Columns {
+        Body::CloseRequest { request } | Body::Settle { hold: request, .. } => Columns {
             refers_to: Some(request.0.to_vec()),
             ..Columns::default()
+        },
+        Body::Hold(hold) => Columns {
+            payer: Some(match &hold.source {
+                HoldSource::Member(payer) => payer.as_bytes().to_vec(),
+                HoldSource::Link { partner, .. } => connector_key(partner).as_bytes().to_vec(),
+            }),
+            payee: Some(connector_key(&hold.partner).as_bytes().to_vec()),
+            amount_minor: Some(hold.amount_minor),
+            refers_to: None,
+        },
+        Body::Arrive(arrival) => Columns {
+            payer: Some(connector_key(&arrival.partner).as_bytes().to_vec()),
+            payee: Some(arrival.payee.as_bytes().to_vec()),
+            amount_minor: Some(arrival.amount_minor),
+            refers_to: Some(arrival.remote.0.to_vec()),
         },
         _ => Columns::default(),
     }

@@ -1,0 +1,440 @@
+//! The rules of linked circles, without a database: links by enactment, holds, settlements and
+//! arrivals, each refusal with its numbers, and the sum of balances kept at zero throughout.
+
+mod common;
+
+use common::{circle, pay, Circle};
+use commons_ledger::crossing::{
+    connector_key, Arrival, Hold, HoldSource, LinkStatus, LinkTerms, Settlement, TransferId,
+};
+use commons_ledger::entry::{Action, Body};
+use commons_ledger::keys::{Hash, PublicKey, SecretKey};
+use commons_ledger::state::{HoldState, Refusal};
+
+fn enact(c: &mut Circle, actions: Vec<Action>) -> Result<(), Refusal> {
+    let node = SecretKey::from_seed(*c.ledger.node_key.seed());
+    let body = Body::Enact {
+        proposal: Hash::sha256(&[format!("{actions:?}{}", c.ledger.state.next_seq).as_bytes()]),
+        board_root: Hash([2; 32]),
+        actions,
+    };
+    c.ledger.submit(&node, body).map(|_| ())
+}
+
+fn terms(partner: &Circle, here: i64, there: i64, out_max: i64, in_max: i64) -> LinkTerms {
+    LinkTerms {
+        partner: partner.ledger.state.circle_id,
+        partner_node_key: partner.ledger.node_key.public_key(),
+        address: String::new(),
+        rate_here_minor: here,
+        rate_there_minor: there,
+        out_max_minor: out_max,
+        in_max_minor: in_max,
+        shares_market: false,
+    }
+}
+
+/// Two circles in hours (2 decimals) linked at 1 hour = 1 hour, each may owe the other 10 hours.
+fn linked() -> (Circle, Circle) {
+    let mut a = circle(2);
+    let mut b = circle(2);
+    let ab = terms(&b, 1, 1, 1000, 1000);
+    let ba = terms(&a, 1, 1, 1000, 1000);
+    enact(&mut a, vec![Action::Link(ab)]).expect("link a");
+    enact(&mut b, vec![Action::Link(ba)]).expect("link b");
+    (a, b)
+}
+
+fn hold_body(payer: &SecretKey, to: &Circle, payee: &PublicKey, amount: i64, there: i64) -> Hold {
+    Hold {
+        transfer: TransferId::random(),
+        source: HoldSource::Member(payer.public_key()),
+        partner: to.ledger.state.circle_id,
+        amount_minor: amount,
+        amount_there_minor: there,
+        destination: to.ledger.state.circle_id,
+        payee: *payee,
+        deadline_ms: i64::MAX,
+        memo_hash: None,
+    }
+}
+
+fn node(c: &Circle) -> SecretKey {
+    SecretKey::from_seed(*c.ledger.node_key.seed())
+}
+
+fn hold(c: &mut Circle, payer: usize, hold: Hold) -> Result<Hash, Refusal> {
+    let payer = copy(&c.members[payer]);
+    c.ledger.submit(&payer, Body::Hold(hold)).map(|e| e.hash())
+}
+
+fn settle(c: &mut Circle, hold: Hash, settlement: Settlement) -> Result<(), Refusal> {
+    let key = node(c);
+    c.ledger
+        .submit(&key, Body::Settle { hold, settlement })
+        .map(|_| ())
+}
+
+fn arrive(c: &mut Circle, from: &Circle, remote: Hash, hold: &Hold) -> Result<Hash, Refusal> {
+    let key = node(c);
+    let body = Body::Arrive(Arrival {
+        transfer: hold.transfer,
+        partner: from.ledger.state.circle_id,
+        remote,
+        payee: hold.payee,
+        amount_minor: hold.amount_there_minor,
+        memo_hash: None,
+    });
+    c.ledger.submit(&key, body).map(|e| e.hash())
+}
+
+fn balance(c: &Circle, key: &PublicKey) -> i64 {
+    c.ledger.state.accounts[key].balance_minor
+}
+
+#[test]
+fn a_payment_across_is_held_then_arrives_then_commits_and_both_books_balance() {
+    let (mut a, mut b) = linked();
+    let payee = b.members[0].public_key();
+    let h = hold_body(&a.members[0], &b, &payee, 300, 300);
+    let held = hold(&mut a, 0, h.clone()).expect("hold");
+    // Held: nothing moved yet, but the payer can spend only what is left.
+    assert_eq!(balance(&a, &a.members[0].public_key()), 0);
+    assert_eq!(
+        a.ledger.state.held_out_minor(&a.members[0].public_key()),
+        300
+    );
+    let too_much = pay(&a.members[0], &a.members[1], 1800);
+    let refused = a.ledger.submit(&a.members[0], too_much).unwrap_err();
+    assert!(
+        matches!(refused, Refusal::InsufficientCredit { .. }),
+        "{refused}"
+    );
+
+    let arrived = arrive(&mut b, &a, held, &h).expect("arrive");
+    assert_eq!(balance(&b, &payee), 300);
+    assert_eq!(balance(&b, &connector_key(&a.ledger.state.circle_id)), -300);
+    settle(&mut a, held, Settlement::Commit { remote: arrived }).expect("commit");
+    assert_eq!(balance(&a, &a.members[0].public_key()), -300);
+    assert_eq!(balance(&a, &connector_key(&b.ledger.state.circle_id)), 300);
+    assert_eq!(a.ledger.state.balance_sum(), 0);
+    assert_eq!(b.ledger.state.balance_sum(), 0);
+    assert_eq!(
+        a.ledger.state.hold(&held).map(|r| r.state),
+        Some(HoldState::Committed { remote: arrived })
+    );
+    // A hold settles once.
+    let again = settle(&mut a, held, Settlement::Release).unwrap_err();
+    assert!(matches!(again, Refusal::HoldSettled(_)), "{again}");
+}
+
+#[test]
+fn a_released_hold_moves_nothing_and_frees_the_credit() {
+    let (mut a, b) = linked();
+    let h = hold_body(&a.members[0], &b, &b.members[0].public_key(), 900, 900);
+    let held = hold(&mut a, 0, h).expect("hold");
+    let payer = copy(&a.members[0]);
+    let blocked = a
+        .ledger
+        .submit(&payer, pay(&a.members[0], &a.members[1], 2000));
+    assert!(matches!(blocked, Err(Refusal::InsufficientCredit { .. })));
+    settle(&mut a, held, Settlement::Release).expect("release");
+    assert_eq!(balance(&a, &a.members[0].public_key()), 0);
+    assert_eq!(a.ledger.state.held_out_minor(&a.members[0].public_key()), 0);
+    let payer = copy(&a.members[0]);
+    a.ledger
+        .submit(&payer, pay(&a.members[0], &a.members[1], 2000))
+        .expect("the credit is free again");
+}
+
+#[test]
+fn a_transfer_id_is_recorded_once_on_each_side() {
+    let (mut a, mut b) = linked();
+    let h = hold_body(&a.members[0], &b, &b.members[0].public_key(), 100, 100);
+    let held = hold(&mut a, 0, h.clone()).expect("hold");
+    let other = Hold {
+        source: HoldSource::Member(a.members[1].public_key()),
+        ..h.clone()
+    };
+    let twice = hold(&mut a, 1, other).unwrap_err();
+    assert!(matches!(twice, Refusal::TransferKnown { .. }), "{twice}");
+    arrive(&mut b, &a, held, &h).expect("arrive");
+    let replayed = arrive(&mut b, &a, held, &h).unwrap_err();
+    assert!(
+        matches!(replayed, Refusal::TransferKnown { .. }),
+        "{replayed}"
+    );
+    assert_eq!(balance(&b, &b.members[0].public_key()), 100);
+}
+
+#[test]
+fn the_limit_of_trade_refuses_with_the_numbers_on_both_sides() {
+    let (mut a, mut b) = linked();
+    // A may owe B at most 10 hours: a 12-hour payment is refused where it starts.
+    let big = hold_body(&a.members[0], &b, &b.members[0].public_key(), 1200, 1200);
+    let refused = hold(&mut a, 0, big).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "This circle may owe at most 10.00 hours across its link with the circle {}, and only 10.00 hours of that is left now. Pay less, or wait until trade flows back the other way.",
+            b.ledger.state.circle_id.short()
+        )
+    );
+    // Holds count against the room: two of 6 hours do not both fit.
+    let first = hold_body(&a.members[0], &b, &b.members[0].public_key(), 600, 600);
+    hold(&mut a, 0, first).expect("first");
+    let second = hold_body(&a.members[1], &b, &b.members[0].public_key(), 600, 600);
+    assert!(matches!(
+        hold(&mut a, 1, second).unwrap_err(),
+        Refusal::TradeLimitOut { .. }
+    ));
+    // B refuses an arrival past what A may owe it, whatever A's side says.
+    let mut wide = circle(1);
+    enact(
+        &mut wide,
+        vec![Action::Link(terms(&b, 1, 1, 100_000, 100_000))],
+    )
+    .unwrap();
+    let h = hold_body(&wide.members[0], &b, &b.members[0].public_key(), 1500, 1500);
+    let held = hold(&mut wide, 0, h.clone()).unwrap();
+    enact(&mut b, vec![Action::Link(terms(&wide, 1, 1, 1000, 1000))]).unwrap();
+    let refused = arrive(&mut b, &wide, held, &h).unwrap_err();
+    assert!(matches!(refused, Refusal::TradeLimitIn { .. }), "{refused}");
+    assert_eq!(b.ledger.state.balance_sum(), 0);
+}
+
+#[test]
+fn the_amount_there_must_be_the_links_rate_rounded_down() {
+    let mut a = circle(1);
+    let b = circle(1);
+    // 3 hundredths here are worth 7 hundredths there: 100 → 233.33 → 233.
+    enact(
+        &mut a,
+        vec![Action::Link(terms(&b, 3, 7, 100_000, 100_000))],
+    )
+    .unwrap();
+    let payee = b.members[0].public_key();
+    let wrong = hold_body(&a.members[0], &b, &payee, 100, 234);
+    let refused = hold(&mut a, 0, wrong).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Refusal::RateMismatch {
+                expected: 233,
+                found: 234,
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    let right = hold_body(&a.members[0], &b, &payee, 100, 233);
+    hold(&mut a, 0, right).expect("at rate");
+    // An amount worth nothing there is refused with the least that converts.
+    let mut c = circle(1);
+    enact(
+        &mut c,
+        vec![Action::Link(terms(&b, 7, 3, 100_000, 100_000))],
+    )
+    .unwrap();
+    let tiny = hold_body(&c.members[0], &b, &payee, 2, 0);
+    let refused = hold(&mut c, 0, tiny).unwrap_err();
+    assert!(refused.to_string().contains("send at least 3"), "{refused}");
+}
+
+#[test]
+fn nobody_pays_a_connector_or_signs_for_one_or_the_node() {
+    let (mut a, b) = linked();
+    let connector = connector_key(&b.ledger.state.circle_id);
+    let payer = copy(&a.members[0]);
+    let to_connector = Body::Transfer {
+        payer: payer.public_key(),
+        payee: connector,
+        amount_minor: 100,
+        memo_hash: None,
+        cause: commons_ledger::entry::Cause::Direct,
+    };
+    assert!(matches!(
+        a.ledger.submit(&payer, to_connector).unwrap_err(),
+        Refusal::NotAMember(_)
+    ));
+    // A member cannot hold someone else's credit, settle, or record an arrival.
+    let theirs = hold_body(&a.members[1], &b, &b.members[0].public_key(), 100, 100);
+    assert!(matches!(
+        a.ledger.submit(&payer, Body::Hold(theirs)).unwrap_err(),
+        Refusal::NotAuthorised { .. }
+    ));
+    let h = hold_body(&payer, &b, &b.members[0].public_key(), 100, 100);
+    let held = hold(&mut a, 0, h).unwrap();
+    let settle = Body::Settle {
+        hold: held,
+        settlement: Settlement::Commit {
+            remote: Hash([1; 32]),
+        },
+    };
+    assert!(matches!(
+        a.ledger.submit(&payer, settle).unwrap_err(),
+        Refusal::NotAuthorised { .. }
+    ));
+    // A steward cannot change a connector's limits outside a link's proposal.
+    let steward = copy(&a.steward);
+    let limits = Body::SetLimits {
+        account: connector,
+        floor_minor: -5,
+        ceiling_minor: 5,
+    };
+    assert!(matches!(
+        a.ledger.submit(&steward, limits).unwrap_err(),
+        Refusal::NotAMember(_)
+    ));
+}
+
+#[test]
+fn a_suspended_link_carries_nothing_new_and_closes_only_when_settled() {
+    let (mut a, mut b) = linked();
+    let b_id = b.ledger.state.circle_id;
+    let payee = b.members[0].public_key();
+    let h = hold_body(&a.members[0], &b, &payee, 100, 100);
+    let held = hold(&mut a, 0, h.clone()).unwrap();
+    enact(
+        &mut a,
+        vec![Action::SetLinkStatus {
+            partner: b_id,
+            status: LinkStatus::Suspended,
+        }],
+    )
+    .unwrap();
+    let next = hold_body(&a.members[1], &b, &payee, 100, 100);
+    assert!(matches!(
+        hold(&mut a, 1, next).unwrap_err(),
+        Refusal::LinkNotOpen { .. }
+    ));
+    // What was in flight still settles.
+    let arrived = arrive(&mut b, &a, held, &h).unwrap();
+    settle(&mut a, held, Settlement::Commit { remote: arrived }).unwrap();
+    let close = |status| {
+        vec![Action::SetLinkStatus {
+            partner: b_id,
+            status,
+        }]
+    };
+    let refused = enact(&mut a, close(LinkStatus::Closed)).unwrap_err();
+    assert!(
+        matches!(refused, Refusal::LinkNotSettled { .. }),
+        "{refused}"
+    );
+    // Trade flows back: B's member pays A's member the same, and the link can close.
+    let a_id_terms = terms(&a, 1, 1, 1000, 1000);
+    let back = Hold {
+        transfer: TransferId::random(),
+        source: HoldSource::Member(b.members[0].public_key()),
+        partner: a_id_terms.partner,
+        amount_minor: 100,
+        amount_there_minor: 100,
+        destination: a_id_terms.partner,
+        payee: a.members[1].public_key(),
+        deadline_ms: i64::MAX,
+        memo_hash: None,
+    };
+    let back_held = hold(&mut b, 0, back.clone()).unwrap();
+    enact(&mut a, close(LinkStatus::Open)).unwrap();
+    let back_arrived = arrive(&mut a, &b, back_held, &back).unwrap();
+    settle(
+        &mut b,
+        back_held,
+        Settlement::Commit {
+            remote: back_arrived,
+        },
+    )
+    .unwrap();
+    enact(&mut a, close(LinkStatus::Closed)).expect("closes at zero");
+    assert_eq!(
+        a.ledger.state.link(&b_id).unwrap().status,
+        LinkStatus::Closed
+    );
+}
+
+#[test]
+fn a_link_cannot_be_with_the_circle_itself_and_new_terms_must_hold_what_is_owed() {
+    let (mut a, mut b) = linked();
+    let own = terms(&a, 1, 1, 10, 10);
+    assert_eq!(
+        enact(&mut a, vec![Action::Link(own)]).unwrap_err(),
+        Refusal::LinkToItself
+    );
+    let h = hold_body(&a.members[0], &b, &b.members[0].public_key(), 500, 500);
+    let held = hold(&mut a, 0, h.clone()).unwrap();
+    let arrived = arrive(&mut b, &a, held, &h).unwrap();
+    settle(&mut a, held, Settlement::Commit { remote: arrived }).unwrap();
+    // A owes B 5 hours: limits below that are refused, wider ones apply.
+    let narrow = terms(&b, 1, 1, 400, 1000);
+    assert!(matches!(
+        enact(&mut a, vec![Action::Link(narrow)]).unwrap_err(),
+        Refusal::LimitsExcludeBalance { .. }
+    ));
+    enact(&mut a, vec![Action::Link(terms(&b, 1, 2, 600, 1000))]).expect("new terms");
+    let link = a.ledger.state.link(&b.ledger.state.circle_id).unwrap();
+    assert_eq!(link.terms.rate_there_minor, 2);
+}
+
+#[test]
+fn a_payment_passes_through_a_middle_circle_held_there_too() {
+    let mut a = circle(1);
+    let mut b = circle(1);
+    let mut c = circle(1);
+    enact(&mut a, vec![Action::Link(terms(&b, 1, 2, 5000, 5000))]).unwrap();
+    enact(
+        &mut b,
+        vec![
+            Action::Link(terms(&a, 2, 1, 5000, 5000)),
+            Action::Link(terms(&c, 1, 1, 5000, 5000)),
+        ],
+    )
+    .unwrap();
+    enact(&mut c, vec![Action::Link(terms(&b, 1, 1, 5000, 5000))]).unwrap();
+    let payee = c.members[0].public_key();
+    let first = Hold {
+        destination: c.ledger.state.circle_id,
+        ..hold_body(&a.members[0], &b, &payee, 100, 200)
+    };
+    let at_a = hold(&mut a, 0, first.clone()).unwrap();
+    let through = Hold {
+        source: HoldSource::Link {
+            partner: a.ledger.state.circle_id,
+            entry: at_a,
+        },
+        partner: c.ledger.state.circle_id,
+        amount_minor: 200,
+        amount_there_minor: 200,
+        ..first.clone()
+    };
+    let b_node = node(&b);
+    let at_b = b
+        .ledger
+        .submit(&b_node, Body::Hold(through.clone()))
+        .unwrap()
+        .hash();
+    let at_c = arrive(&mut c, &b, at_b, &through).unwrap();
+    settle(&mut b, at_b, Settlement::Commit { remote: at_c }).unwrap();
+    settle(&mut a, at_a, Settlement::Commit { remote: at_b }).unwrap();
+    assert_eq!(balance(&a, &a.members[0].public_key()), -100);
+    assert_eq!(balance(&b, &connector_key(&a.ledger.state.circle_id)), -200);
+    assert_eq!(balance(&b, &connector_key(&c.ledger.state.circle_id)), 200);
+    assert_eq!(balance(&c, &payee), 200);
+    for circle in [&a, &b, &c] {
+        assert_eq!(circle.ledger.state.balance_sum(), 0);
+    }
+    // Only the node passes payments on.
+    let member = copy(&b.members[0]);
+    let forged = Hold {
+        transfer: TransferId::random(),
+        ..through
+    };
+    assert!(matches!(
+        b.ledger.submit(&member, Body::Hold(forged)).unwrap_err(),
+        Refusal::NotAuthorised { .. }
+    ));
+}
+
+fn copy(key: &SecretKey) -> SecretKey {
+    SecretKey::from_seed(*key.seed())
+}
