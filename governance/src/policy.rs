@@ -134,8 +134,10 @@ pub struct DefaultLimits {
 }
 
 /// Whether an action gives or takes power or reaches one member beyond the common rules: a
-/// steward or moderator appointed or removed, a member removed, one member's limits beyond the defaults, or
-/// the policy replaced. Such proposals must clear the policy's higher bar.
+/// steward or moderator appointed or removed, a member removed, one member's limits beyond the defaults,
+/// the policy replaced, or a link with another circle made, changed, reopened or closed (the
+/// circle's members could then owe the other circle). Suspending a link is ordinary: stopping
+/// trade must never be harder than starting it. Such proposals must clear the policy's higher bar.
 pub fn is_steward_level(action: &Action, defaults: DefaultLimits) -> bool {
     match action {
         Action::AddSteward { .. }
@@ -149,6 +151,10 @@ pub fn is_steward_level(action: &Action, defaults: DefaultLimits) -> bool {
             ..
         } => *floor_minor < defaults.floor_minor || *ceiling_minor > defaults.ceiling_minor,
         Action::SetDocument { document, .. } => *document == DOCUMENT_POLICY,
+        Action::Link(_) => true,
+        Action::SetLinkStatus { status, .. } => {
+            *status != commons_ledger::crossing::LinkStatus::Suspended
+        }
         Action::SetDefaultLimits { .. } | Action::Admit { .. } => false,
     }
 }

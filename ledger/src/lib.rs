@@ -14,6 +14,7 @@ pub mod keys;
 pub mod link;
 pub mod memory;
 pub mod merkle;
+pub mod relay;
 pub mod signed;
 pub mod slug;
 pub mod state;

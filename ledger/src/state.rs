@@ -178,11 +178,7 @@ pub fn check_submission(
     if memo.text.len() > MEMO_BYTES_MAX {
         return Err(Refusal::MemoTooLong(memo.text.len()));
     }
-    let committed = match body {
-        Body::Transfer { memo_hash, .. } | Body::RequestPayment { memo_hash, .. } => *memo_hash,
-        _ => None,
-    };
-    if committed != Some(memo_hash(&memo.salt, &memo.text)) {
+    if body.memo_hash() != Some(memo_hash(&memo.salt, &memo.text)) {
         return Err(Refusal::MemoMismatch);
     }
     Ok(())

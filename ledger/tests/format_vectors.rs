@@ -144,3 +144,187 @@ fn the_documented_vectors_still_hold() {
         "the ledger format changed: the bytes no longer match docs/ledger-format-vectors.json"
     );
 }
+
+/// The entries of a payment between two linked circles, byte for byte: each circle's link by
+/// enactment, the payer's hold, the arrival in the other circle, and the settlement.
+fn link_vectors() -> Value {
+    use commons_ledger::crossing::{Arrival, Hold, HoldSource, LinkTerms, Settlement, TransferId};
+    use commons_ledger::entry::Action;
+    let spec = |slug: &str, unit: &str| CircleSpec {
+        slug: slug.into(),
+        name: slug.into(),
+        unit_name: unit.into(),
+        unit_symbol: unit.into(),
+        decimals: 2,
+        default_floor_minor: -2000,
+        default_ceiling_minor: 5000,
+    };
+    struct Side {
+        state: CircleState,
+        entries: Vec<Entry>,
+        node: SecretKey,
+        clock: i64,
+    }
+    impl Side {
+        fn new(spec: CircleSpec, steward: &SecretKey, node: SecretKey, nonce: u8) -> Side {
+            let genesis = Request {
+                circle_id: Hash::ZERO,
+                author: steward.public_key(),
+                nonce: Nonce([nonce; 16]),
+                body: Body::Genesis {
+                    spec,
+                    stewards: vec![steward.public_key()],
+                    node_key: node.public_key(),
+                },
+            }
+            .sign(steward);
+            let entry = Entry {
+                seq: 0,
+                prev_hash: Hash::ZERO,
+                recorded_at_ms: 1_767_225_600_000,
+                signed: genesis,
+            };
+            let state = CircleState::from_genesis(&entry, entry.hash()).expect("genesis");
+            Side {
+                state,
+                entries: vec![entry],
+                node,
+                clock: 1_767_225_600_000,
+            }
+        }
+        fn place(&mut self, author: &SecretKey, nonce: u8, body: Body) -> Hash {
+            self.clock += 1000;
+            let signed = Request {
+                circle_id: self.state.circle_id,
+                author: author.public_key(),
+                nonce: Nonce([nonce; 16]),
+                body,
+            }
+            .sign(author);
+            let (entry, hash) = self.state.place(signed, self.clock).expect("valid");
+            self.entries.push(entry);
+            hash
+        }
+    }
+    let steward = SecretKey::from_seed([1; 32]);
+    let alice = SecretKey::from_seed([3; 32]);
+    let carol = SecretKey::from_seed([5; 32]);
+    let mut garden = Side::new(
+        spec("garden", "hours"),
+        &steward,
+        SecretKey::from_seed([2; 32]),
+        0x10,
+    );
+    let mut repair = Side::new(
+        spec("repair", "credits"),
+        &steward,
+        SecretKey::from_seed([6; 32]),
+        0x11,
+    );
+    let open = |key: &SecretKey| Body::OpenAccount {
+        account: key.public_key(),
+        floor_minor: -2000,
+        ceiling_minor: 5000,
+    };
+    garden.place(&steward, 0x20, open(&alice));
+    repair.place(&steward, 0x21, open(&carol));
+    // 3.00 hours = 7.00 credits; each may owe the other 100.00.
+    let terms = |partner: &Side, here: i64, there: i64| LinkTerms {
+        partner: partner.state.circle_id,
+        partner_node_key: partner.node.public_key(),
+        address: String::new(),
+        rate_here_minor: here,
+        rate_there_minor: there,
+        out_max_minor: 10_000,
+        in_max_minor: 10_000,
+        shares_market: true,
+    };
+    let enact = |terms: LinkTerms| Body::Enact {
+        proposal: Hash([0x30; 32]),
+        board_root: Hash([0x31; 32]),
+        actions: vec![Action::Link(terms)],
+    };
+    let (to_repair, to_garden) = (terms(&repair, 300, 700), terms(&garden, 700, 300));
+    let garden_node = SecretKey::from_seed(*garden.node.seed());
+    let repair_node = SecretKey::from_seed(*repair.node.seed());
+    garden.place(&garden_node, 0x22, enact(to_repair));
+    repair.place(&repair_node, 0x23, enact(to_garden));
+    let hold = Hold {
+        transfer: TransferId([0x40; 16]),
+        source: HoldSource::Member(alice.public_key()),
+        partner: repair.state.circle_id,
+        amount_minor: 100,
+        amount_there_minor: 233,
+        destination: repair.state.circle_id,
+        payee: carol.public_key(),
+        deadline_ms: 1_767_225_660_000,
+        memo_hash: None,
+    };
+    let held = garden.place(&alice, 0x24, Body::Hold(hold));
+    let arrived = repair.place(
+        &repair_node,
+        0x25,
+        Body::Arrive(Arrival {
+            transfer: TransferId([0x40; 16]),
+            partner: garden.state.circle_id,
+            remote: held,
+            payee: carol.public_key(),
+            amount_minor: 233,
+            memo_hash: None,
+        }),
+    );
+    garden.place(
+        &garden_node,
+        0x26,
+        Body::Settle {
+            hold: held,
+            settlement: Settlement::Commit { remote: arrived },
+        },
+    );
+    let side = |side: &Side| {
+        json!({
+            "circle_id": side.state.circle_id.to_hex(),
+            "node_key": side.node.public_key().to_hex(),
+            "entries": side.entries.iter().map(|entry| json!({
+                "seq": entry.seq,
+                "kind": entry.signed.record.body.kind_name(),
+                "request": hex::encode(&entry.signed.bytes),
+                "entry_hash": entry.hash().to_hex(),
+            })).collect::<Vec<_>>(),
+        })
+    };
+    json!({
+        "keys": {
+            "steward": steward.public_key().to_hex(),
+            "alice": alice.public_key().to_hex(),
+            "carol": carol.public_key().to_hex(),
+        },
+        "garden": side(&garden),
+        "repair": side(&repair),
+        "connector_of_repair_in_garden": commons_ledger::crossing::connector_key(&repair.state.circle_id).to_hex(),
+        "balances_after": {
+            "alice": garden.state.accounts[&alice.public_key()].balance_minor,
+            "carol": repair.state.accounts[&carol.public_key()].balance_minor,
+        },
+    })
+}
+
+#[test]
+fn the_documented_link_vectors_still_hold() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/ledger-format-link-vectors.json");
+    let fresh = link_vectors();
+    if std::env::var("UPDATE_VECTORS").is_ok() {
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&fresh).expect("json") + "\n",
+        )
+        .expect("write vectors");
+    }
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("vectors file")).expect("json");
+    assert_eq!(
+        stored, fresh,
+        "the link format changed: the bytes no longer match docs/ledger-format-link-vectors.json"
+    );
+}

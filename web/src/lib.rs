@@ -28,6 +28,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod ledger;
 pub mod limits;
+pub mod links;
 pub mod market;
 pub mod membership;
 pub mod names;

@@ -11,6 +11,8 @@
 
 mod append;
 pub mod cache;
+mod exchange;
+mod exchange_receive;
 mod proofs;
 mod read;
 mod rows;
@@ -42,6 +44,8 @@ use crate::merkle;
 use crate::state::{Authority, CircleState, Refusal};
 use cache::{weigh_one, Generations, ReadCache};
 
+pub use exchange::{LinkRow, LocalPeers, Outcome, PeerError, Peers};
+pub use exchange_receive::ReceiveError;
 pub use writer::{Appended, WriterConfig};
 
 /// Entries read per query when streaming a whole chain.
@@ -156,6 +160,9 @@ pub struct Store {
     reads: Arc<LedgerReads>,
     /// How far this store's clock runs ahead of the system clock (see [`Store::advance_clock`]).
     clock_offset_ms: Arc<std::sync::atomic::AtomicI64>,
+    /// Serialises deciding on a relayed payment, per receiving circle and transfer id (see
+    /// `exchange_receive`).
+    receiving: Arc<std::sync::Mutex<HashMap<(i64, [u8; 16]), Arc<Mutex<()>>>>>,
 }
 
 /// Total weight of each cache of ledger reads (a page of entries weighs its length).
@@ -260,6 +267,7 @@ impl Store {
             config,
             reads: Arc::new(LedgerReads::new()),
             clock_offset_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+            receiving: Arc::default(),
         };
         // Logs written before subtree hashes were kept get them once. A damaged circle must not
         // keep the store from opening (its audit has to run): it is only logged.

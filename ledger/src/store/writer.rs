@@ -15,7 +15,7 @@ use sqlx::{Any, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{columns_of, AccountRow, Backend, Columns, Store, StoreError};
-use crate::entry::{Entry, SignedRequest, TreeHead};
+use crate::entry::{Action, Body, Entry, SignedRequest, TreeHead};
 use crate::export::Memo;
 use crate::keys::{batch_size_for, verify_batch, Hash, PublicKey, SecretKey, Signature};
 use crate::merkle::{Frontier, Subtree};
@@ -387,6 +387,8 @@ impl Writer {
             query.execute(&mut *tx).await?;
         }
 
+        write_link_rows(&mut tx, self.row_id, &self.state, placed).await?;
+
         let memos: Vec<(u64, &Memo)> = placed
             .iter()
             .filter_map(|(index, entry, _)| {
@@ -418,6 +420,70 @@ impl Writer {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Keeps the `links` and `link_transfers` tables in step with the entries just placed.
+async fn write_link_rows(
+    tx: &mut Transaction<'_, Any>,
+    row_id: i64,
+    state: &CircleState,
+    placed: &[(usize, Entry, Hash)],
+) -> Result<(), sqlx::Error> {
+    use crate::crossing::TransferId;
+    for (_, entry, _) in placed {
+        let (transfer, partners): (Option<TransferId>, Vec<Hash>) = match &entry.signed.record.body
+        {
+            Body::Hold(hold) => (Some(hold.transfer), Vec::new()),
+            Body::Arrive(arrival) => (Some(arrival.transfer), Vec::new()),
+            Body::Enact { actions, .. } => (
+                None,
+                actions
+                    .iter()
+                    .filter_map(|action| match action {
+                        Action::Link(terms) => Some(terms.partner),
+                        Action::SetLinkStatus { partner, .. } => Some(*partner),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => continue,
+        };
+        if let Some(transfer) = transfer {
+            sqlx::query(
+                "INSERT INTO link_transfers (circle, transfer_id, seq) VALUES ($1, $2, $3)",
+            )
+            .bind(row_id)
+            .bind(transfer.0.to_vec())
+            .bind(entry.seq as i64)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for partner in partners {
+            let Some(link) = state.links.get(&partner) else {
+                continue;
+            };
+            let terms = &link.terms;
+            sqlx::query(
+                "INSERT INTO links (circle, partner, partner_node_key, address, rate_here_minor, rate_there_minor, out_max_minor, in_max_minor, shares_market, status, terms_seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (circle, partner) DO UPDATE SET partner_node_key = excluded.partner_node_key, address = excluded.address, rate_here_minor = excluded.rate_here_minor, rate_there_minor = excluded.rate_there_minor, out_max_minor = excluded.out_max_minor, in_max_minor = excluded.in_max_minor, shares_market = excluded.shares_market, status = excluded.status, terms_seq = excluded.terms_seq",
+            )
+            .bind(row_id)
+            .bind(partner.0.to_vec())
+            .bind(terms.partner_node_key.as_bytes().to_vec())
+            .bind(terms.address.clone())
+            .bind(terms.rate_here_minor)
+            .bind(terms.rate_there_minor)
+            .bind(terms.out_max_minor)
+            .bind(terms.in_max_minor)
+            .bind(i64::from(terms.shares_market))
+            .bind(link.status.as_str())
+            .bind(link.terms_seq as i64)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Gathers up to `batch_max` waiting jobs at a time, verifies them and passes them on.

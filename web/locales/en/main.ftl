@@ -203,6 +203,11 @@ kind-close-account = The account of { $name } was closed
 kind-add-steward = { $name } became a steward
 kind-remove-steward = { $name } is no longer a steward
 kind-enact = A decision of the circle took effect: { $actions }
+kind-hold = { $payer } is paying someone in { $circle } (on its way)
+kind-hold-through = A payment from { $from } passes on to { $circle } (on its way)
+kind-settle-commit = A payment to a linked circle arrived and is final
+kind-settle-release = A payment to a linked circle did not go through; the credit held for it is free again
+kind-arrive = { $payee } was paid from { $circle }
 action-default-limits = the default limits are now { $floor } to { $ceiling }
 action-set-limits = the limits of { $name } are now { $floor } to { $ceiling }
 action-admit = { $name } was admitted
@@ -213,6 +218,12 @@ action-appoint-moderator = { $name } was appointed to moderate
 action-end-moderator = { $name } no longer moderates
 action-agreements = the circle's agreements changed
 action-policy = the circle's decision-making policy changed
+action-link = the circle is linked with { $circle } (it may owe up to { $out } and be owed up to { $in })
+action-link-status = the link with { $circle } is { $status ->
+    [open] open again
+    [suspended] suspended
+   *[closed] closed
+}
 
 statement-title = Your statement
 statement-csv = Download as CSV
@@ -815,6 +826,31 @@ action-kind-appoint-moderator = Appoint a member to moderate
 action-kind-end-moderator = End a member's appointment to moderate
 action-kind-agreements = Replace the circle's agreements
 action-kind-policy = Change how the circle decides
+action-kind-link = Link with another circle, or change a link's terms
+action-kind-link-status = Suspend, reopen or close a link with another circle
+link-legend = A link with another circle
+link-legend-hint = For proposals that link with another circle or change a link. Members of linked circles can pay each other, each circle in its own unit. Both circles must pass a proposal with the same rate.
+link-field-circle = The other circle
+link-field-circle-hint = Its short name in its address on this node, as in /c/repair.
+link-field-rate-here = Exchange rate: this much of our unit…
+link-field-rate-there = …is worth this much of theirs
+link-field-rate-there-hint = In the other circle's unit. For example 1 hour here = 12 credits there.
+link-field-out-max = Most our circle may owe them
+link-field-out-max-hint = In our unit: how far our members together may buy more from them than they sell.
+link-field-in-max = Most they may owe our circle
+link-field-in-max-hint = In our unit: how far their members together may buy more from us than they sell.
+link-field-shares-market = Show their offers and needs to our members
+link-field-status = New status of the link
+link-status-open = Open: payments flow
+link-status-suspended = Suspended: no new payments, what is owed stays
+link-status-closed = Closed (only when nothing is owed either way)
+link-error-circle = There is no circle with that name on this node. Use the short name in its address, as in /c/repair.
+link-error-other-node = Linking with a circle on another node is not possible yet; name a circle on this node.
+link-error-itself = A circle cannot link with itself.
+link-error-rate = Give the exchange rate as two amounts above zero, one in each circle's unit, like 1 and 12.
+link-error-limit = Give a limit of zero or more, in this circle's unit.
+link-error-not-linked = This circle has no link with that circle yet; propose a link first.
+link-error-status = Choose the link's new status.
 proposal-new-title = New proposal
 proposal-edit-title = Edit the proposal
 proposal-field-title = Title

@@ -203,6 +203,11 @@ kind-close-account = Se cerró la cuenta de { $name }
 kind-add-steward = { $name } pasó a administrar
 kind-remove-steward = { $name } dejó de administrar
 kind-enact = Entró en vigor una decisión del círculo: { $actions }
+kind-hold = { $payer } paga a alguien de { $circle } (en camino)
+kind-hold-through = Un pago de { $from } pasa hacia { $circle } (en camino)
+kind-settle-commit = Un pago a un círculo enlazado llegó y es definitivo
+kind-settle-release = Un pago a un círculo enlazado no se completó; el crédito reservado vuelve a estar libre
+kind-arrive = { $payee } recibió un pago de { $circle }
 action-default-limits = los límites por defecto son ahora de { $floor } a { $ceiling }
 action-set-limits = los límites de { $name } son ahora de { $floor } a { $ceiling }
 action-admit = se admitió a { $name }
@@ -213,6 +218,12 @@ action-appoint-moderator = { $name } fue nombrado para moderar
 action-end-moderator = { $name } ya no modera
 action-agreements = cambiaron los acuerdos del círculo
 action-policy = cambió la política de decisiones del círculo
+action-link = el círculo está enlazado con { $circle } (puede deber hasta { $out } y que le deban hasta { $in })
+action-link-status = el enlace con { $circle } { $status ->
+    [open] está abierto de nuevo
+    [suspended] está suspendido
+   *[closed] está cerrado
+}
 
 statement-title = Tu extracto
 statement-csv = Descargar en CSV
@@ -815,6 +826,31 @@ action-kind-appoint-moderator = Nombrar a un miembro para moderar
 action-kind-end-moderator = Terminar el nombramiento de alguien para moderar
 action-kind-agreements = Sustituir los acuerdos del círculo
 action-kind-policy = Cambiar cómo decide el círculo
+action-kind-link = Enlazar con otro círculo, o cambiar las condiciones de un enlace
+action-kind-link-status = Suspender, reabrir o cerrar un enlace con otro círculo
+link-legend = Un enlace con otro círculo
+link-legend-hint = Para propuestas que enlazan con otro círculo o cambian un enlace. Los miembros de círculos enlazados pueden pagarse entre sí, cada círculo en su propia unidad. Los dos círculos deben aprobar una propuesta con la misma tasa.
+link-field-circle = El otro círculo
+link-field-circle-hint = Su nombre corto en su dirección en este nodo, como en /c/repair.
+link-field-rate-here = Tasa de cambio: esta cantidad de nuestra unidad…
+link-field-rate-there = …vale esta cantidad de la suya
+link-field-rate-there-hint = En la unidad del otro círculo. Por ejemplo 1 hora aquí = 12 créditos allí.
+link-field-out-max = Lo máximo que nuestro círculo puede deberles
+link-field-out-max-hint = En nuestra unidad: cuánto pueden nuestros miembros, juntos, comprarles más de lo que les venden.
+link-field-in-max = Lo máximo que pueden debernos
+link-field-in-max-hint = En nuestra unidad: cuánto pueden sus miembros, juntos, comprarnos más de lo que nos venden.
+link-field-shares-market = Mostrar sus ofertas y necesidades a nuestros miembros
+link-field-status = Nuevo estado del enlace
+link-status-open = Abierto: los pagos circulan
+link-status-suspended = Suspendido: no hay pagos nuevos, lo que se debe se mantiene
+link-status-closed = Cerrado (solo cuando nadie debe nada)
+link-error-circle = No hay ningún círculo con ese nombre en este nodo. Usa el nombre corto de su dirección, como en /c/repair.
+link-error-other-node = Todavía no es posible enlazar con un círculo de otro nodo; indica un círculo de este nodo.
+link-error-itself = Un círculo no puede enlazarse consigo mismo.
+link-error-rate = Indica la tasa de cambio como dos cantidades mayores que cero, una en la unidad de cada círculo, como 1 y 12.
+link-error-limit = Indica un límite de cero o más, en la unidad de este círculo.
+link-error-not-linked = Este círculo aún no tiene enlace con ese círculo; propón primero un enlace.
+link-error-status = Elige el nuevo estado del enlace.
 proposal-new-title = Nueva propuesta
 proposal-edit-title = Editar la propuesta
 proposal-field-title = Título

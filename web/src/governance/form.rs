@@ -76,10 +76,27 @@ pub struct ProposalInput {
     /// discussion or new-round.
     #[serde(default)]
     pub policy_after_pause: String,
+    /// The linked circle: its slug on this node.
+    #[serde(default)]
+    pub link_circle: String,
+    /// "1 hour here = 12 credits there": the two amounts, each in its own unit.
+    #[serde(default)]
+    pub link_rate_here: String,
+    #[serde(default)]
+    pub link_rate_there: String,
+    /// Most this circle may owe, and be owed, across the link (in this circle's unit).
+    #[serde(default)]
+    pub link_out_max: String,
+    #[serde(default)]
+    pub link_in_max: String,
+    pub link_shares_market: Option<String>,
+    /// open, suspended or closed.
+    #[serde(default)]
+    pub link_status: String,
 }
 
 /// The kinds of action the proposal form offers.
-pub const ACTION_KINDS: [&str; 11] = [
+pub const ACTION_KINDS: [&str; 13] = [
     "none",
     "default-limits",
     "member-limits",
@@ -91,6 +108,8 @@ pub const ACTION_KINDS: [&str; 11] = [
     "end-moderator",
     "agreements",
     "policy",
+    "link",
+    "link-status",
 ];
 
 /// The decision methods the form offers, in order.
@@ -163,6 +182,7 @@ impl ProposalInput {
         proposal: &Proposal,
         decimals: Decimals,
         names: &HashMap<PublicKey, String>,
+        partners: &HashMap<commons_ledger::keys::Hash, crate::links::PartnerCircle>,
     ) -> ProposalInput {
         let d = &proposal.draft;
         let mut input = ProposalInput {
@@ -231,6 +251,10 @@ impl ProposalInput {
             }
             Some(Action::SetDocument { .. }) => {
                 input.action = "policy".into();
+            }
+            Some(Action::Link(terms)) => input.fill_link(terms, decimals, partners),
+            Some(Action::SetLinkStatus { partner, status }) => {
+                input.fill_link_status(partner, *status, partners)
             }
             None => {}
         }
@@ -447,6 +471,8 @@ impl Services {
                     hash,
                 }
             }
+            "link" => self.parse_link(actor, input).await?,
+            "link-status" => self.parse_link_status(actor, input).await?,
             _ => return Err(invalid("action", "proposal-error-action")),
         }))
     }

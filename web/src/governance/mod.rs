@@ -6,6 +6,7 @@
 pub mod api;
 pub mod closing;
 pub mod form;
+pub mod link_form;
 pub mod routes;
 pub mod service;
 pub mod titles;

@@ -145,7 +145,11 @@ pub async fn edit_form(
     for person in state.services.active_people(&actor).await? {
         names.insert(person.account_key, person.username);
     }
-    let input = ProposalInput::from_proposal(&view.proposal, decimals, &names);
+    let partners = state
+        .services
+        .partners(crate::links::partners_named(&view.proposal.draft.actions))
+        .await?;
+    let input = ProposalInput::from_proposal(&view.proposal, decimals, &names, &partners);
     let amending = view.proposal.round > 0;
     Ok(page(
         form_markup(

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header::{self, HeaderValue};
 use axum::response::IntoResponse;
+use commons_ledger::crossing::{connector_key, HoldSource, Settlement};
 use commons_ledger::entry::{Action, Body, Cause, DOCUMENT_AGREEMENTS};
 use commons_ledger::keys::PublicKey;
 use commons_ledger::store::CircleInfo;
@@ -125,6 +126,37 @@ pub(super) fn summary(
                 None,
             )
         }
+        Body::Hold(hold) => {
+            let to = n(&connector_key(&hold.partner));
+            match &hold.source {
+                HoldSource::Member(payer) => (
+                    tr.ta("kind-hold", &[("payer", &n(payer)), ("circle", &to)]),
+                    Some(hold.amount_minor),
+                ),
+                HoldSource::Link { partner, .. } => (
+                    tr.ta(
+                        "kind-hold-through",
+                        &[("from", &n(&connector_key(partner))), ("circle", &to)],
+                    ),
+                    Some(hold.amount_minor),
+                ),
+            }
+        }
+        Body::Settle {
+            settlement: Settlement::Commit { .. },
+            ..
+        } => (tr.t("kind-settle-commit"), None),
+        Body::Settle { .. } => (tr.t("kind-settle-release"), None),
+        Body::Arrive(arrival) => (
+            tr.ta(
+                "kind-arrive",
+                &[
+                    ("payee", &n(&arrival.payee)),
+                    ("circle", &n(&connector_key(&arrival.partner))),
+                ],
+            ),
+            Some(arrival.amount_minor),
+        ),
     }
 }
 
@@ -172,6 +204,21 @@ pub fn describe_action(
             tr.t("action-agreements")
         }
         Action::SetDocument { .. } => tr.t("action-policy"),
+        Action::Link(terms) => tr.ta(
+            "action-link",
+            &[
+                ("circle", &name(&connector_key(&terms.partner))),
+                ("out", &unit.money(terms.out_max_minor)),
+                ("in", &unit.money(terms.in_max_minor)),
+            ],
+        ),
+        Action::SetLinkStatus { partner, status } => tr.ta(
+            "action-link-status",
+            &[
+                ("circle", &name(&connector_key(partner))),
+                ("status", status.as_str()),
+            ],
+        ),
     }
 }
 

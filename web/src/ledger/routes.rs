@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use commons_ledger::crossing::{connector_key, HoldSource};
 use commons_ledger::entry::{Action, Body};
 use commons_ledger::keys::PublicKey;
 use commons_ledger::store::StoredEntry;
@@ -86,7 +87,16 @@ pub(super) fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
                 vec![*key, stored.entry.signed.record.author]
             }
             Body::Genesis { stewards, .. } => stewards.clone(),
-            Body::CloseRequest { .. } => vec![stored.entry.signed.record.author],
+            Body::CloseRequest { .. } | Body::Settle { .. } => {
+                vec![stored.entry.signed.record.author]
+            }
+            Body::Hold(hold) => match &hold.source {
+                HoldSource::Member(payer) => vec![*payer, connector_key(&hold.partner)],
+                HoldSource::Link { partner, .. } => {
+                    vec![connector_key(partner), connector_key(&hold.partner)]
+                }
+            },
+            Body::Arrive(arrival) => vec![connector_key(&arrival.partner), arrival.payee],
             Body::Enact { actions, .. } => actions
                 .iter()
                 .filter_map(|action| match action {
@@ -96,6 +106,8 @@ pub(super) fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
                     | Action::AppointModerator { account }
                     | Action::EndModerator { account } => Some(*account),
                     Action::AddSteward { key } | Action::RemoveSteward { key } => Some(*key),
+                    Action::Link(terms) => Some(connector_key(&terms.partner)),
+                    Action::SetLinkStatus { partner, .. } => Some(connector_key(partner)),
                     Action::SetDefaultLimits { .. } | Action::SetDocument { .. } => None,
                 })
                 .collect(),

@@ -148,6 +148,35 @@ fn action_fields(
             (Field::new("action_text", tr.t("proposal-field-agreements"), "textarea", &input.action_text)
                 .hint(tr.t("proposal-field-agreements-hint")).optional().render(errors))
         }
+        (link_fieldset(tr, input, unit_hint, errors))
+    }
+}
+
+/// The details of a link with another circle, for proposals that make or change one.
+fn link_fieldset(tr: &Tr, input: &ProposalInput, unit_hint: &str, errors: &FormErrors) -> Markup {
+    html! {
+        fieldset {
+            legend { (tr.t("link-legend")) }
+            p.hint { (tr.t("link-legend-hint")) }
+            (Field::new("link_circle", tr.t("link-field-circle"), "text", &input.link_circle)
+                .hint(tr.t("link-field-circle-hint")).optional().render(errors))
+            (Field::new("link_rate_here", tr.t("link-field-rate-here"), "text", &input.link_rate_here)
+                .hint(unit_hint.to_owned()).optional().render(errors))
+            (Field::new("link_rate_there", tr.t("link-field-rate-there"), "text", &input.link_rate_there)
+                .hint(tr.t("link-field-rate-there-hint")).optional().render(errors))
+            (Field::new("link_out_max", tr.t("link-field-out-max"), "text", &input.link_out_max)
+                .hint(tr.t("link-field-out-max-hint")).optional().render(errors))
+            (Field::new("link_in_max", tr.t("link-field-in-max"), "text", &input.link_in_max)
+                .hint(tr.t("link-field-in-max-hint")).optional().render(errors))
+            (checkbox("link_shares_market", input.link_shares_market.is_some(), tr.t("link-field-shares-market")))
+            fieldset.inline {
+                legend { (tr.t("link-field-status")) }
+                @if let Some(error) = errors.for_field("link_status") { p.field-error { (error) } }
+                @for status in ["open", "suspended", "closed"] {
+                    (radio("link_status", status, input.link_status == status, tr.t(&format!("link-status-{status}")), None))
+                }
+            }
+        }
     }
 }
 

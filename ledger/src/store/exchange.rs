@@ -1,0 +1,567 @@
+//! Payments between linked circles, the protocol's steps over the store: hold, relay, and
+//! settle on the sending side; check, record (or pass on) and answer on the receiving side.
+//! The same code runs between two circles of one node and between nodes: only the [`Peers`]
+//! that carry a relay differ (in process, or HTTP in `web`).
+//!
+//! Every step is idempotent by the payment's transfer id and by nonces derived from it, so a
+//! retry after a crash or a lost answer finds what the first attempt did. A sender never
+//! releases a hold the receiver may have recorded: only the receiver's signed refusal
+//! ([`Answer::Erased`]), which it keeps as a promise, releases it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::*;
+use crate::crossing::{LinkStatus, LinkTerms, Settlement, TransferId};
+use crate::keys::Nonce;
+use crate::relay::{
+    check_completed, check_growth, erased_is_genuine, proved, Answer, Consistency, Growth, Relay,
+    RelayError, ANSWER_FORMAT, RELAY_FORMAT, RELAY_VERSION,
+};
+
+/// Times a sender rebuilds a relay the receiver found stale before leaving it for later.
+const STALE_RETRIES_MAX: usize = 3;
+
+/// A circle's link as the store keeps it (the ledger's last word on it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRow {
+    pub terms: LinkTerms,
+    pub status: LinkStatus,
+    pub terms_seq: u64,
+}
+
+/// Why a relay could not be delivered or answered.
+#[derive(Debug, Error)]
+pub enum PeerError {
+    #[error("the linked circle could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the linked circle's answer cannot be trusted: {0}")]
+    Untrusted(#[from] RelayError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// Carries relays to linked circles.
+pub trait Peers: Send + Sync {
+    fn relay<'a>(
+        &'a self,
+        from: &'a CircleInfo,
+        link: &'a LinkRow,
+        relay: Relay,
+    ) -> Pin<Box<dyn Future<Output = Result<Answer, PeerError>> + Send + 'a>>;
+}
+
+/// Where a payment between circles stands after a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Recorded on every ledger on its way, and final.
+    Completed { remote: Hash },
+    /// Refused further along; the hold is released (nothing moved anywhere).
+    Refused { code: String, message: String },
+    /// Still on its way: the node finishes it later (it retries until the other side
+    /// answers; it never guesses).
+    InFlight { why: String },
+}
+
+pub(super) fn derived_nonce(what: &[u8], id: &[u8]) -> Nonce {
+    let digest = Hash::sha256(&[b"commons.link.nonce", what, id]);
+    let mut nonce = [0u8; 16];
+    nonce.copy_from_slice(&digest.0[..16]);
+    Nonce(nonce)
+}
+
+impl Store {
+    /// The circle's links, as its enactments left them.
+    pub async fn links(&self, info: &CircleInfo) -> Result<Vec<LinkRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT partner, partner_node_key, address, rate_here_minor, rate_there_minor, out_max_minor, in_max_minor, shares_market, status, terms_seq FROM links WHERE circle = $1 ORDER BY terms_seq",
+        )
+        .bind(info.row_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(link_row).collect()
+    }
+
+    /// The circle's link with `partner`, if it ever had one.
+    pub async fn link(
+        &self,
+        info: &CircleInfo,
+        partner: &Hash,
+    ) -> Result<Option<LinkRow>, StoreError> {
+        Ok(self
+            .links(info)
+            .await?
+            .into_iter()
+            .find(|row| row.terms.partner == *partner))
+    }
+
+    /// The circle of this node with this id.
+    pub async fn circle_by_id(&self, circle_id: &Hash) -> Result<Option<CircleInfo>, StoreError> {
+        Ok(self
+            .circles()
+            .await?
+            .into_iter()
+            .find(|info| info.circle_id == *circle_id))
+    }
+
+    /// The entry that recorded the payment `transfer` here (its hold or arrival).
+    pub async fn transfer_entry(
+        &self,
+        info: &CircleInfo,
+        transfer: &TransferId,
+    ) -> Result<Option<StoredEntry>, StoreError> {
+        let row =
+            sqlx::query("SELECT seq FROM link_transfers WHERE circle = $1 AND transfer_id = $2")
+                .bind(info.row_id)
+                .bind(transfer.0.to_vec())
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some(row) => Ok(Some(
+                self.entry(info, row.try_get::<i64, _>(0)? as u64).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// How the hold in entry `hold_seq` settled, if it has.
+    pub async fn settlement_of(
+        &self,
+        info: &CircleInfo,
+        hold_hash: &Hash,
+    ) -> Result<Option<Settlement>, StoreError> {
+        let row = sqlx::query(
+            "SELECT seq FROM entries WHERE circle = $1 AND refers_to = $2 AND kind = 13",
+        )
+        .bind(info.row_id)
+        .bind(hold_hash.0.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored = self.entry(info, row.try_get::<i64, _>(0)? as u64).await?;
+        match stored.entry.signed.record.body {
+            Body::Settle { settlement, .. } => Ok(Some(settlement)),
+            _ => Err(StoreError::Corrupt(
+                "a settlement row is not a settlement".into(),
+            )),
+        }
+    }
+
+    /// The holds of a circle not settled yet, oldest first (what a restarted node finishes).
+    pub async fn holds_in_flight(&self, info: &CircleInfo) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT h.seq FROM entries h WHERE h.circle = $1 AND h.kind = 12 AND NOT EXISTS (SELECT 1 FROM entries s WHERE s.circle = h.circle AND s.refers_to = h.entry_hash AND s.kind = 13) ORDER BY h.seq LIMIT 1000",
+        )
+        .bind(info.row_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut holds = Vec::with_capacity(rows.len());
+        for row in rows {
+            holds.push(self.entry(info, row.try_get::<i64, _>(0)? as u64).await?);
+        }
+        Ok(holds)
+    }
+
+    /// The latest tree head of `partner` this circle holds.
+    pub async fn held_head(
+        &self,
+        info: &CircleInfo,
+        partner: &Hash,
+    ) -> Result<Option<TreeHead>, StoreError> {
+        let row = sqlx::query(
+            "SELECT tree_size, root, timestamp_ms, signature FROM link_heads WHERE circle = $1 AND partner = $2 ORDER BY tree_size DESC LIMIT 1",
+        )
+        .bind(info.row_id)
+        .bind(partner.0.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TreeHead {
+            circle_id: *partner,
+            tree_size: row.try_get::<i64, _>(0)? as u64,
+            root: hash(&row.try_get::<Vec<u8>, _>(1)?)?,
+            timestamp_ms: row.try_get(2)?,
+            signature: signature(&row.try_get::<Vec<u8>, _>(3)?)?,
+        }))
+    }
+
+    /// Every tree head of `partner` this circle holds, smallest first (for `audit --link`).
+    pub async fn held_heads(
+        &self,
+        info: &CircleInfo,
+        partner: &Hash,
+    ) -> Result<Vec<TreeHead>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT tree_size, root, timestamp_ms, signature FROM link_heads WHERE circle = $1 AND partner = $2 ORDER BY tree_size",
+        )
+        .bind(info.row_id)
+        .bind(partner.0.to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TreeHead {
+                    circle_id: *partner,
+                    tree_size: row.try_get::<i64, _>(0)? as u64,
+                    root: hash(&row.try_get::<Vec<u8>, _>(1)?)?,
+                    timestamp_ms: row.try_get(2)?,
+                    signature: signature(&row.try_get::<Vec<u8>, _>(3)?)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn keep_head(
+        &self,
+        info: &CircleInfo,
+        head: &TreeHead,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO link_heads (circle, partner, tree_size, root, timestamp_ms, signature) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (circle, partner, tree_size) DO NOTHING",
+        )
+        .bind(info.row_id)
+        .bind(head.circle_id.0.to_vec())
+        .bind(head.tree_size as i64)
+        .bind(head.root.0.to_vec())
+        .bind(head.timestamp_ms)
+        .bind(head.signature.0.to_vec())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn acknowledged_size(
+        &self,
+        info: &CircleInfo,
+        partner: &Hash,
+    ) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT held_size FROM link_acks WHERE circle = $1 AND partner = $2")
+            .bind(info.row_id)
+            .bind(partner.0.to_vec())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<i64, _>(0)? as u64,
+            None => 0,
+        })
+    }
+
+    async fn acknowledge(
+        &self,
+        info: &CircleInfo,
+        partner: &Hash,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO link_acks (circle, partner, held_size) VALUES ($1, $2, $3) ON CONFLICT (circle, partner) DO UPDATE SET held_size = excluded.held_size WHERE link_acks.held_size < excluded.held_size",
+        )
+        .bind(info.row_id)
+        .bind(partner.0.to_vec())
+        .bind(size as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// An entry of this circle proved in its latest head, with a proof that the head grew
+    /// from `from_size` (a size the other side holds, 0 for none).
+    pub(super) async fn prove(
+        &self,
+        info: &CircleInfo,
+        stored: &StoredEntry,
+        from_size: u64,
+    ) -> Result<(crate::statement::ProvedEntry, TreeHead, Option<Consistency>), StoreError> {
+        let head = self.latest_tree_head(info).await?;
+        let proof = self
+            .inclusion_proof(info, stored.entry.seq, head.tree_size)
+            .await?;
+        let raw = crate::export::RawEntry::from_entry(&stored.entry, stored.memo.clone());
+        let consistency = if from_size > 0 && from_size < head.tree_size {
+            let proof = self
+                .consistency_proof(info, from_size, head.tree_size)
+                .await?;
+            Some(Consistency {
+                from_size,
+                proof: proof.iter().map(|hash| hash.to_hex()).collect(),
+            })
+        } else {
+            None
+        };
+        Ok((proved(&raw, &stored.hash, &proof), head, consistency))
+    }
+
+    /// Appends an entry signed by the circle's node key with a nonce derived from `what` and
+    /// `id`, so the same step retried is the same signed request (answered as a duplicate).
+    pub(super) async fn append_as_node(
+        &self,
+        info: &CircleInfo,
+        what: &[u8],
+        id: &[u8],
+        body: Body,
+        memo: Option<Memo>,
+    ) -> Result<Appended, StoreError> {
+        let node_key = self.node_secret(info).await?;
+        let signed = crate::entry::Request {
+            circle_id: info.circle_id,
+            author: node_key.public_key(),
+            nonce: derived_nonce(what, id),
+            body,
+        }
+        .sign(&node_key);
+        self.append(&info.slug, signed, memo).await
+    }
+
+    /// Sends a payment to a linked circle: appends the payer's signed hold, then takes it as
+    /// far as it goes now ([`Store::advance_hold`]). A retried hold (the same signed request)
+    /// takes up where the first attempt stopped.
+    pub async fn send_across(
+        &self,
+        info: &CircleInfo,
+        signed: SignedRequest,
+        memo: Option<Memo>,
+        peers: &dyn Peers,
+    ) -> Result<(Appended, Outcome), StoreError> {
+        if !matches!(signed.record.body, Body::Hold(_)) {
+            return Err(StoreError::Corrupt("only a hold is sent across".into()));
+        }
+        let appended = self.append(&info.slug, signed, memo).await?;
+        let outcome = self.advance_hold(info, appended.seq, peers).await?;
+        Ok((appended, outcome))
+    }
+}
+
+impl Store {
+    /// Takes the hold in entry `seq` one step further: relays it and settles it by the answer.
+    /// A hold already settled answers how it settled.
+    pub async fn advance_hold(
+        &self,
+        info: &CircleInfo,
+        seq: u64,
+        peers: &dyn Peers,
+    ) -> Result<Outcome, StoreError> {
+        let store = self;
+        let stored = store.entry(info, seq).await?;
+        let Body::Hold(hold) = &stored.entry.signed.record.body else {
+            return Err(StoreError::Corrupt(format!("entry {seq} is not a hold")));
+        };
+        if let Some(settled) = store.settlement_of(info, &stored.hash).await? {
+            return Ok(match settled {
+                Settlement::Commit { remote } => Outcome::Completed { remote },
+                Settlement::Release => Outcome::Refused {
+                    code: "released".into(),
+                    message: "the payment did not go through".into(),
+                },
+            });
+        }
+        let Some(link) = store.link(info, &hold.partner).await? else {
+            return Err(StoreError::Corrupt(
+                "a hold names a circle never linked".into(),
+            ));
+        };
+        for _ in 0..STALE_RETRIES_MAX {
+            let relay = store.relay_for(info, &link, &stored).await?;
+            let answer = match peers.relay(info, &link, relay).await {
+                Ok(answer) => answer,
+                Err(error) => {
+                    return Ok(Outcome::InFlight {
+                        why: error.to_string(),
+                    })
+                }
+            };
+            match store.settle_by(info, &link, &stored, answer).await? {
+                Some(outcome) => return Ok(outcome),
+                None => continue,
+            }
+        }
+        Ok(Outcome::InFlight {
+            why: "the linked circle's ledger kept growing faster than the proofs".into(),
+        })
+    }
+}
+
+impl Store {
+    async fn relay_for(
+        &self,
+        info: &CircleInfo,
+        link: &LinkRow,
+        stored: &StoredEntry,
+    ) -> Result<Relay, StoreError> {
+        let partner = link.terms.partner;
+        let acknowledged = self.acknowledged_size(info, &partner).await?;
+        let (hold, head, consistency) = self.prove(info, stored, acknowledged).await?;
+        let held_size = self
+            .held_head(info, &partner)
+            .await?
+            .map_or(0, |head| head.tree_size);
+        Ok(Relay {
+            format: RELAY_FORMAT.to_owned(),
+            version: RELAY_VERSION,
+            from: info.circle_id.to_hex(),
+            to: partner.to_hex(),
+            hold,
+            head: TreeHeadLine::from_head(&head),
+            consistency,
+            held_size,
+        })
+    }
+
+    /// Settles a hold by the answer to its relay: `None` when the relay must be sent again
+    /// (stale); an untrustworthy answer leaves the hold in flight.
+    async fn settle_by(
+        &self,
+        info: &CircleInfo,
+        link: &LinkRow,
+        stored: &StoredEntry,
+        answer: Answer,
+    ) -> Result<Option<Outcome>, StoreError> {
+        let partner = link.terms.partner;
+        let untrusted = |error: RelayError| Outcome::InFlight {
+            why: format!("the linked circle's answer cannot be trusted: {error}"),
+        };
+        match answer {
+            Answer::Completed {
+                format,
+                entry,
+                head,
+                consistency,
+                held_size,
+            } => {
+                if format != ANSWER_FORMAT {
+                    return Ok(Some(untrusted(RelayError::Format(ANSWER_FORMAT))));
+                }
+                let checked = match check_completed(
+                    &entry,
+                    &head,
+                    &link.terms,
+                    &info.circle_id,
+                    &stored.hash,
+                ) {
+                    Ok(checked) => checked,
+                    Err(error) => return Ok(Some(untrusted(error))),
+                };
+                let held = self.held_head(info, &partner).await?;
+                match check_growth(held.as_ref(), &checked.head, consistency.as_ref()) {
+                    Ok(Growth::Extends) => {}
+                    // An older head than one held (answers crossing): ask again.
+                    Ok(Growth::Unproved { .. }) => return Ok(None),
+                    Err(error) => return Ok(Some(untrusted(error))),
+                }
+                self.keep_head(info, &checked.head).await?;
+                self.acknowledge(info, &partner, held_size).await?;
+                let settle = Body::Settle {
+                    hold: stored.hash,
+                    settlement: Settlement::Commit {
+                        remote: checked.hash,
+                    },
+                };
+                self.append_as_node(info, b"settle", &stored.hash.0, settle, None)
+                    .await?;
+                Ok(Some(Outcome::Completed {
+                    remote: checked.hash,
+                }))
+            }
+            Answer::Erased {
+                hold,
+                code,
+                message,
+                signature,
+                held_size,
+                ..
+            } => {
+                if !erased_is_genuine(&link.terms, &stored.hash, &hold, &code, &signature) {
+                    return Ok(Some(untrusted(RelayError::BadHeadSignature)));
+                }
+                self.acknowledge(info, &partner, held_size).await?;
+                let settle = Body::Settle {
+                    hold: stored.hash,
+                    settlement: Settlement::Release,
+                };
+                self.append_as_node(info, b"settle", &stored.hash.0, settle, None)
+                    .await?;
+                Ok(Some(Outcome::Refused { code, message }))
+            }
+            Answer::Pending { held_size, .. } => {
+                self.acknowledge(info, &partner, held_size).await?;
+                Ok(Some(Outcome::InFlight {
+                    why: "it is on its way further along".into(),
+                }))
+            }
+            Answer::Stale { held_size, .. } => {
+                self.acknowledge_exactly(info, &partner, held_size).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn acknowledge_exactly(
+        &self,
+        info: &CircleInfo,
+        partner: &Hash,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO link_acks (circle, partner, held_size) VALUES ($1, $2, $3) ON CONFLICT (circle, partner) DO UPDATE SET held_size = excluded.held_size",
+        )
+        .bind(info.row_id)
+        .bind(partner.0.to_vec())
+        .bind(size as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+fn link_row(row: &AnyRow) -> Result<LinkRow, StoreError> {
+    let status = match row.try_get::<String, _>(8)?.as_str() {
+        "open" => LinkStatus::Open,
+        "suspended" => LinkStatus::Suspended,
+        "closed" => LinkStatus::Closed,
+        other => return Err(StoreError::Corrupt(format!("a link's status {other:?}"))),
+    };
+    Ok(LinkRow {
+        terms: LinkTerms {
+            partner: hash(&row.try_get::<Vec<u8>, _>(0)?)?,
+            partner_node_key: public_key(&row.try_get::<Vec<u8>, _>(1)?)?,
+            address: row.try_get(2)?,
+            rate_here_minor: row.try_get(3)?,
+            rate_there_minor: row.try_get(4)?,
+            out_max_minor: row.try_get(5)?,
+            in_max_minor: row.try_get(6)?,
+            shares_market: row.try_get::<i64, _>(7)? != 0,
+        },
+        status,
+        terms_seq: row.try_get::<i64, _>(9)? as u64,
+    })
+}
+
+/// Carries relays between the circles of this node, in process (a link with an empty
+/// address). A link to another node is unreachable through it.
+#[derive(Debug, Clone)]
+pub struct LocalPeers {
+    pub store: Store,
+}
+
+impl Peers for LocalPeers {
+    fn relay<'a>(
+        &'a self,
+        _from: &'a CircleInfo,
+        link: &'a LinkRow,
+        relay: Relay,
+    ) -> Pin<Box<dyn Future<Output = Result<Answer, PeerError>> + Send + 'a>> {
+        Box::pin(async move {
+            if !link.terms.address.is_empty() {
+                return Err(PeerError::Unreachable(format!(
+                    "{} is on another node",
+                    link.terms.address
+                )));
+            }
+            self.store
+                .receive_relay(&relay, self)
+                .await
+                .map_err(|error| match error {
+                    super::ReceiveError::Store(error) => PeerError::Store(error),
+                    other => PeerError::Unreachable(other.to_string()),
+                })
+        })
+    }
+}

@@ -1,0 +1,158 @@
+//! What the rest of the web needs to know about linked circles: who a partner circle is (its
+//! name, unit and where it lives), the circle's links with their terms, and the peers that
+//! carry a payment across.
+
+use std::collections::HashMap;
+
+use commons_ledger::crossing::LinkStatus;
+use commons_ledger::keys::{Hash, PublicKey};
+use commons_ledger::store::{CircleInfo, LinkRow, LocalPeers};
+
+use crate::services::{invalid, ActionError, Actor, Services};
+
+/// Another circle as this node knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerCircle {
+    pub circle_id: Hash,
+    /// How a steward names it on a form: its slug on this node.
+    pub reference: String,
+    pub name: String,
+    pub unit_name: String,
+    pub unit_symbol: String,
+    pub decimals: u8,
+    pub node_key: PublicKey,
+    /// Empty on this node.
+    pub address: String,
+}
+
+/// One of a circle's links with its partner, as a page shows it.
+#[derive(Debug, Clone)]
+pub struct LinkedCircle {
+    pub link: LinkRow,
+    pub partner: PartnerCircle,
+}
+
+impl LinkedCircle {
+    pub fn is_open(&self) -> bool {
+        self.link.status == LinkStatus::Open
+    }
+}
+
+/// The circles a list of actions names (links made or changed).
+pub fn partners_named(actions: &[commons_ledger::entry::Action]) -> Vec<Hash> {
+    use commons_ledger::entry::Action;
+    actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Link(terms) => Some(terms.partner),
+            Action::SetLinkStatus { partner, .. } => Some(*partner),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Services {
+    /// The partner a steward names on a form: a circle of this node by its slug, never the
+    /// circle itself.
+    pub(crate) async fn partner_named(
+        &self,
+        actor: &Actor,
+        reference: &str,
+    ) -> Result<PartnerCircle, ActionError> {
+        let reference = reference
+            .trim()
+            .trim_start_matches("/c/")
+            .trim_end_matches('/');
+        if reference.is_empty() || reference.len() > 200 {
+            return Err(invalid("link_circle", "link-error-circle"));
+        }
+        if reference.contains("://") {
+            return Err(invalid("link_circle", "link-error-other-node"));
+        }
+        let info = match self.store.circle(reference).await {
+            Ok(info) => info,
+            Err(commons_ledger::store::StoreError::NoSuchCircle(_)) => {
+                return Err(invalid("link_circle", "link-error-circle"))
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if info.circle_id == actor.circle.circle_id {
+            return Err(invalid("link_circle", "link-error-itself"));
+        }
+        self.local_partner(&info).await
+    }
+
+    async fn local_partner(&self, info: &CircleInfo) -> Result<PartnerCircle, ActionError> {
+        Ok(PartnerCircle {
+            circle_id: info.circle_id,
+            reference: info.slug.clone(),
+            name: info.name.clone(),
+            unit_name: info.unit_name.clone(),
+            unit_symbol: info.unit_symbol.clone(),
+            decimals: info.decimals,
+            node_key: self.store.node_secret(info).await?.public_key(),
+            address: String::new(),
+        })
+    }
+
+    /// The circles these ids name, as far as this node knows them.
+    pub(crate) async fn partners(
+        &self,
+        ids: impl IntoIterator<Item = Hash>,
+    ) -> Result<HashMap<Hash, PartnerCircle>, ActionError> {
+        let mut found = HashMap::new();
+        for id in ids {
+            if found.contains_key(&id) {
+                continue;
+            }
+            if let Some(info) = self.store.circle_by_id(&id).await? {
+                found.insert(id, self.local_partner(&info).await?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The circle's links (open, suspended or closed) with who they are with.
+    pub async fn linked_circles(
+        &self,
+        circle: &CircleInfo,
+    ) -> Result<Vec<LinkedCircle>, ActionError> {
+        let links = self.store.links(circle).await?;
+        let partners = self
+            .partners(links.iter().map(|row| row.terms.partner))
+            .await?;
+        Ok(links
+            .into_iter()
+            .filter_map(|link| {
+                let partner = partners.get(&link.terms.partner)?.clone();
+                Some(LinkedCircle { link, partner })
+            })
+            .collect())
+    }
+
+    /// Names for the connector accounts of a circle's links ("Repair Café"), to merge into the
+    /// names a ledger page shows.
+    pub async fn connector_names(
+        &self,
+        circle: &CircleInfo,
+    ) -> Result<HashMap<PublicKey, String>, ActionError> {
+        Ok(self
+            .linked_circles(circle)
+            .await?
+            .into_iter()
+            .map(|linked| {
+                (
+                    commons_ledger::crossing::connector_key(&linked.partner.circle_id),
+                    linked.partner.name,
+                )
+            })
+            .collect())
+    }
+
+    /// The peers that carry payments from this node's circles.
+    pub fn peers(&self) -> LocalPeers {
+        LocalPeers {
+            store: self.store.clone(),
+        }
+    }
+}
