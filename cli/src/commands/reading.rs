@@ -1,6 +1,7 @@
 //! The commands that read a circle: balances, the log (each entry in words), the export, the latest tree head, and inclusion and consistency proofs.
 
 use super::*;
+use commons_ledger::crossing::{HoldSource, Settlement};
 
 pub(super) async fn balance(
     store: &Store,
@@ -141,6 +142,28 @@ pub(super) fn describe(body: &Body, decimals: Decimals, unit: &str) -> String {
         Body::CloseAccount { account } => format!("account {} closed", account.short()),
         Body::AddSteward { key } => format!("steward {} added", key.short()),
         Body::RemoveSteward { key } => format!("steward {} removed", key.short()),
+        Body::Hold(hold) => format!(
+            "{} held for circle {} (transfer {}): {}",
+            match &hold.source {
+                HoldSource::Member(payer) => payer.short(),
+                HoldSource::Link { partner, .. } => format!("circle {}", partner.short()),
+            },
+            hold.partner.short(),
+            hold.transfer,
+            money(hold.amount_minor)
+        ),
+        Body::Settle {
+            hold,
+            settlement: Settlement::Commit { remote },
+        } => format!("hold {} committed ({} there)", hold.short(), remote.short()),
+        Body::Settle { hold, .. } => format!("hold {} released", hold.short()),
+        Body::Arrive(arrival) => format!(
+            "circle {} → {} (transfer {}): {}",
+            arrival.partner.short(),
+            arrival.payee.short(),
+            arrival.transfer,
+            money(arrival.amount_minor)
+        ),
         Body::Enact {
             proposal, actions, ..
         } => {
@@ -177,6 +200,17 @@ pub(super) fn describe(body: &Body, decimals: Decimals, unit: &str) -> String {
                     }
                     Action::SetDocument { document, hash } => {
                         format!("document {document} is now {}", hash.short())
+                    }
+                    Action::Link(terms) => format!(
+                        "linked with circle {} at {} here = {} there (may owe {}, be owed {})",
+                        terms.partner.short(),
+                        terms.rate_here_minor,
+                        terms.rate_there_minor,
+                        money(terms.out_max_minor),
+                        money(terms.in_max_minor)
+                    ),
+                    Action::SetLinkStatus { partner, status } => {
+                        format!("link with circle {} {}", partner.short(), status.as_str())
                     }
                 })
                 .collect();
