@@ -111,6 +111,70 @@ impl Node {
         self.act_as(&user, sealing).await.expect("active")
     }
 
+    /// A second circle on the node, started by the steward (amara): her actor there.
+    pub async fn second_circle(&self, slug: &str, name: &str, unit: &str) -> Actor {
+        let services = &self.state.services;
+        let user = &self.steward.user;
+        let salt: [u8; 16] = user.seal_salt.as_slice().try_into().expect("salt");
+        let sealing = || {
+            commons_web::custody::SealingKey::derive(
+                &commons_web::custody::Password::typed(PASSWORD).expect("typed"),
+                &salt,
+                services.kdf_cost(),
+            )
+            .expect("kdf")
+        };
+        let circle = NewCircle {
+            slug: slug.into(),
+            name: name.into(),
+            unit_name: unit.into(),
+            unit_symbol: unit.chars().take(2).collect(),
+            floor: "-20".into(),
+            ceiling: "40".into(),
+            time_zone: "Europe/London".into(),
+        };
+        services
+            .create_circle(
+                user,
+                &sealing(),
+                services.circle_spec(&circle).expect("spec"),
+            )
+            .await
+            .expect("circle");
+        let session = services
+            .open_session(user.id, sealing(), 3_600_000)
+            .await
+            .expect("session");
+        services
+            .actor(user, slug, Some(session.token_hash))
+            .await
+            .expect("the steward acts there")
+    }
+
+    /// A person `steward` invited into `steward`'s circle, acting there.
+    pub async fn member_in(&self, steward: &Actor, username: &str) -> Actor {
+        let services = &self.state.services;
+        let link = services.invite(steward, username).await.expect("invite");
+        let version = services
+            .settings(&steward.circle)
+            .await
+            .expect("settings")
+            .agreements_version;
+        let (user, sealing, status, _) = services
+            .join(&link, Some(&sign_up(username)), None, version)
+            .await
+            .expect("joins");
+        assert_eq!(status, commons_web::db::MemberStatus::Active);
+        let session = services
+            .open_session(user.id, sealing, 3_600_000)
+            .await
+            .expect("session");
+        services
+            .actor(&user, &steward.circle.slug, Some(session.token_hash))
+            .await
+            .expect("active")
+    }
+
     /// Opens the circle to people asking to join (a public page with "Ask to join").
     pub async fn open_to_requests(&self) {
         let services = &self.state.services;

@@ -1,7 +1,8 @@
 //! Every background job of the web space, started with the server and stopped with it: loading
 //! the market indexes at start, every 5 minutes purging expired sessions, reminding voters and
 //! the authors of expiring listings, bringing memberships up to date with the ledger and
-//! shrinking the password limiters, every 30 seconds closing the votes whose time is over, and,
+//! shrinking the password limiters, every 30 seconds closing the votes whose time is over and
+//! taking payments to linked circles still on their way a step further (at start too), and,
 //! when the node sends mail, the mailer (notifications wanted at once, morning digests, the
 //! outbox). No page view does any of this (a GET writes nothing).
 
@@ -18,6 +19,7 @@ use crate::AppState;
 pub struct Jobs {
     purger: JoinHandle<()>,
     closer: JoinHandle<()>,
+    crossings: JoinHandle<()>,
     mailer: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
@@ -27,6 +29,7 @@ impl Jobs {
     pub async fn stop(self) {
         self.purger.abort();
         self.closer.abort();
+        self.crossings.abort();
         if let Some((stop, mailer)) = self.mailer {
             let _ = stop.send(true);
             let _ = mailer.await;
@@ -41,6 +44,7 @@ pub fn start(state: &Arc<AppState>) -> Jobs {
     Jobs {
         purger: tokio::spawn(every_five_minutes(state.clone())),
         closer: tokio::spawn(close_due_votes(state.clone())),
+        crossings: tokio::spawn(finish_payments_across(state.clone())),
         mailer: state.mail.is_some().then(|| {
             let (stop, stopped) = watch::channel(false);
             (stop, tokio::spawn(mailer(state.clone(), stopped)))
@@ -88,6 +92,21 @@ async fn mailer(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             Ok(0) => {}
             Ok(sent) => tracing::info!(sent, "mails sent"),
             Err(error) => tracing::warn!(%error, "sending mail failed"),
+        }
+    }
+}
+
+/// Every 30 seconds, and once at start: payments to linked circles left on their way (by a
+/// restart, or a circle that could not answer) go a step further; each ends on both sides or
+/// on neither.
+async fn finish_payments_across(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        match state.services.finish_payments_across().await {
+            Ok(0) => {}
+            Ok(finished) => tracing::info!(finished, "payments across finished"),
+            Err(error) => tracing::warn!(%error, "finishing payments across failed"),
         }
     }
 }

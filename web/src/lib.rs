@@ -260,6 +260,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(email::router())
         .merge(public::router())
         .merge(ledger::router())
+        .merge(links::router())
         .merge(steward::router())
         .merge(market::router())
         .merge(governance::router())

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use commons_ledger::amount::{AmountError, Decimals};
-use commons_ledger::entry::{memo_hash, Body, Request, TreeHead};
+use commons_ledger::entry::{Body, Request, TreeHead};
 use commons_ledger::export::Memo;
 use commons_ledger::keys::{Hash, Nonce, PublicKey, SecretKey};
 use commons_ledger::state::Refusal;
@@ -660,34 +660,6 @@ impl Services {
     ) -> Result<Appended, ActionError> {
         let key = self.signing_key(actor)?;
         let signed = Request::signed(actor.circle.circle_id, &key, body);
-        Ok(self.store.append(&actor.circle.slug, signed, memo).await?)
-    }
-
-    /// Signs and appends a request with a nonce the caller derived (from the client's
-    /// idempotency key, or from what the request answers): a retry is then the very same
-    /// signed request, which the ledger answers with the first entry and never writes twice.
-    /// The memo's salt is derived from the signing key and the nonce, so a retry commits to
-    /// the same memo while nobody without the key can guess the salt.
-    pub(crate) async fn append_once(
-        &self,
-        actor: &Actor,
-        nonce: Nonce,
-        memo_text: Option<String>,
-        body: impl FnOnce(Option<Hash>) -> Body,
-    ) -> Result<Appended, ActionError> {
-        let key = self.signing_key(actor)?;
-        let memo = memo_text.map(|text| Memo {
-            salt: memo_salt(&key, &nonce),
-            text,
-        });
-        let body = body(memo.as_ref().map(|m| memo_hash(&m.salt, &m.text)));
-        let signed = Request {
-            circle_id: actor.circle.circle_id,
-            author: key.public_key(),
-            nonce,
-            body,
-        }
-        .sign(&key);
         Ok(self.store.append(&actor.circle.slug, signed, memo).await?)
     }
 

@@ -147,6 +147,60 @@ impl Store {
         }
     }
 
+    /// How each of these holds settled (holds not settled are absent), in batches.
+    pub async fn settlements_of(
+        &self,
+        info: &CircleInfo,
+        holds: &[Hash],
+    ) -> Result<HashMap<Hash, Settlement>, StoreError> {
+        let mut settled = HashMap::new();
+        for chunk in holds.chunks(500) {
+            let sql = format!(
+                "SELECT request FROM entries WHERE circle = $1 AND kind = 13 AND refers_to IN ({})",
+                placeholders_from(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(info.row_id);
+            for hold in chunk {
+                query = query.bind(hold.0.to_vec());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let bytes: Vec<u8> = row.try_get(0)?;
+                let request = crate::entry::Request::decode(&bytes)
+                    .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+                if let Body::Settle { hold, settlement } = request.body {
+                    settled.insert(hold, settlement);
+                }
+            }
+        }
+        Ok(settled)
+    }
+
+    /// The entries settling these holds (for a member's statement: a settlement names the
+    /// hold, not the member).
+    pub async fn settlement_entries(
+        &self,
+        info: &CircleInfo,
+        holds: &[Hash],
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in holds.chunks(500) {
+            let sql = format!(
+                "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
+                 FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq
+                 WHERE e.circle = $1 AND e.kind = 13 AND e.refers_to IN ({})",
+                placeholders_from(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(info.row_id);
+            for hold in chunk {
+                query = query.bind(hold.0.to_vec());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(stored_entry_from_row(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
     /// The holds of a circle not settled yet, oldest first (what a restarted node finishes).
     pub async fn holds_in_flight(&self, info: &CircleInfo) -> Result<Vec<StoredEntry>, StoreError> {
         let rows = sqlx::query(

@@ -116,10 +116,9 @@ impl Store {
             .ok_or_else(|| ReceiveError::NoSuchCircle(me.short()))?;
         let from = Hash::from_hex(&relay.from)
             .map_err(|_| ReceiveError::NoLink(relay.from.chars().take(12).collect()))?;
-        let link = self
-            .link(&info, &from)
-            .await?
-            .ok_or_else(|| ReceiveError::NoLink(from.short()))?;
+        let Some(link) = self.link(&info, &from).await? else {
+            return Ok(Err(self.refuse_unlinked(&info, relay).await?));
+        };
         let checked = check_relay(relay, &link.terms, &info.circle_id)?;
         let held = self.held_head(&info, &from).await?;
         let held_size =
@@ -381,6 +380,48 @@ impl Store {
             message,
             incoming.held_size,
         ))
+    }
+}
+
+impl Store {
+    /// A relay from a circle this one has no link with: refused for good, signed (a promise
+    /// not to record it, which needs no trust in the sender), and kept, so a link made later
+    /// does not turn the same relay into a payment the sender already released.
+    async fn refuse_unlinked(
+        &self,
+        info: &CircleInfo,
+        relay: &Relay,
+    ) -> Result<Answer, ReceiveError> {
+        let raw = relay
+            .hold
+            .entry
+            .to_raw()
+            .map_err(|error| RelayError::Unreadable(error.to_string()))?;
+        let request = crate::entry::Request::decode(&raw.request)
+            .map_err(|error| RelayError::Unreadable(error.to_string()))?;
+        let Body::Hold(hold) = request.body else {
+            return Err(RelayError::WrongEntry("a hold").into());
+        };
+        let hold_hash = crate::merkle::leaf_hash(&crate::entry::entry_bytes(
+            raw.seq,
+            &raw.prev_hash,
+            raw.recorded_at_ms,
+            &raw.request,
+            &raw.signature,
+        ));
+        let (code, message) = ("no-link", "the payee's circle has no link with this circle");
+        sqlx::query(
+            "INSERT INTO link_erased (circle, transfer_id, hold_hash, code, message) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (circle, transfer_id) DO NOTHING",
+        )
+        .bind(info.row_id)
+        .bind(hold.transfer.0.to_vec())
+        .bind(hold_hash.0.to_vec())
+        .bind(code)
+        .bind(message)
+        .execute(&self.pool)
+        .await?;
+        let node_key = self.node_secret(info).await?;
+        Ok(erased(&node_key, &hold_hash, code, message, 0))
     }
 }
 

@@ -307,7 +307,11 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<StoredEntry>, StoreError> {
         let list = placeholders_from(4, keys.len());
-        let kinds = if with_requests { "5, 6" } else { "5" };
+        let kinds = if with_requests {
+            "5, 6, 12, 14"
+        } else {
+            "5, 12, 14"
+        };
         let sql = format!(
             "SELECT e.seq, e.entry_hash, e.prev_hash, e.recorded_at_ms, e.request, e.signature, m.salt, m.text
              FROM entries e LEFT JOIN memos m ON m.circle = e.circle AND m.seq = e.seq

@@ -21,7 +21,11 @@ impl Services {
         kind: BlockKind,
     ) -> Result<(), ActionError> {
         FullAccount::of(&actor.user)?;
-        let other = self.other_member(actor, username, "member").await?;
+        // Someone of the circle, or of a circle linked with it (who can pay or ask across).
+        let other = match self.other_member(actor, username, "member").await {
+            Ok(card) => card,
+            Err(error) => self.member_across(actor, username).await?.ok_or(error)?,
+        };
         if other.user_id == actor.user.id {
             return Err(ActionError::NotFound);
         }

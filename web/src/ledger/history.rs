@@ -22,7 +22,7 @@ use crate::http::extract::PageQuery;
 use crate::http::session::Visitor;
 use crate::i18n::Tr;
 use crate::ledger::form::LedgerKind;
-use crate::ledger::views::{LedgerRow, LedgerView};
+use crate::ledger::views::{ActivityRow, LedgerRow, LedgerView};
 use crate::services::Actor;
 use crate::views::Unit;
 use crate::views::{self};
@@ -404,7 +404,12 @@ pub async fn statement(
     let older = (entries.len() as i64 == STATEMENT_PAGE_ENTRIES)
         .then(|| entries.last().map(|stored| stored.entry.seq))
         .flatten();
-    let rows = activity_rows(&entries, &keys, &names);
+    let settled = state
+        .services
+        .store
+        .settlements_of(info, &holds_among(&entries))
+        .await?;
+    let rows = activity_rows(&entries, &keys, &names, &settled);
     Ok(page(crate::ledger::views::statement_page(
         &v,
         &nav_for(&actor, "home"),
@@ -422,7 +427,12 @@ pub async fn statement_csv(State(state): AppState_, v: Visitor, actor: Actor) ->
         .my_statement(&actor, &keys, STATEMENT_CSV_ENTRIES_MAX)
         .await?;
     let names = state.services.key_names(info, &parties(&entries)).await?;
-    let rows = activity_rows(&entries, &keys, &names);
+    let settled = state
+        .services
+        .store
+        .settlements_of(info, &holds_among(&entries))
+        .await?;
+    let rows = activity_rows(&entries, &keys, &names, &settled);
     let unit = unit_of(info);
     let tr = &v.tr;
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -441,23 +451,10 @@ pub async fn statement_csv(State(state): AppState_, v: Visitor, actor: Actor) ->
     // The balance before the oldest line listed: today's balance minus everything listed
     // (right even when the download is cut at its limit).
     let current = actor.account.balance_minor;
-    let listed: i64 = rows
-        .iter()
-        .map(|row| {
-            if row.incoming {
-                row.amount_minor
-            } else {
-                -row.amount_minor
-            }
-        })
-        .sum();
+    let listed: i64 = rows.iter().map(ActivityRow::moved_minor).sum();
     let mut balance = current - listed;
-    for (row, stored) in rows.iter().zip(entries.iter()) {
-        let signed = if row.incoming {
-            row.amount_minor
-        } else {
-            -row.amount_minor
-        };
+    for row in &rows {
+        let signed = row.moved_minor();
         balance += signed;
         writer
             .write_record([
@@ -467,7 +464,7 @@ pub async fn statement_csv(State(state): AppState_, v: Visitor, actor: Actor) ->
                 csv_text(row.memo.as_deref().unwrap_or("")),
                 unit.number(signed),
                 unit.number(balance),
-                stored.hash.to_hex(),
+                row.hash.to_hex(),
             ])
             .map_err(csv_error)?;
     }

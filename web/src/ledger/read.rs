@@ -66,6 +66,10 @@ impl Services {
                 map.insert(key, name);
             }
         }
+        // A link's connector account reads as the linked circle's name.
+        if unique.iter().any(|key| !map.contains_key(key)) {
+            map.extend(self.connector_names(info).await?);
+        }
         Ok(map)
     }
 
@@ -418,21 +422,28 @@ impl Services {
         actor: &Actor,
         typed: &str,
     ) -> Result<String, ActionError> {
+        self.member_named_in(actor.circle.row_id, actor.user.id, typed)
+            .await
+    }
+
+    /// [`Services::member_named`] among the active members of the circle with row id
+    /// `circle` (a linked circle's, for a payment across), never the actor themself.
+    pub(crate) async fn member_named_in(
+        &self,
+        circle: i64,
+        actor_user: i64,
+        typed: &str,
+    ) -> Result<String, ActionError> {
         let wanted = typed.trim().trim_start_matches('@');
         if wanted.is_empty() {
             return Ok(String::new());
         }
         let candidates: Vec<(String, String)> = self
             .db
-            .members(
-                actor.circle.row_id,
-                MemberStatus::Active,
-                Some(wanted),
-                MEMBERS_PAGE_MAX,
-            )
+            .members(circle, MemberStatus::Active, Some(wanted), MEMBERS_PAGE_MAX)
             .await?
             .into_iter()
-            .filter(|card| card.user_id != actor.user.id)
+            .filter(|card| card.user_id != actor_user)
             .map(|card| (card.username, card.display_name))
             .collect();
         match crate::ledger::form::named_member(wanted, &candidates) {

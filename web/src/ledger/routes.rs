@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use commons_ledger::crossing::{connector_key, HoldSource};
+use commons_ledger::crossing::{connector_key, HoldSource, Settlement};
 use commons_ledger::entry::{Action, Body};
-use commons_ledger::keys::PublicKey;
+use commons_ledger::keys::{Hash, PublicKey};
 use commons_ledger::store::StoredEntry;
 use maud::Markup;
 use serde::Deserialize;
@@ -39,24 +39,40 @@ pub(super) fn name_of(map: &HashMap<PublicKey, String>, key: &PublicKey) -> Stri
     map.get(key).cloned().unwrap_or_else(|| key.short())
 }
 
+/// The member's lines: payments, and payments across (a hold shows once it committed, or as
+/// on its way while pending; a released one never moved anything and is not shown).
 pub(super) fn activity_rows(
     entries: &[StoredEntry],
     mine: &[PublicKey],
     names: &HashMap<PublicKey, String>,
+    settled: &HashMap<Hash, Settlement>,
 ) -> Vec<ActivityRow> {
     entries
         .iter()
         .filter_map(|stored| {
             let body = &stored.entry.signed.record.body;
-            let Body::Transfer {
-                payer,
-                payee,
-                amount_minor,
-                ..
-            } = body
-            else {
-                return None;
+            // A payment across reads as paid to, or by, the linked circle (its connector).
+            let (payer, payee, amount_minor) = match body {
+                Body::Transfer {
+                    payer,
+                    payee,
+                    amount_minor,
+                    ..
+                } => (*payer, *payee, amount_minor),
+                Body::Hold(hold) => match (&hold.source, settled.get(&stored.hash)) {
+                    (_, Some(Settlement::Release)) | (HoldSource::Link { .. }, _) => return None,
+                    (HoldSource::Member(payer), _) => {
+                        (*payer, connector_key(&hold.partner), &hold.amount_minor)
+                    }
+                },
+                Body::Arrive(arrival) => (
+                    connector_key(&arrival.partner),
+                    arrival.payee,
+                    &arrival.amount_minor,
+                ),
+                _ => return None,
             };
+            let (payer, payee) = (&payer, &payee);
             let incoming = mine.contains(payee);
             let other = if incoming { payer } else { payee };
             Some(ActivityRow {
@@ -66,9 +82,23 @@ pub(super) fn activity_rows(
                 other_name: name_of(names, other),
                 amount_minor: *amount_minor,
                 memo: stored.memo.as_ref().map(|memo| memo.text.clone()),
-                kind: body.kind_name(),
+                kind: match body {
+                    Body::Hold(_) if !settled.contains_key(&stored.hash) => "on-its-way",
+                    Body::Hold(_) | Body::Arrive(_) => "across",
+                    _ => body.kind_name(),
+                },
+                hash: stored.hash,
             })
         })
+        .collect()
+}
+
+/// The hash of every hold among `entries`.
+pub(super) fn holds_among(entries: &[StoredEntry]) -> Vec<Hash> {
+    entries
+        .iter()
+        .filter(|stored| matches!(stored.entry.signed.record.body, Body::Hold(_)))
+        .map(|stored| stored.hash)
         .collect()
 }
 
@@ -129,6 +159,10 @@ pub(crate) async fn money_view(state: &AppState, actor: &Actor) -> Result<HomeVi
     let mut all_keys = parties(&recent);
     all_keys.extend(parties(&open));
     let names = services.key_names(info, &all_keys).await?;
+    let settled = services
+        .store
+        .settlements_of(info, &holds_among(&recent))
+        .await?;
     let mut to_pay = Vec::new();
     let mut awaiting = Vec::new();
     for stored in &open {
@@ -159,7 +193,7 @@ pub(crate) async fn money_view(state: &AppState, actor: &Actor) -> Result<HomeVi
         balance_minor: account.balance_minor,
         floor_minor: account.floor_minor,
         ceiling_minor: account.ceiling_minor,
-        recent: activity_rows(&recent, &keys, &names),
+        recent: activity_rows(&recent, &keys, &names, &settled),
         to_pay,
         awaiting,
     };
@@ -199,6 +233,7 @@ pub(super) async fn pay_form_page(
             members,
             more_members: more,
             locked: is_locked(state, v),
+            linked: !state.services.payable_circles(actor).await?.is_empty(),
         },
         form,
         errors,

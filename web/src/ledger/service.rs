@@ -3,8 +3,10 @@
 
 #![allow(clippy::result_large_err)]
 
-use commons_ledger::entry::{Body, Cause};
+use commons_ledger::entry::{memo_hash, Body, Cause, Request, SignedRequest};
+use commons_ledger::export::Memo;
 use commons_ledger::keys::PublicKey;
+use commons_ledger::keys::{Hash, Nonce};
 use commons_ledger::store::{Appended, CircleInfo, StoredEntry};
 
 use crate::db::MemberCard;
@@ -20,6 +22,46 @@ pub struct Transferred {
 }
 
 impl Services {
+    /// Signs and appends a request with a nonce the caller derived (from the client's
+    /// idempotency key, or from what the request answers): a retry is then the very same
+    /// signed request, which the ledger answers with the first entry and never writes twice.
+    /// The memo's salt is derived from the signing key and the nonce, so a retry commits to
+    /// the same memo while nobody without the key can guess the salt.
+    pub(crate) async fn append_once(
+        &self,
+        actor: &Actor,
+        nonce: Nonce,
+        memo_text: Option<String>,
+        body: impl FnOnce(Option<Hash>) -> Body,
+    ) -> Result<Appended, ActionError> {
+        let (signed, memo) = self.sign_as_member(actor, nonce, memo_text, body)?;
+        Ok(self.store.append(&actor.circle.slug, signed, memo).await?)
+    }
+
+    /// A request signed with the actor's key, with its memo salted and committed.
+    pub(crate) fn sign_as_member(
+        &self,
+        actor: &Actor,
+        nonce: Nonce,
+        memo_text: Option<String>,
+        body: impl FnOnce(Option<Hash>) -> Body,
+    ) -> Result<(SignedRequest, Option<Memo>), ActionError> {
+        let key = self.signing_key(actor)?;
+        let memo = memo_text.map(|text| Memo {
+            salt: memo_salt(&key, &nonce),
+            text,
+        });
+        let body = body(memo.as_ref().map(|m| memo_hash(&m.salt, &m.text)));
+        let signed = Request {
+            circle_id: actor.circle.circle_id,
+            author: key.public_key(),
+            nonce,
+            body,
+        }
+        .sign(&key);
+        Ok((signed, memo))
+    }
+
     // ----- payments -----
     /// Pays another member of the circle, signed with the payer's key. The same idempotency
     /// key always answers the first payment and never pays twice.

@@ -19,6 +19,19 @@ pub struct ActivityRow {
     pub amount_minor: i64,
     pub memo: Option<String>,
     pub kind: &'static str,
+    /// The entry's hash.
+    pub hash: commons_ledger::keys::Hash,
+}
+
+impl ActivityRow {
+    /// How the line changed the balance: nothing while a payment across is on its way.
+    pub fn moved_minor(&self) -> i64 {
+        match (self.kind, self.incoming) {
+            ("on-its-way", _) => 0,
+            (_, true) => self.amount_minor,
+            (_, false) => -self.amount_minor,
+        }
+    }
 }
 
 /// An open payment request.
@@ -216,6 +229,7 @@ fn activity_table(v: &Visitor, unit: &Unit, rows: &[ActivityRow], labelled_by: &
                                     @if row.incoming { (tr.ta("activity-from", &[("name", &row.other_name)])) }
                                     @else { (tr.ta("activity-to", &[("name", &row.other_name)])) }
                                     @if row.kind == "reversal" { " " span.badge { (tr.t("kind-reversal")) } }
+                                    @if row.kind == "on-its-way" { " " span.badge { (tr.t("kind-on-its-way")) } }
                                 }
                                 td { (row.memo.as_deref().unwrap_or("")) }
                                 td.num.amount.incoming[row.incoming] {
@@ -264,6 +278,8 @@ pub struct PayPage {
     pub more_members: bool,
     /// The member's key must be unlocked with their password to sign.
     pub locked: bool,
+    /// The circle has open links: members can pay across them too.
+    pub linked: bool,
 }
 
 pub fn pay_page(
@@ -281,6 +297,7 @@ pub fn pay_page(
         members,
         more_members,
         locked,
+        linked,
     } = pay;
     let (can_spend_minor, requesting, locked) = (*can_spend_minor, *requesting, *locked);
     let title = if requesting {
@@ -337,6 +354,9 @@ pub fn pay_page(
                     button.button type="submit" {
                         @if requesting { (tr.t("request-submit")) } @else { (tr.t("pay-submit")) }
                     }
+                }
+                @if *linked && !requesting {
+                    p { a href=(format!("/c/{}/pay/across", nav.slug)) { (tr.t("pay-across-link")) } }
                 }
             }
         }))

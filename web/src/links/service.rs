@@ -98,7 +98,7 @@ impl Services {
     /// The circles these ids name, as far as this node knows them.
     pub(crate) async fn partners(
         &self,
-        ids: impl IntoIterator<Item = Hash>,
+        ids: Vec<Hash>,
     ) -> Result<HashMap<Hash, PartnerCircle>, ActionError> {
         let mut found = HashMap::new();
         for id in ids {
@@ -118,9 +118,8 @@ impl Services {
         circle: &CircleInfo,
     ) -> Result<Vec<LinkedCircle>, ActionError> {
         let links = self.store.links(circle).await?;
-        let partners = self
-            .partners(links.iter().map(|row| row.terms.partner))
-            .await?;
+        let ids: Vec<Hash> = links.iter().map(|row| row.terms.partner).collect();
+        let partners = self.partners(ids).await?;
         Ok(links
             .into_iter()
             .filter_map(|link| {
@@ -147,6 +146,29 @@ impl Services {
                 )
             })
             .collect())
+    }
+
+    /// An active member called `username` in a circle linked with the actor's (on this node),
+    /// for the reach rule's choices (a block reaches across a link).
+    pub(crate) async fn member_across(
+        &self,
+        actor: &Actor,
+        username: &crate::names::Username,
+    ) -> Result<Option<crate::db::MemberCard>, ActionError> {
+        for linked in self.linked_circles(&actor.circle).await? {
+            let Some(info) = self.store.circle_by_id(&linked.partner.circle_id).await? else {
+                continue;
+            };
+            let card = self
+                .db
+                .member_by_username(info.row_id, username.as_str())
+                .await?
+                .filter(|card| card.status == crate::db::MemberStatus::Active);
+            if card.is_some() {
+                return Ok(card);
+            }
+        }
+        Ok(None)
     }
 
     /// The peers that carry payments from this node's circles.

@@ -580,6 +580,19 @@ impl Services {
         // The entries that made each of the member's keys theirs (opened, admitted, rotated
         // to): the statement proves its accounts with them.
         entries.extend(self.entries_opening(info, keys, head.tree_size).await?);
+        // How each of the member's payments across settled (the settlement names the hold).
+        let holds: Vec<commons_ledger::keys::Hash> = entries
+            .iter()
+            .filter(|stored| {
+                matches!(
+                    stored.entry.signed.record.body,
+                    commons_ledger::entry::Body::Hold(_)
+                )
+            })
+            .map(|stored| stored.hash)
+            .collect();
+        entries.extend(self.store.settlement_entries(info, &holds).await?);
+        entries.retain(|stored| stored.entry.seq < head.tree_size);
         entries.sort_by_key(|stored| stored.entry.seq);
         entries.dedup_by_key(|stored| stored.entry.seq);
         let genesis = self.store.entry(info, 0).await?;

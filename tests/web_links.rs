@@ -1,0 +1,215 @@
+//! Linked circles in the web space: a link made by a passed proposal in each circle, members
+//! paying across in their own units, the reach rule and the limits holding across, and the
+//! pay-across pages over HTTP (the amount in both units before anything is sent; a resent
+//! form never pays twice).
+
+use commons_governance::majority::Position;
+use commons_ledger::crossing::connector_key;
+use commons_tests::both_backends;
+use commons_tests::node::Node;
+use commons_tests::web::{invite_and_join, set_up, TestServer};
+use commons_web::governance::ProposalInput;
+use commons_web::links::{CrossPayCommand, CrossResult};
+use commons_web::services::{ActionError, Actor, IdempotencyKey};
+
+/// A proposal of `steward`'s circle to link with `partner` at `here` = `there`, passed by the
+/// steward and `voters` (a link clears the steward-level bar).
+async fn link(
+    node: &Node,
+    steward: &Actor,
+    voters: &[&Actor],
+    partner: &str,
+    here: &str,
+    there: &str,
+    max: &str,
+) {
+    let input = ProposalInput {
+        title: format!("Link with {partner}"),
+        body: "Trade with our neighbours.".into(),
+        method: "majority".into(),
+        action: "link".into(),
+        link_circle: partner.into(),
+        link_rate_here: here.into(),
+        link_rate_there: there.into(),
+        link_out_max: max.into(),
+        link_in_max: max.into(),
+        link_shares_market: Some("on".into()),
+        ..ProposalInput::default()
+    };
+    let mut everyone = vec![steward];
+    everyone.extend(voters.iter().copied());
+    commons_web::demo::decide_in_the_past(&node.state, &everyone, &input, 10, None, |_| {
+        Some(Position::Yes)
+    })
+    .await
+    .expect("the link passes");
+}
+
+fn pay(circle: &str, member: &str, amount_minor: i64) -> CrossPayCommand {
+    CrossPayCommand {
+        circle: circle.into(),
+        member: member.parse().expect("username"),
+        amount_minor,
+        memo: None,
+    }
+}
+
+async fn balance(node: &Node, actor: &Actor) -> i64 {
+    node.state
+        .services
+        .store()
+        .account(&actor.circle, &actor.membership.account_key)
+        .await
+        .expect("account")
+        .expect("open")
+        .balance_minor
+}
+
+both_backends! {
+    a_link_takes_a_passed_proposal_in_each_circle_then_members_pay_in_their_own_units => |url: String| async move {
+        let node = Node::start(&url).await;
+        let repair = node.second_circle("repair", "Repair Café", "credits").await;
+        let ben = node.member("ben").await;
+        let carol = node.member_in(&repair, "carol").await;
+        let services = &node.state.services;
+        assert!(services.payable_circles(&ben).await.expect("none").is_empty());
+        // Riverside agrees: 1 hour = 12 credits. Repair has not yet: nothing to pay across.
+        link(&node, &node.steward, &[], "repair", "1", "12", "30").await;
+        assert!(services.payable_circles(&ben).await.expect("one-sided").is_empty());
+        link(&node, &repair, &[], "riverside", "12", "1", "360").await;
+        let payable = services.payable_circles(&ben).await.expect("payable");
+        assert_eq!(payable.len(), 1);
+        assert_eq!(payable[0].partner.name, "Repair Café");
+        // Ben pays Carol 1.50 hours: she receives 18.00 credits.
+        let attempt = IdempotencyKey::generate();
+        let (quote, result) = services.pay_across(&ben, &pay("repair", "carol", 150), &attempt).await.expect("pay");
+        assert_eq!(result, CrossResult::Paid);
+        assert_eq!(quote.amount_there_minor, 1800);
+        assert_eq!(balance(&node, &ben).await, -150);
+        assert_eq!(balance(&node, &carol).await, 1800);
+        // The same attempt again pays nothing more.
+        let (_, again) = services.pay_across(&ben, &pay("repair", "carol", 150), &attempt).await.expect("again");
+        assert_eq!(again, CrossResult::Paid);
+        assert_eq!(balance(&node, &carol).await, 1800);
+        // Carol pays back 6.00 credits: Ben receives 0.50 hours.
+        let (_, back) = services.pay_across(&carol, &pay("riverside", "ben", 600), &IdempotencyKey::generate()).await.expect("back");
+        assert_eq!(back, CrossResult::Paid);
+        assert_eq!(balance(&node, &ben).await, -100);
+        // Each circle's ledger names the other circle for its connector and still audits.
+        let store = services.store();
+        assert_eq!(
+            store.account(&ben.circle, &connector_key(&repair.circle.circle_id)).await.expect("row").expect("connector").balance_minor,
+            100
+        );
+        for circle in [&ben.circle, &carol.circle] {
+            let report = store.audit(&circle.slug, None, &|_| {}).await.expect("audit");
+            assert!(report.passed(), "{:?}", report.faults);
+        }
+    };
+
+    across_a_link_the_limit_of_trade_the_reach_rule_and_membership_still_hold => |url: String| async move {
+        let node = Node::start(&url).await;
+        let repair = node.second_circle("repair", "Repair Café", "credits").await;
+        let ben = node.member("ben").await;
+        let carol = node.member_in(&repair, "carol").await;
+        let dan = node.member_in(&repair, "dan").await;
+        link(&node, &node.steward, &[], "repair", "1", "1", "5").await;
+        link(&node, &repair, &[&carol, &dan], "riverside", "1", "1", "5").await;
+        let services = &node.state.services;
+        // Past the limit of trade: refused where it starts, with the numbers; nothing moves.
+        let refused = services.pay_across(&ben, &pay("repair", "carol", 600), &IdempotencyKey::generate()).await;
+        let Err(ActionError::Refused(refusal)) = refused else { panic!("{refused:?}") };
+        assert!(refusal.to_string().contains("may owe at most 5.00 hours"), "{refusal}");
+        assert_eq!(balance(&node, &carol).await, 0);
+        // Somebody who is not a member there is nobody to pay.
+        let nobody = services.quote_across(&ben, &pay("repair", "amara-not-here", 100)).await;
+        assert!(matches!(nobody, Err(ActionError::Invalid { field: "member", .. })), "{nobody:?}");
+        // A block either way refuses the payment, as within a circle.
+        services
+            .block(&carol, &"ben".parse().expect("username"), commons_web::db::BlockKind::Block)
+            .await
+            .expect("carol blocks ben");
+        let blocked = services.quote_across(&ben, &pay("repair", "carol", 100)).await;
+        assert!(matches!(blocked, Err(ActionError::Invalid { field: "member", .. })), "{blocked:?}");
+        // A circle the payer's is not linked with is not offered.
+        let far = services.quote_across(&ben, &pay("elsewhere", "carol", 100)).await;
+        assert!(matches!(far, Err(ActionError::Invalid { field: "circle", .. })), "{far:?}");
+    };
+
+    the_pay_across_pages_show_both_amounts_before_sending_and_a_resent_form_pays_once => |url: String| async move {
+        let server = TestServer::start(&url).await;
+        let mut amara = set_up(&server).await;
+        let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+        commons_tests::web::join_second_circle(&mut amara, &mut ben).await;
+        let services = &server.state.services;
+        let store = services.store();
+        // Both circles link (by their stewards' enactments; the proposals are tested above).
+        let garden = store.circle("garden").await.expect("garden");
+        let river = store.circle("river").await.expect("river");
+        for (from, to, here, there) in [(&garden, &river, 1, 2), (&river, &garden, 2, 1)] {
+            let terms = commons_ledger::crossing::LinkTerms {
+                partner: to.circle_id,
+                partner_node_key: store.node_secret(to).await.expect("key").public_key(),
+                address: String::new(),
+                rate_here_minor: here,
+                rate_there_minor: there,
+                out_max_minor: 10_000,
+                in_max_minor: 10_000,
+                shares_market: false,
+            };
+            let proposal = commons_ledger::keys::Hash::sha256(&[&from.circle_id.0]);
+            store
+                .enact(from, proposal, commons_ledger::keys::Hash([0; 32]), vec![commons_ledger::entry::Action::Link(terms)])
+                .await
+                .expect("linked");
+        }
+        let pay = ben.get("/c/garden/pay").await;
+        assert!(pay.body.contains("/c/garden/pay/across"), "the pay page offers paying across");
+        let form = ben.get("/c/garden/pay/across").await;
+        assert_eq!(form.status, 200);
+        assert!(form.body.contains("River Swap"));
+        let key = commons_tests::web::hidden_in(&form.body, "idempotency_key").expect("key");
+        let fields = [
+            ("idempotency_key", key.as_str()),
+            ("circle", "river"),
+            ("member", "Amara Okafor"),
+            ("amount", "1.50"),
+            ("memo", "seedlings"),
+        ];
+        let confirm = ben.submit("/c/garden/pay/across", "/c/garden/pay/across", &fields).await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        assert!(confirm.body.contains("1.50"), "what Ben pays");
+        assert!(confirm.body.contains("3.00"), "what Amara receives in river's hours");
+        let before = store.account(&river, &amara_key(&server, &river).await).await.expect("row").expect("open").balance_minor;
+        let mut sent_fields = fields.to_vec();
+        sent_fields.push(("confirm", "yes"));
+        sent_fields[2] = ("member", "amara");
+        let sent = ben.submit("/c/garden/pay/across", "/c/garden/pay/across", &sent_fields).await;
+        assert!(sent.url.ends_with("/c/garden"), "{} {}", sent.url, sent.body);
+        assert!(sent.body.contains("You paid"), "{}", sent.body);
+        // The very same form sent again (a double click, a retry) pays nothing more.
+        let again = ben.submit("/c/garden/pay/across", "/c/garden/pay/across", &sent_fields).await;
+        assert!(again.url.ends_with("/c/garden"));
+        let after = store.account(&river, &amara_key(&server, &river).await).await.expect("row").expect("open").balance_minor;
+        assert_eq!(after - before, 300);
+        // The statement shows it, to the other circle by name.
+        let statement = ben.get("/c/garden/statement").await;
+        assert!(statement.body.contains("River Swap"), "{}", statement.body);
+        server.stop().await;
+    };
+}
+
+async fn amara_key(
+    server: &TestServer,
+    circle: &commons_ledger::store::CircleInfo,
+) -> commons_ledger::keys::PublicKey {
+    server
+        .state
+        .services
+        .node_db()
+        .member_by_username(circle.row_id, "amara")
+        .await
+        .expect("read")
+        .expect("amara")
+        .account_key
+}

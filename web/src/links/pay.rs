@@ -1,0 +1,187 @@
+//! Paying a member of a linked circle: the quote the payer confirms (the amount in both
+//! units), then the payment, held here, recorded there, settled here; never twice for one
+//! idempotency key, whatever fails between.
+
+#![allow(clippy::result_large_err)]
+
+use commons_ledger::crossing::{Hold, HoldSource, TransferId};
+use commons_ledger::entry::Body;
+use commons_ledger::keys::Hash;
+use commons_ledger::store::Outcome;
+
+use crate::db::{MemberCard, MemberStatus};
+use crate::ledger::form::MemoText;
+use crate::links::LinkedCircle;
+use crate::names::Username;
+use crate::reach::Channel;
+use crate::services::*;
+
+/// How long the payee's circle accepts a payment after it was sent (ms).
+pub const CROSS_DEADLINE_MS: i64 = 10 * 60 * 1000;
+
+/// A payment to a member of a linked circle, as the payer asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrossPayCommand {
+    /// The linked circle's slug.
+    pub circle: String,
+    pub member: Username,
+    /// In the payer's circle's minor units, above zero.
+    pub amount_minor: i64,
+    pub memo: Option<MemoText>,
+}
+
+/// What the payer confirms: whom, where, and the amount in both units.
+#[derive(Debug, Clone)]
+pub struct CrossQuote {
+    pub linked: LinkedCircle,
+    pub payee: MemberCard,
+    pub amount_minor: i64,
+    pub amount_there_minor: i64,
+}
+
+/// How a payment across ended for the payer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrossResult {
+    Paid,
+    /// Refused on the way; nothing moved anywhere. The other circle's own words.
+    Refused(String),
+    /// On its way: the node finishes it (or releases it on the other side's word).
+    OnItsWay,
+}
+
+impl Services {
+    /// The circle's open links a member can pay across now: open on this side, and (for a
+    /// circle of this node) open on the other side too, so nobody's credit waits on a link
+    /// the other circle has not agreed to.
+    pub async fn payable_circles(&self, actor: &Actor) -> Result<Vec<LinkedCircle>, ActionError> {
+        let mut payable = Vec::new();
+        for linked in self.linked_circles(&actor.circle).await? {
+            if !linked.is_open() {
+                continue;
+            }
+            if let Some(info) = self.store.circle_by_id(&linked.partner.circle_id).await? {
+                let back = self.store.link(&info, &actor.circle.circle_id).await?;
+                if !back.is_some_and(|row| row.status == commons_ledger::crossing::LinkStatus::Open)
+                {
+                    continue;
+                }
+            }
+            payable.push(linked);
+        }
+        Ok(payable)
+    }
+
+    /// Checks a payment across and converts its amount: an open link, an active member of
+    /// that circle whom the reach rule lets the payer pay, an amount worth something there.
+    pub async fn quote_across(
+        &self,
+        actor: &Actor,
+        command: &CrossPayCommand,
+    ) -> Result<CrossQuote, ActionError> {
+        let linked = self
+            .payable_circles(actor)
+            .await?
+            .into_iter()
+            .find(|linked| linked.partner.reference == command.circle)
+            .ok_or(invalid("circle", "cross-error-circle"))?;
+        let info = self.store.circle(&linked.partner.reference).await?;
+        let payee = self
+            .db
+            .member_by_username(info.row_id, command.member.as_str())
+            .await?
+            .filter(|card| card.status == MemberStatus::Active && card.user_id != actor.user.id)
+            .ok_or(invalid("member", "error-member-unknown"))?;
+        match self
+            .reach_of(Channel::Payment, actor, payee.user_id, None)
+            .await
+        {
+            Err(ActionError::NotFound) => return Err(invalid("member", "error-member-unknown")),
+            other => other.map(|_| ())?,
+        }
+        let amount_there_minor = linked
+            .link
+            .terms
+            .rate()
+            .and_then(|rate| rate.convert(command.amount_minor))
+            .map_err(|_| invalid("amount", "cross-error-too-small"))?;
+        Ok(CrossQuote {
+            linked,
+            payee,
+            amount_minor: command.amount_minor,
+            amount_there_minor,
+        })
+    }
+
+    /// Pays across. The idempotency key fixes the transfer id and the signed hold, so a retry
+    /// finds the first attempt and takes it further instead of paying again.
+    pub async fn pay_across(
+        &self,
+        actor: &Actor,
+        command: &CrossPayCommand,
+        attempt: &IdempotencyKey,
+    ) -> Result<(CrossQuote, CrossResult), ActionError> {
+        let quote = self.quote_across(actor, command).await?;
+        let nonce = attempt.nonce(actor, "pay-across");
+        let digest = Hash::sha256(&[b"commons.web.transfer-id", &nonce.0]);
+        let mut transfer = [0u8; 16];
+        transfer.copy_from_slice(&digest.0[..16]);
+        let transfer = TransferId(transfer);
+        let peers = self.peers();
+        let outcome = match self.store.transfer_entry(&actor.circle, &transfer).await? {
+            Some(earlier) => {
+                self.store
+                    .advance_hold(&actor.circle, earlier.entry.seq, &peers)
+                    .await?
+            }
+            None => {
+                let memo = command.memo.as_ref().map(|memo| memo.as_str().to_owned());
+                let deadline_ms = self.now_ms() + CROSS_DEADLINE_MS;
+                let (signed, memo) = self.sign_as_member(actor, nonce, memo, |memo_hash| {
+                    Body::Hold(Hold {
+                        transfer,
+                        source: HoldSource::Member(actor.membership.account_key),
+                        partner: quote.linked.partner.circle_id,
+                        amount_minor: quote.amount_minor,
+                        amount_there_minor: quote.amount_there_minor,
+                        destination: quote.linked.partner.circle_id,
+                        payee: quote.payee.account_key,
+                        deadline_ms,
+                        memo_hash,
+                    })
+                })?;
+                self.store
+                    .send_across(&actor.circle, signed, memo, &peers)
+                    .await?
+                    .1
+            }
+        };
+        let result = match outcome {
+            Outcome::Completed { .. } => CrossResult::Paid,
+            Outcome::Refused { message, .. } => CrossResult::Refused(message),
+            Outcome::InFlight { why } => {
+                tracing::warn!(circle = %actor.circle.slug, %transfer, why, "a payment across is still on its way");
+                CrossResult::OnItsWay
+            }
+        };
+        Ok((quote, result))
+    }
+
+    /// Takes every payment across still on its way one step further (after a restart, or
+    /// when the other side could not answer): run by the node's background jobs.
+    pub async fn finish_payments_across(&self) -> Result<usize, ActionError> {
+        let peers = self.peers();
+        let mut finished = 0;
+        for info in self.store.circles().await? {
+            for hold in self.store.holds_in_flight(&info).await? {
+                let outcome = self
+                    .store
+                    .advance_hold(&info, hold.entry.seq, &peers)
+                    .await?;
+                if !matches!(outcome, Outcome::InFlight { .. }) {
+                    finished += 1;
+                }
+            }
+        }
+        Ok(finished)
+    }
+}

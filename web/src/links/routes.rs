@@ -1,0 +1,203 @@
+//! The pay-across pages. Who may: a member of the circle (the `Actor` extractor) paying an
+//! active member of a circle this one has an open link with, whom the reach rule lets them
+//! pay; everyone else gets the form back with the reason, or 404 outside the circle.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::http::extract::{PageForm, PagePath};
+use crate::http::page::*;
+use crate::http::session::{redirect_with_flash, Flash, Visitor};
+use crate::ledger::form::TransferCommand;
+use crate::links::views::{confirm_across_page, pay_across_page, PayAcrossForm};
+use crate::links::{CrossPayCommand, CrossResult};
+use crate::services::{ActionError, Actor, IdempotencyKey};
+use crate::views::{FieldError, FormErrors};
+
+pub async fn form(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
+    let form = PayAcrossForm {
+        idempotency_key: IdempotencyKey::generate().as_str().to_owned(),
+        ..PayAcrossForm::default()
+    };
+    show_form(
+        &state,
+        &v,
+        &actor,
+        &form,
+        &FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn show_form(
+    state: &crate::AppState,
+    v: &Visitor,
+    actor: &Actor,
+    form: &PayAcrossForm,
+    errors: &FormErrors,
+    status: StatusCode,
+) -> PageResult {
+    let circles = state.services.payable_circles(actor).await?;
+    let markup = pay_across_page(
+        v,
+        &nav_for(actor, "pay"),
+        &unit_of(&actor.circle),
+        &circles,
+        form,
+        is_locked(state, v),
+        errors,
+    );
+    Ok(page_with_status(status, markup))
+}
+
+/// The form parsed: the command, or every field's problem.
+async fn parse(
+    state: &crate::AppState,
+    v: &Visitor,
+    actor: &Actor,
+    form: &PayAcrossForm,
+) -> Result<CrossPayCommand, FormErrors> {
+    let partner = state
+        .services
+        .payable_circles(actor)
+        .await
+        .map_err(|error| errors_of(v, error))?
+        .into_iter()
+        .find(|linked| linked.partner.reference == form.circle);
+    let Some(partner) = partner else {
+        return Err(errors_of(
+            v,
+            crate::services::invalid("circle", "cross-error-circle"),
+        ));
+    };
+    let row = state
+        .services
+        .store
+        .circle(&partner.partner.reference)
+        .await
+        .map_err(|error| errors_of(v, error.into()))?
+        .row_id;
+    let member = state
+        .services
+        .member_named_in(row, actor.user.id, &form.member)
+        .await
+        .map_err(|error| errors_of(v, error))?;
+    let command = TransferCommand::parse(&actor.circle, &member, &form.amount, &form.memo)
+        .map_err(|error| errors_of(v, error))?;
+    Ok(CrossPayCommand {
+        circle: partner.partner.reference,
+        member: command.member,
+        amount_minor: command.amount_minor,
+        memo: command.memo,
+    })
+}
+
+fn errors_of(v: &Visitor, error: ActionError) -> FormErrors {
+    form_errors(v, error, "amount").unwrap_or_else(|_| {
+        FormErrors(vec![FieldError {
+            field: "amount",
+            message: v.tr.t("error-generic"),
+        }])
+    })
+}
+
+pub async fn submit(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    PagePath(slug): PagePath<String>,
+    PageForm(mut form): PageForm<PayAcrossForm>,
+) -> PageResult {
+    let Ok(attempt) = form.idempotency_key.parse::<IdempotencyKey>() else {
+        form.idempotency_key = IdempotencyKey::generate().as_str().to_owned();
+        let errors = FormErrors(vec![FieldError {
+            field: "amount",
+            message: v.tr.t("error-form-stale"),
+        }]);
+        return show_form(
+            &state,
+            &v,
+            &actor,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let refused = |errors: FormErrors| (errors, StatusCode::UNPROCESSABLE_ENTITY);
+    let outcome = async {
+        let command = parse(&state, &v, &actor, &form).await.map_err(refused)?;
+        unlock_if_given(&state, &v, &form.unlock_password)
+            .await
+            .map_err(|error| refused(errors_of(&v, error)))?;
+        if form.confirm != "yes" {
+            let quote = state
+                .services
+                .quote_across(&actor, &command)
+                .await
+                .map_err(|error| refused(errors_of(&v, error)))?;
+            return Ok(Err(quote));
+        }
+        state
+            .services
+            .pay_across(&actor, &command, &attempt)
+            .await
+            .map(Ok)
+            .map_err(|error| refused(errors_of(&v, error)))
+    }
+    .await;
+    match outcome {
+        Ok(Err(quote)) => Ok(page(confirm_across_page(
+            &v,
+            &nav_for(&actor, "pay"),
+            &unit_of(&actor.circle),
+            &quote,
+            &form,
+        ))),
+        Ok(Ok((quote, CrossResult::Paid))) => Ok(redirect_with_flash(
+            &format!("/c/{slug}"),
+            Flash::new(
+                "flash-paid-across",
+                &[
+                    ("amount", &unit_of(&actor.circle).money(quote.amount_minor)),
+                    ("name", &quote.payee.display_name),
+                    ("circle", &quote.linked.partner.name),
+                ],
+            ),
+            state.config.cookies_secure,
+        )),
+        Ok(Ok((quote, CrossResult::OnItsWay))) => Ok(redirect_with_flash(
+            &format!("/c/{slug}"),
+            Flash::new(
+                "flash-across-on-its-way",
+                &[
+                    ("amount", &unit_of(&actor.circle).money(quote.amount_minor)),
+                    ("name", &quote.payee.display_name),
+                ],
+            ),
+            state.config.cookies_secure,
+        )),
+        Ok(Ok((_, CrossResult::Refused(message)))) => {
+            let errors = FormErrors(vec![FieldError {
+                field: "amount",
+                message: v.tr.ta("cross-refused", &[("reason", &message)]),
+            }]);
+            form.idempotency_key = IdempotencyKey::generate().as_str().to_owned();
+            form.confirm.clear();
+            show_form(
+                &state,
+                &v,
+                &actor,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err((errors, status)) => {
+            form.confirm.clear();
+            show_form(&state, &v, &actor, &form, &errors, status).await
+        }
+    }
+}

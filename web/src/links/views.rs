@@ -1,0 +1,137 @@
+//! The pages of paying across a link: the form (which circle, who, how much) and the
+//! confirmation that shows the amount in both units before anything is sent.
+
+use maud::{html, Markup};
+
+use crate::http::session::Visitor;
+use crate::links::{CrossQuote, LinkedCircle};
+use crate::views::{csrf_field, error_summary, layout, radio, CircleNav, Field, FormErrors, Unit};
+
+/// The pay-across form's fields as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PayAcrossForm {
+    /// The linked circle's slug.
+    #[serde(default)]
+    pub circle: String,
+    #[serde(default)]
+    pub member: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub memo: String,
+    #[serde(default)]
+    pub unlock_password: String,
+    #[serde(default)]
+    pub idempotency_key: String,
+    /// "yes" once the payer saw the amount in both units and confirmed.
+    #[serde(default)]
+    pub confirm: String,
+}
+
+/// The form: the linked circles to choose from, the payee, the amount in the payer's unit.
+pub fn pay_across_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    unit: &Unit,
+    circles: &[LinkedCircle],
+    form: &PayAcrossForm,
+    locked: bool,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("cross-title");
+    html! {
+        (layout(v, Some(nav), &title, html! {
+            section.card.narrow {
+                h1 { (title) }
+                p.lead { (tr.t("cross-lead")) }
+                (error_summary(v, errors))
+                @if circles.is_empty() {
+                    p { (tr.t("cross-none")) }
+                } @else {
+                    form method="post" action=(format!("/c/{}/pay/across", nav.slug)) novalidate {
+                        (csrf_field(v))
+                        input type="hidden" name="idempotency_key" value=(form.idempotency_key);
+                        fieldset #circle {
+                            legend { (tr.t("cross-field-circle")) }
+                            @if let Some(error) = errors.for_field("circle") { p.field-error { (error) } }
+                            @for linked in circles {
+                                (radio("circle", &linked.partner.reference,
+                                    form.circle == linked.partner.reference || circles.len() == 1,
+                                    tr.ta("cross-circle-option", &[
+                                        ("name", &linked.partner.name),
+                                        ("unit", &linked.partner.unit_name),
+                                    ]), None))
+                            }
+                        }
+                        (Field::new("member", tr.t("field-payee"), "text", &form.member)
+                            .hint(tr.t("cross-hint-member")).render(errors))
+                        (Field::new("amount", tr.ta("field-amount", &[("unit", &unit.name)]), "text", &form.amount)
+                            .hint(tr.t("cross-hint-amount")).render(errors))
+                        (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("hint-memo")).render(errors))
+                        @if locked {
+                            (crate::views::unlock_form(v, errors))
+                        }
+                        button.button type="submit" { (tr.t("cross-continue")) }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// The confirmation: who, where, and the amount in both units; sending keeps every field
+/// (never the password: the first step unlocked the key for the session).
+pub fn confirm_across_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    unit: &Unit,
+    quote: &CrossQuote,
+    form: &PayAcrossForm,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("cross-confirm-title");
+    let partner = &quote.linked.partner;
+    let there = Unit {
+        decimals: partner.decimals,
+        symbol: partner.unit_symbol.clone(),
+        name: partner.unit_name.clone(),
+    };
+    html! {
+        (layout(v, Some(nav), &title, html! {
+            section.card.narrow {
+                h1 { (title) }
+                dl.facts {
+                    dt { (tr.t("cross-confirm-to")) }
+                    dd { (quote.payee.display_name) " (@" (quote.payee.username) ")" }
+                    dt { (tr.t("cross-confirm-circle")) }
+                    dd { (partner.name) }
+                    dt { (tr.t("cross-confirm-you-pay")) }
+                    dd { strong { (unit.money(quote.amount_minor)) } }
+                    dt { (tr.t("cross-confirm-they-receive")) }
+                    dd { strong { (there.money(quote.amount_there_minor)) } }
+                    @if !form.memo.trim().is_empty() {
+                        dt { (tr.t("field-memo")) }
+                        dd { (form.memo) }
+                    }
+                }
+                p.hint { (tr.t("cross-confirm-rounding")) }
+                form method="post" action=(format!("/c/{}/pay/across", nav.slug)) {
+                    (csrf_field(v))
+                    @for (name, value) in [
+                        ("idempotency_key", &form.idempotency_key),
+                        ("circle", &form.circle),
+                        ("member", &quote.payee.username),
+                        ("amount", &form.amount),
+                        ("memo", &form.memo),
+                    ] {
+                        input type="hidden" name=(name) value=(value);
+                    }
+                    input type="hidden" name="confirm" value="yes";
+                    button.button type="submit" { (tr.t("cross-send")) }
+                }
+                p { a href=(format!("/c/{}/pay/across", nav.slug)) { (tr.t("cross-change")) } }
+            }
+        }))
+    }
+}
