@@ -162,8 +162,11 @@ pub struct Store {
     clock_offset_ms: Arc<std::sync::atomic::AtomicI64>,
     /// Serialises deciding on a relayed payment, per receiving circle and transfer id (see
     /// `exchange_receive`).
-    receiving: Arc<std::sync::Mutex<HashMap<(i64, [u8; 16]), Arc<Mutex<()>>>>>,
+    receiving: Arc<std::sync::Mutex<ReceivingLocks>>,
 }
+
+/// One lock per (receiving circle's row id, transfer id) being decided now.
+type ReceivingLocks = HashMap<(i64, [u8; 16]), Arc<Mutex<()>>>;
 
 /// Total weight of each cache of ledger reads (a page of entries weighs its length).
 const CACHED_ENTRIES_MAX: u64 = 50_000;
