@@ -404,11 +404,7 @@ pub async fn statement(
     let older = (entries.len() as i64 == STATEMENT_PAGE_ENTRIES)
         .then(|| entries.last().map(|stored| stored.entry.seq))
         .flatten();
-    let settled = state
-        .services
-        .store
-        .settlements_of(info, &holds_among(&entries))
-        .await?;
+    let settled = state.services.settlements_among(info, &entries).await?;
     let rows = activity_rows(&entries, &keys, &names, &settled);
     Ok(page(crate::ledger::views::statement_page(
         &v,
@@ -427,11 +423,7 @@ pub async fn statement_csv(State(state): AppState_, v: Visitor, actor: Actor) ->
         .my_statement(&actor, &keys, STATEMENT_CSV_ENTRIES_MAX)
         .await?;
     let names = state.services.key_names(info, &parties(&entries)).await?;
-    let settled = state
-        .services
-        .store
-        .settlements_of(info, &holds_among(&entries))
-        .await?;
+    let settled = state.services.settlements_among(info, &entries).await?;
     let rows = activity_rows(&entries, &keys, &names, &settled);
     let unit = unit_of(info);
     let tr = &v.tr;

@@ -93,15 +93,6 @@ pub(super) fn activity_rows(
         .collect()
 }
 
-/// The hash of every hold among `entries`.
-pub(super) fn holds_among(entries: &[StoredEntry]) -> Vec<Hash> {
-    entries
-        .iter()
-        .filter(|stored| matches!(stored.entry.signed.record.body, Body::Hold(_)))
-        .map(|stored| stored.hash)
-        .collect()
-}
-
 pub(super) fn parties(entries: &[StoredEntry]) -> Vec<PublicKey> {
     entries
         .iter()
@@ -159,10 +150,7 @@ pub(crate) async fn money_view(state: &AppState, actor: &Actor) -> Result<HomeVi
     let mut all_keys = parties(&recent);
     all_keys.extend(parties(&open));
     let names = services.key_names(info, &all_keys).await?;
-    let settled = services
-        .store
-        .settlements_of(info, &holds_among(&recent))
-        .await?;
+    let settled = services.settlements_among(info, &recent).await?;
     let mut to_pay = Vec::new();
     let mut awaiting = Vec::new();
     for stored in &open {

@@ -71,16 +71,9 @@ async fn parse(
             crate::services::invalid("circle", "cross-error-circle"),
         ));
     };
-    let row = state
-        .services
-        .store
-        .circle(&partner.partner.reference)
-        .await
-        .map_err(|error| errors_of(v, error.into()))?
-        .row_id;
     let member = state
         .services
-        .member_named_in(row, actor.user.id, &form.member)
+        .member_named_across(actor, &partner.partner.reference, &form.member)
         .await
         .map_err(|error| errors_of(v, error))?;
     let command = TransferCommand::parse(&actor.circle, &member, &form.amount, &form.memo)

@@ -171,6 +171,44 @@ impl Services {
         Ok(None)
     }
 
+    /// The username the pay-across form's "who" field names among the active members of the
+    /// linked circle `reference` (see [`Services::member_named`]).
+    pub(crate) async fn member_named_across(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        typed: &str,
+    ) -> Result<String, ActionError> {
+        let info = match self.store.circle(reference).await {
+            Ok(info) => info,
+            Err(commons_ledger::store::StoreError::NoSuchCircle(_)) => {
+                return Err(invalid("circle", "cross-error-circle"))
+            }
+            Err(error) => return Err(error.into()),
+        };
+        self.member_named_in(info.row_id, actor.user.id, typed)
+            .await
+    }
+
+    /// How the holds among `entries` settled (a hold not settled yet is absent).
+    pub(crate) async fn settlements_among(
+        &self,
+        circle: &CircleInfo,
+        entries: &[commons_ledger::store::StoredEntry],
+    ) -> Result<HashMap<Hash, commons_ledger::crossing::Settlement>, ActionError> {
+        let holds: Vec<Hash> = entries
+            .iter()
+            .filter(|stored| {
+                matches!(
+                    stored.entry.signed.record.body,
+                    commons_ledger::entry::Body::Hold(_)
+                )
+            })
+            .map(|stored| stored.hash)
+            .collect();
+        Ok(self.store.settlements_of(circle, &holds).await?)
+    }
+
     /// The peers that carry payments from this node's circles.
     pub fn peers(&self) -> LocalPeers {
         LocalPeers {
