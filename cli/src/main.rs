@@ -142,6 +142,10 @@ pub struct ServeArgs {
     /// The local hour (0-23, in each circle's time zone) the daily and weekly digests go out.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i8).range(0..=23))]
     digest_hour: i8,
+    /// Let circles link with circles on this machine or a private network (a region's own
+    /// network, or trying two nodes on one computer). Off, a link's address must be public.
+    #[arg(long)]
+    federation_private_addresses: bool,
 }
 
 #[derive(Debug, Subcommand)]

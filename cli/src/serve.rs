@@ -48,6 +48,7 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<Outcome> {
         session_idle_ms: i64::from(args.session_idle_hours) * 3600 * 1000,
         login_attempts_per_minute: args.login_attempts_per_minute,
         writes_per_minute: args.writes_per_minute,
+        federation_private_addresses: args.federation_private_addresses,
         ..WebConfig::default()
     };
     let state = AppState::new(store, config.clone()).await?;

@@ -94,6 +94,9 @@ pub struct WebConfig {
     pub form_fill_ms_min: i64,
     /// How the node sends mail; `None`: it sends none.
     pub mail: Option<email::MailConfig>,
+    /// Whether linked circles may be on this machine or a private network (a region's own
+    /// network, tests); off, a member cannot make the node call what only it can reach.
+    pub federation_private_addresses: bool,
 }
 
 impl Default for WebConfig {
@@ -110,6 +113,7 @@ impl Default for WebConfig {
             kdf_cost: KdfCost::RECOMMENDED,
             form_fill_ms_min: 3_000,
             mail: None,
+            federation_private_addresses: false,
         }
     }
 }
@@ -222,6 +226,7 @@ impl AppState {
                 audits: Default::default(),
                 takeouts: Default::default(),
                 pulses: home::service::pulses(),
+                federation: links::peers::Federation::new(config.federation_private_addresses),
             },
             signup_limits: PasswordLimits::new(config.signups_per_minute),
             write_limits: crate::limits::WriteLimits::new(config.writes_per_minute),

@@ -321,6 +321,8 @@ pub struct Services {
     pub(crate) takeouts: Arc<Mutex<std::collections::BTreeMap<i64, i64>>>,
     /// Each circle's pulse for its home, while nothing in it changes.
     pub(crate) pulses: crate::home::service::Pulses,
+    /// The one client for calls to linked circles on other nodes.
+    pub(crate) federation: crate::links::peers::Federation,
 }
 
 /// Most people waiting to join one circle (asking, or vouched for by a member).

@@ -25,6 +25,7 @@ pub mod discussions;
 pub mod email;
 mod erasure;
 mod invitations;
+pub mod link_partners;
 mod members;
 mod memberships;
 mod moderation;

@@ -2,7 +2,10 @@
 //! the ledger keeps them, and payments across (through `commons_ledger::store::exchange`).
 //! `service` holds what members and proposals need; the pay page and the proposal form use it.
 
+pub mod api;
+pub mod federation;
 pub mod pay;
+pub mod peers;
 pub mod routes;
 pub mod service;
 pub mod views;
@@ -12,15 +15,22 @@ pub use service::*;
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::AppState;
 
 /// The feature's pages.
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new().route(
-        "/c/{slug}/pay/across",
-        get(routes::form).post(routes::submit),
-    )
+    Router::new()
+        .route(
+            "/c/{slug}/pay/across",
+            get(routes::form).post(routes::submit),
+        )
+        .route("/api/federation/circles/{slug}", get(api::descriptor))
+        .route("/api/federation/circles/{slug}/payee", post(api::payee))
+        .route("/api/federation/transaction/relay", post(api::relay))
 }
+
+/// Where other nodes call this one: no session, no CSRF (each message proves itself).
+pub const FEDERATION_PREFIX: &str = "/api/federation/";

@@ -30,11 +30,19 @@ pub struct CrossPayCommand {
     pub memo: Option<MemoText>,
 }
 
+/// Whom a payment across goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payee {
+    pub username: String,
+    pub display_name: String,
+    pub account_key: commons_ledger::keys::PublicKey,
+}
+
 /// What the payer confirms: whom, where, and the amount in both units.
 #[derive(Debug, Clone)]
 pub struct CrossQuote {
     pub linked: LinkedCircle,
-    pub payee: MemberCard,
+    pub payee: Payee,
     pub amount_minor: i64,
     pub amount_there_minor: i64,
 }
@@ -84,20 +92,20 @@ impl Services {
             .into_iter()
             .find(|linked| linked.partner.reference == command.circle)
             .ok_or(invalid("circle", "cross-error-circle"))?;
-        let info = self.store.circle(&linked.partner.reference).await?;
-        let payee = self
-            .db
-            .member_by_username(info.row_id, command.member.as_str())
-            .await?
-            .filter(|card| card.status == MemberStatus::Active && card.user_id != actor.user.id)
-            .ok_or(invalid("member", "error-member-unknown"))?;
-        match self
-            .reach_of(Channel::Payment, actor, payee.user_id, None)
-            .await
-        {
-            Err(ActionError::NotFound) => return Err(invalid("member", "error-member-unknown")),
-            other => other.map(|_| ())?,
-        }
+        let payee = if linked.partner.address.is_empty() {
+            self.local_payee(actor, &linked, command).await?
+        } else {
+            // A circle on another node says who the username is there (a signed question);
+            // its own node keeps its members' blocks.
+            let (display_name, account_key) = self
+                .ask_payee(&actor.circle, &linked.partner, command.member.as_str())
+                .await?;
+            Payee {
+                username: command.member.as_str().to_owned(),
+                display_name,
+                account_key,
+            }
+        };
         let amount_there_minor = linked
             .link
             .terms
@@ -109,6 +117,34 @@ impl Services {
             payee,
             amount_minor: command.amount_minor,
             amount_there_minor,
+        })
+    }
+
+    /// An active member of a linked circle of this node, whom the reach rule lets the payer pay.
+    async fn local_payee(
+        &self,
+        actor: &Actor,
+        linked: &LinkedCircle,
+        command: &CrossPayCommand,
+    ) -> Result<Payee, ActionError> {
+        let info = self.store.circle(&linked.partner.reference).await?;
+        let card: MemberCard = self
+            .db
+            .member_by_username(info.row_id, command.member.as_str())
+            .await?
+            .filter(|card| card.status == MemberStatus::Active && card.user_id != actor.user.id)
+            .ok_or(invalid("member", "error-member-unknown"))?;
+        match self
+            .reach_of(Channel::Payment, actor, card.user_id, None)
+            .await
+        {
+            Err(ActionError::NotFound) => return Err(invalid("member", "error-member-unknown")),
+            other => other.map(|_| ())?,
+        }
+        Ok(Payee {
+            username: card.username,
+            display_name: card.display_name,
+            account_key: card.account_key,
         })
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use commons_ledger::crossing::LinkStatus;
 use commons_ledger::keys::{Hash, PublicKey};
-use commons_ledger::store::{CircleInfo, LinkRow, LocalPeers};
+use commons_ledger::store::{CircleInfo, LinkRow};
 
 use crate::services::{invalid, ActionError, Actor, Services};
 
@@ -14,8 +14,11 @@ use crate::services::{invalid, ActionError, Actor, Services};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnerCircle {
     pub circle_id: Hash,
-    /// How a steward names it on a form: its slug on this node.
+    /// How a steward names it on a form: its slug on this node, or its address on another
+    /// (`https://node.example/c/repair`).
     pub reference: String,
+    /// Its slug on its own node.
+    pub slug: String,
     pub name: String,
     pub unit_name: String,
     pub unit_symbol: String,
@@ -35,6 +38,21 @@ pub struct LinkedCircle {
 impl LinkedCircle {
     pub fn is_open(&self) -> bool {
         self.link.status == LinkStatus::Open
+    }
+}
+
+/// A circle on another node as pages and forms show it.
+fn partner_of(remote: &crate::db::link_partners::RemoteCircle) -> PartnerCircle {
+    PartnerCircle {
+        circle_id: Hash(remote.circle_id),
+        reference: format!("{}/c/{}", remote.address, remote.slug),
+        slug: remote.slug.clone(),
+        name: remote.name.clone(),
+        unit_name: remote.unit_name.clone(),
+        unit_symbol: remote.unit_symbol.clone(),
+        decimals: remote.decimals,
+        node_key: PublicKey::from_raw(remote.node_key),
+        address: remote.address.clone(),
     }
 }
 
@@ -67,7 +85,7 @@ impl Services {
             return Err(invalid("link_circle", "link-error-circle"));
         }
         if reference.contains("://") {
-            return Err(invalid("link_circle", "link-error-other-node"));
+            return self.remote_partner(actor, reference).await;
         }
         let info = match self.store.circle(reference).await {
             Ok(info) => info,
@@ -82,10 +100,71 @@ impl Services {
         self.local_partner(&info).await
     }
 
+    /// A circle on another node, from its descriptor there (kept, so pages can name it).
+    async fn remote_partner(
+        &self,
+        actor: &Actor,
+        typed: &str,
+    ) -> Result<PartnerCircle, ActionError> {
+        let (base, slug) = self
+            .federation
+            .circle_address(typed)
+            .map_err(|error| match error {
+                crate::links::peers::AddressError::Private => {
+                    invalid("link_circle", "link-error-private")
+                }
+                crate::links::peers::AddressError::NotAnAddress => {
+                    invalid("link_circle", "link-error-address")
+                }
+            })?;
+        let unreachable = || invalid("link_circle", "link-error-unreachable");
+        let descriptor = self
+            .federation
+            .describe(&base, &slug)
+            .await
+            .map_err(|error| {
+                tracing::info!(%base, %slug, %error, "a linked circle's descriptor could not be read");
+                unreachable()
+            })?;
+        let circle_id = Hash::from_hex(&descriptor.circle_id).map_err(|_| unreachable())?;
+        let node_key = descriptor
+            .node_key
+            .parse::<PublicKey>()
+            .map_err(|_| unreachable())?;
+        let bounded = |text: &str| !text.trim().is_empty() && text.len() <= 200;
+        if descriptor.format != crate::links::peers::DESCRIPTOR_FORMAT
+            || descriptor.slug != slug
+            || circle_id == actor.circle.circle_id
+            || descriptor.decimals > 4
+            || ![
+                &descriptor.name,
+                &descriptor.unit_name,
+                &descriptor.unit_symbol,
+            ]
+            .iter()
+            .all(|text| bounded(text))
+        {
+            return Err(unreachable());
+        }
+        let remote = crate::db::link_partners::RemoteCircle {
+            circle_id: circle_id.0,
+            address: base,
+            slug,
+            name: descriptor.name,
+            unit_name: descriptor.unit_name,
+            unit_symbol: descriptor.unit_symbol,
+            decimals: descriptor.decimals,
+            node_key: *node_key.as_bytes(),
+        };
+        self.db.keep_remote_circle(&remote, self.now_ms()).await?;
+        Ok(partner_of(&remote))
+    }
+
     async fn local_partner(&self, info: &CircleInfo) -> Result<PartnerCircle, ActionError> {
         Ok(PartnerCircle {
             circle_id: info.circle_id,
             reference: info.slug.clone(),
+            slug: info.slug.clone(),
             name: info.name.clone(),
             unit_name: info.unit_name.clone(),
             unit_symbol: info.unit_symbol.clone(),
@@ -107,6 +186,8 @@ impl Services {
             }
             if let Some(info) = self.store.circle_by_id(&id).await? {
                 found.insert(id, self.local_partner(&info).await?);
+            } else if let Some(remote) = self.db.remote_circle(&id.0).await? {
+                found.insert(id, partner_of(&remote));
             }
         }
         Ok(found)
@@ -210,9 +291,7 @@ impl Services {
     }
 
     /// The peers that carry payments from this node's circles.
-    pub fn peers(&self) -> LocalPeers {
-        LocalPeers {
-            store: self.store.clone(),
-        }
+    pub fn peers(&self) -> crate::links::peers::NodePeers {
+        self.node_peers()
     }
 }

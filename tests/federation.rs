@@ -1,0 +1,288 @@
+//! Two nodes on loopback, one on SQLite and one on PostgreSQL, each serving its own database:
+//! their circles link by a proposal in each (the form reads the other circle's descriptor from
+//! its node), members pay across over HTTP in both directions, a replayed relay pays nothing
+//! more, a relay under the wrong key is refused, and a payment sent while the other node is
+//! down is held, then finished when it is back: on both ledgers or on neither, audited.
+
+use std::sync::Arc;
+
+use commons_governance::majority::Position;
+use commons_ledger::entry::Body;
+use commons_ledger::export::RawEntry;
+use commons_ledger::relay::{proved, Answer, Relay, RELAY_FORMAT, RELAY_VERSION};
+use commons_tests::node::Node;
+use commons_tests::TestDb;
+use commons_web::governance::ProposalInput;
+use commons_web::links::{CrossPayCommand, CrossResult};
+use commons_web::services::{Actor, IdempotencyKey};
+use commons_web::AppState;
+
+/// A node's state served on `port` (0: any), until the sender is dropped or fired.
+async fn serve(
+    state: Arc<AppState>,
+    port: u16,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = commons_web::serve(state, listener, async move {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    (base, stop, task)
+}
+
+async fn node(url: &str) -> Node {
+    Node::start_configured(url, |config| config.federation_private_addresses = true).await
+}
+
+async fn link(node: &Node, voters: &[&Actor], address: &str, here: &str, there: &str) {
+    let input = ProposalInput {
+        title: "Link with our neighbours".into(),
+        body: "Trade across the river.".into(),
+        method: "majority".into(),
+        action: "link".into(),
+        link_circle: address.into(),
+        link_rate_here: here.into(),
+        link_rate_there: there.into(),
+        link_out_max: "50".into(),
+        link_in_max: "50".into(),
+        ..ProposalInput::default()
+    };
+    let mut everyone = vec![&node.steward];
+    everyone.extend(voters.iter().copied());
+    commons_web::demo::decide_in_the_past(&node.state, &everyone, &input, 10, None, |_| {
+        Some(Position::Yes)
+    })
+    .await
+    .expect("the link passes");
+}
+
+fn pay(circle: &str, member: &str, amount_minor: i64) -> CrossPayCommand {
+    CrossPayCommand {
+        circle: circle.into(),
+        member: member.parse().expect("username"),
+        amount_minor,
+        memo: None,
+    }
+}
+
+async fn balance(node: &Node, actor: &Actor) -> i64 {
+    node.state
+        .services
+        .store()
+        .account(&actor.circle, &actor.membership.account_key)
+        .await
+        .expect("account")
+        .expect("open")
+        .balance_minor
+}
+
+async fn audits_clean(node: &Node) {
+    let store = node.state.services.store();
+    for circle in store.circles().await.expect("circles") {
+        let report = store
+            .audit(&circle.slug, None, &|_| {})
+            .await
+            .expect("audit");
+        assert!(report.passed(), "{}: {:?}", circle.slug, report.faults);
+    }
+}
+
+/// The relay of the hold that paid `transfer`'s first attempt, rebuilt from A's store as A sent it.
+async fn relay_of_last_hold(node: &Node, actor: &Actor, to: &commons_ledger::keys::Hash) -> Relay {
+    let store = node.state.services.store();
+    let info = &actor.circle;
+    let head = store.latest_tree_head(info).await.expect("head");
+    let entries = store
+        .entries_of_kinds_before(info, &[12], head.tree_size, 1)
+        .await
+        .expect("holds");
+    let hold = entries.first().expect("a hold");
+    assert!(matches!(hold.entry.signed.record.body, Body::Hold(_)));
+    let proof = store
+        .inclusion_proof(info, hold.entry.seq, head.tree_size)
+        .await
+        .expect("proof");
+    Relay {
+        format: RELAY_FORMAT.into(),
+        version: RELAY_VERSION,
+        from: info.circle_id.to_hex(),
+        to: to.to_hex(),
+        hold: proved(
+            &RawEntry::from_entry(&hold.entry, hold.memo.clone()),
+            &hold.hash,
+            &proof,
+        ),
+        head: commons_ledger::export::TreeHeadLine::from_head(&head),
+        consistency: None,
+        held_size: 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
+    let (db_a, db_b) = (TestDb::sqlite(), TestDb::postgres().await);
+    let (a, b) = (node(&db_a.url).await, node(&db_b.url).await);
+    let (base_a, _stop_a, _task_a) = serve(a.state.clone(), 0).await;
+    let (base_b, stop_b, task_b) = serve(b.state.clone(), 0).await;
+    let ben = a.member("ben").await;
+    let carol = b.member("carol").await;
+    let (address_a, address_b) = (
+        format!("{base_a}/c/riverside"),
+        format!("{base_b}/c/riverside"),
+    );
+    // Each circle's proposal reads the other's descriptor: 1 hour here = 2 there, and back.
+    link(&a, &[&ben], &address_b, "1", "2").await;
+    link(&b, &[&carol], &address_a, "2", "1").await;
+    let payable = a
+        .state
+        .services
+        .payable_circles(&ben)
+        .await
+        .expect("payable");
+    assert_eq!(payable.len(), 1);
+    assert_eq!(payable[0].partner.reference, address_b);
+
+    // Ben pays Carol 1.50 hours: 3.00 arrive on the other node.
+    let attempt = IdempotencyKey::generate();
+    let (quote, result) = a
+        .state
+        .services
+        .pay_across(&ben, &pay(&address_b, "carol", 150), &attempt)
+        .await
+        .expect("pay");
+    assert_eq!(result, CrossResult::Paid);
+    assert_eq!(quote.payee.display_name, "carol");
+    assert_eq!(
+        (balance(&a, &ben).await, balance(&b, &carol).await),
+        (-150, 300)
+    );
+    // And back: Carol pays Ben 1.00, he receives 0.50.
+    let (_, back) = b
+        .state
+        .services
+        .pay_across(
+            &carol,
+            &pay(&address_a, "ben", 100),
+            &IdempotencyKey::generate(),
+        )
+        .await
+        .expect("back");
+    assert_eq!(back, CrossResult::Paid);
+    assert_eq!(
+        (balance(&a, &ben).await, balance(&b, &carol).await),
+        (-100, 200)
+    );
+
+    // A replayed relay (Ben's payment, posted again by anyone) gets the same answer, and
+    // nothing moves twice.
+    let http = reqwest::Client::new();
+    let replay = relay_of_last_hold(&a, &ben, &carol.circle.circle_id).await;
+    for _ in 0..2 {
+        let answer: Answer = http
+            .post(format!("{base_b}/api/federation/transaction/relay"))
+            .json(&replay)
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("an answer");
+        assert!(matches!(answer, Answer::Completed { .. }), "{answer:?}");
+    }
+    assert_eq!(balance(&b, &carol).await, 200);
+    // A relay whose tree head is not signed by the linked circle's node key is refused.
+    let mut forged = replay.clone();
+    forged.head.signature = commons_ledger::keys::SecretKey::generate()
+        .sign(b"not the head")
+        .to_hex();
+    let refused = http
+        .post(format!("{base_b}/api/federation/transaction/relay"))
+        .json(&forged)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 400);
+    let envelope: serde_json::Value = refused.json().await.expect("json");
+    assert_eq!(envelope["error"]["code"], "untrusted");
+    // A payee question not signed by the linked node is refused, and a stranger cannot list
+    // the circle's members.
+    let question = serde_json::json!({
+        "format": "commons.link.payee", "from": ben.circle.circle_id.to_hex(),
+        "to": carol.circle.circle_id.to_hex(), "username": "carol", "at_ms": 0,
+        "signature": "00".repeat(64),
+    });
+    let asked = http
+        .post(format!("{base_b}/api/federation/circles/riverside/payee"))
+        .json(&question)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(asked.status(), 401);
+
+    // Ben checks the payment (the other node names Carol); then that node goes down before he
+    // sends it: his payment is held, not guessed.
+    a.state
+        .services
+        .quote_across(&ben, &pay(&address_b, "carol", 200))
+        .await
+        .expect("quote");
+    let port_b: u16 = base_b
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .parse()
+        .expect("port");
+    let _ = stop_b.send(());
+    let _ = task_b.await;
+    let (_, held) = a
+        .state
+        .services
+        .pay_across(
+            &ben,
+            &pay(&address_b, "carol", 200),
+            &IdempotencyKey::generate(),
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{error:?}"));
+    assert_eq!(held, CrossResult::OnItsWay);
+    let in_flight = a
+        .state
+        .services
+        .store()
+        .holds_in_flight(&ben.circle)
+        .await
+        .expect("in flight");
+    assert_eq!(in_flight.len(), 1);
+    assert_eq!(balance(&a, &ben).await, -100, "held, not moved");
+    // It comes back: the node finishes what was on its way; both sides have it.
+    let (_base_b, _stop_b, _task_b) = serve(b.state.clone(), port_b).await;
+    a.state
+        .services
+        .finish_payments_across()
+        .await
+        .expect("finish");
+    assert!(a
+        .state
+        .services
+        .store()
+        .holds_in_flight(&ben.circle)
+        .await
+        .expect("none")
+        .is_empty());
+    assert_eq!(
+        (balance(&a, &ben).await, balance(&b, &carol).await),
+        (-300, 600)
+    );
+    audits_clean(&a).await;
+    audits_clean(&b).await;
+}

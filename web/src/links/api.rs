@@ -1,0 +1,70 @@
+//! What another node may ask of this one (under `/api/federation/`, JSON, no session, no
+//! CSRF: each message authenticates itself): a circle's descriptor (public: what a link
+//! needs), a relayed payment (proved by the sending circle's signed tree head), and who a
+//! username is (asked only by a linked circle's node, signed). Every refusal is the API's
+//! error envelope.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use crate::http::api::{api_error, ApiError, ApiJson, ApiPath};
+use crate::links::federation::{FederationError, PayeeAnswer, PayeeQuestion};
+use crate::links::peers::CircleDescriptor;
+use crate::AppState;
+use commons_ledger::relay::{Answer, Relay};
+
+fn refusal(error: FederationError) -> ApiError {
+    let (status, code) = match &error {
+        FederationError::NoSuchCircle | FederationError::NoSuchMember => {
+            (StatusCode::NOT_FOUND, "not_found")
+        }
+        FederationError::NotLinked => (StatusCode::FORBIDDEN, "not_linked"),
+        FederationError::BadSignature => (StatusCode::UNAUTHORIZED, "bad_signature"),
+        FederationError::Unreadable(_) | FederationError::Untrusted(_) => {
+            (StatusCode::BAD_REQUEST, "untrusted")
+        }
+        FederationError::TransferTaken => (StatusCode::CONFLICT, "transfer_taken"),
+        FederationError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    };
+    api_error(status, code, error.to_string())
+}
+
+pub async fn descriptor(
+    State(state): State<Arc<AppState>>,
+    ApiPath(slug): ApiPath<String>,
+) -> Result<Json<CircleDescriptor>, ApiError> {
+    state
+        .services
+        .circle_descriptor(&slug)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
+
+pub async fn relay(
+    State(state): State<Arc<AppState>>,
+    ApiJson(relay): ApiJson<Relay>,
+) -> Result<Json<Answer>, ApiError> {
+    state
+        .services
+        .answer_relay(&relay)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
+
+pub async fn payee(
+    State(state): State<Arc<AppState>>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(question): ApiJson<PayeeQuestion>,
+) -> Result<Json<PayeeAnswer>, ApiError> {
+    state
+        .services
+        .answer_payee(&slug, &question)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
