@@ -302,8 +302,12 @@ struct RespondArgs {
 #[derive(Debug, Args)]
 struct AuditArgs {
     /// Audit this circle in the database.
-    #[arg(required_unless_present_any = ["file", "moderation", "statement"], conflicts_with_all = ["file", "moderation", "statement"])]
+    #[arg(required_unless_present_any = ["file", "moderation", "statement", "link"], conflicts_with_all = ["file", "moderation", "statement", "link"])]
     slug: Option<String>,
+    /// Check two linked circles' exports against each other (and each on its own), offline:
+    /// every payment between them on both sides or on neither, with the same amounts.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with_all = ["file", "moderation", "statement"])]
+    link: Vec<PathBuf>,
     /// Verify a member's statement instead (`ledger/SLUG/statement.json` in their takeout),
     /// offline: each entry signed, in the circle's signed tree, and about the member.
     #[arg(long, conflicts_with_all = ["file", "moderation"])]
@@ -467,7 +471,7 @@ enum BenchCommand {
 }
 
 /// How a command ended, for the exit code.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Done,
     /// Audit found faults, or the ledger refused a request (already printed).

@@ -12,6 +12,7 @@ pub mod entry;
 pub mod export;
 pub mod keys;
 pub mod link;
+pub mod link_audit;
 pub mod memory;
 pub mod merkle;
 pub mod relay;

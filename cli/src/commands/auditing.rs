@@ -20,12 +20,14 @@ pub(super) async fn audit_store(store: &Store, args: AuditArgs) -> Result<Outcom
     Ok(print_report(&report, args.json))
 }
 
-pub(super) fn audit_file(args: &AuditArgs) -> Result<Outcome> {
-    let path = args.file.as_deref().context("--file")?;
+/// An export's text, and a fault for each line that is not UTF-8 (such bytes make their lines
+/// unreadable, never stop the audit).
+pub(super) fn read_export(
+    path: &std::path::Path,
+) -> Result<(String, Vec<commons_ledger::audit::Fault>)> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the export {}", path.display()))?;
-    // Bytes that are not UTF-8 make their lines unreadable (faults), never stop the audit.
-    let mut input_faults: Vec<commons_ledger::audit::Fault> = bytes
+    let faults = bytes
         .split(|b| *b == b'\n')
         .enumerate()
         .filter(|(_, line)| std::str::from_utf8(line).is_err())
@@ -34,7 +36,12 @@ pub(super) fn audit_file(args: &AuditArgs) -> Result<Outcome> {
             what: format!("line {} is not UTF-8 text", index + 1),
         })
         .collect();
-    let text = String::from_utf8_lossy(&bytes);
+    Ok((String::from_utf8_lossy(&bytes).into_owned(), faults))
+}
+
+pub(super) fn audit_file(args: &AuditArgs) -> Result<Outcome> {
+    let path = args.file.as_deref().context("--file")?;
+    let (text, mut input_faults) = read_export(path)?;
     // A trusted head that cannot be read is a fault too: the audit goes on without it.
     let trusted = match args.trusted_head.as_deref().map(read_tree_head) {
         Some(Ok(head)) => Some(head),

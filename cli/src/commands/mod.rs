@@ -21,6 +21,7 @@ use rand_core::{OsRng, RngCore};
 use serde_json::json;
 
 mod auditing;
+mod link_audit;
 mod reading;
 mod signing;
 
@@ -56,6 +57,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Bench(BenchCommand::Governance { ballots, blt }) => {
             crate::bench_governance::governance(ballots, &blt)
         }
+        Command::Audit(args) if !args.link.is_empty() => link_audit::audit_link_files(&args),
         Command::Audit(args) if args.file.is_some() => audit_file(&args),
         Command::Audit(args) if args.moderation.is_some() => audit_moderation(&args),
         Command::Audit(args) if args.statement.is_some() => audit_statement(&args),

@@ -1,0 +1,331 @@
+//! `audit_link`: two linked circles' exports checked against each other. A clean pair passes;
+//! every changed byte of either export fails (its own audit or the link's); and a node that
+//! rewrites its whole log (validly signed) without a payment, with another amount, or with a
+//! payment the other side released, is caught.
+
+mod common;
+
+use common::{circle, Circle};
+use commons_ledger::audit::{audit, AuditReport};
+use commons_ledger::crossing::{Arrival, Hold, HoldSource, LinkTerms, Settlement, TransferId};
+use commons_ledger::entry::{Action, Body, Entry, Request, TreeHead};
+use commons_ledger::export::{export_text, header_for, parse_export, RawEntry};
+use commons_ledger::keys::{Hash, SecretKey};
+use commons_ledger::link_audit::{audit_link, LinkReport, Side};
+use commons_ledger::merkle::Frontier;
+use commons_ledger::state::CircleState;
+use rayon::prelude::*;
+
+fn node(c: &Circle) -> SecretKey {
+    SecretKey::from_seed(*c.ledger.node_key.seed())
+}
+
+fn link(c: &mut Circle, partner: &Circle, here: i64, there: i64) {
+    let terms = LinkTerms {
+        partner: partner.ledger.state.circle_id,
+        partner_node_key: partner.ledger.node_key.public_key(),
+        address: String::new(),
+        rate_here_minor: here,
+        rate_there_minor: there,
+        out_max_minor: 100_000,
+        in_max_minor: 100_000,
+        shares_market: false,
+    };
+    let key = node(c);
+    let body = Body::Enact {
+        proposal: Hash([c.ledger.state.next_seq as u8; 32]),
+        board_root: Hash([0; 32]),
+        actions: vec![Action::Link(terms)],
+    };
+    c.ledger.submit(&key, body).expect("link");
+}
+
+/// How a payment from `from` to `to` ends in this test.
+#[derive(Clone, Copy, PartialEq)]
+enum End {
+    Committed,
+    Released,
+    Pending,
+}
+
+fn pay(
+    from: &mut Circle,
+    to: &mut Circle,
+    payer: usize,
+    payee: usize,
+    amount: i64,
+    there: i64,
+    end: End,
+) {
+    let hold = Hold {
+        transfer: TransferId::random(),
+        source: HoldSource::Member(from.members[payer].public_key()),
+        partner: to.ledger.state.circle_id,
+        amount_minor: amount,
+        amount_there_minor: there,
+        destination: to.ledger.state.circle_id,
+        payee: to.members[payee].public_key(),
+        deadline_ms: i64::MAX,
+        memo_hash: None,
+    };
+    let payer_key = SecretKey::from_seed(*from.members[payer].seed());
+    let held = from
+        .ledger
+        .submit(&payer_key, Body::Hold(hold.clone()))
+        .expect("hold")
+        .hash();
+    let settlement = match end {
+        End::Pending => return,
+        End::Released => Settlement::Release,
+        End::Committed => {
+            let to_node = node(to);
+            let arrival = Body::Arrive(Arrival {
+                transfer: hold.transfer,
+                partner: from.ledger.state.circle_id,
+                remote: held,
+                payee: hold.payee,
+                amount_minor: there,
+                memo_hash: None,
+            });
+            let arrived = to.ledger.submit(&to_node, arrival).expect("arrive").hash();
+            Settlement::Commit { remote: arrived }
+        }
+    };
+    let from_node = node(from);
+    from.ledger
+        .submit(
+            &from_node,
+            Body::Settle {
+                hold: held,
+                settlement,
+            },
+        )
+        .expect("settle");
+}
+
+/// Garden (hours) and Repair (credits) at 3 = 7, with payments both ways, one released and
+/// one still on its way.
+fn trading() -> (Circle, Circle) {
+    let (mut a, mut b) = (circle(2), circle(2));
+    link(&mut a, &b, 3, 7);
+    link(&mut b, &a, 7, 3);
+    pay(&mut a, &mut b, 0, 0, 100, 233, End::Committed);
+    pay(&mut a, &mut b, 1, 1, 300, 700, End::Committed);
+    pay(&mut b, &mut a, 0, 1, 233, 99, End::Committed);
+    pay(&mut a, &mut b, 0, 1, 50, 116, End::Released);
+    pay(&mut a, &mut b, 1, 0, 30, 70, End::Pending);
+    (a, b)
+}
+
+fn audited(text: &str) -> (AuditReport, commons_ledger::export::ParsedExport) {
+    let parsed = parse_export(text);
+    let again = parse_export(text);
+    (audit(again.into_audit_input(None), &|_| {}), parsed)
+}
+
+/// Both exports audited on their own, then against each other: whether all three pass.
+fn all_pass(a: &str, b: &str) -> bool {
+    let ((report_a, parsed_a), (report_b, parsed_b)) = (audited(a), audited(b));
+    if !report_a.passed() || !report_b.passed() {
+        return false;
+    }
+    let (Some(state_a), Some(state_b)) = (&report_a.state, &report_b.state) else {
+        return false;
+    };
+    audit_link(
+        &Side::new(state_a, &parsed_a),
+        &Side::new(state_b, &parsed_b),
+    )
+    .passed()
+}
+
+fn link_report(a: &str, b: &str) -> LinkReport {
+    let ((report_a, parsed_a), (report_b, parsed_b)) = (audited(a), audited(b));
+    assert!(report_a.passed(), "{:?}", report_a.faults);
+    assert!(report_b.passed(), "{:?}", report_b.faults);
+    audit_link(
+        &Side::new(report_a.state.as_ref().expect("a"), &parsed_a),
+        &Side::new(report_b.state.as_ref().expect("b"), &parsed_b),
+    )
+}
+
+/// The circle's log as its own node could rewrite it: every request again (the ones `change`
+/// keeps, as it changes them), newly chained and under a newly signed head. It audits clean
+/// on its own.
+fn rewritten(c: &Circle, change: impl Fn(&Request) -> Option<Body>) -> String {
+    let genesis = &c.ledger.entries[0];
+    let mut state = CircleState::from_genesis(genesis, genesis.hash()).expect("genesis");
+    let mut entries: Vec<Entry> = vec![genesis.clone()];
+    let mut frontier = Frontier::default();
+    frontier.push(genesis.hash());
+    let node_key = node(c);
+    // Entries placed again get new hashes: settlements follow their holds.
+    let mut moved: std::collections::HashMap<Hash, Hash> = std::collections::HashMap::new();
+    for entry in &c.ledger.entries[1..] {
+        let request = &entry.signed.record;
+        let Some(mut body) = change(request) else {
+            continue;
+        };
+        if let Body::Settle { hold, .. } = &mut body {
+            *hold = moved.get(hold).copied().unwrap_or(*hold);
+        }
+        let signed = if body == request.body {
+            entry.signed.clone()
+        } else {
+            Request {
+                body,
+                ..request.clone()
+            }
+            .sign(&node_key)
+        };
+        let (placed, hash) = state
+            .place(signed, entry.recorded_at_ms)
+            .expect("the node's own rules");
+        moved.insert(entry.hash(), hash);
+        frontier.push(hash);
+        entries.push(placed);
+    }
+    let head = TreeHead::sign(
+        &node_key,
+        state.circle_id,
+        frontier.size(),
+        frontier.root(),
+        1,
+    );
+    let raw: Vec<RawEntry> = entries
+        .iter()
+        .map(|e| RawEntry::from_entry(e, None))
+        .collect();
+    export_text(header_for(&state), &raw, &head)
+}
+
+#[test]
+fn two_linked_circles_that_agree_pass_with_every_payment_counted() {
+    let (a, b) = trading();
+    let report = link_report(&a.ledger.export_text(), &b.ledger.export_text());
+    assert!(report.passed(), "{:?}", report.faults);
+    assert_eq!(
+        (report.checked_there, report.checked_back, report.in_flight),
+        (4, 1, 1)
+    );
+}
+
+#[test]
+fn every_changed_byte_of_either_export_is_found() {
+    let (a, b) = trading();
+    let (text_a, text_b) = (a.ledger.export_text(), b.ledger.export_text());
+    assert!(all_pass(&text_a, &text_b));
+    for (which, text) in [("A", &text_a), ("B", &text_b)] {
+        let bytes = text.as_bytes();
+        let passed: Vec<usize> = (0..bytes.len())
+            .into_par_iter()
+            .filter(|at| {
+                let mut changed = bytes.to_vec();
+                changed[*at] ^= 0x01;
+                let changed = String::from_utf8_lossy(&changed).into_owned();
+                if which == "A" {
+                    all_pass(&changed, &text_b)
+                } else {
+                    all_pass(&text_a, &changed)
+                }
+            })
+            .collect();
+        assert!(
+            passed.is_empty(),
+            "{which}: {} changed bytes still pass: {:?}",
+            passed.len(),
+            &passed[..passed.len().min(10)]
+        );
+    }
+}
+
+#[test]
+fn a_node_that_rewrites_its_log_without_a_payment_it_recorded_is_caught() {
+    let (a, b) = trading();
+    let a_id = a.ledger.state.circle_id;
+    let dropped = std::cell::Cell::new(false);
+    let without = rewritten(&b, |request| match &request.body {
+        Body::Arrive(arrival) if arrival.partner == a_id && !dropped.get() => {
+            dropped.set(true);
+            None
+        }
+        other => Some(other.clone()),
+    });
+    let report = link_report(&a.ledger.export_text(), &without);
+    assert!(!report.passed());
+    assert!(
+        report.faults.iter().any(|f| f.contains("does not have")),
+        "{:?}",
+        report.faults
+    );
+}
+
+#[test]
+fn a_node_that_rewrites_an_amount_it_received_is_caught() {
+    let (a, b) = trading();
+    let changed = rewritten(&b, |request| match &request.body {
+        Body::Arrive(arrival) if arrival.amount_minor == 233 => Some(Body::Arrive(Arrival {
+            amount_minor: 2330,
+            ..arrival.clone()
+        })),
+        other => Some(other.clone()),
+    });
+    let report = link_report(&a.ledger.export_text(), &changed);
+    assert!(
+        report.faults.iter().any(|f| f.contains("differs")),
+        "{:?}",
+        report.faults
+    );
+}
+
+#[test]
+fn a_payment_recorded_on_one_side_and_released_on_the_other_is_caught() {
+    let (mut a, mut b) = trading();
+    // A releases a hold although B recorded the payment: the two ledgers disagree.
+    let hold = Hold {
+        transfer: TransferId::random(),
+        source: HoldSource::Member(a.members[0].public_key()),
+        partner: b.ledger.state.circle_id,
+        amount_minor: 10,
+        amount_there_minor: 23,
+        destination: b.ledger.state.circle_id,
+        payee: b.members[0].public_key(),
+        deadline_ms: i64::MAX,
+        memo_hash: None,
+    };
+    let payer = SecretKey::from_seed(*a.members[0].seed());
+    let held = a
+        .ledger
+        .submit(&payer, Body::Hold(hold.clone()))
+        .expect("hold")
+        .hash();
+    let b_node = node(&b);
+    let arrival = Body::Arrive(Arrival {
+        transfer: hold.transfer,
+        partner: a.ledger.state.circle_id,
+        remote: held,
+        payee: hold.payee,
+        amount_minor: 23,
+        memo_hash: None,
+    });
+    b.ledger.submit(&b_node, arrival).expect("arrive");
+    let a_node = node(&a);
+    a.ledger
+        .submit(
+            &a_node,
+            Body::Settle {
+                hold: held,
+                settlement: Settlement::Release,
+            },
+        )
+        .expect("released");
+    let report = link_report(&a.ledger.export_text(), &b.ledger.export_text());
+    assert!(
+        report
+            .faults
+            .iter()
+            .any(|f| f.contains("released its hold")),
+        "{:?}",
+        report.faults
+    );
+}
