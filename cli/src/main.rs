@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_governance;
+mod bench_link;
 mod bench_market;
 mod bench_web;
 mod commands;
@@ -453,6 +454,14 @@ enum BenchCommand {
             default_value = "governance/tests/fixtures/elections/2011-San_Francisco-Mayor.blt"
         )]
         blt: PathBuf,
+    },
+    /// Payments between two nodes on loopback against payments within one circle.
+    Link {
+        #[arg(long, default_value_t = 2_000)]
+        payments: usize,
+        /// Payers at once for the throughput runs.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
     },
     /// Search, matching, trade loops and market pages on a circle with many listings.
     Market {

@@ -150,6 +150,38 @@ pub fn inclusion_plan(index: u64, size: u64) -> Vec<Vec<Subtree>> {
     plan
 }
 
+/// The subtrees whose roots make the consistency proof from `size1` to `size2` leaves (RFC 9162
+/// §2.1.4.1), in proof order: each entry is one proof hash, the `combine` of its subtrees. A
+/// store answers the proof in O(log n) reads of stored subtrees.
+pub fn consistency_plan(size1: u64, size2: u64) -> Vec<Vec<Subtree>> {
+    assert!(
+        size1 >= 1 && size1 <= size2,
+        "first tree must be a non-empty prefix"
+    );
+    let mut plan = Vec::new();
+    if size1 < size2 {
+        subproof_plan(size1, 0, size2, true, &mut plan);
+    }
+    plan
+}
+
+fn subproof_plan(m: u64, start: u64, n: u64, complete: bool, plan: &mut Vec<Vec<Subtree>>) {
+    if m == n {
+        if !complete {
+            plan.push(decompose(start, n));
+        }
+        return;
+    }
+    let k = split_point(n as usize) as u64;
+    if m <= k {
+        subproof_plan(m, start, k, complete, plan);
+        plan.push(decompose(start + k, n - k));
+    } else {
+        subproof_plan(m - k, start + k, n - k, false, plan);
+        plan.push(decompose(start, k));
+    }
+}
+
 /// The proof that the first `size1` leaves form a prefix of all `leaves` (RFC 9162 §2.1.4.1).
 pub fn consistency_proof(leaves: &[Hash], size1: usize) -> Vec<Hash> {
     assert!(
@@ -353,6 +385,33 @@ impl Frontier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_consistency_plan_gives_the_same_proof_as_the_leaves() {
+        let leaves: Vec<Hash> = (0u8..40).map(|i| leaf_hash(&[i])).collect();
+        for size2 in 1..=leaves.len() {
+            for size1 in 1..=size2 {
+                let planned: Vec<Hash> = consistency_plan(size1 as u64, size2 as u64)
+                    .iter()
+                    .map(|parts| {
+                        let hashes: Vec<Hash> = parts
+                            .iter()
+                            .map(|part| {
+                                let start = (part.index << part.level) as usize;
+                                root(&leaves[start..start + (1usize << part.level)])
+                            })
+                            .collect();
+                        combine(&hashes)
+                    })
+                    .collect();
+                assert_eq!(
+                    planned,
+                    consistency_proof(&leaves[..size2], size1),
+                    "{size1} → {size2}"
+                );
+            }
+        }
+    }
 
     fn leaves(n: usize) -> Vec<Hash> {
         (0..n)

@@ -1,7 +1,7 @@
 // Browser checks of the Commons web space in Debian's Chromium (never a downloaded browser):
 //   1. axe (wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa with target-size, best-practice) on every page of the demo, as a
 //      member and as a steward, in light and dark mode, desktop and 360 px wide;
-//   2. keyboard-only walkthroughs of paying a member, writing a message, and voting and
+//   2. keyboard-only walkthroughs of paying a member, paying across a link, writing a message, and voting and
 //      changing the vote (Tab, typing, Enter; no mouse);
 //   3. with SCREENSHOTS=dir, screenshots of the main pages (desktop and 360 px).
 // Usage: node check.mjs BASE_URL   (the server must run the demo: `commons serve --demo`).
@@ -96,6 +96,7 @@ const memberPages = [
   "/",
   `/c/${slug}`,
   `/c/${slug}/pay`,
+  `/c/${slug}/pay/across`,
   `/c/${slug}/request`,
   `/c/${slug}/ledger`,
   `/c/${slug}/ledger/verify`,
@@ -440,6 +441,45 @@ async function keyboardPage(user) {
     const sent = await page.content();
     if (!page.url().includes("/messages/") || !sent.includes("could you walk Biscuit")) {
       failures.push(`keyboard: the message was not sent (${page.url()})`);
+    }
+  }
+  await context.close();
+}
+
+// Keyboard only: Ivan pays Joy of the linked Hillside Repair Café, reads the amount in credits
+// before sending, and sends; the confirmation passes axe too.
+{
+  const { context, page, tabTo } = await keyboardPage("ivan");
+  await page.goto(`${base}/c/${slug}/pay/across`);
+  if (await tabTo("the payee field", (f) => f.startsWith("input#member"))) {
+    await page.keyboard.type("joy");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("0.5");
+    await tabTo("Continue", (f) => f.startsWith("button#|Continue"));
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+    const confirm = await page.content();
+    if (!confirm.includes("5.00") || !confirm.includes("Joy Asante")) {
+      failures.push("keyboard: the pay-across confirmation does not show Joy and 5.00 credits");
+    }
+    const confirmContext = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true, reducedMotion: "reduce" });
+    const confirmPage = await confirmContext.newPage();
+    await confirmPage.setContent(confirm.replace("<head>", `<head><base href="${base}/">`));
+    await confirmPage.addScriptTag({ content: axeSource });
+    const result = await confirmPage.evaluate(async () =>
+      // eslint-disable-next-line no-undef
+      await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] } }),
+    );
+    for (const violation of result.violations) {
+      failures.push(`ivan pay-across-confirm: ${violation.id}: ${violation.help}`);
+    }
+    await confirmContext.close();
+    pagesChecked++;
+    if (await tabTo("Send", (f) => f.startsWith("button#|Send"))) {
+      await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+      const done = await page.content();
+      if (!done.includes("You paid") || !done.includes("Hillside Repair Café")) {
+        failures.push(`keyboard: the payment across was not confirmed (${page.url()})`);
+      }
     }
   }
   await context.close();

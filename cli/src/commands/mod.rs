@@ -54,6 +54,10 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
             seconds,
             pg,
         }) => crate::bench_market::market(listings, connections, seconds, pg).await,
+        Command::Bench(BenchCommand::Link {
+            payments,
+            concurrency,
+        }) => crate::bench_link::link_bench(payments, concurrency.max(1)).await,
         Command::Bench(BenchCommand::Governance { ballots, blt }) => {
             crate::bench_governance::governance(ballots, &blt)
         }

@@ -265,11 +265,77 @@ impl Store {
             .collect()
     }
 
-    pub(super) async fn keep_head(
+    /// The tree head of `partner` of exactly this size this circle holds, if any.
+    async fn held_head_of_size(
+        &self,
+        info: &CircleInfo,
+        partner: &Hash,
+        size: u64,
+    ) -> Result<Option<TreeHead>, StoreError> {
+        let row = sqlx::query(
+            "SELECT root, timestamp_ms, signature FROM link_heads WHERE circle = $1 AND partner = $2 AND tree_size = $3",
+        )
+        .bind(info.row_id)
+        .bind(partner.0.to_vec())
+        .bind(size as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TreeHead {
+            circle_id: *partner,
+            tree_size: size,
+            root: hash(&row.try_get::<Vec<u8>, _>(0)?)?,
+            timestamp_ms: row.try_get(1)?,
+            signature: signature(&row.try_get::<Vec<u8>, _>(2)?)?,
+        }))
+    }
+
+    /// Whether `head` (signed by the partner, checked) extends a head of the partner this
+    /// circle holds: proved by `consistency` from a held head of its `from_size` (every head
+    /// ever held is kept, so concurrent relays each prove from one the other side holds). A
+    /// head that extends is kept; one that contradicts a held head is a fork. The first head
+    /// from a partner is taken as it is.
+    pub(super) async fn check_and_keep_head(
         &self,
         info: &CircleInfo,
         head: &TreeHead,
-    ) -> Result<(), StoreError> {
+        consistency: Option<&Consistency>,
+    ) -> Result<Result<Growth, RelayError>, StoreError> {
+        let partner = head.circle_id;
+        let Some(latest) = self.held_head(info, &partner).await? else {
+            self.keep_head(info, head).await?;
+            return Ok(Ok(Growth::Extends));
+        };
+        let from_size = consistency.map_or(head.tree_size, |c| c.from_size);
+        let Some(base) = self.held_head_of_size(info, &partner, from_size).await? else {
+            return Ok(Ok(Growth::Unproved {
+                held_size: latest.tree_size,
+            }));
+        };
+        let growth = match check_growth(Some(&base), head, consistency) {
+            Ok(Growth::Unproved { .. }) => Growth::Unproved {
+                held_size: latest.tree_size,
+            },
+            Ok(growth) => growth,
+            Err(error) => return Ok(Err(error)),
+        };
+        if growth == Growth::Extends {
+            if let Some(same) = self
+                .held_head_of_size(info, &partner, head.tree_size)
+                .await?
+            {
+                if same.root != head.root {
+                    return Ok(Err(RelayError::Forked {
+                        held: same.tree_size,
+                    }));
+                }
+            }
+            self.keep_head(info, head).await?;
+        }
+        Ok(Ok(growth))
+    }
+
+    async fn keep_head(&self, info: &CircleInfo, head: &TreeHead) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO link_heads (circle, partner, tree_size, root, timestamp_ms, signature) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (circle, partner, tree_size) DO NOTHING",
         )
@@ -493,14 +559,15 @@ impl Store {
                     Ok(checked) => checked,
                     Err(error) => return Ok(Some(untrusted(error))),
                 };
-                let held = self.held_head(info, &partner).await?;
-                match check_growth(held.as_ref(), &checked.head, consistency.as_ref()) {
+                match self
+                    .check_and_keep_head(info, &checked.head, consistency.as_ref())
+                    .await?
+                {
                     Ok(Growth::Extends) => {}
-                    // An older head than one held (answers crossing): ask again.
+                    // Not provable from a head held here (answers crossing): ask again.
                     Ok(Growth::Unproved { .. }) => return Ok(None),
                     Err(error) => return Ok(Some(untrusted(error))),
                 }
-                self.keep_head(info, &checked.head).await?;
                 self.acknowledge(info, &partner, held_size).await?;
                 let settle = Body::Settle {
                     hold: stored.hash,

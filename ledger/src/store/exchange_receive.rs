@@ -10,8 +10,7 @@ use super::*;
 use crate::crossing::{Arrival, Hold, HoldSource, TransferId};
 use crate::link::ExchangeRate;
 use crate::relay::{
-    check_growth, check_relay, erased, Answer, CheckedRelay, Growth, Relay, RelayError,
-    ANSWER_FORMAT,
+    check_relay, erased, Answer, CheckedRelay, Growth, Relay, RelayError, ANSWER_FORMAT,
 };
 
 /// Why a relay gets no answer (an answer is a decision; these are not).
@@ -120,20 +119,21 @@ impl Store {
             return Ok(Err(self.refuse_unlinked(&info, relay).await?));
         };
         let checked = check_relay(relay, &link.terms, &info.circle_id)?;
-        let held = self.held_head(&info, &from).await?;
-        let held_size =
-            match check_growth(held.as_ref(), &checked.head, relay.consistency.as_ref())? {
-                Growth::Extends => {
-                    self.keep_head(&info, &checked.head).await?;
-                    checked.head.tree_size.max(held.map_or(0, |h| h.tree_size))
-                }
-                Growth::Unproved { held_size } => {
-                    return Ok(Err(Answer::Stale {
-                        format: ANSWER_FORMAT.to_owned(),
-                        held_size,
-                    }))
-                }
-            };
+        let held_size = match self
+            .check_and_keep_head(&info, &checked.head, relay.consistency.as_ref())
+            .await??
+        {
+            Growth::Extends => self
+                .held_head(&info, &from)
+                .await?
+                .map_or(checked.head.tree_size, |held| held.tree_size),
+            Growth::Unproved { held_size } => {
+                return Ok(Err(Answer::Stale {
+                    format: ANSWER_FORMAT.to_owned(),
+                    held_size,
+                }))
+            }
+        };
         Ok(Ok(Incoming {
             info,
             link,

@@ -29,6 +29,15 @@ impl Store {
             )));
         }
         let plan = merkle::inclusion_plan(seq, tree_size);
+        self.combine_plan(info, &plan).await
+    }
+
+    /// Each proof hash of a plan: the `combine` of its stored subtrees.
+    async fn combine_plan(
+        &self,
+        info: &CircleInfo,
+        plan: &[Vec<merkle::Subtree>],
+    ) -> Result<Vec<Hash>, StoreError> {
         let wanted: Vec<merkle::Subtree> = plan.iter().flatten().copied().collect();
         let known = self.subtree_hashes(info.row_id, &wanted).await?;
         plan.iter()
@@ -137,23 +146,21 @@ impl Store {
         Ok(expected - stored as u64)
     }
 
-    /// Proof that the tree of the first `size1` entries is a prefix of the tree of `size2`.
+    /// Proof that the tree of the first `size1` entries is a prefix of the tree of `size2`:
+    /// O(log n) reads of stored subtrees, never the whole log.
     pub async fn consistency_proof(
         &self,
         info: &CircleInfo,
         size1: u64,
         size2: u64,
     ) -> Result<Vec<Hash>, StoreError> {
-        let leaves = self.leaf_hashes(info).await?;
-        if size1 == 0 || size1 > size2 || size2 as usize > leaves.len() {
+        let size = self.latest_tree_head(info).await?.tree_size;
+        if size1 == 0 || size1 > size2 || size2 > size {
             return Err(StoreError::NoSuchProof(format!(
-                "a consistency proof needs 1 <= {size1} <= {size2} <= {} entries",
-                leaves.len()
+                "a consistency proof needs 1 <= {size1} <= {size2} <= {size} entries"
             )));
         }
-        Ok(merkle::consistency_proof(
-            &leaves[..size2 as usize],
-            size1 as usize,
-        ))
+        let plan = merkle::consistency_plan(size1, size2);
+        self.combine_plan(info, &plan).await
     }
 }

@@ -13,7 +13,7 @@ nav-login = Log in
 nav-logout = Log out
 footer-language = Language
 footer-language-apply = Change
-footer-promise = This node sends nothing to anyone else: no tracking, no adverts, no outside fonts.
+footer-promise = No tracking, no adverts, no outside fonts: this node talks to no one but the circles its own circles chose to link with.
 
 welcome-title = Welcome to the commons
 welcome-lead = A place for neighbours to offer what they can, ask for what they need, and pay each other in their circle's own credit.
@@ -219,7 +219,7 @@ action-appoint-moderator = { $name } was appointed to moderate
 action-end-moderator = { $name } no longer moderates
 action-agreements = the circle's agreements changed
 action-policy = the circle's decision-making policy changed
-action-link = the circle is linked with { $circle } (it may owe up to { $out } and be owed up to { $in })
+action-link = the circle is linked with { $circle } (it may owe up to { $out } and be owed up to { $in }; their node key begins { $key })
 action-link-status = the link with { $circle } is { $status ->
     [open] open again
     [suspended] suspended
@@ -329,6 +329,7 @@ cross-field-circle = Which circle
 cross-circle-option = { $name } (pays in { $unit })
 cross-hint-member = Their username in that circle, or their whole name as shown there.
 cross-hint-amount = In your unit. The next page shows what they receive in theirs.
+cross-hint-memo = Optional. Members of both circles can read it.
 cross-continue = Continue
 cross-confirm-title = Check the payment
 cross-confirm-to = To

@@ -13,7 +13,7 @@ nav-login = Entrar
 nav-logout = Salir
 footer-language = Idioma
 footer-language-apply = Cambiar
-footer-promise = Este nodo no envía nada a nadie: sin rastreo, sin anuncios, sin fuentes externas.
+footer-promise = Sin rastreo, sin anuncios, sin fuentes externas: este nodo solo habla con los círculos que sus propios círculos eligieron enlazar.
 
 welcome-title = Bienvenida al procomún
 welcome-lead = Un lugar para que vecinas y vecinos ofrezcan lo que pueden, pidan lo que necesitan y se paguen con el crédito propio de su círculo.
@@ -219,7 +219,7 @@ action-appoint-moderator = { $name } fue nombrado para moderar
 action-end-moderator = { $name } ya no modera
 action-agreements = cambiaron los acuerdos del círculo
 action-policy = cambió la política de decisiones del círculo
-action-link = el círculo está enlazado con { $circle } (puede deber hasta { $out } y que le deban hasta { $in })
+action-link = el círculo está enlazado con { $circle } (puede deber hasta { $out } y que le deban hasta { $in }; la clave de su nodo empieza por { $key })
 action-link-status = el enlace con { $circle } { $status ->
     [open] está abierto de nuevo
     [suspended] está suspendido
@@ -329,6 +329,7 @@ cross-field-circle = Qué círculo
 cross-circle-option = { $name } (paga en { $unit })
 cross-hint-member = Su nombre de usuario en ese círculo, o su nombre completo tal como aparece allí.
 cross-hint-amount = En tu unidad. La página siguiente muestra lo que recibe en la suya.
+cross-hint-memo = Opcional. Los miembros de ambos círculos pueden leerlo.
 cross-continue = Continuar
 cross-confirm-title = Revisa el pago
 cross-confirm-to = Para

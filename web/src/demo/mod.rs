@@ -4,6 +4,7 @@
 //! completed deal. It goes through the same services as real use.
 
 mod community;
+mod neighbours;
 
 use crate::ledger::form::TransferCommand;
 use crate::services::{NewCircle, SignUp};
@@ -156,6 +157,7 @@ pub async fn plant(state: &AppState) -> anyhow::Result<bool> {
     community::plant_public_page(state, &actors, repair_cafe)
         .await
         .map_err(|error| anyhow::anyhow!("{error}"))?;
+    neighbours::plant_neighbours(state, &actors).await?;
     // The demo's own sessions were only for signing: end them and wipe their keys.
     for actor in &actors {
         if let Some(session) = actor.session {

@@ -210,6 +210,7 @@ pub fn describe_action(
                 ("circle", &name(&connector_key(&terms.partner))),
                 ("out", &unit.money(terms.out_max_minor)),
                 ("in", &unit.money(terms.in_max_minor)),
+                ("key", &terms.partner_node_key.short()),
             ],
         ),
         Action::SetLinkStatus { partner, status } => tr.ta(

@@ -118,6 +118,18 @@ pub async fn submit(
         )
         .await;
     };
+    if form.confirm == "change" {
+        form.confirm.clear();
+        return show_form(
+            &state,
+            &v,
+            &actor,
+            &form,
+            &FormErrors::default(),
+            StatusCode::OK,
+        )
+        .await;
+    }
     let refused = |errors: FormErrors| (errors, StatusCode::UNPROCESSABLE_ENTITY);
     let outcome = async {
         let command = parse(&state, &v, &actor, &form).await.map_err(refused)?;

@@ -23,7 +23,8 @@ pub struct PayAcrossForm {
     pub unlock_password: String,
     #[serde(default)]
     pub idempotency_key: String,
-    /// "yes" once the payer saw the amount in both units and confirmed.
+    /// "yes" once the payer saw the amount in both units and confirmed; "change" to go back to
+    /// the form with what was typed.
     #[serde(default)]
     pub confirm: String,
 }
@@ -68,7 +69,7 @@ pub fn pay_across_page(
                             .hint(tr.t("cross-hint-member")).render(errors))
                         (Field::new("amount", tr.ta("field-amount", &[("unit", &unit.name)]), "text", &form.amount)
                             .hint(tr.t("cross-hint-amount")).render(errors))
-                        (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("hint-memo")).render(errors))
+                        (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("cross-hint-memo")).render(errors))
                         @if locked {
                             (crate::views::unlock_form(v, errors))
                         }
@@ -127,10 +128,12 @@ pub fn confirm_across_page(
                     ] {
                         input type="hidden" name=(name) value=(value);
                     }
-                    input type="hidden" name="confirm" value="yes";
-                    button.button type="submit" { (tr.t("cross-send")) }
+                    div.actions {
+                        button.button type="submit" name="confirm" value="yes" { (tr.t("cross-send")) }
+                        " "
+                        button.button.secondary type="submit" name="confirm" value="change" { (tr.t("cross-change")) }
+                    }
                 }
-                p { a href=(format!("/c/{}/pay/across", nav.slug)) { (tr.t("cross-change")) } }
             }
         }))
     }
