@@ -391,15 +391,24 @@ impl Store {
         stored: &StoredEntry,
         from_size: u64,
     ) -> Result<(crate::statement::ProvedEntry, TreeHead, Option<Consistency>), StoreError> {
-        let head = self.latest_tree_head(info).await?;
-        let proof = self
-            .inclusion_proof(info, stored.entry.seq, head.tree_size)
-            .await?;
+        // One head for all three (a second read of "the latest head" could be another).
+        let mut head = self.latest_tree_head(info).await?;
+        if stored.entry.seq >= head.tree_size {
+            // A remembered head from before the entry: read it from the database.
+            head = read_tree_head(&mut *self.pool.acquire().await?, info).await?;
+        }
+        if stored.entry.seq >= head.tree_size {
+            return Err(StoreError::NoSuchProof(format!(
+                "entry {} is not in the latest tree head ({} entries)",
+                stored.entry.seq, head.tree_size
+            )));
+        }
+        let plan = crate::merkle::inclusion_plan(stored.entry.seq, head.tree_size);
+        let proof = self.combine_plan(info, &plan).await?;
         let raw = crate::export::RawEntry::from_entry(&stored.entry, stored.memo.clone());
         let consistency = if from_size > 0 && from_size < head.tree_size {
-            let proof = self
-                .consistency_proof(info, from_size, head.tree_size)
-                .await?;
+            let plan = crate::merkle::consistency_plan(from_size, head.tree_size);
+            let proof = self.combine_plan(info, &plan).await?;
             Some(Consistency {
                 from_size,
                 proof: proof.iter().map(|hash| hash.to_hex()).collect(),

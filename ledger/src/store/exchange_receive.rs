@@ -13,6 +13,9 @@ use crate::relay::{
     check_relay, erased, Answer, CheckedRelay, Growth, Relay, RelayError, ANSWER_FORMAT,
 };
 
+/// The furthest deadline of a relay from an unlinked circle whose refusal is kept.
+pub const UNLINKED_DEADLINE_MS_MAX: i64 = 24 * 3600 * 1000;
+
 /// Why a relay gets no answer (an answer is a decision; these are not).
 #[derive(Debug, Error)]
 pub enum ReceiveError {
@@ -410,6 +413,16 @@ impl Store {
             &raw.signature,
         ));
         let (code, message) = ("no-link", "the payee's circle has no link with this circle");
+        // Past its deadline nothing records it anyway: promised without keeping a row. Anyone
+        // can send such a relay, so a row is kept only for a deadline within a day.
+        let now = self.now_ms();
+        if hold.deadline_ms < now {
+            let node_key = self.node_secret(info).await?;
+            return Ok(erased(&node_key, &hold_hash, code, message, 0));
+        }
+        if hold.deadline_ms > now + UNLINKED_DEADLINE_MS_MAX {
+            return Err(RelayError::WrongEntry("a hold with a deadline within a day").into());
+        }
         sqlx::query(
             "INSERT INTO link_erased (circle, transfer_id, hold_hash, code, message) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (circle, transfer_id) DO NOTHING",
         )

@@ -33,7 +33,7 @@ impl Store {
     }
 
     /// Each proof hash of a plan: the `combine` of its stored subtrees.
-    async fn combine_plan(
+    pub(super) async fn combine_plan(
         &self,
         info: &CircleInfo,
         plan: &[Vec<merkle::Subtree>],
