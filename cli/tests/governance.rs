@@ -135,6 +135,19 @@ fn a_stored_decision_recounts_exports_and_audits_and_tampering_is_named() {
         ],
     );
     assert!(out.status.success());
+    // Its sixth linked the circle with its neighbour, Hillside Repair Café.
+    let link = dir.path().join("link.jsonl");
+    let out = commons(
+        &db,
+        &[
+            "export",
+            "ballots",
+            "riverside/6",
+            "--out",
+            link.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success());
     let offline_audit = commons(
         &db,
         &[
@@ -145,6 +158,8 @@ fn a_stored_decision_recounts_exports_and_audits_and_tampering_is_named() {
             export.to_str().expect("path"),
             "--ballots",
             appointment.to_str().expect("path"),
+            "--ballots",
+            link.to_str().expect("path"),
         ],
     );
     assert!(
