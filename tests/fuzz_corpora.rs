@@ -71,3 +71,8 @@ fn the_moderation_log_corpus_never_panics() {
 fn the_statement_corpus_never_panics() {
     replay("statement", fuzz::statement);
 }
+
+#[test]
+fn the_relay_and_link_audit_corpus_never_panics() {
+    replay("relay", fuzz::relay);
+}

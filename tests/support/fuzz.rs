@@ -126,3 +126,40 @@ pub fn statement(data: &[u8]) {
     let report = commons_ledger::statement::verify_statement(&String::from_utf8_lossy(data));
     let _ = report.is_clean();
 }
+
+/// What another node sends: a relay or an answer (JSON), checked against a link's terms; and
+/// two exports (split at the first NUL) audited against each other (`commons audit --link`).
+pub fn relay(data: &[u8]) {
+    use commons_ledger::crossing::LinkTerms;
+    use commons_ledger::keys::{Hash, SecretKey};
+    use commons_ledger::link_audit::{audit_link, Side};
+    use commons_ledger::relay::{check_completed, check_relay, Answer, Relay};
+    let terms = LinkTerms {
+        partner: Hash([1; 32]),
+        partner_node_key: SecretKey::from_seed([2; 32]).public_key(),
+        address: String::new(),
+        rate_here_minor: 3,
+        rate_there_minor: 7,
+        out_max_minor: 1000,
+        in_max_minor: 1000,
+        shares_market: false,
+    };
+    let me = Hash([3; 32]);
+    if let Ok(relay) = serde_json::from_slice::<Relay>(data) {
+        let _ = check_relay(&relay, &terms, &me);
+    }
+    if let Ok(Answer::Completed { entry, head, .. }) = serde_json::from_slice::<Answer>(data) {
+        let _ = check_completed(&entry, &head, &terms, &me, &Hash([4; 32]));
+    }
+    let text = String::from_utf8_lossy(data);
+    let (a, b) = text.split_once('\0').unwrap_or((&text, ""));
+    let report_a = audit(parse_export(a).into_audit_input(None), &|_| {});
+    let report_b = audit(parse_export(b).into_audit_input(None), &|_| {});
+    if let (Some(state_a), Some(state_b)) = (&report_a.state, &report_b.state) {
+        let report = audit_link(
+            &Side::new(state_a, &parse_export(a)),
+            &Side::new(state_b, &parse_export(b)),
+        );
+        let _ = report.passed();
+    }
+}
