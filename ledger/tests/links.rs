@@ -1,6 +1,9 @@
 //! The rules of linked circles, without a database: links by enactment, holds, settlements and
 //! arrivals, each refusal with its numbers, and the sum of balances kept at zero throughout.
 
+// A refusal carries the amounts and unit a member reads; the tests pass them around as is.
+#![allow(clippy::result_large_err)]
+
 mod common;
 
 use common::{circle, pay, Circle};
@@ -105,7 +108,10 @@ fn a_payment_across_is_held_then_arrives_then_commits_and_both_books_balance() {
         300
     );
     let too_much = pay(&a.members[0], &a.members[1], 1800);
-    let refused = a.ledger.submit(&a.members[0], too_much).unwrap_err();
+    let refused = a
+        .ledger
+        .submit(&a.members[0], too_much)
+        .expect_err("refused");
     assert!(
         matches!(refused, Refusal::InsufficientCredit { .. }),
         "{refused}"
@@ -124,7 +130,7 @@ fn a_payment_across_is_held_then_arrives_then_commits_and_both_books_balance() {
         Some(HoldState::Committed { remote: arrived })
     );
     // A hold settles once.
-    let again = settle(&mut a, held, Settlement::Release).unwrap_err();
+    let again = settle(&mut a, held, Settlement::Release).expect_err("refused");
     assert!(matches!(again, Refusal::HoldSettled(_)), "{again}");
 }
 
@@ -156,10 +162,10 @@ fn a_transfer_id_is_recorded_once_on_each_side() {
         source: HoldSource::Member(a.members[1].public_key()),
         ..h.clone()
     };
-    let twice = hold(&mut a, 1, other).unwrap_err();
+    let twice = hold(&mut a, 1, other).expect_err("refused");
     assert!(matches!(twice, Refusal::TransferKnown { .. }), "{twice}");
     arrive(&mut b, &a, held, &h).expect("arrive");
-    let replayed = arrive(&mut b, &a, held, &h).unwrap_err();
+    let replayed = arrive(&mut b, &a, held, &h).expect_err("refused");
     assert!(
         matches!(replayed, Refusal::TransferKnown { .. }),
         "{replayed}"
@@ -172,7 +178,7 @@ fn the_limit_of_trade_refuses_with_the_numbers_on_both_sides() {
     let (mut a, mut b) = linked();
     // A may owe B at most 10 hours: a 12-hour payment is refused where it starts.
     let big = hold_body(&a.members[0], &b, &b.members[0].public_key(), 1200, 1200);
-    let refused = hold(&mut a, 0, big).unwrap_err();
+    let refused = hold(&mut a, 0, big).expect_err("refused");
     assert_eq!(
         refused.to_string(),
         format!(
@@ -185,7 +191,7 @@ fn the_limit_of_trade_refuses_with_the_numbers_on_both_sides() {
     hold(&mut a, 0, first).expect("first");
     let second = hold_body(&a.members[1], &b, &b.members[0].public_key(), 600, 600);
     assert!(matches!(
-        hold(&mut a, 1, second).unwrap_err(),
+        hold(&mut a, 1, second).expect_err("refused"),
         Refusal::TradeLimitOut { .. }
     ));
     // B refuses an arrival past what A may owe it, whatever A's side says.
@@ -194,11 +200,11 @@ fn the_limit_of_trade_refuses_with_the_numbers_on_both_sides() {
         &mut wide,
         vec![Action::Link(terms(&b, 1, 1, 100_000, 100_000))],
     )
-    .unwrap();
+    .expect("accepted");
     let h = hold_body(&wide.members[0], &b, &b.members[0].public_key(), 1500, 1500);
-    let held = hold(&mut wide, 0, h.clone()).unwrap();
-    enact(&mut b, vec![Action::Link(terms(&wide, 1, 1, 1000, 1000))]).unwrap();
-    let refused = arrive(&mut b, &wide, held, &h).unwrap_err();
+    let held = hold(&mut wide, 0, h.clone()).expect("accepted");
+    enact(&mut b, vec![Action::Link(terms(&wide, 1, 1, 1000, 1000))]).expect("accepted");
+    let refused = arrive(&mut b, &wide, held, &h).expect_err("refused");
     assert!(matches!(refused, Refusal::TradeLimitIn { .. }), "{refused}");
     assert_eq!(b.ledger.state.balance_sum(), 0);
 }
@@ -212,10 +218,10 @@ fn the_amount_there_must_be_the_links_rate_rounded_down() {
         &mut a,
         vec![Action::Link(terms(&b, 3, 7, 100_000, 100_000))],
     )
-    .unwrap();
+    .expect("accepted");
     let payee = b.members[0].public_key();
     let wrong = hold_body(&a.members[0], &b, &payee, 100, 234);
-    let refused = hold(&mut a, 0, wrong).unwrap_err();
+    let refused = hold(&mut a, 0, wrong).expect_err("refused");
     assert!(
         matches!(
             refused,
@@ -235,9 +241,9 @@ fn the_amount_there_must_be_the_links_rate_rounded_down() {
         &mut c,
         vec![Action::Link(terms(&b, 7, 3, 100_000, 100_000))],
     )
-    .unwrap();
+    .expect("accepted");
     let tiny = hold_body(&c.members[0], &b, &payee, 2, 0);
-    let refused = hold(&mut c, 0, tiny).unwrap_err();
+    let refused = hold(&mut c, 0, tiny).expect_err("refused");
     assert!(refused.to_string().contains("send at least 3"), "{refused}");
 }
 
@@ -254,17 +260,19 @@ fn nobody_pays_a_connector_or_signs_for_one_or_the_node() {
         cause: commons_ledger::entry::Cause::Direct,
     };
     assert!(matches!(
-        a.ledger.submit(&payer, to_connector).unwrap_err(),
+        a.ledger.submit(&payer, to_connector).expect_err("refused"),
         Refusal::NotAMember(_)
     ));
     // A member cannot hold someone else's credit, settle, or record an arrival.
     let theirs = hold_body(&a.members[1], &b, &b.members[0].public_key(), 100, 100);
     assert!(matches!(
-        a.ledger.submit(&payer, Body::Hold(theirs)).unwrap_err(),
+        a.ledger
+            .submit(&payer, Body::Hold(theirs))
+            .expect_err("refused"),
         Refusal::NotAuthorised { .. }
     ));
     let h = hold_body(&payer, &b, &b.members[0].public_key(), 100, 100);
-    let held = hold(&mut a, 0, h).unwrap();
+    let held = hold(&mut a, 0, h).expect("accepted");
     let settle = Body::Settle {
         hold: held,
         settlement: Settlement::Commit {
@@ -272,7 +280,7 @@ fn nobody_pays_a_connector_or_signs_for_one_or_the_node() {
         },
     };
     assert!(matches!(
-        a.ledger.submit(&payer, settle).unwrap_err(),
+        a.ledger.submit(&payer, settle).expect_err("refused"),
         Refusal::NotAuthorised { .. }
     ));
     // A steward cannot change a connector's limits outside a link's proposal.
@@ -283,7 +291,7 @@ fn nobody_pays_a_connector_or_signs_for_one_or_the_node() {
         ceiling_minor: 5,
     };
     assert!(matches!(
-        a.ledger.submit(&steward, limits).unwrap_err(),
+        a.ledger.submit(&steward, limits).expect_err("refused"),
         Refusal::NotAMember(_)
     ));
 }
@@ -294,7 +302,7 @@ fn a_suspended_link_carries_nothing_new_and_closes_only_when_settled() {
     let b_id = b.ledger.state.circle_id;
     let payee = b.members[0].public_key();
     let h = hold_body(&a.members[0], &b, &payee, 100, 100);
-    let held = hold(&mut a, 0, h.clone()).unwrap();
+    let held = hold(&mut a, 0, h.clone()).expect("accepted");
     enact(
         &mut a,
         vec![Action::SetLinkStatus {
@@ -302,22 +310,22 @@ fn a_suspended_link_carries_nothing_new_and_closes_only_when_settled() {
             status: LinkStatus::Suspended,
         }],
     )
-    .unwrap();
+    .expect("accepted");
     let next = hold_body(&a.members[1], &b, &payee, 100, 100);
     assert!(matches!(
-        hold(&mut a, 1, next).unwrap_err(),
+        hold(&mut a, 1, next).expect_err("refused"),
         Refusal::LinkNotOpen { .. }
     ));
     // What was in flight still settles.
-    let arrived = arrive(&mut b, &a, held, &h).unwrap();
-    settle(&mut a, held, Settlement::Commit { remote: arrived }).unwrap();
+    let arrived = arrive(&mut b, &a, held, &h).expect("accepted");
+    settle(&mut a, held, Settlement::Commit { remote: arrived }).expect("accepted");
     let close = |status| {
         vec![Action::SetLinkStatus {
             partner: b_id,
             status,
         }]
     };
-    let refused = enact(&mut a, close(LinkStatus::Closed)).unwrap_err();
+    let refused = enact(&mut a, close(LinkStatus::Closed)).expect_err("refused");
     assert!(
         matches!(refused, Refusal::LinkNotSettled { .. }),
         "{refused}"
@@ -335,9 +343,9 @@ fn a_suspended_link_carries_nothing_new_and_closes_only_when_settled() {
         deadline_ms: i64::MAX,
         memo_hash: None,
     };
-    let back_held = hold(&mut b, 0, back.clone()).unwrap();
-    enact(&mut a, close(LinkStatus::Open)).unwrap();
-    let back_arrived = arrive(&mut a, &b, back_held, &back).unwrap();
+    let back_held = hold(&mut b, 0, back.clone()).expect("accepted");
+    enact(&mut a, close(LinkStatus::Open)).expect("accepted");
+    let back_arrived = arrive(&mut a, &b, back_held, &back).expect("accepted");
     settle(
         &mut b,
         back_held,
@@ -345,10 +353,10 @@ fn a_suspended_link_carries_nothing_new_and_closes_only_when_settled() {
             remote: back_arrived,
         },
     )
-    .unwrap();
+    .expect("accepted");
     enact(&mut a, close(LinkStatus::Closed)).expect("closes at zero");
     assert_eq!(
-        a.ledger.state.link(&b_id).unwrap().status,
+        a.ledger.state.link(&b_id).expect("linked").status,
         LinkStatus::Closed
     );
 }
@@ -358,21 +366,25 @@ fn a_link_cannot_be_with_the_circle_itself_and_new_terms_must_hold_what_is_owed(
     let (mut a, mut b) = linked();
     let own = terms(&a, 1, 1, 10, 10);
     assert_eq!(
-        enact(&mut a, vec![Action::Link(own)]).unwrap_err(),
+        enact(&mut a, vec![Action::Link(own)]).expect_err("refused"),
         Refusal::LinkToItself
     );
     let h = hold_body(&a.members[0], &b, &b.members[0].public_key(), 500, 500);
-    let held = hold(&mut a, 0, h.clone()).unwrap();
-    let arrived = arrive(&mut b, &a, held, &h).unwrap();
-    settle(&mut a, held, Settlement::Commit { remote: arrived }).unwrap();
+    let held = hold(&mut a, 0, h.clone()).expect("accepted");
+    let arrived = arrive(&mut b, &a, held, &h).expect("accepted");
+    settle(&mut a, held, Settlement::Commit { remote: arrived }).expect("accepted");
     // A owes B 5 hours: limits below that are refused, wider ones apply.
     let narrow = terms(&b, 1, 1, 400, 1000);
     assert!(matches!(
-        enact(&mut a, vec![Action::Link(narrow)]).unwrap_err(),
+        enact(&mut a, vec![Action::Link(narrow)]).expect_err("refused"),
         Refusal::LimitsExcludeBalance { .. }
     ));
     enact(&mut a, vec![Action::Link(terms(&b, 1, 2, 600, 1000))]).expect("new terms");
-    let link = a.ledger.state.link(&b.ledger.state.circle_id).unwrap();
+    let link = a
+        .ledger
+        .state
+        .link(&b.ledger.state.circle_id)
+        .expect("accepted");
     assert_eq!(link.terms.rate_there_minor, 2);
 }
 
@@ -381,7 +393,7 @@ fn a_payment_passes_through_a_middle_circle_held_there_too() {
     let mut a = circle(1);
     let mut b = circle(1);
     let mut c = circle(1);
-    enact(&mut a, vec![Action::Link(terms(&b, 1, 2, 5000, 5000))]).unwrap();
+    enact(&mut a, vec![Action::Link(terms(&b, 1, 2, 5000, 5000))]).expect("accepted");
     enact(
         &mut b,
         vec![
@@ -389,14 +401,14 @@ fn a_payment_passes_through_a_middle_circle_held_there_too() {
             Action::Link(terms(&c, 1, 1, 5000, 5000)),
         ],
     )
-    .unwrap();
-    enact(&mut c, vec![Action::Link(terms(&b, 1, 1, 5000, 5000))]).unwrap();
+    .expect("accepted");
+    enact(&mut c, vec![Action::Link(terms(&b, 1, 1, 5000, 5000))]).expect("accepted");
     let payee = c.members[0].public_key();
     let first = Hold {
         destination: c.ledger.state.circle_id,
         ..hold_body(&a.members[0], &b, &payee, 100, 200)
     };
-    let at_a = hold(&mut a, 0, first.clone()).unwrap();
+    let at_a = hold(&mut a, 0, first.clone()).expect("accepted");
     let through = Hold {
         source: HoldSource::Link {
             partner: a.ledger.state.circle_id,
@@ -411,11 +423,11 @@ fn a_payment_passes_through_a_middle_circle_held_there_too() {
     let at_b = b
         .ledger
         .submit(&b_node, Body::Hold(through.clone()))
-        .unwrap()
+        .expect("accepted")
         .hash();
-    let at_c = arrive(&mut c, &b, at_b, &through).unwrap();
-    settle(&mut b, at_b, Settlement::Commit { remote: at_c }).unwrap();
-    settle(&mut a, at_a, Settlement::Commit { remote: at_b }).unwrap();
+    let at_c = arrive(&mut c, &b, at_b, &through).expect("accepted");
+    settle(&mut b, at_b, Settlement::Commit { remote: at_c }).expect("accepted");
+    settle(&mut a, at_a, Settlement::Commit { remote: at_b }).expect("accepted");
     assert_eq!(balance(&a, &a.members[0].public_key()), -100);
     assert_eq!(balance(&b, &connector_key(&a.ledger.state.circle_id)), -200);
     assert_eq!(balance(&b, &connector_key(&c.ledger.state.circle_id)), 200);
@@ -430,7 +442,9 @@ fn a_payment_passes_through_a_middle_circle_held_there_too() {
         ..through
     };
     assert!(matches!(
-        b.ledger.submit(&member, Body::Hold(forged)).unwrap_err(),
+        b.ledger
+            .submit(&member, Body::Hold(forged))
+            .expect_err("refused"),
         Refusal::NotAuthorised { .. }
     ));
 }
