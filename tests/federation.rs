@@ -6,14 +6,12 @@
 
 use std::sync::Arc;
 
-use commons_governance::majority::Position;
 use commons_ledger::entry::Body;
 use commons_ledger::export::RawEntry;
 use commons_ledger::relay::{proved, Answer, Relay, RELAY_FORMAT, RELAY_VERSION};
-use commons_tests::node::Node;
+use commons_tests::node::{cross_pay, Node};
 use commons_tests::TestDb;
-use commons_web::governance::ProposalInput;
-use commons_web::links::{CrossPayCommand, CrossResult};
+use commons_web::links::CrossResult;
 use commons_web::services::{Actor, IdempotencyKey};
 use commons_web::AppState;
 
@@ -42,48 +40,6 @@ async fn serve(
 
 async fn node(url: &str) -> Node {
     Node::start_configured(url, |config| config.federation_private_addresses = true).await
-}
-
-async fn link(node: &Node, voters: &[&Actor], address: &str, here: &str, there: &str) {
-    let input = ProposalInput {
-        title: "Link with our neighbours".into(),
-        body: "Trade across the river.".into(),
-        method: "majority".into(),
-        action: "link".into(),
-        link_circle: address.into(),
-        link_rate_here: here.into(),
-        link_rate_there: there.into(),
-        link_out_max: "50".into(),
-        link_in_max: "50".into(),
-        ..ProposalInput::default()
-    };
-    let mut everyone = vec![&node.steward];
-    everyone.extend(voters.iter().copied());
-    commons_web::demo::decide_in_the_past(&node.state, &everyone, &input, 10, None, |_| {
-        Some(Position::Yes)
-    })
-    .await
-    .expect("the link passes");
-}
-
-fn pay(circle: &str, member: &str, amount_minor: i64) -> CrossPayCommand {
-    CrossPayCommand {
-        circle: circle.into(),
-        member: member.parse().expect("username"),
-        amount_minor,
-        memo: None,
-    }
-}
-
-async fn balance(node: &Node, actor: &Actor) -> i64 {
-    node.state
-        .services
-        .store()
-        .account(&actor.circle, &actor.membership.account_key)
-        .await
-        .expect("account")
-        .expect("open")
-        .balance_minor
 }
 
 async fn audits_clean(node: &Node) {
@@ -141,8 +97,10 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
         format!("{base_b}/c/riverside"),
     );
     // Each circle's proposal reads the other's descriptor: 1 hour here = 2 there, and back.
-    link(&a, &[&ben], &address_b, "1", "2").await;
-    link(&b, &[&carol], &address_a, "2", "1").await;
+    a.link(&a.steward, &[&ben], &address_b, ("1", "2", "50"))
+        .await;
+    b.link(&b.steward, &[&carol], &address_a, ("2", "1", "50"))
+        .await;
     let payable = a
         .state
         .services
@@ -157,13 +115,13 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
     let (quote, result) = a
         .state
         .services
-        .pay_across(&ben, &pay(&address_b, "carol", 150), &attempt)
+        .pay_across(&ben, &cross_pay(&address_b, "carol", 150), &attempt)
         .await
         .expect("pay");
     assert_eq!(result, CrossResult::Paid);
     assert_eq!(quote.payee.display_name, "carol");
     assert_eq!(
-        (balance(&a, &ben).await, balance(&b, &carol).await),
+        (a.balance(&ben).await, b.balance(&carol).await),
         (-150, 300)
     );
     // And back: Carol pays Ben 1.00, he receives 0.50.
@@ -172,14 +130,14 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
         .services
         .pay_across(
             &carol,
-            &pay(&address_a, "ben", 100),
+            &cross_pay(&address_a, "ben", 100),
             &IdempotencyKey::generate(),
         )
         .await
         .expect("back");
     assert_eq!(back, CrossResult::Paid);
     assert_eq!(
-        (balance(&a, &ben).await, balance(&b, &carol).await),
+        (a.balance(&ben).await, b.balance(&carol).await),
         (-100, 200)
     );
 
@@ -199,7 +157,7 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
             .expect("an answer");
         assert!(matches!(answer, Answer::Completed { .. }), "{answer:?}");
     }
-    assert_eq!(balance(&b, &carol).await, 200);
+    assert_eq!(b.balance(&carol).await, 200);
     // A relay whose tree head is not signed by the linked circle's node key is refused.
     let mut forged = replay.clone();
     forged.head.signature = commons_ledger::keys::SecretKey::generate()
@@ -233,7 +191,7 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
     // sends it: his payment is held, not guessed.
     a.state
         .services
-        .quote_across(&ben, &pay(&address_b, "carol", 200))
+        .quote_across(&ben, &cross_pay(&address_b, "carol", 200))
         .await
         .expect("quote");
     let port_b: u16 = base_b
@@ -249,7 +207,7 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
         .services
         .pay_across(
             &ben,
-            &pay(&address_b, "carol", 200),
+            &cross_pay(&address_b, "carol", 200),
             &IdempotencyKey::generate(),
         )
         .await
@@ -263,7 +221,7 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
         .await
         .expect("in flight");
     assert_eq!(in_flight.len(), 1);
-    assert_eq!(balance(&a, &ben).await, -100, "held, not moved");
+    assert_eq!(a.balance(&ben).await, -100, "held, not moved");
     // It comes back: the node finishes what was on its way; both sides have it.
     let (_base_b, _stop_b, _task_b) = serve(b.state.clone(), port_b).await;
     a.state
@@ -280,7 +238,7 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
         .expect("none")
         .is_empty());
     assert_eq!(
-        (balance(&a, &ben).await, balance(&b, &carol).await),
+        (a.balance(&ben).await, b.balance(&carol).await),
         (-300, 600)
     );
     audits_clean(&a).await;

@@ -3,67 +3,12 @@
 //! pay-across pages over HTTP (the amount in both units before anything is sent; a resent
 //! form never pays twice).
 
-use commons_governance::majority::Position;
 use commons_ledger::crossing::connector_key;
 use commons_tests::both_backends;
-use commons_tests::node::Node;
+use commons_tests::node::{cross_pay, Node};
 use commons_tests::web::{invite_and_join, set_up, TestServer};
-use commons_web::governance::ProposalInput;
-use commons_web::links::{CrossPayCommand, CrossResult};
-use commons_web::services::{ActionError, Actor, IdempotencyKey};
-
-/// A proposal of `steward`'s circle to link with `partner` at `here` = `there`, passed by the
-/// steward and `voters` (a link clears the steward-level bar).
-async fn link(
-    node: &Node,
-    steward: &Actor,
-    voters: &[&Actor],
-    partner: &str,
-    here: &str,
-    there: &str,
-    max: &str,
-) {
-    let input = ProposalInput {
-        title: format!("Link with {partner}"),
-        body: "Trade with our neighbours.".into(),
-        method: "majority".into(),
-        action: "link".into(),
-        link_circle: partner.into(),
-        link_rate_here: here.into(),
-        link_rate_there: there.into(),
-        link_out_max: max.into(),
-        link_in_max: max.into(),
-        link_shares_market: Some("on".into()),
-        ..ProposalInput::default()
-    };
-    let mut everyone = vec![steward];
-    everyone.extend(voters.iter().copied());
-    commons_web::demo::decide_in_the_past(&node.state, &everyone, &input, 10, None, |_| {
-        Some(Position::Yes)
-    })
-    .await
-    .expect("the link passes");
-}
-
-fn pay(circle: &str, member: &str, amount_minor: i64) -> CrossPayCommand {
-    CrossPayCommand {
-        circle: circle.into(),
-        member: member.parse().expect("username"),
-        amount_minor,
-        memo: None,
-    }
-}
-
-async fn balance(node: &Node, actor: &Actor) -> i64 {
-    node.state
-        .services
-        .store()
-        .account(&actor.circle, &actor.membership.account_key)
-        .await
-        .expect("account")
-        .expect("open")
-        .balance_minor
-}
+use commons_web::links::CrossResult;
+use commons_web::services::{ActionError, IdempotencyKey};
 
 both_backends! {
     a_link_takes_a_passed_proposal_in_each_circle_then_members_pay_in_their_own_units => |url: String| async move {
@@ -74,27 +19,27 @@ both_backends! {
         let services = &node.state.services;
         assert!(services.payable_circles(&ben).await.expect("none").is_empty());
         // Riverside agrees: 1 hour = 12 credits. Repair has not yet: nothing to pay across.
-        link(&node, &node.steward, &[], "repair", "1", "12", "30").await;
+        node.link(&node.steward, &[], "repair", ("1", "12", "30")).await;
         assert!(services.payable_circles(&ben).await.expect("one-sided").is_empty());
-        link(&node, &repair, &[], "riverside", "12", "1", "360").await;
+        node.link(&repair, &[], "riverside", ("12", "1", "360")).await;
         let payable = services.payable_circles(&ben).await.expect("payable");
         assert_eq!(payable.len(), 1);
         assert_eq!(payable[0].partner.name, "Repair Café");
         // Ben pays Carol 1.50 hours: she receives 18.00 credits.
         let attempt = IdempotencyKey::generate();
-        let (quote, result) = services.pay_across(&ben, &pay("repair", "carol", 150), &attempt).await.expect("pay");
+        let (quote, result) = services.pay_across(&ben, &cross_pay("repair", "carol", 150), &attempt).await.expect("pay");
         assert_eq!(result, CrossResult::Paid);
         assert_eq!(quote.amount_there_minor, 1800);
-        assert_eq!(balance(&node, &ben).await, -150);
-        assert_eq!(balance(&node, &carol).await, 1800);
+        assert_eq!(node.balance(&ben).await, -150);
+        assert_eq!(node.balance(&carol).await, 1800);
         // The same attempt again pays nothing more.
-        let (_, again) = services.pay_across(&ben, &pay("repair", "carol", 150), &attempt).await.expect("again");
+        let (_, again) = services.pay_across(&ben, &cross_pay("repair", "carol", 150), &attempt).await.expect("again");
         assert_eq!(again, CrossResult::Paid);
-        assert_eq!(balance(&node, &carol).await, 1800);
+        assert_eq!(node.balance(&carol).await, 1800);
         // Carol pays back 6.00 credits: Ben receives 0.50 hours.
-        let (_, back) = services.pay_across(&carol, &pay("riverside", "ben", 600), &IdempotencyKey::generate()).await.expect("back");
+        let (_, back) = services.pay_across(&carol, &cross_pay("riverside", "ben", 600), &IdempotencyKey::generate()).await.expect("back");
         assert_eq!(back, CrossResult::Paid);
-        assert_eq!(balance(&node, &ben).await, -100);
+        assert_eq!(node.balance(&ben).await, -100);
         // Each circle's ledger names the other circle for its connector and still audits.
         let store = services.store();
         assert_eq!(
@@ -113,26 +58,26 @@ both_backends! {
         let ben = node.member("ben").await;
         let carol = node.member_in(&repair, "carol").await;
         let dan = node.member_in(&repair, "dan").await;
-        link(&node, &node.steward, &[], "repair", "1", "1", "5").await;
-        link(&node, &repair, &[&carol, &dan], "riverside", "1", "1", "5").await;
+        node.link(&node.steward, &[], "repair", ("1", "1", "5")).await;
+        node.link(&repair, &[&carol, &dan], "riverside", ("1", "1", "5")).await;
         let services = &node.state.services;
         // Past the limit of trade: refused where it starts, with the numbers; nothing moves.
-        let refused = services.pay_across(&ben, &pay("repair", "carol", 600), &IdempotencyKey::generate()).await;
+        let refused = services.pay_across(&ben, &cross_pay("repair", "carol", 600), &IdempotencyKey::generate()).await;
         let Err(ActionError::Refused(refusal)) = refused else { panic!("{refused:?}") };
         assert!(refusal.to_string().contains("may owe at most 5.00 hours"), "{refusal}");
-        assert_eq!(balance(&node, &carol).await, 0);
+        assert_eq!(node.balance(&carol).await, 0);
         // Somebody who is not a member there is nobody to pay.
-        let nobody = services.quote_across(&ben, &pay("repair", "amara-not-here", 100)).await;
+        let nobody = services.quote_across(&ben, &cross_pay("repair", "amara-not-here", 100)).await;
         assert!(matches!(nobody, Err(ActionError::Invalid { field: "member", .. })), "{nobody:?}");
         // A block either way refuses the payment, as within a circle.
         services
             .block(&carol, &"ben".parse().expect("username"), commons_web::db::BlockKind::Block)
             .await
             .expect("carol blocks ben");
-        let blocked = services.quote_across(&ben, &pay("repair", "carol", 100)).await;
+        let blocked = services.quote_across(&ben, &cross_pay("repair", "carol", 100)).await;
         assert!(matches!(blocked, Err(ActionError::Invalid { field: "member", .. })), "{blocked:?}");
         // A circle the payer's is not linked with is not offered.
-        let far = services.quote_across(&ben, &pay("elsewhere", "carol", 100)).await;
+        let far = services.quote_across(&ben, &cross_pay("elsewhere", "carol", 100)).await;
         assert!(matches!(far, Err(ActionError::Invalid { field: "circle", .. })), "{far:?}");
     };
 

@@ -20,6 +20,20 @@ pub struct Node {
     pub steward: Actor,
 }
 
+/// A payment to `member` of the linked circle `circle` (its slug, or its address).
+pub fn cross_pay(
+    circle: &str,
+    member: &str,
+    amount_minor: i64,
+) -> commons_web::links::CrossPayCommand {
+    commons_web::links::CrossPayCommand {
+        circle: circle.into(),
+        member: member.parse().expect("username"),
+        amount_minor,
+        memo: None,
+    }
+}
+
 /// A sign-up as the forms send it.
 pub fn sign_up(username: &str) -> SignUp {
     SignUp {
@@ -173,6 +187,50 @@ impl Node {
             .actor(&user, &steward.circle.slug, Some(session.token_hash))
             .await
             .expect("active")
+    }
+
+    /// A proposal of `steward`'s circle to link with `partner` (a slug on this node, or an
+    /// address on another) at `here` = `there`, each limit `max`, passed by the steward and
+    /// `voters` (a link clears the steward-level bar) and enacted.
+    pub async fn link(
+        &self,
+        steward: &Actor,
+        voters: &[&Actor],
+        partner: &str,
+        (here, there, max): (&str, &str, &str),
+    ) {
+        let input = commons_web::governance::ProposalInput {
+            title: format!("Link with {partner}"),
+            body: "Trade with our neighbours.".into(),
+            method: "majority".into(),
+            action: "link".into(),
+            link_circle: partner.into(),
+            link_rate_here: here.into(),
+            link_rate_there: there.into(),
+            link_out_max: max.into(),
+            link_in_max: max.into(),
+            link_shares_market: Some("on".into()),
+            ..commons_web::governance::ProposalInput::default()
+        };
+        let mut everyone = vec![steward];
+        everyone.extend(voters.iter().copied());
+        commons_web::demo::decide_in_the_past(&self.state, &everyone, &input, 10, None, |_| {
+            Some(commons_governance::majority::Position::Yes)
+        })
+        .await
+        .expect("the link passes");
+    }
+
+    /// The actor's balance in their circle.
+    pub async fn balance(&self, actor: &Actor) -> i64 {
+        self.state
+            .services
+            .store()
+            .account(&actor.circle, &actor.membership.account_key)
+            .await
+            .expect("account")
+            .expect("open")
+            .balance_minor
     }
 
     /// Opens the circle to people asking to join (a public page with "Ask to join").

@@ -366,6 +366,8 @@ impl Store {
         })
     }
 
+    /// Remembers the size of this circle's tree head the partner says it holds (it keeps every
+    /// head it ever held, so the next relay can prove growth from any size it reported).
     async fn acknowledge(
         &self,
         info: &CircleInfo,
@@ -373,7 +375,7 @@ impl Store {
         size: u64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO link_acks (circle, partner, held_size) VALUES ($1, $2, $3) ON CONFLICT (circle, partner) DO UPDATE SET held_size = excluded.held_size WHERE link_acks.held_size < excluded.held_size",
+            "INSERT INTO link_acks (circle, partner, held_size) VALUES ($1, $2, $3) ON CONFLICT (circle, partner) DO UPDATE SET held_size = excluded.held_size",
         )
         .bind(info.row_id)
         .bind(partner.0.to_vec())
@@ -617,27 +619,10 @@ impl Store {
                 }))
             }
             Answer::Stale { held_size, .. } => {
-                self.acknowledge_exactly(info, &partner, held_size).await?;
+                self.acknowledge(info, &partner, held_size).await?;
                 Ok(None)
             }
         }
-    }
-
-    async fn acknowledge_exactly(
-        &self,
-        info: &CircleInfo,
-        partner: &Hash,
-        size: u64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO link_acks (circle, partner, held_size) VALUES ($1, $2, $3) ON CONFLICT (circle, partner) DO UPDATE SET held_size = excluded.held_size",
-        )
-        .bind(info.row_id)
-        .bind(partner.0.to_vec())
-        .bind(size as i64)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 }
 
