@@ -793,6 +793,6 @@ impl Services {
                 }
             }
         }
-        Ok(())
+        self.name_partners(&proposal.draft.actions, names).await
     }
 }

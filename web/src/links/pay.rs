@@ -51,8 +51,12 @@ pub struct CrossQuote {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CrossResult {
     Paid,
-    /// Refused on the way; nothing moved anywhere. The other circle's own words.
-    Refused(String),
+    /// Refused on the way; nothing moved anywhere: why (a stable code, see
+    /// `exchange_receive::refusal_code`), and the other circle's own words.
+    Refused {
+        code: String,
+        message: String,
+    },
     /// On its way: the node finishes it (or releases it on the other side's word).
     OnItsWay,
 }
@@ -193,7 +197,7 @@ impl Services {
         };
         let result = match outcome {
             Outcome::Completed { .. } => CrossResult::Paid,
-            Outcome::Refused { message, .. } => CrossResult::Refused(message),
+            Outcome::Refused { code, message } => CrossResult::Refused { code, message },
             Outcome::InFlight { why } => {
                 tracing::warn!(circle = %actor.circle.slug, %transfer, why, "a payment across is still on its way");
                 CrossResult::OnItsWay

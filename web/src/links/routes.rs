@@ -86,6 +86,22 @@ async fn parse(
     })
 }
 
+/// Why the other circle refused, in the visitor's language when the reason is a known one
+/// (else the other circle's own words).
+fn refusal_reason(v: &Visitor, code: &str, message: String) -> String {
+    let id = match code {
+        "trade-limit" => "cross-reason-trade-limit",
+        "ceiling" => "cross-reason-ceiling",
+        "not-a-member" => "cross-reason-not-a-member",
+        "deadline" => "cross-reason-deadline",
+        "rates-disagree" => "cross-reason-rates-disagree",
+        "no-link" | "link-not-open" => "cross-reason-no-link",
+        "no-route" => "cross-reason-no-route",
+        _ => return message,
+    };
+    v.tr.t(id)
+}
+
 fn errors_of(v: &Visitor, error: ActionError) -> FormErrors {
     form_errors(v, error, "amount").unwrap_or_else(|_| {
         FormErrors(vec![FieldError {
@@ -183,10 +199,13 @@ pub async fn submit(
             ),
             state.config.cookies_secure,
         )),
-        Ok(Ok((_, CrossResult::Refused(message)))) => {
+        Ok(Ok((_, CrossResult::Refused { code, message }))) => {
             let errors = FormErrors(vec![FieldError {
                 field: "amount",
-                message: v.tr.ta("cross-refused", &[("reason", &message)]),
+                message: v.tr.ta(
+                    "cross-refused",
+                    &[("reason", &refusal_reason(&v, &code, message))],
+                ),
             }]);
             form.idempotency_key = IdempotencyKey::generate().as_str().to_owned();
             form.confirm.clear();

@@ -290,6 +290,22 @@ impl Services {
         Ok(self.store.settlements_of(circle, &holds).await?)
     }
 
+    /// Names for the connector keys of the circles these actions link with (a proposal's page
+    /// says "linked with Hillside Repair Café", not a key).
+    pub(crate) async fn name_partners(
+        &self,
+        actions: &[commons_ledger::entry::Action],
+        names: &mut HashMap<PublicKey, String>,
+    ) -> Result<(), ActionError> {
+        for partner in self.partners(partners_named(actions)).await?.into_values() {
+            names.insert(
+                commons_ledger::crossing::connector_key(&partner.circle_id),
+                partner.name,
+            );
+        }
+        Ok(())
+    }
+
     /// The peers that carry payments from this node's circles.
     pub fn peers(&self) -> crate::links::peers::NodePeers {
         self.node_peers()
