@@ -108,6 +108,13 @@ both_backends! {
                 .await
                 .expect("linked");
         }
+        // Who may not: a visitor (sent to log in), and nobody pays across a circle they are not in.
+        let visitor = server.client().get("/c/garden/pay/across").await;
+        assert!(visitor.url.contains("/login"), "{}", visitor.url);
+        let stranger = invite_and_join(&server, &mut amara, "cara", "Cara Doyle").await;
+        let mut stranger = stranger;
+        let elsewhere = stranger.get("/c/river/pay/across").await;
+        assert_eq!(elsewhere.status, 404);
         let pay = ben.get("/c/garden/pay").await;
         assert!(pay.body.contains("/c/garden/pay/across"), "the pay page offers paying across");
         let form = ben.get("/c/garden/pay/across").await;

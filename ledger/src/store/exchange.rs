@@ -239,32 +239,6 @@ impl Store {
         }))
     }
 
-    /// Every tree head of `partner` this circle holds, smallest first (for `audit --link`).
-    pub async fn held_heads(
-        &self,
-        info: &CircleInfo,
-        partner: &Hash,
-    ) -> Result<Vec<TreeHead>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT tree_size, root, timestamp_ms, signature FROM link_heads WHERE circle = $1 AND partner = $2 ORDER BY tree_size",
-        )
-        .bind(info.row_id)
-        .bind(partner.0.to_vec())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(TreeHead {
-                    circle_id: *partner,
-                    tree_size: row.try_get::<i64, _>(0)? as u64,
-                    root: hash(&row.try_get::<Vec<u8>, _>(1)?)?,
-                    timestamp_ms: row.try_get(2)?,
-                    signature: signature(&row.try_get::<Vec<u8>, _>(3)?)?,
-                })
-            })
-            .collect()
-    }
-
     /// The tree head of `partner` of exactly this size this circle holds, if any.
     async fn held_head_of_size(
         &self,

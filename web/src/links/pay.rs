@@ -166,7 +166,7 @@ impl Services {
         let mut transfer = [0u8; 16];
         transfer.copy_from_slice(&digest.0[..16]);
         let transfer = TransferId(transfer);
-        let peers = self.peers();
+        let peers = self.node_peers();
         let outcome = match self.store.transfer_entry(&actor.circle, &transfer).await? {
             Some(earlier) => {
                 self.store
@@ -209,7 +209,7 @@ impl Services {
     /// Takes every payment across still on its way one step further (after a restart, or
     /// when the other side could not answer): run by the node's background jobs.
     pub async fn finish_payments_across(&self) -> Result<usize, ActionError> {
-        let peers = self.peers();
+        let peers = self.node_peers();
         let mut finished = 0;
         for info in self.store.circles().await? {
             for hold in self.store.holds_in_flight(&info).await? {

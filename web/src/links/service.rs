@@ -305,9 +305,4 @@ impl Services {
         }
         Ok(())
     }
-
-    /// The peers that carry payments from this node's circles.
-    pub fn peers(&self) -> crate::links::peers::NodePeers {
-        self.node_peers()
-    }
 }
