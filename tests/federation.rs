@@ -2,41 +2,17 @@
 //! their circles link by a proposal in each (the form reads the other circle's descriptor from
 //! its node), members pay across over HTTP in both directions, a replayed relay pays nothing
 //! more, a relay under the wrong key is refused, and a payment sent while the other node is
-//! down is held, then finished when it is back: on both ledgers or on neither, audited.
-
-use std::sync::Arc;
+//! down is held, then finished when it is back: on both ledgers or on neither, audited. Down
+//! for longer than the deadline, the other node refuses the late payment (signed) and the
+//! payer's hold is released.
 
 use commons_ledger::entry::Body;
 use commons_ledger::export::RawEntry;
 use commons_ledger::relay::{proved, Answer, Relay, RELAY_FORMAT, RELAY_VERSION};
-use commons_tests::node::{cross_pay, Node};
+use commons_tests::node::{cross_pay, serve, Node};
 use commons_tests::TestDb;
 use commons_web::links::CrossResult;
 use commons_web::services::{Actor, IdempotencyKey};
-use commons_web::AppState;
-
-/// A node's state served on `port` (0: any), until the sender is dropped or fired.
-async fn serve(
-    state: Arc<AppState>,
-    port: u16,
-) -> (
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<()>,
-) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = commons_web::serve(state, listener, async move {
-            let _ = stopped.await;
-        })
-        .await;
-    });
-    (base, stop, task)
-}
 
 async fn node(url: &str) -> Node {
     Node::start_configured(url, |config| config.federation_private_addresses = true).await
@@ -223,7 +199,7 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
     assert_eq!(in_flight.len(), 1);
     assert_eq!(a.balance(&ben).await, -100, "held, not moved");
     // It comes back: the node finishes what was on its way; both sides have it.
-    let (_base_b, _stop_b, _task_b) = serve(b.state.clone(), port_b).await;
+    let (_, stop_b, task_b) = serve(b.state.clone(), port_b).await;
     a.state
         .services
         .finish_payments_across()
@@ -240,6 +216,48 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
     assert_eq!(
         (a.balance(&ben).await, b.balance(&carol).await),
         (-300, 600)
+    );
+
+    // Down for longer than the deadline: the payment is held until the other node answers,
+    // and it answers with a signed refusal (too late), so Ben's hold is released: nothing moved.
+    let _ = stop_b.send(());
+    let _ = task_b.await;
+    let (_, late) = a
+        .state
+        .services
+        .pay_across(
+            &ben,
+            &cross_pay(&address_b, "carol", 50),
+            &IdempotencyKey::generate(),
+        )
+        .await
+        .expect("held");
+    assert_eq!(late, CrossResult::OnItsWay);
+    b.state
+        .services
+        .store()
+        .advance_clock(commons_web::links::CROSS_DEADLINE_MS + 60_000);
+    let (_base_b, _stop_b, _task_b) = serve(b.state.clone(), port_b).await;
+    assert_eq!(
+        a.state
+            .services
+            .finish_payments_across()
+            .await
+            .expect("finish"),
+        1
+    );
+    assert!(a
+        .state
+        .services
+        .store()
+        .holds_in_flight(&ben.circle)
+        .await
+        .expect("none")
+        .is_empty());
+    assert_eq!(
+        (a.balance(&ben).await, b.balance(&carol).await),
+        (-300, 600),
+        "the late payment moved nothing"
     );
     audits_clean(&a).await;
     audits_clean(&b).await;

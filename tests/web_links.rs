@@ -1,7 +1,7 @@
 //! Linked circles in the web space: a link made by a passed proposal in each circle, members
 //! paying across in their own units, the reach rule and the limits holding across, and the
 //! pay-across pages over HTTP (the amount in both units before anything is sent; a resent
-//! form never pays twice).
+//! form never pays twice), and the member API's calls for the same.
 
 use commons_ledger::crossing::connector_key;
 use commons_tests::both_backends;
@@ -147,6 +147,44 @@ both_backends! {
         // The statement shows it, to the other circle by name.
         let statement = ben.get("/c/garden/statement").await;
         assert!(statement.body.contains("River Swap"), "{}", statement.body);
+
+        // The same through the API: the circles Ben can pay across, then a payment that a
+        // retry with the same key answers without paying again.
+        let links: serde_json::Value = ben.http.get(format!("{}/api/v1/circles/garden/links", ben.base))
+            .send().await.expect("GET").json().await.expect("JSON");
+        assert_eq!(links["circles"][0]["circle"], "river", "{links}");
+        assert_eq!((links["circles"][0]["rate_here_minor"].as_i64(), links["circles"][0]["rate_there_minor"].as_i64()), (Some(1), Some(2)));
+        let csrf = ben.csrf();
+        let api_pay = |key: Option<&'static str>, circle: &'static str, body: serde_json::Value| {
+            let mut request = ben.http
+                .post(format!("{}/api/v1/circles/{circle}/payments/across", ben.base))
+                .header("x-csrf-token", &csrf)
+                .json(&body);
+            if let Some(key) = key {
+                request = request.header("idempotency-key", key);
+            }
+            async move {
+                let answer = request.send().await.expect("POST");
+                (answer.status().as_u16(), answer.json::<serde_json::Value>().await.expect("JSON"))
+            }
+        };
+        let half = serde_json::json!({"circle": "river", "member": "amara", "amount": "0.50"});
+        for _ in 0..2 {
+            let (status, paid) = api_pay(Some("api-across-key-0001"), "garden", half.clone()).await;
+            assert_eq!(status, 200, "{paid}");
+            assert_eq!((paid["state"].as_str(), paid["amount_there_minor"].as_i64()), (Some("completed"), Some(100)));
+        }
+        let after_api = store.account(&river, &amara_key(&server, &river).await).await.expect("row").expect("open").balance_minor;
+        assert_eq!(after_api - after, 100, "the retry paid nothing more");
+        // Refused, each with the API's envelope: no key, a circle not linked, a circle Ben is
+        // not a member of (nobody learns it exists).
+        let (status, envelope) = api_pay(None, "garden", half.clone()).await;
+        assert_eq!((status, envelope["error"]["code"].as_str()), (400, Some("idempotency_key")));
+        let far = serde_json::json!({"circle": "elsewhere", "member": "amara", "amount": "0.50"});
+        let (status, envelope) = api_pay(Some("api-across-key-0002"), "garden", far).await;
+        assert_eq!((status, envelope["error"]["code"].as_str()), (422, Some("invalid")));
+        let stranger_links = stranger.http.get(format!("{}/api/v1/circles/river/links", stranger.base)).send().await.expect("GET");
+        assert_eq!(stranger_links.status().as_u16(), 404);
         server.stop().await;
     };
 }

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod crossing;
 pub mod entry;
 pub mod export;
+pub mod faults;
 pub mod keys;
 pub mod link;
 pub mod link_audit;

@@ -53,9 +53,11 @@ impl<'a> Side<'a> {
 /// What the link check found.
 #[derive(Debug, Default)]
 pub struct LinkReport {
-    /// Payments checked from the first circle to the second, and back.
+    /// Payments on both sides, checked the same, from the first circle to the second, and back.
     pub checked_there: u64,
     pub checked_back: u64,
+    /// Holds released (refused or expired on the way), in both directions: nothing moved.
+    pub released: u64,
     /// Holds still waiting for the other side's answer when the exports were made.
     pub in_flight: u64,
     pub faults: Vec<String>,
@@ -136,8 +138,12 @@ fn check_direction(
         if hold.partner != to_id {
             continue;
         }
-        checked += 1;
         let state = from.state.hold(hold_hash).map(|record| record.state);
+        match state {
+            Some(HoldState::Committed { .. }) => checked += 1,
+            Some(HoldState::Released) => report.released += 1,
+            _ => {}
+        }
         let record = records
             .get(hold_hash)
             .and_then(|list| list.first().copied());

@@ -34,6 +34,30 @@ pub fn cross_pay(
     }
 }
 
+/// A node's state served on `port` (0: any) on loopback, until the sender is dropped or
+/// fired: its address, the stop, and the server's task.
+pub async fn serve(
+    state: Arc<AppState>,
+    port: u16,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = commons_web::serve(state, listener, async move {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    (base, stop, task)
+}
+
 /// A sign-up as the forms send it.
 pub fn sign_up(username: &str) -> SignUp {
     SignUp {

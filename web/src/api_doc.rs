@@ -48,6 +48,8 @@ Every error, including a malformed body, a wrong content type and a bad path, an
         crate::ledger::api::answer_request,
         crate::ledger::api::pay,
         crate::ledger::api::request_payment,
+        crate::links::member_api::links,
+        crate::links::member_api::pay_across,
         crate::market::api::listings,
         crate::market::api::create_listing,
         crate::market::api::listing,

@@ -248,6 +248,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 pub(crate) fn api_routes() -> Vec<http::api::ApiRoute> {
     [
         ledger::api_routes(),
+        links::api_routes(),
         market::api_routes(),
         governance::api_routes(),
     ]

@@ -37,6 +37,7 @@ pub(super) fn audit_link_files(args: &AuditArgs) -> Result<Outcome> {
             "ok": report.passed() && passed,
             "checked_a_to_b": report.checked_there,
             "checked_b_to_a": report.checked_back,
+            "released": report.released,
             "in_flight": report.in_flight,
             "faults": report.faults,
         });
@@ -46,8 +47,8 @@ pub(super) fn audit_link_files(args: &AuditArgs) -> Result<Outcome> {
         );
     } else if report.passed() {
         println!(
-            "OK: the link agrees: {} payments from A to B and {} from B to A are on both sides, the same; {} still on their way.",
-            report.checked_there, report.checked_back, report.in_flight
+            "OK: the link agrees: {} payments from A to B and {} from B to A are on both sides, the same; {} released (nothing moved); {} still on their way.",
+            report.checked_there, report.checked_back, report.released, report.in_flight
         );
     } else {
         println!(

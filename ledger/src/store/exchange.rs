@@ -430,6 +430,7 @@ impl Store {
             return Err(StoreError::Corrupt("only a hold is sent across".into()));
         }
         let appended = self.append(&info.slug, signed, memo).await?;
+        crate::faults::pause_point("send.held");
         let outcome = self.advance_hold(info, appended.seq, peers).await?;
         Ok((appended, outcome))
     }
@@ -473,8 +474,12 @@ impl Store {
                     })
                 }
             };
+            crate::faults::pause_point("send.answered");
             match store.settle_by(info, &link, &stored, answer).await? {
-                Some(outcome) => return Ok(outcome),
+                Some(outcome) => {
+                    crate::faults::pause_point("send.settled");
+                    return Ok(outcome);
+                }
                 None => continue,
             }
         }

@@ -155,6 +155,7 @@ impl Store {
         if let Some(answer) = self.decided(incoming, peers).await? {
             return Ok(answer);
         }
+        crate::faults::pause_point("receive.checked");
         let hold = &incoming.checked.hold;
         if self.now_ms() > hold.deadline_ms {
             return self
@@ -254,6 +255,7 @@ impl Store {
             .await;
         match appended {
             Ok(appended) => {
+                crate::faults::pause_point("receive.decided");
                 let stored = self.entry(&incoming.info, appended.seq).await?;
                 self.completed(incoming, &stored).await
             }
@@ -375,6 +377,7 @@ impl Store {
         .bind(message.to_owned())
         .execute(&self.pool)
         .await?;
+        crate::faults::pause_point("receive.decided");
         let node_key = self.node_secret(info).await?;
         Ok(erased(
             &node_key,
@@ -433,6 +436,7 @@ impl Store {
         .bind(message)
         .execute(&self.pool)
         .await?;
+        crate::faults::pause_point("receive.decided");
         let node_key = self.node_secret(info).await?;
         Ok(erased(&node_key, &hold_hash, code, message, 0))
     }

@@ -509,7 +509,7 @@ async fn transfer(
 
 /// The `Idempotency-Key` header every call that moves money must carry: a retry with the same
 /// key answers the first result (the same entry) and never writes twice.
-pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
     let refused = |message: &str| api_error(StatusCode::BAD_REQUEST, "idempotency_key", message);
     let value = headers.get("idempotency-key").ok_or_else(|| {
         refused("Send an Idempotency-Key header (16 to 64 letters, digits, - or _), the same for every retry of this payment.")

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod federation;
+pub mod member_api;
 pub mod pay;
 pub mod peers;
 pub mod routes;
@@ -30,6 +31,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/federation/circles/{slug}", get(api::descriptor))
         .route("/api/federation/circles/{slug}/payee", post(api::payee))
         .route("/api/federation/transaction/relay", post(api::relay))
+        .merge(crate::http::api::api_router(api_routes()))
+}
+
+/// The member's API calls (in the API document).
+pub fn api_routes() -> Vec<crate::http::api::ApiRoute> {
+    use crate::http::api::ApiRoute;
+    vec![
+        ApiRoute::get("/api/v1/circles/{slug}/links", member_api::links),
+        ApiRoute::post(
+            "/api/v1/circles/{slug}/payments/across",
+            member_api::pay_across,
+        ),
+    ]
 }
 
 /// Where other nodes call this one: no session, no CSRF (each message proves itself).

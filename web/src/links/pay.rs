@@ -10,7 +10,7 @@ use commons_ledger::keys::Hash;
 use commons_ledger::store::Outcome;
 
 use crate::db::{MemberCard, MemberStatus};
-use crate::ledger::form::MemoText;
+use crate::ledger::form::{MemoText, TransferCommand};
 use crate::links::LinkedCircle;
 use crate::names::Username;
 use crate::reach::Channel;
@@ -62,6 +62,33 @@ pub enum CrossResult {
 }
 
 impl Services {
+    /// A payment across as a form or the API gives it, parsed once: `circle` is a payable
+    /// circle's reference (its slug here, or its address on another node), `member` a name in
+    /// it, `amount` in the payer's unit.
+    pub async fn cross_command(
+        &self,
+        actor: &Actor,
+        circle: &str,
+        member: &str,
+        amount: &str,
+        memo: &str,
+    ) -> Result<CrossPayCommand, ActionError> {
+        let linked = self
+            .payable_circles(actor)
+            .await?
+            .into_iter()
+            .find(|linked| linked.partner.reference == circle.trim())
+            .ok_or(invalid("circle", "cross-error-circle"))?;
+        let member = self.member_named_across(actor, &linked, member).await?;
+        let command = TransferCommand::parse(&actor.circle, &member, amount, memo)?;
+        Ok(CrossPayCommand {
+            circle: linked.partner.reference,
+            member: command.member,
+            amount_minor: command.amount_minor,
+            memo: command.memo,
+        })
+    }
+
     /// The circle's open links a member can pay across now: open on this side, and (for a
     /// circle of this node) open on the other side too, so nobody's credit waits on a link
     /// the other circle has not agreed to.

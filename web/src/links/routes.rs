@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use crate::http::extract::{PageForm, PagePath};
 use crate::http::page::*;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
-use crate::ledger::form::TransferCommand;
 use crate::links::views::{confirm_across_page, pay_across_page, PayAcrossForm};
 use crate::links::{CrossPayCommand, CrossResult};
 use crate::services::{ActionError, Actor, IdempotencyKey};
@@ -51,39 +50,18 @@ async fn show_form(
     Ok(page_with_status(status, markup))
 }
 
-/// The form parsed: the command, or every field's problem.
+/// The form parsed: the command, or the field's problem.
 async fn parse(
     state: &crate::AppState,
     v: &Visitor,
     actor: &Actor,
     form: &PayAcrossForm,
 ) -> Result<CrossPayCommand, FormErrors> {
-    let partner = state
+    state
         .services
-        .payable_circles(actor)
+        .cross_command(actor, &form.circle, &form.member, &form.amount, &form.memo)
         .await
-        .map_err(|error| errors_of(v, error))?
-        .into_iter()
-        .find(|linked| linked.partner.reference == form.circle);
-    let Some(partner) = partner else {
-        return Err(errors_of(
-            v,
-            crate::services::invalid("circle", "cross-error-circle"),
-        ));
-    };
-    let member = state
-        .services
-        .member_named_across(actor, &partner.partner.reference, &form.member)
-        .await
-        .map_err(|error| errors_of(v, error))?;
-    let command = TransferCommand::parse(&actor.circle, &member, &form.amount, &form.memo)
-        .map_err(|error| errors_of(v, error))?;
-    Ok(CrossPayCommand {
-        circle: partner.partner.reference,
-        member: command.member,
-        amount_minor: command.amount_minor,
-        memo: command.memo,
-    })
+        .map_err(|error| errors_of(v, error))
 }
 
 /// Why the other circle refused, in the visitor's language when the reason is a known one

@@ -253,14 +253,18 @@ impl Services {
     }
 
     /// The username the pay-across form's "who" field names among the active members of the
-    /// linked circle `reference` (see [`Services::member_named`]).
+    /// linked circle (see [`Services::member_named`]). A circle on another node keeps its own
+    /// members' names: the username goes as typed, and that node says who it is (or nobody).
     pub(crate) async fn member_named_across(
         &self,
         actor: &Actor,
-        reference: &str,
+        linked: &LinkedCircle,
         typed: &str,
     ) -> Result<String, ActionError> {
-        let info = match self.store.circle(reference).await {
+        if !linked.partner.address.is_empty() {
+            return Ok(typed.trim().trim_start_matches('@').to_owned());
+        }
+        let info = match self.store.circle(&linked.partner.reference).await {
             Ok(info) => info,
             Err(commons_ledger::store::StoreError::NoSuchCircle(_)) => {
                 return Err(invalid("circle", "cross-error-circle"))
