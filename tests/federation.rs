@@ -11,6 +11,7 @@ use commons_ledger::export::RawEntry;
 use commons_ledger::relay::{proved, Answer, Relay, RELAY_FORMAT, RELAY_VERSION};
 use commons_tests::node::{cross_pay, serve, Node};
 use commons_tests::TestDb;
+use commons_web::links::requests::RequestOutcome;
 use commons_web::links::CrossResult;
 use commons_web::services::{Actor, IdempotencyKey};
 
@@ -261,4 +262,103 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
     );
     audits_clean(&a).await;
     audits_clean(&b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_on_another_node_asks_to_be_paid_and_is_paid_once() {
+    let (db_a, db_b) = (TestDb::postgres().await, TestDb::sqlite());
+    let (a, b) = (node(&db_a.url).await, node(&db_b.url).await);
+    let (base_a, _stop_a, _task_a) = serve(a.state.clone(), 0).await;
+    let (base_b, _stop_b, _task_b) = serve(b.state.clone(), 0).await;
+    let ben = a.member("ben").await;
+    let carol = b.member("carol").await;
+    let (address_a, address_b) = (
+        format!("{base_a}/c/riverside"),
+        format!("{base_b}/c/riverside"),
+    );
+    a.link(&a.steward, &[&ben], &address_b, ("1", "2", "50"))
+        .await;
+    b.link(&b.steward, &[&carol], &address_a, ("2", "1", "50"))
+        .await;
+    let (services_a, services_b) = (&a.state.services, &b.state.services);
+    // Carol asks Ben for 3.00 of her hours: he sees 1.50 of his.
+    let ask = |amount_minor| {
+        let (carol, command) = (&carol, cross_pay(&address_a, "ben", amount_minor));
+        async move {
+            services_b
+                .request_across(carol, &command, &IdempotencyKey::generate())
+                .await
+        }
+    };
+    let asked = ask(300).await.expect("asked");
+    assert_eq!(asked.other_name, "ben");
+    let to_ben = services_a.requests_across(&ben).await.expect("ben's");
+    assert_eq!(
+        (to_ben.len(), to_ben[0].incoming, to_ben[0].amount_minor),
+        (1, true, 150)
+    );
+    assert_eq!(
+        services_a
+            .answer_request_across(&ben, to_ben[0].id, true)
+            .await
+            .expect("paid"),
+        RequestOutcome::Paid
+    );
+    assert_eq!(
+        (a.balance(&ben).await, b.balance(&carol).await),
+        (-150, 300)
+    );
+    assert!(
+        services_b
+            .requests_across(&carol)
+            .await
+            .expect("none")
+            .is_empty(),
+        "Carol's node was told it is paid"
+    );
+    // Declined there, or withdrawn here: closed on both nodes.
+    ask(100).await.expect("asked");
+    let open = services_a.requests_across(&ben).await.expect("open");
+    services_a
+        .answer_request_across(&ben, open[0].id, false)
+        .await
+        .expect("declined");
+    assert!(services_b
+        .requests_across(&carol)
+        .await
+        .expect("none")
+        .is_empty());
+    ask(100).await.expect("asked");
+    let mine = services_b.requests_across(&carol).await.expect("open");
+    services_b
+        .answer_request_across(&carol, mine[0].id, false)
+        .await
+        .expect("withdrawn");
+    assert!(services_a
+        .requests_across(&ben)
+        .await
+        .expect("none")
+        .is_empty());
+    // A message not signed by the linked circle's node key is refused, and changes nothing.
+    let forged = serde_json::json!({
+        "format": "commons.link.request", "from": carol.circle.circle_id.to_hex(),
+        "to": ben.circle.circle_id.to_hex(), "uuid": "00".repeat(16), "event": "ask",
+        "asker": "carol", "asker_name": "Carol", "payer": "ben", "amount_minor": 100,
+        "memo": "", "at_ms": services_a.now_ms(), "signature": "00".repeat(64),
+    });
+    let refused = reqwest::Client::new()
+        .post(format!(
+            "{base_a}/api/federation/circles/riverside/requests"
+        ))
+        .json(&forged)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 401);
+    assert!(services_a
+        .requests_across(&ben)
+        .await
+        .expect("none")
+        .is_empty());
+    assert_eq!(b.balance(&carol).await, 300, "paid once");
 }

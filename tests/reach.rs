@@ -23,6 +23,7 @@ use commons_web::services::{ActionError, Actor, IdempotencyKey};
 /// compile here until someone names its test.
 fn covered_by(channel: Channel) -> &'static str {
     match channel {
+        // Across a link too: `money_across_a_link_never_crosses_a_block_nor_comes_from_a_suspended_member`.
         Channel::Payment | Channel::PaymentRequest => {
             "money_never_crosses_a_block_or_comes_from_a_suspended_member"
         }
@@ -170,6 +171,79 @@ async fn money(db: String) {
         ask(&node, &gus, "hana").await,
         Err(ActionError::Suspended(_))
     ));
+}
+
+/// Payments and payment requests to a member of a linked circle (on this node) ask the same
+/// rule: a block either way stops both, a mute stops neither, a suspension stops both.
+async fn money_across(db: String) {
+    use commons_tests::node::cross_pay;
+    let node = Node::start(&db).await;
+    let repair = node.second_circle("repair", "Repair Café", "credits").await;
+    let (gus, hana) = (node.member("gus").await, node.member("hana").await);
+    let carol = node.member_in(&repair, "carol").await;
+    node.link(&node.steward, &[&gus, &hana], "repair", ("1", "1", "30"))
+        .await;
+    node.link(&repair, &[&carol], "riverside", ("1", "1", "30"))
+        .await;
+    let services = &node.state.services;
+    let pay = |from: Actor| async move {
+        services
+            .pay_across(
+                &from,
+                &cross_pay("repair", "carol", 100),
+                &IdempotencyKey::generate(),
+            )
+            .await
+            .map(|_| ())
+    };
+    let ask = |from: Actor| async move {
+        services
+            .request_across(
+                &from,
+                &cross_pay("repair", "carol", 100),
+                &IdempotencyKey::generate(),
+            )
+            .await
+            .map(|_| ())
+    };
+    pay(gus.clone())
+        .await
+        .expect("they pay across before any block");
+    ask(gus.clone()).await.expect("and ask");
+    block(&node, &carol, "gus", BlockKind::Block).await;
+    assert!(
+        not_there(ask(gus.clone()).await),
+        "gus's request does not reach carol"
+    );
+    assert!(not_there(pay(gus.clone()).await), "nor his payment");
+    let back = services
+        .request_across(
+            &carol,
+            &cross_pay("riverside", "gus", 100),
+            &IdempotencyKey::generate(),
+        )
+        .await;
+    assert!(
+        matches!(
+            back,
+            Err(ActionError::Invalid {
+                field: "member",
+                ..
+            })
+        ),
+        "a block works both ways: {back:?}"
+    );
+    unblock(&node, &carol, &gus).await;
+    block(&node, &carol, "gus", BlockKind::Mute).await;
+    pay(gus.clone()).await.expect("a mute stops no payment");
+    unblock(&node, &carol, &gus).await;
+    moderate(&node, &hana, TargetKind::Member, "gus", ActionKind::Suspend).await;
+    let gus = again(&node, &gus).await;
+    assert!(matches!(
+        pay(gus.clone()).await,
+        Err(ActionError::Suspended(_))
+    ));
+    assert!(matches!(ask(gus).await, Err(ActionError::Suspended(_))));
 }
 
 /// How many of the member's notifications are unread.
@@ -733,6 +807,7 @@ async fn digests(db: String) {
 
 both_backends! {
     money_never_crosses_a_block_or_comes_from_a_suspended_member => money;
+    money_across_a_link_never_crosses_a_block_nor_comes_from_a_suspended_member => money_across;
     a_thread_title_reaches_nobody_the_rule_stops_however_it_is_edited => thread_titles;
     a_deals_messages_reach_nobody_who_blocked_or_muted_the_writer => deal_messages;
     a_private_message_reaches_nobody_who_blocked_or_muted_the_writer_nor_from_a_suspended_one => private_messages;

@@ -185,6 +185,30 @@ both_backends! {
         assert_eq!((status, envelope["error"]["code"].as_str()), (422, Some("invalid")));
         let stranger_links = stranger.http.get(format!("{}/api/v1/circles/river/links", stranger.base)).send().await.expect("GET");
         assert_eq!(stranger_links.status().as_u16(), 404);
+
+        // Ben asks Amara, in River Swap, for 1.00 of his hours; her river home asks her for
+        // 2.00 of hers, and one press of its button pays it.
+        let request = ben.get("/c/garden/request/across").await;
+        assert_eq!(request.status, 200);
+        let key = commons_tests::web::hidden_in(&request.body, "idempotency_key").expect("key");
+        let asked = ben.submit("/c/garden/request/across", "/c/garden/request/across", &[
+            ("idempotency_key", key.as_str()), ("circle", "river"), ("member", "amara"),
+            ("amount", "1.00"), ("memo", "Seed potatoes"),
+        ]).await;
+        assert!(asked.url.ends_with("/c/garden"), "{} {}", asked.url, asked.body);
+        let home = amara.get("/c/river").await;
+        assert!(home.body.contains("Seed potatoes") && home.body.contains("2.00"), "{}", home.body);
+        let action = home.body.split("action=\"").filter_map(|rest| rest.split('"').next())
+            .find(|action| action.starts_with("/c/river/requests/across/") && action.ends_with("/pay"))
+            .expect("a pay button")
+            .to_owned();
+        let before = store.account(&garden, &key_of(&server, &garden, "ben").await).await.expect("row").expect("open").balance_minor;
+        let paid = amara.submit("/c/river", &action, &[]).await;
+        assert!(paid.body.contains("Paid"), "{}", paid.body);
+        let again = amara.submit("/c/river", &action, &[]).await;
+        assert_eq!(again.status, 404, "a request is paid once");
+        let after = store.account(&garden, &key_of(&server, &garden, "ben").await).await.expect("row").expect("open").balance_minor;
+        assert_eq!(after - before, 100);
         server.stop().await;
     };
 }
@@ -193,13 +217,92 @@ async fn amara_key(
     server: &TestServer,
     circle: &commons_ledger::store::CircleInfo,
 ) -> commons_ledger::keys::PublicKey {
+    key_of(server, circle, "amara").await
+}
+
+async fn key_of(
+    server: &TestServer,
+    circle: &commons_ledger::store::CircleInfo,
+    username: &str,
+) -> commons_ledger::keys::PublicKey {
     server
         .state
         .services
         .node_db()
-        .member_by_username(circle.row_id, "amara")
+        .member_by_username(circle.row_id, username)
         .await
         .expect("read")
-        .expect("amara")
+        .expect("a member")
         .account_key
+}
+
+mod requests_across {
+    use commons_tests::both_backends;
+    use commons_tests::node::{cross_pay, Node};
+    use commons_web::links::requests::{RequestOutcome, LINK_REQUESTS_OPEN_PER_ASKER_MAX};
+    use commons_web::services::{ActionError, IdempotencyKey};
+
+    both_backends! {
+        a_member_asks_a_member_of_a_linked_circle_who_pays_once_in_their_own_unit => |url: String| async move {
+            let node = Node::start(&url).await;
+            let repair = node.second_circle("repair", "Repair Café", "credits").await;
+            let ben = node.member("ben").await;
+            let carol = node.member_in(&repair, "carol").await;
+            let dan = node.member_in(&repair, "dan").await;
+            // 3 hours here = 2 there, so Carol's 7.00 credits cost Ben 10.50 hours.
+            node.link(&node.steward, &[], "repair", ("3", "2", "30")).await;
+            node.link(&repair, &[&carol, &dan], "riverside", ("2", "3", "30")).await;
+            let services = &node.state.services;
+            let asked = services
+                .request_across(&carol, &cross_pay("riverside", "ben", 700), &IdempotencyKey::generate())
+                .await
+                .expect("asked");
+            assert_eq!((asked.other_name.as_str(), asked.circle_name.as_str()), ("ben", "Riverside"));
+            let to_ben = services.requests_across(&ben).await.expect("ben's");
+            assert_eq!(to_ben.len(), 1);
+            assert!(to_ben[0].incoming);
+            assert_eq!((to_ben[0].amount_minor, to_ben[0].circle_name.as_str()), (1050, "Repair Café"));
+            let carols = services.requests_across(&carol).await.expect("carol's");
+            assert_eq!((carols[0].incoming, carols[0].amount_minor), (false, 700));
+            // Only Ben may pay it, and Carol may not pay her own.
+            assert!(matches!(services.answer_request_across(&dan, to_ben[0].id, true).await, Err(ActionError::NotFound)));
+            assert!(matches!(services.answer_request_across(&carol, carols[0].id, true).await, Err(ActionError::Forbidden)));
+            assert_eq!(services.answer_request_across(&ben, to_ben[0].id, true).await.expect("paid"), RequestOutcome::Paid);
+            assert_eq!((node.balance(&ben).await, node.balance(&carol).await), (-1050, 700));
+            // Answered on both sides; paying it again finds nothing to pay.
+            assert!(services.requests_across(&ben).await.expect("none").is_empty());
+            assert!(services.requests_across(&carol).await.expect("none").is_empty());
+            assert!(matches!(services.answer_request_across(&ben, to_ben[0].id, true).await, Err(ActionError::NotFound)));
+            assert_eq!(node.balance(&carol).await, 700, "paid once");
+
+            // Declined by Ben, or withdrawn by Carol: gone from both sides, nothing moved.
+            for (who, answer) in [(&ben, "decline"), (&carol, "withdraw")] {
+                services
+                    .request_across(&carol, &cross_pay("riverside", "ben", 100), &IdempotencyKey::generate())
+                    .await
+                    .expect("asked");
+                let mine = services.requests_across(who).await.expect("open");
+                assert_eq!(services.answer_request_across(who, mine[0].id, false).await.expect(answer), RequestOutcome::Closed);
+                assert!(services.requests_across(&ben).await.expect("none").is_empty(), "{answer}");
+                assert!(services.requests_across(&carol).await.expect("none").is_empty(), "{answer}");
+            }
+            assert_eq!(node.balance(&carol).await, 700);
+            // The same form sent twice makes one request; one asker keeps at most so many open.
+            let attempt = IdempotencyKey::generate();
+            for _ in 0..2 {
+                services.request_across(&dan, &cross_pay("riverside", "ben", 100), &attempt).await.expect("asked");
+            }
+            assert_eq!(services.requests_across(&ben).await.expect("one").len(), 1);
+            for _ in 1..LINK_REQUESTS_OPEN_PER_ASKER_MAX {
+                services.request_across(&dan, &cross_pay("riverside", "ben", 100), &IdempotencyKey::generate()).await.expect("asked");
+            }
+            let over = services.request_across(&dan, &cross_pay("riverside", "ben", 100), &IdempotencyKey::generate()).await;
+            assert!(matches!(over, Err(ActionError::Invalid { message_id: "request-across-too-many", .. })), "{over:?}");
+            // A circle not linked, or a member not there, is nobody to ask.
+            let far = services.request_across(&carol, &cross_pay("elsewhere", "ben", 100), &IdempotencyKey::generate()).await;
+            assert!(matches!(far, Err(ActionError::Invalid { field: "circle", .. })), "{far:?}");
+            let nobody = services.request_across(&carol, &cross_pay("riverside", "nobody", 100), &IdempotencyKey::generate()).await;
+            assert!(matches!(nobody, Err(ActionError::Invalid { field: "member", .. })), "{nobody:?}");
+        };
+    }
 }

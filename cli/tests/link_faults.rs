@@ -36,9 +36,11 @@ impl Process {
             command.env(PAUSE_AT_VARIABLE, point);
         }
         let mut child = command.spawn().expect("commons serve starts");
-        let stderr = child.stderr.take().expect("stderr");
+        let stderr = child.stderr.take();
         let (lines, errors) = mpsc::channel();
+        let process = Process { child, errors };
         std::thread::spawn(move || {
+            let Some(stderr) = stderr else { return };
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if lines.send(line).is_err() {
                     return;
@@ -53,7 +55,7 @@ impl Process {
                 .send()
                 .await;
             if answer.is_ok_and(|answer| answer.status().is_success()) {
-                return Process { child, errors };
+                return process;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -61,7 +63,7 @@ impl Process {
     }
 
     /// Waits until the process stops at `point`, then kills it (SIGKILL).
-    fn kill_at(mut self, point: &str) {
+    fn kill_at(self, point: &str) {
         let marker = format!("commons-fault-pause {point}");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -75,8 +77,13 @@ impl Process {
         self.kill();
     }
 
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL");
+    /// SIGKILL (also when a test fails: no process outlives its test).
+    fn kill(self) {}
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }

@@ -104,6 +104,22 @@ impl ExchangeRate {
             .ok_or(LinkError::TooLarge)
     }
 
+    /// The least amount of the paying side that converts to at least `wanted_minor` on the
+    /// receiving side (what a payer pays for a request across: the requester never receives
+    /// less than asked). Refused when out of bounds.
+    pub fn cost_of(self, wanted_minor: i64) -> Result<i64, LinkError> {
+        if wanted_minor <= 0 || wanted_minor > MINOR_UNITS_MAX {
+            return Err(LinkError::TooLarge);
+        }
+        let (from, to) = (i128::from(self.from_minor), i128::from(self.to_minor));
+        // ceil(wanted × from / to)
+        let cost = (i128::from(wanted_minor) * from + to - 1) / to;
+        i64::try_from(cost)
+            .ok()
+            .filter(|value| *value <= MINOR_UNITS_MAX)
+            .ok_or(LinkError::TooLarge)
+    }
+
     /// The least amount of the paying side that converts to at least one minor unit.
     pub fn smallest_minor(self) -> i64 {
         // ceil(from / to)
@@ -187,6 +203,18 @@ mod tests {
     }
 
     #[test]
+    fn the_cost_of_an_amount_is_the_least_that_converts_to_at_least_it() {
+        // 3 hours here = 2 there: 7 there cost 10.5 here, so 11 (which gives 7.33, so 7).
+        let rate = ExchangeRate::new(3, 2).expect("rate");
+        assert_eq!(rate.cost_of(7), Ok(11));
+        assert_eq!(rate.convert(11), Ok(7));
+        assert_eq!(rate.convert(10), Ok(6), "one less gives less than asked");
+        assert_eq!(rate.cost_of(6), Ok(9));
+        assert_eq!(rate.cost_of(0), Err(LinkError::TooLarge));
+        assert_eq!(rate.cost_of(MINOR_UNITS_MAX), Err(LinkError::TooLarge));
+    }
+
+    #[test]
     fn a_rate_that_does_not_divide_rounds_down_so_nobody_receives_more_than_the_rate_gives() {
         // 0.10 hours = 1.2 credits: 1 credit. 5 credits = 0.41666… hours: 0.41 hours.
         assert_eq!(hours_to_credits().convert(10), Ok(1));
@@ -259,6 +287,16 @@ mod tests {
             if let (Ok(less), Ok(bigger)) = (rate.convert(amount), rate.convert(amount + more)) {
                 prop_assert!(bigger >= less);
             }
+        }
+
+        #[test]
+        fn paying_the_cost_of_an_amount_gives_at_least_it_and_one_less_does_not(
+            from in 1i64..10_000, to in 1i64..10_000, wanted in 1i64..1_000_000,
+        ) {
+            let rate = ExchangeRate::new(from, to).expect("a rate");
+            let cost = rate.cost_of(wanted).expect("within bounds");
+            prop_assert!(rate.convert(cost).expect("converts") >= wanted);
+            prop_assert!(rate.convert(cost - 1).map_or(true, |got| got < wanted));
         }
     }
 }

@@ -98,6 +98,7 @@ const memberPages = [
   `/c/${slug}/pay`,
   `/c/${slug}/pay/across`,
   `/c/${slug}/request`,
+  `/c/${slug}/request/across`,
   `/c/${slug}/ledger`,
   `/c/${slug}/ledger/verify`,
   `/c/${slug}/ledger?member=ben&kind=payments`,

@@ -26,6 +26,7 @@ pub mod email;
 mod erasure;
 mod invitations;
 pub mod link_partners;
+pub mod link_requests;
 mod members;
 mod memberships;
 mod moderation;

@@ -147,6 +147,18 @@ pub(super) async fn plant_neighbours(state: &AppState, riverside: &[Actor]) -> a
         .pay_across(&riverside[1], &lamp, &IdempotencyKey::generate())
         .await
         .map_err(failed)?;
+    // Joy asks Ben for the parts of the kettle she mended: he sees it on his circle's home.
+    let kettle = CrossPayCommand {
+        circle: "riverside".into(),
+        member: "ben".parse().map_err(|_| anyhow::anyhow!("a username"))?,
+        amount_minor: 800,
+        memo: crate::ledger::form::MemoText::parse("Kettle parts")
+            .map_err(|_| anyhow::anyhow!("a memo"))?,
+    };
+    services
+        .request_across(&hillside[1], &kettle, &IdempotencyKey::generate())
+        .await
+        .map_err(failed)?;
     for actor in hillside.iter().skip(1).chain([&steward]) {
         if let Some(session) = actor.session {
             services.log_out(&session).await?;

@@ -164,6 +164,7 @@ pub(crate) async fn money_view(state: &AppState, actor: &Actor) -> Result<HomeVi
             let i_pay = keys.contains(payer);
             let row = RequestRow {
                 seq: stored.entry.seq,
+                circle: None,
                 recorded_at_ms: stored.entry.recorded_at_ms,
                 other_name: name_of(&names, if i_pay { payee } else { payer }),
                 amount_minor: *amount_minor,
@@ -174,6 +175,21 @@ pub(crate) async fn money_view(state: &AppState, actor: &Actor) -> Result<HomeVi
             } else {
                 awaiting.push(row);
             }
+        }
+    }
+    for across in services.requests_across(actor).await? {
+        let row = RequestRow {
+            seq: across.id as u64,
+            circle: Some(across.circle_name),
+            recorded_at_ms: across.created_ms,
+            other_name: across.other_name,
+            amount_minor: across.amount_minor,
+            memo: across.memo,
+        };
+        if across.incoming {
+            to_pay.push(row);
+        } else {
+            awaiting.push(row);
         }
     }
     let home = HomeView {

@@ -37,7 +37,10 @@ impl ActivityRow {
 /// An open payment request.
 #[derive(Debug, Clone)]
 pub struct RequestRow {
+    /// The request's entry here, or (across a link) its number among requests across.
     pub seq: u64,
+    /// Across a link: the other member's circle (the answer goes to `/requests/across/`).
+    pub circle: Option<String>,
     pub recorded_at_ms: i64,
     pub other_name: String,
     pub amount_minor: i64,
@@ -165,15 +168,16 @@ fn to_pay_list(v: &Visitor, slug: &str, unit: &Unit, rows: &[RequestRow]) -> Mar
                 li {
                     p {
                         strong { (row.other_name) }
+                        @if let Some(circle) = &row.circle { " " (tr.ta("request-across-of", &[("circle", circle)])) }
                         " " (tr.ta("home-asks-you", &[("amount", &unit.money(row.amount_minor))]))
                     }
                     @if let Some(memo) = &row.memo { p.memo { (memo) } }
                     div.inline-actions {
-                        form method="post" action={"/c/" (slug) "/requests/" (row.seq) "/accept"} {
+                        form method="post" action=(answer_path(slug, row, "accept")) {
                             (csrf_field(v))
                             button.button.small type="submit" { (tr.ta("home-accept", &[("amount", &unit.money(row.amount_minor)), ("name", &row.other_name)])) }
                         }
-                        form method="post" action={"/c/" (slug) "/requests/" (row.seq) "/decline"} {
+                        form method="post" action=(answer_path(slug, row, "decline")) {
                             (csrf_field(v))
                             button.button.secondary.small type="submit" { (tr.ta("home-decline", &[("name", &row.other_name)])) }
                         }
@@ -181,6 +185,15 @@ fn to_pay_list(v: &Visitor, slug: &str, unit: &Unit, rows: &[RequestRow]) -> Mar
                 }
             }
         }
+    }
+}
+
+/// Where a request's answer goes: `accept` or `decline` (which withdraws my own).
+fn answer_path(slug: &str, row: &RequestRow, answer: &str) -> String {
+    match (&row.circle, answer) {
+        (Some(_), "accept") => format!("/c/{slug}/requests/across/{}/pay", row.seq),
+        (Some(_), _) => format!("/c/{slug}/requests/across/{}/close", row.seq),
+        (None, _) => format!("/c/{slug}/requests/{}/{answer}", row.seq),
     }
 }
 
@@ -193,9 +206,10 @@ fn awaiting_list(v: &Visitor, slug: &str, unit: &Unit, rows: &[RequestRow]) -> M
                 li {
                     p {
                         (tr.ta("home-you-asked", &[("amount", &unit.money(row.amount_minor)), ("name", &row.other_name)]))
+                        @if let Some(circle) = &row.circle { " " (tr.ta("request-across-of", &[("circle", circle)])) }
                     }
                     @if let Some(memo) = &row.memo { p.memo { (memo) } }
-                    form method="post" action={"/c/" (slug) "/requests/" (row.seq) "/decline"} {
+                    form method="post" action=(answer_path(slug, row, "decline")) {
                         (csrf_field(v))
                         button.button.secondary.small type="submit" { (tr.ta("home-withdraw", &[("name", &row.other_name)])) }
                     }
@@ -357,6 +371,9 @@ pub fn pay_page(
                 }
                 @if *linked && !requesting {
                     p { a href=(format!("/c/{}/pay/across", nav.slug)) { (tr.t("pay-across-link")) } }
+                }
+                @if *linked && requesting {
+                    p { a href=(format!("/c/{}/request/across", nav.slug)) { (tr.t("request-across-link")) } }
                 }
             }
         }))

@@ -13,6 +13,7 @@ use axum::Json;
 use crate::http::api::{api_error, ApiError, ApiJson, ApiPath};
 use crate::links::federation::{FederationError, PayeeAnswer, PayeeQuestion};
 use crate::links::peers::CircleDescriptor;
+use crate::links::requests::{RequestAnswer, RequestMessage};
 use crate::AppState;
 use commons_ledger::relay::{Answer, Relay};
 
@@ -51,6 +52,19 @@ pub async fn relay(
     state
         .services
         .answer_relay(&relay)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
+
+pub async fn request(
+    State(state): State<Arc<AppState>>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(message): ApiJson<RequestMessage>,
+) -> Result<Json<RequestAnswer>, ApiError> {
+    state
+        .services
+        .answer_request_message(&slug, &message)
         .await
         .map(Json)
         .map_err(refusal)

@@ -7,6 +7,8 @@ pub mod federation;
 pub mod member_api;
 pub mod pay;
 pub mod peers;
+pub mod request_routes;
+pub mod requests;
 pub mod routes;
 pub mod service;
 pub mod views;
@@ -28,8 +30,20 @@ pub fn router() -> Router<Arc<AppState>> {
             "/c/{slug}/pay/across",
             get(routes::form).post(routes::submit),
         )
+        .route(
+            "/c/{slug}/request/across",
+            get(request_routes::form).post(request_routes::submit),
+        )
+        .route(
+            "/c/{slug}/requests/across/{id}/{answer}",
+            post(request_routes::answer),
+        )
         .route("/api/federation/circles/{slug}", get(api::descriptor))
         .route("/api/federation/circles/{slug}/payee", post(api::payee))
+        .route(
+            "/api/federation/circles/{slug}/requests",
+            post(api::request),
+        )
         .route("/api/federation/transaction/relay", post(api::relay))
         .merge(crate::http::api::api_router(api_routes()))
 }

@@ -157,11 +157,32 @@ impl Federation {
         slug: &str,
         question: &crate::links::federation::PayeeQuestion,
     ) -> Result<crate::links::federation::PayeeAnswer, String> {
+        self.post_to_circle(base, slug, "payee", question).await
+    }
+
+    /// Tells a linked circle's node about a payment request between members.
+    pub async fn tell_request(
+        &self,
+        base: &str,
+        slug: &str,
+        message: &crate::links::requests::RequestMessage,
+    ) -> Result<crate::links::requests::RequestAnswer, String> {
+        self.post_to_circle(base, slug, "requests", message).await
+    }
+
+    /// Posts a signed message to a circle of another node and reads its (bounded) answer.
+    async fn post_to_circle<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
+        &self,
+        base: &str,
+        slug: &str,
+        what: &str,
+        message: &Q,
+    ) -> Result<A, String> {
         let base = self.checked_base(base).map_err(|error| error.to_string())?;
         let response = self
             .http
-            .post(format!("{base}{CIRCLE_PATH}{slug}/payee"))
-            .json(question)
+            .post(format!("{base}{CIRCLE_PATH}{slug}/{what}"))
+            .json(message)
             .send()
             .await
             .map_err(|error| error.to_string())?;

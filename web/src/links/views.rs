@@ -138,3 +138,52 @@ pub fn confirm_across_page(
         }))
     }
 }
+
+/// The form to ask a member of a linked circle to pay me: which circle, who, how much in my
+/// unit (they see what they pay in theirs).
+pub fn request_across_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    unit: &Unit,
+    circles: &[LinkedCircle],
+    form: &PayAcrossForm,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let title = tr.t("request-across-title");
+    html! {
+        (layout(v, Some(nav), &title, html! {
+            section.card.narrow {
+                h1 { (title) }
+                p.lead { (tr.t("request-across-lead")) }
+                (error_summary(v, errors))
+                @if circles.is_empty() {
+                    p { (tr.t("cross-none")) }
+                } @else {
+                    form method="post" action=(format!("/c/{}/request/across", nav.slug)) novalidate {
+                        (csrf_field(v))
+                        input type="hidden" name="idempotency_key" value=(form.idempotency_key);
+                        fieldset #circle {
+                            legend { (tr.t("cross-field-circle")) }
+                            @if let Some(error) = errors.for_field("circle") { p.field-error { (error) } }
+                            @for linked in circles {
+                                (radio("circle", &linked.partner.reference,
+                                    form.circle == linked.partner.reference || circles.len() == 1,
+                                    tr.ta("cross-circle-option", &[
+                                        ("name", &linked.partner.name),
+                                        ("unit", &linked.partner.unit_name),
+                                    ]), None))
+                            }
+                        }
+                        (Field::new("member", tr.t("request-across-field-member"), "text", &form.member)
+                            .hint(tr.t("cross-hint-member")).render(errors))
+                        (Field::new("amount", tr.ta("field-amount", &[("unit", &unit.name)]), "text", &form.amount)
+                            .hint(tr.t("request-across-hint-amount")).render(errors))
+                        (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("cross-hint-memo")).render(errors))
+                        button.button type="submit" { (tr.t("request-across-send")) }
+                    }
+                }
+            }
+        }))
+    }
+}
