@@ -309,6 +309,10 @@ struct AuditArgs {
     /// every payment between them on both sides or on neither, with the same amounts.
     #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with_all = ["file", "moderation", "statement"])]
     link: Vec<PathBuf>,
+    /// With --link: tree heads one side kept of the other (`commons export held-heads`), each
+    /// of which the other's export must begin with (repeat for both sides).
+    #[arg(long, requires = "link")]
+    held: Vec<PathBuf>,
     /// Verify a member's statement instead (`ledger/SLUG/statement.json` in their takeout),
     /// offline: each entry signed, in the circle's signed tree, and about the member.
     #[arg(long, conflicts_with_all = ["file", "moderation"])]
@@ -386,6 +390,14 @@ pub enum ExportWhat {
         /// Write the counted ranked ballots as BLT instead (ranked votes only).
         #[arg(long)]
         blt: bool,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The signed tree heads this circle's node kept of each linked circle (one JSON line
+    /// each), for `commons audit --link A.jsonl B.jsonl --held FILE`: the linked circle's
+    /// export must still begin with every log it signed.
+    HeldHeads {
+        slug: String,
         #[arg(long)]
         out: Option<PathBuf>,
     },

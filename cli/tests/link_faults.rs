@@ -96,18 +96,24 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Ben, logged in on A: his cookies, his CSRF token, and Carol's circle's address.
+/// A member logged in on a node: their cookies, their CSRF token, the linked circle's
+/// address and whom they pay there.
 #[derive(Clone)]
-struct Ben {
+struct Payer {
     base: String,
     http: reqwest::Client,
     csrf: String,
     partner: String,
+    payee: &'static str,
 }
 
-impl Ben {
-    /// A fresh login (which unseals his key in a new process).
-    async fn log_in(base: &str, partner: &str) -> Ben {
+impl Payer {
+    /// Ben, paying Carol: a fresh login (which unseals his key in a new process).
+    async fn log_in(base: &str, partner: &str) -> Payer {
+        Payer::log_in_as(base, "ben", partner, "carol").await
+    }
+
+    async fn log_in_as(base: &str, username: &str, partner: &str, payee: &'static str) -> Payer {
         let mut member = Member {
             base: base.to_owned(),
             http: reqwest::Client::builder()
@@ -116,17 +122,18 @@ impl Ben {
                 .expect("client"),
             last_page: String::new(),
         };
-        let page = log_in(&mut member, "ben", PASSWORD).await;
+        let page = log_in(&mut member, username, PASSWORD).await;
         assert_eq!(page.status, 200, "{}", page.body);
-        Ben {
+        Payer {
             csrf: member.csrf(),
             base: member.base,
             http: member.http,
             partner: partner.to_owned(),
+            payee,
         }
     }
 
-    /// An attempt to pay Carol across, through the member API: the status and the body, or
+    /// An attempt to pay the payee across, through the member API: the status and the body, or
     /// nothing when the node did not answer.
     async fn pay(&self, key: &str, amount: &str) -> Option<(u16, serde_json::Value)> {
         let answer = self
@@ -138,7 +145,7 @@ impl Ben {
             .header("x-csrf-token", &self.csrf)
             .header("idempotency-key", key)
             .json(&serde_json::json!({
-                "circle": self.partner, "member": "carol", "amount": amount,
+                "circle": self.partner, "member": self.payee, "amount": amount,
             }))
             .send()
             .await
@@ -150,7 +157,11 @@ impl Ben {
 
 /// Two nodes set up in this process (a proposal in each links their circles: 3 hours of A
 /// are worth 2 of B; A lets 50 hours out, B takes in at most 5), then left for the processes.
-async fn two_linked_nodes(url_a: &str, url_b: &str, (port_a, port_b): (u16, u16)) -> String {
+async fn two_linked_nodes(
+    url_a: &str,
+    url_b: &str,
+    (port_a, port_b): (u16, u16),
+) -> (String, String) {
     let private = |config: &mut commons_web::WebConfig| config.federation_private_addresses = true;
     let a = Node::start_configured(url_a, private).await;
     let b = Node::start_configured(url_b, private).await;
@@ -170,7 +181,7 @@ async fn two_linked_nodes(url_a: &str, url_b: &str, (port_a, port_b): (u16, u16)
     }
     a.state.services.store().close().await;
     b.state.services.store().close().await;
-    address_b
+    (address_a, address_b)
 }
 
 /// Which process stops where, how much Ben pays, and whether B takes it.
@@ -202,7 +213,7 @@ fn commons(args: &[&str]) -> (i32, String) {
 
 async fn killed_at_every_step(url_a: &str, url_b: &str) {
     let ports = (free_port(), free_port());
-    let address_b = two_linked_nodes(url_a, url_b, ports).await;
+    let (_, address_b) = two_linked_nodes(url_a, url_b, ports).await;
     let base_a = format!("http://127.0.0.1:{}", ports.0);
     let mut node_a = Some(Process::start(url_a, ports.0, None).await);
     let mut node_b = Some(Process::start(url_b, ports.1, None).await);
@@ -214,7 +225,7 @@ async fn killed_at_every_step(url_a: &str, url_b: &str) {
         };
         slot.take().expect("running").kill();
         *slot = Some(Process::start(db, port, Some(point)).await);
-        let ben = Ben::log_in(&base_a, &address_b).await;
+        let ben = Payer::log_in(&base_a, &address_b).await;
         let key = format!(
             "fault-case-{number:02}-{}",
             hex::encode(rand::random::<[u8; 8]>())
@@ -233,7 +244,7 @@ async fn killed_at_every_step(url_a: &str, url_b: &str) {
         *slot = Some(Process::start(db, port, None).await);
         // The member retries with the same key until the payment has its end.
         let ben = if victim == 'A' {
-            Ben::log_in(&base_a, &address_b).await
+            Payer::log_in(&base_a, &address_b).await
         } else {
             ben
         };
@@ -271,9 +282,24 @@ async fn the_books_agree(url_a: &str, url_b: &str) {
         let (code, out) = commons(&["--db", url, "export", SLUG, "--out", &text]);
         assert_eq!(code, 0, "{out}");
         exports.push(text);
+        // And the heads this node kept of the other: the other's export must begin with each.
+        let held = dir.path().join(format!("{name}-held.jsonl"));
+        let held = held.to_string_lossy().into_owned();
+        let (code, out) = commons(&["--db", url, "export", "held-heads", SLUG, "--out", &held]);
+        assert_eq!(code, 0, "{out}");
+        exports.push(held);
     }
-    let (code, out) = commons(&["audit", "--link", &exports[0], &exports[1]]);
+    let (a, a_held, b, b_held) = (&exports[0], &exports[1], &exports[2], &exports[3]);
+    let (code, out) = commons(&["audit", "--link", a, b, "--held", a_held, "--held", b_held]);
     assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("tree heads the circles kept of each other are each the start"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("OK: 0 tree heads"),
+        "each node kept heads of the other: {out}"
+    );
     assert!(
         out.contains(
             "5 payments from A to B and 0 from B to A are on both sides, the same; 2 released"
@@ -305,6 +331,7 @@ async fn the_books_agree(url_a: &str, url_b: &str) {
         store.close().await;
     }
     // B's export without its last entry: the link no longer agrees.
+    let exports = [a.clone(), b.clone()];
     let text = std::fs::read_to_string(&exports[1]).expect("read");
     let mut lines: Vec<&str> = text.lines().collect();
     let last = lines
@@ -327,4 +354,67 @@ async fn killed_at_every_step_of_a_payment_across_each_is_on_both_ledgers_or_nei
 async fn killed_at_every_step_the_other_way_round_each_is_on_both_ledgers_or_neither() {
     let (a, b) = (TestDb::postgres().await, TestDb::sqlite());
     killed_at_every_step(&a.url, &b.url).await;
+}
+
+/// Several `commons serve` processes on one PostgreSQL database (a node scaled out): Ben pays
+/// across from one, then the other, in turn, and Carol pays back to the first; every payment
+/// completes, the proofs each process gives agree with what the other wrote, and the books
+/// agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgresql_pay_across_in_turn() {
+    let (db_a, db_b) = (TestDb::postgres().await, TestDb::sqlite());
+    let ports = (free_port(), free_port());
+    let (address_a, address_b) = two_linked_nodes(&db_a.url, &db_b.url, ports).await;
+    let port_a2 = free_port();
+    let _b = Process::start(&db_b.url, ports.1, None).await;
+    let _a1 = Process::start(&db_a.url, ports.0, None).await;
+    let _a2 = Process::start(&db_a.url, port_a2, None).await;
+    let bens = [
+        Payer::log_in(&format!("http://127.0.0.1:{}", ports.0), &address_b).await,
+        Payer::log_in(&format!("http://127.0.0.1:{port_a2}"), &address_b).await,
+    ];
+    let carol = Payer::log_in_as(
+        &format!("http://127.0.0.1:{}", ports.1),
+        "carol",
+        &address_a,
+        "ben",
+    )
+    .await;
+    for round in 0..6 {
+        let key = format!(
+            "two-processes-{round:02}-{}",
+            hex::encode(rand::random::<[u8; 8]>())
+        );
+        let (status, body) = bens[round % 2].pay(&key, "0.30").await.expect("an answer");
+        assert_eq!(status, 200, "round {round}: {body}");
+        if round % 3 == 2 {
+            let key = format!(
+                "carol-back-{round:02}-{}",
+                hex::encode(rand::random::<[u8; 8]>())
+            );
+            let (status, body) = carol.pay(&key, "0.20").await.expect("an answer");
+            assert_eq!(status, 200, "round {round}, back: {body}");
+        }
+    }
+    drop((_a1, _a2, _b));
+    let dir = tempfile::tempdir().expect("dir");
+    let mut exports = Vec::new();
+    for (name, url) in [("a", &db_a.url), ("b", &db_b.url)] {
+        let (code, out) = commons(&["--db", url, "audit", SLUG]);
+        assert_eq!(code, 0, "{name}: {out}");
+        let path = dir
+            .path()
+            .join(format!("{name}.jsonl"))
+            .to_string_lossy()
+            .into_owned();
+        let (code, out) = commons(&["--db", url, "export", SLUG, "--out", &path]);
+        assert_eq!(code, 0, "{out}");
+        exports.push(path);
+    }
+    let (code, out) = commons(&["audit", "--link", &exports[0], &exports[1]]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("6 payments from A to B and 2 from B to A"),
+        "{out}"
+    );
 }

@@ -6,15 +6,17 @@
 //! the other's record of it: a committed hold names an entry the other circle has, recording
 //! the same transfer and amount from this very hold; a released hold has no record there (or
 //! one released too); every arrival there answers a hold here. So a node that drops, forges or
-//! changes its side of a payment (even re-signing its whole log) is caught by the other's.
+//! changes its side of a payment (even re-signing its whole log) is caught by the other's. And
+//! the tree heads each node kept of the other ([`check_held_heads`]) must each be a prefix of
+//! the other's export: a node cannot rewrite the history its partner once saw.
 
 use std::collections::HashMap;
 
 use crate::crossing::HoldSource;
-use crate::entry::{entry_bytes, Body, Request};
-use crate::export::ParsedExport;
+use crate::entry::{entry_bytes, Body, Request, TreeHead};
+use crate::export::{ParsedExport, TreeHeadLine};
 use crate::keys::Hash;
-use crate::merkle::leaf_hash;
+use crate::merkle::{leaf_hash, Frontier};
 use crate::state::{CircleState, HoldState};
 
 /// Most faults listed (the count goes on).
@@ -25,28 +27,39 @@ pub const LINK_FAULTS_MAX: usize = 1000;
 pub struct Side<'a> {
     pub state: &'a CircleState,
     pub entries: HashMap<Hash, Request>,
+    /// The leaf hashes of the export's entries, in order (what its tree heads sign).
+    pub leaves: Vec<Hash>,
 }
 
 impl<'a> Side<'a> {
     /// The decodable entries of an export (its own audit reports the rest).
     pub fn new(state: &'a CircleState, parsed: &ParsedExport) -> Side<'a> {
-        let entries = parsed
+        let leaves: Vec<Hash> = parsed
             .entries
             .iter()
             .flatten()
-            .filter_map(|raw| {
-                let request = Request::decode(&raw.request).ok()?;
-                let hash = leaf_hash(&entry_bytes(
+            .map(|raw| {
+                leaf_hash(&entry_bytes(
                     raw.seq,
                     &raw.prev_hash,
                     raw.recorded_at_ms,
                     &raw.request,
                     &raw.signature,
-                ));
-                Some((hash, request))
+                ))
             })
             .collect();
-        Side { state, entries }
+        let entries = parsed
+            .entries
+            .iter()
+            .flatten()
+            .zip(&leaves)
+            .filter_map(|(raw, hash)| Some((*hash, Request::decode(&raw.request).ok()?)))
+            .collect();
+        Side {
+            state,
+            entries,
+            leaves,
+        }
     }
 }
 
@@ -58,6 +71,8 @@ pub struct LinkReport {
     pub checked_back: u64,
     /// Holds released (refused or expired on the way), in both directions: nothing moved.
     pub released: u64,
+    /// Tree heads one side held of the other, each found to be a prefix of the other's export.
+    pub heads_checked: u64,
     /// Holds still waiting for the other side's answer when the exports were made.
     pub in_flight: u64,
     pub faults: Vec<String>,
@@ -68,7 +83,8 @@ impl LinkReport {
     pub fn passed(&self) -> bool {
         self.faults_total == 0
     }
-    fn fault(&mut self, what: String) {
+    /// Records a fault (listed up to [`LINK_FAULTS_MAX`], counted always).
+    pub fn fault(&mut self, what: String) {
         self.faults_total += 1;
         if self.faults.len() < LINK_FAULTS_MAX {
             self.faults.push(what);
@@ -84,6 +100,87 @@ pub fn audit_link(a: &Side<'_>, b: &Side<'_>) -> LinkReport {
     report.checked_there = check_direction(a, b, "A", "B", &mut report);
     report.checked_back = check_direction(b, a, "B", "A", &mut report);
     report
+}
+
+/// Checks the tree heads the other circle held of `side` (`commons export held-heads`): each
+/// signed by `side`'s node key, and each the root of the first entries of `side`'s export. A
+/// node that rewrote, dropped or cut short the history it once signed to its partner is
+/// caught here, even where no payment between them changed. Heads of other circles are
+/// skipped.
+pub fn check_held_heads(a: &Side<'_>, b: &Side<'_>, held: &[TreeHead], report: &mut LinkReport) {
+    let ids = [a.state.circle_id, b.state.circle_id];
+    let strangers = held
+        .iter()
+        .filter(|head| !ids.contains(&head.circle_id))
+        .count();
+    if strangers > 0 {
+        report.fault(format!(
+            "{strangers} held tree head(s) name a circle that is neither A nor B"
+        ));
+    }
+    check_side_heads(a, held, "A", report);
+    check_side_heads(b, held, "B", report);
+}
+
+/// Most held heads one file may carry (a node keeps one per answer it checked).
+pub const HELD_HEADS_MAX: usize = 1_000_000;
+
+/// A held-heads file (`commons export held-heads`: one tree head line each): the heads, and a
+/// fault for every line that is not one. Never panics.
+pub fn parse_held_heads(text: &str) -> (Vec<TreeHead>, Vec<String>) {
+    let mut heads = Vec::new();
+    let mut faults = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if index >= HELD_HEADS_MAX {
+            faults.push(format!("more than {HELD_HEADS_MAX} held tree heads"));
+            break;
+        }
+        match serde_json::from_str::<TreeHeadLine>(line)
+            .map_err(|error| error.to_string())
+            .and_then(|line| line.to_head().map_err(|error| error.to_string()))
+        {
+            Ok(head) => heads.push(head),
+            Err(error) => faults.push(format!("line {}: not a tree head: {error}", index + 1)),
+        }
+    }
+    (heads, faults)
+}
+
+fn check_side_heads(side: &Side<'_>, held: &[TreeHead], name: &str, report: &mut LinkReport) {
+    let mut mine: Vec<&TreeHead> = held
+        .iter()
+        .filter(|head| head.circle_id == side.state.circle_id)
+        .collect();
+    mine.sort_by_key(|head| head.tree_size);
+    let mut frontier = Frontier::default();
+    let mut leaves = side.leaves.iter();
+    for head in mine {
+        let size = head.tree_size;
+        if !head.verify(&side.state.node_key) {
+            report.fault(format!(
+                "a tree head of {name} (size {size}) held by the other circle is not signed by {name}'s node key"
+            ));
+            continue;
+        }
+        if size > side.leaves.len() as u64 {
+            report.fault(format!(
+                "{name} signed a tree head of {size} entries, but its export has {}: entries it once signed are gone",
+                side.leaves.len()
+            ));
+            continue;
+        }
+        let wanted = usize::try_from(size - frontier.size()).unwrap_or(usize::MAX);
+        for leaf in leaves.by_ref().take(wanted) {
+            frontier.push(*leaf);
+        }
+        if frontier.root() != head.root {
+            report.fault(format!(
+                "{name}'s export is not the log it signed at size {size} for the other circle: its history was rewritten"
+            ));
+            continue;
+        }
+        report.heads_checked += 1;
+    }
 }
 
 /// The link `from` holds names `to`'s node key (the key its answers are checked with).

@@ -11,7 +11,9 @@ use commons_ledger::crossing::{Arrival, Hold, HoldSource, LinkTerms, Settlement,
 use commons_ledger::entry::{Action, Body, Entry, Request, TreeHead};
 use commons_ledger::export::{export_text, header_for, parse_export, RawEntry};
 use commons_ledger::keys::{Hash, SecretKey};
-use commons_ledger::link_audit::{audit_link, LinkReport, Side};
+use commons_ledger::link_audit::{
+    audit_link, check_held_heads, parse_held_heads, LinkReport, Side,
+};
 use commons_ledger::merkle::Frontier;
 use commons_ledger::state::CircleState;
 use rayon::prelude::*;
@@ -262,6 +264,142 @@ fn a_node_that_rewrites_its_log_without_a_payment_it_recorded_is_caught() {
         report.faults.iter().any(|f| f.contains("does not have")),
         "{:?}",
         report.faults
+    );
+}
+
+/// The tree heads a partner would have kept of `c`: one at each size from `from` on, signed
+/// by `c`'s node key.
+fn heads_of(c: &Circle, from: usize) -> Vec<TreeHead> {
+    let node_key = node(c);
+    let mut frontier = Frontier::default();
+    let mut heads = Vec::new();
+    for (index, entry) in c.ledger.entries.iter().enumerate() {
+        frontier.push(entry.hash());
+        if index + 1 >= from {
+            let size = frontier.size();
+            let root = frontier.root();
+            heads.push(TreeHead::sign(
+                &node_key,
+                c.ledger.state.circle_id,
+                size,
+                root,
+                1,
+            ));
+        }
+    }
+    heads
+}
+
+/// What checking `held` against A's and B's exports finds.
+fn held_report(a_text: &str, b_text: &str, held: &[TreeHead]) -> LinkReport {
+    let ((report_a, parsed_a), (report_b, parsed_b)) = (audited(a_text), audited(b_text));
+    let mut report = LinkReport::default();
+    check_held_heads(
+        &Side::new(report_a.state.as_ref().expect("a"), &parsed_a),
+        &Side::new(report_b.state.as_ref().expect("b"), &parsed_b),
+        held,
+        &mut report,
+    );
+    report
+}
+
+#[test]
+fn the_heads_a_partner_kept_find_a_history_rewritten_or_cut_short_beyond_the_link() {
+    let (a, mut b) = trading();
+    let before = b.ledger.export_text();
+    // Two payments inside B, which have nothing to do with the link.
+    for (payer, payee, amount_minor) in [(0, 1, 25), (1, 0, 10)] {
+        let key = SecretKey::from_seed(*b.members[payer].seed());
+        let body = Body::Transfer {
+            payer: b.members[payer].public_key(),
+            payee: b.members[payee].public_key(),
+            amount_minor,
+            memo_hash: None,
+            cause: commons_ledger::entry::Cause::Direct,
+        };
+        b.ledger.submit(&key, body).expect("pay inside B");
+    }
+    let held = heads_of(&b, 2);
+    let text_a = a.ledger.export_text();
+    let clean = held_report(&text_a, &b.ledger.export_text(), &held);
+    assert!(clean.passed(), "{:?}", clean.faults);
+    assert_eq!(clean.heads_checked, held.len() as u64);
+    // B rewrites its log without the first of them (the second, still signed by its payer,
+    // moves up): the link alone agrees, the heads A kept do not.
+    let without = rewritten(&b, |request| match &request.body {
+        Body::Transfer {
+            amount_minor: 25, ..
+        } => None,
+        other => Some(other.clone()),
+    });
+    assert!(link_report(&a.ledger.export_text(), &without).passed());
+    let caught = held_report(&text_a, &without, &held);
+    assert!(
+        caught
+            .faults
+            .iter()
+            .any(|f| f.contains("history was rewritten")),
+        "{:?}",
+        caught.faults
+    );
+    // B's export from before the payment: a head A holds is longer than it.
+    let cut = held_report(&text_a, &before, &held);
+    assert!(
+        cut.faults.iter().any(|f| f.contains("are gone")),
+        "{:?}",
+        cut.faults
+    );
+    // A head not signed by B's node key counts for nothing.
+    let mut forged = held.clone();
+    forged[0].root = Hash([7; 32]);
+    let forged = held_report(&text_a, &b.ledger.export_text(), &forged);
+    assert!(
+        forged.faults.iter().any(|f| f.contains("not signed")),
+        "{:?}",
+        forged.faults
+    );
+    // A's heads are checked against A's export; a head of a third circle is a fault.
+    assert!(held_report(&text_a, &b.ledger.export_text(), &heads_of(&a, 1)).passed());
+    let stranger = heads_of(&circle(1), 1);
+    let strange = held_report(&text_a, &b.ledger.export_text(), &stranger);
+    assert!(
+        strange.faults.iter().any(|f| f.contains("neither A nor B")),
+        "{:?}",
+        strange.faults
+    );
+}
+
+#[test]
+fn every_changed_byte_of_a_held_heads_file_is_found() {
+    let (a, b) = trading();
+    let (text_a, text_b) = (a.ledger.export_text(), b.ledger.export_text());
+    let held: String = heads_of(&b, 5)
+        .iter()
+        .map(|head| {
+            serde_json::to_string(&commons_ledger::export::TreeHeadLine::from_head(head))
+                .expect("json")
+                + "\n"
+        })
+        .collect();
+    let passes = |text: &str| {
+        let (heads, faults) = parse_held_heads(text);
+        faults.is_empty() && held_report(&text_a, &text_b, &heads).passed()
+    };
+    assert!(passes(&held));
+    let bytes = held.as_bytes();
+    let passed: Vec<usize> = (0..bytes.len())
+        .into_par_iter()
+        .filter(|at| {
+            let mut changed = bytes.to_vec();
+            changed[*at] ^= 0x01;
+            passes(&String::from_utf8_lossy(&changed))
+        })
+        .collect();
+    assert!(
+        passed.is_empty(),
+        "{} changed bytes still pass: {:?}",
+        passed.len(),
+        &passed[..passed.len().min(10)]
     );
 }
 

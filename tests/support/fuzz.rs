@@ -128,11 +128,12 @@ pub fn statement(data: &[u8]) {
 }
 
 /// What another node sends: a relay or an answer (JSON), checked against a link's terms; and
-/// two exports (split at the first NUL) audited against each other (`commons audit --link`).
+/// two exports and the heads one kept of the other (split at NULs) audited against each other
+/// (`commons audit --link A B --held H`).
 pub fn relay(data: &[u8]) {
     use commons_ledger::crossing::LinkTerms;
     use commons_ledger::keys::{Hash, SecretKey};
-    use commons_ledger::link_audit::{audit_link, Side};
+    use commons_ledger::link_audit::{audit_link, check_held_heads, parse_held_heads, Side};
     use commons_ledger::relay::{check_completed, check_relay, Answer, Relay};
     let terms = LinkTerms {
         partner: Hash([1; 32]),
@@ -152,14 +153,18 @@ pub fn relay(data: &[u8]) {
         let _ = check_completed(&entry, &head, &terms, &me, &Hash([4; 32]));
     }
     let text = String::from_utf8_lossy(data);
-    let (a, b) = text.split_once('\0').unwrap_or((&text, ""));
+    let (a, rest) = text.split_once('\0').unwrap_or((&text, ""));
+    let (b, held) = rest.split_once('\0').unwrap_or((rest, ""));
+    let (heads, _) = parse_held_heads(held);
     let report_a = audit(parse_export(a).into_audit_input(None), &|_| {});
     let report_b = audit(parse_export(b).into_audit_input(None), &|_| {});
     if let (Some(state_a), Some(state_b)) = (&report_a.state, &report_b.state) {
-        let report = audit_link(
-            &Side::new(state_a, &parse_export(a)),
-            &Side::new(state_b, &parse_export(b)),
+        let (side_a, side_b) = (
+            Side::new(state_a, &parse_export(a)),
+            Side::new(state_b, &parse_export(b)),
         );
+        let mut report = audit_link(&side_a, &side_b);
+        check_held_heads(&side_a, &side_b, &heads, &mut report);
         let _ = report.passed();
     }
 }

@@ -138,6 +138,10 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
                 }),
             ..
         }) => crate::tally::export_ballots(store, &proposal, round, blt, out.as_deref()).await,
+        Command::Export(crate::ExportArgs {
+            what: Some(crate::ExportWhat::HeldHeads { slug, out }),
+            ..
+        }) => link_audit::export_held_heads(store, &slug, out.as_deref()).await,
         Command::Tally(args) => {
             let proposal = args.proposal.as_deref().context("name a proposal")?;
             crate::tally::tally_store(store, proposal, args.round, args.json).await

@@ -239,6 +239,33 @@ impl Store {
         }))
     }
 
+    /// Every tree head this circle holds of its linked circles, by circle and size (at most
+    /// `limit`): what `commons export held-heads` writes for `commons audit --link --held`.
+    pub async fn held_heads(
+        &self,
+        info: &CircleInfo,
+        limit: i64,
+    ) -> Result<Vec<TreeHead>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT partner, tree_size, root, timestamp_ms, signature FROM link_heads WHERE circle = $1 ORDER BY partner, tree_size LIMIT $2",
+        )
+        .bind(info.row_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TreeHead {
+                    circle_id: hash(&row.try_get::<Vec<u8>, _>(0)?)?,
+                    tree_size: row.try_get::<i64, _>(1)? as u64,
+                    root: hash(&row.try_get::<Vec<u8>, _>(2)?)?,
+                    timestamp_ms: row.try_get(3)?,
+                    signature: signature(&row.try_get::<Vec<u8>, _>(4)?)?,
+                })
+            })
+            .collect()
+    }
+
     /// The tree head of `partner` of exactly this size this circle holds, if any.
     async fn held_head_of_size(
         &self,
