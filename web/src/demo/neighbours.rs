@@ -159,10 +159,80 @@ pub(super) async fn plant_neighbours(state: &AppState, riverside: &[Actor]) -> a
         .request_across(&hillside[1], &kettle, &IdempotencyKey::generate())
         .await
         .map_err(failed)?;
+    plant_listings(state, &hillside).await?;
     for actor in hillside.iter().skip(1).chain([&steward]) {
         if let Some(session) = actor.session {
             services.log_out(&session).await?;
         }
+    }
+    Ok(())
+}
+
+/// The café's market, some of it in Spanish: Riverside's members see it beside their own
+/// (the link shares the market), found by English words too.
+type DemoListing = (
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+const HILLSIDE_LISTINGS: &[DemoListing] = &[
+    (
+        1,
+        "offer",
+        "skill",
+        "Arreglo de lámparas, hervidores y radios",
+        "Los sábados en el café: trae lo que no funciona y lo miramos juntos.",
+        "fixed",
+        "20",
+    ),
+    (
+        2,
+        "offer",
+        "knowledge",
+        "Clases de guitarra para principiantes",
+        "Una hora a la semana, con guitarra prestada si no tienes.",
+        "per_hour",
+        "10",
+    ),
+    (
+        1,
+        "need",
+        "thing",
+        "Me hace falta un taladro prestado",
+        "Para colgar unas estanterías el domingo.",
+        "gift",
+        "",
+    ),
+];
+
+async fn plant_listings(state: &AppState, hillside: &[Actor]) -> anyhow::Result<()> {
+    let services = &state.services;
+    for (member, side, kind, title, description, value, amount) in HILLSIDE_LISTINGS {
+        let input = crate::market::ListingInput {
+            side: (*side).into(),
+            kind: (*kind).into(),
+            title: (*title).into(),
+            description: (*description).into(),
+            category: "other".into(),
+            area: "Hillside".into(),
+            value_kind: (*value).into(),
+            amount: (*amount).into(),
+            ..crate::market::ListingInput::default()
+        };
+        let actor = &hillside[*member];
+        let draft = services
+            .parse_listing(actor, &input, commons_market::text::Language::Spanish)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?
+            .map_err(|errors| anyhow::anyhow!("demo listing {title}: {errors:?}"))?;
+        services
+            .create_listing(actor, &draft)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
     }
     Ok(())
 }

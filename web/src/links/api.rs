@@ -12,6 +12,7 @@ use axum::Json;
 
 use crate::http::api::{api_error, ApiError, ApiJson, ApiPath};
 use crate::links::federation::{FederationError, PayeeAnswer, PayeeQuestion};
+use crate::links::market::{MarketAnswer, MarketQuestion};
 use crate::links::peers::CircleDescriptor;
 use crate::links::requests::{RequestAnswer, RequestMessage};
 use crate::AppState;
@@ -65,6 +66,19 @@ pub async fn request(
     state
         .services
         .answer_request_message(&slug, &message)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
+
+pub async fn market(
+    State(state): State<Arc<AppState>>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(question): ApiJson<MarketQuestion>,
+) -> Result<Json<MarketAnswer>, ApiError> {
+    state
+        .services
+        .answer_market(&slug, &question)
         .await
         .map(Json)
         .map_err(refusal)

@@ -4,6 +4,9 @@
 
 pub mod api;
 pub mod federation;
+pub mod market;
+pub mod market_routes;
+pub mod market_views;
 pub mod member_api;
 pub mod pay;
 pub mod peers;
@@ -37,6 +40,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route(
             "/c/{slug}/requests/across/{id}/{answer}",
             post(request_routes::answer),
+        )
+        .route("/c/{slug}/market/across", get(market_routes::browse))
+        .route(
+            "/c/{slug}/market/across/{circle}/{id}",
+            get(market_routes::show),
         )
         .route("/api/federation/circles/{slug}", get(api::descriptor))
         .route("/api/federation/circles/{slug}/payee", post(api::payee))

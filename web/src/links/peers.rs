@@ -170,6 +170,16 @@ impl Federation {
         self.post_to_circle(base, slug, "requests", message).await
     }
 
+    /// Asks a linked circle's node for its listings.
+    pub async fn ask_market(
+        &self,
+        base: &str,
+        slug: &str,
+        question: &crate::links::market::MarketQuestion,
+    ) -> Result<crate::links::market::MarketAnswer, String> {
+        self.post_to_circle(base, slug, "market", question).await
+    }
+
     /// Posts a signed message to a circle of another node and reads its (bounded) answer.
     async fn post_to_circle<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
         &self,

@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::http::extract::{PageForm, PagePath};
+use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::page::*;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::links::requests::RequestOutcome;
@@ -14,11 +14,13 @@ use crate::links::views::{request_across_page, PayAcrossForm};
 use crate::services::{ActionError, Actor, IdempotencyKey};
 use crate::views::{self, FieldError, FormErrors};
 
-pub async fn form(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
-    let form = PayAcrossForm {
-        idempotency_key: IdempotencyKey::generate().as_str().to_owned(),
-        ..PayAcrossForm::default()
-    };
+pub async fn form(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    PageQuery(prefill): PageQuery<crate::links::routes::Prefill>,
+) -> PageResult {
+    let form = prefill.form();
     show(
         &state,
         &v,

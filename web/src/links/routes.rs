@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::http::extract::{PageForm, PagePath};
+use crate::http::extract::{PageForm, PagePath, PageQuery};
 use crate::http::page::*;
 use crate::http::session::{redirect_with_flash, Flash, Visitor};
 use crate::links::views::{confirm_across_page, pay_across_page, PayAcrossForm};
@@ -13,11 +13,37 @@ use crate::links::{CrossPayCommand, CrossResult};
 use crate::services::{ActionError, Actor, IdempotencyKey};
 use crate::views::{FieldError, FormErrors};
 
-pub async fn form(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
-    let form = PayAcrossForm {
-        idempotency_key: IdempotencyKey::generate().as_str().to_owned(),
-        ..PayAcrossForm::default()
-    };
+/// A link may fill the form in (a listing of a linked circle: whom, where, how much).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Prefill {
+    #[serde(default)]
+    pub circle: String,
+    #[serde(default)]
+    pub member: String,
+    #[serde(default)]
+    pub amount: String,
+}
+
+impl Prefill {
+    /// A fresh form with what the link gave (the confirmation checks it all, as typed).
+    pub fn form(self) -> PayAcrossForm {
+        PayAcrossForm {
+            idempotency_key: IdempotencyKey::generate().as_str().to_owned(),
+            circle: self.circle,
+            member: self.member,
+            amount: self.amount,
+            ..PayAcrossForm::default()
+        }
+    }
+}
+
+pub async fn form(
+    State(state): AppState_,
+    v: Visitor,
+    actor: Actor,
+    PageQuery(prefill): PageQuery<Prefill>,
+) -> PageResult {
+    let form = prefill.form();
     show_form(
         &state,
         &v,

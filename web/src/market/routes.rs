@@ -77,6 +77,13 @@ pub async fn browse(
     let (found, cards) = state.services.search_listings(&actor, &search).await?;
     let tree = state.services.category_tree(actor.circle.row_id).await?;
     let unit = unit_of(&actor.circle);
+    let linked: Vec<String> = state
+        .services
+        .shared_market_circles(&actor)
+        .await?
+        .into_iter()
+        .map(|linked| linked.partner.name)
+        .collect();
     Ok(page(market_views::market_page(
         &v,
         &nav_for(&actor, "market"),
@@ -88,6 +95,7 @@ pub async fn browse(
             unit: &unit,
             per_page: LISTINGS_PER_PAGE,
             now_ms: state.services.now_ms(),
+            linked: &linked,
         },
     )))
 }

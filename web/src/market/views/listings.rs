@@ -101,6 +101,16 @@ pub fn market_page(v: &Visitor, nav: &CircleNav, m: &MarketPage) -> Markup {
                     @if page_number < pages { a href=(link(page_number + 1)) rel="next" { (tr.t("market-page-next")) } }
                 }
             }
+            @if !m.linked.is_empty() {
+                section.card aria-labelledby="across-title" {
+                    h2 #across-title { (tr.t("across-title")) }
+                    p {
+                        a href={"/c/" (slug) "/market/across?q=" (url_encode(q.q.trim()))} {
+                            (tr.ta("across-see", &[("circles", &m.linked.join(", "))]))
+                        }
+                    }
+                }
+            }
         },
     )
 }

@@ -37,14 +37,14 @@ pub fn category_label(tr: &Tr, tree: &Tree, path: &str) -> String {
     }
 }
 
-fn side_label(tr: &Tr, side: Side) -> String {
+pub(crate) fn side_label(tr: &Tr, side: Side) -> String {
     tr.t(match side {
         Side::Offer => "market-side-offer",
         Side::Need => "market-side-need",
     })
 }
 
-fn kind_label(tr: &Tr, kind: Kind) -> String {
+pub(crate) fn kind_label(tr: &Tr, kind: Kind) -> String {
     tr.t(&format!("market-kind-{}", kind.as_str()))
 }
 
@@ -71,7 +71,7 @@ fn photo_href(slug: &str, listing: i64, photo: i64, thumb: bool) -> String {
 }
 
 /// The market's sub-navigation: browse, events, matches, my listings, deals, new.
-fn market_tabs(v: &Visitor, slug: &str, current: &str) -> Markup {
+pub(crate) fn market_tabs(v: &Visitor, slug: &str, current: &str) -> Markup {
     let tr = &v.tr;
     let items = [
         (
@@ -201,6 +201,8 @@ pub struct MarketPage<'a> {
     pub unit: &'a Unit,
     pub per_page: usize,
     pub now_ms: i64,
+    /// The linked circles whose markets the member sees too.
+    pub linked: &'a [String],
 }
 
 fn select_options(selected: &str, options: &[(String, String)]) -> Markup {
