@@ -362,3 +362,94 @@ async fn a_member_on_another_node_asks_to_be_paid_and_is_paid_once() {
         .is_empty());
     assert_eq!(b.balance(&carol).await, 300, "paid once");
 }
+
+/// A circle on another node shares its market: a member here finds a listing there (in
+/// Spanish, by English words), sees it priced in their unit, and pays its author across, from
+/// the listing to the settled payment. A question not signed by the linked node is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_market_shared_between_nodes_is_found_priced_and_paid_across() {
+    use commons_web::links::market::AcrossQuery;
+    let (db_a, db_b) = (TestDb::sqlite(), TestDb::postgres().await);
+    let (a, b) = (node(&db_a.url).await, node(&db_b.url).await);
+    let (base_a, _stop_a, _task_a) = serve(a.state.clone(), 0).await;
+    let (base_b, _stop_b, _task_b) = serve(b.state.clone(), 0).await;
+    let ben = a.member("ben").await;
+    let carol = b.member("carol").await;
+    let (address_a, address_b) = (
+        format!("{base_a}/c/riverside"),
+        format!("{base_b}/c/riverside"),
+    );
+    a.link(&a.steward, &[&ben], &address_b, ("1", "2", "50"))
+        .await;
+    b.link(&b.steward, &[&carol], &address_a, ("2", "1", "50"))
+        .await;
+    // Carol writes in Spanish.
+    let input = commons_web::market::ListingInput {
+        side: "offer".into(),
+        kind: "skill".into(),
+        title: "Clases de guitarra para principiantes".into(),
+        description: "Una hora a la semana.".into(),
+        category: "other".into(),
+        value_kind: "per_hour".into(),
+        amount: "1".into(),
+        ..commons_web::market::ListingInput::default()
+    };
+    let draft = b
+        .state
+        .services
+        .parse_listing(&carol, &input, commons_market::text::Language::Spanish)
+        .await
+        .expect("parses")
+        .expect("valid");
+    let lessons = b
+        .state
+        .services
+        .create_listing(&carol, &draft)
+        .await
+        .expect("posted")
+        .id;
+    let services = &a.state.services;
+    let query = AcrossQuery {
+        text: "guitar lessons".into(),
+        ..AcrossQuery::default()
+    };
+    let (found, unreachable) = services.listings_across(&ben, &query).await.expect("asked");
+    assert_eq!(
+        found.iter().map(|listing| listing.id).collect::<Vec<_>>(),
+        vec![lessons]
+    );
+    let listing = services
+        .listing_across(&ben, &carol.circle.circle_id, lessons)
+        .await
+        .expect("the listing");
+    assert_eq!(listing.circle.address, base_b);
+    assert_eq!(
+        listing.value_here_minor,
+        Some(50),
+        "1.00 of Carol's hours is 0.50 of Ben's"
+    );
+    // Ben pays Carol for an hour from the listing: 0.50 here, 1.00 there.
+    let (_, paid) = services
+        .pay_across(
+            &ben,
+            &cross_pay(&address_b, &listing.author_username, 50),
+            &IdempotencyKey::generate(),
+        )
+        .await
+        .expect("paid");
+    assert_eq!(paid, CrossResult::Paid);
+    assert_eq!((a.balance(&ben).await, b.balance(&carol).await), (-50, 100));
+    // Nobody but the linked node may ask B's market.
+    let forged = serde_json::json!({
+        "format": "commons.link.market", "from": ben.circle.circle_id.to_hex(),
+        "to": carol.circle.circle_id.to_hex(), "text": "", "side": null, "id": null,
+        "at_ms": b.state.services.now_ms(), "signature": "00".repeat(64),
+    });
+    let refused = reqwest::Client::new()
+        .post(format!("{base_b}/api/federation/circles/riverside/market"))
+        .json(&forged)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 401);
+}

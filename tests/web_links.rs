@@ -306,3 +306,82 @@ mod requests_across {
         };
     }
 }
+
+mod market_across {
+    use commons_governance::moderation::{ActionKind, TargetKind};
+    use commons_tests::both_backends;
+    use commons_tests::node::Node;
+    use commons_web::links::market::AcrossQuery;
+    use commons_web::moderation::service::ActCommand;
+    use commons_web::services::ActionError;
+
+    fn search(text: &str) -> AcrossQuery {
+        AcrossQuery {
+            text: text.into(),
+            ..AcrossQuery::default()
+        }
+    }
+
+    both_backends! {
+        a_linked_circles_market_is_seen_only_where_both_share_across_languages_and_in_my_unit => |url: String| async move {
+            let node = Node::start(&url).await;
+            let repair = node.second_circle("repair", "Repair Café", "credits").await;
+            let orchard = node.second_circle("orchard", "Orchard", "apples").await;
+            let (ben, gus, hana) = (node.member("ben").await, node.member("gus").await, node.member("hana").await);
+            let newbie = node.newcomer("newbie").await;
+            let carol = node.member_in(&repair, "carol").await;
+            let olive = node.member_in(&orchard, "olive").await;
+            // Riverside and the café share their markets; Riverside does not share with the orchard.
+            node.link(&node.steward, &[&ben, &gus, &hana], "repair", ("1", "12", "30")).await;
+            node.link(&repair, &[&carol], "riverside", ("12", "1", "360")).await;
+            node.link_sharing(&node.steward, &[&ben, &gus, &hana], "orchard", ("1", "1", "30"), false).await;
+            node.link(&orchard, &[&olive], "riverside", ("1", "1", "30")).await;
+            let guitar = node.try_post(&ben, "offer", "Guitar lessons for beginners", "Learn three chords in an hour.").await.expect("posted");
+            let bikes = node.try_post(&gus, "offer", "Guitar strings changed", "Bring your guitar.").await.expect("posted");
+            let sewing = node.try_post(&hana, "offer", "Guitar case mended", "Zips and straps.").await.expect("posted");
+            let new = node.try_post(&newbie, "offer", "Guitar tuning", "Any guitar.").await.expect("posted");
+            let services = &node.state.services;
+
+            // A Spanish search in the café finds Ben's English offer, priced in credits.
+            let (found, unreachable) = services.listings_across(&carol, &search("Clases de guitarra para principiantes")).await.expect("found");
+            assert!(unreachable.is_empty());
+            let ids: Vec<i64> = found.iter().map(|listing| listing.id).collect();
+            assert!(ids.contains(&guitar), "{ids:?}");
+            let lesson = services.listing_across(&carol, &ben.circle.circle_id, guitar).await.expect("seen");
+            assert_eq!((lesson.circle.name.as_str(), lesson.author_username.as_str()), ("Riverside", "ben"));
+            assert_eq!(lesson.value_here_minor, Some(1200), "1.00 hour is 12.00 credits");
+
+            // Before any block or hide, Gus's and Hana's are there too; the newcomer's stays in
+            // Riverside (it is found there).
+            let (before, _) = services.listings_across(&carol, &search("guitar")).await.expect("found");
+            let before: Vec<i64> = before.iter().map(|listing| listing.id).collect();
+            assert!(before.contains(&bikes) && before.contains(&sewing) && !before.contains(&new), "{before:?}");
+            let at_home = commons_market::index::Search { text: "guitar".into(), limit: 20, now_ms: services.now_ms(), ..Default::default() };
+            let (_, home) = services.search_listings(&ben, &at_home).await.expect("search");
+            assert!(home.iter().any(|card| card.listing.id == new), "the newcomer's listing is in its own circle");
+            // Blocked either way, hidden by Riverside's moderators, or in the sandbox: not there.
+            services.block(&carol, &"gus".parse().expect("username"), commons_web::db::BlockKind::Block).await.expect("blocked");
+            let case = node.report(&ben, TargetKind::Listing, &sewing.to_string(), vec![1], "Not for here.").await;
+            let hide = ActCommand { kind: ActionKind::Hide, agreements: vec![1], reason: "Against our agreements.".into(), ends_at_ms: None };
+            services.act(&node.steward, case, &hide).await.expect("hidden");
+            let (found, _) = services.listings_across(&carol, &search("guitar")).await.expect("found");
+            let ids: Vec<i64> = found.iter().map(|listing| listing.id).collect();
+            assert!(ids.contains(&guitar), "{ids:?}");
+            for (id, why) in [(bikes, "blocked"), (sewing, "hidden"), (new, "in the sandbox")] {
+                assert!(!ids.contains(&id), "{why}: {ids:?}");
+                assert!(matches!(services.listing_across(&carol, &ben.circle.circle_id, id).await, Err(ActionError::NotFound)), "{why}");
+            }
+            // Who could help Carol's need, across the link: Ben's offer.
+            let need = node.try_post(&carol, "need", "Quiero aprender guitarra", "Soy principiante.").await.expect("posted");
+            let need = services.listing(&carol, need).await.expect("hers");
+            let across = services.matches_across(&carol, &[need.clone()]).await.expect("matches");
+            assert_eq!(across.len(), 1);
+            assert!(across[0].1.iter().any(|listing| listing.id == guitar), "{:?}", across[0].1);
+            // Riverside does not share with the orchard: Olive sees nothing of it.
+            assert!(services.shared_market_circles(&olive).await.expect("none").is_empty());
+            let (nothing, _) = services.listings_across(&olive, &search("guitar")).await.expect("none");
+            assert!(nothing.is_empty());
+            assert!(matches!(services.listing_across(&olive, &ben.circle.circle_id, guitar).await, Err(ActionError::NotFound)));
+        };
+    }
+}

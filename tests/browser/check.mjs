@@ -99,6 +99,8 @@ const memberPages = [
   `/c/${slug}/pay/across`,
   `/c/${slug}/request`,
   `/c/${slug}/request/across`,
+  `/c/${slug}/market/across`,
+  `/c/${slug}/market/across?q=guitar+lessons`,
   `/c/${slug}/ledger`,
   `/c/${slug}/ledger/verify`,
   `/c/${slug}/ledger?member=ben&kind=payments`,
@@ -442,6 +444,36 @@ async function keyboardPage(user) {
     const sent = await page.content();
     if (!page.url().includes("/messages/") || !sent.includes("could you walk Biscuit")) {
       failures.push(`keyboard: the message was not sent (${page.url()})`);
+    }
+  }
+  await context.close();
+}
+
+// The café's listing as Riverside sees it (its address holds the café's id, read from the
+// across page), in every variant; and by keyboard, from the listing to the pay-across form
+// filled in with Joy and the amount in hours.
+{
+  const { context, page, tabTo } = await keyboardPage("ben");
+  await page.goto(`${base}/c/${slug}/market/across?q=lamp`);
+  const href = await page.evaluate(() => {
+    const link = document.querySelector("a[href*='/market/across/']");
+    return link ? link.getAttribute("href") : "";
+  });
+  if (!href) {
+    failures.push("the across page lists no listing of the café for 'lamp'");
+  } else {
+    const cookies = await context.cookies();
+    for (const variant of [...variants, ...otherVariants]) {
+      await axeCheck(`${base}${href}`, cookies, `ben across ${variant.name}`, variant.options);
+      pagesChecked++;
+    }
+    await page.goto(`${base}${href}`);
+    if (await tabTo("Pay Joy Asante across", (f) => f.includes("Pay Joy Asante across"))) {
+      await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+      const form = await page.content();
+      if (!page.url().includes("/pay/across") || !form.includes('value="joy"') || !form.includes('value="2.00"')) {
+        failures.push(`keyboard: the listing across did not lead to the filled-in pay form (${page.url()})`);
+      }
     }
   }
   await context.close();

@@ -221,7 +221,20 @@ impl Node {
         steward: &Actor,
         voters: &[&Actor],
         partner: &str,
+        terms: (&str, &str, &str),
+    ) {
+        self.link_sharing(steward, voters, partner, terms, true)
+            .await;
+    }
+
+    /// As [`Node::link`], choosing whether the circle shares its market with the other.
+    pub async fn link_sharing(
+        &self,
+        steward: &Actor,
+        voters: &[&Actor],
+        partner: &str,
         (here, there, max): (&str, &str, &str),
+        shares_market: bool,
     ) {
         let input = commons_web::governance::ProposalInput {
             title: format!("Link with {partner}"),
@@ -233,7 +246,7 @@ impl Node {
             link_rate_there: there.into(),
             link_out_max: max.into(),
             link_in_max: max.into(),
-            link_shares_market: Some("on".into()),
+            link_shares_market: shares_market.then(|| "on".into()),
             ..commons_web::governance::ProposalInput::default()
         };
         let mut everyone = vec![steward];

@@ -2048,3 +2048,4 @@ across-value-label = Value
 across-rate-hint = The amount in your unit is what it costs at the rate both circles agreed, rounded up so they receive the whole amount. Talk it over before you pay.
 across-pay = Pay { $name } across
 across-ask = Offer your help, and ask { $name } to pay you
+across-matches = In linked circles

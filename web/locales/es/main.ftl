@@ -2048,3 +2048,4 @@ across-value-label = Valor
 across-rate-hint = La cantidad en tu unidad es lo que cuesta al cambio que acordaron los dos círculos, redondeada hacia arriba para que reciban la cantidad entera. Habladlo antes de pagar.
 across-pay = Pagar a { $name } a través del enlace
 across-ask = Ofrece tu ayuda y pide a { $name } que te pague
+across-matches = En círculos enlazados

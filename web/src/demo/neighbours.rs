@@ -207,6 +207,15 @@ const HILLSIDE_LISTINGS: &[DemoListing] = &[
         "gift",
         "",
     ),
+    (
+        2,
+        "need",
+        "skill",
+        "Reparar los frenos de mi bici",
+        "Chirrían y frenan poco.",
+        "by_agreement",
+        "",
+    ),
 ];
 
 async fn plant_listings(state: &AppState, hillside: &[Actor]) -> anyhow::Result<()> {

@@ -143,6 +143,11 @@ impl ListingAcross {
     }
 }
 
+/// Most of a member's listings whose matches are looked for across links on one page.
+pub const ACROSS_MATCHED_LISTINGS_MAX: usize = 10;
+/// Most matches across shown for one listing.
+pub const ACROSS_MATCHES_SHOWN: usize = 3;
+
 /// What a member asks of the linked circles' markets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AcrossQuery {
@@ -205,6 +210,34 @@ impl Services {
             );
         }
         Ok((found, unreachable))
+    }
+
+    /// "Who could help" across the links: for each of the member's listings (the first
+    /// [`ACROSS_MATCHED_LISTINGS_MAX`]), the linked circles' listings of the other side found by
+    /// its title and tags (in any of the node's languages), at most [`ACROSS_MATCHES_SHOWN`].
+    pub async fn matches_across(
+        &self,
+        actor: &Actor,
+        mine: &[commons_market::store::Listing],
+    ) -> Result<Vec<(i64, Vec<ListingAcross>)>, ActionError> {
+        if self.shared_market_circles(actor).await?.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut all = Vec::new();
+        for listing in mine.iter().take(ACROSS_MATCHED_LISTINGS_MAX) {
+            let query = AcrossQuery {
+                text: truncated(&format!("{} {}", listing.title, listing.tags.join(" "))),
+                side: Some(match listing.side {
+                    Side::Offer => Side::Need,
+                    Side::Need => Side::Offer,
+                }),
+                id: None,
+            };
+            let (mut found, _) = self.listings_across(actor, &query).await?;
+            found.truncate(ACROSS_MATCHES_SHOWN);
+            all.push((listing.id, found));
+        }
+        Ok(all)
     }
 
     /// One listing of a linked circle, if the member may see it.

@@ -52,6 +52,7 @@ pub fn router() -> Router<Arc<AppState>> {
             "/api/federation/circles/{slug}/requests",
             post(api::request),
         )
+        .route("/api/federation/circles/{slug}/market", post(api::market))
         .route("/api/federation/transaction/relay", post(api::relay))
         .merge(crate::http::api::api_router(api_routes()))
 }

@@ -468,10 +468,13 @@ pub async fn mine(State(state): AppState_, v: Visitor, actor: Actor) -> PageResu
 pub async fn matches(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let mine = state.services.my_matches(&actor).await?;
     let (cycles, _truncated) = state.services.trade_cycles(&actor).await?;
+    let listings: Vec<_> = mine.iter().map(|(listing, _)| listing.clone()).collect();
+    let across = state.services.matches_across(&actor, &listings).await?;
     Ok(page(market_views::matches_page(
         &v,
         &nav_for(&actor, "market"),
         &mine,
+        &across,
         &cycles,
         &unit_of(&actor.circle),
     )))

@@ -557,6 +557,7 @@ pub fn matches_page(
     v: &Visitor,
     nav: &CircleNav,
     mine: &[(Listing, Vec<(Match, Listing)>)],
+    across: &[(i64, Vec<crate::links::market::ListingAcross>)],
     cycles: &[Vec<CycleStep>],
     unit: &Unit,
 ) -> Markup {
@@ -579,6 +580,17 @@ pub fn matches_page(
                         (tr.ta("market-matches-for", &[("title", &listing.title)]))
                     }
                     (match_list(v, slug, unit, found))
+                    @if let Some((_, others)) = across.iter().find(|(id, others)| *id == listing.id && !others.is_empty()) {
+                        h3 { (tr.t("across-matches")) }
+                        ul.match-list {
+                            @for other in others {
+                                li {
+                                    a href=(crate::links::market_views::listing_across_href(slug, other)) lang=(other.language.code()) { (other.title) }
+                                    " · " (other.circle.name) " · " (tr.ta("market-by", &[("name", &other.author_name)]))
+                                }
+                            }
+                        }
+                    }
                 }
             }
             section aria-labelledby="cycles-title" {
