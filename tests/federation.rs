@@ -61,11 +61,29 @@ async fn relay_of_last_hold(node: &Node, actor: &Actor, to: &commons_ledger::key
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
-    let (db_a, db_b) = (TestDb::sqlite(), TestDb::postgres().await);
+/// Two nodes serving on loopback (A on `db_a`, B on `db_b`), Ben on A and Carol on B, their
+/// circles linked by a proposal in each at 1 hour of A = 2 of B, sharing their markets.
+struct Pair {
+    a: Node,
+    b: Node,
+    ben: Actor,
+    carol: Actor,
+    base_a: String,
+    base_b: String,
+    address_a: String,
+    address_b: String,
+    stop_b: tokio::sync::oneshot::Sender<()>,
+    task_b: tokio::task::JoinHandle<()>,
+    _a: (
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ),
+    _dbs: (TestDb, TestDb),
+}
+
+async fn linked_pair(db_a: TestDb, db_b: TestDb) -> Pair {
     let (a, b) = (node(&db_a.url).await, node(&db_b.url).await);
-    let (base_a, _stop_a, _task_a) = serve(a.state.clone(), 0).await;
+    let (base_a, stop_a, task_a) = serve(a.state.clone(), 0).await;
     let (base_b, stop_b, task_b) = serve(b.state.clone(), 0).await;
     let ben = a.member("ben").await;
     let carol = b.member("carol").await;
@@ -78,6 +96,38 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
         .await;
     b.link(&b.steward, &[&carol], &address_a, ("2", "1", "50"))
         .await;
+    Pair {
+        a,
+        b,
+        ben,
+        carol,
+        base_a,
+        base_b,
+        address_a,
+        address_b,
+        stop_b,
+        task_b,
+        _a: (stop_a, task_a),
+        _dbs: (db_a, db_b),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
+    let Pair {
+        a,
+        b,
+        ben,
+        carol,
+        base_a: _base_a,
+        base_b,
+        address_a,
+        address_b,
+        stop_b,
+        task_b,
+        _a: _serving_a,
+        _dbs,
+    } = linked_pair(TestDb::sqlite(), TestDb::postgres().await).await;
     let payable = a
         .state
         .services
@@ -266,20 +316,20 @@ async fn two_nodes_link_and_pay_across_over_http_all_or_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_on_another_node_asks_to_be_paid_and_is_paid_once() {
-    let (db_a, db_b) = (TestDb::postgres().await, TestDb::sqlite());
-    let (a, b) = (node(&db_a.url).await, node(&db_b.url).await);
-    let (base_a, _stop_a, _task_a) = serve(a.state.clone(), 0).await;
-    let (base_b, _stop_b, _task_b) = serve(b.state.clone(), 0).await;
-    let ben = a.member("ben").await;
-    let carol = b.member("carol").await;
-    let (address_a, address_b) = (
-        format!("{base_a}/c/riverside"),
-        format!("{base_b}/c/riverside"),
-    );
-    a.link(&a.steward, &[&ben], &address_b, ("1", "2", "50"))
-        .await;
-    b.link(&b.steward, &[&carol], &address_a, ("2", "1", "50"))
-        .await;
+    let Pair {
+        a,
+        b,
+        ben,
+        carol,
+        base_a,
+        base_b: _base_b,
+        address_a,
+        address_b: _address_b,
+        stop_b: _stop_b,
+        task_b: _task_b,
+        _a: _serving_a,
+        _dbs,
+    } = linked_pair(TestDb::postgres().await, TestDb::sqlite()).await;
     let (services_a, services_b) = (&a.state.services, &b.state.services);
     // Carol asks Ben for 3.00 of her hours: he sees 1.50 of his.
     let ask = |amount_minor| {
@@ -369,20 +419,20 @@ async fn a_member_on_another_node_asks_to_be_paid_and_is_paid_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_market_shared_between_nodes_is_found_priced_and_paid_across() {
     use commons_web::links::market::AcrossQuery;
-    let (db_a, db_b) = (TestDb::sqlite(), TestDb::postgres().await);
-    let (a, b) = (node(&db_a.url).await, node(&db_b.url).await);
-    let (base_a, _stop_a, _task_a) = serve(a.state.clone(), 0).await;
-    let (base_b, _stop_b, _task_b) = serve(b.state.clone(), 0).await;
-    let ben = a.member("ben").await;
-    let carol = b.member("carol").await;
-    let (address_a, address_b) = (
-        format!("{base_a}/c/riverside"),
-        format!("{base_b}/c/riverside"),
-    );
-    a.link(&a.steward, &[&ben], &address_b, ("1", "2", "50"))
-        .await;
-    b.link(&b.steward, &[&carol], &address_a, ("2", "1", "50"))
-        .await;
+    let Pair {
+        a,
+        b,
+        ben,
+        carol,
+        base_a: _base_a,
+        base_b,
+        address_a: _address_a,
+        address_b,
+        stop_b: _stop_b,
+        task_b: _task_b,
+        _a: _serving_a,
+        _dbs,
+    } = linked_pair(TestDb::sqlite(), TestDb::postgres().await).await;
     // Carol writes in Spanish.
     let input = commons_web::market::ListingInput {
         side: "offer".into(),
@@ -414,6 +464,7 @@ async fn a_market_shared_between_nodes_is_found_priced_and_paid_across() {
         ..AcrossQuery::default()
     };
     let (found, unreachable) = services.listings_across(&ben, &query).await.expect("asked");
+    assert!(unreachable.is_empty(), "{unreachable:?}");
     assert_eq!(
         found.iter().map(|listing| listing.id).collect::<Vec<_>>(),
         vec![lessons]

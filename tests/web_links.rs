@@ -374,7 +374,7 @@ mod market_across {
             // Who could help Carol's need, across the link: Ben's offer.
             let need = node.try_post(&carol, "need", "Quiero aprender guitarra", "Soy principiante.").await.expect("posted");
             let need = services.listing(&carol, need).await.expect("hers");
-            let across = services.matches_across(&carol, &[need.clone()]).await.expect("matches");
+            let across = services.matches_across(&carol, std::slice::from_ref(&need)).await.expect("matches");
             assert_eq!(across.len(), 1);
             assert!(across[0].1.iter().any(|listing| listing.id == guitar), "{:?}", across[0].1);
             // Riverside does not share with the orchard: Olive sees nothing of it.

@@ -84,7 +84,54 @@ impl From<sqlx::Error> for FederationError {
     }
 }
 
+/// What every signed message from a linked circle's node carries (a payee question, a
+/// payment request, a market question): who sends it, to whom, when, and the signature over
+/// the message's own bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedBy<'a> {
+    pub format_ok: bool,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub at_ms: i64,
+    pub signature: &'a str,
+    pub bytes: &'a [u8],
+}
+
 impl Services {
+    /// The one rule for messages from other nodes: addressed to this circle, from a circle it
+    /// has an open link with, recent (within [`PAYEE_SKEW_MS_MAX`]), and signed by the node
+    /// key that link names. The sending circle's id and the link, or why not.
+    pub(crate) async fn check_signed(
+        &self,
+        info: &CircleInfo,
+        message: SignedBy<'_>,
+    ) -> Result<(Hash, commons_ledger::store::LinkRow), FederationError> {
+        let unreadable = |what: &str| FederationError::Unreadable(what.to_owned());
+        let from = Hash::from_hex(message.from).map_err(|_| unreadable("from"))?;
+        let to = Hash::from_hex(message.to).map_err(|_| unreadable("to"))?;
+        if !message.format_ok || to != info.circle_id {
+            return Err(unreadable("format or circle"));
+        }
+        let link = self
+            .store
+            .link(info, &from)
+            .await?
+            .filter(|link| link.status == LinkStatus::Open)
+            .ok_or(FederationError::NotLinked)?;
+        let signature =
+            Signature::from_hex(message.signature).map_err(|_| unreadable("signature"))?;
+        let fresh = (self.now_ms() - message.at_ms).abs() <= PAYEE_SKEW_MS_MAX;
+        if !fresh
+            || !link
+                .terms
+                .partner_node_key
+                .verify(message.bytes, &signature)
+        {
+            return Err(FederationError::BadSignature);
+        }
+        Ok((from, link))
+    }
+
     /// The peers of this node's circles.
     pub fn node_peers(&self) -> NodePeers {
         NodePeers {
@@ -133,22 +180,16 @@ impl Services {
         let unreadable = |what: &str| FederationError::Unreadable(what.to_owned());
         let from = Hash::from_hex(&question.from).map_err(|_| unreadable("from"))?;
         let to = Hash::from_hex(&question.to).map_err(|_| unreadable("to"))?;
-        if question.format != PAYEE_FORMAT || to != info.circle_id {
-            return Err(unreadable("format or circle"));
-        }
-        let link = self
-            .store
-            .link(&info, &from)
-            .await?
-            .filter(|link| link.status == LinkStatus::Open)
-            .ok_or(FederationError::NotLinked)?;
-        let signature =
-            Signature::from_hex(&question.signature).map_err(|_| unreadable("signature"))?;
-        let fresh = (self.now_ms() - question.at_ms).abs() <= PAYEE_SKEW_MS_MAX;
         let bytes = payee_bytes(&from, &to, &question.username, question.at_ms);
-        if !fresh || !link.terms.partner_node_key.verify(&bytes, &signature) {
-            return Err(FederationError::BadSignature);
-        }
+        let message = SignedBy {
+            format_ok: question.format == PAYEE_FORMAT,
+            from: &question.from,
+            to: &question.to,
+            at_ms: question.at_ms,
+            signature: &question.signature,
+            bytes: &bytes,
+        };
+        self.check_signed(&info, message).await?;
         let card = self
             .db
             .member_by_username(info.row_id, question.username.trim())

@@ -10,8 +10,7 @@
 //! asking circle's node key and answered only for a circle whose link shares its market.
 
 use commons_ledger::codec::Writer;
-use commons_ledger::crossing::LinkStatus;
-use commons_ledger::keys::{Hash, Signature};
+use commons_ledger::keys::Hash;
 use commons_ledger::store::CircleInfo;
 use commons_market::index::{Filters, Search};
 use commons_market::listing::{
@@ -20,7 +19,7 @@ use commons_market::listing::{
 use commons_market::text::Language;
 use serde::{Deserialize, Serialize};
 
-use crate::links::federation::{FederationError, PAYEE_SKEW_MS_MAX};
+use crate::links::federation::{FederationError, SignedBy};
 use crate::links::{LinkedCircle, PartnerCircle};
 use crate::services::*;
 
@@ -371,30 +370,21 @@ impl Services {
     ) -> Result<MarketAnswer, FederationError> {
         let info = self.store.circle(slug).await?;
         let unreadable = |what: &str| FederationError::Unreadable(what.to_owned());
-        let from = Hash::from_hex(&question.from).map_err(|_| unreadable("from"))?;
-        let to = Hash::from_hex(&question.to).map_err(|_| unreadable("to"))?;
-        if question.format != MARKET_FORMAT
-            || to != info.circle_id
-            || question.text.len() > SHARED_QUERY_BYTES_MAX
-        {
-            return Err(unreadable("format, circle or text"));
+        if question.text.len() > SHARED_QUERY_BYTES_MAX {
+            return Err(unreadable("text"));
         }
-        let link = self
-            .store
-            .link(&info, &from)
-            .await?
-            .filter(|link| link.status == LinkStatus::Open && link.terms.shares_market)
-            .ok_or(FederationError::NotLinked)?;
-        let signature =
-            Signature::from_hex(&question.signature).map_err(|_| unreadable("signature"))?;
-        let fresh = (self.now_ms() - question.at_ms).abs() <= PAYEE_SKEW_MS_MAX;
-        if !fresh
-            || !link
-                .terms
-                .partner_node_key
-                .verify(&market_bytes(question), &signature)
-        {
-            return Err(FederationError::BadSignature);
+        let bytes = market_bytes(question);
+        let signed = SignedBy {
+            format_ok: question.format == MARKET_FORMAT,
+            from: &question.from,
+            to: &question.to,
+            at_ms: question.at_ms,
+            signature: &question.signature,
+            bytes: &bytes,
+        };
+        let (_, link) = self.check_signed(&info, signed).await?;
+        if !link.terms.shares_market {
+            return Err(FederationError::NotLinked);
         }
         let side = match question.side.as_deref() {
             None => None,

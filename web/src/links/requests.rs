@@ -13,13 +13,13 @@
 
 use commons_ledger::codec::Writer;
 use commons_ledger::crossing::LinkStatus;
-use commons_ledger::keys::{Hash, Signature};
+use commons_ledger::keys::Hash;
 use commons_ledger::store::CircleInfo;
 use serde::{Deserialize, Serialize};
 
 use crate::db::link_requests::LinkRequestRow;
 use crate::db::MemberStatus;
-use crate::links::federation::{FederationError, PAYEE_SKEW_MS_MAX};
+use crate::links::federation::{FederationError, SignedBy};
 use crate::links::{CrossPayCommand, CrossResult, LinkedCircle};
 use crate::reach::Channel;
 use crate::services::*;
@@ -444,33 +444,20 @@ impl Services {
         message: &RequestMessage,
     ) -> Result<RequestAnswer, FederationError> {
         let info = self.store.circle(slug).await?;
-        let unreadable = |what: &str| FederationError::Unreadable(what.to_owned());
-        let from = Hash::from_hex(&message.from).map_err(|_| unreadable("from"))?;
-        let to = Hash::from_hex(&message.to).map_err(|_| unreadable("to"))?;
+        let bytes = request_bytes(message);
+        let signed = SignedBy {
+            format_ok: message.format == REQUEST_FORMAT,
+            from: &message.from,
+            to: &message.to,
+            at_ms: message.at_ms,
+            signature: &message.signature,
+            bytes: &bytes,
+        };
+        let (from, _) = self.check_signed(&info, signed).await?;
         let uuid: [u8; 16] = hex::decode(&message.uuid)
             .ok()
             .and_then(|bytes| bytes.try_into().ok())
-            .ok_or(unreadable("uuid"))?;
-        if message.format != REQUEST_FORMAT || to != info.circle_id {
-            return Err(unreadable("format or circle"));
-        }
-        let link = self
-            .store
-            .link(&info, &from)
-            .await?
-            .filter(|link| link.status == LinkStatus::Open)
-            .ok_or(FederationError::NotLinked)?;
-        let signature =
-            Signature::from_hex(&message.signature).map_err(|_| unreadable("signature"))?;
-        let fresh = (self.now_ms() - message.at_ms).abs() <= PAYEE_SKEW_MS_MAX;
-        if !fresh
-            || !link
-                .terms
-                .partner_node_key
-                .verify(&request_bytes(message), &signature)
-        {
-            return Err(FederationError::BadSignature);
-        }
+            .ok_or(FederationError::Unreadable("uuid".into()))?;
         let nothing = RequestAnswer {
             amount_minor: 0,
             payer_name: String::new(),

@@ -39,18 +39,48 @@ pub fn pay_across_page(
     locked: bool,
     errors: &FormErrors,
 ) -> Markup {
+    let words = FormWords {
+        title: "cross-title",
+        lead: "cross-lead",
+        action: "pay/across",
+        member: "field-payee",
+        amount_hint: "cross-hint-amount",
+        submit: "cross-continue",
+    };
+    across_form(v, nav, unit, circles, form, (locked, errors), &words)
+}
+
+/// What differs between paying across and asking across.
+struct FormWords {
+    title: &'static str,
+    lead: &'static str,
+    action: &'static str,
+    member: &'static str,
+    amount_hint: &'static str,
+    submit: &'static str,
+}
+
+fn across_form(
+    v: &Visitor,
+    nav: &CircleNav,
+    unit: &Unit,
+    circles: &[LinkedCircle],
+    form: &PayAcrossForm,
+    (locked, errors): (bool, &FormErrors),
+    words: &FormWords,
+) -> Markup {
     let tr = &v.tr;
-    let title = tr.t("cross-title");
+    let title = tr.t(words.title);
     html! {
         (layout(v, Some(nav), &title, html! {
             section.card.narrow {
                 h1 { (title) }
-                p.lead { (tr.t("cross-lead")) }
+                p.lead { (tr.t(words.lead)) }
                 (error_summary(v, errors))
                 @if circles.is_empty() {
                     p { (tr.t("cross-none")) }
                 } @else {
-                    form method="post" action=(format!("/c/{}/pay/across", nav.slug)) novalidate {
+                    form method="post" action=(format!("/c/{}/{}", nav.slug, words.action)) novalidate {
                         (csrf_field(v))
                         input type="hidden" name="idempotency_key" value=(form.idempotency_key);
                         fieldset #circle {
@@ -65,15 +95,15 @@ pub fn pay_across_page(
                                     ]), None))
                             }
                         }
-                        (Field::new("member", tr.t("field-payee"), "text", &form.member)
+                        (Field::new("member", tr.t(words.member), "text", &form.member)
                             .hint(tr.t("cross-hint-member")).render(errors))
                         (Field::new("amount", tr.ta("field-amount", &[("unit", &unit.name)]), "text", &form.amount)
-                            .hint(tr.t("cross-hint-amount")).render(errors))
+                            .hint(tr.t(words.amount_hint)).render(errors))
                         (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("cross-hint-memo")).render(errors))
                         @if locked {
                             (crate::views::unlock_form(v, errors))
                         }
-                        button.button type="submit" { (tr.t("cross-continue")) }
+                        button.button type="submit" { (tr.t(words.submit)) }
                     }
                 }
             }
@@ -140,7 +170,7 @@ pub fn confirm_across_page(
 }
 
 /// The form to ask a member of a linked circle to pay me: which circle, who, how much in my
-/// unit (they see what they pay in theirs).
+/// unit (they see what they pay in theirs). Nothing is signed, so no key is unlocked.
 pub fn request_across_page(
     v: &Visitor,
     nav: &CircleNav,
@@ -149,41 +179,13 @@ pub fn request_across_page(
     form: &PayAcrossForm,
     errors: &FormErrors,
 ) -> Markup {
-    let tr = &v.tr;
-    let title = tr.t("request-across-title");
-    html! {
-        (layout(v, Some(nav), &title, html! {
-            section.card.narrow {
-                h1 { (title) }
-                p.lead { (tr.t("request-across-lead")) }
-                (error_summary(v, errors))
-                @if circles.is_empty() {
-                    p { (tr.t("cross-none")) }
-                } @else {
-                    form method="post" action=(format!("/c/{}/request/across", nav.slug)) novalidate {
-                        (csrf_field(v))
-                        input type="hidden" name="idempotency_key" value=(form.idempotency_key);
-                        fieldset #circle {
-                            legend { (tr.t("cross-field-circle")) }
-                            @if let Some(error) = errors.for_field("circle") { p.field-error { (error) } }
-                            @for linked in circles {
-                                (radio("circle", &linked.partner.reference,
-                                    form.circle == linked.partner.reference || circles.len() == 1,
-                                    tr.ta("cross-circle-option", &[
-                                        ("name", &linked.partner.name),
-                                        ("unit", &linked.partner.unit_name),
-                                    ]), None))
-                            }
-                        }
-                        (Field::new("member", tr.t("request-across-field-member"), "text", &form.member)
-                            .hint(tr.t("cross-hint-member")).render(errors))
-                        (Field::new("amount", tr.ta("field-amount", &[("unit", &unit.name)]), "text", &form.amount)
-                            .hint(tr.t("request-across-hint-amount")).render(errors))
-                        (Field::new("memo", tr.t("field-memo"), "text", &form.memo).optional().hint(tr.t("cross-hint-memo")).render(errors))
-                        button.button type="submit" { (tr.t("request-across-send")) }
-                    }
-                }
-            }
-        }))
-    }
+    let words = FormWords {
+        title: "request-across-title",
+        lead: "request-across-lead",
+        action: "request/across",
+        member: "request-across-field-member",
+        amount_hint: "request-across-hint-amount",
+        submit: "request-across-send",
+    };
+    across_form(v, nav, unit, circles, form, (false, errors), &words)
 }
