@@ -76,6 +76,7 @@ pub fn across_page(v: &Visitor, nav: &CircleNav, p: &AcrossPage<'_>) -> Markup {
                 @for name in p.unreachable {
                     p.notice role="status" { (tr.ta("across-unreachable", &[("circle", name)])) }
                 }
+                h2.visually-hidden { (tr.t("market-results")) }
                 @if p.listings.is_empty() {
                     p.empty { (tr.t("across-nothing")) }
                 } @else {
