@@ -174,8 +174,13 @@ impl Services {
                 .await
                 .map_err(|_| invalid("member", "cross-error-remote-member"))?
         };
-        out.other_name = answer.payer_name;
-        out.amount_there_minor = answer.amount_minor;
+        // What another node answers is held to this node's rules before a member sees it.
+        out.other_name = answer
+            .payer_name
+            .parse::<crate::names::DisplayName>()
+            .map(|name| name.as_str().to_owned())
+            .unwrap_or_else(|_| out.other_username.clone());
+        out.amount_there_minor = answer.amount_minor.max(0);
         self.db.keep_link_request(&out).await?;
         Ok(RequestAcross {
             id: 0,
