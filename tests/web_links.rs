@@ -115,6 +115,15 @@ both_backends! {
         let mut stranger = stranger;
         let elsewhere = stranger.get("/c/river/pay/across").await;
         assert_eq!(elsewhere.status, 404);
+        // The same for every page across: asking, the linked markets, a listing there.
+        for path in ["/c/river/request/across", "/c/river/market/across", "/c/river/market/across/00/1"] {
+            assert_eq!(stranger.get(path).await.status, 404, "{path}");
+            let visitor = server.client().get(path).await;
+            assert!(visitor.url.contains("/login"), "{path}: {}", visitor.url);
+        }
+        // Answering a request across is a form like any other: no CSRF token, nothing done.
+        let forged = stranger.post_without_csrf("/c/garden/requests/across/1/pay", &[]).await;
+        assert_eq!(forged.status, 403);
         let pay = ben.get("/c/garden/pay").await;
         assert!(pay.body.contains("/c/garden/pay/across"), "the pay page offers paying across");
         let form = ben.get("/c/garden/pay/across").await;
