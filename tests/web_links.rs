@@ -248,7 +248,9 @@ async fn key_of(
 mod requests_across {
     use commons_tests::both_backends;
     use commons_tests::node::{cross_pay, Node};
-    use commons_web::links::requests::{RequestOutcome, LINK_REQUESTS_OPEN_PER_ASKER_MAX};
+    use commons_web::links::requests::{
+        RequestOutcome, LINK_REQUESTS_OPEN_PER_ASKER_MAX, LINK_REQUESTS_OPEN_PER_PAYER_MAX,
+    };
     use commons_web::services::{ActionError, IdempotencyKey};
 
     both_backends! {
@@ -307,6 +309,17 @@ mod requests_across {
             }
             let over = services.request_across(&dan, &cross_pay("riverside", "ben", 100), &IdempotencyKey::generate()).await;
             assert!(matches!(over, Err(ActionError::Invalid { message_id: "request-across-too-many", .. })), "{over:?}");
+            // And one member keeps at most so many open from one circle, whoever asks.
+            let erin = node.member_in(&repair, "erin").await;
+            let askers = [&carol, &erin];
+            let mut open = LINK_REQUESTS_OPEN_PER_ASKER_MAX;
+            while open < LINK_REQUESTS_OPEN_PER_PAYER_MAX {
+                let asker = askers[(open as usize / LINK_REQUESTS_OPEN_PER_ASKER_MAX as usize) % 2];
+                services.request_across(asker, &cross_pay("riverside", "ben", 100), &IdempotencyKey::generate()).await.expect("asked");
+                open += 1;
+            }
+            let busy = services.request_across(&carol, &cross_pay("riverside", "ben", 100), &IdempotencyKey::generate()).await;
+            assert!(matches!(busy, Err(ActionError::Invalid { message_id: "request-across-payer-busy", .. })), "{busy:?}");
             // A circle not linked, or a member not there, is nobody to ask.
             let far = services.request_across(&carol, &cross_pay("elsewhere", "ben", 100), &IdempotencyKey::generate()).await;
             assert!(matches!(far, Err(ActionError::Invalid { field: "circle", .. })), "{far:?}");

@@ -2049,3 +2049,4 @@ across-rate-hint = The amount in your unit is what it costs at the rate both cir
 across-pay = Pay { $name } across
 across-ask = Offer your help, and ask { $name } to pay you
 across-matches = In linked circles
+request-across-payer-busy = This person already has many open requests from your circle. Wait until they answer some.

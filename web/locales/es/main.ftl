@@ -2049,3 +2049,4 @@ across-rate-hint = La cantidad en tu unidad es lo que cuesta al cambio que acord
 across-pay = Pagar a { $name } a través del enlace
 across-ask = Ofrece tu ayuda y pide a { $name } que te pague
 across-matches = En círculos enlazados
+request-across-payer-busy = Esta persona ya tiene muchas solicitudes abiertas de tu círculo. Espera a que responda algunas.

@@ -142,6 +142,24 @@ impl NodeDb {
         Ok(done.rows_affected() == 1)
     }
 
+    /// How many requests a member has open from the members of one linked circle.
+    pub async fn open_link_requests_to(
+        &self,
+        circle: i64,
+        user_id: i64,
+        partner: &[u8; 32],
+    ) -> DbResult<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM link_requests WHERE circle = $1 AND user_id = $2 AND partner = $3 AND direction = 'in' AND state = 'open'",
+        )
+        .bind(circle)
+        .bind(user_id)
+        .bind(partner.to_vec())
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_get(0)
+    }
+
     /// How many requests one member of a linked circle has open with members of `circle`.
     pub async fn open_link_requests_from(
         &self,

@@ -7,7 +7,8 @@
 //!
 //! Who may: asking, a member of a circle with a link open both ways, of an active member
 //! there whom the reach rule lets them ask (on this node; another node's members keep their
-//! own blocks), at most [`LINK_REQUESTS_OPEN_PER_ASKER_MAX`] open with one circle's members;
+//! own blocks), at most [`LINK_REQUESTS_OPEN_PER_ASKER_MAX`] open with one circle's members
+//! and [`LINK_REQUESTS_OPEN_PER_PAYER_MAX`] open to one member from one circle;
 //! paying or declining, only the member asked; withdrawing, only the asker; a message, only a
 //! linked circle's node, about its own members' requests.
 
@@ -26,6 +27,9 @@ use crate::services::*;
 
 /// Most requests one member of a linked circle may have open with this circle's members.
 pub const LINK_REQUESTS_OPEN_PER_ASKER_MAX: i64 = 20;
+/// Most requests one member may have open from the members of one linked circle (whatever
+/// names the other node gives its askers, it cannot fill a member's page).
+pub const LINK_REQUESTS_OPEN_PER_PAYER_MAX: i64 = 50;
 /// Most requests across a member's money page lists.
 pub const LINK_REQUESTS_LISTED_MAX: i64 = 100;
 pub const REQUEST_FORMAT: &str = "commons.link.request";
@@ -249,6 +253,13 @@ impl Services {
         let known = self.db.link_request_by_uuid(&out.uuid, true).await?;
         if known.is_none() && open >= LINK_REQUESTS_OPEN_PER_ASKER_MAX {
             return Err(invalid("member", "request-across-too-many"));
+        }
+        let waiting = self
+            .db
+            .open_link_requests_to(info.row_id, payer.user_id, &ask.from.0)
+            .await?;
+        if known.is_none() && waiting >= LINK_REQUESTS_OPEN_PER_PAYER_MAX {
+            return Err(invalid("member", "request-across-payer-busy"));
         }
         self.db
             .keep_link_request(&LinkRequestRow {
