@@ -158,25 +158,37 @@ impl Services {
         linked: &LinkedCircle,
         command: &CrossPayCommand,
     ) -> Result<Payee, ActionError> {
-        let info = self.store.circle(&linked.partner.reference).await?;
-        let card: MemberCard = self
-            .db
-            .member_by_username(info.row_id, command.member.as_str())
-            .await?
-            .filter(|card| card.status == MemberStatus::Active && card.user_id != actor.user.id)
-            .ok_or(invalid("member", "error-member-unknown"))?;
-        match self
-            .reach_of(Channel::Payment, actor, card.user_id, None)
-            .await
-        {
-            Err(ActionError::NotFound) => return Err(invalid("member", "error-member-unknown")),
-            other => other.map(|_| ())?,
-        }
+        let (_, card) = self
+            .member_reached_across(actor, linked, command.member.as_str(), Channel::Payment)
+            .await?;
         Ok(Payee {
             username: card.username,
             display_name: card.display_name,
             account_key: card.account_key,
         })
+    }
+
+    /// An active member (not the actor) of a linked circle of this node whom the one reach rule
+    /// lets `actor` reach on `channel`, with that circle; across a block, or nobody by that
+    /// name, the member is not there (the form says so on its member field).
+    pub(crate) async fn member_reached_across(
+        &self,
+        actor: &Actor,
+        linked: &LinkedCircle,
+        username: &str,
+        channel: Channel,
+    ) -> Result<(commons_ledger::store::CircleInfo, MemberCard), ActionError> {
+        let info = self.store.circle(&linked.partner.reference).await?;
+        let card: MemberCard = self
+            .db
+            .member_by_username(info.row_id, username)
+            .await?
+            .filter(|card| card.status == MemberStatus::Active && card.user_id != actor.user.id)
+            .ok_or(invalid("member", "error-member-unknown"))?;
+        match self.reach_of(channel, actor, card.user_id, None).await {
+            Err(ActionError::NotFound) => Err(invalid("member", "error-member-unknown")),
+            other => other.map(|_| (info, card)),
+        }
     }
 
     /// Pays across. The idempotency key fixes the transfer id and the signed hold, so a retry

@@ -204,20 +204,9 @@ impl Services {
         linked: &LinkedCircle,
         out: &LinkRequestRow,
     ) -> Result<RequestAnswer, ActionError> {
-        let info = self.store.circle(&linked.partner.reference).await?;
-        let payer = self
-            .db
-            .member_by_username(info.row_id, &out.other_username)
-            .await?
-            .filter(|card| card.status == MemberStatus::Active && card.user_id != actor.user.id)
-            .ok_or(invalid("member", "error-member-unknown"))?;
-        match self
-            .reach_of(Channel::PaymentRequest, actor, payer.user_id, None)
-            .await
-        {
-            Err(ActionError::NotFound) => return Err(invalid("member", "error-member-unknown")),
-            other => other.map(|_| ())?,
-        }
+        let (info, payer) = self
+            .member_reached_across(actor, linked, &out.other_username, Channel::PaymentRequest)
+            .await?;
         let asker = IncomingAsk {
             asker: actor.user.username.clone(),
             asker_name: actor.user.display_name.clone(),
