@@ -88,26 +88,7 @@ both_backends! {
         commons_tests::web::join_second_circle(&mut amara, &mut ben).await;
         let services = &server.state.services;
         let store = services.store();
-        // Both circles link (by their stewards' enactments; the proposals are tested above).
-        let garden = store.circle("garden").await.expect("garden");
-        let river = store.circle("river").await.expect("river");
-        for (from, to, here, there) in [(&garden, &river, 1, 2), (&river, &garden, 2, 1)] {
-            let terms = commons_ledger::crossing::LinkTerms {
-                partner: to.circle_id,
-                partner_node_key: store.node_secret(to).await.expect("key").public_key(),
-                address: String::new(),
-                rate_here_minor: here,
-                rate_there_minor: there,
-                out_max_minor: 10_000,
-                in_max_minor: 10_000,
-                shares_market: false,
-            };
-            let proposal = commons_ledger::keys::Hash::sha256(&[&from.circle_id.0]);
-            store
-                .enact(from, proposal, commons_ledger::keys::Hash([0; 32]), vec![commons_ledger::entry::Action::Link(terms)])
-                .await
-                .expect("linked");
-        }
+        let (garden, river) = link_garden_and_river(&server, false).await;
         // Who may not: a visitor (sent to log in), and nobody pays across a circle they are not in.
         let visitor = server.client().get("/c/garden/pay/across").await;
         assert!(visitor.url.contains("/login"), "{}", visitor.url);
@@ -220,6 +201,114 @@ both_backends! {
         assert_eq!(after - before, 100);
         server.stop().await;
     };
+}
+
+/// Links the test server's garden and river circles (1 hour of garden = 2 of river) by their
+/// stewards' enactments (the proposals are tested above).
+async fn link_garden_and_river(
+    server: &TestServer,
+    shares_market: bool,
+) -> (
+    commons_ledger::store::CircleInfo,
+    commons_ledger::store::CircleInfo,
+) {
+    let store = server.state.services.store();
+    let garden = store.circle("garden").await.expect("garden");
+    let river = store.circle("river").await.expect("river");
+    for (from, to, here, there) in [(&garden, &river, 1, 2), (&river, &garden, 2, 1)] {
+        let terms = commons_ledger::crossing::LinkTerms {
+            partner: to.circle_id,
+            partner_node_key: store.node_secret(to).await.expect("key").public_key(),
+            address: String::new(),
+            rate_here_minor: here,
+            rate_there_minor: there,
+            out_max_minor: 10_000,
+            in_max_minor: 10_000,
+            shares_market,
+        };
+        let proposal = commons_ledger::keys::Hash::sha256(&[&from.circle_id.0]);
+        store
+            .enact(
+                from,
+                proposal,
+                commons_ledger::keys::Hash([0; 32]),
+                vec![commons_ledger::entry::Action::Link(terms)],
+            )
+            .await
+            .expect("linked");
+    }
+    (garden, river)
+}
+
+mod deal_pages {
+    use super::*;
+
+    both_backends! {
+        a_deal_across_over_http_goes_from_the_listing_to_the_payment_and_only_its_two_members_see_it => |url: String| async move {
+            let server = TestServer::start(&url).await;
+            let mut amara = set_up(&server).await;
+            let mut ben = invite_and_join(&server, &mut amara, "ben", "Ben Carter").await;
+            commons_tests::web::join_second_circle(&mut amara, &mut ben).await;
+            let mut cara = invite_and_join(&server, &mut amara, "cara", "Cara Doyle").await;
+            let (garden, river) = link_garden_and_river(&server, true).await;
+            // Amara offers bread in River Swap, at 1 of river's hours.
+            let posted = amara.submit("/c/river/market/new", "/c/river/market/new", &[
+                ("side", "offer"), ("kind", "thing"), ("title", "Sourdough loaves"),
+                ("description", "Baked on Fridays."), ("category", "other"),
+                ("value_kind", "fixed"), ("amount", "1"),
+            ]).await;
+            let listing = posted.url.rsplit('/').next().expect("an id").to_owned();
+            let listing_path = format!("/c/garden/market/across/{}/{listing}", river.circle_id.to_hex());
+            // Ben, in the garden, sees it priced in both units and answers it.
+            let seen = ben.get(&listing_path).await;
+            assert_eq!(seen.status, 200, "{}", seen.body);
+            assert!(seen.body.contains("I’m interested"), "{}", seen.body);
+            let opened = ben.submit(&listing_path, &format!("{listing_path}/deal"), &[("message", "Two loaves on Friday?")]).await;
+            assert!(opened.url.contains("/c/garden/deals/across/"), "{} {}", opened.url, opened.body);
+            assert!(opened.body.contains("Two loaves on Friday?") && opened.body.contains("River Swap"), "{}", opened.body);
+            let deal_path = opened.url.split('#').next().expect("a path").trim_start_matches(&ben.base).to_owned();
+            // Who may not: a visitor, a member of another circle, a member of the garden who is
+            // not in the deal; a step without its CSRF token does nothing.
+            let visitor = server.client().get(&deal_path).await;
+            assert!(visitor.url.contains("/login"), "{}", visitor.url);
+            assert_eq!(cara.get(&deal_path).await.status, 404);
+            assert_eq!(cara.get(&deal_path.replace("/c/garden/", "/c/river/")).await.status, 404);
+            let forged = cara.post_without_csrf(&format!("{deal_path}/cancel"), &[]).await;
+            assert_eq!(forged.status, 403);
+            let stolen = cara.submit("/c/garden/deals", &format!("{deal_path}/cancel"), &[]).await;
+            assert_eq!(stolen.status, 404);
+
+            // Amara finds it among her deals, and was told.
+            let deals = amara.get("/c/river/deals").await;
+            assert!(deals.body.contains("With members of linked circles") && deals.body.contains("Ben Carter"), "{}", deals.body);
+            let told = amara.get("/notifications").await;
+            assert!(told.body.contains("A member of a linked circle"), "{}", told.body);
+            let hers = commons_tests::web::link_in(&deals.body, "/c/river/deals/across/");
+            let page = amara.get(&hers).await;
+            assert!(page.body.contains("Two loaves on Friday?"), "{}", page.body);
+            // She proposes 2 of her hours; Ben sees them and what they come to in his.
+            let proposed = amara.submit(&hers, &format!("{hers}/terms"), &[("description", "Two sourdough loaves"), ("amount", "2")]).await;
+            assert!(proposed.body.contains("Two sourdough loaves"), "{}", proposed.body);
+            let his = ben.get(&deal_path).await;
+            assert!(his.body.contains("2.00 h") && his.body.contains("1.00"), "{}", his.body);
+            let version = commons_tests::web::hidden_in(&his.body, "version").expect("a version");
+            let agreed = ben.submit(&deal_path, &format!("{deal_path}/agree"), &[("version", &version)]).await;
+            assert!(agreed.status == 200 && agreed.body.contains("Agreed"), "{}", agreed.body);
+            let version = commons_tests::web::hidden_in(&agreed.body, "version").expect("a version");
+            let before = server.state.services.store().account(&river, &amara_key(&server, &river).await).await.expect("row").expect("open").balance_minor;
+            let done = ben.submit(&deal_path, &format!("{deal_path}/complete"), &[("version", &version)]).await;
+            assert!(done.body.contains("Paid across the link"), "{}", done.body);
+            let again = ben.submit(&deal_path, &format!("{deal_path}/complete"), &[("version", &version)]).await;
+            assert_eq!(again.status, 200);
+            let after = server.state.services.store().account(&river, &amara_key(&server, &river).await).await.expect("row").expect("open").balance_minor;
+            assert_eq!(after - before, 200, "Amara is paid her 2.00 hours once");
+            let bens = server.state.services.store().account(&garden, &key_of(&server, &garden, "ben").await).await.expect("row").expect("open").balance_minor;
+            assert_eq!(bens, -100, "Ben pays 1.00 of his");
+            let hers_now = amara.get(&hers).await;
+            assert!(hers_now.body.contains("Paid across the link"), "{}", hers_now.body);
+            server.stop().await;
+        };
+    }
 }
 
 async fn amara_key(
@@ -404,6 +493,176 @@ mod market_across {
             let (nothing, _) = services.listings_across(&olive, &search("guitar")).await.expect("none");
             assert!(nothing.is_empty());
             assert!(matches!(services.listing_across(&olive, &ben.circle.circle_id, guitar).await, Err(ActionError::NotFound)));
+        };
+    }
+}
+
+mod deals_across {
+    use commons_market::deal::Status;
+    use commons_tests::both_backends;
+    use commons_tests::node::Node;
+    use commons_web::links::deal_wire::{
+        deal_bytes, DealEvent, DealMessage, DealOutcome, DEAL_FORMAT,
+    };
+    use commons_web::links::deals::DealStep;
+    use commons_web::links::federation::FederationError;
+    use commons_web::services::ActionError;
+
+    fn propose(description: &str, amount_minor: Option<i64>) -> DealStep {
+        DealStep::Propose {
+            description: description.into(),
+            amount_minor,
+        }
+    }
+
+    fn refused_as(result: Result<impl std::fmt::Debug, ActionError>, id: &str) {
+        match result {
+            Err(ActionError::Invalid { message_id, .. }) if message_id == id => {}
+            other => panic!("expected {id}, got {other:?}"),
+        }
+    }
+
+    both_backends! {
+        a_deal_across_two_circles_goes_from_the_listing_to_one_payment_in_each_unit => |url: String| async move {
+            let node = Node::start(&url).await;
+            let repair = node.second_circle("repair", "Repair Café", "credits").await;
+            let ben = node.member("ben").await;
+            let carol = node.member_in(&repair, "carol").await;
+            let dan = node.member_in(&repair, "dan").await;
+            // 1 hour = 12 credits, both ways, markets shared.
+            node.link(&node.steward, &[&ben], "repair", ("1", "12", "30")).await;
+            node.link(&repair, &[&carol, &dan], "riverside", ("12", "1", "360")).await;
+            let lessons = node.try_post(&ben, "offer", "Guitar lessons for beginners", "Three chords in an hour.").await.expect("posted");
+            let services = &node.state.services;
+            let riverside = ben.circle.circle_id;
+
+            // Carol answers Ben's offer with a first message; asking again finds the same deal.
+            let hers = services.open_deal_across(&carol, &riverside, lessons, "Hola, ¿el sábado?").await.expect("opened");
+            assert_eq!(services.open_deal_across(&carol, &riverside, lessons, "").await.expect("same"), hers);
+            let bens = services.deals_across(&ben).await.expect("his");
+            assert_eq!(bens.len(), 1);
+            let (his_row, circle) = &bens[0];
+            assert_eq!((his_row.other_username.as_str(), circle.as_str(), his_row.owner_here), ("carol", "Repair Café", true));
+            let his = his_row.id;
+            let talk = services.link_deal_of(&ben, his).await.expect("seen");
+            assert_eq!(talk.messages.iter().map(|m| (m.from_here, m.body.as_str())).collect::<Vec<_>>(), vec![(false, "Hola, ¿el sábado?")]);
+            // Nobody else sees either side.
+            for (who, id) in [(&dan, hers), (&dan, his), (&carol, his), (&ben, hers)] {
+                assert!(matches!(services.link_deal_of(who, id).await, Err(ActionError::NotFound)));
+            }
+
+            // Ben proposes an hour and a half (in his unit); Carol sees it, in both units.
+            services.message_deal_across(&ben, his, "Sí, a las diez.").await.expect("written");
+            services.step_deal_across(&ben, his, propose("Two lessons", Some(150)), None).await.expect("proposed");
+            refused_as(services.step_deal_across(&ben, his, DealStep::Agree, None).await, "deal-error-own-terms");
+            let seen = services.link_deal_of(&carol, hers).await.expect("hers");
+            assert_eq!((seen.row.status, seen.row.terms.clone(), seen.row.version), (Status::Proposed, Some(("Two lessons".into(), Some(150))), 1));
+            assert_eq!(seen.terms_here_minor(150), Some(1800), "1.50 hours are 18.00 credits");
+            assert_eq!(seen.messages.len(), 2);
+            // What Carol saw at version 0 is not agreed to.
+            refused_as(services.step_deal_across(&carol, hers, DealStep::Agree, Some(0)).await, "error-conflict");
+            services.step_deal_across(&carol, hers, DealStep::Agree, Some(1)).await.expect("agreed");
+            assert_eq!(services.link_deal_of(&ben, his).await.expect("his").row.status, Status::Agreed);
+            // Only the payer (Carol, who receives the help) confirms it; she pays once.
+            assert!(matches!(services.complete_deal_across(&ben, his, None).await, Err(ActionError::Invalid { message_id: "deal-error-not-the-payer", .. }) | Err(ActionError::Forbidden)));
+            let done = services.complete_deal_across(&carol, hers, Some(2)).await.expect("completed");
+            assert_eq!(done.status, Status::Completed);
+            assert!(done.transfer.is_some());
+            services.complete_deal_across(&carol, hers, None).await.expect("again: nothing more");
+            assert_eq!((node.balance(&carol).await, node.balance(&ben).await), (-1800, 150));
+            let his_side = services.link_deal_of(&ben, his).await.expect("his");
+            assert_eq!((his_side.row.status, his_side.row.transfer.clone()), (Status::Completed, done.transfer.clone()));
+            // A completed deal takes no new terms, from either side.
+            refused_as(services.step_deal_across(&ben, his, propose("More", Some(100)), None).await, "deal-error-closed");
+            refused_as(services.step_deal_across(&carol, hers, propose("More", Some(100)), None).await, "deal-error-closed");
+        };
+
+        a_gift_across_completes_without_money_and_the_reach_rule_holds => |url: String| async move {
+            let node = Node::start(&url).await;
+            let repair = node.second_circle("repair", "Repair Café", "credits").await;
+            let ben = node.member("ben").await;
+            let carol = node.member_in(&repair, "carol").await;
+            node.link(&node.steward, &[&ben], "repair", ("1", "12", "30")).await;
+            node.link(&repair, &[&carol], "riverside", ("12", "1", "360")).await;
+            let drill = node.try_post(&ben, "need", "Power drill to lend", "For a weekend.").await.expect("posted");
+            let services = &node.state.services;
+            let riverside = ben.circle.circle_id;
+            // Carol can help; she gives it; Ben, who needs it, confirms it done: nothing moves.
+            let hers = services.open_deal_across(&carol, &riverside, drill, "").await.expect("opened");
+            services.step_deal_across(&carol, hers, propose("Lend my drill", None), None).await.expect("proposed");
+            let his = services.deals_across(&ben).await.expect("his")[0].0.id;
+            services.step_deal_across(&ben, his, DealStep::Agree, None).await.expect("agreed");
+            assert_eq!(services.link_deal_of(&carol, hers).await.expect("hers").row.status, Status::Agreed);
+            services.complete_deal_across(&ben, his, None).await.expect("completed");
+            assert_eq!(services.link_deal_of(&carol, hers).await.expect("hers").row.status, Status::Completed);
+            assert_eq!((node.balance(&carol).await, node.balance(&ben).await), (0, 0));
+
+            // Blocked either way: no new deal and no message.
+            let saw = node.try_post(&ben, "need", "A saw", "To borrow.").await.expect("posted");
+            services.block(&ben, &"carol".parse().expect("username"), commons_web::db::BlockKind::Block).await.expect("blocked");
+            refused_as(services.message_deal_across(&carol, hers, "Hello?").await, "deal-error-messages-closed");
+            assert!(services.open_deal_across(&carol, &riverside, saw, "").await.is_err());
+        };
+
+        a_deal_message_from_a_linked_node_is_held_to_the_deal_s_rules => |url: String| async move {
+            let node = Node::start(&url).await;
+            let repair = node.second_circle("repair", "Repair Café", "credits").await;
+            let ben = node.member("ben").await;
+            let carol = node.member_in(&repair, "carol").await;
+            node.link(&node.steward, &[&ben], "repair", ("1", "12", "30")).await;
+            node.link(&repair, &[&carol], "riverside", ("12", "1", "360")).await;
+            let lessons = node.try_post(&ben, "offer", "Guitar lessons", "An hour.").await.expect("posted");
+            let services = &node.state.services;
+            let hers = services.open_deal_across(&carol, &ben.circle.circle_id, lessons, "").await.expect("opened");
+            let row = services.link_deal_of(&carol, hers).await.expect("hers").row;
+            let his = services.deals_across(&ben).await.expect("his")[0].0.id;
+            services.step_deal_across(&ben, his, propose("One lesson", Some(100)), None).await.expect("proposed");
+            services.step_deal_across(&carol, hers, DealStep::Agree, None).await.expect("agreed");
+            let key = services.store().node_secret(&repair.circle).await.expect("the café's node key");
+            let mut claim = DealMessage {
+                format: DEAL_FORMAT.into(),
+                from: repair.circle.circle_id.to_hex(),
+                to: ben.circle.circle_id.to_hex(),
+                uuid: hex::encode(row.uuid),
+                event: DealEvent::Completed,
+                from_owner: false,
+                sender: "carol".into(),
+                sender_name: String::new(),
+                receiver: "ben".into(),
+                listing: lessons,
+                version: 2,
+                text: "One lesson".into(),
+                amount_minor: Some(100),
+                message_uuid: String::new(),
+                transfer: "01234567-89ab-cdef-0123-456789abcdef".into(),
+                state: None,
+                at_ms: services.now_ms(),
+                signature: String::new(),
+            };
+            claim.signature = key.sign(&deal_bytes(&claim)).to_hex();
+            // A completion claimed without the payment having arrived is refused.
+            let answer = services.answer_deal_message("riverside", &claim).await.expect("answered");
+            assert_eq!((answer.outcome, answer.refusal.as_str()), (DealOutcome::Refused, "deal-across-not-paid"));
+            // Changed after signing, or signed by another key: not taken at all.
+            let mut changed = claim.clone();
+            changed.amount_minor = Some(1);
+            assert!(matches!(services.answer_deal_message("riverside", &changed).await, Err(FederationError::BadSignature)));
+            let mut forged = claim.clone();
+            let other = services.store().node_secret(&ben.circle).await.expect("riverside's key");
+            forged.signature = other.sign(&deal_bytes(&forged)).to_hex();
+            assert!(matches!(services.answer_deal_message("riverside", &forged).await, Err(FederationError::BadSignature)));
+            // Replayed long after it was signed: refused as well.
+            let mut stale = claim.clone();
+            stale.at_ms -= 10 * 60 * 1000;
+            stale.signature = key.sign(&deal_bytes(&stale)).to_hex();
+            assert!(matches!(services.answer_deal_message("riverside", &stale).await, Err(FederationError::BadSignature)));
+            // Someone else's name on a message finds no deal.
+            let mut stranger = claim.clone();
+            stranger.event = DealEvent::Cancel;
+            stranger.sender = "mallory".into();
+            stranger.signature = key.sign(&deal_bytes(&stranger)).to_hex();
+            assert!(matches!(services.answer_deal_message("riverside", &stranger).await, Err(FederationError::NoSuchMember)));
+            assert_eq!(services.link_deal_of(&ben, his).await.expect("his").row.status, Status::Agreed);
         };
     }
 }

@@ -7,6 +7,11 @@ use thiserror::Error;
 
 use crate::listing::Side;
 
+/// The party of a deal across a link who is a member of the other circle (no member of a
+/// node has this id). Each node keeps its own member's side of such a deal and acts for the
+/// other party only on the other node's signed word; the rules below are the same.
+pub const ACROSS: i64 = -1;
+
 /// Longest terms description, and longest message, in characters.
 pub const TERMS_CHARS_MAX: usize = 1_000;
 pub const MESSAGE_CHARS_MAX: usize = 2_000;

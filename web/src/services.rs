@@ -476,7 +476,12 @@ pub fn token_hash(token: &[u8]) -> [u8; 32] {
 /// Parses an amount typed by a member in a circle's unit: positive, with at most the unit's
 /// decimal places.
 pub fn parse_amount(info: &CircleInfo, text: &str) -> Result<i64, ActionError> {
-    let decimals = Decimals::new(u32::from(info.decimals)).map_err(|_| ActionError::NotFound)?;
+    parse_amount_in(info.decimals, text)
+}
+
+/// An amount typed in a unit of `decimals` decimals (another circle's, on a deal across).
+pub fn parse_amount_in(decimals: u8, text: &str) -> Result<i64, ActionError> {
+    let decimals = Decimals::new(u32::from(decimals)).map_err(|_| ActionError::NotFound)?;
     decimals
         .parse_positive(text.trim())
         .map_err(|error| match error {

@@ -59,6 +59,7 @@ impl Delivery {
         match kind {
             K::DealMessage
             | K::DealUpdate
+            | K::DealAcross
             | K::EventPlace
             | K::AccountRecovered
             | K::Moderated

@@ -21,6 +21,7 @@ pub const DELIVERY_GROUPS: [(&str, &[NotificationKind]); 4] = [
         &[
             NotificationKind::DealMessage,
             NotificationKind::DealUpdate,
+            NotificationKind::DealAcross,
             NotificationKind::Match,
             NotificationKind::Thanks,
             NotificationKind::EventPlace,

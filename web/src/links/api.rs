@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use crate::http::api::{api_error, ApiError, ApiJson, ApiPath};
+use crate::links::deal_wire::{DealAnswer, DealMessage};
 use crate::links::federation::{FederationError, PayeeAnswer, PayeeQuestion};
 use crate::links::market::{MarketAnswer, MarketQuestion};
 use crate::links::peers::CircleDescriptor;
@@ -79,6 +80,19 @@ pub async fn market(
     state
         .services
         .answer_market(&slug, &question)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
+
+pub async fn deal(
+    State(state): State<Arc<AppState>>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(message): ApiJson<DealMessage>,
+) -> Result<Json<DealAnswer>, ApiError> {
+    state
+        .services
+        .answer_deal_message(&slug, &message)
         .await
         .map(Json)
         .map_err(refusal)

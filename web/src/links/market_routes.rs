@@ -72,5 +72,6 @@ pub async fn show(
         &nav_for(&actor, "market"),
         &unit_of(&actor.circle),
         &listing,
+        &crate::views::FormErrors::default(),
     )))
 }

@@ -7,7 +7,7 @@ use maud::{html, Markup, PreEscaped};
 use crate::http::session::Visitor;
 use crate::links::market::ListingAcross;
 use crate::market::views::{kind_label, market_tabs, side_label, url_encode, value_text};
-use crate::views::{layout, CircleNav, Unit};
+use crate::views::{csrf_field, error_summary, layout, CircleNav, Field, FormErrors, Unit};
 use commons_market::listing::{Side, Value};
 
 /// What the page shows: the question, the listings found, and circles that could not answer.
@@ -112,6 +112,7 @@ pub fn listing_across_page(
     nav: &CircleNav,
     unit: &Unit,
     listing: &ListingAcross,
+    errors: &FormErrors,
 ) -> Markup {
     let tr = &v.tr;
     let slug = &nav.slug;
@@ -155,8 +156,17 @@ pub fn listing_across_page(
                 }
                 div.listing-description { (PreEscaped(description)) }
                 p.hint { (tr.t("across-rate-hint")) }
+                (error_summary(v, errors))
+                form method="post" action={"/c/" (slug) "/market/across/" (listing.circle.circle_id.to_hex()) "/" (listing.id) "/deal"} {
+                    (csrf_field(v))
+                    (Field::new("message", tr.t("deal-first-message"), "textarea", "").optional().render(errors))
+                    button.button type="submit" {
+                        (tr.t(if listing.side == Side::Need { "deal-can-help" } else { "deal-interested" }))
+                    }
+                }
+                p.hint { (tr.t("across-deal-hint")) }
                 p {
-                    a.button href={"/c/" (slug) "/" (action) "?circle=" (circle) "&member=" (member) "&amount=" (amount)} { (label) }
+                    a.button.secondary href={"/c/" (slug) "/" (action) "?circle=" (circle) "&member=" (member) "&amount=" (amount)} { (label) }
                 }
             }
             p { a href={"/c/" (slug) "/market/across"} { (tr.t("across-title")) } }

@@ -3,6 +3,11 @@
 //! `service` holds what members and proposals need; the pay page and the proposal form use it.
 
 pub mod api;
+pub mod deal_receive;
+pub mod deal_routes;
+pub mod deal_views;
+pub mod deal_wire;
+pub mod deals;
 pub mod federation;
 pub mod market;
 pub mod market_routes;
@@ -43,6 +48,15 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/c/{slug}/market/across", get(market_routes::browse))
         .route(
+            "/c/{slug}/market/across/{circle}/{id}/deal",
+            post(deal_routes::open),
+        )
+        .route("/c/{slug}/deals/across/{id}", get(deal_routes::show))
+        .route(
+            "/c/{slug}/deals/across/{id}/{step}",
+            post(deal_routes::step),
+        )
+        .route(
             "/c/{slug}/market/across/{circle}/{id}",
             get(market_routes::show),
         )
@@ -53,6 +67,7 @@ pub fn router() -> Router<Arc<AppState>> {
             post(api::request),
         )
         .route("/api/federation/circles/{slug}/market", post(api::market))
+        .route("/api/federation/circles/{slug}/deals", post(api::deal))
         .route("/api/federation/transaction/relay", post(api::relay))
         .merge(crate::http::api::api_router(api_routes()))
 }

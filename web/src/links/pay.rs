@@ -191,6 +191,15 @@ impl Services {
         }
     }
 
+    /// The id of the payment across that `attempt` makes (the same for every retry).
+    pub(crate) fn transfer_for(&self, actor: &Actor, attempt: &IdempotencyKey) -> TransferId {
+        let nonce = attempt.nonce(actor, "pay-across");
+        let digest = Hash::sha256(&[b"commons.web.transfer-id", &nonce.0]);
+        let mut transfer = [0u8; 16];
+        transfer.copy_from_slice(&digest.0[..16]);
+        TransferId(transfer)
+    }
+
     /// Pays across. The idempotency key fixes the transfer id and the signed hold, so a retry
     /// finds the first attempt and takes it further instead of paying again.
     pub async fn pay_across(
@@ -201,10 +210,7 @@ impl Services {
     ) -> Result<(CrossQuote, CrossResult), ActionError> {
         let quote = self.quote_across(actor, command).await?;
         let nonce = attempt.nonce(actor, "pay-across");
-        let digest = Hash::sha256(&[b"commons.web.transfer-id", &nonce.0]);
-        let mut transfer = [0u8; 16];
-        transfer.copy_from_slice(&digest.0[..16]);
-        let transfer = TransferId(transfer);
+        let transfer = self.transfer_for(actor, attempt);
         let peers = self.node_peers();
         let outcome = match self.store.transfer_entry(&actor.circle, &transfer).await? {
             Some(earlier) => {

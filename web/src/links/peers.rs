@@ -170,6 +170,16 @@ impl Federation {
         self.post_to_circle(base, slug, "requests", message).await
     }
 
+    /// Tells a linked circle's node about a deal between members.
+    pub async fn tell_deal(
+        &self,
+        base: &str,
+        slug: &str,
+        message: &crate::links::deal_wire::DealMessage,
+    ) -> Result<crate::links::deal_wire::DealAnswer, String> {
+        self.post_to_circle(base, slug, "deals", message).await
+    }
+
     /// Asks a linked circle's node for its listings.
     pub async fn ask_market(
         &self,

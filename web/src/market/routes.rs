@@ -579,10 +579,12 @@ pub async fn deal_open(
 
 pub async fn deals(State(state): AppState_, v: Visitor, actor: Actor) -> PageResult {
     let deals = state.services.my_deals(&actor).await?;
+    let across = state.services.deals_across(&actor).await?;
     Ok(page(market_views::deals_page(
         &v,
         &nav_for(&actor, "market"),
         &deals,
+        &across,
     )))
 }
 

@@ -10,6 +10,9 @@ pub enum NotificationKind {
     DealMessage,
     /// Terms were proposed, agreed, or the deal completed or was called off.
     DealUpdate,
+    /// A member of a linked circle answered your listing, wrote in a deal across, or it moved
+    /// on (terms, agreement, completion, calling off).
+    DealAcross,
     /// Someone thanked you.
     Thanks,
     /// You moved up from an event's waiting list.
@@ -51,10 +54,11 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 21] = [
+    pub const ALL: [NotificationKind; 22] = [
         NotificationKind::Match,
         NotificationKind::DealMessage,
         NotificationKind::DealUpdate,
+        NotificationKind::DealAcross,
         NotificationKind::Thanks,
         NotificationKind::EventPlace,
         NotificationKind::Expiring,
@@ -79,6 +83,7 @@ impl NotificationKind {
             NotificationKind::Match => "match",
             NotificationKind::DealMessage => "deal_message",
             NotificationKind::DealUpdate => "deal_update",
+            NotificationKind::DealAcross => "deal_across",
             NotificationKind::Thanks => "thanks",
             NotificationKind::EventPlace => "event_place",
             NotificationKind::Expiring => "expiring",

@@ -82,6 +82,9 @@ impl NotificationCard {
             NotificationKind::Repair => {
                 return format!("/c/{slug}/repairs/{}", n.moderation.unwrap_or(0))
             }
+            NotificationKind::DealAcross => {
+                return format!("/c/{slug}/deals/across/{}", n.deal.unwrap_or(0))
+            }
             _ => {}
         }
         match (n.proposal, n.deal, n.other_listing, n.listing) {
@@ -338,6 +341,15 @@ impl Services {
                     author: None,
                     item: (TargetKind::Proposal, number),
                 });
+        }
+        if let (NotificationKind::DealAcross, Some(id)) = (note.kind, note.deal) {
+            // The listing lives in the linked circle, whose own moderators decide on it: no
+            // item of this circle's is named (listing 0 is never one).
+            found[0] = self.db.link_deal(id).await?.map(|row| Titled {
+                title: row.listing_title,
+                author: None,
+                item: (TargetKind::Listing, 0),
+            });
         }
         Ok(found)
     }

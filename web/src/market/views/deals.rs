@@ -2,11 +2,16 @@
 
 use super::*;
 
-fn deal_status_label(tr: &Tr, status: deal::Status) -> String {
+pub(crate) fn deal_status_label(tr: &Tr, status: deal::Status) -> String {
     tr.t(&format!("deal-status-{}", status.as_str()))
 }
 
-pub fn deals_page(v: &Visitor, nav: &CircleNav, deals: &[DealCard]) -> Markup {
+pub fn deals_page(
+    v: &Visitor,
+    nav: &CircleNav,
+    deals: &[DealCard],
+    across: &[(crate::db::link_deals::LinkDealRow, String)],
+) -> Markup {
     let tr = &v.tr;
     let slug = &nav.slug;
     let title = tr.t("deals-title");
@@ -17,9 +22,10 @@ pub fn deals_page(v: &Visitor, nav: &CircleNav, deals: &[DealCard]) -> Markup {
         html! {
             h1 { (title) }
             (market_tabs(v, slug, "deals"))
-            @if deals.is_empty() {
+            @if deals.is_empty() && across.is_empty() {
                 p.empty { (tr.t("deals-none")) }
-            } @else {
+            }
+            @if !deals.is_empty() {
                 div.table-wrap {
                     table {
                         caption.visually-hidden { (title) }
@@ -44,8 +50,45 @@ pub fn deals_page(v: &Visitor, nav: &CircleNav, deals: &[DealCard]) -> Markup {
                     }
                 }
             }
+            @if !across.is_empty() {
+                (deals_across_table(v, slug, across))
+            }
         },
     )
+}
+
+/// The member's deals with members of linked circles.
+fn deals_across_table(
+    v: &Visitor,
+    slug: &str,
+    across: &[(crate::db::link_deals::LinkDealRow, String)],
+) -> Markup {
+    let tr = &v.tr;
+    html! {
+        h2 #across-deals { (tr.t("deals-across-title")) }
+        div.table-wrap {
+            table aria-labelledby="across-deals" {
+                thead { tr {
+                    th scope="col" { (tr.t("deals-listing")) }
+                    th scope="col" { (tr.t("deals-with")) }
+                    th scope="col" { (tr.t("across-circle")) }
+                    th scope="col" { (tr.t("deals-status")) }
+                    th scope="col" { (tr.t("deals-updated")) }
+                } }
+                tbody {
+                    @for (row, circle) in across {
+                        tr {
+                            td { a href={"/c/" (slug) "/deals/across/" (row.id)} { (row.listing_title) } }
+                            td { (row.other_name) }
+                            td { (circle) }
+                            td { (deal_status_label(tr, row.status)) }
+                            td { (crate::views::ago::time_ago(row.updated_ms)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// What the deal page shows.
@@ -119,7 +162,7 @@ pub fn deal_page(v: &Visitor, nav: &CircleNav, p: &DealPage, errors: &FormErrors
 }
 
 /// Where the deal is along its steps: talking, terms proposed, agreed, completed.
-fn steps(tr: &Tr, status: deal::Status) -> Markup {
+pub(crate) fn steps(tr: &Tr, status: deal::Status) -> Markup {
     html! {
         @match status.steps_done() {
             Some(current) => {
