@@ -504,3 +504,203 @@ async fn a_market_shared_between_nodes_is_found_priced_and_paid_across() {
         .expect("post");
     assert_eq!(refused.status(), 401);
 }
+
+/// Posts a listing for `member` on `node` (value per hour, 1.00).
+async fn post_on(
+    node: &Node,
+    member: &Actor,
+    side: &str,
+    title: &str,
+    language: commons_market::text::Language,
+) -> i64 {
+    let input = commons_web::market::ListingInput {
+        side: side.into(),
+        kind: "skill".into(),
+        title: title.into(),
+        description: "Una hora, o dos.".into(),
+        category: "other".into(),
+        value_kind: "per_hour".into(),
+        amount: "1".into(),
+        ..commons_web::market::ListingInput::default()
+    };
+    let services = &node.state.services;
+    let draft = services
+        .parse_listing(member, &input, language)
+        .await
+        .expect("parses")
+        .expect("valid");
+    services
+        .create_listing(member, &draft)
+        .await
+        .expect("posted")
+        .id
+}
+
+/// A deal across two circles on two nodes, from the listing to the settled payment, both ways
+/// round: Ben (on A) answers Carol's offer (on B), whose side decides, and pays her; Carol
+/// answers Ben's need, and Ben, whose side decides, pays her. With B down, nothing is kept as
+/// sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deal_across_two_nodes_goes_from_the_listing_to_the_settled_payment() {
+    use commons_market::deal::Status;
+    use commons_market::text::Language;
+    use commons_web::links::deals::DealStep;
+    let Pair {
+        a,
+        b,
+        ben,
+        carol,
+        base_a: _base_a,
+        base_b: _base_b,
+        address_a: _address_a,
+        address_b: _address_b,
+        stop_b,
+        task_b,
+        _a: _serving_a,
+        _dbs,
+    } = linked_pair(TestDb::sqlite(), TestDb::postgres().await).await;
+    let (on_a, on_b) = (&a.state.services, &b.state.services);
+    let lessons = post_on(
+        &b,
+        &carol,
+        "offer",
+        "Clases de guitarra para principiantes",
+        Language::Spanish,
+    )
+    .await;
+
+    // Ben answers Carol's offer from its page on A: Carol's node keeps her side, and his words.
+    let bens = on_a
+        .open_deal_across(
+            &ben,
+            &carol.circle.circle_id,
+            lessons,
+            "Hi! Saturday morning?",
+        )
+        .await
+        .expect("opened");
+    let carols = on_b.deals_across(&carol).await.expect("hers")[0].0.id;
+    let hers = on_b.link_deal_of(&carol, carols).await.expect("hers");
+    assert_eq!(
+        (hers.row.other_username.as_str(), hers.row.owner_here),
+        ("ben", true)
+    );
+    assert_eq!(hers.messages[0].body, "Hi! Saturday morning?");
+    // She proposes two of her hours; he sees them, and that they cost him one of his.
+    let propose = |text: &str, amount| DealStep::Propose {
+        description: text.into(),
+        amount_minor: Some(amount),
+    };
+    on_b.step_deal_across(&carol, carols, propose("Dos clases", 200), None)
+        .await
+        .expect("proposed");
+    let his = on_a.link_deal_of(&ben, bens).await.expect("his");
+    assert_eq!(
+        (his.row.status, his.terms_here_minor(200)),
+        (Status::Proposed, Some(100))
+    );
+    on_a.step_deal_across(&ben, bens, DealStep::Agree, Some(his.row.version))
+        .await
+        .expect("agreed");
+    assert_eq!(
+        on_b.link_deal_of(&carol, carols)
+            .await
+            .expect("hers")
+            .row
+            .status,
+        Status::Agreed
+    );
+    let done = on_a
+        .complete_deal_across(&ben, bens, None)
+        .await
+        .expect("completed");
+    assert_eq!(done.status, Status::Completed);
+    on_a.complete_deal_across(&ben, bens, None)
+        .await
+        .expect("again: nothing more");
+    let hers = on_b.link_deal_of(&carol, carols).await.expect("hers");
+    assert_eq!(
+        (hers.row.status, hers.row.transfer.clone()),
+        (Status::Completed, done.transfer.clone())
+    );
+    assert_eq!(
+        (a.balance(&ben).await, b.balance(&carol).await),
+        (-100, 200)
+    );
+
+    // The other way round: Ben needs a drill on A; Carol can help from B. Ben's side decides,
+    // and tells B of every step.
+    let drill = post_on(&a, &ben, "need", "Power drill to lend", Language::English).await;
+    let carols = on_b
+        .open_deal_across(&carol, &ben.circle.circle_id, drill, "")
+        .await
+        .expect("opened");
+    on_b.step_deal_across(
+        &carol,
+        carols,
+        propose("My drill for the weekend", 50),
+        None,
+    )
+    .await
+    .expect("proposed");
+    let bens = on_a.deals_across(&ben).await.expect("his")[0].0.id;
+    on_a.step_deal_across(&ben, bens, DealStep::Agree, None)
+        .await
+        .expect("agreed");
+    assert_eq!(
+        on_b.link_deal_of(&carol, carols)
+            .await
+            .expect("hers")
+            .row
+            .status,
+        Status::Agreed,
+        "told by A"
+    );
+    on_a.complete_deal_across(&ben, bens, None)
+        .await
+        .expect("completed: Ben pays 0.50 of his");
+    assert_eq!(
+        on_b.link_deal_of(&carol, carols)
+            .await
+            .expect("hers")
+            .row
+            .status,
+        Status::Completed,
+        "told by A"
+    );
+    assert_eq!(
+        (a.balance(&ben).await, b.balance(&carol).await),
+        (-150, 300)
+    );
+    audits_clean(&a).await;
+    audits_clean(&b).await;
+
+    // B is down: Ben's message is not sent, and not kept on A as if it were.
+    stop_b.send(()).expect("stop B");
+    task_b.await.expect("B stopped");
+    let before = on_a
+        .link_deal_of(&ben, bens)
+        .await
+        .expect("his")
+        .messages
+        .len();
+    let unsent = on_a.message_deal_across(&ben, bens, "Thanks again!").await;
+    assert!(
+        matches!(
+            unsent,
+            Err(commons_web::services::ActionError::Invalid {
+                message_id: "deal-across-unreachable",
+                ..
+            })
+        ),
+        "{unsent:?}"
+    );
+    assert_eq!(
+        on_a.link_deal_of(&ben, bens)
+            .await
+            .expect("his")
+            .messages
+            .len(),
+        before
+    );
+}

@@ -24,6 +24,7 @@ use commons_web::services::{ActionError, Actor, IdempotencyKey};
 fn covered_by(channel: Channel) -> &'static str {
     match channel {
         // Across a link too: `money_across_a_link_never_crosses_a_block_nor_comes_from_a_suspended_member`.
+        // A deal across: `a_deal_across_a_link_reaches_nobody_who_blocked_or_muted_the_writer_nor_from_a_suspended_one`.
         Channel::Payment | Channel::PaymentRequest => {
             "money_never_crosses_a_block_or_comes_from_a_suspended_member"
         }
@@ -244,6 +245,88 @@ async fn money_across(db: String) {
         Err(ActionError::Suspended(_))
     ));
     assert!(matches!(ask(gus).await, Err(ActionError::Suspended(_))));
+}
+
+async fn deals_across(db: String) {
+    let node = Node::start(&db).await;
+    let repair = node.second_circle("repair", "Repair Café", "credits").await;
+    let (gus, hana) = (node.member("gus").await, node.member("hana").await);
+    let carol = node.member_in(&repair, "carol").await;
+    node.link(&node.steward, &[&gus, &hana], "repair", ("1", "1", "30"))
+        .await;
+    node.link(&repair, &[&carol], "riverside", ("1", "1", "30"))
+        .await;
+    let services = &node.state.services;
+    let soup = node
+        .try_post(&carol, "offer", "Soup on Sundays", "A pot for the street")
+        .await
+        .expect("posted");
+    let bread = node
+        .try_post(&carol, "offer", "Bread on Fridays", "Two loaves")
+        .await
+        .expect("posted");
+    let cafe = carol.circle.circle_id;
+    let before = stored(&node, &carol).await;
+    let deal = services
+        .open_deal_across(&gus, &cafe, soup, "Can I have some?")
+        .await
+        .expect("a deal before any block");
+    assert_eq!(
+        stored(&node, &carol).await,
+        before + 2,
+        "opened, and his first words"
+    );
+    block(&node, &carol, "gus", BlockKind::Mute).await;
+    services
+        .message_deal_across(&gus, deal, "Hello again")
+        .await
+        .expect("a muted member still writes in the deal");
+    assert_eq!(
+        stored(&node, &carol).await,
+        before + 2,
+        "and his new message draws no attention"
+    );
+    unblock(&node, &carol, &gus).await;
+    let closed = |result: Result<(), ActionError>| {
+        matches!(
+            result,
+            Err(ActionError::Invalid {
+                message_id: "deal-error-messages-closed",
+                ..
+            })
+        )
+    };
+    for (blocker, blocked) in [(&carol, "gus"), (&gus, "carol")] {
+        block(&node, blocker, blocked, BlockKind::Block).await;
+        assert!(
+            closed(services.message_deal_across(&gus, deal, "Hello?").await),
+            "a block by {} closes the deal's messages",
+            blocker.user.username
+        );
+        let opened = services.open_deal_across(&gus, &cafe, bread, "").await;
+        assert!(
+            opened.is_err(),
+            "and no new deal reaches across it: {opened:?}"
+        );
+        let other = if blocked == "gus" { &gus } else { &carol };
+        unblock(&node, blocker, other).await;
+    }
+    assert!(
+        cards_of(&node, &carol).await.contains("DealAcross"),
+        "unblocked, what he wrote before is hers to see again"
+    );
+    moderate(&node, &hana, TargetKind::Member, "gus", ActionKind::Suspend).await;
+    let gus = again(&node, &gus).await;
+    assert!(matches!(
+        services
+            .message_deal_across(&gus, deal, "Still there?")
+            .await,
+        Err(ActionError::Suspended(_))
+    ));
+    assert!(matches!(
+        services.open_deal_across(&gus, &cafe, bread, "").await,
+        Err(ActionError::Suspended(_))
+    ));
 }
 
 /// How many of the member's notifications are unread.
@@ -808,6 +891,7 @@ async fn digests(db: String) {
 both_backends! {
     money_never_crosses_a_block_or_comes_from_a_suspended_member => money;
     money_across_a_link_never_crosses_a_block_nor_comes_from_a_suspended_member => money_across;
+    a_deal_across_a_link_reaches_nobody_who_blocked_or_muted_the_writer_nor_from_a_suspended_one => deals_across;
     a_thread_title_reaches_nobody_the_rule_stops_however_it_is_edited => thread_titles;
     a_deals_messages_reach_nobody_who_blocked_or_muted_the_writer => deal_messages;
     a_private_message_reaches_nobody_who_blocked_or_muted_the_writer_nor_from_a_suspended_one => private_messages;

@@ -21,6 +21,7 @@ use crate::links::deals::{
 use crate::links::federation::{FederationError, SignedBy};
 use crate::links::market::AcrossQuery;
 use crate::notifications::{NewNotification, NotificationKind};
+use crate::reach::Channel;
 use crate::services::*;
 
 fn unreadable(what: &str) -> FederationError {
@@ -356,20 +357,43 @@ impl Services {
         Ok(answer(DealOutcome::Done, String::new(), &saved))
     }
 
-    /// Tells this node's member of a deal across (unless they turned it off); on this node the
-    /// reach rule was kept by the sender's side.
+    /// Tells this node's member of a deal across (unless they turned it off). When the sender
+    /// is a member of a circle of this node, through the reach rule as any deal's message: a
+    /// mute keeps it from their attention. Another node's members keep their own blocks.
     async fn tell_member(
         &self,
         info: &CircleInfo,
         row: &LinkDealRow,
         kind: NotificationKind,
     ) -> Result<(), FederationError> {
+        let internal = |error: ActionError| FederationError::Internal(format!("{error:?}"));
         let mut note = NewNotification::about_the_circle(row.user_id, info.row_id, kind);
         note.deal = Some(row.id);
-        self.db
-            .notify_from(note, None, self.now_ms())
-            .await
-            .map_err(|error| FederationError::Internal(error.to_string()))?;
+        let sender = match self.store.circle_by_id(&Hash(row.partner)).await? {
+            Some(circle) => self
+                .db
+                .member_by_username(circle.row_id, &row.other_username)
+                .await?
+                .map(|card| card.user_id),
+            None => None,
+        };
+        match sender {
+            Some(sender) => {
+                let outgoing = self
+                    .outgoing(sender, info.row_id, None)
+                    .await
+                    .map_err(internal)?;
+                self.notify_from(&outgoing, Channel::DealMessage, note)
+                    .await
+                    .map_err(internal)?;
+            }
+            None => {
+                self.db
+                    .notify_from(note, None, self.now_ms())
+                    .await
+                    .map_err(|error| FederationError::Internal(error.to_string()))?;
+            }
+        }
         Ok(())
     }
 }
