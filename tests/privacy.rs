@@ -517,7 +517,72 @@ async fn leaving(db: String) {
     );
 }
 
+/// A deal with a member of a linked circle on this node: in the takeout (only the member's own
+/// words), and gone with an erasure, from the other member's side too.
+async fn deals_across(db: String) {
+    let node = Node::start(&db).await;
+    let repair = node.second_circle("repair", "Repair Café", "credits").await;
+    let ben = node.member("ben").await;
+    let carol = node.member_in(&repair, "carol").await;
+    node.link(&node.steward, &[&ben], "repair", ("1", "1", "30"))
+        .await;
+    node.link(&repair, &[&carol], "riverside", ("1", "1", "30"))
+        .await;
+    let services = &node.state.services;
+    let bread = node
+        .try_post(&carol, "offer", "Bread on Fridays", "Two loaves")
+        .await
+        .expect("posted");
+    let bens = services
+        .open_deal_across(&ben, &carol.circle.circle_id, bread, "Bread please")
+        .await
+        .expect("opened");
+    let hers = services.deals_across(&carol).await.expect("hers")[0].0.id;
+    services
+        .message_deal_across(&carol, hers, "Yes, on Friday")
+        .await
+        .expect("written");
+    let archive = services.takeout(&full(&ben.user)).await.expect("takeout");
+    let dir = format!("circles/{SLUG}");
+    let deals = text_of(&archive, &format!("{dir}/deals-across.json"));
+    assert!(
+        deals.contains("carol") && deals.contains("Bread on Fridays"),
+        "{deals}"
+    );
+    let words = text_of(&archive, &format!("{dir}/my-deal-across-messages.csv"));
+    assert!(
+        words.contains("Bread please") && !words.contains("Friday\""),
+        "{words}"
+    );
+    assert!(
+        !words.contains("Yes, on Friday"),
+        "nothing of carol's: {words}"
+    );
+
+    services
+        .request_erasure(&full(&ben.user), PASSWORD, None)
+        .await
+        .expect("asked");
+    services.store().advance_clock(15 * DAY_MS);
+    assert_eq!(services.erase_due().await.expect("job"), 1);
+    assert!(services
+        .node_db()
+        .link_deal(bens)
+        .await
+        .expect("read")
+        .is_none());
+    let kept = services.link_deal_of(&carol, hers).await.expect("hers");
+    assert_eq!(kept.row.other_name, "", "his name went with him");
+    let bodies: Vec<(bool, &str)> = kept
+        .messages
+        .iter()
+        .map(|message| (message.from_here, message.body.as_str()))
+        .collect();
+    assert_eq!(bodies, vec![(false, ""), (true, "Yes, on Friday")]);
+}
+
 both_backends! {
+    deals_across_a_link_are_in_the_takeout_and_leave_with_an_erasure => deals_across;
     a_takeout_holds_all_of_the_members_data_and_nothing_of_anyone_elses_and_its_statement_verifies => takeout;
     erasure_waits_its_grace_period_then_leaves_nothing_personal_and_every_ledger_verifies => erasure;
     a_member_leaves_a_circle_only_at_a_zero_balance_and_never_as_its_last_steward => leaving;

@@ -95,6 +95,19 @@ impl NodeDb {
             "DELETE FROM recovery_circles WHERE user_id = $1",
             "DELETE FROM recoveries WHERE user_id = $1",
             "DELETE FROM member_keys WHERE user_id = $1",
+            // Deals and requests across a link: their own sides go; where the other side is
+            // on this node too, what they wrote there and their name go with them.
+            "UPDATE link_deal_messages SET body = '' WHERE author = 'there' AND deal IN (
+                SELECT d.id FROM link_deals d JOIN circles c ON d.partner = c.circle_id
+                JOIN memberships m ON m.circle = c.id JOIN users u ON u.id = m.user_id
+                WHERE m.user_id = $1 AND d.other_username = u.username)",
+            "UPDATE link_deals SET other_name = '' WHERE id IN (
+                SELECT d.id FROM link_deals d JOIN circles c ON d.partner = c.circle_id
+                JOIN memberships m ON m.circle = c.id JOIN users u ON u.id = m.user_id
+                WHERE m.user_id = $1 AND d.other_username = u.username)",
+            "DELETE FROM link_deal_messages WHERE deal IN (SELECT id FROM link_deals WHERE user_id = $1)",
+            "DELETE FROM link_deals WHERE user_id = $1",
+            "DELETE FROM link_requests WHERE user_id = $1",
             "DELETE FROM memberships WHERE user_id = $1",
             "DELETE FROM moderators WHERE user_id = $1",
             "DELETE FROM moderation_pending WHERE proposed_by = $1",

@@ -85,7 +85,7 @@ const README: &str = "Your data from a Commons node / Tus datos de un nodo Commo
 \n\
 profile.json (with your skills and interests), photo.jpg (if you have one), security-activity.json,\nnotifications.json, blocks.json: you, across the node.\n\
 circles/<circle>/: what you wrote and signed in each circle (listings and photos, your deal\n\
-messages, your private messages (messages.json), proposals, comments, ballots, delegations, invitations, reports you made,\n\
+messages, your deals with members of linked circles (deals-across.json), your private messages (messages.json), proposals, comments, ballots, delegations, invitations, reports you made,\n\
 moderation actions about you), as JSON and, for tables, CSV.\n\
 circles/<circle>/ledger/statement.json: your ledger entries, each with a Merkle inclusion\n\
 proof against a tree head signed by the circle's node key. Check it offline with:\n\
@@ -349,6 +349,51 @@ impl Services {
         archive.json(&format!("{dir}/deals.json"), &Value::Array(deals));
         archive.csv(
             &format!("{dir}/my-deal-messages.csv"),
+            &["deal", "at_ms", "message"],
+            &messages,
+        );
+        self.takeout_deals_across(info, user, archive, dir).await
+    }
+
+    /// The person's deals with members of linked circles, and what they wrote in them.
+    async fn takeout_deals_across(
+        &self,
+        info: &CircleInfo,
+        user: &User,
+        archive: &mut Archive,
+        dir: &str,
+    ) -> Result<(), ActionError> {
+        let mut deals = Vec::new();
+        let mut messages = Vec::new();
+        let rows = self
+            .db
+            .link_deals_of(
+                info.row_id,
+                user.id,
+                crate::links::deals::LINK_DEALS_LISTED_MAX,
+            )
+            .await?;
+        for row in rows {
+            deals.push(json!({
+                "id": row.id, "uuid": hex::encode(row.uuid), "circle": hex::encode(row.partner),
+                "with": row.other_username, "listing": row.listing_id, "title": row.listing_title,
+                "i_wrote_the_listing": row.owner_here, "status": row.status.as_str(),
+                "terms": row.terms.as_ref().map(|(description, amount_minor)| json!({"description": description, "amount_minor": amount_minor})),
+                "payment": row.transfer, "created_ms": row.created_ms,
+            }));
+            for message in self.db.link_deal_messages(row.id).await? {
+                if message.from_here {
+                    messages.push(vec![
+                        row.id.to_string(),
+                        message.created_ms.to_string(),
+                        message.body,
+                    ]);
+                }
+            }
+        }
+        archive.json(&format!("{dir}/deals-across.json"), &Value::Array(deals));
+        archive.csv(
+            &format!("{dir}/my-deal-across-messages.csv"),
             &["deal", "at_ms", "message"],
             &messages,
         );
