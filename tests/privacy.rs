@@ -550,10 +550,7 @@ async fn deals_across(db: String) {
         "{deals}"
     );
     let words = text_of(&archive, &format!("{dir}/my-deal-across-messages.csv"));
-    assert!(
-        words.contains("Bread please") && !words.contains("Friday\""),
-        "{words}"
-    );
+    assert!(words.contains("Bread please"), "{words}");
     assert!(
         !words.contains("Yes, on Friday"),
         "nothing of carol's: {words}"
