@@ -479,6 +479,36 @@ async function keyboardPage(user) {
   await context.close();
 }
 
+// Ben's deal with Kofi of the café (the demo plants it at "terms proposed"): his deals page
+// and the deal across pass axe in every variant; by keyboard he agrees to Kofi's terms.
+{
+  const { context, page, tabTo } = await keyboardPage("ben");
+  await page.goto(`${base}/c/${slug}/deals`);
+  const href = await page.evaluate(() => {
+    const link = document.querySelector("a[href*='/deals/across/']");
+    return link ? link.getAttribute("href") : "";
+  });
+  if (!href) {
+    failures.push("ben's deals page lists no deal across");
+  } else {
+    const cookies = await context.cookies();
+    for (const variant of [...variants, ...otherVariants]) {
+      await axeCheck(`${base}/c/${slug}/deals`, cookies, `ben deals ${variant.name}`, variant.options);
+      await axeCheck(`${base}${href}`, cookies, `ben deal across ${variant.name}`, variant.options);
+      pagesChecked += 2;
+    }
+    await page.goto(`${base}${href}`);
+    if (await tabTo("Agree to these terms", (f) => f.includes("Agree to these terms"))) {
+      await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+      const agreed = await page.content();
+      if (!agreed.includes("Agreed. The deal is on.") || !agreed.includes("2.00 h")) {
+        failures.push(`keyboard: agreeing to the terms across did not show the agreed deal (${page.url()})`);
+      }
+    }
+  }
+  await context.close();
+}
+
 // Keyboard only: Ivan pays Joy of the linked Hillside Repair Café, reads the amount in credits
 // before sending, and sends; the confirmation passes axe too.
 {

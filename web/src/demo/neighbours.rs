@@ -159,7 +159,8 @@ pub(super) async fn plant_neighbours(state: &AppState, riverside: &[Actor]) -> a
         .request_across(&hillside[1], &kettle, &IdempotencyKey::generate())
         .await
         .map_err(failed)?;
-    plant_listings(state, &hillside).await?;
+    let listings = plant_listings(state, &hillside).await?;
+    plant_deal_across(state, &riverside[1], &hillside[2], listings[1]).await?;
     for actor in hillside.iter().skip(1).chain([&steward]) {
         if let Some(session) = actor.session {
             services.log_out(&session).await?;
@@ -218,8 +219,45 @@ const HILLSIDE_LISTINGS: &[DemoListing] = &[
     ),
 ];
 
-async fn plant_listings(state: &AppState, hillside: &[Actor]) -> anyhow::Result<()> {
+/// Ben answers Kofi's guitar lessons across the link; they talk, and Kofi proposes terms in
+/// the café's credits, which Ben sees in hours and may agree to.
+async fn plant_deal_across(
+    state: &AppState,
+    ben: &Actor,
+    kofi: &Actor,
+    lessons: i64,
+) -> anyhow::Result<()> {
     let services = &state.services;
+    let failed = |error: crate::services::ActionError| anyhow::anyhow!("{error:?}");
+    services
+        .open_deal_across(
+            ben,
+            &kofi.circle.circle_id,
+            lessons,
+            "Hola Kofi! I would love two lessons. Is Saturday morning good for you?",
+        )
+        .await
+        .map_err(failed)?;
+    let deal = services.deals_across(kofi).await.map_err(failed)?[0].0.id;
+    services
+        .message_deal_across(kofi, deal, "¡Claro! Bring your guitar if you have one.")
+        .await
+        .map_err(failed)?;
+    let terms = crate::links::deals::DealStep::Propose {
+        description: "Two guitar lessons, Saturday mornings at the café".into(),
+        amount_minor: Some(2000),
+    };
+    services
+        .step_deal_across(kofi, deal, terms, None)
+        .await
+        .map_err(failed)?;
+    Ok(())
+}
+
+/// Plants the café's listings; their ids, in the order of [`HILLSIDE_LISTINGS`].
+async fn plant_listings(state: &AppState, hillside: &[Actor]) -> anyhow::Result<Vec<i64>> {
+    let services = &state.services;
+    let mut ids = Vec::new();
     for (member, side, kind, title, description, value, amount) in HILLSIDE_LISTINGS {
         let input = crate::market::ListingInput {
             side: (*side).into(),
@@ -238,10 +276,11 @@ async fn plant_listings(state: &AppState, hillside: &[Actor]) -> anyhow::Result<
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?
             .map_err(|errors| anyhow::anyhow!("demo listing {title}: {errors:?}"))?;
-        services
+        let listing = services
             .create_listing(actor, &draft)
             .await
             .map_err(|error| anyhow::anyhow!("{error}"))?;
+        ids.push(listing.id);
     }
-    Ok(())
+    Ok(ids)
 }
