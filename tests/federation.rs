@@ -704,3 +704,135 @@ async fn a_deal_across_two_nodes_goes_from_the_listing_to_the_settled_payment() 
         before
     );
 }
+
+/// Three circles on three nodes (SQLite, PostgreSQL, SQLite): A and C are not linked, both are
+/// linked with B. Ben, on A, finds C among the circles he can pay ("through B"), B's node names
+/// Dora in C, and his payment is recorded on every ledger it passes, each hop at its own rate
+/// (rates that do not divide, each rounded down) and within its own limits, all or nothing;
+/// and back the other way. Every ledger audits and B's books balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_pay_through_the_middle_one_at_each_links_rate_all_or_nothing() {
+    use commons_ledger::crossing::connector_key;
+    let (db_a, db_b, db_c) = (TestDb::sqlite(), TestDb::postgres().await, TestDb::sqlite());
+    let (a, b, c) = (
+        node(&db_a.url).await,
+        node(&db_b.url).await,
+        node(&db_c.url).await,
+    );
+    let (base_a, _stop_a, _task_a) = serve(a.state.clone(), 0).await;
+    let (base_b, _stop_b, _task_b) = serve(b.state.clone(), 0).await;
+    let (base_c, _stop_c, _task_c) = serve(c.state.clone(), 0).await;
+    let (ben, carol, dora) = (
+        a.member("ben").await,
+        b.member("carol").await,
+        c.member("dora").await,
+    );
+    let (at_a, at_b, at_c) = (
+        format!("{base_a}/c/riverside"),
+        format!("{base_b}/c/riverside"),
+        format!("{base_c}/c/riverside"),
+    );
+    // A–B: 3 of A's = 7 of B's. B–C: 2 of B's = 3 of C's; at most 5.00 owed on B–C.
+    a.link(&a.steward, &[&ben], &at_b, ("3", "7", "50")).await;
+    b.link(&b.steward, &[&carol], &at_a, ("7", "3", "50")).await;
+    b.link(&b.steward, &[&carol], &at_c, ("2", "3", "5")).await;
+    c.link(&c.steward, &[&dora], &at_b, ("3", "2", "5")).await;
+    let (on_a, on_c) = (&a.state.services, &c.state.services);
+
+    let destinations = on_a.destinations(&ben).await.expect("destinations");
+    let through = destinations
+        .iter()
+        .find(|destination| destination.end.is_some())
+        .expect("C, through B");
+    assert_eq!(through.via.partner.reference, at_b);
+    assert!(through.reference().contains('#'));
+    let to_c = through.reference();
+    // 1.00 of A's is 2.33 of B's (7/3, rounded down), which is 3.49 of C's (3/2, rounded down).
+    let command = on_a
+        .cross_command(&ben, &to_c, "dora", "1.00", "Seeds")
+        .await
+        .expect("a payment through B");
+    let quote = on_a.quote_across(&ben, &command).await.expect("quoted");
+    assert_eq!(
+        (quote.amount_there_minor, quote.amount_received_minor()),
+        (233, 349)
+    );
+    assert_eq!(quote.payee.username, "dora");
+    let (_, paid) = on_a
+        .pay_across(&ben, &command, &IdempotencyKey::generate())
+        .await
+        .expect("paid");
+    assert_eq!(paid, CrossResult::Paid);
+    assert_eq!((a.balance(&ben).await, c.balance(&dora).await), (-100, 349));
+    // B passed it on: its connector for A owes 2.33, its connector for C is owed them.
+    let store_b = b.state.services.store();
+    for (circle, owed) in [(&ben.circle.circle_id, -233), (&dora.circle.circle_id, 233)] {
+        let row = store_b
+            .account(&carol.circle, &connector_key(circle))
+            .await
+            .expect("row")
+            .expect("a connector");
+        assert_eq!(row.balance_minor, owed);
+    }
+
+    // Past the B–C limit: refused at C's link, released at B and at A, nothing moved.
+    let too_much = on_a
+        .cross_command(&ben, &to_c, "dora", "2.00", "")
+        .await
+        .expect("parsed");
+    let (_, refused) = on_a
+        .pay_across(&ben, &too_much, &IdempotencyKey::generate())
+        .await
+        .expect("answered");
+    assert!(
+        matches!(refused, CrossResult::Refused { .. }),
+        "{refused:?}"
+    );
+    assert_eq!((a.balance(&ben).await, c.balance(&dora).await), (-100, 349));
+
+    // And back: Dora pays Ben through B.
+    let back = on_c
+        .destinations(&dora)
+        .await
+        .expect("destinations")
+        .into_iter()
+        .find(|destination| destination.end.is_some())
+        .expect("A, through B")
+        .reference();
+    let command = on_c
+        .cross_command(&dora, &back, "ben", "1.50", "")
+        .await
+        .expect("parsed");
+    let (_, paid) = on_c
+        .pay_across(&dora, &command, &IdempotencyKey::generate())
+        .await
+        .expect("paid");
+    assert_eq!(paid, CrossResult::Paid);
+    // 1.50 of C's is 1.00 of B's (2/3), which is 0.42 of A's (3/7, rounded down).
+    assert_eq!((a.balance(&ben).await, c.balance(&dora).await), (-58, 199));
+    for node in [&a, &b, &c] {
+        audits_clean(node).await;
+        let store = node.state.services.store();
+        for circle in store.circles().await.expect("circles") {
+            assert!(store
+                .holds_in_flight(&circle)
+                .await
+                .expect("holds")
+                .is_empty());
+        }
+    }
+    // Someone not linked with B asks its routes: refused.
+    let forged = serde_json::json!({
+        "format": "commons.link.routes", "from": "00".repeat(32),
+        "to": carol.circle.circle_id.to_hex(), "at_ms": b.state.services.now_ms(),
+        "signature": "00".repeat(64),
+    });
+    let refused = reqwest::Client::new()
+        .post(format!("{base_b}/api/federation/circles/riverside/routes"))
+        .json(&forged)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 403);
+    drop((db_a, db_b, db_c));
+}

@@ -14,6 +14,7 @@ use crate::http::api::{api_error, ApiError, ApiJson, ApiPath};
 use crate::links::deal_wire::{DealAnswer, DealMessage};
 use crate::links::federation::{FederationError, PayeeAnswer, PayeeQuestion};
 use crate::links::market::{MarketAnswer, MarketQuestion};
+use crate::links::onward::{OnwardPayeeQuestion, RoutesAnswer, RoutesQuestion};
 use crate::links::peers::CircleDescriptor;
 use crate::links::requests::{RequestAnswer, RequestMessage};
 use crate::AppState;
@@ -93,6 +94,32 @@ pub async fn deal(
     state
         .services
         .answer_deal_message(&slug, &message)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
+
+pub async fn routes(
+    State(state): State<Arc<AppState>>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(question): ApiJson<RoutesQuestion>,
+) -> Result<Json<RoutesAnswer>, ApiError> {
+    state
+        .services
+        .answer_routes(&slug, &question)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
+
+pub async fn payee_onward(
+    State(state): State<Arc<AppState>>,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(question): ApiJson<OnwardPayeeQuestion>,
+) -> Result<Json<PayeeAnswer>, ApiError> {
+    state
+        .services
+        .answer_onward_payee(&slug, &question)
         .await
         .map(Json)
         .map_err(refusal)

@@ -97,7 +97,7 @@ pub struct SentAcrossJson {
     pub display_name: String,
     /// Taken from me, in this circle's minor units.
     pub amount_minor: i64,
-    /// Given to the payee, in the linked circle's minor units (rounded down).
+    /// Given to the payee, in their circle's minor units (rounded down at each link).
     pub amount_there_minor: i64,
 }
 
@@ -133,15 +133,16 @@ pub async fn pay_across(
             ))
         }
     };
+    let amount_received_minor = quote.amount_received_minor();
     Ok((
         status,
         Json(SentAcrossJson {
             state: stands,
-            circle: quote.linked.partner.reference,
+            circle: command.circle.clone(),
             member: quote.payee.username,
             display_name: quote.payee.display_name,
             amount_minor: quote.amount_minor,
-            amount_there_minor: quote.amount_there_minor,
+            amount_there_minor: amount_received_minor,
         }),
     ))
 }

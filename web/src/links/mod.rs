@@ -13,6 +13,7 @@ pub mod market;
 pub mod market_routes;
 pub mod market_views;
 pub mod member_api;
+pub mod onward;
 pub mod pay;
 pub mod peers;
 pub mod request_routes;
@@ -68,6 +69,11 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/api/federation/circles/{slug}/market", post(api::market))
         .route("/api/federation/circles/{slug}/deals", post(api::deal))
+        .route("/api/federation/circles/{slug}/routes", post(api::routes))
+        .route(
+            "/api/federation/circles/{slug}/payee-onward",
+            post(api::payee_onward),
+        )
         .route("/api/federation/transaction/relay", post(api::relay))
         .merge(crate::http::api::api_router(api_routes()))
 }

@@ -11,6 +11,7 @@ use commons_ledger::store::Outcome;
 
 use crate::db::{MemberCard, MemberStatus};
 use crate::ledger::form::{MemoText, TransferCommand};
+use crate::links::onward::{Destination, RouteEnd};
 use crate::links::LinkedCircle;
 use crate::names::Username;
 use crate::reach::Channel;
@@ -41,10 +42,30 @@ pub struct Payee {
 /// What the payer confirms: whom, where, and the amount in both units.
 #[derive(Debug, Clone)]
 pub struct CrossQuote {
+    /// The linked circle the payment goes to first.
     pub linked: LinkedCircle,
+    /// Through `linked` on to this circle (a middle circle's route), with what arrives there at
+    /// the middle circle's rate.
+    pub end: Option<(RouteEnd, i64)>,
     pub payee: Payee,
     pub amount_minor: i64,
+    /// In the linked circle's unit.
     pub amount_there_minor: i64,
+}
+
+impl CrossQuote {
+    /// The payee's circle's name (the end of a route, or the linked circle).
+    pub fn circle_name(&self) -> &str {
+        self.end
+            .as_ref()
+            .map_or(&self.linked.partner.name, |(end, _)| &end.name)
+    }
+    /// What the payee receives, in their circle's unit.
+    pub fn amount_received_minor(&self) -> i64 {
+        self.end
+            .as_ref()
+            .map_or(self.amount_there_minor, |(_, amount)| *amount)
+    }
 }
 
 /// How a payment across ended for the payer.
@@ -73,16 +94,23 @@ impl Services {
         amount: &str,
         memo: &str,
     ) -> Result<CrossPayCommand, ActionError> {
-        let linked = self
-            .payable_circles(actor)
-            .await?
-            .into_iter()
-            .find(|linked| linked.partner.reference == circle.trim())
-            .ok_or(invalid("circle", "cross-error-circle"))?;
-        let member = self.member_named_across(actor, &linked, member).await?;
+        let destination = self.destination_named(actor, circle).await?;
+        let member = match &destination.end {
+            None => {
+                self.member_named_across(actor, &destination.via, member)
+                    .await?
+            }
+            Some(end) => match self.store.circle_by_id(&end.circle_id).await? {
+                Some(info) => {
+                    self.member_named_in(info.row_id, actor.user.id, member)
+                        .await?
+                }
+                None => member.trim().trim_start_matches('@').to_owned(),
+            },
+        };
         let command = TransferCommand::parse(&actor.circle, &member, amount, memo)?;
         Ok(CrossPayCommand {
-            circle: linked.partner.reference,
+            circle: destination.reference(),
             member: command.member,
             amount_minor: command.amount_minor,
             memo: command.memo,
@@ -110,6 +138,41 @@ impl Services {
         Ok(payable)
     }
 
+    /// Where a form's circle reference points: a payable circle, or a circle one of them passes
+    /// payments on to (only that one is asked).
+    pub(crate) async fn destination_named(
+        &self,
+        actor: &Actor,
+        reference: &str,
+    ) -> Result<Destination, ActionError> {
+        let reference = reference.trim();
+        let (via_reference, end) = match reference.split_once('#') {
+            Some((via, end)) => (via, Some(end)),
+            None => (reference, None),
+        };
+        let via = self
+            .payable_circles(actor)
+            .await?
+            .into_iter()
+            .find(|linked| linked.partner.reference == via_reference)
+            .ok_or(invalid("circle", "cross-error-circle"))?;
+        let Some(end) = end else {
+            return Ok(Destination { via, end: None });
+        };
+        let end = self
+            .destinations_through(actor, &via)
+            .await?
+            .into_iter()
+            .find(|destination| destination.reference() == reference)
+            .and_then(|destination| destination.end)
+            .filter(|found| found.circle_id.to_hex() == end)
+            .ok_or(invalid("circle", "cross-error-circle"))?;
+        Ok(Destination {
+            via,
+            end: Some(end),
+        })
+    }
+
     /// Checks a payment across and converts its amount: an open link, an active member of
     /// that circle whom the reach rule lets the payer pay, an amount worth something there.
     pub async fn quote_across(
@@ -117,12 +180,11 @@ impl Services {
         actor: &Actor,
         command: &CrossPayCommand,
     ) -> Result<CrossQuote, ActionError> {
-        let linked = self
-            .payable_circles(actor)
-            .await?
-            .into_iter()
-            .find(|linked| linked.partner.reference == command.circle)
-            .ok_or(invalid("circle", "cross-error-circle"))?;
+        let destination = self.destination_named(actor, &command.circle).await?;
+        let linked = destination.via;
+        if let Some(end) = destination.end {
+            return self.quote_onward(actor, command, linked, end).await;
+        }
         let payee = if linked.partner.address.is_empty() {
             self.local_payee(actor, &linked, command).await?
         } else {
@@ -145,6 +207,55 @@ impl Services {
             .map_err(|_| invalid("amount", "cross-error-too-small"))?;
         Ok(CrossQuote {
             linked,
+            end: None,
+            payee,
+            amount_minor: command.amount_minor,
+            amount_there_minor,
+        })
+    }
+
+    /// A payment through a middle circle: the payee named by the end circle (on this node, if
+    /// the reach rule lets the payer pay them), the amount at each link's rate.
+    async fn quote_onward(
+        &self,
+        actor: &Actor,
+        command: &CrossPayCommand,
+        linked: LinkedCircle,
+        end: RouteEnd,
+    ) -> Result<CrossQuote, ActionError> {
+        let payee = match self.store.circle_by_id(&end.circle_id).await? {
+            Some(info) => {
+                let (_, card) = self
+                    .member_reached_in(actor, &info, command.member.as_str(), Channel::Payment)
+                    .await?;
+                Payee {
+                    username: card.username,
+                    display_name: card.display_name,
+                    account_key: card.account_key,
+                }
+            }
+            None => {
+                let (display_name, account_key) = self
+                    .payee_onward(&actor.circle, &linked, &end, command.member.as_str())
+                    .await?;
+                Payee {
+                    username: command.member.as_str().to_owned(),
+                    display_name,
+                    account_key,
+                }
+            }
+        };
+        let too_small = |_| invalid("amount", "cross-error-too-small");
+        let amount_there_minor = linked
+            .link
+            .terms
+            .rate()
+            .and_then(|rate| rate.convert(command.amount_minor))
+            .map_err(too_small)?;
+        let amount_end_minor = end.onward.convert(amount_there_minor).map_err(too_small)?;
+        Ok(CrossQuote {
+            linked,
+            end: Some((end, amount_end_minor)),
             payee,
             amount_minor: command.amount_minor,
             amount_there_minor,
@@ -179,6 +290,19 @@ impl Services {
         channel: Channel,
     ) -> Result<(commons_ledger::store::CircleInfo, MemberCard), ActionError> {
         let info = self.store.circle(&linked.partner.reference).await?;
+        self.member_reached_in(actor, &info, username, channel)
+            .await
+    }
+
+    /// The same, for a member of `info`, a circle of this node.
+    pub(crate) async fn member_reached_in(
+        &self,
+        actor: &Actor,
+        info: &commons_ledger::store::CircleInfo,
+        username: &str,
+        channel: Channel,
+    ) -> Result<(commons_ledger::store::CircleInfo, MemberCard), ActionError> {
+        let info = info.clone();
         let card: MemberCard = self
             .db
             .member_by_username(info.row_id, username)
@@ -228,7 +352,10 @@ impl Services {
                         partner: quote.linked.partner.circle_id,
                         amount_minor: quote.amount_minor,
                         amount_there_minor: quote.amount_there_minor,
-                        destination: quote.linked.partner.circle_id,
+                        destination: quote
+                            .end
+                            .as_ref()
+                            .map_or(quote.linked.partner.circle_id, |(end, _)| end.circle_id),
                         payee: quote.payee.account_key,
                         deadline_ms,
                         memo_hash,

@@ -64,12 +64,24 @@ type RemotePayees = commons_ledger::store::cache::ReadCache<
     (String, commons_ledger::keys::PublicKey),
 >;
 
+/// How long the circles a linked circle passes payments on to are remembered.
+pub const ROUTES_REMEMBERED_MS: u64 = 5 * 60 * 1000;
+/// Most linked circles whose routes are remembered.
+pub const ROUTES_REMEMBERED_MAX: u64 = 1_000;
+
+/// (the middle circle's id, the asking circle's id) → the circles it passes payments on to.
+type RemoteRoutes = commons_ledger::store::cache::ReadCache<
+    ([u8; 32], [u8; 32]),
+    Vec<crate::links::onward::RouteEnd>,
+>;
+
 /// The HTTP side of federation: one client for every call to another node.
 #[derive(Debug, Clone)]
 pub struct Federation {
     http: reqwest::Client,
     private_addresses: bool,
     pub(crate) payees: std::sync::Arc<RemotePayees>,
+    pub(crate) routes: std::sync::Arc<RemoteRoutes>,
 }
 
 impl Federation {
@@ -86,6 +98,11 @@ impl Federation {
                 PAYEES_REMEMBERED_MAX,
                 commons_ledger::store::cache::weigh_one,
                 Duration::from_millis(PAYEE_REMEMBERED_MS),
+            )),
+            routes: std::sync::Arc::new(RemoteRoutes::with_ttl(
+                ROUTES_REMEMBERED_MAX,
+                commons_ledger::store::cache::weigh_one,
+                Duration::from_millis(ROUTES_REMEMBERED_MS),
             )),
         }
     }
@@ -168,6 +185,27 @@ impl Federation {
         message: &crate::links::requests::RequestMessage,
     ) -> Result<crate::links::requests::RequestAnswer, String> {
         self.post_to_circle(base, slug, "requests", message).await
+    }
+
+    /// Asks a linked circle's node which circles it passes payments on to.
+    pub async fn ask_routes(
+        &self,
+        base: &str,
+        slug: &str,
+        question: &crate::links::onward::RoutesQuestion,
+    ) -> Result<crate::links::onward::RoutesAnswer, String> {
+        self.post_to_circle(base, slug, "routes", question).await
+    }
+
+    /// Asks a linked circle's node who a username is in a circle it passes payments on to.
+    pub async fn ask_onward_payee(
+        &self,
+        base: &str,
+        slug: &str,
+        question: &crate::links::onward::OnwardPayeeQuestion,
+    ) -> Result<crate::links::federation::PayeeAnswer, String> {
+        self.post_to_circle(base, slug, "payee-onward", question)
+            .await
     }
 
     /// Tells a linked circle's node about a deal between members.

@@ -63,12 +63,12 @@ async fn show_form(
     errors: &FormErrors,
     status: StatusCode,
 ) -> PageResult {
-    let circles = state.services.payable_circles(actor).await?;
+    let destinations = state.services.destinations(actor).await?;
     let markup = pay_across_page(
         v,
         &nav_for(actor, "pay"),
         &unit_of(&actor.circle),
-        &circles,
+        &destinations,
         form,
         is_locked(state, v),
         errors,
@@ -187,7 +187,7 @@ pub async fn submit(
                 &[
                     ("amount", &unit_of(&actor.circle).money(quote.amount_minor)),
                     ("name", &quote.payee.display_name),
-                    ("circle", &quote.linked.partner.name),
+                    ("circle", quote.circle_name()),
                 ],
             ),
             state.config.cookies_secure,

@@ -4,6 +4,7 @@
 use maud::{html, Markup};
 
 use crate::http::session::Visitor;
+use crate::links::onward::Destination;
 use crate::links::{CrossQuote, LinkedCircle};
 use crate::views::{csrf_field, error_summary, layout, radio, CircleNav, Field, FormErrors, Unit};
 
@@ -34,11 +35,31 @@ pub fn pay_across_page(
     v: &Visitor,
     nav: &CircleNav,
     unit: &Unit,
-    circles: &[LinkedCircle],
+    destinations: &[Destination],
     form: &PayAcrossForm,
     locked: bool,
     errors: &FormErrors,
 ) -> Markup {
+    let choices: Vec<(String, String)> = destinations
+        .iter()
+        .map(|destination| {
+            let option = v.tr.ta(
+                "cross-circle-option",
+                &[
+                    ("name", destination.name()),
+                    ("unit", destination.unit_name()),
+                ],
+            );
+            let label = match &destination.end {
+                None => option,
+                Some(_) => v.tr.ta(
+                    "cross-circle-through",
+                    &[("option", &option), ("via", &destination.via.partner.name)],
+                ),
+            };
+            (destination.reference(), label)
+        })
+        .collect();
     let words = FormWords {
         title: "cross-title",
         lead: "cross-lead",
@@ -47,7 +68,7 @@ pub fn pay_across_page(
         amount_hint: "cross-hint-amount",
         submit: "cross-continue",
     };
-    across_form(v, nav, unit, circles, form, (locked, errors), &words)
+    across_form(v, nav, unit, &choices, form, (locked, errors), &words)
 }
 
 /// What differs between paying across and asking across.
@@ -64,7 +85,7 @@ fn across_form(
     v: &Visitor,
     nav: &CircleNav,
     unit: &Unit,
-    circles: &[LinkedCircle],
+    circles: &[(String, String)],
     form: &PayAcrossForm,
     (locked, errors): (bool, &FormErrors),
     words: &FormWords,
@@ -86,13 +107,10 @@ fn across_form(
                         fieldset #circle {
                             legend { (tr.t("cross-field-circle")) }
                             @if let Some(error) = errors.for_field("circle") { p.field-error { (error) } }
-                            @for linked in circles {
-                                (radio("circle", &linked.partner.reference,
-                                    form.circle == linked.partner.reference || circles.len() == 1,
-                                    tr.ta("cross-circle-option", &[
-                                        ("name", &linked.partner.name),
-                                        ("unit", &linked.partner.unit_name),
-                                    ]), None))
+                            @for (reference, label) in circles {
+                                (radio("circle", reference,
+                                    form.circle == *reference || circles.len() == 1,
+                                    label.clone(), None))
                             }
                         }
                         (Field::new("member", tr.t(words.member), "text", &form.member)
@@ -123,10 +141,28 @@ pub fn confirm_across_page(
     let tr = &v.tr;
     let title = tr.t("cross-confirm-title");
     let partner = &quote.linked.partner;
-    let there = Unit {
-        decimals: partner.decimals,
-        symbol: partner.unit_symbol.clone(),
-        name: partner.unit_name.clone(),
+    let (circle_name, there, amount_there) = match &quote.end {
+        None => (
+            partner.name.clone(),
+            Unit {
+                decimals: partner.decimals,
+                symbol: partner.unit_symbol.clone(),
+                name: partner.unit_name.clone(),
+            },
+            quote.amount_there_minor,
+        ),
+        Some((end, amount_end)) => (
+            tr.ta(
+                "cross-through",
+                &[("circle", &end.name), ("via", &partner.name)],
+            ),
+            Unit {
+                decimals: end.decimals,
+                symbol: end.unit_symbol.clone(),
+                name: end.unit_name.clone(),
+            },
+            *amount_end,
+        ),
     };
     html! {
         (layout(v, Some(nav), &title, html! {
@@ -136,11 +172,11 @@ pub fn confirm_across_page(
                     dt { (tr.t("cross-confirm-to")) }
                     dd { (quote.payee.display_name) " (@" (quote.payee.username) ")" }
                     dt { (tr.t("cross-confirm-circle")) }
-                    dd { (partner.name) }
+                    dd { (circle_name) }
                     dt { (tr.t("cross-confirm-you-pay")) }
                     dd { strong { (unit.money(quote.amount_minor)) } }
                     dt { (tr.t("cross-confirm-they-receive")) }
-                    dd { strong { (there.money(quote.amount_there_minor)) } }
+                    dd { strong { (there.money(amount_there)) } }
                     @if !form.memo.trim().is_empty() {
                         dt { (tr.t("field-memo")) }
                         dd { (form.memo) }
@@ -179,6 +215,19 @@ pub fn request_across_page(
     form: &PayAcrossForm,
     errors: &FormErrors,
 ) -> Markup {
+    let choices: Vec<(String, String)> = circles
+        .iter()
+        .map(|linked| {
+            let label = v.tr.ta(
+                "cross-circle-option",
+                &[
+                    ("name", &linked.partner.name),
+                    ("unit", &linked.partner.unit_name),
+                ],
+            );
+            (linked.partner.reference.clone(), label)
+        })
+        .collect();
     let words = FormWords {
         title: "request-across-title",
         lead: "request-across-lead",
@@ -187,5 +236,5 @@ pub fn request_across_page(
         amount_hint: "request-across-hint-amount",
         submit: "request-across-send",
     };
-    across_form(v, nav, unit, circles, form, (false, errors), &words)
+    across_form(v, nav, unit, &choices, form, (false, errors), &words)
 }
