@@ -666,3 +666,45 @@ mod deals_across {
         };
     }
 }
+
+mod through_a_middle_circle {
+    use commons_tests::both_backends;
+    use commons_tests::node::Node;
+    use commons_web::links::CrossResult;
+    use commons_web::services::{ActionError, IdempotencyKey};
+
+    both_backends! {
+        a_member_pays_a_circle_two_links_away_through_the_middle_at_each_links_rate => |url: String| async move {
+            let node = Node::start(&url).await;
+            let repair = node.second_circle("repair", "Repair Café", "credits").await;
+            let orchard = node.second_circle("orchard", "Orchard", "apples").await;
+            let ben = node.member("ben").await;
+            let carol = node.member_in(&repair, "carol").await;
+            let olive = node.member_in(&orchard, "olive").await;
+            // Riverside–café and café–orchard are linked; Riverside and the orchard are not.
+            node.link(&node.steward, &[&ben], "repair", ("1", "12", "30")).await;
+            node.link(&repair, &[&carol], "riverside", ("12", "1", "360")).await;
+            node.link(&repair, &[&carol], "orchard", ("3", "1", "100")).await;
+            node.link(&orchard, &[&olive], "repair", ("1", "3", "100")).await;
+            let services = &node.state.services;
+            let destinations = services.destinations(&ben).await.expect("destinations");
+            let names: Vec<&str> = destinations.iter().map(|destination| destination.name()).collect();
+            assert_eq!(names, vec!["Repair Café", "Orchard"]);
+            let to_orchard = destinations[1].reference();
+            // 0.50 hours = 6.00 credits = 2.00 apples.
+            let command = services.cross_command(&ben, &to_orchard, "Olive", "0.50", "").await.expect("named by name");
+            assert_eq!(command.member.as_str(), "olive");
+            let (quote, paid) = services.pay_across(&ben, &command, &IdempotencyKey::generate()).await.expect("paid");
+            assert_eq!((paid, quote.amount_received_minor(), quote.circle_name()), (CrossResult::Paid, 200, "Orchard"));
+            assert_eq!((node.balance(&ben).await, node.balance(&olive).await), (-50, 200));
+            // A circle the middle one is not linked with, or a made-up route, is nobody to pay.
+            let made_up = format!("repair#{}", "ab".repeat(32));
+            let refused = services.cross_command(&ben, &made_up, "olive", "0.50", "").await;
+            assert!(matches!(refused, Err(ActionError::Invalid { field: "circle", .. })), "{refused:?}");
+            // Nobody by that name there (the reach rule is asked as for a linked circle).
+            let nobody = services.cross_command(&ben, &to_orchard, "nobody-here", "0.50", "").await.expect("parsed");
+            let nobody = services.quote_across(&ben, &nobody).await;
+            assert!(matches!(nobody, Err(ActionError::Invalid { field: "member", .. })), "{nobody:?}");
+        };
+    }
+}
