@@ -1,5 +1,5 @@
 //! A linked circle's node telling this one about a deal between their members: the signed
-//! [`DealMessage`] is checked by the one rule for node messages (`check_signed`), names are
+//! [`DealMessage`] is checked by the one rule for node messages (`check_message`), names are
 //! parsed again under this node's rules, and the step is taken by the deal's own rules with
 //! the other node's member as the party [`deal::ACROSS`]. A message only touches a side whose
 //! other member is the sender's own; a completion by the other node's member needs the payment
@@ -18,7 +18,7 @@ use crate::links::deal_wire::*;
 use crate::links::deals::{
     DealStep, LINK_DEALS_OPEN_PER_MEMBER_MAX, LINK_DEALS_OPEN_WITH_CIRCLE_MAX,
 };
-use crate::links::federation::{FederationError, SignedBy};
+use crate::links::federation::FederationError;
 use crate::links::market::AcrossQuery;
 use crate::notifications::{NewNotification, NotificationKind};
 use crate::reach::Channel;
@@ -51,16 +51,7 @@ impl Services {
         message: &DealMessage,
     ) -> Result<DealAnswer, FederationError> {
         let info = self.store.circle(slug).await?;
-        let bytes = deal_bytes(message);
-        let signed = SignedBy {
-            format_ok: message.format == DEAL_FORMAT,
-            from: &message.from,
-            to: &message.to,
-            at_ms: message.at_ms,
-            signature: &message.signature,
-            bytes: &bytes,
-        };
-        let (from, _) = self.check_signed(&info, signed).await?;
+        let (from, _) = self.check_message(&info, message).await?;
         let uuid: [u8; 16] = hex::decode(&message.uuid)
             .ok()
             .and_then(|bytes| bytes.try_into().ok())

@@ -193,6 +193,8 @@ pub fn deal_bytes(message: &DealMessage) -> Vec<u8> {
     w.finish()
 }
 
+crate::links::federation::node_message!(DealMessage, DEAL_FORMAT, deal_bytes);
+
 fn optional_amount(w: &mut Writer, amount_minor: Option<i64>) {
     match amount_minor {
         None => w.u8(0),

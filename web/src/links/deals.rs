@@ -544,8 +544,7 @@ impl Services {
         linked: &LinkedCircle,
         mut message: DealMessage,
     ) -> Result<DealAnswer, ActionError> {
-        let node_key = self.store.node_secret(&actor.circle).await?;
-        message.signature = node_key.sign(&deal_bytes(&message)).to_hex();
+        self.sign_message(&actor.circle, &mut message).await?;
         if linked.partner.address.is_empty() {
             return Box::pin(self.answer_deal_message(&linked.partner.slug, &message))
                 .await

@@ -97,7 +97,81 @@ pub struct SignedBy<'a> {
     pub bytes: &'a [u8],
 }
 
+/// A message a linked circle's node signs: what the one rule reads of it
+/// ([`Services::check_message`]), and how this node signs its own ([`Services::sign_message`]).
+pub trait NodeMessage {
+    /// Whether the message names its kind's format.
+    fn format_ok(&self) -> bool;
+    fn from(&self) -> &str;
+    fn to(&self) -> &str;
+    fn at_ms(&self) -> i64;
+    fn signature(&self) -> &str;
+    /// The bytes the signature covers.
+    fn signed_bytes(&self) -> Vec<u8>;
+    fn set_signature(&mut self, signature: String);
+}
+
+/// Implements [`NodeMessage`] for a message with `format`, `from`, `to`, `at_ms` and
+/// `signature` fields, its format and the function giving its signed bytes.
+macro_rules! node_message {
+    ($message:ty, $format:expr, $bytes:path) => {
+        impl $crate::links::federation::NodeMessage for $message {
+            fn format_ok(&self) -> bool {
+                self.format == $format
+            }
+            fn from(&self) -> &str {
+                &self.from
+            }
+            fn to(&self) -> &str {
+                &self.to
+            }
+            fn at_ms(&self) -> i64 {
+                self.at_ms
+            }
+            fn signature(&self) -> &str {
+                &self.signature
+            }
+            fn signed_bytes(&self) -> Vec<u8> {
+                $bytes(self)
+            }
+            fn set_signature(&mut self, signature: String) {
+                self.signature = signature;
+            }
+        }
+    };
+}
+pub(crate) use node_message;
+
 impl Services {
+    /// [`Services::check_signed`] for a [`NodeMessage`].
+    pub(crate) async fn check_message<M: NodeMessage>(
+        &self,
+        info: &CircleInfo,
+        message: &M,
+    ) -> Result<(Hash, commons_ledger::store::LinkRow), FederationError> {
+        let bytes = message.signed_bytes();
+        let signed = SignedBy {
+            format_ok: message.format_ok(),
+            from: message.from(),
+            to: message.to(),
+            at_ms: message.at_ms(),
+            signature: message.signature(),
+            bytes: &bytes,
+        };
+        self.check_signed(info, signed).await
+    }
+
+    /// Signs a message with `from`'s node key.
+    pub(crate) async fn sign_message<M: NodeMessage>(
+        &self,
+        from: &CircleInfo,
+        message: &mut M,
+    ) -> Result<(), StoreError> {
+        let node_key = self.store.node_secret(from).await?;
+        message.set_signature(node_key.sign(&message.signed_bytes()).to_hex());
+        Ok(())
+    }
+
     /// The one rule for messages from other nodes: addressed to this circle, from a circle it
     /// has an open link with, recent (within [`PAYEE_SKEW_MS_MAX`]), and signed by the node
     /// key that link names. The sending circle's id and the link, or why not.

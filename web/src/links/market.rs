@@ -19,7 +19,7 @@ use commons_market::listing::{
 use commons_market::text::Language;
 use serde::{Deserialize, Serialize};
 
-use crate::links::federation::{FederationError, SignedBy};
+use crate::links::federation::FederationError;
 use crate::links::{LinkedCircle, PartnerCircle};
 use crate::services::*;
 
@@ -81,6 +81,8 @@ pub fn market_bytes(question: &MarketQuestion) -> Vec<u8> {
         .i64(question.at_ms);
     w.finish()
 }
+
+crate::links::federation::node_message!(MarketQuestion, MARKET_FORMAT, market_bytes);
 
 /// A listing of a linked circle, parsed (whatever another node sent) and priced for a member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -351,12 +353,9 @@ impl Services {
             at_ms: self.now_ms(),
             signature: String::new(),
         };
-        let node_key = self
-            .store
-            .node_secret(from)
+        self.sign_message(from, &mut question)
             .await
             .map_err(|error| error.to_string())?;
-        question.signature = node_key.sign(&market_bytes(&question)).to_hex();
         self.federation
             .ask_market(&linked.partner.address, &linked.partner.slug, &question)
             .await
@@ -373,16 +372,7 @@ impl Services {
         if question.text.len() > SHARED_QUERY_BYTES_MAX {
             return Err(unreadable("text"));
         }
-        let bytes = market_bytes(question);
-        let signed = SignedBy {
-            format_ok: question.format == MARKET_FORMAT,
-            from: &question.from,
-            to: &question.to,
-            at_ms: question.at_ms,
-            signature: &question.signature,
-            bytes: &bytes,
-        };
-        let (_, link) = self.check_signed(&info, signed).await?;
+        let (_, link) = self.check_message(&info, question).await?;
         if !link.terms.shares_market {
             return Err(FederationError::NotLinked);
         }

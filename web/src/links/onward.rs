@@ -18,7 +18,7 @@ use commons_ledger::store::CircleInfo;
 use serde::{Deserialize, Serialize};
 
 use crate::db::MemberStatus;
-use crate::links::federation::{FederationError, PayeeAnswer, SignedBy};
+use crate::links::federation::{FederationError, PayeeAnswer};
 use crate::links::LinkedCircle;
 use crate::services::*;
 
@@ -90,6 +90,13 @@ pub fn onward_payee_bytes(question: &OnwardPayeeQuestion) -> Vec<u8> {
         .i64(question.at_ms);
     w.finish()
 }
+
+crate::links::federation::node_message!(RoutesQuestion, ROUTES_FORMAT, routes_bytes);
+crate::links::federation::node_message!(
+    OnwardPayeeQuestion,
+    ONWARD_PAYEE_FORMAT,
+    onward_payee_bytes
+);
 
 /// The payee's circle, two links away, as this node read it from the middle circle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,12 +248,9 @@ impl Services {
             at_ms: self.now_ms(),
             signature: String::new(),
         };
-        let node_key = self
-            .store
-            .node_secret(from)
+        self.sign_message(from, &mut question)
             .await
-            .map_err(|e| e.to_string())?;
-        question.signature = node_key.sign(&routes_bytes(&question)).to_hex();
+            .map_err(|error| error.to_string())?;
         if via.partner.address.is_empty() {
             return self
                 .answer_routes(&via.partner.slug, &question)
@@ -280,8 +284,7 @@ impl Services {
             at_ms: self.now_ms(),
             signature: String::new(),
         };
-        let node_key = self.store.node_secret(from).await?;
-        question.signature = node_key.sign(&onward_payee_bytes(&question)).to_hex();
+        self.sign_message(from, &mut question).await?;
         let nobody = || invalid("member", "cross-error-remote-member");
         let answer = if via.partner.address.is_empty() {
             Box::pin(self.answer_onward_payee(&via.partner.slug, &question))
@@ -310,16 +313,7 @@ impl Services {
         question: &RoutesQuestion,
     ) -> Result<RoutesAnswer, FederationError> {
         let info = self.store.circle(slug).await?;
-        let bytes = routes_bytes(question);
-        let signed = SignedBy {
-            format_ok: question.format == ROUTES_FORMAT,
-            from: &question.from,
-            to: &question.to,
-            at_ms: question.at_ms,
-            signature: &question.signature,
-            bytes: &bytes,
-        };
-        let (from, _) = self.check_signed(&info, signed).await?;
+        let (from, _) = self.check_message(&info, question).await?;
         let mut circles = Vec::new();
         for linked in self.onward_links(&info).await? {
             if linked.partner.circle_id == from {
@@ -370,16 +364,7 @@ impl Services {
         question: &OnwardPayeeQuestion,
     ) -> Result<PayeeAnswer, FederationError> {
         let info = self.store.circle(slug).await?;
-        let bytes = onward_payee_bytes(question);
-        let signed = SignedBy {
-            format_ok: question.format == ONWARD_PAYEE_FORMAT,
-            from: &question.from,
-            to: &question.to,
-            at_ms: question.at_ms,
-            signature: &question.signature,
-            bytes: &bytes,
-        };
-        let (from, _) = self.check_signed(&info, signed).await?;
+        let (from, _) = self.check_message(&info, question).await?;
         let circle = Hash::from_hex(&question.circle)
             .map_err(|_| FederationError::Unreadable("circle".into()))?;
         let linked = self

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::link_requests::LinkRequestRow;
 use crate::db::MemberStatus;
-use crate::links::federation::{FederationError, SignedBy};
+use crate::links::federation::FederationError;
 use crate::links::{CrossPayCommand, CrossResult, LinkedCircle};
 use crate::reach::Channel;
 use crate::services::*;
@@ -104,6 +104,8 @@ pub fn request_bytes(message: &RequestMessage) -> Vec<u8> {
         .i64(message.at_ms);
     w.finish()
 }
+
+crate::links::federation::node_message!(RequestMessage, REQUEST_FORMAT, request_bytes);
 
 /// A request across as a member's money page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -428,8 +430,7 @@ impl Services {
             at_ms: self.now_ms(),
             signature: String::new(),
         };
-        let node_key = self.store.node_secret(from).await?;
-        message.signature = node_key.sign(&request_bytes(&message)).to_hex();
+        self.sign_message(from, &mut message).await?;
         Ok(message)
     }
 }
@@ -449,16 +450,7 @@ impl Services {
         message: &RequestMessage,
     ) -> Result<RequestAnswer, FederationError> {
         let info = self.store.circle(slug).await?;
-        let bytes = request_bytes(message);
-        let signed = SignedBy {
-            format_ok: message.format == REQUEST_FORMAT,
-            from: &message.from,
-            to: &message.to,
-            at_ms: message.at_ms,
-            signature: &message.signature,
-            bytes: &bytes,
-        };
-        let (from, _) = self.check_signed(&info, signed).await?;
+        let (from, _) = self.check_message(&info, message).await?;
         let uuid: [u8; 16] = hex::decode(&message.uuid)
             .ok()
             .and_then(|bytes| bytes.try_into().ok())
