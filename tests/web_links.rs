@@ -663,6 +663,42 @@ mod deals_across {
             stranger.signature = key.sign(&deal_bytes(&stranger)).to_hex();
             assert!(matches!(services.answer_deal_message("riverside", &stranger).await, Err(FederationError::NoSuchMember)));
             assert_eq!(services.link_deal_of(&ben, his).await.expect("his").row.status, Status::Agreed);
+
+            // The other way round: Ben needs help and Carol is paid. Riverside's node telling
+            // the café the deal is completed, with no payment arrived, is not believed.
+            let need = node.try_post(&ben, "need", "A ladder", "For the gutter.").await.expect("posted");
+            let helping = services.open_deal_across(&carol, &ben.circle.circle_id, need, "").await.expect("opened");
+            services.step_deal_across(&carol, helping, propose("My ladder", Some(100)), None).await.expect("proposed");
+            let theirs = services.deals_across(&ben).await.expect("his")[0].0.clone();
+            services.step_deal_across(&ben, theirs.id, DealStep::Agree, None).await.expect("agreed");
+            let riverside_key = services.store().node_secret(&ben.circle).await.expect("riverside's key");
+            let mut state = services.link_deal_of(&ben, theirs.id).await.expect("his").row;
+            state.status = Status::Completed;
+            state.version += 1;
+            state.transfer = Some("01234567-89ab-cdef-0123-456789abcdef".into());
+            let mut told = DealMessage {
+                format: DEAL_FORMAT.into(),
+                from: ben.circle.circle_id.to_hex(),
+                to: repair.circle.circle_id.to_hex(),
+                uuid: hex::encode(theirs.uuid),
+                event: DealEvent::State,
+                from_owner: true,
+                sender: "ben".into(),
+                sender_name: String::new(),
+                receiver: "carol".into(),
+                listing: need,
+                version: state.version,
+                text: String::new(),
+                amount_minor: None,
+                message_uuid: String::new(),
+                transfer: String::new(),
+                state: Some(commons_web::links::deal_wire::DealState::of(&state)),
+                at_ms: services.now_ms(),
+                signature: String::new(),
+            };
+            told.signature = riverside_key.sign(&deal_bytes(&told)).to_hex();
+            assert!(services.answer_deal_message("repair", &told).await.is_err());
+            assert_eq!(services.link_deal_of(&carol, helping).await.expect("hers").row.status, Status::Agreed, "not paid, not completed");
         };
     }
 }

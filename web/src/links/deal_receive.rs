@@ -75,7 +75,7 @@ impl Services {
             DealEvent::State if !row.owner_here => {
                 let state = message.state.as_ref().ok_or(unreadable("state"))?;
                 let mirrored = self
-                    .mirror(&row, state)
+                    .mirror(&info, &row, state)
                     .await
                     .map_err(|_| unreadable("state"))?;
                 if mirrored.version > row.version {
@@ -85,7 +85,7 @@ impl Services {
                 Ok(answer(DealOutcome::Done, String::new(), &mirrored))
             }
             DealEvent::Completed if row.owner_here => {
-                self.completed_from_afar(&info, from, &row, message).await
+                self.completed_from_afar(&info, &row, message).await
             }
             event if row.owner_here => self.step_from_afar(&info, &row, event, message).await,
             _ => Err(unreadable("event")),
@@ -258,7 +258,6 @@ impl Services {
     async fn completed_from_afar(
         &self,
         info: &CircleInfo,
-        from: Hash,
         row: &LinkDealRow,
         message: &DealMessage,
     ) -> Result<DealAnswer, FederationError> {
@@ -279,25 +278,10 @@ impl Services {
         if deal.payer != deal::ACROSS {
             return Ok(refused(DealError::NotThePayer, row));
         }
-        let transfer = TransferId::parse(&message.transfer).ok_or(unreadable("transfer"))?;
-        let owner_key = self
-            .db
-            .membership(info.row_id, row.user_id)
-            .await?
-            .map(|membership| membership.account_key)
-            .ok_or(FederationError::NoSuchMember)?;
         let arrived = self
-            .store
-            .transfer_entry(info, &transfer)
-            .await?
-            .is_some_and(|stored| match &stored.entry.signed.record.body {
-                Body::Arrive(arrival) => {
-                    arrival.payee == owner_key
-                        && arrival.partner == from
-                        && arrival.amount_minor >= amount_minor
-                }
-                _ => false,
-            });
+            .payment_arrived(info, row, &message.transfer, amount_minor)
+            .await
+            .map_err(|error| FederationError::Internal(format!("{error:?}")))?;
         if !arrived {
             return Ok(answer(
                 DealOutcome::Refused,
@@ -319,8 +303,42 @@ impl Services {
             terms: Some(terms),
             ..deal
         };
-        self.save_from_afar(info, row, &after, Some(transfer.to_string()))
+        self.save_from_afar(info, row, &after, Some(message.transfer.clone()))
             .await
+    }
+
+    /// Whether the payment across `transfer` (its UUID) arrived on this circle's ledger from
+    /// the deal's other circle, to this side's member, for at least `at_least_minor` of this
+    /// circle's unit.
+    pub(crate) async fn payment_arrived(
+        &self,
+        info: &CircleInfo,
+        row: &LinkDealRow,
+        transfer: &str,
+        at_least_minor: i64,
+    ) -> Result<bool, ActionError> {
+        let Some(transfer) = TransferId::parse(transfer) else {
+            return Ok(false);
+        };
+        let Some(member_key) = self
+            .db
+            .membership(info.row_id, row.user_id)
+            .await?
+            .map(|membership| membership.account_key)
+        else {
+            return Ok(false);
+        };
+        let stored = self.store.transfer_entry(info, &transfer).await?;
+        Ok(
+            stored.is_some_and(|stored| match &stored.entry.signed.record.body {
+                Body::Arrive(arrival) => {
+                    arrival.payee == member_key
+                        && arrival.partner == Hash(row.partner)
+                        && arrival.amount_minor >= at_least_minor
+                }
+                _ => false,
+            }),
+        )
     }
 
     async fn save_from_afar(

@@ -17,6 +17,7 @@
 //! writes and proposes nothing.
 
 use commons_ledger::keys::Hash;
+use commons_ledger::store::CircleInfo;
 use commons_market::deal::{self, Deal, DealError, Status};
 
 use crate::db::link_deals::{LinkDealMessage, LinkDealRow};
@@ -403,7 +404,7 @@ impl Services {
         message: DealMessage,
     ) -> Result<LinkDealRow, ActionError> {
         let answer = self.deliver(actor, linked, message).await?;
-        let mirrored = self.mirror(row, &answer.state).await?;
+        let mirrored = self.mirror(&actor.circle, row, &answer.state).await?;
         match answer.outcome {
             DealOutcome::Done => Ok(mirrored),
             DealOutcome::Changed => Err(invalid("deal", "error-conflict")),
@@ -411,9 +412,11 @@ impl Services {
         }
     }
 
-    /// Keeps what the owner's side decided, when it is newer than what this side holds.
+    /// Keeps what the owner's side decided, when it is newer than what this side holds. A deal
+    /// that pays this side's member is kept as completed only once the payment arrived here.
     pub(crate) async fn mirror(
         &self,
+        info: &CircleInfo,
         row: &LinkDealRow,
         state: &DealState,
     ) -> Result<LinkDealRow, ActionError> {
@@ -423,11 +426,41 @@ impl Services {
         if next.version <= row.version {
             return Ok(row.clone());
         }
+        if !self.completion_holds(info, row, &next).await? {
+            return Err(invalid("deal", "deal-across-not-paid"));
+        }
         Ok(self
             .db
             .save_link_deal(row, &next, self.now_ms())
             .await?
             .unwrap_or(next))
+    }
+
+    /// Whether a completion the other side tells of holds here: nothing to check unless this
+    /// side's member is paid, and then the payment (converted at the rate both circles
+    /// agreed, as an arrival is) must be on this ledger.
+    async fn completion_holds(
+        &self,
+        info: &CircleInfo,
+        row: &LinkDealRow,
+        next: &LinkDealRow,
+    ) -> Result<bool, ActionError> {
+        let paid_here = next.deal().payee() == row.user_id;
+        let amount = next.terms.as_ref().and_then(|terms| terms.1);
+        let (true, Some(amount_minor), Status::Completed) = (paid_here, amount, next.status) else {
+            return Ok(true);
+        };
+        let Some(link) = self.store.link(info, &Hash(row.partner)).await? else {
+            return Ok(false);
+        };
+        let at_least = commons_ledger::link::ExchangeRate::new(
+            link.terms.rate_there_minor,
+            link.terms.rate_here_minor,
+        )
+        .and_then(|rate| rate.convert(amount_minor))
+        .unwrap_or(i64::MAX);
+        let transfer = next.transfer.clone().unwrap_or_default();
+        self.payment_arrived(info, row, &transfer, at_least).await
     }
 
     /// The payer confirms the deal is done: pays the agreed amount across (once, whatever is
@@ -455,13 +488,35 @@ impl Services {
         };
         let after = before.completed(actor.user.id, None)?;
         if row.owner_here {
-            let next = LinkDealRow {
-                transfer: transfer.clone(),
-                ..row.clone()
-            };
-            return self
-                .decide_and_tell(actor, &across.linked, &next, &after)
-                .await;
+            // Once money moved, the deal completes on the terms it was paid for, even if the
+            // other member proposed again meanwhile.
+            let mut base = row.clone();
+            for _ in 0..5 {
+                let paid = LinkDealRow {
+                    transfer: transfer.clone(),
+                    ..base.clone()
+                };
+                match self
+                    .decide_and_tell(actor, &across.linked, &paid, &after)
+                    .await
+                {
+                    Err(ActionError::Invalid {
+                        message_id: "error-conflict",
+                        ..
+                    }) if transfer.is_some() => {
+                        base = self
+                            .db
+                            .link_deal(row.id)
+                            .await?
+                            .ok_or(ActionError::NotFound)?;
+                        if base.status == Status::Completed {
+                            return Ok(base);
+                        }
+                    }
+                    other => return other,
+                }
+            }
+            return Err(invalid("deal", "error-conflict"));
         }
         let mut message = self.link_deal_message(actor, row, DealEvent::Completed);
         let terms = before.terms.as_ref();
