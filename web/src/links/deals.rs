@@ -32,6 +32,9 @@ pub const LINK_DEALS_OPEN_PER_MEMBER_MAX: i64 = 20;
 pub const LINK_DEALS_OPEN_WITH_CIRCLE_MAX: i64 = 50;
 /// Most deals across a member's deals page lists.
 pub const LINK_DEALS_LISTED_MAX: i64 = 100;
+/// Most deals across one takeout holds per circle (far more than anyone keeps; memory stays
+/// bounded).
+pub const LINK_DEALS_TAKEOUT_MAX: i64 = 10_000;
 
 /// A step a member takes on a deal across (besides talking and completing).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -370,7 +370,7 @@ impl Services {
             .link_deals_of(
                 info.row_id,
                 user.id,
-                crate::links::deals::LINK_DEALS_LISTED_MAX,
+                crate::links::deals::LINK_DEALS_TAKEOUT_MAX,
             )
             .await?;
         for row in rows {
