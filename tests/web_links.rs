@@ -267,6 +267,8 @@ mod deal_pages {
             assert!(opened.url.contains("/c/garden/deals/across/"), "{} {}", opened.url, opened.body);
             assert!(opened.body.contains("Two loaves on Friday?") && opened.body.contains("River Swap"), "{}", opened.body);
             let deal_path = opened.url.split('#').next().expect("a path").trim_start_matches(&ben.base).to_owned();
+            let listing_again = ben.get(&listing_path).await;
+            assert!(listing_again.body.contains("Go to your conversation about this") && listing_again.body.contains(&deal_path), "{}", listing_again.body);
             // Who may not: a visitor, a member of another circle, a member of the garden who is
             // not in the deal; a step without its CSRF token does nothing.
             let visitor = server.client().get(&deal_path).await;

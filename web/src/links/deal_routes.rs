@@ -52,6 +52,10 @@ pub async fn open(
         Err(ActionError::NotFound) => Err(ActionError::NotFound.into()),
         Err(error) => {
             let listing = state.services.listing_across(&actor, &circle, id).await?;
+            let my_deal = state
+                .services
+                .open_deal_across_on(&actor, &circle, id)
+                .await?;
             let errors = form_errors(&v, error, "message")?;
             Ok(page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -60,6 +64,7 @@ pub async fn open(
                     &nav_for(&actor, "market"),
                     &unit_of(&actor.circle),
                     &listing,
+                    my_deal,
                     &errors,
                 ),
             ))

@@ -176,6 +176,22 @@ impl Services {
         Ok(row.id)
     }
 
+    /// The member's open deal on a listing of a linked circle, if they have one.
+    pub async fn open_deal_across_on(
+        &self,
+        actor: &Actor,
+        circle_id: &Hash,
+        listing_id: i64,
+    ) -> Result<Option<i64>, ActionError> {
+        Ok(self
+            .db
+            .link_deals_answered(actor.circle.row_id, actor.user.id, &circle_id.0, listing_id)
+            .await?
+            .into_iter()
+            .find(|row| !row.status.is_closed())
+            .map(|row| row.id))
+    }
+
     /// On this node, the reach rule between the actor and the other circle's member (a block
     /// either way, their mute, a suspension); another node's members keep their own.
     async fn reach_across(

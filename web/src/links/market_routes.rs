@@ -67,11 +67,16 @@ pub async fn show(
 ) -> PageResult {
     let circle = Hash::from_hex(&circle).map_err(|_| ActionError::NotFound)?;
     let listing = state.services.listing_across(&actor, &circle, id).await?;
+    let my_deal = state
+        .services
+        .open_deal_across_on(&actor, &circle, id)
+        .await?;
     Ok(page(listing_across_page(
         &v,
         &nav_for(&actor, "market"),
         &unit_of(&actor.circle),
         &listing,
+        my_deal,
         &crate::views::FormErrors::default(),
     )))
 }

@@ -112,6 +112,7 @@ pub fn listing_across_page(
     nav: &CircleNav,
     unit: &Unit,
     listing: &ListingAcross,
+    my_deal: Option<i64>,
     errors: &FormErrors,
 ) -> Markup {
     let tr = &v.tr;
@@ -165,6 +166,9 @@ pub fn listing_across_page(
                     }
                 }
                 p.hint { (tr.t("across-deal-hint")) }
+                @if let Some(deal) = my_deal {
+                    p { a href={"/c/" (slug) "/deals/across/" (deal)} { (tr.t("deal-open-yours")) } }
+                }
                 p {
                     a.button.secondary href={"/c/" (slug) "/" (action) "?circle=" (circle) "&member=" (member) "&amount=" (amount)} { (label) }
                 }
