@@ -7,7 +7,7 @@ use maud::{html, Markup};
 
 use crate::http::session::Visitor;
 use crate::links::deals::DealAcross;
-use crate::market::views::{deal_status_label, market_tabs, steps};
+use crate::market::views::{deal_conversation, deal_status_label, market_tabs, steps, Said};
 use crate::views::{csrf_field, error_summary, layout, CircleNav, Field, FormErrors, Unit};
 
 /// What the page shows.
@@ -187,32 +187,27 @@ fn next_steps(
 
 /// The conversation: its messages and the form to send one.
 fn conversation(v: &Visitor, p: &DealAcrossPage, slug: &str, errors: &FormErrors) -> Markup {
-    let tr = &v.tr;
     let row = &p.across.row;
-    let base = format!("/c/{slug}/deals/across/{}", row.id);
-    html! {
-        section.card aria-labelledby="talk-title" {
-            h2 #talk-title { (tr.t("deal-conversation")) }
-            @if p.across.messages.is_empty() {
-                p.empty { (tr.t("deal-no-messages")) }
-            } @else {
-                ol.messages {
-                    @for message in &p.across.messages {
-                        li.message.mine[message.from_here] {
-                            p.message-meta {
-                                strong { (if message.from_here { p.my_name } else { row.other_name.as_str() }) }
-                                " · " (crate::views::ago::time_ago(message.created_ms))
-                            }
-                            p { (message.body) }
-                        }
-                    }
-                }
-            }
-            form method="post" action={(base) "/message"} {
-                (csrf_field(v))
-                (Field::new("message", tr.t("deal-message"), "textarea", "").render(errors))
-                button.button.secondary type="submit" { (tr.t("deal-send")) }
-            }
-        }
-    }
+    let said: Vec<Said> = p
+        .across
+        .messages
+        .iter()
+        .map(|message| Said {
+            mine: message.from_here,
+            author: if message.from_here {
+                p.my_name.to_owned()
+            } else {
+                row.other_name.clone()
+            },
+            at_ms: message.created_ms,
+            body: &message.body,
+            report: None,
+        })
+        .collect();
+    deal_conversation(
+        v,
+        &said,
+        &format!("/c/{slug}/deals/across/{}", row.id),
+        errors,
+    )
 }

@@ -276,20 +276,59 @@ fn conversation_section(
     name_of: &impl Fn(i64) -> String,
     errors: &FormErrors,
 ) -> Markup {
+    let said: Vec<Said> = p
+        .messages
+        .iter()
+        .map(|message| Said {
+            mine: message.author == p.me,
+            author: name_of(message.author),
+            at_ms: message.created_at_ms,
+            body: &message.body,
+            report: (message.author != p.me).then(|| {
+                crate::moderation::views::report_link(
+                    v,
+                    slug,
+                    commons_governance::moderation::TargetKind::Message,
+                    &message.id.to_string(),
+                )
+            }),
+        })
+        .collect();
+    deal_conversation(v, &said, base, errors)
+}
+
+/// One message of a deal's conversation as the page shows it.
+pub(crate) struct Said<'a> {
+    pub mine: bool,
+    pub author: String,
+    pub at_ms: i64,
+    pub body: &'a str,
+    /// The link to report it, for what the other member wrote.
+    pub report: Option<Markup>,
+}
+
+/// A deal's conversation (within a circle or across a link): its messages and the form to send
+/// one to `{base}/message`.
+pub(crate) fn deal_conversation(
+    v: &Visitor,
+    said: &[Said],
+    base: &str,
+    errors: &FormErrors,
+) -> Markup {
     let tr = &v.tr;
     html! {
         section.card aria-labelledby="talk-title" {
             h2 #talk-title { (tr.t("deal-conversation")) }
-            @if p.messages.is_empty() {
+            @if said.is_empty() {
                 p.empty { (tr.t("deal-no-messages")) }
             } @else {
                 ol.messages {
-                    @for message in p.messages {
-                        li.message.mine[message.author == p.me] {
-                            p.message-meta { strong { (name_of(message.author)) } " · " (crate::views::ago::time_ago(message.created_at_ms)) }
+                    @for message in said {
+                        li.message.mine[message.mine] {
+                            p.message-meta { strong { (message.author) } " · " (crate::views::ago::time_ago(message.at_ms)) }
                             p { (message.body) }
-                            @if message.author != p.me {
-                                p.report { (crate::moderation::views::report_link(v, slug, commons_governance::moderation::TargetKind::Message, &message.id.to_string())) }
+                            @if let Some(report) = &message.report {
+                                p.report { (report) }
                             }
                         }
                     }
