@@ -836,3 +836,115 @@ async fn three_nodes_pay_through_the_middle_one_at_each_links_rate_all_or_nothin
     assert_eq!(refused.status(), 403);
     drop((db_a, db_b, db_c));
 }
+
+/// Carol, on B, blocks Ben, of A, from their deal: B keeps it, and holds it both ways. The deal
+/// is called off on both sides; nothing more of Ben's reaches her (a message, a new deal, a
+/// request), his listings are not shown to her, and she cannot pay him. Undone, all is as
+/// before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_of_a_member_of_another_node_holds_both_ways() {
+    use commons_market::deal::Status;
+    use commons_market::text::Language;
+    use commons_web::links::market::AcrossQuery;
+    use commons_web::services::ActionError;
+    let Pair {
+        a,
+        b,
+        ben,
+        carol,
+        base_a: _base_a,
+        base_b: _base_b,
+        address_a,
+        address_b,
+        stop_b: _stop_b,
+        task_b: _task_b,
+        _a: _serving_a,
+        _dbs,
+    } = linked_pair(TestDb::sqlite(), TestDb::postgres().await).await;
+    let (on_a, on_b) = (&a.state.services, &b.state.services);
+    let lessons = post_on(&b, &carol, "offer", "Clases de guitarra", Language::Spanish).await;
+    let bread = post_on(&b, &carol, "offer", "Pan de masa madre", Language::Spanish).await;
+    let bens_drill = post_on(&a, &ben, "offer", "Power drill to lend", Language::English).await;
+    let bens = on_a
+        .open_deal_across(&ben, &carol.circle.circle_id, lessons, "Hello!")
+        .await
+        .expect("opened");
+    let carols = on_b.deals_across(&carol).await.expect("hers")[0].0.id;
+    on_b.block_across(&carol, carols).await.expect("blocked");
+    assert_eq!(
+        on_a.link_deal_of(&ben, bens).await.expect("his").row.status,
+        Status::Cancelled
+    );
+    let refused = |result: Result<(), ActionError>, what: &str| match result {
+        Err(ActionError::Invalid { message_id, .. }) => assert!(
+            ["deal-error-messages-closed", "cross-error-remote-member"].contains(&message_id),
+            "{what}: {message_id}"
+        ),
+        other => panic!("{what}: {other:?}"),
+    };
+    refused(
+        on_a.message_deal_across(&ben, bens, "Hello?").await,
+        "a message",
+    );
+    refused(
+        on_a.open_deal_across(&ben, &carol.circle.circle_id, bread, "")
+            .await
+            .map(|_| ()),
+        "a new deal",
+    );
+    refused(
+        on_a.request_across(
+            &ben,
+            &cross_pay(&address_b, "carol", 100),
+            &IdempotencyKey::generate(),
+        )
+        .await
+        .map(|_| ()),
+        "a request",
+    );
+    assert_eq!(
+        on_b.link_deal_of(&carol, carols)
+            .await
+            .expect("hers")
+            .messages
+            .len(),
+        1
+    );
+    let drills = AcrossQuery {
+        text: "drill".into(),
+        ..AcrossQuery::default()
+    };
+    let (seen, _) = on_b.listings_across(&carol, &drills).await.expect("asked");
+    assert!(
+        seen.iter().all(|listing| listing.id != bens_drill),
+        "his listing is not shown to her"
+    );
+    let pay = on_b
+        .quote_across(&carol, &cross_pay(&address_a, "ben", 100))
+        .await;
+    assert!(
+        matches!(
+            pay,
+            Err(ActionError::Invalid {
+                field: "member",
+                ..
+            })
+        ),
+        "{pay:?}"
+    );
+    // Her block is hers: it is listed in her settings, and she undoes it there.
+    let blocks = on_b.my_link_blocks(&carol.user).await.expect("hers");
+    assert_eq!((blocks.len(), blocks[0].username.as_str()), (1, "ben"));
+    on_b.unblock_across(
+        &commons_tests::full(&carol.user),
+        &ben.circle.circle_id,
+        "ben",
+    )
+    .await
+    .expect("undone");
+    on_a.open_deal_across(&ben, &carol.circle.circle_id, bread, "Hello again")
+        .await
+        .expect("opened");
+    let (seen, _) = on_b.listings_across(&carol, &drills).await.expect("asked");
+    assert!(seen.iter().any(|listing| listing.id == bens_drill));
+}

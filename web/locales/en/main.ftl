@@ -1184,6 +1184,7 @@ block-error-too-many = You have blocked or muted as many people as one person ca
 settings-blocks = People you blocked or muted
 settings-blocks-none = You have not blocked or muted anyone.
 settings-blocked = blocked
+settings-blocked-across = blocked, in a linked circle
 settings-muted = muted
 settings-blocks-undo = Undo for { $name }
 flash-blocked = Blocked. You will not see each other any more.

@@ -1184,6 +1184,7 @@ block-error-too-many = Has bloqueado o silenciado a tantas personas como se pued
 settings-blocks = Personas que bloqueaste o silenciaste
 settings-blocks-none = No has bloqueado ni silenciado a nadie.
 settings-blocked = bloqueada
+settings-blocked-across = bloqueado, en un círculo enlazado
 settings-muted = silenciada
 settings-blocks-undo = Deshacer para { $name }
 flash-blocked = Bloqueada. Ya no os veréis.

@@ -21,4 +21,8 @@ pub fn router() -> Router<Arc<AppState>> {
             post(routes::block_member),
         )
         .route("/settings/blocks/remove", post(routes::unblock))
+        .route(
+            "/settings/blocks/remove-across",
+            post(routes::unblock_across),
+        )
 }

@@ -92,3 +92,31 @@ pub async fn unblock(
         &[],
     ))
 }
+
+/// Undoing a block of a member of another node, from settings.
+#[derive(Debug, Deserialize)]
+pub struct UnblockAcrossForm {
+    #[serde(default)]
+    circle: String,
+    #[serde(default)]
+    username: String,
+}
+
+pub async fn unblock_across(
+    State(state): AppState_,
+    account: FullAccount,
+    PageForm(form): PageForm<UnblockAcrossForm>,
+) -> PageResult {
+    let circle =
+        commons_ledger::keys::Hash::from_hex(&form.circle).map_err(|_| AppError::NotFound)?;
+    state
+        .services
+        .unblock_across(&account, &circle, form.username.trim())
+        .await?;
+    Ok(flash_to(
+        &state,
+        crate::account::settings_views::SettingsRoom::Privacy.path(),
+        "flash-unblocked",
+        &[],
+    ))
+}

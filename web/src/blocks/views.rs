@@ -3,6 +3,7 @@
 
 use maud::{html, Markup};
 
+use crate::db::link_blocks::LinkBlockRow;
 use crate::db::{BlockKind, BlockRow};
 use crate::http::session::Visitor;
 use crate::views::csrf_field;
@@ -58,13 +59,13 @@ pub fn block_controls(
 }
 
 /// In settings: everyone the person blocked or muted, each with its undo.
-pub fn blocks_section(v: &Visitor, blocks: &[BlockRow]) -> Markup {
+pub fn blocks_section(v: &Visitor, blocks: &[BlockRow], across: &[LinkBlockRow]) -> Markup {
     let tr = &v.tr;
     html! {
         section.card aria-labelledby="blocks-title" {
             h2 #blocks-title { (tr.t("settings-blocks")) }
             p.hint { (tr.t("block-private")) }
-            @if blocks.is_empty() {
+            @if blocks.is_empty() && across.is_empty() {
                 p { (tr.t("settings-blocks-none")) }
             } @else {
                 ul.plain-list {
@@ -80,6 +81,19 @@ pub fn blocks_section(v: &Visitor, blocks: &[BlockRow]) -> Markup {
                                 input type="hidden" name="other" value=(row.other_id);
                                 button.button.secondary type="submit" {
                                     (tr.ta("settings-blocks-undo", &[("name", &row.other_name)]))
+                                }
+                            }
+                        }
+                    }
+                    @for row in across {
+                        li {
+                            span { (row.name) " (@" (row.username) ") · " (tr.t("settings-blocked-across")) " · " (crate::views::ago::time_ago(row.created_ms)) }
+                            form.inline method="post" action="/settings/blocks/remove-across" {
+                                (csrf_field(v))
+                                input type="hidden" name="circle" value=(hex::encode(row.partner));
+                                input type="hidden" name="username" value=(row.username);
+                                button.button.secondary type="submit" {
+                                    (tr.ta("settings-blocks-undo", &[("name", &row.name)]))
                                 }
                             }
                         }

@@ -108,6 +108,7 @@ impl NodeDb {
             "DELETE FROM link_deal_messages WHERE deal IN (SELECT id FROM link_deals WHERE user_id = $1)",
             "DELETE FROM link_deals WHERE user_id = $1",
             "DELETE FROM link_requests WHERE user_id = $1",
+            "DELETE FROM link_blocks WHERE user_id = $1",
             "DELETE FROM memberships WHERE user_id = $1",
             "DELETE FROM moderators WHERE user_id = $1",
             "DELETE FROM moderation_pending WHERE proposed_by = $1",

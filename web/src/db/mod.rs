@@ -25,6 +25,7 @@ pub mod discussions;
 pub mod email;
 mod erasure;
 mod invitations;
+pub mod link_blocks;
 pub mod link_deals;
 pub mod link_partners;
 pub mod link_requests;

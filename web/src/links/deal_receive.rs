@@ -147,6 +147,16 @@ impl Services {
             created_ms: now_ms,
             updated_ms: now_ms,
         };
+        if self
+            .blocked_from(owner.user_id, &from.0, &side.other_username)
+            .await?
+        {
+            return Ok(answer(
+                DealOutcome::Refused,
+                "deal-error-messages-closed".into(),
+                &side,
+            ));
+        }
         let with_them = self
             .db
             .open_link_deals(info.row_id, &from.0, Some(&side.other_username), 0)
@@ -204,6 +214,16 @@ impl Services {
         {
             return Ok(refused(DealError::MessagingTooMuch, row));
         }
+        if self
+            .blocked_from(row.user_id, &row.partner, &row.other_username)
+            .await?
+        {
+            return Ok(answer(
+                DealOutcome::Refused,
+                "deal-error-messages-closed".into(),
+                row,
+            ));
+        }
         let member_active = self
             .db
             .membership(info.row_id, row.user_id)
@@ -243,6 +263,17 @@ impl Services {
             DealEvent::Cancel => DealStep::Cancel,
             _ => return Err(unreadable("event")),
         };
+        if step != DealStep::Cancel
+            && self
+                .blocked_from(row.user_id, &row.partner, &row.other_username)
+                .await?
+        {
+            return Ok(answer(
+                DealOutcome::Refused,
+                "deal-error-messages-closed".into(),
+                row,
+            ));
+        }
         if step != DealStep::Cancel && message.version != row.version {
             return Ok(answer(DealOutcome::Changed, String::new(), row));
         }
@@ -364,6 +395,18 @@ impl Services {
         self.tell_member(info, &saved, NotificationKind::DealAcross)
             .await?;
         Ok(answer(DealOutcome::Done, String::new(), &saved))
+    }
+
+    /// Whether this node's member blocked the sender (a member of another node).
+    async fn blocked_from(
+        &self,
+        user_id: i64,
+        partner: &[u8; 32],
+        username: &str,
+    ) -> Result<bool, FederationError> {
+        self.blocked_across(user_id, partner, username)
+            .await
+            .map_err(|error| FederationError::Internal(format!("{error:?}")))
     }
 
     /// Tells this node's member of a deal across (unless they turned it off). When the sender

@@ -105,7 +105,7 @@ pub async fn show(
     ))
 }
 
-/// `message`, `terms`, `agree`, `cancel` or `complete`.
+/// `message`, `terms`, `agree`, `cancel`, `complete` or `block` (the other member).
 pub async fn step(
     State(state): AppState_,
     v: Visitor,
@@ -163,6 +163,11 @@ pub async fn step(
             };
             (result, Some("flash-deal-completed"), "deal")
         }
+        "block" => (
+            services.block_across(&actor, id).await.map(|_| ()),
+            Some("flash-blocked"),
+            "deal",
+        ),
         _ => return Err(ActionError::NotFound.into()),
     };
     let to = format!("/c/{slug}/deals/across/{id}");

@@ -92,8 +92,27 @@ pub fn deal_across_page(
                 }
                 (conversation(v, p, slug, errors))
             }
+            (block_section(v, p, slug))
         },
     )
+}
+
+/// Blocking the other member: folded away until wanted, as on a member's page.
+fn block_section(v: &Visitor, p: &DealAcrossPage, slug: &str) -> Markup {
+    let tr = &v.tr;
+    let row = &p.across.row;
+    let name = row.other_name.as_str();
+    html! {
+        details.card.narrow.boundaries {
+            summary { (tr.t("block-title")) }
+            p.hint { (tr.t("block-private")) }
+            p.hint { (tr.ta("block-block-means", &[("name", name)])) }
+            form method="post" action={"/c/" (slug) "/deals/across/" (row.id) "/block"} {
+                (csrf_field(v))
+                button.button.danger type="submit" { (tr.ta("block-block", &[("name", name)])) }
+            }
+        }
+    }
 }
 
 fn terms_text(v: &Visitor, p: &DealAcrossPage) -> Markup {

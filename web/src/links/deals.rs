@@ -192,8 +192,9 @@ impl Services {
             .map(|row| row.id))
     }
 
-    /// On this node, the reach rule between the actor and the other circle's member (a block
-    /// either way, their mute, a suspension); another node's members keep their own.
+    /// The reach rule between the actor and the other circle's member: on this node a block
+    /// either way, their mute, a suspension; on another node the actor's own block of them
+    /// (theirs is kept by their node).
     async fn reach_across(
         &self,
         actor: &Actor,
@@ -212,6 +213,11 @@ impl Services {
                     other?;
                 }
             }
+        } else if self
+            .blocked_across(actor.user.id, &linked.partner.circle_id.0, username)
+            .await?
+        {
+            return Err(invalid("message", "deal-error-messages-closed"));
         }
         Ok(())
     }

@@ -188,6 +188,14 @@ impl Services {
     ) -> Result<(Vec<ListingAcross>, Vec<String>), ActionError> {
         let mut found = Vec::new();
         let mut unreachable = Vec::new();
+        // Members of other nodes the member blocked: their listings are not shown.
+        let blocked: std::collections::BTreeSet<([u8; 32], String)> = self
+            .db
+            .link_blocks_of(actor.user.id)
+            .await?
+            .into_iter()
+            .map(|block| (block.partner, block.username))
+            .collect();
         for linked in self.shared_market_circles(actor).await? {
             let shared = if linked.partner.address.is_empty() {
                 let info = self.store.circle(&linked.partner.reference).await?;
@@ -207,7 +215,13 @@ impl Services {
                 shared
                     .into_iter()
                     .take(SHARED_LISTINGS_MAX)
-                    .filter_map(|listing| ListingAcross::parse(listing, &linked)),
+                    .filter_map(|listing| ListingAcross::parse(listing, &linked))
+                    .filter(|listing| {
+                        !blocked.contains(&(
+                            listing.circle.circle_id.0,
+                            listing.author_username.clone(),
+                        ))
+                    }),
             );
         }
         Ok((found, unreachable))

@@ -3,6 +3,7 @@
 //! `service` holds what members and proposals need; the pay page and the proposal form use it.
 
 pub mod api;
+pub mod blocks;
 pub mod deal_receive;
 pub mod deal_routes;
 pub mod deal_views;

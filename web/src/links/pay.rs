@@ -189,7 +189,17 @@ impl Services {
             self.local_payee(actor, &linked, command).await?
         } else {
             // A circle on another node says who the username is there (a signed question);
-            // its own node keeps its members' blocks.
+            // its own node keeps its members' blocks, this one the payer's.
+            if self
+                .blocked_across(
+                    actor.user.id,
+                    &linked.partner.circle_id.0,
+                    command.member.as_str(),
+                )
+                .await?
+            {
+                return Err(invalid("member", "error-member-unknown"));
+            }
             let (display_name, account_key) = self
                 .ask_payee(&actor.circle, &linked.partner, command.member.as_str())
                 .await?;

@@ -172,6 +172,16 @@ impl Services {
         let answer = if linked.partner.address.is_empty() {
             self.ask_here(actor, &linked, &out).await?
         } else {
+            if self
+                .blocked_across(
+                    actor.user.id,
+                    &linked.partner.circle_id.0,
+                    &out.other_username,
+                )
+                .await?
+            {
+                return Err(invalid("member", "cross-error-remote-member"));
+            }
             let message = self
                 .request_message(&actor.circle, &linked, &out, RequestEvent::Ask, actor)
                 .await?;
@@ -487,6 +497,14 @@ impl Services {
             .await?
             .filter(|card| card.status == MemberStatus::Active)
             .ok_or(FederationError::NoSuchMember)?;
+        // A member who blocked the asker is nobody to ask.
+        if self
+            .blocked_across(payer.user_id, &from.0, message.asker.trim())
+            .await
+            .map_err(|error| FederationError::Internal(format!("{error:?}")))?
+        {
+            return Err(FederationError::NoSuchMember);
+        }
         let memo = crate::ledger::form::MemoText::parse(&message.memo)
             .map_err(|_| FederationError::Unreadable("memo".into()))?;
         // Names from another node are held to this node's own rules for names.

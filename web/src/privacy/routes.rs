@@ -33,15 +33,20 @@ async fn data_markup(
         .collect();
     // A login a recovery link gave learns nothing of the person's other circles here.
     // Nor whom the person blocked or muted.
-    let (erasure, blocks) = match FullAccount::of(user) {
+    let (erasure, blocks, blocks_across) = match FullAccount::of(user) {
         Ok(account) => (
             state.services.erasure_view(&account).await?,
             state.services.my_blocks(&account).await?,
+            state.services.my_link_blocks(&account).await?,
         ),
         Err(_) => Default::default(),
     };
     Ok(crate::privacy::views::data_page(
-        v, &circles, &blocks, &erasure, errors,
+        v,
+        &circles,
+        (&blocks, &blocks_across),
+        &erasure,
+        errors,
     ))
 }
 

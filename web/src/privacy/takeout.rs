@@ -175,13 +175,17 @@ impl Services {
                 "proposal": n.proposal, "moderation": n.moderation, "created_at_ms": n.created_at_ms, "read": n.read}))
             .collect();
         archive.json("notifications.json", &Value::Array(notes));
-        let blocks: Vec<Value> = self
+        let mut blocks: Vec<Value> = self
             .db
             .blocks_of(user.id)
             .await?
             .iter()
             .map(|b| json!({"other": b.other_name, "kind": b.kind.as_str(), "created_at_ms": b.created_at_ms}))
             .collect();
+        blocks.extend(self.db.link_blocks_of(user.id).await?.iter().map(|b| {
+            json!({"other": b.name, "username": b.username, "circle": hex::encode(b.partner),
+                "kind": "block", "created_at_ms": b.created_ms})
+        }));
         archive.json("blocks.json", &Value::Array(blocks));
         let email = self.email_settings(user).await?;
         let deliveries: serde_json::Map<String, Value> = (email.deliveries.iter())

@@ -78,7 +78,10 @@ mod tests {
 pub fn data_page(
     v: &Visitor,
     circles: &[(String, String)],
-    blocks: &[crate::db::BlockRow],
+    (blocks, blocks_across): (
+        &[crate::db::BlockRow],
+        &[crate::db::link_blocks::LinkBlockRow],
+    ),
     erasure: &crate::privacy::erasure::ErasureView,
     errors: &crate::views::FormErrors,
 ) -> Markup {
@@ -88,7 +91,7 @@ pub fn data_page(
         crate::account::settings_views::SettingsRoom::Privacy,
         html! {
             (crate::views::error_summary(v, errors))
-            (crate::blocks::views::blocks_section(v, blocks))
+            (crate::blocks::views::blocks_section(v, blocks, blocks_across))
             section.card aria-labelledby="takeout-title" {
                 h2 #takeout-title { (tr.t("data-takeout")) }
                 p { (tr.t("data-takeout-lead")) }
