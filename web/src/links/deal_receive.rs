@@ -411,7 +411,8 @@ impl Services {
 
     /// Tells this node's member of a deal across (unless they turned it off). When the sender
     /// is a member of a circle of this node, through the reach rule as any deal's message: a
-    /// mute keeps it from their attention. Another node's members keep their own blocks.
+    /// mute keeps it from their attention. A member of another node is held by this node's
+    /// member's own block of them (refused before anything is kept).
     async fn tell_member(
         &self,
         info: &CircleInfo,

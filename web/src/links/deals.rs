@@ -11,7 +11,7 @@
 //!
 //! Who may: opening, a member of a circle whose link shares the market both ways, on a listing
 //! they may see there ([`Services::listing_across`]) and whose author the reach rule lets them
-//! reach (on this node; another node's members keep their own blocks); every other step, only
+//! reach (on this node; across nodes, each node holds its own members' blocks); every other step, only
 //! the member whose side it is, within the deal's rules; a completion of another node's
 //! member, only with the payment across having arrived here. A suspended member opens,
 //! writes and proposes nothing.
