@@ -614,6 +614,7 @@ deal-first-message = A first message (optional)
 deal-open-yours = Go to your conversation about this
 deal-across-with = With { $name }, of { $circle }
 deal-across-paid = Paid across the link between your circles.
+deal-across-block = Don’t want to hear from { $name } again?
 deal-across-amount-hint = In the unit of the circle where the listing was posted. Leave it empty and tick “a gift” for help given freely.
 deal-across-refused = The other circle did not take this step. Look at the deal again; it may have changed.
 deal-across-unreachable = The other circle’s node cannot be reached just now. Nothing was sent; try again in a few minutes.

@@ -614,6 +614,7 @@ deal-first-message = Un primer mensaje (opcional)
 deal-open-yours = Ir a tu conversación sobre esto
 deal-across-with = Con { $name }, de { $circle }
 deal-across-paid = Pagado a través del enlace entre vuestros círculos.
+deal-across-block = ¿No quieres saber más de { $name }?
 deal-across-amount-hint = En la unidad del círculo donde se publicó el anuncio. Déjalo vacío y marca “un regalo” si la ayuda es gratuita.
 deal-across-refused = El otro círculo no dio este paso. Mira el trato otra vez; puede haber cambiado.
 deal-across-unreachable = Ahora mismo no se puede contactar con el nodo del otro círculo. No se envió nada; inténtalo de nuevo en unos minutos.

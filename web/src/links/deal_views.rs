@@ -104,7 +104,7 @@ fn block_section(v: &Visitor, p: &DealAcrossPage, slug: &str) -> Markup {
     let name = row.other_name.as_str();
     html! {
         details.card.narrow.boundaries {
-            summary { (tr.t("block-title")) }
+            summary { (tr.ta("deal-across-block", &[("name", name)])) }
             p.hint { (tr.t("block-private")) }
             p.hint { (tr.ta("block-block-means", &[("name", name)])) }
             form method="post" action={"/c/" (slug) "/deals/across/" (row.id) "/block"} {
