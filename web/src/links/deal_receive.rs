@@ -33,7 +33,6 @@ fn answer(outcome: DealOutcome, refusal: String, row: &LinkDealRow) -> DealAnswe
         outcome,
         refusal,
         state: DealState::of(row),
-        owner_name: String::new(),
         listing_title: row.listing_title.clone(),
         side: row.side.as_str().to_owned(),
     }
@@ -182,10 +181,7 @@ impl Services {
         let kept = self.db.keep_link_deal(&side).await?;
         self.tell_member(info, &kept, NotificationKind::DealAcross)
             .await?;
-        Ok(DealAnswer {
-            owner_name: owner.display_name,
-            ..answer(DealOutcome::Done, String::new(), &kept)
-        })
+        Ok(answer(DealOutcome::Done, String::new(), &kept))
     }
 
     /// A message from the other node's member, kept once, within the conversation's limits.

@@ -7,8 +7,10 @@ use maud::{html, Markup};
 
 use crate::http::session::Visitor;
 use crate::links::deals::DealAcross;
-use crate::market::views::{deal_conversation, deal_status_label, market_tabs, steps, Said};
-use crate::views::{csrf_field, error_summary, layout, CircleNav, Field, FormErrors, Unit};
+use crate::market::views::{
+    deal_conversation, deal_status_label, market_tabs, propose_or_call_off, steps, Said,
+};
+use crate::views::{csrf_field, error_summary, layout, CircleNav, FormErrors, Unit};
 
 /// What the page shows.
 #[derive(Debug)]
@@ -181,25 +183,7 @@ fn next_steps(
             p { (tr.t("deal-across-paid")) }
         }
         @if d.may_change(p.me).is_ok() {
-            details.propose {
-                summary { (tr.t(if d.terms.is_some() { "deal-propose-new" } else { "deal-propose" })) }
-                form method="post" action={(base) "/terms"} {
-                    (csrf_field(v))
-                    (Field::new("description", tr.t("deal-terms-description"), "textarea", "")
-                        .hint(tr.t("deal-terms-description-hint")).render(errors))
-                    (Field::new("amount", amount_label, "text", "")
-                        .hint(tr.t("deal-across-amount-hint")).optional().render(errors))
-                    div.field.checkbox {
-                        input #gift type="checkbox" name="gift";
-                        label for="gift" { (tr.t("deal-terms-gift")) }
-                    }
-                    button.button.secondary type="submit" { (tr.t("deal-propose-send")) }
-                }
-            }
-            form method="post" action={(base) "/cancel"} {
-                (csrf_field(v))
-                button.link-button type="submit" { (tr.t("deal-cancel")) }
-            }
+            (propose_or_call_off(v, &base, d.terms.is_some(), amount_label, Some(tr.t("deal-across-amount-hint")), errors))
         }
     }
 }

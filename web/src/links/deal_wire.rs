@@ -153,8 +153,7 @@ pub struct DealAnswer {
     pub outcome: DealOutcome,
     pub refusal: String,
     pub state: DealState,
-    /// With `open`: the listing's author's name, its title and side.
-    pub owner_name: String,
+    /// The listing's title and side.
     pub listing_title: String,
     pub side: String,
 }

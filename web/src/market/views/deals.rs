@@ -244,25 +244,7 @@ fn terms_actions(
             }
         }
         @if d.may_change(p.me).is_ok() {
-            details.propose {
-                summary { (tr.t(if d.terms.is_some() { "deal-propose-new" } else { "deal-propose" })) }
-                form method="post" action={(base) "/terms"} {
-                    (csrf_field(v))
-                    (Field::new("description", tr.t("deal-terms-description"), "textarea", "")
-                        .hint(tr.t("deal-terms-description-hint")).render(errors))
-                    (Field::new("amount", tr.ta("deal-terms-amount", &[("unit", &p.unit.name)]), "text", "")
-                        .optional().render(errors))
-                    div.field.checkbox {
-                        input #gift type="checkbox" name="gift";
-                        label for="gift" { (tr.t("deal-terms-gift")) }
-                    }
-                    button.button.secondary type="submit" { (tr.t("deal-propose-send")) }
-                }
-            }
-            form method="post" action={(base) "/cancel"} {
-                (csrf_field(v))
-                button.link-button type="submit" { (tr.t("deal-cancel")) }
-            }
+            (propose_or_call_off(v, base, d.terms.is_some(), tr.ta("deal-terms-amount", &[("unit", &p.unit.name)]), None, errors))
         }
     }
 }
@@ -305,6 +287,43 @@ pub(crate) struct Said<'a> {
     pub body: &'a str,
     /// The link to report it, for what the other member wrote.
     pub report: Option<Markup>,
+}
+
+/// Proposing (new) terms, and calling the deal off: what a party may do until the deal
+/// closes (within a circle or across a link; the amount's label names its unit).
+pub(crate) fn propose_or_call_off(
+    v: &Visitor,
+    base: &str,
+    has_terms: bool,
+    amount_label: String,
+    amount_hint: Option<String>,
+    errors: &FormErrors,
+) -> Markup {
+    let tr = &v.tr;
+    let mut amount = Field::new("amount", amount_label, "text", "").optional();
+    if let Some(hint) = amount_hint {
+        amount = amount.hint(hint);
+    }
+    html! {
+        details.propose {
+            summary { (tr.t(if has_terms { "deal-propose-new" } else { "deal-propose" })) }
+            form method="post" action={(base) "/terms"} {
+                (csrf_field(v))
+                (Field::new("description", tr.t("deal-terms-description"), "textarea", "")
+                    .hint(tr.t("deal-terms-description-hint")).render(errors))
+                (amount.render(errors))
+                div.field.checkbox {
+                    input #gift type="checkbox" name="gift";
+                    label for="gift" { (tr.t("deal-terms-gift")) }
+                }
+                button.button.secondary type="submit" { (tr.t("deal-propose-send")) }
+            }
+        }
+        form method="post" action={(base) "/cancel"} {
+            (csrf_field(v))
+            button.link-button type="submit" { (tr.t("deal-cancel")) }
+        }
+    }
 }
 
 /// A deal's conversation (within a circle or across a link): its messages and the form to send
