@@ -219,14 +219,19 @@ const ALLOWED: &[&str] = &[
 ];
 
 /// Circle routes that change the person's account rather than act in the circle.
-const ACCOUNT_ROUTES_UNDER_A_CIRCLE: &[&str] =
-    &["/c/{slug}/leave", "/c/{slug}/members/{username}/block"];
+/// (Blocking the other member of a deal across is its `block` step.)
+const ACCOUNT_ROUTES_UNDER_A_CIRCLE: &[&str] = &[
+    "/c/{slug}/leave",
+    "/c/{slug}/members/{username}/block",
+    "/c/{slug}/deals/across/{id}/{step}",
+];
 
 fn filled(path: &str) -> String {
     path.replace("{slug}", "garden")
         .replace("{size}", "small")
         .replace("{id}", "00")
         .replace("{username}", "amara")
+        .replace("{step}", "block")
 }
 
 async fn a_recovered_login_is_refused_every_account_change(db: String) {
@@ -252,6 +257,7 @@ async fn a_recovered_login_is_refused_every_account_change(db: String) {
         "/settings/email/deliveries",
         "/settings/data/takeout",
         "/c/{slug}/leave",
+        "/c/{slug}/deals/across/{id}/{step}",
     ] {
         assert!(walked.iter().any(|p| p == must), "{must} is walked");
     }
