@@ -27,6 +27,7 @@ async fn link(
         out_max_minor: max,
         in_max_minor: max,
         shares_market: true,
+        trust: commons_ledger::crossing::LinkTrust::Proved,
     };
     let proposal = Hash::sha256(&[
         &from.info.circle_id.0,

@@ -225,6 +225,7 @@ async fn link_garden_and_river(
             out_max_minor: 10_000,
             in_max_minor: 10_000,
             shares_market,
+            trust: commons_ledger::crossing::LinkTrust::Proved,
         };
         let proposal = commons_ledger::keys::Hash::sha256(&[&from.circle_id.0]);
         store

@@ -68,6 +68,7 @@ async fn link(
         out_max_minor: 1_000_000_000_000,
         in_max_minor: 1_000_000_000_000,
         shares_market: false,
+        trust: commons_ledger::crossing::LinkTrust::Proved,
     };
     let proposal = Hash::sha256(&[&from.info.circle_id.0, &to.info.circle_id.0]);
     store
@@ -122,6 +123,7 @@ pub async fn link_bench(payments: usize, concurrency: usize) -> Result<Outcome> 
     let peers = Arc::new(NodePeers {
         store: store_a.clone(),
         federation: Federation::new(true),
+        db: commons_web::db::NodeDb::new(store_a.pool().clone()),
     });
     println!("Payments between two nodes on loopback (SQLite each, the receiver over HTTP), and within one circle, one at a time and {concurrency} at once:");
     for (label, across, at_once) in [

@@ -155,6 +155,19 @@ enum CircleCommand {
     Create(CreateCircleArgs),
     /// List the circles on this node.
     List,
+    /// Start the chain of hashes of a circle's account with a Credit Commons node it linked
+    /// with on its word, at the value both nodes' operators agreed (its `last-hash`). Starting
+    /// it again resets it: do that only together with the other node's operator.
+    CcChain {
+        /// The circle's short name.
+        slug: String,
+        /// The Credit Commons node's name in its tree, as the link names it (e.g. trunk).
+        #[arg(long)]
+        partner: String,
+        /// The agreed starting value.
+        #[arg(long)]
+        last_hash: String,
+    },
 }
 
 #[derive(Debug, Args)]

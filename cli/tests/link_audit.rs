@@ -53,6 +53,7 @@ async fn link(store: &Store, from: &Made, to: &Made) {
         out_max_minor: 10_000,
         in_max_minor: 10_000,
         shares_market: false,
+        trust: commons_ledger::crossing::LinkTrust::Proved,
     };
     store
         .enact(

@@ -123,9 +123,84 @@ pub struct LinkTerms {
     pub in_max_minor: i64,
     /// Whether this circle's members see the other circle's offers and needs.
     pub shares_market: bool,
+    /// How this circle knows what the other records.
+    pub trust: LinkTrust,
+}
+
+/// Longest Credit Commons node path (`trunk/valley/garden`).
+pub const CC_PATH_BYTES_MAX: usize = 100;
+/// Longest name of one node in a Credit Commons path.
+pub const CC_NAME_BYTES_MAX: usize = 32;
+/// The partner id of a Credit Commons node is derived from where it is, in this domain.
+const CC_PARTNER_TAG: &[u8] = b"commons.ledger.cc-partner";
+/// The payee of a payment to a Credit Commons account is this domain's hash of its path.
+const CC_ACCOUNT_TAG: &[u8] = b"commons.ledger.cc-account";
+
+/// How a circle knows what its partner records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTrust {
+    /// Action tag 10: a circle of this protocol. Its node signs its tree heads and proves every
+    /// entry that crosses the link (`relay`), so `audit --link` checks both sides.
+    Proved,
+    /// Action tag 12: a Credit Commons node. It neither signs nor proves its entries: what it
+    /// says it recorded is taken on its word, and the auditor reports those entries as resting
+    /// on it. `partner_node_key` is [`NO_NODE_KEY`] and the partner's id is
+    /// [`cc_partner_id`] of its address and path.
+    OnItsWord {
+        /// The partner node's path in its tree (`trunk`): its `cc-node` header.
+        their_path: String,
+        /// This circle's path as the partner knows it (`trunk/garden`): accounts here are
+        /// `{our_path}/{username}` there.
+        our_path: String,
+    },
+}
+
+impl LinkTrust {
+    pub fn is_proved(&self) -> bool {
+        matches!(self, LinkTrust::Proved)
+    }
+}
+
+/// The node key of a link whose partner has none (a Credit Commons node): no signature
+/// verifies under it.
+pub const NO_NODE_KEY: [u8; 32] = [0; 32];
+
+/// The id of a Credit Commons partner at `address` with node path `their_path`.
+pub fn cc_partner_id(address: &str, their_path: &str) -> Hash {
+    Hash::sha256(&[
+        CC_PARTNER_TAG,
+        &(address.len() as u32).to_be_bytes(),
+        address.as_bytes(),
+        &(their_path.len() as u32).to_be_bytes(),
+        their_path.as_bytes(),
+    ])
+}
+
+/// The payee key a hold names for an account of a Credit Commons partner (`trunk/bob`).
+pub fn cc_account_key(path: &str) -> PublicKey {
+    PublicKey::from_raw(Hash::sha256(&[CC_ACCOUNT_TAG, path.as_bytes()]).0)
+}
+
+/// Whether `path` is a Credit Commons node or account path: names of lowercase letters,
+/// digits, `-` and `_` (at most [`CC_NAME_BYTES_MAX`] bytes each) joined by `/`.
+pub fn is_cc_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= CC_PATH_BYTES_MAX
+        && path.split('/').all(|name| {
+            !name.is_empty()
+                && name.len() <= CC_NAME_BYTES_MAX
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        })
 }
 
 impl LinkTerms {
+    /// The key the partner's node signs with; none for a partner taken on its word (so no
+    /// signature, however made, is ever taken for one of it).
+    pub fn node_key(&self) -> Option<&PublicKey> {
+        self.trust.is_proved().then_some(&self.partner_node_key)
+    }
     pub fn rate(&self) -> Result<ExchangeRate, LinkError> {
         ExchangeRate::new(self.rate_here_minor, self.rate_there_minor)
     }
@@ -135,16 +210,35 @@ impl LinkTerms {
             in_max_minor: self.in_max_minor,
         }
     }
+    /// The action tag these terms are written under: 10 proved, 12 on its word.
+    pub(crate) fn action_tag(&self) -> u8 {
+        match self.trust {
+            LinkTrust::Proved => 10,
+            LinkTrust::OnItsWord { .. } => 12,
+        }
+    }
     pub(crate) fn encode(&self, w: &mut Writer) {
-        w.fixed(&self.partner.0)
-            .fixed(self.partner_node_key.as_bytes())
-            .str(&self.address)
-            .i64(self.rate_here_minor)
+        w.fixed(&self.partner.0);
+        match &self.trust {
+            LinkTrust::Proved => {
+                w.fixed(self.partner_node_key.as_bytes()).str(&self.address);
+            }
+            LinkTrust::OnItsWord {
+                their_path,
+                our_path,
+            } => {
+                w.str(&self.address).str(their_path).str(our_path);
+            }
+        }
+        w.i64(self.rate_here_minor)
             .i64(self.rate_there_minor)
             .i64(self.out_max_minor)
-            .i64(self.in_max_minor)
-            .u8(u8::from(self.shares_market));
+            .i64(self.in_max_minor);
+        if self.trust.is_proved() {
+            w.u8(u8::from(self.shares_market));
+        }
     }
+    /// Action tag 10.
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<LinkTerms, DecodeError> {
         Ok(LinkTerms {
             partner: Hash(r.array()?),
@@ -155,6 +249,28 @@ impl LinkTerms {
             out_max_minor: r.i64()?,
             in_max_minor: r.i64()?,
             shares_market: read_bool(r)?,
+            trust: LinkTrust::Proved,
+        })
+    }
+    /// Action tag 12: a Credit Commons partner, which shares no market.
+    pub(crate) fn decode_on_its_word(r: &mut Reader<'_>) -> Result<LinkTerms, DecodeError> {
+        let partner = Hash(r.array()?);
+        let address = r.string()?;
+        let their_path = r.string()?;
+        let our_path = r.string()?;
+        Ok(LinkTerms {
+            partner,
+            partner_node_key: PublicKey::from_raw(NO_NODE_KEY),
+            address,
+            rate_here_minor: r.i64()?,
+            rate_there_minor: r.i64()?,
+            out_max_minor: r.i64()?,
+            in_max_minor: r.i64()?,
+            shares_market: false,
+            trust: LinkTrust::OnItsWord {
+                their_path,
+                our_path,
+            },
         })
     }
 }

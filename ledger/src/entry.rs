@@ -139,7 +139,7 @@ impl Action {
                 write_account(w, account);
             }
             Action::Link(terms) => {
-                w.u8(10);
+                w.u8(terms.action_tag());
                 terms.encode(w);
             }
             Action::SetLinkStatus { partner, status } => {
@@ -178,6 +178,7 @@ impl Action {
                 account: read_account(r)?,
             },
             10 => Action::Link(LinkTerms::decode(r)?),
+            12 => Action::Link(LinkTerms::decode_on_its_word(r)?),
             11 => Action::SetLinkStatus {
                 partner: Hash(r.array()?),
                 status: LinkStatus::from_tag(r.u8()?)?,
@@ -848,6 +849,7 @@ mod tests {
                         out_max_minor: 5000,
                         in_max_minor: 6000,
                         shares_market: true,
+                        trust: crate::crossing::LinkTrust::Proved,
                     }),
                     Action::SetLinkStatus {
                         partner: h,

@@ -147,10 +147,8 @@ fn the_documented_vectors_still_hold() {
 
 /// The entries of a payment between two linked circles, byte for byte: each circle's link by
 /// enactment, the payer's hold, the arrival in the other circle, and the settlement.
-fn link_vectors() -> Value {
-    use commons_ledger::crossing::{Arrival, Hold, HoldSource, LinkTerms, Settlement, TransferId};
-    use commons_ledger::entry::Action;
-    let spec = |slug: &str, unit: &str| CircleSpec {
+fn spec(slug: &str, unit: &str) -> CircleSpec {
+    CircleSpec {
         slug: slug.into(),
         name: slug.into(),
         unit_name: unit.into(),
@@ -158,54 +156,59 @@ fn link_vectors() -> Value {
         decimals: 2,
         default_floor_minor: -2000,
         default_ceiling_minor: 5000,
-    };
-    struct Side {
-        state: CircleState,
-        entries: Vec<Entry>,
-        node: SecretKey,
-        clock: i64,
     }
-    impl Side {
-        fn new(spec: CircleSpec, steward: &SecretKey, node: SecretKey, nonce: u8) -> Side {
-            let genesis = Request {
-                circle_id: Hash::ZERO,
-                author: steward.public_key(),
-                nonce: Nonce([nonce; 16]),
-                body: Body::Genesis {
-                    spec,
-                    stewards: vec![steward.public_key()],
-                    node_key: node.public_key(),
-                },
-            }
-            .sign(steward);
-            let entry = Entry {
-                seq: 0,
-                prev_hash: Hash::ZERO,
-                recorded_at_ms: 1_767_225_600_000,
-                signed: genesis,
-            };
-            let state = CircleState::from_genesis(&entry, entry.hash()).expect("genesis");
-            Side {
-                state,
-                entries: vec![entry],
-                node,
-                clock: 1_767_225_600_000,
-            }
+}
+struct Side {
+    state: CircleState,
+    entries: Vec<Entry>,
+    node: SecretKey,
+    clock: i64,
+}
+impl Side {
+    fn new(spec: CircleSpec, steward: &SecretKey, node: SecretKey, nonce: u8) -> Side {
+        let genesis = Request {
+            circle_id: Hash::ZERO,
+            author: steward.public_key(),
+            nonce: Nonce([nonce; 16]),
+            body: Body::Genesis {
+                spec,
+                stewards: vec![steward.public_key()],
+                node_key: node.public_key(),
+            },
         }
-        fn place(&mut self, author: &SecretKey, nonce: u8, body: Body) -> Hash {
-            self.clock += 1000;
-            let signed = Request {
-                circle_id: self.state.circle_id,
-                author: author.public_key(),
-                nonce: Nonce([nonce; 16]),
-                body,
-            }
-            .sign(author);
-            let (entry, hash) = self.state.place(signed, self.clock).expect("valid");
-            self.entries.push(entry);
-            hash
+        .sign(steward);
+        let entry = Entry {
+            seq: 0,
+            prev_hash: Hash::ZERO,
+            recorded_at_ms: 1_767_225_600_000,
+            signed: genesis,
+        };
+        let state = CircleState::from_genesis(&entry, entry.hash()).expect("genesis");
+        Side {
+            state,
+            entries: vec![entry],
+            node,
+            clock: 1_767_225_600_000,
         }
     }
+    fn place(&mut self, author: &SecretKey, nonce: u8, body: Body) -> Hash {
+        self.clock += 1000;
+        let signed = Request {
+            circle_id: self.state.circle_id,
+            author: author.public_key(),
+            nonce: Nonce([nonce; 16]),
+            body,
+        }
+        .sign(author);
+        let (entry, hash) = self.state.place(signed, self.clock).expect("valid");
+        self.entries.push(entry);
+        hash
+    }
+}
+
+fn link_vectors() -> Value {
+    use commons_ledger::crossing::{Arrival, Hold, HoldSource, LinkTerms, Settlement, TransferId};
+    use commons_ledger::entry::Action;
     let steward = SecretKey::from_seed([1; 32]);
     let alice = SecretKey::from_seed([3; 32]);
     let carol = SecretKey::from_seed([5; 32]);
@@ -238,6 +241,7 @@ fn link_vectors() -> Value {
         out_max_minor: 10_000,
         in_max_minor: 10_000,
         shares_market: true,
+        trust: commons_ledger::crossing::LinkTrust::Proved,
     };
     let enact = |terms: LinkTerms| Body::Enact {
         proposal: Hash([0x30; 32]),
@@ -327,4 +331,130 @@ fn the_documented_link_vectors_still_hold() {
         stored, fresh,
         "the link format changed: the bytes no longer match docs/ledger-format-link-vectors.json"
     );
+}
+
+/// A circle linked with a Credit Commons node (action tag 12): the link, a payment arriving on
+/// the partner's word, and one held toward an account there and settled on its word.
+fn cc_vectors() -> Value {
+    use commons_ledger::crossing::{
+        cc_account_key, cc_partner_id, Arrival, Hold, HoldSource, LinkTerms, LinkTrust, Settlement,
+        TransferId, NO_NODE_KEY,
+    };
+    use commons_ledger::entry::Action;
+    let steward = SecretKey::from_seed([1; 32]);
+    let alice = SecretKey::from_seed([3; 32]);
+    let node = SecretKey::from_seed([2; 32]);
+    let mut garden = Side::new(
+        spec("garden", "hours"),
+        &steward,
+        SecretKey::from_seed([2; 32]),
+        0x10,
+    );
+    garden.place(
+        &steward,
+        0x20,
+        Body::OpenAccount {
+            account: alice.public_key(),
+            floor_minor: -2000,
+            ceiling_minor: 5000,
+        },
+    );
+    let address = "https://cc.example.org/cc";
+    let partner = cc_partner_id(address, "trunk");
+    let terms = LinkTerms {
+        partner,
+        partner_node_key: commons_ledger::keys::PublicKey::from_raw(NO_NODE_KEY),
+        address: address.into(),
+        rate_here_minor: 100,
+        rate_there_minor: 250,
+        out_max_minor: 5000,
+        in_max_minor: 5000,
+        shares_market: false,
+        trust: LinkTrust::OnItsWord {
+            their_path: "trunk".into(),
+            our_path: "trunk/garden".into(),
+        },
+    };
+    garden.place(
+        &node,
+        0x22,
+        Body::Enact {
+            proposal: Hash([0x30; 32]),
+            board_root: Hash([0x31; 32]),
+            actions: vec![Action::Link(terms)],
+        },
+    );
+    garden.place(
+        &node,
+        0x23,
+        Body::Arrive(Arrival {
+            transfer: TransferId([0x50; 16]),
+            partner,
+            remote: Hash::sha256(&[b"the relayed transaction's JSON"]),
+            payee: alice.public_key(),
+            amount_minor: 400,
+            memo_hash: None,
+        }),
+    );
+    let held = garden.place(
+        &alice,
+        0x24,
+        Body::Hold(Hold {
+            transfer: TransferId([0x51; 16]),
+            source: HoldSource::Member(alice.public_key()),
+            partner,
+            amount_minor: 100,
+            amount_there_minor: 250,
+            destination: partner,
+            payee: cc_account_key("trunk/bob"),
+            deadline_ms: 1_767_225_660_000,
+            memo_hash: None,
+        }),
+    );
+    garden.place(
+        &node,
+        0x25,
+        Body::Settle {
+            hold: held,
+            settlement: Settlement::Commit {
+                remote: Hash::sha256(&[b"the partner's answer"]),
+            },
+        },
+    );
+    json!({
+        "keys": { "steward": steward.public_key().to_hex(), "alice": alice.public_key().to_hex() },
+        "partner_id": partner.to_hex(),
+        "payee_trunk_bob": cc_account_key("trunk/bob").to_hex(),
+        "connector": commons_ledger::crossing::connector_key(&partner).to_hex(),
+        "entries": garden.entries.iter().map(|entry| json!({
+            "seq": entry.seq,
+            "kind": entry.signed.record.body.kind_name(),
+            "request": hex::encode(&entry.signed.bytes),
+            "entry_hash": entry.hash().to_hex(),
+        })).collect::<Vec<_>>(),
+        "alice_balance_after": garden.state.accounts[&alice.public_key()].balance_minor,
+        "payments_on_its_word": garden.state.links[&partner].on_word_payments,
+    })
+}
+
+#[test]
+fn the_documented_credit_commons_vectors_still_hold() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/ledger-format-cc-vectors.json");
+    let fresh = cc_vectors();
+    if std::env::var("UPDATE_VECTORS").is_ok() {
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&fresh).expect("json") + "\n",
+        )
+        .expect("write vectors");
+    }
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("vectors file")).expect("json");
+    assert_eq!(
+        stored, fresh,
+        "the Credit Commons link format changed: the bytes no longer match docs/ledger-format-cc-vectors.json"
+    );
+    assert_eq!(fresh["alice_balance_after"], 300);
+    assert_eq!(fresh["payments_on_its_word"], 2);
 }

@@ -32,6 +32,7 @@ fn link(c: &mut Circle, partner: &Circle, here: i64, there: i64) {
         out_max_minor: 100_000,
         in_max_minor: 100_000,
         shares_market: false,
+        trust: commons_ledger::crossing::LinkTrust::Proved,
     };
     let key = node(c);
     let body = Body::Enact {

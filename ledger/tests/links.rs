@@ -34,6 +34,7 @@ fn terms(partner: &Circle, here: i64, there: i64, out_max: i64, in_max: i64) -> 
         out_max_minor: out_max,
         in_max_minor: in_max,
         shares_market: false,
+        trust: commons_ledger::crossing::LinkTrust::Proved,
     }
 }
 
@@ -451,4 +452,148 @@ fn a_payment_passes_through_a_middle_circle_held_there_too() {
 
 fn copy(key: &SecretKey) -> SecretKey {
     SecretKey::from_seed(*key.seed())
+}
+
+mod on_its_word {
+    //! A link with a Credit Commons node (action tag 12): named by where it is, no node key,
+    //! never a route, and every payment with it counted as resting on its word.
+    use super::*;
+    use commons_ledger::crossing::{cc_account_key, cc_partner_id, LinkTrust, NO_NODE_KEY};
+
+    fn cc_terms(address: &str, their_path: &str, our_path: &str) -> LinkTerms {
+        LinkTerms {
+            partner: cc_partner_id(address, their_path),
+            partner_node_key: PublicKey::from_raw(NO_NODE_KEY),
+            address: address.into(),
+            rate_here_minor: 1,
+            rate_there_minor: 1,
+            out_max_minor: 1000,
+            in_max_minor: 1000,
+            shares_market: false,
+            trust: LinkTrust::OnItsWord {
+                their_path: their_path.into(),
+                our_path: our_path.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_credit_commons_partner_is_named_by_its_address_and_path() {
+        let mut a = circle(2);
+        let mut forged = cc_terms("https://cc.example.org", "trunk", "trunk/a");
+        forged.partner = Hash([9; 32]);
+        assert!(matches!(
+            enact(&mut a, vec![Action::Link(forged)]),
+            Err(Refusal::InvalidCircle(_))
+        ));
+        enact(
+            &mut a,
+            vec![Action::Link(cc_terms(
+                "https://cc.example.org",
+                "trunk",
+                "trunk/a",
+            ))],
+        )
+        .expect("a partner named by where it is");
+    }
+
+    #[test]
+    fn a_credit_commons_link_has_readable_paths_no_key_and_no_market() {
+        let mut a = circle(2);
+        let b = circle(2);
+        let mut keyed = cc_terms("https://cc.example.org", "trunk", "trunk/a");
+        keyed.partner_node_key = b.ledger.node_key.public_key();
+        let mut market = cc_terms("https://cc.example.org", "trunk", "trunk/a");
+        market.shares_market = true;
+        for bad in [
+            cc_terms("https://cc.example.org", "Trunk", "trunk/a"),
+            cc_terms("https://cc.example.org", "trunk", "trunk//a"),
+            cc_terms("https://cc.example.org", "trunk", "trunk"),
+            cc_terms("", "trunk", "trunk/a"),
+            keyed,
+            market,
+        ] {
+            assert!(
+                matches!(
+                    enact(&mut a, vec![Action::Link(bad.clone())]),
+                    Err(Refusal::InvalidCircle(_))
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn payments_with_a_credit_commons_partner_are_counted_as_on_its_word() {
+        let mut a = circle(2);
+        let terms = cc_terms("https://cc.example.org", "trunk", "trunk/a");
+        let partner = terms.partner;
+        enact(&mut a, vec![Action::Link(terms)]).expect("link");
+        let key = node(&a);
+        let payee = a.members[0].public_key();
+        a.ledger
+            .submit(
+                &key,
+                Body::Arrive(Arrival {
+                    transfer: TransferId::random(),
+                    partner,
+                    remote: Hash([7; 32]),
+                    payee,
+                    amount_minor: 300,
+                    memo_hash: None,
+                }),
+            )
+            .expect("arrival on its word");
+        let mut out = Hold {
+            partner,
+            destination: partner,
+            ..hold_body(&a.members[1], &a, &cc_account_key("trunk/bob"), 100, 100)
+        };
+        out.source = HoldSource::Member(a.members[1].public_key());
+        let held = hold(&mut a, 1, out).expect("hold");
+        settle(
+            &mut a,
+            held,
+            Settlement::Commit {
+                remote: Hash([8; 32]),
+            },
+        )
+        .expect("settle");
+        assert_eq!(a.ledger.state.links[&partner].on_word_payments, 2);
+        let sum: i64 = a
+            .ledger
+            .state
+            .accounts
+            .values()
+            .map(|acc| acc.balance_minor)
+            .sum();
+        assert_eq!(sum, 0);
+    }
+
+    #[test]
+    fn no_payment_passes_through_a_circle_to_or_from_a_credit_commons_partner() {
+        let (mut a, b) = linked();
+        let terms = cc_terms("https://cc.example.org", "trunk", "trunk/a");
+        let partner = terms.partner;
+        enact(&mut a, vec![Action::Link(terms)]).expect("link");
+        let key = node(&a);
+        let onward = Hold {
+            transfer: TransferId::random(),
+            source: HoldSource::Link {
+                partner: b.ledger.state.circle_id,
+                entry: Hash([3; 32]),
+            },
+            partner,
+            amount_minor: 10,
+            amount_there_minor: 10,
+            destination: partner,
+            payee: cc_account_key("trunk/bob"),
+            deadline_ms: i64::MAX,
+            memo_hash: None,
+        };
+        assert!(matches!(
+            a.ledger.submit(&key, Body::Hold(onward)),
+            Err(Refusal::InvalidCircle(_))
+        ));
+    }
 }

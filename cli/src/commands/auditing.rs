@@ -161,6 +161,10 @@ pub(super) fn print_report(report: &AuditReport, json: bool) -> Outcome {
             "root": report.root.to_hex(),
             "accounts": report.state.as_ref().map(|s| s.accounts.len()),
             "faults": faults,
+            "on_its_word": on_its_word(report)
+                .iter()
+                .map(|(path, address, payments)| json!({ "partner": path, "address": address, "payments": payments }))
+                .collect::<Vec<_>>(),
         });
         println!(
             "{}",
@@ -173,6 +177,11 @@ pub(super) fn print_report(report: &AuditReport, json: bool) -> Outcome {
             report.entries_checked,
             report.root.short()
         );
+        for (path, address, payments) in on_its_word(report) {
+            println!(
+                "  Taken on its word: {payments} payment(s) with the Credit Commons node {path} at {address}. It proves nothing it records, so `audit --link` cannot check them."
+            );
+        }
     } else {
         println!(
             "FAULTS: {} problem(s) in {} entries:",
@@ -188,6 +197,25 @@ pub(super) fn print_report(report: &AuditReport, json: bool) -> Outcome {
     } else {
         Outcome::Faults
     }
+}
+
+/// The circle's links taken on their partner's word, with how many payments rest on it.
+fn on_its_word(report: &AuditReport) -> Vec<(String, String, u64)> {
+    let Some(state) = report.state.as_ref() else {
+        return Vec::new();
+    };
+    state
+        .links
+        .values()
+        .filter_map(|link| match &link.terms.trust {
+            commons_ledger::crossing::LinkTrust::OnItsWord { their_path, .. } => Some((
+                their_path.clone(),
+                link.terms.address.clone(),
+                link.on_word_payments,
+            )),
+            commons_ledger::crossing::LinkTrust::Proved => None,
+        })
+        .collect()
 }
 
 pub(super) fn progress_bar(total: u64) -> ProgressBar {

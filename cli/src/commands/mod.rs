@@ -92,6 +92,11 @@ async fn with_store(store: &Store, command: Command) -> Result<Outcome> {
     match command {
         Command::Circle(CircleCommand::Create(args)) => circle_create(store, args).await,
         Command::Circle(CircleCommand::List) => circle_list(store).await,
+        Command::Circle(CircleCommand::CcChain {
+            slug,
+            partner,
+            last_hash,
+        }) => cc_chain(store, slug, partner, last_hash).await,
         Command::Account(AccountCommand::Open {
             slug,
             member,
@@ -245,4 +250,22 @@ fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
             .write_all(bytes)
             .context("cannot write to standard output"),
     }
+}
+
+/// `commons circle cc-chain`: an operator starts a Credit Commons partner's chain.
+async fn cc_chain(
+    store: &Store,
+    slug: String,
+    partner: String,
+    last_hash: String,
+) -> Result<Outcome> {
+    let state =
+        commons_web::AppState::new(store.clone(), commons_web::WebConfig::default()).await?;
+    state
+        .services
+        .start_cc_chain(&slug, &partner, &last_hash)
+        .await
+        .with_context(|| format!("cannot start the chain of {slug} with {partner}"))?;
+    println!("The chain of {slug}'s account with the Credit Commons node {partner} starts at the agreed value. Its calls are taken from now on.");
+    Ok(Outcome::Done)
 }

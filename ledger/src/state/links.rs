@@ -10,9 +10,28 @@
 
 use super::*;
 use crate::crossing::{
-    connector_key, Arrival, Hold, HoldSource, LinkStatus, LinkTerms, Settlement, TransferId,
-    LINK_ADDRESS_BYTES_MAX,
+    cc_partner_id, connector_key, is_cc_path, Arrival, Hold, HoldSource, LinkStatus, LinkTerms,
+    LinkTrust, Settlement, TransferId, LINK_ADDRESS_BYTES_MAX, NO_NODE_KEY,
 };
+
+/// The terms of a link with a Credit Commons node: named by where it is (its id derived from
+/// its address and path), with paths that node can read, no node key, no shared market.
+fn check_on_its_word(terms: &LinkTerms, their_path: &str, our_path: &str) -> Result<(), Refusal> {
+    let refuse = |why: &str| Err(Refusal::InvalidCircle(why.to_owned()));
+    if terms.partner != cc_partner_id(&terms.address, their_path) {
+        return refuse("a Credit Commons partner's id is the hash of its address and path");
+    }
+    if terms.address.is_empty() || *terms.partner_node_key.as_bytes() != NO_NODE_KEY {
+        return refuse("a Credit Commons partner has an address and no node key");
+    }
+    if !is_cc_path(their_path) || !is_cc_path(our_path) || their_path == our_path {
+        return refuse("Credit Commons paths are names of lowercase letters, digits, - and _ joined by /, and the two differ");
+    }
+    if terms.shares_market {
+        return refuse("a Credit Commons partner shares no market");
+    }
+    Ok(())
+}
 
 /// A circle's link with another, as its proposals left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +42,9 @@ pub struct LinkRecord {
     pub connector: PublicKey,
     /// The entry that set the terms in force.
     pub terms_seq: u64,
+    /// Payments this link carried that rest on the partner's word (arrivals, and holds it said
+    /// it recorded): always 0 for a proved link.
+    pub on_word_payments: u64,
 }
 
 /// Where a held payment stands.
@@ -107,7 +129,20 @@ impl CircleState {
         if terms.partner == self.circle_id {
             return Err(Refusal::LinkToItself);
         }
-        check_key(&terms.partner_node_key)?;
+        match &terms.trust {
+            LinkTrust::Proved => check_key(&terms.partner_node_key)?,
+            LinkTrust::OnItsWord {
+                their_path,
+                our_path,
+            } => check_on_its_word(terms, their_path, our_path)?,
+        }
+        if let Some(held) = self.links.get(&terms.partner) {
+            if held.terms.trust.is_proved() != terms.trust.is_proved() {
+                return Err(Refusal::InvalidCircle(
+                    "a link's kind (proved, or on the partner's word) cannot change".into(),
+                ));
+            }
+        }
         if terms.address.len() > LINK_ADDRESS_BYTES_MAX {
             return Err(Refusal::InvalidCircle(format!(
                 "a linked circle's address is at most {LINK_ADDRESS_BYTES_MAX} bytes"
@@ -146,6 +181,10 @@ impl CircleState {
         account.floor_minor = floor_minor;
         account.ceiling_minor = ceiling_minor;
         self.connector_of.insert(connector, terms.partner);
+        let on_word_payments = self
+            .links
+            .get(&terms.partner)
+            .map_or(0, |held| held.on_word_payments);
         self.links.insert(
             terms.partner,
             LinkRecord {
@@ -153,6 +192,7 @@ impl CircleState {
                 status: LinkStatus::Open,
                 connector,
                 terms_seq: seq,
+                on_word_payments,
             },
         );
         Ok(())
@@ -284,7 +324,13 @@ impl CircleState {
                 if *partner == hold.partner {
                     return Err(Refusal::LinkToItself);
                 }
-                let source = self.open_link(partner)?.connector;
+                let source_link = self.open_link(partner)?;
+                if !source_link.terms.trust.is_proved() || !link.terms.trust.is_proved() {
+                    return Err(Refusal::InvalidCircle(
+                        "a payment passes through a circle only between proved links".into(),
+                    ));
+                }
+                let source = source_link.connector;
                 self.check_connector_pays(partner, &source, hold.amount_minor)?;
                 source
             }
@@ -328,6 +374,7 @@ impl CircleState {
             return Err(Refusal::HoldSettled(hold_hash.short()));
         }
         let (from, connector, amount) = (record.from, record.connector, record.hold.amount_minor);
+        let partner = record.hold.partner;
         *self.held_out.get_mut(&from).expect("held") -= amount;
         *self.held_in.get_mut(&connector).expect("held") -= amount;
         let state = match settlement {
@@ -337,6 +384,7 @@ impl CircleState {
                     .get_mut(&connector)
                     .expect("held")
                     .balance_minor += amount;
+                self.count_on_word(&partner);
                 HoldState::Committed { remote: *remote }
             }
             Settlement::Release => HoldState::Released,
@@ -382,7 +430,17 @@ impl CircleState {
             .balance_minor += arrival.amount_minor;
         self.transfer_entries
             .insert(arrival.transfer, (seq, entry_hash));
+        self.count_on_word(&arrival.partner);
         Ok(())
+    }
+
+    /// Counts a payment that rests on `partner`'s word, if its link is taken on its word.
+    fn count_on_word(&mut self, partner: &Hash) {
+        if let Some(link) = self.links.get_mut(partner) {
+            if !link.terms.trust.is_proved() {
+                link.on_word_payments += 1;
+            }
+        }
     }
 
     /// The accounts a settlement or arrival changed (after applying it).

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::*;
-use crate::crossing::{LinkStatus, LinkTerms, Settlement, TransferId};
+use crate::crossing::{LinkStatus, LinkTerms, LinkTrust, Settlement, TransferId};
 use crate::keys::Nonce;
 use crate::relay::{
     check_completed, check_growth, erased_is_genuine, proved, Answer, Consistency, Growth, Relay,
@@ -49,6 +49,35 @@ pub trait Peers: Send + Sync {
         link: &'a LinkRow,
         relay: Relay,
     ) -> Pin<Box<dyn Future<Output = Result<Answer, PeerError>> + Send + 'a>>;
+
+    /// Relays a hold to a partner taken on its word (`LinkTrust::OnItsWord`), in its own
+    /// protocol. Peers that carry none leave the hold in flight.
+    fn relay_on_word<'a>(
+        &'a self,
+        from: &'a CircleInfo,
+        link: &'a LinkRow,
+        hold: &'a StoredEntry,
+    ) -> Pin<Box<dyn Future<Output = Result<WordAnswer, PeerError>> + Send + 'a>> {
+        let _ = (from, hold);
+        let address = link.terms.address.clone();
+        Box::pin(async move {
+            Err(PeerError::Unreachable(format!(
+                "no carrier for a partner taken on its word at {address}"
+            )))
+        })
+    }
+}
+
+/// What a partner taken on its word (a Credit Commons node) says of a payment relayed to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WordAnswer {
+    /// It says the payment is complete there; `remote` is the hash of what it answered (what
+    /// the settlement names, so the audit can say which word it rests on).
+    Completed { remote: Hash },
+    /// It says it refused the payment, or that it erased it: the hold is released.
+    Refused { code: String, message: String },
+    /// Not decided yet there: ask again later.
+    Pending { why: String },
 }
 
 /// Where a payment between circles stands after a step.
@@ -74,7 +103,7 @@ impl Store {
     /// The circle's links, as its enactments left them.
     pub async fn links(&self, info: &CircleInfo) -> Result<Vec<LinkRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT partner, partner_node_key, address, rate_here_minor, rate_there_minor, out_max_minor, in_max_minor, shares_market, status, terms_seq FROM links WHERE circle = $1 ORDER BY terms_seq",
+            "SELECT partner, partner_node_key, address, rate_here_minor, rate_there_minor, out_max_minor, in_max_minor, shares_market, status, terms_seq, their_path, our_path FROM links WHERE circle = $1 ORDER BY terms_seq",
         )
         .bind(info.row_id)
         .fetch_all(&self.pool)
@@ -491,6 +520,9 @@ impl Store {
                 "a hold names a circle never linked".into(),
             ));
         };
+        if !link.terms.trust.is_proved() {
+            return store.advance_on_word(info, &link, &stored, peers).await;
+        }
         for _ in 0..STALE_RETRIES_MAX {
             let relay = store.relay_for(info, &link, &stored).await?;
             let answer = match peers.relay(info, &link, relay).await {
@@ -517,6 +549,64 @@ impl Store {
 }
 
 impl Store {
+    /// A hold toward a partner taken on its word: settled by what it says.
+    async fn advance_on_word(
+        &self,
+        info: &CircleInfo,
+        link: &LinkRow,
+        stored: &StoredEntry,
+        peers: &dyn Peers,
+    ) -> Result<Outcome, StoreError> {
+        let answer = match peers.relay_on_word(info, link, stored).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                return Ok(Outcome::InFlight {
+                    why: error.to_string(),
+                })
+            }
+        };
+        crate::faults::pause_point("send.answered");
+        let (settlement, outcome) = match answer {
+            WordAnswer::Completed { remote } => {
+                (Settlement::Commit { remote }, Outcome::Completed { remote })
+            }
+            WordAnswer::Refused { code, message } => {
+                (Settlement::Release, Outcome::Refused { code, message })
+            }
+            WordAnswer::Pending { why } => return Ok(Outcome::InFlight { why }),
+        };
+        let settle = Body::Settle {
+            hold: stored.hash,
+            settlement,
+        };
+        self.append_as_node(info, b"settle", &stored.hash.0, settle, None)
+            .await?;
+        crate::faults::pause_point("send.settled");
+        Ok(outcome)
+    }
+
+    /// Records a payment a partner taken on its word says it sent: its connector pays the
+    /// payee. `remote` is the hash of what the partner sent (the arrival names it). A retry
+    /// (the same transfer id) finds the first arrival.
+    pub async fn arrive_on_word(
+        &self,
+        info: &CircleInfo,
+        arrival: crate::crossing::Arrival,
+        memo: Option<Memo>,
+    ) -> Result<Appended, StoreError> {
+        match self.link(info, &arrival.partner).await? {
+            Some(link) if !link.terms.trust.is_proved() => {}
+            _ => {
+                return Err(StoreError::Corrupt(
+                    "only a partner taken on its word sends an arrival without proof".into(),
+                ))
+            }
+        }
+        let transfer = arrival.transfer;
+        self.append_as_node(info, b"arrive", &transfer.0, Body::Arrive(arrival), memo)
+            .await
+    }
+
     async fn relay_for(
         &self,
         info: &CircleInfo,
@@ -649,6 +739,13 @@ fn link_row(row: &AnyRow) -> Result<LinkRow, StoreError> {
             out_max_minor: row.try_get(5)?,
             in_max_minor: row.try_get(6)?,
             shares_market: row.try_get::<i64, _>(7)? != 0,
+            trust: match (row.try_get::<String, _>(10)?, row.try_get::<String, _>(11)?) {
+                (their_path, _) if their_path.is_empty() => LinkTrust::Proved,
+                (their_path, our_path) => LinkTrust::OnItsWord {
+                    their_path,
+                    our_path,
+                },
+            },
         },
         status,
         terms_seq: row.try_get::<i64, _>(9)? as u64,

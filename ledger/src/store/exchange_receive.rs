@@ -451,7 +451,7 @@ fn advisory_key(circle: &Hash, transfer: &TransferId) -> i64 {
 }
 
 /// A short, stable name for why the ledger refused a payment, for the other node.
-fn refusal_code(refusal: &Refusal) -> &'static str {
+pub fn refusal_code(refusal: &Refusal) -> &'static str {
     match refusal {
         Refusal::NotAMember(_) => "not-a-member",
         Refusal::CeilingExceeded { .. } => "ceiling",

@@ -44,8 +44,8 @@ use crate::merkle;
 use crate::state::{Authority, CircleState, Refusal};
 use cache::{weigh_one, Generations, ReadCache};
 
-pub use exchange::{LinkRow, LocalPeers, Outcome, PeerError, Peers};
-pub use exchange_receive::ReceiveError;
+pub use exchange::{LinkRow, LocalPeers, Outcome, PeerError, Peers, WordAnswer};
+pub use exchange_receive::{refusal_code, ReceiveError};
 pub use writer::{Appended, WriterConfig};
 
 /// Entries read per query when streaming a whole chain.

@@ -463,10 +463,17 @@ async fn write_link_rows(
                 continue;
             };
             let terms = &link.terms;
+            let (their_path, our_path) = match &terms.trust {
+                crate::crossing::LinkTrust::Proved => (String::new(), String::new()),
+                crate::crossing::LinkTrust::OnItsWord {
+                    their_path,
+                    our_path,
+                } => (their_path.clone(), our_path.clone()),
+            };
             sqlx::query(
-                "INSERT INTO links (circle, partner, partner_node_key, address, rate_here_minor, rate_there_minor, out_max_minor, in_max_minor, shares_market, status, terms_seq) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (circle, partner) DO UPDATE SET partner_node_key = excluded.partner_node_key, address = excluded.address, rate_here_minor = excluded.rate_here_minor, rate_there_minor = excluded.rate_there_minor, out_max_minor = excluded.out_max_minor, in_max_minor = excluded.in_max_minor, shares_market = excluded.shares_market, status = excluded.status, terms_seq = excluded.terms_seq",
+                "INSERT INTO links (circle, partner, partner_node_key, address, rate_here_minor, rate_there_minor, out_max_minor, in_max_minor, shares_market, status, terms_seq, their_path, our_path) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 ON CONFLICT (circle, partner) DO UPDATE SET their_path = excluded.their_path, our_path = excluded.our_path, partner_node_key = excluded.partner_node_key, address = excluded.address, rate_here_minor = excluded.rate_here_minor, rate_there_minor = excluded.rate_there_minor, out_max_minor = excluded.out_max_minor, in_max_minor = excluded.in_max_minor, shares_market = excluded.shares_market, status = excluded.status, terms_seq = excluded.terms_seq",
             )
             .bind(row_id)
             .bind(partner.0.to_vec())
@@ -479,6 +486,8 @@ async fn write_link_rows(
             .bind(i64::from(terms.shares_market))
             .bind(link.status.as_str())
             .bind(link.terms_seq as i64)
+            .bind(their_path)
+            .bind(our_path)
             .execute(&mut **tx)
             .await?;
         }

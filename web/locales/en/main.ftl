@@ -220,6 +220,7 @@ action-end-moderator = { $name } no longer moderates
 action-agreements = the circle's agreements changed
 action-policy = the circle's decision-making policy changed
 action-link = the circle is linked with { $circle } (it may owe up to { $out } and be owed up to { $in }; their node key begins { $key })
+action-link-on-its-word = the circle is linked with { $circle } (it may owe up to { $out } and be owed up to { $in }), a Credit Commons node taken on its word: an audit cannot check payments with it
 action-link-status = the link with { $circle } is { $status ->
     [open] open again
     [suspended] suspended
@@ -891,6 +892,14 @@ link-field-in-max = Most they may owe our circle
 link-field-in-max-hint = In our unit: how far their members together may buy more from us than they sell.
 link-field-shares-market = Show their offers and needs to our members
 link-field-status = New status of the link
+cc-error-not-started = Payments to this Credit Commons node cannot start yet: the node's administrator has not set up the connection with it. Ask your stewards.
+cc-error-busy = Too many payments to this Credit Commons node are waiting. Try again in a few minutes.
+link-field-cc-path = Only for a Credit Commons node: its name in its tree
+link-field-cc-path-hint = For a node running Credit Commons software (cc-node, Komunitin), for example trunk. Then the other circle's address above is its API address. Its records are taken on its word: an audit cannot check payments with it, so keep its limits low.
+link-field-cc-our-path = …and our circle's name in its tree
+link-field-cc-our-path-hint = How that node names our circle, for example trunk/garden. Our members' accounts there are that, a slash, and their username.
+link-error-cc-path = Write Credit Commons names in lowercase letters, digits, - and _, joined by /, and give both (they must differ).
+link-trust-on-its-word = Credit Commons node, taken on its word: an audit cannot check payments with it
 link-status-open = Open: payments flow
 link-status-suspended = Suspended: no new payments, what is owed stays
 link-status-closed = Closed (only when nothing is owed either way)

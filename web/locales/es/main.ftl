@@ -220,6 +220,7 @@ action-end-moderator = { $name } ya no modera
 action-agreements = cambiaron los acuerdos del círculo
 action-policy = cambió la política de decisiones del círculo
 action-link = el círculo está enlazado con { $circle } (puede deber hasta { $out } y que le deban hasta { $in }; la clave de su nodo empieza por { $key })
+action-link-on-its-word = el círculo se enlaza con { $circle } (puede deber hasta { $out } y que le deban hasta { $in }), un nodo Credit Commons aceptado bajo su palabra: una auditoría no puede comprobar los pagos con él
 action-link-status = el enlace con { $circle } { $status ->
     [open] está abierto de nuevo
     [suspended] está suspendido
@@ -891,6 +892,14 @@ link-field-in-max = Lo máximo que pueden debernos
 link-field-in-max-hint = En nuestra unidad: cuánto pueden sus miembros, juntos, comprarnos más de lo que nos venden.
 link-field-shares-market = Mostrar sus ofertas y necesidades a nuestros miembros
 link-field-status = Nuevo estado del enlace
+cc-error-not-started = Aún no se pueden hacer pagos a este nodo Credit Commons: la administración del nodo no ha preparado la conexión. Pregunta a tus administradoras.
+cc-error-busy = Hay demasiados pagos esperando a este nodo Credit Commons. Prueba de nuevo en unos minutos.
+link-field-cc-path = Solo para un nodo Credit Commons: su nombre en su árbol
+link-field-cc-path-hint = Para un nodo con software Credit Commons (cc-node, Komunitin), por ejemplo trunk. Entonces la dirección del otro círculo, arriba, es la dirección de su API. Sus registros se aceptan bajo su palabra: una auditoría no puede comprobar los pagos con él, así que mantén bajos sus límites.
+link-field-cc-our-path = …y el nombre de nuestro círculo en su árbol
+link-field-cc-our-path-hint = Cómo nombra ese nodo a nuestro círculo, por ejemplo trunk/garden. Las cuentas de nuestra gente allí son eso, una barra y su nombre de usuario.
+link-error-cc-path = Escribe los nombres Credit Commons en minúsculas, cifras, - y _, unidos por /, y da los dos (deben ser distintos).
+link-trust-on-its-word = Nodo Credit Commons, bajo su palabra: una auditoría no puede comprobar los pagos con él
 link-status-open = Abierto: los pagos circulan
 link-status-suspended = Suspendido: no hay pagos nuevos, lo que se debe se mantiene
 link-status-closed = Cerrado (solo cuando nadie debe nada)

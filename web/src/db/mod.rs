@@ -18,6 +18,7 @@ pub const INVITATIONS_PAGE_MAX: i64 = 200;
 
 mod allowances;
 mod blocks;
+pub mod cc;
 mod circles;
 pub mod conversations;
 pub mod discussion_edits;

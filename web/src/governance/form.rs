@@ -90,6 +90,13 @@ pub struct ProposalInput {
     #[serde(default)]
     pub link_in_max: String,
     pub link_shares_market: Option<String>,
+    /// A Credit Commons node's name in its tree (`trunk`): the link is then on its word, and
+    /// `link_circle` is its API address.
+    #[serde(default)]
+    pub link_cc_path: String,
+    /// This circle's name in that tree (`trunk/garden`).
+    #[serde(default)]
+    pub link_cc_our_path: String,
     /// open, suspended or closed.
     #[serde(default)]
     pub link_status: String,

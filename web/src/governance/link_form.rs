@@ -38,6 +38,15 @@ impl ProposalInput {
         self.link_out_max = decimals.format(terms.out_max_minor);
         self.link_in_max = decimals.format(terms.in_max_minor);
         self.link_shares_market = terms.shares_market.then(|| "on".into());
+        if let commons_ledger::crossing::LinkTrust::OnItsWord {
+            their_path,
+            our_path,
+        } = &terms.trust
+        {
+            self.link_circle = terms.address.clone();
+            self.link_cc_path = their_path.clone();
+            self.link_cc_our_path = our_path.clone();
+        }
     }
 
     /// Fills the link fields from a change of a link's status.
@@ -63,7 +72,15 @@ impl Services {
         actor: &Actor,
         input: &ProposalInput,
     ) -> Result<Action, ActionError> {
-        let partner = self.partner_named(actor, &input.link_circle).await?;
+        let on_its_word =
+            !input.link_cc_path.trim().is_empty() || !input.link_cc_our_path.trim().is_empty();
+        let (partner, trust) = if on_its_word {
+            let (partner, trust) = self.cc_partner_named(actor, input).await?;
+            (partner, trust)
+        } else {
+            let partner = self.partner_named(actor, &input.link_circle).await?;
+            (partner, commons_ledger::crossing::LinkTrust::Proved)
+        };
         let here = decimals_of(actor.circle.decimals);
         let there = decimals_of(partner.decimals);
         let positive = |decimals: Decimals, text: &str, field: &'static str| {
@@ -87,7 +104,8 @@ impl Services {
             rate_there_minor: positive(there, &input.link_rate_there, "link_rate_there")?,
             out_max_minor: limit(&input.link_out_max, "link_out_max")?,
             in_max_minor: limit(&input.link_in_max, "link_in_max")?,
-            shares_market: input.link_shares_market.is_some(),
+            shares_market: input.link_shares_market.is_some() && trust.is_proved(),
+            trust,
         };
         terms
             .rate()

@@ -204,6 +204,14 @@ pub fn describe_action(
             tr.t("action-agreements")
         }
         Action::SetDocument { .. } => tr.t("action-policy"),
+        Action::Link(terms) if !terms.trust.is_proved() => tr.ta(
+            "action-link-on-its-word",
+            &[
+                ("circle", &name(&connector_key(&terms.partner))),
+                ("out", &unit.money(terms.out_max_minor)),
+                ("in", &unit.money(terms.in_max_minor)),
+            ],
+        ),
         Action::Link(terms) => tr.ta(
             "action-link",
             &[

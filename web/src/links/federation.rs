@@ -198,8 +198,8 @@ impl Services {
         if !fresh
             || !link
                 .terms
-                .partner_node_key
-                .verify(message.bytes, &signature)
+                .node_key()
+                .is_some_and(|key| key.verify(message.bytes, &signature))
         {
             return Err(FederationError::BadSignature);
         }
@@ -211,6 +211,7 @@ impl Services {
         NodePeers {
             store: self.store.clone(),
             federation: self.federation.clone(),
+            db: self.db.clone(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod blocks;
+pub mod cc;
 pub mod deal_receive;
 pub mod deal_routes;
 pub mod deal_views;
@@ -76,6 +77,7 @@ pub fn router() -> Router<Arc<AppState>> {
             post(api::payee_onward),
         )
         .route("/api/federation/transaction/relay", post(api::relay))
+        .merge(cc::router())
         .merge(crate::http::api::api_router(api_routes()))
 }
 

@@ -174,7 +174,7 @@ impl Services {
                 end: None,
             })
             .collect();
-        for via in &payable {
+        for via in payable.iter().filter(|via| via.is_proved()) {
             for end in self.routes_through(&actor.circle, via).await {
                 let known = end.circle_id == actor.circle.circle_id
                     || destinations.iter().any(|known| {
@@ -341,7 +341,7 @@ impl Services {
         let internal = |error: ActionError| FederationError::Internal(format!("{error:?}"));
         let mut open = Vec::new();
         for linked in self.linked_circles(info).await.map_err(internal)? {
-            if !linked.is_open() {
+            if !linked.is_open() || !linked.is_proved() {
                 continue;
             }
             if let Some(there) = self.store.circle_by_id(&linked.partner.circle_id).await? {

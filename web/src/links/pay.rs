@@ -185,7 +185,18 @@ impl Services {
         if let Some(end) = destination.end {
             return self.quote_onward(actor, command, linked, end).await;
         }
-        let payee = if linked.partner.address.is_empty() {
+        let payee = if let Some((their_path, _)) = crate::links::cc::send::paths(&linked.link) {
+            // An account of a Credit Commons partner: named by its path there, on its word.
+            let path = format!("{their_path}/{}", command.member.as_str());
+            if !commons_ledger::crossing::is_cc_path(&path) {
+                return Err(invalid("member", "error-member-unknown"));
+            }
+            Payee {
+                username: path.clone(),
+                display_name: path.clone(),
+                account_key: commons_ledger::crossing::cc_account_key(&path),
+            }
+        } else if linked.partner.address.is_empty() {
             self.local_payee(actor, &linked, command).await?
         } else {
             // A circle on another node says who the username is there (a signed question);
@@ -355,6 +366,8 @@ impl Services {
             None => {
                 let memo = command.memo.as_ref().map(|memo| memo.as_str().to_owned());
                 let deadline_ms = self.now_ms() + CROSS_DEADLINE_MS;
+                self.keep_cc_payment(actor, &quote, transfer, memo.as_deref(), deadline_ms)
+                    .await?;
                 let (signed, memo) = self.sign_as_member(actor, nonce, memo, |memo_hash| {
                     Body::Hold(Hold {
                         transfer,

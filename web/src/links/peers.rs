@@ -15,7 +15,9 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use commons_ledger::relay::{Answer, Relay};
-use commons_ledger::store::{CircleInfo, LinkRow, PeerError, Peers, ReceiveError, Store};
+use commons_ledger::store::{
+    CircleInfo, LinkRow, PeerError, Peers, ReceiveError, Store, WordAnswer,
+};
 use serde::{Deserialize, Serialize};
 
 /// Where a node answers relays, under its base address.
@@ -280,6 +282,50 @@ impl Federation {
     }
 }
 
+/// A call to a Credit Commons node: its answer's status and (bounded) body.
+#[derive(Debug, Clone)]
+pub struct CcReply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Federation {
+    /// The address of a Credit Commons node's API (`https://cc.example.org/cc/garden`): an
+    /// http or https address, with a path, no query or user, checked like any node's.
+    pub fn cc_address(&self, typed: &str) -> Result<String, AddressError> {
+        let url = reqwest::Url::parse(typed.trim()).map_err(|_| AddressError::NotAnAddress)?;
+        let base = self.node_base(&url)?;
+        Ok(format!("{base}{}", url.path().trim_end_matches('/')))
+    }
+
+    /// Calls a Credit Commons node at `address` (`path` under it), as the node `cc_node` with
+    /// the chain's `last_hash`.
+    pub async fn cc_call(
+        &self,
+        address: &str,
+        method: reqwest::Method,
+        path: &str,
+        (cc_node, last_hash): (&str, &str),
+        body: Option<&serde_json::Value>,
+    ) -> Result<CcReply, String> {
+        let address = self
+            .cc_address(address)
+            .map_err(|error| error.to_string())?;
+        let mut request = self
+            .http
+            .request(method, format!("{address}{path}"))
+            .header("cc-node", cc_node)
+            .header("last-hash", last_hash);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|error| error.to_string())?;
+        let status = response.status().as_u16();
+        let body = bounded_body(response).await?;
+        Ok(CcReply { status, body })
+    }
+}
+
 /// Reads at most [`PEER_ANSWER_BYTES_MAX`] bytes of a response.
 async fn bounded_body(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
@@ -326,6 +372,8 @@ pub fn is_private_host(host: &str) -> bool {
 pub struct NodePeers {
     pub store: Store,
     pub federation: Federation,
+    /// Where the partners taken on their word keep their side (`db::cc`).
+    pub db: crate::db::NodeDb,
 }
 
 impl Peers for NodePeers {
@@ -348,6 +396,15 @@ impl Peers for NodePeers {
             }
             self.federation.relay(&link.terms.address, &relay).await
         })
+    }
+
+    fn relay_on_word<'a>(
+        &'a self,
+        from: &'a CircleInfo,
+        link: &'a LinkRow,
+        hold: &'a commons_ledger::store::StoredEntry,
+    ) -> Pin<Box<dyn Future<Output = Result<WordAnswer, PeerError>> + Send + 'a>> {
+        Box::pin(crate::links::cc::send::relay_hold(self, from, link, hold))
     }
 }
 

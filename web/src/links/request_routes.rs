@@ -40,7 +40,7 @@ async fn show(
     errors: &FormErrors,
     status: StatusCode,
 ) -> PageResult {
-    let circles = state.services.payable_circles(actor).await?;
+    let circles = state.services.requestable_circles(actor).await?;
     let markup = request_across_page(
         v,
         &nav_for(actor, "pay"),

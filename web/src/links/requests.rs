@@ -138,6 +138,17 @@ fn uuid_of(attempt: &IdempotencyKey, actor: &Actor) -> [u8; 16] {
 }
 
 impl Services {
+    /// The linked circles a member can ask to pay: payable, and proved (a Credit Commons
+    /// node takes payments, not requests between members).
+    pub async fn requestable_circles(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<LinkedCircle>, ActionError> {
+        let mut circles = self.payable_circles(actor).await?;
+        circles.retain(LinkedCircle::is_proved);
+        Ok(circles)
+    }
+
     /// Asks a member of a linked circle to pay `command.amount_minor` (in the asker's unit).
     /// The same attempt makes the same request.
     pub async fn request_across(
@@ -149,7 +160,7 @@ impl Services {
         // A suspended member asks nobody, here or on another node.
         self.check_not_suspended(actor)?;
         let linked = self
-            .payable_circles(actor)
+            .requestable_circles(actor)
             .await?
             .into_iter()
             .find(|linked| linked.partner.reference == command.circle)

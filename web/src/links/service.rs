@@ -39,13 +39,23 @@ impl LinkedCircle {
     pub fn is_open(&self) -> bool {
         self.link.status == LinkStatus::Open
     }
+    /// Whether the other circle proves what it records (a circle of this protocol), rather
+    /// than being taken on its word (a Credit Commons node, which only carries payments).
+    pub fn is_proved(&self) -> bool {
+        self.link.terms.trust.is_proved()
+    }
 }
 
 /// A circle on another node as pages and forms show it.
 fn partner_of(remote: &crate::db::link_partners::RemoteCircle) -> PartnerCircle {
     PartnerCircle {
         circle_id: Hash(remote.circle_id),
-        reference: format!("{}/c/{}", remote.address, remote.slug),
+        // A Credit Commons node (no node key) is named by its API address.
+        reference: if remote.node_key == commons_ledger::crossing::NO_NODE_KEY {
+            remote.address.clone()
+        } else {
+            format!("{}/c/{}", remote.address, remote.slug)
+        },
         slug: remote.slug.clone(),
         name: remote.name.clone(),
         unit_name: remote.unit_name.clone(),
@@ -158,6 +168,56 @@ impl Services {
         };
         self.db.keep_remote_circle(&remote, self.now_ms()).await?;
         Ok(partner_of(&remote))
+    }
+
+    /// A Credit Commons node a link proposal names: its API address and its name in its tree,
+    /// and this circle's name there (kept, so pages can name it).
+    pub(crate) async fn cc_partner_named(
+        &self,
+        actor: &Actor,
+        input: &crate::governance::ProposalInput,
+    ) -> Result<(PartnerCircle, commons_ledger::crossing::LinkTrust), ActionError> {
+        use commons_ledger::crossing::{cc_partner_id, is_cc_path, LinkTrust, NO_NODE_KEY};
+        let address =
+            self.federation
+                .cc_address(&input.link_circle)
+                .map_err(|error| match error {
+                    crate::links::peers::AddressError::Private => {
+                        invalid("link_circle", "link-error-private")
+                    }
+                    crate::links::peers::AddressError::NotAnAddress => {
+                        invalid("link_circle", "link-error-address")
+                    }
+                })?;
+        let (their_path, our_path) = (
+            input.link_cc_path.trim().to_owned(),
+            input.link_cc_our_path.trim().to_owned(),
+        );
+        if !is_cc_path(&their_path) || !is_cc_path(&our_path) || their_path == our_path {
+            return Err(invalid("link_cc_path", "link-error-cc-path"));
+        }
+        let circle_id = cc_partner_id(&address, &their_path);
+        if circle_id == actor.circle.circle_id {
+            return Err(invalid("link_circle", "link-error-itself"));
+        }
+        let remote = crate::db::link_partners::RemoteCircle {
+            circle_id: circle_id.0,
+            address,
+            slug: their_path.clone(),
+            name: format!("Credit Commons: {their_path}"),
+            unit_name: format!("{their_path} credits"),
+            unit_symbol: "cc".into(),
+            decimals: crate::links::cc::wire::CC_DECIMALS as u8,
+            node_key: NO_NODE_KEY,
+        };
+        self.db.keep_remote_circle(&remote, self.now_ms()).await?;
+        Ok((
+            partner_of(&remote),
+            LinkTrust::OnItsWord {
+                their_path,
+                our_path,
+            },
+        ))
     }
 
     async fn local_partner(&self, info: &CircleInfo) -> Result<PartnerCircle, ActionError> {

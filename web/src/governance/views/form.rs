@@ -169,6 +169,10 @@ fn link_fieldset(tr: &Tr, input: &ProposalInput, unit_hint: &str, errors: &FormE
             (Field::new("link_in_max", tr.t("link-field-in-max"), "text", &input.link_in_max)
                 .hint(tr.t("link-field-in-max-hint")).optional().render(errors))
             (checkbox("link_shares_market", input.link_shares_market.is_some(), tr.t("link-field-shares-market")))
+            (Field::new("link_cc_path", tr.t("link-field-cc-path"), "text", &input.link_cc_path)
+                .hint(tr.t("link-field-cc-path-hint")).optional().render(errors))
+            (Field::new("link_cc_our_path", tr.t("link-field-cc-our-path"), "text", &input.link_cc_our_path)
+                .hint(tr.t("link-field-cc-our-path-hint")).optional().render(errors))
             fieldset.inline {
                 legend { (tr.t("link-field-status")) }
                 @if let Some(error) = errors.for_field("link_status") { p.field-error { (error) } }
