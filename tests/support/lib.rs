@@ -1,4 +1,5 @@
 //! Helpers shared by the end-to-end tests: fresh databases on both backends, and small circles.
+pub mod cc_peer;
 pub mod fuzz;
 pub mod node;
 pub mod smtp;

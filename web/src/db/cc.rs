@@ -111,30 +111,50 @@ impl NodeDb {
         Ok(())
     }
 
-    /// Advances the chain from `expected` to `next` for transaction `uuid`; answers whether it
-    /// moved (not when another call moved it first).
-    pub async fn advance_cc_chain(
+    /// Completes transaction `uuid` (validated or pending) and moves the chain from `expected`
+    /// to `next`, both or neither (one database transaction): a completion is counted once in
+    /// the chain however often it is retried. `body_hash` becomes what the ledger names (for a
+    /// payment sent, the hash of the partner's answers). Answers whether it completed now.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn complete_cc(
         &self,
         circle: i64,
         partner: &[u8; 32],
-        expected: &str,
-        next: &str,
         uuid: &str,
+        body_hash: Option<&[u8; 32]>,
+        (expected, next): (&str, &str),
         now_ms: i64,
     ) -> DbResult<bool> {
-        let done = sqlx::query(
-            "UPDATE cc_chains SET last_hash = $4, previous_hash = $3, last_uuid = $5, updated_at_ms = $6
-             WHERE circle = $1 AND partner = $2 AND last_hash = $3",
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE cc_transactions SET state = 'C', updated_at_ms = $3,
+                 body_hash = COALESCE($4, body_hash)
+             WHERE circle = $1 AND uuid = $2 AND state IN ('V', 'P')",
         )
         .bind(circle)
-        .bind(partner.to_vec())
-        .bind(expected.to_owned())
-        .bind(next.to_owned())
         .bind(uuid.to_owned())
         .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(body_hash.map(|hash| hash.to_vec()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if moved {
+            sqlx::query(
+                "UPDATE cc_chains SET last_hash = $4, previous_hash = $3, last_uuid = $5, updated_at_ms = $6
+                 WHERE circle = $1 AND partner = $2 AND last_hash = $3",
+            )
+            .bind(circle)
+            .bind(partner.to_vec())
+            .bind(expected.to_owned())
+            .bind(next.to_owned())
+            .bind(uuid.to_owned())
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(moved)
     }
 
     /// A transaction of `circle` with a partner, by its UUID.

@@ -16,6 +16,9 @@ use axum::Router;
 
 use crate::AppState;
 
+/// Where a Credit Commons partner's calls arrive (no session, no CSRF token: `api`).
+pub const CC_PREFIX: &str = "/api/cc/";
+
 /// The partner's endpoints, under `/api/cc/{slug}/`.
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()

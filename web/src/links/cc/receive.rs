@@ -303,17 +303,14 @@ impl Services {
             }
             return Err(error.into());
         }
-        self.db
-            .set_cc_state(row_id, &row.uuid, &["V", "P"], "C", now_ms)
-            .await?;
         let next = next_hash(&partner.chain.last_hash, &row.uuid);
         self.db
-            .advance_cc_chain(
+            .complete_cc(
                 row_id,
                 &partner.link.terms.partner.0,
-                &partner.chain.last_hash,
-                &next,
                 &row.uuid,
+                None,
+                (&partner.chain.last_hash, &next),
                 now_ms,
             )
             .await?;

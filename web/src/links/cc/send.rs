@@ -37,8 +37,35 @@ fn said(reply: &CcReply) -> String {
         .collect()
 }
 
-/// Relays a hold to its Credit Commons partner and says how it ended there.
+/// Relays a hold to its Credit Commons partner and says how it ended there. When it cannot
+/// tell, it looks again whether another attempt (the node's jobs) finished it meanwhile.
 pub(crate) async fn relay_hold(
+    peers: &NodePeers,
+    from: &CircleInfo,
+    link: &LinkRow,
+    hold: &StoredEntry,
+) -> Result<WordAnswer, PeerError> {
+    let answer = relay_hold_once(peers, from, link, hold).await?;
+    let WordAnswer::Pending { .. } = answer else {
+        return Ok(answer);
+    };
+    let Body::Hold(held) = &hold.entry.signed.record.body else {
+        return Ok(answer);
+    };
+    let row = peers
+        .db
+        .cc_transaction(from.row_id, &held.transfer.to_string())
+        .await
+        .map_err(|error| PeerError::Unreachable(error.to_string()))?;
+    Ok(match row {
+        Some(row) if row.state == "C" => WordAnswer::Completed {
+            remote: commons_ledger::keys::Hash(row.body_hash),
+        },
+        _ => answer,
+    })
+}
+
+async fn relay_hold_once(
     peers: &NodePeers,
     from: &CircleInfo,
     link: &LinkRow,
@@ -61,6 +88,21 @@ pub(crate) async fn relay_hold(
             message: "this node kept no Credit Commons transaction for the payment".into(),
         });
     };
+    // Finished by an earlier attempt (the settlement may still be on its way): as it ended.
+    match row.state.as_str() {
+        "C" => {
+            return Ok(WordAnswer::Completed {
+                remote: commons_ledger::keys::Hash(row.body_hash),
+            })
+        }
+        "E" => {
+            return Ok(WordAnswer::Refused {
+                code: "cc-refused".into(),
+                message: "the Credit Commons node did not take the payment".into(),
+            })
+        }
+        _ => {}
+    }
     let partner = link.terms.partner.0;
     let Some(chain) = peers
         .db
@@ -142,29 +184,37 @@ pub(crate) async fn relay_hold(
         }
         Err(error) => return Ok(pending(error)),
     };
+    let mut answered = relayed.body;
+    answered.extend_from_slice(&completed.body);
+    let remote = body_hash(&answered);
     let next = next_hash(&chain.last_hash, &uuid);
-    peers
+    let moved = peers
         .db
-        .advance_cc_chain(
+        .complete_cc(
             from.row_id,
             &partner,
-            &chain.last_hash,
-            &next,
             &uuid,
+            Some(&remote.0),
+            (&chain.last_hash, &next),
             now_ms,
         )
         .await
         .map_err(store_error)?;
-    peers
-        .db
-        .set_cc_state(from.row_id, &uuid, &["V", "P"], "C", now_ms)
-        .await
-        .map_err(store_error)?;
-    let mut answered = relayed.body;
-    answered.extend_from_slice(&completed.body);
-    Ok(WordAnswer::Completed {
-        remote: body_hash(&answered),
-    })
+    if !moved {
+        // Another attempt completed it meanwhile: its answer is the one the ledger names.
+        let row = peers
+            .db
+            .cc_transaction(from.row_id, &uuid)
+            .await
+            .map_err(store_error)?;
+        return Ok(match row {
+            Some(row) if row.state == "C" => WordAnswer::Completed {
+                remote: commons_ledger::keys::Hash(row.body_hash),
+            },
+            _ => pending("the transaction changed meanwhile"),
+        });
+    }
+    Ok(WordAnswer::Completed { remote })
 }
 
 /// Past the deadline: asks the partner to erase the transaction; released once it says it
