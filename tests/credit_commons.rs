@@ -259,7 +259,14 @@ both_backends! {
             .pay_across(&t.bo, &cross_pay(&t.peer, "nobody", 100), &IdempotencyKey::generate())
             .await
             .expect("answers");
-        assert!(matches!(result, CrossResult::Refused { .. }), "{result:?}");
+        assert_eq!(
+            result,
+            CrossResult::Refused {
+                code: "cc-refused".into(),
+                message: "no account trunk/nobody".into(),
+            },
+            "the partner's own words, read out of its error list"
+        );
         assert_eq!(t.node.balance(&t.bo).await, before);
         // The node is down: the payment waits, held; once it is back the node's jobs finish it.
         t.book.lock().expect("book").down = true;

@@ -313,24 +313,29 @@ fn link_vectors() -> Value {
     })
 }
 
-#[test]
-fn the_documented_link_vectors_still_hold() {
+/// Compares `fresh` with the vectors file `docs/{name}` (rewritten first with `UPDATE_VECTORS`).
+fn check_vectors(name: &str, fresh: &Value) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../docs/ledger-format-link-vectors.json");
-    let fresh = link_vectors();
+        .join("../docs")
+        .join(name);
     if std::env::var("UPDATE_VECTORS").is_ok() {
         std::fs::write(
             &path,
-            serde_json::to_string_pretty(&fresh).expect("json") + "\n",
+            serde_json::to_string_pretty(fresh).expect("json") + "\n",
         )
         .expect("write vectors");
     }
     let stored: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("vectors file")).expect("json");
     assert_eq!(
-        stored, fresh,
-        "the link format changed: the bytes no longer match docs/ledger-format-link-vectors.json"
+        &stored, fresh,
+        "the format changed: the bytes no longer match docs/{name}"
     );
+}
+
+#[test]
+fn the_documented_link_vectors_still_hold() {
+    check_vectors("ledger-format-link-vectors.json", &link_vectors());
 }
 
 /// A circle linked with a Credit Commons node (action tag 12): the link, a payment arriving on
@@ -439,22 +444,8 @@ fn cc_vectors() -> Value {
 
 #[test]
 fn the_documented_credit_commons_vectors_still_hold() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../docs/ledger-format-cc-vectors.json");
     let fresh = cc_vectors();
-    if std::env::var("UPDATE_VECTORS").is_ok() {
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&fresh).expect("json") + "\n",
-        )
-        .expect("write vectors");
-    }
-    let stored: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("vectors file")).expect("json");
-    assert_eq!(
-        stored, fresh,
-        "the Credit Commons link format changed: the bytes no longer match docs/ledger-format-cc-vectors.json"
-    );
+    check_vectors("ledger-format-cc-vectors.json", &fresh);
     assert_eq!(fresh["alice_balance_after"], 300);
     assert_eq!(fresh["payments_on_its_word"], 2);
 }

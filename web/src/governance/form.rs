@@ -76,7 +76,7 @@ pub struct ProposalInput {
     /// discussion or new-round.
     #[serde(default)]
     pub policy_after_pause: String,
-    /// The linked circle: its slug on this node.
+    /// The linked circle: its slug here, or its address (a Credit Commons node's API's).
     #[serde(default)]
     pub link_circle: String,
     /// "1 hour here = 12 credits there": the two amounts, each in its own unit.
@@ -90,11 +90,9 @@ pub struct ProposalInput {
     #[serde(default)]
     pub link_in_max: String,
     pub link_shares_market: Option<String>,
-    /// A Credit Commons node's name in its tree (`trunk`): the link is then on its word, and
-    /// `link_circle` is its API address.
+    /// With the next: a Credit Commons node's tree names (`trunk`, `trunk/garden`), on its word.
     #[serde(default)]
     pub link_cc_path: String,
-    /// This circle's name in that tree (`trunk/garden`).
     #[serde(default)]
     pub link_cc_our_path: String,
     /// open, suspended or closed.

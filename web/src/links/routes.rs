@@ -101,6 +101,8 @@ fn refusal_reason(v: &Visitor, code: &str, message: String) -> String {
         "rates-disagree" => "cross-reason-rates-disagree",
         "no-link" | "link-not-open" => "cross-reason-no-link",
         "no-route" => "cross-reason-no-route",
+        "cc-refused" => return v.tr.ta("cross-reason-cc-refused", &[("words", &message)]),
+        "cc-expired" => "cross-reason-cc-expired",
         _ => return message,
     };
     v.tr.t(id)

@@ -66,6 +66,16 @@ fn partner_of(remote: &crate::db::link_partners::RemoteCircle) -> PartnerCircle 
     }
 }
 
+/// The link form's error for an address a proposal cannot name.
+fn address_refused(error: crate::links::peers::AddressError) -> ActionError {
+    match error {
+        crate::links::peers::AddressError::Private => invalid("link_circle", "link-error-private"),
+        crate::links::peers::AddressError::NotAnAddress => {
+            invalid("link_circle", "link-error-address")
+        }
+    }
+}
+
 /// The circles a list of actions names (links made or changed).
 pub fn partners_named(actions: &[commons_ledger::entry::Action]) -> Vec<Hash> {
     use commons_ledger::entry::Action;
@@ -119,14 +129,7 @@ impl Services {
         let (base, slug) = self
             .federation
             .circle_address(typed)
-            .map_err(|error| match error {
-                crate::links::peers::AddressError::Private => {
-                    invalid("link_circle", "link-error-private")
-                }
-                crate::links::peers::AddressError::NotAnAddress => {
-                    invalid("link_circle", "link-error-address")
-                }
-            })?;
+            .map_err(address_refused)?;
         let unreachable = || invalid("link_circle", "link-error-unreachable");
         let descriptor = self
             .federation
@@ -178,17 +181,10 @@ impl Services {
         input: &crate::governance::ProposalInput,
     ) -> Result<(PartnerCircle, commons_ledger::crossing::LinkTrust), ActionError> {
         use commons_ledger::crossing::{cc_partner_id, is_cc_path, LinkTrust, NO_NODE_KEY};
-        let address =
-            self.federation
-                .cc_address(&input.link_circle)
-                .map_err(|error| match error {
-                    crate::links::peers::AddressError::Private => {
-                        invalid("link_circle", "link-error-private")
-                    }
-                    crate::links::peers::AddressError::NotAnAddress => {
-                        invalid("link_circle", "link-error-address")
-                    }
-                })?;
+        let address = self
+            .federation
+            .cc_address(&input.link_circle)
+            .map_err(address_refused)?;
         let (their_path, our_path) = (
             input.link_cc_path.trim().to_owned(),
             input.link_cc_our_path.trim().to_owned(),

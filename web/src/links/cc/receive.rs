@@ -354,7 +354,7 @@ impl Services {
             gross_out: minor_quant(gross_out),
             partners: 1,
             pending,
-            balance: signed_quant(gross_in - gross_out),
+            balance: minor_quant(gross_in - gross_out),
         })
     }
 
@@ -383,30 +383,21 @@ impl Services {
             };
             low = low.min(balance);
             high = high.max(balance);
-            points.insert(time_text(row.updated_at_ms), signed_quant(balance).into());
+            points.insert(time_text(row.updated_at_ms), minor_quant(balance).into());
         }
         let start = rows.first().map(|row| time_text(row.updated_at_ms));
         let end = rows.last().map(|row| time_text(row.updated_at_ms));
         Ok(serde_json::json!({
             "data": points,
             "meta": {
-                "min": signed_quant(low),
-                "max": signed_quant(high),
+                "min": minor_quant(low),
+                "max": minor_quant(high),
                 "points": rows.len(),
                 "start": start,
                 "end": end,
             }
         }))
     }
-}
-
-/// A signed amount in the partner's unit.
-fn signed_quant(minor: i64) -> serde_json::Number {
-    let decimal = rust_decimal::Decimal::new(minor, super::wire::CC_DECIMALS).normalize();
-    decimal
-        .to_string()
-        .parse()
-        .unwrap_or_else(|_| serde_json::Number::from(0))
 }
 
 fn time_text(ms: i64) -> String {

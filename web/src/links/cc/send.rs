@@ -30,11 +30,7 @@ fn pending(why: impl Into<String>) -> WordAnswer {
 }
 
 fn said(reply: &CcReply) -> String {
-    String::from_utf8_lossy(&reply.body)
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(300)
-        .collect()
+    super::wire::partner_words(&reply.body)
 }
 
 /// Relays a hold to its Credit Commons partner and says how it ended there. When it cannot

@@ -135,7 +135,7 @@ pub fn quant_minor(quant: &serde_json::Number) -> Result<i64, CcRefusal> {
     Ok(minor)
 }
 
-/// An amount in the partner's minor units as a JSON number (`12.5`).
+/// An amount in the partner's minor units as a JSON number (`12.5`; a balance may be `-9`).
 pub fn minor_quant(minor: i64) -> serde_json::Number {
     let decimal = rust_decimal::Decimal::new(minor, CC_DECIMALS).normalize();
     decimal
@@ -213,6 +213,41 @@ pub fn incoming(tx: &CcTransaction, our_path: &str) -> Result<IncomingPayment, C
 /// start the chain again: `docs/federation.md`.)
 pub fn next_hash(previous: &str, uuid: &str) -> String {
     Hash::sha256(&[previous.as_bytes(), b"|", uuid.as_bytes()]).to_hex()
+}
+
+/// Longest part of a partner's answer shown to a member.
+pub const PARTNER_WORDS_CHARS_MAX: usize = 300;
+
+/// What a partner's answer says, in words a page can show: the texts of a Credit Commons error
+/// list (`{"errors": ["…"]}` or JSON:API objects with `detail` or `title`), the message of this
+/// protocol's own envelope, or else the text itself; never control characters, at most
+/// [`PARTNER_WORDS_CHARS_MAX`] characters.
+pub fn partner_words(body: &[u8]) -> String {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => {
+            let errors = value["errors"].as_array().map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|error| {
+                        error
+                            .as_str()
+                            .or_else(|| error["detail"].as_str())
+                            .or_else(|| error["title"].as_str())
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
+            errors
+                .filter(|words| !words.is_empty())
+                .or_else(|| value["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned())
+        }
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    text.chars()
+        .filter(|c| !c.is_control())
+        .take(PARTNER_WORDS_CHARS_MAX)
+        .collect()
 }
 
 /// The hash of a message's bytes as received or sent (what the ledger's entry names).
@@ -320,6 +355,7 @@ mod tests {
         }
         assert_eq!(minor_quant(1150).to_string(), "11.5");
         assert_eq!(minor_quant(1400).to_string(), "14");
+        assert_eq!(minor_quant(-900).to_string(), "-9");
     }
 
     #[test]
@@ -334,6 +370,26 @@ mod tests {
             first,
             next_hash("other", "3d8ebb9f-6a29-42cb-9d39-9ee0a6bf7f1c")
         );
+    }
+
+    #[test]
+    fn a_partners_refusal_is_read_as_its_words() {
+        assert_eq!(
+            partner_words(br#"{"errors":["no account trunk/nobody"]}"#),
+            "no account trunk/nobody"
+        );
+        assert_eq!(
+            partner_words(
+                br#"{"errors":[{"status":"400","detail":"Payee unknown"},{"title":"Bad"}]}"#
+            ),
+            "Payee unknown; Bad"
+        );
+        assert_eq!(
+            partner_words(br#"{"error":{"code":"x","message":"Too late"}}"#),
+            "Too late"
+        );
+        assert_eq!(partner_words(b"Gateway\x07\ndown"), "Gatewaydown");
+        assert_eq!(partner_words(&[b'a'; 1000]).len(), PARTNER_WORDS_CHARS_MAX);
     }
 
     #[test]
