@@ -141,9 +141,13 @@ both_backends! {
         assert_eq!(status, 200, "{account}");
         assert_eq!(account["gross_out"], json!(9));
         assert_eq!(account["balance"], json!(-9));
+        assert_eq!(account["trades"], json!(1));
+        assert_eq!(account["pending"], json!(0));
         let (status, history) = cc_peer::call(&t.book, &t.base, slug, Method::GET, "/account/history", None, None).await;
         assert_eq!(status, 200);
         assert_eq!(history["meta"]["points"], json!(1));
+        assert_eq!(history["meta"]["min"], json!(-9));
+        assert_eq!(history["meta"]["max"], json!(0));
         // A member's own account is theirs: the partner reads only the shared one.
         let (status, _) = cc_peer::call(&t.book, &t.base, slug, Method::GET, "/account?acc_path=trunk/riverside/bo", None, None).await;
         assert_eq!(status, 404);

@@ -571,6 +571,28 @@ mod on_its_word {
     }
 
     #[test]
+    fn no_signature_is_ever_taken_for_a_credit_commons_partners() {
+        // R = the identity point, s = 0: under cofactored verification this "signature"
+        // verifies for every message under a key of small order, such as the all-zero bytes a
+        // link on its word decodes as its node key. A partner taken on its word has no key.
+        let mut forged = [0u8; 64];
+        forged[0] = 1;
+        let signature = commons_ledger::keys::Signature(forged);
+        let terms = cc_terms("https://cc.example.org", "trunk", "trunk/a");
+        assert_eq!(terms.node_key(), None);
+        let hold = Hash([5; 32]);
+        assert!(!commons_ledger::relay::erased_is_genuine(
+            &terms,
+            &hold,
+            &hold.to_hex(),
+            "no-link",
+            &signature.to_hex(),
+        ));
+        let proved = super::terms(&circle(2), 1, 1, 10, 10);
+        assert!(proved.node_key().is_some());
+    }
+
+    #[test]
     fn no_payment_passes_through_a_circle_to_or_from_a_credit_commons_partner() {
         let (mut a, b) = linked();
         let terms = cc_terms("https://cc.example.org", "trunk", "trunk/a");

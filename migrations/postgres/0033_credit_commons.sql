@@ -29,7 +29,7 @@ CREATE TABLE cc_transactions (
     state TEXT NOT NULL,
     payer TEXT NOT NULL,
     payee TEXT NOT NULL,
-    quant TEXT NOT NULL,
+    quant_minor BIGINT NOT NULL,
     amount_minor BIGINT NOT NULL,
     description TEXT NOT NULL,
     body_hash BYTEA NOT NULL,

@@ -21,6 +21,14 @@ pub struct CcChain {
     pub last_uuid: String,
 }
 
+/// The completed transactions with a partner, counted and summed (in its unit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CcTotals {
+    pub completed: i64,
+    pub sent_minor: i64,
+    pub received_minor: i64,
+}
+
 /// One transaction with a partner, as the partner's protocol sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CcRow {
@@ -32,8 +40,8 @@ pub struct CcRow {
     pub state: String,
     pub payer: String,
     pub payee: String,
-    /// The amount as the partner writes it, in its unit.
-    pub quant: String,
+    /// The amount in the partner's unit, in hundredths (`wire::CC_DECIMALS`).
+    pub quant_minor: i64,
     /// The amount in this circle's unit.
     pub amount_minor: i64,
     pub description: String,
@@ -43,7 +51,7 @@ pub struct CcRow {
     pub updated_at_ms: i64,
 }
 
-const CC_COLUMNS: &str = "partner, uuid, direction, state, payer, payee, quant, amount_minor, description, body_hash, expires_at_ms, created_at_ms, updated_at_ms";
+const CC_COLUMNS: &str = "partner, uuid, direction, state, payer, payee, quant_minor, amount_minor, description, body_hash, expires_at_ms, created_at_ms, updated_at_ms";
 
 fn cc_row(row: &sqlx::any::AnyRow) -> DbResult<CcRow> {
     let bytes = |index: usize| -> DbResult<[u8; 32]> {
@@ -58,7 +66,7 @@ fn cc_row(row: &sqlx::any::AnyRow) -> DbResult<CcRow> {
         state: row.try_get(3)?,
         payer: row.try_get(4)?,
         payee: row.try_get(5)?,
-        quant: row.try_get(6)?,
+        quant_minor: row.try_get(6)?,
         amount_minor: row.try_get(7)?,
         description: row.try_get(8)?,
         body_hash: bytes(9)?,
@@ -186,7 +194,7 @@ impl NodeDb {
         .bind(row.state.clone())
         .bind(row.payer.clone())
         .bind(row.payee.clone())
-        .bind(row.quant.clone())
+        .bind(row.quant_minor)
         .bind(row.amount_minor)
         .bind(row.description.clone())
         .bind(row.body_hash.to_vec())
@@ -241,6 +249,30 @@ impl NodeDb {
         let mut found: Vec<CcRow> = rows.iter().map(cc_row).collect::<DbResult<_>>()?;
         found.reverse();
         Ok(found)
+    }
+
+    /// The completed transactions of `circle` with `partner`, all of them: how many, and the
+    /// sums in the partner's unit of those this circle sent (`out`) and received (`in`).
+    pub async fn cc_totals(&self, circle: i64, partner: &[u8; 32]) -> DbResult<CcTotals> {
+        let rows = sqlx::query(
+            "SELECT direction, COUNT(*), CAST(COALESCE(SUM(quant_minor), 0) AS BIGINT) FROM cc_transactions
+             WHERE circle = $1 AND partner = $2 AND state = 'C' GROUP BY direction",
+        )
+        .bind(circle)
+        .bind(partner.to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut totals = CcTotals::default();
+        for row in rows {
+            let (direction, count, sum): (String, i64, i64) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            totals.completed += count;
+            match direction.as_str() {
+                "out" => totals.sent_minor += sum,
+                _ => totals.received_minor += sum,
+            }
+        }
+        Ok(totals)
     }
 
     /// How many transactions wait (validated or pending) with `partner`.

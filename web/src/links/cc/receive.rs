@@ -203,7 +203,7 @@ impl Services {
             state: CcState::Validated.letter().into(),
             payer: payment.payer,
             payee: payment.username,
-            quant: minor_quant(payment.net_there_minor).to_string(),
+            quant_minor: payment.net_there_minor,
             amount_minor,
             description: payment.description,
             body_hash: hash.0,
@@ -330,31 +330,17 @@ impl Services {
         if acc_path.is_some_and(|path| !path.is_empty() && path != partner.our_path) {
             return Err(CcError::NoSuchTransaction);
         }
-        let rows = self
-            .db
-            .cc_completed(partner.info.row_id, &partner.link.terms.partner.0)
-            .await?;
-        let minor = |row: &CcRow| {
-            super::wire::quant_minor(&row.quant.parse().unwrap_or_else(|_| 0.into())).unwrap_or(0)
-        };
-        let gross_in: i64 = rows
-            .iter()
-            .filter(|r| r.direction == "out")
-            .map(minor)
-            .sum();
-        let gross_out: i64 = rows.iter().filter(|r| r.direction == "in").map(minor).sum();
-        let pending = self
-            .db
-            .cc_waiting(partner.info.row_id, &partner.link.terms.partner.0)
-            .await?;
+        let (row_id, id) = (partner.info.row_id, &partner.link.terms.partner.0);
+        let totals = self.db.cc_totals(row_id, id).await?;
+        let pending = self.db.cc_waiting(row_id, id).await?;
         Ok(CcAccountSummary {
-            trades: rows.len() as i64,
-            entries: rows.len() as i64,
-            gross_in: minor_quant(gross_in),
-            gross_out: minor_quant(gross_out),
+            trades: totals.completed,
+            entries: totals.completed,
+            gross_in: minor_quant(totals.sent_minor),
+            gross_out: minor_quant(totals.received_minor),
             partners: 1,
             pending,
-            balance: minor_quant(gross_in - gross_out),
+            balance: minor_quant(totals.sent_minor - totals.received_minor),
         })
     }
 
@@ -366,21 +352,21 @@ impl Services {
         call: &CcCall,
     ) -> Result<serde_json::Value, CcError> {
         let partner = self.cc_partner(slug, call, None).await?;
-        let rows = self
-            .db
-            .cc_completed(partner.info.row_id, &partner.link.terms.partner.0)
-            .await?;
-        let mut balance = 0_i64;
+        let (row_id, id) = (partner.info.row_id, &partner.link.terms.partner.0);
+        let rows = self.db.cc_completed(row_id, id).await?;
+        let change = |row: &CcRow| match row.direction.as_str() {
+            "out" => row.quant_minor,
+            _ => -row.quant_minor,
+        };
+        // The latest transactions only: the balance before them is what all of them left,
+        // less what these did.
+        let totals = self.db.cc_totals(row_id, id).await?;
+        let mut balance =
+            totals.sent_minor - totals.received_minor - rows.iter().map(change).sum::<i64>();
         let mut points = serde_json::Map::new();
-        let (mut low, mut high) = (0_i64, 0_i64);
+        let (mut low, mut high) = (balance, balance);
         for row in &rows {
-            let minor = super::wire::quant_minor(&row.quant.parse().unwrap_or_else(|_| 0.into()))
-                .unwrap_or(0);
-            balance += if row.direction == "out" {
-                minor
-            } else {
-                -minor
-            };
+            balance += change(row);
             low = low.min(balance);
             high = high.max(balance);
             points.insert(time_text(row.updated_at_ms), minor_quant(balance).into());

@@ -282,7 +282,7 @@ impl crate::services::Services {
             state: "V".into(),
             payer: format!("{our_path}/{}", actor.user.username),
             payee: quote.payee.username.clone(),
-            quant: minor_quant(quote.amount_there_minor).to_string(),
+            quant_minor: quote.amount_there_minor,
             amount_minor: quote.amount_minor,
             description: memo.unwrap_or_default().to_owned(),
             body_hash: [0; 32],
